@@ -1,0 +1,1 @@
+"""Warta's own shared code: event schemas, codec, topic registry, channel config, settings."""

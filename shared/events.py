@@ -1,0 +1,283 @@
+"""The event contracts carried on Warta's Kafka topics.
+
+Every event is a frozen pydantic model with a literal ``event_type`` and a ``schema_version``.
+Instants are timezone-aware and normalised to UTC; a naive datetime is refused, because an
+instant without an offset is ambiguous across WIB/WITA/WIT. ``shared.codec`` turns them into
+bytes and back.
+
+Topic keys: every topic is keyed by content id except the scheduler's internal
+``schedule.commands`` (keyed by channel, so one worker owns a channel's plan, gaps and caps).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("must carry a UTC offset, e.g. 2026-11-27T08:00:00+08:00")
+    return value.astimezone(UTC)
+
+
+Instant = Annotated[datetime, AfterValidator(_utc)]
+"""A datetime that must carry an offset; stored in UTC."""
+
+Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@\-]+$")]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Priority(StrEnum):
+    URGENT = "urgent"  # as soon as allowed: within 10 minutes
+    NORMAL = "normal"  # news: loses value while it waits
+    EVERGREEN = "evergreen"  # keeps its value; the slot is chosen for engagement only
+
+
+class Media(Frozen):
+    url: str = Field(min_length=1, max_length=2048)
+    type: str = Field(min_length=3, max_length=100, description="MIME type, e.g. image/jpeg")
+    alt: str | None = Field(default=None, max_length=1500)
+    size_bytes: int | None = Field(default=None, ge=0)
+    duration_seconds: float | None = Field(default=None, ge=0)
+
+
+class Poll(Frozen):
+    question: str = Field(min_length=1, max_length=300)
+    options: tuple[str, ...] = Field(min_length=2, max_length=12)
+    duration_minutes: int = Field(ge=5, le=10080)
+
+
+class Content(Frozen):
+    """What one channel posts: the base content with that channel's variant merged over it."""
+
+    text: str | None = None
+    link: str | None = None
+    media: tuple[Media, ...] = ()
+    poll: Poll | None = None
+
+
+class Approval(Frozen):
+    approved_by: Identifier
+    approved_at: Instant
+
+
+class ChannelVariant(Frozen):
+    channel: Identifier
+    content: Content
+
+
+class _Event(Frozen):
+    schema_version: Literal[1] = 1
+    event_id: Identifier
+    occurred_at: Instant
+
+
+class ContentApproved(_Event):
+    """An approved item accepted by ingest (topic ``content.approved``, key = content id)."""
+
+    event_type: Literal["content.approved"] = "content.approved"
+    content_id: Identifier
+    external_ref: str | None = Field(default=None, max_length=200)
+    topic_key: Identifier | None = None
+    priority: Priority = Priority.NORMAL
+    not_before: Instant | None = None
+    deadline: Instant | None = None
+    author: Identifier
+    approval: Approval
+    submitted_by: Identifier
+    variants: tuple[ChannelVariant, ...] = Field(min_length=1)
+
+
+class ControlAction(StrEnum):
+    WITHDRAW = "withdraw"
+    SUPERSEDE = "supersede"
+    PAUSE = "pause"
+    RESUME = "resume"
+
+
+class ControlIssued(_Event):
+    """An operator's or the system's command (topic ``content.control``).
+
+    withdraw/supersede name a content id; pause/resume name channels (empty = all channels).
+    """
+
+    event_type: Literal["content.control"] = "content.control"
+    action: ControlAction
+    content_id: Identifier | None = None
+    superseded_by: Identifier | None = None
+    channels: tuple[Identifier, ...] = ()
+    by: Identifier
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class JobDue(_Event):
+    """A job that is due now on one platform (topic ``publish.<platform>``)."""
+
+    event_type: Literal["job.due"] = "job.due"
+    job_id: Identifier
+    content_id: Identifier
+    channel: Identifier
+    platform: Identifier
+    attempt: int = Field(ge=1)
+    slot: Instant
+    content: Content
+    topic_key: Identifier | None = None
+
+
+class OutcomeStatus(StrEnum):
+    ATTEMPTED = "attempted"  # recorded before the platform is called
+    PUBLISHED = "published"
+    RETRY = "retry"  # temporary failure; retry_at says when the scheduler re-emits the job
+    FAILED = "failed"  # permanent: the platform refused it (validation, duplicate)
+    NEEDS_REAUTH = "needs_reauth"  # credentials expired or revoked; the job is parked
+    UNCONFIRMED = "unconfirmed"  # an attempt whose result the platform cannot tell; an operator decides
+    DEAD = "dead"  # attempts exhausted
+
+
+class PlatformError(Frozen):
+    code: str = Field(max_length=200)
+    message: str = Field(max_length=4000)
+    http_status: int | None = None
+
+
+class PublishOutcome(_Event):
+    """What happened to one attempt (topic ``publish.outcomes``, key = content id)."""
+
+    event_type: Literal["publish.outcome"] = "publish.outcome"
+    job_id: Identifier
+    content_id: Identifier
+    channel: Identifier
+    platform: Identifier
+    attempt: int = Field(ge=1)
+    status: OutcomeStatus
+    post_id: str | None = Field(default=None, max_length=500)
+    url: str | None = Field(default=None, max_length=2048)
+    retry_at: Instant | None = None
+    error: PlatformError | None = None
+
+
+class EngagementObserved(_Event):
+    """Cumulative engagement of one post at a horizon (topic ``engagement.observed``)."""
+
+    event_type: Literal["engagement.observed"] = "engagement.observed"
+    job_id: Identifier
+    content_id: Identifier
+    channel: Identifier
+    platform: Identifier
+    published_at: Instant
+    horizon_minutes: int = Field(ge=1)
+    reactions: int = Field(ge=0)
+    comments: int = Field(ge=0)
+    shares: int = Field(ge=0)
+    reach: int | None = Field(default=None, ge=0)
+
+
+class JobState(StrEnum):
+    SCHEDULED = "scheduled"
+    DUE = "due"
+    ATTEMPTED = "attempted"
+    PUBLISHED = "published"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    UNCONFIRMED = "unconfirmed"
+    NEEDS_REAUTH = "needs_reauth"
+    DEAD = "dead"
+    WITHDRAWN = "withdrawn"
+    SUPERSEDED = "superseded"
+    PAUSED = "paused"
+    UNSCHEDULABLE = "unschedulable"
+
+
+class SlotExplanation(Frozen):
+    chosen: Instant | None
+    expected_engagement: float | None = None
+    runner_up: Instant | None = None
+    runner_up_engagement: float | None = None
+    binding_constraint: str | None = None
+    reason: str = Field(max_length=2000)
+
+
+class JobPlanned(_Event):
+    """The plan's view of one job (compacted topic ``schedule.jobs``, key = job id).
+
+    The scheduler writes one on every state change; ingest materialises them for status views.
+    """
+
+    event_type: Literal["job.planned"] = "job.planned"
+    job_id: Identifier
+    content_id: Identifier
+    channel: Identifier
+    state: JobState
+    slot: Instant | None = None
+    explanation: SlotExplanation | None = None
+    superseded_by: Identifier | None = None
+
+
+class DraftSubmitted(_Event):
+    """A draft written by an editor, waiting for an approver (topic ``content.drafts``)."""
+
+    event_type: Literal["draft.submitted"] = "draft.submitted"
+    draft_id: Identifier
+    author: Identifier
+    request: dict[str, object]
+
+
+class DraftApproved(_Event):
+    event_type: Literal["draft.approved"] = "draft.approved"
+    draft_id: Identifier
+    content_id: Identifier
+    approved_by: Identifier
+
+
+class DeadLettered(_Event):
+    """A message a consumer could not process, with the reason (topic ``publish.dead``)."""
+
+    event_type: Literal["dead.lettered"] = "dead.lettered"
+    source_topic: str
+    source_partition: int | None = None
+    source_offset: int | None = None
+    reason: str = Field(max_length=4000)
+    job_id: Identifier | None = None
+    content_id: Identifier | None = None
+    channel: Identifier | None = None
+    raw: str | None = Field(default=None, max_length=100_000)
+
+
+Event = Annotated[
+    ContentApproved
+    | ControlIssued
+    | JobDue
+    | PublishOutcome
+    | EngagementObserved
+    | JobPlanned
+    | DraftSubmitted
+    | DraftApproved
+    | DeadLettered,
+    Field(discriminator="event_type"),
+]
+
+EVENT_TYPES: frozenset[str] = frozenset(
+    {
+        "content.approved",
+        "content.control",
+        "job.due",
+        "publish.outcome",
+        "engagement.observed",
+        "job.planned",
+        "draft.submitted",
+        "draft.approved",
+        "dead.lettered",
+    }
+)
+
+
+def job_id_for(content_id: str, channel: str) -> str:
+    """A job is one item on one channel."""
+    return f"{content_id}:{channel}"

@@ -1,0 +1,152 @@
+"""Thin adapters over aiokafka shared by the services: producer, topic creation, replay, dead letters.
+
+Errors::
+
+    KafkaUnavailable   the broker did not answer in time (ingest turns it into 503 + Retry-After)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from pydantic import BaseModel
+
+from shared.codec import encode
+from shared.events import DeadLettered
+from shared.topics import TopicSpec
+
+log = logging.getLogger(__name__)
+
+
+class KafkaUnavailable(RuntimeError):
+    """The broker could not be reached or did not acknowledge in time."""
+
+    retriable = True
+
+
+def new_event_id() -> str:
+    return uuid.uuid4().hex
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
+    # acks=all + idempotence: 202 from ingest means every in-sync replica has the event,
+    # and a producer retry can't write it twice (design.md, guarantee 1).
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=2,
+        request_timeout_ms=15000,
+    )
+
+
+async def send_event(
+    producer: AIOKafkaProducer,
+    topic: str,
+    key: str,
+    event: BaseModel,
+    *,
+    partition: int | None = None,
+    timeout: float = 20.0,
+) -> None:
+    """Send and wait for the broker's acknowledgement."""
+    try:
+        await asyncio.wait_for(
+            producer.send_and_wait(topic, encode(event), key=key.encode(), partition=partition), timeout
+        )
+    except (KafkaError, TimeoutError) as exc:
+        raise KafkaUnavailable(f"could not write to {topic}: {exc!r}") from exc
+
+
+async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec], timeout: float = 30.0) -> list[str]:
+    """Create the topics that don't exist yet; returns the names created. Safe to re-run."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
+    await asyncio.wait_for(admin.start(), timeout)
+    try:
+        existing = set(await admin.list_topics())
+        missing = [s for s in specs if s.name not in existing]
+        created: list[str] = []
+        for spec in missing:
+            try:
+                await admin.create_topics(
+                    [NewTopic(spec.name, spec.partitions, 1, topic_configs=dict(spec.configs))]
+                )
+                created.append(spec.name)
+            except TopicAlreadyExistsError:
+                pass  # another service created it meanwhile
+        return created
+    finally:
+        await admin.close()
+
+
+async def missing_topics(bootstrap: str, names: Iterable[str], timeout: float = 5.0) -> list[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
+    await asyncio.wait_for(admin.start(), timeout)
+    try:
+        existing = set(await asyncio.wait_for(admin.list_topics(), timeout))
+        return [n for n in names if n not in existing]
+    finally:
+        await admin.close()
+
+
+async def replay(
+    bootstrap: str, partitions: Iterable[TopicPartition], *, batch_ms: int = 200
+) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
+    """Read the given partitions from the beginning to their current end, then stop.
+
+    Used to rebuild state from compacted changelogs before a worker acts on a partition.
+    """
+    tps = list(partitions)
+    if not tps:
+        return
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+    )
+    await consumer.start()
+    try:
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        pending = {tp for tp in tps if ends[tp] > 0}
+        for tp in list(pending):
+            if await consumer.position(tp) >= ends[tp]:
+                pending.discard(tp)
+        while pending:
+            batch = await consumer.getmany(*pending, timeout_ms=batch_ms)
+            for tp, records in batch.items():
+                for record in records:
+                    if record.offset < ends[tp]:
+                        yield record
+            for tp in list(pending):
+                if await consumer.position(tp) >= ends[tp]:
+                    pending.discard(tp)
+    finally:
+        await consumer.stop()
+
+
+def dead_letter(
+    record: ConsumerRecord[bytes, bytes], reason: str, *, job_id: str | None = None
+) -> DeadLettered:
+    raw = record.value.decode("utf-8", "replace")[:100_000] if record.value is not None else None
+    return DeadLettered(
+        event_id=new_event_id(),
+        occurred_at=utcnow(),
+        source_topic=record.topic,
+        source_partition=record.partition,
+        source_offset=record.offset,
+        reason=reason[:4000],
+        job_id=job_id,
+        raw=raw,
+    )

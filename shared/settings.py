@@ -1,0 +1,40 @@
+"""Settings common to every service, read once from the environment (prefix ``WARTA_``).
+
+Each service has one settings class deriving from ``CommonSettings``; it is built in the entry
+point and passed down, never read at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.channels import ChannelDirectory, load_channels
+from shared.topics import TopicRegistry
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WARTA_", extra="ignore")
+
+    kafka_bootstrap: str = Field(
+        default="127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "kafka_bootstrap")
+    )
+    topic_prefix: str = ""
+    group_prefix: str = "warta"
+    partitions: int = 6
+    channels_file: Path = ROOT / "deploy" / "channels.local.yaml"
+    log_level: str = "INFO"
+
+    @property
+    def topics(self) -> TopicRegistry:
+        return TopicRegistry(prefix=self.topic_prefix, partitions=self.partitions)
+
+    def group(self, role: str) -> str:
+        return f"{self.group_prefix}-{role}"
+
+    def load_channels(self) -> ChannelDirectory:
+        return load_channels(self.channels_file)

@@ -1,0 +1,122 @@
+"""Every Kafka topic Warta uses, declared once: name, partitions, configs, key.
+
+``TopicRegistry`` applies a prefix (tests give each run fresh names) and lists the publish topic
+of every platform. ``shared.kafka_admin.ensure_topics`` creates them idempotently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DAY_MS = 24 * 3600 * 1000
+AUDIT_RETENTION_MS = 400 * DAY_MS  # a year of audit trail plus a margin for the annual report
+DAYS_RETENTION_MS = 7 * DAY_MS
+
+PLATFORMS: tuple[str, ...] = (
+    "mastodon",
+    "telegram",
+    "facebook",
+    "instagram",
+    "x",
+    "wordpress",
+    "webhook",
+)
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    key: str
+    configs: dict[str, str] = field(default_factory=dict)
+    purpose: str = ""
+
+
+def _audit() -> dict[str, str]:
+    return {"cleanup.policy": "delete", "retention.ms": str(AUDIT_RETENTION_MS)}
+
+
+def _compacted() -> dict[str, str]:
+    # min.compaction.lag keeps recent history readable for debugging before it is compacted away.
+    return {"cleanup.policy": "compact", "min.compaction.lag.ms": str(3600 * 1000)}
+
+
+@dataclass(frozen=True)
+class TopicRegistry:
+    prefix: str = ""
+    partitions: int = 6
+
+    def name(self, base: str) -> str:
+        return f"{self.prefix}{base}"
+
+    @property
+    def content_approved(self) -> str:
+        return self.name("content.approved")
+
+    @property
+    def content_control(self) -> str:
+        return self.name("content.control")
+
+    @property
+    def content_drafts(self) -> str:
+        return self.name("content.drafts")
+
+    @property
+    def schedule_jobs(self) -> str:
+        return self.name("schedule.jobs")
+
+    @property
+    def schedule_commands(self) -> str:
+        return self.name("schedule.commands")
+
+    @property
+    def publish_outcomes(self) -> str:
+        return self.name("publish.outcomes")
+
+    @property
+    def publish_attempts(self) -> str:
+        return self.name("publish.attempts")
+
+    @property
+    def publish_dead(self) -> str:
+        return self.name("publish.dead")
+
+    @property
+    def engagement_observed(self) -> str:
+        return self.name("engagement.observed")
+
+    def publish(self, platform: str) -> str:
+        return self.name(f"publish.{platform}")
+
+    def specs(self) -> list[TopicSpec]:
+        n = self.partitions
+        specs = [
+            TopicSpec(self.content_approved, n, "content id", _audit(), "approved items with variants"),
+            TopicSpec(
+                self.content_control, n, "content id or *", _audit(), "withdraw/supersede/pause/resume"
+            ),
+            TopicSpec(self.content_drafts, n, "draft id", _audit(), "drafts waiting for approval"),
+            TopicSpec(self.schedule_jobs, n, "job id", _compacted(), "the plan: slot, state, explanation"),
+            TopicSpec(
+                self.schedule_commands,
+                n,
+                "channel",
+                {"cleanup.policy": "delete", "retention.ms": str(DAYS_RETENTION_MS)},
+                "scheduler-internal: per-channel commands (plan, fire, retry, control, engagement)",
+            ),
+            TopicSpec(self.publish_outcomes, n, "content id", _audit(), "attempt outcomes"),
+            TopicSpec(self.publish_attempts, n, "job id", _compacted(), "publisher attempt ledger"),
+            TopicSpec(self.publish_dead, n, "content id", _audit(), "dead letters with the last error"),
+            TopicSpec(self.engagement_observed, n, "content id", _audit(), "engagement at +1h/+6h/+24h"),
+        ]
+        specs += [
+            TopicSpec(
+                self.publish(p),
+                n,
+                "job id",
+                {"cleanup.policy": "delete", "retention.ms": str(DAYS_RETENTION_MS)},
+                f"jobs due now on {p}",
+            )
+            for p in PLATFORMS
+        ]
+        return specs
