@@ -93,6 +93,11 @@ class ContentApproved(_Event):
     approval: Approval
     submitted_by: Identifier
     variants: tuple[ChannelVariant, ...] = Field(min_length=1)
+    # The client's Idempotency-Key and a hash of its request body: ingest rebuilds its
+    # idempotency table from this topic, so keys survive a restart.
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    request_sha256: str | None = Field(default=None, max_length=64)
+    draft_id: Identifier | None = None
 
 
 class ControlAction(StrEnum):
@@ -129,6 +134,11 @@ class JobDue(_Event):
     slot: Instant
     content: Content
     topic_key: Identifier | None = None
+    purpose: Literal["publish", "measure"] = "publish"
+    # For purpose=measure: the post to measure and how long after publishing this is.
+    post_id: str | None = Field(default=None, max_length=500)
+    published_at: Instant | None = None
+    horizon_minutes: int | None = Field(default=None, ge=0)
 
 
 class OutcomeStatus(StrEnum):
@@ -214,10 +224,37 @@ class JobPlanned(_Event):
     job_id: Identifier
     content_id: Identifier
     channel: Identifier
+    platform: Identifier
     state: JobState
     slot: Instant | None = None
     explanation: SlotExplanation | None = None
     superseded_by: Identifier | None = None
+    attempt: int = Field(default=1, ge=1)
+    priority: Priority = Priority.NORMAL
+    arrived_at: Instant
+    approved_at: Instant
+    not_before: Instant | None = None
+    deadline: Instant | None = None
+    topic_key: Identifier | None = None
+    content: Content
+    post_id: str | None = Field(default=None, max_length=500)
+    url: str | None = Field(default=None, max_length=2048)
+    published_at: Instant | None = None
+    measure_at: tuple[Instant, ...] = ()
+    last_error: PlatformError | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ChannelStateRecorded(_Event):
+    """A channel's scheduler state (compacted topic ``schedule.channels``, key = channel)."""
+
+    event_type: Literal["channel.state"] = "channel.state"
+    channel: Identifier
+    paused: bool = False
+    pause_reason: str | None = Field(default=None, max_length=1000)
+    paused_by: Identifier | None = None
+    needs_reauth: bool = False
+    model: dict[str, object] = Field(default_factory=dict)
 
 
 class DraftSubmitted(_Event):
@@ -257,6 +294,7 @@ Event = Annotated[
     | PublishOutcome
     | EngagementObserved
     | JobPlanned
+    | ChannelStateRecorded
     | DraftSubmitted
     | DraftApproved
     | DeadLettered,
@@ -271,6 +309,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "publish.outcome",
         "engagement.observed",
         "job.planned",
+        "channel.state",
         "draft.submitted",
         "draft.approved",
         "dead.lettered",

@@ -66,6 +66,10 @@ class TopicRegistry:
         return self.name("schedule.jobs")
 
     @property
+    def schedule_channels(self) -> str:
+        return self.name("schedule.channels")
+
+    @property
     def schedule_commands(self) -> str:
         return self.name("schedule.commands")
 
@@ -73,9 +77,10 @@ class TopicRegistry:
     def publish_outcomes(self) -> str:
         return self.name("publish.outcomes")
 
-    @property
-    def publish_attempts(self) -> str:
-        return self.name("publish.attempts")
+    def publish_attempts(self, platform: str) -> str:
+        # One ledger per platform, partitioned like publish.<platform>, so a worker restores only
+        # the attempts of the partitions it owns.
+        return self.name(f"publish.{platform}.attempts")
 
     @property
     def publish_dead(self) -> str:
@@ -97,6 +102,7 @@ class TopicRegistry:
             ),
             TopicSpec(self.content_drafts, n, "draft id", _audit(), "drafts waiting for approval"),
             TopicSpec(self.schedule_jobs, n, "job id", _compacted(), "the plan: slot, state, explanation"),
+            TopicSpec(self.schedule_channels, n, "channel", _compacted(), "per-channel pause and model"),
             TopicSpec(
                 self.schedule_commands,
                 n,
@@ -105,7 +111,6 @@ class TopicRegistry:
                 "scheduler-internal: per-channel commands (plan, fire, retry, control, engagement)",
             ),
             TopicSpec(self.publish_outcomes, n, "content id", _audit(), "attempt outcomes"),
-            TopicSpec(self.publish_attempts, n, "job id", _compacted(), "publisher attempt ledger"),
             TopicSpec(self.publish_dead, n, "content id", _audit(), "dead letters with the last error"),
             TopicSpec(self.engagement_observed, n, "content id", _audit(), "engagement at +1h/+6h/+24h"),
         ]
@@ -117,6 +122,10 @@ class TopicRegistry:
                 {"cleanup.policy": "delete", "retention.ms": str(DAYS_RETENTION_MS)},
                 f"jobs due now on {p}",
             )
+            for p in PLATFORMS
+        ]
+        specs += [
+            TopicSpec(self.publish_attempts(p), n, "job id", _compacted(), f"{p} publisher's attempt ledger")
             for p in PLATFORMS
         ]
         return specs

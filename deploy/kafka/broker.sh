@@ -7,7 +7,7 @@
 #   deploy/kafka/broker.sh fetch    only resolve the jars from Maven Central
 #
 # Settings (environment): KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (KAFKA_PORT+1),
-# WARTA_VAR (var/ at the repository root; git-ignored), KAFKA_HEAP (512m).
+# WARTA_VAR (var/ at the repository root; git-ignored), KAFKA_LIBS (jar folder), KAFKA_HEAP (512m).
 # Re-running any command is safe.
 set -euo pipefail
 
@@ -18,7 +18,7 @@ port="${KAFKA_PORT:-9092}"
 cport="${KAFKA_CONTROLLER_PORT:-$((port + 1))}"
 kafka_version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/pom.xml")"
 home="$var/kafka-$port"
-libs="$var/kafka-libs-$kafka_version"
+libs="${KAFKA_LIBS:-$root/var/kafka-libs-$kafka_version}"
 pidfile="$home/broker.pid"
 log="$home/logs/server.out"
 

@@ -1,0 +1,46 @@
+# Warta: the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+KAFKA_PORT ?= 9092
+
+.PHONY: run test lint venv broker broker-stop stop bench clean chaos
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Warta needs Python 3.11 (found " + sys.version.split()[0] + ")")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+broker:
+	KAFKA_PORT=$(KAFKA_PORT) deploy/kafka/broker.sh start
+
+broker-stop:
+	KAFKA_PORT=$(KAFKA_PORT) deploy/kafka/broker.sh stop
+
+# Everything, locally: broker, topics, sandbox platforms, ingest, scheduler, publishers. Ctrl-C stops.
+run: venv broker
+	KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(KAFKA_PORT) $(BIN)/warta topics > /dev/null
+	KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(KAFKA_PORT) $(BIN)/warta dev
+
+stop: broker-stop
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# The tests start their own broker (port 19092, under var/test-kafka) unless
+# KAFKA_BOOTSTRAP_SERVERS names one, or use testcontainers where a Docker engine answers.
+test: venv lint
+	$(BIN)/pytest -q
+
+bench: venv
+	$(BIN)/python -m bench.slots bench/worlds/*.json
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

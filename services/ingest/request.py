@@ -1,0 +1,114 @@
+"""The v1 request bodies of ingest's HTTP API, as pydantic models.
+
+These are the API's contract (the OpenAPI document is generated from them), kept apart from the
+event schemas in ``shared.events`` so that the wire format of the API and of the topics can evolve
+separately; ``validation`` turns a valid request into events.
+
+Only the shape is checked here (types, required fields, bounds that hold on every channel,
+offsets on times). What depends on a target channel, and what depends on ``now``, is checked in
+``validation``. Unknown fields are refused so that a typo (``deadlines``) is not silently ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from shared.events import Identifier, Priority
+
+
+def _iso_string(value: Any) -> Any:
+    # A number would be read as a Unix timestamp and a datetime object can't arrive from JSON:
+    # the API promises ISO 8601 with an offset and nothing else.
+    if not isinstance(value, str):
+        raise PydanticCustomError(
+            "type", "must be an ISO 8601 date-time string with an offset, e.g. 2026-11-27T08:00:00+08:00"
+        )
+    return value
+
+
+OffsetDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_string)]
+"""An ISO 8601 date-time that carries its UTC offset (``+08:00`` for WITA)."""
+
+ChannelId = Identifier
+Reason = Annotated[str, Field(min_length=1, max_length=1000, description="why; recorded on content.control")]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class MediaBody(_Body):
+    url: str = Field(min_length=1, max_length=2048, description="public https URL the platform fetches")
+    type: str = Field(min_length=3, max_length=100, description="MIME type, e.g. image/jpeg or video/mp4")
+    alt: str | None = Field(default=None, max_length=1500, description="alternative text for screen readers")
+    size_bytes: int | None = Field(default=None, ge=0, strict=True)
+    duration_seconds: float | None = Field(default=None, ge=0)
+
+
+class PollBody(_Body):
+    question: str = Field(min_length=1, max_length=300)
+    options: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(min_length=2, max_length=12)
+    duration_minutes: int = Field(ge=5, le=10_080, strict=True)
+
+
+class ContentBody(_Body):
+    """What to post. In a target, every field given replaces the base content's (null removes it)."""
+
+    text: str | None = Field(default=None, min_length=1, max_length=100_000)
+    link: str | None = Field(default=None, min_length=1, max_length=2048)
+    media: list[MediaBody] = Field(default_factory=list, max_length=35)
+    poll: PollBody | None = None
+
+
+class TargetBody(_Body):
+    channel: ChannelId
+    content: ContentBody | None = Field(
+        default=None, description="this channel's variant, merged over content"
+    )
+
+
+class ApprovalBody(_Body):
+    approved_by: Identifier = Field(description="the approver's person id; must differ from author")
+    approved_at: OffsetDateTime
+
+
+class _Submission(_Body):
+    external_ref: str | None = Field(default=None, min_length=1, max_length=200)
+    topic_key: Identifier | None = Field(default=None, description="items on one topic supersede each other")
+    priority: Priority = Priority.NORMAL
+    not_before: OffsetDateTime | None = None
+    deadline: OffsetDateTime | None = None
+    author: Identifier
+    content: ContentBody
+    targets: list[TargetBody] = Field(max_length=100)
+
+
+class DraftRequest(_Submission):
+    """``POST /v1/drafts``: an editor's item, approved later inside Warta."""
+
+
+class ContentRequest(_Submission):
+    """``POST /v1/content``: an item already approved by ``approval.approved_by``."""
+
+    approval: ApprovalBody
+
+
+class WithdrawRequest(_Body):
+    """``POST /v1/content/{id}/withdraw``."""
+
+    reason: Reason
+
+
+class PauseRequest(_Body):
+    """``POST /v1/pause`` and ``POST /v1/resume``: no ``channels`` (or null) means every channel."""
+
+    channels: list[ChannelId] | None = Field(default=None, min_length=1, max_length=1000)
+    reason: Reason
+
+
+ResumeRequest = PauseRequest
+
+Submission = ContentRequest | DraftRequest

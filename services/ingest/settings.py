@@ -1,0 +1,21 @@
+"""Ingest's settings, read once at start (environment prefix ``WARTA_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shared.settings import ROOT, CommonSettings
+
+
+class IngestSettings(CommonSettings):
+    ingest_host: str = "127.0.0.1"
+    ingest_port: int = 8080
+    keys_file: Path = ROOT / "var" / "keys.json"
+    max_body_bytes: int = 256 * 1024
+    # Per API key: a burst of this many requests, refilled at rate_per_minute.
+    rate_burst: int = 60
+    rate_per_minute: float = 600.0
+    # How long a request may wait for the broker's acknowledgement before answering 503.
+    ack_timeout_s: float = 10.0
+    retry_after_s: int = 5
+    page_size: int = 50

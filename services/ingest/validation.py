@@ -1,0 +1,675 @@
+"""Validation of a submission against the request schema and every target channel's rules.
+
+Pure: no I/O, no clock (``now`` is an argument). ``validate_submission`` either returns a
+``ValidSubmission`` or raises ``ValidationFailed`` carrying *every* problem found, each as a
+``FieldError`` (channel, dotted field path, stable rule name, human message). Pydantic's own
+errors are translated into that shape; its URLs and input echoes never reach the client.
+
+A target's ``content`` is merged over the base ``content``: each field the target gives
+(``text``, ``link``, ``media``, ``poll``; an explicit null included) replaces the base's. The
+merged content is checked against the channel's platform row in ``shared.capabilities``, and an
+error points at the field where the offending value was written (``content.text`` when it came
+from the base, ``targets[1].content.text`` when the target set it).
+
+Rules (``FieldError.rule``): required, type, unknown_field, enum, pattern, min_length,
+max_length, min_value, max_value, offset_required, https_required, url, media_type, media_count,
+media_size, media_duration, media_required, video_required, text_or_media_required,
+poll_unsupported, poll_options, poll_duration, poll_with_media, deadline_before_not_before,
+deadline_past, approved_in_future, four_eyes, empty_targets, duplicate_channel, unknown_channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from services.ingest.errors import FieldError, ValidationFailed
+from services.ingest.request import (
+    ContentBody,
+    ContentRequest,
+    DraftRequest,
+    MediaBody,
+    OffsetDateTime,
+    PauseRequest,
+    PollBody,
+    TargetBody,
+    WithdrawRequest,
+)
+from shared.capabilities import LinkMode, PlatformCapabilities, PollRules, capabilities_for, post_text
+from shared.channels import ChannelDirectory
+from shared.events import Approval, ChannelVariant, Content, ContentApproved, Media, Poll
+
+M = TypeVar("M", bound=BaseModel)
+
+# An approval stamped a little ahead of our clock is clock skew, not a forgery.
+APPROVAL_CLOCK_SKEW = timedelta(minutes=5)
+
+_MEDIA_TYPE_PREFIXES = ("image/", "video/")
+
+
+@dataclass(frozen=True)
+class ValidSubmission:
+    """A request that passed every check, with the content each channel will post."""
+
+    request: ContentRequest | DraftRequest
+    variants: tuple[ChannelVariant, ...]
+
+    def approved_event(
+        self,
+        *,
+        content_id: str,
+        event_id: str,
+        occurred_at: datetime,
+        submitted_by: str,
+        approval: Approval | None = None,
+        idempotency_key: str | None = None,
+        request_sha256: str | None = None,
+        draft_id: str | None = None,
+    ) -> ContentApproved:
+        """The ``content.approved`` event; ``approval`` is required for a draft being approved."""
+        req = self.request
+        if approval is None:
+            if not isinstance(req, ContentRequest):
+                raise ValueError("a draft has no approval of its own: pass the approval")
+            approval = Approval(approved_by=req.approval.approved_by, approved_at=req.approval.approved_at)
+        return ContentApproved(
+            event_id=event_id,
+            occurred_at=occurred_at,
+            content_id=content_id,
+            external_ref=req.external_ref,
+            topic_key=req.topic_key,
+            priority=req.priority,
+            not_before=req.not_before,
+            deadline=req.deadline,
+            author=req.author,
+            approval=approval,
+            submitted_by=submitted_by,
+            variants=self.variants,
+            idempotency_key=idempotency_key,
+            request_sha256=request_sha256,
+            draft_id=draft_id,
+        )
+
+
+# --- pydantic errors → FieldError ------------------------------------------------------------
+
+_RULES: Mapping[str, str] = {
+    "missing": "required",
+    "extra_forbidden": "unknown_field",
+    "timezone_aware": "offset_required",
+    "string_too_long": "max_length",
+    "too_long": "max_length",
+    "string_too_short": "min_length",
+    "too_short": "min_length",
+    "string_pattern_mismatch": "pattern",
+    "enum": "enum",
+    "literal_error": "enum",
+    "greater_than_equal": "min_value",
+    "greater_than": "min_value",
+    "less_than_equal": "max_value",
+    "less_than": "max_value",
+}
+
+_MESSAGES: Mapping[str, str] = {
+    "required": "is required",
+    "unknown_field": "is not a field of this request",
+    "offset_required": "must carry a UTC offset, e.g. 2026-11-27T08:00:00+08:00",
+}
+
+
+def field_path(loc: Sequence[int | str]) -> str:
+    """``('targets', 1, 'content', 'text')`` → ``targets[1].content.text``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def _rule_for(pydantic_type: str) -> str:
+    if pydantic_type in _RULES:
+        return _RULES[pydantic_type]
+    if pydantic_type.endswith(("_type", "_parsing")) or pydantic_type.startswith("datetime_"):
+        return "type"
+    return pydantic_type
+
+
+def _target_channel(body: object, loc: Sequence[int | str]) -> str | None:
+    """The channel a ``targets[i]…`` error belongs to, when the body names one."""
+    if len(loc) < 2 or loc[0] != "targets" or not isinstance(loc[1], int) or not isinstance(body, dict):
+        return None
+    targets = body.get("targets")
+    if not isinstance(targets, list) or loc[1] >= len(targets) or not isinstance(targets[loc[1]], dict):
+        return None
+    channel = targets[loc[1]].get("channel")
+    return channel if isinstance(channel, str) else None
+
+
+def translate(
+    exc: ValidationError, body: object = None, prefix: Sequence[int | str] = ()
+) -> list[FieldError]:
+    """Pydantic's errors as ``FieldError``s (no URLs, no echo of the input)."""
+    out: list[FieldError] = []
+    for err in exc.errors(include_url=False, include_input=False, include_context=False):
+        loc = (*prefix, *err["loc"])
+        path = field_path(loc) or None
+        rule = _rule_for(err["type"])
+        detail = _MESSAGES.get(rule, err["msg"][:1].lower() + err["msg"][1:])
+        message = f"{path} {detail}" if path else detail
+        out.append(FieldError(channel=_target_channel(body, loc), field=path, rule=rule, message=message))
+    return out
+
+
+def parse_model(model: type[M], body: object) -> M:
+    """Validate a JSON body into ``model`` or raise ``ValidationFailed`` with every error."""
+    if not isinstance(body, dict):
+        raise ValidationFailed([_not_an_object()])
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise ValidationFailed(translate(exc, body)) from exc
+
+
+def _not_an_object() -> FieldError:
+    return FieldError(None, None, "type", "the body must be a JSON object")
+
+
+# --- the submission ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """The pieces semantic checks need, each None when it did not parse (already reported)."""
+
+    content: ContentBody | None
+    targets: tuple[tuple[int, TargetBody], ...]
+    targets_given: bool
+    not_before: datetime | None
+    deadline: datetime | None
+    author: str | None
+    approved_by: str | None
+    approved_at: datetime | None
+
+
+_TIME: TypeAdapter[datetime] = TypeAdapter(OffsetDateTime)
+
+
+def _try(parse: Callable[[Any], Any], value: Any) -> Any:
+    try:
+        return parse(value)
+    except ValidationError:
+        return None
+
+
+def _salvage(body: dict[str, Any]) -> _Parts:
+    """Parse each piece on its own so that a broken field elsewhere hides no channel problem."""
+    raw_targets = body.get("targets")
+    targets: list[tuple[int, TargetBody]] = []
+    if isinstance(raw_targets, list):
+        for i, raw in enumerate(raw_targets):
+            target = _try(TargetBody.model_validate, raw)
+            if target is not None:
+                targets.append((i, target))
+    approval = body.get("approval") if isinstance(body.get("approval"), dict) else {}
+    assert isinstance(approval, dict)
+    return _Parts(
+        content=_try(ContentBody.model_validate, body.get("content")),
+        targets=tuple(targets),
+        targets_given=isinstance(raw_targets, list) and len(targets) == len(raw_targets),
+        not_before=_try(_TIME.validate_python, body.get("not_before")),
+        deadline=_try(_TIME.validate_python, body.get("deadline")),
+        author=body.get("author") if isinstance(body.get("author"), str) else None,
+        approved_by=approval.get("approved_by") if isinstance(approval.get("approved_by"), str) else None,
+        approved_at=_try(_TIME.validate_python, approval.get("approved_at")),
+    )
+
+
+def _parts_of(req: ContentRequest | DraftRequest) -> _Parts:
+    approval = req.approval if isinstance(req, ContentRequest) else None
+    return _Parts(
+        content=req.content,
+        targets=tuple(enumerate(req.targets)),
+        targets_given=True,
+        not_before=req.not_before,
+        deadline=req.deadline,
+        author=req.author,
+        approved_by=approval.approved_by if approval else None,
+        approved_at=approval.approved_at if approval else None,
+    )
+
+
+def validate_submission(
+    body: object, channels: ChannelDirectory, now: datetime, *, require_approval: bool = True
+) -> ValidSubmission:
+    """Check a ``POST /v1/content`` body (or ``POST /v1/drafts`` with ``require_approval=False``).
+
+    Returns the parsed request and one ``ChannelVariant`` per target; raises ``ValidationFailed``
+    with every problem found otherwise. ``now`` must be timezone-aware.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if not isinstance(body, dict):
+        raise ValidationFailed([_not_an_object()])
+    model: type[ContentRequest | DraftRequest] = ContentRequest if require_approval else DraftRequest
+    errors: list[FieldError] = []
+    req: ContentRequest | DraftRequest | None = None
+    try:
+        req = model.model_validate(body)
+        parts = _parts_of(req)
+    except ValidationError as exc:
+        errors += translate(exc, body)
+        parts = _salvage(body)
+
+    errors += _check_times(parts, now)
+    errors += _check_four_eyes(parts)
+    variants: list[ChannelVariant] = []
+    if parts.content is not None:
+        errors += _check_base_content(parts.content)
+    errors += _check_targets(parts, channels, variants)
+
+    if errors:
+        raise ValidationFailed(_unique(errors))
+    assert req is not None  # no errors means the model parsed
+    return ValidSubmission(request=req, variants=tuple(variants))
+
+
+def _unique(errors: list[FieldError]) -> list[FieldError]:
+    return list(dict.fromkeys(errors))
+
+
+def _check_times(parts: _Parts, now: datetime) -> list[FieldError]:
+    out: list[FieldError] = []
+    if parts.deadline is not None:
+        if parts.not_before is not None and parts.deadline <= parts.not_before:
+            out.append(
+                FieldError(
+                    None,
+                    "deadline",
+                    "deadline_before_not_before",
+                    f"deadline {parts.deadline.isoformat()} must be after not_before {parts.not_before.isoformat()}",
+                )
+            )
+        if parts.deadline <= now:
+            out.append(
+                FieldError(
+                    None,
+                    "deadline",
+                    "deadline_past",
+                    f"deadline {parts.deadline.isoformat()} has already passed (now {now.isoformat()})",
+                )
+            )
+    if parts.approved_at is not None and parts.approved_at > now + APPROVAL_CLOCK_SKEW:
+        out.append(
+            FieldError(
+                None,
+                "approval.approved_at",
+                "approved_in_future",
+                f"approval.approved_at {parts.approved_at.isoformat()} is in the future (now {now.isoformat()})",
+            )
+        )
+    return out
+
+
+def _check_four_eyes(parts: _Parts) -> list[FieldError]:
+    if parts.author is not None and parts.author == parts.approved_by:
+        return [
+            FieldError(
+                None,
+                "approval.approved_by",
+                "four_eyes",
+                f"four eyes: {parts.author} wrote this item and cannot also approve it; "
+                "approval.approved_by must be another person",
+            )
+        ]
+    return []
+
+
+def _check_urls(content: ContentBody, where: str, channel: str | None = None) -> list[FieldError]:
+    """Checks that hold on every platform, for the fields written at ``where``."""
+    out: list[FieldError] = []
+    if content.link is not None and not content.link.lower().startswith(("https://", "http://")):
+        out.append(FieldError(channel, f"{where}.link", "url", f"{where}.link must be an http(s) URL"))
+    for i, media in enumerate(content.media):
+        # Platforms fetch media themselves from a public URL (platforms.md §2 "Meta fetches it with
+        # cURL", §8 "verified domain"); we only hand them https.
+        if not media.url.lower().startswith("https://"):
+            out.append(
+                FieldError(
+                    channel,
+                    f"{where}.media[{i}].url",
+                    "https_required",
+                    f"{where}.media[{i}].url must use https://",
+                )
+            )
+        if not media.type.lower().startswith(_MEDIA_TYPE_PREFIXES) or "/" not in media.type.strip("/"):
+            out.append(
+                FieldError(
+                    channel,
+                    f"{where}.media[{i}].type",
+                    "media_type",
+                    f"{where}.media[{i}].type {media.type!r} is not an image/… or video/… MIME type",
+                )
+            )
+    if content.poll is not None and len(set(content.poll.options)) != len(content.poll.options):
+        out.append(
+            FieldError(
+                channel, f"{where}.poll.options", "poll_options", f"{where}.poll.options repeats an option"
+            )
+        )
+    return out
+
+
+def _check_base_content(content: ContentBody) -> list[FieldError]:
+    out = _check_urls(content, "content")
+    if content.text is None and not content.media:
+        out.append(
+            FieldError(
+                None, "content", "text_or_media_required", "content needs text or at least one media item"
+            )
+        )
+    return out
+
+
+def _check_targets(
+    parts: _Parts, channels: ChannelDirectory, variants: list[ChannelVariant]
+) -> list[FieldError]:
+    out: list[FieldError] = []
+    if parts.targets_given and not parts.targets:
+        out.append(FieldError(None, "targets", "empty_targets", "targets must name at least one channel"))
+    seen: set[str] = set()
+    for i, target in parts.targets:
+        where = f"targets[{i}]"
+        if target.content is not None:
+            out += _check_urls(target.content, f"{where}.content", target.channel)
+        if target.channel in seen:
+            out.append(
+                FieldError(
+                    target.channel,
+                    f"{where}.channel",
+                    "duplicate_channel",
+                    f"channel {target.channel} is targeted more than once; give it one target",
+                )
+            )
+            continue
+        seen.add(target.channel)
+        channel = channels.get(target.channel)
+        if channel is None:
+            known = ", ".join(channels.ids[:20]) or "none configured"
+            out.append(
+                FieldError(
+                    target.channel,
+                    f"{where}.channel",
+                    "unknown_channel",
+                    f"there is no channel {target.channel!r}; known channels: {known}",
+                )
+            )
+            continue
+        if parts.content is None:
+            continue  # the base content is broken; that error is already reported
+        merged, overridden = merge_content(parts.content, target.content)
+
+        def path(name: str, _i: int = i, _over: frozenset[str] = overridden) -> str:
+            return f"targets[{_i}].content.{name}" if name in _over else f"content.{name}"
+
+        problems = check_variant(target.channel, capabilities_for(channel.platform), merged, path)
+        out += problems
+        if not problems:
+            variants.append(ChannelVariant(channel=target.channel, content=to_content(merged)))
+    return out
+
+
+def merge_content(base: ContentBody, override: ContentBody | None) -> tuple[ContentBody, frozenset[str]]:
+    """The base content with every field the target gave replacing the base's."""
+    if override is None:
+        return base, frozenset()
+    given = frozenset(override.model_fields_set)
+    return base.model_copy(update={name: getattr(override, name) for name in given}), given
+
+
+def to_content(body: ContentBody) -> Content:
+    return Content(
+        text=body.text,
+        link=body.link,
+        media=tuple(_to_media(m) for m in body.media),
+        poll=_to_poll(body.poll),
+    )
+
+
+def _to_media(m: MediaBody) -> Media:
+    return Media(
+        url=m.url, type=m.type, alt=m.alt, size_bytes=m.size_bytes, duration_seconds=m.duration_seconds
+    )
+
+
+def _to_poll(p: PollBody | None) -> Poll | None:
+    if p is None:
+        return None
+    return Poll(question=p.question, options=tuple(p.options), duration_minutes=p.duration_minutes)
+
+
+# --- one channel -------------------------------------------------------------------------------
+
+
+def check_variant(
+    channel: str, caps: PlatformCapabilities, content: ContentBody, path: Callable[[str], str]
+) -> list[FieldError]:
+    """Every way ``content`` breaks ``caps``; ``path(field)`` says where that field was written."""
+    out: list[FieldError] = []
+
+    def err(name: str, rule: str, message: str) -> None:
+        out.append(FieldError(channel, path(name), rule, message))
+
+    name = caps.label
+    if content.text is None and not content.media:
+        err(
+            "text",
+            "text_or_media_required",
+            f"{channel}: {name} needs text or media; this target removes both",
+        )
+    out += _check_media(channel, caps, content, path)
+    _check_text(caps, content, err)
+    if content.poll is not None:
+        _check_poll(caps, content, content.poll, err)
+    return out
+
+
+def _check_media(
+    channel: str, caps: PlatformCapabilities, content: ContentBody, path: Callable[[str], str]
+) -> list[FieldError]:
+    out: list[FieldError] = []
+    name = caps.label
+    media = content.media
+    videos = [m for m in media if m.type.lower().startswith("video/")]
+    if caps.video_required and not videos:
+        out.append(
+            FieldError(
+                channel,
+                path("media"),
+                "video_required",
+                f"{name} posts are videos: add a video media item ({', '.join(_video_types(caps))})",
+            )
+        )
+    elif caps.media_required and not media:
+        out.append(
+            FieldError(
+                channel,
+                path("media"),
+                "media_required",
+                f"{name} has no text-only posts: add at least one media item ({', '.join(caps.media_types)})",
+            )
+        )
+    if len(media) > caps.max_media:
+        out.append(
+            FieldError(
+                channel,
+                path("media"),
+                "media_count",
+                f"{name} takes at most {caps.max_media} media items per post; this one has {len(media)}",
+            )
+        )
+    elif len(videos) > caps.max_videos:
+        allowed = f"at most {caps.max_videos} video" if caps.max_videos else "no video"
+        out.append(
+            FieldError(
+                channel,
+                path("media"),
+                "media_count",
+                f"{name} takes {allowed} per post; this one has {len(videos)}",
+            )
+        )
+    for i, m in enumerate(media):
+        where = f"{path('media')}[{i}]"
+        rule = caps.media_types.get(m.type.lower())
+        if rule is None:
+            out.append(
+                FieldError(
+                    channel,
+                    f"{where}.type",
+                    "media_type",
+                    f"{name} accepts {', '.join(caps.media_types)}; this item is {m.type}",
+                )
+            )
+            continue
+        if rule.max_bytes is not None and m.size_bytes is not None and m.size_bytes > rule.max_bytes:
+            out.append(
+                FieldError(
+                    channel,
+                    f"{where}.size_bytes",
+                    "media_size",
+                    f"{name} takes {m.type} up to {rule.max_bytes} bytes; this item is {m.size_bytes}",
+                )
+            )
+        if (
+            rule.max_duration_seconds is not None
+            and m.duration_seconds is not None
+            and m.duration_seconds > rule.max_duration_seconds
+        ):
+            out.append(
+                FieldError(
+                    channel,
+                    f"{where}.duration_seconds",
+                    "media_duration",
+                    f"{name} takes videos up to {rule.max_duration_seconds:g} s; this one is {m.duration_seconds:g} s",
+                )
+            )
+    return out
+
+
+def _video_types(caps: PlatformCapabilities) -> list[str]:
+    return [t for t in caps.media_types if t.startswith("video/")]
+
+
+def _check_text(
+    caps: PlatformCapabilities, content: ContentBody, err: Callable[[str, str, str], None]
+) -> None:
+    has_media = bool(content.media)
+    text = post_text(caps, to_content(content))
+    limit = caps.text_limit(has_media)
+    with_link = (
+        " including the link appended to the text"
+        if content.link and caps.link is not LinkMode.ATTACHMENT and content.link not in (content.text or "")
+        else ""
+    )
+    where = "text" if content.text is not None else "link"
+    if limit is not None:
+        count = caps.measure(text)
+        if count > limit:
+            kind = (
+                " in a caption (text with media)"
+                if has_media and caps.text_max_with_media is not None
+                else ""
+            )
+            err(
+                where,
+                "max_length",
+                f"{caps.label} counts {count} {caps.unit}{kind}{with_link}; the limit is {limit}",
+            )
+    if caps.text_max_bytes is not None:
+        size = len(text.encode("utf-8"))
+        if size > caps.text_max_bytes:
+            err(
+                where,
+                "max_length",
+                f"{caps.label} counts {size} bytes{with_link}; the limit is {caps.text_max_bytes}",
+            )
+
+
+def _check_poll(
+    caps: PlatformCapabilities, content: ContentBody, poll: PollBody, err: Callable[[str, str, str], None]
+) -> None:
+    name = caps.label
+    rules = caps.poll
+    if rules is None:
+        err(
+            "poll", "poll_unsupported", f'{name} has no polls; remove the poll for this target ("poll": null)'
+        )
+        return
+    n = len(poll.options)
+    if not rules.min_options <= n <= rules.max_options:
+        err(
+            "poll.options",
+            "poll_options",
+            f"{name} polls take {rules.min_options} to {rules.max_options} options; this one has {n}",
+        )
+    for i, option in enumerate(poll.options):
+        if len(option) > rules.max_option_length:
+            err(
+                f"poll.options[{i}]",
+                "poll_options",
+                f"{name} poll options are at most {rules.max_option_length} characters; "
+                f"option {i + 1} has {len(option)}",
+            )
+    if rules.max_question_length is not None and len(poll.question) > rules.max_question_length:
+        err(
+            "poll.question",
+            "max_length",
+            f"{name} poll questions are at most {rules.max_question_length} characters; "
+            f"this one has {len(poll.question)}",
+        )
+    problem = _duration_problem(rules, poll.duration_minutes)
+    if problem is not None:
+        err("poll.duration_minutes", "poll_duration", f"{name} polls {problem}")
+    if content.media and not rules.with_media:
+        err(
+            "poll",
+            "poll_with_media",
+            f"{name} cannot post a poll and media together; remove one for this target",
+        )
+
+
+def _duration_problem(rules: PollRules, minutes: int) -> str | None:
+    if rules.allowed_durations_minutes is not None:
+        if minutes in rules.allowed_durations_minutes:
+            return None
+        choices = ", ".join(str(d) for d in sorted(rules.allowed_durations_minutes))
+        return f"last one of {choices} minutes; not {minutes}"
+    low, high = rules.min_duration_minutes, rules.max_duration_minutes
+    if low is None or high is None or low <= minutes <= high:
+        return None  # no bounds: the platform fixes the duration itself
+    return f"last {low} to {high} minutes; not {minutes}"
+
+
+# --- control bodies ----------------------------------------------------------------------------
+
+
+def validate_withdraw(body: object) -> WithdrawRequest:
+    return parse_model(WithdrawRequest, body)
+
+
+def validate_pause(body: object, channels: ChannelDirectory) -> PauseRequest:
+    """``POST /v1/pause`` and ``/v1/resume``: the schema, plus every named channel must exist."""
+    req = parse_model(PauseRequest, body)
+    unknown = [
+        FieldError(ch, f"channels[{i}]", "unknown_channel", f"there is no channel {ch!r}")
+        for i, ch in enumerate(req.channels or ())
+        if channels.get(ch) is None
+    ]
+    if unknown:
+        raise ValidationFailed(unknown)
+    return req

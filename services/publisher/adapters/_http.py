@@ -1,0 +1,118 @@
+"""One HTTP exchange with a platform, with transport failures translated into port errors.
+
+The line that matters for exactly-once publishing is *whether the request may have left*:
+
+- the connection could not be opened (refused, DNS, TLS, connect timeout): nothing was sent,
+  so the call is ``Temporary`` and a retry is safe;
+- the connection broke or timed out after the request was written: the platform may have acted
+  on it. For a call that creates a post that is ``Ambiguous`` (reconcile, never re-send
+  blindly); for a read or a harmless upload it is merely ``Temporary``.
+
+Error messages name the platform and the failure, never the URL: Telegram puts the bot token
+in the URL path.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import orjson
+from multidict import CIMultiDictProxy
+
+from services.publisher.adapters.port import Ambiguous, Permanent, Temporary
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The body as JSON, or None when it isn't JSON (an HTML error page from a proxy)."""
+        try:
+            return orjson.loads(self.body)
+        except orjson.JSONDecodeError:
+            return None
+
+    def json_object(self) -> dict[str, Any]:
+        data = self.json()
+        return data if isinstance(data, dict) else {}
+
+
+async def send(
+    session: aiohttp.ClientSession,
+    platform: str,
+    method: str,
+    url: str,
+    *,
+    ambiguous_if_lost: bool,
+    timeout: aiohttp.ClientTimeout | None = None,
+    **kwargs: Any,
+) -> Reply:
+    """Send one request and read the whole body.
+
+    ``ambiguous_if_lost`` marks calls whose lost reply may hide a success that a re-send would
+    duplicate (creating a post); uploads of unattached media and reads are not such calls.
+    """
+    if timeout is not None:
+        kwargs["timeout"] = timeout
+    try:
+        async with session.request(method, url, **kwargs) as resp:
+            body = await resp.read()
+            return Reply(resp.status, resp.headers, body)
+    except aiohttp.InvalidURL:
+        # from None: the URL may hold a token (Telegram), and InvalidURL's text is the URL.
+        raise Permanent(f"{platform}: the channel's base URL is invalid", code="invalid_url") from None
+    except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+        raise Temporary(
+            f"{platform}: could not connect ({type(exc).__name__})", code="connect_failed"
+        ) from exc
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+        what = f"{platform}: connection lost or timed out after sending ({type(exc).__name__})"
+        if ambiguous_if_lost:
+            raise Ambiguous(what, code="ambiguous") from exc
+        raise Temporary(what, code="read_failed") from exc
+
+
+def retry_after_header(headers: Mapping[str, str], now: datetime) -> float | None:
+    """RFC 9110 ``Retry-After``: delay-seconds or an HTTP-date."""
+    raw = headers.get("Retry-After")
+    if not raw:
+        return None
+    raw = raw.strip()
+    if raw.isdigit():
+        return float(raw)
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def parse_int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

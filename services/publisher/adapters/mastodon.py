@@ -1,0 +1,246 @@
+"""Mastodon: ``POST /api/v1/statuses`` with an ``Idempotency-Key``, media through ``/api/v2/media``.
+
+Contract (mastodon/documentation ``methods/statuses.md``, ``methods/media.md``,
+``api/rate-limits.md``):
+
+- ``Authorization: Bearer <user token>``; 401 means the token is invalid or revoked.
+- ``Idempotency-Key`` "prevents duplicate submissions of the same status… keys are stored for up
+  to 1 hour": a repeat returns the original status. We send ``request.marker``, so a retry of
+  the same job within the hour can never post twice.
+- Media: ``POST /api/v2/media`` (multipart ``file``) answers 200, or 202 with ``url: null``
+  while processing; ``GET /api/v1/media/:id`` answers 206 until done. ``media_ids`` and ``poll``
+  are mutually exclusive.
+- Errors are ``{"error": "..."}``: 422 validation, 429 throttled. Quota headers
+  ``X-RateLimit-Limit/Remaining/Reset`` (reset is ISO-8601) describe the bucket nearest
+  exhaustion; status creation is limited to 300 per 3 h per account.
+
+Reconciliation (``find_by_marker``): a status carries no hidden field we could search for, so
+we rely on the Idempotency-Key. Within the key's hour, re-sending the same request is the
+documented safe way to learn the outcome: Mastodon returns the original status if the first
+attempt landed, and creates it now if it never arrived, so the call may publish. Past the hour
+(or when we can't tell when the job was first sent) a re-send could duplicate the post, so we
+raise ``NotSupported`` and the job becomes unconfirmed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+from services.publisher.adapters._http import Reply, parse_int, parse_iso, send, utcnow
+from services.publisher.adapters.common import QuotaBook, account_key, compose_text
+from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
+from services.publisher.adapters.port import (
+    AdapterError,
+    Ambiguous,
+    AuthExpired,
+    Engagement,
+    NotSupported,
+    Permanent,
+    Published,
+    PublishRequest,
+    RateLimited,
+    RateLimitInfo,
+    Target,
+    Temporary,
+)
+from shared.events import Media
+
+# Mastodon keeps keys "up to 1 hour"; we stop trusting a re-send 5 minutes before that.
+IDEMPOTENCY_WINDOW = timedelta(minutes=55)
+
+
+class MastodonAdapter:
+    platform = "mastodon"
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        fetcher: MediaFetcher | None = None,
+        *,
+        timeout: aiohttp.ClientTimeout | None = None,
+        media_poll_interval: float = 1.0,
+        media_poll_limit: float = 60.0,
+        idempotency_window: timedelta = IDEMPOTENCY_WINDOW,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._session = session
+        self._fetcher = fetcher or SessionMediaFetcher(session)
+        self._timeout = timeout
+        self._poll_interval = media_poll_interval
+        self._poll_limit = media_poll_limit
+        self._window = idempotency_window
+        self._clock = clock
+        self._quota = QuotaBook()
+        # When each (account, marker) was first sent from this process: bounds the key's hour
+        # when the publisher doesn't pass ``first_attempt_at``.
+        self._first_sent: dict[tuple[str, str, str], datetime] = {}
+
+    async def publish(self, target: Target, request: PublishRequest) -> Published:
+        content = request.content
+        if content.poll is not None and content.media:
+            raise Permanent("mastodon: a status can carry media or a poll, not both", code="poll_with_media")
+        body: dict[str, Any] = {
+            "status": compose_text(content),
+            "visibility": target.options.get("visibility", "public"),
+        }
+        if "language" in target.options:
+            body["language"] = target.options["language"]
+        if content.media:
+            body["media_ids"] = [await self._upload(target, media) for media in content.media]
+        if content.poll is not None:
+            body["poll"] = {
+                "options": list(content.poll.options),
+                "expires_in": content.poll.duration_minutes * 60,
+            }
+        self._first_sent.setdefault((*account_key(target), request.marker), self._clock())
+        reply = await send(
+            self._session,
+            self.platform,
+            "POST",
+            _url(target, "/api/v1/statuses"),
+            ambiguous_if_lost=True,
+            timeout=self._timeout,
+            json=body,
+            headers={**_auth(target), "Idempotency-Key": request.marker},
+        )
+        self._note_quota(target, reply)
+        if reply.status == 200:
+            return _published(reply.json_object())
+        raise self._error(reply)
+
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
+        """Re-send under the same Idempotency-Key while Mastodon still keeps it (see module doc)."""
+        known = [
+            t
+            for t in (self._first_sent.get((*account_key(target), request.marker)), request.first_attempt_at)
+            if t is not None
+        ]
+        if not known:
+            raise NotSupported(
+                "mastodon: unknown first-attempt time; an Idempotency-Key is only kept 1 h",
+                code="idempotency_window_unknown",
+            )
+        if self._clock() - min(known) > self._window:
+            raise NotSupported(
+                "mastodon: the Idempotency-Key has expired (kept 1 h); a re-send could duplicate",
+                code="idempotency_window_passed",
+            )
+        return await self.publish(target, request)
+
+    async def engagement(self, target: Target, post_id: str) -> Engagement:
+        reply = await self._get(target, f"/api/v1/statuses/{post_id}")
+        status = reply.json_object()
+        return Engagement(
+            reactions=int(status.get("favourites_count") or 0),
+            comments=int(status.get("replies_count") or 0),
+            shares=int(status.get("reblogs_count") or 0),
+        )
+
+    def rate_limit(self, target: Target) -> RateLimitInfo | None:
+        return self._quota.get(target)
+
+    async def _upload(self, target: Target, media: Media) -> str:
+        fetched = await self._fetcher.fetch(media)
+        form = aiohttp.FormData()
+        form.add_field("file", fetched.data, content_type=fetched.content_type, filename=fetched.filename)
+        if media.alt:
+            form.add_field("description", media.alt)
+        # Not ambiguous: an upload nobody attaches is invisible and Mastodon removes it.
+        reply = await send(
+            self._session,
+            self.platform,
+            "POST",
+            _url(target, "/api/v2/media"),
+            ambiguous_if_lost=False,
+            timeout=self._timeout,
+            data=form,
+            headers=_auth(target),
+        )
+        self._note_quota(target, reply)
+        if reply.status not in (200, 202):
+            raise self._error(reply)
+        attachment = reply.json_object()
+        media_id = str(attachment.get("id", ""))
+        if not media_id:
+            raise Temporary("mastodon: media upload answered without an id", code="media_no_id")
+        if reply.status == 202:
+            await self._await_processed(target, media_id)
+        return media_id
+
+    async def _await_processed(self, target: Target, media_id: str) -> None:
+        """Poll ``GET /api/v1/media/:id`` until 200; 206 means still processing."""
+        waited = 0.0
+        while waited <= self._poll_limit:
+            reply = await self._get(target, f"/api/v1/media/{media_id}", expect=(200, 206))
+            if reply.status == 200:
+                return
+            await asyncio.sleep(self._poll_interval)
+            waited += self._poll_interval
+        raise Temporary(
+            f"mastodon: media {media_id} still processing after {self._poll_limit:.0f}s",
+            code="media_processing",
+            retry_after=self._poll_limit,
+        )
+
+    async def _get(self, target: Target, path: str, *, expect: tuple[int, ...] = (200,)) -> Reply:
+        reply = await send(
+            self._session,
+            self.platform,
+            "GET",
+            _url(target, path),
+            ambiguous_if_lost=False,
+            timeout=self._timeout,
+            headers=_auth(target),
+        )
+        self._note_quota(target, reply)
+        if reply.status not in expect:
+            raise self._error(reply)
+        return reply
+
+    def _note_quota(self, target: Target, reply: Reply) -> None:
+        self._quota.record(
+            target,
+            RateLimitInfo(
+                limit=parse_int(reply.headers.get("X-RateLimit-Limit")),
+                remaining=parse_int(reply.headers.get("X-RateLimit-Remaining")),
+                reset_at=parse_iso(reply.headers.get("X-RateLimit-Reset")),
+            ),
+        )
+
+    def _error(self, reply: Reply) -> AdapterError:
+        status = reply.status
+        detail = str(reply.json_object().get("error") or f"HTTP {status}")[:1000]
+        message = f"mastodon: {detail}"
+        if status in (401, 403):
+            # 403 is a token without the write scopes or a suspended account: a human must act.
+            return AuthExpired(message, code="unauthorized", http_status=status)
+        if status == 429:
+            reset = parse_iso(reply.headers.get("X-RateLimit-Reset"))
+            wait = max(0.0, (reset - self._clock()).total_seconds()) if reset else None
+            return RateLimited(message, code="rate_limited", http_status=status, retry_after=wait)
+        if status >= 500:
+            return Temporary(message, code="server_error", http_status=status)
+        code = "validation_failed" if status == 422 else f"http_{status}"
+        return Permanent(message, code=code, http_status=status)
+
+
+def _url(target: Target, path: str) -> str:
+    return target.base_url.rstrip("/") + path
+
+
+def _auth(target: Target) -> dict[str, str]:
+    return {"Authorization": f"Bearer {target.credentials.token}"}
+
+
+def _published(status: dict[str, Any]) -> Published:
+    post_id = str(status.get("id") or "")
+    if not post_id:
+        # Mastodon answered 200 but we can't tell which status: the post probably exists.
+        raise Ambiguous("mastodon: status created but the reply has no id", code="no_id")
+    url = status.get("url") or status.get("uri")
+    return Published(post_id, str(url) if url else None, parse_iso(status.get("created_at")))

@@ -1,0 +1,156 @@
+"""The port every platform adapter implements, cut at plain data.
+
+An adapter takes a ``PublishRequest`` and returns a ``Published`` or raises an ``AdapterError``.
+It never decides to retry or park: the error says what kind of trouble it was, and the
+publisher's pure ``decide`` turns that into retry / fail / park / unconfirmed.
+
+Errors::
+
+    AdapterError                  any failure talking to a platform
+    ├── Temporary                 5xx, connection refused before sending; retry later (``retry_after``)
+    │   └── RateLimited           the platform throttled us (429, Telegram retry_after, Graph code 4/17/32…)
+    ├── Permanent                 the platform refused the content (validation); retrying can't help
+    │   └── Duplicate             the platform says this exact post already exists
+    ├── AuthExpired               token expired or revoked: park the channel's jobs until re-authorised
+    ├── Ambiguous                 the request may have reached the platform (timeout after sending,
+    │                             connection reset mid-response): never blindly re-send; reconcile
+    └── NotSupported              the platform has no way to do this (e.g. look up posts by marker)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from shared.events import Content
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A channel's secret, resolved from the secrets store; never logged, never on a topic."""
+
+    token: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # keeps secrets out of logs and tracebacks
+        return "Credentials(<redacted>)"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to post: the channel's account on its platform."""
+
+    channel: str
+    account: str
+    base_url: str
+    credentials: Credentials
+    options: dict[str, str] = field(default_factory=dict)  # page id, chat id, username…
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    job_id: str
+    attempt: int
+    content: Content
+    # A short token derived from the job id, embedded where the platform allows (idempotency key,
+    # a hidden marker) so that after a crash the post can be found again.
+    marker: str
+    # When an earlier attempt of this job may first have reached the platform (its ATTEMPTED
+    # record), if known. Reconciliation uses it: Mastodon's Idempotency-Key lives only 1 h, and
+    # text-matching lookups ignore posts older than the first attempt.
+    first_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Published:
+    post_id: str
+    url: str | None
+    published_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RateLimitInfo:
+    """What the platform said about our remaining quota on the last response."""
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Engagement:
+    reactions: int
+    comments: int
+    shares: int
+    reach: int | None = None
+
+
+class AdapterError(Exception):
+    """A failure talking to a platform. ``code`` and ``message`` come from the platform's body."""
+
+    def __init__(self, message: str, *, code: str = "error", http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.http_status = http_status
+
+
+class Temporary(AdapterError):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "temporary",
+        http_status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, code=code, http_status=http_status)
+        self.retry_after = retry_after  # seconds the platform asked us to wait, if it said
+
+
+class RateLimited(Temporary):
+    pass
+
+
+class Permanent(AdapterError):
+    pass
+
+
+class Duplicate(Permanent):
+    pass
+
+
+class AuthExpired(AdapterError):
+    pass
+
+
+class Ambiguous(AdapterError):
+    pass
+
+
+class NotSupported(AdapterError):
+    pass
+
+
+class Adapter(Protocol):
+    """One platform. Implementations hold an aiohttp ``ClientSession`` given at construction."""
+
+    platform: str
+
+    async def publish(self, target: Target, request: PublishRequest) -> Published:
+        """Post once. Raises an ``AdapterError`` subclass on failure."""
+        ...
+
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
+        """After a crash: the post carrying ``request.marker``, None if surely absent.
+
+        Raises ``NotSupported`` when the platform can't tell (the job becomes unconfirmed).
+        """
+        ...
+
+    async def engagement(self, target: Target, post_id: str) -> Engagement: ...
+
+    def rate_limit(self, target: Target) -> RateLimitInfo | None:
+        """The most recent quota the platform reported for this account, if any."""
+        ...

@@ -1,0 +1,34 @@
+"""Which adapter speaks for which platform; the one place adapters are constructed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+
+import aiohttp
+
+from services.publisher.adapters.mastodon import MastodonAdapter
+from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
+from services.publisher.adapters.port import Adapter
+from services.publisher.adapters.telegram import TelegramAdapter
+
+AdapterFactory = Callable[[aiohttp.ClientSession, MediaFetcher], Adapter]
+
+PLATFORM_ADAPTERS: Mapping[str, AdapterFactory] = MappingProxyType(
+    {
+        "mastodon": MastodonAdapter,
+        "telegram": TelegramAdapter,
+    }
+)
+
+
+def build_adapter(
+    platform: str, session: aiohttp.ClientSession, fetcher: MediaFetcher | None = None
+) -> Adapter:
+    """The adapter for ``platform``; media is fetched with ``session`` unless a fetcher is given."""
+    try:
+        factory = PLATFORM_ADAPTERS[platform]
+    except KeyError:
+        known = ", ".join(sorted(PLATFORM_ADAPTERS))
+        raise ValueError(f"no adapter for platform {platform!r}; known: {known}") from None
+    return factory(session, fetcher or SessionMediaFetcher(session))

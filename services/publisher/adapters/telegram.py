@@ -1,0 +1,185 @@
+"""Telegram Bot API: ``sendMessage``, ``sendPhoto`` or ``sendPoll`` to a channel.
+
+Contract (core.telegram.org/bots/api, "Making requests" and the methods named):
+
+- The bot token sits in the URL path, ``{base}/bot<token>/<METHOD>``; it must never appear in
+  a message or a log line, so errors here never quote the URL.
+- Replies are ``{"ok": true, "result": Message}`` or ``{"ok": false, "error_code": N,
+  "description": "...", "parameters": {"retry_after": S}}``; ``error_code`` mirrors the status.
+- Flood control: about 20 messages per minute to one channel; beyond it 429 with
+  ``parameters.retry_after`` seconds.
+- ``sendMessage`` text 1-4096 characters; ``sendPhoto`` caption 0-1024; ``sendPoll`` question
+  1-300, ``is_anonymous`` must stay true in channels, and a poll can close on its own at most
+  600 s ahead (``open_period``/``close_date``), so longer polls are sent open-ended.
+- Public channel posts live at ``https://t.me/<username>/<message_id>``.
+
+Target options: ``chat_id`` (``@channel`` or ``-100…``, required), ``username`` (for the URL of
+a channel addressed by numeric id).
+
+Reconciliation: the Bot API cannot list a channel's posts, so ``find_by_marker`` raises
+``NotSupported``; it exposes no view or reaction counts either, so neither does ``engagement``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+from services.publisher.adapters._http import Reply, send, utcnow
+from services.publisher.adapters.common import QuotaBook, compose_text
+from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
+from services.publisher.adapters.port import (
+    AdapterError,
+    Ambiguous,
+    AuthExpired,
+    Engagement,
+    NotSupported,
+    Permanent,
+    Published,
+    PublishRequest,
+    RateLimited,
+    RateLimitInfo,
+    Target,
+    Temporary,
+)
+from shared.events import Media
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MAX_QUESTION = 300
+# Descriptions of a 400 that mean the bot lost its rights in the channel: a human must act.
+_RIGHTS = ("need administrator rights", "not enough rights", "bot is not a member")
+
+
+class TelegramAdapter:
+    platform = "telegram"
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        fetcher: MediaFetcher | None = None,
+        *,
+        timeout: aiohttp.ClientTimeout | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._session = session
+        self._fetcher = fetcher or SessionMediaFetcher(session)
+        self._timeout = timeout
+        self._clock = clock
+        self._quota = QuotaBook()
+
+    async def publish(self, target: Target, request: PublishRequest) -> Published:
+        chat_id = target.options.get("chat_id")
+        if not chat_id:
+            raise Permanent("telegram: the channel has no options.chat_id", code="no_chat_id")
+        content = request.content
+        text = compose_text(content)
+        if content.poll is not None:
+            if content.media:
+                raise Permanent("telegram: a poll can't carry media", code="poll_with_media")
+            if len(text) > MAX_QUESTION:
+                raise Permanent(
+                    f"telegram: poll question and text exceed {MAX_QUESTION} characters", code="too_long"
+                )
+            payload: dict[str, Any] = {
+                "chat_id": chat_id,
+                "question": text,
+                "options": [{"text": option} for option in content.poll.options],
+                "is_anonymous": True,  # Bot API: non-anonymous polls can't be sent to channels
+            }
+            reply = await self._call(target, "sendPoll", json=payload)
+        elif content.media:
+            reply = await self._send_photo(target, chat_id, text, content.media)
+        else:
+            if not text or len(text) > MAX_TEXT:
+                raise Permanent(f"telegram: text must be 1 to {MAX_TEXT} characters", code="text_length")
+            payload = {"chat_id": chat_id, "text": text}
+            if content.link:
+                payload["link_preview_options"] = {"url": content.link}
+            reply = await self._call(target, "sendMessage", json=payload)
+        return self._published(target, reply)
+
+    async def _send_photo(
+        self, target: Target, chat_id: str, caption: str, media: tuple[Media, ...]
+    ) -> Reply:
+        if len(media) > 1:
+            raise Permanent("telegram: this adapter sends one photo per post", code="too_many_media")
+        [item] = media
+        if not item.type.startswith("image/"):
+            raise Permanent(f"telegram: unsupported media type {item.type}", code="unsupported_media")
+        if len(caption) > MAX_CAPTION:
+            raise Permanent(f"telegram: caption exceeds {MAX_CAPTION} characters", code="caption_length")
+        fetched = await self._fetcher.fetch(item)
+        form = aiohttp.FormData()
+        form.add_field("chat_id", chat_id)
+        form.add_field("photo", fetched.data, content_type=fetched.content_type, filename=fetched.filename)
+        if caption:
+            form.add_field("caption", caption)
+        return await self._call(target, "sendPhoto", data=form)
+
+    async def _call(self, target: Target, method: str, **kwargs: Any) -> Reply:
+        url = f"{target.base_url.rstrip('/')}/bot{target.credentials.token}/{method}"
+        return await send(
+            self._session, self.platform, "POST", url, ambiguous_if_lost=True, timeout=self._timeout, **kwargs
+        )
+
+    def _published(self, target: Target, reply: Reply) -> Published:
+        body = reply.json_object()
+        if reply.status != 200 or not body.get("ok"):
+            raise self._error(target, reply.status, body)
+        message = body.get("result") or {}
+        message_id = message.get("message_id")
+        if message_id is None:
+            raise Ambiguous("telegram: sent, but the reply has no message_id", code="no_id")
+        date = message.get("date")
+        return Published(
+            str(message_id),
+            _post_url(target, message, message_id),
+            datetime.fromtimestamp(date, UTC) if isinstance(date, int) else None,
+        )
+
+    def _error(self, target: Target, status: int, body: dict[str, Any]) -> AdapterError:
+        code = int(body.get("error_code") or status)
+        description = str(body.get("description") or f"HTTP {status}")[:1000]
+        message = f"telegram: {description}"
+        parameters = body.get("parameters") or {}
+        if code == 429:
+            wait = parameters.get("retry_after")
+            retry_after = float(wait) if isinstance(wait, int | float) else None
+            if retry_after is not None:
+                reset = self._clock() + timedelta(seconds=retry_after)
+                self._quota.record(target, RateLimitInfo(remaining=0, reset_at=reset))
+            return RateLimited(message, code="flood_wait", http_status=status, retry_after=retry_after)
+        # 401: bad token; 404: token malformed (the bot path is unknown); 403: bot removed.
+        if code in (401, 403, 404) or any(r in description.lower() for r in _RIGHTS):
+            return AuthExpired(message, code="bot_unauthorized", http_status=status)
+        if code >= 500:
+            return Temporary(message, code="server_error", http_status=status)
+        if "migrate_to_chat_id" in parameters:
+            return Permanent(f"{message} (the chat moved; update chat_id)", code="chat_migrated")
+        return Permanent(message, code="bad_request", http_status=status)
+
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
+        raise NotSupported("telegram: the Bot API can't list a channel's posts", code="no_lookup")
+
+    async def engagement(self, target: Target, post_id: str) -> Engagement:
+        raise NotSupported("telegram: the Bot API exposes no counts for channel posts", code="no_metrics")
+
+    def rate_limit(self, target: Target) -> RateLimitInfo | None:
+        return self._quota.get(target)
+
+
+def _post_url(target: Target, message: dict[str, Any], message_id: object) -> str | None:
+    chat_id = target.options.get("chat_id", "")
+    chat = message.get("chat") or {}
+    username = target.options.get("username") or chat.get("username")
+    if not username and chat_id.startswith("@"):
+        username = chat_id[1:]
+    if username:
+        return f"https://t.me/{str(username).lstrip('@')}/{message_id}"
+    if chat_id.startswith("-100"):
+        return f"https://t.me/c/{chat_id[4:]}/{message_id}"  # private channel link, members only
+    return None

@@ -1,0 +1,59 @@
+"""Wires one platform's publisher: adapter, secrets, rate limits, worker; runs until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+import aiohttp
+
+from services.publisher.adapters.registry import build_adapter
+from services.publisher.ratelimit import Limit, RateLimits
+from services.publisher.secrets import SecretStore
+from services.publisher.settings import PublisherSettings
+from services.publisher.worker import PublisherWorker
+from shared.channels import ChannelDirectory
+from shared.kafka import ensure_topics, make_producer
+
+log = logging.getLogger("warta.publisher")
+
+
+def limits_for(channels: ChannelDirectory) -> RateLimits:
+    return RateLimits(
+        {
+            c.id: tuple(Limit(cap.limit, timedelta(minutes=cap.window_minutes)) for cap in c.caps)
+            for c in channels.channels
+        }
+    )
+
+
+async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
+    platform = settings.platform
+    topics = settings.topics
+    channels = settings.load_channels()
+    await ensure_topics(settings.kafka_bootstrap, topics.specs())
+    secrets = SecretStore.load(settings.secrets_file)
+    producer = make_producer(settings.kafka_bootstrap, f"warta-publisher-{platform}")
+    await producer.start()
+    timeout = aiohttp.ClientTimeout(total=settings.call_timeout_s)
+    try:
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            worker = PublisherWorker(
+                bootstrap=settings.kafka_bootstrap,
+                topics=topics,
+                group=settings.group(f"publisher-{platform}"),
+                platform=platform,
+                channels=channels,
+                adapter=build_adapter(platform, session),
+                secrets=secrets,
+                producer=producer,
+                limits=limits_for(channels),
+                retry=settings.retry_policy(),
+                call_timeout_s=settings.call_timeout_s,
+                max_local_wait_s=settings.max_local_wait_s,
+            )
+            log.info("publisher for %s: %d channels", platform, len(channels.for_platform(platform)))
+            await worker.run(stop)
+    finally:
+        await producer.stop()

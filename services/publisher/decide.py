@@ -1,0 +1,81 @@
+"""What to do after calling a platform: the publisher's pure decision table.
+
+    Published                      → published
+    Temporary / RateLimited        → retry at now + max(platform's wait, backoff with jitter);
+                                     dead once attempts are exhausted
+    Permanent (incl. Duplicate)    → failed, with the platform's message
+    AuthExpired                    → needs_reauth: the channel's jobs are parked, not dropped
+    Ambiguous                      → reconcile first (see ``after_reconcile``)
+    NotSupported                   → failed
+
+Backoff is exponential with full jitter (AWS Architecture Blog, "Exponential Backoff And
+Jitter"): a herd of jobs retrying after one platform outage spreads out instead of stampeding.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from services.publisher.adapters.port import (
+    AdapterError,
+    Ambiguous,
+    AuthExpired,
+    Permanent,
+    Published,
+    Temporary,
+)
+from shared.events import OutcomeStatus, PlatformError
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    base: timedelta = timedelta(seconds=30)
+    cap: timedelta = timedelta(hours=1)
+
+    def delay(self, attempt: int, rng: random.Random, platform_wait: float | None) -> timedelta:
+        ceiling = min(self.cap.total_seconds(), self.base.total_seconds() * 2 ** (attempt - 1))
+        jittered = rng.uniform(ceiling / 2, ceiling)  # half-jitter: never retry instantly
+        return timedelta(seconds=max(jittered, platform_wait or 0.0))
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: OutcomeStatus
+    retry_at: datetime | None = None
+    error: PlatformError | None = None
+    post_id: str | None = None
+    url: str | None = None
+
+
+def platform_error(exc: AdapterError) -> PlatformError:
+    return PlatformError(code=exc.code[:200], message=exc.message[:4000], http_status=exc.http_status)
+
+
+def decide(
+    result: Published | AdapterError,
+    attempt: int,
+    now: datetime,
+    policy: RetryPolicy,
+    rng: random.Random,
+) -> Decision:
+    if isinstance(result, Published):
+        return Decision(OutcomeStatus.PUBLISHED, post_id=result.post_id, url=result.url)
+    err = platform_error(result)
+    if isinstance(result, Temporary):
+        if attempt >= policy.max_attempts:
+            return Decision(OutcomeStatus.DEAD, error=err)
+        return Decision(
+            OutcomeStatus.RETRY, retry_at=now + policy.delay(attempt, rng, result.retry_after), error=err
+        )
+    if isinstance(result, AuthExpired):
+        return Decision(OutcomeStatus.NEEDS_REAUTH, error=err)
+    if isinstance(result, Ambiguous):
+        # The caller reconciles before it gets here; an ambiguous result that reaches the table
+        # is one the platform could not settle.
+        return Decision(OutcomeStatus.UNCONFIRMED, error=err)
+    if isinstance(result, Permanent):
+        return Decision(OutcomeStatus.FAILED, error=err)
+    return Decision(OutcomeStatus.FAILED, error=err)

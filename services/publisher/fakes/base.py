@@ -1,0 +1,320 @@
+"""What every platform fake shares: state, fault injection, and the ``/_fake`` admin API.
+
+A fake is an aiohttp application built by ``create_app(state)`` in its platform module. It keeps
+what was published in ``state.posts`` so tests assert on outcomes, and it obeys the faults
+queued in ``state.faults``.
+
+Admin API, mounted in every fake (so ``/mastodon/_fake/...`` in the sandbox)::
+
+    POST   /_fake/faults      {"path_contains": "/api/v1/statuses", "method": "POST",
+                               "status": 503, "body": {...}, "headers": {...},
+                               "delay_s": 0, "count": 1, "mode": "respond"}   (or a list of them)
+    DELETE /_fake/faults      drop every queued fault
+    GET    /_fake/posts       the posts, oldest first
+    GET    /_fake/requests    how many requests each "METHOD /path" received
+    POST   /_fake/engagement  {"post_id": "...", "reactions": 5, "comments": 1, "shares": 2, "reach": 90}
+    POST   /_fake/clock       {"advance_s": 3600}   move the fake's clock (idempotency expiry, windows)
+    POST   /_fake/reset       forget posts, faults, counters, quotas and the clock offset
+
+Fault modes, applied to the next ``count`` requests whose path contains ``path_contains`` (and
+whose method is ``method``, if given):
+
+- ``respond``: wait ``delay_s``; then answer ``status``/``body``/``headers`` without processing
+  the request, or, with no ``status``, process it normally (a slow platform).
+- ``drop_after_processing``: process the request (the post IS created), wait ``delay_s``, then
+  close the connection without answering. With a ``delay_s`` beyond the client's timeout the
+  client times out instead. Either way the client cannot know the outcome: exactly-once tests.
+- ``drop``: wait ``delay_s`` and close the connection without processing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import orjson
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Fault(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path_contains: str
+    method: str | None = None
+    status: int | None = Field(default=None, ge=100, le=599)
+    body: Any = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    delay_s: float = Field(default=0.0, ge=0, le=600)
+    count: int = Field(default=1, ge=1)
+    mode: Literal["respond", "drop_after_processing", "drop"] = "respond"
+
+    def matches(self, method: str, path: str) -> bool:
+        return self.path_contains in path and (self.method is None or self.method.upper() == method)
+
+
+@dataclass
+class FakePost:
+    id: str
+    account: str
+    text: str
+    created_at: datetime
+    url: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)  # what the platform was sent, by field
+    key: str | None = None  # the idempotency key it was created under, if any
+    reactions: int = 0
+    comments: int = 0
+    shares: int = 0
+    reach: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "account": self.account,
+            "text": self.text,
+            "created_at": self.created_at.isoformat(),
+            "url": self.url,
+            "data": self.data,
+            "key": self.key,
+            "reactions": self.reactions,
+            "comments": self.comments,
+            "shares": self.shares,
+            "reach": self.reach,
+        }
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class FakeState:
+    """A platform's memory. ``tokens`` maps each valid token to the account it belongs to."""
+
+    tokens: dict[str, str] = field(default_factory=dict)
+    clock: Callable[[], datetime] = _utcnow
+    # Engagement added per hour of a post's age, on top of what /_fake/engagement set.
+    engagement_per_hour: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    public_base: str | None = None  # overrides the origin seen in requests when building URLs
+    prefix: str = ""  # where the app is mounted; the sandbox sets it
+    posts: list[FakePost] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    requests: Counter[str] = field(default_factory=Counter)
+    offset: timedelta = timedelta(0)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def now(self) -> datetime:
+        return self.clock() + self.offset
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def account_for(self, token: str | None) -> str | None:
+        return self.tokens.get(token) if token else None
+
+    def find_post(self, post_id: str) -> FakePost | None:
+        return next((p for p in self.posts if p.id == post_id), None)
+
+    def counts(self, post: FakePost) -> tuple[int, int, int]:
+        hours = max(0.0, (self.now() - post.created_at).total_seconds() / 3600)
+        r, c, s = self.engagement_per_hour
+        return post.reactions + int(r * hours), post.comments + int(c * hours), post.shares + int(s * hours)
+
+    def base(self, request: web.Request) -> str:
+        """The public base of this fake, e.g. ``http://127.0.0.1:8090/mastodon``."""
+        origin = self.public_base or str(request.url.origin())
+        return origin.rstrip("/") + self.prefix
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.matches(method, path):
+                fault.count -= 1
+                if fault.count <= 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
+
+    def reset(self) -> None:
+        self.posts.clear()
+        self.faults.clear()
+        self.requests.clear()
+        self.offset = timedelta(0)
+
+
+@dataclass(frozen=True)
+class Window:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: datetime
+
+
+class SlidingWindow:
+    """At most ``limit`` events per key in any ``period``; the quotas of every fake."""
+
+    def __init__(self, limit: int, period: timedelta) -> None:
+        self.limit = limit
+        self.period = period
+        self._hits: dict[str, deque[datetime]] = {}
+
+    def peek(self, key: str, now: datetime) -> Window:
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now - self.period:
+            hits.popleft()
+        remaining = max(0, self.limit - len(hits))
+        reset_at = hits[0] + self.period if hits else now + self.period
+        return Window(remaining > 0, self.limit, remaining, reset_at)
+
+    def take(self, key: str, now: datetime) -> Window:
+        """Count one event if the window allows it; the answer describes the window after it."""
+        window = self.peek(key, now)
+        if not window.allowed:
+            return window
+        self._hits[key].append(now)
+        after = self.peek(key, now)
+        return Window(True, after.limit, after.remaining, after.reset_at)
+
+    def clear(self) -> None:
+        self._hits.clear()
+
+
+def json_reply(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(
+        body=orjson.dumps(data), status=status, headers=headers, content_type="application/json"
+    )
+
+
+def bearer_token(request: web.Request) -> str | None:
+    auth = request.headers.get("Authorization", "")
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+async def read_fields(request: web.Request) -> dict[str, Any]:
+    """A request's parameters from JSON, a form, multipart or the query, merged in that order."""
+    fields: dict[str, Any] = dict(request.query)
+    if request.content_type == "application/json":
+        try:
+            body = orjson.loads(await request.read() or b"{}")
+        except orjson.JSONDecodeError:
+            raise web.HTTPBadRequest(text="malformed JSON") from None
+        if isinstance(body, dict):
+            fields.update(body)
+    elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.post()
+        for name in form:
+            values = form.getall(name)
+            fields[name] = values if name.endswith("[]") or len(values) > 1 else values[0]
+    return fields
+
+
+class Reject(Exception):
+    """Raised by a handler to answer with ``response`` at once (auth failures, quotas)."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+async def _call(handler: Handler, request: web.Request) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except Reject as reject:
+        return reject.response
+
+
+def _drop(request: web.Request) -> web.HTTPException:
+    if request.transport is not None:
+        request.transport.abort()
+    # Never reaches the client: the connection is gone. Raising ends the handler cleanly.
+    return web.HTTPInternalServerError()
+
+
+def fault_middleware(state: FakeState) -> Middleware:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if "/_fake/" in request.path:
+            return await handler(request)
+        state.requests[f"{request.method} {request.path}"] += 1
+        fault = state.take_fault(request.method, request.path)
+        if fault is None:
+            return await _call(handler, request)
+        if fault.mode == "drop_after_processing":
+            await _call(handler, request)
+            await asyncio.sleep(fault.delay_s)
+            raise _drop(request)
+        await asyncio.sleep(fault.delay_s)
+        if fault.mode == "drop":
+            raise _drop(request)
+        if fault.status is None:
+            return await _call(handler, request)
+        if isinstance(fault.body, str):
+            return web.Response(text=fault.body, status=fault.status, headers=fault.headers)
+        return json_reply(fault.body, fault.status, fault.headers)
+
+    return middleware
+
+
+def add_admin_routes(app: web.Application, state: FakeState) -> None:
+    async def add_faults(request: web.Request) -> web.Response:
+        raw = orjson.loads(await request.read() or b"[]")
+        try:
+            faults = [Fault.model_validate(item) for item in (raw if isinstance(raw, list) else [raw])]
+        except ValidationError as exc:
+            return json_reply({"error": str(exc)}, 400)
+        state.faults.extend(faults)
+        return json_reply({"queued": len(state.faults)}, 201)
+
+    async def clear_faults(request: web.Request) -> web.Response:
+        state.faults.clear()
+        return json_reply({"queued": 0})
+
+    async def posts(request: web.Request) -> web.Response:
+        return json_reply([p.to_json() for p in state.posts])
+
+    async def requests(request: web.Request) -> web.Response:
+        return json_reply(dict(state.requests))
+
+    async def engagement(request: web.Request) -> web.Response:
+        raw = orjson.loads(await request.read() or b"{}")
+        post = state.find_post(str(raw.get("post_id", "")))
+        if post is None:
+            return json_reply({"error": "no such post"}, 404)
+        for name in ("reactions", "comments", "shares", "reach"):
+            if name in raw:
+                setattr(post, name, int(raw[name]))
+        return json_reply(post.to_json())
+
+    async def clock(request: web.Request) -> web.Response:
+        raw = orjson.loads(await request.read() or b"{}")
+        state.offset += timedelta(seconds=float(raw.get("advance_s", 0)))
+        return json_reply({"now": state.now().isoformat()})
+
+    async def reset(request: web.Request) -> web.Response:
+        state.reset()
+        return json_reply({"reset": True})
+
+    app.router.add_post("/_fake/faults", add_faults)
+    app.router.add_delete("/_fake/faults", clear_faults)
+    app.router.add_get("/_fake/posts", posts)
+    app.router.add_get("/_fake/requests", requests)
+    app.router.add_post("/_fake/engagement", engagement)
+    app.router.add_post("/_fake/clock", clock)
+    app.router.add_post("/_fake/reset", reset)
+
+
+def new_fake_app(state: FakeState) -> web.Application:
+    """An application with the fault middleware and the admin API; the platform adds its routes."""
+    app = web.Application(middlewares=[fault_middleware(state)])
+    add_admin_routes(app, state)
+    return app

@@ -1,0 +1,132 @@
+"""Every platform fake in one aiohttp server, each mounted under ``/<platform>``.
+
+Run it::
+
+    python -m services.publisher.fakes.sandbox --host 127.0.0.1 --port 8090 --secrets var/secrets.json
+
+A channel then points its ``base_url`` at its platform's mount, e.g.
+``http://127.0.0.1:8090/mastodon`` (each fake's routes are relative to its mount).
+
+Secrets file: the same JSON the publisher reads (``services.publisher.secrets``)::
+
+    {
+      "mastodon-demo":  {"token": "mastodon-token"},
+      "telegram-demo":  {"token": "123456:telegram-bot-token"},
+      "wordpress-demo": {"token": "app password", "username": "editor"},
+      "webhook-demo":   {"token": "hmac-shared-secret"}
+    }
+
+Every ``token`` is accepted by every fake, as a bearer token, a bot token, a WordPress
+application password (alone or as ``user:password``) or a webhook signing secret; the secret's
+name is the account name the fakes report (Mastodon's ``@mastodon-demo``). Other keys are
+ignored by the sandbox.
+
+Besides each fake's ``/<platform>/_fake/...`` admin API (see ``fakes.base``), the sandbox serves
+``GET /healthz``, ``POST /_fake/reset`` (every fake at once) and ``GET /media/<name>``: a small
+image to publish (``.png`` or ``.jpg``; names starting with ``missing`` answer 404).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import orjson
+from aiohttp import web
+
+from services.publisher.fakes import mastodon, telegram
+from services.publisher.fakes.base import FakeState, json_reply
+
+# A valid 1x1 PNG; the fakes don't decode images, but a real viewer can open it.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
+
+FakeFactory = Callable[[dict[str, str]], tuple[FakeState, Callable[[], web.Application]]]
+
+
+def _mastodon(tokens: dict[str, str]) -> tuple[FakeState, Callable[[], web.Application]]:
+    state = mastodon.MastodonState(tokens=tokens)
+    return state, lambda: mastodon.create_app(state)
+
+
+def _telegram(tokens: dict[str, str]) -> tuple[FakeState, Callable[[], web.Application]]:
+    state = telegram.TelegramState(tokens=tokens)
+    return state, lambda: telegram.create_app(state)
+
+
+FAKES: dict[str, FakeFactory] = {
+    "mastodon": _mastodon,
+    "telegram": _telegram,
+}
+
+STATES: web.AppKey[dict[str, FakeState]] = web.AppKey("sandbox_states")
+
+
+async def _media(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    if name.startswith("missing"):
+        return web.Response(status=404, text="not found")
+    if name.endswith(".png"):
+        return web.Response(body=PNG, content_type="image/png")
+    return web.Response(body=JPEG, content_type="image/jpeg")
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    states = request.app[STATES]
+    return json_reply({"ok": True, "platforms": sorted(states)})
+
+
+async def _reset_all(request: web.Request) -> web.Response:
+    states = request.app[STATES]
+    for state in states.values():
+        state.reset()
+    return json_reply({"reset": sorted(states)})
+
+
+def build_sandbox(tokens: dict[str, str], *, public_base: str | None = None) -> web.Application:
+    """The sandbox app. ``tokens`` maps each secret's name (the account) to its token."""
+    by_token = {token: name for name, token in tokens.items()}
+    root = web.Application()
+    states: dict[str, FakeState] = {}
+    for platform, factory in FAKES.items():
+        state, create = factory(dict(by_token))
+        state.prefix = f"/{platform}"
+        state.public_base = public_base
+        states[platform] = state
+        root.add_subapp(state.prefix, create())
+    root[STATES] = states
+    root.router.add_get("/healthz", _healthz)
+    root.router.add_post("/_fake/reset", _reset_all)
+    root.router.add_get("/media/{name}", _media)
+    return root
+
+
+def load_tokens(path: Path) -> dict[str, str]:
+    raw = orjson.loads(path.read_bytes()) if path.exists() else {}
+    if not isinstance(raw, dict):
+        raise SystemExit(f"{path}: must hold a JSON object of secrets")
+    return {
+        name: entry["token"]
+        for name, entry in raw.items()
+        if isinstance(entry, dict) and isinstance(entry.get("token"), str)
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Warta's platform fakes in one server")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--secrets", type=Path, default=Path("var/secrets.json"))
+    args = parser.parse_args(argv)
+    tokens = load_tokens(args.secrets)
+    # Names only: the tokens themselves are never printed.
+    print(f"sandbox: {len(tokens)} accounts ({', '.join(sorted(tokens)) or 'none'})", flush=True)
+    web.run_app(build_sandbox(tokens), host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()

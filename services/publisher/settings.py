@@ -1,0 +1,28 @@
+"""The publisher's settings, read once at start (environment prefix ``WARTA_``)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from services.publisher.decide import RetryPolicy
+from shared.settings import ROOT, CommonSettings
+
+
+class PublisherSettings(CommonSettings):
+    platform: str = "mastodon"
+    secrets_file: Path = ROOT / "var" / "secrets.json"
+    max_attempts: int = 6
+    retry_base_s: float = 30.0
+    retry_cap_s: float = 3600.0
+    call_timeout_s: float = 30.0
+    # Wait in-process for a rate-limit token up to this long; longer waits go back to the scheduler.
+    max_local_wait_s: float = 2.0
+    metrics_port: int = 0
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=self.max_attempts,
+            base=timedelta(seconds=self.retry_base_s),
+            cap=timedelta(seconds=self.retry_cap_s),
+        )

@@ -1,0 +1,52 @@
+"""Wires the scheduler: topics, producer, chooser, plan, router and planner; runs until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from services.scheduler.chooser import NaiveChooser, SlotChooser
+from services.scheduler.plan import Plan
+from services.scheduler.planner import Planner
+from services.scheduler.router import Router
+from services.scheduler.settings import SchedulerSettings
+from shared.kafka import ensure_topics, make_producer
+
+log = logging.getLogger("warta.scheduler")
+
+
+def build_chooser(settings: SchedulerSettings) -> SlotChooser:
+    return NaiveChooser()
+
+
+async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:
+    topics = settings.topics
+    channels = settings.load_channels()
+    created = await ensure_topics(settings.kafka_bootstrap, topics.specs())
+    if created:
+        log.info("created topics: %s", ", ".join(created))
+    producer = make_producer(settings.kafka_bootstrap, "warta-scheduler")
+    await producer.start()
+    try:
+        plan = Plan(channels, build_chooser(settings), settings.plan_settings())
+        router = Router(
+            settings.kafka_bootstrap, topics, settings.group("scheduler-router"), channels, producer
+        )
+        planner = Planner(
+            settings.kafka_bootstrap,
+            topics,
+            settings.group("scheduler"),
+            channels,
+            plan,
+            producer,
+            tick_s=settings.tick_s,
+        )
+        log.info("scheduler running for %d channels", len(channels.channels))
+        tasks = [asyncio.create_task(router.run(stop)), asyncio.create_task(planner.run(stop))]
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            if task.exception() is not None:
+                stop.set()
+        await asyncio.gather(*tasks)
+    finally:
+        await producer.stop()

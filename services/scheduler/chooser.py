@@ -1,0 +1,64 @@
+"""The port between the plan and the slot policy: given a job and its channel, when should it fire.
+
+``NaiveChooser`` (due at not_before, or now) is the walking skeleton's rule and a baseline in
+benchmarks; ``services.scheduler.policy_chooser.PolicyChooser`` wraps the learning policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from shared.channels import Channel
+from shared.events import EngagementObserved, JobPlanned, SlotExplanation
+
+
+class SlotChooser(Protocol):
+    def choose(
+        self,
+        job: JobPlanned,
+        channel: Channel,
+        taken: Sequence[datetime],
+        now: datetime,
+        *,
+        not_before: datetime | None,
+    ) -> SlotExplanation:
+        """Pick the job's instant. ``not_before`` already includes retry_at when retrying."""
+        ...
+
+    def observe(self, channel: Channel, event: EngagementObserved) -> None: ...
+
+    def model_state(self, channel_id: str) -> dict[str, object]: ...
+
+    def restore_model(self, channel: Channel, state: dict[str, object]) -> None: ...
+
+
+class NaiveChooser:
+    """Fire at not_before, or now; no learning. Keeps the skeleton honest about hard limits."""
+
+    def choose(
+        self,
+        job: JobPlanned,
+        channel: Channel,
+        taken: Sequence[datetime],
+        now: datetime,
+        *,
+        not_before: datetime | None,
+    ) -> SlotExplanation:
+        slot = max(now, not_before) if not_before else now
+        if job.deadline is not None and slot > job.deadline:
+            return SlotExplanation(
+                chosen=None, binding_constraint="deadline", reason="the deadline has passed"
+            )
+        binding = "not_before" if not_before and not_before > now else None
+        return SlotExplanation(chosen=slot, binding_constraint=binding, reason="naive: as early as allowed")
+
+    def observe(self, channel: Channel, event: EngagementObserved) -> None:
+        return None
+
+    def model_state(self, channel_id: str) -> dict[str, object]:
+        return {}
+
+    def restore_model(self, channel: Channel, state: dict[str, object]) -> None:
+        return None

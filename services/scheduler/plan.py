@@ -1,0 +1,438 @@
+"""The plan: every job of the channels this worker owns, and what to do as events and time arrive.
+
+Pure: no Kafka, no clock. The planner loop feeds it decoded events and ``now`` and writes the
+``Effects`` it returns (plan records to ``schedule.jobs``, due jobs to ``publish.<platform>``,
+channel snapshots to ``schedule.channels``), in that order of durability: a job is marked due only
+after its ``JobDue`` is on the broker, so a crash between the two re-fires the same attempt, which
+the publisher's attempt ledger recognises. Nothing fires twice to a platform.
+
+Heap entries are lazy: a popped entry whose job moved on (re-planned, withdrawn) is skipped.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from bisect import bisect_left, insort
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from services.scheduler.chooser import SlotChooser
+from services.scheduler.transitions import HELD, TERMINAL, can
+from shared.channels import Channel, ChannelDirectory
+from shared.events import (
+    ChannelStateRecorded,
+    ContentApproved,
+    ControlAction,
+    ControlIssued,
+    EngagementObserved,
+    Event,
+    JobDue,
+    JobPlanned,
+    JobState,
+    OutcomeStatus,
+    Priority,
+    PublishOutcome,
+    SlotExplanation,
+    job_id_for,
+)
+
+S = JobState
+_FIRING = frozenset({S.SCHEDULED, S.RETRYING})
+# States whose instant occupies the channel (min gap, caps).
+_OCCUPYING = frozenset({S.SCHEDULED, S.RETRYING, S.DUE, S.ATTEMPTED, S.PUBLISHED, S.UNCONFIRMED})
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    late_grace: timedelta = timedelta(minutes=2)  # later than this after its slot → re-plan, no burst
+    horizons: tuple[timedelta, ...] = (timedelta(hours=1), timedelta(hours=6), timedelta(hours=24))
+    event_id_prefix: str = "sch"
+
+
+@dataclass
+class Effects:
+    jobs: list[JobPlanned] = field(default_factory=list)
+    due: list[JobDue] = field(default_factory=list)
+    channels: list[ChannelStateRecorded] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def extend(self, other: Effects) -> None:
+        self.jobs += other.jobs
+        self.due += other.due
+        self.channels += other.channels
+        self.notes += other.notes
+
+    def __bool__(self) -> bool:
+        return bool(self.jobs or self.due or self.channels)
+
+
+@dataclass
+class ChannelPlan:
+    channel: Channel
+    jobs: dict[str, JobPlanned] = field(default_factory=dict)
+    paused: bool = False
+    pause_reason: str | None = None
+    paused_by: str | None = None
+    needs_reauth: bool = False
+    # Sorted instants occupying the channel, and which instant each job holds.
+    taken: list[float] = field(default_factory=list)
+    held_at: dict[str, float] = field(default_factory=dict)
+
+    def occupy(self, job: JobPlanned) -> None:
+        old = self.held_at.pop(job.job_id, None)
+        if old is not None:
+            i = bisect_left(self.taken, old)
+            if i < len(self.taken) and self.taken[i] == old:
+                self.taken.pop(i)
+        instant = job.published_at or job.slot
+        if job.state in _OCCUPYING and instant is not None:
+            ts = instant.timestamp()
+            insort(self.taken, ts)
+            self.held_at[job.job_id] = ts
+
+    def taken_between(self, start: datetime, end: datetime, exclude: str | None = None) -> list[datetime]:
+        lo = bisect_left(self.taken, start.timestamp())
+        hi = bisect_left(self.taken, end.timestamp() + 1e-6)
+        skip = self.held_at.get(exclude) if exclude else None
+        out: list[datetime] = []
+        for ts in self.taken[lo:hi]:
+            if skip is not None and ts == skip:
+                skip = None  # skip the job's own instant once
+                continue
+            out.append(datetime.fromtimestamp(ts, tz=start.tzinfo))
+        return out
+
+
+class Plan:
+    def __init__(self, channels: ChannelDirectory, chooser: SlotChooser, settings: PlanSettings) -> None:
+        self._directory = channels
+        self._chooser = chooser
+        self._settings = settings
+        self._channels: dict[str, ChannelPlan] = {}
+        self._heap: list[tuple[float, int, str, str, str]] = []  # (instant, seq, job, channel, kind)
+        self._seq = itertools.count()
+        self._ids = itertools.count()
+
+    # ---- ownership -------------------------------------------------------------------------
+    def channel_plan(self, channel_id: str) -> ChannelPlan | None:
+        plan = self._channels.get(channel_id)
+        if plan is None:
+            channel = self._directory.get(channel_id)
+            if channel is None:
+                return None
+            plan = self._channels[channel_id] = ChannelPlan(channel)
+        return plan
+
+    def drop_channels(self, channel_ids: Iterable[str]) -> None:
+        for cid in channel_ids:
+            self._channels.pop(cid, None)
+
+    def owned_channels(self) -> list[str]:
+        return list(self._channels)
+
+    def job(self, job_id: str, channel_id: str) -> JobPlanned | None:
+        plan = self._channels.get(channel_id)
+        return plan.jobs.get(job_id) if plan else None
+
+    def pending_count(self) -> int:
+        return sum(1 for p in self._channels.values() for j in p.jobs.values() if j.state in HELD)
+
+    # ---- restore from the changelogs ---------------------------------------------------------
+    def restore_job(self, record: JobPlanned) -> None:
+        plan = self.channel_plan(record.channel)
+        if plan is None:
+            return
+        self._put(plan, record)
+
+    def restore_channel(self, record: ChannelStateRecorded) -> None:
+        plan = self.channel_plan(record.channel)
+        if plan is None:
+            return
+        plan.paused, plan.pause_reason, plan.paused_by = record.paused, record.pause_reason, record.paused_by
+        plan.needs_reauth = record.needs_reauth
+        if record.model:
+            self._chooser.restore_model(plan.channel, record.model)
+
+    # ---- events ------------------------------------------------------------------------------
+    def handle(self, channel_id: str, event: Event, now: datetime) -> Effects:
+        plan = self.channel_plan(channel_id)
+        if plan is None:
+            return Effects(notes=[f"unknown channel {channel_id!r}: event {event.event_type} ignored"])
+        if isinstance(event, ContentApproved):
+            return self._approved(plan, event, now)
+        if isinstance(event, ControlIssued):
+            return self._control(plan, event, now)
+        if isinstance(event, PublishOutcome):
+            return self._outcome(plan, event, now)
+        if isinstance(event, EngagementObserved):
+            self._chooser.observe(plan.channel, event)
+            return Effects(channels=[self._snapshot(plan, now)])
+        return Effects(notes=[f"{event.event_type} is not a scheduler command"])
+
+    def _approved(self, plan: ChannelPlan, ev: ContentApproved, now: datetime) -> Effects:
+        variant = next((v for v in ev.variants if v.channel == plan.channel.id), None)
+        if variant is None:
+            return Effects()
+        job_id = job_id_for(ev.content_id, plan.channel.id)
+        if job_id in plan.jobs:
+            return Effects(notes=[f"{job_id} already planned (redelivery)"])
+        job = JobPlanned(
+            event_id=self._event_id(),
+            occurred_at=now,
+            job_id=job_id,
+            content_id=ev.content_id,
+            channel=plan.channel.id,
+            platform=plan.channel.platform,
+            state=S.SCHEDULED,
+            priority=ev.priority,
+            arrived_at=ev.occurred_at,
+            approved_at=ev.approval.approved_at,
+            not_before=ev.not_before,
+            deadline=ev.deadline,
+            topic_key=ev.topic_key,
+            content=variant.content,
+        )
+        fx = Effects()
+        if ev.topic_key:
+            newer = self._supersede_older(plan, job, now, fx)
+            if newer is not None:
+                job = job.model_copy(update={"state": S.SUPERSEDED, "superseded_by": newer})
+                self._put(plan, job)
+                fx.jobs.append(job)
+                return fx
+        fx.jobs.append(self._place(plan, job, now))
+        return fx
+
+    def _supersede_older(self, plan: ChannelPlan, job: JobPlanned, now: datetime, fx: Effects) -> str | None:
+        """Supersede held jobs of the same topic approved earlier; returns a newer one, if any."""
+        newer: str | None = None
+        for other in list(plan.jobs.values()):
+            if other.topic_key != job.topic_key or other.job_id == job.job_id:
+                continue
+            if (other.approved_at, other.content_id) > (job.approved_at, job.content_id):
+                if other.state not in (S.WITHDRAWN, S.SUPERSEDED):
+                    newer = other.content_id
+                continue
+            if other.state in HELD:
+                replaced = self._set(
+                    plan,
+                    other,
+                    now,
+                    state=S.SUPERSEDED,
+                    superseded_by=job.content_id,
+                    note=f"replaced by {job.content_id}, a newer approved version of topic {job.topic_key}",
+                )
+                fx.jobs.append(replaced)
+        return newer
+
+    def _control(self, plan: ChannelPlan, ev: ControlIssued, now: datetime) -> Effects:
+        fx = Effects()
+        if ev.action in (ControlAction.WITHDRAW, ControlAction.SUPERSEDE):
+            if ev.content_id is None:
+                return fx
+            job = plan.jobs.get(job_id_for(ev.content_id, plan.channel.id))
+            if job is None:
+                return fx
+            new_state = S.WITHDRAWN if ev.action is ControlAction.WITHDRAW else S.SUPERSEDED
+            if job.state not in HELD:
+                fx.notes.append(f"{job.job_id} is {job.state.value}; too late to {ev.action.value}")
+                return fx
+            fx.jobs.append(
+                self._set(
+                    plan,
+                    job,
+                    now,
+                    state=new_state,
+                    superseded_by=ev.superseded_by,
+                    note=f"{ev.action.value} by {ev.by}: {ev.reason}",
+                )
+            )
+            return fx
+        if ev.action is ControlAction.PAUSE:
+            plan.paused, plan.pause_reason, plan.paused_by = True, ev.reason, ev.by
+            fx.channels.append(self._snapshot(plan, now))
+            return fx
+        # Resume: lift the pause (and a needs-reauth park) and re-plan what was held, so jobs that
+        # came due meanwhile are spread by the policy instead of released in a burst.
+        plan.paused, plan.pause_reason, plan.paused_by = False, None, None
+        plan.needs_reauth = False
+        fx.channels.append(self._snapshot(plan, now))
+        for job in sorted(plan.jobs.values(), key=lambda j: (j.slot or now, j.job_id)):
+            if job.state in (S.PAUSED, S.NEEDS_REAUTH, S.UNSCHEDULABLE):
+                fx.jobs.append(self._place(plan, job, now))
+        return fx
+
+    def _outcome(self, plan: ChannelPlan, ev: PublishOutcome, now: datetime) -> Effects:
+        job = plan.jobs.get(ev.job_id)
+        if job is None or ev.attempt < job.attempt:
+            return Effects(notes=[f"stale or unknown outcome for {ev.job_id} attempt {ev.attempt}"])
+        status_to_state = {
+            OutcomeStatus.ATTEMPTED: S.ATTEMPTED,
+            OutcomeStatus.PUBLISHED: S.PUBLISHED,
+            OutcomeStatus.RETRY: S.RETRYING,
+            OutcomeStatus.FAILED: S.FAILED,
+            OutcomeStatus.NEEDS_REAUTH: S.NEEDS_REAUTH,
+            OutcomeStatus.UNCONFIRMED: S.UNCONFIRMED,
+            OutcomeStatus.DEAD: S.DEAD,
+        }
+        new_state = status_to_state[ev.status]
+        if job.state is S.PUBLISHED or not can(job.state, new_state):
+            return Effects(notes=[f"{ev.job_id}: ignoring {ev.status.value} in state {job.state.value}"])
+        fx = Effects()
+        update: dict[str, object] = {"state": new_state, "last_error": ev.error}
+        if ev.status is OutcomeStatus.PUBLISHED:
+            horizons = tuple(ev.occurred_at + h for h in self._settings.horizons)
+            update |= {"post_id": ev.post_id, "url": ev.url, "published_at": ev.occurred_at}
+            update |= {"measure_at": horizons, "last_error": None}
+        elif ev.status is OutcomeStatus.RETRY:
+            # The delay service: the publisher asked for this attempt again at retry_at.
+            update |= {"attempt": ev.attempt + 1, "slot": ev.retry_at or now}
+        elif ev.status is OutcomeStatus.NEEDS_REAUTH:
+            plan.needs_reauth = True
+            fx.channels.append(self._snapshot(plan, now))
+        job = self._set(plan, job, now, **update)
+        fx.jobs.append(job)
+        return fx
+
+    # ---- time --------------------------------------------------------------------------------
+    def next_instant(self) -> float | None:
+        return self._heap[0][0] if self._heap else None
+
+    def fire(self, now: datetime, limit: int = 500) -> Effects:
+        """Everything due at ``now``: re-read each job, then fire, re-plan or skip it."""
+        fx = Effects()
+        now_ts = now.timestamp()
+        while self._heap and self._heap[0][0] <= now_ts and len(fx.jobs) < limit:
+            ts, _, job_id, channel_id, kind = heapq.heappop(self._heap)
+            plan = self._channels.get(channel_id)
+            job = plan.jobs.get(job_id) if plan else None
+            if plan is None or job is None:
+                continue  # the channel moved to another worker, or the job is gone
+            if kind == "measure":
+                self._fire_measure(plan, job, ts, now, fx)
+            elif job.state in _FIRING and job.slot is not None and job.slot.timestamp() == ts:
+                self._fire_publish(plan, job, now, fx)
+        return fx
+
+    def _fire_publish(self, plan: ChannelPlan, job: JobPlanned, now: datetime, fx: Effects) -> None:
+        assert job.slot is not None
+        if plan.paused or plan.needs_reauth:
+            why = f"paused: {plan.pause_reason}" if plan.paused else "the channel needs re-authorisation"
+            state = S.PAUSED if plan.paused else S.NEEDS_REAUTH
+            fx.jobs.append(self._set(plan, job, now, state=state, note=why))
+            return
+        late = now - job.slot
+        urgent = job.priority is Priority.URGENT
+        if late > self._settings.late_grace and not (urgent and job.state is S.SCHEDULED):
+            # Fell due during downtime: choose again, honouring gaps, instead of a burst.
+            fx.jobs.append(
+                self._place(plan, job, now, note=f"re-planned: {int(late.total_seconds())} s late")
+            )
+            return
+        fx.due.append(
+            JobDue(
+                event_id=self._event_id(),
+                occurred_at=now,
+                job_id=job.job_id,
+                content_id=job.content_id,
+                channel=job.channel,
+                platform=job.platform,
+                attempt=job.attempt,
+                slot=job.slot,
+                content=job.content,
+                topic_key=job.topic_key,
+            )
+        )
+        fx.jobs.append(self._set(plan, job, now, state=S.DUE))
+
+    def _fire_measure(
+        self, plan: ChannelPlan, job: JobPlanned, ts: float, now: datetime, fx: Effects
+    ) -> None:
+        if job.published_at is None or not job.measure_at or job.measure_at[0].timestamp() != ts:
+            return
+        at = job.measure_at[0]
+        fx.due.append(
+            JobDue(
+                event_id=self._event_id(),
+                occurred_at=now,
+                job_id=job.job_id,
+                content_id=job.content_id,
+                channel=job.channel,
+                platform=job.platform,
+                attempt=job.attempt,
+                slot=at,
+                content=job.content,
+                purpose="measure",
+                post_id=job.post_id,
+                published_at=job.published_at,
+                horizon_minutes=round((at - job.published_at).total_seconds() / 60),
+            )
+        )
+        fx.jobs.append(self._set(plan, job, now, measure_at=job.measure_at[1:]))
+
+    # ---- helpers -----------------------------------------------------------------------------
+    def _place(
+        self, plan: ChannelPlan, job: JobPlanned, now: datetime, note: str | None = None
+    ) -> JobPlanned:
+        if plan.paused or plan.needs_reauth:
+            state = S.PAUSED if plan.paused else S.NEEDS_REAUTH
+            why = f"paused: {plan.pause_reason}" if plan.paused else "the channel needs re-authorisation"
+            return self._set(plan, job, now, state=state, note=why)
+        not_before = job.not_before
+        if job.state is S.RETRYING and job.slot is not None:
+            not_before = max(not_before, job.slot) if not_before else job.slot
+        start = max(now, not_before) if not_before else now
+        end = job.deadline or start + timedelta(days=8)
+        taken: Sequence[datetime] = plan.taken_between(
+            start - timedelta(days=1), end + timedelta(days=1), exclude=job.job_id
+        )
+        explanation: SlotExplanation = self._chooser.choose(
+            job, plan.channel, taken, now, not_before=not_before
+        )
+        keep_retrying = job.state is S.RETRYING
+        if explanation.chosen is None:
+            return self._set(
+                plan, job, now, state=S.UNSCHEDULABLE, slot=None, explanation=explanation, note=note
+            )
+        state = S.RETRYING if keep_retrying else S.SCHEDULED
+        return self._set(
+            plan, job, now, state=state, slot=explanation.chosen, explanation=explanation, note=note
+        )
+
+    def _set(self, plan: ChannelPlan, job: JobPlanned, now: datetime, **update: object) -> JobPlanned:
+        new = job.model_copy(update={**update, "event_id": self._event_id(), "occurred_at": now})
+        new = JobPlanned.model_validate(new.model_dump())  # re-validate: model_copy doesn't
+        self._put(plan, new)
+        return new
+
+    def _put(self, plan: ChannelPlan, job: JobPlanned) -> None:
+        plan.jobs[job.job_id] = job
+        plan.occupy(job)
+        if job.state in _FIRING and job.slot is not None:
+            heapq.heappush(
+                self._heap, (job.slot.timestamp(), next(self._seq), job.job_id, job.channel, "publish")
+            )
+        if job.state is S.PUBLISHED and job.measure_at:
+            heapq.heappush(
+                self._heap,
+                (job.measure_at[0].timestamp(), next(self._seq), job.job_id, job.channel, "measure"),
+            )
+        if job.state in TERMINAL and job.state is not S.PUBLISHED:
+            plan.held_at.pop(job.job_id, None)
+
+    def _snapshot(self, plan: ChannelPlan, now: datetime) -> ChannelStateRecorded:
+        return ChannelStateRecorded(
+            event_id=self._event_id(),
+            occurred_at=now,
+            channel=plan.channel.id,
+            paused=plan.paused,
+            pause_reason=plan.pause_reason,
+            paused_by=plan.paused_by,
+            needs_reauth=plan.needs_reauth,
+            model=self._chooser.model_state(plan.channel.id),
+        )
+
+    def _event_id(self) -> str:
+        return f"{self._settings.event_id_prefix}-{next(self._ids)}"

@@ -1,0 +1,421 @@
+"""Per-channel model of audience response by local hour-of-week, learned from engagement.
+
+What a post at instant t earns is modelled the way the research measures it (scheduling.md §3.1,
+§3.4): the post's reach is spread over the hours after t by an exponential decay with the
+network's half-life, and in each hour it meets that hour's audience activity::
+
+    E[reactions] = scale · m · Σ_b X_b(t) · P_b · u_hod(b) · v_b
+
+- ``X_b(t)`` share of the post's first 24 h spent in local hour-of-week b (from the half-life);
+- ``P_b`` the prior activity: national Indonesian hours (62.5 % online 19:00-21:00, 51 % 07:00-
+  10:00, lowest 24:00-05:00, Kominfo x Katadata 2021, §4.2), identical across platforms because
+  no public per-platform Indonesian curve exists; platforms differ by half-life (§3.4);
+- ``u`` 24 hour-of-day and ``v`` 168 hour-of-week multipliers, both Gamma-distributed around 1, so
+  a channel's own data first corrects the daily shape (pooled over 7 days) and only with more
+  evidence each hour of the week (the global → segment → entity pooling of §3.3);
+- ``m`` what the model knows besides the hour: the freshness the post was published with and the
+  crowding by the channel's earlier posts (posts close together share the audience).
+
+The fit is a Poisson EM (reactions are counts), with each post down-weighted by the dispersion a
+post's unknown quality adds, so a 900-reaction post is one noisy sample of its hour, not 900.
+The half-life is learned from the +60/+360/+1440 min horizons: the share of reactions already in
+at +1 h pins it down. Exploration is Thompson sampling from the Gamma posteriors (§3.3).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.scheduler.policy.rules import (
+    US_PER_MINUTE,
+    InvalidRequest,
+    from_us,
+    offset_us,
+    to_us,
+    zone,
+)
+
+HOURS_PER_WEEK = 168
+STEPS_PER_HOUR = 12  # 5-minute steps: Klout's 15-min grain is enough (§3.4); 5 min matches the grid
+STEPS_PER_WEEK = HOURS_PER_WEEK * STEPS_PER_HOUR
+LIFE_MINUTES = 1440  # slot-world.md and Klout count a post's first 24 h
+THURSDAY_TO_MONDAY_MINUTES = 3 * 1440  # 1970-01-01 was a Thursday; the week starts Monday 00:00
+MINUTES_PER_WEEK = 7 * 1440
+
+# Share of Indonesians online by local hour (Kominfo x Katadata 2021 anchors 19-21 h at 62.5 % and
+# 07-10 h at 51 %, 24-05 h lowest; Populix: most intense 18:00-21:00). Weekends: later mornings.
+_WEEKDAY = (0.14, 0.08, 0.05, 0.05, 0.09, 0.20, 0.33, 0.47, 0.51, 0.51, 0.45, 0.41,
+            0.44, 0.42, 0.38, 0.38, 0.41, 0.46, 0.55, 0.625, 0.625, 0.57, 0.40, 0.24)  # fmt: skip
+_WEEKEND = (0.18, 0.10, 0.06, 0.05, 0.07, 0.14, 0.24, 0.36, 0.45, 0.50, 0.50, 0.47,
+            0.46, 0.44, 0.42, 0.42, 0.44, 0.48, 0.55, 0.62, 0.625, 0.59, 0.45, 0.28)  # fmt: skip
+
+# Minutes until half of a post's reactions are in (§3.4): X 24 min and Facebook 1 h 42 min (Klout),
+# Instagram ~1 h (Takumi). The rest are assumptions until a channel's own horizons correct them.
+PLATFORM_HALF_LIFE_MINUTES = {
+    "x": 24.0, "twitter": 24.0, "threads": 30.0, "mastodon": 30.0, "facebook": 102.0,
+    "instagram": 60.0, "telegram": 60.0, "whatsapp": 60.0, "tiktok": 120.0, "youtube": 720.0,
+    "website": 720.0,
+}  # fmt: skip
+DEFAULT_HALF_LIFE_MINUTES = 60.0
+DEFAULT_CROWDING = 0.3  # share of audience a post loses to one just before it (assumption)
+
+HORIZONS = (60, 360, 1440)  # engagement.observed is emitted at +1 h, +6 h, +24 h (design.md)
+_PRIOR_CV2 = 0.16  # quality of items varies ~40 % (assumption), corrected from residuals
+_HOUR_OF_DAY_POSTS = 2.0  # prior weight of u in posts: two posts in an hour move it halfway
+_HOUR_OF_WEEK_POSTS = 5.0  # v needs more: an hour of the week is seen once a week at best
+_HALF_LIFE_PRIOR_POSTS = 3.0
+_MAX_POSTS = 1500  # ~1 year of a busy channel; older posts are forgotten (audiences change)
+
+
+def national_prior() -> list[float]:
+    """Relative audience activity by local hour-of-week, Monday 00:00 first."""
+    prior: list[float] = []
+    for day in range(7):
+        prior.extend(_WEEKEND if day >= 5 else _WEEKDAY)
+    return prior
+
+
+def local_step(us: int, offset: int) -> int:
+    """5-minute step of the local week (0 = Monday 00:00-00:05) of an instant."""
+    minutes = (us + offset) // US_PER_MINUTE
+    return ((minutes + THURSDAY_TO_MONDAY_MINUTES) % MINUTES_PER_WEEK) // 5
+
+
+@dataclass
+class _Post:
+    at_us: int
+    counts: dict[int, int] = field(default_factory=dict)  # horizon minutes → cumulative reactions
+    value_factor: float = 1.0
+    exposure: list[tuple[int, float]] = field(default_factory=list)  # (hour-of-week, share)
+    exposure_h: float = 0.0  # half-life the exposure was computed with
+
+
+class EngagementModel:
+    """Audience response of one channel; ``expected`` is in reactions once observations exist."""
+
+    def __init__(
+        self,
+        platform: str,
+        timezone: str,
+        *,
+        prior_activity: list[float] | None = None,
+        prior_half_life_minutes: float | None = None,
+        crowding: float = DEFAULT_CROWDING,
+        exploration: float = 1.0,
+    ) -> None:
+        self.platform = platform
+        self.timezone = timezone
+        self._zone = zone(timezone)
+        self.prior_activity = list(prior_activity or national_prior())
+        if len(self.prior_activity) != HOURS_PER_WEEK or min(self.prior_activity) <= 0:
+            raise InvalidRequest("prior_activity needs 168 positive numbers, Monday 00:00 first")
+        self.prior_half_life = prior_half_life_minutes or PLATFORM_HALF_LIFE_MINUTES.get(
+            platform.lower(), DEFAULT_HALF_LIFE_MINUTES
+        )
+        self.crowding = crowding
+        self.exploration = exploration  # 1 = plain Thompson sampling; 0 = always exploit the mean
+        self._posts: dict[str, _Post] = {}
+        self._times: list[int] = []  # sorted publication instants, for crowding
+        # fitted state
+        self.half_life = self.prior_half_life
+        self.scale = 1.0
+        self.cv2 = _PRIOR_CV2
+        self._u = [1.0] * 24
+        self._v = [1.0] * HOURS_PER_WEEK
+        self._z = [0.0] * HOURS_PER_WEEK  # effective reactions attributed to each hour
+        self._e = [0.0] * HOURS_PER_WEEK  # effective exposure of each hour
+        self._dirty = False
+        self._mean_curve: list[float] | None = None
+
+    # ------------------------------------------------------------------ construction and state
+    @classmethod
+    def prior(cls, platform: str, timezone: str) -> EngagementModel:
+        """A channel with no history: the platform's half-life over the national Indonesian hours."""
+        return cls(platform, timezone)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-safe state: the configuration and the observations (the fit is re-derived)."""
+        return {
+            "version": 1,
+            "platform": self.platform,
+            "timezone": self.timezone,
+            "prior_activity": list(self.prior_activity),
+            "prior_half_life_minutes": self.prior_half_life,
+            "crowding": self.crowding,
+            "exploration": self.exploration,
+            "posts": [
+                {
+                    "key": key,
+                    "at_us": p.at_us,
+                    "counts": {str(h): c for h, c in sorted(p.counts.items())},
+                    "value_factor": p.value_factor,
+                }
+                for key, p in self._posts.items()
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, object]) -> EngagementModel:
+        try:
+            prior = d.get("prior_activity")
+            model = cls(
+                str(d["platform"]),
+                str(d["timezone"]),
+                prior_activity=[float(x) for x in prior] if isinstance(prior, list) else None,
+                prior_half_life_minutes=float(str(d["prior_half_life_minutes"])),
+                crowding=float(str(d.get("crowding", DEFAULT_CROWDING))),
+                exploration=float(str(d.get("exploration", 1.0))),
+            )
+            posts = d.get("posts", [])
+            assert isinstance(posts, list)
+            for raw in posts:
+                assert isinstance(raw, dict)
+                post = _Post(int(raw["at_us"]), value_factor=float(raw["value_factor"]))
+                post.counts = {int(h): int(c) for h, c in dict(raw["counts"]).items()}
+                model._add_post(str(raw["key"]), post)
+        except (KeyError, TypeError, ValueError, AssertionError) as exc:
+            raise InvalidRequest(f"not an EngagementModel state: {exc}") from exc
+        return model
+
+    # ------------------------------------------------------------------ learning
+    def observe(
+        self,
+        published_at: datetime,
+        horizon_minutes: int,
+        reactions: int,
+        *,
+        post_id: str | None = None,
+        value_factor: float = 1.0,
+    ) -> None:
+        """Learn from an engagement.observed event (cumulative reactions at +horizon minutes).
+
+        ``value_factor`` is the freshness the post was published with, so that a stale item's
+        low response is not blamed on its hour. ``post_id`` tells apart two posts at one instant.
+        """
+        if horizon_minutes <= 0 or reactions < 0:
+            raise InvalidRequest("horizon_minutes must be positive and reactions non-negative")
+        at = to_us(published_at, "published_at")
+        key = post_id or str(at)
+        post = self._posts.get(key)
+        if post is None:
+            post = _Post(at, value_factor=max(value_factor, 1e-9))
+            self._add_post(key, post)
+        post.counts[horizon_minutes] = max(reactions, post.counts.get(horizon_minutes, 0))
+        self._dirty = True
+
+    def _add_post(self, key: str, post: _Post) -> None:
+        self._posts[key] = post
+        bisect.insort(self._times, post.at_us)
+        self._dirty = True
+        if len(self._posts) > _MAX_POSTS:
+            oldest = min(self._posts, key=lambda k: self._posts[k].at_us)
+            gone = self._posts.pop(oldest)
+            del self._times[bisect.bisect_left(self._times, gone.at_us)]
+
+    def _fit(self) -> None:
+        self._dirty = False
+        self._mean_curve = None
+        posts = [p for p in self._posts.values() if p.counts]
+        if not posts:
+            return
+        h = self.half_life = self._fit_half_life(posts)
+        prior = self.prior_activity
+        rows: list[tuple[float, float, list[tuple[int, float]], float]] = []  # n, m, exposure, G
+        for p in posts:
+            if abs(p.exposure_h - h) > 0.02 * h:
+                p.exposure = self._exposure(p.at_us, h)
+                p.exposure_h = h
+            horizon = max(p.counts)
+            captured = 1.0 - math.exp2(-horizon / h)  # share of all reactions in by the horizon
+            n = p.counts[horizon] / captured
+            rows.append((n, p.value_factor * self._crowding_at(p.at_us, h), p.exposure, captured))
+        u, v = self._u, self._v
+        for _ in range(6):
+            shapes = [sum(x * prior[b] * u[b % 24] * v[b] for b, x in ex) for _, _, ex, _ in rows]
+            self.scale = sum(r[0] for r in rows) / max(
+                1e-12, sum(r[1] * s for r, s in zip(rows, shapes, strict=True))
+            )
+            z = [0.0] * HOURS_PER_WEEK
+            e = [0.0] * HOURS_PER_WEEK
+            resid = norm = 0.0
+            for (n, m, ex, captured), shape in zip(rows, shapes, strict=True):
+                mu = self.scale * m * shape
+                weight = 1.0 / (1.0 / captured + self.cv2 * mu)  # quasi-Poisson: var = mu·(1/G + cv²·mu)
+                if captured > 0.9:
+                    resid += (n - mu) ** 2 - mu / captured
+                    norm += mu * mu
+                if shape <= 0:
+                    continue
+                for b, x in ex:
+                    part = x * prior[b] * u[b % 24] * v[b]
+                    z[b] += weight * n * part / shape
+                    e[b] += weight * self.scale * m * x * prior[b]
+            if norm > 0:
+                n_full = sum(1 for r in rows if r[3] > 0.9)
+                data_cv2 = min(1.0, max(0.005, resid / norm))
+                self.cv2 = (10 * _PRIOR_CV2 + n_full * data_cv2) / (10 + n_full)
+            alpha_u, alpha_v = _HOUR_OF_DAY_POSTS / self.cv2, _HOUR_OF_WEEK_POSTS / self.cv2
+            u = [
+                (alpha_u + sum(z[hod::24]))
+                / (alpha_u + sum(e[b] * v[b] for b in range(hod, HOURS_PER_WEEK, 24)))
+                for hod in range(24)
+            ]
+            v = [(alpha_v + z[b]) / (alpha_v + e[b] * u[b % 24]) for b in range(HOURS_PER_WEEK)]
+        self._u, self._v, self._z, self._e = u, v, z, e
+
+    def _fit_half_life(self, posts: list[_Post]) -> float:
+        """Half-life from how much of the +24 h count was already in at +1 h and +6 h."""
+        sums = {60: [0, 0], 360: [0, 0]}
+        n = 0
+        for p in posts:
+            full = p.counts.get(1440)
+            if not full:
+                continue
+            n += 1
+            for early, acc in sums.items():
+                if early in p.counts:
+                    acc[0] += p.counts[early]
+                    acc[1] += full
+        if n == 0:
+            return self.prior_half_life
+        best, best_err = self.prior_half_life, math.inf
+        h = 5.0
+        while h < 4000:
+            g_full = 1.0 - math.exp2(-1440 / h)
+            err = 0.0
+            for early, (num, den) in sums.items():
+                if den:
+                    err += den * (num / den - (1.0 - math.exp2(-early / h)) / g_full) ** 2
+            if err < best_err:
+                best, best_err = h, err
+            h *= 1.03
+        w = _HALF_LIFE_PRIOR_POSTS
+        return math.exp((w * math.log(self.prior_half_life) + n * math.log(best)) / (w + n))
+
+    def _exposure(self, at_us: int, h: float) -> list[tuple[int, float]]:
+        """Share of a post's first 24 h in each local hour-of-week it spans (tiny tails dropped)."""
+        out: list[tuple[int, float]] = []
+        offset = offset_us(at_us, self._zone)
+        end_offset = offset_us(at_us + LIFE_MINUTES * US_PER_MINUTE, self._zone)
+        elapsed = 0.0
+        t = at_us
+        while elapsed < LIFE_MINUTES:
+            if end_offset != offset:  # a DST change inside the post's life: convert each hour
+                offset = offset_us(t, self._zone)
+            local_min = (t + offset) / US_PER_MINUTE + THURSDAY_TO_MONDAY_MINUTES
+            hour = int(local_min // 60) % HOURS_PER_WEEK
+            span = min(60.0 - local_min % 60.0, LIFE_MINUTES - elapsed)
+            share = math.exp2(-elapsed / h) - math.exp2(-(elapsed + span) / h)
+            if share > 1e-4:
+                out.append((hour, share))
+            elif out:
+                break
+            elapsed += span
+            t = at_us + int(elapsed * US_PER_MINUTE)
+        return out
+
+    def _crowding_at(self, at_us: int, h: float) -> float:
+        """slot-world.md's crowding: 1 / (1 + κ Σ 2^(-(t - tj)/h)) over posts in the previous 24 h."""
+        i = bisect.bisect_left(self._times, at_us)
+        j = bisect.bisect_left(self._times, at_us - LIFE_MINUTES * US_PER_MINUTE)
+        pressure = sum(math.exp2(-(at_us - t) / US_PER_MINUTE / h) for t in self._times[j:i])
+        return 1.0 / (1.0 + self.crowding * pressure)
+
+    # ------------------------------------------------------------------ prediction
+    def _ensure_fit(self) -> None:
+        if self._dirty:
+            self._fit()
+
+    def hourly(self, rng: random.Random | None = None) -> list[float]:
+        """Activity by local hour-of-week in reaction units: the posterior mean, or one draw."""
+        self._ensure_fit()
+        prior, z, e = self.prior_activity, self._z, self._e
+        if rng is None or self.exploration <= 0:
+            u, v = self._u, self._v
+        else:
+            # Thompson sampling: a draw from each Gamma posterior; ``exploration`` scales its
+            # variance (shape and rate divided alike keep the mean).
+            tau = self.exploration
+            alpha_u, alpha_v = _HOUR_OF_DAY_POSTS / self.cv2, _HOUR_OF_WEEK_POSTS / self.cv2
+            u = []
+            for hod in range(24):
+                shape = (alpha_u + sum(z[hod::24])) / tau
+                rate = (alpha_u + sum(e[b] * self._v[b] for b in range(hod, HOURS_PER_WEEK, 24))) / tau
+                u.append(rng.gammavariate(shape, 1.0 / rate))
+            v = [
+                rng.gammavariate((alpha_v + z[b]) / tau, tau / (alpha_v + e[b] * u[b % 24]))
+                for b in range(HOURS_PER_WEEK)
+            ]
+        s = self.scale
+        return [s * prior[b] * u[b % 24] * v[b] for b in range(HOURS_PER_WEEK)]
+
+    def curve(self, rng: random.Random | None = None) -> list[float]:
+        """Expected reactions of a post at each 5-minute step of the local week (no crowding).
+
+        Exact for the exponential reach of a post over piecewise-constant hourly activity: with
+        d = 2^(-5/h), R(step) = (1 - d)·a(step) + d·R(step + 1) around the week, and the first
+        24 h are R(t) - d^288·R(t + 24 h). Assumes the local week runs on without a DST jump.
+        """
+        if rng is None and self._mean_curve is not None and not self._dirty:
+            return self._mean_curve
+        a = self.hourly(rng)
+        d = math.exp2(-5.0 / self.half_life)
+        d_hour = d**STEPS_PER_HOUR
+        # R at each hour start, around the cyclic week
+        acc, weight = 0.0, 1.0
+        for b in range(HOURS_PER_WEEK):
+            acc += weight * a[b]
+            weight *= d_hour
+        r_start = [0.0] * (HOURS_PER_WEEK + 1)
+        r_start[0] = (1.0 - d_hour) * acc / (1.0 - weight)
+        r_start[HOURS_PER_WEEK] = r_start[0]
+        for b in range(HOURS_PER_WEEK - 1, 0, -1):
+            r_start[b] = (1.0 - d_hour) * a[b] + d_hour * r_start[b + 1]
+        tails = [d ** (STEPS_PER_HOUR - j) for j in range(STEPS_PER_HOUR)]
+        r = [0.0] * STEPS_PER_WEEK
+        k = 0
+        for b in range(HOURS_PER_WEEK):
+            ab, nxt = a[b], r_start[b + 1]
+            for tail in tails:
+                r[k] = ab + tail * (nxt - ab)
+                k += 1
+        cut = d ** (LIFE_MINUTES // 5)
+        day = LIFE_MINUTES // 5
+        out = [r[i] - cut * r[(i + day) % STEPS_PER_WEEK] for i in range(STEPS_PER_WEEK)]
+        if rng is None:
+            self._mean_curve = out
+        return out
+
+    def step_of(self, instant: datetime) -> int:
+        at = to_us(instant)
+        return local_step(at, offset_us(at, self._zone))
+
+    def expected(self, instant: datetime) -> float:
+        """Mean expected reactions of an average post at ``instant`` (before crowding and freshness)."""
+        return self.curve()[self.step_of(instant)]
+
+    def sample(self, instant: datetime, rng: random.Random) -> float:
+        """One Thompson draw of the same quantity, for exploration."""
+        return self.curve(rng)[self.step_of(instant)]
+
+    def crowding_factor(self, instant: datetime, earlier: list[datetime]) -> float:
+        """The share of audience left to a post at ``instant`` after the channel's ``earlier`` posts."""
+        at = to_us(instant)
+        pressure = sum(
+            math.exp2(-(at - to_us(t)) / US_PER_MINUTE / self.half_life)
+            for t in earlier
+            if 0 <= at - to_us(t) < LIFE_MINUTES * US_PER_MINUTE
+        )
+        return 1.0 / (1.0 + self.crowding * pressure)
+
+    @property
+    def observations(self) -> int:
+        return len(self._posts)
+
+    def describe_hour(self, instant: datetime) -> str:
+        local = from_us(to_us(instant)).astimezone(self._zone)
+        return local.strftime("%a %H:%M ") + (local.tzname() or self.timezone)

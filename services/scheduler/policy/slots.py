@@ -1,0 +1,245 @@
+"""Choosing a job's slot: the best allowed instant on a grid inside the job's window.
+
+The window runs from max(now, arrived_at, not_before), rounded up to the grid, to the deadline
+(inclusive), or 7 days after max(arrived_at, not_before) when there is none (slot-world.md).
+Hard rules (rules.py) remove instants; the rest are scored as
+
+    score(t) = draw of the channel's response curve at local t      (model.py, Thompson sampling)
+               x crowding left by the channel's posts before t      (posts share an audience)
+               x freshness 2^(-(t - arrived_at) / half_life)       (news loses value; evergreen not)
+
+and the highest wins, ties to the earliest. Urgent jobs skip the scoring: they take the first
+allowed instant and are exempt from the minimum gap (breaking news may follow a post at once), but
+never from a blackout. An urgent item arriving during an election silence goes out at the first
+instant after the silence ends: the silence is law, and no priority in this system outranks it.
+
+All of it is pure: ``now`` and ``rng`` are arguments, nothing reads a clock or does I/O.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from services.scheduler.policy.freshness import PRIORITIES, URGENT, half_life_hours
+from services.scheduler.policy.model import (
+    LIFE_MINUTES,
+    MINUTES_PER_WEEK,
+    THURSDAY_TO_MONDAY_MINUTES,
+    EngagementModel,
+)
+from services.scheduler.policy.rules import (
+    PRECEDENCE,
+    US_PER_DAY,
+    US_PER_HOUR,
+    US_PER_MINUTE,
+    Block,
+    ChannelRules,
+    InvalidRequest,
+    blocks_for,
+    from_us,
+    kinds_at,
+    mark,
+    offset_segments,
+    to_us,
+)
+
+WINDOW_WITHOUT_DEADLINE = 7 * US_PER_DAY  # slot-world.md: items without a deadline have 7 days
+RUNNER_UP_DISTANCE = US_PER_HOUR  # report a real alternative, not the grid step next door
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    job_id: str
+    priority: str  # "urgent" | "normal" | "evergreen"
+    arrived_at: datetime
+    not_before: datetime | None
+    deadline: datetime | None
+    # None = the priority's default (normal 12 h, urgent 2 h, evergreen no decay); math.inf = no decay
+    freshness_half_life_hours: float | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    slot: datetime | None  # None = no feasible instant (reason says why)
+    expected_engagement: float | None
+    runner_up: datetime | None
+    runner_up_engagement: float | None
+    binding_constraint: str | None
+    reason: str
+
+
+def _none(binding: str, reason: str) -> Decision:
+    return Decision(None, None, None, None, binding, reason)
+
+
+def _fmt(us: int, tz: ZoneInfo) -> str:
+    return from_us(us).astimezone(tz).strftime("%a %d %b %H:%M %Z")
+
+
+def choose_slot(
+    job: JobRequest,
+    rules: ChannelRules,
+    taken: Sequence[datetime],
+    model: EngagementModel,
+    now: datetime,
+    rng: random.Random,
+    grid_minutes: int = 5,
+) -> Decision:
+    """The slot for ``job`` on ``rules.channel``; ``taken`` = the channel's other posts (not this job)."""
+    if job.priority not in PRIORITIES:
+        raise InvalidRequest(f"job {job.job_id}: priority {job.priority!r} is not one of {PRIORITIES}")
+    if grid_minutes < 1:
+        raise InvalidRequest(f"grid_minutes must be at least 1, got {grid_minutes}")
+    if rules.paused:
+        return _none("paused", f"Channel {rules.channel} is paused; the job is planned again on resume.")
+    tz = rules.zone
+    step = grid_minutes * US_PER_MINUTE
+    arrived, now_us = to_us(job.arrived_at, "arrived_at"), to_us(now, "now")
+    not_before = to_us(job.not_before, "not_before") if job.not_before is not None else None
+    anchor = max(arrived, not_before or arrived)
+    start = -(-max(now_us, anchor) // step) * step
+    end = to_us(job.deadline, "deadline") if job.deadline is not None else anchor + WINDOW_WITHOUT_DEADLINE
+    if end < start:
+        embargo = not_before is not None and not_before > end
+        return _none(
+            "not_before" if embargo else "deadline",
+            f"The window is empty: the earliest allowed instant {_fmt(start, tz)} is after the "
+            f"deadline {_fmt(end, tz)}.",
+        )
+    n = (end - start) // step + 1
+    taken_us = sorted(to_us(t, "taken instant") for t in taken)
+    urgent = job.priority == URGENT
+    blocks = blocks_for(rules, taken_us, start, end, exempt_min_gap=urgent)
+    labels = mark(blocks, start, step, n)
+    free = [i for i, label in enumerate(labels) if label is None]
+    if not free:
+        return _infeasible(blocks, start, step, n, end, tz)
+
+    steps = _local_steps(tz, start, step, n, grid_minutes)
+    factors = _factors(job, model, taken_us, start, step, n, arrived)
+    mean_curve = model.curve()
+
+    def expected(i: int) -> float:
+        return mean_curve[steps[i]] * factors[i]
+
+    embargoed = not_before is not None and not_before > max(now_us, arrived)
+    if urgent:
+        best = free[0]
+        held_by = labels[best - 1] if best > 0 else None
+        urgent_binding = held_by or ("not_before" if embargoed and best == 0 else "urgent")
+        runner = free[1] if len(free) > 1 else None
+        why = f"Urgent: first allowed instant {_fmt(start + best * step, tz)}"
+        why += f", after {held_by}." if held_by else "."
+        return _decision(start, step, best, runner, expected, urgent_binding, why)
+
+    draw = model.curve(rng)
+    scores = [draw[k] * f for k, f in zip(steps, factors, strict=True)]
+    best = max(free, key=scores.__getitem__)  # max keeps the first of equals: ties go earliest
+    far = [i for i in free if abs(i - best) * step >= RUNNER_UP_DISTANCE] or [i for i in free if i != best]
+    runner = max(far, key=scores.__getitem__) if far else None
+    top = max(range(n), key=scores.__getitem__)
+    binding: str | None = None
+    why = f"Best expected audience in the window: {_fmt(start + best * step, tz)}"
+    if labels[top] is not None and scores[top] > scores[best]:
+        binding = labels[top]
+        why += f"; the better {_fmt(start + top * step, tz)} is blocked by {binding}"
+    elif best == 0 and embargoed:
+        binding = "not_before"
+        why += "; it would go earlier but for the embargo"
+    elif best == n - 1 and job.deadline is not None:
+        binding = "deadline"
+        why += "; later would be better but the deadline holds it"
+    return _decision(start, step, best, runner, expected, binding, why + ".")
+
+
+def _decision(
+    start: int,
+    step: int,
+    best: int,
+    runner: int | None,
+    expected: Callable[[int], float],
+    binding: str | None,
+    reason: str,
+) -> Decision:
+    return Decision(
+        slot=from_us(start + best * step),
+        expected_engagement=expected(best),
+        runner_up=from_us(start + runner * step) if runner is not None else None,
+        runner_up_engagement=expected(runner) if runner is not None else None,
+        binding_constraint=binding,
+        reason=reason,
+    )
+
+
+def _infeasible(blocks: list[Block], start: int, step: int, n: int, end: int, tz: ZoneInfo) -> Decision:
+    """Name the rule that, alone, forbids some instant; when several overlap everywhere, the commonest."""
+    kinds = kinds_at(blocks, start, step, n)
+    sole = Counter(next(iter(k)) for k in kinds if len(k) == 1)
+    pool = sole or Counter(label for k in kinds for label in k)
+    rank = {kind: r for r, kind in enumerate(PRECEDENCE)}
+    binding = min(pool, key=lambda label: (rank[label.split(":", 1)[0]], -pool[label]))
+    return _none(
+        binding,
+        f"No allowed instant between {_fmt(start, tz)} and {_fmt(end, tz)}: {binding} blocks the window.",
+    )
+
+
+def _local_steps(tz: ZoneInfo, start: int, step: int, n: int, grid_minutes: int) -> list[int]:
+    """The 5-minute step of the local week of each candidate, converting once per offset piece."""
+    out = [0] * n
+    segments = offset_segments(tz, start, start + (n - 1) * step)
+    for k, (seg_from, offset) in enumerate(segments):
+        seg_to = segments[k + 1][0] if k + 1 < len(segments) else start + n * step
+        lo = max(0, -((start - seg_from) // step))
+        hi = min(n, -((start - seg_to) // step))
+        if lo >= hi:
+            continue
+        m0 = ((start + lo * step + offset) // US_PER_MINUTE + THURSDAY_TO_MONDAY_MINUTES) % MINUTES_PER_WEEK
+        out[lo:hi] = [((m0 + i * grid_minutes) % MINUTES_PER_WEEK) // 5 for i in range(hi - lo)]
+    return out
+
+
+def _factors(
+    job: JobRequest,
+    model: EngagementModel,
+    taken_us: list[int],
+    start: int,
+    step: int,
+    n: int,
+    arrived: int,
+) -> list[float]:
+    """Freshness x crowding for each candidate (what the hour-of-week curve does not know)."""
+    half_life = half_life_hours(job.priority, job.freshness_half_life_hours)
+    if half_life is None:
+        factors = [1.0] * n
+    else:
+        hl_us = half_life * US_PER_HOUR
+        factors = [math.exp2(-(start + i * step - arrived) / hl_us) for i in range(n)]
+    life = LIFE_MINUTES * US_PER_MINUTE
+    near = [t for t in taken_us if start - life < t <= start + (n - 1) * step]
+    if not near or model.crowding <= 0:
+        return factors
+    # Crowding pressure S(t) = Σ 2^(-(t - tj)/h) over posts in the 24 h before t, swept along the
+    # grid: each step multiplies S by 2^(-step/h); a post enters once and leaves after 24 h.
+    h_us = model.half_life * US_PER_MINUTE
+    enter, leave = [0.0] * (n + 1), [0.0] * (n + 1)
+    for t in near:
+        i0 = max(0, -((start - t) // step))
+        enter[i0] += math.exp2(-(start + i0 * step - t) / h_us)
+        i1 = -((start - t - life) // step)
+        if i1 < n:
+            leave[i1] += math.exp2(-(start + i1 * step - t) / h_us)
+    decay = math.exp2(-step / h_us)
+    kappa = model.crowding
+    pressure = 0.0
+    for i in range(n):
+        pressure = max(0.0, pressure * decay + enter[i] - leave[i])
+        if pressure > 1e-12:
+            factors[i] /= 1.0 + kappa * pressure
+    return factors

@@ -1,0 +1,106 @@
+"""Routes every input of the scheduler onto ``schedule.commands``, keyed by channel.
+
+Stateless and at-least-once: a redelivered event becomes a repeated command, which the plan
+recognises (job already planned, outcome already applied). Poison messages go to the dead-letter
+topic with the reason, and the stream moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+
+from shared.channels import ChannelDirectory
+from shared.codec import DecodeError, decode
+from shared.events import (
+    ContentApproved,
+    ControlAction,
+    ControlIssued,
+    EngagementObserved,
+    Event,
+    PublishOutcome,
+)
+from shared.kafka import dead_letter, send_event
+from shared.topics import TopicRegistry
+
+log = logging.getLogger("warta.scheduler.router")
+
+
+def route(event: Event, channels: ChannelDirectory) -> list[str]:
+    """The channels an event concerns (pure)."""
+    if isinstance(event, ContentApproved):
+        return [v.channel for v in event.variants]
+    if isinstance(event, ControlIssued):
+        if event.channels:
+            return list(event.channels)
+        if event.action in (ControlAction.PAUSE, ControlAction.RESUME):
+            return list(channels.ids)
+        return list(channels.ids)  # withdraw/supersede: every channel that may hold a job of it
+    if isinstance(event, PublishOutcome | EngagementObserved):
+        return [event.channel]
+    return []
+
+
+class Router:
+    def __init__(
+        self,
+        bootstrap: str,
+        topics: TopicRegistry,
+        group: str,
+        channels: ChannelDirectory,
+        producer: AIOKafkaProducer,
+    ) -> None:
+        self._topics = topics
+        self._channels = channels
+        self._producer = producer
+        self._consumer = AIOKafkaConsumer(
+            topics.content_approved,
+            topics.content_control,
+            topics.publish_outcomes,
+            topics.engagement_observed,
+            bootstrap_servers=bootstrap,
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+        )
+        self.routed = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self._consumer.start()
+        try:
+            while not stop.is_set():
+                batch = await self._consumer.getmany(timeout_ms=200, max_records=500)
+                if not batch:
+                    continue
+                sends: list[asyncio.Future[object]] = []
+                for records in batch.values():
+                    for record in records:
+                        sends += await self._route_one(record)
+                await asyncio.gather(*sends)
+                await self._consumer.commit()
+        finally:
+            await self._consumer.stop()
+
+    async def _route_one(self, record: ConsumerRecord[bytes, bytes]) -> list[asyncio.Future[object]]:
+        try:
+            event = decode(record.value)
+        except DecodeError as exc:
+            log.warning("dead-lettering %s@%s/%s: %s", record.topic, record.partition, record.offset, exc)
+            await send_event(
+                self._producer, self._topics.publish_dead, "poison", dead_letter(record, str(exc))
+            )
+            return []
+        futures: list[asyncio.Future[object]] = []
+        for channel in route(event, self._channels):
+            if self._channels.get(channel) is None:
+                log.warning("event %s names unknown channel %r; skipped", event.event_id, channel)
+                continue
+            fut = await self._producer.send(
+                self._topics.schedule_commands, record.value, key=channel.encode()
+            )
+            futures.append(fut)
+            self.routed += 1
+        return futures

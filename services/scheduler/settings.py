@@ -1,0 +1,24 @@
+"""The scheduler's settings, read once at start (environment prefix ``WARTA_``)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from services.scheduler.plan import PlanSettings
+from shared.settings import CommonSettings
+
+
+class SchedulerSettings(CommonSettings):
+    policy: Literal["learned", "naive"] = "naive"
+    late_grace_s: float = 120.0
+    # Engagement is measured this long after publishing (seconds); tests shrink them.
+    engagement_horizons_s: tuple[float, ...] = (3600.0, 6 * 3600.0, 24 * 3600.0)
+    tick_s: float = 0.2  # longest sleep between looking at the heap: bounds firing lateness
+    metrics_port: int = 0  # 0 = no metrics endpoint
+
+    def plan_settings(self) -> PlanSettings:
+        return PlanSettings(
+            late_grace=timedelta(seconds=self.late_grace_s),
+            horizons=tuple(timedelta(seconds=s) for s in self.engagement_horizons_s),
+        )

@@ -1,0 +1,448 @@
+"""What each platform can carry: the one table that ingest validation, the scheduler's caps and
+the publishers all read.
+
+Every number comes from ``shared/reference/platforms.md`` (cited by section, e.g. "§3"); a value
+that document marks "(unconfirmed)" is marked so here too, and a value it does not give at all is
+marked "not in platforms.md" with the reason we chose it. Limits change: a channel's own config
+(``Channel.caps``, ``Channel.options``) may tighten them; this table is the platform default.
+
+The table describes what Warta can post *through the API* documented there, which is sometimes
+less than the app allows (Instagram's API has no text posts; Telegram closes polls after at most
+10 minutes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+from shared.channels import RollingCap
+from shared.events import Content
+from shared.text_length import (
+    code_point_length,
+    grapheme_length,
+    threads_length,
+    utf8_length,
+    utf16_length,
+    x_weighted_length,
+)
+
+
+class LengthCounting(StrEnum):
+    """How a platform counts text against its limit."""
+
+    CHARS = "chars"  # Unicode code points
+    X_WEIGHTED = "x_weighted"  # twitter-text v3 weights, URL = 23 (§3)
+    GRAPHEMES = "graphemes"  # Bluesky (§11)
+    THREADS = "threads"  # characters, emoji as UTF-8 bytes (§12)
+    UTF16 = "utf16"  # TikTok "UTF-16 runes" (§8)
+    UTF8_BYTES = "utf8_bytes"  # YouTube description "≤ 5,000 bytes" (§7)
+
+
+_COUNTERS: Mapping[LengthCounting, Callable[[str], int]] = MappingProxyType(
+    {
+        LengthCounting.CHARS: code_point_length,
+        LengthCounting.X_WEIGHTED: x_weighted_length,
+        LengthCounting.GRAPHEMES: grapheme_length,
+        LengthCounting.THREADS: threads_length,
+        LengthCounting.UTF16: utf16_length,
+        LengthCounting.UTF8_BYTES: utf8_length,
+    }
+)
+
+_UNIT_NAMES: Mapping[LengthCounting, str] = MappingProxyType(
+    {
+        LengthCounting.CHARS: "characters",
+        LengthCounting.X_WEIGHTED: "weighted characters",
+        LengthCounting.GRAPHEMES: "graphemes",
+        LengthCounting.THREADS: "characters (emoji as UTF-8 bytes)",
+        LengthCounting.UTF16: "UTF-16 code units",
+        LengthCounting.UTF8_BYTES: "bytes",
+    }
+)
+
+
+class LinkMode(StrEnum):
+    """Where ``Content.link`` goes on a platform, which decides whether it counts as text."""
+
+    ATTACHMENT = "attachment"  # a separate field (Facebook ``link``, LinkedIn article, WordPress content)
+    IN_TEXT = "in_text"  # appended to the text, clickable (X, Mastodon, Telegram, Bluesky facets)
+    PLAIN_TEXT = "plain_text"  # appended to the text but not clickable (Instagram, TikTok)
+
+
+class Idempotency(StrEnum):
+    """What the platform offers to make a retried publish safe (platforms.md §13)."""
+
+    KEY = "key"  # a true idempotency key: Mastodon ``Idempotency-Key``, kept 1 h (§5)
+    CLIENT_ID = "client_id"  # a client-chosen record id: Bluesky ``rkey`` (§11)
+    NONE = "none"  # the publisher must dedupe itself
+
+
+@dataclass(frozen=True)
+class MediaRule:
+    """One accepted MIME type and its size/duration ceilings (None = no documented limit)."""
+
+    max_bytes: int | None = None
+    max_duration_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class PollRules:
+    min_options: int
+    max_options: int
+    max_option_length: int
+    max_question_length: int | None  # None: the post text is the question (X, Mastodon, Threads)
+    min_duration_minutes: int | None  # None bounds: the platform fixes the duration itself
+    max_duration_minutes: int | None
+    allowed_durations_minutes: frozenset[int] | None = None  # LinkedIn's fixed choices
+    with_media: bool = False  # X, Mastodon and Threads refuse a poll and media together
+
+
+@dataclass(frozen=True)
+class PlatformCapabilities:
+    platform: str
+    label: str  # the platform's name as people write it, for messages
+    counting: LengthCounting
+    text_max: int | None  # None: no practical limit (WordPress, generic webhook)
+    text_max_with_media: int | None = None  # a caption limit when it differs (Telegram 1024)
+    text_max_bytes: int | None = None  # a second, byte limit (Bluesky 3,000)
+    text_only_allowed: bool = True
+    media_required: bool = False
+    video_required: bool = False
+    link: LinkMode = LinkMode.IN_TEXT
+    media_types: Mapping[str, MediaRule] = field(default_factory=lambda: MappingProxyType({}))
+    max_media: int = 0
+    max_videos: int = 0
+    poll: PollRules | None = None
+    default_caps: tuple[RollingCap, ...] = ()
+    idempotency: Idempotency = Idempotency.NONE
+    reconcilable: bool = False  # can a publisher find a post it may have made, after a crash?
+    notes: str = ""
+
+    @property
+    def polls_supported(self) -> bool:
+        return self.poll is not None
+
+    @property
+    def unit(self) -> str:
+        return _UNIT_NAMES[self.counting]
+
+    def text_limit(self, has_media: bool) -> int | None:
+        if has_media and self.text_max_with_media is not None:
+            return self.text_max_with_media
+        return self.text_max
+
+    def measure(self, text: str) -> int:
+        return _COUNTERS[self.counting](text)
+
+
+def post_text(caps: PlatformCapabilities, content: Content) -> str:
+    """The text a publisher sends, with the link appended where the platform has no link field.
+
+    Validation measures this same string, so what passed ingest is what the platform receives.
+    """
+    text = content.text or ""
+    link = content.link
+    if link is None or caps.link is LinkMode.ATTACHMENT or link in text:
+        return text
+    return f"{text}\n\n{link}" if text else link
+
+
+def _types(rules: dict[str, MediaRule]) -> Mapping[str, MediaRule]:
+    return MappingProxyType(rules)
+
+
+MB = 1_000_000
+MiB = 1024 * 1024
+_DAY = 24 * 60
+
+_TABLE: tuple[PlatformCapabilities, ...] = (
+    PlatformCapabilities(
+        platform="facebook",
+        label="Facebook",
+        counting=LengthCounting.CHARS,
+        text_max=63_206,  # §1 "63,206 for a message (unconfirmed; widely cited)"
+        link=LinkMode.ATTACHMENT,  # §1 (c) ``POST /{page-id}/feed`` with ``link=``
+        # §1 (b) photos by public URL; multi-photo via attached_media. Formats and count are not
+        # in platforms.md: JPEG/PNG and 10 are the conservative choice. Video is not covered there.
+        media_types=_types({"image/jpeg": MediaRule(), "image/png": MediaRule()}),
+        max_media=10,
+        poll=None,  # §1 (d) "not supported for organic Page posts (unconfirmed)"
+        default_caps=(),  # §1 "No documented per-day post cap"
+        idempotency=Idempotency.NONE,  # §1 "None. Duplicate consecutive posts give error 506"
+        reconcilable=True,  # the Page feed can be read back and searched for the job marker
+    ),
+    PlatformCapabilities(
+        platform="instagram",
+        label="Instagram",
+        counting=LengthCounting.CHARS,
+        text_max=2_200,  # §2 "Caption 2,200 characters (unconfirmed here)"
+        text_only_allowed=False,  # §2 (a) "Text-only post: not supported (a media item is required)"
+        media_required=True,
+        link=LinkMode.PLAIN_TEXT,  # §2 (c) "URLs in captions are not clickable"
+        # §2 "Image JPEG only, ≤ 8 MiB" (error 2207004); Reels take video_url (format and size not
+        # in platforms.md; MP4 is what Meta fetches). Carousel size not in platforms.md: 10.
+        media_types=_types({"image/jpeg": MediaRule(max_bytes=8 * MiB), "video/mp4": MediaRule()}),
+        max_media=10,
+        max_videos=10,
+        poll=None,  # §2 (d)
+        # §2 "50 per rolling 24 h" in the reference pages (100 in a newer guide): the lower one.
+        default_caps=(RollingCap(limit=50, window_minutes=_DAY),),
+        reconcilable=True,  # the account's media list can be read back
+    ),
+    PlatformCapabilities(
+        platform="x",
+        label="X",
+        counting=LengthCounting.X_WEIGHTED,
+        text_max=280,  # §3 "280 weighted characters"
+        link=LinkMode.IN_TEXT,  # §3 (c) "put the URL in text (t.co-wrapped, counts as 23 chars)"
+        # §3 "Image ≤ 5 MB, GIF ≤ 15 MB, video ≤ 512 MB (unconfirmed)"; "Up to 4 images".
+        media_types=_types(
+            {
+                "image/jpeg": MediaRule(max_bytes=5 * MB),
+                "image/png": MediaRule(max_bytes=5 * MB),
+                "image/webp": MediaRule(max_bytes=5 * MB),
+                "image/gif": MediaRule(max_bytes=15 * MB),
+                "video/mp4": MediaRule(max_bytes=512 * MB),
+            }
+        ),
+        max_media=4,
+        max_videos=1,
+        # §3 (d) "2-4 options, each ≤ 25 chars, duration 5-10080 minutes"; "Media and poll are
+        # mutually exclusive". The post text is the poll's question.
+        poll=PollRules(2, 4, 25, None, 5, 10_080, with_media=False),
+        default_caps=(RollingCap(limit=100, window_minutes=15),),  # §3 "100 / 15 min per user"
+        reconcilable=True,  # the user timeline can be read back
+        notes="Free tier is 17 posts / 24 h (§3): set Channel.caps for such accounts.",
+    ),
+    PlatformCapabilities(
+        platform="telegram",
+        label="Telegram",
+        counting=LengthCounting.CHARS,
+        text_max=4_096,  # §4 (a) "text (1-4096 chars after entity parsing)"
+        text_max_with_media=1_024,  # §4 (b) "caption 0-1024 chars"
+        link=LinkMode.IN_TEXT,  # §4 (c) URL in text plus link_preview_options
+        # §4 (b) sendPhoto by HTTP URL: "URL fetch ≤ 5 MB; unconfirmed". Only sendPhoto is
+        # documented there, so one photo per post.
+        media_types=_types(
+            {"image/jpeg": MediaRule(max_bytes=5 * MB), "image/png": MediaRule(max_bytes=5 * MB)}
+        ),
+        max_media=1,
+        # §4 (d) question 1-300, options 1-100 chars, 2-10 options (12 unconfirmed: we keep 10);
+        # "open_period (5-600 s) or close_date": Telegram closes a poll after at most 10 minutes.
+        poll=PollRules(2, 10, 100, 300, 5, 10, with_media=False),
+        default_caps=(RollingCap(limit=20, window_minutes=1),),  # §4 "20 messages per minute"
+        reconcilable=False,  # the Bot API cannot read a channel's history back
+    ),
+    PlatformCapabilities(
+        platform="mastodon",
+        label="Mastodon",
+        counting=LengthCounting.CHARS,
+        text_max=500,  # §5 ``configuration.statuses.max_characters`` (default 500)
+        link=LinkMode.IN_TEXT,  # §5 (c) "URL in status"
+        # §5 ``configuration.media_attachments.*`` gives the instance's limits; the defaults
+        # (4 attachments, 16 MB images, 99 MB video) are not in platforms.md.
+        media_types=_types(
+            {
+                "image/jpeg": MediaRule(max_bytes=16 * MB),
+                "image/png": MediaRule(max_bytes=16 * MB),
+                "image/gif": MediaRule(max_bytes=16 * MB),
+                "image/webp": MediaRule(max_bytes=16 * MB),
+                "video/mp4": MediaRule(max_bytes=99 * MB),
+            }
+        ),
+        max_media=4,
+        max_videos=1,
+        # §5 polls.max_options 4, max_characters_per_option 50, min_expiration 300 s (values
+        # recalled, unconfirmed); max_expiration not given: Mastodon's default is about a month.
+        # "media_ids and poll are mutually exclusive".
+        poll=PollRules(2, 4, 50, None, 5, 43_200, with_media=False),
+        default_caps=(RollingCap(limit=300, window_minutes=180),),  # §5 "300 per 3 hours"
+        idempotency=Idempotency.KEY,  # §5 "Idempotency-Key … stored for up to 1 hour"
+        reconcilable=True,
+    ),
+    PlatformCapabilities(
+        platform="wordpress",
+        label="WordPress",
+        counting=LengthCounting.CHARS,
+        text_max=None,  # §6 "Character limit. None practical."
+        link=LinkMode.ATTACHMENT,  # §6 (c) URL in content, oEmbed auto-embeds
+        media_types=_types(
+            {
+                "image/jpeg": MediaRule(),
+                "image/png": MediaRule(),
+                "image/gif": MediaRule(),
+                "image/webp": MediaRule(),
+                "video/mp4": MediaRule(),
+            }
+        ),
+        max_media=20,  # not in platforms.md: a featured image plus inline media, bounded for sanity
+        max_videos=20,
+        poll=None,  # §6 (d) "not in core (plugins only)"
+        default_caps=(),  # §6 "None in core"
+        reconcilable=True,  # §6 "use a deterministic slug and check GET /wp/v2/posts?slug="
+    ),
+    PlatformCapabilities(
+        platform="youtube",
+        label="YouTube",
+        counting=LengthCounting.UTF8_BYTES,
+        text_max=5_000,  # §7 "description ≤ 5,000 bytes (unconfirmed here)"
+        text_only_allowed=False,  # §7 "Only video: videos.insert"
+        media_required=True,
+        video_required=True,
+        link=LinkMode.IN_TEXT,  # in the description
+        media_types=_types(
+            {"video/mp4": MediaRule(), "video/quicktime": MediaRule(), "video/webm": MediaRule()}
+        ),
+        max_media=1,
+        max_videos=1,
+        poll=None,  # §7 "(d) poll: no API"
+        # §7 "100 videos.insert calls" per day (project quota; the per-channel cap is not published).
+        default_caps=(RollingCap(limit=100, window_minutes=_DAY),),
+        reconcilable=True,  # the channel's uploads can be listed
+    ),
+    PlatformCapabilities(
+        platform="tiktok",
+        label="TikTok",
+        counting=LengthCounting.UTF16,
+        text_max=2_200,  # §8 "Video caption/title ≤ 2,200 (UTF-16 runes)"
+        text_only_allowed=False,  # §8 "(a) text … not supported (media required)"
+        media_required=True,
+        # §8 also has photo posts (content/init); issue 3 asks for video only on TikTok for now.
+        video_required=True,
+        link=LinkMode.PLAIN_TEXT,  # §8 "no clickable links"
+        media_types=_types(
+            {"video/mp4": MediaRule(), "video/quicktime": MediaRule(), "video/webm": MediaRule()}
+        ),
+        max_media=1,
+        max_videos=1,
+        poll=None,
+        default_caps=(RollingCap(limit=15, window_minutes=_DAY),),  # §8 "about 15/day (unconfirmed)"
+        reconcilable=True,  # §8 status/fetch by the recorded publish_id
+    ),
+    PlatformCapabilities(
+        platform="linkedin",
+        label="LinkedIn",
+        counting=LengthCounting.CHARS,
+        text_max=3_000,  # §9 "commentary ≤ 3,000 chars"
+        link=LinkMode.ATTACHMENT,  # §9 (c) ``content.article.source``
+        # §9 (b) images via initializeUpload, multiImage for several; formats and count are not in
+        # platforms.md (LinkedIn's multiImage takes up to 20).
+        media_types=_types({"image/jpeg": MediaRule(), "image/png": MediaRule(), "image/gif": MediaRule()}),
+        max_media=20,
+        # §9 (d) "2-4 options; duration ONE_DAY|THREE_DAYS|SEVEN_DAYS|FOURTEEN_DAYS … Question ≤ 140
+        # and options ≤ 30 chars (unconfirmed)". A poll carries no media.
+        poll=PollRules(
+            2,
+            4,
+            30,
+            140,
+            _DAY,
+            14 * _DAY,
+            allowed_durations_minutes=frozenset({_DAY, 3 * _DAY, 7 * _DAY, 14 * _DAY}),
+        ),
+        default_caps=(RollingCap(limit=150, window_minutes=_DAY),),  # §9 "About 150 posts/day (unconfirmed)"
+        reconcilable=True,
+    ),
+    PlatformCapabilities(
+        platform="whatsapp",
+        label="WhatsApp",
+        counting=LengthCounting.CHARS,
+        text_max=4_096,  # §10 (a) "body ≤ 4,096 chars"
+        link=LinkMode.IN_TEXT,  # §10 (c) "text with preview_url: true"
+        # §10 (b) "Image JPEG/PNG ≤ 5 MB (unconfirmed)", one per message.
+        media_types=_types(
+            {"image/jpeg": MediaRule(max_bytes=5 * MB), "image/png": MediaRule(max_bytes=5 * MB)}
+        ),
+        max_media=1,
+        poll=None,  # §10 (d) "no native poll type"
+        default_caps=(),  # §10 throughput 80 msg/s is not a posting cap
+        reconcilable=False,  # §10 delivery status only arrives by webhook
+        notes="§10: 1:1 business messaging; no public API for WhatsApp Channels (unconfirmed).",
+    ),
+    PlatformCapabilities(
+        platform="bluesky",
+        label="Bluesky",
+        counting=LengthCounting.GRAPHEMES,
+        text_max=300,  # §11 "300 graphemes"
+        text_max_bytes=3_000,  # §11 "and 3,000 bytes for text"
+        link=LinkMode.IN_TEXT,  # §11 (c) a link facet over the URL in the text
+        # §11 (b) "Up to 4 images, each ≤ 1,000,000 bytes (lexicon; unconfirmed here)"; no video there.
+        media_types=_types(
+            {
+                "image/jpeg": MediaRule(max_bytes=1_000_000),
+                "image/png": MediaRule(max_bytes=1_000_000),
+                "image/webp": MediaRule(max_bytes=1_000_000),
+            }
+        ),
+        max_media=4,
+        poll=None,  # §11 (d)
+        # §11 "5,000 / hour and 35,000 / day, with CREATE = 3" points.
+        default_caps=(
+            RollingCap(limit=5_000 // 3, window_minutes=60),
+            RollingCap(limit=35_000 // 3, window_minutes=_DAY),
+        ),
+        idempotency=Idempotency.CLIENT_ID,  # §11 "a deterministic rkey makes retries safe"
+        reconcilable=True,
+    ),
+    PlatformCapabilities(
+        platform="threads",
+        label="Threads",
+        counting=LengthCounting.THREADS,
+        text_max=500,  # §12 "500 characters (emoji counted as UTF-8 bytes)"
+        # §12 link_attachment works on text posts only; with media the link must be in the text,
+        # so we always count it there.
+        link=LinkMode.IN_TEXT,
+        # §12 "Images JPEG/PNG ≤ 8 MB (third-party)"; carousel size not in platforms.md: 10.
+        media_types=_types(
+            {"image/jpeg": MediaRule(max_bytes=8 * MB), "image/png": MediaRule(max_bytes=8 * MB)}
+        ),
+        max_media=10,
+        # §12 (d) "2-4 options, each 1-25 chars, text-only posts only"; no duration is given there:
+        # Threads fixes it, so the requested one is not sent.
+        poll=PollRules(2, 4, 25, None, None, None, with_media=False),
+        default_caps=(RollingCap(limit=250, window_minutes=_DAY),),  # §12 "250 … per rolling 24 h"
+        reconcilable=True,
+    ),
+    PlatformCapabilities(
+        platform="webhook",
+        label="the webhook",
+        counting=LengthCounting.CHARS,
+        # Generic JSON to a receiver we configure: it takes whatever ``Content`` holds.
+        text_max=None,
+        link=LinkMode.ATTACHMENT,
+        media_types=_types(
+            {
+                "image/jpeg": MediaRule(),
+                "image/png": MediaRule(),
+                "image/gif": MediaRule(),
+                "image/webp": MediaRule(),
+                "video/mp4": MediaRule(),
+                "video/quicktime": MediaRule(),
+                "video/webm": MediaRule(),
+            }
+        ),
+        max_media=20,
+        max_videos=20,
+        poll=PollRules(2, 12, 300, 300, 5, 10_080, with_media=True),  # the bounds of shared.events.Poll
+        reconcilable=False,
+    ),
+)
+
+CAPABILITIES: Mapping[str, PlatformCapabilities] = MappingProxyType({c.platform: c for c in _TABLE})
+"""Platform name → capabilities; covers every platform in platforms.md plus ``webhook``."""
+
+
+class UnknownPlatform(KeyError):
+    """A platform name with no row in the capability table."""
+
+
+def capabilities_for(platform: str) -> PlatformCapabilities:
+    try:
+        return CAPABILITIES[platform]
+    except KeyError:
+        raise UnknownPlatform(
+            f"no capabilities for platform {platform!r}; known: {', '.join(CAPABILITIES)}"
+        ) from None

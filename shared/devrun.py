@@ -1,0 +1,231 @@
+"""Runs the whole system on this machine: sandbox platforms, ingest, scheduler, one publisher per
+configured platform. ``make run`` uses it after starting the broker; the end-to-end tests use
+``LocalSystem`` to run exactly what a newcomer runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.channels import load_channels
+from shared.settings import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def ensure_secrets(path: Path, channel_secrets: list[str]) -> None:
+    """Random sandbox tokens for the local channels; the sandbox accepts exactly these."""
+    data: dict[str, dict[str, str]] = json.loads(path.read_text()) if path.exists() else {}
+    changed = False
+    for name in channel_secrets:
+        if name not in data:
+            data[name] = {"token": secrets.token_urlsafe(24)}
+            changed = True
+    if changed or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=2))
+        path.chmod(0o600)
+
+
+@dataclass
+class LocalSystem:
+    bootstrap: str
+    var: Path = ROOT / "var"
+    ingest_port: int = 8080
+    sandbox_port: int = 8090
+    topic_prefix: str = ""
+    group_prefix: str = "warta"
+    # The demo channels point at the sandbox on 127.0.0.1:8090; on another port, a copy under
+    # var/ is written with their base URLs moved there.
+    source_channels: Path = ROOT / "deploy" / "channels.local.yaml"
+    extra_env: dict[str, str] = field(default_factory=dict)
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def channels_file(self) -> Path:
+        if self.sandbox_port == 8090:
+            return self.source_channels
+        return self.var / "channels.yaml"
+
+    @property
+    def logs(self) -> Path:
+        return self.var / "logs"
+
+    @property
+    def secrets_file(self) -> Path:
+        return self.var / "secrets.json"
+
+    @property
+    def dev_keys_file(self) -> Path:
+        return self.var / "dev-keys.json"
+
+    @property
+    def ingest_url(self) -> str:
+        return f"http://127.0.0.1:{self.ingest_port}"
+
+    @property
+    def sandbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.sandbox_port}"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+                "WARTA_TOPIC_PREFIX": self.topic_prefix,
+                "WARTA_GROUP_PREFIX": self.group_prefix,
+                "WARTA_CHANNELS_FILE": str(self.channels_file),
+                "WARTA_SECRETS_FILE": str(self.secrets_file),
+                "WARTA_KEYS_FILE": str(self.var / "keys.json"),
+                "WARTA_INGEST_PORT": str(self.ingest_port),
+                "WARTA_SANDBOX_URL": self.sandbox_url,
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    def prepare(self) -> None:
+        from services.ingest.auth import generate_dev_keys
+
+        self.logs.mkdir(parents=True, exist_ok=True)
+        if self.channels_file != self.source_channels:
+            text = self.source_channels.read_text().replace("http://127.0.0.1:8090", self.sandbox_url)
+            self.channels_file.write_text(text)
+        channels = load_channels(self.channels_file)
+        ensure_secrets(self.secrets_file, [c.secret or c.id for c in channels.channels])
+        if not self.dev_keys_file.exists() or not (self.var / "keys.json").exists():
+            generate_dev_keys(self.var / "keys.json", self.dev_keys_file)
+
+    def _spawn(self, name: str, *args: str) -> None:
+        log = (self.logs / f"{name}.log").open("ab")
+        self.procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "shared.cli", *args],
+            cwd=ROOT,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def start(self, timeout: float = 60.0) -> None:
+        self.prepare()
+        from services.publisher.adapters.registry import PLATFORM_ADAPTERS
+
+        platforms = [p for p in load_channels(self.channels_file).platforms if p in PLATFORM_ADAPTERS]
+        self._spawn(
+            "sandbox", "sandbox", "--port", str(self.sandbox_port), "--secrets", str(self.secrets_file)
+        )
+        self._spawn("ingest", "ingest")
+        self._spawn("scheduler", "scheduler")
+        for platform in platforms:
+            self._spawn(f"publisher-{platform}", "publisher", "--platform", platform)
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for name, proc in self.procs.items():
+                if proc.poll() is not None:
+                    tail = (self.logs / f"{name}.log").read_text(errors="replace")[-3000:]
+                    raise RuntimeError(f"{name} exited with {proc.returncode}:\n{tail}")
+            try:
+                with urllib.request.urlopen(f"{self.ingest_url}/readyz", timeout=2) as resp:
+                    if resp.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise TimeoutError(f"ingest not ready within {timeout} s; see {self.logs}")
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        proc = self.procs[name]
+        os.killpg(proc.pid, sig)
+        proc.wait(timeout=30)
+
+    def restart(self, name: str) -> None:
+        args: tuple[str, ...] = (name,)
+        if name.startswith("publisher-"):
+            args = ("publisher", "--platform", name.removeprefix("publisher-"))
+        elif name == "sandbox":
+            args = ("sandbox", "--port", str(self.sandbox_port), "--secrets", str(self.secrets_file))
+        self._spawn(name, *args)
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self.procs.clear()
+
+
+def main() -> int:
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    system = LocalSystem(bootstrap=bootstrap, ingest_port=int(os.environ.get("WARTA_INGEST_PORT", "8080")))
+    try:
+        system.start()
+    except (RuntimeError, TimeoutError) as exc:
+        print(f"warta dev: {exc}", file=sys.stderr)
+        system.stop()
+        return 1
+    keys = json.loads(system.dev_keys_file.read_text())
+    approver = keys["approver"]
+    print(
+        f"""
+Warta is running (logs in {system.logs}).
+  ingest API     {system.ingest_url}        docs: {system.ingest_url}/docs
+  sandbox        {system.sandbox_url}        (the platforms' contract fakes)
+  API keys       {system.dev_keys_file}
+
+Post a first item ({approver["person"]} approves what rina wrote):
+
+  curl -s -X POST {system.ingest_url}/v1/content \\
+    -H 'Authorization: Bearer {approver["key"]}' -H 'Content-Type: application/json' \\
+    -d '{{"author": "rina", "approval": {{"approved_by": "{approver["person"]}", "approved_at": "2026-11-26T10:00:00+08:00"}},
+         "priority": "urgent", "content": {{"text": "Gubernur meresmikan jembatan baru."}},
+         "targets": [{{"channel": "mastodon-demo"}}]}}'
+
+  curl -s {system.ingest_url}/v1/content/<content_id> -H 'Authorization: Bearer {approver["key"]}'
+
+Ctrl-C stops everything.""",
+        flush=True,
+    )
+    stop = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not stop:
+            for name, proc in system.procs.items():
+                if proc.poll() is not None:
+                    print(f"warta dev: {name} exited with {proc.returncode}; see {system.logs}/{name}.log")
+                    stop = True
+            time.sleep(0.5)
+    finally:
+        print("warta dev: stopping…", flush=True)
+        system.stop()
+    return 0

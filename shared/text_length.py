@@ -1,0 +1,229 @@
+"""How each platform counts the length of a post's text.
+
+Platforms disagree on what a "character" is (platforms.md):
+
+- X counts *weighted* characters (§3 "280 weighted characters"; a link "counts as 23 chars").
+  The weights are twitter-text's configuration v3: text is NFC-normalised; code points in
+  U+0000-U+10FF, U+2000-U+200D, U+2010-U+201F and U+2032-U+2037 weigh 1, every other code point
+  (CJK, Hangul, most symbols) weighs 2; a URL weighs 23 whatever its length; an emoji sequence
+  (ZWJ family, flag, skin tone, keycap) weighs 2 as a whole.
+- Bluesky counts graphemes (§11 "300 graphemes and 3,000 bytes").
+- Threads counts characters but "emoji counted as UTF-8 bytes" (§12).
+- TikTok counts "UTF-16 runes" (§8), YouTube's description is "≤ 5,000 bytes" (§7).
+- Everyone else counts Unicode code points.
+
+Everything here is pure and dependency-free. Grapheme segmentation follows the parts of Unicode
+UAX #29 that matter for social text (combining marks, ZWJ emoji, modifiers, flags, CR LF); it is
+not a full implementation (Hangul jamo and Indic conjuncts written as separate code points count
+as more than one grapheme, which errs on the strict side).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+
+# twitter-text config v3: weight 100 (= 1 char at scale 100) in these ranges, 200 elsewhere.
+_X_LIGHT_RANGES: tuple[tuple[int, int], ...] = (
+    (0x0000, 0x10FF),
+    (0x2000, 0x200D),
+    (0x2010, 0x201F),
+    (0x2032, 0x2037),
+)
+X_URL_WEIGHT = 23  # platforms.md §3: "t.co-wrapped, counts as 23 chars"
+X_EMOJI_WEIGHT = 2
+
+_ZWJ = 0x200D
+_VS16 = 0xFE0F
+_VS15 = 0xFE0E
+_KEYCAP = 0x20E3
+
+# An explicit URL (with scheme or www.), or a bare host on a TLD people actually type in
+# Indonesian press releases. X also links other bare domains; an uncounted one can only make us
+# undercount by the difference between its length and 23, and a scheme avoids the question.
+_URL = re.compile(
+    r"""(?ix)
+    (?<![\w@/.])
+    (?:
+        (?:https?://|www\.)(?:[^\s<>"/?\#.]+\.)+[^\s<>"/?\#.:]+(?::\d+)?(?:[/?\#][^\s<>"]*)?
+      | (?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+
+        (?:com|net|org|info|gov|edu|io|co|app|dev|news|id)
+        (?![\w-])(?:/[^\s<>"]*)?
+    )
+    """
+)
+_TRAILING_PUNCTUATION = ".,;:!?'\"*"
+
+
+def _is_regional_indicator(cp: int) -> bool:
+    return 0x1F1E6 <= cp <= 0x1F1FF
+
+
+def _is_skin_tone(cp: int) -> bool:
+    return 0x1F3FB <= cp <= 0x1F3FF
+
+
+def _is_tag(cp: int) -> bool:
+    return 0xE0020 <= cp <= 0xE007F
+
+
+def _is_emoji_base(cp: int) -> bool:
+    """Code points that start an emoji presentation (pictographs, dingbats, symbols)."""
+    return (
+        0x1F000 <= cp <= 0x1FAFF
+        or 0x2600 <= cp <= 0x27BF
+        or 0x2300 <= cp <= 0x23FF
+        or 0x2B00 <= cp <= 0x2BFF
+        or 0x2190 <= cp <= 0x21FF
+        or 0x25A0 <= cp <= 0x25FF
+        or cp in (0x203C, 0x2049, 0x2122, 0x2139, 0x24C2, 0x2934, 0x2935, 0x3030, 0x303D, 0x3297, 0x3299)
+    )
+
+
+def _is_text_default_emoji(cp: int) -> bool:
+    """Characters that are plain text unless followed by VS16 (©, ®, digits, #, *)."""
+    return cp in (0x00A9, 0x00AE, 0x23, 0x2A) or 0x30 <= cp <= 0x39
+
+
+def _emoji_end(cps: list[int], i: int) -> int:
+    """Index just past the emoji sequence starting at ``i``, or ``i`` when none starts there."""
+    n = len(cps)
+    cp = cps[i]
+    if _is_regional_indicator(cp):
+        return i + 2 if i + 1 < n and _is_regional_indicator(cps[i + 1]) else i + 1
+    if _is_text_default_emoji(cp):
+        j = i + 1
+        if j < n and cps[j] == _VS16:
+            j += 1
+            if j < n and cps[j] == _KEYCAP:
+                j += 1
+            return j
+        if j < n and cps[j] == _KEYCAP:
+            return j + 1
+        return i
+    if not _is_emoji_base(cp):
+        return i
+    j = i + 1
+    while j < n:
+        c = cps[j]
+        if c in (_VS16, _VS15) or _is_skin_tone(c) or _is_tag(c) or c == _KEYCAP:
+            j += 1
+        elif c == _ZWJ and j + 1 < n and (_is_emoji_base(cps[j + 1]) or _is_text_default_emoji(cps[j + 1])):
+            j += 2
+        else:
+            break
+    return j
+
+
+def _x_weight(cp: int) -> int:
+    return 1 if any(lo <= cp <= hi for lo, hi in _X_LIGHT_RANGES) else 2
+
+
+def _url_spans(text: str) -> Iterator[tuple[int, int]]:
+    for match in _URL.finditer(text):
+        start, end = match.span()
+        # Sentence punctuation after a link is not part of it ("see https://a.id/x.").
+        while end > start and text[end - 1] in _TRAILING_PUNCTUATION:
+            end -= 1
+        # A closing parenthesis belongs to the URL only when the URL opened one.
+        while (
+            end > start and text[end - 1] == ")" and text[start:end].count("(") < text[start:end].count(")")
+        ):
+            end -= 1
+        yield start, end
+
+
+def x_weighted_length(text: str) -> int:
+    """The length X counts against its 280 limit (twitter-text v3 rules, see module docstring)."""
+    text = unicodedata.normalize("NFC", text)
+    total = 0
+    pos = 0
+    for start, end in _url_spans(text):
+        total += _weigh_plain(text[pos:start])
+        total += X_URL_WEIGHT
+        pos = end
+    return total + _weigh_plain(text[pos:])
+
+
+def _weigh_plain(text: str) -> int:
+    cps = [ord(c) for c in text]
+    total = 0
+    i = 0
+    while i < len(cps):
+        end = _emoji_end(cps, i)
+        if end > i:
+            total += X_EMOJI_WEIGHT
+            i = end
+        else:
+            total += _x_weight(cps[i])
+            i += 1
+    return total
+
+
+def _is_extender(ch: str) -> bool:
+    cp = ord(ch)
+    return (
+        unicodedata.category(ch) in ("Mn", "Me", "Mc")
+        or cp in (_VS16, _VS15)
+        or 0xFE00 <= cp <= 0xFE0F
+        or _is_skin_tone(cp)
+        or _is_tag(cp)
+    )
+
+
+def graphemes(text: str) -> Iterator[str]:
+    """Split text into user-perceived characters (see the module docstring for the limits)."""
+    i = 0
+    n = len(text)
+    while i < n:
+        j = i + 1
+        if text[i] == "\r" and j < n and text[j] == "\n":
+            yield text[i : j + 1]
+            i = j + 1
+            continue
+        if _is_regional_indicator(ord(text[i])) and j < n and _is_regional_indicator(ord(text[j])):
+            j += 1
+        while j < n:
+            if _is_extender(text[j]):
+                j += 1
+            elif ord(text[j]) == _ZWJ:
+                j += 2 if j + 1 < n else 1
+            else:
+                break
+        yield text[i:j]
+        i = j
+
+
+def grapheme_length(text: str) -> int:
+    """Bluesky's count: user-perceived characters."""
+    return sum(1 for _ in graphemes(text))
+
+
+def code_point_length(text: str) -> int:
+    return len(text)
+
+
+def utf16_length(text: str) -> int:
+    """TikTok's count: UTF-16 code units (a non-BMP emoji counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def utf8_length(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def threads_length(text: str) -> int:
+    """Threads' count: characters, except that an emoji counts as its UTF-8 bytes (platforms.md §12)."""
+    cps = [ord(c) for c in text]
+    total = 0
+    i = 0
+    while i < len(cps):
+        end = _emoji_end(cps, i)
+        if end > i:
+            total += len(text[i:end].encode("utf-8"))
+            i = end
+        else:
+            total += 1
+            i += 1
+    return total
