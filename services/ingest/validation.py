@@ -160,8 +160,10 @@ def translate(
         loc = (*prefix, *err["loc"])
         path = field_path(loc) or None
         rule = _rule_for(err["type"])
-        detail = _MESSAGES.get(rule, err["msg"][:1].lower() + err["msg"][1:])
-        message = f"{path} {detail}" if path else detail
+        if rule in _MESSAGES:
+            message = f"{path} {_MESSAGES[rule]}" if path else _MESSAGES[rule]
+        else:
+            message = f"{path}: {err['msg']}" if path else err["msg"]
         out.append(FieldError(channel=_target_channel(body, loc), field=path, rule=rule, message=message))
     return out
 
@@ -413,6 +415,10 @@ def _check_targets(
         if parts.content is None:
             continue  # the base content is broken; that error is already reported
         merged, overridden = merge_content(parts.content, target.content)
+        if merged.text is None and not merged.media and overridden & {"text", "media"}:
+            message = f"{where}.content leaves {target.channel} with neither text nor media"
+            out.append(FieldError(target.channel, f"{where}.content", "text_or_media_required", message))
+            continue
 
         def path(name: str, _i: int = i, _over: frozenset[str] = overridden) -> str:
             return f"targets[{_i}].content.{name}" if name in _over else f"content.{name}"
@@ -465,13 +471,6 @@ def check_variant(
     def err(name: str, rule: str, message: str) -> None:
         out.append(FieldError(channel, path(name), rule, message))
 
-    name = caps.label
-    if content.text is None and not content.media:
-        err(
-            "text",
-            "text_or_media_required",
-            f"{channel}: {name} needs text or media; this target removes both",
-        )
     out += _check_media(channel, caps, content, path)
     _check_text(caps, content, err)
     if content.poll is not None:
@@ -525,6 +524,8 @@ def _check_media(
         )
     for i, m in enumerate(media):
         where = f"{path('media')}[{i}]"
+        if not m.type.lower().startswith(_MEDIA_TYPE_PREFIXES):
+            continue  # not a media type at all: reported once, where it was written
         rule = caps.media_types.get(m.type.lower())
         if rule is None:
             out.append(

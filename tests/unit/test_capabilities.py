@@ -87,8 +87,12 @@ def test_rows_are_consistent(platform: str) -> None:
     ("platform", "counting", "text_max", "with_media", "max_bytes"),
     [
         pytest.param("x", LengthCounting.X_WEIGHTED, 280, None, None, id="x-280-weighted"),
-        pytest.param("bluesky", LengthCounting.GRAPHEMES, 300, None, 3000, id="bluesky-300-graphemes-3000-bytes"),
-        pytest.param("telegram", LengthCounting.CHARS, 4096, 1024, None, id="telegram-4096-message-1024-caption"),
+        pytest.param(
+            "bluesky", LengthCounting.GRAPHEMES, 300, None, 3000, id="bluesky-300-graphemes-3000-bytes"
+        ),
+        pytest.param(
+            "telegram", LengthCounting.CHARS, 4096, 1024, None, id="telegram-4096-message-1024-caption"
+        ),
         pytest.param("mastodon", LengthCounting.CHARS, 500, None, None, id="mastodon-500"),
         pytest.param("instagram", LengthCounting.CHARS, 2200, None, None, id="instagram-caption-2200"),
         pytest.param("threads", LengthCounting.THREADS, 500, None, None, id="threads-500-emoji-bytes"),
@@ -101,7 +105,11 @@ def test_rows_are_consistent(platform: str) -> None:
     ],
 )
 def test_text_limits(
-    platform: str, counting: LengthCounting, text_max: int | None, with_media: int | None, max_bytes: int | None
+    platform: str,
+    counting: LengthCounting,
+    text_max: int | None,
+    with_media: int | None,
+    max_bytes: int | None,
 ) -> None:
     caps = capabilities_for(platform)
     assert (caps.counting, caps.text_max, caps.text_max_with_media, caps.text_max_bytes) == (
@@ -131,7 +139,9 @@ def test_telegram_caption_limit_applies_only_with_media() -> None:
         ("bluesky", True, False, False),
     ],
 )
-def test_media_requirements(platform: str, text_only: bool, media_required: bool, video_required: bool) -> None:
+def test_media_requirements(
+    platform: str, text_only: bool, media_required: bool, video_required: bool
+) -> None:
     caps = capabilities_for(platform)
     assert (caps.text_only_allowed, caps.media_required, caps.video_required) == (
         text_only,
@@ -217,15 +227,25 @@ def test_only_mastodon_has_a_true_idempotency_key() -> None:
     ("mode", "text", "link", "expected"),
     [
         pytest.param(LinkMode.IN_TEXT, "Berita", "https://a.id/1", "Berita\n\nhttps://a.id/1", id="appended"),
-        pytest.param(LinkMode.IN_TEXT, "Lihat https://a.id/1", "https://a.id/1", "Lihat https://a.id/1", id="already-in"),
+        pytest.param(
+            LinkMode.IN_TEXT,
+            "Lihat https://a.id/1",
+            "https://a.id/1",
+            "Lihat https://a.id/1",
+            id="already-in",
+        ),
         pytest.param(LinkMode.IN_TEXT, None, "https://a.id/1", "https://a.id/1", id="link-only"),
-        pytest.param(LinkMode.PLAIN_TEXT, "Berita", "https://a.id/1", "Berita\n\nhttps://a.id/1", id="plain-text"),
+        pytest.param(
+            LinkMode.PLAIN_TEXT, "Berita", "https://a.id/1", "Berita\n\nhttps://a.id/1", id="plain-text"
+        ),
         pytest.param(LinkMode.ATTACHMENT, "Berita", "https://a.id/1", "Berita", id="attachment-not-in-text"),
         pytest.param(LinkMode.IN_TEXT, "Berita", None, "Berita", id="no-link"),
     ],
 )
 def test_post_text(mode: LinkMode, text: str | None, link: str | None, expected: str) -> None:
-    platform = {LinkMode.IN_TEXT: "x", LinkMode.PLAIN_TEXT: "instagram", LinkMode.ATTACHMENT: "facebook"}[mode]
+    platform = {LinkMode.IN_TEXT: "x", LinkMode.PLAIN_TEXT: "instagram", LinkMode.ATTACHMENT: "facebook"}[
+        mode
+    ]
     caps = capabilities_for(platform)
     assert caps.link is mode
     assert post_text(caps, Content(text=text, link=link)) == expected
@@ -233,7 +253,10 @@ def test_post_text(mode: LinkMode, text: str | None, link: str | None, expected:
 
 def test_x_measures_a_link_as_23() -> None:
     caps = capabilities_for("x")
-    assert caps.measure(post_text(caps, Content(text="a" * 255, link="https://example.go.id/" + "p" * 80))) == 280
+    assert (
+        caps.measure(post_text(caps, Content(text="a" * 255, link="https://example.go.id/" + "p" * 80)))
+        == 280
+    )
 
 
 def test_rows_are_immutable() -> None:

@@ -1,0 +1,192 @@
+"""Facebook Pages through the Graph API: ``/{page-id}/feed`` and ``/{page-id}/photos``.
+
+Contract (developers.facebook.com/docs/pages/publishing, graph-api/photo-uploads,
+graph-api/guides/error-handling; errors and usage headers in ``graph``):
+
+- Text and link posts: ``POST /{page-id}/feed`` with ``message`` and ``link``; answers
+  ``{"id": "{page-id}_{post-id}"}``.
+- One image: ``POST /{page-id}/photos`` (multipart ``source`` plus ``message``); answers the
+  photo ``id`` and the feed ``post_id``. Several images: each uploaded with ``published=false``
+  (invisible), then one ``/feed`` post with ``attached_media[i]={"media_fbid": id}``.
+- Polls can't be posted to a Page through the Graph API; videos (``/videos``) are not handled
+  by this adapter.
+- No idempotency key. Code 506 rejects a duplicate of the previous post.
+
+Target options: ``page_id`` (defaults to the account).
+
+Reconciliation: a Page post has no field to hide a marker in, and a visible marker has no place
+on a government Page. ``find_by_marker`` instead reads the latest Page posts
+(``GET /{page-id}/feed``) and looks for the exact message this request produces, created no
+earlier than the first attempt (when the publisher knows it). Facebook's own duplicate rule
+(506) makes two identical consecutive posts unlikely, so a match is strong evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+import orjson
+
+from services.publisher.adapters._http import Reply, send, utcnow
+from services.publisher.adapters.common import QuotaBook, not_before, same_text
+from services.publisher.adapters.graph import auth_header, graph_error, parse_graph_time, usage_info
+from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
+from services.publisher.adapters.port import (
+    Ambiguous,
+    Engagement,
+    Permanent,
+    Published,
+    PublishRequest,
+    RateLimitInfo,
+    Target,
+)
+from shared.events import Content, Media
+
+LOOKUP_LIMIT = 25
+PUBLIC_BASE = "https://www.facebook.com"
+
+
+class FacebookAdapter:
+    platform = "facebook"
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        fetcher: MediaFetcher | None = None,
+        *,
+        timeout: aiohttp.ClientTimeout | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._session = session
+        self._fetcher = fetcher or SessionMediaFetcher(session)
+        self._timeout = timeout
+        self._clock = clock
+        self._quota = QuotaBook()
+
+    async def publish(self, target: Target, request: PublishRequest) -> Published:
+        content = request.content
+        if content.poll is not None:
+            raise Permanent("facebook: Pages can't post polls through the Graph API", code="poll_unsupported")
+        if any(not m.type.startswith("image/") for m in content.media):
+            raise Permanent("facebook: only images are supported (no /videos upload)", code="unsupported_media")
+        page = _page(target)
+        if len(content.media) == 1:
+            reply = await self._call(
+                target, "POST", f"/{page}/photos", data=await self._photo_form(content, content.media[0])
+            )
+            body = self._ok(target, reply)
+            return _published(str(body.get("post_id") or body.get("id") or ""))
+        fields: dict[str, str] = {"message": _message(content, with_link=False)}
+        if content.link:
+            fields["link"] = content.link
+        for index, media in enumerate(content.media):
+            fbid = await self._upload_unpublished(target, media)
+            fields[f"attached_media[{index}]"] = orjson.dumps({"media_fbid": fbid}).decode()
+        if not fields["message"] and len(fields) == 1:
+            raise Permanent("facebook: nothing to post (no text, link or media)", code="empty")
+        reply = await self._call(target, "POST", f"/{page}/feed", data=fields)
+        return _published(str(self._ok(target, reply).get("id") or ""))
+
+    async def _photo_form(self, content: Content, media: Media, *, published: bool = True) -> aiohttp.FormData:
+        fetched = await self._fetcher.fetch(media)
+        form = aiohttp.FormData()
+        form.add_field("source", fetched.data, content_type=fetched.content_type, filename=fetched.filename)
+        if published:
+            # /photos has no link field: the link rides in the caption.
+            form.add_field("message", _message(content, with_link=True))
+        else:
+            form.add_field("published", "false")
+        if media.alt:
+            form.add_field("alt_text_custom", media.alt)
+        return form
+
+    async def _upload_unpublished(self, target: Target, media: Media) -> str:
+        form = await self._photo_form(Content(), media, published=False)
+        # An unpublished photo is invisible until attached: losing the reply costs nothing.
+        reply = await self._call(target, "POST", f"/{_page(target)}/photos", data=form, ambiguous=False)
+        fbid = str(self._ok(target, reply).get("id") or "")
+        if not fbid:
+            raise Permanent("facebook: photo upload answered without an id", code="no_id")
+        return fbid
+
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
+        """The latest Page post carrying this request's exact message (see module doc)."""
+        reply = await self._call(
+            target,
+            "GET",
+            f"/{_page(target)}/feed",
+            params={"fields": "id,message,created_time,permalink_url", "limit": str(LOOKUP_LIMIT)},
+            ambiguous=False,
+        )
+        earliest = not_before(request.first_attempt_at)
+        content = request.content
+        candidates = {_message(content, with_link=False), _message(content, with_link=True)}
+        for post in self._ok(target, reply).get("data") or []:
+            created = parse_graph_time(post.get("created_time"))
+            if earliest is not None and created is not None and created < earliest:
+                continue
+            if any(same_text(ours, str(post.get("message") or "")) for ours in candidates):
+                return Published(str(post["id"]), post.get("permalink_url") or _post_url(post["id"]), created)
+        return None
+
+    async def engagement(self, target: Target, post_id: str) -> Engagement:
+        reply = await self._call(
+            target,
+            "GET",
+            f"/{post_id}",
+            params={"fields": "reactions.summary(total_count),comments.summary(total_count),shares"},
+            ambiguous=False,
+        )
+        body = self._ok(target, reply)
+        return Engagement(
+            reactions=int(((body.get("reactions") or {}).get("summary") or {}).get("total_count") or 0),
+            comments=int(((body.get("comments") or {}).get("summary") or {}).get("total_count") or 0),
+            shares=int((body.get("shares") or {}).get("count") or 0),
+        )
+
+    def rate_limit(self, target: Target) -> RateLimitInfo | None:
+        return self._quota.get(target)
+
+    async def _call(self, target: Target, method: str, path: str, *, ambiguous: bool = True, **kw: Any) -> Reply:
+        reply = await send(
+            self._session,
+            self.platform,
+            method,
+            target.base_url.rstrip("/") + path,
+            ambiguous_if_lost=ambiguous and method == "POST",
+            timeout=self._timeout,
+            headers=auth_header(target.credentials.token),
+            **kw,
+        )
+        self._quota.record(target, usage_info(reply.headers, self._clock()))
+        return reply
+
+    def _ok(self, target: Target, reply: Reply) -> dict[str, Any]:
+        if reply.status != 200:
+            raise graph_error(self.platform, reply, self._clock())
+        return reply.json_object()
+
+
+def _page(target: Target) -> str:
+    return target.options.get("page_id") or target.account
+
+
+def _message(content: Content, *, with_link: bool) -> str:
+    text = (content.text or "").strip()
+    if with_link and content.link and content.link not in text:
+        return f"{text}\n\n{content.link}".strip()
+    return text
+
+
+def _post_url(post_id: str) -> str:
+    # facebook.com/{page-id}_{post-id} resolves to the Page post.
+    return f"{PUBLIC_BASE}/{post_id}"
+
+
+def _published(post_id: str) -> Published:
+    if not post_id:
+        raise Ambiguous("facebook: posted, but the reply has no id", code="no_id")
+    return Published(post_id, _post_url(post_id))

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from shared.devrun import LocalSystem, free_port
+from shared.settings import ROOT
+
+
+@dataclass(frozen=True)
+class Keys:
+    editor: str
+    approver: str
+    operator: str
+    admin: str
+
+
+@pytest.fixture(scope="module")
+def system(kafka_bootstrap: str) -> Iterator[LocalSystem]:
+    """The whole system as `make run` starts it, on fresh topics, groups and ports."""
+    run = uuid.uuid4().hex[:8]
+    var = ROOT / "var" / "test-e2e" / run
+    local = LocalSystem(
+        bootstrap=kafka_bootstrap,
+        var=var,
+        ingest_port=free_port(),
+        sandbox_port=free_port(),
+        topic_prefix=f"e2e{run}.",
+        group_prefix=f"e2e{run}",
+        extra_env={"WARTA_ENGAGEMENT_HORIZONS_S": "[2, 4, 6]"},
+    )
+    try:
+        local.start(timeout=90)
+        yield local
+    finally:
+        local.stop()
+    shutil.rmtree(var, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def keys(system: LocalSystem) -> Keys:
+    raw = json.loads(system.dev_keys_file.read_text())
+    return Keys(**{role: raw[role]["key"] for role in ("editor", "approver", "operator", "admin")})
