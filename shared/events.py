@@ -171,6 +171,9 @@ class PublishOutcome(_Event):
     url: str | None = Field(default=None, max_length=2048)
     retry_at: Instant | None = None
     error: PlatformError | None = None
+    # When the job's first attempt was recorded, carried forward: reconciliation needs it
+    # (Mastodon keeps an Idempotency-Key for 1 h).
+    first_attempt_at: Instant | None = None
 
 
 class EngagementObserved(_Event):

@@ -39,7 +39,7 @@ from services.ingest.request import (
     TargetBody,
     WithdrawRequest,
 )
-from shared.capabilities import LinkMode, PlatformCapabilities, PollRules, capabilities_for, post_text
+from shared.capabilities import PlatformCapabilities, PollRules, capabilities_for, post_text
 from shared.channels import ChannelDirectory
 from shared.events import Approval, ChannelVariant, Content, ContentApproved, Media, Poll
 
@@ -285,96 +285,66 @@ def _unique(errors: list[FieldError]) -> list[FieldError]:
     return list(dict.fromkeys(errors))
 
 
+class _Errors:
+    """Collects ``FieldError``s for one channel (or none) with short call sites."""
+
+    def __init__(self, channel: str | None = None) -> None:
+        self.channel = channel
+        self.items: list[FieldError] = []
+
+    def __call__(self, field: str | None, rule: str, message: str) -> None:
+        self.items.append(FieldError(self.channel, field, rule, message))
+
+
 def _check_times(parts: _Parts, now: datetime) -> list[FieldError]:
-    out: list[FieldError] = []
-    if parts.deadline is not None:
-        if parts.not_before is not None and parts.deadline <= parts.not_before:
-            out.append(
-                FieldError(
-                    None,
-                    "deadline",
-                    "deadline_before_not_before",
-                    f"deadline {parts.deadline.isoformat()} must be after not_before {parts.not_before.isoformat()}",
-                )
-            )
-        if parts.deadline <= now:
-            out.append(
-                FieldError(
-                    None,
-                    "deadline",
-                    "deadline_past",
-                    f"deadline {parts.deadline.isoformat()} has already passed (now {now.isoformat()})",
-                )
-            )
-    if parts.approved_at is not None and parts.approved_at > now + APPROVAL_CLOCK_SKEW:
-        out.append(
-            FieldError(
-                None,
-                "approval.approved_at",
-                "approved_in_future",
-                f"approval.approved_at {parts.approved_at.isoformat()} is in the future (now {now.isoformat()})",
-            )
+    add = _Errors()
+    nb, dl, at = parts.not_before, parts.deadline, parts.approved_at
+    if dl is not None and nb is not None and dl <= nb:
+        add("deadline", "deadline_before_not_before", f"deadline {dl} must be after not_before {nb}")
+    if dl is not None and dl <= now:
+        add("deadline", "deadline_past", f"deadline {dl} has already passed (now {now})")
+    if at is not None and at > now + APPROVAL_CLOCK_SKEW:
+        add(
+            "approval.approved_at",
+            "approved_in_future",
+            f"approval.approved_at {at} is in the future (now {now})",
         )
-    return out
+    return add.items
 
 
 def _check_four_eyes(parts: _Parts) -> list[FieldError]:
+    add = _Errors()
     if parts.author is not None and parts.author == parts.approved_by:
-        return [
-            FieldError(
-                None,
-                "approval.approved_by",
-                "four_eyes",
-                f"four eyes: {parts.author} wrote this item and cannot also approve it; "
-                "approval.approved_by must be another person",
-            )
-        ]
-    return []
+        message = f"four eyes: {parts.author} wrote this item and cannot also approve it"
+        add("approval.approved_by", "four_eyes", f"{message}; approval.approved_by must be another person")
+    return add.items
 
 
 def _check_urls(content: ContentBody, where: str, channel: str | None = None) -> list[FieldError]:
     """Checks that hold on every platform, for the fields written at ``where``."""
-    out: list[FieldError] = []
+    add = _Errors(channel)
     if content.link is not None and not content.link.lower().startswith(("https://", "http://")):
-        out.append(FieldError(channel, f"{where}.link", "url", f"{where}.link must be an http(s) URL"))
+        add(f"{where}.link", "url", f"{where}.link must be an http(s) URL")
     for i, media in enumerate(content.media):
+        at = f"{where}.media[{i}]"
         # Platforms fetch media themselves from a public URL (platforms.md §2 "Meta fetches it with
         # cURL", §8 "verified domain"); we only hand them https.
         if not media.url.lower().startswith("https://"):
-            out.append(
-                FieldError(
-                    channel,
-                    f"{where}.media[{i}].url",
-                    "https_required",
-                    f"{where}.media[{i}].url must use https://",
-                )
-            )
-        if not media.type.lower().startswith(_MEDIA_TYPE_PREFIXES) or "/" not in media.type.strip("/"):
-            out.append(
-                FieldError(
-                    channel,
-                    f"{where}.media[{i}].type",
-                    "media_type",
-                    f"{where}.media[{i}].type {media.type!r} is not an image/… or video/… MIME type",
-                )
+            add(f"{at}.url", "https_required", f"{at}.url must use https://")
+        if not media.type.lower().startswith(_MEDIA_TYPE_PREFIXES):
+            add(
+                f"{at}.type", "media_type", f"{at}.type {media.type!r} is not an image/… or video/… MIME type"
             )
     if content.poll is not None and len(set(content.poll.options)) != len(content.poll.options):
-        out.append(
-            FieldError(
-                channel, f"{where}.poll.options", "poll_options", f"{where}.poll.options repeats an option"
-            )
-        )
-    return out
+        add(f"{where}.poll.options", "poll_options", f"{where}.poll.options repeats an option")
+    return add.items
 
 
 def _check_base_content(content: ContentBody) -> list[FieldError]:
     out = _check_urls(content, "content")
     if content.text is None and not content.media:
-        out.append(
-            FieldError(
-                None, "content", "text_or_media_required", "content needs text or at least one media item"
-            )
-        )
+        message = "content needs text or at least one media item"
+        out.append(FieldError(None, "content", "text_or_media_required", message))
     return out
 
 
@@ -386,34 +356,27 @@ def _check_targets(
         out.append(FieldError(None, "targets", "empty_targets", "targets must name at least one channel"))
     seen: set[str] = set()
     for i, target in parts.targets:
-        where = f"targets[{i}]"
+        where, add = f"targets[{i}]", _Errors(target.channel)
         if target.content is not None:
             out += _check_urls(target.content, f"{where}.content", target.channel)
-        if target.channel in seen:
-            out.append(
-                FieldError(
-                    target.channel,
-                    f"{where}.channel",
-                    "duplicate_channel",
-                    f"channel {target.channel} is targeted more than once; give it one target",
-                )
-            )
-            continue
-        seen.add(target.channel)
         channel = channels.get(target.channel)
-        if channel is None:
-            known = ", ".join(channels.ids[:20]) or "none configured"
-            out.append(
-                FieldError(
-                    target.channel,
-                    f"{where}.channel",
-                    "unknown_channel",
-                    f"there is no channel {target.channel!r}; known channels: {known}",
-                )
+        if target.channel in seen:
+            add(
+                f"{where}.channel",
+                "duplicate_channel",
+                f"channel {target.channel} is targeted more than once",
             )
-            continue
-        if parts.content is None:
-            continue  # the base content is broken; that error is already reported
+        elif channel is None:
+            known = ", ".join(channels.ids[:20]) or "none configured"
+            add(
+                f"{where}.channel",
+                "unknown_channel",
+                f"there is no channel {target.channel!r}; known: {known}",
+            )
+        seen.add(target.channel)
+        out += add.items
+        if add.items or channel is None or parts.content is None:
+            continue  # a broken base content is already reported
         merged, overridden = merge_content(parts.content, target.content)
         if merged.text is None and not merged.media and overridden & {"text", "media"}:
             message = f"{where}.content leaves {target.channel} with neither text nor media"
@@ -466,181 +429,110 @@ def check_variant(
     channel: str, caps: PlatformCapabilities, content: ContentBody, path: Callable[[str], str]
 ) -> list[FieldError]:
     """Every way ``content`` breaks ``caps``; ``path(field)`` says where that field was written."""
-    out: list[FieldError] = []
-
-    def err(name: str, rule: str, message: str) -> None:
-        out.append(FieldError(channel, path(name), rule, message))
-
-    out += _check_media(channel, caps, content, path)
-    _check_text(caps, content, err)
+    add = _Errors(channel)
+    _check_media(caps, content, path, add)
+    _check_text(caps, content, path, add)
     if content.poll is not None:
-        _check_poll(caps, content, content.poll, err)
-    return out
+        _check_poll(caps, content, content.poll, path, add)
+    return add.items
 
 
 def _check_media(
-    channel: str, caps: PlatformCapabilities, content: ContentBody, path: Callable[[str], str]
-) -> list[FieldError]:
-    out: list[FieldError] = []
-    name = caps.label
-    media = content.media
+    caps: PlatformCapabilities, content: ContentBody, path: Callable[[str], str], add: _Errors
+) -> None:
+    name, media, at = caps.label, content.media, path("media")
     videos = [m for m in media if m.type.lower().startswith("video/")]
     if caps.video_required and not videos:
-        out.append(
-            FieldError(
-                channel,
-                path("media"),
-                "video_required",
-                f"{name} posts are videos: add a video media item ({', '.join(_video_types(caps))})",
-            )
-        )
+        video_types = ", ".join(t for t in caps.media_types if t.startswith("video/"))
+        add(at, "video_required", f"{name} posts are videos: add a video media item ({video_types})")
     elif caps.media_required and not media:
-        out.append(
-            FieldError(
-                channel,
-                path("media"),
-                "media_required",
-                f"{name} has no text-only posts: add at least one media item ({', '.join(caps.media_types)})",
-            )
-        )
+        accepted = ", ".join(caps.media_types)
+        add(at, "media_required", f"{name} has no text-only posts: add at least one media item ({accepted})")
     if len(media) > caps.max_media:
-        out.append(
-            FieldError(
-                channel,
-                path("media"),
-                "media_count",
-                f"{name} takes at most {caps.max_media} media items per post; this one has {len(media)}",
-            )
+        add(
+            at,
+            "media_count",
+            f"{name} takes at most {caps.max_media} media items per post; this one has {len(media)}",
         )
     elif len(videos) > caps.max_videos:
         allowed = f"at most {caps.max_videos} video" if caps.max_videos else "no video"
-        out.append(
-            FieldError(
-                channel,
-                path("media"),
-                "media_count",
-                f"{name} takes {allowed} per post; this one has {len(videos)}",
-            )
-        )
+        add(at, "media_count", f"{name} takes {allowed} per post; this one has {len(videos)}")
     for i, m in enumerate(media):
-        where = f"{path('media')}[{i}]"
+        item = f"{at}[{i}]"
         if not m.type.lower().startswith(_MEDIA_TYPE_PREFIXES):
             continue  # not a media type at all: reported once, where it was written
         rule = caps.media_types.get(m.type.lower())
         if rule is None:
-            out.append(
-                FieldError(
-                    channel,
-                    f"{where}.type",
-                    "media_type",
-                    f"{name} accepts {', '.join(caps.media_types)}; this item is {m.type}",
-                )
+            add(
+                f"{item}.type",
+                "media_type",
+                f"{name} accepts {', '.join(caps.media_types)}; this item is {m.type}",
             )
             continue
-        if rule.max_bytes is not None and m.size_bytes is not None and m.size_bytes > rule.max_bytes:
-            out.append(
-                FieldError(
-                    channel,
-                    f"{where}.size_bytes",
-                    "media_size",
-                    f"{name} takes {m.type} up to {rule.max_bytes} bytes; this item is {m.size_bytes}",
-                )
-            )
-        if (
-            rule.max_duration_seconds is not None
-            and m.duration_seconds is not None
-            and m.duration_seconds > rule.max_duration_seconds
-        ):
-            out.append(
-                FieldError(
-                    channel,
-                    f"{where}.duration_seconds",
-                    "media_duration",
-                    f"{name} takes videos up to {rule.max_duration_seconds:g} s; this one is {m.duration_seconds:g} s",
-                )
-            )
-    return out
-
-
-def _video_types(caps: PlatformCapabilities) -> list[str]:
-    return [t for t in caps.media_types if t.startswith("video/")]
+        if rule.max_bytes is not None and (m.size_bytes or 0) > rule.max_bytes:
+            message = f"{name} takes {m.type} up to {rule.max_bytes} bytes; this item is {m.size_bytes}"
+            add(f"{item}.size_bytes", "media_size", message)
+        if rule.max_duration_seconds is not None and (m.duration_seconds or 0) > rule.max_duration_seconds:
+            message = f"{name} takes videos up to {rule.max_duration_seconds:g} s; this one is {m.duration_seconds:g} s"
+            add(f"{item}.duration_seconds", "media_duration", message)
 
 
 def _check_text(
-    caps: PlatformCapabilities, content: ContentBody, err: Callable[[str, str, str], None]
+    caps: PlatformCapabilities, content: ContentBody, path: Callable[[str], str], add: _Errors
 ) -> None:
     has_media = bool(content.media)
     text = post_text(caps, to_content(content))
+    appended = bool(content.link) and text != (content.text or "")
+    with_link = " including the link appended to the text" if appended else ""
+    at = path("text" if content.text is not None else "link")
     limit = caps.text_limit(has_media)
-    with_link = (
-        " including the link appended to the text"
-        if content.link and caps.link is not LinkMode.ATTACHMENT and content.link not in (content.text or "")
-        else ""
-    )
-    where = "text" if content.text is not None else "link"
-    if limit is not None:
-        count = caps.measure(text)
-        if count > limit:
-            kind = (
-                " in a caption (text with media)"
-                if has_media and caps.text_max_with_media is not None
-                else ""
-            )
-            err(
-                where,
-                "max_length",
-                f"{caps.label} counts {count} {caps.unit}{kind}{with_link}; the limit is {limit}",
-            )
-    if caps.text_max_bytes is not None:
-        size = len(text.encode("utf-8"))
-        if size > caps.text_max_bytes:
-            err(
-                where,
-                "max_length",
-                f"{caps.label} counts {size} bytes{with_link}; the limit is {caps.text_max_bytes}",
-            )
+    if limit is not None and (count := caps.measure(text)) > limit:
+        kind = " in a caption (text with media)" if has_media and caps.text_max_with_media is not None else ""
+        add(
+            at,
+            "max_length",
+            f"{caps.label} counts {count} {caps.unit}{kind}{with_link}; the limit is {limit}",
+        )
+    if caps.text_max_bytes is not None and (size := len(text.encode("utf-8"))) > caps.text_max_bytes:
+        add(
+            at,
+            "max_length",
+            f"{caps.label} counts {size} bytes{with_link}; the limit is {caps.text_max_bytes}",
+        )
 
 
 def _check_poll(
-    caps: PlatformCapabilities, content: ContentBody, poll: PollBody, err: Callable[[str, str, str], None]
+    caps: PlatformCapabilities, content: ContentBody, poll: PollBody, path: Callable[[str], str], add: _Errors
 ) -> None:
-    name = caps.label
-    rules = caps.poll
+    name, rules = caps.label, caps.poll
     if rules is None:
-        err(
-            "poll", "poll_unsupported", f'{name} has no polls; remove the poll for this target ("poll": null)'
+        add(
+            path("poll"),
+            "poll_unsupported",
+            f'{name} has no polls; remove the poll for this target ("poll": null)',
         )
         return
-    n = len(poll.options)
-    if not rules.min_options <= n <= rules.max_options:
-        err(
-            "poll.options",
-            "poll_options",
-            f"{name} polls take {rules.min_options} to {rules.max_options} options; this one has {n}",
-        )
+    at = path("poll")  # the whole poll was written in one place
+    n, low, high = len(poll.options), rules.min_options, rules.max_options
+    if not low <= n <= high:
+        add(f"{at}.options", "poll_options", f"{name} polls take {low} to {high} options; this one has {n}")
+    longest = rules.max_option_length
     for i, option in enumerate(poll.options):
-        if len(option) > rules.max_option_length:
-            err(
-                f"poll.options[{i}]",
-                "poll_options",
-                f"{name} poll options are at most {rules.max_option_length} characters; "
-                f"option {i + 1} has {len(option)}",
+        if len(option) > longest:
+            message = (
+                f"{name} poll options are at most {longest} characters; option {i + 1} has {len(option)}"
             )
-    if rules.max_question_length is not None and len(poll.question) > rules.max_question_length:
-        err(
-            "poll.question",
-            "max_length",
-            f"{name} poll questions are at most {rules.max_question_length} characters; "
-            f"this one has {len(poll.question)}",
-        )
+            add(f"{at}.options[{i}]", "poll_options", message)
+    limit = rules.max_question_length
+    if limit is not None and len(poll.question) > limit:
+        message = f"{name} poll questions are at most {limit} characters; this one has {len(poll.question)}"
+        add(f"{at}.question", "max_length", message)
     problem = _duration_problem(rules, poll.duration_minutes)
     if problem is not None:
-        err("poll.duration_minutes", "poll_duration", f"{name} polls {problem}")
+        add(f"{at}.duration_minutes", "poll_duration", f"{name} polls {problem}")
     if content.media and not rules.with_media:
-        err(
-            "poll",
-            "poll_with_media",
-            f"{name} cannot post a poll and media together; remove one for this target",
+        add(
+            at, "poll_with_media", f"{name} cannot post a poll and media together; remove one for this target"
         )
 
 

@@ -193,7 +193,11 @@ class PublisherWorker:
             await self._record(due, partition, Decision(OutcomeStatus.NEEDS_REAUTH, error=error))
             return
         request = PublishRequest(
-            job_id=due.job_id, attempt=due.attempt, content=due.content, marker=marker_for(due.job_id)
+            job_id=due.job_id,
+            attempt=due.attempt,
+            content=due.content,
+            marker=marker_for(due.job_id),
+            first_attempt_at=entry.first_attempt_at if entry is not None else None,
         )
         # Any earlier attempt that never got an outcome may have reached the platform.
         if entry is not None and entry.status is OutcomeStatus.ATTEMPTED:
@@ -263,9 +267,14 @@ class PublisherWorker:
         return Decision(OutcomeStatus.PUBLISHED, post_id=found.post_id, url=found.url)
 
     async def _record(self, due: JobDue, partition: int, decision: Decision) -> None:
+        now = self._clock()
+        earlier = self._ledger.get(due.job_id)
+        first = earlier.first_attempt_at if earlier is not None else None
+        if first is None and decision.status is OutcomeStatus.ATTEMPTED:
+            first = now
         outcome = PublishOutcome(
             event_id=new_event_id(),
-            occurred_at=self._clock(),
+            occurred_at=now,
             job_id=due.job_id,
             content_id=due.content_id,
             channel=due.channel,
@@ -276,6 +285,7 @@ class PublisherWorker:
             url=decision.url,
             retry_at=decision.retry_at,
             error=decision.error,
+            first_attempt_at=first,
         )
         payload = encode(outcome)
         ledger = await self._producer.send(

@@ -32,7 +32,12 @@ def system(kafka_bootstrap: str) -> Iterator[LocalSystem]:
         sandbox_port=free_port(),
         topic_prefix=f"e2e{run}.",
         group_prefix=f"e2e{run}",
-        extra_env={"WARTA_ENGAGEMENT_HORIZONS_S": "[2, 4, 6]"},
+        extra_env={
+            "WARTA_ENGAGEMENT_HORIZONS_S": "[2, 4, 6]",
+            "WARTA_RETRY_BASE_S": "0.3",
+            "WARTA_RETRY_CAP_S": "2",
+            "WARTA_CALL_TIMEOUT_S": "3",
+        },
     )
     try:
         local.start(timeout=90)

@@ -173,7 +173,7 @@ def test_poll_rules(
 def test_linkedin_poll_durations_are_fixed_choices() -> None:
     rules = capabilities_for("linkedin").poll
     assert rules is not None
-    assert rules.allowed_durations_minutes == {DAY, 3 * DAY, 7 * DAY, 14 * DAY}
+    assert rules.allowed_durations_minutes == frozenset({DAY, 3 * DAY, 7 * DAY, 14 * DAY})
 
 
 @pytest.mark.parametrize(
@@ -281,7 +281,8 @@ def test_local_channels_file_has_a_demo_channel_per_adapter_platform() -> None:
     for channel in directory.channels:
         assert channel.id == f"{channel.platform}-demo"
         assert channel.min_gap_minutes == 1
-        assert channel.base_url is not None and channel.base_url.startswith("http://127.0.0.1:")
+        assert channel.base_url is not None
+        assert channel.base_url.startswith("http://127.0.0.1:")
         capabilities_for(channel.platform)
     zones = {c.timezone for c in directory.channels}
     assert {"Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"} <= zones

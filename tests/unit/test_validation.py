@@ -347,6 +347,11 @@ RULE_ROWS: list[Any] = [
         {("linkedin-demo", "content.poll.question", "max_length")},
         id="poll-question-linkedin",
     ),
+    pytest.param(
+        _targets({"channel": "x-demo", "content": {"media": [], "poll": {**POLL, "options": list("ABCDE")}}}),
+        {("x-demo", "targets[0].content.poll.options", "poll_options")},
+        id="poll-options-in-target-variant",
+    ),
 ]
 
 

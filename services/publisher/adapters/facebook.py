@@ -71,7 +71,9 @@ class FacebookAdapter:
         if content.poll is not None:
             raise Permanent("facebook: Pages can't post polls through the Graph API", code="poll_unsupported")
         if any(not m.type.startswith("image/") for m in content.media):
-            raise Permanent("facebook: only images are supported (no /videos upload)", code="unsupported_media")
+            raise Permanent(
+                "facebook: only images are supported (no /videos upload)", code="unsupported_media"
+            )
         page = _page(target)
         if len(content.media) == 1:
             reply = await self._call(
@@ -90,7 +92,9 @@ class FacebookAdapter:
         reply = await self._call(target, "POST", f"/{page}/feed", data=fields)
         return _published(str(self._ok(target, reply).get("id") or ""))
 
-    async def _photo_form(self, content: Content, media: Media, *, published: bool = True) -> aiohttp.FormData:
+    async def _photo_form(
+        self, content: Content, media: Media, *, published: bool = True
+    ) -> aiohttp.FormData:
         fetched = await self._fetcher.fetch(media)
         form = aiohttp.FormData()
         form.add_field("source", fetched.data, content_type=fetched.content_type, filename=fetched.filename)
@@ -150,7 +154,9 @@ class FacebookAdapter:
     def rate_limit(self, target: Target) -> RateLimitInfo | None:
         return self._quota.get(target)
 
-    async def _call(self, target: Target, method: str, path: str, *, ambiguous: bool = True, **kw: Any) -> Reply:
+    async def _call(
+        self, target: Target, method: str, path: str, *, ambiguous: bool = True, **kw: Any
+    ) -> Reply:
         reply = await send(
             self._session,
             self.platform,

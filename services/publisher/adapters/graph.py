@@ -81,8 +81,12 @@ def graph_error(platform: str, reply: Reply, now: datetime) -> AdapterError:
     err = reply.json_object().get("error")
     if not isinstance(err, dict):
         if reply.status >= 500:
-            return Temporary(f"{platform}: HTTP {reply.status}", code="server_error", http_status=reply.status)
-        return Permanent(f"{platform}: HTTP {reply.status}", code=f"http_{reply.status}", http_status=reply.status)
+            return Temporary(
+                f"{platform}: HTTP {reply.status}", code="server_error", http_status=reply.status
+            )
+        return Permanent(
+            f"{platform}: HTTP {reply.status}", code=f"http_{reply.status}", http_status=reply.status
+        )
     code = int(err.get("code") or 0)
     sub = int(err.get("error_subcode") or 0)
     message = f"{platform}: (#{code}{f'/{sub}' if sub else ''}) {str(err.get('message') or '')[:1000]}"

@@ -7,6 +7,8 @@ from types import MappingProxyType
 
 import aiohttp
 
+from services.publisher.adapters.facebook import FacebookAdapter
+from services.publisher.adapters.instagram import InstagramAdapter
 from services.publisher.adapters.mastodon import MastodonAdapter
 from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
 from services.publisher.adapters.port import Adapter
@@ -18,6 +20,8 @@ PLATFORM_ADAPTERS: Mapping[str, AdapterFactory] = MappingProxyType(
     {
         "mastodon": MastodonAdapter,
         "telegram": TelegramAdapter,
+        "facebook": FacebookAdapter,
+        "instagram": InstagramAdapter,
     }
 )
 

@@ -36,7 +36,7 @@ from pathlib import Path
 import orjson
 from aiohttp import web
 
-from services.publisher.fakes import mastodon, telegram
+from services.publisher.fakes import facebook, instagram, mastodon, telegram
 from services.publisher.fakes.base import FakeState, json_reply
 
 # A valid 1x1 PNG; the fakes don't decode images, but a real viewer can open it.
@@ -58,9 +58,21 @@ def _telegram(tokens: dict[str, str]) -> tuple[FakeState, Callable[[], web.Appli
     return state, lambda: telegram.create_app(state)
 
 
+def _facebook(tokens: dict[str, str]) -> tuple[FakeState, Callable[[], web.Application]]:
+    state = facebook.FacebookState(tokens=tokens)
+    return state, lambda: facebook.create_app(state)
+
+
+def _instagram(tokens: dict[str, str]) -> tuple[FakeState, Callable[[], web.Application]]:
+    state = instagram.InstagramState(tokens=tokens)
+    return state, lambda: instagram.create_app(state)
+
+
 FAKES: dict[str, FakeFactory] = {
     "mastodon": _mastodon,
     "telegram": _telegram,
+    "facebook": _facebook,
+    "instagram": _instagram,
 }
 
 STATES: web.AppKey[dict[str, FakeState]] = web.AppKey("sandbox_states")
