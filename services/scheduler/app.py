@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 
 from services.scheduler.chooser import NaiveChooser, SlotChooser
 from services.scheduler.plan import Plan
 from services.scheduler.planner import Planner
 from services.scheduler.router import Router
 from services.scheduler.settings import SchedulerSettings
+from services.scheduler.store import SqliteJobStore
 from shared.kafka import ensure_topics, make_producer
+from shared.partitioning import partition_for
 
 log = logging.getLogger("warta.scheduler")
 
@@ -28,7 +31,14 @@ async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:
     producer = make_producer(settings.kafka_bootstrap, "warta-scheduler")
     await producer.start()
     try:
-        plan = Plan(channels, build_chooser(settings), settings.plan_settings())
+        store = SqliteJobStore(settings.state_dir / f"scheduler-{os.getpid()}.sqlite3")
+        plan = Plan(
+            channels,
+            build_chooser(settings),
+            settings.plan_settings(),
+            store=store,
+            partition_of=lambda channel: partition_for(channel, topics.partitions),
+        )
         router = Router(
             settings.kafka_bootstrap, topics, settings.group("scheduler-router"), channels, producer
         )

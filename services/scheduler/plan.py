@@ -6,20 +6,25 @@ channel snapshots to ``schedule.channels``), in that order of durability: a job 
 after its ``JobDue`` is on the broker, so a crash between the two re-fires the same attempt, which
 the publisher's attempt ledger recognises. Nothing fires twice to a platform.
 
-Heap entries are lazy: a popped entry whose job moved on (re-planned, withdrawn) is skipped.
+Job records live in a ``JobStore``; in RAM the plan keeps only a timer wheel of job references
+and, per channel, the sorted instants that occupy it (gaps and caps). Wheel entries are lazy: an
+entry whose job moved on (re-planned, withdrawn) is skipped when it comes due.
 """
 
 from __future__ import annotations
 
-import heapq
 import itertools
+from array import array
 from bisect import bisect_left, insort
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from services.scheduler.chooser import SlotChooser
-from services.scheduler.transitions import HELD, TERMINAL, can
+from services.scheduler.store import JobStore, MemoryJobStore
+from services.scheduler.transitions import HELD, can
+from services.scheduler.wheel import TimerWheel
 from shared.channels import Channel, ChannelDirectory
 from shared.events import (
     ChannelStateRecorded,
@@ -42,6 +47,8 @@ S = JobState
 _FIRING = frozenset({S.SCHEDULED, S.RETRYING})
 # States whose instant occupies the channel (min gap, caps).
 _OCCUPYING = frozenset({S.SCHEDULED, S.RETRYING, S.DUE, S.ATTEMPTED, S.PUBLISHED, S.UNCONFIRMED})
+_FIRING_NAMES = frozenset(s.value for s in _FIRING)
+_OCCUPYING_NAMES = frozenset(s.value for s in _OCCUPYING)
 
 
 @dataclass(frozen=True)
@@ -71,48 +78,65 @@ class Effects:
 @dataclass
 class ChannelPlan:
     channel: Channel
-    jobs: dict[str, JobPlanned] = field(default_factory=dict)
+    partition: int = 0
     paused: bool = False
     pause_reason: str | None = None
     paused_by: str | None = None
     needs_reauth: bool = False
-    # Sorted instants occupying the channel, and which instant each job holds.
-    taken: list[float] = field(default_factory=list)
-    held_at: dict[str, float] = field(default_factory=dict)
+    # Sorted instants (epoch seconds) occupying the channel: 8 bytes each.
+    taken: array[float] = field(default_factory=lambda: array("d"))
+
+    def release(self, job: JobPlanned | None) -> None:
+        instant = _occupied_instant(job)
+        if instant is None:
+            return
+        i = bisect_left(self.taken, instant)
+        if i < len(self.taken) and self.taken[i] == instant:
+            self.taken.pop(i)
 
     def occupy(self, job: JobPlanned) -> None:
-        old = self.held_at.pop(job.job_id, None)
-        if old is not None:
-            i = bisect_left(self.taken, old)
-            if i < len(self.taken) and self.taken[i] == old:
-                self.taken.pop(i)
-        instant = job.published_at or job.slot
-        if job.state in _OCCUPYING and instant is not None:
-            ts = instant.timestamp()
-            insort(self.taken, ts)
-            self.held_at[job.job_id] = ts
+        instant = _occupied_instant(job)
+        if instant is not None:
+            insort(self.taken, instant)
 
-    def taken_between(self, start: datetime, end: datetime, exclude: str | None = None) -> list[datetime]:
+    def taken_between(
+        self, start: datetime, end: datetime, exclude: JobPlanned | None = None
+    ) -> list[datetime]:
         lo = bisect_left(self.taken, start.timestamp())
         hi = bisect_left(self.taken, end.timestamp() + 1e-6)
-        skip = self.held_at.get(exclude) if exclude else None
+        skip = _occupied_instant(exclude)
         out: list[datetime] = []
         for ts in self.taken[lo:hi]:
             if skip is not None and ts == skip:
-                skip = None  # skip the job's own instant once
+                skip = None  # the job's own instant, once
                 continue
-            out.append(datetime.fromtimestamp(ts, tz=start.tzinfo))
+            out.append(datetime.fromtimestamp(ts, tz=UTC))
         return out
 
 
+def _occupied_instant(job: JobPlanned | None) -> float | None:
+    if job is None or job.state not in _OCCUPYING:
+        return None
+    instant = job.published_at or job.slot
+    return instant.timestamp() if instant is not None else None
+
+
 class Plan:
-    def __init__(self, channels: ChannelDirectory, chooser: SlotChooser, settings: PlanSettings) -> None:
+    def __init__(
+        self,
+        channels: ChannelDirectory,
+        chooser: SlotChooser,
+        settings: PlanSettings,
+        store: JobStore | None = None,
+        partition_of: Callable[[str], int] | None = None,
+    ) -> None:
         self._directory = channels
         self._chooser = chooser
         self._settings = settings
+        self._store: JobStore = store if store is not None else MemoryJobStore()
+        self._partition_of = partition_of or (lambda _channel: 0)
         self._channels: dict[str, ChannelPlan] = {}
-        self._heap: list[tuple[float, int, str, str, str]] = []  # (instant, seq, job, channel, kind)
-        self._seq = itertools.count()
+        self._wheel = TimerWheel()
         self._ids = itertools.count()
 
     # ---- ownership -------------------------------------------------------------------------
@@ -122,29 +146,53 @@ class Plan:
             channel = self._directory.get(channel_id)
             if channel is None:
                 return None
-            plan = self._channels[channel_id] = ChannelPlan(channel)
+            plan = self._channels[channel_id] = ChannelPlan(channel, self._partition_of(channel_id))
         return plan
 
-    def drop_channels(self, channel_ids: Iterable[str]) -> None:
-        for cid in channel_ids:
-            self._channels.pop(cid, None)
+    def drop_partitions(self, partitions: Iterable[int]) -> None:
+        gone = set(partitions)
+        for cid in [c for c, p in self._channels.items() if p.partition in gone]:
+            del self._channels[cid]
+        self._store.drop_partitions(gone)
 
     def owned_channels(self) -> list[str]:
         return list(self._channels)
 
-    def job(self, job_id: str, channel_id: str) -> JobPlanned | None:
-        plan = self._channels.get(channel_id)
-        return plan.jobs.get(job_id) if plan else None
+    def job(self, job_id: str) -> JobPlanned | None:
+        return self._store.get(job_id)
 
-    def pending_count(self) -> int:
-        return sum(1 for p in self._channels.values() for j in p.jobs.values() if j.state in HELD)
+    @property
+    def store(self) -> JobStore:
+        return self._store
+
+    def wheel_size(self) -> int:
+        return len(self._wheel)
 
     # ---- restore from the changelogs ---------------------------------------------------------
     def restore_job(self, record: JobPlanned) -> None:
         plan = self.channel_plan(record.channel)
-        if plan is None:
-            return
-        self._put(plan, record)
+        if plan is not None:
+            self._put(plan, record, old=self._store.get(record.job_id))
+
+    def index_restored(self, partitions: Iterable[int]) -> int:
+        """After a bulk ``store.put_raw``: rebuild the wheel and the channels' occupied instants."""
+        occupied: dict[str, list[float]] = {}
+        count = 0
+        for ref, state, slot, channel, measure, instant in self._store.firing(partitions):
+            count += 1
+            if channel is None or self.channel_plan(channel) is None:
+                continue
+            if state in _FIRING_NAMES and slot is not None:
+                self._wheel.add(slot, ref)
+            if measure is not None and state == S.PUBLISHED.value:
+                self._wheel.add(measure, -ref)
+            if state in _OCCUPYING_NAMES and instant is not None:
+                occupied.setdefault(channel, []).append(instant)
+        for channel, instants in occupied.items():
+            plan = self._channels[channel]
+            merged = sorted([*plan.taken, *instants])
+            plan.taken = array("d", merged)
+        return count
 
     def restore_channel(self, record: ChannelStateRecorded) -> None:
         plan = self.channel_plan(record.channel)
@@ -176,7 +224,7 @@ class Plan:
         if variant is None:
             return Effects()
         job_id = job_id_for(ev.content_id, plan.channel.id)
-        if job_id in plan.jobs:
+        if self._store.ref_of(job_id) is not None:
             return Effects(notes=[f"{job_id} already planned (redelivery)"])
         job = JobPlanned(
             event_id=self._event_id(),
@@ -199,17 +247,18 @@ class Plan:
             newer = self._supersede_older(plan, job, now, fx)
             if newer is not None:
                 job = job.model_copy(update={"state": S.SUPERSEDED, "superseded_by": newer})
-                self._put(plan, job)
+                self._put(plan, job, old=None)
                 fx.jobs.append(job)
                 return fx
-        fx.jobs.append(self._place(plan, job, now))
+        fx.jobs.append(self._place(plan, job, now, fresh=True))
         return fx
 
     def _supersede_older(self, plan: ChannelPlan, job: JobPlanned, now: datetime, fx: Effects) -> str | None:
         """Supersede held jobs of the same topic approved earlier; returns a newer one, if any."""
         newer: str | None = None
-        for other in list(plan.jobs.values()):
-            if other.topic_key != job.topic_key or other.job_id == job.job_id:
+        assert job.topic_key is not None
+        for other in self._store.same_topic(plan.channel.id, job.topic_key):
+            if other.job_id == job.job_id:
                 continue
             if (other.approved_at, other.content_id) > (job.approved_at, job.content_id):
                 if other.state not in (S.WITHDRAWN, S.SUPERSEDED):
@@ -232,7 +281,7 @@ class Plan:
         if ev.action in (ControlAction.WITHDRAW, ControlAction.SUPERSEDE):
             if ev.content_id is None:
                 return fx
-            job = plan.jobs.get(job_id_for(ev.content_id, plan.channel.id))
+            job = self._store.get(job_id_for(ev.content_id, plan.channel.id))
             if job is None:
                 return fx
             new_state = S.WITHDRAWN if ev.action is ControlAction.WITHDRAW else S.SUPERSEDED
@@ -259,13 +308,13 @@ class Plan:
         plan.paused, plan.pause_reason, plan.paused_by = False, None, None
         plan.needs_reauth = False
         fx.channels.append(self._snapshot(plan, now))
-        for job in sorted(plan.jobs.values(), key=lambda j: (j.slot or now, j.job_id)):
-            if job.state in (S.PAUSED, S.NEEDS_REAUTH, S.UNSCHEDULABLE):
-                fx.jobs.append(self._place(plan, job, now))
+        held = self._store.in_states(plan.channel.id, (S.PAUSED, S.NEEDS_REAUTH, S.UNSCHEDULABLE))
+        for job in sorted(held, key=lambda j: (j.slot or now, j.job_id)):
+            fx.jobs.append(self._place(plan, job, now))
         return fx
 
     def _outcome(self, plan: ChannelPlan, ev: PublishOutcome, now: datetime) -> Effects:
-        job = plan.jobs.get(ev.job_id)
+        job = self._store.get(ev.job_id)
         if job is None or ev.attempt < job.attempt:
             return Effects(notes=[f"stale or unknown outcome for {ev.job_id} attempt {ev.attempt}"])
         status_to_state = {
@@ -281,7 +330,7 @@ class Plan:
         if job.state is S.PUBLISHED or not can(job.state, new_state):
             return Effects(notes=[f"{ev.job_id}: ignoring {ev.status.value} in state {job.state.value}"])
         fx = Effects()
-        update: dict[str, object] = {"state": new_state, "last_error": ev.error}
+        update: dict[str, Any] = {"state": new_state, "last_error": ev.error}
         if ev.status is OutcomeStatus.PUBLISHED:
             horizons = tuple(ev.occurred_at + h for h in self._settings.horizons)
             update |= {"post_id": ev.post_id, "url": ev.url, "published_at": ev.occurred_at}
@@ -298,21 +347,19 @@ class Plan:
 
     # ---- time --------------------------------------------------------------------------------
     def next_instant(self) -> float | None:
-        return self._heap[0][0] if self._heap else None
+        return self._wheel.next_at()
 
-    def fire(self, now: datetime, limit: int = 500) -> Effects:
+    def fire(self, now: datetime, limit: int = 2000) -> Effects:
         """Everything due at ``now``: re-read each job, then fire, re-plan or skip it."""
         fx = Effects()
-        now_ts = now.timestamp()
-        while self._heap and self._heap[0][0] <= now_ts and len(fx.jobs) < limit:
-            ts, _, job_id, channel_id, kind = heapq.heappop(self._heap)
-            plan = self._channels.get(channel_id)
-            job = plan.jobs.get(job_id) if plan else None
-            if plan is None or job is None:
+        for ref in self._wheel.pop_due(now.timestamp(), limit):
+            job = self._store.by_ref(abs(ref))
+            plan = self._channels.get(job.channel) if job is not None else None
+            if job is None or plan is None:
                 continue  # the channel moved to another worker, or the job is gone
-            if kind == "measure":
-                self._fire_measure(plan, job, ts, now, fx)
-            elif job.state in _FIRING and job.slot is not None and job.slot.timestamp() == ts:
+            if ref < 0:
+                self._fire_measure(plan, job, now, fx)
+            elif job.state in _FIRING and job.slot is not None and job.slot <= now:
                 self._fire_publish(plan, job, now, fx)
         return fx
 
@@ -347,10 +394,8 @@ class Plan:
         )
         fx.jobs.append(self._set(plan, job, now, state=S.DUE))
 
-    def _fire_measure(
-        self, plan: ChannelPlan, job: JobPlanned, ts: float, now: datetime, fx: Effects
-    ) -> None:
-        if job.published_at is None or not job.measure_at or job.measure_at[0].timestamp() != ts:
+    def _fire_measure(self, plan: ChannelPlan, job: JobPlanned, now: datetime, fx: Effects) -> None:
+        if job.published_at is None or not job.measure_at or job.measure_at[0] > now:
             return
         at = job.measure_at[0]
         fx.due.append(
@@ -374,53 +419,71 @@ class Plan:
 
     # ---- helpers -----------------------------------------------------------------------------
     def _place(
-        self, plan: ChannelPlan, job: JobPlanned, now: datetime, note: str | None = None
+        self,
+        plan: ChannelPlan,
+        job: JobPlanned,
+        now: datetime,
+        note: str | None = None,
+        *,
+        fresh: bool = False,
     ) -> JobPlanned:
+        """Choose the job's slot (or hold it) and store the result. ``job`` is the stored record,
+        or a new one (``fresh``)."""
         if plan.paused or plan.needs_reauth:
             state = S.PAUSED if plan.paused else S.NEEDS_REAUTH
             why = f"paused: {plan.pause_reason}" if plan.paused else "the channel needs re-authorisation"
-            return self._set(plan, job, now, state=state, note=why)
+            return self._set(plan, job, now, fresh=fresh, state=state, note=why)
         not_before = job.not_before
         if job.state is S.RETRYING and job.slot is not None:
             not_before = max(not_before, job.slot) if not_before else job.slot
         start = max(now, not_before) if not_before else now
         end = job.deadline or start + timedelta(days=8)
         taken: Sequence[datetime] = plan.taken_between(
-            start - timedelta(days=1), end + timedelta(days=1), exclude=job.job_id
+            start - timedelta(days=1), end + timedelta(days=1), exclude=None if fresh else job
         )
         explanation: SlotExplanation = self._chooser.choose(
             job, plan.channel, taken, now, not_before=not_before
         )
-        keep_retrying = job.state is S.RETRYING
         if explanation.chosen is None:
             return self._set(
-                plan, job, now, state=S.UNSCHEDULABLE, slot=None, explanation=explanation, note=note
+                plan,
+                job,
+                now,
+                fresh=fresh,
+                state=S.UNSCHEDULABLE,
+                slot=None,
+                explanation=explanation,
+                note=note,
             )
-        state = S.RETRYING if keep_retrying else S.SCHEDULED
+        state = S.RETRYING if job.state is S.RETRYING else S.SCHEDULED
         return self._set(
-            plan, job, now, state=state, slot=explanation.chosen, explanation=explanation, note=note
+            plan,
+            job,
+            now,
+            fresh=fresh,
+            state=state,
+            slot=explanation.chosen,
+            explanation=explanation,
+            note=note,
         )
 
-    def _set(self, plan: ChannelPlan, job: JobPlanned, now: datetime, **update: object) -> JobPlanned:
+    def _set(
+        self, plan: ChannelPlan, job: JobPlanned, now: datetime, *, fresh: bool = False, **update: Any
+    ) -> JobPlanned:
+        """Store ``job`` changed by ``update``; ``job`` is the stored record unless ``fresh``."""
         new = job.model_copy(update={**update, "event_id": self._event_id(), "occurred_at": now})
         new = JobPlanned.model_validate(new.model_dump())  # re-validate: model_copy doesn't
-        self._put(plan, new)
+        self._put(plan, new, old=None if fresh else job)
         return new
 
-    def _put(self, plan: ChannelPlan, job: JobPlanned) -> None:
-        plan.jobs[job.job_id] = job
+    def _put(self, plan: ChannelPlan, job: JobPlanned, old: JobPlanned | None) -> None:
+        plan.release(old)
+        ref = self._store.put(job, plan.partition)
         plan.occupy(job)
         if job.state in _FIRING and job.slot is not None:
-            heapq.heappush(
-                self._heap, (job.slot.timestamp(), next(self._seq), job.job_id, job.channel, "publish")
-            )
+            self._wheel.add(job.slot.timestamp(), ref)
         if job.state is S.PUBLISHED and job.measure_at:
-            heapq.heappush(
-                self._heap,
-                (job.measure_at[0].timestamp(), next(self._seq), job.job_id, job.channel, "measure"),
-            )
-        if job.state in TERMINAL and job.state is not S.PUBLISHED:
-            plan.held_at.pop(job.job_id, None)
+            self._wheel.add(job.measure_at[0].timestamp(), -ref)
 
     def _snapshot(self, plan: ChannelPlan, now: datetime) -> ChannelStateRecorded:
         return ChannelStateRecorded(

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import orjson
 from aiokafka import (
     AIOKafkaConsumer,
     AIOKafkaProducer,
@@ -24,8 +26,8 @@ from aiokafka import (
 
 from services.scheduler.plan import Effects, Plan
 from shared.channels import ChannelDirectory
-from shared.codec import DecodeError, decode, encode
-from shared.events import ChannelStateRecorded, JobPlanned
+from shared.codec import DecodeError, decode, decode_as, encode
+from shared.events import ChannelStateRecorded
 from shared.kafka import dead_letter, replay, send_event
 from shared.partitioning import partition_for
 from shared.topics import TopicRegistry
@@ -37,6 +39,23 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def restore_row(value: bytes | None, partition: int) -> tuple[str, str, int, str, str | None, bytes] | None:
+    """The store row of one changelog record, read with orjson only (validated when used)."""
+    if value is None:
+        return None
+    try:
+        raw = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(raw, dict) or raw.get("event_type") != "job.planned":
+        return None
+    job_id, channel, state = raw.get("job_id"), raw.get("channel"), raw.get("state")
+    if not (isinstance(job_id, str) and isinstance(channel, str) and isinstance(state, str)):
+        return None
+    topic_key = raw.get("topic_key")
+    return job_id, channel, partition, state, topic_key if isinstance(topic_key, str) else None, value
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -79,6 +98,7 @@ class Planner:
             max_poll_interval_ms=300_000,
         )
         self._owned: set[int] = set()
+        self.restore_seconds = 0.0
         self.fired = 0
         self.lateness: list[float] = []  # seconds between slot and firing, for metrics
 
@@ -90,27 +110,45 @@ class Planner:
         return partition_for(channel, self._topics.partitions)
 
     async def restore(self, partitions: set[int]) -> None:
-        started = self._clock()
+        """Rebuild the plan of newly owned partitions from the compacted changelogs."""
+        started = time.perf_counter()
         tps = [TopicPartition(self._topics.schedule_jobs, p) for p in partitions]
         tps += [TopicPartition(self._topics.schedule_channels, p) for p in partitions]
-        jobs = 0
+        rows: list[tuple[str, str, int, str, str | None, bytes]] = []
+        jobs = skipped = 0
         async for record in replay(self._bootstrap, tps):
-            try:
-                event = decode(record.value)
-            except DecodeError as exc:
-                log.warning("skipping undecodable plan record %s/%s: %s", record.topic, record.offset, exc)
+            if record.topic == self._topics.schedule_channels:
+                try:
+                    self._plan.restore_channel(decode_as(record.value, ChannelStateRecorded))
+                except DecodeError as exc:
+                    log.warning("skipping undecodable channel record at %s: %s", record.offset, exc)
                 continue
-            if isinstance(event, JobPlanned):
-                self._plan.restore_job(event)
-                jobs += 1
-            elif isinstance(event, ChannelStateRecorded):
-                self._plan.restore_channel(event)
+            row = restore_row(record.value, record.partition)
+            if row is None:
+                skipped += 1
+                continue
+            rows.append(row)
+            if len(rows) >= 5000:
+                self._plan.store.put_raw(rows)
+                jobs += len(rows)
+                rows = []
+        self._plan.store.put_raw(rows)
+        jobs += len(rows)
         self._owned |= partitions
-        for cid in self._channels.ids:  # own channels without history too
+        for cid in self._channels.ids:  # own the channels without history too
             if self._partition_of(cid) in partitions:
                 self._plan.channel_plan(cid)
-        took = (self._clock() - started).total_seconds()
-        log.info("restored partitions %s: %d plan records in %.2f s", sorted(partitions), jobs, took)
+        indexed = self._plan.index_restored(partitions)
+        took = time.perf_counter() - started
+        self.restore_seconds = took
+        log.info(
+            "restored partitions %s: %d plan records (%d jobs, %d unreadable) in %.2f s",
+            sorted(partitions),
+            jobs,
+            indexed,
+            skipped,
+            took,
+        )
 
     async def revoke(self, partitions: set[int]) -> None:
         try:
@@ -118,9 +156,7 @@ class Planner:
         except Exception as exc:  # the group may already have moved on; the next owner re-reads
             log.warning("commit on revoke failed: %r", exc)
         self._owned -= partitions
-        self._plan.drop_channels(
-            c for c in self._plan.owned_channels() if self._partition_of(c) in partitions
-        )
+        self._plan.drop_partitions(partitions)
 
     async def apply(self, fx: Effects) -> None:
         if not fx:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Literal
 
 from services.scheduler.plan import PlanSettings
-from shared.settings import CommonSettings
+from shared.settings import ROOT, CommonSettings
 
 
 class SchedulerSettings(CommonSettings):
@@ -16,6 +17,8 @@ class SchedulerSettings(CommonSettings):
     engagement_horizons_s: tuple[float, ...] = (3600.0, 6 * 3600.0, 24 * 3600.0)
     tick_s: float = 0.2  # longest sleep between looking at the heap: bounds firing lateness
     metrics_port: int = 0  # 0 = no metrics endpoint
+    # Local cache of the plan (rebuilt from schedule.jobs on every assignment; safe to delete).
+    state_dir: Path = ROOT / "var" / "state"
 
     def plan_settings(self) -> PlanSettings:
         return PlanSettings(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import BaseTestServer, TestServer
 
 from services.publisher.adapters.port import Credentials, PublishRequest, Target
 from services.publisher.fakes.base import FakeState
@@ -28,7 +28,7 @@ OTHER_TOKEN = "t0ken-other-secret"
 
 @dataclass
 class FakeEnv:
-    server: TestServer
+    server: BaseTestServer
     session: aiohttp.ClientSession
     states: dict[str, FakeState]
 

@@ -13,6 +13,9 @@ from services.publisher.adapters.mastodon import MastodonAdapter
 from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
 from services.publisher.adapters.port import Adapter
 from services.publisher.adapters.telegram import TelegramAdapter
+from services.publisher.adapters.webhook import WebhookAdapter
+from services.publisher.adapters.wordpress import WordPressAdapter
+from services.publisher.adapters.x import XAdapter
 
 AdapterFactory = Callable[[aiohttp.ClientSession, MediaFetcher], Adapter]
 
@@ -22,6 +25,9 @@ PLATFORM_ADAPTERS: Mapping[str, AdapterFactory] = MappingProxyType(
         "telegram": TelegramAdapter,
         "facebook": FacebookAdapter,
         "instagram": InstagramAdapter,
+        "x": XAdapter,
+        "wordpress": WordPressAdapter,
+        "webhook": WebhookAdapter,
     }
 )
 

@@ -244,7 +244,7 @@ def fault_middleware(state: FakeState) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if "/_fake/" in request.path:
-            return await handler(request)
+            return await _call(handler, request)
         state.requests[f"{request.method} {request.path}"] += 1
         fault = state.take_fault(request.method, request.path)
         if fault is None:
@@ -265,9 +265,19 @@ def fault_middleware(state: FakeState) -> Middleware:
     return middleware
 
 
+async def _admin_body(request: web.Request, empty: bytes) -> Any:
+    try:
+        body = orjson.loads(await request.read() or empty)
+    except orjson.JSONDecodeError:
+        raise Reject(json_reply({"error": "body is not JSON"}, 400)) from None
+    if empty == b"{}" and not isinstance(body, dict):
+        raise Reject(json_reply({"error": "body must be a JSON object"}, 400))
+    return body
+
+
 def add_admin_routes(app: web.Application, state: FakeState) -> None:
     async def add_faults(request: web.Request) -> web.Response:
-        raw = orjson.loads(await request.read() or b"[]")
+        raw = await _admin_body(request, b"[]")
         try:
             faults = [Fault.model_validate(item) for item in (raw if isinstance(raw, list) else [raw])]
         except ValidationError as exc:
@@ -286,7 +296,7 @@ def add_admin_routes(app: web.Application, state: FakeState) -> None:
         return json_reply(dict(state.requests))
 
     async def engagement(request: web.Request) -> web.Response:
-        raw = orjson.loads(await request.read() or b"{}")
+        raw = await _admin_body(request, b"{}")
         post = state.find_post(str(raw.get("post_id", "")))
         if post is None:
             return json_reply({"error": "no such post"}, 404)
@@ -296,7 +306,7 @@ def add_admin_routes(app: web.Application, state: FakeState) -> None:
         return json_reply(post.to_json())
 
     async def clock(request: web.Request) -> web.Response:
-        raw = orjson.loads(await request.read() or b"{}")
+        raw = await _admin_body(request, b"{}")
         state.offset += timedelta(seconds=float(raw.get("advance_s", 0)))
         return json_reply({"now": state.now().isoformat()})
 

@@ -32,11 +32,12 @@ import argparse
 import base64
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import orjson
 from aiohttp import web
 
-from services.publisher.fakes import facebook, instagram, mastodon, telegram
+from services.publisher.fakes import facebook, instagram, mastodon, telegram, webhook, wordpress, x
 from services.publisher.fakes.base import FakeState, json_reply
 
 # A valid 1x1 PNG; the fakes don't decode images, but a real viewer can open it.
@@ -45,35 +46,16 @@ PNG = base64.b64decode(
 )
 JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
 
-FakeFactory = Callable[[dict[str, str]], tuple[FakeState, Callable[[], web.Application]]]
-
-
-def _mastodon(tokens: dict[str, str]) -> tuple[FakeState, Callable[[], web.Application]]:
-    state = mastodon.MastodonState(tokens=tokens)
-    return state, lambda: mastodon.create_app(state)
-
-
-def _telegram(tokens: dict[str, str]) -> tuple[FakeState, Callable[[], web.Application]]:
-    state = telegram.TelegramState(tokens=tokens)
-    return state, lambda: telegram.create_app(state)
-
-
-def _facebook(tokens: dict[str, str]) -> tuple[FakeState, Callable[[], web.Application]]:
-    state = facebook.FacebookState(tokens=tokens)
-    return state, lambda: facebook.create_app(state)
-
-
-def _instagram(tokens: dict[str, str]) -> tuple[FakeState, Callable[[], web.Application]]:
-    state = instagram.InstagramState(tokens=tokens)
-    return state, lambda: instagram.create_app(state)
-
-
-FAKES: dict[str, FakeFactory] = {
-    "mastodon": _mastodon,
-    "telegram": _telegram,
-    "facebook": _facebook,
-    "instagram": _instagram,
+FAKES: dict[str, tuple[Callable[..., FakeState], Callable[[Any], web.Application]]] = {
+    "mastodon": (mastodon.MastodonState, mastodon.create_app),
+    "telegram": (telegram.TelegramState, telegram.create_app),
+    "facebook": (facebook.FacebookState, facebook.create_app),
+    "instagram": (instagram.InstagramState, instagram.create_app),
+    "x": (x.XState, x.create_app),
+    "wordpress": (wordpress.WordPressState, wordpress.create_app),
+    "webhook": (webhook.WebhookState, webhook.create_app),
 }
+"""Each platform's state class and app factory; each fake's ``create_app`` takes its own state."""
 
 STATES: web.AppKey[dict[str, FakeState]] = web.AppKey("sandbox_states")
 
@@ -104,12 +86,10 @@ def build_sandbox(tokens: dict[str, str], *, public_base: str | None = None) -> 
     by_token = {token: name for name, token in tokens.items()}
     root = web.Application()
     states: dict[str, FakeState] = {}
-    for platform, factory in FAKES.items():
-        state, create = factory(dict(by_token))
-        state.prefix = f"/{platform}"
-        state.public_base = public_base
+    for platform, (make_state, create_app) in FAKES.items():
+        state = make_state(tokens=dict(by_token), prefix=f"/{platform}", public_base=public_base)
         states[platform] = state
-        root.add_subapp(state.prefix, create())
+        root.add_subapp(state.prefix, create_app(state))
     root[STATES] = states
     root.router.add_get("/healthz", _healthz)
     root.router.add_post("/_fake/reset", _reset_all)

@@ -1,0 +1,144 @@
+"""A partner's webhook: the content item POSTed as signed JSON.
+
+Warta's own contract (receivers implement it):
+
+- ``POST <base_url>`` with ``Content-Type: application/json`` and the body
+  ``{"id": <marker>, "job_id", "attempt", "sent_at", "content": {...}}``.
+- ``X-Warta-Signature: t=<unix seconds>,v1=<hex>``, where ``v1`` is HMAC-SHA256 with the shared
+  secret (the channel's token) over ``"<t>.<raw body>"``. Receivers refuse a timestamp more than
+  5 minutes away from their clock, which bounds replays (the Stripe webhook scheme).
+- ``Idempotency-Key: <marker>``: a receiver keeps keys at least 24 h and answers a repeat with
+  the original result, so a retry of one job is delivered once.
+- 2xx means accepted; the body may carry ``{"id": ..., "url": ...}``. 401/403 refuse the
+  signature, 429 asks to wait (``Retry-After``), 5xx is the receiver's trouble.
+
+Target options: ``idempotency_window_s`` (how long the receiver keeps keys; default 86400).
+
+Reconciliation works like Mastodon's: within the receiver's key window, re-sending under the
+same Idempotency-Key returns the original result (or delivers now if it never arrived); past it,
+or when the first attempt's time is unknown, ``NotSupported``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import aiohttp
+import orjson
+
+from services.publisher.adapters._http import Reply, retry_after_header, send, utcnow
+from services.publisher.adapters.common import account_key
+from services.publisher.adapters.media import MediaFetcher
+from services.publisher.adapters.port import (
+    AdapterError,
+    AuthExpired,
+    Engagement,
+    NotSupported,
+    Permanent,
+    Published,
+    PublishRequest,
+    RateLimited,
+    RateLimitInfo,
+    Target,
+    Temporary,
+)
+
+SIGNATURE_HEADER = "X-Warta-Signature"
+DEFAULT_WINDOW_S = 86400
+WINDOW_MARGIN = timedelta(minutes=5)
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """``t=<timestamp>,v1=<hex HMAC-SHA256 of "<timestamp>.<body>">``."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+class WebhookAdapter:
+    platform = "webhook"
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        fetcher: MediaFetcher | None = None,  # unused: media travel as URLs
+        *,
+        timeout: aiohttp.ClientTimeout | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._session = session
+        self._timeout = timeout
+        self._clock = clock
+        self._first_sent: dict[tuple[str, str, str], datetime] = {}
+
+    async def publish(self, target: Target, request: PublishRequest) -> Published:
+        now = self._clock()
+        body = orjson.dumps(
+            {
+                "id": request.marker,
+                "job_id": request.job_id,
+                "attempt": request.attempt,
+                "sent_at": now.isoformat(),
+                "content": request.content.model_dump(mode="json"),
+            }
+        )
+        headers = {
+            "Content-Type": "application/json",
+            "Idempotency-Key": request.marker,
+            SIGNATURE_HEADER: signature(target.credentials.token, int(now.timestamp()), body),
+        }
+        self._first_sent.setdefault((*account_key(target), request.marker), now)
+        reply = await send(
+            self._session,
+            self.platform,
+            "POST",
+            target.base_url,
+            ambiguous_if_lost=True,
+            timeout=self._timeout,
+            data=body,
+            headers=headers,
+        )
+        if 200 <= reply.status < 300:
+            answer = reply.json_object()
+            url = answer.get("url")
+            return Published(str(answer.get("id") or request.marker), str(url) if url else None, now)
+        raise self._error(reply)
+
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
+        """Re-send under the same Idempotency-Key while the receiver keeps it (see module doc)."""
+        window = timedelta(seconds=float(target.options.get("idempotency_window_s", DEFAULT_WINDOW_S)))
+        known = [
+            t
+            for t in (self._first_sent.get((*account_key(target), request.marker)), request.first_attempt_at)
+            if t is not None
+        ]
+        if not known:
+            raise NotSupported("webhook: unknown first-attempt time", code="idempotency_window_unknown")
+        if self._clock() - min(known) > window - WINDOW_MARGIN:
+            raise NotSupported(
+                "webhook: the receiver may have forgotten the key", code="idempotency_window_passed"
+            )
+        return await self.publish(target, request)
+
+    async def engagement(self, target: Target, post_id: str) -> Engagement:
+        raise NotSupported("webhook: receivers report no engagement", code="no_metrics")
+
+    def rate_limit(self, target: Target) -> RateLimitInfo | None:
+        return None
+
+    def _error(self, reply: Reply) -> AdapterError:
+        body = reply.json_object()
+        detail = str(body.get("error") or body.get("message") or f"HTTP {reply.status}")[:1000]
+        message = f"webhook: {detail}"
+        status = reply.status
+        if status in (401, 403):
+            return AuthExpired(message, code="signature_refused", http_status=status)
+        if status == 429:
+            wait = retry_after_header(reply.headers, self._clock())
+            return RateLimited(message, code="rate_limited", http_status=status, retry_after=wait)
+        if status >= 500 or status in (408, 409):
+            # 409: a request with this key is still being processed; it settles shortly.
+            return Temporary(message, code=f"http_{status}", http_status=status)
+        return Permanent(message, code=f"http_{status}", http_status=status)

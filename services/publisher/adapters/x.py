@@ -1,0 +1,222 @@
+"""X API v2: ``POST /2/tweets``, images through ``POST /2/media/upload``.
+
+Contract (docs.x.com: posts/creation-of-a-post, media/image-or-subtitle-media-upload,
+fundamentals/rate-limits; duplicate body from iembot#163 and node-twitter-api-v2#469):
+
+- OAuth 2.0 user token as ``Authorization: Bearer``; 401 when it expired (2 h without
+  ``offline.access``) or was revoked.
+- Success is 201 ``{"data": {"id": "...", "text": "..."}}``.
+- Media and poll are mutually exclusive; at most 4 images; a poll has 2-4 options and lasts
+  5-10080 minutes. The post text is the poll's question.
+- A repeat of an earlier post's text is refused with 403 "duplicate content".
+- Every response carries ``x-rate-limit-limit/-remaining/-reset`` (reset in epoch seconds, no
+  ``Retry-After``); post creation also carries ``x-user-limit-24hour-*`` and
+  ``x-app-limit-24hour-*``. Throttled: 429.
+- No idempotency key.
+
+Target options: ``username`` (for the post URL; without it ``x.com/i/web/status/<id>``).
+
+Reconciliation: ``find_by_marker`` reads the account's latest posts
+(``GET /2/users/me`` then ``/2/users/:id/tweets``) and looks for this request's text, URLs
+aside (X rewrites them to t.co), created no earlier than the first attempt when known. Videos
+(chunked upload) are not handled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+
+from services.publisher.adapters._http import Reply, parse_int, parse_iso, send, utcnow
+from services.publisher.adapters.common import QuotaBook, compose_text, not_before, same_text
+from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
+from services.publisher.adapters.port import (
+    AdapterError,
+    Ambiguous,
+    AuthExpired,
+    Duplicate,
+    Engagement,
+    Permanent,
+    Published,
+    PublishRequest,
+    RateLimited,
+    RateLimitInfo,
+    Target,
+    Temporary,
+)
+from shared.events import Media
+
+MAX_IMAGES = 4
+LOOKUP_LIMIT = 20
+
+
+class XAdapter:
+    platform = "x"
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        fetcher: MediaFetcher | None = None,
+        *,
+        timeout: aiohttp.ClientTimeout | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._session = session
+        self._fetcher = fetcher or SessionMediaFetcher(session)
+        self._timeout = timeout
+        self._clock = clock
+        self._quota = QuotaBook()
+
+    async def publish(self, target: Target, request: PublishRequest) -> Published:
+        content = request.content
+        if content.poll is not None and content.media:
+            raise Permanent("x: a post can carry media or a poll, not both", code="poll_with_media")
+        if len(content.media) > MAX_IMAGES or any(not m.type.startswith("image/") for m in content.media):
+            raise Permanent(
+                f"x: up to {MAX_IMAGES} images are supported (no video)", code="unsupported_media"
+            )
+        body: dict[str, Any] = {"text": compose_text(content)}
+        if content.media:
+            body["media"] = {"media_ids": [await self._upload(target, m) for m in content.media]}
+        if content.poll is not None:
+            body["poll"] = {
+                "options": list(content.poll.options),
+                "duration_minutes": content.poll.duration_minutes,
+            }
+        reply = await self._call(target, "POST", "/2/tweets", ambiguous=True, json=body)
+        if reply.status != 201:
+            raise self._error(reply)
+        post_id = str((reply.json_object().get("data") or {}).get("id") or "")
+        if not post_id:
+            raise Ambiguous("x: created, but the reply has no id", code="no_id")
+        return Published(post_id, _post_url(target, post_id))
+
+    async def _upload(self, target: Target, media: Media) -> str:
+        fetched = await self._fetcher.fetch(media)
+        form = aiohttp.FormData()
+        form.add_field("media", fetched.data, content_type=fetched.content_type, filename=fetched.filename)
+        form.add_field("media_category", "tweet_image")
+        # Uploaded media nobody posts expires on its own (expires_after_secs): never ambiguous.
+        reply = await self._call(target, "POST", "/2/media/upload", data=form)
+        if reply.status not in (200, 201):
+            raise self._error(reply)
+        media_id = str((reply.json_object().get("data") or {}).get("id") or "")
+        if not media_id:
+            raise Temporary("x: media upload answered without an id", code="no_id")
+        return media_id
+
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
+        me = await self._read(target, "/2/users/me")
+        user_id = str((me.get("data") or {}).get("id") or "")
+        tweets = await self._read(
+            target,
+            f"/2/users/{user_id}/tweets",
+            params={"max_results": str(LOOKUP_LIMIT), "tweet.fields": "created_at"},
+        )
+        earliest = not_before(request.first_attempt_at)
+        ours = compose_text(request.content)
+        for tweet in tweets.get("data") or []:
+            created = parse_iso(tweet.get("created_at"))
+            if earliest is not None and created is not None and created < earliest:
+                continue
+            if same_text(ours, str(tweet.get("text") or "")):
+                return Published(str(tweet["id"]), _post_url(target, str(tweet["id"])), created)
+        return None
+
+    async def engagement(self, target: Target, post_id: str) -> Engagement:
+        body = await self._read(target, f"/2/tweets/{post_id}", params={"tweet.fields": "public_metrics"})
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise Permanent(f"x: post {post_id} not found", code="not_found")
+        metrics = data.get("public_metrics") or {}
+        impressions = metrics.get("impression_count")
+        return Engagement(
+            reactions=int(metrics.get("like_count") or 0),
+            comments=int(metrics.get("reply_count") or 0),
+            shares=int(metrics.get("retweet_count") or 0) + int(metrics.get("quote_count") or 0),
+            reach=int(impressions) if impressions is not None else None,
+        )
+
+    def rate_limit(self, target: Target) -> RateLimitInfo | None:
+        return self._quota.get(target)
+
+    async def _read(self, target: Target, path: str, **kw: Any) -> dict[str, Any]:
+        reply = await self._call(target, "GET", path, **kw)
+        if reply.status != 200:
+            raise self._error(reply)
+        return reply.json_object()
+
+    async def _call(
+        self, target: Target, method: str, path: str, *, ambiguous: bool = False, **kw: Any
+    ) -> Reply:
+        reply = await send(
+            self._session,
+            self.platform,
+            method,
+            target.base_url.rstrip("/") + path,
+            ambiguous_if_lost=ambiguous,
+            timeout=self._timeout,
+            headers={"Authorization": f"Bearer {target.credentials.token}"},
+            **kw,
+        )
+        limit = parse_int(reply.headers.get("x-rate-limit-limit"))
+        if limit is not None:
+            self._quota.record(
+                target,
+                RateLimitInfo(
+                    limit=limit,
+                    remaining=parse_int(reply.headers.get("x-rate-limit-remaining")),
+                    reset_at=_epoch(reply.headers.get("x-rate-limit-reset")),
+                ),
+            )
+        return reply
+
+    def _error(self, reply: Reply) -> AdapterError:
+        body = reply.json_object()
+        errors = body.get("errors") if isinstance(body.get("errors"), list) else []
+        detail = str(
+            body.get("detail") or (errors[0].get("message") if errors else "") or f"HTTP {reply.status}"
+        )
+        message = f"x: {detail[:1000]}"
+        status = reply.status
+        if status == 401:
+            return AuthExpired(message, code="unauthorized", http_status=status)
+        if status == 403 and "duplicate" in detail.lower():
+            return Duplicate(message, code="duplicate", http_status=status)
+        if status == 403:
+            # Read-only app, missing tweet.write scope or a suspended account: a human must act.
+            return AuthExpired(message, code="forbidden", http_status=status)
+        if status == 429:
+            return RateLimited(
+                message, code="rate_limited", http_status=status, retry_after=self._wait(reply.headers)
+            )
+        if status >= 500:
+            return Temporary(message, code="server_error", http_status=status)
+        return Permanent(message, code=f"http_{status}", http_status=status)
+
+    def _wait(self, headers: Mapping[str, str]) -> float | None:
+        """Seconds until the latest exhausted window (15-min, user 24 h, app 24 h) resets."""
+        exhausted = [
+            _epoch(headers.get(f"{prefix}-reset"))
+            for prefix in ("x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour")
+            if headers.get(f"{prefix}-remaining") == "0"
+        ]
+        resets = [r for r in exhausted if r is not None]
+        fallback = _epoch(headers.get("x-rate-limit-reset"))
+        latest = max(resets) if resets else fallback
+        return max(0.0, (latest - self._clock()).total_seconds()) if latest else None
+
+
+def _epoch(value: str | None) -> datetime | None:
+    seconds = parse_int(value)
+    return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
+
+
+def _post_url(target: Target, post_id: str) -> str:
+    username = target.options.get("username")
+    return (
+        f"https://x.com/{username}/status/{post_id}" if username else f"https://x.com/i/web/status/{post_id}"
+    )

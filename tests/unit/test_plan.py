@@ -1,0 +1,268 @@
+"""The plan, pure: events and ``now`` in, effects out — over both job stores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.scheduler.chooser import NaiveChooser
+from services.scheduler.plan import Effects, Plan, PlanSettings
+from services.scheduler.store import JobStore, MemoryJobStore, SqliteJobStore
+from services.scheduler.transitions import IllegalTransition, can, check
+from shared.channels import Channel, ChannelDirectory
+from shared.events import (
+    Approval,
+    ChannelVariant,
+    Content,
+    ContentApproved,
+    ControlAction,
+    ControlIssued,
+    EngagementObserved,
+    JobState,
+    OutcomeStatus,
+    Priority,
+    PublishOutcome,
+)
+
+T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)  # 10:00 WITA
+CH = "mastodon-demo"
+DIRECTORY = ChannelDirectory(
+    channels=(
+        Channel(id=CH, platform="mastodon", timezone="Asia/Makassar"),
+        Channel(id="x-demo", platform="x", timezone="Asia/Jakarta"),
+    )
+)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest) -> Iterator[JobStore]:
+    if request.param == "memory":
+        yield MemoryJobStore()
+    else:
+        sqlite = SqliteJobStore(":memory:")
+        yield sqlite
+        sqlite.close()
+
+
+@pytest.fixture
+def plan(store: JobStore) -> Plan:
+    return Plan(DIRECTORY, NaiveChooser(), PlanSettings(), store=store)
+
+
+def approved(
+    content_id: str,
+    *,
+    at: datetime = T0,
+    not_before: datetime | None = None,
+    topic_key: str | None = None,
+    priority: Priority = Priority.NORMAL,
+    channels: tuple[str, ...] = (CH,),
+) -> ContentApproved:
+    return ContentApproved(
+        event_id=f"e-{content_id}",
+        occurred_at=at,
+        content_id=content_id,
+        topic_key=topic_key,
+        priority=priority,
+        not_before=not_before,
+        author="rina",
+        approval=Approval(approved_by="yuyun", approved_at=at),
+        submitted_by="yuyun",
+        variants=tuple(
+            ChannelVariant(channel=c, content=Content(text=f"text {content_id}")) for c in channels
+        ),
+    )
+
+
+def outcome(content_id: str, status: OutcomeStatus, attempt: int = 1, **kw: object) -> PublishOutcome:
+    return PublishOutcome(
+        event_id=f"o-{content_id}-{status}-{attempt}",
+        occurred_at=kw.pop("at", T0),  # type: ignore[arg-type]
+        job_id=f"{content_id}:{CH}",
+        content_id=content_id,
+        channel=CH,
+        platform="mastodon",
+        attempt=attempt,
+        status=status,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def control(action: ControlAction, content_id: str | None = None, **kw: object) -> ControlIssued:
+    return ControlIssued(
+        event_id=f"c-{action}",
+        occurred_at=T0,
+        action=action,
+        content_id=content_id,
+        by="opa",
+        reason="because",
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def states(fx: Effects) -> list[tuple[str, str]]:
+    return [(j.job_id, j.state.value) for j in fx.jobs]
+
+
+def test_an_approved_item_becomes_one_job_per_channel(plan: Plan) -> None:
+    fx = plan.handle(CH, approved("c1", channels=(CH, "x-demo")), T0)
+    assert states(fx) == [("c1:mastodon-demo", "scheduled")]
+    assert plan.handle("x-demo", approved("c1", channels=(CH, "x-demo")), T0).jobs[0].job_id == "c1:x-demo"
+
+
+def test_redelivery_plans_nothing_new(plan: Plan) -> None:
+    plan.handle(CH, approved("c1"), T0)
+    assert plan.handle(CH, approved("c1"), T0).jobs == []
+
+
+def test_a_job_fires_at_its_slot_and_not_before(plan: Plan) -> None:
+    plan.handle(CH, approved("c1", not_before=T0 + timedelta(minutes=5)), T0)
+    assert plan.fire(T0 + timedelta(minutes=4)).due == []
+    fx = plan.fire(T0 + timedelta(minutes=5, seconds=1))
+    assert [d.job_id for d in fx.due] == ["c1:mastodon-demo"]
+    assert states(fx) == [("c1:mastodon-demo", "due")]
+    assert plan.fire(T0 + timedelta(minutes=6)).due == []  # fires once
+
+
+def test_withdrawn_and_superseded_jobs_never_fire(plan: Plan) -> None:
+    later = T0 + timedelta(minutes=5)
+    plan.handle(CH, approved("c1", not_before=later), T0)
+    plan.handle(CH, approved("c2", not_before=later, topic_key="jembatan"), T0)
+    plan.handle(CH, control(ControlAction.WITHDRAW, "c1"), T0)
+    fx = plan.handle(
+        CH, approved("c3", at=T0 + timedelta(seconds=1), not_before=later, topic_key="jembatan"), T0
+    )
+    assert ("c2:mastodon-demo", "superseded") in states(fx)
+    superseded = plan.job("c2:mastodon-demo")
+    assert superseded is not None
+    assert superseded.superseded_by == "c3"
+    assert [d.content_id for d in plan.fire(later + timedelta(seconds=1)).due] == ["c3"]
+
+
+def test_an_older_version_arriving_late_is_superseded_at_once(plan: Plan) -> None:
+    plan.handle(CH, approved("new", at=T0 + timedelta(minutes=1), topic_key="k"), T0)
+    fx = plan.handle(CH, approved("old", at=T0, topic_key="k"), T0)
+    assert states(fx) == [("old:mastodon-demo", "superseded")]
+
+
+def test_too_late_to_withdraw_a_job_that_fired(plan: Plan) -> None:
+    plan.handle(CH, approved("c1"), T0)
+    plan.fire(T0 + timedelta(seconds=1))
+    fx = plan.handle(CH, control(ControlAction.WITHDRAW, "c1"), T0)
+    assert fx.jobs == []
+    assert "too late" in fx.notes[0]
+
+
+def test_pause_holds_and_resume_replans_without_a_burst(plan: Plan) -> None:
+    plan.handle(CH, control(ControlAction.PAUSE, channels=(CH,)), T0)
+    for i in range(3):
+        plan.handle(CH, approved(f"c{i}"), T0)
+    assert plan.fire(T0 + timedelta(minutes=1)).due == []
+    assert {s for _, s in states(plan.handle(CH, approved("c9"), T0))} == {"paused"}
+    later = T0 + timedelta(hours=2)
+    fx = plan.handle(CH, control(ControlAction.RESUME, channels=(CH,)), later)
+    assert sorted(s for _, s in states(fx)) == ["scheduled"] * 4
+    assert all(j.slot is not None and j.slot >= later for j in fx.jobs)
+
+
+def test_jobs_late_after_downtime_are_replanned_not_burst(plan: Plan) -> None:
+    plan.handle(CH, approved("c1", not_before=T0 + timedelta(minutes=1)), T0)
+    fx = plan.fire(T0 + timedelta(hours=1))  # the scheduler was down for an hour
+    assert fx.due == []
+    assert fx.jobs[0].state is JobState.SCHEDULED
+    assert fx.jobs[0].note is not None
+    assert "re-planned" in fx.jobs[0].note
+
+
+def test_the_retry_path_re_emits_the_job_at_retry_at(plan: Plan) -> None:
+    plan.handle(CH, approved("c1"), T0)
+    plan.fire(T0)
+    retry_at = T0 + timedelta(seconds=30)
+    fx = plan.handle(CH, outcome("c1", OutcomeStatus.RETRY, retry_at=retry_at), T0 + timedelta(seconds=1))
+    assert states(fx) == [("c1:mastodon-demo", "retrying")]
+    assert plan.fire(T0 + timedelta(seconds=29)).due == []
+    due = plan.fire(retry_at + timedelta(seconds=0.2)).due
+    assert [(d.job_id, d.attempt) for d in due] == [("c1:mastodon-demo", 2)]
+
+
+def test_stale_outcomes_are_ignored(plan: Plan) -> None:
+    plan.handle(CH, approved("c1"), T0)
+    plan.fire(T0)
+    plan.handle(CH, outcome("c1", OutcomeStatus.RETRY, retry_at=T0), T0)
+    fx = plan.handle(CH, outcome("c1", OutcomeStatus.FAILED, attempt=1), T0)
+    assert fx.jobs == []
+
+
+def test_publishing_schedules_engagement_measurements(plan: Plan) -> None:
+    plan.handle(CH, approved("c1"), T0)
+    plan.fire(T0)
+    plan.handle(CH, outcome("c1", OutcomeStatus.PUBLISHED, post_id="9", url="https://m/9"), T0)
+    hours = [1, 6, 24]
+    for h in hours:
+        due = plan.fire(T0 + timedelta(hours=h, seconds=1)).due
+        assert [(d.purpose, d.horizon_minutes, d.post_id) for d in due] == [("measure", h * 60, "9")]
+
+
+def test_engagement_is_learned_by_the_channel(plan: Plan) -> None:
+    event = EngagementObserved(
+        event_id="g",
+        occurred_at=T0,
+        job_id="c1:mastodon-demo",
+        content_id="c1",
+        channel=CH,
+        platform="mastodon",
+        published_at=T0,
+        horizon_minutes=60,
+        reactions=4,
+        comments=0,
+        shares=1,
+    )
+    assert len(plan.handle(CH, event, T0).channels) == 1
+
+
+def test_a_channel_that_needs_reauth_parks_its_jobs(plan: Plan) -> None:
+    plan.handle(CH, approved("c1"), T0)
+    plan.fire(T0)
+    fx = plan.handle(CH, outcome("c1", OutcomeStatus.NEEDS_REAUTH), T0)
+    assert fx.channels[0].needs_reauth
+    plan.handle(CH, approved("c2"), T0)
+    assert plan.fire(T0 + timedelta(seconds=1)).due == []
+    fx = plan.handle(CH, control(ControlAction.RESUME, channels=(CH,)), T0 + timedelta(minutes=1))
+    assert ("c2:mastodon-demo", "scheduled") in states(fx)
+
+
+def test_unknown_channels_are_reported_not_crashed(plan: Plan) -> None:
+    fx = plan.handle("nope", approved("c1"), T0)
+    assert "unknown channel" in fx.notes[0]
+
+
+def test_a_restored_plan_fires_what_the_old_one_would(store: JobStore) -> None:
+    first = Plan(DIRECTORY, NaiveChooser(), PlanSettings(), store=MemoryJobStore())
+    fx = first.handle(CH, approved("c1", not_before=T0 + timedelta(minutes=5)), T0)
+    second = Plan(DIRECTORY, NaiveChooser(), PlanSettings(), store=store)
+    from shared.codec import encode
+
+    store.put_raw([(j.job_id, j.channel, 0, j.state.value, j.topic_key, encode(j)) for j in fx.jobs])
+    assert second.index_restored([0]) == 1
+    assert [d.job_id for d in second.fire(T0 + timedelta(minutes=5, seconds=1)).due] == ["c1:mastodon-demo"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "allowed"),
+    [
+        (JobState.SCHEDULED, JobState.DUE, True),
+        (JobState.SCHEDULED, JobState.WITHDRAWN, True),
+        (JobState.DUE, JobState.WITHDRAWN, False),
+        (JobState.PUBLISHED, JobState.RETRYING, False),
+        (JobState.UNCONFIRMED, JobState.PUBLISHED, True),
+        (JobState.WITHDRAWN, JobState.SCHEDULED, False),
+        (JobState.PAUSED, JobState.SCHEDULED, True),
+    ],
+)
+def test_the_lifecycle_table(old: JobState, new: JobState, allowed: bool) -> None:
+    assert can(old, new) is allowed
+    if not allowed:
+        with pytest.raises(IllegalTransition, match=f"{old.value} → {new.value}"):
+            check("j", old, new)
