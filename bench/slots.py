@@ -216,7 +216,9 @@ class World:
         for i in range(self.size - 1, -1, -1):
             r[i] = (1 - d) * activity[i] + d * r[i + 1]
         cut = d**LIFE_STEPS
-        ch.life = [r[i] - cut * r[i + LIFE_STEPS] if i + LIFE_STEPS <= self.size else 0.0 for i in range(self.size)]
+        ch.life = [
+            r[i] - cut * r[i + LIFE_STEPS] if i + LIFE_STEPS <= self.size else 0.0 for i in range(self.size)
+        ]
         for start, end in ch.blackouts:
             lo = max(0, math.ceil(self.minutes(start) / STEP_MIN))
             hi = min(self.size, math.ceil(self.minutes(end) / STEP_MIN))
@@ -300,7 +302,9 @@ class World:
 
     @staticmethod
     def pressure(ch: Channel, earlier: list[int], idx: int) -> float:
-        return sum(math.exp2(-(idx - t) * STEP_MIN / ch.half_life) for t in earlier if 0 <= idx - t < LIFE_STEPS)
+        return sum(
+            math.exp2(-(idx - t) * STEP_MIN / ch.half_life) for t in earlier if 0 <= idx - t < LIFE_STEPS
+        )
 
     def schedule_mu(self, ch: Channel, sched: Schedule) -> dict[str, float]:
         """Each post's mu on the final schedule: crowding counts the posts that precede it."""
@@ -399,7 +403,8 @@ def poisson(rng: random.Random, lam: float) -> int:
             return k
         if k < 0 or (us < 0.013 and v > us):
             continue
-        if math.log(v) + math.log(inv_alpha) - math.log(a / (us * us) + b) <= -lam + k * loglam - math.lgamma(k + 1):
+        accept = -lam + k * loglam - math.lgamma(k + 1)
+        if math.log(v) + math.log(inv_alpha) - math.log(a / (us * us) + b) <= accept:
             return k
 
 
@@ -443,7 +448,7 @@ def run_policy(world: World) -> tuple[dict[str, Schedule], int, int, float]:
     spent = 0.0
     counter = len(world.jobs)
     while events:
-        minute, kind, seq, payload = heapq.heappop(events)
+        _minute, kind, seq, payload = heapq.heappop(events)
         if kind == arrive:
             job = payload
             if job.skipped:
@@ -451,7 +456,10 @@ def run_policy(world: World) -> tuple[dict[str, Schedule], int, int, float]:
             ch, sched = job.channel, scheds[job.channel.id]
             reference = world.allowed_set(job, sched)
             lo, hi = job.lo - 3 * LIFE_STEPS, job.hi + 3 * LIFE_STEPS
-            taken = [world.at(i) for i in sched.idxs[bisect.bisect_left(sched.idxs, lo) : bisect.bisect_right(sched.idxs, hi)]]
+            taken = [
+                world.at(i)
+                for i in sched.idxs[bisect.bisect_left(sched.idxs, lo) : bisect.bisect_right(sched.idxs, hi)]
+            ]
             t0 = clock.perf_counter()
             decision = choose_slot(
                 request_of(job), rules[ch.id], taken, models[ch.id], job.item.arrives, rng_policy, world.grid
@@ -465,7 +473,9 @@ def run_policy(world: World) -> tuple[dict[str, Schedule], int, int, float]:
             idx = round(world.minutes(decision.slot) / STEP_MIN)
             if world.at(idx) != decision.slot or idx % world.stride or idx not in set(reference):
                 violations += 1
-                print(f"violation: {job.key} at {decision.slot.isoformat()}: {decision.reason}", file=sys.stderr)
+                print(
+                    f"violation: {job.key} at {decision.slot.isoformat()}: {decision.reason}", file=sys.stderr
+                )
             post = Post(idx, seq, job)
             sched.add(post, ch)
             heapq.heappush(events, (idx * STEP_MIN, fire, seq, post))
@@ -482,7 +492,9 @@ def run_policy(world: World) -> tuple[dict[str, Schedule], int, int, float]:
                 cumulative += poisson(rng_obs, value * (share - previous))
                 previous = share
                 counter += 1
-                heapq.heappush(events, (post.idx * STEP_MIN + horizon, observe, counter, (post, horizon, cumulative)))
+                heapq.heappush(
+                    events, (post.idx * STEP_MIN + horizon, observe, counter, (post, horizon, cumulative))
+                )
         else:
             post, horizon, reactions = payload
             job = post.job

@@ -9,6 +9,7 @@ import os
 from services.scheduler.chooser import NaiveChooser, SlotChooser
 from services.scheduler.plan import Plan
 from services.scheduler.planner import Planner
+from services.scheduler.policy_chooser import PolicyChooser
 from services.scheduler.router import Router
 from services.scheduler.settings import SchedulerSettings
 from services.scheduler.store import SqliteJobStore
@@ -19,7 +20,9 @@ log = logging.getLogger("warta.scheduler")
 
 
 def build_chooser(settings: SchedulerSettings) -> SlotChooser:
-    return NaiveChooser()
+    if settings.policy == "naive":
+        return NaiveChooser()
+    return PolicyChooser()
 
 
 async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:

@@ -27,7 +27,9 @@ class SlotChooser(Protocol):
         """Pick the job's instant. ``not_before`` already includes retry_at when retrying."""
         ...
 
-    def observe(self, channel: Channel, event: EngagementObserved) -> None: ...
+    def observe(self, channel: Channel, event: EngagementObserved, job: JobPlanned | None) -> None:
+        """Learn from a post's engagement; ``job`` (if still held) tells its priority and wait."""
+        ...
 
     def model_state(self, channel_id: str) -> dict[str, object]: ...
 
@@ -54,7 +56,7 @@ class NaiveChooser:
         binding = "not_before" if not_before and not_before > now else None
         return SlotExplanation(chosen=slot, binding_constraint=binding, reason="naive: as early as allowed")
 
-    def observe(self, channel: Channel, event: EngagementObserved) -> None:
+    def observe(self, channel: Channel, event: EngagementObserved, job: JobPlanned | None) -> None:
         return None
 
     def model_state(self, channel_id: str) -> dict[str, object]:

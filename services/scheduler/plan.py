@@ -215,7 +215,7 @@ class Plan:
         if isinstance(event, PublishOutcome):
             return self._outcome(plan, event, now)
         if isinstance(event, EngagementObserved):
-            self._chooser.observe(plan.channel, event)
+            self._chooser.observe(plan.channel, event, self._store.get(event.job_id))
             return Effects(channels=[self._snapshot(plan, now)])
         return Effects(notes=[f"{event.event_type} is not a scheduler command"])
 

@@ -11,7 +11,7 @@ from shared.settings import ROOT, CommonSettings
 
 
 class SchedulerSettings(CommonSettings):
-    policy: Literal["learned", "naive"] = "naive"
+    policy: Literal["learned", "naive"] = "learned"
     late_grace_s: float = 120.0
     # Engagement is measured this long after publishing (seconds); tests shrink them.
     engagement_horizons_s: tuple[float, ...] = (3600.0, 6 * 3600.0, 24 * 3600.0)

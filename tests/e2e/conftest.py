@@ -20,9 +20,7 @@ class Keys:
     admin: str
 
 
-@pytest.fixture(scope="module")
-def system(kafka_bootstrap: str) -> Iterator[LocalSystem]:
-    """The whole system as `make run` starts it, on fresh topics, groups and ports."""
+def local_system(kafka_bootstrap: str, **env: str) -> Iterator[LocalSystem]:
     run = uuid.uuid4().hex[:8]
     var = ROOT / "var" / "test-e2e" / run
     local = LocalSystem(
@@ -37,6 +35,7 @@ def system(kafka_bootstrap: str) -> Iterator[LocalSystem]:
             "WARTA_RETRY_BASE_S": "0.3",
             "WARTA_RETRY_CAP_S": "2",
             "WARTA_CALL_TIMEOUT_S": "3",
+            **env,
         },
     )
     try:
@@ -45,6 +44,16 @@ def system(kafka_bootstrap: str) -> Iterator[LocalSystem]:
     finally:
         local.stop()
     shutil.rmtree(var, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def system(kafka_bootstrap: str) -> Iterator[LocalSystem]:
+    """The whole system as `make run` starts it, on fresh topics, groups and ports.
+
+    Jobs fire at their not_before (the naive policy): these tests are about durability and
+    control, not about slot choice (tests/e2e/test_learned_slots.py is).
+    """
+    yield from local_system(kafka_bootstrap, WARTA_POLICY="naive")
 
 
 @pytest.fixture(scope="module")

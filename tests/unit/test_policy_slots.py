@@ -231,7 +231,12 @@ def test_choose_slot_table(case: Case) -> None:
         deadline=at(case.deadline) if case.deadline else None,
     )
     decision = choose_slot(
-        job, case.rules, [at(t) for t in case.taken], flat("instagram", case.rules.timezone), now, random.Random(1)
+        job,
+        case.rules,
+        [at(t) for t in case.taken],
+        flat("instagram", case.rules.timezone),
+        now,
+        random.Random(1),
     )
     assert decision.binding_constraint == case.binding, decision.reason
     if case.expected is None:
@@ -271,7 +276,8 @@ def test_news_trades_the_peak_for_freshness() -> None:
     slow = JobRequest("b", "evergreen", now, None, now + timedelta(hours=14))
     first = choose_slot(fast, rules(), [], model, now, random.Random(0)).slot
     second = choose_slot(slow, rules(), [], model, now, random.Random(0)).slot
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert first - now < timedelta(hours=2)
     assert second.astimezone(model._zone).hour in (19, 20)
 
@@ -287,15 +293,26 @@ def test_thompson_draws_are_reproducible_and_explore() -> None:
 
 
 def test_naive_datetimes_are_refused() -> None:
-    job = JobRequest("j", "normal", datetime(2027, 1, 4, 9), None, None)  # noqa: DTZ001 - the point of the test
+    job = JobRequest(
+        "j", "normal", datetime(2027, 1, 4, 9), None, None
+    )  # naive on purpose: it must be refused
     with pytest.raises(InvalidRequest, match="no UTC offset"):
-        choose_slot(job, rules(), [], flat("x", "Asia/Jakarta"), at("2027-01-04T09:00:00+07:00"), random.Random(0))
+        choose_slot(
+            job, rules(), [], flat("x", "Asia/Jakarta"), at("2027-01-04T09:00:00+07:00"), random.Random(0)
+        )
 
 
 def test_unknown_priority_is_refused() -> None:
     now = at("2027-01-04T09:00:00+07:00")
     with pytest.raises(InvalidRequest, match="priority"):
-        choose_slot(JobRequest("j", "asap", now, None, None), rules(), [], flat("x", "Asia/Jakarta"), now, random.Random(0))
+        choose_slot(
+            JobRequest("j", "asap", now, None, None),
+            rules(),
+            [],
+            flat("x", "Asia/Jakarta"),
+            now,
+            random.Random(0),
+        )
 
 
 def test_seven_day_window_without_deadline() -> None:

@@ -1,0 +1,124 @@
+"""Adapts the learning slot policy (``services.scheduler.policy``) to the plan's ``SlotChooser`` port.
+
+Per channel it holds one ``EngagementModel`` (prior: platform, then national; learned from
+``engagement.observed``) and turns the channel's configuration plus the platform's default caps
+(``shared.capabilities``) into the policy's ``ChannelRules``. Retries are not re-optimised: the
+platform failed a slot the policy already chose, so the retry goes at ``retry_at`` (the delay the
+publisher asked for), still inside the deadline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from services.scheduler.policy.model import EngagementModel
+from services.scheduler.policy.rules import Blackout, Cap, ChannelRules, PolicyError, allowed
+from services.scheduler.policy.slots import JobRequest, choose_slot
+from shared.capabilities import capabilities_for
+from shared.channels import Channel
+from shared.events import EngagementObserved, JobPlanned, JobState, Priority, SlotExplanation
+
+
+def rules_for(channel: Channel) -> ChannelRules:
+    caps = {(c.limit, c.window_minutes) for c in channel.caps}
+    with contextlib.suppress(KeyError):
+        caps |= {(c.limit, c.window_minutes) for c in capabilities_for(channel.platform).default_caps}
+    return ChannelRules(
+        channel=channel.id,
+        platform=channel.platform,
+        timezone=channel.timezone,
+        min_gap=timedelta(minutes=channel.min_gap_minutes),
+        max_posts_per_day=channel.max_posts_per_day,
+        caps=tuple(Cap(limit, timedelta(minutes=minutes)) for limit, minutes in sorted(caps)),
+        blackouts=tuple(Blackout(b.start, b.end, b.reason) for b in channel.blackouts),
+        habitual_times=channel.habitual_times,
+    )
+
+
+class PolicyChooser:
+    def __init__(self, rng: random.Random | None = None) -> None:
+        self._rng = rng or random.Random()
+        self._models: dict[str, EngagementModel] = {}
+        self._rules: dict[str, ChannelRules] = {}
+
+    def _model(self, channel: Channel) -> EngagementModel:
+        model = self._models.get(channel.id)
+        if model is None:
+            model = self._models[channel.id] = EngagementModel.prior(channel.platform, channel.timezone)
+        return model
+
+    def _rules_of(self, channel: Channel) -> ChannelRules:
+        rules = self._rules.get(channel.id)
+        if rules is None:
+            rules = self._rules[channel.id] = rules_for(channel)
+        return rules
+
+    def choose(
+        self,
+        job: JobPlanned,
+        channel: Channel,
+        taken: Sequence[datetime],
+        now: datetime,
+        *,
+        not_before: datetime | None,
+    ) -> SlotExplanation:
+        rules = self._rules_of(channel)
+        retrying = job.state is JobState.RETRYING and not_before is not None
+        if retrying or job.priority is Priority.URGENT:
+            # Urgent means now, not the next grid point; a retry goes when the platform allows.
+            # Both still obey blackouts, caps and the deadline (``allowed`` checks the instant).
+            instant = max(now, not_before) if not_before else now
+            broken = allowed(rules, taken, instant, urgent=job.priority is Priority.URGENT)
+            if broken is None and (job.deadline is None or instant <= job.deadline):
+                why = "retry when the platform allows" if retrying else "urgent: as soon as allowed"
+                return SlotExplanation(
+                    chosen=instant, binding_constraint="retry_at" if retrying else "urgent", reason=why
+                )
+        request = JobRequest(
+            job_id=job.job_id,
+            priority=job.priority.value,
+            arrived_at=job.arrived_at,
+            not_before=not_before,
+            deadline=job.deadline,
+        )
+        try:
+            decision = choose_slot(
+                request, self._rules_of(channel), taken, self._model(channel), now, self._rng
+            )
+        except PolicyError as exc:
+            return SlotExplanation(chosen=None, binding_constraint="invalid", reason=str(exc)[:2000])
+        return SlotExplanation(
+            chosen=decision.slot,
+            expected_engagement=decision.expected_engagement,
+            runner_up=decision.runner_up,
+            runner_up_engagement=decision.runner_up_engagement,
+            binding_constraint=decision.binding_constraint,
+            reason=decision.reason[:2000],
+        )
+
+    def observe(self, channel: Channel, event: EngagementObserved, job: JobPlanned | None) -> None:
+        total = event.reactions + event.comments + event.shares
+        value = 1.0
+        if job is not None:
+            # The freshness the post went out with: a stale item's low response is not its hour's fault.
+            waited = (event.published_at - job.arrived_at).total_seconds() / 3600
+            value = freshness(max(0.0, waited), half_life_hours(job.priority.value, None))
+        try:
+            self._model(channel).observe(
+                event.published_at, event.horizon_minutes, total, post_id=event.job_id, value_factor=value
+            )
+        except PolicyError:
+            return  # a malformed observation teaches nothing; the event stays on its topic
+
+    def model_state(self, channel_id: str) -> dict[str, object]:
+        model = self._models.get(channel_id)
+        return model.to_dict() if model is not None else {}
+
+    def restore_model(self, channel: Channel, state: dict[str, object]) -> None:
+        try:
+            self._models[channel.id] = EngagementModel.from_dict(state)
+        except PolicyError:
+            self._models.pop(channel.id, None)  # start again from the prior
