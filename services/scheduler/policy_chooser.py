@@ -14,6 +14,7 @@ import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from services.scheduler.policy.freshness import freshness, half_life_hours
 from services.scheduler.policy.model import EngagementModel
 from services.scheduler.policy.rules import Blackout, Cap, ChannelRules, PolicyError, allowed
 from services.scheduler.policy.slots import JobRequest, choose_slot
