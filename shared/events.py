@@ -149,6 +149,9 @@ class OutcomeStatus(StrEnum):
     NEEDS_REAUTH = "needs_reauth"  # credentials expired or revoked; the job is parked
     UNCONFIRMED = "unconfirmed"  # an attempt whose result the platform cannot tell; an operator decides
     DEAD = "dead"  # attempts exhausted
+    # Reported by the scheduler at planning time: no allowed instant before the deadline (caps,
+    # gaps, blackouts); people hear of it now, not when the deadline passes.
+    UNSCHEDULABLE = "unschedulable"
 
 
 class PlatformError(Frozen):
@@ -193,6 +196,7 @@ class EngagementObserved(_Event):
 
 
 class JobState(StrEnum):
+    WAITING = "waiting"  # for a higher-ranked channel of its group to post the item first
     SCHEDULED = "scheduled"
     DUE = "due"
     ATTEMPTED = "attempted"
@@ -209,7 +213,7 @@ class JobState(StrEnum):
 
 
 class SlotExplanation(Frozen):
-    chosen: Instant | None
+    chosen: Instant | None = None
     expected_engagement: float | None = None
     runner_up: Instant | None = None
     runner_up_engagement: float | None = None
@@ -246,6 +250,8 @@ class JobPlanned(_Event):
     measure_at: tuple[Instant, ...] = ()
     last_error: PlatformError | None = None
     note: str | None = Field(default=None, max_length=2000)
+    # Channels of the same group that must post this item before this job may be planned.
+    waits_for: tuple[Identifier, ...] = ()
 
 
 class ChannelStateRecorded(_Event):

@@ -34,6 +34,7 @@ _OUTCOME_STATE = {
     OutcomeStatus.NEEDS_REAUTH: "needs_reauth",
     OutcomeStatus.UNCONFIRMED: "unconfirmed",
     OutcomeStatus.DEAD: "dead",
+    OutcomeStatus.UNSCHEDULABLE: "unschedulable",
 }
 _FINAL = frozenset({"published", "failed", "dead", "withdrawn", "superseded"})
 

@@ -7,6 +7,7 @@ import logging
 import os
 
 from services.scheduler.chooser import NaiveChooser, SlotChooser
+from services.scheduler.metrics import SchedulerMetrics
 from services.scheduler.plan import Plan
 from services.scheduler.planner import Planner
 from services.scheduler.policy_chooser import PolicyChooser
@@ -14,6 +15,7 @@ from services.scheduler.router import Router
 from services.scheduler.settings import SchedulerSettings
 from services.scheduler.store import SqliteJobStore
 from shared.kafka import ensure_topics, make_producer
+from shared.metrics_server import serve_metrics
 from shared.partitioning import partition_for
 
 log = logging.getLogger("warta.scheduler")
@@ -42,8 +44,9 @@ async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:
             store=store,
             partition_of=lambda channel: partition_for(channel, topics.partitions),
         )
+        metrics = SchedulerMetrics(store.count_by_state)
         router = Router(
-            settings.kafka_bootstrap, topics, settings.group("scheduler-router"), channels, producer
+            settings.kafka_bootstrap, topics, settings.group("scheduler-router"), channels, producer, metrics
         )
         planner = Planner(
             settings.kafka_bootstrap,
@@ -53,13 +56,15 @@ async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:
             plan,
             producer,
             tick_s=settings.tick_s,
+            metrics=metrics,
         )
         log.info("scheduler running for %d channels", len(channels.channels))
-        tasks = [asyncio.create_task(router.run(stop)), asyncio.create_task(planner.run(stop))]
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            if task.exception() is not None:
-                stop.set()
-        await asyncio.gather(*tasks)
+        async with serve_metrics(metrics.registry, settings.metrics_host, settings.metrics_port):
+            tasks = [asyncio.create_task(router.run(stop)), asyncio.create_task(planner.run(stop))]
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                if task.exception() is not None:
+                    stop.set()
+            await asyncio.gather(*tasks)
     finally:
         await producer.stop()

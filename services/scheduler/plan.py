@@ -37,6 +37,7 @@ from shared.events import (
     JobPlanned,
     JobState,
     OutcomeStatus,
+    PlatformError,
     Priority,
     PublishOutcome,
     SlotExplanation,
@@ -63,16 +64,18 @@ class Effects:
     jobs: list[JobPlanned] = field(default_factory=list)
     due: list[JobDue] = field(default_factory=list)
     channels: list[ChannelStateRecorded] = field(default_factory=list)
+    outcomes: list[PublishOutcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def extend(self, other: Effects) -> None:
         self.jobs += other.jobs
         self.due += other.due
         self.channels += other.channels
+        self.outcomes += other.outcomes
         self.notes += other.notes
 
     def __bool__(self) -> bool:
-        return bool(self.jobs or self.due or self.channels)
+        return bool(self.jobs or self.due or self.channels or self.outcomes)
 
 
 @dataclass
@@ -205,6 +208,30 @@ class Plan:
 
     # ---- events ------------------------------------------------------------------------------
     def handle(self, channel_id: str, event: Event, now: datetime) -> Effects:
+        return self._report_unschedulable(self._handle(channel_id, event, now), now)
+
+    def _report_unschedulable(self, fx: Effects, now: datetime) -> Effects:
+        for job in fx.jobs:
+            if job.state is S.UNSCHEDULABLE and job.explanation is not None:
+                fx.outcomes.append(
+                    PublishOutcome(
+                        event_id=self._event_id(),
+                        occurred_at=now,
+                        job_id=job.job_id,
+                        content_id=job.content_id,
+                        channel=job.channel,
+                        platform=job.platform,
+                        attempt=job.attempt,
+                        status=OutcomeStatus.UNSCHEDULABLE,
+                        error=PlatformError(
+                            code=job.explanation.binding_constraint or "unschedulable",
+                            message=job.explanation.reason,
+                        ),
+                    )
+                )
+        return fx
+
+    def _handle(self, channel_id: str, event: Event, now: datetime) -> Effects:
         plan = self.channel_plan(channel_id)
         if plan is None:
             return Effects(notes=[f"unknown channel {channel_id!r}: event {event.event_type} ignored"])
@@ -242,6 +269,9 @@ class Plan:
             topic_key=ev.topic_key,
             content=variant.content,
         )
+        waits_for = self._higher_ranked(plan.channel, ev)
+        if waits_for:
+            job = job.model_copy(update={"state": S.WAITING, "waits_for": waits_for})
         fx = Effects()
         if ev.topic_key:
             newer = self._supersede_older(plan, job, now, fx)
@@ -250,8 +280,41 @@ class Plan:
                 self._put(plan, job, old=None)
                 fx.jobs.append(job)
                 return fx
+        if waits_for:
+            note = f"waits for {', '.join(waits_for)} to post it first"
+            job = job.model_copy(update={"note": note})
+            self._put(plan, job, old=None)
+            fx.jobs.append(job)
+            return fx
         fx.jobs.append(self._place(plan, job, now, fresh=True))
         return fx
+
+    def _higher_ranked(self, channel: Channel, ev: ContentApproved) -> tuple[str, ...]:
+        """Channels of this channel's group, ranked before it, that also carry this item."""
+        if channel.group is None:
+            return ()
+        out = []
+        for variant in ev.variants:
+            other = self._directory.get(variant.channel)
+            if other is not None and other.group == channel.group and other.rank < channel.rank:
+                out.append(other.id)
+        return tuple(out)
+
+    def _group_signal(self, plan: ChannelPlan, ev: PublishOutcome, now: datetime) -> Effects:
+        """An outcome of another channel of the group: release jobs that waited for it."""
+        job = self._store.get(job_id_for(ev.content_id, plan.channel.id))
+        if job is None or job.state is not S.WAITING or ev.channel not in job.waits_for:
+            return Effects()
+        if ev.status not in (OutcomeStatus.PUBLISHED, OutcomeStatus.FAILED, OutcomeStatus.DEAD):
+            return Effects()
+        remaining = tuple(c for c in job.waits_for if c != ev.channel)
+        if remaining:
+            return Effects(jobs=[self._set(plan, job, now, waits_for=remaining)])
+        not_before = max(job.not_before, ev.occurred_at) if job.not_before else ev.occurred_at
+        released = job.model_copy(update={"waits_for": (), "not_before": not_before, "state": S.SCHEDULED})
+        return Effects(
+            jobs=[self._place(plan, released, now, note=f"after {ev.channel} ({ev.status.value})")]
+        )
 
     def _supersede_older(self, plan: ChannelPlan, job: JobPlanned, now: datetime, fx: Effects) -> str | None:
         """Supersede held jobs of the same topic approved earlier; returns a newer one, if any."""
@@ -314,6 +377,8 @@ class Plan:
         return fx
 
     def _outcome(self, plan: ChannelPlan, ev: PublishOutcome, now: datetime) -> Effects:
+        if ev.channel != plan.channel.id:
+            return self._group_signal(plan, ev, now)
         job = self._store.get(ev.job_id)
         if job is None or ev.attempt < job.attempt:
             return Effects(notes=[f"stale or unknown outcome for {ev.job_id} attempt {ev.attempt}"])
@@ -326,6 +391,8 @@ class Plan:
             OutcomeStatus.UNCONFIRMED: S.UNCONFIRMED,
             OutcomeStatus.DEAD: S.DEAD,
         }
+        if ev.status not in status_to_state:
+            return Effects()  # the scheduler's own report (unschedulable), seen again
         new_state = status_to_state[ev.status]
         if job.state is S.PUBLISHED or not can(job.state, new_state):
             return Effects(notes=[f"{ev.job_id}: ignoring {ev.status.value} in state {job.state.value}"])
@@ -352,7 +419,7 @@ class Plan:
     def fire(self, now: datetime, limit: int = 2000) -> Effects:
         """Everything due at ``now``: re-read each job, then fire, re-plan or skip it."""
         fx = Effects()
-        for ref in self._wheel.pop_due(now.timestamp(), limit):
+        for ref in self._wheel.pop_due(now.timestamp(), self._store.instants, limit):
             job = self._store.by_ref(abs(ref))
             plan = self._channels.get(job.channel) if job is not None else None
             if job is None or plan is None:
@@ -361,7 +428,7 @@ class Plan:
                 self._fire_measure(plan, job, now, fx)
             elif job.state in _FIRING and job.slot is not None and job.slot <= now:
                 self._fire_publish(plan, job, now, fx)
-        return fx
+        return self._report_unschedulable(fx, now)
 
     def _fire_publish(self, plan: ChannelPlan, job: JobPlanned, now: datetime, fx: Effects) -> None:
         assert job.slot is not None

@@ -10,8 +10,11 @@ jobs first, then the plan records that say they are due, then the command offset
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import gc
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -24,7 +27,9 @@ from aiokafka import (
     TopicPartition,
 )
 
+from services.scheduler.metrics import SchedulerMetrics
 from services.scheduler.plan import Effects, Plan
+from services.scheduler.store import RestoreRow
 from shared.channels import ChannelDirectory
 from shared.codec import DecodeError, decode, decode_as, encode
 from shared.events import ChannelStateRecorded
@@ -41,7 +46,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def restore_row(value: bytes | None, partition: int) -> tuple[str, str, int, str, str | None, bytes] | None:
+def restore_row(value: bytes | None, partition: int) -> RestoreRow | None:
     """The store row of one changelog record, read with orjson only (validated when used)."""
     if value is None:
         return None
@@ -55,7 +60,37 @@ def restore_row(value: bytes | None, partition: int) -> tuple[str, str, int, str
     if not (isinstance(job_id, str) and isinstance(channel, str) and isinstance(state, str)):
         return None
     topic_key = raw.get("topic_key")
-    return job_id, channel, partition, state, topic_key if isinstance(topic_key, str) else None, value
+    measures = raw.get("measure_at")
+    return (
+        job_id,
+        channel,
+        partition,
+        state,
+        topic_key if isinstance(topic_key, str) else None,
+        _epoch(raw.get("slot")),
+        _epoch(measures[0]) if isinstance(measures, list) and measures else None,
+        value,
+    )
+
+
+def release_freed_memory() -> None:
+    """A restore churns through millions of short-lived objects; give the freed heap back to the
+    OS (glibc keeps it otherwise), so resident memory reflects what the plan really holds."""
+    gc.collect()
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: nothing to trim
+        return
+    libc.malloc_trim(0)
+
+
+def _epoch(iso: object) -> float | None:
+    if not isinstance(iso, str):
+        return None
+    try:
+        return datetime.fromisoformat(iso).timestamp()
+    except ValueError:
+        return None
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -81,6 +116,7 @@ class Planner:
         *,
         tick_s: float = 0.2,
         clock: Clock = utc_now,
+        metrics: SchedulerMetrics | None = None,
     ) -> None:
         self._bootstrap = bootstrap
         self._topics = topics
@@ -89,6 +125,7 @@ class Planner:
         self._producer = producer
         self._tick_s = tick_s
         self._clock = clock
+        self._metrics = metrics
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
             group_id=group,
@@ -100,7 +137,8 @@ class Planner:
         self._owned: set[int] = set()
         self.restore_seconds = 0.0
         self.fired = 0
-        self.lateness: list[float] = []  # seconds between slot and firing, for metrics
+        self.lateness: deque[float] = deque(maxlen=10_000)  # seconds from slot to acknowledged firing
+        self.on_fired: Callable[[float], None] | None = None
 
     @property
     def plan(self) -> Plan:
@@ -114,7 +152,7 @@ class Planner:
         started = time.perf_counter()
         tps = [TopicPartition(self._topics.schedule_jobs, p) for p in partitions]
         tps += [TopicPartition(self._topics.schedule_channels, p) for p in partitions]
-        rows: list[tuple[str, str, int, str, str | None, bytes]] = []
+        rows: list[RestoreRow] = []
         jobs = skipped = 0
         async for record in replay(self._bootstrap, tps):
             if record.topic == self._topics.schedule_channels:
@@ -139,8 +177,11 @@ class Planner:
             if self._partition_of(cid) in partitions:
                 self._plan.channel_plan(cid)
         indexed = self._plan.index_restored(partitions)
+        release_freed_memory()
         took = time.perf_counter() - started
         self.restore_seconds = took
+        if self._metrics is not None:
+            self._metrics.restore.observe(took)
         log.info(
             "restored partitions %s: %d plan records (%d jobs, %d unreadable) in %.2f s",
             sorted(partitions),
@@ -174,6 +215,10 @@ class Planner:
                 partition=self._partition_of(j.channel),
             )
             for j in fx.jobs
+        ]
+        writes += [
+            await self._producer.send(self._topics.publish_outcomes, encode(o), key=o.content_id.encode())
+            for o in fx.outcomes
         ]
         writes += [
             await self._producer.send(
@@ -210,6 +255,8 @@ class Planner:
             event = decode(record.value)
         except DecodeError as exc:
             log.warning("dead-lettering command at offset %s: %s", record.offset, exc)
+            if self._metrics is not None:
+                self._metrics.dead_letters.labels(record.topic).inc()
             await send_event(
                 self._producer, self._topics.publish_dead, "poison", dead_letter(record, str(exc))
             )
@@ -217,12 +264,22 @@ class Planner:
         await self.apply(self._plan.handle(channel, event, self._clock()))
 
     async def _fire(self) -> None:
-        now = self._clock()
-        fx = self._plan.fire(now)
-        for due in fx.due:
-            if due.purpose == "publish":
-                self.lateness.append((now - due.slot).total_seconds())
+        fx = self._plan.fire(self._clock())
+        if not fx:
+            return
         await self.apply(fx)
+        # Lateness counts until the broker acknowledged the due job: that is when it fired.
+        acked = self._clock()
+        for due in fx.due:
+            if self._metrics is not None:
+                self._metrics.fired.labels(due.purpose).inc()
+            if due.purpose == "publish":
+                late = (acked - due.slot).total_seconds()
+                self.lateness.append(late)
+                if self.on_fired is not None:
+                    self.on_fired(late)
+                if self._metrics is not None:
+                    self._metrics.lateness.observe(max(0.0, late))
 
     def _wait_ms(self) -> int:
         nxt = self._plan.next_instant()

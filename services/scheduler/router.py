@@ -12,6 +12,7 @@ import logging
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
+from services.scheduler.metrics import SchedulerMetrics
 from shared.channels import ChannelDirectory
 from shared.codec import DecodeError, decode
 from shared.events import (
@@ -38,7 +39,19 @@ def route(event: Event, channels: ChannelDirectory) -> list[str]:
         if event.action in (ControlAction.PAUSE, ControlAction.RESUME):
             return list(channels.ids)
         return list(channels.ids)  # withdraw/supersede: every channel that may hold a job of it
-    if isinstance(event, PublishOutcome | EngagementObserved):
+    if isinstance(event, PublishOutcome):
+        # The channels ranked after this one in its group wait for its outcome (official first).
+        source = channels.get(event.channel)
+        followers = [
+            c.id
+            for c in channels.channels
+            if source is not None
+            and source.group is not None
+            and c.group == source.group
+            and c.rank > source.rank
+        ]
+        return [event.channel, *followers]
+    if isinstance(event, EngagementObserved):
         return [event.channel]
     return []
 
@@ -51,7 +64,9 @@ class Router:
         group: str,
         channels: ChannelDirectory,
         producer: AIOKafkaProducer,
+        metrics: SchedulerMetrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._topics = topics
         self._channels = channels
         self._producer = producer
@@ -89,6 +104,8 @@ class Router:
             event = decode(record.value)
         except DecodeError as exc:
             log.warning("dead-lettering %s@%s/%s: %s", record.topic, record.partition, record.offset, exc)
+            if self._metrics is not None:
+                self._metrics.dead_letters.labels(record.topic).inc()
             await send_event(
                 self._producer, self._topics.publish_dead, "poison", dead_letter(record, str(exc))
             )
@@ -103,4 +120,6 @@ class Router:
             )
             futures.append(fut)
             self.routed += 1
+            if self._metrics is not None:
+                self._metrics.routed.inc()
         return futures

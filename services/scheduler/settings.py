@@ -16,6 +16,7 @@ class SchedulerSettings(CommonSettings):
     # Engagement is measured this long after publishing (seconds); tests shrink them.
     engagement_horizons_s: tuple[float, ...] = (3600.0, 6 * 3600.0, 24 * 3600.0)
     tick_s: float = 0.2  # longest sleep between looking at the heap: bounds firing lateness
+    metrics_host: str = "127.0.0.1"
     metrics_port: int = 0  # 0 = no metrics endpoint
     # Local cache of the plan (rebuilt from schedule.jobs on every assignment; safe to delete).
     state_dir: Path = ROOT / "var" / "state"

@@ -24,6 +24,9 @@ import orjson
 from shared.codec import decode_as, encode
 from shared.events import JobPlanned, JobState
 
+RestoreRow = tuple[str, str, int, str, str | None, float | None, float | None, bytes]
+"""(job id, channel, partition, state, topic key, slot, next measurement, encoded JobPlanned)."""
+
 Indexed = tuple[int, str, float | None, str | None, float | None, float | None]
 """(ref, state, slot, channel, first pending measurement, occupied instant): epoch seconds."""
 
@@ -39,8 +42,8 @@ class JobStore(Protocol):
         """Store (or replace) a job's record; returns its reference."""
         ...
 
-    def put_raw(self, rows: Iterable[tuple[str, str, int, str, str | None, bytes]]) -> None:
-        """Bulk restore: (job id, channel, partition, state, topic key, encoded JobPlanned)."""
+    def put_raw(self, rows: Iterable[RestoreRow]) -> None:
+        """Bulk restore: (job id, channel, partition, state, topic key, slot, measure, payload)."""
         ...
 
     def same_topic(self, channel: str, topic_key: str) -> list[JobPlanned]: ...
@@ -49,11 +52,31 @@ class JobStore(Protocol):
 
     def drop_partitions(self, partitions: Iterable[int]) -> None: ...
 
+    def instants(self, refs: list[int]) -> Iterable[tuple[int, float | None]]:
+        """Exact due instants of wheel references: a publish slot (ref > 0) or the next
+        measurement (ref < 0); None when the job is no longer due."""
+        ...
+
     def firing(self, partitions: Iterable[int]) -> Iterator[Indexed]:
         """What the wheel and the channels' occupied instants need, for every job of the partitions."""
         ...
 
     def count(self) -> int: ...
+
+    def count_by_state(self) -> dict[str, int]: ...
+
+
+_FIRING = frozenset({JobState.SCHEDULED.value, JobState.RETRYING.value})
+
+
+def due_instant(job: JobPlanned | None, ref: int) -> float | None:
+    if job is None:
+        return None
+    if ref > 0:
+        return job.slot.timestamp() if job.slot is not None and job.state.value in _FIRING else None
+    if job.state is JobState.PUBLISHED and job.measure_at:
+        return job.measure_at[0].timestamp()
+    return None
 
 
 class MemoryJobStore:
@@ -82,9 +105,9 @@ class MemoryJobStore:
         self._partition[job.job_id] = partition
         return ref
 
-    def put_raw(self, rows: Iterable[tuple[str, str, int, str, str | None, bytes]]) -> None:
-        for _, _, partition, _, _, payload in rows:
-            self.put(decode_as(payload, JobPlanned), partition)
+    def put_raw(self, rows: Iterable[RestoreRow]) -> None:
+        for row in rows:
+            self.put(decode_as(row[-1], JobPlanned), row[2])
 
     def same_topic(self, channel: str, topic_key: str) -> list[JobPlanned]:
         return [j for j in self._jobs.values() if j.channel == channel and j.topic_key == topic_key]
@@ -92,6 +115,10 @@ class MemoryJobStore:
     def in_states(self, channel: str, states: Iterable[JobState]) -> list[JobPlanned]:
         wanted = set(states)
         return [j for j in self._jobs.values() if j.channel == channel and j.state in wanted]
+
+    def instants(self, refs: list[int]) -> Iterable[tuple[int, float | None]]:
+        for ref in refs:
+            yield ref, due_instant(self.by_ref(abs(ref)), ref)
 
     def drop_partitions(self, partitions: Iterable[int]) -> None:
         gone = set(partitions)
@@ -114,6 +141,20 @@ class MemoryJobStore:
     def count(self) -> int:
         return len(self._jobs)
 
+    def count_by_state(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for job in self._jobs.values():
+            out[job.state.value] = out.get(job.state.value, 0) + 1
+        return out
+
+
+_UPSERT = (
+    "INSERT INTO jobs (job_id, channel, partition, state, topic_key, slot, measure, payload)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (job_id) DO UPDATE SET state = excluded.state, payload = excluded.payload,"
+    " partition = excluded.partition, slot = excluded.slot, measure = excluded.measure,"
+    " topic_key = excluded.topic_key"
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -123,6 +164,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     partition INTEGER NOT NULL,
     state TEXT NOT NULL,
     topic_key TEXT,
+    slot REAL,
+    measure REAL,
     payload BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_topic ON jobs (channel, topic_key) WHERE topic_key IS NOT NULL;
@@ -161,25 +204,32 @@ class SqliteJobStore:
         return decode_as(row[0], JobPlanned) if row else None
 
     def put(self, job: JobPlanned, partition: int) -> int:
+        slot = job.slot.timestamp() if job.slot else None
+        measure = job.measure_at[0].timestamp() if job.measure_at else None
         row = self._db.execute(
-            "INSERT INTO jobs (job_id, channel, partition, state, topic_key, payload)"
-            " VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (job_id) DO UPDATE SET state = excluded.state, payload = excluded.payload,"
-            " partition = excluded.partition RETURNING ref",
-            (job.job_id, job.channel, partition, job.state.value, job.topic_key, encode(job)),
+            _UPSERT + " RETURNING ref",
+            (job.job_id, job.channel, partition, job.state.value, job.topic_key, slot, measure, encode(job)),
         ).fetchone()
         return int(row[0])
 
-    def put_raw(self, rows: Iterable[tuple[str, str, int, str, str | None, bytes]]) -> None:
+    def put_raw(self, rows: Iterable[RestoreRow]) -> None:
         self._db.execute("BEGIN")
-        self._db.executemany(
-            "INSERT INTO jobs (job_id, channel, partition, state, topic_key, payload)"
-            " VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (job_id) DO UPDATE SET state = excluded.state, payload = excluded.payload,"
-            " partition = excluded.partition",
-            rows,
-        )
+        self._db.executemany(_UPSERT, rows)
         self._db.execute("COMMIT")
+
+    def instants(self, refs: list[int]) -> Iterable[tuple[int, float | None]]:
+        sign = {abs(r): r for r in refs}
+        keys = list(sign)
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for ref, state, slot, measure in self._db.execute(
+                f"SELECT ref, state, slot, measure FROM jobs WHERE ref IN ({marks})", chunk
+            ):
+                if sign[ref] > 0:
+                    yield ref, slot if state in _FIRING else None
+                else:
+                    yield -ref, measure if state == JobState.PUBLISHED.value else None
 
     def same_topic(self, channel: str, topic_key: str) -> list[JobPlanned]:
         rows = self._db.execute(
@@ -200,18 +250,22 @@ class SqliteJobStore:
 
     def firing(self, partitions: Iterable[int]) -> Iterator[Indexed]:
         for p in partitions:
-            cursor = self._db.execute("SELECT ref, state, payload FROM jobs WHERE partition = ?", (p,))
-            for ref, state, payload in cursor:
-                # Only instants are needed; orjson is far cheaper than validating the whole record.
-                raw = orjson.loads(payload)
-                slot = _ts(raw.get("slot"))
-                published = _ts(raw.get("published_at"))
-                measures = raw.get("measure_at") or ()
-                measure = _ts(measures[0]) if measures else None
-                yield int(ref), str(state), slot, raw.get("channel"), measure, published or slot
+            cursor = self._db.execute(
+                "SELECT ref, state, slot, channel, measure, payload FROM jobs WHERE partition = ?", (p,)
+            )
+            for ref, state, slot, channel, measure, payload in cursor:
+                occupied = slot
+                if state == JobState.PUBLISHED.value:
+                    # A published post occupies its publishing instant, which only the record holds.
+                    occupied = _ts(orjson.loads(payload).get("published_at")) or slot
+                yield int(ref), str(state), slot, channel, measure, occupied
 
     def count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM jobs").fetchone()[0])
+
+    def count_by_state(self) -> dict[str, int]:
+        rows = self._db.execute("SELECT state, count(*) FROM jobs GROUP BY state").fetchall()
+        return {str(state): int(n) for state, n in rows}
 
 
 def _ts(iso: object) -> float | None:

@@ -1,5 +1,6 @@
 """The job lifecycle as one explicit table.
 
+    waiting (for the group's official account) ──► scheduled
     scheduled ──fire──► due ──► attempted ──► published
         │  ▲              │          ├──► retrying ──fire──► due …
         │  └─re-plan──────┤          ├──► failed | dead
@@ -30,9 +31,10 @@ class IllegalTransition(ValueError):
 
 TERMINAL = frozenset({S.PUBLISHED, S.FAILED, S.DEAD, S.WITHDRAWN, S.SUPERSEDED})
 # States in which the scheduler still holds the job (it has not gone to a publisher yet).
-HELD = frozenset({S.SCHEDULED, S.RETRYING, S.PAUSED, S.UNSCHEDULABLE, S.NEEDS_REAUTH})
+HELD = frozenset({S.WAITING, S.SCHEDULED, S.RETRYING, S.PAUSED, S.UNSCHEDULABLE, S.NEEDS_REAUTH})
 
 _ALLOWED: dict[S, frozenset[S]] = {
+    S.WAITING: frozenset({S.WAITING, S.SCHEDULED, S.PAUSED, S.WITHDRAWN, S.SUPERSEDED, S.UNSCHEDULABLE}),
     S.SCHEDULED: frozenset(
         {S.SCHEDULED, S.DUE, S.PAUSED, S.WITHDRAWN, S.SUPERSEDED, S.UNSCHEDULABLE, S.NEEDS_REAUTH}
     ),

@@ -242,9 +242,11 @@ def test_a_restored_plan_fires_what_the_old_one_would(store: JobStore) -> None:
     first = Plan(DIRECTORY, NaiveChooser(), PlanSettings(), store=MemoryJobStore())
     fx = first.handle(CH, approved("c1", not_before=T0 + timedelta(minutes=5)), T0)
     second = Plan(DIRECTORY, NaiveChooser(), PlanSettings(), store=store)
+    from services.scheduler.planner import restore_row
     from shared.codec import encode
 
-    store.put_raw([(j.job_id, j.channel, 0, j.state.value, j.topic_key, encode(j)) for j in fx.jobs])
+    rows = [restore_row(encode(j), 0) for j in fx.jobs]
+    store.put_raw([r for r in rows if r is not None])
     assert second.index_restored([0]) == 1
     assert [d.job_id for d in second.fire(T0 + timedelta(minutes=5, seconds=1)).due] == ["c1:mastodon-demo"]
 
@@ -266,3 +268,54 @@ def test_the_lifecycle_table(old: JobState, new: JobState, allowed: bool) -> Non
     if not allowed:
         with pytest.raises(IllegalTransition, match=f"{old.value} → {new.value}"):
             check("j", old, new)
+
+
+def test_a_job_that_cannot_fit_is_reported_at_planning_time(plan: Plan) -> None:
+    late = approved("c1", not_before=T0 + timedelta(hours=2))
+    late = late.model_copy(update={"deadline": T0 + timedelta(hours=1)})
+    fx = plan.handle(CH, late, T0)
+    assert states(fx) == [("c1:mastodon-demo", "unschedulable")]
+    assert [(o.status, o.error.code if o.error else None) for o in fx.outcomes] == [
+        (OutcomeStatus.UNSCHEDULABLE, "deadline")
+    ]
+    assert plan.handle(CH, fx.outcomes[0], T0).jobs == []  # its own report, routed back, changes nothing
+
+
+GROUPED = ChannelDirectory(
+    channels=(
+        Channel(id="ig-pemprov", platform="instagram", timezone="Asia/Makassar", group="kaltim", rank=0),
+        Channel(id="ig-gubernur", platform="instagram", timezone="Asia/Makassar", group="kaltim", rank=1),
+        Channel(id="x-wagub", platform="x", timezone="Asia/Makassar", group="kaltim", rank=2),
+    )
+)
+
+
+def test_the_official_account_posts_a_topic_before_the_leaders(store: JobStore) -> None:
+    from services.scheduler.router import route
+
+    plan = Plan(GROUPED, NaiveChooser(), PlanSettings(), store=store)
+    item = approved("c1", channels=("ig-pemprov", "ig-gubernur", "x-wagub"))
+    assert states(plan.handle("ig-pemprov", item, T0)) == [("c1:ig-pemprov", "scheduled")]
+    leader = plan.handle("ig-gubernur", item, T0).jobs[0]
+    assert (leader.state, leader.waits_for) == (JobState.WAITING, ("ig-pemprov",))
+    assert plan.handle("x-wagub", item, T0).jobs[0].waits_for == ("ig-pemprov", "ig-gubernur")
+    assert [d.channel for d in plan.fire(T0 + timedelta(seconds=1)).due] == ["ig-pemprov"]
+
+    published = PublishOutcome(
+        event_id="o1",
+        occurred_at=T0 + timedelta(minutes=2),
+        job_id="c1:ig-pemprov",
+        content_id="c1",
+        channel="ig-pemprov",
+        platform="instagram",
+        attempt=1,
+        status=OutcomeStatus.PUBLISHED,
+        post_id="1",
+    )
+    assert route(published, GROUPED) == ["ig-pemprov", "ig-gubernur", "x-wagub"]
+    released = plan.handle("ig-gubernur", published, T0 + timedelta(minutes=2)).jobs[-1]
+    assert released.state is JobState.SCHEDULED
+    assert released.slot is not None
+    assert released.slot >= published.occurred_at
+    still = plan.handle("x-wagub", published, T0 + timedelta(minutes=2)).jobs[-1]
+    assert (still.state, still.waits_for) == (JobState.WAITING, ("ig-gubernur",))

@@ -69,8 +69,13 @@ DEFAULT_CROWDING = 0.3  # share of audience a post loses to one just before it (
 
 HORIZONS = (60, 360, 1440)  # engagement.observed is emitted at +1 h, +6 h, +24 h (design.md)
 _PRIOR_CV2 = 0.16  # quality of items varies ~40 % (assumption), corrected from residuals
-_HOUR_OF_DAY_POSTS = 5.0  # prior weight of u, in posts: five posts at an hour move it halfway
-_HOUR_OF_WEEK_POSTS = 10.0  # v needs more: an hour of the week is seen once a week at best
+_PRIOR_CV2_KNOWN = 0.04  # what is left once the item's other channels have measured it
+# Prior spread of the multipliers around the national hours. Fixed, not tied to the noise of a
+# post: when posts are less noisy (quality known from other channels), fewer of them should move
+# the curve, not more. An hour of the week is seen once a week at best, so v is held tighter.
+HOUR_OF_DAY_SD = 0.18
+HOUR_OF_WEEK_SD = 0.13
+NEIGHBOUR_WEIGHT = 0.0
 _HALF_LIFE_PRIOR_POSTS = 3.0
 _MAX_EM_ROUNDS = 40
 _EM_TOLERANCE = 0.002  # multipliers closer than 0.2 % change no slot choice
@@ -85,6 +90,31 @@ def national_prior() -> list[float]:
     return prior
 
 
+def _clamp_quality(quality: float) -> float:
+    return min(10.0, max(0.1, quality)) if math.isfinite(quality) else 1.0
+
+
+def _by_hour_of_day(z: list[float], e: list[float], v: list[float]) -> tuple[list[float], list[float]]:
+    """Evidence for each hour of the day, pooled over the week and lent to the hours next to it.
+
+    Audiences change smoothly through the day, so posts at 22:00 say something about 23:00: the
+    neighbours' evidence counts at NEIGHBOUR_WEIGHT (a late-night or sahur peak is found sooner).
+    """
+    zd = [sum(z[hod::24]) for hod in range(24)]
+    ed = [sum(e[b] * v[b] for b in range(hod, HOURS_PER_WEEK, 24)) for hod in range(24)]
+    w = NEIGHBOUR_WEIGHT
+    if w <= 0:
+        return zd, ed
+    zs = [zd[h] + w * (zd[h - 1] + zd[(h + 1) % 24]) for h in range(24)]
+    es = [ed[h] + w * (ed[h - 1] + ed[(h + 1) % 24]) for h in range(24)]
+    return zs, es
+
+
+def _prior_shapes() -> tuple[float, float]:
+    """Gamma shapes (= rates: mean 1) of the hour-of-day and hour-of-week multipliers."""
+    return 1.0 / HOUR_OF_DAY_SD**2, 1.0 / HOUR_OF_WEEK_SD**2
+
+
 def local_step(us: int, offset: int) -> int:
     """5-minute step of the local week (0 = Monday 00:00-00:05) of an instant."""
     minutes = (us + offset) // US_PER_MINUTE
@@ -96,6 +126,7 @@ class _Post:
     at_us: int
     counts: dict[int, int] = field(default_factory=dict)  # horizon minutes → cumulative reactions
     value_factor: float = 1.0
+    quality: float | None = None  # the item's quality as seen on its other channels (quality.py)
     exposure: list[tuple[int, float]] = field(default_factory=list)  # (hour-of-week, share)
     exposure_h: float = 0.0  # half-life the exposure was computed with
 
@@ -129,7 +160,8 @@ class EngagementModel:
         # fitted state
         self.half_life = self.prior_half_life
         self.scale = 1.0
-        self.cv2 = _PRIOR_CV2
+        self.cv2 = _PRIOR_CV2  # dispersion of posts whose item quality is unknown
+        self.cv2_known = _PRIOR_CV2_KNOWN  # ... and of posts whose quality other channels measured
         self._u = [1.0] * 24
         self._v = [1.0] * HOURS_PER_WEEK
         self._z = [0.0] * HOURS_PER_WEEK  # effective reactions attributed to each hour
@@ -159,6 +191,7 @@ class EngagementModel:
                     "at_us": p.at_us,
                     "counts": {str(h): c for h, c in sorted(p.counts.items())},
                     "value_factor": p.value_factor,
+                    "quality": p.quality,
                 }
                 for key, p in self._posts.items()
             ],
@@ -180,7 +213,12 @@ class EngagementModel:
             assert isinstance(posts, list)
             for raw in posts:
                 assert isinstance(raw, dict)
-                post = _Post(int(raw["at_us"]), value_factor=float(raw["value_factor"]))
+                quality = raw.get("quality")
+                post = _Post(
+                    int(raw["at_us"]),
+                    value_factor=float(raw["value_factor"]),
+                    quality=float(quality) if quality is not None else None,
+                )
                 post.counts = {int(h): int(c) for h, c in dict(raw["counts"]).items()}
                 model._add_post(str(raw["key"]), post)
         except (KeyError, TypeError, ValueError, AssertionError) as exc:
@@ -196,11 +234,14 @@ class EngagementModel:
         *,
         post_id: str | None = None,
         value_factor: float = 1.0,
+        quality: float | None = None,
     ) -> None:
         """Learn from an engagement.observed event (cumulative reactions at +horizon minutes).
 
         ``value_factor`` is the freshness the post was published with, so that a stale item's
         low response is not blamed on its hour. ``post_id`` tells apart two posts at one instant.
+        ``quality`` is the item's quality measured on its other channels, when known (see
+        ``quality.ItemQualities``, which can also revise it later through ``set_quality``).
         """
         if horizon_minutes <= 0 or reactions < 0:
             raise InvalidRequest("horizon_minutes must be positive and reactions non-negative")
@@ -211,7 +252,37 @@ class EngagementModel:
             post = _Post(at, value_factor=max(value_factor, 1e-9))
             self._add_post(key, post)
         post.counts[horizon_minutes] = max(reactions, post.counts.get(horizon_minutes, 0))
+        if quality is not None:
+            post.quality = _clamp_quality(quality)
         self._dirty = True
+
+    def set_quality(self, post_id: str, quality: float | None) -> None:
+        """Revise what is known of a post's item quality (None = unknown); unknown posts are ignored."""
+        post = self._posts.get(post_id)
+        if post is None:
+            return
+        new = _clamp_quality(quality) if quality is not None else None
+        old = post.quality
+        if (new is None) != (old is None) or (new and old and abs(new / old - 1) > 0.005):
+            post.quality = new
+            self._dirty = True
+
+    def response(self, post_id: str) -> tuple[float, float] | None:
+        """(reactions extrapolated to the post's first 24 h, reactions the model expects of an
+        average item there), or None before any count. Uses the last fit, without refitting:
+        it is read for every observation of the item's other channels, and the fit moves slowly.
+        """
+        post = self._posts.get(post_id)
+        if post is None or not post.counts:
+            return None
+        h = self.half_life
+        horizon = max(post.counts)
+        captured = 1.0 - math.exp2(-horizon / h)
+        exposure = post.exposure if abs(post.exposure_h - h) <= 0.02 * h else self._exposure(post.at_us, h)
+        prior, u, v = self.prior_activity, self._u, self._v
+        shape = sum(x * prior[b] * u[b % 24] * v[b] for b, x in exposure)
+        expected = self.scale * post.value_factor * self._crowding_at(post.at_us, h) * shape
+        return post.counts[horizon] / captured, expected
 
     def _add_post(self, key: str, post: _Post) -> None:
         self._posts[key] = post
@@ -230,7 +301,8 @@ class EngagementModel:
             return
         h = self.half_life = self._fit_half_life(posts)
         prior = self.prior_activity
-        rows: list[tuple[float, float, list[tuple[int, float]], float]] = []  # n, m, exposure, G
+        # n, m, exposure, G, quality known
+        rows: list[tuple[float, float, list[tuple[int, float]], float, bool]] = []
         for p in posts:
             if abs(p.exposure_h - h) > 0.02 * h:
                 p.exposure = self._exposure(p.at_us, h)
@@ -238,39 +310,42 @@ class EngagementModel:
             horizon = max(p.counts)
             captured = 1.0 - math.exp2(-horizon / h)  # share of all reactions in by the horizon
             n = p.counts[horizon] / captured
-            rows.append((n, p.value_factor * self._crowding_at(p.at_us, h), p.exposure, captured))
+            m = p.value_factor * self._crowding_at(p.at_us, h) * (p.quality or 1.0)
+            rows.append((n, m, p.exposure, captured, p.quality is not None))
         u, v = self._u, self._v
         for _ in range(_MAX_EM_ROUNDS):  # warm-started from the last fit, so usually a few rounds
             before = u + v
-            shapes = [sum(x * prior[b] * u[b % 24] * v[b] for b, x in ex) for _, _, ex, _ in rows]
+            shapes = [sum(x * prior[b] * u[b % 24] * v[b] for b, x in ex) for _, _, ex, _, _ in rows]
             expected = sum(r[1] * s for r, s in zip(rows, shapes, strict=True))
             # floored so a channel whose posts all got 0 reactions keeps the prior's shape
             self.scale = max(sum(r[0] for r in rows) / max(expected, 1e-12), 1e-6)
             z = [0.0] * HOURS_PER_WEEK
             e = [0.0] * HOURS_PER_WEEK
-            resid = norm = 0.0
-            for (n, m, ex, captured), shape in zip(rows, shapes, strict=True):
+            resid, norm, full = [0.0, 0.0], [0.0, 0.0], [0, 0]  # by quality unknown / known
+            cv2 = (self.cv2, self.cv2_known)
+            for (n, m, ex, captured, known), shape in zip(rows, shapes, strict=True):
                 mu = self.scale * m * shape
-                weight = 1.0 / (1.0 / captured + self.cv2 * mu)  # quasi-Poisson: var = mu·(1/G + cv²·mu)
+                # quasi-Poisson: var = mu·(1/G + cv²·mu), cv² the spread an item's quality adds
+                weight = 1.0 / (1.0 / captured + cv2[known] * mu)
                 if captured > 0.9:
-                    resid += (n - mu) ** 2 - mu / captured
-                    norm += mu * mu
+                    resid[known] += (n - mu) ** 2 - mu / captured
+                    norm[known] += mu * mu
+                    full[known] += 1
                 if shape <= 0:
                     continue
                 for b, x in ex:
                     part = x * prior[b] * u[b % 24] * v[b]
                     z[b] += weight * n * part / shape
                     e[b] += weight * self.scale * m * x * prior[b]
-            if norm > 0:
-                n_full = sum(1 for r in rows if r[3] > 0.9)
-                data_cv2 = min(1.0, max(0.005, resid / norm))
-                self.cv2 = (10 * _PRIOR_CV2 + n_full * data_cv2) / (10 + n_full)
-            alpha_u, alpha_v = _HOUR_OF_DAY_POSTS / self.cv2, _HOUR_OF_WEEK_POSTS / self.cv2
-            u = [
-                (alpha_u + sum(z[hod::24]))
-                / (alpha_u + sum(e[b] * v[b] for b in range(hod, HOURS_PER_WEEK, 24)))
-                for hod in range(24)
-            ]
+            if norm[0] > 0:
+                data_cv2 = min(1.0, max(0.005, resid[0] / norm[0]))
+                self.cv2 = (10 * _PRIOR_CV2 + full[0] * data_cv2) / (10 + full[0])
+            if norm[1] > 0:
+                data_cv2 = min(1.0, max(0.005, resid[1] / norm[1]))
+                self.cv2_known = (10 * _PRIOR_CV2_KNOWN + full[1] * data_cv2) / (10 + full[1])
+            alpha_u, alpha_v = _prior_shapes()
+            zu, eu = _by_hour_of_day(z, e, v)
+            u = [(alpha_u + zu[hod]) / (alpha_u + eu[hod]) for hod in range(24)]
             v = [(alpha_v + z[b]) / (alpha_v + e[b] * u[b % 24]) for b in range(HOURS_PER_WEEK)]
             if max(abs(x - y) for x, y in zip(u + v, before, strict=True)) < _EM_TOLERANCE:
                 break
@@ -349,12 +424,9 @@ class EngagementModel:
             # Thompson sampling: a draw from each Gamma posterior; ``exploration`` scales its
             # variance (shape and rate divided alike keep the mean).
             tau = self.exploration
-            alpha_u, alpha_v = _HOUR_OF_DAY_POSTS / self.cv2, _HOUR_OF_WEEK_POSTS / self.cv2
-            u = []
-            for hod in range(24):
-                shape = (alpha_u + sum(z[hod::24])) / tau
-                rate = (alpha_u + sum(e[b] * self._v[b] for b in range(hod, HOURS_PER_WEEK, 24))) / tau
-                u.append(rng.gammavariate(shape, 1.0 / rate))
+            alpha_u, alpha_v = _prior_shapes()
+            zu, eu = _by_hour_of_day(z, e, self._v)
+            u = [rng.gammavariate((alpha_u + zu[h]) / tau, tau / (alpha_u + eu[h])) for h in range(24)]
             v = [
                 rng.gammavariate((alpha_v + z[b]) / tau, tau / (alpha_v + e[b] * u[b % 24]))
                 for b in range(HOURS_PER_WEEK)

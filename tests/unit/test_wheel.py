@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from services.scheduler.wheel import BUCKET_SECONDS, TimerWheel
+
+T = 1_800_000_000.0  # a minute boundary: 1_800_000_000 / 60 is whole
+
+
+def exact(instants: dict[int, float]) -> object:
+    def lookup(refs: list[int]) -> Iterable[tuple[int, float | None]]:
+        return [(r, instants.get(r)) for r in refs]
+
+    return lookup
+
+
+def test_nothing_fires_before_its_instant_and_order_is_exact() -> None:
+    wheel = TimerWheel()
+    instants = {1: T + 30.5, 2: T + 0.25, 3: T + 59.9, 4: T + BUCKET_SECONDS + 1}
+    for ref, at in instants.items():
+        wheel.add(at, ref)
+    lookup = exact(instants)
+    assert wheel.pop_due(T + 0.2, lookup, 100) == []  # type: ignore[arg-type]
+    assert wheel.pop_due(T + 0.25, lookup, 100) == [2]  # type: ignore[arg-type]
+    assert wheel.pop_due(T + 59.95, lookup, 100) == [1, 3]  # type: ignore[arg-type]
+    assert wheel.next_at() == T + BUCKET_SECONDS
+    assert wheel.pop_due(T + BUCKET_SECONDS + 1, lookup, 100) == [4]  # type: ignore[arg-type]
+    assert len(wheel) == 0
+
+
+def test_a_job_added_into_an_open_minute_still_fires() -> None:
+    wheel = TimerWheel()
+    wheel.add(T + 10, 1)
+    lookup = exact({1: T + 10, 2: T + 5})
+    assert wheel.pop_due(T + 1, lookup, 100) == []  # type: ignore[arg-type]
+    wheel.add(T + 5, 2)  # its minute is already open
+    assert wheel.next_at() == T + 5
+    assert wheel.pop_due(T + 5, lookup, 100) == [2]  # type: ignore[arg-type]
+
+
+def test_stale_references_are_dropped_when_their_minute_opens() -> None:
+    wheel = TimerWheel()
+    wheel.add(T + 10, 1)
+    assert wheel.pop_due(T + 20, exact({}), 100) == []  # type: ignore[arg-type]
+    assert len(wheel) == 0
