@@ -36,11 +36,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.scheduler.policy import Blackout, ChannelRules, EngagementModel, JobRequest, choose_slot
+from services.scheduler.policy.quality import ItemQualities
 
 STEP_MIN = 5  # slot-world.md sums a post's reach in 5-minute steps
 LIFE_STEPS = 288  # 24 h of 5-minute steps
 STEP = timedelta(minutes=STEP_MIN)
 HORIZONS = (60, 360, 1440)
+CROSS_CHANNEL = False  # True: learn with each item's quality from its other channels (docs/scheduling.md)
 STRATEGIES = ("policy", "oracle", "habitual", "immediate", "random")
 
 
@@ -439,6 +441,7 @@ def run_policy(world: World) -> tuple[dict[str, Schedule], int, int, float]:
     rules = {cid: rules_of(ch) for cid, ch in world.channels.items()}
     models = {cid: EngagementModel.prior(ch.platform, ch.timezone) for cid, ch in world.channels.items()}
     scheds = {cid: Schedule() for cid in world.channels}
+    qualities = ItemQualities()
     published: dict[str, list[int]] = {cid: [] for cid in world.channels}
     events: list[tuple[int, int, int, Any]] = []  # (minute, kind, seq, payload)
     arrive, fire, observe = 2, 1, 0  # at one instant: learn, then publish, then plan
@@ -506,6 +509,9 @@ def run_policy(world: World) -> tuple[dict[str, Schedule], int, int, float]:
                 post_id=job.key,
                 value_factor=world.freshness(job, post.idx),
             )
+            if CROSS_CHANNEL:  # as PolicyChooser.observe does, by the event's content_id
+                qualities.record(job.item.id, job.channel.id, job.key)
+                qualities.update(job.item.id, models)
             spent += clock.perf_counter() - t0
     return scheds, missed, violations, spent
 

@@ -156,7 +156,10 @@ def _types(rules: dict[str, MediaRule]) -> Mapping[str, MediaRule]:
 
 MB = 1_000_000
 MiB = 1024 * 1024
+GB = 1_000_000_000
 _DAY = 24 * 60
+_YOUTUBE_VIDEO = MediaRule(max_bytes=256 * GB, max_duration_seconds=12 * 3600)
+_TIKTOK_VIDEO = MediaRule(max_bytes=4 * GB, max_duration_seconds=10 * 60)
 
 _TABLE: tuple[PlatformCapabilities, ...] = (
     PlatformCapabilities(
@@ -293,9 +296,9 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         media_required=True,
         video_required=True,
         link=LinkMode.IN_TEXT,  # in the description
-        media_types=_types(
-            {"video/mp4": MediaRule(), "video/quicktime": MediaRule(), "video/webm": MediaRule()}
-        ),
+        # Size and duration are not in platforms.md: YouTube's upload help gives 256 GB or 12 hours,
+        # whichever is less (longer than 15 minutes needs a verified channel: set by channel).
+        media_types=_types({t: _YOUTUBE_VIDEO for t in ("video/mp4", "video/quicktime", "video/webm")}),
         max_media=1,
         max_videos=1,
         poll=None,  # §7 "(d) poll: no API"
@@ -313,9 +316,10 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         # §8 also has photo posts (content/init); issue 3 asks for video only on TikTok for now.
         video_required=True,
         link=LinkMode.PLAIN_TEXT,  # §8 "no clickable links"
-        media_types=_types(
-            {"video/mp4": MediaRule(), "video/quicktime": MediaRule(), "video/webm": MediaRule()}
-        ),
+        # §8 FILE_UPLOAD chunks: 1-1000 chunks of 5-64 MB (the last up to 128 MB). The 4 GB and
+        # 10-minute ceilings are not in platforms.md (TikTok's media transfer guide and
+        # ``max_video_post_duration_sec``, which is per creator and often lower).
+        media_types=_types({t: _TIKTOK_VIDEO for t in ("video/mp4", "video/quicktime", "video/webm")}),
         max_media=1,
         max_videos=1,
         poll=None,

@@ -1,6 +1,7 @@
 """The ``warta`` command: one subcommand per service, plus operator tools.
 
-warta ingest | scheduler | publisher --platform NAME | sandbox | topics | dev
+warta ingest | scheduler | publisher --platform NAME | console | sandbox | topics | dev
+and the operator commands of ``shared.cli_ops`` (submit, status, plan, lag, pause, resume, dead, …).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+
+from shared.cli_ops import register as register_ops
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -40,6 +43,17 @@ def _publisher(args: argparse.Namespace) -> int:
 
     settings = PublisherSettings(platform=args.platform)
     setup_logging(settings.log_level, f"publisher-{args.platform}")
+    run_until_signalled(lambda stop: run(settings, stop))
+    return 0
+
+
+def _console(args: argparse.Namespace) -> int:
+    from services.console.app import run
+    from services.console.settings import ConsoleSettings
+    from shared.runtime import run_until_signalled, setup_logging
+
+    settings = ConsoleSettings()
+    setup_logging(settings.log_level, "console")
     run_until_signalled(lambda stop: run(settings, stop))
     return 0
 
@@ -81,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     pub = sub.add_parser("publisher", help="run the publisher of one platform")
     pub.add_argument("--platform", required=True)
     pub.set_defaults(func=_publisher)
+    sub.add_parser("console", help="run the operators' console: metrics, dashboard, webhooks").set_defaults(
+        func=_console
+    )
     sandbox = sub.add_parser("sandbox", help="serve the platform contract fakes")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8090)
@@ -88,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.set_defaults(func=_sandbox)
     sub.add_parser("topics", help="create every topic (idempotent) and list them").set_defaults(func=_topics)
     sub.add_parser("dev", help="run the whole system locally (used by make run)").set_defaults(func=_dev)
+    register_ops(sub)
     return parser
 
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,13 +48,23 @@ class LocalSystem:
     var: Path = ROOT / "var"
     ingest_port: int = 8080
     sandbox_port: int = 8090
+    console_port: int = 0  # 0: a free port (tests); `warta dev` asks for 8070
     topic_prefix: str = ""
     group_prefix: str = "warta"
     # The demo channels point at the sandbox on 127.0.0.1:8090; on another port, a copy under
     # var/ is written with their base URLs moved there.
     source_channels: Path = ROOT / "deploy" / "channels.local.yaml"
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Scheduler and publisher processes per platform, in the same consumer groups (scale-out).
+    workers: int = 1
+    # Publish only on these platforms (all configured ones with an adapter when empty).
+    platforms: tuple[str, ...] = ()
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    commands: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.console_port == 0:
+            self.console_port = free_port()
 
     @property
     def channels_file(self) -> Path:
@@ -78,6 +89,10 @@ class LocalSystem:
         return f"http://127.0.0.1:{self.ingest_port}"
 
     @property
+    def console_url(self) -> str:
+        return f"http://127.0.0.1:{self.console_port}"
+
+    @property
     def sandbox_url(self) -> str:
         return f"http://127.0.0.1:{self.sandbox_port}"
 
@@ -93,6 +108,8 @@ class LocalSystem:
                 "WARTA_KEYS_FILE": str(self.var / "keys.json"),
                 "WARTA_INGEST_PORT": str(self.ingest_port),
                 "WARTA_SANDBOX_URL": self.sandbox_url,
+                "WARTA_CONSOLE_PORT": str(self.console_port),
+                "WARTA_INGEST_URL": self.ingest_url,
                 "PYTHONUNBUFFERED": "1",
             }
         )
@@ -112,6 +129,7 @@ class LocalSystem:
             generate_dev_keys(self.var / "keys.json", self.dev_keys_file)
 
     def _spawn(self, name: str, *args: str) -> None:
+        self.commands[name] = args
         with (self.logs / f"{name}.log").open("ab") as log:  # the child keeps its own copy
             self.procs[name] = subprocess.Popen(
                 [sys.executable, "-m", "shared.cli", *args],
@@ -126,31 +144,45 @@ class LocalSystem:
         self.prepare()
         from services.publisher.adapters.registry import PLATFORM_ADAPTERS
 
-        platforms = [p for p in load_channels(self.channels_file).platforms if p in PLATFORM_ADAPTERS]
+        platforms = [
+            p
+            for p in load_channels(self.channels_file).platforms
+            if p in PLATFORM_ADAPTERS and (not self.platforms or p in self.platforms)
+        ]
         self._spawn(
             "sandbox", "sandbox", "--port", str(self.sandbox_port), "--secrets", str(self.secrets_file)
         )
         self._spawn("ingest", "ingest")
-        self._spawn("scheduler", "scheduler")
-        for platform in platforms:
-            self._spawn(f"publisher-{platform}", "publisher", "--platform", platform)
+        for n in range(1, self.workers + 1):
+            suffix = "" if n == 1 else f"-{n}"
+            self._spawn(f"scheduler{suffix}", "scheduler")
+            for platform in platforms:
+                self._spawn(f"publisher-{platform}{suffix}", "publisher", "--platform", platform)
+        self._spawn("console", "console")
         self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
+        waiting = {"ingest": self.ingest_url, "console": self.console_url}
         while time.monotonic() < deadline:
             for name, proc in self.procs.items():
                 if proc.poll() is not None:
                     tail = (self.logs / f"{name}.log").read_text(errors="replace")[-3000:]
                     raise RuntimeError(f"{name} exited with {proc.returncode}:\n{tail}")
-            try:
-                with urllib.request.urlopen(f"{self.ingest_url}/readyz", timeout=2) as resp:
-                    if resp.status == 200:
-                        return
-            except OSError:
-                pass
+            for name, url in list(waiting.items()):
+                if name not in self.procs:
+                    waiting.pop(name)  # a partial system (e.g. restarted pieces) waits for what it runs
+                    continue
+                try:
+                    with urllib.request.urlopen(f"{url}/readyz", timeout=2) as resp:
+                        if resp.status == 200:
+                            waiting.pop(name)
+                except OSError:
+                    pass
+            if not waiting:
+                return
             time.sleep(0.3)
-        raise TimeoutError(f"ingest not ready within {timeout} s; see {self.logs}")
+        raise TimeoutError(f"{', '.join(waiting)} not ready within {timeout} s; see {self.logs}")
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         proc = self.procs[name]
@@ -158,12 +190,21 @@ class LocalSystem:
         proc.wait(timeout=30)
 
     def restart(self, name: str) -> None:
-        args: tuple[str, ...] = (name,)
-        if name.startswith("publisher-"):
-            args = ("publisher", "--platform", name.removeprefix("publisher-"))
-        elif name == "sandbox":
-            args = ("sandbox", "--port", str(self.sandbox_port), "--secrets", str(self.secrets_file))
-        self._spawn(name, *args)
+        """Start ``name`` again with the arguments it was first started with."""
+        self._spawn(name, *self.commands[name])
+
+    def revive(self, report: Callable[[str, int], None] | None = None) -> list[str]:
+        """Restart every process that died (a supervisor's job: services crash on purpose when
+        their broker writes fail, and rebuild their state from Kafka when they come back)."""
+        revived = []
+        for name, proc in list(self.procs.items()):
+            code = proc.poll()
+            if code is not None:
+                if report is not None:
+                    report(name, code)
+                self.restart(name)
+                revived.append(name)
+        return revived
 
     def stop(self) -> None:
         for proc in self.procs.values():
@@ -181,7 +222,11 @@ class LocalSystem:
 
 def main() -> int:
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    system = LocalSystem(bootstrap=bootstrap, ingest_port=int(os.environ.get("WARTA_INGEST_PORT", "8080")))
+    system = LocalSystem(
+        bootstrap=bootstrap,
+        ingest_port=int(os.environ.get("WARTA_INGEST_PORT", "8080")),
+        console_port=int(os.environ.get("WARTA_CONSOLE_PORT", "8070")),
+    )
     try:
         system.start()
     except (RuntimeError, TimeoutError) as exc:
@@ -194,6 +239,8 @@ def main() -> int:
         f"""
 Warta is running (logs in {system.logs}).
   ingest API     {system.ingest_url}        docs: {system.ingest_url}/docs
+  dashboard      {system.console_url}/        (operator key: {keys["operator"]["key"]})
+  metrics        {system.console_url}/metrics  (topics, lag, outcomes; ingest: {system.ingest_url}/metrics)
   sandbox        {system.sandbox_url}        (the platforms' contract fakes)
   API keys       {system.dev_keys_file}
 
@@ -206,6 +253,8 @@ Post a first item ({approver["person"]} approves what rina wrote):
          "targets": [{{"channel": "mastodon-demo"}}]}}'
 
   curl -s {system.ingest_url}/v1/content/<content_id> -H 'Authorization: Bearer {approver["key"]}'
+
+Or with the CLI:  WARTA_KEY={approver["key"]} warta submit item.json   (see warta --help)
 
 Ctrl-C stops everything.""",
         flush=True,
@@ -220,10 +269,12 @@ Ctrl-C stops everything.""",
     signal.signal(signal.SIGTERM, _stop)
     try:
         while not stop:
-            for name, proc in system.procs.items():
-                if proc.poll() is not None:
-                    print(f"warta dev: {name} exited with {proc.returncode}; see {system.logs}/{name}.log")
-                    stop = True
+            system.revive(
+                lambda name, code: print(
+                    f"warta dev: {name} exited with {code}; restarting it (see {system.logs}/{name}.log)",
+                    flush=True,
+                )
+            )
             time.sleep(0.5)
     finally:
         print("warta dev: stopping…", flush=True)

@@ -39,7 +39,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
+def make_producer(bootstrap: str, client_id: str, *, linger_ms: int = 2) -> AIOKafkaProducer:
     # acks=all + idempotence: 202 from ingest means every in-sync replica has the event,
     # and a producer retry can't write it twice (design.md, guarantee 1).
     return AIOKafkaProducer(
@@ -47,7 +47,7 @@ def make_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
-        linger_ms=2,
+        linger_ms=linger_ms,
         request_timeout_ms=15000,
     )
 

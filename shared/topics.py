@@ -20,6 +20,12 @@ PLATFORMS: tuple[str, ...] = (
     "x",
     "wordpress",
     "webhook",
+    "bluesky",
+    "threads",
+    "linkedin",
+    "youtube",
+    "tiktok",
+    "whatsapp",
 )
 
 

@@ -7,7 +7,6 @@ import logging
 import os
 
 from services.scheduler.chooser import NaiveChooser, SlotChooser
-from services.scheduler.metrics import SchedulerMetrics
 from services.scheduler.plan import Plan
 from services.scheduler.planner import Planner
 from services.scheduler.policy_chooser import PolicyChooser
@@ -15,7 +14,7 @@ from services.scheduler.router import Router
 from services.scheduler.settings import SchedulerSettings
 from services.scheduler.store import SqliteJobStore
 from shared.kafka import ensure_topics, make_producer
-from shared.metrics_server import serve_metrics
+from shared.metrics import SchedulerMetrics, serve_metrics
 from shared.partitioning import partition_for
 
 log = logging.getLogger("warta.scheduler")
@@ -44,7 +43,7 @@ async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:
             store=store,
             partition_of=lambda channel: partition_for(channel, topics.partitions),
         )
-        metrics = SchedulerMetrics(store.count_by_state)
+        metrics = SchedulerMetrics()
         router = Router(
             settings.kafka_bootstrap, topics, settings.group("scheduler-router"), channels, producer, metrics
         )

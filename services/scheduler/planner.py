@@ -27,13 +27,13 @@ from aiokafka import (
     TopicPartition,
 )
 
-from services.scheduler.metrics import SchedulerMetrics
 from services.scheduler.plan import Effects, Plan
 from services.scheduler.store import RestoreRow
 from shared.channels import ChannelDirectory
 from shared.codec import DecodeError, decode, decode_as, encode
 from shared.events import ChannelStateRecorded
 from shared.kafka import dead_letter, replay, send_event
+from shared.metrics import SchedulerMetrics
 from shared.partitioning import partition_for
 from shared.topics import TopicRegistry
 
@@ -136,6 +136,7 @@ class Planner:
         )
         self._owned: set[int] = set()
         self.restore_seconds = 0.0
+        self._gauges_at = 0.0
         self.fired = 0
         self.lateness: deque[float] = deque(maxlen=10_000)  # seconds from slot to acknowledged firing
         self.on_fired: Callable[[float], None] | None = None
@@ -245,7 +246,11 @@ class Planner:
                         await self._command(record)
                 if batch:
                     await self._consumer.commit()
+                    if self._metrics is not None:
+                        for records in batch.values():
+                            self._metrics.consumed.labels(self._topics.schedule_commands).inc(len(records))
                 await self._fire()
+                self._refresh_gauges()
         finally:
             await self._consumer.stop()
 
@@ -256,7 +261,7 @@ class Planner:
         except DecodeError as exc:
             log.warning("dead-lettering command at offset %s: %s", record.offset, exc)
             if self._metrics is not None:
-                self._metrics.dead_letters.labels(record.topic).inc()
+                self._metrics.poison.labels(record.topic).inc()
             await send_event(
                 self._producer, self._topics.publish_dead, "poison", dead_letter(record, str(exc))
             )
@@ -272,14 +277,21 @@ class Planner:
         acked = self._clock()
         for due in fx.due:
             if self._metrics is not None:
-                self._metrics.fired.labels(due.purpose).inc()
+                self._metrics.fired.labels(due.channel, due.purpose).inc()
             if due.purpose == "publish":
                 late = (acked - due.slot).total_seconds()
                 self.lateness.append(late)
                 if self.on_fired is not None:
                     self.on_fired(late)
                 if self._metrics is not None:
-                    self._metrics.lateness.observe(max(0.0, late))
+                    self._metrics.lateness.labels(due.channel).observe(max(0.0, late))
+
+    def _refresh_gauges(self) -> None:
+        now = time.monotonic()
+        if self._metrics is None or now - self._gauges_at < 5.0:
+            return
+        self._gauges_at = now
+        self._metrics.set_jobs(self._plan.store.count_by_state())
 
     def _wait_ms(self) -> int:
         nxt = self._plan.next_instant()

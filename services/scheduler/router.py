@@ -12,7 +12,6 @@ import logging
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
-from services.scheduler.metrics import SchedulerMetrics
 from shared.channels import ChannelDirectory
 from shared.codec import DecodeError, decode
 from shared.events import (
@@ -24,6 +23,7 @@ from shared.events import (
     PublishOutcome,
 )
 from shared.kafka import dead_letter, send_event
+from shared.metrics import SchedulerMetrics
 from shared.topics import TopicRegistry
 
 log = logging.getLogger("warta.scheduler.router")
@@ -94,6 +94,8 @@ class Router:
                 for records in batch.values():
                     for record in records:
                         sends += await self._route_one(record)
+                        if self._metrics is not None:
+                            self._metrics.consumed.labels(record.topic).inc()
                 await asyncio.gather(*sends)
                 await self._consumer.commit()
         finally:
@@ -105,7 +107,7 @@ class Router:
         except DecodeError as exc:
             log.warning("dead-lettering %s@%s/%s: %s", record.topic, record.partition, record.offset, exc)
             if self._metrics is not None:
-                self._metrics.dead_letters.labels(record.topic).inc()
+                self._metrics.poison.labels(record.topic).inc()
             await send_event(
                 self._producer, self._topics.publish_dead, "poison", dead_letter(record, str(exc))
             )
@@ -121,5 +123,5 @@ class Router:
             futures.append(fut)
             self.routed += 1
             if self._metrics is not None:
-                self._metrics.routed.inc()
+                self._metrics.produced.labels(self._topics.schedule_commands).inc()
         return futures

@@ -63,7 +63,9 @@ class JobStore(Protocol):
 
     def count(self) -> int: ...
 
-    def count_by_state(self) -> dict[str, int]: ...
+    def count_by_state(self) -> dict[tuple[str, str], int]:
+        """Jobs by (channel, state)."""
+        ...
 
 
 _FIRING = frozenset({JobState.SCHEDULED.value, JobState.RETRYING.value})
@@ -141,10 +143,11 @@ class MemoryJobStore:
     def count(self) -> int:
         return len(self._jobs)
 
-    def count_by_state(self) -> dict[str, int]:
-        out: dict[str, int] = {}
+    def count_by_state(self) -> dict[tuple[str, str], int]:
+        out: dict[tuple[str, str], int] = {}
         for job in self._jobs.values():
-            out[job.state.value] = out.get(job.state.value, 0) + 1
+            key = (job.channel, job.state.value)
+            out[key] = out.get(key, 0) + 1
         return out
 
 
@@ -263,9 +266,11 @@ class SqliteJobStore:
     def count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM jobs").fetchone()[0])
 
-    def count_by_state(self) -> dict[str, int]:
-        rows = self._db.execute("SELECT state, count(*) FROM jobs GROUP BY state").fetchall()
-        return {str(state): int(n) for state, n in rows}
+    def count_by_state(self) -> dict[tuple[str, str], int]:
+        rows = self._db.execute(
+            "SELECT channel, state, count(*) FROM jobs GROUP BY channel, state"
+        ).fetchall()
+        return {(str(channel), str(state)): int(n) for channel, state, n in rows}
 
 
 def _ts(iso: object) -> float | None:

@@ -10,7 +10,8 @@
     unconfirmed: an operator settles it (published, failed or retrying)
     needs_reauth: parked until the channel is re-authorised (then scheduled)
 
-Rules: a job never leaves a terminal state; withdraw and supersede can't reach a job that has
+Rules: a job never leaves published, withdrawn or superseded; failed and dead leave only by an
+operator's retry; withdraw and supersede can't reach a job that has
 fired (the platform may already have it); every other change is listed below or raises
 ``IllegalTransition``.
 """
@@ -52,8 +53,9 @@ _ALLOWED: dict[S, frozenset[S]] = {
     S.NEEDS_REAUTH: frozenset({S.NEEDS_REAUTH, S.SCHEDULED, S.WITHDRAWN, S.SUPERSEDED}),
     S.UNCONFIRMED: frozenset({S.UNCONFIRMED, S.PUBLISHED, S.FAILED, S.RETRYING}),
     S.PUBLISHED: frozenset({S.PUBLISHED}),
-    S.FAILED: frozenset({S.FAILED}),
-    S.DEAD: frozenset({S.DEAD}),
+    # An operator may retry a failed or dead job (after fixing the content or the platform).
+    S.FAILED: frozenset({S.FAILED, S.RETRYING}),
+    S.DEAD: frozenset({S.DEAD, S.RETRYING}),
     S.WITHDRAWN: frozenset({S.WITHDRAWN}),
     S.SUPERSEDED: frozenset({S.SUPERSEDED}),
 }

@@ -113,3 +113,19 @@ def test_poisson_draws_have_the_right_mean_and_spread(mean: float) -> None:
     draws = [poisson(rng, mean) for _ in range(4000)]
     assert statistics.fmean(draws) == pytest.approx(mean, rel=0.05, abs=0.05)
     assert statistics.pvariance(draws) == pytest.approx(mean, rel=0.15, abs=0.1)
+
+
+def test_worldgen_is_deterministic_and_valid() -> None:
+    from bench.worldgen import AUDIENCES, generate
+
+    first, again = generate(4), generate(4)
+    assert first == again
+    assert generate(5) != first
+    world = World(first)  # the simulator accepts it
+    assert world.jobs
+    for channel in first["channels"]:
+        assert len(channel["activity"]) == 168
+        assert min(channel["activity"]) > 0
+        assert channel["audience"] in AUDIENCES
+    forced = generate(6, audience="lunchtime,late_night")
+    assert [c["audience"] for c in forced["channels"]][:2] == ["lunchtime", "late_night"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 from services.publisher.adapters.port import RateLimitInfo, Target
 from shared.events import Content
@@ -67,3 +68,8 @@ def same_text(ours: str, theirs: str) -> bool:
 def not_before(first_attempt_at: datetime | None) -> datetime | None:
     """The earliest creation time a post of this job can have, allowing for skew."""
     return first_attempt_at - LOOKUP_SKEW if first_attempt_at is not None else None
+
+
+def as_object(value: object) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one: replies are read defensively."""
+    return value if isinstance(value, dict) else {}

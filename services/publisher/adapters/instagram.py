@@ -38,7 +38,14 @@ from typing import Any
 import aiohttp
 
 from services.publisher.adapters._http import Reply, send, utcnow
-from services.publisher.adapters.common import QuotaBook, account_key, compose_text, not_before, same_text
+from services.publisher.adapters.common import (
+    QuotaBook,
+    account_key,
+    as_object,
+    compose_text,
+    not_before,
+    same_text,
+)
 from services.publisher.adapters.graph import (
     IG_PUBLISH_LIMIT,
     auth_header,
@@ -260,7 +267,7 @@ class InstagramAdapter:
         if reply.status == 200:
             return reply.json_object()
         error = graph_error(self.platform, reply, self._clock())
-        err = reply.json_object().get("error") or {}
+        err = as_object(reply.json_object().get("error"))  # a proxy may put a string there
         if (err.get("code"), err.get("error_subcode")) == IG_PUBLISH_LIMIT:
             self._quota.record(target, RateLimitInfo(remaining=0))
         raise error

@@ -7,15 +7,21 @@ from types import MappingProxyType
 
 import aiohttp
 
+from services.publisher.adapters.bluesky import BlueskyAdapter
 from services.publisher.adapters.facebook import FacebookAdapter
 from services.publisher.adapters.instagram import InstagramAdapter
+from services.publisher.adapters.linkedin import LinkedInAdapter
 from services.publisher.adapters.mastodon import MastodonAdapter
 from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
 from services.publisher.adapters.port import Adapter
 from services.publisher.adapters.telegram import TelegramAdapter
+from services.publisher.adapters.threads import ThreadsAdapter
+from services.publisher.adapters.tiktok import TikTokAdapter
 from services.publisher.adapters.webhook import WebhookAdapter
+from services.publisher.adapters.whatsapp import WhatsAppAdapter
 from services.publisher.adapters.wordpress import WordPressAdapter
 from services.publisher.adapters.x import XAdapter
+from services.publisher.adapters.youtube import YouTubeAdapter
 
 AdapterFactory = Callable[[aiohttp.ClientSession, MediaFetcher], Adapter]
 
@@ -28,6 +34,12 @@ PLATFORM_ADAPTERS: Mapping[str, AdapterFactory] = MappingProxyType(
         "x": XAdapter,
         "wordpress": WordPressAdapter,
         "webhook": WebhookAdapter,
+        "bluesky": BlueskyAdapter,
+        "threads": ThreadsAdapter,
+        "linkedin": LinkedInAdapter,
+        "youtube": YouTubeAdapter,
+        "tiktok": TikTokAdapter,
+        "whatsapp": WhatsAppAdapter,
     }
 )
 

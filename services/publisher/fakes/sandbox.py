@@ -23,7 +23,8 @@ ignored by the sandbox.
 
 Besides each fake's ``/<platform>/_fake/...`` admin API (see ``fakes.base``), the sandbox serves
 ``GET /healthz``, ``POST /_fake/reset`` (every fake at once) and ``GET /media/<name>``: a small
-image to publish (``.png`` or ``.jpg``; names starting with ``missing`` answer 404).
+image to publish (``.png`` or ``.jpg``) or a sample video (``.mp4``, 1 MiB, or ``?size=N`` bytes
+up to 64 MiB); names starting with ``missing`` answer 404.
 """
 
 from __future__ import annotations
@@ -37,7 +38,21 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from services.publisher.fakes import facebook, instagram, mastodon, telegram, webhook, wordpress, x
+from services.publisher.fakes import (
+    bluesky,
+    facebook,
+    instagram,
+    linkedin,
+    mastodon,
+    telegram,
+    threads,
+    tiktok,
+    webhook,
+    whatsapp,
+    wordpress,
+    x,
+    youtube,
+)
 from services.publisher.fakes.base import FakeState, json_reply
 
 # A valid 1x1 PNG; the fakes don't decode images, but a real viewer can open it.
@@ -45,6 +60,19 @@ PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 )
 JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
+# The start of an MP4 (an ``ftyp`` box, ISO/IEC 14496-12); the fakes check sizes, not frames.
+MP4_HEAD = bytes.fromhex("0000001866747970") + b"isom" + bytes(4) + b"isommp41"
+SAMPLE_VIDEO_BYTES = 1024 * 1024
+MAX_SAMPLE_VIDEO_BYTES = 64 * 1024 * 1024
+
+
+def sample_video(size: int) -> bytes:
+    """``size`` bytes that start like an MP4, the same for the same size (chunk checks compare)."""
+    size = max(len(MP4_HEAD), min(size, MAX_SAMPLE_VIDEO_BYTES))
+    pattern = bytes(range(256))
+    body = pattern * ((size - len(MP4_HEAD)) // len(pattern) + 1)
+    return MP4_HEAD + body[: size - len(MP4_HEAD)]
+
 
 FAKES: dict[str, tuple[Callable[..., FakeState], Callable[[Any], web.Application]]] = {
     "mastodon": (mastodon.MastodonState, mastodon.create_app),
@@ -54,6 +82,12 @@ FAKES: dict[str, tuple[Callable[..., FakeState], Callable[[Any], web.Application
     "x": (x.XState, x.create_app),
     "wordpress": (wordpress.WordPressState, wordpress.create_app),
     "webhook": (webhook.WebhookState, webhook.create_app),
+    "youtube": (youtube.YouTubeState, youtube.create_app),
+    "tiktok": (tiktok.TikTokState, tiktok.create_app),
+    "linkedin": (linkedin.LinkedInState, linkedin.create_app),
+    "whatsapp": (whatsapp.WhatsAppState, whatsapp.create_app),
+    "bluesky": (bluesky.BlueskyState, bluesky.create_app),
+    "threads": (threads.ThreadsState, threads.create_app),
 }
 """Each platform's state class and app factory; each fake's ``create_app`` takes its own state."""
 
@@ -66,6 +100,12 @@ async def _media(request: web.Request) -> web.Response:
         return web.Response(status=404, text="not found")
     if name.endswith(".png"):
         return web.Response(body=PNG, content_type="image/png")
+    if name.endswith(".mp4"):
+        try:
+            size = int(request.query.get("size", SAMPLE_VIDEO_BYTES))
+        except ValueError:
+            return web.Response(status=400, text="size must be a whole number of bytes")
+        return web.Response(body=sample_video(size), content_type="video/mp4")
     return web.Response(body=JPEG, content_type="image/jpeg")
 
 

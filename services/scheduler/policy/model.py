@@ -73,8 +73,8 @@ _PRIOR_CV2_KNOWN = 0.04  # what is left once the item's other channels have meas
 # Prior spread of the multipliers around the national hours. Fixed, not tied to the noise of a
 # post: when posts are less noisy (quality known from other channels), fewer of them should move
 # the curve, not more. An hour of the week is seen once a week at best, so v is held tighter.
-HOUR_OF_DAY_SD = 0.18
-HOUR_OF_WEEK_SD = 0.13
+HOUR_OF_DAY_SD = 0.3
+HOUR_OF_WEEK_SD = 0.15
 NEIGHBOUR_WEIGHT = 0.0
 _HALF_LIFE_PRIOR_POSTS = 3.0
 _MAX_EM_ROUNDS = 40

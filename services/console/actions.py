@@ -1,0 +1,115 @@
+"""Operator actions on a job that needs a human: retry, mark as published, discard.
+
+Pure. An action becomes a ``PublishOutcome`` on ``publish.outcomes`` — the scheduler already applies
+outcomes, so the console needs no channel of its own into the plan. Whether an action is allowed
+is read from the scheduler's one lifecycle table (``services.scheduler.transitions``), so the
+console never offers what the scheduler would ignore::
+
+    action           outcome written         job state it asks for
+    retry            retry, retry_at = now   retrying (the scheduler re-emits it, attempt + 1)
+    mark_published   published + URL         published
+    discard          failed                  failed
+
+The outcome's ``error`` records who did it (``code = operator.<action>``, ``message = "by <person>:
+<reason>"``); the audit trail is rebuilt from those records.
+
+Errors::
+
+    ActionRefused      the job's state allows no such change, or the request lacks what it needs
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from services.scheduler.transitions import can
+from shared.events import JobPlanned, JobState, OutcomeStatus, PlatformError, PublishOutcome
+
+OPERATOR_CODE_PREFIX = "operator."
+
+
+class OperatorAction(StrEnum):
+    RETRY = "retry"
+    MARK_PUBLISHED = "mark_published"
+    DISCARD = "discard"
+
+
+_STATUS = {
+    OperatorAction.RETRY: OutcomeStatus.RETRY,
+    OperatorAction.MARK_PUBLISHED: OutcomeStatus.PUBLISHED,
+    OperatorAction.DISCARD: OutcomeStatus.FAILED,
+}
+_STATE = {
+    OperatorAction.RETRY: JobState.RETRYING,
+    OperatorAction.MARK_PUBLISHED: JobState.PUBLISHED,
+    OperatorAction.DISCARD: JobState.FAILED,
+}
+
+
+class ActionRefused(ValueError):
+    """The action can't be applied to this job as it stands (state or missing input)."""
+
+
+def allowed_actions(state: JobState) -> list[OperatorAction]:
+    """What the lifecycle lets an operator do to a job in ``state`` (a terminal state: nothing)."""
+    # A self-transition (failed → failed) is the table's idempotence, not something to offer.
+    return [a for a in OperatorAction if _STATE[a] is not state and can(state, _STATE[a])]
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    action: OperatorAction
+    by: str
+    reason: str
+    url: str | None = None
+
+
+def operator_outcome(job: JobPlanned, req: ActionRequest, now: datetime, event_id: str) -> PublishOutcome:
+    if req.action not in allowed_actions(job.state):
+        allowed = ", ".join(a.value for a in allowed_actions(job.state)) or "none"
+        raise ActionRefused(
+            f"job {job.job_id} is {job.state.value}: {req.action.value} is not allowed "
+            f"(allowed: {allowed}; services/scheduler/transitions.py)"
+        )
+    reason = req.reason.strip()
+    if not reason:
+        raise ActionRefused("a reason is required: the audit trail records why")
+    url = None
+    if req.action is OperatorAction.MARK_PUBLISHED:
+        url = (req.url or "").strip()
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ActionRefused("mark_published needs the post's http(s) URL, e.g. https://example.org/@x/1")
+    return PublishOutcome(
+        event_id=event_id,
+        occurred_at=now,
+        job_id=job.job_id,
+        content_id=job.content_id,
+        channel=job.channel,
+        platform=job.platform,
+        # The job's current attempt: the scheduler drops outcomes of earlier attempts as stale.
+        attempt=job.attempt,
+        status=_STATUS[req.action],
+        # No post id: the platform never told us one, so there is nothing to measure engagement on.
+        url=url,
+        retry_at=now if req.action is OperatorAction.RETRY else None,
+        error=PlatformError(
+            code=f"{OPERATOR_CODE_PREFIX}{req.action.value}", message=f"by {req.by}: {reason}"[:4000]
+        ),
+    )
+
+
+def operator_record(outcome: PublishOutcome) -> tuple[OperatorAction, str, str] | None:
+    """(action, person, reason) when ``outcome`` was written by an operator, else None."""
+    err = outcome.error
+    if err is None or not err.code.startswith(OPERATOR_CODE_PREFIX):
+        return None
+    try:
+        action = OperatorAction(err.code.removeprefix(OPERATOR_CODE_PREFIX))
+    except ValueError:
+        return None
+    by, _, reason = err.message.removeprefix("by ").partition(": ")
+    return action, by, reason

@@ -1,0 +1,124 @@
+"""Wires the console: topics, the view and its feeder, the offsets probe, the Prometheus collector,
+the webhook dispatcher and the HTTP app; runs until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+
+import aiohttp
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from services.console.feeder import Feeder
+from services.console.http_api import Deps, create_app
+from services.console.metrics import TopicCollector
+from services.console.offsets import History, OffsetSnapshot, OffsetsProbe
+from services.console.settings import ConsoleSettings
+from services.console.view import ConsoleView
+from services.console.webhooks import DeliveryLog, Dispatcher, RetryRule, load_subscribers
+from services.ingest.auth import KeyStore
+from shared.kafka import KafkaUnavailable, ensure_topics, make_producer
+
+log = logging.getLogger("warta.console")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Prober:
+    """Reads offsets every ``interval`` seconds; keeps the latest snapshot and the history."""
+
+    def __init__(self, probe: OffsetsProbe, history: History, interval: float) -> None:
+        self._probe = probe
+        self._history = history
+        self._interval = interval
+        self.latest: OffsetSnapshot | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                self.latest = await self._probe.read(_now())
+                self._history.add(self.latest)
+            except KafkaUnavailable as exc:
+                log.warning("%s", exc)  # keep the last snapshot; its age shows in the metrics
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._interval)
+
+
+async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
+    topics = settings.topics
+    channels = settings.load_channels()
+    await ensure_topics(settings.kafka_bootstrap, topics.specs())
+    view = ConsoleView()
+    feeder = Feeder(
+        settings.kafka_bootstrap,
+        [topics.schedule_jobs, topics.publish_outcomes, topics.publish_dead, topics.content_control],
+        view.apply,
+    )
+    history = History(settings.history_samples)
+    probe = OffsetsProbe(settings.kafka_bootstrap, [s.name for s in topics.specs()], settings.group_prefix)
+    await probe.start()
+    prober = Prober(probe, history, settings.probe_interval_s)
+    registry = CollectorRegistry()
+    registry.register(TopicCollector(view, lambda: prober.latest, channels, _now))
+    subscribers = load_subscribers(settings.webhooks_file) if settings.webhooks_file else []
+    deliveries = DeliveryLog(settings.webhook_log_size)
+    dispatcher = Dispatcher(
+        settings.kafka_bootstrap,
+        [topics.schedule_jobs, topics.publish_outcomes, topics.content_control],
+        settings.group_prefix,
+        subscribers,
+        deliveries,
+        _now,
+        RetryRule(
+            settings.webhook_max_attempts,
+            settings.webhook_backoff_base_s,
+            settings.webhook_backoff_cap_s,
+            settings.webhook_timeout_s,
+        ),
+        settings.webhooks_offset_reset,
+    )
+    producer = make_producer(settings.kafka_bootstrap, "warta-console")
+    await producer.start()
+    session = aiohttp.ClientSession()
+    deps = Deps(
+        settings=settings,
+        topics=topics,
+        channels=channels,
+        keys=KeyStore.load(settings.keys_file),
+        view=view,
+        history=history,
+        snapshot=lambda: prober.latest,
+        producer=producer,
+        registry=registry,
+        deliveries=deliveries,
+        session=session,
+        caught_up=feeder.caught_up,
+        clock=_now,
+    )
+    tasks = [
+        asyncio.create_task(feeder.run(stop)),
+        asyncio.create_task(prober.run(stop)),
+        asyncio.create_task(dispatcher.run(stop)),
+    ]
+    runner = web.AppRunner(create_app(deps), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.console_host, settings.console_port).start()
+    log.info(
+        "console listening on http://%s:%d (%d webhook subscribers)",
+        settings.console_host,
+        settings.console_port,
+        len(subscribers),
+    )
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await session.close()
+        await producer.stop()
+        await probe.stop()

@@ -1,0 +1,71 @@
+"""Feeds the console's view: replays its topics from the beginning, then follows them.
+
+No consumer group (every console instance reads everything, like ingest's status view);
+``caught_up`` is set once the replay reaches the end offsets seen at start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from shared.codec import DecodeError, decode
+from shared.events import Event
+
+log = logging.getLogger("warta.console.feeder")
+
+
+class Feeder:
+    def __init__(self, bootstrap: str, topics: list[str], apply: Callable[[Event], None]) -> None:
+        self._bootstrap = bootstrap
+        self._topics = topics
+        self._apply = apply
+        self.caught_up = asyncio.Event()
+        self.undecodable = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+        )
+        await consumer.start()
+        try:
+            tps = await partitions_of(consumer, self._topics)
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            ends = await consumer.end_offsets(tps)
+            while not stop.is_set():
+                batch = await consumer.getmany(timeout_ms=200, max_records=2000)
+                for records in batch.values():
+                    for record in records:
+                        try:
+                            event = decode(record.value)
+                        except DecodeError:
+                            # The owning consumer dead-letters it; the console only skips it.
+                            self.undecodable += 1
+                            continue
+                        self._apply(event)
+                if not self.caught_up.is_set() and all(
+                    [await consumer.position(tp) >= ends[tp] for tp in tps]
+                ):
+                    self.caught_up.set()
+                    log.info("console view caught up")
+        finally:
+            await consumer.stop()
+
+
+async def partitions_of(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
+    """Every partition of ``topics``, waiting for the metadata of topics created a moment ago."""
+    tps: list[TopicPartition] = []
+    for topic in topics:
+        parts = consumer.partitions_for_topic(topic)
+        for _ in range(100):
+            if parts:
+                break
+            await consumer._client.force_metadata_update()
+            await asyncio.sleep(0.1)
+            parts = consumer.partitions_for_topic(topic)
+        tps += [TopicPartition(topic, p) for p in sorted(parts or ())]
+    return tps

@@ -1,0 +1,377 @@
+// Warta operator console. Plain JS, no libraries: the console serves everything itself.
+// Every API call carries the operator's key (kept in sessionStorage, so it dies with the tab).
+"use strict";
+
+const I18N = {
+  en: {
+    title: "Operator console", language: "Language", logout: "Sign out",
+    login_title: "Sign in with an operator key", login_placeholder: "API key", login_button: "Sign in",
+    login_hint: "The key stays in this tab only (sessionStorage).",
+    login_refused: "This key was refused: {msg}",
+    throughput: "Throughput per topic (messages/s)", lag: "Consumer lag per topic (messages)",
+    health: "Platforms", platform: "Platform", state: "State", published: "Published", failed: "Failed",
+    last_error: "Last error", pause_title: "Pause and resume", reason: "Reason", pause: "Pause", resume: "Resume",
+    all_channels: "All channels", reason_needed: "Give a reason: it goes into the audit trail.",
+    paused_by: "{target} paused by {by}: {reason}", not_paused: "No channel is paused.",
+    done_pause: "Pause accepted for {channels}.", done_resume: "Resume accepted for {channels}.",
+    attention: "Needs attention: failed and unconfirmed posts", job: "Job", text: "Text", actions: "Actions",
+    nothing: "Nothing needs a person right now.", retry: "Retry", mark_published: "Mark as published",
+    discard: "Discard", post_url: "post URL", action_done: "{action} accepted for {job}.",
+    no_actions: "final: no action possible",
+    plan: "Plan", channel: "Channel", day: "Day", timezone: "times in {tz}",
+    no_jobs: "Nothing planned on this day.", expected: "expected engagement {value}",
+    runner_up: "runner-up {time}", bound_by: "bound by {constraint}",
+    audit: "Audit trail", when: "When", who: "Who", action: "Action", target: "Target",
+    webhooks: "Webhook deliveries", subscriber: "Subscriber", event: "Event", attempts: "Attempts",
+    updated: "Updated {time}", summary: "{dead} dead letters · jobs: {states}",
+    h_ok: "OK", h_throttled: "Throttled", h_needs_reauth: "Needs re-auth", h_failing: "Failing", h_unknown: "No data yet",
+    signed_in: "{person} ({role})", error: "Error: {msg}", all: "all",
+  },
+  id: {
+    title: "Konsol operator", language: "Bahasa", logout: "Keluar",
+    login_title: "Masuk dengan kunci operator", login_placeholder: "Kunci API", login_button: "Masuk",
+    login_hint: "Kunci hanya disimpan di tab ini (sessionStorage).",
+    login_refused: "Kunci ini ditolak: {msg}",
+    throughput: "Arus pesan per topik (pesan/detik)", lag: "Ketertinggalan konsumen per topik (pesan)",
+    health: "Platform", platform: "Platform", state: "Status", published: "Terbit", failed: "Gagal",
+    last_error: "Galat terakhir", pause_title: "Jeda dan lanjutkan", reason: "Alasan", pause: "Jeda",
+    resume: "Lanjutkan", all_channels: "Semua kanal", reason_needed: "Tuliskan alasan: alasan dicatat di jejak audit.",
+    paused_by: "{target} dijeda oleh {by}: {reason}", not_paused: "Tidak ada kanal yang dijeda.",
+    done_pause: "Jeda diterima untuk {channels}.", done_resume: "Lanjutkan diterima untuk {channels}.",
+    attention: "Perlu tindakan: unggahan gagal dan belum terkonfirmasi", job: "Tugas", text: "Teks",
+    actions: "Tindakan", nothing: "Saat ini tidak ada yang perlu ditangani.", retry: "Coba lagi",
+    mark_published: "Tandai sudah terbit", discard: "Buang", post_url: "URL unggahan",
+    action_done: "{action} diterima untuk {job}.", no_actions: "final: tidak ada tindakan",
+    plan: "Rencana", channel: "Kanal", day: "Tanggal", timezone: "waktu dalam {tz}",
+    no_jobs: "Tidak ada rencana pada hari ini.", expected: "perkiraan interaksi {value}",
+    runner_up: "alternatif {time}", bound_by: "dibatasi oleh {constraint}",
+    audit: "Jejak audit", when: "Waktu", who: "Siapa", action: "Tindakan", target: "Sasaran",
+    webhooks: "Pengiriman webhook", subscriber: "Pelanggan", event: "Peristiwa", attempts: "Percobaan",
+    updated: "Diperbarui {time}", summary: "{dead} surat mati · tugas: {states}",
+    h_ok: "Baik", h_throttled: "Dibatasi", h_needs_reauth: "Perlu autentikasi ulang", h_failing: "Bermasalah",
+    h_unknown: "Belum ada data", signed_in: "{person} ({role})", error: "Galat: {msg}", all: "semua",
+  },
+};
+
+const COLORS = ["#2563eb", "#16a34a", "#dc2626", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563",
+  "#65a30d", "#9333ea", "#0d9488", "#ea580c"];
+const state = { lang: localStorage.getItem("warta.lang") || "en", channels: [], timer: null };
+
+function t(key, vars) {
+  let text = (I18N[state.lang] && I18N[state.lang][key]) || I18N.en[key] || key;
+  for (const [k, v] of Object.entries(vars || {})) text = text.split("{" + k + "}").join(String(v));
+  return text;
+}
+
+function $(sel) { return document.querySelector(sel); }
+
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") el.className = v;
+    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (v !== null && v !== undefined) el.setAttribute(k, v);
+  }
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+function badge(value, label) { return h("span", { class: "badge " + value }, label || value); }
+
+function fmtTime(iso, tz) {
+  if (!iso) return "—";
+  const opts = { dateStyle: "short", timeStyle: "medium" };
+  if (tz) opts.timeZone = tz;
+  return new Date(iso).toLocaleString(state.lang === "id" ? "id-ID" : "en-GB", opts);
+}
+
+function applyLanguage() {
+  document.documentElement.lang = state.lang;
+  $("#lang").value = state.lang;
+  document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  document.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
+}
+
+// ---- API ------------------------------------------------------------------------------------
+function key() { return sessionStorage.getItem("warta.key"); }
+
+async function api(path, options) {
+  const opts = Object.assign({ headers: {} }, options || {});
+  opts.headers = Object.assign({ Authorization: "Bearer " + key() }, opts.headers);
+  if (opts.json !== undefined) {
+    opts.body = JSON.stringify(opts.json);
+    opts.headers["Content-Type"] = "application/json";
+    opts.method = opts.method || "POST";
+  }
+  const resp = await fetch(path, opts);
+  const body = await resp.json().catch(() => ({}));
+  if (!resp.ok) {
+    const msg = (body.errors || []).map((e) => e.message).join("; ") || resp.statusText;
+    const err = new Error(msg);
+    err.status = resp.status;
+    throw err;
+  }
+  return body;
+}
+
+// ---- charts ---------------------------------------------------------------------------------
+function drawChart(svg, legend, times, seriesByTopic, opts) {
+  const W = 600, H = 220, L = 44, R = 8, T = 10, B = 22;
+  const names = Object.keys(seriesByTopic).filter((n) => seriesByTopic[n].some((v) => v > 0));
+  let max = opts.minMax || 1;
+  names.forEach((n) => seriesByTopic[n].forEach((v) => { if (v > max) max = v; }));
+  const n = times.length;
+  const x = (i) => L + (n <= 1 ? 0 : (i * (W - L - R)) / (n - 1));
+  const y = (v) => T + (H - T - B) * (1 - v / max);
+  svg.replaceChildren();
+  const ns = "http://www.w3.org/2000/svg";
+  const add = (tag, attrs, text) => {
+    const el = document.createElementNS(ns, tag);
+    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+    if (text !== undefined) el.textContent = text;
+    svg.append(el);
+    return el;
+  };
+  for (let g = 0; g <= 4; g++) {
+    const v = (max * g) / 4;
+    add("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: "#e5e9ee" });
+    add("text", { x: L - 4, y: y(v) + 4, "text-anchor": "end" }, opts.format(v));
+  }
+  if (n > 0) {
+    add("text", { x: L, y: H - 6 }, fmtTime(times[0]).split(" ").pop());
+    add("text", { x: W - R, y: H - 6, "text-anchor": "end" }, fmtTime(times[n - 1]).split(" ").pop());
+  }
+  legend.replaceChildren();
+  names.forEach((name, k) => {
+    const color = COLORS[k % COLORS.length];
+    const pts = seriesByTopic[name].map((v, i) => x(i).toFixed(1) + "," + y(v).toFixed(1)).join(" ");
+    add("polyline", { points: pts, fill: "none", stroke: color, "stroke-width": 2, "data-topic": name });
+    legend.append(h("span", {}, h("i", { style: "background:" + color }), name));
+  });
+  svg.dataset.samples = String(n);
+  svg.dataset.lines = String(names.length);
+}
+
+function rates(times, totals) {
+  return totals.map((v, i) => {
+    if (i === 0) return 0;
+    const dt = (new Date(times[i]) - new Date(times[i - 1])) / 1000;
+    return dt > 0 ? Math.max(0, (v - totals[i - 1]) / dt) : 0;
+  });
+}
+
+function renderCharts(series) {
+  const rateSeries = {};
+  for (const [topic, totals] of Object.entries(series.messages)) rateSeries[topic] = rates(series.at, totals);
+  const tp = $("#chart-throughput");
+  drawChart(tp, $("#legend-throughput"), series.at, rateSeries, { format: (v) => v.toFixed(v < 10 ? 1 : 0) });
+  let total = 0;
+  for (const totals of Object.values(series.messages)) total += totals.length ? totals[totals.length - 1] : 0;
+  tp.dataset.total = String(total);
+  const lg = $("#chart-lag");
+  drawChart(lg, $("#legend-lag"), series.at, series.lag, { format: (v) => String(Math.round(v)), minMax: 4 });
+  let lagNow = 0;
+  for (const values of Object.values(series.lag)) lagNow += values.length ? values[values.length - 1] : 0;
+  lg.dataset.total = String(lagNow);
+}
+
+// ---- panels ---------------------------------------------------------------------------------
+function renderHealth(overview) {
+  const body = $("#health tbody");
+  body.replaceChildren(...overview.platforms.map((p) => h("tr", { "data-platform": p.platform },
+    h("td", {}, p.platform),
+    h("td", {}, badge(p.health, t("h_" + p.health))),
+    h("td", {}, p.published), h("td", {}, p.failed),
+    h("td", {}, p.last_error ? `${p.last_error.code}: ${p.last_error.message} (${fmtTime(p.last_error_at)})` : "—"))));
+  const states = Object.entries(overview.jobs_by_state).map(([s, n]) => `${s} ${n}`).join(", ") || "—";
+  $("#summary").textContent = t("summary", { dead: overview.dead_letters, states });
+}
+
+function renderPauses(overview) {
+  state.channels = overview.channels;
+  const box = $("#pause-channels");
+  if (!box.childElementCount) {
+    box.append(h("label", {}, h("input", { type: "checkbox", value: "*", id: "pause-all" }), h("span", { "data-i18n": "all_channels" }, t("all_channels"))));
+    overview.channels.forEach((c) => box.append(h("label", {},
+      h("input", { type: "checkbox", value: c.channel, class: "pause-channel" }), c.channel)));
+    const select = $("#plan-channel");
+    overview.channels.forEach((c) => select.append(h("option", { value: c.channel }, c.channel)));
+  }
+  const paused = overview.channels.filter((c) => c.paused);
+  $("#pause-state").replaceChildren(...(paused.length ? paused.map((c) => h("li", { "data-paused": c.channel },
+    badge("paused", t("pause")), " ", t("paused_by", { target: c.channel, by: c.paused.by, reason: c.paused.reason })))
+    : [h("li", { class: "hint" }, t("not_paused"))]));
+}
+
+async function pauseOrResume(action) {
+  const reason = $("#pause-reason").value.trim();
+  const out = $("#pause-result");
+  if (!reason) { out.textContent = t("reason_needed"); out.className = "error"; return; }
+  const all = $("#pause-all").checked;
+  const chosen = [...document.querySelectorAll(".pause-channel:checked")].map((el) => el.value);
+  const body = { reason };
+  if (!all && chosen.length) body.channels = chosen;
+  try {
+    const answer = await api("/v1/" + action, { json: body });
+    const channels = answer.channels === "all" ? t("all_channels") : answer.channels.join(", ");
+    out.textContent = t("done_" + action, { channels });
+    out.className = "";
+    out.dataset.done = action;
+    refresh();
+  } catch (err) {
+    out.textContent = t("error", { msg: err.message });
+    out.className = "error";
+  }
+}
+
+function renderProblems(jobs) {
+  const tbody = $("#problems tbody");
+  // Redrawn every refresh: keep what the operator is typing, and don't redraw under their cursor.
+  if (tbody.contains(document.activeElement) && document.activeElement.tagName === "INPUT") return;
+  const typed = {};
+  tbody.querySelectorAll("tr[data-job]").forEach((tr) => {
+    typed[tr.dataset.job] = { reason: tr.querySelector(".action-reason")?.value, url: tr.querySelector(".action-url")?.value };
+  });
+  $("#problems-empty").hidden = jobs.length > 0;
+  tbody.replaceChildren(...jobs.map((j) => {
+    const kept = typed[j.job_id] || {};
+    const reason = h("input", { type: "text", placeholder: t("reason"), class: "action-reason" });
+    const url = h("input", { type: "url", placeholder: t("post_url"), class: "action-url" });
+    reason.value = kept.reason || "";
+    url.value = kept.url || "";
+    const buttons = j.actions.map((a) => h("button", {
+      type: "button", class: "small action-" + a, "data-action": a,
+      onclick: () => act(j.job_id, a, reason.value, url.value),
+    }, t(a)));
+    return h("tr", { "data-job": j.job_id },
+      h("td", {}, j.channel, h("br"), h("span", { class: "hint" }, j.content_id)),
+      h("td", {}, badge(j.state), h("br"), h("span", { class: "hint" }, "#" + j.attempt)),
+      h("td", {}, j.text),
+      h("td", {}, j.last_error ? `${j.last_error.code}: ${j.last_error.message}` : (j.note || "—")),
+      h("td", { class: "actions" }, j.actions.length ? [reason, j.actions.includes("mark_published") ? url : null, h("br"), buttons]
+        : h("span", { class: "hint" }, t("no_actions"))));
+  }));
+}
+
+async function act(jobId, action, reason, url) {
+  const out = $("#action-result");
+  try {
+    await api("/v1/jobs/" + encodeURIComponent(jobId) + "/actions", { json: { action, reason: reason || t(action), url: url || null } });
+    out.textContent = t("action_done", { action: t(action), job: jobId });
+    out.className = "";
+    refresh();
+  } catch (err) {
+    out.textContent = t("error", { msg: err.message });
+    out.className = "error";
+  }
+}
+
+async function renderPlan() {
+  const channel = $("#plan-channel").value;
+  if (!channel) return;
+  const info = state.channels.find((c) => c.channel === channel);
+  const dayInput = $("#plan-day");
+  if (!dayInput.value) dayInput.value = new Date().toLocaleDateString("en-CA", { timeZone: info.timezone });
+  const plan = await api(`/v1/plan?channel=${encodeURIComponent(channel)}&day=${dayInput.value}`);
+  $("#plan-tz").textContent = t("timezone", { tz: plan.timezone });
+  const byHour = {};
+  plan.jobs.forEach((j) => { const hr = j.local_slot.slice(11, 13); (byHour[hr] = byHour[hr] || []).push(j); });
+  const cal = $("#calendar");
+  if (!plan.jobs.length) { cal.replaceChildren(h("p", { class: "hint" }, t("no_jobs"))); return; }
+  const hours = [];
+  for (let hr = 0; hr < 24; hr++) {
+    const key = String(hr).padStart(2, "0");
+    const jobs = byHour[key] || [];
+    hours.push(h("div", { class: "hour" }, h("span", {}, key + ":00"), h("div", {}, jobs.map((j) => {
+      const ex = j.explanation || {};
+      const why = [ex.reason,
+        ex.expected_engagement != null ? t("expected", { value: Number(ex.expected_engagement).toFixed(3) }) : null,
+        ex.runner_up ? t("runner_up", { time: fmtTime(ex.runner_up, plan.timezone) }) : null,
+        ex.binding_constraint ? t("bound_by", { constraint: ex.binding_constraint }) : null].filter(Boolean).join(" · ");
+      return h("div", { class: "slot " + j.state, "data-job": j.job_id },
+        h("strong", {}, j.local_slot.slice(11, 16)), " ", badge(j.state), " ", j.text,
+        h("div", { class: "why" }, why || j.note || ""));
+    }))));
+  }
+  cal.replaceChildren(...hours);
+}
+
+function renderAudit(entries) {
+  $("#audit tbody").replaceChildren(...entries.slice(0, 50).map((e) => h("tr", {},
+    h("td", {}, fmtTime(e.at)), h("td", {}, e.by), h("td", {}, e.action), h("td", {}, e.target), h("td", {}, e.reason))));
+}
+
+function renderDeliveries(rows) {
+  $("#webhooks tbody").replaceChildren(...rows.slice(0, 30).map((d) => h("tr", {},
+    h("td", {}, fmtTime(d.started_at)), h("td", {}, d.subscriber), h("td", {}, d.event),
+    h("td", {}, badge(d.state)), h("td", {}, d.attempts.length))));
+}
+
+// ---- lifecycle ------------------------------------------------------------------------------
+async function refresh() {
+  try {
+    const [overview, series, problems, audit, deliveries] = await Promise.all([
+      api("/v1/overview"), api("/v1/series"), api("/v1/problems"), api("/v1/audit"), api("/v1/webhooks/deliveries")]);
+    renderHealth(overview);
+    renderPauses(overview);
+    renderCharts(series);
+    renderProblems(problems.jobs);
+    renderAudit(audit.entries);
+    renderDeliveries(deliveries.deliveries);
+    await renderPlan();
+    $("#updated").textContent = t("updated", { time: fmtTime(new Date().toISOString()) });
+    document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
+  } catch (err) {
+    if (err.status === 401 || err.status === 403) { signOut(t("login_refused", { msg: err.message })); return; }
+    $("#updated").textContent = t("error", { msg: err.message });
+  }
+}
+
+async function signIn(candidate) {
+  sessionStorage.setItem("warta.key", candidate);
+  try {
+    const me = await api("/v1/whoami");
+    $("#who").textContent = t("signed_in", { person: me.person, role: me.role });
+    $("#login").hidden = true;
+    $("#app").hidden = false;
+    $("#logout").hidden = false;
+    $("#login-error").textContent = "";
+    await refresh();
+    clearInterval(state.timer);
+    state.timer = setInterval(refresh, 2000);
+  } catch (err) {
+    signOut(t("login_refused", { msg: err.message }));
+  }
+}
+
+function signOut(message) {
+  clearInterval(state.timer);
+  sessionStorage.removeItem("warta.key");
+  $("#app").hidden = true;
+  $("#login").hidden = false;
+  $("#logout").hidden = true;
+  $("#who").textContent = "";
+  $("#login-error").textContent = message || "";
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  applyLanguage();
+  $("#lang").addEventListener("change", (e) => {
+    state.lang = e.target.value;
+    localStorage.setItem("warta.lang", state.lang);
+    applyLanguage();
+    $("#action-result").textContent = "";  // a message in the other language would linger
+    $("#pause-result").textContent = "";
+    if (key()) refresh();
+  });
+  $("#login-form").addEventListener("submit", (e) => { e.preventDefault(); signIn($("#login-key").value.trim()); });
+  $("#logout").addEventListener("click", () => signOut(""));
+  $("#pause-button").addEventListener("click", () => pauseOrResume("pause"));
+  $("#resume-button").addEventListener("click", () => pauseOrResume("resume"));
+  $("#plan-channel").addEventListener("change", () => renderPlan());
+  $("#plan-day").addEventListener("change", () => renderPlan());
+  if (key()) signIn(key());
+});

@@ -1,0 +1,278 @@
+"""LinkedIn Posts API: ``POST /rest/posts``, images through ``/rest/images?action=initializeUpload``.
+
+Contract (platforms.md §9; learn.microsoft.com linkedin/marketing/community-management/shares/
+posts-api, images-api, poll-post-api; shared/api-guide/concepts/error-handling, rate-limits):
+
+- Every call carries ``Authorization: Bearer``, ``LinkedIn-Version: YYYYMM`` and
+  ``X-Restli-Protocol-Version: 2.0.0``. A sunset version is refused (426 observed).
+- Success is **201 with an empty body**; the post's URN is the ``x-restli-id`` header.
+- Images: ``initializeUpload`` with the owner answers ``uploadUrl`` and an image URN; ``PUT`` the
+  bytes there; then the post references the URN (``content.media``, or ``content.multiImage``).
+  An image no post references is harmless: uploads are never ambiguous.
+- Links: ``content.article`` (the API doesn't scrape a preview). Polls: ``content.poll`` with a
+  question, 2-4 options and a duration of ONE_DAY, THREE_DAYS, SEVEN_DAYS or FOURTEEN_DAYS.
+- ``commentary`` is "little text": ``| { } @ [ ] ( ) < > # \\ * _ ~`` are backslash-escaped, or
+  the post may be cut at the first one (composio#2710).
+- Errors ``{"message","serviceErrorCode","status"}``: 401 token expired or revoked; 403
+  ``ACCESS_DENIED`` (missing scope or role); **422 ``DUPLICATE_POST``**; 429 when a daily quota
+  is used up. The quotas reset at **00:00 UTC** and the 429 carries no header, so ``retry_after``
+  is the time to the next UTC midnight.
+
+Target options: ``author`` (``urn:li:organization:…`` or ``urn:li:person:…``; defaults to the
+account when that is a URN, else ``urn:li:organization:<account>``), ``linkedin_version``.
+
+Reconciliation: ``find_by_marker`` lists the author's latest posts (``q=author``) and looks for
+this request's commentary, no older than the first attempt.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+from services.publisher.adapters._http import Reply, send, utcnow
+from services.publisher.adapters.checks import check_content, check_media
+from services.publisher.adapters.common import QuotaBook, as_object, not_before, same_text
+from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
+from services.publisher.adapters.port import (
+    AdapterError,
+    Ambiguous,
+    AuthExpired,
+    Duplicate,
+    Engagement,
+    Permanent,
+    Published,
+    PublishRequest,
+    RateLimited,
+    RateLimitInfo,
+    Target,
+    Temporary,
+)
+from services.publisher.adapters.resets import next_midnight
+from shared.capabilities import PlatformCapabilities
+from shared.events import Content, Media, Poll
+
+DEFAULT_VERSION = "202601"
+LOOKUP_LIMIT = 20
+_RESERVED = re.compile(r"([|{}@\[\]()<>#\\*_~])")
+_ESCAPED = re.compile(r"\\([|{}@\[\]()<>#\\*_~])")
+_DURATIONS = {
+    24 * 60: "ONE_DAY",
+    3 * 24 * 60: "THREE_DAYS",
+    7 * 24 * 60: "SEVEN_DAYS",
+    14 * 24 * 60: "FOURTEEN_DAYS",
+}
+
+
+def escape_little_text(text: str) -> str:
+    return _RESERVED.sub(r"\\\1", text)
+
+
+def unescape_little_text(text: str) -> str:
+    return _ESCAPED.sub(r"\1", text)
+
+
+class LinkedInAdapter:
+    platform = "linkedin"
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        fetcher: MediaFetcher | None = None,
+        *,
+        timeout: aiohttp.ClientTimeout | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._session = session
+        self._fetcher = fetcher or SessionMediaFetcher(session)
+        self._timeout = timeout
+        self._clock = clock
+        self._quota = QuotaBook()
+
+    async def publish(self, target: Target, request: PublishRequest) -> Published:
+        content = request.content
+        caps = check_content(self.platform, content)
+        author = _author(target)
+        body: dict[str, Any] = {
+            "author": author,
+            "commentary": escape_little_text(content.text or ""),
+            "visibility": "PUBLIC",
+            "distribution": {
+                "feedDistribution": "MAIN_FEED",
+                "targetEntities": [],
+                "thirdPartyDistributionChannels": [],
+            },
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": False,
+        }
+        if content.poll is not None:
+            body["content"] = {"poll": _poll(content.poll)}
+        elif content.media:
+            images = [await self._upload(target, caps, author, m) for m in content.media]
+            if len(images) == 1:
+                body["content"] = {"media": images[0]}
+            else:
+                body["content"] = {"multiImage": {"images": images}}
+        elif content.link:
+            body["content"] = {"article": {"source": content.link, "title": _title(content)}}
+        reply = await self._call(target, "POST", "/rest/posts", ambiguous=True, json=body)
+        if reply.status != 201:
+            raise self._error(target, reply)
+        urn = reply.headers.get("x-restli-id", "")
+        if not urn:
+            raise Ambiguous("linkedin: created, but the reply has no x-restli-id", code="no_id")
+        return Published(urn, _post_url(urn))
+
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
+        params = {
+            "q": "author",
+            "author": _author(target),
+            "count": str(LOOKUP_LIMIT),
+            "sortBy": "LAST_MODIFIED",
+        }
+        reply = await self._call(target, "GET", "/rest/posts", params=params)
+        if reply.status != 200:
+            raise self._error(target, reply)
+        elements = reply.json_object().get("elements")
+        earliest = not_before(request.first_attempt_at)
+        ours = request.content.text or ""
+        for post in elements if isinstance(elements, list) else []:
+            if not isinstance(post, dict):
+                continue
+            created_ms = post.get("createdAt")
+            created = datetime.fromtimestamp(created_ms / 1000, UTC) if isinstance(created_ms, int) else None
+            if earliest is not None and created is not None and created < earliest:
+                continue
+            if same_text(ours, unescape_little_text(str(post.get("commentary") or ""))):
+                urn = str(post.get("id"))
+                return Published(urn, _post_url(urn), created)
+        return None
+
+    async def engagement(self, target: Target, post_id: str) -> Engagement:
+        reply = await self._call(target, "GET", f"/rest/socialActions/{quote(post_id, safe='')}")
+        if reply.status != 200:
+            raise self._error(target, reply)
+        body = reply.json_object()
+        likes, comments = as_object(body.get("likesSummary")), as_object(body.get("commentsSummary"))
+        return Engagement(
+            reactions=int(likes.get("totalLikes") or 0),
+            comments=int(comments.get("aggregatedTotalComments") or 0),
+            shares=0,  # share counts need organizationalEntityShareStatistics (organisation posts only)
+        )
+
+    def rate_limit(self, target: Target) -> RateLimitInfo | None:
+        return self._quota.get(target)
+
+    async def _upload(
+        self, target: Target, caps: PlatformCapabilities, owner: str, media: Media
+    ) -> dict[str, str]:
+        fetched = await self._fetcher.fetch(media)
+        check_media(caps, media, len(fetched.data))
+        init = {"initializeUploadRequest": {"owner": owner}}
+        reply = await self._call(
+            target, "POST", "/rest/images", params={"action": "initializeUpload"}, json=init
+        )
+        if reply.status != 200:
+            raise self._error(target, reply)
+        value = reply.json_object().get("value")
+        upload_url = value.get("uploadUrl") if isinstance(value, dict) else None
+        image = value.get("image") if isinstance(value, dict) else None
+        if not isinstance(upload_url, str) or not isinstance(image, str):
+            raise Temporary(
+                "linkedin: initializeUpload answered without uploadUrl or image", code="malformed_reply"
+            )
+        put = await send(
+            self._session,
+            self.platform,
+            "PUT",
+            upload_url,
+            ambiguous_if_lost=False,
+            timeout=self._timeout,
+            headers={
+                "Authorization": f"Bearer {target.credentials.token}",
+                "Content-Type": fetched.content_type,
+            },
+            data=fetched.data,
+        )
+        if put.status not in (200, 201):
+            raise self._error(target, put)
+        item = {"id": image}
+        if media.alt:
+            item["altText"] = media.alt
+        return item
+
+    async def _call(
+        self, target: Target, method: str, path: str, *, ambiguous: bool = False, **kw: Any
+    ) -> Reply:
+        return await send(
+            self._session,
+            self.platform,
+            method,
+            target.base_url.rstrip("/") + path,
+            ambiguous_if_lost=ambiguous,
+            timeout=self._timeout,
+            headers={
+                "Authorization": f"Bearer {target.credentials.token}",
+                "LinkedIn-Version": target.options.get("linkedin_version", DEFAULT_VERSION),
+                "X-Restli-Protocol-Version": "2.0.0",
+            },
+            **kw,
+        )
+
+    def _error(self, target: Target, reply: Reply) -> AdapterError:
+        body = reply.json_object()
+        status = reply.status
+        inputs = (
+            (body.get("errorDetails") or {}).get("inputErrors")
+            if isinstance(body.get("errorDetails"), dict)
+            else None
+        )
+        codes = [str(e.get("code")) for e in inputs or [] if isinstance(e, dict)]
+        code = (
+            codes[0] if codes else str(body.get("code") or body.get("serviceErrorCode") or f"http_{status}")
+        )
+        message = f"linkedin: {str(body.get('message') or f'HTTP {status}')[:1000]}"
+        if "DUPLICATE_POST" in codes:
+            return Duplicate(message, code="DUPLICATE_POST", http_status=status)
+        if status in (401, 403):
+            return AuthExpired(message, code=code, http_status=status)
+        if status == 429:
+            now = self._clock()
+            reset = next_midnight(now)
+            self._quota.record(target, RateLimitInfo(remaining=0, reset_at=reset))
+            return RateLimited(
+                f"{message} (daily quota; resets 00:00 UTC)",
+                code="daily_quota",
+                http_status=status,
+                retry_after=(reset - now).total_seconds(),
+            )
+        if status >= 500:
+            return Temporary(message, code=code, http_status=status)
+        return Permanent(message, code=code, http_status=status)
+
+
+def _author(target: Target) -> str:
+    author = target.options.get("author") or target.account
+    return author if author.startswith("urn:li:") else f"urn:li:organization:{author}"
+
+
+def _poll(poll: Poll) -> dict[str, Any]:
+    return {
+        "question": poll.question,
+        "options": [{"text": o} for o in poll.options],
+        "settings": {"duration": _DURATIONS[poll.duration_minutes]},  # checked against the caps table
+    }
+
+
+def _title(content: Content) -> str:
+    first = (content.text or "").strip().splitlines()
+    return (first[0] if first else content.link or "")[:200]
+
+
+def _post_url(urn: str) -> str:
+    return f"https://www.linkedin.com/feed/update/{urn}"

@@ -1,0 +1,333 @@
+"""TikTok Content Posting API: init → upload in chunks → status (platforms.md §8).
+
+Contract (developers.tiktok.com: content-posting-api-reference-direct-post, media transfer guide,
+get-video-status, tiktok-api-v2-error-handling):
+
+1. ``POST /v2/post/publish/video/init/`` with ``post_info`` (title, privacy_level…) and
+   ``source_info`` ``{"source":"FILE_UPLOAD","video_size","chunk_size","total_chunk_count"}``
+   answers ``publish_id`` and ``upload_url``. Nothing is posted yet.
+2. ``PUT upload_url`` per chunk, in order, with ``Content-Range: bytes A-B/TOTAL``: 206 until the
+   last, 201 then. Chunks are 5-64 MB; ``total_chunk_count`` is ``video_size // chunk_size``
+   and the last chunk takes the remainder (so it may reach 128 MB). A video under 5 MB is one
+   chunk.
+3. ``POST /v2/post/publish/status/fetch/`` ``{"publish_id"}``: PROCESSING_UPLOAD (with
+   ``uploaded_bytes``), PROCESSING_DOWNLOAD, SEND_TO_USER_INBOX, PUBLISH_COMPLETE (with
+   ``publicaly_available_post_id``, sic, once moderation is done), FAILED (``fail_reason``).
+
+Every reply has ``"error":{"code","message","log_id"}``, ``"ok"`` on success. Codes:
+``access_token_invalid``/``scope_not_authorized`` (401) → ``AuthExpired``;
+``rate_limit_exceeded`` (429; per-token minute windows, init 6/min) → ``RateLimited`` for
+``Retry-After`` or a minute; ``spam_risk_too_many_posts`` (the creator's undocumented daily cap)
+→ ``RateLimited`` for a day; ``spam_risk_too_many_pending_share`` → ``RateLimited`` for an hour;
+``spam_risk_user_banned_from_posting`` → ``AuthExpired`` (a person must act); other 4xx codes
+(``invalid_params``, ``*_check_failed``, ``privacy_level_option_mismatch``…) → ``Permanent``;
+``internal_error``/5xx → ``Temporary``.
+
+Publishing and polling are separate steps. The job's ``publish_id``, ``upload_url``, chunk size
+and total are written to the upload log (``upload_state.UploadLog``) right after init. A retry
+with a log entry never calls init again: it asks ``status/fetch`` and, if the upload stopped,
+sends only the chunks after ``uploaded_bytes``; if it is processing, it only polls. Polling
+that outlasts ``poll_limit`` raises ``StatusPending`` (``Temporary``); the next attempt polls
+again. ``find_by_marker`` is the same status read; without a log entry TikTok gives us no way to
+search (the Display API needs another scope), so it is ``NotSupported`` and the job becomes
+unconfirmed rather than risking a second post.
+
+Target options: ``privacy_level`` (default ``SELF_ONLY``: unaudited clients may post only
+privately), ``username`` (for the post URL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from services.publisher.adapters._http import Reply, retry_after_header, send, utcnow
+from services.publisher.adapters.checks import check_content, check_media, is_video
+from services.publisher.adapters.common import QuotaBook, as_object
+from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
+from services.publisher.adapters.port import (
+    AdapterError,
+    AuthExpired,
+    Engagement,
+    NotSupported,
+    Permanent,
+    Published,
+    PublishRequest,
+    RateLimited,
+    RateLimitInfo,
+    Target,
+    Temporary,
+)
+from services.publisher.adapters.upload_state import UploadLog, chunk_body, state_dir_from_env
+from shared.capabilities import capabilities_for, post_text
+
+MB = 1024 * 1024
+MIN_CHUNK = 5 * MB
+DEFAULT_CHUNK = 10 * MB
+_AUTH = frozenset(
+    {
+        "access_token_invalid",
+        "scope_not_authorized",
+        "scope_permission_missed",
+        "spam_risk_user_banned_from_posting",
+    }
+)
+_WAITS = {
+    "rate_limit_exceeded": 60.0,
+    "spam_risk_too_many_posts": 24 * 3600.0,
+    "spam_risk_too_many_pending_share": 3600.0,
+}
+_PROCESSING = frozenset({"PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD", "SEND_TO_USER_INBOX"})
+
+
+class StatusPending(Temporary):
+    """Uploaded, still processing; the next attempt only polls (``publish_id`` is logged)."""
+
+    def __init__(self, message: str, *, publish_id: str, retry_after: float | None = None) -> None:
+        super().__init__(message, code="status_pending", retry_after=retry_after)
+        self.publish_id = publish_id
+
+
+def chunk_plan(size: int, wanted: int, minimum: int = MIN_CHUNK) -> tuple[int, int]:
+    """(chunk_size, total_chunk_count) by TikTok's rule: the last chunk takes the remainder."""
+    if size < minimum:
+        return size, 1
+    chunk = max(minimum, min(wanted, size))
+    return chunk, size // chunk
+
+
+class TikTokAdapter:
+    platform = "tiktok"
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        fetcher: MediaFetcher | None = None,
+        *,
+        state_dir: Path | None = None,
+        chunk_size: int = DEFAULT_CHUNK,
+        min_chunk: int = MIN_CHUNK,
+        timeout: aiohttp.ClientTimeout | None = None,
+        poll_interval: float = 3.0,
+        poll_limit: float = 30.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._http = session
+        self._fetcher = fetcher or SessionMediaFetcher(session)
+        self._log = UploadLog(state_dir or state_dir_from_env(), self.platform)
+        self._chunk, self._min_chunk = chunk_size, min_chunk
+        self._timeout = timeout
+        self._poll_interval, self._poll_limit = poll_interval, poll_limit
+        self._clock = clock
+        self._quota = QuotaBook()
+
+    async def publish(self, target: Target, request: PublishRequest) -> Published:
+        caps = check_content(self.platform, request.content)
+        entry = self._log.get(request.job_id)
+        status: dict[str, Any] = {}
+        if entry is not None:
+            status = await self._status(target, str(entry["publish_id"]))
+            if (
+                status.get("status") != "PROCESSING_UPLOAD"
+                or int(status.get("uploaded_bytes") or 0) >= entry["total"]
+            ):
+                return await self._settle(target, request, entry, status)
+        video = next(m for m in request.content.media if is_video(m))
+        fetched = await self._fetcher.fetch(video)
+        check_media(caps, video, len(fetched.data))
+        data = memoryview(fetched.data)
+        if entry is None or entry.get("total") != len(data):
+            entry = await self._init(target, request, fetched.content_type, len(data))
+            offset = 0
+        else:
+            offset = int(status.get("uploaded_bytes") or 0)
+        await self._upload(target, request.job_id, entry, data, offset, fetched.content_type)
+        return await self._settle(
+            target, request, entry, await self._status(target, str(entry["publish_id"]))
+        )
+
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
+        entry = self._log.get(request.job_id)
+        if entry is None:
+            raise NotSupported(
+                "tiktok: no publish_id recorded for this job, and TikTok posts can't be searched",
+                code="no_publish_id",
+            )
+        status = await self._status(target, str(entry["publish_id"]))
+        state = status.get("status")
+        if state == "PUBLISH_COMPLETE":
+            self._log.drop(request.job_id)
+            return self._published(target, entry, status)
+        if state == "FAILED":
+            self._log.drop(request.job_id)
+        # Uploading or processing: not posted yet, and ``publish`` continues from the log.
+        return None
+
+    async def engagement(self, target: Target, post_id: str) -> Engagement:
+        reply = await self._call(
+            target,
+            "POST",
+            "/v2/video/query/",
+            params={"fields": "id,like_count,comment_count,share_count,view_count"},
+            json={"filters": {"video_ids": [post_id]}},
+        )
+        videos = as_object(self._ok(target, reply)).get("videos")
+        if not isinstance(videos, list) or not videos:
+            raise Permanent(f"tiktok: video {post_id} not found", code="not_found")
+        video = as_object(videos[0])
+        return Engagement(
+            reactions=int(video.get("like_count") or 0),
+            comments=int(video.get("comment_count") or 0),
+            shares=int(video.get("share_count") or 0),
+            reach=int(video["view_count"]) if video.get("view_count") is not None else None,
+        )
+
+    def rate_limit(self, target: Target) -> RateLimitInfo | None:
+        return self._quota.get(target)
+
+    # ---- steps -------------------------------------------------------------------------------
+    async def _init(
+        self, target: Target, request: PublishRequest, content_type: str, size: int
+    ) -> dict[str, Any]:
+        chunk, count = chunk_plan(size, self._chunk, self._min_chunk)
+        body = {
+            "post_info": {
+                "title": post_text(capabilities_for(self.platform), request.content),
+                "privacy_level": target.options.get("privacy_level", "SELF_ONLY"),
+                "disable_comment": False,
+                "disable_duet": False,
+                "disable_stitch": False,
+            },
+            "source_info": {
+                "source": "FILE_UPLOAD",
+                "video_size": size,
+                "chunk_size": chunk,
+                "total_chunk_count": count,
+            },
+        }
+        data = self._ok(target, await self._call(target, "POST", "/v2/post/publish/video/init/", json=body))
+        publish_id, upload_url = data.get("publish_id"), data.get("upload_url")
+        if not isinstance(publish_id, str) or not isinstance(upload_url, str):
+            raise Temporary("tiktok: init answered without publish_id or upload_url", code="malformed_reply")
+        entry = {
+            "publish_id": publish_id,
+            "upload_url": upload_url,
+            "total": size,
+            "chunk": chunk,
+            "count": count,
+            "type": content_type,
+        }
+        self._log.put(request.job_id, entry)
+        return entry
+
+    async def _upload(
+        self,
+        target: Target,
+        job_id: str,
+        entry: dict[str, Any],
+        data: memoryview,
+        offset: int,
+        content_type: str,
+    ) -> None:
+        total, chunk, count = int(entry["total"]), int(entry["chunk"]), int(entry["count"])
+        index = offset // chunk
+        while index < count:
+            start = index * chunk
+            end = total if index == count - 1 else start + chunk
+            stream, length = chunk_body(bytes(data[start:end]))
+            reply = await send(
+                self._http,
+                self.platform,
+                "PUT",
+                str(entry["upload_url"]),
+                # The last chunk makes TikTok post the video; the log's publish_id settles it.
+                ambiguous_if_lost=index == count - 1,
+                timeout=self._timeout,
+                headers={
+                    "Content-Type": content_type,
+                    "Content-Range": f"bytes {start}-{end - 1}/{total}",
+                    **length,
+                },
+                data=stream,
+            )
+            if reply.status not in (200, 201, 206):
+                raise self._error(target, reply)
+            index += 1
+            self._log.update(job_id, uploaded=end)
+
+    async def _settle(
+        self, target: Target, request: PublishRequest, entry: dict[str, Any], status: dict[str, Any]
+    ) -> Published:
+        publish_id = str(entry["publish_id"])
+        waited = 0.0
+        while status.get("status") in _PROCESSING:
+            if waited >= self._poll_limit:
+                raise StatusPending(
+                    f"tiktok: {publish_id} still {status.get('status')} after {waited:.0f}s",
+                    publish_id=publish_id,
+                    retry_after=self._poll_limit,
+                )
+            await asyncio.sleep(self._poll_interval)
+            waited += self._poll_interval
+            status = await self._status(target, publish_id)
+        if status.get("status") == "PUBLISH_COMPLETE":
+            self._log.drop(request.job_id)
+            return self._published(target, entry, status)
+        self._log.drop(request.job_id)  # FAILED: the next attempt starts over with a new init
+        reason = str(status.get("fail_reason") or status.get("status") or "unknown")
+        if reason.endswith("_check_failed"):  # the video itself was refused (format, duration…)
+            raise Permanent(f"tiktok: the post failed: {reason}", code=reason)
+        raise Temporary(f"tiktok: the post failed: {reason}", code=reason)
+
+    def _published(self, target: Target, entry: dict[str, Any], status: dict[str, Any]) -> Published:
+        ids = status.get("publicaly_available_post_id")
+        post_id = str(ids[0]) if isinstance(ids, list) and ids else None
+        username = target.options.get("username")
+        url = f"https://www.tiktok.com/@{username}/video/{post_id}" if post_id and username else None
+        # Private (SELF_ONLY) posts never get a public id: the publish_id is what we can keep.
+        return Published(post_id or str(entry["publish_id"]), url)
+
+    async def _status(self, target: Target, publish_id: str) -> dict[str, Any]:
+        reply = await self._call(
+            target, "POST", "/v2/post/publish/status/fetch/", json={"publish_id": publish_id}
+        )
+        return self._ok(target, reply)
+
+    # ---- HTTP --------------------------------------------------------------------------------
+    async def _call(self, target: Target, method: str, path: str, **kw: Any) -> Reply:
+        return await send(
+            self._http,
+            self.platform,
+            method,
+            target.base_url.rstrip("/") + path,
+            ambiguous_if_lost=False,  # init, status and queries post nothing
+            timeout=self._timeout,
+            headers={"Authorization": f"Bearer {target.credentials.token}"},
+            **kw,
+        )
+
+    def _ok(self, target: Target, reply: Reply) -> dict[str, Any]:
+        body = reply.json_object()
+        if reply.status == 200 and as_object(body.get("error")).get("code") == "ok":
+            return as_object(body.get("data"))
+        raise self._error(target, reply)
+
+    def _error(self, target: Target, reply: Reply) -> AdapterError:
+        error = as_object(reply.json_object().get("error"))
+        code = str(error.get("code") or f"http_{reply.status}")
+        status = reply.status
+        message = f"tiktok: {code}: {str(error.get('message') or f'HTTP {status}')[:1000]}"
+        if code in _AUTH or status == 401:
+            return AuthExpired(message, code=code, http_status=status)
+        if code in _WAITS or status == 429:
+            wait = retry_after_header(reply.headers, self._clock()) or _WAITS.get(code, 60.0)
+            self._quota.record(target, RateLimitInfo(remaining=0))
+            return RateLimited(message, code=code, http_status=status, retry_after=wait)
+        if status >= 500 or code == "internal_error" or status == 200:
+            return Temporary(message, code=code if status != 200 else "malformed_reply", http_status=status)
+        return Permanent(message, code=code, http_status=status)

@@ -1,0 +1,249 @@
+"""WhatsApp Cloud API: an approved template message to each opted-in subscriber (platforms.md §10).
+
+WhatsApp Channels have no public API. The Cloud API is 1:1 business messaging, so a "post" on
+WhatsApp is one message per subscriber who opted in, sent from the business phone number. A
+channel that points at a WhatsApp Channel (an invite link, ``channel:`` account, ``channel_id``
+option) is refused with a message that says so.
+
+Contract (developers.facebook.com/documentation/business-messaging/whatsapp: messages,
+template messages, support/error-codes):
+
+- ``POST /{phone-number-id}/messages`` with ``{"messaging_product":"whatsapp","to","type",…}``
+  answers ``{"messages":[{"id":"wamid…"}]}``. Delivery comes later by webhook only.
+- The 24-hour customer-service window: free-form ``text`` reaches only someone who wrote to us
+  in the last 24 h (else 131047 "re-engagement"); approved **templates** may be sent at any
+  time. So the default is a template (``template``, ``template_language``), its body parameter
+  the post's text; ``message_type: text`` sends free-form text and is meant for subscribers who
+  keep a window open. Outside it, a recipient is skipped and reported, not retried.
+- Errors: Graph envelope (``graph.py``). **130429** throughput and **131056** pair rate (about 1
+  message per 6 s to one number) and **80007** WABA rate limit → ``RateLimited``; 190 →
+  ``AuthExpired``; 131026 undeliverable and 131047 outside the window → that recipient is
+  skipped; other 4xx → ``Permanent``.
+
+Exactly once, per recipient. Each job's sends are written to the upload log
+(``upload_state.UploadLog``, key = job id) — ``pending`` before a send, the ``wamid`` after — so a
+retry skips everyone already reached and a crash leaves at most the in-flight recipients in
+doubt. ``find_by_marker``: all reached → published; nobody in doubt → surely not finished
+(``publish`` carries on with the rest); someone in doubt → ``NotSupported`` (WhatsApp can't be
+asked whether a message was sent; an operator decides), never a blind re-send.
+
+Target options: ``phone_number_id`` (defaults to the account), ``subscribers`` (comma-separated
+E.164 numbers that opted in), ``template``, ``template_language`` (default ``id``),
+``message_type`` (``template`` | ``text``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from services.publisher.adapters._http import Reply, send, utcnow
+from services.publisher.adapters.checks import check_content
+from services.publisher.adapters.common import QuotaBook, as_object
+from services.publisher.adapters.graph import auth_header, graph_error, usage_info
+from services.publisher.adapters.media import MediaFetcher
+from services.publisher.adapters.port import (
+    AdapterError,
+    Ambiguous,
+    Engagement,
+    NotSupported,
+    Permanent,
+    Published,
+    PublishRequest,
+    RateLimited,
+    RateLimitInfo,
+    Target,
+    Temporary,
+)
+from services.publisher.adapters.upload_state import UploadLog, state_dir_from_env
+from shared.capabilities import post_text
+
+NO_CHANNELS = (
+    "WhatsApp Channels have no public API: Warta can only send template messages to opted-in "
+    "subscribers through the Cloud API (platforms.md §10)"
+)
+_THROTTLE = {130429: 1.0, 131056: 6.0, 80007: None}  # code → seconds to wait (None: usage headers)
+_SKIP = {131047: "outside the 24-hour window", 131026: "undeliverable"}
+_E164 = re.compile(r"^\+?[1-9]\d{6,14}$")
+
+
+def looks_like_channel(target: Target) -> bool:
+    account = target.account.lower()
+    return (
+        "channel_id" in target.options
+        or account.startswith("channel:")
+        or "whatsapp.com/channel" in account
+        or "whatsapp.com/channel" in target.options.get("subscribers", "")
+    )
+
+
+def template_parameter(text: str) -> str:
+    """Template parameters may not hold newlines, tabs or more than four spaces in a row."""
+    return re.sub(r"\s{2,}|\s", " ", text).strip()
+
+
+class WhatsAppAdapter:
+    platform = "whatsapp"
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        fetcher: MediaFetcher | None = None,  # unused: images go by public link
+        *,
+        state_dir: Path | None = None,
+        timeout: aiohttp.ClientTimeout | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._http = session
+        self._log = UploadLog(state_dir or state_dir_from_env(), self.platform)
+        self._timeout = timeout
+        self._clock = clock
+        self._quota = QuotaBook()
+
+    async def publish(self, target: Target, request: PublishRequest) -> Published:
+        recipients = self._recipients(target)
+        caps = check_content(self.platform, request.content)
+        message = self._message(target, post_text(caps, request.content), request)
+        sent = dict(self._log.get(request.job_id) or {})
+        for number in recipients:
+            if sent.get(number, "pending") != "pending":
+                continue  # reached (or skipped) by an earlier attempt
+            if number in sent:
+                raise Ambiguous(
+                    f"whatsapp: an earlier send to {_mask(number)} may have gone out", code="ambiguous"
+                )
+            sent[number] = "pending"
+            self._log.put(request.job_id, sent)
+            try:
+                reply = await self._call(target, {**message, "to": number})
+            except Ambiguous:
+                raise  # stays pending: reconciliation will say it can't tell
+            except Temporary:
+                del sent[number]  # never left: nothing to doubt
+                self._log.put(request.job_id, sent)
+                raise
+            try:
+                sent[number] = self._outcome(target, reply)
+            except AdapterError:
+                del sent[number]  # refused, so not sent
+                self._log.put(request.job_id, sent)
+                raise
+            self._log.put(request.job_id, sent)
+        return self._result(request.job_id, sent)
+
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
+        sent = self._log.get(request.job_id)
+        if not sent:
+            return None  # nothing was ever about to be sent for this job
+        if any(v == "pending" for v in sent.values()):
+            doubt = ", ".join(_mask(n) for n, v in sent.items() if v == "pending")
+            raise NotSupported(
+                f"whatsapp: can't tell whether the message reached {doubt}", code="unconfirmed"
+            )
+        if all(n in sent for n in self._recipients(target)):
+            return self._result(request.job_id, sent)
+        return None
+
+    async def engagement(self, target: Target, post_id: str) -> Engagement:
+        raise NotSupported("whatsapp: messages have no engagement counts (delivery status comes by webhook)")
+
+    def rate_limit(self, target: Target) -> RateLimitInfo | None:
+        return self._quota.get(target)
+
+    def _recipients(self, target: Target) -> list[str]:
+        if looks_like_channel(target):
+            raise Permanent(f"whatsapp: {NO_CHANNELS}", code="whatsapp_channels_unsupported")
+        numbers = [n.strip() for n in target.options.get("subscribers", "").split(",") if n.strip()]
+        bad = [n for n in numbers if not _E164.match(n)]
+        if bad or not numbers:
+            raise Permanent(
+                f"whatsapp: channel {target.channel} needs 'subscribers', opted-in numbers in E.164 "
+                f"(bad: {', '.join(bad) or 'none given'}). {NO_CHANNELS}",
+                code="no_subscribers",
+            )
+        return numbers
+
+    def _message(self, target: Target, text: str, request: PublishRequest) -> dict[str, Any]:
+        base: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual"}
+        content = request.content
+        if target.options.get("message_type") == "text":
+            if content.media:
+                image: dict[str, str] = {"link": content.media[0].url}
+                if text:
+                    image["caption"] = text
+                return {**base, "type": "image", "image": image}
+            return {**base, "type": "text", "text": {"preview_url": bool(content.link), "body": text}}
+        name = target.options.get("template")
+        if not name:
+            raise Permanent(
+                f"whatsapp: channel {target.channel} needs an approved 'template' (templates are the only "
+                "messages allowed outside the 24-hour window)",
+                code="no_template",
+            )
+        components: list[dict[str, Any]] = []
+        if content.media:
+            components.append(
+                {"type": "header", "parameters": [{"type": "image", "image": {"link": content.media[0].url}}]}
+            )
+        components.append(
+            {"type": "body", "parameters": [{"type": "text", "text": template_parameter(text)}]}
+        )
+        template = {
+            "name": name,
+            "language": {"code": target.options.get("template_language", "id")},
+            "components": components,
+        }
+        return {**base, "type": "template", "template": template}
+
+    def _outcome(self, target: Target, reply: Reply) -> str:
+        if reply.status == 200:
+            messages = reply.json_object().get("messages")
+            wamid = as_object(messages[0]).get("id") if isinstance(messages, list) and messages else None
+            return str(wamid) if wamid else "sent"
+        err = as_object(reply.json_object().get("error"))
+        code = int(err.get("code") or 0)
+        if code in _SKIP:
+            return f"skipped:{_SKIP[code]}"
+        if code in _THROTTLE:
+            wait = _THROTTLE[code]
+            message = f"whatsapp: (#{code}) {str(err.get('message') or '')[:500]}"
+            if wait is None:
+                info = usage_info(reply.headers, self._clock())
+                wait = (info.reset_at - self._clock()).total_seconds() if info and info.reset_at else None
+            raise RateLimited(message, code=f"graph_{code}", http_status=reply.status, retry_after=wait)
+        raise graph_error(self.platform, reply, self._clock())
+
+    def _result(self, job_id: str, sent: dict[str, str]) -> Published:
+        reached = [v for v in sent.values() if not v.startswith(("skipped", "pending"))]
+        if not reached:
+            reasons = sorted({v.removeprefix("skipped:") for v in sent.values()})
+            raise Permanent(
+                f"whatsapp: no subscriber could be reached ({'; '.join(reasons)})", code="no_recipient"
+            )
+        # The first message id stands for the post; delivery to each number is the webhook's story.
+        return Published(reached[0], None)
+
+    async def _call(self, target: Target, body: dict[str, Any]) -> Reply:
+        phone = target.options.get("phone_number_id") or target.account
+        reply = await send(
+            self._http,
+            self.platform,
+            "POST",
+            f"{target.base_url.rstrip('/')}/{phone}/messages",
+            ambiguous_if_lost=True,
+            timeout=self._timeout,
+            headers=auth_header(target.credentials.token),
+            json=body,
+        )
+        self._quota.record(target, usage_info(reply.headers, self._clock()))
+        return reply
+
+
+def _mask(number: str) -> str:
+    """Enough of a phone number to find it, not enough to spread it."""
+    return f"…{number[-4:]}"

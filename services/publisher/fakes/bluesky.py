@@ -1,0 +1,246 @@
+"""A Bluesky PDS, as far as posting touches it (platforms.md §11).
+
+Routes (relative to the mount)::
+
+    POST /xrpc/com.atproto.server.createSession   {"identifier","password"} → accessJwt, refreshJwt, did, handle
+    POST /xrpc/com.atproto.server.refreshSession  Bearer <refreshJwt> → a new pair
+    POST /xrpc/com.atproto.repo.uploadBlob        raw bytes → {"blob": {...}}; > max_blob_bytes: 400 BlobTooLarge
+    POST /xrpc/com.atproto.repo.createRecord      {"repo","collection","rkey"?,"record"} → {"uri","cid","commit"}
+    GET  /xrpc/com.atproto.repo.getRecord         repo, collection, rkey → {"uri","cid","value"}; 400 RecordNotFound
+    GET  /xrpc/app.bsky.feed.getPosts             uris → {"posts":[{likeCount,replyCount,repostCount,quoteCount}]}
+
+Access tokens live ``access_ttl`` (move the clock with ``/_fake/clock`` to expire them): an
+expired one answers **400** ``ExpiredToken`` as the PDS does. A ``createRecord`` at a key that
+already holds a record answers 400 ``InvalidRequest`` "Record already exists" (the real name is
+unconfirmed in platforms.md; the adapter doesn't depend on it). Writes are counted in points
+(create = 3) against 5,000 per hour per account, reported in ``RateLimit-*`` headers; past it
+429 ``RateLimitExceeded``. ``createSession`` is limited to 30 per 5 minutes per account.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from services.publisher.fakes.base import (
+    FakePost,
+    FakeState,
+    Reject,
+    SlidingWindow,
+    Window,
+    bearer_token,
+    json_reply,
+    new_fake_app,
+    read_fields,
+)
+
+COLLECTION = "app.bsky.feed.post"
+CREATE_POINTS = 3
+_RKEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:~")
+
+
+@dataclass
+class BlueskyState(FakeState):
+    access_ttl: timedelta = timedelta(hours=2)
+    refresh_ttl: timedelta = timedelta(days=60)
+    max_blob_bytes: int = 1_000_000
+    max_graphemes: int = 300
+    max_text_bytes: int = 3000
+    points_per_hour: int = 5000
+    writes: SlidingWindow = field(default_factory=lambda: SlidingWindow(5000 // 3, timedelta(hours=1)))
+    logins: SlidingWindow = field(default_factory=lambda: SlidingWindow(30, timedelta(minutes=5)))
+    access: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # jwt → (account, expiry)
+    refresh: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    blobs: dict[str, int] = field(default_factory=dict)  # cid → size
+
+    def reset(self) -> None:
+        super().reset()
+        for table in (self.access, self.refresh, self.blobs):
+            table.clear()
+        self.writes.clear()
+        self.logins.clear()
+
+    @staticmethod
+    def did(account: str) -> str:
+        return "did:plc:" + hashlib.sha256(account.encode()).hexdigest()[:24]
+
+
+def xrpc_error(
+    name: str, message: str, status: int = 400, headers: dict[str, str] | None = None
+) -> web.Response:
+    return json_reply({"error": name, "message": message}, status, headers)
+
+
+def _cid(data: bytes) -> str:
+    return "bafyrei" + hashlib.sha256(data).hexdigest()[:52]
+
+
+class _Bluesky:
+    def __init__(self, state: BlueskyState) -> None:
+        self.s = state
+
+    def _issue(self, account: str) -> dict[str, Any]:
+        now = self.s.now()
+        access, refresh = f"acc-{secrets.token_hex(12)}", f"ref-{secrets.token_hex(12)}"
+        self.s.access[access] = (account, now + self.s.access_ttl)
+        self.s.refresh[refresh] = (account, now + self.s.refresh_ttl)
+        return {
+            "accessJwt": access,
+            "refreshJwt": refresh,
+            "did": self.s.did(account),
+            "handle": account,
+            "active": True,
+        }
+
+    def _check(self, table: dict[str, tuple[str, datetime]], request: web.Request) -> str:
+        token = bearer_token(request)
+        if token is None:
+            raise Reject(xrpc_error("AuthMissing", "Authentication Required", 401))
+        entry = table.get(token)
+        if entry is None:
+            raise Reject(xrpc_error("InvalidToken", "Token could not be verified"))
+        account, expiry = entry
+        if self.s.now() >= expiry:
+            raise Reject(xrpc_error("ExpiredToken", "Token has expired"))
+        return account
+
+    def _points(self, window: Window) -> dict[str, str]:
+        return {
+            "RateLimit-Limit": str(self.s.points_per_hour),
+            "RateLimit-Remaining": str(window.remaining * CREATE_POINTS),
+            "RateLimit-Reset": str(int(window.reset_at.timestamp())),
+            "RateLimit-Policy": f"{self.s.points_per_hour};w=3600",
+        }
+
+    async def create_session(self, request: web.Request) -> web.Response:
+        fields = await read_fields(request)
+        identifier, password = str(fields.get("identifier") or ""), str(fields.get("password") or "")
+        account = self.s.account_for(password)
+        if account is None or identifier not in (account, self.s.did(account)):
+            return xrpc_error("AuthenticationRequired", "Invalid identifier or password", 401)
+        window = self.s.logins.take(account, self.s.now())
+        if not window.allowed:
+            headers = {"RateLimit-Reset": str(int(window.reset_at.timestamp()))}
+            return xrpc_error("RateLimitExceeded", "Rate Limit Exceeded", 429, headers)
+        return json_reply(self._issue(account))
+
+    async def refresh_session(self, request: web.Request) -> web.Response:
+        account = self._check(self.s.refresh, request)
+        self.s.refresh.pop(bearer_token(request) or "", None)  # refresh tokens rotate
+        return json_reply(self._issue(account))
+
+    async def upload_blob(self, request: web.Request) -> web.Response:
+        self._check(self.s.access, request)
+        data = await request.read()
+        if len(data) > self.s.max_blob_bytes:
+            return xrpc_error("BlobTooLarge", f"This file is too large. It is {len(data)} bytes")
+        cid = _cid(data)
+        self.s.blobs[cid] = len(data)
+        mime = request.content_type or "application/octet-stream"
+        blob = {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime, "size": len(data)}
+        return json_reply({"blob": blob})
+
+    async def create_record(self, request: web.Request) -> web.Response:
+        account = self._check(self.s.access, request)
+        fields = await read_fields(request)
+        repo, collection = str(fields.get("repo") or ""), str(fields.get("collection") or "")
+        record = fields.get("record")
+        if repo not in (self.s.did(account), account):
+            return xrpc_error("InvalidRequest", "Repo does not belong to the authenticated account", 401)
+        if collection != COLLECTION or not isinstance(record, dict):
+            return xrpc_error("InvalidRequest", "Invalid collection or record")
+        problem = self._validate(record)
+        if problem:
+            return xrpc_error("InvalidRequest", f"Invalid app.bsky.feed.post record: {problem}")
+        rkey = str(fields.get("rkey") or "") or f"3l{secrets.token_hex(6)[:11]}"
+        if not 1 <= len(rkey) <= 512 or not set(rkey) <= _RKEY_CHARS or rkey in (".", ".."):
+            return xrpc_error("InvalidRequest", "Invalid record key")
+        uri = f"at://{self.s.did(account)}/{collection}/{rkey}"
+        if self.s.find_post(uri) is not None:
+            return xrpc_error("InvalidRequest", f"Record already exists at {uri}")
+        window = self.s.writes.take(account, self.s.now())
+        headers = self._points(window)
+        if not window.allowed:
+            return xrpc_error("RateLimitExceeded", "Rate Limit Exceeded", 429, headers)
+        cid = _cid(repr(sorted(record.items())).encode())
+        self.s.posts.append(
+            FakePost(
+                id=uri,
+                account=account,
+                text=str(record.get("text") or ""),
+                created_at=self.s.now(),
+                url=f"https://bsky.app/profile/{account}/post/{rkey}",
+                data={"rkey": rkey, "cid": cid, "record": record},
+            )
+        )
+        commit = {"cid": _cid(uri.encode()), "rev": f"3l{self.s.next_id():011d}"}
+        return json_reply(
+            {"uri": uri, "cid": cid, "commit": commit, "validationStatus": "valid"}, 200, headers
+        )
+
+    def _validate(self, record: dict[str, Any]) -> str | None:
+        text = str(record.get("text") or "")
+        raw = text.encode()
+        if len(text) > self.s.max_graphemes or len(raw) > self.s.max_text_bytes:
+            return "text too long"
+        if not record.get("createdAt"):
+            return "createdAt is required"
+        for facet in record.get("facets") or []:
+            index = facet.get("index") or {}
+            start, end = index.get("byteStart"), index.get("byteEnd")
+            if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(raw):
+                return "facet byte range outside the text"
+        embed = record.get("embed") or {}
+        for image in embed.get("images") or []:
+            ref = ((image.get("image") or {}).get("ref") or {}).get("$link")
+            if ref not in self.s.blobs:
+                return "image blob not found"
+        return None
+
+    async def get_record(self, request: web.Request) -> web.Response:
+        q = request.query
+        uri = f"at://{q.get('repo', '')}/{q.get('collection', '')}/{q.get('rkey', '')}"
+        post = self.s.find_post(uri)
+        if post is None:
+            return xrpc_error("RecordNotFound", f"Could not locate record: {uri}")
+        return json_reply({"uri": uri, "cid": post.data["cid"], "value": post.data["record"]})
+
+    async def get_posts(self, request: web.Request) -> web.Response:
+        self._check(self.s.access, request)
+        posts = []
+        for uri in request.query.getall("uris", []):
+            post = self.s.find_post(uri)
+            if post is None:
+                continue
+            likes, replies, reposts = self.s.counts(post)
+            posts.append(
+                {
+                    "uri": uri,
+                    "cid": post.data["cid"],
+                    "record": post.data["record"],
+                    "likeCount": likes,
+                    "replyCount": replies,
+                    "repostCount": reposts,
+                    "quoteCount": 0,
+                }
+            )
+        return json_reply({"posts": posts})
+
+
+def create_app(state: BlueskyState | None = None) -> web.Application:
+    state = state or BlueskyState()
+    fake = _Bluesky(state)
+    app = new_fake_app(state)
+    xrpc = "/xrpc/"
+    app.router.add_post(xrpc + "com.atproto.server.createSession", fake.create_session)
+    app.router.add_post(xrpc + "com.atproto.server.refreshSession", fake.refresh_session)
+    app.router.add_post(xrpc + "com.atproto.repo.uploadBlob", fake.upload_blob)
+    app.router.add_post(xrpc + "com.atproto.repo.createRecord", fake.create_record)
+    app.router.add_get(xrpc + "com.atproto.repo.getRecord", fake.get_record)
+    app.router.add_get(xrpc + "app.bsky.feed.getPosts", fake.get_posts)
+    return app

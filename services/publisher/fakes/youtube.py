@@ -1,0 +1,275 @@
+"""YouTube Data API v3, as far as uploading touches it (platforms.md §7), with resumable sessions.
+
+Routes (relative to the mount)::
+
+    POST /upload/youtube/v3/videos?uploadType=resumable   metadata JSON, X-Upload-Content-Length
+                                                          → 200, Location: <session URI>
+    PUT  /upload/youtube/v3/videos?upload_id=ID           Content-Range: bytes A-B/TOTAL + bytes
+                                                          → 308 Range: bytes=0-N | 200 Video resource
+                                                          Content-Range: bytes */TOTAL → status query
+    GET  /youtube/v3/videos?part=statistics&id=ID         statistics (counts as strings)
+    GET  /youtube/v3/channels?part=contentDetails&mine=true   relatedPlaylists.uploads
+    GET  /youtube/v3/playlistItems?playlistId=UU…         the channel's uploads, newest first
+
+The fake records every byte range each session received (``Session.ranges``) and keeps the
+bytes, so tests can check that a resumed upload sent no range twice and that the video is
+whole. ``interrupt`` maps a chunk's first byte to ``drop`` (close the connection, chunk lost)
+or ``drop_after_processing`` (keep the chunk, lose the reply): a crash at a chunk boundary.
+
+Quota: ``quota_left`` ``videos.insert`` calls (403 ``quotaExceeded`` at 0) and
+``channel_uploads_left`` per channel (400 ``uploadLimitExceeded`` at 0). Titles over 100
+characters or with ``<``/``>`` are 400 ``invalidTitle``. Chunks other than the last must be
+multiples of 256 KiB.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from services.publisher.fakes.base import (
+    FakePost,
+    FakeState,
+    Reject,
+    bearer_token,
+    json_reply,
+    new_fake_app,
+    read_fields,
+)
+
+CHUNK_UNIT = 256 * 1024
+_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
+_QUERY = re.compile(r"bytes \*/(\d+)")
+
+
+@dataclass
+class Session:
+    id: str
+    account: str
+    metadata: dict[str, Any]
+    total: int
+    data: bytearray = field(default_factory=bytearray)
+    ranges: list[tuple[int, int]] = field(default_factory=list)
+    video_id: str | None = None
+
+
+@dataclass
+class YouTubeState(FakeState):
+    quota_left: int = 100  # videos.insert calls left today (platforms.md §7: 100 per day)
+    channel_uploads_left: int = 1000
+    sessions: dict[str, Session] = field(default_factory=dict)
+    interrupt: dict[int, str] = field(default_factory=dict)  # chunk start → drop | drop_after_processing
+
+    def reset(self) -> None:
+        super().reset()
+        self.sessions.clear()
+        self.interrupt.clear()
+
+    @staticmethod
+    def channel_id(account: str) -> str:
+        return "UC" + hashlib.sha256(account.encode()).hexdigest()[:22]
+
+
+def google_error(status: int, reason: str, message: str, domain: str = "youtube.video") -> web.Response:
+    errors = [{"message": message, "domain": domain, "reason": reason}]
+    return json_reply({"error": {"code": status, "message": message, "errors": errors}}, status)
+
+
+class _YouTube:
+    def __init__(self, state: YouTubeState) -> None:
+        self.s = state
+
+    def _auth(self, request: web.Request) -> str:
+        account = self.s.account_for(bearer_token(request))
+        if account is None:
+            raise Reject(google_error(401, "authError", "Invalid Credentials", "global"))
+        return account
+
+    async def start(self, request: web.Request) -> web.Response:
+        account = self._auth(request)
+        if request.query.get("uploadType") != "resumable":
+            return google_error(400, "invalidParameter", "uploadType must be resumable here", "global")
+        metadata = await read_fields(request)
+        snippet = metadata.get("snippet") or {}
+        title = str(snippet.get("title") or "")
+        if not title or len(title) > 100 or re.search(r"[<>]", title):
+            return google_error(
+                400, "invalidTitle", "The request metadata specifies an invalid or empty video title."
+            )
+        if re.search(r"[<>]", str(snippet.get("description") or "")):
+            return google_error(
+                400, "invalidDescription", "The request metadata specifies an invalid video description."
+            )
+        try:
+            total = int(request.headers.get("X-Upload-Content-Length", ""))
+        except ValueError:
+            return google_error(400, "mediaBodyRequired", "The request does not include the video content.")
+        if self.s.quota_left <= 0:
+            return google_error(
+                403,
+                "quotaExceeded",
+                "The request cannot be completed because you have exceeded your quota.",
+                "youtube.quota",
+            )
+        if self.s.channel_uploads_left <= 0:
+            return google_error(
+                400, "uploadLimitExceeded", "The user has exceeded the number of videos they may upload."
+            )
+        self.s.quota_left -= 1
+        session = Session(
+            secrets.token_hex(8),
+            account,
+            {k: v for k, v in metadata.items() if k in ("snippet", "status")},
+            total,
+        )
+        self.s.sessions[session.id] = session
+        location = (
+            f"{self.s.base(request)}/upload/youtube/v3/videos?uploadType=resumable&upload_id={session.id}"
+        )
+        return web.Response(status=200, headers={"Location": location})
+
+    async def put(self, request: web.Request) -> web.StreamResponse:
+        self._auth(request)
+        session = self.s.sessions.get(request.query.get("upload_id", ""))
+        if session is None:
+            return google_error(404, "notFound", "The upload session was not found or has expired.", "global")
+        content_range = request.headers.get("Content-Range", "")
+        body = await request.read()
+        if _QUERY.fullmatch(content_range):
+            return self._status(session)
+        match = _RANGE.fullmatch(content_range)
+        if match is None:
+            return google_error(400, "badContentRange", "Invalid Content-Range", "global")
+        first, last, total = (int(g) for g in match.groups())
+        # A chunk may repeat bytes the session already holds (a client that lost track); it may
+        # not leave a gap. Every range is recorded, so a test sees any byte sent twice.
+        if total != session.total or last - first + 1 != len(body) or first > len(session.data):
+            return google_error(
+                400,
+                "badContentRange",
+                f"Expected bytes from {len(session.data)} of {session.total}",
+                "global",
+            )
+        if last + 1 < total and len(body) % CHUNK_UNIT:
+            return google_error(400, "badContentRange", "Chunks must be multiples of 256 KiB", "global")
+        mode = self.s.interrupt.pop(first, None)
+        if mode == "drop":
+            raise _drop(request)
+        del session.data[first:]
+        session.data.extend(body)
+        session.ranges.append((first, last))
+        if last + 1 == total:
+            self._complete(session)
+        if mode == "drop_after_processing":
+            raise _drop(request)
+        return self._status(session)
+
+    def _status(self, session: Session) -> web.Response:
+        if session.video_id is not None:
+            post = self.s.find_post(session.video_id)
+            assert post is not None
+            return json_reply(self._video_json(post), 200)
+        headers = {"Range": f"bytes=0-{len(session.data) - 1}"} if session.data else {}
+        return web.Response(status=308, headers=headers)
+
+    def _complete(self, session: Session) -> None:
+        if self.s.channel_uploads_left <= 0:
+            return
+        self.s.channel_uploads_left -= 1
+        video_id = secrets.token_urlsafe(8)[:11]
+        snippet = session.metadata.get("snippet") or {}
+        session.video_id = video_id
+        self.s.posts.append(
+            FakePost(
+                id=video_id,
+                account=session.account,
+                text=str(snippet.get("description") or ""),
+                created_at=self.s.now(),
+                url=f"https://www.youtube.com/watch?v={video_id}",
+                data={
+                    **session.metadata,
+                    "channel": self.s.channel_id(session.account),
+                    "size": len(session.data),
+                    "sha256": hashlib.sha256(session.data).hexdigest(),
+                    "session": session.id,
+                },
+            )
+        )
+
+    def _video_json(self, post: FakePost) -> dict[str, Any]:
+        snippet = {
+            **(post.data.get("snippet") or {}),
+            "channelId": post.data["channel"],
+            "publishedAt": post.created_at.isoformat().replace("+00:00", "Z"),
+        }
+        return {
+            "kind": "youtube#video",
+            "id": post.id,
+            "snippet": snippet,
+            "status": {**(post.data.get("status") or {}), "uploadStatus": "uploaded"},
+        }
+
+    async def videos(self, request: web.Request) -> web.Response:
+        self._auth(request)
+        items = []
+        for video_id in request.query.get("id", "").split(","):
+            post = self.s.find_post(video_id)
+            if post is None:
+                continue
+            likes, comments, _ = self.s.counts(post)
+            stats = {
+                "viewCount": str(post.reach or 0),
+                "likeCount": str(likes),
+                "favoriteCount": "0",
+                "commentCount": str(comments),
+            }
+            items.append({"kind": "youtube#video", "id": post.id, "statistics": stats})
+        return json_reply({"kind": "youtube#videoListResponse", "items": items})
+
+    async def channels(self, request: web.Request) -> web.Response:
+        account = self._auth(request)
+        channel = self.s.channel_id(account)
+        details = {"relatedPlaylists": {"likes": "", "uploads": "UU" + channel[2:]}}
+        return json_reply({"items": [{"kind": "youtube#channel", "id": channel, "contentDetails": details}]})
+
+    async def playlist_items(self, request: web.Request) -> web.Response:
+        self._auth(request)
+        playlist = request.query.get("playlistId", "")
+        limit = int(request.query.get("maxResults", "5"))
+        mine = [p for p in reversed(self.s.posts) if "UU" + p.data["channel"][2:] == playlist][:limit]
+        items = [
+            {
+                "kind": "youtube#playlistItem",
+                "snippet": {
+                    "title": (p.data.get("snippet") or {}).get("title"),
+                    "description": p.text,
+                    "publishedAt": p.created_at.isoformat().replace("+00:00", "Z"),
+                    "resourceId": {"kind": "youtube#video", "videoId": p.id},
+                },
+            }
+            for p in mine
+        ]
+        return json_reply({"items": items})
+
+
+def _drop(request: web.Request) -> web.HTTPException:
+    if request.transport is not None:
+        request.transport.abort()
+    return web.HTTPInternalServerError()
+
+
+def create_app(state: YouTubeState | None = None) -> web.Application:
+    state = state or YouTubeState()
+    fake = _YouTube(state)
+    app = new_fake_app(state)
+    app.router.add_post("/upload/youtube/v3/videos", fake.start)
+    app.router.add_put("/upload/youtube/v3/videos", fake.put)
+    app.router.add_get("/youtube/v3/videos", fake.videos)
+    app.router.add_get("/youtube/v3/channels", fake.channels)
+    app.router.add_get("/youtube/v3/playlistItems", fake.playlist_items)
+    return app

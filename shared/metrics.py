@@ -1,0 +1,166 @@
+"""Prometheus building blocks for the scheduler's and publishers' own processes.
+
+Each process keeps its metrics on a registry of its own (tests run several in one interpreter) and
+serves them with ``serve_metrics`` on ``WARTA_METRICS_PORT``; deploy/prometheus/prometheus.yml
+scrapes the scheduler on 9101 and the publishers on ``publisher_metrics_port(platform)``.
+Topic-level figures (messages per topic, consumer lag, outcomes, dead letters, jobs by state) are
+the console's: they are read from the broker once, not by every process.
+
+Names and labels match deploy/prometheus/alerts.yml and deploy/grafana/dashboards/warta.json.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiohttp import web
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from shared.topics import PLATFORMS
+
+SCHEDULER_METRICS_PORT = 9101
+FIRST_PUBLISHER_METRICS_PORT = 9110
+
+
+def publisher_metrics_port(platform: str) -> int:
+    """9110 + the platform's place in ``shared.topics.PLATFORMS`` (stable: new platforms append)."""
+    return FIRST_PUBLISHER_METRICS_PORT + PLATFORMS.index(platform)
+
+
+class ConsumerMetrics:
+    """What every consuming process counts: messages consumed and produced per topic."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.consumed = Counter(
+            "warta_consumed_messages", "Messages consumed, by topic", ["topic"], registry=registry
+        )
+        self.produced = Counter(
+            "warta_produced_messages",
+            "Messages produced by this process, by topic",
+            ["topic"],
+            registry=registry,
+        )
+        self.poison = Counter(
+            "warta_poison_messages",
+            "Undecodable messages sent to the dead-letter topic",
+            ["topic"],
+            registry=registry,
+        )
+
+
+class SchedulerMetrics(ConsumerMetrics):
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        super().__init__(self.registry)
+        self.jobs = Gauge(
+            "warta_scheduler_jobs",
+            "Jobs this scheduler holds, by channel and state",
+            ["channel", "state"],
+            registry=self.registry,
+        )
+        # Slot to emission on publish.<platform>; the alert fires on the p95 over 60 s.
+        self.lateness = Histogram(
+            "warta_scheduler_firing_lateness_seconds",
+            "How long after its slot a job was emitted",
+            ["channel"],
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900),
+            registry=self.registry,
+        )
+        self.fired = Counter(
+            "warta_scheduler_fired",
+            "Jobs emitted to their platform topic",
+            ["channel", "purpose"],
+            registry=self.registry,
+        )
+        self.restore = Histogram(
+            "warta_scheduler_restore_seconds",
+            "Time to rebuild the plan of newly assigned partitions",
+            buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+            registry=self.registry,
+        )
+
+    def set_jobs(self, counts: dict[tuple[str, str], int]) -> None:
+        """Replace the jobs gauge with fresh counts by (channel, state)."""
+        self.jobs.clear()
+        for (channel, state), n in counts.items():
+            self.jobs.labels(channel, state).set(n)
+
+
+class PublisherMetrics(ConsumerMetrics):
+    def __init__(self, platform: str, registry: CollectorRegistry | None = None) -> None:
+        self.platform = platform
+        self.registry = registry or CollectorRegistry()
+        super().__init__(self.registry)
+        self.outcomes = Counter(
+            "warta_publisher_outcomes",
+            "Outcomes recorded by this publisher",
+            ["platform", "channel", "status"],
+            registry=self.registry,
+        )
+        self.retries = Counter(
+            "warta_publisher_retries",
+            "Retries asked of the scheduler",
+            ["platform", "channel"],
+            registry=self.registry,
+        )
+        self.dead = Counter(
+            "warta_publisher_dead_letters",
+            "Jobs dead-lettered after their last attempt",
+            ["platform", "channel"],
+            registry=self.registry,
+        )
+        self.call_seconds = Histogram(
+            "warta_publisher_call_duration_seconds",
+            "Time a platform took to answer",
+            ["platform"],
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=self.registry,
+        )
+        # AccountLimiter.headroom(now): the free share of the tightest rolling window.
+        self.headroom = Gauge(
+            "warta_rate_limit_headroom",
+            "Free share of the account's tightest rate-limit window (0-1)",
+            ["platform", "account"],
+            registry=self.registry,
+        )
+
+    def outcome(self, channel: str, status: str) -> None:
+        self.outcomes.labels(self.platform, channel, status).inc()
+        if status == "retry":
+            self.retries.labels(self.platform, channel).inc()
+        elif status == "dead":
+            self.dead.labels(self.platform, channel).inc()
+
+
+def render(registry: CollectorRegistry) -> tuple[bytes, str]:
+    return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+@asynccontextmanager
+async def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> AsyncIterator[None]:
+    """Serve ``/metrics`` on http://host:port while the block runs (port 0: not at all)."""
+    if port == 0:
+        yield
+        return
+
+    async def metrics(request: web.Request) -> web.Response:
+        body, content_type = render(registry)
+        return web.Response(body=body, headers={"Content-Type": content_type})
+
+    app = web.Application()
+    app.router.add_get("/metrics", metrics)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    try:
+        yield
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,225 @@
+"""Lifecycle webhooks over the real broker to local aiohttp receivers that verify the signature."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+from aiohttp import web
+
+from services.console.webhooks import (
+    SIGNATURE_HEADER,
+    DeliveryLog,
+    Dispatcher,
+    RetryRule,
+    Subscriber,
+    load_subscribers,
+    verify,
+)
+from shared.events import (
+    Content,
+    ControlAction,
+    ControlIssued,
+    JobPlanned,
+    JobState,
+    OutcomeStatus,
+    PublishOutcome,
+)
+from shared.kafka import ensure_topics, make_producer, send_event
+from shared.topics import TopicRegistry
+
+pytestmark = pytest.mark.integration
+NOW = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
+
+
+@dataclass
+class Receiver:
+    secret: str
+    fail_first: int = 0  # answer 503 to this many requests first
+    refuse: bool = False  # answer 400 to everything
+    received: list[dict[str, object]] = field(default_factory=list)
+    requests: int = 0
+    bad_signatures: int = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.requests += 1
+        body = await request.read()
+        if not verify(self.secret, request.headers.get(SIGNATURE_HEADER, ""), body, time.time()):
+            self.bad_signatures += 1
+            return web.Response(status=401)
+        if self.refuse:
+            return web.Response(status=400)
+        if self.fail_first > 0:
+            self.fail_first -= 1
+            return web.Response(status=503)
+        self.received.append(orjson.loads(body))
+        return web.Response(status=204)
+
+
+@contextlib.asynccontextmanager
+async def serving(receiver: Receiver) -> AsyncIterator[str]:
+    app = web.Application()
+    app.router.add_post("/hook", receiver.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}/hook"
+    finally:
+        await runner.cleanup()
+
+
+def events(run_id: str) -> list[tuple[str, str, object]]:
+    content = Content(text="Gubernur meresmikan jembatan.")
+    job = JobPlanned(
+        event_id=f"plan-{run_id}",
+        occurred_at=NOW,
+        job_id=f"c{run_id}:mastodon-demo",
+        content_id=f"c{run_id}",
+        channel="mastodon-demo",
+        platform="mastodon",
+        state=JobState.SCHEDULED,
+        slot=NOW,
+        arrived_at=NOW,
+        approved_at=NOW,
+        content=content,
+    )
+    published = PublishOutcome(
+        event_id=f"out-{run_id}",
+        occurred_at=NOW,
+        job_id=job.job_id,
+        content_id=job.content_id,
+        channel=job.channel,
+        platform="mastodon",
+        attempt=1,
+        status=OutcomeStatus.PUBLISHED,
+        post_id="1",
+        url="https://example.org/@demo/1",
+    )
+    attempted = published.model_copy(update={"event_id": f"att-{run_id}", "status": OutcomeStatus.ATTEMPTED})
+    pause = ControlIssued(
+        event_id=f"pause-{run_id}",
+        occurred_at=NOW,
+        action=ControlAction.PAUSE,
+        channels=("mastodon-demo",),
+        by="opa",
+        reason="crisis",
+    )
+    withdraw = ControlIssued(
+        event_id=f"wd-{run_id}",
+        occurred_at=NOW,
+        action=ControlAction.WITHDRAW,
+        content_id="x",
+        by="opa",
+        reason="no",
+    )
+    return [
+        ("schedule_jobs", job.job_id, job),
+        ("publish_outcomes", job.content_id, attempted),
+        ("publish_outcomes", job.content_id, published),
+        ("content_control", "*", pause),
+        ("content_control", "x", withdraw),
+    ]
+
+
+async def until(check: object, timeout: float = 60) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+async def test_signed_deliveries_with_retries_and_a_log(
+    kafka_bootstrap: str, topics: TopicRegistry, run_id: str
+) -> None:
+    await ensure_topics(kafka_bootstrap, topics.specs())
+    producer = make_producer(kafka_bootstrap, "test-webhooks")
+    await producer.start()
+    try:
+        for attr, key, event in events(run_id):
+            await send_event(producer, getattr(topics, attr), key, event)  # type: ignore[arg-type]
+    finally:
+        await producer.stop()
+
+    good = Receiver(secret="s3cret-good-0123456789")
+    flaky = Receiver(secret="s3cret-flaky-0123456789", fail_first=2)
+    refusing = Receiver(secret="s3cret-refuse-0123456789", refuse=True)
+    log = DeliveryLog(100)
+    stop = asyncio.Event()
+    async with serving(good) as good_url, serving(flaky) as flaky_url, serving(refusing) as refusing_url:
+        subscribers = [
+            Subscriber(name="good", url=good_url, secret=good.secret),
+            Subscriber(name="flaky", url=flaky_url, secret=flaky.secret, events=("published",)),
+            Subscriber(name="refusing", url=refusing_url, secret=refusing.secret, events=("paused",)),
+        ]
+        dispatcher = Dispatcher(
+            kafka_bootstrap,
+            [topics.schedule_jobs, topics.publish_outcomes, topics.content_control],
+            f"t{run_id}",
+            subscribers,
+            log,
+            lambda: datetime.now(UTC),
+            RetryRule(max_attempts=4, base_s=0.05, cap_s=0.2, timeout_s=5),
+            offset_reset="earliest",
+        )
+        task = asyncio.create_task(dispatcher.run(stop))
+        try:
+            await until(lambda: len(good.received) >= 3 and flaky.received and refusing.requests >= 1)
+            await until(lambda: all(d.state in ("delivered", "gave_up") for d in log.entries))
+        finally:
+            stop.set()
+            await task
+
+    # Each lifecycle event once, in topic order per topic; attempts and withdrawals are not lifecycle events.
+    assert sorted(str(body["type"]) for body in good.received) == ["paused", "published", "scheduled"]
+    by_type = {body["type"]: body for body in good.received}
+    assert by_type["published"]["data"]["url"] == "https://example.org/@demo/1"  # type: ignore[index]
+    assert by_type["paused"]["data"] == {"channels": ["mastodon-demo"], "by": "opa", "reason": "crisis"}
+    assert good.bad_signatures == flaky.bad_signatures == refusing.bad_signatures == 0
+
+    # Retried with backoff on 503 until it answered 2xx; a 400 is not retried.
+    assert flaky.requests == 3
+    assert [b["type"] for b in flaky.received] == ["published"]
+    flaky_log = log.recent(subscriber="flaky")
+    assert [d.state for d in flaky_log] == ["delivered"]
+    assert [a.get("status") for a in flaky_log[0].attempts] == [503, 503, 204]
+    refused = log.recent(subscriber="refusing")
+    assert [d.state for d in refused] == ["gave_up"]
+    assert refusing.requests == 1
+
+
+def test_a_tampered_body_or_an_old_signature_is_refused() -> None:
+    from services.console.webhooks import sign
+
+    body = b'{"type":"published"}'
+    header = sign("k" * 20, 1_800_000_000, body)
+    assert verify("k" * 20, header, body, now=1_800_000_010)
+    assert not verify("k" * 20, header, body + b" ", now=1_800_000_010)
+    assert not verify("x" * 20, header, body, now=1_800_000_010)
+    assert not verify("k" * 20, header, body, now=1_800_000_000 + 3600)  # replayed an hour later
+    assert not verify("k" * 20, "garbage", body, now=1_800_000_000)
+
+
+def test_subscribers_file(tmp_path: Path) -> None:
+    path = tmp_path / "webhooks.yaml"
+    path.write_text(
+        "subscribers:\n"
+        "  - {name: portal, url: 'https://portal.example.go.id/hooks/warta', secret: 0123456789abcdef0123}\n"
+        "  - {name: sms, url: 'http://127.0.0.1:9999/h', secret: 0123456789abcdef0123, events: [published]}\n"
+    )
+    subs = load_subscribers(path)
+    assert [s.name for s in subs] == ["portal", "sms"]
+    assert subs[1].events == ("published",)
+    assert "0123456789abcdef0123" not in repr(subs[0])

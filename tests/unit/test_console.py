@@ -1,0 +1,216 @@
+"""The console's pure core: operator actions, the view's health and audit, lifecycle events, lag."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.console.actions import (
+    ActionRefused,
+    ActionRequest,
+    OperatorAction,
+    allowed_actions,
+    operator_outcome,
+)
+from services.console.offsets import History, OffsetSnapshot, PartitionLag
+from services.console.view import ConsoleView, Health, health_after
+from services.console.webhooks import backoff, lifecycle_of
+from shared.events import (
+    Content,
+    ControlAction,
+    ControlIssued,
+    DeadLettered,
+    JobPlanned,
+    JobState,
+    OutcomeStatus,
+    PlatformError,
+    PublishOutcome,
+)
+
+T0 = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
+
+
+def job(state: JobState, attempt: int = 2, at: datetime = T0) -> JobPlanned:
+    return JobPlanned(
+        event_id=f"j{at.timestamp()}",
+        occurred_at=at,
+        job_id="c1:telegram-demo",
+        content_id="c1",
+        channel="telegram-demo",
+        platform="telegram",
+        state=state,
+        slot=T0,
+        attempt=attempt,
+        arrived_at=T0,
+        approved_at=T0,
+        content=Content(text="x"),
+    )
+
+
+def outcome(
+    status: OutcomeStatus, at: datetime, error: PlatformError | None = None, channel: str = "telegram-demo"
+) -> PublishOutcome:
+    return PublishOutcome(
+        event_id=f"o{at.timestamp()}{status}",
+        occurred_at=at,
+        job_id=f"c1:{channel}",
+        content_id="c1",
+        channel=channel,
+        platform="telegram",
+        attempt=1,
+        status=status,
+        error=error,
+    )
+
+
+@pytest.mark.parametrize(
+    ("state", "allowed"),
+    [
+        (JobState.UNCONFIRMED, {"retry", "mark_published", "discard"}),
+        (JobState.PUBLISHED, set()),
+        (JobState.FAILED, {"retry"}),  # an operator may retry a failed or dead job
+        (JobState.DEAD, {"retry"}),
+        (JobState.SCHEDULED, set()),
+    ],
+)
+def test_actions_follow_the_scheduler_lifecycle(state: JobState, allowed: set[str]) -> None:
+    assert {a.value for a in allowed_actions(state)} == allowed
+
+
+def test_an_action_becomes_an_outcome_of_the_current_attempt() -> None:
+    req = ActionRequest(OperatorAction.MARK_PUBLISHED, "opa", "seen on the channel", "https://t.me/x/9")
+    out = operator_outcome(job(JobState.UNCONFIRMED, attempt=3), req, T0, "e1")
+    assert (out.status, out.attempt, out.url, out.post_id) == (
+        OutcomeStatus.PUBLISHED,
+        3,
+        "https://t.me/x/9",
+        None,
+    )
+    assert out.error == PlatformError(code="operator.mark_published", message="by opa: seen on the channel")
+    retry = operator_outcome(
+        job(JobState.UNCONFIRMED), ActionRequest(OperatorAction.RETRY, "opa", "go"), T0, "e2"
+    )
+    assert (retry.status, retry.retry_at) == (OutcomeStatus.RETRY, T0)
+
+
+@pytest.mark.parametrize(
+    ("state", "req", "says"),
+    [
+        (JobState.FAILED, ActionRequest(OperatorAction.RETRY, "opa", "again"), "not allowed"),
+        (JobState.UNCONFIRMED, ActionRequest(OperatorAction.DISCARD, "opa", "  "), "reason is required"),
+        (JobState.UNCONFIRMED, ActionRequest(OperatorAction.MARK_PUBLISHED, "opa", "ok", "ftp://x"), "URL"),
+    ],
+)
+def test_refused_actions_say_why(state: JobState, req: ActionRequest, says: str) -> None:
+    with pytest.raises(ActionRefused, match=says):
+        operator_outcome(job(state), req, T0, "e")
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "health"),
+    [
+        (OutcomeStatus.ATTEMPTED, None, None),
+        (OutcomeStatus.PUBLISHED, None, Health.OK),
+        (OutcomeStatus.NEEDS_REAUTH, None, Health.NEEDS_REAUTH),
+        (
+            OutcomeStatus.RETRY,
+            PlatformError(code="flood_wait", message="", http_status=429),
+            Health.THROTTLED,
+        ),
+        (OutcomeStatus.RETRY, PlatformError(code="rate_limited", message=""), Health.THROTTLED),
+        (
+            OutcomeStatus.RETRY,
+            PlatformError(code="server_error", message="", http_status=503),
+            Health.FAILING,
+        ),
+        (OutcomeStatus.UNCONFIRMED, None, Health.FAILING),
+        (OutcomeStatus.DEAD, None, Health.FAILING),
+    ],
+)
+def test_health_after_an_outcome(
+    status: OutcomeStatus, error: PlatformError | None, health: Health | None
+) -> None:
+    assert health_after(status, error) == health
+
+
+def test_view_health_audit_and_dead_letters() -> None:
+    view = ConsoleView()
+    view.apply(outcome(OutcomeStatus.NEEDS_REAUTH, T0, PlatformError(code="auth", message="token revoked")))
+    assert view.platform_health()["telegram"].health is Health.NEEDS_REAUTH
+    view.apply(outcome(OutcomeStatus.PUBLISHED, T0 - timedelta(minutes=1)))  # older: doesn't win
+    assert view.channels["telegram-demo"].health is Health.NEEDS_REAUTH
+    view.apply(
+        ControlIssued(
+            event_id="r", occurred_at=T0, action=ControlAction.RESUME, by="opa", reason="token renewed"
+        )
+    )
+    assert view.channels["telegram-demo"].health is Health.UNKNOWN
+    assert view.channels["telegram-demo"].last_error == PlatformError(code="auth", message="token revoked")
+
+    j = job(JobState.UNCONFIRMED)
+    view.apply(j)
+    assert view.problems() == [j]
+    op = operator_outcome(j, ActionRequest(OperatorAction.DISCARD, "opa", "duplicate"), T0, "e3")
+    view.apply(op)
+    assert view.audit[-1].to_json() == {
+        "at": T0,
+        "by": "opa",
+        "action": "discard",
+        "target": "c1:telegram-demo",
+        "reason": "duplicate",
+    }
+    assert view.outcomes[("telegram", "failed")] == 1
+    view.apply(job(JobState.FAILED, at=T0 + timedelta(seconds=1)))
+    assert view.jobs_by_state() == {("telegram-demo", "failed"): 1}
+
+    letter = DeadLettered(
+        event_id="d1", occurred_at=T0, source_topic="publish.telegram", reason="bad", job_id=j.job_id
+    )
+    view.apply(letter)
+    view.apply(letter)  # redelivered
+    assert view.dead_by_source == {"publish.telegram": 1}
+    assert view.find_dead("d1") is letter
+    assert view.find_dead(j.job_id) is letter
+
+
+def test_lifecycle_events() -> None:
+    assert lifecycle_of(job(JobState.SCHEDULED)) is not None
+    assert lifecycle_of(job(JobState.DUE)) is None
+    kinds = {
+        s: (life.kind if (life := lifecycle_of(outcome(s, T0))) else None)
+        for s in (OutcomeStatus.PUBLISHED, OutcomeStatus.DEAD, OutcomeStatus.UNCONFIRMED, OutcomeStatus.RETRY)
+    }
+    assert kinds == {
+        OutcomeStatus.PUBLISHED: "published",
+        OutcomeStatus.DEAD: "failed",
+        OutcomeStatus.UNCONFIRMED: "unconfirmed",
+        OutcomeStatus.RETRY: None,
+    }
+    resume = ControlIssued(event_id="r", occurred_at=T0, action=ControlAction.RESUME, by="opa", reason="ok")
+    life = lifecycle_of(resume)
+    assert life is not None
+    assert life.body["data"] == {"channels": "all", "by": "opa", "reason": "ok"}
+    assert [backoff(n, 1, 10) for n in range(1, 6)] == [1, 2, 4, 8, 10]
+
+
+def test_lag_is_end_minus_committed() -> None:
+    snap = OffsetSnapshot(
+        at=T0,
+        end_offsets={("p.publish.x", 0): 10, ("p.publish.x", 1): 5},
+        lags=(
+            PartitionLag("g-x", "p.publish.x", 0, 7, 10),
+            PartitionLag("g-x", "p.publish.x", 1, None, 5),  # never committed: the whole log
+        ),
+    )
+    assert [r.lag for r in snap.lags] == [3, 5]
+    assert snap.topic_totals() == {"p.publish.x": 15}
+    assert snap.lag_by_group() == {"g-x": 8}
+    history = History(2)
+    for _ in range(3):
+        history.add(snap)
+    assert history.to_json(strip_prefix="p.") == {
+        "at": [T0.isoformat()] * 2,
+        "messages": {"publish.x": [15, 15]},
+        "lag": {"publish.x": [8, 8]},
+    }
