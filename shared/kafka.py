@@ -116,6 +116,9 @@ async def replay(
     )
     await consumer.start()
     try:
+        # A topic another process has just created may not be in this client's metadata yet;
+        # assigning it before then leaves end_offsets waiting forever.
+        await wait_for_topics(consumer, {tp.topic for tp in tps})
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)
@@ -134,6 +137,19 @@ async def replay(
                     pending.discard(tp)
     finally:
         await consumer.stop()
+
+
+async def wait_for_topics(consumer: AIOKafkaConsumer, topics: set[str], timeout: float = 60.0) -> None:
+    """Wait until the client's metadata knows every topic (created elsewhere moments ago)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        missing = [t for t in topics if not consumer.partitions_for_topic(t)]
+        if not missing:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise KafkaUnavailable(f"topics never appeared in the broker's metadata: {', '.join(missing)}")
+        await consumer._client.force_metadata_update()  # noqa: SLF001 - aiokafka has no public call
+        await asyncio.sleep(0.2)
 
 
 def dead_letter(
