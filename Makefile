@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 KAFKA_PORT ?= 9092
 
-.PHONY: run test lint venv broker broker-stop stop bench clean chaos
+.PHONY: run test lint venv broker broker-stop stop bench clean chaos browser wordpress
 
 venv: $(VENV)/.installed
 
@@ -36,8 +36,24 @@ lint: venv
 
 # The tests start their own broker (port 19092, under var/test-kafka) unless
 # KAFKA_BOOTSTRAP_SERVERS names one, or use testcontainers where a Docker engine answers.
-test: venv lint
+test: venv lint browser wordpress
 	$(BIN)/pytest -q
+
+# Debian's Chromium for the dashboard's browser test, and promtool (package prometheus, ~16 s)
+# for the alert rules; tests skip with the reason when they can't be installed here.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) \
+			|| echo "make browser: chromium not installed; tests/e2e/test_dashboard.py will be skipped"; fi
+	@if ! command -v promtool >/dev/null; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus) \
+			|| echo "make browser: promtool not installed; the deploy tests check structure only"; fi
+
+# A real WordPress (Debian's package, PHP's server, a private MariaDB) on 127.0.0.1:8881 for
+# tests/e2e/test_wordpress_real.py; that test skips with the reason when it can't be set up here.
+wordpress:
+	@deploy/wordpress/setup.sh start \
+		|| echo "make wordpress: not available; tests/e2e/test_wordpress_real.py will be skipped"
 
 bench: venv
 	$(BIN)/python -m bench.slots bench/worlds/*.json

@@ -149,7 +149,9 @@ def broker(env: dict[str, str], action: str) -> None:
         done = subprocess.run([str(BROKER), action], env=env, check=False, capture_output=True, text=True)
         if done.returncode == 0:
             return
-        print(f"chaos: broker {action} failed (attempt {attempt + 1}): {done.stderr[-1500:]}", file=sys.stderr)
+        print(
+            f"chaos: broker {action} failed (attempt {attempt + 1}): {done.stderr[-1500:]}", file=sys.stderr
+        )
         time.sleep(2)
     raise RuntimeError(f"broker {action} failed three times")
 

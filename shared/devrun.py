@@ -28,13 +28,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def ensure_secrets(path: Path, channel_secrets: list[str]) -> None:
-    """Random sandbox tokens for the local channels; the sandbox accepts exactly these."""
+def ensure_secrets(path: Path, channel_secrets: list[tuple[str, str]]) -> None:
+    """Random sandbox tokens for the local channels (secret name, platform); the sandbox accepts
+    exactly these. WordPress application passwords go with a user name, as WordPress wants."""
     data: dict[str, dict[str, str]] = json.loads(path.read_text()) if path.exists() else {}
     changed = False
-    for name in channel_secrets:
+    for name, platform in channel_secrets:
         if name not in data:
             data[name] = {"token": secrets.token_urlsafe(24)}
+            if platform == "wordpress":
+                data[name]["username"] = "warta"
             changed = True
     if changed or not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -108,6 +111,8 @@ class LocalSystem:
                 "WARTA_KEYS_FILE": str(self.var / "keys.json"),
                 "WARTA_INGEST_PORT": str(self.ingest_port),
                 "WARTA_SANDBOX_URL": self.sandbox_url,
+                # The sandbox serves demo media over plain http on loopback; allow only it.
+                "WARTA_MEDIA_ALLOW_HOSTS": f"127.0.0.1:{self.sandbox_port}",
                 "WARTA_CONSOLE_PORT": str(self.console_port),
                 "WARTA_INGEST_URL": self.ingest_url,
                 "PYTHONUNBUFFERED": "1",
@@ -124,7 +129,7 @@ class LocalSystem:
             text = self.source_channels.read_text().replace("http://127.0.0.1:8090", self.sandbox_url)
             self.channels_file.write_text(text)
         channels = load_channels(self.channels_file)
-        ensure_secrets(self.secrets_file, [c.secret or c.id for c in channels.channels])
+        ensure_secrets(self.secrets_file, [(c.secret or c.id, c.platform) for c in channels.channels])
         if not self.dev_keys_file.exists() or not (self.var / "keys.json").exists():
             generate_dev_keys(self.var / "keys.json", self.dev_keys_file)
 

@@ -148,7 +148,7 @@ async def wait_for_topics(consumer: AIOKafkaConsumer, topics: set[str], timeout:
             return
         if asyncio.get_running_loop().time() > deadline:
             raise KafkaUnavailable(f"topics never appeared in the broker's metadata: {', '.join(missing)}")
-        await consumer._client.force_metadata_update()  # noqa: SLF001 - aiokafka has no public call
+        await consumer._client.force_metadata_update()
         await asyncio.sleep(0.2)
 
 

@@ -49,7 +49,13 @@ def kafka_broker() -> Iterator[str]:
         with KafkaContainer(f"apache/kafka:{kafka_version()}").with_kraft() as container:
             yield container.get_bootstrap_server()
         return
-    env = dict(os.environ, KAFKA_PORT=str(TEST_PORT), WARTA_VAR=str(ROOT / "var" / "test-kafka"))
+    # A test session creates thousands of short-lived topics: give the broker room for them.
+    env = dict(
+        os.environ,
+        KAFKA_PORT=str(TEST_PORT),
+        WARTA_VAR=str(ROOT / "var" / "test-kafka"),
+        KAFKA_HEAP=os.environ.get("KAFKA_HEAP", "2g"),
+    )
     # A fresh broker each session: old test topics would only slow it down.
     shutil.rmtree(ROOT / "var" / "test-kafka" / f"kafka-{TEST_PORT}", ignore_errors=True)
     subprocess.run([str(BROKER), "stop"], env=env, check=False, capture_output=True)

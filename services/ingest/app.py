@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -15,7 +17,8 @@ from services.ingest.metrics import IngestMetrics
 from services.ingest.settings import IngestSettings
 from services.ingest.status_view import StatusView
 from services.ingest.throttle import KeyThrottle
-from shared.kafka import ensure_topics, make_producer
+from services.ingest.writer import EventWriter
+from shared.kafka import ensure_topics
 
 log = logging.getLogger("warta.ingest")
 
@@ -24,7 +27,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def run(settings: IngestSettings, stop: asyncio.Event) -> None:
+@contextlib.asynccontextmanager
+async def wired(
+    settings: IngestSettings, *, keys: KeyStore | None = None, clock: Callable[[], datetime] = _now
+) -> AsyncIterator[Deps]:
+    """Everything the HTTP app needs, started; stopped again on exit (the tests build on this too)."""
     topics = settings.topics
     channels = settings.load_channels()
     await ensure_topics(settings.kafka_bootstrap, topics.specs())
@@ -41,31 +48,41 @@ async def run(settings: IngestSettings, stop: asyncio.Event) -> None:
         ],
         view,
     )
-    producer = make_producer(settings.kafka_bootstrap, "warta-ingest")
-    await producer.start()
-    metrics = IngestMetrics()
+    writer = EventWriter(
+        settings.kafka_bootstrap, "warta-ingest", settings.ack_timeout_s, on_late_ack=view.apply
+    )
+    await writer.start()
     deps = Deps(
         settings=settings,
         topics=topics,
         channels=channels,
-        keys=KeyStore.load(settings.keys_file),
+        keys=keys if keys is not None else KeyStore.load(settings.keys_file),
         view=view,
-        producer=producer,
+        writer=writer,
         caught_up=feeder.caught_up,
-        metrics=metrics,
+        metrics=IngestMetrics(),
         throttle=KeyThrottle(settings.rate_burst, settings.rate_per_minute),
-        clock=_now,
+        clock=clock,
         health=lambda: {},
     )
-    feed = asyncio.create_task(feeder.run(stop))
-    runner = web.AppRunner(create_app(deps), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.ingest_host, settings.ingest_port)
-    await site.start()
-    log.info("ingest listening on http://%s:%d", settings.ingest_host, settings.ingest_port)
+    stop_feeding = asyncio.Event()
+    feed = asyncio.create_task(feeder.run(stop_feeding))
     try:
-        await stop.wait()
+        yield deps
     finally:
-        await runner.cleanup()
+        stop_feeding.set()
         await feed
-        await producer.stop()
+        await writer.stop()
+
+
+async def run(settings: IngestSettings, stop: asyncio.Event) -> None:
+    async with wired(settings) as deps:
+        runner = web.AppRunner(create_app(deps), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.ingest_host, settings.ingest_port)
+        await site.start()
+        log.info("ingest listening on http://%s:%d", settings.ingest_host, settings.ingest_port)
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()

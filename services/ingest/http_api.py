@@ -13,15 +13,14 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import orjson
 from aiohttp import web
-from aiokafka import AIOKafkaProducer
 
 from services.ingest.auth import KeyStore, Principal, authenticate, authorize
 from services.ingest.errors import (
     Conflict,
+    Forbidden,
     IngestError,
     NotFound,
     PayloadTooLarge,
@@ -33,18 +32,21 @@ from services.ingest.errors import FieldError as FE
 from services.ingest.metrics import IngestMetrics
 from services.ingest.openapi import DOCS_HTML, openapi_document
 from services.ingest.settings import IngestSettings
-from services.ingest.status_view import StatusView
+from services.ingest.status_view import IdempotencyRecord, StatusView
 from services.ingest.throttle import KeyThrottle
 from services.ingest.validation import validate_pause, validate_submission, validate_withdraw
+from services.ingest.writer import EventWriter
 from shared.channels import ChannelDirectory
 from shared.events import (
     Approval,
+    ContentApproved,
     ControlAction,
     ControlIssued,
     DraftApproved,
     DraftSubmitted,
+    Event,
 )
-from shared.kafka import KafkaUnavailable, missing_topics, send_event
+from shared.kafka import KafkaUnavailable, missing_topics
 from shared.topics import TopicRegistry
 
 log = logging.getLogger("warta.ingest.http")
@@ -59,7 +61,7 @@ class Deps:
     channels: ChannelDirectory
     keys: KeyStore
     view: StatusView
-    producer: AIOKafkaProducer
+    writer: EventWriter
     caught_up: asyncio.Event
     metrics: IngestMetrics
     throttle: KeyThrottle
@@ -126,15 +128,44 @@ async def _body(request: web.Request) -> tuple[bytes, object]:
     return raw, parse_json_body(raw, request.headers.get("Content-Type"), deps.settings.max_body_bytes)
 
 
-async def _send(deps: Deps, topic: str, key: str, event: Any) -> None:
+def _unavailable(deps: Deps, exc: KafkaUnavailable) -> ServiceUnavailable:
+    log.warning("broker unavailable: %s", exc)
+    return ServiceUnavailable(
+        "the broker did not acknowledge in time, so this is not accepted yet; retry with the same "
+        "Idempotency-Key, which never stores an item twice",
+        retry_after=deps.settings.retry_after_s,
+    )
+
+
+async def _send(deps: Deps, topic: str, key: str, event: Event, hold: tuple[str, str] | None = None) -> None:
     try:
-        await send_event(deps.producer, topic, key, event, timeout=deps.settings.ack_timeout_s)
+        await deps.writer.write(topic, key, event, hold=hold)
     except KafkaUnavailable as exc:
-        log.warning("broker unavailable: %s", exc)
-        raise ServiceUnavailable(
-            "the broker did not acknowledge; nothing was accepted. Retry with the same Idempotency-Key",
-            retry_after=deps.settings.retry_after_s,
-        ) from exc
+        raise _unavailable(deps, exc) from exc
+
+
+async def _earlier_answer(deps: Deps, person: str, key: str, digest: str) -> IdempotencyRecord | None:
+    """The first answer to this Idempotency-Key, if it has one: from the view, or from a write
+    that answered 503 and that the broker may still store (``services.ingest.writer``)."""
+    await deps.caught_up.wait()
+    earlier = deps.view.idempotency.get((person, key))
+    held = deps.writer.held((person, key)) if earlier is None else None
+    if held is not None and isinstance(held.event, ContentApproved):
+        event = held.event
+        channels = tuple(v.channel for v in event.variants)
+        earlier = IdempotencyRecord(event.request_sha256 or "", event.content_id, channels)
+    if earlier is None:
+        return None
+    if earlier.request_sha256 != digest:
+        raise Conflict("this Idempotency-Key was used with a different body", rule="idempotency_key")
+    if held is not None:
+        try:
+            if not await deps.writer.outcome(held):
+                return None  # the broker refused the first write: nothing was stored, write anew
+        except KafkaUnavailable as exc:
+            raise _unavailable(deps, exc) from exc
+        deps.view.apply(held.event)
+    return earlier
 
 
 def _content_id(person: str, idempotency_key: str | None) -> str:
@@ -146,12 +177,22 @@ def _content_id(person: str, idempotency_key: str | None) -> str:
 
 
 # ---- content -----------------------------------------------------------------------------------
+_MAX_IDEMPOTENCY_KEY = 200
+
+
 async def post_content(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     principal = await _principal(request)
     raw, body = await _body(request)
     now = deps.clock()
-    submission = validate_submission(body, deps.channels, now, require_approval=True)
+    try:
+        submission = validate_submission(body, deps.channels, now, require_approval=True)
+    except ValidationFailed as exc:
+        # Issue 3: a broken four-eyes rule is a 403, even when the body alone shows it
+        # (author == approval.approved_by); mixed with other problems, every one is a 422.
+        if all(e.rule == "four_eyes" for e in exc.errors):
+            raise Forbidden(exc.errors) from exc
+        raise
     req = submission.request
     approval = getattr(req, "approval", None)
     authorize(
@@ -162,21 +203,26 @@ async def post_content(request: web.Request) -> web.Response:
         approved_by=approval.approved_by if approval else None,
     )
     key = request.headers.get("Idempotency-Key")
+    if key is not None and len(key) > _MAX_IDEMPOTENCY_KEY:
+        # It travels on the event (ContentApproved.idempotency_key), whose contract caps it.
+        message = f"Idempotency-Key is {len(key)} characters; the limit is {_MAX_IDEMPOTENCY_KEY}"
+        raise ValidationFailed([FE(None, "Idempotency-Key", "max_length", message)])
     digest = hashlib.sha256(raw).hexdigest()
     if key:
-        await deps.caught_up.wait()
-        earlier = deps.view.idempotency.get((principal.person, key))
+        earlier = await _earlier_answer(deps, principal.person, key, digest)
         if earlier is not None:
-            if earlier.request_sha256 != digest:
-                raise Conflict(
-                    "this Idempotency-Key was used with a different body", field=None, rule="idempotency_key"
-                )
             return _accepted(deps, earlier.content_id, list(earlier.channels))
     content_id = _content_id(principal.person, key)
     event = submission.approved_event(
-        content_id=content_id, event_id=uuid.uuid4().hex, occurred_at=now, submitted_by=principal.person
-    ).model_copy(update={"idempotency_key": key, "request_sha256": digest if key else None})
-    await _send(deps, deps.topics.content_approved, content_id, event)
+        content_id=content_id,
+        event_id=uuid.uuid4().hex,
+        occurred_at=now,
+        submitted_by=principal.person,
+        idempotency_key=key,
+        request_sha256=digest if key else None,
+    )
+    hold = (principal.person, key) if key else None
+    await _send(deps, deps.topics.content_approved, content_id, event, hold)
     deps.view.apply(event)  # read-your-writes: GET right after 202 finds the item
     return _accepted(deps, content_id, [v.channel for v in event.variants])
 
@@ -211,9 +257,18 @@ def _query_time(request: web.Request, name: str) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
+_LIST_QUERY = frozenset({"state", "channel", "from", "to", "cursor"})
+
+
 async def list_content(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     await _principal(request)
+    unknown = [name for name in request.query if name not in _LIST_QUERY]
+    if unknown:
+        # Like an unknown body field: a typo (?chanel=) must not silently widen the answer.
+        raise ValidationFailed(
+            [FE(None, name, "unknown_field", f"{name!r} is not a query parameter here") for name in unknown]
+        )
     rows = deps.view.jobs(
         state=request.query.get("state"),
         channel=request.query.get("channel"),
@@ -329,7 +384,8 @@ async def approve_draft(request: web.Request) -> web.Response:
     if draft is None:
         raise NotFound(f"no draft {request.match_info['draft_id']!r}")
     if draft.content_id is not None:
-        return _accepted(deps, draft.content_id, [])
+        item = deps.view.find(draft.content_id)
+        return _accepted(deps, draft.content_id, list(item.channels) if item else [])
     now = deps.clock()
     submission = validate_submission(draft.request, deps.channels, now, require_approval=False)
     authorize(
@@ -346,7 +402,8 @@ async def approve_draft(request: web.Request) -> web.Response:
         occurred_at=now,
         submitted_by=principal.person,
         approval=Approval(approved_by=principal.person, approved_at=now),
-    ).model_copy(update={"draft_id": draft.draft_id})
+        draft_id=draft.draft_id,
+    )
     await _send(deps, deps.topics.content_approved, content_id, event)
     approved = DraftApproved(
         event_id=uuid.uuid4().hex,

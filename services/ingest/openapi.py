@@ -28,21 +28,97 @@ _ERROR = {
         }
     },
 }
-_ACCEPTED = {
-    "type": "object",
-    "required": ["content_id", "jobs"],
-    "properties": {
-        "content_id": {"type": "string"},
+_STR = {"type": "string"}
+_MAYBE_STR = {"type": ["string", "null"]}
+_MAYBE_TIME = {"type": ["string", "null"], "format": "date-time"}
+_MAYBE_OBJECT = {"type": ["object", "null"]}
+
+
+def _object(properties: dict[str, Any], *optional: str) -> dict[str, Any]:
+    """A closed object: the answers are ours, so a field the document lacks is a bug."""
+    return {
+        "type": "object",
+        "required": [name for name in properties if name not in optional],
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+_ACCEPTED = _object(
+    {
+        "content_id": _STR,
+        "jobs": {"type": "array", "items": _object({"channel": _STR, "state": {"const": "accepted"}})},
+    }
+)
+_CHANNEL_STATUS_FIELDS: dict[str, Any] = {
+    "channel": _STR,
+    "state": _STR,
+    "updated_at": _MAYBE_TIME,
+    "slot": _MAYBE_TIME,
+    "explanation": _MAYBE_OBJECT,
+    "attempt": {"type": "integer", "minimum": 1},
+    "post_id": _MAYBE_STR,
+    "url": _MAYBE_STR,
+    "failure": _MAYBE_OBJECT,
+    "superseded_by": _MAYBE_STR,
+    "note": _MAYBE_STR,
+    "engagement": _MAYBE_OBJECT,
+}
+_STATUS = _object(
+    {
+        "content_id": _STR,
+        "external_ref": _MAYBE_STR,
+        "topic_key": _MAYBE_STR,
+        "priority": _STR,
+        "author": _STR,
+        "approved_by": _STR,
+        "accepted_at": {"type": "string", "format": "date-time"},
+        "not_before": _MAYBE_TIME,
+        "deadline": _MAYBE_TIME,
+        "channels": {"type": "array", "items": _object(_CHANNEL_STATUS_FIELDS)},
+    }
+)
+_CALENDAR = _object(
+    {
         "jobs": {
             "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {"channel": {"type": "string"}, "state": {"type": "string"}},
-            },
+            "items": _object({"content_id": _STR, "topic_key": _MAYBE_STR, **_CHANNEL_STATUS_FIELDS}),
         },
-    },
-}
-_ANY_OBJECT: dict[str, Any] = {"type": "object"}
+        "next_cursor": _MAYBE_STR,
+        "total": {"type": "integer", "minimum": 0},
+    }
+)
+_CHANNELS = _object(
+    {
+        "channels": {
+            "type": "array",
+            "items": _object(
+                {
+                    "channel": _STR,
+                    "platform": _STR,
+                    "account": _STR,
+                    "timezone": _STR,
+                    "constraints": {"type": "object"},
+                    "paused": {"oneOf": [{"type": "null"}, _object({"by": _STR, "reason": _STR})]},
+                    "health": _STR,
+                }
+            ),
+        }
+    }
+)
+_DRAFT_CREATED = _object({"draft_id": _STR, "state": {"const": "awaiting_approval"}})
+_WITHDRAWN = _object({"content_id": _STR, "action": {"const": "withdraw"}, "accepted": {"const": True}})
+_CONTROLLED = _object(
+    {
+        "action": {"enum": ["pause", "resume"]},
+        "channels": {"oneOf": [{"type": "array", "items": _STR}, {"const": "all"}]},
+        "accepted": {"const": True},
+    }
+)
+_HEALTH = _object({"status": {"const": "ok"}})
+_READY = _object(
+    {"status": {"enum": ["ready", "not_ready"]}, "problems": {"type": "array", "items": _STR}}, "problems"
+)
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -66,7 +142,19 @@ def _errors(*codes: int) -> dict[str, Any]:
         429: "Rate limit of this key",
         503: "Broker unavailable; retry with the same Idempotency-Key",
     }
-    return {str(c): {"description": words[c], **_json(_ref("Errors"))} for c in codes}
+    out: dict[str, Any] = {str(c): {"description": words[c], **_json(_ref("Errors"))} for c in codes}
+    for code in (c for c in codes if c in (429, 503)):
+        out[str(code)]["headers"] = {"Retry-After": _RETRY_AFTER}
+    if 401 in codes:
+        out["401"]["headers"] = {"WWW-Authenticate": {"required": True, "schema": _STR}}
+    return out
+
+
+_RETRY_AFTER = {
+    "required": True,
+    "description": "seconds",
+    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+}
 
 
 _WRITE = (400, 401, 403, 413, 415, 422, 429, 503)
@@ -103,8 +191,16 @@ def openapi_document() -> dict[str, Any]:
         {"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
         for n in ("state", "channel", "from", "to", "cursor")
     ]
-    ok_json = {"200": {"description": "OK", **_json(_ANY_OBJECT)}}
-    accepted = {"202": {"description": "Accepted: on the broker (acks=all)", **_json(_ref("Accepted"))}}
+
+    def ok(schema: dict[str, Any], code: str = "200", description: str = "OK") -> dict[str, Any]:
+        return {code: {"description": description, **_json(schema)}}
+
+    # A body that breaks no schema can still break a channel's rules (a 422); the schema says
+    # what it can: at least one target.
+    schemas["ContentRequest"]["properties"]["targets"]["minItems"] = 1
+    schemas["DraftRequest"]["properties"]["targets"]["minItems"] = 1
+    accepted = ok(_ref("Accepted"), "202", "Accepted: on the broker (acks=all)")
+    accepted["202"]["headers"] = {"Location": {"required": True, "schema": _STR}}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -122,17 +218,19 @@ def openapi_document() -> dict[str, Any]:
                 "post": _op(
                     "Submit an approved item", accepted, (*_WRITE, 409), "ContentRequest", parameters=[idem]
                 ),
-                "get": _op("The plan as a calendar (paginated)", ok_json, (401, 422, 429), parameters=query),
+                "get": _op(
+                    "The plan as a calendar (paginated)", ok(_CALENDAR), (401, 422, 429), parameters=query
+                ),
             },
             "/v1/content/{content_id}": {
                 "get": _op(
-                    "Status per channel", ok_json, (401, 404, 429), parameters=[_path_param("content_id")]
+                    "Status per channel", ok(_STATUS), (401, 404, 429), parameters=[_path_param("content_id")]
                 )
             },
             "/v1/content/{content_id}/withdraw": {
                 "post": _op(
                     "Withdraw an item from every channel it has not reached",
-                    {"202": {"description": "Accepted", **_json(_ANY_OBJECT)}},
+                    ok(_WITHDRAWN, "202", "Accepted"),
                     (*_WRITE, 404),
                     "WithdrawRequest",
                     parameters=[_path_param("content_id")],
@@ -141,7 +239,7 @@ def openapi_document() -> dict[str, Any]:
             "/v1/drafts": {
                 "post": _op(
                     "Submit a draft for approval inside Warta",
-                    {"201": {"description": "Created", **_json(_ANY_OBJECT)}},
+                    ok(_DRAFT_CREATED, "201", "Created"),
                     _WRITE,
                     "DraftRequest",
                 )
@@ -157,7 +255,7 @@ def openapi_document() -> dict[str, Any]:
             "/v1/pause": {
                 "post": _op(
                     "Pause channels (all when none named)",
-                    {"202": {"description": "Accepted", **_json(_ANY_OBJECT)}},
+                    ok(_CONTROLLED, "202", "Accepted"),
                     _WRITE,
                     "PauseRequest",
                 )
@@ -165,18 +263,18 @@ def openapi_document() -> dict[str, Any]:
             "/v1/resume": {
                 "post": _op(
                     "Resume channels (all when none named)",
-                    {"202": {"description": "Accepted", **_json(_ANY_OBJECT)}},
+                    ok(_CONTROLLED, "202", "Accepted"),
                     _WRITE,
                     "PauseRequest",
                 )
             },
-            "/v1/channels": {"get": _op("Channels, constraints and health", ok_json, (401, 429))},
-            "/healthz": {"get": {"summary": "Liveness", "security": [], "responses": ok_json}},
+            "/v1/channels": {"get": _op("Channels, constraints and health", ok(_CHANNELS), (401, 429))},
+            "/healthz": {"get": {"summary": "Liveness", "security": [], "responses": ok(_HEALTH)}},
             "/readyz": {
                 "get": {
                     "summary": "Readiness: broker reachable, topics exist, view caught up",
                     "security": [],
-                    "responses": {**ok_json, "503": {"description": "Not ready", **_json(_ANY_OBJECT)}},
+                    "responses": {**ok(_READY), **ok(_READY, "503", "Not ready")},
                 }
             },
             "/metrics": {

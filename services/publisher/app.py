@@ -10,6 +10,7 @@ import aiohttp
 
 from services.publisher.adapters.registry import build_adapter
 from services.publisher.ratelimit import Limit, RateLimits
+from services.publisher.safe_fetch import SafeMediaFetcher
 from services.publisher.secrets import SecretStore
 from services.publisher.settings import PublisherSettings
 from services.publisher.worker import PublisherWorker
@@ -37,6 +38,10 @@ async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
     producer = make_producer(settings.kafka_bootstrap, f"warta-publisher-{platform}")
     await producer.start()
     timeout = aiohttp.ClientTimeout(total=settings.call_timeout_s)
+    # Media URLs come from content editors: fetch them only from public https hosts (SSRF).
+    fetcher = SafeMediaFetcher(
+        platform, allow_hosts=settings.media_allow_hosts, timeout_s=settings.media_timeout_s
+    )
     try:
         async with aiohttp.ClientSession(timeout=timeout) as session:
             worker = PublisherWorker(
@@ -45,7 +50,7 @@ async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
                 group=settings.group(f"publisher-{platform}"),
                 platform=platform,
                 channels=channels,
-                adapter=build_adapter(platform, session),
+                adapter=build_adapter(platform, session, fetcher),
                 secrets=secrets,
                 producer=producer,
                 limits=limits_for(channels),

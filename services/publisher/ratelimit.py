@@ -7,6 +7,7 @@ A token is taken only when a call is really made, and given back when the call n
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 from collections import deque
 from dataclasses import dataclass, field
@@ -40,7 +41,17 @@ class AccountLimiter:
         return max(waits)
 
     def take(self, now: datetime) -> None:
-        self._calls.append(now)
+        bisect.insort(self._calls, now)  # kept sorted: ``wait`` reads the window's oldest calls
+
+    def settle(self, took_at: datetime, answered_at: datetime) -> None:
+        """Move a call's count from when it was sent to when it was answered.
+
+        The platform counts the call at some instant in between; counting it at the later end
+        means the call that our window next allows can never reach the platform early.
+        """
+        with contextlib.suppress(ValueError):
+            self._calls.remove(took_at)
+            bisect.insort(self._calls, answered_at)
 
     def give_back(self, at: datetime) -> None:
         with contextlib.suppress(ValueError):

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import field_validator
+from pydantic_settings import NoDecode
 
 from services.publisher.decide import RetryPolicy
 from shared.settings import ROOT, CommonSettings
@@ -19,6 +23,18 @@ class PublisherSettings(CommonSettings):
     # Wait in-process for a rate-limit token up to this long; longer waits go back to the scheduler.
     max_local_wait_s: float = 2.0
     metrics_port: int = 0
+    # ``host:port`` authorities whose media may be fetched over plain http from any address: the
+    # local sandbox and tests only (``WARTA_MEDIA_ALLOW_HOSTS=127.0.0.1:8090``). Empty, that is
+    # https from public addresses only, unless set. See services/publisher/safe_fetch.py.
+    media_allow_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    media_timeout_s: float = 30.0
+
+    @field_validator("media_allow_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(

@@ -9,11 +9,21 @@ Exactly once, per job and attempt, through an attempt ledger (compacted topic
    platform can't tell → ``unconfirmed``, and an operator decides. Never a blind re-send;
 3. otherwise record ``attempted`` (acknowledged by the broker) before calling the platform, and
    the outcome right after; only then is the job's offset committed.
+
+Concurrency: each fetched record goes to its channel's lane (a FIFO with its own task); lanes
+run concurrently, so a slow account never holds another account's due jobs back, and one job's
+deliveries never overtake each other (a job is one channel). A partition's offset is committed
+only past records that are all settled (``lanes.OffsetTracker``); when partitions are revoked,
+their running records finish before the partitions are let go, and their queued ones are left
+to the next owner. Calls to one account are serialised by a lock around its rate limiter, so two
+lanes can never both spend its last token. An unexpected error in a lane stops the worker, as
+it would have stopped a sequential loop: its record is never committed, so it is redelivered.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import random
@@ -27,6 +37,7 @@ from aiokafka import (
     ConsumerRecord,
     TopicPartition,
 )
+from aiokafka.errors import IllegalStateError, KafkaError
 
 from services.publisher.adapters.port import (
     Adapter,
@@ -40,6 +51,7 @@ from services.publisher.adapters.port import (
     Temporary,
 )
 from services.publisher.decide import Decision, RetryPolicy, decide, platform_error
+from services.publisher.lanes import Entry, OffsetTracker
 from services.publisher.ratelimit import RateLimits
 from services.publisher.secrets import SecretsError, SecretStore
 from shared.channels import Channel, ChannelDirectory
@@ -60,6 +72,16 @@ log = logging.getLogger("warta.publisher")
 Clock = Callable[[], datetime]
 
 
+def _channel_of(record: ConsumerRecord[bytes, bytes]) -> bytes:
+    """The grouping key of a record: its job's channel, read without decoding the whole event.
+
+    Job ids are ``<content id>:<channel>``; a record whose key doesn't look like one gets a group
+    of its own key, which is just as safe (a job never changes its key).
+    """
+    key = record.key or b""
+    return key.rsplit(b":", 1)[-1] if b":" in key else key
+
+
 def marker_for(job_id: str) -> str:
     """Stable across attempts of one job, so any attempt can find what an earlier one posted."""
     return "w" + hashlib.sha256(job_id.encode()).hexdigest()[:16]
@@ -70,10 +92,11 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         self._worker = worker
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        await self._worker.release(set(revoked))
         self._worker.forget({tp.partition for tp in revoked})
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        await self._worker.restore({tp.partition for tp in assigned})
+        await self._worker.take_over(set(assigned))
 
 
 class PublisherWorker:
@@ -92,6 +115,7 @@ class PublisherWorker:
         retry: RetryPolicy,
         call_timeout_s: float = 30.0,
         max_local_wait_s: float = 2.0,
+        max_in_flight: int = 500,
         clock: Clock | None = None,
         rng: random.Random | None = None,
     ) -> None:
@@ -109,6 +133,17 @@ class PublisherWorker:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._rng = rng or random.Random()
         self._ledger: dict[str, PublishOutcome] = {}
+        self._account_locks: dict[str, asyncio.Lock] = {}
+        self._max_in_flight = max_in_flight
+        self._offsets: OffsetTracker[TopicPartition] = OffsetTracker()
+        # Owned partitions; each event is set once the partition's ledger is restored.
+        self._owned: dict[TopicPartition, asyncio.Event] = {}
+        self._lanes: dict[
+            bytes, asyncio.Queue[tuple[Entry[TopicPartition], ConsumerRecord[bytes, bytes]]]
+        ] = {}
+        self._lane_tasks: list[asyncio.Task[None]] = []
+        self._progress = asyncio.Event()
+        self._failure: BaseException | None = None
         self._ledger_partition: dict[str, int] = {}
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
@@ -142,15 +177,124 @@ class PublisherWorker:
     async def run(self, stop: asyncio.Event) -> None:
         self._consumer.subscribe([self._topics.publish(self._platform)], listener=_Rebalance(self))
         await self._consumer.start()
+        loop = asyncio.get_running_loop()
+        last_commit = loop.time()
         try:
             while not stop.is_set():
-                batch = await self._consumer.getmany(timeout_ms=200, max_records=50)
+                if self._failure is not None:
+                    raise self._failure
+                # Back-pressure: with the lanes full, stop fetching but keep polling, so the
+                # group doesn't take this member for dead while a platform is slow.
+                if self._offsets.in_flight() >= self._max_in_flight:
+                    self._consumer.pause(*self._consumer.assignment())
+                elif self._consumer.paused():
+                    self._consumer.resume(*self._consumer.paused())
+                batch = await self._consumer.getmany(timeout_ms=100, max_records=100)
                 for tp, records in batch.items():
                     for record in records:
-                        await self.handle(record)
-                        await self._consumer.commit({tp: record.offset + 1})
+                        self._dispatch(tp, record)
+                if batch and loop.time() - last_commit < 1.0:
+                    continue  # due records first: committing can wait for a quiet moment
+                await self._commit()
+                last_commit = loop.time()
+            await self._drain(self._call_timeout_s)
+            await self._commit()
         finally:
+            for task in self._lane_tasks:
+                task.cancel()
+            await asyncio.gather(*self._lane_tasks, return_exceptions=True)
             await self._consumer.stop()
+
+    async def take_over(self, partitions: set[TopicPartition]) -> None:
+        """Own ``partitions``; their records wait in their lanes until the ledger is restored.
+
+        aiokafka may hand out records of a partition before this callback returns: no job may
+        be handled before its earlier attempts are known.
+        """
+        events = {tp: asyncio.Event() for tp in partitions}
+        self._owned.update(events)
+        for attempt in range(1, 4):
+            try:
+                await self.restore({tp.partition for tp in partitions})
+                break
+            except KafkaError as exc:
+                log.warning(
+                    "restoring the ledger of %s failed (try %d): %r", sorted(partitions), attempt, exc
+                )
+                await asyncio.sleep(attempt)
+        else:
+            self._failure = RuntimeError(f"cannot restore the attempt ledger of {sorted(partitions)}")
+            self._progress.set()
+            return
+        for event in events.values():
+            event.set()
+
+    async def release(self, partitions: set[TopicPartition]) -> None:
+        """Before giving partitions up: let their running records finish and commit what settled.
+
+        Queued records of those partitions are skipped (their next owner handles them); a record
+        still running would otherwise race the next owner's reconciliation of the same job.
+        """
+        for tp in partitions:
+            event = self._owned.pop(tp, None)
+            if event is not None:
+                event.set()  # wakes lanes waiting on it; they see it is gone and skip
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._call_timeout_s * 2
+        while self._offsets.in_flight(partitions) and loop.time() < deadline:
+            await self._settled_some(deadline - loop.time())
+        with contextlib.suppress(Exception):  # the group may already have moved on: redelivery is safe
+            await self._commit()
+        self._offsets.drop(partitions)
+
+    def _dispatch(self, tp: TopicPartition, record: ConsumerRecord[bytes, bytes]) -> None:
+        entry = self._offsets.track(tp, record.offset)
+        lane = self._lanes.get(_channel_of(record))
+        if lane is None:
+            lane = self._lanes[_channel_of(record)] = asyncio.Queue()
+            self._lane_tasks.append(asyncio.create_task(self._lane(lane)))
+        lane.put_nowait((entry, record))
+
+    async def _lane(
+        self, queue: asyncio.Queue[tuple[Entry[TopicPartition], ConsumerRecord[bytes, bytes]]]
+    ) -> None:
+        while True:
+            entry, record = await queue.get()
+            restored = self._owned.get(entry.partition)
+            if restored is not None:
+                await restored.wait()
+            if entry.partition in self._owned:
+                try:
+                    await self.handle(record)
+                except Exception as exc:
+                    # Not marked done: never committed, redelivered after the restart this causes.
+                    log.exception("stopping: unexpected error handling %s@%s", record.topic, record.offset)
+                    self._failure = exc
+                    self._progress.set()
+                    return
+            entry.done = True
+            self._progress.set()
+
+    async def _settled_some(self, timeout: float) -> None:
+        self._progress.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._progress.wait(), max(0.0, timeout))
+
+    async def _drain(self, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._offsets.in_flight() and self._failure is None and loop.time() < deadline:
+            await self._settled_some(deadline - loop.time())
+
+    async def _commit(self) -> None:
+        offsets = self._offsets.committable()
+        if not offsets:
+            return
+        try:
+            await self._consumer.commit(offsets)
+        except (KafkaError, IllegalStateError) as exc:
+            # A rebalance is under way: these records will be redelivered and the ledger skips them.
+            log.warning("commit of %s failed: %r", offsets, exc)
 
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
         try:
@@ -205,27 +349,34 @@ class PublisherWorker:
             if settled is not None:
                 await self._record(due, partition, settled)
                 return
-        limiter = self._limits.for_channel(channel.id)
-        now = self._clock()
-        wait = limiter.wait(now)
-        if wait > self._max_local_wait:
-            error = PlatformError(code="rate_limited_locally", message=f"account quota: next call in {wait}")
-            await self._record(
-                due, partition, Decision(OutcomeStatus.RETRY, retry_at=now + wait, error=error)
-            )
-            return
-        if wait > timedelta(0):
-            await asyncio.sleep(wait.total_seconds())
-        await self._record(due, partition, Decision(OutcomeStatus.ATTEMPTED))
-        took_at = self._clock()
-        limiter.take(took_at)
-        result: Published | AdapterError
-        try:
-            result = await asyncio.wait_for(self._adapter.publish(target, request), self._call_timeout_s)
-        except AdapterError as exc:
-            result = exc
-        except TimeoutError:
-            result = Ambiguous(f"no answer within {self._call_timeout_s} s", code="timeout")
+        lock = self._account_locks.setdefault(channel.id, asyncio.Lock())
+        async with lock:
+            limiter = self._limits.for_channel(channel.id)
+            now = self._clock()
+            wait = limiter.wait(now)
+            if wait > self._max_local_wait:
+                error = PlatformError(
+                    code="rate_limited_locally", message=f"account quota: next call in {wait}"
+                )
+                await self._record(
+                    due, partition, Decision(OutcomeStatus.RETRY, retry_at=now + wait, error=error)
+                )
+                return
+            if wait > timedelta(0):
+                await asyncio.sleep(wait.total_seconds())
+            await self._record(due, partition, Decision(OutcomeStatus.ATTEMPTED))
+            took_at = self._clock()
+            limiter.take(took_at)
+            result: Published | AdapterError
+            try:
+                result = await asyncio.wait_for(self._adapter.publish(target, request), self._call_timeout_s)
+            except AdapterError as exc:
+                result = exc
+            except TimeoutError:
+                result = Ambiguous(f"no answer within {self._call_timeout_s} s", code="timeout")
+            # The platform counted the call somewhere between sending and its reply; counting it
+            # at the reply keeps our window from ever ending before the platform's.
+            limiter.settle(took_at, self._clock())
         decision = await self._settle(target, request, result, due.attempt)
         if isinstance(result, RateLimited) and decision.retry_at is not None:
             limiter.block_until(decision.retry_at)

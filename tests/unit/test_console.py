@@ -97,7 +97,7 @@ def test_an_action_becomes_an_outcome_of_the_current_attempt() -> None:
 @pytest.mark.parametrize(
     ("state", "req", "says"),
     [
-        (JobState.FAILED, ActionRequest(OperatorAction.RETRY, "opa", "again"), "not allowed"),
+        (JobState.PUBLISHED, ActionRequest(OperatorAction.RETRY, "opa", "again"), "not allowed"),
         (JobState.UNCONFIRMED, ActionRequest(OperatorAction.DISCARD, "opa", "  "), "reason is required"),
         (JobState.UNCONFIRMED, ActionRequest(OperatorAction.MARK_PUBLISHED, "opa", "ok", "ftp://x"), "URL"),
     ],

@@ -76,6 +76,12 @@ _PRIOR_CV2_KNOWN = 0.04  # what is left once the item's other channels have meas
 HOUR_OF_DAY_SD = 0.3
 HOUR_OF_WEEK_SD = 0.15
 NEIGHBOUR_WEIGHT = 0.0
+# Deliberate exploration (docs/scheduling.md): while a channel is young, an hour of the day that no
+# post has reached yet is scored as if it could match the channel's best hour, so each hour is
+# tried about once. Bounded: only the first EXPLORE_POSTS posts of a channel.
+EXPLORE_POSTS = 30
+EXPLORE_SEEN = 0.5  # share of a post's reach an hour of the day needs to count as tried
+EXPLORE_OPTIMISM = 1.0  # an untried hour may be as good as this share of the best hour
 _HALF_LIFE_PRIOR_POSTS = 3.0
 _MAX_EM_ROUNDS = 40
 _EM_TOLERANCE = 0.002  # multipliers closer than 0.2 % change no slot choice
@@ -142,7 +148,7 @@ class EngagementModel:
         prior_activity: list[float] | None = None,
         prior_half_life_minutes: float | None = None,
         crowding: float = DEFAULT_CROWDING,
-        exploration: float = DEFAULT_EXPLORATION,
+        exploration: float | None = None,
     ) -> None:
         self.platform = platform
         self.timezone = timezone
@@ -154,7 +160,7 @@ class EngagementModel:
             platform.lower(), DEFAULT_HALF_LIFE_MINUTES
         )
         self.crowding = crowding
-        self.exploration = exploration  # 1 = plain Thompson sampling; 0 = always exploit the mean
+        self.exploration = DEFAULT_EXPLORATION if exploration is None else exploration  # 1 = plain Thompson sampling; 0 = always exploit the mean
         self._posts: dict[str, _Post] = {}
         self._times: list[int] = []  # sorted publication instants, for crowding
         # fitted state
@@ -443,7 +449,12 @@ class EngagementModel:
         """
         if rng is None and self._mean_curve is not None and not self._dirty:
             return self._mean_curve
-        a = self.hourly(rng)
+        out = self._curve_of(self.hourly(rng))
+        if rng is None:
+            self._mean_curve = out
+        return out
+
+    def _curve_of(self, a: list[float]) -> list[float]:
         d = math.exp2(-5.0 / self.half_life)
         d_hour = d**STEPS_PER_HOUR
         # R at each hour start, around the cyclic week
@@ -466,10 +477,36 @@ class EngagementModel:
                 k += 1
         cut = d ** (LIFE_MINUTES // 5)
         day = LIFE_MINUTES // 5
-        out = [r[i] - cut * r[(i + day) % STEPS_PER_WEEK] for i in range(STEPS_PER_WEEK)]
-        if rng is None:
-            self._mean_curve = out
-        return out
+        return [r[i] - cut * r[(i + day) % STEPS_PER_WEEK] for i in range(STEPS_PER_WEEK)]
+
+    def exploring_curve(self, planned_us: list[int]) -> list[float] | None:
+        """The mean curve with every untried hour of the day raised to the channel's best hour, or
+        None once the channel has EXPLORE_POSTS posts or every hour has been tried.
+
+        ``planned_us`` are the channel's planned posts (integer microseconds): an hour they will
+        reach counts as tried, so one untried hour is not explored by several jobs at once.
+        """
+        if EXPLORE_POSTS <= 0 or len(self._posts) >= EXPLORE_POSTS:
+            return None
+        self._ensure_fit()
+        h = self.half_life
+        seen = [0.0] * 24
+        exposures = [p.exposure if abs(p.exposure_h - h) <= 0.02 * h else self._exposure(p.at_us, h)
+                     for p in self._posts.values()]
+        known = set(p.at_us for p in self._posts.values())
+        exposures += [self._exposure(t, h) for t in planned_us if t not in known]
+        for ex in exposures:
+            for b, x in ex:
+                seen[b % 24] += x
+        untried = [hod for hod in range(24) if seen[hod] < EXPLORE_SEEN]
+        if not untried:
+            return None
+        a = self.hourly()
+        best = max(a) * EXPLORE_OPTIMISM
+        for hod in untried:
+            for b in range(hod, HOURS_PER_WEEK, 24):
+                a[b] = max(a[b], best)
+        return self._curve_of(a)
 
     def step_of(self, instant: datetime) -> int:
         at = to_us(instant)

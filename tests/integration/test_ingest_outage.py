@@ -1,0 +1,110 @@
+"""Broker outage (issue 3): stop the broker → 503 with Retry-After and nothing accepted; start it
+again → the client's retry with the same Idempotency-Key is accepted once, and the topic holds
+exactly one event.
+
+This test stops and starts a broker of its own (deploy/kafka/broker.sh on port 19192, data under
+var/test-outage), never the session's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from shared.events import ContentApproved
+from shared.settings import ROOT
+from shared.topics import TopicRegistry
+from tests.integration.ingest_app import Answer, Ingest, content_body, read_events, running_ingest
+from tests.kafka_broker import BROKER
+
+pytestmark = pytest.mark.integration
+
+PORT = 19192
+VAR = ROOT / "var" / "test-outage"
+ENV = dict(os.environ, KAFKA_PORT=str(PORT), WARTA_VAR=str(VAR))
+
+
+def broker(command: str) -> None:
+    subprocess.run([str(BROKER), command], env=ENV, check=True, capture_output=True, timeout=180)
+
+
+@contextmanager
+def own_broker() -> Iterator[str]:
+    if shutil.which("java") is None:
+        pytest.skip("the outage test runs a broker of its own and needs a Java runtime")
+    broker("stop")
+    shutil.rmtree(VAR / f"kafka-{PORT}", ignore_errors=True)
+    broker("start")
+    try:
+        yield f"127.0.0.1:{PORT}"
+    finally:
+        broker("stop")
+
+
+async def post(app: Ingest, body: dict[str, object], key: str) -> Answer:
+    # Generous: the answer is bounded by ack_timeout_s, but the machine may be slow.
+    return await asyncio.wait_for(
+        app.call("POST", "/v1/content", body, headers={"Idempotency-Key": key}), 120
+    )
+
+
+async def test_a_broker_outage_answers_503_and_the_retry_is_accepted_once(
+    topics: TopicRegistry, tmp_path: Path
+) -> None:
+    body = content_body(("mastodon-demo", "x-demo"))
+    key = "adpim-" + uuid.uuid4().hex
+    with own_broker() as bootstrap:
+        async with running_ingest(bootstrap, topics, tmp_path, ack_timeout_s=3, retry_after_s=2) as app:
+            # The producer knows the topic's leaders before the outage, so the record is queued
+            # and would reach the broker when it returns: the harder case.
+            await app.deps.writer.producer.partitions_for(topics.content_approved)
+            broker("stop")
+            try:
+                refused = await post(app, body, key)
+                assert refused.status == 503, refused
+                assert refused.headers["Retry-After"] == "2"
+                [error] = refused.body["errors"]
+                assert error["rule"] == "unavailable"
+                assert "Idempotency-Key" in error["message"]
+                # Nothing is half-written: the item is not shown as accepted anywhere.
+                listing = await app.call("GET", "/v1/content", role="editor")
+                assert listing.body["total"] == 0, listing
+                # Still down: the retry is refused the same way, and writes nothing new.
+                assert (await post(app, body, key)).status == 503
+                assert (await post(app, dict(body, priority="urgent"), key)).status == 409
+            finally:
+                broker("start")
+
+            accepted = await retry_until_accepted(app, body, key)
+            assert accepted.status == 202, accepted
+            again = await post(app, body, key)
+            assert again.status == 202, again
+            assert again.body == accepted.body
+            # The producer recovered: a new item is accepted straight away.
+            assert (await post(app, content_body(), "next-" + uuid.uuid4().hex)).status == 202
+
+        events = [
+            e for e in await read_events(bootstrap, topics.content_approved) if isinstance(e, ContentApproved)
+        ]
+        ours = [e for e in events if e.idempotency_key == key]
+        assert [e.content_id for e in ours] == [accepted.body["content_id"]]
+        assert len(events) == 2
+
+
+async def retry_until_accepted(app: Ingest, body: dict[str, object], key: str) -> Answer:
+    """The client's loop: retry with the same key, honouring Retry-After (for 2 minutes at most)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 120
+    while True:
+        answer = await post(app, body, key)
+        if answer.status != 503 or loop.time() > deadline:
+            return answer
+        await asyncio.sleep(float(answer.headers.get("Retry-After", "1")))
