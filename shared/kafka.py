@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -68,6 +68,22 @@ async def send_event(
         )
     except (KafkaError, TimeoutError) as exc:
         raise KafkaUnavailable(f"could not write to {topic}: {exc!r}") from exc
+
+
+# How long a service waits for the broker to acknowledge its own writes before giving up. The
+# idempotent producer retries inside this window; past it the service exits and its supervisor
+# restarts it, and it rebuilds its state from Kafka — never carrying on with writes in limbo.
+ACK_DEADLINE_S = 60.0
+
+
+async def acknowledged(
+    futures: Iterable[Awaitable[object]], what: str, timeout: float = ACK_DEADLINE_S
+) -> None:
+    """Wait for the broker to acknowledge sends already queued; ``KafkaUnavailable`` past ``timeout``."""
+    try:
+        await asyncio.wait_for(asyncio.gather(*futures), timeout)
+    except (KafkaError, TimeoutError) as exc:
+        raise KafkaUnavailable(f"{what}: no acknowledgement within {timeout:.0f} s ({exc!r})") from exc
 
 
 async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec], timeout: float = 30.0) -> list[str]:

@@ -120,6 +120,12 @@ def _x_weight(cp: int) -> int:
     return 1 if any(lo <= cp <= hi for lo, hi in _X_LIGHT_RANGES) else 2
 
 
+# Any code point outside the light ranges. Every emoji sequence holds one (bases, regional
+# indicators, VS16 and the keycap all lie outside them), so a span without one weighs its length:
+# the fast path for Latin press text, exactly equal to the per-code-point walk (``_walk_weights``).
+_X_HEAVY = re.compile("[^" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in _X_LIGHT_RANGES) + "]")
+
+
 def _url_spans(text: str) -> Iterator[tuple[int, int]]:
     for match in _URL.finditer(text):
         start, end = match.span()
@@ -136,7 +142,8 @@ def _url_spans(text: str) -> Iterator[tuple[int, int]]:
 
 def x_weighted_length(text: str) -> int:
     """The length X counts against its 280 limit (twitter-text v3 rules, see module docstring)."""
-    text = unicodedata.normalize("NFC", text)
+    if not text.isascii():  # ASCII is already NFC
+        text = unicodedata.normalize("NFC", text)
     total = 0
     pos = 0
     for start, end in _url_spans(text):
@@ -147,6 +154,13 @@ def x_weighted_length(text: str) -> int:
 
 
 def _weigh_plain(text: str) -> int:
+    if _X_HEAVY.search(text) is None:
+        return len(text)
+    return _walk_weights(text)
+
+
+def _walk_weights(text: str) -> int:
+    """Code point by code point, emoji sequences as one: the reference for any text."""
     cps = [ord(c) for c in text]
     total = 0
     i = 0
@@ -197,6 +211,9 @@ def graphemes(text: str) -> Iterator[str]:
 
 def grapheme_length(text: str) -> int:
     """Bluesky's count: user-perceived characters."""
+    if text.isascii():
+        # No extenders, ZWJ or regional indicators in ASCII: only CR LF joins two code points.
+        return len(text) - text.count("\r\n")
     return sum(1 for _ in graphemes(text))
 
 
@@ -215,6 +232,12 @@ def utf8_length(text: str) -> int:
 
 def threads_length(text: str) -> int:
     """Threads' count: characters, except that an emoji counts as its UTF-8 bytes (platforms.md §12)."""
+    if text.isascii():
+        return len(text)  # an ASCII emoji (#, *, digits) needs a non-ASCII VS16 or keycap after it
+    return _threads_walk(text)
+
+
+def _threads_walk(text: str) -> int:
     cps = [ord(c) for c in text]
     total = 0
     i = 0

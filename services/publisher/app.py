@@ -50,7 +50,7 @@ async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
                 group=settings.group(f"publisher-{platform}"),
                 platform=platform,
                 channels=channels,
-                adapter=build_adapter(platform, session, fetcher),
+                adapter=build_adapter(platform, session, fetcher, state_dir=settings.state_dir),
                 secrets=secrets,
                 producer=producer,
                 limits=limits_for(channels),

@@ -28,6 +28,9 @@ class PublisherSettings(CommonSettings):
     # https from public addresses only, unless set. See services/publisher/safe_fetch.py.
     media_allow_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     media_timeout_s: float = 30.0
+    # Where adapters keep what must survive a crash: resumable-upload sessions (YouTube, TikTok)
+    # and WhatsApp's per-recipient sends (services/publisher/adapters/upload_state.py).
+    state_dir: Path = ROOT / "var" / "state"
 
     @field_validator("media_allow_hosts", mode="before")
     @classmethod

@@ -64,7 +64,7 @@ from shared.events import (
     PlatformError,
     PublishOutcome,
 )
-from shared.kafka import dead_letter, new_event_id, replay, send_event
+from shared.kafka import acknowledged, dead_letter, new_event_id, replay, send_event
 from shared.topics import TopicRegistry
 
 log = logging.getLogger("warta.publisher")
@@ -153,6 +153,7 @@ class PublisherWorker:
             isolation_level="read_committed",
         )
         self.outcomes: dict[str, int] = {}  # by status, for metrics
+        self._no_metrics: str | None = None  # why this platform gives no engagement counts, once known
         self.last_error: PlatformError | None = None
 
     # ---- ledger ------------------------------------------------------------------------------
@@ -446,7 +447,7 @@ class PublisherWorker:
             partition=partition,
         )
         audit = await self._producer.send(self._topics.publish_outcomes, payload, key=due.content_id.encode())
-        await asyncio.gather(ledger, audit)
+        await acknowledged((ledger, audit), f"recording {due.job_id} {decision.status.value}")
         self._ledger[due.job_id] = outcome
         self._ledger_partition[due.job_id] = partition
         self.outcomes[decision.status.value] = self.outcomes.get(decision.status.value, 0) + 1
@@ -474,11 +475,18 @@ class PublisherWorker:
     async def _measure(self, due: JobDue, channel: Channel) -> None:
         if due.post_id is None or due.published_at is None:
             return
+        if self._no_metrics is not None:
+            return  # the platform said once that it has no counts; asking again can't change that
         try:
             target = self._target(channel)
             counts = await asyncio.wait_for(
                 self._adapter.engagement(target, due.post_id), self._call_timeout_s
             )
+        except NotSupported as exc:
+            # Not a failure: the platform's API has no counts (Telegram, WhatsApp, webhooks).
+            self._no_metrics = exc.message
+            log.info("engagement is not collected on %s: %s", self._platform, exc.message)
+            return
         except (AdapterError, SecretsError, TimeoutError) as exc:
             log.warning("engagement of %s at +%s min unavailable: %r", due.job_id, due.horizon_minutes, exc)
             return

@@ -32,7 +32,7 @@ from services.scheduler.store import RestoreRow
 from shared.channels import ChannelDirectory
 from shared.codec import DecodeError, decode, decode_as, encode
 from shared.events import ChannelStateRecorded
-from shared.kafka import dead_letter, replay, send_event
+from shared.kafka import acknowledged, dead_letter, replay, send_event
 from shared.metrics import SchedulerMetrics
 from shared.partitioning import partition_for
 from shared.topics import TopicRegistry
@@ -207,7 +207,7 @@ class Planner:
             await self._producer.send(self._topics.publish(d.platform), encode(d), key=d.job_id.encode())
             for d in fx.due
         ]
-        await asyncio.gather(*dues)
+        await acknowledged(dues, "due jobs")
         writes = [
             await self._producer.send(
                 self._topics.schedule_jobs,
@@ -230,7 +230,7 @@ class Planner:
             )
             for c in fx.channels
         ]
-        await asyncio.gather(*writes)
+        await acknowledged(writes, "plan records")
         self.fired += len(fx.due)
         for note in fx.notes:
             log.info("%s", note)

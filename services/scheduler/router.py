@@ -22,7 +22,7 @@ from shared.events import (
     Event,
     PublishOutcome,
 )
-from shared.kafka import dead_letter, send_event
+from shared.kafka import acknowledged, dead_letter, send_event
 from shared.metrics import SchedulerMetrics
 from shared.topics import TopicRegistry
 
@@ -96,7 +96,7 @@ class Router:
                         sends += await self._route_one(record)
                         if self._metrics is not None:
                             self._metrics.consumed.labels(record.topic).inc()
-                await asyncio.gather(*sends)
+                await acknowledged(sends, "routed commands")
                 await self._consumer.commit()
         finally:
             await self._consumer.stop()

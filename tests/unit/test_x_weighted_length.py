@@ -82,3 +82,27 @@ def test_other_counters(text: str, graphemes: int, threads: int, utf16: int) -> 
     assert grapheme_length(text) == graphemes
     assert threads_length(text) == threads
     assert utf16_length(text) == utf16
+
+
+# The fast paths (no heavy code point, ASCII) must agree with the general walks on any text.
+_MIXED = st.text(
+    alphabet=st.sampled_from(
+        list("ab #*1\r\n©®.") + ["\u200d", "\ufe0f", "\u20e3", "\u0301", "中", "…", "😀", "🏽", "🇮", "🇩", "❤"]
+    ),
+    max_size=60,
+)
+
+
+@given(st.one_of(st.text(max_size=80), _MIXED))
+def test_fast_paths_agree_with_the_general_walks(text: str) -> None:
+    from shared.text_length import _walk_weights, _weigh_plain, graphemes
+
+    assert _weigh_plain(text) == _walk_weights(text)
+    assert grapheme_length(text) == sum(1 for _ in graphemes(text))
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
+def test_ascii_threads_length_is_its_length(text: str) -> None:
+    from shared.text_length import _threads_walk
+
+    assert threads_length(text) == len(text) == _threads_walk(text)

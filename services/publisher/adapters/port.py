@@ -149,7 +149,10 @@ class Adapter(Protocol):
         """
         ...
 
-    async def engagement(self, target: Target, post_id: str) -> Engagement: ...
+    async def engagement(self, target: Target, post_id: str) -> Engagement:
+        """The post's counts now. Raises ``NotSupported`` when the platform's API gives none at
+        all (Telegram, WhatsApp, webhooks): the publisher then stops asking."""
+        ...
 
     def rate_limit(self, target: Target) -> RateLimitInfo | None:
         """The most recent quota the platform reported for this account, if any."""

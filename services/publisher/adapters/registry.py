@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from types import MappingProxyType
+from typing import Protocol
 
 import aiohttp
 
@@ -25,6 +27,15 @@ from services.publisher.adapters.youtube import YouTubeAdapter
 
 AdapterFactory = Callable[[aiohttp.ClientSession, MediaFetcher], Adapter]
 
+
+class StatefulAdapterFactory(Protocol):
+    """An adapter that keeps state between attempts on disk (``upload_state.UploadLog``)."""
+
+    def __call__(
+        self, session: aiohttp.ClientSession, fetcher: MediaFetcher, *, state_dir: Path | None = None
+    ) -> Adapter: ...
+
+
 PLATFORM_ADAPTERS: Mapping[str, AdapterFactory] = MappingProxyType(
     {
         "mastodon": MastodonAdapter,
@@ -43,14 +54,32 @@ PLATFORM_ADAPTERS: Mapping[str, AdapterFactory] = MappingProxyType(
     }
 )
 
+# Resumable uploads (YouTube sessions, TikTok publish ids) and WhatsApp's per-recipient sends
+# are noted under the publisher's state dir, so a restarted publisher resumes instead of resending.
+STATEFUL_ADAPTERS: Mapping[str, StatefulAdapterFactory] = MappingProxyType(
+    {"youtube": YouTubeAdapter, "tiktok": TikTokAdapter, "whatsapp": WhatsAppAdapter}
+)
+
 
 def build_adapter(
-    platform: str, session: aiohttp.ClientSession, fetcher: MediaFetcher | None = None
+    platform: str,
+    session: aiohttp.ClientSession,
+    fetcher: MediaFetcher | None = None,
+    *,
+    state_dir: Path | None = None,
 ) -> Adapter:
-    """The adapter for ``platform``; media is fetched with ``session`` unless a fetcher is given."""
+    """The adapter for ``platform``; media is fetched with ``session`` unless a fetcher is given.
+
+    ``state_dir`` is where stateful adapters keep their notes (``PublisherSettings.state_dir``);
+    None means their default, ``var/state``.
+    """
     try:
         factory = PLATFORM_ADAPTERS[platform]
     except KeyError:
         known = ", ".join(sorted(PLATFORM_ADAPTERS))
         raise ValueError(f"no adapter for platform {platform!r}; known: {known}") from None
-    return factory(session, fetcher or SessionMediaFetcher(session))
+    fetcher = fetcher or SessionMediaFetcher(session)
+    stateful = STATEFUL_ADAPTERS.get(platform)
+    if stateful is not None:
+        return stateful(session, fetcher, state_dir=state_dir)
+    return factory(session, fetcher)

@@ -63,7 +63,7 @@ from services.publisher.adapters.port import (
     Target,
     Temporary,
 )
-from services.publisher.adapters.upload_state import UploadLog, chunk_body, state_dir_from_env
+from services.publisher.adapters.upload_state import DEFAULT_STATE_DIR, UploadLog, chunk_body
 from shared.capabilities import capabilities_for, post_text
 
 MB = 1024 * 1024
@@ -119,7 +119,7 @@ class TikTokAdapter:
     ) -> None:
         self._http = session
         self._fetcher = fetcher or SessionMediaFetcher(session)
-        self._log = UploadLog(state_dir or state_dir_from_env(), self.platform)
+        self._log = UploadLog(state_dir or DEFAULT_STATE_DIR, self.platform)
         self._chunk, self._min_chunk = chunk_size, min_chunk
         self._timeout = timeout
         self._poll_interval, self._poll_limit = poll_interval, poll_limit

@@ -11,7 +11,8 @@ before its upload completes, and a job is only marked published from a completed
 missing entry means a fresh upload (YouTube) or an unconfirmed job (TikTok, whose drafts can't be
 searched), never a second video.
 
-The state dir is ``WARTA_STATE_DIR`` (default ``var/state`` under the project root).
+The state dir is the publisher's ``state_dir`` setting (``WARTA_STATE_DIR``, default ``var/state``
+under the project root), handed to the adapters by ``registry.build_adapter``.
 """
 
 from __future__ import annotations
@@ -27,12 +28,6 @@ import orjson
 from shared.settings import ROOT
 
 DEFAULT_STATE_DIR = ROOT / "var" / "state"
-
-
-def state_dir_from_env() -> Path:
-    """``WARTA_STATE_DIR``, read when an adapter is built (never at import)."""
-    raw = os.environ.get("WARTA_STATE_DIR")
-    return Path(raw) if raw else DEFAULT_STATE_DIR
 
 
 class UploadLog:

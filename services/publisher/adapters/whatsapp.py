@@ -60,7 +60,7 @@ from services.publisher.adapters.port import (
     Target,
     Temporary,
 )
-from services.publisher.adapters.upload_state import UploadLog, state_dir_from_env
+from services.publisher.adapters.upload_state import DEFAULT_STATE_DIR, UploadLog
 from shared.capabilities import post_text
 
 NO_CHANNELS = (
@@ -100,7 +100,7 @@ class WhatsAppAdapter:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._http = session
-        self._log = UploadLog(state_dir or state_dir_from_env(), self.platform)
+        self._log = UploadLog(state_dir or DEFAULT_STATE_DIR, self.platform)
         self._timeout = timeout
         self._clock = clock
         self._quota = QuotaBook()

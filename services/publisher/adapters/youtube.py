@@ -14,7 +14,7 @@ docs/videos/insert, docs/errors, determine_quota_cost):
    body asks how far it got (308 + ``Range``), or answers the Video if it completed.
 
 Resuming, not restarting. Each job's session URI, total size and confirmed offset are kept in a
-small JSON file (``upload_state.UploadLog``, under ``WARTA_STATE_DIR``) before the first byte is
+small JSON file (``upload_state.UploadLog``, under the publisher's state dir) before the first byte is
 sent and after every chunk. A publisher that crashed mid-upload asks the session for its offset
 and sends only the bytes after it: no byte range is uploaded twice (the server's ``Range`` is the
 truth, not our note). A lost file costs a fresh upload, never a duplicate: an incomplete
@@ -64,7 +64,7 @@ from services.publisher.adapters.port import (
     Temporary,
 )
 from services.publisher.adapters.resets import PACIFIC, next_midnight
-from services.publisher.adapters.upload_state import UploadLog, chunk_body, state_dir_from_env
+from services.publisher.adapters.upload_state import DEFAULT_STATE_DIR, UploadLog, chunk_body
 from shared.capabilities import capabilities_for, post_text
 from shared.events import Content
 
@@ -107,7 +107,7 @@ class YouTubeAdapter:
             raise ValueError(f"chunk_size must be a positive multiple of {CHUNK_UNIT}")
         self._http = session
         self._fetcher = fetcher or SessionMediaFetcher(session)
-        self._log = UploadLog(state_dir or state_dir_from_env(), self.platform)
+        self._log = UploadLog(state_dir or DEFAULT_STATE_DIR, self.platform)
         self._chunk = chunk_size
         self._timeout = timeout
         self._clock = clock

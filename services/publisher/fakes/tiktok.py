@@ -11,8 +11,10 @@ Every JSON reply carries ``"error":{"code","message","log_id"}`` (``"ok"`` on su
 rules are checked: ``chunk_size`` between ``min_chunk`` and 64 MB (a video under ``min_chunk`` is
 one chunk), ``total_chunk_count == video_size // chunk_size``, chunks in order, each
 ``chunk_size`` except the last, which takes the remainder. Every received range is recorded
-(``Upload.ranges``) with the bytes; ``interrupt`` (chunk start → ``drop`` or
-``drop_after_processing``) simulates a crash at a chunk boundary.
+(``Upload.ranges``) with the bytes, and ``Upload.queries`` the bytes held at each status fetch
+before the upload completed (a resumed upload asks, then sends the rest); ``GET /_fake/uploads``
+lists them. ``interrupt`` (chunk start → ``drop`` or ``drop_after_processing``) simulates a crash
+at a chunk boundary.
 
 After the last chunk the post is created and the status reads PROCESSING_DOWNLOAD for
 ``processing_polls`` fetches, then PUBLISH_COMPLETE. Limits: ``init_per_minute`` init calls per
@@ -56,8 +58,20 @@ class Upload:
     count: int
     data: bytearray = field(default_factory=bytearray)
     ranges: list[tuple[int, int]] = field(default_factory=list)
+    queries: list[int] = field(default_factory=list)  # bytes held at each status fetch mid-upload
     post_id: str | None = None
     polls_left: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.publish_id,
+            "account": self.account,
+            "total": self.size,
+            "received": len(self.data),
+            "ranges": self.ranges,
+            "queries": self.queries,
+            "post_id": self.post_id,
+        }
 
 
 @dataclass
@@ -223,6 +237,7 @@ class _TikTok:
             return tt_reply(code="invalid_params", message="publish_id not found", status=400)
         data: dict[str, Any] = {"uploaded_bytes": len(upload.data), "fail_reason": ""}
         if upload.post_id is None:
+            upload.queries.append(len(upload.data))
             data["status"] = "PROCESSING_UPLOAD"
         elif upload.polls_left > 0:
             upload.polls_left -= 1
@@ -231,6 +246,9 @@ class _TikTok:
             data["status"] = "PUBLISH_COMPLETE"
             data["publicaly_available_post_id"] = [int(upload.post_id)]
         return tt_reply(data)
+
+    async def uploads(self, request: web.Request) -> web.Response:
+        return json_reply([upload.to_json() for upload in self.s.uploads.values()])
 
     async def query(self, request: web.Request) -> web.Response:
         self._auth(request)
@@ -267,4 +285,5 @@ def create_app(state: TikTokState | None = None) -> web.Application:
     app.router.add_put("/upload/", fake.put)
     app.router.add_post("/v2/post/publish/status/fetch/", fake.status)
     app.router.add_post("/v2/video/query/", fake.query)
+    app.router.add_get("/_fake/uploads", fake.uploads)
     return app

@@ -13,7 +13,8 @@ Routes (relative to the mount)::
 
 The fake records every byte range each session received (``Session.ranges``) and keeps the
 bytes, so tests can check that a resumed upload sent no range twice and that the video is
-whole. ``interrupt`` maps a chunk's first byte to ``drop`` (close the connection, chunk lost)
+whole; ``Session.queries`` holds the offset at each status query (``bytes */TOTAL``), so a
+resumed upload shows as a query mid-way followed by the rest. ``GET /_fake/uploads`` lists them. ``interrupt`` maps a chunk's first byte to ``drop`` (close the connection, chunk lost)
 or ``drop_after_processing`` (keep the chunk, lose the reply): a crash at a chunk boundary.
 
 Quota: ``quota_left`` ``videos.insert`` calls (403 ``quotaExceeded`` at 0) and
@@ -55,7 +56,19 @@ class Session:
     total: int
     data: bytearray = field(default_factory=bytearray)
     ranges: list[tuple[int, int]] = field(default_factory=list)
+    queries: list[int] = field(default_factory=list)  # bytes held at each status query
     video_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "account": self.account,
+            "total": self.total,
+            "received": len(self.data),
+            "ranges": self.ranges,
+            "queries": self.queries,
+            "post_id": self.video_id,
+        }
 
 
 @dataclass
@@ -141,6 +154,7 @@ class _YouTube:
         content_range = request.headers.get("Content-Range", "")
         body = await request.read()
         if _QUERY.fullmatch(content_range):
+            session.queries.append(len(session.data))
             return self._status(session)
         match = _RANGE.fullmatch(content_range)
         if match is None:
@@ -231,6 +245,9 @@ class _YouTube:
             items.append({"kind": "youtube#video", "id": post.id, "statistics": stats})
         return json_reply({"kind": "youtube#videoListResponse", "items": items})
 
+    async def uploads(self, request: web.Request) -> web.Response:
+        return json_reply([session.to_json() for session in self.s.sessions.values()])
+
     async def channels(self, request: web.Request) -> web.Response:
         account = self._auth(request)
         channel = self.s.channel_id(account)
@@ -272,4 +289,5 @@ def create_app(state: YouTubeState | None = None) -> web.Application:
     app.router.add_get("/youtube/v3/videos", fake.videos)
     app.router.add_get("/youtube/v3/channels", fake.channels)
     app.router.add_get("/youtube/v3/playlistItems", fake.playlist_items)
+    app.router.add_get("/_fake/uploads", fake.uploads)
     return app

@@ -160,7 +160,9 @@ class EngagementModel:
             platform.lower(), DEFAULT_HALF_LIFE_MINUTES
         )
         self.crowding = crowding
-        self.exploration = DEFAULT_EXPLORATION if exploration is None else exploration  # 1 = plain Thompson sampling; 0 = always exploit the mean
+        self.exploration = (
+            DEFAULT_EXPLORATION if exploration is None else exploration
+        )  # 1 = plain Thompson sampling; 0 = always exploit the mean
         self._posts: dict[str, _Post] = {}
         self._times: list[int] = []  # sorted publication instants, for crowding
         # fitted state
@@ -491,8 +493,10 @@ class EngagementModel:
         self._ensure_fit()
         h = self.half_life
         seen = [0.0] * 24
-        exposures = [p.exposure if abs(p.exposure_h - h) <= 0.02 * h else self._exposure(p.at_us, h)
-                     for p in self._posts.values()]
+        exposures = [
+            p.exposure if abs(p.exposure_h - h) <= 0.02 * h else self._exposure(p.at_us, h)
+            for p in self._posts.values()
+        ]
         known = set(p.at_us for p in self._posts.values())
         exposures += [self._exposure(t, h) for t in planned_us if t not in known]
         for ex in exposures:
