@@ -423,6 +423,8 @@ async def chaos(
             "WARTA_CALL_TIMEOUT_S": "3",
             "WARTA_RATE_BURST": "100000",
             "WARTA_RATE_PER_MINUTE": "1000000",
+            # A wedged Kafka client (seen after broker restarts) costs 30 s, not two minutes.
+            "WARTA_STALL_LIMIT_S": "30",
         },
     )
     try:

@@ -28,6 +28,8 @@ class CommonSettings(BaseSettings):
     partitions: int = 6
     channels_file: Path = ROOT / "deploy" / "channels.local.yaml"
     log_level: str = "INFO"
+    # A service loop without progress for this long exits so its supervisor restarts it.
+    stall_limit_s: float = 120.0
 
     @property
     def topics(self) -> TopicRegistry:

@@ -16,6 +16,7 @@ from services.publisher.settings import PublisherSettings
 from services.publisher.worker import PublisherWorker
 from shared.channels import ChannelDirectory
 from shared.kafka import ensure_topics, make_producer
+from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.publisher")
 
@@ -59,6 +60,13 @@ async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
                 max_local_wait_s=settings.max_local_wait_s,
             )
             log.info("publisher for %s: %d channels", platform, len(channels.for_platform(platform)))
-            await worker.run(stop)
+            watchdog = Watchdog(settings.stall_limit_s)
+            worker.watchdog = watchdog
+            guard = asyncio.create_task(watchdog.run(stop))
+            try:
+                await worker.run(stop)
+            finally:
+                stop.set()
+                await guard
     finally:
         await producer.stop()

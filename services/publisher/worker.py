@@ -66,6 +66,7 @@ from shared.events import (
 )
 from shared.kafka import acknowledged, dead_letter, new_event_id, replay, send_event
 from shared.topics import TopicRegistry
+from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.publisher")
 
@@ -144,6 +145,7 @@ class PublisherWorker:
         self._lane_tasks: list[asyncio.Task[None]] = []
         self._progress = asyncio.Event()
         self._failure: BaseException | None = None
+        self.watchdog: Watchdog | None = None  # beaten once per loop; set by the app
         self._ledger_partition: dict[str, int] = {}
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
@@ -182,6 +184,8 @@ class PublisherWorker:
         last_commit = loop.time()
         try:
             while not stop.is_set():
+                if self.watchdog is not None:
+                    self.watchdog.beat("publisher")
                 if self._failure is not None:
                     raise self._failure
                 # Back-pressure: with the lanes full, stop fetching but keep polling, so the

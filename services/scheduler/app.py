@@ -16,6 +16,7 @@ from services.scheduler.store import SqliteJobStore
 from shared.kafka import ensure_topics, make_producer
 from shared.metrics import SchedulerMetrics, serve_metrics
 from shared.partitioning import partition_for
+from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.scheduler")
 
@@ -44,8 +45,15 @@ async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:
             partition_of=lambda channel: partition_for(channel, topics.partitions),
         )
         metrics = SchedulerMetrics()
+        watchdog = Watchdog(settings.stall_limit_s)
         router = Router(
-            settings.kafka_bootstrap, topics, settings.group("scheduler-router"), channels, producer, metrics
+            settings.kafka_bootstrap,
+            topics,
+            settings.group("scheduler-router"),
+            channels,
+            producer,
+            metrics,
+            watchdog,
         )
         planner = Planner(
             settings.kafka_bootstrap,
@@ -56,10 +64,15 @@ async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:
             producer,
             tick_s=settings.tick_s,
             metrics=metrics,
+            watchdog=watchdog,
         )
         log.info("scheduler running for %d channels", len(channels.channels))
         async with serve_metrics(metrics.registry, settings.metrics_host, settings.metrics_port):
-            tasks = [asyncio.create_task(router.run(stop)), asyncio.create_task(planner.run(stop))]
+            tasks = [
+                asyncio.create_task(router.run(stop)),
+                asyncio.create_task(planner.run(stop)),
+                asyncio.create_task(watchdog.run(stop)),
+            ]
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             for task in done:
                 if task.exception() is not None:

@@ -36,6 +36,7 @@ from shared.kafka import acknowledged, dead_letter, replay, send_event
 from shared.metrics import SchedulerMetrics
 from shared.partitioning import partition_for
 from shared.topics import TopicRegistry
+from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.scheduler.planner")
 
@@ -117,6 +118,7 @@ class Planner:
         tick_s: float = 0.2,
         clock: Clock = utc_now,
         metrics: SchedulerMetrics | None = None,
+        watchdog: Watchdog | None = None,
     ) -> None:
         self._bootstrap = bootstrap
         self._topics = topics
@@ -126,6 +128,7 @@ class Planner:
         self._tick_s = tick_s
         self._clock = clock
         self._metrics = metrics
+        self._watchdog = watchdog
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
             group_id=group,
@@ -240,6 +243,8 @@ class Planner:
         await self._consumer.start()
         try:
             while not stop.is_set():
+                if self._watchdog is not None:
+                    self._watchdog.beat("planner")
                 batch = await self._consumer.getmany(timeout_ms=self._wait_ms(), max_records=500)
                 for records in batch.values():
                     for record in records:

@@ -25,6 +25,7 @@ from shared.events import (
 from shared.kafka import acknowledged, dead_letter, send_event
 from shared.metrics import SchedulerMetrics
 from shared.topics import TopicRegistry
+from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.scheduler.router")
 
@@ -65,8 +66,10 @@ class Router:
         channels: ChannelDirectory,
         producer: AIOKafkaProducer,
         metrics: SchedulerMetrics | None = None,
+        watchdog: Watchdog | None = None,
     ) -> None:
         self._metrics = metrics
+        self._watchdog = watchdog
         self._topics = topics
         self._channels = channels
         self._producer = producer
@@ -87,6 +90,8 @@ class Router:
         await self._consumer.start()
         try:
             while not stop.is_set():
+                if self._watchdog is not None:
+                    self._watchdog.beat("router")
                 batch = await self._consumer.getmany(timeout_ms=200, max_records=500)
                 if not batch:
                     continue

@@ -80,6 +80,7 @@ NEIGHBOUR_WEIGHT = 0.0
 # post has reached yet is scored as if it could match the channel's best hour, so each hour is
 # tried about once. Bounded: only the first EXPLORE_POSTS posts of a channel.
 EXPLORE_POSTS = 30
+EXPLORE_DAYS = 7.0  # ... and only in the channel's first week (counted from its first post)
 EXPLORE_SEEN = 0.5  # share of a post's reach an hour of the day needs to count as tried
 EXPLORE_OPTIMISM = 1.0  # an untried hour may be as good as this share of the best hour
 _HALF_LIFE_PRIOR_POSTS = 3.0
@@ -481,7 +482,7 @@ class EngagementModel:
         day = LIFE_MINUTES // 5
         return [r[i] - cut * r[(i + day) % STEPS_PER_WEEK] for i in range(STEPS_PER_WEEK)]
 
-    def exploring_curve(self, planned_us: list[int]) -> list[float] | None:
+    def exploring_curve(self, planned_us: list[int], now_us: int) -> list[float] | None:
         """The mean curve with every untried hour of the day raised to the channel's best hour, or
         None once the channel has EXPLORE_POSTS posts or every hour has been tried.
 
@@ -489,6 +490,9 @@ class EngagementModel:
         reach counts as tried, so one untried hour is not explored by several jobs at once.
         """
         if EXPLORE_POSTS <= 0 or len(self._posts) >= EXPLORE_POSTS:
+            return None
+        first = min([*self._times, *planned_us], default=now_us)
+        if now_us - first > EXPLORE_DAYS * 1440 * US_PER_MINUTE:
             return None
         self._ensure_fit()
         h = self.half_life

@@ -138,7 +138,7 @@ def choose_slot(
         why += f", after {held_by}." if held_by else "."
         return _decision(start, step, best, runner, expected, urgent_binding, why)
 
-    draw = model.exploring_curve(taken_us) or model.curve(rng)
+    draw = model.exploring_curve(taken_us, now_us) or model.curve(rng)
     scores = [draw[k] * f for k, f in zip(steps, factors, strict=True)]
     best = max(free, key=scores.__getitem__)  # max keeps the first of equals: ties go earliest
     far = [i for i in free if abs(i - best) * step >= RUNNER_UP_DISTANCE] or [i for i in free if i != best]
