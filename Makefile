@@ -55,8 +55,20 @@ wordpress:
 	@deploy/wordpress/setup.sh start \
 		|| echo "make wordpress: not available; tests/e2e/test_wordpress_real.py will be skipped"
 
+# Benchmarks print JSON lines; each starts what it needs (its own broker unless
+# KAFKA_BOOTSTRAP_SERVERS is set). See README.md, "Measuring it".
 bench: venv
 	$(BIN)/python -m bench.slots bench/worlds/*.json
+	$(BIN)/python -m bench.scheduler
+	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.publisher
+	$(BIN)/python -m bench.e2e
+	$(BIN)/python -m bench.scale
+
+# The whole system under 2,000 items x 3 channels while services are killed, the broker is
+# stopped and started and the platforms misbehave; prints the table, fails on loss or duplicates.
+chaos: venv
+	$(BIN)/python -m bench.chaos --items 2000
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

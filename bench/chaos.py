@@ -207,6 +207,7 @@ def _throttle_headers(platform: str) -> dict[str, str]:
 async def inject(run: Run, until: asyncio.Event, interval: float, broker_outages: int) -> None:
     victims = [n for n in run.system.procs if n not in ("sandbox",)]
     outages_left = broker_outages
+    queue: list[str] = []
     async with aiohttp.ClientSession() as session:
         while not until.is_set():
             await asyncio.sleep(run.rng.uniform(interval / 2, interval * 1.5))
@@ -222,7 +223,10 @@ async def inject(run: Run, until: asyncio.Event, interval: float, broker_outages
                 await asyncio.to_thread(broker, run.env, "start")
                 run.note("broker: started")
             elif roll < 0.6:
-                name = run.rng.choice(victims)
+                # Every kind of service dies at least once: victims go round in a shuffled order.
+                if not queue:
+                    queue = run.rng.sample(victims, len(victims))
+                name = queue.pop()
                 if run.system.procs[name].poll() is None:
                     run.system.kill(name)
                     run.faults[f"kill -9 {name.split('-')[0]}"] += 1

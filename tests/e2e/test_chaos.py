@@ -1,0 +1,21 @@
+"""The short version of `make chaos`: the whole system, two workers per group, under kills of every
+service, a broker stop/start and platform storms. Nothing lost, nothing posted twice."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.chaos import chaos, print_table
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_chaos_loses_nothing_and_duplicates_nothing() -> None:
+    result = await chaos(items=100, rate=8.0, workers=2, seed=3, interval=2.0, outages=1, patience=400.0)
+    print_table(result)
+    assert result["items_accepted"] == 100
+    kinds = {kind.split()[-1] for kind in result["faults"] if kind.startswith("kill -9")}
+    assert {"ingest", "scheduler", "publisher"} <= kinds
+    assert result["faults"].get("broker stop/start") == 1
+    assert result["lost"] == 0
+    assert result["duplicates"] == 0
