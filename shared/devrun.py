@@ -62,8 +62,11 @@ class LocalSystem:
     workers: int = 1
     # Publish only on these platforms (all configured ones with an adapter when empty).
     platforms: tuple[str, ...] = ()
+    # Serve each process's /metrics on the fixed ports deploy/prometheus scrapes (`warta dev`).
+    metrics: bool = False
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     commands: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    metric_ports: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.console_port == 0:
@@ -133,13 +136,14 @@ class LocalSystem:
         if not self.dev_keys_file.exists() or not (self.var / "keys.json").exists():
             generate_dev_keys(self.var / "keys.json", self.dev_keys_file)
 
-    def _spawn(self, name: str, *args: str) -> None:
+    def _spawn(self, name: str, *args: str, metrics_port: int = 0) -> None:
         self.commands[name] = args
+        self.metric_ports[name] = metrics_port
         with (self.logs / f"{name}.log").open("ab") as log:  # the child keeps its own copy
             self.procs[name] = subprocess.Popen(
                 [sys.executable, "-m", "shared.cli", *args],
                 cwd=ROOT,
-                env=self.env(),
+                env={**self.env(), "WARTA_METRICS_PORT": str(self.metric_ports.get(name, 0))},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -158,11 +162,19 @@ class LocalSystem:
             "sandbox", "sandbox", "--port", str(self.sandbox_port), "--secrets", str(self.secrets_file)
         )
         self._spawn("ingest", "ingest")
+        from shared.metrics import SCHEDULER_METRICS_PORT, publisher_metrics_port
+
         for n in range(1, self.workers + 1):
             suffix = "" if n == 1 else f"-{n}"
-            self._spawn(f"scheduler{suffix}", "scheduler")
+            serve = self.metrics and n == 1
+            self._spawn(
+                f"scheduler{suffix}", "scheduler", metrics_port=SCHEDULER_METRICS_PORT if serve else 0
+            )
             for platform in platforms:
-                self._spawn(f"publisher-{platform}{suffix}", "publisher", "--platform", platform)
+                port = publisher_metrics_port(platform) if serve else 0
+                self._spawn(
+                    f"publisher-{platform}{suffix}", "publisher", "--platform", platform, metrics_port=port
+                )
         self._spawn("console", "console")
         self.wait_ready(timeout)
 
@@ -196,7 +208,7 @@ class LocalSystem:
 
     def restart(self, name: str) -> None:
         """Start ``name`` again with the arguments it was first started with."""
-        self._spawn(name, *self.commands[name])
+        self._spawn(name, *self.commands[name], metrics_port=self.metric_ports.get(name, 0))
 
     def revive(self, report: Callable[[str, int], None] | None = None) -> list[str]:
         """Restart every process that died (a supervisor's job: services crash on purpose when
@@ -231,6 +243,7 @@ def main() -> int:
         bootstrap=bootstrap,
         ingest_port=int(os.environ.get("WARTA_INGEST_PORT", "8080")),
         console_port=int(os.environ.get("WARTA_CONSOLE_PORT", "8070")),
+        metrics=True,
     )
     try:
         system.start()

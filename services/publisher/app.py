@@ -16,6 +16,7 @@ from services.publisher.settings import PublisherSettings
 from services.publisher.worker import PublisherWorker
 from shared.channels import ChannelDirectory
 from shared.kafka import ensure_topics, make_producer
+from shared.metrics import PublisherMetrics, serve_metrics
 from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.publisher")
@@ -62,9 +63,13 @@ async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
             log.info("publisher for %s: %d channels", platform, len(channels.for_platform(platform)))
             watchdog = Watchdog(settings.stall_limit_s)
             worker.watchdog = watchdog
+            worker.metrics = PublisherMetrics(platform)
             guard = asyncio.create_task(watchdog.run(stop))
             try:
-                await worker.run(stop)
+                async with serve_metrics(
+                    worker.metrics.registry, settings.metrics_host, settings.metrics_port
+                ):
+                    await worker.run(stop)
             finally:
                 stop.set()
                 await guard

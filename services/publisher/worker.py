@@ -65,6 +65,7 @@ from shared.events import (
     PublishOutcome,
 )
 from shared.kafka import acknowledged, dead_letter, new_event_id, replay, send_event
+from shared.metrics import PublisherMetrics
 from shared.topics import TopicRegistry
 from shared.watchdog import Watchdog
 
@@ -146,6 +147,7 @@ class PublisherWorker:
         self._progress = asyncio.Event()
         self._failure: BaseException | None = None
         self.watchdog: Watchdog | None = None  # beaten once per loop; set by the app
+        self.metrics: PublisherMetrics | None = None  # set by the app when metrics are served
         self._ledger_partition: dict[str, int] = {}
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
@@ -455,6 +457,10 @@ class PublisherWorker:
         self._ledger[due.job_id] = outcome
         self._ledger_partition[due.job_id] = partition
         self.outcomes[decision.status.value] = self.outcomes.get(decision.status.value, 0) + 1
+        if self.metrics is not None:
+            self.metrics.outcome(due.channel, decision.status.value)
+            limiter = self._limits.for_channel(due.channel)
+            self.metrics.headroom.labels(self._platform, due.channel).set(limiter.headroom(self._clock()))
         if decision.error is not None:
             self.last_error = decision.error
         if decision.status is OutcomeStatus.DEAD:
