@@ -56,6 +56,7 @@ def running_system(
         topic_prefix=f"{name}{run}.",
         group_prefix=f"{name}{run}",
         source_channels=source,
+        ephemeral=True,
         workers=workers,
         platforms=platforms,
         extra_env={"WARTA_RATE_BURST": "1000000", "WARTA_RATE_PER_MINUTE": "100000000", **env},

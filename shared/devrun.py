@@ -64,6 +64,8 @@ class LocalSystem:
     platforms: tuple[str, ...] = ()
     # Serve each process's /metrics on the fixed ports deploy/prometheus scrapes (`warta dev`).
     metrics: bool = False
+    # A test or benchmark system: its topics are deleted when it stops.
+    ephemeral: bool = False
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     commands: dict[str, tuple[str, ...]] = field(default_factory=dict)
     metric_ports: dict[str, int] = field(default_factory=dict)
@@ -224,6 +226,18 @@ class LocalSystem:
         return revived
 
     def stop(self) -> None:
+        self._stop_processes()
+        if self.ephemeral and self.topic_prefix:
+            import asyncio
+
+            from shared.kafka import delete_topics
+
+            try:
+                asyncio.run(delete_topics(self.bootstrap, self.topic_prefix))
+            except Exception as exc:  # cleanup only: the broker may be gone already
+                print(f"warta: could not delete {self.topic_prefix}* topics: {exc!r}", file=sys.stderr)
+
+    def _stop_processes(self) -> None:
         for proc in self.procs.values():
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)

@@ -86,23 +86,64 @@ async def acknowledged(
         raise KafkaUnavailable(f"{what}: no acknowledgement within {timeout:.0f} s ({exc!r})") from exc
 
 
-async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec], timeout: float = 30.0) -> list[str]:
-    """Create the topics that don't exist yet; returns the names created. Safe to re-run."""
+async def ensure_topics(
+    bootstrap: str, specs: Iterable[TopicSpec], timeout: float = 30.0, patience: float = 180.0
+) -> list[str]:
+    """Create the topics that don't exist yet; returns the names created. Safe to re-run, and
+    to run from several services at once. A busy broker can time a creation out while still
+    doing it, so this asks again (only for what is still missing) until ``patience`` runs out."""
+    wanted = {s.name: s for s in specs}
+    created: list[str] = []
+    deadline = asyncio.get_running_loop().time() + patience
+    delay = 1.0
+    while True:
+        try:
+            created += await _create_missing(bootstrap, wanted, timeout)
+            return created
+        except (KafkaError, TimeoutError, OSError) as exc:
+            if asyncio.get_running_loop().time() + delay > deadline:
+                raise KafkaUnavailable(f"could not create topics: {exc!r}") from exc
+            log.warning("creating topics failed (%r); retrying in %.0f s", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 15.0)
+
+
+async def _create_missing(bootstrap: str, wanted: dict[str, TopicSpec], timeout: float) -> list[str]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
     await asyncio.wait_for(admin.start(), timeout)
     try:
         existing = set(await admin.list_topics())
-        missing = [s for s in specs if s.name not in existing]
-        created: list[str] = []
-        for spec in missing:
-            try:
-                await admin.create_topics(
-                    [NewTopic(spec.name, spec.partitions, 1, topic_configs=dict(spec.configs))]
-                )
-                created.append(spec.name)
-            except TopicAlreadyExistsError:
-                pass  # another service created it meanwhile
+        missing = [spec for name, spec in wanted.items() if name not in existing]
+        if not missing:
+            return []
+        # One request for all of them: a broker holding thousands of topics creates them far
+        # faster in a batch than one round trip each.
+        response = await admin.create_topics(
+            [NewTopic(s.name, s.partitions, 1, topic_configs=dict(s.configs)) for s in missing]
+        )
+        created = []
+        for name, code, *_ in getattr(response, "topic_errors", ()):
+            if code == 0:
+                created.append(name)
+            elif code != TopicAlreadyExistsError.errno:  # another service created it meanwhile
+                raise KafkaError(f"creating {name} failed with error code {code}")
         return created
+    finally:
+        await admin.close()
+
+
+async def delete_topics(bootstrap: str, prefix: str, timeout: float = 30.0) -> int:
+    """Delete every topic named with ``prefix`` (test and benchmark systems clean up after
+    themselves, so one broker can serve a whole test session)."""
+    if not prefix:
+        raise ValueError("refusing to delete topics without a prefix")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
+    await asyncio.wait_for(admin.start(), timeout)
+    try:
+        names = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        if names:
+            await admin.delete_topics(names)
+        return len(names)
     finally:
         await admin.close()
 

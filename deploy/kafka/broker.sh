@@ -7,7 +7,7 @@
 #   deploy/kafka/broker.sh fetch    only resolve the jars from Maven Central
 #
 # Settings (environment): KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (KAFKA_PORT+1),
-# WARTA_VAR (var/ at the repository root; git-ignored), KAFKA_LIBS (jar folder), KAFKA_HEAP (512m).
+# WARTA_VAR (var/ at the repository root; git-ignored), KAFKA_LIBS (jar folder), KAFKA_HEAP (1g).
 # Re-running any command is safe.
 set -euo pipefail
 
@@ -42,7 +42,7 @@ fetch() {
 
 java_cmd() {
   # JVM flags follow Kafka's own kafka-run-class.sh defaults, scaled down for a laptop.
-  exec java -Xms"${KAFKA_HEAP:-512m}" -Xmx"${KAFKA_HEAP:-512m}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+  exec java -Xms"${KAFKA_HEAP:-1g}" -Xmx"${KAFKA_HEAP:-1g}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -Djava.awt.headless=true -Dlog4j2.configurationFile="$home/config/log4j2.properties" \
     -Dkafka.logs.dir="$home/logs" -cp "$libs/*" "$@"
 }

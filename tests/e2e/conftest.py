@@ -30,11 +30,13 @@ def local_system(kafka_bootstrap: str, **env: str) -> Iterator[LocalSystem]:
         sandbox_port=free_port(),
         topic_prefix=f"e2e{run}.",
         group_prefix=f"e2e{run}",
+        ephemeral=True,
         extra_env={
             "WARTA_ENGAGEMENT_HORIZONS_S": "[2, 4, 6]",
             "WARTA_RETRY_BASE_S": "0.3",
             "WARTA_RETRY_CAP_S": "2",
             "WARTA_CALL_TIMEOUT_S": "3",
+            "WARTA_PARTITIONS": "3",
             **env,
         },
     )

@@ -71,12 +71,16 @@ def custom_system(
         topic_prefix=f"{name}{run}.",
         group_prefix=f"{name}{run}",
         source_channels=source,
+        ephemeral=True,
         extra_env={
             "WARTA_RETRY_BASE_S": "0.3",
             "WARTA_RETRY_CAP_S": "2",
             "WARTA_CALL_TIMEOUT_S": "3",
+            "WARTA_PARTITIONS": "3",
             "WARTA_RATE_BURST": "2000",  # ingest's per-key limit: these tests submit in bulk
             "WARTA_RATE_PER_MINUTE": "100000",
+            # Resumable-upload notes of this run only, kept across publisher restarts.
+            "WARTA_STATE_DIR": str(var / "state"),
             **extra_env,
         },
     )
