@@ -204,10 +204,15 @@ def _throttle_headers(platform: str) -> dict[str, str]:
     return {}
 
 
+def kind_of(process: str) -> str:
+    return process.split("-")[0]
+
+
 async def inject(run: Run, until: asyncio.Event, interval: float, broker_outages: int) -> None:
     victims = [n for n in run.system.procs if n not in ("sandbox",)]
     outages_left = broker_outages
     queue: list[str] = []
+    kinds = sorted({kind_of(v) for v in victims})
     async with aiohttp.ClientSession() as session:
         while not until.is_set():
             await asyncio.sleep(run.rng.uniform(interval / 2, interval * 1.5))
@@ -222,14 +227,17 @@ async def inject(run: Run, until: asyncio.Event, interval: float, broker_outages
                 await asyncio.sleep(run.rng.uniform(2, 5))
                 await asyncio.to_thread(broker, run.env, "start")
                 run.note("broker: started")
-            elif roll < 0.6:
-                # Every kind of service dies at least once: victims go round in a shuffled order.
+            elif roll < 0.6 or kinds or queue:
+                # Every kind of service dies early: one process of each kind first, in a random
+                # order, then any process at random.
                 if not queue:
-                    queue = run.rng.sample(victims, len(victims))
-                name = queue.pop()
+                    queue = [run.rng.choice([v for v in victims if kind_of(v) == k]) for k in kinds]
+                    run.rng.shuffle(queue)
+                    kinds = []
+                name = queue.pop() if queue else run.rng.choice(victims)
                 if run.system.procs[name].poll() is None:
                     run.system.kill(name)
-                    run.faults[f"kill -9 {name.split('-')[0]}"] += 1
+                    run.faults[f"kill -9 {kind_of(name)}"] += 1
                     run.note(f"kill -9 {name}")
             else:
                 await storm(run, session)

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.e2e
 
 
 async def test_chaos_loses_nothing_and_duplicates_nothing() -> None:
-    result = await chaos(items=100, rate=8.0, workers=2, seed=3, interval=2.0, outages=1, patience=400.0)
+    result = await chaos(items=100, rate=5.0, workers=2, seed=3, interval=2.0, outages=1, patience=400.0)
     print_table(result)
     assert result["items_accepted"] == 100
     kinds = {kind.split()[-1] for kind in result["faults"] if kind.startswith("kill -9")}

@@ -9,8 +9,10 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.devrun import LocalSystem
+from shared.kafka import wait_for_topics
 from shared.topics import TopicRegistry
 from tests.e2e.client import Api, item, unique_text
 from tests.e2e.conftest import Keys
@@ -31,10 +33,16 @@ def secrets_of(system: LocalSystem) -> set[str]:
 
 
 async def dump_topics(bootstrap: str, prefix: str) -> bytes:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [t for t in await admin.list_topics() if t.startswith(prefix)]
+    finally:
+        await admin.close()
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        names = [t for t in await consumer.topics() if t.startswith(prefix)]
+        await wait_for_topics(consumer, set(names))
         tps = [TopicPartition(t, p) for t in names for p in sorted(consumer.partitions_for_topic(t) or ())]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
