@@ -205,8 +205,11 @@ class StatusView:
         status = self._channel(ev.content_id, ev.channel)
         if status is None:
             return
+        # An operator's "mark as published" may carry only the URL.
         if ev.post_id:
-            status.post_id, status.url = ev.post_id, ev.url
+            status.post_id = ev.post_id
+        if ev.url:
+            status.url = ev.url
         if ev.error is not None:
             status.error = ev.error
         state = _OUTCOME_STATE[ev.status]
