@@ -26,7 +26,9 @@ def own_broker(name: str) -> Iterator[str]:
     port = free_port()
     var = ROOT / "var" / f"bench-{name}"
     shutil.rmtree(var, ignore_errors=True)
-    env = dict(os.environ, KAFKA_PORT=str(port), WARTA_VAR=str(var))
+    env = dict(
+        os.environ, KAFKA_PORT=str(port), WARTA_VAR=str(var), KAFKA_HEAP=os.environ.get("KAFKA_HEAP", "2g")
+    )
     subprocess.run([str(BROKER), "start"], env=env, check=True, capture_output=True)
     try:
         yield f"127.0.0.1:{port}"

@@ -296,9 +296,9 @@ def main() -> None:
     if args.child:
         child(args)
         return
-    from tests.kafka_broker import kafka_broker
+    from bench._system import own_broker
 
-    with kafka_broker() as bootstrap:
+    with own_broker("scheduler") as bootstrap:
         for n in args.jobs:
             prefix = f"bench{uuid.uuid4().hex[:8]}."
             topics = TopicRegistry(prefix=prefix)

@@ -37,11 +37,13 @@ from zoneinfo import ZoneInfo
 
 from services.scheduler.policy import Blackout, ChannelRules, EngagementModel, JobRequest, choose_slot
 from services.scheduler.policy.quality import ItemQualities
+from services.scheduler.policy.slots import replan
 
 STEP_MIN = 5  # slot-world.md sums a post's reach in 5-minute steps
 LIFE_STEPS = 288  # 24 h of 5-minute steps
 STEP = timedelta(minutes=STEP_MIN)
 HORIZONS = (60, 360, 1440)
+REPLAN_EVERY_MINUTES = 60  # re-place a channel's pending jobs after an observation, at most this often
 CROSS_CHANNEL = False  # True: learn with each item's quality from its other channels (docs/scheduling.md)
 STRATEGIES = ("policy", "oracle", "habitual", "immediate", "random")
 
@@ -450,6 +452,8 @@ def run_policy(world: World) -> tuple[dict[str, Schedule], int, int, float]:
     missed = violations = 0
     spent = 0.0
     counter = len(world.jobs)
+    pending: dict[str, list[Post]] = {cid: [] for cid in world.channels}
+    last_replan: dict[str, int] = {cid: -(10**9) for cid in world.channels}
     while events:
         _minute, kind, seq, payload = heapq.heappop(events)
         if kind == arrive:
@@ -481,9 +485,14 @@ def run_policy(world: World) -> tuple[dict[str, Schedule], int, int, float]:
                 )
             post = Post(idx, seq, job)
             sched.add(post, ch)
+            pending[ch.id].append(post)
             heapq.heappush(events, (idx * STEP_MIN, fire, seq, post))
         elif kind == fire:
             post = payload
+            waiting = pending[post.job.channel.id]
+            if post.idx * STEP_MIN != _minute or post not in waiting:
+                continue  # re-planned since: its new instant has its own event
+            waiting.remove(post)
             ch = post.job.channel
             earlier = published[ch.id]
             value = world.mu(post.job, post.idx, world.pressure(ch, earlier[-400:], post.idx))
@@ -513,7 +522,62 @@ def run_policy(world: World) -> tuple[dict[str, Schedule], int, int, float]:
                 qualities.record(job.item.id, job.channel.id, job.key)
                 qualities.update(job.item.id, models)
             spent += clock.perf_counter() - t0
+            cid = job.channel.id
+            if REPLAN_EVERY_MINUTES and pending[cid] and _minute - last_replan[cid] >= REPLAN_EVERY_MINUTES:
+                # The model has learned: re-place what has not fired yet (slot-world.md allows it).
+                last_replan[cid] = _minute
+                moved, bad, took = replan_channel(
+                    world, rules[cid], models[cid], scheds[cid], pending[cid], _minute, rng_policy
+                )
+                spent += took
+                violations += bad
+                for post in moved:
+                    counter += 1
+                    heapq.heappush(events, (post.idx * STEP_MIN, fire, counter, post))
     return scheds, missed, violations, spent
+
+
+def replan_channel(
+    world: World,
+    rules: ChannelRules,
+    model: EngagementModel,
+    sched: Schedule,
+    pending: list[Post],
+    minute: int,
+    rng: random.Random,
+) -> tuple[list[Post], int, float]:
+    """Re-place a channel's pending posts with ``policy.replan``: (moved posts, violations, seconds)."""
+    movable = [p for p in pending if p.idx * STEP_MIN > minute]
+    if not movable:
+        return [], 0, 0.0
+    keep = set(map(id, movable))
+    now = world.origin + timedelta(minutes=minute)
+    fixed = [world.at(p.idx) for p in sched.posts if id(p) not in keep]
+    t0 = clock.perf_counter()
+    decisions = replan(
+        [(request_of(p.job), world.at(p.idx)) for p in movable], rules, fixed, model, now, rng, world.grid
+    )
+    took = clock.perf_counter() - t0
+    moved = [p for p, d in zip(movable, decisions, strict=True) if d is not None and d.slot is not None]
+    for post in moved:  # out first: each new slot is then checked against the final plan
+        sched.remove(post, post.job.channel)
+    bad = 0
+    for post, decision in zip(movable, decisions, strict=True):
+        if decision is None or decision.slot is None:
+            continue
+        idx = round(world.minutes(decision.slot) / STEP_MIN)
+        reference = set(world.allowed_set(post.job, sched))
+        if (
+            world.at(idx) != decision.slot
+            or idx % world.stride
+            or idx not in reference
+            or idx * STEP_MIN < minute
+        ):
+            bad += 1
+            print(f"violation: re-plan {post.job.key} at {decision.slot.isoformat()}", file=sys.stderr)
+        post.idx = idx
+        sched.add(post, post.job.channel)
+    return moved, bad, took
 
 
 def final_violations(world: World, scheds: dict[str, Schedule]) -> int:
