@@ -2,8 +2,9 @@
 
     python -m bench.e2e [--seconds 30] [--rate 10] [--concurrency 64]
 
-Runs the whole system (broker of its own unless KAFKA_BOOTSTRAP_SERVERS is set; the Mastodon
-sandbox with 20 accounts so its real limits hold) and measures, per item, the time from the
+Runs the whole system (broker of its own unless KAFKA_BOOTSTRAP_SERVERS is set) publishing to
+the Facebook sandbox (20 pages; Facebook documents no posting cap, so saturation measures Warta,
+not a platform quota) and measures, per item, the time from the
 client receiving 202 to the moment the sandbox created the post (both clocks are this machine's).
 Two phases: an open-loop load at ``--rate`` items/s, then saturation (``--concurrency`` clients
 submitting back to back). Prints one JSON line per phase.
@@ -73,14 +74,16 @@ async def closed_loop(
     return accepted
 
 
-async def latencies(sandbox: str, accepted: dict[str, float], wait: float) -> tuple[list[float], int, float]:
+async def latencies(
+    sandbox: str, platform: str, accepted: dict[str, float], wait: float
+) -> tuple[list[float], int, float]:
     """Per accepted item, ms from 202 to the post's creation; and how many never arrived."""
     deadline = time.monotonic() + wait
     found: dict[str, float] = {}
     by_marker = {text.rsplit("#", 1)[1]: text for text in accepted}
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:
-            async with session.get(f"{sandbox}/mastodon/_fake/posts") as resp:
+            async with session.get(f"{sandbox}/{platform}/_fake/posts") as resp:
                 posts = await resp.json()
             for post in posts:
                 text = by_marker.get(post["text"].rsplit("#", 1)[-1][:8])
@@ -94,11 +97,19 @@ async def latencies(sandbox: str, accepted: dict[str, float], wait: float) -> tu
     return values, len(accepted) - len(found), span
 
 
-async def run(seconds: float, rate: float, concurrency: int) -> None:
-    with own_broker("e2e") as bootstrap, running_system(bootstrap, "e2e") as (system, key, ids):
-        mastodon = ids[0]
-        accepted = await open_loop(system.ingest_url, key, mastodon, rate, seconds, "steady")
-        values, missing, _ = await latencies(system.sandbox_url, accepted, 60)
+async def run(seconds: float, rate: float, concurrency: int, platform: str = "facebook") -> None:
+    index = ("mastodon", "x", "facebook").index(platform)
+    with (
+        own_broker("e2e") as bootstrap,
+        running_system(bootstrap, "e2e", platforms=(platform,)) as (
+            system,
+            key,
+            ids,
+        ),
+    ):
+        channels = ids[index]
+        accepted = await open_loop(system.ingest_url, key, channels, rate, seconds, "steady")
+        values, missing, _ = await latencies(system.sandbox_url, platform, accepted, 60)
         print(
             json.dumps(
                 {
@@ -114,8 +125,8 @@ async def run(seconds: float, rate: float, concurrency: int) -> None:
             flush=True,
         )
         started = time.time()
-        accepted = await closed_loop(system.ingest_url, key, mastodon, concurrency, seconds, "saturated")
-        values, missing, span = await latencies(system.sandbox_url, accepted, 120)
+        accepted = await closed_loop(system.ingest_url, key, channels, concurrency, seconds, "saturated")
+        values, missing, span = await latencies(system.sandbox_url, platform, accepted, 300)
         print(
             json.dumps(
                 {
@@ -141,9 +152,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--rate", type=float, default=10.0)
-    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--platform", choices=["facebook", "mastodon", "x"], default="facebook")
     args = parser.parse_args()
-    asyncio.run(run(args.seconds, args.rate, args.concurrency))
+    asyncio.run(run(args.seconds, args.rate, args.concurrency, args.platform))
 
 
 if __name__ == "__main__":

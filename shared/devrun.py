@@ -229,11 +229,15 @@ class LocalSystem:
         self._stop_processes()
         if self.ephemeral and self.topic_prefix:
             import asyncio
+            from concurrent.futures import ThreadPoolExecutor
 
             from shared.kafka import delete_topics
 
+            # A loop of its own in a thread: stop() is also called from async tests, whose loop
+            # is running (asyncio.run would refuse, leaving the coroutine never awaited).
             try:
-                asyncio.run(delete_topics(self.bootstrap, self.topic_prefix))
+                with ThreadPoolExecutor(1) as pool:
+                    pool.submit(asyncio.run, delete_topics(self.bootstrap, self.topic_prefix)).result()
             except Exception as exc:  # cleanup only: the broker may be gone already
                 print(f"warta: could not delete {self.topic_prefix}* topics: {exc!r}", file=sys.stderr)
 

@@ -246,9 +246,14 @@ class Planner:
                 if self._watchdog is not None:
                     self._watchdog.beat("planner")
                 batch = await self._consumer.getmany(timeout_ms=self._wait_ms(), max_records=500)
+                # A whole batch of commands is applied with one wait for the broker, then its
+                # offsets are committed: a crash in between replays the batch onto the plan
+                # rebuilt from the changelog, which never saw the unacknowledged writes.
+                effects = Effects()
                 for records in batch.values():
                     for record in records:
-                        await self._command(record)
+                        effects.extend(await self._command(record))
+                await self.apply(effects)
                 if batch:
                     await self._consumer.commit()
                     if self._metrics is not None:
@@ -259,7 +264,7 @@ class Planner:
         finally:
             await self._consumer.stop()
 
-    async def _command(self, record: ConsumerRecord[bytes, bytes]) -> None:
+    async def _command(self, record: ConsumerRecord[bytes, bytes]) -> Effects:
         channel = record.key.decode("utf-8", "replace") if record.key else ""
         try:
             event = decode(record.value)
@@ -270,8 +275,8 @@ class Planner:
             await send_event(
                 self._producer, self._topics.publish_dead, "poison", dead_letter(record, str(exc))
             )
-            return
-        await self.apply(self._plan.handle(channel, event, self._clock()))
+            return Effects()
+        return self._plan.handle(channel, event, self._clock())
 
     async def _fire(self) -> None:
         fx = self._plan.fire(self._clock())

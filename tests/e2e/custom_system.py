@@ -10,16 +10,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from pydantic import BaseModel
 
 from shared.codec import DecodeError, decode_as
 from shared.devrun import LocalSystem, free_port
 from shared.events import PublishOutcome
 from shared.settings import ROOT
 from shared.topics import TopicRegistry
+
+T = TypeVar("T", bound=BaseModel)
 
 DEMO_SANDBOX = "http://127.0.0.1:8090"  # LocalSystem moves this to the test's sandbox port
 
@@ -92,26 +96,41 @@ def custom_system(
     # Logs stay under var/test-e2e for a failed run's post-mortem; the directory is gitignored.
 
 
-async def read_outcomes(bootstrap: str, topic_prefix: str) -> dict[str, list[PublishOutcome]]:
-    """Every outcome recorded so far, by job, in the order recorded."""
-    registry = TopicRegistry(prefix=topic_prefix)  # the services' default partition count
-    topic = registry.publish_outcomes
+async def read_events(bootstrap: str, topic: str, model: type[T]) -> list[T]:
+    """Every event on ``topic`` so far, in each partition's order; undecodable records skipped.
+
+    The partitions are the topic's own (test systems run with fewer than the default).
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        (described,) = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    tps = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        tps = [TopicPartition(topic, p) for p in range(registry.partitions)]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)
-        by_job: dict[str, list[PublishOutcome]] = {}
+        events: list[T] = []
         while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 for record in records:
                     try:
-                        outcome = decode_as(record.value, PublishOutcome)
+                        events.append(decode_as(record.value, model))
                     except DecodeError:
                         continue
-                    by_job.setdefault(outcome.job_id, []).append(outcome)
-        return by_job
+        return events
     finally:
         await consumer.stop()
+
+
+async def read_outcomes(bootstrap: str, topic_prefix: str) -> dict[str, list[PublishOutcome]]:
+    """Every outcome recorded so far, by job, in the order recorded."""
+    topic = TopicRegistry(prefix=topic_prefix).publish_outcomes
+    by_job: dict[str, list[PublishOutcome]] = {}
+    for outcome in await read_events(bootstrap, topic, PublishOutcome):
+        by_job.setdefault(outcome.job_id, []).append(outcome)
+    return by_job

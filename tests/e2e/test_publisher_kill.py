@@ -122,7 +122,7 @@ def tally(
     posts: Counter[str],
     last: dict[tuple[str, str], PublishOutcome],
 ) -> dict[str, Tally]:
-    table = {p: Tally() for p in ACCOUNTS}
+    table = {platform: Tally() for _, platform, _ in items}  # in the order the items name them
     for tag, platform, channel in items:
         row = table[platform]
         outcome = last.get((ids[tag], channel))

@@ -44,6 +44,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+# aiohttp refuses bodies over 1 MiB by default (413), which a real video chunk exceeds (YouTube
+# sends 8 MiB); the largest any platform takes is TikTok's last chunk, up to 128 MB (§8).
+MAX_BODY_BYTES = 129 * 1024 * 1024
+
 
 class Fault(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -325,6 +329,6 @@ def add_admin_routes(app: web.Application, state: FakeState) -> None:
 
 def new_fake_app(state: FakeState) -> web.Application:
     """An application with the fault middleware and the admin API; the platform adds its routes."""
-    app = web.Application(middlewares=[fault_middleware(state)])
+    app = web.Application(middlewares=[fault_middleware(state)], client_max_size=MAX_BODY_BYTES)
     add_admin_routes(app, state)
     return app

@@ -53,7 +53,7 @@ from services.publisher.fakes import (
     x,
     youtube,
 )
-from services.publisher.fakes.base import FakeState, json_reply
+from services.publisher.fakes.base import MAX_BODY_BYTES, FakeState, json_reply
 
 # A valid 1x1 PNG; the fakes don't decode images, but a real viewer can open it.
 PNG = base64.b64decode(
@@ -124,7 +124,7 @@ async def _reset_all(request: web.Request) -> web.Response:
 def build_sandbox(tokens: dict[str, str], *, public_base: str | None = None) -> web.Application:
     """The sandbox app. ``tokens`` maps each secret's name (the account) to its token."""
     by_token = {token: name for name, token in tokens.items()}
-    root = web.Application()
+    root = web.Application(client_max_size=MAX_BODY_BYTES)  # the root's limit applies to sub-apps
     states: dict[str, FakeState] = {}
     for platform, (make_state, create_app) in FAKES.items():
         state = make_state(tokens=dict(by_token), prefix=f"/{platform}", public_base=public_base)

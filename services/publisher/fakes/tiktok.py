@@ -66,6 +66,7 @@ class Upload:
         return {
             "id": self.publish_id,
             "account": self.account,
+            "text": str(self.post_info.get("title") or ""),
             "total": self.size,
             "received": len(self.data),
             "ranges": self.ranges,

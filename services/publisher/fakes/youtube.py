@@ -63,6 +63,7 @@ class Session:
         return {
             "id": self.id,
             "account": self.account,
+            "text": str((self.metadata.get("snippet") or {}).get("description") or ""),
             "total": self.total,
             "received": len(self.data),
             "ranges": self.ranges,
