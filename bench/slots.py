@@ -12,7 +12,9 @@ Conventions where slot-world.md leaves a choice (docs/scheduling.md repeats them
 - crowding counts posts at most 24 h earlier, strictly less than 24 h (a rolling window);
   a post precedes another at the same instant when it was placed first;
 - the 7-day window of an item without a deadline starts at max(arrives_at, not_before);
-- two posts closer than the minimum gap break it unless one of them is urgent.
+- two posts closer than the minimum gap break it unless one of them is urgent;
+- after an observation the channel's pending posts are re-placed with ``policy.replan``, at most
+  once per ``REPLAN_EVERY_MINUTES`` of simulated time (slot-world.md lets a job move until it fires).
 
 The reference strategies use this file's own feasibility code, not the policy's, so that the
 violation count is an independent check of the policy.
@@ -552,7 +554,8 @@ def replan_channel(
         return [], 0, 0.0
     keep = set(map(id, movable))
     now = world.origin + timedelta(minutes=minute)
-    fixed = [world.at(p.idx) for p in sched.posts if id(p) not in keep]
+    recent = minute // STEP_MIN - 2 * LIFE_STEPS  # older posts bind no gap, day or crowding now
+    fixed = [world.at(p.idx) for p in sched.posts if id(p) not in keep and p.idx >= recent]
     t0 = clock.perf_counter()
     decisions = replan(
         [(request_of(p.job), world.at(p.idx)) for p in movable], rules, fixed, model, now, rng, world.grid

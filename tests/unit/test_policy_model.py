@@ -98,7 +98,7 @@ def test_state_round_trips_through_json() -> None:
 
 
 def test_sample_is_a_draw_around_the_mean() -> None:
-    model = EngagementModel.prior("instagram", "Asia/Makassar")
+    model = EngagementModel("instagram", "Asia/Makassar", exploration=0.25)
     instant = wita(1, 19)
     draws = [model.sample(instant, random.Random(seed)) for seed in range(200)]
     assert model.sample(instant, random.Random(5)) == draws[5]
@@ -113,3 +113,32 @@ def test_crowding_shares_the_audience() -> None:
     just_before = model.crowding_factor(instant, [instant - timedelta(minutes=5)])
     hours_before = model.crowding_factor(instant, [instant - timedelta(hours=5)])
     assert just_before < hours_before < 1.0
+
+
+def test_greedy_sample_is_the_mean() -> None:
+    model = EngagementModel.prior("instagram", "Asia/Makassar")  # exploration 0 by default
+    instant = wita(1, 19)
+    assert model.sample(instant, random.Random(3)) == model.expected(instant)
+
+
+def test_young_channel_tries_each_hour_of_the_day_once() -> None:
+    model = EngagementModel.prior("x", "Asia/Makassar")
+    now = MONDAY
+    now_us = int(now.timestamp() * 1_000_000)
+    curve = model.exploring_curve([], now_us)
+    assert curve is not None
+    night, evening = model.step_of(wita(0, 3)), model.step_of(wita(0, 19))
+    assert curve[night] == pytest.approx(curve[evening], rel=0.05)  # untried 03:00 may be as good
+    assert model.curve()[night] < 0.2 * model.curve()[evening]  # the mean still says it is not
+    # a post planned at 03:00 counts as trying it: the optimism there is gone
+    planned = [int(wita(0, 3).timestamp() * 1_000_000)]
+    again = model.exploring_curve(planned, now_us)
+    assert again is not None
+    assert again[night] < 0.5 * again[evening]
+
+
+def test_exploration_ends_after_the_first_week() -> None:
+    model = EngagementModel.prior("instagram", "Asia/Makassar")
+    feed(model, random.Random(2), weeks=1, hot_hour=19)
+    later = int(wita(10, 9).timestamp() * 1_000_000)
+    assert model.exploring_curve([], later) is None

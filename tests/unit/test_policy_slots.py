@@ -253,7 +253,7 @@ def test_evening_peak_chosen_in_local_time() -> None:
     """With the national prior, evergreen content goes out in the 19:00-21:00 local peak."""
     slots = {}
     for tz in ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"):
-        model = EngagementModel("instagram", tz, exploration=0.0)
+        model = EngagementModel("instagram", tz, exploration=0.0, explore_days=0.0)
         now = at("2027-01-04T06:00:00+00:00")
         job = JobRequest("j", "evergreen", now, None, now + timedelta(hours=20))
         decision = choose_slot(job, rules(tz), [], model, now, random.Random(0))
@@ -270,7 +270,7 @@ def test_evening_peak_chosen_in_local_time() -> None:
 
 def test_news_trades_the_peak_for_freshness() -> None:
     """A 1-hour half-life is not worth waiting 10 hours for the evening; evergreen is."""
-    model = EngagementModel("instagram", "Asia/Makassar", exploration=0.0)
+    model = EngagementModel("instagram", "Asia/Makassar", exploration=0.0, explore_days=0.0)
     now = at("2027-01-04T09:00:00+08:00")
     fast = JobRequest("a", "normal", now, None, None, freshness_half_life_hours=1.0)
     slow = JobRequest("b", "evergreen", now, None, now + timedelta(hours=14))
@@ -283,7 +283,7 @@ def test_news_trades_the_peak_for_freshness() -> None:
 
 
 def test_thompson_draws_are_reproducible_and_explore() -> None:
-    model = EngagementModel.prior("instagram", "Asia/Makassar")
+    model = EngagementModel("instagram", "Asia/Makassar", exploration=0.25, explore_days=0.0)
     now = at("2027-01-04T00:00:00+08:00")
     job = JobRequest("j", "evergreen", now, None, None)
     first = [choose_slot(job, rules(), [], model, now, random.Random(s)).slot for s in range(20)]
@@ -326,3 +326,60 @@ def test_seven_day_window_without_deadline() -> None:
     taken.append(now + timedelta(days=6, hours=12))
     decision = choose_slot(job, r, taken, flat("instagram", "Asia/Makassar"), now, random.Random(0))
     assert decision.slot == at("2027-01-11T00:00:00+08:00")  # the window's last instant, inclusive
+
+
+# ------------------------------------------------------------------ replan
+def learned(hot_hour: int) -> EngagementModel:
+    """A channel two weeks old whose audience turned out to read at ``hot_hour`` (WITA)."""
+    model = EngagementModel("instagram", "Asia/Makassar", exploration=0.0, crowding=0.0)
+    first = at("2027-01-04T00:00:00+08:00")
+    for day in range(14):
+        for hour in (hot_hour, 15, 20):
+            instant = first + timedelta(days=day, hours=hour)
+            reactions = 1000 if hour == hot_hour else 200
+            for horizon in (60, 360, 1440):
+                model.observe(
+                    instant, horizon, round(reactions * (1 - 2 ** (-horizon / 60))), post_id=f"{day}-{hour}"
+                )
+    return model
+
+
+def test_replan_moves_planned_jobs_to_what_was_learned_and_keeps_the_gap() -> None:
+    from services.scheduler.policy import replan
+
+    model = learned(hot_hour=10)
+    now = at("2027-01-18T06:00:00+08:00")
+    gap = rules(min_gap=timedelta(hours=1))
+    jobs = [
+        (JobRequest("a", "evergreen", now, None, now + timedelta(hours=12)), at("2027-01-18T16:00:00+08:00")),
+        (JobRequest("b", "evergreen", now, None, now + timedelta(hours=13)), at("2027-01-18T17:00:00+08:00")),
+        (JobRequest("u", "urgent", now, None, now + timedelta(hours=2)), at("2027-01-18T06:00:00+08:00")),
+    ]
+    out = replan(jobs, gap, [], model, now, random.Random(0))
+    assert out[2] is None  # urgent never moves
+    slots = [d.slot if d is not None else slot for d, (_, slot) in zip(out, jobs, strict=True)]
+    assert all(d is not None and d.slot is not None for d in out[:2])
+    assert {s.astimezone(gap.zone).hour for s in slots[:2]} <= {9, 10, 11}
+    assert abs(slots[0] - slots[1]) >= timedelta(hours=1)  # each saw the other's new slot
+    assert out == replan(jobs, gap, [], model, now, random.Random(9))  # greedy: deterministic
+
+
+def test_replan_keeps_a_slot_that_is_good_enough() -> None:
+    from services.scheduler.policy import replan
+
+    model = learned(hot_hour=10)
+    now = at("2027-01-18T06:00:00+08:00")
+    job = JobRequest("a", "evergreen", now, None, now + timedelta(hours=12))
+    best = choose_slot(job, rules(), [], model, now, random.Random(0)).slot
+    assert best is not None
+    assert replan([(job, best)], rules(), [], model, now, random.Random(0)) == [None]
+
+
+def test_replan_keeps_a_young_channels_explorations() -> None:
+    from services.scheduler.policy import replan
+
+    model = EngagementModel.prior("instagram", "Asia/Makassar")
+    now = at("2027-01-04T06:00:00+08:00")
+    job = JobRequest("a", "evergreen", now, None, now + timedelta(hours=23))
+    planned = at("2027-01-05T03:00:00+08:00")  # a night hour tried on purpose
+    assert replan([(job, planned)], rules(), [], model, now, random.Random(0)) == [None]

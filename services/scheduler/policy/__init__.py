@@ -15,7 +15,7 @@ from services.scheduler.policy.rules import (
     PolicyError,
     allowed,
 )
-from services.scheduler.policy.slots import Decision, JobRequest, choose_slot
+from services.scheduler.policy.slots import Decision, JobRequest, choose_slot, replan
 
 __all__ = [
     "EVERGREEN",
@@ -35,4 +35,5 @@ __all__ = [
     "choose_slot",
     "freshness",
     "national_prior",
+    "replan",
 ]

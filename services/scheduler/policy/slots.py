@@ -243,3 +243,64 @@ def _factors(
         if pressure > 1e-12:
             factors[i] /= 1.0 + kappa * pressure
     return factors
+
+
+REPLAN_MARGIN = 0.02  # move a planned job only for ≥ 2 % more expected engagement (no churn)
+
+
+def replan(
+    pending: Sequence[tuple[JobRequest, datetime]],
+    rules: ChannelRules,
+    fixed: Sequence[datetime],
+    model: EngagementModel,
+    now: datetime,
+    rng: random.Random,
+    grid_minutes: int = 5,
+) -> list[Decision | None]:
+    """Place a channel's planned, not yet published jobs again after the model has learned.
+
+    ``pending`` holds each job with its current slot; ``fixed`` the channel's posts that cannot
+    move (published, or about to fire). Jobs are taken earliest deadline first, each seeing every
+    other job at its latest slot, so the plan stays feasible after every move. A job moves only
+    when its new slot is expected to earn ``REPLAN_MARGIN`` more than its current one under the
+    mean model; urgent jobs never move. The result is one entry per job, in ``pending``'s order:
+    the new ``Decision``, or None to keep the current slot.
+    """
+    slots = [to_us(slot, "slot") for _, slot in pending]
+    fixed_us = [to_us(t, "fixed instant") for t in fixed]
+    out: list[Decision | None] = [None] * len(pending)
+    if rules.paused or model.exploring_curve(sorted(fixed_us + slots), to_us(now, "now")) is not None:
+        return out  # a young channel's planned explorations are kept (model.py, EXPLORE_DAYS)
+    far = to_us(now, "now") + 100 * WINDOW_WITHOUT_DEADLINE
+
+    def deadline_of(k: int) -> int:
+        job = pending[k][0]
+        return to_us(job.deadline, "deadline") if job.deadline is not None else far
+
+    for k in sorted(range(len(pending)), key=lambda k: (deadline_of(k), slots[k])):
+        job = pending[k][0]
+        if job.priority == URGENT:
+            continue
+        others = sorted(fixed_us + slots[:k] + slots[k + 1 :])
+        decision = choose_slot(job, rules, [from_us(t) for t in others], model, now, rng, grid_minutes)
+        if decision.slot is None or decision.expected_engagement is None:
+            continue
+        new = to_us(decision.slot)
+        if new == slots[k]:
+            continue
+        current = expected_at(job, model, others, slots[k], rules.zone, grid_minutes)
+        if decision.expected_engagement <= current * (1.0 + REPLAN_MARGIN):
+            continue
+        slots[k] = new
+        out[k] = decision
+    return out
+
+
+def expected_at(
+    job: JobRequest, model: EngagementModel, taken_us: list[int], at_us: int, tz: ZoneInfo, grid_minutes: int
+) -> float:
+    """Mean expected engagement of ``job`` at ``at_us`` given the channel's other posts."""
+    step = grid_minutes * US_PER_MINUTE
+    arrived = to_us(job.arrived_at, "arrived_at")
+    local = _local_steps(tz, at_us, step, 1, grid_minutes)[0]
+    return model.curve()[local] * _factors(job, model, taken_us, at_us, step, 1, arrived)[0]
