@@ -31,6 +31,12 @@ class SlotChooser(Protocol):
         """Learn from a post's engagement; ``job`` (if still held) tells its priority and wait."""
         ...
 
+    def replan(
+        self, jobs: Sequence[JobPlanned], channel: Channel, fixed: Sequence[datetime], now: datetime
+    ) -> list[SlotExplanation | None]:
+        """After learning: a better slot for each scheduled job, or None to keep it."""
+        ...
+
     def model_state(self, channel_id: str) -> dict[str, object]: ...
 
     def restore_model(self, channel: Channel, state: dict[str, object]) -> None: ...
@@ -58,6 +64,11 @@ class NaiveChooser:
 
     def observe(self, channel: Channel, event: EngagementObserved, job: JobPlanned | None) -> None:
         return None
+
+    def replan(
+        self, jobs: Sequence[JobPlanned], channel: Channel, fixed: Sequence[datetime], now: datetime
+    ) -> list[SlotExplanation | None]:
+        return [None] * len(jobs)
 
     def model_state(self, channel_id: str) -> dict[str, object]:
         return {}

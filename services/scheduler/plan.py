@@ -55,6 +55,7 @@ _OCCUPYING_NAMES = frozenset(s.value for s in _OCCUPYING)
 @dataclass(frozen=True)
 class PlanSettings:
     late_grace: timedelta = timedelta(minutes=2)  # later than this after its slot → re-plan, no burst
+    replan_every: timedelta = timedelta(hours=1)  # at most this often per channel after learning
     horizons: tuple[timedelta, ...] = (timedelta(hours=1), timedelta(hours=6), timedelta(hours=24))
     event_id_prefix: str = "sch"
 
@@ -86,6 +87,7 @@ class ChannelPlan:
     pause_reason: str | None = None
     paused_by: str | None = None
     needs_reauth: bool = False
+    replanned_at: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=UTC))
     # Sorted instants (epoch seconds) occupying the channel: 8 bytes each.
     taken: array[float] = field(default_factory=lambda: array("d"))
 
@@ -243,7 +245,9 @@ class Plan:
             return self._outcome(plan, event, now)
         if isinstance(event, EngagementObserved):
             self._chooser.observe(plan.channel, event, self._store.get(event.job_id))
-            return Effects(channels=[self._snapshot(plan, now)])
+            fx = Effects(channels=[self._snapshot(plan, now)])
+            fx.extend(self._replan(plan, now))
+            return fx
         return Effects(notes=[f"{event.event_type} is not a scheduler command"])
 
     def _approved(self, plan: ChannelPlan, ev: ContentApproved, now: datetime) -> Effects:
@@ -287,6 +291,32 @@ class Plan:
             fx.jobs.append(job)
             return fx
         fx.jobs.append(self._place(plan, job, now, fresh=True))
+        return fx
+
+    def _replan(self, plan: ChannelPlan, now: datetime) -> Effects:
+        """What the channel learned may move its scheduled jobs to better slots (at most once per
+        ``replan_every``; jobs about to fire stay where they are)."""
+        if now - plan.replanned_at < self._settings.replan_every:
+            return Effects()
+        plan.replanned_at = now
+        soon = now + self._settings.late_grace
+        movable = [
+            j
+            for j in self._store.in_states(plan.channel.id, (S.SCHEDULED,))
+            if j.slot is not None and j.slot > soon
+        ]
+        if not movable:
+            return Effects()
+        fixed = plan.taken_between(now - timedelta(days=1), now + timedelta(days=9))
+        for job in movable:  # the movable jobs' own instants are not fixed
+            if job.slot in fixed:
+                fixed.remove(job.slot)
+        fx = Effects()
+        for job, explanation in zip(
+            movable, self._chooser.replan(movable, plan.channel, fixed, now), strict=True
+        ):
+            if explanation is not None and explanation.chosen is not None and explanation.chosen != job.slot:
+                fx.jobs.append(self._set(plan, job, now, slot=explanation.chosen, explanation=explanation))
         return fx
 
     def _higher_ranked(self, channel: Channel, ev: ContentApproved) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from services.scheduler.policy.freshness import freshness, half_life_hours
 from services.scheduler.policy.model import EngagementModel
 from services.scheduler.policy.rules import Blackout, Cap, ChannelRules, PolicyError, allowed
-from services.scheduler.policy.slots import JobRequest, choose_slot
+from services.scheduler.policy.slots import JobRequest, choose_slot, replan
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.events import EngagementObserved, JobPlanned, JobState, Priority, SlotExplanation
@@ -113,6 +113,43 @@ class PolicyChooser:
             )
         except PolicyError:
             return  # a malformed observation teaches nothing; the event stays on its topic
+
+    def replan(
+        self, jobs: Sequence[JobPlanned], channel: Channel, fixed: Sequence[datetime], now: datetime
+    ) -> list[SlotExplanation | None]:
+        pending = [
+            (
+                JobRequest(
+                    job_id=j.job_id,
+                    priority=j.priority.value,
+                    arrived_at=j.arrived_at,
+                    not_before=j.not_before,
+                    deadline=j.deadline,
+                ),
+                j.slot,
+            )
+            for j in jobs
+            if j.slot is not None
+        ]
+        if len(pending) != len(jobs):
+            raise ValueError("replan needs jobs that have a slot")
+        try:
+            decisions = replan(pending, self._rules_of(channel), fixed, self._model(channel), now, self._rng)
+        except PolicyError:
+            return [None] * len(jobs)
+        return [
+            None
+            if d is None or d.slot is None
+            else SlotExplanation(
+                chosen=d.slot,
+                expected_engagement=d.expected_engagement,
+                runner_up=d.runner_up,
+                runner_up_engagement=d.runner_up_engagement,
+                binding_constraint=d.binding_constraint,
+                reason=f"re-planned after learning: {d.reason}"[:2000],
+            )
+            for d in decisions
+        ]
 
     def model_state(self, channel_id: str) -> dict[str, object]:
         model = self._models.get(channel_id)

@@ -319,3 +319,32 @@ def test_the_official_account_posts_a_topic_before_the_leaders(store: JobStore) 
     assert released.slot >= published.occurred_at
     still = plan.handle("x-wagub", published, T0 + timedelta(minutes=2)).jobs[-1]
     assert (still.state, still.waits_for) == (JobState.WAITING, ("ig-gubernur",))
+
+
+def test_learning_moves_scheduled_jobs_through_the_policy() -> None:
+    from services.scheduler.chooser import NaiveChooser
+
+    class Mover(NaiveChooser):
+        def replan(self, jobs, channel, fixed, now):  # type: ignore[no-untyped-def]
+            from shared.events import SlotExplanation
+
+            return [SlotExplanation(chosen=j.slot + timedelta(hours=1), reason="better later") for j in jobs]
+
+    plan = Plan(DIRECTORY, Mover(), PlanSettings(), store=MemoryJobStore())
+    plan.handle(CH, approved("c1", not_before=T0 + timedelta(hours=3)), T0)
+    event = EngagementObserved(
+        event_id="g",
+        occurred_at=T0,
+        job_id="old:mastodon-demo",
+        content_id="old",
+        channel=CH,
+        platform="mastodon",
+        published_at=T0 - timedelta(hours=1),
+        horizon_minutes=60,
+        reactions=4,
+        comments=0,
+        shares=1,
+    )
+    moved = [j for j in plan.handle(CH, event, T0).jobs if j.job_id == "c1:mastodon-demo"]
+    assert moved[0].slot == T0 + timedelta(hours=4)
+    assert plan.handle(CH, event, T0 + timedelta(minutes=30)).jobs == []  # at most hourly
