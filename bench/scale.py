@@ -65,7 +65,7 @@ async def measure(
 
             await asyncio.gather(*(submit(i) for i in range(items)))
             accepted_s = time.time() - started
-            deadline = time.monotonic() + 600
+            deadline = time.monotonic() + 120
             last = 0.0
             while time.monotonic() < deadline:
                 seen = 0
@@ -82,6 +82,19 @@ async def measure(
                 if seen >= len(texts):
                     break
                 await asyncio.sleep(1)
+            missing_states: dict[str, int] = {}
+            if seen < len(texts):
+                cursor: str | None = "0"
+                while cursor is not None:
+                    async with session.get(
+                        f"{system.ingest_url}/v1/content?cursor={cursor}",
+                        headers={"Authorization": f"Bearer {key}"},
+                    ) as resp:
+                        page = await resp.json()
+                    for job in page["jobs"]:
+                        if job["state"] != "published":
+                            missing_states[job["state"]] = missing_states.get(job["state"], 0) + 1
+                    cursor = page["next_cursor"]
         took = last - started
         return {
             "bench": "scale",
@@ -91,6 +104,7 @@ async def measure(
             "accept_s": round(accepted_s, 2),
             "seconds_to_last_post": round(took, 2),
             "items_per_s": round(seen / took, 1) if took > 0 else None,
+            "not_published_states": missing_states,
         }
 
 
