@@ -143,8 +143,12 @@ def post_text(caps: PlatformCapabilities, content: Content) -> str:
 
     Validation measures this same string, so what passed ingest is what the platform receives.
     """
-    text = content.text or ""
-    link = content.link
+    return compose_text(caps, content.text, content.link)
+
+
+def compose_text(caps: PlatformCapabilities, text: str | None, link: str | None) -> str:
+    """``post_text`` from the two fields it reads (ingest measures a request before any event exists)."""
+    text = text or ""
     if link is None or caps.link is LinkMode.ATTACHMENT or link in text:
         return text
     return f"{text}\n\n{link}" if text else link

@@ -49,7 +49,11 @@ async def wired(
         view,
     )
     writer = EventWriter(
-        settings.kafka_bootstrap, "warta-ingest", settings.ack_timeout_s, on_late_ack=view.apply
+        settings.kafka_bootstrap,
+        "warta-ingest",
+        settings.ack_timeout_s,
+        on_late_ack=view.apply,
+        linger_ms=settings.producer_linger_ms,
     )
     await writer.start()
     deps = Deps(
@@ -64,6 +68,7 @@ async def wired(
         throttle=KeyThrottle(settings.rate_burst, settings.rate_per_minute),
         clock=clock,
         health=lambda: {},
+        applied_here=feeder.applied_here,
     )
     stop_feeding = asyncio.Event()
     feed = asyncio.create_task(feeder.run(stop_feeding))
@@ -79,7 +84,10 @@ async def run(settings: IngestSettings, stop: asyncio.Event) -> None:
     async with wired(settings) as deps:
         runner = web.AppRunner(create_app(deps), access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, settings.ingest_host, settings.ingest_port)
+        # A burst of new connections past aiohttp's default backlog (128) has its SYNs dropped,
+        # and each such client waits out the 1 s SYN retransmission (seen as 1 s p99s in
+        # bench/ingest.py); the kernel caps this at net.core.somaxconn.
+        site = web.TCPSite(runner, settings.ingest_host, settings.ingest_port, backlog=1024)
         await site.start()
         log.info("ingest listening on http://%s:%d", settings.ingest_host, settings.ingest_port)
         try:

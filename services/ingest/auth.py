@@ -3,7 +3,9 @@
 A key is 256 random bits, so its stored form is a plain SHA-256 of an optional pepper followed by
 the key: no dictionary can reverse it and a slow hash would only slow every request. The pepper
 (kept outside the store file, e.g. in the environment) means a leaked store alone cannot even
-confirm a guessed key. Lookups compare against every stored digest with ``hmac.compare_digest``.
+confirm a guessed key. A lookup finds the presented key's digest in a dict: its timing depends
+on that digest only, which an attacker cannot steer towards a stored one (it would take a
+preimage), so no constant-time scan over every stored digest is needed.
 
 Keys never appear in a repr, a log line or an exception message; a ``Principal`` carries only
 ``key_id``, a short prefix of the digest, to tell keys apart in audit records and rate limits.
@@ -24,7 +26,6 @@ and every channel acted on must be among the key's channels (``"*"`` = all).
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import os
 import secrets
@@ -119,6 +120,12 @@ class KeyStore:
 
     records: tuple[KeyRecord, ...]
     pepper: bytes = field(default=b"", repr=False)
+    # A dict by digest: the lookup compares SHA-256 digests of a high-entropy key, so its timing
+    # tells nothing about any key, and it costs the same with four keys or four thousand.
+    _by_digest: dict[str, KeyRecord] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_digest", {r.digest: r for r in self.records})
 
     @classmethod
     def from_json(cls, data: object, pepper: bytes = b"") -> KeyStore:
@@ -163,12 +170,7 @@ class KeyStore:
         }
 
     def find(self, key: str) -> KeyRecord | None:
-        wanted = digest_key(key, self.pepper)
-        found = None
-        for record in self.records:  # no early exit: every lookup costs the same
-            if hmac.compare_digest(record.digest, wanted):
-                found = record
-        return found
+        return self._by_digest.get(digest_key(key, self.pepper))
 
 
 def _key_from_header(header_value: str | None) -> str | None:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 import orjson
 from aiohttp import web
+from aiokafka.structs import RecordMetadata
 
 from services.ingest.auth import KeyStore, Principal, authenticate, authorize
 from services.ingest.errors import (
@@ -67,6 +68,8 @@ class Deps:
     throttle: KeyThrottle
     clock: Callable[[], datetime]
     health: Callable[[], dict[str, object]]
+    # Tells the feeder that a record this instance wrote is already in the view (feeder.py).
+    applied_here: Callable[[str, int, int], None] = lambda _topic, _partition, _offset: None
 
 
 DEPS = web.AppKey("deps", Deps)
@@ -137,9 +140,11 @@ def _unavailable(deps: Deps, exc: KafkaUnavailable) -> ServiceUnavailable:
     )
 
 
-async def _send(deps: Deps, topic: str, key: str, event: Event, hold: tuple[str, str] | None = None) -> None:
+async def _send(
+    deps: Deps, topic: str, key: str, event: Event, hold: tuple[str, str] | None = None
+) -> RecordMetadata:
     try:
-        await deps.writer.write(topic, key, event, hold=hold)
+        return await deps.writer.write(topic, key, event, hold=hold)
     except KafkaUnavailable as exc:
         raise _unavailable(deps, exc) from exc
 
@@ -207,8 +212,9 @@ async def post_content(request: web.Request) -> web.Response:
         # It travels on the event (ContentApproved.idempotency_key), whose contract caps it.
         message = f"Idempotency-Key is {len(key)} characters; the limit is {_MAX_IDEMPOTENCY_KEY}"
         raise ValidationFailed([FE(None, "Idempotency-Key", "max_length", message)])
-    digest = hashlib.sha256(raw).hexdigest()
+    digest = None
     if key:
+        digest = hashlib.sha256(raw).hexdigest()
         earlier = await _earlier_answer(deps, principal.person, key, digest)
         if earlier is not None:
             return _accepted(deps, earlier.content_id, list(earlier.channels))
@@ -219,11 +225,12 @@ async def post_content(request: web.Request) -> web.Response:
         occurred_at=now,
         submitted_by=principal.person,
         idempotency_key=key,
-        request_sha256=digest if key else None,
+        request_sha256=digest,
     )
     hold = (principal.person, key) if key else None
-    await _send(deps, deps.topics.content_approved, content_id, event, hold)
+    stored = await _send(deps, deps.topics.content_approved, content_id, event, hold)
     deps.view.apply(event)  # read-your-writes: GET right after 202 finds the item
+    deps.applied_here(stored.topic, stored.partition, stored.offset)
     return _accepted(deps, content_id, [v.channel for v in event.variants])
 
 

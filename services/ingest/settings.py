@@ -17,5 +17,7 @@ class IngestSettings(CommonSettings):
     rate_per_minute: float = 600.0
     # How long a request may wait for the broker's acknowledgement before answering 503.
     ack_timeout_s: float = 10.0
+    # How long the producer lets a record wait for others to share its request (writer.py).
+    producer_linger_ms: int = 0
     retry_after_s: int = 5
     page_size: int = 50

@@ -39,7 +39,7 @@ from services.ingest.request import (
     TargetBody,
     WithdrawRequest,
 )
-from shared.capabilities import PlatformCapabilities, PollRules, capabilities_for, post_text
+from shared.capabilities import PlatformCapabilities, PollRules, capabilities_for, compose_text
 from shared.channels import ChannelDirectory
 from shared.events import Approval, ChannelVariant, Content, ContentApproved, Media, Poll
 
@@ -355,6 +355,8 @@ def _check_targets(
     if parts.targets_given and not parts.targets:
         out.append(FieldError(None, "targets", "empty_targets", "targets must name at least one channel"))
     seen: set[str] = set()
+    # id(merged) -> (merged, its Content); holding merged keeps its id from being reused.
+    converted: dict[int, tuple[ContentBody, Content]] = {}
     for i, target in parts.targets:
         where, add = f"targets[{i}]", _Errors(target.channel)
         if target.content is not None:
@@ -389,7 +391,10 @@ def _check_targets(
         problems = check_variant(target.channel, capabilities_for(channel.platform), merged, path)
         out += problems
         if not problems:
-            variants.append(ChannelVariant(channel=target.channel, content=to_content(merged)))
+            # Targets without a content of their own share the base: convert it to events once.
+            if id(merged) not in converted:
+                converted[id(merged)] = (merged, to_content(merged))
+            variants.append(ChannelVariant(channel=target.channel, content=converted[id(merged)][1]))
     return out
 
 
@@ -481,7 +486,7 @@ def _check_text(
     caps: PlatformCapabilities, content: ContentBody, path: Callable[[str], str], add: _Errors
 ) -> None:
     has_media = bool(content.media)
-    text = post_text(caps, to_content(content))
+    text = compose_text(caps, content.text, content.link)
     appended = bool(content.link) and text != (content.text or "")
     with_link = " including the link appended to the text" if appended else ""
     at = path("text" if content.text is not None else "link")

@@ -24,6 +24,7 @@ class Entry(Generic[P]):
     partition: P
     offset: int
     done: bool = False
+    running: bool = False  # being handled now (a rebalance waits for these, not for queued ones)
 
 
 @dataclass
@@ -60,6 +61,9 @@ class OffsetTracker(Generic[P]):
             for e in queue
             if not e.done
         )
+
+    def running(self, partitions: set[P]) -> int:
+        return sum(1 for p in partitions for e in self._pending.get(p, ()) if e.running)
 
     def drop(self, partitions: set[P]) -> None:
         for partition in partitions:

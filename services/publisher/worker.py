@@ -239,8 +239,10 @@ class PublisherWorker:
     async def release(self, partitions: set[TopicPartition]) -> None:
         """Before giving partitions up: let their running records finish and commit what settled.
 
-        Queued records of those partitions are skipped (their next owner handles them); a record
-        still running would otherwise race the next owner's reconciliation of the same job.
+        Queued records of those partitions are skipped and stay unsettled, so the commit stops
+        before them and their next owner handles them (marking them settled lost jobs: found by
+        bench/scale.py with two workers). A record still running would otherwise race the next
+        owner's reconciliation of the same job, so it is waited for.
         """
         for tp in partitions:
             event = self._owned.pop(tp, None)
@@ -248,7 +250,7 @@ class PublisherWorker:
                 event.set()  # wakes lanes waiting on it; they see it is gone and skip
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._call_timeout_s * 2
-        while self._offsets.in_flight(partitions) and loop.time() < deadline:
+        while self._offsets.running(partitions) and loop.time() < deadline:
             await self._settled_some(deadline - loop.time())
         with contextlib.suppress(Exception):  # the group may already have moved on: redelivery is safe
             await self._commit()
@@ -270,15 +272,22 @@ class PublisherWorker:
             restored = self._owned.get(entry.partition)
             if restored is not None:
                 await restored.wait()
-            if entry.partition in self._owned:
-                try:
-                    await self.handle(record)
-                except Exception as exc:
-                    # Not marked done: never committed, redelivered after the restart this causes.
-                    log.exception("stopping: unexpected error handling %s@%s", record.topic, record.offset)
-                    self._failure = exc
-                    self._progress.set()
-                    return
+            if entry.partition not in self._owned:
+                # Its partition went to another worker: not handled here, and not marked done, so
+                # no commit can move past it; the next owner reads it from the committed offset.
+                self._progress.set()
+                continue
+            entry.running = True
+            try:
+                await self.handle(record)
+            except Exception as exc:
+                # Not marked done: never committed, redelivered after the restart this causes.
+                log.exception("stopping: unexpected error handling %s@%s", record.topic, record.offset)
+                self._failure = exc
+                self._progress.set()
+                return
+            finally:
+                entry.running = False
             entry.done = True
             self._progress.set()
 

@@ -87,7 +87,7 @@ def test_other_counters(text: str, graphemes: int, threads: int, utf16: int) -> 
 # The fast paths (no heavy code point, ASCII) must agree with the general walks on any text.
 _MIXED = st.text(
     alphabet=st.sampled_from(
-        list("ab #*1\r\n©®.") + ["\u200d", "\ufe0f", "\u20e3", "\u0301", "中", "…", "😀", "🏽", "🇮", "🇩", "❤"]
+        [*"ab #*1\r\n©®.", "\u200d", "\ufe0f", "\u20e3", "\u0301", "中", "…", "😀", "🏽", "🇮", "🇩", "❤"]
     ),
     max_size=60,
 )
