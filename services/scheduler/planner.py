@@ -136,6 +136,9 @@ class Planner:
             auto_offset_reset="earliest",
             isolation_level="read_committed",
             max_poll_interval_ms=300_000,
+            # A restore is long CPU work on the event loop; give the session room to survive it.
+            session_timeout_ms=45_000,
+            heartbeat_interval_ms=3_000,
         )
         self._owned: set[int] = set()
         self.restore_seconds = 0.0
@@ -174,13 +177,20 @@ class Planner:
                 self._plan.store.put_raw(rows)
                 jobs += len(rows)
                 rows = []
+                await asyncio.sleep(0)  # let heartbeats through
         self._plan.store.put_raw(rows)
         jobs += len(rows)
         self._owned |= partitions
         for cid in self._channels.ids:  # own the channels without history too
             if self._partition_of(cid) in partitions:
                 self._plan.channel_plan(cid)
-        indexed = self._plan.index_restored(partitions)
+        # One partition at a time, yielding in between: a million-job restore is seconds of CPU,
+        # and the group's heartbeats must keep going meanwhile (a starved heartbeat got the
+        # worker evicted and the restore started over, again and again, at 1M jobs).
+        indexed = 0
+        for partition in sorted(partitions):
+            indexed += self._plan.index_restored([partition])
+            await asyncio.sleep(0)
         release_freed_memory()
         took = time.perf_counter() - started
         self.restore_seconds = took
