@@ -44,8 +44,8 @@ import aiohttp
 
 from services.publisher.adapters._http import Reply, parse_int, parse_iso, retry_after_header, send, utcnow
 from services.publisher.adapters.checks import check_content, check_media
-from services.publisher.adapters.common import QuotaBook, account_key
-from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
+from services.publisher.adapters.common import HttpAdapter, account_key
+from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
     AdapterError,
     AuthExpired,
@@ -107,7 +107,7 @@ class _Session:
     handle: str
 
 
-class BlueskyAdapter:
+class BlueskyAdapter(HttpAdapter):
     platform = "bluesky"
 
     def __init__(
@@ -118,11 +118,7 @@ class BlueskyAdapter:
         timeout: aiohttp.ClientTimeout | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._http = session
-        self._fetcher = fetcher or SessionMediaFetcher(session)
-        self._timeout = timeout
-        self._clock = clock
-        self._quota = QuotaBook()
+        super().__init__(session, fetcher, timeout=timeout, clock=clock)
         self._sessions: dict[tuple[str, str], _Session] = {}
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
@@ -183,9 +179,6 @@ class BlueskyAdapter:
             comments=int(post.get("replyCount") or 0),
             shares=int(post.get("repostCount") or 0) + int(post.get("quoteCount") or 0),
         )
-
-    def rate_limit(self, target: Target) -> RateLimitInfo | None:
-        return self._quota.get(target)
 
     # ---- media -------------------------------------------------------------------------------
     async def _images(self, target: Target, caps: PlatformCapabilities, content: Content) -> dict[str, Any]:
@@ -274,7 +267,7 @@ class BlueskyAdapter:
         if content_type is not None:
             headers["Content-Type"] = content_type
         reply = await send(
-            self._http,
+            self._session,
             self.platform,
             method,
             f"{target.base_url.rstrip('/')}/xrpc/{nsid}",

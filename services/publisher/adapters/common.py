@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import aiohttp
+
+from services.publisher.adapters._http import utcnow
+from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
 from services.publisher.adapters.port import RateLimitInfo, Target
 from shared.events import Content
 
@@ -73,3 +78,27 @@ def not_before(first_attempt_at: datetime | None) -> datetime | None:
 def as_object(value: object) -> dict[str, Any]:
     """``value`` when it is a JSON object, else an empty one: replies are read defensively."""
     return value if isinstance(value, dict) else {}
+
+
+class HttpAdapter:
+    """What every HTTP adapter holds: the session, the media fetcher, a request timeout, a clock,
+    and the quota each account last reported (``rate_limit`` of the port)."""
+
+    platform: str
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        fetcher: MediaFetcher | None = None,
+        *,
+        timeout: aiohttp.ClientTimeout | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._session = session
+        self._fetcher = fetcher or SessionMediaFetcher(session)
+        self._timeout = timeout
+        self._clock = clock
+        self._quota = QuotaBook()
+
+    def rate_limit(self, target: Target) -> RateLimitInfo | None:
+        return self._quota.get(target)

@@ -23,24 +23,20 @@ earlier than the first attempt (when the publisher knows it). Facebook's own dup
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import aiohttp
 import orjson
 
-from services.publisher.adapters._http import Reply, send, utcnow
-from services.publisher.adapters.common import QuotaBook, not_before, same_text
+from services.publisher.adapters._http import Reply, send
+from services.publisher.adapters.common import HttpAdapter, not_before, same_text
 from services.publisher.adapters.graph import auth_header, graph_error, parse_graph_time, usage_info
-from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
 from services.publisher.adapters.port import (
     Ambiguous,
     Engagement,
     Permanent,
     Published,
     PublishRequest,
-    RateLimitInfo,
     Target,
 )
 from shared.events import Content, Media
@@ -49,22 +45,8 @@ LOOKUP_LIMIT = 25
 PUBLIC_BASE = "https://www.facebook.com"
 
 
-class FacebookAdapter:
+class FacebookAdapter(HttpAdapter):
     platform = "facebook"
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        fetcher: MediaFetcher | None = None,
-        *,
-        timeout: aiohttp.ClientTimeout | None = None,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self._session = session
-        self._fetcher = fetcher or SessionMediaFetcher(session)
-        self._timeout = timeout
-        self._clock = clock
-        self._quota = QuotaBook()
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
         content = request.content
@@ -150,9 +132,6 @@ class FacebookAdapter:
             comments=int(((body.get("comments") or {}).get("summary") or {}).get("total_count") or 0),
             shares=int((body.get("shares") or {}).get("count") or 0),
         )
-
-    def rate_limit(self, target: Target) -> RateLimitInfo | None:
-        return self._quota.get(target)
 
     async def _call(
         self, target: Target, method: str, path: str, *, ambiguous: bool = True, **kw: Any

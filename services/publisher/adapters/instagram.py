@@ -39,7 +39,7 @@ import aiohttp
 
 from services.publisher.adapters._http import Reply, send, utcnow
 from services.publisher.adapters.common import (
-    QuotaBook,
+    HttpAdapter,
     account_key,
     as_object,
     compose_text,
@@ -64,10 +64,12 @@ from services.publisher.adapters.port import (
     Target,
     Temporary,
 )
+from shared.capabilities import capabilities_for
 from shared.events import Content, Media
 
-MAX_CAPTION = 2200
-MAX_CAROUSEL = 10
+# From the one capability table (shared/capabilities.py), so ingest and the adapter agree.
+MAX_CAPTION = capabilities_for("instagram").text_max or 2200
+MAX_CAROUSEL = capabilities_for("instagram").max_media
 VIDEO_TYPES = ("video/mp4", "video/quicktime")
 LOOKUP_LIMIT = 25
 
@@ -88,7 +90,7 @@ class PublishAmbiguous(Ambiguous):
         self.container_id = container_id
 
 
-class InstagramAdapter:
+class InstagramAdapter(HttpAdapter):
     platform = "instagram"
 
     def __init__(
@@ -101,12 +103,9 @@ class InstagramAdapter:
         poll_limit: float = 60.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._session = session
-        self._timeout = timeout
+        super().__init__(session, fetcher, timeout=timeout, clock=clock)
         self._poll_interval = poll_interval
         self._poll_limit = poll_limit
-        self._clock = clock
-        self._quota = QuotaBook()
         self._containers: dict[tuple[str, str, str], str] = {}  # (base, account, marker) → container
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
@@ -164,9 +163,6 @@ class InstagramAdapter:
             shares=values.get("shares", 0),
             reach=values.get("reach"),
         )
-
-    def rate_limit(self, target: Target) -> RateLimitInfo | None:
-        return self._quota.get(target)
 
     async def _create_container(self, target: Target, content: Content, caption: str) -> str:
         if len(content.media) == 1:

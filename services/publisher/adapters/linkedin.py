@@ -28,17 +28,13 @@ this request's commentary, no older than the first attempt.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
-
-from services.publisher.adapters._http import Reply, send, utcnow
+from services.publisher.adapters._http import Reply, send
 from services.publisher.adapters.checks import check_content, check_media
-from services.publisher.adapters.common import QuotaBook, as_object, not_before, same_text
-from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
+from services.publisher.adapters.common import HttpAdapter, as_object, not_before, same_text
 from services.publisher.adapters.port import (
     AdapterError,
     Ambiguous,
@@ -77,22 +73,8 @@ def unescape_little_text(text: str) -> str:
     return _ESCAPED.sub(r"\1", text)
 
 
-class LinkedInAdapter:
+class LinkedInAdapter(HttpAdapter):
     platform = "linkedin"
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        fetcher: MediaFetcher | None = None,
-        *,
-        timeout: aiohttp.ClientTimeout | None = None,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self._session = session
-        self._fetcher = fetcher or SessionMediaFetcher(session)
-        self._timeout = timeout
-        self._clock = clock
-        self._quota = QuotaBook()
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
         content = request.content
@@ -164,9 +146,6 @@ class LinkedInAdapter:
             comments=int(comments.get("aggregatedTotalComments") or 0),
             shares=0,  # share counts need organizationalEntityShareStatistics (organisation posts only)
         )
-
-    def rate_limit(self, target: Target) -> RateLimitInfo | None:
-        return self._quota.get(target)
 
     async def _upload(
         self, target: Target, caps: PlatformCapabilities, owner: str, media: Media

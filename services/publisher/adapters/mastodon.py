@@ -32,8 +32,8 @@ from typing import Any
 import aiohttp
 
 from services.publisher.adapters._http import Reply, parse_int, parse_iso, send, utcnow
-from services.publisher.adapters.common import QuotaBook, account_key, compose_text
-from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
+from services.publisher.adapters.common import HttpAdapter, account_key, compose_text
+from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
     AdapterError,
     Ambiguous,
@@ -54,7 +54,7 @@ from shared.events import Media
 IDEMPOTENCY_WINDOW = timedelta(minutes=55)
 
 
-class MastodonAdapter:
+class MastodonAdapter(HttpAdapter):
     platform = "mastodon"
 
     def __init__(
@@ -68,14 +68,10 @@ class MastodonAdapter:
         idempotency_window: timedelta = IDEMPOTENCY_WINDOW,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._session = session
-        self._fetcher = fetcher or SessionMediaFetcher(session)
-        self._timeout = timeout
+        super().__init__(session, fetcher, timeout=timeout, clock=clock)
         self._poll_interval = media_poll_interval
         self._poll_limit = media_poll_limit
         self._window = idempotency_window
-        self._clock = clock
-        self._quota = QuotaBook()
         # When each (account, marker) was first sent from this process: bounds the key's hour
         # when the publisher doesn't pass ``first_attempt_at``.
         self._first_sent: dict[tuple[str, str, str], datetime] = {}
@@ -140,9 +136,6 @@ class MastodonAdapter:
             comments=int(status.get("replies_count") or 0),
             shares=int(status.get("reblogs_count") or 0),
         )
-
-    def rate_limit(self, target: Target) -> RateLimitInfo | None:
-        return self._quota.get(target)
 
     async def _upload(self, target: Target, media: Media) -> str:
         fetched = await self._fetcher.fetch(media)

@@ -22,15 +22,13 @@ Reconciliation: the Bot API cannot list a channel's posts, so ``find_by_marker``
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 
-from services.publisher.adapters._http import Reply, send, utcnow
-from services.publisher.adapters.common import QuotaBook, compose_text
-from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
+from services.publisher.adapters._http import Reply, send
+from services.publisher.adapters.common import HttpAdapter, compose_text
 from services.publisher.adapters.port import (
     AdapterError,
     Ambiguous,
@@ -45,31 +43,20 @@ from services.publisher.adapters.port import (
     Target,
     Temporary,
 )
+from shared.capabilities import capabilities_for
 from shared.events import Media
 
-MAX_TEXT = 4096
-MAX_CAPTION = 1024
-MAX_QUESTION = 300
+# From the one capability table (shared/capabilities.py), so ingest and the adapter agree.
+_CAPS = capabilities_for("telegram")
+MAX_TEXT = _CAPS.text_max or 4096
+MAX_CAPTION = _CAPS.text_max_with_media or 1024
+MAX_QUESTION = (_CAPS.poll.max_question_length if _CAPS.poll else None) or 300
 # Descriptions of a 400 that mean the bot lost its rights in the channel: a human must act.
 _RIGHTS = ("need administrator rights", "not enough rights", "bot is not a member")
 
 
-class TelegramAdapter:
+class TelegramAdapter(HttpAdapter):
     platform = "telegram"
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        fetcher: MediaFetcher | None = None,
-        *,
-        timeout: aiohttp.ClientTimeout | None = None,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self._session = session
-        self._fetcher = fetcher or SessionMediaFetcher(session)
-        self._timeout = timeout
-        self._clock = clock
-        self._quota = QuotaBook()
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
         chat_id = target.options.get("chat_id")
@@ -167,9 +154,6 @@ class TelegramAdapter:
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
         raise NotSupported("telegram: the Bot API exposes no counts for channel posts", code="no_metrics")
-
-    def rate_limit(self, target: Target) -> RateLimitInfo | None:
-        return self._quota.get(target)
 
 
 def _post_url(target: Target, message: dict[str, Any], message_id: object) -> str | None:

@@ -40,7 +40,7 @@ import orjson
 from services.publisher.adapters._http import Reply, send, utcnow
 from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import (
-    QuotaBook,
+    HttpAdapter,
     account_key,
     as_object,
     compose_text,
@@ -75,7 +75,7 @@ class ContainerPending(Temporary):
         self.container_id = container_id
 
 
-class ThreadsAdapter:
+class ThreadsAdapter(HttpAdapter):
     platform = "threads"
 
     def __init__(
@@ -88,12 +88,9 @@ class ThreadsAdapter:
         poll_limit: float = 30.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._session = session
-        self._timeout = timeout
+        super().__init__(session, fetcher, timeout=timeout, clock=clock)
         self._poll_interval = poll_interval
         self._poll_limit = poll_limit
-        self._clock = clock
-        self._quota = QuotaBook()
         self._containers: dict[tuple[str, str, str], str] = {}
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
@@ -158,9 +155,6 @@ class ThreadsAdapter:
             shares=values.get("reposts", 0) + values.get("quotes", 0) + values.get("shares", 0),
             reach=values.get("views"),
         )
-
-    def rate_limit(self, target: Target) -> RateLimitInfo | None:
-        return self._quota.get(target)
 
     # ---- steps -------------------------------------------------------------------------------
     async def _create(self, target: Target, content: Content, text: str) -> str:

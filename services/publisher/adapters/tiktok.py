@@ -48,8 +48,8 @@ import aiohttp
 
 from services.publisher.adapters._http import Reply, retry_after_header, send, utcnow
 from services.publisher.adapters.checks import check_content, check_media, is_video
-from services.publisher.adapters.common import QuotaBook, as_object
-from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
+from services.publisher.adapters.common import HttpAdapter, as_object
+from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
     AdapterError,
     AuthExpired,
@@ -101,7 +101,7 @@ def chunk_plan(size: int, wanted: int, minimum: int = MIN_CHUNK) -> tuple[int, i
     return chunk, size // chunk
 
 
-class TikTokAdapter:
+class TikTokAdapter(HttpAdapter):
     platform = "tiktok"
 
     def __init__(
@@ -117,14 +117,10 @@ class TikTokAdapter:
         poll_limit: float = 30.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._http = session
-        self._fetcher = fetcher or SessionMediaFetcher(session)
+        super().__init__(session, fetcher, timeout=timeout, clock=clock)
         self._log = UploadLog(state_dir or DEFAULT_STATE_DIR, self.platform)
         self._chunk, self._min_chunk = chunk_size, min_chunk
-        self._timeout = timeout
         self._poll_interval, self._poll_limit = poll_interval, poll_limit
-        self._clock = clock
-        self._quota = QuotaBook()
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
         caps = check_content(self.platform, request.content)
@@ -187,9 +183,6 @@ class TikTokAdapter:
             reach=int(video["view_count"]) if video.get("view_count") is not None else None,
         )
 
-    def rate_limit(self, target: Target) -> RateLimitInfo | None:
-        return self._quota.get(target)
-
     # ---- steps -------------------------------------------------------------------------------
     async def _init(
         self, target: Target, request: PublishRequest, content_type: str, size: int
@@ -241,7 +234,7 @@ class TikTokAdapter:
             end = total if index == count - 1 else start + chunk
             stream, length = chunk_body(bytes(data[start:end]))
             reply = await send(
-                self._http,
+                self._session,
                 self.platform,
                 "PUT",
                 str(entry["upload_url"]),
@@ -301,7 +294,7 @@ class TikTokAdapter:
     # ---- HTTP --------------------------------------------------------------------------------
     async def _call(self, target: Target, method: str, path: str, **kw: Any) -> Reply:
         return await send(
-            self._http,
+            self._session,
             self.platform,
             method,
             target.base_url.rstrip("/") + path,

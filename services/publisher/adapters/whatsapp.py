@@ -44,7 +44,7 @@ import aiohttp
 
 from services.publisher.adapters._http import Reply, send, utcnow
 from services.publisher.adapters.checks import check_content
-from services.publisher.adapters.common import QuotaBook, as_object
+from services.publisher.adapters.common import HttpAdapter, as_object
 from services.publisher.adapters.graph import auth_header, graph_error, usage_info
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
@@ -56,7 +56,6 @@ from services.publisher.adapters.port import (
     Published,
     PublishRequest,
     RateLimited,
-    RateLimitInfo,
     Target,
     Temporary,
 )
@@ -87,7 +86,7 @@ def template_parameter(text: str) -> str:
     return re.sub(r"\s{2,}|\s", " ", text).strip()
 
 
-class WhatsAppAdapter:
+class WhatsAppAdapter(HttpAdapter):
     platform = "whatsapp"
 
     def __init__(
@@ -99,11 +98,8 @@ class WhatsAppAdapter:
         timeout: aiohttp.ClientTimeout | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._http = session
+        super().__init__(session, fetcher, timeout=timeout, clock=clock)
         self._log = UploadLog(state_dir or DEFAULT_STATE_DIR, self.platform)
-        self._timeout = timeout
-        self._clock = clock
-        self._quota = QuotaBook()
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
         recipients = self._recipients(target)
@@ -151,9 +147,6 @@ class WhatsAppAdapter:
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
         raise NotSupported("whatsapp: messages have no engagement counts (delivery status comes by webhook)")
-
-    def rate_limit(self, target: Target) -> RateLimitInfo | None:
-        return self._quota.get(target)
 
     def _recipients(self, target: Target) -> list[str]:
         if looks_like_channel(target):
@@ -231,7 +224,7 @@ class WhatsAppAdapter:
     async def _call(self, target: Target, body: dict[str, Any]) -> Reply:
         phone = target.options.get("phone_number_id") or target.account
         reply = await send(
-            self._http,
+            self._session,
             self.platform,
             "POST",
             f"{target.base_url.rstrip('/')}/{phone}/messages",

@@ -24,15 +24,14 @@ aside (X rewrites them to t.co), created no earlier than the first attempt when 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 
-from services.publisher.adapters._http import Reply, parse_int, parse_iso, send, utcnow
-from services.publisher.adapters.common import QuotaBook, compose_text, not_before, same_text
-from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
+from services.publisher.adapters._http import Reply, parse_int, parse_iso, send
+from services.publisher.adapters.common import HttpAdapter, compose_text, not_before, same_text
 from services.publisher.adapters.port import (
     AdapterError,
     Ambiguous,
@@ -47,28 +46,16 @@ from services.publisher.adapters.port import (
     Target,
     Temporary,
 )
+from shared.capabilities import capabilities_for
 from shared.events import Media
 
-MAX_IMAGES = 4
+# From the one capability table (shared/capabilities.py), so ingest and the adapter agree.
+MAX_IMAGES = capabilities_for("x").max_media
 LOOKUP_LIMIT = 20
 
 
-class XAdapter:
+class XAdapter(HttpAdapter):
     platform = "x"
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        fetcher: MediaFetcher | None = None,
-        *,
-        timeout: aiohttp.ClientTimeout | None = None,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self._session = session
-        self._fetcher = fetcher or SessionMediaFetcher(session)
-        self._timeout = timeout
-        self._clock = clock
-        self._quota = QuotaBook()
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
         content = request.content
@@ -139,9 +126,6 @@ class XAdapter:
             shares=int(metrics.get("retweet_count") or 0) + int(metrics.get("quote_count") or 0),
             reach=int(impressions) if impressions is not None else None,
         )
-
-    def rate_limit(self, target: Target) -> RateLimitInfo | None:
-        return self._quota.get(target)
 
     async def _read(self, target: Target, path: str, **kw: Any) -> dict[str, Any]:
         reply = await self._call(target, "GET", path, **kw)

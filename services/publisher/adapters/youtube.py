@@ -48,8 +48,8 @@ import aiohttp
 
 from services.publisher.adapters._http import Reply, parse_iso, retry_after_header, send, utcnow
 from services.publisher.adapters.checks import check_content, check_media, is_video
-from services.publisher.adapters.common import QuotaBook, as_object, not_before, same_text
-from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
+from services.publisher.adapters.common import HttpAdapter, as_object, not_before, same_text
+from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
     AdapterError,
     Ambiguous,
@@ -90,7 +90,7 @@ def title_and_description(content: Content) -> tuple[str, str]:
     return title, re.sub(r"[<>]", "", description)
 
 
-class YouTubeAdapter:
+class YouTubeAdapter(HttpAdapter):
     platform = "youtube"
 
     def __init__(
@@ -103,15 +103,11 @@ class YouTubeAdapter:
         timeout: aiohttp.ClientTimeout | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        super().__init__(session, fetcher, timeout=timeout, clock=clock)
         if chunk_size <= 0 or chunk_size % CHUNK_UNIT:
             raise ValueError(f"chunk_size must be a positive multiple of {CHUNK_UNIT}")
-        self._http = session
-        self._fetcher = fetcher or SessionMediaFetcher(session)
         self._log = UploadLog(state_dir or DEFAULT_STATE_DIR, self.platform)
         self._chunk = chunk_size
-        self._timeout = timeout
-        self._clock = clock
-        self._quota = QuotaBook()
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
         content = request.content
@@ -165,9 +161,6 @@ class YouTubeAdapter:
             shares=0,  # the Data API has no share count
             reach=int(stats["viewCount"]) if stats.get("viewCount") is not None else None,
         )
-
-    def rate_limit(self, target: Target) -> RateLimitInfo | None:
-        return self._quota.get(target)
 
     # ---- the resumable protocol --------------------------------------------------------------
     async def _open(self, target: Target, content: Content, content_type: str, total: int) -> str:
@@ -238,7 +231,7 @@ class YouTubeAdapter:
     ) -> Reply:
         stream, length = chunk_body(body)
         return await send(
-            self._http,
+            self._session,
             self.platform,
             "PUT",
             url,
@@ -300,7 +293,7 @@ class YouTubeAdapter:
         self, target: Target, method: str, path: str, *, headers: dict[str, str] | None = None, **kw: Any
     ) -> Reply:
         return await send(
-            self._http,
+            self._session,
             self.platform,
             method,
             target.base_url.rstrip("/") + path,
