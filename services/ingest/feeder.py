@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.ingest.status_view import StatusView
 from shared.codec import DecodeError, decode
+from shared.kafka import wait_for_topics
 
 log = logging.getLogger("warta.ingest.feeder")
 
@@ -97,16 +98,12 @@ class Feeder:
             log.debug("skipping %s@%s: %s", topic, offset, exc)
 
     async def _partitions(self, consumer: AIOKafkaConsumer) -> list[TopicPartition]:
-        tps: list[TopicPartition] = []
-        for topic in self._topics:
-            for _ in range(100):
-                parts = consumer.partitions_for_topic(topic)
-                if parts:
-                    break
-                await consumer._client.force_metadata_update()
-                await asyncio.sleep(0.1)
-            tps += [TopicPartition(topic, p) for p in sorted(parts or ())]
-        return tps
+        await wait_for_topics(consumer, set(self._topics))
+        return [
+            TopicPartition(topic, p)
+            for topic in self._topics
+            for p in sorted(consumer.partitions_for_topic(topic))
+        ]
 
     @staticmethod
     async def _reached(consumer: AIOKafkaConsumer, tp: TopicPartition, end: int) -> bool:

@@ -28,6 +28,7 @@ from services.ingest.errors import (
     ServiceUnavailable,
     TooManyRequests,
     ValidationFailed,
+    parse_json_body,
 )
 from services.ingest.errors import FieldError as FE
 from services.ingest.metrics import IngestMetrics
@@ -37,6 +38,7 @@ from services.ingest.status_view import IdempotencyRecord, StatusView
 from services.ingest.throttle import KeyThrottle
 from services.ingest.validation import validate_pause, validate_submission, validate_withdraw
 from services.ingest.writer import EventWriter
+from shared.capabilities import capabilities_for
 from shared.channels import ChannelDirectory
 from shared.events import (
     Approval,
@@ -124,8 +126,6 @@ async def _principal(request: web.Request) -> Principal:
 
 
 async def _body(request: web.Request) -> tuple[bytes, object]:
-    from services.ingest.errors import parse_json_body
-
     deps = request.app[DEPS]
     raw = await request.read()
     return raw, parse_json_body(raw, request.headers.get("Content-Type"), deps.settings.max_body_bytes)
@@ -429,7 +429,6 @@ async def approve_draft(request: web.Request) -> web.Response:
 async def list_channels(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     await _principal(request)
-    from shared.capabilities import capabilities_for
 
     health = deps.health()
     out = []

@@ -16,7 +16,6 @@ from shared.channels import ChannelDirectory
 from shared.codec import DecodeError, decode
 from shared.events import (
     ContentApproved,
-    ControlAction,
     ControlIssued,
     EngagementObserved,
     Event,
@@ -35,11 +34,9 @@ def route(event: Event, channels: ChannelDirectory) -> list[str]:
     if isinstance(event, ContentApproved):
         return [v.channel for v in event.variants]
     if isinstance(event, ControlIssued):
-        if event.channels:
-            return list(event.channels)
-        if event.action in (ControlAction.PAUSE, ControlAction.RESUME):
-            return list(channels.ids)
-        return list(channels.ids)  # withdraw/supersede: every channel that may hold a job of it
+        # No channels named: a pause/resume of everything, or a withdraw that must reach every
+        # channel that may hold a job of the item.
+        return list(event.channels or channels.ids)
     if isinstance(event, PublishOutcome):
         # The channels ranked after this one in its group wait for its outcome (official first).
         source = channels.get(event.channel)
