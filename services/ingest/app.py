@@ -19,6 +19,7 @@ from services.ingest.status_view import StatusView
 from services.ingest.throttle import KeyThrottle
 from services.ingest.writer import EventWriter
 from shared.kafka import ensure_topics
+from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.ingest")
 
@@ -71,12 +72,15 @@ async def wired(
         applied_here=feeder.applied_here,
     )
     stop_feeding = asyncio.Event()
+    feeder.watchdog = Watchdog(settings.stall_limit_s)
     feed = asyncio.create_task(feeder.run(stop_feeding))
+    guard = asyncio.create_task(feeder.watchdog.run(stop_feeding))
     try:
         yield deps
     finally:
         stop_feeding.set()
         await feed
+        await guard
         await writer.stop()
 
 

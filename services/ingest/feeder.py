@@ -17,10 +17,12 @@ import asyncio
 import logging
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 
 from services.ingest.status_view import StatusView
 from shared.codec import DecodeError, decode
 from shared.kafka import wait_for_topics
+from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.ingest.feeder")
 
@@ -33,6 +35,9 @@ _FETCH_MIN_BYTES = 64 * 1024
 _FETCH_MAX_WAIT_MS = 200
 
 
+_LAG_CHECK_S = 10.0  # when nothing arrives, how often to ask whether the topics grew
+
+
 class Feeder:
     def __init__(self, bootstrap: str, topics: list[str], view: StatusView) -> None:
         self._bootstrap = bootstrap
@@ -40,6 +45,7 @@ class Feeder:
         self._followed = frozenset(topics)
         self._view = view
         self.caught_up = asyncio.Event()
+        self.watchdog: Watchdog | None = None  # beaten while the view keeps up; set by the app
         self.applied = 0
         self.undecodable = 0
         self.skipped_own = 0
@@ -67,6 +73,7 @@ class Feeder:
             consumer.assign(tps)
             await consumer.seek_to_beginning(*tps)
             ends = await consumer.end_offsets(tps)
+            checked = 0.0
             while not stop.is_set():
                 batch = await consumer.getmany(timeout_ms=200, max_records=2000)
                 for tp, records in batch.items():
@@ -74,6 +81,15 @@ class Feeder:
                         self._apply(record.topic, record.partition, record.offset, record.value)
                     if records:
                         self._next[(tp.topic, tp.partition)] = records[-1].offset + 1
+                now = asyncio.get_running_loop().time()
+                if batch or (now - checked > _LAG_CHECK_S and await self._no_lag(consumer, tps)):
+                    # Progress, or nothing to read: alive. A consumer that wedges after a broker
+                    # restart returns empty batches while the topics grow, and stops beating, so
+                    # the watchdog restarts ingest and the view is rebuilt (seen in the chaos run:
+                    # statuses frozen while the platforms had every post).
+                    checked = now
+                    if self.watchdog is not None:
+                        self.watchdog.beat("feeder")
                 if not self.caught_up.is_set() and all(
                     await asyncio.gather(*(self._reached(consumer, tp, ends[tp]) for tp in tps))
                 ):
@@ -104,6 +120,14 @@ class Feeder:
             for topic in self._topics
             for p in sorted(consumer.partitions_for_topic(topic))
         ]
+
+    @staticmethod
+    async def _no_lag(consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> bool:
+        try:
+            ends = await asyncio.wait_for(consumer.end_offsets(tps), 10)
+        except (KafkaError, TimeoutError):
+            return False
+        return all([await consumer.position(tp) >= ends[tp] for tp in tps])
 
     @staticmethod
     async def _reached(consumer: AIOKafkaConsumer, tp: TopicPartition, end: int) -> bool:
