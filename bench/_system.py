@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from shared.devrun import LocalSystem, free_port
+from shared.devrun import LocalSystem, free_listen_port
 from shared.settings import ROOT
 
 BROKER = ROOT / "deploy" / "kafka" / "broker.sh"
@@ -23,7 +23,7 @@ def own_broker(name: str) -> Iterator[str]:
     if given:
         yield given
         return
-    port = free_port()
+    port = free_listen_port(span=2)
     var = ROOT / "var" / f"bench-{name}"
     shutil.rmtree(var, ignore_errors=True)
     env = dict(
@@ -53,8 +53,8 @@ def running_system(
     system = LocalSystem(
         bootstrap=bootstrap,
         var=var / "system",
-        ingest_port=free_port(),
-        sandbox_port=free_port(),
+        ingest_port=free_listen_port(),
+        sandbox_port=free_listen_port(),
         topic_prefix=f"{name}{run}.",
         group_prefix=f"{name}{run}",
         source_channels=source,

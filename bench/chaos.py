@@ -33,7 +33,7 @@ from typing import Any
 
 import aiohttp
 
-from shared.devrun import LocalSystem, free_port
+from shared.devrun import LocalSystem, free_listen_port
 from shared.settings import ROOT
 
 BROKER = ROOT / "deploy" / "kafka" / "broker.sh"
@@ -156,10 +156,12 @@ def broker(env: dict[str, str], action: str) -> None:
     raise RuntimeError(f"broker {action} failed three times")
 
 
-async def storm(run: Run, session: aiohttp.ClientSession) -> None:
+STORMS = ("429", "5xx", "timeout", "slow")
+
+
+async def storm(run: Run, session: aiohttp.ClientSession, kind: str) -> None:
     platform = run.rng.choice(PLATFORMS)
     path = {"mastodon": "/api/v1/statuses", "x": "/2/tweets", "facebook": "/feed"}[platform]
-    kind = run.rng.choice(["429", "5xx", "timeout", "slow"])
     fault: dict[str, Any] = {"path_contains": path, "method": "POST", "count": run.rng.randint(5, 25)}
     if kind == "429":
         fault |= {"status": 429, "body": _throttle_body(platform), "headers": _throttle_headers(platform)}
@@ -209,17 +211,30 @@ def kind_of(process: str) -> str:
 
 
 async def inject(run: Run, until: asyncio.Event, interval: float, broker_outages: int) -> None:
+    """A fault every ``interval`` seconds on average until ``until`` is set and the deck is played.
+
+    The first faults are a shuffled deck holding one of each kind (a kill of each kind of service,
+    each kind of platform storm, one broker outage), so a short run still meets every kind;
+    after the deck, faults are drawn at random.
+    """
     victims = [n for n in run.system.procs if n not in ("sandbox",)]
     outages_left = broker_outages
-    queue: list[str] = []
-    kinds = sorted({kind_of(v) for v in victims})
+    deck = [("kill", kind) for kind in sorted({kind_of(v) for v in victims})]
+    deck += [("storm", kind) for kind in STORMS]
+    deck += [("broker", "")] if broker_outages else []
+    run.rng.shuffle(deck)
     async with aiohttp.ClientSession() as session:
-        while not until.is_set():
+        while deck or not until.is_set():  # the deck is played out even when the load ends first
             await asyncio.sleep(run.rng.uniform(interval / 2, interval * 1.5))
-            if until.is_set():
+            if until.is_set() and not deck:
                 break
-            roll = run.rng.random()
-            if outages_left and roll < 0.15:
+            if deck:
+                what, kind = deck.pop()
+            else:
+                roll = run.rng.random()
+                what = "broker" if roll < 0.15 else "kill" if roll < 0.6 else "storm"
+                kind = run.rng.choice(STORMS) if what == "storm" else ""
+            if what == "broker" and outages_left:
                 outages_left -= 1
                 run.note("broker: stop")
                 await asyncio.to_thread(broker, run.env, "stop")
@@ -227,20 +242,15 @@ async def inject(run: Run, until: asyncio.Event, interval: float, broker_outages
                 await asyncio.sleep(run.rng.uniform(2, 5))
                 await asyncio.to_thread(broker, run.env, "start")
                 run.note("broker: started")
-            elif roll < 0.6 or kinds or queue:
-                # Every kind of service dies early: one process of each kind first, in a random
-                # order, then any process at random.
-                if not queue:
-                    queue = [run.rng.choice([v for v in victims if kind_of(v) == k]) for k in kinds]
-                    run.rng.shuffle(queue)
-                    kinds = []
-                name = queue.pop() if queue else run.rng.choice(victims)
+            elif what == "storm":
+                await storm(run, session, kind)
+            else:
+                pool = [v for v in victims if not kind or kind_of(v) == kind]
+                name = run.rng.choice(pool)
                 if run.system.procs[name].poll() is None:
                     run.system.kill(name)
                     run.faults[f"kill -9 {kind_of(name)}"] += 1
                     run.note(f"kill -9 {name}")
-            else:
-                await storm(run, session)
             run.system.revive(lambda name, code: run.note(f"{name} exited ({code}); restarted"))
 
 
@@ -408,7 +418,7 @@ def print_table(result: dict[str, Any]) -> None:
 async def chaos(
     items: int, rate: float, workers: int, seed: int, interval: float, outages: int, patience: float
 ) -> dict[str, Any]:
-    port = int(os.environ.get("WARTA_CHAOS_KAFKA_PORT", "0")) or free_port()
+    port = int(os.environ.get("WARTA_CHAOS_KAFKA_PORT", "0")) or free_listen_port(span=2)
     var = ROOT / "var" / "chaos"
     env = dict(os.environ, KAFKA_PORT=str(port), WARTA_VAR=str(var / "broker"))
     shutil.rmtree(var, ignore_errors=True)
@@ -420,8 +430,8 @@ async def chaos(
     system = LocalSystem(
         bootstrap=f"127.0.0.1:{port}",
         var=var / "system",
-        ingest_port=free_port(),
-        sandbox_port=free_port(),
+        ingest_port=free_listen_port(),
+        sandbox_port=free_listen_port(),
         topic_prefix=f"chaos{run_id}.",
         group_prefix=f"chaos{run_id}",
         source_channels=source,

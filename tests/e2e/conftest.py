@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from shared.devrun import LocalSystem, free_port
+from shared.devrun import LocalSystem, free_listen_port
 from shared.settings import ROOT
 
 
@@ -26,8 +26,8 @@ def local_system(kafka_bootstrap: str, **env: str) -> Iterator[LocalSystem]:
     local = LocalSystem(
         bootstrap=kafka_bootstrap,
         var=var,
-        ingest_port=free_port(),
-        sandbox_port=free_port(),
+        ingest_port=free_listen_port(),
+        sandbox_port=free_listen_port(),
         topic_prefix=f"e2e{run}.",
         group_prefix=f"e2e{run}",
         ephemeral=True,

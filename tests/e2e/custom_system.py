@@ -18,7 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import BaseModel
 
 from shared.codec import DecodeError, decode_as
-from shared.devrun import LocalSystem, free_port
+from shared.devrun import LocalSystem, free_listen_port
 from shared.events import PublishOutcome
 from shared.settings import ROOT
 from shared.topics import TopicRegistry
@@ -70,8 +70,8 @@ def custom_system(
     system = LocalSystem(
         bootstrap=kafka_bootstrap,
         var=var,
-        ingest_port=free_port(),
-        sandbox_port=free_port(),
+        ingest_port=free_listen_port(),
+        sandbox_port=free_listen_port(),
         topic_prefix=f"{name}{run}.",
         group_prefix=f"{name}{run}",
         source_channels=source,

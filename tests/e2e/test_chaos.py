@@ -17,5 +17,7 @@ async def test_chaos_loses_nothing_and_duplicates_nothing() -> None:
     kinds = {kind.split()[-1] for kind in result["faults"] if kind.startswith("kill -9")}
     assert {"ingest", "scheduler", "publisher"} <= kinds
     assert result["faults"].get("broker stop/start") == 1
+    storms = {kind.split()[-1] for kind in result["faults"] if kind.startswith("platform")}
+    assert storms == {"429", "5xx", "timeout", "slow"}
     assert result["lost"] == 0
     assert result["duplicates"] == 0
