@@ -39,14 +39,18 @@ from zoneinfo import ZoneInfo
 
 from services.scheduler.policy import Blackout, ChannelRules, EngagementModel, JobRequest, choose_slot
 from services.scheduler.policy.quality import ItemQualities
-from services.scheduler.policy.slots import replan
+from services.scheduler.policy.slots import Decision, place, replan
 
 STEP_MIN = 5  # slot-world.md sums a post's reach in 5-minute steps
 LIFE_STEPS = 288  # 24 h of 5-minute steps
 STEP = timedelta(minutes=STEP_MIN)
 HORIZONS = (60, 360, 1440)
 REPLAN_EVERY_MINUTES = 60  # re-place a channel's pending jobs after an observation, at most this often
-CROSS_CHANNEL = False  # True: learn with each item's quality from its other channels (docs/scheduling.md)
+# Learn with each item's quality as measured on its other channels (policy/quality.py), as
+# PolicyChooser.observe would do by the event's content_id; False gives the figures without it.
+CROSS_CHANNEL = True
+# A new job may move planned jobs out of its way (policy.place); False gives choose_slot alone.
+MAKE_ROOM = True
 STRATEGIES = ("policy", "oracle", "habitual", "immediate", "random")
 
 
@@ -469,11 +473,42 @@ def run_policy(world: World) -> tuple[dict[str, Schedule], int, int, float]:
                 world.at(i)
                 for i in sched.idxs[bisect.bisect_left(sched.idxs, lo) : bisect.bisect_right(sched.idxs, hi)]
             ]
+            movable = [p for p in pending[ch.id] if p.idx * STEP_MIN > _minute] if MAKE_ROOM else []
             t0 = clock.perf_counter()
-            decision = choose_slot(
-                request_of(job), rules[ch.id], taken, models[ch.id], job.item.arrives, rng_policy, world.grid
-            )
+            if movable:  # the channel's planned posts may make room for the new job (policy.place)
+                keep = set(map(id, movable))
+                fixed = [world.at(p.idx) for p in sched.posts if id(p) not in keep and lo <= p.idx <= hi]
+                decision, moves = place(
+                    request_of(job),
+                    [(request_of(p.job), world.at(p.idx)) for p in movable],
+                    rules[ch.id],
+                    fixed,
+                    models[ch.id],
+                    job.item.arrives,
+                    rng_policy,
+                    world.grid,
+                )
+            else:
+                decision, moves = (
+                    choose_slot(
+                        request_of(job),
+                        rules[ch.id],
+                        taken,
+                        models[ch.id],
+                        job.item.arrives,
+                        rng_policy,
+                        world.grid,
+                    ),
+                    [],
+                )
             spent += clock.perf_counter() - t0
+            moved, bad = move_posts(world, sched, movable, moves, _minute)
+            violations += bad
+            for post in moved:
+                counter += 1
+                heapq.heappush(events, (post.idx * STEP_MIN, fire, counter, post))
+            if moved:  # the new job is checked against the plan it joins
+                reference = world.allowed_set(job, sched)
             if decision.slot is None:
                 missed += job.counted
                 if reference:  # the policy gave up while an instant was allowed
@@ -520,7 +555,7 @@ def run_policy(world: World) -> tuple[dict[str, Schedule], int, int, float]:
                 post_id=job.key,
                 value_factor=world.freshness(job, post.idx),
             )
-            if CROSS_CHANNEL:  # as PolicyChooser.observe does, by the event's content_id
+            if CROSS_CHANNEL:  # as PolicyChooser.observe would, by the event's content_id
                 qualities.record(job.item.id, job.channel.id, job.key)
                 qualities.update(job.item.id, models)
             spent += clock.perf_counter() - t0
@@ -561,6 +596,14 @@ def replan_channel(
         [(request_of(p.job), world.at(p.idx)) for p in movable], rules, fixed, model, now, rng, world.grid
     )
     took = clock.perf_counter() - t0
+    moved, bad = move_posts(world, sched, movable, decisions, minute)
+    return moved, bad, took
+
+
+def move_posts(
+    world: World, sched: Schedule, movable: list[Post], decisions: list[Decision | None], minute: int
+) -> tuple[list[Post], int]:
+    """Apply the policy's moves of planned posts, re-checking each new slot: (moved, violations)."""
     moved = [p for p, d in zip(movable, decisions, strict=True) if d is not None and d.slot is not None]
     for post in moved:  # out first: each new slot is then checked against the final plan
         sched.remove(post, post.job.channel)
@@ -580,7 +623,7 @@ def replan_channel(
             print(f"violation: re-plan {post.job.key} at {decision.slot.isoformat()}", file=sys.stderr)
         post.idx = idx
         sched.add(post, post.job.channel)
-    return moved, bad, took
+    return moved, bad
 
 
 def final_violations(world: World, scheds: dict[str, Schedule]) -> int:

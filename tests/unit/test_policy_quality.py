@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.scheduler.policy.model import EngagementModel
-from services.scheduler.policy.quality import ItemQualities, estimate
+from services.scheduler.policy.quality import MIN_POSTS, ItemQualities, estimate
 
 MONDAY = datetime(2027, 1, 4, tzinfo=UTC)
 
@@ -31,15 +31,22 @@ def test_estimate_is_shrunk_towards_one_by_the_measurement_noise() -> None:
     assert 0.5 < below < 1.0
 
 
+def history(models: dict[str, EngagementModel], prior: EngagementModel, posts: dict[str, int]) -> None:
+    """Past items of the usual ±40 % quality, so each model knows its scale and the spread."""
+    rng = random.Random(5)
+    for ch, count in posts.items():
+        for day in range(count):
+            at = MONDAY + timedelta(days=day, hours=11)
+            mu = 1000 * prior.expected(at) * math.exp(rng.gauss(0, 0.4))
+            models[ch].observe(at, 1440, round(mu), post_id=f"old{day}@{ch}")
+        models[ch].expected(MONDAY)  # fit
+
+
 def test_update_leaves_each_channel_out_of_its_own_quality() -> None:
     models = {c: EngagementModel("instagram", "Asia/Makassar", exploration=0.0) for c in ("a", "b", "c")}
     prior = EngagementModel("instagram", "Asia/Makassar")
-    for ch, model in models.items():  # a history of average items, so the models know the scale
-        for day in range(5):
-            at = MONDAY + timedelta(days=day, hours=11)
-            model.observe(at, 1440, round(1000 * prior.expected(at)), post_id=f"old{day}@{ch}")
-        model.expected(MONDAY)  # fit
-    at = MONDAY + timedelta(days=6, hours=11)
+    history(models, prior, {"a": MIN_POSTS, "b": MIN_POSTS, "c": MIN_POSTS})
+    at = MONDAY + timedelta(days=MIN_POSTS + 1, hours=11)
     qualities = ItemQualities()
     for ch in ("a", "b"):  # item "i" drew twice the usual response on a and b
         models[ch].observe(at, 1440, round(2000 * prior.expected(at)), post_id=f"i@{ch}")
@@ -51,6 +58,24 @@ def test_update_leaves_each_channel_out_of_its_own_quality() -> None:
         assert out[ch] == pytest.approx(2.0, rel=0.2)
     posts = {p["key"]: p for p in models["a"].to_dict()["posts"]}  # type: ignore[attr-defined]
     assert posts["i@a"]["quality"] == pytest.approx(out["a"])
+
+
+def test_only_full_counts_of_experienced_channels_judge_an_item() -> None:
+    prior = EngagementModel("instagram", "Asia/Makassar")
+    models = {c: EngagementModel("instagram", "Asia/Makassar", exploration=0.0) for c in ("a", "b", "c")}
+    history(models, prior, {"a": MIN_POSTS, "b": MIN_POSTS - 2})  # b: one short, with the item's post
+    at = MONDAY + timedelta(days=MIN_POSTS + 1, hours=11)
+    qualities = ItemQualities()
+    for ch in ("a", "b", "c"):
+        qualities.record("i", ch, f"i@{ch}")
+    models["a"].observe(at, 60, round(1000 * prior.expected(at)), post_id="i@a")  # only +1 h so far
+    models["b"].observe(at, 1440, round(3000 * prior.expected(at)), post_id="i@b")  # b is too young
+    assert qualities.update("i", models) == {"a": None, "b": None, "c": None}
+    models["a"].observe(at, 1440, round(2000 * prior.expected(at)), post_id="i@a")  # a's +24 h is in
+    out = qualities.update("i", models)
+    assert out["a"] is None  # its only judge is itself, which is left out
+    assert out["b"] == pytest.approx(2.0, rel=0.2)
+    assert out["c"] == pytest.approx(2.0, rel=0.2)
 
 
 def test_item_registry_is_bounded() -> None:

@@ -383,3 +383,74 @@ def test_replan_keeps_a_young_channels_explorations() -> None:
     job = JobRequest("a", "evergreen", now, None, now + timedelta(hours=23))
     planned = at("2027-01-05T03:00:00+08:00")  # a night hour tried on purpose
     assert replan([(job, planned)], rules(), [], model, now, random.Random(0)) == [None]
+
+
+# ------------------------------------------------------------------ place: making room on arrival
+def test_place_moves_a_planned_job_to_make_room_under_a_daily_cap() -> None:
+    from services.scheduler.policy import place
+
+    model = learned(hot_hour=10)
+    one_a_day = rules(max_posts_per_day=1)
+    now = at("2027-01-18T06:00:00+08:00")
+    # planned first: an evergreen item with three days to go, on today's peak
+    evergreen = JobRequest("a", "evergreen", now, None, now + timedelta(days=3))
+    today_peak = at("2027-01-18T10:00:00+08:00")
+    news = JobRequest("b", "normal", now, None, at("2027-01-18T12:00:00+08:00"))  # today or never
+    alone = choose_slot(news, one_a_day, [today_peak], model, now, random.Random(0))
+    assert alone.slot is None
+    assert alone.binding_constraint == "max_posts_per_day"
+
+    decision, moves = place(news, [(evergreen, today_peak)], one_a_day, [], model, now, random.Random(0))
+    assert decision.slot == today_peak  # the news takes today's peak ...
+    moved = moves[0]
+    assert moved is not None
+    assert moved.slot == at("2027-01-19T10:00:00+08:00")  # ... the evergreen tomorrow's
+    assert (decision, moves) == place(
+        news, [(evergreen, today_peak)], one_a_day, [], model, now, random.Random(7)
+    )  # greedy on the mean: deterministic
+
+
+def test_place_never_takes_a_planned_jobs_slot_away() -> None:
+    from services.scheduler.policy import place
+
+    model = learned(hot_hour=10)
+    one_a_day = rules(max_posts_per_day=1)
+    now = at("2027-01-18T06:00:00+08:00")
+    planned = at("2027-01-18T10:00:00+08:00")
+    noon = at("2027-01-18T12:00:00+08:00")
+    first = JobRequest("a", "normal", now, None, noon)  # has no other day to go to
+    news = JobRequest("b", "normal", now, None, noon)
+    decision, moves = place(news, [(first, planned)], one_a_day, [], model, now, random.Random(0))
+    assert decision.slot is None
+    assert moves == [None]
+    urgent = JobRequest("u", "urgent", now, None, now + timedelta(days=3))  # urgent never moves
+    decision, moves = place(news, [(urgent, planned)], one_a_day, [], model, now, random.Random(0))
+    assert decision.slot is None
+    assert moves == [None]
+
+
+def test_place_is_choose_slot_when_nothing_is_in_the_way() -> None:
+    from services.scheduler.policy import place
+
+    model = learned(hot_hour=10)
+    gap = rules(min_gap=timedelta(hours=1))
+    now = at("2027-01-18T06:00:00+08:00")
+    job = JobRequest("b", "normal", now, None, now + timedelta(hours=12))
+    planned = [(JobRequest("a", "evergreen", now, None, None), at("2027-01-18T16:00:00+08:00"))]
+    plain = choose_slot(job, gap, [planned[0][1]], model, now, random.Random(0))
+    assert place(job, planned, gap, [], model, now, random.Random(0)) == (plain, [None])
+    assert place(job, [], gap, [planned[0][1]], model, now, random.Random(0)) == (plain, [])
+
+
+def test_place_keeps_a_young_channels_explorations() -> None:
+    from services.scheduler.policy import place
+
+    model = EngagementModel.prior("instagram", "Asia/Makassar")
+    now = at("2027-01-04T06:00:00+08:00")
+    one_a_day = rules(max_posts_per_day=1)
+    planned = at("2027-01-04T20:00:00+08:00")
+    evergreen = JobRequest("a", "evergreen", now, None, now + timedelta(days=3))
+    news = JobRequest("b", "normal", now, None, at("2027-01-04T23:00:00+08:00"))
+    decision, moves = place(news, [(evergreen, planned)], one_a_day, [], model, now, random.Random(0))
+    assert decision.slot is None
+    assert moves == [None]

@@ -15,7 +15,7 @@ from services.scheduler.policy.rules import (
     PolicyError,
     allowed,
 )
-from services.scheduler.policy.slots import Decision, JobRequest, choose_slot, replan
+from services.scheduler.policy.slots import Decision, JobRequest, choose_slot, place, replan
 
 __all__ = [
     "EVERGREEN",
@@ -35,5 +35,6 @@ __all__ = [
     "choose_slot",
     "freshness",
     "national_prior",
+    "place",
     "replan",
 ]

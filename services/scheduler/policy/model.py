@@ -283,13 +283,14 @@ class EngagementModel:
             post.quality = new
             self._dirty = True
 
-    def response(self, post_id: str) -> tuple[float, float] | None:
+    def response(self, post_id: str, *, complete: bool = False) -> tuple[float, float] | None:
         """(reactions extrapolated to the post's first 24 h, reactions the model expects of an
-        average item there), or None before any count. Uses the last fit, without refitting:
-        it is read for every observation of the item's other channels, and the fit moves slowly.
+        average item there), or None before any count, or with ``complete`` before the +24 h
+        count. Uses the last fit, without refitting: it is read for every observation of the
+        item's other channels, and the fit moves slowly.
         """
         post = self._posts.get(post_id)
-        if post is None or not post.counts:
+        if post is None or not post.counts or (complete and max(post.counts) < LIFE_MINUTES):
             return None
         h = self.half_life
         horizon = max(post.counts)

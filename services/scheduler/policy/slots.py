@@ -13,6 +13,10 @@ allowed instant and are exempt from the minimum gap (breaking news may follow a 
 never from a blackout. An urgent item arriving during an election silence goes out at the first
 instant after the silence ends: the silence is law, and no priority in this system outranks it.
 
+``replan`` re-places a channel's planned jobs after the model has learned; ``place`` chooses a
+new job's slot and may move up to two planned jobs out of its way when that earns more in total
+(arrival order alone gives a tight daily cap's best slot to whichever job came first).
+
 All of it is pure: ``now`` and ``rng`` are arguments, nothing reads a clock or does I/O.
 """
 
@@ -23,7 +27,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.scheduler.policy.freshness import PRIORITIES, URGENT, half_life_hours
@@ -34,6 +38,9 @@ from services.scheduler.policy.model import (
     EngagementModel,
 )
 from services.scheduler.policy.rules import (
+    CAP,
+    MIN_GAP,
+    PER_DAY,
     PRECEDENCE,
     US_PER_DAY,
     US_PER_HOUR,
@@ -102,9 +109,7 @@ def choose_slot(
     step = grid_minutes * US_PER_MINUTE
     arrived, now_us = to_us(job.arrived_at, "arrived_at"), to_us(now, "now")
     not_before = to_us(job.not_before, "not_before") if job.not_before is not None else None
-    anchor = max(arrived, not_before or arrived)
-    start = -(-max(now_us, anchor) // step) * step
-    end = to_us(job.deadline, "deadline") if job.deadline is not None else anchor + WINDOW_WITHOUT_DEADLINE
+    start, end = _window(job, now_us, step)
     if end < start:
         embargo = not_before is not None and not_before > end
         return _none(
@@ -156,6 +161,16 @@ def choose_slot(
         binding = "deadline"
         why += "; later would be better but the deadline holds it"
     return _decision(start, step, best, runner, expected, binding, why + ".")
+
+
+def _window(job: JobRequest, now_us: int, step: int) -> tuple[int, int]:
+    """The job's window [start, end] in microseconds; start is on the grid, end may precede it."""
+    arrived = to_us(job.arrived_at, "arrived_at")
+    not_before = to_us(job.not_before, "not_before") if job.not_before is not None else None
+    anchor = max(arrived, not_before or arrived)
+    start = -(-max(now_us, anchor) // step) * step
+    end = to_us(job.deadline, "deadline") if job.deadline is not None else anchor + WINDOW_WITHOUT_DEADLINE
+    return start, end
 
 
 def _decision(
@@ -304,3 +319,102 @@ def expected_at(
     arrived = to_us(job.arrived_at, "arrived_at")
     local = _local_steps(tz, at_us, step, 1, grid_minutes)[0]
     return model.curve()[local] * _factors(job, model, taken_us, at_us, step, 1, arrived)[0]
+
+
+# Making room for a new job (``place``). Measured on generated worlds 1-40 (docs/scheduling.md):
+# one move per arrival lifted the mean capture from 0.962 to 0.980, two moves to 0.983, four 0.982.
+MAX_MOVES = 2
+SWAP_MARGIN = REPLAN_MARGIN  # move a planned job only for ≥ 2 % more in total (no churn)
+# Rules that the channel's own posts cause: only these can be lifted by moving a planned post.
+_POST_RULES = (PER_DAY, CAP, MIN_GAP)
+
+
+def place(
+    job: JobRequest,
+    pending: Sequence[tuple[JobRequest, datetime]],
+    rules: ChannelRules,
+    fixed: Sequence[datetime],
+    model: EngagementModel,
+    now: datetime,
+    rng: random.Random,
+    grid_minutes: int = 5,
+) -> tuple[Decision, list[Decision | None]]:
+    """Choose a new job's slot, moving planned jobs out of its way when that earns more in total.
+
+    ``choose_slot`` alone serves jobs in arrival order: under a tight daily cap or a long gap the
+    first job of the day takes the evening peak, and a job that arrives later and could only go
+    that evening gets a poor slot or none, even when the first could have gone elsewhere in its
+    window at little cost. So when the new job's best instant is held by the channel's own posts
+    (``max_posts_per_day``, a cap, ``min_gap``) or it finds no slot at all, each planned
+    non-urgent job in ``pending`` near its window is tried out of the way: the new job is chosen
+    without it, then it is chosen again around the new job. The best pair is kept when the two
+    together are expected to earn ``SWAP_MARGIN`` more than before (a job without a slot counts
+    0), under the mean model; this repeats up to ``MAX_MOVES`` times. A planned job never loses
+    its slot, urgent jobs never move, and nothing moves while the channel is still exploring.
+
+    ``pending`` holds the channel's planned, not yet published jobs with their slots; ``fixed``
+    the posts that cannot move (published, or about to fire). Returns the new job's ``Decision``
+    and one entry per ``pending`` job, in its order: the job's new ``Decision``, or None to keep
+    its slot. Every returned slot is feasible together with all the others. Pure, like
+    ``choose_slot``; with no pending job it is ``choose_slot``.
+    """
+    slots = [to_us(slot, "slot") for _, slot in pending]
+    fixed_us = [to_us(t, "fixed instant") for t in fixed]
+    decision = choose_slot(job, rules, _instants(fixed_us + slots), model, now, rng, grid_minutes)
+    moves: list[Decision | None] = [None] * len(pending)
+    if job.priority == URGENT or not pending or rules.paused:
+        return decision, moves
+    now_us = to_us(now, "now")
+    if model.exploring_curve(sorted(fixed_us + slots), now_us) is not None:
+        return decision, moves  # a young channel's planned explorations are kept, as in ``replan``
+    # Only a post this close to the window can hold it: through the gap, the local day or a cap.
+    micro = timedelta(microseconds=1)
+    reach = max(2 * US_PER_DAY, rules.min_gap // micro, *(c.window // micro for c in rules.caps))
+    lo, hi = _window(job, now_us, grid_minutes * US_PER_MINUTE)
+    near = [
+        k
+        for k, (other, slot) in enumerate(zip((p for p, _ in pending), slots, strict=True))
+        if other.priority != URGENT and lo - reach <= slot <= hi + reach
+    ]
+    tz = rules.zone
+
+    def value(request: JobRequest, at_us: int | None, others: list[int]) -> float:
+        return 0.0 if at_us is None else expected_at(request, model, sorted(others), at_us, tz, grid_minutes)
+
+    for _ in range(MAX_MOVES):
+        held = (decision.binding_constraint or "").split(":", 1)[0] in _POST_RULES
+        if decision.slot is not None and not held:
+            break  # the audience or the job's own window chose: no planned post is in the way
+        current = to_us(decision.slot) if decision.slot is not None else None
+        best: tuple[float, int, Decision, Decision] | None = None
+        for k in near:
+            other = pending[k][0]
+            rest = fixed_us + slots[:k] + slots[k + 1 :]
+            new = choose_slot(job, rules, _instants(rest), model, now, rng, grid_minutes)
+            if new.slot is None:
+                continue
+            new_us = to_us(new.slot)
+            again = choose_slot(other, rules, _instants([*rest, new_us]), model, now, rng, grid_minutes)
+            if again.slot is None:
+                continue  # a planned job never loses its slot to a newer one
+            again_us = to_us(again.slot)
+            before = value(job, current, fixed_us + slots)
+            before += value(other, slots[k], rest + ([current] if current is not None else []))
+            after = value(job, new_us, [*rest, again_us]) + value(other, again_us, [*rest, new_us])
+            gain = after - before * (1.0 + SWAP_MARGIN)
+            if gain > 0 and (best is None or gain > best[0]):
+                best = (gain, k, new, again)
+        if best is None:
+            break
+        _, k, decision, again = best
+        assert again.slot is not None
+        slots[k] = to_us(again.slot)
+        moves[k] = again
+    return decision, [
+        None if m is None or m.slot is None or to_us(m.slot) == to_us(slot) else m
+        for m, (_, slot) in zip(moves, pending, strict=True)
+    ]
+
+
+def _instants(us: list[int]) -> list[datetime]:
+    return [from_us(t) for t in sorted(us)]
