@@ -47,7 +47,7 @@ STEP = timedelta(minutes=STEP_MIN)
 HORIZONS = (60, 360, 1440)
 REPLAN_EVERY_MINUTES = 60  # re-place a channel's pending jobs after an observation, at most this often
 # Learn with each item's quality as measured on its other channels (policy/quality.py), as
-# PolicyChooser.observe would do by the event's content_id; False gives the figures without it.
+# PolicyChooser.observe does by the event's content_id; False gives the figures without it.
 CROSS_CHANNEL = True
 # A new job may move planned jobs out of its way (policy.place); False gives choose_slot alone.
 MAKE_ROOM = True
@@ -555,7 +555,7 @@ def run_policy(world: World) -> tuple[dict[str, Schedule], int, int, float]:
                 post_id=job.key,
                 value_factor=world.freshness(job, post.idx),
             )
-            if CROSS_CHANNEL:  # as PolicyChooser.observe would, by the event's content_id
+            if CROSS_CHANNEL:  # as PolicyChooser.observe does, by the event's content_id
                 qualities.record(job.item.id, job.channel.id, job.key)
                 qualities.update(job.item.id, models)
             spent += clock.perf_counter() - t0

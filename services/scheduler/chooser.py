@@ -37,6 +37,19 @@ class SlotChooser(Protocol):
         """After learning: a better slot for each scheduled job, or None to keep it."""
         ...
 
+    def place(
+        self,
+        job: JobPlanned,
+        channel: Channel,
+        pending: Sequence[JobPlanned],
+        fixed: Sequence[datetime],
+        now: datetime,
+    ) -> tuple[SlotExplanation, list[SlotExplanation | None]]:
+        """A new job's slot, with planned ``pending`` jobs (each with a slot) moved out of its way
+        where that earns more in total: the new job's explanation, and per pending job its new
+        slot's explanation or None to keep it. ``fixed`` are the channel's posts that cannot move."""
+        ...
+
     def model_state(self, channel_id: str) -> dict[str, object]: ...
 
     def restore_model(self, channel: Channel, state: dict[str, object]) -> None: ...
@@ -69,6 +82,17 @@ class NaiveChooser:
         self, jobs: Sequence[JobPlanned], channel: Channel, fixed: Sequence[datetime], now: datetime
     ) -> list[SlotExplanation | None]:
         return [None] * len(jobs)
+
+    def place(
+        self,
+        job: JobPlanned,
+        channel: Channel,
+        pending: Sequence[JobPlanned],
+        fixed: Sequence[datetime],
+        now: datetime,
+    ) -> tuple[SlotExplanation, list[SlotExplanation | None]]:
+        taken = sorted([*fixed, *(j.slot for j in pending if j.slot is not None)])
+        return self.choose(job, channel, taken, now, not_before=job.not_before), [None] * len(pending)
 
     def model_state(self, channel_id: str) -> dict[str, object]:
         return {}

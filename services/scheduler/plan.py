@@ -290,8 +290,56 @@ class Plan:
             self._put(plan, job, old=None)
             fx.jobs.append(job)
             return fx
-        fx.jobs.append(self._place(plan, job, now, fresh=True))
+        self._place_new(plan, job, now, fx)
         return fx
+
+    def _place_new(self, plan: ChannelPlan, job: JobPlanned, now: datetime, fx: Effects) -> None:
+        """Place a newly approved job; planned jobs may move to make room for it when the two
+        together earn more (``policy.slots.place``: under a tight daily cap the first job of the
+        day should not keep the evening that only the second could use)."""
+        if plan.paused or plan.needs_reauth:
+            fx.jobs.append(self._place(plan, job, now, fresh=True))
+            return
+        soon = now + self._settings.late_grace
+        movable = [
+            j
+            for j in self._store.in_states(plan.channel.id, (S.SCHEDULED,))
+            if j.slot is not None and j.slot > soon
+        ]
+        if not movable:
+            fx.jobs.append(self._place(plan, job, now, fresh=True))
+            return
+        # movable jobs all have a slot; each may move within its own window, up to its deadline
+        horizon = max(
+            job.deadline or max(now, job.not_before or now) + timedelta(days=8),
+            *(j.deadline or j.slot or now for j in movable),
+        )
+        fixed = plan.taken_between(now - timedelta(days=1), horizon + timedelta(days=1))
+        for other in movable:  # the movable jobs' own instants are not fixed
+            if other.slot in fixed:
+                fixed.remove(other.slot)
+        explanation, moves = self._chooser.place(job, plan.channel, movable, fixed, now)
+        for other, moved in zip(movable, moves, strict=True):
+            if moved is not None and moved.chosen is not None and moved.chosen != other.slot:
+                fx.jobs.append(self._set(plan, other, now, slot=moved.chosen, explanation=moved))
+        if explanation.chosen is None:
+            fx.jobs.append(
+                self._set(
+                    plan, job, now, fresh=True, state=S.UNSCHEDULABLE, slot=None, explanation=explanation
+                )
+            )
+        else:
+            fx.jobs.append(
+                self._set(
+                    plan,
+                    job,
+                    now,
+                    fresh=True,
+                    state=S.SCHEDULED,
+                    slot=explanation.chosen,
+                    explanation=explanation,
+                )
+            )
 
     def _replan(self, plan: ChannelPlan, now: datetime) -> Effects:
         """What the channel learned may move its scheduled jobs to better slots (at most once per

@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 
 from services.scheduler.policy.freshness import freshness, half_life_hours
 from services.scheduler.policy.model import EngagementModel
+from services.scheduler.policy.quality import ItemQualities
 from services.scheduler.policy.rules import Blackout, Cap, ChannelRules, PolicyError, allowed
-from services.scheduler.policy.slots import JobRequest, choose_slot, replan
+from services.scheduler.policy.slots import Decision, JobRequest, choose_slot, place, replan
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.events import EngagementObserved, JobPlanned, JobState, Priority, SlotExplanation
@@ -44,6 +45,10 @@ class PolicyChooser:
         self._rng = rng or random.Random()
         self._models: dict[str, EngagementModel] = {}
         self._rules: dict[str, ChannelRules] = {}
+        # Which post of which item went where: an item's quality, measured on its other channels,
+        # is divided out of each channel's learning (policy/quality.py). In memory only: after a
+        # restart it fills again from new observations; the models keep what they were given.
+        self._qualities = ItemQualities()
 
     def _model(self, channel: Channel) -> EngagementModel:
         model = self._models.get(channel.id)
@@ -78,27 +83,14 @@ class PolicyChooser:
                 return SlotExplanation(
                     chosen=instant, binding_constraint="retry_at" if retrying else "urgent", reason=why
                 )
-        request = JobRequest(
-            job_id=job.job_id,
-            priority=job.priority.value,
-            arrived_at=job.arrived_at,
-            not_before=not_before,
-            deadline=job.deadline,
-        )
+        request = _request(job, not_before)
         try:
             decision = choose_slot(
                 request, self._rules_of(channel), taken, self._model(channel), now, self._rng
             )
         except PolicyError as exc:
             return SlotExplanation(chosen=None, binding_constraint="invalid", reason=str(exc)[:2000])
-        return SlotExplanation(
-            chosen=decision.slot,
-            expected_engagement=decision.expected_engagement,
-            runner_up=decision.runner_up,
-            runner_up_engagement=decision.runner_up_engagement,
-            binding_constraint=decision.binding_constraint,
-            reason=decision.reason[:2000],
-        )
+        return _explained(decision)
 
     def observe(self, channel: Channel, event: EngagementObserved, job: JobPlanned | None) -> None:
         total = event.reactions + event.comments + event.shares
@@ -113,43 +105,46 @@ class PolicyChooser:
             )
         except PolicyError:
             return  # a malformed observation teaches nothing; the event stays on its topic
+        self._qualities.record(event.content_id, channel.id, event.job_id)
+        self._qualities.update(event.content_id, self._models)
 
     def replan(
         self, jobs: Sequence[JobPlanned], channel: Channel, fixed: Sequence[datetime], now: datetime
     ) -> list[SlotExplanation | None]:
-        pending = [
-            (
-                JobRequest(
-                    job_id=j.job_id,
-                    priority=j.priority.value,
-                    arrived_at=j.arrived_at,
-                    not_before=j.not_before,
-                    deadline=j.deadline,
-                ),
-                j.slot,
-            )
-            for j in jobs
-            if j.slot is not None
-        ]
-        if len(pending) != len(jobs):
-            raise ValueError("replan needs jobs that have a slot")
+        pending = _with_slots(jobs, "replan")
         try:
             decisions = replan(pending, self._rules_of(channel), fixed, self._model(channel), now, self._rng)
         except PolicyError:
             return [None] * len(jobs)
-        return [
-            None
-            if d is None or d.slot is None
-            else SlotExplanation(
-                chosen=d.slot,
-                expected_engagement=d.expected_engagement,
-                runner_up=d.runner_up,
-                runner_up_engagement=d.runner_up_engagement,
-                binding_constraint=d.binding_constraint,
-                reason=f"re-planned after learning: {d.reason}"[:2000],
+        return [_moved(d, "re-planned after learning") for d in decisions]
+
+    def place(
+        self,
+        job: JobPlanned,
+        channel: Channel,
+        pending: Sequence[JobPlanned],
+        fixed: Sequence[datetime],
+        now: datetime,
+    ) -> tuple[SlotExplanation, list[SlotExplanation | None]]:
+        planned = _with_slots(pending, "place")
+        taken = sorted([*fixed, *(slot for _, slot in planned)])
+        if job.priority is Priority.URGENT or not planned:
+            return self.choose(job, channel, taken, now, not_before=job.not_before), [None] * len(pending)
+        try:
+            decision, moves = place(
+                _request(job, job.not_before),
+                planned,
+                self._rules_of(channel),
+                fixed,
+                self._model(channel),
+                now,
+                self._rng,
             )
-            for d in decisions
-        ]
+        except PolicyError as exc:
+            return SlotExplanation(chosen=None, binding_constraint="invalid", reason=str(exc)[:2000]), [
+                None
+            ] * len(pending)
+        return _explained(decision), [_moved(d, f"moved to make room for {job.job_id}") for d in moves]
 
     def model_state(self, channel_id: str) -> dict[str, object]:
         model = self._models.get(channel_id)
@@ -160,3 +155,35 @@ class PolicyChooser:
             self._models[channel.id] = EngagementModel.from_dict(state)
         except PolicyError:
             self._models.pop(channel.id, None)  # start again from the prior
+
+
+def _request(job: JobPlanned, not_before: datetime | None) -> JobRequest:
+    return JobRequest(
+        job_id=job.job_id,
+        priority=job.priority.value,
+        arrived_at=job.arrived_at,
+        not_before=not_before,
+        deadline=job.deadline,
+    )
+
+
+def _with_slots(jobs: Sequence[JobPlanned], what: str) -> list[tuple[JobRequest, datetime]]:
+    pending = [(_request(j, j.not_before), j.slot) for j in jobs if j.slot is not None]
+    if len(pending) != len(jobs):
+        raise ValueError(f"{what} needs jobs that have a slot")
+    return pending
+
+
+def _explained(d: Decision, prefix: str = "") -> SlotExplanation:
+    return SlotExplanation(
+        chosen=d.slot,
+        expected_engagement=d.expected_engagement,
+        runner_up=d.runner_up,
+        runner_up_engagement=d.runner_up_engagement,
+        binding_constraint=d.binding_constraint,
+        reason=(f"{prefix}: {d.reason}" if prefix else d.reason)[:2000],
+    )
+
+
+def _moved(d: Decision | None, prefix: str) -> SlotExplanation | None:
+    return None if d is None or d.slot is None else _explained(d, prefix)

@@ -348,3 +348,41 @@ def test_learning_moves_scheduled_jobs_through_the_policy() -> None:
     moved = [j for j in plan.handle(CH, event, T0).jobs if j.job_id == "c1:mastodon-demo"]
     assert moved[0].slot == T0 + timedelta(hours=4)
     assert plan.handle(CH, event, T0 + timedelta(minutes=30)).jobs == []  # at most hourly
+
+
+def test_a_new_job_can_move_a_planned_one_through_the_policy(store: JobStore) -> None:
+    class MakesRoom(NaiveChooser):
+        def place(self, job, channel, pending, fixed, now):  # type: ignore[no-untyped-def]
+            from shared.events import SlotExplanation
+
+            moved = [SlotExplanation(chosen=j.slot + timedelta(days=1), reason="room") for j in pending]
+            return SlotExplanation(chosen=pending[0].slot, reason="its evening"), moved
+
+    plan = Plan(DIRECTORY, MakesRoom(), PlanSettings(), store=store)
+    first = plan.handle(CH, approved("c1", not_before=T0 + timedelta(hours=9)), T0).jobs[0]
+    assert first.slot == T0 + timedelta(hours=9)
+    fx = plan.handle(CH, approved("c2"), T0 + timedelta(minutes=1))
+    by_id = {j.job_id: j for j in fx.jobs}
+    assert by_id["c1:mastodon-demo"].slot == T0 + timedelta(hours=33)
+    assert by_id["c2:mastodon-demo"].slot == T0 + timedelta(hours=9)
+    assert plan.job("c1:mastodon-demo").slot == T0 + timedelta(hours=33)  # type: ignore[union-attr]
+    # the moved job fires at its new slot only
+    assert [d.job_id for d in plan.fire(T0 + timedelta(hours=9, seconds=1)).due] == ["c2:mastodon-demo"]
+
+
+def test_under_a_daily_cap_of_one_the_real_policy_keeps_every_job_feasible() -> None:
+    from services.scheduler.policy_chooser import PolicyChooser
+
+    capped = ChannelDirectory(
+        channels=(Channel(id=CH, platform="mastodon", timezone="Asia/Makassar", max_posts_per_day=1),)
+    )
+    plan = Plan(capped, PolicyChooser(), PlanSettings(), store=MemoryJobStore())
+    for n in range(4):
+        item = approved(f"c{n}", at=T0 + timedelta(minutes=n))
+        item = item.model_copy(update={"deadline": T0 + timedelta(days=3)})
+        plan.handle(CH, item, T0 + timedelta(minutes=n))
+    jobs = [plan.job(f"c{n}:mastodon-demo") for n in range(4)]
+    slots = sorted(j.slot for j in jobs if j is not None and j.slot is not None)
+    days = [(s + timedelta(hours=8)).date() for s in slots]  # local days in WITA
+    assert len(days) == len(set(days)), "two posts on one local day under a cap of one"
+    assert all(T0 <= s <= T0 + timedelta(days=3) for s in slots)
