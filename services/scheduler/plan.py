@@ -297,7 +297,8 @@ class Plan:
         """Place a newly approved job; planned jobs may move to make room for it when the two
         together earn more (``policy.slots.place``: under a tight daily cap the first job of the
         day should not keep the evening that only the second could use)."""
-        if plan.paused or plan.needs_reauth:
+        if plan.paused or plan.needs_reauth or job.priority is Priority.URGENT:
+            # urgent goes now and moves nothing: no need to read the channel's planned jobs
             fx.jobs.append(self._place(plan, job, now, fresh=True))
             return
         soon = now + self._settings.late_grace
