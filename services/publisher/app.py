@@ -42,7 +42,12 @@ async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
     timeout = aiohttp.ClientTimeout(total=settings.call_timeout_s)
     # Media URLs come from content editors: fetch them only from public https hosts (SSRF).
     fetcher = SafeMediaFetcher(
-        platform, allow_hosts=settings.media_allow_hosts, timeout_s=settings.media_timeout_s
+        platform,
+        allow_hosts=settings.media_allow_hosts,
+        timeout_s=settings.media_timeout_s,
+        max_bytes=settings.media_max_bytes,
+        spill_bytes=settings.media_spill_bytes,
+        spool_dir=settings.state_dir / "media-spool",
     )
     try:
         async with aiohttp.ClientSession(timeout=timeout) as session:
@@ -58,6 +63,7 @@ async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
                 limits=limits_for(channels),
                 retry=settings.retry_policy(),
                 call_timeout_s=settings.call_timeout_s,
+                upload_timeout_s=settings.upload_timeout_s,
                 max_local_wait_s=settings.max_local_wait_s,
             )
             log.info("publisher for %s: %d channels", platform, len(channels.for_platform(platform)))

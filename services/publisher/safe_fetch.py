@@ -14,7 +14,10 @@ page, and hand the bytes to a public platform (SSRF). ``SafeMediaFetcher`` close
   name, because the URL keeps it;
 - redirects are followed by hand, at most ``max_redirects`` hops, each one vetted again;
 - the body is streamed and cut at the platform's size limit for the declared type
-  (``shared.capabilities``), and the declared MIME type must match what the host serves.
+  (``shared.capabilities``), and the declared MIME type must match what the host serves;
+- a large body (a video) goes to a spool file past ``spill_bytes`` instead of RAM
+  (``services/publisher/spool.py``), and a fetch times out when the host stops sending for
+  ``timeout_s``, not after a fixed total, so a gigabyte over a slow link still arrives.
 
 Every refusal is a ``Permanent`` error that says what was refused and why; a flaky media host is
 ``Temporary``. A fetch happens before the platform is called, so nothing here is ``Ambiguous``
@@ -32,6 +35,7 @@ import ipaddress
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
@@ -40,6 +44,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 from services.publisher.adapters.media import DEFAULT_MAX_BYTES, FetchedMedia, filename_for
 from services.publisher.adapters.port import Permanent, Temporary
+from services.publisher.spool import DEFAULT_SPILL_BYTES, Spool
 from shared.capabilities import capabilities_for
 from shared.events import Media
 
@@ -192,13 +197,19 @@ class SafeMediaFetcher:
         timeout_s: float = 30.0,
         max_redirects: int = 3,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        spill_bytes: int = DEFAULT_SPILL_BYTES,
+        spool_dir: Path | None = None,
     ) -> None:
         self._caps = capabilities_for(platform)
         self._resolver = resolver or SystemResolver()
         self._allowed = parse_authorities(allow_hosts)
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        # Per connect and per read, not in total: a large video over a slow link takes minutes,
+        # and a host that stops sending is caught just as fast.
+        self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeout_s, sock_read=timeout_s)
         self._max_redirects = max_redirects
         self._max_bytes = max_bytes
+        self._spill_bytes = spill_bytes
+        self._spool_dir = spool_dir
 
     async def fetch(self, media: Media) -> FetchedMedia:
         declared = normalise_type(media.type)
@@ -317,27 +328,31 @@ class SafeMediaFetcher:
                 code="media_too_large",
             )
 
-    async def _read(self, resp: aiohttp.ClientResponse, limit: int, url: str, declared: str) -> bytes:
-        chunks: list[bytes] = []
-        total = 0
-        async for chunk in resp.content.iter_chunked(_CHUNK):
-            total += len(chunk)
-            if total > limit:  # stop reading: a lying or absent Content-Length can't make us buffer more
-                raise Permanent(
-                    f"media {where(url)} is larger than {limit} bytes; {self._caps.label} takes {declared} "
-                    f"up to {limit} bytes",
-                    code="media_too_large",
-                )
-            chunks.append(chunk)
-        return b"".join(chunks)
+    async def _read(
+        self, resp: aiohttp.ClientResponse, limit: int, url: str, declared: str
+    ) -> bytes | memoryview:
+        spool = Spool(self._spill_bytes, self._spool_dir)
+        try:
+            async for chunk in resp.content.iter_chunked(_CHUNK):
+                if spool.size + len(chunk) > limit:
+                    # stop reading: a lying or absent Content-Length can't make us store more
+                    raise Permanent(
+                        f"media {where(url)} is larger than {limit} bytes; {self._caps.label} takes "
+                        f"{declared} up to {limit} bytes",
+                        code="media_too_large",
+                    )
+                spool.write(chunk)
+            return spool.finish()
+        finally:
+            spool.discard()
 
-    def _check_type(self, served_raw: str, declared: str, data: bytes, url: str) -> None:
+    def _check_type(self, served_raw: str, declared: str, data: bytes | memoryview, url: str) -> None:
         served = normalise_type(served_raw)
         if served == declared:
             return
         if served in _GENERIC_TYPES:
             # Hosts often serve application/octet-stream; then the bytes themselves must agree.
-            found = sniff(data)
+            found = sniff(bytes(data[:64]))
             if found == declared:
                 return
             raise Permanent(

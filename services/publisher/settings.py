@@ -28,7 +28,14 @@ class PublisherSettings(CommonSettings):
     # local sandbox and tests only (``WARTA_MEDIA_ALLOW_HOSTS=127.0.0.1:8090``). Empty, that is
     # https from public addresses only, unless set. See services/publisher/safe_fetch.py.
     media_allow_hosts: Annotated[tuple[str, ...], NoDecode] = ()
-    media_timeout_s: float = 30.0
+    media_timeout_s: float = 30.0  # per connect and per read of a media fetch, not in total
+    # Largest media file fetched (each platform's own limit applies below it) and how much of one
+    # is held in memory before the rest goes to a spool file under state_dir (publisher/spool.py).
+    media_max_bytes: int = 2 * 1024**3
+    media_spill_bytes: int = 16 * 1024**2
+    # Budget of one publish call on platforms that upload video in resumable chunks (YouTube,
+    # TikTok): each HTTP request still has call_timeout_s, but a gigabyte takes many of them.
+    upload_timeout_s: float = 1800.0
     # Where adapters keep what must survive a crash: resumable-upload sessions (YouTube, TikTok)
     # and WhatsApp's per-recipient sends (services/publisher/adapters/upload_state.py).
     state_dir: Path = ROOT / "var" / "state"

@@ -116,6 +116,7 @@ class PublisherWorker:
         limits: RateLimits,
         retry: RetryPolicy,
         call_timeout_s: float = 30.0,
+        upload_timeout_s: float | None = None,
         max_local_wait_s: float = 2.0,
         max_in_flight: int = 500,
         clock: Clock | None = None,
@@ -131,6 +132,12 @@ class PublisherWorker:
         self._limits = limits
         self._retry = retry
         self._call_timeout_s = call_timeout_s
+        # A resumable video upload is many calls; its publish gets the longer budget (settings).
+        self._publish_timeout_s = (
+            (upload_timeout_s or call_timeout_s)
+            if getattr(adapter, "long_uploads", False)
+            else call_timeout_s
+        )
         self._max_local_wait = timedelta(seconds=max_local_wait_s)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._rng = rng or random.Random()
@@ -385,11 +392,13 @@ class PublisherWorker:
             limiter.take(took_at)
             result: Published | AdapterError
             try:
-                result = await asyncio.wait_for(self._adapter.publish(target, request), self._call_timeout_s)
+                result = await asyncio.wait_for(
+                    self._adapter.publish(target, request), self._publish_timeout_s
+                )
             except AdapterError as exc:
                 result = exc
             except TimeoutError:
-                result = Ambiguous(f"no answer within {self._call_timeout_s} s", code="timeout")
+                result = Ambiguous(f"no answer within {self._publish_timeout_s} s", code="timeout")
             # The platform counted the call somewhere between sending and its reply; counting it
             # at the reply keeps our window from ever ending before the platform's.
             limiter.settle(took_at, self._clock())

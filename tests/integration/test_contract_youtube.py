@@ -7,6 +7,7 @@ import itertools
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -21,6 +22,7 @@ from services.publisher.adapters.upload_state import UploadLog
 from services.publisher.adapters.youtube import CHUNK_UNIT, YouTubeAdapter
 from services.publisher.fakes.sandbox import sample_video
 from services.publisher.fakes.youtube import YouTubeState
+from services.publisher.safe_fetch import SafeMediaFetcher
 from shared.events import Content, Media
 from tests.integration.conftest_fakes import FakeEnv, publish_request, running_sandbox
 
@@ -223,3 +225,17 @@ async def test_engagement_reads_statistics(env: FakeEnv, tmp_path: Path) -> None
     )
     engagement = await adapter.engagement(target, published.post_id)
     assert engagement == type(engagement)(reactions=40, comments=6, shares=0, reach=1200)
+
+
+async def test_a_video_spooled_to_disk_uploads_the_same_bytes(
+    env: FakeEnv, state: YouTubeState, tmp_path: Path
+) -> None:
+    media_host = urlsplit(env.media_url("pelantikan.mp4")).netloc
+    fetcher = SafeMediaFetcher(
+        "youtube", allow_hosts=[media_host], spill_bytes=CHUNK_UNIT, spool_dir=tmp_path / "spool"
+    )
+    adapter = make(env, tmp_path, fetcher=fetcher)
+    await adapter.publish(env.target("youtube"), publish_request(video(env), job_id=JOB))
+    [post] = state.posts
+    assert post.data["sha256"] == hashlib.sha256(sample_video(SIZE)).hexdigest()
+    assert list((tmp_path / "spool").iterdir()) == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -61,6 +62,20 @@ async def _huge_chunked(request: web.Request) -> web.StreamResponse:
     return resp
 
 
+# An MP4 header ("ftyp") and 3 MB of body: past the spill threshold the tests set.
+VIDEO = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * (3 * 4096)
+
+
+async def _video(request: web.Request) -> web.StreamResponse:
+    resp = web.StreamResponse(headers={"Content-Type": "video/mp4"})
+    resp.enable_chunked_encoding()
+    await resp.prepare(request)
+    for start in range(0, len(VIDEO), 100_000):
+        await resp.write(VIDEO[start : start + 100_000])
+    await resp.write_eof()
+    return resp
+
+
 async def _redirect(request: web.Request) -> web.Response:
     raise web.HTTPFound(request.query["to"])
 
@@ -85,6 +100,7 @@ async def server() -> AsyncIterator[TestServer]:
     app.router.add_get("/octet.jpg", _octet)
     app.router.add_get("/page.jpg", _html)
     app.router.add_get("/huge.jpg", _huge_chunked)
+    app.router.add_get("/speech.mp4", _video)
     app.router.add_get("/redirect", _redirect)
     app.router.add_get("/loop/{n}", _loop)
     app.router.add_get("/busy.jpg", _busy)
@@ -174,3 +190,25 @@ async def test_host_trouble_is_temporary_and_a_missing_file_permanent(server: Te
         await fetcher.fetch(Media(url=url(server, "/busy.jpg"), type="image/jpeg"))
     with pytest.raises(Permanent, match="HTTP 404"):
         await fetcher.fetch(Media(url=url(server, "/missing.jpg"), type="image/jpeg"))
+
+
+async def test_a_large_video_is_spooled_to_disk_not_held_in_memory(
+    server: TestServer, tmp_path: Path
+) -> None:
+    dns = RebindingDNS({"media.test": ["127.0.0.1"]})
+    spool = tmp_path / "media-spool"
+    fetcher = SafeMediaFetcher(
+        "youtube",
+        resolver=dns,
+        allow_hosts=[f"media.test:{server.port}"],
+        timeout_s=10,
+        spill_bytes=256 * 1024,
+        spool_dir=spool,
+    )
+    got = await fetcher.fetch(Media(url=url(server, "/speech.mp4"), type="video/mp4"))
+    assert isinstance(got.data, memoryview)  # a read-only map of the spool file
+    assert len(got.data) == len(VIDEO)
+    assert bytes(got.data[:4096]) == VIDEO[:4096]
+    assert bytes(got.data) == VIDEO
+    assert list(spool.iterdir()) == []  # unlinked from the start: a crash leaves nothing behind
+    assert "bytes)" in repr(got)  # and its repr still keeps the bytes out of logs

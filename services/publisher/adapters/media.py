@@ -23,7 +23,8 @@ DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 
 @dataclass(frozen=True)
 class FetchedMedia:
-    data: bytes
+    # bytes, or a read-only view of a spooled file for large media (services/publisher/spool.py)
+    data: bytes | memoryview
     content_type: str
     filename: str
 

@@ -103,6 +103,7 @@ def chunk_plan(size: int, wanted: int, minimum: int = MIN_CHUNK) -> tuple[int, i
 
 class TikTokAdapter(HttpAdapter):
     platform = "tiktok"
+    long_uploads = True  # video in resumable chunks: the worker allows upload_timeout_s
 
     def __init__(
         self,

@@ -92,6 +92,7 @@ def title_and_description(content: Content) -> tuple[str, str]:
 
 class YouTubeAdapter(HttpAdapter):
     platform = "youtube"
+    long_uploads = True  # video in resumable chunks: the worker allows upload_timeout_s
 
     def __init__(
         self,
