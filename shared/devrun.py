@@ -94,6 +94,7 @@ class LocalSystem:
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     commands: dict[str, tuple[str, ...]] = field(default_factory=dict)
     metric_ports: dict[str, int] = field(default_factory=dict)
+    _port_moves: int = 0
 
     def __post_init__(self) -> None:
         if self.console_port == 0:
@@ -207,26 +208,48 @@ class LocalSystem:
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        waiting = {"ingest": self.ingest_url, "console": self.console_url}
+        waiting = {"ingest", "console"}
         while time.monotonic() < deadline:
-            for name, proc in self.procs.items():
+            for name, proc in list(self.procs.items()):
                 if proc.poll() is not None:
                     tail = (self.logs / f"{name}.log").read_text(errors="replace")[-3000:]
+                    if name in waiting and "address already in use" in tail and self._moved_port(name):
+                        continue
                     raise RuntimeError(f"{name} exited with {proc.returncode}:\n{tail}")
-            for name, url in list(waiting.items()):
+            for name in sorted(waiting):
                 if name not in self.procs:
-                    waiting.pop(name)  # a partial system (e.g. restarted pieces) waits for what it runs
+                    waiting.discard(name)  # a partial system (e.g. restarted pieces) waits for what it runs
                     continue
+                url = self.ingest_url if name == "ingest" else self.console_url  # a port may have moved
                 try:
                     with urllib.request.urlopen(f"{url}/readyz", timeout=2) as resp:
                         if resp.status == 200:
-                            waiting.pop(name)
+                            waiting.discard(name)
                 except OSError:
                     pass
             if not waiting:
                 return
             time.sleep(0.3)
         raise TimeoutError(f"{', '.join(waiting)} not ready within {timeout} s; see {self.logs}")
+
+    def _moved_port(self, name: str) -> bool:
+        """Start ``name`` (ingest or console) again on a new port after its port was taken between
+        choosing it and binding it (another program on the machine got there first); the console,
+        which calls ingest, starts again with it. At most a few times per system."""
+        if self._port_moves >= 3:
+            return False
+        self._port_moves += 1
+        if name == "ingest":
+            self.ingest_port = free_listen_port()
+            if "console" in self.procs and self.procs["console"].poll() is None:
+                self.kill("console", signal.SIGTERM)
+            self.restart("ingest")
+            if "console" in self.procs:
+                self.restart("console")
+        else:
+            self.console_port = free_listen_port()
+            self.restart("console")
+        return True
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         proc = self.procs[name]

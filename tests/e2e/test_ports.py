@@ -1,0 +1,42 @@
+"""A test system whose port is taken between choosing and binding it still starts (the console
+lost its port once in CI): the service goes to a new port instead of failing the run."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import uuid
+
+import pytest
+
+from shared.devrun import LocalSystem, free_listen_port
+from shared.settings import ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_taken_console_port_moves_and_the_system_starts(kafka_bootstrap: str) -> None:
+    run = uuid.uuid4().hex[:8]
+    var = ROOT / "var" / "test-e2e" / run
+    with socket.socket() as squatter:
+        taken = free_listen_port()
+        squatter.bind(("127.0.0.1", taken))
+        squatter.listen()
+        local = LocalSystem(
+            bootstrap=kafka_bootstrap,
+            var=var,
+            ingest_port=free_listen_port(),
+            sandbox_port=free_listen_port(),
+            console_port=taken,
+            topic_prefix=f"ports{run}.",
+            group_prefix=f"ports{run}",
+            ephemeral=True,
+            platforms=("mastodon",),
+        )
+        try:
+            local.start(timeout=90)
+            assert local.console_port != taken
+            assert local.procs["console"].poll() is None
+        finally:
+            local.stop()
+    shutil.rmtree(var, ignore_errors=True)
