@@ -419,7 +419,9 @@ async def chaos(
     items: int, rate: float, workers: int, seed: int, interval: float, outages: int, patience: float
 ) -> dict[str, Any]:
     port = int(os.environ.get("WARTA_CHAOS_KAFKA_PORT", "0")) or free_listen_port(span=2)
-    var = ROOT / "var" / "chaos"
+    # One directory per run: two runs at once (`make chaos` beside `make test`) must not share
+    # their broker data, channel file and secrets (they did once, and the tally went wrong).
+    var = ROOT / "var" / "chaos" / f"run-{os.getpid()}"
     env = dict(os.environ, KAFKA_PORT=str(port), WARTA_VAR=str(var / "broker"))
     shutil.rmtree(var, ignore_errors=True)
     var.mkdir(parents=True)

@@ -3,11 +3,15 @@
 Pure: ``apply`` folds one event in; the Kafka feeder (``services.ingest.feeder``) replays every
 topic from the beginning at start, so the view survives restarts. Events of different topics
 arrive in any order: a channel's state follows the newest event, while a post's id and URL, once
-known, stay.
+known, stay. An event about an item the view has not met yet (a job's outcome read before the
+item's ``content.approved``: the feeder reads each partition at its own pace, more so after a
+restart or a broker outage) is held until the item arrives, not dropped; dropping them left
+jobs shown as ``accepted`` that were long published (found by the chaos run).
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,6 +29,8 @@ from shared.events import (
     PublishOutcome,
     SlotExplanation,
 )
+
+MAX_EARLY_EVENTS = 200_000  # ~a few MB: far more than one outage's worth of out-of-order events
 
 _OUTCOME_STATE = {
     OutcomeStatus.ATTEMPTED: "attempted",
@@ -124,10 +130,29 @@ class StatusView:
         self.drafts: dict[str, Draft] = {}
         self.audit: list[ControlIssued] = []
         self.paused: dict[str, ControlIssued] = {}  # channel or "*" → the pause in force
+        # content id → its events that came before the item itself, oldest item first (bounded)
+        self.early: OrderedDict[str, list[Event]] = OrderedDict()
+        self.early_events = 0
+        self.early_dropped = 0
 
     def apply(self, event: Event) -> None:
+        if isinstance(event, JobPlanned | PublishOutcome | EngagementObserved) or (
+            isinstance(event, ControlIssued) and event.action is ControlAction.WITHDRAW
+        ):
+            content_id = event.content_id
+            if content_id is not None and content_id not in self.items:
+                self._hold(content_id, event)
+                if isinstance(event, ControlIssued):
+                    self._control_audit_only(event)
+                return
         if isinstance(event, ContentApproved):
             self._approved(event)
+            for held in self.early.pop(event.content_id, ()):
+                self.early_events -= 1
+                if isinstance(held, ControlIssued):  # already in the audit
+                    self.items[event.content_id].withdrawn = True
+                else:
+                    self.apply(held)
         elif isinstance(event, JobPlanned):
             self._planned(event)
         elif isinstance(event, PublishOutcome):
@@ -221,6 +246,18 @@ class StatusView:
             status.updated_at = ev.occurred_at
             if state == "published":
                 status.error = None
+
+    def _hold(self, content_id: str, event: Event) -> None:
+        self.early.setdefault(content_id, []).append(event)
+        self.early_events += 1
+        while self.early_events > MAX_EARLY_EVENTS:  # items that never come: forget the oldest
+            _, gone = self.early.popitem(last=False)
+            self.early_events -= len(gone)
+            self.early_dropped += len(gone)
+
+    def _control_audit_only(self, ev: ControlIssued) -> None:
+        """A withdrawal of an item not met yet: in the audit now, applied to it when it comes."""
+        self.audit.append(ev)
 
     def _control(self, ev: ControlIssued) -> None:
         self.audit.append(ev)
