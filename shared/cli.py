@@ -17,10 +17,11 @@ from shared.cli_ops import register as register_ops
 def _ingest(args: argparse.Namespace) -> int:
     from services.ingest.app import run
     from services.ingest.settings import IngestSettings
-    from shared.runtime import run_until_signalled, setup_logging
+    from shared.runtime import run_until_signalled, setup_logging, tune_gc
 
     settings = IngestSettings()
     setup_logging(settings.log_level, "ingest")
+    tune_gc(settings.gc_young_threshold)
     run_until_signalled(lambda stop: run(settings, stop))
     return 0
 
@@ -28,10 +29,11 @@ def _ingest(args: argparse.Namespace) -> int:
 def _scheduler(args: argparse.Namespace) -> int:
     from services.scheduler.app import run
     from services.scheduler.settings import SchedulerSettings
-    from shared.runtime import run_until_signalled, setup_logging
+    from shared.runtime import run_until_signalled, setup_logging, tune_gc
 
     settings = SchedulerSettings()
     setup_logging(settings.log_level, "scheduler")
+    tune_gc(settings.gc_young_threshold)
     run_until_signalled(lambda stop: run(settings, stop))
     return 0
 
@@ -39,10 +41,11 @@ def _scheduler(args: argparse.Namespace) -> int:
 def _publisher(args: argparse.Namespace) -> int:
     from services.publisher.app import run
     from services.publisher.settings import PublisherSettings
-    from shared.runtime import run_until_signalled, setup_logging
+    from shared.runtime import run_until_signalled, setup_logging, tune_gc
 
     settings = PublisherSettings(platform=args.platform)
     setup_logging(settings.log_level, f"publisher-{args.platform}")
+    tune_gc(settings.gc_young_threshold)
     run_until_signalled(lambda stop: run(settings, stop))
     return 0
 
@@ -50,10 +53,11 @@ def _publisher(args: argparse.Namespace) -> int:
 def _console(args: argparse.Namespace) -> int:
     from services.console.app import run
     from services.console.settings import ConsoleSettings
-    from shared.runtime import run_until_signalled, setup_logging
+    from shared.runtime import run_until_signalled, setup_logging, tune_gc
 
     settings = ConsoleSettings()
     setup_logging(settings.log_level, "console")
+    tune_gc(settings.gc_young_threshold)
     run_until_signalled(lambda stop: run(settings, stop))
     return 0
 

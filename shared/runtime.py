@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -17,6 +18,24 @@ def setup_logging(level: str, service: str) -> None:
     )
     # aiokafka's coordinator chatter is noise at INFO during every rebalance.
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+
+
+def tune_gc(young_threshold: int) -> None:
+    """Collect the young generation every ``young_threshold`` allocations (settings.py says why);
+    the older generations keep CPython's ratios to it."""
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(young_threshold, middle, old)
+
+
+def settle_long_lived() -> None:
+    """Move every object alive now out of the collector's sight (``gc.freeze``).
+
+    For state rebuilt at start and kept for the process's life (ingest's status view read back
+    from Kafka): full collections would otherwise walk all of it again and again while finding
+    nothing to free. Frozen objects are still freed by reference counting when let go.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def run_until_signalled(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:

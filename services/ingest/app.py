@@ -19,6 +19,7 @@ from services.ingest.status_view import StatusView
 from services.ingest.throttle import KeyThrottle
 from services.ingest.writer import EventWriter
 from shared.kafka import ensure_topics
+from shared.runtime import settle_long_lived
 from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.ingest")
@@ -26,6 +27,12 @@ log = logging.getLogger("warta.ingest")
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+async def _settle_view(caught_up: asyncio.Event) -> None:
+    # The view read back at start lives as long as the process: keep full collections off it.
+    await caught_up.wait()
+    settle_long_lived()
 
 
 @contextlib.asynccontextmanager
@@ -86,6 +93,8 @@ async def wired(
 
 async def run(settings: IngestSettings, stop: asyncio.Event) -> None:
     async with wired(settings) as deps:
+        # Only here, in ingest's own process: freezing in a test process would pin its objects.
+        settle = asyncio.create_task(_settle_view(deps.caught_up))
         runner = web.AppRunner(create_app(deps), access_log=None)
         await runner.setup()
         # A burst of new connections past aiohttp's default backlog (128) has its SYNs dropped,
@@ -97,4 +106,5 @@ async def run(settings: IngestSettings, stop: asyncio.Event) -> None:
         try:
             await stop.wait()
         finally:
+            settle.cancel()
             await runner.cleanup()
