@@ -1,12 +1,21 @@
 """Writes ingest's events to Kafka and waits for the broker's acknowledgement (acks=all).
 
+Records written in the same moment share a batch: each write joins its partition's queue, and
+one flusher per partition hands the producer everything queued as one record batch
+(``send_batch``) with one delivery future, instead of a future, a partitioner call and a
+metadata wait per record (``AIOKafkaProducer.send``). While the broker works on a batch, new
+records wait in the queue and leave together as the next one, so batches grow with the load and
+a lone record leaves at once. Partitions are chosen with the producer's own default partitioner
+(murmur2 of the key, as in Java clients), so a key still lands where ``send`` would put it.
+
 A write not acknowledged within ``ack_timeout_s`` answers 503, yet its record may already sit in
 the producer's buffer: aiokafka cannot take a record back, and delivers it once the broker
 returns. So a write made under an Idempotency-Key is *held* until the broker settles it: the
 client's retry with the same key waits for that first record instead of writing a second one
 (issue 3: "the client's retry with the same key is accepted once; the topic holds exactly one
 event"). A held write that the broker acknowledges late is handed to ``on_late_ack`` (the status
-view), so the retry finds it as if the first answer had been 202.
+view), so the retry finds it as if the first answer had been 202. A record still in the queue
+when its time runs out was never handed over, so it is dropped, not held.
 
 Errors::
 
@@ -18,11 +27,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from aiokafka.structs import RecordMetadata
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.structs import RecordMetadata, TopicPartition
 
 from shared.codec import encode
 from shared.events import Event
@@ -39,6 +49,33 @@ class Held:
     ack: asyncio.Future[object]
 
 
+@dataclass(eq=False)
+class _Record:
+    key: bytes
+    value: bytes
+    event: Event
+    hold: Hashable | None
+    deadline: float
+    answer: asyncio.Future[RecordMetadata]
+
+
+@dataclass(eq=False)
+class _Queue:
+    """One partition's records not yet handed to the producer."""
+
+    records: list[_Record] = field(default_factory=list)
+    flushing: bool = False
+
+
+@dataclass(eq=False)
+class _HandedOver:
+    """A batch the producer has taken, until the broker settles it."""
+
+    records: list[_Record]
+    delivery: asyncio.Future[object]
+    timer: asyncio.TimerHandle | None = None
+
+
 class EventWriter:
     def __init__(
         self,
@@ -48,20 +85,24 @@ class EventWriter:
         on_late_ack: Callable[[Event], None] = lambda _event: None,
         linger_ms: int = 0,
     ) -> None:
-        # No linger: a client waits for each ack, so lingering only adds to its latency (2 ms of
-        # linger cost 4-5 ms per request on the event loop); under load the records that queue
-        # while a request is in flight still leave as one batch (bench/ingest.py). Measured again
-        # side by side: 2 ms of linger changed neither CPU per request nor throughput, so 0 stays
-        # the default (settings.producer_linger_ms).
+        # No linger: a client waits for each ack, so lingering only adds to its latency; under
+        # load the records that queue while a batch is in flight leave together anyway (above).
         self.producer: AIOKafkaProducer = make_producer(bootstrap, client_id, linger_ms=linger_ms)
         self._timeout = ack_timeout_s
         self._on_late_ack = on_late_ack
         self._held: dict[Hashable, Held] = {}
+        self._partitioner = DefaultPartitioner()
+        self._partitions: dict[str, list[int]] = {}
+        self._queues: dict[TopicPartition, _Queue] = {}
+        self._flushers: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         await self.producer.start()
 
     async def stop(self) -> None:
+        for task in list(self._flushers):
+            task.cancel()
+        await asyncio.gather(*self._flushers, return_exceptions=True)
         await self.producer.stop()
 
     def held(self, hold: Hashable) -> Held | None:
@@ -72,32 +113,27 @@ class EventWriter:
     ) -> RecordMetadata:
         """Write ``event`` and wait for its acknowledgement, or raise ``KafkaUnavailable``.
 
-        Returns where the broker stored it. With ``hold``, a write that times out is remembered
-        under it until the broker settles it.
+        Returns where the broker stored it. With ``hold``, a write that times out after its
+        record was handed to the producer is remembered under it until the broker settles it.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._timeout
-        try:
-            # send() only waits for metadata and buffer space; cancelled there, nothing was queued.
-            # asyncio.timeout rather than wait_for: no extra task per request (3.11's wait_for
-            # wraps the coroutine in one).
-            async with asyncio.timeout_at(deadline):
-                ack = await self.producer.send(topic, encode(event), key=key.encode())
-        except (KafkaError, TimeoutError) as exc:
-            raise KafkaUnavailable(f"could not queue a record for {topic}: {exc!r}") from exc
-        ack.add_done_callback(self._settled_late(hold, event))
-        try:
-            stored = await self._wait(ack, max(0.0, deadline - loop.time()))
-        except KafkaUnavailable:
-            if hold is not None:
-                self._held[hold] = Held(event, ack)
-            raise
-        if not stored:
-            reason = "cancelled" if ack.cancelled() else repr(ack.exception())
-            raise KafkaUnavailable(f"the broker refused the record for {topic}: {reason}")
-        metadata = ack.result()
-        assert isinstance(metadata, RecordMetadata)
-        return metadata
+        key_bytes = key.encode()
+        partitions = self._partitions.get(topic)
+        if partitions is None:
+            partitions = await self._learn_partitions(topic, deadline)
+        tp = TopicPartition(topic, self._partitioner(key_bytes, partitions, partitions))
+        record = _Record(key_bytes, encode(event), event, hold, deadline, loop.create_future())
+        queue = self._queues.get(tp)
+        if queue is None:
+            queue = self._queues[tp] = _Queue()
+        queue.records.append(record)
+        if not queue.flushing:
+            queue.flushing = True
+            flusher = loop.create_task(self._flush(tp, queue))
+            self._flushers.add(flusher)
+            flusher.add_done_callback(self._flushers.discard)
+        return await record.answer
 
     async def outcome(self, held: Held) -> bool:
         """Whether a held write was stored (True) or refused (False); ``KafkaUnavailable`` while
@@ -111,16 +147,97 @@ class EventWriter:
             raise KafkaUnavailable(f"no acknowledgement within {self._timeout:g} s")
         return not ack.cancelled() and ack.exception() is None
 
-    def _settled_late(self, hold: Hashable | None, event: Event) -> Callable[[asyncio.Future[object]], None]:
-        def done(ack: asyncio.Future[object]) -> None:
-            failed = ack.cancelled() or ack.exception() is not None  # also marks the exception retrieved
-            held = self._held.get(hold) if hold is not None else None
-            if held is None or held.ack is not ack:
-                return  # answered in time, or by a newer write
-            del self._held[hold]
+    async def _learn_partitions(self, topic: str, deadline: float) -> list[int]:
+        # Once per topic. Kafka never takes partitions away, and only ingest writes its topics:
+        # a partition added while ingest runs is used after its next start.
+        try:
+            async with asyncio.timeout_at(deadline):
+                known = await self.producer.partitions_for(topic)
+        except (KafkaError, TimeoutError) as exc:
+            raise KafkaUnavailable(f"could not learn the partitions of {topic}: {exc!r}") from exc
+        partitions = sorted(known)
+        self._partitions[topic] = partitions
+        return partitions
+
+    async def _flush(self, tp: TopicPartition, queue: _Queue) -> None:
+        """Hand ``queue``'s records to the producer, a batch at a time, until it is empty."""
+        try:
+            while queue.records:
+                batch = self.producer.create_batch()
+                taken: list[_Record] = []
+                for record in queue.records:
+                    if batch.append(key=record.key, value=record.value, timestamp=None) is None:
+                        break  # full: the rest leave in the next batch
+                    taken.append(record)
+                del queue.records[: len(taken)]
+                await self._hand_over(tp, batch, taken)
+        finally:
+            queue.flushing = False
+
+    async def _hand_over(self, tp: TopicPartition, batch: object, taken: list[_Record]) -> None:
+        try:
+            # send_batch waits for metadata and for the partition's previous batch to leave;
+            # cancelled there, nothing was queued.
+            async with asyncio.timeout_at(taken[0].deadline):
+                delivery = await self.producer.send_batch(batch, tp.topic, partition=tp.partition)
+        except (KafkaError, TimeoutError) as exc:
+            for record in taken:
+                _fail(record, KafkaUnavailable(f"could not queue a record for {tp.topic}: {exc!r}"))
+            return
+        handed = _HandedOver(taken, delivery)
+        delivery.add_done_callback(lambda done: self._delivered(tp, handed))
+        self._expire(handed)
+
+    def _expire(self, handed: _HandedOver) -> None:
+        """Answer 503 to each record of a handed-over batch whose deadline has passed unacknowledged,
+        and look again at the next deadline (one timer per batch, not one per record)."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        for record in handed.records:
+            if record.answer.done():
+                continue
+            if record.deadline > now:
+                handed.timer = loop.call_at(record.deadline, self._expire, handed)
+                return  # records are in arrival order: the rest have later deadlines
+            if record.hold is not None:
+                self._held[record.hold] = Held(record.event, handed.delivery)
+            _fail(record, KafkaUnavailable(f"no acknowledgement within {self._timeout:g} s"))
+        handed.timer = None
+
+    def _delivered(self, tp: TopicPartition, handed: _HandedOver) -> None:
+        if handed.timer is not None:
+            handed.timer.cancel()  # else it would keep the batch's records alive until it fires
+        delivery, taken = handed.delivery, handed.records
+        failed = delivery.cancelled() or delivery.exception() is not None  # marks it retrieved
+        base = None if failed else delivery.result()
+        for i, record in enumerate(taken):
+            if not record.answer.done():
+                if isinstance(base, RecordMetadata):
+                    record.answer.set_result(
+                        RecordMetadata(
+                            tp.topic,
+                            tp.partition,
+                            tp,
+                            base.offset + i,
+                            base.timestamp,
+                            base.timestamp_type,
+                            base.log_start_offset,
+                        )
+                    )
+                else:
+                    reason = "cancelled" if delivery.cancelled() else repr(delivery.exception())
+                    _fail(record, KafkaUnavailable(f"the broker refused the record for {tp.topic}: {reason}"))
+                continue
+            held = self._held.get(record.hold) if record.hold is not None else None
+            if held is None or held.event is not record.event:
+                continue  # answered in time, or by a newer write
+            del self._held[record.hold]
             if not failed:
                 # Answered 503 but stored: the retry must find it, even before the feeder does.
-                self._on_late_ack(event)
+                self._on_late_ack(record.event)
                 log.info("a write answered 503 was acknowledged late; its retry will find it")
 
-        return done
+
+def _fail(record: _Record, error: KafkaUnavailable) -> None:
+    if not record.answer.done():
+        record.answer.set_exception(error)
