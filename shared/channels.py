@@ -7,6 +7,7 @@ JSON (``WARTA_CHANNELS_FILE``); secrets are never in it, only the name of the se
 from __future__ import annotations
 
 from datetime import datetime, time
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -97,7 +98,12 @@ class ChannelDirectory(BaseModel):
         return self
 
     def get(self, channel_id: str) -> Channel | None:
-        return next((c for c in self.channels if c.id == channel_id), None)
+        return self._by_id.get(channel_id)
+
+    @cached_property
+    def _by_id(self) -> dict[str, Channel]:
+        # Looked up for every target of every request: a dict, not a scan of the tuple.
+        return {c.id: c for c in self.channels}
 
     def for_platform(self, platform: str) -> tuple[Channel, ...]:
         return tuple(c for c in self.channels if c.platform == platform)

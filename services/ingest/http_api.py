@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -173,12 +173,17 @@ async def _earlier_answer(deps: Deps, person: str, key: str, digest: str) -> Ide
     return earlier
 
 
+def _random_id(hex_chars: int) -> str:
+    # As random as uuid4().hex (128 bits for 32 characters) at a quarter of its cost.
+    return os.urandom(hex_chars // 2).hex()
+
+
 def _content_id(person: str, idempotency_key: str | None) -> str:
     # Derived from the key when there is one: a retry after a lost 202 (even across an ingest
     # restart) names the same item, and the scheduler plans each item's jobs once.
     if idempotency_key:
         return hashlib.sha256(f"{person}\0{idempotency_key}".encode()).hexdigest()[:24]
-    return uuid.uuid4().hex[:24]
+    return _random_id(24)
 
 
 # ---- content -----------------------------------------------------------------------------------
@@ -221,7 +226,7 @@ async def post_content(request: web.Request) -> web.Response:
     content_id = _content_id(principal.person, key)
     event = submission.approved_event(
         content_id=content_id,
-        event_id=uuid.uuid4().hex,
+        event_id=_random_id(32),
         occurred_at=now,
         submitted_by=principal.person,
         idempotency_key=key,
@@ -313,7 +318,7 @@ async def withdraw(request: web.Request) -> web.Response:
         raise NotFound(f"no content {content_id!r}")
     authorize(principal, "withdraw", channels=list(item.channels))
     event = ControlIssued(
-        event_id=uuid.uuid4().hex,
+        event_id=_random_id(32),
         occurred_at=deps.clock(),
         action=ControlAction.WITHDRAW,
         content_id=content_id,
@@ -334,7 +339,7 @@ async def _pause_or_resume(request: web.Request, action: ControlAction) -> web.R
     channels = tuple(req.channels or ())
     authorize(principal, action.value, channels=list(channels) or list(deps.channels.ids))
     event = ControlIssued(
-        event_id=uuid.uuid4().hex,
+        event_id=_random_id(32),
         occurred_at=deps.clock(),
         action=action,
         channels=channels,
@@ -370,10 +375,10 @@ async def post_draft(request: web.Request) -> web.Response:
         raise ValidationFailed(
             [FE(None, "author", "author_mismatch", f"a draft's author is its editor: {principal.person!r}")]
         )
-    draft_id = uuid.uuid4().hex[:24]
+    draft_id = _random_id(24)
     assert isinstance(body, dict)
     event = DraftSubmitted(
-        event_id=uuid.uuid4().hex,
+        event_id=_random_id(32),
         occurred_at=deps.clock(),
         draft_id=draft_id,
         author=principal.person,
@@ -405,7 +410,7 @@ async def approve_draft(request: web.Request) -> web.Response:
     content_id = _content_id(principal.person, f"draft:{draft.draft_id}")
     event = submission.approved_event(
         content_id=content_id,
-        event_id=uuid.uuid4().hex,
+        event_id=_random_id(32),
         occurred_at=now,
         submitted_by=principal.person,
         approval=Approval(approved_by=principal.person, approved_at=now),
@@ -413,7 +418,7 @@ async def approve_draft(request: web.Request) -> web.Response:
     )
     await _send(deps, deps.topics.content_approved, content_id, event)
     approved = DraftApproved(
-        event_id=uuid.uuid4().hex,
+        event_id=_random_id(32),
         occurred_at=now,
         draft_id=draft.draft_id,
         content_id=content_id,
