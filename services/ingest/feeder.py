@@ -35,7 +35,24 @@ _FETCH_MIN_BYTES = 64 * 1024
 _FETCH_MAX_WAIT_MS = 200
 
 
-_LAG_CHECK_S = 10.0  # when nothing arrives, how often to ask whether the topics grew
+_LAG_CHECK_S = 10.0  # how often to compare each partition's progress with its end offset
+
+# Per partition: (the feeder's position, the partition's end offset), at one progress check.
+Progress = dict[TopicPartition, tuple[int, int]]
+
+
+def stuck_partitions(before: Progress, now: Progress) -> list[TopicPartition]:
+    """Partitions that had records to read at the last check and have not moved since.
+
+    Pure. A partition read to its end is fine however long nothing arrives; one that is behind
+    must advance between two checks, whatever the other partitions do (a wedged fetch of one
+    partition must not hide behind traffic on the others).
+    """
+    return [
+        tp
+        for tp, (position, _) in now.items()
+        if tp in before and before[tp][0] < before[tp][1] and position <= before[tp][0]
+    ]
 
 
 class Feeder:
@@ -73,7 +90,7 @@ class Feeder:
             consumer.assign(tps)
             await consumer.seek_to_beginning(*tps)
             ends = await consumer.end_offsets(tps)
-            checked = 0.0
+            checked, progress = 0.0, Progress()
             while not stop.is_set():
                 batch = await consumer.getmany(timeout_ms=200, max_records=2000)
                 for tp, records in batch.items():
@@ -82,14 +99,20 @@ class Feeder:
                     if records:
                         self._next[(tp.topic, tp.partition)] = records[-1].offset + 1
                 now = asyncio.get_running_loop().time()
-                if batch or (now - checked > _LAG_CHECK_S and await self._no_lag(consumer, tps)):
-                    # Progress, or nothing to read: alive. A consumer that wedges after a broker
-                    # restart returns empty batches while the topics grow, and stops beating, so
-                    # the watchdog restarts ingest and the view is rebuilt (seen in the chaos run:
-                    # statuses frozen while the platforms had every post).
+                if now - checked > _LAG_CHECK_S:
+                    # Alive only while no partition that is behind stands still. A consumer that
+                    # wedges after a broker restart returns empty batches while the topics grow;
+                    # it stops beating, the watchdog restarts ingest and the view is rebuilt (seen
+                    # in the chaos run: statuses frozen while the platforms had every post).
                     checked = now
-                    if self.watchdog is not None:
-                        self.watchdog.beat("feeder")
+                    latest = await self._progress(consumer, tps)
+                    if latest is not None:
+                        stuck = stuck_partitions(progress, latest)
+                        if stuck:
+                            log.warning("status view: %s not advancing", ", ".join(map(str, stuck)))
+                        elif self.watchdog is not None:
+                            self.watchdog.beat("feeder")
+                        progress = latest
                 if not self.caught_up.is_set() and all(
                     await asyncio.gather(*(self._reached(consumer, tp, ends[tp]) for tp in tps))
                 ):
@@ -122,12 +145,13 @@ class Feeder:
         ]
 
     @staticmethod
-    async def _no_lag(consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> bool:
+    async def _progress(consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> Progress | None:
+        """Where the feeder stands in each partition, and its end; None if the broker did not say."""
         try:
             ends = await asyncio.wait_for(consumer.end_offsets(tps), 10)
         except (KafkaError, TimeoutError):
-            return False
-        return all([await consumer.position(tp) >= ends[tp] for tp in tps])
+            return None
+        return {tp: (await consumer.position(tp), ends[tp]) for tp in tps}
 
     @staticmethod
     async def _reached(consumer: AIOKafkaConsumer, tp: TopicPartition, end: int) -> bool:
