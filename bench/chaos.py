@@ -450,6 +450,7 @@ async def chaos(
             "WARTA_STALL_LIMIT_S": "30",
         },
     )
+    result: dict[str, Any] | None = None
     try:
         system.start(timeout=120)
         keys = json.loads(system.dev_keys_file.read_text())
@@ -466,12 +467,19 @@ async def chaos(
         jobs = await settle(run, patience)
         async with aiohttp.ClientSession() as session:
             posts = await fetch_posts(session, system.sandbox_url)
-        return tally(run, jobs, posts)
+        result = tally(run, jobs, posts)
+        return result
     finally:
         system.stop()
         await asyncio.to_thread(
             subprocess.run, [str(BROKER), "stop"], env=env, check=False, capture_output=True
         )
+        # A clean run leaves nothing behind (a run's broker data is ~100 MB); a failed or
+        # interrupted one keeps its logs and data for whoever looks into it.
+        if result is not None and not result["lost"] and not result["duplicates"]:
+            shutil.rmtree(var, ignore_errors=True)
+        else:
+            print(f"chaos: kept {var} (logs and broker data of this run)", file=sys.stderr)
 
 
 def main() -> None:
