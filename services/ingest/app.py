@@ -72,7 +72,7 @@ async def wired(
         view=view,
         writer=writer,
         caught_up=feeder.caught_up,
-        metrics=IngestMetrics(),
+        metrics=IngestMetrics(view),
         throttle=KeyThrottle(settings.rate_burst, settings.rate_per_minute),
         clock=clock,
         health=lambda: {},

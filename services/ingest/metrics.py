@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -10,11 +12,38 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from services.ingest.status_view import StatusView
+
+
+class EarlyEvents(Collector):
+    """The status view's held events, read from the view at each scrape. An event waits there for
+    an item the feeder has not read yet (it reads each partition at its own pace); a drop count
+    that rises means the bound (``MAX_EARLY_EVENTS``) was hit, and an item that comes after its
+    events were dropped shows its jobs in an older state than they are."""
+
+    def __init__(self, view: StatusView) -> None:
+        self._view = view
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        yield GaugeMetricFamily(
+            "warta_ingest_view_early_events",
+            "Events the status view holds for items it has not met yet",
+            value=self._view.early_events,
+        )
+        yield CounterMetricFamily(
+            "warta_ingest_view_early_dropped",
+            "Held events dropped (oldest item first) past the status view's bound",
+            value=self._view.early_dropped,
+        )
 
 
 class IngestMetrics:
-    def __init__(self) -> None:
+    def __init__(self, view: StatusView) -> None:
         self.registry = CollectorRegistry()
+        self.registry.register(EarlyEvents(view))
         self.requests = Counter(
             "warta_ingest_requests",
             "HTTP requests answered by ingest, by route and status",

@@ -134,9 +134,7 @@ class PublisherWorker:
         self._call_timeout_s = call_timeout_s
         # A resumable video upload is many calls; its publish gets the longer budget (settings).
         self._publish_timeout_s = (
-            (upload_timeout_s or call_timeout_s)
-            if getattr(adapter, "long_uploads", False)
-            else call_timeout_s
+            (upload_timeout_s or call_timeout_s) if adapter.long_uploads else call_timeout_s
         )
         self._max_local_wait = timedelta(seconds=max_local_wait_s)
         self._clock = clock or (lambda: datetime.now(UTC))

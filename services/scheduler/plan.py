@@ -301,46 +301,23 @@ class Plan:
             # urgent goes now and moves nothing: no need to read the channel's planned jobs
             fx.jobs.append(self._place(plan, job, now, fresh=True))
             return
-        soon = now + self._settings.late_grace
-        movable = [
-            j
-            for j in self._store.in_states(plan.channel.id, (S.SCHEDULED,))
-            if j.slot is not None and j.slot > soon
-        ]
+
+        def horizon(movable: list[JobPlanned]) -> datetime:
+            # movable jobs all have a slot; each may move within its own window, up to its deadline
+            return max(
+                job.deadline or max(now, job.not_before or now) + timedelta(days=8),
+                *(j.deadline or j.slot or now for j in movable),
+            )
+
+        movable, fixed = self._movable(plan, now, horizon)
         if not movable:
             fx.jobs.append(self._place(plan, job, now, fresh=True))
             return
-        # movable jobs all have a slot; each may move within its own window, up to its deadline
-        horizon = max(
-            job.deadline or max(now, job.not_before or now) + timedelta(days=8),
-            *(j.deadline or j.slot or now for j in movable),
-        )
-        fixed = plan.taken_between(now - timedelta(days=1), horizon + timedelta(days=1))
-        for other in movable:  # the movable jobs' own instants are not fixed
-            if other.slot in fixed:
-                fixed.remove(other.slot)
         explanation, moves = self._chooser.place(job, plan.channel, movable, fixed, now)
         for other, moved in zip(movable, moves, strict=True):
             if moved is not None and moved.chosen is not None and moved.chosen != other.slot:
                 fx.jobs.append(self._set(plan, other, now, slot=moved.chosen, explanation=moved))
-        if explanation.chosen is None:
-            fx.jobs.append(
-                self._set(
-                    plan, job, now, fresh=True, state=S.UNSCHEDULABLE, slot=None, explanation=explanation
-                )
-            )
-        else:
-            fx.jobs.append(
-                self._set(
-                    plan,
-                    job,
-                    now,
-                    fresh=True,
-                    state=S.SCHEDULED,
-                    slot=explanation.chosen,
-                    explanation=explanation,
-                )
-            )
+        fx.jobs.append(self._store_choice(plan, job, now, explanation, fresh=True))
 
     def _replan(self, plan: ChannelPlan, now: datetime) -> Effects:
         """What the channel learned may move its scheduled jobs to better slots (at most once per
@@ -348,18 +325,9 @@ class Plan:
         if now - plan.replanned_at < self._settings.replan_every:
             return Effects()
         plan.replanned_at = now
-        soon = now + self._settings.late_grace
-        movable = [
-            j
-            for j in self._store.in_states(plan.channel.id, (S.SCHEDULED,))
-            if j.slot is not None and j.slot > soon
-        ]
+        movable, fixed = self._movable(plan, now, lambda _: now + timedelta(days=8))
         if not movable:
             return Effects()
-        fixed = plan.taken_between(now - timedelta(days=1), now + timedelta(days=9))
-        for job in movable:  # the movable jobs' own instants are not fixed
-            if job.slot in fixed:
-                fixed.remove(job.slot)
         fx = Effects()
         for job, explanation in zip(
             movable, self._chooser.replan(movable, plan.channel, fixed, now), strict=True
@@ -367,6 +335,26 @@ class Plan:
             if explanation is not None and explanation.chosen is not None and explanation.chosen != job.slot:
                 fx.jobs.append(self._set(plan, job, now, slot=explanation.chosen, explanation=explanation))
         return fx
+
+    def _movable(
+        self, plan: ChannelPlan, now: datetime, horizon: Callable[[list[JobPlanned]], datetime]
+    ) -> tuple[list[JobPlanned], list[datetime]]:
+        """The channel's planned jobs that may still move (scheduled, not about to fire), and the
+        instants that stay where they are, from a day before ``now`` to a day past
+        ``horizon(movable)``: everything occupying the channel but the movable jobs' own slots."""
+        soon = now + self._settings.late_grace
+        movable = [
+            j
+            for j in self._store.in_states(plan.channel.id, (S.SCHEDULED,))
+            if j.slot is not None and j.slot > soon
+        ]
+        if not movable:
+            return [], []
+        fixed = plan.taken_between(now - timedelta(days=1), horizon(movable) + timedelta(days=1))
+        for job in movable:
+            if job.slot in fixed:
+                fixed.remove(job.slot)
+        return movable, fixed
 
     def _higher_ranked(self, channel: Channel, ev: ContentApproved) -> tuple[str, ...]:
         """Channels of this channel's group, ranked before it, that also carry this item."""
@@ -590,6 +578,19 @@ class Plan:
         explanation: SlotExplanation = self._chooser.choose(
             job, plan.channel, taken, now, not_before=not_before
         )
+        return self._store_choice(plan, job, now, explanation, fresh=fresh, note=note)
+
+    def _store_choice(
+        self,
+        plan: ChannelPlan,
+        job: JobPlanned,
+        now: datetime,
+        explanation: SlotExplanation,
+        *,
+        fresh: bool,
+        note: str | None = None,
+    ) -> JobPlanned:
+        """Store the chooser's answer for ``job``: its slot, or unschedulable when it found none."""
         if explanation.chosen is None:
             return self._set(
                 plan,

@@ -36,6 +36,8 @@ KNOWN = {
     "warta_rate_limit_headroom",
     "warta_ingest_requests_total",
     "warta_ingest_request_duration_seconds_bucket",
+    "warta_ingest_view_early_events",
+    "warta_ingest_view_early_dropped_total",
 }
 
 

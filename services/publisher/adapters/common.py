@@ -11,7 +11,7 @@ import aiohttp
 
 from services.publisher.adapters._http import utcnow
 from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
-from services.publisher.adapters.port import RateLimitInfo, Target
+from services.publisher.adapters.port import Adapter, RateLimitInfo, Target
 from shared.events import Content
 
 _URL = re.compile(r"https?://\S+")
@@ -80,7 +80,7 @@ def as_object(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-class HttpAdapter:
+class HttpAdapter(Adapter):
     """What every HTTP adapter holds: the session, the media fetcher, a request timeout, a clock,
     and the quota each account last reported (``rate_limit`` of the port)."""
 

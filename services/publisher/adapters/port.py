@@ -134,9 +134,15 @@ class NotSupported(AdapterError):
 
 
 class Adapter(Protocol):
-    """One platform. Implementations hold an aiohttp ``ClientSession`` given at construction."""
+    """One platform. Implementations hold an aiohttp ``ClientSession`` given at construction, and
+    subclass this port explicitly so that they inherit its defaults."""
 
     platform: str
+    # Whether one publish may upload a video in resumable chunks (YouTube, TikTok): many requests,
+    # minutes for a large file, so the worker allows it ``upload_timeout_s`` instead of
+    # ``call_timeout_s``. Off by default: every other platform posts in a few requests, and a
+    # publish that hangs there should fail soon and be retried.
+    long_uploads: bool = False
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
         """Post once. Raises an ``AdapterError`` subclass on failure."""

@@ -33,6 +33,7 @@ from services.publisher.adapters._http import Reply, retry_after_header, send, u
 from services.publisher.adapters.common import account_key
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
+    Adapter,
     AdapterError,
     AuthExpired,
     Engagement,
@@ -57,7 +58,7 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={mac}"
 
 
-class WebhookAdapter:
+class WebhookAdapter(Adapter):
     platform = "webhook"
 
     def __init__(

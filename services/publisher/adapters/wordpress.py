@@ -35,6 +35,7 @@ import aiohttp
 from services.publisher.adapters._http import Reply, parse_int, parse_iso, retry_after_header, send, utcnow
 from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
 from services.publisher.adapters.port import (
+    Adapter,
     AdapterError,
     Ambiguous,
     AuthExpired,
@@ -57,7 +58,7 @@ _AUTH_CODES = ("incorrect_password", "invalid_username", "rest_cannot_create", "
 _PERMANENT_500 = ("rest_upload_sideload_error",)
 
 
-class WordPressAdapter:
+class WordPressAdapter(Adapter):
     platform = "wordpress"
 
     def __init__(
