@@ -8,7 +8,6 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
-    Gauge,
     Histogram,
     generate_latest,
 )
@@ -28,6 +27,11 @@ class EarlyEvents(Collector):
         self._view = view
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        yield CounterMetricFamily(
+            "warta_ingest_view_events",
+            "Events folded into the status view (from the topics, and this instance's own writes)",
+            value=self._view.events_folded,
+        )
         yield GaugeMetricFamily(
             "warta_ingest_view_early_events",
             "Events the status view holds for items it has not met yet",
@@ -58,9 +62,6 @@ class IngestMetrics:
             registry=self.registry,
         )
         self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
-        self.view_events = Gauge(
-            "warta_ingest_view_events", "Events folded into the status view", registry=self.registry
-        )
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         # labels() takes a lock and builds its key on every call; the children are few (routes x

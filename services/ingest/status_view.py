@@ -134,6 +134,7 @@ class StatusView:
         self.early: OrderedDict[str, list[Event]] = OrderedDict()
         self.early_events = 0
         self.early_dropped = 0
+        self.events_folded = 0  # held events count when they are folded in, not when held
 
     def apply(self, event: Event) -> None:
         if isinstance(event, JobPlanned | PublishOutcome | EngagementObserved) or (
@@ -145,6 +146,7 @@ class StatusView:
                 if isinstance(event, ControlIssued):
                     self._control_audit_only(event)
                 return
+        self.events_folded += 1
         if isinstance(event, ContentApproved):
             self._approved(event)
             for held in self.early.pop(event.content_id, ()):

@@ -32,3 +32,12 @@ def test_held_and_dropped_early_events_are_exposed(monkeypatch: pytest.MonkeyPat
     seen = samples(metrics)
     assert seen["warta_ingest_view_early_events"] == 1
     assert seen["warta_ingest_view_early_dropped_total"] == 1
+
+
+def test_events_folded_into_the_view_are_counted_when_folded_not_when_held() -> None:
+    view = StatusView()
+    metrics = IngestMetrics(view)
+    view.apply(published("c1"))  # held: its item has not come yet
+    assert samples(metrics)["warta_ingest_view_events_total"] == 0
+    view.apply(approved("c1"))  # the item, then the held outcome
+    assert samples(metrics)["warta_ingest_view_events_total"] == 2
