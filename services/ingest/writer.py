@@ -28,10 +28,11 @@ import asyncio
 import logging
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.structs import RecordMetadata, TopicPartition
 
 from shared.codec import encode
@@ -39,6 +40,22 @@ from shared.events import Event
 from shared.kafka import KafkaUnavailable, make_producer
 
 log = logging.getLogger("warta.ingest.writer")
+
+
+class BatchProducer(Protocol):
+    """What the writer needs of a producer: aiokafka's ``AIOKafkaProducer`` in production."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def partitions_for(self, topic: str) -> set[int]: ...
+
+    def create_batch(self) -> BatchBuilder: ...
+
+    async def send_batch(
+        self, batch: BatchBuilder, topic: str, *, partition: int
+    ) -> asyncio.Future[object]: ...
 
 
 @dataclass(frozen=True)
@@ -84,10 +101,11 @@ class EventWriter:
         ack_timeout_s: float,
         on_late_ack: Callable[[Event], None] = lambda _event: None,
         linger_ms: int = 0,
+        producer: BatchProducer | None = None,
     ) -> None:
         # No linger: a client waits for each ack, so lingering only adds to its latency; under
         # load the records that queue while a batch is in flight leave together anyway (above).
-        self.producer: AIOKafkaProducer = make_producer(bootstrap, client_id, linger_ms=linger_ms)
+        self.producer: BatchProducer = producer or make_producer(bootstrap, client_id, linger_ms=linger_ms)
         self._timeout = ack_timeout_s
         self._on_late_ack = on_late_ack
         self._held: dict[Hashable, Held] = {}
@@ -167,14 +185,22 @@ class EventWriter:
                 taken: list[_Record] = []
                 for record in queue.records:
                     if batch.append(key=record.key, value=record.value, timestamp=None) is None:
-                        break  # full: the rest leave in the next batch
+                        break  # full: the rest leave in the next batch (a first record always fits)
                     taken.append(record)
                 del queue.records[: len(taken)]
-                await self._hand_over(tp, batch, taken)
+                try:
+                    await self._hand_over(tp, batch, taken)
+                except asyncio.CancelledError:  # the writer stops: answer everyone still waiting
+                    _fail_all([*taken, *queue.records], "ingest is stopping")
+                    queue.records.clear()
+                    raise
+                except Exception as exc:  # every waiting request must get an answer
+                    log.exception("could not hand a batch for %s to the producer", tp)
+                    _fail_all(taken, f"could not queue a record for {tp.topic}: {exc!r}")
         finally:
             queue.flushing = False
 
-    async def _hand_over(self, tp: TopicPartition, batch: object, taken: list[_Record]) -> None:
+    async def _hand_over(self, tp: TopicPartition, batch: BatchBuilder, taken: list[_Record]) -> None:
         try:
             # send_batch waits for metadata and for the partition's previous batch to leave;
             # cancelled there, nothing was queued.
@@ -236,6 +262,11 @@ class EventWriter:
                 # Answered 503 but stored: the retry must find it, even before the feeder does.
                 self._on_late_ack(record.event)
                 log.info("a write answered 503 was acknowledged late; its retry will find it")
+
+
+def _fail_all(records: list[_Record], reason: str) -> None:
+    for record in records:
+        _fail(record, KafkaUnavailable(reason))
 
 
 def _fail(record: _Record, error: KafkaUnavailable) -> None:
