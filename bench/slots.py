@@ -466,64 +466,19 @@ def run_policy(world: World) -> tuple[dict[str, Schedule], int, int, float]:
             job = payload
             if job.skipped:
                 continue
-            ch, sched = job.channel, scheds[job.channel.id]
-            reference = world.allowed_set(job, sched)
-            lo, hi = job.lo - 3 * LIFE_STEPS, job.hi + 3 * LIFE_STEPS
-            taken = [
-                world.at(i)
-                for i in sched.idxs[bisect.bisect_left(sched.idxs, lo) : bisect.bisect_right(sched.idxs, hi)]
-            ]
-            movable = [p for p in pending[ch.id] if p.idx * STEP_MIN > _minute] if MAKE_ROOM else []
-            t0 = clock.perf_counter()
-            if movable:  # the channel's planned posts may make room for the new job (policy.place)
-                keep = set(map(id, movable))
-                fixed = [world.at(p.idx) for p in sched.posts if id(p) not in keep and lo <= p.idx <= hi]
-                decision, moves = place(
-                    request_of(job),
-                    [(request_of(p.job), world.at(p.idx)) for p in movable],
-                    rules[ch.id],
-                    fixed,
-                    models[ch.id],
-                    job.item.arrives,
-                    rng_policy,
-                    world.grid,
-                )
-            else:
-                decision, moves = (
-                    choose_slot(
-                        request_of(job),
-                        rules[ch.id],
-                        taken,
-                        models[ch.id],
-                        job.item.arrives,
-                        rng_policy,
-                        world.grid,
-                    ),
-                    [],
-                )
-            spent += clock.perf_counter() - t0
-            moved, bad = move_posts(world, sched, movable, moves, _minute)
+            cid = job.channel.id
+            post, moved, bad, took = place_arriving(
+                world, job, seq, scheds[cid], pending[cid], _minute, rules[cid], models[cid], rng_policy
+            )
+            spent += took
             violations += bad
-            for post in moved:
+            for other in moved:
                 counter += 1
-                heapq.heappush(events, (post.idx * STEP_MIN, fire, counter, post))
-            if moved:  # the new job is checked against the plan it joins
-                reference = world.allowed_set(job, sched)
-            if decision.slot is None:
+                heapq.heappush(events, (other.idx * STEP_MIN, fire, counter, other))
+            if post is None:
                 missed += job.counted
-                if reference:  # the policy gave up while an instant was allowed
-                    print(f"warning: {job.key}: policy found no slot ({decision.reason})", file=sys.stderr)
                 continue
-            idx = round(world.minutes(decision.slot) / STEP_MIN)
-            if world.at(idx) != decision.slot or idx % world.stride or idx not in set(reference):
-                violations += 1
-                print(
-                    f"violation: {job.key} at {decision.slot.isoformat()}: {decision.reason}", file=sys.stderr
-                )
-            post = Post(idx, seq, job)
-            sched.add(post, ch)
-            pending[ch.id].append(post)
-            heapq.heappush(events, (idx * STEP_MIN, fire, seq, post))
+            heapq.heappush(events, (post.idx * STEP_MIN, fire, seq, post))
         elif kind == fire:
             post = payload
             waiting = pending[post.job.channel.id]
@@ -572,6 +527,65 @@ def run_policy(world: World) -> tuple[dict[str, Schedule], int, int, float]:
                     counter += 1
                     heapq.heappush(events, (post.idx * STEP_MIN, fire, counter, post))
     return scheds, missed, violations, spent
+
+
+def place_arriving(
+    world: World,
+    job: Job,
+    seq: int,
+    sched: Schedule,
+    pending: list[Post],
+    minute: int,
+    rules: ChannelRules,
+    model: EngagementModel,
+    rng: random.Random,
+) -> tuple[Post | None, list[Post], int, float]:
+    """Place an arriving job with the policy and add it to ``sched`` and ``pending``; planned posts
+    may move out of its way. Returns (its post or None, the moved posts, violations, policy seconds).
+    Its own function so that tests/unit/test_bench_production_path.py runs the same calls."""
+    ch = job.channel
+    reference = world.allowed_set(job, sched)
+    lo, hi = job.lo - 3 * LIFE_STEPS, job.hi + 3 * LIFE_STEPS
+    taken = [
+        world.at(i)
+        for i in sched.idxs[bisect.bisect_left(sched.idxs, lo) : bisect.bisect_right(sched.idxs, hi)]
+    ]
+    movable = [p for p in pending if p.idx * STEP_MIN > minute] if MAKE_ROOM else []
+    t0 = clock.perf_counter()
+    if movable:  # the channel's planned posts may make room for the new job (policy.place)
+        keep = set(map(id, movable))
+        fixed = [world.at(p.idx) for p in sched.posts if id(p) not in keep and lo <= p.idx <= hi]
+        decision, moves = place(
+            request_of(job),
+            [(request_of(p.job), world.at(p.idx)) for p in movable],
+            rules,
+            fixed,
+            model,
+            job.item.arrives,
+            rng,
+            world.grid,
+        )
+    else:
+        decision, moves = (
+            choose_slot(request_of(job), rules, taken, model, job.item.arrives, rng, world.grid),
+            [],
+        )
+    took = clock.perf_counter() - t0
+    moved, bad = move_posts(world, sched, movable, moves, minute)
+    if moved:  # the new job is checked against the plan it joins
+        reference = world.allowed_set(job, sched)
+    if decision.slot is None:
+        if reference:  # the policy gave up while an instant was allowed
+            print(f"warning: {job.key}: policy found no slot ({decision.reason})", file=sys.stderr)
+        return None, moved, bad, took
+    idx = round(world.minutes(decision.slot) / STEP_MIN)
+    if world.at(idx) != decision.slot or idx % world.stride or idx not in set(reference):
+        bad += 1
+        print(f"violation: {job.key} at {decision.slot.isoformat()}: {decision.reason}", file=sys.stderr)
+    post = Post(idx, seq, job)
+    sched.add(post, ch)
+    pending.append(post)
+    return post, moved, bad, took
 
 
 def replan_channel(
