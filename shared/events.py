@@ -89,6 +89,9 @@ class ContentApproved(_Event):
     priority: Priority = Priority.NORMAL
     not_before: Instant | None = None
     deadline: Instant | None = None
+    # Hours for the item's value to halve while it waits (None: its priority's default, 12 h for
+    # normal news); the scheduler weighs later slots by it (design.md, "Choosing the slot").
+    freshness_half_life_hours: float | None = Field(default=None, gt=0, le=8760)
     author: Identifier
     approval: Approval
     submitted_by: Identifier
@@ -242,6 +245,9 @@ class JobPlanned(_Event):
     approved_at: Instant
     not_before: Instant | None = None
     deadline: Instant | None = None
+    # Hours for the item's value to halve while it waits (None: its priority's default, 12 h for
+    # normal news); the scheduler weighs later slots by it (design.md, "Choosing the slot").
+    freshness_half_life_hours: float | None = Field(default=None, gt=0, le=8760)
     topic_key: Identifier | None = None
     content: Content
     post_id: str | None = Field(default=None, max_length=500)

@@ -81,6 +81,13 @@ class _Submission(_Body):
     priority: Priority = Priority.NORMAL
     not_before: OffsetDateTime | None = None
     deadline: OffsetDateTime | None = None
+    freshness_half_life_hours: float | None = Field(
+        default=None,
+        gt=0,
+        le=8760,
+        description="hours for the item's value to halve while it waits for its slot; "
+        "omitted: 12 for normal items, 2 for urgent ones, no decay for evergreen",
+    )
     author: Identifier
     content: ContentBody
     targets: list[TargetBody] = Field(max_length=100)

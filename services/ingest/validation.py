@@ -85,6 +85,7 @@ class ValidSubmission:
             priority=req.priority,
             not_before=req.not_before,
             deadline=req.deadline,
+            freshness_half_life_hours=req.freshness_half_life_hours,
             author=req.author,
             approval=approval,
             submitted_by=submitted_by,

@@ -270,6 +270,7 @@ class Plan:
             approved_at=ev.approval.approved_at,
             not_before=ev.not_before,
             deadline=ev.deadline,
+            freshness_half_life_hours=ev.freshness_half_life_hours,
             topic_key=ev.topic_key,
             content=variant.content,
         )

@@ -98,7 +98,9 @@ class PolicyChooser:
         if job is not None:
             # The freshness the post went out with: a stale item's low response is not its hour's fault.
             waited = (event.published_at - job.arrived_at).total_seconds() / 3600
-            value = freshness(max(0.0, waited), half_life_hours(job.priority.value, None))
+            value = freshness(
+                max(0.0, waited), half_life_hours(job.priority.value, job.freshness_half_life_hours)
+            )
         try:
             self._model(channel).observe(
                 event.published_at, event.horizon_minutes, total, post_id=event.job_id, value_factor=value
@@ -164,6 +166,8 @@ def _request(job: JobPlanned, not_before: datetime | None) -> JobRequest:
         arrived_at=job.arrived_at,
         not_before=not_before,
         deadline=job.deadline,
+        # The item's own decay when its sender gave one: slot-world.md's items each have theirs.
+        freshness_half_life_hours=job.freshness_half_life_hours,
     )
 
 

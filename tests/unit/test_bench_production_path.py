@@ -55,8 +55,8 @@ def item(
 
 
 # Arrivals on the 5-minute grid, all before the first slot: nothing fires or is learned between
-# them. Production has no per-item freshness, so items use their priority's default (evergreen:
-# none, normal: 12 h), which the bench spells out. With this seed c and d each move a:fb (the
+# them. Each item's freshness reaches production as the sender gives it on POST /v1/content
+# (None: the priority's default; evergreen items keep their value). With this seed c and d each move a:fb (the
 # daily cap of one) and e moves d:web (the 6 h gap).
 ITEMS = [
     item("a", 0, 72),
@@ -142,6 +142,7 @@ def production_path(raw: dict[str, Any], store: JobStore) -> tuple[dict[str, dat
             content_id=c["id"],
             priority=Priority(c["priority"]),
             deadline=datetime.fromisoformat(c["deadline"]),
+            freshness_half_life_hours=c["freshness_half_life_hours"],
             author="rina",
             approval=Approval(approved_by="yuyun", approved_at=at),
             submitted_by="yuyun",
@@ -171,8 +172,18 @@ def store(request: pytest.FixtureRequest) -> Iterator[JobStore]:
         sqlite.close()
 
 
-def test_production_gives_the_benchs_slots_moves_included(store: JobStore) -> None:
-    raw = world(ITEMS)
+@pytest.mark.parametrize(
+    "items",
+    [
+        pytest.param(ITEMS, id="as-planned"),
+        # A 24 h item: production once used the priority's 12 h here and chose other slots.
+        pytest.param([*ITEMS[:2], item("c", 10, 36, "normal", 24), *ITEMS[3:]], id="item-freshness"),
+    ],
+)
+def test_production_gives_the_benchs_slots_moves_included(
+    store: JobStore, items: list[dict[str, Any]]
+) -> None:
+    raw = world(items)
     bench, bench_moves = bench_path(raw)
     production, production_moves = production_path(raw, store)
     assert bench_moves >= 1, "no planned job moved: the comparison would not cover place's moves"
@@ -184,17 +195,6 @@ def test_production_gives_the_benchs_slots_moves_included(store: JobStore) -> No
 @pytest.mark.parametrize(
     "items",
     [
-        pytest.param(
-            [*ITEMS[:2], item("c", 10, 36, "normal", 24), *ITEMS[3:]],
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="the bench gives the policy each item's freshness_half_life_hours; production's "
-                "ContentApproved/JobPlanned carry none, so PolicyChooser uses the priority default "
-                "(normal 12 h) and a 24 h item goes elsewhere",
-            ),
-            id="item-freshness",
-        ),
         pytest.param(
             [*ITEMS, item("u", 23, 2, "urgent", 2.0, channels=("web",))],
             marks=pytest.mark.xfail(

@@ -170,6 +170,16 @@ RULE_ROWS: list[Any] = [
         id="max-value-poll-duration",
     ),
     pytest.param(
+        _set("freshness_half_life_hours", 0),
+        {(None, "freshness_half_life_hours", "min_value")},
+        id="min-value-freshness",
+    ),
+    pytest.param(
+        _set("freshness_half_life_hours", 10_000),
+        {(None, "freshness_half_life_hours", "max_value")},
+        id="max-value-freshness",
+    ),
+    pytest.param(
         _targets({"channel": "x-demo", "content": {"txt": "typo"}}),
         {("x-demo", "targets[0].content.txt", "unknown_field")},
         id="unknown-field-in-target-names-channel",
@@ -654,3 +664,15 @@ def test_parse_json_body_rejects(
 )
 def test_parse_json_body_accepts(content_type: str) -> None:
     assert parse_json_body(b'{"a": [1, "b"]}', content_type, max_bytes=64) == {"a": [1, "b"]}
+
+
+def test_an_items_freshness_travels_on_its_event() -> None:
+    body = {**valid_body("mastodon-demo"), "freshness_half_life_hours": 6}
+    event = validate_submission(body, CHANNELS, NOW).approved_event(
+        content_id="c1", event_id="e1", occurred_at=NOW, submitted_by="yuyun"
+    )
+    assert event.freshness_half_life_hours == 6
+    omitted = validate_submission(valid_body("mastodon-demo"), CHANNELS, NOW).approved_event(
+        content_id="c2", event_id="e2", occurred_at=NOW, submitted_by="yuyun"
+    )
+    assert omitted.freshness_half_life_hours is None  # the scheduler uses the priority's default
