@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -21,7 +20,7 @@ from bench.slots import STEP_MIN, Post, Schedule, World, place_arriving, rules_o
 from services.scheduler.plan import Plan, PlanSettings
 from services.scheduler.policy.model import EngagementModel, national_prior
 from services.scheduler.policy_chooser import PolicyChooser
-from services.scheduler.store import JobStore, MemoryJobStore, SqliteJobStore
+from services.scheduler.store import JobStore, MemoryJobStore
 from shared.channels import Channel, ChannelDirectory
 from shared.events import Approval, ChannelVariant, Content, ContentApproved, Priority, job_id_for
 
@@ -160,16 +159,6 @@ def production_path(raw: dict[str, Any], store: JobStore) -> tuple[dict[str, dat
             assert job is not None
             slots[job.job_id] = job.slot
     return slots, moves
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest) -> Iterator[JobStore]:
-    if request.param == "memory":
-        yield MemoryJobStore()
-    else:
-        sqlite = SqliteJobStore(":memory:")
-        yield sqlite
-        sqlite.close()
 
 
 @pytest.mark.parametrize(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.scheduler.chooser import NaiveChooser
 from services.scheduler.plan import Effects, Plan, PlanSettings
-from services.scheduler.store import JobStore, MemoryJobStore, SqliteJobStore
+from services.scheduler.store import JobStore, MemoryJobStore
 from services.scheduler.transitions import IllegalTransition, can, check
 from shared.channels import Channel, ChannelDirectory
 from shared.events import (
@@ -34,16 +33,6 @@ DIRECTORY = ChannelDirectory(
         Channel(id="x-demo", platform="x", timezone="Asia/Jakarta"),
     )
 )
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest) -> Iterator[JobStore]:
-    if request.param == "memory":
-        yield MemoryJobStore()
-    else:
-        sqlite = SqliteJobStore(":memory:")
-        yield sqlite
-        sqlite.close()
 
 
 @pytest.fixture
