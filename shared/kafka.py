@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Iterable
 from datetime import UTC, datetime
 
@@ -20,6 +19,7 @@ from pydantic import BaseModel
 
 from shared.codec import encode
 from shared.events import DeadLettered
+from shared.ids import new_event_id
 from shared.topics import TopicSpec
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,6 @@ class KafkaUnavailable(RuntimeError):
     """The broker could not be reached or did not acknowledge in time."""
 
     retriable = True
-
-
-def new_event_id() -> str:
-    return uuid.uuid4().hex
 
 
 def utcnow() -> datetime:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ from shared.events import (
     DraftSubmitted,
     Event,
 )
+from shared.ids import new_event_id, random_hex
 from shared.kafka import KafkaUnavailable, missing_topics
 from shared.topics import TopicRegistry
 
@@ -173,42 +173,12 @@ async def _earlier_answer(deps: Deps, person: str, key: str, digest: str) -> Ide
     return earlier
 
 
-class _RandomBytes:
-    """Bytes from os.urandom, fetched 4 KiB at a time: a getrandom() call costs ~3 µs on these
-    machines and every accepted item needs two ids. Each byte is handed out once; one event loop
-    per process, so no lock."""
-
-    def __init__(self, pool_bytes: int = 4096) -> None:
-        self._size = pool_bytes
-        self._pool = b""
-        self._at = 0
-
-    def forget(self) -> None:
-        self._pool, self._at = b"", 0
-
-    def take(self, n: int) -> bytes:
-        if self._at + n > len(self._pool):
-            self._pool, self._at = os.urandom(max(self._size, n)), 0
-        chunk = self._pool[self._at : self._at + n]
-        self._at += n
-        return chunk
-
-
-_RANDOM = _RandomBytes()
-os.register_at_fork(after_in_child=_RANDOM.forget)  # a forked child must not reuse the parent's bytes
-
-
-def _random_id(hex_chars: int) -> str:
-    # As random as uuid4().hex (128 bits for 32 characters), without its cost.
-    return _RANDOM.take(hex_chars // 2).hex()
-
-
 def _content_id(person: str, idempotency_key: str | None) -> str:
     # Derived from the key when there is one: a retry after a lost 202 (even across an ingest
     # restart) names the same item, and the scheduler plans each item's jobs once.
     if idempotency_key:
         return hashlib.sha256(f"{person}\0{idempotency_key}".encode()).hexdigest()[:24]
-    return _random_id(24)
+    return random_hex(24)
 
 
 # ---- content -----------------------------------------------------------------------------------
@@ -251,7 +221,7 @@ async def post_content(request: web.Request) -> web.Response:
     content_id = _content_id(principal.person, key)
     event = submission.approved_event(
         content_id=content_id,
-        event_id=_random_id(32),
+        event_id=new_event_id(),
         occurred_at=now,
         submitted_by=principal.person,
         idempotency_key=key,
@@ -343,7 +313,7 @@ async def withdraw(request: web.Request) -> web.Response:
         raise NotFound(f"no content {content_id!r}")
     authorize(principal, "withdraw", channels=list(item.channels))
     event = ControlIssued(
-        event_id=_random_id(32),
+        event_id=new_event_id(),
         occurred_at=deps.clock(),
         action=ControlAction.WITHDRAW,
         content_id=content_id,
@@ -364,7 +334,7 @@ async def _pause_or_resume(request: web.Request, action: ControlAction) -> web.R
     channels = tuple(req.channels or ())
     authorize(principal, action.value, channels=list(channels) or list(deps.channels.ids))
     event = ControlIssued(
-        event_id=_random_id(32),
+        event_id=new_event_id(),
         occurred_at=deps.clock(),
         action=action,
         channels=channels,
@@ -400,10 +370,10 @@ async def post_draft(request: web.Request) -> web.Response:
         raise ValidationFailed(
             [FE(None, "author", "author_mismatch", f"a draft's author is its editor: {principal.person!r}")]
         )
-    draft_id = _random_id(24)
+    draft_id = random_hex(24)
     assert isinstance(body, dict)
     event = DraftSubmitted(
-        event_id=_random_id(32),
+        event_id=new_event_id(),
         occurred_at=deps.clock(),
         draft_id=draft_id,
         author=principal.person,
@@ -435,7 +405,7 @@ async def approve_draft(request: web.Request) -> web.Response:
     content_id = _content_id(principal.person, f"draft:{draft.draft_id}")
     event = submission.approved_event(
         content_id=content_id,
-        event_id=_random_id(32),
+        event_id=new_event_id(),
         occurred_at=now,
         submitted_by=principal.person,
         approval=Approval(approved_by=principal.person, approved_at=now),
@@ -443,7 +413,7 @@ async def approve_draft(request: web.Request) -> web.Response:
     )
     await _send(deps, deps.topics.content_approved, content_id, event)
     approved = DraftApproved(
-        event_id=_random_id(32),
+        event_id=new_event_id(),
         occurred_at=now,
         draft_id=draft.draft_id,
         content_id=content_id,

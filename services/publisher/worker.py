@@ -64,7 +64,8 @@ from shared.events import (
     PlatformError,
     PublishOutcome,
 )
-from shared.kafka import acknowledged, dead_letter, new_event_id, replay, send_event
+from shared.ids import new_event_id
+from shared.kafka import acknowledged, dead_letter, replay, send_event
 from shared.metrics import PublisherMetrics
 from shared.topics import TopicRegistry
 from shared.watchdog import Watchdog
