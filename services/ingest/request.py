@@ -85,6 +85,7 @@ class _Submission(_Body):
         default=None,
         gt=0,
         le=8760,
+        strict=True,  # JSON true or "6" is a mistake, not 1 or 6 hours
         description="hours for the item's value to halve while it waits for its slot; "
         "omitted: 12 for normal items, 2 for urgent ones, no decay for evergreen",
     )

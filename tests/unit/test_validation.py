@@ -175,6 +175,16 @@ RULE_ROWS: list[Any] = [
         id="min-value-freshness",
     ),
     pytest.param(
+        _set("freshness_half_life_hours", True),
+        {(None, "freshness_half_life_hours", "type")},
+        id="type-freshness-bool",
+    ),
+    pytest.param(
+        _set("freshness_half_life_hours", "6"),
+        {(None, "freshness_half_life_hours", "type")},
+        id="type-freshness-string",
+    ),
+    pytest.param(
         _set("freshness_half_life_hours", 10_000),
         {(None, "freshness_half_life_hours", "max_value")},
         id="max-value-freshness",
