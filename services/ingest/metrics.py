@@ -17,8 +17,9 @@ from prometheus_client.registry import Collector
 from services.ingest.status_view import StatusView
 
 
-class EarlyEvents(Collector):
-    """The status view's held events, read from the view at each scrape. An event waits there for
+class ViewMetrics(Collector):
+    """The status view's counts, read from the view at each scrape: events folded in, and events
+    held for items not met yet. An event waits there for
     an item the feeder has not read yet (it reads each partition at its own pace); a drop count
     that rises means the bound (``MAX_EARLY_EVENTS``) was hit, and an item that comes after its
     events were dropped shows its jobs in an older state than they are."""
@@ -47,7 +48,7 @@ class EarlyEvents(Collector):
 class IngestMetrics:
     def __init__(self, view: StatusView) -> None:
         self.registry = CollectorRegistry()
-        self.registry.register(EarlyEvents(view))
+        self.registry.register(ViewMetrics(view))
         self.requests = Counter(
             "warta_ingest_requests",
             "HTTP requests answered by ingest, by route and status",

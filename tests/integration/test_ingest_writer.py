@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -31,18 +32,24 @@ def withdrawal(content_id: str) -> ControlIssued:
     )
 
 
-async def test_concurrent_writes_each_learn_where_their_record_was_stored(
-    kafka_bootstrap: str, topics: TopicRegistry
-) -> None:
+@pytest.fixture
+async def writer(kafka_bootstrap: str, topics: TopicRegistry) -> AsyncIterator[EventWriter]:
+    """A started writer, with the test's topics created."""
     await ensure_topics(kafka_bootstrap, topics.specs())
-    topic = topics.content_control
-    writer = EventWriter(kafka_bootstrap, "writer-test", ack_timeout_s=30)
-    await writer.start()
+    started = EventWriter(kafka_bootstrap, "writer-test", ack_timeout_s=30)
+    await started.start()
     try:
-        events = [withdrawal(f"item{i:04d}") for i in range(300)]
-        stored = await asyncio.gather(*(writer.write(topic, e.content_id or "", e) for e in events))
+        yield started
     finally:
-        await writer.stop()
+        await started.stop()
+
+
+async def test_concurrent_writes_each_learn_where_their_record_was_stored(
+    kafka_bootstrap: str, topics: TopicRegistry, writer: EventWriter
+) -> None:
+    topic = topics.content_control
+    events = [withdrawal(f"item{i:04d}") for i in range(300)]
+    stored = await asyncio.gather(*(writer.write(topic, e.content_id or "", e) for e in events))
 
     places = {(m.partition, m.offset): e.event_id for m, e in zip(stored, events, strict=True)}
     assert len(places) == len(events), "two writes were told the same offset"
@@ -54,13 +61,10 @@ async def test_concurrent_writes_each_learn_where_their_record_was_stored(
 
 
 async def test_a_key_lands_where_the_producers_own_partitioner_puts_it(
-    kafka_bootstrap: str, topics: TopicRegistry
+    kafka_bootstrap: str, topics: TopicRegistry, writer: EventWriter
 ) -> None:
-    await ensure_topics(kafka_bootstrap, topics.specs())
     topic = topics.content_control
-    writer = EventWriter(kafka_bootstrap, "writer-test", ack_timeout_s=30)
     plain = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
-    await writer.start()
     await plain.start()
     try:
         for i in range(20):
@@ -70,5 +74,4 @@ async def test_a_key_lands_where_the_producers_own_partitioner_puts_it(
             assert ours.partition == theirs.partition, key
             assert ours.offset + 1 == theirs.offset, "the writer's offset is not the record's"
     finally:
-        await writer.stop()
         await plain.stop()
