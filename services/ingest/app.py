@@ -61,7 +61,7 @@ async def wired(
         "warta-ingest",
         settings.ack_timeout_s,
         on_late_ack=view.apply,
-        linger_ms=settings.producer_linger_ms,
+        batch_window_s=settings.write_batch_window_ms / 1000,
     )
     await writer.start()
     deps = Deps(

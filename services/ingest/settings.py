@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
+
 from shared.settings import ROOT, CommonSettings
 
 
@@ -17,7 +19,9 @@ class IngestSettings(CommonSettings):
     rate_per_minute: float = 600.0
     # How long a request may wait for the broker's acknowledgement before answering 503.
     ack_timeout_s: float = 10.0
-    # How long the producer lets a record wait for others to share its request (writer.py).
-    producer_linger_ms: int = 0
+    # Under load, how long a record may wait for others to share its batch (writer.py): a
+    # partition hands the producer at most one batch per window; after a quiet window a record
+    # leaves at once.
+    write_batch_window_ms: float = Field(default=3.0, ge=0, le=100)
     retry_after_s: int = 5
     page_size: int = 50
