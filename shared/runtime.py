@@ -27,15 +27,40 @@ def tune_gc(young_threshold: int) -> None:
     gc.set_threshold(young_threshold, middle, old)
 
 
-def settle_long_lived() -> None:
-    """Move every object alive now out of the collector's sight (``gc.freeze``).
+def sweep() -> None:
+    """Collect everything, frozen objects included, then freeze what is left (``gc.freeze``).
 
-    For state rebuilt at start and kept for the process's life (ingest's status view read back
-    from Kafka): full collections would otherwise walk all of it again and again while finding
-    nothing to free. Frozen objects are still freed by reference counting when let go.
+    Frozen objects are out of the collector's sight but still freed by reference counting when
+    let go; only a reference cycle among them waits for the next sweep.
     """
+    gc.unfreeze()
     gc.collect()
     gc.freeze()
+
+
+def _freeze_after(phase: str, info: dict[str, int]) -> None:
+    if phase == "stop":
+        gc.freeze()
+
+
+def freeze_survivors() -> None:
+    """From now on, what survives a collection is frozen (``gc.freeze``) instead of aging.
+
+    For a process whose state only grows, like ingest's status view: without it, each young
+    object that survives is walked again by every middle collection (60-85 ms each under the
+    bench's flood, five tracked objects per item) and by every full one (up to ~870 ms), while
+    they find nothing to free. The price is that garbage in a reference cycle whose objects
+    were alive at a collection is only freed at the next ``sweep``: the caller sweeps
+    periodically. Idempotent; ``unfreeze_survivors`` undoes it.
+    """
+    if _freeze_after not in gc.callbacks:
+        gc.callbacks.append(_freeze_after)
+
+
+def unfreeze_survivors() -> None:
+    if _freeze_after in gc.callbacks:
+        gc.callbacks.remove(_freeze_after)
+    gc.unfreeze()
 
 
 def run_until_signalled(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:

@@ -19,7 +19,7 @@ from services.ingest.status_view import StatusView
 from services.ingest.throttle import KeyThrottle
 from services.ingest.writer import EventWriter
 from shared.kafka import ensure_topics
-from shared.runtime import settle_long_lived
+from shared.runtime import freeze_survivors, sweep
 from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.ingest")
@@ -29,10 +29,16 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _settle_view(caught_up: asyncio.Event) -> None:
-    # The view read back at start lives as long as the process: keep full collections off it.
+async def _keep_view_out_of_collections(caught_up: asyncio.Event, sweep_s: float) -> None:
+    # The view only grows and lives as long as the process: once it is read back, keep it and
+    # everything that joins it out of the collector's walks (shared.runtime.freeze_survivors),
+    # and sweep every sweep_s for the cycles that freezing keeps back.
     await caught_up.wait()
-    settle_long_lived()
+    sweep()
+    freeze_survivors()
+    while True:
+        await asyncio.sleep(sweep_s)
+        sweep()
 
 
 @contextlib.asynccontextmanager
@@ -94,7 +100,7 @@ async def wired(
 async def run(settings: IngestSettings, stop: asyncio.Event) -> None:
     async with wired(settings) as deps:
         # Only here, in ingest's own process: freezing in a test process would pin its objects.
-        settle = asyncio.create_task(_settle_view(deps.caught_up))
+        settle = asyncio.create_task(_keep_view_out_of_collections(deps.caught_up, settings.gc_sweep_s))
         runner = web.AppRunner(create_app(deps), access_log=None)
         await runner.setup()
         # A burst of new connections past aiohttp's default backlog (128) has its SYNs dropped,

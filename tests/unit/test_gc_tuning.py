@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
 
 from shared.runtime import tune_gc
-from shared.settings import CommonSettings
+from shared.settings import ROOT, CommonSettings
 
 
 @pytest.fixture
@@ -30,3 +32,42 @@ def test_services_collect_less_often_than_cpython_by_default(monkeypatch: pytest
     assert CommonSettings().gc_young_threshold == 10_000
     monkeypatch.setenv("WARTA_GC_YOUNG_THRESHOLD", "700")
     assert CommonSettings().gc_young_threshold == 700
+
+
+# Freezing pins every object of the process that runs it, so these run in a child process.
+_CHILD = """
+import gc, weakref
+from shared.runtime import freeze_survivors, sweep, unfreeze_survivors
+
+class Node:
+    pass
+
+gc.collect()
+before = gc.get_freeze_count()
+freeze_survivors()
+kept = [Node() for _ in range(1000)]
+gc.collect(0)
+assert gc.get_freeze_count() >= before + 1000, "survivors of a young collection are frozen"
+
+a, b = Node(), Node()
+a.other, b.other = b, a  # a cycle, alive at the next collection, so frozen by it
+gc.collect(0)
+gone = weakref.ref(a)
+del a, b
+gc.collect()
+assert gone() is not None, "a frozen cycle waits for the sweep"
+sweep()
+assert gone() is None, "the sweep frees it"
+
+unfreeze_survivors()
+assert gc.get_freeze_count() == 0
+print("ok")
+"""
+
+
+def test_survivors_are_frozen_and_a_sweep_frees_the_cycles_among_them() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
