@@ -4,15 +4,17 @@ Records written in the same moment share a batch: each write joins its partition
 one flusher per partition hands the producer everything queued as one record batch
 (``send_batch``) with one delivery future, instead of a future, a partitioner call and a
 metadata wait per record (``AIOKafkaProducer.send``). While the broker works on a batch, new
-records wait in the queue and leave together as the next one, so batches grow with the load and
-a lone record leaves at once. While other writes wait too, a partition also hands over at most
-one batch per ``batch_window_s``, so its records wait up to that long for company: batches of
-~2 records grew to ~6 at 3 ms, and the producer's cost is mostly per batch (a batch builder, a
-delivery future, a partition's entry in a produce request and in its response). A record
-reaching a partition quiet for a window, or a writer with no other write waiting, leaves at
-once. The producer's own linger cannot do this: ``send_batch`` hands
-over a closed batch, so lingering only delays it. Partitions are chosen with the producer's own default partitioner
-(murmur2 of the key, as in Java clients), so a key still lands where ``send`` would put it.
+records wait in the queue and leave together as the next one.
+
+While other writes wait too, a partition also hands over at most one batch per
+``batch_window_s``, so its records wait up to that long for company: batches of ~2 records grew
+to ~6 at 3 ms, and the producer's cost is mostly per batch (a batch builder, a delivery future,
+a partition's entry in a produce request and in its response). A record reaching a partition
+quiet for a window, or a writer with no other write waiting, leaves at once. The producer's own
+linger cannot do this: ``send_batch`` hands over a closed batch, so lingering only delays it.
+
+Partitions are chosen with the producer's own default partitioner (murmur2 of the key, as in
+Java clients), so a key still lands where ``send`` would put it.
 
 A write not acknowledged within ``ack_timeout_s`` answers 503, yet its record may already sit in
 the producer's buffer: aiokafka cannot take a record back, and delivers it once the broker
