@@ -194,19 +194,14 @@ class EventWriter:
     async def _flush(self, tp: TopicPartition, queue: _Queue) -> None:
         """Hand ``queue``'s records to the producer, a batch at a time, until it is empty."""
         loop = asyncio.get_running_loop()
+        taken: list[_Record] = []  # taken from the queue and not yet with the producer
         try:
             while queue.records:
                 wait = queue.handed_at + self._window - loop.time()
                 if wait > 0 and self._busy():
-                    try:
-                        await asyncio.sleep(wait)  # the records arriving meanwhile join this batch
-                    except asyncio.CancelledError:
-                        _fail_all(queue.records, "ingest is stopping")
-                        queue.records.clear()
-                        raise
+                    await asyncio.sleep(wait)  # the records arriving meanwhile join this batch
                 queue.handed_at = loop.time()
                 batch = self.producer.create_batch()
-                taken: list[_Record] = []
                 for record in queue.records:
                     if batch.append(key=record.key, value=record.value, timestamp=None) is None:
                         break  # full: the rest leave in the next batch (a first record always fits)
@@ -214,13 +209,14 @@ class EventWriter:
                 del queue.records[: len(taken)]
                 try:
                     await self._hand_over(tp, batch, taken)
-                except asyncio.CancelledError:  # the writer stops: answer everyone still waiting
-                    _fail_all([*taken, *queue.records], "ingest is stopping")
-                    queue.records.clear()
-                    raise
                 except Exception as exc:  # every waiting request must get an answer
                     log.exception("could not hand a batch for %s to the producer", tp)
                     _fail_all(taken, f"could not queue a record for {tp.topic}: {exc!r}")
+                taken = []
+        except asyncio.CancelledError:  # the writer stops: answer everyone still waiting
+            _fail_all([*taken, *queue.records], "ingest is stopping")
+            queue.records.clear()
+            raise
         finally:
             queue.flushing = False
 
