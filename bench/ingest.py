@@ -122,6 +122,38 @@ def broker() -> Iterator[str]:
         subprocess.run([str(BROKER), "stop"], env=env, check=False, stdout=subprocess.DEVNULL)
 
 
+@dataclass
+class Ingestion:
+    """What the load generator and an ingest server of a bench share: API key and environment."""
+
+    headers: dict[str, str]  # the approver key's, for POST /v1/content
+    env: dict[str, str]  # for ingest processes on ``bootstrap``: the key file, no throttle, quiet
+
+
+@contextmanager
+def ingestion(bootstrap: str) -> Iterator[Ingestion]:
+    """A fresh key file under var/bench-ingest (removed afterwards) and ingest's environment."""
+    from services.ingest.auth import generate_dev_keys
+
+    var = ROOT / "var" / "bench-ingest" / uuid.uuid4().hex[:8]
+    try:
+        generate_dev_keys(var / "keys.json", var / "dev-keys.json")
+        key = json.loads((var / "dev-keys.json").read_text())["approver"]["key"]
+        yield Ingestion(
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+            env=dict(
+                os.environ,
+                KAFKA_BOOTSTRAP_SERVERS=bootstrap,
+                WARTA_KEYS_FILE=str(var / "keys.json"),
+                WARTA_RATE_BURST="100000000",
+                WARTA_RATE_PER_MINUTE="1e12",
+                WARTA_LOG_LEVEL="WARNING",
+            ),
+        )
+    finally:
+        shutil.rmtree(var, ignore_errors=True)
+
+
 # ---- the load -----------------------------------------------------------------------------------
 
 
@@ -291,26 +323,12 @@ def main() -> int:
         serve_ceiling(args.serve_ceiling)
         return 0
 
-    var = ROOT / "var" / "bench-ingest" / uuid.uuid4().hex[:8]
-    from services.ingest.auth import generate_dev_keys
-
-    generate_dev_keys(var / "keys.json", var / "dev-keys.json")
-    key = json.loads((var / "dev-keys.json").read_text())["approver"]["key"]
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     body = request_body()
     prefix = f"bench{uuid.uuid4().hex[:8]}."
-    with broker() as bootstrap:
+    with broker() as bootstrap, ingestion(bootstrap) as bench:
         ingest_port, ceiling_port = free_port(), free_port()
-        env = dict(
-            os.environ,
-            KAFKA_BOOTSTRAP_SERVERS=bootstrap,
-            WARTA_TOPIC_PREFIX=prefix,
-            WARTA_INGEST_PORT=str(ingest_port),
-            WARTA_KEYS_FILE=str(var / "keys.json"),
-            WARTA_RATE_BURST="100000000",
-            WARTA_RATE_PER_MINUTE="1e12",
-            WARTA_LOG_LEVEL="WARNING",
-        )
+        headers = bench.headers
+        env = dict(bench.env, WARTA_TOPIC_PREFIX=prefix, WARTA_INGEST_PORT=str(ingest_port))
         py = sys.executable
         ceiling_argv = [py, "-m", "bench.ingest", "--serve-ceiling", str(ceiling_port)]
         with server(ceiling_argv, env, ceiling_port) as bare:
@@ -327,7 +345,6 @@ def main() -> int:
         tally.accepted += steady.accepted + warm.accepted
         tally.other += steady.other + warm.other
         stored = asyncio.run(events_on(bootstrap, f"{prefix}content.approved"))
-    shutil.rmtree(var, ignore_errors=True)
     print(
         json.dumps(
             {

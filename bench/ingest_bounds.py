@@ -31,8 +31,7 @@ from datetime import datetime
 
 from aiohttp import web
 
-from bench.ingest import broker, closed_loop, free_port, request_body, saturate, server
-from shared.settings import ROOT
+from bench.ingest import broker, closed_loop, free_port, ingestion, request_body, saturate, server
 
 VARIANTS = ("full", "no_kafka", "no_validation", "skeleton")
 
@@ -107,24 +106,11 @@ def main() -> int:
         serve(args.serve)
         return 0
 
-    from services.ingest.auth import generate_dev_keys
-
-    var = ROOT / "var" / "bench-ingest" / uuid.uuid4().hex[:8]
-    generate_dev_keys(var / "keys.json", var / "dev-keys.json")
-    key = json.loads((var / "dev-keys.json").read_text())["approver"]["key"]
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     body = request_body()
     py = sys.executable
     results: dict[str, dict[str, float]] = {}
-    with broker() as bootstrap:
-        env = dict(
-            os.environ,
-            KAFKA_BOOTSTRAP_SERVERS=bootstrap,
-            WARTA_KEYS_FILE=str(var / "keys.json"),
-            WARTA_RATE_BURST="100000000",
-            WARTA_RATE_PER_MINUTE="1e12",
-            WARTA_LOG_LEVEL="WARNING",
-        )
+    with broker() as bootstrap, ingestion(bootstrap) as bench:
+        headers, env = bench.headers, dict(bench.env)
         port = free_port()
         with server([py, "-m", "bench.ingest", "--serve-ceiling", str(port)], env, port) as bare:
             cpu = bare.cpu_s()
