@@ -8,14 +8,13 @@ tests/integration/test_ingest_writer.py and test_ingest_outage.py).
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 import pytest
 from aiokafka.producer.message_accumulator import BatchBuilder
 
 from services.ingest.writer import EventWriter
-from shared.events import ControlAction, ControlIssued
 from shared.kafka import KafkaUnavailable
+from tests.unit.writer_events import event
 
 
 class FakeProducer:
@@ -45,17 +44,6 @@ class FakeProducer:
 
     async def stop(self) -> None:
         self.stopped = True
-
-
-def event(n: int) -> ControlIssued:
-    return ControlIssued(
-        event_id=f"e{n}",
-        occurred_at=datetime(2026, 11, 26, tzinfo=UTC),
-        action=ControlAction.WITHDRAW,
-        content_id=f"c{n}",
-        by="yuyun",
-        reason="test",
-    )
 
 
 async def writer_with(producer: FakeProducer) -> EventWriter:

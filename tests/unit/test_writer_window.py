@@ -11,15 +11,14 @@ exercised against the broker in tests/integration/test_ingest_writer.py.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 import pytest
 from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.structs import RecordMetadata, TopicPartition
 
 from services.ingest.writer import EventWriter
-from shared.events import ControlAction, ControlIssued
 from shared.kafka import KafkaUnavailable
+from tests.unit.writer_events import event
 
 TOPIC = "content.control"
 
@@ -63,17 +62,6 @@ class SettledByTest:
 
     async def stop(self) -> None:
         pass
-
-
-def event(n: int) -> ControlIssued:
-    return ControlIssued(
-        event_id=f"e{n}",
-        occurred_at=datetime(2026, 11, 26, tzinfo=UTC),
-        action=ControlAction.WITHDRAW,
-        content_id=f"c{n}",
-        by="yuyun",
-        reason="test",
-    )
 
 
 def writer(producer: SettledByTest, window_s: float) -> EventWriter:
