@@ -52,15 +52,15 @@ class Prober:
 async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
     topics = settings.topics
     channels = settings.load_channels()
-    await ensure_topics(settings.kafka_bootstrap, topics.specs())
+    await ensure_topics(settings.kafka, topics.specs())
     view = ConsoleView()
     feeder = Feeder(
-        settings.kafka_bootstrap,
+        settings.kafka,
         [topics.schedule_jobs, topics.publish_outcomes, topics.publish_dead, topics.content_control],
         view.apply,
     )
     history = History(settings.history_samples)
-    probe = OffsetsProbe(settings.kafka_bootstrap, [s.name for s in topics.specs()], settings.group_prefix)
+    probe = OffsetsProbe(settings.kafka, [s.name for s in topics.specs()], settings.group_prefix)
     await probe.start()
     prober = Prober(probe, history, settings.probe_interval_s)
     registry = CollectorRegistry()
@@ -68,7 +68,7 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
     subscribers = load_subscribers(settings.webhooks_file) if settings.webhooks_file else []
     deliveries = DeliveryLog(settings.webhook_log_size)
     dispatcher = Dispatcher(
-        settings.kafka_bootstrap,
+        settings.kafka,
         [topics.schedule_jobs, topics.publish_outcomes, topics.content_control],
         settings.group_prefix,
         subscribers,
@@ -82,7 +82,7 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
         ),
         settings.webhooks_offset_reset,
     )
-    producer = make_producer(settings.kafka_bootstrap, "warta-console")
+    producer = make_producer(settings.kafka, "warta-console")
     await producer.start()
     session = aiohttp.ClientSession()
     deps = Deps(

@@ -48,10 +48,10 @@ async def wired(
     """Everything the HTTP app needs, started; stopped again on exit (the tests build on this too)."""
     topics = settings.topics
     channels = settings.load_channels()
-    await ensure_topics(settings.kafka_bootstrap, topics.specs())
+    await ensure_topics(settings.kafka, topics.specs())
     view = StatusView()
     feeder = Feeder(
-        settings.kafka_bootstrap,
+        settings.kafka,
         [
             topics.content_approved,
             topics.content_control,
@@ -63,7 +63,7 @@ async def wired(
         view,
     )
     writer = EventWriter(
-        settings.kafka_bootstrap,
+        settings.kafka,
         "warta-ingest",
         settings.ack_timeout_s,
         on_late_ack=view.apply,

@@ -21,7 +21,7 @@ from aiokafka.errors import KafkaError
 
 from services.ingest.status_view import StatusView
 from shared.codec import DecodeError, decode
-from shared.kafka import wait_for_topics
+from shared.kafka import KafkaAddress, client_args, wait_for_topics
 from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.ingest.feeder")
@@ -56,7 +56,7 @@ def stuck_partitions(before: Progress, now: Progress) -> list[TopicPartition]:
 
 
 class Feeder:
-    def __init__(self, bootstrap: str, topics: list[str], view: StatusView) -> None:
+    def __init__(self, bootstrap: KafkaAddress, topics: list[str], view: StatusView) -> None:
         self._bootstrap = bootstrap
         self._topics = topics
         self._followed = frozenset(topics)
@@ -78,7 +78,7 @@ class Feeder:
 
     async def run(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
+            **client_args(self._bootstrap),
             enable_auto_commit=False,
             isolation_level="read_committed",
             fetch_min_bytes=_FETCH_MIN_BYTES,

@@ -464,7 +464,7 @@ async def readyz(request: web.Request) -> web.Response:
     problems: list[str] = []
     try:
         names = [s.name for s in deps.topics.specs()]
-        missing = await missing_topics(deps.settings.kafka_bootstrap, names)
+        missing = await missing_topics(deps.settings.kafka, names)
         if missing:
             problems.append(f"missing topics: {', '.join(missing)}")
     except Exception as exc:  # any failure to ask the broker means not ready

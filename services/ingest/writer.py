@@ -45,7 +45,7 @@ from aiokafka.structs import RecordMetadata, TopicPartition
 
 from shared.codec import encode
 from shared.events import Event
-from shared.kafka import KafkaUnavailable, make_producer
+from shared.kafka import KafkaAddress, KafkaUnavailable, make_producer
 
 log = logging.getLogger("warta.ingest.writer")
 
@@ -105,7 +105,7 @@ class _HandedOver:
 class EventWriter:
     def __init__(
         self,
-        bootstrap: str,
+        bootstrap: KafkaAddress,
         client_id: str,
         ack_timeout_s: float,
         on_late_ack: Callable[[Event], None] = lambda _event: None,

@@ -65,7 +65,7 @@ from shared.events import (
     PublishOutcome,
 )
 from shared.ids import new_event_id
-from shared.kafka import acknowledged, dead_letter, replay, send_event
+from shared.kafka import KafkaAddress, acknowledged, client_args, dead_letter, replay, send_event
 from shared.metrics import PublisherMetrics
 from shared.topics import TopicRegistry
 from shared.watchdog import Watchdog
@@ -106,7 +106,7 @@ class PublisherWorker:
     def __init__(
         self,
         *,
-        bootstrap: str,
+        bootstrap: KafkaAddress,
         topics: TopicRegistry,
         group: str,
         platform: str,
@@ -156,7 +156,7 @@ class PublisherWorker:
         self.metrics: PublisherMetrics | None = None  # set by the app when metrics are served
         self._ledger_partition: dict[str, int] = {}
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+            **client_args(bootstrap),
             group_id=group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

@@ -21,7 +21,7 @@ from shared.events import (
     Event,
     PublishOutcome,
 )
-from shared.kafka import acknowledged, dead_letter, send_event
+from shared.kafka import KafkaAddress, acknowledged, client_args, dead_letter, send_event
 from shared.metrics import SchedulerMetrics
 from shared.topics import TopicRegistry
 from shared.watchdog import Watchdog
@@ -57,7 +57,7 @@ def route(event: Event, channels: ChannelDirectory) -> list[str]:
 class Router:
     def __init__(
         self,
-        bootstrap: str,
+        bootstrap: KafkaAddress,
         topics: TopicRegistry,
         group: str,
         channels: ChannelDirectory,
@@ -75,7 +75,7 @@ class Router:
             topics.content_control,
             topics.publish_outcomes,
             topics.engagement_observed,
-            bootstrap_servers=bootstrap,
+            **client_args(bootstrap),
             group_id=group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
