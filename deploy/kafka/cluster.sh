@@ -66,10 +66,19 @@ start() {
   echo "cluster.sh: three nodes serving; bootstrap $(bootstrap)"
 }
 
-each() {
+status() {
   CLUSTER_ID=""
-  local n status=0
-  for n in "${nodes[@]}"; do node "$n" "$@" || status=1; done
+  local n
+  for n in "${nodes[@]}"; do node "$n" status || return 1; done
+}
+
+stop() {
+  # All at once: a node stopped after the others would wait in vain for a controller quorum
+  # to approve its controlled shutdown.
+  CLUSTER_ID=""
+  local n pids=() status=0
+  for n in "${nodes[@]}"; do node "$n" stop & pids+=($!); done
+  for n in "${pids[@]}"; do wait "$n" || status=1; done
   return $status
 }
 
@@ -86,8 +95,8 @@ kill_node() {
 
 case "${1:-}" in
   start) start ;;
-  stop) each stop ;;
-  status) each status ;;
+  stop) stop ;;
+  status) status ;;
   kill) kill_node "${2:-}" ;;
   bootstrap) bootstrap ;;
   *) echo "usage: $0 start|stop|status|kill N|bootstrap" >&2; exit 2 ;;
