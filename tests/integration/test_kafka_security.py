@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared.codec import decode
-from shared.events import ControlAction, ControlIssued
+from shared.events import ContentApproved, ControlAction, ControlIssued
 from shared.ids import new_event_id
 from shared.kafka import (
     KafkaConnection,
@@ -30,10 +30,12 @@ from shared.kafka import (
     client_args,
     ensure_topics,
     make_producer,
+    replay,
     send_event,
     start_client,
 )
 from shared.topics import TopicRegistry
+from tests.integration.ingest_app import content_body, running_ingest
 from tests.kafka_broker import BROKER
 from tests.loopback_ports import free_port_run
 
@@ -184,3 +186,27 @@ async def test_a_client_the_broker_refuses_gets_the_reason(
     # Nothing was created by the refused client.
     created = await ensure_topics(right, topics.specs()[:1])
     assert created == [topics.specs()[0].name]
+
+
+async def test_ingest_accepts_an_item_over_sasl_ssl_and_its_status_view_follows(
+    secure_broker: SecureBroker, run_id: str, tmp_path: Path
+) -> None:
+    # The whole service, from its settings: topic creation, the writer's producer, the status
+    # view's feeder (running_ingest waits until it has caught up) and readiness's admin client
+    # all go through the secured listener.
+    topics = TopicRegistry(prefix=f"t{run_id}.", partitions=1)
+    secured = {
+        "kafka_security_protocol": "SASL_SSL",
+        "kafka_ssl_cafile": secure_broker.ca,
+        "kafka_sasl_username": USER,
+        "kafka_sasl_password": PASSWORD,
+    }
+    async with running_ingest(secure_broker.bootstrap, topics, tmp_path, **secured) as ingest:
+        accepted = await ingest.call("POST", "/v1/content", content_body())
+        assert accepted.status == 202, accepted
+        content_id = accepted.body["content_id"]
+        assert (await ingest.call("GET", "/readyz", role=None)).status == 200
+        assert (await ingest.call("GET", f"/v1/content/{content_id}")).status == 200
+    tps = [TopicPartition(topics.content_approved, 0)]
+    approved = [decode(r.value) async for r in replay(secure_broker.connection(), tps)]
+    assert [e.content_id for e in approved if isinstance(e, ContentApproved)] == [content_id]
