@@ -12,7 +12,7 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.channels import ChannelDirectory, load_channels
-from shared.kafka import KafkaConnection, SaslMechanism, SecurityProtocol
+from shared.kafka_connection import KafkaConnection, SaslMechanism, SecurityProtocol
 from shared.topics import TopicRegistry
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared.codec import DecodeError, decode
 from shared.events import Event
-from shared.kafka import KafkaAddress, client_args
+from shared.kafka_connection import KafkaAddress, client_args
 
 log = logging.getLogger("warta.console.feeder")
 

@@ -21,7 +21,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from shared.kafka import KafkaAddress, KafkaUnavailable, client_args
+from shared.kafka import KafkaUnavailable
+from shared.kafka_connection import KafkaAddress, client_args
 
 log = logging.getLogger("warta.console.offsets")
 

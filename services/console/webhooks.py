@@ -49,7 +49,7 @@ from shared.events import (
     OutcomeStatus,
     PublishOutcome,
 )
-from shared.kafka import KafkaAddress, client_args
+from shared.kafka_connection import KafkaAddress, client_args
 
 log = logging.getLogger("warta.console.webhooks")
 

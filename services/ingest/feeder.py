@@ -21,7 +21,8 @@ from aiokafka.errors import KafkaError
 
 from services.ingest.status_view import StatusView
 from shared.codec import DecodeError, decode
-from shared.kafka import KafkaAddress, client_args, wait_for_topics
+from shared.kafka import wait_for_topics
+from shared.kafka_connection import KafkaAddress, client_args
 from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.ingest.feeder")

@@ -45,7 +45,8 @@ from aiokafka.structs import RecordMetadata, TopicPartition
 
 from shared.codec import encode
 from shared.events import Event
-from shared.kafka import KafkaAddress, KafkaUnavailable, make_producer
+from shared.kafka import KafkaUnavailable, make_producer
+from shared.kafka_connection import KafkaAddress
 
 log = logging.getLogger("warta.ingest.writer")
 

@@ -65,7 +65,8 @@ from shared.events import (
     PublishOutcome,
 )
 from shared.ids import new_event_id
-from shared.kafka import KafkaAddress, acknowledged, client_args, dead_letter, replay, send_event
+from shared.kafka import acknowledged, dead_letter, replay, send_event
+from shared.kafka_connection import KafkaAddress, client_args
 from shared.metrics import PublisherMetrics
 from shared.topics import TopicRegistry
 from shared.watchdog import Watchdog

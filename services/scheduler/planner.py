@@ -32,7 +32,8 @@ from services.scheduler.store import RestoreRow
 from shared.channels import ChannelDirectory
 from shared.codec import DecodeError, decode, decode_as, encode
 from shared.events import ChannelStateRecorded
-from shared.kafka import KafkaAddress, acknowledged, client_args, dead_letter, replay, send_event
+from shared.kafka import acknowledged, dead_letter, replay, send_event
+from shared.kafka_connection import KafkaAddress, client_args
 from shared.metrics import SchedulerMetrics
 from shared.partitioning import partition_for
 from shared.topics import TopicRegistry

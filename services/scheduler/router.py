@@ -21,7 +21,8 @@ from shared.events import (
     Event,
     PublishOutcome,
 )
-from shared.kafka import KafkaAddress, acknowledged, client_args, dead_letter, send_event
+from shared.kafka import acknowledged, dead_letter, send_event
+from shared.kafka_connection import KafkaAddress, client_args
 from shared.metrics import SchedulerMetrics
 from shared.topics import TopicRegistry
 from shared.watchdog import Watchdog

@@ -26,15 +26,8 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from shared.codec import decode_as
 from shared.events import ControlAction, ControlIssued
 from shared.ids import new_event_id
-from shared.kafka import (
-    KafkaUnavailable,
-    client_args,
-    ensure_topics,
-    make_producer,
-    replay,
-    send_event,
-    start_client,
-)
+from shared.kafka import KafkaUnavailable, ensure_topics, make_producer, replay, send_event
+from shared.kafka_connection import client_args, start_client
 from shared.settings import ROOT
 from shared.topics import TopicRegistry
 from tests.loopback_ports import free_port_run

@@ -24,16 +24,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from shared.codec import decode
 from shared.events import ContentApproved, ControlAction, ControlIssued
 from shared.ids import new_event_id
-from shared.kafka import (
-    KafkaConnection,
-    KafkaMisconfigured,
-    client_args,
-    ensure_topics,
-    make_producer,
-    replay,
-    send_event,
-    start_client,
-)
+from shared.kafka import ensure_topics, make_producer, replay, send_event
+from shared.kafka_connection import KafkaConnection, KafkaMisconfigured, client_args, start_client
 from shared.topics import TopicRegistry
 from tests.integration.ingest_app import content_body, running_ingest
 from tests.kafka_broker import BROKER

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from shared.kafka import KafkaConnection, KafkaMisconfigured, client_args
+from shared.kafka_connection import KafkaConnection, KafkaMisconfigured, client_args
 from shared.settings import ROOT, CommonSettings
 from shared.topics import TopicRegistry
 
