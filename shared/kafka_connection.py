@@ -139,7 +139,10 @@ async def start_client(client: Any, kafka: KafkaAddress, timeout: float | None) 
 async def refusal(conn: KafkaConnection, timeout: float = 10.0) -> str | None:
     """Why the first bootstrap broker refuses a client with these settings; None when it does not
     (it accepts them, or it is down or busy, which waiting may cure)."""
-    host, port = _first_broker(conn.bootstrap)
+    first = _first_broker(conn.bootstrap)
+    if first is None:
+        return None
+    host, port = first
     args = client_args(conn)
     del args["bootstrap_servers"]
     try:
@@ -190,9 +193,9 @@ async def _speaks_plaintext(host: str, port: int, timeout: float) -> bool:
     return True
 
 
-def _first_broker(bootstrap: str) -> tuple[str, int]:
+def _first_broker(bootstrap: str) -> tuple[str, int] | None:
     host, _, port = bootstrap.split(",")[0].strip().rpartition(":")
-    return host.strip("[]"), int(port)
+    return (host.strip("[]"), int(port)) if host and port.isdigit() else None
 
 
 async def _speaks_tls(host: str, port: int, timeout: float) -> bool:

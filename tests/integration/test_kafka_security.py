@@ -24,7 +24,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from shared.codec import decode
 from shared.events import ContentApproved, ControlAction, ControlIssued
 from shared.ids import new_event_id
-from shared.kafka import ensure_topics, make_producer, replay, send_event
+from shared.kafka import KafkaUnavailable, ensure_topics, make_producer, replay, send_event
 from shared.kafka_connection import KafkaConnection, KafkaMisconfigured, client_args, start_client
 from shared.topics import TopicRegistry
 from tests.integration.ingest_app import content_body, running_ingest
@@ -202,3 +202,11 @@ async def test_ingest_accepts_an_item_over_sasl_ssl_and_its_status_view_follows(
     tps = [TopicPartition(topics.content_approved, 0)]
     approved = [decode(r.value) async for r in replay(secure_broker.connection(), tps)]
     assert [e.content_id for e in approved if isinstance(e, ContentApproved)] == [content_id]
+
+
+async def test_a_broker_that_is_down_is_an_outage_not_a_refusal() -> None:
+    # Waiting cures an outage, so ensure_topics must keep retrying it (KafkaUnavailable at the
+    # end of its patience), unlike a refusal.
+    nobody = f"127.0.0.1:{free_port_run(1)}"
+    with pytest.raises(KafkaUnavailable):
+        await ensure_topics(nobody, TopicRegistry(prefix="t-down.").specs()[:1], timeout=2.0, patience=3.0)
