@@ -15,12 +15,16 @@ def _free(port: int) -> bool:
     return True
 
 
+# Below Linux's ephemeral range (32768-60999), where every outgoing connection takes a port and
+# could take the broker's before it binds; and clear of the project's fixed ports (29092, ...).
+LOW, HIGH = 21_000, 28_900
+
+
 def free_port_run(count: int) -> int:
     """The first of ``count`` consecutive free ports (broker.sh and cluster.sh number their
-    listeners from one base port). Another process may still take one before the broker binds
-    it; broker.sh then says which."""
+    listeners from one base port)."""
     for _ in range(200):
-        base = random.randrange(40_000, 60_000 - count)
+        base = random.randrange(LOW, HIGH - count)
         if all(_free(base + i) for i in range(count)):
             return base
-    raise RuntimeError(f"no {count} consecutive free loopback ports between 40000 and 60000")
+    raise RuntimeError(f"no {count} consecutive free loopback ports between {LOW} and {HIGH}")
