@@ -21,6 +21,7 @@ AIOKAFKA_CLIENTS = {"AIOKafkaProducer", "AIOKafkaConsumer", "AIOKafkaAdminClient
 
 def secured(**overrides: object) -> CommonSettings:
     values: dict[str, object] = {
+        "kafka_bootstrap": "b1:9093",
         "kafka_security_protocol": "SASL_SSL",
         "kafka_sasl_username": "warta-ingest",
         "kafka_sasl_password": PASSWORD,
@@ -92,7 +93,7 @@ def test_the_password_shows_in_no_repr_and_no_description() -> None:
     settings = secured()
     shown = [repr(settings), str(settings), repr(settings.kafka), settings.kafka.description]
     assert not [text for text in shown if PASSWORD in text]
-    assert settings.kafka.description == "127.0.0.1:9092 over SASL_SSL as warta-ingest (SCRAM-SHA-512)"
+    assert settings.kafka.description == "b1:9093 over SASL_SSL as warta-ingest (SCRAM-SHA-512)"
 
 
 def test_topics_carry_the_replication_of_the_deployment() -> None:
