@@ -12,7 +12,7 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.channels import ChannelDirectory, load_channels
-from shared.kafka_connection import KafkaConnection, SaslMechanism, SecurityProtocol
+from shared.kafka_connection import KafkaConnection, SaslMechanism, SecurityProtocol, client_args
 from shared.topics import TopicRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,8 +58,9 @@ class CommonSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _kafka_settings_work(self) -> CommonSettings:
-        # Built once here so contradictory settings stop the service at start with the reason.
-        _ = self.kafka, self.topics
+        # Built once here so contradictory settings, or TLS files that cannot be read, stop the
+        # service at start with the reason.
+        _ = client_args(self.kafka), self.topics
         return self
 
     @property

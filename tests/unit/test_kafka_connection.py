@@ -82,11 +82,11 @@ def test_settings_that_cannot_work_stop_the_service_at_start(
 
 
 def test_an_unreadable_ca_file_is_a_configuration_error(tmp_path: Path) -> None:
-    conn = KafkaConnection(
-        "b1:9093", "SSL", ssl_cafile=str(tmp_path / "missing-ca.pem"), sasl_username=None, sasl_password=None
-    )
+    missing = tmp_path / "missing-ca.pem"
     with pytest.raises(KafkaMisconfigured, match="cannot load the Kafka TLS files"):
-        client_args(conn)
+        client_args(KafkaConnection("b1:9093", "SSL", ssl_cafile=str(missing)))
+    with pytest.raises(ValidationError, match="cannot load the Kafka TLS files"):
+        secured(kafka_ssl_cafile=missing)
 
 
 def test_the_password_shows_in_no_repr_and_no_description() -> None:
