@@ -244,7 +244,7 @@ class YouTubeAdapter(HttpAdapter):
                 **length,
             },
             data=stream,
-            allow_redirects=False,  # 308 here is "Resume Incomplete", not a redirect
+            expect=frozenset({308}),  # 308 here is "Resume Incomplete", not a redirect
         )
 
     def _video(self, reply: Reply) -> Published:
