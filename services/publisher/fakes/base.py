@@ -117,6 +117,8 @@ class FakeState:
     faults: list[Fault] = field(default_factory=list)
     requests: Counter[str] = field(default_factory=Counter)
     offset: timedelta = timedelta(0)
+    # How long a new post stays out of the account's listings: real platforms list late.
+    listing_lag: timedelta = timedelta(0)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def now(self) -> datetime:
@@ -124,6 +126,10 @@ class FakeState:
 
     def next_id(self) -> int:
         return next(self._ids)
+
+    def listed(self, post: FakePost) -> bool:
+        """Whether listings show ``post`` yet (``listing_lag``)."""
+        return post.created_at <= self.now() - self.listing_lag
 
     def account_for(self, token: str | None) -> str | None:
         return self.tokens.get(token) if token else None
@@ -155,6 +161,7 @@ class FakeState:
         self.faults.clear()
         self.requests.clear()
         self.offset = timedelta(0)
+        self.listing_lag = timedelta(0)
 
 
 @dataclass(frozen=True)
