@@ -157,6 +157,7 @@ class PublisherWorker:
         upload_timeout_s: float | None = None,
         max_local_wait_s: float = 2.0,
         max_in_flight: int = 500,
+        lease_margin: timedelta = LEASE_MARGIN,
         clock: Clock | None = None,
         rng: random.Random | None = None,
     ) -> None:
@@ -175,6 +176,7 @@ class PublisherWorker:
             (upload_timeout_s or call_timeout_s) if adapter.long_uploads else call_timeout_s
         )
         self._max_local_wait = timedelta(seconds=max_local_wait_s)
+        self._lease = timedelta(seconds=self._publish_timeout_s) + lease_margin
         self._clock = clock or (lambda: datetime.now(UTC))
         self._rng = rng or random.Random()
         self._ledger: dict[str, PublishOutcome] = {}
@@ -494,7 +496,7 @@ class PublisherWorker:
     async def _wait_to_ask_again(self, step: AskAgain, now: datetime) -> None:
         wait = (step.at - now).total_seconds()
         # Bounded by a lease (the publish timeout and a margin) plus the listing's settle time.
-        longest = self._publish_timeout_s + 2 * LEASE_MARGIN.total_seconds() + 60.0
+        longest = self._lease.total_seconds() + self._publish_timeout_s + 60.0
         log.info("waiting %.1f s to look up again: %s", wait, step.why)
         await asyncio.sleep(min(max(0.0, wait), longest))
         self._check_generation()
@@ -503,9 +505,7 @@ class PublisherWorker:
         """Until when ``entry``'s attempt may still be running (records without a lease too)."""
         if entry.status is not OutcomeStatus.ATTEMPTED:
             return None
-        return (
-            entry.lease_until or entry.occurred_at + timedelta(seconds=self._publish_timeout_s) + LEASE_MARGIN
-        )
+        return entry.lease_until or entry.occurred_at + self._lease
 
     def _check_generation(self, partition: int | None = None) -> None:
         generation = _GENERATION.get()
@@ -536,11 +536,7 @@ class PublisherWorker:
             retry_at=decision.retry_at,
             error=decision.error,
             first_attempt_at=first,
-            lease_until=(
-                now + timedelta(seconds=self._publish_timeout_s) + LEASE_MARGIN
-                if decision.status is OutcomeStatus.ATTEMPTED
-                else None
-            ),
+            lease_until=now + self._lease if decision.status is OutcomeStatus.ATTEMPTED else None,
         )
         payload = encode(outcome)
         ledger = await self._producer.send(
