@@ -100,7 +100,7 @@ Clock = Callable[[], datetime]
 
 # Added to an attempt's publish timeout for its lease: the old owner's cancellation and the
 # clock skew between two workers.
-LEASE_MARGIN = timedelta(seconds=30)
+LEASE_MARGIN = timedelta(seconds=10)
 # Lookups in one reconciliation before giving up to ``unconfirmed``.
 MAX_LOOKUPS = 3
 

@@ -32,8 +32,8 @@ from services.publisher.adapters.port import Absent, Lookup, Published, PublishR
 # Clock skew allowed between us and the platform when bounding a lookup by the first attempt.
 LOOKUP_SKEW = timedelta(minutes=10)
 # How long a platform may take to list a post it created. No platform documents a bound; the
-# listings we read show new posts within seconds, so 30 s is our margin, not their promise.
-LISTING_SETTLE = timedelta(seconds=30)
+# listings we read show new posts within seconds, so 15 s is our margin, not their promise.
+LISTING_SETTLE = timedelta(seconds=15)
 
 _URL = re.compile(r"https?://\S+")
 _SPACE = re.compile(r"\s+")
