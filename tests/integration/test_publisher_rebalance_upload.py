@@ -1,7 +1,9 @@
 """A rebalance during a long upload: the video is uploaded exactly once.
 
 Worker A takes a YouTube job and starts a slow resumable upload. Mid-upload it loses its place
-in the group (it leaves without finishing: a stale owner whose upload goes on). Worker B takes
+in the group, and its upload goes on: either it is told (its partitions are revoked, and its
+late outcome must be refused: ``Fenced``) or it is not (a zombie, whose late write is the truth
+about the same single upload). Worker B takes
 the partition over, with its own state dir (another host: it cannot see A's upload session),
 restores the attempt ledger and finds an ``attempted`` record. The uploads playlist does not
 show a video that is still uploading, so before fencing B took the empty listing for absence
@@ -64,8 +66,9 @@ def count(env: FakeEnv, method: str, fragment: str) -> int:
     return sum(n for key, n in requests.items() if key.startswith(method) and fragment in key)
 
 
+@pytest.mark.parametrize("told", [True, False], ids=["revoked", "zombie"])
 async def test_a_rebalance_during_an_upload_never_uploads_the_video_twice(
-    env: FakeEnv, kafka_bootstrap: str, topics: TopicRegistry, tmp_path: Path
+    env: FakeEnv, kafka_bootstrap: str, topics: TopicRegistry, tmp_path: Path, told: bool
 ) -> None:
     assert tmp_path != DEFAULT_STATE_DIR
     await ensure_topics(kafka_bootstrap, topics.specs())
@@ -129,6 +132,8 @@ async def test_a_rebalance_during_an_upload_never_uploads_the_video_twice(
             await wait_for("A's upload to start", lambda: count(env, "PUT", "/upload/") >= 1)
 
             # A loses the group mid-upload; its upload goes on. B takes every partition.
+            if told:
+                await _Rebalance(a).on_partitions_revoked(list(a._owned))
             a._consumer.unsubscribe()
             run_b = asyncio.create_task(b.run(stop_b))
 
@@ -139,6 +144,11 @@ async def test_a_rebalance_during_an_upload_never_uploads_the_video_twice(
             assert len(videos) == 1, [v.id for v in videos]
             assert count(env, "POST", "/upload/youtube/v3/videos") == 1  # one upload session, ever
             assert b.outcomes.get("attempted", 0) == 0  # B never called the platform itself
+            if told:
+                await wait_for("A's upload to end", lambda: count(env, "PUT", "/upload/") >= CHUNKS)
+                await asyncio.sleep(0.5)
+                assert a.outcomes.get("published", 0) == 0  # A's late write was refused
+                assert not run_a.done()  # and A goes on working
         finally:
             # A comes back to the group, so that it can leave it cleanly.
             a._consumer.subscribe([topics.publish("youtube")], listener=_Rebalance(a))
