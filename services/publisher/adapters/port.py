@@ -84,7 +84,7 @@ class Absent:
 
     ``safe_while_live``: sending is safe even while another worker's attempt may still be
     running, because the platform folds the two into one (an idempotency key, a record key we
-    choose, a resumable session that the send resumes).
+    choose, an upload session that the send resumes).
     """
 
     evidence: str

@@ -166,6 +166,8 @@ class TikTokAdapter(HttpAdapter):
             self._log.drop(request.job_id)
             return Absent("tiktok: the recorded upload failed; nothing was posted")
         # Uploading or processing: not posted yet, and ``publish`` continues the same publish_id.
+        # One publish_id is one post at most, so even beside a worker still uploading into it no
+        # second post can come of it (a clash of chunks fails an attempt, it never duplicates).
         return Absent(f"tiktok: the recorded upload is {state}", safe_while_live=True)
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:

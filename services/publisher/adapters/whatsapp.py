@@ -147,8 +147,9 @@ class WhatsAppAdapter(HttpAdapter):
             )
         if all(n in sent for n in self._recipients(target)):
             return self._result(request.job_id, sent)
-        # Nobody in doubt: ``publish`` skips those reached and carries on with the rest.
-        return Absent("whatsapp: some recipients are not reached yet, none in doubt", safe_while_live=True)
+        # Nobody in doubt: ``publish`` skips those reached and carries on with the rest, once no
+        # other worker can still be sending to them (the attempt's lease).
+        return Absent("whatsapp: some recipients are not reached yet, none in doubt")
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
         raise NotSupported("whatsapp: messages have no engagement counts (delivery status comes by webhook)")

@@ -20,7 +20,7 @@ and sends only the bytes after it: no byte range is uploaded twice (the server's
 truth, not our note). A lost file costs a fresh upload, never a duplicate: an incomplete
 session publishes nothing. Only the completing chunk can be ``Ambiguous``; ``find_by_marker``
 asks the session (complete → published; incomplete → absent, and the next ``publish`` resumes
-it, so even a worker still uploading into it can't make a second video), and without a recorded
+it: one session can never make two videos), and without a recorded
 session it reads the channel's uploads playlist for a video with this request's title and
 description (``lookup.judge_listing``: a video of another worker still uploading is not listed,
 so that answer waits for the attempt's lease to pass).
@@ -156,6 +156,10 @@ class YouTubeAdapter(HttpAdapter):
             if isinstance(state, Published):
                 return state
             if state is not None:
+                # publish resumes it. One session is one video at most, so even beside a worker
+                # still sending chunks into it no second video can come of it (the server's Range
+                # realigns both; at worst a range goes up twice), and a crashed upload resumes at
+                # once instead of waiting out a 30-minute lease.
                 return Absent(
                     "youtube: the upload session is incomplete; publish resumes it", safe_while_live=True
                 )
