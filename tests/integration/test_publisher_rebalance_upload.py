@@ -10,7 +10,10 @@ show a video that is still uploading, so before fencing B took the empty listing
 and opened a second upload. Now the attempt's lease keeps B from believing the listing until A's
 upload can no longer be running; then B finds A's video and records it as published.
 
-Real broker, real workers, the YouTube contract fake over HTTP.
+TikTok cannot be asked without the ``publish_id`` in A's state dir: B marks the job
+``unconfirmed`` at once and uploads nothing; A's upload is the only one.
+
+Real broker, real workers, the YouTube and TikTok contract fakes over HTTP.
 """
 
 from __future__ import annotations
@@ -19,16 +22,20 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
 
+from services.publisher.adapters.common import HttpAdapter
 from services.publisher.adapters.port import Credentials
+from services.publisher.adapters.tiktok import TikTokAdapter
 from services.publisher.adapters.upload_state import DEFAULT_STATE_DIR
 from services.publisher.adapters.youtube import CHUNK_UNIT, YouTubeAdapter
 from services.publisher.decide import RetryPolicy
+from services.publisher.fakes.tiktok import TikTokState
 from services.publisher.ratelimit import RateLimits
 from services.publisher.secrets import SecretStore
 from services.publisher.worker import PublisherWorker, _Rebalance
@@ -44,7 +51,43 @@ pytestmark = pytest.mark.integration
 CHUNKS = 6
 CHUNK_DELAY_S = 0.7  # the fake answers each chunk this late: about 4 s of upload
 UPLOAD_TIMEOUT_S = 8.0
-CHANNEL = "youtube-demo"
+TIKTOK_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Case:
+    platform: str
+    make: Callable[[aiohttp.ClientSession, Path], HttpAdapter]
+    chunk: int
+    opens: str  # the call that starts an upload: counted, it must happen once
+    settled_as: str  # B's outcome
+
+
+CASES = {
+    "youtube": Case(
+        "youtube",
+        lambda session, state_dir: YouTubeAdapter(
+            session, state_dir=state_dir, chunk_size=CHUNK_UNIT, listing_settle=timedelta(seconds=0.5)
+        ),
+        CHUNK_UNIT,
+        "/upload/youtube/v3/videos",
+        "published",  # A's video, found once A's lease has passed
+    ),
+    "tiktok": Case(
+        "tiktok",
+        lambda session, state_dir: TikTokAdapter(
+            session,
+            state_dir=state_dir,
+            chunk_size=TIKTOK_CHUNK,
+            min_chunk=TIKTOK_CHUNK,
+            poll_interval=0.05,
+            poll_limit=5.0,
+        ),
+        TIKTOK_CHUNK,
+        "/v2/post/publish/video/init/",
+        "unconfirmed",  # TikTok can't be searched without A's publish_id
+    ),
+}
 
 
 @pytest.fixture
@@ -61,46 +104,47 @@ async def wait_for(what: str, check: Callable[[], bool], timeout: float = 60.0) 
         await asyncio.sleep(0.1)
 
 
-def count(env: FakeEnv, method: str, fragment: str) -> int:
-    requests = env.states["youtube"].requests
+def count(env: FakeEnv, platform: str, method: str, fragment: str) -> int:
+    requests = env.states[platform].requests
     return sum(n for key, n in requests.items() if key.startswith(method) and fragment in key)
 
 
+@pytest.mark.parametrize("platform", list(CASES))
 @pytest.mark.parametrize("told", [True, False], ids=["revoked", "zombie"])
 async def test_a_rebalance_during_an_upload_never_uploads_the_video_twice(
-    env: FakeEnv, kafka_bootstrap: str, topics: TopicRegistry, tmp_path: Path, told: bool
+    env: FakeEnv, kafka_bootstrap: str, topics: TopicRegistry, tmp_path: Path, told: bool, platform: str
 ) -> None:
+    case = CASES[platform]
+    channel_id = f"{platform}-demo"
     assert tmp_path != DEFAULT_STATE_DIR
+    tiktok = env.states["tiktok"]
+    assert isinstance(tiktok, TikTokState)
+    tiktok.min_chunk = TIKTOK_CHUNK  # the real 5 MB floor, scaled down
     await ensure_topics(kafka_bootstrap, topics.specs())
     channel = Channel(
-        id=CHANNEL, platform="youtube", account=ACCOUNT, base_url=env.url("/youtube"), secret=CHANNEL
+        id=channel_id, platform=platform, account=ACCOUNT, base_url=env.url(f"/{platform}"), secret=channel_id
     )
     group = f"rebalance-{uuid.uuid4().hex[:6]}"
     producer = make_producer(kafka_bootstrap, "rebalance-test")
     await producer.start()
     # Every chunk is answered late, so the upload is still running when A loses the partition.
     await env.admin(
-        "youtube",
+        platform,
         "faults",
         {"path_contains": "/upload/", "method": "PUT", "delay_s": CHUNK_DELAY_S, "count": CHUNKS},
     )
     async with aiohttp.ClientSession() as session:
 
         def worker(name: str) -> PublisherWorker:
-            adapter = YouTubeAdapter(
-                session,
-                state_dir=tmp_path / name,  # not shared: B can't see A's upload session
-                chunk_size=CHUNK_UNIT,
-                listing_settle=timedelta(seconds=0.5),
-            )
+            adapter = case.make(session, tmp_path / name)  # not shared: B can't see A's upload
             return PublisherWorker(
                 bootstrap=kafka_bootstrap,
                 topics=topics,
                 group=group,
-                platform="youtube",
+                platform=platform,
                 channels=ChannelDirectory(channels=(channel,)),
                 adapter=adapter,
-                secrets=SecretStore({CHANNEL: Credentials(TOKEN)}),
+                secrets=SecretStore({channel_id: Credentials(TOKEN)}),
                 producer=producer,
                 limits=RateLimits({}),
                 retry=RetryPolicy(),
@@ -115,21 +159,21 @@ async def test_a_rebalance_during_an_upload_never_uploads_the_video_twice(
         run_b: asyncio.Task[None] | None = None
         try:
             content_id = f"c{uuid.uuid4().hex[:8]}"
-            size = (CHUNKS - 1) * CHUNK_UNIT + 1000
+            size = (CHUNKS - 1) * case.chunk + 1000
             media = Media(url=env.media_url("rapat.mp4") + f"?size={size}", type="video/mp4")
             due = JobDue(
                 event_id=uuid.uuid4().hex,
                 occurred_at=datetime.now(UTC),
-                job_id=job_id_for(content_id, CHANNEL),
+                job_id=job_id_for(content_id, channel_id),
                 content_id=content_id,
-                channel=CHANNEL,
-                platform="youtube",
+                channel=channel_id,
+                platform=platform,
                 attempt=1,
                 slot=datetime.now(UTC),
                 content=Content(text="Rapat paripurna DPRD\nSiaran ulang", media=(media,)),
             )
-            await producer.send_and_wait(topics.publish("youtube"), encode(due), key=due.job_id.encode())
-            await wait_for("A's upload to start", lambda: count(env, "PUT", "/upload/") >= 1)
+            await producer.send_and_wait(topics.publish(platform), encode(due), key=due.job_id.encode())
+            await wait_for("A's upload to start", lambda: count(env, platform, "PUT", "/upload/") >= 1)
 
             # A loses the group mid-upload; its upload goes on. B takes every partition.
             if told:
@@ -137,21 +181,20 @@ async def test_a_rebalance_during_an_upload_never_uploads_the_video_twice(
             a._consumer.unsubscribe()
             run_b = asyncio.create_task(b.run(stop_b))
 
-            await wait_for("B to settle the job", lambda: b.outcomes.get("published", 0) >= 1, timeout=90)
-            await asyncio.sleep(1.0)  # anything B might still send would arrive by now
+            await wait_for("B to settle the job", lambda: b.outcomes.get(case.settled_as, 0) >= 1, timeout=90)
+            await wait_for("A's upload to end", lambda: len(env.states[platform].posts) >= 1, timeout=30)
+            await asyncio.sleep(1.0)  # anything B or A might still send would arrive by now
 
-            videos = env.states["youtube"].posts
+            videos = env.states[platform].posts
             assert len(videos) == 1, [v.id for v in videos]
-            assert count(env, "POST", "/upload/youtube/v3/videos") == 1  # one upload session, ever
+            assert count(env, platform, "POST", case.opens) == 1  # one upload, ever
             assert b.outcomes.get("attempted", 0) == 0  # B never called the platform itself
             if told:
-                await wait_for("A's upload to end", lambda: count(env, "PUT", "/upload/") >= CHUNKS)
-                await asyncio.sleep(0.5)
                 assert a.outcomes.get("published", 0) == 0  # A's late write was refused
                 assert not run_a.done()  # and A goes on working
         finally:
             # A comes back to the group, so that it can leave it cleanly.
-            a._consumer.subscribe([topics.publish("youtube")], listener=_Rebalance(a))
+            a._consumer.subscribe([topics.publish(platform)], listener=_Rebalance(a))
             stop_a.set()
             stop_b.set()
             await asyncio.gather(run_a, *([run_b] if run_b else []), return_exceptions=True)
