@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from services.publisher.adapters import facebook, instagram, linkedin, threads, x
+from services.publisher.adapters import facebook, instagram, linkedin, threads, x, youtube
 from services.publisher.adapters.common import HttpAdapter
 from services.publisher.adapters.port import AdapterError, Ambiguous, Lookup, PublishRequest, Target
 from services.publisher.decide import Decision, SendAgain, after_lookup
@@ -39,10 +41,26 @@ class Platform:
     create_path: str  # the call that makes the post visible
     lookup_limit: int
     link_posts: bool = True
+    needs_media: Callable[[FakeEnv], tuple[Media, ...]] | None = None  # a post must carry these
+    create_method: str = "POST"
 
 
 PLATFORMS = {
     "x": Platform("x", x.XAdapter, {}, "/2/tweets", x.LOOKUP_LIMIT),
+    "youtube": Platform(
+        "youtube",
+        # A fresh state dir each time: a restarted publisher that lost its upload log searches the
+        # uploads playlist; one chunk, so that the chunk whose reply is lost is the completing one.
+        lambda session, **kw: youtube.YouTubeAdapter(
+            session, state_dir=Path(tempfile.mkdtemp()), chunk_size=youtube.CHUNK_UNIT, **kw
+        ),
+        {},
+        "/upload/",
+        youtube.LOOKUP_LIMIT,
+        link_posts=False,  # a YouTube post is a video
+        needs_media=lambda env: (Media(url=env.media_url("klip.mp4") + "?size=4000", type="video/mp4"),),
+        create_method="PUT",
+    ),
     "facebook": Platform(
         "facebook", facebook.FacebookAdapter, {"page_id": "1010"}, "/1010/", facebook.LOOKUP_LIMIT
     ),
@@ -53,6 +71,7 @@ PLATFORMS = {
         "/media_publish",
         instagram.LOOKUP_LIMIT,
         link_posts=False,  # an Instagram post is media; a link has nowhere to go
+        needs_media=lambda env: media_only(env).media,
     ),
     "threads": Platform(
         "threads",
@@ -77,8 +96,15 @@ async def env() -> AsyncIterator[FakeEnv]:
         yield env
 
 
-def media_only(env: FakeEnv) -> Content:
+def media_only(env: FakeEnv, p: Platform | None = None) -> Content:
+    if p is not None and p.needs_media is not None:
+        return Content(media=p.needs_media(env))
     return Content(media=(Media(url=env.media_url("f.jpg"), type="image/jpeg"),))
+
+
+def with_media(env: FakeEnv, p: Platform, text: str) -> Content:
+    """A text post, with the media the platform requires of every post."""
+    return Content(text=text, media=p.needs_media(env) if p.needs_media else ())
 
 
 def link_only() -> Content:
@@ -87,7 +113,7 @@ def link_only() -> Content:
 
 async def lost_reply(env: FakeEnv, p: Platform, target: Target, request: PublishRequest, mode: str) -> None:
     """One attempt whose reply is lost: the platform made the post (or not, ``mode="drop"``)."""
-    fault = {"path_contains": p.create_path, "method": "POST", "mode": mode}
+    fault = {"path_contains": p.create_path, "method": p.create_method, "mode": mode}
     await env.admin(p.name, "faults", fault)
     with pytest.raises(Ambiguous):
         await p.make(env.session).publish(target, request)
@@ -129,7 +155,7 @@ async def test_a_media_only_post_whose_reply_was_lost_is_unconfirmed_not_sent_ag
 ) -> None:
     p = PLATFORMS[name]
     target = env.target(name, options=p.options)
-    request = publish_request(media_only(env))
+    request = publish_request(media_only(env, p))
     first = datetime.now(UTC)
     await lost_reply(env, p, target, request, "drop_after_processing")
     assert len(posts(env, p)) == 1
@@ -168,8 +194,7 @@ async def test_a_post_listed_late_is_found_once_the_listing_settles(env: FakeEnv
     p = PLATFORMS[name]
     env.states[name].listing_lag = timedelta(seconds=0.5)
     target = env.target(name, options=p.options)
-    content = Content(text="Gubernur meresmikan jembatan baru", media=media_only(env).media)
-    request = publish_request(content if name == "instagram" else Content(text=content.text))
+    request = publish_request(with_media(env, p, "Gubernur meresmikan jembatan baru"))
     first = datetime.now(UTC)
     await lost_reply(env, p, target, request, "drop_after_processing")
 
@@ -186,9 +211,9 @@ async def test_a_listing_that_does_not_reach_back_to_the_attempt_is_unconfirmed(
 ) -> None:
     p = PLATFORMS[name]
     target = env.target(name, options=p.options)
-    sample = Content(text="Pengumuman lain", media=media_only(env).media if name == "instagram" else ())
+    sample = with_media(env, p, "Pengumuman lain")
     await p.make(env.session).publish(target, publish_request(sample, marker="wother", job_id="c-0:other"))
-    request = publish_request(Content(text="Siaran pers", media=sample.media))
+    request = publish_request(with_media(env, p, "Siaran pers"))
     first = datetime.now(UTC) - timedelta(minutes=20)  # the attempt was a while ago
     await lost_reply(env, p, target, request, "drop")
     state = env.states[name]
