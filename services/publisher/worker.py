@@ -6,7 +6,8 @@ Exactly once, per job and attempt, through an attempt ledger (compacted topic
 1. a due job whose attempt already has an outcome in the ledger is a redelivery: skipped;
 2. an attempt recorded as ``attempted`` with no outcome means we crashed mid-call: reconcile
    with the platform (``find_by_marker``) — found → published; surely absent → send; the
-   platform can't tell → ``unconfirmed``, and an operator decides. Never a blind re-send;
+   platform can't tell → ``unconfirmed``, and an operator decides. Never a blind re-send:
+   an operator's retry of an ``unconfirmed`` attempt is reconciled the same way first;
 3. otherwise record ``attempted`` (acknowledged by the broker) before calling the platform, and
    the outcome right after; only then is the job's offset committed.
 
@@ -365,8 +366,9 @@ class PublisherWorker:
             marker=marker_for(due.job_id),
             first_attempt_at=entry.first_attempt_at if entry is not None else None,
         )
-        # Any earlier attempt that never got an outcome may have reached the platform.
-        if entry is not None and entry.status is OutcomeStatus.ATTEMPTED:
+        # Any earlier attempt that never got an outcome may have reached the platform; so may an
+        # unconfirmed one that an operator now retries: look it up before sending again.
+        if entry is not None and entry.status in (OutcomeStatus.ATTEMPTED, OutcomeStatus.UNCONFIRMED):
             settled = await self._reconcile(target, request)
             if settled is not None:
                 await self._record(due, partition, settled)
