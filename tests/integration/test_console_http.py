@@ -27,6 +27,8 @@ from services.console.settings import ConsoleSettings
 from services.console.view import ConsoleView
 from services.console.webhooks import DeliveryLog
 from services.ingest.auth import KeyRecord, KeyStore, Role, digest_key
+from shared.cli import main
+from shared.cli_ops import EXIT_REFUSED, CliError
 from shared.events import (
     Content,
     DeadLettered,
@@ -296,3 +298,37 @@ async def test_problems_are_paged(console: Console) -> None:
     for bad in ("limit=0", "limit=x", "cursor=%C2%B2", "cursor=2026-11-27T01:00:00|"):
         answer = await console.call("GET", "/v1/problems?" + bad)
         assert answer.status == 422, bad
+
+
+async def test_the_cli_replay_obeys_the_same_rules(
+    console: Console, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``warta dead replay`` calls the same console action: scope and settled state hold there too."""
+    console.view.apply(job(JobState.UNCONFIRMED, channel="x-demo"))
+    console.view.apply(job(JobState.DUE, channel="x-demo", n=2))
+    for n in (1, 2):
+        console.view.apply(
+            DeadLettered(
+                event_id=f"d{n}",
+                occurred_at=NOW,
+                source_topic="publish.x",
+                reason="bad",
+                job_id=f"c{n}:x-demo",
+                channel="x-demo",
+            )
+        )
+    url = str(console.client.make_url("")).rstrip("/")
+
+    def warta(ident: str, key: str) -> int:
+        argv = ["dead", "replay", ident, "--console-url", url, "--key", f"key-{key}"]
+        try:
+            return main(argv)
+        except CliError as exc:
+            return exc.code
+
+    assert await asyncio.to_thread(warta, "d1", "telegram") == EXIT_REFUSED
+    assert "channel_forbidden" in capsys.readouterr().err
+    assert await asyncio.to_thread(warta, "d2", "all") == EXIT_REFUSED
+    assert "not_settled" in capsys.readouterr().err
+    assert await asyncio.to_thread(warta, "d1", "all") == 0
+    assert "looks the post up before sending" in capsys.readouterr().out
