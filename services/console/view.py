@@ -166,10 +166,13 @@ class ConsoleView:
         self.audit: deque[AuditEntry] = deque(maxlen=self.retention.audit_entries)
         self.applied = 0
         self._state_counts: Counter[tuple[str, str]] = Counter()
-        self._slots: dict[str, list[tuple[datetime, str]]] = {}  # channel → sorted (slot, job id)
-        self._attention: list[tuple[datetime, str]] = []  # sorted (occurred_at, job id)
+        # Instants as POSIX seconds: comparing floats is many times cheaper than aware datetimes.
+        # Slots are bucketed by (channel, UTC day), so a day's query reads one or two short lists
+        # and a job leaving the view is removed from its day's list, not from years of them.
+        self._slots: dict[tuple[str, int], list[tuple[float, str]]] = {}  # sorted (slot, job id)
+        self._attention: list[tuple[float, str]] = []  # sorted (occurred_at, job id)
         self._by_content: dict[str, set[str]] = {}
-        self._expiry: list[tuple[datetime, str, str]] = []  # heap of (leaves at, job id, record id)
+        self._expiry: list[tuple[float, str, str]] = []  # heap of (leaves at, job id, record id)
         self._dead_of_job: dict[str, str] = {}  # job id → its latest letter's event id
 
     # ---- folding -----------------------------------------------------------------------------
@@ -192,13 +195,15 @@ class ConsoleView:
         self.jobs[new.job_id] = new
         self._state_counts[(new.channel, new.state.value)] += 1
         if new.slot is not None:
-            insort(self._slots.setdefault(new.channel, []), (new.slot, new.job_id))
+            slot = new.slot.timestamp()
+            insort(self._slots.setdefault((new.channel, _day(slot)), []), (slot, new.job_id))
         if new.state in PROBLEM_STATES:
-            insort(self._attention, (new.occurred_at, new.job_id))
+            insort(self._attention, (new.occurred_at.timestamp(), new.job_id))
         self._by_content.setdefault(new.content_id, set()).add(new.job_id)
         keep = self._kept_for(new.state)
         if keep is not None:
-            heapq.heappush(self._expiry, (new.occurred_at + keep, new.job_id, new.event_id))
+            leaves = (new.occurred_at + keep).timestamp()
+            heapq.heappush(self._expiry, (leaves, new.job_id, new.event_id))
 
     def _unindex(self, job: JobPlanned) -> None:
         key = (job.channel, job.state.value)
@@ -206,9 +211,15 @@ class ConsoleView:
         if self._state_counts[key] <= 0:
             del self._state_counts[key]
         if job.slot is not None:
-            _remove(self._slots.get(job.channel, []), (job.slot, job.job_id))
+            slot = job.slot.timestamp()
+            bucket = (job.channel, _day(slot))
+            rows = self._slots.get(bucket)
+            if rows is not None:
+                _remove(rows, (slot, job.job_id))
+                if not rows:
+                    del self._slots[bucket]
         if job.state in PROBLEM_STATES:
-            _remove(self._attention, (job.occurred_at, job.job_id))
+            _remove(self._attention, (job.occurred_at.timestamp(), job.job_id))
 
     def _kept_for(self, state: JobState) -> timedelta | None:
         if state in FINISHED_STATES:
@@ -220,7 +231,8 @@ class ConsoleView:
     def expire(self, now: datetime) -> int:
         """Drop the jobs whose retention ended by ``now``; how many left the view."""
         dropped = 0
-        while self._expiry and self._expiry[0][0] <= now:
+        cutoff = now.timestamp()
+        while self._expiry and self._expiry[0][0] <= cutoff:
             _, job_id, record = heapq.heappop(self._expiry)
             job = self.jobs.get(job_id)
             if job is None or job.event_id != record:
@@ -292,10 +304,13 @@ class ConsoleView:
         return Counter(self._state_counts)
 
     def plan(self, channel: str, start: datetime, end: datetime) -> list[JobPlanned]:
-        rows = self._slots.get(channel, [])
-        lo = bisect_left(rows, (start, ""))
-        hi = bisect_left(rows, (end, ""))
-        return [self.jobs[job_id] for _, job_id in rows[lo:hi]]
+        lo, hi = start.timestamp(), end.timestamp()
+        out: list[JobPlanned] = []
+        for day in range(_day(lo), _day(hi) + 1):
+            rows = self._slots.get((channel, day), [])
+            first, last = bisect_left(rows, (lo, "")), bisect_left(rows, (hi, ""))
+            out += (self.jobs[job_id] for _, job_id in rows[first:last])
+        return out
 
     def problems(
         self,
@@ -304,7 +319,9 @@ class ConsoleView:
         before: tuple[datetime, str] | None = None,
     ) -> list[JobPlanned]:
         """Jobs needing attention, newest first: up to ``limit`` of them older than ``before``."""
-        end = len(self._attention) if before is None else bisect_left(self._attention, before)
+        end = len(self._attention)
+        if before is not None:
+            end = bisect_left(self._attention, (before[0].timestamp(), before[1]))
         out: list[JobPlanned] = []
         for i in range(end - 1, -1, -1):
             if limit is not None and len(out) >= limit:
@@ -361,7 +378,11 @@ class ConsoleView:
         return self.dead[latest] if latest is not None else None
 
 
-def _remove(rows: list[tuple[datetime, str]], item: tuple[datetime, str]) -> None:
+def _day(instant: float) -> int:
+    return int(instant // 86_400)
+
+
+def _remove(rows: list[tuple[float, str]], item: tuple[float, str]) -> None:
     i = bisect_left(rows, item)
     if i < len(rows) and rows[i] == item:
         del rows[i]
