@@ -22,7 +22,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
 from services.console.http_api import SECURITY_HEADERS, Deps, create_app
-from services.console.offsets import History
+from services.console.offsets import History, OffsetSnapshot, PartitionLag
 from services.console.settings import ConsoleSettings
 from services.console.view import ConsoleView
 from services.console.webhooks import DeliveryLog
@@ -39,6 +39,7 @@ from shared.events import (
 )
 from shared.kafka import ensure_topics, make_producer
 from shared.topics import TopicRegistry
+from tests.e2e.browser import chromium, chromium_path
 from tests.integration.ingest_app import CHANNELS_FILE, read_events
 
 pytestmark = pytest.mark.integration
@@ -332,3 +333,35 @@ async def test_the_cli_replay_obeys_the_same_rules(
     assert "not_settled" in capsys.readouterr().err
     assert await asyncio.to_thread(warta, "d1", "all") == 0
     assert "looks the post up before sending" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed: run `make browser`")
+async def test_the_dashboard_runs_under_its_policy_in_a_real_browser(console: Console) -> None:
+    """Signed in, with a chart legend, a problem row and a plan to draw: no CSP violation, no error."""
+    for n, at in enumerate((NOW, NOW + timedelta(seconds=2), NOW + timedelta(seconds=4))):
+        console.deps.history.add(
+            OffsetSnapshot(
+                at=at,
+                end_offsets={(console.topics.publish_outcomes, 0): 10 * n},
+                lags=(PartitionLag("g", console.topics.publish_outcomes, 0, 5 * n, 10 * n),),
+            )
+        )
+    console.view.apply(job(JobState.UNCONFIRMED, channel="telegram-demo"))
+    url = str(console.client.make_url("/"))
+    async with chromium() as page:
+        await page.goto(url)
+        await page.evaluate(
+            "window.violations = []; document.addEventListener('securitypolicyviolation',"
+            " (e) => window.violations.push(e.violatedDirective + ' ' + e.blockedURI)); true"
+        )
+        await page.fill("#login-key", "key-all")
+        await page.click("#login-button")
+        await page.wait_for("Number(document.body.dataset.refreshed || 0) >= 1", what="a refresh")
+        await page.wait_for(
+            "document.querySelector('#problems tr[data-job=\"c1:telegram-demo\"] .action-retry') !== null",
+            what="the unconfirmed job with its actions",
+        )
+        swatch = "getComputedStyle(document.querySelector('#legend-throughput i')).backgroundColor"
+        assert await page.evaluate(swatch) not in ("", "rgba(0, 0, 0, 0)")
+        assert await page.evaluate("window.violations") == []
+        assert page.errors == []
