@@ -24,10 +24,16 @@ from shared.events import JobPlanned
 @dataclass(frozen=True)
 class Claim:
     job_id: str
-    version: str  # the event id of the job record the action was judged on
+    version: str  # the job record the action was judged on (see ``version_of``)
     action: str
     by: str
     at: datetime
+
+
+def version_of(job: JobPlanned) -> str:
+    # The scheduler numbers its event ids from 0 again after a restart; with the record's instant
+    # the pair names one record.
+    return f"{job.event_id}@{job.occurred_at.isoformat()}"
 
 
 class ActionInProgress(Exception):
@@ -49,9 +55,10 @@ class ActionClaims:
     def claim(self, job: JobPlanned, action: str, by: str, now: datetime) -> Claim:
         """Claim ``job`` for one action; ``ActionInProgress`` when an earlier claim still holds."""
         held = self._claims.get(job.job_id)
-        if held is not None and held.version == job.event_id and now - held.at < self._hold:
+        version = version_of(job)
+        if held is not None and held.version == version and now - held.at < self._hold:
             raise ActionInProgress(held)
-        claim = Claim(job.job_id, job.event_id, action, by, now)
+        claim = Claim(job.job_id, version, action, by, now)
         self._claims[job.job_id] = claim
         return claim
 

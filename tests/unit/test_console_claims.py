@@ -44,6 +44,14 @@ def test_a_changed_record_or_a_lapsed_hold_frees_the_job() -> None:
     claims.claim(record("v2", JobState.FAILED), "retry", "opa", T0 + timedelta(seconds=5) + HOLD)
 
 
+def test_a_record_with_a_reused_event_id_is_a_new_record() -> None:
+    claims = ActionClaims(HOLD)
+    claims.claim(record("sch-7"), "discard", "opa", T0)
+    # After a restart the scheduler numbers its events from 0 again: the instant tells them apart.
+    later = record("sch-7", JobState.FAILED).model_copy(update={"occurred_at": T0 + timedelta(seconds=3)})
+    claims.claim(later, "retry", "budi", T0 + timedelta(seconds=4))
+
+
 def test_a_released_claim_and_expired_claims_are_forgotten() -> None:
     claims = ActionClaims(HOLD)
     claim = claims.claim(record("v1"), "retry", "opa", T0)
