@@ -5,8 +5,7 @@ dashboard and the CLI. Handlers only translate; every refusal is one of ingest's
 Every ``/v1`` route needs an operator's or an admin's key; ``/metrics`` is open to the scraper.
 A key's channel scope holds on every route that reads or acts on a job or a channel: lists show
 only the key's channels, and naming or acting on another channel's job is refused (403). Every
-response carries the security headers (``SECURITY_HEADERS``): the dashboard loads its script and
-stylesheet from ``/static`` only, with no inline script or style, so its policy can forbid both.
+response carries the security headers; both rules are in ``services.console.access``.
 """
 
 from __future__ import annotations
@@ -14,11 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -28,6 +26,7 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.console.access import in_scope, operator_of, security_headers
 from services.console.actions import (
     ActionRefused,
     ActionRequest,
@@ -41,11 +40,10 @@ from services.console.offsets import History, OffsetSnapshot
 from services.console.settings import ConsoleSettings
 from services.console.view import ConsoleView, dead_json, job_json
 from services.console.webhooks import DeliveryLog
-from services.ingest.auth import ALL_CHANNELS, KeyStore, Principal, Role, authenticate
+from services.ingest.auth import ALL_CHANNELS, KeyStore, Principal
 from services.ingest.errors import (
     Conflict,
     FieldError,
-    Forbidden,
     IngestError,
     NotFound,
     ServiceUnavailable,
@@ -62,24 +60,9 @@ log = logging.getLogger("warta.console.http")
 
 STATIC = Path(__file__).parent / "static"
 STATIC_FILES = {"dashboard.js": "application/javascript", "dashboard.css": "text/css"}
-OPERATOR_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
 MAX_BODY = 64 * 1024
 PAGE = 200
 MAX_PAGE = 500
-# The dashboard's own files only: no inline script or style, no plug-ins, no framing (clickjacking
-# on the action buttons), and requests to this origin alone (the API it calls).
-CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
-SECURITY_HEADERS: Mapping[str, str] = MappingProxyType(
-    {
-        "Content-Security-Policy": CSP,
-        "X-Frame-Options": "DENY",
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-    }
-)
 # How long an accepted action blocks others on the same job if the plan never shows it applied.
 CLAIM_HOLD = timedelta(minutes=2)
 
@@ -139,34 +122,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return json_response(body, 500)
 
 
-async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """On every response, errors and aiohttp's own 404/405 included (a signal, not a middleware)."""
-    response.headers.update(SECURITY_HEADERS)
-
-
 def operator(request: web.Request) -> Principal:
-    deps = request.app[DEPS]
-    principal = authenticate(deps.keys, request.headers.get("Authorization"))
-    if principal.role not in OPERATOR_ROLES:
-        raise Forbidden(
-            f"{principal.person} holds the {principal.role.value} role; the console is for operators and admins",
-            rule="role",
-        )
-    return principal
-
-
-def in_scope(principal: Principal, channel: str | None, what: str) -> None:
-    """Refuse (403) what concerns a channel outside the key's scope; no channel = every channel."""
-    if channel is None and ALL_CHANNELS in principal.channels:
-        return
-    if channel is not None and principal.may_target(channel):
-        return
-    where = f"channel {channel}" if channel else "every channel"
-    raise Forbidden(
-        f"{principal.person}'s key may not see or act on {what}: it concerns {where}",
-        channel=channel,
-        rule="channel_forbidden",
-    )
+    return operator_of(request.app[DEPS].keys, request.headers.get("Authorization"))
 
 
 async def json_body(request: web.Request) -> object:

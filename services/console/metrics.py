@@ -95,7 +95,9 @@ class TopicCollector(Collector):
         for source, n in sorted(self._view.dead_by_source.items()):
             dead.add_metric([source], n)
         jobs = GaugeMetricFamily(
-            "warta_jobs", "Jobs in the console's view by channel and state (finished ones within its retention)", labels=["channel", "state"]
+            "warta_jobs",
+            "Jobs in the console's view by channel and state (finished ones within its retention)",
+            labels=["channel", "state"],
         )
         for (channel, state), n in sorted(self._view.jobs_by_state().items()):
             jobs.add_metric([channel, state], n)

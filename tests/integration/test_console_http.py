@@ -21,7 +21,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
-from services.console.http_api import SECURITY_HEADERS, Deps, create_app
+from services.console.access import SECURITY_HEADERS
+from services.console.http_api import Deps, create_app
 from services.console.offsets import History, OffsetSnapshot, PartitionLag
 from services.console.settings import ConsoleSettings
 from services.console.view import ConsoleView
@@ -101,6 +102,9 @@ async def console(kafka_bootstrap: str, topics: TopicRegistry) -> AsyncIterator[
     )
     producer = make_producer(kafka_bootstrap, "test-console")
     await producer.start()
+    # Waits until the broker's metadata lists the fresh topic: the tests read it back even when
+    # nothing was written to it.
+    await producer.partitions_for(topics.publish_outcomes)
     session = aiohttp.ClientSession()
     deps = Deps(
         settings=settings,
