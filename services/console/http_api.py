@@ -326,7 +326,8 @@ async def plan(request: web.Request) -> web.Response:
 
 def _limit(request: web.Request) -> int:
     raw = request.query.get("limit", str(PAGE))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    # isdigit() alone accepts "²", which int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
         raise ValidationFailed(
             [FieldError(None, "limit", "range", f"limit must be a whole number from 1 to {MAX_PAGE}")]
         )
@@ -341,13 +342,18 @@ def _problems_cursor(request: web.Request) -> tuple[datetime, str] | None:
     at, sep, job_id = raw.partition("|")
     try:
         parsed = datetime.fromisoformat(at)
-    except ValueError:
+        # In UTC and as a POSIX instant, as the view compares it: year 1 or 9999 with an offset
+        # overflows here, not later in the view.
+        parsed = parsed.astimezone(UTC) if parsed.utcoffset() is not None else None
+        if parsed is not None:
+            parsed.timestamp()
+    except (ValueError, OverflowError):
         parsed = None
-    if not sep or not job_id or parsed is None or parsed.utcoffset() is None:
+    if not sep or not job_id or parsed is None:
         raise ValidationFailed(
             [FieldError(None, "cursor", "type", "cursor must be a next_cursor this endpoint returned")]
         )
-    return parsed.astimezone(UTC), job_id
+    return parsed, job_id
 
 
 async def problems(request: web.Request) -> web.Response:

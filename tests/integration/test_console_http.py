@@ -300,7 +300,17 @@ async def test_problems_are_paged(console: Console) -> None:
     second = await console.call("GET", "/v1/problems?limit=3&cursor=" + quote(cursor, safe=""))
     assert [j["job_id"] for j in second.body["jobs"]] == ["c2:x-demo", "c1:x-demo", "c0:x-demo"]
     assert second.body["next_cursor"] is None
-    for bad in ("limit=0", "limit=x", "cursor=%C2%B2", "cursor=2026-11-27T01:00:00|"):
+    for bad in (
+        "limit=0",
+        "limit=x",
+        "limit=%C2%B2",
+        "limit=501",
+        "cursor=%C2%B2",
+        "cursor=2026-11-27T01:00:00|c1:x-demo",  # no offset
+        "cursor=2026-11-27T01:00:00%2B00:00|",
+        "cursor=0001-01-01T00:00:00%2B01:00|c1:x-demo",
+        "cursor=9999-12-31T23:59:59-01:00|c1:x-demo",
+    ):
         answer = await console.call("GET", "/v1/problems?" + bad)
         assert answer.status == 422, bad
 
