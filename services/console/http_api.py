@@ -340,12 +340,13 @@ def _problems_cursor(request: web.Request) -> tuple[datetime, str] | None:
     if raw is None:
         return None
     at, sep, job_id = raw.partition("|")
+    parsed: datetime | None = None
     try:
-        parsed = datetime.fromisoformat(at)
-        # In UTC and as a POSIX instant, as the view compares it: year 1 or 9999 with an offset
-        # overflows here, not later in the view.
-        parsed = parsed.astimezone(UTC) if parsed.utcoffset() is not None else None
-        if parsed is not None:
+        given = datetime.fromisoformat(at)
+        if given.utcoffset() is not None:
+            # In UTC and as a POSIX instant, as the view compares it: year 1 or 9999 with an
+            # offset overflows here, not later in the view.
+            parsed = given.astimezone(UTC)
             parsed.timestamp()
     except (ValueError, OverflowError):
         parsed = None
