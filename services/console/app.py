@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from aiohttp import web
@@ -17,12 +17,14 @@ from services.console.http_api import Deps, create_app
 from services.console.metrics import TopicCollector
 from services.console.offsets import History, OffsetSnapshot, OffsetsProbe
 from services.console.settings import ConsoleSettings
-from services.console.view import ConsoleView
+from services.console.view import ConsoleView, Retention
 from services.console.webhooks import DeliveryLog, Dispatcher, RetryRule, load_subscribers
 from services.ingest.auth import KeyStore
 from shared.kafka import KafkaUnavailable, ensure_topics, make_producer
 
 log = logging.getLogger("warta.console")
+# Often enough that a replay of a long history is trimmed while it runs, not only after it.
+EXPIRE_EVERY_S = 10.0
 
 
 def _now() -> datetime:
@@ -49,11 +51,27 @@ class Prober:
                 await asyncio.wait_for(stop.wait(), self._interval)
 
 
+async def expire(view: ConsoleView, deps: Deps, stop: asyncio.Event, interval: float) -> None:
+    """Lets finished jobs and lapsed action claims go, so the view stays bounded."""
+    while not stop.is_set():
+        dropped = view.expire(_now())
+        deps.claims.expire(_now())
+        if dropped:
+            log.info("%d finished jobs left the console's view (retention)", dropped)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
+
+
 async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
     topics = settings.topics
     channels = settings.load_channels()
     await ensure_topics(settings.kafka, topics.specs())
-    view = ConsoleView()
+    view = ConsoleView(
+        Retention(
+            finished=timedelta(hours=settings.finished_retention_hours),
+            attention=timedelta(hours=settings.attention_retention_hours),
+        )
+    )
     feeder = Feeder(
         settings.kafka,
         [topics.schedule_jobs, topics.publish_outcomes, topics.publish_dead, topics.content_control],
@@ -104,6 +122,7 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
         asyncio.create_task(feeder.run(stop)),
         asyncio.create_task(prober.run(stop)),
         asyncio.create_task(dispatcher.run(stop)),
+        asyncio.create_task(expire(view, deps, stop, EXPIRE_EVERY_S)),
     ]
     runner = web.AppRunner(create_app(deps), access_log=None)
     await runner.setup()

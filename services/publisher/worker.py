@@ -7,7 +7,8 @@ Exactly once, per job and attempt, through an attempt ledger (compacted topic
 2. an attempt recorded as ``attempted`` with no outcome means we crashed mid-call: reconcile
    with the platform (``find_by_marker``, judged by ``decide.after_lookup``) — found →
    published; proven absent → send; the platform can't tell → ``unconfirmed``, and an operator
-   decides. Never a blind re-send;
+   decides. Never a blind re-send: an operator's retry of an ``unconfirmed`` attempt is
+   reconciled the same way first;
 3. otherwise record ``attempted`` (acknowledged by the broker) before calling the platform, and
    the outcome right after; only then is the job's offset committed.
 
@@ -412,8 +413,9 @@ class PublisherWorker:
             first_attempt_at=entry.first_attempt_at if entry is not None else None,
             earlier_attempt_until=self._lease_of(entry) if entry is not None else None,
         )
-        # Any earlier attempt that never got an outcome may have reached the platform.
-        if entry is not None and entry.status is OutcomeStatus.ATTEMPTED:
+        # Any earlier attempt that never got an outcome may have reached the platform; so may an
+        # unconfirmed one that an operator now retries: look it up before sending again.
+        if entry is not None and entry.status in (OutcomeStatus.ATTEMPTED, OutcomeStatus.UNCONFIRMED):
             settled = await self._reconcile(target, request)
             if settled is not None:
                 await self._record(due, partition, settled)
