@@ -58,6 +58,7 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
         settings.kafka_bootstrap,
         [topics.schedule_jobs, topics.publish_outcomes, topics.publish_dead, topics.content_control],
         view.apply,
+        dead_topic=topics.publish_dead,
     )
     history = History(settings.history_samples)
     probe = OffsetsProbe(settings.kafka_bootstrap, [s.name for s in topics.specs()], settings.group_prefix)
