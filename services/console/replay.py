@@ -7,7 +7,8 @@ topic reads the record again. That is safe because each is idempotent to redeliv
 recognises a repeated command, the publisher's attempt ledger a repeated job, the views an item
 they hold): the consumer that failed handles it now, the others skip it.
 
-Only command topics are replayed. A record of a compacted topic (the plan, a ledger) is state:
+Only command topics are replayed, and only records that decoded (bytes that are no event stay
+no event; the producer must send them again). A record of a compacted topic (the plan, a ledger) is state:
 written back, an old version would replace a newer one, so such a letter is refused; the view
 that failed on it reads it again at its next start.
 """
@@ -16,8 +17,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.codec import DecodeError
 from shared.events import DeadLettered
 from shared.topics import PLATFORMS, TopicRegistry
+
+# The codec's error tree: bytes that are no event stay no event when written back.
+_DECODE_ERRORS = frozenset(c.__name__ for c in (DecodeError, *DecodeError.__subclasses__()))
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,11 @@ def reappend(letter: DeadLettered, topics: TopicRegistry) -> Reappend | NotRepla
         return NotReplayable(
             f"{letter.source_topic} holds state, not commands: writing an old record back could "
             "replace a newer one; the view that failed on it reads it again when it restarts"
+        )
+    if letter.error_type in _DECODE_ERRORS:
+        return NotReplayable(
+            f"dead letter {letter.event_id} is an undecodable message from {letter.source_topic}: "
+            "there is nothing to replay; fix the producer and resend"
         )
     if letter.raw is None or not letter.raw_complete:
         return NotReplayable(

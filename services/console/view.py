@@ -243,7 +243,6 @@ def dead_json(letter: DeadLettered, *, raw: bool = False) -> dict[str, object]:
         "reason": letter.reason,
         "consumer": letter.consumer,
         "error_type": letter.error_type,
-        "replayable": letter.raw_complete if letter.consumer is not None else letter.job_id is not None,
     }
     if raw:
         body["raw"] = letter.raw
