@@ -22,7 +22,7 @@ from shared.events import DeadLettered
 from shared.topics import PLATFORMS, TopicRegistry
 
 # The codec's error tree: bytes that are no event stay no event when written back.
-_DECODE_ERRORS = frozenset(c.__name__ for c in (DecodeError, *DecodeError.__subclasses__()))
+_DECODE_ERRORS = frozenset([DecodeError.__name__, *(c.__name__ for c in DecodeError.__subclasses__())])
 
 
 @dataclass(frozen=True)
