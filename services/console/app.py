@@ -82,6 +82,7 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
             settings.webhook_timeout_s,
         ),
         settings.webhooks_offset_reset,
+        dead_topic=topics.publish_dead,
     )
     producer = make_producer(settings.kafka_bootstrap, "warta-console")
     await producer.start()
