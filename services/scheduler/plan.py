@@ -560,11 +560,32 @@ class Plan:
             plan = self._channels.get(job.channel) if job is not None else None
             if job is None or plan is None:
                 continue  # the channel moved to another worker, or the job is gone
+            self._fire_one(plan, job, ref, now, fx)
+        return self._report_unschedulable(fx, now)
+
+    def _fire_one(self, plan: ChannelPlan, job: JobPlanned, ref: int, now: datetime, fx: Effects) -> None:
+        """Fire one wheel entry. If that raises, the job is put back and parked as unschedulable
+        with the error: a timer is no record to dead-letter, and raising here would stop the
+        planner, which would meet the same timer after every restart."""
+        marks, saved, self._journal = (len(fx.jobs), len(fx.due)), _ChannelState.of(plan), []
+        try:
             if ref < 0:
                 self._fire_measure(plan, job, now, fx)
             elif job.state in _FIRING and job.slot is not None and job.slot <= now:
                 self._fire_publish(plan, job, now, fx)
-        return self._report_unschedulable(fx, now)
+        except Exception as exc:
+            self._undo(self._journal)
+            saved.put_back(plan)
+            del fx.jobs[marks[0] :], fx.due[marks[1] :]
+            error = f"{type(exc).__name__}: {exc}"[:1500]
+            fx.notes.append(f"{job.job_id}: firing failed ({error})")
+            if ref > 0:
+                why = SlotExplanation(
+                    chosen=None, binding_constraint="error", reason=f"could not be fired: {error}"
+                )
+                fx.jobs.append(self._set(plan, job, now, state=S.UNSCHEDULABLE, slot=None, explanation=why))
+        finally:
+            self._journal = None
 
     def _fire_publish(self, plan: ChannelPlan, job: JobPlanned, now: datetime, fx: Effects) -> None:
         assert job.slot is not None

@@ -134,3 +134,23 @@ def test_a_resume_that_raises_keeps_the_channel_paused(store: JobStore) -> None:
     assert channel.paused
     assert channel.pause_reason == "test"
     assert plan.job(held.job_id) == held
+
+
+def test_a_job_whose_firing_raises_is_parked_with_the_error_and_the_others_fire(store: JobStore) -> None:
+    chooser = PoisonedChooser()
+    plan = Plan(DIRECTORY, chooser, PlanSettings(), store=store)
+    slot = T0 + timedelta(minutes=5)
+    (late,) = plan.handle(CH, approved("late", not_before=slot), T0).jobs
+    (other,) = plan.handle(CH, approved("other", not_before=slot), T0).jobs
+
+    # Ten minutes past the slot: both are re-planned, not burst; re-planning "late" raises.
+    chooser.poisoned.add(late.job_id)
+    fx = plan.fire(slot + timedelta(minutes=10))
+
+    by_id = {j.job_id: j for j in fx.jobs}
+    assert by_id[late.job_id].state is JobState.UNSCHEDULABLE
+    assert by_id[late.job_id].explanation is not None
+    assert "could not be fired: ArithmeticError" in by_id[late.job_id].explanation.reason
+    assert by_id[other.job_id].state is JobState.SCHEDULED
+    assert [o.job_id for o in fx.outcomes] == [late.job_id]  # reported, so it shows in the status
+    assert plan.job(late.job_id) == by_id[late.job_id]
