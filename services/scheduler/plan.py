@@ -12,9 +12,11 @@ entry whose job moved on (re-planned, withdrawn) is skipped when it comes due.
 
 A command that raises changes nothing. ``handle`` keeps a journal of the job records it
 replaces (and so of the instants they occupied) and a copy of the channel's flags; when the
-command raises, it puts them back before re-raising, so the planner can dead-letter the command and go on with a
-plan that later commands can trust (its effects were never written either). Learning is the
-exception: an engagement observation the chooser took in stays learnt, which only nudges a model.
+command raises, it puts them back before re-raising, so the planner can dead-letter the command
+and go on with a plan that later commands can trust (its effects were never written either).
+Learning is the exception: an engagement observation the chooser took in stays learnt, which
+only nudges a model. A due job whose firing raises is put back the same way, then parked as
+unschedulable with the error (``fire``).
 
 Instants stay within datetime's range: a job whose not_before or deadline lies beyond
 ``PlanSettings.horizon`` is stored unschedulable with the reason, before any date arithmetic
