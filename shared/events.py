@@ -299,11 +299,16 @@ class DeadLettered(_Event):
     source_topic: str
     source_partition: int | None = None
     source_offset: int | None = None
+    source_key: str | None = Field(default=None, max_length=1000)
     reason: str = Field(max_length=4000)
+    # Set when a consumer's handler raised (shared.dead_letters): which consumer, what error.
+    consumer: str | None = Field(default=None, max_length=200)
+    error_type: str | None = Field(default=None, max_length=200)
     job_id: Identifier | None = None
     content_id: Identifier | None = None
     channel: Identifier | None = None
     raw: str | None = Field(default=None, max_length=100_000)
+    raw_complete: bool = False  # ``raw`` (and ``source_key``) are the record's exact bytes: replayable
 
 
 Event = Annotated[

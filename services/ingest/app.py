@@ -61,6 +61,7 @@ async def wired(
             topics.engagement_observed,
         ],
         view,
+        dead_topic=topics.publish_dead,
     )
     writer = EventWriter(
         settings.kafka,
