@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.channels import ChannelDirectory, load_channels
@@ -38,6 +38,14 @@ class CommonSettings(BaseSettings):
     # 433 to 201 µs at 64 requests in flight (docs/ingest.md); short-lived objects are freed by
     # reference counting anyway, so memory barely grows.
     gc_young_threshold: int = 10_000
+    # Mixed into every API key's stored hash (services/ingest/auth.py) by the services that check
+    # keys (ingest, console): a leaked key store alone then cannot even confirm a guessed key.
+    # Kept out of the store file, in the environment (WARTA_KEY_PEPPER); changing it voids
+    # every stored key.
+    key_pepper: SecretStr = SecretStr("")
+
+    def api_key_pepper(self) -> bytes:
+        return self.key_pepper.get_secret_value().encode("utf-8")
 
     @property
     def topics(self) -> TopicRegistry:
