@@ -602,10 +602,13 @@ def parse_query_instant(name: str, value: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
+_CURSOR_DIGITS = 18  # a position in a list held in memory never needs more
+
+
 def parse_cursor(value: str) -> int:
     """A page cursor: the decimal a previous page returned. ``str.isdigit`` alone would pass
-    ``²``, which ``int`` then refuses."""
-    if not (value.isascii() and value.isdigit()):
+    ``²``, which ``int`` then refuses, and ``int`` refuses more than 4,300 digits too."""
+    if not (value.isascii() and value.isdigit() and len(value) <= _CURSOR_DIGITS):
         message = "cursor must be the value a previous page returned"
         raise ValidationFailed([FieldError(None, "cursor", "type", message)])
     return int(value)

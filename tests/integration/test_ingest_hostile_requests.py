@@ -59,6 +59,7 @@ async def test_an_authorization_header_that_is_not_ascii_is_401(ingest: Ingest, 
     ("query", "field", "rule"),
     [
         pytest.param("cursor=%C2%B2", "cursor", "type", id="superscript-two-cursor"),
+        pytest.param("cursor=" + "9" * 5000, "cursor", "type", id="cursor-past-ints-digit-limit"),
         pytest.param("from=0001-01-01T00:00:00%2B01:00", "from", "out_of_range", id="year-1-from"),
         pytest.param("to=9999-12-31T23:00:00-01:00", "to", "out_of_range", id="year-9999-to"),
     ],
