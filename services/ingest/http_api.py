@@ -37,6 +37,7 @@ from services.ingest.status_view import IdempotencyRecord, StatusView
 from services.ingest.throttle import KeyThrottle
 from services.ingest.validation import (
     parse_cursor,
+    parse_idempotency_key,
     parse_query_instant,
     validate_pause,
     validate_submission,
@@ -188,9 +189,6 @@ def _content_id(person: str, idempotency_key: str | None) -> str:
 
 
 # ---- content -----------------------------------------------------------------------------------
-_MAX_IDEMPOTENCY_KEY = 200
-
-
 async def post_content(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     principal = await _principal(request)
@@ -215,11 +213,7 @@ async def post_content(request: web.Request) -> web.Response:
         author=req.author,
         approved_by=approval.approved_by if approval else None,
     )
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and len(key) > _MAX_IDEMPOTENCY_KEY:
-        # It travels on the event (ContentApproved.idempotency_key), whose contract caps it.
-        message = f"Idempotency-Key is {len(key)} characters; the limit is {_MAX_IDEMPOTENCY_KEY}"
-        raise ValidationFailed([FE(None, "Idempotency-Key", "max_length", message)])
+    key = parse_idempotency_key(request.headers.get("Idempotency-Key"))
     digest = None
     if key:
         digest = hashlib.sha256(raw).hexdigest()

@@ -614,6 +614,25 @@ def parse_cursor(value: str) -> int:
     return int(value)
 
 
+MAX_IDEMPOTENCY_KEY = 200  # it travels on the event (ContentApproved.idempotency_key), capped there
+
+
+def parse_idempotency_key(value: str | None) -> str | None:
+    """The ``Idempotency-Key`` header, or None. aiohttp passes header bytes that are not UTF-8 on
+    as lone surrogates, which can be neither hashed into a content id nor written to a topic."""
+    if value is None:
+        return None
+    if len(value) > MAX_IDEMPOTENCY_KEY:
+        message = f"Idempotency-Key is {len(value)} characters; the limit is {MAX_IDEMPOTENCY_KEY}"
+        raise ValidationFailed([FieldError(None, "Idempotency-Key", "max_length", message)])
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        message = "Idempotency-Key must be UTF-8 text"
+        raise ValidationFailed([FieldError(None, "Idempotency-Key", "type", message)]) from None
+    return value
+
+
 # --- control bodies ----------------------------------------------------------------------------
 
 

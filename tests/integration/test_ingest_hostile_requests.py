@@ -24,21 +24,28 @@ async def ingest(kafka_bootstrap: str, topics: TopicRegistry, tmp_path: Path) ->
         yield app
 
 
-async def raw_get(app: Ingest, path: str, authorization: bytes) -> tuple[int, Any]:
-    """A GET whose Authorization header carries exactly these bytes (no client would send them)."""
+async def raw_request(
+    app: Ingest, method: str, path: str, headers: dict[str, bytes], body: bytes = b""
+) -> tuple[int, Any]:
+    """A request whose headers carry exactly these bytes (no client would send them)."""
     server = app.client.server
     reader, writer = await asyncio.open_connection(server.host, server.port)
+    lines = [f"{method} {path} HTTP/1.1".encode(), b"Host: ingest", b"Connection: close"]
+    lines += [name.encode() + b": " + value for name, value in headers.items()]
+    if body:
+        lines += [b"Content-Type: application/json", b"Content-Length: " + str(len(body)).encode()]
     try:
-        writer.write(
-            b"GET " + path.encode() + b" HTTP/1.1\r\nHost: ingest\r\nAuthorization: " + authorization
-            + b"\r\nConnection: close\r\n\r\n"
-        )  # fmt: skip
+        writer.write(b"\r\n".join(lines) + b"\r\n\r\n" + body)
         await writer.drain()
         response = await asyncio.wait_for(reader.read(), 30)
     finally:
         writer.close()
-    head, _, body = response.partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), json.loads(body)
+    head, _, payload = response.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), json.loads(payload)
+
+
+async def raw_get(app: Ingest, path: str, authorization: bytes) -> tuple[int, Any]:
+    return await raw_request(app, "GET", path, {"Authorization": authorization})
 
 
 @pytest.mark.parametrize(
@@ -53,6 +60,18 @@ async def test_an_authorization_header_that_is_not_ascii_is_401(ingest: Ingest, 
     status, body = await raw_get(ingest, "/v1/channels", authorization)
     assert status == 401, body
     assert [e["rule"] for e in body["errors"]] in (["malformed_key"], ["unknown_key"])
+
+
+async def test_an_idempotency_key_that_is_not_utf8_is_422(ingest: Ingest) -> None:
+    headers = {
+        "Authorization": f"Bearer {ingest.keys['approver']}".encode(),
+        "Idempotency-Key": b"k-\xff\xfe",
+    }
+    status, body = await raw_request(
+        ingest, "POST", "/v1/content", headers, json.dumps(content_body()).encode()
+    )
+    assert status == 422, body
+    assert [(e["field"], e["rule"]) for e in body["errors"]] == [("Idempotency-Key", "type")]
 
 
 @pytest.mark.parametrize(
