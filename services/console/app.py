@@ -109,7 +109,7 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
         settings=settings,
         topics=topics,
         channels=channels,
-        keys=KeyStore.load(settings.keys_file),
+        keys=KeyStore.load(settings.keys_file, settings.api_key_pepper()),
         view=view,
         history=history,
         snapshot=lambda: prober.latest,

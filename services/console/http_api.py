@@ -54,7 +54,7 @@ from services.ingest.errors import (
 )
 from services.ingest.validation import parse_model
 from shared.channels import ChannelDirectory
-from shared.events import DeadLettered, JobPlanned
+from shared.events import EARLIEST_INSTANT, LATEST_INSTANT, DeadLettered, JobPlanned
 from shared.kafka import KafkaUnavailable, send_event
 from shared.topics import TopicRegistry
 
@@ -286,11 +286,16 @@ def _day(request: web.Request) -> date:
     if raw is None:
         raise ValidationFailed([FieldError(None, "day", "required", "day is required, e.g. 2026-11-27")])
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise ValidationFailed(
             [FieldError(None, "day", "type", "day must be a date like 2026-11-27")]
         ) from None
+    # The page reads the day after too, and 9999-12-31 has none: keep to the instants' range.
+    if not EARLIEST_INSTANT.date() <= day < LATEST_INSTANT.date():
+        message = f"day must lie between {EARLIEST_INSTANT:%Y-%m-%d} and {LATEST_INSTANT:%Y-%m-%d}"
+        raise ValidationFailed([FieldError(None, "day", "out_of_range", message)])
+    return day
 
 
 async def plan(request: web.Request) -> web.Response:

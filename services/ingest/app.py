@@ -75,7 +75,7 @@ async def wired(
         settings=settings,
         topics=topics,
         channels=channels,
-        keys=keys if keys is not None else KeyStore.load(settings.keys_file),
+        keys=keys if keys is not None else KeyStore.load(settings.keys_file, settings.api_key_pepper()),
         view=view,
         writer=writer,
         caught_up=feeder.caught_up,

@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import orjson
 from aiohttp import web
@@ -35,7 +35,14 @@ from services.ingest.openapi import DOCS_HTML, openapi_document
 from services.ingest.settings import IngestSettings
 from services.ingest.status_view import IdempotencyRecord, StatusView
 from services.ingest.throttle import KeyThrottle
-from services.ingest.validation import validate_pause, validate_submission, validate_withdraw
+from services.ingest.validation import (
+    parse_cursor,
+    parse_idempotency_key,
+    parse_query_instant,
+    validate_pause,
+    validate_submission,
+    validate_withdraw,
+)
 from services.ingest.writer import EventWriter
 from shared.capabilities import capabilities_for
 from shared.channels import ChannelDirectory
@@ -182,16 +189,15 @@ def _content_id(person: str, idempotency_key: str | None) -> str:
 
 
 # ---- content -----------------------------------------------------------------------------------
-_MAX_IDEMPOTENCY_KEY = 200
-
-
 async def post_content(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     principal = await _principal(request)
     raw, body = await _body(request)
     now = deps.clock()
     try:
-        submission = validate_submission(body, deps.channels, now, require_approval=True)
+        submission = validate_submission(
+            body, deps.channels, now, require_approval=True, horizon=deps.settings.schedule_horizon
+        )
     except ValidationFailed as exc:
         # Issue 3: a broken four-eyes rule is a 403, even when the body alone shows it
         # (author == approval.approved_by); mixed with other problems, every one is a 422.
@@ -207,11 +213,7 @@ async def post_content(request: web.Request) -> web.Response:
         author=req.author,
         approved_by=approval.approved_by if approval else None,
     )
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and len(key) > _MAX_IDEMPOTENCY_KEY:
-        # It travels on the event (ContentApproved.idempotency_key), whose contract caps it.
-        message = f"Idempotency-Key is {len(key)} characters; the limit is {_MAX_IDEMPOTENCY_KEY}"
-        raise ValidationFailed([FE(None, "Idempotency-Key", "max_length", message)])
+    key = parse_idempotency_key(request.headers.get("Idempotency-Key"))
     digest = None
     if key:
         digest = hashlib.sha256(raw).hexdigest()
@@ -253,15 +255,7 @@ async def get_content(request: web.Request) -> web.Response:
 
 def _query_time(request: web.Request, name: str) -> datetime | None:
     value = request.query.get(name)
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace(" ", "+"))
-    except ValueError:
-        raise ValidationFailed([FE(None, name, "type", f"{name} must be an ISO 8601 date-time")]) from None
-    if parsed.tzinfo is None:
-        raise ValidationFailed([FE(None, name, "offset_required", f"{name} must carry a UTC offset")])
-    return parsed.astimezone(UTC)
+    return None if value is None else parse_query_instant(name, value)
 
 
 _LIST_QUERY = frozenset({"state", "channel", "from", "to", "cursor"})
@@ -282,12 +276,7 @@ async def list_content(request: web.Request) -> web.Response:
         start=_query_time(request, "from"),
         end=_query_time(request, "to"),
     )
-    cursor = request.query.get("cursor", "0")
-    if not cursor.isdigit():
-        raise ValidationFailed(
-            [FE(None, "cursor", "type", "cursor must be the value a previous page returned")]
-        )
-    start = int(cursor)
+    start = parse_cursor(request.query.get("cursor", "0"))
     page = rows[start : start + deps.settings.page_size]
     nxt = start + len(page)
     return json_response(
@@ -359,7 +348,9 @@ async def post_draft(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     principal = await _principal(request)
     _, body = await _body(request)
-    submission = validate_submission(body, deps.channels, deps.clock(), require_approval=False)
+    submission = validate_submission(
+        body, deps.channels, deps.clock(), require_approval=False, horizon=deps.settings.schedule_horizon
+    )
     authorize(
         principal,
         "submit_draft",
@@ -394,7 +385,9 @@ async def approve_draft(request: web.Request) -> web.Response:
         item = deps.view.find(draft.content_id)
         return _accepted(deps, draft.content_id, list(item.channels) if item else [])
     now = deps.clock()
-    submission = validate_submission(draft.request, deps.channels, now, require_approval=False)
+    submission = validate_submission(
+        draft.request, deps.channels, now, require_approval=False, horizon=deps.settings.schedule_horizon
+    )
     authorize(
         principal,
         "approve_draft",

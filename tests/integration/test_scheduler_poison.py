@@ -2,7 +2,7 @@
 
 For the router and the planner: a record whose handling raises (not a decode error), then a good
 one. The bad one is on ``publish.dead`` with its error and origin, the good one is handled, the
-consumer still runs and its group's offset is committed past both. A year-9999 embargo, written
+consumer still runs and its group's offset is committed past both. A year-2199 embargo, written
 straight onto the topic as ingest would never let it through, is planned as unschedulable. A
 planner restarted on the same group does not meet the poison record again, and the letter,
 replayed after the fix, is planned.
@@ -96,7 +96,7 @@ def _planned(events: Sequence[object]) -> dict[str, JobPlanned]:
     return {e.content_id: e for e in events if isinstance(e, JobPlanned)}
 
 
-async def test_the_planner_dead_letters_a_command_that_raises_and_survives_a_year_9999_embargo(
+async def test_the_planner_dead_letters_a_command_that_raises_and_survives_a_year_2199_embargo(
     kafka_bootstrap: str, topics: TopicRegistry, run_id: str
 ) -> None:
     names = [
@@ -111,7 +111,7 @@ async def test_the_planner_dead_letters_a_command_that_raises_and_survives_a_yea
         group = f"planner-{run_id}"
         chooser = PoisonedChooser()
         chooser.poisoned.add(f"bad:{CH}")
-        far = approved("far", CH, not_before=datetime(9999, 12, 31, 23, 0, tzinfo=UTC))
+        far = approved("far", CH, not_before=datetime(2199, 12, 31, 23, 0, tzinfo=UTC))
         for event in (far, approved("bad", CH), approved("good", CH)):
             await send_event(producer, topics.schedule_commands, CH, event, partition=0)
 

@@ -1,7 +1,7 @@
 """The plan under commands it cannot honour: far-future instants, and commands that raise half-way.
 
-A far-future ``not_before`` or ``deadline`` (year 9999 overflowed the plan's date arithmetic and
-crashed the scheduler in a loop) makes the job unschedulable with its reason. A command that
+A far-future ``not_before`` or ``deadline`` (year 9999 once overflowed the plan's date arithmetic and
+crashed the scheduler in a loop; the event model now refuses it, and anything it lets through up to 2200 that lies past the plan's horizon) makes the job unschedulable with its reason. A command that
 raises after it changed some jobs leaves the plan exactly as before it, so the planner can
 dead-letter it and the next commands meet a plan they can trust.
 """
@@ -29,7 +29,7 @@ from shared.events import (
 )
 from tests.unit.test_plan import CH, DIRECTORY, T0, approved
 
-FAR = datetime(9999, 12, 31, 23, 0, tzinfo=UTC)
+FAR = datetime(2199, 12, 31, 23, 0, tzinfo=UTC)  # inside the event model's range, far past the plan's horizon
 
 
 class PoisonedChooser(NaiveChooser):
@@ -55,7 +55,7 @@ class PoisonedChooser(NaiveChooser):
 @pytest.mark.parametrize("chooser", [NaiveChooser, PolicyChooser])
 @pytest.mark.parametrize("priority", [Priority.NORMAL, Priority.URGENT])
 @pytest.mark.parametrize("field", ["not_before", "deadline"])
-def test_a_year_9999_instant_makes_the_job_unschedulable_with_its_reason(
+def test_a_year_2199_instant_makes_the_job_unschedulable_with_its_reason(
     chooser: type[NaiveChooser | PolicyChooser], priority: Priority, field: str
 ) -> None:
     plan = Plan(DIRECTORY, chooser(), PlanSettings())
@@ -67,7 +67,7 @@ def test_a_year_9999_instant_makes_the_job_unschedulable_with_its_reason(
     assert job.state is JobState.UNSCHEDULABLE
     assert job.explanation is not None
     assert job.explanation.binding_constraint == field
-    assert "9999-12-31" in job.explanation.reason
+    assert "2199-12-31" in job.explanation.reason
     assert "days ahead" in job.explanation.reason
     (report,) = fx.outcomes
     assert report.status is OutcomeStatus.UNSCHEDULABLE
