@@ -6,11 +6,13 @@ point and passed down, never read at import time.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared import horizon
 from shared.channels import ChannelDirectory, load_channels
 from shared.kafka_connection import KafkaConnection, SaslMechanism, SecurityProtocol, client_args
 from shared.topics import TopicRegistry
@@ -60,6 +62,14 @@ class CommonSettings(BaseSettings):
     # Kept out of the store file, in the environment (WARTA_KEY_PEPPER); changing it voids
     # every stored key.
     key_pepper: SecretStr = SecretStr("")
+    # How far from now an item's not_before and deadline may lie (shared/horizon.py): ingest
+    # refuses later dates, the scheduler parks a job past it as unschedulable. One setting for
+    # both, so what ingest accepts the scheduler plans.
+    schedule_horizon_days: int = Field(default=horizon.DEFAULT_DAYS, ge=1, le=horizon.MAX_DAYS)
+
+    @property
+    def schedule_horizon(self) -> timedelta:
+        return horizon.schedule_horizon(self.schedule_horizon_days)
 
     def api_key_pepper(self) -> bytes:
         return self.key_pepper.get_secret_value().encode("utf-8")

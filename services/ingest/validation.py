@@ -18,9 +18,9 @@ poll_unsupported, poll_options, poll_duration, poll_with_media, deadline_before_
 deadline_past, out_of_range, beyond_horizon, approved_in_future, four_eyes, empty_targets,
 duplicate_channel, unknown_channel.
 
-``not_before`` and ``deadline`` must lie within the scheduling horizon of ``now`` (ingest's
-``schedule_horizon_days``, 400 days unless set): the plan holds jobs that long, and no one means
-an embargo until year 9999. Every date-time must lie in the range events keep to
+``not_before`` and ``deadline`` must lie within the scheduling horizon of ``now``
+(``shared.horizon``: ``schedule_horizon_days``, 400 days unless set, the scheduler's bound too):
+the plan holds jobs that long, and no one means an embargo until year 9999. Every date-time must lie in the range events keep to
 (``shared.events.EARLIEST_INSTANT`` … ``LATEST_INSTANT``, rule ``out_of_range``).
 """
 
@@ -56,13 +56,12 @@ from shared.events import (
     Poll,
     instant_range_problem,
 )
+from shared.horizon import DEFAULT_HORIZON
 
 M = TypeVar("M", bound=BaseModel)
 
 # An approval stamped a little ahead of our clock is clock skew, not a forgery.
 APPROVAL_CLOCK_SKEW = timedelta(minutes=5)
-# How far from now not_before and deadline may lie (IngestSettings.schedule_horizon_days).
-DEFAULT_HORIZON = timedelta(days=400)
 
 _MEDIA_TYPE_PREFIXES = ("image/", "video/")
 

@@ -19,8 +19,9 @@ only nudges a model. A due job whose firing raises is put back the same way, the
 unschedulable with the error (``fire``).
 
 Instants stay within datetime's range: a job whose not_before or deadline lies beyond
-``PlanSettings.horizon`` is stored unschedulable with the reason, before any date arithmetic
-(ingest refuses such dates, but a record on the topic is not bound by ingest's rules).
+``PlanSettings.horizon`` (the scheduling horizon ingest enforces too, ``shared.horizon``) is
+stored unschedulable with the reason, before any date arithmetic (ingest refuses such dates, but
+a record on the topic is not bound by ingest's rules).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from shared.events import (
     SlotExplanation,
     job_id_for,
 )
+from shared.horizon import DEFAULT_HORIZON
 
 S = JobState
 _FIRING = frozenset({S.SCHEDULED, S.RETRYING})
@@ -70,9 +72,11 @@ class PlanSettings:
     replan_every: timedelta = timedelta(hours=1)  # at most this often per channel after learning
     horizons: tuple[timedelta, ...] = (timedelta(hours=1), timedelta(hours=6), timedelta(hours=24))
     event_id_prefix: str = "sch"
-    # Ten years: far past any embargo a press office sets. It keeps every instant the plan
-    # computes (window ends, gaps, a day either side) far inside datetime's year 9999.
-    horizon: timedelta = timedelta(days=3653)
+    # The scheduling horizon ingest also enforces (shared/horizon.py; the service passes
+    # CommonSettings.schedule_horizon). It keeps every instant the plan computes (window ends,
+    # gaps, a day either side) far inside datetime's year 9999, and bounds the slot policy's
+    # work per job: it scores each 5-minute step of the window.
+    horizon: timedelta = DEFAULT_HORIZON
 
 
 @dataclass

@@ -25,4 +25,5 @@ class SchedulerSettings(CommonSettings):
         return PlanSettings(
             late_grace=timedelta(seconds=self.late_grace_s),
             horizons=tuple(timedelta(seconds=s) for s in self.engagement_horizons_s),
+            horizon=self.schedule_horizon,
         )

@@ -13,9 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.ingest.settings import IngestSettings
 from services.scheduler.chooser import NaiveChooser
 from services.scheduler.plan import Plan, PlanSettings
 from services.scheduler.policy_chooser import PolicyChooser
+from services.scheduler.settings import SchedulerSettings
 from services.scheduler.store import JobStore
 from shared.channels import Channel
 from shared.events import (
@@ -27,6 +29,7 @@ from shared.events import (
     Priority,
     SlotExplanation,
 )
+from shared.horizon import DEFAULT_HORIZON
 from tests.unit.test_plan import CH, DIRECTORY, T0, approved
 
 FAR = datetime(2199, 12, 31, 23, 0, tzinfo=UTC)  # inside the event model's range, far past the plan's horizon
@@ -84,6 +87,33 @@ def test_an_instant_inside_the_horizon_is_planned() -> None:
     outside = plan.handle(CH, approved("out", not_before=T0 + timedelta(days=31)), T0)
     assert inside.jobs[0].slot == T0 + timedelta(days=29)
     assert outside.jobs[0].state is JobState.UNSCHEDULABLE
+
+
+@pytest.mark.parametrize("field", ["not_before", "deadline"])
+def test_what_ingest_refuses_as_too_far_the_scheduler_does_not_plan_either(
+    field: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One horizon: the scheduler's plan settings come from the same setting as ingest's check."""
+    monkeypatch.setenv("WARTA_SCHEDULE_HORIZON_DAYS", "30")
+    ingest, scheduler = IngestSettings(), SchedulerSettings()
+    assert scheduler.plan_settings().horizon == ingest.schedule_horizon == timedelta(days=30)
+    plan = Plan(DIRECTORY, PolicyChooser(), scheduler.plan_settings())
+    inside = approved("in").model_copy(update={field: T0 + timedelta(days=29)})
+    past = approved("past").model_copy(update={field: T0 + timedelta(days=31)})
+
+    assert plan.handle(CH, inside, T0).jobs[0].state is JobState.SCHEDULED
+    (job,) = plan.handle(CH, past, T0).jobs
+    assert job.state is JobState.UNSCHEDULABLE
+    assert job.explanation is not None
+    assert "more than 30 days ahead" in job.explanation.reason
+
+
+def test_the_default_horizon_is_ingests_default() -> None:
+    # A deadline 500 days out once passed ingest's 400-day check nowhere but sat in a 10-year plan.
+    assert PlanSettings().horizon == DEFAULT_HORIZON == timedelta(days=400)
+    plan = Plan(DIRECTORY, PolicyChooser(), PlanSettings())
+    event = approved("far").model_copy(update={"deadline": T0 + timedelta(days=500)})
+    assert plan.handle(CH, event, T0).jobs[0].state is JobState.UNSCHEDULABLE
 
 
 def test_a_command_that_raises_half_way_leaves_the_plan_as_it_was(store: JobStore) -> None:
