@@ -13,6 +13,14 @@ delivering, so a slow or broken subscriber delays only itself, deliveries surviv
 A delivery is retried on connection errors, timeouts, 429 and 5xx with exponential backoff;
 other 4xx answers are the receiver refusing the message, so it is not resent.
 
+A delivery goes to the subscriber's URL and nowhere else (``shared.outbound_http``, the rule
+platform calls keep too): a 3xx is a failed delivery (``redirect_refused``, naming the host it
+pointed to), never followed, so a partner cannot bounce the signed POST to an internal address;
+only the first ``REPLY_LIMIT_BYTES`` of a reply are read, and a longer one is a failed delivery
+(``reply_too_large``). Neither is retried: the receiver answered, and answers the same way
+again. The URLs themselves need no SSRF guard: they come from the operator's subscribers file,
+not from content editors, and may rightly name a system inside the network.
+
 Errors::
 
     WebhookConfigError   the subscribers file is unreadable or breaks its format
@@ -51,12 +59,16 @@ from shared.events import (
     PublishOutcome,
 )
 from shared.kafka_connection import KafkaAddress, client_args
+from shared.outbound_http import OutboundRefused, exchange
 
 log = logging.getLogger("warta.console.webhooks")
 
 LifecycleKind = Literal["scheduled", "published", "failed", "unconfirmed", "paused", "resumed"]
 KINDS: tuple[LifecycleKind, ...] = ("scheduled", "published", "failed", "unconfirmed", "paused", "resumed")
 SIGNATURE_HEADER = "X-Warta-Signature"
+# A receiver's answer is a status; its body is read only to keep the connection reusable, and
+# an acknowledgement longer than this is not one a webhook receiver sends.
+REPLY_LIMIT_BYTES = 64 * 1024
 
 
 class WebhookConfigError(ValueError):
@@ -312,19 +324,40 @@ class Dispatcher:
     async def _post(
         self, sub: Subscriber, life: Lifecycle, body: bytes, session: aiohttp.ClientSession
     ) -> tuple[dict[str, object], bool]:
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": "warta-webhooks/1",
-            "X-Warta-Event": life.kind,
-            "X-Warta-Delivery": life.delivery_id,
-            SIGNATURE_HEADER: sign(sub.secret, int(time.time()), body),
-        }
-        try:
-            async with session.post(
-                sub.url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=self._rule.timeout_s)
-            ) as resp:
-                status = resp.status
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            return {"ok": False, "error": type(exc).__name__}, True
-        ok = 200 <= status < 300
-        return {"ok": ok, "status": status}, (status == 429 or status >= 500)
+        return await post_once(session, sub, life, body, self._rule.timeout_s, int(time.time()))
+
+
+async def post_once(
+    session: aiohttp.ClientSession,
+    sub: Subscriber,
+    life: Lifecycle,
+    body: bytes,
+    timeout_s: float,
+    now_s: int,
+) -> tuple[dict[str, object], bool]:
+    """One signed POST to the subscriber: (the attempt as the delivery log shows it, retriable)."""
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "warta-webhooks/1",
+        "X-Warta-Event": life.kind,
+        "X-Warta-Delivery": life.delivery_id,
+        SIGNATURE_HEADER: sign(sub.secret, now_s, body),
+    }
+    try:
+        reply = await exchange(
+            session,
+            "POST",
+            sub.url,
+            data=body,
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=timeout_s),
+            max_body=REPLY_LIMIT_BYTES,
+        )
+    except OutboundRefused as exc:
+        reason = f"{exc.message}; webhook deliveries never follow redirects or read long replies"
+        return {"ok": False, "status": exc.status, "error": exc.code, "reason": reason}, False
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        return {"ok": False, "error": type(exc).__name__}, True
+    status = reply.status
+    ok = 200 <= status < 300
+    return {"ok": ok, "status": status}, (status == 429 or status >= 500)
