@@ -13,6 +13,7 @@ schemathesis calls with ``requests`` (blocking): run ``fuzz`` in a worker thread
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import math
 import re
@@ -24,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import hypothesis
+import hypothesis.strategies as st
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase
@@ -135,7 +137,12 @@ class Finding:
 
     @property
     def signature(self) -> tuple[str, int, str]:
-        return (self.operation, self.status, self.what)
+        # Known 500s of one operation stay apart, so each one's route shows in the report.
+        return (
+            self.operation,
+            self.status,
+            f"{self.what} [known: {self.known}]" if self.known else self.what,
+        )
 
     def render(self) -> str:
         body = self.sent.body if len(self.sent.body) <= 600 else self.sent.body[:600] + "…"
@@ -181,63 +188,263 @@ class FuzzReport:
         return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class Seed:
+    """A request of one operation that the service accepts (a valid body, the required query),
+    for the hostile pass to spoil one value of at a time."""
+
+    query: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+
+
+# Values that broke a parser or a date computation somewhere, or easily could. Where the value
+# being replaced is an instant, a date or a number, its own kind's edges are drawn more often
+# (what a careful tester tries first); random text always joins in, so each run also tries
+# what no one listed.
+EDGE_INSTANTS = (
+    "0001-01-01T00:00:00+01:00",
+    "0001-01-01T00:00:00Z",
+    "9999-12-31T23:59:59-01:00",
+    "9999-12-31T23:00:00+00:00",
+    "9999-12-31T23:59:59.999999+00:00",
+    "2026-02-30T10:00:00+07:00",
+    "2026-12-04T10:00:00",
+)
+EDGE_DATES = ("0001-01-01", "9999-12-31", "2026-02-30", "2026-W49-4", "20261204")
+EDGE_NUMBERS = (
+    "²",
+    "١٢٣",
+    "\U0001d7d9\U0001d7da",
+    "-1",
+    "99999999999999999999999999",
+    "1e309",
+    "NaN",
+    "0x10",
+)
+HOSTILE_VALUES = (
+    *EDGE_INSTANTS,
+    *EDGE_DATES,
+    *EDGE_NUMBERS,
+    "\x00",
+    "",
+    " ",
+    "mastodon-demo\u202e",
+    "Gubernur 🏛️ ဂ ᠮ ꦗꦮ",
+)
+# Authorization values: not UTF-8 once on the wire (requests sends headers as Latin-1), other
+# schemes, no key, a huge one.
+HOSTILE_AUTHORIZATION = (
+    "Bearer \xff\xfe",
+    "Bearer caf\xe9",
+    "Basic YTpi",
+    "Bearer",
+    "",
+    "Bearer " + "k" * 8000,
+)
+
+
 def fuzz(
-    service: str, base_url: str, key: str, known_ids: dict[str, str], target: int, seed: int = 0
+    service: str,
+    base_url: str,
+    key: str,
+    known_ids: dict[str, str],
+    target: int,
+    seed: int = 0,
+    seeds: dict[str, Seed] | None = None,
 ) -> FuzzReport:
     """Fuzz every operation of ``base_url``'s ``/openapi.json`` until ``target`` requests were
-    sent (passes over all operations, each with fresh random cases; ``known_ids`` fill path
-    parameters of that name in one positive pass per operation, so existing resources are hit)."""
+    sent: passes over all operations, each with fresh random cases, valid and invalid;
+    ``known_ids`` fill path parameters of that name in one more valid pass per operation, so
+    existing resources are hit; and a hostile pass per operation spoils one value at a time of
+    its ``seeds`` request (by operation label, e.g. ``POST /v1/content``) or of the query,
+    path and Authorization header."""
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json", config=CONFIG)
     headers = {"Authorization": f"Bearer {key}"}
     operations = []
     for result in schema.get_all_operations():
         assert isinstance(result, Ok), f"{service}: an operation schemathesis cannot read: {result}"
         operations.append(result.ok())
-    passes: list[tuple[Any, GenerationMode, dict[str, str] | None]] = []
+    passes: list[tuple[Any, str, dict[str, str] | None]] = []
     for operation in operations:
         ids = {n: v for n, v in known_ids.items() if "{" + n + "}" in operation.path}
-        passes += [(operation, GenerationMode.POSITIVE, None), (operation, GenerationMode.NEGATIVE, None)]
+        passes += [(operation, "positive", None), (operation, "negative", None), (operation, "hostile", ids)]
         if ids:
-            passes.append((operation, GenerationMode.POSITIVE, ids))
+            passes.append((operation, "positive", ids))
     report = FuzzReport(service)
     session = requests.Session()
+    # First the edges of every instant, date and number the seeds hold, each in its own request
+    # (a few dozen: found every run, not when the dice agree), and a bad Authorization once.
+    send = _sender(report, session, base_url, "edges")
+    for n, operation in enumerate(operations):
+        ids = {k: v for k, v in known_ids.items() if "{" + k + "}" in operation.path}
+        for case in _edge_cases(operation, (seeds or {}).get(operation.label, Seed()), headers, ids, n == 0):
+            send(case)
     rounds = 0
     while report.total < target:
         before = report.total
         # Spread what is left over every pass; a pass may send fewer (a small input space runs dry).
         per_pass = max(1, math.ceil((target - report.total) / len(passes)))
-        for operation, mode, path_parameters in passes:
-            _one_pass(
-                report, session, operation, mode, base_url, headers, path_parameters, seed + rounds, per_pass
+        for operation, mode, ids in passes:
+            settings = hypothesis.settings(
+                max_examples=per_pass,
+                deadline=None,
+                database=None,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
             )
+            if mode == "hostile":
+                sent = _hostile_pass(
+                    operation, (seeds or {}).get(operation.label, Seed()), headers, ids or {}
+                )
+            else:
+                generation = GenerationMode.POSITIVE if mode == "positive" else GenerationMode.NEGATIVE
+                sent = operation.as_strategy(generation, headers=headers, path_parameters=ids)
+            run = hypothesis.seed(seed + rounds)(
+                settings(hypothesis.given(case=sent)(_sender(report, session, base_url, mode)))
+            )
+            # Unsatisfiable: nothing in this operation can be made invalid (no body, no constrained parameter).
+            with contextlib.suppress(Unsatisfiable):
+                run()
         rounds += 1
         assert report.total > before, f"{service}: a pass over every operation sent nothing"
     return report
 
 
-def _one_pass(
-    report: FuzzReport,
-    session: requests.Session,
+def _hostile_pass(
     operation: schemathesis.APIOperation[Any, Any, Any, Any],
-    mode: GenerationMode,
-    base_url: str,
+    seed: Seed,
     headers: dict[str, str],
-    path_parameters: dict[str, str] | None,
-    seed: int,
-    examples: int,
-) -> None:
-    @hypothesis.seed(seed)
-    @hypothesis.settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        phases=[Phase.explicit, Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @hypothesis.given(case=operation.as_strategy(mode, headers=headers, path_parameters=path_parameters))
+    ids: dict[str, str],
+) -> st.SearchStrategy[schemathesis.Case[Any]]:
+    """The seed request with one value replaced by a hostile one (listed, or random text)."""
+    path_names = re.findall(r"{(\w+)}", operation.path)
+    query_names = sorted({str(p.name) for p in operation.query} | set(seed.query))
+    spots: list[tuple[str, Any]] = [("header", "Authorization")]
+    spots += [("query", name) for name in query_names]
+    spots += [("path", name) for name in path_names]
+    spots += [("body", leaf) for leaf in _leaves(seed.body)]
+
+    @st.composite
+    def spoiled(draw: st.DrawFn) -> schemathesis.Case[Any]:
+        where, name = draw(st.sampled_from(spots))
+        if where == "header":
+            value = draw(st.sampled_from(HOSTILE_AUTHORIZATION))
+        elif where == "query":
+            value = draw(_hostile_for(seed.query.get(name)))
+        elif where == "path":
+            value = draw(_hostile_for(None).filter(lambda v: v not in ("", ".", "..") and "/" not in v))
+        else:
+            value = draw(_hostile_for(_get(seed.body, name)))
+        return _spoil(operation, seed, headers, ids, where, name, value)
+
+    return spoiled()
+
+
+def _spoil(
+    operation: schemathesis.APIOperation[Any, Any, Any, Any],
+    seed: Seed,
+    headers: dict[str, str],
+    ids: dict[str, str],
+    where: str,
+    name: Any,
+    value: str,
+) -> schemathesis.Case[Any]:
+    """The seed request with the value at ``where``/``name`` replaced by ``value``."""
+    query = dict(seed.query)
+    path = {n: ids.get(n, "x") for n in re.findall(r"{(\w+)}", operation.path)}
+    sent_headers = dict(headers)
+    body = copy.deepcopy(seed.body)
+    if where == "header":
+        sent_headers[name] = value
+    elif where == "query":
+        query[name] = value
+    elif where == "path":
+        path[name] = value
+    else:
+        body = _replace(body, name, value)
+    extra: dict[str, Any] = {} if body is None else {"body": body, "media_type": "application/json"}
+    return operation.Case(query=query, path_parameters=path, headers=sent_headers, **extra)
+
+
+def _edge_cases(
+    operation: schemathesis.APIOperation[Any, Any, Any, Any],
+    seed: Seed,
+    headers: dict[str, str],
+    ids: dict[str, str],
+    with_authorization: bool,
+) -> list[schemathesis.Case[Any]]:
+    """One request per edge value of each instant, date and number in the seed request."""
+    spots = [("query", name, value) for name, value in seed.query.items()]
+    spots += [("body", leaf, _get(seed.body, leaf)) for leaf in _leaves(seed.body)]
+    cases = [
+        _spoil(operation, seed, headers, ids, where, name, edge)
+        for where, name, value in spots
+        for edge in _edges_of(value)
+    ]
+    if with_authorization:
+        cases += [
+            _spoil(operation, seed, headers, ids, "header", "Authorization", bad)
+            for bad in HOSTILE_AUTHORIZATION
+        ]
+    return cases
+
+
+def _edges_of(original: Any) -> tuple[str, ...]:
+    """The edge values of ``original``'s kind (an instant, a date, a number), or none."""
+    text = str(original) if original is not None else ""
+    if len(text) > 10 and _parses(text):
+        return EDGE_INSTANTS
+    if len(text) == 10 and _parses(text):
+        return EDGE_DATES
+    if text.isdigit() or isinstance(original, (int, float)):
+        return EDGE_NUMBERS
+    return ()
+
+
+def _hostile_for(original: Any) -> st.SearchStrategy[str]:
+    """Hostile strings for a spot that held ``original``: its kind's edges first, then the rest."""
+    anything = st.one_of(st.sampled_from(HOSTILE_VALUES), st.text(max_size=40))
+    kind = _edges_of(original)
+    return st.one_of(st.sampled_from(kind), anything) if kind else anything
+
+
+def _parses(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _get(value: Any, at: tuple[Any, ...]) -> Any:
+    for step in at:
+        value = value[step]
+    return value
+
+
+def _leaves(value: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The paths to every string, number and boolean inside a JSON value."""
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _leaves(v, (*at, k))]
+    if isinstance(value, list):
+        return [leaf for i, v in enumerate(value) for leaf in _leaves(v, (*at, i))]
+    return [at] if value is not None else []
+
+
+def _replace(value: Any, at: tuple[Any, ...], new: Any) -> Any:
+    if not at:
+        return new
+    value[at[0]] = _replace(value[at[0]], at[1:], new)
+    return value
+
+
+def _sender(
+    report: FuzzReport, session: requests.Session, base_url: str, mode: str
+) -> Callable[[schemathesis.Case[Any]], None]:
     def send(case: schemathesis.Case[Any]) -> None:
         response = case.call(base_url=base_url, session=session, timeout=60)
-        report.requests[operation.label] += 1
+        label = case.operation.label
+        report.requests[label] += 1
         report.statuses[response.status_code] += 1
         sent = Sent.of(response.request)
         problems: list[str] = []
@@ -253,11 +460,9 @@ def _one_pass(
         if problems:
             known = known_server_error(sent) if response.status_code >= 500 else None
             what = "; ".join(sorted(set(problems)))
-            report.add(Finding(operation.label, mode.value, response.status_code, what, detail, sent, known))
+            report.add(Finding(label, mode, response.status_code, what, detail, sent, known))
 
-    # Unsatisfiable: nothing in this operation can be made invalid (no body, no constrained parameter).
-    with contextlib.suppress(Unsatisfiable):
-        send()
+    return send
 
 
 def _titles(exc: BaseException) -> list[str]:

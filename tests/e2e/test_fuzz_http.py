@@ -36,7 +36,7 @@ from shared.devrun import LocalSystem
 from shared.settings import ROOT
 from tests.e2e.client import Api, item, unique_text
 from tests.e2e.conftest import local_system
-from tests.e2e.fuzz import FuzzReport, dump, fuzz
+from tests.e2e.fuzz import FuzzReport, Seed, dump, fuzz
 from tests.e2e.media_host import MediaHost, https_media_host
 from tests.e2e.test_engagement_all_platforms import content_for
 
@@ -81,13 +81,51 @@ async def fuzzed(kafka_bootstrap: str) -> AsyncIterator[Fuzzed]:
             seed = int(os.environ.get("WARTA_FUZZ_SEED", random.randrange(2**31)))
             # One after the other: hypothesis runs one test at a time (two fuzzers in two threads
             # raced in schemathesis' lazy imports).
-            ingest = await asyncio.to_thread(
-                fuzz, "ingest", system.ingest_url, keys["admin"], known, REQUESTS // 2, seed
-            )
-            console = await asyncio.to_thread(
-                fuzz, "console", system.console_url, keys["admin"], known, REQUESTS - REQUESTS // 2, seed
-            )
+            url, key = system.ingest_url, keys["admin"]
+            ingest = await asyncio.to_thread(fuzz, "ingest", url, key, known, REQUESTS // 2, seed, SEEDS)
+            url, rest = system.console_url, REQUESTS - REQUESTS // 2
+            console = await asyncio.to_thread(fuzz, "console", url, key, known, rest, seed, SEEDS)
             yield Fuzzed(system, media, keys, {"ingest": ingest, "console": console}, seed)
+
+
+def _accepted_body(*, approved: bool = True) -> dict[str, Any]:
+    """An item the demo channels accept, planned for tomorrow: the hostile pass spoils one value
+    at a time, and what it leaves valid is accepted without taking a slot the check below needs."""
+    now = datetime.now(UTC)
+    body = item(unique_text("Kabar besok"), ["mastodon-demo", "x-demo"], priority="normal")
+    body["external_ref"] = "adpim-1"
+    body["topic_key"] = "jembatan"
+    body["not_before"] = (now + timedelta(days=1)).isoformat()
+    body["deadline"] = (now + timedelta(days=2)).isoformat()
+    body["approval"]["approved_at"] = (now - timedelta(minutes=1)).isoformat()
+    if not approved:
+        del body["approval"]
+    return body
+
+
+# Requests each route accepts, for the fuzzer's hostile pass (tests/e2e/fuzz.py) to spoil.
+SEEDS = {
+    "POST /v1/content": Seed(body=_accepted_body()),
+    "POST /v1/drafts": Seed(body=_accepted_body(approved=False)),
+    "GET /v1/content": Seed(
+        query={
+            "from": "2026-01-01T00:00:00+07:00",
+            "to": "2027-01-01T00:00:00+07:00",
+            "cursor": "0",
+            "state": "scheduled",
+            "channel": "x-demo",
+        }
+    ),
+    "POST /v1/content/{content_id}/withdraw": Seed(body={"reason": "salah ketik"}),
+    "POST /v1/pause": Seed(body={"channels": ["x-demo"], "reason": "masa tenang"}),
+    "POST /v1/resume": Seed(body={"channels": ["x-demo"], "reason": "selesai"}),
+    "GET /v1/plan": Seed(query={"channel": "mastodon-demo", "day": "2026-12-04"}),
+    "POST /v1/jobs/{job_id}/actions": Seed(
+        body={"action": "mark_published", "reason": "sudah tayang", "url": "https://example.org/@x/1"}
+    ),
+    "POST /v1/dead/{ident}/replay": Seed(body={"reason": "diperbaiki"}),
+    "GET /v1/webhooks/deliveries": Seed(query={"subscriber": "bkd"}),
+}
 
 
 async def _something_to_read(system: LocalSystem, keys: dict[str, str]) -> dict[str, str]:
@@ -111,8 +149,11 @@ def _report(fuzzed: Fuzzed, service: str, capsys: pytest.CaptureFixture[str]) ->
     report = fuzzed.reports[service]
     with capsys.disabled():
         print(f"\n{report.summary()}\n(seed {fuzzed.seed}; WARTA_FUZZ_SEED reproduces the run)")
-        for finding in report.findings:
+        for finding in report.unknown_failures():
             print(finding.render())
+        known = {f.known: f for f in report.findings if f.known}
+        for route, example in sorted(known.items()):
+            print(f"known 500 ({route}), e.g. {example.operation}: {example.sent.method} {example.sent.path}")
         print(dump([report]))
     return report
 
