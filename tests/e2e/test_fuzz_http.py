@@ -81,51 +81,54 @@ async def fuzzed(kafka_bootstrap: str) -> AsyncIterator[Fuzzed]:
             seed = int(os.environ.get("WARTA_FUZZ_SEED", random.randrange(2**31)))
             # One after the other: hypothesis runs one test at a time (two fuzzers in two threads
             # raced in schemathesis' lazy imports).
-            url, key = system.ingest_url, keys["admin"]
-            ingest = await asyncio.to_thread(fuzz, "ingest", url, key, known, REQUESTS // 2, seed, SEEDS)
+            url, key, accepted = system.ingest_url, keys["admin"], seeds(raw["admin"]["person"])
+            ingest = await asyncio.to_thread(fuzz, "ingest", url, key, known, REQUESTS // 2, seed, accepted)
             url, rest = system.console_url, REQUESTS - REQUESTS // 2
-            console = await asyncio.to_thread(fuzz, "console", url, key, known, rest, seed, SEEDS)
+            console = await asyncio.to_thread(fuzz, "console", url, key, known, rest, seed, accepted)
             yield Fuzzed(system, media, keys, {"ingest": ingest, "console": console}, seed)
 
 
-def _accepted_body(*, approved: bool = True) -> dict[str, Any]:
-    """An item the demo channels accept, planned for tomorrow: the hostile pass spoils one value
-    at a time, and what it leaves valid is accepted without taking a slot the check below needs."""
+def _accepted_body(approver: str | None) -> dict[str, Any]:
+    """An item the demo channels accept from ``approver``'s key (None: a draft), planned for
+    tomorrow: the hostile pass spoils one value at a time, and what it leaves valid is accepted
+    without taking a slot the check below needs."""
     now = datetime.now(UTC)
     body = item(unique_text("Kabar besok"), ["mastodon-demo", "x-demo"], priority="normal")
     body["external_ref"] = "adpim-1"
     body["topic_key"] = "jembatan"
     body["not_before"] = (now + timedelta(days=1)).isoformat()
     body["deadline"] = (now + timedelta(days=2)).isoformat()
-    body["approval"]["approved_at"] = (now - timedelta(minutes=1)).isoformat()
-    if not approved:
+    body["approval"] = {"approved_by": approver, "approved_at": (now - timedelta(minutes=1)).isoformat()}
+    if approver is None:
         del body["approval"]
     return body
 
 
-# Requests each route accepts, for the fuzzer's hostile pass (tests/e2e/fuzz.py) to spoil.
-SEEDS = {
-    "POST /v1/content": Seed(body=_accepted_body()),
-    "POST /v1/drafts": Seed(body=_accepted_body(approved=False)),
-    "GET /v1/content": Seed(
-        query={
-            "from": "2026-01-01T00:00:00+07:00",
-            "to": "2027-01-01T00:00:00+07:00",
-            "cursor": "0",
-            "state": "scheduled",
-            "channel": "x-demo",
-        }
-    ),
-    "POST /v1/content/{content_id}/withdraw": Seed(body={"reason": "salah ketik"}),
-    "POST /v1/pause": Seed(body={"channels": ["x-demo"], "reason": "masa tenang"}),
-    "POST /v1/resume": Seed(body={"channels": ["x-demo"], "reason": "selesai"}),
-    "GET /v1/plan": Seed(query={"channel": "mastodon-demo", "day": "2026-12-04"}),
-    "POST /v1/jobs/{job_id}/actions": Seed(
-        body={"action": "mark_published", "reason": "sudah tayang", "url": "https://example.org/@x/1"}
-    ),
-    "POST /v1/dead/{ident}/replay": Seed(body={"reason": "diperbaiki"}),
-    "GET /v1/webhooks/deliveries": Seed(query={"subscriber": "bkd"}),
-}
+def seeds(approver: str) -> dict[str, Seed]:
+    """Requests each route accepts from ``approver``'s key (the fuzzer's, which may do anything),
+    for the fuzzer's hostile pass and edge sweep (tests/e2e/fuzz.py) to spoil."""
+    return {
+        "POST /v1/content": Seed(body=_accepted_body(approver)),
+        "POST /v1/drafts": Seed(body=_accepted_body(None)),
+        "GET /v1/content": Seed(
+            query={
+                "from": "2026-01-01T00:00:00+07:00",
+                "to": "2027-01-01T00:00:00+07:00",
+                "cursor": "0",
+                "state": "scheduled",
+                "channel": "x-demo",
+            }
+        ),
+        "POST /v1/content/{content_id}/withdraw": Seed(body={"reason": "salah ketik"}),
+        "POST /v1/pause": Seed(body={"channels": ["x-demo"], "reason": "masa tenang"}),
+        "POST /v1/resume": Seed(body={"channels": ["x-demo"], "reason": "selesai"}),
+        "GET /v1/plan": Seed(query={"channel": "mastodon-demo", "day": "2026-12-04"}),
+        "POST /v1/jobs/{job_id}/actions": Seed(
+            body={"action": "mark_published", "reason": "sudah tayang", "url": "https://example.org/@x/1"}
+        ),
+        "POST /v1/dead/{ident}/replay": Seed(body={"reason": "diperbaiki"}),
+        "GET /v1/webhooks/deliveries": Seed(query={"subscriber": "bkd"}),
+    }
 
 
 async def _something_to_read(system: LocalSystem, keys: dict[str, str]) -> dict[str, str]:
@@ -199,16 +202,21 @@ async def test_after_the_fuzz_every_demo_channel_publishes_an_urgent_item_within
         for platform, (seconds, state) in sorted(took.items()):
             print(f"  {platform}-demo  {state:<12} {seconds:6.2f} s")
     tails = {n: (system.logs / f"{n}.log").read_text(errors="replace")[-2000:] for n in dead}
+    scheduler_log = (system.logs / "scheduler.log").read_text(errors="replace")
     late = {p: v for p, v in took.items() if v[1] != "published" or v[0] > PUBLISH_WITHIN_S}
-    if (dead or late) and set(dead) <= {"scheduler"} and PLANNER_OVERFLOW in tails.get("scheduler", ""):
+    if (dead or late) and set(dead) <= {"scheduler"} and PLANNER_OVERFLOW in scheduler_log:
         pytest.xfail(
             "known, being fixed elsewhere: an accepted far-future not_before/deadline "
-            f"(POST /v1/content) stops the scheduler ({PLANNER_OVERFLOW}); late: {sorted(late)}"
+            f"(POST /v1/content) stops the scheduler's planning ({PLANNER_OVERFLOW}); "
+            f"dead: {sorted(dead)}; not published within {PUBLISH_WITHIN_S} s: {sorted(late)}"
         )
     assert not dead, f"processes died during the fuzz: {dead}\n" + "\n".join(
         f"--- {n}\n{t}" for n, t in tails.items()
     )
-    assert not late, f"not published within {PUBLISH_WITHIN_S} s after the fuzz: {late}"
+    assert not late, (
+        f"not published within {PUBLISH_WITHIN_S} s after the fuzz: {late}\n"
+        f"--- scheduler.log\n{scheduler_log[-3000:]}"
+    )
 
 
 async def _publish(api: Api, platform: str, media: MediaHost) -> tuple[str, tuple[float, str]]:
