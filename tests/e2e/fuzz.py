@@ -1,5 +1,7 @@
 """Property-based fuzzing of an HTTP service from its own OpenAPI document (schemathesis over
-hypothesis): every operation, valid and invalid cases, until a number of requests was sent.
+hypothesis): every operation, valid and invalid cases, until a number of requests was sent;
+plus, from a request each operation accepts (a ``Seed``), one request per edge value of every
+instant, date and number in it, and a hypothesis pass that spoils one of its values at a time.
 
 Unlike ``call_and_validate`` inside one hypothesis test (which stops at the first failure and
 shrinks it), every case is sent and judged and every failure is kept, so one run gives the
