@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 KAFKA_PORT ?= 9092
 
-.PHONY: run test test-long lint venv broker broker-stop stop bench clean chaos browser wordpress
+.PHONY: run test test-long lint venv broker broker-stop stop bench clean chaos fuzz browser wordpress
 
 venv: $(VENV)/.installed
 
@@ -75,6 +75,14 @@ bench: venv
 # stopped and started and the platforms misbehave; prints the table, fails on loss or duplicates.
 chaos: venv
 	$(BIN)/python -m bench.chaos --items 2000
+
+# schemathesis and hypothesis on every ingest and console route of the running system, from their
+# own OpenAPI documents (FUZZ_REQUESTS generated requests, valid and invalid): no 5xx, every answer
+# as documented, and afterwards an urgent item on every demo channel published within 10 s.
+# `make test` runs the same test with a few hundred requests. WARTA_FUZZ_SEED=<n> replays a run.
+FUZZ_REQUESTS ?= 10000
+fuzz: venv
+	WARTA_FUZZ_REQUESTS=$(FUZZ_REQUESTS) $(BIN)/pytest -q -rxXs tests/e2e/test_fuzz_http.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

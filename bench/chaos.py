@@ -9,8 +9,11 @@ platforms' real posting limits are respected). While items are submitted, it inj
 ``kill -9`` of every kind of service, a broker stop/start, and storms of 429s, 5xx, timeouts and
 slow responses on the platform fakes. Then it lets the system settle, settles ``unconfirmed``
 jobs as an operator would (the post is on the platform → mark published; it is not → retry),
-and prints the table: faults, items accepted, published exactly once, unconfirmed (with reason
-and settlement), lost, duplicates. Exit status 1 when anything was lost or duplicated.
+and prints the table: faults, items accepted, published exactly once, lost, duplicates, and every
+job that ended unpublished by its final state, each with its reason (``bench/unpublished.py``; a
+job the run's operator had to settle counts as ``unconfirmed``, with how it was settled). Every
+fault of the deck is recoverable, so each of those is a defect unless it is an ``unconfirmed``
+whose platform cannot tell. Exit status 1 on any loss, duplicate or such defect.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import Any
 
 import aiohttp
 
+from bench.unpublished import Accounting
 from shared.devrun import LocalSystem, free_listen_port
 from shared.settings import ROOT
 
@@ -89,6 +93,8 @@ class Run:
     accepted: list[Accepted] = field(default_factory=list)
     rejected: int = 0
     log: list[str] = field(default_factory=list)
+    # (content id, channel) → (error code, reason, how the run's operator settled it)
+    unconfirmed: dict[tuple[str, str], tuple[str | None, str | None, str]] = field(default_factory=dict)
 
     def note(self, line: str) -> None:
         stamp = datetime.now(UTC).strftime("%H:%M:%S")
@@ -338,9 +344,11 @@ async def settle(run: Run, patience: float) -> dict[tuple[str, str], dict[str, A
                         await producer.send_and_wait(
                             topics.publish_outcomes, encode(outcome), key=content_id.encode()
                         )
-                        reason = (job.get("failure") or {}).get("message", "?")
+                        failure = job.get("failure") or {}
+                        reason = failure.get("message")
                         how = "found on the platform: marked published" if found else "absent: retried"
                         run.log.append(f"unconfirmed {channel} {content_id}: {reason} → {how}")
+                        run.unconfirmed[(content_id, channel)] = (failure.get("code"), reason, how)
                         settled.add((content_id, channel))
                 finally:
                     await producer.stop()
@@ -362,31 +370,42 @@ def tally(
                 if marker and text.endswith(marker) and text in post["text"]:
                     index[(item.content_id, post["account"])] += 1
                     break
-    exact = duplicates = lost = other = 0
+    exact = duplicates = lost = 0
     states: Counter[str] = Counter()
+    unpublished = Accounting()
     for item in run.accepted:
         for channel in item.channels:
             n = index.get((item.content_id, channel), 0)
-            state = jobs.get((item.content_id, channel), {}).get("state", "missing")
+            job = jobs.get((item.content_id, channel), {})
+            state = job.get("state", "missing")
             states[state] += 1
+            failure = job.get("failure") or {}
+            settled = run.unconfirmed.get((item.content_id, channel))
+            if settled is not None and state == "published":
+                # Left for a person by the system: it ended unconfirmed, whatever the operator did next.
+                unpublished.add(f"{item.content_id}:{channel}", "unconfirmed", *settled)
+            else:
+                note = f"earlier unconfirmed, {settled[2]}" if settled else ""
+                unpublished.add(
+                    f"{item.content_id}:{channel}", state, failure.get("code"), failure.get("message"), note
+                )
             if n == 1:
                 exact += 1
             elif n > 1:
                 duplicates += 1
             elif state in ("published", "missing") or state not in FINAL:
                 lost += 1
-            else:
-                other += 1
-    unconfirmed = [line for line in run.log if line.startswith("unconfirmed ")]
     return {
         "faults": dict(run.faults),
         "items_accepted": len(run.accepted),
         "items_rejected": run.rejected,
         "jobs": sum(len(a.channels) for a in run.accepted),
         "published_exactly_once": exact,
-        "unconfirmed": len(unconfirmed),
-        "unconfirmed_detail": unconfirmed[:50],
-        "not_published_but_accounted": other,
+        "settled_by_the_operator": len(run.unconfirmed),
+        "ended_unpublished": len(unpublished.rows),
+        "ended_unpublished_by_state": unpublished.by_state(),
+        "unpublished_defects": len(unpublished.defects()),
+        "unpublished_detail": unpublished.render(),
         "final_states": dict(states),
         "lost": lost,
         "duplicates": duplicates,
@@ -403,16 +422,22 @@ def print_table(result: dict[str, Any]) -> None:
         "items_rejected",
         "jobs",
         "published_exactly_once",
-        "unconfirmed",
-        "not_published_but_accounted",
+        "settled_by_the_operator",
+        "ended_unpublished",
+        "unpublished_defects",
         "lost",
         "duplicates",
     ):
         print(f"  {label:<47} {result[label]:>6}")
-    for line in result["unconfirmed_detail"]:
-        print(f"    {line}")
+    for line in result["unpublished_detail"]:
+        print(f"  {line}")
     print(f"  final states: {result['final_states']}")
-    print(json.dumps({"bench": "chaos", **{k: v for k, v in result.items() if k != "unconfirmed_detail"}}))
+    print(json.dumps({"bench": "chaos", **{k: v for k, v in result.items() if k != "unpublished_detail"}}))
+
+
+def failed(result: dict[str, Any]) -> bool:
+    """Anything lost or posted twice, or a job that ended unpublished although it could have been."""
+    return bool(result["lost"] or result["duplicates"] or result["unpublished_defects"])
 
 
 async def chaos(
@@ -476,7 +501,7 @@ async def chaos(
         )
         # A clean run leaves nothing behind (a run's broker data is ~100 MB); a failed or
         # interrupted one keeps its logs and data for whoever looks into it.
-        if result is not None and not result["lost"] and not result["duplicates"]:
+        if result is not None and not failed(result):
             shutil.rmtree(var, ignore_errors=True)
         else:
             print(f"chaos: kept {var} (logs and broker data of this run)", file=sys.stderr)
@@ -498,7 +523,7 @@ def main() -> None:
         )
     )
     print_table(result)
-    sys.exit(1 if result["lost"] or result["duplicates"] else 0)
+    sys.exit(1 if failed(result) else 0)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from services.console.actions import (
 from services.console.claims import ActionClaims, ActionInProgress
 from services.console.metrics import render
 from services.console.offsets import History, OffsetSnapshot
+from services.console.openapi import openapi_document
 from services.console.replay import NotReplayable, reappend
 from services.console.settings import ConsoleSettings
 from services.console.view import ConsoleView, dead_json, job_json
@@ -155,6 +156,10 @@ async def metrics(request: web.Request) -> web.Response:
 
 async def healthz(request: web.Request) -> web.Response:
     return json_response({"status": "ok"})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return json_response(openapi_document())
 
 
 async def readyz(request: web.Request) -> web.Response:
@@ -527,7 +532,11 @@ async def _forward(request: web.Request, action: str) -> web.Response:
             },
             timeout=aiohttp.ClientTimeout(total=20),
         ) as resp:
-            return web.Response(body=await resp.read(), status=resp.status, content_type="application/json")
+            # Ingest's 429 and 503 say when to come back; the caller needs that as much as the body.
+            headers = {h: resp.headers[h] for h in ("Retry-After",) if h in resp.headers}
+            return web.Response(
+                body=await resp.read(), status=resp.status, content_type="application/json", headers=headers
+            )
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise ServiceUnavailable(f"ingest did not answer: {type(exc).__name__}", retry_after=5) from exc
 
@@ -550,6 +559,7 @@ def create_app(deps: Deps) -> web.Application:
     r.add_get("/metrics", metrics)
     r.add_get("/healthz", healthz)
     r.add_get("/readyz", readyz)
+    r.add_get("/openapi.json", openapi)
     r.add_get("/v1/whoami", whoami)
     r.add_get("/v1/overview", overview)
     r.add_get("/v1/series", series)

@@ -1,0 +1,362 @@
+"""The OpenAPI 3.1 document of the console's routes: what the dashboard and the CLI call, and what
+a property-based fuzzer (schemathesis) needs to drive every route and judge every answer.
+
+Refusals are ingest's (the console answers with ``services.ingest.errors``), so the error body,
+the pause/resume request and the answers that pass through from ingest are taken from ingest's
+own document rather than written twice. Answers the console builds itself are described here;
+objects it builds from events (a job, a dead letter) list the fields it always sends and allow no
+others, so a field added to the handlers without a word here is a failure of the schema test.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from typing import Any
+
+from services.console.actions import OperatorAction
+from services.ingest.openapi import openapi_document as ingest_document
+
+_STR = {"type": "string"}
+_INT = {"type": "integer"}
+_MAYBE_STR = {"type": ["string", "null"]}
+_MAYBE_TIME = {"type": ["string", "null"], "format": "date-time"}
+_TIME = {"type": "string", "format": "date-time"}
+_MAYBE_OBJECT = {"type": ["object", "null"]}
+_MAYBE_INT = {"type": ["integer", "null"]}
+_MAYBE_NUMBER = {"type": ["number", "null"]}
+_COUNTS = {"type": "object", "additionalProperties": _INT}
+
+
+def _object(properties: dict[str, Any], *optional: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": [name for name in properties if name not in optional],
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _ok(schema: dict[str, Any], code: str = "200", description: str = "OK") -> dict[str, Any]:
+    return {code: {"description": description, **_json(schema)}}
+
+
+_JOB = _object(
+    {
+        "job_id": _STR,
+        "content_id": _STR,
+        "channel": _STR,
+        "platform": _STR,
+        "state": _STR,
+        "slot": _MAYBE_TIME,
+        "attempt": _INT,
+        "priority": _STR,
+        "text": _STR,
+        "explanation": _MAYBE_OBJECT,
+        "url": _MAYBE_STR,
+        "last_error": _MAYBE_OBJECT,
+        "note": _MAYBE_STR,
+        "updated_at": _TIME,
+        "actions": {"type": "array", "items": {"enum": [a.value for a in OperatorAction]}},
+    }
+)
+_PLANNED_JOB = {**_JOB, "properties": {**_JOB["properties"], "local_slot": _MAYBE_STR}}
+_PLANNED_JOB["required"] = [*_JOB["required"], "local_slot"]
+_DEAD_FIELDS: dict[str, Any] = {
+    "id": _STR,
+    "at": _TIME,
+    "source_topic": _STR,
+    "source_partition": _MAYBE_INT,
+    "source_offset": _MAYBE_INT,
+    "job_id": _MAYBE_STR,
+    "content_id": _MAYBE_STR,
+    "channel": _MAYBE_STR,
+    "reason": _STR,
+}
+_PAUSE = _object({"by": _STR, "reason": _STR, "at": _TIME})
+_CHANNEL = _object(
+    {
+        "channel": _STR,
+        "platform": _STR,
+        "timezone": _STR,
+        "health": _STR,
+        "last_error": _MAYBE_OBJECT,
+        "last_error_at": _MAYBE_TIME,
+        "failure_ratio": _MAYBE_NUMBER,
+        "paused": {"oneOf": [{"type": "null"}, _PAUSE]},
+    }
+)
+_PLATFORM = _object(
+    {
+        "platform": _STR,
+        "health": _STR,
+        "channel": _MAYBE_STR,
+        "last_error": _MAYBE_OBJECT,
+        "last_error_at": _MAYBE_TIME,
+        "published": _INT,
+        "failed": _INT,
+    }
+)
+_SCHEMAS: dict[str, Any] = {
+    "Job": _JOB,
+    "WhoAmI": _object({"person": _STR, "role": {"enum": ["operator", "admin"]}}),
+    "Channels": _object({"channels": {"type": "array", "items": _CHANNEL}}),
+    "Overview": _object(
+        {
+            "platforms": {"type": "array", "items": _PLATFORM},
+            "channels": {"type": "array", "items": _CHANNEL},
+            "jobs_by_state": _COUNTS,
+            "dead_letters": _INT,
+            "messages": _COUNTS,
+            "lag": _COUNTS,
+            "probed_at": _MAYBE_TIME,
+        }
+    ),
+    "Series": _object(
+        {
+            "at": {"type": "array", "items": _TIME},
+            "messages": {"type": "object", "additionalProperties": {"type": "array", "items": _INT}},
+            "lag": {"type": "object", "additionalProperties": {"type": "array", "items": _INT}},
+        }
+    ),
+    "Lag": _object(
+        {
+            "at": _TIME,
+            "lags": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "group": _STR,
+                        "topic": _STR,
+                        "partition": _INT,
+                        "committed": _MAYBE_INT,
+                        "end": _INT,
+                        "lag": _INT,
+                    }
+                ),
+            },
+        }
+    ),
+    "Plan": _object(
+        {
+            "channel": _STR,
+            "timezone": _STR,
+            "day": {"type": "string", "format": "date"},
+            "jobs": {"type": "array", "items": _PLANNED_JOB},
+        }
+    ),
+    "Problems": _object({"jobs": {"type": "array", "items": _ref("Job")}}),
+    "Audit": _object(
+        {
+            "entries": {
+                "type": "array",
+                "items": _object({"at": _TIME, "by": _STR, "action": _STR, "target": _STR, "reason": _STR}),
+            }
+        }
+    ),
+    "DeadLetters": _object({"dead": {"type": "array", "items": _object(_DEAD_FIELDS)}, "total": _INT}),
+    "DeadLetter": _object(
+        {**_DEAD_FIELDS, "raw": _MAYBE_STR, "job": {"oneOf": [{"type": "null"}, _ref("Job")]}}
+    ),
+    "Deliveries": _object(
+        {
+            "deliveries": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "subscriber": _STR,
+                        "delivery_id": _STR,
+                        "event": _STR,
+                        "url": _STR,
+                        "started_at": _TIME,
+                        "state": _STR,
+                        "attempts": _INT,
+                    }
+                ),
+            }
+        }
+    ),
+    "ActionAccepted": _object(
+        {
+            "job_id": _STR,
+            "action": {"enum": [a.value for a in OperatorAction]},
+            "status": _STR,
+            "accepted": {"const": True},
+        }
+    ),
+    # The handlers' pydantic models (services.console.http_api), written out: that module imports
+    # this one, and the models are small.
+    "ActionBody": {
+        "type": "object",
+        "required": ["action", "reason"],
+        "properties": {
+            "action": {"enum": [a.value for a in OperatorAction]},
+            "reason": {"type": "string", "minLength": 1, "maxLength": 900},
+            "url": {"type": ["string", "null"], "maxLength": 2048},
+        },
+        "additionalProperties": False,
+    },
+    "ReplayBody": {
+        "type": "object",
+        "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 900}},
+        "additionalProperties": False,
+    },
+}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    words = {
+        400: "Malformed JSON",
+        401: "Missing or unknown API key",
+        403: "Not an operator's or an admin's key",
+        404: "No such job, dead letter, file or route",
+        405: "Method not allowed on this route",
+        409: "The job's state allows no such action, or the dead letter is not a job",
+        413: "Body too large",
+        415: "Not JSON",
+        422: "Every validation problem at once",
+        503: "The broker (or ingest) did not answer; nothing was done",
+    }
+    out: dict[str, Any] = {str(c): {"description": words[c], **_json(_ref("Errors"))} for c in codes}
+    if 401 in codes:
+        out["401"]["headers"] = {"WWW-Authenticate": {"required": True, "schema": _STR}}
+    if 503 in codes:
+        out["503"]["headers"] = {"Retry-After": {"required": True, "schema": {"type": "string"}}}
+    return out
+
+
+_READ = (401, 403)
+_WRITE = (400, 401, 403, 404, 409, 413, 415, 422, 503)
+
+
+def _get(summary: str, schema: str, *errors: int, parameters: list[Any] | None = None) -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": summary,
+            "parameters": parameters or [],
+            "responses": {**_ok(_ref(schema)), **_errors(*_READ, *errors)},
+        }
+    }
+
+
+def _path(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _query(name: str, required: bool = False, **schema: Any) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": {"type": "string", **schema}}
+
+
+def _open(summary: str, responses: dict[str, Any]) -> dict[str, Any]:
+    return {"get": {"summary": summary, "security": [], "responses": responses}}
+
+
+def _text(media_type: str) -> dict[str, Any]:
+    return {"200": {"description": "OK", "content": {media_type: {"schema": {"type": "string"}}}}}
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    ingest = ingest_document()
+    # Every schema of ingest's document comes along: the error body, the pause request and the
+    # answers of the routes the console forwards to ingest refer to them.
+    schemas = {**copy.deepcopy(ingest["components"]["schemas"]), **_SCHEMAS}
+    forwarded = {}
+    for action in ("pause", "resume"):
+        op = copy.deepcopy(ingest["paths"][f"/v1/{action}"]["post"])
+        # The console checks the role before forwarding; ingest's 429 keeps its Retry-After.
+        op["summary"] += " (forwarded to ingest)"
+        op["responses"] = {**op["responses"], **_errors(401, 403, 503)}
+        forwarded[f"/v1/{action}"] = {"post": op}
+    ready = _object(
+        {"status": {"enum": ["ready", "not_ready"]}, "problems": {"type": "array", "items": _STR}}, "problems"
+    )
+    body_of = {"required": True, **_json(_ref("ActionBody"))}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Warta console API",
+            "version": "1",
+            "description": "What operators see (the plan, health, lag, dead letters, audit) and do "
+            "(retry, mark published, discard, replay, pause, resume). Operator or admin keys only.",
+        },
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"apiKey": []}],
+        "paths": {
+            "/": _open("The dashboard", _text("text/html")),
+            "/static/{name}": {
+                "get": {
+                    "summary": "The dashboard's script and style sheet",
+                    "security": [],
+                    "parameters": [_path("name")],
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {
+                                "application/javascript": {"schema": _STR},
+                                "text/css": {"schema": _STR},
+                            },
+                        },
+                        **_errors(404),
+                    },
+                }
+            },
+            "/metrics": _open("Prometheus metrics", _text("text/plain")),
+            "/healthz": _open("Liveness", _ok(_object({"status": {"const": "ok"}}))),
+            "/readyz": _open(
+                "Readiness: the view caught up and offsets read", {**_ok(ready), **_ok(ready, "503")}
+            ),
+            "/openapi.json": _open("This document", _ok({"type": "object"})),
+            "/v1/whoami": _get("The key's person and role", "WhoAmI"),
+            "/v1/overview": _get("Platforms, channels, jobs by state, totals and lag", "Overview"),
+            "/v1/series": _get("Messages and lag per topic over time, for the charts", "Series"),
+            "/v1/lag": _get("Lag per consumer group and partition", "Lag", 503),
+            "/v1/channels": _get("Channels, health and pauses", "Channels"),
+            "/v1/plan": _get(
+                "One channel's plan for one of its local days",
+                "Plan",
+                422,
+                parameters=[_query("channel", True), _query("day", True, format="date")],
+            ),
+            "/v1/problems": _get("Jobs waiting for a person (failed, unconfirmed, dead)", "Problems"),
+            "/v1/audit": _get("Who did what, newest first", "Audit"),
+            "/v1/jobs/{job_id}/actions": {
+                "post": {
+                    "summary": "Retry, mark as published (with its URL) or discard a job",
+                    "parameters": [_path("job_id")],
+                    "requestBody": body_of,
+                    "responses": {**_ok(_ref("ActionAccepted"), "202", "Accepted"), **_errors(*_WRITE)},
+                }
+            },
+            "/v1/dead": _get("Dead letters, newest first", "DeadLetters"),
+            "/v1/dead/{ident}": _get(
+                "A dead letter (by its id, or a job's latest) with its raw record",
+                "DeadLetter",
+                404,
+                parameters=[_path("ident")],
+            ),
+            "/v1/dead/{ident}/replay": {
+                "post": {
+                    "summary": "Send a dead letter's job again through the scheduler",
+                    "parameters": [_path("ident")],
+                    "requestBody": {"required": False, **_json(_ref("ReplayBody"))},
+                    "responses": {**_ok(_ref("ActionAccepted"), "202", "Accepted"), **_errors(*_WRITE)},
+                }
+            },
+            **forwarded,
+            "/v1/webhooks/deliveries": _get(
+                "Recent lifecycle webhook deliveries", "Deliveries", parameters=[_query("subscriber")]
+            ),
+        },
+    }
