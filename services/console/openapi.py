@@ -107,7 +107,14 @@ _PLATFORM = _object(
 )
 _SCHEMAS: dict[str, Any] = {
     "Job": _JOB,
-    "WhoAmI": _object({"person": _STR, "role": {"enum": ["operator", "admin"]}}),
+    "WhoAmI": _object(
+        {
+            "person": _STR,
+            "role": {"enum": ["operator", "admin"]},
+            # The channels the key may read and act on; "*" stands for every channel.
+            "channels": {"type": "array", "items": _STR},
+        }
+    ),
     "Channels": _object({"channels": {"type": "array", "items": _CHANNEL}}),
     "Overview": _object(
         {
@@ -153,7 +160,7 @@ _SCHEMAS: dict[str, Any] = {
             "jobs": {"type": "array", "items": _PLANNED_JOB},
         }
     ),
-    "Problems": _object({"jobs": {"type": "array", "items": _ref("Job")}}),
+    "Problems": _object({"jobs": {"type": "array", "items": _ref("Job")}, "next_cursor": _MAYBE_STR}),
     "Audit": _object(
         {
             "entries": {
@@ -329,7 +336,12 @@ def openapi_document() -> dict[str, Any]:
                 422,
                 parameters=[_query("channel", True), _query("day", True, format="date")],
             ),
-            "/v1/problems": _get("Jobs waiting for a person (failed, unconfirmed, dead)", "Problems"),
+            "/v1/problems": _get(
+                "Jobs waiting for a person (failed, unconfirmed, dead), a page at a time",
+                "Problems",
+                422,
+                parameters=[_query("limit", pattern="^[0-9]+$"), _query("cursor")],
+            ),
             "/v1/audit": _get("Who did what, newest first", "Audit"),
             "/v1/jobs/{job_id}/actions": {
                 "post": {
