@@ -17,9 +17,11 @@ from aiokafka import TopicPartition
 
 from services.console.replay import Reappend, reappend
 from services.publisher.adapters.port import (
+    Absent,
     Adapter,
     Credentials,
     Engagement,
+    Lookup,
     NotSupported,
     Published,
     PublishRequest,
@@ -57,9 +59,12 @@ class BuggyPlatform(Adapter):
         self.posts[request.marker] = request.job_id
         return Published(post_id=request.marker, url=None)
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
         self.lookups += 1
-        return Published(post_id=request.marker, url=None) if request.marker in self.posts else None
+        if request.marker in self.posts:
+            return Published(post_id=request.marker, url=None)
+        # As Mastodon's Idempotency-Key does: a second send would be folded into the first.
+        return Absent("no post carries the marker", safe_while_live=True)
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
         raise NotSupported("no counts")
