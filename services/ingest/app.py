@@ -6,14 +6,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
 from services.ingest.auth import KeyStore
 from services.ingest.feeder import Feeder
-from services.ingest.http_api import Deps, create_app
+from services.ingest.handling import Deps
+from services.ingest.http_api import create_app
 from services.ingest.metrics import IngestMetrics
+from services.ingest.readiness import Readiness
 from services.ingest.settings import IngestSettings
 from services.ingest.status_view import StatusView
 from services.ingest.throttle import KeyThrottle
@@ -49,19 +51,29 @@ async def wired(
     topics = settings.topics
     channels = settings.load_channels()
     await ensure_topics(settings.kafka_bootstrap, topics.specs())
-    view = StatusView()
+    view = StatusView(timedelta(seconds=settings.idempotency_ttl_s))
     feeder = Feeder(
         settings.kafka_bootstrap,
         [
             topics.content_approved,
             topics.content_control,
-            topics.content_drafts,
             topics.schedule_jobs,
             topics.publish_outcomes,
             topics.engagement_observed,
         ],
         view,
     )
+    # The topics whose order decides (services.ingest.decisions): a request waits for its own
+    # claim to be read back, so this feeder answers each fetch as soon as a record is there.
+    decisions = Feeder(
+        settings.kafka_bootstrap,
+        [topics.content_drafts, topics.ingest_idempotency],
+        view,
+        name="decisions",
+        fetch_min_bytes=1,
+        fetch_max_wait_ms=500,
+    )
+    caught_up = asyncio.Event()
     writer = EventWriter(
         settings.kafka_bootstrap,
         "warta-ingest",
@@ -77,24 +89,41 @@ async def wired(
         keys=keys if keys is not None else KeyStore.load(settings.keys_file),
         view=view,
         writer=writer,
-        caught_up=feeder.caught_up,
+        caught_up=caught_up,
         metrics=IngestMetrics(view),
         throttle=KeyThrottle(settings.rate_burst, settings.rate_per_minute),
+        list_throttle=KeyThrottle(settings.list_rate_burst, settings.list_rate_per_minute),
+        readiness=Readiness(
+            settings.kafka_bootstrap, [s.name for s in topics.specs()], ttl_s=settings.readiness_cache_s
+        ),
         clock=clock,
         health=lambda: {},
+        read_past=decisions.read_past,
         applied_here=feeder.applied_here,
     )
     stop_feeding = asyncio.Event()
-    feeder.watchdog = Watchdog(settings.stall_limit_s)
-    feed = asyncio.create_task(feeder.run(stop_feeding))
-    guard = asyncio.create_task(feeder.watchdog.run(stop_feeding))
+    watchdog = Watchdog(settings.stall_limit_s)
+    feeder.watchdog = decisions.watchdog = watchdog
+    tasks = [
+        asyncio.create_task(feeder.run(stop_feeding)),
+        asyncio.create_task(decisions.run(stop_feeding)),
+        asyncio.create_task(watchdog.run(stop_feeding)),
+        asyncio.create_task(_both_caught_up(feeder, decisions, caught_up)),
+    ]
     try:
         yield deps
     finally:
         stop_feeding.set()
-        await feed
-        await guard
+        tasks[-1].cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await deps.readiness.close()
         await writer.stop()
+
+
+async def _both_caught_up(feeder: Feeder, decisions: Feeder, caught_up: asyncio.Event) -> None:
+    await feeder.caught_up.wait()
+    await decisions.caught_up.wait()
+    caught_up.set()
 
 
 async def run(settings: IngestSettings, stop: asyncio.Event) -> None:
