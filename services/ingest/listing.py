@@ -91,18 +91,23 @@ def encode_cursor(key: SortKey) -> str:
 
 def decode_cursor(cursor: str, parts: int) -> SortKey:
     """The key a cursor stands for; ``ValueError`` for anything ``encode_cursor`` did not make."""
+    key = _decoded(cursor, parts)
+    if key is None:
+        raise ValueError("not a cursor this API returned")
+    return key
+
+
+def _decoded(cursor: str, parts: int) -> SortKey | None:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        decoded = orjson.loads(raw)
-    except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
-        raise ValueError("not a cursor this API returned") from exc
-    if (
-        not isinstance(decoded, list)
-        or len(decoded) != parts
-        or not all(isinstance(part, str) for part in decoded)
-    ):
-        raise ValueError("not a cursor this API returned")
-    when = datetime.fromisoformat(decoded[0])  # ValueError when it is not a date-time
-    if when.tzinfo is None:
-        raise ValueError("not a cursor this API returned")
-    return (when, *decoded[1:])
+        decoded = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        return None
+    if not isinstance(decoded, list) or len(decoded) != parts:
+        return None
+    if not all(isinstance(part, str) for part in decoded):
+        return None
+    try:
+        when = datetime.fromisoformat(decoded[0])
+    except ValueError:
+        return None
+    return (when, *decoded[1:]) if when.tzinfo is not None else None
