@@ -20,6 +20,7 @@ from services.ingest.settings import IngestSettings
 from services.ingest.status_view import StatusView
 from services.ingest.throttle import KeyThrottle
 from services.ingest.writer import EventWriter
+from shared.events import DraftApproved, Event, IdempotencyClaimed
 from shared.kafka import ensure_topics
 from shared.runtime import freeze_survivors, sweep
 from shared.watchdog import Watchdog
@@ -78,7 +79,7 @@ async def wired(
         settings.kafka_bootstrap,
         "warta-ingest",
         settings.ack_timeout_s,
-        on_late_ack=view.apply,
+        on_late_ack=lambda event: _late_ack(view, event),
         batch_window_s=settings.write_batch_window_ms / 1000,
     )
     await writer.start()
@@ -118,6 +119,13 @@ async def wired(
         await asyncio.gather(*tasks, return_exceptions=True)
         await deps.readiness.close()
         await writer.stop()
+
+
+def _late_ack(view: StatusView, event: Event) -> None:
+    """A write answered 503 was stored after all: the retry must find it. Not so for a claim,
+    which counts where the log puts it: the feeder applies it in that order."""
+    if not isinstance(event, IdempotencyClaimed | DraftApproved):
+        view.apply(event)
 
 
 async def _both_caught_up(feeder: Feeder, decisions: Feeder, caught_up: asyncio.Event) -> None:

@@ -112,9 +112,12 @@ async def send(
         raise unavailable(deps, exc) from exc
 
 
-async def decide(deps: Deps, topic: str, key: str, claim: Event) -> None:
-    """Write ``claim`` and return once this instance's view has read it, in the log's order."""
-    stored = await send(deps, topic, key, claim)
+async def decide(deps: Deps, topic: str, key: str, claim: Event, hold: Hashable | None = None) -> None:
+    """Write ``claim`` and return once this instance's view has read it, in the log's order.
+
+    Never applied here: a claim counts where the log puts it (so ``on_late_ack`` skips them too).
+    """
+    stored = await send(deps, topic, key, claim, hold)
     try:
         async with asyncio.timeout(deps.settings.ack_timeout_s):
             await deps.read_past(stored.topic, stored.partition, stored.offset)

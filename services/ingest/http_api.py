@@ -142,6 +142,13 @@ async def _claim_key(deps: Deps, person: str, key: str, digest: str) -> tuple[Id
     record = deps.view.keys.find(person, key, now)
     if record is not None:
         return record, False
+    # A claim of ours that answered 503 may still be stored: while the broker has not settled
+    # it, it is this key's first use as far as we know (a different body is refused).
+    hold = ("claim", person, key)
+    held = deps.writer.held(hold)
+    pending = held.event if held is not None and isinstance(held.event, IdempotencyClaimed) else None
+    if pending is not None and pending.request_sha256 != digest:
+        raise Conflict("this Idempotency-Key was used with a different body", rule="idempotency_key")
     claim = IdempotencyClaimed(
         event_id=new_event_id(),
         occurred_at=now,
@@ -150,10 +157,12 @@ async def _claim_key(deps: Deps, person: str, key: str, digest: str) -> tuple[Id
         idempotency_key=key,
         request_sha256=digest,
     )
-    await decide(deps, deps.topics.ingest_idempotency, key_claim(person, key), claim)
+    await decide(deps, deps.topics.ingest_idempotency, key_claim(person, key), claim, hold)
     record = deps.view.keys.find(person, key, now)
     assert record is not None  # our own claim, at the latest, was read
-    return record, record.content_id == claim.content_id
+    # The pending claim's request was answered 503 and is gone: if it won, we write its item.
+    ours = {claim.content_id} | ({pending.content_id} if pending else set())
+    return record, record.content_id in ours
 
 
 async def get_content(request: web.Request) -> web.Response:
