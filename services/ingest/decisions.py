@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 import orjson
 
-from services.ingest.listing import FacetedIndex, Page, SortKey
+from services.ingest.listing import FacetedIndex, Page, SortKey, instant
 from shared.events import ContentApproved, DraftApproved, DraftSubmitted, IdempotencyClaimed
 
 AWAITING, APPROVED = "awaiting_approval", "approved"
@@ -127,11 +127,13 @@ class DraftBook:
             draft.refused.append(ev)
 
     def page(self, state: str | None, *, limit: int, after: SortKey | None) -> tuple[list[Draft], Page]:
-        page = self._order.page((state,), limit=limit, after=after)
+        page = self._order.page([(state,)], limit=limit, after=after)
         return [self._drafts[key[1]] for key in page.keys], page
 
     def _place(self, draft: Draft) -> None:
-        self._order.put(draft.draft_id, (draft.submitted_at, draft.draft_id), [(None,), (draft.state,)])
+        self._order.put(
+            draft.draft_id, (instant(draft.submitted_at), draft.draft_id), [(None,), (draft.state,)]
+        )
 
 
 @dataclass(frozen=True)

@@ -8,23 +8,37 @@ moves between facets in O(log n).
 
 Pages are cut by a keyset cursor: the last row's sort key, opaque to clients. Unlike an offset,
 it stays right while rows are added or move ahead of it.
+
+Instants are kept as integer microseconds since the epoch (``instant``): comparing aware
+datetimes calls ``utcoffset`` each time, and a job's move between facets compares ~20 keys; with
+datetimes folding a re-planned job cost ~48 µs, ten times its cost without the index.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import heapq
+import itertools
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 from sortedcontainers import SortedList
 
 Facet = tuple[str | None, ...]
-# A row's place: (when: datetime, then the strings that identify the row); unique per row.
+# A row's place: (when: ``instant``, then the strings that identify the row); unique per row.
 SortKey = tuple[Any, ...]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def instant(when: datetime) -> int:
+    """An aware datetime as integer microseconds since the epoch: a fast, exact sort key."""
+    return (when - _EPOCH) // _MICROSECOND
 
 
 @dataclass(frozen=True)
@@ -44,16 +58,25 @@ class FacetedIndex:
     def __len__(self) -> int:
         return len(self._rows)
 
+    def facets(self) -> list[Facet]:
+        return list(self._lists)
+
     def put(self, row: Hashable, key: SortKey, facets: Sequence[Facet]) -> None:
         """Place ``row`` at ``key`` in each of ``facets``, moving it from where it was."""
         placed = (key, tuple(facets))
         before = self._rows.get(row)
         if before == placed:
             return
+        # Each add or remove is a few µs: a row whose key stays (a new state, same slot) only
+        # moves between the facets it leaves and joins.
+        kept = set(placed[1]) & set(before[1]) if before is not None and before[0] == key else set()
         if before is not None:
             for facet in before[1]:
-                self._lists[facet].remove(before[0])
+                if facet not in kept:
+                    self._lists[facet].remove(before[0])
         for facet in placed[1]:
+            if facet in kept:
+                continue
             found = self._lists.get(facet)
             if found is None:
                 found = self._lists[facet] = SortedList()
@@ -62,31 +85,35 @@ class FacetedIndex:
 
     def page(
         self,
-        facet: Facet,
+        facets: Sequence[Facet],
         *,
         limit: int,
-        start: datetime | None = None,
-        end: datetime | None = None,
+        start: int | None = None,
+        end: int | None = None,
         after: SortKey | None = None,
     ) -> Page:
-        """Up to ``limit`` keys of ``facet`` with ``start <= when < end``, after ``after``."""
-        rows = self._lists.get(facet)
-        if rows is None:
-            return Page([], 0, None)
-        # (t,) sorts before every (t, ...): bisect_left((t,)) is the first row at or after t.
-        low = rows.bisect_left((start,)) if start is not None else 0
-        high = rows.bisect_left((end,)) if end is not None else len(rows)
-        first = max(low, rows.bisect_right(after)) if after is not None else low
-        stop = min(first + limit, high)
-        keys: list[SortKey] = list(rows.islice(first, stop)) if first < stop else []
-        return Page(keys, max(0, high - low), keys[-1] if stop < high and keys else None)
+        """Up to ``limit`` keys of the union of ``facets`` (disjoint: a row is in one of them)
+        with ``start <= when < end``, after ``after``; merged in O(facets * log n + page)."""
+        slices = []
+        total = 0
+        for facet in facets:
+            rows = self._lists.get(facet)
+            if not rows:
+                continue
+            # (t,) sorts before every (t, ...): bisect_left((t,)) is the first row at or after t.
+            low = rows.bisect_left((start,)) if start is not None else 0
+            high = rows.bisect_left((end,)) if end is not None else len(rows)
+            total += max(0, high - low)
+            first = max(low, rows.bisect_right(after)) if after is not None else low
+            if first < high:
+                slices.append(rows.islice(first, min(first + limit + 1, high)))
+        merged = list(itertools.islice(heapq.merge(*slices), limit + 1))
+        keys = merged[:limit]
+        return Page(keys, total, keys[-1] if len(merged) > limit else None)
 
 
 def encode_cursor(key: SortKey) -> str:
-    when, *rest = key
-    assert isinstance(when, datetime)
-    raw = orjson.dumps([when.isoformat(), *rest])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return base64.urlsafe_b64encode(orjson.dumps(list(key))).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str, parts: int) -> SortKey:
@@ -104,10 +131,7 @@ def _decoded(cursor: str, parts: int) -> SortKey | None:
         return None
     if not isinstance(decoded, list) or len(decoded) != parts:
         return None
-    if not all(isinstance(part, str) for part in decoded):
+    when, *rest = decoded
+    if type(when) is not int or not all(isinstance(part, str) for part in rest):
         return None
-    try:
-        when = datetime.fromisoformat(decoded[0])
-    except ValueError:
-        return None
-    return (when, *decoded[1:]) if when.tzinfo is not None else None
+    return (when, *rest)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from services.ingest.decisions import DraftBook, KeyBook
-from services.ingest.listing import FacetedIndex, Page, SortKey
+from services.ingest.listing import FacetedIndex, Page, SortKey, instant
 from shared.events import (
     ContentApproved,
     ControlAction,
@@ -270,13 +270,9 @@ class StatusView:
     def _place(self, item: ItemStatus) -> None:
         """Keep the item's jobs at their place in the calendar, under each filter they match."""
         for status in item.channels.values():
-            when = status.slot or item.accepted_at
-            facets = [
-                (None, None),
-                (status.channel, None),
-                (None, status.state),
-                (status.channel, status.state),
-            ]
+            when = instant(status.slot or item.accepted_at)
+            # Per channel only: a listing over every channel merges the channels' lists.
+            facets = [(status.channel, None), (status.channel, status.state)]
             self._calendar.put(
                 (item.content_id, status.channel), (when, item.content_id, status.channel), facets
             )
@@ -293,7 +289,14 @@ class StatusView:
     ) -> tuple[list[tuple[ItemStatus, ChannelStatus]], Page]:
         """A page of the jobs matching the filters, ordered as a calendar: by slot (or, before
         one is chosen, acceptance), then content id and channel; after the key ``after``."""
-        page = self._calendar.page((channel, state), limit=limit, start=start, end=end, after=after)
+        wanted = [f for f in self._calendar.facets() if f[1] == state and channel in (None, f[0])]
+        page = self._calendar.page(
+            wanted,
+            limit=limit,
+            start=instant(start) if start is not None else None,
+            end=instant(end) if end is not None else None,
+            after=after,
+        )
         rows = []
         for _, content_id, ch in page.keys:
             item = self.items[content_id]
