@@ -271,8 +271,9 @@ class StatusView:
         """Keep the item's jobs at their place in the calendar, under each filter they match."""
         for status in item.channels.values():
             when = instant(status.slot or item.accepted_at)
-            # Per channel only: a listing over every channel merges the channels' lists.
-            facets = [(status.channel, None), (status.channel, status.state)]
+            # One list per (channel, state), so a job is in one list and each change moves it
+            # once; a listing over several channels or states merges their lists.
+            facets = [(status.channel, status.state)]
             self._calendar.put(
                 (item.content_id, status.channel), (when, item.content_id, status.channel), facets
             )
@@ -289,7 +290,7 @@ class StatusView:
     ) -> tuple[list[tuple[ItemStatus, ChannelStatus]], Page]:
         """A page of the jobs matching the filters, ordered as a calendar: by slot (or, before
         one is chosen, acceptance), then content id and channel; after the key ``after``."""
-        wanted = [f for f in self._calendar.facets() if f[1] == state and channel in (None, f[0])]
+        wanted = [f for f in self._calendar.facets() if channel in (None, f[0]) and state in (None, f[1])]
         page = self._calendar.page(
             wanted,
             limit=limit,

@@ -20,11 +20,11 @@ def at(**delta: int) -> int:
 
 
 def facets(channel: str, state: str) -> list[Facet]:
-    return [(channel, None), (channel, state)]  # as the status view files a job
+    return [(channel, state)]  # as the status view files a job
 
 
 def wanted(index: FacetedIndex, channel: str | None, state: str | None) -> list[Facet]:
-    return [f for f in index.facets() if f[1] == state and channel in (None, f[0])]
+    return [f for f in index.facets() if channel in (None, f[0]) and state in (None, f[1])]
 
 
 def all_pages(index: FacetedIndex, channel: str | None, state: str | None, limit: int) -> list[SortKey]:
