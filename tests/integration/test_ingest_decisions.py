@@ -109,7 +109,7 @@ async def test_concurrent_approvals_through_two_instances_accept_one(
     assert [(e.draft_id, e.approval.approved_by) for e in items] == [(draft_id, winner)]
 
 
-async def test_one_approver_through_two_instances_gets_one_item(
+async def test_one_approver_through_two_instances_and_a_restart_gets_one_item(
     kafka_bootstrap: str, topics: TopicRegistry, tmp_path: Path
 ) -> None:
     async with two_instances(kafka_bootstrap, topics, tmp_path) as (one, two):
@@ -124,6 +124,14 @@ async def test_one_approver_through_two_instances_gets_one_item(
         # The same approver again is a retry: the same item, never a second one.
         assert {a.status for a in answers} == {202}, answers
         assert len({a.body["content_id"] for a in answers}) == 1
+        content_id = answers[0].body["content_id"]
+    # A restarted instance knows the approval before it answers (it waits for its view), so a
+    # second approver right after the restart is refused, and the first one's retry is answered.
+    async with two_instances(kafka_bootstrap, topics, tmp_path) as (restarted, _):
+        late = await restarted.call("POST", path, role="approver2", headers={"If-Match": etag})
+        assert late.status == 409, late
+        retry = await restarted.call("POST", path, role="approver1", headers={"If-Match": etag})
+        assert (retry.status, retry.body["content_id"]) == (202, content_id), retry
     items = [
         e
         for e in await read_events(kafka_bootstrap, topics.content_approved)
