@@ -11,6 +11,7 @@ probe opens a fresh one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 
@@ -50,23 +51,21 @@ class Readiness:
     async def close(self) -> None:
         if self._admin is not None:
             admin, self._admin = self._admin, None
-            await admin.close()
+            with contextlib.suppress(Exception):  # a client that failed may fail to close too
+                await admin.close()
 
     async def _probe(self) -> list[str]:
         self.probes += 1
         try:
-            if self._admin is None:
+            admin = self._admin
+            if admin is None:
                 admin = AIOKafkaAdminClient(
                     bootstrap_servers=self._bootstrap, request_timeout_ms=int(self._timeout * 1000)
                 )
                 self.clients_opened += 1
-                try:
-                    await asyncio.wait_for(admin.start(), self._timeout)
-                except BaseException:
-                    await admin.close()
-                    raise
-                self._admin = admin
-            existing = set(await asyncio.wait_for(self._admin.list_topics(), self._timeout))
+                self._admin = admin  # closed again below if it cannot start
+                await asyncio.wait_for(admin.start(), self._timeout)
+            existing = set(await asyncio.wait_for(admin.list_topics(), self._timeout))
         except Exception as exc:  # any failure to ask the broker means not ready
             await self.close()
             return [f"broker unreachable: {type(exc).__name__}"]

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from services.ingest.auth import ALL_CHANNELS, KeyRecord, KeyStore, Role, digest_key
+from services.ingest.readiness import Readiness
 from shared.events import ContentApproved, DraftApproved
 from shared.topics import TopicRegistry
 from tests.integration.ingest_app import Answer, Ingest, content_body, read_events, running_ingest, wait_for
@@ -256,3 +257,13 @@ async def test_readiness_asks_the_broker_at_most_once_per_interval(
         answers = await asyncio.gather(*(app.call("GET", "/readyz", role=None) for _ in range(20)))
         assert {a.status for a in answers} == {200}
         assert (app.deps.readiness.probes, app.deps.readiness.clients_opened) == (1, 1)
+
+
+async def test_readiness_without_a_broker_says_so_and_tries_a_fresh_client_next_time() -> None:
+    readiness = Readiness("127.0.0.1:1", ["content.approved"], ttl_s=0, timeout_s=1)
+    try:
+        assert (await readiness.problems())[0].startswith("broker unreachable")
+        assert (await readiness.problems())[0].startswith("broker unreachable")
+        assert (readiness.probes, readiness.clients_opened) == (2, 2)
+    finally:
+        await readiness.close()
