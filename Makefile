@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 KAFKA_PORT ?= 9092
 
-.PHONY: run test lint venv broker broker-stop stop bench clean chaos browser wordpress
+.PHONY: run test test-long lint venv broker broker-stop stop bench clean chaos browser wordpress
 
 venv: $(VENV)/.installed
 
@@ -37,7 +37,11 @@ lint: venv
 # The tests start their own broker (port 19092, under var/test-kafka) unless
 # KAFKA_BOOTSTRAP_SERVERS names one, or use testcontainers where a Docker engine answers.
 test: venv lint browser wordpress
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not long"
+
+# Tests that take minutes: a three-broker cluster (deploy/kafka/cluster.sh) losing a broker under load.
+test-long: venv
+	$(BIN)/pytest -q -m long
 
 # Debian's Chromium for the dashboard's browser test, and promtool (package prometheus, ~16 s)
 # for the alert rules; tests skip with the reason when they can't be installed here.

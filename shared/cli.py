@@ -75,11 +75,14 @@ def _topics(args: argparse.Namespace) -> int:
 
     settings = CommonSettings()
     specs = settings.topics.specs()
-    created = asyncio.run(ensure_topics(settings.kafka_bootstrap, specs))
+    created = asyncio.run(ensure_topics(settings.kafka, specs))
     for spec in specs:
         mark = "created" if spec.name in created else "exists "
         configs = ",".join(f"{k}={v}" for k, v in sorted(spec.configs.items()))
-        print(f"{mark} {spec.name:<36} partitions={spec.partitions} key={spec.key!r} {configs}")
+        print(
+            f"{mark} {spec.name:<36} partitions={spec.partitions} replication={spec.replication}"
+            f" key={spec.key!r} {configs}"
+        )
     return 0
 
 

@@ -324,6 +324,8 @@ def cmd_dead(args: argparse.Namespace) -> int:
         return 0
     answer = expect(c.post(c.console, f"/v1/dead/{ident}/replay", {"reason": args.reason}), "dead replay")
     print(f"replaying {answer['job_id']}: a fresh attempt through the scheduler")
+    if answer.get("note"):
+        print(answer["note"])  # e.g. an unconfirmed attempt is looked up on the platform first
     return 0
 
 

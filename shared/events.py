@@ -180,6 +180,10 @@ class PublishOutcome(_Event):
     # When the job's first attempt was recorded, carried forward: reconciliation needs it
     # (Mastodon keeps an Idempotency-Key for 1 h).
     first_attempt_at: Instant | None = None
+    # On an ``attempted`` record: until when that attempt may still be talking to the platform
+    # (recorded time + the publish timeout + a margin). A new owner of the job's partition
+    # (after a crash or a rebalance) does not take a lookup's "absent" for proof before then.
+    lease_until: Instant | None = None
 
 
 class EngagementObserved(_Event):

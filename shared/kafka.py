@@ -1,8 +1,11 @@
 """Thin adapters over aiokafka shared by the services: producer, topic creation, replay, dead letters.
 
+How each client reaches the brokers (TLS, SASL) comes from ``shared.kafka_connection``.
+
 Errors::
 
-    KafkaUnavailable   the broker did not answer in time (ingest turns it into 503 + Retry-After)
+    KafkaUnavailable     the broker did not answer in time (ingest turns it into 503 + Retry-After)
+    (KafkaMisconfigured  from shared.kafka_connection: the broker refuses these settings)
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pydantic import BaseModel
 from shared.codec import encode
 from shared.events import DeadLettered
 from shared.ids import new_event_id
+from shared.kafka_connection import KafkaAddress, client_args, start_client
 from shared.topics import TopicSpec
 
 log = logging.getLogger(__name__)
@@ -35,11 +39,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_producer(bootstrap: str, client_id: str, *, linger_ms: int = 2) -> AIOKafkaProducer:
+def make_producer(kafka: KafkaAddress, client_id: str, *, linger_ms: int = 2) -> AIOKafkaProducer:
     # acks=all + idempotence: 202 from ingest means every in-sync replica has the event,
     # and a producer retry can't write it twice (design.md, guarantee 1).
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+        **client_args(kafka),
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
@@ -83,7 +87,7 @@ async def acknowledged(
 
 
 async def ensure_topics(
-    bootstrap: str, specs: Iterable[TopicSpec], timeout: float = 30.0, patience: float = 180.0
+    kafka: KafkaAddress, specs: Iterable[TopicSpec], timeout: float = 30.0, patience: float = 180.0
 ) -> list[str]:
     """Create the topics that don't exist yet; returns the names created. Safe to re-run, and
     to run from several services at once. A busy broker can time a creation out while still
@@ -94,7 +98,7 @@ async def ensure_topics(
     delay = 1.0
     while True:
         try:
-            created += await _create_missing(bootstrap, wanted, timeout)
+            created += await _create_missing(kafka, wanted, timeout)
             return created
         except (KafkaError, TimeoutError, OSError) as exc:
             if asyncio.get_running_loop().time() + delay > deadline:
@@ -104,9 +108,9 @@ async def ensure_topics(
             delay = min(delay * 2, 15.0)
 
 
-async def _create_missing(bootstrap: str, wanted: dict[str, TopicSpec], timeout: float) -> list[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
-    await asyncio.wait_for(admin.start(), timeout)
+async def _create_missing(kafka: KafkaAddress, wanted: dict[str, TopicSpec], timeout: float) -> list[str]:
+    admin = AIOKafkaAdminClient(**client_args(kafka), request_timeout_ms=int(timeout * 1000))
+    await start_client(admin, kafka, timeout)
     try:
         existing = set(await admin.list_topics())
         missing = [spec for name, spec in wanted.items() if name not in existing]
@@ -115,7 +119,7 @@ async def _create_missing(bootstrap: str, wanted: dict[str, TopicSpec], timeout:
         # One request for all of them: a broker holding thousands of topics creates them far
         # faster in a batch than one round trip each.
         response = await admin.create_topics(
-            [NewTopic(s.name, s.partitions, 1, topic_configs=dict(s.configs)) for s in missing]
+            [NewTopic(s.name, s.partitions, s.replication, topic_configs=dict(s.configs)) for s in missing]
         )
         created = []
         for name, code, *_ in getattr(response, "topic_errors", ()):
@@ -128,13 +132,13 @@ async def _create_missing(bootstrap: str, wanted: dict[str, TopicSpec], timeout:
         await admin.close()
 
 
-async def delete_topics(bootstrap: str, prefix: str, timeout: float = 30.0) -> int:
+async def delete_topics(kafka: KafkaAddress, prefix: str, timeout: float = 30.0) -> int:
     """Delete every topic named with ``prefix`` (test and benchmark systems clean up after
     themselves, so one broker can serve a whole test session)."""
     if not prefix:
         raise ValueError("refusing to delete topics without a prefix")
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
-    await asyncio.wait_for(admin.start(), timeout)
+    admin = AIOKafkaAdminClient(**client_args(kafka), request_timeout_ms=int(timeout * 1000))
+    await start_client(admin, kafka, timeout)
     try:
         names = [t for t in await admin.list_topics() if t.startswith(prefix)]
         if names:
@@ -144,9 +148,9 @@ async def delete_topics(bootstrap: str, prefix: str, timeout: float = 30.0) -> i
         await admin.close()
 
 
-async def missing_topics(bootstrap: str, names: Iterable[str], timeout: float = 5.0) -> list[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
-    await asyncio.wait_for(admin.start(), timeout)
+async def missing_topics(kafka: KafkaAddress, names: Iterable[str], timeout: float = 5.0) -> list[str]:
+    admin = AIOKafkaAdminClient(**client_args(kafka), request_timeout_ms=int(timeout * 1000))
+    await start_client(admin, kafka, timeout)
     try:
         existing = set(await asyncio.wait_for(admin.list_topics(), timeout))
         return [n for n in names if n not in existing]
@@ -155,7 +159,7 @@ async def missing_topics(bootstrap: str, names: Iterable[str], timeout: float = 
 
 
 async def replay(
-    bootstrap: str, partitions: Iterable[TopicPartition], *, batch_ms: int = 200
+    kafka: KafkaAddress, partitions: Iterable[TopicPartition], *, batch_ms: int = 200
 ) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
     """Read the given partitions from the beginning to their current end, then stop.
 
@@ -165,9 +169,9 @@ async def replay(
     if not tps:
         return
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+        **client_args(kafka), enable_auto_commit=False, isolation_level="read_committed"
     )
-    await consumer.start()
+    await start_client(consumer, kafka, None)
     try:
         # A topic another process has just created may not be in this client's metadata yet;
         # assigning it before then leaves end_offsets waiting forever.

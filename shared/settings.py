@@ -8,21 +8,38 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.channels import ChannelDirectory, load_channels
+from shared.kafka_connection import KafkaConnection, SaslMechanism, SecurityProtocol, client_args
 from shared.topics import TopicRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 class CommonSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="WARTA_", extra="ignore")
+    # Errors show no input: the input holds secrets (the Kafka password), and a start-up error
+    # ends up in logs.
+    model_config = SettingsConfigDict(env_prefix="WARTA_", extra="ignore", hide_input_in_errors=True)
 
     kafka_bootstrap: str = Field(
         default="127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "kafka_bootstrap")
     )
+    # How clients reach the brokers (README.md, "Kafka in production"); PLAINTEXT is for the
+    # broker on loopback only.
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
+    kafka_sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    # Copies of every Warta topic, and how many must have a write before acks=all answers:
+    # 3 and 2 on a cluster (one broker may fail without losing or refusing writes), 1 and 1 on
+    # the local broker.
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_min_insync_replicas: int = Field(default=1, ge=1)
     topic_prefix: str = ""
     group_prefix: str = "warta"
     partitions: int = 6
@@ -39,9 +56,35 @@ class CommonSettings(BaseSettings):
     # reference counting anyway, so memory barely grows.
     gc_young_threshold: int = 10_000
 
+    @model_validator(mode="after")
+    def _kafka_settings_work(self) -> CommonSettings:
+        # Built once here so contradictory settings, or TLS files that cannot be read, stop the
+        # service at start with the reason.
+        _ = client_args(self.kafka), self.topics
+        return self
+
+    @property
+    def kafka(self) -> KafkaConnection:
+        password = self.kafka_sasl_password
+        return KafkaConnection(
+            bootstrap=self.kafka_bootstrap,
+            security_protocol=self.kafka_security_protocol,
+            ssl_cafile=str(self.kafka_ssl_cafile) if self.kafka_ssl_cafile else None,
+            ssl_certfile=str(self.kafka_ssl_certfile) if self.kafka_ssl_certfile else None,
+            ssl_keyfile=str(self.kafka_ssl_keyfile) if self.kafka_ssl_keyfile else None,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            sasl_username=self.kafka_sasl_username,
+            sasl_password=password.get_secret_value() if password else None,
+        )
+
     @property
     def topics(self) -> TopicRegistry:
-        return TopicRegistry(prefix=self.topic_prefix, partitions=self.partitions)
+        return TopicRegistry(
+            prefix=self.topic_prefix,
+            partitions=self.partitions,
+            replication_factor=self.kafka_replication_factor,
+            min_insync_replicas=self.kafka_min_insync_replicas,
+        )
 
     def group(self, role: str) -> str:
         return f"{self.group_prefix}-{role}"

@@ -1,12 +1,17 @@
 """Every Kafka topic Warta uses, declared once: name, partitions, configs, key.
 
 ``TopicRegistry`` applies a prefix (tests give each run fresh names) and lists the publish topic
-of every platform. ``shared.kafka_admin.ensure_topics`` creates them idempotently.
+of every platform. ``shared.kafka.ensure_topics`` creates them idempotently.
+
+Durability is the registry's too: every topic gets the deployment's replication factor and
+``min.insync.replicas``. With acks=all a write is acknowledged once ``min.insync.replicas``
+copies have it, so 3/2 on a cluster survives one broker lost without losing an acknowledged
+event and keeps accepting writes; the local single broker runs 1/1.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 DAY_MS = 24 * 3600 * 1000
 AUDIT_RETENTION_MS = 400 * DAY_MS  # a year of audit trail plus a margin for the annual report
@@ -36,6 +41,7 @@ class TopicSpec:
     key: str
     configs: dict[str, str] = field(default_factory=dict)
     purpose: str = ""
+    replication: int = 1
 
 
 def _audit() -> dict[str, str]:
@@ -51,6 +57,16 @@ def _compacted() -> dict[str, str]:
 class TopicRegistry:
     prefix: str = ""
     partitions: int = 6
+    replication_factor: int = 1
+    min_insync_replicas: int = 1
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.min_insync_replicas <= self.replication_factor:
+            raise ValueError(
+                f"min.insync.replicas must be between 1 and the replication factor"
+                f" ({self.replication_factor}), not {self.min_insync_replicas}: with more, no write"
+                " could ever be acknowledged"
+            )
 
     def name(self, base: str) -> str:
         return f"{self.prefix}{base}"
@@ -104,6 +120,13 @@ class TopicRegistry:
         return self.name(f"publish.{platform}")
 
     def specs(self) -> list[TopicSpec]:
+        return [self._durable(spec) for spec in self._declared()]
+
+    def _durable(self, spec: TopicSpec) -> TopicSpec:
+        configs = {**spec.configs, "min.insync.replicas": str(self.min_insync_replicas)}
+        return replace(spec, configs=configs, replication=self.replication_factor)
+
+    def _declared(self) -> list[TopicSpec]:
         n = self.partitions
         specs = [
             TopicSpec(self.content_approved, n, "content id", _audit(), "approved items with variants"),

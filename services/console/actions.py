@@ -1,6 +1,9 @@
 """Operator actions on a job that needs a human: retry, mark as published, discard.
 
-Pure. An action becomes a ``PublishOutcome`` on ``publish.outcomes`` — the scheduler already applies
+Pure. Actions belong to settled jobs only — failed, unconfirmed, dead — the states in which
+nothing else will move the job. A job that is due or attempted is in a publisher's hands: an
+outcome written over it would race the platform call and could post it twice or hide a post, so
+it is refused until its own outcome arrives. An action becomes a ``PublishOutcome`` on ``publish.outcomes`` — the scheduler already applies
 outcomes, so the console needs no channel of its own into the plan. Whether an action is allowed
 is read from the scheduler's one lifecycle table (``services.scheduler.transitions``), so the
 console never offers what the scheduler would ignore::
@@ -10,12 +13,20 @@ console never offers what the scheduler would ignore::
     mark_published   published + URL         published
     discard          failed                  failed
 
+A retry of an unconfirmed job is never a blind re-send: the publisher's attempt ledger still
+holds that attempt as unconfirmed, and the publisher looks the post up on the platform before it
+sends the new attempt (``services.publisher.worker``): found → published with the platform's id;
+surely absent → sent; still unknown → unconfirmed again, with the reason.
+
 The outcome's ``error`` records who did it (``code = operator.<action>``, ``message = "by <person>:
 <reason>"``); the audit trail is rebuilt from those records.
 
 Errors::
 
-    ActionRefused      the job's state allows no such change, or the request lacks what it needs
+    ActionRefused      the action can't be applied; ``rule`` says why:
+                         not_settled      the job is in flight or still planned (409)
+                         illegal_action   its settled state allows no such change (409)
+                         bad_request      the request lacks what it needs: reason, URL (422)
 """
 
 from __future__ import annotations
@@ -29,6 +40,10 @@ from services.scheduler.transitions import can
 from shared.events import JobPlanned, JobState, OutcomeStatus, PlatformError, PublishOutcome
 
 OPERATOR_CODE_PREFIX = "operator."
+# The states in which a job waits for a person: no publisher holds it, no timer will move it.
+SETTLED = frozenset({JobState.FAILED, JobState.UNCONFIRMED, JobState.DEAD})
+# Fired to a publisher and not settled yet: an outcome written now would race the platform call.
+IN_FLIGHT = frozenset({JobState.DUE, JobState.ATTEMPTED})
 
 
 class OperatorAction(StrEnum):
@@ -52,11 +67,23 @@ _STATE = {
 class ActionRefused(ValueError):
     """The action can't be applied to this job as it stands (state or missing input)."""
 
+    def __init__(self, message: str, rule: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
 
 def allowed_actions(state: JobState) -> list[OperatorAction]:
-    """What the lifecycle lets an operator do to a job in ``state`` (a terminal state: nothing)."""
+    """What an operator may do to a job in ``state``: nothing unless it is settled, and then what
+    the scheduler's lifecycle table allows."""
+    if state not in SETTLED:
+        return []
     # A self-transition (failed → failed) is the table's idempotence, not something to offer.
     return [a for a in OperatorAction if _STATE[a] is not state and can(state, _STATE[a])]
+
+
+def reconciles_first(job: JobPlanned, action: OperatorAction) -> bool:
+    """Whether the publisher will look the post up before acting on this retry."""
+    return action is OperatorAction.RETRY and job.state is JobState.UNCONFIRMED
 
 
 @dataclass(frozen=True)
@@ -68,21 +95,36 @@ class ActionRequest:
 
 
 def operator_outcome(job: JobPlanned, req: ActionRequest, now: datetime, event_id: str) -> PublishOutcome:
+    if job.state not in SETTLED:
+        why = (
+            "a publisher holds it and its outcome is not in yet; wait for it"
+            if job.state in IN_FLIGHT
+            else "it is not waiting for a person"
+        )
+        raise ActionRefused(
+            f"job {job.job_id} is {job.state.value}: {why} (operator actions apply only to failed, "
+            "unconfirmed and dead jobs)",
+            rule="not_settled",
+        )
     if req.action not in allowed_actions(job.state):
         allowed = ", ".join(a.value for a in allowed_actions(job.state)) or "none"
         raise ActionRefused(
             f"job {job.job_id} is {job.state.value}: {req.action.value} is not allowed "
-            f"(allowed: {allowed}; services/scheduler/transitions.py)"
+            f"(allowed: {allowed}; services/scheduler/transitions.py)",
+            rule="illegal_action",
         )
     reason = req.reason.strip()
     if not reason:
-        raise ActionRefused("a reason is required: the audit trail records why")
+        raise ActionRefused("a reason is required: the audit trail records why", rule="bad_request")
     url = None
     if req.action is OperatorAction.MARK_PUBLISHED:
         url = (req.url or "").strip()
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ActionRefused("mark_published needs the post's http(s) URL, e.g. https://example.org/@x/1")
+            raise ActionRefused(
+                "mark_published needs the post's http(s) URL, e.g. https://example.org/@x/1",
+                rule="bad_request",
+            )
     return PublishOutcome(
         event_id=event_id,
         occurred_at=now,

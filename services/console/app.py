@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from aiohttp import web
@@ -17,12 +17,14 @@ from services.console.http_api import Deps, create_app
 from services.console.metrics import TopicCollector
 from services.console.offsets import History, OffsetSnapshot, OffsetsProbe
 from services.console.settings import ConsoleSettings
-from services.console.view import ConsoleView
+from services.console.view import ConsoleView, Retention
 from services.console.webhooks import DeliveryLog, Dispatcher, RetryRule, load_subscribers
 from services.ingest.auth import KeyStore
 from shared.kafka import KafkaUnavailable, ensure_topics, make_producer
 
 log = logging.getLogger("warta.console")
+# Often enough that a replay of a long history is trimmed while it runs, not only after it.
+EXPIRE_EVERY_S = 10.0
 
 
 def _now() -> datetime:
@@ -49,18 +51,34 @@ class Prober:
                 await asyncio.wait_for(stop.wait(), self._interval)
 
 
+async def expire(view: ConsoleView, deps: Deps, stop: asyncio.Event, interval: float) -> None:
+    """Lets finished jobs and lapsed action claims go, so the view stays bounded."""
+    while not stop.is_set():
+        dropped = view.expire(_now())
+        deps.claims.expire(_now())
+        if dropped:
+            log.info("%d finished jobs left the console's view (retention)", dropped)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
+
+
 async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
     topics = settings.topics
     channels = settings.load_channels()
-    await ensure_topics(settings.kafka_bootstrap, topics.specs())
-    view = ConsoleView()
+    await ensure_topics(settings.kafka, topics.specs())
+    view = ConsoleView(
+        Retention(
+            finished=timedelta(hours=settings.finished_retention_hours),
+            attention=timedelta(hours=settings.attention_retention_hours),
+        )
+    )
     feeder = Feeder(
-        settings.kafka_bootstrap,
+        settings.kafka,
         [topics.schedule_jobs, topics.publish_outcomes, topics.publish_dead, topics.content_control],
         view.apply,
     )
     history = History(settings.history_samples)
-    probe = OffsetsProbe(settings.kafka_bootstrap, [s.name for s in topics.specs()], settings.group_prefix)
+    probe = OffsetsProbe(settings.kafka, [s.name for s in topics.specs()], settings.group_prefix)
     await probe.start()
     prober = Prober(probe, history, settings.probe_interval_s)
     registry = CollectorRegistry()
@@ -68,7 +86,7 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
     subscribers = load_subscribers(settings.webhooks_file) if settings.webhooks_file else []
     deliveries = DeliveryLog(settings.webhook_log_size)
     dispatcher = Dispatcher(
-        settings.kafka_bootstrap,
+        settings.kafka,
         [topics.schedule_jobs, topics.publish_outcomes, topics.content_control],
         settings.group_prefix,
         subscribers,
@@ -82,7 +100,7 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
         ),
         settings.webhooks_offset_reset,
     )
-    producer = make_producer(settings.kafka_bootstrap, "warta-console")
+    producer = make_producer(settings.kafka, "warta-console")
     await producer.start()
     session = aiohttp.ClientSession()
     deps = Deps(
@@ -104,6 +122,7 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
         asyncio.create_task(feeder.run(stop)),
         asyncio.create_task(prober.run(stop)),
         asyncio.create_task(dispatcher.run(stop)),
+        asyncio.create_task(expire(view, deps, stop, EXPIRE_EVERY_S)),
     ]
     runner = web.AppRunner(create_app(deps), access_log=None)
     await runner.setup()

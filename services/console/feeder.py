@@ -14,12 +14,13 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared.codec import DecodeError, decode
 from shared.events import Event
+from shared.kafka_connection import KafkaAddress, client_args
 
 log = logging.getLogger("warta.console.feeder")
 
 
 class Feeder:
-    def __init__(self, bootstrap: str, topics: list[str], apply: Callable[[Event], None]) -> None:
+    def __init__(self, bootstrap: KafkaAddress, topics: list[str], apply: Callable[[Event], None]) -> None:
         self._bootstrap = bootstrap
         self._topics = topics
         self._apply = apply
@@ -28,7 +29,7 @@ class Feeder:
 
     async def run(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+            **client_args(self._bootstrap), enable_auto_commit=False, isolation_level="read_committed"
         )
         await consumer.start()
         try:

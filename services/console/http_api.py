@@ -3,6 +3,9 @@ dashboard and the CLI. Handlers only translate; every refusal is one of ingest's
 (``services.ingest.errors``), so the console answers ``{"errors": [...]}`` exactly like ingest.
 
 Every ``/v1`` route needs an operator's or an admin's key; ``/metrics`` is open to the scraper.
+A key's channel scope holds on every route that reads or acts on a job or a channel: lists show
+only the key's channels, and naming or acting on another channel's job is refused (403). Every
+response carries the security headers; both rules are in ``services.console.access``.
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,17 +26,24 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.console.actions import ActionRefused, ActionRequest, OperatorAction, operator_outcome
+from services.console.access import in_scope, operator_of, security_headers
+from services.console.actions import (
+    ActionRefused,
+    ActionRequest,
+    OperatorAction,
+    operator_outcome,
+    reconciles_first,
+)
+from services.console.claims import ActionClaims, ActionInProgress
 from services.console.metrics import render
 from services.console.offsets import History, OffsetSnapshot
 from services.console.settings import ConsoleSettings
 from services.console.view import ConsoleView, dead_json, job_json
 from services.console.webhooks import DeliveryLog
-from services.ingest.auth import KeyStore, Principal, Role, authenticate
+from services.ingest.auth import ALL_CHANNELS, KeyStore, Principal
 from services.ingest.errors import (
     Conflict,
     FieldError,
-    Forbidden,
     IngestError,
     NotFound,
     ServiceUnavailable,
@@ -42,6 +52,7 @@ from services.ingest.errors import (
 )
 from services.ingest.validation import parse_model
 from shared.channels import ChannelDirectory
+from shared.events import DeadLettered, JobPlanned
 from shared.kafka import KafkaUnavailable, send_event
 from shared.topics import TopicRegistry
 
@@ -49,8 +60,11 @@ log = logging.getLogger("warta.console.http")
 
 STATIC = Path(__file__).parent / "static"
 STATIC_FILES = {"dashboard.js": "application/javascript", "dashboard.css": "text/css"}
-OPERATOR_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
 MAX_BODY = 64 * 1024
+PAGE = 200
+MAX_PAGE = 500
+# How long an accepted action blocks others on the same job if the plan never shows it applied.
+CLAIM_HOLD = timedelta(minutes=2)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -70,6 +84,7 @@ class Deps:
     session: aiohttp.ClientSession
     caught_up: asyncio.Event
     clock: Callable[[], datetime]
+    claims: ActionClaims = field(default_factory=lambda: ActionClaims(CLAIM_HOLD))
 
 
 DEPS = web.AppKey("deps", Deps)
@@ -108,14 +123,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 def operator(request: web.Request) -> Principal:
-    deps = request.app[DEPS]
-    principal = authenticate(deps.keys, request.headers.get("Authorization"))
-    if principal.role not in OPERATOR_ROLES:
-        raise Forbidden(
-            f"{principal.person} holds the {principal.role.value} role; the console is for operators and admins",
-            rule="role",
-        )
-    return principal
+    return operator_of(request.app[DEPS].keys, request.headers.get("Authorization"))
 
 
 async def json_body(request: web.Request) -> object:
@@ -162,12 +170,14 @@ async def readyz(request: web.Request) -> web.Response:
 # ---- reading -----------------------------------------------------------------------------------
 async def whoami(request: web.Request) -> web.Response:
     p = operator(request)
-    return json_response({"person": p.person, "role": p.role.value})
+    return json_response({"person": p.person, "role": p.role.value, "channels": sorted(p.channels)})
 
 
-def _channels_json(deps: Deps) -> list[dict[str, object]]:
+def _channels_json(deps: Deps, who: Principal) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     for ch in deps.channels.channels:
+        if not who.may_target(ch.id):
+            continue
         health = deps.view.channels.get(ch.id)
         pause = deps.view.is_paused(ch.id)
         out.append(
@@ -190,16 +200,29 @@ def _channels_json(deps: Deps) -> list[dict[str, object]]:
 
 
 async def channels(request: web.Request) -> web.Response:
-    operator(request)
-    return json_response({"channels": _channels_json(request.app[DEPS])})
+    who = operator(request)
+    return json_response({"channels": _channels_json(request.app[DEPS], who)})
+
+
+def _outcome_count(deps: Deps, who: Principal, platform: str, statuses: tuple[str, ...]) -> int:
+    if ALL_CHANNELS in who.channels:
+        return sum(deps.view.outcomes.get((platform, s), 0) for s in statuses)
+    return sum(
+        deps.view.outcomes_by_channel.get((ch.id, s), 0)
+        for ch in deps.channels.for_platform(platform)
+        if who.may_target(ch.id)
+        for s in statuses
+    )
 
 
 async def overview(request: web.Request) -> web.Response:
-    operator(request)
+    who = operator(request)
     deps = request.app[DEPS]
     platforms = []
-    worst = deps.view.platform_health()
+    worst = deps.view.platform_health(who.may_target)
     for platform in deps.channels.platforms:
+        if not any(who.may_target(c.id) for c in deps.channels.for_platform(platform)):
+            continue
         ch = worst.get(platform)
         platforms.append(
             {
@@ -208,21 +231,22 @@ async def overview(request: web.Request) -> web.Response:
                 "channel": ch.channel if ch else None,
                 "last_error": ch.last_error.model_dump(mode="json") if ch and ch.last_error else None,
                 "last_error_at": ch.last_error_at if ch else None,
-                "published": deps.view.outcomes.get((platform, "published"), 0),
-                "failed": sum(deps.view.outcomes.get((platform, s), 0) for s in ("failed", "dead")),
+                "published": _outcome_count(deps, who, platform, ("published",)),
+                "failed": _outcome_count(deps, who, platform, ("failed", "dead")),
             }
         )
     states: dict[str, int] = {}
-    for (_, state), n in deps.view.jobs_by_state().items():
-        states[state] = states.get(state, 0) + n
+    for (channel, state), n in deps.view.jobs_by_state().items():
+        if who.may_target(channel):
+            states[state] = states.get(state, 0) + n
     snap = deps.snapshot()
     prefix = deps.topics.prefix
     return json_response(
         {
             "platforms": platforms,
-            "channels": _channels_json(deps),
+            "channels": _channels_json(deps, who),
             "jobs_by_state": states,
-            "dead_letters": len(deps.view.dead),
+            "dead_letters": deps.view.dead_letters(who.may_target, limit=0)[1],
             "messages": {t.removeprefix(prefix): n for t, n in (snap.topic_totals() if snap else {}).items()},
             "lag": {t.removeprefix(prefix): n for t, n in (snap.lag_by_topic() if snap else {}).items()},
             "probed_at": snap.at if snap else None,
@@ -268,7 +292,7 @@ def _day(request: web.Request) -> date:
 
 
 async def plan(request: web.Request) -> web.Response:
-    operator(request)
+    who = operator(request)
     deps = request.app[DEPS]
     channel_id = request.query.get("channel", "")
     channel = deps.channels.get(channel_id)
@@ -280,6 +304,7 @@ async def plan(request: web.Request) -> web.Response:
                 )
             ]
         )
+    in_scope(who, channel.id, f"the plan of {channel.id}")
     day = _day(request)
     tz = ZoneInfo(channel.timezone)
     # The channel's own day: planners think in audience-local time (design.md, "Time is explicit").
@@ -299,19 +324,58 @@ async def plan(request: web.Request) -> web.Response:
     )
 
 
+def _limit(request: web.Request) -> int:
+    raw = request.query.get("limit", str(PAGE))
+    # isdigit() alone accepts "²", which int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
+        raise ValidationFailed(
+            [FieldError(None, "limit", "range", f"limit must be a whole number from 1 to {MAX_PAGE}")]
+        )
+    return int(raw)
+
+
+def _problems_cursor(request: web.Request) -> tuple[datetime, str] | None:
+    """``cursor`` is the ``next_cursor`` of the page before: ``<updated_at>|<job_id>``."""
+    raw = request.query.get("cursor")
+    if raw is None:
+        return None
+    at, sep, job_id = raw.partition("|")
+    parsed: datetime | None = None
+    try:
+        given = datetime.fromisoformat(at)
+        if given.utcoffset() is not None:
+            # In UTC and as a POSIX instant, as the view compares it: year 1 or 9999 with an
+            # offset overflows here, not later in the view.
+            parsed = given.astimezone(UTC)
+            parsed.timestamp()
+    except (ValueError, OverflowError):
+        parsed = None
+    if not sep or not job_id or parsed is None:
+        raise ValidationFailed(
+            [FieldError(None, "cursor", "type", "cursor must be a next_cursor this endpoint returned")]
+        )
+    return parsed, job_id
+
+
 async def problems(request: web.Request) -> web.Response:
-    operator(request)
-    return json_response({"jobs": [job_json(j) for j in request.app[DEPS].view.problems()]})
+    who = operator(request)
+    limit = _limit(request)
+    jobs = request.app[DEPS].view.problems(who.may_target, limit + 1, _problems_cursor(request))
+    page, more = jobs[:limit], len(jobs) > limit
+    last = page[-1] if page else None
+    cursor = f"{last.occurred_at.isoformat()}|{last.job_id}" if more and last else None
+    return json_response({"jobs": [job_json(j) for j in page], "next_cursor": cursor})
 
 
 async def audit(request: web.Request) -> web.Response:
-    operator(request)
-    entries = sorted(request.app[DEPS].view.audit, key=lambda e: e.at, reverse=True)[:200]
+    who = operator(request)
+    entries = request.app[DEPS].view.recent_audit(who.may_target, PAGE)
     return json_response({"entries": [e.to_json() for e in entries]})
 
 
 async def deliveries(request: web.Request) -> web.Response:
-    operator(request)
+    # Webhook subscribers are the installation's, fed by every channel's lifecycle.
+    in_scope(operator(request), None, "webhook deliveries")
     rows = request.app[DEPS].deliveries.recent(subscriber=request.query.get("subscriber"))
     return json_response({"deliveries": [d.to_json() for d in rows]})
 
@@ -329,54 +393,82 @@ class ReplayBody(BaseModel):
     reason: str = Field(default="replayed from the dead letters", min_length=1, max_length=900)
 
 
-async def _act(deps: Deps, job_id: str, req: ActionRequest) -> web.Response:
+def _job_in_scope(deps: Deps, who: Principal, job_id: str) -> JobPlanned:
     job = deps.view.jobs.get(job_id)
     if job is None:
         raise NotFound(f"no job {job_id!r}")
+    in_scope(who, job.channel, f"job {job_id}")
+    return job
+
+
+async def _act(deps: Deps, who: Principal, job_id: str, req: ActionRequest) -> web.Response:
+    job = _job_in_scope(deps, who, job_id)
+    now = deps.clock()
     try:
-        outcome = operator_outcome(job, req, deps.clock(), uuid.uuid4().hex)
+        outcome = operator_outcome(job, req, now, uuid.uuid4().hex)
     except ActionRefused as exc:
-        raise Conflict(str(exc), rule="illegal_action") from exc
+        if exc.rule == "bad_request":
+            raise ValidationFailed([FieldError(job.channel, None, exc.rule, str(exc))]) from exc
+        raise Conflict(str(exc), channel=job.channel, rule=exc.rule) from exc
+    # No await between judging the job and claiming it: one of two concurrent actions wins.
+    try:
+        claim = deps.claims.claim(job, req.action.value, req.by, now)
+    except ActionInProgress as exc:
+        raise Conflict(str(exc), channel=job.channel, rule="action_in_progress") from exc
     try:
         await send_event(deps.producer, deps.topics.publish_outcomes, job.content_id, outcome, timeout=10)
     except KafkaUnavailable as exc:
+        deps.claims.release(claim)
         raise ServiceUnavailable("the broker did not acknowledge; nothing was done", retry_after=5) from exc
-    return json_response(
-        {"job_id": job_id, "action": req.action.value, "status": outcome.status.value, "accepted": True}, 202
-    )
+    body: dict[str, object] = {
+        "job_id": job_id,
+        "action": req.action.value,
+        "status": outcome.status.value,
+        "accepted": True,
+    }
+    if reconciles_first(job, req.action):
+        body["note"] = (
+            f"the {job.platform} publisher looks the post up before sending: found → published with "
+            "its id; surely absent → sent; still unknown → it stays unconfirmed, with the reason"
+        )
+    return json_response(body, 202)
 
 
 async def act(request: web.Request) -> web.Response:
     who = operator(request)
     body = parse_model(ActionBody, await json_body(request))
     req = ActionRequest(body.action, who.person, body.reason, body.url)
-    return await _act(request.app[DEPS], request.match_info["job_id"], req)
+    return await _act(request.app[DEPS], who, request.match_info["job_id"], req)
+
+
+def _letter_in_scope(deps: Deps, who: Principal, ident: str) -> DeadLettered:
+    letter = deps.view.find_dead(ident)
+    if letter is None:
+        raise NotFound(f"no dead letter {ident!r}")
+    in_scope(who, letter.channel, f"dead letter {letter.event_id}")
+    return letter
 
 
 async def dead_list(request: web.Request) -> web.Response:
-    operator(request)
-    letters = list(request.app[DEPS].view.dead.values())[::-1][:500]
-    return json_response({"dead": [dead_json(d) for d in letters], "total": len(request.app[DEPS].view.dead)})
+    who = operator(request)
+    letters, total = request.app[DEPS].view.dead_letters(who.may_target, MAX_PAGE)
+    return json_response({"dead": [dead_json(d) for d in letters], "total": total})
 
 
 async def dead_show(request: web.Request) -> web.Response:
-    operator(request)
+    who = operator(request)
     deps = request.app[DEPS]
-    letter = deps.view.find_dead(request.match_info["ident"])
-    if letter is None:
-        raise NotFound(f"no dead letter {request.match_info['ident']!r}")
+    letter = _letter_in_scope(deps, who, request.match_info["ident"])
     body = dead_json(letter, raw=True)
     job = deps.view.jobs.get(letter.job_id) if letter.job_id else None
-    body["job"] = job_json(job) if job else None
+    body["job"] = job_json(job) if job and who.may_target(job.channel) else None
     return json_response(body)
 
 
 async def dead_replay(request: web.Request) -> web.Response:
     who = operator(request)
     deps = request.app[DEPS]
-    letter = deps.view.find_dead(request.match_info["ident"])
-    if letter is None:
-        raise NotFound(f"no dead letter {request.match_info['ident']!r}")
+    letter = _letter_in_scope(deps, who, request.match_info["ident"])
     if letter.job_id is None:
         raise Conflict(
             f"dead letter {letter.event_id} is an undecodable message from {letter.source_topic}, not a job: "
@@ -390,7 +482,7 @@ async def dead_replay(request: web.Request) -> web.Response:
     # A fresh attempt through the scheduler (the delay service), never straight to the platform
     # topic: the scheduler re-reads the job and honours pauses, withdrawals and gaps.
     req = ActionRequest(OperatorAction.RETRY, who.person, f"replay of {letter.event_id}: {body.reason}")
-    return await _act(deps, letter.job_id, req)
+    return await _act(deps, who, letter.job_id, req)
 
 
 async def _forward(request: web.Request, action: str) -> web.Response:
@@ -422,6 +514,7 @@ async def resume(request: web.Request) -> web.Response:
 
 def create_app(deps: Deps) -> web.Application:
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY + 1)
+    app.on_response_prepare.append(security_headers)
     app[DEPS] = deps
     r = app.router
     r.add_get("/", index)

@@ -10,7 +10,8 @@ within a process and re-derived, not reset to zero, after a restart).
     warta_consumer_group_lag{group}                      summed over partitions
     warta_publish_outcomes_total{platform,status}        from publish.outcomes
     warta_dead_letters_total{source_topic}               from publish.dead
-    warta_jobs{channel,state}                            from schedule.jobs (latest state per job)
+    warta_jobs{channel,state}                            from schedule.jobs (latest state per job;
+                                                         finished ones within the view's retention)
     warta_channel_health{channel,platform,health}        1 for the channel's current health
     warta_channel_needs_reauth{channel}                  1 while a channel needs re-authorisation
     warta_channel_failure_ratio{channel}                 failed share of the last 20 settled outcomes
@@ -94,7 +95,9 @@ class TopicCollector(Collector):
         for source, n in sorted(self._view.dead_by_source.items()):
             dead.add_metric([source], n)
         jobs = GaugeMetricFamily(
-            "warta_jobs", "Jobs in the plan by channel and state", labels=["channel", "state"]
+            "warta_jobs",
+            "Jobs in the console's view by channel and state (finished ones within its retention)",
+            labels=["channel", "state"],
         )
         for (channel, state), n in sorted(self._view.jobs_by_state().items()):
             jobs.add_metric([channel, state], n)

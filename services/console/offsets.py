@@ -22,6 +22,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from shared.kafka import KafkaUnavailable
+from shared.kafka_connection import KafkaAddress, client_args
 
 log = logging.getLogger("warta.console.offsets")
 
@@ -68,7 +69,9 @@ class OffsetSnapshot:
 class OffsetsProbe:
     """One admin client and one group-less consumer, kept open between reads."""
 
-    def __init__(self, bootstrap: str, topics: list[str], group_prefix: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self, bootstrap: KafkaAddress, topics: list[str], group_prefix: str, timeout: float = 10.0
+    ) -> None:
         self._bootstrap = bootstrap
         self._topics = topics
         self._group_prefix = group_prefix
@@ -78,10 +81,10 @@ class OffsetsProbe:
 
     async def start(self) -> None:
         self._admin = AIOKafkaAdminClient(
-            bootstrap_servers=self._bootstrap, request_timeout_ms=int(self._timeout * 1000)
+            **client_args(self._bootstrap), request_timeout_ms=int(self._timeout * 1000)
         )
         await asyncio.wait_for(self._admin.start(), self._timeout)
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
+        self._consumer = AIOKafkaConsumer(**client_args(self._bootstrap), enable_auto_commit=False)
         await asyncio.wait_for(self._consumer.start(), self._timeout)
 
     async def stop(self) -> None:

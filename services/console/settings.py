@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
+
 from shared.settings import ROOT, CommonSettings
 
 
@@ -18,6 +20,10 @@ class ConsoleSettings(CommonSettings):
     probe_interval_s: float = 2.0
     # Samples kept for the dashboard's charts (at the default interval, ten minutes).
     history_samples: int = 300
+    # How long the view keeps jobs that can no longer change (published, withdrawn, superseded)
+    # and jobs that failed or died (retry stays possible until then); the topics keep everything.
+    finished_retention_hours: float = Field(default=7 * 24, gt=0)
+    attention_retention_hours: float = Field(default=30 * 24, gt=0)
     webhooks_file: Path | None = None
     # A new subscriber starts at the end of the topics (not years of audit history); tests that
     # produce before the dispatcher joins use "earliest".

@@ -49,6 +49,7 @@ from shared.events import (
     OutcomeStatus,
     PublishOutcome,
 )
+from shared.kafka_connection import KafkaAddress, client_args
 
 log = logging.getLogger("warta.console.webhooks")
 
@@ -217,7 +218,7 @@ class Dispatcher:
 
     def __init__(
         self,
-        bootstrap: str,
+        bootstrap: KafkaAddress,
         topics: Sequence[str],
         group_prefix: str,
         subscribers: Sequence[Subscriber],
@@ -249,7 +250,7 @@ class Dispatcher:
     async def _serve(self, sub: Subscriber, session: aiohttp.ClientSession, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
             *self._topics,
-            bootstrap_servers=self._bootstrap,
+            **client_args(self._bootstrap),
             group_id=self.group(sub),
             enable_auto_commit=False,
             auto_offset_reset=self._offset_reset,

@@ -51,10 +51,10 @@ async def wired(
     """Everything the HTTP app needs, started; stopped again on exit (the tests build on this too)."""
     topics = settings.topics
     channels = settings.load_channels()
-    await ensure_topics(settings.kafka_bootstrap, topics.specs())
+    await ensure_topics(settings.kafka, topics.specs())
     view = StatusView(timedelta(seconds=settings.idempotency_ttl_s))
     feeder = Feeder(
-        settings.kafka_bootstrap,
+        settings.kafka,
         [
             topics.content_approved,
             topics.content_control,
@@ -67,7 +67,7 @@ async def wired(
     # The topics whose order decides (services.ingest.decisions): a request waits for its own
     # claim to be read back, so this feeder answers each fetch as soon as a record is there.
     decisions = Feeder(
-        settings.kafka_bootstrap,
+        settings.kafka,
         [topics.content_drafts, topics.ingest_idempotency],
         view,
         name="decisions",
@@ -76,7 +76,7 @@ async def wired(
     )
     caught_up = asyncio.Event()
     writer = EventWriter(
-        settings.kafka_bootstrap,
+        settings.kafka,
         "warta-ingest",
         settings.ack_timeout_s,
         on_late_ack=lambda event: _late_ack(view, event),
@@ -95,7 +95,7 @@ async def wired(
         throttle=KeyThrottle(settings.rate_burst, settings.rate_per_minute),
         list_throttle=KeyThrottle(settings.list_rate_burst, settings.list_rate_per_minute),
         readiness=Readiness(
-            settings.kafka_bootstrap, [s.name for s in topics.specs()], ttl_s=settings.readiness_cache_s
+            settings.kafka, [s.name for s in topics.specs()], ttl_s=settings.readiness_cache_s
         ),
         clock=clock,
         health=lambda: {},

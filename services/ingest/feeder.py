@@ -28,6 +28,7 @@ from aiokafka.errors import KafkaError
 from services.ingest.status_view import StatusView
 from shared.codec import DecodeError, decode
 from shared.kafka import wait_for_topics
+from shared.kafka_connection import KafkaAddress, client_args
 from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.ingest.feeder")
@@ -64,7 +65,7 @@ def stuck_partitions(before: Progress, now: Progress) -> list[TopicPartition]:
 class Feeder:
     def __init__(
         self,
-        bootstrap: str,
+        bootstrap: KafkaAddress,
         topics: list[str],
         view: StatusView,
         *,
@@ -102,7 +103,7 @@ class Feeder:
 
     async def run(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
+            **client_args(self._bootstrap),
             enable_auto_commit=False,
             isolation_level="read_committed",
             fetch_min_bytes=self._fetch[0],

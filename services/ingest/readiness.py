@@ -17,18 +17,20 @@ from collections.abc import Callable, Sequence
 
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.kafka_connection import KafkaAddress, client_args, start_client
+
 
 class Readiness:
     def __init__(
         self,
-        bootstrap: str,
+        kafka: KafkaAddress,
         topics: Sequence[str],
         *,
         ttl_s: float = 2.0,
         timeout_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._bootstrap = bootstrap
+        self._kafka = kafka
         self._topics = list(topics)
         self._ttl = ttl_s
         self._timeout = timeout_s
@@ -60,11 +62,11 @@ class Readiness:
             admin = self._admin
             if admin is None:
                 admin = AIOKafkaAdminClient(
-                    bootstrap_servers=self._bootstrap, request_timeout_ms=int(self._timeout * 1000)
+                    **client_args(self._kafka), request_timeout_ms=int(self._timeout * 1000)
                 )
                 self.clients_opened += 1
                 self._admin = admin  # closed again below if it cannot start
-                await asyncio.wait_for(admin.start(), self._timeout)
+                await start_client(admin, self._kafka, self._timeout)
             existing = set(await asyncio.wait_for(admin.list_topics(), self._timeout))
         except Exception as exc:  # any failure to ask the broker means not ready
             await self.close()

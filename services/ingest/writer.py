@@ -46,6 +46,7 @@ from aiokafka.structs import RecordMetadata, TopicPartition
 from shared.codec import encode
 from shared.events import Event
 from shared.kafka import KafkaUnavailable, make_producer
+from shared.kafka_connection import KafkaAddress
 
 log = logging.getLogger("warta.ingest.writer")
 
@@ -105,7 +106,7 @@ class _HandedOver:
 class EventWriter:
     def __init__(
         self,
-        bootstrap: str,
+        bootstrap: KafkaAddress,
         client_id: str,
         ack_timeout_s: float,
         on_late_ack: Callable[[Event], None] = lambda _event: None,

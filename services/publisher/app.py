@@ -35,9 +35,9 @@ async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
     platform = settings.platform
     topics = settings.topics
     channels = settings.load_channels()
-    await ensure_topics(settings.kafka_bootstrap, topics.specs())
+    await ensure_topics(settings.kafka, topics.specs())
     secrets = SecretStore.load(settings.secrets_file)
-    producer = make_producer(settings.kafka_bootstrap, f"warta-publisher-{platform}")
+    producer = make_producer(settings.kafka, f"warta-publisher-{platform}")
     await producer.start()
     timeout = aiohttp.ClientTimeout(total=settings.call_timeout_s)
     # Media URLs come from content editors: fetch them only from public https hosts (SSRF).
@@ -52,7 +52,7 @@ async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
     try:
         async with aiohttp.ClientSession(timeout=timeout) as session:
             worker = PublisherWorker(
-                bootstrap=settings.kafka_bootstrap,
+                bootstrap=settings.kafka,
                 topics=topics,
                 group=settings.group(f"publisher-{platform}"),
                 platform=platform,

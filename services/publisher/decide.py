@@ -8,6 +8,17 @@
     Ambiguous                      → reconcile first (see ``after_reconcile``)
     NotSupported                   → failed
 
+After a lookup (``after_lookup``), for an attempt that may have reached the platform:
+
+    Published                      → published, with the post found
+    Absent                         → send (again), unless another worker's attempt may still be
+                                     running (its lease) and the platform would not fold the two
+                                     into one: then ask again when the lease ends
+    Unknown, platform may tell later → ask again then
+    Unknown, NotSupported, a failed lookup → unconfirmed, with the platform's reason
+
+Never a blind re-send: only a proven absence sends again.
+
 Backoff is exponential with full jitter (AWS Architecture Blog, "Exponential Backoff And
 Jitter"): a herd of jobs retrying after one platform outage spreads out instead of stampeding.
 """
@@ -19,12 +30,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.publisher.adapters.port import (
+    Absent,
     AdapterError,
     Ambiguous,
     AuthExpired,
+    Lookup,
+    NotSupported,
     Permanent,
     Published,
     Temporary,
+    Unknown,
 )
 from shared.events import OutcomeStatus, PlatformError
 
@@ -79,3 +94,44 @@ def decide(
     if isinstance(result, Permanent):
         return Decision(OutcomeStatus.FAILED, error=err)
     return Decision(OutcomeStatus.FAILED, error=err)
+
+
+@dataclass(frozen=True)
+class SendAgain:
+    """The platform showed that the earlier attempt left no post: publishing is safe."""
+
+    evidence: str
+
+
+@dataclass(frozen=True)
+class AskAgain:
+    """Look up again at ``at``: the platform may tell by then."""
+
+    at: datetime
+    why: str
+
+
+def after_lookup(
+    platform: str, result: Lookup | AdapterError, *, now: datetime, live_until: datetime | None
+) -> Decision | SendAgain | AskAgain:
+    """What a reconciliation lookup settles (the second table in the module docstring)."""
+    if isinstance(result, Published):
+        return Decision(OutcomeStatus.PUBLISHED, post_id=result.post_id, url=result.url)
+    if isinstance(result, Absent):
+        if not result.safe_while_live and live_until is not None and now < live_until:
+            return AskAgain(
+                live_until, f"an earlier attempt may still be running until {live_until:%H:%M:%S} UTC"
+            )
+        return SendAgain(result.evidence)
+    if isinstance(result, Unknown):
+        if result.ask_again_at is not None:
+            return AskAgain(result.ask_again_at, result.reason)
+        return unconfirmed(platform, result.reason, result.code)
+    if isinstance(result, NotSupported):
+        return unconfirmed(platform, result.message, "unconfirmed")
+    return Decision(OutcomeStatus.UNCONFIRMED, error=platform_error(result))
+
+
+def unconfirmed(platform: str, reason: str, code: str) -> Decision:
+    message = f"an attempt may have reached {platform} and it cannot tell: {reason}"
+    return Decision(OutcomeStatus.UNCONFIRMED, error=PlatformError(code=code[:200], message=message[:4000]))

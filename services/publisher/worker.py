@@ -5,8 +5,10 @@ Exactly once, per job and attempt, through an attempt ledger (compacted topic
 
 1. a due job whose attempt already has an outcome in the ledger is a redelivery: skipped;
 2. an attempt recorded as ``attempted`` with no outcome means we crashed mid-call: reconcile
-   with the platform (``find_by_marker``) — found → published; surely absent → send; the
-   platform can't tell → ``unconfirmed``, and an operator decides. Never a blind re-send;
+   with the platform (``find_by_marker``, judged by ``decide.after_lookup``) — found →
+   published; proven absent → send; the platform can't tell → ``unconfirmed``, and an operator
+   decides. Never a blind re-send: an operator's retry of an ``unconfirmed`` attempt is
+   reconciled the same way first;
 3. otherwise record ``attempted`` (acknowledged by the broker) before calling the platform, and
    the outcome right after; only then is the job's offset committed.
 
@@ -18,6 +20,17 @@ their running records finish before the partitions are let go, and their queued 
 to the next owner. Calls to one account are serialised by a lock around its rate limiter, so two
 lanes can never both spend its last token. An unexpected error in a lane stops the worker, as
 it would have stopped a sequential loop: its record is never committed, so it is redelivered.
+
+Fencing. Revocation waits for running records only so long, and a video upload may run for
+``upload_timeout_s``: a record can outlive its partition here. Each assignment of a partition is
+a new generation (the event in ``_owned``); a record remembers the generation it started under,
+and ``_record`` refuses to write for a generation that is gone (``Fenced``), so a stale owner's
+late outcome never lands on the ledger — the new owner settles the job itself. Each
+``attempted`` record carries a lease (its time + the publish timeout + ``LEASE_MARGIN``): the
+new owner, reconciling, does not take "absent" for proof while the lease runs, unless the
+platform folds two sends into one (``Absent.safe_while_live``), so it never starts a second
+upload beside the old owner's. (A zombie that never learns of its revocation is fenced by the
+broker only with transactional writes.)
 """
 
 from __future__ import annotations
@@ -28,6 +41,8 @@ import hashlib
 import logging
 import random
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import (
@@ -43,14 +58,24 @@ from services.publisher.adapters.port import (
     Adapter,
     AdapterError,
     Ambiguous,
+    Lookup,
     NotSupported,
     Published,
     PublishRequest,
     RateLimited,
     Target,
     Temporary,
+    Unknown,
 )
-from services.publisher.decide import Decision, RetryPolicy, decide, platform_error
+from services.publisher.decide import (
+    AskAgain,
+    Decision,
+    RetryPolicy,
+    SendAgain,
+    after_lookup,
+    decide,
+    unconfirmed,
+)
 from services.publisher.lanes import Entry, OffsetTracker
 from services.publisher.ratelimit import RateLimits
 from services.publisher.secrets import SecretsError, SecretStore
@@ -66,6 +91,7 @@ from shared.events import (
 )
 from shared.ids import new_event_id
 from shared.kafka import acknowledged, dead_letter, replay, send_event
+from shared.kafka_connection import KafkaAddress, client_args
 from shared.metrics import PublisherMetrics
 from shared.topics import TopicRegistry
 from shared.watchdog import Watchdog
@@ -73,6 +99,19 @@ from shared.watchdog import Watchdog
 log = logging.getLogger("warta.publisher")
 
 Clock = Callable[[], datetime]
+
+# Added to an attempt's publish timeout for its lease: the old owner's cancellation and the
+# clock skew between two workers.
+LEASE_MARGIN = timedelta(seconds=10)
+# Lookups in one reconciliation before giving up to ``unconfirmed``.
+MAX_LOOKUPS = 3
+
+# The generation of the partition the running record belongs to (set per record by its lane).
+_GENERATION: ContextVar[asyncio.Event | None] = ContextVar("publisher_generation", default=None)
+
+
+class Fenced(Exception):
+    """This worker no longer owns the record's partition: it must not write for it."""
 
 
 def _channel_of(record: ConsumerRecord[bytes, bytes]) -> bytes:
@@ -106,7 +145,7 @@ class PublisherWorker:
     def __init__(
         self,
         *,
-        bootstrap: str,
+        bootstrap: KafkaAddress,
         topics: TopicRegistry,
         group: str,
         platform: str,
@@ -120,6 +159,7 @@ class PublisherWorker:
         upload_timeout_s: float | None = None,
         max_local_wait_s: float = 2.0,
         max_in_flight: int = 500,
+        lease_margin: timedelta = LEASE_MARGIN,
         clock: Clock | None = None,
         rng: random.Random | None = None,
     ) -> None:
@@ -138,6 +178,7 @@ class PublisherWorker:
             (upload_timeout_s or call_timeout_s) if adapter.long_uploads else call_timeout_s
         )
         self._max_local_wait = timedelta(seconds=max_local_wait_s)
+        self._lease = timedelta(seconds=self._publish_timeout_s) + lease_margin
         self._clock = clock or (lambda: datetime.now(UTC))
         self._rng = rng or random.Random()
         self._ledger: dict[str, PublishOutcome] = {}
@@ -156,7 +197,7 @@ class PublisherWorker:
         self.metrics: PublisherMetrics | None = None  # set by the app when metrics are served
         self._ledger_partition: dict[str, int] = {}
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+            **client_args(bootstrap),
             group_id=group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -284,8 +325,14 @@ class PublisherWorker:
                 self._progress.set()
                 continue
             entry.running = True
+            _GENERATION.set(self._owned.get(entry.partition))
             try:
                 await self.handle(record)
+            except Fenced as exc:
+                # Not marked done: the partition's new owner reads the record and settles it.
+                log.warning("%s@%s left to the partition's new owner: %s", record.topic, record.offset, exc)
+                self._progress.set()
+                continue
             except Exception as exc:
                 # Not marked done: never committed, redelivered after the restart this causes.
                 log.exception("stopping: unexpected error handling %s@%s", record.topic, record.offset)
@@ -364,9 +411,11 @@ class PublisherWorker:
             content=due.content,
             marker=marker_for(due.job_id),
             first_attempt_at=entry.first_attempt_at if entry is not None else None,
+            earlier_attempt_until=self._lease_of(entry) if entry is not None else None,
         )
-        # Any earlier attempt that never got an outcome may have reached the platform.
-        if entry is not None and entry.status is OutcomeStatus.ATTEMPTED:
+        # Any earlier attempt that never got an outcome may have reached the platform; so may an
+        # unconfirmed one that an operator now retries: look it up before sending again.
+        if entry is not None and entry.status in (OutcomeStatus.ATTEMPTED, OutcomeStatus.UNCONFIRMED):
             settled = await self._reconcile(target, request)
             if settled is not None:
                 await self._record(due, partition, settled)
@@ -410,6 +459,14 @@ class PublisherWorker:
         self, target: Target, request: PublishRequest, result: Published | AdapterError, attempt: int
     ) -> Decision:
         if isinstance(result, Ambiguous):
+            # The attempt just recorded is the one to find; it ended now, as far as we can end it.
+            recorded = self._ledger.get(request.job_id)
+            request = replace(
+                request,
+                first_attempt_at=request.first_attempt_at
+                or (recorded.first_attempt_at if recorded else None),
+                earlier_attempt_until=self._clock(),
+            )
             settled = await self._reconcile(target, request)
             if settled is not None:
                 return settled
@@ -418,30 +475,51 @@ class PublisherWorker:
         return decide(result, attempt, self._clock(), self._retry, self._rng)
 
     async def _reconcile(self, target: Target, request: PublishRequest) -> Decision | None:
-        """Settle an attempt that may have reached the platform; None = surely absent, send again."""
-        try:
-            found = await asyncio.wait_for(
-                self._adapter.find_by_marker(target, request), self._call_timeout_s
-            )
-        except NotSupported as exc:
-            return Decision(
-                OutcomeStatus.UNCONFIRMED,
-                error=PlatformError(
-                    code="unconfirmed",
-                    message=f"an attempt may have reached {self._platform} and it cannot tell: {exc.message}",
-                ),
-            )
-        except (AdapterError, TimeoutError) as exc:
-            error = platform_error(exc) if isinstance(exc, AdapterError) else None
-            return Decision(
-                OutcomeStatus.UNCONFIRMED,
-                error=error or PlatformError(code="timeout", message="reconciliation timed out"),
-            )
-        if found is None:
+        """Settle an attempt that may have reached the platform; None = proven absent, send again."""
+        for _ in range(MAX_LOOKUPS):
+            found: Lookup | AdapterError
+            try:
+                found = await asyncio.wait_for(
+                    self._adapter.find_by_marker(target, request), self._call_timeout_s
+                )
+            except AdapterError as exc:
+                found = exc
+            except TimeoutError:
+                found = Unknown(f"the lookup took over {self._call_timeout_s} s", code="timeout")
+            now = self._clock()
+            step = after_lookup(self._platform, found, now=now, live_until=request.earlier_attempt_until)
+            if isinstance(step, Decision):
+                return step
+            if isinstance(step, SendAgain):
+                log.info("%s: proven absent (%s); sending", request.job_id, step.evidence)
+                return None
+            await self._wait_to_ask_again(step, now)
+        return unconfirmed(self._platform, "it still could not tell after repeated lookups", "still_unknown")
+
+    async def _wait_to_ask_again(self, step: AskAgain, now: datetime) -> None:
+        wait = (step.at - now).total_seconds()
+        # Bounded by a lease (the publish timeout and a margin) plus the listing's settle time.
+        longest = self._lease.total_seconds() + self._publish_timeout_s + 60.0
+        log.info("waiting %.1f s to look up again: %s", wait, step.why)
+        await asyncio.sleep(min(max(0.0, wait), longest))
+        self._check_generation()
+
+    def _lease_of(self, entry: PublishOutcome) -> datetime | None:
+        """Until when ``entry``'s attempt may still be running (records without a lease too)."""
+        if entry.status is not OutcomeStatus.ATTEMPTED:
             return None
-        return Decision(OutcomeStatus.PUBLISHED, post_id=found.post_id, url=found.url)
+        return entry.lease_until or entry.occurred_at + self._lease
+
+    def _check_generation(self, partition: int | None = None) -> None:
+        generation = _GENERATION.get()
+        if generation is None:
+            return  # called outside a lane (a direct call of ``handle``): nothing to fence
+        owned = [tp for tp, ev in self._owned.items() if ev is generation]
+        if not owned or (partition is not None and owned[0].partition != partition):
+            raise Fenced("its partition was reassigned while it ran")
 
     async def _record(self, due: JobDue, partition: int, decision: Decision) -> None:
+        self._check_generation(partition)
         now = self._clock()
         earlier = self._ledger.get(due.job_id)
         first = earlier.first_attempt_at if earlier is not None else None
@@ -461,6 +539,7 @@ class PublisherWorker:
             retry_at=decision.retry_at,
             error=decision.error,
             first_attempt_at=first,
+            lease_until=now + self._lease if decision.status is OutcomeStatus.ATTEMPTED else None,
         )
         payload = encode(outcome)
         ledger = await self._producer.send(

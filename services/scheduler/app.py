@@ -30,10 +30,10 @@ def build_chooser(settings: SchedulerSettings) -> SlotChooser:
 async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:
     topics = settings.topics
     channels = settings.load_channels()
-    created = await ensure_topics(settings.kafka_bootstrap, topics.specs())
+    created = await ensure_topics(settings.kafka, topics.specs())
     if created:
         log.info("created topics: %s", ", ".join(created))
-    producer = make_producer(settings.kafka_bootstrap, "warta-scheduler")
+    producer = make_producer(settings.kafka, "warta-scheduler")
     await producer.start()
     try:
         store = SqliteJobStore(settings.state_dir / f"scheduler-{os.getpid()}.sqlite3")
@@ -47,7 +47,7 @@ async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:
         metrics = SchedulerMetrics()
         watchdog = Watchdog(settings.stall_limit_s)
         router = Router(
-            settings.kafka_bootstrap,
+            settings.kafka,
             topics,
             settings.group("scheduler-router"),
             channels,
@@ -56,7 +56,7 @@ async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:
             watchdog,
         )
         planner = Planner(
-            settings.kafka_bootstrap,
+            settings.kafka,
             topics,
             settings.group("scheduler"),
             channels,

@@ -33,6 +33,7 @@ from shared.channels import ChannelDirectory
 from shared.codec import DecodeError, decode, decode_as, encode
 from shared.events import ChannelStateRecorded
 from shared.kafka import acknowledged, dead_letter, replay, send_event
+from shared.kafka_connection import KafkaAddress, client_args
 from shared.metrics import SchedulerMetrics
 from shared.partitioning import partition_for
 from shared.topics import TopicRegistry
@@ -108,7 +109,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 class Planner:
     def __init__(
         self,
-        bootstrap: str,
+        bootstrap: KafkaAddress,
         topics: TopicRegistry,
         group: str,
         channels: ChannelDirectory,
@@ -130,7 +131,7 @@ class Planner:
         self._metrics = metrics
         self._watchdog = watchdog
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+            **client_args(bootstrap),
             group_id=group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

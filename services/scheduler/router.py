@@ -22,6 +22,7 @@ from shared.events import (
     PublishOutcome,
 )
 from shared.kafka import acknowledged, dead_letter, send_event
+from shared.kafka_connection import KafkaAddress, client_args
 from shared.metrics import SchedulerMetrics
 from shared.topics import TopicRegistry
 from shared.watchdog import Watchdog
@@ -57,7 +58,7 @@ def route(event: Event, channels: ChannelDirectory) -> list[str]:
 class Router:
     def __init__(
         self,
-        bootstrap: str,
+        bootstrap: KafkaAddress,
         topics: TopicRegistry,
         group: str,
         channels: ChannelDirectory,
@@ -75,7 +76,7 @@ class Router:
             topics.content_control,
             topics.publish_outcomes,
             topics.engagement_observed,
-            bootstrap_servers=bootstrap,
+            **client_args(bootstrap),
             group_id=group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

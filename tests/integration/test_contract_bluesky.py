@@ -8,7 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.publisher.adapters.bluesky import BlueskyAdapter, link_facets, rkey_for
-from services.publisher.adapters.port import Ambiguous, AuthExpired, Permanent, RateLimited, Temporary
+from services.publisher.adapters.port import (
+    Absent,
+    Ambiguous,
+    AuthExpired,
+    Permanent,
+    Published,
+    RateLimited,
+    Temporary,
+)
 from services.publisher.fakes.base import SlidingWindow
 from services.publisher.fakes.bluesky import BlueskyState
 from shared.events import Content, Media, Poll
@@ -106,7 +114,7 @@ async def test_lost_reply_is_ambiguous_and_found_by_marker(
     with pytest.raises(Ambiguous):
         await adapter.publish(target, request)
     found = await adapter.find_by_marker(target, request)
-    assert found is not None
+    assert isinstance(found, Published)
     assert found.post_id == state.posts[0].id
 
 
@@ -115,7 +123,7 @@ async def test_request_that_never_landed_is_surely_absent(env: FakeEnv, adapter:
     target = env.target("bluesky")
     with pytest.raises(Ambiguous):
         await adapter.publish(target, publish_request())
-    assert await adapter.find_by_marker(target, publish_request()) is None
+    assert isinstance(await adapter.find_by_marker(target, publish_request()), Absent)
 
 
 async def test_expired_access_token_is_refreshed_once_and_the_call_retried(

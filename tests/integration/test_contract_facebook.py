@@ -9,10 +9,12 @@ import pytest
 
 from services.publisher.adapters.facebook import FacebookAdapter
 from services.publisher.adapters.port import (
+    Absent,
     Ambiguous,
     AuthExpired,
     Duplicate,
     Permanent,
+    Published,
     RateLimited,
     Temporary,
 )
@@ -170,7 +172,7 @@ async def test_drop_after_processing_is_ambiguous_then_found_by_message(
         await adapter.publish(target, request)
 
     found = await FacebookAdapter(env.session).find_by_marker(target, request)
-    assert found is not None
+    assert isinstance(found, Published)
     assert found.post_id == state.posts[0].id
 
 
@@ -181,7 +183,12 @@ async def test_lookup_finds_nothing_when_the_post_never_landed(
     target = env.target("facebook", options=PAGE)
     with pytest.raises(Ambiguous):
         await adapter.publish(target, publish_request())
-    assert await adapter.find_by_marker(target, publish_request()) is None
+    assert isinstance(
+        await adapter.find_by_marker(
+            target, publish_request(first_attempt_at=datetime.now(UTC) - timedelta(minutes=1))
+        ),
+        Absent,
+    )
 
 
 async def test_lookup_ignores_identical_posts_older_than_the_first_attempt(
@@ -191,7 +198,8 @@ async def test_lookup_ignores_identical_posts_older_than_the_first_attempt(
     await adapter.publish(target, publish_request())
     await env.admin("facebook", "clock", {"advance_s": 3 * 3600})
     later = publish_request(first_attempt_at=datetime.now(UTC) + timedelta(hours=3))
-    assert await adapter.find_by_marker(target, later) is None
+    after_it = FacebookAdapter(env.session, clock=lambda: datetime.now(UTC) + timedelta(hours=3, minutes=1))
+    assert isinstance(await after_it.find_by_marker(target, later), Absent)
 
 
 async def test_engagement_reads_reactions_comments_and_shares(env: FakeEnv, adapter: FacebookAdapter) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.publisher.adapters.instagram import ContainerPending, InstagramAdapter, PublishAmbiguous
-from services.publisher.adapters.port import AuthExpired, Permanent, RateLimited, Temporary
+from services.publisher.adapters.port import Absent, AuthExpired, Permanent, Published, RateLimited, Temporary
 from services.publisher.fakes.base import SlidingWindow
 from services.publisher.fakes.instagram import InstagramState
 from shared.events import Content, Media
@@ -132,7 +132,7 @@ async def test_drop_after_publish_is_ambiguous_and_resume_never_republishes(
         await adapter.publish(target, request)
 
     found = await adapter.find_by_marker(target, request)
-    assert found is not None
+    assert isinstance(found, Published)
     assert found.post_id == state.posts[0].id
     resumed = await InstagramAdapter(env.session).resume(target, request, info.value.container_id)
     assert resumed.post_id == found.post_id
@@ -144,7 +144,12 @@ async def test_publish_that_never_landed_is_surely_absent(env: FakeEnv, adapter:
     target = env.target("instagram", options=IG)
     with pytest.raises(PublishAmbiguous):
         await adapter.publish(target, publish_request(photo(env)))
-    assert await adapter.find_by_marker(target, publish_request(photo(env))) is None
+    assert isinstance(
+        await adapter.find_by_marker(
+            target, publish_request(photo(env), first_attempt_at=datetime.now(UTC) - timedelta(minutes=1))
+        ),
+        Absent,
+    )
 
 
 async def test_transient_graph_error_is_temporary(env: FakeEnv, adapter: InstagramAdapter) -> None:

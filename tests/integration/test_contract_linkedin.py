@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.publisher.adapters.linkedin import LinkedInAdapter, escape_little_text, unescape_little_text
 from services.publisher.adapters.port import (
+    Absent,
     Ambiguous,
     AuthExpired,
     Duplicate,
     Permanent,
+    Published,
     RateLimited,
     Temporary,
 )
@@ -172,7 +174,7 @@ async def test_lost_reply_is_ambiguous_and_found_by_marker(
     with pytest.raises(Ambiguous):
         await adapter.publish(target, request)
     found = await adapter.find_by_marker(target, request)
-    assert found is not None
+    assert isinstance(found, Published)
     assert found.post_id == state.posts[0].id
 
 
@@ -181,7 +183,12 @@ async def test_request_that_never_landed_is_surely_absent(env: FakeEnv, adapter:
     target = env.target("linkedin", options=ORG)
     with pytest.raises(Ambiguous):
         await adapter.publish(target, publish_request())
-    assert await adapter.find_by_marker(target, publish_request()) is None
+    assert isinstance(
+        await adapter.find_by_marker(
+            target, publish_request(first_attempt_at=datetime.now(UTC) - timedelta(minutes=1))
+        ),
+        Absent,
+    )
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from services.publisher.adapters.port import (
     AuthExpired,
     NotSupported,
     Permanent,
+    Published,
     RateLimited,
     Temporary,
 )
@@ -213,7 +214,7 @@ async def test_drop_after_processing_is_ambiguous_then_found(
     assert len(state.posts) == 1  # it did land
 
     found = await adapter.find_by_marker(target, publish_request())
-    assert found is not None
+    assert isinstance(found, Published)
     assert found.post_id == state.posts[0].id
     assert len(state.posts) == 1
 
@@ -231,7 +232,7 @@ async def test_timeout_after_processing_is_ambiguous_then_found(env: FakeEnv, st
         await adapter.publish(target, publish_request())
 
     found = await adapter.find_by_marker(target, publish_request())
-    assert found is not None
+    assert isinstance(found, Published)
     assert found.post_id == state.posts[0].id
 
 
@@ -245,7 +246,7 @@ async def test_reconciling_a_request_that_never_arrived_publishes_it_once(
     assert not state.posts
 
     found = await adapter.find_by_marker(target, publish_request())
-    assert found is not None
+    assert isinstance(found, Published)
     assert [p.id for p in state.posts] == [found.post_id]
 
 
@@ -258,7 +259,7 @@ async def test_reconciliation_uses_the_first_attempt_time_after_a_restart(
     recent = publish_request(first_attempt_at=datetime.now(UTC) - timedelta(minutes=10))
 
     found = await restarted.find_by_marker(target, recent)
-    assert found is not None
+    assert isinstance(found, Published)
     assert found.post_id == first.post_id
     assert len(state.posts) == 1
 

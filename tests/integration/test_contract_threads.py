@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
 
-from services.publisher.adapters.port import Ambiguous, AuthExpired, Permanent, RateLimited, Temporary
+from services.publisher.adapters.port import (
+    Absent,
+    Ambiguous,
+    AuthExpired,
+    Permanent,
+    Published,
+    RateLimited,
+    Temporary,
+)
 from services.publisher.adapters.threads import ContainerPending, ThreadsAdapter
 from services.publisher.fakes.base import SlidingWindow
 from services.publisher.fakes.threads import ThreadsState
@@ -142,7 +150,7 @@ async def test_drop_after_publish_is_ambiguous_and_found_by_marker(
     with pytest.raises(Ambiguous):
         await adapter.publish(target, request)
     found = await adapter.find_by_marker(target, request)
-    assert found is not None
+    assert isinstance(found, Published)
     assert found.post_id == state.posts[0].id
     # A retry in the same process resumes the known container: it sees PUBLISHED, never re-publishes.
     again = await adapter.publish(target, request)
@@ -157,7 +165,12 @@ async def test_publish_that_never_landed_is_surely_absent(env: FakeEnv, adapter:
     target = env.target("threads", options=USER)
     with pytest.raises(Ambiguous):
         await adapter.publish(target, publish_request())
-    assert await adapter.find_by_marker(target, publish_request()) is None
+    assert isinstance(
+        await adapter.find_by_marker(
+            target, publish_request(first_attempt_at=datetime.now(UTC) - timedelta(minutes=1))
+        ),
+        Absent,
+    )
 
 
 async def test_invalid_token_is_auth_expired(env: FakeEnv, adapter: ThreadsAdapter) -> None:

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from services.publisher.adapters.port import (
+    Absent,
     Ambiguous,
     AuthExpired,
     NotSupported,
     Permanent,
+    Published,
     RateLimited,
     Temporary,
 )
@@ -108,7 +110,7 @@ async def test_crash_at_a_chunk_boundary_resumes_without_a_new_init(
     assert not state.posts
 
     restarted = make(env, tmp_path)
-    assert await restarted.find_by_marker(target, request) is None  # still uploading: not posted
+    assert isinstance(await restarted.find_by_marker(target, request), Absent)  # still uploading: not posted
     published = await restarted.publish(target, request)
 
     assert len(state.uploads) == 1
@@ -128,7 +130,7 @@ async def test_lost_reply_to_the_last_chunk_is_settled_by_status(
     with pytest.raises(Ambiguous):
         await make(env, tmp_path).publish(target, request)
     # Still processing: not posted yet, so a retry may go ahead; it only polls.
-    assert await make(env, tmp_path).find_by_marker(target, request) is None
+    assert isinstance(await make(env, tmp_path).find_by_marker(target, request), Absent)
     published = await make(env, tmp_path).publish(target, request)
     assert published.post_id == state.posts[0].id
     assert len(state.posts) == 1
@@ -144,7 +146,7 @@ async def test_completed_post_is_found_by_marker(env: FakeEnv, state: TikTokStat
     with pytest.raises(Ambiguous):
         await make(env, tmp_path).publish(target, request)
     found = await make(env, tmp_path).find_by_marker(target, request)
-    assert found is not None
+    assert isinstance(found, Published)
     assert found.post_id == state.posts[0].id
 
 

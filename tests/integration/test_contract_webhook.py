@@ -14,6 +14,7 @@ from services.publisher.adapters.port import (
     AuthExpired,
     NotSupported,
     Permanent,
+    Published,
     RateLimited,
     Temporary,
 )
@@ -127,7 +128,7 @@ async def test_drop_after_processing_is_ambiguous_then_reconciled_once(
         await adapter.publish(target, publish_request())
 
     found = await adapter.find_by_marker(target, publish_request())
-    assert found is not None
+    assert isinstance(found, Published)
     assert [d.id for d in state.posts] == [found.post_id]
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from services.publisher.adapters.port import (
+    Absent,
     Ambiguous,
     AuthExpired,
     NotSupported,
@@ -128,7 +129,7 @@ async def test_refused_send_leaves_nothing_in_doubt(env: FakeEnv, tmp_path: Path
     target = env.target("whatsapp", options=OPTIONS)
     with pytest.raises(Temporary):
         await make(env, tmp_path).publish(target, publish_request(job_id=JOB))
-    assert await make(env, tmp_path).find_by_marker(target, publish_request(job_id=JOB)) is None
+    assert isinstance(await make(env, tmp_path).find_by_marker(target, publish_request(job_id=JOB)), Absent)
 
 
 async def test_expired_token_is_auth_expired(env: FakeEnv, tmp_path: Path) -> None:

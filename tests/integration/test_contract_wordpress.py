@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from services.publisher.adapters.port import (
+    Absent,
     Ambiguous,
     AuthExpired,
     Permanent,
+    Published,
     RateLimited,
     Temporary,
 )
@@ -150,9 +152,9 @@ async def test_drop_after_processing_is_ambiguous_then_found_by_marker(
         await adapter.publish(target, publish_request())
 
     found = await adapter.find_by_marker(target, publish_request())
-    assert found is not None
+    assert isinstance(found, Published)
     assert found.post_id == state.posts[0].id
-    assert await adapter.find_by_marker(target, publish_request(marker="wother")) is None
+    assert isinstance(await adapter.find_by_marker(target, publish_request(marker="wother")), Absent)
 
 
 async def test_engagement_counts_comments(env: FakeEnv, adapter: WordPressAdapter) -> None:

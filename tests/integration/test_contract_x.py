@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.publisher.adapters.port import (
+    Absent,
     Ambiguous,
     AuthExpired,
     Duplicate,
     Permanent,
+    Published,
     RateLimited,
     Temporary,
 )
@@ -133,7 +135,7 @@ async def test_drop_after_processing_is_ambiguous_then_found(
         await adapter.publish(env.target("x"), request)
 
     found = await XAdapter(env.session).find_by_marker(env.target("x"), request)
-    assert found is not None
+    assert isinstance(found, Published)
     assert found.post_id == state.posts[0].id
 
 
@@ -141,7 +143,12 @@ async def test_lookup_is_none_when_nothing_landed(env: FakeEnv, adapter: XAdapte
     await env.admin("x", "faults", {"path_contains": "/2/tweets", "method": "POST", "mode": "drop"})
     with pytest.raises(Ambiguous):
         await adapter.publish(env.target("x"), publish_request())
-    assert await adapter.find_by_marker(env.target("x"), publish_request()) is None
+    assert isinstance(
+        await adapter.find_by_marker(
+            env.target("x"), publish_request(first_attempt_at=datetime.now(UTC) - timedelta(minutes=1))
+        ),
+        Absent,
+    )
 
 
 async def test_engagement_reads_public_metrics(env: FakeEnv, adapter: XAdapter) -> None:

@@ -5,16 +5,18 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from services.publisher.adapters.port import (
+    Absent,
     Ambiguous,
     AuthExpired,
     Permanent,
+    Published,
     RateLimited,
     Temporary,
 )
@@ -90,7 +92,7 @@ async def test_crash_at_a_chunk_boundary_resumes_from_the_servers_offset(
 
     # A new process: only the JSON file remembers the session.
     restarted = make(env, tmp_path)
-    assert await restarted.find_by_marker(target, request) is None  # incomplete: no video yet
+    assert isinstance(await restarted.find_by_marker(target, request), Absent)  # incomplete: no video yet
     published = await restarted.publish(target, request)
 
     [session] = state.sessions.values()
@@ -113,7 +115,7 @@ async def test_lost_reply_to_the_last_chunk_is_ambiguous_and_the_session_tells(
 
     restarted = make(env, tmp_path)
     found = await restarted.find_by_marker(target, request)
-    assert found is not None
+    assert isinstance(found, Published)
     assert found.post_id == state.posts[0].id
     again = await restarted.publish(target, request)  # a retry asks the session; never re-uploads
     assert again.post_id == found.post_id
@@ -128,10 +130,14 @@ async def test_without_the_state_file_the_uploads_playlist_is_searched(
     request = publish_request(video(env), job_id=JOB)
     published = await make(env, tmp_path).publish(target, request)
     found = await make(env, tmp_path / "lost").find_by_marker(target, request)
-    assert found is not None
+    assert isinstance(found, Published)
     assert found.post_id == published.post_id
-    other = publish_request(video(env, "Another video"), job_id="content-2:youtube-demo")
-    assert await make(env, tmp_path / "lost").find_by_marker(target, other) is None
+    other = publish_request(
+        video(env, "Another video"),
+        job_id="content-2:youtube-demo",
+        first_attempt_at=datetime.now(UTC) - timedelta(minutes=1),
+    )
+    assert isinstance(await make(env, tmp_path / "lost").find_by_marker(target, other), Absent)
 
 
 async def test_expired_session_starts_a_fresh_upload(

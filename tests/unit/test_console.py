@@ -12,6 +12,7 @@ from services.console.actions import (
     OperatorAction,
     allowed_actions,
     operator_outcome,
+    reconciles_first,
 )
 from services.console.offsets import History, OffsetSnapshot, PartitionLag
 from services.console.view import ConsoleView, Health, health_after
@@ -72,6 +73,11 @@ def outcome(
         (JobState.FAILED, {"retry"}),  # an operator may retry a failed or dead job
         (JobState.DEAD, {"retry"}),
         (JobState.SCHEDULED, set()),
+        # In a publisher's hands: the lifecycle table would take an outcome, a person may not.
+        (JobState.DUE, set()),
+        (JobState.ATTEMPTED, set()),
+        (JobState.RETRYING, set()),
+        (JobState.NEEDS_REAUTH, set()),
     ],
 )
 def test_actions_follow_the_scheduler_lifecycle(state: JobState, allowed: set[str]) -> None:
@@ -97,7 +103,8 @@ def test_an_action_becomes_an_outcome_of_the_current_attempt() -> None:
 @pytest.mark.parametrize(
     ("state", "req", "says"),
     [
-        (JobState.PUBLISHED, ActionRequest(OperatorAction.RETRY, "opa", "again"), "not allowed"),
+        (JobState.PUBLISHED, ActionRequest(OperatorAction.RETRY, "opa", "again"), "only to failed"),
+        (JobState.FAILED, ActionRequest(OperatorAction.DISCARD, "opa", "again"), "not allowed"),
         (JobState.UNCONFIRMED, ActionRequest(OperatorAction.DISCARD, "opa", "  "), "reason is required"),
         (JobState.UNCONFIRMED, ActionRequest(OperatorAction.MARK_PUBLISHED, "opa", "ok", "ftp://x"), "URL"),
     ],
@@ -105,6 +112,21 @@ def test_an_action_becomes_an_outcome_of_the_current_attempt() -> None:
 def test_refused_actions_say_why(state: JobState, req: ActionRequest, says: str) -> None:
     with pytest.raises(ActionRefused, match=says):
         operator_outcome(job(state), req, T0, "e")
+
+
+@pytest.mark.parametrize("state", [JobState.DUE, JobState.ATTEMPTED])
+@pytest.mark.parametrize("action", list(OperatorAction))
+def test_no_action_on_a_job_in_flight(state: JobState, action: OperatorAction) -> None:
+    req = ActionRequest(action, "opa", "stuck?", "https://t.me/x/9")
+    with pytest.raises(ActionRefused, match="a publisher holds it") as caught:
+        operator_outcome(job(state), req, T0, "e")
+    assert caught.value.rule == "not_settled"
+
+
+def test_only_a_retry_of_an_unconfirmed_job_reconciles_first() -> None:
+    assert reconciles_first(job(JobState.UNCONFIRMED), OperatorAction.RETRY)
+    assert not reconciles_first(job(JobState.FAILED), OperatorAction.RETRY)
+    assert not reconciles_first(job(JobState.UNCONFIRMED), OperatorAction.DISCARD)
 
 
 @pytest.mark.parametrize(

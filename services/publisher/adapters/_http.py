@@ -10,6 +10,17 @@ The line that matters for exactly-once publishing is *whether the request may ha
 
 Error messages name the platform and the failure, never the URL: Telegram puts the bot token
 in the URL path.
+
+Two limits hold for every platform call, because a platform's answer is input from outside:
+
+- redirects are never followed. A 3xx from an API is not part of any platform's contract here
+  (YouTube's ``308 Resume Incomplete`` is a status, not a redirect, and its caller asks for it
+  with ``expect``); following one would re-send a signed or authorised request, body and
+  ``Authorization`` header included, to wherever the ``Location`` points — an internal address
+  too. It is a ``Permanent`` error that names the status and the host it pointed to.
+- a reply body is read up to ``MAX_REPLY_BYTES`` (or the caller's ``max_body``); beyond that the
+  call fails with code ``reply_too_large`` instead of filling memory. The largest reply a
+  platform sends us is a listing page of 100 posts, well under 1 MiB.
 """
 
 from __future__ import annotations
@@ -19,12 +30,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
 from multidict import CIMultiDictProxy
 
 from services.publisher.adapters.port import Ambiguous, Permanent, Temporary
+
+MAX_REPLY_BYTES = 4 * 1024 * 1024
+_READ_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -53,18 +68,24 @@ async def send(
     *,
     ambiguous_if_lost: bool,
     timeout: aiohttp.ClientTimeout | None = None,
+    expect: frozenset[int] = frozenset(),
+    max_body: int = MAX_REPLY_BYTES,
     **kwargs: Any,
 ) -> Reply:
-    """Send one request and read the whole body.
+    """Send one request, never following a redirect, and read its body up to ``max_body``.
 
     ``ambiguous_if_lost`` marks calls whose lost reply may hide a success that a re-send would
     duplicate (creating a post); uploads of unattached media and reads are not such calls.
+    ``expect`` lists 3xx statuses that are answers in the platform's protocol, not redirects.
     """
     if timeout is not None:
         kwargs["timeout"] = timeout
+    kwargs["allow_redirects"] = False
     try:
         async with session.request(method, url, **kwargs) as resp:
-            body = await resp.read()
+            if 300 <= resp.status < 400 and resp.status not in expect:
+                raise _redirect_refused(platform, resp.status, resp.headers.get("Location", ""))
+            body = await _read_capped(resp, platform, max_body, ambiguous_if_lost)
             return Reply(resp.status, resp.headers, body)
     except aiohttp.InvalidURL:
         # from None: the URL may hold a token (Telegram), and InvalidURL's text is the URL.
@@ -78,6 +99,37 @@ async def send(
         if ambiguous_if_lost:
             raise Ambiguous(what, code="ambiguous") from exc
         raise Temporary(what, code="read_failed") from exc
+
+
+def _redirect_refused(platform: str, status: int, location: str) -> Permanent:
+    # Only the host is named: a Location may carry a token in its path or query.
+    host = urlsplit(location).hostname or "an unnamed location"
+    return Permanent(
+        f"{platform}: the platform answered HTTP {status}, a redirect to {host}; "
+        "platform calls never follow redirects",
+        code="redirect_refused",
+        http_status=status,
+    )
+
+
+async def _read_capped(
+    resp: aiohttp.ClientResponse, platform: str, limit: int, ambiguous_if_lost: bool
+) -> bytes:
+    """The body, or an error as soon as it passes ``limit`` bytes (declared or streamed)."""
+    declared = resp.content_length
+    if declared is None or declared <= limit:
+        body = bytearray()
+        while chunk := await resp.content.read(_READ_CHUNK):
+            body += chunk
+            if len(body) > limit:
+                break
+        else:
+            return bytes(body)
+    what = f"{platform}: the reply is larger than {limit} bytes; it was not read"
+    if ambiguous_if_lost:
+        # The platform answered, so it acted on the request: what it did is unknown to us.
+        raise Ambiguous(what, code="reply_too_large", http_status=resp.status)
+    raise Temporary(what, code="reply_too_large", http_status=resp.status)
 
 
 def retry_after_header(headers: Mapping[str, str], now: datetime) -> float | None:

@@ -47,9 +47,11 @@ from services.publisher.adapters.checks import check_content, check_media
 from services.publisher.adapters.common import HttpAdapter, account_key
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
+    Absent,
     AdapterError,
     AuthExpired,
     Engagement,
+    Lookup,
     Permanent,
     Published,
     PublishRequest,
@@ -146,11 +148,11 @@ class BlueskyAdapter(HttpAdapter):
             raise error
         # Our key may already hold our post (an earlier attempt landed): that is success.
         existing = await self.find_by_marker(target, request)
-        if existing is not None:
+        if isinstance(existing, Published):
             return existing
         raise error
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
         auth = await self._login(target)
         rkey = rkey_for(request.marker)
         params = {"repo": auth.did, "collection": COLLECTION, "rkey": rkey}
@@ -163,7 +165,8 @@ class BlueskyAdapter(HttpAdapter):
                 str(data.get("uri") or self._uri(auth, rkey)), self._web_url(auth, rkey), created
             )
         if reply.status == 400 and reply.json_object().get("error") == "RecordNotFound":
-            return None
+            # Our record key is fixed per job: a later create can't make a second post.
+            return Absent("bluesky: no record under the job's key", safe_while_live=True)
         raise self._error(reply)
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:

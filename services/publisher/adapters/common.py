@@ -1,8 +1,10 @@
-"""Small pieces every adapter shares: the post text, per-account quota memory, text matching."""
+"""Small pieces every adapter shares: the post text and per-account quota memory.
+
+Matching a listed post against ours, for reconciliation, is ``lookup.py``.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,15 +12,10 @@ from typing import Any
 import aiohttp
 
 from services.publisher.adapters._http import utcnow
+from services.publisher.adapters.lookup import LISTING_SETTLE
 from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
 from services.publisher.adapters.port import Adapter, RateLimitInfo, Target
 from shared.events import Content
-
-_URL = re.compile(r"https?://\S+")
-_SPACE = re.compile(r"\s+")
-
-# Clock skew allowed between us and the platform when bounding a lookup by the first attempt.
-LOOKUP_SKEW = timedelta(minutes=10)
 
 
 def compose_text(content: Content) -> str:
@@ -57,24 +54,6 @@ class QuotaBook:
         return self._info.get(account_key(target))
 
 
-def same_text(ours: str, theirs: str) -> bool:
-    """Whether a post read back from a platform is the text we sent.
-
-    URLs are dropped before comparing because platforms rewrite them (X wraps them in t.co),
-    and whitespace is collapsed because some trim or fold it.
-    """
-
-    def norm(value: str) -> str:
-        return _SPACE.sub(" ", _URL.sub("", value)).strip()
-
-    return bool(norm(ours)) and norm(ours) == norm(theirs)
-
-
-def not_before(first_attempt_at: datetime | None) -> datetime | None:
-    """The earliest creation time a post of this job can have, allowing for skew."""
-    return first_attempt_at - LOOKUP_SKEW if first_attempt_at is not None else None
-
-
 def as_object(value: object) -> dict[str, Any]:
     """``value`` when it is a JSON object, else an empty one: replies are read defensively."""
     return value if isinstance(value, dict) else {}
@@ -82,7 +61,8 @@ def as_object(value: object) -> dict[str, Any]:
 
 class HttpAdapter(Adapter):
     """What every HTTP adapter holds: the session, the media fetcher, a request timeout, a clock,
-    and the quota each account last reported (``rate_limit`` of the port)."""
+    the quota each account last reported (``rate_limit`` of the port), and how long the platform
+    may take to list a new post (``lookup.LISTING_SETTLE``; tests shorten it)."""
 
     platform: str
 
@@ -93,12 +73,14 @@ class HttpAdapter(Adapter):
         *,
         timeout: aiohttp.ClientTimeout | None = None,
         clock: Callable[[], datetime] = utcnow,
+        listing_settle: timedelta = LISTING_SETTLE,
     ) -> None:
         self._session = session
         self._fetcher = fetcher or SessionMediaFetcher(session)
         self._timeout = timeout
         self._clock = clock
         self._quota = QuotaBook()
+        self._listing_settle = listing_settle
 
     def rate_limit(self, target: Target) -> RateLimitInfo | None:
         return self._quota.get(target)

@@ -16,9 +16,11 @@ Target options: ``page_id`` (defaults to the account).
 
 Reconciliation: a Page post has no field to hide a marker in, and a visible marker has no place
 on a government Page. ``find_by_marker`` instead reads the latest Page posts
-(``GET /{page-id}/feed``) and looks for the exact message this request produces, created no
-earlier than the first attempt (when the publisher knows it). Facebook's own duplicate rule
-(506) makes two identical consecutive posts unlikely, so a match is strong evidence.
+(``GET /{page-id}/feed`` with ``attachments{unshimmed_url}``) and judges them with
+``lookup.judge_listing``: the exact message this request produces, or for a link-only post its
+link; a photo-only post can't be told apart, so any text-less post since the attempt makes the
+answer ``Unknown``. Facebook's own duplicate rule (506) makes two identical consecutive posts
+unlikely, so a match is strong evidence.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ import aiohttp
 import orjson
 
 from services.publisher.adapters._http import Reply, send
-from services.publisher.adapters.common import HttpAdapter, not_before, same_text
+from services.publisher.adapters.common import HttpAdapter, as_object
 from services.publisher.adapters.graph import auth_header, graph_error, parse_graph_time, usage_info
+from services.publisher.adapters.lookup import Listed, Verdict, judge_listing, verdict
 from services.publisher.adapters.port import (
     Ambiguous,
     Engagement,
+    Lookup,
     Permanent,
     Published,
     PublishRequest,
@@ -41,7 +45,7 @@ from services.publisher.adapters.port import (
 )
 from shared.events import Content, Media
 
-LOOKUP_LIMIT = 25
+LOOKUP_LIMIT = 100  # the feed's largest page
 PUBLIC_BASE = "https://www.facebook.com"
 
 
@@ -98,25 +102,41 @@ class FacebookAdapter(HttpAdapter):
             raise Permanent("facebook: photo upload answered without an id", code="no_id")
         return fbid
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
-        """The latest Page post carrying this request's exact message (see module doc)."""
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
+        """Whether the Page's latest posts hold this request's post (see module doc)."""
+        fields = "id,message,created_time,permalink_url,attachments{unshimmed_url}"
         reply = await self._call(
             target,
             "GET",
             f"/{_page(target)}/feed",
-            params={"fields": "id,message,created_time,permalink_url", "limit": str(LOOKUP_LIMIT)},
+            params={"fields": fields, "limit": str(LOOKUP_LIMIT)},
             ambiguous=False,
         )
-        earliest = not_before(request.first_attempt_at)
         content = request.content
-        candidates = {_message(content, with_link=False), _message(content, with_link=True)}
+        ours = _message(content, with_link=False)
+        listed: list[Listed] = []
         for post in self._ok(target, reply).get("data") or []:
-            created = parse_graph_time(post.get("created_time"))
-            if earliest is not None and created is not None and created < earliest:
+            if not isinstance(post, dict):
                 continue
-            if any(same_text(ours, str(post.get("message") or "")) for ours in candidates):
-                return Published(str(post["id"]), post.get("permalink_url") or _post_url(post["id"]), created)
-        return None
+            created = parse_graph_time(post.get("created_time"))
+            attachments = as_object(post.get("attachments")).get("data")
+            links = [
+                str(a.get("unshimmed_url") or "")
+                for a in (attachments if isinstance(attachments, list) else [])
+                if isinstance(a, dict) and a.get("unshimmed_url")
+            ]
+            judged = verdict(ours, str(post.get("message") or ""), our_link=content.link, their_links=links)
+            post_id = str(post.get("id") or "")
+            found = Published(post_id, post.get("permalink_url") or _post_url(post_id), created)
+            listed.append(Listed(created, judged, found if judged is Verdict.OURS and post_id else None))
+        return judge_listing(
+            self.platform,
+            listed,
+            page_full=len(listed) >= LOOKUP_LIMIT,
+            request=request,
+            now=self._clock(),
+            settle=self._listing_settle,
+        )
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
         reply = await self._call(

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -43,8 +43,6 @@ from services.publisher.adapters.common import (
     account_key,
     as_object,
     compose_text,
-    not_before,
-    same_text,
 )
 from services.publisher.adapters.graph import (
     IG_PUBLISH_LIMIT,
@@ -53,10 +51,19 @@ from services.publisher.adapters.graph import (
     parse_graph_time,
     usage_info,
 )
+from services.publisher.adapters.lookup import (
+    LISTING_SETTLE,
+    Listed,
+    Verdict,
+    judge_listing,
+    verdict,
+)
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
+    Absent,
     Ambiguous,
     Engagement,
+    Lookup,
     Permanent,
     Published,
     PublishRequest,
@@ -102,8 +109,9 @@ class InstagramAdapter(HttpAdapter):
         poll_interval: float = 2.0,
         poll_limit: float = 60.0,
         clock: Callable[[], datetime] = utcnow,
+        listing_settle: timedelta = LISTING_SETTLE,
     ) -> None:
-        super().__init__(session, fetcher, timeout=timeout, clock=clock)
+        super().__init__(session, fetcher, timeout=timeout, clock=clock, listing_settle=listing_settle)
         self._poll_interval = poll_interval
         self._poll_limit = poll_limit
         self._containers: dict[tuple[str, str, str], str] = {}  # (base, account, marker) → container
@@ -123,7 +131,7 @@ class InstagramAdapter(HttpAdapter):
         status = await self._await_container(target, container_id)
         if status == "PUBLISHED":
             found = await self._find_by_caption(target, request)
-            if found is None:
+            if not isinstance(found, Published):
                 raise PublishAmbiguous(
                     "instagram: container published but the media isn't listed yet", container_id=container_id
                 )
@@ -143,10 +151,12 @@ class InstagramAdapter(HttpAdapter):
             raise PublishAmbiguous("instagram: published, but the reply has no id", container_id=container_id)
         return await self._permalink(target, media_id)
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
         container = self._containers.get((*account_key(target), request.marker))
         if container is not None and await self._container_status(target, container) != "PUBLISHED":
-            return None  # our container exists and was never published: surely absent
+            # Our container exists and was never published; publishing is this process's next
+            # step, and a container publishes once at most.
+            return Absent("instagram: our container is not published", safe_while_live=True)
         return await self._find_by_caption(target, request)
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
@@ -207,22 +217,35 @@ class InstagramAdapter(HttpAdapter):
             await asyncio.sleep(self._poll_interval)
             waited += self._poll_interval
 
-    async def _find_by_caption(self, target: Target, request: PublishRequest) -> Published | None:
+    async def _find_by_caption(self, target: Target, request: PublishRequest) -> Lookup:
         reply = await self._call(
             target,
             "GET",
             f"/{_ig_user(target)}/media",
             params={"fields": "id,caption,permalink,timestamp", "limit": str(LOOKUP_LIMIT)},
         )
-        earliest = not_before(request.first_attempt_at)
         ours = compose_text(request.content)
+        listed: list[Listed] = []
         for media in self._ok(target, reply).get("data") or []:
-            created = parse_graph_time(media.get("timestamp"))
-            if earliest is not None and created is not None and created < earliest:
+            if not isinstance(media, dict):
                 continue
-            if same_text(ours, str(media.get("caption") or "")):
-                return Published(str(media["id"]), media.get("permalink"), created)
-        return None
+            created = parse_graph_time(media.get("timestamp"))
+            # An image without a caption can't be told from ours when ours has none: MAYBE.
+            judged = verdict(
+                ours, str(media.get("caption") or ""), our_link=request.content.link, their_links=[]
+            )
+            found = Published(str(media.get("id") or ""), media.get("permalink"), created)
+            listed.append(
+                Listed(created, judged, found if judged is Verdict.OURS and found.post_id else None)
+            )
+        return judge_listing(
+            self.platform,
+            listed,
+            page_full=len(listed) >= LOOKUP_LIMIT,
+            request=request,
+            now=self._clock(),
+            settle=self._listing_settle,
+        )
 
     async def _permalink(self, target: Target, media_id: str) -> Published:
         """The published media's link; a failed read must not turn a success into an error."""

@@ -34,13 +34,15 @@ from urllib.parse import quote
 
 from services.publisher.adapters._http import Reply, send
 from services.publisher.adapters.checks import check_content, check_media
-from services.publisher.adapters.common import HttpAdapter, as_object, not_before, same_text
+from services.publisher.adapters.common import HttpAdapter, as_object
+from services.publisher.adapters.lookup import Listed, Verdict, judge_listing, verdict
 from services.publisher.adapters.port import (
     AdapterError,
     Ambiguous,
     AuthExpired,
     Duplicate,
     Engagement,
+    Lookup,
     Permanent,
     Published,
     PublishRequest,
@@ -54,7 +56,7 @@ from shared.capabilities import PlatformCapabilities
 from shared.events import Content, Media, Poll
 
 DEFAULT_VERSION = "202601"
-LOOKUP_LIMIT = 20
+LOOKUP_LIMIT = 100  # the finder's largest page
 _RESERVED = re.compile(r"([|{}@\[\]()<>#\\*_~])")
 _ESCAPED = re.compile(r"\\([|{}@\[\]()<>#\\*_~])")
 _DURATIONS = {
@@ -110,7 +112,7 @@ class LinkedInAdapter(HttpAdapter):
             raise Ambiguous("linkedin: created, but the reply has no x-restli-id", code="no_id")
         return Published(urn, _post_url(urn))
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
         params = {
             "q": "author",
             "author": _author(target),
@@ -121,19 +123,29 @@ class LinkedInAdapter(HttpAdapter):
         if reply.status != 200:
             raise self._error(target, reply)
         elements = reply.json_object().get("elements")
-        earliest = not_before(request.first_attempt_at)
         ours = request.content.text or ""
+        listed: list[Listed] = []
         for post in elements if isinstance(elements, list) else []:
             if not isinstance(post, dict):
                 continue
-            created_ms = post.get("createdAt")
-            created = datetime.fromtimestamp(created_ms / 1000, UTC) if isinstance(created_ms, int) else None
-            if earliest is not None and created is not None and created < earliest:
-                continue
-            if same_text(ours, unescape_little_text(str(post.get("commentary") or ""))):
-                urn = str(post.get("id"))
-                return Published(urn, _post_url(urn), created)
-        return None
+            created = _millis(post.get("createdAt"))
+            article = as_object(as_object(post.get("content")).get("article"))
+            links = [str(article["source"])] if article.get("source") else []
+            commentary = unescape_little_text(str(post.get("commentary") or ""))
+            judged = verdict(ours, commentary, our_link=request.content.link, their_links=links)
+            urn = str(post.get("id") or "")
+            found = Published(urn, _post_url(urn), created) if urn else None
+            # The finder sorts by last change: that, not creation, bounds what the page covers.
+            sorted_at = _millis(post.get("lastModifiedAt")) or created
+            listed.append(Listed(created, judged, found if judged is Verdict.OURS else None, sorted_at))
+        return judge_listing(
+            self.platform,
+            listed,
+            page_full=len(listed) >= LOOKUP_LIMIT,
+            request=request,
+            now=self._clock(),
+            settle=self._listing_settle,
+        )
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
         reply = await self._call(target, "GET", f"/rest/socialActions/{quote(post_id, safe='')}")
@@ -233,6 +245,10 @@ class LinkedInAdapter(HttpAdapter):
         if status >= 500:
             return Temporary(message, code=code, http_status=status)
         return Permanent(message, code=code, http_status=status)
+
+
+def _millis(value: object) -> datetime | None:
+    return datetime.fromtimestamp(value / 1000, UTC) if isinstance(value, int) else None
 
 
 def _author(target: Target) -> str:

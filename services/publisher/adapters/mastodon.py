@@ -39,6 +39,7 @@ from services.publisher.adapters.port import (
     Ambiguous,
     AuthExpired,
     Engagement,
+    Lookup,
     NotSupported,
     Permanent,
     Published,
@@ -109,7 +110,7 @@ class MastodonAdapter(HttpAdapter):
             return _published(reply.json_object())
         raise self._error(reply)
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
         """Re-send under the same Idempotency-Key while Mastodon still keeps it (see module doc)."""
         known = [
             t

@@ -53,7 +53,9 @@ def filename_for(media: Media) -> str:
 
 
 class SessionMediaFetcher:
-    """Fetches media over plain HTTP with the publisher's session. No SSRF policy of its own."""
+    """Fetches media over plain HTTP with the publisher's session. No SSRF policy of its own, so it
+    follows no redirect either (``send`` refuses them): ``safe_fetch`` is the fetcher that vets
+    each hop."""
 
     def __init__(self, session: aiohttp.ClientSession, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self._session = session
@@ -65,8 +67,15 @@ class SessionMediaFetcher:
                 f"media {_where(media.url)} is larger than {self._max_bytes} bytes", code="media_too_large"
             )
         try:
-            reply = await send(self._session, "media", "GET", media.url, ambiguous_if_lost=False)
+            reply = await send(
+                self._session, "media", "GET", media.url, ambiguous_if_lost=False, max_body=self._max_bytes
+            )
         except Temporary as exc:
+            if exc.code == "reply_too_large":
+                raise Permanent(
+                    f"media {_where(media.url)} is larger than {self._max_bytes} bytes",
+                    code="media_too_large",
+                ) from exc
             raise Temporary(f"media {_where(media.url)}: {exc.message}", code="media_unavailable") from exc
         if reply.status >= 500 or reply.status == 429:
             raise Temporary(f"media {_where(media.url)}: HTTP {reply.status}", code="media_unavailable")

@@ -15,6 +15,11 @@ Errors::
     ├── Ambiguous                 the request may have reached the platform (timeout after sending,
     │                             connection reset mid-response): never blindly re-send; reconcile
     └── NotSupported              the platform has no way to do this (e.g. look up posts by marker)
+
+Reconciliation answers in three values (``Lookup``), never in two: ``Published`` (found, with the
+post's id and URL), ``Absent`` (the platform *shows* that no earlier attempt left a post, so
+sending again is safe) and ``Unknown`` (it cannot tell; the job becomes ``unconfirmed`` with the
+reason, or is asked again later when the platform may tell by then).
 """
 
 from __future__ import annotations
@@ -60,6 +65,10 @@ class PublishRequest:
     # record), if known. Reconciliation uses it: Mastodon's Idempotency-Key lives only 1 h, and
     # text-matching lookups ignore posts older than the first attempt.
     first_attempt_at: datetime | None = None
+    # Until when an earlier attempt may still be talking to the platform: the moment it timed
+    # out here, or, for an attempt of another worker (a crash, a rebalance), its recorded lease.
+    # A post listed late or created by a still-running upload must not be taken for absent.
+    earlier_attempt_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,35 @@ class Published:
     post_id: str
     url: str | None
     published_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Absent:
+    """The platform shows that no earlier attempt of the job left a post: sending is safe.
+
+    ``safe_while_live``: sending is safe even while another worker's attempt may still be
+    running, because the platform folds the two into one (an idempotency key, a record key we
+    choose, an upload session that the send resumes).
+    """
+
+    evidence: str
+    safe_while_live: bool = False
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """The platform cannot tell whether an earlier attempt left a post.
+
+    ``ask_again_at``: from then on it may tell (a listing that may not show a post this recent
+    yet); without it, the job becomes ``unconfirmed`` with ``reason``.
+    """
+
+    reason: str
+    code: str = "unconfirmed"
+    ask_again_at: datetime | None = None
+
+
+Lookup = Published | Absent | Unknown
 
 
 @dataclass(frozen=True)
@@ -148,10 +186,13 @@ class Adapter(Protocol):
         """Post once. Raises an ``AdapterError`` subclass on failure."""
         ...
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
-        """After a crash: the post carrying ``request.marker``, None if surely absent.
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
+        """After a crash or an ambiguous call: was an earlier attempt of this job posted?
 
-        Raises ``NotSupported`` when the platform can't tell (the job becomes unconfirmed).
+        ``Absent`` only where the platform proves it; a lookup that cannot see far enough back,
+        or cannot tell our post from another, is ``Unknown``. Raises ``NotSupported`` when the
+        platform has no way to tell at all, and ``AdapterError`` when asking failed (both make
+        the job unconfirmed).
         """
         ...
 

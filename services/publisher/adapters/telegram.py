@@ -34,6 +34,7 @@ from services.publisher.adapters.port import (
     Ambiguous,
     AuthExpired,
     Engagement,
+    Lookup,
     NotSupported,
     Permanent,
     Published,
@@ -149,7 +150,7 @@ class TelegramAdapter(HttpAdapter):
             return Permanent(f"{message} (the chat moved; update chat_id)", code="chat_migrated")
         return Permanent(message, code="bad_request", http_status=status)
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
         raise NotSupported("telegram: the Bot API can't list a channel's posts", code="no_lookup")
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:

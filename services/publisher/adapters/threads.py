@@ -44,14 +44,21 @@ from services.publisher.adapters.common import (
     account_key,
     as_object,
     compose_text,
-    not_before,
-    same_text,
 )
 from services.publisher.adapters.graph import auth_header, graph_error, parse_graph_time, usage_info
+from services.publisher.adapters.lookup import (
+    LISTING_SETTLE,
+    Listed,
+    Verdict,
+    judge_listing,
+    not_before,
+    verdict,
+)
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
     Ambiguous,
     Engagement,
+    Lookup,
     Permanent,
     Published,
     PublishRequest,
@@ -87,8 +94,9 @@ class ThreadsAdapter(HttpAdapter):
         poll_interval: float = 1.0,
         poll_limit: float = 30.0,
         clock: Callable[[], datetime] = utcnow,
+        listing_settle: timedelta = LISTING_SETTLE,
     ) -> None:
-        super().__init__(session, fetcher, timeout=timeout, clock=clock)
+        super().__init__(session, fetcher, timeout=timeout, clock=clock, listing_settle=listing_settle)
         self._poll_interval = poll_interval
         self._poll_limit = poll_limit
         self._containers: dict[tuple[str, str, str], str] = {}
@@ -109,7 +117,7 @@ class ThreadsAdapter(HttpAdapter):
         key = (*account_key(target), request.marker)
         if await self._await(target, container_id) == "PUBLISHED":
             found = await self.find_by_marker(target, request)
-            if found is None:
+            if not isinstance(found, Published):
                 raise Ambiguous("threads: container published but the post isn't listed yet")
             self._containers.pop(key, None)
             return found
@@ -128,17 +136,33 @@ class ThreadsAdapter(HttpAdapter):
             raise Ambiguous("threads: published, but the reply has no id", code="no_id")
         return await self._permalink(target, post_id)
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
-        posts = await self._recent(target, {"limit": str(LOOKUP_LIMIT)})
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
         earliest = not_before(request.first_attempt_at)
+        params = {"limit": str(LOOKUP_LIMIT)}
+        if earliest is not None:
+            # Only posts since the attempt: a page that is not full is then the whole window.
+            params["since"] = str(int(earliest.timestamp()))
+        posts = await self._recent(target, params)
         ours = compose_text(request.content)
+        listed: list[Listed] = []
         for post in posts:
             created = parse_graph_time(post.get("timestamp"))
-            if earliest is not None and created is not None and created < earliest:
-                continue
-            if same_text(ours, str(post.get("text") or "")):
-                return Published(str(post.get("id")), post.get("permalink"), created)
-        return None
+            links = [str(post["link_attachment_url"])] if post.get("link_attachment_url") else []
+            judged = verdict(
+                ours, str(post.get("text") or ""), our_link=request.content.link, their_links=links
+            )
+            found = Published(str(post.get("id") or ""), post.get("permalink"), created)
+            listed.append(
+                Listed(created, judged, found if judged is Verdict.OURS and found.post_id else None)
+            )
+        return judge_listing(
+            self.platform,
+            listed,
+            page_full=len(listed) >= LOOKUP_LIMIT,
+            request=request,
+            now=self._clock(),
+            settle=self._listing_settle,
+        )
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
         params = {"metric": "views,likes,replies,reposts,quotes,shares"}
@@ -252,7 +276,7 @@ class ThreadsAdapter(HttpAdapter):
         return max(0.0, (min(times) + period - now).total_seconds())
 
     async def _recent(self, target: Target, params: dict[str, str]) -> list[dict[str, Any]]:
-        params = {"fields": "id,text,permalink,timestamp", **params}
+        params = {"fields": "id,text,permalink,timestamp,link_attachment_url", **params}
         body = await self._ok(
             target, await self._call(target, "GET", f"/{_user(target)}/threads", params=params)
         )

@@ -51,9 +51,11 @@ from services.publisher.adapters.checks import check_content, check_media, is_vi
 from services.publisher.adapters.common import HttpAdapter, as_object
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
+    Absent,
     AdapterError,
     AuthExpired,
     Engagement,
+    Lookup,
     NotSupported,
     Permanent,
     Published,
@@ -148,7 +150,7 @@ class TikTokAdapter(HttpAdapter):
             target, request, entry, await self._status(target, str(entry["publish_id"]))
         )
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
         entry = self._log.get(request.job_id)
         if entry is None:
             raise NotSupported(
@@ -162,8 +164,11 @@ class TikTokAdapter(HttpAdapter):
             return self._published(target, entry, status)
         if state == "FAILED":
             self._log.drop(request.job_id)
-        # Uploading or processing: not posted yet, and ``publish`` continues from the log.
-        return None
+            return Absent("tiktok: the recorded upload failed; nothing was posted")
+        # Uploading or processing: not posted yet, and ``publish`` continues the same publish_id.
+        # One publish_id is one post at most, so even beside a worker still uploading into it no
+        # second post can come of it (a clash of chunks fails an attempt, it never duplicates).
+        return Absent(f"tiktok: the recorded upload is {state}", safe_while_live=True)
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
         reply = await self._call(

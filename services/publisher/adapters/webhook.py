@@ -37,6 +37,7 @@ from services.publisher.adapters.port import (
     AdapterError,
     AuthExpired,
     Engagement,
+    Lookup,
     NotSupported,
     Permanent,
     Published,
@@ -107,7 +108,7 @@ class WebhookAdapter(Adapter):
             return Published(str(answer.get("id") or request.marker), str(url) if url else None, now)
         raise self._error(reply)
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
         """Re-send under the same Idempotency-Key while the receiver keeps it (see module doc)."""
         window = timedelta(seconds=float(target.options.get("idempotency_window_s", DEFAULT_WINDOW_S)))
         known = [

@@ -48,9 +48,11 @@ from services.publisher.adapters.common import HttpAdapter, as_object
 from services.publisher.adapters.graph import auth_header, graph_error, usage_info
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
+    Absent,
     AdapterError,
     Ambiguous,
     Engagement,
+    Lookup,
     NotSupported,
     Permanent,
     Published,
@@ -132,10 +134,12 @@ class WhatsAppAdapter(HttpAdapter):
             self._log.put(request.job_id, sent)
         return self._result(request.job_id, sent)
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
         sent = self._log.get(request.job_id)
         if not sent:
-            return None  # nothing was ever about to be sent for this job
+            # Nothing was ever about to be sent for this job from a publisher sharing this state
+            # dir; a worker still sending elsewhere is covered by the attempt's lease.
+            return Absent("whatsapp: no send was ever started for this job")
         if any(v == "pending" for v in sent.values()):
             doubt = ", ".join(_mask(n) for n, v in sent.items() if v == "pending")
             raise NotSupported(
@@ -143,7 +147,9 @@ class WhatsAppAdapter(HttpAdapter):
             )
         if all(n in sent for n in self._recipients(target)):
             return self._result(request.job_id, sent)
-        return None
+        # Nobody in doubt: ``publish`` skips those reached and carries on with the rest, once no
+        # other worker can still be sending to them (the attempt's lease).
+        return Absent("whatsapp: some recipients are not reached yet, none in doubt")
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
         raise NotSupported("whatsapp: messages have no engagement counts (delivery status comes by webhook)")

@@ -35,11 +35,13 @@ import aiohttp
 from services.publisher.adapters._http import Reply, parse_int, parse_iso, retry_after_header, send, utcnow
 from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
 from services.publisher.adapters.port import (
+    Absent,
     Adapter,
     AdapterError,
     Ambiguous,
     AuthExpired,
     Engagement,
+    Lookup,
     Permanent,
     Published,
     PublishRequest,
@@ -109,7 +111,7 @@ class WordPressAdapter(Adapter):
             raise Temporary("wordpress: media upload answered without an id", code="no_id")
         return media_id, str(body.get("source_url") or ""), media.alt
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
         params = {"search": request.marker, "status": ANY_STATUS, "context": "edit", "per_page": "10"}
         reply = await self._call(target, "GET", "/posts", params=params)
         if reply.status != 200:
@@ -119,7 +121,8 @@ class WordPressAdapter(Adapter):
             raw = (post.get("content") or {}).get("raw") or ""
             if _marker_comment(request.marker) in raw:
                 return _published(post, None)
-        return None
+        # The search covers every status and reads the database itself: no lag to allow for.
+        return Absent("wordpress: no post carries the job's marker")
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
         reply = await self._call(target, "GET", "/comments", params={"post": post_id, "per_page": "1"})

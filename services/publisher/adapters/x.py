@@ -17,9 +17,11 @@ fundamentals/rate-limits; duplicate body from iembot#163 and node-twitter-api-v2
 Target options: ``username`` (for the post URL; without it ``x.com/i/web/status/<id>``).
 
 Reconciliation: ``find_by_marker`` reads the account's latest posts
-(``GET /2/users/me`` then ``/2/users/:id/tweets``) and looks for this request's text, URLs
-aside (X rewrites them to t.co), created no earlier than the first attempt when known. Videos
-(chunked upload) are not handled.
+(``GET /2/users/me`` then ``/2/users/:id/tweets`` with ``created_at`` and ``entities``) and
+judges them with ``lookup.judge_listing``: our text, URLs aside (X rewrites them to t.co); for a
+link-only post, the link (``entities.urls[].expanded_url``); a media-only post can't be told
+apart, so any text-less post since the attempt makes the answer ``Unknown``. Videos (chunked
+upload) are not handled.
 """
 
 from __future__ import annotations
@@ -31,13 +33,15 @@ from typing import Any
 import aiohttp
 
 from services.publisher.adapters._http import Reply, parse_int, parse_iso, send
-from services.publisher.adapters.common import HttpAdapter, compose_text, not_before, same_text
+from services.publisher.adapters.common import HttpAdapter, compose_text
+from services.publisher.adapters.lookup import Listed, Verdict, judge_listing, verdict
 from services.publisher.adapters.port import (
     AdapterError,
     Ambiguous,
     AuthExpired,
     Duplicate,
     Engagement,
+    Lookup,
     Permanent,
     Published,
     PublishRequest,
@@ -51,7 +55,7 @@ from shared.events import Media
 
 # From the one capability table (shared/capabilities.py), so ingest and the adapter agree.
 MAX_IMAGES = capabilities_for("x").max_media
-LOOKUP_LIMIT = 20
+LOOKUP_LIMIT = 100  # the endpoint's largest page
 
 
 class XAdapter(HttpAdapter):
@@ -95,23 +99,39 @@ class XAdapter(HttpAdapter):
             raise Temporary("x: media upload answered without an id", code="no_id")
         return media_id
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
         me = await self._read(target, "/2/users/me")
         user_id = str((me.get("data") or {}).get("id") or "")
         tweets = await self._read(
             target,
             f"/2/users/{user_id}/tweets",
-            params={"max_results": str(LOOKUP_LIMIT), "tweet.fields": "created_at"},
+            params={"max_results": str(LOOKUP_LIMIT), "tweet.fields": "created_at,entities"},
         )
-        earliest = not_before(request.first_attempt_at)
         ours = compose_text(request.content)
+        listed: list[Listed] = []
         for tweet in tweets.get("data") or []:
-            created = parse_iso(tweet.get("created_at"))
-            if earliest is not None and created is not None and created < earliest:
+            if not isinstance(tweet, dict):
                 continue
-            if same_text(ours, str(tweet.get("text") or "")):
-                return Published(str(tweet["id"]), _post_url(target, str(tweet["id"])), created)
-        return None
+            created = parse_iso(tweet.get("created_at"))
+            links = [
+                str(u.get("expanded_url") or u.get("url") or "")
+                for u in (tweet.get("entities") or {}).get("urls") or []
+                if isinstance(u, dict)
+            ]
+            judged = verdict(
+                ours, str(tweet.get("text") or ""), our_link=request.content.link, their_links=links
+            )
+            post_id = str(tweet.get("id") or "")
+            found = Published(post_id, _post_url(target, post_id), created) if post_id else None
+            listed.append(Listed(created, judged, found if judged is Verdict.OURS else None))
+        return judge_listing(
+            self.platform,
+            listed,
+            page_full=len(listed) >= LOOKUP_LIMIT,
+            request=request,
+            now=self._clock(),
+            settle=self._listing_settle,
+        )
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
         body = await self._read(target, f"/2/tweets/{post_id}", params={"tweet.fields": "public_metrics"})

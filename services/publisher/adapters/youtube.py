@@ -19,9 +19,11 @@ sent and after every chunk. A publisher that crashed mid-upload asks the session
 and sends only the bytes after it: no byte range is uploaded twice (the server's ``Range`` is the
 truth, not our note). A lost file costs a fresh upload, never a duplicate: an incomplete
 session publishes nothing. Only the completing chunk can be ``Ambiguous``; ``find_by_marker``
-asks the session (complete → published; incomplete → surely absent, and the next ``publish``
-resumes it), and without a recorded session it reads the channel's uploads playlist for a video
-with this request's title and description.
+asks the session (complete → published; incomplete → absent, and the next ``publish`` resumes
+it: one session can never make two videos), and without a recorded
+session it reads the channel's uploads playlist for a video with this request's title and
+description (``lookup.judge_listing``: a video of another worker still uploading is not listed,
+so that answer waits for the attempt's lease to pass).
 
 Errors ``{"error":{"code","message","errors":[{"reason","domain"}]}}``:
 - 401 ``authError`` → ``AuthExpired``; 403 ``forbidden`` (scope missing) → ``AuthExpired``;
@@ -40,7 +42,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +50,22 @@ import aiohttp
 
 from services.publisher.adapters._http import Reply, parse_iso, retry_after_header, send, utcnow
 from services.publisher.adapters.checks import check_content, check_media, is_video
-from services.publisher.adapters.common import HttpAdapter, as_object, not_before, same_text
+from services.publisher.adapters.common import HttpAdapter, as_object
+from services.publisher.adapters.lookup import (
+    LISTING_SETTLE,
+    Listed,
+    Verdict,
+    judge_listing,
+    verdict,
+)
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
+    Absent,
     AdapterError,
     Ambiguous,
     AuthExpired,
     Engagement,
+    Lookup,
     Permanent,
     Published,
     PublishRequest,
@@ -71,7 +82,7 @@ from shared.events import Content
 CHUNK_UNIT = 256 * 1024  # resumable chunks are multiples of 256 KiB (except the last)
 DEFAULT_CHUNK = 32 * CHUNK_UNIT  # 8 MiB
 TITLE_MAX = 100
-LOOKUP_LIMIT = 25
+LOOKUP_LIMIT = 50  # playlistItems' largest page
 _RANGE = re.compile(r"bytes=0-(\d+)")
 _QUOTA_DAY = frozenset({"quotaExceeded", "dailyLimitExceeded"})
 _SHORT_THROTTLE = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
@@ -103,8 +114,9 @@ class YouTubeAdapter(HttpAdapter):
         chunk_size: int = DEFAULT_CHUNK,
         timeout: aiohttp.ClientTimeout | None = None,
         clock: Callable[[], datetime] = utcnow,
+        listing_settle: timedelta = LISTING_SETTLE,
     ) -> None:
-        super().__init__(session, fetcher, timeout=timeout, clock=clock)
+        super().__init__(session, fetcher, timeout=timeout, clock=clock, listing_settle=listing_settle)
         if chunk_size <= 0 or chunk_size % CHUNK_UNIT:
             raise ValueError(f"chunk_size must be a positive multiple of {CHUNK_UNIT}")
         self._log = UploadLog(state_dir or DEFAULT_STATE_DIR, self.platform)
@@ -133,7 +145,7 @@ class YouTubeAdapter(HttpAdapter):
             self._log.put(request.job_id, {"session": session_uri, "total": total, "offset": 0})
         return await self._upload(target, request.job_id, session_uri, data, offset)
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
         entry = self._log.get(request.job_id)
         if (
             entry is not None
@@ -143,7 +155,16 @@ class YouTubeAdapter(HttpAdapter):
             state = await self._query(target, entry["session"], entry["total"])
             if isinstance(state, Published):
                 return state
-            return None  # incomplete or expired session: no video exists; publish resumes or restarts
+            if state is not None:
+                # publish resumes it. One session is one video at most, so even beside a worker
+                # still sending chunks into it no second video can come of it (the server's Range
+                # realigns both; at worst a range goes up twice), and a crashed upload resumes at
+                # once instead of waiting out a 30-minute lease.
+                return Absent(
+                    "youtube: the upload session is incomplete; publish resumes it", safe_while_live=True
+                )
+            # The session expired: no video came of it, but another may be under way elsewhere.
+            return Absent("youtube: the upload session expired without a video")
         return await self._find_in_uploads(target, request)
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
@@ -244,7 +265,7 @@ class YouTubeAdapter(HttpAdapter):
                 **length,
             },
             data=stream,
-            allow_redirects=False,  # 308 here is "Resume Incomplete", not a redirect
+            expect=frozenset({308}),  # 308 here is "Resume Incomplete", not a redirect
         )
 
     def _video(self, reply: Reply) -> Published:
@@ -255,7 +276,7 @@ class YouTubeAdapter(HttpAdapter):
         published = parse_iso(str(as_object(body.get("snippet")).get("publishedAt") or ""))
         return Published(video_id, f"https://www.youtube.com/watch?v={video_id}", published)
 
-    async def _find_in_uploads(self, target: Target, request: PublishRequest) -> Published | None:
+    async def _find_in_uploads(self, target: Target, request: PublishRequest) -> Lookup:
         reply = await self._call(
             target, "GET", "/youtube/v3/channels", params={"part": "contentDetails", "mine": "true"}
         )
@@ -275,19 +296,31 @@ class YouTubeAdapter(HttpAdapter):
         if reply.status != 200:
             raise self._error(target, reply)
         title, description = title_and_description(request.content)
-        earliest = not_before(request.first_attempt_at)
+        listed: list[Listed] = []
         for item in reply.json_object().get("items") or []:
             snippet = as_object(as_object(item).get("snippet"))
             created = parse_iso(str(snippet.get("publishedAt") or ""))
-            if earliest is not None and created is not None and created < earliest:
-                continue
-            if snippet.get("title") == title and same_text(
-                description, str(snippet.get("description") or "")
-            ):
-                video_id = str(as_object(snippet.get("resourceId")).get("videoId") or "")
-                if video_id:
-                    return Published(video_id, f"https://www.youtube.com/watch?v={video_id}", created)
-        return None
+            judged = (
+                verdict(
+                    description,
+                    str(snippet.get("description") or ""),
+                    our_link=request.content.link,
+                    their_links=[],
+                )
+                if snippet.get("title") == title
+                else Verdict.NOT_OURS
+            )
+            video_id = str(as_object(snippet.get("resourceId")).get("videoId") or "")
+            found = Published(video_id, f"https://www.youtube.com/watch?v={video_id}", created)
+            listed.append(Listed(created, judged, found if judged is Verdict.OURS and video_id else None))
+        return judge_listing(
+            self.platform,
+            listed,
+            page_full=len(listed) >= LOOKUP_LIMIT,
+            request=request,
+            now=self._clock(),
+            settle=self._listing_settle,
+        )
 
     # ---- HTTP --------------------------------------------------------------------------------
     async def _call(

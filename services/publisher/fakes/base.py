@@ -25,6 +25,10 @@ whose method is ``method``, if given):
   close the connection without answering. With a ``delay_s`` beyond the client's timeout the
   client times out instead. Either way the client cannot know the outcome: exactly-once tests.
 - ``drop``: wait ``delay_s`` and close the connection without processing.
+- ``endless``: process the request, then answer ``status`` (default 200) with a body that never
+  ends (a hostile or broken platform): clients must stop reading at their cap.
+
+A redirect is an ordinary ``respond`` fault: ``{"status": 307, "headers": {"Location": ...}}``.
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ class Fault(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
     delay_s: float = Field(default=0.0, ge=0, le=600)
     count: int = Field(default=1, ge=1)
-    mode: Literal["respond", "drop_after_processing", "drop"] = "respond"
+    mode: Literal["respond", "drop_after_processing", "drop", "endless"] = "respond"
 
     def matches(self, method: str, path: str) -> bool:
         return self.path_contains in path and (self.method is None or self.method.upper() == method)
@@ -113,6 +117,8 @@ class FakeState:
     faults: list[Fault] = field(default_factory=list)
     requests: Counter[str] = field(default_factory=Counter)
     offset: timedelta = timedelta(0)
+    # How long a new post stays out of the account's listings: real platforms list late.
+    listing_lag: timedelta = timedelta(0)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def now(self) -> datetime:
@@ -120,6 +126,10 @@ class FakeState:
 
     def next_id(self) -> int:
         return next(self._ids)
+
+    def listed(self, post: FakePost) -> bool:
+        """Whether listings show ``post`` yet (``listing_lag``)."""
+        return post.created_at <= self.now() - self.listing_lag
 
     def account_for(self, token: str | None) -> str | None:
         return self.tokens.get(token) if token else None
@@ -151,6 +161,7 @@ class FakeState:
         self.faults.clear()
         self.requests.clear()
         self.offset = timedelta(0)
+        self.listing_lag = timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -244,6 +255,20 @@ def _drop(request: web.Request) -> web.HTTPException:
     return web.HTTPInternalServerError()
 
 
+async def _endless(request: web.Request, fault: Fault) -> web.StreamResponse:
+    """A body that goes on until the client hangs up."""
+    response = web.StreamResponse(status=fault.status or 200, headers=fault.headers)
+    response.content_type = "application/json"
+    await response.prepare(request)
+    chunk = b" " * 65536
+    try:
+        while True:
+            await response.write(chunk)
+    except (ConnectionError, RuntimeError):
+        pass  # the client stopped reading: what a capped client does
+    return response
+
+
 def fault_middleware(state: FakeState) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -257,6 +282,9 @@ def fault_middleware(state: FakeState) -> Middleware:
             await _call(handler, request)
             await asyncio.sleep(fault.delay_s)
             raise _drop(request)
+        if fault.mode == "endless":
+            await _call(handler, request)
+            return await _endless(request, fault)
         await asyncio.sleep(fault.delay_s)
         if fault.mode == "drop":
             raise _drop(request)

@@ -5,7 +5,7 @@ graph-api/guides/error-handling. Routes (relative to the mount)::
 
     POST /{page-id}/feed      message, link, attached_media[i]={"media_fbid": ...}
     POST /{page-id}/photos    multipart source (or url), message; published=false keeps it unattached
-    GET  /{page-id}/feed      fields=id,message,created_time,permalink_url; limit
+    GET  /{page-id}/feed      id,message,created_time,permalink_url,attachments{unshimmed_url}; limit (listing_lag)
     GET  /{post-id}           reactions.summary(total_count), comments.summary(total_count), shares
 
 Every answer carries ``X-App-Usage`` and ``X-Business-Use-Case-Usage``; past the Page's BUC
@@ -104,9 +104,19 @@ class _Facebook:
         page = request.match_info["page"]
         _, headers = authorise(self.s, request, page)
         limit = int(request.query.get("limit", "25"))
-        mine = [p for p in reversed(self.s.posts) if p.data.get("page") == page][:limit]
+        mine = [p for p in reversed(self.s.posts) if p.data.get("page") == page and self.s.listed(p)][:limit]
         data = [
-            {"id": p.id, "message": p.text, "created_time": graph_time(p.created_at), "permalink_url": p.url}
+            {
+                "id": p.id,
+                "message": p.text,
+                "created_time": graph_time(p.created_at),
+                "permalink_url": p.url,
+                **(
+                    {"attachments": {"data": [{"type": "share", "unshimmed_url": p.data["link"]}]}}
+                    if p.data.get("link")
+                    else {}
+                ),
+            }
             for p in mine
         ]
         return json_reply({"data": data, "paging": {}}, 200, headers)

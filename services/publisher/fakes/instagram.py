@@ -134,7 +134,8 @@ class _Instagram:
         owner = request.match_info["node"]
         _, headers = authorise(self.s, request, owner)
         limit = int(request.query.get("limit", "25"))
-        mine = [p for p in reversed(self.s.posts) if p.data.get("owner") == owner][:limit]
+        mine = [p for p in reversed(self.s.posts) if p.data.get("owner") == owner and self.s.listed(p)]
+        mine = mine[:limit]
         return json_reply({"data": [self._media_json(p) for p in mine]}, 200, headers)
 
     def _media_json(self, post: FakePost) -> dict[str, Any]:

@@ -207,13 +207,16 @@ class _LinkedIn:
             return li_error(400, "Unknown finder")
         author = request.query.get("author", "")
         count = int(request.query.get("count", "10"))
-        mine = [p for p in reversed(self.s.posts) if p.data.get("author") == author][:count]
+        mine = [p for p in reversed(self.s.posts) if p.data.get("author") == author and self.s.listed(p)]
+        mine = mine[:count]
         elements = [
             {
                 "id": p.id,
                 "author": author,
                 "commentary": p.text,
+                "content": p.data.get("content"),
                 "createdAt": int(p.created_at.timestamp() * 1000),
+                "lastModifiedAt": int(p.created_at.timestamp() * 1000),
                 "lifecycleState": "PUBLISHED",
                 "visibility": "PUBLIC",
             }

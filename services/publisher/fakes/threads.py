@@ -144,14 +144,18 @@ class _Threads:
         mine = [
             p
             for p in reversed(self.s.posts)
-            if p.data.get("owner") == owner and (earliest is None or p.created_at >= earliest)
+            if p.data.get("owner") == owner
+            and (earliest is None or p.created_at >= earliest)
+            and self.s.listed(p)
         ]
         return json_reply({"data": [self._post_json(p) for p in mine[:limit]]}, 200, headers)
 
     def _post_json(self, post: FakePost) -> dict[str, Any]:
+        link = post.data.get("link_attachment")
         return {
             "id": post.id,
             "text": post.text,
+            **({"link_attachment_url": link} if link else {}),
             "permalink": post.url,
             "timestamp": graph_time(post.created_at),
         }

@@ -7,7 +7,7 @@ duplicate-content body seen in iembot#163. Routes (relative to the mount)::
     POST /2/media/upload        multipart ``media``: {"data": {"id", "media_key", "size", "expires_after_secs"}}
     GET  /2/tweets/:id          tweet.fields=public_metrics
     GET  /2/users/me
-    GET  /2/users/:id/tweets    newest first, with created_at
+    GET  /2/users/:id/tweets    newest first, with created_at and entities.urls (``listing_lag`` applies)
 
 Every answer carries ``x-rate-limit-*`` (epoch reset) for its endpoint; post creation also
 carries ``x-user-limit-24hour-*`` and ``x-app-limit-24hour-*``.
@@ -197,9 +197,18 @@ class _X:
         account = self._auth(request)
         headers = self._read_limit(account)
         limit = int(request.query.get("max_results", "10"))
-        mine = [p for p in reversed(self.s.posts) if self.s.user_id(p.account) == request.match_info["id"]]
+        mine = [
+            p
+            for p in reversed(self.s.posts)
+            if self.s.user_id(p.account) == request.match_info["id"] and self.s.listed(p)
+        ]
         data = [
-            {"id": p.id, "text": p.text, "created_at": p.created_at.isoformat().replace("+00:00", "Z")}
+            {
+                "id": p.id,
+                "text": p.text,
+                "created_at": p.created_at.isoformat().replace("+00:00", "Z"),
+                "entities": {"urls": [{"url": u, "expanded_url": u} for u in _URL.findall(p.text)]},
+            }
             for p in mine[:limit]
         ]
         return json_reply({"data": data, "meta": {"result_count": len(data)}}, 200, headers)

@@ -259,7 +259,9 @@ class _YouTube:
         self._auth(request)
         playlist = request.query.get("playlistId", "")
         limit = int(request.query.get("maxResults", "5"))
-        mine = [p for p in reversed(self.s.posts) if "UU" + p.data["channel"][2:] == playlist][:limit]
+        mine = [
+            p for p in reversed(self.s.posts) if "UU" + p.data["channel"][2:] == playlist and self.s.listed(p)
+        ][:limit]
         items = [
             {
                 "kind": "youtube#playlistItem",

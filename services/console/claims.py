@@ -1,0 +1,77 @@
+"""One operator action per job at a time: the first claim on a job wins, the others are refused.
+
+Pure; ``now`` is passed in. Two operators who click on the same unconfirmed job a moment apart
+both see it unconfirmed, because the view learns of the first action only once the scheduler has
+applied it. Without a claim both actions would be written, and the scheduler applies some pairs
+one after the other (a discard, then a retry of the failed job it became): a discarded post sent
+after all. So an accepted action claims the job *as the view knows it* (the ``JobPlanned`` record
+it was judged on) and every later action on that same record is refused. The claim lapses when
+the view shows the job changed (the scheduler applied the action: later actions are judged on the
+new state) or, should the scheduler drop the action, after ``hold``.
+
+The check and the claim happen with no ``await`` between them, so within one console process two
+concurrent requests can never both pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from shared.events import JobPlanned
+
+
+@dataclass(frozen=True)
+class Claim:
+    job_id: str
+    version: str  # the job record the action was judged on (see ``version_of``)
+    action: str
+    by: str
+    at: datetime
+
+
+def version_of(job: JobPlanned) -> str:
+    # The scheduler numbers its event ids from 0 again after a restart; with the record's instant
+    # the pair names one record.
+    return f"{job.event_id}@{job.occurred_at.isoformat()}"
+
+
+class ActionInProgress(Exception):
+    """Another operator's action on this job was accepted and has not reached the plan yet."""
+
+    def __init__(self, claim: Claim) -> None:
+        super().__init__(
+            f"{claim.by}'s {claim.action} of job {claim.job_id} (at {claim.at.isoformat()}) is already "
+            "under way; reload the job and decide again once the scheduler has applied it"
+        )
+        self.claim = claim
+
+
+class ActionClaims:
+    def __init__(self, hold: timedelta) -> None:
+        self._hold = hold
+        self._claims: dict[str, Claim] = {}
+
+    def claim(self, job: JobPlanned, action: str, by: str, now: datetime) -> Claim:
+        """Claim ``job`` for one action; ``ActionInProgress`` when an earlier claim still holds."""
+        held = self._claims.get(job.job_id)
+        version = version_of(job)
+        if held is not None and held.version == version and now - held.at < self._hold:
+            raise ActionInProgress(held)
+        claim = Claim(job.job_id, version, action, by, now)
+        self._claims[job.job_id] = claim
+        return claim
+
+    def release(self, claim: Claim) -> None:
+        """Give a claim back (its action was never written)."""
+        if self._claims.get(claim.job_id) == claim:
+            del self._claims[claim.job_id]
+
+    def expire(self, now: datetime) -> None:
+        """Forget lapsed claims, so the table holds only jobs acted on within ``hold``."""
+        for job_id, claim in list(self._claims.items()):
+            if now - claim.at >= self._hold:
+                del self._claims[job_id]
+
+    def __len__(self) -> int:
+        return len(self._claims)

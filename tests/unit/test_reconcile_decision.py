@@ -1,0 +1,114 @@
+"""The reconciliation rules as tables: when a listing proves absence, and what each answer does."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.publisher.adapters.lookup import LOOKUP_SKEW, Listed, Verdict, judge_listing, verdict
+from services.publisher.adapters.port import (
+    Absent,
+    NotSupported,
+    Published,
+    PublishRequest,
+    Temporary,
+    Unknown,
+)
+from services.publisher.decide import AskAgain, Decision, SendAgain, after_lookup
+from shared.events import Content, OutcomeStatus
+
+T0 = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+SETTLE = timedelta(seconds=30)
+
+
+def request(
+    first: datetime | None = T0, until: datetime | None = T0 + timedelta(seconds=30)
+) -> PublishRequest:
+    return PublishRequest(
+        job_id="c:ch",
+        attempt=1,
+        content=Content(text="x"),
+        marker="w1",
+        first_attempt_at=first,
+        earlier_attempt_until=until,
+    )
+
+
+def post(minutes: float, judged: Verdict = Verdict.NOT_OURS) -> Listed:
+    at = T0 + timedelta(minutes=minutes)
+    return Listed(at, judged, Published("p", None, at) if judged is Verdict.OURS else None)
+
+
+LATER = T0 + timedelta(minutes=5)
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "link", "links", "expected"),
+    [
+        ("Kabar", "Kabar", None, None, Verdict.OURS),
+        ("Kabar https://a.id/1", "Kabar https://t.co/xyz", None, None, Verdict.OURS),
+        ("Kabar", "Lain", None, None, Verdict.NOT_OURS),
+        ("", "", None, None, Verdict.MAYBE),  # media-only against a text-less post
+        ("", "Ada teks", None, None, Verdict.NOT_OURS),
+        ("https://a.id/1", "https://t.co/x", "https://a.id/1", ["https://a.id/1"], Verdict.OURS),
+        ("https://a.id/1", "", "https://a.id/1", ["https://a.id/2"], Verdict.NOT_OURS),
+        ("https://a.id/1", "https://a.id/1/", "https://a.id/1", [], Verdict.OURS),  # link in the text
+        ("https://a.id/1", "", "https://a.id/1", None, Verdict.MAYBE),  # links not reported
+    ],
+)
+def test_verdict(
+    ours: str, theirs: str, link: str | None, links: list[str] | None, expected: Verdict
+) -> None:
+    assert verdict(ours, theirs, our_link=link, their_links=links) is expected
+
+
+@pytest.mark.parametrize(
+    ("listed", "full", "req", "expected"),
+    [
+        ([post(1, Verdict.OURS)], True, request(), Published),
+        ([post(1), post(-60)], True, request(), Absent),  # the full page reaches back past the attempt
+        ([post(1)], False, request(), Absent),  # the whole timeline
+        ([post(1), post(2)], True, request(), "listing_incomplete"),
+        ([post(1, Verdict.MAYBE)], False, request(), "indistinguishable"),
+        ([post(-60, Verdict.MAYBE)], False, request(), Absent),  # older than the attempt: not ours
+        ([], False, request(first=None), "attempt_time_unknown"),
+        ([], False, request(until=LATER), "listing_not_settled"),
+        # A post older than the attempt by less than the skew still counts as in the window.
+        ([post(-LOOKUP_SKEW.total_seconds() / 120, Verdict.OURS)], False, request(), Published),
+    ],
+)
+def test_judge_listing(listed: list[Listed], full: bool, req: PublishRequest, expected: object) -> None:
+    answer = judge_listing("x", listed, page_full=full, request=req, now=LATER, settle=SETTLE)
+    if isinstance(expected, str):
+        assert isinstance(answer, Unknown)
+        assert answer.code == expected
+        assert (answer.ask_again_at is not None) == (expected == "listing_not_settled")
+    else:
+        assert isinstance(answer, expected)  # type: ignore[arg-type]
+
+
+def test_after_lookup_sends_only_on_proven_absence() -> None:
+    now = LATER
+    found = after_lookup("x", Published("p1", "u"), now=now, live_until=None)
+    assert isinstance(found, Decision)
+    assert (found.status, found.post_id) == (OutcomeStatus.PUBLISHED, "p1")
+    assert isinstance(after_lookup("x", Absent("none"), now=now, live_until=None), SendAgain)
+    for answer in (Unknown("cannot tell", code="indistinguishable"), NotSupported("no"), Temporary("503")):
+        decision = after_lookup("x", answer, now=now, live_until=None)
+        assert isinstance(decision, Decision)
+        assert decision.status is OutcomeStatus.UNCONFIRMED
+        assert decision.error is not None
+    asked = after_lookup("x", Unknown("lag", ask_again_at=now + SETTLE), now=now, live_until=None)
+    assert isinstance(asked, AskAgain)
+    assert asked.at == now + SETTLE
+
+
+def test_an_absence_waits_for_a_live_lease_unless_the_platform_folds_sends() -> None:
+    lease = LATER + timedelta(minutes=30)
+    waiting = after_lookup("youtube", Absent("not listed"), now=LATER, live_until=lease)
+    assert isinstance(waiting, AskAgain)
+    assert waiting.at == lease
+    resumes = Absent("session incomplete", safe_while_live=True)
+    assert isinstance(after_lookup("youtube", resumes, now=LATER, live_until=lease), SendAgain)
+    assert isinstance(after_lookup("youtube", Absent("gone"), now=lease, live_until=lease), SendAgain)
