@@ -67,6 +67,7 @@ bench: venv
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.publisher
 	$(BIN)/python -m bench.spool
+	$(BIN)/python -m bench.x_length
 	$(BIN)/python -m bench.e2e
 	$(BIN)/python -m bench.scale
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shared.channels import load_channels
+from shared.private_file import write_private
 from shared.settings import ROOT
 
 
@@ -65,9 +66,7 @@ def ensure_secrets(path: Path, channel_secrets: list[tuple[str, str]]) -> None:
                 data[name]["username"] = "warta"
             changed = True
     if changed or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, indent=2))
-        path.chmod(0o600)
+        write_private(path, json.dumps(data, indent=2))
 
 
 @dataclass
@@ -162,7 +161,9 @@ class LocalSystem:
         channels = load_channels(self.channels_file)
         ensure_secrets(self.secrets_file, [(c.secret or c.id, c.platform) for c in channels.channels])
         if not self.dev_keys_file.exists() or not (self.var / "keys.json").exists():
-            generate_dev_keys(self.var / "keys.json", self.dev_keys_file)
+            # Hashed with the pepper the services will be given (WARTA_KEY_PEPPER), or none.
+            pepper = self.env().get("WARTA_KEY_PEPPER", "").encode("utf-8")
+            generate_dev_keys(self.var / "keys.json", self.dev_keys_file, pepper)
 
     def _spawn(self, name: str, *args: str, metrics_port: int = 0) -> None:
         self.commands[name] = args

@@ -17,10 +17,31 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+EARLIEST_INSTANT = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_INSTANT = datetime(2200, 1, 1, tzinfo=UTC)
+"""Every instant on a topic lies in [EARLIEST_INSTANT, LATEST_INSTANT): far enough from
+datetime's own limits (years 1 and 9999) that converting it to UTC or adding days, weeks or a
+year to it while planning never overflows, and wide enough for any real schedule. A record
+outside fails validation (``shared.codec.InvalidEvent``) instead of raising OverflowError in a
+consumer later."""
+
+
+def instant_range_problem(value: datetime) -> str | None:
+    """Why an aware ``value`` cannot be an instant on a topic, or None. Comparing aware datetimes
+    never overflows, unlike converting one near year 1 or 9999 to UTC."""
+    if EARLIEST_INSTANT <= value < LATEST_INSTANT:
+        return None
+    return (
+        f"must lie between {EARLIEST_INSTANT:%Y-%m-%d} and {LATEST_INSTANT:%Y-%m-%d} (UTC); "
+        f"{value.isoformat()} does not"
+    )
+
 
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("must carry a UTC offset, e.g. 2026-11-27T08:00:00+08:00")
+    if (problem := instant_range_problem(value)) is not None:
+        raise ValueError(problem)
     return value.astimezone(UTC)
 
 
@@ -321,11 +342,16 @@ class DeadLettered(_Event):
     source_topic: str
     source_partition: int | None = None
     source_offset: int | None = None
+    source_key: str | None = Field(default=None, max_length=1000)
     reason: str = Field(max_length=4000)
+    # Set when a consumer's handler raised (shared.dead_letters): which consumer, what error.
+    consumer: str | None = Field(default=None, max_length=200)
+    error_type: str | None = Field(default=None, max_length=200)
     job_id: Identifier | None = None
     content_id: Identifier | None = None
     channel: Identifier | None = None
     raw: str | None = Field(default=None, max_length=100_000)
+    raw_complete: bool = False  # ``raw`` (and ``source_key``) are the record's exact bytes: replayable
 
 
 Event = Annotated[

@@ -1,4 +1,6 @@
-"""Thin adapters over aiokafka shared by the services: producer, topic creation, replay, dead letters.
+"""Thin adapters over aiokafka shared by the services: producer, topic creation, replay.
+
+Dead letters have their own module, ``shared.dead_letters``.
 
 How each client reaches the brokers (TLS, SASL) comes from ``shared.kafka_connection``.
 
@@ -21,8 +23,6 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from pydantic import BaseModel
 
 from shared.codec import encode
-from shared.events import DeadLettered
-from shared.ids import new_event_id
 from shared.kafka_connection import KafkaAddress, client_args, start_client
 from shared.topics import TopicSpec
 
@@ -207,19 +207,3 @@ async def wait_for_topics(consumer: AIOKafkaConsumer, topics: set[str], timeout:
             raise KafkaUnavailable(f"topics never appeared in the broker's metadata: {', '.join(missing)}")
         await consumer._client.force_metadata_update()
         await asyncio.sleep(0.2)
-
-
-def dead_letter(
-    record: ConsumerRecord[bytes, bytes], reason: str, *, job_id: str | None = None
-) -> DeadLettered:
-    raw = record.value.decode("utf-8", "replace")[:100_000] if record.value is not None else None
-    return DeadLettered(
-        event_id=new_event_id(),
-        occurred_at=utcnow(),
-        source_topic=record.topic,
-        source_partition=record.partition,
-        source_offset=record.offset,
-        reason=reason[:4000],
-        job_id=job_id,
-        raw=raw,
-    )

@@ -55,6 +55,14 @@ class CommonSettings(BaseSettings):
     # 433 to 201 µs at 64 requests in flight (docs/ingest.md); short-lived objects are freed by
     # reference counting anyway, so memory barely grows.
     gc_young_threshold: int = 10_000
+    # Mixed into every API key's stored hash (services/ingest/auth.py) by the services that check
+    # keys (ingest, console): a leaked key store alone then cannot even confirm a guessed key.
+    # Kept out of the store file, in the environment (WARTA_KEY_PEPPER); changing it voids
+    # every stored key.
+    key_pepper: SecretStr = SecretStr("")
+
+    def api_key_pepper(self) -> bytes:
+        return self.key_pepper.get_secret_value().encode("utf-8")
 
     @model_validator(mode="after")
     def _kafka_settings_work(self) -> CommonSettings:

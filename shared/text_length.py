@@ -24,6 +24,8 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
+from shared.link_spans import link_matches
+
 # twitter-text config v3: weight 100 (= 1 char at scale 100) in these ranges, 200 elsewhere.
 _X_LIGHT_RANGES: tuple[tuple[int, int], ...] = (
     (0x0000, 0x10FF),
@@ -39,20 +41,10 @@ _VS16 = 0xFE0F
 _VS15 = 0xFE0E
 _KEYCAP = 0x20E3
 
-# An explicit URL (with scheme or www.), or a bare host on a TLD people actually type in
-# Indonesian press releases. X also links other bare domains; an uncounted one can only make us
-# undercount by the difference between its length and 23, and a scheme avoids the question.
-_URL = re.compile(
-    r"""(?ix)
-    (?<![\w@/.])
-    (?:
-        (?:https?://|www\.)(?:[^\s<>"/?\#.]+\.)+[^\s<>"/?\#.:]+(?::\d+)?(?:[/?\#][^\s<>"]*)?
-      | (?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+
-        (?:com|net|org|info|gov|edu|io|co|app|dev|news|id)
-        (?![\w-])(?:/[^\s<>"]*)?
-    )
-    """
-)
+# What counts as a link (an explicit URL with a scheme or www., or a bare host on a TLD people
+# actually type in Indonesian press releases) is ``shared.link_spans``. X also links other bare
+# domains; an uncounted one can only make us undercount by the difference between its length and
+# 23, and a scheme avoids the question.
 _TRAILING_PUNCTUATION = ".,;:!?'\"*"
 
 
@@ -127,16 +119,16 @@ _X_HEAVY = re.compile("[^" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in _X
 
 
 def _url_spans(text: str) -> Iterator[tuple[int, int]]:
-    for match in _URL.finditer(text):
-        start, end = match.span()
+    for start, end in link_matches(text):
         # Sentence punctuation after a link is not part of it ("see https://a.id/x.").
         while end > start and text[end - 1] in _TRAILING_PUNCTUATION:
             end -= 1
-        # A closing parenthesis belongs to the URL only when the URL opened one.
-        while (
-            end > start and text[end - 1] == ")" and text[start:end].count("(") < text[start:end].count(")")
-        ):
+        # A closing parenthesis belongs to the URL only when the URL opened one. Counted once,
+        # not per parenthesis dropped: a link ending in N of them would otherwise cost N².
+        opened, closed = text.count("(", start, end), text.count(")", start, end)
+        while end > start and text[end - 1] == ")" and opened < closed:
             end -= 1
+            closed -= 1
         yield start, end
 
 

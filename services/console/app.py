@@ -76,6 +76,7 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
         settings.kafka,
         [topics.schedule_jobs, topics.publish_outcomes, topics.publish_dead, topics.content_control],
         view.apply,
+        dead_topic=topics.publish_dead,
     )
     history = History(settings.history_samples)
     probe = OffsetsProbe(settings.kafka, [s.name for s in topics.specs()], settings.group_prefix)
@@ -99,6 +100,7 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
             settings.webhook_timeout_s,
         ),
         settings.webhooks_offset_reset,
+        dead_topic=topics.publish_dead,
     )
     producer = make_producer(settings.kafka, "warta-console")
     await producer.start()
@@ -107,7 +109,7 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
         settings=settings,
         topics=topics,
         channels=channels,
-        keys=KeyStore.load(settings.keys_file),
+        keys=KeyStore.load(settings.keys_file, settings.api_key_pepper()),
         view=view,
         history=history,
         snapshot=lambda: prober.latest,

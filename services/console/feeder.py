@@ -2,6 +2,11 @@
 
 No consumer group (every console instance reads everything, like ingest's status view);
 ``caught_up`` is set once the replay reaches the end offsets seen at start.
+
+A record the view cannot decode is skipped (its owning consumer dead-letters it); one the view
+raises on goes to the dead-letter topic with its error and the feeder reads on
+(``shared.dead_letters``; a letter the view raises on is only logged, never dead-lettered again).
+A record that raised half-way changed at most the entries of the job or letter it names.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared.codec import DecodeError, decode
+from shared.dead_letters import DeadLetters
 from shared.events import Event
 from shared.kafka_connection import KafkaAddress, client_args
 
@@ -20,8 +26,11 @@ log = logging.getLogger("warta.console.feeder")
 
 
 class Feeder:
-    def __init__(self, bootstrap: KafkaAddress, topics: list[str], apply: Callable[[Event], None]) -> None:
+    def __init__(
+        self, bootstrap: KafkaAddress, topics: list[str], apply: Callable[[Event], None], *, dead_topic: str
+    ) -> None:
         self._bootstrap = bootstrap
+        self._dead_letters = DeadLetters(dead_topic, "console-feeder", bootstrap=bootstrap)
         self._topics = topics
         self._apply = apply
         self.caught_up = asyncio.Event()
@@ -47,7 +56,10 @@ class Feeder:
                             # The owning consumer dead-letters it; the console only skips it.
                             self.undecodable += 1
                             continue
-                        self._apply(event)
+                        try:
+                            self._apply(event)
+                        except Exception as exc:
+                            await self._dead_letters.absorb(record, exc)
                 if not self.caught_up.is_set() and all(
                     [await consumer.position(tp) >= ends[tp] for tp in tps]
                 ):
@@ -55,6 +67,7 @@ class Feeder:
                     log.info("console view caught up")
         finally:
             await consumer.stop()
+            await self._dead_letters.close()
 
 
 async def partitions_of(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:

@@ -23,6 +23,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,6 +38,7 @@ from services.console.actions import (
 from services.console.claims import ActionClaims, ActionInProgress
 from services.console.metrics import render
 from services.console.offsets import History, OffsetSnapshot
+from services.console.replay import NotReplayable, reappend
 from services.console.settings import ConsoleSettings
 from services.console.view import ConsoleView, dead_json, job_json
 from services.console.webhooks import DeliveryLog
@@ -52,7 +54,7 @@ from services.ingest.errors import (
 )
 from services.ingest.validation import parse_model
 from shared.channels import ChannelDirectory
-from shared.events import DeadLettered, JobPlanned
+from shared.events import EARLIEST_INSTANT, LATEST_INSTANT, DeadLettered, JobPlanned
 from shared.kafka import KafkaUnavailable, send_event
 from shared.topics import TopicRegistry
 
@@ -284,11 +286,16 @@ def _day(request: web.Request) -> date:
     if raw is None:
         raise ValidationFailed([FieldError(None, "day", "required", "day is required, e.g. 2026-11-27")])
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise ValidationFailed(
             [FieldError(None, "day", "type", "day must be a date like 2026-11-27")]
         ) from None
+    # The page reads the day after too, and 9999-12-31 has none: keep to the instants' range.
+    if not EARLIEST_INSTANT.date() <= day < LATEST_INSTANT.date():
+        message = f"day must lie between {EARLIEST_INSTANT:%Y-%m-%d} and {LATEST_INSTANT:%Y-%m-%d}"
+        raise ValidationFailed([FieldError(None, "day", "out_of_range", message)])
+    return day
 
 
 async def plan(request: web.Request) -> web.Response:
@@ -469,6 +476,8 @@ async def dead_replay(request: web.Request) -> web.Response:
     who = operator(request)
     deps = request.app[DEPS]
     letter = _letter_in_scope(deps, who, request.match_info["ident"])
+    if letter.consumer is not None:
+        return await _reappend(deps, letter, who)
     if letter.job_id is None:
         raise Conflict(
             f"dead letter {letter.event_id} is an undecodable message from {letter.source_topic}, not a job: "
@@ -483,6 +492,25 @@ async def dead_replay(request: web.Request) -> web.Response:
     # topic: the scheduler re-reads the job and honours pauses, withdrawals and gaps.
     req = ActionRequest(OperatorAction.RETRY, who.person, f"replay of {letter.event_id}: {body.reason}")
     return await _act(deps, who, letter.job_id, req)
+
+
+async def _reappend(deps: Deps, letter: DeadLettered, who: Principal) -> web.Response:
+    """A record a consumer's handler raised on: written back to where it was read."""
+    write = reappend(letter, deps.topics)
+    if isinstance(write, NotReplayable):
+        raise Conflict(write.reason, rule="not_replayable")
+    try:
+        await asyncio.wait_for(
+            deps.producer.send_and_wait(write.topic, write.value, key=write.key, partition=write.partition),
+            10,
+        )
+    except (KafkaError, TimeoutError) as exc:
+        raise ServiceUnavailable(
+            "the broker did not acknowledge; nothing was replayed", retry_after=5
+        ) from exc
+    log.info("%s replayed dead letter %s onto %s", who.person, letter.event_id, write.topic)
+    body = {"id": letter.event_id, "replayed_to": write.topic, "partition": write.partition, "accepted": True}
+    return json_response(body, 202)
 
 
 async def _forward(request: web.Request, action: str) -> web.Response:

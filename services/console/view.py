@@ -419,6 +419,8 @@ def dead_json(letter: DeadLettered, *, raw: bool = False) -> dict[str, object]:
         "content_id": letter.content_id,
         "channel": letter.channel,
         "reason": letter.reason,
+        "consumer": letter.consumer,
+        "error_type": letter.error_type,
     }
     if raw:
         body["raw"] = letter.raw

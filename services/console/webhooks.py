@@ -40,6 +40,7 @@ from aiokafka import AIOKafkaConsumer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.codec import DecodeError, decode
+from shared.dead_letters import DeadLetters
 from shared.events import (
     ControlAction,
     ControlIssued,
@@ -226,8 +227,11 @@ class Dispatcher:
         clock: Callable[[], datetime],
         rule: RetryRule,
         offset_reset: str = "latest",
+        *,
+        dead_topic: str,
     ) -> None:
         self._bootstrap = bootstrap
+        self._dead_topic = dead_topic
         self._topics = list(topics)
         self._group_prefix = group_prefix
         self._subscribers = list(subscribers)
@@ -256,6 +260,9 @@ class Dispatcher:
             auto_offset_reset=self._offset_reset,
             isolation_level="read_committed",
         )
+        # A record that raises here (not a failed delivery: those are retried, then given up)
+        # goes to the dead-letter topic and the subscriber's stream goes on.
+        dead_letters = DeadLetters(self._dead_topic, f"webhooks-{sub.name}", bootstrap=self._bootstrap)
         await consumer.start()
         try:
             while not stop.is_set():
@@ -268,13 +275,17 @@ class Dispatcher:
                         event = decode(record.value)
                     except DecodeError:
                         continue  # poison: its owning consumer dead-letters it
-                    life = lifecycle_of(event)
-                    if life is not None and life.kind in sub.events:
-                        await self._deliver(sub, life, session, stop)
+                    try:
+                        life = lifecycle_of(event)
+                        if life is not None and life.kind in sub.events:
+                            await self._deliver(sub, life, session, stop)
+                    except Exception as exc:
+                        await dead_letters.absorb(record, exc)
                 if batch:
                     await consumer.commit()
         finally:
             await consumer.stop()
+            await dead_letters.close()
 
     async def _deliver(
         self, sub: Subscriber, life: Lifecycle, session: aiohttp.ClientSession, stop: asyncio.Event

@@ -63,6 +63,7 @@ async def wired(
             topics.engagement_observed,
         ],
         view,
+        dead_topic=topics.publish_dead,
     )
     # The topics whose order decides (services.ingest.decisions): a request waits for its own
     # claim to be read back, so this feeder answers each fetch as soon as a record is there.
@@ -70,6 +71,7 @@ async def wired(
         settings.kafka,
         [topics.content_drafts, topics.ingest_idempotency],
         view,
+        dead_topic=topics.publish_dead,
         name="decisions",
         fetch_min_bytes=1,
         fetch_max_wait_ms=500,
@@ -87,7 +89,7 @@ async def wired(
         settings=settings,
         topics=topics,
         channels=channels,
-        keys=keys if keys is not None else KeyStore.load(settings.keys_file),
+        keys=keys if keys is not None else KeyStore.load(settings.keys_file, settings.api_key_pepper()),
         view=view,
         writer=writer,
         caught_up=caught_up,

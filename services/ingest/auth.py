@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from services.ingest.errors import FieldError, Forbidden, Unauthenticated
+from shared.private_file import write_private
 
 ALL_CHANNELS = "*"
 
@@ -189,6 +189,10 @@ def authenticate(store: KeyStore, header_value: str | None) -> Principal:
     key = _key_from_header(header_value)
     if key is None:
         raise Unauthenticated("missing API key: send Authorization: Bearer <key>", rule="missing_key")
+    if not key.isascii():
+        # Keys are ASCII (``new_key``). aiohttp hands header bytes that are not UTF-8 over as lone
+        # surrogates, which cannot even be hashed: such a header is a bad key, not a crash.
+        raise Unauthenticated("malformed API key: keys are ASCII", rule="malformed_key")
     record = store.find(key)
     if record is None:
         raise Unauthenticated("unknown API key", rule="unknown_key")
@@ -301,15 +305,6 @@ def generate_dev_keys(
             )
         )
     store = KeyStore(records=tuple(records), pepper=pepper)
-    _write_private(Path(path_keys_store), json.dumps(store.to_json(), indent=2))
-    _write_private(Path(path_dev_keys), json.dumps(plain, indent=2))
+    write_private(Path(path_keys_store), json.dumps(store.to_json(), indent=2) + "\n")
+    write_private(Path(path_dev_keys), json.dumps(plain, indent=2) + "\n")
     return store
-
-
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text + "\n")
-    os.replace(tmp, path)

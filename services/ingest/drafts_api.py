@@ -33,7 +33,9 @@ async def post_draft(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     principal = await principal_of(request)
     _, body = await read_body(request)
-    submission = validate_submission(body, deps.channels, deps.clock(), require_approval=False)
+    submission = validate_submission(
+        body, deps.channels, deps.clock(), require_approval=False, horizon=deps.settings.schedule_horizon
+    )
     authorize(
         principal,
         "submit_draft",
@@ -112,7 +114,9 @@ async def approve_draft(request: web.Request) -> web.Response:
     await deps.caught_up.wait()  # a draft approved before a restart must be known as such
     draft = _draft(request)
     now = deps.clock()
-    submission = validate_submission(draft.request, deps.channels, now, require_approval=False)
+    submission = validate_submission(
+        draft.request, deps.channels, now, require_approval=False, horizon=deps.settings.schedule_horizon
+    )
     authorize(
         principal,
         "approve_draft",

@@ -10,6 +10,12 @@ copy on the topic instead of decoding it a second time. Only for records whose s
 changes nothing (a ``content.approved``: the view keeps an item's first), so skipping it never
 changes the view's order-dependent state (pause and resume, say).
 
+A record the view cannot decode is skipped (its owning consumer dead-letters it). One that the
+view raises on is the view's own failure: it goes to the dead-letter topic with its error and
+the feeder reads on (``shared.dead_letters``); the same letter id comes back at every replay, so
+the console counts it once. A record that raised half-way changed at most the entries of the
+item it names; nothing else in the view depends on it.
+
 Claims (a draft's approval, an Idempotency-Key's first use) are decided by their order in the
 log, so they are never applied by the instance that wrote them: it waits in ``read_past`` until
 the feeder has read past its claim, and then reads the decision from the view. Their topics are
@@ -27,6 +33,7 @@ from aiokafka.errors import KafkaError
 
 from services.ingest.status_view import StatusView
 from shared.codec import DecodeError, decode
+from shared.dead_letters import DeadLetters
 from shared.kafka import wait_for_topics
 from shared.kafka_connection import KafkaAddress, client_args
 from shared.watchdog import Watchdog
@@ -69,6 +76,7 @@ class Feeder:
         topics: list[str],
         view: StatusView,
         *,
+        dead_topic: str,
         name: str = "feeder",
         fetch_min_bytes: int = _FETCH_MIN_BYTES,
         fetch_max_wait_ms: int = _FETCH_MAX_WAIT_MS,
@@ -77,6 +85,7 @@ class Feeder:
         self._name = name
         self._fetch = (fetch_min_bytes, fetch_max_wait_ms)
         self._moved = asyncio.Event()  # set, and replaced, whenever a partition's position moves
+        self._dead_letters = DeadLetters(dead_topic, "ingest-feeder", bootstrap=bootstrap)
         self._topics = topics
         self._followed = frozenset(topics)
         self._view = view
@@ -120,7 +129,10 @@ class Feeder:
                 batch = await consumer.getmany(timeout_ms=200, max_records=2000)
                 for tp, records in batch.items():
                     for record in records:
-                        self._apply(record.topic, record.partition, record.offset, record.value)
+                        try:
+                            self._apply(record.topic, record.partition, record.offset, record.value)
+                        except Exception as exc:
+                            await self._dead_letters.absorb(record, exc)
                     if records:
                         self._next[(tp.topic, tp.partition)] = records[-1].offset + 1
                 if batch:
@@ -148,6 +160,7 @@ class Feeder:
                     log.info("status view caught up: %d events", self.applied)
         finally:
             await consumer.stop()
+            await self._dead_letters.close()
 
     def _apply(self, topic: str, partition: int, offset: int, value: bytes | None) -> None:
         if self._applied_here:

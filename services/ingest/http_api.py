@@ -9,7 +9,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aiohttp import web
 
@@ -38,7 +38,13 @@ from services.ingest.handling import (
 )
 from services.ingest.listing import SortKey, decode_cursor, encode_cursor
 from services.ingest.openapi import DOCS_HTML, openapi_document
-from services.ingest.validation import validate_pause, validate_submission, validate_withdraw
+from services.ingest.validation import (
+    parse_idempotency_key,
+    parse_query_instant,
+    validate_pause,
+    validate_submission,
+    validate_withdraw,
+)
 from shared.capabilities import capabilities_for
 from shared.events import ContentApproved, ControlAction, ControlIssued, IdempotencyClaimed
 from shared.ids import new_event_id, random_hex
@@ -80,7 +86,6 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 # ---- content -----------------------------------------------------------------------------------
-_MAX_IDEMPOTENCY_KEY = 200
 
 
 async def post_content(request: web.Request) -> web.Response:
@@ -89,7 +94,9 @@ async def post_content(request: web.Request) -> web.Response:
     raw, body = await read_body(request)
     now = deps.clock()
     try:
-        submission = validate_submission(body, deps.channels, now, require_approval=True)
+        submission = validate_submission(
+            body, deps.channels, now, require_approval=True, horizon=deps.settings.schedule_horizon
+        )
     except ValidationFailed as exc:
         # Issue 3: a broken four-eyes rule is a 403, even when the body alone shows it
         # (author == approval.approved_by); mixed with other problems, every one is a 422.
@@ -105,11 +112,7 @@ async def post_content(request: web.Request) -> web.Response:
         author=req.author,
         approved_by=approval.approved_by if approval else None,
     )
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and len(key) > _MAX_IDEMPOTENCY_KEY:
-        # It travels on the event (ContentApproved.idempotency_key), whose contract caps it.
-        message = f"Idempotency-Key is {len(key)} characters; the limit is {_MAX_IDEMPOTENCY_KEY}"
-        raise ValidationFailed([FE(None, "Idempotency-Key", "max_length", message)])
+    key = parse_idempotency_key(request.headers.get("Idempotency-Key"))
     digest = hashlib.sha256(raw).hexdigest() if key else None
 
     def item(content_id: str) -> ContentApproved:
@@ -176,15 +179,7 @@ async def get_content(request: web.Request) -> web.Response:
 
 def _query_time(request: web.Request, name: str) -> datetime | None:
     value = request.query.get(name)
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace(" ", "+"))
-    except ValueError:
-        raise ValidationFailed([FE(None, name, "type", f"{name} must be an ISO 8601 date-time")]) from None
-    if parsed.tzinfo is None:
-        raise ValidationFailed([FE(None, name, "offset_required", f"{name} must carry a UTC offset")])
-    return parsed.astimezone(UTC)
+    return None if value is None else parse_query_instant(name, value)
 
 
 _LIST_QUERY = frozenset({"state", "channel", "from", "to", "cursor"})

@@ -186,7 +186,11 @@ def _errors(*codes: int) -> dict[str, Any]:
         422: "Every validation problem at once",
         428: "If-Match missing: send the ETag of the draft you read",
         429: "Rate limit of this key",
-        503: "Broker unavailable; retry with the same Idempotency-Key",
+        503: (
+            "Broker unavailable: not known to be stored. The write may still reach the broker, so "
+            "retry with the same Idempotency-Key (and body): only then is a retry sure not to store "
+            "the item twice"
+        ),
     }
     out: dict[str, Any] = {str(c): {"description": words[c], **_json(_ref("Errors"))} for c in codes}
     for code in (c for c in codes if c in (429, 503)):
@@ -231,6 +235,13 @@ def openapi_document() -> dict[str, Any]:
         "name": "Idempotency-Key",
         "in": "header",
         "required": False,
+        "description": (
+            "A unique key per item, e.g. a UUID; send it on every submission. A retry with the same "
+            "key and body answers the first answer and never stores the item twice, across restarts. "
+            "A 503 means the broker did not acknowledge in time, yet the write may still be stored: "
+            "without a key, a retry after a 503 can store the item a second time, and nothing tells "
+            "the two apart."
+        ),
         "schema": {"type": "string", "maxLength": 200},
     }
     query = [

@@ -11,12 +11,13 @@ offsets on times). What depends on a target channel, and what depends on ``now``
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from shared.events import Identifier, Priority
+from shared.events import Identifier, Priority, instant_range_problem
 
 
 def _iso_string(value: Any) -> Any:
@@ -29,8 +30,17 @@ def _iso_string(value: Any) -> Any:
     return value
 
 
-OffsetDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_string)]
-"""An ISO 8601 date-time that carries its UTC offset (``+08:00`` for WITA)."""
+def _in_event_range(value: datetime) -> datetime:
+    # Year 1 or 9999 parses, but cannot become an event (shared.events: converting it to UTC
+    # would overflow): refused here as a field error.
+    if (problem := instant_range_problem(value)) is not None:
+        raise PydanticCustomError("out_of_range", problem)
+    return value
+
+
+OffsetDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_string), AfterValidator(_in_event_range)]
+"""An ISO 8601 date-time that carries its UTC offset (``+08:00`` for WITA), within the range
+every instant on a topic keeps to (``shared.events.EARLIEST_INSTANT`` … ``LATEST_INSTANT``)."""
 
 ChannelId = Identifier
 Reason = Annotated[str, Field(min_length=1, max_length=1000, description="why; recorded on content.control")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field
@@ -38,3 +39,10 @@ class IngestSettings(CommonSettings):
     # walks the whole status view: 1-5 ms per 1,000 items on the 2-core bench machine.
     gc_sweep_s: float = Field(default=600.0, ge=1)
     page_size: int = 50
+    # How far from now an item's not_before and deadline may lie (validation.py): beyond it a
+    # date is a typo (year 9999), not a plan, and the scheduler would hold its jobs for ever.
+    schedule_horizon_days: int = Field(default=400, ge=1, le=3650)
+
+    @property
+    def schedule_horizon(self) -> timedelta:
+        return timedelta(days=self.schedule_horizon_days)

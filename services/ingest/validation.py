@@ -15,14 +15,20 @@ Rules (``FieldError.rule``): required, type, unknown_field, enum, pattern, min_l
 max_length, min_value, max_value, offset_required, https_required, url, media_type, media_count,
 media_size, media_duration, media_required, video_required, text_or_media_required,
 poll_unsupported, poll_options, poll_duration, poll_with_media, deadline_before_not_before,
-deadline_past, approved_in_future, four_eyes, empty_targets, duplicate_channel, unknown_channel.
+deadline_past, out_of_range, beyond_horizon, approved_in_future, four_eyes, empty_targets,
+duplicate_channel, unknown_channel.
+
+``not_before`` and ``deadline`` must lie within the scheduling horizon of ``now`` (ingest's
+``schedule_horizon_days``, 400 days unless set): the plan holds jobs that long, and no one means
+an embargo until year 9999. Every date-time must lie in the range events keep to
+(``shared.events.EARLIEST_INSTANT`` … ``LATEST_INSTANT``, rule ``out_of_range``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -41,12 +47,22 @@ from services.ingest.request import (
 )
 from shared.capabilities import PlatformCapabilities, PollRules, capabilities_for, compose_text
 from shared.channels import ChannelDirectory
-from shared.events import Approval, ChannelVariant, Content, ContentApproved, Media, Poll
+from shared.events import (
+    Approval,
+    ChannelVariant,
+    Content,
+    ContentApproved,
+    Media,
+    Poll,
+    instant_range_problem,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
 # An approval stamped a little ahead of our clock is clock skew, not a forgery.
 APPROVAL_CLOCK_SKEW = timedelta(minutes=5)
+# How far from now not_before and deadline may lie (IngestSettings.schedule_horizon_days).
+DEFAULT_HORIZON = timedelta(days=400)
 
 _MEDIA_TYPE_PREFIXES = ("image/", "video/")
 
@@ -248,12 +264,18 @@ def _parts_of(req: ContentRequest | DraftRequest) -> _Parts:
 
 
 def validate_submission(
-    body: object, channels: ChannelDirectory, now: datetime, *, require_approval: bool = True
+    body: object,
+    channels: ChannelDirectory,
+    now: datetime,
+    *,
+    require_approval: bool = True,
+    horizon: timedelta = DEFAULT_HORIZON,
 ) -> ValidSubmission:
     """Check a ``POST /v1/content`` body (or ``POST /v1/drafts`` with ``require_approval=False``).
 
     Returns the parsed request and one ``ChannelVariant`` per target; raises ``ValidationFailed``
-    with every problem found otherwise. ``now`` must be timezone-aware.
+    with every problem found otherwise. ``now`` must be timezone-aware; ``not_before`` and
+    ``deadline`` must lie within ``horizon`` of it.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -269,7 +291,7 @@ def validate_submission(
         errors += translate(exc, body)
         parts = _salvage(body)
 
-    errors += _check_times(parts, now)
+    errors += _check_times(parts, now, horizon)
     errors += _check_four_eyes(parts)
     variants: list[ChannelVariant] = []
     if parts.content is not None:
@@ -297,9 +319,15 @@ class _Errors:
         self.items.append(FieldError(self.channel, field, rule, message))
 
 
-def _check_times(parts: _Parts, now: datetime) -> list[FieldError]:
+def _check_times(parts: _Parts, now: datetime, horizon: timedelta) -> list[FieldError]:
     add = _Errors()
     nb, dl, at = parts.not_before, parts.deadline, parts.approved_at
+    for name, value in (("not_before", nb), ("deadline", dl)):
+        # Differences, not now ± horizon: they cannot overflow whatever the dates.
+        if value is not None and value - now > horizon:
+            add(name, "beyond_horizon", f"{name} {value} is more than {horizon.days} days ahead (now {now})")
+        elif value is not None and now - value > horizon and name == "not_before":
+            add(name, "beyond_horizon", f"{name} {value} is more than {horizon.days} days ago (now {now})")
     if dl is not None and nb is not None and dl <= nb:
         add("deadline", "deadline_before_not_before", f"deadline {dl} must be after not_before {nb}")
     if dl is not None and dl <= now:
@@ -552,6 +580,57 @@ def _duration_problem(rules: PollRules, minutes: int) -> str | None:
     if low is None or high is None or low <= minutes <= high:
         return None  # no bounds: the platform fixes the duration itself
     return f"last {low} to {high} minutes; not {minutes}"
+
+
+# --- query parameters ---------------------------------------------------------------------------
+
+
+def parse_query_instant(name: str, value: str) -> datetime:
+    """A date-time query parameter (``from``, ``to``): ISO 8601 with an offset, in the range every
+    instant keeps to; a ``+`` sent unescaped arrives as a space and is read as one."""
+    try:
+        parsed = datetime.fromisoformat(value.replace(" ", "+"))
+    except ValueError:
+        raise ValidationFailed(
+            [FieldError(None, name, "type", f"{name} must be an ISO 8601 date-time")]
+        ) from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValidationFailed([FieldError(None, name, "offset_required", f"{name} must carry a UTC offset")])
+    # Year 1 with an offset parses, and converting it to UTC would overflow.
+    if (problem := instant_range_problem(parsed)) is not None:
+        raise ValidationFailed([FieldError(None, name, "out_of_range", f"{name} {problem}")])
+    return parsed.astimezone(UTC)
+
+
+_CURSOR_DIGITS = 18  # a position in a list held in memory never needs more
+
+
+def parse_cursor(value: str) -> int:
+    """A page cursor: the decimal a previous page returned. ``str.isdigit`` alone would pass
+    ``²``, which ``int`` then refuses, and ``int`` refuses more than 4,300 digits too."""
+    if not (value.isascii() and value.isdigit() and len(value) <= _CURSOR_DIGITS):
+        message = "cursor must be the value a previous page returned"
+        raise ValidationFailed([FieldError(None, "cursor", "type", message)])
+    return int(value)
+
+
+MAX_IDEMPOTENCY_KEY = 200  # it travels on the event (ContentApproved.idempotency_key), capped there
+
+
+def parse_idempotency_key(value: str | None) -> str | None:
+    """The ``Idempotency-Key`` header, or None. aiohttp passes header bytes that are not UTF-8 on
+    as lone surrogates, which can be neither hashed into a content id nor written to a topic."""
+    if value is None:
+        return None
+    if len(value) > MAX_IDEMPOTENCY_KEY:
+        message = f"Idempotency-Key is {len(value)} characters; the limit is {MAX_IDEMPOTENCY_KEY}"
+        raise ValidationFailed([FieldError(None, "Idempotency-Key", "max_length", message)])
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        message = "Idempotency-Key must be UTF-8 text"
+        raise ValidationFailed([FieldError(None, "Idempotency-Key", "type", message)]) from None
+    return value
 
 
 # --- control bodies ----------------------------------------------------------------------------

@@ -129,7 +129,10 @@ def after_lookup(
         return unconfirmed(platform, result.reason, result.code)
     if isinstance(result, NotSupported):
         return unconfirmed(platform, result.message, "unconfirmed")
-    return Decision(OutcomeStatus.UNCONFIRMED, error=platform_error(result))
+    if isinstance(result, AdapterError):
+        return Decision(OutcomeStatus.UNCONFIRMED, error=platform_error(result))
+    # An answer outside the port (an adapter's bug) proves nothing: never a reason to send again.
+    return unconfirmed(platform, f"the lookup answered {type(result).__name__}", "lookup_unreadable")
 
 
 def unconfirmed(platform: str, reason: str, code: str) -> Decision:

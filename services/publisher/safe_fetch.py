@@ -41,6 +41,7 @@ from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
+from yarl import URL
 
 from services.publisher.adapters.media import DEFAULT_MAX_BYTES, FetchedMedia, filename_for
 from services.publisher.adapters.port import Permanent, Temporary
@@ -167,6 +168,17 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+def connection_host(url: str) -> str:
+    """The host as the connection names it: a Unicode name in its IDNA (punycode) form, lower
+    case. aiohttp asks the resolver for this form (yarl encodes the URL's host), so the allow-list,
+    the lookup, the SSRF check and the pinned resolver must all compare this one, or an IDN host
+    is never reached. Raises ``ValueError`` for a name IDNA cannot encode."""
+    try:
+        return (URL(url).raw_host or "").lower()
+    except (ValueError, UnicodeError) as exc:  # idna's errors are UnicodeErrors
+        raise ValueError(f"invalid host name in {where(url)}") from exc
+
+
 def parse_authorities(entries: Iterable[str]) -> frozenset[tuple[str, int]]:
     """``["127.0.0.1:8090", "[::1]:8443"]`` → {(host, port)}; a port is required."""
     out: set[tuple[str, int]] = set()
@@ -181,7 +193,7 @@ def parse_authorities(entries: Iterable[str]) -> frozenset[tuple[str, int]]:
             port = None
         if not parts.hostname or port is None:
             raise ValueError(f"media allow-list entry {entry!r} must be host:port")
-        out.add((parts.hostname.lower(), port))
+        out.add((connection_host(f"http://{entry}"), port))
     return frozenset(out)
 
 
@@ -280,7 +292,12 @@ class SafeMediaFetcher:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
             raise Permanent(f"media URL {shown} has an invalid port", code="media_refused") from None
-        host = (parts.hostname or "").lower()
+        try:
+            host = connection_host(url)
+        except ValueError:
+            raise Permanent(
+                f"media URL {shown}{hop_note} has an invalid host name", code="media_refused"
+            ) from None
         if not host:
             raise Permanent(f"media URL {shown}{hop_note} has no host", code="media_refused")
         if parts.username is not None or parts.password is not None:

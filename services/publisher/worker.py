@@ -18,8 +18,11 @@ deliveries never overtake each other (a job is one channel). A partition's offse
 only past records that are all settled (``lanes.OffsetTracker``); when partitions are revoked,
 their running records finish before the partitions are let go, and their queued ones are left
 to the next owner. Calls to one account are serialised by a lock around its rate limiter, so two
-lanes can never both spend its last token. An unexpected error in a lane stops the worker, as
-it would have stopped a sequential loop: its record is never committed, so it is redelivered.
+lanes can never both spend its last token. A record that raises in a lane goes to the dead-letter
+topic with its error and counts as settled (``shared.dead_letters``); only a broker failure stops
+the worker, and then its record is never committed, so it is redelivered. What the ledger holds
+for a dead-lettered job stays true (it is written only once the broker acknowledged), so a replay
+of the letter reconciles an attempt that may have reached the platform, never re-sends blindly.
 
 Fencing. Revocation waits for running records only so long, and a video upload may run for
 ``upload_timeout_s``: a record can outlive its partition here. Each assignment of a partition is
@@ -81,6 +84,7 @@ from services.publisher.ratelimit import RateLimits
 from services.publisher.secrets import SecretsError, SecretStore
 from shared.channels import Channel, ChannelDirectory
 from shared.codec import DecodeError, decode_as, encode
+from shared.dead_letters import DeadLetters
 from shared.events import (
     DeadLettered,
     EngagementObserved,
@@ -90,7 +94,7 @@ from shared.events import (
     PublishOutcome,
 )
 from shared.ids import new_event_id
-from shared.kafka import acknowledged, dead_letter, replay, send_event
+from shared.kafka import acknowledged, replay, send_event
 from shared.kafka_connection import KafkaAddress, client_args
 from shared.metrics import PublisherMetrics
 from shared.topics import TopicRegistry
@@ -206,6 +210,7 @@ class PublisherWorker:
         self.outcomes: dict[str, int] = {}  # by status, for metrics
         self._no_metrics: str | None = None  # why this platform gives no engagement counts, once known
         self.last_error: PlatformError | None = None
+        self._dead_letters = DeadLetters(topics.publish_dead, f"publisher-{platform}", producer=producer)
 
     # ---- ledger ------------------------------------------------------------------------------
     async def restore(self, partitions: set[int]) -> None:
@@ -327,15 +332,15 @@ class PublisherWorker:
             entry.running = True
             _GENERATION.set(self._owned.get(entry.partition))
             try:
-                await self.handle(record)
+                await self._dead_letters.handled(record, self.handle, None)
             except Fenced as exc:
                 # Not marked done: the partition's new owner reads the record and settles it.
                 log.warning("%s@%s left to the partition's new owner: %s", record.topic, record.offset, exc)
                 self._progress.set()
                 continue
             except Exception as exc:
-                # Not marked done: never committed, redelivered after the restart this causes.
-                log.exception("stopping: unexpected error handling %s@%s", record.topic, record.offset)
+                # The broker failed: not marked done, never committed, redelivered after the restart.
+                log.exception("stopping: broker failure handling %s@%s", record.topic, record.offset)
                 self._failure = exc
                 self._progress.set()
                 return
@@ -366,14 +371,7 @@ class PublisherWorker:
             log.warning("commit of %s failed: %r", offsets, exc)
 
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        try:
-            due = decode_as(record.value, JobDue)
-        except DecodeError as exc:
-            log.warning("dead-lettering %s@%s: %s", record.topic, record.offset, exc)
-            await send_event(
-                self._producer, self._topics.publish_dead, "poison", dead_letter(record, str(exc))
-            )
-            return
+        due = decode_as(record.value, JobDue)  # an undecodable record is dead-lettered by the lane
         channel = self._channels.get(due.channel)
         if channel is None or channel.platform != self._platform:
             reason = f"channel {due.channel!r} is not a {self._platform} channel in this configuration"

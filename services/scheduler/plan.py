@@ -9,6 +9,18 @@ the publisher's attempt ledger recognises. Nothing fires twice to a platform.
 Job records live in a ``JobStore``; in RAM the plan keeps only a timer wheel of job references
 and, per channel, the sorted instants that occupy it (gaps and caps). Wheel entries are lazy: an
 entry whose job moved on (re-planned, withdrawn) is skipped when it comes due.
+
+A command that raises changes nothing. ``handle`` keeps a journal of the job records it
+replaces (and so of the instants they occupied) and a copy of the channel's flags; when the
+command raises, it puts them back before re-raising, so the planner can dead-letter the command
+and go on with a plan that later commands can trust (its effects were never written either).
+Learning is the exception: an engagement observation the chooser took in stays learnt, which
+only nudges a model. A due job whose firing raises is put back the same way, then parked as
+unschedulable with the error (``fire``).
+
+Instants stay within datetime's range: a job whose not_before or deadline lies beyond
+``PlanSettings.horizon`` is stored unschedulable with the reason, before any date arithmetic
+(ingest refuses such dates, but a record on the topic is not bound by ingest's rules).
 """
 
 from __future__ import annotations
@@ -58,6 +70,9 @@ class PlanSettings:
     replan_every: timedelta = timedelta(hours=1)  # at most this often per channel after learning
     horizons: tuple[timedelta, ...] = (timedelta(hours=1), timedelta(hours=6), timedelta(hours=24))
     event_id_prefix: str = "sch"
+    # Ten years: far past any embargo a press office sets. It keeps every instant the plan
+    # computes (window ends, gaps, a day either side) far inside datetime's year 9999.
+    horizon: timedelta = timedelta(days=3653)
 
 
 @dataclass
@@ -99,7 +114,7 @@ class ChannelPlan:
         if i < len(self.taken) and self.taken[i] == instant:
             self.taken.pop(i)
 
-    def occupy(self, job: JobPlanned) -> None:
+    def occupy(self, job: JobPlanned | None) -> None:
         instant = _occupied_instant(job)
         if instant is not None:
             insort(self.taken, instant)
@@ -117,6 +132,30 @@ class ChannelPlan:
                 continue
             out.append(datetime.fromtimestamp(ts, tz=UTC))
         return out
+
+
+@dataclass(frozen=True)
+class _ChannelState:
+    """A channel's flags, to put back when a command raises (its instants follow the journal)."""
+
+    paused: bool
+    pause_reason: str | None
+    paused_by: str | None
+    needs_reauth: bool
+    replanned_at: datetime
+
+    @classmethod
+    def of(cls, plan: ChannelPlan) -> _ChannelState:
+        return cls(plan.paused, plan.pause_reason, plan.paused_by, plan.needs_reauth, plan.replanned_at)
+
+    def put_back(self, plan: ChannelPlan) -> None:
+        plan.paused, plan.pause_reason, plan.paused_by = self.paused, self.pause_reason, self.paused_by
+        plan.needs_reauth, plan.replanned_at = self.needs_reauth, self.replanned_at
+
+
+_Replaced = tuple[str, ChannelPlan, JobPlanned | None, JobPlanned | None]
+"""A job record a command replaced: (job id, its channel, the record whose instant was released,
+the stored record before, None for a new job)."""
 
 
 def _occupied_instant(job: JobPlanned | None) -> float | None:
@@ -143,6 +182,8 @@ class Plan:
         self._channels: dict[str, ChannelPlan] = {}
         self._wheel = TimerWheel()
         self._ids = itertools.count()
+        # While a command is handled: each job record it replaced, first to last.
+        self._journal: list[_Replaced] | None = None
 
     # ---- ownership -------------------------------------------------------------------------
     def channel_plan(self, channel_id: str) -> ChannelPlan | None:
@@ -210,7 +251,32 @@ class Plan:
 
     # ---- events ------------------------------------------------------------------------------
     def handle(self, channel_id: str, event: Event, now: datetime) -> Effects:
-        return self._report_unschedulable(self._handle(channel_id, event, now), now)
+        """The effects of one command; when it raises, the plan is left as it was before it."""
+        plan = self.channel_plan(channel_id)
+        saved = _ChannelState.of(plan) if plan is not None else None
+        self._journal = []
+        try:
+            return self._report_unschedulable(self._handle(channel_id, event, now), now)
+        except Exception:
+            self._undo(self._journal)
+            if plan is not None and saved is not None:
+                saved.put_back(plan)
+            raise
+        finally:
+            self._journal = None
+
+    def _undo(self, journal: list[_Replaced]) -> None:
+        for job_id, plan, released, before in reversed(journal):
+            plan.release(self._store.get(job_id))
+            plan.occupy(released)
+            if before is None:
+                self._store.delete(job_id)
+                continue
+            ref = self._store.put(before, plan.partition)
+            if before.state in _FIRING and before.slot is not None:
+                self._wheel.add(before.slot.timestamp(), ref)  # a duplicate entry is skipped when due
+            if before.state is S.PUBLISHED and before.measure_at:
+                self._wheel.add(before.measure_at[0].timestamp(), -ref)
 
     def _report_unschedulable(self, fx: Effects, now: datetime) -> Effects:
         for job in fx.jobs:
@@ -301,6 +367,10 @@ class Plan:
         if plan.paused or plan.needs_reauth or job.priority is Priority.URGENT:
             # urgent goes now and moves nothing: no need to read the channel's planned jobs
             fx.jobs.append(self._place(plan, job, now, fresh=True))
+            return
+        refused = self._beyond_horizon(job, job.not_before, now)
+        if refused is not None:
+            fx.jobs.append(self._store_choice(plan, job, now, refused, fresh=True))
             return
 
         def horizon(movable: list[JobPlanned]) -> datetime:
@@ -492,11 +562,32 @@ class Plan:
             plan = self._channels.get(job.channel) if job is not None else None
             if job is None or plan is None:
                 continue  # the channel moved to another worker, or the job is gone
+            self._fire_one(plan, job, ref, now, fx)
+        return self._report_unschedulable(fx, now)
+
+    def _fire_one(self, plan: ChannelPlan, job: JobPlanned, ref: int, now: datetime, fx: Effects) -> None:
+        """Fire one wheel entry. If that raises, the job is put back and parked as unschedulable
+        with the error: a timer is no record to dead-letter, and raising here would stop the
+        planner, which would meet the same timer after every restart."""
+        marks, saved, self._journal = (len(fx.jobs), len(fx.due)), _ChannelState.of(plan), []
+        try:
             if ref < 0:
                 self._fire_measure(plan, job, now, fx)
             elif job.state in _FIRING and job.slot is not None and job.slot <= now:
                 self._fire_publish(plan, job, now, fx)
-        return self._report_unschedulable(fx, now)
+        except Exception as exc:
+            self._undo(self._journal)
+            saved.put_back(plan)
+            del fx.jobs[marks[0] :], fx.due[marks[1] :]
+            error = f"{type(exc).__name__}: {exc}"[:1500]
+            fx.notes.append(f"{job.job_id}: firing failed ({error})")
+            if ref > 0:
+                why = SlotExplanation(
+                    chosen=None, binding_constraint="error", reason=f"could not be fired: {error}"
+                )
+                fx.jobs.append(self._set(plan, job, now, state=S.UNSCHEDULABLE, slot=None, explanation=why))
+        finally:
+            self._journal = None
 
     def _fire_publish(self, plan: ChannelPlan, job: JobPlanned, now: datetime, fx: Effects) -> None:
         assert job.slot is not None
@@ -571,6 +662,9 @@ class Plan:
         not_before = job.not_before
         if job.state is S.RETRYING and job.slot is not None:
             not_before = max(not_before, job.slot) if not_before else job.slot
+        refused = self._beyond_horizon(job, not_before, now)
+        if refused is not None:
+            return self._store_choice(plan, job, now, refused, fresh=fresh, note=note)
         start = max(now, not_before) if not_before else now
         end = job.deadline or start + timedelta(days=8)
         taken: Sequence[datetime] = plan.taken_between(
@@ -580,6 +674,24 @@ class Plan:
             job, plan.channel, taken, now, not_before=not_before
         )
         return self._store_choice(plan, job, now, explanation, fresh=fresh, note=note)
+
+    def _beyond_horizon(
+        self, job: JobPlanned, not_before: datetime | None, now: datetime
+    ) -> SlotExplanation | None:
+        """Why the job cannot be planned when an instant of it lies past the horizon, else None."""
+        horizon = self._settings.horizon
+        limit = now + horizon
+        for name, instant in (("not_before", not_before), ("deadline", job.deadline)):
+            if instant is not None and instant > limit:
+                return SlotExplanation(
+                    chosen=None,
+                    binding_constraint=name,
+                    reason=(
+                        f"{name} {instant.isoformat()} is more than {horizon.days} days ahead: "
+                        f"beyond what the scheduler plans; send the item again with an earlier {name}"
+                    ),
+                )
+        return None
 
     def _store_choice(
         self,
@@ -625,6 +737,9 @@ class Plan:
         return new
 
     def _put(self, plan: ChannelPlan, job: JobPlanned, old: JobPlanned | None) -> None:
+        if self._journal is not None:
+            before = old if old is not None else self._store.get(job.job_id)
+            self._journal.append((job.job_id, plan, old, before))
         plan.release(old)
         ref = self._store.put(job, plan.partition)
         plan.occupy(job)

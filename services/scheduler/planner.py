@@ -31,8 +31,9 @@ from services.scheduler.plan import Effects, Plan
 from services.scheduler.store import RestoreRow
 from shared.channels import ChannelDirectory
 from shared.codec import DecodeError, decode, decode_as, encode
+from shared.dead_letters import DeadLetters
 from shared.events import ChannelStateRecorded
-from shared.kafka import acknowledged, dead_letter, replay, send_event
+from shared.kafka import acknowledged, replay
 from shared.kafka_connection import KafkaAddress, client_args
 from shared.metrics import SchedulerMetrics
 from shared.partitioning import partition_for
@@ -147,6 +148,9 @@ class Planner:
         self.fired = 0
         self.lateness: deque[float] = deque(maxlen=10_000)  # seconds from slot to acknowledged firing
         self.on_fired: Callable[[float], None] | None = None
+        self._dead_letters = DeadLetters(
+            topics.publish_dead, "scheduler-planner", producer=producer, on_letter=self._count_poison
+        )
 
     @property
     def plan(self) -> Plan:
@@ -276,18 +280,17 @@ class Planner:
             await self._consumer.stop()
 
     async def _command(self, record: ConsumerRecord[bytes, bytes]) -> Effects:
+        # Plan.handle undoes its own changes when it raises, so a dead-lettered command leaves
+        # the plan as it was before it (plan.py, "A command that raises").
+        return await self._dead_letters.handled(record, self._handle, Effects())
+
+    async def _handle(self, record: ConsumerRecord[bytes, bytes]) -> Effects:
         channel = record.key.decode("utf-8", "replace") if record.key else ""
-        try:
-            event = decode(record.value)
-        except DecodeError as exc:
-            log.warning("dead-lettering command at offset %s: %s", record.offset, exc)
-            if self._metrics is not None:
-                self._metrics.poison.labels(record.topic).inc()
-            await send_event(
-                self._producer, self._topics.publish_dead, "poison", dead_letter(record, str(exc))
-            )
-            return Effects()
-        return self._plan.handle(channel, event, self._clock())
+        return self._plan.handle(channel, decode(record.value), self._clock())
+
+    def _count_poison(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        if self._metrics is not None:
+            self._metrics.poison.labels(record.topic).inc()
 
     async def _fire(self) -> None:
         fx = self._plan.fire(self._clock())

@@ -1,8 +1,9 @@
 """Routes every input of the scheduler onto ``schedule.commands``, keyed by channel.
 
 Stateless and at-least-once: a redelivered event becomes a repeated command, which the plan
-recognises (job already planned, outcome already applied). Poison messages go to the dead-letter
-topic with the reason, and the stream moves on.
+recognises (job already planned, outcome already applied). A record that raises while it is
+routed goes to the dead-letter topic with its error, and the stream moves on
+(``shared.dead_letters``); only a broker failure stops the router.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import logging
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from shared.channels import ChannelDirectory
-from shared.codec import DecodeError, decode
+from shared.codec import decode
+from shared.dead_letters import DeadLetters
 from shared.events import (
     ContentApproved,
     ControlIssued,
@@ -21,7 +23,7 @@ from shared.events import (
     Event,
     PublishOutcome,
 )
-from shared.kafka import acknowledged, dead_letter, send_event
+from shared.kafka import acknowledged
 from shared.kafka_connection import KafkaAddress, client_args
 from shared.metrics import SchedulerMetrics
 from shared.topics import TopicRegistry
@@ -83,6 +85,9 @@ class Router:
             isolation_level="read_committed",
         )
         self.routed = 0
+        self._dead_letters = DeadLetters(
+            topics.publish_dead, "scheduler-router", producer=producer, on_letter=self._count_poison
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         await self._consumer.start()
@@ -96,7 +101,7 @@ class Router:
                 sends: list[asyncio.Future[object]] = []
                 for records in batch.values():
                     for record in records:
-                        sends += await self._route_one(record)
+                        sends += await self._dead_letters.handled(record, self._route_one, [])
                         if self._metrics is not None:
                             self._metrics.consumed.labels(record.topic).inc()
                 await acknowledged(sends, "routed commands")
@@ -104,17 +109,12 @@ class Router:
         finally:
             await self._consumer.stop()
 
+    def _count_poison(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        if self._metrics is not None:
+            self._metrics.poison.labels(record.topic).inc()
+
     async def _route_one(self, record: ConsumerRecord[bytes, bytes]) -> list[asyncio.Future[object]]:
-        try:
-            event = decode(record.value)
-        except DecodeError as exc:
-            log.warning("dead-lettering %s@%s/%s: %s", record.topic, record.partition, record.offset, exc)
-            if self._metrics is not None:
-                self._metrics.poison.labels(record.topic).inc()
-            await send_event(
-                self._producer, self._topics.publish_dead, "poison", dead_letter(record, str(exc))
-            )
-            return []
+        event = decode(record.value)
         futures: list[asyncio.Future[object]] = []
         for channel in route(event, self._channels):
             if self._channels.get(channel) is None:

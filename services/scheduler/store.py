@@ -52,6 +52,11 @@ class JobStore(Protocol):
 
     def drop_partitions(self, partitions: Iterable[int]) -> None: ...
 
+    def delete(self, job_id: str) -> None:
+        """Forget one job (the plan undoing a command that raised). A wheel entry left with its
+        reference is harmless: the plan re-reads the store when an entry comes due."""
+        ...
+
     def instants(self, refs: list[int]) -> Iterable[tuple[int, float | None]]:
         """Exact due instants of wheel references: a publish slot (ref > 0) or the next
         measurement (ref < 0); None when the job is no longer due."""
@@ -87,6 +92,7 @@ class MemoryJobStore:
         self._refs: dict[str, int] = {}
         self._ids: dict[int, str] = {}
         self._partition: dict[str, int] = {}
+        self._next_ref = 1  # references are never reused, even after a job is dropped
 
     def get(self, job_id: str) -> JobPlanned | None:
         return self._jobs.get(job_id)
@@ -101,7 +107,8 @@ class MemoryJobStore:
     def put(self, job: JobPlanned, partition: int) -> int:
         ref = self._refs.get(job.job_id)
         if ref is None:
-            ref = self._refs[job.job_id] = len(self._refs) + 1
+            ref = self._refs[job.job_id] = self._next_ref
+            self._next_ref += 1
             self._ids[ref] = job.job_id
         self._jobs[job.job_id] = job
         self._partition[job.job_id] = partition
@@ -125,11 +132,14 @@ class MemoryJobStore:
     def drop_partitions(self, partitions: Iterable[int]) -> None:
         gone = set(partitions)
         for job_id in [j for j, p in self._partition.items() if p in gone]:
-            self._jobs.pop(job_id, None)
-            self._partition.pop(job_id, None)
-            ref = self._refs.pop(job_id, None)
-            if ref is not None:
-                self._ids.pop(ref, None)
+            self.delete(job_id)
+
+    def delete(self, job_id: str) -> None:
+        self._jobs.pop(job_id, None)
+        self._partition.pop(job_id, None)
+        ref = self._refs.pop(job_id, None)
+        if ref is not None:
+            self._ids.pop(ref, None)
 
     def firing(self, partitions: Iterable[int]) -> Iterator[Indexed]:
         wanted = set(partitions)
@@ -250,6 +260,9 @@ class SqliteJobStore:
 
     def drop_partitions(self, partitions: Iterable[int]) -> None:
         self._db.executemany("DELETE FROM jobs WHERE partition = ?", [(p,) for p in partitions])
+
+    def delete(self, job_id: str) -> None:
+        self._db.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,))
 
     def firing(self, partitions: Iterable[int]) -> Iterator[Indexed]:
         for p in partitions:

@@ -17,9 +17,11 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
 from services.publisher.adapters.port import (
+    Absent,
     Adapter,
     Credentials,
     Engagement,
+    Lookup,
     NotSupported,
     Published,
     PublishRequest,
@@ -57,10 +59,10 @@ class Platform(Adapter):
         self.posts[request.marker] = post
         return post
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Published | None:
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
         if not self.can_look_up:
             raise NotSupported("the platform keeps no searchable record of posts", code="no_lookup")
-        return self.posts.get(request.marker)
+        return self.posts.get(request.marker) or Absent("no post carries the marker", safe_while_live=True)
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
         raise NotSupported("no counts")

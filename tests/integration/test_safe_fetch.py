@@ -212,3 +212,15 @@ async def test_a_large_video_is_spooled_to_disk_not_held_in_memory(
     assert bytes(got.data) == VIDEO
     assert list(spool.iterdir()) == []  # unlinked from the start: a crash leaves nothing behind
     assert "bytes)" in repr(got)  # and its repr still keeps the bytes out of logs
+
+
+async def test_an_idn_media_host_is_fetched(server: TestServer) -> None:
+    # The allow-list and the URL name the host in Unicode; aiohttp connects by its punycode name,
+    # and the pinned resolver must recognise that as the host it vetted.
+    dns = RebindingDNS({"xn--mdia-bpa.test": ["127.0.0.1"]})
+    fetcher = SafeMediaFetcher(
+        "mastodon", resolver=dns, allow_hosts=[f"média.test:{server.port}"], timeout_s=10
+    )
+    got = await fetcher.fetch(Media(url=f"http://média.test:{server.port}/a.jpg", type="image/jpeg"))
+    assert got.data == JPEG
+    assert dns.lookups == ["xn--mdia-bpa.test"]

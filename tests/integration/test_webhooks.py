@@ -173,6 +173,7 @@ async def test_signed_deliveries_with_retries_and_a_log(
             lambda: datetime.now(UTC),
             RetryRule(max_attempts=4, base_s=0.05, cap_s=0.2, timeout_s=5),
             offset_reset="earliest",
+            dead_topic=topics.publish_dead,
         )
         task = asyncio.create_task(dispatcher.run(stop))
         try:

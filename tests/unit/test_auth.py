@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from services.console.settings import ConsoleSettings
 from services.ingest.auth import (
     ALL_CHANNELS,
     Action,
@@ -23,6 +24,8 @@ from services.ingest.auth import (
     generate_dev_keys,
 )
 from services.ingest.errors import Forbidden, Unauthenticated
+from services.ingest.settings import IngestSettings
+from shared.devrun import LocalSystem
 
 KEYS = {role: f"wk_test_{role.value}_key_0123456789" for role in Role}
 PEOPLE = {Role.EDITOR: "rina", Role.APPROVER: "yuyun", Role.OPERATOR: "opa", Role.ADMIN: "adi"}
@@ -280,3 +283,44 @@ def test_invalid_store_files(data: object, message: str) -> None:
 def test_unreadable_store_file(tmp_path: Path) -> None:
     with pytest.raises(KeyStoreError, match="cannot read key store"):
         KeyStore.load(tmp_path / "missing.json")
+
+
+# --- header bytes that are not a key ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        pytest.param("Bearer wk_\udcff\udcfe", id="invalid-utf8-as-aiohttp-passes-it"),
+        pytest.param("Bearer wk_ключ", id="cyrillic"),
+        pytest.param("Bearer wk_caf\u00e9", id="latin-1"),
+    ],
+)
+def test_a_key_that_is_not_ascii_is_401(header: str) -> None:
+    with pytest.raises(Unauthenticated) as info:
+        authenticate(store(), header)
+    assert [e.rule for e in info.value.errors] == ["malformed_key"]
+
+
+# --- the pepper, from the settings to the hash ----------------------------------------------------
+
+
+def test_the_pepper_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WARTA_KEY_PEPPER", "s3cr3t-p3pp3r")
+    settings = IngestSettings()
+    assert settings.api_key_pepper() == b"s3cr3t-p3pp3r"
+    assert "s3cr3t" not in repr(settings)
+    assert ConsoleSettings().api_key_pepper() == b"s3cr3t-p3pp3r"
+    monkeypatch.delenv("WARTA_KEY_PEPPER")
+    assert IngestSettings().api_key_pepper() == b""
+
+
+def test_local_keys_are_hashed_with_the_pepper_the_services_get(tmp_path: Path) -> None:
+    system = LocalSystem(bootstrap="127.0.0.1:1", var=tmp_path, extra_env={"WARTA_KEY_PEPPER": "pepper"})
+    system.prepare()
+    plain = json.loads(system.dev_keys_file.read_text())
+    peppered = KeyStore.load(tmp_path / "keys.json", b"pepper")
+    assert authenticate(peppered, plain["admin"]["key"]).person == "adi"
+    with pytest.raises(Unauthenticated):
+        authenticate(KeyStore.load(tmp_path / "keys.json"), plain["admin"]["key"])
+    assert stat.S_IMODE(system.secrets_file.stat().st_mode) == 0o600

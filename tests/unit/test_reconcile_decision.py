@@ -112,3 +112,12 @@ def test_an_absence_waits_for_a_live_lease_unless_the_platform_folds_sends() -> 
     resumes = Absent("session incomplete", safe_while_live=True)
     assert isinstance(after_lookup("youtube", resumes, now=LATER, live_until=lease), SendAgain)
     assert isinstance(after_lookup("youtube", Absent("gone"), now=lease, live_until=lease), SendAgain)
+
+
+def test_an_answer_outside_the_port_is_never_a_reason_to_send() -> None:
+    # An adapter still answering None (the older port's "not found") must not re-send.
+    decision = after_lookup("x", None, now=LATER, live_until=None)  # type: ignore[arg-type]
+    assert isinstance(decision, Decision)
+    assert decision.status is OutcomeStatus.UNCONFIRMED
+    assert decision.error is not None
+    assert decision.error.code == "lookup_unreadable"

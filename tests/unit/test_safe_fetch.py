@@ -167,3 +167,26 @@ async def test_the_pinned_resolver_answers_only_the_vetted_host() -> None:
 )
 def test_sniffing(head: bytes, mime: str | None) -> None:
     assert sniff(head) == mime
+
+
+# --- internationalised host names ---------------------------------------------------------------
+
+
+async def test_an_idn_host_is_looked_up_and_vetted_in_its_idna_form() -> None:
+    # aiohttp names the host in punycode when it connects; the lookup and the SSRF check must see
+    # that same name, or an IDN host would be refused (or, worse, another name vetted).
+    dns = FakeDNS({"xn--mdia-bpa.example.id": [["10.0.0.5"]]})
+    with pytest.raises(Permanent, match=re.escape("resolves to a private address 10.0.0.5")):
+        await SafeMediaFetcher("mastodon", resolver=dns).fetch(jpeg("https://MÉDIA.example.id/a.jpg"))
+    assert dns.lookups == ["xn--mdia-bpa.example.id"]
+
+
+def test_allow_list_entries_are_compared_in_idna_form() -> None:
+    assert parse_authorities(["média.test:8090"]) == {("xn--mdia-bpa.test", 8090)}
+
+
+async def test_a_host_idna_cannot_encode_is_refused_before_any_lookup() -> None:
+    dns = FakeDNS({})
+    with pytest.raises(Permanent, match="invalid host name"):
+        await SafeMediaFetcher("mastodon", resolver=dns).fetch(jpeg("https://a\u200d\u200db.example/a.jpg"))
+    assert dns.lookups == []
