@@ -61,7 +61,13 @@ def running_system(
         ephemeral=True,
         workers=workers,
         platforms=platforms,
-        extra_env={"WARTA_RATE_BURST": "1000000", "WARTA_RATE_PER_MINUTE": "100000000", **env},
+        extra_env={
+            "WARTA_RATE_BURST": "1000000",
+            "WARTA_RATE_PER_MINUTE": "100000000",
+            "WARTA_LIST_RATE_BURST": "1000000",
+            "WARTA_LIST_RATE_PER_MINUTE": "100000000",
+            **env,
+        },
     )
     try:
         system.start(timeout=120)

@@ -271,16 +271,19 @@ async def fetch_posts(session: aiohttp.ClientSession, base: str) -> dict[str, li
 
 async def statuses(session: aiohttp.ClientSession, run: Run) -> dict[tuple[str, str], dict[str, Any]]:
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    cursor: str | None = "0"
     headers = {"Authorization": f"Bearer {run.key}"}
-    while cursor is not None:
-        async with session.get(
-            f"{run.system.ingest_url}/v1/content?cursor={cursor}", headers=headers
-        ) as resp:
+    url: str | None = f"{run.system.ingest_url}/v1/content"
+    while url is not None:
+        async with session.get(url, headers=headers) as resp:
             page = await resp.json()
         for job in page["jobs"]:
             out[(job["content_id"], job["channel"])] = job
-        cursor = page["next_cursor"]
+        # The cursor is opaque (URL-safe base64): the first page is asked for without one.
+        url = (
+            f"{run.system.ingest_url}/v1/content?cursor={page['next_cursor']}"
+            if page["next_cursor"]
+            else None
+        )
     return out
 
 
@@ -471,6 +474,8 @@ async def chaos(
             "WARTA_CALL_TIMEOUT_S": "3",
             "WARTA_RATE_BURST": "100000",
             "WARTA_RATE_PER_MINUTE": "1000000",
+            "WARTA_LIST_RATE_BURST": "100000",
+            "WARTA_LIST_RATE_PER_MINUTE": "1000000",
             # A wedged Kafka client (seen after broker restarts) costs 30 s, not two minutes.
             "WARTA_STALL_LIMIT_S": "30",
         },

@@ -38,6 +38,7 @@ VARIANTS = ("full", "no_kafka", "no_validation", "skeleton")
 
 def _install(variant: str) -> None:
     """Swap ``POST /v1/content``'s handler in this process, before ingest builds its app."""
+    from services.ingest import handling as h
     from services.ingest import http_api as api
     from services.ingest.validation import ValidSubmission, validate_submission
     from shared.codec import encode
@@ -52,33 +53,32 @@ def _install(variant: str) -> None:
         )
 
     async def skeleton(request: web.Request) -> web.Response:
-        deps = request.app[api.DEPS]
-        await api._principal(request)
-        await api._body(request)
-        return api._accepted(deps, random_hex(24), ["mastodon-demo", "instagram-demo", "x-demo"])
+        await h.principal_of(request)
+        await h.read_body(request)
+        return h.accepted(random_hex(24), ["mastodon-demo", "instagram-demo", "x-demo"])
 
     async def no_kafka(request: web.Request) -> web.Response:
-        deps = request.app[api.DEPS]
-        principal = await api._principal(request)
-        _, body = await api._body(request)
+        deps = request.app[h.DEPS]
+        principal = await h.principal_of(request)
+        _, body = await h.read_body(request)
         now = deps.clock()
         approved = event(validate_submission(body, deps.channels, now), now, principal.person)
         encode(approved)
-        return api._accepted(deps, approved.content_id, [v.channel for v in approved.variants])
+        return h.accepted(approved.content_id, [v.channel for v in approved.variants])
 
     async def no_validation(request: web.Request) -> web.Response:
-        deps = request.app[api.DEPS]
-        principal = await api._principal(request)
-        _, body = await api._body(request)
+        deps = request.app[h.DEPS]
+        principal = await h.principal_of(request)
+        _, body = await h.read_body(request)
         now = deps.clock()
         if "first" not in memo:
             memo["first"] = validate_submission(body, deps.channels, now)
         approved = event(memo["first"], now, principal.person)
         cid = approved.content_id
-        stored = await api._send(deps, deps.topics.content_approved, cid, approved)
+        stored = await h.send(deps, deps.topics.content_approved, cid, approved)
         deps.view.apply(approved)
         deps.applied_here(stored.topic, stored.partition, stored.offset)
-        return api._accepted(deps, cid, [v.channel for v in approved.variants])
+        return h.accepted(cid, [v.channel for v in approved.variants])
 
     handlers = {"no_kafka": no_kafka, "no_validation": no_validation, "skeleton": skeleton}
     if variant in handlers:

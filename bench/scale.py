@@ -84,17 +84,15 @@ async def measure(
                 await asyncio.sleep(1)
             missing_states: dict[str, int] = {}
             if seen < len(texts):
-                cursor: str | None = "0"
-                while cursor is not None:
-                    async with session.get(
-                        f"{system.ingest_url}/v1/content?cursor={cursor}",
-                        headers={"Authorization": f"Bearer {key}"},
-                    ) as resp:
+                url: str | None = f"{system.ingest_url}/v1/content"
+                while url is not None:
+                    async with session.get(url, headers={"Authorization": f"Bearer {key}"}) as resp:
                         page = await resp.json()
                     for job in page["jobs"]:
                         if job["state"] != "published":
                             missing_states[job["state"]] = missing_states.get(job["state"], 0) + 1
-                    cursor = page["next_cursor"]
+                    cursor = page["next_cursor"]  # opaque; the first page is asked for without one
+                    url = f"{system.ingest_url}/v1/content?cursor={cursor}" if cursor else None
         took = last - started
         return {
             "bench": "scale",

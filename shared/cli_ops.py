@@ -245,13 +245,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
     end = datetime.combine(day + timedelta(days=1), dtime(0), tz)
     query = {"channel": args.channel, "from": start.isoformat(), "to": end.isoformat()}
     jobs: list[dict[str, Any]] = []
-    cursor: str | None = "0"
-    while cursor is not None:
-        page = expect(
-            c.get(c.ingest, "/v1/content?" + urllib.parse.urlencode({**query, "cursor": cursor})), "plan"
-        )
+    cursor: str | None = None  # opaque; the first page is asked for without one
+    while True:
+        page_query = {**query, "cursor": cursor} if cursor else query
+        page = expect(c.get(c.ingest, "/v1/content?" + urllib.parse.urlencode(page_query)), "plan")
         jobs += page["jobs"]
         cursor = page.get("next_cursor")
+        if not cursor:
+            break
     print(f"{args.channel} on {day.isoformat()} ({info['timezone']}): {len(jobs)} job(s)")
     rows = []
     for job in jobs:

@@ -84,6 +84,10 @@ class TopicRegistry:
         return self.name("content.drafts")
 
     @property
+    def ingest_idempotency(self) -> str:
+        return self.name("ingest.idempotency")
+
+    @property
     def schedule_jobs(self) -> str:
         return self.name("schedule.jobs")
 
@@ -129,7 +133,15 @@ class TopicRegistry:
             TopicSpec(
                 self.content_control, n, "content id or *", _audit(), "withdraw/supersede/pause/resume"
             ),
-            TopicSpec(self.content_drafts, n, "draft id", _audit(), "drafts waiting for approval"),
+            TopicSpec(self.content_drafts, n, "draft id", _audit(), "drafts and their approvals"),
+            TopicSpec(
+                self.ingest_idempotency,
+                n,
+                "person and Idempotency-Key",
+                # Ingest forgets a key after idempotency_ttl_s (24 h); a week keeps a margin.
+                {"cleanup.policy": "delete", "retention.ms": str(DAYS_RETENTION_MS)},
+                "ingest-internal: the first claim of each Idempotency-Key",
+            ),
             TopicSpec(self.schedule_jobs, n, "job id", _compacted(), "the plan: slot, state, explanation"),
             TopicSpec(self.schedule_channels, n, "channel", _compacted(), "per-channel pause and model"),
             TopicSpec(

@@ -6,18 +6,21 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
 from services.ingest.auth import KeyStore
 from services.ingest.feeder import Feeder
-from services.ingest.http_api import Deps, create_app
+from services.ingest.handling import Deps
+from services.ingest.http_api import create_app
 from services.ingest.metrics import IngestMetrics
+from services.ingest.readiness import Readiness
 from services.ingest.settings import IngestSettings
 from services.ingest.status_view import StatusView
 from services.ingest.throttle import KeyThrottle
 from services.ingest.writer import EventWriter
+from shared.events import DraftApproved, Event, IdempotencyClaimed
 from shared.kafka import ensure_topics
 from shared.runtime import freeze_survivors, sweep
 from shared.watchdog import Watchdog
@@ -49,13 +52,12 @@ async def wired(
     topics = settings.topics
     channels = settings.load_channels()
     await ensure_topics(settings.kafka, topics.specs())
-    view = StatusView()
+    view = StatusView(timedelta(seconds=settings.idempotency_ttl_s))
     feeder = Feeder(
         settings.kafka,
         [
             topics.content_approved,
             topics.content_control,
-            topics.content_drafts,
             topics.schedule_jobs,
             topics.publish_outcomes,
             topics.engagement_observed,
@@ -63,11 +65,23 @@ async def wired(
         view,
         dead_topic=topics.publish_dead,
     )
+    # The topics whose order decides (services.ingest.decisions): a request waits for its own
+    # claim to be read back, so this feeder answers each fetch as soon as a record is there.
+    decisions = Feeder(
+        settings.kafka,
+        [topics.content_drafts, topics.ingest_idempotency],
+        view,
+        dead_topic=topics.publish_dead,
+        name="decisions",
+        fetch_min_bytes=1,
+        fetch_max_wait_ms=500,
+    )
+    caught_up = asyncio.Event()
     writer = EventWriter(
         settings.kafka,
         "warta-ingest",
         settings.ack_timeout_s,
-        on_late_ack=view.apply,
+        on_late_ack=lambda event: _late_ack(view, event),
         batch_window_s=settings.write_batch_window_ms / 1000,
     )
     await writer.start()
@@ -78,24 +92,48 @@ async def wired(
         keys=keys if keys is not None else KeyStore.load(settings.keys_file, settings.api_key_pepper()),
         view=view,
         writer=writer,
-        caught_up=feeder.caught_up,
+        caught_up=caught_up,
         metrics=IngestMetrics(view),
         throttle=KeyThrottle(settings.rate_burst, settings.rate_per_minute),
+        list_throttle=KeyThrottle(settings.list_rate_burst, settings.list_rate_per_minute),
+        readiness=Readiness(
+            settings.kafka, [s.name for s in topics.specs()], ttl_s=settings.readiness_cache_s
+        ),
         clock=clock,
         health=lambda: {},
+        read_past=decisions.read_past,
         applied_here=feeder.applied_here,
     )
     stop_feeding = asyncio.Event()
-    feeder.watchdog = Watchdog(settings.stall_limit_s)
-    feed = asyncio.create_task(feeder.run(stop_feeding))
-    guard = asyncio.create_task(feeder.watchdog.run(stop_feeding))
+    watchdog = Watchdog(settings.stall_limit_s)
+    feeder.watchdog = decisions.watchdog = watchdog
+    tasks = [
+        asyncio.create_task(feeder.run(stop_feeding)),
+        asyncio.create_task(decisions.run(stop_feeding)),
+        asyncio.create_task(watchdog.run(stop_feeding)),
+        asyncio.create_task(_both_caught_up(feeder, decisions, caught_up)),
+    ]
     try:
         yield deps
     finally:
         stop_feeding.set()
-        await feed
-        await guard
+        tasks[-1].cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await deps.readiness.close()
         await writer.stop()
+
+
+def _late_ack(view: StatusView, event: Event) -> None:
+    """A write answered 503 was stored after all: the retry must find it. Not so for a claim,
+    which counts where the log puts it: the feeder applies it in that order."""
+    if not isinstance(event, IdempotencyClaimed | DraftApproved):
+        view.apply(event)
+
+
+async def _both_caught_up(feeder: Feeder, decisions: Feeder, caught_up: asyncio.Event) -> None:
+    await feeder.caught_up.wait()
+    await decisions.caught_up.wait()
+    caught_up.set()
 
 
 async def run(settings: IngestSettings, stop: asyncio.Event) -> None:

@@ -8,10 +8,12 @@ Errors (each carries ``status``, a list of ``FieldError`` and ``to_body()``)::
     │   ├── Unauthenticated        401: no API key, or a key we don't know
     │   ├── Forbidden              403: the key's role or channels don't allow this, or four eyes is broken
     │   ├── NotFound               404: no such content, draft or route
-    │   ├── Conflict               409: an Idempotency-Key reused with a different body
+    │   ├── Conflict               409: an Idempotency-Key reused with a different body, a draft already approved
+    │   ├── PreconditionFailed     412: If-Match names content other than the draft's (it is not what you read)
     │   ├── PayloadTooLarge        413: the body is over the size limit
     │   ├── UnsupportedMediaType   415: the body is not application/json
     │   ├── ValidationFailed       422: JSON that breaks the request schema or a channel's rules (all of them)
+    │   ├── PreconditionRequired   428: an approval without If-Match: the draft's ETag it approves
     │   └── TooManyRequests        429: this key's rate limit; ``retry_after`` seconds
     └── ServiceUnavailable         503: the broker did not acknowledge; retry with the same Idempotency-Key
 
@@ -104,6 +106,16 @@ class NotFound(RequestRejected):
 class Conflict(RequestRejected):
     status = 409
     default_rule = "idempotency_key_reused"
+
+
+class PreconditionFailed(RequestRejected):
+    status = 412
+    default_rule = "etag_mismatch"
+
+
+class PreconditionRequired(RequestRejected):
+    status = 428
+    default_rule = "if_match_required"
 
 
 class PayloadTooLarge(RequestRejected):

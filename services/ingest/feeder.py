@@ -15,6 +15,12 @@ view raises on is the view's own failure: it goes to the dead-letter topic with 
 the feeder reads on (``shared.dead_letters``); the same letter id comes back at every replay, so
 the console counts it once. A record that raised half-way changed at most the entries of the
 item it names; nothing else in the view depends on it.
+
+Claims (a draft's approval, an Idempotency-Key's first use) are decided by their order in the
+log, so they are never applied by the instance that wrote them: it waits in ``read_past`` until
+the feeder has read past its claim, and then reads the decision from the view. Their topics are
+followed by a feeder of their own that fetches as soon as one record is there (long polling:
+quiet when nothing comes), so that wait is a round trip, not the 200 ms batching below.
 """
 
 from __future__ import annotations
@@ -65,9 +71,20 @@ def stuck_partitions(before: Progress, now: Progress) -> list[TopicPartition]:
 
 class Feeder:
     def __init__(
-        self, bootstrap: KafkaAddress, topics: list[str], view: StatusView, *, dead_topic: str
+        self,
+        bootstrap: KafkaAddress,
+        topics: list[str],
+        view: StatusView,
+        *,
+        dead_topic: str,
+        name: str = "feeder",
+        fetch_min_bytes: int = _FETCH_MIN_BYTES,
+        fetch_max_wait_ms: int = _FETCH_MAX_WAIT_MS,
     ) -> None:
         self._bootstrap = bootstrap
+        self._name = name
+        self._fetch = (fetch_min_bytes, fetch_max_wait_ms)
+        self._moved = asyncio.Event()  # set, and replaced, whenever a partition's position moves
         self._dead_letters = DeadLetters(dead_topic, "ingest-feeder", bootstrap=bootstrap)
         self._topics = topics
         self._followed = frozenset(topics)
@@ -87,13 +104,19 @@ class Feeder:
         if topic in self._followed and offset >= self._next.get((topic, partition), 0):
             self._applied_here.add((topic, partition, offset))
 
+    async def read_past(self, topic: str, partition: int, offset: int) -> None:
+        """Return once the record at ``offset`` has been applied to the view (the caller bounds
+        the wait)."""
+        while self._next.get((topic, partition), 0) <= offset:
+            await self._moved.wait()
+
     async def run(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
             **client_args(self._bootstrap),
             enable_auto_commit=False,
             isolation_level="read_committed",
-            fetch_min_bytes=_FETCH_MIN_BYTES,
-            fetch_max_wait_ms=_FETCH_MAX_WAIT_MS,
+            fetch_min_bytes=self._fetch[0],
+            fetch_max_wait_ms=self._fetch[1],
         )
         await consumer.start()
         try:
@@ -112,6 +135,9 @@ class Feeder:
                             await self._dead_letters.absorb(record, exc)
                     if records:
                         self._next[(tp.topic, tp.partition)] = records[-1].offset + 1
+                if batch:
+                    self._moved.set()
+                    self._moved = asyncio.Event()
                 now = asyncio.get_running_loop().time()
                 if now - checked > _LAG_CHECK_S:
                     # Alive only while no partition that is behind stands still. A consumer that
@@ -125,7 +151,7 @@ class Feeder:
                         if stuck:
                             log.warning("status view: %s not advancing", ", ".join(map(str, stuck)))
                         elif self.watchdog is not None:
-                            self.watchdog.beat("feeder")
+                            self.watchdog.beat(self._name)
                         progress = latest
                 if not self.caught_up.is_set() and all(
                     await asyncio.gather(*(self._reached(consumer, tp, ends[tp]) for tp in tps))

@@ -5,92 +5,55 @@ error middleware as ``{"errors": [...]}``; nothing becomes a bare 500.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 
-import orjson
 from aiohttp import web
-from aiokafka.structs import RecordMetadata
 
-from services.ingest.auth import KeyStore, Principal, authenticate, authorize
+from services.ingest.auth import authorize
+from services.ingest.decisions import IdempotencyRecord, key_claim
+from services.ingest.drafts_api import add_draft_routes
 from services.ingest.errors import (
     Conflict,
     Forbidden,
     IngestError,
     NotFound,
     PayloadTooLarge,
-    ServiceUnavailable,
-    TooManyRequests,
     ValidationFailed,
-    parse_json_body,
 )
 from services.ingest.errors import FieldError as FE
-from services.ingest.metrics import IngestMetrics
+from services.ingest.handling import (
+    DEPS,
+    Deps,
+    accept,
+    decide,
+    json_response,
+    principal_of,
+    read_body,
+    send,
+    settle,
+)
+from services.ingest.listing import SortKey, decode_cursor, encode_cursor
 from services.ingest.openapi import DOCS_HTML, openapi_document
-from services.ingest.settings import IngestSettings
-from services.ingest.status_view import IdempotencyRecord, StatusView
-from services.ingest.throttle import KeyThrottle
 from services.ingest.validation import (
-    parse_cursor,
     parse_idempotency_key,
     parse_query_instant,
     validate_pause,
     validate_submission,
     validate_withdraw,
 )
-from services.ingest.writer import EventWriter
 from shared.capabilities import capabilities_for
-from shared.channels import ChannelDirectory
-from shared.events import (
-    Approval,
-    ContentApproved,
-    ControlAction,
-    ControlIssued,
-    DraftApproved,
-    DraftSubmitted,
-    Event,
-)
+from shared.events import ContentApproved, ControlAction, ControlIssued, IdempotencyClaimed
 from shared.ids import new_event_id, random_hex
-from shared.kafka import KafkaUnavailable, missing_topics
-from shared.topics import TopicRegistry
+
+__all__ = ["DEPS", "Deps", "create_app"]
 
 log = logging.getLogger("warta.ingest.http")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@dataclass
-class Deps:
-    settings: IngestSettings
-    topics: TopicRegistry
-    channels: ChannelDirectory
-    keys: KeyStore
-    view: StatusView
-    writer: EventWriter
-    caught_up: asyncio.Event
-    metrics: IngestMetrics
-    throttle: KeyThrottle
-    clock: Callable[[], datetime]
-    health: Callable[[], dict[str, object]]
-    # Tells the feeder that a record this instance wrote is already in the view (feeder.py).
-    applied_here: Callable[[str, int, int], None] = lambda _topic, _partition, _offset: None
-
-
-DEPS = web.AppKey("deps", Deps)
-
-
-def json_response(body: object, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(
-        body=orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS),
-        status=status,
-        content_type="application/json",
-        headers=headers,
-    )
 
 
 @web.middleware
@@ -122,77 +85,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         deps.metrics.observe(request.method, route, status, time.perf_counter() - started)
 
 
-# ---- helpers ---------------------------------------------------------------------------------
-async def _principal(request: web.Request) -> Principal:
-    deps = request.app[DEPS]
-    principal = authenticate(deps.keys, request.headers.get("Authorization"))
-    wait = deps.throttle.take(principal.person + ":" + principal.role, time.monotonic())
-    if wait > 0:
-        raise TooManyRequests("too many requests for this API key", retry_after=wait)
-    return principal
-
-
-async def _body(request: web.Request) -> tuple[bytes, object]:
-    deps = request.app[DEPS]
-    raw = await request.read()
-    return raw, parse_json_body(raw, request.headers.get("Content-Type"), deps.settings.max_body_bytes)
-
-
-def _unavailable(deps: Deps, exc: KafkaUnavailable) -> ServiceUnavailable:
-    log.warning("broker unavailable: %s", exc)
-    return ServiceUnavailable(
-        "the broker did not acknowledge in time, so this is not accepted yet; retry with the same "
-        "Idempotency-Key, which never stores an item twice",
-        retry_after=deps.settings.retry_after_s,
-    )
-
-
-async def _send(
-    deps: Deps, topic: str, key: str, event: Event, hold: tuple[str, str] | None = None
-) -> RecordMetadata:
-    try:
-        return await deps.writer.write(topic, key, event, hold=hold)
-    except KafkaUnavailable as exc:
-        raise _unavailable(deps, exc) from exc
-
-
-async def _earlier_answer(deps: Deps, person: str, key: str, digest: str) -> IdempotencyRecord | None:
-    """The first answer to this Idempotency-Key, if it has one: from the view, or from a write
-    that answered 503 and that the broker may still store (``services.ingest.writer``)."""
-    await deps.caught_up.wait()
-    earlier = deps.view.idempotency.get((person, key))
-    held = deps.writer.held((person, key)) if earlier is None else None
-    if held is not None and isinstance(held.event, ContentApproved):
-        event = held.event
-        channels = tuple(v.channel for v in event.variants)
-        earlier = IdempotencyRecord(event.request_sha256 or "", event.content_id, channels)
-    if earlier is None:
-        return None
-    if earlier.request_sha256 != digest:
-        raise Conflict("this Idempotency-Key was used with a different body", rule="idempotency_key")
-    if held is not None:
-        try:
-            if not await deps.writer.outcome(held):
-                return None  # the broker refused the first write: nothing was stored, write anew
-        except KafkaUnavailable as exc:
-            raise _unavailable(deps, exc) from exc
-        deps.view.apply(held.event)
-    return earlier
-
-
-def _content_id(person: str, idempotency_key: str | None) -> str:
-    # Derived from the key when there is one: a retry after a lost 202 (even across an ingest
-    # restart) names the same item, and the scheduler plans each item's jobs once.
-    if idempotency_key:
-        return hashlib.sha256(f"{person}\0{idempotency_key}".encode()).hexdigest()[:24]
-    return random_hex(24)
-
-
 # ---- content -----------------------------------------------------------------------------------
+
+
 async def post_content(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
-    principal = await _principal(request)
-    raw, body = await _body(request)
+    principal = await principal_of(request)
+    raw, body = await read_body(request)
     now = deps.clock()
     try:
         submission = validate_submission(
@@ -214,39 +113,64 @@ async def post_content(request: web.Request) -> web.Response:
         approved_by=approval.approved_by if approval else None,
     )
     key = parse_idempotency_key(request.headers.get("Idempotency-Key"))
-    digest = None
-    if key:
-        digest = hashlib.sha256(raw).hexdigest()
-        earlier = await _earlier_answer(deps, principal.person, key, digest)
-        if earlier is not None:
-            return _accepted(deps, earlier.content_id, list(earlier.channels))
-    content_id = _content_id(principal.person, key)
-    event = submission.approved_event(
-        content_id=content_id,
+    digest = hashlib.sha256(raw).hexdigest() if key else None
+
+    def item(content_id: str) -> ContentApproved:
+        return submission.approved_event(
+            content_id=content_id,
+            event_id=new_event_id(),
+            occurred_at=now,
+            submitted_by=principal.person,
+            idempotency_key=key or None,
+            request_sha256=digest,
+        )
+
+    if not key or digest is None:
+        return await accept(deps, item(random_hex(24)))
+    record, won = await _claim_key(deps, principal.person, key, digest)
+    if record.request_sha256 != digest:
+        raise Conflict("this Idempotency-Key was used with a different body", rule="idempotency_key")
+    return await settle(
+        deps, record.content_id, won=won, make=lambda: item(record.content_id), hold=(principal.person, key)
+    )
+
+
+async def _claim_key(deps: Deps, person: str, key: str, digest: str) -> tuple[IdempotencyRecord, bool]:
+    """What this (person, key) stands for, claimed now if nobody has; and whether we claimed it.
+
+    Concurrent requests with one key, on any ingest instance, all read the same first claim.
+    """
+    await deps.caught_up.wait()
+    now = deps.clock()
+    record = deps.view.keys.find(person, key, now)
+    if record is not None:
+        return record, False
+    # A claim of ours that answered 503 may still be stored: while the broker has not settled
+    # it, it is this key's first use as far as we know (a different body is refused).
+    hold = ("claim", person, key)
+    held = deps.writer.held(hold)
+    pending = held.event if held is not None and isinstance(held.event, IdempotencyClaimed) else None
+    if pending is not None and pending.request_sha256 != digest:
+        raise Conflict("this Idempotency-Key was used with a different body", rule="idempotency_key")
+    claim = IdempotencyClaimed(
         event_id=new_event_id(),
         occurred_at=now,
-        submitted_by=principal.person,
+        content_id=random_hex(24),
+        person=person,
         idempotency_key=key,
         request_sha256=digest,
     )
-    hold = (principal.person, key) if key else None
-    stored = await _send(deps, deps.topics.content_approved, content_id, event, hold)
-    deps.view.apply(event)  # read-your-writes: GET right after 202 finds the item
-    deps.applied_here(stored.topic, stored.partition, stored.offset)
-    return _accepted(deps, content_id, [v.channel for v in event.variants])
-
-
-def _accepted(deps: Deps, content_id: str, channels: list[str]) -> web.Response:
-    return json_response(
-        {"content_id": content_id, "jobs": [{"channel": ch, "state": "accepted"} for ch in channels]},
-        202,
-        {"Location": f"/v1/content/{content_id}"},
-    )
+    await decide(deps, deps.topics.ingest_idempotency, key_claim(person, key), claim, hold)
+    record = deps.view.keys.find(person, key, now)
+    assert record is not None  # our own claim, at the latest, was read
+    # The pending claim's request was answered 503 and is gone: if it won, we write its item.
+    ours = {claim.content_id} | ({pending.content_id} if pending else set())
+    return record, record.content_id in ours
 
 
 async def get_content(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
-    await _principal(request)
+    await principal_of(request)
     item = deps.view.find(request.match_info["content_id"])
     if item is None:
         raise NotFound(f"no content {request.match_info['content_id']!r}")
@@ -261,40 +185,50 @@ def _query_time(request: web.Request, name: str) -> datetime | None:
 _LIST_QUERY = frozenset({"state", "channel", "from", "to", "cursor"})
 
 
+def _cursor(request: web.Request) -> SortKey | None:
+    value = request.query.get("cursor")
+    if not value:
+        return None
+    try:
+        return decode_cursor(value, 3)
+    except ValueError:
+        message = "cursor must be the next_cursor a previous page returned"
+        raise ValidationFailed([FE(None, "cursor", "type", message)]) from None
+
+
 async def list_content(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
-    await _principal(request)
+    await principal_of(request, deps.list_throttle)
     unknown = [name for name in request.query if name not in _LIST_QUERY]
     if unknown:
         # Like an unknown body field: a typo (?chanel=) must not silently widen the answer.
         raise ValidationFailed(
             [FE(None, name, "unknown_field", f"{name!r} is not a query parameter here") for name in unknown]
         )
-    rows = deps.view.jobs(
+    rows, page = deps.view.jobs(
+        limit=deps.settings.page_size,
         state=request.query.get("state"),
         channel=request.query.get("channel"),
         start=_query_time(request, "from"),
         end=_query_time(request, "to"),
+        after=_cursor(request),
     )
-    start = parse_cursor(request.query.get("cursor", "0"))
-    page = rows[start : start + deps.settings.page_size]
-    nxt = start + len(page)
     return json_response(
         {
             "jobs": [
                 {"content_id": item.content_id, "topic_key": item.topic_key, **status.to_json()}
-                for item, status in page
+                for item, status in rows
             ],
-            "next_cursor": str(nxt) if nxt < len(rows) else None,
-            "total": len(rows),
+            "next_cursor": encode_cursor(page.next_key) if page.next_key else None,
+            "total": page.total,
         }
     )
 
 
 async def withdraw(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
-    principal = await _principal(request)
-    _, body = await _body(request)
+    principal = await principal_of(request)
+    _, body = await read_body(request)
     req = validate_withdraw(body)
     content_id = request.match_info["content_id"]
     item = deps.view.find(content_id)
@@ -310,15 +244,15 @@ async def withdraw(request: web.Request) -> web.Response:
         by=principal.person,
         reason=req.reason,
     )
-    await _send(deps, deps.topics.content_control, content_id, event)
+    await send(deps, deps.topics.content_control, content_id, event)
     deps.view.apply(event)
     return json_response({"content_id": content_id, "action": "withdraw", "accepted": True}, 202)
 
 
 async def _pause_or_resume(request: web.Request, action: ControlAction) -> web.Response:
     deps = request.app[DEPS]
-    principal = await _principal(request)
-    _, body = await _body(request)
+    principal = await principal_of(request)
+    _, body = await read_body(request)
     req = validate_pause(body, deps.channels)
     channels = tuple(req.channels or ())
     authorize(principal, action.value, channels=list(channels) or list(deps.channels.ids))
@@ -330,7 +264,7 @@ async def _pause_or_resume(request: web.Request, action: ControlAction) -> web.R
         by=principal.person,
         reason=req.reason,
     )
-    await _send(deps, deps.topics.content_control, "*", event)
+    await send(deps, deps.topics.content_control, "*", event)
     deps.view.apply(event)
     return json_response({"action": action.value, "channels": list(channels) or "all", "accepted": True}, 202)
 
@@ -343,85 +277,10 @@ async def resume(request: web.Request) -> web.Response:
     return await _pause_or_resume(request, ControlAction.RESUME)
 
 
-# ---- drafts ------------------------------------------------------------------------------------
-async def post_draft(request: web.Request) -> web.Response:
-    deps = request.app[DEPS]
-    principal = await _principal(request)
-    _, body = await _body(request)
-    submission = validate_submission(
-        body, deps.channels, deps.clock(), require_approval=False, horizon=deps.settings.schedule_horizon
-    )
-    authorize(
-        principal,
-        "submit_draft",
-        channels=[v.channel for v in submission.variants],
-        author=submission.request.author,
-    )
-    if submission.request.author != principal.person:
-        raise ValidationFailed(
-            [FE(None, "author", "author_mismatch", f"a draft's author is its editor: {principal.person!r}")]
-        )
-    draft_id = random_hex(24)
-    assert isinstance(body, dict)
-    event = DraftSubmitted(
-        event_id=new_event_id(),
-        occurred_at=deps.clock(),
-        draft_id=draft_id,
-        author=principal.person,
-        request=body,
-    )
-    await _send(deps, deps.topics.content_drafts, draft_id, event)
-    deps.view.apply(event)
-    return json_response({"draft_id": draft_id, "state": "awaiting_approval"}, 201)
-
-
-async def approve_draft(request: web.Request) -> web.Response:
-    deps = request.app[DEPS]
-    principal = await _principal(request)
-    draft = deps.view.drafts.get(request.match_info["draft_id"])
-    if draft is None:
-        raise NotFound(f"no draft {request.match_info['draft_id']!r}")
-    if draft.content_id is not None:
-        item = deps.view.find(draft.content_id)
-        return _accepted(deps, draft.content_id, list(item.channels) if item else [])
-    now = deps.clock()
-    submission = validate_submission(
-        draft.request, deps.channels, now, require_approval=False, horizon=deps.settings.schedule_horizon
-    )
-    authorize(
-        principal,
-        "approve_draft",
-        channels=[v.channel for v in submission.variants],
-        author=draft.author,
-        approved_by=principal.person,
-    )
-    content_id = _content_id(principal.person, f"draft:{draft.draft_id}")
-    event = submission.approved_event(
-        content_id=content_id,
-        event_id=new_event_id(),
-        occurred_at=now,
-        submitted_by=principal.person,
-        approval=Approval(approved_by=principal.person, approved_at=now),
-        draft_id=draft.draft_id,
-    )
-    await _send(deps, deps.topics.content_approved, content_id, event)
-    approved = DraftApproved(
-        event_id=new_event_id(),
-        occurred_at=now,
-        draft_id=draft.draft_id,
-        content_id=content_id,
-        approved_by=principal.person,
-    )
-    await _send(deps, deps.topics.content_drafts, draft.draft_id, approved)
-    deps.view.apply(event)
-    deps.view.apply(approved)
-    return _accepted(deps, content_id, [v.channel for v in event.variants])
-
-
 # ---- channels, health, docs --------------------------------------------------------------------
 async def list_channels(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
-    await _principal(request)
+    await principal_of(request)
 
     health = deps.health()
     out = []
@@ -454,16 +313,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
-    problems: list[str] = []
-    try:
-        names = [s.name for s in deps.topics.specs()]
-        missing = await missing_topics(deps.settings.kafka, names)
-        if missing:
-            problems.append(f"missing topics: {', '.join(missing)}")
-    except Exception as exc:  # any failure to ask the broker means not ready
-        problems.append(f"broker unreachable: {type(exc).__name__}")
+    problems = await deps.readiness.problems()  # cached: this route needs no key
     if not deps.caught_up.is_set():
-        problems.append("status view still replaying the topics")
+        problems = [*problems, "status view still replaying the topics"]
     if problems:
         return json_response({"status": "not_ready", "problems": problems}, 503)
     return json_response({"status": "ready"})
@@ -488,8 +340,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/v1/content", list_content)
     app.router.add_get("/v1/content/{content_id}", get_content)
     app.router.add_post("/v1/content/{content_id}/withdraw", withdraw)
-    app.router.add_post("/v1/drafts", post_draft)
-    app.router.add_post("/v1/drafts/{draft_id}/approve", approve_draft)
+    add_draft_routes(app)
     app.router.add_post("/v1/pause", pause)
     app.router.add_post("/v1/resume", resume)
     app.router.add_get("/v1/channels", list_channels)

@@ -106,7 +106,51 @@ _CHANNELS = _object(
         }
     }
 )
-_DRAFT_CREATED = _object({"draft_id": _STR, "state": {"const": "awaiting_approval"}})
+_DIGEST = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+_MAYBE_DIGEST = {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"}
+_DRAFT_CREATED = _object(
+    {"draft_id": _STR, "state": {"const": "awaiting_approval"}, "content_sha256": _DIGEST}
+)
+_DRAFT_SUMMARY_FIELDS: dict[str, Any] = {
+    "draft_id": _STR,
+    "author": _STR,
+    "submitted_at": {"type": "string", "format": "date-time"},
+    "state": {"enum": ["awaiting_approval", "approved"]},
+    "content_sha256": _DIGEST,
+    "approved_by": _MAYBE_STR,
+    "approved_at": _MAYBE_TIME,
+    "content_id": _MAYBE_STR,
+}
+_DRAFT_LIST = _object(
+    {
+        "drafts": {"type": "array", "items": _object(_DRAFT_SUMMARY_FIELDS)},
+        "next_cursor": _MAYBE_STR,
+        "total": {"type": "integer", "minimum": 0},
+    }
+)
+_HISTORY_ENTRY = _object(
+    {
+        "action": {"enum": ["submitted", "approved", "approval_refused"]},
+        "by": _STR,
+        "at": {"type": "string", "format": "date-time"},
+        "content_sha256": _MAYBE_DIGEST,
+        "content_id": _STR,
+        "reason": _STR,
+    },
+    "content_id",
+    "reason",
+)
+_DRAFT = _object(
+    {
+        **_DRAFT_SUMMARY_FIELDS,
+        "request": {"type": "object", "description": "the draft as its editor wrote it"},
+        "history": {
+            "type": "array",
+            "description": "the audit trail: who wrote it, who approved which digest and when, who was refused",
+            "items": _HISTORY_ENTRY,
+        },
+    }
+)
 _WITHDRAWN = _object({"content_id": _STR, "action": {"const": "withdraw"}, "accepted": {"const": True}})
 _CONTROLLED = _object(
     {
@@ -135,10 +179,12 @@ def _errors(*codes: int) -> dict[str, Any]:
         401: "Missing or unknown API key",
         403: "Role, channel or four-eyes rule refuses it",
         404: "Not found",
-        409: "Idempotency-Key reused with another body",
+        409: "Idempotency-Key reused with another body, or the draft already approved (by whom)",
+        412: "If-Match does not name the draft's current content: read it again",
         413: "Body too large",
         415: "Not JSON",
         422: "Every validation problem at once",
+        428: "If-Match missing: send the ETag of the draft you read",
         429: "Rate limit of this key",
         503: (
             "Broker unavailable: not known to be stored. The write may still reach the broker, so "
@@ -202,6 +248,29 @@ def openapi_document() -> dict[str, Any]:
         {"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
         for n in ("state", "channel", "from", "to", "cursor")
     ]
+    draft_query = [
+        {
+            "name": "state",
+            "in": "query",
+            "required": False,
+            "schema": {"enum": ["awaiting_approval", "approved"]},
+        },
+        {
+            "name": "cursor",
+            "in": "query",
+            "required": False,
+            "description": "the next_cursor of the previous page (opaque)",
+            "schema": {"type": "string"},
+        },
+    ]
+    if_match = {
+        "name": "If-Match",
+        "in": "header",
+        "required": True,
+        "description": "the ETag of the draft as read (GET /v1/drafts/{draft_id}): its content's SHA-256",
+        "schema": {"type": "string"},
+    }
+    etag = {"ETag": {"required": True, "description": "the SHA-256 of the draft's content", "schema": _STR}}
 
     def ok(schema: dict[str, Any], code: str = "200", description: str = "OK") -> dict[str, Any]:
         return {code: {"description": description, **_json(schema)}}
@@ -212,6 +281,10 @@ def openapi_document() -> dict[str, Any]:
     schemas["DraftRequest"]["properties"]["targets"]["minItems"] = 1
     accepted = ok(_ref("Accepted"), "202", "Accepted: on the broker (acks=all)")
     accepted["202"]["headers"] = {"Location": {"required": True, "schema": _STR}}
+    draft_created = ok(_DRAFT_CREATED, "201", "Created")
+    draft_created["201"]["headers"] = {**etag, "Location": {"required": True, "schema": _STR}}
+    draft_read = ok(_DRAFT)
+    draft_read["200"]["headers"] = etag
     return {
         "openapi": "3.1.0",
         "info": {
@@ -230,7 +303,10 @@ def openapi_document() -> dict[str, Any]:
                     "Submit an approved item", accepted, (*_WRITE, 409), "ContentRequest", parameters=[idem]
                 ),
                 "get": _op(
-                    "The plan as a calendar (paginated)", ok(_CALENDAR), (401, 422, 429), parameters=query
+                    "The plan as a calendar (paginated by an opaque cursor; its own, stricter rate limit)",
+                    ok(_CALENDAR),
+                    (401, 422, 429),
+                    parameters=query,
                 ),
             },
             "/v1/content/{content_id}": {
@@ -250,17 +326,32 @@ def openapi_document() -> dict[str, Any]:
             "/v1/drafts": {
                 "post": _op(
                     "Submit a draft for approval inside Warta",
-                    ok(_DRAFT_CREATED, "201", "Created"),
+                    draft_created,
                     _WRITE,
                     "DraftRequest",
+                ),
+                "get": _op(
+                    "Drafts in submission order (paginated; the listings' rate limit)",
+                    ok(_DRAFT_LIST),
+                    (401, 422, 429),
+                    parameters=draft_query,
+                ),
+            },
+            "/v1/drafts/{draft_id}": {
+                "get": _op(
+                    "A draft, its content digest (ETag) and its audit trail",
+                    draft_read,
+                    (401, 404, 429),
+                    parameters=[_path_param("draft_id")],
                 )
             },
             "/v1/drafts/{draft_id}/approve": {
                 "post": _op(
-                    "Approve a draft (not by its author)",
+                    "Approve the draft as read (If-Match: its ETag), not by its author; the first "
+                    "approval wins, across every ingest instance",
                     accepted,
-                    (401, 403, 404, 422, 429, 503),
-                    parameters=[_path_param("draft_id")],
+                    (401, 403, 404, 409, 412, 422, 428, 429, 503),
+                    parameters=[_path_param("draft_id"), if_match],
                 )
             },
             "/v1/pause": {
@@ -283,7 +374,7 @@ def openapi_document() -> dict[str, Any]:
             "/healthz": {"get": {"summary": "Liveness", "security": [], "responses": ok(_HEALTH)}},
             "/readyz": {
                 "get": {
-                    "summary": "Readiness: broker reachable, topics exist, view caught up",
+                    "summary": "Readiness: broker reachable, topics exist (asked at most every 2 s), view caught up",
                     "security": [],
                     "responses": {**ok(_READY), **ok(_READY, "503", "Not ready")},
                 }

@@ -17,6 +17,15 @@ class IngestSettings(CommonSettings):
     # Per API key: a burst of this many requests, refilled at rate_per_minute.
     rate_burst: int = 60
     rate_per_minute: float = 600.0
+    # Listings (GET /v1/content, GET /v1/drafts) have a stricter bucket of their own: a page
+    # costs more than any other read, and a loop over them is what a scraper would run.
+    list_rate_burst: int = 10
+    list_rate_per_minute: float = 60.0
+    # How long an Idempotency-Key is kept after its first use: 24 h, as payment APIs keep theirs
+    # (Stripe, Adyen). A retry within it answers the first answer; after it the key is new.
+    idempotency_ttl_s: float = Field(default=24 * 3600.0, gt=0)
+    # /readyz (no key needed) asks the broker at most once per this many seconds.
+    readiness_cache_s: float = Field(default=2.0, ge=0)
     # How long a request may wait for the broker's acknowledgement before answering 503.
     ack_timeout_s: float = 10.0
     # Under load, how long a record may wait for others to share its batch (writer.py): a

@@ -7,14 +7,20 @@ known, stay. An event about an item the view has not met yet (a job's outcome re
 item's ``content.approved``: the feeder reads each partition at its own pace, more so after a
 restart or a broker outage) is held until the item arrives, not dropped; dropping them left
 jobs shown as ``accepted`` that were long published (found by the chaos run).
+
+Jobs are kept in calendar order as they change (``services.ingest.listing``), so a page of the
+calendar costs its own size. Drafts and Idempotency-Keys are decided by the order of their
+claims in the log (``services.ingest.decisions``).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from services.ingest.decisions import DraftBook, KeyBook
+from services.ingest.listing import FacetedIndex, Page, SortKey, instant
 from shared.events import (
     ContentApproved,
     ControlAction,
@@ -23,6 +29,7 @@ from shared.events import (
     DraftSubmitted,
     EngagementObserved,
     Event,
+    IdempotencyClaimed,
     JobPlanned,
     OutcomeStatus,
     PlatformError,
@@ -106,28 +113,12 @@ class ItemStatus:
         }
 
 
-@dataclass(frozen=True)
-class IdempotencyRecord:
-    request_sha256: str
-    content_id: str
-    channels: tuple[str, ...]
-
-
-@dataclass
-class Draft:
-    draft_id: str
-    author: str
-    submitted_at: datetime
-    request: dict[str, object]
-    approved_by: str | None = None
-    content_id: str | None = None
-
-
 class StatusView:
-    def __init__(self) -> None:
+    def __init__(self, idempotency_ttl: timedelta = timedelta(hours=24)) -> None:
         self.items: dict[str, ItemStatus] = {}
-        self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
-        self.drafts: dict[str, Draft] = {}
+        self.keys = KeyBook(idempotency_ttl)
+        self.drafts = DraftBook()
+        self._calendar = FacetedIndex()
         self.audit: list[ControlIssued] = []
         self.paused: dict[str, ControlIssued] = {}  # channel or "*" → the pause in force
         # content id → its events that came before the item itself, oldest item first (bounded)
@@ -172,21 +163,19 @@ class StatusView:
         elif isinstance(event, ControlIssued):
             self._control(event)
         elif isinstance(event, DraftSubmitted):
-            self.drafts.setdefault(
-                event.draft_id, Draft(event.draft_id, event.author, event.occurred_at, event.request)
-            )
+            self.drafts.submitted(event)
         elif isinstance(event, DraftApproved):
-            draft = self.drafts.get(event.draft_id)
-            if draft is not None:
-                draft.approved_by, draft.content_id = event.approved_by, event.content_id
+            self.drafts.claimed(event)
+        elif isinstance(event, IdempotencyClaimed):
+            self.keys.claimed(event)
+        if (
+            isinstance(event, ContentApproved | JobPlanned | PublishOutcome | EngagementObserved)
+            and event.content_id in self.items
+        ):
+            self._place(self.items[event.content_id])
 
     def _approved(self, ev: ContentApproved) -> None:
-        if ev.idempotency_key and ev.request_sha256:
-            self.idempotency[(ev.submitted_by, ev.idempotency_key)] = IdempotencyRecord(
-                ev.request_sha256, ev.content_id, tuple(v.channel for v in ev.variants)
-            )
-        if ev.draft_id and ev.draft_id in self.drafts:
-            self.drafts[ev.draft_id].content_id = ev.content_id
+        self.keys.approved(ev)
         if ev.content_id in self.items:
             return  # redelivery, or our own write seen again through the topic
         self.items[ev.content_id] = ItemStatus(
@@ -278,27 +267,39 @@ class StatusView:
     def find(self, content_id: str) -> ItemStatus | None:
         return self.items.get(content_id)
 
+    def _place(self, item: ItemStatus) -> None:
+        """Keep the item's jobs at their place in the calendar, under each filter they match."""
+        for status in item.channels.values():
+            when = instant(status.slot or item.accepted_at)
+            # One list per (channel, state), so a job is in one list and each change moves it
+            # once; a listing over several channels or states merges their lists.
+            facets = [(status.channel, status.state)]
+            self._calendar.put(
+                (item.content_id, status.channel), (when, item.content_id, status.channel), facets
+            )
+
     def jobs(
         self,
         *,
+        limit: int,
         state: str | None = None,
         channel: str | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
-    ) -> list[tuple[ItemStatus, ChannelStatus]]:
-        """Jobs matching the filters, ordered as a calendar: by slot, then content id."""
-        rows: list[tuple[ItemStatus, ChannelStatus]] = []
-        for item in self.items.values():
-            for status in item.channels.values():
-                if state and status.state != state:
-                    continue
-                if channel and status.channel != channel:
-                    continue
-                when = status.slot or item.accepted_at
-                if start and when < start:
-                    continue
-                if end and when >= end:
-                    continue
-                rows.append((item, status))
-        rows.sort(key=lambda r: ((r[1].slot or r[0].accepted_at), r[0].content_id, r[1].channel))
-        return rows
+        after: SortKey | None = None,
+    ) -> tuple[list[tuple[ItemStatus, ChannelStatus]], Page]:
+        """A page of the jobs matching the filters, ordered as a calendar: by slot (or, before
+        one is chosen, acceptance), then content id and channel; after the key ``after``."""
+        wanted = [f for f in self._calendar.facets() if channel in (None, f[0]) and state in (None, f[1])]
+        page = self._calendar.page(
+            wanted,
+            limit=limit,
+            start=instant(start) if start is not None else None,
+            end=instant(end) if end is not None else None,
+            after=after,
+        )
+        rows = []
+        for _, content_id, ch in page.keys:
+            item = self.items[content_id]
+            rows.append((item, item.channels[ch]))
+        return rows, page

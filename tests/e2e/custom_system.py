@@ -83,6 +83,8 @@ def custom_system(
             "WARTA_PARTITIONS": "3",
             "WARTA_RATE_BURST": "2000",  # ingest's per-key limit: these tests submit in bulk
             "WARTA_RATE_PER_MINUTE": "100000",
+            "WARTA_LIST_RATE_BURST": "2000",  # and its stricter one for listings: they page the calendar
+            "WARTA_LIST_RATE_PER_MINUTE": "100000",
             # Resumable-upload notes of this run only, kept across publisher restarts.
             "WARTA_STATE_DIR": str(var / "state"),
             **extra_env,

@@ -67,6 +67,13 @@ async def draft(app: Ingest, role: str = "editor", **kw: Any) -> str:
     return str(answer.body["draft_id"])
 
 
+async def approve(app: Ingest, draft_id: str, role: str) -> Answer:
+    """Read the draft, then approve the content read (If-Match: its ETag), as a person would."""
+    read = await app.call("GET", f"/v1/drafts/{draft_id}", role=role)
+    etag = {k.lower(): v for k, v in read.headers.items()}.get("etag", '"none"')
+    return await app.call("POST", f"/v1/drafts/{draft_id}/approve", role=role, headers={"If-Match": etag})
+
+
 # ---- who may do what -----------------------------------------------------------------------------
 
 ALLOWED: dict[str, set[str]] = {
@@ -99,7 +106,7 @@ async def attempt(app: Ingest, action: str, role: str, content_id: str, draft_id
         body = content_body(author=person, approved_by=None)
         return [await app.call("POST", "/v1/drafts", body, role=role)]
     if action == "approve":
-        return [await app.call("POST", f"/v1/drafts/{draft_id}/approve", role=role)]
+        return [await approve(app, draft_id, role)]
     body = {"reason": "maintenance", "channels": ["mastodon-demo"]}
     return [
         await app.call("POST", "/v1/pause", body, role=role),
@@ -444,17 +451,17 @@ async def test_a_draft_is_approved_by_another_approver(
 
         by_editor = await draft(app, "editor")
         by_approver = await draft(app, "approver")
-        own = await app.call("POST", f"/v1/drafts/{by_approver}/approve", role="approver")
+        own = await approve(app, by_approver, "approver")
         assert own.status == 403, own
         assert rules(own) == {"four_eyes"}
         assert "four eyes" in own.body["errors"][0]["message"]
 
-        approved = await app.call("POST", f"/v1/drafts/{by_approver}/approve", role="approver2")
+        approved = await approve(app, by_approver, "approver2")
         assert approved.status == 202, approved
-        again = await app.call("POST", f"/v1/drafts/{by_approver}/approve", role="approver2")
+        again = await approve(app, by_approver, "approver2")
         assert again.body == approved.body
-        assert (await app.call("POST", f"/v1/drafts/{by_editor}/approve", role="approver")).status == 202
-        missing = await app.call("POST", "/v1/drafts/no-such-draft/approve", role="approver")
+        assert (await approve(app, by_editor, "approver")).status == 202
+        missing = await approve(app, "no-such-draft", "approver")
         assert missing.status == 404, missing
 
     approved_events = [

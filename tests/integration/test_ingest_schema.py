@@ -103,7 +103,13 @@ async def test_every_answer_conforms_to_the_openapi_document(
 ) -> None:
     # The admin key may do everything, so authorization hides no code path; no rate limit here.
     async with running_ingest(
-        kafka_bootstrap, topics, tmp_path, rate_burst=1_000_000, rate_per_minute=1e9
+        kafka_bootstrap,
+        topics,
+        tmp_path,
+        rate_burst=1_000_000,
+        rate_per_minute=1e9,
+        list_rate_burst=1_000_000,
+        list_rate_per_minute=1e9,
     ) as app:
         # Something to read back: an item, a draft and a paused channel.
         item = await app.call("POST", "/v1/content", content_body(("mastodon-demo", "x-demo")))

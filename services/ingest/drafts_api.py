@@ -1,0 +1,198 @@
+"""Drafts over HTTP: an editor writes one, approvers list and read them, another approves it.
+
+Four eyes means the approver saw what they approve: ``GET /v1/drafts/{id}`` answers the draft
+with an ETag, the digest of its content (``decisions.content_digest``), and an approval must send
+it back as ``If-Match`` (RFC 9110 §13.1.1): 428 without it, 412 when it names other content.
+The approval is decided by the log (``handling.decide``), so two approvers at once, or one
+approver through two ingest instances, get one 202; the others 409 with who approved. The draft's
+audit trail (written by, approved by which digest and when, refused claims) is part of its read.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.ingest.auth import authorize
+from services.ingest.decisions import APPROVED, AWAITING, Draft, draft_content_id
+from services.ingest.errors import (
+    Conflict,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    ValidationFailed,
+)
+from services.ingest.errors import FieldError as FE
+from services.ingest.handling import DEPS, decide, json_response, principal_of, read_body, send, settle
+from services.ingest.listing import decode_cursor, encode_cursor
+from services.ingest.validation import validate_submission
+from shared.events import Approval, ContentApproved, DraftApproved, DraftSubmitted
+from shared.ids import new_event_id, random_hex
+
+
+async def post_draft(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    principal = await principal_of(request)
+    _, body = await read_body(request)
+    submission = validate_submission(
+        body, deps.channels, deps.clock(), require_approval=False, horizon=deps.settings.schedule_horizon
+    )
+    authorize(
+        principal,
+        "submit_draft",
+        channels=[v.channel for v in submission.variants],
+        author=submission.request.author,
+    )
+    if submission.request.author != principal.person:
+        raise ValidationFailed(
+            [FE(None, "author", "author_mismatch", f"a draft's author is its editor: {principal.person!r}")]
+        )
+    draft_id = random_hex(24)
+    assert isinstance(body, dict)
+    event = DraftSubmitted(
+        event_id=new_event_id(),
+        occurred_at=deps.clock(),
+        draft_id=draft_id,
+        author=principal.person,
+        request=body,
+    )
+    await send(deps, deps.topics.content_drafts, draft_id, event)
+    deps.view.apply(event)
+    draft = deps.view.drafts.get(draft_id)
+    assert draft is not None
+    return json_response(
+        {"draft_id": draft_id, "state": AWAITING, "content_sha256": draft.content_sha256},
+        201,
+        {"ETag": _etag(draft), "Location": f"/v1/drafts/{draft_id}"},
+    )
+
+
+_LIST_QUERY = frozenset({"state", "cursor"})
+
+
+async def list_drafts(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    await principal_of(request, deps.list_throttle)
+    problems = [
+        FE(None, name, "unknown_field", f"{name!r} is not a query parameter here")
+        for name in request.query
+        if name not in _LIST_QUERY
+    ]
+    state = request.query.get("state")
+    if state is not None and state not in (AWAITING, APPROVED):
+        problems.append(FE(None, "state", "enum", f"state must be {AWAITING!r} or {APPROVED!r}"))
+    if problems:
+        raise ValidationFailed(problems)
+    after = None
+    if request.query.get("cursor"):
+        try:
+            after = decode_cursor(request.query["cursor"], 2)
+        except ValueError:
+            message = "cursor must be the next_cursor a previous page returned"
+            raise ValidationFailed([FE(None, "cursor", "type", message)]) from None
+    drafts, page = deps.view.drafts.page(state, limit=deps.settings.page_size, after=after)
+    return json_response(
+        {
+            "drafts": [d.summary() for d in drafts],
+            "next_cursor": encode_cursor(page.next_key) if page.next_key else None,
+            "total": page.total,
+        }
+    )
+
+
+async def get_draft(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    await principal_of(request)
+    await deps.caught_up.wait()
+    draft = _draft(request)
+    body = {**draft.summary(), "request": draft.request, "history": draft.history()}
+    return json_response(body, headers={"ETag": _etag(draft)})
+
+
+async def approve_draft(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    principal = await principal_of(request)
+    await deps.caught_up.wait()  # a draft approved before a restart must be known as such
+    draft = _draft(request)
+    now = deps.clock()
+    submission = validate_submission(
+        draft.request, deps.channels, now, require_approval=False, horizon=deps.settings.schedule_horizon
+    )
+    authorize(
+        principal,
+        "approve_draft",
+        channels=[v.channel for v in submission.variants],
+        author=draft.author,
+        approved_by=principal.person,
+    )
+    _require_read(request, draft)
+    approval, won = draft.approval, False
+    if approval is None:
+        claim = DraftApproved(
+            event_id=new_event_id(),
+            occurred_at=now,
+            draft_id=draft.draft_id,
+            content_id=draft_content_id(draft.draft_id),
+            approved_by=principal.person,
+            content_sha256=draft.content_sha256,
+        )
+        await decide(deps, deps.topics.content_drafts, draft.draft_id, claim)
+        approval = draft.approval
+        assert approval is not None  # our own claim, at the latest, was read
+        won = approval.event_id == claim.event_id
+    if approval.approved_by != principal.person:
+        raise Conflict(
+            f"draft {draft.draft_id!r} was already approved by {approval.approved_by!r} at "
+            f"{approval.occurred_at.isoformat()} (content {approval.content_id})",
+            rule="already_approved",
+        )
+    decided = approval  # the same approver again (a retry) gets the same item
+
+    def item() -> ContentApproved:
+        return submission.approved_event(
+            content_id=decided.content_id,
+            event_id=new_event_id(),
+            occurred_at=now,
+            submitted_by=principal.person,
+            approval=Approval(approved_by=decided.approved_by, approved_at=decided.occurred_at),
+            draft_id=draft.draft_id,
+        )
+
+    return await settle(deps, decided.content_id, won=won, make=item)
+
+
+def _draft(request: web.Request) -> Draft:
+    draft_id = request.match_info["draft_id"]
+    draft = request.app[DEPS].view.drafts.get(draft_id)
+    if draft is None:
+        raise NotFound(f"no draft {draft_id!r}")
+    return draft
+
+
+def _etag(draft: Draft) -> str:
+    return f'"{draft.content_sha256}"'
+
+
+def _require_read(request: web.Request, draft: Draft) -> None:
+    """The approval names the content its approver read: If-Match with the draft's ETag."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        raise PreconditionRequired(
+            "approving needs If-Match with the ETag of the draft you read (GET /v1/drafts/"
+            f"{draft.draft_id}); it binds your approval to that content",
+            field="If-Match",
+        )
+    tags = {tag.strip() for tag in header.split(",")}
+    # Strong comparison (RFC 9110 §8.8.3.2): a weak W/"..." never matches. A bare digest is
+    # taken too: it names the same content, and shells make quoting easy to lose.
+    if _etag(draft) not in tags and draft.content_sha256 not in tags:
+        raise PreconditionFailed(
+            f"If-Match does not name this draft's content; it is now {_etag(draft)}: read it again",
+            field="If-Match",
+        )
+
+
+def add_draft_routes(app: web.Application) -> None:
+    app.router.add_post("/v1/drafts", post_draft)
+    app.router.add_get("/v1/drafts", list_drafts)
+    app.router.add_get("/v1/drafts/{draft_id}", get_draft)
+    app.router.add_post("/v1/drafts/{draft_id}/approve", approve_draft)
