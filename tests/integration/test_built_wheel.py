@@ -26,7 +26,8 @@ from pathlib import Path
 import pytest
 
 from services.ingest.auth import generate_dev_keys
-from shared.devrun import free_listen_port
+from shared.channels import load_channels
+from shared.devrun import ensure_secrets, free_listen_port
 from shared.kafka import delete_topics
 from shared.settings import ROOT
 
@@ -93,6 +94,10 @@ def test_the_wheel_carries_the_files_the_services_read(wheel: Path) -> None:
 @pytest.fixture
 def installed_env(venv: Path, tmp_path: Path, kafka_bootstrap: str, run_id: str) -> Iterator[dict[str, str]]:
     generate_dev_keys(tmp_path / "keys.json", tmp_path / "dev-keys.json")
+    channels = ROOT / "deploy" / "channels.local.yaml"
+    ensure_secrets(
+        tmp_path / "secrets.json", [(c.secret or c.id, c.platform) for c in load_channels(channels).channels]
+    )
     prefix = f"w{run_id}."
     env = {
         # Nothing from this checkout: the interpreter finds Warta in the venv only.
@@ -101,8 +106,10 @@ def installed_env(venv: Path, tmp_path: Path, kafka_bootstrap: str, run_id: str)
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "WARTA_TOPIC_PREFIX": prefix,
         "WARTA_GROUP_PREFIX": f"w{run_id}",
-        "WARTA_CHANNELS_FILE": str(ROOT / "deploy" / "channels.local.yaml"),
+        "WARTA_CHANNELS_FILE": str(channels),
         "WARTA_KEYS_FILE": str(tmp_path / "keys.json"),
+        "WARTA_SECRETS_FILE": str(tmp_path / "secrets.json"),
+        "WARTA_STATE_DIR": str(tmp_path / "state"),
         "WARTA_CONSOLE_PORT": str(free_listen_port()),
         "WARTA_INGEST_PORT": str(free_listen_port()),
         "PYTHONUNBUFFERED": "1",
@@ -134,7 +141,7 @@ def _serve(argv: list[str], env: dict[str, str], cwd: Path, url: str, log: Path)
         proc.wait(timeout=30)
 
 
-def test_the_installed_console_serves_its_dashboard(
+def test_every_service_runs_from_the_installed_wheel(
     venv: Path, installed_env: dict[str, str], tmp_path: Path
 ) -> None:
     warta = str(venv / "bin" / "warta")
@@ -165,5 +172,22 @@ def test_the_installed_console_serves_its_dashboard(
     ingest = installed_env["WARTA_INGEST_PORT"]
     status, _ = _serve(
         [warta, "ingest"], installed_env, tmp_path, f"http://127.0.0.1:{ingest}/readyz", tmp_path / "i.log"
+    )
+    assert status == 200
+    for args in (["scheduler"], ["publisher", "--platform", "mastodon"]):
+        metrics = str(free_listen_port())
+        status, text = _serve(
+            [warta, *args],
+            {**installed_env, "WARTA_METRICS_PORT": metrics},
+            tmp_path,
+            f"http://127.0.0.1:{metrics}/metrics",
+            tmp_path / f"{args[0]}.log",
+        )
+        assert status == 200, args
+        assert "warta_" in text, args
+    sandbox = str(free_listen_port())
+    argv = [warta, "sandbox", "--port", sandbox, "--secrets", installed_env["WARTA_SECRETS_FILE"]]
+    status, _ = _serve(
+        argv, installed_env, tmp_path, f"http://127.0.0.1:{sandbox}/healthz", tmp_path / "s.log"
     )
     assert status == 200
