@@ -27,7 +27,7 @@ run: venv broker
 	KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(KAFKA_PORT) $(BIN)/warta topics > /dev/null
 	KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(KAFKA_PORT) $(BIN)/warta dev
 
-# Every broker, WordPress and MariaDB that `make run`, `make test` or `make bench` left from this
+# Every Warta process, broker, WordPress and MariaDB that `make run`, `make test` or `make bench` left from this
 # checkout (their pid files under var/); never another checkout's.
 stop:
 	deploy/stop.sh

@@ -111,6 +111,12 @@ class LocalSystem:
         return self.var / "logs"
 
     @property
+    def pids(self) -> Path:
+        """One pid file per running process: `make stop` (deploy/stop.sh) ends what a `warta dev`
+        that was killed outright left behind (each process leads its own session)."""
+        return self.var / "pids"
+
+    @property
     def secrets_file(self) -> Path:
         return self.var / "secrets.json"
 
@@ -188,6 +194,8 @@ class LocalSystem:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        self.pids.mkdir(parents=True, exist_ok=True)
+        (self.pids / f"{name}.pid").write_text(f"{self.procs[name].pid}\n")
 
     def start(self, timeout: float = 60.0) -> None:
         self.prepare()
@@ -297,6 +305,8 @@ class LocalSystem:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+        for name in self.procs:
+            (self.pids / f"{name}.pid").unlink(missing_ok=True)
         self.procs.clear()
 
 

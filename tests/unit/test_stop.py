@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.devrun import free_listen_port
+from shared.devrun import LocalSystem, free_listen_port
 from shared.settings import ROOT
 
 SETUP = ROOT / "deploy" / "wordpress" / "setup.sh"
@@ -33,8 +33,10 @@ def spawned() -> Iterator[list[subprocess.Popen[bytes]]]:
         proc.wait()
 
 
-def stand_in(procs: list[subprocess.Popen[bytes]], pidfile: Path) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(["sleep", "300"], start_new_session=True)
+def stand_in(
+    procs: list[subprocess.Popen[bytes]], pidfile: Path, argv: tuple[str, ...] = ("sleep", "300")
+) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(argv, start_new_session=True)
     procs.append(proc)
     # Reaped as soon as it ends: a zombie child would still pass the scripts' `kill -0` test.
     threading.Thread(target=proc.wait, daemon=True).start()
@@ -63,7 +65,13 @@ def test_make_stop_stops_every_broker_and_the_test_site_of_this_checkout(
         stand_in(spawned, var / "wordpress" / "php.pid"),
         stand_in(spawned, var / "wordpress" / "mysqld.pid"),
     ]
+    # A `warta dev` killed outright leaves its services (shared/devrun.py records them).
+    service = (sys.executable, "-c", "import time; time.sleep(300)", "shared.cli", "scheduler")
+    ours.append(stand_in(spawned, var / "pids" / "scheduler.pid", service))
+    ours.append(stand_in(spawned, var / "test-e2e" / "abc" / "pids" / "ingest.pid", service))
     elsewhere = stand_in(spawned, tmp_path / "other-checkout" / "var" / "kafka-9092" / "broker.pid")
+    # A stale pid file whose number now belongs to another program: that program is not stopped.
+    unrelated = stand_in(spawned, var / "pids" / "console.pid")
     done = subprocess.run(
         ["make", "-s", "-C", str(ROOT), "stop"],
         env=dict(os.environ, WARTA_VAR=str(var)),
@@ -74,6 +82,7 @@ def test_make_stop_stops_every_broker_and_the_test_site_of_this_checkout(
     assert done.returncode == 0, done.stderr
     assert all(gone(proc) for proc in ours), done.stdout
     assert elsewhere.poll() is None  # another checkout's broker is not ours to stop
+    assert unrelated.poll() is None
     assert not list(var.rglob("*.pid"))
 
 
@@ -137,3 +146,13 @@ def test_make_test_runs_the_session_through_the_site_wrapper() -> None:
     recipe = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
     assert "wordpress" not in recipe.splitlines()[0]
     assert "deploy/wordpress/setup.sh with $(BIN)/pytest" in recipe
+
+
+def test_the_local_run_records_its_processes_while_they_run(tmp_path: Path) -> None:
+    system = LocalSystem(bootstrap="127.0.0.1:1", var=tmp_path / "var")
+    system.logs.mkdir(parents=True)
+    system._spawn("cli-help", "--help")
+    pidfile = system.pids / "cli-help.pid"
+    assert pidfile.read_text().strip() == str(system.procs["cli-help"].pid)
+    system._stop_processes()
+    assert not pidfile.exists()
