@@ -27,8 +27,8 @@ run: venv broker
 	KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(KAFKA_PORT) $(BIN)/warta topics > /dev/null
 	KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(KAFKA_PORT) $(BIN)/warta dev
 
-# Every Warta process, broker, WordPress and MariaDB that `make run`, `make test` or `make bench` left from this
-# checkout (their pid files under var/); never another checkout's.
+# Every Warta process, broker, WordPress and MariaDB that `make run`, `make test` or `make bench`
+# left from this checkout (their pid files under var/); never another checkout's.
 stop:
 	deploy/stop.sh
 

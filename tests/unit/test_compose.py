@@ -17,6 +17,7 @@ from shared.devrun import LocalSystem
 from shared.service_table import Layout, common_env
 from shared.settings import ROOT
 from tests.kafka_broker import kafka_version
+from tests.kafka_container import KafkaNodeSpec
 
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
@@ -165,3 +166,14 @@ def test_docker_compose_accepts_the_file() -> None:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_the_composed_broker_is_configured_as_the_tests_container() -> None:
+    """One node, the same settings; only where it listens differs (host network vs a mapped port)."""
+    composed = env_of("kafka")
+    container = KafkaNodeSpec(SERVICES["kafka"]["image"], 9092).env()
+    where = {"KAFKA_LISTENERS", "KAFKA_ADVERTISED_LISTENERS", "KAFKA_CONTROLLER_QUORUM_VOTERS"}
+    for key, value in container.items():
+        if key not in where:
+            assert composed[key] == value, key
+    assert set(container) - set(composed) == set()
