@@ -27,7 +27,10 @@ run: venv broker
 	KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(KAFKA_PORT) $(BIN)/warta topics > /dev/null
 	KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(KAFKA_PORT) $(BIN)/warta dev
 
-stop: broker-stop
+# Every Warta process, broker, WordPress and MariaDB that `make run`, `make test` or `make bench`
+# left from this checkout (their pid files under var/); never another checkout's.
+stop:
+	deploy/stop.sh
 
 lint: venv
 	$(BIN)/ruff check .
@@ -36,8 +39,9 @@ lint: venv
 
 # The tests start their own broker (port 19092, under var/test-kafka) unless
 # KAFKA_BOOTSTRAP_SERVERS names one, or use testcontainers where a Docker engine answers.
-test: venv lint browser wordpress
-	$(BIN)/pytest -q -m "not long"
+# The real WordPress (below) runs for the session only: what it started is stopped afterwards.
+test: venv lint browser
+	deploy/wordpress/setup.sh with $(BIN)/pytest -q -m "not long"
 
 # Tests that take minutes: a three-broker cluster (deploy/kafka/cluster.sh) losing a broker under load.
 test-long: venv
@@ -54,7 +58,8 @@ browser:
 			|| echo "make browser: promtool not installed; the deploy tests check structure only"; fi
 
 # A real WordPress (Debian's package, PHP's server, a private MariaDB) on 127.0.0.1:8881 for
-# tests/e2e/test_wordpress_real.py; that test skips with the reason when it can't be set up here.
+# tests/e2e/test_wordpress_real.py, left running (`make stop` stops it); that test skips with
+# the reason when it can't be set up here. `make test` starts and stops it by itself.
 wordpress:
 	@deploy/wordpress/setup.sh start \
 		|| echo "make wordpress: not available; tests/e2e/test_wordpress_real.py will be skipped"

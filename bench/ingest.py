@@ -17,8 +17,8 @@ a JVM started for the run, and for its first half minute of produce requests it 
 paths, costing 2-5 times the CPU per record it costs afterwards (223 µs per record falling to
 49 µs on this machine); the ceiling touches no broker, so a cold one would tax ingest alone.
 
-The broker is ``KAFKA_BOOTSTRAP_SERVERS`` when set; otherwise the project's own
-(deploy/kafka/broker.sh) on port 19292 with its data under var/bench-kafka, stopped at the end.
+The broker is ``KAFKA_BOOTSTRAP_SERVERS`` when set; otherwise one of its own on a free port
+(``bench._system.own_broker``), stopped at the end.
 Each run writes to fresh topics. Both servers are subprocesses; this process only generates load.
 """
 
@@ -46,10 +46,9 @@ import psutil
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from bench._system import own_broker
 from shared.settings import ROOT
 
-BROKER = ROOT / "deploy" / "kafka" / "broker.sh"
-BENCH_PORT = 19292
 CONCURRENCY = (1, 4, 16, 64, 128)
 
 
@@ -105,21 +104,6 @@ def server(argv: list[str], env: dict[str, str], port: int) -> Iterator[Served]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-@contextmanager
-def broker() -> Iterator[str]:
-    given = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    if given:
-        yield given
-        return
-    env = dict(os.environ, KAFKA_PORT=str(BENCH_PORT), WARTA_VAR=str(ROOT / "var" / "bench-kafka"))
-    shutil.rmtree(ROOT / "var" / "bench-kafka" / f"kafka-{BENCH_PORT}", ignore_errors=True)
-    subprocess.run([str(BROKER), "start"], env=env, check=True, stdout=subprocess.DEVNULL)
-    try:
-        yield f"127.0.0.1:{BENCH_PORT}"
-    finally:
-        subprocess.run([str(BROKER), "stop"], env=env, check=False, stdout=subprocess.DEVNULL)
 
 
 @dataclass
@@ -325,7 +309,7 @@ def main() -> int:
 
     body = request_body()
     prefix = f"bench{uuid.uuid4().hex[:8]}."
-    with broker() as bootstrap, ingestion(bootstrap) as bench:
+    with own_broker("ingest") as bootstrap, ingestion(bootstrap) as bench:
         ingest_port, ceiling_port = free_port(), free_port()
         headers = bench.headers
         env = dict(bench.env, WARTA_TOPIC_PREFIX=prefix, WARTA_INGEST_PORT=str(ingest_port))

@@ -31,7 +31,8 @@ from datetime import datetime
 
 from aiohttp import web
 
-from bench.ingest import broker, closed_loop, free_port, ingestion, request_body, saturate, server
+from bench._system import own_broker
+from bench.ingest import closed_loop, free_port, ingestion, request_body, saturate, server
 
 VARIANTS = ("full", "no_kafka", "no_validation", "skeleton")
 
@@ -109,7 +110,7 @@ def main() -> int:
     body = request_body()
     py = sys.executable
     results: dict[str, dict[str, float]] = {}
-    with broker() as bootstrap, ingestion(bootstrap) as bench:
+    with own_broker("ingest-bounds") as bootstrap, ingestion(bootstrap) as bench:
         headers, env = bench.headers, dict(bench.env)
         port = free_port()
         with server([py, "-m", "bench.ingest", "--serve-ceiling", str(port)], env, port) as bare:

@@ -2,7 +2,9 @@
 
 Usage::
 
-    KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092 python -m bench.publisher [--only rate|latency]
+    python -m bench.publisher [--only rate|latency]
+
+The broker is ``KAFKA_BOOTSTRAP_SERVERS`` when set; otherwise one of its own (``bench._system``).
 
 One JSON line per scenario. Each scenario runs a real ``PublisherWorker`` (real adapter, real
 Kafka topics under a fresh prefix) against the platform's contract fake in-process; a stand-in
@@ -43,6 +45,7 @@ import aiohttp
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from bench._system import own_broker
 from services.publisher.adapters.port import Credentials
 from services.publisher.adapters.registry import build_adapter
 from services.publisher.decide import RetryPolicy
@@ -317,18 +320,22 @@ async def latency(bootstrap: str, platform: str, accounts: int, waves: int, wave
     }
 
 
-async def main(argv: list[str]) -> int:
+def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", choices=["rate", "latency"])
     args = parser.parse_args(argv)
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    with own_broker("publisher") as bootstrap:
+        return asyncio.run(run_scenarios(bootstrap, args.only))
+
+
+async def run_scenarios(bootstrap: str, only: str | None) -> int:
     scenarios = []
-    if args.only in (None, "rate"):
+    if only in (None, "rate"):
         # Telegram: 20 a minute per chat (§4), minutes shortened to 6 s.
         scenarios.append(rate(bootstrap, "telegram", 20, timedelta(minutes=1), scale=10, windows=5))
         # Mastodon: 300 statuses per 3 h per account (§5), 3 h shortened to 10.8 s.
         scenarios.append(rate(bootstrap, "mastodon", 300, timedelta(hours=3), scale=1000, windows=2))
-    if args.only in (None, "latency"):
+    if only in (None, "latency"):
         scenarios.append(latency(bootstrap, "mastodon", accounts=10, waves=40, wave_s=0.25))
         scenarios.append(latency(bootstrap, "telegram", accounts=10, waves=40, wave_s=0.25))
     for scenario in scenarios:
@@ -339,4 +346,4 @@ async def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main(sys.argv[1:])))
+    sys.exit(main(sys.argv[1:]))

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from shared.channels import load_channels
 from shared.private_file import write_private
+from shared.service_table import Layout, Service, common_env, system_services
 from shared.settings import ROOT
 
 
@@ -110,6 +111,12 @@ class LocalSystem:
         return self.var / "logs"
 
     @property
+    def pids(self) -> Path:
+        """One pid file per running process: `make stop` (deploy/stop.sh) ends what a `warta dev`
+        that was killed outright left behind (each process leads its own session)."""
+        return self.var / "pids"
+
+    @property
     def secrets_file(self) -> Path:
         return self.var / "secrets.json"
 
@@ -129,27 +136,37 @@ class LocalSystem:
     def sandbox_url(self) -> str:
         return f"http://127.0.0.1:{self.sandbox_port}"
 
+    def layout(self) -> Layout:
+        return Layout(
+            bootstrap=self.bootstrap,
+            channels_file=str(self.channels_file),
+            secrets_file=str(self.secrets_file),
+            keys_file=str(self.var / "keys.json"),
+            state_dir=str(self.var / "state"),
+            ingest_port=self.ingest_port,
+            console_port=self.console_port,
+            sandbox_port=self.sandbox_port,
+            topic_prefix=self.topic_prefix,
+            group_prefix=self.group_prefix,
+        )
+
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env.update(
-            {
-                "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
-                "WARTA_TOPIC_PREFIX": self.topic_prefix,
-                "WARTA_GROUP_PREFIX": self.group_prefix,
-                "WARTA_CHANNELS_FILE": str(self.channels_file),
-                "WARTA_SECRETS_FILE": str(self.secrets_file),
-                "WARTA_KEYS_FILE": str(self.var / "keys.json"),
-                "WARTA_INGEST_PORT": str(self.ingest_port),
-                "WARTA_SANDBOX_URL": self.sandbox_url,
-                # The sandbox serves demo media over plain http on loopback; allow only it.
-                "WARTA_MEDIA_ALLOW_HOSTS": f"127.0.0.1:{self.sandbox_port}",
-                "WARTA_CONSOLE_PORT": str(self.console_port),
-                "WARTA_INGEST_URL": self.ingest_url,
-                "PYTHONUNBUFFERED": "1",
-            }
-        )
+        env.update(common_env(self.layout()))
+        env["PYTHONUNBUFFERED"] = "1"
         env.update(self.extra_env)
         return env
+
+    def services(self) -> list[Service]:
+        """What ``start`` runs (one worker each): the table compose and systemd are checked against."""
+        from services.publisher.adapters.registry import PLATFORM_ADAPTERS
+
+        platforms = [
+            p
+            for p in load_channels(self.channels_file).platforms
+            if p in PLATFORM_ADAPTERS and (not self.platforms or p in self.platforms)
+        ]
+        return system_services(self.layout(), platforms)
 
     def prepare(self) -> None:
         from services.ingest.auth import generate_dev_keys
@@ -177,34 +194,21 @@ class LocalSystem:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        self.pids.mkdir(parents=True, exist_ok=True)
+        (self.pids / f"{name}.pid").write_text(f"{self.procs[name].pid}\n")
 
     def start(self, timeout: float = 60.0) -> None:
         self.prepare()
-        from services.publisher.adapters.registry import PLATFORM_ADAPTERS
-
-        platforms = [
-            p
-            for p in load_channels(self.channels_file).platforms
-            if p in PLATFORM_ADAPTERS and (not self.platforms or p in self.platforms)
-        ]
-        self._spawn(
-            "sandbox", "sandbox", "--port", str(self.sandbox_port), "--secrets", str(self.secrets_file)
-        )
-        self._spawn("ingest", "ingest")
-        from shared.metrics import SCHEDULER_METRICS_PORT, publisher_metrics_port
-
+        table = self.services()
         for n in range(1, self.workers + 1):
-            suffix = "" if n == 1 else f"-{n}"
-            serve = self.metrics and n == 1
-            self._spawn(
-                f"scheduler{suffix}", "scheduler", metrics_port=SCHEDULER_METRICS_PORT if serve else 0
-            )
-            for platform in platforms:
-                port = publisher_metrics_port(platform) if serve else 0
-                self._spawn(
-                    f"publisher-{platform}{suffix}", "publisher", "--platform", platform, metrics_port=port
-                )
-        self._spawn("console", "console")
+            # Scheduler and publishers scale out in their consumer groups; the rest run once.
+            for service in table:
+                scales = service.args[0] in ("scheduler", "publisher")
+                if n > 1 and not scales:
+                    continue
+                name = service.name if n == 1 else f"{service.name}-{n}"
+                serve = self.metrics and n == 1 and scales
+                self._spawn(name, *service.args, metrics_port=service.metrics_port if serve else 0)
         self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float) -> None:
@@ -301,6 +305,8 @@ class LocalSystem:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+        for name in self.procs:
+            (self.pids / f"{name}.pid").unlink(missing_ok=True)
         self.procs.clear()
 
 

@@ -1,7 +1,8 @@
 """Finds a real Kafka broker for the test session.
 
 1. ``KAFKA_BOOTSTRAP_SERVERS`` when set (a broker someone already runs);
-2. testcontainers' Kafka (apache/kafka, same version as deploy/kafka) when a Docker engine answers;
+2. apache/kafka (the version deploy/kafka pins) in KRaft mode through testcontainers' generic
+   container when a Docker engine answers (tests/kafka_container.py);
 3. otherwise the project's own broker (deploy/kafka/broker.sh) on port 19092 with its data under
    var/test-kafka, started once per session and stopped at the end.
 """
@@ -44,10 +45,12 @@ def kafka_broker() -> Iterator[str]:
         yield given
         return
     if _docker_answers():
-        from testcontainers.kafka import KafkaContainer
+        from shared.devrun import free_listen_port
+        from tests.kafka_container import kafka_container
 
-        with KafkaContainer(f"apache/kafka:{kafka_version()}").with_kraft() as container:
-            yield container.get_bootstrap_server()
+        container, spec = kafka_container(f"apache/kafka:{kafka_version()}", free_listen_port())
+        with container:
+            yield spec.bootstrap
         return
     # A test session creates thousands of short-lived topics: give the broker room for them.
     env = dict(

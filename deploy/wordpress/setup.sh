@@ -5,7 +5,9 @@
 #
 #   deploy/wordpress/setup.sh start    install what is missing (apt-get, as root), start, print the URL
 #   deploy/wordpress/setup.sh stop     stop PHP and MariaDB
-#   deploy/wordpress/setup.sh status
+#   deploy/wordpress/setup.sh status   exit 0 when this checkout's site runs and answers
+#   deploy/wordpress/setup.sh with CMD...   start the site unless it runs, run CMD, then stop what
+#                                      was started (`make test`: the tests leave nothing running)
 #
 # Environment: WARTA_WP_PORT (default 8881), WARTA_VAR (default <repo>/var).
 # On success var/wordpress/credentials.json holds the site URL, the admin user and a fresh
@@ -18,7 +20,9 @@ VAR="${WARTA_VAR:-$ROOT/var}/wordpress"
 PORT="${WARTA_WP_PORT:-8881}"
 URL="http://127.0.0.1:$PORT"
 WP=/usr/share/wordpress
-SITE=warta-test                        # selects /etc/wordpress/config-warta-test.php (Debian's scheme)
+# Selects /etc/wordpress/config-$SITE.php (Debian's scheme); one per var/ folder, so that two
+# checkouts on one machine never read each other's database settings.
+SITE="warta-test-$(printf '%s' "$VAR" | sha1sum | cut -c1-8)"
 CONFIG="/etc/wordpress/config-$SITE.php"
 SOCK="$VAR/mysqld.sock"
 PACKAGES=(wordpress php-cli php-mysql mariadb-server curl)
@@ -191,10 +195,15 @@ PHP
     (umask 077 && printf '%s\n' "$out" > "$VAR/credentials.json")
 }
 
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2> /dev/null; }
+answers() { curl -fsS -o /dev/null "$URL/wp-json/" 2> /dev/null; }
+ours() { alive "$VAR/php.pid" && answers; }
+
 start_php() {
-    if curl -fsS -o /dev/null "$URL/wp-json/" 2> /dev/null; then
-        return 0
-    fi
+    ours && return 0
+    # Something else answers there (another checkout's site): its database is not ours, and the
+    # Application Password just issued would be refused there.
+    answers && unavailable "$URL already serves a site this checkout did not start; stop it or set WARTA_WP_PORT"
     PHP_CLI_SERVER_WORKERS=4 setsid php -S "127.0.0.1:$PORT" -t "$WP" "$VAR/router.php" \
         > "$VAR/php.log" 2>&1 < /dev/null &
     echo $! > "$VAR/php.pid"
@@ -205,10 +214,33 @@ start_php() {
     unavailable "PHP's server did not answer on $URL; see $VAR/php.log"
 }
 
+stop_pid() {  # SIGTERM, then wait up to 30 s (MariaDB flushes its tables), then SIGKILL
+    local file="$1" pid
+    alive "$file" || { rm -f "$file"; return 0; }
+    pid="$(cat "$file")"
+    kill -TERM "$pid" 2> /dev/null || true
+    for _ in $(seq 1 300); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2> /dev/null && kill -KILL "$pid" 2> /dev/null
+    rm -f "$file"
+    say "stopped $(basename "$file" .pid) ($pid)"
+}
+
 stop() {
-    [ -f "$VAR/php.pid" ] && kill "$(cat "$VAR/php.pid")" 2> /dev/null || true
-    rm -f "$VAR/php.pid"
-    [ -f "$VAR/mysqld.pid" ] && kill "$(cat "$VAR/mysqld.pid")" 2> /dev/null || true
+    stop_pid "$VAR/php.pid"
+    stop_pid "$VAR/mysqld.pid"
+}
+
+# Runs a command (the test session) with the site up, and stops afterwards what this call
+# started, also when the command fails or is interrupted. A site that ran before is left running.
+with_site() {
+    local started=""
+    if ! ours; then
+        started=1
+        "$0" start || say "not available; tests/e2e/test_wordpress_real.py will be skipped" >&2
+    fi
+    # shellcheck disable=SC2064  # $0 and $started are fixed now
+    trap "[ -z '$started' ] || '$0' stop" EXIT
+    "$@"
 }
 
 case "${1:-start}" in
@@ -224,7 +256,12 @@ case "${1:-start}" in
         ;;
     stop) stop ;;
     status)
-        if curl -fsS -o /dev/null "$URL/wp-json/" 2> /dev/null; then say "running on $URL"; else say "not running"; exit 1; fi
+        if ours; then say "running on $URL"; else say "not running"; exit 1; fi
         ;;
-    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+    with)
+        shift
+        [ $# -gt 0 ] || { echo "usage: $0 with COMMAND [ARGS...]" >&2; exit 2; }
+        with_site "$@"
+        ;;
+    *) echo "usage: $0 start|stop|status|with COMMAND..." >&2; exit 2 ;;
 esac

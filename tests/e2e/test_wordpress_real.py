@@ -14,7 +14,7 @@ import os
 import subprocess
 import urllib.request
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,18 +65,30 @@ def _why_unavailable(detail: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def site() -> Site:
+def site() -> Iterator[Site]:
     creds = VAR / "credentials.json"
-    if not (creds.exists() and _answers(json.loads(creds.read_text())["url"])):
-        # Not started by `make wordpress` (a bare `pytest`): start it here; it is idempotent.
-        env = dict(os.environ, WARTA_VAR=str(ROOT / "var"))
+    env = dict(os.environ, WARTA_VAR=str(ROOT / "var"))
+    started = False
+    # `status` answers for this checkout's site only: another checkout's on the same port is not it.
+    if not (
+        creds.exists()
+        and subprocess.run([str(SETUP), "status"], env=env, capture_output=True).returncode == 0
+    ):
+        # Not started by `make test` or `make wordpress` (a bare `pytest`): start it here, and stop
+        # it after this module, as the session found it.
+        started = True
         done = subprocess.run([str(SETUP), "start"], env=env, capture_output=True, text=True, timeout=900)
         if done.returncode != 0:
+            subprocess.run([str(SETUP), "stop"], env=env, capture_output=True)
             pytest.skip(f"real WordPress unavailable: {_why_unavailable(done.stderr.strip()[-500:])}")
-    raw = json.loads(creds.read_text())
-    if not _answers(raw["url"]):
-        pytest.skip(f"real WordPress unavailable: nothing answers on {raw['url']}/wp-json/")
-    return Site(raw["url"], raw["username"], raw["password"])
+    try:
+        raw = json.loads(creds.read_text())
+        if not _answers(raw["url"]):
+            pytest.skip(f"real WordPress unavailable: nothing answers on {raw['url']}/wp-json/")
+        yield Site(raw["url"], raw["username"], raw["password"])
+    finally:
+        if started:
+            subprocess.run([str(SETUP), "stop"], env=env, capture_output=True)
 
 
 @pytest.fixture
