@@ -32,7 +32,13 @@ import orjson
 
 from services.publisher.adapters._http import Reply, send
 from services.publisher.adapters.common import HttpAdapter, as_object
-from services.publisher.adapters.graph import auth_header, graph_error, parse_graph_time, usage_info
+from services.publisher.adapters.graph import (
+    auth_header,
+    graph_error,
+    graph_url,
+    parse_graph_time,
+    usage_info,
+)
 from services.publisher.adapters.lookup import Listed, Verdict, judge_listing, verdict
 from services.publisher.adapters.port import (
     Ambiguous,
@@ -160,7 +166,7 @@ class FacebookAdapter(HttpAdapter):
             self._session,
             self.platform,
             method,
-            target.base_url.rstrip("/") + path,
+            graph_url(self.platform, target, path),
             ambiguous_if_lost=ambiguous and method == "POST",
             timeout=self._timeout,
             headers=auth_header(target.credentials.token),

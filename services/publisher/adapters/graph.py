@@ -27,8 +27,10 @@ from services.publisher.adapters.port import (
     Permanent,
     RateLimited,
     RateLimitInfo,
+    Target,
     Temporary,
 )
+from shared.capabilities import capabilities_for
 
 AUTH_CODES = frozenset({102, 190, 10})  # session, token expired/invalid, permission (plus 200-299)
 THROTTLE_CODES = frozenset({4, 17, 32, 341, 613, 80001})
@@ -110,6 +112,11 @@ def graph_error(platform: str, reply: Reply, now: datetime) -> AdapterError:
         return Temporary(message, code=name, http_status=status)
     # 368 (blocked for policy) lands here too: re-sending the same content won't lift the block.
     return Permanent(message, code=name, http_status=status)
+
+
+def graph_url(platform: str, target: Target, path: str) -> str:
+    """``{base}/{version}{path}``: the version is the capability table's, never the channel's."""
+    return f"{target.base_url.rstrip('/')}/{capabilities_for(platform).api_version}{path}"
 
 
 def auth_header(token: str) -> dict[str, str]:

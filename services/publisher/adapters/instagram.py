@@ -48,6 +48,7 @@ from services.publisher.adapters.graph import (
     IG_PUBLISH_LIMIT,
     auth_header,
     graph_error,
+    graph_url,
     parse_graph_time,
     usage_info,
 )
@@ -271,7 +272,7 @@ class InstagramAdapter(HttpAdapter):
                 self._session,
                 self.platform,
                 method,
-                target.base_url.rstrip("/") + path,
+                graph_url(self.platform, target, path),
                 ambiguous_if_lost=ambiguous,
                 timeout=self._timeout,
                 headers=auth_header(target.credentials.token),

@@ -19,7 +19,9 @@ posts-api, images-api, poll-post-api; shared/api-guide/concepts/error-handling, 
   is the time to the next UTC midnight.
 
 Target options: ``author`` (``urn:li:organization:…`` or ``urn:li:person:…``; defaults to the
-account when that is a URN, else ``urn:li:organization:<account>``), ``linkedin_version``.
+account when that is a URN, else ``urn:li:organization:<account>``). The ``LinkedIn-Version``
+is the capability table's ``api_version``: the request and reply shapes here are that version's,
+so a channel cannot pick another.
 
 Reconciliation: ``find_by_marker`` lists the author's latest posts (``q=author``) and looks for
 this request's commentary, no older than the first attempt.
@@ -52,10 +54,9 @@ from services.publisher.adapters.port import (
     Temporary,
 )
 from services.publisher.adapters.resets import next_midnight
-from shared.capabilities import PlatformCapabilities
+from shared.capabilities import PlatformCapabilities, capabilities_for
 from shared.events import Content, Media, Poll
 
-DEFAULT_VERSION = "202601"
 LOOKUP_LIMIT = 100  # the finder's largest page
 _RESERVED = re.compile(r"([|{}@\[\]()<>#\\*_~])")
 _ESCAPED = re.compile(r"\\([|{}@\[\]()<>#\\*_~])")
@@ -209,7 +210,7 @@ class LinkedInAdapter(HttpAdapter):
             timeout=self._timeout,
             headers={
                 "Authorization": f"Bearer {target.credentials.token}",
-                "LinkedIn-Version": target.options.get("linkedin_version", DEFAULT_VERSION),
+                "LinkedIn-Version": capabilities_for(self.platform).api_version,
                 "X-Restli-Protocol-Version": "2.0.0",
             },
             **kw,

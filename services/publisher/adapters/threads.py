@@ -45,7 +45,13 @@ from services.publisher.adapters.common import (
     as_object,
     compose_text,
 )
-from services.publisher.adapters.graph import auth_header, graph_error, parse_graph_time, usage_info
+from services.publisher.adapters.graph import (
+    auth_header,
+    graph_error,
+    graph_url,
+    parse_graph_time,
+    usage_info,
+)
 from services.publisher.adapters.lookup import (
     LISTING_SETTLE,
     Listed,
@@ -300,7 +306,7 @@ class ThreadsAdapter(HttpAdapter):
             self._session,
             self.platform,
             method,
-            target.base_url.rstrip("/") + path,
+            graph_url(self.platform, target, path),
             ambiguous_if_lost=ambiguous,
             timeout=self._timeout,
             headers=auth_header(target.credentials.token),

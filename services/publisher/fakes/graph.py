@@ -12,6 +12,9 @@ from aiohttp import web
 from services.publisher.fakes.base import FakeState, Reject, SlidingWindow, Window, bearer_token, json_reply
 
 GRAPH_TIME = "%Y-%m-%dT%H:%M:%S%z"
+# The Graph API version the Facebook, Instagram and WhatsApp fakes answer as: every route sits
+# under ``/v26.0`` as on graph.facebook.com, so an adapter speaking another version gets a 404.
+GRAPH_VERSION = "v26.0"
 
 
 @dataclass

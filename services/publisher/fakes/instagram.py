@@ -26,7 +26,7 @@ from typing import Any
 from aiohttp import web
 
 from services.publisher.fakes.base import FakePost, SlidingWindow, json_reply, new_fake_app, read_fields
-from services.publisher.fakes.graph import GraphState, authorise, graph_error, graph_time
+from services.publisher.fakes.graph import GRAPH_VERSION, GraphState, authorise, graph_error, graph_time
 
 CONTAINER_TTL = timedelta(hours=24)
 
@@ -192,10 +192,10 @@ def create_app(state: InstagramState | None = None) -> web.Application:
     state = state or InstagramState()
     fake = _Instagram(state)
     app = new_fake_app(state)
-    app.router.add_post("/{node}/media", fake.create_container)
-    app.router.add_get("/{node}/media", fake.list_media)
-    app.router.add_post("/{node}/media_publish", fake.publish)
-    app.router.add_get("/{node}/content_publishing_limit", fake.publishing_limit)
-    app.router.add_get("/{node}/insights", fake.insights)
-    app.router.add_get("/{node}", fake.read_node)
+    app.router.add_post(f"/{GRAPH_VERSION}/{{node}}/media", fake.create_container)
+    app.router.add_get(f"/{GRAPH_VERSION}/{{node}}/media", fake.list_media)
+    app.router.add_post(f"/{GRAPH_VERSION}/{{node}}/media_publish", fake.publish)
+    app.router.add_get(f"/{GRAPH_VERSION}/{{node}}/content_publishing_limit", fake.publishing_limit)
+    app.router.add_get(f"/{GRAPH_VERSION}/{{node}}/insights", fake.insights)
+    app.router.add_get(f"/{GRAPH_VERSION}/{{node}}", fake.read_node)
     return app

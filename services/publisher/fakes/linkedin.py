@@ -38,7 +38,10 @@ _VERSION = re.compile(r"^\d{6}$")
 
 @dataclass
 class LinkedInState(FakeState):
-    min_version: str = "202401"
+    # The versions the fake answers as: LinkedIn keeps each monthly version at least a year and
+    # answers 426 NONEXISTENT_VERSION outside them (a future month included).
+    min_version: str = "202512"
+    max_version: str = "202612"
     max_commentary: int = 3000
     member_daily_posts: int = 150
     app_daily_posts: int = 10_000
@@ -75,7 +78,7 @@ class _LinkedIn:
                     code="VERSION_MISSING",
                 )
             )
-        if version < self.s.min_version:
+        if not self.s.min_version <= version <= self.s.max_version:
             raise Reject(
                 li_error(426, f"Requested version {version} is not active", code="NONEXISTENT_VERSION")
             )

@@ -28,6 +28,9 @@ from services.publisher.fakes.base import FakePost, SlidingWindow, json_reply, n
 from services.publisher.fakes.graph import GraphState, authorise, graph_error, graph_time
 from shared.text_length import threads_length
 
+# graph.threads.net answers under ``/v1.0``; an adapter speaking another version gets a 404.
+THREADS_VERSION = "v1.0"
+
 CONTAINER_TTL = timedelta(hours=24)
 
 
@@ -200,10 +203,10 @@ def create_app(state: ThreadsState | None = None) -> web.Application:
     state = state or ThreadsState()
     fake = _Threads(state)
     app = new_fake_app(state)
-    app.router.add_post("/{node}/threads", fake.create_container)
-    app.router.add_get("/{node}/threads", fake.list_threads)
-    app.router.add_post("/{node}/threads_publish", fake.publish)
-    app.router.add_get("/{node}/threads_publishing_limit", fake.publishing_limit)
-    app.router.add_get("/{node}/insights", fake.insights)
-    app.router.add_get("/{node}", fake.read_node)
+    app.router.add_post(f"/{THREADS_VERSION}/{{node}}/threads", fake.create_container)
+    app.router.add_get(f"/{THREADS_VERSION}/{{node}}/threads", fake.list_threads)
+    app.router.add_post(f"/{THREADS_VERSION}/{{node}}/threads_publish", fake.publish)
+    app.router.add_get(f"/{THREADS_VERSION}/{{node}}/threads_publishing_limit", fake.publishing_limit)
+    app.router.add_get(f"/{THREADS_VERSION}/{{node}}/insights", fake.insights)
+    app.router.add_get(f"/{THREADS_VERSION}/{{node}}", fake.read_node)
     return app
