@@ -21,7 +21,14 @@ import orjson
 from aiohttp import web
 
 from services.publisher.fakes.base import FakePost, Reject, json_reply, new_fake_app, read_fields
-from services.publisher.fakes.graph import GRAPH_VERSION, GraphState, authorise, graph_error, graph_time
+from services.publisher.fakes.graph import (
+    GRAPH_VERSION,
+    GraphState,
+    add_graph_routes,
+    authorise,
+    graph_error,
+    graph_time,
+)
 
 
 @dataclass
@@ -150,8 +157,14 @@ def create_app(state: FacebookState | None = None) -> web.Application:
     state = state or FacebookState()
     fake = _Facebook(state)
     app = new_fake_app(state)
-    app.router.add_post(f"/{GRAPH_VERSION}/{{page}}/feed", fake.feed)
-    app.router.add_get(f"/{GRAPH_VERSION}/{{page}}/feed", fake.read_feed)
-    app.router.add_post(f"/{GRAPH_VERSION}/{{page}}/photos", fake.photos)
-    app.router.add_get(f"/{GRAPH_VERSION}/{{page}}", fake.read_post)
+    add_graph_routes(
+        app,
+        GRAPH_VERSION,
+        [
+            ("POST", "/{page}/feed", fake.feed),
+            ("GET", "/{page}/feed", fake.read_feed),
+            ("POST", "/{page}/photos", fake.photos),
+            ("GET", "/{page}", fake.read_post),
+        ],
+    )
     return app

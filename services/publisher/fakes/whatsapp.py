@@ -23,7 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from services.publisher.fakes.base import FakePost, SlidingWindow, json_reply, new_fake_app, read_fields
-from services.publisher.fakes.graph import GRAPH_VERSION, GraphState, authorise
+from services.publisher.fakes.graph import GRAPH_VERSION, GraphState, add_graph_routes, authorise
 
 PAIR_GAP = timedelta(seconds=6)
 
@@ -152,5 +152,11 @@ def create_app(state: WhatsAppState | None = None) -> web.Application:
     state = state or WhatsAppState()
     fake = _WhatsApp(state)
     app = new_fake_app(state)
-    app.router.add_post(f"/{GRAPH_VERSION}/{{phone}}/messages", fake.send)
+    add_graph_routes(
+        app,
+        GRAPH_VERSION,
+        [
+            ("POST", "/{phone}/messages", fake.send),
+        ],
+    )
     return app
