@@ -97,10 +97,15 @@ class _WhatsApp:
                 data={**body, "phone": phone, "to": number},
             )
         )
+        message: dict[str, str] = {"id": wamid}
+        if kind == "template":
+            # cloud-api/reference/messages: a template's answer says whether it was accepted or
+            # held by template pacing; pywa reads it into ``SentTemplate.status``.
+            message["message_status"] = "accepted"
         reply = {
             "messaging_product": "whatsapp",
             "contacts": [{"input": to, "wa_id": number}],
-            "messages": [{"id": wamid}],
+            "messages": [message],
         }
         return json_reply(reply, 200, headers)
 
