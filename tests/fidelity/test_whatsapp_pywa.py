@@ -21,8 +21,8 @@ from pywa import WhatsApp
 from pywa.errors import (
     ExpiredAccessToken,
     RateLimitHit,
-    ReEngagementMessage,
     RecipientNotInAllowedList,
+    ReEngagementMessage,
     TemplateNotExists,
     TooManyMessages,
     WhatsAppError,
