@@ -103,3 +103,4 @@ async def test_linkedin_adapter_is_refused_once_its_version_leaves_the_window(en
         await LinkedInAdapter(env.session).publish(
             target, publish_request(marker="wmarker0002", job_id="c-2:ch")
         )
+    assert info.value.http_status == 426
