@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from services.publisher.adapters._http import Reply
+from services.publisher.adapters.common import as_int
 from services.publisher.adapters.port import (
     AdapterError,
     AuthExpired,
@@ -89,8 +90,9 @@ def graph_error(platform: str, reply: Reply, now: datetime) -> AdapterError:
         return Permanent(
             f"{platform}: HTTP {reply.status}", code=f"http_{reply.status}", http_status=reply.status
         )
-    code = int(err.get("code") or 0)
-    sub = int(err.get("error_subcode") or 0)
+    # Tolerant: a code that is not a number reads as 0 (unknown), never as a crash.
+    code = as_int(err.get("code")) or 0
+    sub = as_int(err.get("error_subcode")) or 0
     message = f"{platform}: (#{code}{f'/{sub}' if sub else ''}) {str(err.get('message') or '')[:1000]}"
     name = f"graph_{code}" + (f"_{sub}" if sub else "")
     status = reply.status

@@ -41,6 +41,8 @@ from services.publisher.adapters._http import Reply, send, utcnow
 from services.publisher.adapters.common import (
     HttpAdapter,
     account_key,
+    as_int,
+    as_list,
     as_object,
     compose_text,
 )
@@ -165,9 +167,10 @@ class InstagramAdapter(HttpAdapter):
             target, "GET", f"/{post_id}/insights", params={"metric": "reach,likes,comments,shares"}
         )
         values: dict[str, int] = {}
-        for metric in self._ok(target, reply).get("data") or []:
-            points = metric.get("values") or [{}]
-            values[str(metric.get("name"))] = int(points[-1].get("value") or 0)
+        for metric in as_list(self._ok(target, reply).get("data")):
+            metric = as_object(metric)
+            points = as_list(metric.get("values")) or [{}]
+            values[str(metric.get("name"))] = as_int(as_object(points[-1]).get("value")) or 0
         return Engagement(
             reactions=values.get("likes", 0),
             comments=values.get("comments", 0),

@@ -36,7 +36,7 @@ from urllib.parse import quote
 
 from services.publisher.adapters._http import Reply, send
 from services.publisher.adapters.checks import check_content, check_media
-from services.publisher.adapters.common import HttpAdapter, as_object
+from services.publisher.adapters.common import HttpAdapter, as_int, as_object
 from services.publisher.adapters.lookup import Listed, Verdict, judge_listing, verdict
 from services.publisher.adapters.port import (
     AdapterError,
@@ -155,8 +155,8 @@ class LinkedInAdapter(HttpAdapter):
         body = reply.json_object()
         likes, comments = as_object(body.get("likesSummary")), as_object(body.get("commentsSummary"))
         return Engagement(
-            reactions=int(likes.get("totalLikes") or 0),
-            comments=int(comments.get("aggregatedTotalComments") or 0),
+            reactions=as_int(likes.get("totalLikes")) or 0,
+            comments=as_int(comments.get("aggregatedTotalComments")) or 0,
             shares=0,  # share counts need organizationalEntityShareStatistics (organisation posts only)
         )
 
