@@ -31,7 +31,8 @@ from services.publisher.adapters.graph import graph_error
 from services.publisher.adapters.instagram import InstagramAdapter
 from services.publisher.adapters.linkedin import LinkedInAdapter
 from services.publisher.adapters.port import AdapterError, Credentials, PublishRequest, Target
-from shared.events import Content
+from services.publisher.adapters.threads import ThreadsAdapter
+from shared.events import Content, Media
 
 JSON_LEAF = (
     st.none()
@@ -215,3 +216,52 @@ def test_linkedin_engagement_reads_any_social_actions(body: Any) -> None:
         {"/rest/socialActions/urn%3Ali%3Ashare%3A1": body, "/rest/socialActions/urn:li:share:1": body},
         lambda s, base: LinkedInAdapter(s).engagement(target(base), "urn:li:share:1"),
     )
+
+
+# instagram-platform/content-publishing: container create → status_code → media_publish → permalink.
+IG_NODE = {
+    "id": "17900",
+    "status_code": "FINISHED",
+    "status": "Finished",
+    "permalink": "https://www.instagram.com/p/ABC/",
+    "timestamp": "2026-01-01T10:00:00+0000",
+}
+
+
+@SETTINGS
+@given(mutated({"id": "17900"}), mutated({"id": "17901"}), mutated(IG_NODE))
+def test_instagram_publish_reads_any_container_flow(created: Any, published: Any, node: Any) -> None:
+    content = Content(text="Hello", media=(Media(url="https://example.go.id/a.jpg", type="image/jpeg"),))
+    photo = PublishRequest(job_id="c:1", attempt=1, content=content, marker="wmarker0001")
+    run(
+        {"/media_publish": published, "/media": created, "/": node},
+        lambda s, base: InstagramAdapter(s, poll_interval=0, poll_limit=0.05).publish(
+            target(base, ig_user_id="1784"), photo
+        ),
+    )
+
+
+# developers.facebook.com/docs/threads/insights: media insights use values[]; total_value appears
+# on user-level metrics and some media metrics.
+THREADS_INSIGHTS = {
+    "data": [
+        {
+            "name": "views",
+            "period": "lifetime",
+            "values": [{"value": 300}],
+            "id": "1/insights/views/lifetime",
+        },
+        {
+            "name": "likes",
+            "period": "lifetime",
+            "total_value": {"value": 12},
+            "id": "1/insights/likes/lifetime",
+        },
+    ]
+}
+
+
+@SETTINGS
+@given(mutated(THREADS_INSIGHTS))
+def test_threads_engagement_reads_any_insights(body: Any) -> None:
+    run({"/insights": body}, lambda s, base: ThreadsAdapter(s).engagement(target(base), "1801"))

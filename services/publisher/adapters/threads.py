@@ -42,6 +42,8 @@ from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import (
     HttpAdapter,
     account_key,
+    as_int,
+    as_list,
     as_object,
     compose_text,
 )
@@ -174,11 +176,11 @@ class ThreadsAdapter(HttpAdapter):
         params = {"metric": "views,likes,replies,reposts,quotes,shares"}
         body = await self._ok(target, await self._call(target, "GET", f"/{post_id}/insights", params=params))
         values: dict[str, int] = {}
-        for metric in body.get("data") or []:
+        for metric in as_list(body.get("data")):
             if not isinstance(metric, dict):
                 continue
-            total = metric.get("total_value") or (metric.get("values") or [{}])[-1]
-            values[str(metric.get("name"))] = int((total or {}).get("value") or 0)
+            total = metric.get("total_value") or (as_list(metric.get("values")) or [{}])[-1]
+            values[str(metric.get("name"))] = as_int(as_object(total).get("value")) or 0
         return Engagement(
             reactions=values.get("likes", 0),
             comments=values.get("replies", 0),
