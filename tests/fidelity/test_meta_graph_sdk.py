@@ -89,6 +89,27 @@ async def test_page_feed_post_reads_back_with_counts(env: FakeEnv) -> None:
     assert (engagement.reactions, engagement.comments, engagement.shares) == (7, 2, 1)
 
 
+async def test_page_post_insights_use_the_views_metric(env: FakeEnv) -> None:
+    api = graph_api(env, "facebook")
+    created = await sdk(lambda: Page(PAGE, api=api).create_feed(params={"message": "Insights"}))
+    post_id = str(created["id"])
+    await env.admin("facebook", "engagement", {"post_id": post_id, "reach": 340})
+    # graph-api/reference/insights (Page post metrics): post_media_view replaced the retired
+    # post_impressions in November 2025; a retired metric is an invalid-metric error (#100).
+    # The SDK's PagePost.get_insights types ``metric`` as list<Object> and warns on names; its
+    # plain call sends the same request without the warning.
+    path = (post_id, "insights")
+    insights = await sdk(lambda: api.call("GET", path, params={"metric": "post_media_view"}).json())
+    rows = [(row["name"], row["values"][0]["value"]) for row in insights["data"]]
+    assert rows == [("post_media_view", 340)]
+    with pytest.raises(FacebookRequestError) as retired:
+        await sdk(lambda: api.call("GET", path, params={"metric": "post_impressions"}))
+    assert retired.value.api_error_code() == 100
+    with pytest.raises(FacebookRequestError) as none:
+        await sdk(lambda: api.call("GET", path))
+    assert (none.value.api_error_code(), none.value.api_error_subcode()) == (3001, 1504028)
+
+
 async def test_page_photo_post(env: FakeEnv) -> None:
     api = graph_api(env, "facebook")
     # graph-api/reference/page/photos: POST /{page-id}/photos {url, message} → {"id", "post_id"}
