@@ -22,7 +22,7 @@ from services.publisher.fakes.base import (
 
 GRAPH_TIME = "%Y-%m-%dT%H:%M:%S%z"
 # The Graph API version the Facebook, Instagram and WhatsApp fakes answer as: every route sits
-# under ``/v26.0`` as on graph.facebook.com, so an adapter speaking another version gets a 404.
+# under ``/v26.0`` as on graph.facebook.com; another version gets the Graph error 2500.
 GRAPH_VERSION = "v26.0"
 
 

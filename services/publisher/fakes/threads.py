@@ -35,7 +35,7 @@ from services.publisher.fakes.graph import (
 )
 from shared.text_length import threads_length
 
-# graph.threads.net answers under ``/v1.0``; an adapter speaking another version gets a 404.
+# graph.threads.net answers under ``/v1.0``; another version gets the Graph error 2500.
 THREADS_VERSION = "v1.0"
 
 CONTAINER_TTL = timedelta(hours=24)
