@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import TypeVar
 
 import httpx
@@ -31,9 +32,10 @@ from pywa.types.sent_update import SentTemplateStatus
 from pywa.types.templates import BodyText, TemplateLanguage
 from pywa.utils import Version
 
+from services.publisher.adapters.whatsapp import WhatsAppAdapter
 from services.publisher.fakes.whatsapp import WhatsAppState
 from shared.capabilities import capabilities_for
-from tests.integration.conftest_fakes import TOKEN, FakeEnv, running_sandbox
+from tests.integration.conftest_fakes import TOKEN, FakeEnv, publish_request, running_sandbox
 
 T = TypeVar("T")
 PHONE_ID = "5550001"
@@ -158,3 +160,37 @@ async def test_bad_token_is_190(env: FakeEnv, state: WhatsAppState) -> None:
         client = wa(session, token="revoked")
         with pytest.raises(ExpiredAccessToken):
             await in_thread(lambda: client.send_message(to=CITIZEN, text="x"))
+
+
+def _shape(value: object) -> object:
+    """The keys and JSON types of ``value``, not its text: what two clients must agree on."""
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shape(v) for v in value[:1]]
+    return type(value).__name__
+
+
+async def test_adapter_template_has_the_shape_pywa_sends(
+    env: FakeEnv, state: WhatsAppState, client: WhatsApp, tmp_path: Path
+) -> None:
+    # guides/send-message-templates: the request pywa builds is the reference for Warta's.
+    await in_thread(
+        lambda: client.send_template(
+            to="6281234567891",
+            name="warta_update",
+            language=TemplateLanguage.INDONESIAN,
+            params=[BodyText.params("Ringkasan")],
+        )
+    )
+    theirs = dict(state.posts[-1].data)
+    options = {"phone_number_id": PHONE_ID, "template": "warta_update", "subscribers": "6281234567892"}
+    adapter = WhatsAppAdapter(env.session, state_dir=tmp_path)
+    await adapter.publish(env.target("whatsapp", options=options), publish_request(job_id="c-1:whatsapp"))
+    ours = dict(state.posts[-1].data)
+    for fields in (theirs, ours):
+        for local in ("phone", "to", "recipient_type", "biz_opaque_callback_data"):
+            fields.pop(local, None)  # the fake's own bookkeeping and optional envelope fields
+    assert _shape(ours["template"]) == _shape(theirs["template"])
+    assert ours["template"]["language"] == theirs["template"]["language"]
+    assert ours["messaging_product"] == theirs["messaging_product"] == "whatsapp"
