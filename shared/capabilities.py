@@ -120,6 +120,9 @@ class PlatformCapabilities:
     idempotency: Idempotency = Idempotency.NONE
     reconcilable: bool = False  # can a publisher find a post it may have made, after a crash?
     notes: str = ""
+    # The API version the adapter speaks and the fake answers as, written once here: a Graph
+    # path prefix ("v26.0"), a ``LinkedIn-Version`` header (YYYYMM), a path segment ("2", "v3").
+    api_version: str = ""
 
     @property
     def polls_supported(self) -> bool:
@@ -168,6 +171,7 @@ _TIKTOK_VIDEO = MediaRule(max_bytes=4 * GB, max_duration_seconds=10 * 60)
 _TABLE: tuple[PlatformCapabilities, ...] = (
     PlatformCapabilities(
         platform="facebook",
+        api_version="v26.0",  # Graph API path prefix; facebook-business 26.0.3 speaks the same
         label="Facebook",
         counting=LengthCounting.CHARS,
         text_max=63_206,  # §1 "63,206 for a message (unconfirmed; widely cited)"
@@ -183,6 +187,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
     ),
     PlatformCapabilities(
         platform="instagram",
+        api_version="v26.0",  # Instagram Graph API: the Facebook Graph version
         label="Instagram",
         counting=LengthCounting.CHARS,
         text_max=2_200,  # §2 "Caption 2,200 characters (unconfirmed here)"
@@ -201,6 +206,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
     ),
     PlatformCapabilities(
         platform="x",
+        api_version="2",  # X API v2: ``/2/tweets``
         label="X",
         counting=LengthCounting.X_WEIGHTED,
         text_max=280,  # §3 "280 weighted characters"
@@ -226,6 +232,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
     ),
     PlatformCapabilities(
         platform="telegram",
+        api_version="10.0",  # Bot API version, as python-telegram-bot's BOT_API_VERSION models it
         label="Telegram",
         counting=LengthCounting.CHARS,
         text_max=4_096,  # §4 (a) "text (1-4096 chars after entity parsing)"
@@ -245,6 +252,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
     ),
     PlatformCapabilities(
         platform="mastodon",
+        api_version="v1",  # ``/api/v1`` (statuses, media is ``/api/v2/media``)
         label="Mastodon",
         counting=LengthCounting.CHARS,
         text_max=500,  # §5 ``configuration.statuses.max_characters`` (default 500)
@@ -272,6 +280,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
     ),
     PlatformCapabilities(
         platform="wordpress",
+        api_version="wp/v2",  # REST API namespace
         label="WordPress",
         counting=LengthCounting.CHARS,
         text_max=None,  # §6 "Character limit. None practical."
@@ -293,6 +302,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
     ),
     PlatformCapabilities(
         platform="youtube",
+        api_version="v3",  # YouTube Data API v3
         label="YouTube",
         counting=LengthCounting.UTF8_BYTES,
         text_max=5_000,  # §7 "description ≤ 5,000 bytes (unconfirmed here)"
@@ -312,6 +322,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
     ),
     PlatformCapabilities(
         platform="tiktok",
+        api_version="v2",  # Content Posting API ``/v2/post/publish/...``
         label="TikTok",
         counting=LengthCounting.UTF16,
         text_max=2_200,  # §8 "Video caption/title ≤ 2,200 (UTF-16 runes)"
@@ -332,6 +343,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
     ),
     PlatformCapabilities(
         platform="linkedin",
+        api_version="202601",  # ``LinkedIn-Version`` header, YYYYMM (Posts API)
         label="LinkedIn",
         counting=LengthCounting.CHARS,
         text_max=3_000,  # §9 "commentary ≤ 3,000 chars"
@@ -356,6 +368,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
     ),
     PlatformCapabilities(
         platform="whatsapp",
+        api_version="v26.0",  # WhatsApp Cloud API: the Facebook Graph version
         label="WhatsApp",
         counting=LengthCounting.CHARS,
         text_max=4_096,  # §10 (a) "body ≤ 4,096 chars"
@@ -372,6 +385,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
     ),
     PlatformCapabilities(
         platform="bluesky",
+        api_version="atproto",  # XRPC lexicons (com.atproto.*, app.bsky.*) are unversioned
         label="Bluesky",
         counting=LengthCounting.GRAPHEMES,
         text_max=300,  # §11 "300 graphemes"
@@ -397,6 +411,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
     ),
     PlatformCapabilities(
         platform="threads",
+        api_version="v1.0",  # graph.threads.net path prefix
         label="Threads",
         counting=LengthCounting.THREADS,
         text_max=500,  # §12 "500 characters (emoji counted as UTF-8 bytes)"
@@ -416,6 +431,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
     ),
     PlatformCapabilities(
         platform="webhook",
+        api_version="1",  # Warta's own signed-webhook format
         label="the webhook",
         counting=LengthCounting.CHARS,
         # Generic JSON to a receiver we configure: it takes whatever ``Content`` holds.

@@ -65,7 +65,7 @@ def channels() -> list[dict[str, Any]]:
             options = {
                 "bluesky": {},
                 "threads": {"threads_user_id": f"2700000000000000{n}"},
-                "linkedin": {"author": f"urn:li:organization:1000000{n}", "linkedin_version": "202601"},
+                "linkedin": {"author": f"urn:li:organization:1000000{n}"},
                 "youtube": {"privacy": "unlisted"},
                 "tiktok": {"privacy_level": "SELF_ONLY", "username": f"warta_test_{n}"},
                 "whatsapp": {

@@ -50,7 +50,7 @@ async def test_image_goes_through_container_poll_and_publish(
     assert published.url == post.url
     assert post.text == "Festival budaya"
     assert post.data["alt_text"] == "Penari"
-    assert state.requests["POST /instagram/1784/media_publish"] == 1
+    assert state.requests["POST /instagram/v26.0/1784/media_publish"] == 1
 
 
 async def test_several_images_become_one_carousel(
@@ -98,7 +98,7 @@ async def test_publishing_limit_is_rate_limited(
     assert quota is not None
     assert quota.remaining == 0
     async with env.session.get(
-        env.url("/instagram/1784/content_publishing_limit"),
+        env.url("/instagram/v26.0/1784/content_publishing_limit"),
         headers={"Authorization": "Bearer t0ken-demo-secret"},
     ) as resp:
         assert (await resp.json())["data"][0]["quota_usage"] == 1
@@ -136,7 +136,7 @@ async def test_drop_after_publish_is_ambiguous_and_resume_never_republishes(
     assert found.post_id == state.posts[0].id
     resumed = await InstagramAdapter(env.session).resume(target, request, info.value.container_id)
     assert resumed.post_id == found.post_id
-    assert state.requests["POST /instagram/1784/media_publish"] == 1
+    assert state.requests["POST /instagram/v26.0/1784/media_publish"] == 1
 
 
 async def test_publish_that_never_landed_is_surely_absent(env: FakeEnv, adapter: InstagramAdapter) -> None:

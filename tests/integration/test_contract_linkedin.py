@@ -125,9 +125,12 @@ async def test_daily_quota_is_rate_limited_until_utc_midnight(env: FakeEnv, stat
 
 
 async def test_sunset_version_is_permanent(env: FakeEnv, adapter: LinkedInAdapter) -> None:
-    target = env.target("linkedin", options={**ORG, "linkedin_version": "202301"})
+    # LinkedIn sunsets a version after a year: the fake stops answering the one Warta speaks.
+    state = env.states["linkedin"]
+    assert isinstance(state, LinkedInState)
+    state.min_version = "209901"
     with pytest.raises(Permanent) as info:
-        await adapter.publish(target, publish_request())
+        await adapter.publish(env.target("linkedin", options=ORG), publish_request())
     assert info.value.http_status == 426
 
 

@@ -24,7 +24,7 @@ from shared.events import Content, Media, Poll
 from tests.integration.conftest_fakes import FakeEnv, publish_request, running_sandbox
 
 USER = {"threads_user_id": "7001"}
-PUBLISH = "POST /threads/7001/threads_publish"
+PUBLISH = "POST /threads/v1.0/7001/threads_publish"
 
 
 @pytest.fixture

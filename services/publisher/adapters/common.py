@@ -59,6 +59,31 @@ def as_object(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def as_list(value: object) -> list[Any]:
+    """``value`` when it is a JSON array, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
+def as_int(value: object) -> int | None:
+    """A JSON number, or a string of digits (Graph sends some counts as strings), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
+
+
+def as_id(value: object) -> str:
+    """An id as platforms send it (a string, sometimes a number), else the empty string."""
+    if isinstance(value, bool):
+        return ""
+    return str(value) if isinstance(value, str | int) else ""
+
+
 class HttpAdapter(Adapter):
     """What every HTTP adapter holds: the session, the media fetcher, a request timeout, a clock,
     the quota each account last reported (``rate_limit`` of the port), and how long the platform

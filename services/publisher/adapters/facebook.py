@@ -31,8 +31,14 @@ import aiohttp
 import orjson
 
 from services.publisher.adapters._http import Reply, send
-from services.publisher.adapters.common import HttpAdapter, as_object
-from services.publisher.adapters.graph import auth_header, graph_error, parse_graph_time, usage_info
+from services.publisher.adapters.common import HttpAdapter, as_id, as_int, as_list, as_object
+from services.publisher.adapters.graph import (
+    auth_header,
+    graph_error,
+    graph_url,
+    parse_graph_time,
+    usage_info,
+)
 from services.publisher.adapters.lookup import Listed, Verdict, judge_listing, verdict
 from services.publisher.adapters.port import (
     Ambiguous,
@@ -66,7 +72,7 @@ class FacebookAdapter(HttpAdapter):
                 target, "POST", f"/{page}/photos", data=await self._photo_form(content, content.media[0])
             )
             body = self._ok(target, reply)
-            return _published(str(body.get("post_id") or body.get("id") or ""))
+            return _published(as_id(body.get("post_id")) or as_id(body.get("id")))
         fields: dict[str, str] = {"message": _message(content, with_link=False)}
         if content.link:
             fields["link"] = content.link
@@ -76,7 +82,7 @@ class FacebookAdapter(HttpAdapter):
         if not fields["message"] and len(fields) == 1:
             raise Permanent("facebook: nothing to post (no text, link or media)", code="empty")
         reply = await self._call(target, "POST", f"/{page}/feed", data=fields)
-        return _published(str(self._ok(target, reply).get("id") or ""))
+        return _published(as_id(self._ok(target, reply).get("id")))
 
     async def _photo_form(
         self, content: Content, media: Media, *, published: bool = True
@@ -115,19 +121,24 @@ class FacebookAdapter(HttpAdapter):
         content = request.content
         ours = _message(content, with_link=False)
         listed: list[Listed] = []
-        for post in self._ok(target, reply).get("data") or []:
+        for post in as_list(self._ok(target, reply).get("data")):
             if not isinstance(post, dict):
                 continue
             created = parse_graph_time(post.get("created_time"))
-            attachments = as_object(post.get("attachments")).get("data")
+            attachments = as_list(as_object(post.get("attachments")).get("data"))
             links = [
-                str(a.get("unshimmed_url") or "")
-                for a in (attachments if isinstance(attachments, list) else [])
-                if isinstance(a, dict) and a.get("unshimmed_url")
+                a["unshimmed_url"]
+                for a in attachments
+                if isinstance(a, dict) and isinstance(a.get("unshimmed_url"), str) and a["unshimmed_url"]
             ]
             judged = verdict(ours, str(post.get("message") or ""), our_link=content.link, their_links=links)
-            post_id = str(post.get("id") or "")
-            found = Published(post_id, post.get("permalink_url") or _post_url(post_id), created)
+            post_id = as_id(post.get("id"))
+            permalink = post.get("permalink_url")
+            found = Published(
+                post_id,
+                permalink if isinstance(permalink, str) and permalink else _post_url(post_id),
+                created,
+            )
             listed.append(Listed(created, judged, found if judged is Verdict.OURS and post_id else None))
         return judge_listing(
             self.platform,
@@ -147,10 +158,14 @@ class FacebookAdapter(HttpAdapter):
             ambiguous=False,
         )
         body = self._ok(target, reply)
+
+        def total(edge: str) -> int:
+            return as_int(as_object(as_object(body.get(edge)).get("summary")).get("total_count")) or 0
+
         return Engagement(
-            reactions=int(((body.get("reactions") or {}).get("summary") or {}).get("total_count") or 0),
-            comments=int(((body.get("comments") or {}).get("summary") or {}).get("total_count") or 0),
-            shares=int((body.get("shares") or {}).get("count") or 0),
+            reactions=total("reactions"),
+            comments=total("comments"),
+            shares=as_int(as_object(body.get("shares")).get("count")) or 0,
         )
 
     async def _call(
@@ -160,7 +175,7 @@ class FacebookAdapter(HttpAdapter):
             self._session,
             self.platform,
             method,
-            target.base_url.rstrip("/") + path,
+            graph_url(self.platform, target, path),
             ambiguous_if_lost=ambiguous and method == "POST",
             timeout=self._timeout,
             headers=auth_header(target.credentials.token),

@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from services.publisher.adapters._http import Reply
+from services.publisher.adapters.common import as_int
 from services.publisher.adapters.port import (
     AdapterError,
     AuthExpired,
@@ -27,8 +28,10 @@ from services.publisher.adapters.port import (
     Permanent,
     RateLimited,
     RateLimitInfo,
+    Target,
     Temporary,
 )
+from shared.capabilities import capabilities_for
 
 AUTH_CODES = frozenset({102, 190, 10})  # session, token expired/invalid, permission (plus 200-299)
 THROTTLE_CODES = frozenset({4, 17, 32, 341, 613, 80001})
@@ -87,8 +90,9 @@ def graph_error(platform: str, reply: Reply, now: datetime) -> AdapterError:
         return Permanent(
             f"{platform}: HTTP {reply.status}", code=f"http_{reply.status}", http_status=reply.status
         )
-    code = int(err.get("code") or 0)
-    sub = int(err.get("error_subcode") or 0)
+    # Tolerant: a code that is not a number reads as 0 (unknown), never as a crash.
+    code = as_int(err.get("code")) or 0
+    sub = as_int(err.get("error_subcode")) or 0
     message = f"{platform}: (#{code}{f'/{sub}' if sub else ''}) {str(err.get('message') or '')[:1000]}"
     name = f"graph_{code}" + (f"_{sub}" if sub else "")
     status = reply.status
@@ -110,6 +114,11 @@ def graph_error(platform: str, reply: Reply, now: datetime) -> AdapterError:
         return Temporary(message, code=name, http_status=status)
     # 368 (blocked for policy) lands here too: re-sending the same content won't lift the block.
     return Permanent(message, code=name, http_status=status)
+
+
+def graph_url(platform: str, target: Target, path: str) -> str:
+    """``{base}/{version}{path}``: the version is the capability table's, never the channel's."""
+    return f"{target.base_url.rstrip('/')}/{capabilities_for(platform).api_version}{path}"
 
 
 def auth_header(token: str) -> dict[str, str]:

@@ -41,6 +41,8 @@ from services.publisher.adapters._http import Reply, send, utcnow
 from services.publisher.adapters.common import (
     HttpAdapter,
     account_key,
+    as_int,
+    as_list,
     as_object,
     compose_text,
 )
@@ -48,6 +50,7 @@ from services.publisher.adapters.graph import (
     IG_PUBLISH_LIMIT,
     auth_header,
     graph_error,
+    graph_url,
     parse_graph_time,
     usage_info,
 )
@@ -164,9 +167,10 @@ class InstagramAdapter(HttpAdapter):
             target, "GET", f"/{post_id}/insights", params={"metric": "reach,likes,comments,shares"}
         )
         values: dict[str, int] = {}
-        for metric in self._ok(target, reply).get("data") or []:
-            points = metric.get("values") or [{}]
-            values[str(metric.get("name"))] = int(points[-1].get("value") or 0)
+        for metric in as_list(self._ok(target, reply).get("data")):
+            metric = as_object(metric)
+            points = as_list(metric.get("values")) or [{}]
+            values[str(metric.get("name"))] = as_int(as_object(points[-1]).get("value")) or 0
         return Engagement(
             reactions=values.get("likes", 0),
             comments=values.get("comments", 0),
@@ -271,7 +275,7 @@ class InstagramAdapter(HttpAdapter):
                 self._session,
                 self.platform,
                 method,
-                target.base_url.rstrip("/") + path,
+                graph_url(self.platform, target, path),
                 ambiguous_if_lost=ambiguous,
                 timeout=self._timeout,
                 headers=auth_header(target.credentials.token),

@@ -19,7 +19,9 @@ posts-api, images-api, poll-post-api; shared/api-guide/concepts/error-handling, 
   is the time to the next UTC midnight.
 
 Target options: ``author`` (``urn:li:organization:…`` or ``urn:li:person:…``; defaults to the
-account when that is a URN, else ``urn:li:organization:<account>``), ``linkedin_version``.
+account when that is a URN, else ``urn:li:organization:<account>``). The ``LinkedIn-Version``
+is the capability table's ``api_version``: the request and reply shapes here are that version's,
+so a channel cannot pick another.
 
 Reconciliation: ``find_by_marker`` lists the author's latest posts (``q=author``) and looks for
 this request's commentary, no older than the first attempt.
@@ -34,7 +36,7 @@ from urllib.parse import quote
 
 from services.publisher.adapters._http import Reply, send
 from services.publisher.adapters.checks import check_content, check_media
-from services.publisher.adapters.common import HttpAdapter, as_object
+from services.publisher.adapters.common import HttpAdapter, as_int, as_object
 from services.publisher.adapters.lookup import Listed, Verdict, judge_listing, verdict
 from services.publisher.adapters.port import (
     AdapterError,
@@ -52,10 +54,9 @@ from services.publisher.adapters.port import (
     Temporary,
 )
 from services.publisher.adapters.resets import next_midnight
-from shared.capabilities import PlatformCapabilities
+from shared.capabilities import PlatformCapabilities, capabilities_for
 from shared.events import Content, Media, Poll
 
-DEFAULT_VERSION = "202601"
 LOOKUP_LIMIT = 100  # the finder's largest page
 _RESERVED = re.compile(r"([|{}@\[\]()<>#\\*_~])")
 _ESCAPED = re.compile(r"\\([|{}@\[\]()<>#\\*_~])")
@@ -154,8 +155,8 @@ class LinkedInAdapter(HttpAdapter):
         body = reply.json_object()
         likes, comments = as_object(body.get("likesSummary")), as_object(body.get("commentsSummary"))
         return Engagement(
-            reactions=int(likes.get("totalLikes") or 0),
-            comments=int(comments.get("aggregatedTotalComments") or 0),
+            reactions=as_int(likes.get("totalLikes")) or 0,
+            comments=as_int(comments.get("aggregatedTotalComments")) or 0,
             shares=0,  # share counts need organizationalEntityShareStatistics (organisation posts only)
         )
 
@@ -209,7 +210,7 @@ class LinkedInAdapter(HttpAdapter):
             timeout=self._timeout,
             headers={
                 "Authorization": f"Bearer {target.credentials.token}",
-                "LinkedIn-Version": target.options.get("linkedin_version", DEFAULT_VERSION),
+                "LinkedIn-Version": capabilities_for(self.platform).api_version,
                 "X-Restli-Protocol-Version": "2.0.0",
             },
             **kw,

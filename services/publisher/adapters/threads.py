@@ -42,10 +42,18 @@ from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import (
     HttpAdapter,
     account_key,
+    as_int,
+    as_list,
     as_object,
     compose_text,
 )
-from services.publisher.adapters.graph import auth_header, graph_error, parse_graph_time, usage_info
+from services.publisher.adapters.graph import (
+    auth_header,
+    graph_error,
+    graph_url,
+    parse_graph_time,
+    usage_info,
+)
 from services.publisher.adapters.lookup import (
     LISTING_SETTLE,
     Listed,
@@ -168,11 +176,11 @@ class ThreadsAdapter(HttpAdapter):
         params = {"metric": "views,likes,replies,reposts,quotes,shares"}
         body = await self._ok(target, await self._call(target, "GET", f"/{post_id}/insights", params=params))
         values: dict[str, int] = {}
-        for metric in body.get("data") or []:
+        for metric in as_list(body.get("data")):
             if not isinstance(metric, dict):
                 continue
-            total = metric.get("total_value") or (metric.get("values") or [{}])[-1]
-            values[str(metric.get("name"))] = int((total or {}).get("value") or 0)
+            total = metric.get("total_value") or (as_list(metric.get("values")) or [{}])[-1]
+            values[str(metric.get("name"))] = as_int(as_object(total).get("value")) or 0
         return Engagement(
             reactions=values.get("likes", 0),
             comments=values.get("replies", 0),
@@ -300,7 +308,7 @@ class ThreadsAdapter(HttpAdapter):
             self._session,
             self.platform,
             method,
-            target.base_url.rstrip("/") + path,
+            graph_url(self.platform, target, path),
             ambiguous_if_lost=ambiguous,
             timeout=self._timeout,
             headers=auth_header(target.credentials.token),

@@ -45,7 +45,7 @@ import aiohttp
 from services.publisher.adapters._http import Reply, send, utcnow
 from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import HttpAdapter, as_object
-from services.publisher.adapters.graph import auth_header, graph_error, usage_info
+from services.publisher.adapters.graph import auth_header, graph_error, graph_url, usage_info
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
     Absent,
@@ -233,7 +233,7 @@ class WhatsAppAdapter(HttpAdapter):
             self._session,
             self.platform,
             "POST",
-            f"{target.base_url.rstrip('/')}/{phone}/messages",
+            graph_url(self.platform, target, f"/{phone}/messages"),
             ambiguous_if_lost=True,
             timeout=self._timeout,
             headers=auth_header(target.credentials.token),

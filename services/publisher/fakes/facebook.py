@@ -7,6 +7,7 @@ graph-api/guides/error-handling. Routes (relative to the mount)::
     POST /{page-id}/photos    multipart source (or url), message; published=false keeps it unattached
     GET  /{page-id}/feed      id,message,created_time,permalink_url,attachments{unshimmed_url}; limit (listing_lag)
     GET  /{post-id}           reactions.summary(total_count), comments.summary(total_count), shares
+    GET  /{post-id}/insights  metric=post_media_view (retired metrics: #100)
 
 Every answer carries ``X-App-Usage`` and ``X-Business-Use-Case-Usage``; past the Page's BUC
 quota the error is code 32. A post repeating the Page's previous message is refused with 506.
@@ -21,7 +22,15 @@ import orjson
 from aiohttp import web
 
 from services.publisher.fakes.base import FakePost, Reject, json_reply, new_fake_app, read_fields
-from services.publisher.fakes.graph import GraphState, authorise, graph_error, graph_time
+from services.publisher.fakes.graph import (
+    GRAPH_VERSION,
+    GraphState,
+    add_graph_routes,
+    authorise,
+    graph_error,
+    graph_list,
+    graph_time,
+)
 
 
 @dataclass
@@ -121,6 +130,29 @@ class _Facebook:
         ]
         return json_reply({"data": data, "paging": {}}, 200, headers)
 
+    async def post_insights(self, request: web.Request) -> web.Response:
+        post = self.s.find_post(request.match_info["page"])
+        _, headers = authorise(self.s, request, post.data["page"] if post else request.match_info["page"])
+        if post is None:
+            return graph_error("(#100) Object does not exist", 100, subcode=33)
+        wanted = graph_list(request.query.get("metric"))
+        if not wanted:
+            message = "No metric was specified to be fetched. Please specify one or more metrics to be fetched and try again."
+            return graph_error(message, 3001, subcode=1504028)
+        unknown = [m for m in wanted if m not in POST_METRICS]
+        if unknown:
+            return graph_error(f"(#100) The value must be a valid insights metric: {unknown[0]}", 100)
+        data = [
+            {
+                "name": name,
+                "period": "lifetime",
+                "values": [{"value": post.reach or 0}],
+                "id": f"{post.id}/insights/{name}/lifetime",
+            }
+            for name in wanted
+        ]
+        return json_reply({"data": data, "paging": {}}, 200, headers)
+
     async def read_post(self, request: web.Request) -> web.Response:
         post = self.s.find_post(request.match_info["page"])
         owner = post.data["page"] if post else request.match_info["page"]
@@ -146,12 +178,25 @@ class _Facebook:
         )
 
 
+# Page post metrics the fake serves. Meta retired post_impressions* for ``views`` metrics in
+# November 2025; a retired or unknown metric is refused (#100), none at all is 3001/1504028
+# (graph-api/reference/insights).
+POST_METRICS = ("post_media_view",)
+
+
 def create_app(state: FacebookState | None = None) -> web.Application:
     state = state or FacebookState()
     fake = _Facebook(state)
     app = new_fake_app(state)
-    app.router.add_post("/{page}/feed", fake.feed)
-    app.router.add_get("/{page}/feed", fake.read_feed)
-    app.router.add_post("/{page}/photos", fake.photos)
-    app.router.add_get("/{page}", fake.read_post)
+    add_graph_routes(
+        app,
+        GRAPH_VERSION,
+        [
+            ("POST", "/{page}/feed", fake.feed),
+            ("GET", "/{page}/feed", fake.read_feed),
+            ("POST", "/{page}/photos", fake.photos),
+            ("GET", "/{page}/insights", fake.post_insights),
+            ("GET", "/{page}", fake.read_post),
+        ],
+    )
     return app

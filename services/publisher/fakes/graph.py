@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -9,9 +10,20 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from services.publisher.fakes.base import FakeState, Reject, SlidingWindow, Window, bearer_token, json_reply
+from services.publisher.fakes.base import (
+    FakeState,
+    Handler,
+    Reject,
+    SlidingWindow,
+    Window,
+    bearer_token,
+    json_reply,
+)
 
 GRAPH_TIME = "%Y-%m-%dT%H:%M:%S%z"
+# The Graph API version the Facebook, Instagram and WhatsApp fakes answer as: every route sits
+# under ``/v26.0`` as on graph.facebook.com; another version gets the Graph error 2500.
+GRAPH_VERSION = "v26.0"
 
 
 @dataclass
@@ -49,6 +61,22 @@ def graph_error(
     return json_reply({"error": error}, status, headers)
 
 
+def graph_list(value: object) -> list[str]:
+    """A list parameter as Graph reads it: ``a,b`` or the JSON array ``["a","b"]``.
+
+    The facebook-business SDK JSON-encodes every list parameter; curl examples use commas.
+    """
+    raw = str(value or "").strip()
+    if raw.startswith("["):
+        try:
+            items = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            items = None
+        if isinstance(items, list):
+            return [str(item) for item in items if str(item)]
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
 def usage_headers(owner: str, window: Window, now: datetime) -> dict[str, str]:
     used = round(100 * (window.limit - window.remaining) / window.limit)
     regain = 0 if window.remaining else max(1, round((window.reset_at - now).total_seconds() / 60))
@@ -72,3 +100,21 @@ def authorise(state: GraphState, request: web.Request, owner: str) -> tuple[str,
     if not window.allowed:
         raise Reject(graph_error("(#32) Page request limit reached", 32, headers=headers))
     return account, headers
+
+
+async def _unknown_path(request: web.Request) -> web.Response:
+    # What graph.facebook.com answers for a path it has no edge for (another version included),
+    # in the Graph envelope rather than a bare 404 page.
+    return graph_error(f"Unknown path components: {request.match_info['tail']}", 2500)
+
+
+def add_graph_routes(app: web.Application, version: str, routes: Iterable[tuple[str, str, Handler]]) -> None:
+    """Each route under ``/{version}``, with and without a trailing slash, then the Graph 404.
+
+    The facebook-business SDK reads a node as ``GET /{version}/{id}/``: Graph takes both forms.
+    Call after the admin routes (``new_fake_app``): the catch-all must come last.
+    """
+    for method, path, handler in routes:
+        app.router.add_route(method, f"/{version}{path}", handler)
+        app.router.add_route(method, f"/{version}{path}/", handler)
+    app.router.add_route("*", "/{tail:.*}", _unknown_path)

@@ -10,7 +10,7 @@ content_publishing_limit and error-codes references. Routes (relative to the mou
     GET  /{ig-user-id}/content_publishing_limit   {"data":[{"quota_usage":n,"config":{...}}]}
     GET  /{ig-user-id}/media                      fields=id,caption,permalink,timestamp
     GET  /{media-id}                              permalink, timestamp, like_count, comments_count
-    GET  /{media-id}/insights?metric=...          reach, likes, comments, shares
+    GET  /{media-id}/insights?metric=...          views, reach, likes, comments, shares (else #100)
 
 Error codes as documented: 9/2207042 publishing limit, 9007/2207027 container not ready,
 9004/2207052 media URL unusable, -2/2207020 container expired. Re-publishing a published container
@@ -26,7 +26,15 @@ from typing import Any
 from aiohttp import web
 
 from services.publisher.fakes.base import FakePost, SlidingWindow, json_reply, new_fake_app, read_fields
-from services.publisher.fakes.graph import GraphState, authorise, graph_error, graph_time
+from services.publisher.fakes.graph import (
+    GRAPH_VERSION,
+    GraphState,
+    add_graph_routes,
+    authorise,
+    graph_error,
+    graph_list,
+    graph_time,
+)
 
 CONTAINER_TTL = timedelta(hours=24)
 
@@ -74,7 +82,7 @@ class _Instagram:
         fields = {k: str(v) for k, v in (await read_fields(request)).items()}
         url = fields.get("image_url") or fields.get("video_url")
         if fields.get("media_type") == "CAROUSEL":
-            children = [c for c in fields.get("children", "").split(",") if c]
+            children = graph_list(fields.get("children"))
             if not children or any(c not in self.s.containers for c in children):
                 return graph_error("(#100) Invalid children", 100)
         elif not url or not url.startswith(("http://", "https://")):
@@ -173,8 +181,23 @@ class _Instagram:
         if post is None:
             return graph_error("(#100) Object does not exist", 100, subcode=33)
         likes, comments, shares = self.s.counts(post)
-        values = {"reach": post.reach or 0, "likes": likes, "comments": comments, "shares": shares}
-        wanted = request.query.get("metric", ",".join(values)).split(",")
+        # ``views`` replaced ``impressions`` (and plays) in April 2025; Graph refuses a metric it
+        # no longer has with #100 instead of leaving it out (ig-media/insights).
+        values = {
+            "views": post.reach or 0,
+            "reach": post.reach or 0,
+            "likes": likes,
+            "comments": comments,
+            "shares": shares,
+        }
+        wanted = graph_list(request.query.get("metric", ",".join(values)))
+        unknown = [m for m in wanted if m not in values]
+        if unknown:
+            return graph_error(
+                f"(#100) metric[{wanted.index(unknown[0])}] must be one of the following values: "
+                + ", ".join(values),
+                100,
+            )
         data = [
             {
                 "name": name,
@@ -183,7 +206,6 @@ class _Instagram:
                 "id": f"{post.id}/insights/{name}",
             }
             for name in wanted
-            if name in values
         ]
         return json_reply({"data": data}, 200, headers)
 
@@ -192,10 +214,16 @@ def create_app(state: InstagramState | None = None) -> web.Application:
     state = state or InstagramState()
     fake = _Instagram(state)
     app = new_fake_app(state)
-    app.router.add_post("/{node}/media", fake.create_container)
-    app.router.add_get("/{node}/media", fake.list_media)
-    app.router.add_post("/{node}/media_publish", fake.publish)
-    app.router.add_get("/{node}/content_publishing_limit", fake.publishing_limit)
-    app.router.add_get("/{node}/insights", fake.insights)
-    app.router.add_get("/{node}", fake.read_node)
+    add_graph_routes(
+        app,
+        GRAPH_VERSION,
+        [
+            ("POST", "/{node}/media", fake.create_container),
+            ("GET", "/{node}/media", fake.list_media),
+            ("POST", "/{node}/media_publish", fake.publish),
+            ("GET", "/{node}/content_publishing_limit", fake.publishing_limit),
+            ("GET", "/{node}/insights", fake.insights),
+            ("GET", "/{node}", fake.read_node),
+        ],
+    )
     return app

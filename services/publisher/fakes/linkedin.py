@@ -38,7 +38,10 @@ _VERSION = re.compile(r"^\d{6}$")
 
 @dataclass
 class LinkedInState(FakeState):
-    min_version: str = "202401"
+    # The versions the fake answers as: LinkedIn keeps each monthly version at least a year and
+    # answers 426 NONEXISTENT_VERSION outside them (a future month included).
+    min_version: str = "202512"
+    max_version: str = "202612"
     max_commentary: int = 3000
     member_daily_posts: int = 150
     app_daily_posts: int = 10_000
@@ -75,7 +78,7 @@ class _LinkedIn:
                     code="VERSION_MISSING",
                 )
             )
-        if version < self.s.min_version:
+        if not self.s.min_version <= version <= self.s.max_version:
             raise Reject(
                 li_error(426, f"Requested version {version} is not active", code="NONEXISTENT_VERSION")
             )
@@ -209,20 +212,16 @@ class _LinkedIn:
         count = int(request.query.get("count", "10"))
         mine = [p for p in reversed(self.s.posts) if p.data.get("author") == author and self.s.listed(p)]
         mine = mine[:count]
-        elements = [
-            {
-                "id": p.id,
-                "author": author,
-                "commentary": p.text,
-                "content": p.data.get("content"),
-                "createdAt": int(p.created_at.timestamp() * 1000),
-                "lastModifiedAt": int(p.created_at.timestamp() * 1000),
-                "lifecycleState": "PUBLISHED",
-                "visibility": "PUBLIC",
-            }
-            for p in mine
-        ]
+        elements = [_post_json(p) for p in mine]
         return json_reply({"elements": elements, "paging": {"start": 0, "count": count, "links": []}})
+
+    async def get_post(self, request: web.Request) -> web.Response:
+        # Posts API "Retrieve Posts": GET /rest/posts/{encoded share or ugcPost URN}.
+        self._auth(request)
+        post = self.s.find_post(request.match_info["urn"])
+        if post is None:
+            return li_error(404, f"Not Found: {request.match_info['urn']}")
+        return json_reply(_post_json(post))
 
     async def social_actions(self, request: web.Request) -> web.Response:
         self._auth(request)
@@ -239,6 +238,30 @@ class _LinkedIn:
         )
 
 
+def _post_json(post: FakePost) -> dict[str, Any]:
+    millis = int(post.created_at.timestamp() * 1000)
+    body: dict[str, Any] = {
+        "id": post.id,
+        "author": post.data.get("author"),
+        "commentary": post.text,
+        "createdAt": millis,
+        "lastModifiedAt": millis,
+        "publishedAt": millis,
+        "lifecycleState": "PUBLISHED",
+        "visibility": "PUBLIC",
+        "distribution": {
+            "feedDistribution": "MAIN_FEED",
+            "targetEntities": [],
+            "thirdPartyDistributionChannels": [],
+        },
+        "isReshareDisabledByAuthor": False,
+    }
+    # A text-only post has no ``content`` at all, not a null one.
+    if post.data.get("content"):
+        body["content"] = post.data["content"]
+    return body
+
+
 def create_app(state: LinkedInState | None = None) -> web.Application:
     state = state or LinkedInState()
     fake = _LinkedIn(state)
@@ -247,5 +270,6 @@ def create_app(state: LinkedInState | None = None) -> web.Application:
     app.router.add_put("/_upload/{image}", fake.upload)
     app.router.add_post("/rest/posts", fake.create_post)
     app.router.add_get("/rest/posts", fake.list_posts)
+    app.router.add_get("/rest/posts/{urn}", fake.get_post)
     app.router.add_get("/rest/socialActions/{urn}", fake.social_actions)
     return app

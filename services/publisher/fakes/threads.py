@@ -25,8 +25,18 @@ import orjson
 from aiohttp import web
 
 from services.publisher.fakes.base import FakePost, SlidingWindow, json_reply, new_fake_app, read_fields
-from services.publisher.fakes.graph import GraphState, authorise, graph_error, graph_time
+from services.publisher.fakes.graph import (
+    GraphState,
+    add_graph_routes,
+    authorise,
+    graph_error,
+    graph_list,
+    graph_time,
+)
 from shared.text_length import threads_length
+
+# graph.threads.net answers under ``/v1.0``; another version gets the Graph error 2500.
+THREADS_VERSION = "v1.0"
 
 CONTAINER_TTL = timedelta(hours=24)
 
@@ -79,7 +89,7 @@ class _Threads:
         if kind != "TEXT" and ("poll_attachment" in fields or "link_attachment" in fields):
             return graph_error("(#100) Polls and link attachments are only for text posts", 100)
         if kind == "CAROUSEL":
-            children = [c for c in fields.get("children", "").split(",") if c]
+            children = graph_list(fields.get("children"))
             if len(children) < 2 or any(c not in self.s.containers for c in children):
                 return graph_error("(#100) Invalid children", 100)
         if "poll_attachment" in fields:
@@ -182,7 +192,7 @@ class _Threads:
         likes, replies, reposts = self.s.counts(post)
         values = {"views": post.reach or 0, "likes": likes, "replies": replies, "reposts": reposts}
         values |= {"quotes": 0, "shares": 0}
-        wanted = request.query.get("metric", ",".join(values)).split(",")
+        wanted = graph_list(request.query.get("metric", ",".join(values)))
         data = [
             {
                 "name": name,
@@ -200,10 +210,16 @@ def create_app(state: ThreadsState | None = None) -> web.Application:
     state = state or ThreadsState()
     fake = _Threads(state)
     app = new_fake_app(state)
-    app.router.add_post("/{node}/threads", fake.create_container)
-    app.router.add_get("/{node}/threads", fake.list_threads)
-    app.router.add_post("/{node}/threads_publish", fake.publish)
-    app.router.add_get("/{node}/threads_publishing_limit", fake.publishing_limit)
-    app.router.add_get("/{node}/insights", fake.insights)
-    app.router.add_get("/{node}", fake.read_node)
+    add_graph_routes(
+        app,
+        THREADS_VERSION,
+        [
+            ("POST", "/{node}/threads", fake.create_container),
+            ("GET", "/{node}/threads", fake.list_threads),
+            ("POST", "/{node}/threads_publish", fake.publish),
+            ("GET", "/{node}/threads_publishing_limit", fake.publishing_limit),
+            ("GET", "/{node}/insights", fake.insights),
+            ("GET", "/{node}", fake.read_node),
+        ],
+    )
     return app

@@ -5,7 +5,7 @@ Routes (relative to the mount)::
     POST /v2/post/publish/video/init/      post_info, source_info (FILE_UPLOAD) → publish_id, upload_url
     PUT  /upload/?upload_id=ID             Content-Range: bytes A-B/TOTAL → 206, or 201 for the last chunk
     POST /v2/post/publish/status/fetch/    {"publish_id"} → status, uploaded_bytes, publicaly_available_post_id
-    POST /v2/video/query/                  {"filters":{"video_ids":[...]}} → like/comment/share/view counts
+    POST /v2/video/query/?fields=...       {"filters":{"video_ids":[...]}} → the fields asked for
 
 Every JSON reply carries ``"error":{"code","message","log_id"}`` (``"ok"`` on success). Chunk
 rules are checked: ``chunk_size`` between ``min_chunk`` and 64 MB (a video under ``min_chunk`` is
@@ -139,8 +139,10 @@ class _TikTok:
             int(source.get(k) or 0) for k in ("video_size", "chunk_size", "total_chunk_count")
         )
         single = size < self.s.min_chunk and chunk == size and count == 1
+        # media-transfer-guide: 5-64 MB chunks, count = size // chunk, between 1 and 1000 chunks.
         if size <= 0 or not (
-            single or (self.s.min_chunk <= chunk <= self.s.max_chunk and count == size // chunk)
+            single
+            or (self.s.min_chunk <= chunk <= self.s.max_chunk and count == size // chunk and count <= 1000)
         ):
             return tt_reply(
                 code="invalid_params", message="The chunk size or total chunk count is invalid", status=400
@@ -253,6 +255,11 @@ class _TikTok:
 
     async def query(self, request: web.Request) -> web.Response:
         self._auth(request)
+        # display-api video/query: ``fields`` (query string) is required and the answer holds
+        # exactly the fields asked for.
+        wanted = [f for f in request.query.get("fields", "").split(",") if f]
+        if not wanted:
+            return tt_reply(code="invalid_params", message="fields is required", status=400)
         fields = await read_fields(request)
         videos = []
         for video_id in (fields.get("filters") or {}).get("video_ids") or []:
@@ -260,15 +267,14 @@ class _TikTok:
             if post is None:
                 continue
             likes, comments, shares = self.s.counts(post)
-            videos.append(
-                {
-                    "id": post.id,
-                    "like_count": likes,
-                    "comment_count": comments,
-                    "share_count": shares,
-                    "view_count": post.reach or 0,
-                }
-            )
+            video = {
+                "id": post.id,
+                "like_count": likes,
+                "comment_count": comments,
+                "share_count": shares,
+                "view_count": post.reach or 0,
+            }
+            videos.append({k: v for k, v in video.items() if k in wanted})
         return tt_reply({"videos": videos, "cursor": 0, "has_more": False})
 
 

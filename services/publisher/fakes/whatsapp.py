@@ -23,7 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from services.publisher.fakes.base import FakePost, SlidingWindow, json_reply, new_fake_app, read_fields
-from services.publisher.fakes.graph import GraphState, authorise
+from services.publisher.fakes.graph import GRAPH_VERSION, GraphState, add_graph_routes, authorise
 
 PAIR_GAP = timedelta(seconds=6)
 
@@ -97,10 +97,15 @@ class _WhatsApp:
                 data={**body, "phone": phone, "to": number},
             )
         )
+        message: dict[str, str] = {"id": wamid}
+        if kind == "template":
+            # cloud-api/reference/messages: a template's answer says whether it was accepted or
+            # held by template pacing; pywa reads it into ``SentTemplate.status``.
+            message["message_status"] = "accepted"
         reply = {
             "messaging_product": "whatsapp",
             "contacts": [{"input": to, "wa_id": number}],
-            "messages": [{"id": wamid}],
+            "messages": [message],
         }
         return json_reply(reply, 200, headers)
 
@@ -152,5 +157,11 @@ def create_app(state: WhatsAppState | None = None) -> web.Application:
     state = state or WhatsAppState()
     fake = _WhatsApp(state)
     app = new_fake_app(state)
-    app.router.add_post("/{phone}/messages", fake.send)
+    add_graph_routes(
+        app,
+        GRAPH_VERSION,
+        [
+            ("POST", "/{phone}/messages", fake.send),
+        ],
+    )
     return app
