@@ -9,6 +9,10 @@ duplicate-content body seen in iembot#163. Routes (relative to the mount)::
     GET  /2/users/me
     GET  /2/users/:id/tweets    newest first, with created_at and entities.urls (``listing_lag`` applies)
 
+A post is ``{"id", "text", "edit_history_tweet_ids"}`` at least: the API returns the edit
+history as a default field of every post since edits came in (posts/edit-posts), and clients
+such as tweepy require it.
+
 Every answer carries ``x-rate-limit-*`` (epoch reset) for its endpoint; post creation also
 carries ``x-user-limit-24hour-*`` and ``x-app-limit-24hour-*``.
 """
@@ -130,7 +134,7 @@ class _X:
                 data={"media_ids": media_ids, "poll": body.get("poll")},
             )
         )
-        return json_reply({"data": {"id": post_id, "text": text}}, 201, _rate_headers(*windows))
+        return json_reply({"data": _tweet(post_id, text)}, 201, _rate_headers(*windows))
 
     def _validate(self, account: str, body: dict[str, Any], text: str) -> web.Response | None:
         media_ids = list((body.get("media") or {}).get("media_ids") or [])
@@ -182,9 +186,7 @@ class _X:
             "bookmark_count": 0,
             "impression_count": post.reach or 0,
         }
-        return json_reply(
-            {"data": {"id": post.id, "text": post.text, "public_metrics": metrics}}, 200, headers
-        )
+        return json_reply({"data": _tweet(post.id, post.text) | {"public_metrics": metrics}}, 200, headers)
 
     async def me(self, request: web.Request) -> web.Response:
         account = self._auth(request)
@@ -203,15 +205,19 @@ class _X:
             if self.s.user_id(p.account) == request.match_info["id"] and self.s.listed(p)
         ]
         data = [
-            {
-                "id": p.id,
-                "text": p.text,
+            _tweet(p.id, p.text)
+            | {
                 "created_at": p.created_at.isoformat().replace("+00:00", "Z"),
                 "entities": {"urls": [{"url": u, "expanded_url": u} for u in _URL.findall(p.text)]},
             }
             for p in mine[:limit]
         ]
         return json_reply({"data": data, "meta": {"result_count": len(data)}}, 200, headers)
+
+
+def _tweet(post_id: str, text: str) -> dict[str, Any]:
+    """A post's default fields: an unedited post's history is itself."""
+    return {"id": post_id, "text": text, "edit_history_tweet_ids": [post_id]}
 
 
 def _rate_headers(per_user: Window, user_day: Window, app_day: Window) -> dict[str, str]:
