@@ -4,7 +4,8 @@ Follows docs.x.com (posts/creation-of-a-post, media upload v2, fundamentals/rate
 duplicate-content body seen in iembot#163. Routes (relative to the mount)::
 
     POST /2/tweets              201 {"data": {"id", "text"}}; 403 duplicate; 400 invalid; 429
-    POST /2/media/upload        multipart ``media``: {"data": {"id", "media_key", "size", "expires_after_secs"}}
+    POST /2/media/upload        ``media`` (multipart bytes or JSON base64) and ``media_category``:
+                                {"data": {"id", "media_key", "size", "expires_after_secs"}}
     GET  /2/tweets/:id          tweet.fields=public_metrics
     GET  /2/users/me
     GET  /2/users/:id/tweets    newest first, with created_at and entities.urls (``listing_lag`` applies)
@@ -19,6 +20,8 @@ carries ``x-user-limit-24hour-*`` and ``x-app-limit-24hour-*``.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -38,6 +41,8 @@ from services.publisher.fakes.base import (
     read_fields,
 )
 
+# MediaUploadRequest.media_category in the X API's OpenAPI description (as X's SDK ships it).
+MEDIA_CATEGORIES = ("tweet_image", "tweet_video", "tweet_gif", "dm_image", "dm_video", "dm_gif", "subtitles")
 _URL = re.compile(r"https?://\S+")
 TCO_LENGTH = 23  # every URL counts as a t.co link
 
@@ -131,7 +136,7 @@ class _X:
                 text=text,
                 created_at=now,
                 url=f"https://x.com/{account}/status/{post_id}",
-                data={"media_ids": media_ids, "poll": body.get("poll")},
+                data={"media_ids": media_ids, "poll": body.get("poll"), "request": body},
             )
         )
         return json_reply({"data": _tweet(post_id, text)}, 201, _rate_headers(*windows))
@@ -159,12 +164,22 @@ class _X:
         return None
 
     async def upload(self, request: web.Request) -> web.Response:
+        """POST /2/media/upload: ``media`` as raw bytes in a multipart body or base64 in JSON,
+        with a required ``media_category`` (the API's MediaUploadRequest schema)."""
         account = self._auth(request)
-        form = await request.post()
-        media = form.get("media")
-        if not isinstance(media, web.FileField):
+        fields = await read_fields(request)
+        media = fields.get("media")
+        if isinstance(media, web.FileField):
+            size = len(media.file.read())
+        elif isinstance(media, str) and request.content_type == "application/json":
+            try:
+                size = len(base64.b64decode(media, validate=True))
+            except binascii.Error:
+                return _invalid("media must be base64 in a JSON body")
+        else:
             return _invalid("media is required")
-        size = len(media.file.read())
+        if fields.get("media_category") not in MEDIA_CATEGORIES:
+            return _invalid(f"media_category must be one of {', '.join(MEDIA_CATEGORIES)}")
         media_id = str(1_870_000_000_000_000_000 + self.s.next_id())
         self.s.media[media_id] = account
         data = {"id": media_id, "media_key": f"3_{media_id}", "size": size, "expires_after_secs": 86400}
