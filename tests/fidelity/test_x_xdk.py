@@ -82,3 +82,26 @@ async def test_the_adapters_upload_and_post_bodies_follow_the_sdks_schemas(
     assert _undefined(request) == []
     assert request.media is not None
     assert request.media.media_ids == post.data["media_ids"]
+
+
+async def test_public_metrics_satisfy_the_sdks_post_model(env: FakeEnv, state: XState) -> None:
+    # GET /2/tweets/:id with public_metrics (docs.x.com/x-api/posts/get-post-by-id): the
+    # description's PostPublicMetrics requires repost_count among the counts.
+    adapter = XAdapter(env.session)
+    published = await adapter.publish(env.target("x"), publish_request(Content(text="Angka")))
+    await env.admin("x", "engagement", {"post_id": published.post_id, "shares": 3})
+    client = Client(base_url=env.url("/x"), access_token=TOKEN)
+    response = await asyncio.to_thread(client.posts.get_by_id, published.post_id, ["public_metrics"])
+    assert response.data is not None
+    metrics = schemas.PostPublicMetrics.model_validate(response.data.public_metrics)
+    assert metrics.repost_count == 3
+
+
+async def test_the_adapter_reads_reposts_under_either_name(env: FakeEnv) -> None:
+    # The same count under the description's name only: the adapter still counts it.
+    adapter = XAdapter(env.session)
+    metrics = {"like_count": 1, "reply_count": 0, "repost_count": 4, "quote_count": 1}
+    body = {"data": {"id": "1", "text": "x", "edit_history_tweet_ids": ["1"], "public_metrics": metrics}}
+    await env.admin("x", "faults", {"path_contains": "/2/tweets/1", "status": 200, "body": body})
+    engagement = await adapter.engagement(env.target("x"), "1")
+    assert engagement.shares == 5

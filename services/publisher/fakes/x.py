@@ -196,7 +196,10 @@ class _X:
         metrics = {
             "like_count": likes,
             "reply_count": replies,
+            # X's OpenAPI description (PostPublicMetrics) names it repost_count; the v2 reference
+            # pages and older clients read retweet_count. Both are served so either reads it.
             "retweet_count": retweets,
+            "repost_count": retweets,
             "quote_count": 0,
             "bookmark_count": 0,
             "impression_count": post.reach or 0,
