@@ -55,6 +55,16 @@ def free_listen_port(span: int = 1, low: int = 20000, high: int = 32000) -> int:
     raise OSError(f"no {span} free ports in a row between {low} and {high}")
 
 
+def sandbox_token(platform: str) -> str:
+    """A random token in the platform's own shape, so clients that parse it accept it: a Telegram
+    bot token is ``<bot id>:<secret>`` (core.telegram.org/bots/api, "Authorizing your bot")."""
+    if platform == "telegram":
+        bot_id = 1_000_000_000 + secrets.randbelow(9_000_000_000)
+        secret = ("AA" + secrets.token_urlsafe(33))[:35]
+        return f"{bot_id}:{secret}"
+    return secrets.token_urlsafe(24)
+
+
 def ensure_secrets(path: Path, channel_secrets: list[tuple[str, str]]) -> None:
     """Random sandbox tokens for the local channels (secret name, platform); the sandbox accepts
     exactly these. WordPress application passwords go with a user name, as WordPress wants."""
@@ -62,7 +72,7 @@ def ensure_secrets(path: Path, channel_secrets: list[tuple[str, str]]) -> None:
     changed = False
     for name, platform in channel_secrets:
         if name not in data:
-            data[name] = {"token": secrets.token_urlsafe(24)}
+            data[name] = {"token": sandbox_token(platform)}
             if platform == "wordpress":
                 data[name]["username"] = "warta"
             changed = True

@@ -143,7 +143,7 @@ class XAdapter(HttpAdapter):
         return Engagement(
             reactions=int(metrics.get("like_count") or 0),
             comments=int(metrics.get("reply_count") or 0),
-            shares=int(metrics.get("retweet_count") or 0) + int(metrics.get("quote_count") or 0),
+            shares=_reposts(metrics) + int(metrics.get("quote_count") or 0),
             reach=int(impressions) if impressions is not None else None,
         )
 
@@ -212,6 +212,15 @@ class XAdapter(HttpAdapter):
         fallback = _epoch(headers.get("x-rate-limit-reset"))
         latest = max(resets) if resets else fallback
         return max(0.0, (latest - self._clock()).total_seconds()) if latest else None
+
+
+def _reposts(metrics: Mapping[str, Any]) -> int:
+    """Reposts under either name: X's OpenAPI description says ``repost_count``, the v2 reference
+    pages ``retweet_count``; whichever the answer carries is read, the newer name first."""
+    value = metrics.get("repost_count")
+    if value is None:
+        value = metrics.get("retweet_count")
+    return int(value or 0)
 
 
 def _epoch(value: str | None) -> datetime | None:

@@ -11,7 +11,7 @@ Secrets file: the same JSON the publisher reads (``services.publisher.secrets``)
 
     {
       "mastodon-demo":  {"token": "mastodon-token"},
-      "telegram-demo":  {"token": "123456:telegram-bot-token"},
+      "telegram-demo":  {"token": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"},
       "wordpress-demo": {"token": "app password", "username": "editor"},
       "webhook-demo":   {"token": "hmac-shared-secret"}
     }

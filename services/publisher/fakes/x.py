@@ -4,10 +4,15 @@ Follows docs.x.com (posts/creation-of-a-post, media upload v2, fundamentals/rate
 duplicate-content body seen in iembot#163. Routes (relative to the mount)::
 
     POST /2/tweets              201 {"data": {"id", "text"}}; 403 duplicate; 400 invalid; 429
-    POST /2/media/upload        multipart ``media``: {"data": {"id", "media_key", "size", "expires_after_secs"}}
+    POST /2/media/upload        ``media`` (multipart bytes or JSON base64) and ``media_category``:
+                                {"data": {"id", "media_key", "size", "expires_after_secs"}}
     GET  /2/tweets/:id          tweet.fields=public_metrics
     GET  /2/users/me
     GET  /2/users/:id/tweets    newest first, with created_at and entities.urls (``listing_lag`` applies)
+
+A post is ``{"id", "text", "edit_history_tweet_ids"}`` at least: the API returns the edit
+history as a default field of every post since edits came in (posts/edit-posts), and clients
+such as tweepy require it.
 
 Every answer carries ``x-rate-limit-*`` (epoch reset) for its endpoint; post creation also
 carries ``x-user-limit-24hour-*`` and ``x-app-limit-24hour-*``.
@@ -15,6 +20,8 @@ carries ``x-user-limit-24hour-*`` and ``x-app-limit-24hour-*``.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -34,6 +41,8 @@ from services.publisher.fakes.base import (
     read_fields,
 )
 
+# MediaUploadRequest.media_category in the X API's OpenAPI description (as X's SDK ships it).
+MEDIA_CATEGORIES = ("tweet_image", "tweet_video", "tweet_gif", "dm_image", "dm_video", "dm_gif", "subtitles")
 _URL = re.compile(r"https?://\S+")
 TCO_LENGTH = 23  # every URL counts as a t.co link
 
@@ -127,10 +136,10 @@ class _X:
                 text=text,
                 created_at=now,
                 url=f"https://x.com/{account}/status/{post_id}",
-                data={"media_ids": media_ids, "poll": body.get("poll")},
+                data={"media_ids": media_ids, "poll": body.get("poll"), "request": body},
             )
         )
-        return json_reply({"data": {"id": post_id, "text": text}}, 201, _rate_headers(*windows))
+        return json_reply({"data": _tweet(post_id, text)}, 201, _rate_headers(*windows))
 
     def _validate(self, account: str, body: dict[str, Any], text: str) -> web.Response | None:
         media_ids = list((body.get("media") or {}).get("media_ids") or [])
@@ -155,12 +164,22 @@ class _X:
         return None
 
     async def upload(self, request: web.Request) -> web.Response:
+        """POST /2/media/upload: ``media`` as raw bytes in a multipart body or base64 in JSON,
+        with a required ``media_category`` (the API's MediaUploadRequest schema)."""
         account = self._auth(request)
-        form = await request.post()
-        media = form.get("media")
-        if not isinstance(media, web.FileField):
+        fields = await read_fields(request)
+        media = fields.get("media")
+        if isinstance(media, web.FileField):
+            size = len(media.file.read())
+        elif isinstance(media, str) and request.content_type == "application/json":
+            try:
+                size = len(base64.b64decode(media, validate=True))
+            except binascii.Error:
+                return _invalid("media must be base64 in a JSON body")
+        else:
             return _invalid("media is required")
-        size = len(media.file.read())
+        if fields.get("media_category") not in MEDIA_CATEGORIES:
+            return _invalid(f"media_category must be one of {', '.join(MEDIA_CATEGORIES)}")
         media_id = str(1_870_000_000_000_000_000 + self.s.next_id())
         self.s.media[media_id] = account
         data = {"id": media_id, "media_key": f"3_{media_id}", "size": size, "expires_after_secs": 86400}
@@ -177,14 +196,15 @@ class _X:
         metrics = {
             "like_count": likes,
             "reply_count": replies,
+            # X's OpenAPI description (PostPublicMetrics) names it repost_count; the v2 reference
+            # pages and older clients read retweet_count. Both are served so either reads it.
             "retweet_count": retweets,
+            "repost_count": retweets,
             "quote_count": 0,
             "bookmark_count": 0,
             "impression_count": post.reach or 0,
         }
-        return json_reply(
-            {"data": {"id": post.id, "text": post.text, "public_metrics": metrics}}, 200, headers
-        )
+        return json_reply({"data": _tweet(post.id, post.text) | {"public_metrics": metrics}}, 200, headers)
 
     async def me(self, request: web.Request) -> web.Response:
         account = self._auth(request)
@@ -203,15 +223,19 @@ class _X:
             if self.s.user_id(p.account) == request.match_info["id"] and self.s.listed(p)
         ]
         data = [
-            {
-                "id": p.id,
-                "text": p.text,
+            _tweet(p.id, p.text)
+            | {
                 "created_at": p.created_at.isoformat().replace("+00:00", "Z"),
                 "entities": {"urls": [{"url": u, "expanded_url": u} for u in _URL.findall(p.text)]},
             }
             for p in mine[:limit]
         ]
         return json_reply({"data": data, "meta": {"result_count": len(data)}}, 200, headers)
+
+
+def _tweet(post_id: str, text: str) -> dict[str, Any]:
+    """A post's default fields: an unedited post's history is itself."""
+    return {"id": post_id, "text": text, "edit_history_tweet_ids": [post_id]}
 
 
 def _rate_headers(per_user: Window, user_day: Window, app_day: Window) -> dict[str, str]:

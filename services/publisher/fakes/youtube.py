@@ -7,7 +7,8 @@ Routes (relative to the mount)::
     PUT  /upload/youtube/v3/videos?upload_id=ID           Content-Range: bytes A-B/TOTAL + bytes
                                                           → 308 Range: bytes=0-N | 200 Video resource
                                                           Content-Range: bytes */TOTAL → status query
-    GET  /youtube/v3/videos?part=statistics&id=ID         statistics (counts as strings)
+    GET  /youtube/v3/videos?part=statistics,status&id=ID  the parts asked for (snippet, status,
+                                                          statistics; counts as strings)
     GET  /youtube/v3/channels?part=contentDetails&mine=true   relatedPlaylists.uploads
     GET  /youtube/v3/playlistItems?playlistId=UU…         the channel's uploads, newest first
 
@@ -20,7 +21,9 @@ or ``drop_after_processing`` (keep the chunk, lose the reply): a crash at a chun
 Quota: ``quota_left`` ``videos.insert`` calls (403 ``quotaExceeded`` at 0) and
 ``channel_uploads_left`` per channel (400 ``uploadLimitExceeded`` at 0). Titles over 100
 characters or with ``<``/``>`` are 400 ``invalidTitle``. Chunks other than the last must be
-multiples of 256 KiB.
+multiples of 256 KiB. ``part`` is required on ``videos.insert`` and ``videos.list`` (400
+``required`` without it), as docs/videos/insert and docs/videos/list say; resources carry only
+the parts asked for and the fields of the API's discovery document (checked by tests/fidelity).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from services.publisher.fakes.base import (
@@ -40,7 +44,6 @@ from services.publisher.fakes.base import (
     bearer_token,
     json_reply,
     new_fake_app,
-    read_fields,
 )
 
 CHUNK_UNIT = 256 * 1024
@@ -54,6 +57,8 @@ class Session:
     account: str
     metadata: dict[str, Any]
     total: int
+    request: dict[str, Any] = field(default_factory=dict)  # the metadata body as it was sent
+    part: str = ""  # the ``part`` parameter it was sent with
     data: bytearray = field(default_factory=bytearray)
     ranges: list[tuple[int, int]] = field(default_factory=list)
     queries: list[int] = field(default_factory=list)  # bytes held at each status query
@@ -108,7 +113,12 @@ class _YouTube:
         account = self._auth(request)
         if request.query.get("uploadType") != "resumable":
             return google_error(400, "invalidParameter", "uploadType must be resumable here", "global")
-        metadata = await read_fields(request)
+        part = request.query.get("part", "")
+        if not part:
+            return _required("part")
+        metadata = await _metadata(request)
+        if metadata is None:
+            return google_error(400, "parseError", "Parse Error", "global")
         snippet = metadata.get("snippet") or {}
         title = str(snippet.get("title") or "")
         if not title or len(title) > 100 or re.search(r"[<>]", title):
@@ -140,6 +150,8 @@ class _YouTube:
             account,
             {k: v for k, v in metadata.items() if k in ("snippet", "status")},
             total,
+            request=metadata,
+            part=part,
         )
         self.s.sessions[session.id] = session
         location = (
@@ -231,6 +243,9 @@ class _YouTube:
 
     async def videos(self, request: web.Request) -> web.Response:
         self._auth(request)
+        parts = {p.strip() for p in request.query.get("part", "").split(",") if p.strip()}
+        if not parts:
+            return _required("part")
         items = []
         for video_id in request.query.get("id", "").split(","):
             post = self.s.find_post(video_id)
@@ -243,8 +258,11 @@ class _YouTube:
                 "favoriteCount": "0",
                 "commentCount": str(comments),
             }
-            items.append({"kind": "youtube#video", "id": post.id, "statistics": stats})
-        return json_reply({"kind": "youtube#videoListResponse", "items": items})
+            full = self._video_json(post) | {"statistics": stats}
+            # docs/videos/list: the resource carries the parts requested, and always kind and id.
+            items.append({k: v for k, v in full.items() if k in parts or k in ("kind", "id")})
+        page = {"totalResults": len(items), "resultsPerPage": len(items)}
+        return json_reply({"kind": "youtube#videoListResponse", "items": items, "pageInfo": page})
 
     async def uploads(self, request: web.Request) -> web.Response:
         return json_reply([session.to_json() for session in self.s.sessions.values()])
@@ -275,6 +293,22 @@ class _YouTube:
             for p in mine
         ]
         return json_reply({"items": items})
+
+
+async def _metadata(request: web.Request) -> dict[str, Any] | None:
+    """The Video resource in the body of a resumable session's first request (JSON, or none)."""
+    raw = await request.read()
+    if not raw:
+        return {}
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _required(parameter: str) -> web.Response:
+    return google_error(400, "required", f"Required parameter: {parameter}", "global")
 
 
 def _drop(request: web.Request) -> web.HTTPException:
