@@ -14,12 +14,13 @@ less than the app allows (Instagram's API has no text posts; Telegram closes pol
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
 
-from shared.channels import RollingCap
+from shared.channels import Channel, RollingCap
 from shared.events import Content
+from shared.instance_limits import InstanceLimits
 from shared.text_length import (
     code_point_length,
     grapheme_length,
@@ -454,3 +455,45 @@ def capabilities_for(platform: str) -> PlatformCapabilities:
         raise UnknownPlatform(
             f"no capabilities for platform {platform!r}; known: {', '.join(CAPABILITIES)}"
         ) from None
+
+
+def with_instance_limits(caps: PlatformCapabilities, limits: InstanceLimits | None) -> PlatformCapabilities:
+    """``caps`` with an instance's own limits in place of the table's defaults (Mastodon §5).
+
+    The instance decides the numbers: characters, attachments, each type's byte ceiling (images
+    ``image_size_limit``, video ``video_size_limit``), poll options and expiry. The table still
+    decides which types Warta knows how to post; an instance that doesn't list a type removes it.
+    """
+    if limits is None:
+        return caps
+    types: dict[str, MediaRule] = {}
+    for mime, rule in caps.media_types.items():
+        if limits.supported_mime_types is not None and mime not in limits.supported_mime_types:
+            continue
+        ceiling = limits.video_size_limit if mime.startswith("video/") else limits.image_size_limit
+        types[mime] = replace(rule, max_bytes=ceiling) if ceiling is not None else rule
+    poll = caps.poll
+    if poll is not None:
+        low, high = limits.poll_min_expiration, limits.poll_max_expiration
+        poll = replace(
+            poll,
+            max_options=limits.poll_max_options or poll.max_options,
+            max_option_length=limits.poll_max_characters_per_option or poll.max_option_length,
+            # The instance counts seconds, a Poll minutes: round inward so both bounds hold.
+            min_duration_minutes=-(-low // 60) if low is not None else poll.min_duration_minutes,
+            max_duration_minutes=high // 60 if high is not None else poll.max_duration_minutes,
+        )
+    return replace(
+        caps,
+        text_max=limits.max_characters or caps.text_max,
+        max_media=limits.max_media_attachments
+        if limits.max_media_attachments is not None
+        else caps.max_media,
+        media_types=MappingProxyType(types),
+        poll=poll,
+    )
+
+
+def capabilities_for_channel(channel: Channel) -> PlatformCapabilities:
+    """The platform's row, narrowed or widened by what the channel's config declares of its instance."""
+    return with_instance_limits(capabilities_for(channel.platform), channel.instance_limits)

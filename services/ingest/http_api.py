@@ -44,7 +44,7 @@ from services.ingest.validation import (
     validate_withdraw,
 )
 from services.ingest.writer import EventWriter
-from shared.capabilities import capabilities_for
+from shared.capabilities import capabilities_for_channel
 from shared.channels import ChannelDirectory
 from shared.events import (
     Approval,
@@ -426,7 +426,7 @@ async def list_channels(request: web.Request) -> web.Response:
     health = deps.health()
     out = []
     for ch in deps.channels.channels:
-        caps = capabilities_for(ch.platform)
+        caps = capabilities_for_channel(ch)
         paused = deps.view.paused.get(ch.id) or deps.view.paused.get("*")
         out.append(
             {
