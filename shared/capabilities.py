@@ -24,6 +24,7 @@ from shared.instance_limits import InstanceLimits
 from shared.text_length import (
     code_point_length,
     grapheme_length,
+    mastodon_length,
     threads_length,
     utf8_length,
     utf16_length,
@@ -37,6 +38,7 @@ class LengthCounting(StrEnum):
     CHARS = "chars"  # Unicode code points
     X_WEIGHTED = "x_weighted"  # twitter-text v3 weights, URL = 23 (§3)
     GRAPHEMES = "graphemes"  # Bluesky (§11)
+    MASTODON = "mastodon"  # graphemes, each http(s) URL as ``url_weight`` (§5)
     THREADS = "threads"  # characters, emoji as UTF-8 bytes (§12)
     UTF16 = "utf16"  # TikTok "UTF-16 runes" (§8)
     UTF8_BYTES = "utf8_bytes"  # YouTube description "≤ 5,000 bytes" (§7)
@@ -47,6 +49,7 @@ _COUNTERS: Mapping[LengthCounting, Callable[[str], int]] = MappingProxyType(
         LengthCounting.CHARS: code_point_length,
         LengthCounting.X_WEIGHTED: x_weighted_length,
         LengthCounting.GRAPHEMES: grapheme_length,
+        LengthCounting.MASTODON: mastodon_length,
         LengthCounting.THREADS: threads_length,
         LengthCounting.UTF16: utf16_length,
         LengthCounting.UTF8_BYTES: utf8_length,
@@ -58,6 +61,7 @@ _UNIT_NAMES: Mapping[LengthCounting, str] = MappingProxyType(
         LengthCounting.CHARS: "characters",
         LengthCounting.X_WEIGHTED: "weighted characters",
         LengthCounting.GRAPHEMES: "graphemes",
+        LengthCounting.MASTODON: "characters",  # as Mastodon says it; a URL counts url_weight
         LengthCounting.THREADS: "characters (emoji as UTF-8 bytes)",
         LengthCounting.UTF16: "UTF-16 code units",
         LengthCounting.UTF8_BYTES: "bytes",
@@ -120,6 +124,7 @@ class PlatformCapabilities:
     default_caps: tuple[RollingCap, ...] = ()
     idempotency: Idempotency = Idempotency.NONE
     reconcilable: bool = False  # can a publisher find a post it may have made, after a crash?
+    url_weight: int | None = None  # MASTODON counting: what one URL counts, per instance
     notes: str = ""
 
     @property
@@ -136,6 +141,8 @@ class PlatformCapabilities:
         return self.text_max
 
     def measure(self, text: str) -> int:
+        if self.counting is LengthCounting.MASTODON and self.url_weight is not None:
+            return mastodon_length(text, self.url_weight)
         return _COUNTERS[self.counting](text)
 
 
@@ -247,7 +254,9 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
     PlatformCapabilities(
         platform="mastodon",
         label="Mastodon",
-        counting=LengthCounting.CHARS,
+        # Mastodon's StatusLengthValidator: graphemes, a URL as characters_reserved_per_url.
+        counting=LengthCounting.MASTODON,
+        url_weight=23,  # ``configuration.statuses.characters_reserved_per_url`` (default 23)
         text_max=500,  # §5 ``configuration.statuses.max_characters`` (default 500)
         link=LinkMode.IN_TEXT,  # §5 (c) "URL in status"
         # §5 ``configuration.media_attachments.*`` gives the instance's limits; the defaults
@@ -486,6 +495,11 @@ def with_instance_limits(caps: PlatformCapabilities, limits: InstanceLimits | No
     return replace(
         caps,
         text_max=limits.max_characters or caps.text_max,
+        url_weight=(
+            limits.characters_reserved_per_url
+            if limits.characters_reserved_per_url is not None and caps.url_weight is not None
+            else caps.url_weight
+        ),
         max_media=limits.max_media_attachments
         if limits.max_media_attachments is not None
         else caps.max_media,

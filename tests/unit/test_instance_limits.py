@@ -114,3 +114,31 @@ def test_channel_capabilities_apply_the_declared_limits() -> None:
 def test_instance_limits_belong_to_mastodon_channels_only() -> None:
     with pytest.raises(ValidationError, match="Mastodon instance"):
         Channel(id="x-demo", platform="x", instance_limits=InstanceLimits(max_characters=5000))
+
+
+LONG_URL = "https://example.go.id/berita/2026/12/03/gubernur-meresmikan-jembatan-mahakam-ulu"
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        (f"Baca {LONG_URL}", 5 + 23),  # a URL counts 23 whatever its length
+        ("Lihat https://a.id", 6 + 23),  # a short one too
+        ("Lihat www.example.go.id/berita", 30),  # no scheme: no concession, counted as written
+        ("Keluarga 👨‍👩‍👧", 10),  # a ZWJ family is one grapheme
+        (f"Baca {LONG_URL}.", 5 + 23 + 1),  # sentence punctuation is not part of the link
+    ],
+)
+def test_mastodon_counts_graphemes_and_urls_at_their_reserved_length(text: str, count: int) -> None:
+    assert capabilities_for("mastodon").measure(text) == count
+
+
+def test_an_instances_url_weight_is_used() -> None:
+    caps = with_instance_limits(capabilities_for("mastodon"), InstanceLimits(characters_reserved_per_url=30))
+    assert caps.measure(f"Baca {LONG_URL}") == 5 + 30
+
+
+def test_a_long_link_fits_where_its_letters_would_not() -> None:
+    body = valid_body("mastodon-demo")
+    body["content"] = {"text": "x" * 470 + " " + LONG_URL}  # 471 + 23 = 494 on Mastodon
+    assert validate_submission(body, _directory(None), NOW).variants[0].channel == "mastodon-demo"

@@ -41,6 +41,7 @@ from services.publisher.fakes.base import (
     new_fake_app,
     read_fields,
 )
+from shared.text_length import grapheme_length
 
 _URL = re.compile(r"https?://\S+")
 URL_WEIGHT = 23  # Mastodon counts every URL as 23 characters, like X
@@ -135,7 +136,8 @@ def _limit_headers(*windows: Window) -> dict[str, str]:
 
 
 def text_length(text: str, url_weight: int = URL_WEIGHT) -> int:
-    return len(_URL.sub("x" * url_weight, text))
+    """StatusLengthValidator: each URL becomes ``url_weight`` x's, then graphemes are counted."""
+    return grapheme_length(_URL.sub("x" * url_weight, text))
 
 
 class _Mastodon:
