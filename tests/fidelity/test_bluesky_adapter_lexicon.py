@@ -18,6 +18,8 @@ from shared.events import Content, Media
 from tests.fidelity.atproto_lexicon import conforms
 from tests.integration.conftest_fakes import ACCOUNT, FakeEnv, publish_request, running_sandbox
 
+pytestmark = pytest.mark.fidelity
+
 
 @pytest.fixture
 async def env() -> AsyncIterator[FakeEnv]:

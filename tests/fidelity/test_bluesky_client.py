@@ -21,6 +21,8 @@ from tests.fidelity.atproto_lexicon import conforms
 from tests.fidelity.sandbox_thread import ThreadedSandbox, threaded_sandbox
 from tests.fidelity.test_mastodon_client import PNG
 
+pytestmark = pytest.mark.fidelity
+
 PASSWORD = "abcd-efgh-ijkl-mnop"  # an app password's shape
 ACCOUNT = "demo"
 HANDLE = BlueskyState.handle(ACCOUNT)  # "demo.bsky.social"

@@ -19,6 +19,8 @@ from services.publisher.fakes.mastodon import MastodonState
 from tests.fidelity.mastodon_schema import missing_fields
 from tests.fidelity.sandbox_thread import ThreadedSandbox, threaded_sandbox
 
+pytestmark = pytest.mark.fidelity
+
 TOKEN = "mastodon-fidelity-token"
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -28,10 +30,19 @@ GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\
 MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(64)
 
 
+_SESSIONS: list[requests.Session] = []
+
+
 @pytest.fixture
 def sandbox() -> Iterator[ThreadedSandbox]:
     with threaded_sandbox({"demo": TOKEN}) as sandbox:
-        yield sandbox
+        try:
+            yield sandbox
+        finally:
+            # Closed here, not left to the garbage collector: an unclosed socket's ResourceWarning
+            # would surface (as an error) in whichever test happens to run next.
+            while _SESSIONS:
+                _SESSIONS.pop().close()
 
 
 @pytest.fixture
@@ -44,8 +55,11 @@ def state(sandbox: ThreadedSandbox) -> MastodonState:
 
 def client(sandbox: ThreadedSandbox, token: str = TOKEN) -> Mastodon:
     # "created": the client reads /api/v1/instance and /api/v2/instance at once, as apps do.
+    session = requests.Session()
+    _SESSIONS.append(session)
     return Mastodon(
         access_token=token,
+        session=session,
         api_base_url=sandbox.url("mastodon"),
         version_check_mode="created",
         ratelimit_method="throw",
