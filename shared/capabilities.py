@@ -14,15 +14,17 @@ less than the app allows (Instagram's API has no text posts; Telegram closes pol
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
 
-from shared.channels import RollingCap
+from shared.channels import Channel, RollingCap
 from shared.events import Content
+from shared.instance_limits import InstanceLimits
 from shared.text_length import (
     code_point_length,
     grapheme_length,
+    mastodon_length,
     threads_length,
     utf8_length,
     utf16_length,
@@ -36,6 +38,7 @@ class LengthCounting(StrEnum):
     CHARS = "chars"  # Unicode code points
     X_WEIGHTED = "x_weighted"  # twitter-text v3 weights, URL = 23 (§3)
     GRAPHEMES = "graphemes"  # Bluesky (§11)
+    MASTODON = "mastodon"  # graphemes, each http(s) URL as ``url_weight`` (§5)
     THREADS = "threads"  # characters, emoji as UTF-8 bytes (§12)
     UTF16 = "utf16"  # TikTok "UTF-16 runes" (§8)
     UTF8_BYTES = "utf8_bytes"  # YouTube description "≤ 5,000 bytes" (§7)
@@ -46,6 +49,7 @@ _COUNTERS: Mapping[LengthCounting, Callable[[str], int]] = MappingProxyType(
         LengthCounting.CHARS: code_point_length,
         LengthCounting.X_WEIGHTED: x_weighted_length,
         LengthCounting.GRAPHEMES: grapheme_length,
+        LengthCounting.MASTODON: mastodon_length,
         LengthCounting.THREADS: threads_length,
         LengthCounting.UTF16: utf16_length,
         LengthCounting.UTF8_BYTES: utf8_length,
@@ -57,6 +61,7 @@ _UNIT_NAMES: Mapping[LengthCounting, str] = MappingProxyType(
         LengthCounting.CHARS: "characters",
         LengthCounting.X_WEIGHTED: "weighted characters",
         LengthCounting.GRAPHEMES: "graphemes",
+        LengthCounting.MASTODON: "characters",  # as Mastodon says it; a URL counts url_weight
         LengthCounting.THREADS: "characters (emoji as UTF-8 bytes)",
         LengthCounting.UTF16: "UTF-16 code units",
         LengthCounting.UTF8_BYTES: "bytes",
@@ -119,6 +124,7 @@ class PlatformCapabilities:
     default_caps: tuple[RollingCap, ...] = ()
     idempotency: Idempotency = Idempotency.NONE
     reconcilable: bool = False  # can a publisher find a post it may have made, after a crash?
+    url_weight: int | None = None  # MASTODON counting: what one URL counts, per instance
     notes: str = ""
     # The API version the adapter speaks and the fake answers as, written once here: a Graph
     # path prefix ("v26.0"), a ``LinkedIn-Version`` header (YYYYMM), a path segment ("2", "v3").
@@ -138,6 +144,8 @@ class PlatformCapabilities:
         return self.text_max
 
     def measure(self, text: str) -> int:
+        if self.counting is LengthCounting.MASTODON and self.url_weight is not None:
+            return mastodon_length(text, self.url_weight)
         return _COUNTERS[self.counting](text)
 
 
@@ -254,7 +262,9 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         platform="mastodon",
         api_version="v1",  # ``/api/v1`` (statuses, media is ``/api/v2/media``)
         label="Mastodon",
-        counting=LengthCounting.CHARS,
+        # Mastodon's StatusLengthValidator: graphemes, a URL as characters_reserved_per_url.
+        counting=LengthCounting.MASTODON,
+        url_weight=23,  # ``configuration.statuses.characters_reserved_per_url`` (default 23)
         text_max=500,  # §5 ``configuration.statuses.max_characters`` (default 500)
         link=LinkMode.IN_TEXT,  # §5 (c) "URL in status"
         # §5 ``configuration.media_attachments.*`` gives the instance's limits; the defaults
@@ -470,3 +480,50 @@ def capabilities_for(platform: str) -> PlatformCapabilities:
         raise UnknownPlatform(
             f"no capabilities for platform {platform!r}; known: {', '.join(CAPABILITIES)}"
         ) from None
+
+
+def with_instance_limits(caps: PlatformCapabilities, limits: InstanceLimits | None) -> PlatformCapabilities:
+    """``caps`` with an instance's own limits in place of the table's defaults (Mastodon §5).
+
+    The instance decides the numbers: characters, attachments, each type's byte ceiling (images
+    ``image_size_limit``, video ``video_size_limit``), poll options and expiry. The table still
+    decides which types Warta knows how to post; an instance that doesn't list a type removes it.
+    """
+    if limits is None:
+        return caps
+    types: dict[str, MediaRule] = {}
+    for mime, rule in caps.media_types.items():
+        if limits.supported_mime_types is not None and mime not in limits.supported_mime_types:
+            continue
+        ceiling = limits.video_size_limit if mime.startswith("video/") else limits.image_size_limit
+        types[mime] = replace(rule, max_bytes=ceiling) if ceiling is not None else rule
+    poll = caps.poll
+    if poll is not None:
+        low, high = limits.poll_min_expiration, limits.poll_max_expiration
+        poll = replace(
+            poll,
+            max_options=limits.poll_max_options or poll.max_options,
+            max_option_length=limits.poll_max_characters_per_option or poll.max_option_length,
+            # The instance counts seconds, a Poll minutes: round inward so both bounds hold.
+            min_duration_minutes=-(-low // 60) if low is not None else poll.min_duration_minutes,
+            max_duration_minutes=high // 60 if high is not None else poll.max_duration_minutes,
+        )
+    return replace(
+        caps,
+        text_max=limits.max_characters or caps.text_max,
+        url_weight=(
+            limits.characters_reserved_per_url
+            if limits.characters_reserved_per_url is not None and caps.url_weight is not None
+            else caps.url_weight
+        ),
+        max_media=limits.max_media_attachments
+        if limits.max_media_attachments is not None
+        else caps.max_media,
+        media_types=MappingProxyType(types),
+        poll=poll,
+    )
+
+
+def capabilities_for_channel(channel: Channel) -> PlatformCapabilities:
+    """The platform's row, narrowed or widened by what the channel's config declares of its instance."""
+    return with_instance_limits(capabilities_for(channel.platform), channel.instance_limits)

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.events import Identifier, Instant
+from shared.instance_limits import InstanceLimits
 from shared.topics import PLATFORMS
 
 
@@ -59,6 +60,10 @@ class Channel(BaseModel):
     habitual_times: tuple[time, ...] = ()
     group: str | None = Field(default=None, description="channels of a group post a topic in rank order")
     rank: int = Field(default=0, description="lower rank posts a topic first within its group")
+    instance_limits: InstanceLimits | None = Field(
+        default=None,
+        description="a Mastodon instance's own limits, as its /api/v2/instance states them",
+    )
 
     @field_validator("platform")
     @classmethod
@@ -75,6 +80,12 @@ class Channel(BaseModel):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown IANA timezone {value!r}") from exc
         return value
+
+    @model_validator(mode="after")
+    def _limits_of_an_instance(self) -> Channel:
+        if self.instance_limits is not None and self.platform != "mastodon":
+            raise ValueError(f"instance_limits describe a Mastodon instance; {self.id!r} is {self.platform}")
+        return self
 
     @property
     def zone(self) -> ZoneInfo:

@@ -10,6 +10,9 @@ Platforms disagree on what a "character" is (platforms.md):
 - Bluesky counts graphemes (§11 "300 graphemes and 3,000 bytes").
 - Threads counts characters but "emoji counted as UTF-8 bytes" (§12).
 - TikTok counts "UTF-16 runes" (§8), YouTube's description is "≤ 5,000 bytes" (§7).
+- Mastodon counts graphemes, with every http(s) URL as ``characters_reserved_per_url`` (23 by
+  default) whatever its length (``app/validators/status_length_validator.rb``: URLs become 23
+  x's, then ``each_grapheme_cluster.size``).
 - Everyone else counts Unicode code points.
 
 Everything here is pure and dependency-free. Grapheme segmentation follows the parts of Unicode
@@ -207,6 +210,25 @@ def grapheme_length(text: str) -> int:
         # No extenders, ZWJ or regional indicators in ASCII: only CR LF joins two code points.
         return len(text) - text.count("\r\n")
     return sum(1 for _ in graphemes(text))
+
+
+MASTODON_URL_WEIGHT = 23  # Mastodon's default characters_reserved_per_url
+
+
+def mastodon_length(text: str, url_weight: int = MASTODON_URL_WEIGHT) -> int:
+    """The length Mastodon counts against ``max_characters`` (see module docstring).
+
+    Only URLs with a scheme get the concession: Mastodon extracts them with
+    ``extract_url_without_protocol: false``.
+    """
+    total = 0
+    pos = 0
+    for start, end in _url_spans(text):
+        if not text.startswith(("http://", "https://"), start):
+            continue
+        total += grapheme_length(text[pos:start]) + url_weight
+        pos = end
+    return total + grapheme_length(text[pos:])
 
 
 def code_point_length(text: str) -> int:

@@ -45,7 +45,7 @@ from services.ingest.validation import (
     validate_submission,
     validate_withdraw,
 )
-from shared.capabilities import capabilities_for
+from shared.capabilities import capabilities_for_channel
 from shared.events import ContentApproved, ControlAction, ControlIssued, IdempotencyClaimed
 from shared.ids import new_event_id, random_hex
 
@@ -285,7 +285,7 @@ async def list_channels(request: web.Request) -> web.Response:
     health = deps.health()
     out = []
     for ch in deps.channels.channels:
-        caps = capabilities_for(ch.platform)
+        caps = capabilities_for_channel(ch)
         paused = deps.view.paused.get(ch.id) or deps.view.paused.get("*")
         out.append(
             {

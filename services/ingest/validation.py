@@ -45,7 +45,7 @@ from services.ingest.request import (
     TargetBody,
     WithdrawRequest,
 )
-from shared.capabilities import PlatformCapabilities, PollRules, capabilities_for, compose_text
+from shared.capabilities import PlatformCapabilities, PollRules, capabilities_for_channel, compose_text
 from shared.channels import ChannelDirectory
 from shared.events import (
     Approval,
@@ -416,7 +416,7 @@ def _check_targets(
         def path(name: str, _i: int = i, _over: frozenset[str] = overridden) -> str:
             return f"targets[{_i}].content.{name}" if name in _over else f"content.{name}"
 
-        problems = check_variant(target.channel, capabilities_for(channel.platform), merged, path)
+        problems = check_variant(target.channel, capabilities_for_channel(channel), merged, path)
         out += problems
         if not problems:
             # Targets without a content of their own share the base: convert it to events once.

@@ -70,7 +70,8 @@ async def test_post_with_link_is_a_record_at_our_key(
     [post] = state.posts
     rkey = rkey_for(request.marker)
     assert published.post_id == post.id == f"at://{state.did(ACCOUNT)}/app.bsky.feed.post/{rkey}"
-    assert published.url == f"https://bsky.app/profile/{ACCOUNT}/post/{rkey}"
+    # The web URL names the handle the session reported (a domain name), not the login name.
+    assert published.url == f"https://bsky.app/profile/{BlueskyState.handle(ACCOUNT)}/post/{rkey}"
     record = post.data["record"]
     assert record["text"] == "Jadwal vaksin 🩺\n\nhttps://example.go.id/vaksin"
     [facet] = record["facets"]

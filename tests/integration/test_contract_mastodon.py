@@ -116,13 +116,15 @@ async def test_invalid_token_is_auth_expired_without_leaking_it(
 
 
 async def test_over_long_text_is_permanent_with_the_platforms_reason(
-    env: FakeEnv, adapter: MastodonAdapter
+    env: FakeEnv, state: MastodonState, adapter: MastodonAdapter
 ) -> None:
+    await adapter.publish(env.target("mastodon"), publish_request())  # reads and caches 500
+    state.max_characters = 100  # the admin lowers it within the cache's hour: the 422 decides
     with pytest.raises(Permanent) as info:
-        await adapter.publish(env.target("mastodon"), publish_request(Content(text="x" * 501)))
+        await adapter.publish(env.target("mastodon"), publish_request(Content(text="x" * 200), marker="m2"))
     assert info.value.http_status == 422
     assert info.value.code == "validation_failed"
-    assert "character limit of 500" in info.value.message
+    assert "character limit of 100" in info.value.message
 
 
 async def test_quota_headers_are_tracked_per_account(
@@ -319,3 +321,94 @@ async def test_verify_credentials_and_account_statuses_follow_the_contract(env: 
         statuses = await resp.json()
     assert account["username"] == ACCOUNT
     assert [s["content"] for s in statuses] == ["<p>Hello from the press office</p>"]
+
+
+# ---- the instance's own limits (docs.joinmastodon.org/methods/instance/#v2) -------------------
+async def test_text_over_the_instances_limit_is_refused_before_any_upload(
+    env: FakeEnv, state: MastodonState, adapter: MastodonAdapter
+) -> None:
+    state.max_characters = 100
+    media = (Media(url=env.media_url("a.png"), type="image/png"),)
+    with pytest.raises(Permanent) as info:
+        await adapter.publish(env.target("mastodon"), publish_request(Content(text="x" * 200, media=media)))
+    assert info.value.code == "text_too_long"
+    assert "limit is 100" in info.value.message
+    assert state.media == {}
+    assert state.posts == []
+
+
+async def test_text_within_a_generous_instance_limit_is_published(
+    env: FakeEnv, state: MastodonState, adapter: MastodonAdapter
+) -> None:
+    state.max_characters = 5000
+    await adapter.publish(env.target("mastodon"), publish_request(Content(text="x" * 1200)))
+    assert len(state.posts[0].text) == 1200
+
+
+async def test_media_over_the_instances_size_limit_is_refused_before_upload(
+    env: FakeEnv, state: MastodonState, adapter: MastodonAdapter
+) -> None:
+    state.image_size_limit = 10
+    media = (Media(url=env.media_url("a.png"), type="image/png"),)
+    with pytest.raises(Permanent) as info:
+        await adapter.publish(env.target("mastodon"), publish_request(Content(text="Peta", media=media)))
+    assert info.value.code == "media_too_large"
+    assert state.requests["POST /mastodon/api/v2/media"] == 0
+
+
+async def test_poll_over_the_instances_option_count_is_refused_before_sending(
+    env: FakeEnv, state: MastodonState, adapter: MastodonAdapter
+) -> None:
+    state.max_poll_options = 2
+    poll = Poll(question="Kapan?", options=("Pagi", "Siang", "Sore"), duration_minutes=60)
+    with pytest.raises(Permanent) as info:
+        await adapter.publish(env.target("mastodon"), publish_request(Content(text="Kapan?", poll=poll)))
+    assert info.value.code == "poll_options"
+    assert state.requests["POST /mastodon/api/v1/statuses"] == 0
+
+
+async def test_instance_limits_are_read_once_per_hour(env: FakeEnv, state: MastodonState) -> None:
+    now = [datetime(2026, 12, 1, 3, 0, tzinfo=UTC)]
+    adapter = MastodonAdapter(env.session, media_poll_interval=0.01, clock=lambda: now[0])
+    target = env.target("mastodon")
+    await adapter.publish(target, publish_request(marker="m1"))
+    await adapter.publish(target, publish_request(marker="m2"))
+    assert state.requests["GET /mastodon/api/v2/instance"] == 1
+    now[0] += timedelta(minutes=61)
+    await adapter.publish(target, publish_request(marker="m3"))
+    assert state.requests["GET /mastodon/api/v2/instance"] == 2
+
+
+async def test_a_server_without_the_v2_document_falls_back_to_the_table(
+    env: FakeEnv, state: MastodonState, adapter: MastodonAdapter
+) -> None:
+    # Mastodon before 4.0 has no /api/v2/instance: 404 "Record not found"
+    fault = {
+        "path_contains": "/api/v2/instance",
+        "status": 404,
+        "body": {"error": "Record not found"},
+        "count": 5,
+    }
+    await env.admin("mastodon", "faults", fault)
+    published = await adapter.publish(env.target("mastodon"), publish_request(Content(text="x" * 400)))
+    assert published.post_id
+    with pytest.raises(Permanent) as info:
+        await adapter.publish(env.target("mastodon"), publish_request(Content(text="x" * 501), marker="m2"))
+    assert info.value.code == "text_too_long"  # the table's 500
+
+
+async def test_a_failing_instance_is_temporary_and_stale_limits_are_kept(
+    env: FakeEnv, state: MastodonState
+) -> None:
+    now = [datetime(2026, 12, 1, 3, 0, tzinfo=UTC)]
+    adapter = MastodonAdapter(env.session, media_poll_interval=0.01, clock=lambda: now[0])
+    fault = {"path_contains": "/api/v2/instance", "status": 503, "body": {"error": "unavailable"}}
+    await env.admin("mastodon", "faults", fault)
+    with pytest.raises(Temporary):
+        await adapter.publish(env.target("mastodon"), publish_request(marker="m1"))
+    state.max_characters = 1000
+    await adapter.publish(env.target("mastodon"), publish_request(marker="m2"))  # reads 1000
+    now[0] += timedelta(hours=2)
+    await env.admin("mastodon", "faults", fault)
+    await adapter.publish(env.target("mastodon"), publish_request(Content(text="x" * 800), marker="m3"))
+    assert len(state.posts) == 2

@@ -93,7 +93,7 @@ def test_rows_are_consistent(platform: str) -> None:
         pytest.param(
             "telegram", LengthCounting.CHARS, 4096, 1024, None, id="telegram-4096-message-1024-caption"
         ),
-        pytest.param("mastodon", LengthCounting.CHARS, 500, None, None, id="mastodon-500"),
+        pytest.param("mastodon", LengthCounting.MASTODON, 500, None, None, id="mastodon-500"),
         pytest.param("instagram", LengthCounting.CHARS, 2200, None, None, id="instagram-caption-2200"),
         pytest.param("threads", LengthCounting.THREADS, 500, None, None, id="threads-500-emoji-bytes"),
         pytest.param("linkedin", LengthCounting.CHARS, 3000, None, None, id="linkedin-3000"),

@@ -21,13 +21,20 @@ def is_video(media: Media) -> bool:
     return media.type.lower().startswith("video/")
 
 
-def check_content(platform: str, content: Content, *, text: str | None = None) -> PlatformCapabilities:
+def check_content(
+    platform: str,
+    content: Content,
+    *,
+    text: str | None = None,
+    caps: PlatformCapabilities | None = None,
+) -> PlatformCapabilities:
     """The platform's capabilities, or ``Permanent`` for what it can't take.
 
     ``text`` is the text the adapter will send when it differs from ``post_text`` (a poll's
-    question prepended, say); it is measured instead.
+    question prepended, say); it is measured instead. ``caps`` replaces the table's row when the
+    account's server states its own limits (a Mastodon instance).
     """
-    caps = capabilities_for(platform)
+    caps = caps or capabilities_for(platform)
     name = caps.label
     videos = [m for m in content.media if is_video(m)]
     if caps.video_required and not videos:
@@ -46,6 +53,13 @@ def check_content(platform: str, content: Content, *, text: str | None = None) -
                 f"{name}: a poll has {caps.poll.min_options}-{caps.poll.max_options} options; "
                 f"this one has {len(content.poll.options)}",
                 code="poll_options",
+            )
+        longest = max(content.poll.options, key=len, default="")
+        if len(longest) > caps.poll.max_option_length:
+            raise Permanent(
+                f"{name}: poll options are at most {caps.poll.max_option_length} characters; "
+                f"one has {len(longest)}",
+                code="poll_option_length",
             )
         durations = caps.poll.allowed_durations_minutes
         minutes = content.poll.duration_minutes

@@ -20,6 +20,10 @@ documented safe way to learn the outcome: Mastodon returns the original status i
 attempt landed, and creates it now if it never arrived, so the call may publish. Past the hour
 (or when we can't tell when the job was first sent) a re-send could duplicate the post, so we
 raise ``NotSupported`` and the job becomes unconfirmed.
+
+Limits: each instance states its own (characters, attachments, media sizes and types, polls) in
+``/api/v2/instance``; ``mastodon_instance`` reads and caches them, and the content is checked
+against them before any upload, and each fetched file again before it is sent.
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ from typing import Any
 import aiohttp
 
 from services.publisher.adapters._http import Reply, parse_int, parse_iso, send, utcnow
+from services.publisher.adapters.checks import check_content, check_media
 from services.publisher.adapters.common import HttpAdapter, account_key, compose_text
+from services.publisher.adapters.mastodon_instance import INSTANCE_LIMITS_TTL, InstanceLimitsCache
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
     AdapterError,
@@ -49,6 +55,7 @@ from services.publisher.adapters.port import (
     Target,
     Temporary,
 )
+from shared.capabilities import PlatformCapabilities
 from shared.events import Media
 
 # Mastodon keeps keys "up to 1 hour"; we stop trusting a re-send 5 minutes before that.
@@ -68,8 +75,12 @@ class MastodonAdapter(HttpAdapter):
         media_poll_limit: float = 60.0,
         idempotency_window: timedelta = IDEMPOTENCY_WINDOW,
         clock: Callable[[], datetime] = utcnow,
+        instance_limits_ttl: timedelta = INSTANCE_LIMITS_TTL,
     ) -> None:
         super().__init__(session, fetcher, timeout=timeout, clock=clock)
+        self._instances = InstanceLimitsCache(
+            session, clock, self._error, timeout=timeout, ttl=instance_limits_ttl
+        )
         self._poll_interval = media_poll_interval
         self._poll_limit = media_poll_limit
         self._window = idempotency_window
@@ -81,14 +92,17 @@ class MastodonAdapter(HttpAdapter):
         content = request.content
         if content.poll is not None and content.media:
             raise Permanent("mastodon: a status can carry media or a poll, not both", code="poll_with_media")
+        caps = await self._instances.capabilities(target)
+        text = compose_text(content)
+        check_content(self.platform, content, text=text, caps=caps)
         body: dict[str, Any] = {
-            "status": compose_text(content),
+            "status": text,
             "visibility": target.options.get("visibility", "public"),
         }
         if "language" in target.options:
             body["language"] = target.options["language"]
         if content.media:
-            body["media_ids"] = [await self._upload(target, media) for media in content.media]
+            body["media_ids"] = [await self._upload(target, caps, media) for media in content.media]
         if content.poll is not None:
             body["poll"] = {
                 "options": list(content.poll.options),
@@ -138,8 +152,9 @@ class MastodonAdapter(HttpAdapter):
             shares=int(status.get("reblogs_count") or 0),
         )
 
-    async def _upload(self, target: Target, media: Media) -> str:
+    async def _upload(self, target: Target, caps: PlatformCapabilities, media: Media) -> str:
         fetched = await self._fetcher.fetch(media)
+        check_media(caps, media, len(fetched.data))
         form = aiohttp.FormData()
         form.add_field("file", fetched.data, content_type=fetched.content_type, filename=fetched.filename)
         if media.alt:

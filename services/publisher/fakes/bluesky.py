@@ -7,7 +7,12 @@ Routes (relative to the mount)::
     POST /xrpc/com.atproto.repo.uploadBlob        raw bytes → {"blob": {...}}; > max_blob_bytes: 400 BlobTooLarge
     POST /xrpc/com.atproto.repo.createRecord      {"repo","collection","rkey"?,"record"} → {"uri","cid","commit"}
     GET  /xrpc/com.atproto.repo.getRecord         repo, collection, rkey → {"uri","cid","value"}; 400 RecordNotFound
-    GET  /xrpc/app.bsky.feed.getPosts             uris → {"posts":[{likeCount,replyCount,repostCount,quoteCount}]}
+    GET  /xrpc/app.bsky.feed.getPosts             uris → {"posts":[postView with likeCount, replyCount, repostCount, quoteCount]}
+    GET  /xrpc/app.bsky.feed.getPostThread        uri → {"thread": threadViewPost}
+    GET  /xrpc/app.bsky.actor.getProfile          actor → profileViewDetailed (clients read it after login)
+
+Tokens are HS256 JWTs and ids are real CIDs (``atproto_shapes``); responses follow the lexicons'
+output schemas, which tests/fidelity checks with the atproto SDK's models.
 
 Access tokens live ``access_ttl`` (move the clock with ``/_fake/clock`` to expire them): an
 expired one answers **400** ``ExpiredToken`` as the PDS does. A ``createRecord`` at a key that
@@ -19,14 +24,17 @@ unconfirmed in platforms.md; the adapter doesn't depend on it). Writes are count
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
+from services.publisher.fakes.atproto_shapes import DAG_CBOR_CODEC, cid_for, session_jwt
 from services.publisher.fakes.base import (
     FakePost,
     FakeState,
@@ -57,6 +65,8 @@ class BlueskyState(FakeState):
     access: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # jwt → (account, expiry)
     refresh: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     blobs: dict[str, int] = field(default_factory=dict)  # cid → size
+    signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    service_did: str = "did:web:pds.warta.test"
 
     def reset(self) -> None:
         super().reset()
@@ -66,8 +76,20 @@ class BlueskyState(FakeState):
         self.logins.clear()
 
     @staticmethod
+    def handle(account: str) -> str:
+        """The account's handle: a domain name, as the lexicon's ``handle`` format requires.
+
+        A sandbox account name without a dot ("demo") becomes "demo.bsky.social".
+        """
+        if "." in account:
+            return account.lower()
+        return re.sub(r"[^a-z0-9-]", "-", account.lower()).strip("-") + ".bsky.social"
+
+    @staticmethod
     def did(account: str) -> str:
-        return "did:plc:" + hashlib.sha256(account.encode()).hexdigest()[:24]
+        # did:plc ids are 24 characters of base32 (a-z, 2-7) (github.com/did-method-plc/did-method-plc).
+        digest = base64.b32encode(hashlib.sha256(account.encode()).digest()).decode().lower()
+        return "did:plc:" + digest[:24]
 
 
 def xrpc_error(
@@ -77,7 +99,7 @@ def xrpc_error(
 
 
 def _cid(data: bytes) -> str:
-    return "bafyrei" + hashlib.sha256(data).hexdigest()[:52]
+    return cid_for(data, DAG_CBOR_CODEC)
 
 
 class _Bluesky:
@@ -86,14 +108,17 @@ class _Bluesky:
 
     def _issue(self, account: str) -> dict[str, Any]:
         now = self.s.now()
-        access, refresh = f"acc-{secrets.token_hex(12)}", f"ref-{secrets.token_hex(12)}"
-        self.s.access[access] = (account, now + self.s.access_ttl)
-        self.s.refresh[refresh] = (account, now + self.s.refresh_ttl)
+        did, key, aud = self.s.did(account), self.s.signing_key, self.s.service_did
+        access_exp, refresh_exp = now + self.s.access_ttl, now + self.s.refresh_ttl
+        access = session_jwt(key, did=did, audience=aud, refresh=False, issued=now, expires=access_exp)
+        refresh = session_jwt(key, did=did, audience=aud, refresh=True, issued=now, expires=refresh_exp)
+        self.s.access[access] = (account, access_exp)
+        self.s.refresh[refresh] = (account, refresh_exp)
         return {
             "accessJwt": access,
             "refreshJwt": refresh,
             "did": self.s.did(account),
-            "handle": account,
+            "handle": self.s.handle(account),
             "active": True,
         }
 
@@ -121,7 +146,7 @@ class _Bluesky:
         fields = await read_fields(request)
         identifier, password = str(fields.get("identifier") or ""), str(fields.get("password") or "")
         account = self.s.account_for(password)
-        if account is None or identifier not in (account, self.s.did(account)):
+        if account is None or identifier not in (account, self.s.handle(account), self.s.did(account)):
             return xrpc_error("AuthenticationRequired", "Invalid identifier or password", 401)
         window = self.s.logins.take(account, self.s.now())
         if not window.allowed:
@@ -139,7 +164,7 @@ class _Bluesky:
         data = await request.read()
         if len(data) > self.s.max_blob_bytes:
             return xrpc_error("BlobTooLarge", f"This file is too large. It is {len(data)} bytes")
-        cid = _cid(data)
+        cid = cid_for(data)
         self.s.blobs[cid] = len(data)
         mime = request.content_type or "application/octet-stream"
         blob = {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime, "size": len(data)}
@@ -174,7 +199,7 @@ class _Bluesky:
                 account=account,
                 text=str(record.get("text") or ""),
                 created_at=self.s.now(),
-                url=f"https://bsky.app/profile/{account}/post/{rkey}",
+                url=f"https://bsky.app/profile/{self.s.handle(account)}/post/{rkey}",
                 data={"rkey": rkey, "cid": cid, "record": record},
             )
         )
@@ -217,19 +242,82 @@ class _Bluesky:
             post = self.s.find_post(uri)
             if post is None:
                 continue
-            likes, replies, reposts = self.s.counts(post)
-            posts.append(
-                {
-                    "uri": uri,
-                    "cid": post.data["cid"],
-                    "record": post.data["record"],
-                    "likeCount": likes,
-                    "replyCount": replies,
-                    "repostCount": reposts,
-                    "quoteCount": 0,
-                }
-            )
+            posts.append(self._post_view(post))
         return json_reply({"posts": posts})
+
+    def _author(self, account: str) -> dict[str, Any]:
+        """app.bsky.actor.defs#profileViewBasic."""
+        return {
+            "did": self.s.did(account),
+            "handle": self.s.handle(account),
+            "displayName": account,
+            "labels": [],
+        }
+
+    def _post_view(self, post: FakePost) -> dict[str, Any]:
+        """app.bsky.feed.defs#postView, with the counts the AppView keeps."""
+        likes, replies, reposts = self.s.counts(post)
+        view: dict[str, Any] = {
+            "uri": post.id,
+            "cid": post.data["cid"],
+            "author": self._author(post.account),
+            "record": post.data["record"],
+            "likeCount": likes,
+            "replyCount": replies,
+            "repostCount": reposts,
+            "quoteCount": 0,
+            "indexedAt": _instant(post.created_at),
+            "labels": [],
+        }
+        images = (post.data["record"].get("embed") or {}).get("images")
+        if images:
+            view["embed"] = {
+                "$type": "app.bsky.embed.images#view",
+                "images": [self._image_view(post.account, image) for image in images],
+            }
+        return view
+
+    def _image_view(self, account: str, image: dict[str, Any]) -> dict[str, Any]:
+        cid = image["image"]["ref"]["$link"]
+        cdn = f"https://cdn.bsky.app/img/feed_{{}}/plain/{self.s.did(account)}/{cid}@jpeg"
+        return {
+            "thumb": cdn.format("thumbnail"),
+            "fullsize": cdn.format("fullsize"),
+            "alt": image.get("alt", ""),
+        }
+
+    async def get_post_thread(self, request: web.Request) -> web.Response:
+        self._check(self.s.access, request)
+        uri = request.query.get("uri", "")
+        post = self.s.find_post(uri)
+        if post is None:
+            return xrpc_error("NotFound", f"Post not found: {uri}")
+        thread = {"$type": "app.bsky.feed.defs#threadViewPost", "post": self._post_view(post), "replies": []}
+        return json_reply({"thread": thread})
+
+    async def get_profile(self, request: web.Request) -> web.Response:
+        self._check(self.s.access, request)
+        actor = request.query.get("actor", "")
+        names = set(self.s.tokens.values())
+        account = next((a for a in names if actor in (a, self.s.handle(a), self.s.did(a))), None)
+        if account is None:
+            return xrpc_error("InvalidRequest", "Profile not found")
+        own = [p for p in self.s.posts if p.account == account]
+        profile = {
+            **self._author(account),
+            "description": "",
+            "followersCount": 0,
+            "followsCount": 0,
+            "postsCount": len(own),
+            "indexedAt": _instant(self.s.now()),
+            "createdAt": "2024-01-01T00:00:00.000Z",
+        }
+        return json_reply(profile)
+
+
+def _instant(when: datetime) -> str:
+    """An atproto ``datetime`` string (RFC 3339 with a zone), milliseconds as the AppView writes them."""
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def create_app(state: BlueskyState | None = None) -> web.Application:
@@ -243,4 +331,6 @@ def create_app(state: BlueskyState | None = None) -> web.Application:
     app.router.add_post(xrpc + "com.atproto.repo.createRecord", fake.create_record)
     app.router.add_get(xrpc + "com.atproto.repo.getRecord", fake.get_record)
     app.router.add_get(xrpc + "app.bsky.feed.getPosts", fake.get_posts)
+    app.router.add_get(xrpc + "app.bsky.feed.getPostThread", fake.get_post_thread)
+    app.router.add_get(xrpc + "app.bsky.actor.getProfile", fake.get_profile)
     return app

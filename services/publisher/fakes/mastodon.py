@@ -13,6 +13,10 @@ Routes (relative to the mount)::
     GET  /api/v1/media/:id                      206 until processed, then 200
     GET  /api/v1/accounts/verify_credentials
     GET  /api/v1/accounts/:id/statuses
+    GET  /api/v1/instance, /api/v2/instance    the instance's limits (clients read them first)
+
+Entity shapes live in ``mastodon_entities``. Uploads over ``image_size_limit`` /
+``video_size_limit`` or of a type outside ``supported_mime_types`` answer 422, as the server does.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 
 from aiohttp import web
 
+from services.publisher.fakes import mastodon_entities as entities
 from services.publisher.fakes.base import (
     FakePost,
     FakeState,
@@ -36,6 +41,7 @@ from services.publisher.fakes.base import (
     new_fake_app,
     read_fields,
 )
+from shared.text_length import grapheme_length
 
 _URL = re.compile(r"https?://\S+")
 URL_WEIGHT = 23  # Mastodon counts every URL as 23 characters, like X
@@ -55,6 +61,40 @@ class MediaRecord:
 @dataclass
 class MastodonState(FakeState):
     max_characters: int = 500
+    max_media_attachments: int = 4
+    characters_reserved_per_url: int = URL_WEIGHT
+    image_size_limit: int = 16 * 1024 * 1024
+    video_size_limit: int = 99 * 1024 * 1024
+    supported_mime_types: tuple[str, ...] = (
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/heic",
+        "image/heif",
+        "image/webp",
+        "image/avif",
+        "video/webm",
+        "video/mp4",
+        "video/quicktime",
+        "video/ogg",
+        "audio/wave",
+        "audio/wav",
+        "audio/x-wav",
+        "audio/x-pn-wave",
+        "audio/vnd.wave",
+        "audio/ogg",
+        "audio/vorbis",
+        "audio/mpeg",
+        "audio/mp3",
+        "audio/webm",
+        "audio/flac",
+        "audio/aac",
+        "audio/m4a",
+        "audio/x-m4a",
+        "audio/mp4",
+        "audio/3gpp",
+        "video/x-ms-asf",
+    )
     max_poll_options: int = 4
     max_poll_option_chars: int = 50
     min_poll_expiration: int = 300
@@ -95,8 +135,9 @@ def _limit_headers(*windows: Window) -> dict[str, str]:
     }
 
 
-def text_length(text: str) -> int:
-    return len(_URL.sub("x" * URL_WEIGHT, text))
+def text_length(text: str, url_weight: int = URL_WEIGHT) -> int:
+    """StatusLengthValidator: each URL becomes ``url_weight`` x's, then graphemes are counted."""
+    return grapheme_length(_URL.sub("x" * url_weight, text))
 
 
 class _Mastodon:
@@ -113,24 +154,22 @@ class _Mastodon:
         return account, window
 
     def _account_json(self, request: web.Request, account: str) -> dict[str, Any]:
-        base = self.s.base(request)
-        return {
-            "id": self.s.account_id(account),
-            "username": account,
-            "acct": account,
-            "url": f"{base}/@{account}",
-        }
+        return entities.account(self.s.base(request), self.s.account_id(account), account)
 
     def _media_json(self, request: web.Request, media: MediaRecord) -> dict[str, Any]:
         ready = media.polls_left <= 0
         url = f"{self.s.base(request)}/system/media/{media.id}/{media.filename}" if ready else None
         kind = media.type.split("/", 1)[0]
+        kind = {"image": "image", "video": "video", "audio": "audio"}.get(kind, "unknown")
         return {
             "id": media.id,
-            "type": {"image": "image", "video": "video", "audio": "audio"}.get(kind, "unknown"),
+            "type": kind,
             "url": url,
             "preview_url": url,
+            "remote_url": None,
+            "meta": entities.media_meta(kind),
             "description": media.description,
+            "blurhash": "UFBWY:8_0Jxv4mx]t8t64.%M-:IUWGWAt6M}" if kind == "image" else None,
         }
 
     def _status_json(self, request: web.Request, post: FakePost) -> dict[str, Any]:
@@ -141,6 +180,17 @@ class _Mastodon:
             "created_at": post.created_at.isoformat().replace("+00:00", "Z"),
             "uri": f"{self.s.base(request)}/users/{post.account}/statuses/{post.id}",
             "url": post.url,
+            "sensitive": False,
+            "spoiler_text": "",
+            "in_reply_to_id": None,
+            "in_reply_to_account_id": None,
+            "reblog": None,
+            "mentions": [],
+            "tags": [],
+            "emojis": [],
+            "card": None,
+            "quotes_count": 0,
+            "tagged_collections": [],
             "content": "<p>" + html.escape(post.text).replace("\n", "<br>") + "</p>",
             "visibility": post.data.get("visibility", "public"),
             "language": post.data.get("language"),
@@ -181,6 +231,10 @@ class _Mastodon:
                 "expired": False,
                 "multiple": False,
                 "votes_count": 0,
+                "voters_count": 0,
+                "voted": False,
+                "own_votes": [],
+                "emojis": [],
                 "options": [{"title": o, "votes_count": 0} for o in fields["poll_options"]],
             }
         post = FakePost(
@@ -206,8 +260,10 @@ class _Mastodon:
         text, media_ids, options = fields["status"], fields["media_ids"], fields["poll_options"]
         if not text.strip() and not media_ids:
             return "Validation failed: Text can't be blank"
-        if text_length(text) > self.s.max_characters:
+        if text_length(text, self.s.characters_reserved_per_url) > self.s.max_characters:
             return f"Validation failed: Text character limit of {self.s.max_characters} exceeded"
+        if len(media_ids) > self.s.max_media_attachments:
+            return f"Validation failed: Media attachments exceed the limit of {self.s.max_media_attachments}"
         if media_ids and options:
             return "Validation failed: Media attachments cannot be combined with a poll"
         for media_id in media_ids:
@@ -245,9 +301,13 @@ class _Mastodon:
         upload = form.get("file")
         if not isinstance(upload, web.FileField):
             return _error("Validation failed: File can't be blank", 422)
-        kind = upload.content_type.split("/", 1)[0]
-        if kind not in ("image", "video", "audio"):
+        if upload.content_type not in self.s.supported_mime_types:
             return _error("Validation failed: File content type is invalid, File is invalid", 422)
+        size = len(upload.file.read())
+        kind = upload.content_type.split("/", 1)[0]
+        limit = self.s.image_size_limit if kind == "image" else self.s.video_size_limit
+        if size > limit:
+            return _error(f"Validation failed: File file size must be less than {limit} Bytes", 422)
         description = form.get("description")
         media = MediaRecord(
             id=str(_ID_BASE + self.s.next_id()),
@@ -274,6 +334,13 @@ class _Mastodon:
     async def verify_credentials(self, request: web.Request) -> web.Response:
         account, req_window = self._auth(request)
         return json_reply(self._account_json(request, account), 200, _limit_headers(req_window))
+
+    async def instance(self, request: web.Request) -> web.Response:
+        base = self.s.base(request)
+        domain = request.url.host or "localhost"
+        if "/api/v2/" in request.path:
+            return json_reply(entities.instance_v2(self.s, base, domain))
+        return json_reply(entities.instance_v1(self.s, base, domain))
 
     async def account_statuses(self, request: web.Request) -> web.Response:
         account_id = request.match_info["id"]
@@ -307,4 +374,8 @@ def create_app(state: MastodonState | None = None) -> web.Application:
     app.router.add_get("/api/v1/media/{id}", fake.get_media)
     app.router.add_get("/api/v1/accounts/verify_credentials", fake.verify_credentials)
     app.router.add_get("/api/v1/accounts/{id}/statuses", fake.account_statuses)
+    # Rails routes answer with or without a trailing slash; Mastodon.py asks for "/api/v1/instance/".
+    for version in ("v1", "v2"):
+        app.router.add_get(f"/api/{version}/instance", fake.instance)
+        app.router.add_get(f"/api/{version}/instance/", fake.instance)
     return app

@@ -1,0 +1,86 @@
+"""Each Mastodon instance's own limits, read from ``GET /api/v2/instance`` and kept for a while.
+
+An instance's limits (docs.joinmastodon.org/methods/instance/#v2) are admin settings that change
+rarely, and the document is public and cheap, but reading it before every status would double
+the requests: one read per instance per ``ttl`` (an hour) is enough.
+
+When it can't be read, the last known limits are used. With none known, a throttled (429) or
+failing (5xx, unreachable) instance raises what the status call would have raised, since that
+call would meet the same server; any other answer (404 from a server older than 4.0, which has
+no v2 document) falls back to the capability table's defaults. A limit we got wrong is still
+caught by the instance's own 422.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiohttp
+
+from services.publisher.adapters._http import Reply, send
+from services.publisher.adapters.port import AdapterError, Target
+from shared.capabilities import PlatformCapabilities, capabilities_for, with_instance_limits
+from shared.instance_limits import InstanceLimits
+
+INSTANCE_LIMITS_TTL = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class _Known:
+    limits: InstanceLimits
+    read_at: datetime
+
+
+class InstanceLimitsCache:
+    """Per-instance limits, keyed by the target's base URL."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        clock: Callable[[], datetime],
+        classify: Callable[[Reply], AdapterError],
+        *,
+        timeout: aiohttp.ClientTimeout | None = None,
+        ttl: timedelta = INSTANCE_LIMITS_TTL,
+    ) -> None:
+        self._session = session
+        self._clock = clock
+        self._classify = classify
+        self._timeout = timeout
+        self._ttl = ttl
+        self._known: dict[str, _Known] = {}
+
+    async def capabilities(self, target: Target) -> PlatformCapabilities:
+        """The capability table's Mastodon row with this target's instance limits applied."""
+        return with_instance_limits(capabilities_for("mastodon"), await self.limits(target))
+
+    async def limits(self, target: Target) -> InstanceLimits | None:
+        base = target.base_url.rstrip("/")
+        known = self._known.get(base)
+        now = self._clock()
+        if known is not None and now - known.read_at < self._ttl:
+            return known.limits
+        try:
+            reply = await send(
+                self._session,
+                "mastodon",
+                "GET",
+                f"{base}/api/v2/instance",
+                ambiguous_if_lost=False,
+                timeout=self._timeout,
+            )
+        except AdapterError:
+            if known is not None:
+                return known.limits
+            raise
+        if reply.status != 200:
+            if known is not None:
+                return known.limits
+            if reply.status == 429 or reply.status >= 500:
+                raise self._classify(reply)
+            return None
+        limits = InstanceLimits.from_instance(reply.json_object())
+        self._known[base] = _Known(limits, now)
+        return limits
