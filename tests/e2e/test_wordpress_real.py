@@ -23,7 +23,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from services.publisher.adapters.port import AuthExpired, Credentials, PublishRequest, Target
+from services.publisher.adapters.port import Absent, AuthExpired, Credentials, PublishRequest, Target
 from services.publisher.adapters.wordpress import WordPressAdapter
 from services.publisher.fakes.sandbox import PNG
 from services.publisher.safe_fetch import SafeMediaFetcher
@@ -130,7 +130,9 @@ async def test_a_post_published_by_warta_reads_back_through_wordpress(
     found = await adapter.find_by_marker(site.target(), req)
     assert found is not None
     assert found.post_id == published.post_id
-    assert await adapter.find_by_marker(site.target(), request(Content(text="never posted"))) is None
+    assert isinstance(
+        await adapter.find_by_marker(site.target(), request(Content(text="never posted"))), Absent
+    )
 
 
 async def test_media_goes_through_the_safe_fetcher_into_the_media_library(
