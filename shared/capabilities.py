@@ -338,7 +338,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         text_max=2_200,  # §8 "Video caption/title ≤ 2,200 (UTF-16 runes)"
         text_only_allowed=False,  # §8 "(a) text … not supported (media required)"
         media_required=True,
-        # §8 also has photo posts (content/init); issue 3 asks for video only on TikTok for now.
+        # §8 also has photo posts (content/init), a separate flow the adapter does not implement yet.
         video_required=True,
         link=LinkMode.PLAIN_TEXT,  # §8 "no clickable links"
         # §8 FILE_UPLOAD chunks: 1-1000 chunks of 5-64 MB (the last up to 128 MB). The 4 GB and

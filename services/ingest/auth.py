@@ -10,7 +10,7 @@ preimage), so no constant-time scan over every stored digest is needed.
 Keys never appear in a repr, a log line or an exception message; a ``Principal`` carries only
 ``key_id``, a short prefix of the digest, to tell keys apart in audit records and rate limits.
 
-The rules (issue 3, design.md "four eyes")::
+The rules (design.md, "four eyes")::
 
     action            roles                      and also
     submit_approved   approver, admin            person == approval.approved_by != author

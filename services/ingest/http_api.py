@@ -98,7 +98,7 @@ async def post_content(request: web.Request) -> web.Response:
             body, deps.channels, now, require_approval=True, horizon=deps.settings.schedule_horizon
         )
     except ValidationFailed as exc:
-        # Issue 3: a broken four-eyes rule is a 403, even when the body alone shows it
+        # A broken four-eyes rule is a 403 (who may do what), even when the body alone shows it
         # (author == approval.approved_by); mixed with other problems, every one is a 422.
         if all(e.rule == "four_eyes" for e in exc.errors):
             raise Forbidden(exc.errors) from exc

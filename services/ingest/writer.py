@@ -19,9 +19,8 @@ Java clients), so a key still lands where ``send`` would put it.
 A write not acknowledged within ``ack_timeout_s`` answers 503, yet its record may already sit in
 the producer's buffer: aiokafka cannot take a record back, and delivers it once the broker
 returns. So a write made under an Idempotency-Key is *held* until the broker settles it: the
-client's retry with the same key waits for that first record instead of writing a second one
-(issue 3: "the client's retry with the same key is accepted once; the topic holds exactly one
-event"). A held write that the broker acknowledges late is handed to ``on_late_ack`` (the status
+client's retry with the same key waits for that first record instead of writing a second one,
+so the retry is accepted once and the topic holds exactly one event. A held write that the broker acknowledges late is handed to ``on_late_ack`` (the status
 view), so the retry finds it as if the first answer had been 202. A record still in the queue
 when its time runs out was never handed over, so it is dropped, not held.
 
