@@ -72,6 +72,8 @@ def test_verdict(
         ([post(1), post(2)], True, request(), "listing_incomplete"),
         ([post(1, Verdict.MAYBE)], False, request(), "indistinguishable"),
         ([post(-60, Verdict.MAYBE)], False, request(), Absent),  # older than the attempt: not ours
+        # Ours, but listed without an id: it is on the platform, so never "absent".
+        ([Listed(T0 + timedelta(minutes=1), Verdict.OURS, None)], False, request(), "listed_without_id"),
         ([], False, request(first=None), "attempt_time_unknown"),
         ([], False, request(until=LATER), "listing_not_settled"),
         # A post older than the attempt by less than the skew still counts as in the window.

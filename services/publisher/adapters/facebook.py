@@ -39,7 +39,7 @@ from services.publisher.adapters.graph import (
     parse_graph_time,
     usage_info,
 )
-from services.publisher.adapters.lookup import Listed, Verdict, judge_listing, verdict
+from services.publisher.adapters.lookup import Listed, judge_listing, verdict
 from services.publisher.adapters.port import (
     Ambiguous,
     Engagement,
@@ -139,7 +139,7 @@ class FacebookAdapter(HttpAdapter):
                 permalink if isinstance(permalink, str) and permalink else _post_url(post_id),
                 created,
             )
-            listed.append(Listed(created, judged, found if judged is Verdict.OURS and post_id else None))
+            listed.append(Listed(created, judged, found if post_id else None))
         return judge_listing(
             self.platform,
             listed,

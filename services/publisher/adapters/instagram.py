@@ -57,7 +57,6 @@ from services.publisher.adapters.graph import (
 from services.publisher.adapters.lookup import (
     LISTING_SETTLE,
     Listed,
-    Verdict,
     judge_listing,
     verdict,
 )
@@ -239,9 +238,7 @@ class InstagramAdapter(HttpAdapter):
                 ours, str(media.get("caption") or ""), our_link=request.content.link, their_links=[]
             )
             found = Published(str(media.get("id") or ""), media.get("permalink"), created)
-            listed.append(
-                Listed(created, judged, found if judged is Verdict.OURS and found.post_id else None)
-            )
+            listed.append(Listed(created, judged, found if found.post_id else None))
         return judge_listing(
             self.platform,
             listed,

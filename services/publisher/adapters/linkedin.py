@@ -37,7 +37,7 @@ from urllib.parse import quote
 from services.publisher.adapters._http import Reply, send
 from services.publisher.adapters.checks import check_content, check_media
 from services.publisher.adapters.common import HttpAdapter, as_int, as_object
-from services.publisher.adapters.lookup import Listed, Verdict, judge_listing, verdict
+from services.publisher.adapters.lookup import Listed, judge_listing, verdict
 from services.publisher.adapters.port import (
     AdapterError,
     Ambiguous,
@@ -138,7 +138,7 @@ class LinkedInAdapter(HttpAdapter):
             found = Published(urn, _post_url(urn), created) if urn else None
             # The finder sorts by last change: that, not creation, bounds what the page covers.
             sorted_at = _millis(post.get("lastModifiedAt")) or created
-            listed.append(Listed(created, judged, found if judged is Verdict.OURS else None, sorted_at))
+            listed.append(Listed(created, judged, found, sorted_at))
         return judge_listing(
             self.platform,
             listed,

@@ -51,7 +51,7 @@ class Listed:
 
     created_at: datetime | None
     verdict: Verdict
-    found: Published | None = None  # for OURS: the post as the port reports it
+    found: Published | None = None  # the post as the port reports it; None when listed without an id
     # The listing's sort key when it is not the creation time (LinkedIn sorts by last change).
     sorted_at: datetime | None = None
 
@@ -97,9 +97,13 @@ def judge_listing(
     """Found, provably absent, or unknown (the rules in the module docstring)."""
     earliest = not_before(request.first_attempt_at)
     window = [p for p in listed if earliest is None or p.created_at is None or p.created_at >= earliest]
-    for post in window:
-        if post.verdict is Verdict.OURS and post.found is not None:
+    ours = [p for p in window if p.verdict is Verdict.OURS]
+    for post in ours:
+        if post.found is not None:
             return post.found
+    if ours:
+        # Our post is there but the listing gives no id to report: posted, yet not reportable.
+        return Unknown(f"{platform}: our post is listed without an id", code="listed_without_id")
     if earliest is None:
         return Unknown(
             f"{platform}: the first attempt's time is unknown, so no listing can show the post absent",

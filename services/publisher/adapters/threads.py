@@ -57,7 +57,6 @@ from services.publisher.adapters.graph import (
 from services.publisher.adapters.lookup import (
     LISTING_SETTLE,
     Listed,
-    Verdict,
     judge_listing,
     not_before,
     verdict,
@@ -160,9 +159,7 @@ class ThreadsAdapter(HttpAdapter):
                 ours, str(post.get("text") or ""), our_link=request.content.link, their_links=links
             )
             found = Published(str(post.get("id") or ""), post.get("permalink"), created)
-            listed.append(
-                Listed(created, judged, found if judged is Verdict.OURS and found.post_id else None)
-            )
+            listed.append(Listed(created, judged, found if found.post_id else None))
         return judge_listing(
             self.platform,
             listed,

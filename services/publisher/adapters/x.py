@@ -34,7 +34,7 @@ import aiohttp
 
 from services.publisher.adapters._http import Reply, parse_int, parse_iso, send
 from services.publisher.adapters.common import HttpAdapter, compose_text
-from services.publisher.adapters.lookup import Listed, Verdict, judge_listing, verdict
+from services.publisher.adapters.lookup import Listed, judge_listing, verdict
 from services.publisher.adapters.port import (
     AdapterError,
     Ambiguous,
@@ -123,7 +123,7 @@ class XAdapter(HttpAdapter):
             )
             post_id = str(tweet.get("id") or "")
             found = Published(post_id, _post_url(target, post_id), created) if post_id else None
-            listed.append(Listed(created, judged, found if judged is Verdict.OURS else None))
+            listed.append(Listed(created, judged, found))
         return judge_listing(
             self.platform,
             listed,

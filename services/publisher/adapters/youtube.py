@@ -312,7 +312,7 @@ class YouTubeAdapter(HttpAdapter):
             )
             video_id = str(as_object(snippet.get("resourceId")).get("videoId") or "")
             found = Published(video_id, f"https://www.youtube.com/watch?v={video_id}", created)
-            listed.append(Listed(created, judged, found if judged is Verdict.OURS and video_id else None))
+            listed.append(Listed(created, judged, found if video_id else None))
         return judge_listing(
             self.platform,
             listed,
