@@ -19,14 +19,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from prometheus_client import CollectorRegistry
 
 from services.console.access import SECURITY_HEADERS
 from services.console.http_api import Deps, create_app
-from services.console.offsets import History, OffsetSnapshot, PartitionLag
+from services.console.offsets import OffsetSnapshot, PartitionLag
 from services.console.settings import ConsoleSettings
 from services.console.view import ConsoleView
-from services.console.webhooks import DeliveryLog
 from services.ingest.auth import KeyRecord, KeyStore, Role, digest_key
 from shared.cli import main
 from shared.cli_ops import EXIT_REFUSED, CliError
@@ -41,6 +39,7 @@ from shared.events import (
 from shared.kafka import ensure_topics, make_producer
 from shared.topics import TopicRegistry
 from tests.e2e.browser import chromium, chromium_path
+from tests.integration.console_app import console_deps
 from tests.integration.ingest_app import CHANNELS_FILE, read_events
 
 pytestmark = pytest.mark.integration
@@ -106,19 +105,13 @@ async def console(kafka_bootstrap: str, topics: TopicRegistry) -> AsyncIterator[
     # nothing was written to it.
     await producer.partitions_for(topics.publish_outcomes)
     session = aiohttp.ClientSession()
-    deps = Deps(
+    deps = console_deps(
         settings=settings,
         topics=topics,
         channels=settings.load_channels(),
         keys=keys,
-        view=ConsoleView(),
-        history=History(10),
-        snapshot=lambda: None,
         producer=producer,
-        registry=CollectorRegistry(),
-        deliveries=DeliveryLog(10),
         session=session,
-        caught_up=asyncio.Event(),
         clock=lambda: NOW,
     )
     client = TestClient(TestServer(create_app(deps)))

@@ -7,7 +7,6 @@ started; pause and resume go to ingest over HTTP).
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -19,38 +18,29 @@ import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaProducer
-from prometheus_client import CollectorRegistry
 
 from services.console.http_api import Deps, create_app
-from services.console.offsets import History
 from services.console.openapi import openapi_document
 from services.console.settings import ConsoleSettings
-from services.console.view import ConsoleView
-from services.console.webhooks import DeliveryLog
 from services.ingest.auth import KeyStore, generate_dev_keys
 from shared.channels import load_channels
 from shared.settings import ROOT
 from shared.topics import TopicRegistry
+from tests.integration.console_app import console_deps
 
 
-def console_deps(tmp_path: Path, ingest_url: str, session: aiohttp.ClientSession) -> tuple[Deps, str]:
+def console_with_keys(tmp_path: Path, ingest_url: str, session: aiohttp.ClientSession) -> tuple[Deps, str]:
     """The console's dependencies with an empty view; the operator's key."""
     store = generate_dev_keys(tmp_path / "keys.json", tmp_path / "dev-keys.json")
     operator_key = json.loads((tmp_path / "dev-keys.json").read_text())["operator"]["key"]
     settings = ConsoleSettings(ingest_url=ingest_url, keys_file=tmp_path / "keys.json")
-    deps = Deps(
+    deps = console_deps(
         settings=settings,
         topics=TopicRegistry(prefix="unused."),
         channels=load_channels(ROOT / "deploy" / "channels.local.yaml"),
         keys=cast(KeyStore, store),
-        view=ConsoleView(),
-        history=History(10),
-        snapshot=lambda: None,
         producer=cast(AIOKafkaProducer, None),  # never reached by these routes
-        registry=CollectorRegistry(),
-        deliveries=DeliveryLog(10),
         session=session,
-        caught_up=asyncio.Event(),
         clock=lambda: datetime.now(UTC),
     )
     return deps, operator_key
@@ -87,7 +77,7 @@ async def throttling_ingest() -> AsyncIterator[str]:
 
 async def test_a_forwarded_pause_keeps_ingests_retry_after(tmp_path: Path, throttling_ingest: str) -> None:
     async with aiohttp.ClientSession() as session:
-        deps, key = console_deps(tmp_path, throttling_ingest, session)
+        deps, key = console_with_keys(tmp_path, throttling_ingest, session)
         client: TestClient[Any, Any] = TestClient(TestServer(create_app(deps)))
         await client.start_server()
         try:

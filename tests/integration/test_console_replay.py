@@ -8,7 +8,6 @@ a 409 that says why.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,18 +20,16 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from prometheus_client import CollectorRegistry
 
-from services.console.http_api import Deps, create_app
-from services.console.offsets import History
+from services.console.http_api import create_app
 from services.console.settings import ConsoleSettings
 from services.console.view import ConsoleView
-from services.console.webhooks import DeliveryLog
 from services.ingest.auth import KeyStore, generate_dev_keys
 from shared.channels import ChannelDirectory
 from shared.codec import MalformedMessage, encode
 from shared.dead_letters import letter_for
 from shared.topics import TopicRegistry
+from tests.integration.console_app import console_deps
 from tests.integration.poison_kit import approved, on_broker
 
 pytestmark = pytest.mark.integration
@@ -58,19 +55,14 @@ async def console(
     settings = ConsoleSettings(kafka_bootstrap=bootstrap, keys_file=tmp_path / "keys.json")
     names = [topics.schedule_commands, topics.publish_dead]
     async with on_broker(bootstrap, topics, names) as producer, aiohttp.ClientSession() as session:
-        deps = Deps(
+        deps = console_deps(
             settings=settings,
             topics=topics,
             channels=ChannelDirectory(),
             keys=KeyStore.load(tmp_path / "keys.json"),
             view=view,
-            history=History(10),
-            snapshot=lambda: None,
             producer=producer,
-            registry=CollectorRegistry(),
-            deliveries=DeliveryLog(10),
             session=session,
-            caught_up=asyncio.Event(),
             clock=lambda: NOW,
         )
         client = TestClient(TestServer(create_app(deps)))
