@@ -2,9 +2,16 @@
 
 Pure: no Kafka, no clock. The planner loop feeds it decoded events and ``now`` and writes the
 ``Effects`` it returns (plan records to ``schedule.jobs``, due jobs to ``publish.<platform>``,
-channel snapshots to ``schedule.channels``), in that order of durability: a job is marked due only
-after its ``JobDue`` is on the broker, so a crash between the two re-fires the same attempt, which
-the publisher's attempt ledger recognises. Nothing fires twice to a platform.
+channel snapshots to ``schedule.channels``) in one transaction with the offsets of the commands
+that caused them, so a restored plan is exactly the plan that fired.
+
+The plan does not rely on that alone. Every outcome either ends its attempt (attempted,
+published, failed, unconfirmed, dead) or asks for a new one (retry and needs-reauth bump the
+attempt number), so a job held at attempt N has had no outcome for N yet. An outcome for the
+job's attempt N or later, arriving while the plan holds the job (a changelog that lost its ``due``
+record, however that came about), proves the attempt went out: it is applied as to a due job,
+never dropped, and a re-fire of an attempt the publisher already settled is answered by the
+publisher with that settled outcome again. No job waits for an outcome that was dropped.
 
 Job records live in a ``JobStore``; in RAM the plan keeps only a timer wheel of job references
 and, per channel, the sorted instants that occupy it (gaps and caps). Wheel entries are lazy: an
@@ -63,6 +70,15 @@ _FIRING = frozenset({S.SCHEDULED, S.RETRYING})
 # States whose instant occupies the channel (min gap, caps).
 _OCCUPYING = frozenset({S.SCHEDULED, S.RETRYING, S.DUE, S.ATTEMPTED, S.PUBLISHED, S.UNCONFIRMED})
 _FIRING_NAMES = frozenset(s.value for s in _FIRING)
+_STATE_OF_OUTCOME = {
+    OutcomeStatus.ATTEMPTED: S.ATTEMPTED,
+    OutcomeStatus.PUBLISHED: S.PUBLISHED,
+    OutcomeStatus.RETRY: S.RETRYING,
+    OutcomeStatus.FAILED: S.FAILED,
+    OutcomeStatus.NEEDS_REAUTH: S.NEEDS_REAUTH,
+    OutcomeStatus.UNCONFIRMED: S.UNCONFIRMED,
+    OutcomeStatus.DEAD: S.DEAD,
+}
 _OCCUPYING_NAMES = frozenset(s.value for s in _OCCUPYING)
 
 
@@ -524,22 +540,15 @@ class Plan:
         job = self._store.get(ev.job_id)
         if job is None or ev.attempt < job.attempt:
             return Effects(notes=[f"stale or unknown outcome for {ev.job_id} attempt {ev.attempt}"])
-        status_to_state = {
-            OutcomeStatus.ATTEMPTED: S.ATTEMPTED,
-            OutcomeStatus.PUBLISHED: S.PUBLISHED,
-            OutcomeStatus.RETRY: S.RETRYING,
-            OutcomeStatus.FAILED: S.FAILED,
-            OutcomeStatus.NEEDS_REAUTH: S.NEEDS_REAUTH,
-            OutcomeStatus.UNCONFIRMED: S.UNCONFIRMED,
-            OutcomeStatus.DEAD: S.DEAD,
-        }
-        if ev.status not in status_to_state:
+        if ev.status not in _STATE_OF_OUTCOME:
             return Effects()  # the scheduler's own report (unschedulable), seen again
-        new_state = status_to_state[ev.status]
-        if job.state is S.PUBLISHED or not can(job.state, new_state):
+        new_state = _STATE_OF_OUTCOME[ev.status]
+        # Held at this attempt yet answered: the attempt went out (see the module docstring).
+        current = S.DUE if job.state in HELD else job.state
+        if job.state is S.PUBLISHED or not can(current, new_state):
             return Effects(notes=[f"{ev.job_id}: ignoring {ev.status.value} in state {job.state.value}"])
         fx = Effects()
-        update: dict[str, Any] = {"state": new_state, "last_error": ev.error}
+        update: dict[str, Any] = {"state": new_state, "last_error": ev.error, "attempt": ev.attempt}
         if ev.status is OutcomeStatus.PUBLISHED:
             horizons = tuple(ev.occurred_at + h for h in self._settings.horizons)
             update |= {"post_id": ev.post_id, "url": ev.url, "published_at": ev.occurred_at}
@@ -548,6 +557,8 @@ class Plan:
             # The delay service: the publisher asked for this attempt again at retry_at.
             update |= {"attempt": ev.attempt + 1, "slot": ev.retry_at or now}
         elif ev.status is OutcomeStatus.NEEDS_REAUTH:
+            # The next firing after re-authorisation is a new attempt: the ledger settled this one.
+            update |= {"attempt": ev.attempt + 1}
             plan.needs_reauth = True
             fx.channels.append(self._snapshot(plan, now))
         job = self._set(plan, job, now, **update)
