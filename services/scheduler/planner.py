@@ -261,6 +261,7 @@ class Planner:
                 if self._watchdog is not None:
                     self._watchdog.beat("planner")
                 batch = await self._consumer.getmany(timeout_ms=self._wait_ms(), max_records=500)
+                batch = await self._restored(batch)
                 # A whole batch of commands is applied with one wait for the broker, then its
                 # offsets are committed: a crash in between replays the batch onto the plan
                 # rebuilt from the changelog, which never saw the unacknowledged writes.
@@ -278,6 +279,26 @@ class Planner:
                 self._refresh_gauges()
         finally:
             await self._consumer.stop()
+
+    async def _restored(
+        self, batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    ) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
+        """The batch, once the plan of each of its partitions is restored.
+
+        aiokafka marks a new assignment complete, and hands out its records, before
+        ``on_partitions_assigned`` (the restore) has returned: a command handled then acts on a
+        plan without the partition's jobs (an outcome for a job not yet restored is dropped as
+        unknown, and its offset committed) or one the restore then overwrites. Records of a
+        partition taken away meanwhile are dropped; its next owner reads them.
+        """
+        while True:
+            assigned = self._consumer.assignment()
+            waiting = [tp for tp in batch if tp in assigned and tp.partition not in self._owned]
+            if not waiting:
+                return {tp: records for tp, records in batch.items() if tp in assigned}
+            # No watchdog beat here: a restore that never ends (its callback failed; aiokafka
+            # only logs that) must stall the loop until the watchdog restarts the service.
+            await asyncio.sleep(0.01)
 
     async def _command(self, record: ConsumerRecord[bytes, bytes]) -> Effects:
         # Plan.handle undoes its own changes when it raises, so a dead-lettered command leaves
