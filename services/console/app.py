@@ -20,6 +20,7 @@ from services.console.settings import ConsoleSettings
 from services.console.view import ConsoleView, Retention
 from services.console.webhooks import DeliveryLog, Dispatcher, RetryRule, load_subscribers
 from services.ingest.auth import KeyStore
+from shared.access_log import app_runner
 from shared.kafka import KafkaUnavailable, ensure_topics, make_producer
 
 log = logging.getLogger("warta.console")
@@ -126,7 +127,7 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
         asyncio.create_task(dispatcher.run(stop)),
         asyncio.create_task(expire(view, deps, stop, EXPIRE_EVERY_S)),
     ]
-    runner = web.AppRunner(create_app(deps), access_log=None)
+    runner = app_runner(create_app(deps), settings.access_log)
     await runner.setup()
     await web.TCPSite(runner, settings.console_host, settings.console_port).start()
     log.info(
