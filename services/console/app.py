@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from aiohttp import web
-from prometheus_client import CollectorRegistry
 
 from services.console.feeder import Feeder
 from services.console.http_api import Deps, create_app
@@ -22,6 +21,7 @@ from services.console.webhooks import DeliveryLog, Dispatcher, RetryRule, load_s
 from services.ingest.auth import KeyStore
 from shared.access_log import app_runner
 from shared.kafka import KafkaUnavailable, ensure_topics, make_producer
+from shared.metrics import service_registry
 
 log = logging.getLogger("warta.console")
 # Often enough that a replay of a long history is trimmed while it runs, not only after it.
@@ -83,7 +83,7 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
     probe = OffsetsProbe(settings.kafka, [s.name for s in topics.specs()], settings.group_prefix)
     await probe.start()
     prober = Prober(probe, history, settings.probe_interval_s)
-    registry = CollectorRegistry()
+    registry = service_registry("console")
     registry.register(TopicCollector(view, lambda: prober.latest, channels, _now))
     subscribers = load_subscribers(settings.webhooks_file) if settings.webhooks_file else []
     deliveries = DeliveryLog(settings.webhook_log_size)
