@@ -125,6 +125,7 @@ def test_compose_runs_prometheus_and_grafana_with_these_files() -> None:
             assert (ROOT / volume.split(":")[0]).exists(), volume
 
 
+@pytest.mark.promised
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed (make browser)")
 @pytest.mark.parametrize("args", [["check", "config", "prometheus.yml"], ["check", "rules", "alerts.yml"]])
 def test_promtool_accepts_the_files(args: list[str]) -> None:
