@@ -14,7 +14,6 @@ from __future__ import annotations
 import platform
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib import metadata
 
 from aiohttp import web
 from prometheus_client import (
@@ -29,18 +28,11 @@ from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
+from shared.build import version
 from shared.topics import PLATFORMS
 
 SCHEDULER_METRICS_PORT = 9101
 FIRST_PUBLISHER_METRICS_PORT = 9110
-
-
-def version() -> str:
-    """Warta's version as installed (the wheel's metadata), or "dev" from a source tree."""
-    try:
-        return metadata.version("warta")
-    except metadata.PackageNotFoundError:
-        return "dev"
 
 
 def service_registry(service: str) -> CollectorRegistry:

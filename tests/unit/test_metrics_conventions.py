@@ -10,7 +10,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from services.ingest.metrics import IngestMetrics
 from services.ingest.status_view import StatusView
-from shared.metrics import PublisherMetrics, SchedulerMetrics, version
+from shared.build import version
+from shared.metrics import PublisherMetrics, SchedulerMetrics
 
 
 def families(registry: CollectorRegistry) -> set[str]:
