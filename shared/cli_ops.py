@@ -28,7 +28,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -61,6 +61,18 @@ class Answer:
         return 200 <= self.status < 300
 
 
+def locale_language(env: Mapping[str, str] | None = None) -> str:
+    """The language of the user's locale (LC_ALL, LC_MESSAGES, LANG; POSIX precedence) as an
+    Accept-Language value: refusals then come back in Bahasa Indonesia on an id_ID locale."""
+    env = os.environ if env is None else env
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name, "")
+        if value:
+            tag = value.split(".")[0].split("@")[0].replace("_", "-")
+            return "en" if tag in ("C", "POSIX") else tag
+    return "en"
+
+
 @dataclass(frozen=True)
 class Client:
     ingest: str
@@ -77,6 +89,7 @@ class Client:
             req.add_header("Content-Type", "application/json")
         if self.key:
             req.add_header("Authorization", f"Bearer {self.key}")
+        req.add_header("Accept-Language", locale_language())
         for name, value in (headers or {}).items():
             req.add_header(name, value)
         try:

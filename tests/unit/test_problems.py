@@ -111,3 +111,19 @@ def test_real_refusals_of_the_schema_and_the_dates_are_translated() -> None:
     assert errors
     for error in errors:
         assert localize(error.rule, error.message, "id") != error.message, (error.rule, error.message)
+
+
+@pytest.mark.parametrize(
+    ("env", "lang"),
+    [
+        ({}, "en"),
+        ({"LANG": "C.UTF-8"}, "en"),
+        ({"LANG": "id_ID.UTF-8"}, "id"),
+        ({"LANG": "en_US.UTF-8", "LC_ALL": "id_ID.UTF-8"}, "id"),
+        ({"LANG": "id_ID.UTF-8", "LC_MESSAGES": "en_GB.UTF-8"}, "en"),
+    ],
+)
+def test_the_cli_asks_in_the_users_locale(env: dict[str, str], lang: str) -> None:
+    from shared.cli_ops import locale_language
+
+    assert negotiate(locale_language(env)) == lang
