@@ -7,14 +7,16 @@ errors are translated into that shape; its URLs and input echoes never reach the
 
 A target's ``content`` is merged over the base ``content``: each field the target gives
 (``text``, ``link``, ``media``, ``poll``; an explicit null included) replaces the base's. The
-merged content is checked against the channel's platform row in ``shared.capabilities``, and an
-error points at the field where the offending value was written (``content.text`` when it came
+merged content is checked against the channel's platform row in ``shared.capabilities`` by the
+capability rule the publishers apply too (``shared.capability_rules``), and an error points at
+the field where the offending value was written (``content.text`` when it came
 from the base, ``targets[1].content.text`` when the target set it).
 
 Rules (``FieldError.rule``): required, type, unknown_field, enum, pattern, min_length,
-max_length, min_value, max_value, offset_required, https_required, url, media_type, media_count,
-media_size, media_duration, media_required, video_required, text_or_media_required,
-poll_unsupported, poll_options, poll_duration, poll_with_media, deadline_before_not_before,
+max_length, min_value, max_value, offset_required, https_required, url, the capability rules
+(``shared.capability_rules.Rule``: media_type, media_count, media_size, media_duration,
+media_required, video_required, max_length, poll_unsupported, poll_options, poll_duration,
+poll_with_media), text_or_media_required, deadline_before_not_before,
 deadline_past, out_of_range, beyond_horizon, approved_in_future, four_eyes, empty_targets,
 duplicate_channel, unknown_channel.
 
