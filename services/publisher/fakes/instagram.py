@@ -24,16 +24,15 @@ from typing import Any
 
 from aiohttp import web
 
-from services.publisher.fakes.base import FakePost, SlidingWindow, json_reply, new_fake_app, read_fields
+from services.publisher.fakes.base import FakePost, SlidingWindow, read_fields
 from services.publisher.fakes.graph import (
     GRAPH_VERSION,
-    add_graph_routes,
     authorise,
     graph_error,
     graph_list,
     graph_time,
 )
-from services.publisher.fakes.meta_container import Container, ContainerFake, ContainerState
+from services.publisher.fakes.meta_container import Container, ContainerFake, ContainerState, container_app
 
 __all__ = ["Container", "InstagramState", "create_app"]
 
@@ -47,6 +46,11 @@ class InstagramState(ContainerState):
 
 class _Instagram(ContainerFake):
     s: InstagramState
+    version = GRAPH_VERSION
+    container_edge = "media"
+    publish_edge = "media_publish"
+    limit_edge = "content_publishing_limit"
+    strict_metrics = True
     text_field = "caption"
     post_id_prefix = "17"
     limit_message = "Application request limit reached"
@@ -77,14 +81,6 @@ class _Instagram(ContainerFake):
             return graph_error("(#100) The caption is too long", 100)
         return self.store(owner, fields, headers)
 
-    async def list_media(self, request: web.Request) -> web.Response:
-        owner = request.match_info["node"]
-        _, headers = authorise(self.s, request, owner)
-        limit = int(request.query.get("limit", "25"))
-        mine = [p for p in reversed(self.s.posts) if p.data.get("owner") == owner and self.s.listed(p)]
-        mine = mine[:limit]
-        return json_reply({"data": [self.post_json(p) for p in mine]}, 200, headers)
-
     def post_json(self, post: FakePost) -> dict[str, Any]:
         likes, comments, _ = self.s.counts(post)
         return {
@@ -96,55 +92,12 @@ class _Instagram(ContainerFake):
             "comments_count": comments,
         }
 
-    async def insights(self, request: web.Request) -> web.Response:
-        post = self.s.find_post(request.match_info["node"])
-        _, headers = authorise(self.s, request, post.data["owner"] if post else "")
-        if post is None:
-            return graph_error("(#100) Object does not exist", 100, subcode=33)
+    def metrics(self, post: FakePost) -> dict[str, int]:
         likes, comments, shares = self.s.counts(post)
-        # ``views`` replaced ``impressions`` (and plays) in April 2025; Graph refuses a metric it
-        # no longer has with #100 instead of leaving it out (ig-media/insights).
-        values = {
-            "views": post.reach or 0,
-            "reach": post.reach or 0,
-            "likes": likes,
-            "comments": comments,
-            "shares": shares,
-        }
-        wanted = graph_list(request.query.get("metric", ",".join(values)))
-        unknown = [m for m in wanted if m not in values]
-        if unknown:
-            return graph_error(
-                f"(#100) metric[{wanted.index(unknown[0])}] must be one of the following values: "
-                + ", ".join(values),
-                100,
-            )
-        data = [
-            {
-                "name": name,
-                "period": "lifetime",
-                "values": [{"value": values[name]}],
-                "id": f"{post.id}/insights/{name}",
-            }
-            for name in wanted
-        ]
-        return json_reply({"data": data}, 200, headers)
+        # ``views`` replaced ``impressions`` (and plays) in April 2025.
+        reach = post.reach or 0
+        return {"views": reach, "reach": reach, "likes": likes, "comments": comments, "shares": shares}
 
 
 def create_app(state: InstagramState | None = None) -> web.Application:
-    state = state or InstagramState()
-    fake = _Instagram(state)
-    app = new_fake_app(state)
-    add_graph_routes(
-        app,
-        GRAPH_VERSION,
-        [
-            ("POST", "/{node}/media", fake.create_container),
-            ("GET", "/{node}/media", fake.list_media),
-            ("POST", "/{node}/media_publish", fake.publish),
-            ("GET", "/{node}/content_publishing_limit", fake.publishing_limit),
-            ("GET", "/{node}/insights", fake.insights),
-            ("GET", "/{node}", fake.read_node),
-        ],
-    )
-    return app
+    return container_app(_Instagram(state or InstagramState()))

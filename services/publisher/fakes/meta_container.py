@@ -12,13 +12,13 @@ container has no documented code; the fakes answer 100 "already published".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
-from services.publisher.fakes.base import FakePost, SlidingWindow, json_reply, read_fields
-from services.publisher.fakes.graph import GraphState, authorise, graph_error
+from services.publisher.fakes.base import FakePost, SlidingWindow, json_reply, new_fake_app, read_fields
+from services.publisher.fakes.graph import GraphState, add_graph_routes, authorise, graph_error, graph_list
 
 CONTAINER_TTL = timedelta(hours=24)
 
@@ -49,13 +49,27 @@ class ContainerState(GraphState):
 class ContainerFake:
     """The container handlers; a platform names its text field, its posts and its messages."""
 
+    version: str  # the path prefix the platform answers under
+    container_edge: str  # "media", "threads": POST makes a container, GET lists the posts
+    publish_edge: str  # "media_publish", "threads_publish"
+    limit_edge: str  # "content_publishing_limit", "threads_publishing_limit"
     text_field: str  # "caption", "text"
     post_id_prefix: str  # Instagram media ids start 17…, Threads post ids 18…
     limit_message: str  # what the platform says when the publishing window is full
     missing_node: str  # the message for an unknown id, with ``{node}``
+    # Instagram refuses a metric it doesn't have with #100 (ig-media/insights); Threads leaves it out.
+    strict_metrics: bool = False
 
     def __init__(self, state: ContainerState) -> None:
         self.s = state
+
+    async def create_container(self, request: web.Request) -> web.Response:
+        """Check the platform's own fields, then ``store``."""
+        raise NotImplementedError
+
+    def metrics(self, post: FakePost) -> dict[str, int]:
+        """The insights the platform reports for a post, by metric name."""
+        raise NotImplementedError
 
     def post_url(self, account: str, post_id: str) -> str:
         raise NotImplementedError
@@ -136,3 +150,60 @@ class ContainerFake:
         if post is None:
             return graph_error(self.missing_node.format(node=node), 100, subcode=33)
         return json_reply(self.post_json(post), 200, headers)
+
+    async def list_posts(self, request: web.Request) -> web.Response:
+        """The user's posts, newest first: ``limit``, and ``since`` (epoch seconds)."""
+        owner = request.match_info["node"]
+        _, headers = authorise(self.s, request, owner)
+        limit = int(request.query.get("limit", "25"))
+        since = request.query.get("since")
+        earliest = datetime.fromtimestamp(int(since), UTC) if since else None
+        mine = [
+            p
+            for p in reversed(self.s.posts)
+            if p.data.get("owner") == owner
+            and (earliest is None or p.created_at >= earliest)
+            and self.s.listed(p)
+        ]
+        return json_reply({"data": [self.post_json(p) for p in mine[:limit]]}, 200, headers)
+
+    async def insights(self, request: web.Request) -> web.Response:
+        post = self.s.find_post(request.match_info["node"])
+        _, headers = authorise(self.s, request, post.data["owner"] if post else "")
+        if post is None:
+            return graph_error("(#100) Object does not exist", 100, subcode=33)
+        values = self.metrics(post)
+        wanted = graph_list(request.query.get("metric", ",".join(values)))
+        unknown = [m for m in wanted if m not in values]
+        if unknown and self.strict_metrics:
+            message = f"(#100) metric[{wanted.index(unknown[0])}] must be one of the following values: "
+            return graph_error(message + ", ".join(values), 100)
+        data = [
+            {
+                "name": name,
+                "period": "lifetime",
+                "values": [{"value": values[name]}],
+                "id": f"{post.id}/insights/{name}",
+            }
+            for name in wanted
+            if name in values
+        ]
+        return json_reply({"data": data}, 200, headers)
+
+
+def container_app(fake: ContainerFake) -> web.Application:
+    """The fake's routes under its version, as Meta's hosts serve them."""
+    app = new_fake_app(fake.s)
+    add_graph_routes(
+        app,
+        fake.version,
+        [
+            ("POST", f"/{{node}}/{fake.container_edge}", fake.create_container),
+            ("GET", f"/{{node}}/{fake.container_edge}", fake.list_posts),
+            ("POST", f"/{{node}}/{fake.publish_edge}", fake.publish),
+            ("GET", f"/{{node}}/{fake.limit_edge}", fake.publishing_limit),
+            ("GET", "/{node}/insights", fake.insights),
+            ("GET", "/{node}", fake.read_node),
+        ],
+    )
+    return app

@@ -19,15 +19,14 @@ Threads).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from services.publisher.fakes.base import FakePost, json_reply, new_fake_app, read_fields
-from services.publisher.fakes.graph import add_graph_routes, authorise, graph_error, graph_list, graph_time
-from services.publisher.fakes.meta_container import Container, ContainerFake, ContainerState
+from services.publisher.fakes.base import FakePost, read_fields
+from services.publisher.fakes.graph import authorise, graph_error, graph_list, graph_time
+from services.publisher.fakes.meta_container import Container, ContainerFake, ContainerState, container_app
 from shared.text_length import threads_length
 
 __all__ = ["Container", "ThreadsState", "create_app"]
@@ -43,6 +42,10 @@ class ThreadsState(ContainerState):
 
 class _Threads(ContainerFake):
     s: ThreadsState
+    version = THREADS_VERSION
+    container_edge = "threads"
+    publish_edge = "threads_publish"
+    limit_edge = "threads_publishing_limit"
     text_field = "text"
     post_id_prefix = "18"
     limit_message = "The user has reached the limit of posts in 24 hours"
@@ -80,21 +83,6 @@ class _Threads(ContainerFake):
                 return graph_error("(#100) A poll has 2 to 4 options", 100)
         return self.store(owner, fields, headers)
 
-    async def list_threads(self, request: web.Request) -> web.Response:
-        owner = request.match_info["node"]
-        _, headers = authorise(self.s, request, owner)
-        limit = int(request.query.get("limit", "25"))
-        since = request.query.get("since")
-        earliest = datetime.fromtimestamp(int(since), UTC) if since else None
-        mine = [
-            p
-            for p in reversed(self.s.posts)
-            if p.data.get("owner") == owner
-            and (earliest is None or p.created_at >= earliest)
-            and self.s.listed(p)
-        ]
-        return json_reply({"data": [self.post_json(p) for p in mine[:limit]]}, 200, headers)
-
     def post_json(self, post: FakePost) -> dict[str, Any]:
         link = post.data.get("link_attachment")
         return {
@@ -105,42 +93,18 @@ class _Threads(ContainerFake):
             "timestamp": graph_time(post.created_at),
         }
 
-    async def insights(self, request: web.Request) -> web.Response:
-        post = self.s.find_post(request.match_info["node"])
-        _, headers = authorise(self.s, request, post.data["owner"] if post else "")
-        if post is None:
-            return graph_error("(#100) Object does not exist", 100, subcode=33)
+    def metrics(self, post: FakePost) -> dict[str, int]:
         likes, replies, reposts = self.s.counts(post)
-        values = {"views": post.reach or 0, "likes": likes, "replies": replies, "reposts": reposts}
-        values |= {"quotes": 0, "shares": 0}
-        wanted = graph_list(request.query.get("metric", ",".join(values)))
-        data = [
-            {
-                "name": name,
-                "period": "lifetime",
-                "values": [{"value": values[name]}],
-                "id": f"{post.id}/insights/{name}",
-            }
-            for name in wanted
-            if name in values
-        ]
-        return json_reply({"data": data}, 200, headers)
+        views = post.reach or 0
+        return {
+            "views": views,
+            "likes": likes,
+            "replies": replies,
+            "reposts": reposts,
+            "quotes": 0,
+            "shares": 0,
+        }
 
 
 def create_app(state: ThreadsState | None = None) -> web.Application:
-    state = state or ThreadsState()
-    fake = _Threads(state)
-    app = new_fake_app(state)
-    add_graph_routes(
-        app,
-        THREADS_VERSION,
-        [
-            ("POST", "/{node}/threads", fake.create_container),
-            ("GET", "/{node}/threads", fake.list_threads),
-            ("POST", "/{node}/threads_publish", fake.publish),
-            ("GET", "/{node}/threads_publishing_limit", fake.publishing_limit),
-            ("GET", "/{node}/insights", fake.insights),
-            ("GET", "/{node}", fake.read_node),
-        ],
-    )
-    return app
+    return container_app(_Threads(state or ThreadsState()))
