@@ -12,9 +12,9 @@ from typing import Any
 import aiohttp
 
 from services.publisher.adapters._http import Reply, send, utcnow
-from services.publisher.adapters.lookup import LISTING_SETTLE
+from services.publisher.adapters.lookup import LISTING_SETTLE, Listed, judge_listing
 from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
-from services.publisher.adapters.port import Adapter, RateLimitInfo, Target
+from services.publisher.adapters.port import Adapter, Lookup, PublishRequest, RateLimitInfo, Target
 from shared.events import Content
 
 
@@ -161,6 +161,17 @@ class HttpAdapter(Adapter):
         )
         self._observe(target, reply)
         return reply
+
+    def judge(self, listed: list[Listed], request: PublishRequest, *, page_full: bool) -> Lookup:
+        """``lookup.judge_listing`` at this adapter's clock and listing delay."""
+        return judge_listing(
+            self.platform,
+            listed,
+            page_full=page_full,
+            request=request,
+            now=self._clock(),
+            settle=self._listing_settle,
+        )
 
     def _url(self, target: Target, path: str) -> str:
         return target.base_url.rstrip("/") + path

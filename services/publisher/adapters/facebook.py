@@ -34,7 +34,7 @@ from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import as_id, as_int, as_list, as_object
 from services.publisher.adapters.graph import GraphAdapter, graph_error, parse_graph_time
-from services.publisher.adapters.lookup import Listed, judge_listing, verdict
+from services.publisher.adapters.lookup import Listed, verdict
 from services.publisher.adapters.port import (
     Ambiguous,
     Engagement,
@@ -128,14 +128,7 @@ class FacebookAdapter(GraphAdapter):
                 created,
             )
             listed.append(Listed(created, judged, found if post_id else None))
-        return judge_listing(
-            self.platform,
-            listed,
-            page_full=len(listed) >= LOOKUP_LIMIT,
-            request=request,
-            now=self._clock(),
-            settle=self._listing_settle,
-        )
+        return self.judge(listed, request, page_full=len(listed) >= LOOKUP_LIMIT)
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
         reply = await self.call(

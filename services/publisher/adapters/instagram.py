@@ -32,7 +32,7 @@ from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import as_int, as_list, as_object, compose_text
 from services.publisher.adapters.graph import IG_PUBLISH_LIMIT, graph_error, parse_graph_time
-from services.publisher.adapters.lookup import Listed, judge_listing, verdict
+from services.publisher.adapters.lookup import Listed, verdict
 from services.publisher.adapters.meta_container import (
     ContainerAdapter,
     ContainerPending,
@@ -118,14 +118,7 @@ class InstagramAdapter(ContainerAdapter):
             )
             found = Published(str(media.get("id") or ""), media.get("permalink"), created)
             listed.append(Listed(created, judged, found if found.post_id else None))
-        return judge_listing(
-            self.platform,
-            listed,
-            page_full=len(listed) >= LOOKUP_LIMIT,
-            request=request,
-            now=self._clock(),
-            settle=self._listing_settle,
-        )
+        return self.judge(listed, request, page_full=len(listed) >= LOOKUP_LIMIT)
 
     async def _ok(self, target: Target, reply: Reply) -> dict[str, Any]:
         if reply.status == 200:

@@ -37,7 +37,7 @@ from urllib.parse import quote
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content, check_media
 from services.publisher.adapters.common import HttpAdapter, as_int, as_object
-from services.publisher.adapters.lookup import Listed, judge_listing, verdict
+from services.publisher.adapters.lookup import Listed, verdict
 from services.publisher.adapters.port import (
     AdapterError,
     Ambiguous,
@@ -139,14 +139,7 @@ class LinkedInAdapter(HttpAdapter):
             # The finder sorts by last change: that, not creation, bounds what the page covers.
             sorted_at = _millis(post.get("lastModifiedAt")) or created
             listed.append(Listed(created, judged, found, sorted_at))
-        return judge_listing(
-            self.platform,
-            listed,
-            page_full=len(listed) >= LOOKUP_LIMIT,
-            request=request,
-            now=self._clock(),
-            settle=self._listing_settle,
-        )
+        return self.judge(listed, request, page_full=len(listed) >= LOOKUP_LIMIT)
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
         reply = await self.call(target, "GET", f"/rest/socialActions/{quote(post_id, safe='')}")

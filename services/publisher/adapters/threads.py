@@ -39,7 +39,7 @@ from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import as_int, as_list, as_object, compose_text
 from services.publisher.adapters.graph import graph_error, parse_graph_time
-from services.publisher.adapters.lookup import Listed, judge_listing, not_before, verdict
+from services.publisher.adapters.lookup import Listed, not_before, verdict
 from services.publisher.adapters.meta_container import (
     ContainerAdapter,
     ContainerPending,
@@ -101,14 +101,7 @@ class ThreadsAdapter(ContainerAdapter):
             )
             found = Published(str(post.get("id") or ""), post.get("permalink"), created)
             listed.append(Listed(created, judged, found if found.post_id else None))
-        return judge_listing(
-            self.platform,
-            listed,
-            page_full=len(listed) >= LOOKUP_LIMIT,
-            request=request,
-            now=self._clock(),
-            settle=self._listing_settle,
-        )
+        return self.judge(listed, request, page_full=len(listed) >= LOOKUP_LIMIT)
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
         params = {"metric": "views,likes,replies,reposts,quotes,shares"}

@@ -35,7 +35,7 @@ import aiohttp
 from services.publisher.adapters._http import Reply, parse_int, parse_iso
 from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import HttpAdapter, compose_text
-from services.publisher.adapters.lookup import Listed, judge_listing, verdict
+from services.publisher.adapters.lookup import Listed, verdict
 from services.publisher.adapters.port import (
     AdapterError,
     Ambiguous,
@@ -118,14 +118,7 @@ class XAdapter(HttpAdapter):
             post_id = str(tweet.get("id") or "")
             found = Published(post_id, _post_url(target, post_id), created) if post_id else None
             listed.append(Listed(created, judged, found))
-        return judge_listing(
-            self.platform,
-            listed,
-            page_full=len(listed) >= LOOKUP_LIMIT,
-            request=request,
-            now=self._clock(),
-            settle=self._listing_settle,
-        )
+        return self.judge(listed, request, page_full=len(listed) >= LOOKUP_LIMIT)
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
         body = await self._read(target, f"/2/tweets/{post_id}", params={"tweet.fields": "public_metrics"})

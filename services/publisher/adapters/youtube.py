@@ -54,7 +54,6 @@ from services.publisher.adapters.lookup import (
     LISTING_SETTLE,
     Listed,
     Verdict,
-    judge_listing,
     verdict,
 )
 from services.publisher.adapters.media import MediaFetcher
@@ -307,14 +306,7 @@ class YouTubeAdapter(HttpAdapter):
             video_id = str(as_object(snippet.get("resourceId")).get("videoId") or "")
             found = Published(video_id, f"https://www.youtube.com/watch?v={video_id}", created)
             listed.append(Listed(created, judged, found if video_id else None))
-        return judge_listing(
-            self.platform,
-            listed,
-            page_full=len(listed) >= LOOKUP_LIMIT,
-            request=request,
-            now=self._clock(),
-            settle=self._listing_settle,
-        )
+        return self.judge(listed, request, page_full=len(listed) >= LOOKUP_LIMIT)
 
     def _error(self, target: Target, reply: Reply) -> AdapterError:
         err = as_object(reply.json_object().get("error"))
