@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from services.ingest.request import ContentRequest, DraftRequest, PauseRequest, WithdrawRequest
+from shared.capability_rules import Rule
 from shared.problems import PROBLEM_JSON
 
 # RFC 9457 problem details, with the per-field list as the extension member ``errors``.
@@ -28,7 +29,11 @@ _ERROR = {
                 "properties": {
                     "channel": {"type": ["string", "null"]},
                     "field": {"type": ["string", "null"]},
-                    "rule": {"type": "string"},
+                    "rule": {
+                        "type": "string",
+                        "description": "a stable name for the rule broken; a channel's capability rules are "
+                        + ", ".join(rule.value for rule in Rule),
+                    },
                     "message": {"type": "string"},
                 },
             },
