@@ -35,7 +35,7 @@ async def internal() -> AsyncIterator[tuple[TestServer, list[str]]]:
     hits: list[str] = []
 
     async def record(request: web.Request) -> web.Response:
-        hits.append(f"{request.method} {request.path} {request.headers.get('X-Warta-Signature', '')}")
+        hits.append(f"{request.method} {request.path} {request.headers.get('webhook-signature', '')}")
         return web.json_response({"id": "internal"})
 
     app = web.Application()

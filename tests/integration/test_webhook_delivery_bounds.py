@@ -33,7 +33,7 @@ async def internal() -> AsyncIterator[tuple[TestServer, list[str]]]:
     hits: list[str] = []
 
     async def record(request: web.Request) -> web.Response:
-        hits.append(f"{request.method} {request.path} {request.headers.get('X-Warta-Signature', '')}")
+        hits.append(f"{request.method} {request.path} {request.headers.get('webhook-signature', '')}")
         return web.Response(text="ok")
 
     app = web.Application()
