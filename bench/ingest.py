@@ -44,9 +44,10 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import psutil
 from aiohttp import web
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from bench._system import own_broker
+from shared.kafka import partitions_of
 from shared.settings import ROOT
 
 CONCURRENCY = (1, 4, 16, 64, 128)
@@ -268,8 +269,7 @@ async def events_on(bootstrap: str, topic: str) -> int:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed")
     await consumer.start()
     try:
-        await consumer._client.force_metadata_update()
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        tps = await partitions_of(consumer, [topic])
         ends = await consumer.end_offsets(tps)
         starts = await consumer.beginning_offsets(tps)
         return sum(ends[tp] - starts[tp] for tp in tps)
