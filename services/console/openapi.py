@@ -14,8 +14,8 @@ import copy
 from functools import cache
 from typing import Any
 
-from services.console.actions import OperatorAction
 from services.ingest.openapi import openapi_document as ingest_document
+from shared.events import OperatorAction
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}

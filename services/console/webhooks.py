@@ -54,10 +54,12 @@ from shared.events import (
     Event,
     JobPlanned,
     JobState,
+    OperatorDecided,
     OutcomeStatus,
     PublishOutcome,
 )
 from shared.kafka_connection import KafkaAddress, client_args
+from shared.operator_decisions import decided_outcome
 from shared.outbound_http import OutboundRefused, exchange
 from shared.webhook_signature import secret_key, signed_headers
 
@@ -128,6 +130,10 @@ _OUTCOME_KIND: dict[OutcomeStatus, LifecycleKind] = {
 def lifecycle_of(event: Event) -> Lifecycle | None:
     kind: LifecycleKind
     data: dict[str, object]
+    decision: dict[str, object] | None = None
+    if isinstance(event, OperatorDecided):
+        decision = {"actor": event.actor, "action": event.action.value, "reason": event.reason}
+        event = decided_outcome(event)
     if isinstance(event, JobPlanned) and event.state is JobState.SCHEDULED:
         kind = "scheduled"
         data = {
@@ -149,6 +155,8 @@ def lifecycle_of(event: Event) -> Lifecycle | None:
             "url": event.url,
             "error": event.error.model_dump(mode="json") if event.error else None,
         }
+        if decision is not None:
+            data["decision"] = decision  # a person settled the job: who, what, why
     elif isinstance(event, ControlIssued) and event.action in (ControlAction.PAUSE, ControlAction.RESUME):
         kind = "paused" if event.action is ControlAction.PAUSE else "resumed"
         data = {"channels": list(event.channels) or "all", "by": event.by, "reason": event.reason}
