@@ -6,7 +6,7 @@ Usage: ``python -m bench.ingest [--seconds 5]`` prints one JSON line:
   closed-loop runs at 1, 4, 16, 64 and 128 requests in flight);
 - ``ceiling_per_s``: the same for a bare aiohttp handler that answers 202 with no validation
   and no Kafka, served the same way (its own process), through the same load generator;
-- ``ratio``: the two divided (issue 3's target: at least 0.5);
+- ``ratio``: the two divided (the target: at least 0.5, docs/ingest.md);
 - ``p50_ms``/``p99_ms``: ingest's latency at half its saturation rate, open loop (requests
   leave at a fixed rate whatever the answers do, and latency counts from the planned departure,
   so a stall is not hidden; target: p99 at most 25 ms);

@@ -35,7 +35,7 @@ async def wait_for_state(
         async with session.get(url, headers={"Authorization": f"Bearer {key}"}) as resp:
             if resp.status == 200:
                 last = await resp.json()
-                ch = next(c for c in last["channels"] if c["channel"] == channel)
+                ch: dict[str, Any] = next(c for c in last["channels"] if c["channel"] == channel)
                 if ch["state"] == state:
                     return ch
         await asyncio.sleep(0.2)

@@ -130,7 +130,7 @@ async def env() -> AsyncIterator[FakeEnv]:
 
 
 def build(platform: str, env: FakeEnv, state_dir: Path, timeout: aiohttp.ClientTimeout = NORMAL) -> Adapter:
-    factory: Callable[..., Adapter] = PLATFORM_ADAPTERS[platform]  # type: ignore[assignment]
+    factory: Callable[..., Adapter] = PLATFORM_ADAPTERS[platform]
     kwargs: dict[str, Any] = {"timeout": timeout}
     if platform in ("youtube", "tiktok", "whatsapp"):
         kwargs["state_dir"] = state_dir

@@ -1,4 +1,4 @@
-"""Ingest's HTTP API over the real broker (issue 3): who may do what, bad input, Idempotency-Key
+"""Ingest's HTTP API over the real broker: who may do what, bad input, Idempotency-Key
 across a restart, status and the calendar, withdraw, pause/resume, drafts, rate limits, and the
 operational endpoints. Each test runs the real app in-process on fresh topics."""
 
@@ -33,7 +33,7 @@ async def ingest(kafka_bootstrap: str, topics: TopicRegistry, tmp_path: Path) ->
 
 
 def assert_errors_shape(answer: Answer) -> list[dict[str, Any]]:
-    """Every 4xx answers ``{"errors": [{channel, field, rule, message}]}`` (issue 3)."""
+    """Every 4xx answers ``{"errors": [{channel, field, rule, message}]}``."""
     assert 400 <= answer.status < 500, answer
     assert isinstance(answer.body, dict), answer
     assert set(answer.body) == {"errors"}, answer.body

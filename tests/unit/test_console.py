@@ -9,7 +9,6 @@ import pytest
 from services.console.actions import (
     ActionRefused,
     ActionRequest,
-    OperatorAction,
     allowed_actions,
     operator_decision,
     reconciles_first,
@@ -25,6 +24,7 @@ from shared.events import (
     DeadLettered,
     JobPlanned,
     JobState,
+    OperatorAction,
     OperatorDecided,
     OutcomeStatus,
     PlatformError,
@@ -210,7 +210,8 @@ def test_view_health_audit_and_dead_letters() -> None:
             event_id="r", occurred_at=T0, action=ControlAction.RESUME, by="opa", reason="token renewed"
         )
     )
-    assert view.channels["telegram-demo"].health is Health.UNKNOWN
+    resumed = view.channels["telegram-demo"]
+    assert resumed.health is Health.UNKNOWN
     assert view.channels["telegram-demo"].last_error == PlatformError(code="auth", message="token revoked")
 
     j = job(JobState.UNCONFIRMED)

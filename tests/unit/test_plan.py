@@ -71,14 +71,14 @@ def approved(
 def outcome(content_id: str, status: OutcomeStatus, attempt: int = 1, **kw: object) -> PublishOutcome:
     return PublishOutcome(
         event_id=f"o-{content_id}-{status}-{attempt}",
-        occurred_at=kw.pop("at", T0),  # type: ignore[arg-type]
+        occurred_at=kw.pop("at", T0),
         job_id=f"{content_id}:{CH}",
         content_id=content_id,
         channel=CH,
         platform="mastodon",
         attempt=attempt,
         status=status,
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 
@@ -90,7 +90,7 @@ def control(action: ControlAction, content_id: str | None = None, **kw: object) 
         content_id=content_id,
         by="opa",
         reason="because",
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 
