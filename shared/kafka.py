@@ -206,6 +206,17 @@ async def wait_for_topics(consumer: AIOKafkaConsumer, topics: Iterable[str], tim
         await asyncio.sleep(0.2)
 
 
+async def read_from_start(consumer: AIOKafkaConsumer, topics: Iterable[str]) -> dict[TopicPartition, int]:
+    """Start ``consumer`` on every partition of ``topics`` from its first record (a view's feeder:
+    no group, replay, then follow); returns each partition's end offset as of now."""
+    await consumer.start()
+    tps = await partitions_of(consumer, topics)
+    consumer.assign(tps)
+    await consumer.seek_to_beginning(*tps)
+    ends: dict[TopicPartition, int] = await consumer.end_offsets(tps)
+    return ends
+
+
 async def partitions_of(
     consumer: AIOKafkaConsumer, topics: Iterable[str], timeout: float = 60.0
 ) -> list[TopicPartition]:

@@ -25,7 +25,7 @@ from shared.codec import DecodeError, decode
 from shared.dead_letters import DeadLetters
 from shared.events import Event
 from shared.feed_progress import ProgressWatch
-from shared.kafka import partitions_of
+from shared.kafka import read_from_start
 from shared.kafka_connection import KafkaAddress, client_args
 from shared.watchdog import Watchdog
 
@@ -54,12 +54,9 @@ class Feeder:
         consumer = AIOKafkaConsumer(
             **client_args(self._bootstrap), enable_auto_commit=False, isolation_level="read_committed"
         )
-        await consumer.start()
-        try:
-            tps = await partitions_of(consumer, self._topics)
-            consumer.assign(tps)
-            await consumer.seek_to_beginning(*tps)
-            ends = await consumer.end_offsets(tps)
+        try:  # stopping a consumer that never started is harmless
+            ends = await read_from_start(consumer, self._topics)
+            tps = list(ends)
             while not stop.is_set():
                 batch = await consumer.getmany(timeout_ms=200, max_records=2000)
                 for records in batch.values():

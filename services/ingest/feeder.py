@@ -34,7 +34,7 @@ from services.ingest.status_view import StatusView
 from shared.codec import DecodeError, decode
 from shared.dead_letters import DeadLetters
 from shared.feed_progress import ProgressWatch
-from shared.kafka import partitions_of
+from shared.kafka import read_from_start
 from shared.kafka_connection import KafkaAddress, client_args
 from shared.watchdog import Watchdog
 
@@ -98,12 +98,9 @@ class Feeder:
             fetch_min_bytes=self._fetch[0],
             fetch_max_wait_ms=self._fetch[1],
         )
-        await consumer.start()
-        try:
-            tps = await partitions_of(consumer, self._topics)
-            consumer.assign(tps)
-            await consumer.seek_to_beginning(*tps)
-            ends = await consumer.end_offsets(tps)
+        try:  # stopping a consumer that never started is harmless
+            ends = await read_from_start(consumer, self._topics)
+            tps = list(ends)
             while not stop.is_set():
                 batch = await consumer.getmany(timeout_ms=200, max_records=2000)
                 for tp, records in batch.items():
