@@ -22,19 +22,15 @@ STATUS_OF_ACTION = {
     OperatorAction.DISCARD: OutcomeStatus.FAILED,
 }
 _LEGACY_PREFIX = "operator."
+# What a decision and an outcome say alike: which record, when, and which attempt of which job.
+_JOB_FIELDS: set[str] = {"event_id", "occurred_at", "job_id", "content_id", "channel", "platform", "attempt"}
 
 
 def decided_outcome(decision: OperatorDecided, last_error: PlatformError | None = None) -> PublishOutcome:
     """The outcome a decision stands for. ``last_error`` is the job's error before it: a person's
     decision is no news about the platform, so the job keeps telling what the platform said."""
     return PublishOutcome(
-        event_id=decision.event_id,
-        occurred_at=decision.occurred_at,
-        job_id=decision.job_id,
-        content_id=decision.content_id,
-        channel=decision.channel,
-        platform=decision.platform,
-        attempt=decision.attempt,
+        **decision.model_dump(include=_JOB_FIELDS),
         status=STATUS_OF_ACTION[decision.action],
         # No post id: the platform never told us one, so there is nothing to measure engagement on.
         url=decision.url if decision.action is OperatorAction.MARK_PUBLISHED else None,
@@ -54,13 +50,7 @@ def legacy_decision(outcome: PublishOutcome) -> OperatorDecided | None:
         return None
     actor, _, reason = err.message.removeprefix("by ").partition(": ")
     return OperatorDecided(
-        event_id=outcome.event_id,
-        occurred_at=outcome.occurred_at,
-        job_id=outcome.job_id,
-        content_id=outcome.content_id,
-        channel=outcome.channel,
-        platform=outcome.platform,
-        attempt=outcome.attempt,
+        **outcome.model_dump(include=_JOB_FIELDS),
         actor=actor or "unknown",
         action=action,
         reason=reason or "(no reason recorded)",
