@@ -10,58 +10,56 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from shared.build import version
 from shared.cli_ops import register as register_ops
+from shared.settings import CommonSettings
+
+SettingsT = TypeVar("SettingsT", bound=CommonSettings)
 
 
-def _ingest(args: argparse.Namespace) -> int:
-    from services.ingest.app import run
-    from services.ingest.settings import IngestSettings
+def _launch(
+    name: str, settings: SettingsT, run: Callable[[SettingsT, asyncio.Event], Awaitable[None]]
+) -> int:
+    """Run one service until SIGINT/SIGTERM: its logging and GC tuned from its settings."""
     from shared.runtime import run_until_signalled, setup_logging, tune_gc
 
-    settings = IngestSettings()
-    setup_logging(settings.log_level, "ingest")
+    setup_logging(settings.log_level, name)
     tune_gc(settings.gc_young_threshold)
     run_until_signalled(lambda stop: run(settings, stop))
     return 0
+
+
+# Each service is imported only when it is the one started, so `warta ingest` never loads the
+# publisher's adapters (and a service's import error breaks only that service's command).
+def _ingest(args: argparse.Namespace) -> int:
+    from services.ingest.app import run
+    from services.ingest.settings import IngestSettings
+
+    return _launch("ingest", IngestSettings(), run)
 
 
 def _scheduler(args: argparse.Namespace) -> int:
     from services.scheduler.app import run
     from services.scheduler.settings import SchedulerSettings
-    from shared.runtime import run_until_signalled, setup_logging, tune_gc
 
-    settings = SchedulerSettings()
-    setup_logging(settings.log_level, "scheduler")
-    tune_gc(settings.gc_young_threshold)
-    run_until_signalled(lambda stop: run(settings, stop))
-    return 0
+    return _launch("scheduler", SchedulerSettings(), run)
 
 
 def _publisher(args: argparse.Namespace) -> int:
     from services.publisher.app import run
     from services.publisher.settings import PublisherSettings
-    from shared.runtime import run_until_signalled, setup_logging, tune_gc
 
-    settings = PublisherSettings(platform=args.platform)
-    setup_logging(settings.log_level, f"publisher-{args.platform}")
-    tune_gc(settings.gc_young_threshold)
-    run_until_signalled(lambda stop: run(settings, stop))
-    return 0
+    return _launch(f"publisher-{args.platform}", PublisherSettings(platform=args.platform), run)
 
 
 def _console(args: argparse.Namespace) -> int:
     from services.console.app import run
     from services.console.settings import ConsoleSettings
-    from shared.runtime import run_until_signalled, setup_logging, tune_gc
 
-    settings = ConsoleSettings()
-    setup_logging(settings.log_level, "console")
-    tune_gc(settings.gc_young_threshold)
-    run_until_signalled(lambda stop: run(settings, stop))
-    return 0
+    return _launch("console", ConsoleSettings(), run)
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -73,7 +71,6 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 def _topics(args: argparse.Namespace) -> int:
     from shared.kafka import ensure_topics
-    from shared.settings import CommonSettings
 
     settings = CommonSettings()
     specs = settings.topics.specs()

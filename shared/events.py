@@ -213,6 +213,34 @@ class PublishOutcome(_Event):
     lease_until: Instant | None = None
 
 
+class OperatorAction(StrEnum):
+    """What a person may decide about a settled job (services.console.actions says when)."""
+
+    RETRY = "retry"
+    MARK_PUBLISHED = "mark_published"
+    DISCARD = "discard"
+
+
+class OperatorDecided(_Event):
+    """A person settled a job: who, what, why (topic ``publish.outcomes``, key = content id).
+
+    It travels with the outcomes so that it is applied in order with them; every reader of that
+    topic applies it as the outcome it stands for (``shared.operator_decisions``) and the audit
+    trail reads its fields.
+    """
+
+    event_type: Literal["operator.decided"] = "operator.decided"
+    job_id: Identifier
+    content_id: Identifier
+    channel: Identifier
+    platform: Identifier
+    attempt: int = Field(ge=1)  # the job's attempt when decided: earlier ones are stale
+    actor: str = Field(min_length=1, max_length=200)
+    action: OperatorAction
+    reason: str = Field(min_length=1, max_length=4000)
+    url: str | None = Field(default=None, max_length=2048)  # mark_published: where the post is
+
+
 class EngagementObserved(_Event):
     """Cumulative engagement of one post at a horizon (topic ``engagement.observed``)."""
 
@@ -368,6 +396,7 @@ Event = Annotated[
     | ControlIssued
     | JobDue
     | PublishOutcome
+    | OperatorDecided
     | EngagementObserved
     | JobPlanned
     | ChannelStateRecorded
@@ -384,6 +413,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "content.control",
         "job.due",
         "publish.outcome",
+        "operator.decided",
         "engagement.observed",
         "job.planned",
         "channel.state",

@@ -31,8 +31,7 @@ from services.console.access import in_scope, operator_of, security_headers
 from services.console.actions import (
     ActionRefused,
     ActionRequest,
-    OperatorAction,
-    operator_outcome,
+    operator_decision,
     reconciles_first,
 )
 from services.console.claims import ActionClaims, ActionInProgress
@@ -55,8 +54,9 @@ from services.ingest.errors import (
 )
 from services.ingest.validation import parse_model
 from shared.channels import ChannelDirectory
-from shared.events import EARLIEST_INSTANT, LATEST_INSTANT, DeadLettered, JobPlanned
+from shared.events import EARLIEST_INSTANT, LATEST_INSTANT, DeadLettered, JobPlanned, OperatorAction
 from shared.kafka import KafkaUnavailable, send_event
+from shared.operator_decisions import STATUS_OF_ACTION
 from shared.problems import problem_response
 from shared.topics import TopicRegistry
 
@@ -410,7 +410,7 @@ async def _act(deps: Deps, who: Principal, job_id: str, req: ActionRequest) -> w
     job = _job_in_scope(deps, who, job_id)
     now = deps.clock()
     try:
-        outcome = operator_outcome(job, req, now, uuid.uuid4().hex)
+        decision = operator_decision(job, req, now, uuid.uuid4().hex)
     except ActionRefused as exc:
         if exc.rule == "bad_request":
             raise ValidationFailed([FieldError(job.channel, None, exc.rule, str(exc))]) from exc
@@ -421,14 +421,14 @@ async def _act(deps: Deps, who: Principal, job_id: str, req: ActionRequest) -> w
     except ActionInProgress as exc:
         raise Conflict(str(exc), channel=job.channel, rule="action_in_progress") from exc
     try:
-        await send_event(deps.producer, deps.topics.publish_outcomes, job.content_id, outcome, timeout=10)
+        await send_event(deps.producer, deps.topics.publish_outcomes, job.content_id, decision, timeout=10)
     except KafkaUnavailable as exc:
         deps.claims.release(claim)
         raise ServiceUnavailable("the broker did not acknowledge; nothing was done", retry_after=5) from exc
     body: dict[str, object] = {
         "job_id": job_id,
         "action": req.action.value,
-        "status": outcome.status.value,
+        "status": STATUS_OF_ACTION[decision.action].value,
         "accepted": True,
     }
     if reconciles_first(job, req.action):

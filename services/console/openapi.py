@@ -14,9 +14,9 @@ import copy
 from functools import cache
 from typing import Any
 
-from services.console.actions import OperatorAction
 from services.ingest.openapi import openapi_document as ingest_document
 from services.ingest.openapi import problem_json
+from shared.events import OperatorAction
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -21,16 +21,13 @@ from services.ingest.status_view import StatusView
 from services.ingest.throttle import KeyThrottle
 from services.ingest.writer import EventWriter
 from shared.access_log import app_runner
+from shared.clock import Clock, utcnow
 from shared.events import DraftApproved, Event, IdempotencyClaimed
 from shared.kafka import ensure_topics
 from shared.runtime import freeze_survivors, sweep
 from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.ingest")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def _keep_view_out_of_collections(caught_up: asyncio.Event, sweep_s: float) -> None:
@@ -47,13 +44,14 @@ async def _keep_view_out_of_collections(caught_up: asyncio.Event, sweep_s: float
 
 @contextlib.asynccontextmanager
 async def wired(
-    settings: IngestSettings, *, keys: KeyStore | None = None, clock: Callable[[], datetime] = _now
+    settings: IngestSettings, *, keys: KeyStore | None = None, clock: Clock = utcnow
 ) -> AsyncIterator[Deps]:
     """Everything the HTTP app needs, started; stopped again on exit (the tests build on this too)."""
     topics = settings.topics
     channels = settings.load_channels()
     await ensure_topics(settings.kafka, topics.specs())
     view = StatusView(timedelta(seconds=settings.idempotency_ttl_s))
+    watchdog = Watchdog(settings.stall_limit_s)
     feeder = Feeder(
         settings.kafka,
         [
@@ -65,6 +63,7 @@ async def wired(
         ],
         view,
         dead_topic=topics.publish_dead,
+        watchdog=watchdog,
     )
     # The topics whose order decides (services.ingest.decisions): a request waits for its own
     # claim to be read back, so this feeder answers each fetch as soon as a record is there.
@@ -76,6 +75,7 @@ async def wired(
         name="decisions",
         fetch_min_bytes=1,
         fetch_max_wait_ms=500,
+        watchdog=watchdog,
     )
     caught_up = asyncio.Event()
     writer = EventWriter(
@@ -106,8 +106,6 @@ async def wired(
         applied_here=feeder.applied_here,
     )
     stop_feeding = asyncio.Event()
-    watchdog = Watchdog(settings.stall_limit_s)
-    feeder.watchdog = decisions.watchdog = watchdog
     tasks = [
         asyncio.create_task(feeder.run(stop_feeding)),
         asyncio.create_task(decisions.run(stop_feeding)),

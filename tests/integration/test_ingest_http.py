@@ -1,4 +1,4 @@
-"""Ingest's HTTP API over the real broker (issue 3): who may do what, bad input, Idempotency-Key
+"""Ingest's HTTP API over the real broker: who may do what, bad input, Idempotency-Key
 across a restart, status and the calendar, withdraw, pause/resume, drafts, rate limits, and the
 operational endpoints. Each test runs the real app in-process on fresh topics."""
 

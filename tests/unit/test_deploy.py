@@ -12,33 +12,38 @@ from typing import Any
 
 import pytest
 import yaml
+from prometheus_client import CollectorRegistry
 
-from shared.metrics import SCHEDULER_METRICS_PORT, publisher_metrics_port
+from services.console.metrics import TopicCollector
+from services.console.view import ConsoleView
+from services.ingest.metrics import IngestMetrics
+from services.ingest.status_view import StatusView
+from shared.channels import ChannelDirectory
+from shared.clock import utcnow
+from shared.metrics import SCHEDULER_METRICS_PORT, PublisherMetrics, SchedulerMetrics, publisher_metrics_port
 from shared.settings import ROOT
 from shared.topics import PLATFORMS
 
 PROM = ROOT / "deploy" / "prometheus"
 GRAFANA = ROOT / "deploy" / "grafana"
-# Every metric family Warta exposes (console collector, shared/metrics.py, ingest).
-KNOWN = {
-    "warta_topic_messages_total",
-    "warta_consumer_group_lag",
-    "warta_consumer_lag",
-    "warta_publish_outcomes_total",
-    "warta_dead_letters_total",
-    "warta_jobs",
-    "warta_channel_health",
-    "warta_channel_needs_reauth",
-    "warta_channel_paused",
-    "warta_channel_failure_ratio",
-    "warta_offsets_probe_age_seconds",
-    "warta_scheduler_firing_lateness_seconds_bucket",
-    "warta_rate_limit_headroom_ratio",
-    "warta_ingest_requests_total",
-    "warta_ingest_request_duration_seconds_bucket",
-    "warta_ingest_view_early_events",
-    "warta_ingest_view_early_dropped_total",
-}
+
+
+def _sample_names(registry: CollectorRegistry) -> set[str]:
+    """Every series name a registry can expose: a counter's ``_total``, a histogram's ``_bucket``."""
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "gauge": ("",)}
+    return {f.name + s for f in registry.collect() for s in suffixes.get(f.type, ("",))}
+
+
+def exposed_metrics() -> set[str]:
+    """Every metric name the code exposes, read from the registries the services build."""
+    console = CollectorRegistry()
+    console.register(TopicCollector(ConsoleView(), lambda: None, ChannelDirectory(channels=()), utcnow))
+    names = _sample_names(console) | _sample_names(IngestMetrics(StatusView()).registry)
+    names |= _sample_names(SchedulerMetrics(CollectorRegistry()).registry)
+    return names | _sample_names(PublisherMetrics("mastodon", CollectorRegistry()).registry)
+
+
+KNOWN = exposed_metrics()
 
 
 def load(path: str) -> Any:

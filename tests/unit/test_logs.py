@@ -38,7 +38,7 @@ def test_bound_fields_follow_each_task_separately() -> None:
             return line("handling")
 
     async def both() -> list[dict[str, object]]:
-        return await asyncio.gather(work("c1:x-demo"), work("c2:facebook-demo"))
+        return list(await asyncio.gather(work("c1:x-demo"), work("c2:facebook-demo")))
 
     first, second = asyncio.run(both())
     assert (first["content_id"], first["channel"], first["job_id"]) == ("c1", "x-demo", "c1:x-demo")

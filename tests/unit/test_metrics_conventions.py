@@ -4,6 +4,7 @@ quantity with its unit in the name."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
@@ -19,7 +20,7 @@ def families(registry: CollectorRegistry) -> set[str]:
     return {n for n in re.findall(r"^# TYPE (\S+) ", text, re.MULTILINE) if not n.endswith("_created")}
 
 
-REGISTRIES = {
+REGISTRIES: dict[str, Callable[[], CollectorRegistry]] = {
     "scheduler": lambda: SchedulerMetrics().registry,
     "publisher-x": lambda: PublisherMetrics("x").registry,
     "ingest": lambda: IngestMetrics(StatusView()).registry,
@@ -41,7 +42,9 @@ def test_each_process_exports_the_default_collectors_and_its_build(service: str)
 
 
 def test_one_name_per_quantity_and_units_in_names() -> None:
-    names = set().union(*(families(make()) for make in REGISTRIES.values()))
+    names: set[str] = set()
+    for make in REGISTRIES.values():
+        names |= families(make())
     warta = {n for n in names if n.startswith("warta_")}
     # Outcomes and jobs by state are the console's, read from the topics, under one name each.
     assert not {n for n in warta if "outcomes" in n or n.endswith("_jobs")}

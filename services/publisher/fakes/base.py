@@ -38,13 +38,15 @@ import itertools
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import orjson
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared.clock import utcnow
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -99,16 +101,12 @@ class FakePost:
         }
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass
 class FakeState:
     """A platform's memory. ``tokens`` maps each valid token to the account it belongs to."""
 
     tokens: dict[str, str] = field(default_factory=dict)
-    clock: Callable[[], datetime] = _utcnow
+    clock: Callable[[], datetime] = utcnow
     # Engagement added per hour of a post's age, on top of what /_fake/engagement set.
     engagement_per_hour: tuple[float, float, float] = (0.0, 0.0, 0.0)
     public_base: str | None = None  # overrides the origin seen in requests when building URLs
