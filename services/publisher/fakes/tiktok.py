@@ -43,6 +43,7 @@ from services.publisher.fakes.base import (
     new_fake_app,
     read_fields,
 )
+from services.publisher.fakes.oauth import add_authority
 
 MB = 1024 * 1024
 _RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
@@ -288,6 +289,7 @@ def create_app(state: TikTokState | None = None) -> web.Application:
     state = state or TikTokState()
     fake = _TikTok(state)
     app = new_fake_app(state)
+    add_authority(app, state, "tiktok")
     app.router.add_post("/v2/post/publish/video/init/", fake.init)
     app.router.add_put("/upload/", fake.put)
     app.router.add_post("/v2/post/publish/status/fetch/", fake.status)
