@@ -3,7 +3,7 @@
 Routes (relative to the fake's mount, paths from ``shared.capabilities`` ``TokenRules``)::
 
     GET  <authorize_path>  response_type=code, client_id, redirect_uri, state, scope,
-                           code_challenge (S256 only), [account=NAME: the sandbox's consent]
+                           code_challenge (S256 only), [login_hint=NAME: who consents]
                            → 302 to redirect_uri?code=…&state=…  (the sandbox consents at once)
     POST <token_path>      grant_type=authorization_code (code, redirect_uri, code_verifier)
                            or refresh_token (refresh_token); form-encoded, as each platform takes it
@@ -242,7 +242,7 @@ def add_oauth_routes(
                 {"error": "invalid_request", "error_description": "PKCE with S256 is required"}, 400
             )
         known = accounts()
-        account = query.get("account") or (known[0] if known else "")
+        account = query.get("account") or query.get("login_hint") or (known[0] if known else "")
         if account not in known:
             return json_reply(
                 {"error": "access_denied", "error_description": f"no sandbox account {account!r}"}, 400

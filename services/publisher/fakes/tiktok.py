@@ -127,6 +127,11 @@ class _TikTok:
             )
         return account
 
+    async def user_info(self, request: web.Request) -> web.Response:
+        """``GET /v2/user/info/?fields=open_id,display_name``: who the token belongs to."""
+        account = self._auth(request)
+        return tt_reply({"user": {"open_id": f"open-{account}", "display_name": account}})
+
     async def init(self, request: web.Request) -> web.Response:
         account = self._auth(request)
         fields = await read_fields(request)
@@ -291,6 +296,7 @@ def create_app(state: TikTokState | None = None) -> web.Application:
     app = new_fake_app(state)
     add_authority(app, state, "tiktok")
     app.router.add_post("/v2/post/publish/video/init/", fake.init)
+    app.router.add_get("/v2/user/info/", fake.user_info)
     app.router.add_put("/upload/", fake.put)
     app.router.add_post("/v2/post/publish/status/fetch/", fake.status)
     app.router.add_post("/v2/video/query/", fake.query)
