@@ -145,7 +145,9 @@ async def test_an_x_account_stays_connected_through_many_token_lifetimes_and_par
         e.job_id: e for e in events if isinstance(e, PublishOutcome) and e.status != OutcomeStatus.ATTEMPTED
     }
     statuses = [final[f"c{n}:{CHANNEL}"].status for n in range(18)]
-    print(f"\nx over {14 * 0.7:.0f} s with {TTL_S:.0f}-s tokens: {refreshed} refreshes; statuses {[s.value for s in statuses]}")
+    print(
+        f"\nx over {14 * 0.7:.0f} s with {TTL_S:.0f}-s tokens: {refreshed} refreshes; statuses {[s.value for s in statuses]}"
+    )
     assert statuses[:14] == [OutcomeStatus.PUBLISHED] * 14
     assert refreshed >= 3
     assert statuses[14:17] == [OutcomeStatus.NEEDS_REAUTH] * 3
