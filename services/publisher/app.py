@@ -57,10 +57,15 @@ async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
     try:
         async with aiohttp.ClientSession(timeout=timeout) as session:
             adapter: Adapter = build_adapter(platform, session, fetcher, state_dir=settings.state_dir)
+            metrics = PublisherMetrics(platform)
             refresher: Refresher | None = None
             if vault is not None:
                 refresher = build_refresher(
-                    vault, list(own), http_refresh(session), lambda: datetime.now(UTC)
+                    vault,
+                    list(own),
+                    http_refresh(session),
+                    lambda: datetime.now(UTC),
+                    on_result=lambda p, result: metrics.credential_refreshes.labels(p, result).inc(),
                 )
                 adapter = RefreshingAdapter(adapter, refresher, {c.id: account_of(c) for c in own})
             worker = PublisherWorker(
@@ -81,7 +86,7 @@ async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
             log.info("publisher for %s: %d channels", platform, len(channels.for_platform(platform)))
             watchdog = Watchdog(settings.stall_limit_s)
             worker.watchdog = watchdog
-            worker.metrics = PublisherMetrics(platform)
+            worker.metrics = metrics
             guard = asyncio.create_task(watchdog.run(stop))
             keeper = (
                 asyncio.create_task(

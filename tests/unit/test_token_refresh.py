@@ -187,3 +187,18 @@ def _record(store: SecretStore, account: str) -> CredentialRecord:
     assert record is not None
     assert record.status == "connected"
     return record
+
+
+async def test_the_metrics_hook_counts_results_and_is_never_given_a_token(tmp_path: Path) -> None:
+    from services.publisher.credentials.refresher import Refresher
+    from tests.unit.token_world import in_process
+
+    world = World(tmp_path, platforms=("x", "tiktok"))
+    seen: list[tuple[str, str]] = []
+    refresher = Refresher(
+        world.vault, in_process(world.authorities), world.clock, on_result=lambda p, r: seen.append((p, r))
+    )
+    world.authorities["tiktok"].revoke_account("tiktok-demo")
+    world.clock.advance(hours=2)
+    await refresher.tick(["x-demo", "tiktok-demo"])
+    assert seen == [("x", "refreshed"), ("tiktok", "parked")]

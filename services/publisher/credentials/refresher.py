@@ -55,6 +55,7 @@ class Refresher:
         *,
         token_urls: dict[str, str] | None = None,
         platform_of: dict[str, str] | None = None,
+        on_result: Callable[[str, str], None] | None = None,
     ) -> None:
         self._vault = vault
         self._call = call
@@ -64,6 +65,8 @@ class Refresher:
         self.refreshes: Counter[str] = Counter()
         self.parked: Counter[str] = Counter()
         self.failures: Counter[str] = Counter()
+        # (platform, "refreshed" | "parked" | "failed"): the metrics hook; never given a token.
+        self._on_result = on_result or (lambda platform, result: None)
 
     @property
     def vault(self) -> CredentialVault:
@@ -109,6 +112,7 @@ class Refresher:
             return self._park(record, platform, f"refresh refused: {exc.reason}")
         except RefreshTemporary as exc:
             self.failures[platform] += 1
+            self._on_result(platform, "failed")
             log.warning("refresh of %s failed for now: %s", account, exc)
             return record
         fresh = replace(
@@ -123,6 +127,7 @@ class Refresher:
         )
         self._vault.put(fresh)  # durable before the new access token is used anywhere
         self.refreshes[platform] += 1
+        self._on_result(platform, "refreshed")
         log.info("refreshed %s (%s); next expiry %s", account, platform, fresh.expires_at)
         return fresh
 
@@ -130,6 +135,7 @@ class Refresher:
         parked = record.parked(reason)
         self._vault.put(parked)
         self.parked[platform] += 1
+        self._on_result(platform, "parked")
         log.error("credential of %s needs re-connecting: %s", record.account, reason)
         return parked
 

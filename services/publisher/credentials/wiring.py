@@ -44,7 +44,11 @@ def account_of(channel: Channel) -> str:
 
 
 def build_refresher(
-    vault: CredentialVault, channels: list[Channel], call: RefreshCall, clock: Callable[[], datetime]
+    vault: CredentialVault,
+    channels: list[Channel],
+    call: RefreshCall,
+    clock: Callable[[], datetime],
+    on_result: Callable[[str, str], None] | None = None,
 ) -> Refresher:
     return Refresher(
         vault,
@@ -52,4 +56,5 @@ def build_refresher(
         clock,
         token_urls={account_of(c): token_url_for(c) for c in channels},
         platform_of={account_of(c): c.platform for c in channels},
+        on_result=on_result,
     )
