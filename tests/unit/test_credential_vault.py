@@ -146,3 +146,20 @@ def test_only_one_holder_of_an_accounts_refresh_lock_at_a_time(tmp_path: Path) -
             assert unrelated
     with second.refresh_lock("x-demo") as after:
         assert after
+
+
+def test_publishers_starting_together_import_the_clear_file_once(tmp_path: Path) -> None:
+    import multiprocessing
+
+    key = generate_key()
+    clear = _clear_file(tmp_path)
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(4) as pool:
+        counts = pool.starmap(_import_in_process, [(str(tmp_path), key, str(clear))] * 4)
+    assert sorted(counts) == [0, 0, 0, 2]
+    assert not clear.exists()
+    assert set(_vault(tmp_path, key).load()) == {"x-demo", "mastodon-demo"}
+
+
+def _import_in_process(tmp: str, key: str, clear: str) -> int:
+    return import_clear_file(_vault(Path(tmp), key), Path(clear))

@@ -38,7 +38,16 @@ def _record(name: str, value: object) -> CredentialRecord:
 
 
 def import_clear_file(vault: CredentialVault, clear: Path) -> int:
-    """Move ``clear``'s credentials into ``vault``; returns how many were new."""
+    """Move ``clear``'s credentials into ``vault``; returns how many were new.
+
+    Every publisher of the host (one per platform) starts with this: the import lock lets one of
+    them move the file while the others wait, then find it gone.
+    """
+    with vault.import_lock():
+        return _import(vault, clear)
+
+
+def _import(vault: CredentialVault, clear: Path) -> int:
     if not clear.exists():
         return 0
     try:

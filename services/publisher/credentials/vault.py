@@ -92,14 +92,21 @@ class CredentialVault:
 
     # ---- writing ---------------------------------------------------------------------------
     @contextlib.contextmanager
-    def _write_lock(self) -> Iterator[None]:
+    def _flock(self, suffix: str) -> Iterator[None]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(self.path.with_name(self.path.name + suffix), os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
             os.close(fd)  # closing drops the lock
+
+    def _write_lock(self) -> contextlib.AbstractContextManager[None]:
+        return self._flock(".lock")
+
+    def import_lock(self) -> contextlib.AbstractContextManager[None]:
+        """Held while the old clear file is moved in; writes take their own lock inside it."""
+        return self._flock(".import.lock")
 
     def put(self, *records: CredentialRecord) -> None:
         """Store ``records`` durably (fsynced, atomically renamed) before returning."""
