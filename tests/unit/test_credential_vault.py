@@ -52,7 +52,7 @@ def test_the_clear_file_is_imported_once_then_gone_and_nothing_under_var_reads_i
     assert import_clear_file(vault, _clear_file(tmp_path)) == 2
     assert not (tmp_path / "secrets.json").exists()
     stored = _all_bytes_under(tmp_path)
-    for needle in (SECRET, REFRESH, "masto-", "cs"):
+    for needle in (SECRET, REFRESH, "masto-", "app-client-secret-5551234"):
         assert needle.encode() not in stored
     record = vault.get("x-demo")
     assert record is not None
