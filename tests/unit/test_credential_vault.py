@@ -32,7 +32,7 @@ def _clear_file(tmp_path: Path) -> Path:
                     "token": SECRET,
                     "refresh_token": REFRESH,
                     "client_id": "app",
-                    "client_secret": "cs",
+                    "client_secret": "app-client-secret-5551234",
                 },
                 "mastodon-demo": {"token": "masto-" + SECRET, "username": "editor"},
             }
