@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Sequence
 
+from shared.build import version
 from shared.cli_credentials import cmd_sandbox_token
 from shared.cli_credentials import register as register_credentials
 from shared.cli_ops import register as register_ops
@@ -83,6 +85,20 @@ def _topics(args: argparse.Namespace) -> int:
     settings = CommonSettings()
     specs = settings.topics.specs()
     created = asyncio.run(ensure_topics(settings.kafka, specs))
+    if args.json:
+        rows = [
+            {
+                "name": spec.name,
+                "created": spec.name in created,
+                "partitions": spec.partitions,
+                "replication": spec.replication,
+                "key": spec.key,
+                "configs": dict(spec.configs),
+            }
+            for spec in specs
+        ]
+        print(json.dumps(rows, indent=2, sort_keys=True))
+        return 0
     for spec in specs:
         mark = "created" if spec.name in created else "exists "
         configs = ",".join(f"{k}={v}" for k, v in sorted(spec.configs.items()))
@@ -103,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="warta", description="Warta: publish approved content at peak hours"
     )
+    parser.add_argument("--version", action="version", version=f"warta {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("ingest", help="run the HTTP ingest service").set_defaults(func=_ingest)
     sub.add_parser("scheduler", help="run the scheduler").set_defaults(func=_scheduler)
@@ -120,7 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=8090)
     sandbox.add_argument("--secrets", default="var/secrets.json")
     sandbox.set_defaults(func=_sandbox)
-    sub.add_parser("topics", help="create every topic (idempotent) and list them").set_defaults(func=_topics)
+    topics = sub.add_parser("topics", help="create every topic (idempotent) and list them")
+    topics.add_argument("--json", action="store_true", help="print the topics as JSON on stdout")
+    topics.set_defaults(func=_topics)
     sub.add_parser("dev", help="run the whole system locally (used by make run)").set_defaults(func=_dev)
     register_ops(sub)
     register_credentials(sub)

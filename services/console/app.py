@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from aiohttp import web
-from prometheus_client import CollectorRegistry
 
 from services.console.feeder import Feeder
 from services.console.http_api import Deps, create_app
@@ -20,7 +19,9 @@ from services.console.settings import ConsoleSettings
 from services.console.view import ConsoleView, Retention
 from services.console.webhooks import DeliveryLog, Dispatcher, RetryRule, load_subscribers
 from services.ingest.auth import KeyStore
+from shared.access_log import app_runner
 from shared.kafka import KafkaUnavailable, ensure_topics, make_producer
+from shared.metrics import service_registry
 
 log = logging.getLogger("warta.console")
 # Often enough that a replay of a long history is trimmed while it runs, not only after it.
@@ -82,7 +83,7 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
     probe = OffsetsProbe(settings.kafka, [s.name for s in topics.specs()], settings.group_prefix)
     await probe.start()
     prober = Prober(probe, history, settings.probe_interval_s)
-    registry = CollectorRegistry()
+    registry = service_registry("console")
     registry.register(TopicCollector(view, lambda: prober.latest, channels, _now))
     subscribers = load_subscribers(settings.webhooks_file) if settings.webhooks_file else []
     deliveries = DeliveryLog(settings.webhook_log_size)
@@ -126,7 +127,7 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
         asyncio.create_task(dispatcher.run(stop)),
         asyncio.create_task(expire(view, deps, stop, EXPIRE_EVERY_S)),
     ]
-    runner = web.AppRunner(create_app(deps), access_log=None)
+    runner = app_runner(create_app(deps), settings.access_log)
     await runner.setup()
     await web.TCPSite(runner, settings.console_host, settings.console_port).start()
     log.info(

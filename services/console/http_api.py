@@ -1,6 +1,6 @@
 """The console's HTTP entry points: the dashboard's files, ``/metrics``, and a JSON API for the
 dashboard and the CLI. Handlers only translate; every refusal is one of ingest's errors
-(``services.ingest.errors``), so the console answers ``{"errors": [...]}`` exactly like ingest.
+(``services.ingest.errors``), so the console answers problem details exactly like ingest.
 
 Every ``/v1`` route needs an operator's or an admin's key; ``/metrics`` is open to the scraper.
 A key's channel scope holds on every route that reads or acts on a job or a channel: lists show
@@ -57,6 +57,7 @@ from services.ingest.validation import parse_model
 from shared.channels import ChannelDirectory
 from shared.events import EARLIEST_INSTANT, LATEST_INSTANT, DeadLettered, JobPlanned
 from shared.kafka import KafkaUnavailable, send_event
+from shared.problems import problem_response
 from shared.topics import TopicRegistry
 
 log = logging.getLogger("warta.console.http")
@@ -106,23 +107,15 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except IngestError as exc:
-        return web.Response(
-            body=orjson.dumps(exc.to_body()),
-            status=exc.status,
-            content_type="application/json",
-            headers=exc.headers(),
-        )
+        return problem_response(request, exc.status, exc.to_body()["errors"], exc.headers())
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        body = {"errors": [FieldError(None, None, "http", exc.reason).to_json()]}
-        return json_response(body, exc.status)
+        return problem_response(request, exc.status, [FieldError(None, None, "http", exc.reason).to_json()])
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
-        body = {
-            "errors": [FieldError(None, None, "internal", "internal error; it has been logged").to_json()]
-        }
-        return json_response(body, 500)
+        internal = FieldError(None, None, "internal", "internal error; it has been logged")
+        return problem_response(request, 500, [internal.to_json()])
 
 
 def operator(request: web.Request) -> Principal:
@@ -529,13 +522,16 @@ async def _forward(request: web.Request, action: str) -> web.Response:
             headers={
                 "Authorization": request.headers.get("Authorization", ""),
                 "Content-Type": request.headers.get("Content-Type", "application/json"),
+                "Accept-Language": request.headers.get("Accept-Language", ""),
             },
             timeout=aiohttp.ClientTimeout(total=20),
         ) as resp:
-            # Ingest's 429 and 503 say when to come back; the caller needs that as much as the body.
-            headers = {h: resp.headers[h] for h in ("Retry-After",) if h in resp.headers}
+            # Ingest's 429 and 503 say when to come back; the caller needs that as much as the body,
+            # and a refusal's type and language (problem+json, Content-Language).
+            passed = ("Retry-After", "Content-Language", "Vary")
+            headers = {h: resp.headers[h] for h in passed if h in resp.headers}
             return web.Response(
-                body=await resp.read(), status=resp.status, content_type="application/json", headers=headers
+                body=await resp.read(), status=resp.status, content_type=resp.content_type, headers=headers
             )
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise ServiceUnavailable(f"ingest did not answer: {type(exc).__name__}", retry_after=5) from exc

@@ -20,6 +20,7 @@ from services.ingest.settings import IngestSettings
 from services.ingest.status_view import StatusView
 from services.ingest.throttle import KeyThrottle
 from services.ingest.writer import EventWriter
+from shared.access_log import app_runner
 from shared.events import DraftApproved, Event, IdempotencyClaimed
 from shared.kafka import ensure_topics
 from shared.runtime import freeze_survivors, sweep
@@ -140,7 +141,7 @@ async def run(settings: IngestSettings, stop: asyncio.Event) -> None:
     async with wired(settings) as deps:
         # Only here, in ingest's own process: freezing in a test process would pin its objects.
         settle = asyncio.create_task(_keep_view_out_of_collections(deps.caught_up, settings.gc_sweep_s))
-        runner = web.AppRunner(create_app(deps), access_log=None)
+        runner = app_runner(create_app(deps), settings.access_log)
         await runner.setup()
         # A burst of new connections past aiohttp's default backlog (128) has its SYNs dropped,
         # and each such client waits out the 1 s SYN retransmission (seen as 1 s p99s in

@@ -552,7 +552,6 @@ class PublisherWorker:
         self._ledger_partition[due.job_id] = partition
         self.outcomes[decision.status.value] = self.outcomes.get(decision.status.value, 0) + 1
         if self.metrics is not None:
-            self.metrics.outcome(due.channel, decision.status.value)
             limiter = self._limits.for_channel(due.channel)
             self.metrics.headroom.labels(self._platform, due.channel).set(limiter.headroom(self._clock()))
         if decision.error is not None:

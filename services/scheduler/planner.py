@@ -144,7 +144,6 @@ class Planner:
         )
         self._owned: set[int] = set()
         self.restore_seconds = 0.0
-        self._gauges_at = 0.0
         self.fired = 0
         self.lateness: deque[float] = deque(maxlen=10_000)  # seconds from slot to acknowledged firing
         self.on_fired: Callable[[float], None] | None = None
@@ -276,7 +275,6 @@ class Planner:
                         for records in batch.values():
                             self._metrics.consumed.labels(self._topics.schedule_commands).inc(len(records))
                 await self._fire()
-                self._refresh_gauges()
         finally:
             await self._consumer.stop()
 
@@ -330,13 +328,6 @@ class Planner:
                     self.on_fired(late)
                 if self._metrics is not None:
                     self._metrics.lateness.labels(due.channel).observe(max(0.0, late))
-
-    def _refresh_gauges(self) -> None:
-        now = time.monotonic()
-        if self._metrics is None or now - self._gauges_at < 5.0:
-            return
-        self._gauges_at = now
-        self._metrics.set_jobs(self._plan.store.count_by_state())
 
     def _wait_ms(self) -> int:
         nxt = self._plan.next_instant()

@@ -21,6 +21,7 @@ from tests.e2e.conftest import Keys
 
 pytestmark = [
     pytest.mark.e2e,
+    pytest.mark.promised,
     pytest.mark.skipif(
         chromium_path() is None,
         reason="Chromium is not installed: run `make browser` (apt-get install chromium chromium-driver)",

@@ -30,7 +30,7 @@ from services.publisher.safe_fetch import SafeMediaFetcher
 from shared.events import Content, Media
 from shared.settings import ROOT
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.promised]
 
 SETUP = ROOT / "deploy" / "wordpress" / "setup.sh"
 VAR = ROOT / "var" / "wordpress"
