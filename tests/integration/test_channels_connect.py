@@ -4,6 +4,10 @@ authorization servers: authorization code + PKCE, ``state`` checked, loopback ca
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +23,7 @@ from services.publisher.fakes.base import FakeState
 from services.publisher.fakes.sandbox import STATES, build_sandbox
 from services.publisher.settings import PublisherSettings
 
+ROOT = Path(__file__).resolve().parents[2]
 PLATFORMS = ("x", "youtube", "tiktok")
 CLEAR_TOKENS = {f"{p}-demo": f"static-{p}-token-0123456789" for p in PLATFORMS}
 
@@ -143,3 +148,46 @@ async def test_the_sandbox_mints_a_working_token_for_a_demo_account(env: Env, pl
     assert authority.account_for(grant["access_token"]) == f"{platform}-demo"
     assert grant["expires_in"] == {"x": 7200, "youtube": 3600, "tiktok": 7200}[platform]
     assert "refresh_token" in grant
+
+
+async def _cli(env: Env, *args: str) -> tuple[int, str, str]:
+    settings = env.settings
+    assert settings.credentials_key is not None
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "shared.cli",
+        *args,
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "WARTA_CHANNELS_FILE": str(settings.channels_file),
+            "WARTA_CREDENTIALS_FILE": str(settings.credentials_file),
+            "WARTA_CREDENTIALS_KEY": settings.credentials_key.get_secret_value(),
+            "WARTA_SECRETS_FILE": str(settings.secrets_file),
+        },
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_the_cli_connects_checks_and_mints_as_an_operator_would(env: Env) -> None:
+    code, out, err = await _cli(
+        env, "channels", "connect", "tiktok-demo", "--client-id", "warta-sandbox", "--open"
+    )
+    assert code == 0, err
+    assert "code_challenge_method=S256" in out
+    code, out, err = await _cli(env, "channels", "check", "--json")
+    rows = {row["channel"]: row for row in json.loads(out)}
+    assert code == 1  # x and youtube are not connected yet: check says so and fails
+    assert rows["tiktok-demo"]["status"] == "ok"
+    assert rows["x-demo"]["status"] == "missing"
+    code, out, err = await _cli(env, "sandbox", "token", "x-demo", "--json")
+    assert code == 0, err
+    authority = env.states["x"].authority
+    assert authority is not None
+    assert authority.account_for(json.loads(out)["access_token"]) == "x-demo"

@@ -202,3 +202,14 @@ async def test_the_metrics_hook_counts_results_and_is_never_given_a_token(tmp_pa
     world.clock.advance(hours=2)
     await refresher.tick(["x-demo", "tiktok-demo"])
     assert seen == [("x", "refreshed"), ("tiktok", "parked")]
+
+
+async def test_an_engagement_read_refused_with_401_is_read_again_with_a_fresh_token(tmp_path: Path) -> None:
+    world = World(tmp_path, platforms=("youtube",))
+    stale = SecretStore.from_vault(world.vault).get("youtube-demo")
+    world.clock.advance(hours=2)
+    inner = AuthorityAdapter(world.authorities["youtube"])
+    adapter = RefreshingAdapter(inner, world.refresher(), {"yt": "youtube-demo"})
+    counts = await adapter.engagement(_target("yt", stale), "post-1")
+    assert counts.reactions == 0
+    assert world.authorities["youtube"].refreshes["youtube-demo"] == 1

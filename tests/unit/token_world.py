@@ -107,6 +107,8 @@ class AuthorityAdapter(Adapter):
         return Unknown("not needed here")
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
+        if self._authority.account_for(target.credentials.token) is None:
+            raise AuthExpired("Unauthorized", code="unauthorized", http_status=401)
         return Engagement(0, 0, 0)
 
     def rate_limit(self, target: Target) -> RateLimitInfo | None:

@@ -78,7 +78,13 @@ class RefreshingAdapter(Adapter):
             return await self._inner.find_by_marker(retry, request)
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
-        return await self._inner.engagement(target, post_id)
+        try:
+            return await self._inner.engagement(target, post_id)
+        except AuthExpired:
+            retry = await self._fresh_target(target)  # a read: always safe to repeat
+            if retry is None:
+                raise
+            return await self._inner.engagement(retry, post_id)
 
     def rate_limit(self, target: Target) -> RateLimitInfo | None:
         return self._inner.rate_limit(target)

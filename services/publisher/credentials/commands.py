@@ -90,6 +90,8 @@ async def _check_one(
         "expires_at": record.expires_at.isoformat() if record.expires_at else None,
         "expires_in_s": round(left) if left is not None else None,
         "refreshes_itself": record.refresh_token is not None,
+        # When the refresh token itself ends (TikTok: 180 days): a re-connect is due before then.
+        "refresh_expires_at": record.refresh_expires_at.isoformat() if record.refresh_expires_at else None,
         "scope": record.scope,
     }
     if record.status == "needs_reauth":
