@@ -213,3 +213,30 @@ async def test_an_engagement_read_refused_with_401_is_read_again_with_a_fresh_to
     counts = await adapter.engagement(_target("yt", stale), "post-1")
     assert counts.reactions == 0
     assert world.authorities["youtube"].refreshes["youtube-demo"] == 1
+
+
+async def test_no_token_reaches_the_logs_or_an_error_message(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    world = World(tmp_path, platforms=("x", "tiktok"))
+    refresher = world.refresher()
+    world.clock.advance(hours=2)
+    await refresher.tick(["x-demo", "tiktok-demo"])  # refreshed
+    world.authorities["tiktok"].revoke_account("tiktok-demo")
+    world.clock.advance(hours=2)
+    await refresher.tick(["x-demo", "tiktok-demo"])  # x refreshed again, tiktok parked
+    messages = [caplog.text]
+    store = SecretStore.from_vault(world.vault)
+    with pytest.raises(SecretsError) as parked:
+        store.get("tiktok-demo")
+    messages.append(str(parked.value))
+    record = world.vault.get("x-demo")
+    messages.append(repr(record))
+    issued = [t for a in world.authorities.values() for t in (*a.access, *a.refresh)]
+    assert len(issued) >= 4
+    assert "refreshed x-demo" in caplog.text
+    for text in messages:
+        assert not [t for t in issued if t in text]
