@@ -122,6 +122,8 @@ class TokenRules:
     token_path: str  # relative to the platform's auth base
     authorize_path: str
     source: str
+    # What publishing needs of the grant; ``warta channels check`` names any the user withheld.
+    publish_scopes: tuple[str, ...] = ()
     notes: str = ""
 
 
@@ -273,6 +275,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
             pkce=True,
             token_path="/2/oauth2/token",
             authorize_path="/i/oauth2/authorize",
+            publish_scopes=("tweet.write", "users.read", "offline.access"),
             source="https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code",
         ),
     ),
@@ -376,6 +379,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
             pkce=True,
             token_path="/token",
             authorize_path="/o/oauth2/v2/auth",
+            publish_scopes=("https://www.googleapis.com/auth/youtube.upload",),
             source="https://developers.google.com/identity/protocols/oauth2",
             notes="refresh token: 6 months unused, 7 days for an unverified 'Testing' app",
         ),
@@ -410,6 +414,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
             pkce=True,
             token_path="/v2/oauth/token/",
             authorize_path="/v2/auth/authorize/",
+            publish_scopes=("video.publish",),
             source="https://developers.tiktok.com/doc/oauth-user-access-token-management",
             notes="rotation: https://developers.tiktok.com/docs/en/oauth-refresh-a-user-access-token",
         ),

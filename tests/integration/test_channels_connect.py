@@ -191,3 +191,21 @@ async def test_the_cli_connects_checks_and_mints_as_an_operator_would(env: Env) 
     authority = env.states["x"].authority
     assert authority is not None
     assert authority.account_for(json.loads(out)["access_token"]) == "x-demo"
+
+
+async def test_check_names_the_publishing_scope_a_user_withheld(env: Env) -> None:
+    channel = _channel(env.settings, "x-demo")
+
+    async def consent_without_writing(url: str) -> None:
+        narrowed = url.replace("tweet.write+", "")  # the user unticks "post for you"
+        assert narrowed != url
+        async with env.session.get(narrowed) as resp:
+            assert resp.status == 200
+
+    request = ConnectRequest(
+        channel=channel, client_id="warta-sandbox", client_secret=None, redirect_uri=None
+    )
+    await connect(env.settings, request, consent_without_writing)
+    rows = {row["channel"]: row for row in await check(env.settings)}
+    assert rows["x-demo"]["status"] == "insufficient_scope"
+    assert rows["x-demo"]["missing_scopes"] == ["tweet.write"]

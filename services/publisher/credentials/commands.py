@@ -96,6 +96,11 @@ async def _check_one(
     }
     if record.status == "needs_reauth":
         return {**row, "usable": False, "status": "needs_reauth", "reason": record.reason}
+    missing = missing_scopes(channel.platform, record.scope)
+    if missing:
+        row["missing_scopes"] = missing
+        reason = f"the account did not grant {', '.join(missing)}; re-connect and allow it"
+        return {**row, "usable": False, "status": "insufficient_scope", "reason": reason}
     if expired(record, now):
         return {**row, "usable": False, "status": "expired", "reason": "the access token has expired"}
     if not probes(channel.platform):
@@ -105,6 +110,15 @@ async def _check_one(
     except ProbeFailed as exc:
         return {**row, "usable": False, "status": "refused", "reason": str(exc)}
     return {**row, "usable": True, "status": "ok", "reached": reached}
+
+
+def missing_scopes(platform: str, granted: str) -> list[str]:
+    """Publishing's scopes the grant lacks (scopes are space-separated; TikTok's, comma)."""
+    rules = capabilities_for(platform).tokens
+    if rules is None or not granted:
+        return []  # a long-lived credential, or a platform that did not say: not judged here
+    have = set(granted.replace(",", " ").split())
+    return [scope for scope in rules.publish_scopes if scope not in have]
 
 
 async def check(settings: PublisherSettings) -> list[dict[str, Any]]:

@@ -85,6 +85,7 @@ class TokenAuthority:
     dead_grants: set[str] = field(default_factory=set)
     refreshes: Counter[str] = field(default_factory=Counter)
     grants: Counter[str] = field(default_factory=Counter)
+    scopes: dict[str, str] = field(default_factory=dict)  # grant → what the user consented to
 
     @property
     def rules(self) -> TokenRules:
@@ -125,7 +126,7 @@ class TokenAuthority:
         body: dict[str, Any] = {
             "access_token": access,
             "expires_in": int(life),
-            "scope": SCOPES[self.platform],
+            "scope": self.scopes.get(grant, SCOPES[self.platform]),
         }
         body["token_type"] = "bearer" if self.platform == "x" else "Bearer"
         if refresh_token is not None:
@@ -142,10 +143,14 @@ class TokenAuthority:
         self.refresh[token] = _Refresh(account, grant, client_id, expires_at)
         return token
 
-    def mint(self, account: str, client_id: str = "sandbox-client") -> dict[str, Any]:
-        """A fresh grant, as if the user had just consented (``warta sandbox token``)."""
+    def mint(
+        self, account: str, client_id: str = "sandbox-client", scope: str | None = None
+    ) -> dict[str, Any]:
+        """A fresh grant, as if the user had just consented (``warta sandbox token``) to
+        ``scope`` (default: everything Warta asks for)."""
         grant = secrets.token_hex(8)
         self.grants[account] += 1
+        self.scopes[grant] = scope or SCOPES[self.platform]
         life = self.rules.refresh_s
         expires = self.clock() + timedelta(seconds=life) if life is not None else None
         return self._answer(account, grant, self._new_refresh(account, grant, client_id, expires))
@@ -190,7 +195,7 @@ class TokenAuthority:
             return self._refusal("redirect_uri or client_id does not match the authorization request.")
         if s256(str(form.get("code_verifier", ""))) != pending.challenge:
             return self._refusal("code_verifier does not match the code_challenge.")
-        answer = self.mint(pending.account, client_id)
+        answer = self.mint(pending.account, client_id, pending.scope or None)
         return 200, answer
 
     def _refresh(self, token: str, client_id: str) -> tuple[int, dict[str, Any]]:
