@@ -122,6 +122,9 @@ class ContentApproved(_Event):
     idempotency_key: str | None = Field(default=None, max_length=200)
     request_sha256: str | None = Field(default=None, max_length=64)
     draft_id: Identifier | None = None
+    # The W3C traceparent of the item's trace (shared/tracing.py): it waits with the job, as a
+    # record header would not. None while tracing is off.
+    traceparent: str | None = Field(default=None, max_length=128)
 
 
 class ControlAction(StrEnum):
@@ -163,6 +166,9 @@ class JobDue(_Event):
     post_id: str | None = Field(default=None, max_length=500)
     published_at: Instant | None = None
     horizon_minutes: int | None = Field(default=None, ge=0)
+    # The W3C traceparent of the item's trace (shared/tracing.py): it waits with the job, as a
+    # record header would not. None while tracing is off.
+    traceparent: str | None = Field(default=None, max_length=128)
 
 
 class OutcomeStatus(StrEnum):
@@ -283,6 +289,9 @@ class JobPlanned(_Event):
     note: str | None = Field(default=None, max_length=2000)
     # Channels of the same group that must post this item before this job may be planned.
     waits_for: tuple[Identifier, ...] = ()
+    # The W3C traceparent of the item's trace (shared/tracing.py): it waits with the job, as a
+    # record header would not. None while tracing is off.
+    traceparent: str | None = Field(default=None, max_length=128)
 
 
 class ChannelStateRecorded(_Event):

@@ -57,7 +57,78 @@ CATALOG: Mapping[str, Sequence[_Entry]] = {
         (r"the body must be a JSON object", "isi permintaan harus berupa objek JSON"),
         (r"(?P<f>\S+): (?P<m>.+)", "{f}: tipe nilai salah ({m})"),
     ],
-    "max_length": [(r"(?P<f>\S+): (?P<m>.+)", "{f}: terlalu panjang ({m})")],
+    "max_length": [
+        (
+            r"(?P<p>.+) counts (?P<n>\d+) (?P<u>.+?)(?P<cap> in a caption \(text with media\))?"
+            r"(?P<link> including the link appended to the text)?; the limit is (?P<l>\d+)",
+            "{p} menghitung {n} {u_id}{cap_id}{link_id}; batasnya {l}",
+        ),
+        (
+            r"(?P<p>.+) poll questions are at most (?P<l>\d+) characters; this one has (?P<n>\d+)",
+            "pertanyaan polling {p} paling banyak {l} karakter; yang ini {n}",
+        ),
+        (r"(?P<f>\S+): (?P<m>.+)", "{f}: terlalu panjang ({m})"),
+    ],
+    "video_required": [
+        (
+            r"(?P<p>.+) posts are videos: add a video media item \((?P<t>.*)\)",
+            "unggahan {p} berupa video: tambahkan satu media video ({t})",
+        )
+    ],
+    "media_required": [
+        (
+            r"(?P<p>.+) has no text-only posts: add at least one media item \((?P<t>.*)\)",
+            "{p} tidak menerima unggahan teks saja: tambahkan minimal satu media ({t})",
+        )
+    ],
+    "media_count": [
+        (
+            r"(?P<p>.+) takes at most (?P<l>\d+) media items per post; this one has (?P<n>\d+)",
+            "{p} menerima paling banyak {l} media per unggahan; yang ini {n}",
+        ),
+        (
+            r"(?P<p>.+) takes at most (?P<l>\d+) video per post; this one has (?P<n>\d+)",
+            "{p} menerima paling banyak {l} video per unggahan; yang ini {n}",
+        ),
+        (
+            r"(?P<p>.+) takes no video per post; this one has (?P<n>\d+)",
+            "{p} tidak menerima video; yang ini {n}",
+        ),
+    ],
+    "media_size": [
+        (
+            r"(?P<p>.+) takes (?P<t>\S+) up to (?P<l>\d+) bytes; this item is (?P<n>\S+)",
+            "{p} menerima {t} sampai {l} byte; media ini {n}",
+        )
+    ],
+    "media_duration": [
+        (
+            r"(?P<p>.+) takes videos up to (?P<l>\S+) s; this one is (?P<n>\S+) s",
+            "{p} menerima video sampai {l} detik; yang ini {n} detik",
+        )
+    ],
+    "poll_unsupported": [
+        (
+            r"(?P<p>.+) has no polls; remove the poll for this target .*",
+            'polling tidak ada di {p}; hapus polling untuk tujuan ini ("poll": null)',
+        )
+    ],
+    "poll_with_media": [
+        (
+            r"(?P<p>.+) cannot post a poll and media together; remove one for this target",
+            "{p} tidak bisa memuat polling dan media bersamaan; hapus salah satunya untuk tujuan ini",
+        )
+    ],
+    "poll_duration": [
+        (
+            r"(?P<p>.+) polls last one of (?P<c>.+) minutes; not (?P<n>\S+)",
+            "polling {p} berlangsung salah satu dari {c} menit; bukan {n}",
+        ),
+        (
+            r"(?P<p>.+) polls last (?P<lo>\d+) to (?P<hi>\d+) minutes; not (?P<n>\S+)",
+            "polling {p} berlangsung {lo} sampai {hi} menit; bukan {n}",
+        ),
+    ],
     "min_length": [(r"(?P<f>\S+): (?P<m>.+)", "{f}: terlalu pendek ({m})")],
     "min_value": [(r"(?P<f>\S+): (?P<m>.+)", "{f}: nilai terlalu kecil ({m})")],
     "max_value": [(r"(?P<f>\S+): (?P<m>.+)", "{f}: nilai terlalu besar ({m})")],
@@ -102,9 +173,23 @@ CATALOG: Mapping[str, Sequence[_Entry]] = {
         (
             r"(?P<f>\S+) (?P<t>.+) is not an image/… or video/… MIME type",
             "{f} {t} bukan jenis MIME image/… atau video/…",
-        )
+        ),
+        (
+            r"(?P<p>.+) accepts (?P<a>.+); this item is (?P<t>\S+)",
+            "{p} menerima {a}; media ini {t}",
+        ),
     ],
-    "poll_options": [(r"(?P<f>\S+) repeats an option", "{f} mengulang sebuah pilihan")],
+    "poll_options": [
+        (r"(?P<f>\S+) repeats an option", "{f} mengulang sebuah pilihan"),
+        (
+            r"(?P<p>.+) polls take (?P<lo>\d+) to (?P<hi>\d+) options; this one has (?P<n>\d+)",
+            "polling {p} memuat {lo} sampai {hi} pilihan; yang ini {n}",
+        ),
+        (
+            r"(?P<p>.+) poll options are at most (?P<l>\d+) characters; option (?P<i>\d+) has (?P<n>\d+)",
+            "pilihan polling {p} paling banyak {l} karakter; pilihan {i} memuat {n}",
+        ),
+    ],
     "text_or_media_required": [
         (r"content needs text or at least one media item", "content memerlukan teks atau minimal satu media"),
         (
@@ -183,6 +268,14 @@ CATALOG: Mapping[str, Sequence[_Entry]] = {
 }
 
 _WORDS_ID = {
+    " in a caption (text with media)": " dalam keterangan (teks dengan media)",
+    " including the link appended to the text": " termasuk tautan yang ditambahkan ke teks",
+    "characters": "karakter",
+    "weighted characters": "karakter berbobot",
+    "graphemes": "grafem",
+    "bytes": "byte",
+    "characters (emoji as UTF-8 bytes)": "karakter (emoji dihitung sebagai byte UTF-8)",
+    "UTF-16 code units": "unit kode UTF-16",
     "ahead": "ke depan",
     "ago": "ke belakang",
     "content": "konten",
@@ -226,7 +319,7 @@ def localize(rule: str, message: str, lang: Lang) -> str:
         if match is None:
             continue
         parts: dict[str, Any] = dict(match.groupdict())
-        parts.update({f"{k}_id": _WORDS_ID.get(v, v) for k, v in match.groupdict().items() if v})
+        parts.update({f"{k}_id": _WORDS_ID.get(v, v) if v else "" for k, v in match.groupdict().items()})
         return template.format(**parts)
     return message
 

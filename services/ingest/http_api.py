@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiohttp import web
+from opentelemetry.trace import SpanKind
 
 from services.ingest.auth import authorize
 from services.ingest.decisions import IdempotencyRecord, key_claim
@@ -49,6 +50,7 @@ from shared.capabilities import capabilities_for_channel
 from shared.events import ContentApproved, ControlAction, ControlIssued, IdempotencyClaimed
 from shared.ids import new_event_id, random_hex
 from shared.problems import problem_response
+from shared.tracing import current_traceparent, span
 
 __all__ = ["DEPS", "Deps", "create_app"]
 
@@ -64,7 +66,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
     status = 500
     try:
-        response = await handler(request)
+        # The item's trace starts here (shared/tracing.py); a no-op while tracing is off.
+        with span(
+            f"{request.method} {route}", kind=SpanKind.SERVER, http_method=request.method, route=route
+        ) as current:
+            response = await handler(request)
+            current.set_attribute("http.response.status_code", response.status)
         status = response.status
         return response
     except IngestError as exc:
@@ -124,6 +131,7 @@ async def post_content(request: web.Request) -> web.Response:
             submitted_by=principal.person,
             idempotency_key=key or None,
             request_sha256=digest,
+            traceparent=current_traceparent(),
         )
 
     if not key or digest is None:

@@ -87,6 +87,7 @@ class ValidSubmission:
         idempotency_key: str | None = None,
         request_sha256: str | None = None,
         draft_id: str | None = None,
+        traceparent: str | None = None,
     ) -> ContentApproved:
         """The ``content.approved`` event; ``approval`` is required for a draft being approved."""
         req = self.request
@@ -111,6 +112,7 @@ class ValidSubmission:
             idempotency_key=idempotency_key,
             request_sha256=request_sha256,
             draft_id=draft_id,
+            traceparent=traceparent,
         )
 
 

@@ -359,6 +359,7 @@ class Plan:
             freshness_half_life_hours=ev.freshness_half_life_hours,
             topic_key=ev.topic_key,
             content=variant.content,
+            traceparent=ev.traceparent,
         )
         waits_for = self._higher_ranked(plan.channel, ev)
         if waits_for:
@@ -631,6 +632,7 @@ class Plan:
                 slot=job.slot,
                 content=job.content,
                 topic_key=job.topic_key,
+                traceparent=job.traceparent,
             )
         )
         fx.jobs.append(self._set(plan, job, now, state=S.DUE))

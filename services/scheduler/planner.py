@@ -32,12 +32,13 @@ from services.scheduler.store import RestoreRow
 from shared.channels import ChannelDirectory
 from shared.codec import DecodeError, decode, decode_as, encode
 from shared.dead_letters import DeadLetters
-from shared.events import ChannelStateRecorded
+from shared.events import ChannelStateRecorded, JobDue
 from shared.kafka import acknowledged, replay
 from shared.kafka_connection import KafkaAddress, client_args
 from shared.metrics import SchedulerMetrics
 from shared.partitioning import partition_for
 from shared.topics import TopicRegistry
+from shared.tracing import current_traceparent, span
 from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.scheduler.planner")
@@ -94,6 +95,14 @@ def _epoch(iso: object) -> float | None:
         return datetime.fromisoformat(iso).timestamp()
     except ValueError:
         return None
+
+
+def _traced(due: JobDue) -> JobDue:
+    """``due`` continuing its item's trace with a span for its firing (unchanged when off)."""
+    if due.traceparent is None:
+        return due
+    with span("scheduler.fire", parent=due.traceparent, job_id=due.job_id, channel=due.channel):
+        return due.model_copy(update={"traceparent": current_traceparent() or due.traceparent})
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -315,6 +324,7 @@ class Planner:
         fx = self._plan.fire(self._clock())
         if not fx:
             return
+        fx.due = [_traced(due) for due in fx.due]
         await self.apply(fx)
         # Lateness counts until the broker acknowledged the due job: that is when it fired.
         acked = self._clock()

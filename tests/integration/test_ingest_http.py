@@ -255,7 +255,10 @@ async def test_refusals_speak_the_callers_language(ingest: Ingest) -> None:
     assert "empat mata" in by_rule["four_eyes"]
     unauthenticated = await ingest.call("GET", "/v1/channels", role=None, headers={"Accept-Language": "id"})
     assert unauthenticated.status == 401
-    assert unauthenticated.body["errors"][0]["message"] == "kunci API tidak ada: kirim Authorization: Bearer <kunci>"
+    assert (
+        unauthenticated.body["errors"][0]["message"]
+        == "kunci API tidak ada: kirim Authorization: Bearer <kunci>"
+    )
 
 
 BAD_REQUESTS: list[tuple[str, str, bytes | None, str | None]] = [

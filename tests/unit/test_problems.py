@@ -73,7 +73,9 @@ def test_each_message_has_its_indonesian_sentence(rule: str) -> None:
 
 
 def test_every_catalog_rule_is_sampled() -> None:
-    untested = set(CATALOG) - set(SAMPLES) - {
+    from shared.capability_rules import Rule
+
+    untested = set(CATALOG) - set(SAMPLES) - {rule.value for rule in Rule} - {
         "max_length", "min_length", "min_value", "max_value", "pattern", "enum", "out_of_range",
         "malformed_key", "rate_limited", "idempotency_key", "unsupported_media_type", "bad_request",
         "malformed_json",
@@ -127,3 +129,21 @@ def test_the_cli_asks_in_the_users_locale(env: dict[str, str], lang: str) -> Non
     from shared.cli_ops import locale_language
 
     assert negotiate(locale_language(env)) == lang
+
+
+def test_every_capability_refusal_on_every_platform_has_its_indonesian_sentence() -> None:
+    """The capability rules' messages name the platform and its limits; every one of them, on
+    every platform of the table, must come out in Bahasa Indonesia."""
+    from shared.capabilities import capabilities_for
+    from shared.capability_rules import problems as capability_problems
+    from tests.unit.test_capability_rules import PLATFORMS, ROWS
+
+    seen = 0
+    for row in ROWS:
+        for platform in PLATFORMS:
+            for found in capability_problems(capabilities_for(platform), row.content):
+                seen += 1
+                translated = localize(found.rule.value, found.message, "id")
+                assert translated != found.message, (platform, found.rule, found.message)
+                assert "{" not in translated
+    assert seen > 30

@@ -10,12 +10,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
+from opentelemetry.trace import SpanKind
 
 from services.publisher.adapters._http import Reply, send, utcnow
 from services.publisher.adapters.lookup import LISTING_SETTLE, Listed, judge_listing
 from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
 from services.publisher.adapters.port import Adapter, Lookup, PublishRequest, RateLimitInfo, Target
 from shared.events import Content
+from shared.tracing import span
 
 
 def compose_text(content: Content) -> str:
@@ -149,16 +151,21 @@ class HttpAdapter(Adapter):
         a call that can't make a post visible says ``creates_post=False``. Caller ``headers``
         win over ``_headers``; ``authorise=False`` sends none of them (a pre-signed upload URL).
         """
-        reply = await send(
-            self._session,
-            self.platform,
-            method,
-            url if url is not None else self._url(target, path),
-            ambiguous_if_lost=may_create_post(method, creates_post),
-            timeout=self._timeout,
-            headers={**(self._headers(target) if authorise else {}), **(headers or {})},
-            **kw,
-        )
+        address = url if url is not None else self._url(target, path)
+        # A client span per platform call, named without the path (it may carry ids or tokens).
+        with span(
+            f"{method} {self.platform}", kind=SpanKind.CLIENT, http_method=method, creates_post=creates_post
+        ):
+            reply = await send(
+                self._session,
+                self.platform,
+                method,
+                address,
+                ambiguous_if_lost=may_create_post(method, creates_post),
+                timeout=self._timeout,
+                headers={**(self._headers(target) if authorise else {}), **(headers or {})},
+                **kw,
+            )
         self._observe(target, reply)
         return reply
 
