@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from shared.build import version
+from shared.cli_credentials import cmd_sandbox_token
+from shared.cli_credentials import register as register_credentials
 from shared.cli_ops import register as register_ops
 from shared.settings import CommonSettings
 
@@ -63,6 +65,11 @@ def _console(args: argparse.Namespace) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
+    if args.action == "token":
+        if not args.channel:
+            print("warta sandbox token: name a channel", file=sys.stderr)
+            return 2
+        return cmd_sandbox_token(args)
     from services.publisher.fakes.sandbox import main as sandbox_main
 
     sandbox_main(["--host", args.host, "--port", str(args.port), "--secrets", args.secrets])
@@ -119,7 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("console", help="run the operators' console: metrics, dashboard, webhooks").set_defaults(
         func=_console
     )
-    sandbox = sub.add_parser("sandbox", help="serve the platform contract fakes")
+    sandbox = sub.add_parser("sandbox", help="serve the platform contract fakes, or mint a demo token")
+    sandbox.add_argument("action", nargs="?", choices=("serve", "token"), default="serve")
+    sandbox.add_argument("channel", nargs="?", help="token: the demo channel whose credential to print")
+    sandbox.add_argument("--json", action="store_true", help="token: the whole grant as JSON")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8090)
     sandbox.add_argument("--secrets", default="var/secrets.json")
@@ -129,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     topics.set_defaults(func=_topics)
     sub.add_parser("dev", help="run the whole system locally (used by make run)").set_defaults(func=_dev)
     register_ops(sub)
+    register_credentials(sub)
     return parser
 
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from shared.cli_credentials import register_channels
 from shared.settings import ROOT
 
 EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
@@ -588,7 +589,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     replay = dead_sub.add_parser("replay", parents=[nested])
     replay.add_argument("id", help="dead letter id or job id")
     replay.add_argument("--reason", default="replayed from the CLI")
-    add("channels", cmd_channels, "channels, their pauses and health")
+    register_channels(add("channels", cmd_channels, "channels, their pauses and health; check; connect"))
     imp = add("import", cmd_import, "bulk submit approved items from a CSV file")
     imp.add_argument(
         "file", help=f"columns: {', '.join(CSV_COLUMNS)} (approved_at defaults to the file's mtime)"

@@ -116,6 +116,13 @@ class PublisherMetrics(ConsumerMetrics):
         super().__init__(self.registry)
         # Outcomes (retries and dead jobs among them) are the console's
         # ``warta_publish_outcomes_total``, read from publish.outcomes: one name for one quantity.
+        # Counts only: no token, account secret or endpoint answer is ever a label.
+        self.credential_refreshes = Counter(
+            "warta_publisher_credential_refreshes",
+            "Access-token refreshes by result: refreshed, parked (needs re-connect), failed (will retry)",
+            ["platform", "result"],
+            registry=self.registry,
+        )
         self.call_seconds = Histogram(
             "warta_publisher_call_duration_seconds",
             "Time a platform took to answer",
