@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiokafka.errors import UnknownTopicOrPartitionError
 
 from shared.codec import encode
 from shared.devrun import free_listen_port
@@ -124,6 +125,14 @@ async def produce(bootstrap: str, topics: TopicRegistry, events: list[Event], po
     producer = make_producer(bootstrap, "analytics-test")
     await producer.start()
     try:
+        # Freshly created topics reach a busy broker's metadata a little later.
+        for name in {topic_of(topics, e) for e in events}:
+            for _ in range(60):
+                try:
+                    await producer.partitions_for(name)
+                    break
+                except UnknownTopicOrPartitionError:
+                    await asyncio.sleep(1)
         for event in events:
             await producer.send(topic_of(topics, event), encode(event), key=event.content_id.encode())
         if poison:
