@@ -14,6 +14,7 @@ agent goes on; an unreachable broker stops the worker, for its supervisor to res
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from services.analytics.settings import AnalyticsSettings
 from shared.channels import ChannelDirectory
 from shared.codec import decode
 from shared.dead_letters import DeadLetters
+from shared.kafka import KafkaUnavailable, ensure_topics, missing_topics
 
 log = logging.getLogger("warta.analytics")
 
@@ -87,6 +89,7 @@ def create_app(
         web_port=settings.analytics_port,
         web_in_thread=False,
         autodiscover=False,
+        datadir=str(settings.state_dir / "analytics"),
         key_serializer="json",  # the table's keys and values; the source topics read raw bytes
         value_serializer="json",
     )
@@ -145,8 +148,30 @@ def _record(message: Any) -> ConsumerRecord[bytes, bytes]:
     )
 
 
+async def prepare_topics(settings: AnalyticsSettings, patience: float = 120.0) -> None:
+    """Create the topics the worker reads and writes, and wait until the broker lists them.
+
+    faust subscribes once, and drops a source topic missing from the metadata it reads then
+    ("Ignoring missing topic"): a worker started beside a fresh broker would never read it.
+    """
+    topics = settings.topics
+    names = {
+        topics.content_approved,
+        topics.publish_outcomes,
+        topics.engagement_observed,
+        topics.publish_dead,
+    }
+    await ensure_topics(settings.kafka, [s for s in topics.specs() if s.name in names])
+    deadline = asyncio.get_running_loop().time() + patience
+    while missing := await missing_topics(settings.kafka, names):
+        if asyncio.get_running_loop().time() > deadline:
+            raise KafkaUnavailable(f"the broker does not list {', '.join(sorted(missing))}")
+        await asyncio.sleep(0.5)
+
+
 def run(settings: AnalyticsSettings) -> None:
     """Run the worker until SIGINT/SIGTERM (faust's worker owns the loop and the signals)."""
+    asyncio.run(prepare_topics(settings))
     app = create_app(settings, settings.load_channels())
     worker = faust.Worker(app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
-from shared.settings import CommonSettings
+from shared.settings import ROOT, CommonSettings
 
 
 class AnalyticsSettings(CommonSettings):
@@ -20,6 +21,8 @@ class AnalyticsSettings(CommonSettings):
     # faust's table store. memory:// rebuilds the tables from their changelog at every start;
     # rocksdb:// would keep them on disk but needs the native faust-streaming-rocksdb build.
     analytics_store: str = "memory://"
+    # faust's own files (its table stores, when on disk) live under here, not in the working directory.
+    state_dir: Path = ROOT / "var" / "state"
     # How long the group waits for a member that stopped answering before it hands its
     # partitions on. faust's default is 60 s: a worker killed outright and restarted would sit
     # that long before it could restore its tables.

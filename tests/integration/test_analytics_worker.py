@@ -226,7 +226,8 @@ class Worker:
                 return time.monotonic() - started
             if time.monotonic() - started > WAIT_S:
                 diff = {q: (got[q], expected[q]) for q in QUERIES if got[q] != expected[q]}
-                raise AssertionError(f"figures differ from the recomputation: {str(diff)[:3000]}")
+                log = self.log.read_text(errors="replace")[-3000:]
+                raise AssertionError(f"figures differ from the recomputation: {str(diff)[:2000]}\n{log}")
             await asyncio.sleep(0.5)
 
 
