@@ -72,6 +72,8 @@ def create_app(
             f" WARTA_KAFKA_SECURITY_PROTOCOL is {settings.kafka_security_protocol}"
         )
     topics = settings.topics
+    datadir = settings.state_dir / "analytics"
+    datadir.mkdir(parents=True, exist_ok=True)  # faust opens it at start and does not create its parents
     app = faust.App(
         settings.app_id,
         broker=[f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")],
@@ -89,7 +91,7 @@ def create_app(
         web_port=settings.analytics_port,
         web_in_thread=False,
         autodiscover=False,
-        datadir=str(settings.state_dir / "analytics"),
+        datadir=str(datadir),
         key_serializer="json",  # the table's keys and values; the source topics read raw bytes
         value_serializer="json",
     )

@@ -16,11 +16,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.analytics.ledger import Position, Zones, apply
-from services.analytics.report import item, reach
+from services.analytics.report import BadQuery, item, reach
 from shared.events import (
     Approval,
     ChannelVariant,
@@ -263,3 +264,41 @@ def test_an_item_shows_its_latest_reading_per_channel_and_reach_not_available() 
     assert by_channel["ig"]["reach"] is None
     assert by_channel["fb"]["reach"] == 300
     assert item(store, "nothing") is None
+
+
+@pytest.mark.parametrize(
+    ("by", "window", "period", "says"),
+    [
+        ("leader", "week", None, "by must be one of"),
+        ("tag", "month", None, "window must be one of"),
+        ("hour", "day", None, "window must be one of week, all for by=hour"),
+        ("tag", "week", "2026-12-04", "does not name a week"),
+        ("tag", "day", "2026-W49", "does not name a day"),
+        ("tag", "all", "2026-W49", "does not name a all"),
+    ],
+)
+def test_a_query_that_cannot_be_answered_says_which_parameter(
+    by: str, window: str, period: str | None, says: str
+) -> None:
+    with pytest.raises(BadQuery, match=says):
+        reach([], by, window, period)
+
+
+def test_hour_rows_name_the_channel_and_its_local_day_and_hour() -> None:
+    store: dict[str, Any] = {}
+    at = datetime(2026, 12, 4, 12, 30, tzinfo=UTC)  # Friday 20:30 WITA on fb (Asia/Makassar)
+    outcome = PublishOutcome(
+        event_id="o1",
+        occurred_at=at,
+        job_id="c1:fb",
+        content_id="c1",
+        channel="fb",
+        platform="facebook",
+        attempt=1,
+        status=OutcomeStatus.PUBLISHED,
+    )
+    apply(store, outcome, Position("outcomes", 0, 0), ZONES)
+    [row] = reach(store.items(), "hour", "week", "2026-W49")
+    assert (row["channel"], row["day_of_week"], row["hour"]) == ("fb", 4, 20)
+    assert row["posts"] == 1
+    assert row["reach"] is None  # no reading yet: not available, not 0
