@@ -7,7 +7,7 @@ A post counts from the moment it is known published (an outcome, or any reading)
 
 A post adds its figures to buckets: a dimension (channel, hour-of-week of a channel, topic,
 tag), a value of it, and a tumbling window (the local day, the ISO week, or all time) that
-holds the post's publishing instant. Days and weeks are the channel's local ones for the
+holds the post's publishing instant (all time is the sum of the weeks, taken when read). Days and weeks are the channel's local ones for the
 channel and hour dimensions (people online at 20:00 WITA are online at 20:00 WITA), and the
 report's zone for topics and tags, which span channels.
 
@@ -122,11 +122,12 @@ def _replace(post: Post, **changes: Any) -> Post:
     return Post(**{**post.__dict__, **changes})
 
 
-def window_keys(instant: datetime, zone: ZoneInfo) -> tuple[str, str, str]:
-    """The day, ISO week and all-time windows that hold ``instant`` in ``zone``."""
+def window_keys(instant: datetime, zone: ZoneInfo) -> tuple[str, str]:
+    """The day and ISO week windows that hold ``instant`` in ``zone``. All-time figures are the
+    sum of the weeks, added up when read: one changelog write less per bucket and event."""
     local = instant.astimezone(zone)
     year, week, _ = local.isocalendar()
-    return (f"day:{local.date().isoformat()}", f"week:{year}-W{week:02d}", "all")
+    return (f"day:{local.date().isoformat()}", f"week:{year}-W{week:02d}")
 
 
 def hour_of_week(instant: datetime, zone: ZoneInfo) -> int:
@@ -155,12 +156,10 @@ def contributions(
     )
     zone = zone_of(post.channel)
     out: dict[str, Figures] = {}
-    day, week, forever = window_keys(at, zone)
-    for window in (day, week, forever):
+    day, week = window_keys(at, zone)
+    for window in (day, week):
         out[bucket("channel", post.channel, window)] = figures
-    slot = f"{post.channel}#{hour_of_week(at, zone)}"
-    for window in (week, forever):
-        out[bucket("hour", slot, window)] = figures
+    out[bucket("hour", f"{post.channel}#{hour_of_week(at, zone)}", week)] = figures
     if item is not None:
         groups = [("tag", tag) for tag in item.tags]
         if item.topic is not None:

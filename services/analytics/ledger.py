@@ -4,7 +4,9 @@ The state is one key-value table (faust's, changelog-backed, in the worker; a di
 
     post|<job id>              the post, its previous value, and the last event that wrote it
     item|<content id>          the item's topic and tags, and the jobs seen for it
-    agg|<partition>|<bucket>   the running figures of a bucket from one source partition
+    agg|<dimension>|<partition>|<value>|<window>
+                               the running figures of a bucket from one source partition
+                               (the dimension first: a report reads one by its prefix)
 
 Why the guards. After a kill -9 the worker restores the table from its changelog and reads
 again from the last committed offsets, so events are met again, and the changelog may hold only
@@ -189,7 +191,8 @@ def _update_item(store: Store, event: ContentApproved, at: Position, zones: Zone
 
 def _move(store: Store, moved: Mapping[str, Iterable[int]], at: Position) -> None:
     for name, delta in sorted(moved.items()):
-        key = f"agg|{at.partition}|{name}"
+        dimension, rest = name.split("|", 1)
+        key = f"agg|{dimension}|{at.partition}|{rest}"
         entry = store.get(key)
         if _seen(entry, at):
             continue

@@ -36,15 +36,19 @@ def reach(
         raise BadQuery(f"window must be one of {', '.join(allowed)} for by={by}, not {window!r}")
     if period is not None and (window == "all" or not _PERIOD[window].match(period)):
         raise BadQuery(f"period {period!r} does not name a {window} (e.g. 2026-12-04 or 2026-W49)")
+    # All time is kept as weeks (figures.window_keys): their sum.
+    stored = "week" if window == "all" else window
     totals: dict[tuple[str, str], Figures] = {}
+    prefix = f"agg|{by}|"
     for key, entry in entries:
-        parts = key.split("|")
-        if len(parts) != 5 or parts[0] != "agg" or parts[2] != by:
+        if not key.startswith(prefix):
             continue
-        value, window_key = parts[3], parts[4]
+        value, window_key = key.split("|")[3:5]
         kind, _, when = window_key.partition(":")
-        if kind != window or (period is not None and when != period):
+        if kind != stored or (period is not None and when != period):
             continue
+        if window == "all":
+            when = ""
         totals[(value, when)] = add(totals.get((value, when), ZERO), entry["v"])
     rows = [_row(by, value, when, figures) for (value, when), figures in totals.items() if figures[0] > 0]
     rows.sort(key=lambda r: (r["period"] or "", -r["engagement"], r["key"]))
