@@ -90,6 +90,10 @@ def create_app(
         web_bind=settings.analytics_host,
         web_port=settings.analytics_port,
         web_in_thread=False,
+        # faust's own pages would dump the whole table (/table/) and the partition map (/router/)
+        # beside the API: only the routes http_api documents are served.
+        web_tables_enabled=False,
+        web_router_enabled=False,
         autodiscover=False,
         datadir=str(datadir),
         key_serializer="json",  # the table's keys and values; the source topics read raw bytes

@@ -177,6 +177,13 @@ class Worker:
             return status, body.decode()
         return status, json.loads(body)
 
+    def get_status(self, path: str) -> int:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as resp:
+                return int(resp.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
     async def wait_ready(self) -> float:
         started = time.monotonic()
         while time.monotonic() - started < WAIT_S:
@@ -279,6 +286,10 @@ async def test_the_figures_survive_kill_9_and_equal_the_recomputation(
 
     worker.start()
     await worker.wait_ready()
+    for internal in ("/table/figures/", "/router/"):  # faust's own pages stay off
+        assert (await asyncio.to_thread(worker.get_status, internal)) == 404, internal
+    status, body = await asyncio.to_thread(worker.get, "/v1/reach?by=leader")
+    assert status == 400, body
     took = await worker.converge(first)
     print(f"\nanalytics: {len(first)} events folded in {took:.1f} s after ready")
     letter = (await letters(kafka_bootstrap, topics))[0]
