@@ -1,6 +1,6 @@
 """The ``warta`` command: one subcommand per service, plus operator tools.
 
-warta ingest | scheduler | publisher --platform NAME | console | sandbox | topics | dev
+warta ingest | scheduler | publisher --platform NAME | console | analytics | sandbox | topics | dev
 and the operator commands of ``shared.cli_ops`` (submit, status, plan, lag, pause, resume, dead, …).
 """
 
@@ -62,6 +62,17 @@ def _console(args: argparse.Namespace) -> int:
     from services.console.settings import ConsoleSettings
 
     return _launch("console", ConsoleSettings(), run)
+
+
+def _analytics(args: argparse.Namespace) -> int:
+    from services.analytics.app import run
+    from services.analytics.settings import AnalyticsSettings
+    from shared.runtime import setup_logging
+
+    settings = AnalyticsSettings()
+    setup_logging(settings.log_level, "analytics")
+    run(settings)
+    return 0
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -126,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("console", help="run the operators' console: metrics, dashboard, webhooks").set_defaults(
         func=_console
     )
+    sub.add_parser(
+        "analytics", help="run the analytics worker: reach figures and the press office's read API"
+    ).set_defaults(func=_analytics)
     sandbox = sub.add_parser("sandbox", help="serve the platform contract fakes, or mint a demo token")
     sandbox.add_argument("action", nargs="?", choices=("serve", "token"), default="serve")
     sandbox.add_argument("channel", nargs="?", help="token: the demo channel whose credential to print")

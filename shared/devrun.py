@@ -87,6 +87,7 @@ class LocalSystem:
     ingest_port: int = 8080
     sandbox_port: int = 8090
     console_port: int = 0  # 0: a free port (tests); `warta dev` asks for 8070
+    analytics_port: int = 0  # 0: a free port (tests); `warta dev` asks for 8075
     topic_prefix: str = ""
     group_prefix: str = "warta"
     # The demo channels point at the sandbox on 127.0.0.1:8090; on another port, a copy under
@@ -109,6 +110,8 @@ class LocalSystem:
     def __post_init__(self) -> None:
         if self.console_port == 0:
             self.console_port = free_listen_port()
+        if self.analytics_port == 0:
+            self.analytics_port = free_listen_port()
 
     @property
     def channels_file(self) -> Path:
@@ -156,6 +159,7 @@ class LocalSystem:
             ingest_port=self.ingest_port,
             console_port=self.console_port,
             sandbox_port=self.sandbox_port,
+            analytics_port=self.analytics_port,
             topic_prefix=self.topic_prefix,
             group_prefix=self.group_prefix,
         )
@@ -326,6 +330,7 @@ def main() -> int:
         bootstrap=bootstrap,
         ingest_port=int(os.environ.get("WARTA_INGEST_PORT", "8080")),
         console_port=int(os.environ.get("WARTA_CONSOLE_PORT", "8070")),
+        analytics_port=int(os.environ.get("WARTA_ANALYTICS_PORT", "8075")),
         metrics=True,
     )
     try:
@@ -342,6 +347,7 @@ Warta is running (logs in {system.logs}).
   ingest API     {system.ingest_url}        docs: {system.ingest_url}/docs
   dashboard      {system.console_url}/        (operator key: {keys["operator"]["key"]})
   metrics        {system.console_url}/metrics  (topics, lag, outcomes; ingest: {system.ingest_url}/metrics)
+  reach figures  http://127.0.0.1:{system.analytics_port}/v1/reach?by=channel&window=week  (by=channel|hour|topic|tag, window=day|week|all)
   sandbox        {system.sandbox_url}        (the platforms' contract fakes)
   API keys       {system.dev_keys_file}
 

@@ -50,6 +50,27 @@ Instant = Annotated[datetime, AfterValidator(_utc)]
 
 Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@\-]+$")]
 
+MAX_TAGS = 10
+TAG_MAX_LENGTH = 40
+Tag = Annotated[str, Field(min_length=1, max_length=TAG_MAX_LENGTH, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
+"""A label the press office compares reach by (``gubernur``, ``wakil-gubernur``, ``banjir``): a
+lowercase slug, so ``Gubernur`` and ``gubernur`` can never split one leader's figures in two."""
+
+
+def _distinct_tags(tags: tuple[str, ...]) -> tuple[str, ...]:
+    # A tag given twice would count the item twice in that tag's figures.
+    if len(set(tags)) != len(tags):
+        raise ValueError("tags must be distinct")
+    return tags
+
+
+Tags = Annotated[
+    tuple[Tag, ...],
+    Field(max_length=MAX_TAGS, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(_distinct_tags),
+]
+"""An item's tags: at most ``MAX_TAGS`` distinct slugs (none by default)."""
+
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -125,6 +146,8 @@ class ContentApproved(_Event):
     # The W3C traceparent of the item's trace (shared/tracing.py): it waits with the job, as a
     # record header would not. None while tracing is off.
     traceparent: str | None = Field(default=None, max_length=128)
+    # Records written before tags existed carry none and read as ().
+    tags: Tags = ()
 
 
 class ControlAction(StrEnum):

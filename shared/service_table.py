@@ -4,7 +4,7 @@
 written from them, and tests/unit/test_compose.py and test_systemd.py compare those files with
 this table, so a setting added here and forgotten there fails a test instead of a deploy.
 
-Ingest and the console serve ``/metrics`` on their own HTTP port; the scheduler and the publishers
+Ingest, the console and analytics serve ``/metrics`` on their own HTTP port; the scheduler and the publishers
 serve it on ``WARTA_METRICS_PORT`` (the ports deploy/prometheus scrapes, shared/metrics.py).
 """
 
@@ -27,6 +27,7 @@ class Layout:
     ingest_port: int = 8080
     console_port: int = 8070
     sandbox_port: int = 8090
+    analytics_port: int = 8075
     topic_prefix: str = ""
     group_prefix: str = "warta"
 
@@ -54,6 +55,7 @@ def common_env(layout: Layout) -> dict[str, str]:
         "WARTA_STATE_DIR": layout.state_dir,
         "WARTA_INGEST_PORT": str(layout.ingest_port),
         "WARTA_CONSOLE_PORT": str(layout.console_port),
+        "WARTA_ANALYTICS_PORT": str(layout.analytics_port),
         "WARTA_INGEST_URL": f"http://127.0.0.1:{layout.ingest_port}",
         "WARTA_SANDBOX_URL": f"http://127.0.0.1:{layout.sandbox_port}",
         # The sandbox serves demo media over plain http on loopback; allow only it.
@@ -90,4 +92,12 @@ def system_services(layout: Layout, platforms: tuple[str, ...] | list[str]) -> l
             )
         )
     table.append(Service("console", ("console",), metrics_port=layout.console_port, needs_secrets=True))
+    # Reach figures and the press office's read API; /metrics on the same port.
+    table.append(
+        Service(
+            "analytics",
+            ("analytics",),
+            metrics_port=layout.analytics_port,
+        )
+    )
     return table
