@@ -27,8 +27,10 @@ def _launch(
 ) -> int:
     """Run one service until SIGINT/SIGTERM: its logging and GC tuned from its settings."""
     from shared.runtime import run_until_signalled, setup_logging, tune_gc
+    from shared.tracing import setup_tracing
 
-    setup_logging(settings.log_level, name)
+    setup_logging(settings.log_level, name, settings.log_format)
+    setup_tracing(name, settings.otlp_endpoint)
     tune_gc(settings.gc_young_threshold)
     run_until_signalled(lambda stop: run(settings, stop))
     return 0
@@ -70,7 +72,7 @@ def _analytics(args: argparse.Namespace) -> int:
     from shared.runtime import setup_logging
 
     settings = AnalyticsSettings()
-    setup_logging(settings.log_level, "analytics")
+    setup_logging(settings.log_level, "analytics", settings.log_format)
     run(settings)
     return 0
 
