@@ -25,6 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
+from services.publisher.fakes import meta_comments
 from services.publisher.fakes.base import FakePost, SlidingWindow, json_reply, new_fake_app, read_fields
 from services.publisher.fakes.graph import (
     GRAPH_VERSION,
@@ -56,6 +57,9 @@ class InstagramState(GraphState):
     max_caption: int = 2200
     publishing: SlidingWindow = field(default_factory=lambda: SlidingWindow(50, timedelta(hours=24)))
     containers: dict[str, Container] = field(default_factory=dict)
+
+    def new_comment_id(self, post_id: str) -> str:
+        return str(17_858_893_269_000_000 + self.next_id())  # IG comment ids are numeric strings
 
     def reset(self) -> None:
         super().reset()
@@ -214,10 +218,12 @@ def create_app(state: InstagramState | None = None) -> web.Application:
     state = state or InstagramState()
     fake = _Instagram(state)
     app = new_fake_app(state)
+    comment_routes = meta_comments.install(app, state, "instagram")
     add_graph_routes(
         app,
         GRAPH_VERSION,
         [
+            *comment_routes,
             ("POST", "/{node}/media", fake.create_container),
             ("GET", "/{node}/media", fake.list_media),
             ("POST", "/{node}/media_publish", fake.publish),
