@@ -1,6 +1,6 @@
 """The ``warta`` command: one subcommand per service, plus operator tools.
 
-warta ingest | scheduler | publisher --platform NAME | console | sandbox | topics | dev
+warta ingest | scheduler | publisher --platform NAME | console | inbox | sandbox | topics | dev
 and the operator commands of ``shared.cli_ops`` (submit, status, plan, lag, pause, resume, dead, …).
 """
 
@@ -62,6 +62,18 @@ def _console(args: argparse.Namespace) -> int:
     return 0
 
 
+def _inbox(args: argparse.Namespace) -> int:
+    from services.inbox.app import run
+    from services.inbox.settings import InboxSettings
+    from shared.runtime import run_until_signalled, setup_logging, tune_gc
+
+    settings = InboxSettings()
+    setup_logging(settings.log_level, "inbox")
+    tune_gc(settings.gc_young_threshold)
+    run_until_signalled(lambda stop: run(settings, stop))
+    return 0
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     from services.publisher.fakes.sandbox import main as sandbox_main
 
@@ -105,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("console", help="run the operators' console: metrics, dashboard, webhooks").set_defaults(
         func=_console
     )
+    sub.add_parser(
+        "inbox", help="run the inbox: citizens' comments, Meta webhooks, the inbox API"
+    ).set_defaults(func=_inbox)
     sandbox = sub.add_parser("sandbox", help="serve the platform contract fakes")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8090)

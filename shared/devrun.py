@@ -87,6 +87,7 @@ class LocalSystem:
     ingest_port: int = 8080
     sandbox_port: int = 8090
     console_port: int = 0  # 0: a free port (tests); `warta dev` asks for 8070
+    inbox_port: int = 0  # 0: a free port (tests); `warta dev` asks for 8060
     topic_prefix: str = ""
     group_prefix: str = "warta"
     # The demo channels point at the sandbox on 127.0.0.1:8090; on another port, a copy under
@@ -109,6 +110,8 @@ class LocalSystem:
     def __post_init__(self) -> None:
         if self.console_port == 0:
             self.console_port = free_listen_port()
+        if self.inbox_port == 0:
+            self.inbox_port = free_listen_port()
 
     @property
     def channels_file(self) -> Path:
@@ -155,6 +158,7 @@ class LocalSystem:
             state_dir=str(self.var / "state"),
             ingest_port=self.ingest_port,
             console_port=self.console_port,
+            inbox_port=self.inbox_port,
             sandbox_port=self.sandbox_port,
             topic_prefix=self.topic_prefix,
             group_prefix=self.group_prefix,
@@ -326,6 +330,7 @@ def main() -> int:
         bootstrap=bootstrap,
         ingest_port=int(os.environ.get("WARTA_INGEST_PORT", "8080")),
         console_port=int(os.environ.get("WARTA_CONSOLE_PORT", "8070")),
+        inbox_port=int(os.environ.get("WARTA_INBOX_PORT", "8060")),
         metrics=True,
     )
     try:

@@ -344,6 +344,14 @@ async def _admin_body(request: web.Request, empty: bytes) -> Any:
     return body
 
 
+def _fresh_comment_id(state: FakeState, post_id: str) -> str:
+    """A new comment id no post or comment has (a test may have placed posts with made-up ids)."""
+    taken = {p.id for p in state.posts} | {c.id for c in state.comments}
+    while (candidate := state.new_comment_id(post_id)) in taken:
+        pass
+    return candidate
+
+
 def add_admin_routes(app: web.Application, state: FakeState) -> None:
     async def add_faults(request: web.Request) -> web.Response:
         raw = await _admin_body(request, b"[]")
@@ -383,7 +391,7 @@ def add_admin_routes(app: web.Application, state: FakeState) -> None:
         if parent is not None and not any(c.id == parent and c.post_id == post_id for c in state.comments):
             return json_reply({"error": "no such comment on that post"}, 404)
         comment = FakeComment(
-            id=str(raw.get("id") or state.new_comment_id(post_id)),
+            id=str(raw.get("id") or _fresh_comment_id(state, post_id)),
             post_id=post_id,
             author=str(raw.get("author", "warga")),
             text=str(raw.get("text", "")),
