@@ -69,6 +69,7 @@ class InboxSystem:
     producer: AIOKafkaProducer
     topics: TopicRegistry
     keys: dict[str, dict[str, str]]  # role → {"person", "key"}
+    settings: InboxSettings
 
     def url(self, path: str) -> str:
         return str(self.server.make_url(path))
@@ -133,7 +134,7 @@ async def inbox_system(
                 await producer.start()
                 async with TestServer(inbox.app) as server:
                     keys = json.loads((tmp_path / "dev-keys.json").read_text())
-                    yield InboxSystem(env, inbox, server, producer, settings.topics, keys)
+                    yield InboxSystem(env, inbox, server, producer, settings.topics, keys, settings)
         finally:
             await producer.stop()
             await delete_topics(bootstrap, prefix)
