@@ -142,9 +142,15 @@ def _whatsapp(
     channel = _channel_by_option(channels, "whatsapp", "phone_number_id", phone)
     if channel is None:
         raise ValueError(f"no whatsapp channel has phone_number_id {phone}")
-    names = {str(c.get("wa_id")): (c.get("profile") or {}).get("name") for c in value.get("contacts") or []}
+    # A contact is known by its business-scoped user id (user_id) and, unless the user hides it
+    # behind a username, its phone number (wa_id); a message names either.
+    names: dict[str, str | None] = {}
+    for contact in value.get("contacts") or []:
+        for ident in (contact.get("user_id"), contact.get("wa_id")):
+            if ident:
+                names[str(ident)] = (contact.get("profile") or {}).get("name")
     for message in value.get("messages") or []:  # "statuses" changes (sent, read) carry none
-        sender = str(message["from"])
+        sender = str(message.get("from_user_id") or message["from"])
         text = message.get("text", {}).get("body") if message.get("type") == "text" else None
         # A WhatsApp conversation is the "post" its messages belong to: one per sender.
         post = lookup(channel, f"wa:{sender}", now)
@@ -152,7 +158,9 @@ def _whatsapp(
             observed(
                 post,
                 comment_id=str(message["id"]),
-                author=CommentAuthor(id=sender, name=names.get(sender)),
+                author=CommentAuthor(
+                    id=sender, name=names.get(sender) or names.get(str(message.get("from")))
+                ),
                 text=text if text is not None else f"[{message.get('type', 'unknown')} message]",
                 created_at=datetime.fromtimestamp(int(message["timestamp"]), UTC),
                 via="webhook",

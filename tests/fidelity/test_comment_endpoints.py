@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import orjson
 import pytest
 import requests
 from atproto import Client, models
@@ -20,6 +21,7 @@ from googleapiclient.discovery import build_from_document
 
 from services.publisher.fakes.base import FakePost
 from services.publisher.fakes.bluesky import BlueskyState
+from services.publisher.fakes.meta_comments import sign, whatsapp_message_delivery, whatsapp_user_id
 from tests.fidelity.atproto_lexicon import conforms
 from tests.fidelity.discovery_schema import load_document, problems
 from tests.fidelity.mastodon_schema import missing_fields
@@ -129,3 +131,31 @@ async def test_youtube_comment_threads_follow_the_discovery_document() -> None:
     assert thread["snippet"]["topLevelComment"]["id"] == top
     assert thread["snippet"]["totalReplyCount"] == 1
     assert [c["id"] for c in thread["replies"]["comments"]] == [reply]
+
+
+def test_pywa_accepts_the_whatsapp_delivery_and_its_signature() -> None:
+    # pywa validates X-Hub-Signature-256 and parses the messages change as a Cloud API webhook.
+    from pywa import WhatsApp, handlers, types, utils
+
+    body = orjson.dumps(
+        whatsapp_message_delivery(
+            "106540352242922", "6281234567890", "Budi", "wamid.HBgLNjI4", "Halo Pak", 1764820000
+        )
+    )
+    assert utils.webhook_updates_validator(
+        app_secret="s3cret", request_body=body, x_hub_signature=sign(body, "s3cret")
+    )
+    assert not utils.webhook_updates_validator(
+        app_secret="s3cret", request_body=body, x_hub_signature=sign(body, "x")
+    )
+    got: list[types.Message] = []
+    wa = WhatsApp(phone_id="106540352242922", token="t", server=None, verify_token="v", app_secret="s3cret")
+    wa.add_handlers(handlers.MessageHandler(lambda _client, message: got.append(message)))
+    assert wa.webhook_update_handler(body) == ("ok", 200)
+    [message] = got
+    assert (message.from_user.wa_id, message.from_user.name, message.text) == (
+        "6281234567890",
+        "Budi",
+        "Halo Pak",
+    )
+    assert message.from_user.bsuid == whatsapp_user_id("6281234567890")

@@ -17,6 +17,7 @@ from services.publisher.fakes.meta_comments import (
     instagram_comment_delivery,
     sign,
     whatsapp_message_delivery,
+    whatsapp_user_id,
 )
 from shared.channels import Channel, ChannelDirectory
 
@@ -74,7 +75,14 @@ def test_deliveries_become_comments_with_the_same_key_as_a_poll() -> None:
     assert [(x.channel, x.post_id, x.comment_id) for x in ig.comments] == [("ig", "M1", "1790")]
     wa = whatsapp_message_delivery("1065", "628123", "Budi", "wamid.A", "Halo", int(NOW.timestamp()))
     [m] = comments_of(wa, CHANNELS, lookup, NOW).comments
-    assert (m.channel, m.post_id, m.author.name, m.text) == ("wa", "wa:628123", "Budi", "Halo")
+    bsuid = whatsapp_user_id("628123")
+    assert (m.channel, m.post_id, m.author.id, m.author.name, m.text) == (
+        "wa",
+        f"wa:{bsuid}",
+        bsuid,
+        "Budi",
+        "Halo",
+    )
 
 
 def test_other_changes_are_ignored_and_broken_ones_are_problems() -> None:

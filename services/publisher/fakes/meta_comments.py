@@ -93,17 +93,29 @@ def instagram_comment_delivery(ig_user_id: str, comment: FakeComment) -> dict[st
     return {"object": "instagram", "entry": [entry]}
 
 
+def whatsapp_user_id(phone: str) -> str:
+    """A business-scoped user id (BSUID) for ``phone``: "<country>.<digits>", stable per number."""
+    return "ID." + str(int(hashlib.sha256(phone.encode()).hexdigest()[:15], 16))
+
+
 def whatsapp_message_delivery(
     phone_number_id: str, sender: str, name: str, message_id: str, text: str, timestamp: int
 ) -> dict[str, Any]:
-    """A ``messages`` change of a WhatsApp Business Account (Cloud API webhooks, text message)."""
+    """A ``messages`` change of a WhatsApp Business Account (webhooks reference, text messages).
+
+    Since 2026 each contact carries its business-scoped user id (``user_id``) beside the phone
+    number (``wa_id``, omitted for a user known only by a username), and each message names it
+    in ``from_user_id``.
+    """
+    bsuid = whatsapp_user_id(sender)
     value = {
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "15550000001", "phone_number_id": phone_number_id},
-        "contacts": [{"profile": {"name": name}, "wa_id": sender}],
+        "contacts": [{"profile": {"name": name}, "wa_id": sender, "user_id": bsuid}],
         "messages": [
             {
                 "from": sender,
+                "from_user_id": bsuid,
                 "id": message_id,
                 "timestamp": str(timestamp),
                 "text": {"body": text},
