@@ -17,17 +17,27 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from shared.codec import DecodeError, decode
 from shared.dead_letters import DeadLetters
 from shared.events import Event
+from shared.kafka import KafkaUnavailable
 from shared.kafka_connection import KafkaAddress, client_args
 
 
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
-    for _ in range(100):  # a topic created a moment ago may not be in the metadata yet
+async def _partitions(
+    consumer: AIOKafkaConsumer, topic: str, patience_s: float = 60.0
+) -> list[TopicPartition]:
+    """The topic's partitions, waiting for a topic created a moment ago to reach the metadata.
+
+    ``KafkaUnavailable`` past ``patience_s``: the broker, not a record, is at fault (the service
+    stops and its supervisor restarts it)."""
+    deadline = asyncio.get_running_loop().time() + patience_s
+    while asyncio.get_running_loop().time() < deadline:
         parts = consumer.partitions_for_topic(topic)
         if parts:
             return [TopicPartition(topic, p) for p in sorted(parts)]
         await consumer._client.force_metadata_update()
-        await asyncio.sleep(0.1)
-    raise RuntimeError(f"topic {topic} has no partitions")
+        await asyncio.sleep(0.2)
+    raise KafkaUnavailable(
+        f"topic {topic} has no partitions in the broker's metadata after {patience_s:.0f} s"
+    )
 
 
 async def read_to_end(
