@@ -5,6 +5,7 @@ Read edges (Graph, relative to the fake's ``/v26.0``)::
     GET /{post-id}/comments      Facebook: filter=stream (every comment, replies included, with
                                  ``parent``) or toplevel; fields; limit (25); after (cursor)
     GET /{ig-media-id}/comments  Instagram: top-level comments with ``replies`` when asked for
+    GET /{ig-comment-id}/replies Instagram: the replies to one comment
 
 Webhooks, as Meta sends them (developers.facebook.com/docs/graph-api/webhooks/getting-started):
 
@@ -152,7 +153,10 @@ class MetaComments:
             app.router.add_post("/_fake/incoming", self.incoming)
             return []
         self.state.on_comment = self.deliver_comment
-        return [("GET", "/{node}/comments", self.comments)]
+        routes: list[tuple[str, str, Handler]] = [("GET", "/{node}/comments", self.comments)]
+        if self.kind == "instagram":
+            routes.append(("GET", "/{node}/replies", self.replies))
+        return routes
 
     # -- read edges --------------------------------------------------------------------------
 
@@ -183,6 +187,21 @@ class MetaComments:
             if start + len(page) < len(chosen):
                 body["paging"]["next"] = str(request.url.update_query(after=str(start + len(page))))
         return json_reply(body, 200, headers)
+
+    async def replies(self, request: web.Request) -> web.Response:
+        """Instagram ``GET /{ig-comment-id}/replies``: the replies to one comment."""
+        node = request.match_info["node"]
+        parent = next((c for c in self.state.comments if c.id == node), None)
+        post = self.state.find_post(parent.post_id) if parent else None
+        _, headers = authorise(self.state, request, str(post.data.get("owner", "")) if post else node)
+        if parent is None or post is None:
+            return graph_error(
+                f"Unsupported get request. Object with ID '{node}' does not exist", 100, subcode=33
+            )
+        fields = set(graph_list(request.query.get("fields"))) or {"id", "text", "timestamp"}
+        every = self.state.comments_on(post.id)
+        data = [self._comment_json(c, post, fields, every) for c in every if c.parent_id == node]
+        return json_reply({"data": data}, 200, headers)
 
     def _comment_json(
         self, comment: FakeComment, post: FakePost, fields: set[str], every: list[FakeComment]
