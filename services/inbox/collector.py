@@ -117,6 +117,10 @@ class Collector:
             self._schedule.watch(post, now)
             status.watched += self._schedule.watched - before
 
+    def knows(self, channel: str, post_id: str) -> bool:
+        """Whether the post's publication has been read (its comments then name the Warta item)."""
+        return (channel, post_id) in self._posts
+
     def lookup(self, channel: Channel, post_id: str, now: datetime) -> WatchedPost:
         """The watched post, or one the inbox learns of from a comment (published elsewhere)."""
         found = self._posts.get((channel.id, post_id))

@@ -27,6 +27,7 @@ from shared.events import OutcomeStatus, PublishOutcome
 from shared.kafka import delete_topics, make_producer, send_event
 from shared.topics import TopicRegistry
 from tests.integration.conftest_fakes import TOKEN, FakeEnv, running_sandbox
+from tests.integration.poison_kit import eventually
 
 APP_SECRET = "meta-app-secret-for-tests"
 VERIFY_TOKEN = "verify-me"
@@ -93,6 +94,10 @@ class InboxSystem:
             url=post.url,
         )
         await send_event(self.producer, self.topics.publish_outcomes, "c1", outcome)
+        # Comments name the Warta item only once the collector has read the publication.
+        await eventually(
+            lambda: self.inbox.collector.knows(channel, post.id), f"{channel} watching {post.id}"
+        )
 
     async def comment(self, platform: str, post_id: str, text: str, **kw: Any) -> str:
         body = {"post_id": post_id, "text": text, **kw}
