@@ -8,6 +8,8 @@ Webhooks (no API key: Meta signs instead)::
                           cannot be read is dead-lettered and answered 200 (Meta would only
                           retry it); a forged one is never written anywhere.
 
+The page: ``GET /`` (English and Bahasa Indonesia, ``services.inbox.page``).
+
 API (``Authorization: Bearer <key>``; every role reads and drafts; a key limited to some
 channels sees and acts on those only)::
 
@@ -40,6 +42,7 @@ from services.inbox.collector import Collector
 from services.inbox.errors import ApprovalRequired, BadSignature, IllegalTransition
 from services.inbox.keeper import InboxKeeper, NoSuchEntry
 from services.inbox.lifecycle import Command
+from services.inbox.page import add_page
 from services.inbox.settings import InboxSettings
 from services.inbox.webhooks import SIGNATURE_HEADER, challenge_answer, comments_of, verify_signature
 from services.ingest.auth import ALL_CHANNELS, KeyStore, Principal, Role, authenticate
@@ -314,6 +317,7 @@ async def metrics(request: web.Request) -> web.Response:
 def create_app(deps: Deps) -> web.Application:
     app = web.Application(middlewares=[_errors], client_max_size=deps.settings.webhook_max_bytes + 1)
     app[DEPS] = deps
+    add_page(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", healthz)
     app.router.add_get("/metrics", metrics)
