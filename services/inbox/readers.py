@@ -153,7 +153,8 @@ def listing_request(channel: Channel, post: WatchedPost, token: str, page: str |
         version = capabilities_for(channel.platform).api_version
         if channel.platform == "facebook":
             fields = "id,message,created_time,from,parent,permalink_url"
-            params = {"filter": "stream", "order": "chronological", "fields": fields, "limit": "100"}
+            # Newest first: a poll reads at most a few pages, and new comments must be on them.
+            params = {"filter": "stream", "order": "reverse_chronological", "fields": fields, "limit": "100"}
         else:
             params = {"fields": _IG_FIELDS, "limit": "50"}
         if page:

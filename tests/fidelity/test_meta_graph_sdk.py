@@ -270,6 +270,14 @@ async def test_comment_edges_read_by_the_sdk(env: FakeEnv) -> None:
     ]
     assert stream[0]["from"]["name"] == "warga1"
     assert stream[0]["created_time"].endswith("+0000")
+    newest_first = await sdk(
+        lambda: list(
+            PagePost(post_id, api=api).get_comments(
+                fields=fields, params={"filter": "stream", "order": "reverse_chronological"}
+            )
+        )
+    )
+    assert [c["id"] for c in newest_first] == [reply["id"], top["id"]]
     toplevel = await sdk(lambda: list(PagePost(post_id, api=api).get_comments(fields=fields)))
     assert [c["id"] for c in toplevel] == [top["id"]]
 

@@ -33,7 +33,11 @@ def reply(status: int, body: bytes = b"{}", **headers: str) -> Reply:
             "/youtube/youtube/v3/commentThreads",
             {"part": "snippet,replies", "videoId": "P1", "pageToken": "20"},
         ),
-        ("facebook", "/facebook/v26.0/P1/comments", {"filter": "stream", "after": "20"}),
+        (
+            "facebook",
+            "/facebook/v26.0/P1/comments",
+            {"filter": "stream", "order": "reverse_chronological", "after": "20"},
+        ),
         ("instagram", "/instagram/v26.0/P1/comments", {"after": "20"}),
     ],
 )

@@ -3,7 +3,8 @@
 Read edges (Graph, relative to the fake's ``/v26.0``)::
 
     GET /{post-id}/comments      Facebook: filter=stream (every comment, replies included, with
-                                 ``parent``) or toplevel; fields; limit (25); after (cursor)
+                                 ``parent``) or toplevel; order=chronological (default) or
+                                 reverse_chronological; fields; limit (25); after (cursor)
     GET /{ig-media-id}/comments  Instagram: top-level comments with ``replies`` when asked for
     GET /{ig-comment-id}/replies Instagram: the replies to one comment
 
@@ -178,6 +179,10 @@ class MetaComments:
         every = self.state.comments_on(node)
         stream = self.kind == "facebook" and request.query.get("filter") == "stream"
         chosen = every if stream else [c for c in every if c.parent_id is None]
+        if request.query.get("order") == "reverse_chronological":
+            chosen = chosen[::-1]
+        elif request.query.get("order") not in (None, "chronological"):
+            return graph_error("(#100) order must be chronological or reverse_chronological", 100)
         page = chosen[start : start + limit]
         data = [self._comment_json(c, post, fields, every) for c in page]
         body: dict[str, Any] = {"data": data}
