@@ -146,6 +146,10 @@ class LocalSystem:
         return f"http://127.0.0.1:{self.console_port}"
 
     @property
+    def inbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.inbox_port}"
+
+    @property
     def sandbox_url(self) -> str:
         return f"http://127.0.0.1:{self.sandbox_port}"
 
@@ -227,7 +231,7 @@ class LocalSystem:
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        waiting = {"ingest", "console"}
+        waiting = {"ingest", "console", "inbox"}
         while time.monotonic() < deadline:
             for name, proc in list(self.procs.items()):
                 if proc.poll() is not None:
@@ -239,7 +243,8 @@ class LocalSystem:
                 if name not in self.procs:
                     waiting.discard(name)  # a partial system (e.g. restarted pieces) waits for what it runs
                     continue
-                url = self.ingest_url if name == "ingest" else self.console_url  # a port may have moved
+                # A port may have moved since the system started.
+                url = {"ingest": self.ingest_url, "inbox": self.inbox_url}.get(name, self.console_url)
                 try:
                     with urllib.request.urlopen(f"{url}/readyz", timeout=2) as resp:
                         if resp.status == 200:
@@ -252,7 +257,7 @@ class LocalSystem:
         raise TimeoutError(f"{', '.join(waiting)} not ready within {timeout} s; see {self.logs}")
 
     def _moved_port(self, name: str) -> bool:
-        """Start ``name`` (ingest or console) again on a new port after its port was taken between
+        """Start ``name`` (ingest, console or inbox) again on a new port after its port was taken between
         choosing it and binding it (another program on the machine got there first); the console,
         which calls ingest, starts again with it. At most a few times per system."""
         if self._port_moves >= 3:
@@ -265,6 +270,9 @@ class LocalSystem:
             self.restart("ingest")
             if "console" in self.procs:
                 self.restart("console")
+        elif name == "inbox":
+            self.inbox_port = free_listen_port()
+            self.restart("inbox")
         else:
             self.console_port = free_listen_port()
             self.restart("console")
@@ -347,6 +355,7 @@ Warta is running (logs in {system.logs}).
   ingest API     {system.ingest_url}        docs: {system.ingest_url}/docs
   dashboard      {system.console_url}/        (operator key: {keys["operator"]["key"]})
   metrics        {system.console_url}/metrics  (topics, lag, outcomes; ingest: {system.ingest_url}/metrics)
+  inbox          {system.inbox_url}/        (citizens' comments; any key)
   sandbox        {system.sandbox_url}        (the platforms' contract fakes)
   API keys       {system.dev_keys_file}
 
