@@ -184,12 +184,14 @@ class Collector:
             key = comment.event_id
             if key in self._written or self._known(key):
                 continue
+            # Remembered before the send yields: a webhook and a poll emitting the same comment at
+            # once write it once. A send that fails stops the service, which forgets it anyway.
+            self._remember(key)
             futures.append(
                 await self._producer.send(
                     self._topics.comments_observed, encode(comment), key=comment.post_id.encode()
                 )
             )
-            self._remember(key)
             status = self.status.get(comment.channel)
             if status is not None:
                 status.collected += 1

@@ -18,8 +18,10 @@ import orjson
 import pytest
 
 from services.inbox.watched import comment_key
+from services.inbox.webhooks import comments_of
 from services.publisher.fakes.base import FakeComment, FakePost
 from services.publisher.fakes.meta_comments import facebook_comment_delivery, sign
+from shared.channels import load_channels
 from shared.events import CommentObserved, DeadLettered
 from tests.integration.inbox_system import (
     APP_SECRET,
@@ -170,3 +172,20 @@ async def test_hostile_deliveries_are_refused_or_dead_lettered_and_the_inbox_goe
         sources = {letter.source_topic for letter in found if isinstance(letter, DeadLettered)}
         assert sources == {"webhook:meta", system.topics.comments_observed}
         assert len(system.inbox.keeper.book) == 1  # nothing from the forged deliveries
+
+
+async def test_a_comment_emitted_by_a_webhook_and_a_poll_at_once_is_written_once(
+    kafka_bootstrap: str, run_id: str, tmp_path: Path
+) -> None:
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path) as system:
+        post = FakePost(f"{PAGE_ID}_3", "demo", "x", NOW, url="https://fb/3", data={"page": PAGE_ID})
+        body = facebook_comment_delivery(PAGE_ID, post, FakeComment("3_1", post.id, "w", "hai", NOW))
+        collector = system.inbox.collector
+        directory = load_channels(system.settings.channels_file)
+        parsed = [comments_of(body, directory, collector.lookup, NOW) for _ in range(2)]
+        written = await asyncio.gather(*(collector.emit(p, "test", NOW) for p in parsed))
+        assert sorted(written) == [0, 1]
+        key = comment_key("facebook-demo", "3_1")
+        await eventually(lambda: key in system.inbox.keeper.book, "the comment")
+        events = await read_all(kafka_bootstrap, system.topics.comments_observed, lambda evs: len(evs) >= 2)
+        assert [e.event_id for e in events if isinstance(e, CommentObserved)] == [key]
