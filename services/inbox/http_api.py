@@ -116,6 +116,11 @@ async def _errors(
         return _refusal(409, exc.rule, str(exc))
     except NoSuchEntry as exc:
         return _refusal(404, "not_found", f"the inbox holds no comment {exc}")
+    except ValidationError as exc:
+        # A change the event's contract refuses (a value past a bound): the request's fault.
+        first = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return _refusal(422, "schema", f"{where}: {first['msg']}")
 
 
 def _dumps(data: Any) -> str:
