@@ -1,6 +1,6 @@
 """The ``warta`` command: one subcommand per service, plus operator tools.
 
-warta ingest | scheduler | publisher --platform NAME | console | analytics | sandbox | topics | dev
+warta ingest | scheduler | publisher --platform NAME | console | analytics | inbox | sandbox | topics | dev
 and the operator commands of ``shared.cli_ops`` (submit, status, plan, lag, pause, resume, dead, …).
 """
 
@@ -77,6 +77,13 @@ def _analytics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _inbox(args: argparse.Namespace) -> int:
+    from services.inbox.app import run
+    from services.inbox.settings import InboxSettings
+
+    return _launch("inbox", InboxSettings(), run)
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     if args.action == "token":
         if not args.channel:
@@ -142,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "analytics", help="run the analytics worker: reach figures and the press office's read API"
     ).set_defaults(func=_analytics)
+    sub.add_parser(
+        "inbox", help="run the inbox: citizens' comments, Meta webhooks, the inbox API"
+    ).set_defaults(func=_inbox)
     sandbox = sub.add_parser("sandbox", help="serve the platform contract fakes, or mint a demo token")
     sandbox.add_argument("action", nargs="?", choices=("serve", "token"), default="serve")
     sandbox.add_argument("channel", nargs="?", help="token: the demo channel whose credential to print")

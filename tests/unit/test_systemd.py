@@ -27,7 +27,7 @@ WARTA = "/opt/warta/venv/bin/warta"
 
 def table() -> list[Service]:
     return LocalSystem(
-        bootstrap="127.0.0.1:9092", console_port=8070, analytics_port=8075, metrics=True
+        bootstrap="127.0.0.1:9092", console_port=8070, analytics_port=8075, inbox_port=8060, metrics=True
     ).services()
 
 
