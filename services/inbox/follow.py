@@ -19,6 +19,7 @@ from shared.dead_letters import DeadLetters
 from shared.events import Event
 from shared.kafka import KafkaUnavailable
 from shared.kafka_connection import KafkaAddress, client_args
+from shared.kafka_metadata import refresh_metadata
 
 
 async def _partitions(
@@ -33,7 +34,7 @@ async def _partitions(
         parts = consumer.partitions_for_topic(topic)
         if parts:
             return [TopicPartition(topic, p) for p in sorted(parts)]
-        await consumer._client.force_metadata_update()
+        await refresh_metadata(consumer)
         await asyncio.sleep(0.2)
     raise KafkaUnavailable(
         f"topic {topic} has no partitions in the broker's metadata after {patience_s:.0f} s"
