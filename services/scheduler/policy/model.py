@@ -30,6 +30,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from services.scheduler.policy.calendar import Calendar
 from services.scheduler.policy.rules import (
     US_PER_MINUTE,
     InvalidRequest,
@@ -154,6 +155,7 @@ class EngagementModel:
         crowding: float = DEFAULT_CROWDING,
         exploration: float | None = None,
         explore_days: float | None = None,
+        calendar: Calendar | None = None,
     ) -> None:
         self.platform = platform
         self.timezone = timezone
@@ -169,6 +171,7 @@ class EngagementModel:
         self.exploration = DEFAULT_EXPLORATION if exploration is None else exploration
         # deliberate exploration of untried hours in the channel's first days; 0 turns it off
         self.explore_days = EXPLORE_DAYS if explore_days is None else explore_days
+        self.calendar = calendar or Calendar()
         self._posts: dict[str, _Post] = {}
         self._times: list[int] = []  # sorted publication instants, for crowding
         # fitted state
@@ -185,9 +188,9 @@ class EngagementModel:
 
     # ------------------------------------------------------------------ construction and state
     @classmethod
-    def prior(cls, platform: str, timezone: str) -> EngagementModel:
+    def prior(cls, platform: str, timezone: str, *, calendar: Calendar | None = None) -> EngagementModel:
         """A channel with no history: the platform's half-life over the national Indonesian hours."""
-        return cls(platform, timezone)
+        return cls(platform, timezone, calendar=calendar)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-safe state: the configuration and the observations (the fit is re-derived)."""
