@@ -62,13 +62,25 @@ PLATFORM_HALF_LIFE_MINUTES = {
     "website": 720.0,
 }  # fmt: skip
 DEFAULT_HALF_LIFE_MINUTES = 60.0
-# Thompson draws at a share of the posterior variance. Greedy (0) by default: on 40 generated worlds
-# Thompson at a quarter of the variance captured 0.6 % less (docs/scheduling.md); the model learns
-# instead from the deliberate exploration of a young channel (EXPLORE_* below) and from the spill
-# of each post's reach into the hours after it.
-DEFAULT_EXPLORATION = 0.0
+# Thompson draws at a share of the posterior variance. Greedy where the prior holds: on 40 generated
+# worlds Thompson at a quarter of the variance captured 0.6 % less (docs/scheduling.md), the model
+# learning instead from the deliberate exploration of a young channel (EXPLORE_* below) and from
+# the spill of each post's reach into the hours after it. Where the channel's evidence contradicts
+# the prior, the hours it has not tried are truly unknown and plain Thompson is used (MISFIT_*).
 DEFAULT_CROWDING = 0.3  # share of audience a post loses to one just before it (assumption)
 
+# How each calendar regime reshapes a channel's ordinary day, by local hour (a prior the regime's
+# own posts correct). Ramadan: up for sahur before dawn (02-04 h), away at iftar (18 h) and tarawih
+# (19-20 h), back online after it (21-23 h), quieter while fasting in the afternoon. Holidays:
+# people sleep in and are out in the afternoon. School holidays: the young stay up later.
+REGIME_HOURS: dict[str, tuple[float, ...]] = {
+    "ramadan": (1.0, 1.2, 2.5, 3.5, 3.0, 1.2, 0.8, 0.8, 0.9, 0.9, 0.9, 0.9,
+                0.9, 0.85, 0.8, 0.8, 0.8, 0.7, 0.45, 0.55, 0.75, 1.3, 1.5, 1.3),
+    "holiday": (1.1, 1.1, 1.0, 1.0, 1.0, 0.8, 0.7, 0.7, 0.85, 1.1, 1.15, 1.15,
+                1.1, 1.0, 0.95, 0.95, 0.95, 0.95, 1.0, 1.0, 1.05, 1.05, 1.1, 1.1),
+    "school_holiday": (1.2, 1.1, 1.0, 1.0, 1.0, 0.9, 0.85, 0.9, 0.95, 1.05, 1.1, 1.05,
+                       1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.05, 1.1, 1.2, 1.25),
+}  # fmt: skip
 HORIZONS = (60, 360, 1440)  # engagement.observed is emitted at +1 h, +6 h, +24 h (design.md)
 _PRIOR_CV2 = 0.16  # quality of items varies ~40 % (assumption), corrected from residuals
 _PRIOR_CV2_KNOWN = 0.04  # what is left once the item's other channels have measured it
@@ -102,6 +114,10 @@ _HALF_LIFE_PRIOR_POSTS = 3.0
 _MAX_EM_ROUNDS = 40
 _EM_TOLERANCE = 0.002  # multipliers closer than 0.2 % change no slot choice
 _MAX_POSTS = 1500  # ~1 year of a busy channel; older posts are forgotten (audiences change)
+
+
+def _optional_float(value: object) -> float | None:
+    return None if value is None else float(str(value))
 
 
 def national_prior() -> list[float]:
@@ -176,10 +192,14 @@ class EngagementModel:
         )
         self.crowding = crowding
         # Thompson draws at this share of the posterior variance (1 = plain Thompson, 0 = the mean)
-        self.exploration = DEFAULT_EXPLORATION if exploration is None else exploration
+        # None: automatic (Thompson only where the evidence contradicted the prior, see _tau)
+        self.exploration = exploration
         # deliberate exploration of untried hours in the channel's first days; 0 turns it off
         self.explore_days = EXPLORE_DAYS if explore_days is None else explore_days
         self.calendar = calendar or Calendar()
+        self._regimes: dict[str, EngagementModel] = {}  # one model per calendar regime
+        self._owner: dict[str, str] = {}  # post id -> the regime whose model holds it
+        self._fitted_from: object = None  # the parent fit this regime model's prior follows
         self._posts: dict[str, _Post] = {}
         self._times: list[int] = []  # sorted publication instants, for crowding
         # fitted state
@@ -225,10 +245,11 @@ class EngagementModel:
                 }
                 for key, p in self._posts.items()
             ],
+            "regimes": {name: child.to_dict() for name, child in self._regimes.items()},
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, object]) -> EngagementModel:
+    def from_dict(cls, d: dict[str, object], *, calendar: Calendar | None = None) -> EngagementModel:
         try:
             prior = d.get("prior_activity")
             model = cls(
@@ -237,9 +258,17 @@ class EngagementModel:
                 prior_activity=[float(x) for x in prior] if isinstance(prior, list) else None,
                 prior_half_life_minutes=float(str(d["prior_half_life_minutes"])),
                 crowding=float(str(d.get("crowding", DEFAULT_CROWDING))),
-                exploration=float(str(d.get("exploration", DEFAULT_EXPLORATION))),
+                exploration=_optional_float(d.get("exploration")),
                 explore_days=float(str(d.get("explore_days", EXPLORE_DAYS))),
+                calendar=calendar,
             )
+            regimes = d.get("regimes", {})
+            assert isinstance(regimes, dict)
+            for name, raw_child in regimes.items():
+                assert isinstance(raw_child, dict)
+                assert name in REGIME_HOURS
+                child = model._regimes[name] = cls.from_dict(raw_child)
+                model._owner.update({key: str(name) for key in child._posts})
             posts = d.get("posts", [])
             assert isinstance(posts, list)
             for raw in posts:
@@ -278,6 +307,18 @@ class EngagementModel:
             raise InvalidRequest("horizon_minutes must be positive and reactions non-negative")
         at = to_us(published_at, "published_at")
         key = post_id or str(at)
+        regime = self.calendar.regime_at(at)
+        if regime is not None:  # a Ramadan post teaches the Ramadan model, not the ordinary weeks
+            self._owner[key] = regime
+            self.regime_model(regime).observe(
+                published_at,
+                horizon_minutes,
+                reactions,
+                post_id=key,
+                value_factor=value_factor,
+                quality=quality,
+            )
+            return
         post = self._posts.get(key)
         if post is None:
             post = _Post(at, value_factor=max(value_factor, 1e-9))
@@ -289,6 +330,9 @@ class EngagementModel:
 
     def set_quality(self, post_id: str, quality: float | None) -> None:
         """Revise what is known of a post's item quality (None = unknown); unknown posts are ignored."""
+        if post_id in self._owner:
+            self._regimes[self._owner[post_id]].set_quality(post_id, quality)
+            return
         post = self._posts.get(post_id)
         if post is None:
             return
@@ -304,6 +348,8 @@ class EngagementModel:
         count. Uses the last fit, without refitting: it is read for every observation of the
         item's other channels, and the fit moves slowly.
         """
+        if post_id in self._owner:
+            return self._regimes[self._owner[post_id]].response(post_id, complete=complete)
         post = self._posts.get(post_id)
         if post is None or not post.counts or (complete and max(post.counts) < LIFE_MINUTES):
             return None
@@ -474,7 +520,7 @@ class EngagementModel:
     def _tau(self) -> float:
         """Share of the posterior variance Thompson draws at: the configured one, or plain Thompson
         once the channel's evidence has contradicted the prior (MISFIT_ALPHA)."""
-        if self.exploration > 0:
+        if self.exploration is not None:
             return self.exploration
         misfit = self.alpha_u <= MISFIT_ALPHA or self.alpha_d <= MISFIT_ALPHA
         return MISFIT_EXPLORATION if misfit else 0.0
@@ -598,7 +644,43 @@ class EngagementModel:
 
     @property
     def observations(self) -> int:
-        return len(self._posts)
+        return len(self._posts) + sum(len(child._posts) for child in self._regimes.values())
+
+    # ------------------------------------------------------------------ calendar regimes
+    def regime_model(self, regime: str) -> EngagementModel:
+        """The model of a calendar regime (calendar.py): it starts from this channel's learned hours
+        reshaped by the regime (REGIME_HOURS) and at its scale, and learns from the regime's posts."""
+        child = self._regimes.get(regime)
+        if child is None:
+            child = self._regimes[regime] = EngagementModel(
+                self.platform,
+                self.timezone,
+                prior_half_life_minutes=self.prior_half_life,
+                crowding=self.crowding,
+                exploration=self.exploration,
+                explore_days=0.0,
+            )
+        self._ensure_fit()
+        if child._fitted_from is not self._u:  # the ordinary weeks were refit: refresh the prior
+            base = self.hourly()
+            hours = REGIME_HOURS[regime]
+            child._set_prior([base[b] / self.scale * hours[b % 24] for b in range(HOURS_PER_WEEK)])
+            child._fitted_from = self._u
+        if not any(p.counts for p in child._posts.values()):
+            child.scale, child.half_life = self.scale, self.half_life
+        return child
+
+    def _set_prior(self, prior: list[float]) -> None:
+        self.prior_activity = [max(x, 1e-9) for x in prior]
+        self._prior_eff = list(self.prior_activity)
+        self._gamma = 1.0
+        self._dirty = True
+        self._mean_curve = None
+
+    def curve_at(self, at_us: int, rng: random.Random | None = None) -> list[float]:
+        """The curve that holds at an instant: the regime's model inside a calendar period."""
+        regime = self.calendar.regime_at(at_us) if self.calendar else None
+        return self.curve(rng) if regime is None else self.regime_model(regime).curve(rng)
 
     def describe_hour(self, instant: datetime) -> str:
         local = from_us(to_us(instant)).astimezone(self._zone)

@@ -128,10 +128,10 @@ def choose_slot(
 
     steps = _local_steps(tz, start, step, n, grid_minutes)
     factors = _factors(job, model, taken_us, start, step, n, arrived)
-    mean_curve = model.curve()
+    mean = _curve_values(model, model.curve(), steps, start, step, None)
 
     def expected(i: int) -> float:
-        return mean_curve[steps[i]] * factors[i]
+        return mean[i] * factors[i]
 
     embargoed = not_before is not None and not_before > max(now_us, arrived)
     if urgent:
@@ -143,8 +143,10 @@ def choose_slot(
         why += f", after {held_by}." if held_by else "."
         return _decision(start, step, best, runner, expected, urgent_binding, why)
 
-    draw = model.exploring_curve(taken_us, now_us) or model.curve(rng)
-    scores = [draw[k] * f for k, f in zip(steps, factors, strict=True)]
+    draw = _curve_values(
+        model, model.exploring_curve(taken_us, now_us) or model.curve(rng), steps, start, step, rng
+    )
+    scores = [d * f for d, f in zip(draw, factors, strict=True)]
     best = max(free, key=scores.__getitem__)  # max keeps the first of equals: ties go earliest
     far = [i for i in free if abs(i - best) * step >= RUNNER_UP_DISTANCE] or [i for i in free if i != best]
     runner = max(far, key=scores.__getitem__) if far else None
@@ -218,6 +220,35 @@ def _local_steps(tz: ZoneInfo, start: int, step: int, n: int, grid_minutes: int)
         m0 = ((start + lo * step + offset) // US_PER_MINUTE + THURSDAY_TO_MONDAY_MINUTES) % MINUTES_PER_WEEK
         out[lo:hi] = [((m0 + i * grid_minutes) % MINUTES_PER_WEEK) // 5 for i in range(hi - lo)]
     return out
+
+
+def _curve_values(
+    model: EngagementModel,
+    curve: list[float],
+    steps: list[int],
+    start: int,
+    step: int,
+    rng: random.Random | None,
+) -> list[float]:
+    """The curve's value at each candidate; inside a calendar period, the regime model's curve."""
+    values = [curve[k] for k in steps]
+    n = len(steps)
+    end = start + (n - 1) * step
+    regimes: dict[str, list[float]] = {}
+    for period in model.calendar.periods:
+        if period.end_us <= start or period.start_us > end:
+            continue
+        lo = max(0, -((start - period.start_us) // step))
+        hi = min(n, -((start - period.end_us) // step))
+        for i in range(lo, hi):
+            regime = model.calendar.regime_at(start + i * step)
+            if regime is None:
+                continue
+            own = regimes.get(regime)
+            if own is None:
+                own = regimes[regime] = model.regime_model(regime).curve(rng)
+            values[i] = own[steps[i]]
+    return values
 
 
 def _factors(
@@ -317,8 +348,9 @@ def expected_at(
     """Mean expected engagement of ``job`` at ``at_us`` given the channel's other posts."""
     step = grid_minutes * US_PER_MINUTE
     arrived = to_us(job.arrived_at, "arrived_at")
-    local = _local_steps(tz, at_us, step, 1, grid_minutes)[0]
-    return model.curve()[local] * _factors(job, model, taken_us, at_us, step, 1, arrived)[0]
+    local = _local_steps(tz, at_us, step, 1, grid_minutes)
+    value = _curve_values(model, model.curve(), local, at_us, step, None)[0]
+    return value * _factors(job, model, taken_us, at_us, step, 1, arrived)[0]
 
 
 # Making room for a new job (``place``). Measured on generated worlds 1-40 (docs/scheduling.md):
