@@ -95,7 +95,8 @@ class Calendar:
 
 
 def load_calendar(path: Path, timezone: str = "Asia/Jakarta") -> Calendar:
-    """``deploy/calendar.yaml``: ``periods`` of {name, start, end (inclusive dates), source}.
+    """``deploy/calendar.yaml``: ``sources`` by key, and ``periods`` of {name, start, end (inclusive
+    dates), source (a key of ``sources``)}.
 
     Dates are whole local days in ``timezone`` (the national calendar is announced in WIB); the end
     date is the last day of the period.
@@ -103,10 +104,13 @@ def load_calendar(path: Path, timezone: str = "Asia/Jakarta") -> Calendar:
     try:
         raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
         tz = ZoneInfo(timezone)
+        sources = raw.get("sources", {})
         periods = []
         for entry in raw["periods"]:
-            if not entry.get("source"):
-                raise InvalidRequest(f"calendar period {entry.get('name')!r} has no source")
+            if entry.get("source") not in sources:
+                raise InvalidRequest(
+                    f"calendar period {entry.get('name')!r} names no source listed in sources"
+                )
             first, last = _day(entry["start"]), _day(entry["end"])
             start = datetime.combine(first, time(0), tz)
             end = datetime.combine(last + timedelta(days=1), time(0), tz)
