@@ -94,3 +94,25 @@ def test_a_move_that_made_room_is_named() -> None:
     )
     assert moves[0] is not None
     assert "Room was made by moving a from Mon 18 Jan 10:00 WITA" in decision.reason
+
+
+def test_patience_reaches_the_weekend_after_next() -> None:
+    """Every instant of a long window is a candidate: with next Sunday taken (one post a day), an
+    evergreen item waits for the Sunday after next, where this audience is."""
+    sunday_only = [3.0 if b // 24 == 6 and 9 <= b % 24 <= 12 else 0.1 for b in range(168)]
+    model = EngagementModel(
+        "facebook",
+        "Asia/Makassar",
+        prior_activity=sunday_only,
+        crowding=0.0,
+        exploration=0.0,
+        explore_days=0.0,
+    )
+    monday = datetime(2027, 1, 4, 1, 0, tzinfo=UTC)  # Monday 09:00 WITA
+    job = JobRequest("j", "evergreen", monday, None, monday + timedelta(days=13), math.inf)
+    next_sunday = monday + timedelta(days=6)
+    one_a_day = ChannelRules("fb", "facebook", "Asia/Makassar", max_posts_per_day=1)
+    decision = choose_slot(job, one_a_day, [next_sunday], model, monday, random.Random(0))
+    assert decision.slot is not None
+    local = decision.slot.astimezone(one_a_day.zone)
+    assert (local.weekday(), local.day) == (6, 17)
