@@ -124,3 +124,10 @@ def test_the_bench_replaces_the_curve_inside_a_season() -> None:
     assert life(1, 20) > life(1, 3)  # the base curve: the evening
     assert life(8, 3) > 10 * life(8, 20)  # the season's: before dawn
     assert world.calendar.regime_at(int((start + timedelta(days=8)).timestamp() * 1e6)) == RAMADAN
+
+
+def test_a_version_1_state_takes_the_automatic_exploration() -> None:
+    state = EngagementModel("x", "Asia/Jakarta").to_dict()
+    state.update(version=1, exploration=0.0)
+    assert EngagementModel.from_dict(state).exploration is None
+    assert EngagementModel.from_dict({**state, "version": 2}).exploration == 0.0

@@ -230,7 +230,7 @@ class EngagementModel:
     def to_dict(self) -> dict[str, object]:
         """JSON-safe state: the configuration and the observations (the fit is re-derived)."""
         return {
-            "version": 1,
+            "version": 2,
             "platform": self.platform,
             "timezone": self.timezone,
             "prior_activity": list(self.prior_activity),
@@ -261,7 +261,8 @@ class EngagementModel:
                 prior_activity=[float(x) for x in prior] if isinstance(prior, list) else None,
                 prior_half_life_minutes=float(str(d["prior_half_life_minutes"])),
                 crowding=float(str(d.get("crowding", DEFAULT_CROWDING))),
-                exploration=_optional_float(d.get("exploration")),
+                # version 1 stored the then default, 0.0 (greedy), which now means "never explore"
+                exploration=None if d.get("version") == 1 else _optional_float(d.get("exploration")),
                 explore_days=float(str(d.get("explore_days", EXPLORE_DAYS))),
                 calendar=calendar,
             )
