@@ -14,6 +14,7 @@ Usage::
 
     python -m bench.adversarial --seeds 1-16 --evaluate          # both halves, summarised apart
     python -m bench.adversarial --seed 4 -o /tmp/a4.json         # one world
+    python -m bench.adversarial --ramadan-of bench/worlds/kaltim_bureau.json > k.json  # a season
 
 Nothing here reads a clock or the network: the same arguments give the same file.
 """
@@ -169,6 +170,23 @@ def _content(rng: random.Random, start: datetime, weeks: int, channels: list[str
     return items
 
 
+def with_ramadan(raw: dict[str, Any], first_day: int, days: int = 30) -> dict[str, Any]:
+    """A world's copy in which Ramadan starts ``first_day`` days after its start: the public
+    calendar says so and every channel's audience follows worldgen's sahur shape meanwhile."""
+    from bench.worldgen import AUDIENCES
+
+    every, _ = AUDIENCES["sahur"]
+    start = datetime.fromisoformat(raw["start"])
+    lo, hi = start + timedelta(days=first_day), start + timedelta(days=first_day + days)
+    out = json.loads(json.dumps(raw))
+    out["name"] = f"{raw['name']}-ramadan"
+    out["calendar"] = [{"name": "ramadan", "start": lo.isoformat(), "end": hi.isoformat()}]
+    for ch in out["channels"]:
+        curve = [round(a * every.get(b % 24, 1.0), 4) for b, a in enumerate(ch["activity"])]
+        ch["seasons"] = [{"start": lo.isoformat(), "end": hi.isoformat(), "activity": curve}]
+    return out
+
+
 def half(seed: int) -> str:
     return "tuning" if seed % 2 else "held_out"
 
@@ -192,7 +210,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", help="file for --seed (default: stdout)")
     parser.add_argument("--evaluate", action="store_true", help="run bench.slots on --seeds")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--ramadan-of", help="a world file: print its copy with a Ramadan from day 21")
     args = parser.parse_args(argv)
+    if args.ramadan_of:
+        with open(args.ramadan_of, encoding="utf-8") as f:
+            print(json.dumps(with_ramadan(json.load(f), 21), indent=1))
+        return 0
     if args.seeds:
         lo, _, hi = args.seeds.partition("-")
         seeds = [s for s in range(int(lo), int(hi or lo) + 1) if args.half in ("both", half(s))]
