@@ -184,7 +184,7 @@ def with_ramadan(raw: dict[str, Any], first_day: int, days: int = 30) -> dict[st
     for ch in out["channels"]:
         curve = [round(a * every.get(b % 24, 1.0), 4) for b, a in enumerate(ch["activity"])]
         ch["seasons"] = [{"start": lo.isoformat(), "end": hi.isoformat(), "activity": curve}]
-    return out
+    return dict(out)
 
 
 def half(seed: int) -> str:

@@ -19,8 +19,8 @@ WITA = ZoneInfo("Asia/Makassar")
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "calendar.yaml"
 
 
-def us(*args: int, tz: ZoneInfo = WIB) -> int:
-    return int(datetime(*args, tzinfo=tz).timestamp() * 1_000_000)
+def us(year: int, month: int, day: int, hour: int = 0, minute: int = 0, tz: ZoneInfo = WIB) -> int:
+    return int(datetime(year, month, day, hour, minute, tzinfo=tz).timestamp() * 1_000_000)
 
 
 def test_the_deployment_calendar_covers_2026_to_2028_with_sources() -> None:
