@@ -159,9 +159,15 @@ async def missing_topics(kafka: KafkaAddress, names: Iterable[str], timeout: flo
 
 
 async def replay(
-    kafka: KafkaAddress, partitions: Iterable[TopicPartition], *, batch_ms: int = 200
+    kafka: KafkaAddress,
+    partitions: Iterable[TopicPartition],
+    *,
+    batch_ms: int = 200,
+    start: dict[TopicPartition, int] | None = None,
+    until: dict[TopicPartition, int] | None = None,
 ) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
-    """Read the given partitions from the beginning to their current end, then stop.
+    """Read the given partitions from the beginning (or ``start``) to their current end (or
+    ``until``), then stop.
 
     Used to rebuild state from compacted changelogs before a worker acts on a partition.
     """
@@ -178,7 +184,9 @@ async def replay(
         await wait_for_topics(consumer, {tp.topic for tp in tps})
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
+        for tp, offset in (start or {}).items():
+            consumer.seek(tp, offset)
+        ends = dict(until) if until is not None else await consumer.end_offsets(tps)
         pending = {tp for tp in tps if ends[tp] > 0}
         for tp in list(pending):
             if await consumer.position(tp) >= ends[tp]:
@@ -192,6 +200,26 @@ async def replay(
             for tp in list(pending):
                 if await consumer.position(tp) >= ends[tp]:
                     pending.discard(tp)
+    finally:
+        await consumer.stop()
+
+
+async def log_bounds(
+    kafka: KafkaAddress, partitions: Iterable[TopicPartition]
+) -> dict[TopicPartition, tuple[int, int]]:
+    """Each partition's (log start offset, end offset) as a read_committed reader sees them."""
+    tps = list(partitions)
+    if not tps:
+        return {}
+    consumer = AIOKafkaConsumer(
+        **client_args(kafka), enable_auto_commit=False, isolation_level="read_committed"
+    )
+    await start_client(consumer, kafka, None)
+    try:
+        await wait_for_topics(consumer, {tp.topic for tp in tps})
+        starts = await consumer.beginning_offsets(tps)
+        ends = await consumer.end_offsets(tps)
+        return {tp: (starts[tp], ends[tp]) for tp in tps}
     finally:
         await consumer.stop()
 
