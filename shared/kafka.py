@@ -184,8 +184,9 @@ async def replay(
         await wait_for_topics(consumer, {tp.topic for tp in tps})
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
-        for tp, offset in (start or {}).items():
-            consumer.seek(tp, offset)
+        for tp in tps:
+            if start is not None and tp in start:
+                consumer.seek(tp, start[tp])
         ends = dict(until) if until is not None else await consumer.end_offsets(tps)
         pending = {tp for tp in tps if ends[tp] > 0}
         for tp in list(pending):
@@ -233,5 +234,9 @@ async def wait_for_topics(consumer: AIOKafkaConsumer, topics: set[str], timeout:
             return
         if asyncio.get_running_loop().time() > deadline:
             raise KafkaUnavailable(f"topics never appeared in the broker's metadata: {', '.join(missing)}")
-        await consumer._client.force_metadata_update()
-        await asyncio.sleep(0.2)
+        # Ask for these topics' metadata only: a refresh of every topic's metadata takes
+        # seconds on a broker that holds thousands of them.
+        for topic in missing:
+            await consumer._client.add_topic(topic)
+        if any(not consumer.partitions_for_topic(t) for t in missing):
+            await asyncio.sleep(0.2)

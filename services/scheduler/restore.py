@@ -168,6 +168,7 @@ class Restorer:
         rows: list[RestoreRow] = []
         channels: list[ChannelRow] = []
         jobs = skipped = 0
+        tps = [tp for tp in tps if start.get(tp, 0) < until[tp]]  # an empty tail needs no reader
         async for record in replay(self._bootstrap, tps, start=start, until=until):
             if record.topic == self._topics.schedule_channels:
                 channel = self._restore_channel(record.value, apply=plan)
