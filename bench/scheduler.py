@@ -319,7 +319,7 @@ async def run_apscheduler_sqlite(
     now = datetime.now(UTC)
     plan_slots = slots(n, burst)
     # Loading writes one row per job: give it its measured pace before the burst starts.
-    shift = now + timedelta(seconds=max(30.0, n / 2_000)) - BASE
+    shift = now + timedelta(seconds=max(30.0, n / 250)) - BASE
     for i, slot in enumerate(plan_slots):
         record = job(i, slot)
         due = JobDue(
