@@ -110,7 +110,12 @@ class Restorer:
                 log.info("full restore: %s", point.full_reason)
         if self._kept is not None:
             store = self._kept.store
-            stale = (store.partitions() if self._first else set(partitions)) - set(warm)
+            # Partitions restored in full, and (at the first restore) whatever else the file holds
+            # from an earlier assignment. Dropping them also discards the checkpoint, which named
+            # some of them: it must not vouch for a partition rebuilt from another start.
+            stale = set(partitions) - set(warm)
+            if self._first:
+                stale |= store.partitions() - set(warm)
             self._first = False
             if stale:
                 store.drop_partitions(stale)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 
+from services.scheduler.checkpoint import Checkpoint
 from services.scheduler.chooser import NaiveChooser
 from services.scheduler.plan import Plan, PlanSettings
 from services.scheduler.planner import Planner
@@ -194,3 +195,47 @@ async def test_a_planner_that_stopped_without_its_checkpoint_restores_in_full(
     assert third.warm_partitions == set()
     assert restored == 7
     assert third.restored_records >= 7  # every job record, from the beginning
+
+
+async def test_a_partition_whose_checkpoint_does_not_match_is_restored_in_full_beside_warm_ones(
+    kafka_bootstrap: str, topics: TopicRegistry, run_id: str, tmp_path: Path
+) -> None:
+    names = [
+        topics.schedule_commands,
+        topics.schedule_jobs,
+        topics.schedule_channels,
+        topics.publish_outcomes,
+        topics.publish_dead,
+        topics.publish("mastodon"),
+    ]
+    path = tmp_path / "plan.sqlite3"
+    async with on_broker(kafka_bootstrap, topics, names) as producer:
+        group = f"planner-{run_id}"
+        for i in range(12):
+            await _command(producer, topics, CHANNELS[i % 6].id, approved(f"a{i}", CHANNELS[i % 6].id))
+        kept = KeptStore.open(path)
+        first = _planner(kafka_bootstrap, topics, group, producer, kept)
+        await _run_until(first, lambda p: p.plan.store.count() == 12)
+        await first.checkpoint()
+        kept.close()
+        # The checkpoint claims more of partition 1 than its log holds (a recreated topic).
+        checkpoint = kept.file.read()
+        assert checkpoint is not None
+        offsets = dict(checkpoint.offsets)
+        offsets[(topics.schedule_jobs, 1)] += 5
+        kept.file.write(Checkpoint(checkpoint.layout, checkpoint.store_id, offsets))
+
+        kept = KeptStore.open(path)
+        restarted = _planner(kafka_bootstrap, topics, group, producer, kept)
+        await _run_until(restarted, lambda p: p.restore_seconds > 0)
+        warm_jobs, warm_partitions = _jobs(restarted.plan.store), restarted.warm_partitions
+        vouched = kept.file.path.exists()
+        kept.close()
+
+        cold = _planner(kafka_bootstrap, topics, group, producer, None)
+        await _run_until(cold, lambda p: p.restore_seconds > 0)
+
+    assert warm_partitions == ALL - {1}
+    assert not vouched  # rebuilding partition 1 discarded the checkpoint that named it
+    assert len(warm_jobs) == 12
+    assert warm_jobs == _jobs(cold.plan.store)
