@@ -56,6 +56,7 @@ from aiokafka import (
     TopicPartition,
 )
 from aiokafka.errors import IllegalStateError, KafkaError
+from opentelemetry.trace import SpanKind
 
 from services.publisher.adapters.port import (
     Adapter,
@@ -98,6 +99,7 @@ from shared.kafka import acknowledged, replay, send_event
 from shared.kafka_connection import KafkaAddress, client_args
 from shared.metrics import PublisherMetrics
 from shared.topics import TopicRegistry
+from shared.tracing import span
 from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.publisher")
@@ -380,7 +382,16 @@ class PublisherWorker:
         if due.purpose == "measure":
             await self._measure(due, channel)
             return
-        await self._publish(due, channel, record.partition)
+        with span(
+            "publisher.publish",
+            parent=due.traceparent,
+            kind=SpanKind.CONSUMER,
+            job_id=due.job_id,
+            channel=due.channel,
+            platform=self._platform,
+            attempt=due.attempt,
+        ):
+            await self._publish(due, channel, record.partition)
 
     # ---- publishing --------------------------------------------------------------------------
     async def _publish(self, due: JobDue, channel: Channel, partition: int) -> None:
@@ -552,7 +563,6 @@ class PublisherWorker:
         self._ledger_partition[due.job_id] = partition
         self.outcomes[decision.status.value] = self.outcomes.get(decision.status.value, 0) + 1
         if self.metrics is not None:
-            self.metrics.outcome(due.channel, decision.status.value)
             limiter = self._limits.for_channel(due.channel)
             self.metrics.headroom.labels(self._platform, due.channel).set(limiter.headroom(self._clock()))
         if decision.error is not None:

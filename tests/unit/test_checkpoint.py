@@ -17,9 +17,8 @@ from services.scheduler.store import LAYOUT, RestoreRow, SqliteJobStore
 JOBS, CHANNELS = "w.schedule.jobs", "w.schedule.channels"
 
 
-def _checkpoint(jobs: int = 100, channels: int = 10, **update: object) -> Checkpoint:
-    cp = Checkpoint(LAYOUT, "store-a", {(JOBS, 1): jobs, (CHANNELS, 1): channels})
-    return Checkpoint(**{**cp.__dict__, **update})  # type: ignore[arg-type]
+def _checkpoint(jobs: int = 100, channels: int = 10, layout: int = LAYOUT) -> Checkpoint:
+    return Checkpoint(layout, "store-a", {(JOBS, 1): jobs, (CHANNELS, 1): channels})
 
 
 def _bounds(jobs: tuple[int, int] = (0, 150), channels: tuple[int, int] = (0, 12)) -> dict[str, LogBounds]:
