@@ -1,18 +1,25 @@
-"""Scheduler benchmark: memory per pending job, restore time, and firing lateness, against
-APScheduler 3 doing the same work in the same run.
+"""Scheduler benchmark: memory per pending job, restore and restart time, and firing lateness,
+against APScheduler 3 doing the same work in the same run, with its in-memory job store and with
+its on-disk SQLAlchemy (SQLite) job store.
 
-    python -m bench.scheduler [--jobs 100000 1000000] [--burst 10000]
+    python -m bench.scheduler [--jobs 100000 1000000] [--burst 10000] [--only warta ...]
 
 For each size N the parent writes N planned jobs to a fresh ``schedule.jobs`` (as a scheduler that
 had planned them would have), then runs each contender in its own process so that resident
 memory is measured cleanly:
 
-- **warta**: the real ``Planner`` with the SQLite job store joins a fresh consumer group, restores
-  the plan from the changelog, then fires a burst of ``--burst`` jobs due within one minute
-  (firing = the JobDue acknowledged on ``publish.<platform>``, plus its plan record).
+- **warta**: the real ``Planner`` with the SQLite job store kept on disk (``KeptStore``) joins a
+  fresh consumer group, restores the plan from the changelog in full (cold), then fires a burst of
+  ``--burst`` jobs due within one minute (firing = the JobDue acknowledged on
+  ``publish.<platform>``, plus its plan record), stops cleanly and writes its checkpoint.
+- **warta-restart**: a new process on the same state directory and group: the warm restart,
+  replaying only the changelogs' tail after the checkpoint (the burst's own records).
 - **apscheduler**: ``AsyncIOScheduler`` with the memory job store is loaded with the same N jobs
-  (it has no restore: loading is its equivalent) and fires the same burst with the same action
-  (produce the JobDue, wait for the acknowledgement).
+  (it has no restore: loading is its equivalent, and its restart) and fires the same burst with
+  the same action (produce the JobDue, wait for the acknowledgement).
+- **apscheduler-sqlite**: the same with ``SQLAlchemyJobStore`` on a SQLite file (the on-disk
+  baseline, tuned like Warta's file: WAL, synchronous=OFF); **apscheduler-sqlite-restart**: a new
+  process on that file, from construction until the scheduler runs with its jobs.
 
 The Warta worker runs on a shifted clock so that the burst minute starts two seconds after its
 restore ends; lateness is measured on that clock. Prints one JSON line per (contender, N).
@@ -27,12 +34,14 @@ import gc
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -136,11 +145,13 @@ def percentiles(values: list[float]) -> dict[str, float | None]:
 
 
 # ---- contenders (each in its own process) --------------------------------------------------------
-async def run_warta(bootstrap: str, prefix: str, n: int, burst: int, state: Path) -> dict[str, object]:
+async def run_warta(
+    bootstrap: str, prefix: str, n: int, burst: int, state: Path, *, restart: bool = False
+) -> dict[str, object]:
     from services.scheduler.chooser import NaiveChooser
     from services.scheduler.plan import Plan, PlanSettings
     from services.scheduler.planner import Planner
-    from services.scheduler.store import SqliteJobStore
+    from services.scheduler.restore import KeptStore
     from shared.channels import load_channels
     from shared.kafka import make_producer
 
@@ -153,15 +164,19 @@ async def run_warta(bootstrap: str, prefix: str, n: int, burst: int, state: Path
     def clock() -> datetime:
         return datetime.now(UTC) + offset
 
-    store = SqliteJobStore(state / "plan.sqlite3")
+    kept = KeptStore.open(state / "plan.sqlite3")
     plan = Plan(
         channels,
         NaiveChooser(),
         PlanSettings(),
-        store=store,
+        store=kept.store,
         partition_of=lambda c: partition_for(c, topics.partitions),
     )
-    planner = Planner(bootstrap, topics, f"{prefix}scheduler", channels, plan, producer, clock=clock)
+    planner = Planner(
+        bootstrap, topics, f"{prefix}scheduler", channels, plan, producer, clock=clock, kept=kept
+    )
+    if restart:
+        return await restart_warta(planner, producer, kept, n, state)
     lateness: list[float] = []
     burst_done = asyncio.Event()
 
@@ -186,10 +201,15 @@ async def run_warta(bootstrap: str, prefix: str, n: int, burst: int, state: Path
         await asyncio.wait_for(burst_done.wait(), 180)
     stop.set()
     await task
+    started = time.perf_counter()
+    await planner.checkpoint()
+    checkpoint_s = time.perf_counter() - started
+    kept.close()
     await producer.stop()
     disk = (state / "plan.sqlite3").stat().st_size
     return {
         "impl": "warta",
+        "checkpoint_on_stop_s": round(checkpoint_s, 2),
         "pending_jobs": n,
         "rss_bytes_per_job": round((after - before) / n, 1),
         "rss_mb_after_restore": round(after / 2**20, 1),
@@ -198,6 +218,154 @@ async def run_warta(bootstrap: str, prefix: str, n: int, burst: int, state: Path
         "burst": burst,
         "fired": len(lateness),
         "lateness_ms": percentiles(lateness),
+    }
+
+
+async def restart_warta(planner: Any, producer: Any, kept: Any, n: int, state: Path) -> dict[str, object]:
+    """The warm restart: restore on the kept file, replaying the tail after its checkpoint."""
+    before = rss()
+    stop = asyncio.Event()
+    task = asyncio.create_task(planner.run(stop))
+    while planner.restore_seconds == 0.0:
+        await asyncio.sleep(0.01)
+        if task.done():
+            task.result()
+    after = rss()
+    jobs = planner.plan.store.count()
+    stop.set()
+    await task
+    kept.close()
+    await producer.stop()
+    return {
+        "impl": "warta-restart",
+        "pending_jobs": n,
+        "jobs_after_restart": jobs,
+        "warm_partitions": sorted(planner.warm_partitions),
+        "tail_records_replayed": planner.restored_records,
+        "restart_s": round(planner.restore_seconds, 2),
+        "rss_bytes_per_job": round((after - before) / n, 1),
+        "rss_mb_after_restore": round(after / 2**20, 1),
+    }
+
+
+_APS_PRODUCER: Any = None
+_APS_FIRED: list[float] = []
+_APS_BURST_DONE = asyncio.Event()
+_APS_BURST = [0]
+
+
+async def aps_fire(payload: bytes, key: bytes, slot: float, topic: str) -> None:
+    """APScheduler's job, importable by reference (a persistent job store pickles the call)."""
+    await _APS_PRODUCER.send_and_wait(topic, payload, key=key)
+    _APS_FIRED.append(time.time() - slot)
+    if len(_APS_FIRED) >= _APS_BURST[0]:
+        _APS_BURST_DONE.set()
+
+
+def aps_sqlite_store(path: Path) -> Any:
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from sqlalchemy import create_engine, event
+
+    engine = create_engine(f"sqlite:///{path}")
+
+    @event.listens_for(engine, "connect")
+    def _tune(conn: Any, _record: Any) -> None:
+        # As Warta's own file: write-ahead log, no fsync per commit.
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=OFF")
+
+    return SQLAlchemyJobStore(engine=engine)
+
+
+async def run_apscheduler_sqlite(
+    bootstrap: str, prefix: str, n: int, burst: int, state: Path, *, restart: bool = False
+) -> dict[str, object]:
+    global _APS_PRODUCER
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from shared.events import JobDue
+    from shared.kafka import make_producer
+
+    topics = TopicRegistry(prefix=prefix)
+    topic = topics.publish("mastodon")
+    path = state / "apscheduler.sqlite3"
+    _APS_PRODUCER = make_producer(bootstrap, "bench-apscheduler-sqlite")
+    await _APS_PRODUCER.start()
+    before = rss()
+    started = time.perf_counter()
+    scheduler = AsyncIOScheduler(
+        jobstores={"default": aps_sqlite_store(path)},
+        job_defaults={"misfire_grace_time": None, "coalesce": False, "max_instances": 1},
+        timezone=UTC,
+    )
+    if restart:
+        # A restart: open the file, look for due jobs and the next run time (the first pass of
+        # the scheduler's loop, queued by start()).
+        scheduler.start()
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        restart_s = time.perf_counter() - started
+        after = rss()
+        scheduler.shutdown(wait=False)
+        await _APS_PRODUCER.stop()
+        return {
+            "impl": "apscheduler-sqlite-restart",
+            "pending_jobs": n,
+            "restart_s": round(restart_s, 2),
+            "rss_bytes_per_job": round((after - before) / n, 1),
+            "rss_mb_after_restart": round(after / 2**20, 1),
+        }
+    _APS_BURST[0] = burst
+    now = datetime.now(UTC)
+    plan_slots = slots(n, burst)
+    # Loading writes one row per job: give it its measured pace before the burst starts.
+    shift = now + timedelta(seconds=max(30.0, n / 250)) - BASE
+    for i, slot in enumerate(plan_slots):
+        record = job(i, slot)
+        due = JobDue(
+            event_id=f"d{i}",
+            occurred_at=slot,
+            job_id=record.job_id,
+            content_id=record.content_id,
+            channel=record.channel,
+            platform="mastodon",
+            attempt=1,
+            slot=slot,
+            content=record.content,
+        )
+        run_at = slot + shift
+        scheduler.add_job(
+            aps_fire,
+            "date",
+            run_date=run_at,
+            args=(encode(due), record.job_id.encode(), run_at.timestamp(), topic),
+            id=record.job_id,
+        )
+    scheduler.start()  # writes the jobs added before it into the store, one row each
+    load_s = time.perf_counter() - started
+    after = rss()
+    first = plan_slots[0] + shift
+    if datetime.now(UTC) > first:
+        print(
+            f"apscheduler-sqlite: loading overran the burst start by {datetime.now(UTC) - first}",
+            file=sys.stderr,
+        )
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(
+            _APS_BURST_DONE.wait(), max(240.0, (first - datetime.now(UTC)).total_seconds() + 180)
+        )
+    scheduler.shutdown(wait=False)
+    await _APS_PRODUCER.stop()
+    return {
+        "impl": "apscheduler-sqlite",
+        "pending_jobs": n,
+        "rss_bytes_per_job": round((after - before) / n, 1),
+        "rss_mb_after_load": round(after / 2**20, 1),
+        "job_store_on_disk_mb": round(path.stat().st_size / 2**20, 1),
+        "load_s": round(load_s, 2),
+        "burst": burst,
+        "fired": len(_APS_FIRED),
+        "lateness_ms": percentiles(list(_APS_FIRED)),
     }
 
 
@@ -273,13 +441,24 @@ async def run_apscheduler(bootstrap: str, prefix: str, n: int, burst: int) -> di
     }
 
 
+CONTENDERS = ("warta", "warta-restart", "apscheduler", "apscheduler-sqlite", "apscheduler-sqlite-restart")
+
+
 def child(args: argparse.Namespace) -> None:
-    if args.child == "warta":
-        state = Path(args.state)
-        state.mkdir(parents=True, exist_ok=True)
-        result = asyncio.run(run_warta(args.bootstrap, args.prefix, args.jobs[0], args.burst, state))
+    state = Path(args.state)
+    state.mkdir(parents=True, exist_ok=True)
+    n, burst = args.jobs[0], args.burst
+    result: dict[str, object]
+    if args.child in ("warta", "warta-restart"):
+        restart = args.child == "warta-restart"
+        result = asyncio.run(run_warta(args.bootstrap, args.prefix, n, burst, state, restart=restart))
+    elif args.child in ("apscheduler-sqlite", "apscheduler-sqlite-restart"):
+        restart = args.child.endswith("restart")
+        result = asyncio.run(
+            run_apscheduler_sqlite(args.bootstrap, args.prefix, n, burst, state, restart=restart)
+        )
     else:
-        result = asyncio.run(run_apscheduler(args.bootstrap, args.prefix, args.jobs[0], args.burst))
+        result = asyncio.run(run_apscheduler(args.bootstrap, args.prefix, n, burst))
     print(json.dumps(result), flush=True)
 
 
@@ -287,8 +466,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--burst", type=int, default=10_000)
-    parser.add_argument("--only", choices=["warta", "apscheduler"])
-    parser.add_argument("--child", choices=["warta", "apscheduler"])
+    parser.add_argument("--only", choices=CONTENDERS, nargs="+")
+    parser.add_argument("--child", choices=CONTENDERS)
     parser.add_argument("--bootstrap")
     parser.add_argument("--prefix")
     parser.add_argument("--state")
@@ -297,6 +476,7 @@ def main() -> None:
         child(args)
         return
     from bench._system import own_broker
+    from shared.kafka import delete_topics
 
     with own_broker("scheduler") as bootstrap:
         for n in args.jobs:
@@ -314,8 +494,8 @@ def main() -> None:
                 ),
                 flush=True,
             )
-            for impl in ("warta", "apscheduler"):
-                if args.only and impl != args.only:
+            for impl in CONTENDERS:
+                if args.only and impl not in args.only:
                     continue
                 state = Path("var") / "bench" / prefix.rstrip(".")
                 out = subprocess.run(
@@ -356,6 +536,9 @@ def main() -> None:
                     )
                     continue
                 print(json.dumps({"bench": "scheduler", **json.loads(line)}), flush=True)
+            # A shared broker and disk serve others too: leave nothing behind.
+            asyncio.run(delete_topics(bootstrap, prefix))
+            shutil.rmtree(Path("var") / "bench" / prefix.rstrip("."), ignore_errors=True)
 
 
 if __name__ == "__main__":

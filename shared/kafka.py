@@ -155,9 +155,15 @@ async def missing_topics(kafka: KafkaAddress, names: Iterable[str], timeout: flo
 
 
 async def replay(
-    kafka: KafkaAddress, partitions: Iterable[TopicPartition], *, batch_ms: int = 200
+    kafka: KafkaAddress,
+    partitions: Iterable[TopicPartition],
+    *,
+    batch_ms: int = 200,
+    start: dict[TopicPartition, int] | None = None,
+    until: dict[TopicPartition, int] | None = None,
 ) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
-    """Read the given partitions from the beginning to their current end, then stop.
+    """Read the given partitions from the beginning (or ``start``) to their current end (or
+    ``until``), then stop.
 
     Used to rebuild state from compacted changelogs before a worker acts on a partition.
     """
@@ -174,7 +180,10 @@ async def replay(
         await wait_for_topics(consumer, {tp.topic for tp in tps})
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
+        for tp in tps:
+            if start is not None and tp in start:
+                consumer.seek(tp, start[tp])
+        ends = dict(until) if until is not None else await consumer.end_offsets(tps)
         pending = {tp for tp in tps if ends[tp] > 0}
         for tp in list(pending):
             if await consumer.position(tp) >= ends[tp]:
@@ -192,6 +201,26 @@ async def replay(
         await consumer.stop()
 
 
+async def log_bounds(
+    kafka: KafkaAddress, partitions: Iterable[TopicPartition]
+) -> dict[TopicPartition, tuple[int, int]]:
+    """Each partition's (log start offset, end offset) as a read_committed reader sees them."""
+    tps = list(partitions)
+    if not tps:
+        return {}
+    consumer = AIOKafkaConsumer(
+        **client_args(kafka), enable_auto_commit=False, isolation_level="read_committed"
+    )
+    await start_client(consumer, kafka, None)
+    try:
+        await wait_for_topics(consumer, {tp.topic for tp in tps})
+        starts = await consumer.beginning_offsets(tps)
+        ends = await consumer.end_offsets(tps)
+        return {tp: (starts[tp], ends[tp]) for tp in tps}
+    finally:
+        await consumer.stop()
+
+
 async def wait_for_topics(consumer: AIOKafkaConsumer, topics: Iterable[str], timeout: float = 60.0) -> None:
     """Wait until the client's metadata knows every topic (created elsewhere moments ago)."""
     wanted = set(topics)
@@ -202,8 +231,9 @@ async def wait_for_topics(consumer: AIOKafkaConsumer, topics: Iterable[str], tim
             return
         if asyncio.get_running_loop().time() > deadline:
             raise KafkaUnavailable(f"topics never appeared in the broker's metadata: {', '.join(missing)}")
-        await refresh_metadata(consumer)
-        await asyncio.sleep(0.2)
+        await refresh_metadata(consumer, missing)
+        if any(not consumer.partitions_for_topic(t) for t in missing):
+            await asyncio.sleep(0.2)
 
 
 async def read_from_start(consumer: AIOKafkaConsumer, topics: Iterable[str]) -> dict[TopicPartition, int]:

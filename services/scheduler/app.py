@@ -10,6 +10,7 @@ from services.scheduler.chooser import NaiveChooser, SlotChooser
 from services.scheduler.plan import Plan
 from services.scheduler.planner import Planner
 from services.scheduler.policy_chooser import PolicyChooser
+from services.scheduler.restore import KeptStore
 from services.scheduler.router import Router
 from services.scheduler.settings import SchedulerSettings
 from services.scheduler.store import SqliteJobStore
@@ -36,7 +37,16 @@ async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:
     producer = make_producer(settings.kafka, "warta-scheduler")
     await producer.start()
     try:
-        store = SqliteJobStore(settings.state_dir / f"scheduler-{os.getpid()}.sqlite3")
+        kept = (
+            KeptStore.open(settings.state_dir / f"{settings.store_name}.sqlite3")
+            if settings.keep_store
+            else None
+        )
+        store = (
+            kept.store
+            if kept is not None
+            else SqliteJobStore(settings.state_dir / f"scheduler-{os.getpid()}.sqlite3")
+        )
         plan = Plan(
             channels,
             build_chooser(settings),
@@ -65,6 +75,7 @@ async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:
             tick_s=settings.tick_s,
             metrics=metrics,
             watchdog=watchdog,
+            kept=kept,
         )
         log.info("scheduler running for %d channels", len(channels.channels))
         async with serve_metrics(metrics.registry, settings.metrics_host, settings.metrics_port):
@@ -78,5 +89,7 @@ async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:
                 if task.exception() is not None:
                     stop.set()
             await asyncio.gather(*tasks)
+        # Only after a clean stop (gather raised otherwise): every plan write is acknowledged.
+        await planner.checkpoint()
     finally:
         await producer.stop()

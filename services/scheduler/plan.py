@@ -243,19 +243,31 @@ class Plan:
             self._put(plan, record, old=self._store.get(record.job_id))
 
     def index_restored(self, partitions: Iterable[int]) -> int:
-        """After a bulk ``store.put_raw``: rebuild the wheel and the channels' occupied instants."""
+        """After a bulk ``store.put_raw``: rebuild the wheel and the channels' occupied instants.
+
+        A warm restart is mostly this loop over every job of the partitions, so it does the least
+        per row: one ownership lookup per channel, and the wheel filled in bulk."""
         occupied: dict[str, list[float]] = {}
+        owned: dict[str, bool] = {}
+        due: list[tuple[float, int]] = []
+        published = S.PUBLISHED.value
         count = 0
         for ref, state, slot, channel, measure, instant in self._store.firing(partitions):
             count += 1
-            if channel is None or self.channel_plan(channel) is None:
+            if channel is None:
                 continue
-            if state in _FIRING_NAMES and slot is not None:
-                self._wheel.add(slot, ref)
-            if measure is not None and state == S.PUBLISHED.value:
-                self._wheel.add(measure, -ref)
-            if state in _OCCUPYING_NAMES and instant is not None:
+            mine = owned.get(channel)
+            if mine is None:
+                mine = owned[channel] = self.channel_plan(channel) is not None
+            if not mine:
+                continue
+            if slot is not None and state in _FIRING_NAMES:
+                due.append((slot, ref))
+            elif measure is not None and state == published:
+                due.append((measure, -ref))
+            if instant is not None and state in _OCCUPYING_NAMES:
                 occupied.setdefault(channel, []).append(instant)
+        self._wheel.add_many(due)
         for channel, instants in occupied.items():
             plan = self._channels[channel]
             merged = sorted([*plan.taken, *instants])

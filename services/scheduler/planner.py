@@ -28,12 +28,13 @@ from aiokafka import (
 )
 
 from services.scheduler.plan import Effects, Plan
+from services.scheduler.restore import KeptStore, Restorer
 from services.scheduler.store import RestoreRow
 from shared.channels import ChannelDirectory
-from shared.codec import DecodeError, decode, decode_as, encode
+from shared.codec import decode, encode
 from shared.dead_letters import DeadLetters
-from shared.events import ChannelStateRecorded, JobDue
-from shared.kafka import acknowledged, replay
+from shared.events import JobDue
+from shared.kafka import acknowledged
 from shared.kafka_connection import KafkaAddress, client_args
 from shared.metrics import SchedulerMetrics
 from shared.partitioning import partition_for
@@ -130,6 +131,7 @@ class Planner:
         clock: Clock = utc_now,
         metrics: SchedulerMetrics | None = None,
         watchdog: Watchdog | None = None,
+        kept: KeptStore | None = None,
     ) -> None:
         self._bootstrap = bootstrap
         self._topics = topics
@@ -152,7 +154,10 @@ class Planner:
             heartbeat_interval_ms=3_000,
         )
         self._owned: set[int] = set()
+        self._restorer = Restorer(bootstrap, topics, plan, restore_row, kept)
         self.restore_seconds = 0.0
+        self.restored_records = 0  # job records the last restore replayed from schedule.jobs
+        self.warm_partitions: set[int] = set()  # of the last restore: only their tail replayed
         self.fired = 0
         self.lateness: deque[float] = deque(maxlen=10_000)  # seconds from slot to acknowledged firing
         self.on_fired: Callable[[float], None] | None = None
@@ -168,31 +173,11 @@ class Planner:
         return partition_for(channel, self._topics.partitions)
 
     async def restore(self, partitions: set[int]) -> None:
-        """Rebuild the plan of newly owned partitions from the compacted changelogs."""
+        """Rebuild the plan of newly owned partitions from the compacted changelogs (only their
+        tail when a kept store's checkpoint matches: restore.py)."""
         started = time.perf_counter()
-        tps = [TopicPartition(self._topics.schedule_jobs, p) for p in partitions]
-        tps += [TopicPartition(self._topics.schedule_channels, p) for p in partitions]
-        rows: list[RestoreRow] = []
-        jobs = skipped = 0
-        async for record in replay(self._bootstrap, tps):
-            if record.topic == self._topics.schedule_channels:
-                try:
-                    self._plan.restore_channel(decode_as(record.value, ChannelStateRecorded))
-                except DecodeError as exc:
-                    log.warning("skipping undecodable channel record at %s: %s", record.offset, exc)
-                continue
-            row = restore_row(record.value, record.partition)
-            if row is None:
-                skipped += 1
-                continue
-            rows.append(row)
-            if len(rows) >= 5000:
-                self._plan.store.put_raw(rows)
-                jobs += len(rows)
-                rows = []
-                await asyncio.sleep(0)  # let heartbeats through
-        self._plan.store.put_raw(rows)
-        jobs += len(rows)
+        jobs, skipped, warm = await self._restorer.restore(partitions)
+        self.restored_records, self.warm_partitions = jobs, set(warm)
         self._owned |= partitions
         for cid in self._channels.ids:  # own the channels without history too
             if self._partition_of(cid) in partitions:
@@ -210,13 +195,19 @@ class Planner:
         if self._metrics is not None:
             self._metrics.restore.observe(took)
         log.info(
-            "restored partitions %s: %d plan records (%d jobs, %d unreadable) in %.2f s",
+            "restored partitions %s (warm: %s): %d plan records (%d jobs, %d unreadable) in %.2f s",
             sorted(partitions),
+            warm,
             jobs,
             indexed,
             skipped,
             took,
         )
+
+    async def checkpoint(self) -> None:
+        """Call once ``run`` has returned normally, so every plan write is acknowledged: writes
+        the kept store's checkpoint, for the next start to replay only what comes after it."""
+        await self._restorer.checkpoint()
 
     async def revoke(self, partitions: set[int]) -> None:
         try:
@@ -224,6 +215,7 @@ class Planner:
         except Exception as exc:  # the group may already have moved on; the next owner re-reads
             log.warning("commit on revoke failed: %r", exc)
         self._owned -= partitions
+        self._restorer.forget(partitions)
         self._plan.drop_partitions(partitions)
 
     async def apply(self, fx: Effects) -> None:

@@ -19,8 +19,12 @@ class SchedulerSettings(CommonSettings):
     tick_s: float = 0.2  # longest sleep between looking at the heap: bounds firing lateness
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 0  # 0 = no metrics endpoint
-    # Local cache of the plan (rebuilt from schedule.jobs on every assignment; safe to delete).
+    # Local cache of the plan (safe to delete: rebuilt from schedule.jobs and schedule.channels).
     state_dir: Path = ROOT / "var" / "state"
+    # Keep it across restarts with a checkpoint, so a restart replays only the changelogs' tail;
+    # one name per worker sharing a state_dir (a second worker on a held name gets a throwaway).
+    keep_store: bool = True
+    store_name: str = "scheduler"
     # Public calendar (Ramadan, holidays, school holidays); None = no calendar regimes.
     calendar_path: Path | None = ROOT / "deploy" / "calendar.yaml"
 

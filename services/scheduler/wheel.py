@@ -41,6 +41,23 @@ class TimerWheel:
             bucket.append(ref)
         self._size += 1
 
+    def add_many(self, entries: Iterable[tuple[float, int]]) -> None:
+        """``add`` for each (instant, reference): the same result, for a restore's million."""
+        buckets, keys, near, opened = self._buckets, self._keys, self._near, self._open_before
+        floor, push, added = math.floor, heapq.heappush, 0
+        for at, ref in entries:
+            key = floor(at / BUCKET_SECONDS)
+            if key < opened:
+                push(near, (at, ref))
+            else:
+                bucket = buckets.get(key)
+                if bucket is None:
+                    bucket = buckets[key] = array("q")
+                    push(keys, key)
+                bucket.append(ref)
+            added += 1
+        self._size += added
+
     def next_at(self) -> float | None:
         candidates = []
         if self._near:

@@ -43,3 +43,19 @@ def test_stale_references_are_dropped_when_their_minute_opens() -> None:
     wheel.add(T + 10, 1)
     assert wheel.pop_due(T + 20, exact({}), 100) == []  # type: ignore[arg-type]
     assert len(wheel) == 0
+
+
+def test_add_many_fills_the_wheel_as_add_does_including_minutes_already_open() -> None:
+    instants = {1: T + 30.5, 2: T + 0.25, 3: T + 59.9, 4: T + BUCKET_SECONDS + 1, 5: T + 3 * BUCKET_SECONDS}
+    lookup = exact({**instants, 6: T + 10.0, 7: T + 20.0})
+    one, many = TimerWheel(), TimerWheel()
+    for ref, at in instants.items():
+        one.add(at, ref)
+    many.add_many((at, ref) for ref, at in instants.items())
+    assert one.pop_due(T + 5, lookup, 100) == many.pop_due(T + 5, lookup, 100)  # type: ignore[arg-type]
+    one.add(T + 20.0, 7)  # into the minute already opened: straight to the exact heap
+    many.add_many([(T + 20.0, 7)])
+    assert len(one) == len(many) == 5
+    for now in (T + 25, T + 59.95, T + BUCKET_SECONDS + 1, T + 4 * BUCKET_SECONDS):
+        assert one.pop_due(now, lookup, 100) == many.pop_due(now, lookup, 100)  # type: ignore[arg-type]
+    assert len(one) == len(many) == 0

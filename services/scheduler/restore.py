@@ -1,0 +1,209 @@
+"""Rebuilding the plan of newly owned partitions from ``schedule.jobs`` and ``schedule.channels``.
+
+Without a kept store every assignment replays both changelogs from the beginning. With one
+(``KeptStore``: the SQLite store file, its checkpoint file and a lock), each partition whose
+checkpoint still matches (``checkpoint.resume_point``) replays only the tail after it, on top of
+the job rows and channel snapshots the file already holds; the others are dropped from the file
+and replayed in full. ``checkpoint`` is called when the planner stopped cleanly: it copies the
+tail written since into the file, syncs it and writes the checkpoint (``checkpoint.py`` says
+why the claim is then true).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from aiokafka import TopicPartition
+
+from services.scheduler.checkpoint import Checkpoint, CheckpointFile, LogBounds, ResumePoint, resume_point
+from services.scheduler.plan import Plan
+from services.scheduler.store import LAYOUT, ChannelRow, RestoreRow, SqliteJobStore
+from shared.codec import DecodeError, decode_as
+from shared.events import ChannelStateRecorded
+from shared.kafka import log_bounds, replay
+from shared.kafka_connection import KafkaAddress
+from shared.topics import TopicRegistry
+
+log = logging.getLogger("warta.scheduler.restore")
+
+RowOf = Callable[[bytes | None, int], RestoreRow | None]
+
+
+@dataclass
+class KeptStore:
+    """A store file kept across restarts, its checkpoint, and the lock that makes it this
+    process's alone (a second worker on the same state directory gets a disposable file)."""
+
+    store: SqliteJobStore
+    file: CheckpointFile
+    lock: IO[bytes] | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(cls, path: Path, cache_kib: int = 8192) -> KeptStore:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(path.with_name(path.name + ".lock"), "wb")  # noqa: SIM115 - held while the process lives
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            log.warning("%s is held by another worker: using a disposable store", path)
+            path = path.with_name(f"{path.stem}-{os.getpid()}{path.suffix}")
+            return cls(SqliteJobStore(path, cache_kib), CheckpointFile(Path(str(path) + ".checkpoint")))
+        file = CheckpointFile(path.with_name(path.name + ".checkpoint"))
+        found = file.read()
+        store = SqliteJobStore(path, cache_kib, keep=found is not None)
+        if found is not None and (found.layout != LAYOUT or found.store_id != store.store_id):
+            # Only a file the checkpoint vouches for is worth reading: start this one afresh.
+            store.close()
+            store = SqliteJobStore(path, cache_kib)
+        store.on_change = file.discard
+        return cls(store, file, lock)
+
+    def close(self) -> None:
+        self.store.close()
+        if self.lock is not None:
+            self.lock.close()  # releases the flock
+
+
+class Restorer:
+    def __init__(
+        self,
+        bootstrap: KafkaAddress,
+        topics: TopicRegistry,
+        plan: Plan,
+        row_of: RowOf,
+        kept: KeptStore | None = None,
+    ) -> None:
+        self._bootstrap = bootstrap
+        self._topics = topics
+        self._plan = plan
+        self._row_of = row_of
+        self._kept = kept
+        self._first = True
+        # Per owned changelog partition: the next offset the store file holds everything before.
+        self._reflects: dict[TopicPartition, int] = {}
+
+    def _tps(self, partitions: Iterable[int]) -> list[TopicPartition]:
+        ps = sorted(partitions)
+        return [
+            TopicPartition(t, p)
+            for t in (self._topics.schedule_jobs, self._topics.schedule_channels)
+            for p in ps
+        ]
+
+    async def restore(self, partitions: set[int]) -> tuple[int, int, list[int]]:
+        """Restore ``partitions`` into the plan's store and channels (the caller indexes them);
+        returns (job records replayed, unreadable records, the partitions restored warm)."""
+        tps = self._tps(partitions)
+        bounds = await log_bounds(self._bootstrap, tps)
+        points = self._resume_points(partitions, bounds)
+        warm = sorted(p for p, point in points.items() if point.warm)
+        for point in points.values():
+            if not point.warm:
+                log.info("full restore: %s", point.full_reason)
+        if self._kept is not None:
+            store = self._kept.store
+            # Partitions restored in full, and (at the first restore) whatever else the file holds
+            # from an earlier assignment. Dropping them also discards the checkpoint, which named
+            # some of them: it must not vouch for a partition rebuilt from another start.
+            stale = set(partitions) - set(warm)
+            if self._first:
+                stale |= store.partitions() - set(warm)
+            self._first = False
+            if stale:
+                store.drop_partitions(stale)
+            for payload in store.channel_snapshots(warm):
+                self._restore_channel(payload)
+        start = {TopicPartition(t, p): at for p, point in points.items() for t, at in point.offsets.items()}
+        jobs, skipped = await self._replay(tps, start, {tp: end for tp, (_, end) in bounds.items()})
+        for tp, (_, end) in bounds.items():
+            self._reflects[tp] = end
+        return jobs, skipped, warm
+
+    def forget(self, partitions: set[int]) -> None:
+        for tp in self._tps(partitions):
+            self._reflects.pop(tp, None)
+
+    async def checkpoint(self) -> None:
+        """After a clean stop (every plan write acknowledged): bring the file up to the logs' end
+        and write the checkpoint that says so."""
+        if self._kept is None or not self._reflects:
+            return
+        tps = list(self._reflects)
+        bounds = await log_bounds(self._bootstrap, tps)
+        ends = {tp: end for tp, (_, end) in bounds.items()}
+        # The tail is mostly this worker's own writes, already in the file; copying it again is
+        # an idempotent upsert, and it takes in whatever anyone else wrote meanwhile.
+        await self._replay(tps, dict(self._reflects), ends, plan=False)
+        self._reflects.update(ends)
+        store = self._kept.store
+        store.sync()
+        offsets = {(tp.topic, tp.partition): at for tp, at in self._reflects.items()}
+        self._kept.file.write(Checkpoint(LAYOUT, store.store_id, offsets))
+        store.mark_clean()
+        log.info("checkpoint written: %d changelog partitions", len(offsets))
+
+    def _resume_points(
+        self, partitions: set[int], bounds: dict[TopicPartition, tuple[int, int]]
+    ) -> dict[int, ResumePoint]:
+        found = self._kept.file.read() if self._kept is not None else None
+        store_id = self._kept.store.store_id if self._kept is not None else ""
+        out: dict[int, ResumePoint] = {}
+        for p in partitions:
+            mine = {tp.topic: LogBounds(*b) for tp, b in bounds.items() if tp.partition == p}
+            out[p] = resume_point(found, layout=LAYOUT, store_id=store_id, partition=p, bounds=mine)
+        return out
+
+    async def _replay(
+        self,
+        tps: list[TopicPartition],
+        start: dict[TopicPartition, int],
+        until: dict[TopicPartition, int],
+        *,
+        plan: bool = True,
+    ) -> tuple[int, int]:
+        store = self._kept.store if self._kept is not None else self._plan.store
+        rows: list[RestoreRow] = []
+        channels: list[ChannelRow] = []
+        jobs = skipped = 0
+        tps = [tp for tp in tps if start.get(tp, 0) < until[tp]]  # an empty tail needs no reader
+        async for record in replay(self._bootstrap, tps, start=start, until=until):
+            if record.topic == self._topics.schedule_channels:
+                channel = self._restore_channel(record.value, apply=plan)
+                if channel is not None and self._kept is not None and record.value is not None:
+                    channels.append((channel, record.partition, record.value))
+                continue
+            row = self._row_of(record.value, record.partition)
+            if row is None:
+                skipped += 1
+                continue
+            rows.append(row)
+            if len(rows) >= 5000:
+                store.put_raw(rows)
+                jobs += len(rows)
+                rows = []
+                await asyncio.sleep(0)  # let heartbeats through
+        store.put_raw(rows)
+        jobs += len(rows)
+        if self._kept is not None:
+            self._kept.store.put_channels_raw(channels)
+        return jobs, skipped
+
+    def _restore_channel(self, payload: bytes | None, *, apply: bool = True) -> str | None:
+        """The snapshot's channel, once applied to the plan; None (skipped, as a full restore
+        skips it) when it does not decode, so the file never keeps what a full restore ignores."""
+        try:
+            record = decode_as(payload, ChannelStateRecorded)
+        except DecodeError as exc:
+            log.warning("skipping undecodable channel record: %s", exc)
+            return None
+        if apply:
+            self._plan.restore_channel(record)
+        return record.channel
