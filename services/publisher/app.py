@@ -51,6 +51,8 @@ async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
     )
     try:
         async with aiohttp.ClientSession(timeout=timeout) as session:
+            watchdog = Watchdog(settings.stall_limit_s)
+            metrics = PublisherMetrics(platform)
             worker = PublisherWorker(
                 bootstrap=settings.kafka,
                 topics=topics,
@@ -65,16 +67,14 @@ async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
                 call_timeout_s=settings.call_timeout_s,
                 upload_timeout_s=settings.upload_timeout_s,
                 max_local_wait_s=settings.max_local_wait_s,
+                metrics=metrics,
+                watchdog=watchdog,
+                instance_id=settings.instance_id,
             )
             log.info("publisher for %s: %d channels", platform, len(channels.for_platform(platform)))
-            watchdog = Watchdog(settings.stall_limit_s)
-            worker.watchdog = watchdog
-            worker.metrics = PublisherMetrics(platform)
             guard = asyncio.create_task(watchdog.run(stop))
             try:
-                async with serve_metrics(
-                    worker.metrics.registry, settings.metrics_host, settings.metrics_port
-                ):
+                async with serve_metrics(metrics.registry, settings.metrics_host, settings.metrics_port):
                     await worker.run(stop)
             finally:
                 stop.set()

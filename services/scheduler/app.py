@@ -65,6 +65,7 @@ async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:
             tick_s=settings.tick_s,
             metrics=metrics,
             watchdog=watchdog,
+            instance_id=settings.instance_id,
         )
         log.info("scheduler running for %d channels", len(channels.channels))
         async with serve_metrics(metrics.registry, settings.metrics_host, settings.metrics_port):
