@@ -12,8 +12,7 @@ run concurrently, so a slow account never holds another account's due jobs back,
 deliveries never overtake each other (a job is one channel). A partition's offset is committed
 only past records that are all settled (``lanes.OffsetTracker``); when partitions are revoked,
 their running records finish before the partitions are let go, and their queued ones are left
-to the next owner. Calls to one account are serialised by a lock around its rate limiter, so two
-lanes can never both spend its last token. A record that raises in a lane goes to the dead-letter
+to the next owner. Calls themselves, within each account's rate limit: ``platform_call``. A record that raises in a lane goes to the dead-letter
 topic with its error and counts as settled (``shared.dead_letters``); only a broker failure stops
 the worker, and then its record is never committed, so it is redelivered. What the ledger holds
 for a dead-lettered job stays true (it is written only once the broker acknowledged), so a replay
@@ -41,7 +40,6 @@ import logging
 import random
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import (
@@ -53,21 +51,13 @@ from aiokafka import (
 )
 from aiokafka.errors import KafkaError
 
-from services.publisher.adapters.port import (
-    Adapter,
-    AdapterError,
-    Ambiguous,
-    Published,
-    PublishRequest,
-    RateLimited,
-    Target,
-    Temporary,
-)
+from services.publisher.adapters.port import Adapter, PublishRequest, Target
 from services.publisher.attempt_ledger import AttemptLedger
-from services.publisher.decide import Decision, RetryPolicy, decide
+from services.publisher.decide import Decision, RetryPolicy
 from services.publisher.engagement import EngagementReader
 from services.publisher.lanes import Entry, OffsetTracker
 from services.publisher.ledger_decision import Reconcile, Skip, next_step
+from services.publisher.platform_call import PlatformCaller
 from services.publisher.ratelimit import RateLimits
 from services.publisher.reconciler import Reconciler
 from services.publisher.secrets import SecretsError, SecretStore
@@ -160,19 +150,15 @@ class PublisherWorker:
         self._adapter = adapter
         self._secrets = secrets
         self._limits = limits
-        self._retry = retry
         self._call_timeout_s = call_timeout_s
         # A resumable video upload is many calls; its publish gets the longer budget (settings).
         self._publish_timeout_s = (
             (upload_timeout_s or call_timeout_s) if adapter.long_uploads else call_timeout_s
         )
-        self._max_local_wait = timedelta(seconds=max_local_wait_s)
         self._lease = timedelta(seconds=self._publish_timeout_s) + lease_margin
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._rng = rng or random.Random()
         self._metrics = metrics
         self._watchdog = watchdog
-        self._account_locks: dict[str, asyncio.Lock] = {}
         self._max_in_flight = max_in_flight
         self._offsets: OffsetTracker[TopicPartition] = OffsetTracker()
         # Owned partitions; each event is set once the partition's ledger is restored.
@@ -213,6 +199,16 @@ class PublisherWorker:
             longest_wait=self._lease + timedelta(seconds=self._publish_timeout_s + 60.0),
             clock=self._clock,
             after_wait=self._check_generation,
+        )
+        self._caller = PlatformCaller(
+            adapter,
+            limits,
+            self._reconciler,
+            retry,
+            publish_timeout_s=self._publish_timeout_s,
+            max_local_wait=timedelta(seconds=max_local_wait_s),
+            clock=self._clock,
+            rng=rng or random.Random(),
         )
         self._engagement = EngagementReader(
             adapter,
@@ -412,64 +408,13 @@ class PublisherWorker:
             if settled is not None:
                 await self._record(due, partition, settled)
                 return
-        await self._call(due, channel, partition, target, request)
-
-    async def _call(
-        self, due: JobDue, channel: Channel, partition: int, target: Target, request: PublishRequest
-    ) -> None:
-        lock = self._account_locks.setdefault(channel.id, asyncio.Lock())
-        async with lock:
-            limiter = self._limits.for_channel(channel.id)
-            now = self._clock()
-            wait = limiter.wait(now)
-            if wait > self._max_local_wait:
-                error = PlatformError(
-                    code="rate_limited_locally", message=f"account quota: next call in {wait}"
-                )
-                await self._record(
-                    due, partition, Decision(OutcomeStatus.RETRY, retry_at=now + wait, error=error)
-                )
-                return
-            if wait > timedelta(0):
-                await asyncio.sleep(wait.total_seconds())
-            await self._record(due, partition, Decision(OutcomeStatus.ATTEMPTED))
-            took_at = self._clock()
-            limiter.take(took_at)
-            result: Published | AdapterError
-            try:
-                result = await asyncio.wait_for(
-                    self._adapter.publish(target, request), self._publish_timeout_s
-                )
-            except AdapterError as exc:
-                result = exc
-            except TimeoutError:
-                result = Ambiguous(f"no answer within {self._publish_timeout_s} s", code="timeout")
-            # The platform counted the call somewhere between sending and its reply; counting it
-            # at the reply keeps our window from ever ending before the platform's.
-            limiter.settle(took_at, self._clock())
-        decision = await self._settle(target, request, result, due.attempt)
-        if isinstance(result, RateLimited) and decision.retry_at is not None:
-            limiter.block_until(decision.retry_at)
+        decision = await self._caller.publish(
+            channel.id,
+            target,
+            request,
+            before_call=lambda: self._record(due, partition, Decision(OutcomeStatus.ATTEMPTED)),
+        )
         await self._record(due, partition, decision)
-
-    async def _settle(
-        self, target: Target, request: PublishRequest, result: Published | AdapterError, attempt: int
-    ) -> Decision:
-        if isinstance(result, Ambiguous):
-            # The attempt just recorded is the one to find; it ended now, as far as we can end it.
-            recorded = self.ledger.get(request.job_id)
-            request = replace(
-                request,
-                first_attempt_at=request.first_attempt_at
-                or (recorded.first_attempt_at if recorded else None),
-                earlier_attempt_until=self._clock(),
-            )
-            settled = await self._reconciler.reconcile(target, request)
-            if settled is not None:
-                return settled
-            # Surely not on the platform: a normal retry is safe.
-            result = Temporary(result.message, code=result.code, http_status=result.http_status)
-        return decide(result, attempt, self._clock(), self._retry, self._rng)
 
     def _check_generation(self, partition: int | None = None) -> None:
         generation = _GENERATION.get()
