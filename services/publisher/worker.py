@@ -55,7 +55,7 @@ from services.publisher.adapters.port import Adapter, PublishRequest, Target
 from services.publisher.attempt_ledger import AttemptLedger
 from services.publisher.decide import Decision, RetryPolicy
 from services.publisher.engagement import EngagementReader
-from services.publisher.lanes import Entry, OffsetTracker
+from services.publisher.lanes import Entry, OffsetTracker, lane_key
 from services.publisher.ledger_decision import Reconcile, Skip, next_step
 from services.publisher.platform_call import PlatformCaller
 from services.publisher.ratelimit import RateLimits
@@ -88,16 +88,6 @@ _HANDLING: ContextVar[Entry[TopicPartition] | None] = ContextVar("publisher_hand
 
 class Fenced(Exception):
     """This worker no longer owns the record's partition: it must not write for it."""
-
-
-def _channel_of(record: ConsumerRecord[bytes, bytes]) -> bytes:
-    """The grouping key of a record: its job's channel, read without decoding the whole event.
-
-    Job ids are ``<content id>:<channel>``; a record whose key doesn't look like one gets a group
-    of its own key, which is just as safe (a job never changes its key).
-    """
-    key = record.key or b""
-    return key.rsplit(b":", 1)[-1] if b":" in key else key
 
 
 def marker_for(job_id: str) -> str:
@@ -147,7 +137,6 @@ class PublisherWorker:
         self._topics = topics
         self._platform = platform
         self._channels = channels
-        self._adapter = adapter
         self._secrets = secrets
         self._limits = limits
         self._call_timeout_s = call_timeout_s
@@ -174,24 +163,7 @@ class PublisherWorker:
             auto_offset_reset="earliest",
             isolation_level="read_committed",
         )
-        # Settling outcomes go through their own, transactional producer, named after this
-        # replica (stable across its restarts when it has an instance id); ``producer`` keeps
-        # the writes that need no atomicity (attempted, engagement, dead letters of poison).
-        txn_id = transactional_id(group, instance_id)
-        self.ledger = AttemptLedger(
-            bootstrap=bootstrap,
-            topics=topics,
-            platform=platform,
-            producer=producer,
-            transactions=transactions
-            or make_transactional_producer(bootstrap, f"warta-publisher-{platform}-ledger", txn_id),
-            group=group,
-            writer_id=txn_id,
-            stable_writer=bool(instance_id),
-            settled=self._offsets.committable,
-            lease=self._lease,
-            clock=self._clock,
-        )
+        self.ledger = self._ledger(bootstrap, group, producer, instance_id, transactions)
         self._reconciler = Reconciler(
             adapter,
             platform,
@@ -200,13 +172,14 @@ class PublisherWorker:
             clock=self._clock,
             after_wait=self._check_generation,
         )
+        wait = timedelta(seconds=max_local_wait_s)
         self._caller = PlatformCaller(
             adapter,
             limits,
             self._reconciler,
             retry,
             publish_timeout_s=self._publish_timeout_s,
-            max_local_wait=timedelta(seconds=max_local_wait_s),
+            max_local_wait=wait,
             clock=self._clock,
             rng=rng or random.Random(),
         )
@@ -223,6 +196,33 @@ class PublisherWorker:
         self._dead_letters = DeadLetters(topics.publish_dead, f"publisher-{platform}", producer=producer)
 
     # ---- ledger ------------------------------------------------------------------------------
+    def _ledger(
+        self,
+        bootstrap: KafkaAddress,
+        group: str,
+        producer: AIOKafkaProducer,
+        instance_id: str,
+        transactions: AIOKafkaProducer | None,
+    ) -> AttemptLedger:
+        # Settling outcomes go through their own, transactional producer, named after this
+        # replica (stable across its restarts when it has an instance id); ``producer`` keeps
+        # the writes that need no atomicity (attempted, engagement, dead letters of poison).
+        txn_id = transactional_id(group, instance_id)
+        client = f"warta-publisher-{self._platform}-ledger"
+        return AttemptLedger(
+            bootstrap=bootstrap,
+            topics=self._topics,
+            platform=self._platform,
+            producer=producer,
+            transactions=transactions or make_transactional_producer(bootstrap, client, txn_id),
+            group=group,
+            writer_id=txn_id,
+            stable_writer=bool(instance_id),
+            settled=self._offsets.committable,
+            lease=self._lease,
+            clock=self._clock,
+        )
+
     async def restore(self, partitions: set[int]) -> None:
         await self.ledger.restore(partitions)
 
@@ -311,9 +311,10 @@ class PublisherWorker:
 
     def _dispatch(self, tp: TopicPartition, record: ConsumerRecord[bytes, bytes]) -> None:
         entry = self._offsets.track(tp, record.offset)
-        lane = self._lanes.get(_channel_of(record))
+        key = lane_key(record.key)
+        lane = self._lanes.get(key)
         if lane is None:
-            lane = self._lanes[_channel_of(record)] = asyncio.Queue()
+            lane = self._lanes[key] = asyncio.Queue()
             self._lane_tasks.append(asyncio.create_task(self._lane(lane)))
         lane.put_nowait((entry, record))
 
