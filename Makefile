@@ -36,6 +36,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo --no-cache
 
 # The tests start their own broker (port 19092, under var/test-kafka) unless
 # KAFKA_BOOTSTRAP_SERVERS names one, or use testcontainers where a Docker engine answers.

@@ -15,7 +15,7 @@ swapped for one of these before the app is built:
 
 and the bare aiohttp ceiling of ``bench/ingest.py``, driven by the same load generator. The
 ratio each variant reaches is an upper bound for the real one: a part's cost cannot be below
-zero. Issue 3 asks for ``full``'s ratio to be at least 0.5; if ``no_validation`` is already below
+zero. The target is ``full``'s ratio at least 0.5 (docs/ingest.md); if ``no_validation`` is already below
 it, no validation, however fast, gets there on this machine with this Kafka client.
 """
 

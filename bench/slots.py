@@ -1,6 +1,6 @@
 """Slot simulator: replay a world against the real slot policy and the reference strategies.
 
-Follows /work/shared/slot-world.md: the true engagement of a post is
+Follows the slot-world definition (slot-world.md, the project's simulation brief): the true engagement of a post is
 ``mu = base_reach * quality * L * C * F`` (reach over the post's first 24 h, crowding by earlier
 posts, freshness); the policy learns online from Poisson draws delivered at +1 h, +6 h and +24 h
 of simulated time; oracle, habitual, immediate and random are computed on the same rules.

@@ -106,6 +106,31 @@ class PollRules:
 
 
 @dataclass(frozen=True)
+class TokenRules:
+    """How a platform's user access tokens live, as its own documentation states (``source``).
+
+    The refresher never relies on ``access_s``: it schedules from each grant's ``expires_in``.
+    The lifetimes here are what the sandbox issues by default and what a check reports as
+    expected. ``rotates``: a refresh answers with a new refresh token and the one sent stops
+    working, so the new one must be stored before anything else and only one worker may refresh.
+    """
+
+    access_s: int
+    refresh_s: int | None  # None: no fixed lifetime (revocation or disuse ends it)
+    rotates: bool
+    pkce: bool
+    token_path: str  # relative to the platform's auth base
+    authorize_path: str
+    source: str
+    # What publishing needs of the grant; ``warta channels check`` names any the user withheld.
+    publish_scopes: tuple[str, ...] = ()
+    notes: str = ""
+
+
+_HOUR = 3600
+
+
+@dataclass(frozen=True)
 class PlatformCapabilities:
     platform: str
     label: str  # the platform's name as people write it, for messages
@@ -129,6 +154,8 @@ class PlatformCapabilities:
     # The API version the adapter speaks and the fake answers as, written once here: a Graph
     # path prefix ("v26.0"), a ``LinkedIn-Version`` header (YYYYMM), a path segment ("2", "v3").
     api_version: str = ""
+    # Refreshable user tokens; None where the credential is long-lived (bot tokens, Page tokens).
+    tokens: TokenRules | None = None
 
     @property
     def polls_supported(self) -> bool:
@@ -219,24 +246,38 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         counting=LengthCounting.X_WEIGHTED,
         text_max=280,  # §3 "280 weighted characters"
         link=LinkMode.IN_TEXT,  # §3 (c) "put the URL in text (t.co-wrapped, counts as 23 chars)"
-        # §3 "Image ≤ 5 MB, GIF ≤ 15 MB, video ≤ 512 MB (unconfirmed)"; "Up to 4 images".
+        # §3 "Image ≤ 5 MB, GIF ≤ 15 MB, video ≤ 512 MB (unconfirmed)"; "Up to 4 images". Video
+        # needs the chunked upload (INIT/APPEND/FINALIZE), which the adapter does not speak yet:
+        # no video here, so ingest refuses it instead of the publisher failing it later.
         media_types=_types(
             {
                 "image/jpeg": MediaRule(max_bytes=5 * MB),
                 "image/png": MediaRule(max_bytes=5 * MB),
                 "image/webp": MediaRule(max_bytes=5 * MB),
                 "image/gif": MediaRule(max_bytes=15 * MB),
-                "video/mp4": MediaRule(max_bytes=512 * MB),
             }
         ),
         max_media=4,
-        max_videos=1,
+        max_videos=0,
         # §3 (d) "2-4 options, each ≤ 25 chars, duration 5-10080 minutes"; "Media and poll are
         # mutually exclusive". The post text is the poll's question.
         poll=PollRules(2, 4, 25, None, 5, 10_080, with_media=False),
         default_caps=(RollingCap(limit=100, window_minutes=15),),  # §3 "100 / 15 min per user"
         reconcilable=True,  # the user timeline can be read back
         notes="Free tier is 17 posts / 24 h (§3): set Channel.caps for such accounts.",
+        # "the access token … will only stay valid for two hours unless you've used the
+        # offline.access scope" (which issues the refresh token). The page does not state
+        # rotation; X answers each refresh with a new refresh token, so it is handled as rotating.
+        tokens=TokenRules(
+            access_s=2 * _HOUR,
+            refresh_s=None,
+            rotates=True,
+            pkce=True,
+            token_path="/2/oauth2/token",
+            authorize_path="/i/oauth2/authorize",
+            publish_scopes=("tweet.write", "users.read", "offline.access"),
+            source="https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code",
+        ),
     ),
     PlatformCapabilities(
         platform="telegram",
@@ -329,6 +370,19 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         # §7 "100 videos.insert calls" per day (project quota; the per-channel cap is not published).
         default_caps=(RollingCap(limit=100, window_minutes=_DAY),),
         reconcilable=True,  # the channel's uploads can be listed
+        # Access tokens answer ``expires_in: 3599``; the refresh token is not rotated and ends on
+        # revocation, after six months unused, or after 7 days for an app left in "Testing".
+        tokens=TokenRules(
+            access_s=_HOUR,
+            refresh_s=None,
+            rotates=False,
+            pkce=True,
+            token_path="/token",
+            authorize_path="/o/oauth2/v2/auth",
+            publish_scopes=("https://www.googleapis.com/auth/youtube.upload",),
+            source="https://developers.google.com/identity/protocols/oauth2",
+            notes="refresh token: 6 months unused, 7 days for an unverified 'Testing' app",
+        ),
     ),
     PlatformCapabilities(
         platform="tiktok",
@@ -350,6 +404,20 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         poll=None,
         default_caps=(RollingCap(limit=15, window_minutes=_DAY),),  # §8 "about 15/day (unconfirmed)"
         reconcilable=True,  # §8 status/fetch by the recorded publish_id
+        # "Access token 2 hours … Refresh token 180 days"; "Refresh tokens are rotated … The
+        # previous refresh token stops working once a new one is issued." (Older pages said
+        # 24 h and 365 days: the lifetimes come from each grant's expires_in, not from here.)
+        tokens=TokenRules(
+            access_s=2 * _HOUR,
+            refresh_s=180 * 24 * _HOUR,
+            rotates=True,
+            pkce=True,
+            token_path="/v2/oauth/token/",
+            authorize_path="/v2/auth/authorize/",
+            publish_scopes=("video.publish",),
+            source="https://developers.tiktok.com/doc/oauth-user-access-token-management",
+            notes="rotation: https://developers.tiktok.com/docs/en/oauth-refresh-a-user-access-token",
+        ),
     ),
     PlatformCapabilities(
         platform="linkedin",

@@ -8,61 +8,68 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
+from shared.build import version
+from shared.cli_credentials import cmd_sandbox_token
+from shared.cli_credentials import register as register_credentials
 from shared.cli_ops import register as register_ops
+from shared.settings import CommonSettings
+
+SettingsT = TypeVar("SettingsT", bound=CommonSettings)
 
 
-def _ingest(args: argparse.Namespace) -> int:
-    from services.ingest.app import run
-    from services.ingest.settings import IngestSettings
+def _launch(
+    name: str, settings: SettingsT, run: Callable[[SettingsT, asyncio.Event], Awaitable[None]]
+) -> int:
+    """Run one service until SIGINT/SIGTERM: its logging and GC tuned from its settings."""
     from shared.runtime import run_until_signalled, setup_logging, tune_gc
 
-    settings = IngestSettings()
-    setup_logging(settings.log_level, "ingest")
+    setup_logging(settings.log_level, name)
     tune_gc(settings.gc_young_threshold)
     run_until_signalled(lambda stop: run(settings, stop))
     return 0
+
+
+# Each service is imported only when it is the one started, so `warta ingest` never loads the
+# publisher's adapters (and a service's import error breaks only that service's command).
+def _ingest(args: argparse.Namespace) -> int:
+    from services.ingest.app import run
+    from services.ingest.settings import IngestSettings
+
+    return _launch("ingest", IngestSettings(), run)
 
 
 def _scheduler(args: argparse.Namespace) -> int:
     from services.scheduler.app import run
     from services.scheduler.settings import SchedulerSettings
-    from shared.runtime import run_until_signalled, setup_logging, tune_gc
 
-    settings = SchedulerSettings()
-    setup_logging(settings.log_level, "scheduler")
-    tune_gc(settings.gc_young_threshold)
-    run_until_signalled(lambda stop: run(settings, stop))
-    return 0
+    return _launch("scheduler", SchedulerSettings(), run)
 
 
 def _publisher(args: argparse.Namespace) -> int:
     from services.publisher.app import run
     from services.publisher.settings import PublisherSettings
-    from shared.runtime import run_until_signalled, setup_logging, tune_gc
 
-    settings = PublisherSettings(platform=args.platform)
-    setup_logging(settings.log_level, f"publisher-{args.platform}")
-    tune_gc(settings.gc_young_threshold)
-    run_until_signalled(lambda stop: run(settings, stop))
-    return 0
+    return _launch(f"publisher-{args.platform}", PublisherSettings(platform=args.platform), run)
 
 
 def _console(args: argparse.Namespace) -> int:
     from services.console.app import run
     from services.console.settings import ConsoleSettings
-    from shared.runtime import run_until_signalled, setup_logging, tune_gc
 
-    settings = ConsoleSettings()
-    setup_logging(settings.log_level, "console")
-    tune_gc(settings.gc_young_threshold)
-    run_until_signalled(lambda stop: run(settings, stop))
-    return 0
+    return _launch("console", ConsoleSettings(), run)
 
 
 def _sandbox(args: argparse.Namespace) -> int:
+    if args.action == "token":
+        if not args.channel:
+            print("warta sandbox token: name a channel", file=sys.stderr)
+            return 2
+        return cmd_sandbox_token(args)
     from services.publisher.fakes.sandbox import main as sandbox_main
 
     sandbox_main(["--host", args.host, "--port", str(args.port), "--secrets", args.secrets])
@@ -71,11 +78,24 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 def _topics(args: argparse.Namespace) -> int:
     from shared.kafka import ensure_topics
-    from shared.settings import CommonSettings
 
     settings = CommonSettings()
     specs = settings.topics.specs()
     created = asyncio.run(ensure_topics(settings.kafka, specs))
+    if args.json:
+        rows = [
+            {
+                "name": spec.name,
+                "created": spec.name in created,
+                "partitions": spec.partitions,
+                "replication": spec.replication,
+                "key": spec.key,
+                "configs": dict(spec.configs),
+            }
+            for spec in specs
+        ]
+        print(json.dumps(rows, indent=2, sort_keys=True))
+        return 0
     for spec in specs:
         mark = "created" if spec.name in created else "exists "
         configs = ",".join(f"{k}={v}" for k, v in sorted(spec.configs.items()))
@@ -96,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="warta", description="Warta: publish approved content at peak hours"
     )
+    parser.add_argument("--version", action="version", version=f"warta {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("ingest", help="run the HTTP ingest service").set_defaults(func=_ingest)
     sub.add_parser("scheduler", help="run the scheduler").set_defaults(func=_scheduler)
@@ -105,14 +126,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("console", help="run the operators' console: metrics, dashboard, webhooks").set_defaults(
         func=_console
     )
-    sandbox = sub.add_parser("sandbox", help="serve the platform contract fakes")
+    sandbox = sub.add_parser("sandbox", help="serve the platform contract fakes, or mint a demo token")
+    sandbox.add_argument("action", nargs="?", choices=("serve", "token"), default="serve")
+    sandbox.add_argument("channel", nargs="?", help="token: the demo channel whose credential to print")
+    sandbox.add_argument("--json", action="store_true", help="token: the whole grant as JSON")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8090)
     sandbox.add_argument("--secrets", default="var/secrets.json")
     sandbox.set_defaults(func=_sandbox)
-    sub.add_parser("topics", help="create every topic (idempotent) and list them").set_defaults(func=_topics)
+    topics = sub.add_parser("topics", help="create every topic (idempotent) and list them")
+    topics.add_argument("--json", action="store_true", help="print the topics as JSON on stdout")
+    topics.set_defaults(func=_topics)
     sub.add_parser("dev", help="run the whole system locally (used by make run)").set_defaults(func=_dev)
     register_ops(sub)
+    register_credentials(sub)
     return parser
 
 

@@ -28,7 +28,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from shared.cli_credentials import register_channels
 from shared.settings import ROOT
 
 EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
@@ -61,6 +62,18 @@ class Answer:
         return 200 <= self.status < 300
 
 
+def locale_language(env: Mapping[str, str] | None = None) -> str:
+    """The language of the user's locale (LC_ALL, LC_MESSAGES, LANG; POSIX precedence) as an
+    Accept-Language value: refusals then come back in Bahasa Indonesia on an id_ID locale."""
+    env = os.environ if env is None else env
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name, "")
+        if value:
+            tag = value.split(".")[0].split("@")[0].replace("_", "-")
+            return "en" if tag in ("C", "POSIX") else tag
+    return "en"
+
+
 @dataclass(frozen=True)
 class Client:
     ingest: str
@@ -77,6 +90,7 @@ class Client:
             req.add_header("Content-Type", "application/json")
         if self.key:
             req.add_header("Authorization", f"Bearer {self.key}")
+        req.add_header("Accept-Language", locale_language())
         for name, value in (headers or {}).items():
             req.add_header(name, value)
         try:
@@ -186,6 +200,14 @@ def idempotency_key(body: object) -> str:
     return "cli-" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:40]
 
 
+def as_json(args: argparse.Namespace, data: Any) -> bool:
+    """With ``--json``, print ``data`` as JSON on stdout (for scripts) and say so; else False."""
+    if not getattr(args, "json", False):
+        return False
+    print(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True))
+    return True
+
+
 def table(rows: Iterable[Iterable[object]], header: list[str], out: TextIO = sys.stdout) -> None:
     text = [[("" if c is None else str(c)) for c in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in text]) for i, h in enumerate(header)]
@@ -203,6 +225,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
     key = args.idempotency_key or idempotency_key(body)
     answer = c.post(c.ingest, "/v1/content", body, {"Idempotency-Key": key})
     accepted = expect(answer, f"submit {args.file}")
+    if as_json(args, accepted):
+        return 0
     print(f"accepted {accepted['content_id']}")
     for job in accepted.get("jobs", []):
         print(f"  {job['channel']}: {job['state']}")
@@ -213,6 +237,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     c = client_of(args)
     item = expect(c.get(c.ingest, f"/v1/content/{urllib.parse.quote(args.content_id)}"), "status")
+    if as_json(args, item):
+        return 0
     print(
         f"{item['content_id']}  priority={item['priority']}  author={item['author']}  approved_by={item['approved_by']}"
     )
@@ -253,6 +279,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
         cursor = page.get("next_cursor")
         if not cursor:
             break
+    if as_json(
+        args, {"channel": args.channel, "day": day.isoformat(), "timezone": info["timezone"], "jobs": jobs}
+    ):
+        return 0
     print(f"{args.channel} on {day.isoformat()} ({info['timezone']}): {len(jobs)} job(s)")
     rows = []
     for job in jobs:
@@ -268,6 +298,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_lag(args: argparse.Namespace) -> int:
     c = client_of(args)
     body = expect(c.get(c.console, "/v1/lag"), "lag")
+    if as_json(args, body):
+        return 0
     totals: dict[str, int] = {}
     for row in body["lags"]:
         totals[row["group"]] = totals.get(row["group"], 0) + row["lag"]
@@ -290,6 +322,8 @@ def _pause_or_resume(args: argparse.Namespace, action: str) -> int:
     if args.channel:
         body["channels"] = args.channel
     answer = expect(c.post(c.ingest, f"/v1/{action}", body), action)
+    if as_json(args, answer):
+        return 0
     channels = answer.get("channels")
     print(f"{action}d {'all channels' if channels == 'all' else ', '.join(channels)}: {args.reason}")
     return 0
@@ -307,6 +341,8 @@ def cmd_dead(args: argparse.Namespace) -> int:
     c = client_of(args)
     if args.dead_command == "list":
         body = expect(c.get(c.console, "/v1/dead"), "dead list")
+        if as_json(args, body):
+            return 0
         print(f"{body['total']} dead letter(s)")
         rows = [
             [d["id"], d["at"], d["source_topic"], d.get("job_id") or "(not a job)", d["reason"][:80]]
@@ -323,6 +359,8 @@ def cmd_dead(args: argparse.Namespace) -> int:
         )
         return 0
     answer = expect(c.post(c.console, f"/v1/dead/{ident}/replay", {"reason": args.reason}), "dead replay")
+    if as_json(args, answer):
+        return 0
     print(f"replaying {answer['job_id']}: a fresh attempt through the scheduler")
     if answer.get("note"):
         print(answer["note"])  # e.g. an unconfirmed attempt is looked up on the platform first
@@ -336,6 +374,8 @@ def cmd_channels(args: argparse.Namespace) -> int:
     console = c.get(c.console, "/v1/channels")  # operators' keys only; others see no health
     if console.ok:
         health = {ch["channel"]: ch for ch in console.body["channels"]}
+    if as_json(args, [{**ch, "health": health.get(ch["channel"])} for ch in listed]):
+        return 0
     rows = []
     for ch in listed:
         h = health.get(ch["channel"], {})
@@ -467,6 +507,14 @@ def cmd_import(args: argparse.Namespace) -> int:
         else:
             rejected.append((n, [line.strip() for line in field_errors(answer.body)]))
         progress.show(len(accepted) + len(rejected), len(accepted), len(rejected))
+    summary = {
+        "file": path.name,
+        "rows": len(rows),
+        "accepted": [{"line": n, "content_id": cid} for n, cid in accepted],
+        "rejected": [{"line": n, "errors": reasons} for n, reasons in rejected],
+    }
+    if as_json(args, summary):
+        return EXIT_REFUSED if rejected else 0
     print(f"imported {path.name}: {len(accepted)} accepted, {len(rejected)} rejected (of {len(rows)} rows)")
     for n, content_id in accepted:
         print(f"  line {n}: accepted {content_id}")
@@ -491,6 +539,9 @@ def _common(nested: bool = False) -> argparse.ArgumentParser:
         choices=("editor", "approver", "operator", "admin"),
         help="use this role's key from the local run's var/dev-keys.json (WARTA_DEV_KEYS)",
         **kw,
+    )
+    common.add_argument(
+        "--json", action="store_true", help="print the data as JSON on stdout, for scripts", **kw
     )
     return common
 
@@ -538,7 +589,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     replay = dead_sub.add_parser("replay", parents=[nested])
     replay.add_argument("id", help="dead letter id or job id")
     replay.add_argument("--reason", default="replayed from the CLI")
-    add("channels", cmd_channels, "channels, their pauses and health")
+    register_channels(add("channels", cmd_channels, "channels, their pauses and health; check; connect"))
     imp = add("import", cmd_import, "bulk submit approved items from a CSV file")
     imp.add_argument(
         "file", help=f"columns: {', '.join(CSV_COLUMNS)} (approved_at defaults to the file's mtime)"

@@ -35,6 +35,7 @@ from shared.codec import DecodeError, decode
 from shared.events import DeadLettered
 from shared.kafka import KafkaUnavailable, make_producer, send_event
 from shared.kafka_connection import KafkaAddress
+from shared.logs import bound, job_fields
 
 log = logging.getLogger("warta.dead_letters")
 
@@ -141,7 +142,8 @@ class DeadLetters:
     async def handled(self, record: Record, handler: Callable[[Record], Awaitable[T]], otherwise: T) -> T:
         """``handler(record)``, or ``otherwise`` once the record is dead-lettered."""
         try:
-            return await handler(record)
+            with bound(**job_fields(record.key)):
+                return await handler(record)
         except Exception as exc:
             await self.absorb(record, exc)
             return otherwise

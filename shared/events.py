@@ -122,6 +122,9 @@ class ContentApproved(_Event):
     idempotency_key: str | None = Field(default=None, max_length=200)
     request_sha256: str | None = Field(default=None, max_length=64)
     draft_id: Identifier | None = None
+    # The W3C traceparent of the item's trace (shared/tracing.py): it waits with the job, as a
+    # record header would not. None while tracing is off.
+    traceparent: str | None = Field(default=None, max_length=128)
 
 
 class ControlAction(StrEnum):
@@ -163,6 +166,9 @@ class JobDue(_Event):
     post_id: str | None = Field(default=None, max_length=500)
     published_at: Instant | None = None
     horizon_minutes: int | None = Field(default=None, ge=0)
+    # The W3C traceparent of the item's trace (shared/tracing.py): it waits with the job, as a
+    # record header would not. None while tracing is off.
+    traceparent: str | None = Field(default=None, max_length=128)
 
 
 class OutcomeStatus(StrEnum):
@@ -210,6 +216,34 @@ class PublishOutcome(_Event):
     # and does not wait out their lease (services/publisher/ledger_decision.py).
     writer: str | None = Field(default=None, max_length=300)
     incarnation: str | None = Field(default=None, max_length=100)
+
+
+class OperatorAction(StrEnum):
+    """What a person may decide about a settled job (services.console.actions says when)."""
+
+    RETRY = "retry"
+    MARK_PUBLISHED = "mark_published"
+    DISCARD = "discard"
+
+
+class OperatorDecided(_Event):
+    """A person settled a job: who, what, why (topic ``publish.outcomes``, key = content id).
+
+    It travels with the outcomes so that it is applied in order with them; every reader of that
+    topic applies it as the outcome it stands for (``shared.operator_decisions``) and the audit
+    trail reads its fields.
+    """
+
+    event_type: Literal["operator.decided"] = "operator.decided"
+    job_id: Identifier
+    content_id: Identifier
+    channel: Identifier
+    platform: Identifier
+    attempt: int = Field(ge=1)  # the job's attempt when decided: earlier ones are stale
+    actor: str = Field(min_length=1, max_length=200)
+    action: OperatorAction
+    reason: str = Field(min_length=1, max_length=4000)
+    url: str | None = Field(default=None, max_length=2048)  # mark_published: where the post is
 
 
 class EngagementObserved(_Event):
@@ -288,6 +322,9 @@ class JobPlanned(_Event):
     note: str | None = Field(default=None, max_length=2000)
     # Channels of the same group that must post this item before this job may be planned.
     waits_for: tuple[Identifier, ...] = ()
+    # The W3C traceparent of the item's trace (shared/tracing.py): it waits with the job, as a
+    # record header would not. None while tracing is off.
+    traceparent: str | None = Field(default=None, max_length=128)
 
 
 class ChannelStateRecorded(_Event):
@@ -364,6 +401,7 @@ Event = Annotated[
     | ControlIssued
     | JobDue
     | PublishOutcome
+    | OperatorDecided
     | EngagementObserved
     | JobPlanned
     | ChannelStateRecorded
@@ -380,6 +418,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "content.control",
         "job.due",
         "publish.outcome",
+        "operator.decided",
         "engagement.observed",
         "job.planned",
         "channel.state",

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Iterable
-from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -24,6 +23,7 @@ from pydantic import BaseModel
 
 from shared.codec import encode
 from shared.kafka_connection import KafkaAddress, client_args, start_client
+from shared.kafka_metadata import known_partitions, refresh_metadata
 from shared.topics import TopicSpec
 
 log = logging.getLogger(__name__)
@@ -33,10 +33,6 @@ class KafkaUnavailable(RuntimeError):
     """The broker could not be reached or did not acknowledge in time."""
 
     retriable = True
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def make_producer(kafka: KafkaAddress, client_id: str, *, linger_ms: int = 2) -> AIOKafkaProducer:
@@ -196,14 +192,35 @@ async def replay(
         await consumer.stop()
 
 
-async def wait_for_topics(consumer: AIOKafkaConsumer, topics: set[str], timeout: float = 60.0) -> None:
+async def wait_for_topics(consumer: AIOKafkaConsumer, topics: Iterable[str], timeout: float = 60.0) -> None:
     """Wait until the client's metadata knows every topic (created elsewhere moments ago)."""
+    wanted = set(topics)
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        missing = [t for t in topics if not consumer.partitions_for_topic(t)]
+        missing = sorted(t for t in wanted if not consumer.partitions_for_topic(t))
         if not missing:
             return
         if asyncio.get_running_loop().time() > deadline:
             raise KafkaUnavailable(f"topics never appeared in the broker's metadata: {', '.join(missing)}")
-        await consumer._client.force_metadata_update()
+        await refresh_metadata(consumer)
         await asyncio.sleep(0.2)
+
+
+async def read_from_start(consumer: AIOKafkaConsumer, topics: Iterable[str]) -> dict[TopicPartition, int]:
+    """Start ``consumer`` on every partition of ``topics`` from its first record (a view's feeder:
+    no group, replay, then follow); returns each partition's end offset as of now."""
+    await consumer.start()
+    tps = await partitions_of(consumer, topics)
+    consumer.assign(tps)
+    await consumer.seek_to_beginning(*tps)
+    ends: dict[TopicPartition, int] = await consumer.end_offsets(tps)
+    return ends
+
+
+async def partitions_of(
+    consumer: AIOKafkaConsumer, topics: Iterable[str], timeout: float = 60.0
+) -> list[TopicPartition]:
+    """Every partition of ``topics``, once the client's metadata knows them all."""
+    names = list(topics)
+    await wait_for_topics(consumer, names, timeout)
+    return known_partitions(consumer, names)

@@ -11,6 +11,7 @@ Names and labels match deploy/prometheus/alerts.yml and deploy/grafana/dashboard
 
 from __future__ import annotations
 
+import platform
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,11 +24,36 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
 
+from shared.build import version
 from shared.topics import PLATFORMS
 
 SCHEDULER_METRICS_PORT = 9101
 FIRST_PUBLISHER_METRICS_PORT = 9110
+
+
+def service_registry(service: str) -> CollectorRegistry:
+    """A registry for one service's metrics, with what every process exports by convention: the
+    ``process_*``, ``python_info`` and ``python_gc_*`` series and ``warta_build_info``.
+
+    One per service object, not the global default registry: tests run several services in one
+    interpreter, and each must export only its own series.
+    """
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
+    info = Gauge(
+        "warta_build_info",
+        "Always 1; the labels say which build of Warta runs",
+        ["service", "version", "python"],
+        registry=registry,
+    )
+    info.labels(service, version(), platform.python_version()).set(1)
+    return registry
 
 
 def publisher_metrics_port(platform: str) -> int:
@@ -58,14 +84,9 @@ class ConsumerMetrics:
 
 class SchedulerMetrics(ConsumerMetrics):
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
-        self.registry = registry or CollectorRegistry()
+        self.registry = registry or service_registry("scheduler")
         super().__init__(self.registry)
-        self.jobs = Gauge(
-            "warta_scheduler_jobs",
-            "Jobs this scheduler holds, by channel and state",
-            ["channel", "state"],
-            registry=self.registry,
-        )
+        # Jobs by channel and state are the console's ``warta_jobs``, read from schedule.jobs.
         # Slot to emission on publish.<platform>; the alert fires on the p95 over 60 s.
         self.lateness = Histogram(
             "warta_scheduler_firing_lateness_seconds",
@@ -87,34 +108,19 @@ class SchedulerMetrics(ConsumerMetrics):
             registry=self.registry,
         )
 
-    def set_jobs(self, counts: dict[tuple[str, str], int]) -> None:
-        """Replace the jobs gauge with fresh counts by (channel, state)."""
-        self.jobs.clear()
-        for (channel, state), n in counts.items():
-            self.jobs.labels(channel, state).set(n)
-
 
 class PublisherMetrics(ConsumerMetrics):
     def __init__(self, platform: str, registry: CollectorRegistry | None = None) -> None:
         self.platform = platform
-        self.registry = registry or CollectorRegistry()
+        self.registry = registry or service_registry(f"publisher-{platform}")
         super().__init__(self.registry)
-        self.outcomes = Counter(
-            "warta_publisher_outcomes",
-            "Outcomes recorded by this publisher",
-            ["platform", "channel", "status"],
-            registry=self.registry,
-        )
-        self.retries = Counter(
-            "warta_publisher_retries",
-            "Retries asked of the scheduler",
-            ["platform", "channel"],
-            registry=self.registry,
-        )
-        self.dead = Counter(
-            "warta_publisher_dead_letters",
-            "Jobs dead-lettered after their last attempt",
-            ["platform", "channel"],
+        # Outcomes (retries and dead jobs among them) are the console's
+        # ``warta_publish_outcomes_total``, read from publish.outcomes: one name for one quantity.
+        # Counts only: no token, account secret or endpoint answer is ever a label.
+        self.credential_refreshes = Counter(
+            "warta_publisher_credential_refreshes",
+            "Access-token refreshes by result: refreshed, parked (needs re-connect), failed (will retry)",
+            ["platform", "result"],
             registry=self.registry,
         )
         self.call_seconds = Histogram(
@@ -126,18 +132,11 @@ class PublisherMetrics(ConsumerMetrics):
         )
         # AccountLimiter.headroom(now): the free share of the tightest rolling window.
         self.headroom = Gauge(
-            "warta_rate_limit_headroom",
+            "warta_rate_limit_headroom_ratio",
             "Free share of the account's tightest rate-limit window (0-1)",
             ["platform", "account"],
             registry=self.registry,
         )
-
-    def outcome(self, channel: str, status: str) -> None:
-        self.outcomes.labels(self.platform, channel, status).inc()
-        if status == "retry":
-            self.retries.labels(self.platform, channel).inc()
-        elif status == "dead":
-            self.dead.labels(self.platform, channel).inc()
 
 
 def render(registry: CollectorRegistry) -> tuple[bytes, str]:

@@ -1,23 +1,16 @@
-"""Process plumbing shared by the entry points: logging and running until SIGINT/SIGTERM."""
+"""Process plumbing shared by the entry points: the collector's settings and running until
+SIGINT/SIGTERM (logging is ``shared.logs``)."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import logging
 import signal
-import sys
 from collections.abc import Awaitable, Callable
 
+from shared.logs import setup_logging
 
-def setup_logging(level: str, service: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        stream=sys.stderr,
-        format=f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s",
-    )
-    # aiokafka's coordinator chatter is noise at INFO during every rebalance.
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+__all__ = ["run_until_signalled", "setup_logging", "sweep", "tune_gc"]
 
 
 def tune_gc(young_threshold: int) -> None:

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared import horizon
 from shared.channels import ChannelDirectory, load_channels
 from shared.kafka_connection import KafkaConnection, SaslMechanism, SecurityProtocol, client_args
+from shared.logs import LogFormat
 from shared.topics import TopicRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +48,10 @@ class CommonSettings(BaseSettings):
     partitions: int = 6
     channels_file: Path = ROOT / "deploy" / "channels.local.yaml"
     log_level: str = "INFO"
+    # JSON lines (shared/logs.py) for log stores; "text" for a person at a terminal.
+    log_format: LogFormat = "json"
+    # One structured line per HTTP request on ingest and the console (shared/access_log.py).
+    access_log: bool = True
     # A service loop without progress for this long exits so its supervisor restarts it.
     stall_limit_s: float = 120.0
     # Allocations between two young-generation collections (CPython's default is 700). Each

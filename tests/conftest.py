@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
+from _pytest.reports import TestReport
 
 from shared.topics import TopicRegistry
 from tests.kafka_broker import kafka_broker
@@ -25,3 +27,23 @@ def run_id() -> str:
 def topics(run_id: str) -> TopicRegistry:
     """Fresh topic names for one test."""
     return TopicRegistry(prefix=f"t{run_id}.", partitions=3)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, object, None]:
+    """Where the promised checks are required (CI), a skip of one is a failure with its reason:
+    locally a missing browser or package skips quietly; in CI it must not pass unseen."""
+    outcome = yield
+    report: TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    if report.skipped and promised_skip_fails(item):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"a promised check was skipped, and WARTA_PROMISED_REQUIRED=1: {reason}"
+
+
+def promised_skip_fails(item: pytest.Item) -> bool:
+    return (
+        item.get_closest_marker("promised") is not None and os.environ.get("WARTA_PROMISED_REQUIRED") == "1"
+    )

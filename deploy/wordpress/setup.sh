@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A real WordPress for the website channel's end-to-end test (issue 5): Debian's `wordpress`
+# A real WordPress for the website channel's end-to-end test: Debian's `wordpress`
 # package served by PHP's built-in server on loopback, with a private MariaDB instance whose
 # data, socket and logs live under var/wordpress. Idempotent: run it as often as you like.
 #

@@ -3,8 +3,10 @@
 Pure. Actions belong to settled jobs only — failed, unconfirmed, dead — the states in which
 nothing else will move the job. A job that is due or attempted is in a publisher's hands: an
 outcome written over it would race the platform call and could post it twice or hide a post, so
-it is refused until its own outcome arrives. An action becomes a ``PublishOutcome`` on ``publish.outcomes`` — the scheduler already applies
-outcomes, so the console needs no channel of its own into the plan. Whether an action is allowed
+it is refused until its own outcome arrives. An action becomes an ``OperatorDecided`` on
+``publish.outcomes``, in order with the job's outcomes; the scheduler applies it as the outcome
+it stands for (``shared.operator_decisions``), so the console needs no channel of its own into
+the plan. Whether an action is allowed
 is read from the scheduler's one lifecycle table (``services.scheduler.transitions``), so the
 console never offers what the scheduler would ignore::
 
@@ -18,8 +20,8 @@ holds that attempt as unconfirmed, and the publisher looks the post up on the pl
 sends the new attempt (``services.publisher.worker``): found → published with the platform's id;
 surely absent → sent; still unknown → unconfirmed again, with the reason.
 
-The outcome's ``error`` records who did it (``code = operator.<action>``, ``message = "by <person>:
-<reason>"``); the audit trail is rebuilt from those records.
+The decision records who did it and why as fields (actor, action, reason); the audit trail is
+rebuilt from them.
 
 Errors::
 
@@ -33,30 +35,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from urllib.parse import urlsplit
 
 from services.scheduler.transitions import can
-from shared.events import JobPlanned, JobState, OutcomeStatus, PlatformError, PublishOutcome
+from shared.events import JobPlanned, JobState, OperatorAction, OperatorDecided
 
-OPERATOR_CODE_PREFIX = "operator."
 # The states in which a job waits for a person: no publisher holds it, no timer will move it.
 SETTLED = frozenset({JobState.FAILED, JobState.UNCONFIRMED, JobState.DEAD})
 # Fired to a publisher and not settled yet: an outcome written now would race the platform call.
 IN_FLIGHT = frozenset({JobState.DUE, JobState.ATTEMPTED})
 
 
-class OperatorAction(StrEnum):
-    RETRY = "retry"
-    MARK_PUBLISHED = "mark_published"
-    DISCARD = "discard"
-
-
-_STATUS = {
-    OperatorAction.RETRY: OutcomeStatus.RETRY,
-    OperatorAction.MARK_PUBLISHED: OutcomeStatus.PUBLISHED,
-    OperatorAction.DISCARD: OutcomeStatus.FAILED,
-}
 _STATE = {
     OperatorAction.RETRY: JobState.RETRYING,
     OperatorAction.MARK_PUBLISHED: JobState.PUBLISHED,
@@ -94,7 +83,7 @@ class ActionRequest:
     url: str | None = None
 
 
-def operator_outcome(job: JobPlanned, req: ActionRequest, now: datetime, event_id: str) -> PublishOutcome:
+def operator_decision(job: JobPlanned, req: ActionRequest, now: datetime, event_id: str) -> OperatorDecided:
     if job.state not in SETTLED:
         why = (
             "a publisher holds it and its outcome is not in yet; wait for it"
@@ -125,7 +114,7 @@ def operator_outcome(job: JobPlanned, req: ActionRequest, now: datetime, event_i
                 "mark_published needs the post's http(s) URL, e.g. https://example.org/@x/1",
                 rule="bad_request",
             )
-    return PublishOutcome(
+    return OperatorDecided(
         event_id=event_id,
         occurred_at=now,
         job_id=job.job_id,
@@ -134,24 +123,8 @@ def operator_outcome(job: JobPlanned, req: ActionRequest, now: datetime, event_i
         platform=job.platform,
         # The job's current attempt: the scheduler drops outcomes of earlier attempts as stale.
         attempt=job.attempt,
-        status=_STATUS[req.action],
-        # No post id: the platform never told us one, so there is nothing to measure engagement on.
+        actor=req.by,
+        action=req.action,
+        reason=reason[:4000],
         url=url,
-        retry_at=now if req.action is OperatorAction.RETRY else None,
-        error=PlatformError(
-            code=f"{OPERATOR_CODE_PREFIX}{req.action.value}", message=f"by {req.by}: {reason}"[:4000]
-        ),
     )
-
-
-def operator_record(outcome: PublishOutcome) -> tuple[OperatorAction, str, str] | None:
-    """(action, person, reason) when ``outcome`` was written by an operator, else None."""
-    err = outcome.error
-    if err is None or not err.code.startswith(OPERATOR_CODE_PREFIX):
-        return None
-    try:
-        action = OperatorAction(err.code.removeprefix(OPERATOR_CODE_PREFIX))
-    except ValueError:
-        return None
-    by, _, reason = err.message.removeprefix("by ").partition(": ")
-    return action, by, reason

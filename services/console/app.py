@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import aiohttp
 from aiohttp import web
-from prometheus_client import CollectorRegistry
 
 from services.console.feeder import Feeder
 from services.console.http_api import Deps, create_app
@@ -20,15 +19,15 @@ from services.console.settings import ConsoleSettings
 from services.console.view import ConsoleView, Retention
 from services.console.webhooks import DeliveryLog, Dispatcher, RetryRule, load_subscribers
 from services.ingest.auth import KeyStore
+from shared.access_log import app_runner
+from shared.clock import utcnow
 from shared.kafka import KafkaUnavailable, ensure_topics, make_producer
+from shared.metrics import service_registry
+from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.console")
 # Often enough that a replay of a long history is trimmed while it runs, not only after it.
 EXPIRE_EVERY_S = 10.0
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Prober:
@@ -43,7 +42,7 @@ class Prober:
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                self.latest = await self._probe.read(_now())
+                self.latest = await self._probe.read(utcnow())
                 self._history.add(self.latest)
             except KafkaUnavailable as exc:
                 log.warning("%s", exc)  # keep the last snapshot; its age shows in the metrics
@@ -54,8 +53,8 @@ class Prober:
 async def expire(view: ConsoleView, deps: Deps, stop: asyncio.Event, interval: float) -> None:
     """Lets finished jobs and lapsed action claims go, so the view stays bounded."""
     while not stop.is_set():
-        dropped = view.expire(_now())
-        deps.claims.expire(_now())
+        dropped = view.expire(utcnow())
+        deps.claims.expire(utcnow())
         if dropped:
             log.info("%d finished jobs left the console's view (retention)", dropped)
         with contextlib.suppress(TimeoutError):
@@ -72,18 +71,20 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
             attention=timedelta(hours=settings.attention_retention_hours),
         )
     )
+    watchdog = Watchdog(settings.stall_limit_s)
     feeder = Feeder(
         settings.kafka,
         [topics.schedule_jobs, topics.publish_outcomes, topics.publish_dead, topics.content_control],
         view.apply,
         dead_topic=topics.publish_dead,
+        watchdog=watchdog,
     )
     history = History(settings.history_samples)
     probe = OffsetsProbe(settings.kafka, [s.name for s in topics.specs()], settings.group_prefix)
     await probe.start()
     prober = Prober(probe, history, settings.probe_interval_s)
-    registry = CollectorRegistry()
-    registry.register(TopicCollector(view, lambda: prober.latest, channels, _now))
+    registry = service_registry("console")
+    registry.register(TopicCollector(view, lambda: prober.latest, channels, utcnow))
     subscribers = load_subscribers(settings.webhooks_file) if settings.webhooks_file else []
     deliveries = DeliveryLog(settings.webhook_log_size)
     dispatcher = Dispatcher(
@@ -92,7 +93,7 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
         settings.group_prefix,
         subscribers,
         deliveries,
-        _now,
+        utcnow,
         RetryRule(
             settings.webhook_max_attempts,
             settings.webhook_backoff_base_s,
@@ -118,15 +119,16 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
         deliveries=deliveries,
         session=session,
         caught_up=feeder.caught_up,
-        clock=_now,
+        clock=utcnow,
     )
     tasks = [
         asyncio.create_task(feeder.run(stop)),
+        asyncio.create_task(watchdog.run(stop)),
         asyncio.create_task(prober.run(stop)),
         asyncio.create_task(dispatcher.run(stop)),
         asyncio.create_task(expire(view, deps, stop, EXPIRE_EVERY_S)),
     ]
-    runner = web.AppRunner(create_app(deps), access_log=None)
+    runner = app_runner(create_app(deps), settings.access_log)
     await runner.setup()
     await web.TCPSite(runner, settings.console_host, settings.console_port).start()
     log.info(

@@ -7,6 +7,10 @@ A record the view cannot decode is skipped (its owning consumer dead-letters it)
 raises on goes to the dead-letter topic with its error and the feeder reads on
 (``shared.dead_letters``; a letter the view raises on is only logged, never dead-lettered again).
 A record that raised half-way changed at most the entries of the job or letter it names.
+
+While every partition that is behind advances, the feeder beats the watchdog; one that stands
+still (a wedged consumer after a broker restart) stops the beats and the service is restarted
+(``shared.feed_progress``, the rule ingest's status feeder keeps too).
 """
 
 from __future__ import annotations
@@ -15,19 +19,28 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from shared.codec import DecodeError, decode
 from shared.dead_letters import DeadLetters
 from shared.events import Event
+from shared.feed_progress import ProgressWatch
+from shared.kafka import read_from_start
 from shared.kafka_connection import KafkaAddress, client_args
+from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.console.feeder")
 
 
 class Feeder:
     def __init__(
-        self, bootstrap: KafkaAddress, topics: list[str], apply: Callable[[Event], None], *, dead_topic: str
+        self,
+        bootstrap: KafkaAddress,
+        topics: list[str],
+        apply: Callable[[Event], None],
+        *,
+        dead_topic: str,
+        watchdog: Watchdog | None = None,
     ) -> None:
         self._bootstrap = bootstrap
         self._dead_letters = DeadLetters(dead_topic, "console-feeder", bootstrap=bootstrap)
@@ -35,17 +48,15 @@ class Feeder:
         self._apply = apply
         self.caught_up = asyncio.Event()
         self.undecodable = 0
+        self._watch = ProgressWatch("console-feeder", watchdog)
 
     async def run(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
             **client_args(self._bootstrap), enable_auto_commit=False, isolation_level="read_committed"
         )
-        await consumer.start()
-        try:
-            tps = await partitions_of(consumer, self._topics)
-            consumer.assign(tps)
-            await consumer.seek_to_beginning(*tps)
-            ends = await consumer.end_offsets(tps)
+        try:  # stopping a consumer that never started is harmless
+            ends = await read_from_start(consumer, self._topics)
+            tps = list(ends)
             while not stop.is_set():
                 batch = await consumer.getmany(timeout_ms=200, max_records=2000)
                 for records in batch.values():
@@ -60,6 +71,7 @@ class Feeder:
                             self._apply(event)
                         except Exception as exc:
                             await self._dead_letters.absorb(record, exc)
+                await self._watch.check(consumer, tps, asyncio.get_running_loop().time())
                 if not self.caught_up.is_set() and all(
                     [await consumer.position(tp) >= ends[tp] for tp in tps]
                 ):
@@ -68,18 +80,3 @@ class Feeder:
         finally:
             await consumer.stop()
             await self._dead_letters.close()
-
-
-async def partitions_of(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
-    """Every partition of ``topics``, waiting for the metadata of topics created a moment ago."""
-    tps: list[TopicPartition] = []
-    for topic in topics:
-        parts = consumer.partitions_for_topic(topic)
-        for _ in range(100):
-            if parts:
-                break
-            await consumer._client.force_metadata_update()
-            await asyncio.sleep(0.1)
-            parts = consumer.partitions_for_topic(topic)
-        tps += [TopicPartition(topic, p) for p in sorted(parts or ())]
-    return tps

@@ -1,6 +1,6 @@
 """The console's HTTP entry points: the dashboard's files, ``/metrics``, and a JSON API for the
 dashboard and the CLI. Handlers only translate; every refusal is one of ingest's errors
-(``services.ingest.errors``), so the console answers ``{"errors": [...]}`` exactly like ingest.
+(``services.ingest.errors``), so the console answers problem details exactly like ingest.
 
 Every ``/v1`` route needs an operator's or an admin's key; ``/metrics`` is open to the scraper.
 A key's channel scope holds on every route that reads or acts on a job or a channel: lists show
@@ -31,8 +31,7 @@ from services.console.access import in_scope, operator_of, security_headers
 from services.console.actions import (
     ActionRefused,
     ActionRequest,
-    OperatorAction,
-    operator_outcome,
+    operator_decision,
     reconciles_first,
 )
 from services.console.claims import ActionClaims, ActionInProgress
@@ -55,8 +54,10 @@ from services.ingest.errors import (
 )
 from services.ingest.validation import parse_model
 from shared.channels import ChannelDirectory
-from shared.events import EARLIEST_INSTANT, LATEST_INSTANT, DeadLettered, JobPlanned
+from shared.events import EARLIEST_INSTANT, LATEST_INSTANT, DeadLettered, JobPlanned, OperatorAction
 from shared.kafka import KafkaUnavailable, send_event
+from shared.operator_decisions import STATUS_OF_ACTION
+from shared.problems import problem_response
 from shared.topics import TopicRegistry
 
 log = logging.getLogger("warta.console.http")
@@ -106,23 +107,15 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except IngestError as exc:
-        return web.Response(
-            body=orjson.dumps(exc.to_body()),
-            status=exc.status,
-            content_type="application/json",
-            headers=exc.headers(),
-        )
+        return problem_response(request, exc.status, exc.to_body()["errors"], exc.headers())
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        body = {"errors": [FieldError(None, None, "http", exc.reason).to_json()]}
-        return json_response(body, exc.status)
+        return problem_response(request, exc.status, [FieldError(None, None, "http", exc.reason).to_json()])
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
-        body = {
-            "errors": [FieldError(None, None, "internal", "internal error; it has been logged").to_json()]
-        }
-        return json_response(body, 500)
+        internal = FieldError(None, None, "internal", "internal error; it has been logged")
+        return problem_response(request, 500, [internal.to_json()])
 
 
 def operator(request: web.Request) -> Principal:
@@ -417,7 +410,7 @@ async def _act(deps: Deps, who: Principal, job_id: str, req: ActionRequest) -> w
     job = _job_in_scope(deps, who, job_id)
     now = deps.clock()
     try:
-        outcome = operator_outcome(job, req, now, uuid.uuid4().hex)
+        decision = operator_decision(job, req, now, uuid.uuid4().hex)
     except ActionRefused as exc:
         if exc.rule == "bad_request":
             raise ValidationFailed([FieldError(job.channel, None, exc.rule, str(exc))]) from exc
@@ -428,14 +421,14 @@ async def _act(deps: Deps, who: Principal, job_id: str, req: ActionRequest) -> w
     except ActionInProgress as exc:
         raise Conflict(str(exc), channel=job.channel, rule="action_in_progress") from exc
     try:
-        await send_event(deps.producer, deps.topics.publish_outcomes, job.content_id, outcome, timeout=10)
+        await send_event(deps.producer, deps.topics.publish_outcomes, job.content_id, decision, timeout=10)
     except KafkaUnavailable as exc:
         deps.claims.release(claim)
         raise ServiceUnavailable("the broker did not acknowledge; nothing was done", retry_after=5) from exc
     body: dict[str, object] = {
         "job_id": job_id,
         "action": req.action.value,
-        "status": outcome.status.value,
+        "status": STATUS_OF_ACTION[decision.action].value,
         "accepted": True,
     }
     if reconciles_first(job, req.action):
@@ -529,13 +522,16 @@ async def _forward(request: web.Request, action: str) -> web.Response:
             headers={
                 "Authorization": request.headers.get("Authorization", ""),
                 "Content-Type": request.headers.get("Content-Type", "application/json"),
+                "Accept-Language": request.headers.get("Accept-Language", ""),
             },
             timeout=aiohttp.ClientTimeout(total=20),
         ) as resp:
-            # Ingest's 429 and 503 say when to come back; the caller needs that as much as the body.
-            headers = {h: resp.headers[h] for h in ("Retry-After",) if h in resp.headers}
+            # Ingest's 429 and 503 say when to come back; the caller needs that as much as the body,
+            # and a refusal's type and language (problem+json, Content-Language).
+            passed = ("Retry-After", "Content-Language", "Vary")
+            headers = {h: resp.headers[h] for h in passed if h in resp.headers}
             return web.Response(
-                body=await resp.read(), status=resp.status, content_type="application/json", headers=headers
+                body=await resp.read(), status=resp.status, content_type=resp.content_type, headers=headers
             )
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise ServiceUnavailable(f"ingest did not answer: {type(exc).__name__}", retry_after=5) from exc

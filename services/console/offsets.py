@@ -23,6 +23,7 @@ from aiokafka.errors import KafkaError
 
 from shared.kafka import KafkaUnavailable
 from shared.kafka_connection import KafkaAddress, client_args
+from shared.kafka_metadata import known_partitions, refresh_metadata
 
 log = logging.getLogger("warta.console.offsets")
 
@@ -101,15 +102,11 @@ class OffsetsProbe:
 
     async def _partitions(self) -> list[TopicPartition]:
         assert self._consumer is not None
-        tps: list[TopicPartition] = []
-        missing = [t for t in self._topics if not self._consumer.partitions_for_topic(t)]
-        if missing:
-            await self._consumer._client.force_metadata_update()
-        for topic in self._topics:
-            tps += [
-                TopicPartition(topic, p) for p in sorted(self._consumer.partitions_for_topic(topic) or ())
-            ]
-        return tps
+        # A probe never waits for a topic: one not in the metadata yet is asked for once and
+        # left out of this reading if still unknown.
+        if any(not self._consumer.partitions_for_topic(t) for t in self._topics):
+            await refresh_metadata(self._consumer)
+        return known_partitions(self._consumer, self._topics)
 
     async def _read(self, now: datetime) -> OffsetSnapshot:
         assert self._admin is not None

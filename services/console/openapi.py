@@ -14,8 +14,9 @@ import copy
 from functools import cache
 from typing import Any
 
-from services.console.actions import OperatorAction
 from services.ingest.openapi import openapi_document as ingest_document
+from services.ingest.openapi import problem_json
+from shared.events import OperatorAction
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
@@ -232,11 +233,17 @@ def _errors(*codes: int) -> dict[str, Any]:
         422: "Every validation problem at once",
         503: "The broker (or ingest) did not answer; nothing was done",
     }
-    out: dict[str, Any] = {str(c): {"description": words[c], **_json(_ref("Errors"))} for c in codes}
+    out: dict[str, Any] = {str(c): {"description": words[c], **problem_json(_ref("Errors"))} for c in codes}
     if 401 in codes:
-        out["401"]["headers"] = {"WWW-Authenticate": {"required": True, "schema": _STR}}
+        out["401"]["headers"] = {
+            **out["401"]["headers"],
+            "WWW-Authenticate": {"required": True, "schema": _STR},
+        }
     if 503 in codes:
-        out["503"]["headers"] = {"Retry-After": {"required": True, "schema": {"type": "string"}}}
+        out["503"]["headers"] = {
+            **out["503"]["headers"],
+            "Retry-After": {"required": True, "schema": {"type": "string"}},
+        }
     return out
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from services.console.actions import OperatorAction, allowed_actions, operator_record
+from services.console.actions import allowed_actions
 from shared.events import (
     ControlAction,
     ControlIssued,
@@ -39,10 +39,13 @@ from shared.events import (
     Event,
     JobPlanned,
     JobState,
+    OperatorAction,
+    OperatorDecided,
     OutcomeStatus,
     PlatformError,
     PublishOutcome,
 )
+from shared.operator_decisions import STATUS_OF_ACTION, legacy_decision
 
 # States that wait for a person (shown as "needs attention").
 PROBLEM_STATES = frozenset({JobState.FAILED, JobState.UNCONFIRMED, JobState.DEAD, JobState.NEEDS_REAUTH})
@@ -184,6 +187,8 @@ class ConsoleView:
                 self._put(known, event)
         elif isinstance(event, PublishOutcome):
             self._outcome(event)
+        elif isinstance(event, OperatorDecided):
+            self._decided(event)
         elif isinstance(event, DeadLettered):
             self._dead(event)
         elif isinstance(event, ControlIssued):
@@ -259,15 +264,23 @@ class ConsoleView:
             if oldest.job_id is not None and self._dead_of_job.get(oldest.job_id) == oldest.event_id:
                 del self._dead_of_job[oldest.job_id]
 
+    def _decided(self, ev: OperatorDecided) -> None:
+        status = STATUS_OF_ACTION[ev.action].value
+        self.outcomes[(ev.platform, status)] += 1
+        self.outcomes_by_channel[(ev.channel, status)] += 1
+        target = ev.job_id + (f" → {ev.url}" if ev.action is OperatorAction.MARK_PUBLISHED and ev.url else "")
+        self.audit.append(
+            AuditEntry(ev.occurred_at, ev.actor, ev.action.value, target, ev.reason, (ev.channel,))
+        )
+        # A person's decision says nothing about the platform's health.
+
     def _outcome(self, ev: PublishOutcome) -> None:
+        decision = legacy_decision(ev)
+        if decision is not None:
+            self._decided(decision)
+            return
         self.outcomes[(ev.platform, ev.status.value)] += 1
         self.outcomes_by_channel[(ev.channel, ev.status.value)] += 1
-        record = operator_record(ev)
-        if record is not None:
-            action, by, reason = record
-            target = f"{ev.job_id}" + (f" → {ev.url}" if action is OperatorAction.MARK_PUBLISHED else "")
-            self.audit.append(AuditEntry(ev.occurred_at, by, action.value, target, reason, (ev.channel,)))
-            return  # a person's decision says nothing about the platform's health
         ch = self.channels.setdefault(ev.channel, ChannelHealth(ev.channel, ev.platform))
         health = health_after(ev.status, ev.error)
         if health is None or (ch.updated_at is not None and ev.occurred_at < ch.updated_at):

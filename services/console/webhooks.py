@@ -1,14 +1,15 @@
 """Lifecycle webhooks: scheduled, published, failed, unconfirmed, paused and resumed, POSTed to
 other systems, signed, retried with backoff, and logged.
 
-Signature (the scheme Stripe documents for its webhooks; a timestamp in the signed text stops
-replays of an old body)::
+Signature: the Standard Webhooks scheme (``shared.webhook_signature``; a timestamp in the signed
+text stops replays of an old body), so a subscriber verifies with an off-the-shelf library::
 
-    X-Warta-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>
+    webhook-id: <delivery id>   webhook-timestamp: <unix seconds>
+    webhook-signature: v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<raw body>")>
 
 Each subscriber has its own consumer group (``<group prefix>-webhooks-<name>``) and commits after
 delivering, so a slow or broken subscriber delays only itself, deliveries survive a restart
-(at least once: receivers dedupe on ``X-Warta-Delivery``), and its lag shows in the metrics.
+(at least once: receivers dedupe on ``webhook-id``), and its lag shows in the metrics.
 
 A delivery is retried on connection errors, timeouts, 429 and 5xx with exponential backoff;
 other 4xx answers are the receiver refusing the message, so it is not resent.
@@ -30,8 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import logging
 import time
 from collections import deque
@@ -45,7 +44,7 @@ import aiohttp
 import orjson
 import yaml
 from aiokafka import AIOKafkaConsumer
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from shared.codec import DecodeError, decode
 from shared.dead_letters import DeadLetters
@@ -55,17 +54,19 @@ from shared.events import (
     Event,
     JobPlanned,
     JobState,
+    OperatorDecided,
     OutcomeStatus,
     PublishOutcome,
 )
 from shared.kafka_connection import KafkaAddress, client_args
+from shared.operator_decisions import decided_outcome
 from shared.outbound_http import OutboundRefused, exchange
+from shared.webhook_signature import secret_key, signed_headers
 
 log = logging.getLogger("warta.console.webhooks")
 
 LifecycleKind = Literal["scheduled", "published", "failed", "unconfirmed", "paused", "resumed"]
 KINDS: tuple[LifecycleKind, ...] = ("scheduled", "published", "failed", "unconfirmed", "paused", "resumed")
-SIGNATURE_HEADER = "X-Warta-Signature"
 # A receiver's answer is a status; its body is read only to keep the connection reusable, and
 # an acknowledgement longer than this is not one a webhook receiver sends.
 REPLY_LIMIT_BYTES = 64 * 1024
@@ -81,6 +82,12 @@ class Subscriber(BaseModel):
     url: str = Field(pattern=r"^https?://")
     secret: str = Field(min_length=16, repr=False)
     events: tuple[LifecycleKind, ...] = KINDS
+
+    @field_validator("secret")
+    @classmethod
+    def _usable_secret(cls, secret: str) -> str:
+        secret_key(secret)  # a malformed whsec_ secret is refused when the file is read
+        return secret
 
 
 class _File(BaseModel):
@@ -104,25 +111,6 @@ def load_subscribers(path: Path) -> list[Subscriber]:
     return subs
 
 
-# ---- signing (pure) ------------------------------------------------------------------------------
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={mac}"
-
-
-def verify(secret: str, header: str, body: bytes, now: float, tolerance_s: float = 300) -> bool:
-    """What a receiver does: check the MAC and that the timestamp is recent."""
-    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
-    try:
-        timestamp = int(parts["t"])
-    except (KeyError, ValueError):
-        return False
-    if abs(now - timestamp) > tolerance_s:
-        return False
-    expected = sign(secret, timestamp, body).split("v1=", 1)[1]
-    return hmac.compare_digest(expected, parts.get("v1", ""))
-
-
 # ---- which events are lifecycle events (pure) -------------------------------------------------------
 @dataclass(frozen=True)
 class Lifecycle:
@@ -142,6 +130,10 @@ _OUTCOME_KIND: dict[OutcomeStatus, LifecycleKind] = {
 def lifecycle_of(event: Event) -> Lifecycle | None:
     kind: LifecycleKind
     data: dict[str, object]
+    decision: dict[str, object] | None = None
+    if isinstance(event, OperatorDecided):
+        decision = {"actor": event.actor, "action": event.action.value, "reason": event.reason}
+        event = decided_outcome(event)
     if isinstance(event, JobPlanned) and event.state is JobState.SCHEDULED:
         kind = "scheduled"
         data = {
@@ -163,6 +155,8 @@ def lifecycle_of(event: Event) -> Lifecycle | None:
             "url": event.url,
             "error": event.error.model_dump(mode="json") if event.error else None,
         }
+        if decision is not None:
+            data["decision"] = decision  # a person settled the job: who, what, why
     elif isinstance(event, ControlIssued) and event.action in (ControlAction.PAUSE, ControlAction.RESUME):
         kind = "paused" if event.action is ControlAction.PAUSE else "resumed"
         data = {"channels": list(event.channels) or "all", "by": event.by, "reason": event.reason}
@@ -340,8 +334,7 @@ async def post_once(
         "Content-Type": "application/json",
         "User-Agent": "warta-webhooks/1",
         "X-Warta-Event": life.kind,
-        "X-Warta-Delivery": life.delivery_id,
-        SIGNATURE_HEADER: sign(sub.secret, now_s, body),
+        **signed_headers(sub.secret, life.delivery_id, now_s, body),
     }
     try:
         reply = await exchange(

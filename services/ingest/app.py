@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -20,16 +20,14 @@ from services.ingest.settings import IngestSettings
 from services.ingest.status_view import StatusView
 from services.ingest.throttle import KeyThrottle
 from services.ingest.writer import EventWriter
+from shared.access_log import app_runner
+from shared.clock import Clock, utcnow
 from shared.events import DraftApproved, Event, IdempotencyClaimed
 from shared.kafka import ensure_topics
 from shared.runtime import freeze_survivors, sweep
 from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.ingest")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def _keep_view_out_of_collections(caught_up: asyncio.Event, sweep_s: float) -> None:
@@ -46,13 +44,14 @@ async def _keep_view_out_of_collections(caught_up: asyncio.Event, sweep_s: float
 
 @contextlib.asynccontextmanager
 async def wired(
-    settings: IngestSettings, *, keys: KeyStore | None = None, clock: Callable[[], datetime] = _now
+    settings: IngestSettings, *, keys: KeyStore | None = None, clock: Clock = utcnow
 ) -> AsyncIterator[Deps]:
     """Everything the HTTP app needs, started; stopped again on exit (the tests build on this too)."""
     topics = settings.topics
     channels = settings.load_channels()
     await ensure_topics(settings.kafka, topics.specs())
     view = StatusView(timedelta(seconds=settings.idempotency_ttl_s))
+    watchdog = Watchdog(settings.stall_limit_s)
     feeder = Feeder(
         settings.kafka,
         [
@@ -64,6 +63,7 @@ async def wired(
         ],
         view,
         dead_topic=topics.publish_dead,
+        watchdog=watchdog,
     )
     # The topics whose order decides (services.ingest.decisions): a request waits for its own
     # claim to be read back, so this feeder answers each fetch as soon as a record is there.
@@ -75,6 +75,7 @@ async def wired(
         name="decisions",
         fetch_min_bytes=1,
         fetch_max_wait_ms=500,
+        watchdog=watchdog,
     )
     caught_up = asyncio.Event()
     writer = EventWriter(
@@ -105,8 +106,6 @@ async def wired(
         applied_here=feeder.applied_here,
     )
     stop_feeding = asyncio.Event()
-    watchdog = Watchdog(settings.stall_limit_s)
-    feeder.watchdog = decisions.watchdog = watchdog
     tasks = [
         asyncio.create_task(feeder.run(stop_feeding)),
         asyncio.create_task(decisions.run(stop_feeding)),
@@ -140,7 +139,7 @@ async def run(settings: IngestSettings, stop: asyncio.Event) -> None:
     async with wired(settings) as deps:
         # Only here, in ingest's own process: freezing in a test process would pin its objects.
         settle = asyncio.create_task(_keep_view_out_of_collections(deps.caught_up, settings.gc_sweep_s))
-        runner = web.AppRunner(create_app(deps), access_log=None)
+        runner = app_runner(create_app(deps), settings.access_log)
         await runner.setup()
         # A burst of new connections past aiohttp's default backlog (128) has its SYNs dropped,
         # and each such client waits out the 1 s SYN retransmission (seen as 1 s p99s in

@@ -27,6 +27,7 @@ from services.ingest.listing import decode_cursor, encode_cursor
 from services.ingest.validation import validate_submission
 from shared.events import Approval, ContentApproved, DraftApproved, DraftSubmitted
 from shared.ids import new_event_id, random_hex
+from shared.tracing import current_traceparent
 
 
 async def post_draft(request: web.Request) -> web.Response:
@@ -155,6 +156,7 @@ async def approve_draft(request: web.Request) -> web.Response:
             submitted_by=principal.person,
             approval=Approval(approved_by=decided.approved_by, approved_at=decided.occurred_at),
             draft_id=draft.draft_id,
+            traceparent=current_traceparent(),
         )
 
     return await settle(deps, decided.content_id, won=won, make=item)

@@ -17,7 +17,9 @@ Errors (each carries ``status``, a list of ``FieldError`` and ``to_body()``)::
     │   └── TooManyRequests        429: this key's rate limit; ``retry_after`` seconds
     └── ServiceUnavailable         503: the broker did not acknowledge; retry with the same Idempotency-Key
 
-Every one answers ``{"errors": [{"channel", "field", "rule", "message"}]}``: ``channel`` is the
+Every one answers RFC 9457 problem details (``shared.problems``: ``application/problem+json``,
+in English or Bahasa Indonesia by ``Accept-Language``) whose extension member
+``errors`` is ``[{"channel", "field", "rule", "message"}]``: ``channel`` is the
 target channel a problem belongs to (or null), ``field`` a dotted path into the request
 (``targets[1].content.poll.options``; null when the problem is not about one field), ``rule`` a
 stable machine name and ``message`` a sentence for the person who has to fix it.

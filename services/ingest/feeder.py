@@ -29,12 +29,12 @@ import asyncio
 import logging
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
 
 from services.ingest.status_view import StatusView
 from shared.codec import DecodeError, decode
 from shared.dead_letters import DeadLetters
-from shared.kafka import wait_for_topics
+from shared.feed_progress import ProgressWatch
+from shared.kafka import read_from_start
 from shared.kafka_connection import KafkaAddress, client_args
 from shared.watchdog import Watchdog
 
@@ -49,26 +49,6 @@ _FETCH_MIN_BYTES = 64 * 1024
 _FETCH_MAX_WAIT_MS = 200
 
 
-_LAG_CHECK_S = 10.0  # how often to compare each partition's progress with its end offset
-
-# Per partition: (the feeder's position, the partition's end offset), at one progress check.
-Progress = dict[TopicPartition, tuple[int, int]]
-
-
-def stuck_partitions(before: Progress, now: Progress) -> list[TopicPartition]:
-    """Partitions that had records to read at the last check and have not moved since.
-
-    Pure. A partition read to its end is fine however long nothing arrives; one that is behind
-    must advance between two checks, whatever the other partitions do (a wedged fetch of one
-    partition must not hide behind traffic on the others).
-    """
-    return [
-        tp
-        for tp, (position, _) in now.items()
-        if tp in before and before[tp][0] < before[tp][1] and position <= before[tp][0]
-    ]
-
-
 class Feeder:
     def __init__(
         self,
@@ -80,9 +60,9 @@ class Feeder:
         name: str = "feeder",
         fetch_min_bytes: int = _FETCH_MIN_BYTES,
         fetch_max_wait_ms: int = _FETCH_MAX_WAIT_MS,
+        watchdog: Watchdog | None = None,
     ) -> None:
         self._bootstrap = bootstrap
-        self._name = name
         self._fetch = (fetch_min_bytes, fetch_max_wait_ms)
         self._moved = asyncio.Event()  # set, and replaced, whenever a partition's position moves
         self._dead_letters = DeadLetters(dead_topic, "ingest-feeder", bootstrap=bootstrap)
@@ -90,7 +70,7 @@ class Feeder:
         self._followed = frozenset(topics)
         self._view = view
         self.caught_up = asyncio.Event()
-        self.watchdog: Watchdog | None = None  # beaten while the view keeps up; set by the app
+        self._watch = ProgressWatch(name, watchdog)  # beats while the view keeps up
         self.applied = 0
         self.undecodable = 0
         self.skipped_own = 0
@@ -118,13 +98,9 @@ class Feeder:
             fetch_min_bytes=self._fetch[0],
             fetch_max_wait_ms=self._fetch[1],
         )
-        await consumer.start()
-        try:
-            tps = await self._partitions(consumer)
-            consumer.assign(tps)
-            await consumer.seek_to_beginning(*tps)
-            ends = await consumer.end_offsets(tps)
-            checked, progress = 0.0, Progress()
+        try:  # stopping a consumer that never started is harmless
+            ends = await read_from_start(consumer, self._topics)
+            tps = list(ends)
             while not stop.is_set():
                 batch = await consumer.getmany(timeout_ms=200, max_records=2000)
                 for tp, records in batch.items():
@@ -138,21 +114,7 @@ class Feeder:
                 if batch:
                     self._moved.set()
                     self._moved = asyncio.Event()
-                now = asyncio.get_running_loop().time()
-                if now - checked > _LAG_CHECK_S:
-                    # Alive only while no partition that is behind stands still. A consumer that
-                    # wedges after a broker restart returns empty batches while the topics grow;
-                    # it stops beating, the watchdog restarts ingest and the view is rebuilt (seen
-                    # in the chaos run: statuses frozen while the platforms had every post).
-                    checked = now
-                    latest = await self._progress(consumer, tps)
-                    if latest is not None:
-                        stuck = stuck_partitions(progress, latest)
-                        if stuck:
-                            log.warning("status view: %s not advancing", ", ".join(map(str, stuck)))
-                        elif self.watchdog is not None:
-                            self.watchdog.beat(self._name)
-                        progress = latest
+                await self._watch.check(consumer, tps, asyncio.get_running_loop().time())
                 if not self.caught_up.is_set() and all(
                     await asyncio.gather(*(self._reached(consumer, tp, ends[tp]) for tp in tps))
                 ):
@@ -176,23 +138,6 @@ class Feeder:
             # The owning consumer dead-letters it; the view only skips it.
             self.undecodable += 1
             log.debug("skipping %s@%s: %s", topic, offset, exc)
-
-    async def _partitions(self, consumer: AIOKafkaConsumer) -> list[TopicPartition]:
-        await wait_for_topics(consumer, set(self._topics))
-        return [
-            TopicPartition(topic, p)
-            for topic in self._topics
-            for p in sorted(consumer.partitions_for_topic(topic))
-        ]
-
-    @staticmethod
-    async def _progress(consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> Progress | None:
-        """Where the feeder stands in each partition, and its end; None if the broker did not say."""
-        try:
-            ends = await asyncio.wait_for(consumer.end_offsets(tps), 10)
-        except (KafkaError, TimeoutError):
-            return None
-        return {tp: (await consumer.position(tp), ends[tp]) for tp in tps}
 
     @staticmethod
     async def _reached(consumer: AIOKafkaConsumer, tp: TopicPartition, end: int) -> bool:

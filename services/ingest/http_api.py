@@ -1,6 +1,6 @@
 """Ingest's HTTP entry points. Handlers only translate: HTTP in, pure core (validation, auth,
 status view) in the middle, Kafka out. Every refusal is an ``IngestError`` rendered by the
-error middleware as ``{"errors": [...]}``; nothing becomes a bare 500.
+error middleware as RFC 9457 problem details (``shared.problems``); nothing becomes a bare 500.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiohttp import web
+from opentelemetry.trace import SpanKind
 
 from services.ingest.auth import authorize
 from services.ingest.decisions import IdempotencyRecord, key_claim
@@ -48,6 +49,8 @@ from services.ingest.validation import (
 from shared.capabilities import capabilities_for_channel
 from shared.events import ContentApproved, ControlAction, ControlIssued, IdempotencyClaimed
 from shared.ids import new_event_id, random_hex
+from shared.problems import problem_response
+from shared.tracing import current_traceparent, span
 
 __all__ = ["DEPS", "Deps", "create_app"]
 
@@ -63,24 +66,29 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
     status = 500
     try:
-        response = await handler(request)
+        # The item's trace starts here (shared/tracing.py); a no-op while tracing is off.
+        with span(
+            f"{request.method} {route}", kind=SpanKind.SERVER, http_method=request.method, route=route
+        ) as current:
+            response = await handler(request)
+            current.set_attribute("http.response.status_code", response.status)
         status = response.status
         return response
     except IngestError as exc:
         status = exc.status
-        return json_response(exc.to_body(), exc.status, exc.headers())
+        return problem_response(request, exc.status, exc.to_body()["errors"], exc.headers())
     except web.HTTPRequestEntityTooLarge:
         status = 413
         err = PayloadTooLarge(f"the body is over the {deps.settings.max_body_bytes} byte limit")
-        return json_response(err.to_body(), 413)
+        return problem_response(request, 413, err.to_body()["errors"])
     except web.HTTPException as exc:
         status = exc.status
-        body = {"errors": [FE(None, None, "http", exc.reason).to_json()]}
-        return json_response(body, exc.status, {k: v for k, v in exc.headers.items() if k == "Allow"})
+        allow = {k: v for k, v in exc.headers.items() if k == "Allow"}
+        return problem_response(request, exc.status, [FE(None, None, "http", exc.reason).to_json()], allow)
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
-        body = {"errors": [FE(None, None, "internal", "internal error; it has been logged").to_json()]}
-        return json_response(body, 500)
+        internal = FE(None, None, "internal", "internal error; it has been logged")
+        return problem_response(request, 500, [internal.to_json()])
     finally:
         deps.metrics.observe(request.method, route, status, time.perf_counter() - started)
 
@@ -123,6 +131,7 @@ async def post_content(request: web.Request) -> web.Response:
             submitted_by=principal.person,
             idempotency_key=key or None,
             request_sha256=digest,
+            traceparent=current_traceparent(),
         )
 
     if not key or digest is None:

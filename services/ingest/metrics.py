@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
-    CollectorRegistry,
     Counter,
     Histogram,
     generate_latest,
@@ -15,6 +14,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from services.ingest.status_view import StatusView
+from shared.metrics import service_registry
 
 
 class ViewMetrics(Collector):
@@ -47,7 +47,7 @@ class ViewMetrics(Collector):
 
 class IngestMetrics:
     def __init__(self, view: StatusView) -> None:
-        self.registry = CollectorRegistry()
+        self.registry = service_registry("ingest")
         self.registry.register(ViewMetrics(view))
         self.requests = Counter(
             "warta_ingest_requests",

@@ -8,11 +8,19 @@ from typing import Any
 from pydantic import BaseModel
 
 from services.ingest.request import ContentRequest, DraftRequest, PauseRequest, WithdrawRequest
+from shared.capability_rules import Rule
+from shared.problems import PROBLEM_JSON
 
+# RFC 9457 problem details, with the per-field list as the extension member ``errors``.
 _ERROR = {
     "type": "object",
-    "required": ["errors"],
+    "required": ["type", "title", "status", "detail", "errors"],
     "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
         "errors": {
             "type": "array",
             "items": {
@@ -21,11 +29,15 @@ _ERROR = {
                 "properties": {
                     "channel": {"type": ["string", "null"]},
                     "field": {"type": ["string", "null"]},
-                    "rule": {"type": "string"},
+                    "rule": {
+                        "type": "string",
+                        "description": "a stable name for the rule broken; a channel's capability rules are "
+                        + ", ".join(rule.value for rule in Rule),
+                    },
                     "message": {"type": "string"},
                 },
             },
-        }
+        },
     },
 }
 _STR = {"type": "string"}
@@ -173,6 +185,14 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
 
 
+def problem_json(schema: dict[str, Any]) -> dict[str, Any]:
+    """A refusal's content: RFC 9457 problem details, in English or Indonesian (Accept-Language)."""
+    return {
+        "content": {PROBLEM_JSON: {"schema": schema}},
+        "headers": {"Content-Language": {"schema": {"type": "string", "enum": ["en", "id"]}}},
+    }
+
+
 def _errors(*codes: int) -> dict[str, Any]:
     words = {
         400: "Malformed JSON",
@@ -192,11 +212,14 @@ def _errors(*codes: int) -> dict[str, Any]:
             "the item twice"
         ),
     }
-    out: dict[str, Any] = {str(c): {"description": words[c], **_json(_ref("Errors"))} for c in codes}
+    out: dict[str, Any] = {str(c): {"description": words[c], **problem_json(_ref("Errors"))} for c in codes}
     for code in (c for c in codes if c in (429, 503)):
-        out[str(code)]["headers"] = {"Retry-After": _RETRY_AFTER}
+        out[str(code)]["headers"] = {**out[str(code)]["headers"], "Retry-After": _RETRY_AFTER}
     if 401 in codes:
-        out["401"]["headers"] = {"WWW-Authenticate": {"required": True, "schema": _STR}}
+        out["401"]["headers"] = {
+            **out["401"]["headers"],
+            "WWW-Authenticate": {"required": True, "schema": _STR},
+        }
     return out
 
 
@@ -407,7 +430,9 @@ DOCS_HTML = """<!doctype html>
 <body><h1>Warta ingest API</h1>
 <p>The machine-readable document is at <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1).
 Send <code>Authorization: Bearer &lt;key&gt;</code>; every error answers
-<code>{"errors":[{"channel","field","rule","message"}]}</code>.</p>
+<code>application/problem+json</code> (RFC 9457) with the per-field list
+<code>"errors":[{"channel","field","rule","message"}]</code>, in Bahasa Indonesia when
+<code>Accept-Language</code> prefers <code>id</code>.</p>
 <div id="ops">Loading…</div>
 <script>
 fetch('/openapi.json').then(r => r.json()).then(doc => {

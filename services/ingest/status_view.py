@@ -31,11 +31,13 @@ from shared.events import (
     Event,
     IdempotencyClaimed,
     JobPlanned,
+    OperatorDecided,
     OutcomeStatus,
     PlatformError,
     PublishOutcome,
     SlotExplanation,
 )
+from shared.operator_decisions import decided_outcome
 
 MAX_EARLY_EVENTS = 200_000  # ~a few MB: far more than one outage's worth of out-of-order events
 
@@ -128,6 +130,9 @@ class StatusView:
         self.events_folded = 0  # held events count when they are folded in, not when held
 
     def apply(self, event: Event) -> None:
+        if isinstance(event, OperatorDecided):
+            # An item's status shows what was decided, not who decided it (that is the console's).
+            event = decided_outcome(event)
         if isinstance(event, JobPlanned | PublishOutcome | EngagementObserved) or (
             isinstance(event, ControlIssued) and event.action is ControlAction.WITHDRAW
         ):

@@ -7,14 +7,16 @@ errors are translated into that shape; its URLs and input echoes never reach the
 
 A target's ``content`` is merged over the base ``content``: each field the target gives
 (``text``, ``link``, ``media``, ``poll``; an explicit null included) replaces the base's. The
-merged content is checked against the channel's platform row in ``shared.capabilities``, and an
-error points at the field where the offending value was written (``content.text`` when it came
+merged content is checked against the channel's platform row in ``shared.capabilities`` by the
+capability rule the publishers apply too (``shared.capability_rules``), and an error points at
+the field where the offending value was written (``content.text`` when it came
 from the base, ``targets[1].content.text`` when the target set it).
 
 Rules (``FieldError.rule``): required, type, unknown_field, enum, pattern, min_length,
-max_length, min_value, max_value, offset_required, https_required, url, media_type, media_count,
-media_size, media_duration, media_required, video_required, text_or_media_required,
-poll_unsupported, poll_options, poll_duration, poll_with_media, deadline_before_not_before,
+max_length, min_value, max_value, offset_required, https_required, url, the capability rules
+(``shared.capability_rules.Rule``: media_type, media_count, media_size, media_duration,
+media_required, video_required, max_length, poll_unsupported, poll_options, poll_duration,
+poll_with_media), text_or_media_required, deadline_before_not_before,
 deadline_past, out_of_range, beyond_horizon, approved_in_future, four_eyes, empty_targets,
 duplicate_channel, unknown_channel.
 
@@ -45,7 +47,8 @@ from services.ingest.request import (
     TargetBody,
     WithdrawRequest,
 )
-from shared.capabilities import PlatformCapabilities, PollRules, capabilities_for_channel, compose_text
+from shared.capabilities import PlatformCapabilities, capabilities_for_channel
+from shared.capability_rules import Rule, problems
 from shared.channels import ChannelDirectory
 from shared.events import (
     Approval,
@@ -84,6 +87,7 @@ class ValidSubmission:
         idempotency_key: str | None = None,
         request_sha256: str | None = None,
         draft_id: str | None = None,
+        traceparent: str | None = None,
     ) -> ContentApproved:
         """The ``content.approved`` event; ``approval`` is required for a draft being approved."""
         req = self.request
@@ -108,6 +112,7 @@ class ValidSubmission:
             idempotency_key=idempotency_key,
             request_sha256=request_sha256,
             draft_id=draft_id,
+            traceparent=traceparent,
         )
 
 
@@ -416,13 +421,14 @@ def _check_targets(
         def path(name: str, _i: int = i, _over: frozenset[str] = overridden) -> str:
             return f"targets[{_i}].content.{name}" if name in _over else f"content.{name}"
 
-        problems = check_variant(target.channel, capabilities_for_channel(channel), merged, path)
-        out += problems
-        if not problems:
-            # Targets without a content of their own share the base: convert it to events once.
-            if id(merged) not in converted:
-                converted[id(merged)] = (merged, to_content(merged))
-            variants.append(ChannelVariant(channel=target.channel, content=converted[id(merged)][1]))
+        # Targets without a content of their own share the base: convert it to events once.
+        if id(merged) not in converted:
+            converted[id(merged)] = (merged, to_content(merged))
+        content = converted[id(merged)][1]
+        found = check_variant(target.channel, capabilities_for_channel(channel), content, path)
+        out += found
+        if not found:
+            variants.append(ChannelVariant(channel=target.channel, content=content))
     return out
 
 
@@ -459,126 +465,23 @@ def _to_poll(p: PollBody | None) -> Poll | None:
 
 
 def check_variant(
-    channel: str, caps: PlatformCapabilities, content: ContentBody, path: Callable[[str], str]
+    channel: str, caps: PlatformCapabilities, content: Content, path: Callable[[str], str]
 ) -> list[FieldError]:
-    """Every way ``content`` breaks ``caps``; ``path(field)`` says where that field was written."""
-    add = _Errors(channel)
-    _check_media(caps, content, path, add)
-    _check_text(caps, content, path, add)
-    if content.poll is not None:
-        _check_poll(caps, content, content.poll, path, add)
-    return add.items
-
-
-def _check_media(
-    caps: PlatformCapabilities, content: ContentBody, path: Callable[[str], str], add: _Errors
-) -> None:
-    name, media, at = caps.label, content.media, path("media")
-    videos = [m for m in media if m.type.lower().startswith("video/")]
-    if caps.video_required and not videos:
-        video_types = ", ".join(t for t in caps.media_types if t.startswith("video/"))
-        add(at, "video_required", f"{name} posts are videos: add a video media item ({video_types})")
-    elif caps.media_required and not media:
-        accepted = ", ".join(caps.media_types)
-        add(at, "media_required", f"{name} has no text-only posts: add at least one media item ({accepted})")
-    if len(media) > caps.max_media:
-        add(
-            at,
-            "media_count",
-            f"{name} takes at most {caps.max_media} media items per post; this one has {len(media)}",
-        )
-    elif len(videos) > caps.max_videos:
-        allowed = f"at most {caps.max_videos} video" if caps.max_videos else "no video"
-        add(at, "media_count", f"{name} takes {allowed} per post; this one has {len(videos)}")
-    for i, m in enumerate(media):
-        item = f"{at}[{i}]"
-        if not m.type.lower().startswith(_MEDIA_TYPE_PREFIXES):
+    """Every way ``content`` breaks ``caps`` (``shared.capability_rules``, the publishers' rule
+    too) as field errors; ``path(field)`` says where a top-level field was written."""
+    out: list[FieldError] = []
+    for problem in problems(caps, content):
+        head, dot, rest = problem.field.partition(".")
+        name, bracket, index = head.partition("[")
+        if problem.rule is Rule.MEDIA_TYPE and not _is_media_type(content.media[int(index[:-1])].type):
             continue  # not a media type at all: reported once, where it was written
-        rule = caps.media_types.get(m.type.lower())
-        if rule is None:
-            add(
-                f"{item}.type",
-                "media_type",
-                f"{name} accepts {', '.join(caps.media_types)}; this item is {m.type}",
-            )
-            continue
-        if rule.max_bytes is not None and (m.size_bytes or 0) > rule.max_bytes:
-            message = f"{name} takes {m.type} up to {rule.max_bytes} bytes; this item is {m.size_bytes}"
-            add(f"{item}.size_bytes", "media_size", message)
-        if rule.max_duration_seconds is not None and (m.duration_seconds or 0) > rule.max_duration_seconds:
-            message = f"{name} takes videos up to {rule.max_duration_seconds:g} s; this one is {m.duration_seconds:g} s"
-            add(f"{item}.duration_seconds", "media_duration", message)
+        field = path(name) + bracket + index + dot + rest
+        out.append(FieldError(channel, field, problem.rule.value, problem.message))
+    return out
 
 
-def _check_text(
-    caps: PlatformCapabilities, content: ContentBody, path: Callable[[str], str], add: _Errors
-) -> None:
-    has_media = bool(content.media)
-    text = compose_text(caps, content.text, content.link)
-    appended = bool(content.link) and text != (content.text or "")
-    with_link = " including the link appended to the text" if appended else ""
-    at = path("text" if content.text is not None else "link")
-    limit = caps.text_limit(has_media)
-    if limit is not None and (count := caps.measure(text)) > limit:
-        kind = " in a caption (text with media)" if has_media and caps.text_max_with_media is not None else ""
-        add(
-            at,
-            "max_length",
-            f"{caps.label} counts {count} {caps.unit}{kind}{with_link}; the limit is {limit}",
-        )
-    if caps.text_max_bytes is not None and (size := len(text.encode("utf-8"))) > caps.text_max_bytes:
-        add(
-            at,
-            "max_length",
-            f"{caps.label} counts {size} bytes{with_link}; the limit is {caps.text_max_bytes}",
-        )
-
-
-def _check_poll(
-    caps: PlatformCapabilities, content: ContentBody, poll: PollBody, path: Callable[[str], str], add: _Errors
-) -> None:
-    name, rules = caps.label, caps.poll
-    if rules is None:
-        add(
-            path("poll"),
-            "poll_unsupported",
-            f'{name} has no polls; remove the poll for this target ("poll": null)',
-        )
-        return
-    at = path("poll")  # the whole poll was written in one place
-    n, low, high = len(poll.options), rules.min_options, rules.max_options
-    if not low <= n <= high:
-        add(f"{at}.options", "poll_options", f"{name} polls take {low} to {high} options; this one has {n}")
-    longest = rules.max_option_length
-    for i, option in enumerate(poll.options):
-        if len(option) > longest:
-            message = (
-                f"{name} poll options are at most {longest} characters; option {i + 1} has {len(option)}"
-            )
-            add(f"{at}.options[{i}]", "poll_options", message)
-    limit = rules.max_question_length
-    if limit is not None and len(poll.question) > limit:
-        message = f"{name} poll questions are at most {limit} characters; this one has {len(poll.question)}"
-        add(f"{at}.question", "max_length", message)
-    problem = _duration_problem(rules, poll.duration_minutes)
-    if problem is not None:
-        add(f"{at}.duration_minutes", "poll_duration", f"{name} polls {problem}")
-    if content.media and not rules.with_media:
-        add(
-            at, "poll_with_media", f"{name} cannot post a poll and media together; remove one for this target"
-        )
-
-
-def _duration_problem(rules: PollRules, minutes: int) -> str | None:
-    if rules.allowed_durations_minutes is not None:
-        if minutes in rules.allowed_durations_minutes:
-            return None
-        choices = ", ".join(str(d) for d in sorted(rules.allowed_durations_minutes))
-        return f"last one of {choices} minutes; not {minutes}"
-    low, high = rules.min_duration_minutes, rules.max_duration_minutes
-    if low is None or high is None or low <= minutes <= high:
-        return None  # no bounds: the platform fixes the duration itself
-    return f"last {low} to {high} minutes; not {minutes}"
+def _is_media_type(mime: str) -> bool:
+    return mime.lower().startswith(_MEDIA_TYPE_PREFIXES)
 
 
 # --- query parameters ---------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -111,11 +111,13 @@ class EventWriter:
         on_late_ack: Callable[[Event], None] = lambda _event: None,
         batch_window_s: float = 0.0,
         producer: BatchProducer | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         # No producer linger: batches are formed here (above), and handed over closed.
         self.producer: BatchProducer = producer or make_producer(bootstrap, client_id, linger_ms=0)
         self._timeout = ack_timeout_s
         self._window = batch_window_s
+        self._sleep = sleep  # the batch window's wait; tests hold it to decide when it ends
         self._on_late_ack = on_late_ack
         self._held: dict[Hashable, Held] = {}
         self._partitioner = DefaultPartitioner()
@@ -199,7 +201,7 @@ class EventWriter:
             while queue.records:
                 wait = queue.handed_at + self._window - loop.time()
                 if wait > 0 and self._busy():
-                    await asyncio.sleep(wait)  # the records arriving meanwhile join this batch
+                    await self._sleep(wait)  # the records arriving meanwhile join this batch
                 queue.handed_at = loop.time()
                 batch = self.producer.create_batch()
                 for record in queue.records:

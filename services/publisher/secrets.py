@@ -1,10 +1,15 @@
-"""Platform credentials by secret name, from a JSON file that only the publisher reads.
+"""Platform credentials by secret name, as the publisher's worker asks for them.
 
-Format (``WARTA_SECRETS_FILE``, default ``var/secrets.json``)::
+Two sources:
 
-    {"mastodon-demo": {"token": "…", "username": "…"}, "wordpress-demo": {"token": "user:app-password"}}
+- the encrypted vault (``services/publisher/credentials``), kept fresh by the refresher; the
+  worker reads the current access token at each publish, so a refresh by any worker on the
+  machine is seen at the next job. A parked account (``needs_reauth``) answers ``SecretsError``
+  with the reason: the worker records ``needs_reauth`` and calls nobody.
+- a fixed mapping (tests, and a deployment that configured no key yet).
 
-Values never reach logs or topics: ``Credentials`` redacts itself.
+Values never reach logs or topics: ``Credentials`` redacts itself, and errors name the account
+and the reason only.
 """
 
 from __future__ import annotations
@@ -14,18 +19,32 @@ from pathlib import Path
 import orjson
 
 from services.publisher.adapters.port import Credentials
+from services.publisher.credentials import CredentialError
+from services.publisher.credentials.record import APP_SECRETS, CredentialRecord
+from services.publisher.credentials.vault import CredentialVault
 
 
 class SecretsError(ValueError):
-    """The secrets file is unreadable or a channel's secret is missing from it."""
+    """A channel's secret is missing, unreadable, or its account needs re-connecting."""
+
+
+def credentials_of(record: CredentialRecord) -> Credentials:
+    extra = {k: v for k, v in record.extra.items() if k not in APP_SECRETS}
+    return Credentials(token=record.access_token, extra=extra)
 
 
 class SecretStore:
-    def __init__(self, entries: dict[str, Credentials]) -> None:
+    def __init__(self, entries: dict[str, Credentials], vault: CredentialVault | None = None) -> None:
         self._entries = entries
+        self._vault = vault
+
+    @classmethod
+    def from_vault(cls, vault: CredentialVault) -> SecretStore:
+        return cls({}, vault)
 
     @classmethod
     def load(cls, path: Path) -> SecretStore:
+        """The clear-text secrets file, for a deployment without a credentials key (legacy)."""
         if not path.exists():
             return cls({})
         try:
@@ -43,6 +62,15 @@ class SecretStore:
         return cls(entries)
 
     def get(self, name: str | None) -> Credentials:
+        if name is not None and self._vault is not None:
+            try:
+                record = self._vault.get(name)
+            except CredentialError as exc:
+                raise SecretsError(str(exc)) from None
+            if record is not None:
+                if record.status == "needs_reauth":
+                    raise SecretsError(f"account {name!r} needs re-connecting: {record.reason}")
+                return credentials_of(record)
         if name is None or name not in self._entries:
             raise SecretsError(f"no secret named {name!r}")
         return self._entries[name]

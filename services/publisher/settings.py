@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import field_validator
+from pydantic import SecretStr, field_validator
 from pydantic_settings import NoDecode
 
 from services.publisher.decide import RetryPolicy
@@ -15,7 +15,14 @@ from shared.settings import ROOT, CommonSettings
 
 class PublisherSettings(CommonSettings):
     platform: str = "mastodon"
+    # The old clear-text secrets file: imported into the vault once, then shredded.
     secrets_file: Path = ROOT / "var" / "secrets.json"
+    # The encrypted credentials and their key (services/publisher/credentials/keys.py). Without
+    # a key the publisher reads ``secrets_file`` in clear and says so at start.
+    credentials_file: Path = ROOT / "var" / "credentials.vault"
+    credentials_key: SecretStr | None = None
+    credentials_key_file: Path | None = None
+    refresh_interval_s: float = 1.0
     max_attempts: int = 6
     retry_base_s: float = 30.0
     retry_cap_s: float = 3600.0

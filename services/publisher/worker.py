@@ -50,6 +50,7 @@ from aiokafka import (
     TopicPartition,
 )
 from aiokafka.errors import KafkaError
+from opentelemetry.trace import SpanKind
 
 from services.publisher.adapters.port import Adapter, PublishRequest, Target
 from services.publisher.attempt_ledger import AttemptLedger
@@ -69,6 +70,7 @@ from shared.kafka_connection import KafkaAddress, client_args
 from shared.kafka_txn import make_transactional_producer, transactional_id
 from shared.metrics import PublisherMetrics
 from shared.topics import TopicRegistry
+from shared.tracing import span
 from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.publisher")
@@ -374,7 +376,16 @@ class PublisherWorker:
         if due.purpose == "measure":
             await self._engagement.measure(due, lambda: self._target(channel))
             return
-        await self._publish(due, channel, record.partition)
+        with span(
+            "publisher.publish",
+            parent=due.traceparent,
+            kind=SpanKind.CONSUMER,
+            job_id=due.job_id,
+            channel=due.channel,
+            platform=self._platform,
+            attempt=due.attempt,
+        ):
+            await self._publish(due, channel, record.partition)
 
     # ---- publishing --------------------------------------------------------------------------
     async def _publish(self, due: JobDue, channel: Channel, partition: int) -> None:
@@ -430,7 +441,6 @@ class PublisherWorker:
         outcome = await self.ledger.record(due, partition, decision, settles=_HANDLING.get())
         self.outcomes[decision.status.value] = self.outcomes.get(decision.status.value, 0) + 1
         if self._metrics is not None:
-            self._metrics.outcome(due.channel, decision.status.value)
             limiter = self._limits.for_channel(due.channel)
             self._metrics.headroom.labels(self._platform, due.channel).set(limiter.headroom(self._clock()))
         if decision.error is not None:

@@ -56,6 +56,7 @@ from shared.events import (
     JobDue,
     JobPlanned,
     JobState,
+    OperatorDecided,
     OutcomeStatus,
     PlatformError,
     Priority,
@@ -64,6 +65,7 @@ from shared.events import (
     job_id_for,
 )
 from shared.horizon import DEFAULT_HORIZON
+from shared.operator_decisions import decided_outcome
 
 S = JobState
 _FIRING = frozenset({S.SCHEDULED, S.RETRYING})
@@ -329,6 +331,10 @@ class Plan:
             return self._control(plan, event, now)
         if isinstance(event, PublishOutcome):
             return self._outcome(plan, event, now)
+        if isinstance(event, OperatorDecided):
+            # Applied as the outcome it stands for; the job keeps the platform's last error.
+            job = self._store.get(event.job_id)
+            return self._outcome(plan, decided_outcome(event, job.last_error if job else None), now)
         if isinstance(event, EngagementObserved):
             self._chooser.observe(plan.channel, event, self._store.get(event.job_id))
             fx = Effects(channels=[self._snapshot(plan, now)])
@@ -359,6 +365,7 @@ class Plan:
             freshness_half_life_hours=ev.freshness_half_life_hours,
             topic_key=ev.topic_key,
             content=variant.content,
+            traceparent=ev.traceparent,
         )
         waits_for = self._higher_ranked(plan.channel, ev)
         if waits_for:
@@ -631,6 +638,7 @@ class Plan:
                 slot=job.slot,
                 content=job.content,
                 topic_key=job.topic_key,
+                traceparent=job.traceparent,
             )
         )
         fx.jobs.append(self._set(plan, job, now, state=S.DUE))

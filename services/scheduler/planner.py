@@ -34,7 +34,7 @@ from services.scheduler.store import RestoreRow
 from shared.channels import ChannelDirectory
 from shared.codec import DecodeError, decode, decode_as, encode
 from shared.dead_letters import DeadLetters
-from shared.events import ChannelStateRecorded
+from shared.events import ChannelStateRecorded, JobDue
 from shared.kafka import replay
 from shared.kafka_connection import KafkaAddress, client_args
 from shared.kafka_txn import (
@@ -47,6 +47,7 @@ from shared.kafka_txn import (
 from shared.metrics import SchedulerMetrics
 from shared.partitioning import partition_for
 from shared.topics import TopicRegistry
+from shared.tracing import current_traceparent, span
 from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.scheduler.planner")
@@ -105,6 +106,14 @@ def _epoch(iso: object) -> float | None:
         return None
 
 
+def _traced(due: JobDue) -> JobDue:
+    """``due`` continuing its item's trace with a span for its firing (unchanged when off)."""
+    if due.traceparent is None:
+        return due
+    with span("scheduler.fire", parent=due.traceparent, job_id=due.job_id, channel=due.channel):
+        return due.model_copy(update={"traceparent": current_traceparent() or due.traceparent})
+
+
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, planner: Planner) -> None:
         self._planner = planner
@@ -161,7 +170,6 @@ class Planner:
         )
         self._owned: set[int] = set()
         self.restore_seconds = 0.0
-        self._gauges_at = 0.0
         self.fired = 0
         self.lateness: deque[float] = deque(maxlen=10_000)  # seconds from slot to acknowledged firing
         self.on_fired: Callable[[float], None] | None = None
@@ -278,7 +286,6 @@ class Planner:
                     for records in batch.values():
                         self._metrics.consumed.labels(self._topics.schedule_commands).inc(len(records))
                 await self._fire()
-                self._refresh_gauges()
         finally:
             await self._consumer.stop()
             await self._transactions.stop()
@@ -320,6 +327,7 @@ class Planner:
         fx = self._plan.fire(self._clock())
         if not fx:
             return
+        fx.due = [_traced(due) for due in fx.due]
         await self.apply(fx)
         # Lateness counts until the broker acknowledged the due job: that is when it fired.
         acked = self._clock()
@@ -333,13 +341,6 @@ class Planner:
                     self.on_fired(late)
                 if self._metrics is not None:
                     self._metrics.lateness.labels(due.channel).observe(max(0.0, late))
-
-    def _refresh_gauges(self) -> None:
-        now = time.monotonic()
-        if self._metrics is None or now - self._gauges_at < 5.0:
-            return
-        self._gauges_at = now
-        self._metrics.set_jobs(self._plan.store.count_by_state())
 
     def _wait_ms(self) -> int:
         nxt = self._plan.next_instant()

@@ -12,6 +12,7 @@ import asyncio
 import logging
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from opentelemetry.trace import SpanKind
 
 from shared.channels import ChannelDirectory
 from shared.codec import decode
@@ -21,12 +22,14 @@ from shared.events import (
     ControlIssued,
     EngagementObserved,
     Event,
+    OperatorDecided,
     PublishOutcome,
 )
 from shared.kafka import acknowledged
 from shared.kafka_connection import KafkaAddress, client_args
 from shared.metrics import SchedulerMetrics
 from shared.topics import TopicRegistry
+from shared.tracing import kafka_headers, span, traceparent_of
 from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.scheduler.router")
@@ -40,7 +43,7 @@ def route(event: Event, channels: ChannelDirectory) -> list[str]:
         # No channels named: a pause/resume of everything, or a withdraw that must reach every
         # channel that may hold a job of the item.
         return list(event.channels or channels.ids)
-    if isinstance(event, PublishOutcome):
+    if isinstance(event, PublishOutcome | OperatorDecided):
         # The channels ranked after this one in its group wait for its outcome (official first).
         source = channels.get(event.channel)
         followers = [
@@ -116,12 +119,15 @@ class Router:
     async def _route_one(self, record: ConsumerRecord[bytes, bytes]) -> list[asyncio.Future[object]]:
         event = decode(record.value)
         futures: list[asyncio.Future[object]] = []
+        parent = traceparent_of(record.headers) or getattr(event, "traceparent", None)
+        with span("scheduler.route", parent=parent, kind=SpanKind.CONSUMER, event=event.event_type):
+            headers = kafka_headers()
         for channel in route(event, self._channels):
             if self._channels.get(channel) is None:
                 log.warning("event %s names unknown channel %r; skipped", event.event_id, channel)
                 continue
             fut = await self._producer.send(
-                self._topics.schedule_commands, record.value, key=channel.encode()
+                self._topics.schedule_commands, record.value, key=channel.encode(), headers=headers
             )
             futures.append(fut)
             self.routed += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import time
@@ -235,3 +236,35 @@ def test_dead_letters_list_show_and_replay(system: LocalSystem, tmp_path: Path) 
         assert replay.returncode == 1
         assert "not allowed" in replay.stderr
         assert "transitions.py" in replay.stderr
+
+
+def test_json_output_for_scripts(system: LocalSystem, tmp_path: Path) -> None:
+    text = f"Data banjir Samarinda #{uuid.uuid4().hex[:6]}"
+    result = warta(system, "submit", "--json", str(write_item(tmp_path / "item.yaml", text)))
+    assert result.returncode == 0, result.stderr
+    accepted = json.loads(result.stdout)
+    content_id = accepted["content_id"]
+    assert [job["channel"] for job in accepted["jobs"]] == [CH]
+    status = json.loads(warta(system, "status", "--json", content_id).stdout)
+    assert status["content_id"] == content_id
+    assert status["channels"][0]["channel"] == CH
+    channels = json.loads(warta(system, "channels", "--json", role="operator").stdout)
+    mine = next(c for c in channels if c["channel"] == CH)
+    assert mine["platform"] == "mastodon"
+    assert mine["health"]["channel"] == CH
+    lag = json.loads(warta(system, "lag", "--json", role="operator").stdout)
+    assert {"group", "topic", "partition", "committed", "end", "lag"} <= set(lag["lags"][0])
+    dead = json.loads(warta(system, "dead", "list", "--json", role="operator").stdout)
+    assert isinstance(dead["dead"], list)
+
+
+def test_version() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0
+    assert re.fullmatch(r"warta (\d+\.\d+\.\d+\S*|dev)\n", result.stdout)

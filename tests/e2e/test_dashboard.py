@@ -2,8 +2,8 @@
 sign in with an operator key, watch the charts move while items flow, settle an unconfirmed post,
 pause and resume from the page, and switch to Bahasa Indonesia.
 
-Screenshots go to test-artifacts/ (git-ignored); the two in docs/screenshots/ are the ones the docs
-show, refreshed by every run.
+Screenshots go to test-artifacts/ (git-ignored); those also written to docs/screenshots/ are the
+ones the guides (docs/guide.md, docs/panduan.md) and the README show, refreshed by every run.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from tests.e2e.conftest import Keys
 
 pytestmark = [
     pytest.mark.e2e,
+    pytest.mark.promised,
     pytest.mark.skipif(
         chromium_path() is None,
         reason="Chromium is not installed: run `make browser` (apt-get install chromium chromium-driver)",
@@ -100,7 +101,7 @@ async def test_operator_watches_items_flow_and_acts(system: LocalSystem, keys: K
         await page.wait_for(
             f"document.querySelector('{row} .action-mark_published') !== null", what="the action"
         )
-        await page.screenshot(ARTIFACTS / "dashboard-unconfirmed.png")
+        await page.screenshot(ARTIFACTS / "dashboard-unconfirmed.png", DOCS / "dashboard-unconfirmed.png")
         await page.fill(f"{row} .action-url", "https://t.me/warta_demo/999")
         await page.fill(f"{row} .action-reason", "seen on the channel")
         await page.click(f"{row} .action-mark_published")
@@ -124,7 +125,7 @@ async def test_operator_watches_items_flow_and_acts(system: LocalSystem, keys: K
             "document.querySelector('#pause-state [data-paused=mastodon-demo]') !== null",
             what="the pause shown",
         )
-        await page.screenshot(ARTIFACTS / "dashboard-paused-en.png")
+        await page.screenshot(ARTIFACTS / "dashboard-paused-en.png", DOCS / "dashboard-paused-en.png")
 
         await page.evaluate(
             "(() => { const s = document.querySelector('#lang'); s.value = 'id';"
@@ -134,7 +135,7 @@ async def test_operator_watches_items_flow_and_acts(system: LocalSystem, keys: K
         assert await page.evaluate("document.querySelector('[data-i18n=pause_title]').textContent") == (
             "Jeda dan lanjutkan"
         )
-        await page.screenshot(ARTIFACTS / "dashboard-paused-id.png")
+        await page.screenshot(ARTIFACTS / "dashboard-paused-id.png", DOCS / "dashboard-paused-id.png")
 
         await page.fill("#pause-reason", "selesai")
         await page.click("#resume-button")

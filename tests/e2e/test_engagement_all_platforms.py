@@ -1,4 +1,4 @@
-"""Issue 7's engagement promise, per platform: after publishing, every platform whose API gives
+"""The engagement promise, per platform: after publishing, every platform whose API gives
 counts produces ``engagement.observed`` at each horizon; the platforms that give none (Telegram's
 Bot API, WhatsApp Cloud API messages, webhooks) are skipped cleanly: no event, no crash, one
 clear line in the publisher's log and no per-measurement warnings.

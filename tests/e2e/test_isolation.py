@@ -1,4 +1,4 @@
-"""Issue 5's isolation promise: one platform hanging never delays the others.
+"""Isolation: one platform hanging never delays the others.
 
 Telegram's fake is made to hang (every request waits 10 minutes) and the publisher's call
 timeout is raised to 2 minutes, so the Telegram publisher is really stuck mid-call, not failing

@@ -1,4 +1,4 @@
-"""Issue 5's kill test: 500 items across 4 platforms while the publishers are killed with SIGKILL
+"""The kill test: 500 items across 4 platforms while the publishers are killed with SIGKILL
 at random moments and restarted. At the end every (item, channel) is on its platform exactly
 once, or is ``unconfirmed`` because its platform cannot tell (an attempt cut off mid-call on a
 platform that can't be asked, like Telegram's Bot API); nothing is lost and nothing is posted

@@ -35,7 +35,7 @@ async def wait_for_state(
         async with session.get(url, headers={"Authorization": f"Bearer {key}"}) as resp:
             if resp.status == 200:
                 last = await resp.json()
-                ch = next(c for c in last["channels"] if c["channel"] == channel)
+                ch: dict[str, Any] = next(c for c in last["channels"] if c["channel"] == channel)
                 if ch["state"] == state:
                     return ch
         await asyncio.sleep(0.2)
@@ -65,6 +65,7 @@ async def test_an_approved_item_is_published_to_mastodon(system: LocalSystem, ke
 
 
 async def test_engagement_is_measured_after_publishing(system: LocalSystem, keys: Keys) -> None:
+    """The counts the platform reports for the post are the ones its status shows."""
     async with aiohttp.ClientSession() as session:
         async with session.post(
             f"{system.ingest_url}/v1/content",
@@ -74,13 +75,20 @@ async def test_engagement_is_measured_after_publishing(system: LocalSystem, keys
             assert resp.status == 202, await resp.text()
             content_id = (await resp.json())["content_id"]
         status_url = f"{system.ingest_url}/v1/content/{content_id}"
-        await wait_for_state(session, status_url, keys.approver, "mastodon-demo", "published")
+        published = await wait_for_state(session, status_url, keys.approver, "mastodon-demo", "published")
+        # The platform's counts for this post, set on the fake before the later horizons measure.
+        counts = {"reactions": 7, "comments": 2, "shares": 3}
+        async with session.post(
+            f"{system.sandbox_url}/mastodon/_fake/engagement",
+            json={"post_id": published["post_id"], **counts},
+        ) as resp:
+            assert resp.status == 200, await resp.text()
         deadline = asyncio.get_running_loop().time() + 30
+        seen: dict[str, Any] | None = None
         while asyncio.get_running_loop().time() < deadline:
             async with session.get(status_url, headers={"Authorization": f"Bearer {keys.approver}"}) as resp:
-                ch = (await resp.json())["channels"][0]
-            if ch["engagement"] is not None:
-                assert ch["engagement"]["reactions"] >= 0
+                seen = (await resp.json())["channels"][0]["engagement"]
+            if seen is not None and {k: seen[k] for k in counts} == counts:
                 return
             await asyncio.sleep(0.3)
-        raise AssertionError("no engagement.observed reached the status view")
+        raise AssertionError(f"the status never showed the platform's counts {counts}; last: {seen}")

@@ -23,14 +23,21 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from services.publisher.adapters.port import Absent, AuthExpired, Credentials, PublishRequest, Target
+from services.publisher.adapters.port import (
+    Absent,
+    AuthExpired,
+    Credentials,
+    Published,
+    PublishRequest,
+    Target,
+)
 from services.publisher.adapters.wordpress import WordPressAdapter
 from services.publisher.fakes.sandbox import PNG
 from services.publisher.safe_fetch import SafeMediaFetcher
 from shared.events import Content, Media
 from shared.settings import ROOT
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.promised]
 
 SETUP = ROOT / "deploy" / "wordpress" / "setup.sh"
 VAR = ROOT / "var" / "wordpress"
@@ -128,7 +135,7 @@ async def test_a_post_published_by_warta_reads_back_through_wordpress(
     assert published.url == post["link"]
     # After a crash, the publisher finds this very post again by its marker: no second post.
     found = await adapter.find_by_marker(site.target(), req)
-    assert found is not None
+    assert isinstance(found, Published)
     assert found.post_id == published.post_id
     assert isinstance(
         await adapter.find_by_marker(site.target(), request(Content(text="never posted"))), Absent

@@ -181,7 +181,7 @@ async def test_the_adapters_replies_and_requests_follow_the_bot_api(
     for content in (
         Content(text="Teks", link="https://example.go.id/a"),
         Content(text="Foto", media=media),
-        Content(text="Jajak?", poll=Poll(question="Jajak?", options=("Ya", "Tidak"), duration_minutes=1440)),
+        Content(text="Jajak?", poll=Poll(question="Jajak?", options=("Ya", "Tidak"), duration_minutes=10)),
     ):
         published = await adapter.publish(target, publish_request(content))
         assert published.url is not None

@@ -27,6 +27,7 @@ from services.ingest.http_api import Deps, create_app
 from services.ingest.settings import IngestSettings
 from shared.codec import decode
 from shared.events import Event
+from shared.kafka import partitions_of
 from shared.settings import ROOT
 from shared.topics import TopicRegistry
 
@@ -163,11 +164,7 @@ async def read_events(bootstrap: str, topic: str) -> list[Event]:
     )
     await consumer.start()
     try:
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        if not tps:
-            await consumer._client.force_metadata_update()
-            tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        assert tps, f"topic {topic} has no partitions"
+        tps = await partitions_of(consumer, [topic])
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)

@@ -33,10 +33,12 @@ from shared.events import (
     DeadLettered,
     JobPlanned,
     JobState,
+    OperatorDecided,
     OutcomeStatus,
     PublishOutcome,
 )
 from shared.kafka import ensure_topics, make_producer
+from shared.operator_decisions import decided_outcome
 from shared.topics import TopicRegistry
 from tests.e2e.browser import chromium, chromium_path
 from tests.integration.console_app import console_deps
@@ -142,8 +144,9 @@ def job(state: JobState, channel: str = "x-demo", n: int = 1, version: str = "v1
 
 
 async def operator_outcomes(console: Console, bootstrap: str) -> list[PublishOutcome]:
+    """What the operators' decisions on the topic ask the scheduler to apply."""
     events = await read_events(bootstrap, console.topics.publish_outcomes)
-    return [e for e in events if isinstance(e, PublishOutcome)]
+    return [decided_outcome(e) for e in events if isinstance(e, OperatorDecided)]
 
 
 # ---- actions belong to settled jobs --------------------------------------------------------------

@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaProducer
 from services.console.http_api import Deps, create_app
 from services.console.openapi import openapi_document
 from services.console.settings import ConsoleSettings
-from services.ingest.auth import KeyStore, generate_dev_keys
+from services.ingest.auth import generate_dev_keys
 from shared.channels import load_channels
 from shared.settings import ROOT
 from shared.topics import TopicRegistry
@@ -38,7 +38,7 @@ def console_with_keys(tmp_path: Path, ingest_url: str, session: aiohttp.ClientSe
         settings=settings,
         topics=TopicRegistry(prefix="unused."),
         channels=load_channels(ROOT / "deploy" / "channels.local.yaml"),
-        keys=cast(KeyStore, store),
+        keys=store,
         producer=cast(AIOKafkaProducer, None),  # never reached by these routes
         session=session,
         clock=lambda: datetime.now(UTC),

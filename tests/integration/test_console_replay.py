@@ -91,14 +91,14 @@ async def test_the_console_replays_a_consumers_letter_onto_its_partition(
 ) -> None:
     raw = encode(approved("c1", "mastodon-demo"))
     command = Rec(topics.schedule_commands, 2, 5, b"mastodon-demo", raw)
-    letter = letter_for(command, KeyError("slot table"), "scheduler-planner", NOW)  # type: ignore[arg-type]
+    letter = letter_for(command, KeyError("slot table"), "scheduler-planner", NOW)
     garbage = letter_for(
-        Rec(topics.schedule_commands, 1, 3, b"x", b"{not json"),  # type: ignore[arg-type]
+        Rec(topics.schedule_commands, 1, 3, b"x", b"{not json"),
         MalformedMessage("not JSON"),
         "scheduler-planner",
         NOW,
     )
-    state = letter_for(Rec(topics.schedule_jobs, 0, 9, b"j", raw), KeyError("k"), "ingest-feeder", NOW)  # type: ignore[arg-type]
+    state = letter_for(Rec(topics.schedule_jobs, 0, 9, b"j", raw), KeyError("k"), "ingest-feeder", NOW)
     view = ConsoleView()
     for each in (letter, garbage, state):
         view.apply(each)

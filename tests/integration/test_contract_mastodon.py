@@ -100,9 +100,11 @@ async def test_poll_with_media_is_refused_before_sending(
 ) -> None:
     poll = Poll(question="?", options=("a", "b"), duration_minutes=5)
     content = Content(poll=poll, media=(Media(url=env.media_url(), type="image/jpeg"),))
-    with pytest.raises(Permanent):
+    with pytest.raises(Permanent) as info:
         await adapter.publish(env.target("mastodon"), publish_request(content))
-    assert not state.requests
+    assert info.value.code == "poll_with_media"
+    # Only the instance's limits were read: nothing was uploaded or posted.
+    assert [r for r in state.requests if not r.startswith("GET ")] == []
 
 
 async def test_invalid_token_is_auth_expired_without_leaking_it(
@@ -331,7 +333,7 @@ async def test_text_over_the_instances_limit_is_refused_before_any_upload(
     media = (Media(url=env.media_url("a.png"), type="image/png"),)
     with pytest.raises(Permanent) as info:
         await adapter.publish(env.target("mastodon"), publish_request(Content(text="x" * 200, media=media)))
-    assert info.value.code == "text_too_long"
+    assert info.value.code == "max_length"
     assert "limit is 100" in info.value.message
     assert state.media == {}
     assert state.posts == []
@@ -352,7 +354,7 @@ async def test_media_over_the_instances_size_limit_is_refused_before_upload(
     media = (Media(url=env.media_url("a.png"), type="image/png"),)
     with pytest.raises(Permanent) as info:
         await adapter.publish(env.target("mastodon"), publish_request(Content(text="Peta", media=media)))
-    assert info.value.code == "media_too_large"
+    assert info.value.code == "media_size"
     assert state.requests["POST /mastodon/api/v2/media"] == 0
 
 
@@ -394,7 +396,7 @@ async def test_a_server_without_the_v2_document_falls_back_to_the_table(
     assert published.post_id
     with pytest.raises(Permanent) as info:
         await adapter.publish(env.target("mastodon"), publish_request(Content(text="x" * 501), marker="m2"))
-    assert info.value.code == "text_too_long"  # the table's 500
+    assert info.value.code == "max_length"  # the table's 500
 
 
 async def test_a_failing_instance_is_temporary_and_stale_limits_are_kept(

@@ -79,7 +79,7 @@ async def test_photo_is_uploaded_with_its_caption(
 async def test_poll_is_anonymous_and_carries_the_question(
     env: FakeEnv, state: TelegramState, adapter: TelegramAdapter
 ) -> None:
-    poll = Poll(question="Layanan favorit?", options=("KTP", "SIM", "Pajak"), duration_minutes=60)
+    poll = Poll(question="Layanan favorit?", options=("KTP", "SIM", "Pajak"), duration_minutes=10)
     await adapter.publish(env.target("telegram", options=CHANNEL), publish_request(Content(poll=poll)))
 
     [post] = state.posts

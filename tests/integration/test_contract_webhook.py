@@ -18,9 +18,10 @@ from services.publisher.adapters.port import (
     RateLimited,
     Temporary,
 )
-from services.publisher.adapters.webhook import SIGNATURE_HEADER, WebhookAdapter, signature
+from services.publisher.adapters.webhook import WebhookAdapter
 from services.publisher.fakes.webhook import WebhookState
 from shared.events import Content, Media
+from shared.webhook_signature import signed_headers
 from tests.integration.conftest_fakes import TOKEN, FakeEnv, publish_request, running_sandbox
 
 
@@ -69,12 +70,10 @@ async def test_receiver_refuses_stale_and_replayed_signatures(env: FakeEnv, stat
     body = orjson.dumps({"id": "m", "content": {"text": "x"}})
     url = env.url("/webhook/inbox")
     stale = int(time.time()) - 301
-    async with env.session.post(
-        url, data=body, headers={SIGNATURE_HEADER: signature(TOKEN, stale, body)}
-    ) as resp:
+    async with env.session.post(url, data=body, headers=signed_headers(TOKEN, "m", stale, body)) as resp:
         assert resp.status == 401
         assert (await resp.json())["error"] == "stale signature"
-    fresh = {SIGNATURE_HEADER: signature(TOKEN, int(time.time()), body)}
+    fresh = signed_headers(TOKEN, "m", int(time.time()), body)
     async with env.session.post(url, data=body, headers=fresh) as resp:
         assert resp.status == 201
     async with env.session.post(url, data=body, headers=fresh) as resp:

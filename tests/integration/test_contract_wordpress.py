@@ -96,8 +96,26 @@ async def test_invalid_status_is_permanent(env: FakeEnv, adapter: WordPressAdapt
     assert info.value.code == "rest_invalid_param"
 
 
-async def test_refused_file_type_is_permanent_despite_500(env: FakeEnv, adapter: WordPressAdapter) -> None:
+async def test_file_type_outside_the_table_is_refused_before_sending(
+    env: FakeEnv, state: WordPressState, adapter: WordPressAdapter
+) -> None:
     media = (Media(url=env.media_url("a.pdf"), type="application/pdf"),)
+    with pytest.raises(Permanent) as info:
+        await adapter.publish(
+            env.target("wordpress", extra=EDITOR), publish_request(Content(text="x", media=media))
+        )
+    assert info.value.code == "media_type"
+    assert not state.requests
+
+
+async def test_refused_file_type_is_permanent_despite_500(env: FakeEnv, adapter: WordPressAdapter) -> None:
+    # A site's own upload rules may refuse a type the table allows; WordPress answers that with 500.
+    refused = {
+        "code": "rest_upload_sideload_error",
+        "message": "Sorry, you are not allowed to upload this file type.",
+    }
+    await env.admin("wordpress", "faults", {"path_contains": "/media", "status": 500, "body": refused})
+    media = (Media(url=env.media_url("a.png"), type="image/png"),)
     with pytest.raises(Permanent) as info:
         await adapter.publish(
             env.target("wordpress", extra=EDITOR), publish_request(Content(text="x", media=media))

@@ -79,9 +79,19 @@ async def test_duplicate_text_is_duplicate(env: FakeEnv, adapter: XAdapter) -> N
     assert info.value.http_status == 403
 
 
-async def test_too_long_is_permanent(env: FakeEnv, adapter: XAdapter) -> None:
+async def test_too_long_is_refused_before_sending(env: FakeEnv, state: XState, adapter: XAdapter) -> None:
     with pytest.raises(Permanent) as info:
         await adapter.publish(env.target("x"), publish_request(Content(text="x" * 281)))
+    assert info.value.code == "max_length"
+    assert "281 weighted characters" in info.value.message
+    assert not state.requests
+
+
+async def test_too_long_by_the_platform_is_permanent(env: FakeEnv, adapter: XAdapter) -> None:
+    body = {"title": "Invalid Request", "detail": "Your Tweet text is too long (invalid).", "status": 400}
+    await env.admin("x", "faults", {"path_contains": "/2/tweets", "status": 400, "body": body})
+    with pytest.raises(Permanent) as info:
+        await adapter.publish(env.target("x"), publish_request(Content(text="Pengumuman")))
     assert info.value.http_status == 400
     assert "invalid" in info.value.message
 

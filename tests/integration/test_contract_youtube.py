@@ -52,7 +52,7 @@ def make(env: FakeEnv, state_dir: Path, **kw: object) -> YouTubeAdapter:
 def video(
     env: FakeEnv, text: str = "Pelantikan Gubernur\nSiaran langsung dari Makassar", **kw: object
 ) -> Content:
-    media = Media(url=env.media_url("pelantikan.mp4") + f"?size={SIZE}", type="video/mp4", **kw)  # type: ignore[arg-type]
+    media = Media(url=env.media_url("pelantikan.mp4") + f"?size={SIZE}", type="video/mp4", **kw)
     return Content(text=text, link="https://example.go.id/pelantikan", media=(media,))
 
 

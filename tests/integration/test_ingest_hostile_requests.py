@@ -107,7 +107,7 @@ async def test_list_query_parameters_out_of_bounds_are_422(
     ],
 )
 async def test_a_date_no_one_means_is_422_and_never_accepted(
-    ingest: Ingest, times: dict[str, str], field: str, rule: str
+    ingest: Ingest, times: dict[str, Any], field: str, rule: str
 ) -> None:
     body = content_body(**times)
     answer = await ingest.call("POST", "/v1/content", body)

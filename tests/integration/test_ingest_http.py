@@ -1,4 +1,4 @@
-"""Ingest's HTTP API over the real broker (issue 3): who may do what, bad input, Idempotency-Key
+"""Ingest's HTTP API over the real broker: who may do what, bad input, Idempotency-Key
 across a restart, status and the calendar, withdraw, pause/resume, drafts, rate limits, and the
 operational endpoints. Each test runs the real app in-process on fresh topics."""
 
@@ -33,10 +33,14 @@ async def ingest(kafka_bootstrap: str, topics: TopicRegistry, tmp_path: Path) ->
 
 
 def assert_errors_shape(answer: Answer) -> list[dict[str, Any]]:
-    """Every 4xx answers ``{"errors": [{channel, field, rule, message}]}`` (issue 3)."""
+    """Every 4xx answers RFC 9457 problem details whose ``errors`` member lists each problem as
+    ``{channel, field, rule, message}``."""
     assert 400 <= answer.status < 500, answer
     assert isinstance(answer.body, dict), answer
-    assert set(answer.body) == {"errors"}, answer.body
+    assert answer.headers["Content-Type"].startswith("application/problem+json"), answer.headers
+    assert set(answer.body) - {"instance"} == {"type", "title", "status", "detail", "errors"}, answer.body
+    assert answer.body["status"] == answer.status
+    assert answer.body["type"].startswith("urn:warta:problem:")
     errors = answer.body["errors"]
     assert errors, answer.body
     for error in errors:
@@ -231,6 +235,30 @@ async def test_every_problem_is_reported_at_once(ingest: Ingest) -> None:
     assert ("x-demo", "content.text", "max_length") in found
     assert ("instagram-demo", "content.media", "media_required") in found
     assert ("nowhere-demo", "targets[2].channel", "unknown_channel") in found
+
+
+async def test_refusals_speak_the_callers_language(ingest: Ingest) -> None:
+    body = content_body(("x-demo", "nowhere-demo"), text="kabar")
+    body["approval"]["approved_by"] = body["author"]
+    english = await ingest.call("POST", "/v1/content", body, headers={"Accept-Language": "en-US,en;q=0.9"})
+    indonesian = await ingest.call(
+        "POST", "/v1/content", body, headers={"Accept-Language": "id-ID,id;q=0.9,en;q=0.5"}
+    )
+    assert english.status == indonesian.status == 422
+    assert (english.headers["Content-Language"], indonesian.headers["Content-Language"]) == ("en", "id")
+    assert (english.body["title"], indonesian.body["title"]) == ("Validation failed", "Validasi gagal")
+    # The rules and fields are the same in both languages; only the messages are translated.
+    key = [(e["channel"], e["field"], e["rule"]) for e in assert_errors_shape(english)]
+    assert key == [(e["channel"], e["field"], e["rule"]) for e in assert_errors_shape(indonesian)]
+    by_rule = {e["rule"]: e["message"] for e in indonesian.body["errors"]}
+    assert "tidak ada kanal" in by_rule["unknown_channel"]
+    assert "empat mata" in by_rule["four_eyes"]
+    unauthenticated = await ingest.call("GET", "/v1/channels", role=None, headers={"Accept-Language": "id"})
+    assert unauthenticated.status == 401
+    assert (
+        unauthenticated.body["errors"][0]["message"]
+        == "kunci API tidak ada: kirim Authorization: Bearer <kunci>"
+    )
 
 
 BAD_REQUESTS: list[tuple[str, str, bytes | None, str | None]] = [

@@ -1,4 +1,4 @@
-"""Broker outage (issue 3): stop the broker → 503 with Retry-After and nothing accepted; start it
+"""Broker outage: stop the broker → 503 with Retry-After and nothing accepted; start it
 again → the client's retry with the same Idempotency-Key is accepted once, and the topic holds
 exactly one event.
 

@@ -1,4 +1,4 @@
-"""schemathesis against ingest's own ``/openapi.json`` (issue 3): whatever it sends, valid or
+"""schemathesis against ingest's own ``/openapi.json``: whatever it sends, valid or
 not, ingest never answers 5xx and every answer conforms to the document.
 
 schemathesis calls with ``requests`` (blocking), so the real app serves on an ephemeral TCP

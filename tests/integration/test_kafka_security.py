@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -187,7 +188,7 @@ async def test_ingest_accepts_an_item_over_sasl_ssl_and_its_status_view_follows(
     # view's feeder (running_ingest waits until it has caught up) and readiness's admin client
     # all go through the secured listener.
     topics = TopicRegistry(prefix=f"t{run_id}.", partitions=1)
-    secured = {
+    secured: dict[str, Any] = {
         "kafka_security_protocol": "SASL_SSL",
         "kafka_ssl_cafile": secure_broker.ca,
         "kafka_sasl_username": USER,

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import BaseTestServer, TestServer
 
 from services.publisher.adapters._http import MAX_REPLY_BYTES
 from services.publisher.adapters.media import SessionMediaFetcher
@@ -30,12 +30,12 @@ async def env() -> AsyncIterator[FakeEnv]:
 
 
 @pytest.fixture
-async def internal() -> AsyncIterator[tuple[TestServer, list[str]]]:
+async def internal() -> AsyncIterator[tuple[BaseTestServer, list[str]]]:
     """An "internal" service on 127.0.0.1 that records every request reaching it."""
     hits: list[str] = []
 
     async def record(request: web.Request) -> web.Response:
-        hits.append(f"{request.method} {request.path} {request.headers.get('X-Warta-Signature', '')}")
+        hits.append(f"{request.method} {request.path} {request.headers.get('webhook-signature', '')}")
         return web.json_response({"id": "internal"})
 
     app = web.Application()
@@ -98,7 +98,7 @@ async def test_an_endless_reply_to_a_read_is_cut_and_temporary(env: FakeEnv) -> 
 
 
 @pytest.fixture
-async def media_host(internal: tuple[TestServer, list[str]]) -> AsyncIterator[TestServer]:
+async def media_host(internal: tuple[TestServer, list[str]]) -> AsyncIterator[BaseTestServer]:
     """A media host gone bad: one file that never ends, one that moves to the internal service."""
     server, _ = internal
 
@@ -121,7 +121,7 @@ async def media_host(internal: tuple[TestServer, list[str]]) -> AsyncIterator[Te
         yield host
 
 
-async def test_endless_media_is_refused_at_the_fetchers_cap(env: FakeEnv, media_host: TestServer) -> None:
+async def test_endless_media_is_refused_at_the_fetchers_cap(env: FakeEnv, media_host: BaseTestServer) -> None:
     fetcher = SessionMediaFetcher(env.session, max_bytes=1024 * 1024)
     with pytest.raises(Permanent) as info:
         await fetcher.fetch(Media(url=str(media_host.make_url("/endless.jpg")), type="image/jpeg"))
@@ -129,7 +129,7 @@ async def test_endless_media_is_refused_at_the_fetchers_cap(env: FakeEnv, media_
 
 
 async def test_a_redirecting_media_host_is_refused_by_the_plain_fetcher(
-    env: FakeEnv, media_host: TestServer, internal: tuple[TestServer, list[str]]
+    env: FakeEnv, media_host: BaseTestServer, internal: tuple[TestServer, list[str]]
 ) -> None:
     _, hits = internal
     with pytest.raises(Permanent) as info:

@@ -15,7 +15,7 @@ import aiohttp
 import orjson
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import BaseTestServer, TestServer
 
 from services.console.webhooks import REPLY_LIMIT_BYTES, Lifecycle, Subscriber, post_once
 
@@ -28,12 +28,12 @@ def subscriber(url: str) -> Subscriber:
 
 
 @pytest.fixture
-async def internal() -> AsyncIterator[tuple[TestServer, list[str]]]:
+async def internal() -> AsyncIterator[tuple[BaseTestServer, list[str]]]:
     """An "internal" service on 127.0.0.1 that records every request reaching it."""
     hits: list[str] = []
 
     async def record(request: web.Request) -> web.Response:
-        hits.append(f"{request.method} {request.path} {request.headers.get('X-Warta-Signature', '')}")
+        hits.append(f"{request.method} {request.path} {request.headers.get('webhook-signature', '')}")
         return web.Response(text="ok")
 
     app = web.Application()
@@ -43,7 +43,7 @@ async def internal() -> AsyncIterator[tuple[TestServer, list[str]]]:
 
 
 @pytest.fixture
-async def partner(internal: tuple[TestServer, list[str]]) -> AsyncIterator[TestServer]:
+async def partner(internal: tuple[TestServer, list[str]]) -> AsyncIterator[BaseTestServer]:
     """A partner's receiver gone bad: one path redirects to the internal service, one answers
     200 and then never stops sending, one behaves."""
     server, _ = internal
@@ -81,7 +81,7 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 async def test_a_307_to_an_internal_address_is_a_failed_delivery_never_followed(
-    partner: TestServer, internal: tuple[TestServer, list[str]], session: aiohttp.ClientSession
+    partner: BaseTestServer, internal: tuple[TestServer, list[str]], session: aiohttp.ClientSession
 ) -> None:
     _, hits = internal
     sub = subscriber(str(partner.make_url("/redirect")))
@@ -100,7 +100,7 @@ async def test_a_307_to_an_internal_address_is_a_failed_delivery_never_followed(
 
 
 async def test_an_endless_reply_is_cut_at_the_limit_and_fails_the_delivery(
-    partner: TestServer, session: aiohttp.ClientSession
+    partner: BaseTestServer, session: aiohttp.ClientSession
 ) -> None:
     sub = subscriber(str(partner.make_url("/endless")))
 
@@ -116,7 +116,7 @@ async def test_an_endless_reply_is_cut_at_the_limit_and_fails_the_delivery(
 
 
 async def test_a_receiver_that_behaves_gets_its_delivery(
-    partner: TestServer, session: aiohttp.ClientSession
+    partner: BaseTestServer, session: aiohttp.ClientSession
 ) -> None:
     attempt, retriable = await post_once(
         session, subscriber(str(partner.make_url("/fine"))), LIFE, BODY, 5.0, int(time.time())

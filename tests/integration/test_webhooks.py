@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,15 +12,14 @@ from pathlib import Path
 import orjson
 import pytest
 from aiohttp import web
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from services.console.webhooks import (
-    SIGNATURE_HEADER,
     DeliveryLog,
     Dispatcher,
     RetryRule,
     Subscriber,
     load_subscribers,
-    verify,
 )
 from shared.events import (
     Content,
@@ -51,7 +49,10 @@ class Receiver:
     async def handle(self, request: web.Request) -> web.Response:
         self.requests += 1
         body = await request.read()
-        if not verify(self.secret, request.headers.get(SIGNATURE_HEADER, ""), body, time.time()):
+        try:
+            # An off-the-shelf Standard Webhooks receiver is the judge of the signature.
+            Webhook(self.secret.encode()).verify(body, dict(request.headers), json_parse=False)
+        except WebhookVerificationError:
             self.bad_signatures += 1
             return web.Response(status=401)
         if self.refuse:
@@ -199,18 +200,6 @@ async def test_signed_deliveries_with_retries_and_a_log(
     refused = log.recent(subscriber="refusing")
     assert [d.state for d in refused] == ["gave_up"]
     assert refusing.requests == 1
-
-
-def test_a_tampered_body_or_an_old_signature_is_refused() -> None:
-    from services.console.webhooks import sign
-
-    body = b'{"type":"published"}'
-    header = sign("k" * 20, 1_800_000_000, body)
-    assert verify("k" * 20, header, body, now=1_800_000_010)
-    assert not verify("k" * 20, header, body + b" ", now=1_800_000_010)
-    assert not verify("x" * 20, header, body, now=1_800_000_010)
-    assert not verify("k" * 20, header, body, now=1_800_000_000 + 3600)  # replayed an hour later
-    assert not verify("k" * 20, "garbage", body, now=1_800_000_000)
 
 
 def test_subscribers_file(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ def test_the_broker_is_the_pinned_kafka_version() -> None:
 
 
 def test_services_use_the_local_run_settings() -> None:
-    local = IngestSettings(_env_file=None)  # type: ignore[call-arg]
+    local = IngestSettings(_env_file=None)
     for name in ("ingest", "scheduler", "sandbox", "topics"):
         env = env_of(name)
         assert env["KAFKA_BOOTSTRAP_SERVERS"] == "127.0.0.1:9092", name

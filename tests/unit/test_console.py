@@ -9,14 +9,14 @@ import pytest
 from services.console.actions import (
     ActionRefused,
     ActionRequest,
-    OperatorAction,
     allowed_actions,
-    operator_outcome,
+    operator_decision,
     reconciles_first,
 )
 from services.console.offsets import History, OffsetSnapshot, PartitionLag
 from services.console.view import ConsoleView, Health, health_after
 from services.console.webhooks import backoff, lifecycle_of
+from shared.codec import decode, encode
 from shared.events import (
     Content,
     ControlAction,
@@ -24,10 +24,13 @@ from shared.events import (
     DeadLettered,
     JobPlanned,
     JobState,
+    OperatorAction,
+    OperatorDecided,
     OutcomeStatus,
     PlatformError,
     PublishOutcome,
 )
+from shared.operator_decisions import decided_outcome, legacy_decision
 
 T0 = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
 
@@ -84,20 +87,60 @@ def test_actions_follow_the_scheduler_lifecycle(state: JobState, allowed: set[st
     assert {a.value for a in allowed_actions(state)} == allowed
 
 
-def test_an_action_becomes_an_outcome_of_the_current_attempt() -> None:
-    req = ActionRequest(OperatorAction.MARK_PUBLISHED, "opa", "seen on the channel", "https://t.me/x/9")
-    out = operator_outcome(job(JobState.UNCONFIRMED, attempt=3), req, T0, "e1")
-    assert (out.status, out.attempt, out.url, out.post_id) == (
+def test_an_action_becomes_a_decision_on_the_current_attempt_with_who_and_why_as_fields() -> None:
+    req = ActionRequest(OperatorAction.MARK_PUBLISHED, "opa", " seen on the channel ", "https://t.me/x/9")
+    decision = operator_decision(job(JobState.UNCONFIRMED, attempt=3), req, T0, "e1")
+    assert (decision.actor, decision.action, decision.reason, decision.job_id, decision.attempt) == (
+        "opa",
+        OperatorAction.MARK_PUBLISHED,
+        "seen on the channel",
+        "c1:telegram-demo",
+        3,
+    )
+    out = decided_outcome(decision)
+    assert (out.status, out.attempt, out.url, out.post_id, out.error) == (
         OutcomeStatus.PUBLISHED,
         3,
         "https://t.me/x/9",
         None,
+        None,
     )
-    assert out.error == PlatformError(code="operator.mark_published", message="by opa: seen on the channel")
-    retry = operator_outcome(
+    retry = operator_decision(
         job(JobState.UNCONFIRMED), ActionRequest(OperatorAction.RETRY, "opa", "go"), T0, "e2"
     )
-    assert (retry.status, retry.retry_at) == (OutcomeStatus.RETRY, T0)
+    platform_said = PlatformError(code="timeout", message="no answer")
+    assert (decided_outcome(retry, platform_said).status, decided_outcome(retry).retry_at) == (
+        OutcomeStatus.RETRY,
+        T0,
+    )
+    # A person's decision is no news about the platform: the job keeps the platform's error.
+    assert decided_outcome(retry, platform_said).error == platform_said
+
+
+def test_a_reason_with_a_colon_and_a_person_named_by_survive_the_round_trip() -> None:
+    # The old encoding ("by <person>: <reason>" in an error message) split these wrongly.
+    req = ActionRequest(OperatorAction.DISCARD, "by: ops", "dup: see c2")
+    decision = operator_decision(job(JobState.UNCONFIRMED), req, T0, "e1")
+    again = decode(encode(decision))
+    assert isinstance(again, OperatorDecided)
+    assert (again.actor, again.reason) == ("by: ops", "dup: see c2")
+
+
+def test_an_older_operator_outcome_is_still_read_as_a_decision() -> None:
+    old = outcome(
+        OutcomeStatus.FAILED, T0, PlatformError(code="operator.discard", message="by opa: duplicate")
+    )
+    decision = legacy_decision(old)
+    assert decision is not None
+    assert (decision.actor, decision.action, decision.reason) == ("opa", OperatorAction.DISCARD, "duplicate")
+    assert legacy_decision(outcome(OutcomeStatus.FAILED, T0, PlatformError(code="x", message="y"))) is None
+    view = ConsoleView()
+    view.apply(old)
+    assert (view.audit[-1].by, view.audit[-1].action, view.audit[-1].reason) == (
+        "opa",
+        "discard",
+        "duplicate",
+    )
 
 
 @pytest.mark.parametrize(
@@ -111,7 +154,7 @@ def test_an_action_becomes_an_outcome_of_the_current_attempt() -> None:
 )
 def test_refused_actions_say_why(state: JobState, req: ActionRequest, says: str) -> None:
     with pytest.raises(ActionRefused, match=says):
-        operator_outcome(job(state), req, T0, "e")
+        operator_decision(job(state), req, T0, "e")
 
 
 @pytest.mark.parametrize("state", [JobState.DUE, JobState.ATTEMPTED])
@@ -119,7 +162,7 @@ def test_refused_actions_say_why(state: JobState, req: ActionRequest, says: str)
 def test_no_action_on_a_job_in_flight(state: JobState, action: OperatorAction) -> None:
     req = ActionRequest(action, "opa", "stuck?", "https://t.me/x/9")
     with pytest.raises(ActionRefused, match="a publisher holds it") as caught:
-        operator_outcome(job(state), req, T0, "e")
+        operator_decision(job(state), req, T0, "e")
     assert caught.value.rule == "not_settled"
 
 
@@ -167,13 +210,14 @@ def test_view_health_audit_and_dead_letters() -> None:
             event_id="r", occurred_at=T0, action=ControlAction.RESUME, by="opa", reason="token renewed"
         )
     )
-    assert view.channels["telegram-demo"].health is Health.UNKNOWN
+    resumed = view.channels["telegram-demo"]
+    assert resumed.health is Health.UNKNOWN
     assert view.channels["telegram-demo"].last_error == PlatformError(code="auth", message="token revoked")
 
     j = job(JobState.UNCONFIRMED)
     view.apply(j)
     assert view.problems() == [j]
-    op = operator_outcome(j, ActionRequest(OperatorAction.DISCARD, "opa", "duplicate"), T0, "e3")
+    op = operator_decision(j, ActionRequest(OperatorAction.DISCARD, "opa", "duplicate"), T0, "e3")
     view.apply(op)
     assert view.audit[-1].to_json() == {
         "at": T0,
@@ -236,3 +280,15 @@ def test_lag_is_end_minus_committed() -> None:
         "messages": {"publish.x": [15, 15]},
         "lag": {"publish.x": [8, 8]},
     }
+
+
+def test_a_decision_is_the_lifecycle_event_of_its_outcome_and_says_who_and_why() -> None:
+    j = job(JobState.UNCONFIRMED)
+    req = ActionRequest(OperatorAction.MARK_PUBLISHED, "opa", "seen", "https://t.me/x/9")
+    life = lifecycle_of(operator_decision(j, req, T0, "e9"))
+    assert life is not None
+    assert life.kind == "published"
+    data = life.body["data"]
+    assert isinstance(data, dict)
+    assert data["decision"] == {"actor": "opa", "action": "mark_published", "reason": "seen"}
+    assert data["url"] == "https://t.me/x/9"

@@ -136,7 +136,7 @@ def test_audit_is_bounded_and_scoped_by_the_channels_it_concerns() -> None:
             action=action,
             by="opa",
             reason=f"r{n}",
-            **kw,  # type: ignore[arg-type]
+            **kw,
         )
 
     view.apply(control(0, ControlAction.PAUSE, channels=("x-demo",)))

@@ -66,8 +66,8 @@ class Rec:
 
 def record(
     value: bytes | None, key: bytes | None = b"c1", topic: str = TOPICS.content_approved
-) -> ConsumerRecord:  # type: ignore[type-arg]
-    return Rec(topic, 1, 42, key, value)  # type: ignore[return-value]
+) -> ConsumerRecord:
+    return Rec(topic, 1, 42, key, value)
 
 
 def test_a_letter_names_the_consumer_the_error_and_the_record() -> None:

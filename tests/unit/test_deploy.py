@@ -12,33 +12,38 @@ from typing import Any
 
 import pytest
 import yaml
+from prometheus_client import CollectorRegistry
 
-from shared.metrics import SCHEDULER_METRICS_PORT, publisher_metrics_port
+from services.console.metrics import TopicCollector
+from services.console.view import ConsoleView
+from services.ingest.metrics import IngestMetrics
+from services.ingest.status_view import StatusView
+from shared.channels import ChannelDirectory
+from shared.clock import utcnow
+from shared.metrics import SCHEDULER_METRICS_PORT, PublisherMetrics, SchedulerMetrics, publisher_metrics_port
 from shared.settings import ROOT
 from shared.topics import PLATFORMS
 
 PROM = ROOT / "deploy" / "prometheus"
 GRAFANA = ROOT / "deploy" / "grafana"
-# Every metric family Warta exposes (console collector, shared/metrics.py, ingest).
-KNOWN = {
-    "warta_topic_messages_total",
-    "warta_consumer_group_lag",
-    "warta_consumer_lag",
-    "warta_publish_outcomes_total",
-    "warta_dead_letters_total",
-    "warta_jobs",
-    "warta_channel_health",
-    "warta_channel_needs_reauth",
-    "warta_channel_paused",
-    "warta_channel_failure_ratio",
-    "warta_offsets_probe_age_seconds",
-    "warta_scheduler_firing_lateness_seconds_bucket",
-    "warta_rate_limit_headroom",
-    "warta_ingest_requests_total",
-    "warta_ingest_request_duration_seconds_bucket",
-    "warta_ingest_view_early_events",
-    "warta_ingest_view_early_dropped_total",
-}
+
+
+def _sample_names(registry: CollectorRegistry) -> set[str]:
+    """Every series name a registry can expose: a counter's ``_total``, a histogram's ``_bucket``."""
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "gauge": ("",)}
+    return {f.name + s for f in registry.collect() for s in suffixes.get(f.type, ("",))}
+
+
+def exposed_metrics() -> set[str]:
+    """Every metric name the code exposes, read from the registries the services build."""
+    console = CollectorRegistry()
+    console.register(TopicCollector(ConsoleView(), lambda: None, ChannelDirectory(channels=()), utcnow))
+    names = _sample_names(console) | _sample_names(IngestMetrics(StatusView()).registry)
+    names |= _sample_names(SchedulerMetrics(CollectorRegistry()).registry)
+    return names | _sample_names(PublisherMetrics("mastodon", CollectorRegistry()).registry)
+
+
+KNOWN = exposed_metrics()
 
 
 def load(path: str) -> Any:
@@ -56,10 +61,13 @@ def test_scrape_targets_cover_every_process() -> None:
     assert targets["warta-ingest"] == ["127.0.0.1:8080"]
     assert targets["warta-console"] == ["127.0.0.1:8070"]
     assert targets["warta-scheduler"] == [f"127.0.0.1:{SCHEDULER_METRICS_PORT}"]
-    publishers = {
-        sc["labels"]["platform"]: sc["targets"][0] for sc in jobs["warta-publisher"]["static_configs"]
-    }
-    assert publishers == {p: f"127.0.0.1:{publisher_metrics_port(p)}" for p in PLATFORMS}
+    assert sorted(targets["warta-publisher"]) == sorted(
+        f"127.0.0.1:{publisher_metrics_port(p)}" for p in PLATFORMS
+    )
+    # The publishers' series carry their platform label; a target label would clash with it.
+    for job in jobs.values():
+        for sc in job["static_configs"]:
+            assert "platform" not in sc.get("labels", {})
     assert config["rule_files"] == ["alerts.yml"]
 
 
@@ -77,9 +85,18 @@ def test_alert_rules_are_well_formed_and_use_real_metrics() -> None:
         assert set(rule) <= {"alert", "expr", "for", "labels", "annotations"}, rule["alert"]
         assert rule["labels"]["severity"] in {"warning", "critical"}
         assert rule["annotations"]["summary"]
+        assert rule["annotations"]["description"]
+        page, _, anchor = rule["annotations"]["runbook_url"].partition("#")
+        assert page == "docs/runbooks.md", rule["alert"]
+        assert anchor in runbook_sections(), f"{rule['alert']}: no section {anchor!r} in docs/runbooks.md"
         assert metric_names(rule["expr"]) <= KNOWN, rule["alert"]
         if "for" in rule:
             assert re.fullmatch(r"\d+[smh]", rule["for"])
+
+
+def runbook_sections() -> set[str]:
+    text = (ROOT / "docs" / "runbooks.md").read_text()
+    return {m.group(1).strip() for m in re.finditer(r"^## (.+)$", text, re.MULTILINE)}
 
 
 def test_grafana_dashboard_queries_real_metrics() -> None:
@@ -95,6 +112,13 @@ def test_grafana_dashboard_queries_real_metrics() -> None:
         assert panel["datasource"]["uid"] == uid
         for target in panel["targets"]:
             assert metric_names(target["expr"]) <= KNOWN, panel["title"]
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    assert set(variables) == {"platform", "channel"}
+    for variable in variables.values():
+        assert metric_names(variable["definition"]) <= KNOWN
+    exprs = " ".join(t["expr"] for panel in dashboard["panels"] for t in panel["targets"])
+    assert '=~"$platform"' in exprs
+    assert '=~"$channel"' in exprs
 
 
 def test_compose_runs_prometheus_and_grafana_with_these_files() -> None:
@@ -106,6 +130,7 @@ def test_compose_runs_prometheus_and_grafana_with_these_files() -> None:
             assert (ROOT / volume.split(":")[0]).exists(), volume
 
 
+@pytest.mark.promised
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed (make browser)")
 @pytest.mark.parametrize("args", [["check", "config", "prometheus.yml"], ["check", "rules", "alerts.yml"]])
 def test_promtool_accepts_the_files(args: list[str]) -> None:

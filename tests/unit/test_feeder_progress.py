@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiokafka import TopicPartition
 
-from services.ingest.feeder import stuck_partitions
+from shared.feed_progress import stuck_partitions
 
 A, B = TopicPartition("content.approved", 0), TopicPartition("publish.outcomes", 3)
 

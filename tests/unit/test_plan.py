@@ -20,7 +20,10 @@ from shared.events import (
     ControlIssued,
     EngagementObserved,
     JobState,
+    OperatorAction,
+    OperatorDecided,
     OutcomeStatus,
+    PlatformError,
     Priority,
     PublishOutcome,
 )
@@ -68,14 +71,14 @@ def approved(
 def outcome(content_id: str, status: OutcomeStatus, attempt: int = 1, **kw: object) -> PublishOutcome:
     return PublishOutcome(
         event_id=f"o-{content_id}-{status}-{attempt}",
-        occurred_at=kw.pop("at", T0),  # type: ignore[arg-type]
+        occurred_at=kw.pop("at", T0),
         job_id=f"{content_id}:{CH}",
         content_id=content_id,
         channel=CH,
         platform="mastodon",
         attempt=attempt,
         status=status,
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 
@@ -87,7 +90,7 @@ def control(action: ControlAction, content_id: str | None = None, **kw: object) 
         content_id=content_id,
         by="opa",
         reason="because",
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 
@@ -375,3 +378,49 @@ def test_under_a_daily_cap_of_one_the_real_policy_keeps_every_job_feasible() -> 
     days = [(s + timedelta(hours=8)).date() for s in slots]  # local days in WITA
     assert len(days) == len(set(days)), "two posts on one local day under a cap of one"
     assert all(T0 <= s <= T0 + timedelta(days=3) for s in slots)
+
+
+def _decided(content_id: str, action: OperatorAction, attempt: int = 1, at: datetime = T0) -> OperatorDecided:
+    return OperatorDecided(
+        event_id=f"d-{content_id}-{action}",
+        occurred_at=at,
+        job_id=f"{content_id}:{CH}",
+        content_id=content_id,
+        channel=CH,
+        platform="mastodon",
+        attempt=attempt,
+        actor="opa",
+        action=action,
+        reason="seen on the channel: gone",
+    )
+
+
+def test_an_operators_retry_of_an_unconfirmed_job_re_emits_it_and_keeps_the_platforms_error(
+    plan: Plan,
+) -> None:
+    plan.handle(CH, approved("c1"), T0)
+    plan.fire(T0)
+    said = PlatformError(code="timeout", message="no answer")
+    plan.handle(CH, outcome("c1", OutcomeStatus.UNCONFIRMED, error=said), T0)
+    later = T0 + timedelta(minutes=5)
+    fx = plan.handle(CH, _decided("c1", OperatorAction.RETRY, at=later), later)
+    assert states(fx) == [("c1:mastodon-demo", "retrying")]
+    assert fx.jobs[0].last_error == said
+    due = plan.fire(later + timedelta(seconds=1)).due
+    assert [(d.job_id, d.attempt) for d in due] == [("c1:mastodon-demo", 2)]
+
+
+def test_a_decision_on_an_earlier_attempt_is_stale(plan: Plan) -> None:
+    plan.handle(CH, approved("c1"), T0)
+    plan.fire(T0)
+    plan.handle(CH, outcome("c1", OutcomeStatus.RETRY, retry_at=T0), T0)
+    assert plan.handle(CH, _decided("c1", OperatorAction.DISCARD, attempt=1), T0).jobs == []
+
+
+def test_a_decision_reaches_the_channels_its_outcome_would() -> None:
+    from services.scheduler.router import route
+
+    decision = _decided("c1", OperatorAction.MARK_PUBLISHED).model_copy(
+        update={"channel": "ig-pemprov", "job_id": "c1:ig-pemprov"}
+    )
+    assert route(decision, GROUPED) == ["ig-pemprov", "ig-gubernur", "x-wagub"]

@@ -179,8 +179,9 @@ def test_a_job_whose_firing_raises_is_parked_with_the_error_and_the_others_fire(
 
     by_id = {j.job_id: j for j in fx.jobs}
     assert by_id[late.job_id].state is JobState.UNSCHEDULABLE
-    assert by_id[late.job_id].explanation is not None
-    assert "could not be fired: ArithmeticError" in by_id[late.job_id].explanation.reason
+    explanation = by_id[late.job_id].explanation
+    assert explanation is not None
+    assert "could not be fired: ArithmeticError" in explanation.reason
     assert by_id[other.job_id].state is JobState.SCHEDULED
     assert [o.job_id for o in fx.outcomes] == [late.job_id]  # reported, so it shows in the status
     assert plan.job(late.job_id) == by_id[late.job_id]

@@ -34,7 +34,9 @@ def seen(channel: Channel, item: str, at: datetime, reactions: int) -> Engagemen
 def quality_of(chooser: PolicyChooser, channel: Channel, job_id: str) -> float | None:
     posts = chooser.model_state(channel.id)["posts"]
     assert isinstance(posts, list)
-    return next(p["quality"] for p in posts if p["key"] == job_id)
+    quality = next(p["quality"] for p in posts if p["key"] == job_id)
+    assert quality is None or isinstance(quality, float)
+    return quality
 
 
 def test_an_items_reactions_elsewhere_set_its_quality_on_each_channel() -> None:

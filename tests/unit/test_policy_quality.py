@@ -122,4 +122,6 @@ def test_quality_survives_the_model_state() -> None:
     assert posts["p2"]["quality"] is None
     again.set_quality("p2", 0.8)
     again.set_quality("missing", 2.0)  # an unknown post is ignored
-    assert {p["key"]: p["quality"] for p in again.to_dict()["posts"]}["p2"] == pytest.approx(0.8)  # type: ignore[attr-defined,index]
+    kept = again.to_dict()["posts"]
+    assert isinstance(kept, list)
+    assert {p["key"]: p["quality"] for p in kept}["p2"] == pytest.approx(0.8)

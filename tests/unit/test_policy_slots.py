@@ -359,8 +359,11 @@ def test_replan_moves_planned_jobs_to_what_was_learned_and_keeps_the_gap() -> No
     assert out[2] is None  # urgent never moves
     slots = [d.slot if d is not None else slot for d, (_, slot) in zip(out, jobs, strict=True)]
     assert all(d is not None and d.slot is not None for d in out[:2])
-    assert {s.astimezone(gap.zone).hour for s in slots[:2]} <= {9, 10, 11}
-    assert abs(slots[0] - slots[1]) >= timedelta(hours=1)  # each saw the other's new slot
+    first, second = slots[0], slots[1]
+    assert first is not None
+    assert second is not None
+    assert {s.astimezone(gap.zone).hour for s in (first, second)} <= {9, 10, 11}
+    assert abs(first - second) >= timedelta(hours=1)  # each saw the other's new slot
     assert out == replan(jobs, gap, [], model, now, random.Random(9))  # greedy: deterministic
 
 

@@ -15,13 +15,13 @@ from aiohttp.test_utils import make_mocked_request
 from services.console.http_api import _day
 from services.ingest.errors import ValidationFailed
 from services.ingest.validation import (
-    DEFAULT_HORIZON,
     parse_cursor,
     parse_query_instant,
     validate_submission,
 )
 from shared.codec import InvalidEvent, decode, encode
 from shared.events import EARLIEST_INSTANT, LATEST_INSTANT, ContentApproved
+from shared.horizon import DEFAULT_HORIZON
 from tests.unit.test_validation import CHANNELS, NOW, valid_body
 
 YEAR_9999_WEST = "9999-12-31T23:00:00-01:00"  # past datetime.max once converted to UTC

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 from bench.chaos import Accepted, Run, failed, tally
 from bench.unpublished import Accounting
@@ -44,7 +45,7 @@ def _posts(*accounts: str) -> dict[str, list[dict[str, str]]]:
 
 def test_the_chaos_run_fails_on_a_job_that_ends_failed_even_with_nothing_lost(tmp_path: Path) -> None:
     run = _run(tmp_path)
-    jobs = {
+    jobs: dict[tuple[str, str], dict[str, Any]] = {
         ("c1", "x-chaos-00"): {"state": "published"},
         ("c1", "facebook-chaos-00"): {"state": "failed", "failure": {"code": "http_400", "message": "no"}},
     }

@@ -303,9 +303,15 @@ RULE_ROWS: list[Any] = [
         id="media-count",
     ),
     pytest.param(
-        _all(_set("content.media", [MP4, MP4]), _targets("x-demo")),
-        {("x-demo", "content.media", "media_count")},
+        _all(_set("content.media", [MP4, MP4]), _targets("mastodon-demo")),
+        {("mastodon-demo", "content.media", "media_count")},
         id="media-count-videos",
+    ),
+    pytest.param(
+        # The X adapter uploads images only, so the table takes no video for X.
+        _all(_set("content.media", [MP4]), _targets("x-demo")),
+        {("x-demo", "content.media", "media_count"), ("x-demo", "content.media[0].type", "media_type")},
+        id="x-takes-no-video",
     ),
     pytest.param(
         _all(_set("content.media[0].type", "image/webp"), _targets("telegram-demo")),

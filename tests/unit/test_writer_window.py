@@ -64,8 +64,36 @@ class SettledByTest:
         pass
 
 
-def writer(producer: SettledByTest, window_s: float) -> EventWriter:
-    return EventWriter("127.0.0.1:1", "test", ack_timeout_s=30, batch_window_s=window_s, producer=producer)
+class HeldWindow:
+    """The writer's window wait, held until the test ends it: no real time decides the test."""
+
+    def __init__(self) -> None:
+        self.asked: list[float] = []
+        self._end = asyncio.Event()
+        self._asked = asyncio.Event()
+
+    async def sleep(self, seconds: float) -> None:
+        self.asked.append(seconds)
+        self._asked.set()
+        await self._end.wait()
+
+    async def waiting(self) -> None:
+        async with asyncio.timeout(2):
+            await self._asked.wait()
+
+    def end(self) -> None:
+        self._end.set()
+
+
+def writer(producer: SettledByTest, window_s: float, window: HeldWindow | None = None) -> EventWriter:
+    return EventWriter(
+        "127.0.0.1:1",
+        "test",
+        ack_timeout_s=30,
+        batch_window_s=window_s,
+        producer=producer,
+        sleep=window.sleep if window is not None else asyncio.sleep,
+    )
 
 
 async def test_a_lone_record_leaves_at_once_however_long_the_window() -> None:
@@ -85,16 +113,23 @@ async def test_a_lone_record_leaves_at_once_however_long_the_window() -> None:
 
 async def test_under_load_records_arriving_within_the_window_share_one_batch() -> None:
     producer = SettledByTest()
-    w = writer(producer, window_s=0.1)
+    window = HeldWindow()
+    w = writer(producer, window_s=60, window=window)
     writes = [asyncio.create_task(w.write(TOPIC, "k", event(0)))]
     await producer.batches(1)
     for n in range(1, 6):  # one at a time, each while the first is unanswered
         writes.append(asyncio.create_task(w.write(TOPIC, "k", event(n))))
-        await asyncio.sleep(0.005)
-    assert len(producer.handed) == 1
+        await asyncio.sleep(0)
+    await window.waiting()
+    # The partition waits out the rest of its window (no longer than the window) ...
+    assert len(window.asked) == 1
+    assert 0 < window.asked[0] <= 60
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert len(producer.handed) == 1  # ... and hands nothing over meanwhile
+    window.end()
     await producer.batches(2)
     assert [count for _, count, _ in producer.handed] == [1, 5]
-    assert producer.handed[1][0] - producer.handed[0][0] >= 0.09
     producer.settle(0)
     producer.settle(1)
     assert [(await t).offset for t in writes] == [0, 1, 2, 3, 4, 5]

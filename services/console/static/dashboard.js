@@ -100,7 +100,8 @@ function key() { return sessionStorage.getItem("warta.key"); }
 
 async function api(path, options) {
   const opts = Object.assign({ headers: {} }, options || {});
-  opts.headers = Object.assign({ Authorization: "Bearer " + key() }, opts.headers);
+  // Refusals come back in the dashboard's language (the API reads Accept-Language).
+  opts.headers = Object.assign({ Authorization: "Bearer " + key(), "Accept-Language": state.lang }, opts.headers);
   if (opts.json !== undefined) {
     opts.body = JSON.stringify(opts.json);
     opts.headers["Content-Type"] = "application/json";

@@ -42,7 +42,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from services.publisher.adapters._http import Reply, parse_int, parse_iso, retry_after_header, send, utcnow
+from services.publisher.adapters._http import Reply, parse_int, parse_iso, retry_after_header, utcnow
 from services.publisher.adapters.checks import check_content, check_media
 from services.publisher.adapters.common import HttpAdapter, account_key
 from services.publisher.adapters.media import MediaFetcher
@@ -139,7 +139,9 @@ class BlueskyAdapter(HttpAdapter):
         rkey = rkey_for(request.marker)
         auth = await self._login(target)
         body = {"repo": auth.did, "collection": COLLECTION, "rkey": rkey, "record": record}
-        reply = await self._xrpc(target, "POST", "com.atproto.repo.createRecord", json=body, ambiguous=True)
+        reply = await self._xrpc(
+            target, "POST", "com.atproto.repo.createRecord", creates_post=True, json=body
+        )
         if reply.status == 200:
             data = reply.json_object()
             return Published(str(data.get("uri") or self._uri(auth, rkey)), self._web_url(auth, rkey))
@@ -193,6 +195,7 @@ class BlueskyAdapter(HttpAdapter):
                 target,
                 "POST",
                 "com.atproto.repo.uploadBlob",
+                creates_post=False,  # a blob no record points at is garbage-collected
                 data=fetched.data,
                 content_type=fetched.content_type,
             )
@@ -210,14 +213,18 @@ class BlueskyAdapter(HttpAdapter):
         if not fresh and key in self._sessions:
             return self._sessions[key]
         body = {"identifier": target.account, "password": target.credentials.token}
-        reply = await self._raw(target, "POST", "com.atproto.server.createSession", None, json=body)
+        reply = await self._raw(
+            target, "POST", "com.atproto.server.createSession", None, creates_post=False, json=body
+        )
         return self._keep(target, reply)
 
     async def _refresh(self, target: Target) -> _Session:
         current = self._sessions.get(account_key(target))
         if current is None:
             return await self._login(target, fresh=True)
-        reply = await self._raw(target, "POST", "com.atproto.server.refreshSession", current.refresh)
+        reply = await self._raw(
+            target, "POST", "com.atproto.server.refreshSession", current.refresh, creates_post=False
+        )
         if reply.status in (400, 401) and reply.json_object().get("error") in _AUTH_ERRORS:
             return await self._login(target, fresh=True)  # the refresh token expired too
         return self._keep(target, reply)
@@ -240,17 +247,17 @@ class BlueskyAdapter(HttpAdapter):
 
     # ---- HTTP --------------------------------------------------------------------------------
     async def _xrpc(
-        self, target: Target, method: str, nsid: str, *, ambiguous: bool = False, **kw: Any
+        self, target: Target, method: str, nsid: str, *, creates_post: bool = True, **kw: Any
     ) -> Reply:
         """One authenticated call; an expired access token is refreshed and the call sent once more."""
         auth = await self._login(target)
-        reply = await self._raw(target, method, nsid, auth.access, ambiguous=ambiguous, **kw)
+        reply = await self._raw(target, method, nsid, auth.access, creates_post=creates_post, **kw)
         if reply.status in (400, 401) and reply.json_object().get("error") in (
             "ExpiredToken",
             "InvalidToken",
         ):
             auth = await self._refresh(target)
-            reply = await self._raw(target, method, nsid, auth.access, ambiguous=ambiguous, **kw)
+            reply = await self._raw(target, method, nsid, auth.access, creates_post=creates_post, **kw)
         return reply
 
     async def _raw(
@@ -260,27 +267,23 @@ class BlueskyAdapter(HttpAdapter):
         nsid: str,
         token: str | None,
         *,
-        ambiguous: bool = False,
+        creates_post: bool,
         content_type: str | None = None,
         **kw: Any,
     ) -> Reply:
+        """An XRPC call with the session's token (not the channel's secret, which is a password)."""
         headers: dict[str, str] = {}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         if content_type is not None:
             headers["Content-Type"] = content_type
-        reply = await send(
-            self._session,
-            self.platform,
-            method,
-            f"{target.base_url.rstrip('/')}/xrpc/{nsid}",
-            ambiguous_if_lost=ambiguous,
-            timeout=self._timeout,
-            headers=headers,
-            **kw,
+        path = f"/xrpc/{nsid}"
+        return await self.call(
+            target, method, path, creates_post=creates_post, authorise=False, headers=headers, **kw
         )
+
+    def _observe(self, target: Target, reply: Reply) -> None:
         self._quota.record(target, _quota(reply.headers))
-        return reply
 
     def _error(self, reply: Reply) -> AdapterError:
         body = reply.json_object()

@@ -10,12 +10,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
+from opentelemetry.trace import SpanKind
 
-from services.publisher.adapters._http import utcnow
-from services.publisher.adapters.lookup import LISTING_SETTLE
+from services.publisher.adapters._http import Reply, send, utcnow
+from services.publisher.adapters.lookup import LISTING_SETTLE, Listed, judge_listing
 from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
-from services.publisher.adapters.port import Adapter, RateLimitInfo, Target
+from services.publisher.adapters.port import Adapter, Lookup, PublishRequest, RateLimitInfo, Target
 from shared.events import Content
+from shared.tracing import span
 
 
 def compose_text(content: Content) -> str:
@@ -84,10 +86,29 @@ def as_id(value: object) -> str:
     return str(value) if isinstance(value, str | int) else ""
 
 
+# Methods that cannot change anything on the platform (RFC 9110 §9.2.1 "safe methods").
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def may_create_post(method: str, creates_post: bool) -> bool:
+    """Whether a request whose reply was lost may have made a post: the rule exactly-once rests on.
+
+    True unless the method is safe or the caller has said the request creates no post (an upload
+    of unattached media, a container nobody can see until it is published). A lost reply of such
+    a request is ``Ambiguous`` (reconcile, never re-send blindly); of any other, ``Temporary``.
+    """
+    return creates_post and method.upper() not in SAFE_METHODS
+
+
 class HttpAdapter(Adapter):
     """What every HTTP adapter holds: the session, the media fetcher, a request timeout, a clock,
     the quota each account last reported (``rate_limit`` of the port), and how long the platform
-    may take to list a new post (``lookup.LISTING_SETTLE``; tests shorten it)."""
+    may take to list a new post (``lookup.LISTING_SETTLE``; tests shorten it).
+
+    ``call`` is the one way an adapter reaches its platform. A subclass says where a path goes
+    (``_url``), how a request is authorised (``_headers``) and what a reply teaches about the
+    account's quota (``_observe``).
+    """
 
     platform: str
 
@@ -109,3 +130,61 @@ class HttpAdapter(Adapter):
 
     def rate_limit(self, target: Target) -> RateLimitInfo | None:
         return self._quota.get(target)
+
+    async def call(
+        self,
+        target: Target,
+        method: str,
+        path: str = "",
+        *,
+        creates_post: bool = True,
+        url: str | None = None,
+        headers: dict[str, str] | None = None,
+        authorise: bool = True,
+        **kw: Any,
+    ) -> Reply:
+        """One request to the platform: ``path`` under the target (or an absolute ``url`` the
+        platform handed out), authorised, never following a redirect, its quota recorded.
+
+        ``creates_post`` defaults to the safe answer: a POST whose reply is lost may have made a
+        post (``may_create_post``). Every post-creating call says ``creates_post=True`` anyway;
+        a call that can't make a post visible says ``creates_post=False``. Caller ``headers``
+        win over ``_headers``; ``authorise=False`` sends none of them (a pre-signed upload URL).
+        """
+        address = url if url is not None else self._url(target, path)
+        # A client span per platform call, named without the path (it may carry ids or tokens).
+        with span(
+            f"{method} {self.platform}", kind=SpanKind.CLIENT, http_method=method, creates_post=creates_post
+        ):
+            reply = await send(
+                self._session,
+                self.platform,
+                method,
+                address,
+                ambiguous_if_lost=may_create_post(method, creates_post),
+                timeout=self._timeout,
+                headers={**(self._headers(target) if authorise else {}), **(headers or {})},
+                **kw,
+            )
+        self._observe(target, reply)
+        return reply
+
+    def judge(self, listed: list[Listed], request: PublishRequest, *, page_full: bool) -> Lookup:
+        """``lookup.judge_listing`` at this adapter's clock and listing delay."""
+        return judge_listing(
+            self.platform,
+            listed,
+            page_full=page_full,
+            request=request,
+            now=self._clock(),
+            settle=self._listing_settle,
+        )
+
+    def _url(self, target: Target, path: str) -> str:
+        return target.base_url.rstrip("/") + path
+
+    def _headers(self, target: Target) -> dict[str, str]:
+        return {"Authorization": f"Bearer {target.credentials.token}"}
+
+    def _observe(self, target: Target, reply: Reply) -> None:
+        """What the reply's headers say of the account's quota; most platforms say nothing."""

@@ -30,16 +30,11 @@ from typing import Any
 import aiohttp
 import orjson
 
-from services.publisher.adapters._http import Reply, send
-from services.publisher.adapters.common import HttpAdapter, as_id, as_int, as_list, as_object
-from services.publisher.adapters.graph import (
-    auth_header,
-    graph_error,
-    graph_url,
-    parse_graph_time,
-    usage_info,
-)
-from services.publisher.adapters.lookup import Listed, judge_listing, verdict
+from services.publisher.adapters._http import Reply
+from services.publisher.adapters.checks import check_content
+from services.publisher.adapters.common import as_id, as_int, as_list, as_object
+from services.publisher.adapters.graph import GraphAdapter, graph_error, parse_graph_time
+from services.publisher.adapters.lookup import Listed, verdict
 from services.publisher.adapters.port import (
     Ambiguous,
     Engagement,
@@ -55,22 +50,16 @@ LOOKUP_LIMIT = 100  # the feed's largest page
 PUBLIC_BASE = "https://www.facebook.com"
 
 
-class FacebookAdapter(HttpAdapter):
+class FacebookAdapter(GraphAdapter):
     platform = "facebook"
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
         content = request.content
-        if content.poll is not None:
-            raise Permanent("facebook: Pages can't post polls through the Graph API", code="poll_unsupported")
-        if any(not m.type.startswith("image/") for m in content.media):
-            raise Permanent(
-                "facebook: only images are supported (no /videos upload)", code="unsupported_media"
-            )
+        check_content(self.platform, content)  # the table has no polls or videos for Pages
         page = _page(target)
         if len(content.media) == 1:
-            reply = await self._call(
-                target, "POST", f"/{page}/photos", data=await self._photo_form(content, content.media[0])
-            )
+            form = await self._photo_form(content, content.media[0])
+            reply = await self.call(target, "POST", f"/{page}/photos", creates_post=True, data=form)
             body = self._ok(target, reply)
             return _published(as_id(body.get("post_id")) or as_id(body.get("id")))
         fields: dict[str, str] = {"message": _message(content, with_link=False)}
@@ -81,7 +70,7 @@ class FacebookAdapter(HttpAdapter):
             fields[f"attached_media[{index}]"] = orjson.dumps({"media_fbid": fbid}).decode()
         if not fields["message"] and len(fields) == 1:
             raise Permanent("facebook: nothing to post (no text, link or media)", code="empty")
-        reply = await self._call(target, "POST", f"/{page}/feed", data=fields)
+        reply = await self.call(target, "POST", f"/{page}/feed", creates_post=True, data=fields)
         return _published(as_id(self._ok(target, reply).get("id")))
 
     async def _photo_form(
@@ -102,7 +91,7 @@ class FacebookAdapter(HttpAdapter):
     async def _upload_unpublished(self, target: Target, media: Media) -> str:
         form = await self._photo_form(Content(), media, published=False)
         # An unpublished photo is invisible until attached: losing the reply costs nothing.
-        reply = await self._call(target, "POST", f"/{_page(target)}/photos", data=form, ambiguous=False)
+        reply = await self.call(target, "POST", f"/{_page(target)}/photos", creates_post=False, data=form)
         fbid = str(self._ok(target, reply).get("id") or "")
         if not fbid:
             raise Permanent("facebook: photo upload answered without an id", code="no_id")
@@ -111,12 +100,11 @@ class FacebookAdapter(HttpAdapter):
     async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
         """Whether the Page's latest posts hold this request's post (see module doc)."""
         fields = "id,message,created_time,permalink_url,attachments{unshimmed_url}"
-        reply = await self._call(
+        reply = await self.call(
             target,
             "GET",
             f"/{_page(target)}/feed",
             params={"fields": fields, "limit": str(LOOKUP_LIMIT)},
-            ambiguous=False,
         )
         content = request.content
         ours = _message(content, with_link=False)
@@ -140,22 +128,14 @@ class FacebookAdapter(HttpAdapter):
                 created,
             )
             listed.append(Listed(created, judged, found if post_id else None))
-        return judge_listing(
-            self.platform,
-            listed,
-            page_full=len(listed) >= LOOKUP_LIMIT,
-            request=request,
-            now=self._clock(),
-            settle=self._listing_settle,
-        )
+        return self.judge(listed, request, page_full=len(listed) >= LOOKUP_LIMIT)
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
-        reply = await self._call(
+        reply = await self.call(
             target,
             "GET",
             f"/{post_id}",
             params={"fields": "reactions.summary(total_count),comments.summary(total_count),shares"},
-            ambiguous=False,
         )
         body = self._ok(target, reply)
 
@@ -167,22 +147,6 @@ class FacebookAdapter(HttpAdapter):
             comments=total("comments"),
             shares=as_int(as_object(body.get("shares")).get("count")) or 0,
         )
-
-    async def _call(
-        self, target: Target, method: str, path: str, *, ambiguous: bool = True, **kw: Any
-    ) -> Reply:
-        reply = await send(
-            self._session,
-            self.platform,
-            method,
-            graph_url(self.platform, target, path),
-            ambiguous_if_lost=ambiguous and method == "POST",
-            timeout=self._timeout,
-            headers=auth_header(target.credentials.token),
-            **kw,
-        )
-        self._quota.record(target, usage_info(reply.headers, self._clock()))
-        return reply
 
     def _ok(self, target: Target, reply: Reply) -> dict[str, Any]:
         if reply.status != 200:

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from services.publisher.adapters._http import Reply
-from services.publisher.adapters.common import as_int
+from services.publisher.adapters.common import HttpAdapter, as_int
 from services.publisher.adapters.port import (
     AdapterError,
     AuthExpired,
@@ -134,3 +134,16 @@ def parse_graph_time(value: object) -> datetime | None:
         return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
     except ValueError:
         return None
+
+
+class GraphAdapter(HttpAdapter):
+    """An adapter that speaks the Graph API: versioned paths, bearer auth, usage headers."""
+
+    def _url(self, target: Target, path: str) -> str:
+        return graph_url(self.platform, target, path)
+
+    def _headers(self, target: Target) -> dict[str, str]:
+        return auth_header(target.credentials.token)
+
+    def _observe(self, target: Target, reply: Reply) -> None:
+        self._quota.record(target, usage_info(reply.headers, self._clock()))

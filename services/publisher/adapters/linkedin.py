@@ -34,10 +34,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from services.publisher.adapters._http import Reply, send
+from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content, check_media
 from services.publisher.adapters.common import HttpAdapter, as_int, as_object
-from services.publisher.adapters.lookup import Listed, judge_listing, verdict
+from services.publisher.adapters.lookup import Listed, verdict
 from services.publisher.adapters.port import (
     AdapterError,
     Ambiguous,
@@ -105,7 +105,7 @@ class LinkedInAdapter(HttpAdapter):
                 body["content"] = {"multiImage": {"images": images}}
         elif content.link:
             body["content"] = {"article": {"source": content.link, "title": _title(content)}}
-        reply = await self._call(target, "POST", "/rest/posts", ambiguous=True, json=body)
+        reply = await self.call(target, "POST", "/rest/posts", creates_post=True, json=body)
         if reply.status != 201:
             raise self._error(target, reply)
         urn = reply.headers.get("x-restli-id", "")
@@ -120,7 +120,7 @@ class LinkedInAdapter(HttpAdapter):
             "count": str(LOOKUP_LIMIT),
             "sortBy": "LAST_MODIFIED",
         }
-        reply = await self._call(target, "GET", "/rest/posts", params=params)
+        reply = await self.call(target, "GET", "/rest/posts", params=params)
         if reply.status != 200:
             raise self._error(target, reply)
         elements = reply.json_object().get("elements")
@@ -139,17 +139,10 @@ class LinkedInAdapter(HttpAdapter):
             # The finder sorts by last change: that, not creation, bounds what the page covers.
             sorted_at = _millis(post.get("lastModifiedAt")) or created
             listed.append(Listed(created, judged, found, sorted_at))
-        return judge_listing(
-            self.platform,
-            listed,
-            page_full=len(listed) >= LOOKUP_LIMIT,
-            request=request,
-            now=self._clock(),
-            settle=self._listing_settle,
-        )
+        return self.judge(listed, request, page_full=len(listed) >= LOOKUP_LIMIT)
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
-        reply = await self._call(target, "GET", f"/rest/socialActions/{quote(post_id, safe='')}")
+        reply = await self.call(target, "GET", f"/rest/socialActions/{quote(post_id, safe='')}")
         if reply.status != 200:
             raise self._error(target, reply)
         body = reply.json_object()
@@ -166,8 +159,14 @@ class LinkedInAdapter(HttpAdapter):
         fetched = await self._fetcher.fetch(media)
         check_media(caps, media, len(fetched.data))
         init = {"initializeUploadRequest": {"owner": owner}}
-        reply = await self._call(
-            target, "POST", "/rest/images", params={"action": "initializeUpload"}, json=init
+        # An initialised upload is an invisible asset until a post names it.
+        reply = await self.call(
+            target,
+            "POST",
+            "/rest/images",
+            creates_post=False,
+            params={"action": "initializeUpload"},
+            json=init,
         )
         if reply.status != 200:
             raise self._error(target, reply)
@@ -178,13 +177,13 @@ class LinkedInAdapter(HttpAdapter):
             raise Temporary(
                 "linkedin: initializeUpload answered without uploadUrl or image", code="malformed_reply"
             )
-        put = await send(
-            self._session,
-            self.platform,
+        # The upload URL is LinkedIn's own storage: the bearer token, none of the Rest.li headers.
+        put = await self.call(
+            target,
             "PUT",
-            upload_url,
-            ambiguous_if_lost=False,
-            timeout=self._timeout,
+            url=upload_url,
+            creates_post=False,
+            authorise=False,
             headers={
                 "Authorization": f"Bearer {target.credentials.token}",
                 "Content-Type": fetched.content_type,
@@ -198,23 +197,12 @@ class LinkedInAdapter(HttpAdapter):
             item["altText"] = media.alt
         return item
 
-    async def _call(
-        self, target: Target, method: str, path: str, *, ambiguous: bool = False, **kw: Any
-    ) -> Reply:
-        return await send(
-            self._session,
-            self.platform,
-            method,
-            target.base_url.rstrip("/") + path,
-            ambiguous_if_lost=ambiguous,
-            timeout=self._timeout,
-            headers={
-                "Authorization": f"Bearer {target.credentials.token}",
-                "LinkedIn-Version": capabilities_for(self.platform).api_version,
-                "X-Restli-Protocol-Version": "2.0.0",
-            },
-            **kw,
-        )
+    def _headers(self, target: Target) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {target.credentials.token}",
+            "LinkedIn-Version": capabilities_for(self.platform).api_version,
+            "X-Restli-Protocol-Version": "2.0.0",
+        }
 
     def _error(self, target: Target, reply: Reply) -> AdapterError:
         body = reply.json_object()

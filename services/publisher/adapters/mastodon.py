@@ -35,7 +35,7 @@ from typing import Any
 
 import aiohttp
 
-from services.publisher.adapters._http import Reply, parse_int, parse_iso, send, utcnow
+from services.publisher.adapters._http import Reply, parse_int, parse_iso, utcnow
 from services.publisher.adapters.checks import check_content, check_media
 from services.publisher.adapters.common import HttpAdapter, account_key, compose_text
 from services.publisher.adapters.mastodon_instance import INSTANCE_LIMITS_TTL, InstanceLimitsCache
@@ -90,8 +90,6 @@ class MastodonAdapter(HttpAdapter):
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
         content = request.content
-        if content.poll is not None and content.media:
-            raise Permanent("mastodon: a status can carry media or a poll, not both", code="poll_with_media")
         caps = await self._instances.capabilities(target)
         text = compose_text(content)
         check_content(self.platform, content, text=text, caps=caps)
@@ -109,17 +107,14 @@ class MastodonAdapter(HttpAdapter):
                 "expires_in": content.poll.duration_minutes * 60,
             }
         self._first_sent.setdefault((*account_key(target), request.marker), self._clock())
-        reply = await send(
-            self._session,
-            self.platform,
+        reply = await self.call(
+            target,
             "POST",
-            _url(target, "/api/v1/statuses"),
-            ambiguous_if_lost=True,
-            timeout=self._timeout,
+            "/api/v1/statuses",
+            creates_post=True,
             json=body,
-            headers={**_auth(target), "Idempotency-Key": request.marker},
+            headers={"Idempotency-Key": request.marker},
         )
-        self._note_quota(target, reply)
         if reply.status == 200:
             return _published(reply.json_object())
         raise self._error(reply)
@@ -160,17 +155,7 @@ class MastodonAdapter(HttpAdapter):
         if media.alt:
             form.add_field("description", media.alt)
         # Not ambiguous: an upload nobody attaches is invisible and Mastodon removes it.
-        reply = await send(
-            self._session,
-            self.platform,
-            "POST",
-            _url(target, "/api/v2/media"),
-            ambiguous_if_lost=False,
-            timeout=self._timeout,
-            data=form,
-            headers=_auth(target),
-        )
-        self._note_quota(target, reply)
+        reply = await self.call(target, "POST", "/api/v2/media", creates_post=False, data=form)
         if reply.status not in (200, 202):
             raise self._error(reply)
         attachment = reply.json_object()
@@ -197,21 +182,12 @@ class MastodonAdapter(HttpAdapter):
         )
 
     async def _get(self, target: Target, path: str, *, expect: tuple[int, ...] = (200,)) -> Reply:
-        reply = await send(
-            self._session,
-            self.platform,
-            "GET",
-            _url(target, path),
-            ambiguous_if_lost=False,
-            timeout=self._timeout,
-            headers=_auth(target),
-        )
-        self._note_quota(target, reply)
+        reply = await self.call(target, "GET", path)
         if reply.status not in expect:
             raise self._error(reply)
         return reply
 
-    def _note_quota(self, target: Target, reply: Reply) -> None:
+    def _observe(self, target: Target, reply: Reply) -> None:
         self._quota.record(
             target,
             RateLimitInfo(
@@ -236,14 +212,6 @@ class MastodonAdapter(HttpAdapter):
             return Temporary(message, code="server_error", http_status=status)
         code = "validation_failed" if status == 422 else f"http_{status}"
         return Permanent(message, code=code, http_status=status)
-
-
-def _url(target: Target, path: str) -> str:
-    return target.base_url.rstrip("/") + path
-
-
-def _auth(target: Target) -> dict[str, str]:
-    return {"Authorization": f"Bearer {target.credentials.token}"}
 
 
 def _published(status: dict[str, Any]) -> Published:

@@ -27,7 +27,8 @@ from typing import Any
 
 import aiohttp
 
-from services.publisher.adapters._http import Reply, send
+from services.publisher.adapters._http import Reply
+from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import HttpAdapter, compose_text
 from services.publisher.adapters.port import (
     AdapterError,
@@ -45,12 +46,11 @@ from services.publisher.adapters.port import (
     Temporary,
 )
 from shared.capabilities import capabilities_for
+from shared.capability_rules import Rule
 from shared.events import Media
 
 # From the one capability table (shared/capabilities.py), so ingest and the adapter agree.
 _CAPS = capabilities_for("telegram")
-MAX_TEXT = _CAPS.text_max or 4096
-MAX_CAPTION = _CAPS.text_max_with_media or 1024
 MAX_QUESTION = (_CAPS.poll.max_question_length if _CAPS.poll else None) or 300
 # Descriptions of a 400 that mean the bot lost its rights in the channel: a human must act.
 _RIGHTS = ("need administrator rights", "not enough rights", "bot is not a member")
@@ -65,12 +65,14 @@ class TelegramAdapter(HttpAdapter):
             raise Permanent("telegram: the channel has no options.chat_id", code="no_chat_id")
         content = request.content
         text = compose_text(content)
+        check_content(self.platform, content, text=text)
         if content.poll is not None:
-            if content.media:
-                raise Permanent("telegram: a poll can't carry media", code="poll_with_media")
+            # sendPoll has no text field: the whole text travels as the question.
             if len(text) > MAX_QUESTION:
                 raise Permanent(
-                    f"telegram: poll question and text exceed {MAX_QUESTION} characters", code="too_long"
+                    f"Telegram poll questions are at most {MAX_QUESTION} characters; "
+                    f"the question with the text has {len(text)}",
+                    code=Rule.MAX_LENGTH.value,
                 )
             payload: dict[str, Any] = {
                 "chat_id": chat_id,
@@ -78,41 +80,31 @@ class TelegramAdapter(HttpAdapter):
                 "options": [{"text": option} for option in content.poll.options],
                 "is_anonymous": True,  # Bot API: non-anonymous polls can't be sent to channels
             }
-            reply = await self._call(target, "sendPoll", json=payload)
+            reply = await self.call(target, "POST", "sendPoll", creates_post=True, json=payload)
         elif content.media:
-            reply = await self._send_photo(target, chat_id, text, content.media)
+            reply = await self._send_photo(target, chat_id, text, content.media[0])
         else:
-            if not text or len(text) > MAX_TEXT:
-                raise Permanent(f"telegram: text must be 1 to {MAX_TEXT} characters", code="text_length")
             payload = {"chat_id": chat_id, "text": text}
             if content.link:
                 payload["link_preview_options"] = {"url": content.link}
-            reply = await self._call(target, "sendMessage", json=payload)
+            reply = await self.call(target, "POST", "sendMessage", creates_post=True, json=payload)
         return self._published(target, reply)
 
-    async def _send_photo(
-        self, target: Target, chat_id: str, caption: str, media: tuple[Media, ...]
-    ) -> Reply:
-        if len(media) > 1:
-            raise Permanent("telegram: this adapter sends one photo per post", code="too_many_media")
-        [item] = media
-        if not item.type.startswith("image/"):
-            raise Permanent(f"telegram: unsupported media type {item.type}", code="unsupported_media")
-        if len(caption) > MAX_CAPTION:
-            raise Permanent(f"telegram: caption exceeds {MAX_CAPTION} characters", code="caption_length")
+    async def _send_photo(self, target: Target, chat_id: str, caption: str, item: Media) -> Reply:
         fetched = await self._fetcher.fetch(item)
         form = aiohttp.FormData()
         form.add_field("chat_id", chat_id)
         form.add_field("photo", fetched.data, content_type=fetched.content_type, filename=fetched.filename)
         if caption:
             form.add_field("caption", caption)
-        return await self._call(target, "sendPhoto", data=form)
+        return await self.call(target, "POST", "sendPhoto", creates_post=True, data=form)
 
-    async def _call(self, target: Target, method: str, **kwargs: Any) -> Reply:
-        url = f"{target.base_url.rstrip('/')}/bot{target.credentials.token}/{method}"
-        return await send(
-            self._session, self.platform, "POST", url, ambiguous_if_lost=True, timeout=self._timeout, **kwargs
-        )
+    def _url(self, target: Target, path: str) -> str:
+        # Every Bot API method used here posts to the channel: each call says creates_post=True.
+        return f"{target.base_url.rstrip('/')}/bot{target.credentials.token}/{path}"
+
+    def _headers(self, target: Target) -> dict[str, str]:
+        return {}  # the token is in the URL path
 
     def _published(self, target: Target, reply: Reply) -> Published:
         body = reply.json_object()

@@ -46,7 +46,7 @@ from typing import Any
 
 import aiohttp
 
-from services.publisher.adapters._http import Reply, retry_after_header, send, utcnow
+from services.publisher.adapters._http import Reply, retry_after_header, utcnow
 from services.publisher.adapters.checks import check_content, check_media, is_video
 from services.publisher.adapters.common import HttpAdapter, as_object
 from services.publisher.adapters.media import MediaFetcher
@@ -171,10 +171,11 @@ class TikTokAdapter(HttpAdapter):
         return Absent(f"tiktok: the recorded upload is {state}", safe_while_live=True)
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
-        reply = await self._call(
+        reply = await self.call(
             target,
             "POST",
             "/v2/video/query/",
+            creates_post=False,
             params={"fields": "id,like_count,comment_count,share_count,view_count"},
             json={"filters": {"video_ids": [post_id]}},
         )
@@ -209,7 +210,11 @@ class TikTokAdapter(HttpAdapter):
                 "total_chunk_count": count,
             },
         }
-        data = self._ok(target, await self._call(target, "POST", "/v2/post/publish/video/init/", json=body))
+        # init reserves an upload; only its last chunk makes the post.
+        data = self._ok(
+            target,
+            await self.call(target, "POST", "/v2/post/publish/video/init/", creates_post=False, json=body),
+        )
         publish_id, upload_url = data.get("publish_id"), data.get("upload_url")
         if not isinstance(publish_id, str) or not isinstance(upload_url, str):
             raise Temporary("tiktok: init answered without publish_id or upload_url", code="malformed_reply")
@@ -239,14 +244,13 @@ class TikTokAdapter(HttpAdapter):
             start = index * chunk
             end = total if index == count - 1 else start + chunk
             stream, length = chunk_body(bytes(data[start:end]))
-            reply = await send(
-                self._session,
-                self.platform,
+            reply = await self.call(
+                target,
                 "PUT",
-                str(entry["upload_url"]),
+                url=str(entry["upload_url"]),
                 # The last chunk makes TikTok post the video; the log's publish_id settles it.
-                ambiguous_if_lost=index == count - 1,
-                timeout=self._timeout,
+                creates_post=index == count - 1,
+                authorise=False,  # the upload URL is pre-signed
                 headers={
                     "Content-Type": content_type,
                     "Content-Range": f"bytes {start}-{end - 1}/{total}",
@@ -292,24 +296,16 @@ class TikTokAdapter(HttpAdapter):
         return Published(post_id or str(entry["publish_id"]), url)
 
     async def _status(self, target: Target, publish_id: str) -> dict[str, Any]:
-        reply = await self._call(
-            target, "POST", "/v2/post/publish/status/fetch/", json={"publish_id": publish_id}
+        reply = await self.call(
+            target,
+            "POST",
+            "/v2/post/publish/status/fetch/",
+            creates_post=False,
+            json={"publish_id": publish_id},
         )
         return self._ok(target, reply)
 
     # ---- HTTP --------------------------------------------------------------------------------
-    async def _call(self, target: Target, method: str, path: str, **kw: Any) -> Reply:
-        return await send(
-            self._session,
-            self.platform,
-            method,
-            target.base_url.rstrip("/") + path,
-            ambiguous_if_lost=False,  # init, status and queries post nothing
-            timeout=self._timeout,
-            headers={"Authorization": f"Bearer {target.credentials.token}"},
-            **kw,
-        )
-
     def _ok(self, target: Target, reply: Reply) -> dict[str, Any]:
         body = reply.json_object()
         if reply.status == 200 and as_object(body.get("error")).get("code") == "ok":

@@ -4,9 +4,10 @@ Warta's own contract (receivers implement it):
 
 - ``POST <base_url>`` with ``Content-Type: application/json`` and the body
   ``{"id": <marker>, "job_id", "attempt", "sent_at", "content": {...}}``.
-- ``X-Warta-Signature: t=<unix seconds>,v1=<hex>``, where ``v1`` is HMAC-SHA256 with the shared
-  secret (the channel's token) over ``"<t>.<raw body>"``. Receivers refuse a timestamp more than
-  5 minutes away from their clock, which bounds replays (the Stripe webhook scheme).
+- Signed by the Standard Webhooks scheme (``shared.webhook_signature``): ``webhook-id`` (the
+  marker), ``webhook-timestamp`` and ``webhook-signature``, keyed by the channel's token, so a
+  receiver verifies with an off-the-shelf Standard Webhooks library. Receivers refuse a timestamp
+  more than 5 minutes away from their clock, which bounds replays.
 - ``Idempotency-Key: <marker>``: a receiver keeps keys at least 24 h and answers a repeat with
   the original result, so a retry of one job is delivered once.
 - 2xx means accepted; the body may carry ``{"id": ..., "url": ...}``. 401/403 refuse the
@@ -21,8 +22,6 @@ or when the first attempt's time is unknown, ``NotSupported``.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -47,16 +46,10 @@ from services.publisher.adapters.port import (
     Target,
     Temporary,
 )
+from shared.webhook_signature import WebhookSecretError, signed_headers
 
-SIGNATURE_HEADER = "X-Warta-Signature"
 DEFAULT_WINDOW_S = 86400
 WINDOW_MARGIN = timedelta(minutes=5)
-
-
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    """``t=<timestamp>,v1=<hex HMAC-SHA256 of "<timestamp>.<body>">``."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={mac}"
 
 
 class WebhookAdapter(Adapter):
@@ -86,11 +79,11 @@ class WebhookAdapter(Adapter):
                 "content": request.content.model_dump(mode="json"),
             }
         )
-        headers = {
-            "Content-Type": "application/json",
-            "Idempotency-Key": request.marker,
-            SIGNATURE_HEADER: signature(target.credentials.token, int(now.timestamp()), body),
-        }
+        try:
+            signed = signed_headers(target.credentials.token, request.marker, int(now.timestamp()), body)
+        except WebhookSecretError as exc:
+            raise Permanent(f"webhook: the channel's secret is unusable: {exc}", code="bad_secret") from exc
+        headers = {"Content-Type": "application/json", "Idempotency-Key": request.marker, **signed}
         self._first_sent.setdefault((*account_key(target), request.marker), now)
         reply = await send(
             self._session,

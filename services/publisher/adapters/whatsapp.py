@@ -42,10 +42,10 @@ from typing import Any
 
 import aiohttp
 
-from services.publisher.adapters._http import Reply, send, utcnow
+from services.publisher.adapters._http import Reply, utcnow
 from services.publisher.adapters.checks import check_content
-from services.publisher.adapters.common import HttpAdapter, as_object
-from services.publisher.adapters.graph import auth_header, graph_error, graph_url, usage_info
+from services.publisher.adapters.common import as_object
+from services.publisher.adapters.graph import GraphAdapter, graph_error, usage_info
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
     Absent,
@@ -88,7 +88,7 @@ def template_parameter(text: str) -> str:
     return re.sub(r"\s{2,}|\s", " ", text).strip()
 
 
-class WhatsAppAdapter(HttpAdapter):
+class WhatsAppAdapter(GraphAdapter):
     platform = "whatsapp"
 
     def __init__(
@@ -118,7 +118,10 @@ class WhatsAppAdapter(HttpAdapter):
             sent[number] = "pending"
             self._log.put(request.job_id, sent)
             try:
-                reply = await self._call(target, {**message, "to": number})
+                path = f"/{target.options.get('phone_number_id') or target.account}/messages"
+                reply = await self.call(
+                    target, "POST", path, creates_post=True, json={**message, "to": number}
+                )
             except Ambiguous:
                 raise  # stays pending: reconciliation will say it can't tell
             except Temporary:
@@ -226,21 +229,6 @@ class WhatsAppAdapter(HttpAdapter):
             )
         # The first message id stands for the post; delivery to each number is the webhook's story.
         return Published(reached[0], None)
-
-    async def _call(self, target: Target, body: dict[str, Any]) -> Reply:
-        phone = target.options.get("phone_number_id") or target.account
-        reply = await send(
-            self._session,
-            self.platform,
-            "POST",
-            graph_url(self.platform, target, f"/{phone}/messages"),
-            ambiguous_if_lost=True,
-            timeout=self._timeout,
-            headers=auth_header(target.credentials.token),
-            json=body,
-        )
-        self._quota.record(target, usage_info(reply.headers, self._clock()))
-        return reply
 
 
 def _mask(number: str) -> str:

@@ -26,17 +26,13 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-import aiohttp
-
-from services.publisher.adapters._http import Reply, parse_int, parse_iso, retry_after_header, send, utcnow
-from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
+from services.publisher.adapters._http import Reply, parse_int, parse_iso, retry_after_header
+from services.publisher.adapters.checks import check_content
+from services.publisher.adapters.common import HttpAdapter
 from services.publisher.adapters.port import (
     Absent,
-    Adapter,
     AdapterError,
     Ambiguous,
     AuthExpired,
@@ -46,7 +42,6 @@ from services.publisher.adapters.port import (
     Published,
     PublishRequest,
     RateLimited,
-    RateLimitInfo,
     Target,
     Temporary,
 )
@@ -60,26 +55,12 @@ _AUTH_CODES = ("incorrect_password", "invalid_username", "rest_cannot_create", "
 _PERMANENT_500 = ("rest_upload_sideload_error",)
 
 
-class WordPressAdapter(Adapter):
+class WordPressAdapter(HttpAdapter):
     platform = "wordpress"
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        fetcher: MediaFetcher | None = None,
-        *,
-        timeout: aiohttp.ClientTimeout | None = None,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self._session = session
-        self._fetcher = fetcher or SessionMediaFetcher(session)
-        self._timeout = timeout
-        self._clock = clock
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
         content = request.content
-        if content.poll is not None:
-            raise Permanent("wordpress: polls are not part of WordPress core", code="poll_unsupported")
+        check_content(self.platform, content)  # no polls in core
         if not (content.text or content.link or content.media):
             raise Permanent("wordpress: nothing to post", code="empty_content")
         uploaded = [await self._upload(target, m) for m in content.media]
@@ -90,7 +71,7 @@ class WordPressAdapter(Adapter):
         }
         if uploaded:
             body["featured_media"] = uploaded[0][0]
-        reply = await self._call(target, "POST", "/posts", ambiguous=True, json=body)
+        reply = await self.call(target, "POST", "/posts", creates_post=True, json=body)
         if reply.status != 201:
             raise self._error(reply)
         return _published(reply.json_object(), reply.headers.get("Location"))
@@ -102,7 +83,9 @@ class WordPressAdapter(Adapter):
             "Content-Disposition": f'attachment; filename="{fetched.filename}"',
         }
         # An unattached upload only sits in the media library: losing its reply is not ambiguous.
-        reply = await self._call(target, "POST", "/media", data=fetched.data, headers=headers)
+        reply = await self.call(
+            target, "POST", "/media", creates_post=False, data=fetched.data, headers=headers
+        )
         if reply.status != 201:
             raise self._error(reply)
         body = reply.json_object()
@@ -113,7 +96,7 @@ class WordPressAdapter(Adapter):
 
     async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
         params = {"search": request.marker, "status": ANY_STATUS, "context": "edit", "per_page": "10"}
-        reply = await self._call(target, "GET", "/posts", params=params)
+        reply = await self.call(target, "GET", "/posts", params=params)
         if reply.status != 200:
             raise self._error(reply)
         posts = reply.json()
@@ -125,29 +108,17 @@ class WordPressAdapter(Adapter):
         return Absent("wordpress: no post carries the job's marker")
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
-        reply = await self._call(target, "GET", "/comments", params={"post": post_id, "per_page": "1"})
+        reply = await self.call(target, "GET", "/comments", params={"post": post_id, "per_page": "1"})
         if reply.status != 200:
             raise self._error(reply)
         # Core has no views or likes; comments are counted in X-WP-Total.
         return Engagement(reactions=0, comments=parse_int(reply.headers.get("X-WP-Total")) or 0, shares=0)
 
-    def rate_limit(self, target: Target) -> RateLimitInfo | None:
-        return None  # WordPress core reports no quota
+    def _url(self, target: Target, path: str) -> str:
+        return target.base_url.rstrip("/") + API + path
 
-    async def _call(
-        self, target: Target, method: str, path: str, *, ambiguous: bool = False, **kw: Any
-    ) -> Reply:
-        headers = {**kw.pop("headers", {}), "Authorization": _basic(target)}
-        return await send(
-            self._session,
-            self.platform,
-            method,
-            target.base_url.rstrip("/") + API + path,
-            ambiguous_if_lost=ambiguous,
-            timeout=self._timeout,
-            headers=headers,
-            **kw,
-        )
+    def _headers(self, target: Target) -> dict[str, str]:
+        return {"Authorization": _basic(target)}  # WordPress core reports no quota: no _observe
 
     def _error(self, reply: Reply) -> AdapterError:
         body = reply.json_object()

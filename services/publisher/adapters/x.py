@@ -32,9 +32,10 @@ from typing import Any
 
 import aiohttp
 
-from services.publisher.adapters._http import Reply, parse_int, parse_iso, send
+from services.publisher.adapters._http import Reply, parse_int, parse_iso
+from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import HttpAdapter, compose_text
-from services.publisher.adapters.lookup import Listed, judge_listing, verdict
+from services.publisher.adapters.lookup import Listed, verdict
 from services.publisher.adapters.port import (
     AdapterError,
     Ambiguous,
@@ -50,11 +51,8 @@ from services.publisher.adapters.port import (
     Target,
     Temporary,
 )
-from shared.capabilities import capabilities_for
 from shared.events import Media
 
-# From the one capability table (shared/capabilities.py), so ingest and the adapter agree.
-MAX_IMAGES = capabilities_for("x").max_media
 LOOKUP_LIMIT = 100  # the endpoint's largest page
 
 
@@ -63,13 +61,9 @@ class XAdapter(HttpAdapter):
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
         content = request.content
-        if content.poll is not None and content.media:
-            raise Permanent("x: a post can carry media or a poll, not both", code="poll_with_media")
-        if len(content.media) > MAX_IMAGES or any(not m.type.startswith("image/") for m in content.media):
-            raise Permanent(
-                f"x: up to {MAX_IMAGES} images are supported (no video)", code="unsupported_media"
-            )
-        body: dict[str, Any] = {"text": compose_text(content)}
+        text = compose_text(content)
+        check_content(self.platform, content, text=text)
+        body: dict[str, Any] = {"text": text}
         if content.media:
             body["media"] = {"media_ids": [await self._upload(target, m) for m in content.media]}
         if content.poll is not None:
@@ -77,7 +71,7 @@ class XAdapter(HttpAdapter):
                 "options": list(content.poll.options),
                 "duration_minutes": content.poll.duration_minutes,
             }
-        reply = await self._call(target, "POST", "/2/tweets", ambiguous=True, json=body)
+        reply = await self.call(target, "POST", "/2/tweets", creates_post=True, json=body)
         if reply.status != 201:
             raise self._error(reply)
         post_id = str((reply.json_object().get("data") or {}).get("id") or "")
@@ -91,7 +85,7 @@ class XAdapter(HttpAdapter):
         form.add_field("media", fetched.data, content_type=fetched.content_type, filename=fetched.filename)
         form.add_field("media_category", "tweet_image")
         # Uploaded media nobody posts expires on its own (expires_after_secs): never ambiguous.
-        reply = await self._call(target, "POST", "/2/media/upload", data=form)
+        reply = await self.call(target, "POST", "/2/media/upload", creates_post=False, data=form)
         if reply.status not in (200, 201):
             raise self._error(reply)
         media_id = str((reply.json_object().get("data") or {}).get("id") or "")
@@ -124,14 +118,7 @@ class XAdapter(HttpAdapter):
             post_id = str(tweet.get("id") or "")
             found = Published(post_id, _post_url(target, post_id), created) if post_id else None
             listed.append(Listed(created, judged, found))
-        return judge_listing(
-            self.platform,
-            listed,
-            page_full=len(listed) >= LOOKUP_LIMIT,
-            request=request,
-            now=self._clock(),
-            settle=self._listing_settle,
-        )
+        return self.judge(listed, request, page_full=len(listed) >= LOOKUP_LIMIT)
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
         body = await self._read(target, f"/2/tweets/{post_id}", params={"tweet.fields": "public_metrics"})
@@ -148,24 +135,12 @@ class XAdapter(HttpAdapter):
         )
 
     async def _read(self, target: Target, path: str, **kw: Any) -> dict[str, Any]:
-        reply = await self._call(target, "GET", path, **kw)
+        reply = await self.call(target, "GET", path, **kw)
         if reply.status != 200:
             raise self._error(reply)
         return reply.json_object()
 
-    async def _call(
-        self, target: Target, method: str, path: str, *, ambiguous: bool = False, **kw: Any
-    ) -> Reply:
-        reply = await send(
-            self._session,
-            self.platform,
-            method,
-            target.base_url.rstrip("/") + path,
-            ambiguous_if_lost=ambiguous,
-            timeout=self._timeout,
-            headers={"Authorization": f"Bearer {target.credentials.token}"},
-            **kw,
-        )
+    def _observe(self, target: Target, reply: Reply) -> None:
         limit = parse_int(reply.headers.get("x-rate-limit-limit"))
         if limit is not None:
             self._quota.record(
@@ -176,7 +151,6 @@ class XAdapter(HttpAdapter):
                     reset_at=_epoch(reply.headers.get("x-rate-limit-reset")),
                 ),
             )
-        return reply
 
     def _error(self, reply: Reply) -> AdapterError:
         body = reply.json_object()

@@ -44,18 +44,16 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 
-from services.publisher.adapters._http import Reply, parse_iso, retry_after_header, send, utcnow
+from services.publisher.adapters._http import Reply, parse_iso, retry_after_header, utcnow
 from services.publisher.adapters.checks import check_content, check_media, is_video
 from services.publisher.adapters.common import HttpAdapter, as_object
 from services.publisher.adapters.lookup import (
     LISTING_SETTLE,
     Listed,
     Verdict,
-    judge_listing,
     verdict,
 )
 from services.publisher.adapters.media import MediaFetcher
@@ -168,7 +166,7 @@ class YouTubeAdapter(HttpAdapter):
         return await self._find_in_uploads(target, request)
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
-        reply = await self._call(
+        reply = await self.call(
             target, "GET", "/youtube/v3/videos", params={"part": "statistics", "id": post_id}
         )
         if reply.status != 200:
@@ -198,10 +196,11 @@ class YouTubeAdapter(HttpAdapter):
                 "selfDeclaredMadeForKids": target.options.get("made_for_kids", "false") == "true",
             },
         }
-        reply = await self._call(
+        reply = await self.call(
             target,
             "POST",
             "/upload/youtube/v3/videos",
+            creates_post=False,  # an upload session holds no video until its last byte arrives
             params={"uploadType": "resumable", "part": "snippet,status"},
             json=metadata,
             headers={"X-Upload-Content-Type": content_type, "X-Upload-Content-Length": str(total)},
@@ -215,7 +214,7 @@ class YouTubeAdapter(HttpAdapter):
 
     async def _query(self, target: Target, session_uri: str, total: int) -> Published | int | None:
         """The session's state: the Video if complete, the next offset if not, None if gone."""
-        reply = await self._put(target, session_uri, b"", f"bytes */{total}", ambiguous=False)
+        reply = await self._put(target, session_uri, b"", f"bytes */{total}", creates_post=False)
         if reply.status in (200, 201):
             return self._video(reply)
         if reply.status == 308:
@@ -236,7 +235,7 @@ class YouTubeAdapter(HttpAdapter):
                 session_uri,
                 bytes(data[offset:end]),
                 f"bytes {offset}-{end - 1}/{total}",
-                ambiguous=last,
+                creates_post=last,  # the last byte makes the video
             )
             if reply.status in (200, 201):
                 self._log.drop(job_id)
@@ -249,21 +248,15 @@ class YouTubeAdapter(HttpAdapter):
                 raise Temporary("youtube: upload complete but not acknowledged", code="upload_unacknowledged")
 
     async def _put(
-        self, target: Target, url: str, body: bytes, content_range: str, *, ambiguous: bool
+        self, target: Target, url: str, body: bytes, content_range: str, *, creates_post: bool
     ) -> Reply:
         stream, length = chunk_body(body)
-        return await send(
-            self._session,
-            self.platform,
+        return await self.call(
+            target,
             "PUT",
-            url,
-            ambiguous_if_lost=ambiguous,
-            timeout=self._timeout,
-            headers={
-                "Authorization": f"Bearer {target.credentials.token}",
-                "Content-Range": content_range,
-                **length,
-            },
+            url=url,
+            creates_post=creates_post,
+            headers={"Content-Range": content_range, **length},
             data=stream,
             expect=frozenset({308}),  # 308 here is "Resume Incomplete", not a redirect
         )
@@ -277,7 +270,7 @@ class YouTubeAdapter(HttpAdapter):
         return Published(video_id, f"https://www.youtube.com/watch?v={video_id}", published)
 
     async def _find_in_uploads(self, target: Target, request: PublishRequest) -> Lookup:
-        reply = await self._call(
+        reply = await self.call(
             target, "GET", "/youtube/v3/channels", params={"part": "contentDetails", "mine": "true"}
         )
         if reply.status != 200:
@@ -292,7 +285,7 @@ class YouTubeAdapter(HttpAdapter):
                 "youtube: the channel has no uploads playlist in the reply", code="malformed_reply"
             )
         params = {"part": "snippet", "playlistId": uploads, "maxResults": str(LOOKUP_LIMIT)}
-        reply = await self._call(target, "GET", "/youtube/v3/playlistItems", params=params)
+        reply = await self.call(target, "GET", "/youtube/v3/playlistItems", params=params)
         if reply.status != 200:
             raise self._error(target, reply)
         title, description = title_and_description(request.content)
@@ -313,29 +306,7 @@ class YouTubeAdapter(HttpAdapter):
             video_id = str(as_object(snippet.get("resourceId")).get("videoId") or "")
             found = Published(video_id, f"https://www.youtube.com/watch?v={video_id}", created)
             listed.append(Listed(created, judged, found if video_id else None))
-        return judge_listing(
-            self.platform,
-            listed,
-            page_full=len(listed) >= LOOKUP_LIMIT,
-            request=request,
-            now=self._clock(),
-            settle=self._listing_settle,
-        )
-
-    # ---- HTTP --------------------------------------------------------------------------------
-    async def _call(
-        self, target: Target, method: str, path: str, *, headers: dict[str, str] | None = None, **kw: Any
-    ) -> Reply:
-        return await send(
-            self._session,
-            self.platform,
-            method,
-            target.base_url.rstrip("/") + path,
-            ambiguous_if_lost=False,
-            timeout=self._timeout,
-            headers={"Authorization": f"Bearer {target.credentials.token}", **(headers or {})},
-            **kw,
-        )
+        return self.judge(listed, request, page_full=len(listed) >= LOOKUP_LIMIT)
 
     def _error(self, target: Target, reply: Reply) -> AdapterError:
         err = as_object(reply.json_object().get("error"))

@@ -38,13 +38,18 @@ import itertools
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared.clock import utcnow
+
+if TYPE_CHECKING:
+    from services.publisher.fakes.oauth import TokenAuthority
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -99,16 +104,19 @@ class FakePost:
         }
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass
 class FakeState:
-    """A platform's memory. ``tokens`` maps each valid token to the account it belongs to."""
+    """A platform's memory. ``tokens`` maps each valid token to the account it belongs to.
+
+    Where the platform's user tokens expire (X, YouTube, TikTok), ``authority`` is its
+    authorization server (fakes/oauth.py): tokens it issued are valid until their expiry or
+    revocation; ``token_ttl_s`` shortens their life (``WARTA_SANDBOX_TOKEN_TTL_S``).
+    """
 
     tokens: dict[str, str] = field(default_factory=dict)
-    clock: Callable[[], datetime] = _utcnow
+    token_ttl_s: float | None = None
+    authority: TokenAuthority | None = None
+    clock: Callable[[], datetime] = utcnow
     # Engagement added per hour of a post's age, on top of what /_fake/engagement set.
     engagement_per_hour: tuple[float, float, float] = (0.0, 0.0, 0.0)
     public_base: str | None = None  # overrides the origin seen in requests when building URLs
@@ -132,7 +140,14 @@ class FakeState:
         return post.created_at <= self.now() - self.listing_lag
 
     def account_for(self, token: str | None) -> str | None:
-        return self.tokens.get(token) if token else None
+        if not token:
+            return None
+        if self.authority is not None and self.authority.issued(token):
+            return self.authority.account_for(token)  # None once expired or revoked: a 401
+        return self.tokens.get(token)
+
+    def accounts(self) -> list[str]:
+        return sorted(set(self.tokens.values()))
 
     def find_post(self, post_id: str) -> FakePost | None:
         return next((p for p in self.posts if p.id == post_id), None)

@@ -25,12 +25,16 @@ Besides each fake's ``/<platform>/_fake/...`` admin API (see ``fakes.base``), th
 ``GET /healthz``, ``POST /_fake/reset`` (every fake at once) and ``GET /media/<name>``: a small
 image to publish (``.png`` or ``.jpg``) or a sample video (``.mp4``, 1 MiB, or ``?size=N`` bytes
 up to 64 MiB); names starting with ``missing`` answer 404.
+
+X, YouTube and TikTok also play their authorization servers (fakes/oauth.py): authorize, token
+and revoke endpoints with the platforms' lifetimes, which ``WARTA_SANDBOX_TOKEN_TTL_S`` shortens.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -121,13 +125,18 @@ async def _reset_all(request: web.Request) -> web.Response:
     return json_reply({"reset": sorted(states)})
 
 
-def build_sandbox(tokens: dict[str, str], *, public_base: str | None = None) -> web.Application:
-    """The sandbox app. ``tokens`` maps each secret's name (the account) to its token."""
+def build_sandbox(
+    tokens: dict[str, str], *, public_base: str | None = None, token_ttl_s: float | None = None
+) -> web.Application:
+    """The sandbox app. ``tokens`` maps each secret's name (the account) to its token;
+    ``token_ttl_s`` shortens every access token the sandbox's authorization servers issue."""
     by_token = {token: name for name, token in tokens.items()}
     root = web.Application(client_max_size=MAX_BODY_BYTES)  # the root's limit applies to sub-apps
     states: dict[str, FakeState] = {}
     for platform, (make_state, create_app) in FAKES.items():
-        state = make_state(tokens=dict(by_token), prefix=f"/{platform}", public_base=public_base)
+        state = make_state(
+            tokens=dict(by_token), prefix=f"/{platform}", public_base=public_base, token_ttl_s=token_ttl_s
+        )
         states[platform] = state
         root.add_subapp(state.prefix, create_app(state))
     root[STATES] = states
@@ -155,9 +164,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--secrets", type=Path, default=Path("var/secrets.json"))
     args = parser.parse_args(argv)
     tokens = load_tokens(args.secrets)
+    ttl = os.environ.get("WARTA_SANDBOX_TOKEN_TTL_S")
     # Names only: the tokens themselves are never printed.
     print(f"sandbox: {len(tokens)} accounts ({', '.join(sorted(tokens)) or 'none'})", flush=True)
-    web.run_app(build_sandbox(tokens), host=args.host, port=args.port)
+    web.run_app(
+        build_sandbox(tokens, token_ttl_s=float(ttl) if ttl else None), host=args.host, port=args.port
+    )
 
 
 if __name__ == "__main__":

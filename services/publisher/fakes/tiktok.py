@@ -43,6 +43,7 @@ from services.publisher.fakes.base import (
     new_fake_app,
     read_fields,
 )
+from services.publisher.fakes.oauth import add_authority
 
 MB = 1024 * 1024
 _RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
@@ -125,6 +126,11 @@ class _TikTok:
                 )
             )
         return account
+
+    async def user_info(self, request: web.Request) -> web.Response:
+        """``GET /v2/user/info/?fields=open_id,display_name``: who the token belongs to."""
+        account = self._auth(request)
+        return tt_reply({"user": {"open_id": f"open-{account}", "display_name": account}})
 
     async def init(self, request: web.Request) -> web.Response:
         account = self._auth(request)
@@ -288,7 +294,9 @@ def create_app(state: TikTokState | None = None) -> web.Application:
     state = state or TikTokState()
     fake = _TikTok(state)
     app = new_fake_app(state)
+    add_authority(app, state, "tiktok")
     app.router.add_post("/v2/post/publish/video/init/", fake.init)
+    app.router.add_get("/v2/user/info/", fake.user_info)
     app.router.add_put("/upload/", fake.put)
     app.router.add_post("/v2/post/publish/status/fetch/", fake.status)
     app.router.add_post("/v2/video/query/", fake.query)

@@ -40,6 +40,7 @@ from services.publisher.fakes.base import (
     new_fake_app,
     read_fields,
 )
+from services.publisher.fakes.oauth import add_authority
 
 # MediaUploadRequest.media_category in the X API's OpenAPI description (as X's SDK ships it).
 MEDIA_CATEGORIES = ("tweet_image", "tweet_video", "tweet_gif", "dm_image", "dm_video", "dm_gif", "subtitles")
@@ -250,6 +251,7 @@ def create_app(state: XState | None = None) -> web.Application:
     state = state or XState()
     fake = _X(state)
     app = new_fake_app(state)
+    add_authority(app, state, "x")
     app.router.add_post("/2/tweets", fake.create)
     app.router.add_post("/2/media/upload", fake.upload)
     app.router.add_get("/2/tweets/{id}", fake.read_tweet)

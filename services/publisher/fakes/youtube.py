@@ -45,6 +45,7 @@ from services.publisher.fakes.base import (
     json_reply,
     new_fake_app,
 )
+from services.publisher.fakes.oauth import add_authority
 
 CHUNK_UNIT = 256 * 1024
 _RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
@@ -321,6 +322,7 @@ def create_app(state: YouTubeState | None = None) -> web.Application:
     state = state or YouTubeState()
     fake = _YouTube(state)
     app = new_fake_app(state)
+    add_authority(app, state, "youtube")
     app.router.add_post("/upload/youtube/v3/videos", fake.start)
     app.router.add_put("/upload/youtube/v3/videos", fake.put)
     app.router.add_get("/youtube/v3/videos", fake.videos)

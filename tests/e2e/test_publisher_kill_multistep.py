@@ -1,4 +1,4 @@
-"""Issue 7's kill test: issue 5's guarantees on the six newer platforms (Bluesky, Threads,
+"""The kill test's guarantees on the six platforms whose publishing takes several calls (Bluesky, Threads,
 LinkedIn, YouTube, TikTok, WhatsApp) while their publishers are killed with SIGKILL and restarted.
 
 120 items stream in over 20 s, 20 per platform; YouTube and TikTok items carry a real-sized video
@@ -214,7 +214,7 @@ def check_uploads(platform: str, found: list[dict[str, Any]]) -> tuple[int, list
     reason="known regression: after a kill, a YouTube upload's lease (publish timeout + margin) holds reconciliation longer than this test waits; jobs end attempted, none posted twice",
     strict=False,
 )
-async def test_killing_new_platform_publishers_loses_and_duplicates_nothing(
+async def test_killing_multistep_publishers_loses_and_duplicates_nothing(
     kafka_bootstrap: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     seed = random.randrange(2**32)

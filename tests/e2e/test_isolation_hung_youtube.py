@@ -1,4 +1,4 @@
-"""Issue 7's isolation promise on the newer platforms: YouTube hanging never delays the others.
+"""Isolation on the platforms with multi-step publishing: YouTube hanging never delays the others.
 
 YouTube's fake is made to hang (every API request waits 10 minutes) and the publisher's call
 timeout is raised to 2 minutes, so the YouTube publisher is really stuck mid-upload, not failing
@@ -21,7 +21,7 @@ from tests.e2e.client import Api, Sandbox, in_seconds, item, unique_text
 from tests.e2e.custom_system import custom_system
 from tests.e2e.media_host import MediaHost, https_media_host
 from tests.e2e.test_isolation import LOOSE_BOUND_S, lag_s
-from tests.e2e.test_publisher_kill_new_platforms import channels as kill_test_channels
+from tests.e2e.test_publisher_kill_multistep import channels as kill_test_channels
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +42,7 @@ def body(text: str, targets: list[str], media: MediaHost, **kw: Any) -> dict[str
     return out
 
 
-async def test_a_hung_youtube_does_not_delay_the_other_new_platforms(
+async def test_a_hung_youtube_does_not_delay_the_multistep_platforms(
     kafka_bootstrap: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     chosen = [c for c in kill_test_channels() if c["id"].endswith("-1") and c["platform"] in (*HEALTHY, HUNG)]

@@ -1,0 +1,208 @@
+"""Meta's container flow, shared by Instagram and Threads: create a container, wait, publish it.
+
+1. ``POST /{user}/{container edge}`` with the post's fields answers a container id (several
+   media become ``is_carousel_item`` children of one ``CAROUSEL`` parent).
+2. ``GET /{container}?fields=…`` until the status is FINISHED (or PUBLISHED); ERROR and EXPIRED
+   end the wait.
+3. ``POST /{user}/{publish edge}`` with ``creation_id`` answers the post id.
+
+Why the steps stay separate: creating a container is harmless (an unpublished container is
+invisible and expires), so only the publish call can be ``Ambiguous``. A container still
+processing raises ``ContainerPending``, an uncertain publish ``PublishAmbiguous``, both carrying
+``container_id``; ``resume`` continues from a known container, never creates another, and reads
+the container's status first, so a container already PUBLISHED is never published again. Each
+job's container is remembered in memory, so a retry in the same process resumes too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+from services.publisher.adapters._http import Reply, utcnow
+from services.publisher.adapters.common import account_key
+from services.publisher.adapters.graph import GraphAdapter, parse_graph_time
+from services.publisher.adapters.lookup import LISTING_SETTLE
+from services.publisher.adapters.media import MediaFetcher
+from services.publisher.adapters.port import (
+    Ambiguous,
+    Lookup,
+    Permanent,
+    Published,
+    PublishRequest,
+    Target,
+    Temporary,
+)
+from shared.events import Content
+
+Fields = dict[str, str]
+
+
+class ContainerPending(Temporary):
+    """The container is still processing; ``resume`` with ``container_id`` later."""
+
+    def __init__(self, message: str, *, container_id: str, retry_after: float | None = None) -> None:
+        super().__init__(message, code="container_pending", retry_after=retry_after)
+        self.container_id = container_id
+
+
+class PublishAmbiguous(Ambiguous):
+    """The publish call may have happened; the container's status will tell (``resume``)."""
+
+    def __init__(self, message: str, *, container_id: str, code: str = "ambiguous") -> None:
+        super().__init__(message, code=code)
+        self.container_id = container_id
+
+
+class ContainerAdapter(GraphAdapter):
+    """The flow above; a platform names its edges, its status fields and a post's fields."""
+
+    container_edge: str  # "media", "threads"
+    publish_edge: str  # "media_publish", "threads_publish"
+    status_field: str  # where the container's state is: "status_code", "status"
+    error_field: str  # where the reason of an ERROR is: "status", "error_message"
+    user_option: str  # the target option naming the user: "ig_user_id", "threads_user_id"
+    # How often and how long one attempt waits for a container before ``ContainerPending``.
+    default_poll_interval = 2.0
+    default_poll_limit = 60.0
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        fetcher: MediaFetcher | None = None,  # unused: Meta fetches media from its public URL
+        *,
+        timeout: aiohttp.ClientTimeout | None = None,
+        poll_interval: float | None = None,
+        poll_limit: float | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        listing_settle: timedelta = LISTING_SETTLE,
+    ) -> None:
+        super().__init__(session, fetcher, timeout=timeout, clock=clock, listing_settle=listing_settle)
+        self._poll_interval = self.default_poll_interval if poll_interval is None else poll_interval
+        self._poll_limit = self.default_poll_limit if poll_limit is None else poll_limit
+        self._containers: dict[tuple[str, str, str], str] = {}  # (base, account, marker) → container
+
+    # ---- what each platform says ---------------------------------------------------------------
+    def container_fields(self, content: Content, text: str) -> tuple[list[Fields], Fields]:
+        """The carousel children's fields (none for a single item) and the parent's fields."""
+        raise NotImplementedError
+
+    async def _ok(self, target: Target, reply: Reply) -> dict[str, Any]:
+        """The reply's JSON object, or the platform's error raised."""
+        raise NotImplementedError
+
+    async def _find_published(self, target: Target, request: PublishRequest) -> Lookup:
+        """The published post, looked up in the account's listing."""
+        raise NotImplementedError
+
+    async def _before_publish(self, target: Target) -> None:
+        """A check before a container is created or published (Threads reads its quota)."""
+
+    # ---- the flow ------------------------------------------------------------------------------
+    async def publish_container(self, target: Target, request: PublishRequest, text: str) -> Published:
+        """Create this job's container (unless this process already has one) and publish it."""
+        key = (*account_key(target), request.marker)
+        container = self._containers.get(key)
+        if container is None:
+            await self._before_publish(target)
+            children, parent = self.container_fields(request.content, text)
+            if children:
+                ids = [await self._create(target, child) for child in children]
+                parent = {**parent, "children": ",".join(ids)}
+            container = await self._create(target, parent)
+            self._containers[key] = container
+        return await self.resume(target, request, container)
+
+    async def resume(self, target: Target, request: PublishRequest, container_id: str) -> Published:
+        """Wait for ``container_id`` and publish it, unless it already was. Never creates one."""
+        key = (*account_key(target), request.marker)
+        if await self._await(target, container_id) == "PUBLISHED":
+            found = await self._find_published(target, request)
+            if not isinstance(found, Published):
+                message = f"{self.platform}: container published but the post isn't listed yet"
+                raise PublishAmbiguous(message, container_id=container_id)
+            self._containers.pop(key, None)
+            return found
+        await self._before_publish(target)
+        try:
+            reply = await self.call(
+                target,
+                "POST",
+                f"/{self._user(target)}/{self.publish_edge}",
+                creates_post=True,
+                data={"creation_id": container_id},
+            )
+        except Ambiguous as exc:
+            raise PublishAmbiguous(exc.message, container_id=container_id) from exc
+        # A 200 whose body we can't read still published: it is ambiguous, not an error.
+        body = reply.json_object() if reply.status == 200 else await self._ok(target, reply)
+        post_id = str(body.get("id") or "")
+        self._containers.pop(key, None)
+        if not post_id:
+            message = f"{self.platform}: published, but the reply has no id"
+            raise PublishAmbiguous(message, container_id=container_id, code="no_id")
+        return await self._permalink(target, post_id)
+
+    async def container_status(self, target: Target, container_id: str) -> str:
+        fields = f"{self.status_field},{self.error_field}"
+        body = await self._ok(
+            target, await self.call(target, "GET", f"/{container_id}", params={"fields": fields})
+        )
+        status = str(body.get(self.status_field) or "")
+        if status == "ERROR":
+            self._forget(container_id)
+            message = f"{self.platform}: container failed: {body.get(self.error_field)}"
+            raise Permanent(message, code="container_error")
+        return status
+
+    def known_container(self, target: Target, request: PublishRequest) -> str | None:
+        return self._containers.get((*account_key(target), request.marker))
+
+    async def _create(self, target: Target, fields: Fields) -> str:
+        # An unpublished container is invisible and expires: a lost reply costs nothing.
+        path = f"/{self._user(target)}/{self.container_edge}"
+        reply = await self.call(target, "POST", path, creates_post=False, data=fields)
+        container = str((await self._ok(target, reply)).get("id") or "")
+        if not container:
+            raise Temporary(f"{self.platform}: container created without an id", code="no_id")
+        return container
+
+    async def _await(self, target: Target, container_id: str) -> str:
+        waited = 0.0
+        while True:
+            status = await self.container_status(target, container_id)
+            if status == "EXPIRED":
+                self._forget(container_id)
+                message = f"{self.platform}: container expired before publishing"
+                raise Temporary(message, code="container_expired")
+            if status in ("FINISHED", "PUBLISHED"):
+                return status
+            if waited >= self._poll_limit:
+                raise ContainerPending(
+                    f"{self.platform}: container still {status or 'processing'} after {waited:.0f}s",
+                    container_id=container_id,
+                    retry_after=self._poll_limit,
+                )
+            await asyncio.sleep(self._poll_interval)
+            waited += self._poll_interval
+
+    async def _permalink(self, target: Target, post_id: str) -> Published:
+        """The post's link; a failed read must not turn a success into an error."""
+        try:
+            reply = await self.call(target, "GET", f"/{post_id}", params={"fields": "permalink,timestamp"})
+            body = await self._ok(target, reply)
+        except (Temporary, Permanent):
+            return Published(post_id, None)
+        return Published(post_id, body.get("permalink"), parse_graph_time(body.get("timestamp")))
+
+    def _user(self, target: Target) -> str:
+        return target.options.get(self.user_option) or target.account
+
+    def _forget(self, container_id: str) -> None:
+        for key, value in list(self._containers.items()):
+            if value == container_id:
+                del self._containers[key]

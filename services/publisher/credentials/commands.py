@@ -1,0 +1,288 @@
+"""The operator's credential commands, run on the publisher's host (they read its vault):
+
+    warta channels check [--json]     per channel: does the credential work, which account it
+                                      reaches, when it expires, whether it refreshes itself
+    warta channels connect CHANNEL    OAuth 2.0 authorization code + PKCE (S256), ``state``
+                                      checked, the code received on a loopback callback
+    warta credentials rotate-key      re-encrypt the vault with a new key
+    warta sandbox token CHANNEL       a valid credential of a sandbox demo account
+
+Nothing here prints a token except ``sandbox token``, whose purpose it is (a demo account).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import orjson
+from aiohttp import web
+
+from services.publisher.credentials import CredentialError
+from services.publisher.credentials.endpoints import token_url_for
+from services.publisher.credentials.keys import keyring, load_keys
+from services.publisher.credentials.policy import expired, expires_at
+from services.publisher.credentials.probe import ProbeFailed, probes, whoami
+from services.publisher.credentials.record import CredentialRecord
+from services.publisher.credentials.refresher import http_refresh
+from services.publisher.credentials.token_client import AppCredentials, exchange_code
+from services.publisher.credentials.vault import CredentialVault
+from services.publisher.credentials.wiring import account_of, build_refresher, open_vault
+from services.publisher.fakes.oauth import s256
+from services.publisher.settings import PublisherSettings
+from shared.capabilities import capabilities_for
+from shared.channels import Channel
+
+# Where each platform's consent page is, when the channel's base_url does not say (the sandbox
+# serves it under the channel's base_url).
+AUTHORIZE_BASE = {
+    "x": "https://x.com",
+    "youtube": "https://accounts.google.com",
+    "tiktok": "https://www.tiktok.com",
+}
+SCOPES = {
+    "x": "tweet.read tweet.write users.read media.write offline.access",
+    "youtube": "https://www.googleapis.com/auth/youtube.upload https://www.googleapis.com/auth/youtube.readonly",
+    "tiktok": "user.info.basic,video.publish,video.upload",
+}
+
+
+class CommandError(Exception):
+    """A command could not do what was asked; the message says why (no secret in it)."""
+
+
+def _vault(settings: PublisherSettings) -> CredentialVault:
+    vault = open_vault(settings)
+    if vault is None:
+        raise CommandError(
+            "no credentials key configured: set WARTA_CREDENTIALS_KEY_FILE (or WARTA_CREDENTIALS_KEY)"
+        )
+    return vault
+
+
+def _channel(settings: PublisherSettings, channel_id: str) -> Channel:
+    for channel in settings.load_channels().channels:
+        if channel.id == channel_id:
+            return channel
+    raise CommandError(f"no channel {channel_id!r} in {settings.channels_file}")
+
+
+# ---- check ---------------------------------------------------------------------------------
+async def _check_one(
+    channel: Channel, record: CredentialRecord | None, session: aiohttp.ClientSession, now: datetime
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "channel": channel.id,
+        "platform": channel.platform,
+        "account": account_of(channel),
+    }
+    if record is None:
+        return {**row, "usable": False, "status": "missing", "reason": "no credential stored"}
+    left = (record.expires_at - now).total_seconds() if record.expires_at else None
+    row |= {
+        "expires_at": record.expires_at.isoformat() if record.expires_at else None,
+        "expires_in_s": round(left) if left is not None else None,
+        "refreshes_itself": record.refresh_token is not None,
+        # When the refresh token itself ends (TikTok: 180 days): a re-connect is due before then.
+        "refresh_expires_at": record.refresh_expires_at.isoformat() if record.refresh_expires_at else None,
+        "scope": record.scope,
+    }
+    if record.status == "needs_reauth":
+        return {**row, "usable": False, "status": "needs_reauth", "reason": record.reason}
+    missing = missing_scopes(channel.platform, record.scope)
+    if missing:
+        row["missing_scopes"] = missing
+        reason = f"the account did not grant {', '.join(missing)}; re-connect and allow it"
+        return {**row, "usable": False, "status": "insufficient_scope", "reason": reason}
+    if expired(record, now):
+        return {**row, "usable": False, "status": "expired", "reason": "the access token has expired"}
+    if not probes(channel.platform):
+        return {**row, "usable": True, "status": "stored", "reached": None}
+    try:
+        reached = await whoami(session, channel.platform, channel.base_url, record.access_token)
+    except ProbeFailed as exc:
+        return {**row, "usable": False, "status": "refused", "reason": str(exc)}
+    return {**row, "usable": True, "status": "ok", "reached": reached}
+
+
+def missing_scopes(platform: str, granted: str) -> list[str]:
+    """Publishing's scopes the grant lacks (scopes are space-separated; TikTok's, comma)."""
+    rules = capabilities_for(platform).tokens
+    if rules is None or not granted:
+        return []  # a long-lived credential, or a platform that did not say: not judged here
+    have = set(granted.replace(",", " ").split())
+    return [scope for scope in rules.publish_scopes if scope not in have]
+
+
+async def check(settings: PublisherSettings) -> list[dict[str, Any]]:
+    vault = _vault(settings)
+    channels = list(settings.load_channels().channels)
+    rows = []
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.call_timeout_s)) as session:
+        refresher = build_refresher(vault, channels, http_refresh(session), lambda: datetime.now(UTC))
+        for channel in channels:
+            # A token due for refresh is refreshed first, as the publisher would (same lock).
+            record = await refresher.ensure_fresh(account_of(channel), wait_s=5.0)
+            rows.append(await _check_one(channel, record, session, datetime.now(UTC)))
+    return rows
+
+
+def print_check(rows: list[dict[str, Any]], as_json: bool) -> int:
+    if as_json:
+        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        for row in rows:
+            detail = row.get("reached") or row.get("reason") or ""
+            expiry = f"expires in {row['expires_in_s']} s" if row.get("expires_in_s") is not None else ""
+            print(f"{row['channel']:<24} {row['platform']:<10} {row['status']:<13} {expiry:<22} {detail}")
+    return 0 if all(row["usable"] for row in rows) else 1
+
+
+# ---- connect -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ConnectRequest:
+    channel: Channel
+    client_id: str
+    client_secret: str | None
+    redirect_uri: str | None  # None: the loopback callback's own address
+    host: str = "127.0.0.1"
+    port: int = 0
+    timeout_s: float = 300.0
+
+
+def authorize_url(channel: Channel, client_id: str, redirect_uri: str, state: str, challenge: str) -> str:
+    rules = capabilities_for(channel.platform).tokens
+    assert rules is not None
+    base = (channel.base_url or AUTHORIZE_BASE[channel.platform]).rstrip("/")
+    params = {
+        "response_type": "code",
+        "client_key" if channel.platform == "tiktok" else "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "scope": SCOPES[channel.platform],
+        "state": state,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    if channel.platform == "tiktok":
+        params["client_id"] = client_id  # the sandbox and the generic flow read client_id
+    if channel.platform == "youtube":
+        params |= {"access_type": "offline", "prompt": "consent"}  # Google: issue a refresh token
+    if channel.base_url:
+        # An authorization server of our own choosing (the sandbox): say which demo account
+        # consents. OpenID's ``login_hint``; the real consent pages are left without it.
+        params["login_hint"] = account_of(channel)
+    return f"{base}{rules.authorize_path}?{urlencode(params)}"
+
+
+async def connect(
+    settings: PublisherSettings,
+    request: ConnectRequest,
+    show: Callable[[str], Awaitable[None]],
+) -> CredentialRecord:
+    """Run the flow: ``show`` gets the URL to open (print it; a test or ``--open`` fetches it)."""
+    channel = request.channel
+    if capabilities_for(channel.platform).tokens is None:
+        raise CommandError(f"connect runs OAuth for X, YouTube and TikTok; {channel.platform} is not one yet")
+    vault = _vault(settings)
+    verifier = secrets.token_urlsafe(64)
+    state = secrets.token_urlsafe(24)
+    got: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    async def callback(http: web.Request) -> web.Response:
+        if http.query.get("state") != state:
+            # A callback that did not start here (CSRF, a stale tab): refused, the flow goes on.
+            return web.Response(status=400, text="state does not match this connection attempt")
+        if "error" in http.query:
+            if not got.done():
+                got.set_exception(CommandError(f"the platform refused: {http.query.get('error')}"))
+            return web.Response(status=400, text="authorization refused")
+        if not got.done():
+            got.set_result(http.query.get("code", ""))
+        return web.Response(text="Warta: connected. You can close this tab.")
+
+    app = web.Application()
+    app.router.add_get("/callback", callback)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, request.host, request.port)
+    await site.start()
+    try:
+        port = runner.addresses[0][1]
+        redirect_uri = request.redirect_uri or f"http://{request.host}:{port}/callback"
+        await show(authorize_url(channel, request.client_id, redirect_uri, state, s256(verifier)))
+        code = await asyncio.wait_for(got, request.timeout_s)
+        async with aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=settings.call_timeout_s)
+        ) as session:
+            app_credentials = AppCredentials(request.client_id, request.client_secret)
+            grant = await exchange_code(
+                session,
+                channel.platform,
+                token_url_for(channel),
+                app_credentials,
+                code=code,
+                redirect_uri=redirect_uri,
+                code_verifier=verifier,
+            )
+    finally:
+        await runner.cleanup()
+    now = datetime.now(UTC)
+    account = account_of(channel)
+    old = vault.fresh(account)
+    extra = dict(old.extra) if old is not None else {}
+    extra["client_id"] = request.client_id
+    if request.client_secret:
+        extra["client_secret"] = request.client_secret
+    record = CredentialRecord(
+        account=account,
+        access_token=grant.access_token,
+        refresh_token=grant.refresh_token,
+        expires_at=expires_at(now, grant.expires_in),
+        refresh_expires_at=expires_at(now, grant.refresh_expires_in),
+        issued_at=now,
+        scope=grant.scope,
+        platform=channel.platform,
+        token_url=token_url_for(channel),
+        extra=extra,
+        version=(old.version + 1) if old is not None else 0,
+    )
+    vault.put(record)
+    return record
+
+
+# ---- keys and the sandbox ------------------------------------------------------------------
+def rotate_key(settings: PublisherSettings, new_keys: list[str]) -> int:
+    """Re-encrypt with ``new_keys[0]``; the old keys stay accepted for this run only."""
+    env_key = settings.credentials_key.get_secret_value() if settings.credentials_key else None
+    old = load_keys(env_key, settings.credentials_key_file)
+    if not old:
+        raise CommandError("no current credentials key configured")
+    vault = CredentialVault(settings.credentials_file, keyring(old))
+    try:
+        return vault.rotate(keyring(new_keys + old))
+    except CredentialError as exc:
+        raise CommandError(str(exc)) from None
+
+
+async def sandbox_token(channel: Channel) -> dict[str, Any]:
+    """A fresh grant for a demo account, minted by the sandbox (its "generate token" button)."""
+    if capabilities_for(channel.platform).tokens is None or not channel.base_url:
+        raise CommandError(
+            f"the sandbox mints tokens for X, YouTube and TikTok channels; {channel.id} is not one"
+        )
+    url = channel.base_url.rstrip("/") + "/_fake/mint"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, json={"account": account_of(channel)}) as resp,
+    ):
+        body = await resp.json(content_type=None)
+        if resp.status != 200:
+            raise CommandError(f"the sandbox refused: {body}")
+    return dict(body)

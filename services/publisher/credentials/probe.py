@@ -1,0 +1,58 @@
+"""Which account a token reaches: each platform's own "who am I" call.
+
+- X: ``GET /2/users/me`` → ``data.username``
+- YouTube: ``GET /youtube/v3/channels?part=id&mine=true`` → ``items[0].id``
+- TikTok: ``GET /v2/user/info/?fields=open_id,display_name`` → ``data.user.display_name``
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+
+API_BASE = {
+    "x": "https://api.x.com",
+    "youtube": "https://www.googleapis.com",
+    "tiktok": "https://open.tiktokapis.com",
+}
+PATHS = {
+    "x": "/2/users/me",
+    "youtube": "/youtube/v3/channels?part=id&mine=true",
+    "tiktok": "/v2/user/info/?fields=open_id,display_name",
+}
+
+
+class ProbeFailed(Exception):
+    """The platform refused the token or did not answer; the message says which, never the token."""
+
+
+def _name(platform: str, body: Any) -> str | None:
+    try:
+        if platform == "x":
+            return str(body["data"]["username"])
+        if platform == "youtube":
+            return str(body["items"][0]["id"])
+        return str(body["data"]["user"]["display_name"])
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def probes(platform: str) -> bool:
+    return platform in PATHS
+
+
+async def whoami(session: aiohttp.ClientSession, platform: str, base_url: str | None, token: str) -> str:
+    url = (base_url or API_BASE[platform]).rstrip("/") + PATHS[platform]
+    try:
+        async with session.get(url, headers={"Authorization": f"Bearer {token}"}) as response:
+            status = response.status
+            body = await response.json(content_type=None) if status < 500 else None
+    except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+        raise ProbeFailed(f"{platform} did not answer: {type(exc).__name__}") from None
+    if status >= 400:
+        raise ProbeFailed(f"{platform} refused the credential (HTTP {status})")
+    name = _name(platform, body)
+    if name is None:
+        raise ProbeFailed(f"{platform} answered without naming the account")
+    return name

@@ -1,0 +1,142 @@
+"""The platforms' OAuth 2.0 token endpoints (RFC 6749 §4.1.3 and §6), in each one's dialect.
+
+- X (``/2/oauth2/token``): ``client_id`` in the form; a confidential client also sends HTTP
+  Basic ``client_id:client_secret``. A refresh answers a new ``refresh_token``.
+- Google (``oauth2.googleapis.com/token``): ``client_id`` and ``client_secret`` in the form; a
+  refresh answers no new refresh token (the old one stays).
+- TikTok (``/v2/oauth/token/``): ``client_key`` instead of ``client_id``; answers
+  ``refresh_expires_in`` and a rotated ``refresh_token``.
+
+A 4xx other than 429 is final (``invalid_grant``: expired, revoked or rotated away; X says
+``invalid_request``): ``RefreshRejected``. 5xx, 429 and a failed connection are
+``RefreshTemporary``. Messages carry the platform's ``error`` code and description, never a token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import orjson
+
+from services.publisher.credentials import RefreshRejected, RefreshTemporary
+
+
+@dataclass(frozen=True)
+class Grant:
+    access_token: str
+    expires_in: float | None
+    refresh_token: str | None
+    refresh_expires_in: float | None
+    scope: str
+    account_id: str | None  # TikTok's open_id, where the answer names the account
+
+
+@dataclass(frozen=True)
+class AppCredentials:
+    client_id: str
+    client_secret: str | None = None
+
+
+def _client_fields(platform: str, app: AppCredentials) -> tuple[dict[str, str], dict[str, str]]:
+    if platform == "tiktok":
+        return {"client_key": app.client_id, "client_secret": app.client_secret or ""}, {}
+    if platform == "x":
+        basic = (
+            {"Authorization": aiohttp.encode_basic_auth(app.client_id, app.client_secret)}
+            if app.client_secret
+            else {}
+        )
+        return {"client_id": app.client_id}, basic
+    fields = {"client_id": app.client_id}
+    if app.client_secret:
+        fields["client_secret"] = app.client_secret
+    return fields, {}
+
+
+def _grant(body: dict[str, Any]) -> Grant:
+    token = body.get("access_token")
+    if not isinstance(token, str) or not token:
+        raise RefreshTemporary("the token endpoint answered without an access_token")
+
+    def number(name: str) -> float | None:
+        value = body.get(name)
+        return float(value) if isinstance(value, int | float) else None
+
+    refresh = body.get("refresh_token")
+    scope = body.get("scope", "")
+    open_id = body.get("open_id")
+    return Grant(
+        access_token=token,
+        expires_in=number("expires_in"),
+        refresh_token=refresh if isinstance(refresh, str) and refresh else None,
+        refresh_expires_in=number("refresh_expires_in"),
+        scope=scope if isinstance(scope, str) else " ".join(map(str, scope)),
+        account_id=open_id if isinstance(open_id, str) else None,
+    )
+
+
+def answer(status: int, body: Any) -> Grant:
+    """What a token endpoint's answer means: a grant, or the error it is (module docstring)."""
+    if not isinstance(body, dict):
+        body = {}
+    error = body.get("error")
+    if status == 429 or status >= 500:
+        raise RefreshTemporary(f"token endpoint answered {status} {error or ''}".strip())
+    if status >= 400 or error:
+        code = error if isinstance(error, str) else f"http_{status}"
+        description = str(body.get("error_description", ""))[:300]
+        raise RefreshRejected(f"{code}: {description}" if description else code)
+    return _grant(body)
+
+
+def refresh_form(
+    platform: str, app: AppCredentials, refresh_token: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    fields, headers = _client_fields(platform, app)
+    return {**fields, "grant_type": "refresh_token", "refresh_token": refresh_token}, headers
+
+
+async def _post(
+    session: aiohttp.ClientSession, url: str, form: dict[str, str], headers: dict[str, str]
+) -> Grant:
+    try:
+        async with session.post(url, data=form, headers=headers) as response:
+            raw = await response.read()
+            status = response.status
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        raise RefreshTemporary(f"token endpoint unreachable: {type(exc).__name__}") from None
+    try:
+        body = orjson.loads(raw) if raw else {}
+    except orjson.JSONDecodeError:
+        body = {}
+    return answer(status, body)
+
+
+async def refresh(
+    session: aiohttp.ClientSession, platform: str, url: str, app: AppCredentials, refresh_token: str
+) -> Grant:
+    form, headers = refresh_form(platform, app, refresh_token)
+    return await _post(session, url, form, headers)
+
+
+async def exchange_code(
+    session: aiohttp.ClientSession,
+    platform: str,
+    url: str,
+    app: AppCredentials,
+    *,
+    code: str,
+    redirect_uri: str,
+    code_verifier: str,
+) -> Grant:
+    fields, headers = _client_fields(platform, app)
+    form = {
+        **fields,
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "code_verifier": code_verifier,
+    }
+    return await _post(session, url, form, headers)

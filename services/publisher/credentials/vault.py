@@ -1,0 +1,158 @@
+"""The encrypted credential file, shared by every publisher worker on the machine.
+
+Layout: one JSON object ``{"format": "warta-vault/1", "records": {account: fernet-token}}``;
+each record is encrypted on its own, with its account inside the ciphertext, so a record copied
+under another account's name is refused. Writes are read-modify-write under an exclusive
+``flock`` on ``<vault>.lock``, to a 0600 temporary file, fsynced, then renamed over the vault
+(shared/private_file.py): a crash leaves the old vault or the new one, never half of one.
+
+Refreshing is guarded by a second, per-account ``flock`` (``refresh_lock``): only its holder
+calls the token endpoint, so two workers never spend one rotating refresh token. The kernel
+drops a killed worker's locks, so a kill mid-refresh never leaves the account locked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+from cryptography.fernet import InvalidToken, MultiFernet
+
+from services.publisher.credentials import KeyringError, VaultError
+from services.publisher.credentials.record import CredentialRecord
+from shared.private_file import write_private
+
+FORMAT = "warta-vault/1"
+
+
+class CredentialVault:
+    def __init__(self, path: Path, keys: MultiFernet) -> None:
+        self.path = path
+        self._keys = keys
+        self._cache: dict[str, CredentialRecord] = {}
+        self._seen: tuple[int, int] | None = None
+
+    # ---- reading ---------------------------------------------------------------------------
+    def _read_raw(self) -> dict[str, str]:
+        if not self.path.exists():
+            return {}
+        try:
+            raw = orjson.loads(self.path.read_bytes())
+        except (OSError, orjson.JSONDecodeError) as exc:
+            raise VaultError(f"cannot read credential vault {self.path}: {type(exc).__name__}") from None
+        if (
+            not isinstance(raw, dict)
+            or raw.get("format") != FORMAT
+            or not isinstance(raw.get("records"), dict)
+        ):
+            raise VaultError(f"{self.path} is not a Warta credential vault ({FORMAT})")
+        return {str(k): str(v) for k, v in raw["records"].items()}
+
+    def _decrypt(self, account: str, token: str) -> CredentialRecord:
+        try:
+            plain = self._keys.decrypt(token.encode("ascii"))
+        except InvalidToken:
+            raise KeyringError(f"no configured key opens the credential of {account!r}") from None
+        record = CredentialRecord.from_json(orjson.loads(plain))
+        if record.account != account:
+            raise VaultError(f"the record stored under {account!r} belongs to another account")
+        return record
+
+    def _encrypt(self, record: CredentialRecord) -> str:
+        return self._keys.encrypt(orjson.dumps(record.to_json())).decode("ascii")
+
+    def load(self) -> dict[str, CredentialRecord]:
+        """Every record, decrypted, straight from the file."""
+        return {account: self._decrypt(account, token) for account, token in self._read_raw().items()}
+
+    def current(self) -> dict[str, CredentialRecord]:
+        """Every record; re-read only when another process replaced the file (a refresh)."""
+        try:
+            stat = self.path.stat()
+            seen: tuple[int, int] | None = (stat.st_ino, stat.st_mtime_ns)
+        except FileNotFoundError:
+            seen = None
+        if seen != self._seen or seen is None:
+            self._cache = self.load()
+            self._seen = seen
+        return self._cache
+
+    def get(self, account: str) -> CredentialRecord | None:
+        return self.current().get(account)
+
+    def fresh(self, account: str) -> CredentialRecord | None:
+        """The record as the file holds it now, bypassing the cache (under a refresh lock)."""
+        token = self._read_raw().get(account)
+        return None if token is None else self._decrypt(account, token)
+
+    # ---- writing ---------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _flock(self, suffix: str) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path.with_name(self.path.name + suffix), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing drops the lock
+
+    def _write_lock(self) -> contextlib.AbstractContextManager[None]:
+        return self._flock(".lock")
+
+    def import_lock(self) -> contextlib.AbstractContextManager[None]:
+        """Held while the old clear file is moved in; writes take their own lock inside it."""
+        return self._flock(".import.lock")
+
+    def put(self, *records: CredentialRecord) -> None:
+        """Store ``records`` durably (fsynced, atomically renamed) before returning."""
+        with self._write_lock():
+            raw = self._read_raw()
+            for record in records:
+                raw[record.account] = self._encrypt(record)
+            self._write(raw)
+
+    def _write(self, raw: dict[str, str]) -> None:
+        write_private(self.path, orjson.dumps({"format": FORMAT, "records": raw}).decode("ascii"))
+        dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)  # the rename itself survives a power cut
+        finally:
+            os.close(dir_fd)
+
+    def rotate(self, keys: MultiFernet) -> int:
+        """Re-encrypt every record with the first of ``keys``; any of them may open the old."""
+        with self._write_lock():
+            raw = self._read_raw()
+            try:
+                rotated = {a: keys.rotate(t.encode("ascii")).decode("ascii") for a, t in raw.items()}
+            except InvalidToken:
+                raise KeyringError(
+                    "no key of the new keyring opens the vault: keep the old key in it"
+                ) from None
+            self._write(rotated)
+            self._keys = keys
+            self._seen = None
+            return len(rotated)
+
+    # ---- one refresher per account ---------------------------------------------------------
+    @contextlib.contextmanager
+    def refresh_lock(self, account: str) -> Iterator[bool]:
+        """Yields True for the one process that may refresh ``account`` now, False to others."""
+        locks = self.path.parent / (self.path.name + ".refresh")
+        locks.mkdir(mode=0o700, exist_ok=True)
+        name = hashlib.sha256(account.encode()).hexdigest()[:32]
+        fd = os.open(locks / name, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)

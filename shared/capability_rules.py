@@ -1,0 +1,185 @@
+"""The one rule that says whether a platform can carry a piece of content.
+
+``problems(caps, content)`` reads a row of the capability table (``shared.capabilities``) and
+returns every way ``content`` breaks it, as plain ``Problem`` values: no I/O, no exceptions.
+Ingest turns each problem into a field error of its HTTP answer; the publisher's adapters turn
+the first one into ``Permanent`` before any call. Both read the same codes, written here once:
+
+======================  ===========================================================================
+``Rule``                the content breaks the row when...
+======================  ===========================================================================
+``video_required``      the platform only takes videos (YouTube, TikTok) and there is none
+``media_required``      the platform has no text-only posts (Instagram) and there is no media
+``media_count``         more media items, or more videos, than one post takes
+``media_type``          an item's MIME type is not one the platform takes
+``media_size``          an item is larger than its type's byte ceiling
+``media_duration``      a video lasts longer than its type allows
+``max_length``          the text (as sent, link appended where it is not a field of its own), or
+                        the poll's question, is longer than the platform counts as allowed
+``poll_unsupported``    the platform has no polls
+``poll_options``        too few or too many options, or an option longer than allowed
+``poll_duration``       a duration the platform does not offer
+``poll_with_media``     a poll together with media where the platform allows only one
+======================  ===========================================================================
+
+Each ``Problem`` names the field it is about, relative to the content (``text``, ``link``,
+``media``, ``media[1].type``, ``poll.options[0]``…), and a message that names the platform, the
+rule and the numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from shared.capabilities import PlatformCapabilities, PollRules, post_text
+from shared.events import Content, Media, Poll
+
+
+class Rule(StrEnum):
+    """The fixed set of capability rule codes; see the module docstring for each."""
+
+    VIDEO_REQUIRED = "video_required"
+    MEDIA_REQUIRED = "media_required"
+    MEDIA_COUNT = "media_count"
+    MEDIA_TYPE = "media_type"
+    MEDIA_SIZE = "media_size"
+    MEDIA_DURATION = "media_duration"
+    MAX_LENGTH = "max_length"
+    POLL_UNSUPPORTED = "poll_unsupported"
+    POLL_OPTIONS = "poll_options"
+    POLL_DURATION = "poll_duration"
+    POLL_WITH_MEDIA = "poll_with_media"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One way a content breaks a platform's row: the rule, the field it is about, and why."""
+
+    rule: Rule
+    field: str
+    message: str
+
+
+def is_video(media: Media) -> bool:
+    return media.type.lower().startswith("video/")
+
+
+def problems(caps: PlatformCapabilities, content: Content, *, text: str | None = None) -> list[Problem]:
+    """Every way ``content`` breaks ``caps``, in a stable order (media, text, poll).
+
+    ``text`` is the text the caller will send when it differs from ``post_text`` (a poll's
+    question prepended, say); it is measured instead.
+    """
+    out = _media_problems(caps, content.media)
+    out += _text_problems(caps, content, post_text(caps, content) if text is None else text)
+    if content.poll is not None:
+        out += _poll_problems(caps, content.poll, has_media=bool(content.media))
+    return out
+
+
+def media_problems(
+    caps: PlatformCapabilities, media: Media, size: int | None, at: str = "media"
+) -> list[Problem]:
+    """Type, size and duration of one item; ``size`` is the declared or the fetched byte count."""
+    name = caps.label
+    rule = caps.media_types.get(media.type.lower())
+    if rule is None:
+        accepted = ", ".join(caps.media_types) or "no media"
+        return [
+            Problem(Rule.MEDIA_TYPE, f"{at}.type", f"{name} accepts {accepted}; this item is {media.type}")
+        ]
+    out: list[Problem] = []
+    if rule.max_bytes is not None and size is not None and size > rule.max_bytes:
+        message = f"{name} takes {media.type} up to {rule.max_bytes} bytes; this item is {size}"
+        out.append(Problem(Rule.MEDIA_SIZE, f"{at}.size_bytes", message))
+    seconds = media.duration_seconds
+    if rule.max_duration_seconds is not None and seconds is not None and seconds > rule.max_duration_seconds:
+        message = f"{name} takes videos up to {rule.max_duration_seconds:g} s; this one is {seconds:g} s"
+        out.append(Problem(Rule.MEDIA_DURATION, f"{at}.duration_seconds", message))
+    return out
+
+
+def _media_problems(caps: PlatformCapabilities, media: tuple[Media, ...]) -> list[Problem]:
+    name, out = caps.label, []
+    videos = [m for m in media if is_video(m)]
+    if caps.video_required and not videos:
+        video_types = ", ".join(t for t in caps.media_types if t.startswith("video/"))
+        message = f"{name} posts are videos: add a video media item ({video_types})"
+        out.append(Problem(Rule.VIDEO_REQUIRED, "media", message))
+    elif (caps.media_required or not caps.text_only_allowed) and not media:
+        message = (
+            f"{name} has no text-only posts: add at least one media item ({', '.join(caps.media_types)})"
+        )
+        out.append(Problem(Rule.MEDIA_REQUIRED, "media", message))
+    if len(media) > caps.max_media:
+        message = f"{name} takes at most {caps.max_media} media items per post; this one has {len(media)}"
+        out.append(Problem(Rule.MEDIA_COUNT, "media", message))
+    elif len(videos) > caps.max_videos:
+        allowed = f"at most {caps.max_videos} video" if caps.max_videos else "no video"
+        out.append(
+            Problem(Rule.MEDIA_COUNT, "media", f"{name} takes {allowed} per post; this one has {len(videos)}")
+        )
+    for i, item in enumerate(media):
+        out += media_problems(caps, item, item.size_bytes, at=f"media[{i}]")
+    return out
+
+
+def _text_problems(caps: PlatformCapabilities, content: Content, sent: str) -> list[Problem]:
+    has_media = bool(content.media)
+    link = content.link
+    appended = link is not None and link not in (content.text or "") and link in sent
+    with_link = " including the link appended to the text" if appended else ""
+    at = "text" if content.text is not None else "link"
+    out: list[Problem] = []
+    limit = caps.text_limit(has_media)
+    if limit is not None and (count := caps.measure(sent)) > limit:
+        kind = " in a caption (text with media)" if has_media and caps.text_max_with_media is not None else ""
+        message = f"{caps.label} counts {count} {caps.unit}{kind}{with_link}; the limit is {limit}"
+        out.append(Problem(Rule.MAX_LENGTH, at, message))
+    if caps.text_max_bytes is not None and (size := len(sent.encode("utf-8"))) > caps.text_max_bytes:
+        message = f"{caps.label} counts {size} bytes{with_link}; the limit is {caps.text_max_bytes}"
+        out.append(Problem(Rule.MAX_LENGTH, at, message))
+    return out
+
+
+def _poll_problems(caps: PlatformCapabilities, poll: Poll, *, has_media: bool) -> list[Problem]:
+    name, rules = caps.label, caps.poll
+    if rules is None:
+        message = f'{name} has no polls; remove the poll for this target ("poll": null)'
+        return [Problem(Rule.POLL_UNSUPPORTED, "poll", message)]
+    out: list[Problem] = []
+    n, low, high = len(poll.options), rules.min_options, rules.max_options
+    if not low <= n <= high:
+        message = f"{name} polls take {low} to {high} options; this one has {n}"
+        out.append(Problem(Rule.POLL_OPTIONS, "poll.options", message))
+    longest = rules.max_option_length
+    for i, option in enumerate(poll.options):
+        if len(option) > longest:
+            message = (
+                f"{name} poll options are at most {longest} characters; option {i + 1} has {len(option)}"
+            )
+            out.append(Problem(Rule.POLL_OPTIONS, f"poll.options[{i}]", message))
+    limit = rules.max_question_length
+    if limit is not None and len(poll.question) > limit:
+        message = f"{name} poll questions are at most {limit} characters; this one has {len(poll.question)}"
+        out.append(Problem(Rule.MAX_LENGTH, "poll.question", message))
+    duration = _duration_problem(rules, poll.duration_minutes)
+    if duration is not None:
+        out.append(Problem(Rule.POLL_DURATION, "poll.duration_minutes", f"{name} polls {duration}"))
+    if has_media and not rules.with_media:
+        message = f"{name} cannot post a poll and media together; remove one for this target"
+        out.append(Problem(Rule.POLL_WITH_MEDIA, "poll", message))
+    return out
+
+
+def _duration_problem(rules: PollRules, minutes: int) -> str | None:
+    if rules.allowed_durations_minutes is not None:
+        if minutes in rules.allowed_durations_minutes:
+            return None
+        choices = ", ".join(str(d) for d in sorted(rules.allowed_durations_minutes))
+        return f"last one of {choices} minutes; not {minutes}"
+    low, high = rules.min_duration_minutes, rules.max_duration_minutes
+    if (low is None or minutes >= low) and (high is None or minutes <= high):
+        return None  # no bounds: the platform fixes the duration itself
+    return f"last {low} to {high} minutes; not {minutes}"

@@ -1,0 +1,142 @@
+"""``warta channels check|connect``, ``warta credentials rotate-key``, ``warta sandbox token``.
+
+They run where the publisher runs (they open its credential vault with its key), so they import
+the publisher's code when called, never at import time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import orjson
+
+if TYPE_CHECKING:
+    from services.publisher.settings import PublisherSettings
+
+
+def _settings() -> PublisherSettings:
+    from services.publisher.settings import PublisherSettings
+
+    return PublisherSettings()
+
+
+def _fail(command: str, exc: Exception) -> int:
+    print(f"warta {command}: {exc}", file=sys.stderr)
+    return 2
+
+
+def cmd_channels_check(args: argparse.Namespace) -> int:
+    from services.publisher.credentials import CredentialError
+    from services.publisher.credentials.commands import CommandError, check, print_check
+
+    try:
+        rows = asyncio.run(check(_settings()))
+    except (CommandError, CredentialError) as exc:
+        return _fail("channels check", exc)
+    return print_check(rows, args.json)
+
+
+def cmd_channels_connect(args: argparse.Namespace) -> int:
+    import aiohttp
+
+    from services.publisher.credentials import CredentialError, RefreshError
+    from services.publisher.credentials.commands import CommandError, ConnectRequest, _channel, connect
+
+    settings = _settings()
+
+    async def show(url: str) -> None:
+        print(f"Open this address to connect the account:\n\n  {url}\n", flush=True)
+        if args.open:  # the sandbox consents at once: fetching the page completes the flow
+            async with aiohttp.ClientSession() as session, session.get(url) as resp:
+                await resp.read()
+
+    async def run() -> int:
+        request = ConnectRequest(
+            channel=_channel(settings, args.channel),
+            client_id=args.client_id,
+            client_secret=os.environ.get("WARTA_OAUTH_CLIENT_SECRET"),
+            redirect_uri=args.redirect_uri,
+            port=args.port,
+            timeout_s=args.timeout,
+        )
+        record = await connect(settings, request, show)
+        print(f"connected {args.channel}: {record!r}")
+        return 0
+
+    try:
+        return asyncio.run(run())
+    except (CommandError, CredentialError, RefreshError, TimeoutError) as exc:
+        return _fail("channels connect", exc or TimeoutError("no callback before the timeout"))
+
+
+def cmd_rotate_key(args: argparse.Namespace) -> int:
+    from services.publisher.credentials.commands import CommandError, rotate_key
+    from services.publisher.credentials.keys import parse_keys
+
+    try:
+        count = rotate_key(_settings(), parse_keys(Path(args.new_key_file).read_text(encoding="ascii")))
+    except (CommandError, OSError) as exc:
+        return _fail("credentials rotate-key", exc)
+    print(f"re-encrypted {count} credentials with the new key; keep the old key until every worker restarted")
+    return 0
+
+
+def cmd_generate_key(args: argparse.Namespace) -> int:
+    from services.publisher.credentials.keys import generate_key
+    from shared.private_file import write_private
+
+    path = Path(args.out)
+    if path.exists():
+        return _fail("credentials generate-key", FileExistsError(f"{path} exists; not overwritten"))
+    write_private(path, generate_key() + "\n")
+    print(f"wrote a new key to {path} (mode 0600)")
+    return 0
+
+
+def cmd_sandbox_token(args: argparse.Namespace) -> int:
+    from services.publisher.credentials.commands import CommandError, _channel, sandbox_token
+
+    try:
+        grant = asyncio.run(sandbox_token(_channel(_settings(), args.channel)))
+    except CommandError as exc:
+        return _fail("sandbox token", exc)
+    if args.json:
+        sys.stdout.write(orjson.dumps(grant).decode() + "\n")
+    else:
+        print(grant["access_token"])
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    creds = sub.add_parser("credentials", help="the encrypted credential vault: keys")
+    creds_sub = creds.add_subparsers(dest="credentials_command", required=True)
+    rotate = creds_sub.add_parser("rotate-key", help="re-encrypt every credential with a new key")
+    rotate.add_argument("--new-key-file", required=True, help="the new key (first line)")
+    rotate.set_defaults(func=cmd_rotate_key)
+    gen = creds_sub.add_parser("generate-key", help="write a new key to a file readable by its owner only")
+    gen.add_argument("out")
+    gen.set_defaults(func=cmd_generate_key)
+
+
+def register_channels(channels: argparse.ArgumentParser) -> None:
+    sub = channels.add_subparsers(dest="channels_command")
+    check = sub.add_parser("check", help="each channel's credential: works? which account? expiry?")
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(func=cmd_channels_check)
+    connect = sub.add_parser(
+        "connect", help="connect a channel's account: OAuth code + PKCE, loopback callback"
+    )
+    connect.add_argument("channel")
+    connect.add_argument("--client-id", required=True, help="the app's client id (TikTok: client key)")
+    connect.add_argument(
+        "--redirect-uri", help="the registered redirect URI, behind a proxy (default: loopback)"
+    )
+    connect.add_argument("--port", type=int, default=0, help="loopback callback port (default: any free one)")
+    connect.add_argument("--timeout", type=float, default=300.0)
+    connect.add_argument("--open", action="store_true", help="fetch the page yourself (the sandbox consents)")
+    connect.set_defaults(func=cmd_channels_connect)

@@ -1,0 +1,58 @@
+"""What an operator's decision does to a job, read the same way by every reader of the outcomes.
+
+An ``OperatorDecided`` stands for the outcome it asks the scheduler to apply::
+
+    action           outcome                 job state it asks for
+    retry            retry, retry_at = then  retrying (the scheduler re-emits it, attempt + 1)
+    mark_published   published + URL         published
+    discard          failed                  failed
+
+Earlier versions wrote a decision as that ``PublishOutcome`` itself, with who and why packed
+into its error (``code = "operator.<action>"``, ``message = "by <person>: <reason>"``). Those
+records stay on the topic for the audit's retention, so ``legacy_decision`` still reads them.
+"""
+
+from __future__ import annotations
+
+from shared.events import OperatorAction, OperatorDecided, OutcomeStatus, PlatformError, PublishOutcome
+
+STATUS_OF_ACTION = {
+    OperatorAction.RETRY: OutcomeStatus.RETRY,
+    OperatorAction.MARK_PUBLISHED: OutcomeStatus.PUBLISHED,
+    OperatorAction.DISCARD: OutcomeStatus.FAILED,
+}
+_LEGACY_PREFIX = "operator."
+# What a decision and an outcome say alike: which record, when, and which attempt of which job.
+_JOB_FIELDS: set[str] = {"event_id", "occurred_at", "job_id", "content_id", "channel", "platform", "attempt"}
+
+
+def decided_outcome(decision: OperatorDecided, last_error: PlatformError | None = None) -> PublishOutcome:
+    """The outcome a decision stands for. ``last_error`` is the job's error before it: a person's
+    decision is no news about the platform, so the job keeps telling what the platform said."""
+    return PublishOutcome(
+        **decision.model_dump(include=_JOB_FIELDS),
+        status=STATUS_OF_ACTION[decision.action],
+        # No post id: the platform never told us one, so there is nothing to measure engagement on.
+        url=decision.url if decision.action is OperatorAction.MARK_PUBLISHED else None,
+        retry_at=decision.occurred_at if decision.action is OperatorAction.RETRY else None,
+        error=None if decision.action is OperatorAction.MARK_PUBLISHED else last_error,
+    )
+
+
+def legacy_decision(outcome: PublishOutcome) -> OperatorDecided | None:
+    """The decision an older operator-written outcome records, or None for any other outcome."""
+    err = outcome.error
+    if err is None or not err.code.startswith(_LEGACY_PREFIX):
+        return None
+    try:
+        action = OperatorAction(err.code.removeprefix(_LEGACY_PREFIX))
+    except ValueError:
+        return None
+    actor, _, reason = err.message.removeprefix("by ").partition(": ")
+    return OperatorDecided(
+        **outcome.model_dump(include=_JOB_FIELDS),
+        actor=actor or "unknown",
+        action=action,
+        reason=reason or "(no reason recorded)",
+        url=outcome.url,
+    )

@@ -1,0 +1,242 @@
+"""Tokens that refresh themselves: ahead of expiry, one refresher, rotation kept, 401 retried once,
+a refused refresh parks the account with its reason; and a simulated week with each platform's
+documented lifetimes."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from services.publisher.adapters.port import AuthExpired, Credentials, PublishRequest, Target
+from services.publisher.credentials.auth_retry import RefreshingAdapter, refused_before_acting
+from services.publisher.credentials.policy import lead, refresh_due
+from services.publisher.credentials.record import CredentialRecord
+from services.publisher.secrets import SecretsError, SecretStore, credentials_of
+from shared.events import Content
+from tests.unit.token_world import START, AuthorityAdapter, World, connected
+
+
+def _request(job: str) -> PublishRequest:
+    return PublishRequest(job_id=job, attempt=1, content=Content(text="hello"), marker="m")
+
+
+def _target(channel: str, credentials: Credentials) -> Target:
+    return Target(channel=channel, account=channel, base_url="", credentials=credentials)
+
+
+@pytest.mark.parametrize(
+    ("life_s", "lead_s"),
+    [(7200, 600), (3599, 600), (20, 4), (2, 1), (86_400, 600)],
+)
+def test_the_lead_time_follows_the_tokens_own_life(life_s: int, lead_s: float) -> None:
+    record = CredentialRecord(
+        account="a",
+        access_token="t",
+        refresh_token="r",
+        issued_at=START,
+        expires_at=START + timedelta(seconds=life_s),
+    )
+    assert lead(record).total_seconds() == pytest.approx(lead_s, abs=0.5)
+    assert not refresh_due(record, START + timedelta(seconds=life_s) - lead(record) - timedelta(seconds=1))
+    assert refresh_due(record, START + timedelta(seconds=life_s) - lead(record))
+
+
+async def test_a_rotated_refresh_token_is_stored_before_the_new_access_token_is_used(tmp_path: Path) -> None:
+    world = World(tmp_path, platforms=("tiktok",))
+    before = world.vault.fresh("tiktok-demo")
+    assert before is not None
+    world.clock.advance(hours=2)  # the access token just expired
+    fresh = await world.refresher().ensure_fresh("tiktok-demo")
+    assert fresh is not None
+    assert fresh.refresh_token != before.refresh_token
+    on_disk = world.new_vault().fresh("tiktok-demo")
+    assert on_disk is not None
+    assert on_disk.refresh_token == fresh.refresh_token
+    # The old refresh token stopped working (TikTok rotates): using it now is refused.
+    status, body = world.authorities["tiktok"].token(
+        {"client_key": "tiktok-app", "grant_type": "refresh_token", "refresh_token": before.refresh_token}
+    )
+    assert (status, body["error"]) == (400, "invalid_grant")
+
+
+async def test_two_workers_due_at_once_refresh_a_rotating_token_once(tmp_path: Path) -> None:
+    world = World(tmp_path, platforms=("x",))
+    first, second = world.refresher(), world.refresher(world.new_vault())
+    world.clock.advance(minutes=115)
+    a = await first.ensure_fresh("x-demo")
+    b = await second.ensure_fresh("x-demo")
+    assert a is not None
+    assert b is not None
+    assert a.access_token == b.access_token
+    assert first.refreshes["x"] + second.refreshes["x"] == 1
+    assert world.authorities["x"].refreshes["x-demo"] == 1
+
+
+async def test_a_401_is_answered_by_one_refresh_and_one_retry(tmp_path: Path) -> None:
+    world = World(tmp_path, platforms=("x",))
+    store = SecretStore.from_vault(world.vault)
+    inner = AuthorityAdapter(world.authorities["x"])
+    adapter = RefreshingAdapter(inner, world.refresher(), {"x-chan": "x-demo"})
+    world.clock.advance(hours=3)  # the refresher was stopped: the token expired unseen
+    published = await adapter.publish(_target("x-chan", store.get("x-demo")), _request("j1"))
+    assert published.post_id == "1"
+    assert adapter.retried_after_401 == 1
+
+
+async def test_a_401_on_a_token_another_worker_already_replaced_uses_that_token(tmp_path: Path) -> None:
+    world = World(tmp_path, platforms=("x",))
+    stale = SecretStore.from_vault(world.vault).get("x-demo")
+    world.clock.advance(hours=3)
+    await world.refresher(world.new_vault()).ensure_fresh("x-demo")  # the other worker
+    adapter = RefreshingAdapter(
+        AuthorityAdapter(world.authorities["x"]), world.refresher(), {"x-chan": "x-demo"}
+    )
+    await adapter.publish(_target("x-chan", stale), _request("j1"))
+    assert world.authorities["x"].refreshes["x-demo"] == 1
+
+
+async def test_no_retry_when_the_refusal_is_not_a_401(tmp_path: Path) -> None:
+    assert not refused_before_acting(AuthExpired("forbidden", code="forbidden", http_status=403))
+    assert not refused_before_acting(AuthExpired("no status", code="x"))
+    assert refused_before_acting(AuthExpired("Unauthorized", code="unauthorized", http_status=401))
+
+
+async def test_a_revoked_grant_parks_the_account_with_the_reason_and_a_reconnect_resumes_it(
+    tmp_path: Path,
+) -> None:
+    world = World(tmp_path, platforms=("tiktok",))
+    world.authorities["tiktok"].revoke_account("tiktok-demo")
+    world.clock.advance(hours=2)
+    refresher = world.refresher()
+    parked = await refresher.ensure_fresh("tiktok-demo")
+    assert parked is not None
+    assert parked.status == "needs_reauth"
+    assert "invalid_grant" in parked.reason
+    assert refresher.parked["tiktok"] == 1
+    store = SecretStore.from_vault(world.vault)
+    with pytest.raises(SecretsError, match=r"needs re-connecting.*invalid_grant"):
+        store.get("tiktok-demo")
+    # Reconnecting writes a new connected record: the account works again.
+    again = connected("tiktok-demo", "tiktok", world.authorities["tiktok"], world.clock())
+    world.vault.put(CredentialRecord(**{**again.__dict__, "version": parked.version + 1}))
+    assert store.get("tiktok-demo").token == again.access_token
+
+
+async def test_an_expired_refresh_token_is_refused_for_good(tmp_path: Path) -> None:
+    world = World(tmp_path, platforms=("tiktok",))
+    record = world.vault.fresh("tiktok-demo")
+    assert record is not None
+    assert record.refresh_expires_at is not None
+    world.clock.now = record.refresh_expires_at + timedelta(seconds=1)
+    parked = await world.refresher().ensure_fresh("tiktok-demo")
+    assert parked is not None
+    assert parked.status == "needs_reauth"
+    assert "expired" in parked.reason
+
+
+async def test_a_simulated_week_publishes_every_planned_post_without_an_auth_failure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each platform's documented lifetimes (X 2 h rotating, Google 1 h, TikTok 2 h rotating),
+    two workers sharing the vault and both running the refresher every 5 minutes, posts at
+    random minutes of the week. Every post must find a live token: 0 AuthExpired."""
+    world = World(tmp_path)
+    rng = random.Random(7)
+    workers = [world.refresher(), world.refresher(world.new_vault())]
+    stores = [SecretStore.from_vault(w.vault) for w in workers]
+    plan = sorted((rng.randrange(7 * 24 * 60), p) for p in world.platforms for _ in range(60))
+    published: Counter[str] = Counter()
+    expired: Counter[str] = Counter()
+    accounts = [f"{p}-demo" for p in world.platforms]
+    minute = 0
+    for at, platform in plan:
+        while minute <= at:
+            world.clock.now = START + timedelta(minutes=minute)
+            if minute % 5 == 0:
+                for worker in workers:
+                    await worker.tick(accounts)
+            minute += 1
+        world.clock.now = START + timedelta(minutes=at)
+        token = credentials_of(_record(stores[at % 2], f"{platform}-demo")).token
+        if world.authorities[platform].account_for(token) is None:
+            expired[platform] += 1
+        else:
+            published[platform] += 1
+    refreshes = Counter({p: world.authorities[p].refreshes[f"{p}-demo"] for p in world.platforms})
+    with capsys.disabled():
+        print(
+            f"\nweek: published {dict(published)}, auth-expired {dict(expired)}, refreshes {dict(refreshes)}"
+        )
+    assert sum(expired.values()) == 0
+    assert published == Counter({p: 60 for p in world.platforms})
+    # One refresh per access-token life, ahead of expiry: 7 days / (2 h - 10 min) ≈ 92, / 50 min ≈ 202.
+    assert 85 <= refreshes["x"] <= 95
+    assert 85 <= refreshes["tiktok"] <= 95
+    assert 195 <= refreshes["youtube"] <= 205
+    assert sum(w.refreshes[p] for w in workers for p in world.platforms) == sum(refreshes.values())
+
+
+def _record(store: SecretStore, account: str) -> CredentialRecord:
+    vault = store._vault
+    assert vault is not None
+    record = vault.get(account)
+    assert record is not None
+    assert record.status == "connected"
+    return record
+
+
+async def test_the_metrics_hook_counts_results_and_is_never_given_a_token(tmp_path: Path) -> None:
+    from services.publisher.credentials.refresher import Refresher
+    from tests.unit.token_world import in_process
+
+    world = World(tmp_path, platforms=("x", "tiktok"))
+    seen: list[tuple[str, str]] = []
+    refresher = Refresher(
+        world.vault, in_process(world.authorities), world.clock, on_result=lambda p, r: seen.append((p, r))
+    )
+    world.authorities["tiktok"].revoke_account("tiktok-demo")
+    world.clock.advance(hours=2)
+    await refresher.tick(["x-demo", "tiktok-demo"])
+    assert seen == [("x", "refreshed"), ("tiktok", "parked")]
+
+
+async def test_an_engagement_read_refused_with_401_is_read_again_with_a_fresh_token(tmp_path: Path) -> None:
+    world = World(tmp_path, platforms=("youtube",))
+    stale = SecretStore.from_vault(world.vault).get("youtube-demo")
+    world.clock.advance(hours=2)
+    inner = AuthorityAdapter(world.authorities["youtube"])
+    adapter = RefreshingAdapter(inner, world.refresher(), {"yt": "youtube-demo"})
+    counts = await adapter.engagement(_target("yt", stale), "post-1")
+    assert counts.reactions == 0
+    assert world.authorities["youtube"].refreshes["youtube-demo"] == 1
+
+
+async def test_no_token_reaches_the_logs_or_an_error_message(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    world = World(tmp_path, platforms=("x", "tiktok"))
+    refresher = world.refresher()
+    world.clock.advance(hours=2)
+    await refresher.tick(["x-demo", "tiktok-demo"])  # refreshed
+    world.authorities["tiktok"].revoke_account("tiktok-demo")
+    world.clock.advance(hours=2)
+    await refresher.tick(["x-demo", "tiktok-demo"])  # x refreshed again, tiktok parked
+    messages = [caplog.text]
+    store = SecretStore.from_vault(world.vault)
+    with pytest.raises(SecretsError) as parked:
+        store.get("tiktok-demo")
+    messages.append(str(parked.value))
+    record = world.vault.get("x-demo")
+    messages.append(repr(record))
+    issued = [t for a in world.authorities.values() for t in (*a.access, *a.refresh)]
+    assert len(issued) >= 4
+    assert "refreshed x-demo" in caplog.text
+    for text in messages:
+        assert not [t for t in issued if t in text]
