@@ -76,6 +76,7 @@ bench: venv
 	$(BIN)/python -m bench.x_length
 	$(BIN)/python -m bench.e2e
 	$(BIN)/python -m bench.scale
+	$(BIN)/python -m bench.analytics --items 5000
 
 # The whole system under 2,000 items x 3 channels while services are killed, the broker is
 # stopped and started and the platforms misbehave; prints the table, fails on loss or duplicates.

@@ -38,6 +38,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.scheduler.policy import Blackout, ChannelRules, EngagementModel, JobRequest, choose_slot
+from services.scheduler.policy.calendar import Calendar
 from services.scheduler.policy.quality import ItemQualities
 from services.scheduler.policy.slots import Decision, place, replan
 
@@ -171,6 +172,11 @@ class World:
         last = max([self.start + timedelta(weeks=self.weeks), *(self._end(i) for i in self.items)])
         self.size = self.index_floor(last) + LIFE_STEPS + 2 * self.stride
         self.channels = {c["id"]: self._channel(c) for c in raw["channels"]}
+        # public: what production reads from deploy/calendar.yaml (the policy may use it)
+        self.calendar = Calendar.from_periods(
+            (str(p["name"]), parse_instant(p["start"]), parse_instant(p["end"]))
+            for p in raw.get("calendar", [])
+        )
         self.jobs = [self._job(item, self.channels[cid]) for item in self.items for cid in item.channels]
 
     @staticmethod
@@ -211,10 +217,19 @@ class World:
             raise ValueError(f"channel {ch.id}: activity needs 168 numbers")
         if float(c.get("min_gap_minutes", 0)) % STEP_MIN:
             raise ValueError(f"channel {ch.id}: min_gap_minutes must be a multiple of 5")
+        # a season's curve replaces the base one between its start (inclusive) and end (exclusive)
+        seasons = [
+            (parse_instant(s["start"]), parse_instant(s["end"]), [float(x) for x in s["activity"]])
+            for s in c.get("seasons", [])
+        ]
+        if any(len(curve) != 168 for _, _, curve in seasons):
+            raise ValueError(f"channel {ch.id}: a season's activity needs 168 numbers")
         activity: list[float] = []
         for i in range(self.size):
-            local = self.at(i).astimezone(tz)
-            activity.append(ch.activity[local.weekday() * 24 + local.hour])
+            instant = self.at(i)
+            local = instant.astimezone(tz)
+            curve = next((a for lo, hi, a in seasons if lo <= instant < hi), ch.activity)
+            activity.append(curve[local.weekday() * 24 + local.hour])
             ordinal = local.date().toordinal()
             ch.day.append(ordinal)
             first, _ = ch.day_range.get(ordinal, (i, i))
@@ -447,7 +462,10 @@ def run_policy(world: World) -> tuple[dict[str, Schedule], int, int, float]:
     rng_policy = random.Random(f"{world.seed}/policy")
     rng_obs = random.Random(f"{world.seed}/observations")
     rules = {cid: rules_of(ch) for cid, ch in world.channels.items()}
-    models = {cid: EngagementModel.prior(ch.platform, ch.timezone) for cid, ch in world.channels.items()}
+    models = {
+        cid: EngagementModel.prior(ch.platform, ch.timezone, calendar=world.calendar)
+        for cid, ch in world.channels.items()
+    }
     scheds = {cid: Schedule() for cid in world.channels}
     qualities = ItemQualities()
     published: dict[str, list[int]] = {cid: [] for cid in world.channels}

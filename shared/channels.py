@@ -60,6 +60,9 @@ class Channel(BaseModel):
     habitual_times: tuple[time, ...] = ()
     group: str | None = Field(default=None, description="channels of a group post a topic in rank order")
     rank: int = Field(default=0, description="lower rank posts a topic first within its group")
+    # Four eyes on answers to citizens: a reply on this channel is a draft until an approver who
+    # did not write it approves it (the governor's account, for instance).
+    replies_need_approval: bool = False
     instance_limits: InstanceLimits | None = Field(
         default=None,
         description="a Mastodon instance's own limits, as its /api/v2/instance states them",

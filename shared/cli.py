@@ -1,6 +1,6 @@
 """The ``warta`` command: one subcommand per service, plus operator tools.
 
-warta ingest | scheduler | publisher --platform NAME | console | sandbox | topics | dev
+warta ingest | scheduler | publisher --platform NAME | console | analytics | inbox | sandbox | topics | dev
 and the operator commands of ``shared.cli_ops`` (submit, status, plan, lag, pause, resume, dead, …).
 """
 
@@ -27,8 +27,10 @@ def _launch(
 ) -> int:
     """Run one service until SIGINT/SIGTERM: its logging and GC tuned from its settings."""
     from shared.runtime import run_until_signalled, setup_logging, tune_gc
+    from shared.tracing import setup_tracing
 
-    setup_logging(settings.log_level, name)
+    setup_logging(settings.log_level, name, settings.log_format)
+    setup_tracing(name, settings.otlp_endpoint)
     tune_gc(settings.gc_young_threshold)
     run_until_signalled(lambda stop: run(settings, stop))
     return 0
@@ -62,6 +64,24 @@ def _console(args: argparse.Namespace) -> int:
     from services.console.settings import ConsoleSettings
 
     return _launch("console", ConsoleSettings(), run)
+
+
+def _analytics(args: argparse.Namespace) -> int:
+    from services.analytics.app import run
+    from services.analytics.settings import AnalyticsSettings
+    from shared.runtime import setup_logging
+
+    settings = AnalyticsSettings()
+    setup_logging(settings.log_level, "analytics", settings.log_format)
+    run(settings)
+    return 0
+
+
+def _inbox(args: argparse.Namespace) -> int:
+    from services.inbox.app import run
+    from services.inbox.settings import InboxSettings
+
+    return _launch("inbox", InboxSettings(), run)
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -126,6 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("console", help="run the operators' console: metrics, dashboard, webhooks").set_defaults(
         func=_console
     )
+    sub.add_parser(
+        "analytics", help="run the analytics worker: reach figures and the press office's read API"
+    ).set_defaults(func=_analytics)
+    sub.add_parser(
+        "inbox", help="run the inbox: citizens' comments, Meta webhooks, the inbox API"
+    ).set_defaults(func=_inbox)
     sandbox = sub.add_parser("sandbox", help="serve the platform contract fakes, or mint a demo token")
     sandbox.add_argument("action", nargs="?", choices=("serve", "token"), default="serve")
     sandbox.add_argument("channel", nargs="?", help="token: the demo channel whose credential to print")

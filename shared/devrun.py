@@ -87,6 +87,8 @@ class LocalSystem:
     ingest_port: int = 8080
     sandbox_port: int = 8090
     console_port: int = 0  # 0: a free port (tests); `warta dev` asks for 8070
+    analytics_port: int = 0  # 0: a free port (tests); `warta dev` asks for 8075
+    inbox_port: int = 0  # 0: a free port (tests); `warta dev` asks for 8060
     topic_prefix: str = ""
     group_prefix: str = "warta"
     # The demo channels point at the sandbox on 127.0.0.1:8090; on another port, a copy under
@@ -109,6 +111,10 @@ class LocalSystem:
     def __post_init__(self) -> None:
         if self.console_port == 0:
             self.console_port = free_listen_port()
+        if self.analytics_port == 0:
+            self.analytics_port = free_listen_port()
+        if self.inbox_port == 0:
+            self.inbox_port = free_listen_port()
 
     @property
     def channels_file(self) -> Path:
@@ -143,6 +149,10 @@ class LocalSystem:
         return f"http://127.0.0.1:{self.console_port}"
 
     @property
+    def inbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.inbox_port}"
+
+    @property
     def sandbox_url(self) -> str:
         return f"http://127.0.0.1:{self.sandbox_port}"
 
@@ -155,7 +165,9 @@ class LocalSystem:
             state_dir=str(self.var / "state"),
             ingest_port=self.ingest_port,
             console_port=self.console_port,
+            inbox_port=self.inbox_port,
             sandbox_port=self.sandbox_port,
+            analytics_port=self.analytics_port,
             topic_prefix=self.topic_prefix,
             group_prefix=self.group_prefix,
         )
@@ -228,7 +240,7 @@ class LocalSystem:
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        waiting = {"ingest", "console"}
+        waiting = {"ingest", "console", "inbox"}
         while time.monotonic() < deadline:
             for name, proc in list(self.procs.items()):
                 if proc.poll() is not None:
@@ -240,7 +252,8 @@ class LocalSystem:
                 if name not in self.procs:
                     waiting.discard(name)  # a partial system (e.g. restarted pieces) waits for what it runs
                     continue
-                url = self.ingest_url if name == "ingest" else self.console_url  # a port may have moved
+                # A port may have moved since the system started.
+                url = {"ingest": self.ingest_url, "inbox": self.inbox_url}.get(name, self.console_url)
                 try:
                     with urllib.request.urlopen(f"{url}/readyz", timeout=2) as resp:
                         if resp.status == 200:
@@ -253,7 +266,7 @@ class LocalSystem:
         raise TimeoutError(f"{', '.join(waiting)} not ready within {timeout} s; see {self.logs}")
 
     def _moved_port(self, name: str) -> bool:
-        """Start ``name`` (ingest or console) again on a new port after its port was taken between
+        """Start ``name`` (ingest, console or inbox) again on a new port after its port was taken between
         choosing it and binding it (another program on the machine got there first); the console,
         which calls ingest, starts again with it. At most a few times per system."""
         if self._port_moves >= 3:
@@ -266,6 +279,9 @@ class LocalSystem:
             self.restart("ingest")
             if "console" in self.procs:
                 self.restart("console")
+        elif name == "inbox":
+            self.inbox_port = free_listen_port()
+            self.restart("inbox")
         else:
             self.console_port = free_listen_port()
             self.restart("console")
@@ -331,6 +347,8 @@ def main() -> int:
         bootstrap=bootstrap,
         ingest_port=int(os.environ.get("WARTA_INGEST_PORT", "8080")),
         console_port=int(os.environ.get("WARTA_CONSOLE_PORT", "8070")),
+        analytics_port=int(os.environ.get("WARTA_ANALYTICS_PORT", "8075")),
+        inbox_port=int(os.environ.get("WARTA_INBOX_PORT", "8060")),
         metrics=True,
     )
     try:
@@ -347,6 +365,8 @@ Warta is running (logs in {system.logs}).
   ingest API     {system.ingest_url}        docs: {system.ingest_url}/docs
   dashboard      {system.console_url}/        (operator key: {keys["operator"]["key"]})
   metrics        {system.console_url}/metrics  (topics, lag, outcomes; ingest: {system.ingest_url}/metrics)
+  reach figures  http://127.0.0.1:{system.analytics_port}/v1/reach?by=channel&window=week  (by=channel|hour|topic|tag, window=day|week|all)
+  inbox          {system.inbox_url}/        (citizens' comments; any key)
   sandbox        {system.sandbox_url}        (the platforms' contract fakes)
   API keys       {system.dev_keys_file}
 

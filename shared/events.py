@@ -50,6 +50,27 @@ Instant = Annotated[datetime, AfterValidator(_utc)]
 
 Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@\-]+$")]
 
+MAX_TAGS = 10
+TAG_MAX_LENGTH = 40
+Tag = Annotated[str, Field(min_length=1, max_length=TAG_MAX_LENGTH, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
+"""A label the press office compares reach by (``gubernur``, ``wakil-gubernur``, ``banjir``): a
+lowercase slug, so ``Gubernur`` and ``gubernur`` can never split one leader's figures in two."""
+
+
+def _distinct_tags(tags: tuple[str, ...]) -> tuple[str, ...]:
+    # A tag given twice would count the item twice in that tag's figures.
+    if len(set(tags)) != len(tags):
+        raise ValueError("tags must be distinct")
+    return tags
+
+
+Tags = Annotated[
+    tuple[Tag, ...],
+    Field(max_length=MAX_TAGS, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(_distinct_tags),
+]
+"""An item's tags: at most ``MAX_TAGS`` distinct slugs (none by default)."""
+
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -125,6 +146,8 @@ class ContentApproved(_Event):
     # The W3C traceparent of the item's trace (shared/tracing.py): it waits with the job, as a
     # record header would not. None while tracing is off.
     traceparent: str | None = Field(default=None, max_length=128)
+    # Records written before tags existed carry none and read as ().
+    tags: Tags = ()
 
 
 class ControlAction(StrEnum):
@@ -396,6 +419,85 @@ class DeadLettered(_Event):
     raw_complete: bool = False  # ``raw`` (and ``source_key``) are the record's exact bytes: replayable
 
 
+PlatformRef = Annotated[str, Field(min_length=1, max_length=500)]
+"""An id a platform gave (a comment, a post, an author): free-form, e.g. Bluesky's at:// URIs."""
+
+
+class CommentAuthor(Frozen):
+    id: PlatformRef
+    name: str | None = Field(default=None, max_length=500)
+
+
+class CommentObserved(_Event):
+    """A citizen's comment on a post Warta published, or a message to one of its accounts
+    (topic ``comments.observed``, key = post id; a WhatsApp message's "post" is its sender).
+
+    ``event_id`` is derived from (channel, comment id): the same comment seen again, by a poll
+    and a webhook or by two polls, is the same event, and the inbox counts it once.
+    """
+
+    event_type: Literal["comment.observed"] = "comment.observed"
+    comment_id: PlatformRef
+    post_id: PlatformRef
+    parent_id: PlatformRef | None = None  # the comment it answers; None for a direct comment
+    channel: Identifier
+    platform: Identifier
+    content_id: Identifier | None = None  # the Warta item the post carries, when known
+    job_id: Identifier | None = None
+    author: CommentAuthor
+    text: str = Field(max_length=20_000)
+    created_at: Instant
+    via: Literal["poll", "webhook"]
+    url: str | None = Field(default=None, max_length=2048)
+
+
+class InboxState(StrEnum):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    ANSWERED = "answered"
+    HIDDEN = "hidden"
+    CLOSED = "closed"
+
+
+class InboxAction(StrEnum):
+    RECEIVE = "receive"  # the comment arrived
+    ASSIGN = "assign"
+    DRAFT_REPLY = "draft_reply"  # a reply waiting for an approver (four eyes)
+    REPLY = "reply"  # a reply that needs no approver, or an approved draft
+    HIDE = "hide"
+    CLOSE = "close"
+    REOPEN = "reopen"
+
+
+class ReplyDraft(Frozen):
+    text: str = Field(min_length=1, max_length=10_000)
+    drafted_by: Identifier
+    drafted_at: Instant
+    approved_by: Identifier | None = None
+    approved_at: Instant | None = None
+
+
+class InboxChanged(_Event):
+    """One change of one comment's inbox entry, with who and why (topics ``inbox.items``,
+    compacted: the latest per comment; and ``inbox.changes``, the audit trail; key = comment key).
+
+    It carries the whole entry after the change (the comment included), so the compacted topic
+    alone rebuilds the inbox.
+    """
+
+    event_type: Literal["inbox.changed"] = "inbox.changed"
+    comment: CommentObserved
+    version: int = Field(ge=1)  # 1 when received; +1 per change
+    action: InboxAction
+    from_state: InboxState | None = None
+    state: InboxState
+    assignee: Identifier | None = None
+    reply: ReplyDraft | None = None
+    by: Identifier
+    reason: str = Field(default="", max_length=2000)
+    channel: Identifier  # the comment's, repeated for dead letters and filters
+
+
 Event = Annotated[
     ContentApproved
     | ControlIssued
@@ -408,7 +510,9 @@ Event = Annotated[
     | DraftSubmitted
     | DraftApproved
     | IdempotencyClaimed
-    | DeadLettered,
+    | DeadLettered
+    | CommentObserved
+    | InboxChanged,
     Field(discriminator="event_type"),
 ]
 
@@ -426,6 +530,8 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "draft.approved",
         "idempotency.claimed",
         "dead.lettered",
+        "comment.observed",
+        "inbox.changed",
     }
 )
 

@@ -4,7 +4,7 @@
 written from them, and tests/unit/test_compose.py and test_systemd.py compare those files with
 this table, so a setting added here and forgotten there fails a test instead of a deploy.
 
-Ingest and the console serve ``/metrics`` on their own HTTP port; the scheduler and the publishers
+Ingest, the console, analytics and the inbox serve ``/metrics`` on their own HTTP port; the scheduler and the publishers
 serve it on ``WARTA_METRICS_PORT`` (the ports deploy/prometheus scrapes, shared/metrics.py).
 """
 
@@ -26,7 +26,9 @@ class Layout:
     state_dir: str
     ingest_port: int = 8080
     console_port: int = 8070
+    inbox_port: int = 8060
     sandbox_port: int = 8090
+    analytics_port: int = 8075
     topic_prefix: str = ""
     group_prefix: str = "warta"
 
@@ -54,6 +56,8 @@ def common_env(layout: Layout) -> dict[str, str]:
         "WARTA_STATE_DIR": layout.state_dir,
         "WARTA_INGEST_PORT": str(layout.ingest_port),
         "WARTA_CONSOLE_PORT": str(layout.console_port),
+        "WARTA_ANALYTICS_PORT": str(layout.analytics_port),
+        "WARTA_INBOX_PORT": str(layout.inbox_port),
         "WARTA_INGEST_URL": f"http://127.0.0.1:{layout.ingest_port}",
         "WARTA_SANDBOX_URL": f"http://127.0.0.1:{layout.sandbox_port}",
         # The sandbox serves demo media over plain http on loopback; allow only it.
@@ -62,7 +66,8 @@ def common_env(layout: Layout) -> dict[str, str]:
 
 
 def system_services(layout: Layout, platforms: tuple[str, ...] | list[str]) -> list[Service]:
-    """One system: the sandbox platforms, ingest, the scheduler, a publisher per platform, the console."""
+    """One system: the sandbox platforms, ingest, the scheduler, a publisher per platform, the
+    console, analytics and the inbox."""
     table = [
         Service(
             "sandbox",
@@ -90,4 +95,22 @@ def system_services(layout: Layout, platforms: tuple[str, ...] | list[str]) -> l
             )
         )
     table.append(Service("console", ("console",), metrics_port=layout.console_port, needs_secrets=True))
+    # Reach figures and the press office's read API; /metrics on the same port.
+    table.append(
+        Service(
+            "analytics",
+            ("analytics",),
+            metrics_port=layout.analytics_port,
+        )
+    )
+    # Citizens' comments: polls the platforms with the channels' tokens and serves Meta's webhooks
+    # and the inbox API (and /metrics) on its own port.
+    table.append(
+        Service(
+            "inbox",
+            ("inbox",),
+            metrics_port=layout.inbox_port,
+            needs_secrets=True,
+        )
+    )
     return table

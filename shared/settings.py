@@ -52,6 +52,8 @@ class CommonSettings(BaseSettings):
     log_format: LogFormat = "json"
     # One structured line per HTTP request on ingest and the console (shared/access_log.py).
     access_log: bool = True
+    # Where spans go (OTLP over HTTP, e.g. http://collector:4318/v1/traces); unset: no tracing.
+    otlp_endpoint: str | None = None
     # A service loop without progress for this long exits so its supervisor restarts it.
     stall_limit_s: float = 120.0
     # Allocations between two young-generation collections (CPython's default is 700). Each

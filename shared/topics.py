@@ -116,6 +116,18 @@ class TopicRegistry:
     def engagement_observed(self) -> str:
         return self.name("engagement.observed")
 
+    @property
+    def comments_observed(self) -> str:
+        return self.name("comments.observed")
+
+    @property
+    def inbox_items(self) -> str:
+        return self.name("inbox.items")
+
+    @property
+    def inbox_changes(self) -> str:
+        return self.name("inbox.changes")
+
     def publish(self, platform: str) -> str:
         return self.name(f"publish.{platform}")
 
@@ -154,6 +166,11 @@ class TopicRegistry:
             TopicSpec(self.publish_outcomes, n, "content id", _audit(), "attempt outcomes"),
             TopicSpec(self.publish_dead, n, "content id", _audit(), "dead letters with the last error"),
             TopicSpec(self.engagement_observed, n, "content id", _audit(), "engagement at +1h/+6h/+24h"),
+            TopicSpec(
+                self.comments_observed, n, "post id", _audit(), "citizens' comments on published posts"
+            ),
+            TopicSpec(self.inbox_items, n, "comment key", _compacted(), "each comment's inbox entry"),
+            TopicSpec(self.inbox_changes, n, "comment key", _audit(), "inbox changes: who and why"),
         ]
         specs += [
             TopicSpec(

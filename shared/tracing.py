@@ -7,8 +7,9 @@ carries the item, and inside the events that wait (``ContentApproved``, ``JobPla
 long as its record. Each service continues the trace where it takes the item up: the router
 routes it, the planner fires its job, the publisher publishes it and calls the platform.
 
-Off by default: without ``WARTA_OTLP_ENDPOINT`` the OpenTelemetry API is a no-op (no spans are
-recorded, ``traceparent`` stays empty and nothing is added to records). With it, spans go to an
+Off by default: without ``WARTA_OTLP_ENDPOINT`` the OpenTelemetry API is a no-op: no span is
+recorded and no trace is made up (``traceparent`` stays empty, records get no header), while a
+trace context that arrives from outside passes through unchanged. With it, spans go to an
 OTLP/HTTP collector in batches (``service.name`` is the service).
 """
 

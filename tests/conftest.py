@@ -6,9 +6,15 @@ from collections.abc import Generator, Iterator
 
 import pytest
 from _pytest.reports import TestReport
+from hypothesis import settings as hypothesis_settings
 
 from shared.topics import TopicRegistry
 from tests.kafka_broker import kafka_broker
+
+# Property tests judge results, never speed: on two shared cores a slow example is load, not a
+# bug (hypothesis's default 200 ms deadline failed correct tests under a parallel run).
+hypothesis_settings.register_profile("warta", deadline=None)
+hypothesis_settings.load_profile("warta")
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from shared.events import Identifier, Priority, instant_range_problem
+from shared.events import MAX_TAGS, Identifier, Priority, Tags, instant_range_problem
 
 
 def _iso_string(value: Any) -> Any:
@@ -88,6 +88,11 @@ class ApprovalBody(_Body):
 class _Submission(_Body):
     external_ref: str | None = Field(default=None, min_length=1, max_length=200)
     topic_key: Identifier | None = Field(default=None, description="items on one topic supersede each other")
+    tags: Tags = Field(
+        default=(),
+        description=f"up to {MAX_TAGS} distinct lowercase slugs (e.g. gubernur, wakil-gubernur) "
+        "the press office compares reach by",
+    )
     priority: Priority = Priority.NORMAL
     not_before: OffsetDateTime | None = None
     deadline: OffsetDateTime | None = None

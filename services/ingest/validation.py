@@ -101,6 +101,7 @@ class ValidSubmission:
             content_id=content_id,
             external_ref=req.external_ref,
             topic_key=req.topic_key,
+            tags=req.tags,
             priority=req.priority,
             not_before=req.not_before,
             deadline=req.deadline,

@@ -24,7 +24,7 @@ log = logging.getLogger("warta.scheduler")
 def build_chooser(settings: SchedulerSettings) -> SlotChooser:
     if settings.policy == "naive":
         return NaiveChooser()
-    return PolicyChooser()
+    return PolicyChooser(calendar=settings.load_calendar())
 
 
 async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:

@@ -14,6 +14,7 @@ import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from services.scheduler.policy.calendar import Calendar
 from services.scheduler.policy.freshness import freshness, half_life_hours
 from services.scheduler.policy.model import EngagementModel
 from services.scheduler.policy.quality import ItemQualities
@@ -41,8 +42,10 @@ def rules_for(channel: Channel) -> ChannelRules:
 
 
 class PolicyChooser:
-    def __init__(self, rng: random.Random | None = None) -> None:
+    def __init__(self, rng: random.Random | None = None, calendar: Calendar | None = None) -> None:
         self._rng = rng or random.Random()
+        # Ramadan, holidays, school holidays (deploy/calendar.yaml): one model per regime
+        self._calendar = calendar or Calendar()
         self._models: dict[str, EngagementModel] = {}
         self._rules: dict[str, ChannelRules] = {}
         # Which post of which item went where: an item's quality, measured on its other channels,
@@ -53,7 +56,9 @@ class PolicyChooser:
     def _model(self, channel: Channel) -> EngagementModel:
         model = self._models.get(channel.id)
         if model is None:
-            model = self._models[channel.id] = EngagementModel.prior(channel.platform, channel.timezone)
+            model = self._models[channel.id] = EngagementModel.prior(
+                channel.platform, channel.timezone, calendar=self._calendar
+            )
         return model
 
     def _rules_of(self, channel: Channel) -> ChannelRules:
@@ -154,7 +159,7 @@ class PolicyChooser:
 
     def restore_model(self, channel: Channel, state: dict[str, object]) -> None:
         try:
-            self._models[channel.id] = EngagementModel.from_dict(state)
+            self._models[channel.id] = EngagementModel.from_dict(state, calendar=self._calendar)
         except PolicyError:
             self._models.pop(channel.id, None)  # start again from the prior
 

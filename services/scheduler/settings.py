@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from services.scheduler.plan import PlanSettings
+from services.scheduler.policy.calendar import Calendar, load_calendar
 from shared.settings import ROOT, CommonSettings
 
 
@@ -20,6 +21,12 @@ class SchedulerSettings(CommonSettings):
     metrics_port: int = 0  # 0 = no metrics endpoint
     # Local cache of the plan (rebuilt from schedule.jobs on every assignment; safe to delete).
     state_dir: Path = ROOT / "var" / "state"
+    # Public calendar (Ramadan, holidays, school holidays); None = no calendar regimes.
+    calendar_path: Path | None = ROOT / "deploy" / "calendar.yaml"
+
+    def load_calendar(self) -> Calendar:
+        """The deployment's calendar; a broken file stops the start with its path and the reason."""
+        return load_calendar(self.calendar_path) if self.calendar_path is not None else Calendar()
 
     def plan_settings(self) -> PlanSettings:
         return PlanSettings(

@@ -40,3 +40,30 @@ def test_a_taken_console_port_moves_and_the_system_starts(kafka_bootstrap: str) 
         finally:
             local.stop()
     shutil.rmtree(var, ignore_errors=True)
+
+
+def test_a_taken_inbox_port_moves_and_the_system_starts(kafka_bootstrap: str) -> None:
+    run = uuid.uuid4().hex[:8]
+    var = ROOT / "var" / "test-e2e" / run
+    with socket.socket() as squatter:
+        taken = free_listen_port()
+        squatter.bind(("127.0.0.1", taken))
+        squatter.listen()
+        local = LocalSystem(
+            bootstrap=kafka_bootstrap,
+            var=var,
+            ingest_port=free_listen_port(),
+            sandbox_port=free_listen_port(),
+            inbox_port=taken,
+            topic_prefix=f"ports{run}.",
+            group_prefix=f"ports{run}",
+            ephemeral=True,
+            platforms=("mastodon",),
+        )
+        try:
+            local.start(timeout=90)
+            assert local.inbox_port != taken
+            assert local.procs["inbox"].poll() is None
+        finally:
+            local.stop()
+    shutil.rmtree(var, ignore_errors=True)

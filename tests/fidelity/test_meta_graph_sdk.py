@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pytest
+from facebook_business.adobjects.igcomment import IGComment
 from facebook_business.adobjects.igmedia import IGMedia
 from facebook_business.adobjects.iguser import IGUser
 from facebook_business.adobjects.page import Page
@@ -27,6 +29,7 @@ from facebook_business.session import FacebookSession
 from services.publisher.adapters.facebook import FacebookAdapter
 from services.publisher.adapters.instagram import InstagramAdapter
 from services.publisher.adapters.port import AdapterError, AuthExpired, Permanent, RateLimited
+from services.publisher.fakes.base import FakePost
 from shared.capabilities import capabilities_for
 from shared.events import Content, Media
 from tests.integration.conftest_fakes import TOKEN, FakeEnv, publish_request, running_sandbox
@@ -243,3 +246,55 @@ async def test_instagram_adapter_publishes_where_the_sdk_reads(env: FakeEnv) -> 
     api = graph_api(env, "instagram")
     read = await sdk(lambda: IGMedia(published.post_id, api=api).api_get(fields=["caption", "permalink"]))
     assert read["caption"].startswith("From Warta")
+
+
+async def test_comment_edges_read_by_the_sdk(env: FakeEnv) -> None:
+    # graph-api/reference/object/comments: GET /{post-id}/comments?filter=stream (replies carry
+    # "parent"); instagram-platform/comment-moderation: GET /{ig-media-id}/comments with replies.
+    api = graph_api(env, "facebook")
+    created = await sdk(lambda: Page(PAGE, api=api).create_feed(params={"message": "Banjir surut"}))
+    post_id = str(created["id"])
+    top = await env.admin(
+        "facebook", "comments", {"post_id": post_id, "text": "Syukurlah", "author": "warga1"}
+    )
+    reply = await env.admin(
+        "facebook", "comments", {"post_id": post_id, "text": "Ya", "author": "warga2", "parent_id": top["id"]}
+    )
+    fields = ["id", "message", "created_time", "from", "parent"]
+    stream = await sdk(
+        lambda: list(PagePost(post_id, api=api).get_comments(fields=fields, params={"filter": "stream"}))
+    )
+    assert [(c["id"], c.get("parent", {}).get("id")) for c in stream] == [
+        (top["id"], None),
+        (reply["id"], top["id"]),
+    ]
+    assert stream[0]["from"]["name"] == "warga1"
+    assert stream[0]["created_time"].endswith("+0000")
+    newest_first = await sdk(
+        lambda: list(
+            PagePost(post_id, api=api).get_comments(
+                fields=fields, params={"filter": "stream", "order": "reverse_chronological"}
+            )
+        )
+    )
+    assert [c["id"] for c in newest_first] == [reply["id"], top["id"]]
+    toplevel = await sdk(lambda: list(PagePost(post_id, api=api).get_comments(fields=fields)))
+    assert [c["id"] for c in toplevel] == [top["id"]]
+
+    ig = graph_api(env, "instagram")
+    env.states["instagram"].posts.append(
+        FakePost("17900000000000009", "demo", "Foto", datetime.now(UTC), data={"owner": IG_USER})
+    )
+    first = await env.admin("instagram", "comments", {"post_id": "17900000000000009", "text": "Bagus"})
+    second = await env.admin(
+        "instagram", "comments", {"post_id": "17900000000000009", "text": "Setuju", "parent_id": first["id"]}
+    )
+    media = IGMedia("17900000000000009", api=ig)
+    read = await sdk(lambda: list(media.get_comments(fields=["id", "text", "timestamp", "username"])))
+    assert [c["text"] for c in read] == ["Bagus"]
+    # GET /{ig-comment-id}/replies (the SDK's field check knows no nested "replies{...}", which
+    # the inbox's own reader sends to read both in one call).
+    replies = await sdk(
+        lambda: list(IGComment(first["id"], api=ig).get_replies(fields=["id", "text", "parent_id"]))
+    )
+    assert [(r["id"], r["text"], r["parent_id"]) for r in replies] == [(second["id"], "Setuju", first["id"])]

@@ -79,7 +79,9 @@ LONG_RUNNING = {"sandbox", "ingest", "scheduler", "console"}
 
 def local_run() -> LocalSystem:
     """The system `warta dev` (`make run`) starts, as its main() configures it."""
-    return LocalSystem(bootstrap="127.0.0.1:9092", console_port=8070, metrics=True)
+    return LocalSystem(
+        bootstrap="127.0.0.1:9092", console_port=8070, analytics_port=8075, inbox_port=8060, metrics=True
+    )
 
 
 def in_image(value: str, local: LocalSystem) -> str:
@@ -115,7 +117,7 @@ def test_every_process_serves_metrics() -> None:
     for service in local_run().services():
         if service.name == "sandbox":
             continue
-        if service.name in ("ingest", "console"):  # /metrics on their own HTTP port
+        if service.name in ("ingest", "console", "analytics", "inbox"):  # /metrics on their own HTTP port
             port_key = f"WARTA_{service.name.upper()}_PORT"
             assert env_of(service.name)[port_key] == str(service.metrics_port)
         else:

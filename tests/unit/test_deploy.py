@@ -60,6 +60,7 @@ def test_scrape_targets_cover_every_process() -> None:
     targets = {name: [t for sc in job["static_configs"] for t in sc["targets"]] for name, job in jobs.items()}
     assert targets["warta-ingest"] == ["127.0.0.1:8080"]
     assert targets["warta-console"] == ["127.0.0.1:8070"]
+    assert targets["warta-inbox"] == ["127.0.0.1:8060"]
     assert targets["warta-scheduler"] == [f"127.0.0.1:{SCHEDULER_METRICS_PORT}"]
     assert sorted(targets["warta-publisher"]) == sorted(
         f"127.0.0.1:{publisher_metrics_port(p)}" for p in PLATFORMS

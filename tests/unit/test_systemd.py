@@ -26,7 +26,9 @@ WARTA = "/opt/warta/venv/bin/warta"
 
 
 def table() -> list[Service]:
-    return LocalSystem(bootstrap="127.0.0.1:9092", console_port=8070, metrics=True).services()
+    return LocalSystem(
+        bootstrap="127.0.0.1:9092", console_port=8070, analytics_port=8075, inbox_port=8060, metrics=True
+    ).services()
 
 
 def unit_file(service: Service) -> Path:

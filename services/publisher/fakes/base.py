@@ -13,6 +13,10 @@ Admin API, mounted in every fake (so ``/mastodon/_fake/...`` in the sandbox)::
     GET    /_fake/posts       the posts, oldest first
     GET    /_fake/requests    how many requests each "METHOD /path" received
     POST   /_fake/engagement  {"post_id": "...", "reactions": 5, "comments": 1, "shares": 2, "reach": 90}
+    POST   /_fake/comments    {"post_id": "...", "text": "...", "author": "warga1", "parent_id": null}
+                              a citizen comments on a post (or replies to a comment); 201 with its id.
+                              Each platform serves comments in its own shape (``fakes.comments``)
+    GET    /_fake/comments    the comments, oldest first
     POST   /_fake/clock       {"advance_s": 3600}   move the fake's clock (idempotency expiry, windows)
     POST   /_fake/reset       forget posts, faults, counters, quotas and the clock offset
 
@@ -75,6 +79,28 @@ class Fault(BaseModel):
 
 
 @dataclass
+class FakeComment:
+    """A citizen's comment on a post (``parent_id``: the comment it answers, if any)."""
+
+    id: str
+    post_id: str
+    author: str
+    text: str
+    created_at: datetime
+    parent_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "post_id": self.post_id,
+            "author": self.author,
+            "text": self.text,
+            "created_at": self.created_at.isoformat(),
+            "parent_id": self.parent_id,
+        }
+
+
+@dataclass
 class FakePost:
     id: str
     account: str
@@ -122,6 +148,9 @@ class FakeState:
     public_base: str | None = None  # overrides the origin seen in requests when building URLs
     prefix: str = ""  # where the app is mounted; the sandbox sets it
     posts: list[FakePost] = field(default_factory=list)
+    comments: list[FakeComment] = field(default_factory=list)
+    # Called with each new comment: the Meta fakes deliver it to their webhook subscription.
+    on_comment: Callable[[FakeComment], Awaitable[None]] | None = None
     faults: list[Fault] = field(default_factory=list)
     requests: Counter[str] = field(default_factory=Counter)
     offset: timedelta = timedelta(0)
@@ -149,6 +178,13 @@ class FakeState:
     def accounts(self) -> list[str]:
         return sorted(set(self.tokens.values()))
 
+    def new_comment_id(self, post_id: str) -> str:
+        """An id for a new comment on ``post_id``, shaped as the platform shapes them."""
+        return f"{post_id}_c{self.next_id()}"
+
+    def comments_on(self, post_id: str) -> list[FakeComment]:
+        return [c for c in self.comments if c.post_id == post_id]
+
     def find_post(self, post_id: str) -> FakePost | None:
         return next((p for p in self.posts if p.id == post_id), None)
 
@@ -173,6 +209,7 @@ class FakeState:
 
     def reset(self) -> None:
         self.posts.clear()
+        self.comments.clear()
         self.faults.clear()
         self.requests.clear()
         self.offset = timedelta(0)
@@ -322,6 +359,14 @@ async def _admin_body(request: web.Request, empty: bytes) -> Any:
     return body
 
 
+def _fresh_comment_id(state: FakeState, post_id: str) -> str:
+    """A new comment id no post or comment has (a test may have placed posts with made-up ids)."""
+    taken = {p.id for p in state.posts} | {c.id for c in state.comments}
+    while (candidate := state.new_comment_id(post_id)) in taken:
+        pass
+    return candidate
+
+
 def add_admin_routes(app: web.Application, state: FakeState) -> None:
     async def add_faults(request: web.Request) -> web.Response:
         raw = await _admin_body(request, b"[]")
@@ -352,6 +397,33 @@ def add_admin_routes(app: web.Application, state: FakeState) -> None:
                 setattr(post, name, int(raw[name]))
         return json_reply(post.to_json())
 
+    async def add_comment(request: web.Request) -> web.Response:
+        raw = await _admin_body(request, b"{}")
+        post_id = str(raw.get("post_id", ""))
+        if state.find_post(post_id) is None:
+            return json_reply({"error": "no such post"}, 404)
+        parent = raw.get("parent_id")
+        if parent is not None and not any(c.id == parent and c.post_id == post_id for c in state.comments):
+            return json_reply({"error": "no such comment on that post"}, 404)
+        comment = FakeComment(
+            id=str(raw.get("id") or _fresh_comment_id(state, post_id)),
+            post_id=post_id,
+            author=str(raw.get("author", "warga")),
+            text=str(raw.get("text", "")),
+            created_at=state.now(),
+            parent_id=None if parent is None else str(parent),
+        )
+        state.comments.append(comment)
+        post = state.find_post(post_id)
+        if post is not None:
+            post.comments += 1
+        if state.on_comment is not None:
+            await state.on_comment(comment)
+        return json_reply(comment.to_json(), 201)
+
+    async def list_comments(request: web.Request) -> web.Response:
+        return json_reply([c.to_json() for c in state.comments])
+
     async def clock(request: web.Request) -> web.Response:
         raw = await _admin_body(request, b"{}")
         state.offset += timedelta(seconds=float(raw.get("advance_s", 0)))
@@ -366,6 +438,8 @@ def add_admin_routes(app: web.Application, state: FakeState) -> None:
     app.router.add_get("/_fake/posts", posts)
     app.router.add_get("/_fake/requests", requests)
     app.router.add_post("/_fake/engagement", engagement)
+    app.router.add_post("/_fake/comments", add_comment)
+    app.router.add_get("/_fake/comments", list_comments)
     app.router.add_post("/_fake/clock", clock)
     app.router.add_post("/_fake/reset", reset)
 

@@ -8,7 +8,8 @@ Routes (relative to the mount)::
     POST /xrpc/com.atproto.repo.createRecord      {"repo","collection","rkey"?,"record"} → {"uri","cid","commit"}
     GET  /xrpc/com.atproto.repo.getRecord         repo, collection, rkey → {"uri","cid","value"}; 400 RecordNotFound
     GET  /xrpc/app.bsky.feed.getPosts             uris → {"posts":[postView with likeCount, replyCount, repostCount, quoteCount]}
-    GET  /xrpc/app.bsky.feed.getPostThread        uri → {"thread": threadViewPost}
+    GET  /xrpc/app.bsky.feed.getPostThread        uri, depth (6) → {"thread": threadViewPost}, citizens'
+                                                  replies (``/_fake/comments``) nested under ``replies``
     GET  /xrpc/app.bsky.actor.getProfile          actor → profileViewDetailed (clients read it after login)
 
 Tokens are HS256 JWTs and ids are real CIDs (``atproto_shapes``); responses follow the lexicons'
@@ -67,6 +68,10 @@ class BlueskyState(FakeState):
     blobs: dict[str, int] = field(default_factory=dict)  # cid → size
     signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     service_did: str = "did:web:pds.warta.test"
+
+    def new_comment_id(self, post_id: str) -> str:
+        # A reply is a record in its author's repository: at://<did>/app.bsky.feed.post/<rkey>.
+        return f"at://{self.did('warga')}/{COLLECTION}/3lreply{self.next_id():06d}"
 
     def reset(self) -> None:
         super().reset()
@@ -292,8 +297,56 @@ class _Bluesky:
         post = self.s.find_post(uri)
         if post is None:
             return xrpc_error("NotFound", f"Post not found: {uri}")
-        thread = {"$type": "app.bsky.feed.defs#threadViewPost", "post": self._post_view(post), "replies": []}
+        try:
+            depth = min(1000, max(0, int(request.query.get("depth", "6"))))
+        except ValueError:
+            return xrpc_error("InvalidRequest", "depth must be an integer")
+        thread = {
+            "$type": "app.bsky.feed.defs#threadViewPost",
+            "post": self._post_view(post),
+            "replies": self._replies(post, None, depth),
+        }
         return json_reply({"thread": thread})
+
+    def _replies(self, post: FakePost, parent: str | None, depth: int) -> list[dict[str, Any]]:
+        """Citizens' replies as threadViewPosts, ``depth`` levels down (the lexicon's default 6)."""
+        if depth <= 0:
+            return []
+        views = []
+        for comment in self.s.comments_on(post.id):
+            if comment.parent_id != parent:
+                continue
+            parent_uri = comment.parent_id or post.id
+            parent_cid = post.data["cid"] if comment.parent_id is None else _cid(parent_uri.encode())
+            record = {
+                "$type": COLLECTION,
+                "text": comment.text,
+                "createdAt": _instant(comment.created_at),
+                "reply": {
+                    "root": {"uri": post.id, "cid": post.data["cid"]},
+                    "parent": {"uri": parent_uri, "cid": parent_cid},
+                },
+            }
+            view = {
+                "uri": comment.id,
+                "cid": _cid(comment.id.encode()),
+                "author": self._author(comment.author),
+                "record": record,
+                "likeCount": 0,
+                "replyCount": sum(1 for c in self.s.comments if c.parent_id == comment.id),
+                "repostCount": 0,
+                "quoteCount": 0,
+                "indexedAt": _instant(comment.created_at),
+                "labels": [],
+            }
+            views.append(
+                {
+                    "$type": "app.bsky.feed.defs#threadViewPost",
+                    "post": view,
+                    "replies": self._replies(post, comment.id, depth - 1),
+                }
+            )
+        return views
 
     async def get_profile(self, request: web.Request) -> web.Response:
         self._check(self.s.access, request)

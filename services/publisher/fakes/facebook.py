@@ -8,6 +8,7 @@ graph-api/guides/error-handling. Routes (relative to the mount)::
     GET  /{page-id}/feed      id,message,created_time,permalink_url,attachments{unshimmed_url}; limit (listing_lag)
     GET  /{post-id}           reactions.summary(total_count), comments.summary(total_count), shares
     GET  /{post-id}/insights  metric=post_media_view (retired metrics: #100)
+    GET  /{post-id}/comments  and the Page ``feed`` webhook: see ``meta_comments``
 
 Every answer carries ``X-App-Usage`` and ``X-Business-Use-Case-Usage``; past the Page's BUC
 quota the error is code 32. A post repeating the Page's previous message is refused with 506.
@@ -21,6 +22,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from services.publisher.fakes import meta_comments
 from services.publisher.fakes.base import FakePost, Reject, json_reply, new_fake_app, read_fields
 from services.publisher.fakes.graph import (
     GRAPH_VERSION,
@@ -37,6 +39,10 @@ from services.publisher.fakes.graph import (
 class FacebookState(GraphState):
     pages: dict[str, str] | None = None  # page id → account allowed to post; None = any
     photos: dict[str, str] = field(default_factory=dict)  # unpublished photo id → page id
+
+    def new_comment_id(self, post_id: str) -> str:
+        # A Page comment id is "<post object id>_<comment object id>".
+        return f"{post_id.rsplit('_', 1)[-1]}_{10**15 + self.next_id()}"
 
     def reset(self) -> None:
         super().reset()
@@ -188,10 +194,12 @@ def create_app(state: FacebookState | None = None) -> web.Application:
     state = state or FacebookState()
     fake = _Facebook(state)
     app = new_fake_app(state)
+    comment_routes = meta_comments.install(app, state, "facebook")
     add_graph_routes(
         app,
         GRAPH_VERSION,
         [
+            *comment_routes,
             ("POST", "/{page}/feed", fake.feed),
             ("GET", "/{page}/feed", fake.read_feed),
             ("POST", "/{page}/photos", fake.photos),

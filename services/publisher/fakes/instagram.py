@@ -24,6 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
+from services.publisher.fakes import meta_comments
 from services.publisher.fakes.base import FakePost, SlidingWindow, read_fields
 from services.publisher.fakes.graph import (
     GRAPH_VERSION,
@@ -42,6 +43,9 @@ class InstagramState(ContainerState):
     processing_polls: int = 1
     max_caption: int = 2200
     publishing: SlidingWindow = field(default_factory=lambda: SlidingWindow(50, timedelta(hours=24)))
+
+    def new_comment_id(self, post_id: str) -> str:
+        return str(17_858_893_269_000_000 + self.next_id())  # IG comment ids are numeric strings
 
 
 class _Instagram(ContainerFake):
@@ -100,4 +104,5 @@ class _Instagram(ContainerFake):
 
 
 def create_app(state: InstagramState | None = None) -> web.Application:
-    return container_app(_Instagram(state or InstagramState()))
+    state = state or InstagramState()
+    return container_app(_Instagram(state), extra=lambda app: meta_comments.install(app, state, "instagram"))

@@ -9,6 +9,7 @@ Routes (relative to the mount)::
 
     POST /api/v1/statuses                       Idempotency-Key kept 1 h; 422 / 429 / 401
     GET  /api/v1/statuses/:id                   counts grow with engagement_per_hour or /_fake/engagement
+    GET  /api/v1/statuses/:id/context           ancestors and descendants (citizens' replies, depth first)
     POST /api/v2/media                          200, or 202 while "processing"
     GET  /api/v1/media/:id                      206 until processed, then 200
     GET  /api/v1/accounts/verify_credentials
@@ -31,6 +32,7 @@ from aiohttp import web
 
 from services.publisher.fakes import mastodon_entities as entities
 from services.publisher.fakes.base import (
+    FakeComment,
     FakePost,
     FakeState,
     Reject,
@@ -115,6 +117,9 @@ class MastodonState(FakeState):
             window.clear()
         self.idempotency.clear()
         self.media.clear()
+
+    def new_comment_id(self, post_id: str) -> str:
+        return str(_ID_BASE + self.next_id())  # a reply is a status: a snowflake like any other
 
     def account_id(self, account: str) -> str:
         names = sorted(set(self.tokens.values()))
@@ -292,6 +297,58 @@ class _Mastodon:
             return _error("Record not found", 404)
         return json_reply(self._status_json(request, post))
 
+    def _reply_json(self, request: web.Request, comment: FakeComment, post: FakePost) -> dict[str, Any]:
+        """A citizen's reply as a Status (entities/Status.md): another account, ``in_reply_to_*`` set."""
+        base = self.s.base(request)
+        author_id = str(_ID_BASE // 1000 + sum(comment.author.encode()))
+        parent = comment.parent_id or post.id
+        return {
+            **self._status_json(request, post),
+            "id": comment.id,
+            "created_at": comment.created_at.isoformat().replace("+00:00", "Z"),
+            "uri": f"{base}/users/{comment.author}/statuses/{comment.id}",
+            "url": f"{base}/@{comment.author}/{comment.id}",
+            "in_reply_to_id": parent,
+            "in_reply_to_account_id": self.s.account_id(post.account) if parent == post.id else author_id,
+            "content": "<p>" + html.escape(comment.text).replace("\n", "<br>") + "</p>",
+            "media_attachments": [],
+            "poll": None,
+            "favourites_count": 0,
+            "replies_count": sum(1 for c in self.s.comments if c.parent_id == comment.id),
+            "reblogs_count": 0,
+            "account": entities.account(base, author_id, comment.author),
+        }
+
+    async def context(self, request: web.Request) -> web.Response:
+        """statuses.md "View statuses above and below this status": the chain above, the tree below."""
+        if request.headers.get("Authorization"):
+            self._auth(request)
+        target = request.match_info["id"]
+        comment = next((c for c in self.s.comments if c.id == target), None)
+        post = self.s.find_post(comment.post_id if comment else target)
+        if post is None:
+            return _error("Record not found", 404)
+        below: list[FakeComment] = []
+
+        def walk(parent: str | None) -> None:
+            for child in self.s.comments_on(post.id):
+                if child.parent_id == parent:
+                    below.append(child)
+                    walk(child.id)
+
+        walk(comment.id if comment else None)
+        ancestors: list[dict[str, Any]] = []
+        if comment is not None:
+            ancestors.append(self._status_json(request, post))
+            chain, up = [], comment.parent_id
+            while up is not None:
+                parent_comment = next(c for c in self.s.comments if c.id == up)
+                chain.append(parent_comment)
+                up = parent_comment.parent_id
+            ancestors += [self._reply_json(request, c, post) for c in reversed(chain)]
+        descendants = [self._reply_json(request, c, post) for c in below]
+        return json_reply({"ancestors": ancestors, "descendants": descendants})
+
     async def upload_media(self, request: web.Request) -> web.Response:
         account, req_window = self._auth(request)
         window = self.s.uploads.take(account, self.s.now())
@@ -370,6 +427,7 @@ def create_app(state: MastodonState | None = None) -> web.Application:
     app = new_fake_app(state)
     app.router.add_post("/api/v1/statuses", fake.create_status)
     app.router.add_get("/api/v1/statuses/{id}", fake.get_status)
+    app.router.add_get("/api/v1/statuses/{id}/context", fake.context)
     app.router.add_post("/api/v2/media", fake.upload_media)
     app.router.add_get("/api/v1/media/{id}", fake.get_media)
     app.router.add_get("/api/v1/accounts/verify_credentials", fake.verify_credentials)

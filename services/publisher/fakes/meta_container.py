@@ -11,13 +11,21 @@ container has no documented code; the fakes answer 100 "already published".
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
-from services.publisher.fakes.base import FakePost, SlidingWindow, json_reply, new_fake_app, read_fields
+from services.publisher.fakes.base import (
+    FakePost,
+    Handler,
+    SlidingWindow,
+    json_reply,
+    new_fake_app,
+    read_fields,
+)
 from services.publisher.fakes.graph import GraphState, add_graph_routes, authorise, graph_error, graph_list
 
 CONTAINER_TTL = timedelta(hours=24)
@@ -191,13 +199,18 @@ class ContainerFake:
         return json_reply({"data": data}, 200, headers)
 
 
-def container_app(fake: ContainerFake) -> web.Application:
-    """The fake's routes under its version, as Meta's hosts serve them."""
+def container_app(
+    fake: ContainerFake, extra: Callable[[web.Application], list[tuple[str, str, Handler]]] | None = None
+) -> web.Application:
+    """The fake's routes under its version, as Meta's hosts serve them; ``extra`` adds a fake's
+    own (its admin routes on the app, its Graph routes returned), e.g. the comment edges."""
     app = new_fake_app(fake.s)
+    own = extra(app) if extra is not None else []
     add_graph_routes(
         app,
         fake.version,
         [
+            *own,
             ("POST", f"/{{node}}/{fake.container_edge}", fake.create_container),
             ("GET", f"/{{node}}/{fake.container_edge}", fake.list_posts),
             ("POST", f"/{{node}}/{fake.publish_edge}", fake.publish),

@@ -22,6 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
+from services.publisher.fakes import meta_comments
 from services.publisher.fakes.base import FakePost, SlidingWindow, json_reply, new_fake_app, read_fields
 from services.publisher.fakes.graph import GRAPH_VERSION, GraphState, add_graph_routes, authorise
 
@@ -157,10 +158,12 @@ def create_app(state: WhatsAppState | None = None) -> web.Application:
     state = state or WhatsAppState()
     fake = _WhatsApp(state)
     app = new_fake_app(state)
+    comment_routes = meta_comments.install(app, state, "whatsapp")
     add_graph_routes(
         app,
         GRAPH_VERSION,
         [
+            *comment_routes,
             ("POST", "/{phone}/messages", fake.send),
         ],
     )

@@ -11,6 +11,9 @@ Routes (relative to the mount)::
                                                           statistics; counts as strings)
     GET  /youtube/v3/channels?part=contentDetails&mine=true   relatedPlaylists.uploads
     GET  /youtube/v3/playlistItems?playlistId=UU…         the channel's uploads, newest first
+    GET  /youtube/v3/commentThreads?part=snippet,replies&videoId=ID   citizens' comments
+                                                          (``/_fake/comments``), maxResults 1-100
+                                                          (20), pageToken; 1 unit of ``read_units_left``
 
 The fake records every byte range each session received (``Session.ranges``) and keeps the
 bytes, so tests can check that a resumed upload sent no range twice and that the video is
@@ -38,6 +41,7 @@ import orjson
 from aiohttp import web
 
 from services.publisher.fakes.base import (
+    FakeComment,
     FakePost,
     FakeState,
     Reject,
@@ -82,8 +86,15 @@ class Session:
 class YouTubeState(FakeState):
     quota_left: int = 100  # videos.insert calls left today (platforms.md §7: 100 per day)
     channel_uploads_left: int = 1000
+    # Units left today for list calls (docs/determine_quota_cost: commentThreads.list costs 1 of
+    # the project's 10,000 a day); 403 quotaExceeded at 0.
+    read_units_left: int = 10_000
     sessions: dict[str, Session] = field(default_factory=dict)
     interrupt: dict[int, str] = field(default_factory=dict)  # chunk start → drop | drop_after_processing
+
+    def new_comment_id(self, post_id: str) -> str:
+        # Comment ids are opaque base64-like strings ("UgzDE2tasfmrYLyNkGt4AaABAg").
+        return "Ugz" + hashlib.sha256(f"{post_id}:{self.next_id()}".encode()).hexdigest()[:20] + "AaABAg"
 
     def reset(self) -> None:
         super().reset()
@@ -265,6 +276,66 @@ class _YouTube:
         page = {"totalResults": len(items), "resultsPerPage": len(items)}
         return json_reply({"kind": "youtube#videoListResponse", "items": items, "pageInfo": page})
 
+    async def comment_threads(self, request: web.Request) -> web.Response:
+        """docs/commentThreads/list: top-level comments of a video, their replies under ``replies``."""
+        self._auth(request)
+        parts = {p.strip() for p in request.query.get("part", "").split(",") if p.strip()}
+        if not parts:
+            return _required("part")
+        if self.s.read_units_left <= 0:
+            return google_error(
+                403,
+                "quotaExceeded",
+                "The request cannot be completed because you have exceeded your quota.",
+                "youtube.quota",
+            )
+        self.s.read_units_left -= 1
+        video_id = request.query.get("videoId", "")
+        post = self.s.find_post(video_id)
+        if post is None:
+            return google_error(
+                404,
+                "videoNotFound",
+                "The video identified by the videoId parameter could not be found.",
+                "youtube.commentThread",
+            )
+        try:
+            size = int(request.query.get("maxResults", "20"))
+            start = int(request.query.get("pageToken") or "0")
+        except ValueError:
+            return google_error(400, "invalidParameter", "maxResults or pageToken is invalid", "global")
+        if not 1 <= size <= 100:
+            return google_error(400, "invalidParameter", "maxResults must be between 1 and 100", "global")
+        channel = self.s.channel_id(post.account)
+        comments = self.s.comments_on(video_id)
+        # order=time (the default): newest first.
+        tops = sorted((c for c in comments if c.parent_id is None), key=lambda c: c.created_at, reverse=True)
+        items = []
+        for top in tops[start : start + size]:
+            replies = [c for c in comments if c.parent_id == top.id]
+            item: dict[str, Any] = {"kind": "youtube#commentThread", "etag": _etag(top.id), "id": top.id}
+            if "snippet" in parts:
+                item["snippet"] = {
+                    "channelId": channel,
+                    "videoId": video_id,
+                    "topLevelComment": _comment_json(self.s, channel, top),
+                    "canReply": True,
+                    "totalReplyCount": len(replies),
+                    "isPublic": True,
+                }
+            if "replies" in parts and replies:
+                item["replies"] = {"comments": [_comment_json(self.s, channel, r) for r in replies]}
+            items.append(item)
+        body: dict[str, Any] = {
+            "kind": "youtube#commentThreadListResponse",
+            "etag": _etag(f"{video_id}:{start}:{len(comments)}"),
+            "pageInfo": {"totalResults": len(items), "resultsPerPage": size},
+            "items": items,
+        }
+        if start + size < len(tops):
+            body["nextPageToken"] = str(start + size)
+        return json_reply(body)
+
     async def uploads(self, request: web.Request) -> web.Response:
         return json_reply([session.to_json() for session in self.s.sessions.values()])
 
@@ -308,6 +379,34 @@ async def _metadata(request: web.Request) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
+def _comment_json(state: YouTubeState, channel: str, comment: FakeComment) -> dict[str, Any]:
+    """A ``youtube#comment`` resource (docs/comments#resource)."""
+    author_channel = state.channel_id(comment.author)
+    when = comment.created_at.isoformat(timespec="seconds").replace("+00:00", "Z")
+    snippet: dict[str, Any] = {
+        "channelId": channel,
+        "videoId": comment.post_id,
+        "textDisplay": comment.text,
+        "textOriginal": comment.text,
+        "authorDisplayName": "@" + comment.author,
+        "authorProfileImageUrl": "https://yt3.ggpht.com/ytc/default-user=s48-c-k-c0x00ffffff-no-rj",
+        "authorChannelUrl": "http://www.youtube.com/@" + comment.author,
+        "authorChannelId": {"value": author_channel},
+        "canRate": True,
+        "viewerRating": "none",
+        "likeCount": 0,
+        "publishedAt": when,
+        "updatedAt": when,
+    }
+    if comment.parent_id is not None:
+        snippet["parentId"] = comment.parent_id
+    return {"kind": "youtube#comment", "etag": _etag(comment.id), "id": comment.id, "snippet": snippet}
+
+
+def _etag(seed: str) -> str:
+    return hashlib.sha256(seed.encode()).hexdigest()[:27]
+
+
 def _required(parameter: str) -> web.Response:
     return google_error(400, "required", f"Required parameter: {parameter}", "global")
 
@@ -328,5 +427,6 @@ def create_app(state: YouTubeState | None = None) -> web.Application:
     app.router.add_get("/youtube/v3/videos", fake.videos)
     app.router.add_get("/youtube/v3/channels", fake.channels)
     app.router.add_get("/youtube/v3/playlistItems", fake.playlist_items)
+    app.router.add_get("/youtube/v3/commentThreads", fake.comment_threads)
     app.router.add_get("/_fake/uploads", fake.uploads)
     return app

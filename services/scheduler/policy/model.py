@@ -30,6 +30,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from services.scheduler.policy.calendar import Calendar
 from services.scheduler.policy.rules import (
     US_PER_MINUTE,
     InvalidRequest,
@@ -61,13 +62,25 @@ PLATFORM_HALF_LIFE_MINUTES = {
     "website": 720.0,
 }  # fmt: skip
 DEFAULT_HALF_LIFE_MINUTES = 60.0
-# Thompson draws at a share of the posterior variance. Greedy (0) by default: on 40 generated worlds
-# Thompson at a quarter of the variance captured 0.6 % less (docs/scheduling.md); the model learns
-# instead from the deliberate exploration of a young channel (EXPLORE_* below) and from the spill
-# of each post's reach into the hours after it.
-DEFAULT_EXPLORATION = 0.0
+# Thompson draws at a share of the posterior variance. Greedy where the prior holds: on 40 generated
+# worlds Thompson at a quarter of the variance captured 0.6 % less (docs/scheduling.md), the model
+# learning instead from the deliberate exploration of a young channel (EXPLORE_* below) and from
+# the spill of each post's reach into the hours after it. Where the channel's evidence contradicts
+# the prior, the hours it has not tried are truly unknown and plain Thompson is used (MISFIT_*).
 DEFAULT_CROWDING = 0.3  # share of audience a post loses to one just before it (assumption)
 
+# How each calendar regime reshapes a channel's ordinary day, by local hour (a prior the regime's
+# own posts correct). Ramadan: up for sahur before dawn (02-04 h), away at iftar (18 h) and tarawih
+# (19-20 h), back online after it (21-23 h), quieter while fasting in the afternoon. Holidays:
+# people sleep in and are out in the afternoon. School holidays: the young stay up later.
+REGIME_HOURS: dict[str, tuple[float, ...]] = {
+    "ramadan": (1.0, 1.2, 2.5, 3.5, 3.0, 1.2, 0.8, 0.8, 0.9, 0.9, 0.9, 0.9,
+                0.9, 0.85, 0.8, 0.8, 0.8, 0.7, 0.45, 0.55, 0.75, 1.3, 1.5, 1.3),
+    "holiday": (1.1, 1.1, 1.0, 1.0, 1.0, 0.8, 0.7, 0.7, 0.85, 1.1, 1.15, 1.15,
+                1.1, 1.0, 0.95, 0.95, 0.95, 0.95, 1.0, 1.0, 1.05, 1.05, 1.1, 1.1),
+    "school_holiday": (1.2, 1.1, 1.0, 1.0, 1.0, 0.9, 0.85, 0.9, 0.95, 1.05, 1.1, 1.05,
+                       1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.05, 1.1, 1.2, 1.25),
+}  # fmt: skip
 HORIZONS = (60, 360, 1440)  # engagement.observed is emitted at +1 h, +6 h, +24 h (design.md)
 _PRIOR_CV2 = 0.16  # quality of items varies ~40 % (assumption), corrected from residuals
 _PRIOR_CV2_KNOWN = 0.04  # what is left once the item's other channels have measured it
@@ -76,7 +89,21 @@ _PRIOR_CV2_KNOWN = 0.04  # what is left once the item's other channels have meas
 # the curve, not more. An hour of the week is seen once a week at best, so v is held tighter.
 HOUR_OF_DAY_SD = 0.3
 HOUR_OF_WEEK_SD = 0.15
-NEIGHBOUR_WEIGHT = 0.0
+# Gamma shapes (= rates: mean 1) of the hour-of-day and day-of-week factors when the evidence does
+# not say otherwise; the fit picks each from ALPHA_GRID by marginal likelihood (empirical Bayes).
+ALPHA_HOUR_OF_DAY = 1.0 / HOUR_OF_DAY_SD**2
+ALPHA_DAY = 1.0 / 0.2**2
+ALPHA_GRID = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+ALPHA_PRIOR_SD = 1.5  # spread, in log, of the prior weight itself around its default
+TEMPER_POWER = 1.0  # how fast the prior's shape flattens as its weight falls
+FORGET_DAYS = 28.0  # a post's weight halves every 4 weeks behind the channel's latest post
+# Thompson sampling is switched on for a channel whose evidence has contradicted its prior: the
+# hours it has not tried are then truly unknown. Where the prior holds, the mean is used (greedy).
+# Chosen on the tuning half of bench.adversarial (odd seeds 1-15, mean capture): plain Thompson
+# (1.0) 0.70, none 0.74, half the variance 0.74, a quarter 0.78; switching on at half the default
+# weight rather than a quarter 0.79.
+MISFIT_ALPHA = ALPHA_HOUR_OF_DAY / 2
+MISFIT_EXPLORATION = 0.25
 # Deliberate exploration (docs/scheduling.md): while a channel is young, an hour of the day that no
 # post has reached yet is scored as if it could match the channel's best hour, so each hour is
 # tried about once. Bounded: only the channel's first EXPLORE_DAYS days (from its first post) and
@@ -92,6 +119,10 @@ _EM_TOLERANCE = 0.002  # multipliers closer than 0.2 % change no slot choice
 _MAX_POSTS = 1500  # ~1 year of a busy channel; older posts are forgotten (audiences change)
 
 
+def _optional_float(value: object) -> float | None:
+    return None if value is None else float(str(value))
+
+
 def national_prior() -> list[float]:
     """Relative audience activity by local hour-of-week, Monday 00:00 first."""
     prior: list[float] = []
@@ -104,25 +135,22 @@ def _clamp_quality(quality: float) -> float:
     return min(10.0, max(0.1, quality)) if math.isfinite(quality) else 1.0
 
 
-def _by_hour_of_day(z: list[float], e: list[float], v: list[float]) -> tuple[list[float], list[float]]:
-    """Evidence for each hour of the day, pooled over the week and lent to the hours next to it.
+def _eb_alpha(z: list[float], e: list[float], default: float) -> float:
+    """The Gamma(a, a) prior weight of a factor under which its evidence is likeliest.
 
-    Audiences change smoothly through the day, so posts at 22:00 say something about 23:00: the
-    neighbours' evidence counts at NEIGHBOUR_WEIGHT (a late-night or sahur peak is found sooner).
+    Each cell's effective count z ~ Poisson(f·e) with f ~ Gamma(a, a) is negative binomial, so the
+    marginal log-likelihood is Σ lgamma(a+z) - lgamma(a) + a·log a - (a+z)·log(a+e); a log-normal
+    hyperprior around ``default`` keeps a channel with few posts near the default.
     """
-    zd = [sum(z[hod::24]) for hod in range(24)]
-    ed = [sum(e[b] * v[b] for b in range(hod, HOURS_PER_WEEK, 24)) for hod in range(24)]
-    w = NEIGHBOUR_WEIGHT
-    if w <= 0:
-        return zd, ed
-    zs = [zd[h] + w * (zd[h - 1] + zd[(h + 1) % 24]) for h in range(24)]
-    es = [ed[h] + w * (ed[h - 1] + ed[(h + 1) % 24]) for h in range(24)]
-    return zs, es
-
-
-def _prior_shapes() -> tuple[float, float]:
-    """Gamma shapes (= rates: mean 1) of the hour-of-day and hour-of-week multipliers."""
-    return 1.0 / HOUR_OF_DAY_SD**2, 1.0 / HOUR_OF_WEEK_SD**2
+    best, best_ll = default, -math.inf
+    for a in (*ALPHA_GRID, default):
+        ll = -((math.log(a / default)) ** 2) / (2 * ALPHA_PRIOR_SD**2)
+        for zi, ei in zip(z, e, strict=True):
+            if ei > 0:
+                ll += math.lgamma(a + zi) - math.lgamma(a) + a * math.log(a) - (a + zi) * math.log(a + ei)
+        if ll > best_ll:
+            best, best_ll = a, ll
+    return best
 
 
 def local_step(us: int, offset: int) -> int:
@@ -154,6 +182,7 @@ class EngagementModel:
         crowding: float = DEFAULT_CROWDING,
         exploration: float | None = None,
         explore_days: float | None = None,
+        calendar: Calendar | None = None,
     ) -> None:
         self.platform = platform
         self.timezone = timezone
@@ -166,9 +195,14 @@ class EngagementModel:
         )
         self.crowding = crowding
         # Thompson draws at this share of the posterior variance (1 = plain Thompson, 0 = the mean)
-        self.exploration = DEFAULT_EXPLORATION if exploration is None else exploration
+        # None: automatic (Thompson only where the evidence contradicted the prior, see _tau)
+        self.exploration = exploration
         # deliberate exploration of untried hours in the channel's first days; 0 turns it off
         self.explore_days = EXPLORE_DAYS if explore_days is None else explore_days
+        self.calendar = calendar or Calendar()
+        self._regimes: dict[str, EngagementModel] = {}  # one model per calendar regime
+        self._owner: dict[str, str] = {}  # post id -> the regime whose model holds it
+        self._fitted_from: object = None  # the parent fit this regime model's prior follows
         self._posts: dict[str, _Post] = {}
         self._times: list[int] = []  # sorted publication instants, for crowding
         # fitted state
@@ -177,7 +211,11 @@ class EngagementModel:
         self.cv2 = _PRIOR_CV2  # dispersion of posts whose item quality is unknown
         self.cv2_known = _PRIOR_CV2_KNOWN  # ... and of posts whose quality other channels measured
         self._u = [1.0] * 24
+        self._d = [1.0] * 7
         self._v = [1.0] * HOURS_PER_WEEK
+        self.alpha_u, self.alpha_d = ALPHA_HOUR_OF_DAY, ALPHA_DAY
+        self._gamma = 1.0
+        self._prior_eff = list(self.prior_activity)
         self._z = [0.0] * HOURS_PER_WEEK  # effective reactions attributed to each hour
         self._e = [0.0] * HOURS_PER_WEEK  # effective exposure of each hour
         self._dirty = False
@@ -185,14 +223,14 @@ class EngagementModel:
 
     # ------------------------------------------------------------------ construction and state
     @classmethod
-    def prior(cls, platform: str, timezone: str) -> EngagementModel:
+    def prior(cls, platform: str, timezone: str, *, calendar: Calendar | None = None) -> EngagementModel:
         """A channel with no history: the platform's half-life over the national Indonesian hours."""
-        return cls(platform, timezone)
+        return cls(platform, timezone, calendar=calendar)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-safe state: the configuration and the observations (the fit is re-derived)."""
         return {
-            "version": 1,
+            "version": 2,
             "platform": self.platform,
             "timezone": self.timezone,
             "prior_activity": list(self.prior_activity),
@@ -210,10 +248,11 @@ class EngagementModel:
                 }
                 for key, p in self._posts.items()
             ],
+            "regimes": {name: child.to_dict() for name, child in self._regimes.items()},
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, object]) -> EngagementModel:
+    def from_dict(cls, d: dict[str, object], *, calendar: Calendar | None = None) -> EngagementModel:
         try:
             prior = d.get("prior_activity")
             model = cls(
@@ -222,9 +261,18 @@ class EngagementModel:
                 prior_activity=[float(x) for x in prior] if isinstance(prior, list) else None,
                 prior_half_life_minutes=float(str(d["prior_half_life_minutes"])),
                 crowding=float(str(d.get("crowding", DEFAULT_CROWDING))),
-                exploration=float(str(d.get("exploration", DEFAULT_EXPLORATION))),
+                # version 1 stored the then default, 0.0 (greedy), which now means "never explore"
+                exploration=None if d.get("version") == 1 else _optional_float(d.get("exploration")),
                 explore_days=float(str(d.get("explore_days", EXPLORE_DAYS))),
+                calendar=calendar,
             )
+            regimes = d.get("regimes", {})
+            assert isinstance(regimes, dict)
+            for name, raw_child in regimes.items():
+                assert isinstance(raw_child, dict)
+                assert name in REGIME_HOURS
+                child = model._regimes[name] = cls.from_dict(raw_child)
+                model._owner.update({key: str(name) for key in child._posts})
             posts = d.get("posts", [])
             assert isinstance(posts, list)
             for raw in posts:
@@ -263,6 +311,18 @@ class EngagementModel:
             raise InvalidRequest("horizon_minutes must be positive and reactions non-negative")
         at = to_us(published_at, "published_at")
         key = post_id or str(at)
+        regime = self.calendar.regime_at(at)
+        if regime is not None:  # a Ramadan post teaches the Ramadan model, not the ordinary weeks
+            self._owner[key] = regime
+            self.regime_model(regime).observe(
+                published_at,
+                horizon_minutes,
+                reactions,
+                post_id=key,
+                value_factor=value_factor,
+                quality=quality,
+            )
+            return
         post = self._posts.get(key)
         if post is None:
             post = _Post(at, value_factor=max(value_factor, 1e-9))
@@ -274,6 +334,9 @@ class EngagementModel:
 
     def set_quality(self, post_id: str, quality: float | None) -> None:
         """Revise what is known of a post's item quality (None = unknown); unknown posts are ignored."""
+        if post_id in self._owner:
+            self._regimes[self._owner[post_id]].set_quality(post_id, quality)
+            return
         post = self._posts.get(post_id)
         if post is None:
             return
@@ -289,6 +352,8 @@ class EngagementModel:
         count. Uses the last fit, without refitting: it is read for every observation of the
         item's other channels, and the fit moves slowly.
         """
+        if post_id in self._owner:
+            return self._regimes[self._owner[post_id]].response(post_id, complete=complete)
         post = self._posts.get(post_id)
         if post is None or not post.counts or (complete and max(post.counts) < LIFE_MINUTES):
             return None
@@ -296,8 +361,8 @@ class EngagementModel:
         horizon = max(post.counts)
         captured = 1.0 - math.exp2(-horizon / h)
         exposure = post.exposure if abs(post.exposure_h - h) <= 0.02 * h else self._exposure(post.at_us, h)
-        prior, u, v = self.prior_activity, self._u, self._v
-        shape = sum(x * prior[b] * u[b % 24] * v[b] for b, x in exposure)
+        prior, u, d, v = self._prior_eff, self._u, self._d, self._v
+        shape = sum(x * prior[b] * u[b % 24] * d[b // 24] * v[b] for b, x in exposure)
         expected = self.scale * post.value_factor * self._crowding_at(post.at_us, h) * shape
         return post.counts[horizon] / captured, expected
 
@@ -317,9 +382,9 @@ class EngagementModel:
         if not posts:
             return
         h = self.half_life = self._fit_half_life(posts)
-        prior = self.prior_activity
-        # n, m, exposure, G, quality known
-        rows: list[tuple[float, float, list[tuple[int, float]], float, bool]] = []
+        latest = max(p.at_us for p in posts)
+        # n, m, exposure, G, quality known, recency
+        rows: list[tuple[float, float, list[tuple[int, float]], float, bool, float]] = []
         for p in posts:
             if abs(p.exposure_h - h) > 0.02 * h:
                 p.exposure = self._exposure(p.at_us, h)
@@ -328,22 +393,28 @@ class EngagementModel:
             captured = 1.0 - math.exp2(-horizon / h)  # share of all reactions in by the horizon
             n = p.counts[horizon] / captured
             m = p.value_factor * self._crowding_at(p.at_us, h) * (p.quality or 1.0)
-            rows.append((n, m, p.exposure, captured, p.quality is not None))
-        u, v = self._u, self._v
+            # an audience that moves is followed: older posts count less (change over weeks)
+            recency = math.exp2(-(latest - p.at_us) / (FORGET_DAYS * 1440 * US_PER_MINUTE))
+            rows.append((n, m, p.exposure, captured, p.quality is not None, recency))
+        u, d, v = self._u, self._d, self._v
+        alpha_v = 1.0 / HOUR_OF_WEEK_SD**2
         for _ in range(_MAX_EM_ROUNDS):  # warm-started from the last fit, so usually a few rounds
-            before = u + v
-            shapes = [sum(x * prior[b] * u[b % 24] * v[b] for b, x in ex) for _, _, ex, _, _ in rows]
-            expected = sum(r[1] * s for r, s in zip(rows, shapes, strict=True))
+            before = u + d + v
+            prior = self._prior_eff
+            shapes = [
+                sum(x * prior[b] * u[b % 24] * d[b // 24] * v[b] for b, x in ex) for _, _, ex, _, _, _ in rows
+            ]
+            expected = sum(r[1] * r[5] * s for r, s in zip(rows, shapes, strict=True))
             # floored so a channel whose posts all got 0 reactions keeps the prior's shape
-            self.scale = max(sum(r[0] for r in rows) / max(expected, 1e-12), 1e-6)
+            self.scale = max(sum(r[0] * r[5] for r in rows) / max(expected, 1e-12), 1e-6)
             z = [0.0] * HOURS_PER_WEEK
             e = [0.0] * HOURS_PER_WEEK
             resid, norm, full = [0.0, 0.0], [0.0, 0.0], [0, 0]  # by quality unknown / known
             cv2 = (self.cv2, self.cv2_known)
-            for (n, m, ex, captured, known), shape in zip(rows, shapes, strict=True):
+            for (n, m, ex, captured, known, recency), shape in zip(rows, shapes, strict=True):
                 mu = self.scale * m * shape
                 # quasi-Poisson: var = mu·(1/G + cv²·mu), cv² the spread an item's quality adds
-                weight = 1.0 / (1.0 / captured + cv2[known] * mu)
+                weight = recency / (1.0 / captured + cv2[known] * mu)
                 if captured > 0.9:
                     resid[known] += (n - mu) ** 2 - mu / captured
                     norm[known] += mu * mu
@@ -351,7 +422,7 @@ class EngagementModel:
                 if shape <= 0:
                     continue
                 for b, x in ex:
-                    part = x * prior[b] * u[b % 24] * v[b]
+                    part = x * prior[b] * u[b % 24] * d[b // 24] * v[b]
                     z[b] += weight * n * part / shape
                     e[b] += weight * self.scale * m * x * prior[b]
             if norm[0] > 0:
@@ -360,13 +431,32 @@ class EngagementModel:
             if norm[1] > 0:
                 data_cv2 = min(1.0, max(0.005, resid[1] / norm[1]))
                 self.cv2_known = (10 * _PRIOR_CV2_KNOWN + full[1] * data_cv2) / (10 + full[1])
-            alpha_u, alpha_v = _prior_shapes()
-            zu, eu = _by_hour_of_day(z, e, v)
-            u = [(alpha_u + zu[hod]) / (alpha_u + eu[hod]) for hod in range(24)]
-            v = [(alpha_v + z[b]) / (alpha_v + e[b] * u[b % 24]) for b in range(HOURS_PER_WEEK)]
-            if max(abs(x - y) for x, y in zip(u + v, before, strict=True)) < _EM_TOLERANCE:
+            # Empirical Bayes: each factor's prior weight is the one under which the channel's own
+            # evidence is likeliest, so an audience unlike the prior soon outweighs it.
+            zu = [sum(z[hod::24]) for hod in range(24)]
+            eu = [sum(e[b] * d[b // 24] * v[b] for b in range(hod, HOURS_PER_WEEK, 24)) for hod in range(24)]
+            self.alpha_u = _eb_alpha(zu, eu, ALPHA_HOUR_OF_DAY)
+            u = [(self.alpha_u + zu[k]) / (self.alpha_u + eu[k]) for k in range(24)]
+            zd = [sum(z[k * 24 : k * 24 + 24]) for k in range(7)]
+            ed = [sum(e[b] * u[b % 24] * v[b] for b in range(k * 24, k * 24 + 24)) for k in range(7)]
+            self.alpha_d = _eb_alpha(zd, ed, ALPHA_DAY)
+            d = [(self.alpha_d + zd[k]) / (self.alpha_d + ed[k]) for k in range(7)]
+            v = [(alpha_v + z[b]) / (alpha_v + e[b] * u[b % 24] * d[b // 24]) for b in range(HOURS_PER_WEEK)]
+            self._temper()
+            if max(abs(x - y) for x, y in zip(u + d + v, before, strict=True)) < _EM_TOLERANCE:
                 break
-        self._u, self._v, self._z, self._e = u, v, z, e
+        self._u, self._d, self._v, self._z, self._e = u, d, v, z, e
+
+    def _temper(self) -> None:
+        """The prior's shape counts as much as its weight: once the evidence has shown the national
+        hours to be wrong for this channel (a small hour-of-day weight), the hours it has not
+        reached yet are no longer assumed to follow them either."""
+        gamma = min(1.0, self.alpha_u / ALPHA_HOUR_OF_DAY) ** TEMPER_POWER
+        if abs(gamma - self._gamma) < 0.02:
+            return
+        self._gamma = gamma
+        mean = sum(self.prior_activity) / HOURS_PER_WEEK
+        self._prior_eff = [mean * (x / mean) ** gamma for x in self.prior_activity]
 
     def _fit_half_life(self, posts: list[_Post]) -> float:
         """Half-life from how much of the +24 h count was already in at +1 h and +6 h."""
@@ -431,25 +521,32 @@ class EngagementModel:
         if self._dirty:
             self._fit()
 
+    def _tau(self) -> float:
+        """Share of the posterior variance Thompson draws at: the configured one, or plain Thompson
+        once the channel's evidence has contradicted the prior (MISFIT_ALPHA)."""
+        if self.exploration is not None:
+            return self.exploration
+        misfit = self.alpha_u <= MISFIT_ALPHA or self.alpha_d <= MISFIT_ALPHA
+        return MISFIT_EXPLORATION if misfit else 0.0
+
     def hourly(self, rng: random.Random | None = None) -> list[float]:
         """Activity by local hour-of-week in reaction units: the posterior mean, or one draw."""
         self._ensure_fit()
-        prior, z, e = self.prior_activity, self._z, self._e
-        if rng is None or self.exploration <= 0:
-            u, v = self._u, self._v
-        else:
-            # Thompson sampling: a draw from each Gamma posterior; ``exploration`` scales its
-            # variance (shape and rate divided alike keep the mean).
-            tau = self.exploration
-            alpha_u, alpha_v = _prior_shapes()
-            zu, eu = _by_hour_of_day(z, e, self._v)
-            u = [rng.gammavariate((alpha_u + zu[h]) / tau, tau / (alpha_u + eu[h])) for h in range(24)]
-            v = [
-                rng.gammavariate((alpha_v + z[b]) / tau, tau / (alpha_v + e[b] * u[b % 24]))
-                for b in range(HOURS_PER_WEEK)
-            ]
+        prior, z, e, u, d, v = self._prior_eff, self._z, self._e, self._u, self._d, self._v
+        tau = self._tau()
+        if rng is not None and tau > 0:
+            # Thompson sampling: a draw from the hour-of-day and day posteriors; ``tau`` scales
+            # their variance (shape and rate divided alike keep the mean).
+            zu = [sum(z[hod::24]) for hod in range(24)]
+            eu = [sum(e[b] * d[b // 24] * v[b] for b in range(hod, HOURS_PER_WEEK, 24)) for hod in range(24)]
+            a = self.alpha_u
+            u = [rng.gammavariate((a + zu[k]) / tau, tau / (a + eu[k])) for k in range(24)]
+            zd = [sum(z[k * 24 : k * 24 + 24]) for k in range(7)]
+            ed = [sum(e[b] * u[b % 24] * v[b] for b in range(k * 24, k * 24 + 24)) for k in range(7)]
+            a = self.alpha_d
+            d = [rng.gammavariate((a + zd[k]) / tau, tau / (a + ed[k])) for k in range(7)]
         s = self.scale
-        return [s * prior[b] * u[b % 24] * v[b] for b in range(HOURS_PER_WEEK)]
+        return [s * prior[b] * u[b % 24] * d[b // 24] * v[b] for b in range(HOURS_PER_WEEK)]
 
     def curve(self, rng: random.Random | None = None) -> list[float]:
         """Expected reactions of a post at each 5-minute step of the local week (no crowding).
@@ -458,7 +555,8 @@ class EngagementModel:
         d = 2^(-5/h), R(step) = (1 - d)·a(step) + d·R(step + 1) around the week, and the first
         24 h are R(t) - d^288·R(t + 24 h). Assumes the local week runs on without a DST jump.
         """
-        if self.exploration <= 0:
+        self._ensure_fit()
+        if self._tau() <= 0:
             rng = None  # greedy: every draw is the mean, which is cached
         if rng is None and self._mean_curve is not None and not self._dirty:
             return self._mean_curve
@@ -550,7 +648,43 @@ class EngagementModel:
 
     @property
     def observations(self) -> int:
-        return len(self._posts)
+        return len(self._posts) + sum(len(child._posts) for child in self._regimes.values())
+
+    # ------------------------------------------------------------------ calendar regimes
+    def regime_model(self, regime: str) -> EngagementModel:
+        """The model of a calendar regime (calendar.py): it starts from this channel's learned hours
+        reshaped by the regime (REGIME_HOURS) and at its scale, and learns from the regime's posts."""
+        child = self._regimes.get(regime)
+        if child is None:
+            child = self._regimes[regime] = EngagementModel(
+                self.platform,
+                self.timezone,
+                prior_half_life_minutes=self.prior_half_life,
+                crowding=self.crowding,
+                exploration=self.exploration,
+                explore_days=0.0,
+            )
+        self._ensure_fit()
+        if child._fitted_from is not self._u:  # the ordinary weeks were refit: refresh the prior
+            base = self.hourly()
+            hours = REGIME_HOURS[regime]
+            child._set_prior([base[b] / self.scale * hours[b % 24] for b in range(HOURS_PER_WEEK)])
+            child._fitted_from = self._u
+        if not any(p.counts for p in child._posts.values()):
+            child.scale, child.half_life = self.scale, self.half_life
+        return child
+
+    def _set_prior(self, prior: list[float]) -> None:
+        self.prior_activity = [max(x, 1e-9) for x in prior]
+        self._prior_eff = list(self.prior_activity)
+        self._gamma = 1.0
+        self._dirty = True
+        self._mean_curve = None
+
+    def curve_at(self, at_us: int, rng: random.Random | None = None) -> list[float]:
+        """The curve that holds at an instant: the regime's model inside a calendar period."""
+        regime = self.calendar.regime_at(at_us) if self.calendar else None
+        return self.curve(rng) if regime is None else self.regime_model(regime).curve(rng)
 
     def describe_hour(self, instant: datetime) -> str:
         local = from_us(to_us(instant)).astimezone(self._zone)

@@ -26,7 +26,7 @@ import math
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -72,6 +72,20 @@ class JobRequest:
 
 
 @dataclass(frozen=True)
+class Terms:
+    """What an instant's expected engagement is made of, so an explanation can add up."""
+
+    audience: float  # expected reactions of an average post there (the model's mean curve)
+    crowding: float  # share of that audience the channel's other posts leave to it
+    freshness: float  # share of the item's value left by then
+    score: float  # what the choice compared: expected, or the exploring draw in its place
+
+    @property
+    def expected(self) -> float:
+        return self.audience * self.crowding * self.freshness
+
+
+@dataclass(frozen=True)
 class Decision:
     slot: datetime | None  # None = no feasible instant (reason says why)
     expected_engagement: float | None
@@ -79,6 +93,8 @@ class Decision:
     runner_up_engagement: float | None
     binding_constraint: str | None
     reason: str
+    chosen_terms: Terms | None = None
+    runner_up_terms: Terms | None = None
 
 
 def _none(binding: str, reason: str) -> Decision:
@@ -128,10 +144,11 @@ def choose_slot(
 
     steps = _local_steps(tz, start, step, n, grid_minutes)
     factors = _factors(job, model, taken_us, start, step, n, arrived)
-    mean_curve = model.curve()
+    fresh = _freshness(job, start, step, n, arrived)
+    mean = _curve_values(model, model.curve(), steps, start, step, None)
 
     def expected(i: int) -> float:
-        return mean_curve[steps[i]] * factors[i]
+        return mean[i] * factors[i]
 
     embargoed = not_before is not None and not_before > max(now_us, arrived)
     if urgent:
@@ -143,14 +160,25 @@ def choose_slot(
         why += f", after {held_by}." if held_by else "."
         return _decision(start, step, best, runner, expected, urgent_binding, why)
 
-    draw = model.exploring_curve(taken_us, now_us) or model.curve(rng)
-    scores = [draw[k] * f for k, f in zip(steps, factors, strict=True)]
+    draw = _curve_values(
+        model, model.exploring_curve(taken_us, now_us) or model.curve(rng), steps, start, step, rng
+    )
+    scores = [d * f for d, f in zip(draw, factors, strict=True)]
     best = max(free, key=scores.__getitem__)  # max keeps the first of equals: ties go earliest
     far = [i for i in free if abs(i - best) * step >= RUNNER_UP_DISTANCE] or [i for i in free if i != best]
     runner = max(far, key=scores.__getitem__) if far else None
+    surest = max(free, key=expected)
+    if expected(surest) > expected(best):
+        runner = surest  # exploration chose: compare with what the mean model would have taken
     top = max(range(n), key=scores.__getitem__)
     binding: str | None = None
-    why = f"Best expected audience in the window: {_fmt(start + best * step, tz)}"
+
+    def terms(i: int) -> Terms:
+        return Terms(mean[i], factors[i] / fresh[i], fresh[i], scores[i])
+
+    best_terms = terms(best)
+    runner_terms = terms(runner) if runner is not None else None
+    why = _why(best_terms, runner_terms, start + best * step, start + (runner or 0) * step, tz)
     if labels[top] is not None and scores[top] > scores[best]:
         binding = labels[top]
         why += f"; the better {_fmt(start + top * step, tz)} is blocked by {binding}"
@@ -160,7 +188,36 @@ def choose_slot(
     elif best == n - 1 and job.deadline is not None:
         binding = "deadline"
         why += "; later would be better but the deadline holds it"
-    return _decision(start, step, best, runner, expected, binding, why + ".")
+    decision = _decision(start, step, best, runner, expected, binding, why + ".")
+    return replace(decision, chosen_terms=best_terms, runner_up_terms=runner_terms)
+
+
+def _why(best: Terms, runner: Terms | None, best_us: int, runner_us: int, tz: ZoneInfo) -> str:
+    """Why the chosen instant won, in the terms of its expected engagement."""
+    head = f"Best expected audience in the window: {_fmt(best_us, tz)}"
+    if runner is None:
+        return head
+    other = _fmt(runner_us, tz)
+    if runner.expected > best.expected:
+        return (
+            f"Chosen to learn: the model is unsure of {_fmt(best_us, tz)}, whose draw scored "
+            f"{best.score:.4g} against {runner.score:.4g} for {other}; expected {best.expected:.4g} "
+            f"against {runner.expected:.4g}"
+        )
+    if runner.audience <= best.audience:
+        return head
+    crowd = best.crowding / runner.crowding if runner.crowding > 0 else math.inf
+    stale = best.freshness / runner.freshness if runner.freshness > 0 else math.inf
+    if crowd >= stale:
+        loses = (
+            f"the channel's posts near it leave it {runner.crowding:.0%} of it against {best.crowding:.0%}"
+        )
+    else:
+        loses = f"by then the item keeps {runner.freshness:.0%} of its value against {best.freshness:.0%}"
+    return (
+        f"{head}; {other} has the larger audience ({runner.audience:.4g} against "
+        f"{best.audience:.4g}) but {loses} (expected {runner.expected:.4g} against {best.expected:.4g})"
+    )
 
 
 def _window(job: JobRequest, now_us: int, step: int) -> tuple[int, int]:
@@ -220,6 +277,43 @@ def _local_steps(tz: ZoneInfo, start: int, step: int, n: int, grid_minutes: int)
     return out
 
 
+def _curve_values(
+    model: EngagementModel,
+    curve: list[float],
+    steps: list[int],
+    start: int,
+    step: int,
+    rng: random.Random | None,
+) -> list[float]:
+    """The curve's value at each candidate; inside a calendar period, the regime model's curve."""
+    values = [curve[k] for k in steps]
+    n = len(steps)
+    end = start + (n - 1) * step
+    regimes: dict[str, list[float]] = {}
+    for period in model.calendar.periods:
+        if period.end_us <= start or period.start_us > end:
+            continue
+        lo = max(0, -((start - period.start_us) // step))
+        hi = min(n, -((start - period.end_us) // step))
+        for i in range(lo, hi):
+            regime = model.calendar.regime_at(start + i * step)
+            if regime is None:
+                continue
+            own = regimes.get(regime)
+            if own is None:
+                own = regimes[regime] = model.regime_model(regime).curve(rng)
+            values[i] = own[steps[i]]
+    return values
+
+
+def _freshness(job: JobRequest, start: int, step: int, n: int, arrived: int) -> list[float]:
+    half_life = half_life_hours(job.priority, job.freshness_half_life_hours)
+    if half_life is None:
+        return [1.0] * n
+    hl_us = half_life * US_PER_HOUR
+    return [math.exp2(-(start + i * step - arrived) / hl_us) for i in range(n)]
+
+
 def _factors(
     job: JobRequest,
     model: EngagementModel,
@@ -230,12 +324,7 @@ def _factors(
     arrived: int,
 ) -> list[float]:
     """Freshness x crowding for each candidate (what the hour-of-week curve does not know)."""
-    half_life = half_life_hours(job.priority, job.freshness_half_life_hours)
-    if half_life is None:
-        factors = [1.0] * n
-    else:
-        hl_us = half_life * US_PER_HOUR
-        factors = [math.exp2(-(start + i * step - arrived) / hl_us) for i in range(n)]
+    factors = _freshness(job, start, step, n, arrived)
     life = LIFE_MINUTES * US_PER_MINUTE
     near = [t for t in taken_us if start - life < t <= start + (n - 1) * step]
     if not near or model.crowding <= 0:
@@ -317,8 +406,9 @@ def expected_at(
     """Mean expected engagement of ``job`` at ``at_us`` given the channel's other posts."""
     step = grid_minutes * US_PER_MINUTE
     arrived = to_us(job.arrived_at, "arrived_at")
-    local = _local_steps(tz, at_us, step, 1, grid_minutes)[0]
-    return model.curve()[local] * _factors(job, model, taken_us, at_us, step, 1, arrived)[0]
+    local = _local_steps(tz, at_us, step, 1, grid_minutes)
+    value = _curve_values(model, model.curve(), local, at_us, step, None)[0]
+    return value * _factors(job, model, taken_us, at_us, step, 1, arrived)[0]
 
 
 # Making room for a new job (``place``). Measured on generated worlds 1-40 (docs/scheduling.md):
@@ -410,10 +500,18 @@ def place(
         assert again.slot is not None
         slots[k] = to_us(again.slot)
         moves[k] = again
-    return decision, [
+    out = [
         None if m is None or m.slot is None or to_us(m.slot) == to_us(slot) else m
         for m, (_, slot) in zip(moves, pending, strict=True)
     ]
+    made = [
+        f"{other.job_id} from {_fmt(to_us(slot), tz)} to {_fmt(to_us(m.slot), tz)}"
+        for m, (other, slot) in zip(out, pending, strict=True)
+        if m is not None and m.slot is not None
+    ]
+    if made:  # the slot was free only because planned posts moved: say so
+        decision = replace(decision, reason=f"{decision.reason} Room was made by moving {'; '.join(made)}.")
+    return decision, out
 
 
 def _instants(us: list[int]) -> list[datetime]:

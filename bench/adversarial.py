@@ -1,0 +1,245 @@
+"""Adversarial slot worlds (slot-world.md format): audiences the policy's prior gets wrong.
+
+``bench.worldgen`` reshapes the national hours the policy also starts from, so it cannot show a
+policy that trusts its prior too much. These worlds are drawn from their own audiences, most of
+them contradicting that prior: late night, dawn, lunchtime only, weekend only, one strong weekday;
+with sparse posting (1-2 items a day), long deadlines where waiting pays, heavy-tailed item
+quality, an audience that shifts mid-run (a ``seasons`` entry), noisy counts (a small reach), and
+calendar worlds whose Ramadan reshapes the day (public ``calendar``, hidden per-channel season).
+
+Seeds split the worlds: odd seeds are the tuning half, even seeds the held-out half. Settings of
+the policy are chosen on the tuning half only; the held-out half is run to report, never to tune.
+
+Usage::
+
+    python -m bench.adversarial --seeds 1-16 --evaluate          # both halves, summarised apart
+    python -m bench.adversarial --seed 4 -o /tmp/a4.json         # one world
+    python -m bench.adversarial --ramadan-of bench/worlds/kaltim_bureau.json > k.json  # a season
+
+Nothing here reads a clock or the network: the same arguments give the same file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import statistics
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bench.worldgen import PLATFORMS, ZONES
+
+# Each audience is a function of (weekday 0-6, hour) to relative activity, far from the national
+# hours (evening peak 19-21 h, morning 07-10 h) on purpose.
+_PEAKS: dict[str, list[tuple[int, float]]] = {
+    "late_night": [(23, 1.0), (0, 1.0), (1, 0.9), (2, 0.6), (22, 0.6)],
+    "dawn": [(4, 0.9), (5, 1.0), (6, 0.8), (3, 0.4)],
+    "lunchtime": [(11, 0.6), (12, 1.0), (13, 0.8)],
+    "afternoon": [(14, 0.7), (15, 1.0), (16, 0.9)],
+}
+AUDIENCES = ("late_night", "dawn", "lunchtime", "weekend", "one_weekday", "afternoon")
+# Ramadan as the calendar worlds' hidden truth: up for sahur 02-04 h, online after tarawih 21-23 h,
+# away at iftar (18 h) and tarawih (19-20 h).
+_RAMADAN = {2: 0.7, 3: 1.0, 4: 0.8, 21: 0.6, 22: 0.8, 23: 0.6, 18: 0.04, 19: 0.04, 20: 0.1}
+
+
+def _curve(rng: random.Random, audience: str) -> list[float]:
+    """168 hourly numbers, Monday 00:00 first."""
+    floor = rng.uniform(0.03, 0.12)
+    out: list[float] = []
+    strong_day = rng.randrange(7)
+    peaks = _PEAKS.get(audience) or _PEAKS[rng.choice(("lunchtime", "afternoon", "late_night"))]
+    for day in range(7):
+        for hour in range(24):
+            level = floor + dict(peaks).get(hour, 0.0)
+            if audience == "weekend":
+                level = floor + (0.6 + 0.4 * math.exp(-((hour - 10) ** 2) / 18) if day >= 5 else 0.0)
+            elif audience == "one_weekday":
+                level *= 4.0 if day == strong_day else 1.0
+            out.append(round(level * math.exp(rng.gauss(0, 0.1)), 4))
+    return out
+
+
+def _ramadan(rng: random.Random, base: list[float]) -> list[float]:
+    return [
+        round(max(0.02, _RAMADAN.get(b % 24, base[b] * 0.5)) * math.exp(rng.gauss(0, 0.1)), 4)
+        for b in range(168)
+    ]
+
+
+def generate(seed: int) -> dict[str, Any]:
+    rng = random.Random(f"adversarial/{seed}")
+    tz = ZoneInfo(rng.choice(ZONES))
+    weeks = rng.choice((6, 8))
+    start = datetime(2027, 1, 4, tzinfo=tz) + timedelta(weeks=rng.randrange(3))
+    end = start + timedelta(weeks=weeks)
+    # seeds 2k and 2k+1 share a kind, so both halves hold every kind alike
+    kind = ("shift", "ramadan", "plain", "plain")[(seed // 2) % 4]
+    noisy = rng.random() < 0.3
+    channels = []
+    for n, platform in enumerate(rng.sample(sorted(PLATFORMS), rng.randint(1, 3))):
+        (hl_lo, hl_hi), (reach_lo, reach_hi) = PLATFORMS[platform]
+        audience = rng.choice(AUDIENCES)
+        reach = (
+            rng.uniform(20, 80) if noisy else math.exp(rng.uniform(math.log(reach_lo), math.log(reach_hi)))
+        )
+        channel: dict[str, Any] = {
+            "id": f"{platform}-{n}",
+            "platform": platform,
+            "timezone": str(tz),
+            "audience": audience,  # informative only; the simulator and the policy ignore it
+            "activity": _curve(rng, audience),
+            "half_life_minutes": round(rng.uniform(hl_lo, hl_hi)),
+            "base_reach": round(reach),
+            "crowding": round(rng.uniform(0.1, 0.5), 2),
+            "min_gap_minutes": rng.choice((60, 120, 180)),
+            "max_posts_per_day": rng.choice((2, 3, None)),
+            "habitual_times": [f"{rng.randrange(7, 20):02d}:00"],
+            "blackouts": [],
+        }
+        if kind == "shift":  # the audience moves to another shape half-way through
+            moved = rng.choice([a for a in AUDIENCES if a != audience])
+            half = start + timedelta(weeks=weeks // 2)
+            channel["seasons"] = [
+                {"start": half.isoformat(), "end": end.isoformat(), "activity": _curve(rng, moved)}
+            ]
+            channel["audience"] = f"{audience}->{moved}"
+        channels.append(channel)
+    world: dict[str, Any] = {
+        "name": f"adv-{seed:02d}-{kind}",
+        "seed": seed,
+        "start": start.isoformat(),
+        "weeks": weeks,
+        "warmup_weeks": 1,
+        "grid_minutes": 5,
+        "channels": channels,
+    }
+    if kind == "ramadan":
+        lo = start + timedelta(weeks=rng.choice((2, 3)))
+        hi = lo + timedelta(days=30)
+        world["calendar"] = [{"name": "ramadan", "start": lo.isoformat(), "end": hi.isoformat()}]
+        for ch in channels:
+            ch["seasons"] = [
+                {"start": lo.isoformat(), "end": hi.isoformat(), "activity": _ramadan(rng, ch["activity"])}
+            ]
+    world["content"] = _content(rng, start, weeks, [c["id"] for c in channels])
+    return world
+
+
+def _content(rng: random.Random, start: datetime, weeks: int, channels: list[str]) -> list[dict[str, Any]]:
+    per_day = rng.choice((1.0, 1.5, 2.0))
+    long_deadlines = rng.random() < 0.5
+    sigma = rng.uniform(0.3, 0.9)  # heavy-tailed: a few items get several times the reactions
+    items: list[dict[str, Any]] = []
+    for day in range(7 * weeks):
+        midnight = start + timedelta(days=day)
+        count = sum(1 for _ in range(4) if rng.random() < per_day / 4)
+        for _ in range(count):
+            at = midnight + timedelta(hours=rng.randrange(7, 18), minutes=rng.randrange(60))
+            draw = rng.random()
+            priority = "urgent" if draw < 0.05 else "evergreen" if draw < 0.35 else "normal"
+            fresh: float | None
+            if priority == "urgent":
+                deadline, fresh = at + timedelta(hours=4), 2.0
+            elif priority == "evergreen":
+                deadline, fresh = at + timedelta(days=rng.randint(3, 12) if long_deadlines else 2), None
+            else:
+                days = rng.randint(2, 10) if long_deadlines else rng.randint(1, 2)
+                deadline, fresh = at + timedelta(days=days), rng.choice((24, 48, 96, 168))
+            width = rng.randint(1, len(channels))
+            items.append(
+                {
+                    "id": "",
+                    "arrives_at": at.isoformat(),
+                    "channels": rng.sample(channels, width),
+                    "priority": priority,
+                    "not_before": None,
+                    "deadline": deadline.isoformat(),
+                    "freshness_half_life_hours": fresh,
+                    "quality": round(math.exp(rng.gauss(0, sigma)), 3),
+                }
+            )
+    items.sort(key=lambda c: str(c["arrives_at"]))
+    for n, item in enumerate(items, 1):
+        item["id"] = f"c-{n:04d}"
+    return items
+
+
+def with_ramadan(raw: dict[str, Any], first_day: int, days: int = 30) -> dict[str, Any]:
+    """A world's copy in which Ramadan starts ``first_day`` days after its start: the public
+    calendar says so and every channel's audience follows worldgen's sahur shape meanwhile."""
+    from bench.worldgen import AUDIENCES
+
+    every, _ = AUDIENCES["sahur"]
+    start = datetime.fromisoformat(raw["start"])
+    lo, hi = start + timedelta(days=first_day), start + timedelta(days=first_day + days)
+    out = json.loads(json.dumps(raw))
+    out["name"] = f"{raw['name']}-ramadan"
+    out["calendar"] = [{"name": "ramadan", "start": lo.isoformat(), "end": hi.isoformat()}]
+    for ch in out["channels"]:
+        curve = [round(a * every.get(b % 24, 1.0), 4) for b, a in enumerate(ch["activity"])]
+        ch["seasons"] = [{"start": lo.isoformat(), "end": hi.isoformat(), "activity": curve}]
+    return dict(out)
+
+
+def half(seed: int) -> str:
+    return "tuning" if seed % 2 else "held_out"
+
+
+def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
+    captured = sorted(r["captured_vs_oracle"] for r in results)
+    return {
+        "worlds": len(results),
+        "captured_min": captured[0],
+        "captured_median": statistics.median(captured),
+        "captured_mean": round(statistics.fmean(captured), 4),
+        "violations": sum(r["violations"] for r in results),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.adversarial", description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, help="one world from this seed")
+    parser.add_argument("--seeds", help="a range of seeds, e.g. 1-16 (odd: tuning, even: held out)")
+    parser.add_argument("--half", choices=("tuning", "held_out", "both"), default="both")
+    parser.add_argument("-o", "--output", help="file for --seed (default: stdout)")
+    parser.add_argument("--evaluate", action="store_true", help="run bench.slots on --seeds")
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--ramadan-of", help="a world file: print its copy with a Ramadan from day 21")
+    args = parser.parse_args(argv)
+    if args.ramadan_of:
+        with open(args.ramadan_of, encoding="utf-8") as f:
+            print(json.dumps(with_ramadan(json.load(f), 21), indent=1))
+        return 0
+    if args.seeds:
+        lo, _, hi = args.seeds.partition("-")
+        seeds = [s for s in range(int(lo), int(hi or lo) + 1) if args.half in ("both", half(s))]
+        from bench.slots import simulate
+
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            results = list(pool.map(simulate, map(generate, seeds)))
+        for seed, line in zip(seeds, results, strict=True):
+            print(json.dumps({"half": half(seed), **line}), flush=True)
+        for name in ("tuning", "held_out"):
+            mine = [r for s, r in zip(seeds, results, strict=True) if half(s) == name]
+            if mine:
+                print(json.dumps({"summary": name, **_summary(mine)}), flush=True)
+        return 0
+    if args.seed is None:
+        parser.error("give --seed or --seeds")
+    text = json.dumps(generate(args.seed), indent=1)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

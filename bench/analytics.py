@@ -1,0 +1,147 @@
+"""The analytics fold and report without Kafka: how fast events are folded, how fast a report reads.
+
+Usage: ``python -m bench.analytics [--items 50000] [--channels 5]`` prints JSON lines:
+
+- ``fold``: engagement events per second through ``ledger.apply`` into a dict (the worker's
+  table minus faust and the changelog), and table writes per event (each one a changelog
+  record in the worker);
+- ``report``: seconds to answer every ``/v1/reach`` query (4 dimensions x their windows) over
+  the resulting table: a year of ``--items`` items on ``--channels`` channels, with 3 readings
+  (+1 h, +6 h, +24 h) per post.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from services.analytics.ledger import Position, Zones, apply
+from services.analytics.report import reach
+from shared.events import (
+    Approval,
+    ChannelVariant,
+    Content,
+    ContentApproved,
+    EngagementObserved,
+    OutcomeStatus,
+    PublishOutcome,
+)
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+TAGS = ("gubernur", "wakil-gubernur", "banjir", "infrastruktur", "kesehatan", "pendidikan")
+
+
+def year_of_events(items: int, channels: list[str], rnd: random.Random) -> list[Any]:
+    events: list[Any] = []
+    for c in range(items):
+        content_id = f"c{c}"
+        events.append(
+            ContentApproved(
+                event_id=f"a{c}",
+                occurred_at=START,
+                content_id=content_id,
+                topic_key=f"topic-{rnd.randrange(200)}",
+                tags=tuple(rnd.sample(TAGS, 2)),
+                author="rina",
+                approval=Approval(approved_by="yuyun", approved_at=START),
+                submitted_by="yuyun",
+                variants=(ChannelVariant(channel=channels[0], content=Content(text="t")),),
+            )
+        )
+        published_at = START + timedelta(minutes=rnd.randrange(365 * 24 * 60))
+        for channel in channels:
+            common = {"job_id": f"{content_id}:{channel}", "content_id": content_id, "channel": channel}
+            events.append(
+                PublishOutcome(
+                    event_id=f"o{c}{channel}",
+                    occurred_at=published_at,
+                    platform="p",
+                    attempt=1,
+                    status=OutcomeStatus.PUBLISHED,
+                    **common,
+                )
+            )
+            for horizon in (60, 360, 1440):
+                events.append(
+                    EngagementObserved(
+                        event_id=f"e{c}{channel}{horizon}",
+                        occurred_at=published_at + timedelta(minutes=horizon),
+                        platform="p",
+                        published_at=published_at,
+                        horizon_minutes=horizon,
+                        reactions=rnd.randrange(1000),
+                        comments=rnd.randrange(100),
+                        shares=rnd.randrange(100),
+                        reach=rnd.randrange(10**5),
+                        **common,
+                    )
+                )
+    return events
+
+
+class CountingStore(dict[str, Any]):
+    writes = 0
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.writes += 1
+        super().__setitem__(key, value)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=50_000)
+    parser.add_argument("--channels", type=int, default=5)
+    args = parser.parse_args()
+    channels = [f"ch{i}" for i in range(args.channels)]
+    events = year_of_events(args.items, channels, random.Random(7))
+    zones = Zones(zone_of=lambda _: ZoneInfo("Asia/Jakarta"), report=ZoneInfo("Asia/Jakarta"))
+    sources: dict[type, str] = {
+        ContentApproved: "approved",
+        PublishOutcome: "outcomes",
+        EngagementObserved: "engagement",
+    }
+    store = CountingStore()
+    started = time.perf_counter()
+    for offset, event in enumerate(events):
+        apply(store, event, Position(sources[type(event)], 0, offset), zones)
+    took = time.perf_counter() - started
+    print(
+        json.dumps(
+            {
+                "bench": "fold",
+                "events": len(events),
+                "seconds": round(took, 2),
+                "events_per_s": round(len(events) / took),
+                "writes_per_event": round(store.writes / len(events), 2),
+            }
+        ),
+        flush=True,
+    )
+    queries = [(by, w) for by in ("channel", "topic", "tag") for w in ("day", "week", "all")]
+    queries += [("hour", "week"), ("hour", "all")]
+    started = time.perf_counter()
+    rows = sum(len(reach(list(store.items()), by, w)) for by, w in queries)
+    took = time.perf_counter() - started
+    print(
+        json.dumps(
+            {
+                "bench": "report",
+                "items": args.items,
+                "channels": args.channels,
+                "table_entries": len(store),
+                "queries": len(queries),
+                "rows": rows,
+                "seconds": round(took, 2),
+            }
+        ),
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""The analytics worker: one faust agent folds the three source topics into one changelog-backed
+table, and faust's web server answers the press office's reads (``http_api``).
+
+One agent reads ``content.approved``, ``publish.outcomes`` and ``engagement.observed`` together,
+one event at a time, so the table's writes reach its changelog in the order they were made:
+``ledger`` relies on that to make a replay after a crash count every event once. The table is
+faust's, in memory (``analytics_store``), rebuilt from its changelog topic at every start; the
+offsets faust commits say where reading resumes. Analytics is derived data: deleting the
+changelog and the group's offsets rebuilds it all from the topics.
+
+A record that cannot be decoded or handled is dead-lettered (``shared.dead_letters``) and the
+agent goes on; an unreachable broker stops the worker, for its supervisor to restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import faust
+from aiokafka import ConsumerRecord
+from prometheus_client import CollectorRegistry, Counter
+
+from services.analytics import http_api
+from services.analytics.ledger import Position, Zones, apply
+from services.analytics.settings import AnalyticsSettings
+from shared.channels import ChannelDirectory
+from shared.codec import decode
+from shared.dead_letters import DeadLetters
+from shared.kafka import KafkaUnavailable, ensure_topics, missing_topics
+
+log = logging.getLogger("warta.analytics")
+
+TABLE = "figures"
+
+
+class AnalyticsMisconfigured(ValueError):
+    """Settings this worker cannot run with (a Kafka security protocol it does not wire yet)."""
+
+
+class AnalyticsMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.events = Counter(
+            "warta_analytics_events_total",
+            "Source records read by the analytics worker, by topic role and result",
+            ["source", "result"],
+            registry=self.registry,
+        )
+
+
+def zones_for(channels: ChannelDirectory, report_timezone: str) -> Zones:
+    report = ZoneInfo(report_timezone)
+    by_channel = {c.id: c.zone for c in channels.channels}
+    # A channel no longer configured still has history: its figures use the report's zone.
+    return Zones(zone_of=lambda channel: by_channel.get(channel, report), report=report)
+
+
+def create_app(
+    settings: AnalyticsSettings,
+    channels: ChannelDirectory,
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> faust.App:
+    if settings.kafka_security_protocol != "PLAINTEXT":
+        raise AnalyticsMisconfigured(
+            "the analytics worker reaches Kafka over PLAINTEXT only so far;"
+            f" WARTA_KAFKA_SECURITY_PROTOCOL is {settings.kafka_security_protocol}"
+        )
+    topics = settings.topics
+    datadir = settings.state_dir / "analytics"
+    datadir.mkdir(parents=True, exist_ok=True)  # faust opens it at start and does not create its parents
+    app = faust.App(
+        settings.app_id,
+        broker=[f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")],
+        store=settings.analytics_store,
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.kafka_replication_factor,
+        producer_acks=-1,
+        producer_linger=settings.analytics_producer_linger_s,
+        broker_session_timeout=settings.analytics_session_timeout_s,
+        broker_heartbeat_interval=min(3.0, settings.analytics_session_timeout_s / 3),
+        consumer_auto_offset_reset="earliest",  # a new group rebuilds the figures from the start
+        web_enabled=True,
+        web_host=settings.analytics_host,
+        web_bind=settings.analytics_host,
+        web_port=settings.analytics_port,
+        web_in_thread=False,
+        # faust's own pages would dump the whole table (/table/) and the partition map (/router/)
+        # beside the API: only the routes http_api documents are served.
+        web_tables_enabled=False,
+        web_router_enabled=False,
+        autodiscover=False,
+        datadir=str(datadir),
+        key_serializer="json",  # the table's keys and values; the source topics read raw bytes
+        value_serializer="json",
+    )
+    sources = {
+        topics.content_approved: "approved",
+        topics.publish_outcomes: "outcomes",
+        topics.engagement_observed: "engagement",
+    }
+    source_topic = app.topic(
+        *sources, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+    )
+    table = app.Table(TABLE, default=None, partitions=settings.partitions)
+    zones = zones_for(channels, settings.report_timezone)
+    metrics = AnalyticsMetrics()
+    dead_letters = DeadLetters(topics.publish_dead, "analytics", bootstrap=settings.kafka, clock=clock)
+
+    @app.agent(source_topic, name="fold")
+    async def fold(stream: Any) -> AsyncIterator[None]:
+        async for event in stream.events():
+            message = event.message
+            source = sources[message.topic]
+            try:
+                changed = apply(
+                    table, decode(message.value), Position(source, message.partition, message.offset), zones
+                )
+            except Exception as exc:
+                await dead_letters.absorb(_record(message), exc)
+                metrics.events.labels(source, "dead_lettered").inc()
+            else:
+                metrics.events.labels(source, "changed" if changed else "unchanged").inc()
+            yield None
+
+    @app.service
+    class CloseDeadLetters(faust.Service):
+        async def on_stop(self) -> None:
+            await dead_letters.close()
+
+    http_api.register(app, table, metrics.registry)
+    return app
+
+
+def _record(message: Any) -> ConsumerRecord[bytes, bytes]:
+    """faust's message as the aiokafka record the dead-letter rule reads."""
+    return ConsumerRecord(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        timestamp=int(message.timestamp * 1000),
+        timestamp_type=0,
+        key=message.key,
+        value=message.value,
+        checksum=None,
+        serialized_key_size=message.serialized_key_size or 0,
+        serialized_value_size=message.serialized_value_size or 0,
+        headers=list(message.headers or ()),
+    )
+
+
+async def prepare_topics(settings: AnalyticsSettings, patience: float = 120.0) -> None:
+    """Create the topics the worker reads and writes, and wait until the broker lists them.
+
+    faust subscribes once, and drops a source topic missing from the metadata it reads then
+    ("Ignoring missing topic"): a worker started beside a fresh broker would never read it.
+    """
+    topics = settings.topics
+    names = {
+        topics.content_approved,
+        topics.publish_outcomes,
+        topics.engagement_observed,
+        topics.publish_dead,
+    }
+    await ensure_topics(settings.kafka, [s for s in topics.specs() if s.name in names])
+    deadline = asyncio.get_running_loop().time() + patience
+    while missing := await missing_topics(settings.kafka, names):
+        if asyncio.get_running_loop().time() > deadline:
+            raise KafkaUnavailable(f"the broker does not list {', '.join(sorted(missing))}")
+        await asyncio.sleep(0.5)
+
+
+def run(settings: AnalyticsSettings) -> None:
+    """Run the worker until SIGINT/SIGTERM (faust's worker owns the loop and the signals)."""
+    asyncio.run(prepare_topics(settings))
+    app = create_app(settings, settings.load_channels())
+    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
+    worker.execute_from_commandline()

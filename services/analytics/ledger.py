@@ -1,0 +1,200 @@
+"""Applies one event to the analytics state, so that a replayed event never counts twice (pure).
+
+The state is one key-value table (faust's, changelog-backed, in the worker; a dict in tests):
+
+    post|<job id>              the post, its previous value, and the last event that wrote it
+    item|<content id>          the item's topic and tags, and the jobs seen for it
+    agg|<dimension>|<partition>|<value>|<window>
+                               the running figures of a bucket from one source partition
+                               (the dimension first: a report reads one by its prefix)
+
+Why the guards. After a kill -9 the worker restores the table from its changelog and reads
+again from the last committed offsets, so events are met again, and the changelog may hold only
+some of an event's writes (the post, not yet every bucket). Every entry therefore remembers the
+newest offset of each source topic it took in (``seen``), and an event is applied to an entry
+only if the entry has not seen it. A post (and an item) also keeps what its last event moved in
+the buckets (``moved``): whoever touches it next, that event again or another one, first
+finishes that move, bucket by bucket under the same guard. This holds because one table has one
+changelog partition per source partition, written in processing order, so a crash loses a
+suffix of it: only the last event processed on a partition can be cut short.
+
+Aggregates are keyed by source partition: all three source topics are keyed by content id
+with the same partition count, so a job's events and its item's approval share a partition,
+and each ``agg`` key has one writer, whatever order the changelog partitions are restored in.
+
+Errors: none of its own; a malformed stored entry raises ``KeyError``/``TypeError``, which the
+agent dead-letters like any record it cannot handle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from services.analytics.figures import (
+    ZERO,
+    Figures,
+    ItemInfo,
+    Post,
+    Reading,
+    add,
+    contribution_delta,
+    contributions,
+    with_published,
+    with_reading,
+)
+from shared.events import ContentApproved, EngagementObserved, OutcomeStatus, PublishOutcome
+
+Store = MutableMapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where an event was read: its topic's role, partition and offset."""
+
+    source: str  # "approved", "outcomes" or "engagement"
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class Zones:
+    zone_of: Callable[[str], ZoneInfo]
+    report: ZoneInfo
+
+
+def apply(store: Store, event: object, at: Position, zones: Zones) -> bool:
+    """Take ``event`` into ``store``; False if it changes nothing (another kind, or a repeat)."""
+    if isinstance(event, EngagementObserved):
+        reading = Reading(
+            horizon_minutes=event.horizon_minutes,
+            occurred_at=event.occurred_at.isoformat(),
+            event_id=event.event_id,
+            reactions=event.reactions,
+            comments=event.comments,
+            shares=event.shares,
+            reach=event.reach,
+        )
+        published_at = event.published_at.isoformat()
+        return _update_post(store, event, at, zones, lambda post: with_reading(post, reading, published_at))
+    if isinstance(event, PublishOutcome) and event.status is OutcomeStatus.PUBLISHED:
+        occurred_at = event.occurred_at.isoformat()
+        return _update_post(
+            store, event, at, zones, lambda post: with_published(post, occurred_at, event.url)
+        )
+    if isinstance(event, ContentApproved):
+        return _update_item(store, event, at, zones)
+    return False
+
+
+def _seen(entry: Mapping[str, Any] | None, at: Position) -> bool:
+    return entry is not None and entry["seen"].get(at.source, -1) >= at.offset
+
+
+def _mark(entry: Mapping[str, Any] | None, at: Position) -> dict[str, int]:
+    seen = dict(entry["seen"]) if entry is not None else {}
+    seen[at.source] = at.offset
+    return seen
+
+
+def _complete(store: Store, entry: Mapping[str, Any]) -> None:
+    """Finish moving the buckets of the last event that wrote ``entry`` (a no-op unless a crash
+    cut that event's writes short: each bucket takes one event in once)."""
+    last = entry.get("last")
+    if last is not None:
+        source, partition, offset = last
+        _move(store, entry["moved"], Position(source, partition, offset))
+
+
+def _written(
+    after: Mapping[str, Any], moved: Mapping[str, Figures], at: Position, entry: Any
+) -> dict[str, Any]:
+    return {
+        "s": after,
+        "last": [at.source, at.partition, at.offset],
+        "moved": {name: list(figures) for name, figures in moved.items()},
+        "seen": _mark(entry, at),
+    }
+
+
+def _update_post(
+    store: Store,
+    event: EngagementObserved | PublishOutcome,
+    at: Position,
+    zones: Zones,
+    change: Callable[[Post], Post],
+) -> bool:
+    key = f"post|{event.job_id}"
+    entry = store.get(key)
+    if entry is not None:
+        _complete(store, entry)
+    if _seen(entry, at):
+        return False
+    before = Post.from_json(entry["s"]) if entry is not None else None
+    after = change(before or Post(job_id=event.job_id, content_id=event.content_id, channel=event.channel))
+    if after == before:
+        return False
+    item = _register_job(store, event.content_id, event.job_id)
+    moved = contribution_delta(
+        contributions(before, item, zones.zone_of, zones.report),
+        contributions(after, item, zones.zone_of, zones.report),
+    )
+    # The post first, with what it moves: if the crash comes before every bucket is written,
+    # the next event on this post (or this one again) finishes the move.
+    store[key] = _written(after.to_json(), moved, at, entry)
+    _move(store, moved, at)
+    return True
+
+
+def _register_job(store: Store, content_id: str, job_id: str) -> ItemInfo | None:
+    """The item's info, after noting that ``job_id`` is one of its posts (idempotent)."""
+    key = f"item|{content_id}"
+    entry = store.get(key)
+    if entry is None:
+        store[key] = {"s": None, "last": None, "moved": {}, "seen": {}, "jobs": [job_id]}
+        return None
+    if job_id not in entry["jobs"]:
+        store[key] = {**entry, "jobs": [*entry["jobs"], job_id]}
+    return ItemInfo.from_json(entry["s"])
+
+
+def _update_item(store: Store, event: ContentApproved, at: Position, zones: Zones) -> bool:
+    key = f"item|{event.content_id}"
+    entry = store.get(key)
+    if entry is not None:
+        _complete(store, entry)
+    if _seen(entry, at):
+        return False
+    before = ItemInfo.from_json(entry["s"]) if entry is not None else None
+    after = ItemInfo(topic=event.topic_key, tags=event.tags)
+    if after == before:
+        return False
+    jobs = list(entry["jobs"]) if entry is not None else []
+    # Summed over the item's posts first: two channels share the item's tag buckets, and a
+    # bucket takes one event in once.
+    moved: dict[str, Figures] = {}
+    for job_id in jobs:
+        post_entry = store.get(f"post|{job_id}")
+        post = Post.from_json(post_entry["s"]) if post_entry is not None else None
+        delta = contribution_delta(
+            contributions(post, before, zones.zone_of, zones.report),
+            contributions(post, after, zones.zone_of, zones.report),
+        )
+        for name, figures in delta.items():
+            moved[name] = add(moved.get(name, ZERO), figures)
+    store[key] = {**_written(after.to_json(), moved, at, entry), "jobs": jobs}
+    _move(store, moved, at)
+    return True
+
+
+def _move(store: Store, moved: Mapping[str, Iterable[int]], at: Position) -> None:
+    for name, delta in sorted(moved.items()):
+        dimension, rest = name.split("|", 1)
+        key = f"agg|{dimension}|{at.partition}|{rest}"
+        entry = store.get(key)
+        if _seen(entry, at):
+            continue
+        figures = add(entry["v"] if entry is not None else ZERO, delta)
+        store[key] = {"v": list(figures), "seen": _mark(entry, at)}

@@ -1,0 +1,71 @@
+"""How the inbox can read each platform's comments, and why not where it cannot (pure).
+
+One table: a platform the inbox polls, one that pushes (Meta's webhooks), one it cannot read
+with the channel's access, and one whose reader is not built yet. The inbox shows the reason
+on every channel it does not collect, instead of silently showing no comments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from shared.channels import Channel
+
+Mode = Literal["poll", "poll_and_webhook", "webhook", "unreadable"]
+
+# X's read access by tier (docs.x.com/x-api/getting-started/pricing): the free tier reads
+# nothing; replies come through recent search by conversation_id (7 days) on a paid tier.
+X_PAID_TIERS = frozenset({"pay_per_use", "basic", "pro", "enterprise"})
+
+
+@dataclass(frozen=True)
+class Readability:
+    mode: Mode
+    reason: str
+
+    @property
+    def polled(self) -> bool:
+        return self.mode in ("poll", "poll_and_webhook")
+
+
+def readability(channel: Channel) -> Readability:
+    platform = channel.platform
+    if platform in ("mastodon", "bluesky", "youtube"):
+        return Readability("poll", _POLLED[platform])
+    if platform in ("facebook", "instagram"):
+        return Readability(
+            "poll_and_webhook",
+            "Meta pushes new comments by webhook (signed); a slower poll of /{post-id}/comments "
+            "catches what a lost delivery missed",
+        )
+    if platform == "whatsapp":
+        return Readability("webhook", "incoming messages arrive by the Cloud API's messages webhook")
+    if platform == "x":
+        tier = channel.options.get("x_read_tier", "free")
+        if tier not in X_PAID_TIERS:
+            return Readability(
+                "unreadable",
+                f"X's {tier} tier cannot read replies: they need a paid read tier (pay-per-use, "
+                "Basic or above) to search a post's conversation_id, 7 days back",
+            )
+        return Readability("unreadable", f"X replies on the {tier} tier: the reader is not built yet")
+    if platform == "telegram":
+        if "discussion_chat_id" not in channel.options:
+            return Readability(
+                "unreadable",
+                "this Telegram channel has no linked discussion group: comments exist only in a "
+                "discussion group linked to the channel (linked_chat_id); link one and set "
+                "options.discussion_chat_id",
+            )
+        return Readability("unreadable", "Telegram discussion-group replies: the reader is not built yet")
+    if platform in ("threads", "linkedin"):
+        return Readability("unreadable", f"{platform} comments: the reader is not built yet")
+    return Readability("unreadable", f"{platform} has no comments API the inbox reads")
+
+
+_POLLED = {
+    "mastodon": "replies read from GET /api/v1/statuses/:id/context",
+    "bluesky": "replies read from app.bsky.feed.getPostThread (6 levels deep)",
+    "youtube": "comments read from commentThreads.list (1 quota unit a page)",
+}

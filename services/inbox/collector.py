@@ -1,0 +1,233 @@
+"""Collects comments: learns the posts Warta published, polls them, takes webhook deliveries,
+and writes each comment not seen before to ``comments.observed`` (key: post id).
+
+- ``watch``: a ``published`` outcome with a post id starts the watch of that post (every
+  outcome is read from the start of ``publish.outcomes`` at each start, no consumer group: the
+  watch list is rebuilt, not stored).
+- ``poll_due``: the posts ``PollSchedule`` says are due, read with ``CommentReader`` and parsed;
+  a throttled platform waits its ``retry_after``; a refused read stops that post's watch; each
+  outcome is the channel's ``status``.
+- ``emit``: comments whose key the inbox already holds (``known``) or this process already
+  wrote are skipped; the rest are written and acknowledged (acks=all) before the call returns.
+  A comment item or a delivery change that cannot be read becomes a dead letter
+  (``publish.dead``, ``source_topic`` ``poll:<platform>`` or ``webhook:meta``) and the rest go on.
+
+Errors: ``KafkaUnavailable`` when the broker does not acknowledge: it stops the service (its
+supervisor restarts it). Platform failures never leave ``poll_due``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaProducer
+
+from services.inbox.access import Readability, readability
+from services.inbox.errors import ReadFailed, ReadRefused, ReadThrottled
+from services.inbox.parsing import PARSERS, Parsed, Problem
+from services.inbox.readers import CommentReader
+from services.inbox.schedule import PollSchedule
+from services.inbox.watched import WatchedPost
+from shared.channels import Channel, ChannelDirectory
+from shared.codec import encode
+from shared.dead_letters import is_infrastructure
+from shared.events import DeadLettered, OutcomeStatus, PublishOutcome
+from shared.kafka import acknowledged
+from shared.topics import TopicRegistry
+
+log = logging.getLogger("warta.inbox.collector")
+
+MAX_PAGES = 5  # pages read per poll of one post; the rest waits for the next poll
+_WRITTEN_MEMORY = 200_000  # keys written by this process and perhaps not yet in the inbox
+
+
+@dataclass
+class ChannelStatus:
+    channel: str
+    platform: str
+    readability: Readability
+    watched: int = 0
+    collected: int = 0
+    last_poll_at: datetime | None = None
+    last_error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel,
+            "platform": self.platform,
+            "mode": self.readability.mode,
+            "reason": self.readability.reason,
+            "watched_posts": self.watched,
+            "collected": self.collected,
+            "last_poll_at": self.last_poll_at.isoformat() if self.last_poll_at else None,
+            "last_error": self.last_error,
+        }
+
+
+class Collector:
+    def __init__(
+        self,
+        *,
+        producer: AIOKafkaProducer,
+        topics: TopicRegistry,
+        channels: ChannelDirectory,
+        reader: CommentReader,
+        schedule: PollSchedule,
+        known: Callable[[str], bool],
+    ) -> None:
+        self._producer = producer
+        self._topics = topics
+        self._channels = channels
+        self._reader = reader
+        self._schedule = schedule
+        self._known = known
+        self._posts: dict[tuple[str, str], WatchedPost] = {}
+        self._written: OrderedDict[str, None] = OrderedDict()
+        self.status = {c.id: ChannelStatus(c.id, c.platform, readability(c)) for c in channels.channels}
+        self.dead_lettered = 0
+
+    # -- which posts ---------------------------------------------------------------------------
+
+    def watch(self, outcome: PublishOutcome, now: datetime) -> None:
+        if outcome.status != OutcomeStatus.PUBLISHED or not outcome.post_id:
+            return
+        channel = self._channels.get(outcome.channel)
+        if channel is None:
+            return
+        post = WatchedPost(
+            channel=channel.id,
+            platform=channel.platform,
+            post_id=outcome.post_id,
+            published_at=outcome.occurred_at,
+            content_id=outcome.content_id,
+            job_id=outcome.job_id,
+            url=outcome.url,
+        )
+        self._posts[(channel.id, post.post_id)] = post
+        status = self.status[channel.id]
+        if status.readability.polled:
+            before = self._schedule.watched
+            self._schedule.watch(post, now)
+            status.watched += self._schedule.watched - before
+
+    def knows(self, channel: str, post_id: str) -> bool:
+        """Whether the post's publication has been read (its comments then name the Warta item)."""
+        return (channel, post_id) in self._posts
+
+    def lookup(self, channel: Channel, post_id: str, now: datetime) -> WatchedPost:
+        """The watched post, or one the inbox learns of from a comment (published elsewhere)."""
+        found = self._posts.get((channel.id, post_id))
+        return found or WatchedPost(channel.id, channel.platform, post_id, published_at=now)
+
+    # -- polling -------------------------------------------------------------------------------
+
+    async def poll_due(self, now: datetime) -> int:
+        """Poll every post due now; the number of new comments written."""
+        written = 0
+        for post in self._schedule.due(now):
+            written += await self._poll(post, now)
+        return written
+
+    async def _poll(self, post: WatchedPost, now: datetime) -> int:
+        channel = self._channels.get(post.channel)
+        status = self.status.get(post.channel)
+        if channel is None or status is None:
+            self._schedule.refused(post)
+            return 0
+        status.last_poll_at = now
+        written, page = 0, None
+        try:
+            for _ in range(MAX_PAGES):
+                body = await self._reader.read(channel, post, page)
+                parsed = PARSERS[channel.platform](body, post, now)
+                written += await self.emit(parsed, f"poll:{channel.platform}", now)
+                page = parsed.next_page
+                if page is None or not self._schedule.take_call(channel.id, channel.platform, now):
+                    break
+        except ReadThrottled as exc:
+            status.last_error = str(exc)
+            self._schedule.throttled(post, now, exc.retry_after or 60.0)
+            return written
+        except ReadRefused as exc:
+            status.last_error = f"{exc}; post {post.post_id} is no longer polled"
+            status.watched = max(0, status.watched - 1)
+            self._schedule.refused(post)
+            return written
+        except ReadFailed as exc:
+            status.last_error = str(exc)
+            await self._dead_letter(f"poll:{channel.platform}", {"post_id": post.post_id}, str(exc), now)
+        except Exception as exc:
+            # A bug met on one post's answer must not stop the polling of every other post;
+            # only the broker failing stops the service.
+            if is_infrastructure(exc):
+                raise
+            log.exception("polling %s on %s failed", post.post_id, channel.id)
+            status.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        else:
+            status.last_error = None
+        self._schedule.done(post, now)
+        return written
+
+    # -- writing -------------------------------------------------------------------------------
+
+    async def emit(self, parsed: Parsed, source: str, now: datetime) -> int:
+        """Write the comments not seen before; dead-letter the problems. Acknowledged on return."""
+        futures = []
+        for comment in parsed.comments:
+            key = comment.event_id
+            if key in self._written or self._known(key):
+                continue
+            # Remembered before the send yields: a webhook and a poll emitting the same comment at
+            # once write it once. A send that fails stops the service, which forgets it anyway.
+            self._remember(key)
+            futures.append(
+                await self._producer.send(
+                    self._topics.comments_observed, encode(comment), key=comment.post_id.encode()
+                )
+            )
+            status = self.status.get(comment.channel)
+            if status is not None:
+                status.collected += 1
+        if futures:
+            await acknowledged(futures, "writing comments")
+        for problem in parsed.problems:
+            await self._dead_letter(source, problem.item, problem.reason, now)
+        return len(futures)
+
+    async def reject(self, source: str, raw: bytes, reason: str, now: datetime) -> None:
+        """A whole body that could not be read (a signed delivery that is not JSON)."""
+        await self._dead_letter(source, raw.decode("utf-8", "replace"), reason, now)
+
+    async def _dead_letter(self, source: str, item: Any, reason: str, now: datetime) -> None:
+        raw = item if isinstance(item, str) else orjson.dumps(item, default=str).decode()
+        digest = hashlib.sha256(f"{source}\x00{raw}".encode()).hexdigest()
+        letter = DeadLettered(
+            event_id="dl" + digest[:30],
+            occurred_at=now,
+            source_topic=source,
+            reason=reason[:4000],
+            consumer="inbox-collector",
+            error_type="Unreadable",
+            raw=raw[:100_000],
+            raw_complete=False,  # not a record of a topic: nothing to write back
+        )
+        future = await self._producer.send(self._topics.publish_dead, encode(letter), key=b"inbox")
+        await acknowledged([future], "writing a dead letter")
+        self.dead_lettered += 1
+        log.warning("dead-lettered from %s: %s", source, reason)
+
+    def _remember(self, key: str) -> None:
+        self._written[key] = None
+        while len(self._written) > _WRITTEN_MEMORY:
+            self._written.popitem(last=False)
+
+
+def problems_only(reason: str, item: Any) -> Parsed:
+    return Parsed(problems=[Problem(item, reason)])

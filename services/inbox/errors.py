@@ -1,0 +1,78 @@
+"""Every way the inbox says no, or a platform's answer cannot be used.
+
+Errors::
+
+    InboxError                   anything raised by the inbox's own code
+    ├── ReadFailed               a platform read did not give comments
+    │   ├── Unreadable           the platform answered, but not with what its API documents
+    │   │                        (a body of another shape, a comment without its id): permanent
+    │   ├── ReadRefused          401/403/404: the token, the permission or the post is gone;
+    │   │                        polling that post again will not help until a person acts
+    │   └── ReadThrottled        429, a quota error or a 5xx; ``retry_after`` seconds
+    │                            (``retriable``): the poll is tried again later
+    ├── DeliveryRejected         a webhook delivery refused before it is read (4xx to the sender)
+    │   ├── BadSignature         ``X-Hub-Signature-256`` missing or not the body's HMAC: 401
+    │   └── DeliveryTooLarge     the body is over the limit: 413
+    └── IllegalTransition        an inbox action its entry's state does not allow: 409
+        └── ApprovalRequired     a rule of the four eyes (or the role) refuses it: 403
+"""
+
+from __future__ import annotations
+
+
+class InboxError(Exception):
+    """Anything the inbox raises on purpose."""
+
+
+class ReadFailed(InboxError):
+    retriable = False
+    retry_after: float | None = None
+
+
+class Unreadable(ReadFailed):
+    """The answer's shape is not the platform's documented one."""
+
+
+class ReadRefused(ReadFailed):
+    """The platform refused the read (token, permission, the post deleted)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ReadThrottled(ReadFailed):
+    """A rate limit, a quota or a temporary failure: try again after ``retry_after`` seconds."""
+
+    retriable = True
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class DeliveryRejected(InboxError):
+    status = 400
+
+
+class BadSignature(DeliveryRejected):
+    status = 401
+
+
+class DeliveryTooLarge(DeliveryRejected):
+    status = 413
+
+
+class IllegalTransition(InboxError):
+    """The entry's state does not allow the action (a second reply without an override, an
+    action on a closed comment)."""
+
+    status = 409
+    rule = "illegal_transition"
+
+
+class ApprovalRequired(IllegalTransition):
+    """Four eyes: a draft needs an approver who is not its author, holding the approver role."""
+
+    status = 403
+    rule = "four_eyes"

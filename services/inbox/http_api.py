@@ -1,0 +1,340 @@
+"""The inbox's HTTP entry points: Meta's webhooks and the operators' API.
+
+Webhooks (no API key: Meta signs instead)::
+
+    GET  /webhooks/meta   hub.mode=subscribe, hub.verify_token, hub.challenge → the challenge (403 otherwise)
+    POST /webhooks/meta   a delivery; 401 without a valid X-Hub-Signature-256, 413 over the limit,
+                          200 once its comments are on ``comments.observed``. A signed body that
+                          cannot be read is dead-lettered and answered 200 (Meta would only
+                          retry it); a forged one is never written anywhere.
+
+The page: ``GET /`` (English and Bahasa Indonesia, ``services.inbox.page``).
+
+API (``Authorization: Bearer <key>``; every role reads and drafts; a key limited to some
+channels sees and acts on those only)::
+
+    GET  /v1/inbox                    ?channel=&state=&post=&assignee=&limit=50&cursor=
+    GET  /v1/inbox/channels           each channel: how it is read, or why it cannot be
+    GET  /v1/inbox/{key}
+    POST /v1/inbox/{key}/assign       {"assignee", "reason"}
+    POST /v1/inbox/{key}/reply        {"text", "override"}: answers, or drafts where the channel
+                                      requires four eyes (202, waiting for an approver)
+    POST /v1/inbox/{key}/approve      {"override"}: an approver (not the draft's author) sends it
+    POST /v1/inbox/{key}/hide | close | reopen   {"reason"}
+
+Errors take ingest's shape, ``{"errors": [{"channel","field","rule","message"}]}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from services.inbox.book import key_of
+from services.inbox.collector import Collector
+from services.inbox.errors import ApprovalRequired, BadSignature, IllegalTransition
+from services.inbox.keeper import InboxKeeper, NoSuchEntry
+from services.inbox.lifecycle import Command
+from services.inbox.page import add_page
+from services.inbox.settings import InboxSettings
+from services.inbox.webhooks import SIGNATURE_HEADER, challenge_answer, comments_of, verify_signature
+from services.ingest.auth import ALL_CHANNELS, KeyStore, Principal, Role, authenticate
+from services.ingest.errors import (
+    BadRequest,
+    Forbidden,
+    IngestError,
+    NotFound,
+    PayloadTooLarge,
+    Unauthenticated,
+    ValidationFailed,
+    parse_json_body,
+)
+from shared.channels import ChannelDirectory
+from shared.events import InboxAction, InboxChanged, InboxState
+
+log = logging.getLogger("warta.inbox.http")
+
+API_BODY_LIMIT = 64 * 1024
+APPROVER_ROLES = frozenset({Role.APPROVER, Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class Deps:
+    settings: InboxSettings
+    keys: KeyStore
+    channels: ChannelDirectory
+    keeper: InboxKeeper
+    collector: Collector
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+DEPS: web.AppKey[Deps] = web.AppKey("inbox_deps", Deps)
+
+
+class _Reason(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="", max_length=2000)
+
+
+class _Assign(_Reason):
+    assignee: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@\-]+$")
+
+
+class _Reply(_Reason):
+    text: str = Field(min_length=1, max_length=10_000)
+    override: bool = False
+
+
+class _Approve(_Reason):
+    override: bool = False
+
+
+def entry_json(entry: InboxChanged) -> dict[str, Any]:
+    data: dict[str, Any] = entry.model_dump(mode="json", exclude_none=True)
+    data["key"] = key_of(entry)
+    return data
+
+
+@web.middleware
+async def _errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except IngestError as exc:
+        return web.json_response(exc.to_body(), status=exc.status, headers=exc.headers(), dumps=_dumps)
+    except ApprovalRequired as exc:
+        return _refusal(403, "four_eyes", str(exc))
+    except IllegalTransition as exc:
+        return _refusal(409, exc.rule, str(exc))
+    except NoSuchEntry as exc:
+        return _refusal(404, "not_found", f"the inbox holds no comment {exc}")
+    except ValidationError as exc:
+        # A change the event's contract refuses (a value past a bound): the request's fault.
+        first = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return _refusal(422, "schema", f"{where}: {first['msg']}")
+
+
+def _dumps(data: Any) -> str:
+    return orjson.dumps(data).decode()
+
+
+def _refusal(status: int, rule: str, message: str) -> web.Response:
+    body = {"errors": [{"channel": None, "field": None, "rule": rule, "message": message}]}
+    return web.json_response(body, status=status, dumps=_dumps)
+
+
+# -- webhooks -------------------------------------------------------------------------------
+
+
+async def read_capped(request: web.Request, limit: int, what: str) -> bytes:
+    """The whole body, or 413 as soon as it passes ``limit`` (declared or streamed).
+
+    ``StreamReader.read(n)`` answers what has arrived, not n bytes: the body is read to its end.
+    """
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"{what} is at most {limit} bytes")
+    body = bytearray()
+    while chunk := await request.content.read(65536):
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"{what} is at most {limit} bytes")
+    return bytes(body)
+
+
+async def webhook_verify(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    answer = challenge_answer(dict(request.query), deps.settings.meta_verify_token.get_secret_value())
+    if answer is None:
+        return web.Response(status=403, text="verification refused")
+    return web.Response(text=answer)
+
+
+async def webhook_delivery(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    body = await read_capped(request, deps.settings.webhook_max_bytes, "a delivery")
+    try:
+        verify_signature(
+            body, request.headers.get(SIGNATURE_HEADER), deps.settings.meta_app_secret.get_secret_value()
+        )
+    except BadSignature as exc:
+        raise Unauthenticated(str(exc), rule="bad_signature") from exc
+    now = deps.clock()
+    try:
+        decoded = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        await deps.collector.reject("webhook:meta", body, f"a signed delivery that is not JSON: {exc}", now)
+        return web.json_response({"received": 0, "dead_lettered": 1})
+    parsed = comments_of(decoded, deps.channels, deps.collector.lookup, now)
+    written = await deps.collector.emit(parsed, "webhook:meta", now)
+    return web.json_response({"received": written, "dead_lettered": len(parsed.problems)})
+
+
+# -- the inbox API --------------------------------------------------------------------------
+
+
+def _caller(request: web.Request) -> Principal:
+    return authenticate(request.app[DEPS].keys, request.headers.get("Authorization"))
+
+
+def _visible_channels(principal: Principal, channels: ChannelDirectory) -> list[str]:
+    if ALL_CHANNELS in principal.channels:
+        return list(channels.ids)
+    return [c for c in channels.ids if c in principal.channels]
+
+
+def _entry_for(request: web.Request, principal: Principal) -> InboxChanged:
+    key = request.match_info["key"]
+    entry = request.app[DEPS].keeper.book.get(key)
+    if entry is None or not principal.may_target(entry.channel):
+        # A comment on another channel is as absent as one that does not exist.
+        raise NotFound(f"the inbox holds no comment {key}", rule="not_found")
+    return entry
+
+
+async def list_entries(request: web.Request) -> web.Response:
+    deps, principal = request.app[DEPS], _caller(request)
+    query = request.query
+    channels = _visible_channels(principal, deps.channels)
+    if "channel" in query:
+        if query["channel"] not in channels:
+            raise Forbidden(
+                f"{principal.person}'s key may not read channel {query['channel']}", rule="channel_forbidden"
+            )
+        channels = [query["channel"]]
+    state = None
+    if "state" in query:
+        try:
+            state = InboxState(query["state"])
+        except ValueError:
+            raise ValidationFailed(
+                f"state must be one of {', '.join(s.value for s in InboxState)}", field="state", rule="enum"
+            ) from None
+    try:
+        limit = int(query.get("limit", "50"))
+        start = int(query.get("cursor") or "0")
+    except ValueError:
+        raise ValidationFailed("limit and cursor are whole numbers", field="limit", rule="type") from None
+    if not 1 <= limit <= 500 or start < 0:
+        raise ValidationFailed("limit is 1-500 and cursor not negative", field="limit", rule="range")
+    found = deps.keeper.book.select(
+        channels=channels, state=state, post_id=query.get("post"), assignee=query.get("assignee")
+    )
+    page = found[start : start + limit]
+    body: dict[str, Any] = {"items": [entry_json(e) for e in page], "total": len(found)}
+    if start + limit < len(found):
+        body["next_cursor"] = str(start + limit)
+    return web.json_response(body, dumps=_dumps)
+
+
+async def channel_statuses(request: web.Request) -> web.Response:
+    deps, principal = request.app[DEPS], _caller(request)
+    visible = set(_visible_channels(principal, deps.channels))
+    statuses = [s.to_json() for name, s in sorted(deps.collector.status.items()) if name in visible]
+    return web.json_response({"channels": statuses}, dumps=_dumps)
+
+
+async def show_entry(request: web.Request) -> web.Response:
+    return web.json_response(entry_json(_entry_for(request, _caller(request))), dumps=_dumps)
+
+
+async def _body(request: web.Request, model: type[BaseModel]) -> Any:
+    raw = await read_capped(request, API_BODY_LIMIT, "a request body")
+    decoded = parse_json_body(raw, request.headers.get("Content-Type"), API_BODY_LIMIT)
+    if not isinstance(decoded, dict):
+        raise BadRequest("the body must be a JSON object")
+    try:
+        return model.model_validate(decoded)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or None
+        raise ValidationFailed(f"{where}: {first['msg']}", field=where, rule="schema") from None
+
+
+def _action(
+    action: InboxAction, model: type[_Reason], *, drafts: bool = False
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A handler for ``action``; with ``drafts``, a reply on a four-eyes channel becomes a draft."""
+
+    async def handler(request: web.Request) -> web.Response:
+        deps, principal = request.app[DEPS], _caller(request)
+        entry = _entry_for(request, principal)
+        body = await _body(request, model)
+        channel = deps.channels.get(entry.channel)
+        four_eyes = channel is not None and channel.replies_need_approval
+        chosen = InboxAction.DRAFT_REPLY if drafts and four_eyes else action
+        command = Command(
+            action=chosen,
+            by=principal.person,
+            reason=body.reason,
+            assignee=getattr(body, "assignee", None),
+            text=getattr(body, "text", None),
+            override=getattr(body, "override", False),
+            by_approver=principal.role in APPROVER_ROLES,
+        )
+        changed = await deps.keeper.change(key_of(entry), command, four_eyes=four_eyes)
+        status = 202 if chosen == InboxAction.DRAFT_REPLY else 200
+        return web.json_response(entry_json(changed), status=status, dumps=_dumps)
+
+    return handler
+
+
+async def healthz(request: web.Request) -> web.Response:
+    # Served once the book is rebuilt (the app exists only then): ready means complete.
+    deps = request.app[DEPS]
+    return web.json_response({"ok": True, "entries": len(deps.keeper.book)})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    lines = [
+        "# HELP warta_inbox_entries Comments in the inbox by channel and state.",
+        "# TYPE warta_inbox_entries gauge",
+    ]
+    counts: dict[tuple[str, str], int] = {}
+    for entry in deps.keeper.book.select():
+        counts[(entry.channel, entry.state.value)] = counts.get((entry.channel, entry.state.value), 0) + 1
+    lines += [f'warta_inbox_entries{{channel="{c}",state="{s}"}} {n}' for (c, s), n in sorted(counts.items())]
+    lines += [
+        "# HELP warta_inbox_collected_total Comments this process wrote to comments.observed, by channel.",
+        "# TYPE warta_inbox_collected_total counter",
+    ]
+    lines += [
+        f'warta_inbox_collected_total{{channel="{s.channel}"}} {s.collected}'
+        for s in deps.collector.status.values()
+    ]
+    lines += [
+        "# HELP warta_inbox_dead_letters_total Unreadable comments and deliveries dead-lettered.",
+        "# TYPE warta_inbox_dead_letters_total counter",
+        f"warta_inbox_dead_letters_total {deps.collector.dead_lettered}",
+    ]
+    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+
+
+def create_app(deps: Deps) -> web.Application:
+    app = web.Application(middlewares=[_errors], client_max_size=deps.settings.webhook_max_bytes + 1)
+    app[DEPS] = deps
+    add_page(app)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", healthz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/webhooks/meta", webhook_verify)
+    app.router.add_post("/webhooks/meta", webhook_delivery)
+    app.router.add_get("/v1/inbox", list_entries)
+    app.router.add_get("/v1/inbox/channels", channel_statuses)
+    app.router.add_get("/v1/inbox/{key}", show_entry)
+    app.router.add_post("/v1/inbox/{key}/assign", _action(InboxAction.ASSIGN, _Assign))
+    app.router.add_post("/v1/inbox/{key}/reply", _action(InboxAction.REPLY, _Reply, drafts=True))
+    app.router.add_post("/v1/inbox/{key}/approve", _action(InboxAction.REPLY, _Approve))
+    app.router.add_post("/v1/inbox/{key}/hide", _action(InboxAction.HIDE, _Reason))
+    app.router.add_post("/v1/inbox/{key}/close", _action(InboxAction.CLOSE, _Reason))
+    app.router.add_post("/v1/inbox/{key}/reopen", _action(InboxAction.REOPEN, _Reason))
+    return app

@@ -1,0 +1,125 @@
+"""Keeps the inbox: comments become entries, operators' commands become changes.
+
+Every change is written twice before it counts (acks=all): to ``inbox.items`` (compacted, the
+latest entry per comment; the book is rebuilt from it at start) and to ``inbox.changes`` (the
+audit trail: every change with who and why). Only then is it applied to the in-memory book.
+
+- ``consume``: ``comments.observed`` in the consumer group ``<prefix>-inbox-keeper``; a comment
+  the book already holds is no change (repeats from polls, webhooks and redeliveries); offsets
+  are committed after the batch's changes are written. A record that is not a comment, or that
+  raises, goes to the dead-letter topic and the consumer goes on.
+- ``change``: one command on one entry, decided by ``lifecycle.decide`` while holding the
+  keeper's lock, so two operators acting on one comment at once are serialised: the second
+  sees the first's change (and, for a second answer, is refused without ``override``). The
+  process is the arbiter: run one inbox per installation, as for the console.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+
+from services.inbox.book import InboxBook, key_of
+from services.inbox.lifecycle import Command, decide, received
+from services.inbox.watched import comment_key
+from shared.codec import decode, encode
+from shared.dead_letters import DeadLetters
+from shared.events import CommentObserved, InboxChanged
+from shared.kafka import acknowledged
+from shared.kafka_connection import KafkaAddress, client_args
+from shared.topics import TopicRegistry
+
+log = logging.getLogger("warta.inbox.keeper")
+
+
+class NoSuchEntry(LookupError):
+    """The inbox holds no comment with that key (404)."""
+
+
+class InboxKeeper:
+    def __init__(
+        self,
+        *,
+        producer: AIOKafkaProducer,
+        topics: TopicRegistry,
+        book: InboxBook,
+        dead_letters: DeadLetters,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._producer = producer
+        self._topics = topics
+        self.book = book
+        self._dead_letters = dead_letters
+        self._clock = clock
+        self._lock = asyncio.Lock()
+
+    async def _write(self, entries: list[InboxChanged]) -> None:
+        futures = []
+        for entry in entries:
+            key, value = key_of(entry).encode(), encode(entry)
+            futures.append(await self._producer.send(self._topics.inbox_items, value, key=key))
+            futures.append(await self._producer.send(self._topics.inbox_changes, value, key=key))
+        await acknowledged(futures, "writing inbox changes")
+        for entry in entries:
+            self.book.apply(entry)
+
+    async def receive(self, comments: list[CommentObserved]) -> int:
+        """Open an entry for each comment the inbox does not hold yet; the number opened."""
+        async with self._lock:
+            now = self._clock()
+            fresh: dict[str, InboxChanged] = {}
+            for comment in comments:
+                key = comment_key(comment.channel, comment.comment_id)
+                if key in fresh:
+                    continue
+                entry = received(comment, self.book.get(key), now)
+                if entry is not None:
+                    fresh[key] = entry
+            if fresh:
+                await self._write(list(fresh.values()))
+            return len(fresh)
+
+    async def change(self, key: str, command: Command, *, four_eyes: bool) -> InboxChanged:
+        async with self._lock:
+            current = self.book.get(key)
+            if current is None:
+                raise NoSuchEntry(key)
+            entry = decide(current, command, four_eyes=four_eyes, now=self._clock())
+            await self._write([entry])
+            return entry
+
+    async def consume(self, kafka: KafkaAddress, group: str, stop: asyncio.Event) -> None:
+        consumer = AIOKafkaConsumer(
+            self._topics.comments_observed,
+            **client_args(kafka),
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+        )
+        await consumer.start()
+        try:
+            while not stop.is_set():
+                batch = await consumer.getmany(timeout_ms=200, max_records=500)
+                records = [r for rs in batch.values() for r in rs]
+                if not records:
+                    continue
+                for record in records:
+                    await self._dead_letters.handled(record, self._receive_record, 0)
+                await consumer.commit()
+        finally:
+            await consumer.stop()
+
+    async def _receive_record(self, record: ConsumerRecord[bytes, bytes]) -> int:
+        return await self.receive([await _comment_of(record)])
+
+
+async def _comment_of(record: ConsumerRecord[bytes, bytes]) -> CommentObserved:
+    event = decode(record.value)
+    if not isinstance(event, CommentObserved):
+        raise TypeError(f"{record.topic} carries comment.observed events, not {event.event_type}")
+    return event

@@ -1,0 +1,255 @@
+"""Platforms' comment listings and webhook changes, turned into ``CommentObserved`` (pure).
+
+Each parser takes the decoded JSON of one documented answer and the post it was asked about:
+
+- Mastodon ``GET /api/v1/statuses/:id/context`` → ``descendants`` (Status entities; content is
+  HTML, read as text here);
+- Bluesky ``app.bsky.feed.getPostThread`` → ``thread.replies``, nested threadViewPosts
+  (blocked or deleted replies are ``#blockedPost``/``#notFoundPost`` and carry no text);
+- YouTube ``commentThreads.list`` → ``items[].snippet.topLevelComment`` and ``replies.comments``;
+- Graph ``GET /{post-id}/comments`` (Facebook, ``filter=stream``: every comment with ``parent``)
+  and ``GET /{ig-media-id}/comments`` (Instagram, ``replies`` nested).
+
+An answer whose envelope is not the documented one raises ``Unreadable``; one item that breaks
+its shape is set aside as a ``Problem`` (the caller dead-letters it) and the others are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from html.parser import HTMLParser
+from typing import Any
+
+from pydantic import ValidationError
+
+from services.inbox.errors import Unreadable
+from services.inbox.watched import WatchedPost, observed
+from shared.events import CommentAuthor, CommentObserved
+
+
+@dataclass(frozen=True)
+class Problem:
+    item: Any
+    reason: str
+
+
+@dataclass
+class Parsed:
+    comments: list[CommentObserved] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    next_page: str | None = None  # a cursor for the next page, where the platform pages
+
+
+class _Text(HTMLParser):
+    """A status's HTML as the text a person reads: paragraphs and line breaks become newlines."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "p":
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_text(content: str) -> str:
+    parser = _Text()
+    parser.feed(content)
+    parser.close()
+    return "".join(parser.parts).strip()
+
+
+def _when(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a date-time string, got {type(value).__name__}")
+    instant = datetime.fromisoformat(value)
+    if instant.tzinfo is None:
+        raise ValueError(f"date-time without an offset: {value!r}")
+    return instant
+
+
+def _collect(
+    items: Iterable[Any], read: Callable[[dict[str, Any]], CommentObserved | None], parsed: Parsed
+) -> Parsed:
+    for item in items:
+        try:
+            if not isinstance(item, dict):
+                raise TypeError(f"expected an object, got {type(item).__name__}")
+            comment = read(item)
+        except (KeyError, TypeError, ValueError, ValidationError) as exc:
+            parsed.problems.append(Problem(item, f"{type(exc).__name__}: {exc}"[:500]))
+            continue
+        if comment is not None:
+            parsed.comments.append(comment)
+    return parsed
+
+
+def _list(body: Any, *path: str) -> list[Any]:
+    node = body
+    for name in path:
+        if not isinstance(node, dict) or name not in node:
+            raise Unreadable(f"the answer has no {'.'.join(path)}")
+        node = node[name]
+    if not isinstance(node, list):
+        raise Unreadable(f"{'.'.join(path)} is not a list")
+    return node
+
+
+def mastodon_context(body: Any, post: WatchedPost, now: datetime) -> Parsed:
+    def read(status: dict[str, Any]) -> CommentObserved:
+        account = status["account"]
+        return observed(
+            post,
+            comment_id=str(status["id"]),
+            parent_id=status.get("in_reply_to_id"),
+            author=CommentAuthor(id=str(account["id"]), name=account.get("acct")),
+            text=html_text(str(status.get("content") or "")),
+            created_at=_when(status["created_at"]),
+            url=status.get("url"),
+            via="poll",
+            now=now,
+        )
+
+    return _collect(_list(body, "descendants"), read, Parsed())
+
+
+def bluesky_thread(body: Any, post: WatchedPost, now: datetime) -> Parsed:
+    parsed = Parsed()
+    pending = list(_list(body, "thread", "replies"))
+    flat: list[dict[str, Any]] = []
+    while pending:
+        node = pending.pop(0)
+        if isinstance(node, dict) and node.get("$type", "").endswith("#threadViewPost"):
+            flat.append(node["post"] if isinstance(node.get("post"), dict) else node)
+            replies = node.get("replies")
+            pending.extend(replies if isinstance(replies, list) else [])
+        elif isinstance(node, dict) and node.get("$type", "").endswith(("#notFoundPost", "#blockedPost")):
+            continue  # deleted or blocked: nothing to read, nothing wrong
+        else:
+            parsed.problems.append(Problem(node, "not a threadViewPost"))
+
+    def read(view: dict[str, Any]) -> CommentObserved:
+        record = view["record"]
+        author = view["author"]
+        parent = ((record.get("reply") or {}).get("parent") or {}).get("uri")
+        return observed(
+            post,
+            comment_id=str(view["uri"]),
+            parent_id=parent,
+            author=CommentAuthor(id=str(author["did"]), name=author.get("handle")),
+            text=str(record.get("text") or ""),
+            created_at=_when(record.get("createdAt") or view["indexedAt"]),
+            via="poll",
+            now=now,
+        )
+
+    return _collect(flat, read, parsed)
+
+
+def youtube_threads(body: Any, post: WatchedPost, now: datetime) -> Parsed:
+    if not isinstance(body, dict) or body.get("kind") != "youtube#commentThreadListResponse":
+        raise Unreadable("not a youtube#commentThreadListResponse")
+    comments: list[Any] = []
+    for thread in _list(body, "items"):
+        if not isinstance(thread, dict):
+            comments.append(thread)
+            continue
+        comments.append((thread.get("snippet") or {}).get("topLevelComment", thread))
+        comments.extend(((thread.get("replies") or {}).get("comments")) or [])
+
+    def read(comment: dict[str, Any]) -> CommentObserved:
+        snippet = comment["snippet"]
+        return observed(
+            post,
+            comment_id=str(comment["id"]),
+            parent_id=snippet.get("parentId"),
+            author=CommentAuthor(
+                id=str((snippet.get("authorChannelId") or {}).get("value") or snippet["authorDisplayName"]),
+                name=snippet.get("authorDisplayName"),
+            ),
+            text=str(snippet.get("textOriginal") or snippet.get("textDisplay") or ""),
+            created_at=_when(snippet["publishedAt"]),
+            via="poll",
+            now=now,
+        )
+
+    parsed = _collect(comments, read, Parsed())
+    token = body.get("nextPageToken")
+    parsed.next_page = token if isinstance(token, str) and token else None
+    return parsed
+
+
+def _graph_next(body: dict[str, Any]) -> str | None:
+    paging = body.get("paging") or {}
+    if not isinstance(paging, dict) or not paging.get("next"):
+        return None
+    after = (paging.get("cursors") or {}).get("after")
+    return after if isinstance(after, str) and after else None
+
+
+def facebook_comments(body: Any, post: WatchedPost, now: datetime) -> Parsed:
+    def read(comment: dict[str, Any]) -> CommentObserved:
+        author = comment.get("from") or {}
+        return observed(
+            post,
+            comment_id=str(comment["id"]),
+            parent_id=(comment.get("parent") or {}).get("id"),
+            # "from" needs the Page's token and the MODERATE task; without it the author is unknown.
+            author=CommentAuthor(id=str(author.get("id") or "unknown"), name=author.get("name")),
+            text=str(comment.get("message") or ""),
+            created_at=_when(comment["created_time"]),
+            url=comment.get("permalink_url"),
+            via="poll",
+            now=now,
+        )
+
+    parsed = _collect(_list(body, "data"), read, Parsed())
+    parsed.next_page = _graph_next(body)
+    return parsed
+
+
+def instagram_comments(body: Any, post: WatchedPost, now: datetime) -> Parsed:
+    flat: list[Any] = []
+    for comment in _list(body, "data"):
+        flat.append(comment)
+        if isinstance(comment, dict):
+            flat.extend(((comment.get("replies") or {}).get("data")) or [])
+
+    def read(comment: dict[str, Any]) -> CommentObserved:
+        author = comment.get("from") or {}
+        return observed(
+            post,
+            comment_id=str(comment["id"]),
+            parent_id=comment.get("parent_id"),
+            author=CommentAuthor(
+                id=str(author.get("id") or comment.get("username") or "unknown"),
+                name=author.get("username") or comment.get("username"),
+            ),
+            text=str(comment.get("text") or ""),
+            created_at=_when(comment["timestamp"]),
+            via="poll",
+            now=now,
+        )
+
+    parsed = _collect(flat, read, Parsed())
+    parsed.next_page = _graph_next(body)
+    return parsed
+
+
+PARSERS: dict[str, Callable[[Any, WatchedPost, datetime], Parsed]] = {
+    "mastodon": mastodon_context,
+    "bluesky": bluesky_thread,
+    "youtube": youtube_threads,
+    "facebook": facebook_comments,
+    "instagram": instagram_comments,
+}
+"""The platforms the inbox polls, by the parser of their comment listing."""

@@ -1,0 +1,163 @@
+"""Reading one page of a post's comments from its platform (the inbox's outbound port).
+
+``CommentReader.read(channel, post, page)`` sends the platform's documented listing request and
+returns its decoded JSON; ``services.inbox.parsing`` makes comments of it. Statuses become the
+errors of ``services.inbox.errors``: 401/403/404 ``ReadRefused``; 429, quota errors and 5xx
+``ReadThrottled`` with the platform's ``Retry-After`` (or a minute); an answer that is not JSON
+``Unreadable``. Every call goes through ``shared.outbound_http.exchange`` (no redirects, capped
+bodies). Bluesky sessions are kept per channel, as ``createSession`` is itself limited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from services.inbox.errors import ReadRefused, ReadThrottled, Unreadable
+from services.inbox.watched import WatchedPost
+from shared.capabilities import capabilities_for
+from shared.channels import Channel
+from shared.outbound_http import OutboundRefused, Reply, exchange
+
+MAX_REPLY_BYTES = 4 * 1024 * 1024  # a page of 100 comments with their authors, with a margin
+DEFAULT_RETRY_S = 60.0
+_IG_FIELDS = "id,text,timestamp,username,from,parent_id,replies{id,text,timestamp,username,from,parent_id}"
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    url: str
+    params: dict[str, str]
+    headers: dict[str, str]
+
+
+class CommentReader:
+    def __init__(
+        self, session: aiohttp.ClientSession, tokens: dict[str, str], timeout_s: float = 15.0
+    ) -> None:
+        self._session = session
+        self._tokens = tokens  # secret name → token; never logged
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._bluesky_jwt: dict[str, str] = {}
+
+    async def read(self, channel: Channel, post: WatchedPost, page: str | None) -> Any:
+        token = self._tokens.get(channel.secret or "", "")
+        if channel.platform == "bluesky":
+            return await self._bluesky(channel, post, token)
+        reply = await self._send(channel, listing_request(channel, post, token, page))
+        return _decoded(channel, reply)
+
+    async def _bluesky(self, channel: Channel, post: WatchedPost, password: str) -> Any:
+        for fresh in (False, True):
+            jwt = self._bluesky_jwt.get(channel.id) if not fresh else None
+            if jwt is None:
+                jwt = await self._bluesky_login(channel, password)
+            request = Request(
+                "GET",
+                f"{_base(channel)}/xrpc/app.bsky.feed.getPostThread",
+                {"uri": post.post_id, "depth": "6"},
+                {"Authorization": f"Bearer {jwt}"},
+            )
+            reply = await self._send(channel, request, expected=(200, 400))
+            body = reply.json_object()
+            if reply.status == 400 and body.get("error") in ("ExpiredToken", "InvalidToken") and not fresh:
+                self._bluesky_jwt.pop(channel.id, None)
+                continue
+            return _decoded(channel, reply)
+        raise ReadRefused(f"{channel.id}: Bluesky refused a fresh session", 401)
+
+    async def _bluesky_login(self, channel: Channel, password: str) -> str:
+        request = Request("POST", f"{_base(channel)}/xrpc/com.atproto.server.createSession", {}, {})
+        reply = await self._send(channel, request, json={"identifier": channel.account, "password": password})
+        jwt = _decoded(channel, reply).get("accessJwt")
+        if not isinstance(jwt, str):
+            raise Unreadable(f"{channel.id}: createSession answered without accessJwt")
+        self._bluesky_jwt[channel.id] = jwt
+        return jwt
+
+    async def _send(
+        self, channel: Channel, request: Request, *, expected: tuple[int, ...] = (200,), **kw: Any
+    ) -> Reply:
+        try:
+            reply = await exchange(
+                self._session,
+                request.method,
+                request.url,
+                max_body=MAX_REPLY_BYTES,
+                params=request.params,
+                headers=request.headers,
+                timeout=self._timeout,
+                **kw,
+            )
+        except OutboundRefused as exc:
+            raise Unreadable(f"{channel.id}: {exc.message}") from exc
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise ReadThrottled(
+                f"{channel.id}: {type(exc).__name__} reading comments", DEFAULT_RETRY_S
+            ) from exc
+        if reply.status in expected:
+            return reply
+        raise classify(channel, reply)
+
+
+def classify(channel: Channel, reply: Reply) -> Exception:
+    """The error a non-success answer means (one rule for every platform the inbox reads)."""
+    where = f"{channel.id} ({channel.platform}) answered {reply.status}"
+    quota = reply.status == 403 and b"quotaExceeded" in reply.body  # YouTube's daily units
+    throttled = b'"code":32' in reply.body or b'"code":4,' in reply.body  # Graph's usage limits
+    if reply.status == 429 or reply.status >= 500 or quota or throttled:
+        return ReadThrottled(where, _retry_after(reply))
+    if reply.status in (401, 403, 404, 400):
+        return ReadRefused(where, reply.status)
+    return Unreadable(where)
+
+
+def _retry_after(reply: Reply) -> float:
+    raw = reply.headers.get("Retry-After")
+    try:
+        return max(1.0, float(raw)) if raw else DEFAULT_RETRY_S
+    except ValueError:
+        return DEFAULT_RETRY_S
+
+
+def _decoded(channel: Channel, reply: Reply) -> Any:
+    body = reply.json()
+    if not isinstance(body, dict):
+        raise Unreadable(f"{channel.id}: the answer is not a JSON object")
+    return body
+
+
+def _base(channel: Channel) -> str:
+    return (channel.base_url or "").rstrip("/")
+
+
+def listing_request(channel: Channel, post: WatchedPost, token: str, page: str | None) -> Request:
+    """The documented request for one page of ``post``'s comments (pure; bluesky aside)."""
+    base, auth = _base(channel), {"Authorization": f"Bearer {token}"}
+    if channel.platform == "mastodon":
+        return Request("GET", f"{base}/api/v1/statuses/{post.post_id}/context", {}, auth)
+    if channel.platform == "youtube":
+        params = {
+            "part": "snippet,replies",
+            "videoId": post.post_id,
+            "maxResults": "100",
+            "textFormat": "plainText",
+        }
+        if page:
+            params["pageToken"] = page
+        return Request("GET", f"{base}/youtube/v3/commentThreads", params, auth)
+    if channel.platform in ("facebook", "instagram"):
+        version = capabilities_for(channel.platform).api_version
+        if channel.platform == "facebook":
+            fields = "id,message,created_time,from,parent,permalink_url"
+            # Newest first: a poll reads at most a few pages, and new comments must be on them.
+            params = {"filter": "stream", "order": "reverse_chronological", "fields": fields, "limit": "100"}
+        else:
+            params = {"fields": _IG_FIELDS, "limit": "50"}
+        if page:
+            params["after"] = page
+        return Request("GET", f"{base}/{version}/{post.post_id}/comments", params, auth)
+    raise ValueError(f"the inbox does not poll {channel.platform}")

@@ -1,0 +1,122 @@
+"""When to poll each watched post, within each platform's read budget (pure; ``now`` passed in).
+
+A post is polled often while it is young (citizens answer in the first hours) and less as it
+ages: every ``interval`` for its first 2 hours, every 5 intervals up to a day, every 30 up to
+``watch_for``; then it is no longer watched. Posts on Meta platforms, which push comments by
+webhook, are polled 10 times less often (the poll only catches lost deliveries).
+
+Budgets: each platform's read allowance is shared with the publisher's own calls (engagement,
+reconciliation), so the inbox takes only a share of it, per channel (one token each), in
+``READ_BUDGETS``. A poll that would pass the budget waits; a platform that throttles us
+(``ReadThrottled``) is left alone until its ``retry_after``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from services.inbox.watched import WatchedPost
+
+
+@dataclass(frozen=True)
+class Budget:
+    limit: int
+    period: timedelta
+    why: str
+
+
+READ_BUDGETS: dict[str, Budget] = {
+    # rack_attack: 300 requests / 5 min per token; the publisher keeps two thirds.
+    "mastodon": Budget(100, timedelta(minutes=5), "a third of Mastodon's 300 requests / 5 min per token"),
+    # AppView: 3,000 requests / 5 min per IP; a tenth leaves the publisher and other accounts room.
+    "bluesky": Budget(300, timedelta(minutes=5), "a tenth of Bluesky's 3,000 requests / 5 min"),
+    # 10,000 units a day for the project; commentThreads.list costs 1, an upload 1,600.
+    "youtube": Budget(3000, timedelta(days=1), "3,000 of YouTube's 10,000 daily units"),
+    # Business Use Case quota: 4,800 x engaged users / 24 h per Page or IG account.
+    "facebook": Budget(200, timedelta(hours=1), "200 calls an hour of the Page's BUC quota"),
+    "instagram": Budget(200, timedelta(hours=1), "200 calls an hour of the account's BUC quota"),
+}
+
+WEBHOOK_PLATFORMS = frozenset({"facebook", "instagram"})
+
+
+def poll_gap(age: timedelta, interval: timedelta, platform: str) -> timedelta:
+    factor = 1 if age < timedelta(hours=2) else 5 if age < timedelta(days=1) else 30
+    if platform in WEBHOOK_PLATFORMS:
+        factor *= 10
+    return interval * factor
+
+
+@dataclass
+class _Entry:
+    post: WatchedPost
+    due: datetime
+
+
+@dataclass
+class PollSchedule:
+    interval: timedelta
+    watch_for: timedelta = timedelta(days=7)
+    budgets: dict[str, Budget] = field(default_factory=lambda: dict(READ_BUDGETS))
+    _entries: dict[tuple[str, str], _Entry] = field(default_factory=dict)
+    _calls: dict[str, deque[datetime]] = field(default_factory=dict)
+    _resting: dict[str, datetime] = field(default_factory=dict)  # channel → throttled until
+
+    def watch(self, post: WatchedPost, now: datetime) -> None:
+        """Start watching ``post`` (idempotent); the first poll is due now."""
+        if now - post.published_at >= self.watch_for:
+            return
+        self._entries.setdefault((post.channel, post.post_id), _Entry(post, now))
+
+    @property
+    def watched(self) -> int:
+        return len(self._entries)
+
+    def due(self, now: datetime, limit: int = 100) -> list[WatchedPost]:
+        """Posts to poll now, oldest due first, each one's budget call taken."""
+        for key in [k for k, e in self._entries.items() if now - e.post.published_at >= self.watch_for]:
+            del self._entries[key]
+        ready = sorted((e for e in self._entries.values() if e.due <= now), key=lambda e: e.due)
+        chosen: list[WatchedPost] = []
+        for entry in ready:
+            if len(chosen) >= limit:
+                break
+            if self.take_call(entry.post.channel, entry.post.platform, now):
+                chosen.append(entry.post)
+                # Not due again until done() or throttled() says when: one poll at a time per post.
+                entry.due = now + self.watch_for
+        return chosen
+
+    def take_call(self, channel: str, platform: str, now: datetime) -> bool:
+        """Count one read call on ``channel`` if its budget and any throttle allow it now."""
+        if self._resting.get(channel, now) > now:
+            return False
+        budget = self.budgets.get(platform)
+        if budget is None:
+            return True
+        calls = self._calls.setdefault(channel, deque())
+        while calls and calls[0] <= now - budget.period:
+            calls.popleft()
+        if len(calls) >= budget.limit:
+            return False
+        calls.append(now)
+        return True
+
+    def done(self, post: WatchedPost, now: datetime) -> None:
+        entry = self._entries.get((post.channel, post.post_id))
+        if entry is not None:
+            entry.due = now + poll_gap(now - post.published_at, self.interval, post.platform)
+
+    def throttled(self, post: WatchedPost, now: datetime, retry_after: float) -> None:
+        """The platform said to wait: every post of the channel waits, this one retries then."""
+        until = now + timedelta(seconds=retry_after)
+        self._resting[post.channel] = max(until, self._resting.get(post.channel, until))
+        entry = self._entries.get((post.channel, post.post_id))
+        if entry is not None:
+            entry.due = until
+
+    def refused(self, post: WatchedPost) -> None:
+        """The platform refused the read for good (the post deleted, the token revoked)."""
+        self._entries.pop((post.channel, post.post_id), None)

@@ -1,0 +1,30 @@
+"""The inbox service's settings, read once at start (environment prefix ``WARTA_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+
+from shared.settings import ROOT, CommonSettings
+
+
+class InboxSettings(CommonSettings):
+    inbox_host: str = "127.0.0.1"
+    inbox_port: int = 8060
+    keys_file: Path = ROOT / "var" / "keys.json"
+    secrets_file: Path = ROOT / "var" / "secrets.json"
+    # Meta's app secret signs every webhook delivery (X-Hub-Signature-256); the verify token is
+    # what the app's webhook subscription was configured with. Without a secret, deliveries are
+    # refused: nothing unsigned is believed.
+    meta_app_secret: SecretStr = SecretStr("")
+    meta_verify_token: SecretStr = SecretStr("")
+    # The largest delivery read: Meta batches up to 1,000 changes; comments are short.
+    webhook_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # A young post is polled this often (older ones less: services/inbox/schedule.py).
+    poll_interval_s: float = Field(default=60.0, gt=0)
+    poll_tick_s: float = Field(default=1.0, gt=0)
+    watch_days: float = Field(default=7.0, gt=0)
+    # A new inbox reads publish.outcomes from the start to learn every post Warta published.
+    outcomes_offset_reset: Literal["earliest", "latest"] = "earliest"

@@ -1,0 +1,198 @@
+"use strict";
+// The inbox page: what /v1/inbox offers, in English and Bahasa Indonesia. Comments are citizens'
+// text, hostile by default: every value reaches the page through textContent, never as HTML.
+
+const I18N = {
+  en: {
+    title: "Inbox", language: "Language", login_title: "Sign in with your API key",
+    login_placeholder: "API key", login_button: "Sign in", login_failed: "This key was refused.",
+    channels: "Channels", channel: "Channel", mode: "Collected by", collected: "Collected",
+    why: "Why / last error", comments: "Comments", state: "State", post: "Post", all: "All",
+    apply: "Apply", s_new: "New", s_assigned: "Assigned", s_answered: "Answered", s_hidden: "Hidden",
+    s_closed: "Closed", m_poll: "polling", m_poll_and_webhook: "webhook and polling",
+    m_webhook: "webhook", m_unreadable: "not collected", assign: "Assign", reply: "Reply",
+    approve: "Approve reply", hide: "Hide", close: "Close", reopen: "Reopen",
+    ask_assignee: "Assign to whom?", ask_reply: "Your reply:", ask_reason: "Why?",
+    ask_override: "This comment was already answered. Send a second answer anyway?",
+    assigned_to: "assigned to", draft_waiting: "draft waiting for an approver",
+    replied_by: "reply by", approved_by: "approved by", empty: "No comments match.",
+  },
+  id: {
+    title: "Kotak masuk", language: "Bahasa", login_title: "Masuk dengan kunci API Anda",
+    login_placeholder: "Kunci API", login_button: "Masuk", login_failed: "Kunci ini ditolak.",
+    channels: "Kanal", channel: "Kanal", mode: "Dikumpulkan lewat", collected: "Terkumpul",
+    why: "Alasan / galat terakhir", comments: "Komentar", state: "Status", post: "Unggahan",
+    all: "Semua", apply: "Terapkan", s_new: "Baru", s_assigned: "Ditugaskan", s_answered: "Dijawab",
+    s_hidden: "Disembunyikan", s_closed: "Ditutup", m_poll: "polling",
+    m_poll_and_webhook: "webhook dan polling", m_webhook: "webhook", m_unreadable: "tidak dikumpulkan",
+    assign: "Tugaskan", reply: "Balas", approve: "Setujui balasan", hide: "Sembunyikan",
+    close: "Tutup", reopen: "Buka kembali", ask_assignee: "Tugaskan kepada siapa?",
+    ask_reply: "Balasan Anda:", ask_reason: "Alasannya?",
+    ask_override: "Komentar ini sudah dijawab. Tetap kirim jawaban kedua?",
+    assigned_to: "ditugaskan kepada", draft_waiting: "draf menunggu persetujuan",
+    replied_by: "dibalas oleh", approved_by: "disetujui oleh", empty: "Tidak ada komentar yang cocok.",
+  },
+};
+
+const state = { lang: localStorage.getItem("warta.lang") || "en", key: sessionStorage.getItem("warta.inbox.key") };
+const $ = (selector) => document.querySelector(selector);
+
+function t(key) {
+  return (I18N[state.lang] && I18N[state.lang][key]) || I18N.en[key] || key;
+}
+
+function translate() {
+  document.documentElement.lang = state.lang;
+  $("#lang").value = state.lang;
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+}
+
+function el(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (className) node.className = className;
+  return node;
+}
+
+async function api(method, path, body) {
+  const options = { method, headers: { Authorization: "Bearer " + state.key } };
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  const answer = await fetch(path, options);
+  const data = await answer.json().catch(() => ({}));
+  if (!answer.ok) {
+    const message = (data.errors && data.errors[0] && data.errors[0].message) || answer.statusText;
+    const error = new Error(message);
+    error.status = answer.status;
+    throw error;
+  }
+  return data;
+}
+
+async function loadChannels() {
+  const data = await api("GET", "/v1/inbox/channels");
+  const body = $("#channels");
+  body.replaceChildren();
+  const select = $("#f-channel");
+  const chosen = select.value;
+  select.replaceChildren(el("option", t("all")));
+  select.firstChild.value = "";
+  for (const ch of data.channels) {
+    const row = el("tr");
+    row.append(el("td", ch.channel), el("td", t("m_" + ch.mode), ch.mode === "unreadable" ? "unreadable" : ""),
+      el("td", ch.collected), el("td", ch.last_error || (ch.mode === "unreadable" ? ch.reason : "")));
+    body.append(row);
+    const option = el("option", ch.channel);
+    option.value = ch.channel;
+    select.append(option);
+  }
+  select.value = chosen;
+}
+
+function entryNode(entry) {
+  const item = el("li");
+  const c = entry.comment;
+  const meta = el("div", null, "meta");
+  meta.append(el("span", t("s_" + entry.state), "state"), el("span", " · " + c.channel + " · " + (c.author.name || c.author.id) +
+    " · " + new Date(c.created_at).toLocaleString(state.lang === "id" ? "id-ID" : "en-GB")));
+  if (entry.assignee) meta.append(el("span", " · " + t("assigned_to") + " " + entry.assignee));
+  item.append(meta, el("p", c.text, "text"));
+  if (entry.reply) {
+    const who = entry.reply.approved_by
+      ? t("replied_by") + " " + entry.reply.drafted_by + ", " + t("approved_by") + " " + entry.reply.approved_by
+      : t("draft_waiting") + " (" + entry.reply.drafted_by + ")";
+    item.append(el("div", entry.reply.text + "\n— " + who, "reply"));
+  }
+  const actions = el("div", null, "actions");
+  const open = entry.state !== "closed" && entry.state !== "hidden";
+  const button = (label, handler) => {
+    const b = el("button", t(label));
+    b.type = "button";
+    b.addEventListener("click", () => handler().then(refresh, (e) => { $("#error").textContent = e.message; }));
+    actions.append(b);
+  };
+  const act = (verb, body) => api("POST", "/v1/inbox/" + entry.key + "/" + verb, body);
+  if (open && entry.state !== "answered") button("assign", () => {
+    const who = prompt(t("ask_assignee"));
+    return who ? act("assign", { assignee: who }) : Promise.resolve();
+  });
+  if (open) button("reply", () => {
+    const text = prompt(t("ask_reply"));
+    if (!text) return Promise.resolve();
+    const override = entry.state === "answered" ? confirm(t("ask_override")) : false;
+    return entry.state === "answered" && !override ? Promise.resolve() : act("reply", { text, override });
+  });
+  if (entry.reply && !entry.reply.approved_by) button("approve", () => act("approve", { override: entry.state === "answered" }));
+  for (const verb of open ? ["hide", "close"] : ["reopen"]) {
+    button(verb, () => {
+      const reason = prompt(t("ask_reason"));
+      return reason ? act(verb, { reason }) : Promise.resolve();
+    });
+  }
+  item.append(actions);
+  return item;
+}
+
+async function loadEntries() {
+  const query = new URLSearchParams();
+  for (const [name, id] of [["channel", "#f-channel"], ["state", "#f-state"], ["post", "#f-post"]]) {
+    if ($(id).value) query.set(name, $(id).value);
+  }
+  const data = await api("GET", "/v1/inbox?" + query.toString());
+  const list = $("#entries");
+  list.replaceChildren(...data.items.map(entryNode));
+  if (!data.items.length) list.append(el("li", t("empty"), "meta"));
+}
+
+async function refresh() {
+  $("#error").textContent = "";
+  try {
+    await loadChannels();
+    await loadEntries();
+  } catch (error) {
+    if (error.status === 401) return signOut();
+    $("#error").textContent = error.message;
+  }
+}
+
+function signOut() {
+  sessionStorage.removeItem("warta.inbox.key");
+  state.key = null;
+  $("#app").hidden = true;
+  $("#login").hidden = false;
+}
+
+async function signIn(key) {
+  state.key = key;
+  try {
+    await api("GET", "/v1/inbox/channels");
+  } catch (error) {
+    $("#login-error").textContent = t("login_failed");
+    return;
+  }
+  sessionStorage.setItem("warta.inbox.key", key);
+  $("#login").hidden = true;
+  $("#app").hidden = false;
+  await refresh();
+}
+
+$("#lang").addEventListener("change", () => {
+  state.lang = $("#lang").value;
+  localStorage.setItem("warta.lang", state.lang);
+  translate();
+  if (state.key) refresh();
+});
+$("#login-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  signIn($("#login-key").value.trim());
+});
+$("#filters").addEventListener("submit", (event) => {
+  event.preventDefault();
+  refresh();
+});
+translate();
+if (state.key) signIn(state.key);
+setInterval(() => { if (state.key) refresh(); }, 15000);

@@ -1,0 +1,319 @@
+"""The analytics worker (`warta analytics`, a faust app) on the real broker, killed with SIGKILL.
+
+Generated events (duplicates, readings out of order, tags, a poison record) go onto the three
+source topics; the worker's figures, read over its HTTP API, must equal the brute-force
+recomputation of tests/unit/test_analytics_figures.py. Then:
+
+- killed once everything is taken in and committed, and started again: it answers the same
+  figures at once, before it reads a single source record again (they come from the changelog,
+  not from re-reading the topics);
+- killed while it folds a second batch, and started again: the figures converge to the
+  recomputation of both batches (no event lost, none counted twice).
+
+The figures measured (events/s, restart-to-ready) are printed, not asserted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka.errors import UnknownTopicOrPartitionError
+
+from shared.codec import encode
+from shared.devrun import free_listen_port
+from shared.events import (
+    Approval,
+    ChannelVariant,
+    Content,
+    ContentApproved,
+    EngagementObserved,
+    OutcomeStatus,
+    PublishOutcome,
+)
+from shared.kafka import delete_topics, ensure_topics, make_producer
+from shared.settings import ROOT
+from shared.topics import TopicRegistry
+from tests.integration.poison_kit import letters
+from tests.unit.test_analytics_figures import CHANNELS, T0, TAGS, Event, recompute
+
+pytestmark = pytest.mark.integration
+
+PLATFORM = {"ig": "instagram", "fb": "facebook", "x": "x"}
+QUERIES = [(b, w) for b in ("channel", "topic", "tag") for w in ("day", "week", "all")] + [
+    ("hour", "week"),
+    ("hour", "all"),
+]
+WAIT_S = 240.0
+
+
+def generate(rnd: random.Random, first: int, items: int) -> list[Event]:
+    events: list[Event] = []
+    for c in range(first, first + items):
+        content_id = f"c{c}"
+        events.append(
+            ContentApproved(
+                event_id=f"a{c}",
+                occurred_at=T0,
+                content_id=content_id,
+                topic_key=rnd.choice([None, "jembatan", "banjir-2026"]),
+                tags=tuple(rnd.sample(TAGS, rnd.randint(0, 2))),
+                author="rina",
+                approval=Approval(approved_by="yuyun", approved_at=T0),
+                submitted_by="yuyun",
+                variants=(ChannelVariant(channel="ig", content=Content(text="t")),),
+            )
+        )
+        for channel in rnd.sample(sorted(CHANNELS), rnd.randint(1, 3)):
+            job_id = f"{content_id}:{channel}"
+            published_at = T0 + timedelta(minutes=rnd.randint(0, 14 * 24 * 60))
+            common = {
+                "job_id": job_id,
+                "content_id": content_id,
+                "channel": channel,
+                "platform": PLATFORM[channel],
+            }
+            events.append(
+                PublishOutcome(
+                    event_id=f"o{job_id}",
+                    occurred_at=published_at,
+                    attempt=1,
+                    status=OutcomeStatus.PUBLISHED,
+                    **common,
+                )
+            )
+            for k, horizon in enumerate(rnd.sample([60, 360, 1440, 10080], rnd.randint(0, 4))):
+                events.append(
+                    EngagementObserved(
+                        event_id=f"e{job_id}{k}",
+                        occurred_at=published_at + timedelta(minutes=horizon),
+                        published_at=published_at,
+                        horizon_minutes=horizon,
+                        reactions=rnd.randint(0, 1000),
+                        comments=rnd.randint(0, 100),
+                        shares=rnd.randint(0, 100),
+                        reach=rnd.choice([None, rnd.randint(0, 10**5)]),
+                        **common,
+                    )
+                )
+    events += rnd.sample(events, len(events) // 10)  # re-deliveries
+    rnd.shuffle(events)  # readings out of order
+    return events
+
+
+def topic_of(topics: TopicRegistry, event: Event) -> str:
+    if isinstance(event, ContentApproved):
+        return topics.content_approved
+    return topics.publish_outcomes if isinstance(event, PublishOutcome) else topics.engagement_observed
+
+
+async def produce(bootstrap: str, topics: TopicRegistry, events: list[Event], poison: bool = False) -> None:
+    producer = make_producer(bootstrap, "analytics-test")
+    await producer.start()
+    try:
+        # Freshly created topics reach a busy broker's metadata a little later.
+        for name in {topic_of(topics, e) for e in events}:
+            for _ in range(60):
+                try:
+                    await producer.partitions_for(name)
+                    break
+                except UnknownTopicOrPartitionError:
+                    await asyncio.sleep(1)
+        for event in events:
+            await producer.send(topic_of(topics, event), encode(event), key=event.content_id.encode())
+        if poison:
+            await producer.send(topics.engagement_observed, b"{not json", key=b"c0")
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+class Worker:
+    """One `warta analytics` process of this test (killed by its own process group id only)."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log, self.port = env, log, int(env["WARTA_ANALYTICS_PORT"])
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "shared.cli", "analytics"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+        self.proc.wait(timeout=30)
+
+    def get(self, path: str) -> tuple[int, Any]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as resp:
+                body = resp.read()
+                status = resp.status
+        except urllib.error.HTTPError as exc:
+            body, status = exc.read(), exc.code
+        if path == "/metrics":
+            return status, body.decode()
+        return status, json.loads(body)
+
+    def get_status(self, path: str) -> int:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as resp:
+                return int(resp.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    async def wait_ready(self) -> float:
+        started = time.monotonic()
+        while time.monotonic() - started < WAIT_S:
+            assert self.proc is not None
+            assert self.proc.poll() is None, self.log.read_text()[-3000:]
+            try:
+                if (await asyncio.to_thread(self.get, "/readyz"))[0] == 200:
+                    return time.monotonic() - started
+            except (OSError, ValueError):
+                pass
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"not ready within {WAIT_S} s:\n{self.log.read_text()[-3000:]}")
+
+    def figures(self) -> dict[tuple[str, str], dict[tuple[str, str], tuple[int, ...]]]:
+        out: dict[tuple[str, str], dict[tuple[str, str], tuple[int, ...]]] = {}
+        for by, window in QUERIES:
+            status, body = self.get(f"/v1/reach?by={by}&window={window}")
+            assert status == 200, body
+            out[(by, window)] = {
+                (r["key"], r["period"] or ""): (
+                    r["posts"],
+                    r["reactions"],
+                    r["comments"],
+                    r["shares"],
+                    r["reach"] or 0,
+                    r["reach_posts"],
+                )
+                for r in body["rows"]
+            }
+        return out
+
+    def events_read(self) -> float:
+        text = self.get("/metrics")[1]
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("warta_analytics_events_total{")
+        )
+
+    async def converge(self, events: list[Event]) -> float:
+        """Seconds until the figures equal the recomputation of ``events``."""
+        expected = {(by, w): recompute(events, by, w) for by, w in QUERIES}
+        started = time.monotonic()
+        while True:
+            got = await asyncio.to_thread(self.figures)
+            if got == expected:
+                return time.monotonic() - started
+            if time.monotonic() - started > WAIT_S:
+                diff = {q: (got[q], expected[q]) for q in QUERIES if got[q] != expected[q]}
+                log = self.log.read_text(errors="replace")[-3000:]
+                raise AssertionError(f"figures differ from the recomputation: {str(diff)[:2000]}\n{log}")
+            await asyncio.sleep(0.5)
+
+
+@pytest.fixture
+def worker(kafka_bootstrap: str, topics: TopicRegistry, run_id: str, tmp_path: Path) -> Iterator[Worker]:
+    channels = tmp_path / "channels.yaml"
+    channels.write_text(
+        json.dumps(
+            {"channels": [{"id": c, "platform": PLATFORM[c], "timezone": z} for c, z in CHANNELS.items()]}
+        )
+    )
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "WARTA_TOPIC_PREFIX": topics.prefix,
+        "WARTA_GROUP_PREFIX": f"g{run_id}",
+        "WARTA_PARTITIONS": str(topics.partitions),
+        "WARTA_CHANNELS_FILE": str(channels),
+        "WARTA_ANALYTICS_PORT": str(free_listen_port()),
+        "WARTA_LOG_LEVEL": "WARNING",
+    }
+    w = Worker(env, tmp_path / "analytics.log")
+    try:
+        yield w
+    finally:
+        if w.proc is not None:
+            w.kill()
+        # A loop of its own in a thread: the tests' session loop may still be around.
+        try:
+            with ThreadPoolExecutor(1) as pool:
+                pool.submit(asyncio.run, delete_topics(kafka_bootstrap, topics.prefix)).result()
+        except Exception as exc:  # cleanup only: a busy broker may time the deletion out
+            print(f"could not delete {topics.prefix}* topics: {exc!r}")
+
+
+async def test_the_figures_survive_kill_9_and_equal_the_recomputation(
+    kafka_bootstrap: str, topics: TopicRegistry, worker: Worker
+) -> None:
+    sources = {
+        topics.content_approved,
+        topics.publish_outcomes,
+        topics.engagement_observed,
+        topics.publish_dead,
+    }
+    await ensure_topics(kafka_bootstrap, [s for s in topics.specs() if s.name in sources])
+    rnd = random.Random(20)
+    first = generate(rnd, 0, 400)
+    await produce(kafka_bootstrap, topics, first, poison=True)
+
+    worker.start()
+    await worker.wait_ready()
+    for internal in ("/table/figures/", "/router/"):  # faust's own pages stay off
+        assert (await asyncio.to_thread(worker.get_status, internal)) == 404, internal
+    status, body = await asyncio.to_thread(worker.get, "/v1/reach?by=leader")
+    assert status == 400, body
+    took = await worker.converge(first)
+    print(f"\nanalytics: {len(first)} events folded in {took:.1f} s after ready")
+    letter = (await letters(kafka_bootstrap, topics))[0]
+    assert letter.consumer == "analytics"
+    assert letter.raw == "{not json"
+
+    # Everything taken in and committed (faust commits every few seconds): a kill -9 now
+    # loses nothing, and the restarted worker's figures come from the changelog alone.
+    await asyncio.sleep(6)
+    worker.kill()
+    worker.start()
+    ready = await worker.wait_ready()
+    assert await asyncio.to_thread(worker.figures) == {(b, w): recompute(first, b, w) for b, w in QUERIES}
+    assert await asyncio.to_thread(worker.events_read) == 0
+    print(f"analytics: restarted after kill -9, ready with restored figures in {ready:.1f} s")
+
+    # Killed in the middle of a batch: after the restart, every event counts once.
+    second = generate(rnd, 400, 300)
+    await produce(kafka_bootstrap, topics, second)
+    await asyncio.sleep(1.0)
+    worker.kill()
+    worker.start()
+    ready = await worker.wait_ready()
+    took = await worker.converge(first + second)
+    print(
+        f"analytics: killed mid-batch; ready in {ready:.1f} s, figures equal the recomputation {took:.1f} s later"
+    )

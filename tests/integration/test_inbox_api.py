@@ -1,0 +1,148 @@
+"""The inbox API on the real broker: filters, assign, close, replies with and without four eyes,
+refusals, and the inbox rebuilt from the compacted ``inbox.items`` after a restart.
+
+Comments arrive as Meta delivers them (signed webhooks from the Facebook fake); the channel
+``instagram-demo`` requires four eyes on replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.inbox.app import running_inbox
+from services.ingest.auth import KeyStore
+from services.publisher.fakes.base import FakePost
+from shared.events import InboxChanged
+from tests.integration.inbox_system import (
+    APP_SECRET,
+    IG_USER,
+    PAGE_ID,
+    VERIFY_TOKEN,
+    InboxSystem,
+    inbox_system,
+)
+from tests.integration.poison_kit import eventually, read_all
+
+pytestmark = pytest.mark.integration
+
+
+async def call(
+    system: InboxSystem, method: str, path: str, role: str = "editor", **kw: Any
+) -> tuple[int, Any]:
+    async with system.env.session.request(
+        method, system.url(path), headers=system.auth(role), **kw
+    ) as answer:
+        return answer.status, await answer.json(content_type=None)
+
+
+async def test_operators_work_the_inbox_and_it_survives_a_restart(
+    kafka_bootstrap: str, run_id: str, tmp_path: Path
+) -> None:
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path, four_eyes=("instagram-demo",)) as system:
+        subscribe = {
+            "callback_url": system.url("/webhooks/meta"),
+            "verify_token": VERIFY_TOKEN,
+            "app_secret": APP_SECRET,
+        }
+        for platform in ("facebook", "instagram"):
+            async with system.env.session.post(
+                system.env.url(f"/{platform}/_fake/subscriptions"), json=subscribe
+            ) as a:
+                assert a.status == 201
+        now = datetime.now(UTC)
+        await system.published(
+            "facebook-demo",
+            "facebook",
+            FakePost(f"{PAGE_ID}_7", "demo", "Banjir", now, url="u", data={"page": PAGE_ID}),
+        )
+        await system.published(
+            "instagram-demo", "instagram", FakePost("179001", "demo", "Foto", now, data={"owner": IG_USER})
+        )
+        fb1 = await system.comment("facebook", f"{PAGE_ID}_7", "Kapan surut?", author="warga1")
+        fb2 = await system.comment("facebook", f"{PAGE_ID}_7", "Spam spam", author="bot")
+        ig1 = await system.comment("instagram", "179001", "Bagus", author="warga2")
+        book = system.inbox.keeper.book
+        await eventually(lambda: len(book) >= 3, "three comments in the inbox")
+        keys = {e.comment.comment_id: e.comment.event_id for e in book.select()}
+
+        status, page = await call(system, "GET", "/v1/inbox?channel=facebook-demo&state=new")
+        assert status == 200
+        assert {item["comment"]["comment_id"] for item in page["items"]} == {fb1, fb2}
+        status, page = await call(system, "GET", "/v1/inbox?post=179001&limit=1")
+        assert [item["comment"]["comment_id"] for item in page["items"]] == [ig1]
+
+        status, body = await call(
+            system, "POST", f"/v1/inbox/{keys[fb1]}/assign", json={"assignee": "budi", "reason": "dinas PU"}
+        )
+        assert (status, body["state"], body["assignee"], body["by"]) == (200, "assigned", "budi", "rina")
+        status, body = await call(system, "POST", f"/v1/inbox/{keys[fb2]}/hide", json={"reason": "spam"})
+        assert (status, body["state"]) == (200, "hidden")
+        status, body = await call(
+            system, "POST", f"/v1/inbox/{keys[fb1]}/reply", json={"text": "Besok pagi."}
+        )
+        assert (status, body["state"], body["reply"]["approved_by"]) == (200, "answered", "rina")
+        status, body = await call(
+            system, "POST", f"/v1/inbox/{keys[fb1]}/reply", "operator", json={"text": "Lusa."}
+        )
+        assert status == 409
+        assert "override" in body["errors"][0]["message"]
+
+        # Four eyes on instagram-demo: a draft (202), refused to its author, sent by an approver.
+        status, body = await call(
+            system, "POST", f"/v1/inbox/{keys[ig1]}/reply", json={"text": "Terima kasih!"}
+        )
+        assert (status, body["state"], body["reply"].get("approved_by")) == (202, "new", None)
+        status, body = await call(system, "POST", f"/v1/inbox/{keys[ig1]}/approve", json={})
+        assert (status, body["errors"][0]["rule"]) == (403, "four_eyes")
+        status, body = await call(system, "POST", f"/v1/inbox/{keys[ig1]}/approve", "approver", json={})
+        assert (status, body["state"], body["reply"]["drafted_by"], body["reply"]["approved_by"]) == (
+            200, "answered", "rina", "yuyun")  # fmt: skip
+
+        # Refusals: no key, unknown comment, bad bodies, a closed comment.
+        async with system.env.session.get(system.url("/v1/inbox")) as answer:
+            assert answer.status == 401
+        assert (await call(system, "GET", "/v1/inbox/ibnothere"))[0] == 404
+        assert (await call(system, "GET", "/v1/inbox?state=lost"))[0] == 422
+        bad_bodies = [
+            (b"{", "application/json", 400),
+            (b"[]", "application/json", 400),
+            (b'{"reason": "x"}', "text/plain", 415),
+            (b'{"reason": "x", "extra": 1}', "application/json", 422),
+            (b'{"reason": "' + b"x" * 70_000 + b'"}', "application/json", 413),
+        ]
+        for raw, content_type, expected in bad_bodies:
+            headers = {**system.auth("editor"), "Content-Type": content_type}
+            async with system.env.session.post(
+                system.url(f"/v1/inbox/{keys[fb2]}/close"), data=raw, headers=headers
+            ) as a:
+                assert a.status == expected, (raw[:30], await a.text())
+        status, body = await call(
+            system, "POST", f"/v1/inbox/{keys[fb2]}/close", json={"reason": "spam ditutup"}
+        )
+        assert (status, body["state"], body["from_state"]) == (200, "closed", "hidden")
+        assert (await call(system, "POST", f"/v1/inbox/{keys[fb2]}/assign", json={"assignee": "budi"}))[
+            0
+        ] == 409
+
+        # The audit trail has every change with who and why; the compacted topic rebuilds the inbox.
+        changes = await read_all(kafka_bootstrap, system.topics.inbox_changes, lambda evs: len(evs) >= 9)
+        trail = [(e.comment.comment_id, e.action.value, e.by) for e in changes if isinstance(e, InboxChanged)]
+        assert (fb1, "assign", "rina") in trail
+        assert (ig1, "draft_reply", "rina") in trail
+        assert (ig1, "reply", "yuyun") in trail
+        before = {k: (e.state, e.version) for k, e in ((k, book.get(k)) for k in keys.values()) if e}
+        again = asyncio.Event()
+        async with running_inbox(
+            system.settings, again, keys=KeyStore.load(tmp_path / "keys.json")
+        ) as second:
+            after = {
+                k: (e.state, e.version)
+                for k, e in ((k, second.keeper.book.get(k)) for k in keys.values())
+                if e
+            }
+        assert after == before

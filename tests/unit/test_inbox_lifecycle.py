@@ -1,0 +1,179 @@
+"""The inbox lifecycle: the whole transition table, the rules around it, and a random walk."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.inbox.book import InboxBook
+from services.inbox.errors import ApprovalRequired, IllegalTransition
+from services.inbox.lifecycle import TRANSITIONS, Command, decide, received, target
+from shared.events import CommentAuthor, CommentObserved, InboxAction, InboxChanged, InboxState
+
+A, S = InboxAction, InboxState
+NOW = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
+COMMENT = CommentObserved(
+    event_id="ib1",
+    occurred_at=NOW,
+    comment_id="c1",
+    post_id="p1",
+    channel="mastodon-demo",
+    platform="mastodon",
+    author=CommentAuthor(id="9", name="warga"),
+    text="Kapan jembatan dibuka?",
+    created_at=NOW,
+    via="poll",
+)
+
+# Every (state before, action) pair: where it leads, or None when illegal. Written out in full
+# so a change to the table is a change to this test too.
+EXPECTED: dict[tuple[InboxState | None, InboxAction], InboxState | None] = {
+    (None, A.RECEIVE): S.NEW,
+    (S.NEW, A.RECEIVE): None, (S.NEW, A.ASSIGN): S.ASSIGNED, (S.NEW, A.DRAFT_REPLY): S.NEW,
+    (S.NEW, A.REPLY): S.ANSWERED, (S.NEW, A.HIDE): S.HIDDEN, (S.NEW, A.CLOSE): S.CLOSED,
+    (S.NEW, A.REOPEN): None,
+    (S.ASSIGNED, A.RECEIVE): None, (S.ASSIGNED, A.ASSIGN): S.ASSIGNED,
+    (S.ASSIGNED, A.DRAFT_REPLY): S.ASSIGNED, (S.ASSIGNED, A.REPLY): S.ANSWERED,
+    (S.ASSIGNED, A.HIDE): S.HIDDEN, (S.ASSIGNED, A.CLOSE): S.CLOSED, (S.ASSIGNED, A.REOPEN): None,
+    (S.ANSWERED, A.RECEIVE): None, (S.ANSWERED, A.ASSIGN): None,
+    (S.ANSWERED, A.DRAFT_REPLY): S.ANSWERED, (S.ANSWERED, A.REPLY): S.ANSWERED,
+    (S.ANSWERED, A.HIDE): S.HIDDEN, (S.ANSWERED, A.CLOSE): S.CLOSED, (S.ANSWERED, A.REOPEN): None,
+    (S.HIDDEN, A.RECEIVE): None, (S.HIDDEN, A.ASSIGN): None, (S.HIDDEN, A.DRAFT_REPLY): None,
+    (S.HIDDEN, A.REPLY): None, (S.HIDDEN, A.HIDE): None, (S.HIDDEN, A.CLOSE): S.CLOSED,
+    (S.HIDDEN, A.REOPEN): S.NEW,
+    (S.CLOSED, A.RECEIVE): None, (S.CLOSED, A.ASSIGN): None, (S.CLOSED, A.DRAFT_REPLY): None,
+    (S.CLOSED, A.REPLY): None, (S.CLOSED, A.HIDE): None, (S.CLOSED, A.CLOSE): None,
+    (S.CLOSED, A.REOPEN): S.NEW,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("pair", "after"), EXPECTED.items(), ids=lambda v: str(v))
+def test_the_transition_table(pair: tuple[InboxState | None, InboxAction], after: InboxState | None) -> None:
+    state, action = pair
+    if after is None:
+        with pytest.raises(IllegalTransition):
+            target(state, action)
+    else:
+        assert target(state, action) == after
+
+
+def test_the_table_has_no_pair_this_test_does_not_name() -> None:
+    assert set(TRANSITIONS) <= set(EXPECTED)
+    assert {k for k, v in EXPECTED.items() if v is not None} == set(TRANSITIONS)
+
+
+def entry(state: InboxState = S.NEW, **kw: object) -> InboxChanged:
+    first = received(COMMENT, None, NOW)
+    assert first is not None
+    return first.model_copy(update={"state": state, **kw})
+
+
+def test_a_comment_is_received_once() -> None:
+    first = received(COMMENT, None, NOW)
+    assert first is not None
+    assert (first.state, first.version, first.by) == (S.NEW, 1, "inbox")
+    assert received(COMMENT, first, NOW) is None
+
+
+def test_each_change_says_who_and_why_and_counts_versions() -> None:
+    changed = decide(
+        entry(), Command(A.ASSIGN, by="rina", assignee="yuyun", reason="humas"), four_eyes=False, now=NOW
+    )
+    assert (changed.state, changed.assignee, changed.by, changed.reason) == (
+        S.ASSIGNED,
+        "yuyun",
+        "rina",
+        "humas",
+    )
+    assert (changed.from_state, changed.version) == (S.NEW, 2)
+    for action in (A.HIDE, A.CLOSE):
+        with pytest.raises(IllegalTransition, match="reason"):
+            decide(entry(), Command(action, by="rina"), four_eyes=False, now=NOW)
+    reopened = decide(
+        entry(S.CLOSED, assignee="yuyun"), Command(A.REOPEN, by="rina"), four_eyes=False, now=NOW
+    )
+    assert reopened.state == S.ASSIGNED  # back to whoever held it
+
+
+def test_a_reply_without_four_eyes_answers_at_once() -> None:
+    answered = decide(entry(), Command(A.REPLY, by="rina", text="Besok pagi."), four_eyes=False, now=NOW)
+    assert answered.state == S.ANSWERED
+    assert answered.reply is not None
+    assert (answered.reply.text, answered.reply.approved_by) == ("Besok pagi.", "rina")
+
+
+def test_four_eyes_a_draft_then_another_approver() -> None:
+    draft = decide(entry(), Command(A.DRAFT_REPLY, by="rina", text="Besok."), four_eyes=True, now=NOW)
+    assert draft.state == S.NEW
+    assert draft.reply is not None
+    assert draft.reply.approved_by is None
+    with pytest.raises(ApprovalRequired, match="draft"):
+        decide(
+            entry(), Command(A.REPLY, by="rina", text="Langsung", by_approver=True), four_eyes=True, now=NOW
+        )
+    with pytest.raises(ApprovalRequired, match="wrote this draft"):
+        decide(draft, Command(A.REPLY, by="rina", by_approver=True), four_eyes=True, now=NOW)
+    with pytest.raises(ApprovalRequired, match="approver role"):
+        decide(draft, Command(A.REPLY, by="budi"), four_eyes=True, now=NOW)
+    sent = decide(draft, Command(A.REPLY, by="yuyun", by_approver=True), four_eyes=True, now=NOW)
+    assert sent.state == S.ANSWERED
+    assert sent.reply is not None
+    assert (sent.reply.drafted_by, sent.reply.approved_by, sent.reply.text) == ("rina", "yuyun", "Besok.")
+    with pytest.raises(IllegalTransition, match="no draft"):
+        decide(sent, Command(A.REPLY, by="yuyun", by_approver=True, override=True), four_eyes=True, now=NOW)
+
+
+def test_a_second_answer_needs_an_override() -> None:
+    answered = decide(entry(), Command(A.REPLY, by="rina", text="Besok."), four_eyes=False, now=NOW)
+    with pytest.raises(IllegalTransition, match="override"):
+        decide(answered, Command(A.REPLY, by="budi", text="Lusa."), four_eyes=False, now=NOW)
+    again = decide(
+        answered, Command(A.REPLY, by="budi", text="Ralat: lusa.", override=True), four_eyes=False, now=NOW
+    )
+    assert again.reply is not None
+    assert again.reply.text == "Ralat: lusa."
+
+
+def test_the_book_keeps_the_latest_version_only() -> None:
+    book = InboxBook()
+    first = entry()
+    second = decide(first, Command(A.CLOSE, by="rina", reason="spam"), four_eyes=False, now=NOW)
+    assert book.apply(second)
+    assert not book.apply(first)  # a replayed older change does not win
+    assert not book.apply(second)
+    assert book.select(state=S.CLOSED) == [second]
+    assert book.select(state=S.NEW) == []
+
+
+commands = st.builds(
+    Command,
+    action=st.sampled_from([a for a in A if a != A.RECEIVE]),
+    by=st.sampled_from(["rina", "yuyun"]),
+    reason=st.sampled_from(["", "alasan"]),
+    assignee=st.sampled_from([None, "budi"]),
+    text=st.sampled_from([None, "Jawaban"]),
+    override=st.booleans(),
+    by_approver=st.booleans(),
+)
+
+
+@given(st.lists(commands, max_size=25), st.booleans())
+def test_any_sequence_of_commands_stays_inside_the_table(script: list[Command], four_eyes: bool) -> None:
+    current = entry()
+    for command in script:
+        try:
+            after = decide(current, command, four_eyes=four_eyes, now=NOW)
+        except IllegalTransition:
+            continue
+        assert (current.state, command.action) in TRANSITIONS
+        assert after.version == current.version + 1
+        assert after.from_state == current.state
+        if after.state == S.ANSWERED and current.state != S.ANSWERED:
+            assert after.reply is not None
+            assert after.reply.approved_by is not None
+            if four_eyes:
+                assert after.reply.approved_by != after.reply.drafted_by
+        current = after

@@ -1,0 +1,53 @@
+"""The inbox page: served with the console's security headers, every label in both languages,
+and citizens' text never written to the page as HTML."""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from services.console.access import SECURITY_HEADERS
+from services.inbox.page import STATIC, add_page
+
+
+async def test_the_page_and_its_files_are_served_with_the_security_headers() -> None:
+    app = web.Application()
+    add_page(app)
+    async with TestClient(TestServer(app)) as client:
+        for path, kind in (
+            ("/", "text/html"),
+            ("/static/inbox.js", "text/javascript"),
+            ("/static/inbox.css", "text/css"),
+        ):
+            answer = await client.get(path)
+            assert answer.status == 200, path
+            assert answer.content_type == kind
+            for name, value in SECURITY_HEADERS.items():
+                assert answer.headers[name] == value
+        for path in ("/static/index.html", "/static/..%2finbox.js", "/static/../page.py"):
+            assert (await client.get(path)).status == 404, path
+
+
+def test_every_label_exists_in_english_and_bahasa_indonesia() -> None:
+    script = (STATIC / "inbox.js").read_text(encoding="utf-8")
+    en, id_ = (
+        set(re.findall(r"\b([a-z_]+):", block))
+        for block in re.findall(r"\n  (?:en|id): \{(.*?)\n  \}", script, re.S)
+    )
+    assert en == id_
+    html = (STATIC / "index.html").read_text(encoding="utf-8")
+    used = set(re.findall(r'data-i18n(?:-placeholder)?="([a-z_]+)"', html)) | set(
+        re.findall(r'\bt\("([a-z_]+)"\)', script)
+    )
+    assert used <= en, used - en
+
+
+def test_citizens_text_never_reaches_the_page_as_html() -> None:
+    script = (STATIC / "inbox.js").read_text(encoding="utf-8")
+    assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", script)
+    html = (STATIC / "index.html").read_text(encoding="utf-8")
+    # The CSP forbids inline script and style.
+    assert "<script>" not in html
+    assert "style=" not in html

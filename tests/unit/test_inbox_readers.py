@@ -1,0 +1,76 @@
+"""Which request reads a post's comments, and what each answer status means (pure)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from services.inbox.errors import ReadRefused, ReadThrottled, Unreadable
+from services.inbox.readers import classify, listing_request
+from services.inbox.watched import WatchedPost
+from shared.channels import Channel
+from shared.outbound_http import Reply
+
+NOW = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
+
+
+def channel(platform: str) -> Channel:
+    return Channel(id=f"{platform}-demo", platform=platform, base_url=f"https://api.test/{platform}/")
+
+
+def reply(status: int, body: bytes = b"{}", **headers: str) -> Reply:
+    return Reply(status, CIMultiDictProxy(CIMultiDict(headers)), body)
+
+
+@pytest.mark.parametrize(
+    ("platform", "path", "params"),
+    [
+        ("mastodon", "/mastodon/api/v1/statuses/P1/context", {}),
+        (
+            "youtube",
+            "/youtube/youtube/v3/commentThreads",
+            {"part": "snippet,replies", "videoId": "P1", "pageToken": "20"},
+        ),
+        (
+            "facebook",
+            "/facebook/v26.0/P1/comments",
+            {"filter": "stream", "order": "reverse_chronological", "after": "20"},
+        ),
+        ("instagram", "/instagram/v26.0/P1/comments", {"after": "20"}),
+    ],
+)
+def test_each_platform_is_read_with_its_documented_request(
+    platform: str, path: str, params: dict[str, str]
+) -> None:
+    post = WatchedPost(f"{platform}-demo", platform, "P1", NOW)
+    request = listing_request(channel(platform), post, "tok", "20" if platform != "mastodon" else None)
+    assert request.url == "https://api.test" + path
+    assert params.items() <= request.params.items()
+    assert request.headers == {"Authorization": "Bearer tok"}
+
+
+@pytest.mark.parametrize(
+    ("answer", "error", "retry_after"),
+    [
+        (reply(429, **{"Retry-After": "120"}), ReadThrottled, 120.0),
+        (reply(429, **{"Retry-After": "soon"}), ReadThrottled, 60.0),
+        (reply(503), ReadThrottled, 60.0),
+        (reply(403, b'{"error":{"errors":[{"reason":"quotaExceeded"}]}}'), ReadThrottled, 60.0),
+        (
+            reply(400, b'{"error":{"message":"(#32) Page request limit reached","code":32}}'),
+            ReadThrottled,
+            60.0,
+        ),
+        (reply(401), ReadRefused, None),
+        (reply(404), ReadRefused, None),
+        (reply(418), Unreadable, None),
+    ],
+)
+def test_statuses_mean_wait_stop_or_unreadable(
+    answer: Reply, error: type[Exception], retry_after: float | None
+) -> None:
+    found = classify(channel("youtube"), answer)
+    assert type(found) is error
+    assert getattr(found, "retry_after", None) == retry_after
