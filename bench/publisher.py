@@ -114,6 +114,7 @@ class DelayService:
             bootstrap_servers=self._bootstrap,
             auto_offset_reset="earliest",
             group_id=f"bench-delay-{uuid.uuid4().hex[:6]}",
+            isolation_level="read_committed",  # outcomes are written in transactions
         )
         await consumer.start()
         try:

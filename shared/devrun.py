@@ -211,7 +211,12 @@ class LocalSystem:
             self.procs[name] = subprocess.Popen(
                 [sys.executable, "-m", "shared.cli", *args],
                 cwd=ROOT,
-                env={**self.env(), "WARTA_METRICS_PORT": str(self.metric_ports.get(name, 0))},
+                env={
+                    **self.env(),
+                    "WARTA_METRICS_PORT": str(self.metric_ports.get(name, 0)),
+                    # stable across restarts: the restarted process fences its killed predecessor
+                    "WARTA_INSTANCE_ID": name,
+                },
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

@@ -234,6 +234,11 @@ class PublishOutcome(_Event):
     # (recorded time + the publish timeout + a margin). A new owner of the job's partition
     # (after a crash or a rebalance) does not take a lookup's "absent" for proof before then.
     lease_until: Instant | None = None
+    # On an ``attempted`` record: who wrote it — the replica's transactional id and the process
+    # (a new id per start). A restarted replica knows its own dead predecessor's attempts by them
+    # and does not wait out their lease (services/publisher/ledger_decision.py).
+    writer: str | None = Field(default=None, max_length=300)
+    incarnation: str | None = Field(default=None, max_length=100)
 
 
 class OperatorAction(StrEnum):

@@ -64,6 +64,11 @@ class CommonSettings(BaseSettings):
     # 433 to 201 µs at 64 requests in flight (docs/ingest.md); short-lived objects are freed by
     # reference counting anyway, so memory barely grows.
     gc_young_threshold: int = 10_000
+    # This replica's stable name within its service (e.g. a StatefulSet ordinal; `warta dev` uses
+    # the process name). It names the Kafka transactional producers, so a restarted replica fences
+    # its predecessor and aborts what it left open at once; empty = a random name per process
+    # (shared/kafka_txn.py says what that costs).
+    instance_id: str = ""
     # Mixed into every API key's stored hash (services/ingest/auth.py) by the services that check
     # keys (ingest, console): a leaked key store alone then cannot even confirm a guessed key.
     # Kept out of the store file, in the environment (WARTA_KEY_PEPPER); changing it voids

@@ -56,6 +56,7 @@ async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
     )
     try:
         async with aiohttp.ClientSession(timeout=timeout) as session:
+            watchdog = Watchdog(settings.stall_limit_s)
             adapter: Adapter = build_adapter(platform, session, fetcher, state_dir=settings.state_dir)
             metrics = PublisherMetrics(platform)
             refresher: Refresher | None = None
@@ -82,11 +83,11 @@ async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
                 call_timeout_s=settings.call_timeout_s,
                 upload_timeout_s=settings.upload_timeout_s,
                 max_local_wait_s=settings.max_local_wait_s,
+                metrics=metrics,
+                watchdog=watchdog,
+                instance_id=settings.instance_id,
             )
             log.info("publisher for %s: %d channels", platform, len(channels.for_platform(platform)))
-            watchdog = Watchdog(settings.stall_limit_s)
-            worker.watchdog = watchdog
-            worker.metrics = metrics
             guard = asyncio.create_task(watchdog.run(stop))
             keeper = (
                 asyncio.create_task(
@@ -96,9 +97,7 @@ async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
                 else None
             )
             try:
-                async with serve_metrics(
-                    worker.metrics.registry, settings.metrics_host, settings.metrics_port
-                ):
+                async with serve_metrics(metrics.registry, settings.metrics_host, settings.metrics_port):
                     await worker.run(stop)
             finally:
                 stop.set()

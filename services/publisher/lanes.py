@@ -19,6 +19,16 @@ from typing import Generic, TypeVar
 P = TypeVar("P")  # a partition, e.g. aiokafka's TopicPartition
 
 
+def lane_key(key: bytes | None) -> bytes:
+    """The lane of a record with this key: its job's channel, read without decoding the event.
+
+    Job ids are ``<content id>:<channel>``; a record whose key doesn't look like one gets a lane
+    of its own key, which is just as safe (a job never changes its key).
+    """
+    key = key or b""
+    return key.rsplit(b":", 1)[-1] if b":" in key else key
+
+
 @dataclass
 class Entry(Generic[P]):
     partition: P

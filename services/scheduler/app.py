@@ -76,6 +76,7 @@ async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:
             metrics=metrics,
             watchdog=watchdog,
             kept=kept,
+            instance_id=settings.instance_id,
         )
         log.info("scheduler running for %d channels", len(channels.channels))
         async with serve_metrics(metrics.registry, settings.metrics_host, settings.metrics_port):

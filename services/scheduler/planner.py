@@ -3,8 +3,10 @@ durably on ``schedule.jobs``/``schedule.channels`` and fires due jobs.
 
 One asyncio task does everything (commands and firing), so the plan never sees two changes at
 once. On assignment it rebuilds the owned partitions' plan from the compacted changelogs before
-acting; on revocation it commits and forgets them. Effects are written in durability order: due
-jobs first, then the plan records that say they are due, then the command offsets.
+acting; on revocation it forgets them. Each step's effects — due jobs, the plan records that say
+they are due, the scheduler's own outcomes, channel snapshots — and the offsets of the commands
+that caused them are one Kafka transaction (``shared.kafka_txn``): a crash leaves all or none of
+them, so a restored plan never re-fires a job that went out, nor loses one that did not.
 """
 
 from __future__ import annotations
@@ -34,8 +36,14 @@ from shared.channels import ChannelDirectory
 from shared.codec import decode, encode
 from shared.dead_letters import DeadLetters
 from shared.events import JobDue
-from shared.kafka import acknowledged
 from shared.kafka_connection import KafkaAddress, client_args
+from shared.kafka_txn import (
+    Offsets,
+    Outgoing,
+    TransactionalWriter,
+    make_transactional_producer,
+    transactional_id,
+)
 from shared.metrics import SchedulerMetrics
 from shared.partitioning import partition_for
 from shared.topics import TopicRegistry
@@ -132,8 +140,16 @@ class Planner:
         metrics: SchedulerMetrics | None = None,
         watchdog: Watchdog | None = None,
         kept: KeptStore | None = None,
+        instance_id: str = "",
+        transactions: AIOKafkaProducer | None = None,
     ) -> None:
         self._bootstrap = bootstrap
+        # Its own producer, transactional: ``producer`` (shared with the router) writes outside
+        # transactions and carries only dead letters here, whose ids make a repeat harmless.
+        self._transactions = transactions or make_transactional_producer(
+            bootstrap, "warta-scheduler-planner", transactional_id(group, instance_id)
+        )
+        self._writer = TransactionalWriter(self._transactions, group)
         self._topics = topics
         self._channels = channels
         self._plan = plan
@@ -178,7 +194,6 @@ class Planner:
         started = time.perf_counter()
         jobs, skipped, warm = await self._restorer.restore(partitions)
         self.restored_records, self.warm_partitions = jobs, set(warm)
-        self._owned |= partitions
         for cid in self._channels.ids:  # own the channels without history too
             if self._partition_of(cid) in partitions:
                 self._plan.channel_plan(cid)
@@ -189,6 +204,9 @@ class Planner:
         for partition in sorted(partitions):
             indexed += self._plan.index_restored([partition])
             await asyncio.sleep(0)
+        # Only now may the loop act on these partitions' commands (``_restored``): the plan holds
+        # their jobs, their timers and their channels' occupied instants.
+        self._owned |= partitions
         release_freed_memory()
         took = time.perf_counter() - started
         self.restore_seconds = took
@@ -210,74 +228,60 @@ class Planner:
         await self._restorer.checkpoint()
 
     async def revoke(self, partitions: set[int]) -> None:
-        try:
-            await self._consumer.commit()
-        except Exception as exc:  # the group may already have moved on; the next owner re-reads
-            log.warning("commit on revoke failed: %r", exc)
+        # Nothing to commit: offsets go with the effects they caused, in one transaction.
         self._owned -= partitions
         self._restorer.forget(partitions)
         self._plan.drop_partitions(partitions)
 
-    async def apply(self, fx: Effects) -> None:
-        if not fx:
+    async def apply(self, fx: Effects, offsets: Offsets | None = None) -> None:
+        """Write ``fx`` and commit ``offsets`` (the commands that caused it) atomically."""
+        if not fx and not offsets:
             return
-        dues = [
-            await self._producer.send(self._topics.publish(d.platform), encode(d), key=d.job_id.encode())
-            for d in fx.due
-        ]
-        await acknowledged(dues, "due jobs")
-        writes = [
-            await self._producer.send(
-                self._topics.schedule_jobs,
-                encode(j),
-                key=j.job_id.encode(),
-                partition=self._partition_of(j.channel),
-            )
+        records = [Outgoing(self._topics.publish(d.platform), encode(d), d.job_id.encode()) for d in fx.due]
+        records += [
+            Outgoing(self._topics.schedule_jobs, encode(j), j.job_id.encode(), self._partition_of(j.channel))
             for j in fx.jobs
         ]
-        writes += [
-            await self._producer.send(self._topics.publish_outcomes, encode(o), key=o.content_id.encode())
-            for o in fx.outcomes
+        records += [
+            Outgoing(self._topics.publish_outcomes, encode(o), o.content_id.encode()) for o in fx.outcomes
         ]
-        writes += [
-            await self._producer.send(
-                self._topics.schedule_channels,
-                encode(c),
-                key=c.channel.encode(),
-                partition=self._partition_of(c.channel),
+        records += [
+            Outgoing(
+                self._topics.schedule_channels, encode(c), c.channel.encode(), self._partition_of(c.channel)
             )
             for c in fx.channels
         ]
-        await acknowledged(writes, "plan records")
+        await self._writer.write(records, offsets)
         self.fired += len(fx.due)
         for note in fx.notes:
             log.info("%s", note)
 
     async def run(self, stop: asyncio.Event) -> None:
-        self._consumer.subscribe([self._topics.schedule_commands], listener=_Rebalance(self))
-        await self._consumer.start()
+        await self._transactions.start()
         try:
+            self._consumer.subscribe([self._topics.schedule_commands], listener=_Rebalance(self))
+            await self._consumer.start()
             while not stop.is_set():
                 if self._watchdog is not None:
                     self._watchdog.beat("planner")
                 batch = await self._consumer.getmany(timeout_ms=self._wait_ms(), max_records=500)
                 batch = await self._restored(batch)
-                # A whole batch of commands is applied with one wait for the broker, then its
-                # offsets are committed: a crash in between replays the batch onto the plan
-                # rebuilt from the changelog, which never saw the unacknowledged writes.
+                # A whole batch of commands is one transaction with its offsets: a crash before
+                # it commits replays the batch onto the plan rebuilt from the changelog, which
+                # never saw the aborted writes.
                 effects = Effects()
                 for records in batch.values():
                     for record in records:
                         effects.extend(await self._command(record))
-                await self.apply(effects)
-                if batch:
-                    await self._consumer.commit()
-                    if self._metrics is not None:
-                        for records in batch.values():
-                            self._metrics.consumed.labels(self._topics.schedule_commands).inc(len(records))
+                offsets = {tp: records[-1].offset + 1 for tp, records in batch.items() if records}
+                await self.apply(effects, offsets)
+                if batch and self._metrics is not None:
+                    for records in batch.values():
+                        self._metrics.consumed.labels(self._topics.schedule_commands).inc(len(records))
                 await self._fire()
         finally:
             await self._consumer.stop()
+            await self._transactions.stop()
 
     async def _restored(
         self, batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]

@@ -110,7 +110,10 @@ async def read_events(bootstrap: str, topic: str, model: type[T]) -> list[T]:
     finally:
         await admin.close()
     tps = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    # read_committed: what services write in transactions counts only once committed
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+    )
     await consumer.start()
     try:
         consumer.assign(tps)

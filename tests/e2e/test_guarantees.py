@@ -167,7 +167,9 @@ async def test_poison_messages_are_dead_lettered_and_consumers_carry_on(
     content_id = await api.submit(item(text, [CH]))
     await api.wait_state(content_id, CH, "published", timeout=30)
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=kafka_bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+    )
     await consumer.start()
     try:
         tps = [TopicPartition(topics.publish_dead, p) for p in range(topics.partitions)]

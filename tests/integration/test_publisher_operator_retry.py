@@ -108,11 +108,13 @@ async def unconfirmed_then_retried(
         retry=RetryPolicy(),
         clock=lambda: NOW,
     )
+    await worker.ledger.start()  # run() starts it; this test drives handle() alone
     try:
         # Attempt 1 ended unconfirmed (the ledger says so), then an operator retried: attempt 2.
         await worker._record(due(1), 0, Decision(OutcomeStatus.UNCONFIRMED))
         await worker.handle(record(due(2), topics.publish("mastodon")))
     finally:
+        await worker.ledger.stop()
         await worker._consumer.stop()  # made in the constructor; this test drives handle() alone
     events = await read_events(bootstrap, topics.publish_outcomes)
     return [e for e in events if isinstance(e, PublishOutcome) and e.attempt == 2]

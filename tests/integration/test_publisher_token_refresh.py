@@ -122,6 +122,7 @@ async def test_an_x_account_stays_connected_through_many_token_lifetimes_and_par
         stop = asyncio.Event()
         keeper = asyncio.create_task(refresher.run([CHANNEL], stop, interval_s=0.2))
         topic = topics.publish("x")
+        await worker.ledger.start()  # run() starts it; this test drives handle() alone
         try:
             for n in range(14):  # ~10 s: three or more access-token lifetimes
                 await worker.handle(record(due(n), topic, n))
@@ -139,6 +140,7 @@ async def test_an_x_account_stays_connected_through_many_token_lifetimes_and_par
         finally:
             stop.set()
             await keeper
+            await worker.ledger.stop()
             await worker._consumer.stop()  # made in the constructor; this test drives handle() alone
     events = await read_events(kafka_bootstrap, topics.publish_outcomes)
     final = {

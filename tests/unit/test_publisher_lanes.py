@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.publisher.lanes import OffsetTracker
+import pytest
+
+from services.publisher.lanes import OffsetTracker, lane_key
 from services.publisher.ratelimit import AccountLimiter, Limit
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
@@ -54,3 +56,16 @@ def test_a_call_counts_from_its_answer_so_the_window_never_ends_early() -> None:
     limiter.settle(T0 + timedelta(seconds=1), T0 + timedelta(seconds=2))
     assert limiter.wait(T0 + timedelta(seconds=61)) == timedelta(seconds=1)
     assert limiter.wait(T0 + timedelta(seconds=62)) == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("key", "lane"),
+    [
+        (b"c1:fb-a", b"fb-a"),
+        (b"c1:x:fb-a", b"fb-a"),  # the channel is after the last colon
+        (b"odd-key", b"odd-key"),
+        (None, b""),
+    ],
+)
+def test_a_record_goes_to_its_channels_lane(key: bytes | None, lane: bytes) -> None:
+    assert lane_key(key) == lane

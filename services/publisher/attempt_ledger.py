@@ -1,0 +1,182 @@
+"""The publisher's attempt ledger: what it knows of each job's attempts, and the one place that
+writes them.
+
+The ledger is the compacted topic ``publish.<platform>.attempts`` (partitioned like
+``publish.<platform>``), held in memory for the owned partitions. Writes:
+
+- ``attempted`` goes out before the platform is called, as a plain acknowledged write: it only
+  has to be on the broker before the call, and with it missing after a crash no call was made;
+  outside a transaction it saves each job one commit round trip;
+- every settling outcome (published, retry, failed, needs-reauth, unconfirmed, dead) is one
+  Kafka transaction (``shared.kafka_txn``): the ledger entry, the outcome on
+  ``publish.outcomes`` (a dead job's letter too) and the consumer offset of the record it
+  settles are visible together or not at all. A crash can neither leave an entry the scheduler
+  never hears of nor redeliver a job whose outcome is out.
+
+Errors::
+
+    KafkaUnavailable   (shared.kafka) a write was not acknowledged or its transaction failed;
+                       the worker stops and rebuilds from Kafka after its restart
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from services.publisher.decide import Decision
+from services.publisher.lanes import Entry
+from services.publisher.ledger_decision import Incarnation
+from shared.codec import DecodeError, decode_as, encode
+from shared.events import DeadLettered, JobDue, OutcomeStatus, PublishOutcome
+from shared.ids import new_event_id
+from shared.kafka import KafkaUnavailable, acknowledged, replay
+from shared.kafka_connection import KafkaAddress
+from shared.kafka_txn import Offsets, Outgoing, TransactionalWriter
+from shared.topics import TopicRegistry
+
+log = logging.getLogger("warta.publisher")
+
+
+class AttemptLedger:
+    def __init__(
+        self,
+        *,
+        bootstrap: KafkaAddress,
+        topics: TopicRegistry,
+        platform: str,
+        producer: AIOKafkaProducer,
+        transactions: AIOKafkaProducer,
+        group: str,
+        writer_id: str,
+        stable_writer: bool,
+        settled: Callable[[], Offsets],
+        lease: timedelta,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._bootstrap = bootstrap
+        self._topics = topics
+        self._platform = platform
+        self._producer = producer
+        self._transactions = transactions
+        self._writer = TransactionalWriter(transactions, group, settled=settled)
+        self._lease = lease
+        self._clock = clock
+        self._entries: dict[str, PublishOutcome] = {}
+        self._partition: dict[str, int] = {}
+        self.me = Incarnation(writer_id, uuid.uuid4().hex[:16], clock(), stable_writer)
+
+    async def start(self) -> None:
+        """Start the transactional producer: from now on, earlier processes of this replica are
+        fenced (the broker refuses their transactions and aborts the one they left open)."""
+        try:
+            await self._transactions.start()
+        except KafkaError as exc:
+            raise KafkaUnavailable(f"could not start the ledger's transactional producer: {exc!r}") from exc
+        self.me = Incarnation(self.me.writer, self.me.incarnation, self._clock(), self.me.stable)
+
+    async def stop(self) -> None:
+        await self._transactions.stop()
+
+    def get(self, job_id: str) -> PublishOutcome | None:
+        return self._entries.get(job_id)
+
+    async def restore(self, partitions: set[int]) -> None:
+        tps = [TopicPartition(self._topics.publish_attempts(self._platform), p) for p in partitions]
+        async for record in replay(self._bootstrap, tps):
+            try:
+                entry = decode_as(record.value, PublishOutcome)
+            except DecodeError as exc:
+                log.warning("skipping undecodable ledger record at %s: %s", record.offset, exc)
+                continue
+            self._entries[entry.job_id] = entry
+            self._partition[entry.job_id] = record.partition
+
+    def forget(self, partitions: set[int]) -> None:
+        for job_id, p in list(self._partition.items()):
+            if p in partitions:
+                self._entries.pop(job_id, None)
+                self._partition.pop(job_id, None)
+
+    async def commit_settled(self) -> None:
+        """Commit the offsets of settled records that no outcome carried (skips, measurements,
+        dead letters)."""
+        await self._writer.write(())
+
+    async def record(
+        self, due: JobDue, partition: int, decision: Decision, *, settles: Entry[TopicPartition] | None
+    ) -> PublishOutcome:
+        """Write ``decision`` as ``due``'s outcome; a settling one commits ``settles`` with it."""
+        now = self._clock()
+        earlier = self._entries.get(due.job_id)
+        first = earlier.first_attempt_at if earlier is not None else None
+        attempted = decision.status is OutcomeStatus.ATTEMPTED
+        outcome = PublishOutcome(
+            event_id=new_event_id(),
+            occurred_at=now,
+            job_id=due.job_id,
+            content_id=due.content_id,
+            channel=due.channel,
+            platform=self._platform,
+            attempt=due.attempt,
+            status=decision.status,
+            post_id=decision.post_id,
+            url=decision.url,
+            retry_at=decision.retry_at,
+            error=decision.error,
+            first_attempt_at=first or (now if attempted else None),
+            lease_until=now + self._lease if attempted else None,
+            writer=self.me.writer if attempted else None,
+            incarnation=self.me.incarnation if attempted else None,
+        )
+        records = [
+            Outgoing(
+                self._topics.publish_attempts(self._platform), encode(outcome), due.job_id.encode(), partition
+            ),
+            self._audit(outcome),
+        ]
+        if attempted:
+            sent = [
+                await self._producer.send(r.topic, r.value, key=r.key, partition=r.partition) for r in records
+            ]
+            await acknowledged(sent, f"recording {due.job_id} attempted")
+        else:
+            if decision.status is OutcomeStatus.DEAD:
+                letter = self._letter(due, partition, decision)
+                records.append(Outgoing(self._topics.publish_dead, encode(letter), due.content_id.encode()))
+            await self._settling(records, settles)
+        self._entries[due.job_id] = outcome
+        self._partition[due.job_id] = partition
+        return outcome
+
+    async def announce(self, entry: PublishOutcome, *, settles: Entry[TopicPartition] | None) -> None:
+        """Publish ``entry``'s outcome again (a re-fired, already settled attempt)."""
+        await self._settling([self._audit(entry)], settles)
+
+    async def _settling(self, records: list[Outgoing], settles: Entry[TopicPartition] | None) -> None:
+        # The record is settled by what is about to be written: marked done and queued with no
+        # await in between, so its offset goes in the same transaction (``settled``).
+        if settles is not None:
+            settles.done = True
+        await self._writer.write(records)
+
+    def _audit(self, outcome: PublishOutcome) -> Outgoing:
+        return Outgoing(self._topics.publish_outcomes, encode(outcome), outcome.content_id.encode())
+
+    def _letter(self, due: JobDue, partition: int, decision: Decision) -> DeadLettered:
+        return DeadLettered(
+            event_id=new_event_id(),
+            occurred_at=self._clock(),
+            source_topic=self._topics.publish(self._platform),
+            source_partition=partition,
+            reason=decision.error.message if decision.error else "attempts exhausted",
+            job_id=due.job_id,
+            content_id=due.content_id,
+            channel=due.channel,
+            raw=encode(due).decode(),
+        )

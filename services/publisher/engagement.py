@@ -1,0 +1,77 @@
+"""Reads a published post's engagement at a horizon and writes it to ``engagement.observed``.
+
+Best effort: a failed read is logged and skipped (the next horizon reads the cumulative counts
+again); a platform whose API has no counts is asked once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from aiokafka import AIOKafkaProducer
+
+from services.publisher.adapters.port import Adapter, AdapterError, NotSupported, Target
+from services.publisher.secrets import SecretsError
+from shared.events import EngagementObserved, JobDue
+from shared.ids import new_event_id
+from shared.kafka import send_event
+
+log = logging.getLogger("warta.publisher")
+
+
+class EngagementReader:
+    def __init__(
+        self,
+        adapter: Adapter,
+        platform: str,
+        producer: AIOKafkaProducer,
+        topic: str,
+        *,
+        call_timeout_s: float,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._adapter = adapter
+        self._platform = platform
+        self._producer = producer
+        self._topic = topic
+        self._call_timeout_s = call_timeout_s
+        self._clock = clock
+        self._no_metrics: str | None = None  # why this platform gives no engagement counts, once known
+
+    async def measure(self, due: JobDue, target: Callable[[], Target]) -> None:
+        """Read and write ``due``'s counts; ``target`` builds the call's target (it may raise
+        ``SecretsError``: then nothing is read)."""
+        if due.post_id is None or due.published_at is None:
+            return
+        if self._no_metrics is not None:
+            return  # the platform said once that it has no counts; asking again can't change that
+        try:
+            counts = await asyncio.wait_for(
+                self._adapter.engagement(target(), due.post_id), self._call_timeout_s
+            )
+        except NotSupported as exc:
+            # Not a failure: the platform's API has no counts (Telegram, WhatsApp, webhooks).
+            self._no_metrics = exc.message
+            log.info("engagement is not collected on %s: %s", self._platform, exc.message)
+            return
+        except (AdapterError, SecretsError, TimeoutError) as exc:
+            log.warning("engagement of %s at +%s min unavailable: %r", due.job_id, due.horizon_minutes, exc)
+            return
+        event = EngagementObserved(
+            event_id=new_event_id(),
+            occurred_at=self._clock(),
+            job_id=due.job_id,
+            content_id=due.content_id,
+            channel=due.channel,
+            platform=self._platform,
+            published_at=due.published_at,
+            horizon_minutes=max(1, due.horizon_minutes or 1),
+            reactions=counts.reactions,
+            comments=counts.comments,
+            shares=counts.shares,
+            reach=counts.reach,
+        )
+        await send_event(self._producer, self._topic, due.content_id, event)

@@ -1,0 +1,114 @@
+"""One publish call to a platform, within its account's rate limit, judged into a ``Decision``.
+
+Calls to one account are serialised by a lock around its rate limiter, so two lanes can never
+both spend its last token. ``before_call`` runs under that lock right before the call: the
+worker records ``attempted`` there (and hands back the record), so it is on the broker before
+anything can reach the platform. An ambiguous answer (a timeout, a 5xx after the request went out) is reconciled with
+the platform before it is judged; only a proven absence is retried as a plain failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from services.publisher.adapters.port import (
+    Adapter,
+    AdapterError,
+    Ambiguous,
+    Published,
+    PublishRequest,
+    RateLimited,
+    Target,
+    Temporary,
+)
+from services.publisher.decide import Decision, RetryPolicy, decide
+from services.publisher.ratelimit import RateLimits
+from services.publisher.reconciler import Reconciler
+from shared.events import OutcomeStatus, PlatformError, PublishOutcome
+
+
+class PlatformCaller:
+    def __init__(
+        self,
+        adapter: Adapter,
+        limits: RateLimits,
+        reconciler: Reconciler,
+        retry: RetryPolicy,
+        *,
+        publish_timeout_s: float,
+        max_local_wait: timedelta,
+        clock: Callable[[], datetime],
+        rng: random.Random,
+    ) -> None:
+        self._adapter = adapter
+        self._limits = limits
+        self._reconciler = reconciler
+        self._retry = retry
+        self._publish_timeout_s = publish_timeout_s
+        self._max_local_wait = max_local_wait
+        self._clock = clock
+        self._rng = rng
+        self._account_locks: dict[str, asyncio.Lock] = {}
+
+    async def publish(
+        self,
+        channel: str,
+        target: Target,
+        request: PublishRequest,
+        *,
+        before_call: Callable[[], Awaitable[PublishOutcome]],
+    ) -> Decision:
+        """Call the platform for ``request`` (unless the account's quota is spent: retry then)."""
+        lock = self._account_locks.setdefault(channel, asyncio.Lock())
+        async with lock:
+            limiter = self._limits.for_channel(channel)
+            now = self._clock()
+            wait = limiter.wait(now)
+            if wait > self._max_local_wait:
+                error = PlatformError(
+                    code="rate_limited_locally", message=f"account quota: next call in {wait}"
+                )
+                return Decision(OutcomeStatus.RETRY, retry_at=now + wait, error=error)
+            if wait > timedelta(0):
+                await asyncio.sleep(wait.total_seconds())
+            recorded = await before_call()
+            took_at = self._clock()
+            limiter.take(took_at)
+            result: Published | AdapterError
+            try:
+                result = await asyncio.wait_for(
+                    self._adapter.publish(target, request), self._publish_timeout_s
+                )
+            except AdapterError as exc:
+                result = exc
+            except TimeoutError:
+                result = Ambiguous(f"no answer within {self._publish_timeout_s} s", code="timeout")
+            # The platform counted the call somewhere between sending and its reply; counting it
+            # at the reply keeps our window from ever ending before the platform's.
+            limiter.settle(took_at, self._clock())
+        if request.first_attempt_at is None:
+            request = replace(request, first_attempt_at=recorded.first_attempt_at)
+        decision = await self._judge(target, request, result)
+        if isinstance(result, RateLimited) and decision.retry_at is not None:
+            limiter.block_until(decision.retry_at)
+        return decision
+
+    async def _judge(
+        self, target: Target, request: PublishRequest, result: Published | AdapterError
+    ) -> Decision:
+        if isinstance(result, Ambiguous):
+            # The attempt just made is the one to find; it ended now, as far as we can end it.
+            request = replace(
+                request,
+                earlier_attempt_until=self._clock(),
+            )
+            settled = await self._reconciler.reconcile(target, request)
+            if settled is not None:
+                return settled
+            # Surely not on the platform: a normal retry is safe.
+            result = Temporary(result.message, code=result.code, http_status=result.http_status)
+        return decide(result, request.attempt, self._clock(), self._retry, self._rng)

@@ -1,0 +1,77 @@
+"""Settles an attempt that may have reached the platform by looking for it there.
+
+Asks the adapter's ``find_by_marker`` and lets ``decide.after_lookup`` judge each answer: found →
+published; proven absent → send (None); the platform may tell later → ask again then, a few
+times; it cannot tell → ``unconfirmed``, and an operator decides. Never a blind re-send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from services.publisher.adapters.port import (
+    Adapter,
+    AdapterError,
+    Lookup,
+    PublishRequest,
+    Target,
+    Unknown,
+)
+from services.publisher.decide import AskAgain, Decision, SendAgain, after_lookup, unconfirmed
+
+log = logging.getLogger("warta.publisher")
+
+# Lookups in one reconciliation before giving up to ``unconfirmed``.
+MAX_LOOKUPS = 3
+
+
+class Reconciler:
+    def __init__(
+        self,
+        adapter: Adapter,
+        platform: str,
+        *,
+        call_timeout_s: float,
+        longest_wait: timedelta,
+        clock: Callable[[], datetime],
+        after_wait: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._adapter = adapter
+        self._platform = platform
+        self._call_timeout_s = call_timeout_s
+        # Bounded by a lease (the publish timeout and a margin) plus the listing's settle time.
+        self._longest_wait = longest_wait
+        self._clock = clock
+        # Called after each wait: the caller's chance to find it lost the job meanwhile (raise).
+        self._after_wait = after_wait
+
+    async def reconcile(self, target: Target, request: PublishRequest) -> Decision | None:
+        """Settle ``request``'s earlier attempt; None = proven absent, send again."""
+        for _ in range(MAX_LOOKUPS):
+            found: Lookup | AdapterError
+            try:
+                found = await asyncio.wait_for(
+                    self._adapter.find_by_marker(target, request), self._call_timeout_s
+                )
+            except AdapterError as exc:
+                found = exc
+            except TimeoutError:
+                found = Unknown(f"the lookup took over {self._call_timeout_s} s", code="timeout")
+            now = self._clock()
+            step = after_lookup(self._platform, found, now=now, live_until=request.earlier_attempt_until)
+            if isinstance(step, Decision):
+                return step
+            if isinstance(step, SendAgain):
+                log.info("%s: proven absent (%s); sending", request.job_id, step.evidence)
+                return None
+            await self._wait_to_ask_again(step, now)
+        return unconfirmed(self._platform, "it still could not tell after repeated lookups", "still_unknown")
+
+    async def _wait_to_ask_again(self, step: AskAgain, now: datetime) -> None:
+        wait = (step.at - now).total_seconds()
+        log.info("waiting %.1f s to look up again: %s", wait, step.why)
+        await asyncio.sleep(min(max(0.0, wait), self._longest_wait.total_seconds()))
+        self._after_wait()
