@@ -149,7 +149,9 @@ async def test_a_restarted_planner_replays_only_the_tail_and_ends_with_the_full_
         await _run_until(cold, lambda p: p.restore_seconds > 0)
 
     assert warm_partitions == ALL
-    assert warm_records == tail  # only the records written after the checkpoint
+    # Only the records written after the checkpoint: the other worker's new jobs at least, and no
+    # more than the offsets since (transaction commit markers take offsets but are no records).
+    assert 6 <= warm_records <= tail
     assert len(warm_jobs) == 30
     assert warm_jobs == _jobs(cold.plan.store)
     assert warm_flags == _flags(cold.plan)
