@@ -124,6 +124,15 @@ async def test_one_trace_spans_ingest_scheduler_and_publisher(
         await asyncio.sleep(0.5)
     assert trace_id is not None, sorted({(s[1], s[2]) for s in spans})
     assert wanted <= seen, sorted(seen)
+    print(f"\ntrace {trace_id} of item {content_id}:")
+    for tid, service, name, attributes in spans:
+        if tid == trace_id:
+            shown = {k: _text(v) or v.int_value for k, v in attributes.items()}
+            print(f"  {service:<20} {name:<20} {shown}")
+    log = (traced.logs / "publisher-mastodon.log").read_text(errors="replace").splitlines()
+    lines = [line for line in log if content_id in line]
+    assert lines, "the publisher's log names the item"
+    print(f"a log line of it: {lines[-1]}")
 
 
 def _text(value: Any) -> str:
