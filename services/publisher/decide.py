@@ -15,7 +15,10 @@ After a lookup (``after_lookup``), for an attempt that may have reached the plat
                                      running (its lease) and the platform would not fold the two
                                      into one: then ask again when the lease ends
     Unknown, platform may tell later → ask again then
-    Unknown, NotSupported, a failed lookup → unconfirmed, with the platform's reason
+    the lookup failed for now (Temporary, RateLimited: 5xx, 429, a refused connection)
+                                   → ask again after the platform's wait (or LOOKUP_RETRY): a
+                                     throttled platform has not said it cannot tell
+    Unknown, NotSupported, any other failed lookup → unconfirmed, with the platform's reason
 
 Never a blind re-send: only a proven absence sends again.
 
@@ -111,6 +114,10 @@ class AskAgain:
     why: str
 
 
+# How long to wait before asking again after a lookup failed for now without the platform's wait.
+LOOKUP_RETRY = timedelta(seconds=5)
+
+
 def after_lookup(
     platform: str, result: Lookup | AdapterError, *, now: datetime, live_until: datetime | None
 ) -> Decision | SendAgain | AskAgain:
@@ -129,6 +136,9 @@ def after_lookup(
         return unconfirmed(platform, result.reason, result.code)
     if isinstance(result, NotSupported):
         return unconfirmed(platform, result.message, "unconfirmed")
+    if isinstance(result, Temporary):
+        wait = timedelta(seconds=result.retry_after) if result.retry_after else LOOKUP_RETRY
+        return AskAgain(now + wait, f"the lookup could not be answered now ({result.code}): {result}")
     if isinstance(result, AdapterError):
         return Decision(OutcomeStatus.UNCONFIRMED, error=platform_error(result))
     # An answer outside the port (an adapter's bug) proves nothing: never a reason to send again.

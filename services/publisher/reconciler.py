@@ -18,14 +18,15 @@ from services.publisher.adapters.port import (
     Lookup,
     PublishRequest,
     Target,
-    Unknown,
+    Temporary,
 )
 from services.publisher.decide import AskAgain, Decision, SendAgain, after_lookup, unconfirmed
 
 log = logging.getLogger("warta.publisher")
 
-# Lookups in one reconciliation before giving up to ``unconfirmed``.
-MAX_LOOKUPS = 3
+# Lookups in one reconciliation before giving up to ``unconfirmed``: enough to outlast a short
+# throttle or outage (each failed-for-now lookup waits its turn, ``decide.after_lookup``).
+MAX_LOOKUPS = 5
 
 
 class Reconciler:
@@ -59,7 +60,8 @@ class Reconciler:
             except AdapterError as exc:
                 found = exc
             except TimeoutError:
-                found = Unknown(f"the lookup took over {self._call_timeout_s} s", code="timeout")
+                # A slow platform has not said it cannot tell: ask again shortly.
+                found = Temporary(f"the lookup took over {self._call_timeout_s} s", code="timeout")
             now = self._clock()
             step = after_lookup(self._platform, found, now=now, live_until=request.earlier_attempt_until)
             if isinstance(step, Decision):

@@ -25,8 +25,9 @@ class SchedulerSettings(CommonSettings):
     # one name per worker sharing a state_dir (a second worker on a held name gets a throwaway).
     keep_store: bool = True
     store_name: str = "scheduler"
-    # Public calendar (Ramadan, holidays, school holidays); None = no calendar regimes.
-    calendar_path: Path | None = ROOT / "deploy" / "calendar.yaml"
+    # Public calendar (Ramadan, holidays, school holidays); None = no calendar regimes. The file
+    # ships inside the package (the wheel carries it); deploy/calendar.yaml links to it.
+    calendar_path: Path | None = Path(__file__).resolve().parent / "policy" / "calendar.yaml"
 
     def load_calendar(self) -> Calendar:
         """The deployment's calendar; a broken file stops the start with its path and the reason."""

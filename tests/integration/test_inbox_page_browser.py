@@ -56,4 +56,7 @@ async def test_the_page_shows_comments_as_text_in_both_languages(
                 "document.querySelector('h2[data-i18n=comments]').textContent === 'Komentar'", what="Bahasa"
             )
             assert await page.evaluate("document.documentElement.lang") == "id"
-            assert "Baru" in await page.evaluate("document.querySelector('#entries .state').textContent")
+            # The entries are drawn again after the page re-reads them in the new language.
+            await page.wait_for(
+                "document.querySelector('#entries .state').textContent.includes('Baru')", what="Baru"
+            )

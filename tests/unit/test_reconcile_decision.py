@@ -12,6 +12,7 @@ from services.publisher.adapters.port import (
     NotSupported,
     Published,
     PublishRequest,
+    RateLimited,
     Temporary,
     Unknown,
 )
@@ -96,11 +97,18 @@ def test_after_lookup_sends_only_on_proven_absence() -> None:
     assert isinstance(found, Decision)
     assert (found.status, found.post_id) == (OutcomeStatus.PUBLISHED, "p1")
     assert isinstance(after_lookup("x", Absent("none"), now=now, live_until=None), SendAgain)
-    for answer in (Unknown("cannot tell", code="indistinguishable"), NotSupported("no"), Temporary("503")):
+    for answer in (Unknown("cannot tell", code="indistinguishable"), NotSupported("no")):
         decision = after_lookup("x", answer, now=now, live_until=None)
         assert isinstance(decision, Decision)
         assert decision.status is OutcomeStatus.UNCONFIRMED
         assert decision.error is not None
+    # A lookup the platform could not answer now (5xx, 429) is asked again, at its wait if it gave one.
+    again = after_lookup("x", Temporary("503"), now=now, live_until=None)
+    assert isinstance(again, AskAgain)
+    assert again.at == now + timedelta(seconds=5)
+    throttled = after_lookup("x", RateLimited("429", retry_after=42), now=now, live_until=None)
+    assert isinstance(throttled, AskAgain)
+    assert throttled.at == now + timedelta(seconds=42)
     asked = after_lookup("x", Unknown("lag", ask_again_at=now + SETTLE), now=now, live_until=None)
     assert isinstance(asked, AskAgain)
     assert asked.at == now + SETTLE
