@@ -214,13 +214,16 @@ start_php() {
     unavailable "PHP's server did not answer on $URL; see $VAR/php.log"
 }
 
+# Each server was started with setsid, so its pid names its process group: signal the group.
+# PHP's built-in server forks PHP_CLI_SERVER_WORKERS children that keep the port open when only
+# the parent is stopped (a later checkout's tests then met this one's site).
 stop_pid() {  # SIGTERM, then wait up to 30 s (MariaDB flushes its tables), then SIGKILL
     local file="$1" pid
     alive "$file" || { rm -f "$file"; return 0; }
     pid="$(cat "$file")"
-    kill -TERM "$pid" 2> /dev/null || true
-    for _ in $(seq 1 300); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2> /dev/null && kill -KILL "$pid" 2> /dev/null
+    kill -TERM -- "-$pid" 2> /dev/null || kill -TERM "$pid" 2> /dev/null || true
+    for _ in $(seq 1 300); do kill -0 -- "-$pid" 2> /dev/null || break; sleep 0.1; done
+    kill -0 -- "-$pid" 2> /dev/null && kill -KILL -- "-$pid" 2> /dev/null
     rm -f "$file"
     say "stopped $(basename "$file" .pid) ($pid)"
 }
