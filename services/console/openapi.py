@@ -81,6 +81,9 @@ _DEAD_FIELDS: dict[str, Any] = {
     "content_id": _MAYBE_STR,
     "channel": _MAYBE_STR,
     "reason": _STR,
+    # Which consumer dead-lettered the record, and the error's type (older letters: null).
+    "consumer": _MAYBE_STR,
+    "error_type": _MAYBE_STR,
 }
 _PAUSE = _object({"by": _STR, "reason": _STR, "at": _TIME})
 _CHANNEL = _object(

@@ -296,7 +296,11 @@ def _hostile_pass(
         elif where == "query":
             value = draw(_hostile_for(seed.query.get(name)))
         elif where == "path":
-            value = draw(_hostile_for(None).filter(lambda v: v not in ("", ".", "..") and "/" not in v))
+            # Sent as written: a "/", "?" or "#" would end the path segment there and ask another
+            # route (a 405 or 404 that no route's document could list).
+            value = draw(
+                _hostile_for(None).filter(lambda v: v not in ("", ".", "..") and not {"/", "?", "#"} & set(v))
+            )
         else:
             value = draw(_hostile_for(_get(seed.body, name)))
         return _spoil(operation, seed, headers, ids, where, name, value)
