@@ -40,7 +40,7 @@ import logging
 import random
 from collections.abc import Callable
 from contextvars import ContextVar
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from aiokafka import (
     AIOKafkaConsumer,
@@ -53,21 +53,17 @@ from aiokafka.errors import KafkaError
 from opentelemetry.trace import SpanKind
 
 from services.publisher.adapters.port import Adapter, PublishRequest, Target
-from services.publisher.attempt_ledger import AttemptLedger
 from services.publisher.decide import Decision, RetryPolicy
-from services.publisher.engagement import EngagementReader
 from services.publisher.lanes import Entry, OffsetTracker, lane_key
 from services.publisher.ledger_decision import Reconcile, Skip, next_step
-from services.publisher.platform_call import PlatformCaller
 from services.publisher.ratelimit import RateLimits
-from services.publisher.reconciler import Reconciler
 from services.publisher.secrets import SecretsError, SecretStore
+from services.publisher.worker_wiring import LEASE_MARGIN, Budget, due_jobs_consumer, wire
 from shared.channels import Channel, ChannelDirectory
+from shared.clock import utcnow
 from shared.codec import decode_as
-from shared.dead_letters import DeadLetters
 from shared.events import JobDue, OutcomeStatus, PlatformError, PublishOutcome
-from shared.kafka_connection import KafkaAddress, client_args
-from shared.kafka_txn import make_transactional_producer, transactional_id
+from shared.kafka_connection import KafkaAddress
 from shared.metrics import PublisherMetrics
 from shared.topics import TopicRegistry
 from shared.tracing import span
@@ -77,10 +73,6 @@ log = logging.getLogger("warta.publisher")
 
 Clock = Callable[[], datetime]
 Lane = asyncio.Queue[tuple[Entry[TopicPartition], ConsumerRecord[bytes, bytes]]]
-
-# Added to an attempt's publish timeout for its lease: the old owner's cancellation and the
-# clock skew between two workers.
-LEASE_MARGIN = timedelta(seconds=10)
 
 # The generation of the partition the running record belongs to, and the record's offset entry
 # (set per record by its lane): a settling outcome commits that offset with it.
@@ -136,21 +128,11 @@ class PublisherWorker:
         consumer: AIOKafkaConsumer | None = None,
         transactions: AIOKafkaProducer | None = None,
     ) -> None:
-        self._topics = topics
-        self._platform = platform
-        self._channels = channels
-        self._secrets = secrets
-        self._limits = limits
-        self._call_timeout_s = call_timeout_s
-        # A resumable video upload is many calls; its publish gets the longer budget (settings).
-        self._publish_timeout_s = (
-            (upload_timeout_s or call_timeout_s) if adapter.long_uploads else call_timeout_s
-        )
-        self._lease = timedelta(seconds=self._publish_timeout_s) + lease_margin
-        self._clock = clock or (lambda: datetime.now(UTC))
-        self._metrics = metrics
-        self._watchdog = watchdog
-        self._max_in_flight = max_in_flight
+        self._topics, self._platform, self._channels = topics, platform, channels
+        self._secrets, self._limits = secrets, limits
+        self._metrics, self._watchdog, self._max_in_flight = metrics, watchdog, max_in_flight
+        self._budget = Budget.of(adapter, call_timeout_s, upload_timeout_s, lease_margin)
+        self._clock = clock or utcnow
         self._offsets: OffsetTracker[TopicPartition] = OffsetTracker()
         # Owned partitions; each event is set once the partition's ledger is restored.
         self._owned: dict[TopicPartition, asyncio.Event] = {}
@@ -158,73 +140,30 @@ class PublisherWorker:
         self._lane_tasks: list[asyncio.Task[None]] = []
         self._progress = asyncio.Event()
         self._failure: BaseException | None = None
-        self._consumer = consumer or AIOKafkaConsumer(
-            **client_args(bootstrap),
-            group_id=group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
-        )
-        self.ledger = self._ledger(bootstrap, group, producer, instance_id, transactions)
-        self._reconciler = Reconciler(
-            adapter,
-            platform,
-            call_timeout_s=call_timeout_s,
-            longest_wait=self._lease + timedelta(seconds=self._publish_timeout_s + 60.0),
-            clock=self._clock,
-            after_wait=self._check_generation,
-        )
-        wait = timedelta(seconds=max_local_wait_s)
-        self._caller = PlatformCaller(
-            adapter,
-            limits,
-            self._reconciler,
-            retry,
-            publish_timeout_s=self._publish_timeout_s,
-            max_local_wait=wait,
+        self._consumer = consumer or due_jobs_consumer(bootstrap, group)
+        self._parts = wire(
+            bootstrap=bootstrap,
+            topics=topics,
+            group=group,
+            platform=platform,
+            adapter=adapter,
+            producer=producer,
+            limits=limits,
+            retry=retry,
+            budget=self._budget,
+            max_local_wait_s=max_local_wait_s,
             clock=self._clock,
             rng=rng or random.Random(),
+            instance_id=instance_id,
+            transactions=transactions,
+            settled=self._offsets.committable,
+            after_wait=self._check_generation,
         )
-        self._engagement = EngagementReader(
-            adapter,
-            platform,
-            producer,
-            topics.engagement_observed,
-            call_timeout_s=call_timeout_s,
-            clock=self._clock,
-        )
+        self.ledger = self._parts.ledger
         self.outcomes: dict[str, int] = {}  # by status, for metrics
         self.last_error: PlatformError | None = None
-        self._dead_letters = DeadLetters(topics.publish_dead, f"publisher-{platform}", producer=producer)
 
     # ---- ledger ------------------------------------------------------------------------------
-    def _ledger(
-        self,
-        bootstrap: KafkaAddress,
-        group: str,
-        producer: AIOKafkaProducer,
-        instance_id: str,
-        transactions: AIOKafkaProducer | None,
-    ) -> AttemptLedger:
-        # Settling outcomes go through their own, transactional producer, named after this
-        # replica (stable across its restarts when it has an instance id); ``producer`` keeps
-        # the writes that need no atomicity (attempted, engagement, dead letters of poison).
-        txn_id = transactional_id(group, instance_id)
-        client = f"warta-publisher-{self._platform}-ledger"
-        return AttemptLedger(
-            bootstrap=bootstrap,
-            topics=self._topics,
-            platform=self._platform,
-            producer=producer,
-            transactions=transactions or make_transactional_producer(bootstrap, client, txn_id),
-            group=group,
-            writer_id=txn_id,
-            stable_writer=bool(instance_id),
-            settled=self._offsets.committable,
-            lease=self._lease,
-            clock=self._clock,
-        )
-
     async def restore(self, partitions: set[int]) -> None:
         await self.ledger.restore(partitions)
 
@@ -258,7 +197,7 @@ class PublisherWorker:
                     continue  # due records first: committing can wait for a quiet moment
                 await self.ledger.commit_settled()
                 last_commit = loop.time()
-            await self._drain(self._call_timeout_s)
+            await self._drain(self._budget.call_timeout_s)
             await self.ledger.commit_settled()
         finally:
             for task in self._lane_tasks:
@@ -304,7 +243,7 @@ class PublisherWorker:
             if event is not None:
                 event.set()  # wakes lanes waiting on it; they see it is gone and skip
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._call_timeout_s * 2
+        deadline = loop.time() + self._budget.call_timeout_s * 2
         while self._offsets.running(partitions) and loop.time() < deadline:
             await self._settled_some(deadline - loop.time())
         with contextlib.suppress(Exception):  # the group may already have moved on: redelivery is safe
@@ -335,7 +274,7 @@ class PublisherWorker:
             _GENERATION.set(self._owned.get(entry.partition))
             _HANDLING.set(entry)
             try:
-                await self._dead_letters.handled(record, self.handle, None)
+                await self._parts.dead_letters.handled(record, self.handle, None)
             except Fenced as exc:
                 # Not marked done: the partition's new owner reads the record and settles it.
                 log.warning("%s@%s left to the partition's new owner: %s", record.topic, record.offset, exc)
@@ -374,7 +313,7 @@ class PublisherWorker:
             await self._record(due, record.partition, Decision(OutcomeStatus.DEAD, error=error))
             return
         if due.purpose == "measure":
-            await self._engagement.measure(due, lambda: self._target(channel))
+            await self._parts.engagement.measure(due, lambda: self._target(channel))
             return
         with span(
             "publisher.publish",
@@ -390,7 +329,7 @@ class PublisherWorker:
     # ---- publishing --------------------------------------------------------------------------
     async def _publish(self, due: JobDue, channel: Channel, partition: int) -> None:
         entry = self.ledger.get(due.job_id)
-        step = next_step(entry, due, me=self.ledger.me, lease=self._lease)
+        step = next_step(entry, due, me=self.ledger.me, lease=self._budget.lease)
         if isinstance(step, Skip):
             log.info(
                 "%s attempt %d already settled (%s); answered again, not re-sent",
@@ -416,11 +355,11 @@ class PublisherWorker:
             earlier_attempt_until=step.live_until if isinstance(step, Reconcile) else None,
         )
         if isinstance(step, Reconcile):
-            settled = await self._reconciler.reconcile(target, request)
+            settled = await self._parts.reconciler.reconcile(target, request)
             if settled is not None:
                 await self._record(due, partition, settled)
                 return
-        decision = await self._caller.publish(
+        decision = await self._parts.caller.publish(
             channel.id,
             target,
             request,

@@ -32,7 +32,7 @@ from services.publisher.credentials.policy import expired, expires_at
 from services.publisher.credentials.probe import ProbeFailed, probes, whoami
 from services.publisher.credentials.record import CredentialRecord
 from services.publisher.credentials.refresher import http_refresh
-from services.publisher.credentials.token_client import AppCredentials, exchange_code
+from services.publisher.credentials.token_client import AppCredentials, Grant, exchange_code
 from services.publisher.credentials.vault import CredentialVault
 from services.publisher.credentials.wiring import account_of, build_refresher, open_vault
 from services.publisher.fakes.oauth import s256
@@ -194,21 +194,8 @@ async def connect(
     verifier = secrets.token_urlsafe(64)
     state = secrets.token_urlsafe(24)
     got: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-
-    async def callback(http: web.Request) -> web.Response:
-        if http.query.get("state") != state:
-            # A callback that did not start here (CSRF, a stale tab): refused, the flow goes on.
-            return web.Response(status=400, text="state does not match this connection attempt")
-        if "error" in http.query:
-            if not got.done():
-                got.set_exception(CommandError(f"the platform refused: {http.query.get('error')}"))
-            return web.Response(status=400, text="authorization refused")
-        if not got.done():
-            got.set_result(http.query.get("code", ""))
-        return web.Response(text="Warta: connected. You can close this tab.")
-
     app = web.Application()
-    app.router.add_get("/callback", callback)
+    app.router.add_get("/callback", loopback_callback(state, got))
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, request.host, request.port)
@@ -233,7 +220,34 @@ async def connect(
             )
     finally:
         await runner.cleanup()
-    now = datetime.now(UTC)
+    return _store_grant(vault, request, grant, datetime.now(UTC))
+
+
+def loopback_callback(
+    state: str, got: asyncio.Future[str]
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The redirect target of the flow: hands the authorization code (or the refusal) to ``got``."""
+
+    async def callback(http: web.Request) -> web.Response:
+        if http.query.get("state") != state:
+            # A callback that did not start here (CSRF, a stale tab): refused, the flow goes on.
+            return web.Response(status=400, text="state does not match this connection attempt")
+        if "error" in http.query:
+            if not got.done():
+                got.set_exception(CommandError(f"the platform refused: {http.query.get('error')}"))
+            return web.Response(status=400, text="authorization refused")
+        if not got.done():
+            got.set_result(http.query.get("code", ""))
+        return web.Response(text="Warta: connected. You can close this tab.")
+
+    return callback
+
+
+def _store_grant(
+    vault: CredentialVault, request: ConnectRequest, grant: Grant, now: datetime
+) -> CredentialRecord:
+    """The account's new credential, in the vault: the app's client id (and secret) kept with it."""
+    channel = request.channel
     account = account_of(channel)
     old = vault.fresh(account)
     extra = dict(old.extra) if old is not None else {}
