@@ -34,17 +34,17 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import quote
 
 import aiohttp
 
-from services.publisher.adapters._http import Reply, parse_int, parse_iso, retry_after_header, utcnow
+from services.publisher.adapters._http import Reply, parse_int, parse_iso, retry_after_header
 from services.publisher.adapters.checks import check_content, check_media
-from services.publisher.adapters.common import HttpAdapter, account_key
+from services.publisher.adapters.common import HttpAdapter, HttpOptions, account_key
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
     Absent,
@@ -116,11 +116,9 @@ class BlueskyAdapter(HttpAdapter):
         self,
         session: aiohttp.ClientSession,
         fetcher: MediaFetcher | None = None,
-        *,
-        timeout: aiohttp.ClientTimeout | None = None,
-        clock: Callable[[], datetime] = utcnow,
+        **options: Unpack[HttpOptions],
     ) -> None:
-        super().__init__(session, fetcher, timeout=timeout, clock=clock)
+        super().__init__(session, fetcher, **options)
         self._sessions: dict[tuple[str, str], _Session] = {}
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, TypedDict, Unpack
 
 import aiohttp
 from opentelemetry.trace import SpanKind
@@ -16,6 +17,7 @@ from services.publisher.adapters._http import Reply, send, utcnow
 from services.publisher.adapters.lookup import LISTING_SETTLE, Listed, judge_listing
 from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
 from services.publisher.adapters.port import Adapter, Lookup, PublishRequest, RateLimitInfo, Target
+from services.publisher.adapters.upload_state import DEFAULT_STATE_DIR, UploadLog
 from shared.events import Content
 from shared.tracing import span
 
@@ -98,6 +100,20 @@ def may_create_post(method: str, creates_post: bool) -> bool:
     a request is ``Ambiguous`` (reconcile, never re-send blindly); of any other, ``Temporary``.
     """
     return creates_post and method.upper() not in SAFE_METHODS
+
+
+class HttpOptions(TypedDict, total=False):
+    """What an adapter's constructor hands on to ``HttpAdapter`` unchanged (see its arguments)."""
+
+    timeout: aiohttp.ClientTimeout | None
+    clock: Callable[[], datetime]
+    listing_settle: timedelta
+
+
+class StatefulOptions(HttpOptions, total=False):
+    """``HttpOptions`` and where a ``StatefulHttpAdapter`` keeps its notes."""
+
+    state_dir: Path | None
 
 
 class HttpAdapter(Adapter):
@@ -188,3 +204,19 @@ class HttpAdapter(Adapter):
 
     def _observe(self, target: Target, reply: Reply) -> None:
         """What the reply's headers say of the account's quota; most platforms say nothing."""
+
+
+class StatefulHttpAdapter(HttpAdapter):
+    """An HTTP adapter that notes each job's progress on disk (``upload_state.UploadLog``) under
+    ``state_dir`` (None: ``var/state``), so a restarted publisher resumes instead of re-sending."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        fetcher: MediaFetcher | None = None,
+        *,
+        state_dir: Path | None = None,
+        **options: Unpack[HttpOptions],
+    ) -> None:
+        super().__init__(session, fetcher, **options)
+        self._log = UploadLog(state_dir or DEFAULT_STATE_DIR, self.platform)

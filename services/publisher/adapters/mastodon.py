@@ -29,15 +29,15 @@ against them before any upload, and each fetched file again before it is sent.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
+from typing import Any, Unpack
 
 import aiohttp
 
-from services.publisher.adapters._http import Reply, parse_int, parse_iso, utcnow
+from services.publisher.adapters._http import Reply, parse_int, parse_iso
 from services.publisher.adapters.checks import check_content, check_media
-from services.publisher.adapters.common import HttpAdapter, account_key, compose_text
+from services.publisher.adapters.common import HttpAdapter, HttpOptions, compose_text
+from services.publisher.adapters.key_window import KeyWindow
 from services.publisher.adapters.mastodon_instance import INSTANCE_LIMITS_TTL, InstanceLimitsCache
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
@@ -46,7 +46,6 @@ from services.publisher.adapters.port import (
     AuthExpired,
     Engagement,
     Lookup,
-    NotSupported,
     Permanent,
     Published,
     PublishRequest,
@@ -70,23 +69,20 @@ class MastodonAdapter(HttpAdapter):
         session: aiohttp.ClientSession,
         fetcher: MediaFetcher | None = None,
         *,
-        timeout: aiohttp.ClientTimeout | None = None,
         media_poll_interval: float = 1.0,
         media_poll_limit: float = 60.0,
         idempotency_window: timedelta = IDEMPOTENCY_WINDOW,
-        clock: Callable[[], datetime] = utcnow,
         instance_limits_ttl: timedelta = INSTANCE_LIMITS_TTL,
+        **options: Unpack[HttpOptions],
     ) -> None:
-        super().__init__(session, fetcher, timeout=timeout, clock=clock)
+        super().__init__(session, fetcher, **options)
         self._instances = InstanceLimitsCache(
-            session, clock, self._error, timeout=timeout, ttl=instance_limits_ttl
+            session, self._clock, self._error, timeout=self._timeout, ttl=instance_limits_ttl
         )
         self._poll_interval = media_poll_interval
         self._poll_limit = media_poll_limit
         self._window = idempotency_window
-        # When each (account, marker) was first sent from this process: bounds the key's hour
-        # when the publisher doesn't pass ``first_attempt_at``.
-        self._first_sent: dict[tuple[str, str, str], datetime] = {}
+        self._keys = KeyWindow(self.platform, "Mastodon keeps a key 1 h")
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
         content = request.content
@@ -106,7 +102,7 @@ class MastodonAdapter(HttpAdapter):
                 "options": list(content.poll.options),
                 "expires_in": content.poll.duration_minutes * 60,
             }
-        self._first_sent.setdefault((*account_key(target), request.marker), self._clock())
+        self._keys.sent(target, request.marker, self._clock())
         reply = await self.call(
             target,
             "POST",
@@ -121,21 +117,7 @@ class MastodonAdapter(HttpAdapter):
 
     async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
         """Re-send under the same Idempotency-Key while Mastodon still keeps it (see module doc)."""
-        known = [
-            t
-            for t in (self._first_sent.get((*account_key(target), request.marker)), request.first_attempt_at)
-            if t is not None
-        ]
-        if not known:
-            raise NotSupported(
-                "mastodon: unknown first-attempt time; an Idempotency-Key is only kept 1 h",
-                code="idempotency_window_unknown",
-            )
-        if self._clock() - min(known) > self._window:
-            raise NotSupported(
-                "mastodon: the Idempotency-Key has expired (kept 1 h); a re-send could duplicate",
-                code="idempotency_window_passed",
-            )
+        self._keys.check_resend(target, request, self._clock(), self._window)
         return await self.publish(target, request)
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:

@@ -17,16 +17,13 @@ job's container is remembered in memory, so a retry in the same process resumes 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Unpack
 
 import aiohttp
 
-from services.publisher.adapters._http import Reply, utcnow
-from services.publisher.adapters.common import account_key
+from services.publisher.adapters._http import Reply
+from services.publisher.adapters.common import HttpOptions, account_key
 from services.publisher.adapters.graph import GraphAdapter, parse_graph_time
-from services.publisher.adapters.lookup import LISTING_SETTLE
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
     Ambiguous,
@@ -75,13 +72,11 @@ class ContainerAdapter(GraphAdapter):
         session: aiohttp.ClientSession,
         fetcher: MediaFetcher | None = None,  # unused: Meta fetches media from its public URL
         *,
-        timeout: aiohttp.ClientTimeout | None = None,
         poll_interval: float | None = None,
         poll_limit: float | None = None,
-        clock: Callable[[], datetime] = utcnow,
-        listing_settle: timedelta = LISTING_SETTLE,
+        **options: Unpack[HttpOptions],
     ) -> None:
-        super().__init__(session, fetcher, timeout=timeout, clock=clock, listing_settle=listing_settle)
+        super().__init__(session, fetcher, **options)
         self._poll_interval = self.default_poll_interval if poll_interval is None else poll_interval
         self._poll_limit = self.default_poll_limit if poll_limit is None else poll_limit
         self._containers: dict[tuple[str, str, str], str] = {}  # (base, account, marker) → container

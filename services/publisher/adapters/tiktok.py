@@ -39,16 +39,13 @@ privately), ``username`` (for the post URL).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import aiohttp
 
-from services.publisher.adapters._http import Reply, retry_after_header, utcnow
+from services.publisher.adapters._http import Reply, retry_after_header
 from services.publisher.adapters.checks import check_content, check_media, is_video
-from services.publisher.adapters.common import HttpAdapter, as_object
+from services.publisher.adapters.common import StatefulHttpAdapter, StatefulOptions, as_object
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
     Absent,
@@ -65,7 +62,7 @@ from services.publisher.adapters.port import (
     Target,
     Temporary,
 )
-from services.publisher.adapters.upload_state import DEFAULT_STATE_DIR, UploadLog, chunk_body
+from services.publisher.adapters.upload_state import chunk_body
 from shared.capabilities import capabilities_for, post_text
 
 MB = 1024 * 1024
@@ -103,7 +100,7 @@ def chunk_plan(size: int, wanted: int, minimum: int = MIN_CHUNK) -> tuple[int, i
     return chunk, size // chunk
 
 
-class TikTokAdapter(HttpAdapter):
+class TikTokAdapter(StatefulHttpAdapter):
     platform = "tiktok"
     long_uploads = True  # video in resumable chunks: the worker allows upload_timeout_s
 
@@ -112,16 +109,13 @@ class TikTokAdapter(HttpAdapter):
         session: aiohttp.ClientSession,
         fetcher: MediaFetcher | None = None,
         *,
-        state_dir: Path | None = None,
         chunk_size: int = DEFAULT_CHUNK,
         min_chunk: int = MIN_CHUNK,
-        timeout: aiohttp.ClientTimeout | None = None,
         poll_interval: float = 3.0,
         poll_limit: float = 30.0,
-        clock: Callable[[], datetime] = utcnow,
+        **options: Unpack[StatefulOptions],
     ) -> None:
-        super().__init__(session, fetcher, timeout=timeout, clock=clock)
-        self._log = UploadLog(state_dir or DEFAULT_STATE_DIR, self.platform)
+        super().__init__(session, fetcher, **options)
         self._chunk, self._min_chunk = chunk_size, min_chunk
         self._poll_interval, self._poll_limit = poll_interval, poll_limit
 

@@ -22,17 +22,17 @@ or when the first attempt's time is unknown, ``NotSupported``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
+from typing import Unpack
 
 import aiohttp
 import orjson
 
-from services.publisher.adapters._http import Reply, retry_after_header, send, utcnow
-from services.publisher.adapters.common import account_key
+from services.publisher.adapters._http import Reply, retry_after_header
+from services.publisher.adapters.common import HttpAdapter, HttpOptions
+from services.publisher.adapters.key_window import KeyWindow
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
-    Adapter,
     AdapterError,
     AuthExpired,
     Engagement,
@@ -42,7 +42,6 @@ from services.publisher.adapters.port import (
     Published,
     PublishRequest,
     RateLimited,
-    RateLimitInfo,
     Target,
     Temporary,
 )
@@ -52,21 +51,19 @@ DEFAULT_WINDOW_S = 86400
 WINDOW_MARGIN = timedelta(minutes=5)
 
 
-class WebhookAdapter(Adapter):
+class WebhookAdapter(HttpAdapter):
+    """Media travel as URLs in the content: the media fetcher is never used."""
+
     platform = "webhook"
 
     def __init__(
         self,
         session: aiohttp.ClientSession,
-        fetcher: MediaFetcher | None = None,  # unused: media travel as URLs
-        *,
-        timeout: aiohttp.ClientTimeout | None = None,
-        clock: Callable[[], datetime] = utcnow,
+        fetcher: MediaFetcher | None = None,
+        **options: Unpack[HttpOptions],
     ) -> None:
-        self._session = session
-        self._timeout = timeout
-        self._clock = clock
-        self._first_sent: dict[tuple[str, str, str], datetime] = {}
+        super().__init__(session, fetcher, **options)
+        self._keys = KeyWindow(self.platform, "receivers keep a key idempotency_window_s")
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
         now = self._clock()
@@ -84,14 +81,14 @@ class WebhookAdapter(Adapter):
         except WebhookSecretError as exc:
             raise Permanent(f"webhook: the channel's secret is unusable: {exc}", code="bad_secret") from exc
         headers = {"Content-Type": "application/json", "Idempotency-Key": request.marker, **signed}
-        self._first_sent.setdefault((*account_key(target), request.marker), now)
-        reply = await send(
-            self._session,
-            self.platform,
+        self._keys.sent(target, request.marker, now)
+        # The signature is the authorisation: no bearer header; the base URL is the receiver's.
+        reply = await self.call(
+            target,
             "POST",
-            target.base_url,
-            ambiguous_if_lost=True,
-            timeout=self._timeout,
+            url=target.base_url,
+            creates_post=True,
+            authorise=False,
             data=body,
             headers=headers,
         )
@@ -104,24 +101,11 @@ class WebhookAdapter(Adapter):
     async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
         """Re-send under the same Idempotency-Key while the receiver keeps it (see module doc)."""
         window = timedelta(seconds=float(target.options.get("idempotency_window_s", DEFAULT_WINDOW_S)))
-        known = [
-            t
-            for t in (self._first_sent.get((*account_key(target), request.marker)), request.first_attempt_at)
-            if t is not None
-        ]
-        if not known:
-            raise NotSupported("webhook: unknown first-attempt time", code="idempotency_window_unknown")
-        if self._clock() - min(known) > window - WINDOW_MARGIN:
-            raise NotSupported(
-                "webhook: the receiver may have forgotten the key", code="idempotency_window_passed"
-            )
+        self._keys.check_resend(target, request, self._clock(), window - WINDOW_MARGIN)
         return await self.publish(target, request)
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
         raise NotSupported("webhook: receivers report no engagement", code="no_metrics")
-
-    def rate_limit(self, target: Target) -> RateLimitInfo | None:
-        return None
 
     def _error(self, reply: Reply) -> AdapterError:
         body = reply.json_object()

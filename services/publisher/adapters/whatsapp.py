@@ -35,18 +35,12 @@ E.164 numbers that opted in), ``template``, ``template_language`` (default ``id`
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-import aiohttp
-
-from services.publisher.adapters._http import Reply, utcnow
+from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content
-from services.publisher.adapters.common import as_object
+from services.publisher.adapters.common import StatefulHttpAdapter, as_object
 from services.publisher.adapters.graph import GraphAdapter, graph_error, usage_info
-from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
     Absent,
     AdapterError,
@@ -61,7 +55,6 @@ from services.publisher.adapters.port import (
     Target,
     Temporary,
 )
-from services.publisher.adapters.upload_state import DEFAULT_STATE_DIR, UploadLog
 from shared.capabilities import post_text
 
 NO_CHANNELS = (
@@ -88,20 +81,8 @@ def template_parameter(text: str) -> str:
     return re.sub(r"\s{2,}|\s", " ", text).strip()
 
 
-class WhatsAppAdapter(GraphAdapter):
+class WhatsAppAdapter(GraphAdapter, StatefulHttpAdapter):
     platform = "whatsapp"
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        fetcher: MediaFetcher | None = None,  # unused: images go by public link
-        *,
-        state_dir: Path | None = None,
-        timeout: aiohttp.ClientTimeout | None = None,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        super().__init__(session, fetcher, timeout=timeout, clock=clock)
-        self._log = UploadLog(state_dir or DEFAULT_STATE_DIR, self.platform)
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
         recipients = self._recipients(target)

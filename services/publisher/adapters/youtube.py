@@ -41,17 +41,14 @@ Target options: ``privacy`` (public | unlisted | private, default public), ``cat
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from datetime import datetime, timedelta
-from pathlib import Path
+from typing import Unpack
 
 import aiohttp
 
-from services.publisher.adapters._http import Reply, parse_iso, retry_after_header, utcnow
+from services.publisher.adapters._http import Reply, parse_iso, retry_after_header
 from services.publisher.adapters.checks import check_content, check_media, is_video
-from services.publisher.adapters.common import HttpAdapter, as_object
+from services.publisher.adapters.common import StatefulHttpAdapter, StatefulOptions, as_object
 from services.publisher.adapters.lookup import (
-    LISTING_SETTLE,
     Listed,
     Verdict,
     verdict,
@@ -73,7 +70,7 @@ from services.publisher.adapters.port import (
     Temporary,
 )
 from services.publisher.adapters.resets import PACIFIC, next_midnight
-from services.publisher.adapters.upload_state import DEFAULT_STATE_DIR, UploadLog, chunk_body
+from services.publisher.adapters.upload_state import chunk_body
 from shared.capabilities import capabilities_for, post_text
 from shared.events import Content
 
@@ -99,7 +96,7 @@ def title_and_description(content: Content) -> tuple[str, str]:
     return title, re.sub(r"[<>]", "", description)
 
 
-class YouTubeAdapter(HttpAdapter):
+class YouTubeAdapter(StatefulHttpAdapter):
     platform = "youtube"
     long_uploads = True  # video in resumable chunks: the worker allows upload_timeout_s
 
@@ -108,16 +105,12 @@ class YouTubeAdapter(HttpAdapter):
         session: aiohttp.ClientSession,
         fetcher: MediaFetcher | None = None,
         *,
-        state_dir: Path | None = None,
         chunk_size: int = DEFAULT_CHUNK,
-        timeout: aiohttp.ClientTimeout | None = None,
-        clock: Callable[[], datetime] = utcnow,
-        listing_settle: timedelta = LISTING_SETTLE,
+        **options: Unpack[StatefulOptions],
     ) -> None:
-        super().__init__(session, fetcher, timeout=timeout, clock=clock, listing_settle=listing_settle)
         if chunk_size <= 0 or chunk_size % CHUNK_UNIT:
             raise ValueError(f"chunk_size must be a positive multiple of {CHUNK_UNIT}")
-        self._log = UploadLog(state_dir or DEFAULT_STATE_DIR, self.platform)
+        super().__init__(session, fetcher, **options)
         self._chunk = chunk_size
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
