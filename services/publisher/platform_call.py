@@ -26,9 +26,15 @@ from services.publisher.adapters.port import (
     Temporary,
 )
 from services.publisher.decide import Decision, RetryPolicy, decide
+from services.publisher.platform_answer import answer_within
 from services.publisher.ratelimit import RateLimits
 from services.publisher.reconciler import Reconciler
 from shared.events import OutcomeStatus, PlatformError, PublishOutcome
+
+
+def _publish_timed_out(limit_s: float) -> AdapterError:
+    # The request may have left: what the platform did with it is for reconciliation to find.
+    return Ambiguous(f"no answer within {limit_s} s", code="timeout")
 
 
 class PlatformCaller:
@@ -78,15 +84,9 @@ class PlatformCaller:
             recorded = await before_call()
             took_at = self._clock()
             limiter.take(took_at)
-            result: Published | AdapterError
-            try:
-                result = await asyncio.wait_for(
-                    self._adapter.publish(target, request), self._publish_timeout_s
-                )
-            except AdapterError as exc:
-                result = exc
-            except TimeoutError:
-                result = Ambiguous(f"no answer within {self._publish_timeout_s} s", code="timeout")
+            result = await answer_within(
+                self._adapter.publish(target, request), self._publish_timeout_s, _publish_timed_out
+            )
             # The platform counted the call somewhere between sending and its reply; counting it
             # at the reply keeps our window from ever ending before the platform's.
             limiter.settle(took_at, self._clock())

@@ -15,18 +15,23 @@ from datetime import datetime, timedelta
 from services.publisher.adapters.port import (
     Adapter,
     AdapterError,
-    Lookup,
     PublishRequest,
     Target,
     Temporary,
 )
 from services.publisher.decide import AskAgain, Decision, SendAgain, after_lookup, unconfirmed
+from services.publisher.platform_answer import answer_within
 
 log = logging.getLogger("warta.publisher")
 
 # Lookups in one reconciliation before giving up to ``unconfirmed``: enough to outlast a short
 # throttle or outage (each failed-for-now lookup waits its turn, ``decide.after_lookup``).
 MAX_LOOKUPS = 5
+
+
+def _lookup_timed_out(limit_s: float) -> AdapterError:
+    # A slow platform has not said it cannot tell: ask again shortly.
+    return Temporary(f"the lookup took over {limit_s} s", code="timeout")
 
 
 class Reconciler:
@@ -52,16 +57,9 @@ class Reconciler:
     async def reconcile(self, target: Target, request: PublishRequest) -> Decision | None:
         """Settle ``request``'s earlier attempt; None = proven absent, send again."""
         for _ in range(MAX_LOOKUPS):
-            found: Lookup | AdapterError
-            try:
-                found = await asyncio.wait_for(
-                    self._adapter.find_by_marker(target, request), self._call_timeout_s
-                )
-            except AdapterError as exc:
-                found = exc
-            except TimeoutError:
-                # A slow platform has not said it cannot tell: ask again shortly.
-                found = Temporary(f"the lookup took over {self._call_timeout_s} s", code="timeout")
+            found = await answer_within(
+                self._adapter.find_by_marker(target, request), self._call_timeout_s, _lookup_timed_out
+            )
             now = self._clock()
             step = after_lookup(self._platform, found, now=now, live_until=request.earlier_attempt_until)
             if isinstance(step, Decision):

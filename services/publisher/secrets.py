@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import orjson
-
 from services.publisher.adapters.port import Credentials
-from services.publisher.credentials import CredentialError
+from services.publisher.credentials import CredentialError, VaultError
+from services.publisher.credentials.clear_import import read_clear_file
 from services.publisher.credentials.record import APP_SECRETS, CredentialRecord
 from services.publisher.credentials.vault import CredentialVault
 
@@ -48,11 +47,9 @@ class SecretStore:
         if not path.exists():
             return cls({})
         try:
-            raw = orjson.loads(path.read_bytes())
-        except (OSError, orjson.JSONDecodeError) as exc:
-            raise SecretsError(f"cannot read secrets file {path}: {type(exc).__name__}") from None
-        if not isinstance(raw, dict):
-            raise SecretsError(f"secrets file {path} must hold a JSON object")
+            raw = read_clear_file(path)
+        except VaultError as exc:
+            raise SecretsError(str(exc)) from None
         entries: dict[str, Credentials] = {}
         for name, value in raw.items():
             if not isinstance(value, dict) or not isinstance(value.get("token"), str):

@@ -84,7 +84,7 @@ async def test_a_401_is_answered_by_one_refresh_and_one_retry(tmp_path: Path) ->
     world.clock.advance(hours=3)  # the refresher was stopped: the token expired unseen
     published = await adapter.publish(_target("x-chan", store.get("x-demo")), _request("j1"))
     assert published.post_id == "1"
-    assert adapter.retried_after_401 == 1
+    assert adapter.repeated_with_fresh_token == 1
 
 
 async def test_a_401_on_a_token_another_worker_already_replaced_uses_that_token(tmp_path: Path) -> None:

@@ -10,7 +10,9 @@ Only once: a second 401 with a brand-new token means the grant itself is gone.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import TypeVar
 
 from services.publisher.adapters.port import (
     Adapter,
@@ -27,6 +29,8 @@ from services.publisher.credentials.record import CredentialRecord
 from services.publisher.credentials.refresher import Refresher
 from services.publisher.secrets import credentials_of
 
+T = TypeVar("T")
+
 
 def refused_before_acting(exc: AdapterError) -> bool:
     return isinstance(exc, AuthExpired) and exc.http_status == 401
@@ -39,7 +43,7 @@ class RefreshingAdapter(Adapter):
         self._secret_of = secret_of  # channel id → its account in the vault
         self.platform = inner.platform
         self.long_uploads = inner.long_uploads
-        self.retried_after_401 = 0
+        self.repeated_with_fresh_token = 0
 
     async def _fresh_target(self, target: Target) -> Target | None:
         account = self._secret_of.get(target.channel)
@@ -57,34 +61,37 @@ class RefreshingAdapter(Adapter):
         return replace(target, credentials=credentials_of(record))
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
+        # Repeated only when the platform refused it before acting: the rule in the module doc.
+        return await self._with_fresh_token(
+            target, lambda t: self._inner.publish(t, request), repeat_if=refused_before_acting
+        )
+
+    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
+        # A read: always safe to repeat.
+        return await self._with_fresh_token(target, lambda t: self._inner.find_by_marker(t, request))
+
+    async def engagement(self, target: Target, post_id: str) -> Engagement:
+        # A read: always safe to repeat.
+        return await self._with_fresh_token(target, lambda t: self._inner.engagement(t, post_id))
+
+    async def _with_fresh_token(
+        self,
+        target: Target,
+        call: Callable[[Target], Awaitable[T]],
+        repeat_if: Callable[[AuthExpired], bool] = lambda _: True,
+    ) -> T:
+        """``call(target)``; after an ``AuthExpired`` that ``repeat_if`` accepts, once more with a
+        refreshed token, when the account has one that differs from the refused one."""
         try:
-            return await self._inner.publish(target, request)
+            return await call(target)
         except AuthExpired as exc:
-            if not refused_before_acting(exc):
+            if not repeat_if(exc):
                 raise
             retry = await self._fresh_target(target)
             if retry is None:
                 raise
-            self.retried_after_401 += 1
-            return await self._inner.publish(retry, request)
-
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
-        try:
-            return await self._inner.find_by_marker(target, request)
-        except AuthExpired:
-            retry = await self._fresh_target(target)  # a read: always safe to repeat
-            if retry is None:
-                raise
-            return await self._inner.find_by_marker(retry, request)
-
-    async def engagement(self, target: Target, post_id: str) -> Engagement:
-        try:
-            return await self._inner.engagement(target, post_id)
-        except AuthExpired:
-            retry = await self._fresh_target(target)  # a read: always safe to repeat
-            if retry is None:
-                raise
-            return await self._inner.engagement(retry, post_id)
+        self.repeated_with_fresh_token += 1
+        return await call(retry)
 
     def rate_limit(self, target: Target) -> RateLimitInfo | None:
         return self._inner.rate_limit(target)

@@ -47,15 +47,21 @@ def import_clear_file(vault: CredentialVault, clear: Path) -> int:
         return _import(vault, clear)
 
 
+def read_clear_file(path: Path) -> dict[str, object]:
+    """The clear secrets file's entries (name → object); ``VaultError`` when it is not one."""
+    try:
+        raw = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise VaultError(f"cannot read secrets file {path}: {type(exc).__name__}") from None
+    if not isinstance(raw, dict):
+        raise VaultError(f"secrets file {path} must hold a JSON object")
+    return raw
+
+
 def _import(vault: CredentialVault, clear: Path) -> int:
     if not clear.exists():
         return 0
-    try:
-        raw = orjson.loads(clear.read_bytes())
-    except (OSError, orjson.JSONDecodeError) as exc:
-        raise VaultError(f"cannot read secrets file {clear}: {type(exc).__name__}") from None
-    if not isinstance(raw, dict):
-        raise VaultError(f"secrets file {clear} must hold a JSON object")
+    raw = read_clear_file(clear)
     existing = vault.load()
     new = [_record(name, value) for name, value in raw.items() if name not in existing]
     if new:
