@@ -32,11 +32,6 @@ from services.publisher.reconciler import Reconciler
 from shared.events import OutcomeStatus, PlatformError, PublishOutcome
 
 
-def _publish_timed_out(limit_s: float) -> AdapterError:
-    # The request may have left: what the platform did with it is for reconciliation to find.
-    return Ambiguous(f"no answer within {limit_s} s", code="timeout")
-
-
 class PlatformCaller:
     def __init__(
         self,
@@ -85,7 +80,10 @@ class PlatformCaller:
             took_at = self._clock()
             limiter.take(took_at)
             result = await answer_within(
-                self._adapter.publish(target, request), self._publish_timeout_s, _publish_timed_out
+                self._adapter.publish(target, request),
+                self._publish_timeout_s,
+                # The request may have left: reconciliation finds what the platform did with it.
+                lambda limit_s: Ambiguous(f"no answer within {limit_s} s", code="timeout"),
             )
             # The platform counted the call somewhere between sending and its reply; counting it
             # at the reply keeps our window from ever ending before the platform's.

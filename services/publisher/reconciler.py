@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from services.publisher.adapters.port import (
     Adapter,
-    AdapterError,
     PublishRequest,
     Target,
     Temporary,
@@ -27,11 +26,6 @@ log = logging.getLogger("warta.publisher")
 # Lookups in one reconciliation before giving up to ``unconfirmed``: enough to outlast a short
 # throttle or outage (each failed-for-now lookup waits its turn, ``decide.after_lookup``).
 MAX_LOOKUPS = 5
-
-
-def _lookup_timed_out(limit_s: float) -> AdapterError:
-    # A slow platform has not said it cannot tell: ask again shortly.
-    return Temporary(f"the lookup took over {limit_s} s", code="timeout")
 
 
 class Reconciler:
@@ -58,7 +52,10 @@ class Reconciler:
         """Settle ``request``'s earlier attempt; None = proven absent, send again."""
         for _ in range(MAX_LOOKUPS):
             found = await answer_within(
-                self._adapter.find_by_marker(target, request), self._call_timeout_s, _lookup_timed_out
+                self._adapter.find_by_marker(target, request),
+                self._call_timeout_s,
+                # A slow platform has not said it cannot tell: ask again shortly.
+                lambda limit_s: Temporary(f"the lookup took over {limit_s} s", code="timeout"),
             )
             now = self._clock()
             step = after_lookup(self._platform, found, now=now, live_until=request.earlier_attempt_until)

@@ -37,15 +37,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Unpack
+from functools import cached_property
+from typing import Any
 from urllib.parse import quote
-
-import aiohttp
 
 from services.publisher.adapters._http import Reply, parse_int, parse_iso, retry_after_header
 from services.publisher.adapters.checks import check_content, check_media
-from services.publisher.adapters.common import HttpAdapter, HttpOptions, account_key
-from services.publisher.adapters.media import MediaFetcher
+from services.publisher.adapters.common import HttpAdapter, account_key
 from services.publisher.adapters.port import (
     Absent,
     AdapterError,
@@ -112,14 +110,10 @@ class _Session:
 class BlueskyAdapter(HttpAdapter):
     platform = "bluesky"
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        fetcher: MediaFetcher | None = None,
-        **options: Unpack[HttpOptions],
-    ) -> None:
-        super().__init__(session, fetcher, **options)
-        self._sessions: dict[tuple[str, str], _Session] = {}
+    @cached_property
+    def _sessions(self) -> dict[tuple[str, str], _Session]:
+        """Each account's session (access and refresh JWTs), kept in process memory."""
+        return {}
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
         content = request.content

@@ -116,6 +116,12 @@ class StatefulOptions(HttpOptions, total=False):
     state_dir: Path | None
 
 
+class ChunkedOptions(StatefulOptions, total=False):
+    """``StatefulOptions`` and the size of a ``ChunkedUploadAdapter``'s chunks."""
+
+    chunk_size: int
+
+
 class HttpAdapter(Adapter):
     """What every HTTP adapter holds: the session, the media fetcher, a request timeout, a clock,
     the quota each account last reported (``rate_limit`` of the port), and how long the platform
@@ -220,3 +226,28 @@ class StatefulHttpAdapter(HttpAdapter):
     ) -> None:
         super().__init__(session, fetcher, **options)
         self._log = UploadLog(state_dir or DEFAULT_STATE_DIR, self.platform)
+
+
+class ChunkedUploadAdapter(StatefulHttpAdapter):
+    """A video sent in resumable chunks (YouTube, TikTok): many requests, minutes for a large
+    file, so the worker allows a publish ``upload_timeout_s`` (``long_uploads``). ``chunk_size``
+    is the platform's ``default_chunk`` unless given, and a positive multiple of its ``chunk_unit``.
+    """
+
+    long_uploads = True
+    default_chunk: int
+    chunk_unit = 1
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        fetcher: MediaFetcher | None = None,
+        *,
+        chunk_size: int | None = None,
+        **options: Unpack[StatefulOptions],
+    ) -> None:
+        chunk = self.default_chunk if chunk_size is None else chunk_size
+        if chunk <= 0 or chunk % self.chunk_unit:
+            raise ValueError(f"chunk_size must be a positive multiple of {self.chunk_unit}")
+        super().__init__(session, fetcher, **options)
+        self._chunk = chunk

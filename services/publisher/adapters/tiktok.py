@@ -45,7 +45,7 @@ import aiohttp
 
 from services.publisher.adapters._http import Reply, retry_after_header
 from services.publisher.adapters.checks import check_content, check_media, is_video
-from services.publisher.adapters.common import StatefulHttpAdapter, StatefulOptions, as_object
+from services.publisher.adapters.common import ChunkedOptions, ChunkedUploadAdapter, as_object
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
     Absent,
@@ -100,23 +100,22 @@ def chunk_plan(size: int, wanted: int, minimum: int = MIN_CHUNK) -> tuple[int, i
     return chunk, size // chunk
 
 
-class TikTokAdapter(StatefulHttpAdapter):
+class TikTokAdapter(ChunkedUploadAdapter):
     platform = "tiktok"
-    long_uploads = True  # video in resumable chunks: the worker allows upload_timeout_s
+    default_chunk = DEFAULT_CHUNK
 
     def __init__(
         self,
         session: aiohttp.ClientSession,
         fetcher: MediaFetcher | None = None,
         *,
-        chunk_size: int = DEFAULT_CHUNK,
         min_chunk: int = MIN_CHUNK,
         poll_interval: float = 3.0,
         poll_limit: float = 30.0,
-        **options: Unpack[StatefulOptions],
+        **options: Unpack[ChunkedOptions],
     ) -> None:
         super().__init__(session, fetcher, **options)
-        self._chunk, self._min_chunk = chunk_size, min_chunk
+        self._min_chunk = min_chunk
         self._poll_interval, self._poll_limit = poll_interval, poll_limit
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:

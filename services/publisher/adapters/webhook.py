@@ -23,15 +23,13 @@ or when the first attempt's time is unknown, ``NotSupported``.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Unpack
+from functools import cached_property
 
-import aiohttp
 import orjson
 
 from services.publisher.adapters._http import Reply, retry_after_header
-from services.publisher.adapters.common import HttpAdapter, HttpOptions
+from services.publisher.adapters.common import HttpAdapter
 from services.publisher.adapters.key_window import KeyWindow
-from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
     AdapterError,
     AuthExpired,
@@ -56,14 +54,9 @@ class WebhookAdapter(HttpAdapter):
 
     platform = "webhook"
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        fetcher: MediaFetcher | None = None,
-        **options: Unpack[HttpOptions],
-    ) -> None:
-        super().__init__(session, fetcher, **options)
-        self._keys = KeyWindow(self.platform, "receivers keep a key idempotency_window_s")
+    @cached_property
+    def _keys(self) -> KeyWindow:
+        return KeyWindow(self.platform, "receivers keep a key idempotency_window_s")
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
         now = self._clock()

@@ -41,19 +41,15 @@ Target options: ``privacy`` (public | unlisted | private, default public), ``cat
 from __future__ import annotations
 
 import re
-from typing import Unpack
-
-import aiohttp
 
 from services.publisher.adapters._http import Reply, parse_iso, retry_after_header
 from services.publisher.adapters.checks import check_content, check_media, is_video
-from services.publisher.adapters.common import StatefulHttpAdapter, StatefulOptions, as_object
+from services.publisher.adapters.common import ChunkedUploadAdapter, as_object
 from services.publisher.adapters.lookup import (
     Listed,
     Verdict,
     verdict,
 )
-from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
     Absent,
     AdapterError,
@@ -96,22 +92,10 @@ def title_and_description(content: Content) -> tuple[str, str]:
     return title, re.sub(r"[<>]", "", description)
 
 
-class YouTubeAdapter(StatefulHttpAdapter):
+class YouTubeAdapter(ChunkedUploadAdapter):
     platform = "youtube"
-    long_uploads = True  # video in resumable chunks: the worker allows upload_timeout_s
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        fetcher: MediaFetcher | None = None,
-        *,
-        chunk_size: int = DEFAULT_CHUNK,
-        **options: Unpack[StatefulOptions],
-    ) -> None:
-        if chunk_size <= 0 or chunk_size % CHUNK_UNIT:
-            raise ValueError(f"chunk_size must be a positive multiple of {CHUNK_UNIT}")
-        super().__init__(session, fetcher, **options)
-        self._chunk = chunk_size
+    default_chunk = DEFAULT_CHUNK
+    chunk_unit = CHUNK_UNIT
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
         content = request.content
