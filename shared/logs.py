@@ -26,6 +26,8 @@ from typing import Any, Literal
 
 import orjson
 
+from shared.events import split_job_id
+
 LogFormat = Literal["json", "text"]
 
 # The fields a line may carry about the item it concerns, in the order they are written.
@@ -64,15 +66,20 @@ def bound(**fields: Any) -> Iterator[None]:
         _bound.reset(token)
 
 
+# Two ``Identifier``s (200 characters each) and the separator: a longer key is no job id.
+_JOB_ID_MAX = 401
+
+
 def job_fields(key: bytes | None) -> dict[str, str]:
-    """The item fields a record key names: job keys are ``<content id>:<channel>``."""
+    """The item fields a record key names, when it is a job id (``split_job_id``)."""
     if not key:
         return {}
-    text = key.decode("utf-8", "replace")[:300]
-    content_id, sep, channel = text.partition(":")
-    if sep and content_id and channel:
-        return {"job_id": text, "content_id": content_id, "channel": channel}
-    return {}
+    text = key.decode("utf-8", "replace")
+    parts = split_job_id(text) if len(text) <= _JOB_ID_MAX else None
+    if parts is None:
+        return {}
+    content_id, channel = parts
+    return {"job_id": text, "content_id": content_id, "channel": channel}
 
 
 class JsonFormatter(logging.Formatter):
