@@ -108,6 +108,8 @@ def cmd_sandbox_token(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(orjson.dumps(grant).decode() + "\n")
     else:
+        # On stderr, so that ``$(warta sandbox token x-demo)`` still captures only the token.
+        print(f"a sandbox grant for {args.channel}'s demo account, not a real token:", file=sys.stderr)
         print(grant["access_token"])
     return 0
 

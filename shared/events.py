@@ -536,6 +536,23 @@ EVENT_TYPES: frozenset[str] = frozenset(
 )
 
 
+JOB_ID_SEPARATOR = ":"
+
+
 def job_id_for(content_id: str, channel: str) -> str:
-    """A job is one item on one channel."""
-    return f"{content_id}:{channel}"
+    """A job is one item on one channel: ``<content id>:<channel>``."""
+    return f"{content_id}{JOB_ID_SEPARATOR}{channel}"
+
+
+def split_job_id(job_id: str) -> tuple[str, str] | None:
+    """``(content_id, channel)`` of a job id, the inverse of ``job_id_for``; None if not one.
+
+    Both parts are ``Identifier``s, which may hold the separator, so the join is ambiguous: the
+    split is at the last separator. It recovers any content id, colons and all, with a channel
+    that has none — channel ids name an account in configuration (``facebook-demo``), content
+    ids come from press offices' own numbering, which is where colons are met.
+    """
+    content_id, sep, channel = job_id.rpartition(JOB_ID_SEPARATOR)
+    if not (sep and content_id and channel):
+        return None
+    return content_id, channel

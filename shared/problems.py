@@ -248,6 +248,12 @@ CATALOG: Mapping[str, Sequence[_Entry]] = {
         ),
     ],
     "malformed_json": [(r"(?P<m>.+)", "isi permintaan bukan JSON yang valid: {m}")],
+    "cursor": [
+        (
+            r"cursor must be a next_cursor this endpoint returned",
+            "cursor harus berupa next_cursor yang diberikan endpoint ini",
+        ),
+    ],
     "unavailable": [
         (
             r"the broker did not acknowledge; nothing was done",

@@ -66,15 +66,22 @@ def create_app(
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> faust.App:
+    app = _faust_app(settings)
+    table, metrics = _add_fold(app, settings, channels, clock)
+    http_api.register(app, table, metrics.registry)
+    return app
+
+
+def _faust_app(settings: AnalyticsSettings) -> faust.App:
+    """The faust app: its broker, its table store and state directory, its web server."""
     if settings.kafka_security_protocol != "PLAINTEXT":
         raise AnalyticsMisconfigured(
             "the analytics worker reaches Kafka over PLAINTEXT only so far;"
             f" WARTA_KAFKA_SECURITY_PROTOCOL is {settings.kafka_security_protocol}"
         )
-    topics = settings.topics
     datadir = settings.state_dir / "analytics"
     datadir.mkdir(parents=True, exist_ok=True)  # faust opens it at start and does not create its parents
-    app = faust.App(
+    return faust.App(
         settings.app_id,
         broker=[f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")],
         store=settings.analytics_store,
@@ -99,6 +106,16 @@ def create_app(
         key_serializer="json",  # the table's keys and values; the source topics read raw bytes
         value_serializer="json",
     )
+
+
+def _add_fold(
+    app: faust.App,
+    settings: AnalyticsSettings,
+    channels: ChannelDirectory,
+    clock: Callable[[], datetime],
+) -> tuple[Any, AnalyticsMetrics]:
+    """The agent that folds the source topics into the table; the table and its metrics."""
+    topics = settings.topics
     sources = {
         topics.content_approved: "approved",
         topics.publish_outcomes: "outcomes",
@@ -133,8 +150,7 @@ def create_app(
         async def on_stop(self) -> None:
             await dead_letters.close()
 
-    http_api.register(app, table, metrics.registry)
-    return app
+    return table, metrics
 
 
 def _record(message: Any) -> ConsumerRecord[bytes, bytes]:

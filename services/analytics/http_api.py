@@ -19,26 +19,17 @@ import faust
 from faust.web import Request, Response, View
 from prometheus_client import CollectorRegistry
 
-from services.analytics.report import BadQuery, item, reach
+from services.analytics.report import BadQuery, item, reach_answer
 from shared.metrics import render
 
 
 def register(app: faust.App, table: Any, registry: CollectorRegistry) -> None:
     @app.page("/v1/reach")
     async def reach_view(self: View, request: Request) -> Response:
-        query = request.query
         try:
-            rows = reach(
-                list(table.items()),
-                by=query.get("by", "channel"),
-                window=query.get("window", "week"),
-                period=query.get("period"),
-            )
+            return self.json(reach_answer(list(table.items()), request.query))
         except BadQuery as exc:
             return self.json({"error": "bad_query", "message": str(exc)}, status=400)
-        return self.json(
-            {"by": query.get("by", "channel"), "window": query.get("window", "week"), "rows": rows}
-        )
 
     @app.page("/v1/items/{content_id}")
     async def item_view(self: View, request: Request, content_id: str) -> Response:

@@ -1,7 +1,9 @@
 """The press office's reach figures, read from the analytics state (pure).
 
 ``reach`` sums each bucket over the source partitions that hold part of it and answers rows
-sorted by engagement; ``item`` gives one item's latest figures on each channel.
+sorted by engagement; ``reach_answer`` is the same for a query string, its defaults filled in
+here only (``DEFAULT_BY``, ``DEFAULT_WINDOW``); ``item`` gives one item's latest figures on
+each channel.
 
 Errors::
 
@@ -20,8 +22,20 @@ from services.analytics.figures import DIMENSIONS, WINDOWS, ZERO, Figures, add, 
 _PERIOD = {"day": re.compile(r"^\d{4}-\d{2}-\d{2}$"), "week": re.compile(r"^\d{4}-W\d{2}$")}
 
 
+# What a query that names no dimension or window asks for: the channels, this week.
+DEFAULT_BY = "channel"
+DEFAULT_WINDOW = "week"
+
+
 class BadQuery(ValueError):
     """The query cannot be answered as asked; the message says which parameter and why."""
+
+
+def reach_answer(entries: Iterable[tuple[str, Any]], query: Mapping[str, str]) -> dict[str, Any]:
+    """The body answering ``/v1/reach?by=&window=&period=``: the query as understood, and its rows."""
+    by, window = query.get("by", DEFAULT_BY), query.get("window", DEFAULT_WINDOW)
+    rows = reach(entries, by=by, window=window, period=query.get("period"))
+    return {"by": by, "window": window, "rows": rows}
 
 
 def reach(

@@ -17,7 +17,7 @@ from services.console.metrics import TopicCollector
 from services.console.offsets import History, OffsetSnapshot, OffsetsProbe
 from services.console.settings import ConsoleSettings
 from services.console.view import ConsoleView, Retention
-from services.console.webhooks import DeliveryLog, Dispatcher, RetryRule, load_subscribers
+from services.console.webhooks import DeliveryLog, Dispatcher, RetryRule, Subscriber, load_subscribers
 from services.ingest.auth import KeyStore
 from shared.access_log import app_runner
 from shared.clock import utcnow
@@ -61,33 +61,32 @@ async def expire(view: ConsoleView, deps: Deps, stop: asyncio.Event, interval: f
             await asyncio.wait_for(stop.wait(), interval)
 
 
-async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
-    topics = settings.topics
-    channels = settings.load_channels()
-    await ensure_topics(settings.kafka, topics.specs())
-    view = ConsoleView(
+def _view(settings: ConsoleSettings) -> ConsoleView:
+    return ConsoleView(
         Retention(
             finished=timedelta(hours=settings.finished_retention_hours),
             attention=timedelta(hours=settings.attention_retention_hours),
         )
     )
-    watchdog = Watchdog(settings.stall_limit_s)
-    feeder = Feeder(
+
+
+def _feeder(settings: ConsoleSettings, view: ConsoleView, watchdog: Watchdog) -> Feeder:
+    topics = settings.topics
+    return Feeder(
         settings.kafka,
         [topics.schedule_jobs, topics.publish_outcomes, topics.publish_dead, topics.content_control],
         view.apply,
         dead_topic=topics.publish_dead,
         watchdog=watchdog,
     )
-    history = History(settings.history_samples)
-    probe = OffsetsProbe(settings.kafka, [s.name for s in topics.specs()], settings.group_prefix)
-    await probe.start()
-    prober = Prober(probe, history, settings.probe_interval_s)
-    registry = service_registry("console")
-    registry.register(TopicCollector(view, lambda: prober.latest, channels, utcnow))
-    subscribers = load_subscribers(settings.webhooks_file) if settings.webhooks_file else []
-    deliveries = DeliveryLog(settings.webhook_log_size)
-    dispatcher = Dispatcher(
+
+
+def _dispatcher(
+    settings: ConsoleSettings, subscribers: list[Subscriber], deliveries: DeliveryLog
+) -> Dispatcher:
+    """The lifecycle webhooks' sender: the topics it follows, and how it retries a delivery."""
+    topics = settings.topics
+    return Dispatcher(
         settings.kafka,
         [topics.schedule_jobs, topics.publish_outcomes, topics.content_control],
         settings.group_prefix,
@@ -103,6 +102,24 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
         settings.webhooks_offset_reset,
         dead_topic=topics.publish_dead,
     )
+
+
+async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
+    topics = settings.topics
+    channels = settings.load_channels()
+    await ensure_topics(settings.kafka, topics.specs())
+    view = _view(settings)
+    watchdog = Watchdog(settings.stall_limit_s)
+    feeder = _feeder(settings, view, watchdog)
+    history = History(settings.history_samples)
+    probe = OffsetsProbe(settings.kafka, [s.name for s in topics.specs()], settings.group_prefix)
+    await probe.start()
+    prober = Prober(probe, history, settings.probe_interval_s)
+    registry = service_registry("console")
+    registry.register(TopicCollector(view, lambda: prober.latest, channels, utcnow))
+    subscribers = load_subscribers(settings.webhooks_file) if settings.webhooks_file else []
+    deliveries = DeliveryLog(settings.webhook_log_size)
+    dispatcher = _dispatcher(settings, subscribers, deliveries)
     producer = make_producer(settings.kafka, "warta-console")
     await producer.start()
     session = aiohttp.ClientSession()

@@ -280,12 +280,101 @@ def _text(media_type: str) -> dict[str, Any]:
     return {"200": {"description": "OK", "content": {media_type: {"schema": {"type": "string"}}}}}
 
 
-@cache
-def openapi_document() -> dict[str, Any]:
-    ingest = ingest_document()
+def _schemas(ingest: dict[str, Any]) -> dict[str, Any]:
     # Every schema of ingest's document comes along: the error body, the pause request and the
     # answers of the routes the console forwards to ingest refer to them.
-    schemas = {**copy.deepcopy(ingest["components"]["schemas"]), **_SCHEMAS}
+    return {**copy.deepcopy(ingest["components"]["schemas"]), **_SCHEMAS}
+
+
+def _served_paths() -> dict[str, Any]:
+    """The dashboard, its files, and the probes: no key needed."""
+    ready = _object(
+        {"status": {"enum": ["ready", "not_ready"]}, "problems": {"type": "array", "items": _STR}}, "problems"
+    )
+    return {
+        "/": _open("The dashboard", _text("text/html")),
+        "/static/{name}": {
+            "get": {
+                "summary": "The dashboard's script and style sheet",
+                "security": [],
+                "parameters": [_path("name")],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "content": {
+                            "application/javascript": {"schema": _STR},
+                            "text/css": {"schema": _STR},
+                        },
+                    },
+                    **_errors(404),
+                },
+            }
+        },
+        "/metrics": _open("Prometheus metrics", _text("text/plain")),
+        "/healthz": _open("Liveness", _ok(_object({"status": {"const": "ok"}}))),
+        "/readyz": _open(
+            "Readiness: the view caught up and offsets read", {**_ok(ready), **_ok(ready, "503")}
+        ),
+        "/openapi.json": _open("This document", _ok({"type": "object"})),
+    }
+
+
+def _view_paths() -> dict[str, Any]:
+    """What operators read."""
+    return {
+        "/v1/whoami": _get("The key's person and role", "WhoAmI"),
+        "/v1/overview": _get("Platforms, channels, jobs by state, totals and lag", "Overview"),
+        "/v1/series": _get("Messages and lag per topic over time, for the charts", "Series"),
+        "/v1/lag": _get("Lag per consumer group and partition", "Lag", 503),
+        "/v1/channels": _get("Channels, health and pauses", "Channels"),
+        "/v1/plan": _get(
+            "One channel's plan for one of its local days",
+            "Plan",
+            422,
+            parameters=[_query("channel", True), _query("day", True, format="date")],
+        ),
+        "/v1/problems": _get(
+            "Jobs waiting for a person (failed, unconfirmed, dead), a page at a time",
+            "Problems",
+            422,
+            parameters=[_query("limit", pattern="^[0-9]+$"), _query("cursor")],
+        ),
+        "/v1/audit": _get("Who did what, newest first", "Audit"),
+    }
+
+
+def _job_paths() -> dict[str, Any]:
+    """What operators do to a job or a dead letter, and the dead letters they do it from."""
+    accepted = {**_ok(_ref("ActionAccepted"), "202", "Accepted"), **_errors(*_WRITE)}
+    return {
+        "/v1/jobs/{job_id}/actions": {
+            "post": {
+                "summary": "Retry, mark as published (with its URL) or discard a job",
+                "parameters": [_path("job_id")],
+                "requestBody": {"required": True, **_json(_ref("ActionBody"))},
+                "responses": accepted,
+            }
+        },
+        "/v1/dead": _get("Dead letters, newest first", "DeadLetters"),
+        "/v1/dead/{ident}": _get(
+            "A dead letter (by its id, or a job's latest) with its raw record",
+            "DeadLetter",
+            404,
+            parameters=[_path("ident")],
+        ),
+        "/v1/dead/{ident}/replay": {
+            "post": {
+                "summary": "Send a dead letter's job again through the scheduler",
+                "parameters": [_path("ident")],
+                "requestBody": {"required": False, **_json(_ref("ReplayBody"))},
+                "responses": accepted,
+            }
+        },
+    }
+
+
+def _forwarded_paths(ingest: dict[str, Any]) -> dict[str, Any]:
+    """Pause and resume: ingest's operations, answered by the console too."""
     forwarded = {}
     for action in ("pause", "resume"):
         op = copy.deepcopy(ingest["paths"][f"/v1/{action}"]["post"])
@@ -293,10 +382,12 @@ def openapi_document() -> dict[str, Any]:
         op["summary"] += " (forwarded to ingest)"
         op["responses"] = {**op["responses"], **_errors(401, 403, 503)}
         forwarded[f"/v1/{action}"] = {"post": op}
-    ready = _object(
-        {"status": {"enum": ["ready", "not_ready"]}, "problems": {"type": "array", "items": _STR}}, "problems"
-    )
-    body_of = {"required": True, **_json(_ref("ActionBody"))}
+    return forwarded
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    ingest = ingest_document()
     return {
         "openapi": "3.1.0",
         "info": {
@@ -306,77 +397,15 @@ def openapi_document() -> dict[str, Any]:
             "(retry, mark published, discard, replay, pause, resume). Operator or admin keys only.",
         },
         "components": {
-            "schemas": schemas,
+            "schemas": _schemas(ingest),
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"apiKey": []}],
         "paths": {
-            "/": _open("The dashboard", _text("text/html")),
-            "/static/{name}": {
-                "get": {
-                    "summary": "The dashboard's script and style sheet",
-                    "security": [],
-                    "parameters": [_path("name")],
-                    "responses": {
-                        "200": {
-                            "description": "OK",
-                            "content": {
-                                "application/javascript": {"schema": _STR},
-                                "text/css": {"schema": _STR},
-                            },
-                        },
-                        **_errors(404),
-                    },
-                }
-            },
-            "/metrics": _open("Prometheus metrics", _text("text/plain")),
-            "/healthz": _open("Liveness", _ok(_object({"status": {"const": "ok"}}))),
-            "/readyz": _open(
-                "Readiness: the view caught up and offsets read", {**_ok(ready), **_ok(ready, "503")}
-            ),
-            "/openapi.json": _open("This document", _ok({"type": "object"})),
-            "/v1/whoami": _get("The key's person and role", "WhoAmI"),
-            "/v1/overview": _get("Platforms, channels, jobs by state, totals and lag", "Overview"),
-            "/v1/series": _get("Messages and lag per topic over time, for the charts", "Series"),
-            "/v1/lag": _get("Lag per consumer group and partition", "Lag", 503),
-            "/v1/channels": _get("Channels, health and pauses", "Channels"),
-            "/v1/plan": _get(
-                "One channel's plan for one of its local days",
-                "Plan",
-                422,
-                parameters=[_query("channel", True), _query("day", True, format="date")],
-            ),
-            "/v1/problems": _get(
-                "Jobs waiting for a person (failed, unconfirmed, dead), a page at a time",
-                "Problems",
-                422,
-                parameters=[_query("limit", pattern="^[0-9]+$"), _query("cursor")],
-            ),
-            "/v1/audit": _get("Who did what, newest first", "Audit"),
-            "/v1/jobs/{job_id}/actions": {
-                "post": {
-                    "summary": "Retry, mark as published (with its URL) or discard a job",
-                    "parameters": [_path("job_id")],
-                    "requestBody": body_of,
-                    "responses": {**_ok(_ref("ActionAccepted"), "202", "Accepted"), **_errors(*_WRITE)},
-                }
-            },
-            "/v1/dead": _get("Dead letters, newest first", "DeadLetters"),
-            "/v1/dead/{ident}": _get(
-                "A dead letter (by its id, or a job's latest) with its raw record",
-                "DeadLetter",
-                404,
-                parameters=[_path("ident")],
-            ),
-            "/v1/dead/{ident}/replay": {
-                "post": {
-                    "summary": "Send a dead letter's job again through the scheduler",
-                    "parameters": [_path("ident")],
-                    "requestBody": {"required": False, **_json(_ref("ReplayBody"))},
-                    "responses": {**_ok(_ref("ActionAccepted"), "202", "Accepted"), **_errors(*_WRITE)},
-                }
-            },
-            **forwarded,
+            **_served_paths(),
+            **_view_paths(),
+            **_job_paths(),
+            **_forwarded_paths(ingest),
             "/v1/webhooks/deliveries": _get(
                 "Recent lifecycle webhook deliveries", "Deliveries", parameters=[_query("subscriber")]
             ),

@@ -89,14 +89,7 @@ async def running_inbox(
     dead = DeadLetters(topics.publish_dead, "inbox", producer=producer, clock=clock)
     tasks: list[asyncio.Task[object]] = []
     try:
-        book = InboxBook()
-
-        def rebuild(event: Event) -> None:
-            if isinstance(event, InboxChanged):
-                book.apply(event)
-
-        restored = await read_to_end(kafka, topics.inbox_items, rebuild, dead)
-        log.info("inbox rebuilt: %d entries from %d records", len(book), restored)
+        book = await _rebuilt_book(settings, dead)
         keeper = InboxKeeper(producer=producer, topics=topics, book=book, dead_letters=dead, clock=clock)
         schedule = PollSchedule(
             interval=timedelta(seconds=settings.poll_interval_s),
@@ -111,29 +104,8 @@ async def running_inbox(
                 schedule=schedule,
                 known=book.__contains__,
             )
-
-            def watch(event: Event) -> None:
-                if isinstance(event, PublishOutcome):
-                    collector.watch(event, clock())
-
             caught_up = asyncio.Event()
-            tasks = [
-                asyncio.create_task(
-                    follow(
-                        kafka,
-                        topics.publish_outcomes,
-                        watch,
-                        dead,
-                        stop=stop,
-                        caught_up=caught_up,
-                        from_start=settings.outcomes_offset_reset == "earliest",
-                    )
-                ),
-                asyncio.create_task(_poll_loop(collector, settings.poll_tick_s, stop, clock)),
-                asyncio.create_task(keeper.consume(kafka, settings.group("inbox-keeper"), stop)),
-            ]
-            for task in tasks:
-                task.add_done_callback(lambda t: _stop_on_failure(t, stop))
+            tasks = _start_loops(settings, collector, keeper, dead, stop, caught_up, clock)
             app = create_app(Deps(settings, keys, channels, keeper, collector, clock))
             try:
                 yield Inbox(keeper, collector, schedule, app, caught_up)
@@ -149,6 +121,55 @@ async def running_inbox(
                 await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 15)
         await dead.close()
         await producer.stop()
+
+
+async def _rebuilt_book(settings: InboxSettings, dead: DeadLetters) -> InboxBook:
+    """The inbox as ``inbox.items`` holds it: read to its end before anything answers."""
+    book = InboxBook()
+
+    def rebuild(event: Event) -> None:
+        if isinstance(event, InboxChanged):
+            book.apply(event)
+
+    restored = await read_to_end(settings.kafka, settings.topics.inbox_items, rebuild, dead)
+    log.info("inbox rebuilt: %d entries from %d records", len(book), restored)
+    return book
+
+
+def _start_loops(
+    settings: InboxSettings,
+    collector: Collector,
+    keeper: InboxKeeper,
+    dead: DeadLetters,
+    stop: asyncio.Event,
+    caught_up: asyncio.Event,
+    clock: Callable[[], datetime],
+) -> list[asyncio.Task[object]]:
+    """The outcomes follower, the poller and the keeper; any that fails stops them all."""
+
+    def watch(event: Event) -> None:
+        if isinstance(event, PublishOutcome):
+            collector.watch(event, clock())
+
+    kafka, topics = settings.kafka, settings.topics
+    tasks: list[asyncio.Task[object]] = [
+        asyncio.create_task(
+            follow(
+                kafka,
+                topics.publish_outcomes,
+                watch,
+                dead,
+                stop=stop,
+                caught_up=caught_up,
+                from_start=settings.outcomes_offset_reset == "earliest",
+            )
+        ),
+        asyncio.create_task(_poll_loop(collector, settings.poll_tick_s, stop, clock)),
+        asyncio.create_task(keeper.consume(kafka, settings.group("inbox-keeper"), stop)),
+    ]
+    for task in tasks:
+        task.add_done_callback(lambda t: _stop_on_failure(t, stop))
+    return tasks
 
 
 def _stop_on_failure(task: asyncio.Task[object], stop: asyncio.Event) -> None:

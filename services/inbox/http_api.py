@@ -22,7 +22,10 @@ channels sees and acts on those only)::
     POST /v1/inbox/{key}/approve      {"override"}: an approver (not the draft's author) sends it
     POST /v1/inbox/{key}/hide | close | reopen   {"reason"}
 
-Errors take ingest's shape, ``{"errors": [{"channel","field","rule","message"}]}``.
+Errors take ingest's shape, ``{"errors": [{"channel","field","rule","message"}]}``; a refused
+request (``IngestError``) answers it as RFC 9457 ``application/problem+json``, as ingest does.
+``cursor`` is opaque: the ``next_cursor`` of the page before (``services.inbox.book``); any other
+value is a 400.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.inbox.book import key_of
+from services.inbox.book import BadCursor, decode_cursor, encode_cursor, key_of, page_after
 from services.inbox.collector import Collector
 from services.inbox.errors import ApprovalRequired, BadSignature, IllegalTransition
 from services.inbox.keeper import InboxKeeper, NoSuchEntry
@@ -58,6 +61,7 @@ from services.ingest.errors import (
 )
 from shared.channels import ChannelDirectory
 from shared.events import InboxAction, InboxChanged, InboxState
+from shared.problems import problem_response
 
 log = logging.getLogger("warta.inbox.http")
 
@@ -109,7 +113,7 @@ async def _errors(
     try:
         return await handler(request)
     except IngestError as exc:
-        return web.json_response(exc.to_body(), status=exc.status, headers=exc.headers(), dumps=_dumps)
+        return problem_response(request, exc.status, exc.to_body()["errors"], exc.headers())
     except ApprovalRequired as exc:
         return _refusal(403, "four_eyes", str(exc))
     except IllegalTransition as exc:
@@ -220,18 +224,23 @@ async def list_entries(request: web.Request) -> web.Response:
             ) from None
     try:
         limit = int(query.get("limit", "50"))
-        start = int(query.get("cursor") or "0")
     except ValueError:
-        raise ValidationFailed("limit and cursor are whole numbers", field="limit", rule="type") from None
-    if not 1 <= limit <= 500 or start < 0:
-        raise ValidationFailed("limit is 1-500 and cursor not negative", field="limit", rule="range")
+        raise ValidationFailed("limit is a whole number", field="limit", rule="type") from None
+    if not 1 <= limit <= 500:
+        raise ValidationFailed("limit is 1-500", field="limit", rule="range")
+    try:
+        after = decode_cursor(query["cursor"]) if query.get("cursor") else None
+    except BadCursor:
+        raise BadRequest(
+            "cursor must be a next_cursor this endpoint returned", field="cursor", rule="cursor"
+        ) from None
     found = deps.keeper.book.select(
         channels=channels, state=state, post_id=query.get("post"), assignee=query.get("assignee")
     )
-    page = found[start : start + limit]
+    page, last = page_after(found, after, limit)
     body: dict[str, Any] = {"items": [entry_json(e) for e in page], "total": len(found)}
-    if start + limit < len(found):
-        body["next_cursor"] = str(start + limit)
+    if last is not None:
+        body["next_cursor"] = encode_cursor(last)
     return web.json_response(body, dumps=_dumps)
 
 

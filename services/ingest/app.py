@@ -21,6 +21,7 @@ from services.ingest.status_view import StatusView
 from services.ingest.throttle import KeyThrottle
 from services.ingest.writer import EventWriter
 from shared.access_log import app_runner
+from shared.channels import ChannelDirectory
 from shared.clock import Clock, utcnow
 from shared.events import DraftApproved, Event, IdempotencyClaimed
 from shared.kafka import ensure_topics
@@ -42,16 +43,9 @@ async def _keep_view_out_of_collections(caught_up: asyncio.Event, sweep_s: float
         sweep()
 
 
-@contextlib.asynccontextmanager
-async def wired(
-    settings: IngestSettings, *, keys: KeyStore | None = None, clock: Clock = utcnow
-) -> AsyncIterator[Deps]:
-    """Everything the HTTP app needs, started; stopped again on exit (the tests build on this too)."""
+def _feeders(settings: IngestSettings, view: StatusView, watchdog: Watchdog) -> tuple[Feeder, Feeder]:
+    """The view's feeder, and the feeder of the topics whose order decides."""
     topics = settings.topics
-    channels = settings.load_channels()
-    await ensure_topics(settings.kafka, topics.specs())
-    view = StatusView(timedelta(seconds=settings.idempotency_ttl_s))
-    watchdog = Watchdog(settings.stall_limit_s)
     feeder = Feeder(
         settings.kafka,
         [
@@ -77,23 +71,29 @@ async def wired(
         fetch_max_wait_ms=500,
         watchdog=watchdog,
     )
-    caught_up = asyncio.Event()
-    writer = EventWriter(
-        settings.kafka,
-        "warta-ingest",
-        settings.ack_timeout_s,
-        on_late_ack=lambda event: _late_ack(view, event),
-        batch_window_s=settings.write_batch_window_ms / 1000,
-    )
-    await writer.start()
-    deps = Deps(
+    return feeder, decisions
+
+
+def _deps(
+    settings: IngestSettings,
+    *,
+    keys: KeyStore | None,
+    clock: Clock,
+    channels: ChannelDirectory,
+    view: StatusView,
+    writer: EventWriter,
+    feeders: tuple[Feeder, Feeder],
+) -> Deps:
+    feeder, decisions = feeders
+    topics = settings.topics
+    return Deps(
         settings=settings,
         topics=topics,
         channels=channels,
         keys=keys if keys is not None else KeyStore.load(settings.keys_file, settings.api_key_pepper()),
         view=view,
         writer=writer,
-        caught_up=caught_up,
+        caught_up=asyncio.Event(),
         metrics=IngestMetrics(view),
         throttle=KeyThrottle(settings.rate_burst, settings.rate_per_minute),
         list_throttle=KeyThrottle(settings.list_rate_burst, settings.list_rate_per_minute),
@@ -105,12 +105,41 @@ async def wired(
         read_past=decisions.read_past,
         applied_here=feeder.applied_here,
     )
+
+
+@contextlib.asynccontextmanager
+async def wired(
+    settings: IngestSettings, *, keys: KeyStore | None = None, clock: Clock = utcnow
+) -> AsyncIterator[Deps]:
+    """Everything the HTTP app needs, started; stopped again on exit (the tests build on this too)."""
+    channels = settings.load_channels()  # a bad file stops the start before anything runs
+    await ensure_topics(settings.kafka, settings.topics.specs())
+    view = StatusView(timedelta(seconds=settings.idempotency_ttl_s))
+    watchdog = Watchdog(settings.stall_limit_s)
+    feeder, decisions = _feeders(settings, view, watchdog)
+    writer = EventWriter(
+        settings.kafka,
+        "warta-ingest",
+        settings.ack_timeout_s,
+        on_late_ack=lambda event: _late_ack(view, event),
+        batch_window_s=settings.write_batch_window_ms / 1000,
+    )
+    await writer.start()
+    deps = _deps(
+        settings,
+        keys=keys,
+        clock=clock,
+        channels=channels,
+        view=view,
+        writer=writer,
+        feeders=(feeder, decisions),
+    )
     stop_feeding = asyncio.Event()
     tasks = [
         asyncio.create_task(feeder.run(stop_feeding)),
         asyncio.create_task(decisions.run(stop_feeding)),
         asyncio.create_task(watchdog.run(stop_feeding)),
-        asyncio.create_task(_both_caught_up(feeder, decisions, caught_up)),
+        asyncio.create_task(_both_caught_up(feeder, decisions, deps.caught_up)),
     ]
     try:
         yield deps

@@ -5,8 +5,6 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from pydantic import BaseModel
-
 from services.ingest.request import ContentRequest, DraftRequest, PauseRequest, WithdrawRequest
 from shared.capability_rules import Rule
 from shared.problems import PROBLEM_JSON
@@ -242,72 +240,156 @@ def _op(
     return op
 
 
-def _path_param(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+def _param(name: str, where: str, schema: Any, *, required: bool = False, about: str = "") -> dict[str, Any]:
+    described = {"description": about} if about else {}
+    return {"name": name, "in": where, "required": required, **described, "schema": schema}
 
 
-@cache
-def openapi_document() -> dict[str, Any]:
-    models: list[type[BaseModel]] = [ContentRequest, DraftRequest, WithdrawRequest, PauseRequest]
+_IDEMPOTENCY_KEY = _param(
+    "Idempotency-Key",
+    "header",
+    {"type": "string", "maxLength": 200},
+    about="A unique key per item, e.g. a UUID; send it on every submission. A retry with the same "
+    "key and body answers the first answer and never stores the item twice, across restarts. "
+    "A 503 means the broker did not acknowledge in time, yet the write may still be stored: "
+    "without a key, a retry after a 503 can store the item a second time, and nothing tells "
+    "the two apart.",
+)
+_CALENDAR_QUERY = [_param(n, "query", _STR) for n in ("state", "channel", "from", "to", "cursor")]
+_DRAFT_QUERY = [
+    _param("state", "query", {"enum": ["awaiting_approval", "approved"]}),
+    _param("cursor", "query", _STR, about="the next_cursor of the previous page (opaque)"),
+]
+_IF_MATCH = _param(
+    "If-Match",
+    "header",
+    _STR,
+    required=True,
+    about="the ETag of the draft as read (GET /v1/drafts/{draft_id}): its content's SHA-256",
+)
+_ETAG = {"ETag": {"required": True, "description": "the SHA-256 of the draft's content", "schema": _STR}}
+_LOCATION = {"Location": {"required": True, "schema": _STR}}
+_SECURITY_SCHEMES = {"apiKey": {"type": "http", "scheme": "bearer"}}
+
+
+def _ok(
+    schema: dict[str, Any], code: str = "200", description: str = "OK", headers: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    answer = {"description": description, **_json(schema)}
+    return {code: {**answer, "headers": headers} if headers else answer}
+
+
+def _schemas() -> dict[str, Any]:
+    """The components' schemas: the fixed answers, then each request model and the models it uses."""
     schemas: dict[str, Any] = {"Errors": _ERROR, "Accepted": _ACCEPTED}
-    for model in models:
+    for model in (ContentRequest, DraftRequest, WithdrawRequest, PauseRequest):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
-    idem = {
-        "name": "Idempotency-Key",
-        "in": "header",
-        "required": False,
-        "description": (
-            "A unique key per item, e.g. a UUID; send it on every submission. A retry with the same "
-            "key and body answers the first answer and never stores the item twice, across restarts. "
-            "A 503 means the broker did not acknowledge in time, yet the write may still be stored: "
-            "without a key, a retry after a 503 can store the item a second time, and nothing tells "
-            "the two apart."
-        ),
-        "schema": {"type": "string", "maxLength": 200},
-    }
-    query = [
-        {"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
-        for n in ("state", "channel", "from", "to", "cursor")
-    ]
-    draft_query = [
-        {
-            "name": "state",
-            "in": "query",
-            "required": False,
-            "schema": {"enum": ["awaiting_approval", "approved"]},
-        },
-        {
-            "name": "cursor",
-            "in": "query",
-            "required": False,
-            "description": "the next_cursor of the previous page (opaque)",
-            "schema": {"type": "string"},
-        },
-    ]
-    if_match = {
-        "name": "If-Match",
-        "in": "header",
-        "required": True,
-        "description": "the ETag of the draft as read (GET /v1/drafts/{draft_id}): its content's SHA-256",
-        "schema": {"type": "string"},
-    }
-    etag = {"ETag": {"required": True, "description": "the SHA-256 of the draft's content", "schema": _STR}}
-
-    def ok(schema: dict[str, Any], code: str = "200", description: str = "OK") -> dict[str, Any]:
-        return {code: {"description": description, **_json(schema)}}
-
     # A body that breaks no schema can still break a channel's rules (a 422); the schema says
     # what it can: at least one target.
     schemas["ContentRequest"]["properties"]["targets"]["minItems"] = 1
     schemas["DraftRequest"]["properties"]["targets"]["minItems"] = 1
-    accepted = ok(_ref("Accepted"), "202", "Accepted: on the broker (acks=all)")
-    accepted["202"]["headers"] = {"Location": {"required": True, "schema": _STR}}
-    draft_created = ok(_DRAFT_CREATED, "201", "Created")
-    draft_created["201"]["headers"] = {**etag, "Location": {"required": True, "schema": _STR}}
-    draft_read = ok(_DRAFT)
-    draft_read["200"]["headers"] = etag
+    return schemas
+
+
+def _content_paths() -> dict[str, Any]:
+    content_id = [_param("content_id", "path", _STR, required=True)]
+    return {
+        "/v1/content": {
+            "post": _op(
+                "Submit an approved item",
+                _ok(_ref("Accepted"), "202", "Accepted: on the broker (acks=all)", _LOCATION),
+                (*_WRITE, 409),
+                "ContentRequest",
+                parameters=[_IDEMPOTENCY_KEY],
+            ),
+            "get": _op(
+                "The plan as a calendar (paginated by an opaque cursor; its own, stricter rate limit)",
+                _ok(_CALENDAR),
+                (401, 422, 429),
+                parameters=_CALENDAR_QUERY,
+            ),
+        },
+        "/v1/content/{content_id}": {
+            "get": _op("Status per channel", _ok(_STATUS), (401, 404, 429), parameters=content_id)
+        },
+        "/v1/content/{content_id}/withdraw": {
+            "post": _op(
+                "Withdraw an item from every channel it has not reached",
+                _ok(_WITHDRAWN, "202", "Accepted"),
+                (*_WRITE, 404),
+                "WithdrawRequest",
+                parameters=content_id,
+            )
+        },
+    }
+
+
+def _draft_paths() -> dict[str, Any]:
+    created = _ok(_DRAFT_CREATED, "201", "Created", {**_ETAG, **_LOCATION})
+    draft_id = _param("draft_id", "path", _STR, required=True)
+    return {
+        "/v1/drafts": {
+            "post": _op("Submit a draft for approval inside Warta", created, _WRITE, "DraftRequest"),
+            "get": _op(
+                "Drafts in submission order (paginated; the listings' rate limit)",
+                _ok(_DRAFT_LIST),
+                (401, 422, 429),
+                parameters=_DRAFT_QUERY,
+            ),
+        },
+        "/v1/drafts/{draft_id}": {
+            "get": _op(
+                "A draft, its content digest (ETag) and its audit trail",
+                _ok(_DRAFT, headers=_ETAG),
+                (401, 404, 429),
+                parameters=[draft_id],
+            )
+        },
+        "/v1/drafts/{draft_id}/approve": {
+            "post": _op(
+                "Approve the draft as read (If-Match: its ETag), not by its author; the first "
+                "approval wins, across every ingest instance",
+                _ok(_ref("Accepted"), "202", "Accepted: on the broker (acks=all)", _LOCATION),
+                (401, 403, 404, 409, 412, 422, 428, 429, 503),
+                parameters=[draft_id, _IF_MATCH],
+            )
+        },
+    }
+
+
+def _control_paths() -> dict[str, Any]:
+    controlled = _ok(_CONTROLLED, "202", "Accepted")
+    paths = {
+        f"/v1/{action.lower()}": {
+            "post": _op(f"{action} channels (all when none named)", controlled, _WRITE, "PauseRequest")
+        }
+        for action in ("Pause", "Resume")
+    }
+    return {
+        **paths,
+        "/v1/channels": {"get": _op("Channels, constraints and health", _ok(_CHANNELS), (401, 429))},
+    }
+
+
+def _probe_paths() -> dict[str, Any]:
+    text = {"200": {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+    return {
+        "/healthz": {"get": {"summary": "Liveness", "security": [], "responses": _ok(_HEALTH)}},
+        "/readyz": {
+            "get": {
+                "summary": "Readiness: broker reachable, topics exist (asked at most every 2 s), view caught up",
+                "security": [],
+                "responses": {**_ok(_READY), **_ok(_READY, "503", "Not ready")},
+            }
+        },
+        "/metrics": {"get": {"summary": "Prometheus metrics", "security": [], "responses": text}},
+    }
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
@@ -315,106 +397,9 @@ def openapi_document() -> dict[str, Any]:
             "version": "1",
             "description": "Approved content in; per-channel status, the plan, and operator controls out.",
         },
-        "components": {
-            "schemas": schemas,
-            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
-        },
+        "components": {"schemas": _schemas(), "securitySchemes": _SECURITY_SCHEMES},
         "security": [{"apiKey": []}],
-        "paths": {
-            "/v1/content": {
-                "post": _op(
-                    "Submit an approved item", accepted, (*_WRITE, 409), "ContentRequest", parameters=[idem]
-                ),
-                "get": _op(
-                    "The plan as a calendar (paginated by an opaque cursor; its own, stricter rate limit)",
-                    ok(_CALENDAR),
-                    (401, 422, 429),
-                    parameters=query,
-                ),
-            },
-            "/v1/content/{content_id}": {
-                "get": _op(
-                    "Status per channel", ok(_STATUS), (401, 404, 429), parameters=[_path_param("content_id")]
-                )
-            },
-            "/v1/content/{content_id}/withdraw": {
-                "post": _op(
-                    "Withdraw an item from every channel it has not reached",
-                    ok(_WITHDRAWN, "202", "Accepted"),
-                    (*_WRITE, 404),
-                    "WithdrawRequest",
-                    parameters=[_path_param("content_id")],
-                )
-            },
-            "/v1/drafts": {
-                "post": _op(
-                    "Submit a draft for approval inside Warta",
-                    draft_created,
-                    _WRITE,
-                    "DraftRequest",
-                ),
-                "get": _op(
-                    "Drafts in submission order (paginated; the listings' rate limit)",
-                    ok(_DRAFT_LIST),
-                    (401, 422, 429),
-                    parameters=draft_query,
-                ),
-            },
-            "/v1/drafts/{draft_id}": {
-                "get": _op(
-                    "A draft, its content digest (ETag) and its audit trail",
-                    draft_read,
-                    (401, 404, 429),
-                    parameters=[_path_param("draft_id")],
-                )
-            },
-            "/v1/drafts/{draft_id}/approve": {
-                "post": _op(
-                    "Approve the draft as read (If-Match: its ETag), not by its author; the first "
-                    "approval wins, across every ingest instance",
-                    accepted,
-                    (401, 403, 404, 409, 412, 422, 428, 429, 503),
-                    parameters=[_path_param("draft_id"), if_match],
-                )
-            },
-            "/v1/pause": {
-                "post": _op(
-                    "Pause channels (all when none named)",
-                    ok(_CONTROLLED, "202", "Accepted"),
-                    _WRITE,
-                    "PauseRequest",
-                )
-            },
-            "/v1/resume": {
-                "post": _op(
-                    "Resume channels (all when none named)",
-                    ok(_CONTROLLED, "202", "Accepted"),
-                    _WRITE,
-                    "PauseRequest",
-                )
-            },
-            "/v1/channels": {"get": _op("Channels, constraints and health", ok(_CHANNELS), (401, 429))},
-            "/healthz": {"get": {"summary": "Liveness", "security": [], "responses": ok(_HEALTH)}},
-            "/readyz": {
-                "get": {
-                    "summary": "Readiness: broker reachable, topics exist (asked at most every 2 s), view caught up",
-                    "security": [],
-                    "responses": {**ok(_READY), **ok(_READY, "503", "Not ready")},
-                }
-            },
-            "/metrics": {
-                "get": {
-                    "summary": "Prometheus metrics",
-                    "security": [],
-                    "responses": {
-                        "200": {
-                            "description": "OK",
-                            "content": {"text/plain": {"schema": {"type": "string"}}},
-                        }
-                    },
-                }
-            },
-        },
+        "paths": {**_content_paths(), **_draft_paths(), **_control_paths(), **_probe_paths()},
     }
 
 

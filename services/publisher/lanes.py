@@ -16,17 +16,20 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from shared.events import split_job_id
+
 P = TypeVar("P")  # a partition, e.g. aiokafka's TopicPartition
 
 
 def lane_key(key: bytes | None) -> bytes:
     """The lane of a record with this key: its job's channel, read without decoding the event.
 
-    Job ids are ``<content id>:<channel>``; a record whose key doesn't look like one gets a lane
-    of its own key, which is just as safe (a job never changes its key).
+    Job ids are read by ``split_job_id``; a record whose key doesn't look like one gets a lane of
+    its own key, which is just as safe (a job never changes its key).
     """
     key = key or b""
-    return key.rsplit(b":", 1)[-1] if b":" in key else key
+    parts = split_job_id(key.decode("utf-8", "surrogateescape"))
+    return parts[1].encode("utf-8", "surrogateescape") if parts else key
 
 
 @dataclass

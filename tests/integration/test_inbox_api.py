@@ -40,6 +40,31 @@ async def call(
         return answer.status, await answer.json(content_type=None)
 
 
+async def pages_read_each_entry_once(system: InboxSystem, present: set[str]) -> None:
+    """Paging while a comment arrives: the pages read each of the ``present`` comments once (a
+    row offset would repeat the one before wherever the newcomer sorts before it); the newcomer
+    shows on a later page only if it sorts after the first (the fake stamps whole seconds)."""
+    book = system.inbox.keeper.book
+    status, page = await call(system, "GET", "/v1/inbox?limit=1")
+    seen = [item["comment"]["comment_id"] for item in page["items"]]
+    late = await system.comment("facebook", f"{PAGE_ID}_7", "Baru masuk", author="warga3")
+    await eventually(lambda: len(book) > len(present), "one more comment in the inbox")
+    while "next_cursor" in page:
+        status, page = await call(system, "GET", f"/v1/inbox?limit=1&cursor={page['next_cursor']}")
+        assert status == 200
+        seen += [item["comment"]["comment_id"] for item in page["items"]]
+    assert len(seen) == len(set(seen)), seen
+    assert present <= set(seen) <= present | {late}
+    # A cursor it did not hand out: a number (the old row offset), not JSON, a time without its
+    # offset, not base64, too long.
+    for cursor in ("3", "bm90IGpzb24", "WyIyMDI2LTAxLTAxVDAwOjAwOjAwIiwiayJd", "%C2%B2", "x" * 5000):
+        async with system.env.session.get(
+            system.url(f"/v1/inbox?cursor={cursor}"), headers=system.auth("editor")
+        ) as answer:
+            assert (answer.status, answer.content_type) == (400, "application/problem+json"), cursor
+            assert (await answer.json(content_type=None))["errors"][0]["field"] == "cursor"
+
+
 async def test_operators_work_the_inbox_and_it_survives_a_restart(
     kafka_bootstrap: str, run_id: str, tmp_path: Path
 ) -> None:
@@ -75,6 +100,8 @@ async def test_operators_work_the_inbox_and_it_survives_a_restart(
         assert {item["comment"]["comment_id"] for item in page["items"]} == {fb1, fb2}
         status, page = await call(system, "GET", "/v1/inbox?post=179001&limit=1")
         assert [item["comment"]["comment_id"] for item in page["items"]] == [ig1]
+
+        await pages_read_each_entry_once(system, {fb1, fb2, ig1})
 
         status, body = await call(
             system, "POST", f"/v1/inbox/{keys[fb1]}/assign", json={"assignee": "budi", "reason": "dinas PU"}

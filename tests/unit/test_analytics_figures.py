@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.analytics.ledger import Position, Zones, apply
-from services.analytics.report import BadQuery, item, reach
+from services.analytics.report import BadQuery, item, reach, reach_answer
 from shared.events import (
     Approval,
     ChannelVariant,
@@ -302,3 +302,12 @@ def test_hour_rows_name_the_channel_and_its_local_day_and_hour() -> None:
     assert (row["channel"], row["day_of_week"], row["hour"]) == ("fb", 4, 20)
     assert row["posts"] == 1
     assert row["reach"] is None  # no reading yet: not available, not 0
+
+
+def test_a_query_without_by_or_window_reads_the_channels_this_week() -> None:
+    """The defaults are filled in one place, and the answer echoes the query it understood."""
+    assert reach_answer([], {}) == {"by": "channel", "window": "week", "rows": []}
+    assert reach_answer([], {"by": "hour"}) == {"by": "hour", "window": "week", "rows": []}
+    assert reach_answer([], {"window": "all"})["by"] == "channel"
+    with pytest.raises(BadQuery, match="window must be one of week, all for by=hour"):
+        reach_answer([], {"by": "hour", "window": "day"})

@@ -8,9 +8,11 @@ import logging
 import orjson
 import pytest
 from aiohttp import ClientSession, web
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared.access_log import app_runner
-from shared.logs import JsonFormatter, bound, job_fields, redact
+from shared.logs import JsonFormatter, _redact_all, bound, job_fields, redact
 
 
 def line(message: str, *args: object, **extra: object) -> dict[str, object]:
@@ -117,3 +119,20 @@ async def test_access_log_has_the_request_but_never_its_query(caplog: pytest.Log
     )
     assert isinstance(out["duration_ms"], float)
     assert "leaky" not in orjson.dumps(out).decode()
+
+
+_FRAGMENTS = st.sampled_from(
+    ["Bearer ", "basic ", "access_token=", "API_KEY=", "x-api-key: ", "Authorization=", '"refresh_token": "',
+     "/bot123456:", "PassWord=", "hub.verify_token=", "abcdefghij0123456789_-ABCDEFGH", " ", "&", "\"",
+     "POST /v1/content 202", "\u212a", "\u017f", "\u0130", "é"]  # Kelvin, long s, dotted I
+)  # fmt: skip
+
+
+@given(st.lists(_FRAGMENTS | st.text(max_size=8), max_size=12).map("".join))
+def test_the_cheap_check_never_spares_a_line_the_patterns_would_change(text: str) -> None:
+    assert redact(text) == _redact_all(text)
+
+
+def test_a_line_without_a_secret_word_is_returned_as_it_is() -> None:
+    line = "POST /v1/content 202"
+    assert redact(line) is line

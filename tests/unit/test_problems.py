@@ -40,6 +40,7 @@ SAMPLES = {
     "unknown_field": "colour is not a field of this request",
     "offset_required": "not_before must carry a UTC offset, e.g. 2026-11-27T08:00:00+08:00",
     "type": "the body must be a JSON object",
+    "cursor": "cursor must be a next_cursor this endpoint returned",
     "beyond_horizon": "deadline 2030-01-01 00:00:00+00:00 is more than 400 days ahead (now 2026-12-04)",
     "deadline_before_not_before": "deadline 2026-12-05 must be after not_before 2026-12-06",
     "deadline_past": "deadline 2026-12-01 has already passed (now 2026-12-04)",

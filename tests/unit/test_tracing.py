@@ -21,3 +21,11 @@ def test_a_records_traceparent_header_is_read_only_when_well_formed() -> None:
     assert traceparent_of([("traceparent", b"\xff\xfe")]) is None
     assert traceparent_of([("traceparent", b"")]) is None
     assert traceparent_of(None) is None
+
+
+def test_off_a_span_without_parent_keeps_the_callers_trace() -> None:
+    # The short path while off must do what the no-op API does: leave the current span current.
+    with span("outer", parent=TP), span("inner", route="/v1/content") as inner:
+        inner.set_attribute("http.response.status_code", 202)
+        assert current_traceparent() == TP
+        assert kafka_headers() == [("traceparent", TP.encode())]

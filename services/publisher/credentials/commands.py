@@ -7,19 +7,23 @@
     warta credentials rotate-key      re-encrypt the vault with a new key
     warta sandbox token CHANNEL       a valid credential of a sandbox demo account
 
-Nothing here prints a token except ``sandbox token``, whose purpose it is (a demo account).
+Nothing here prints a token except ``sandbox token``, whose purpose it is: a person pastes a
+demo account's grant into a request against the sandbox. It never reads the vault, and it
+refuses any channel that is not the sandbox's (``is_sandbox``), so what it prints is never a
+real account's token.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import secrets
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 import orjson
@@ -285,8 +289,28 @@ def rotate_key(settings: PublisherSettings, new_keys: list[str]) -> int:
         raise CommandError(str(exc)) from None
 
 
+def is_sandbox(channel: Channel) -> bool:
+    """Whether ``channel`` posts to the sandbox: its base URL is on this host's loopback, where
+    the contract fakes run (``warta sandbox``, compose's 127.0.0.1:8090) and no platform's API
+    does. A channel without a base URL posts to the platform itself."""
+    host = urlsplit(channel.base_url).hostname if channel.base_url else None
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 async def sandbox_token(channel: Channel) -> dict[str, Any]:
     """A fresh grant for a demo account, minted by the sandbox (its "generate token" button)."""
+    if not is_sandbox(channel):
+        raise CommandError(
+            f"{channel.id} is not a sandbox channel (its base URL is not on this host's loopback):"
+            " sandbox token mints demo grants only"
+        )
     if capabilities_for(channel.platform).tokens is None or not channel.base_url:
         raise CommandError(
             f"the sandbox mints tokens for X, YouTube and TikTok channels; {channel.id} is not one"

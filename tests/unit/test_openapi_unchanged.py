@@ -1,0 +1,41 @@
+"""The OpenAPI documents are the same bytes, key order included, as the reviewed ones.
+
+They are built by code in named steps; a step reordered or a shared dict changed in place would
+change what clients read without any schema test noticing. A deliberate change to an API updates
+the digest here in the same commit (print it with the command in the failure message).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from services.console.openapi import openapi_document as console_document
+from services.ingest.openapi import openapi_document as ingest_document
+
+REVIEWED = {
+    "ingest": "6fb276fb7472a1154135ec70dd7cf0f78aac211c51e1d0f4dd4c21dccf67dd97",
+    "console": "78737f42b3eb06499e28229e96efc687cf7e027cab7105a2b0a13b3a377f0aa4",
+}
+
+
+@pytest.mark.parametrize(
+    ("service", "document"), [("ingest", ingest_document), ("console", console_document)]
+)
+def test_the_document_is_the_reviewed_one(service: str, document: Callable[[], dict[str, Any]]) -> None:
+    digest = hashlib.sha256(json.dumps(document()).encode()).hexdigest()
+    assert digest == REVIEWED[service], (
+        f"the {service} OpenAPI document changed; if on purpose, its digest is now {digest}"
+    )
+
+
+def test_building_a_document_twice_gives_the_same_bytes() -> None:
+    # Both are cached; the builders must also not share state that one build would change.
+    for document in (ingest_document, console_document):
+        first = json.dumps(document())
+        document.cache_clear()
+        assert json.dumps(document()) == first
