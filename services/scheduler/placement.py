@@ -61,7 +61,7 @@ class Placer:
 
     def place_new(self, plan: ChannelPlan, job: JobPlanned, now: datetime) -> list[JobPlanned]:
         """Place a newly approved job; planned jobs may move to make room for it when the two
-        together earn more (``policy.slots.place``: under a tight daily cap the first job of the
+        together earn more (``policy.room.place``: under a tight daily cap the first job of the
         day should not keep the evening that only the second could use). Returns the records
         stored: the moved jobs', then the new job's."""
         if plan.paused or plan.needs_reauth or job.priority is Priority.URGENT:

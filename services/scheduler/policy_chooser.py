@@ -18,8 +18,9 @@ from services.scheduler.policy.calendar import Calendar
 from services.scheduler.policy.freshness import freshness, half_life_hours
 from services.scheduler.policy.model import EngagementModel
 from services.scheduler.policy.quality import ItemQualities
+from services.scheduler.policy.room import place
 from services.scheduler.policy.rules import Blackout, Cap, ChannelRules, PolicyError, allowed
-from services.scheduler.policy.slots import Decision, JobRequest, choose_slot, place, replan
+from services.scheduler.policy.slots import Decision, JobRequest, choose_slot, replan
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.events import EngagementObserved, JobPlanned, JobState, Priority, SlotExplanation
