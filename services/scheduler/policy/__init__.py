@@ -5,7 +5,8 @@ always give the same decision (design.md, "Choosing the slot").
 """
 
 from services.scheduler.policy.freshness import EVERGREEN, NORMAL, PRIORITIES, URGENT, freshness
-from services.scheduler.policy.model import EngagementModel, national_prior
+from services.scheduler.policy.model import EngagementModel
+from services.scheduler.policy.priors import national_prior
 from services.scheduler.policy.room import place
 from services.scheduler.policy.rules import (
     Blackout,

@@ -31,12 +31,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from services.scheduler.policy.freshness import PRIORITIES, URGENT, half_life_hours
-from services.scheduler.policy.model import (
-    LIFE_MINUTES,
-    MINUTES_PER_WEEK,
-    THURSDAY_TO_MONDAY_MINUTES,
-    EngagementModel,
-)
+from services.scheduler.policy.model import EngagementModel
+from services.scheduler.policy.reach import LIFE_MINUTES, MINUTES_PER_WEEK, THURSDAY_TO_MONDAY_MINUTES
 from services.scheduler.policy.rules import (
     PRECEDENCE,
     US_PER_DAY,
