@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from services.scheduler.chooser import SlotChooser
+from services.scheduler.chooser import SlotAsk, SlotChooser
 from services.scheduler.job_book import JobBook
 from services.scheduler.plan_records import beyond_horizon
 from services.scheduler.plan_state import ChannelPlan, PlanSettings, S
@@ -54,9 +54,7 @@ class Placer:
         taken: Sequence[datetime] = plan.taken_between(
             start - timedelta(days=1), end + timedelta(days=1), exclude=None if fresh else job
         )
-        explanation: SlotExplanation = self._chooser.choose(
-            job, plan.channel, taken, now, not_before=not_before
-        )
+        explanation = self._chooser.choose(SlotAsk(job, plan.channel, taken, now, not_before))
         return self.store_choice(plan, job, now, explanation, fresh=fresh, note=note)
 
     def place_new(self, plan: ChannelPlan, job: JobPlanned, now: datetime) -> list[JobPlanned]:
@@ -81,7 +79,8 @@ class Placer:
         movable, fixed = self._movable(plan, now, horizon)
         if not movable:
             return [self.place(plan, job, now, fresh=True)]
-        explanation, moves = self._chooser.place(job, plan.channel, movable, fixed, now)
+        ask = SlotAsk(job, plan.channel, fixed, now, job.not_before)
+        explanation, moves = self._chooser.place(ask, movable)
         moved = self._moved(plan, movable, moves, now)
         return [*moved, self.store_choice(plan, job, now, explanation, fresh=True)]
 
