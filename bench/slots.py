@@ -40,7 +40,8 @@ from zoneinfo import ZoneInfo
 from services.scheduler.policy import Blackout, ChannelRules, EngagementModel, JobRequest, choose_slot
 from services.scheduler.policy.calendar import Calendar
 from services.scheduler.policy.quality import ItemQualities
-from services.scheduler.policy.slots import Decision, place, replan
+from services.scheduler.policy.room import place
+from services.scheduler.policy.slots import Decision, replan
 
 STEP_MIN = 5  # slot-world.md sums a post's reach in 5-minute steps
 LIFE_STEPS = 288  # 24 h of 5-minute steps

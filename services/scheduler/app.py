@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Coroutine
+from typing import Any
 
 from services.scheduler.chooser import NaiveChooser, SlotChooser
 from services.scheduler.plan import Plan
@@ -13,7 +15,7 @@ from services.scheduler.policy_chooser import PolicyChooser
 from services.scheduler.restore import KeptStore
 from services.scheduler.router import Router
 from services.scheduler.settings import SchedulerSettings
-from services.scheduler.store import SqliteJobStore
+from services.scheduler.store import JobStore, SqliteJobStore
 from shared.kafka import ensure_topics, make_producer
 from shared.metrics import SchedulerMetrics, serve_metrics
 from shared.partitioning import partition_for
@@ -37,16 +39,7 @@ async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:
     producer = make_producer(settings.kafka, "warta-scheduler")
     await producer.start()
     try:
-        kept = (
-            KeptStore.open(settings.state_dir / f"{settings.store_name}.sqlite3")
-            if settings.keep_store
-            else None
-        )
-        store = (
-            kept.store
-            if kept is not None
-            else SqliteJobStore(settings.state_dir / f"scheduler-{os.getpid()}.sqlite3")
-        )
+        kept, store = open_store(settings)
         plan = Plan(
             channels,
             build_chooser(settings),
@@ -80,17 +73,27 @@ async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:
         )
         log.info("scheduler running for %d channels", len(channels.channels))
         async with serve_metrics(metrics.registry, settings.metrics_host, settings.metrics_port):
-            tasks = [
-                asyncio.create_task(router.run(stop)),
-                asyncio.create_task(planner.run(stop)),
-                asyncio.create_task(watchdog.run(stop)),
-            ]
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-            for task in done:
-                if task.exception() is not None:
-                    stop.set()
-            await asyncio.gather(*tasks)
+            await _run_together(stop, router.run(stop), planner.run(stop), watchdog.run(stop))
         # Only after a clean stop (gather raised otherwise): every plan write is acknowledged.
         await planner.checkpoint()
     finally:
         await producer.stop()
+
+
+def open_store(settings: SchedulerSettings) -> tuple[KeptStore | None, JobStore]:
+    """The plan's job store: the kept one, whose checkpoint lets a restart replay only the tail
+    of the changelogs, or a fresh one of this process."""
+    if settings.keep_store:
+        kept = KeptStore.open(settings.state_dir / f"{settings.store_name}.sqlite3")
+        return kept, kept.store
+    return None, SqliteJobStore(settings.state_dir / f"scheduler-{os.getpid()}.sqlite3")
+
+
+async def _run_together(stop: asyncio.Event, *loops: Coroutine[Any, Any, None]) -> None:
+    """Run the loops until all return; the first that raises stops the others, then it re-raises."""
+    tasks = [asyncio.create_task(loop) for loop in loops]
+    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    for task in done:
+        if task.exception() is not None:
+            stop.set()
+    await asyncio.gather(*tasks)

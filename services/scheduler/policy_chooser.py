@@ -14,12 +14,14 @@ import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from services.scheduler.chooser import Moves, SlotAsk, with_pending
 from services.scheduler.policy.calendar import Calendar
 from services.scheduler.policy.freshness import freshness, half_life_hours
 from services.scheduler.policy.model import EngagementModel
 from services.scheduler.policy.quality import ItemQualities
+from services.scheduler.policy.room import place
 from services.scheduler.policy.rules import Blackout, Cap, ChannelRules, PolicyError, allowed
-from services.scheduler.policy.slots import Decision, JobRequest, choose_slot, place, replan
+from services.scheduler.policy.slots import Decision, JobRequest, choose_slot, replan
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.events import EngagementObserved, JobPlanned, JobState, Priority, SlotExplanation
@@ -67,15 +69,8 @@ class PolicyChooser:
             rules = self._rules[channel.id] = rules_for(channel)
         return rules
 
-    def choose(
-        self,
-        job: JobPlanned,
-        channel: Channel,
-        taken: Sequence[datetime],
-        now: datetime,
-        *,
-        not_before: datetime | None,
-    ) -> SlotExplanation:
+    def choose(self, ask: SlotAsk) -> SlotExplanation:
+        job, channel, taken, now, not_before = ask.job, ask.channel, ask.taken, ask.now, ask.not_before
         rules = self._rules_of(channel)
         retrying = job.state is JobState.RETRYING and not_before is not None
         if retrying or job.priority is Priority.URGENT:
@@ -94,7 +89,7 @@ class PolicyChooser:
                 request, self._rules_of(channel), taken, self._model(channel), now, self._rng
             )
         except PolicyError as exc:
-            return SlotExplanation(chosen=None, binding_constraint="invalid", reason=str(exc)[:2000])
+            return _invalid(exc)
         return _explained(decision)
 
     def observe(self, channel: Channel, event: EngagementObserved, job: JobPlanned | None) -> None:
@@ -117,7 +112,7 @@ class PolicyChooser:
 
     def replan(
         self, jobs: Sequence[JobPlanned], channel: Channel, fixed: Sequence[datetime], now: datetime
-    ) -> list[SlotExplanation | None]:
+    ) -> Moves:
         pending = _with_slots(jobs, "replan")
         try:
             decisions = replan(pending, self._rules_of(channel), fixed, self._model(channel), now, self._rng)
@@ -125,32 +120,23 @@ class PolicyChooser:
             return [None] * len(jobs)
         return [_moved(d, "re-planned after learning") for d in decisions]
 
-    def place(
-        self,
-        job: JobPlanned,
-        channel: Channel,
-        pending: Sequence[JobPlanned],
-        fixed: Sequence[datetime],
-        now: datetime,
-    ) -> tuple[SlotExplanation, list[SlotExplanation | None]]:
+    def place(self, ask: SlotAsk, pending: Sequence[JobPlanned]) -> tuple[SlotExplanation, Moves]:
+        job, channel = ask.job, ask.channel
         planned = _with_slots(pending, "place")
-        taken = sorted([*fixed, *(slot for _, slot in planned)])
         if job.priority is Priority.URGENT or not planned:
-            return self.choose(job, channel, taken, now, not_before=job.not_before), [None] * len(pending)
+            return self.choose(with_pending(ask, pending)), [None] * len(pending)
         try:
             decision, moves = place(
-                _request(job, job.not_before),
+                _request(job, ask.not_before),
                 planned,
                 self._rules_of(channel),
-                fixed,
+                ask.taken,
                 self._model(channel),
-                now,
+                ask.now,
                 self._rng,
             )
         except PolicyError as exc:
-            return SlotExplanation(chosen=None, binding_constraint="invalid", reason=str(exc)[:2000]), [
-                None
-            ] * len(pending)
+            return _invalid(exc), [None] * len(pending)
         return _explained(decision), [_moved(d, f"moved to make room for {job.job_id}") for d in moves]
 
     def model_state(self, channel_id: str) -> dict[str, object]:
@@ -196,3 +182,7 @@ def _explained(d: Decision, prefix: str = "") -> SlotExplanation:
 
 def _moved(d: Decision | None, prefix: str) -> SlotExplanation | None:
     return None if d is None or d.slot is None else _explained(d, prefix)
+
+
+def _invalid(exc: PolicyError) -> SlotExplanation:
+    return SlotExplanation(chosen=None, binding_constraint="invalid", reason=str(exc)[:2000])

@@ -18,7 +18,8 @@ import pytest
 
 from bench.slots import STEP_MIN, Post, Schedule, World, place_arriving, rules_of
 from services.scheduler.plan import Plan, PlanSettings
-from services.scheduler.policy.model import EngagementModel, national_prior
+from services.scheduler.policy.model import EngagementModel
+from services.scheduler.policy.priors import national_prior
 from services.scheduler.policy_chooser import PolicyChooser
 from services.scheduler.store import JobStore, MemoryJobStore
 from shared.channels import Channel, ChannelDirectory

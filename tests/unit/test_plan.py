@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.scheduler.chooser import NaiveChooser
+from services.scheduler.chooser import Moves, NaiveChooser, SlotAsk
 from services.scheduler.plan import Effects, Plan, PlanSettings
 from services.scheduler.store import JobStore, MemoryJobStore
 from services.scheduler.transitions import IllegalTransition, can, check
@@ -19,6 +20,7 @@ from shared.events import (
     ControlAction,
     ControlIssued,
     EngagementObserved,
+    JobPlanned,
     JobState,
     OperatorAction,
     OperatorDecided,
@@ -26,6 +28,7 @@ from shared.events import (
     PlatformError,
     Priority,
     PublishOutcome,
+    SlotExplanation,
 )
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)  # 10:00 WITA
@@ -344,10 +347,12 @@ def test_learning_moves_scheduled_jobs_through_the_policy() -> None:
 
 def test_a_new_job_can_move_a_planned_one_through_the_policy(store: JobStore) -> None:
     class MakesRoom(NaiveChooser):
-        def place(self, job, channel, pending, fixed, now):  # type: ignore[no-untyped-def]
-            from shared.events import SlotExplanation
-
-            moved = [SlotExplanation(chosen=j.slot + timedelta(days=1), reason="room") for j in pending]
+        def place(self, ask: SlotAsk, pending: Sequence[JobPlanned]) -> tuple[SlotExplanation, Moves]:
+            moved: Moves = [
+                SlotExplanation(chosen=j.slot + timedelta(days=1), reason="room")
+                for j in pending
+                if j.slot is not None
+            ]
             return SlotExplanation(chosen=pending[0].slot, reason="its evening"), moved
 
     plan = Plan(DIRECTORY, MakesRoom(), PlanSettings(), store=store)

@@ -8,22 +8,19 @@ dead-letter it and the next commands meet a plan they can trust.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.ingest.settings import IngestSettings
-from services.scheduler.chooser import NaiveChooser
+from services.scheduler.chooser import NaiveChooser, SlotAsk
 from services.scheduler.plan import Plan, PlanSettings
 from services.scheduler.policy_chooser import PolicyChooser
 from services.scheduler.settings import SchedulerSettings
 from services.scheduler.store import JobStore
-from shared.channels import Channel
 from shared.events import (
     ControlAction,
     ControlIssued,
-    JobPlanned,
     JobState,
     OutcomeStatus,
     Priority,
@@ -41,18 +38,10 @@ class PoisonedChooser(NaiveChooser):
     def __init__(self) -> None:
         self.poisoned: set[str] = set()
 
-    def choose(
-        self,
-        job: JobPlanned,
-        channel: Channel,
-        taken: Sequence[datetime],
-        now: datetime,
-        *,
-        not_before: datetime | None,
-    ) -> SlotExplanation:
-        if job.job_id in self.poisoned:
-            raise ArithmeticError(f"cannot place {job.job_id}")
-        return super().choose(job, channel, taken, now, not_before=not_before)
+    def choose(self, ask: SlotAsk) -> SlotExplanation:
+        if ask.job.job_id in self.poisoned:
+            raise ArithmeticError(f"cannot place {ask.job.job_id}")
+        return super().choose(ask)
 
 
 @pytest.mark.parametrize("chooser", [NaiveChooser, PolicyChooser])

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.scheduler.policy import ChannelRules, EngagementModel, JobRequest, choose_slot
-from services.scheduler.policy.model import national_prior
+from services.scheduler.policy.priors import national_prior
 
 MONDAY = datetime(2027, 1, 4, tzinfo=UTC)  # 08:00 WITA on a Monday
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bench.slots import LIFE_STEPS, World, poisson, simulate
-from services.scheduler.policy.model import national_prior
+from services.scheduler.policy.priors import national_prior
 
 WITA = timezone(timedelta(hours=8))
 START = datetime(2027, 1, 4, tzinfo=WITA)

@@ -5,7 +5,9 @@ always give the same decision (design.md, "Choosing the slot").
 """
 
 from services.scheduler.policy.freshness import EVERGREEN, NORMAL, PRIORITIES, URGENT, freshness
-from services.scheduler.policy.model import EngagementModel, national_prior
+from services.scheduler.policy.model import EngagementModel
+from services.scheduler.policy.priors import national_prior
+from services.scheduler.policy.room import place
 from services.scheduler.policy.rules import (
     Blackout,
     Cap,
@@ -15,7 +17,7 @@ from services.scheduler.policy.rules import (
     PolicyError,
     allowed,
 )
-from services.scheduler.policy.slots import Decision, JobRequest, choose_slot, place, replan
+from services.scheduler.policy.slots import Decision, JobRequest, choose_slot, replan
 
 __all__ = [
     "EVERGREEN",

@@ -67,7 +67,7 @@ class ItemQualities:
         out: dict[str, float | None] = {}
         for channel, post_id in posts.items():
             others = [v for c, v in seen.items() if c != channel]
-            quality = estimate(others, models[channel].cv2) if channel in models else None
+            quality = estimate(others, models[channel].fitted.cv2) if channel in models else None
             out[channel] = quality
             if channel in models:
                 models[channel].set_quality(post_id, quality)

@@ -13,9 +13,9 @@ allowed instant and are exempt from the minimum gap (breaking news may follow a 
 never from a blackout. An urgent item arriving during an election silence goes out at the first
 instant after the silence ends: the silence is law, and no priority in this system outranks it.
 
-``replan`` re-places a channel's planned jobs after the model has learned; ``place`` chooses a
-new job's slot and may move up to two planned jobs out of its way when that earns more in total
-(arrival order alone gives a tight daily cap's best slot to whichever job came first).
+``replan`` re-places a channel's planned jobs after the model has learned; ``place`` (room.py)
+chooses a new job's slot and may move up to two planned jobs out of its way when that earns more
+in total (arrival order alone gives a tight daily cap's best slot to whichever job came first).
 
 All of it is pure: ``now`` and ``rng`` are arguments, nothing reads a clock or does I/O.
 """
@@ -25,22 +25,15 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from services.scheduler.policy.freshness import PRIORITIES, URGENT, half_life_hours
-from services.scheduler.policy.model import (
-    LIFE_MINUTES,
-    MINUTES_PER_WEEK,
-    THURSDAY_TO_MONDAY_MINUTES,
-    EngagementModel,
-)
+from services.scheduler.policy.model import EngagementModel
+from services.scheduler.policy.reach import LIFE_MINUTES, MINUTES_PER_WEEK, THURSDAY_TO_MONDAY_MINUTES
 from services.scheduler.policy.rules import (
-    CAP,
-    MIN_GAP,
-    PER_DAY,
     PRECEDENCE,
     US_PER_DAY,
     US_PER_HOUR,
@@ -101,8 +94,40 @@ def _none(binding: str, reason: str) -> Decision:
     return Decision(None, None, None, None, binding, reason)
 
 
-def _fmt(us: int, tz: ZoneInfo) -> str:
+def fmt_instant(us: int, tz: ZoneInfo) -> str:
+    """An instant as a reader in the channel's timezone sees it, for explanations."""
     return from_us(us).astimezone(tz).strftime("%a %d %b %H:%M %Z")
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """The instants a job may take, ``start + i * step`` for ``i < n``, with what is known of each."""
+
+    start: int
+    step: int
+    n: int
+    tz: ZoneInfo
+    labels: list[str | None]  # the rule that blocks each instant, None where it is allowed
+    free: list[int]  # the allowed ones
+    mean: list[float]  # the model's mean curve
+    factors: list[float]  # freshness x crowding
+    fresh: list[float]  # freshness
+
+    def at(self, i: int) -> int:
+        return self.start + i * self.step
+
+    def expected(self, i: int) -> float:
+        return self.mean[i] * self.factors[i]
+
+    def decision(self, best: int, runner: int | None, binding: str | None, reason: str) -> Decision:
+        return Decision(
+            slot=from_us(self.at(best)),
+            expected_engagement=self.expected(best),
+            runner_up=from_us(self.at(runner)) if runner is not None else None,
+            runner_up_engagement=self.expected(runner) if runner is not None else None,
+            binding_constraint=binding,
+            reason=reason,
+        )
 
 
 def choose_slot(
@@ -125,13 +150,13 @@ def choose_slot(
     step = grid_minutes * US_PER_MINUTE
     arrived, now_us = to_us(job.arrived_at, "arrived_at"), to_us(now, "now")
     not_before = to_us(job.not_before, "not_before") if job.not_before is not None else None
-    start, end = _window(job, now_us, step)
+    start, end = job_window(job, now_us, step)
     if end < start:
         embargo = not_before is not None and not_before > end
         return _none(
             "not_before" if embargo else "deadline",
-            f"The window is empty: the earliest allowed instant {_fmt(start, tz)} is after the "
-            f"deadline {_fmt(end, tz)}.",
+            f"The window is empty: the earliest allowed instant {fmt_instant(start, tz)} is after the "
+            f"deadline {fmt_instant(end, tz)}.",
         )
     n = (end - start) // step + 1
     taken_us = sorted(to_us(t, "taken instant") for t in taken)
@@ -141,66 +166,80 @@ def choose_slot(
     free = [i for i, label in enumerate(labels) if label is None]
     if not free:
         return _infeasible(blocks, start, step, n, end, tz)
-
     steps = _local_steps(tz, start, step, n, grid_minutes)
+    # In this order: the factors read the half-life the model had before ``curve`` refits it.
     factors = _factors(job, model, taken_us, start, step, n, arrived)
     fresh = _freshness(job, start, step, n, arrived)
     mean = _curve_values(model, model.curve(), steps, start, step, None)
-
-    def expected(i: int) -> float:
-        return mean[i] * factors[i]
-
+    grid = _Grid(start, step, n, tz, labels, free, mean, factors, fresh)
     embargoed = not_before is not None and not_before > max(now_us, arrived)
     if urgent:
-        best = free[0]
-        held_by = labels[best - 1] if best > 0 else None
-        urgent_binding = held_by or ("not_before" if embargoed and best == 0 else "urgent")
-        runner = free[1] if len(free) > 1 else None
-        why = f"Urgent: first allowed instant {_fmt(start + best * step, tz)}"
-        why += f", after {held_by}." if held_by else "."
-        return _decision(start, step, best, runner, expected, urgent_binding, why)
-
+        return _first_allowed(grid, embargoed)
     draw = _curve_values(
         model, model.exploring_curve(taken_us, now_us) or model.curve(rng), steps, start, step, rng
     )
     scores = [d * f for d, f in zip(draw, factors, strict=True)]
+    return _best_scored(grid, scores, embargoed, has_deadline=job.deadline is not None)
+
+
+def _first_allowed(grid: _Grid, embargoed: bool) -> Decision:
+    """An urgent job's slot: the first allowed instant, bound by whatever held it back."""
+    best = grid.free[0]
+    held_by = grid.labels[best - 1] if best > 0 else None
+    binding = held_by or ("not_before" if embargoed and best == 0 else "urgent")
+    runner = grid.free[1] if len(grid.free) > 1 else None
+    why = f"Urgent: first allowed instant {fmt_instant(grid.at(best), grid.tz)}"
+    why += f", after {held_by}." if held_by else "."
+    return grid.decision(best, runner, binding, why)
+
+
+def _best_scored(grid: _Grid, scores: list[float], embargoed: bool, *, has_deadline: bool) -> Decision:
+    """The allowed instant of the highest score (ties to the earliest), with a real runner-up."""
+    free = grid.free
     best = max(free, key=scores.__getitem__)  # max keeps the first of equals: ties go earliest
-    far = [i for i in free if abs(i - best) * step >= RUNNER_UP_DISTANCE] or [i for i in free if i != best]
+    far = [i for i in free if abs(i - best) * grid.step >= RUNNER_UP_DISTANCE] or [
+        i for i in free if i != best
+    ]
     runner = max(far, key=scores.__getitem__) if far else None
-    surest = max(free, key=expected)
-    if expected(surest) > expected(best):
+    surest = max(free, key=grid.expected)
+    if grid.expected(surest) > grid.expected(best):
         runner = surest  # exploration chose: compare with what the mean model would have taken
-    top = max(range(n), key=scores.__getitem__)
-    binding: str | None = None
 
     def terms(i: int) -> Terms:
-        return Terms(mean[i], factors[i] / fresh[i], fresh[i], scores[i])
+        return Terms(grid.mean[i], grid.factors[i] / grid.fresh[i], grid.fresh[i], scores[i])
 
     best_terms = terms(best)
     runner_terms = terms(runner) if runner is not None else None
-    why = _why(best_terms, runner_terms, start + best * step, start + (runner or 0) * step, tz)
-    if labels[top] is not None and scores[top] > scores[best]:
-        binding = labels[top]
-        why += f"; the better {_fmt(start + top * step, tz)} is blocked by {binding}"
-    elif best == 0 and embargoed:
-        binding = "not_before"
-        why += "; it would go earlier but for the embargo"
-    elif best == n - 1 and job.deadline is not None:
-        binding = "deadline"
-        why += "; later would be better but the deadline holds it"
-    decision = _decision(start, step, best, runner, expected, binding, why + ".")
+    why = _why(best_terms, runner_terms, grid.at(best), grid.at(runner or 0), grid.tz)
+    binding, bound = _what_bound(grid, scores, best, embargoed, has_deadline)
+    decision = grid.decision(best, runner, binding, why + bound + ".")
     return replace(decision, chosen_terms=best_terms, runner_up_terms=runner_terms)
+
+
+def _what_bound(
+    grid: _Grid, scores: list[float], best: int, embargoed: bool, has_deadline: bool
+) -> tuple[str | None, str]:
+    """The constraint that kept the job from a better instant, and the words that say so."""
+    top = max(range(grid.n), key=scores.__getitem__)
+    blocked = grid.labels[top]
+    if blocked is not None and scores[top] > scores[best]:
+        return blocked, f"; the better {fmt_instant(grid.at(top), grid.tz)} is blocked by {blocked}"
+    if best == 0 and embargoed:
+        return "not_before", "; it would go earlier but for the embargo"
+    if best == grid.n - 1 and has_deadline:
+        return "deadline", "; later would be better but the deadline holds it"
+    return None, ""
 
 
 def _why(best: Terms, runner: Terms | None, best_us: int, runner_us: int, tz: ZoneInfo) -> str:
     """Why the chosen instant won, in the terms of its expected engagement."""
-    head = f"Best expected audience in the window: {_fmt(best_us, tz)}"
+    head = f"Best expected audience in the window: {fmt_instant(best_us, tz)}"
     if runner is None:
         return head
-    other = _fmt(runner_us, tz)
+    other = fmt_instant(runner_us, tz)
     if runner.expected > best.expected:
         return (
-            f"Chosen to learn: the model is unsure of {_fmt(best_us, tz)}, whose draw scored "
+            f"Chosen to learn: the model is unsure of {fmt_instant(best_us, tz)}, whose draw scored "
             f"{best.score:.4g} against {runner.score:.4g} for {other}; expected {best.expected:.4g} "
             f"against {runner.expected:.4g}"
         )
@@ -220,7 +259,7 @@ def _why(best: Terms, runner: Terms | None, best_us: int, runner_us: int, tz: Zo
     )
 
 
-def _window(job: JobRequest, now_us: int, step: int) -> tuple[int, int]:
+def job_window(job: JobRequest, now_us: int, step: int) -> tuple[int, int]:
     """The job's window [start, end] in microseconds; start is on the grid, end may precede it."""
     arrived = to_us(job.arrived_at, "arrived_at")
     not_before = to_us(job.not_before, "not_before") if job.not_before is not None else None
@@ -228,25 +267,6 @@ def _window(job: JobRequest, now_us: int, step: int) -> tuple[int, int]:
     start = -(-max(now_us, anchor) // step) * step
     end = to_us(job.deadline, "deadline") if job.deadline is not None else anchor + WINDOW_WITHOUT_DEADLINE
     return start, end
-
-
-def _decision(
-    start: int,
-    step: int,
-    best: int,
-    runner: int | None,
-    expected: Callable[[int], float],
-    binding: str | None,
-    reason: str,
-) -> Decision:
-    return Decision(
-        slot=from_us(start + best * step),
-        expected_engagement=expected(best),
-        runner_up=from_us(start + runner * step) if runner is not None else None,
-        runner_up_engagement=expected(runner) if runner is not None else None,
-        binding_constraint=binding,
-        reason=reason,
-    )
 
 
 def _infeasible(blocks: list[Block], start: int, step: int, n: int, end: int, tz: ZoneInfo) -> Decision:
@@ -258,7 +278,7 @@ def _infeasible(blocks: list[Block], start: int, step: int, n: int, end: int, tz
     binding = min(pool, key=lambda label: (rank[label.split(":", 1)[0]], -pool[label]))
     return _none(
         binding,
-        f"No allowed instant between {_fmt(start, tz)} and {_fmt(end, tz)}: {binding} blocks the window.",
+        f"No allowed instant between {fmt_instant(start, tz)} and {fmt_instant(end, tz)}: {binding} blocks the window.",
     )
 
 
@@ -409,110 +429,3 @@ def expected_at(
     local = _local_steps(tz, at_us, step, 1, grid_minutes)
     value = _curve_values(model, model.curve(), local, at_us, step, None)[0]
     return value * _factors(job, model, taken_us, at_us, step, 1, arrived)[0]
-
-
-# Making room for a new job (``place``). Measured on generated worlds 1-40 (docs/scheduling.md):
-# one move per arrival lifted the mean capture from 0.962 to 0.980, two moves to 0.983, four 0.982.
-MAX_MOVES = 2
-SWAP_MARGIN = REPLAN_MARGIN  # move a planned job only for ≥ 2 % more in total (no churn)
-# Rules that the channel's own posts cause: only these can be lifted by moving a planned post.
-_POST_RULES = (PER_DAY, CAP, MIN_GAP)
-
-
-def place(
-    job: JobRequest,
-    pending: Sequence[tuple[JobRequest, datetime]],
-    rules: ChannelRules,
-    fixed: Sequence[datetime],
-    model: EngagementModel,
-    now: datetime,
-    rng: random.Random,
-    grid_minutes: int = 5,
-) -> tuple[Decision, list[Decision | None]]:
-    """Choose a new job's slot, moving planned jobs out of its way when that earns more in total.
-
-    ``choose_slot`` alone serves jobs in arrival order: under a tight daily cap or a long gap the
-    first job of the day takes the evening peak, and a job that arrives later and could only go
-    that evening gets a poor slot or none, even when the first could have gone elsewhere in its
-    window at little cost. So when the new job's best instant is held by the channel's own posts
-    (``max_posts_per_day``, a cap, ``min_gap``) or it finds no slot at all, each planned
-    non-urgent job in ``pending`` near its window is tried out of the way: the new job is chosen
-    without it, then it is chosen again around the new job. The best pair is kept when the two
-    together are expected to earn ``SWAP_MARGIN`` more than before (a job without a slot counts
-    0), under the mean model; this repeats up to ``MAX_MOVES`` times. A planned job never loses
-    its slot, urgent jobs never move, and nothing moves while the channel is still exploring.
-
-    ``pending`` holds the channel's planned, not yet published jobs with their slots; ``fixed``
-    the posts that cannot move (published, or about to fire). Returns the new job's ``Decision``
-    and one entry per ``pending`` job, in its order: the job's new ``Decision``, or None to keep
-    its slot. Every returned slot is feasible together with all the others. Pure, like
-    ``choose_slot``; with no pending job it is ``choose_slot``.
-    """
-    slots = [to_us(slot, "slot") for _, slot in pending]
-    fixed_us = [to_us(t, "fixed instant") for t in fixed]
-    decision = choose_slot(job, rules, _instants(fixed_us + slots), model, now, rng, grid_minutes)
-    moves: list[Decision | None] = [None] * len(pending)
-    if job.priority == URGENT or not pending or rules.paused:
-        return decision, moves
-    now_us = to_us(now, "now")
-    if model.exploring_curve(sorted(fixed_us + slots), now_us) is not None:
-        return decision, moves  # a young channel's planned explorations are kept, as in ``replan``
-    # Only a post this close to the window can hold it: through the gap, the local day or a cap.
-    micro = timedelta(microseconds=1)
-    reach = max(2 * US_PER_DAY, rules.min_gap // micro, *(c.window // micro for c in rules.caps))
-    lo, hi = _window(job, now_us, grid_minutes * US_PER_MINUTE)
-    near = [
-        k
-        for k, (other, slot) in enumerate(zip((p for p, _ in pending), slots, strict=True))
-        if other.priority != URGENT and lo - reach <= slot <= hi + reach
-    ]
-    tz = rules.zone
-
-    def value(request: JobRequest, at_us: int | None, others: list[int]) -> float:
-        return 0.0 if at_us is None else expected_at(request, model, sorted(others), at_us, tz, grid_minutes)
-
-    for _ in range(MAX_MOVES):
-        held = (decision.binding_constraint or "").split(":", 1)[0] in _POST_RULES
-        if decision.slot is not None and not held:
-            break  # the audience or the job's own window chose: no planned post is in the way
-        current = to_us(decision.slot) if decision.slot is not None else None
-        best: tuple[float, int, Decision, Decision] | None = None
-        for k in near:
-            other = pending[k][0]
-            rest = fixed_us + slots[:k] + slots[k + 1 :]
-            new = choose_slot(job, rules, _instants(rest), model, now, rng, grid_minutes)
-            if new.slot is None:
-                continue
-            new_us = to_us(new.slot)
-            again = choose_slot(other, rules, _instants([*rest, new_us]), model, now, rng, grid_minutes)
-            if again.slot is None:
-                continue  # a planned job never loses its slot to a newer one
-            again_us = to_us(again.slot)
-            before = value(job, current, fixed_us + slots)
-            before += value(other, slots[k], rest + ([current] if current is not None else []))
-            after = value(job, new_us, [*rest, again_us]) + value(other, again_us, [*rest, new_us])
-            gain = after - before * (1.0 + SWAP_MARGIN)
-            if gain > 0 and (best is None or gain > best[0]):
-                best = (gain, k, new, again)
-        if best is None:
-            break
-        _, k, decision, again = best
-        assert again.slot is not None
-        slots[k] = to_us(again.slot)
-        moves[k] = again
-    out = [
-        None if m is None or m.slot is None or to_us(m.slot) == to_us(slot) else m
-        for m, (_, slot) in zip(moves, pending, strict=True)
-    ]
-    made = [
-        f"{other.job_id} from {_fmt(to_us(slot), tz)} to {_fmt(to_us(m.slot), tz)}"
-        for m, (other, slot) in zip(out, pending, strict=True)
-        if m is not None and m.slot is not None
-    ]
-    if made:  # the slot was free only because planned posts moved: say so
-        decision = replace(decision, reason=f"{decision.reason} Room was made by moving {'; '.join(made)}.")
-    return decision, out
-
-
-def _instants(us: list[int]) -> list[datetime]:
-    return [from_us(t) for t in sorted(us)]

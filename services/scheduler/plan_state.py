@@ -1,0 +1,147 @@
+"""What the plan holds in memory per channel, and what one step of it returns.
+
+Pure data, no I/O: ``ChannelPlan`` keeps a channel's flags and the sorted instants that occupy it
+(gaps and caps are checked against them); ``Effects`` is what the planner writes for a step.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left, insort
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from shared.channels import Channel
+from shared.events import (
+    ChannelStateRecorded,
+    JobDue,
+    JobPlanned,
+    JobState,
+    OutcomeStatus,
+    PublishOutcome,
+)
+from shared.horizon import DEFAULT_HORIZON
+
+S = JobState
+FIRING = frozenset({S.SCHEDULED, S.RETRYING})
+# States whose instant occupies the channel (min gap, caps).
+OCCUPYING = frozenset({S.SCHEDULED, S.RETRYING, S.DUE, S.ATTEMPTED, S.PUBLISHED, S.UNCONFIRMED})
+FIRING_NAMES = frozenset(s.value for s in FIRING)
+OCCUPYING_NAMES = frozenset(s.value for s in OCCUPYING)
+STATE_OF_OUTCOME = {
+    OutcomeStatus.ATTEMPTED: S.ATTEMPTED,
+    OutcomeStatus.PUBLISHED: S.PUBLISHED,
+    OutcomeStatus.RETRY: S.RETRYING,
+    OutcomeStatus.FAILED: S.FAILED,
+    OutcomeStatus.NEEDS_REAUTH: S.NEEDS_REAUTH,
+    OutcomeStatus.UNCONFIRMED: S.UNCONFIRMED,
+    OutcomeStatus.DEAD: S.DEAD,
+}
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    late_grace: timedelta = timedelta(minutes=2)  # later than this after its slot → re-plan, no burst
+    replan_every: timedelta = timedelta(hours=1)  # at most this often per channel after learning
+    horizons: tuple[timedelta, ...] = (timedelta(hours=1), timedelta(hours=6), timedelta(hours=24))
+    event_id_prefix: str = "sch"
+    # The scheduling horizon ingest also enforces (shared/horizon.py; the service passes
+    # CommonSettings.schedule_horizon). It keeps every instant the plan computes (window ends,
+    # gaps, a day either side) far inside datetime's year 9999, and bounds the slot policy's
+    # work per job: it scores each 5-minute step of the window.
+    horizon: timedelta = DEFAULT_HORIZON
+
+
+@dataclass
+class Effects:
+    jobs: list[JobPlanned] = field(default_factory=list)
+    due: list[JobDue] = field(default_factory=list)
+    channels: list[ChannelStateRecorded] = field(default_factory=list)
+    outcomes: list[PublishOutcome] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def extend(self, other: Effects) -> None:
+        self.jobs += other.jobs
+        self.due += other.due
+        self.channels += other.channels
+        self.outcomes += other.outcomes
+        self.notes += other.notes
+
+    def __bool__(self) -> bool:
+        return bool(self.jobs or self.due or self.channels or self.outcomes)
+
+
+@dataclass
+class ChannelPlan:
+    channel: Channel
+    partition: int = 0
+    paused: bool = False
+    pause_reason: str | None = None
+    paused_by: str | None = None
+    needs_reauth: bool = False
+    replanned_at: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=UTC))
+    # Sorted instants (epoch seconds) occupying the channel: 8 bytes each.
+    taken: array[float] = field(default_factory=lambda: array("d"))
+
+    def release(self, job: JobPlanned | None) -> None:
+        instant = occupied_instant(job)
+        if instant is None:
+            return
+        i = bisect_left(self.taken, instant)
+        if i < len(self.taken) and self.taken[i] == instant:
+            self.taken.pop(i)
+
+    def occupy(self, job: JobPlanned | None) -> None:
+        instant = occupied_instant(job)
+        if instant is not None:
+            insort(self.taken, instant)
+
+    def taken_between(
+        self, start: datetime, end: datetime, exclude: JobPlanned | None = None
+    ) -> list[datetime]:
+        lo = bisect_left(self.taken, start.timestamp())
+        hi = bisect_left(self.taken, end.timestamp() + 1e-6)
+        skip = occupied_instant(exclude)
+        out: list[datetime] = []
+        for ts in self.taken[lo:hi]:
+            if skip is not None and ts == skip:
+                skip = None  # the job's own instant, once
+                continue
+            out.append(datetime.fromtimestamp(ts, tz=UTC))
+        return out
+
+    def holding(self) -> tuple[JobState, str] | None:
+        """The state a job of this channel is held in instead of being planned, and why; None
+        when the channel may fire (neither paused nor waiting for re-authorisation)."""
+        if self.paused:
+            return S.PAUSED, f"paused: {self.pause_reason}"
+        if self.needs_reauth:
+            return S.NEEDS_REAUTH, "the channel needs re-authorisation"
+        return None
+
+
+@dataclass(frozen=True)
+class ChannelFlags:
+    """A channel's flags, to put back when a command raises (its instants follow the journal)."""
+
+    paused: bool
+    pause_reason: str | None
+    paused_by: str | None
+    needs_reauth: bool
+    replanned_at: datetime
+
+    @classmethod
+    def of(cls, plan: ChannelPlan) -> ChannelFlags:
+        return cls(plan.paused, plan.pause_reason, plan.paused_by, plan.needs_reauth, plan.replanned_at)
+
+    def put_back(self, plan: ChannelPlan) -> None:
+        plan.paused, plan.pause_reason, plan.paused_by = self.paused, self.pause_reason, self.paused_by
+        plan.needs_reauth, plan.replanned_at = self.needs_reauth, self.replanned_at
+
+
+def occupied_instant(job: JobPlanned | None) -> float | None:
+    """The epoch second at which ``job`` occupies its channel, or None when it does not."""
+    if job is None or job.state not in OCCUPYING:
+        return None
+    instant = job.published_at or job.slot
+    return instant.timestamp() if instant is not None else None
