@@ -27,6 +27,7 @@ from services.inbox.readers import CommentReader
 from services.inbox.schedule import PollSchedule
 from services.inbox.settings import InboxSettings
 from services.ingest.auth import KeyStore
+from services.publisher.credentials.wiring import open_vault, secret_store
 from services.publisher.secrets import SecretsError, SecretStore
 from shared.channels import ChannelDirectory
 from shared.dead_letters import DeadLetters
@@ -83,7 +84,7 @@ async def running_inbox(
     await ensure_topics(kafka, inbox_topics(topics))
     channels = settings.load_channels()
     keys = keys or KeyStore.load(settings.keys_file, settings.api_key_pepper())
-    tokens = channel_tokens(channels, SecretStore.load(settings.secrets_file))
+    tokens = channel_tokens(channels, secret_store(settings, open_vault(settings)))
     producer = make_producer(kafka, "warta-inbox")
     await producer.start()
     dead = DeadLetters(topics.publish_dead, "inbox", producer=producer, clock=clock)
