@@ -299,6 +299,10 @@ class ConsoleView:
         if ev.action is ControlAction.PAUSE:
             for ch in targets:
                 self.paused[ch] = ev
+        elif ev.action is ControlAction.RECONNECTED:
+            for ch in ev.channels:  # the scheduler re-plans the parked jobs; health waits for news
+                if ch in self.channels and self.channels[ch].health is Health.NEEDS_REAUTH:
+                    self.channels[ch].health = Health.UNKNOWN
         elif ev.action is ControlAction.RESUME:
             if not ev.channels:
                 self.paused.clear()

@@ -29,6 +29,7 @@ import orjson
 from services.publisher.credentials.clear_import import record_from_clear
 from services.publisher.credentials.commands import ConnectRequest, connect
 from services.publisher.credentials.keys import generate_key, keyring, load_keys
+from services.publisher.credentials.reconnect import announce_reconnected
 from services.publisher.credentials.record import CredentialRecord
 from services.publisher.credentials.vault import CredentialVault
 from services.publisher.credentials.wiring import account_of
@@ -140,11 +141,22 @@ def connect_demo_accounts(sandbox_url: str, env: dict[str, str], timeout_s: floa
         credentials_file=Path(env["WARTA_CREDENTIALS_FILE"]),
         credentials_key_file=Path(env["WARTA_CREDENTIALS_KEY_FILE"]),
         credentials_key=env.get("WARTA_CREDENTIALS_KEY") or None,
+        kafka_bootstrap=env["KAFKA_BOOTSTRAP_SERVERS"],
+        topic_prefix=env.get("WARTA_TOPIC_PREFIX", ""),
     )
     channels = oauth_channels(settings.load_channels().channels)
+
+    async def run() -> list[str]:
+        done = await connect_through_sandbox(settings, channels, timeout_s)
+        parked = [
+            after.account for before, after in done if before is not None and before.status == "needs_reauth"
+        ]
+        # Jobs a previous run parked for these accounts are re-planned by the scheduler.
+        await announce_reconnected(settings, parked)
+        return parked
+
     with ThreadPoolExecutor(1) as pool:  # its own loop: the caller may run inside one (async tests)
-        done = pool.submit(asyncio.run, connect_through_sandbox(settings, channels, timeout_s)).result()
-    return [after.account for before, after in done if before is not None and before.status == "needs_reauth"]
+        return pool.submit(asyncio.run, run()).result()
 
 
 def _wait_healthy(url: str, timeout_s: float) -> None:
