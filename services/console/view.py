@@ -359,6 +359,13 @@ class ConsoleView:
         rows = (e for e in self.audit if self.audit_visible(e, visible))
         return heapq.nlargest(limit, rows, key=lambda e: e.at)
 
+    def needing_reauth(self, visible: Visible = everything) -> list[ChannelHealth]:
+        """The channels whose account must be connected again, longest waiting first."""
+        parked = [
+            ch for ch in self.channels.values() if ch.health is Health.NEEDS_REAUTH and visible(ch.channel)
+        ]
+        return sorted(parked, key=lambda ch: (ch.last_error_at or ch.updated_at or _EPOCH, ch.channel))
+
     def platform_health(self, visible: Visible = everything) -> dict[str, ChannelHealth]:
         """Per platform, its worst channel (ties: the most recent)."""
         worst: dict[str, ChannelHealth] = {}
