@@ -145,7 +145,11 @@ def register_channels(channels: argparse.ArgumentParser) -> None:
         "connect", help="connect a channel's account: OAuth code + PKCE, loopback callback"
     )
     connect.add_argument("channel")
-    connect.add_argument("--client-id", required=True, help="the app's client id (TikTok: client key)")
+    connect.add_argument(
+        "--client-id",
+        default="",
+        help="the app's client id (TikTok: client key); Mastodon: omit it, Warta registers on the instance",
+    )
     connect.add_argument(
         "--redirect-uri", help="the registered redirect URI, behind a proxy (default: loopback)"
     )

@@ -93,6 +93,13 @@ def test_the_oauth_demo_accounts_connect_through_their_flows_and_check_finds_eve
         assert record.expires_at is not None, account
         assert record.access_token != static[account]  # the flow's grant, not the sandbox's file
         assert record.extra["client_id"] == "warta-local"
+    # LinkedIn's flow (no PKCE, a refresh token) and Mastodon's (the app registers on the instance).
+    assert records["linkedin-demo"].refresh_token is not None
+    assert records["linkedin-demo"].access_token != static["linkedin-demo"]
+    mastodon = records["mastodon-demo"]
+    assert mastodon.access_token != static["mastodon-demo"]
+    assert mastodon.expires_at is None
+    assert mastodon.extra["client_id"] not in ("", "warta-local")  # registered on the instance
     # `warta channels check --json`, as the README tells a newcomer to run it.
     done = subprocess.run(
         [sys.executable, "-m", "shared.cli", "channels", "check", "--json"],

@@ -104,9 +104,11 @@ async def connect_through_sandbox(
                 continue
             seen.add(account_of(channel))
             before = open_vault_of(settings).fresh(account_of(channel))
+            rules = capabilities_for(channel.platform).tokens
             request = ConnectRequest(
                 channel=channel,
-                client_id=SANDBOX_CLIENT_ID,
+                # Where the app registers on the server (Mastodon), the flow does it, as for real.
+                client_id="" if rules is not None and rules.registers_app else SANDBOX_CLIENT_ID,
                 client_secret=None,
                 redirect_uri=None,
                 timeout_s=timeout_s,
