@@ -326,6 +326,9 @@ class LocalSystem:
                     report(name, code)
                 self.restart(name)
                 revived.append(name)
+                if name == "sandbox":
+                    # Its grants lived in its memory: connect the demo accounts again.
+                    local_setup.connect_demo_accounts(self.sandbox_url, self.env(), 30.0)
         return revived
 
     def stop(self) -> None:

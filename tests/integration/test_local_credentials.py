@@ -116,3 +116,28 @@ def test_the_oauth_demo_accounts_connect_through_their_flows_and_check_finds_eve
         r.refresh_token for r in records.values() if r.refresh_token
     }
     assert _clear_under(system.var, secrets) == []
+
+
+def test_a_revived_sandbox_gets_the_demo_accounts_connected_again(system: LocalSystem) -> None:
+    """The sandbox's grants live in its memory: when `warta dev` restarts a crashed sandbox, the
+    OAuth demo accounts connect again, or every publisher would meet refused tokens and park."""
+    system.prepare()
+    args = ("sandbox", "--port", str(system.sandbox_port), "--secrets", str(system.sandbox_accounts_file))
+    system._spawn("sandbox", *args)
+    connect_demo_accounts(system.sandbox_url, system.env(), 30.0)
+    before = open_local_vault(system.var).load()
+    system.kill("sandbox")
+    assert system.revive() == ["sandbox"]
+    after = open_local_vault(system.var).load()
+    for account in ("x-demo", "youtube-demo", "tiktok-demo", "linkedin-demo", "mastodon-demo"):
+        assert after[account].access_token != before[account].access_token, account
+        assert after[account].version > before[account].version, account
+    done = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "channels", "check", "--json"],
+        cwd=ROOT,
+        env={**system.env(), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, [r for r in json.loads(done.stdout) if not r["usable"]]
