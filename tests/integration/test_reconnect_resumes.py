@@ -156,6 +156,7 @@ async def test_a_reconnect_publishes_each_parked_job_exactly_once(
             # `warta channels connect x-demo`: a new grant through the flow, then the announcement
             # (twice, as two operators reconnecting at once would: still one post per job).
             record = await connect(publisher, request, consent)
+            announced_at = time.monotonic()
             sent = await announce_reconnected(publisher, [record.account])
             await announce_reconnected(publisher, [record.account])
             assert [(e.action, e.channels) for e in sent] == [(ControlAction.RECONNECTED, (CHANNEL,))]
@@ -167,6 +168,7 @@ async def test_a_reconnect_publishes_each_parked_job_exactly_once(
                 return len({o.job_id for o in done}) == ITEMS
 
             await wait_for(all_published, "every parked job to be published")
+            resumed_s = time.monotonic() - announced_at
             await asyncio.sleep(3.0)  # time for a duplicate to show, were there one
         finally:
             stop.set()
@@ -180,4 +182,4 @@ async def test_a_reconnect_publishes_each_parked_job_exactly_once(
         e for e in await read_events(kafka_bootstrap, topics.content_control) if isinstance(e, ControlIssued)
     ]
     assert [c.action for c in controls] == [ControlAction.RECONNECTED] * 2
-    print(f"\n{ITEMS} jobs parked by a revocation, each published once after the reconnect")
+    print(f"\n{ITEMS} jobs parked by a revocation, each published once {resumed_s:.1f} s after the reconnect")
