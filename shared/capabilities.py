@@ -115,7 +115,7 @@ class TokenRules:
     working, so the new one must be stored before anything else and only one worker may refresh.
     """
 
-    access_s: int
+    access_s: int | None  # None: the access token does not expire (Mastodon)
     refresh_s: int | None  # None: no fixed lifetime (revocation or disuse ends it)
     rotates: bool
     pkce: bool
@@ -125,6 +125,9 @@ class TokenRules:
     # What publishing needs of the grant; ``warta channels check`` names any the user withheld.
     publish_scopes: tuple[str, ...] = ()
     notes: str = ""
+    # Registered per server before the flow (Mastodon: ``POST /api/v1/apps`` on each instance),
+    # instead of once in a developer portal.
+    registers_app: bool = False
 
 
 _HOUR = 3600
@@ -328,6 +331,20 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         default_caps=(RollingCap(limit=300, window_minutes=180),),  # §5 "300 per 3 hours"
         idempotency=Idempotency.KEY,  # §5 "Idempotency-Key … stored for up to 1 hour"
         reconcilable=True,
+        # Each instance is its own authorization server: the app registers there first; its
+        # tokens carry no expiry (revoked by the user or an admin). PKCE S256 since 4.3.
+        tokens=TokenRules(
+            access_s=None,
+            refresh_s=None,
+            rotates=False,
+            pkce=True,
+            token_path="/oauth/token",
+            authorize_path="/oauth/authorize",
+            publish_scopes=("write:statuses", "write:media"),
+            source="https://docs.joinmastodon.org/spec/oauth/",
+            notes="app registration: https://docs.joinmastodon.org/methods/apps/#create",
+            registers_app=True,
+        ),
     ),
     PlatformCapabilities(
         platform="wordpress",
@@ -443,6 +460,20 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         ),
         default_caps=(RollingCap(limit=150, window_minutes=_DAY),),  # §9 "About 150 posts/day (unconfirmed)"
         reconcilable=True,
+        # 3-legged OAuth (no PKCE for a web app). Access 60 days; programmatic refresh tokens
+        # (approved partners) live 365 days from the first consent: a refresh answers the same
+        # refresh token with its remaining ``refresh_token_expires_in``, never a longer one.
+        tokens=TokenRules(
+            access_s=60 * 24 * _HOUR,
+            refresh_s=365 * 24 * _HOUR,
+            rotates=False,
+            pkce=False,
+            token_path="/oauth/v2/accessToken",
+            authorize_path="/oauth/v2/authorization",
+            publish_scopes=("w_member_social",),
+            source="https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow",
+            notes="refresh: https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens",
+        ),
     ),
     PlatformCapabilities(
         platform="whatsapp",

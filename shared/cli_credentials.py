@@ -66,12 +66,25 @@ def cmd_channels_connect(args: argparse.Namespace) -> int:
         )
         record = await connect(settings, request, show)
         print(f"connected {args.channel}: {record!r}")
-        return 0
+        return await announce_or_warn(settings, record.account)
 
     try:
         return asyncio.run(run())
     except (CommandError, CredentialError, RefreshError, TimeoutError) as exc:
         return _fail("channels connect", exc or TimeoutError("no callback before the timeout"))
+
+
+async def announce_or_warn(settings: PublisherSettings, account: str) -> int:
+    """Jobs parked while the account needed re-connecting go out again once the scheduler hears."""
+    from services.publisher.credentials.reconnect import announce_reconnected
+    from shared.kafka import KafkaUnavailable
+
+    try:
+        await announce_reconnected(settings, [account])
+    except KafkaUnavailable as exc:
+        print(f"warta channels connect: stored, but the scheduler was not told ({exc}); parked jobs wait")
+        return 3
+    return 0
 
 
 def cmd_rotate_key(args: argparse.Namespace) -> int:
@@ -134,7 +147,11 @@ def register_channels(channels: argparse.ArgumentParser) -> None:
         "connect", help="connect a channel's account: OAuth code + PKCE, loopback callback"
     )
     connect.add_argument("channel")
-    connect.add_argument("--client-id", required=True, help="the app's client id (TikTok: client key)")
+    connect.add_argument(
+        "--client-id",
+        default="",
+        help="the app's client id (TikTok: client key); Mastodon: omit it, Warta registers on the instance",
+    )
     connect.add_argument(
         "--redirect-uri", help="the registered redirect URI, behind a proxy (default: loopback)"
     )

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.publisher.credentials import local_setup
 from shared.channels import load_channels
 from shared.private_file import write_private
 from shared.service_table import Layout, Service, common_env, system_services
@@ -137,6 +138,11 @@ class LocalSystem:
         return self.var / "secrets.json"
 
     @property
+    def sandbox_accounts_file(self) -> Path:
+        """The sandbox platforms' own accounts; Warta's copy is the encrypted vault."""
+        return self.var / "sandbox-accounts.json"
+
+    @property
     def dev_keys_file(self) -> Path:
         return self.var / "dev-keys.json"
 
@@ -170,6 +176,9 @@ class LocalSystem:
             analytics_port=self.analytics_port,
             topic_prefix=self.topic_prefix,
             group_prefix=self.group_prefix,
+            sandbox_accounts_file=str(self.sandbox_accounts_file),
+            credentials_file=str(self.var / local_setup.VAULT_FILE),
+            credentials_key_file=str(self.var / local_setup.KEY_FILE),
         )
 
     def env(self) -> dict[str, str]:
@@ -198,7 +207,13 @@ class LocalSystem:
             text = self.source_channels.read_text().replace("http://127.0.0.1:8090", self.sandbox_url)
             self.channels_file.write_text(text)
         channels = load_channels(self.channels_file)
-        ensure_secrets(self.secrets_file, [(c.secret or c.id, c.platform) for c in channels.channels])
+        local_setup.adopt_legacy_secrets(self.var)
+        ensure_secrets(
+            self.sandbox_accounts_file, [(c.secret or c.id, c.platform) for c in channels.channels]
+        )
+        local_setup.prepare_vault(
+            self.var, self.sandbox_accounts_file, self.env().get("WARTA_CREDENTIALS_KEY")
+        )
         if not self.dev_keys_file.exists() or not (self.var / "keys.json").exists():
             # Hashed with the pepper the services will be given (WARTA_KEY_PEPPER), or none.
             pepper = self.env().get("WARTA_KEY_PEPPER", "").encode("utf-8")
@@ -236,6 +251,10 @@ class LocalSystem:
                 name = service.name if n == 1 else f"{service.name}-{n}"
                 serve = self.metrics and n == 1 and scales
                 self._spawn(name, *service.args, metrics_port=service.metrics_port if serve else 0)
+                if name == "sandbox":
+                    # Before any publisher reads the vault: the demo accounts connect through
+                    # their platforms' flows, against this sandbox (its grants live in memory).
+                    local_setup.connect_demo_accounts(self.sandbox_url, self.env(), timeout)
         self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float) -> None:
@@ -307,6 +326,9 @@ class LocalSystem:
                     report(name, code)
                 self.restart(name)
                 revived.append(name)
+                if name == "sandbox":
+                    # Its grants lived in its memory: connect the demo accounts again.
+                    local_setup.connect_demo_accounts(self.sandbox_url, self.env(), 30.0)
         return revived
 
     def stop(self) -> None:

@@ -155,12 +155,16 @@ class ControlAction(StrEnum):
     SUPERSEDE = "supersede"
     PAUSE = "pause"
     RESUME = "resume"
+    # The account of the named channels was connected again (its credential works): jobs parked
+    # for re-authorisation are re-planned; an operator's pause stays.
+    RECONNECTED = "reconnected"
 
 
 class ControlIssued(_Event):
     """An operator's or the system's command (topic ``content.control``).
 
-    withdraw/supersede name a content id; pause/resume name channels (empty = all channels).
+    withdraw/supersede name a content id; pause/resume name channels (empty = all channels);
+    reconnected names the channels whose account was re-connected.
     """
 
     event_type: Literal["content.control"] = "content.control"

@@ -31,6 +31,12 @@ class Layout:
     analytics_port: int = 8075
     topic_prefix: str = ""
     group_prefix: str = "warta"
+    # The sandbox's own accounts (the platforms' side); empty: ``secrets_file``, as before the vault.
+    sandbox_accounts_file: str = ""
+    # The encrypted credential vault and its key file (services/publisher/credentials); empty:
+    # the operator configures them (a deployment's key is its own), or the clear file is read.
+    credentials_file: str = ""
+    credentials_key_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,11 @@ class Service:
 
 def common_env(layout: Layout) -> dict[str, str]:
     """The environment every service of the system gets."""
-    return {
+    vault = {
+        "WARTA_CREDENTIALS_FILE": layout.credentials_file,
+        "WARTA_CREDENTIALS_KEY_FILE": layout.credentials_key_file,
+    }
+    return {k: v for k, v in vault.items() if v} | {
         "KAFKA_BOOTSTRAP_SERVERS": layout.bootstrap,
         "WARTA_TOPIC_PREFIX": layout.topic_prefix,
         "WARTA_GROUP_PREFIX": layout.group_prefix,
@@ -71,7 +81,13 @@ def system_services(layout: Layout, platforms: tuple[str, ...] | list[str]) -> l
     table = [
         Service(
             "sandbox",
-            ("sandbox", "--port", str(layout.sandbox_port), "--secrets", layout.secrets_file),
+            (
+                "sandbox",
+                "--port",
+                str(layout.sandbox_port),
+                "--secrets",
+                layout.sandbox_accounts_file or layout.secrets_file,
+            ),
             metrics_port=0,
             needs_secrets=True,
         ),

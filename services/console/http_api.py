@@ -40,7 +40,7 @@ from services.console.offsets import History, OffsetSnapshot
 from services.console.openapi import openapi_document
 from services.console.replay import NotReplayable, reappend
 from services.console.settings import ConsoleSettings
-from services.console.view import ConsoleView, dead_json, job_json
+from services.console.view import ChannelHealth, ConsoleView, dead_json, job_json
 from services.console.webhooks import DeliveryLog
 from services.ingest.auth import ALL_CHANNELS, KeyStore, Principal
 from services.ingest.errors import (
@@ -215,6 +215,17 @@ def _outcome_count(deps: Deps, who: Principal, platform: str, statuses: tuple[st
     )
 
 
+def reauth_json(ch: ChannelHealth) -> dict[str, object]:
+    """A channel parked until its account is connected again, with the publisher's reason."""
+    return {
+        "channel": ch.channel,
+        "platform": ch.platform,
+        "reason": ch.last_error.message if ch.last_error else "the platform refused the credential",
+        "since": ch.last_error_at or ch.updated_at,
+        "reconnect": f"warta channels connect {ch.channel}",
+    }
+
+
 async def overview(request: web.Request) -> web.Response:
     who = operator(request)
     deps = request.app[DEPS]
@@ -247,6 +258,7 @@ async def overview(request: web.Request) -> web.Response:
             "channels": _channels_json(deps, who),
             "jobs_by_state": states,
             "dead_letters": deps.view.dead_letters(who.may_target, limit=0)[1],
+            "needs_reauth": [reauth_json(ch) for ch in deps.view.needing_reauth(who.may_target)],
             "messages": {t.removeprefix(prefix): n for t, n in (snap.topic_totals() if snap else {}).items()},
             "lag": {t.removeprefix(prefix): n for t, n in (snap.lag_by_topic() if snap else {}).items()},
             "probed_at": snap.at if snap else None,

@@ -126,6 +126,19 @@ _SCHEMAS: dict[str, Any] = {
             "channels": {"type": "array", "items": _CHANNEL},
             "jobs_by_state": _COUNTS,
             "dead_letters": _INT,
+            # Channels whose account must be connected again: their jobs wait until it is.
+            "needs_reauth": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "channel": _STR,
+                        "platform": _STR,
+                        "reason": _STR,
+                        "since": _MAYBE_TIME,
+                        "reconnect": _STR,
+                    }
+                ),
+            },
             "messages": _COUNTS,
             "lag": _COUNTS,
             "probed_at": _MAYBE_TIME,

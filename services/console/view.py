@@ -299,6 +299,10 @@ class ConsoleView:
         if ev.action is ControlAction.PAUSE:
             for ch in targets:
                 self.paused[ch] = ev
+        elif ev.action is ControlAction.RECONNECTED:
+            for ch in ev.channels:  # the scheduler re-plans the parked jobs; health waits for news
+                if ch in self.channels and self.channels[ch].health is Health.NEEDS_REAUTH:
+                    self.channels[ch].health = Health.UNKNOWN
         elif ev.action is ControlAction.RESUME:
             if not ev.channels:
                 self.paused.clear()
@@ -354,6 +358,13 @@ class ConsoleView:
     def recent_audit(self, visible: Visible = everything, limit: int = 200) -> list[AuditEntry]:
         rows = (e for e in self.audit if self.audit_visible(e, visible))
         return heapq.nlargest(limit, rows, key=lambda e: e.at)
+
+    def needing_reauth(self, visible: Visible = everything) -> list[ChannelHealth]:
+        """The channels whose account must be connected again, longest waiting first."""
+        parked = [
+            ch for ch in self.channels.values() if ch.health is Health.NEEDS_REAUTH and visible(ch.channel)
+        ]
+        return sorted(parked, key=lambda ch: (ch.last_error_at or ch.updated_at or _EPOCH, ch.channel))
 
     def platform_health(self, visible: Visible = everything) -> dict[str, ChannelHealth]:
         """Per platform, its worst channel (ties: the most recent)."""

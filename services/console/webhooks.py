@@ -1,4 +1,6 @@
-"""Lifecycle webhooks: scheduled, published, failed, unconfirmed, paused and resumed, POSTed to
+"""Lifecycle webhooks: scheduled, published, failed, unconfirmed, paused and resumed, and
+needs_reauth (a job parked because its account must be connected again, with the platform's
+reason) and reconnected (the account works again: the parked jobs are re-planned), POSTed to
 other systems, signed, retried with backoff, and logged.
 
 Signature: the Standard Webhooks scheme (``shared.webhook_signature``; a timestamp in the signed
@@ -65,8 +67,19 @@ from shared.webhook_signature import secret_key, signed_headers
 
 log = logging.getLogger("warta.console.webhooks")
 
-LifecycleKind = Literal["scheduled", "published", "failed", "unconfirmed", "paused", "resumed"]
-KINDS: tuple[LifecycleKind, ...] = ("scheduled", "published", "failed", "unconfirmed", "paused", "resumed")
+LifecycleKind = Literal[
+    "scheduled", "published", "failed", "unconfirmed", "paused", "resumed", "needs_reauth", "reconnected"
+]
+KINDS: tuple[LifecycleKind, ...] = (
+    "scheduled",
+    "published",
+    "failed",
+    "unconfirmed",
+    "paused",
+    "resumed",
+    "needs_reauth",
+    "reconnected",
+)
 # A receiver's answer is a status; its body is read only to keep the connection reusable, and
 # an acknowledgement longer than this is not one a webhook receiver sends.
 REPLY_LIMIT_BYTES = 64 * 1024
@@ -124,6 +137,7 @@ _OUTCOME_KIND: dict[OutcomeStatus, LifecycleKind] = {
     OutcomeStatus.FAILED: "failed",
     OutcomeStatus.DEAD: "failed",
     OutcomeStatus.UNCONFIRMED: "unconfirmed",
+    OutcomeStatus.NEEDS_REAUTH: "needs_reauth",
 }
 
 
@@ -157,6 +171,9 @@ def lifecycle_of(event: Event) -> Lifecycle | None:
         }
         if decision is not None:
             data["decision"] = decision  # a person settled the job: who, what, why
+    elif isinstance(event, ControlIssued) and event.action is ControlAction.RECONNECTED:
+        kind = "reconnected"
+        data = {"channels": list(event.channels), "by": event.by, "reason": event.reason}
     elif isinstance(event, ControlIssued) and event.action in (ControlAction.PAUSE, ControlAction.RESUME):
         kind = "paused" if event.action is ControlAction.PAUSE else "resumed"
         data = {"channels": list(event.channels) or "all", "by": event.by, "reason": event.reason}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +27,7 @@ from services.inbox.readers import CommentReader
 from services.inbox.schedule import PollSchedule
 from services.inbox.settings import InboxSettings
 from services.ingest.auth import KeyStore
+from services.publisher.credentials.wiring import open_vault, secret_store
 from services.publisher.secrets import SecretsError, SecretStore
 from shared.channels import ChannelDirectory
 from shared.dead_letters import DeadLetters
@@ -49,15 +50,26 @@ def inbox_topics(topics: TopicRegistry) -> list[TopicSpec]:
     return [spec for spec in topics.specs() if spec.name in names]
 
 
-def channel_tokens(channels: ChannelDirectory, secrets: SecretStore) -> dict[str, str]:
-    """Each channel's secret name → token, for the channels whose secret exists."""
-    tokens: dict[str, str] = {}
-    for channel in channels.channels:
+class LiveTokens(Mapping[str, str]):
+    """Each channel's secret name → its token as the store holds it now, read at each use: the
+    publishers refresh and reconnect accounts in the vault, and the polls must follow (a token
+    read once at start is refused within hours on X, YouTube and TikTok)."""
+
+    def __init__(self, channels: ChannelDirectory, secrets: SecretStore) -> None:
+        self._names = sorted({c.secret for c in channels.channels if c.secret})
+        self._secrets = secrets
+
+    def __getitem__(self, name: str) -> str:
         try:
-            tokens[channel.secret or ""] = secrets.get(channel.secret).token
+            return self._secrets.get(name).token
         except SecretsError:
-            continue  # its reads answer 401, and its status says so
-    return tokens
+            raise KeyError(name) from None  # its reads answer 401, and its status says so
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 @dataclass
@@ -83,7 +95,7 @@ async def running_inbox(
     await ensure_topics(kafka, inbox_topics(topics))
     channels = settings.load_channels()
     keys = keys or KeyStore.load(settings.keys_file, settings.api_key_pepper())
-    tokens = channel_tokens(channels, SecretStore.load(settings.secrets_file))
+    tokens = LiveTokens(channels, secret_store(settings, open_vault(settings)))
     producer = make_producer(kafka, "warta-inbox")
     await producer.start()
     dead = DeadLetters(topics.publish_dead, "inbox", producer=producer, clock=clock)

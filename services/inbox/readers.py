@@ -10,6 +10,7 @@ bodies). Bluesky sessions are kept per channel, as ``createSession`` is itself l
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,7 @@ class Request:
 
 class CommentReader:
     def __init__(
-        self, session: aiohttp.ClientSession, tokens: dict[str, str], timeout_s: float = 15.0
+        self, session: aiohttp.ClientSession, tokens: Mapping[str, str], timeout_s: float = 15.0
     ) -> None:
         self._session = session
         self._tokens = tokens  # secret name → token; never logged

@@ -15,6 +15,11 @@ class InboxSettings(CommonSettings):
     inbox_port: int = 8060
     keys_file: Path = ROOT / "var" / "keys.json"
     secrets_file: Path = ROOT / "var" / "secrets.json"
+    # The publishers' encrypted vault and its key (services/publisher/credentials): the inbox
+    # reads the channels' tokens from it; without a key, ``secrets_file`` in clear.
+    credentials_file: Path = ROOT / "var" / "credentials.vault"
+    credentials_key: SecretStr | None = None
+    credentials_key_file: Path | None = None
     # Meta's app secret signs every webhook delivery (X-Hub-Signature-256); the verify token is
     # what the app's webhook subscription was configured with. Without a secret, deliveries are
     # refused: nothing unsigned is believed.

@@ -264,6 +264,18 @@ class Plan:
             plan.paused, plan.pause_reason, plan.paused_by = True, ev.reason, ev.by
             fx.channels.append(self._snapshot(plan, now))
             return fx
+        if ev.action is ControlAction.RECONNECTED:
+            # Only the needs-reauth park is lifted (a pause is a person's, and stays); the parked
+            # jobs are re-planned by the policy, spread out, each once: a second announcement
+            # finds none parked.
+            if not ev.channels:
+                return fx  # a reconnect names its channels; "all" would be a mistake, not a wish
+            plan.needs_reauth = False
+            fx.channels.append(self._snapshot(plan, now))
+            parked = self._store.in_states(plan.channel.id, (S.NEEDS_REAUTH,))
+            for job in sorted(parked, key=lambda j: (j.slot or now, j.job_id)):
+                fx.jobs.append(self._place(plan, job, now, note="re-planned: the account was re-connected"))
+            return fx
         # Resume: lift the pause (and a needs-reauth park) and re-plan what was held, so jobs that
         # came due meanwhile are spread by the policy instead of released in a burst.
         plan.paused, plan.pause_reason, plan.paused_by = False, None, None

@@ -27,7 +27,7 @@ async def api(system: LocalSystem, keys: Keys) -> AsyncIterator[Api]:
 
 
 def secrets_of(system: LocalSystem) -> set[str]:
-    tokens = {v["token"] for v in json.loads(system.secrets_file.read_text()).values()}
+    tokens = {v["token"] for v in json.loads(system.sandbox_accounts_file.read_text()).values()}
     keys = {v["key"] for v in json.loads(system.dev_keys_file.read_text()).values()}
     return {s for s in tokens | keys if len(s) >= 12}
 

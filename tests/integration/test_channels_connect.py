@@ -22,6 +22,10 @@ from services.publisher.credentials.keys import generate_key
 from services.publisher.fakes.base import FakeState
 from services.publisher.fakes.sandbox import STATES, build_sandbox
 from services.publisher.settings import PublisherSettings
+from shared.events import ControlAction, ControlIssued
+from shared.kafka import delete_topics, ensure_topics
+from shared.topics import TopicRegistry
+from tests.integration.ingest_app import read_events
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORMS = ("x", "youtube", "tiktok")
@@ -150,7 +154,7 @@ async def test_the_sandbox_mints_a_working_token_for_a_demo_account(env: Env, pl
     assert "refresh_token" in grant
 
 
-async def _cli(env: Env, *args: str) -> tuple[int, str, str]:
+async def _cli(env: Env, *args: str, **more_env: str) -> tuple[int, str, str]:
     settings = env.settings
     assert settings.credentials_key is not None
     proc = await asyncio.create_subprocess_exec(
@@ -166,6 +170,7 @@ async def _cli(env: Env, *args: str) -> tuple[int, str, str]:
             "WARTA_CREDENTIALS_FILE": str(settings.credentials_file),
             "WARTA_CREDENTIALS_KEY": settings.credentials_key.get_secret_value(),
             "WARTA_SECRETS_FILE": str(settings.secrets_file),
+            **more_env,
         },
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -175,12 +180,25 @@ async def _cli(env: Env, *args: str) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
-async def test_the_cli_connects_checks_and_mints_as_an_operator_would(env: Env) -> None:
-    code, out, err = await _cli(
-        env, "channels", "connect", "tiktok-demo", "--client-id", "warta-sandbox", "--open"
-    )
+async def test_the_cli_connects_checks_and_mints_as_an_operator_would(
+    env: Env, kafka_bootstrap: str, topics: TopicRegistry
+) -> None:
+    control = [s for s in topics.specs() if s.name == topics.content_control]
+    await ensure_topics(kafka_bootstrap, control)
+    broker = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "WARTA_TOPIC_PREFIX": topics.prefix}
+    try:
+        code, out, err = await _cli(
+            env, "channels", "connect", "tiktok-demo", "--client-id", "warta-sandbox", "--open", **broker
+        )
+        announced = await read_events(kafka_bootstrap, topics.content_control)
+    finally:
+        await delete_topics(kafka_bootstrap, topics.prefix)
     assert code == 0, err
     assert "code_challenge_method=S256" in out
+    # The scheduler hears that the account works again (its parked jobs, if any, go out).
+    assert [(e.action, e.channels) for e in announced if isinstance(e, ControlIssued)] == [
+        (ControlAction.RECONNECTED, ("tiktok-demo",))
+    ]
     code, out, err = await _cli(env, "channels", "check", "--json")
     rows = {row["channel"]: row for row in json.loads(out)}
     assert code == 1  # x and youtube are not connected yet: check says so and fails

@@ -30,11 +30,14 @@ from shared.cli import main
 from shared.cli_ops import EXIT_REFUSED, CliError
 from shared.events import (
     Content,
+    ControlAction,
+    ControlIssued,
     DeadLettered,
     JobPlanned,
     JobState,
     OperatorDecided,
     OutcomeStatus,
+    PlatformError,
     PublishOutcome,
 )
 from shared.kafka import ensure_topics, make_producer
@@ -219,6 +222,51 @@ async def test_a_scoped_key_sees_only_its_channels(console: Console) -> None:
     assert (plan.status, plan.body["errors"][0]["rule"]) == (403, "channel_forbidden")
 
 
+def parked(channel: str) -> PublishOutcome:
+    """What the publisher records when the account's credential was revoked."""
+    return PublishOutcome(
+        event_id=f"reauth-{channel}",
+        occurred_at=NOW,
+        job_id=f"c1:{channel}",
+        content_id="c1",
+        channel=channel,
+        platform=channel.removesuffix("-demo"),
+        attempt=1,
+        status=OutcomeStatus.NEEDS_REAUTH,
+        error=PlatformError(
+            code="auth_expired",
+            message=f"account '{channel}' needs re-connecting: Token has been expired or revoked.",
+        ),
+    )
+
+
+async def test_the_overview_names_each_channel_that_needs_reconnecting_until_it_is(console: Console) -> None:
+    console.view.apply(parked("x-demo"))
+    console.view.apply(parked("telegram-demo"))
+    overview = await console.call("GET", "/v1/overview")
+    rows = {r["channel"]: r for r in overview.body["needs_reauth"]}
+    assert set(rows) == {"x-demo", "telegram-demo"}
+    assert rows["x-demo"]["platform"] == "x"
+    assert "expired or revoked" in rows["x-demo"]["reason"]
+    assert rows["x-demo"]["reconnect"] == "warta channels connect x-demo"
+    assert rows["x-demo"]["since"] is not None
+    scoped = await console.call("GET", "/v1/overview", key="telegram")
+    assert [r["channel"] for r in scoped.body["needs_reauth"]] == ["telegram-demo"]
+    # The account is connected again: the banner's entry goes with the park.
+    console.view.apply(
+        ControlIssued(
+            event_id="re1",
+            occurred_at=NOW,
+            action=ControlAction.RECONNECTED,
+            channels=("x-demo",),
+            by="warta-credentials",
+            reason="account x-demo connected again",
+        )
+    )
+    overview = await console.call("GET", "/v1/overview")
+    assert [r["channel"] for r in overview.body["needs_reauth"]] == ["telegram-demo"]
+
+
 async def test_a_scoped_key_may_not_act_or_replay_elsewhere(console: Console, kafka_bootstrap: str) -> None:
     console.view.apply(job(JobState.FAILED, channel="x-demo"))
     console.view.apply(
@@ -357,6 +405,7 @@ async def test_the_dashboard_runs_under_its_policy_in_a_real_browser(console: Co
             )
         )
     console.view.apply(job(JobState.UNCONFIRMED, channel="telegram-demo"))
+    console.view.apply(parked("x-demo"))
     url = str(console.client.make_url("/"))
     async with chromium() as page:
         await page.goto(url)
@@ -371,6 +420,9 @@ async def test_the_dashboard_runs_under_its_policy_in_a_real_browser(console: Co
             "document.querySelector('#problems tr[data-job=\"c1:telegram-demo\"] .action-retry') !== null",
             what="the unconfirmed job with its actions",
         )
+        banner = "document.querySelector('#reauth-banner li[data-reauth=\"x-demo\"]')"
+        assert await page.evaluate("!document.querySelector('#reauth-banner').hidden")
+        assert "warta channels connect x-demo" in await page.evaluate(f"{banner}.textContent")
         swatch = "getComputedStyle(document.querySelector('#legend-throughput i')).backgroundColor"
         assert await page.evaluate(swatch) not in ("", "rgba(0, 0, 0, 0)")
         assert await page.evaluate("window.violations") == []

@@ -323,4 +323,4 @@ def test_local_keys_are_hashed_with_the_pepper_the_services_get(tmp_path: Path) 
     assert authenticate(peppered, plain["admin"]["key"]).person == "adi"
     with pytest.raises(Unauthenticated):
         authenticate(KeyStore.load(tmp_path / "keys.json"), plain["admin"]["key"])
-    assert stat.S_IMODE(system.secrets_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(system.sandbox_accounts_file.stat().st_mode) == 0o600

@@ -73,6 +73,9 @@ IMAGE_LAYOUT = Layout(
     secrets_file="/app/var/secrets.json",
     keys_file="/app/var/keys.json",
     state_dir="/app/var/state",
+    sandbox_accounts_file="/app/var/sandbox-accounts.json",
+    credentials_file="/app/var/credentials.vault",
+    credentials_key_file="/app/var/credentials.key",
 )
 LONG_RUNNING = {"sandbox", "ingest", "scheduler", "console"}
 

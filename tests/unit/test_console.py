@@ -245,14 +245,35 @@ def test_lifecycle_events() -> None:
     assert lifecycle_of(job(JobState.DUE)) is None
     kinds = {
         s: (life.kind if (life := lifecycle_of(outcome(s, T0))) else None)
-        for s in (OutcomeStatus.PUBLISHED, OutcomeStatus.DEAD, OutcomeStatus.UNCONFIRMED, OutcomeStatus.RETRY)
+        for s in (
+            OutcomeStatus.PUBLISHED,
+            OutcomeStatus.DEAD,
+            OutcomeStatus.UNCONFIRMED,
+            OutcomeStatus.RETRY,
+            OutcomeStatus.NEEDS_REAUTH,
+        )
     }
     assert kinds == {
         OutcomeStatus.PUBLISHED: "published",
         OutcomeStatus.DEAD: "failed",
         OutcomeStatus.UNCONFIRMED: "unconfirmed",
         OutcomeStatus.RETRY: None,
+        OutcomeStatus.NEEDS_REAUTH: "needs_reauth",
     }
+    back = ControlIssued(
+        event_id="b",
+        occurred_at=T0,
+        action=ControlAction.RECONNECTED,
+        channels=("x-demo",),
+        by="w",
+        reason="r",
+    )
+    life = lifecycle_of(back)
+    assert life is not None
+    assert (life.kind, life.body["data"]) == (
+        "reconnected",
+        {"channels": ["x-demo"], "by": "w", "reason": "r"},
+    )
     resume = ControlIssued(event_id="r", occurred_at=T0, action=ControlAction.RESUME, by="opa", reason="ok")
     life = lifecycle_of(resume)
     assert life is not None

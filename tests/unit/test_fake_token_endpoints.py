@@ -101,3 +101,56 @@ def test_an_expired_tiktok_refresh_token_is_refused() -> None:
     status, body = _refresh(authority, grant["refresh_token"])
     assert (status, body["error"]) == (400, "invalid_grant")
     assert timedelta(days=180).total_seconds() == grant["refresh_expires_in"]
+
+
+def test_linkedin_refreshes_keep_the_first_consents_year_and_answer_the_same_refresh_token() -> None:
+    authority, clock = _authority("linkedin", ttl=20)
+    grant = authority.mint("acct", client_id="app")
+    assert grant["expires_in"] == 20
+    assert grant["refresh_token_expires_in"] == 365 * 24 * 3600
+    clock.advance(days=59)
+    status, again = _refresh(authority, grant["refresh_token"])
+    assert status == 200
+    assert again["refresh_token"] == grant["refresh_token"]  # not rotated
+    assert again["refresh_token_expires_in"] == (365 - 59) * 24 * 3600  # the year does not restart
+    assert authority.account_for(again["access_token"]) == "acct"
+    clock.advance(days=307)
+    assert _refresh(authority, grant["refresh_token"])[1]["error"] == "invalid_grant"
+
+
+def test_linkedin_takes_a_code_without_pkce() -> None:
+    authority, _ = _authority("linkedin")
+    query = {"client_id": "app", "redirect_uri": "http://127.0.0.1:1/cb"}
+    code = authority.authorize(query, "acct")
+    form = {"client_id": "app", "grant_type": "authorization_code", "redirect_uri": query["redirect_uri"]}
+    status, body = authority.token({**form, "code": code})
+    assert status == 200
+    assert "refresh_token" in body
+
+
+def test_a_mastodon_instance_serves_registered_apps_only_and_its_tokens_never_expire() -> None:
+    authority, clock = _authority("mastodon", ttl=20)  # the sandbox's TTL leaves them alone
+    status, body = authority.register_app({"client_name": "Warta", "redirect_uris": "not a uri"})
+    assert (status, body["error"]) == (422, "Validation failed: Redirect URI must be an absolute URI.")
+    redirect = "http://127.0.0.1:1/cb"
+    form = {"grant_type": "authorization_code", "redirect_uri": redirect}
+    status, body = authority.token({**form, "client_id": "unregistered", "code": "x"})
+    assert (status, body["error"]) == (401, "invalid_client")
+    status, app = authority.register_app(
+        {"client_name": "Warta", "redirect_uris": redirect, "scopes": "read"}
+    )
+    assert status == 200
+    assert {"client_id", "client_secret", "redirect_uris"} <= set(app)
+    verifier = "v" * 50
+    query = {"client_id": app["client_id"], "redirect_uri": redirect, "code_challenge": s256(verifier)}
+    code = authority.authorize(query, "acct")
+    status, token = authority.token(
+        {**form, "client_id": app["client_id"], "code": code, "code_verifier": verifier}
+    )
+    assert status == 200
+    assert "expires_in" not in token
+    assert "refresh_token" not in token
+    clock.advance(days=400)
+    assert authority.account_for(token["access_token"]) == "acct"
+    authority.revoke_token(token["access_token"])
+    assert authority.account_for(token["access_token"]) is None

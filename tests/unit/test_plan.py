@@ -228,6 +228,31 @@ def test_a_channel_that_needs_reauth_parks_its_jobs(plan: Plan) -> None:
     assert ("c2:mastodon-demo", "scheduled") in states(fx)
 
 
+def test_a_reconnect_replans_the_parked_jobs_once_and_keeps_an_operators_pause(plan: Plan) -> None:
+    plan.handle(CH, approved("c1"), T0)
+    plan.fire(T0)
+    plan.handle(CH, outcome("c1", OutcomeStatus.NEEDS_REAUTH), T0)
+    plan.handle(CH, approved("c2"), T0)
+    assert plan.fire(T0 + timedelta(seconds=1)).due == []
+    later = T0 + timedelta(minutes=1)
+    fx = plan.handle(CH, control(ControlAction.RECONNECTED, channels=(CH,)), later)
+    assert not fx.channels[0].needs_reauth
+    replanned = fx
+    assert sorted(states(fx)) == [("c1:mastodon-demo", "scheduled"), ("c2:mastodon-demo", "scheduled")]
+    assert {j.attempt for j in fx.jobs if j.job_id == "c1:mastodon-demo"} == {2}
+    # The announcement again (a second worker, a redelivery): nothing is parked, nothing moves.
+    assert plan.handle(CH, control(ControlAction.RECONNECTED, channels=(CH,)), later).jobs == []
+    slots = sorted(j.slot for j in replanned.jobs if j.slot is not None)
+    due = [d.job_id for slot in slots for d in plan.fire(slot + timedelta(seconds=1)).due]
+    assert sorted(due) == ["c1:mastodon-demo", "c2:mastodon-demo"]
+    # A reconnect lifts the re-authorisation park only: a person's pause stays.
+    plan.handle(CH, approved("c3"), later)
+    plan.handle(CH, control(ControlAction.PAUSE, channels=(CH,)), later)
+    fx = plan.handle(CH, control(ControlAction.RECONNECTED, channels=(CH,)), later)
+    assert fx.channels[0].paused
+    assert plan.fire(slots[-1] + timedelta(days=2)).due == []
+
+
 def test_unknown_channels_are_reported_not_crashed(plan: Plan) -> None:
     fx = plan.handle("nope", approved("c1"), T0)
     assert "unknown channel" in fx.notes[0]

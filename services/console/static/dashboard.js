@@ -13,6 +13,7 @@ const I18N = {
     last_error: "Last error", pause_title: "Pause and resume", reason: "Reason", pause: "Pause", resume: "Resume",
     all_channels: "All channels", reason_needed: "Give a reason: it goes into the audit trail.",
     paused_by: "{target} paused by {by}: {reason}", not_paused: "No channel is paused.",
+    reauth: "{channel} ({platform}) needs re-connecting since {since}: {reason}. Its jobs wait; run {command}.",
     done_pause: "Pause accepted for {channels}.", done_resume: "Resume accepted for {channels}.",
     attention: "Needs attention: failed and unconfirmed posts", job: "Job", text: "Text", actions: "Actions",
     nothing: "Nothing needs a person right now.", retry: "Retry", mark_published: "Mark as published",
@@ -37,6 +38,7 @@ const I18N = {
     last_error: "Galat terakhir", pause_title: "Jeda dan lanjutkan", reason: "Alasan", pause: "Jeda",
     resume: "Lanjutkan", all_channels: "Semua kanal", reason_needed: "Tuliskan alasan: alasan dicatat di jejak audit.",
     paused_by: "{target} dijeda oleh {by}: {reason}", not_paused: "Tidak ada kanal yang dijeda.",
+    reauth: "{channel} ({platform}) perlu dihubungkan ulang sejak {since}: {reason}. Tugasnya menunggu; jalankan {command}.",
     done_pause: "Jeda diterima untuk {channels}.", done_resume: "Lanjutkan diterima untuk {channels}.",
     attention: "Perlu tindakan: unggahan gagal dan belum terkonfirmasi", job: "Tugas", text: "Teks",
     actions: "Tindakan", nothing: "Saat ini tidak ada yang perlu ditangani.", retry: "Coba lagi",
@@ -194,6 +196,13 @@ function renderHealth(overview) {
   $("#summary").textContent = t("summary", { dead: overview.dead_letters, states });
 }
 
+function renderReauth(overview) {
+  const parked = overview.needs_reauth || [];
+  $("#reauth-banner").hidden = !parked.length;
+  $("#reauth-banner ul").replaceChildren(...parked.map((c) => h("li", { "data-reauth": c.channel },
+    t("reauth", { channel: c.channel, platform: c.platform, since: fmtTime(c.since), reason: c.reason, command: c.reconnect }))));
+}
+
 function renderPauses(overview) {
   state.channels = overview.channels;
   const box = $("#pause-channels");
@@ -326,6 +335,7 @@ async function refresh() {
       })]);
     renderHealth(overview);
     renderPauses(overview);
+    renderReauth(overview);
     renderCharts(series);
     renderProblems(problems.jobs);
     renderAudit(audit.entries);

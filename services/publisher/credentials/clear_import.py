@@ -20,7 +20,8 @@ from services.publisher.credentials.vault import CredentialVault
 _RECORD_KEYS = {"token", "refresh_token", "expires_at", "token_url", "platform", "scope"}
 
 
-def _record(name: str, value: object) -> CredentialRecord:
+def record_from_clear(name: str, value: object) -> CredentialRecord:
+    """One entry of a clear secrets file as a vault record."""
     if not isinstance(value, dict) or not isinstance(value.get("token"), str):
         raise VaultError(f"secret {name!r} must be an object with a string 'token'")
     expires = value.get("expires_at")
@@ -63,7 +64,7 @@ def _import(vault: CredentialVault, clear: Path) -> int:
         return 0
     raw = read_clear_file(clear)
     existing = vault.load()
-    new = [_record(name, value) for name, value in raw.items() if name not in existing]
+    new = [record_from_clear(name, value) for name, value in raw.items() if name not in existing]
     if new:
         vault.put(*new)
     _shred(clear)

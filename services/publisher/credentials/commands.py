@@ -30,6 +30,7 @@ import orjson
 from aiohttp import web
 
 from services.publisher.credentials import CredentialError
+from services.publisher.credentials.app_registration import register_app
 from services.publisher.credentials.endpoints import token_url_for
 from services.publisher.credentials.keys import keyring, load_keys
 from services.publisher.credentials.policy import expired, expires_at
@@ -50,11 +51,14 @@ AUTHORIZE_BASE = {
     "x": "https://x.com",
     "youtube": "https://accounts.google.com",
     "tiktok": "https://www.tiktok.com",
+    "linkedin": "https://www.linkedin.com",
 }
 SCOPES = {
     "x": "tweet.read tweet.write users.read media.write offline.access",
     "youtube": "https://www.googleapis.com/auth/youtube.upload https://www.googleapis.com/auth/youtube.readonly",
     "tiktok": "user.info.basic,video.publish,video.upload",
+    "linkedin": "openid profile w_member_social",
+    "mastodon": "read write:statuses write:media",
 }
 
 
@@ -171,9 +175,9 @@ def authorize_url(channel: Channel, client_id: str, redirect_uri: str, state: st
         "redirect_uri": redirect_uri,
         "scope": SCOPES[channel.platform],
         "state": state,
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
     }
+    if rules.pkce:  # LinkedIn's web flow has none: it authenticates the app by its secret
+        params |= {"code_challenge": challenge, "code_challenge_method": "S256"}
     if channel.platform == "tiktok":
         params["client_id"] = client_id  # the sandbox and the generic flow read client_id
     if channel.platform == "youtube":
@@ -192,8 +196,15 @@ async def connect(
 ) -> CredentialRecord:
     """Run the flow: ``show`` gets the URL to open (print it; a test or ``--open`` fetches it)."""
     channel = request.channel
-    if capabilities_for(channel.platform).tokens is None:
-        raise CommandError(f"connect runs OAuth for X, YouTube and TikTok; {channel.platform} is not one yet")
+    rules = capabilities_for(channel.platform).tokens
+    if rules is None:
+        raise CommandError(
+            f"connect runs OAuth for X, YouTube, TikTok, LinkedIn and Mastodon; {channel.platform} is not one yet"
+        )
+    if not request.client_id and not rules.registers_app:
+        raise CommandError(
+            f"{channel.platform} needs the client id of the app registered with it (--client-id)"
+        )
     vault = _vault(settings)
     verifier = secrets.token_urlsafe(64)
     state = secrets.token_urlsafe(24)
@@ -207,12 +218,17 @@ async def connect(
     try:
         port = runner.addresses[0][1]
         redirect_uri = request.redirect_uri or f"http://{request.host}:{port}/callback"
-        await show(authorize_url(channel, request.client_id, redirect_uri, state, s256(verifier)))
+        app_credentials = AppCredentials(request.client_id, request.client_secret)
+        if not request.client_id:  # a Mastodon instance: Warta registers itself there first
+            async with aiohttp.ClientSession() as session:
+                base = channel.base_url or ""
+                app_credentials = await register_app(session, base, redirect_uri, SCOPES[channel.platform])
+        client_id = app_credentials.client_id
+        await show(authorize_url(channel, client_id, redirect_uri, state, s256(verifier)))
         code = await asyncio.wait_for(got, request.timeout_s)
         async with aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=settings.call_timeout_s)
         ) as session:
-            app_credentials = AppCredentials(request.client_id, request.client_secret)
             grant = await exchange_code(
                 session,
                 channel.platform,
@@ -220,7 +236,7 @@ async def connect(
                 app_credentials,
                 code=code,
                 redirect_uri=redirect_uri,
-                code_verifier=verifier,
+                code_verifier=verifier if rules.pkce else None,
             )
     finally:
         await runner.cleanup()
@@ -255,9 +271,9 @@ def _store_grant(
     account = account_of(channel)
     old = vault.fresh(account)
     extra = dict(old.extra) if old is not None else {}
-    extra["client_id"] = request.client_id
-    if request.client_secret:
-        extra["client_secret"] = request.client_secret
+    extra["client_id"] = app_credentials.client_id
+    if app_credentials.client_secret:
+        extra["client_secret"] = app_credentials.client_secret
     record = CredentialRecord(
         account=account,
         access_token=grant.access_token,

@@ -11,6 +11,8 @@ AUTH_BASE = {
     "x": "https://api.x.com",
     "youtube": "https://oauth2.googleapis.com",
     "tiktok": "https://open.tiktokapis.com",
+    "linkedin": "https://www.linkedin.com",
+    # Mastodon: each instance is its own authorization server, the channel's base_url.
 }
 
 

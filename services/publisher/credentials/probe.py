@@ -3,6 +3,7 @@
 - X: ``GET /2/users/me`` → ``data.username``
 - YouTube: ``GET /youtube/v3/channels?part=id&mine=true`` → ``items[0].id``
 - TikTok: ``GET /v2/user/info/?fields=open_id,display_name`` → ``data.user.display_name``
+- Mastodon: ``GET /api/v1/accounts/verify_credentials`` on the instance → ``acct``
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ PATHS = {
     "x": "/2/users/me",
     "youtube": "/youtube/v3/channels?part=id&mine=true",
     "tiktok": "/v2/user/info/?fields=open_id,display_name",
+    "mastodon": "/api/v1/accounts/verify_credentials",
 }
 
 
@@ -33,6 +35,8 @@ def _name(platform: str, body: Any) -> str | None:
             return str(body["data"]["username"])
         if platform == "youtube":
             return str(body["items"][0]["id"])
+        if platform == "mastodon":
+            return str(body["acct"])
         return str(body["data"]["user"]["display_name"])
     except (KeyError, IndexError, TypeError):
         return None

@@ -6,6 +6,10 @@
   refresh answers no new refresh token (the old one stays).
 - TikTok (``/v2/oauth/token/``): ``client_key`` instead of ``client_id``; answers
   ``refresh_expires_in`` and a rotated ``refresh_token``.
+- LinkedIn (``www.linkedin.com/oauth/v2/accessToken``): ``client_id`` and ``client_secret`` in
+  the form, no PKCE; a refresh answers the same refresh token and ``refresh_token_expires_in``.
+- Mastodon (``<instance>/oauth/token``): the client of the app registered on that instance;
+  the token has no ``expires_in`` and no refresh token (it lives until revoked).
 
 A 4xx other than 429 is final (``invalid_grant``: expired, revoked or rotated away; X says
 ``invalid_request``): ``RefreshRejected``. 5xx, 429 and a failed connection are
@@ -71,7 +75,8 @@ def _grant(body: dict[str, Any]) -> Grant:
         access_token=token,
         expires_in=number("expires_in"),
         refresh_token=refresh if isinstance(refresh, str) and refresh else None,
-        refresh_expires_in=number("refresh_expires_in"),
+        # TikTok says refresh_expires_in, LinkedIn refresh_token_expires_in.
+        refresh_expires_in=number("refresh_expires_in") or number("refresh_token_expires_in"),
         scope=scope if isinstance(scope, str) else " ".join(map(str, scope)),
         account_id=open_id if isinstance(open_id, str) else None,
     )
@@ -129,14 +134,11 @@ async def exchange_code(
     *,
     code: str,
     redirect_uri: str,
-    code_verifier: str,
+    code_verifier: str | None,
 ) -> Grant:
+    """``code_verifier`` None: a platform without PKCE (LinkedIn's web flow)."""
     fields, headers = _client_fields(platform, app)
-    form = {
-        **fields,
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": redirect_uri,
-        "code_verifier": code_verifier,
-    }
+    form = {**fields, "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+    if code_verifier is not None:
+        form["code_verifier"] = code_verifier
     return await _post(session, url, form, headers)

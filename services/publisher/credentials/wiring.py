@@ -5,6 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from pydantic import SecretStr
 
 from services.publisher.credentials.clear_import import import_clear_file
 from services.publisher.credentials.endpoints import token_url_for
@@ -12,13 +16,25 @@ from services.publisher.credentials.keys import keyring, load_keys
 from services.publisher.credentials.refresher import RefreshCall, Refresher
 from services.publisher.credentials.vault import CredentialVault
 from services.publisher.secrets import SecretStore
-from services.publisher.settings import PublisherSettings
 from shared.channels import Channel
 
 log = logging.getLogger("warta.publisher.credentials")
 
 
-def open_vault(settings: PublisherSettings) -> CredentialVault | None:
+class VaultSettings(Protocol):
+    """What opening the vault reads from a service's settings (the publisher's, the inbox's)."""
+
+    @property
+    def secrets_file(self) -> Path: ...
+    @property
+    def credentials_file(self) -> Path: ...
+    @property
+    def credentials_key(self) -> SecretStr | None: ...
+    @property
+    def credentials_key_file(self) -> Path | None: ...
+
+
+def open_vault(settings: VaultSettings) -> CredentialVault | None:
     """The vault, with any old clear secrets file moved into it; None when no key is set."""
     env_key = settings.credentials_key.get_secret_value() if settings.credentials_key else None
     keys = load_keys(env_key, settings.credentials_key_file)
@@ -35,7 +51,7 @@ def open_vault(settings: PublisherSettings) -> CredentialVault | None:
     return vault
 
 
-def secret_store(settings: PublisherSettings, vault: CredentialVault | None) -> SecretStore:
+def secret_store(settings: VaultSettings, vault: CredentialVault | None) -> SecretStore:
     return SecretStore.from_vault(vault) if vault is not None else SecretStore.load(settings.secrets_file)
 
 

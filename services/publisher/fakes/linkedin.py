@@ -32,6 +32,7 @@ from services.publisher.fakes.base import (
     new_fake_app,
     read_fields,
 )
+from services.publisher.fakes.oauth import add_authority
 
 _VERSION = re.compile(r"^\d{6}$")
 
@@ -266,6 +267,7 @@ def create_app(state: LinkedInState | None = None) -> web.Application:
     state = state or LinkedInState()
     fake = _LinkedIn(state)
     app = new_fake_app(state)
+    add_authority(app, state, "linkedin")  # 3-legged OAuth with programmatic refresh tokens
     app.router.add_post("/rest/images", fake.initialize_upload)
     app.router.add_put("/_upload/{image}", fake.upload)
     app.router.add_post("/rest/posts", fake.create_post)

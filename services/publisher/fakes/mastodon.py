@@ -43,6 +43,7 @@ from services.publisher.fakes.base import (
     new_fake_app,
     read_fields,
 )
+from services.publisher.fakes.oauth import add_authority
 from shared.text_length import grapheme_length
 
 _URL = re.compile(r"https?://\S+")
@@ -425,6 +426,8 @@ def create_app(state: MastodonState | None = None) -> web.Application:
     state = state or MastodonState()
     fake = _Mastodon(state)
     app = new_fake_app(state)
+    # The instance is its own authorization server: app registration, then OAuth (fakes/oauth.py).
+    add_authority(app, state, "mastodon")
     app.router.add_post("/api/v1/statuses", fake.create_status)
     app.router.add_get("/api/v1/statuses/{id}", fake.get_status)
     app.router.add_get("/api/v1/statuses/{id}/context", fake.context)

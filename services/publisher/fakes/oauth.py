@@ -35,8 +35,16 @@ from aiohttp import web
 from services.publisher.fakes.base import FakeState, json_reply, read_fields
 from shared.capabilities import TokenRules, capabilities_for
 
-REVOKE_PATHS = {"x": "/2/oauth2/revoke", "youtube": "/revoke", "tiktok": "/v2/oauth/revoke/"}
+REVOKE_PATHS = {
+    "x": "/2/oauth2/revoke",
+    "youtube": "/revoke",
+    "tiktok": "/v2/oauth/revoke/",
+    "linkedin": "/oauth/v2/revoke",
+    "mastodon": "/oauth/revoke",
+}
 SCOPES = {
+    "linkedin": "openid profile w_member_social",
+    "mastodon": "read write:statuses write:media",
     "x": "tweet.read tweet.write users.read media.write offline.access",
     "youtube": "https://www.googleapis.com/auth/youtube.upload https://www.googleapis.com/auth/youtube.readonly",
     "tiktok": "user.info.basic,video.publish,video.upload",
@@ -53,7 +61,7 @@ def s256(verifier: str) -> str:
 class _Access:
     account: str
     grant: str
-    expires_at: datetime
+    expires_at: datetime | None
 
 
 @dataclass
@@ -86,6 +94,7 @@ class TokenAuthority:
     refreshes: Counter[str] = field(default_factory=Counter)
     grants: Counter[str] = field(default_factory=Counter)
     scopes: dict[str, str] = field(default_factory=dict)  # grant → what the user consented to
+    apps: dict[str, dict[str, Any]] = field(default_factory=dict)  # registered apps by client_id
 
     @property
     def rules(self) -> TokenRules:
@@ -93,7 +102,11 @@ class TokenAuthority:
         assert rules is not None, self.platform
         return rules
 
-    def access_life(self) -> float:
+    def access_life(self) -> float | None:
+        """Seconds an access token lives; None where the platform's never expire (Mastodon),
+        which the sandbox's shortened TTL leaves alone too."""
+        if self.rules.access_s is None:
+            return None
         return self.access_ttl_s if self.access_ttl_s is not None else float(self.rules.access_s)
 
     # ---- what the platform's API asks ------------------------------------------------------
@@ -105,7 +118,8 @@ class TokenAuthority:
         issued = self.access.get(token)
         if issued is None:
             return None
-        if issued.grant in self.dead_grants or self.clock() >= issued.expires_at:
+        expired = issued.expires_at is not None and self.clock() >= issued.expires_at
+        if issued.grant in self.dead_grants or expired:
             return None
         return issued.account
 
@@ -116,26 +130,34 @@ class TokenAuthority:
             return f"{'act' if kind == 'access' else 'rft'}.{raw}!1234.va"
         if self.platform == "youtube":
             return f"ya29.{raw}" if kind == "access" else f"1//0{raw}"
+        if self.platform == "linkedin":
+            return f"AQ{'V' if kind == 'access' else 'X'}{raw}"
         return raw
 
     def _answer(self, account: str, grant: str, refresh_token: str | None) -> dict[str, Any]:
         now = self.clock()
         life = self.access_life()
         access = self._token("access")
-        self.access[access] = _Access(account, grant, now + timedelta(seconds=life))
+        self.access[access] = _Access(account, grant, now + timedelta(seconds=life) if life else None)
         body: dict[str, Any] = {
             "access_token": access,
-            "expires_in": int(life),
             "scope": self.scopes.get(grant, SCOPES[self.platform]),
         }
+        if life is not None:
+            body["expires_in"] = int(life)
+        else:
+            body["created_at"] = int(now.timestamp())  # Mastodon's Token entity: no expiry
         body["token_type"] = "bearer" if self.platform == "x" else "Bearer"
         if refresh_token is not None:
             body["refresh_token"] = refresh_token
+        held = self.refresh.get(refresh_token or "")
+        left = int((held.expires_at - now).total_seconds()) if held and held.expires_at else None
         if self.platform == "tiktok":
             body["open_id"] = f"open-{account}"
-            held = self.refresh.get(refresh_token or "")
-            if held is not None and held.expires_at is not None:
-                body["refresh_expires_in"] = int((held.expires_at - now).total_seconds())
+            if left is not None:
+                body["refresh_expires_in"] = left
+        if self.platform == "linkedin" and left is not None:
+            body["refresh_token_expires_in"] = left  # what is left of the first consent's year
         return body
 
     def _new_refresh(self, account: str, grant: str, client_id: str, expires_at: datetime | None) -> str:
@@ -151,9 +173,41 @@ class TokenAuthority:
         grant = secrets.token_hex(8)
         self.grants[account] += 1
         self.scopes[grant] = scope or SCOPES[self.platform]
+        if self.rules.access_s is None:
+            return self._answer(account, grant, None)  # a token that never expires needs no refresh
         life = self.rules.refresh_s
         expires = self.clock() + timedelta(seconds=life) if life is not None else None
         return self._answer(account, grant, self._new_refresh(account, grant, client_id, expires))
+
+    def register_app(self, fields: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Mastodon's ``POST /api/v1/apps``: an app of this instance, with its client id and
+        secret (docs.joinmastodon.org/methods/apps/#create, the Application entity)."""
+        name = str(fields.get("client_name", ""))
+        uris = fields.get("redirect_uris", "")
+        uris = uris.split() if isinstance(uris, str) else [str(u) for u in uris]
+        if not name:
+            return 422, {"error": "Validation failed: Application name can't be blank"}
+        if not uris or not all(u.startswith(("http://", "https://", "urn:")) for u in uris):
+            return 422, {"error": "Validation failed: Redirect URI must be an absolute URI."}
+        client_id, client_secret = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        app: dict[str, Any] = {
+            "id": str(100_000 + len(self.apps)),
+            "name": name,
+            "website": fields.get("website") or None,
+            "scopes": str(fields.get("scopes", "read")).split(),
+            "redirect_uri": "\n".join(uris),
+            "redirect_uris": uris,
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "client_secret_expires_at": 0,
+        }
+        self.apps[client_id] = app
+        return 200, app
+
+    def known_client(self, client_id: str) -> bool:
+        """Where apps register per server, only a registered one may ask (Doorkeeper's
+        ``invalid_client``); elsewhere the portal registered it and any id is taken."""
+        return not self.rules.registers_app or client_id in self.apps
 
     def authorize(self, query: dict[str, str], account: str) -> str:
         code = secrets.token_urlsafe(24)
@@ -161,7 +215,7 @@ class TokenAuthority:
             account,
             query["client_id"],
             query["redirect_uri"],
-            query["code_challenge"],
+            query.get("code_challenge", ""),
             query.get("scope", ""),
             self.clock() + CODE_LIFE,
         )
@@ -180,6 +234,11 @@ class TokenAuthority:
         client_id = str(form.get("client_key") if self.platform == "tiktok" else form.get("client_id") or "")
         if not client_id:
             return 400, {"error": "invalid_request", "error_description": "client_id is missing"}
+        if not self.known_client(client_id):
+            return 401, {
+                "error": "invalid_client",
+                "error_description": "Client authentication failed due to unknown client.",
+            }
         kind = form.get("grant_type")
         if kind == "authorization_code":
             return self._exchange(form, client_id)
@@ -193,7 +252,7 @@ class TokenAuthority:
             return self._refusal("Invalid or expired authorization code.")
         if pending.client_id != client_id or pending.redirect_uri != form.get("redirect_uri"):
             return self._refusal("redirect_uri or client_id does not match the authorization request.")
-        if s256(str(form.get("code_verifier", ""))) != pending.challenge:
+        if pending.challenge and s256(str(form.get("code_verifier", ""))) != pending.challenge:
             return self._refusal("code_verifier does not match the code_challenge.")
         answer = self.mint(pending.account, client_id, pending.scope or None)
         return 200, answer
@@ -208,7 +267,9 @@ class TokenAuthority:
             return self._refusal("Refresh token is expired.")
         self.refreshes[held.account] += 1
         if not self.rules.rotates:
-            return 200, {k: v for k, v in self._answer(held.account, held.grant, None).items()}
+            # Google answers no refresh token; LinkedIn answers the same one again.
+            again = token if self.platform == "linkedin" else None
+            return 200, self._answer(held.account, held.grant, again)
         # Rotation: the token sent stops working the moment its successor exists.
         del self.refresh[token]
         successor = self._new_refresh(held.account, held.grant, client_id, held.expires_at)
@@ -242,10 +303,13 @@ def add_oauth_routes(
                 },
                 400,
             )
-        if query.get("code_challenge_method") != "S256" or not query.get("code_challenge"):
+        pkce_given = query.get("code_challenge_method") == "S256" and query.get("code_challenge")
+        if rules.pkce and not pkce_given:
             return json_reply(
                 {"error": "invalid_request", "error_description": "PKCE with S256 is required"}, 400
             )
+        if not authority.known_client(query["client_id"]):
+            return json_reply({"error": "invalid_client", "error_description": "unknown client"}, 401)
         known = accounts()
         account = query.get("account") or query.get("login_hint") or (known[0] if known else "")
         if account not in known:
@@ -280,6 +344,12 @@ def add_oauth_routes(
             return json_reply({"error": f"no sandbox account {account!r}"}, 404)
         return json_reply(authority.mint(account, str(fields.get("client_id", "sandbox-client"))))
 
+    async def register(request: web.Request) -> web.Response:
+        status, body = authority.register_app(await read_fields(request))
+        return json_reply(body, status)
+
+    if rules.registers_app:
+        app.router.add_post("/api/v1/apps", register)
     app.router.add_get(rules.authorize_path, authorize)
     app.router.add_post(rules.token_path, token)
     app.router.add_post(REVOKE_PATHS[authority.platform], revoke)
