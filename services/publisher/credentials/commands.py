@@ -218,13 +218,8 @@ async def connect(
     try:
         port = runner.addresses[0][1]
         redirect_uri = request.redirect_uri or f"http://{request.host}:{port}/callback"
-        app_credentials = AppCredentials(request.client_id, request.client_secret)
-        if not request.client_id:  # a Mastodon instance: Warta registers itself there first
-            async with aiohttp.ClientSession() as session:
-                base = channel.base_url or ""
-                app_credentials = await register_app(session, base, redirect_uri, SCOPES[channel.platform])
-        client_id = app_credentials.client_id
-        await show(authorize_url(channel, client_id, redirect_uri, state, s256(verifier)))
+        app_credentials = await _app_credentials(request, redirect_uri)
+        await show(authorize_url(channel, app_credentials.client_id, redirect_uri, state, s256(verifier)))
         code = await asyncio.wait_for(got, request.timeout_s)
         async with aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=settings.call_timeout_s)
@@ -240,7 +235,16 @@ async def connect(
             )
     finally:
         await runner.cleanup()
-    return _store_grant(vault, request, grant, datetime.now(UTC))
+    return _store_grant(vault, channel, app_credentials, grant, datetime.now(UTC))
+
+
+async def _app_credentials(request: ConnectRequest, redirect_uri: str) -> AppCredentials:
+    """The app's client id (and secret): given, or, on a Mastodon instance, registered there first."""
+    if request.client_id:
+        return AppCredentials(request.client_id, request.client_secret)
+    channel = request.channel
+    async with aiohttp.ClientSession() as session:
+        return await register_app(session, channel.base_url or "", redirect_uri, SCOPES[channel.platform])
 
 
 def loopback_callback(
@@ -264,10 +268,9 @@ def loopback_callback(
 
 
 def _store_grant(
-    vault: CredentialVault, request: ConnectRequest, grant: Grant, now: datetime
+    vault: CredentialVault, channel: Channel, app_credentials: AppCredentials, grant: Grant, now: datetime
 ) -> CredentialRecord:
     """The account's new credential, in the vault: the app's client id (and secret) kept with it."""
-    channel = request.channel
     account = account_of(channel)
     old = vault.fresh(account)
     extra = dict(old.extra) if old is not None else {}
