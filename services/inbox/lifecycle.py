@@ -1,11 +1,15 @@
 """The lifecycle of a comment in the inbox: one transition table and the rules around it (pure).
 
-States: new → assigned → answered; any open entry may be hidden (abusive, with a reason) or
-closed (nothing to answer); a closed or hidden entry may be reopened. The table says which
+States: new → assigned → replying → answered; any open entry may be hidden (abusive, with a
+reason) or closed (nothing to answer); a closed or hidden entry may be reopened. ``replying``
+holds an approved reply on its way to the platform: only the replier's outcome moves it on
+(``settle``: posted → answered; refused → back to new or assigned, the text kept as a draft
+waiting for a new approval), so nobody can answer, hide or close a comment mid-send. The table says which
 action each state allows and where it leads; ``decide`` adds the rules that need more than the
 state, and returns the ``InboxChanged`` event (who, why, the entry after the change) or raises:
 
-- receive: only for a comment the inbox does not hold yet (a repeat is no change: ``None``);
+- receive: only for a comment the inbox does not hold yet (a repeat is no change: ``None``),
+  and not for the channel's own account (its replies come back in the platform's listings);
 - assign: to a person; reassigning is allowed;
 - draft_reply: a reply that waits for an approver, where the channel requires four eyes;
 - reply: answers the comment. Where four eyes are required, only an approver who is not the
@@ -24,7 +28,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.inbox.errors import ApprovalRequired, IllegalTransition
-from shared.events import CommentObserved, InboxAction, InboxChanged, InboxState, ReplyDraft
+from shared.events import (
+    CommentObserved,
+    InboxAction,
+    InboxChanged,
+    InboxState,
+    ReplyDraft,
+    ReplyRequested,
+    ReplySettled,
+    ReplyStatus,
+)
 
 A, S = InboxAction, InboxState
 OPEN = (S.NEW, S.ASSIGNED, S.ANSWERED)
@@ -33,7 +46,9 @@ TRANSITIONS: dict[tuple[InboxState | None, InboxAction], InboxState] = {
     (None, A.RECEIVE): S.NEW,
     **{(s, A.ASSIGN): S.ASSIGNED for s in (S.NEW, S.ASSIGNED)},
     **{(s, A.DRAFT_REPLY): s for s in (S.NEW, S.ASSIGNED, S.ANSWERED)},
-    **{(s, A.REPLY): S.ANSWERED for s in (S.NEW, S.ASSIGNED, S.ANSWERED)},
+    **{(s, A.REPLY): S.REPLYING for s in (S.NEW, S.ASSIGNED, S.ANSWERED)},
+    (S.REPLYING, A.REPLY_POSTED): S.ANSWERED,
+    (S.REPLYING, A.REPLY_FAILED): S.NEW,  # ASSIGNED when someone holds it (``settle``)
     **{(s, A.HIDE): S.HIDDEN for s in OPEN},
     **{(s, A.CLOSE): S.CLOSED for s in (*OPEN, S.HIDDEN)},
     **{(s, A.REOPEN): S.NEW for s in (S.CLOSED, S.HIDDEN)},
@@ -61,9 +76,14 @@ def target(state: InboxState | None, action: InboxAction) -> InboxState:
         raise IllegalTransition(f"a comment that is {before} cannot be {action.value}ed") from None
 
 
-def received(comment: CommentObserved, current: InboxChanged | None, now: datetime) -> InboxChanged | None:
-    """The entry a newly seen comment opens, or None when the inbox already holds it."""
+def received(
+    comment: CommentObserved, current: InboxChanged | None, now: datetime, *, own_account: str | None = None
+) -> InboxChanged | None:
+    """The entry a newly seen comment opens, or None when the inbox already holds it or the
+    channel's own account wrote it (a reply the bureau posted is not a citizen's comment)."""
     if current is not None:
+        return None
+    if own_account is not None and own_account in (comment.author.id, comment.author.name):
         return None
     return InboxChanged(
         event_id=f"{comment.event_id}.1",
@@ -81,6 +101,9 @@ def received(comment: CommentObserved, current: InboxChanged | None, now: dateti
 def decide(current: InboxChanged, command: Command, *, four_eyes: bool, now: datetime) -> InboxChanged:
     """The change ``command`` makes to ``current`` (pure), or the error that refuses it."""
     action = command.action
+    if action in (A.RECEIVE, A.REPLY_POSTED, A.REPLY_FAILED):
+        # Only the comment's arrival and the replier's outcome make these changes.
+        raise IllegalTransition(f"{action.value} is not an operator's action")
     after = target(current.state, action)
     assignee, reply = current.assignee, current.reply
     if action in (A.HIDE, A.CLOSE) and not command.reason.strip():
@@ -107,6 +130,59 @@ def decide(current: InboxChanged, command: Command, *, four_eyes: bool, now: dat
         by=command.by,
         reason=command.reason,
         channel=current.channel,
+    )
+
+
+def settle(current: InboxChanged, outcome: ReplySettled, now: datetime) -> InboxChanged | None:
+    """The change the replier's ``outcome`` makes, or None when there is none to make: the entry
+    is not waiting for that reply (a repeat, or another reply's), or the outcome is unconfirmed
+    (the entry stays ``replying`` until a person decides; nothing is sent again blindly)."""
+    if current.state != S.REPLYING or current.event_id != outcome.reply_id or current.reply is None:
+        return None
+    if outcome.status == ReplyStatus.UNCONFIRMED:
+        return None
+    if outcome.status == ReplyStatus.POSTED:
+        action, after = A.REPLY_POSTED, S.ANSWERED
+        reply = current.reply.model_copy(update={"posted_id": outcome.posted_id, "posted_at": now})
+        reason = f"posted as {outcome.posted_id}"
+    else:
+        action = A.REPLY_FAILED
+        after = S.ASSIGNED if current.assignee else target(S.REPLYING, action)
+        reply = current.reply.model_copy(update={"approved_by": None, "approved_at": None})
+        reason = (outcome.error or "the platform refused the reply")[:2000]
+    return InboxChanged(
+        event_id=f"{current.comment.event_id}.{current.version + 1}",
+        occurred_at=now,
+        comment=current.comment,
+        version=current.version + 1,
+        action=action,
+        from_state=current.state,
+        state=after,
+        assignee=current.assignee,
+        reply=reply,
+        by="replier",
+        reason=reason,
+        channel=current.channel,
+    )
+
+
+def requested(entry: InboxChanged, key: str) -> ReplyRequested | None:
+    """The request to post the reply ``entry`` approved, or None when it approved none.
+
+    Its id is the approving change's: a re-request after a restart names the same reply."""
+    if entry.state != S.REPLYING or entry.reply is None or entry.reply.approved_by is None:
+        return None
+    comment = entry.comment
+    return ReplyRequested(
+        event_id=entry.event_id,
+        occurred_at=entry.occurred_at,
+        key=key,
+        channel=entry.channel,
+        platform=comment.platform,
+        comment_id=comment.comment_id,
+        post_id=comment.post_id,
+        text=entry.reply.text,
+        approved_by=entry.reply.approved_by,
     )
 
 
