@@ -72,6 +72,10 @@ def target(state: InboxState | None, action: InboxAction) -> InboxState:
     try:
         return TRANSITIONS[(state, action)]
     except KeyError:
+        if state == S.REPLYING:
+            raise IllegalTransition(
+                "a reply to this comment is being posted; act once it is answered"
+            ) from None
         before = state.value if state else "unknown"
         raise IllegalTransition(f"a comment that is {before} cannot be {action.value}ed") from None
 
