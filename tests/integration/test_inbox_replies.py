@@ -32,7 +32,7 @@ from shared.events import InboxState, ReplyRequested, ReplySettled, ReplyStatus
 from shared.kafka import delete_topics, ensure_topics, make_producer, send_event
 from shared.topics import TopicRegistry
 from tests.integration.conftest_fakes import TOKEN, FakeEnv, running_sandbox
-from tests.integration.inbox_system import PAGE_ID, InboxSystem, channels_yaml, inbox_system
+from tests.integration.inbox_system import IG_USER, PAGE_ID, InboxSystem, channels_yaml, inbox_system
 from tests.integration.poison_kit import eventually, letters
 
 pytestmark = pytest.mark.integration
@@ -88,7 +88,9 @@ async def test_a_reply_is_posted_once_on_each_platform_and_answers_the_comment(
         fb_post = FakePost(f"{PAGE_ID}_7", "demo", "Banjir", NOW, url="https://fb/7", data={"page": PAGE_ID})
         await system.published("mastodon-demo", "mastodon", FakePost(TOOT, "demo", "Jembatan", NOW, url="u"))
         await system.published("facebook-demo", "facebook", fb_post)
-        for platform, post_id in (("mastodon", TOOT), ("facebook", fb_post.id)):
+        ig_post = FakePost("17900000000000001", "demo", "Foto", NOW, data={"owner": IG_USER})
+        await system.published("instagram-demo", "instagram", ig_post)
+        for platform, post_id in (("mastodon", TOOT), ("facebook", fb_post.id), ("instagram", ig_post.id)):
             comment_id, key = await comment_in_inbox(system, platform, post_id)
             sending = await reply(system, key, f"Besok pagi, insya Allah ({platform}).")
             assert sending["state"] == "replying"
@@ -102,7 +104,7 @@ async def test_a_reply_is_posted_once_on_each_platform_and_answers_the_comment(
             assert entry.reply.posted_id == posted[0].id
         # The account's own replies come back in the listings the inbox polls: never as comments.
         await asyncio.sleep(1.0)
-        assert len(system.inbox.keeper.book) == 2
+        assert len(system.inbox.keeper.book) == 3
 
 
 async def test_an_answer_lost_after_the_platform_took_the_reply_is_looked_up_not_resent(
