@@ -467,6 +467,7 @@ class InboxAction(StrEnum):
     REPLY = "reply"  # a reply that needs no approver, or an approved draft: sent to the platform
     REPLY_POSTED = "reply_posted"  # the platform took the reply (its id on the entry)
     REPLY_FAILED = "reply_failed"  # the platform refused it: the draft waits for a new approval
+    REPLY_UNCONFIRMED = "reply_unconfirmed"  # the platform could not say: a person checks, then decides
     HIDE = "hide"
     CLOSE = "close"
     REOPEN = "reopen"

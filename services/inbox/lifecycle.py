@@ -3,8 +3,10 @@
 States: new → assigned → replying → answered; any open entry may be hidden (abusive, with a
 reason) or closed (nothing to answer); a closed or hidden entry may be reopened. ``replying``
 holds an approved reply on its way to the platform: only the replier's outcome moves it on
-(``settle``: posted → answered; refused → back to new or assigned, the text kept as a draft
-waiting for a new approval), so nobody can answer, hide or close a comment mid-send. The table says which
+(``settle``: posted → answered; refused, or unconfirmed because the platform could not say
+whether it took it → back to the state before the reply, the text kept as a draft waiting for a
+new approval, the reason saying which), so nobody can answer, hide or close a comment mid-send,
+and an unconfirmed reply is sent again only by a person who checked the platform and approves. The table says which
 action each state allows and where it leads; ``decide`` adds the rules that need more than the
 state, and returns the ``InboxChanged`` event (who, why, the entry after the change) or raises:
 
@@ -48,7 +50,10 @@ TRANSITIONS: dict[tuple[InboxState | None, InboxAction], InboxState] = {
     **{(s, A.DRAFT_REPLY): s for s in (S.NEW, S.ASSIGNED, S.ANSWERED)},
     **{(s, A.REPLY): S.REPLYING for s in (S.NEW, S.ASSIGNED, S.ANSWERED)},
     (S.REPLYING, A.REPLY_POSTED): S.ANSWERED,
-    (S.REPLYING, A.REPLY_FAILED): S.NEW,  # ASSIGNED when someone holds it (``settle``)
+    # A reply that did not surely reach the platform returns the entry to where it was before
+    # (new, assigned or answered: ``settle`` reads ``from_state``); the table names the default.
+    (S.REPLYING, A.REPLY_FAILED): S.NEW,
+    (S.REPLYING, A.REPLY_UNCONFIRMED): S.NEW,
     **{(s, A.HIDE): S.HIDDEN for s in OPEN},
     **{(s, A.CLOSE): S.CLOSED for s in (*OPEN, S.HIDDEN)},
     **{(s, A.REOPEN): S.NEW for s in (S.CLOSED, S.HIDDEN)},
@@ -105,7 +110,7 @@ def received(
 def decide(current: InboxChanged, command: Command, *, four_eyes: bool, now: datetime) -> InboxChanged:
     """The change ``command`` makes to ``current`` (pure), or the error that refuses it."""
     action = command.action
-    if action in (A.RECEIVE, A.REPLY_POSTED, A.REPLY_FAILED):
+    if action in (A.RECEIVE, A.REPLY_POSTED, A.REPLY_FAILED, A.REPLY_UNCONFIRMED):
         # Only the comment's arrival and the replier's outcome make these changes.
         raise IllegalTransition(f"{action.value} is not an operator's action")
     after = target(current.state, action)
@@ -138,22 +143,24 @@ def decide(current: InboxChanged, command: Command, *, four_eyes: bool, now: dat
 
 
 def settle(current: InboxChanged, outcome: ReplySettled, now: datetime) -> InboxChanged | None:
-    """The change the replier's ``outcome`` makes, or None when there is none to make: the entry
-    is not waiting for that reply (a repeat, or another reply's), or the outcome is unconfirmed
-    (the entry stays ``replying`` until a person decides; nothing is sent again blindly)."""
+    """The change the replier's ``outcome`` makes, or None when the entry is not waiting for that
+    reply (a repeat, or another reply's outcome)."""
     if current.state != S.REPLYING or current.event_id != outcome.reply_id or current.reply is None:
-        return None
-    if outcome.status == ReplyStatus.UNCONFIRMED:
         return None
     if outcome.status == ReplyStatus.POSTED:
         action, after = A.REPLY_POSTED, S.ANSWERED
         reply = current.reply.model_copy(update={"posted_id": outcome.posted_id, "posted_at": now})
         reason = f"posted as {outcome.posted_id}"
     else:
-        action = A.REPLY_FAILED
-        after = S.ASSIGNED if current.assignee else target(S.REPLYING, action)
+        unconfirmed = outcome.status == ReplyStatus.UNCONFIRMED
+        action = A.REPLY_UNCONFIRMED if unconfirmed else A.REPLY_FAILED
+        before = current.from_state
+        after = before if before in (S.NEW, S.ASSIGNED, S.ANSWERED) else target(S.REPLYING, action)
         reply = current.reply.model_copy(update={"approved_by": None, "approved_at": None})
-        reason = (outcome.error or "the platform refused the reply")[:2000]
+        reason = outcome.error or "the platform refused the reply"
+        if unconfirmed:
+            reason = f"check the platform before answering again: {reason}"
+        reason = reason[:2000]
     return InboxChanged(
         event_id=f"{current.comment.event_id}.{current.version + 1}",
         occurred_at=now,

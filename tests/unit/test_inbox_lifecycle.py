@@ -41,22 +41,22 @@ COMMENT = CommentObserved(
 EXPECTED: dict[tuple[InboxState | None, InboxAction], InboxState | None] = {
     (None, A.RECEIVE): S.NEW,
     (S.NEW, A.RECEIVE): None, (S.NEW, A.ASSIGN): S.ASSIGNED, (S.NEW, A.DRAFT_REPLY): S.NEW,
-    (S.NEW, A.REPLY): S.REPLYING, (S.NEW, A.REPLY_POSTED): None, (S.NEW, A.REPLY_FAILED): None,
+    (S.NEW, A.REPLY): S.REPLYING, (S.NEW, A.REPLY_POSTED): None, (S.NEW, A.REPLY_FAILED): None, (S.NEW, A.REPLY_UNCONFIRMED): None,
     (S.NEW, A.HIDE): S.HIDDEN, (S.NEW, A.CLOSE): S.CLOSED, (S.NEW, A.REOPEN): None,
     (S.ASSIGNED, A.RECEIVE): None, (S.ASSIGNED, A.ASSIGN): S.ASSIGNED, (S.ASSIGNED, A.DRAFT_REPLY): S.ASSIGNED,
-    (S.ASSIGNED, A.REPLY): S.REPLYING, (S.ASSIGNED, A.REPLY_POSTED): None, (S.ASSIGNED, A.REPLY_FAILED): None,
+    (S.ASSIGNED, A.REPLY): S.REPLYING, (S.ASSIGNED, A.REPLY_POSTED): None, (S.ASSIGNED, A.REPLY_FAILED): None, (S.ASSIGNED, A.REPLY_UNCONFIRMED): None,
     (S.ASSIGNED, A.HIDE): S.HIDDEN, (S.ASSIGNED, A.CLOSE): S.CLOSED, (S.ASSIGNED, A.REOPEN): None,
     (S.REPLYING, A.RECEIVE): None, (S.REPLYING, A.ASSIGN): None, (S.REPLYING, A.DRAFT_REPLY): None,
-    (S.REPLYING, A.REPLY): None, (S.REPLYING, A.REPLY_POSTED): S.ANSWERED, (S.REPLYING, A.REPLY_FAILED): S.NEW,
+    (S.REPLYING, A.REPLY): None, (S.REPLYING, A.REPLY_POSTED): S.ANSWERED, (S.REPLYING, A.REPLY_FAILED): S.NEW, (S.REPLYING, A.REPLY_UNCONFIRMED): S.NEW,
     (S.REPLYING, A.HIDE): None, (S.REPLYING, A.CLOSE): None, (S.REPLYING, A.REOPEN): None,
     (S.ANSWERED, A.RECEIVE): None, (S.ANSWERED, A.ASSIGN): None, (S.ANSWERED, A.DRAFT_REPLY): S.ANSWERED,
-    (S.ANSWERED, A.REPLY): S.REPLYING, (S.ANSWERED, A.REPLY_POSTED): None, (S.ANSWERED, A.REPLY_FAILED): None,
+    (S.ANSWERED, A.REPLY): S.REPLYING, (S.ANSWERED, A.REPLY_POSTED): None, (S.ANSWERED, A.REPLY_FAILED): None, (S.ANSWERED, A.REPLY_UNCONFIRMED): None,
     (S.ANSWERED, A.HIDE): S.HIDDEN, (S.ANSWERED, A.CLOSE): S.CLOSED, (S.ANSWERED, A.REOPEN): None,
     (S.HIDDEN, A.RECEIVE): None, (S.HIDDEN, A.ASSIGN): None, (S.HIDDEN, A.DRAFT_REPLY): None,
-    (S.HIDDEN, A.REPLY): None, (S.HIDDEN, A.REPLY_POSTED): None, (S.HIDDEN, A.REPLY_FAILED): None,
+    (S.HIDDEN, A.REPLY): None, (S.HIDDEN, A.REPLY_POSTED): None, (S.HIDDEN, A.REPLY_FAILED): None, (S.HIDDEN, A.REPLY_UNCONFIRMED): None,
     (S.HIDDEN, A.HIDE): None, (S.HIDDEN, A.CLOSE): S.CLOSED, (S.HIDDEN, A.REOPEN): S.NEW,
     (S.CLOSED, A.RECEIVE): None, (S.CLOSED, A.ASSIGN): None, (S.CLOSED, A.DRAFT_REPLY): None,
-    (S.CLOSED, A.REPLY): None, (S.CLOSED, A.REPLY_POSTED): None, (S.CLOSED, A.REPLY_FAILED): None,
+    (S.CLOSED, A.REPLY): None, (S.CLOSED, A.REPLY_POSTED): None, (S.CLOSED, A.REPLY_FAILED): None, (S.CLOSED, A.REPLY_UNCONFIRMED): None,
     (S.CLOSED, A.HIDE): None, (S.CLOSED, A.CLOSE): None, (S.CLOSED, A.REOPEN): S.NEW,
 }  # fmt: skip
 
@@ -156,6 +156,16 @@ def test_nobody_acts_on_a_comment_while_its_reply_is_sent() -> None:
             decide(sending, command, four_eyes=False, now=NOW)
 
 
+def test_a_second_answer_that_fails_leaves_the_comment_answered() -> None:
+    first = posted(decide(entry(), Command(A.REPLY, by="rina", text="Besok."), four_eyes=False, now=NOW))
+    second = decide(
+        first, Command(A.REPLY, by="rina", text="Ralat.", override=True), four_eyes=False, now=NOW
+    )
+    failed = settle(second, outcome(second, ReplyStatus.FAILED), NOW)
+    assert failed is not None
+    assert failed.state == S.ANSWERED
+
+
 def test_a_refused_reply_returns_as_a_draft_waiting_for_approval() -> None:
     held = entry(S.ASSIGNED, assignee="budi")
     sending = decide(held, Command(A.REPLY, by="rina", text="Besok."), four_eyes=False, now=NOW)
@@ -164,7 +174,12 @@ def test_a_refused_reply_returns_as_a_draft_waiting_for_approval() -> None:
     assert (failed.state, failed.action, failed.reason) == (S.ASSIGNED, A.REPLY_FAILED, "refused")
     assert failed.reply is not None
     assert (failed.reply.text, failed.reply.approved_by) == ("Besok.", None)
-    assert settle(sending, outcome(sending, ReplyStatus.UNCONFIRMED), NOW) is None  # a person decides
+    unsure = settle(sending, outcome(sending, ReplyStatus.UNCONFIRMED), NOW)
+    assert unsure is not None  # back to a person, who checks the platform, then approves again
+    assert (unsure.state, unsure.action) == (S.ASSIGNED, A.REPLY_UNCONFIRMED)
+    assert unsure.reason.startswith("check the platform")
+    assert unsure.reply is not None
+    assert unsure.reply.approved_by is None
     stale = outcome(sending, ReplyStatus.POSTED, "r9").model_copy(update={"reply_id": "ib1.99"})
     assert settle(sending, stale, NOW) is None  # another reply's outcome
 
@@ -243,9 +258,7 @@ def test_any_sequence_of_commands_stays_inside_the_table(
     for command in script:
         if isinstance(command, ReplyStatus):  # the replier's outcome of the pending reply
             settled = settle(current, outcome(current, command, "r1"), NOW)
-            assert (settled is not None) == (
-                current.state == S.REPLYING and command != ReplyStatus.UNCONFIRMED
-            )
+            assert (settled is not None) == (current.state == S.REPLYING)
             current = settled or current
             continue
         try:
@@ -255,7 +268,7 @@ def test_any_sequence_of_commands_stays_inside_the_table(
         assert (current.state, command.action) in TRANSITIONS
         assert after.version == current.version + 1
         assert after.from_state == current.state
-        assert command.action not in (A.REPLY_POSTED, A.REPLY_FAILED)  # the replier's alone
+        assert command.action not in (A.REPLY_POSTED, A.REPLY_FAILED, A.REPLY_UNCONFIRMED)  # the replier's
         if after.state == S.REPLYING:
             assert after.reply is not None
             assert after.reply.approved_by is not None

@@ -107,6 +107,8 @@ function entryNode(entry) {
       : t("draft_waiting") + " (" + entry.reply.drafted_by + ")";
     const sent = entry.reply.posted_id ? " · " + t("posted") : "";
     item.append(el("div", entry.reply.text + "\n— " + who + sent, "reply"));
+    // Why the last reply did not reach the platform (refused, or unconfirmed: check it first).
+    if (entry.action === "reply_failed" || entry.action === "reply_unconfirmed") item.append(el("div", entry.reason, "error"));
   }
   const actions = el("div", null, "actions");
   // While a reply is being posted nobody acts on the comment: the platform's answer moves it on.
