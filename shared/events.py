@@ -496,6 +496,9 @@ class ReplyRequested(_Event):
     platform: Identifier
     comment_id: PlatformRef  # the comment answered
     post_id: PlatformRef
+    # The comment ``comment_id`` answers, if any: where a platform threads one level deep
+    # (Instagram, YouTube), a reply to a reply goes under this top-level comment.
+    parent_id: PlatformRef | None = None
     text: str = Field(min_length=1, max_length=10_000)
     approved_by: Identifier
 

@@ -92,7 +92,13 @@ def received(
     channel's own account wrote it (a reply the bureau posted is not a citizen's comment)."""
     if current is not None:
         return None
-    if own_account is not None and own_account in (comment.author.id, comment.author.name):
+    # The account may be named by its id, its name, or its handle (YouTube shows "@name").
+    author = comment.author
+    if own_account is not None and own_account in (
+        author.id,
+        author.name,
+        (author.name or "").removeprefix("@"),
+    ):
         return None
     return InboxChanged(
         event_id=f"{comment.event_id}.1",
@@ -192,6 +198,7 @@ def requested(entry: InboxChanged, key: str) -> ReplyRequested | None:
         platform=comment.platform,
         comment_id=comment.comment_id,
         post_id=comment.post_id,
+        parent_id=comment.parent_id,
         text=entry.reply.text,
         approved_by=entry.reply.approved_by,
     )

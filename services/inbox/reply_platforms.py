@@ -8,7 +8,11 @@
   the post's ``comments?filter=stream`` (every comment with its ``parent``; Graph threads one
   level deep, so a reply to a reply may sit under the top comment: matched by text and author).
 - Instagram: ``POST /{ig-comment-id}/replies`` with ``message``; the answer is ``{"id"}``.
-  Look-up: ``GET /{ig-comment-id}/replies`` by our username with our text.
+  Look-up: ``GET /{ig-comment-id}/replies`` by our username with our text. Only top-level
+  comments take replies: a reply to a reply goes under its top-level comment.
+- YouTube: ``comments.insert`` (``POST /youtube/v3/comments?part=snippet``, 50 of the 10,000
+  daily units) with ``snippet.parentId`` (the top-level comment) and ``textOriginal``; the answer
+  is the comment resource. Look-up: ``comments.list?parentId=`` (1 unit).
 
 A reply is known by (comment answered, our account, its text): the inbox never sends one text
 twice to one comment, so that triple is as good a marker as the publisher's.
@@ -24,7 +28,7 @@ from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.events import ReplyRequested
 
-REPLY_PLATFORMS = frozenset({"mastodon", "facebook", "instagram"})
+REPLY_PLATFORMS = frozenset({"mastodon", "facebook", "instagram", "youtube"})
 """The platforms the replier posts to; a reply on another channel fails with the reason."""
 
 
@@ -58,8 +62,15 @@ def reply_call(channel: Channel, reply: ReplyRequested, token: str) -> Call:
             "POST", f"{_graph(channel)}/{reply.comment_id}/comments", auth, data={"message": reply.text}
         )
     if channel.platform == "instagram":
+        return Call("POST", f"{_graph(channel)}/{_top(reply)}/replies", auth, data={"message": reply.text})
+    if channel.platform == "youtube":
+        snippet = {"parentId": _top(reply), "textOriginal": reply.text}
         return Call(
-            "POST", f"{_graph(channel)}/{reply.comment_id}/replies", auth, data={"message": reply.text}
+            "POST",
+            f"{_base(channel)}/youtube/v3/comments",
+            auth,
+            params={"part": "snippet"},
+            json={"snippet": snippet},
         )
     raise ValueError(f"the inbox cannot reply on {channel.platform} yet")
 
@@ -82,7 +93,10 @@ def lookup_call(channel: Channel, reply: ReplyRequested, token: str) -> Call:
         return Call("GET", f"{_graph(channel)}/{reply.post_id}/comments", auth, params=params)
     if channel.platform == "instagram":
         params = {"fields": "id,text,username"}
-        return Call("GET", f"{_graph(channel)}/{reply.comment_id}/replies", auth, params=params)
+        return Call("GET", f"{_graph(channel)}/{_top(reply)}/replies", auth, params=params)
+    if channel.platform == "youtube":
+        params = {"part": "snippet", "parentId": _top(reply), "maxResults": "100", "textFormat": "plainText"}
+        return Call("GET", f"{_base(channel)}/youtube/v3/comments", auth, params=params)
     raise ValueError(f"the inbox cannot look up replies on {channel.platform}")
 
 
@@ -102,12 +116,24 @@ def found_reply(channel: Channel, reply: ReplyRequested, body: Any) -> str | Non
             ):
                 return str(status["id"])
         return None
+    if channel.platform == "youtube":
+        for item in _items(body, "items"):
+            snippet = item.get("snippet") or {}
+            author = str(snippet.get("authorDisplayName") or "").removeprefix("@")
+            if snippet.get("textOriginal") == reply.text and author in ("", channel.account):
+                return str(item["id"])
+        return None
     key = "message" if channel.platform == "facebook" else "text"
     for item in _items(body, "data"):
         by = item.get("username") or (item.get("from") or {}).get("name")
         if item.get(key) == reply.text and by in (None, channel.account):
             return str(item["id"])
     return None
+
+
+def _top(reply: ReplyRequested) -> str:
+    """The top-level comment a reply goes under, on platforms threaded one level deep."""
+    return reply.parent_id or reply.comment_id
 
 
 def _items(body: Any, name: str) -> list[dict[str, Any]]:

@@ -3,6 +3,8 @@
 - Mastodon.py ``status_post(..., in_reply_to_id=..., idempotency_key=...)``
   (docs.joinmastodon.org/methods/statuses/#create): the reply is a Status of the entity's shape,
   listed under the comment by ``status_context``; the same Idempotency-Key answers the same status.
+- google-api-python-client ``comments().insert`` / ``comments().list`` (docs/comments/insert,
+  docs/comments/list), checked against the discovery document's schemas, quota units counted.
 - facebook-business ``Comment.create_comment`` (graph-api/reference/object/comments, "Publishing")
   and ``IGComment.create_reply`` (instagram-platform/comment-moderation, "Reply to a comment"):
   the answer is the new comment's id, read back by the SDK's own listing calls.
@@ -13,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 import requests
@@ -24,10 +26,15 @@ from facebook_business.adobjects.pagepost import PagePost
 from facebook_business.api import FacebookAdsApi
 from facebook_business.exceptions import FacebookRequestError
 from facebook_business.session import FacebookSession
+from google.oauth2.credentials import Credentials
+from googleapiclient.discovery import build_from_document
+from googleapiclient.errors import HttpError
 from mastodon import Mastodon, MastodonNotFoundError
 
 from services.publisher.fakes.base import FakePost
+from services.publisher.fakes.youtube import YouTubeState
 from shared.capabilities import capabilities_for
+from tests.fidelity.discovery_schema import load_document, problems
 from tests.fidelity.mastodon_schema import missing_fields
 from tests.fidelity.sandbox_thread import ThreadedSandbox, threaded_sandbox
 from tests.integration.conftest_fakes import TOKEN, FakeEnv, running_sandbox
@@ -139,3 +146,41 @@ async def test_instagram_replies_to_top_level_comments_only(env: FakeEnv) -> Non
     with pytest.raises(FacebookRequestError) as refused:
         await sdk(lambda: IGComment(reply["id"], api=ig).create_reply(params={"message": "Lagi"}))
     assert refused.value.api_error_code() == 100
+
+
+async def test_youtube_comments_insert_and_list_follow_the_discovery_document() -> None:
+    document = load_document("youtube.v3")
+    async with running_sandbox() as env:
+        state = env.states["youtube"]
+        assert isinstance(state, YouTubeState)
+        state.posts.append(
+            FakePost(id="dQw4w9WgXcQ", account="demo", text="Pidato", created_at=datetime.now(UTC))
+        )
+        top = await env.admin(
+            "youtube", "comments", {"post_id": "dQw4w9WgXcQ", "text": "Mantap", "author": "warga"}
+        )
+        units = state.read_units_left
+
+        # google-auth's Credentials is untyped: the one ignore below says so.
+        def calls() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+            doc = document | {"rootUrl": env.url("/youtube/")}
+            with build_from_document(doc, credentials=Credentials(token=TOKEN)) as youtube:  # type: ignore[no-untyped-call]
+                body = {"snippet": {"parentId": top["id"], "textOriginal": "Terima kasih!"}}
+                inserted: dict[str, Any] = youtube.comments().insert(part="snippet", body=body).execute()
+                # A reply to the reply joins the top-level comment's thread.
+                nested_body = {"snippet": {"parentId": inserted["id"], "textOriginal": "Sama-sama"}}
+                nested: dict[str, Any] = youtube.comments().insert(part="snippet", body=nested_body).execute()
+                listed: dict[str, Any] = youtube.comments().list(part="snippet", parentId=top["id"]).execute()
+                unknown = {"snippet": {"parentId": "nope", "textOriginal": "?"}}
+                with pytest.raises(HttpError) as refused:
+                    youtube.comments().insert(part="snippet", body=unknown).execute()
+                assert refused.value.status_code == 404
+                return inserted, nested, listed
+
+        inserted, nested, listed = await asyncio.to_thread(calls)
+    assert problems(document, "Comment", inserted) == []
+    assert problems(document, "CommentListResponse", listed) == []
+    assert inserted["snippet"]["parentId"] == top["id"]
+    assert nested["snippet"]["parentId"] == top["id"]
+    assert [c["snippet"]["textOriginal"] for c in listed["items"]] == ["Terima kasih!", "Sama-sama"]
+    assert units - state.read_units_left == 2 * 50 + 1  # docs/determine_quota_cost

@@ -90,7 +90,9 @@ async def test_a_reply_is_posted_once_on_each_platform_and_answers_the_comment(
         await system.published("facebook-demo", "facebook", fb_post)
         ig_post = FakePost("17900000000000001", "demo", "Foto", NOW, data={"owner": IG_USER})
         await system.published("instagram-demo", "instagram", ig_post)
-        for platform, post_id in (("mastodon", TOOT), ("facebook", fb_post.id), ("instagram", ig_post.id)):
+        await system.published("youtube-demo", "youtube", FakePost("dQw4w9WgXcQ", "demo", "Pidato", NOW))
+        placed = {"mastodon": TOOT, "facebook": fb_post.id, "instagram": ig_post.id, "youtube": "dQw4w9WgXcQ"}
+        for platform, post_id in placed.items():
             comment_id, key = await comment_in_inbox(system, platform, post_id)
             sending = await reply(system, key, f"Besok pagi, insya Allah ({platform}).")
             assert sending["state"] == "replying"
@@ -104,7 +106,7 @@ async def test_a_reply_is_posted_once_on_each_platform_and_answers_the_comment(
             assert entry.reply.posted_id == posted[0].id
         # The account's own replies come back in the listings the inbox polls: never as comments.
         await asyncio.sleep(1.0)
-        assert len(system.inbox.keeper.book) == 3
+        assert len(system.inbox.keeper.book) == len(placed)
 
 
 async def test_an_answer_lost_after_the_platform_took_the_reply_is_looked_up_not_resent(

@@ -187,6 +187,8 @@ def test_a_refused_reply_returns_as_a_draft_waiting_for_approval() -> None:
 def test_the_accounts_own_replies_are_not_comments() -> None:
     own = COMMENT.model_copy(update={"author": CommentAuthor(id="1", name="demo")})
     assert received(own, None, NOW, own_account="demo") is None
+    handle = COMMENT.model_copy(update={"author": CommentAuthor(id="UCx", name="@demo")})
+    assert received(handle, None, NOW, own_account="demo") is None
     assert received(COMMENT, None, NOW, own_account="demo") is not None
 
 

@@ -98,6 +98,12 @@ def test_the_documented_calls() -> None:
     assert facebook.data == {"message": "Besok pagi."}
     assert reply_call(channel("instagram"), REQUEST, "tok").url.endswith("/c1/replies")
     assert lookup_call(channel("facebook"), REQUEST, "tok").url.endswith("/p1/comments")
+    threaded = REQUEST.model_copy(update={"parent_id": "top1"})
+    youtube = reply_call(channel("youtube"), threaded, "tok")
+    assert youtube.json == {"snippet": {"parentId": "top1", "textOriginal": "Besok pagi."}}
+    assert youtube.params == {"part": "snippet"}
+    assert reply_call(channel("instagram"), threaded, "tok").url.endswith("/top1/replies")
+    assert reply_call(channel("facebook"), threaded, "tok").url.endswith("/c1/comments")
     with pytest.raises(ValueError, match="tiktok"):
         reply_call(channel("tiktok"), REQUEST, "tok")
 
@@ -116,6 +122,24 @@ def status(sid: str, parent: str, acct: str, content: str) -> dict[str, Any]:
         ("facebook", {"data": [{"id": "r2", "message": "Lain."}]}, None),
         ("instagram", {"data": [{"id": "r3", "text": "Besok pagi.", "username": "demo"}]}, "r3"),
         ("instagram", {"data": [{"id": "r3", "text": "Besok pagi.", "username": "warga"}]}, None),
+        (
+            "youtube",
+            {
+                "items": [
+                    {"id": "r4", "snippet": {"textOriginal": "Besok pagi.", "authorDisplayName": "@demo"}}
+                ]
+            },
+            "r4",
+        ),
+        (
+            "youtube",
+            {
+                "items": [
+                    {"id": "r4", "snippet": {"textOriginal": "Besok pagi.", "authorDisplayName": "@warga"}}
+                ]
+            },
+            None,
+        ),
     ],
 )
 def test_found_reply(platform: str, body: dict[str, Any], found: str | None) -> None:
