@@ -21,14 +21,16 @@ import aiohttp
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from services.inbox.app import inbox_topics
+from services.inbox.app import inbox_topics, running_inbox
 from services.inbox.follow import read_to_end
+from services.inbox.lifecycle import Command, decide
 from services.inbox.replier import Replier
 from services.inbox.reply_sender import ReplySender, SendResult
+from services.ingest.auth import KeyStore
 from services.publisher.fakes.base import FakeComment, FakePost, FakeState
 from shared.channels import Channel, ChannelDirectory
 from shared.dead_letters import DeadLetters
-from shared.events import InboxState, ReplyRequested, ReplySettled, ReplyStatus
+from shared.events import InboxAction, InboxState, ReplyRequested, ReplySettled, ReplyStatus
 from shared.kafka import delete_topics, ensure_topics, make_producer, send_event
 from shared.topics import TopicRegistry
 from tests.integration.conftest_fakes import TOKEN, FakeEnv, running_sandbox
@@ -290,3 +292,62 @@ async def test_a_poison_record_is_dead_lettered_and_the_replier_goes_on(
         assert {(letter.consumer, letter.source_topic) for letter in found} == {
             ("inbox-replier", b.topics.inbox_replies)
         }
+
+
+async def test_a_refused_reply_returns_the_comment_with_its_draft_and_the_reason(
+    kafka_bootstrap: str, run_id: str, tmp_path: Path
+) -> None:
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path) as system:
+        await system.published("mastodon-demo", "mastodon", FakePost(TOOT, "demo", "Jembatan", NOW, url="u"))
+        comment_id, key = await comment_in_inbox(system, "mastodon", TOOT)
+        fault = {"path_contains": "/api/v1/statuses", "method": "POST", "status": 422,
+                 "body": {"error": "Validation failed: Text character limit of 500 exceeded"}}  # fmt: skip
+        async with system.env.session.post(system.env.url("/mastodon/_fake/faults"), json=fault) as a:
+            assert a.status == 201
+        await reply(system, key, "Panjang sekali.")
+
+        def returned() -> bool:
+            entry = system.inbox.keeper.book.get(key)
+            return entry is not None and entry.state == InboxState.NEW
+
+        await eventually(returned, "the refused reply back as a draft")
+        entry = system.inbox.keeper.book.get(key)
+        assert entry is not None
+        assert entry.reply is not None
+        assert (entry.reply.text, entry.reply.approved_by) == ("Panjang sekali.", None)
+        assert "character limit" in entry.reason
+        assert own_replies(system.env.states["mastodon"], comment_id) == []
+        # The draft is sent once someone approves it again.
+        async with system.env.session.post(
+            system.url(f"/v1/inbox/{key}/approve"), headers=system.auth("approver"), json={}
+        ) as answer:
+            assert answer.status == 200, await answer.text()
+        await settled(system, key)
+        assert [c.text for c in own_replies(system.env.states["mastodon"], comment_id)] == ["Panjang sekali."]
+
+
+async def test_an_approved_reply_whose_request_was_lost_is_posted_after_a_restart(
+    kafka_bootstrap: str, run_id: str, tmp_path: Path
+) -> None:
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path) as system:
+        await system.published("mastodon-demo", "mastodon", FakePost(TOOT, "demo", "Jembatan", NOW, url="u"))
+        comment_id, key = await comment_in_inbox(system, "mastodon", TOOT)
+        current = system.inbox.keeper.book.get(key)
+        assert current is not None
+        # The inbox died between writing the approved entry and writing its request.
+        stranded = decide(
+            current, Command(InboxAction.REPLY, by="rina", text="Besok."), four_eyes=False, now=NOW
+        )
+        system.stop.set()  # one inbox per installation: the first stops before the second starts
+        await send_event(system.producer, system.topics.inbox_items, key, stranded)
+        again = asyncio.Event()
+        async with running_inbox(
+            system.settings, again, keys=KeyStore.load(tmp_path / "keys.json")
+        ) as second:
+
+            def answered() -> bool:
+                entry = second.keeper.book.get(key)
+                return entry is not None and entry.state == InboxState.ANSWERED
+
+            await eventually(answered, "the stranded reply posted by the restarted inbox")
+        assert [c.text for c in own_replies(system.env.states["mastodon"], comment_id)] == ["Besok."]
