@@ -24,6 +24,7 @@ from services.inbox.collector import Collector
 from services.inbox.follow import follow, read_to_end
 from services.inbox.http_api import Deps, create_app
 from services.inbox.keeper import InboxKeeper
+from services.inbox.lifecycle import own_names
 from services.inbox.readers import CommentReader
 from services.inbox.replier import Replier
 from services.inbox.reply_sender import ReplySender
@@ -103,9 +104,9 @@ async def running_inbox(
 
         restored = await read_to_end(kafka, topics.inbox_items, rebuild, dead)
         log.info("inbox rebuilt: %d entries from %d records", len(book), restored)
-        own = {c.id: c.account for c in channels.channels}
+        own = {c.id: own_names(c) for c in channels.channels}
         keeper = InboxKeeper(
-            producer=producer, topics=topics, book=book, dead_letters=dead, clock=clock, own_accounts=own
+            producer=producer, topics=topics, book=book, dead_letters=dead, clock=clock, own_names=own
         )
         schedule = PollSchedule(
             interval=timedelta(seconds=settings.poll_interval_s),

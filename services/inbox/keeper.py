@@ -62,10 +62,10 @@ class InboxKeeper:
         book: InboxBook,
         dead_letters: DeadLetters,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        own_accounts: Mapping[str, str] | None = None,
+        own_names: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         self._producer = producer
-        self._own = dict(own_accounts or {})  # channel → its account: its replies are not comments
+        self._own = dict(own_names or {})  # channel → its account's names: its replies are not comments
         self._topics = topics
         self.book = book
         self._dead_letters = dead_letters
@@ -95,7 +95,9 @@ class InboxKeeper:
                 key = comment_key(comment.channel, comment.comment_id)
                 if key in fresh:
                     continue
-                entry = received(comment, self.book.get(key), now, own_account=self._own.get(comment.channel))
+                entry = received(
+                    comment, self.book.get(key), now, own_names=self._own.get(comment.channel, frozenset())
+                )
                 if entry is not None:
                     fresh[key] = entry
             if fresh:

@@ -26,10 +26,12 @@ the four-eyes rule does.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from services.inbox.errors import ApprovalRequired, IllegalTransition
+from shared.channels import Channel
 from shared.events import (
     CommentObserved,
     InboxAction,
@@ -86,7 +88,11 @@ def target(state: InboxState | None, action: InboxAction) -> InboxState:
 
 
 def received(
-    comment: CommentObserved, current: InboxChanged | None, now: datetime, *, own_account: str | None = None
+    comment: CommentObserved,
+    current: InboxChanged | None,
+    now: datetime,
+    *,
+    own_names: Collection[str] = (),
 ) -> InboxChanged | None:
     """The entry a newly seen comment opens, or None when the inbox already holds it or the
     channel's own account wrote it (a reply the bureau posted is not a citizen's comment)."""
@@ -94,11 +100,7 @@ def received(
         return None
     # The account may be named by its id, its name, or its handle (YouTube shows "@name").
     author = comment.author
-    if own_account is not None and own_account in (
-        author.id,
-        author.name,
-        (author.name or "").removeprefix("@"),
-    ):
+    if {author.id, author.name, (author.name or "").removeprefix("@")} & set(own_names):
         return None
     return InboxChanged(
         event_id=f"{comment.event_id}.1",
@@ -181,6 +183,13 @@ def settle(current: InboxChanged, outcome: ReplySettled, now: datetime) -> Inbox
         reason=reason,
         channel=current.channel,
     )
+
+
+def own_names(channel: Channel) -> frozenset[str]:
+    """What the channel's own account is called in the platform's listings: its account name,
+    and on Meta its Page or Instagram user id (a Page's replies come "from" the Page)."""
+    ids = (channel.options.get("page_id"), channel.options.get("ig_user_id"))
+    return frozenset({channel.account, *(i for i in ids if i)})
 
 
 def requested(entry: InboxChanged, key: str) -> ReplyRequested | None:

@@ -10,7 +10,17 @@ from hypothesis import strategies as st
 
 from services.inbox.book import InboxBook
 from services.inbox.errors import ApprovalRequired, IllegalTransition
-from services.inbox.lifecycle import TRANSITIONS, Command, decide, received, requested, settle, target
+from services.inbox.lifecycle import (
+    TRANSITIONS,
+    Command,
+    decide,
+    own_names,
+    received,
+    requested,
+    settle,
+    target,
+)
+from shared.channels import Channel
 from shared.events import (
     CommentAuthor,
     CommentObserved,
@@ -186,10 +196,14 @@ def test_a_refused_reply_returns_as_a_draft_waiting_for_approval() -> None:
 
 def test_the_accounts_own_replies_are_not_comments() -> None:
     own = COMMENT.model_copy(update={"author": CommentAuthor(id="1", name="demo")})
-    assert received(own, None, NOW, own_account="demo") is None
+    assert received(own, None, NOW, own_names={"demo"}) is None
     handle = COMMENT.model_copy(update={"author": CommentAuthor(id="UCx", name="@demo")})
-    assert received(handle, None, NOW, own_account="demo") is None
-    assert received(COMMENT, None, NOW, own_account="demo") is not None
+    assert received(handle, None, NOW, own_names={"demo"}) is None
+    assert received(COMMENT, None, NOW, own_names={"demo"}) is not None
+    page = Channel(id="fb", platform="facebook", account="demo", options={"page_id": "1010"})
+    assert own_names(page) == {"demo", "1010"}
+    from_page = COMMENT.model_copy(update={"author": CommentAuthor(id="1010", name="Biro Humas")})
+    assert received(from_page, None, NOW, own_names=own_names(page)) is None
 
 
 def test_four_eyes_a_draft_then_another_approver() -> None:
