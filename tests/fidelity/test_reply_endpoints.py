@@ -3,6 +3,8 @@
 - Mastodon.py ``status_post(..., in_reply_to_id=..., idempotency_key=...)``
   (docs.joinmastodon.org/methods/statuses/#create): the reply is a Status of the entity's shape,
   listed under the comment by ``status_context``; the same Idempotency-Key answers the same status.
+- atproto ``send_post(reply_to=ReplyRef(root, parent))``: threaded under the comment in
+  ``getPostThread``, checked against the lexicon.
 - google-api-python-client ``comments().insert`` / ``comments().list`` (docs/comments/insert,
   docs/comments/list), checked against the discovery document's schemas, quota units counted.
 - facebook-business ``Comment.create_comment`` (graph-api/reference/object/comments, "Publishing")
@@ -19,6 +21,7 @@ from typing import Any, TypeVar
 
 import pytest
 import requests
+from atproto import Client, models
 from facebook_business.adobjects.comment import Comment
 from facebook_business.adobjects.igcomment import IGComment
 from facebook_business.adobjects.page import Page
@@ -32,8 +35,10 @@ from googleapiclient.errors import HttpError
 from mastodon import Mastodon, MastodonNotFoundError
 
 from services.publisher.fakes.base import FakePost
+from services.publisher.fakes.bluesky import BlueskyState
 from services.publisher.fakes.youtube import YouTubeState
 from shared.capabilities import capabilities_for
+from tests.fidelity.atproto_lexicon import conforms
 from tests.fidelity.discovery_schema import load_document, problems
 from tests.fidelity.mastodon_schema import missing_fields
 from tests.fidelity.sandbox_thread import ThreadedSandbox, threaded_sandbox
@@ -43,6 +48,7 @@ pytestmark = pytest.mark.fidelity
 
 T = TypeVar("T")
 MASTODON_TOKEN = "mastodon-fidelity-token"
+BSKY_PASSWORD = "abcd-efgh-ijkl-mnop"
 PAGE = "1010"
 IG_USER = "1784"
 
@@ -184,3 +190,46 @@ async def test_youtube_comments_insert_and_list_follow_the_discovery_document() 
     assert nested["snippet"]["parentId"] == top["id"]
     assert [c["snippet"]["textOriginal"] for c in listed["items"]] == ["Terima kasih!", "Sama-sama"]
     assert units - state.read_units_left == 2 * 50 + 1  # docs/determine_quota_cost
+
+
+def test_bluesky_reply_refs_thread_the_reply_under_the_comment() -> None:
+    # atproto ``send_post(reply_to=ReplyRef(root, parent))`` (lexicon app.bsky.feed.post#replyRef):
+    # the reply appears under the comment in getPostThread, as the lexicon shapes it.
+    account = "bluesky-demo"
+    with threaded_sandbox({account: BSKY_PASSWORD}) as sandbox:
+        client = Client(base_url=f"{sandbox.url('bluesky')}/xrpc")
+        try:
+            client.login(BlueskyState.handle(account), BSKY_PASSWORD)
+            post = client.send_post("Jadwal vaksinasi")
+            answer = requests.post(
+                f"{sandbox.url('bluesky')}/_fake/comments",
+                json={"post_id": post.uri, "text": "Di mana?", "author": "warga1"},
+                timeout=5,
+            )
+            top_uri = answer.json()["id"]
+            thread = client.get_post_thread(post.uri).thread
+            assert isinstance(thread, models.AppBskyFeedDefs.ThreadViewPost)
+            [top] = thread.replies or []
+            assert isinstance(top, models.AppBskyFeedDefs.ThreadViewPost)
+            root = models.ComAtprotoRepoStrongRef.Main(uri=post.uri, cid=post.cid)
+            parent = models.ComAtprotoRepoStrongRef.Main(uri=top_uri, cid=top.post.cid)
+            reply = client.send_post(
+                "Di Puskesmas.", reply_to=models.AppBskyFeedPost.ReplyRef(root=root, parent=parent)
+            )
+            thread = client.get_post_thread(post.uri).thread
+            assert isinstance(thread, models.AppBskyFeedDefs.ThreadViewPost)
+            [top] = thread.replies or []
+            assert isinstance(top, models.AppBskyFeedDefs.ThreadViewPost)
+            [mine] = top.replies or []
+            assert isinstance(mine, models.AppBskyFeedDefs.ThreadViewPost)
+            assert (mine.post.uri, mine.post.author.handle) == (reply.uri, BlueskyState.handle(account))
+            assert mine.post.record.reply.parent.uri == top_uri
+            raw = requests.get(
+                f"{sandbox.url('bluesky')}/xrpc/app.bsky.feed.getPostThread",
+                params={"uri": post.uri},
+                headers={"Authorization": f"Bearer {client._session.access_jwt}"},
+                timeout=5,
+            ).json()
+            conforms(models.AppBskyFeedGetPostThread.Response, raw)
+        finally:
+            client.request.close()

@@ -12,10 +12,16 @@ edges) and a client can look for it after a lost answer. Routes, as documented:
 - Instagram ``POST /{ig-comment-id}/replies`` with ``message`` (Graph reference, IG Comment,
   "Replies"): answers ``{"id"}``; only top-level comments take replies.
 
+- Bluesky ``com.atproto.repo.createRecord`` of an ``app.bsky.feed.post`` whose ``reply`` names
+  ``root`` and ``parent`` (lexicon app.bsky.feed.post#replyRef): the post is also a reply in the
+  root's thread (``getPostThread``). The PDS does not check the parent exists; neither does this.
+
 Replies are not delivered to the webhook subscription: the inbox reads them in listings only.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from aiohttp import web
 
@@ -57,6 +63,25 @@ def mastodon_reply_post(post: FakePost, root: str, parent: str | None) -> None:
     """Mark a new status as a reply, so the status, the listings and a re-send agree."""
     post.data["in_reply_to_id"] = parent or root
     post.data["in_reply_to_post"] = root
+
+
+def bluesky_reply(state: FakeState, uri: str, account: str, record: dict[str, Any]) -> None:
+    """Thread a new post under its ``reply.parent``, when its record is a reply."""
+    reply = record.get("reply")
+    if not isinstance(reply, dict):
+        return
+    root = str((reply.get("root") or {}).get("uri") or "")
+    parent = str((reply.get("parent") or {}).get("uri") or "")
+    if root and parent:
+        text = str(record.get("text") or "")
+        add_reply(
+            state,
+            reply_id=uri,
+            account=account,
+            post_id=root,
+            parent=None if parent == root else parent,
+            text=text,
+        )
 
 
 def _graph_owner(state: FakeState, comment: FakeComment) -> str:
