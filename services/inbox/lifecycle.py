@@ -186,10 +186,15 @@ def settle(current: InboxChanged, outcome: ReplySettled, now: datetime) -> Inbox
 
 
 def own_names(channel: Channel) -> frozenset[str]:
-    """What the channel's own account is called in the platform's listings: its account name,
-    and on Meta its Page or Instagram user id (a Page's replies come "from" the Page)."""
-    ids = (channel.options.get("page_id"), channel.options.get("ig_user_id"))
-    return frozenset({channel.account, *(i for i in ids if i)})
+    """What the channel's own account is called in the platform's listings: its account name;
+    on Meta its Page or Instagram user id (a Page's replies come "from" the Page); on Bluesky its
+    DID when configured (``options.did``) and its handle (a bare name is ``<name>.bsky.social``,
+    the handle every account on the bsky.social PDS has)."""
+    names = {channel.account}
+    names |= {v for k in ("page_id", "ig_user_id", "did") if (v := channel.options.get(k))}
+    if channel.platform == "bluesky" and "." not in channel.account:
+        names.add(f"{channel.account}.bsky.social")
+    return frozenset(names)
 
 
 def requested(entry: InboxChanged, key: str) -> ReplyRequested | None:

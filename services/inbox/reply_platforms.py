@@ -28,8 +28,9 @@ from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.events import ReplyRequested
 
-REPLY_PLATFORMS = frozenset({"mastodon", "facebook", "instagram", "youtube"})
-"""The platforms the replier posts to; a reply on another channel fails with the reason."""
+REPLY_PLATFORMS = frozenset({"mastodon", "facebook", "instagram", "youtube", "bluesky"})
+"""The platforms the replier posts to (Bluesky's calls are in ``reply_sender`` and
+``reply_bluesky``); a reply on another channel fails with the reason."""
 
 
 @dataclass(frozen=True)

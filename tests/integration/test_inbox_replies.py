@@ -10,7 +10,7 @@ unconfirmed; a poison record on ``inbox.replies`` is dead-lettered and the repli
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,6 +46,25 @@ TOOT = "110000000000000001"
 def own_replies(state: FakeState, comment_id: str) -> list[FakeComment]:
     """The account's replies to ``comment_id`` on the fake."""
     return [c for c in state.comments if c.parent_id == comment_id and c.author == "demo"]
+
+
+def bluesky_post() -> FakePost:
+    """A post of the bureau's in the Bluesky fake, as its createRecord would have stored it."""
+    record = {"$type": "app.bsky.feed.post", "text": "Jadwal", "createdAt": "2026-12-04T01:00:00.000Z"}
+    uri = "at://did:plc:demo/app.bsky.feed.post/3kwarta0001"
+    return FakePost(uri, "demo", "Jadwal", NOW, data={"cid": "bafyreib", "record": record})
+
+
+ROOTS = {"mastodon": TOOT, "bluesky": bluesky_post().id}
+
+
+def creations(requests: Mapping[str, int]) -> int:
+    """How many create calls (a Mastodon status, a Bluesky record) a fake received."""
+    return sum(
+        n
+        for name, n in requests.items()
+        if name.startswith("POST ") and name.endswith(("/api/v1/statuses", "com.atproto.repo.createRecord"))
+    )
 
 
 def statuses_posted(state: FakeState) -> int:
@@ -93,7 +112,15 @@ async def test_a_reply_is_posted_once_on_each_platform_and_answers_the_comment(
         ig_post = FakePost("17900000000000001", "demo", "Foto", NOW, data={"owner": IG_USER})
         await system.published("instagram-demo", "instagram", ig_post)
         await system.published("youtube-demo", "youtube", FakePost("dQw4w9WgXcQ", "demo", "Pidato", NOW))
-        placed = {"mastodon": TOOT, "facebook": fb_post.id, "instagram": ig_post.id, "youtube": "dQw4w9WgXcQ"}
+        skeet = bluesky_post()
+        await system.published("bluesky-demo", "bluesky", skeet)
+        placed = {
+            "mastodon": TOOT,
+            "facebook": fb_post.id,
+            "instagram": ig_post.id,
+            "youtube": "dQw4w9WgXcQ",
+            "bluesky": skeet.id,
+        }
         for platform, post_id in placed.items():
             comment_id, key = await comment_in_inbox(system, platform, post_id)
             sending = await reply(system, key, f"Besok pagi, insya Allah ({platform}).")
@@ -165,15 +192,17 @@ class Bench:
         await read_to_end(self.bootstrap, self.topics.inbox_replies, replier.remember, dead)
         return replier
 
-    async def request(self, comment_id: str, text: str, n: int = 1) -> ReplyRequested:
+    async def request(
+        self, comment_id: str, text: str, n: int = 1, platform: str = "mastodon"
+    ) -> ReplyRequested:
         request = ReplyRequested(
             event_id=f"ib{comment_id[-6:]}.{n}",
             occurred_at=datetime.now(UTC),
             key=f"ib{comment_id[-6:]}",
-            channel="mastodon-demo",
-            platform="mastodon",
+            channel=f"{platform}-demo",
+            platform=platform,
             comment_id=comment_id,
-            post_id=TOOT,
+            post_id=ROOTS[platform],
             text=text,
             approved_by="yuyun",
         )
@@ -204,30 +233,33 @@ async def bench(bootstrap: str, run_id: str) -> AsyncIterator[Bench]:
         async with running_sandbox({"demo": TOKEN}) as env, aiohttp.ClientSession() as session:
             channels = ChannelDirectory.model_validate(channels_yaml(env))
             env.states["mastodon"].posts.append(FakePost(TOOT, "demo", "Jembatan", NOW, url="u"))
+            env.states["bluesky"].posts.append(bluesky_post())
             yield Bench(env, topics, producer, channels, bootstrap, f"t{run_id}-inbox-replier", session)
     finally:
         await producer.stop()
         await delete_topics(bootstrap, prefix)
 
 
-async def citizen_comment(b: Bench, text: str) -> str:
-    body = {"post_id": TOOT, "text": text, "author": "warga1"}
-    async with b.env.session.post(b.env.url("/mastodon/_fake/comments"), json=body) as answer:
+async def citizen_comment(b: Bench, text: str, platform: str = "mastodon") -> str:
+    body = {"post_id": ROOTS[platform], "text": text, "author": "warga1"}
+    async with b.env.session.post(b.env.url(f"/{platform}/_fake/comments"), json=body) as answer:
         comment_id: str = (await answer.json())["id"]
         return comment_id
 
 
+@pytest.mark.parametrize("platform", ["mastodon", "bluesky"])
 async def test_a_replier_that_dies_after_posting_is_reconciled_by_its_successor(
-    kafka_bootstrap: str, run_id: str
+    kafka_bootstrap: str, run_id: str, platform: str
 ) -> None:
     async with bench(kafka_bootstrap, run_id) as b:
-        comment_id = await citizen_comment(b, "Kapan?")
-        request = await b.request(comment_id, "Besok.")
+        comment_id = await citizen_comment(b, "Kapan?", platform)
+        request = await b.request(comment_id, "Besok.", platform=platform)
         first = await b.replier(CrashAfterPosting)
         with pytest.raises(Crash):
             await first.consume(b.bootstrap, b.group, asyncio.Event())
-        state = b.env.states["mastodon"]
+        state = b.env.states[platform]
         assert len(own_replies(state, comment_id)) == 1  # posted; its settlement never written
+        creates = dict(state.requests)
 
         stop = asyncio.Event()
         second = await b.replier()
@@ -240,7 +272,7 @@ async def test_a_replier_that_dies_after_posting_is_reconciled_by_its_successor(
         assert outcome.status == ReplyStatus.POSTED
         posted = own_replies(state, comment_id)
         assert [c.id for c in posted] == [outcome.posted_id]  # found, not sent again
-        assert statuses_posted(state) == 1
+        assert creations(state.requests) == creations(creates) == 1  # the successor looked, posted nothing
 
 
 async def test_a_reply_the_platform_cannot_confirm_is_never_sent_again(

@@ -202,6 +202,8 @@ def test_the_accounts_own_replies_are_not_comments() -> None:
     assert received(COMMENT, None, NOW, own_names={"demo"}) is not None
     page = Channel(id="fb", platform="facebook", account="demo", options={"page_id": "1010"})
     assert own_names(page) == {"demo", "1010"}
+    sky = Channel(id="b", platform="bluesky", account="demo", options={"did": "did:plc:x"})
+    assert own_names(sky) == {"demo", "demo.bsky.social", "did:plc:x"}
     from_page = COMMENT.model_copy(update={"author": CommentAuthor(id="1010", name="Biro Humas")})
     assert received(from_page, None, NOW, own_names=own_names(page)) is None
 

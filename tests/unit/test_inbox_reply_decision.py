@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from services.inbox import reply_bluesky
 from services.inbox.reply_decision import MAX_ATTEMPTS, ReplyLog, Settle, Step, after_lookup, next_step
 from services.inbox.reply_platforms import NotListed, found_reply, lookup_call, reply_call
 from shared.channels import Channel
@@ -151,3 +152,38 @@ def test_an_answer_that_is_not_the_listing_proves_nothing() -> None:
         found_reply(channel("mastodon"), REQUEST, {"error": "oops"})
     with pytest.raises(NotListed):
         found_reply(channel("facebook"), REQUEST, [])
+
+
+def test_a_bluesky_reply_has_one_record_key_and_its_refs() -> None:
+    bsky = REQUEST.model_copy(
+        update={
+            "platform": "bluesky",
+            "post_id": "at://did:plc:a/app.bsky.feed.post/root",
+            "comment_id": "at://c",
+        }
+    )
+    key = reply_bluesky.record_key(bsky)
+    assert key == reply_bluesky.record_key(bsky)  # every attempt lands at the same URI
+    assert len(key) == 13
+    assert key[0] in "234567abcdefghij"  # a TID's top bit is 0
+    assert reply_bluesky.record_key(bsky.model_copy(update={"event_id": "ib1.4"})) != key
+    thread = {
+        "thread": {
+            "post": {"uri": bsky.post_id, "cid": "bafyroot"},
+            "replies": [
+                {
+                    "post": {"uri": "at://x", "cid": "bafyx"},
+                    "replies": [{"post": {"uri": "at://c", "cid": "bafyc"}}],
+                }
+            ],
+        }
+    }
+    root, parent = reply_bluesky.refs(thread, "at://c")
+    assert (root, parent) == ({"uri": bsky.post_id, "cid": "bafyroot"}, {"uri": "at://c", "cid": "bafyc"})
+    body = reply_bluesky.record(bsky, root, parent)
+    assert body["reply"] == {"root": root, "parent": parent}
+    assert body["createdAt"] == "2026-12-04T03:00:00.000Z"
+    with pytest.raises(reply_bluesky.NoRefs):
+        reply_bluesky.refs(thread, "at://gone")
+    with pytest.raises(reply_bluesky.NoRefs):
+        reply_bluesky.refs({"thread": {"$type": "app.bsky.feed.defs#notFoundPost"}}, "at://c")
