@@ -16,15 +16,14 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.inbox.errors import NoRefs
 from shared.events import ReplyRequested
+
+__all__ = ["COLLECTION", "NoRefs", "record", "record_key", "refs"]
 
 COLLECTION = "app.bsky.feed.post"
 _SORTABLE = "234567abcdefghijklmnopqrstuvwxyz"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class NoRefs(ValueError):
-    """The thread does not show the comment (deleted, blocked, or not the documented shape)."""
 
 
 def record_key(reply: ReplyRequested) -> str:

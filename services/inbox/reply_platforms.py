@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.inbox.errors import NotListed
 from services.inbox.parsing import html_text
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
@@ -99,10 +100,6 @@ def lookup_call(channel: Channel, reply: ReplyRequested, token: str) -> Call:
         params = {"part": "snippet", "parentId": _top(reply), "maxResults": "100", "textFormat": "plainText"}
         return Call("GET", f"{_base(channel)}/youtube/v3/comments", auth, params=params)
     raise ValueError(f"the inbox cannot look up replies on {channel.platform}")
-
-
-class NotListed(ValueError):
-    """The look-up's answer is not the documented listing: it cannot say either way."""
 
 
 def found_reply(channel: Channel, reply: ReplyRequested, body: Any) -> str | None:

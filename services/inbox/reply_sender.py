@@ -22,7 +22,8 @@ from typing import Any
 import aiohttp
 
 from services.inbox import reply_bluesky
-from services.inbox.reply_platforms import Call, NotListed, found_reply, lookup_call, posted_id, reply_call
+from services.inbox.errors import NotListed
+from services.inbox.reply_platforms import Call, found_reply, lookup_call, posted_id, reply_call
 from shared.channels import Channel
 from shared.events import ReplyRequested
 from shared.outbound_http import OutboundRefused, Reply, exchange

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from services.inbox import reply_bluesky
+from services.inbox.errors import NotListed
 from services.inbox.reply_decision import MAX_ATTEMPTS, ReplyLog, Settle, Step, after_lookup, next_step
-from services.inbox.reply_platforms import NotListed, found_reply, lookup_call, reply_call
+from services.inbox.reply_platforms import found_reply, lookup_call, reply_call
 from shared.channels import Channel
 from shared.events import ReplyAttempted, ReplyRequested, ReplySettled, ReplyStatus
 
