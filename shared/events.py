@@ -458,7 +458,8 @@ class CommentObserved(_Event):
 class InboxState(StrEnum):
     NEW = "new"
     ASSIGNED = "assigned"
-    ANSWERED = "answered"
+    REPLYING = "replying"  # an approved reply on its way to the platform
+    ANSWERED = "answered"  # the platform has the reply
     HIDDEN = "hidden"
     CLOSED = "closed"
 
@@ -467,7 +468,10 @@ class InboxAction(StrEnum):
     RECEIVE = "receive"  # the comment arrived
     ASSIGN = "assign"
     DRAFT_REPLY = "draft_reply"  # a reply waiting for an approver (four eyes)
-    REPLY = "reply"  # a reply that needs no approver, or an approved draft
+    REPLY = "reply"  # a reply that needs no approver, or an approved draft: sent to the platform
+    REPLY_POSTED = "reply_posted"  # the platform took the reply (its id on the entry)
+    REPLY_FAILED = "reply_failed"  # the platform refused it: the draft waits for a new approval
+    REPLY_UNCONFIRMED = "reply_unconfirmed"  # the platform could not say: a person checks, then decides
     HIDE = "hide"
     CLOSE = "close"
     REOPEN = "reopen"
@@ -479,6 +483,54 @@ class ReplyDraft(Frozen):
     drafted_at: Instant
     approved_by: Identifier | None = None
     approved_at: Instant | None = None
+    posted_id: PlatformRef | None = None  # the reply's id on the platform, once posted
+    posted_at: Instant | None = None
+
+
+class ReplyRequested(_Event):
+    """An approved reply to post on the platform (topic ``inbox.replies``, key = comment key).
+
+    ``event_id`` is the reply's id: the id of the inbox change that approved it. The replier
+    posts each id at most once (``ReplyAttempted`` before the call, ``ReplySettled`` after).
+    """
+
+    event_type: Literal["reply.requested"] = "reply.requested"
+    key: Identifier  # the comment's inbox key
+    channel: Identifier
+    platform: Identifier
+    comment_id: PlatformRef  # the comment answered
+    post_id: PlatformRef
+    # The comment ``comment_id`` answers, if any: where a platform threads one level deep
+    # (Instagram, YouTube), a reply to a reply goes under this top-level comment.
+    parent_id: PlatformRef | None = None
+    text: str = Field(min_length=1, max_length=10_000)
+    approved_by: Identifier
+
+
+class ReplyAttempted(_Event):
+    """The replier is about to call the platform for ``reply_id`` (topic ``inbox.replies``)."""
+
+    event_type: Literal["reply.attempted"] = "reply.attempted"
+    reply_id: Identifier
+    key: Identifier
+    attempt: int = Field(ge=1)
+
+
+class ReplyStatus(StrEnum):
+    POSTED = "posted"
+    FAILED = "failed"  # the platform refused it; nothing was posted
+    UNCONFIRMED = "unconfirmed"  # it may have been posted and the platform cannot tell: a person decides
+
+
+class ReplySettled(_Event):
+    """What came of a reply (topic ``inbox.replies``): posted with its id, failed, unconfirmed."""
+
+    event_type: Literal["reply.settled"] = "reply.settled"
+    reply_id: Identifier
+    key: Identifier
+    status: ReplyStatus
+    posted_id: PlatformRef | None = None
+    error: str | None = Field(default=None, max_length=2000)
 
 
 class InboxChanged(_Event):
@@ -516,7 +568,10 @@ Event = Annotated[
     | IdempotencyClaimed
     | DeadLettered
     | CommentObserved
-    | InboxChanged,
+    | InboxChanged
+    | ReplyRequested
+    | ReplyAttempted
+    | ReplySettled,
     Field(discriminator="event_type"),
 ]
 
@@ -536,6 +591,9 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "dead.lettered",
         "comment.observed",
         "inbox.changed",
+        "reply.requested",
+        "reply.attempted",
+        "reply.settled",
     }
 )
 

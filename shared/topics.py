@@ -128,6 +128,10 @@ class TopicRegistry:
     def inbox_changes(self) -> str:
         return self.name("inbox.changes")
 
+    @property
+    def inbox_replies(self) -> str:
+        return self.name("inbox.replies")
+
     def publish(self, platform: str) -> str:
         return self.name(f"publish.{platform}")
 
@@ -171,6 +175,13 @@ class TopicRegistry:
             ),
             TopicSpec(self.inbox_items, n, "comment key", _compacted(), "each comment's inbox entry"),
             TopicSpec(self.inbox_changes, n, "comment key", _audit(), "inbox changes: who and why"),
+            TopicSpec(
+                self.inbox_replies,
+                n,
+                "comment key",
+                _audit(),
+                "replies to post: requested, attempted, settled",
+            ),
         ]
         specs += [
             TopicSpec(

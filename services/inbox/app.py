@@ -1,8 +1,9 @@
 """Wires the inbox service: topics, the book rebuilt, the collector's loops, the keeper, HTTP.
 
 Start order: topics exist → the book is rebuilt from ``inbox.items`` (so repeats are known and
-the API answers from a complete inbox) → the outcomes follower, the poller and the keeper start
-→ HTTP serves. Any loop that fails stops the whole service (its supervisor restarts it and it
+the API answers from a complete inbox) and the replier's logs from ``inbox.replies`` → the
+requests of entries still replying are written again → the outcomes follower, the poller, the
+keeper and the replier start → HTTP serves. Any loop that fails stops the whole service (its supervisor restarts it and it
 rebuilds from Kafka).
 """
 
@@ -23,7 +24,10 @@ from services.inbox.collector import Collector
 from services.inbox.follow import follow, read_to_end
 from services.inbox.http_api import Deps, create_app
 from services.inbox.keeper import InboxKeeper
+from services.inbox.lifecycle import own_names
 from services.inbox.readers import CommentReader
+from services.inbox.replier import Replier
+from services.inbox.reply_sender import ReplySender
 from services.inbox.schedule import PollSchedule
 from services.inbox.settings import InboxSettings
 from services.ingest.auth import KeyStore
@@ -46,6 +50,7 @@ def inbox_topics(topics: TopicRegistry) -> list[TopicSpec]:
         topics.comments_observed,
         topics.inbox_items,
         topics.inbox_changes,
+        topics.inbox_replies,
     }
     return [spec for spec in topics.specs() if spec.name in names]
 
@@ -77,6 +82,7 @@ class Inbox:
     """One running inbox: what tests and ``run`` drive."""
 
     keeper: InboxKeeper
+    replier: Replier
     collector: Collector
     schedule: PollSchedule
     app: web.Application
@@ -99,15 +105,29 @@ async def running_inbox(
     producer = make_producer(kafka, "warta-inbox")
     await producer.start()
     dead = DeadLetters(topics.publish_dead, "inbox", producer=producer, clock=clock)
+    dead_replies = DeadLetters(topics.publish_dead, "inbox-replier", producer=producer, clock=clock)
     tasks: list[asyncio.Task[object]] = []
     try:
         book = await _rebuilt_book(settings, dead)
-        keeper = InboxKeeper(producer=producer, topics=topics, book=book, dead_letters=dead, clock=clock)
+        own = {c.id: own_names(c) for c in channels.channels}
+        keeper = InboxKeeper(
+            producer=producer, topics=topics, book=book, dead_letters=dead, clock=clock, own_names=own
+        )
         schedule = PollSchedule(
             interval=timedelta(seconds=settings.poll_interval_s),
             watch_for=timedelta(days=settings.watch_days),
         )
         async with aiohttp.ClientSession() as session:
+            replier = Replier(
+                producer=producer,
+                topics=topics,
+                channels=channels,
+                sender=ReplySender(session, tokens),
+                dead_letters=dead_replies,
+                clock=clock,
+            )
+            await read_to_end(kafka, topics.inbox_replies, replier.remember, dead_replies)
+            await keeper.request_pending()
             collector = Collector(
                 producer=producer,
                 topics=topics,
@@ -117,10 +137,10 @@ async def running_inbox(
                 known=book.__contains__,
             )
             caught_up = asyncio.Event()
-            tasks = _start_loops(settings, collector, keeper, dead, stop, caught_up, clock)
+            tasks = _start_loops(settings, collector, keeper, replier, dead, stop, caught_up, clock)
             app = create_app(Deps(settings, keys, channels, keeper, collector, clock))
             try:
-                yield Inbox(keeper, collector, schedule, app, caught_up)
+                yield Inbox(keeper, replier, collector, schedule, app, caught_up)
             finally:
                 # The loops end before the HTTP session they poll with is closed.
                 stop.set()
@@ -132,6 +152,7 @@ async def running_inbox(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 15)
         await dead.close()
+        await dead_replies.close()
         await producer.stop()
 
 
@@ -152,12 +173,13 @@ def _start_loops(
     settings: InboxSettings,
     collector: Collector,
     keeper: InboxKeeper,
+    replier: Replier,
     dead: DeadLetters,
     stop: asyncio.Event,
     caught_up: asyncio.Event,
     clock: Callable[[], datetime],
 ) -> list[asyncio.Task[object]]:
-    """The outcomes follower, the poller and the keeper; any that fails stops them all."""
+    """The outcomes follower, the poller, the keeper and the replier; any that fails stops them all."""
 
     def watch(event: Event) -> None:
         if isinstance(event, PublishOutcome):
@@ -178,6 +200,7 @@ def _start_loops(
         ),
         asyncio.create_task(_poll_loop(collector, settings.poll_tick_s, stop, clock)),
         asyncio.create_task(keeper.consume(kafka, settings.group("inbox-keeper"), stop)),
+        asyncio.create_task(replier.consume(kafka, settings.group("inbox-replier"), stop)),
     ]
     for task in tasks:
         task.add_done_callback(lambda t: _stop_on_failure(t, stop))

@@ -22,8 +22,8 @@ channels sees and acts on those only)::
     POST /v1/inbox/{key}/approve      {"override"}: an approver (not the draft's author) sends it
     POST /v1/inbox/{key}/hide | close | reopen   {"reason"}
 
-Errors take ingest's shape, ``{"errors": [{"channel","field","rule","message"}]}``; a refused
-request (``IngestError``) answers it as RFC 9457 ``application/problem+json``, as ingest does.
+Refusals are ``application/problem+json`` (RFC 9457, ``shared.problems``) with ingest's
+``errors`` member, ``[{"channel","field","rule","message"}]``: 4xx for every bad request.
 ``cursor`` is opaque: the ``next_cursor`` of the page before (``services.inbox.book``); any other
 value is a 400.
 """
@@ -115,25 +115,27 @@ async def _errors(
     except IngestError as exc:
         return problem_response(request, exc.status, exc.to_body()["errors"], exc.headers())
     except ApprovalRequired as exc:
-        return _refusal(403, "four_eyes", str(exc))
+        return _refusal(request, 403, "four_eyes", str(exc))
     except IllegalTransition as exc:
-        return _refusal(409, exc.rule, str(exc))
+        return _refusal(request, 409, exc.rule, str(exc))
     except NoSuchEntry as exc:
-        return _refusal(404, "not_found", f"the inbox holds no comment {exc}")
+        return _refusal(request, 404, "not_found", f"the inbox holds no comment {exc}")
     except ValidationError as exc:
         # A change the event's contract refuses (a value past a bound): the request's fault.
         first = exc.errors(include_url=False, include_input=False)[0]
         where = ".".join(str(p) for p in first["loc"])
-        return _refusal(422, "schema", f"{where}: {first['msg']}")
+        return _refusal(request, 422, "schema", f"{where}: {first['msg']}")
 
 
 def _dumps(data: Any) -> str:
     return orjson.dumps(data).decode()
 
 
-def _refusal(status: int, rule: str, message: str) -> web.Response:
-    body = {"errors": [{"channel": None, "field": None, "rule": rule, "message": message}]}
-    return web.json_response(body, status=status, dumps=_dumps)
+def _refusal(request: web.Request, status: int, rule: str, message: str) -> web.Response:
+    """An RFC 9457 refusal (``shared.problems``) whose ``errors`` keep ingest's per-field shape."""
+    return problem_response(
+        request, status, [{"channel": None, "field": None, "rule": rule, "message": message}]
+    )
 
 
 # -- webhooks -------------------------------------------------------------------------------

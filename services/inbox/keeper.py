@@ -8,6 +8,12 @@ audit trail: every change with who and why). Only then is it applied to the in-m
   the book already holds is no change (repeats from polls, webhooks and redeliveries); offsets
   are committed after the batch's changes are written. A record that is not a comment, or that
   raises, goes to the dead-letter topic and the consumer goes on.
+- ``consume`` also reads ``inbox.replies``: a reply's settlement (posted, refused) moves its entry
+  on (``lifecycle.settle``); requests and attempts are the replier's business.
+- a change that approves a reply also writes its ``ReplyRequested`` to ``inbox.replies``, in the
+  same acknowledged batch; ``request_pending`` writes again the request of every entry still
+  ``replying`` at start (the replier ignores a request it has settled), so a crash between the
+  two writes cannot strand a reply.
 - ``change``: one command on one entry, decided by ``lifecycle.decide`` while holding the
   keeper's lock, so two operators acting on one comment at once are serialised: the second
   sees the first's change (and, for a second answer, is refused without ``override``). The
@@ -18,17 +24,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from services.inbox.book import InboxBook, key_of
-from services.inbox.lifecycle import Command, decide, received
+from services.inbox.lifecycle import Command, decide, received, requested, settle
 from services.inbox.watched import comment_key
 from shared.codec import decode, encode
 from shared.dead_letters import DeadLetters
-from shared.events import CommentObserved, InboxChanged
+from shared.events import (
+    CommentObserved,
+    InboxAction,
+    InboxChanged,
+    ReplyAttempted,
+    ReplyRequested,
+    ReplySettled,
+)
 from shared.kafka import acknowledged
 from shared.kafka_connection import KafkaAddress, client_args
 from shared.topics import TopicRegistry
@@ -49,8 +62,10 @@ class InboxKeeper:
         book: InboxBook,
         dead_letters: DeadLetters,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        own_names: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         self._producer = producer
+        self._own = dict(own_names or {})  # channel → its account's names: its replies are not comments
         self._topics = topics
         self.book = book
         self._dead_letters = dead_letters
@@ -63,6 +78,10 @@ class InboxKeeper:
             key, value = key_of(entry).encode(), encode(entry)
             futures.append(await self._producer.send(self._topics.inbox_items, value, key=key))
             futures.append(await self._producer.send(self._topics.inbox_changes, value, key=key))
+            if entry.action == InboxAction.REPLY and (request := requested(entry, key.decode())) is not None:
+                futures.append(
+                    await self._producer.send(self._topics.inbox_replies, encode(request), key=key)
+                )
         await acknowledged(futures, "writing inbox changes")
         for entry in entries:
             self.book.apply(entry)
@@ -76,7 +95,9 @@ class InboxKeeper:
                 key = comment_key(comment.channel, comment.comment_id)
                 if key in fresh:
                     continue
-                entry = received(comment, self.book.get(key), now)
+                entry = received(
+                    comment, self.book.get(key), now, own_names=self._own.get(comment.channel, frozenset())
+                )
                 if entry is not None:
                     fresh[key] = entry
             if fresh:
@@ -92,9 +113,34 @@ class InboxKeeper:
             await self._write([entry])
             return entry
 
+    async def settle(self, outcome: ReplySettled) -> InboxChanged | None:
+        """Move the entry on by the replier's ``outcome``; None when it makes no change."""
+        async with self._lock:
+            current = self.book.get(outcome.key)
+            entry = None if current is None else settle(current, outcome, self._clock())
+            if entry is not None:
+                await self._write([entry])
+            return entry
+
+    async def request_pending(self) -> int:
+        """Write again the request of every entry still replying; how many."""
+        async with self._lock:
+            futures = []
+            for entry in self.book.select():
+                key = key_of(entry)
+                if (request := requested(entry, key)) is not None:
+                    futures.append(
+                        await self._producer.send(
+                            self._topics.inbox_replies, encode(request), key=key.encode()
+                        )
+                    )
+            await acknowledged(futures, "re-requesting pending replies")
+            return len(futures)
+
     async def consume(self, kafka: KafkaAddress, group: str, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
             self._topics.comments_observed,
+            self._topics.inbox_replies,
             **client_args(kafka),
             group_id=group,
             enable_auto_commit=False,
@@ -109,17 +155,19 @@ class InboxKeeper:
                 if not records:
                     continue
                 for record in records:
-                    await self._dead_letters.handled(record, self._receive_record, 0)
+                    await self._dead_letters.handled(record, self._record, None)
                 await consumer.commit()
         finally:
             await consumer.stop()
 
-    async def _receive_record(self, record: ConsumerRecord[bytes, bytes]) -> int:
-        return await self.receive([await _comment_of(record)])
-
-
-async def _comment_of(record: ConsumerRecord[bytes, bytes]) -> CommentObserved:
-    event = decode(record.value)
-    if not isinstance(event, CommentObserved):
-        raise TypeError(f"{record.topic} carries comment.observed events, not {event.event_type}")
-    return event
+    async def _record(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        event = decode(record.value)
+        if isinstance(event, CommentObserved) and record.topic == self._topics.comments_observed:
+            await self.receive([event])
+        elif isinstance(event, ReplySettled) and record.topic == self._topics.inbox_replies:
+            await self.settle(event)
+        elif (
+            not isinstance(event, (ReplyRequested, ReplyAttempted))
+            or record.topic != self._topics.inbox_replies
+        ):
+            raise TypeError(f"{record.topic} does not carry {event.event_type} events")

@@ -1,11 +1,17 @@
 """The lifecycle of a comment in the inbox: one transition table and the rules around it (pure).
 
-States: new → assigned → answered; any open entry may be hidden (abusive, with a reason) or
-closed (nothing to answer); a closed or hidden entry may be reopened. The table says which
+States: new → assigned → replying → answered; any open entry may be hidden (abusive, with a
+reason) or closed (nothing to answer); a closed or hidden entry may be reopened. ``replying``
+holds an approved reply on its way to the platform: only the replier's outcome moves it on
+(``settle``: posted → answered; refused, or unconfirmed because the platform could not say
+whether it took it → back to the state before the reply, the text kept as a draft waiting for a
+new approval, the reason saying which), so nobody can answer, hide or close a comment mid-send,
+and an unconfirmed reply is sent again only by a person who checked the platform and approves. The table says which
 action each state allows and where it leads; ``decide`` adds the rules that need more than the
 state, and returns the ``InboxChanged`` event (who, why, the entry after the change) or raises:
 
-- receive: only for a comment the inbox does not hold yet (a repeat is no change: ``None``);
+- receive: only for a comment the inbox does not hold yet (a repeat is no change: ``None``),
+  and not for the channel's own account (its replies come back in the platform's listings);
 - assign: to a person; reassigning is allowed;
 - draft_reply: a reply that waits for an approver, where the channel requires four eyes;
 - reply: answers the comment. Where four eyes are required, only an approver who is not the
@@ -20,11 +26,22 @@ the four-eyes rule does.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from services.inbox.errors import ApprovalRequired, IllegalTransition
-from shared.events import CommentObserved, InboxAction, InboxChanged, InboxState, ReplyDraft
+from shared.channels import Channel
+from shared.events import (
+    CommentObserved,
+    InboxAction,
+    InboxChanged,
+    InboxState,
+    ReplyDraft,
+    ReplyRequested,
+    ReplySettled,
+    ReplyStatus,
+)
 
 A, S = InboxAction, InboxState
 OPEN = (S.NEW, S.ASSIGNED, S.ANSWERED)
@@ -33,7 +50,12 @@ TRANSITIONS: dict[tuple[InboxState | None, InboxAction], InboxState] = {
     (None, A.RECEIVE): S.NEW,
     **{(s, A.ASSIGN): S.ASSIGNED for s in (S.NEW, S.ASSIGNED)},
     **{(s, A.DRAFT_REPLY): s for s in (S.NEW, S.ASSIGNED, S.ANSWERED)},
-    **{(s, A.REPLY): S.ANSWERED for s in (S.NEW, S.ASSIGNED, S.ANSWERED)},
+    **{(s, A.REPLY): S.REPLYING for s in (S.NEW, S.ASSIGNED, S.ANSWERED)},
+    (S.REPLYING, A.REPLY_POSTED): S.ANSWERED,
+    # A reply that did not surely reach the platform returns the entry to where it was before
+    # (new, assigned or answered: ``settle`` reads ``from_state``); the table names the default.
+    (S.REPLYING, A.REPLY_FAILED): S.NEW,
+    (S.REPLYING, A.REPLY_UNCONFIRMED): S.NEW,
     **{(s, A.HIDE): S.HIDDEN for s in OPEN},
     **{(s, A.CLOSE): S.CLOSED for s in (*OPEN, S.HIDDEN)},
     **{(s, A.REOPEN): S.NEW for s in (S.CLOSED, S.HIDDEN)},
@@ -57,13 +79,28 @@ def target(state: InboxState | None, action: InboxAction) -> InboxState:
     try:
         return TRANSITIONS[(state, action)]
     except KeyError:
+        if state == S.REPLYING:
+            raise IllegalTransition(
+                "a reply to this comment is being posted; act once it is answered"
+            ) from None
         before = state.value if state else "unknown"
         raise IllegalTransition(f"a comment that is {before} cannot be {action.value}ed") from None
 
 
-def received(comment: CommentObserved, current: InboxChanged | None, now: datetime) -> InboxChanged | None:
-    """The entry a newly seen comment opens, or None when the inbox already holds it."""
+def received(
+    comment: CommentObserved,
+    current: InboxChanged | None,
+    now: datetime,
+    *,
+    own_names: Collection[str] = (),
+) -> InboxChanged | None:
+    """The entry a newly seen comment opens, or None when the inbox already holds it or the
+    channel's own account wrote it (a reply the bureau posted is not a citizen's comment)."""
     if current is not None:
+        return None
+    # The account may be named by its id, its name, or its handle (YouTube shows "@name").
+    author = comment.author
+    if {author.id, author.name, (author.name or "").removeprefix("@")} & set(own_names):
         return None
     return InboxChanged(
         event_id=f"{comment.event_id}.1",
@@ -81,6 +118,9 @@ def received(comment: CommentObserved, current: InboxChanged | None, now: dateti
 def decide(current: InboxChanged, command: Command, *, four_eyes: bool, now: datetime) -> InboxChanged:
     """The change ``command`` makes to ``current`` (pure), or the error that refuses it."""
     action = command.action
+    if action in (A.RECEIVE, A.REPLY_POSTED, A.REPLY_FAILED, A.REPLY_UNCONFIRMED):
+        # Only the comment's arrival and the replier's outcome make these changes.
+        raise IllegalTransition(f"{action.value} is not an operator's action")
     after = target(current.state, action)
     assignee, reply = current.assignee, current.reply
     if action in (A.HIDE, A.CLOSE) and not command.reason.strip():
@@ -107,6 +147,74 @@ def decide(current: InboxChanged, command: Command, *, four_eyes: bool, now: dat
         by=command.by,
         reason=command.reason,
         channel=current.channel,
+    )
+
+
+def settle(current: InboxChanged, outcome: ReplySettled, now: datetime) -> InboxChanged | None:
+    """The change the replier's ``outcome`` makes, or None when the entry is not waiting for that
+    reply (a repeat, or another reply's outcome)."""
+    if current.state != S.REPLYING or current.event_id != outcome.reply_id or current.reply is None:
+        return None
+    if outcome.status == ReplyStatus.POSTED:
+        action, after = A.REPLY_POSTED, S.ANSWERED
+        reply = current.reply.model_copy(update={"posted_id": outcome.posted_id, "posted_at": now})
+        reason = f"posted as {outcome.posted_id}"
+    else:
+        unconfirmed = outcome.status == ReplyStatus.UNCONFIRMED
+        action = A.REPLY_UNCONFIRMED if unconfirmed else A.REPLY_FAILED
+        before = current.from_state
+        after = before if before in (S.NEW, S.ASSIGNED, S.ANSWERED) else target(S.REPLYING, action)
+        reply = current.reply.model_copy(update={"approved_by": None, "approved_at": None})
+        reason = outcome.error or "the platform refused the reply"
+        if unconfirmed:
+            reason = f"check the platform before answering again: {reason}"
+        reason = reason[:2000]
+    return InboxChanged(
+        event_id=f"{current.comment.event_id}.{current.version + 1}",
+        occurred_at=now,
+        comment=current.comment,
+        version=current.version + 1,
+        action=action,
+        from_state=current.state,
+        state=after,
+        assignee=current.assignee,
+        reply=reply,
+        by="replier",
+        reason=reason,
+        channel=current.channel,
+    )
+
+
+def own_names(channel: Channel) -> frozenset[str]:
+    """What the channel's own account is called in the platform's listings: its account name;
+    on Meta its Page or Instagram user id (a Page's replies come "from" the Page); on Bluesky its
+    DID when configured (``options.did``) and its handle (a bare name is ``<name>.bsky.social``,
+    the handle every account on the bsky.social PDS has)."""
+    names = {channel.account}
+    names |= {v for k in ("page_id", "ig_user_id", "did") if (v := channel.options.get(k))}
+    if channel.platform == "bluesky" and "." not in channel.account:
+        names.add(f"{channel.account}.bsky.social")
+    return frozenset(names)
+
+
+def requested(entry: InboxChanged, key: str) -> ReplyRequested | None:
+    """The request to post the reply ``entry`` approved, or None when it approved none.
+
+    Its id is the approving change's: a re-request after a restart names the same reply."""
+    if entry.state != S.REPLYING or entry.reply is None or entry.reply.approved_by is None:
+        return None
+    comment = entry.comment
+    return ReplyRequested(
+        event_id=entry.event_id,
+        occurred_at=entry.occurred_at,
+        key=key,
+        channel=entry.channel,
+        platform=comment.platform,
+        comment_id=comment.comment_id,
+        post_id=comment.post_id,
+        parent_id=comment.parent_id,
+        text=entry.reply.text,
+        approved_by=entry.reply.approved_by,
     )
 
 

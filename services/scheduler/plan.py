@@ -272,9 +272,11 @@ class Plan:
                 return fx  # a reconnect names its channels; "all" would be a mistake, not a wish
             plan.needs_reauth = False
             fx.channels.append(self._snapshot(plan, now))
-            parked = self._store.in_states(plan.channel.id, (S.NEEDS_REAUTH,))
+            parked = self._book.store.in_states(plan.channel.id, (S.NEEDS_REAUTH,))
             for job in sorted(parked, key=lambda j: (j.slot or now, j.job_id)):
-                fx.jobs.append(self._place(plan, job, now, note="re-planned: the account was re-connected"))
+                fx.jobs.append(
+                    self._placer.place(plan, job, now, note="re-planned: the account was re-connected")
+                )
             return fx
         # Resume: lift the pause (and a needs-reauth park) and re-plan what was held, so jobs that
         # came due meanwhile are spread by the policy instead of released in a burst.

@@ -71,6 +71,7 @@ class InboxSystem:
     topics: TopicRegistry
     keys: dict[str, dict[str, str]]  # role → {"person", "key"}
     settings: InboxSettings
+    stop: asyncio.Event  # set: the inbox's loops end (its HTTP app stays up until the test ends)
 
     def url(self, path: str) -> str:
         return str(self.server.make_url(path))
@@ -139,7 +140,7 @@ async def inbox_system(
                 await producer.start()
                 async with TestServer(inbox.app) as server:
                     keys = json.loads((tmp_path / "dev-keys.json").read_text())
-                    yield InboxSystem(env, inbox, server, producer, settings.topics, keys, settings)
+                    yield InboxSystem(env, inbox, server, producer, settings.topics, keys, settings, stop)
         finally:
             await producer.stop()
             await delete_topics(bootstrap, prefix)

@@ -17,7 +17,7 @@ import pytest
 from services.inbox.app import running_inbox
 from services.ingest.auth import KeyStore
 from services.publisher.fakes.base import FakePost
-from shared.events import InboxChanged
+from shared.events import InboxChanged, InboxState
 from tests.integration.inbox_system import (
     APP_SECRET,
     IG_USER,
@@ -63,6 +63,16 @@ async def pages_read_each_entry_once(system: InboxSystem, present: set[str]) -> 
         ) as answer:
             assert (answer.status, answer.content_type) == (400, "application/problem+json"), cursor
             assert (await answer.json(content_type=None))["errors"][0]["field"] == "cursor"
+
+
+async def answered(system: InboxSystem, key: str) -> None:
+    """Wait until the replier has posted the reply to ``key`` and the entry says so."""
+
+    def done() -> bool:
+        entry = system.inbox.keeper.book.get(key)
+        return entry is not None and entry.state == InboxState.ANSWERED
+
+    await eventually(done, f"{key} answered")
 
 
 async def test_operators_work_the_inbox_and_it_survives_a_restart(
@@ -112,7 +122,8 @@ async def test_operators_work_the_inbox_and_it_survives_a_restart(
         status, body = await call(
             system, "POST", f"/v1/inbox/{keys[fb1]}/reply", json={"text": "Besok pagi."}
         )
-        assert (status, body["state"], body["reply"]["approved_by"]) == (200, "answered", "rina")
+        assert (status, body["state"], body["reply"]["approved_by"]) == (200, "replying", "rina")
+        await answered(system, keys[fb1])
         status, body = await call(
             system, "POST", f"/v1/inbox/{keys[fb1]}/reply", "operator", json={"text": "Lusa."}
         )
@@ -128,7 +139,8 @@ async def test_operators_work_the_inbox_and_it_survives_a_restart(
         assert (status, body["errors"][0]["rule"]) == (403, "four_eyes")
         status, body = await call(system, "POST", f"/v1/inbox/{keys[ig1]}/approve", "approver", json={})
         assert (status, body["state"], body["reply"]["drafted_by"], body["reply"]["approved_by"]) == (
-            200, "answered", "rina", "yuyun")  # fmt: skip
+            200, "replying", "rina", "yuyun")  # fmt: skip
+        await answered(system, keys[ig1])
 
         # Refusals: no key, unknown comment, bad bodies, a closed comment.
         async with system.env.session.get(system.url("/v1/inbox")) as answer:

@@ -60,3 +60,16 @@ async def test_the_page_shows_comments_as_text_in_both_languages(
             await page.wait_for(
                 "document.querySelector('#entries .state').textContent.includes('Baru')", what="Baru"
             )
+            # Reply from the page: the reply is posted on the fake and the entry shows it answered.
+            await page.evaluate(
+                "window.prompt = () => 'Besok pagi.';"
+                "[...document.querySelectorAll('#entries button')].find(b => b.textContent === 'Balas').click()"
+            )
+            await page.wait_for(
+                "(document.querySelector('#entries .reply') || {textContent: ''}).textContent"
+                ".includes('terkirim ke platform')",
+                what="the reply posted",
+            )
+            assert await page.evaluate("document.querySelector('#entries .state').textContent") == "Dijawab"
+        replies = [c for c in system.env.states["mastodon"].comments if c.author == "demo"]
+        assert [c.text for c in replies] == ["Besok pagi."]

@@ -10,8 +10,26 @@ from hypothesis import strategies as st
 
 from services.inbox.book import InboxBook
 from services.inbox.errors import ApprovalRequired, IllegalTransition
-from services.inbox.lifecycle import TRANSITIONS, Command, decide, received, target
-from shared.events import CommentAuthor, CommentObserved, InboxAction, InboxChanged, InboxState
+from services.inbox.lifecycle import (
+    TRANSITIONS,
+    Command,
+    decide,
+    own_names,
+    received,
+    requested,
+    settle,
+    target,
+)
+from shared.channels import Channel
+from shared.events import (
+    CommentAuthor,
+    CommentObserved,
+    InboxAction,
+    InboxChanged,
+    InboxState,
+    ReplySettled,
+    ReplyStatus,
+)
 
 A, S = InboxAction, InboxState
 NOW = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
@@ -33,20 +51,23 @@ COMMENT = CommentObserved(
 EXPECTED: dict[tuple[InboxState | None, InboxAction], InboxState | None] = {
     (None, A.RECEIVE): S.NEW,
     (S.NEW, A.RECEIVE): None, (S.NEW, A.ASSIGN): S.ASSIGNED, (S.NEW, A.DRAFT_REPLY): S.NEW,
-    (S.NEW, A.REPLY): S.ANSWERED, (S.NEW, A.HIDE): S.HIDDEN, (S.NEW, A.CLOSE): S.CLOSED,
-    (S.NEW, A.REOPEN): None,
-    (S.ASSIGNED, A.RECEIVE): None, (S.ASSIGNED, A.ASSIGN): S.ASSIGNED,
-    (S.ASSIGNED, A.DRAFT_REPLY): S.ASSIGNED, (S.ASSIGNED, A.REPLY): S.ANSWERED,
+    (S.NEW, A.REPLY): S.REPLYING, (S.NEW, A.REPLY_POSTED): None, (S.NEW, A.REPLY_FAILED): None, (S.NEW, A.REPLY_UNCONFIRMED): None,
+    (S.NEW, A.HIDE): S.HIDDEN, (S.NEW, A.CLOSE): S.CLOSED, (S.NEW, A.REOPEN): None,
+    (S.ASSIGNED, A.RECEIVE): None, (S.ASSIGNED, A.ASSIGN): S.ASSIGNED, (S.ASSIGNED, A.DRAFT_REPLY): S.ASSIGNED,
+    (S.ASSIGNED, A.REPLY): S.REPLYING, (S.ASSIGNED, A.REPLY_POSTED): None, (S.ASSIGNED, A.REPLY_FAILED): None, (S.ASSIGNED, A.REPLY_UNCONFIRMED): None,
     (S.ASSIGNED, A.HIDE): S.HIDDEN, (S.ASSIGNED, A.CLOSE): S.CLOSED, (S.ASSIGNED, A.REOPEN): None,
-    (S.ANSWERED, A.RECEIVE): None, (S.ANSWERED, A.ASSIGN): None,
-    (S.ANSWERED, A.DRAFT_REPLY): S.ANSWERED, (S.ANSWERED, A.REPLY): S.ANSWERED,
+    (S.REPLYING, A.RECEIVE): None, (S.REPLYING, A.ASSIGN): None, (S.REPLYING, A.DRAFT_REPLY): None,
+    (S.REPLYING, A.REPLY): None, (S.REPLYING, A.REPLY_POSTED): S.ANSWERED, (S.REPLYING, A.REPLY_FAILED): S.NEW, (S.REPLYING, A.REPLY_UNCONFIRMED): S.NEW,
+    (S.REPLYING, A.HIDE): None, (S.REPLYING, A.CLOSE): None, (S.REPLYING, A.REOPEN): None,
+    (S.ANSWERED, A.RECEIVE): None, (S.ANSWERED, A.ASSIGN): None, (S.ANSWERED, A.DRAFT_REPLY): S.ANSWERED,
+    (S.ANSWERED, A.REPLY): S.REPLYING, (S.ANSWERED, A.REPLY_POSTED): None, (S.ANSWERED, A.REPLY_FAILED): None, (S.ANSWERED, A.REPLY_UNCONFIRMED): None,
     (S.ANSWERED, A.HIDE): S.HIDDEN, (S.ANSWERED, A.CLOSE): S.CLOSED, (S.ANSWERED, A.REOPEN): None,
     (S.HIDDEN, A.RECEIVE): None, (S.HIDDEN, A.ASSIGN): None, (S.HIDDEN, A.DRAFT_REPLY): None,
-    (S.HIDDEN, A.REPLY): None, (S.HIDDEN, A.HIDE): None, (S.HIDDEN, A.CLOSE): S.CLOSED,
-    (S.HIDDEN, A.REOPEN): S.NEW,
+    (S.HIDDEN, A.REPLY): None, (S.HIDDEN, A.REPLY_POSTED): None, (S.HIDDEN, A.REPLY_FAILED): None, (S.HIDDEN, A.REPLY_UNCONFIRMED): None,
+    (S.HIDDEN, A.HIDE): None, (S.HIDDEN, A.CLOSE): S.CLOSED, (S.HIDDEN, A.REOPEN): S.NEW,
     (S.CLOSED, A.RECEIVE): None, (S.CLOSED, A.ASSIGN): None, (S.CLOSED, A.DRAFT_REPLY): None,
-    (S.CLOSED, A.REPLY): None, (S.CLOSED, A.HIDE): None, (S.CLOSED, A.CLOSE): None,
-    (S.CLOSED, A.REOPEN): S.NEW,
+    (S.CLOSED, A.REPLY): None, (S.CLOSED, A.REPLY_POSTED): None, (S.CLOSED, A.REPLY_FAILED): None, (S.CLOSED, A.REPLY_UNCONFIRMED): None,
+    (S.CLOSED, A.HIDE): None, (S.CLOSED, A.CLOSE): None, (S.CLOSED, A.REOPEN): S.NEW,
 }  # fmt: skip
 
 
@@ -98,11 +119,93 @@ def test_each_change_says_who_and_why_and_counts_versions() -> None:
     assert reopened.state == S.ASSIGNED  # back to whoever held it
 
 
-def test_a_reply_without_four_eyes_answers_at_once() -> None:
-    answered = decide(entry(), Command(A.REPLY, by="rina", text="Besok pagi."), four_eyes=False, now=NOW)
-    assert answered.state == S.ANSWERED
+def posted(current: InboxChanged, posted_id: str = "r1") -> InboxChanged:
+    """``current`` after the replier posted its reply."""
+    after = settle(current, outcome(current, ReplyStatus.POSTED, posted_id), NOW)
+    assert after is not None
+    return after
+
+
+def outcome(current: InboxChanged, status: ReplyStatus, posted_id: str | None = None) -> ReplySettled:
+    return ReplySettled(
+        event_id=f"{current.event_id}.s",
+        occurred_at=NOW,
+        reply_id=current.event_id,
+        key="ib1",
+        status=status,
+        posted_id=posted_id,
+        error=None if status == ReplyStatus.POSTED else "refused",
+    )
+
+
+def test_a_reply_without_four_eyes_is_sent_at_once_and_answers_once_posted() -> None:
+    sending = decide(entry(), Command(A.REPLY, by="rina", text="Besok pagi."), four_eyes=False, now=NOW)
+    assert sending.state == S.REPLYING
+    assert sending.reply is not None
+    assert (sending.reply.text, sending.reply.approved_by) == ("Besok pagi.", "rina")
+    request = requested(sending, "ib1")
+    assert request is not None
+    assert (request.event_id, request.comment_id, request.text) == (sending.event_id, "c1", "Besok pagi.")
+    answered = posted(sending)
+    assert (answered.state, answered.action, answered.by) == (S.ANSWERED, A.REPLY_POSTED, "replier")
     assert answered.reply is not None
-    assert (answered.reply.text, answered.reply.approved_by) == ("Besok pagi.", "rina")
+    assert answered.reply.posted_id == "r1"
+    assert requested(answered, "ib1") is None
+    assert settle(answered, outcome(sending, ReplyStatus.POSTED, "r1"), NOW) is None  # a repeat
+
+
+def test_nobody_acts_on_a_comment_while_its_reply_is_sent() -> None:
+    sending = decide(entry(), Command(A.REPLY, by="rina", text="Besok."), four_eyes=False, now=NOW)
+    for command in (
+        Command(A.REPLY, by="budi", text="Lusa.", override=True),
+        Command(A.CLOSE, by="budi", reason="selesai"),
+        Command(A.HIDE, by="budi", reason="spam"),
+        Command(A.REPLY_POSTED, by="budi"),
+    ):
+        with pytest.raises(IllegalTransition):
+            decide(sending, command, four_eyes=False, now=NOW)
+
+
+def test_a_second_answer_that_fails_leaves_the_comment_answered() -> None:
+    first = posted(decide(entry(), Command(A.REPLY, by="rina", text="Besok."), four_eyes=False, now=NOW))
+    second = decide(
+        first, Command(A.REPLY, by="rina", text="Ralat.", override=True), four_eyes=False, now=NOW
+    )
+    failed = settle(second, outcome(second, ReplyStatus.FAILED), NOW)
+    assert failed is not None
+    assert failed.state == S.ANSWERED
+
+
+def test_a_refused_reply_returns_as_a_draft_waiting_for_approval() -> None:
+    held = entry(S.ASSIGNED, assignee="budi")
+    sending = decide(held, Command(A.REPLY, by="rina", text="Besok."), four_eyes=False, now=NOW)
+    failed = settle(sending, outcome(sending, ReplyStatus.FAILED), NOW)
+    assert failed is not None
+    assert (failed.state, failed.action, failed.reason) == (S.ASSIGNED, A.REPLY_FAILED, "refused")
+    assert failed.reply is not None
+    assert (failed.reply.text, failed.reply.approved_by) == ("Besok.", None)
+    unsure = settle(sending, outcome(sending, ReplyStatus.UNCONFIRMED), NOW)
+    assert unsure is not None  # back to a person, who checks the platform, then approves again
+    assert (unsure.state, unsure.action) == (S.ASSIGNED, A.REPLY_UNCONFIRMED)
+    assert unsure.reason.startswith("check the platform")
+    assert unsure.reply is not None
+    assert unsure.reply.approved_by is None
+    stale = outcome(sending, ReplyStatus.POSTED, "r9").model_copy(update={"reply_id": "ib1.99"})
+    assert settle(sending, stale, NOW) is None  # another reply's outcome
+
+
+def test_the_accounts_own_replies_are_not_comments() -> None:
+    own = COMMENT.model_copy(update={"author": CommentAuthor(id="1", name="demo")})
+    assert received(own, None, NOW, own_names={"demo"}) is None
+    handle = COMMENT.model_copy(update={"author": CommentAuthor(id="UCx", name="@demo")})
+    assert received(handle, None, NOW, own_names={"demo"}) is None
+    assert received(COMMENT, None, NOW, own_names={"demo"}) is not None
+    page = Channel(id="fb", platform="facebook", account="demo", options={"page_id": "1010"})
+    assert own_names(page) == {"demo", "1010"}
+    sky = Channel(id="b", platform="bluesky", account="demo", options={"did": "did:plc:x"})
+    assert own_names(sky) == {"demo", "demo.bsky.social", "did:plc:x"}
+    from_page = COMMENT.model_copy(update={"author": CommentAuthor(id="1010", name="Biro Humas")})
+    assert received(from_page, None, NOW, own_names=own_names(page)) is None
 
 
 def test_four_eyes_a_draft_then_another_approver() -> None:
@@ -119,15 +222,20 @@ def test_four_eyes_a_draft_then_another_approver() -> None:
     with pytest.raises(ApprovalRequired, match="approver role"):
         decide(draft, Command(A.REPLY, by="budi"), four_eyes=True, now=NOW)
     sent = decide(draft, Command(A.REPLY, by="yuyun", by_approver=True), four_eyes=True, now=NOW)
-    assert sent.state == S.ANSWERED
+    assert sent.state == S.REPLYING
     assert sent.reply is not None
     assert (sent.reply.drafted_by, sent.reply.approved_by, sent.reply.text) == ("rina", "yuyun", "Besok.")
     with pytest.raises(IllegalTransition, match="no draft"):
-        decide(sent, Command(A.REPLY, by="yuyun", by_approver=True, override=True), four_eyes=True, now=NOW)
+        decide(
+            posted(sent),
+            Command(A.REPLY, by="yuyun", by_approver=True, override=True),
+            four_eyes=True,
+            now=NOW,
+        )
 
 
 def test_a_second_answer_needs_an_override() -> None:
-    answered = decide(entry(), Command(A.REPLY, by="rina", text="Besok."), four_eyes=False, now=NOW)
+    answered = posted(decide(entry(), Command(A.REPLY, by="rina", text="Besok."), four_eyes=False, now=NOW))
     with pytest.raises(IllegalTransition, match="override"):
         decide(answered, Command(A.REPLY, by="budi", text="Lusa."), four_eyes=False, now=NOW)
     again = decide(
@@ -160,10 +268,17 @@ commands = st.builds(
 )
 
 
-@given(st.lists(commands, max_size=25), st.booleans())
-def test_any_sequence_of_commands_stays_inside_the_table(script: list[Command], four_eyes: bool) -> None:
+@given(st.lists(st.one_of(commands, st.sampled_from(list(ReplyStatus))), max_size=25), st.booleans())
+def test_any_sequence_of_commands_stays_inside_the_table(
+    script: list[Command | ReplyStatus], four_eyes: bool
+) -> None:
     current = entry()
     for command in script:
+        if isinstance(command, ReplyStatus):  # the replier's outcome of the pending reply
+            settled = settle(current, outcome(current, command, "r1"), NOW)
+            assert (settled is not None) == (current.state == S.REPLYING)
+            current = settled or current
+            continue
         try:
             after = decide(current, command, four_eyes=four_eyes, now=NOW)
         except IllegalTransition:
@@ -171,7 +286,8 @@ def test_any_sequence_of_commands_stays_inside_the_table(script: list[Command], 
         assert (current.state, command.action) in TRANSITIONS
         assert after.version == current.version + 1
         assert after.from_state == current.state
-        if after.state == S.ANSWERED and current.state != S.ANSWERED:
+        assert command.action not in (A.REPLY_POSTED, A.REPLY_FAILED, A.REPLY_UNCONFIRMED)  # the replier's
+        if after.state == S.REPLYING:
             assert after.reply is not None
             assert after.reply.approved_by is not None
             if four_eyes:

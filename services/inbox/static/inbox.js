@@ -9,6 +9,7 @@ const I18N = {
     channels: "Channels", channel: "Channel", mode: "Collected by", collected: "Collected",
     why: "Why / last error", comments: "Comments", state: "State", post: "Post", all: "All",
     apply: "Apply", s_new: "New", s_assigned: "Assigned", s_answered: "Answered", s_hidden: "Hidden",
+    s_replying: "Reply being posted", posted: "posted on the platform",
     s_closed: "Closed", m_poll: "polling", m_poll_and_webhook: "webhook and polling",
     m_webhook: "webhook", m_unreadable: "not collected", assign: "Assign", reply: "Reply",
     approve: "Approve reply", hide: "Hide", close: "Close", reopen: "Reopen",
@@ -23,7 +24,7 @@ const I18N = {
     channels: "Kanal", channel: "Kanal", mode: "Dikumpulkan lewat", collected: "Terkumpul",
     why: "Alasan / galat terakhir", comments: "Komentar", state: "Status", post: "Unggahan",
     all: "Semua", apply: "Terapkan", s_new: "Baru", s_assigned: "Ditugaskan", s_answered: "Dijawab",
-    s_hidden: "Disembunyikan", s_closed: "Ditutup", m_poll: "polling",
+    s_replying: "Balasan sedang dikirim", posted: "terkirim ke platform", s_hidden: "Disembunyikan", s_closed: "Ditutup", m_poll: "polling",
     m_poll_and_webhook: "webhook dan polling", m_webhook: "webhook", m_unreadable: "tidak dikumpulkan",
     assign: "Tugaskan", reply: "Balas", approve: "Setujui balasan", hide: "Sembunyikan",
     close: "Tutup", reopen: "Buka kembali", ask_assignee: "Tugaskan kepada siapa?",
@@ -104,10 +105,14 @@ function entryNode(entry) {
     const who = entry.reply.approved_by
       ? t("replied_by") + " " + entry.reply.drafted_by + ", " + t("approved_by") + " " + entry.reply.approved_by
       : t("draft_waiting") + " (" + entry.reply.drafted_by + ")";
-    item.append(el("div", entry.reply.text + "\n— " + who, "reply"));
+    const sent = entry.reply.posted_id ? " · " + t("posted") : "";
+    item.append(el("div", entry.reply.text + "\n— " + who + sent, "reply"));
+    // Why the last reply did not reach the platform (refused, or unconfirmed: check it first).
+    if (entry.action === "reply_failed" || entry.action === "reply_unconfirmed") item.append(el("div", entry.reason, "error"));
   }
   const actions = el("div", null, "actions");
-  const open = entry.state !== "closed" && entry.state !== "hidden";
+  // While a reply is being posted nobody acts on the comment: the platform's answer moves it on.
+  const open = !["closed", "hidden", "replying"].includes(entry.state);
   const button = (label, handler) => {
     const b = el("button", t(label));
     b.type = "button";
@@ -125,8 +130,8 @@ function entryNode(entry) {
     const override = entry.state === "answered" ? confirm(t("ask_override")) : false;
     return entry.state === "answered" && !override ? Promise.resolve() : act("reply", { text, override });
   });
-  if (entry.reply && !entry.reply.approved_by) button("approve", () => act("approve", { override: entry.state === "answered" }));
-  for (const verb of open ? ["hide", "close"] : ["reopen"]) {
+  if (open && entry.reply && !entry.reply.approved_by) button("approve", () => act("approve", { override: entry.state === "answered" }));
+  for (const verb of open ? ["hide", "close"] : entry.state === "replying" ? [] : ["reopen"]) {
     button(verb, () => {
       const reason = prompt(t("ask_reason"));
       return reason ? act(verb, { reason }) : Promise.resolve();
@@ -145,6 +150,8 @@ async function loadEntries() {
   const list = $("#entries");
   list.replaceChildren(...data.items.map(entryNode));
   if (!data.items.length) list.append(el("li", t("empty"), "meta"));
+  // A reply being posted settles within seconds: look again soon rather than at the next tick.
+  if (data.items.some((entry) => entry.state === "replying")) setTimeout(refresh, 1000);
 }
 
 async function refresh() {

@@ -35,6 +35,7 @@ from typing import Any
 
 from aiohttp import web
 
+from services.publisher.fakes import comment_replies
 from services.publisher.fakes.atproto_shapes import DAG_CBOR_CODEC, cid_for, session_jwt
 from services.publisher.fakes.base import (
     FakePost,
@@ -208,6 +209,7 @@ class _Bluesky:
                 data={"rkey": rkey, "cid": cid, "record": record},
             )
         )
+        comment_replies.bluesky_reply(self.s, uri, account, record)
         commit = {"cid": _cid(uri.encode()), "rev": f"3l{self.s.next_id():011d}"}
         return json_reply(
             {"uri": uri, "cid": cid, "commit": commit, "validationStatus": "valid"}, 200, headers

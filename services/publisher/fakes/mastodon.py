@@ -30,6 +30,7 @@ from typing import Any
 
 from aiohttp import web
 
+from services.publisher.fakes import comment_replies
 from services.publisher.fakes import mastodon_entities as entities
 from services.publisher.fakes.base import (
     FakeComment,
@@ -188,7 +189,7 @@ class _Mastodon:
             "url": post.url,
             "sensitive": False,
             "spoiler_text": "",
-            "in_reply_to_id": None,
+            "in_reply_to_id": post.data.get("in_reply_to_id"),
             "in_reply_to_account_id": None,
             "reblog": None,
             "mentions": [],
@@ -224,6 +225,9 @@ class _Mastodon:
         problem = self._validate(account, fields)
         if problem is not None:
             return _error(problem, 422, _limit_headers(req_window))
+        thread = comment_replies.mastodon_reply_target(self.s, fields["in_reply_to_id"] or "")
+        if fields["in_reply_to_id"] and thread is None:
+            return _error("Record not found", 404, _limit_headers(req_window))
         window = self.s.statuses.take(account, now)
         if not window.allowed:
             return _error("Too many requests", 429, _limit_headers(window, req_window))
@@ -258,6 +262,11 @@ class _Mastodon:
             key=key,
         )
         self.s.posts.append(post)
+        if thread is not None:
+            comment_replies.mastodon_reply_post(post, *thread)
+            comment_replies.add_reply(
+                self.s, reply_id=post_id, account=account, post_id=thread[0], parent=thread[1], text=post.text
+            )
         if key:
             self.s.idempotency[(account, key)] = (post_id, now)
         return json_reply(self._status_json(request, post), 200, _limit_headers(window, req_window))
@@ -419,6 +428,7 @@ def _status_fields(raw: dict[str, Any]) -> dict[str, Any]:
         "media_ids": [str(m) for m in (media_ids if isinstance(media_ids, list) else [media_ids])],
         "poll_options": [str(o) for o in (options if isinstance(options, list) else [options])],
         "poll_expires_in": int(poll.get("expires_in") or raw.get("poll[expires_in]") or 0),
+        "in_reply_to_id": str(raw.get("in_reply_to_id") or ""),
     }
 
 

@@ -37,6 +37,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
+from services.publisher.fakes import comment_replies
 from services.publisher.fakes.base import FakeComment, FakePost, FakeState, Handler, json_reply
 from services.publisher.fakes.graph import GraphState, authorise, graph_error, graph_list, graph_time
 
@@ -157,6 +158,8 @@ class MetaComments:
         routes: list[tuple[str, str, Handler]] = [("GET", "/{node}/comments", self.comments)]
         if self.kind == "instagram":
             routes.append(("GET", "/{node}/replies", self.replies))
+        routes += comment_replies.instagram_routes(self.state) if self.kind == "instagram" else []
+        routes += comment_replies.facebook_routes(self.state) if self.kind == "facebook" else []
         return routes
 
     # -- read edges --------------------------------------------------------------------------

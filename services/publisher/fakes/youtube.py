@@ -11,6 +11,7 @@ Routes (relative to the mount)::
                                                           statistics; counts as strings)
     GET  /youtube/v3/channels?part=contentDetails&mine=true   relatedPlaylists.uploads
     GET  /youtube/v3/playlistItems?playlistId=UU…         the channel's uploads, newest first
+    POST /youtube/v3/comments, GET /youtube/v3/comments?parentId=   replies: see ``youtube_replies``
     GET  /youtube/v3/commentThreads?part=snippet,replies&videoId=ID   citizens' comments
                                                           (``/_fake/comments``), maxResults 1-100
                                                           (20), pageToken; 1 unit of ``read_units_left``
@@ -40,6 +41,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from services.publisher.fakes import youtube_replies  # reads this module's names at call time only
 from services.publisher.fakes.base import (
     FakeComment,
     FakePost,
@@ -417,6 +419,11 @@ def _drop(request: web.Request) -> web.HTTPException:
     return web.HTTPInternalServerError()
 
 
+# The public names the reply routes (``youtube_replies``) build their answers with.
+comment_json = _comment_json
+etag = _etag
+
+
 def create_app(state: YouTubeState | None = None) -> web.Application:
     state = state or YouTubeState()
     fake = _YouTube(state)
@@ -428,5 +435,7 @@ def create_app(state: YouTubeState | None = None) -> web.Application:
     app.router.add_get("/youtube/v3/channels", fake.channels)
     app.router.add_get("/youtube/v3/playlistItems", fake.playlist_items)
     app.router.add_get("/youtube/v3/commentThreads", fake.comment_threads)
+    for method, path, handler in youtube_replies.routes(state):
+        app.router.add_route(method, path, handler)
     app.router.add_get("/_fake/uploads", fake.uploads)
     return app

@@ -1,0 +1,385 @@
+"""Replies from the inbox reach the platform exactly once, on the real broker and the fakes.
+
+A citizen comments on a fake; the inbox collects it; an operator replies through the API; the
+replier posts it with the platform's reply call and the entry becomes answered. An answer lost
+after the platform took the reply is looked up, not re-sent; a replier that dies between the
+call and its record is reconciled by its successor; a reply the platform cannot confirm stays
+unconfirmed; a poison record on ``inbox.replies`` is dead-lettered and the replier goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from services.inbox.app import inbox_topics, running_inbox
+from services.inbox.follow import read_to_end
+from services.inbox.lifecycle import Command, decide
+from services.inbox.replier import Replier
+from services.inbox.reply_sender import ReplySender, SendResult
+from services.ingest.auth import KeyStore
+from services.publisher.fakes.base import FakeComment, FakePost, FakeState
+from shared.channels import Channel, ChannelDirectory
+from shared.dead_letters import DeadLetters
+from shared.events import InboxAction, InboxState, ReplyRequested, ReplySettled, ReplyStatus
+from shared.kafka import delete_topics, ensure_topics, make_producer, send_event
+from shared.topics import TopicRegistry
+from tests.integration.conftest_fakes import TOKEN, FakeEnv, running_sandbox
+from tests.integration.inbox_system import IG_USER, PAGE_ID, InboxSystem, channels_yaml, inbox_system
+from tests.integration.poison_kit import eventually, letters
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime.now(UTC)
+TOOT = "110000000000000001"
+
+
+def own_replies(state: FakeState, comment_id: str) -> list[FakeComment]:
+    """The account's replies to ``comment_id`` on the fake."""
+    return [c for c in state.comments if c.parent_id == comment_id and c.author == "demo"]
+
+
+def bluesky_post() -> FakePost:
+    """A post of the bureau's in the Bluesky fake, as its createRecord would have stored it."""
+    record = {"$type": "app.bsky.feed.post", "text": "Jadwal", "createdAt": "2026-12-04T01:00:00.000Z"}
+    uri = "at://did:plc:demo/app.bsky.feed.post/3kwarta0001"
+    return FakePost(uri, "demo", "Jadwal", NOW, data={"cid": "bafyreib", "record": record})
+
+
+ROOTS = {"mastodon": TOOT, "bluesky": bluesky_post().id}
+
+
+def creations(requests: Mapping[str, int]) -> int:
+    """How many create calls (a Mastodon status, a Bluesky record) a fake received."""
+    return sum(
+        n
+        for name, n in requests.items()
+        if name.startswith("POST ") and name.endswith(("/api/v1/statuses", "com.atproto.repo.createRecord"))
+    )
+
+
+def statuses_posted(state: FakeState) -> int:
+    """How many times the Mastodon fake was asked to create a status (mounted under a prefix)."""
+    return sum(
+        n
+        for name, n in state.requests.items()
+        if name.startswith("POST ") and name.endswith("/api/v1/statuses")
+    )
+
+
+async def reply(system: InboxSystem, key: str, text: str) -> dict[str, Any]:
+    async with system.env.session.post(
+        system.url(f"/v1/inbox/{key}/reply"), headers=system.auth("editor"), json={"text": text}
+    ) as answer:
+        assert answer.status == 200, await answer.text()
+        body: dict[str, Any] = await answer.json()
+        return body
+
+
+async def comment_in_inbox(system: InboxSystem, platform: str, post_id: str) -> tuple[str, str]:
+    """A citizen's comment on ``post_id``, once the inbox holds it: (comment id, inbox key)."""
+    comment_id = await system.comment(platform, post_id, "Kapan jembatan dibuka?", author="warga1")
+    book = system.inbox.keeper.book
+    await eventually(lambda: any(e.comment.comment_id == comment_id for e in book.select()), "the comment")
+    key = next(e.comment.event_id for e in book.select() if e.comment.comment_id == comment_id)
+    return comment_id, key
+
+
+async def settled(system: InboxSystem, key: str) -> None:
+    def done() -> bool:
+        entry = system.inbox.keeper.book.get(key)
+        return entry is not None and entry.state == InboxState.ANSWERED
+
+    await eventually(done, f"{key} answered")
+
+
+async def test_a_reply_is_posted_once_on_each_platform_and_answers_the_comment(
+    kafka_bootstrap: str, run_id: str, tmp_path: Path
+) -> None:
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path) as system:
+        fb_post = FakePost(f"{PAGE_ID}_7", "demo", "Banjir", NOW, url="https://fb/7", data={"page": PAGE_ID})
+        await system.published("mastodon-demo", "mastodon", FakePost(TOOT, "demo", "Jembatan", NOW, url="u"))
+        await system.published("facebook-demo", "facebook", fb_post)
+        ig_post = FakePost("17900000000000001", "demo", "Foto", NOW, data={"owner": IG_USER})
+        await system.published("instagram-demo", "instagram", ig_post)
+        await system.published("youtube-demo", "youtube", FakePost("dQw4w9WgXcQ", "demo", "Pidato", NOW))
+        skeet = bluesky_post()
+        await system.published("bluesky-demo", "bluesky", skeet)
+        placed = {
+            "mastodon": TOOT,
+            "facebook": fb_post.id,
+            "instagram": ig_post.id,
+            "youtube": "dQw4w9WgXcQ",
+            "bluesky": skeet.id,
+        }
+        for platform, post_id in placed.items():
+            comment_id, key = await comment_in_inbox(system, platform, post_id)
+            sending = await reply(system, key, f"Besok pagi, insya Allah ({platform}).")
+            assert sending["state"] == "replying"
+            await settled(system, key)
+            state = system.env.states[platform]
+            posted = own_replies(state, comment_id)
+            assert [c.text for c in posted] == [f"Besok pagi, insya Allah ({platform})."]
+            entry = system.inbox.keeper.book.get(key)
+            assert entry is not None
+            assert entry.reply is not None
+            assert entry.reply.posted_id == posted[0].id
+        # The account's own replies come back in the listings the inbox polls: never as comments.
+        await asyncio.sleep(1.0)
+        assert len(system.inbox.keeper.book) == len(placed)
+
+
+async def test_an_answer_lost_after_the_platform_took_the_reply_is_looked_up_not_resent(
+    kafka_bootstrap: str, run_id: str, tmp_path: Path
+) -> None:
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path) as system:
+        await system.published("mastodon-demo", "mastodon", FakePost(TOOT, "demo", "Jembatan", NOW, url="u"))
+        comment_id, key = await comment_in_inbox(system, "mastodon", TOOT)
+        fault = {"path_contains": "/api/v1/statuses", "method": "POST", "mode": "drop_after_processing"}
+        async with system.env.session.post(system.env.url("/mastodon/_fake/faults"), json=fault) as a:
+            assert a.status == 201
+        await reply(system, key, "Sudah dibuka kemarin.")
+        await settled(system, key)
+        state = system.env.states["mastodon"]
+        assert len(own_replies(state, comment_id)) == 1
+        assert statuses_posted(state) == 1
+
+
+# -- the replier alone: crashes, unconfirmed replies, poison records --------------------------
+
+
+class Crash(BaseException):
+    """The process dies: raised past every ``except Exception``, nothing after it runs."""
+
+
+class CrashAfterPosting(ReplySender):
+    """Posts for real, then dies before the replier can record what happened."""
+
+    async def send(self, channel: Channel, reply: ReplyRequested) -> SendResult:
+        await super().send(channel, reply)
+        raise Crash
+
+
+@dataclass
+class Bench:
+    env: FakeEnv
+    topics: TopicRegistry
+    producer: AIOKafkaProducer
+    channels: ChannelDirectory
+    bootstrap: str
+    group: str
+    session: aiohttp.ClientSession
+
+    async def replier(self, sender_type: type[ReplySender] = ReplySender) -> Replier:
+        dead = DeadLetters(self.topics.publish_dead, "inbox-replier", producer=self.producer)
+        replier = Replier(
+            producer=self.producer,
+            topics=self.topics,
+            channels=self.channels,
+            sender=sender_type(self.session, {"demo": TOKEN}),
+            dead_letters=dead,
+            pause=lambda s: asyncio.sleep(0),
+        )
+        await read_to_end(self.bootstrap, self.topics.inbox_replies, replier.remember, dead)
+        return replier
+
+    async def request(
+        self, comment_id: str, text: str, n: int = 1, platform: str = "mastodon"
+    ) -> ReplyRequested:
+        request = ReplyRequested(
+            event_id=f"ib{comment_id[-6:]}.{n}",
+            occurred_at=datetime.now(UTC),
+            key=f"ib{comment_id[-6:]}",
+            channel=f"{platform}-demo",
+            platform=platform,
+            comment_id=comment_id,
+            post_id=ROOTS[platform],
+            text=text,
+            approved_by="yuyun",
+        )
+        await send_event(self.producer, self.topics.inbox_replies, request.key, request)
+        return request
+
+    async def settlement(self, replier: Replier, reply_id: str) -> ReplySettled:
+        """The settlement of ``reply_id``, once the replier has it on the broker (acknowledged)."""
+
+        def known() -> bool:
+            log = replier.logs.get(reply_id)
+            return log is not None and log.settled is not None
+
+        await eventually(known, f"{reply_id} settled")
+        outcome = replier.logs[reply_id].settled
+        assert outcome is not None
+        return outcome
+
+
+@asynccontextmanager
+async def bench(bootstrap: str, run_id: str) -> AsyncIterator[Bench]:
+    prefix = f"t{run_id}."
+    topics = TopicRegistry(prefix=prefix, partitions=1)
+    await ensure_topics(bootstrap, inbox_topics(topics))
+    producer = make_producer(bootstrap, "replier-test")
+    await producer.start()
+    try:
+        async with running_sandbox({"demo": TOKEN}) as env, aiohttp.ClientSession() as session:
+            channels = ChannelDirectory.model_validate(channels_yaml(env))
+            env.states["mastodon"].posts.append(FakePost(TOOT, "demo", "Jembatan", NOW, url="u"))
+            env.states["bluesky"].posts.append(bluesky_post())
+            yield Bench(env, topics, producer, channels, bootstrap, f"t{run_id}-inbox-replier", session)
+    finally:
+        await producer.stop()
+        await delete_topics(bootstrap, prefix)
+
+
+async def citizen_comment(b: Bench, text: str, platform: str = "mastodon") -> str:
+    body = {"post_id": ROOTS[platform], "text": text, "author": "warga1"}
+    async with b.env.session.post(b.env.url(f"/{platform}/_fake/comments"), json=body) as answer:
+        comment_id: str = (await answer.json())["id"]
+        return comment_id
+
+
+@pytest.mark.parametrize("platform", ["mastodon", "bluesky"])
+async def test_a_replier_that_dies_after_posting_is_reconciled_by_its_successor(
+    kafka_bootstrap: str, run_id: str, platform: str
+) -> None:
+    async with bench(kafka_bootstrap, run_id) as b:
+        comment_id = await citizen_comment(b, "Kapan?", platform)
+        request = await b.request(comment_id, "Besok.", platform=platform)
+        first = await b.replier(CrashAfterPosting)
+        with pytest.raises(Crash):
+            await first.consume(b.bootstrap, b.group, asyncio.Event())
+        state = b.env.states[platform]
+        assert len(own_replies(state, comment_id)) == 1  # posted; its settlement never written
+        creates = dict(state.requests)
+
+        stop = asyncio.Event()
+        second = await b.replier()
+        task = asyncio.create_task(second.consume(b.bootstrap, b.group, stop))
+        try:
+            outcome = await b.settlement(second, request.event_id)
+        finally:
+            stop.set()
+            await task
+        assert outcome.status == ReplyStatus.POSTED
+        posted = own_replies(state, comment_id)
+        assert [c.id for c in posted] == [outcome.posted_id]  # found, not sent again
+        assert creations(state.requests) == creations(creates) == 1  # the successor looked, posted nothing
+
+
+async def test_a_reply_the_platform_cannot_confirm_is_never_sent_again(
+    kafka_bootstrap: str, run_id: str
+) -> None:
+    async with bench(kafka_bootstrap, run_id) as b:
+        comment_id = await citizen_comment(b, "Kapan?")
+        faults = [
+            {"path_contains": "/api/v1/statuses", "method": "POST", "mode": "drop_after_processing"},
+            {"path_contains": "/context", "status": 503, "count": 5},
+        ]
+        async with b.env.session.post(b.env.url("/mastodon/_fake/faults"), json=faults) as a:
+            assert a.status == 201
+        request = await b.request(comment_id, "Besok.")
+        stop = asyncio.Event()
+        replier = await b.replier()
+        task = asyncio.create_task(replier.consume(b.bootstrap, b.group, stop))
+        try:
+            outcome = await b.settlement(replier, request.event_id)
+        finally:
+            stop.set()
+            await task
+        assert outcome.status == ReplyStatus.UNCONFIRMED
+        assert outcome.error is not None
+        assert "could not say" in outcome.error
+        assert len(own_replies(b.env.states["mastodon"], comment_id)) == 1
+
+
+async def test_a_poison_record_is_dead_lettered_and_the_replier_goes_on(
+    kafka_bootstrap: str, run_id: str
+) -> None:
+    async with bench(kafka_bootstrap, run_id) as b:
+        comment_id = await citizen_comment(b, "Kapan?")
+        await b.producer.send_and_wait(b.topics.inbox_replies, b"\x00poison", key=b"ib1")
+        await b.producer.send_and_wait(
+            b.topics.inbox_replies, b'{"event_type": "reply.requested"}', key=b"ib1"
+        )
+        request = await b.request(comment_id, "Besok.")
+        stop = asyncio.Event()
+        replier = await b.replier()
+        task = asyncio.create_task(replier.consume(b.bootstrap, b.group, stop))
+        try:
+            outcome = await b.settlement(replier, request.event_id)
+            found = await letters(b.bootstrap, b.topics, count=2)
+        finally:
+            stop.set()
+            await task
+        assert outcome.status == ReplyStatus.POSTED
+        assert {(letter.consumer, letter.source_topic) for letter in found} == {
+            ("inbox-replier", b.topics.inbox_replies)
+        }
+
+
+async def test_a_refused_reply_returns_the_comment_with_its_draft_and_the_reason(
+    kafka_bootstrap: str, run_id: str, tmp_path: Path
+) -> None:
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path) as system:
+        await system.published("mastodon-demo", "mastodon", FakePost(TOOT, "demo", "Jembatan", NOW, url="u"))
+        comment_id, key = await comment_in_inbox(system, "mastodon", TOOT)
+        fault = {"path_contains": "/api/v1/statuses", "method": "POST", "status": 422,
+                 "body": {"error": "Validation failed: Text character limit of 500 exceeded"}}  # fmt: skip
+        async with system.env.session.post(system.env.url("/mastodon/_fake/faults"), json=fault) as a:
+            assert a.status == 201
+        await reply(system, key, "Panjang sekali.")
+
+        def returned() -> bool:
+            entry = system.inbox.keeper.book.get(key)
+            return entry is not None and entry.state == InboxState.NEW
+
+        await eventually(returned, "the refused reply back as a draft")
+        entry = system.inbox.keeper.book.get(key)
+        assert entry is not None
+        assert entry.reply is not None
+        assert (entry.reply.text, entry.reply.approved_by) == ("Panjang sekali.", None)
+        assert "character limit" in entry.reason
+        assert own_replies(system.env.states["mastodon"], comment_id) == []
+        # The draft is sent once someone approves it again.
+        async with system.env.session.post(
+            system.url(f"/v1/inbox/{key}/approve"), headers=system.auth("approver"), json={}
+        ) as answer:
+            assert answer.status == 200, await answer.text()
+        await settled(system, key)
+        assert [c.text for c in own_replies(system.env.states["mastodon"], comment_id)] == ["Panjang sekali."]
+
+
+async def test_an_approved_reply_whose_request_was_lost_is_posted_after_a_restart(
+    kafka_bootstrap: str, run_id: str, tmp_path: Path
+) -> None:
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path) as system:
+        await system.published("mastodon-demo", "mastodon", FakePost(TOOT, "demo", "Jembatan", NOW, url="u"))
+        comment_id, key = await comment_in_inbox(system, "mastodon", TOOT)
+        current = system.inbox.keeper.book.get(key)
+        assert current is not None
+        # The inbox died between writing the approved entry and writing its request.
+        stranded = decide(
+            current, Command(InboxAction.REPLY, by="rina", text="Besok."), four_eyes=False, now=NOW
+        )
+        system.stop.set()  # one inbox per installation: the first stops before the second starts
+        await send_event(system.producer, system.topics.inbox_items, key, stranded)
+        again = asyncio.Event()
+        async with running_inbox(
+            system.settings, again, keys=KeyStore.load(tmp_path / "keys.json")
+        ) as second:
+
+            def answered() -> bool:
+                entry = second.keeper.book.get(key)
+                return entry is not None and entry.state == InboxState.ANSWERED
+
+            await eventually(answered, "the stranded reply posted by the restarted inbox")
+        assert [c.text for c in own_replies(system.env.states["mastodon"], comment_id)] == ["Besok."]
