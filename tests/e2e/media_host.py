@@ -19,7 +19,7 @@ from pathlib import Path
 from aiohttp import web
 
 from services.publisher.fakes.sandbox import JPEG, SAMPLE_VIDEO_BYTES, sample_video
-from shared.devrun import free_port
+from warta.devrun import free_port
 
 
 @dataclass(frozen=True)

@@ -156,7 +156,7 @@ async def _cli(env: Env, *args: str) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "shared.cli",
+        "warta.cli",
         *args,
         cwd=ROOT,
         env={

@@ -26,8 +26,6 @@ from services.console.offsets import OffsetSnapshot, PartitionLag
 from services.console.settings import ConsoleSettings
 from services.console.view import ConsoleView
 from services.ingest.auth import KeyRecord, KeyStore, Role, digest_key
-from shared.cli import main
-from shared.cli_ops import EXIT_REFUSED, CliError
 from shared.events import (
     Content,
     DeadLettered,
@@ -43,6 +41,8 @@ from shared.topics import TopicRegistry
 from tests.e2e.browser import chromium, chromium_path
 from tests.integration.console_app import console_deps
 from tests.integration.ingest_app import CHANNELS_FILE, read_events
+from warta.cli import main
+from warta.ops_client import EXIT_REFUSED, CliError
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)

@@ -25,7 +25,7 @@ from services.ingest.auth import (
 )
 from services.ingest.errors import Forbidden, Unauthenticated
 from services.ingest.settings import IngestSettings
-from shared.devrun import LocalSystem
+from warta.devrun import LocalSystem
 
 KEYS = {role: f"wk_test_{role.value}_key_0123456789" for role in Role}
 PEOPLE = {Role.EDITOR: "rina", Role.APPROVER: "yuyun", Role.OPERATOR: "opa", Role.ADMIN: "adi"}

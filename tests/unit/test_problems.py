@@ -126,7 +126,7 @@ def test_real_refusals_of_the_schema_and_the_dates_are_translated() -> None:
     ],
 )
 def test_the_cli_asks_in_the_users_locale(env: dict[str, str], lang: str) -> None:
-    from shared.cli_ops import locale_language
+    from warta.ops_client import locale_language
 
     assert negotiate(locale_language(env)) == lang
 

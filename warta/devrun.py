@@ -21,8 +21,8 @@ from pathlib import Path
 
 from shared.channels import load_channels
 from shared.private_file import write_private
-from shared.service_table import Layout, Service, common_env, system_services
 from shared.settings import ROOT
+from warta.service_table import Layout, Service, common_env, system_services
 
 
 def free_port() -> int:
@@ -209,7 +209,7 @@ class LocalSystem:
         self.metric_ports[name] = metrics_port
         with (self.logs / f"{name}.log").open("ab") as log:  # the child keeps its own copy
             self.procs[name] = subprocess.Popen(
-                [sys.executable, "-m", "shared.cli", *args],
+                [sys.executable, "-m", "warta.cli", *args],
                 cwd=ROOT,
                 env={
                     **self.env(),

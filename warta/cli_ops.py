@@ -19,201 +19,29 @@ Exit codes: 0 done, 1 refused (the answer says why), 2 bad usage or input file, 
 from __future__ import annotations
 
 import argparse
-import csv
-import hashlib
 import json
-import os
 import sys
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from shared.cli_credentials import register_channels
-from shared.settings import ROOT
-
-EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
-
-
-class CliError(Exception):
-    """Ends the command with a message and an exit code."""
-
-    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-# ---- HTTP --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: Any
-    retry_after: float | None = None
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-
-def locale_language(env: Mapping[str, str] | None = None) -> str:
-    """The language of the user's locale (LC_ALL, LC_MESSAGES, LANG; POSIX precedence) as an
-    Accept-Language value: refusals then come back in Bahasa Indonesia on an id_ID locale."""
-    env = os.environ if env is None else env
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = env.get(name, "")
-        if value:
-            tag = value.split(".")[0].split("@")[0].replace("_", "-")
-            return "en" if tag in ("C", "POSIX") else tag
-    return "en"
-
-
-@dataclass(frozen=True)
-class Client:
-    ingest: str
-    console: str
-    key: str | None
-    timeout: float = 30.0
-
-    def call(
-        self, method: str, url: str, body: object = None, headers: dict[str, str] | None = None
-    ) -> Answer:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(url, data=data, method=method)
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        if self.key:
-            req.add_header("Authorization", f"Bearer {self.key}")
-        req.add_header("Accept-Language", locale_language())
-        for name, value in (headers or {}).items():
-            req.add_header(name, value)
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                return Answer(resp.status, _json(resp.read()))
-        except urllib.error.HTTPError as exc:
-            wait = exc.headers.get("Retry-After") if exc.headers else None
-            return Answer(exc.code, _json(exc.read()), float(wait) if wait else None)
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise CliError(f"cannot reach {url}: {reason}", EXIT_UNREACHABLE) from exc
-
-    def get(self, base: str, path: str) -> Answer:
-        return self.call("GET", base + path)
-
-    def post(self, base: str, path: str, body: object, headers: dict[str, str] | None = None) -> Answer:
-        return self.call("POST", base + path, body, headers)
-
-
-def _json(raw: bytes) -> Any:
-    try:
-        return json.loads(raw) if raw else None
-    except ValueError:
-        return {"errors": [{"rule": "http", "message": raw.decode(errors="replace")[:500]}]}
-
-
-def field_errors(body: Any) -> list[str]:
-    """One line per refusal: where (channel, field), what, and the rule's name."""
-    lines = []
-    for err in (body or {}).get("errors", []) if isinstance(body, dict) else []:
-        where = " ".join(
-            part
-            for part in (
-                err.get("field") or "",
-                f"[{err['channel']}]" if err.get("channel") else "",
-            )
-            if part
-        )
-        lines.append(f"  ✗ {where + ': ' if where else ''}{err.get('message')} ({err.get('rule')})")
-    return lines or [f"  ✗ {body!r}"]
-
-
-def expect(answer: Answer, what: str) -> Any:
-    if answer.ok:
-        return answer.body
-    print(f"{what}: refused ({answer.status})", file=sys.stderr)
-    for line in field_errors(answer.body):
-        print(line, file=sys.stderr)
-    raise CliError("", EXIT_UNREACHABLE if answer.status >= 500 else EXIT_REFUSED)
-
-
-# ---- configuration -----------------------------------------------------------------------------
-def dev_keys_file() -> Path:
-    return Path(os.environ.get("WARTA_DEV_KEYS", ROOT / "var" / "dev-keys.json"))
-
-
-def dev_key(role: str) -> tuple[str, str]:
-    """(person, key) of a role in the local run's dev keys."""
-    path = dev_keys_file()
-    try:
-        entry = json.loads(path.read_text())[role]
-        return str(entry["person"]), str(entry["key"])
-    except (OSError, ValueError, KeyError) as exc:
-        raise CliError(f"no {role} key in {path} (start the local run with `make run`): {exc!r}") from exc
-
-
-def client_of(args: argparse.Namespace) -> Client:
-    key = args.key or os.environ.get("WARTA_KEY")
-    if args.key_role:
-        key = dev_key(args.key_role)[1]
-    if not key:
-        raise CliError("no API key: pass --key, set WARTA_KEY, or use --key-role ROLE for the local run")
-    ingest = (args.url or os.environ.get("WARTA_URL") or "http://127.0.0.1:8080").rstrip("/")
-    console = (args.console_url or os.environ.get("WARTA_CONSOLE_URL") or "http://127.0.0.1:8070").rstrip("/")
-    return Client(ingest, console, key)
-
-
-def load_document(path: Path) -> Any:
-    import yaml
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CliError(f"cannot read {path}: {exc.strerror}") from exc
-    try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise CliError(
-            f"{path} is not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}"
-        ) from exc
-    return _plain(data)
-
-
-def _plain(value: Any) -> Any:
-    """YAML turns timestamps into datetimes; send them back as the ISO text they were."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
-def idempotency_key(body: object) -> str:
-    # The same document twice is one item: a retry after a lost answer can't post it twice.
-    return "cli-" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:40]
-
-
-def as_json(args: argparse.Namespace, data: Any) -> bool:
-    """With ``--json``, print ``data`` as JSON on stdout (for scripts) and say so; else False."""
-    if not getattr(args, "json", False):
-        return False
-    print(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True))
-    return True
-
-
-def table(rows: Iterable[Iterable[object]], header: list[str], out: TextIO = sys.stdout) -> None:
-    text = [[("" if c is None else str(c)) for c in row] for row in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in text]) for i, h in enumerate(header)]
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip(), file=out)
-    for row in text:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(), file=out)
+from warta.cli_credentials import register_channels
+from warta.ops_client import (
+    EXIT_REFUSED,
+    Client,
+    CliError,
+    as_json,
+    client_of,
+    expect,
+    idempotency_key,
+    load_document,
+    table,
+)
+from warta.ops_import import CSV_COLUMNS, cmd_import
 
 
 # ---- commands ----------------------------------------------------------------------------------
@@ -395,133 +223,6 @@ def cmd_channels(args: argparse.Namespace) -> int:
     if not console.ok:
         print(f"(health needs an operator's key: the console answered {console.status})", file=sys.stderr)
     return 0
-
-
-# ---- bulk import -------------------------------------------------------------------------------
-CSV_COLUMNS = (
-    "text",
-    "channels",
-    "priority",
-    "not_before",
-    "deadline",
-    "topic_key",
-    "link",
-    "external_ref",
-    "author",
-    "approved_by",
-    "approved_at",
-)
-
-
-def row_to_item(row: dict[str, str], defaults: dict[str, str], now: datetime) -> dict[str, Any]:
-    """One CSV row as a submission; ``channels`` splits on ';', '|' or spaces."""
-
-    def value(name: str) -> str:
-        return (row.get(name) or "").strip() or defaults.get(name, "")
-
-    channels = [c for c in value("channels").replace("|", ";").replace(" ", ";").split(";") if c]
-    content: dict[str, Any] = {}
-    if value("text"):
-        content["text"] = value("text")
-    if value("link"):
-        content["link"] = value("link")
-    item: dict[str, Any] = {
-        "author": value("author"),
-        "approval": {
-            "approved_by": value("approved_by"),
-            "approved_at": value("approved_at") or now.isoformat(),
-        },
-        "priority": value("priority") or "normal",
-        "content": content,
-        "targets": [{"channel": c} for c in channels],
-    }
-    for name in ("not_before", "deadline", "topic_key", "external_ref"):
-        if value(name):
-            item[name] = value(name)
-    return item
-
-
-class Progress:
-    """A one-line progress bar on stderr (redrawn in place on a terminal, else every 10 %)."""
-
-    def __init__(self, total: int, out: TextIO = sys.stderr, width: int = 30) -> None:
-        self.total, self.out, self.width = total, out, width
-        self.tty = out.isatty()
-        self._last_decile = -1
-
-    def show(self, done: int, accepted: int, rejected: int) -> None:
-        filled = int(self.width * done / self.total) if self.total else self.width
-        line = f"[{'#' * filled}{'.' * (self.width - filled)}] {done}/{self.total}  ok {accepted}  rejected {rejected}"
-        if self.tty:
-            print("\r" + line, end="" if done < self.total else "\n", file=self.out, flush=True)
-            return
-        decile = done * 10 // self.total if self.total else 10
-        if decile != self._last_decile or done == self.total:
-            self._last_decile = decile
-            print(line, file=self.out, flush=True)
-
-
-def submit_with_retries(
-    c: Client, item: dict[str, Any], key: str, sleep: Callable[[float], None] = time.sleep
-) -> Answer:
-    """429 and 503 say when to come back; the Idempotency-Key makes coming back safe."""
-    answer = c.post(c.ingest, "/v1/content", item, {"Idempotency-Key": key})
-    for _ in range(8):
-        if answer.status not in (429, 503):
-            break
-        sleep(min(30.0, answer.retry_after or 1.0))
-        answer = c.post(c.ingest, "/v1/content", item, {"Idempotency-Key": key})
-    return answer
-
-
-def cmd_import(args: argparse.Namespace) -> int:
-    path = Path(args.file)
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            unknown = [col for col in reader.fieldnames or () if col not in CSV_COLUMNS]
-            rows = list(reader)
-    except OSError as exc:
-        raise CliError(f"cannot read {path}: {exc.strerror}") from exc
-    if unknown:
-        raise CliError(f"{path}: unknown column(s) {', '.join(unknown)}; known: {', '.join(CSV_COLUMNS)}")
-    c = client_of(args)
-    defaults = {"author": args.author or "", "approved_by": args.approved_by or ""}
-    if args.key_role and not defaults["approved_by"]:
-        defaults["approved_by"] = dev_key(args.key_role)[0]
-    # Rows without approved_at were approved when the sheet was saved; a stable instant also keeps
-    # each row's body, and so its Idempotency-Key, the same when the import is run again.
-    now = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(microsecond=0)
-    progress = Progress(len(rows))
-    accepted: list[tuple[int, str]] = []
-    rejected: list[tuple[int, list[str]]] = []
-    for n, row in enumerate(rows, start=2):  # line numbers as a spreadsheet shows them (1 = header)
-        item = row_to_item(row, defaults, now)
-        key = (
-            "csv-"
-            + hashlib.sha256(f"{path.name}\0{n}\0{json.dumps(row, sort_keys=True)}".encode()).hexdigest()[:40]
-        )
-        answer = submit_with_retries(c, item, key)
-        if answer.ok:
-            accepted.append((n, answer.body["content_id"]))
-        else:
-            rejected.append((n, [line.strip() for line in field_errors(answer.body)]))
-        progress.show(len(accepted) + len(rejected), len(accepted), len(rejected))
-    summary = {
-        "file": path.name,
-        "rows": len(rows),
-        "accepted": [{"line": n, "content_id": cid} for n, cid in accepted],
-        "rejected": [{"line": n, "errors": reasons} for n, reasons in rejected],
-    }
-    if as_json(args, summary):
-        return EXIT_REFUSED if rejected else 0
-    print(f"imported {path.name}: {len(accepted)} accepted, {len(rejected)} rejected (of {len(rows)} rows)")
-    for n, content_id in accepted:
-        print(f"  line {n}: accepted {content_id}")
-    for n, reasons in rejected:
-        for reason in reasons:
-            print(f"  line {n}: rejected {reason}")
-    return EXIT_REFUSED if rejected else 0
 
 
 # ---- registration ------------------------------------------------------------------------------

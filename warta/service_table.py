@@ -1,6 +1,6 @@
 """The services of one Warta system and the environment each runs with, in one table.
 
-``warta dev`` (shared/devrun.py) starts exactly these; docker-compose.yml and deploy/systemd/ are
+``warta dev`` (warta/devrun.py) starts exactly these; docker-compose.yml and deploy/systemd/ are
 written from them, and tests/unit/test_compose.py and test_systemd.py compare those files with
 this table, so a setting added here and forgotten there fails a test instead of a deploy.
 

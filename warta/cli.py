@@ -1,7 +1,7 @@
 """The ``warta`` command: one subcommand per service, plus operator tools.
 
 warta ingest | scheduler | publisher --platform NAME | console | analytics | inbox | sandbox | topics | dev
-and the operator commands of ``shared.cli_ops`` (submit, status, plan, lag, pause, resume, dead, …).
+and the operator commands of ``warta.cli_ops`` (submit, status, plan, lag, pause, resume, dead, …).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from shared.build import version
-from shared.cli_credentials import cmd_sandbox_token
-from shared.cli_credentials import register as register_credentials
-from shared.cli_ops import register as register_ops
 from shared.settings import CommonSettings
+from warta.cli_credentials import cmd_sandbox_token
+from warta.cli_credentials import register as register_credentials
+from warta.cli_ops import register as register_ops
 
 SettingsT = TypeVar("SettingsT", bound=CommonSettings)
 
@@ -127,7 +127,7 @@ def _topics(args: argparse.Namespace) -> int:
 
 
 def _dev(args: argparse.Namespace) -> int:
-    from shared.devrun import main as dev_main
+    from warta.devrun import main as dev_main
 
     return dev_main()
 
