@@ -90,7 +90,7 @@ def _sandbox(args: argparse.Namespace) -> int:
             print("warta sandbox token: name a channel", file=sys.stderr)
             return 2
         return cmd_sandbox_token(args)
-    from services.publisher.fakes.sandbox import main as sandbox_main
+    from sandbox.sandbox import main as sandbox_main
 
     sandbox_main(["--host", args.host, "--port", str(args.port), "--secrets", args.secrets])
     return 0

@@ -33,7 +33,7 @@ from warta.devrun import ensure_secrets, free_listen_port
 
 pytestmark = pytest.mark.integration
 
-SOURCES = ("pyproject.toml", "README.md", "shared", "services", "warta", "bench")
+SOURCES = ("pyproject.toml", "README.md", "shared", "services", "warta", "sandbox", "bench")
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def test_the_wheel_carries_the_files_the_services_read(wheel: Path) -> None:
     # only fails once deployed.
     data = {
         p.relative_to(ROOT).as_posix()
-        for top in ("shared", "services", "warta")
+        for top in ("shared", "services", "warta", "sandbox")
         for p in (ROOT / top).rglob("*")
         if p.is_file() and p.suffix not in {".py", ".pyc"} and "__pycache__" not in p.parts
     }

@@ -17,10 +17,10 @@ import pytest
 import yaml
 from aiohttp.test_utils import TestServer
 
+from sandbox.base import FakeState
+from sandbox.sandbox import STATES, build_sandbox
 from services.publisher.credentials.commands import ConnectRequest, _channel, check, connect, sandbox_token
 from services.publisher.credentials.keys import generate_key
-from services.publisher.fakes.base import FakeState
-from services.publisher.fakes.sandbox import STATES, build_sandbox
 from services.publisher.settings import PublisherSettings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -24,9 +24,9 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from services.publisher.fakes.base import FakePost, read_fields
-from services.publisher.fakes.graph import authorise, graph_error, graph_list, graph_time
-from services.publisher.fakes.meta_container import Container, ContainerFake, ContainerState, container_app
+from sandbox.base import FakePost, read_fields
+from sandbox.graph import authorise, graph_error, graph_list, graph_time
+from sandbox.meta_container import Container, ContainerFake, ContainerState, container_app
 from shared.text_length import threads_length
 
 __all__ = ["Container", "ThreadsState", "create_app"]

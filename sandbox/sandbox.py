@@ -2,7 +2,7 @@
 
 Run it::
 
-    python -m services.publisher.fakes.sandbox --host 127.0.0.1 --port 8090 --secrets var/secrets.json
+    python -m sandbox.sandbox --host 127.0.0.1 --port 8090 --secrets var/secrets.json
 
 A channel then points its ``base_url`` at its platform's mount, e.g.
 ``http://127.0.0.1:8090/mastodon`` (each fake's routes are relative to its mount).
@@ -21,12 +21,12 @@ application password (alone or as ``user:password``) or a webhook signing secret
 name is the account name the fakes report (Mastodon's ``@mastodon-demo``). Other keys are
 ignored by the sandbox.
 
-Besides each fake's ``/<platform>/_fake/...`` admin API (see ``fakes.base``), the sandbox serves
+Besides each fake's ``/<platform>/_fake/...`` admin API (see ``sandbox.base``), the sandbox serves
 ``GET /healthz``, ``POST /_fake/reset`` (every fake at once) and ``GET /media/<name>``: a small
 image to publish (``.png`` or ``.jpg``) or a sample video (``.mp4``, 1 MiB, or ``?size=N`` bytes
 up to 64 MiB); names starting with ``missing`` answer 404.
 
-X, YouTube and TikTok also play their authorization servers (fakes/oauth.py): authorize, token
+X, YouTube and TikTok also play their authorization servers (sandbox/oauth.py): authorize, token
 and revoke endpoints with the platforms' lifetimes, which ``WARTA_SANDBOX_TOKEN_TTL_S`` shortens.
 """
 
@@ -42,7 +42,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from services.publisher.fakes import (
+from sandbox import (
     bluesky,
     facebook,
     instagram,
@@ -57,7 +57,7 @@ from services.publisher.fakes import (
     x,
     youtube,
 )
-from services.publisher.fakes.base import MAX_BODY_BYTES, FakeState, json_reply
+from sandbox.base import MAX_BODY_BYTES, FakeState, json_reply
 
 # A valid 1x1 PNG; the fakes don't decode images, but a real viewer can open it.
 PNG = base64.b64decode(

@@ -40,7 +40,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from services.publisher.fakes.base import (
+from sandbox.base import (
     FakeComment,
     FakePost,
     FakeState,
@@ -49,7 +49,7 @@ from services.publisher.fakes.base import (
     json_reply,
     new_fake_app,
 )
-from services.publisher.fakes.oauth import add_authority
+from sandbox.oauth import add_authority
 
 CHUNK_UNIT = 256 * 1024
 _RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")

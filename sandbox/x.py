@@ -29,7 +29,7 @@ from typing import Any
 
 from aiohttp import web
 
-from services.publisher.fakes.base import (
+from sandbox.base import (
     FakePost,
     FakeState,
     Reject,
@@ -40,7 +40,7 @@ from services.publisher.fakes.base import (
     new_fake_app,
     read_fields,
 )
-from services.publisher.fakes.oauth import add_authority
+from sandbox.oauth import add_authority
 
 # MediaUploadRequest.media_category in the X API's OpenAPI description (as X's SDK ships it).
 MEDIA_CATEGORIES = ("tweet_image", "tweet_video", "tweet_gif", "dm_image", "dm_video", "dm_gif", "subtitles")

@@ -23,7 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
-from services.publisher.fakes.base import (
+from sandbox.base import (
     FakePost,
     FakeState,
     Reject,

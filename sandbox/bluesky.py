@@ -35,8 +35,8 @@ from typing import Any
 
 from aiohttp import web
 
-from services.publisher.fakes.atproto_shapes import DAG_CBOR_CODEC, cid_for, session_jwt
-from services.publisher.fakes.base import (
+from sandbox.atproto_shapes import DAG_CBOR_CODEC, cid_for, session_jwt
+from sandbox.base import (
     FakePost,
     FakeState,
     Reject,

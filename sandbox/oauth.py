@@ -32,7 +32,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from services.publisher.fakes.base import FakeState, json_reply, read_fields
+from sandbox.base import FakeState, json_reply, read_fields
 from shared.capabilities import TokenRules, capabilities_for
 
 REVOKE_PATHS = {"x": "/2/oauth2/revoke", "youtube": "/revoke", "tiktok": "/v2/oauth/revoke/"}

@@ -22,9 +22,9 @@ from typing import Any
 
 from aiohttp import web
 
-from services.publisher.fakes import meta_comments
-from services.publisher.fakes.base import FakePost, SlidingWindow, json_reply, new_fake_app, read_fields
-from services.publisher.fakes.graph import GRAPH_VERSION, GraphState, add_graph_routes, authorise
+from sandbox import meta_comments
+from sandbox.base import FakePost, SlidingWindow, json_reply, new_fake_app, read_fields
+from sandbox.graph import GRAPH_VERSION, GraphState, add_graph_routes, authorise
 
 PAIR_GAP = timedelta(seconds=6)
 

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from services.publisher.fakes.base import (
+from sandbox.base import (
     FakeState,
     Handler,
     Reject,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from services.publisher.fakes.mastodon import MastodonState
+    from sandbox.mastodon import MastodonState
 
 VERSION = "4.3.0"  # the server version the fake answers as; API version 2 came with 4.3.0
 API_VERSION = 2

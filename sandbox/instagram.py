@@ -24,16 +24,16 @@ from typing import Any
 
 from aiohttp import web
 
-from services.publisher.fakes import meta_comments
-from services.publisher.fakes.base import FakePost, SlidingWindow, read_fields
-from services.publisher.fakes.graph import (
+from sandbox import meta_comments
+from sandbox.base import FakePost, SlidingWindow, read_fields
+from sandbox.graph import (
     GRAPH_VERSION,
     authorise,
     graph_error,
     graph_list,
     graph_time,
 )
-from services.publisher.fakes.meta_container import Container, ContainerFake, ContainerState, container_app
+from sandbox.meta_container import Container, ContainerFake, ContainerState, container_app
 
 __all__ = ["Container", "InstagramState", "create_app"]
 

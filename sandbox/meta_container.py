@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from services.publisher.fakes.base import (
+from sandbox.base import (
     FakePost,
     Handler,
     SlidingWindow,
@@ -26,7 +26,7 @@ from services.publisher.fakes.base import (
     new_fake_app,
     read_fields,
 )
-from services.publisher.fakes.graph import GraphState, add_graph_routes, authorise, graph_error, graph_list
+from sandbox.graph import GraphState, add_graph_routes, authorise, graph_error, graph_list
 
 CONTAINER_TTL = timedelta(hours=24)
 

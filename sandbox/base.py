@@ -53,7 +53,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shared.clock import utcnow
 
 if TYPE_CHECKING:
-    from services.publisher.fakes.oauth import TokenAuthority
+    from sandbox.oauth import TokenAuthority
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -135,7 +135,7 @@ class FakeState:
     """A platform's memory. ``tokens`` maps each valid token to the account it belongs to.
 
     Where the platform's user tokens expire (X, YouTube, TikTok), ``authority`` is its
-    authorization server (fakes/oauth.py): tokens it issued are valid until their expiry or
+    authorization server (sandbox/oauth.py): tokens it issued are valid until their expiry or
     revocation; ``token_ttl_s`` shortens their life (``WARTA_SANDBOX_TOKEN_TTL_S``).
     """
 

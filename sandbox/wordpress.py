@@ -24,7 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
-from services.publisher.fakes.base import FakePost, FakeState, Reject, json_reply, new_fake_app, read_fields
+from sandbox.base import FakePost, FakeState, Reject, json_reply, new_fake_app, read_fields
 
 API = "/wp-json/wp/v2"
 STATUSES = ("publish", "future", "draft", "pending", "private")

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import orjson
 from aiohttp import web
 
-from services.publisher.fakes.base import FakePost, FakeState, json_reply, new_fake_app
+from sandbox.base import FakePost, FakeState, json_reply, new_fake_app
 from shared.webhook_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 
 

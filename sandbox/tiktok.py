@@ -33,7 +33,7 @@ from typing import Any
 
 from aiohttp import web
 
-from services.publisher.fakes.base import (
+from sandbox.base import (
     FakePost,
     FakeState,
     Reject,
@@ -43,7 +43,7 @@ from services.publisher.fakes.base import (
     new_fake_app,
     read_fields,
 )
-from services.publisher.fakes.oauth import add_authority
+from sandbox.oauth import add_authority
 
 MB = 1024 * 1024
 _RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")

@@ -37,8 +37,8 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from services.publisher.fakes.base import FakeComment, FakePost, FakeState, Handler, json_reply
-from services.publisher.fakes.graph import GraphState, authorise, graph_error, graph_list, graph_time
+from sandbox.base import FakeComment, FakePost, FakeState, Handler, json_reply
+from sandbox.graph import GraphState, authorise, graph_error, graph_list, graph_time
 
 Kind = Literal["facebook", "instagram", "whatsapp"]
 

@@ -30,8 +30,8 @@ from typing import Any
 
 from aiohttp import web
 
-from services.publisher.fakes import mastodon_entities as entities
-from services.publisher.fakes.base import (
+from sandbox import mastodon_entities as entities
+from sandbox.base import (
     FakeComment,
     FakePost,
     FakeState,
