@@ -35,8 +35,8 @@ from sandbox.sandbox import STATES, build_sandbox
 from services.inbox.app import running_inbox
 from services.inbox.settings import InboxSettings
 from services.inbox.watched import comment_key
-from services.ingest.auth import generate_dev_keys
 from shared.events import OutcomeStatus, PublishOutcome
+from shared.http_auth import generate_dev_keys
 from shared.kafka import delete_topics, make_producer, send_event
 
 TOKEN = "bench-token"

@@ -118,7 +118,7 @@ class Ingestion:
 @contextmanager
 def ingestion(bootstrap: str) -> Iterator[Ingestion]:
     """A fresh key file under var/bench-ingest (removed afterwards) and ingest's environment."""
-    from services.ingest.auth import generate_dev_keys
+    from shared.http_auth import generate_dev_keys
 
     var = ROOT / "var" / "bench-ingest" / uuid.uuid4().hex[:8]
     try:

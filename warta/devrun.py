@@ -191,7 +191,7 @@ class LocalSystem:
         return system_services(self.layout(), platforms)
 
     def prepare(self) -> None:
-        from services.ingest.auth import generate_dev_keys
+        from shared.http_auth import generate_dev_keys
 
         self.logs.mkdir(parents=True, exist_ok=True)
         if self.channels_file != self.source_channels:

@@ -16,8 +16,8 @@ from types import MappingProxyType
 
 from aiohttp import web
 
-from services.ingest.auth import ALL_CHANNELS, KeyStore, Principal, Role, authenticate
-from services.ingest.errors import Forbidden
+from shared.http_auth import ALL_CHANNELS, KeyStore, Principal, Role, authenticate
+from shared.http_errors import Forbidden
 
 OPERATOR_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
 # The dashboard's own files only: no inline script or style, no plug-ins, no framing (clickjacking

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document of the console's routes: what the dashboard and the CLI call, and what
 a property-based fuzzer (schemathesis) needs to drive every route and judge every answer.
 
-Refusals are ingest's (the console answers with ``services.ingest.errors``), so the error body,
+Refusals are ingest's (the console answers with ``shared.http_errors``), so the error body,
 the pause/resume request and the answers that pass through from ingest are taken from ingest's
 own document rather than written twice. Answers the console builds itself are described here;
 objects it builds from events (a job, a dead letter) list the fields it always sends and allow no

@@ -43,7 +43,6 @@ from typing import Any
 
 from services.scheduler.chooser import SlotChooser
 from services.scheduler.store import JobStore, MemoryJobStore
-from services.scheduler.transitions import HELD, can
 from services.scheduler.wheel import TimerWheel
 from shared.channels import Channel, ChannelDirectory
 from shared.events import (
@@ -65,6 +64,7 @@ from shared.events import (
     job_id_for,
 )
 from shared.horizon import DEFAULT_HORIZON
+from shared.lifecycle import HELD, can
 from shared.operator_decisions import decided_outcome
 
 S = JobState

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from services.scheduler.transitions import can
 from shared.events import JobState
+from shared.lifecycle import can
 from shared.settings import ROOT
 from shared.topics import TopicRegistry
 from warta.devrun import LocalSystem
@@ -235,7 +235,7 @@ def test_dead_letters_list_show_and_replay(system: LocalSystem, tmp_path: Path) 
         # writing an outcome the scheduler would ignore.
         assert replay.returncode == 1
         assert "not allowed" in replay.stderr
-        assert "transitions.py" in replay.stderr
+        assert "lifecycle.py" in replay.stderr
 
 
 def test_json_output_for_scripts(system: LocalSystem, tmp_path: Path) -> None:

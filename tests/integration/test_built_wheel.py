@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from services.ingest.auth import generate_dev_keys
 from shared.channels import load_channels
+from shared.http_auth import generate_dev_keys
 from shared.kafka import delete_topics
 from shared.settings import ROOT
 from warta.devrun import ensure_secrets, free_listen_port

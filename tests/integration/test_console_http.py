@@ -25,7 +25,6 @@ from services.console.http_api import Deps, create_app
 from services.console.offsets import OffsetSnapshot, PartitionLag
 from services.console.settings import ConsoleSettings
 from services.console.view import ConsoleView
-from services.ingest.auth import KeyRecord, KeyStore, Role, digest_key
 from shared.events import (
     Content,
     DeadLettered,
@@ -35,6 +34,7 @@ from shared.events import (
     OutcomeStatus,
     PublishOutcome,
 )
+from shared.http_auth import KeyRecord, KeyStore, Role, digest_key
 from shared.kafka import ensure_topics, make_producer
 from shared.operator_decisions import decided_outcome
 from shared.topics import TopicRegistry

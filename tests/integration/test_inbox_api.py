@@ -16,8 +16,8 @@ import pytest
 
 from sandbox.base import FakePost
 from services.inbox.app import running_inbox
-from services.ingest.auth import KeyStore
 from shared.events import InboxChanged
+from shared.http_auth import KeyStore
 from tests.integration.inbox_system import (
     APP_SECRET,
     IG_USER,

@@ -9,7 +9,6 @@ import pytest
 from services.scheduler.chooser import NaiveChooser
 from services.scheduler.plan import Effects, Plan, PlanSettings
 from services.scheduler.store import JobStore, MemoryJobStore
-from services.scheduler.transitions import IllegalTransition, can, check
 from shared.channels import Channel, ChannelDirectory
 from shared.events import (
     Approval,
@@ -27,6 +26,7 @@ from shared.events import (
     Priority,
     PublishOutcome,
 )
+from shared.lifecycle import IllegalTransition, can, check
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)  # 10:00 WITA
 CH = "mastodon-demo"

@@ -105,7 +105,7 @@ def test_real_refusals_of_the_schema_and_the_dates_are_translated() -> None:
         "deadline": "2026-12-01T00:00:00+00:00",
         "targets": [{"channel": "nowhere"}],
     }
-    from services.ingest.errors import ValidationFailed
+    from shared.http_errors import ValidationFailed
 
     with pytest.raises(ValidationFailed) as refused:
         validate_submission(body, channels, now)

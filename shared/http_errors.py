@@ -1,4 +1,5 @@
-"""Every way ingest says no, and the one body shape every refusal takes.
+"""Every way Warta's HTTP services (ingest, the console, the inbox) say no, and the one body shape
+every refusal takes.
 
 Errors (each carries ``status``, a list of ``FieldError`` and ``to_body()``)::
 

@@ -34,7 +34,7 @@ from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 
-from services.ingest.errors import FieldError, Forbidden, Unauthenticated
+from shared.http_errors import FieldError, Forbidden, Unauthenticated
 from shared.private_file import write_private
 
 ALL_CHANNELS = "*"
