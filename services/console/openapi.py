@@ -1,22 +1,21 @@
 """The OpenAPI 3.1 document of the console's routes: what the dashboard and the CLI call, and what
 a property-based fuzzer (schemathesis) needs to drive every route and judge every answer.
 
-Refusals are ingest's (the console answers with ``shared.http_errors``), so the error body,
-the pause/resume request and the answers that pass through from ingest are taken from ingest's
-own document rather than written twice. Answers the console builds itself are described here;
-objects it builds from events (a job, a dead letter) list the fields it always sends and allow no
+Refusals take the shared error body (the console answers with ``shared.http_errors``), and the
+pause/resume request and answer it forwards to ingest are the shared ones
+(``shared.control_request``, ``shared.http_openapi``), so neither is written twice. Answers the
+console builds itself are described here; objects it builds from events (a job, a dead letter) list the fields it always sends and allow no
 others, so a field added to the handlers without a word here is a failure of the schema test.
 """
 
 from __future__ import annotations
 
-import copy
 from functools import cache
 from typing import Any
 
-from services.ingest.openapi import openapi_document as ingest_document
-from services.ingest.openapi import problem_json
+from shared.control_request import PauseRequest
 from shared.events import OperatorAction
+from shared.http_openapi import CONTROL_ANSWER, ERRORS_SCHEMA, problem_json
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
@@ -234,6 +233,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         413: "Body too large",
         415: "Not JSON",
         422: "Every validation problem at once",
+        429: "Rate limit of the key (ingest's, passed through)",
         503: "The broker (or ingest) did not answer; nothing was done",
     }
     out: dict[str, Any] = {str(c): {"description": words[c], **problem_json(_ref("Errors"))} for c in codes}
@@ -242,9 +242,9 @@ def _errors(*codes: int) -> dict[str, Any]:
             **out["401"]["headers"],
             "WWW-Authenticate": {"required": True, "schema": _STR},
         }
-    if 503 in codes:
-        out["503"]["headers"] = {
-            **out["503"]["headers"],
+    for code in (c for c in codes if c in (429, 503)):
+        out[str(code)]["headers"] = {
+            **out[str(code)]["headers"],
             "Retry-After": {"required": True, "schema": {"type": "string"}},
         }
     return out
@@ -280,19 +280,29 @@ def _text(media_type: str) -> dict[str, Any]:
     return {"200": {"description": "OK", "content": {media_type: {"schema": {"type": "string"}}}}}
 
 
+def _forwarded(action: str) -> dict[str, Any]:
+    # Pause and resume belong to ingest: the console checks the role, then passes the body and the
+    # answer through (ingest's refusals, its 429 with Retry-After included).
+    return {
+        "summary": f"{action.capitalize()} channels (all when none named) (forwarded to ingest)",
+        "requestBody": {"required": True, **_json(_ref("PauseRequest"))},
+        "responses": {
+            **_ok(CONTROL_ANSWER, "202", "Accepted"),
+            **_errors(400, 401, 403, 413, 415, 422, 429, 503),
+        },
+    }
+
+
 @cache
 def openapi_document() -> dict[str, Any]:
-    ingest = ingest_document()
-    # Every schema of ingest's document comes along: the error body, the pause request and the
-    # answers of the routes the console forwards to ingest refer to them.
-    schemas = {**copy.deepcopy(ingest["components"]["schemas"]), **_SCHEMAS}
-    forwarded = {}
-    for action in ("pause", "resume"):
-        op = copy.deepcopy(ingest["paths"][f"/v1/{action}"]["post"])
-        # The console checks the role before forwarding; ingest's 429 keeps its Retry-After.
-        op["summary"] += " (forwarded to ingest)"
-        op["responses"] = {**op["responses"], **_errors(401, 403, 503)}
-        forwarded[f"/v1/{action}"] = {"post": op}
+    pause_request = PauseRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas = {
+        "Errors": ERRORS_SCHEMA,
+        **pause_request.pop("$defs", {}),
+        "PauseRequest": pause_request,
+        **_SCHEMAS,
+    }
+    forwarded = {f"/v1/{action}": {"post": _forwarded(action)} for action in ("pause", "resume")}
     ready = _object(
         {"status": {"enum": ["ready", "not_ready"]}, "problems": {"type": "array", "items": _STR}}, "problems"
     )

@@ -41,7 +41,6 @@ from services.ingest.request import (
     DraftRequest,
     MediaBody,
     OffsetDateTime,
-    PauseRequest,
     PollBody,
     TargetBody,
     WithdrawRequest,
@@ -49,6 +48,7 @@ from services.ingest.request import (
 from shared.capabilities import PlatformCapabilities, capabilities_for_channel
 from shared.capability_rules import Rule, problems
 from shared.channels import ChannelDirectory
+from shared.control_request import PauseRequest
 from shared.events import (
     Approval,
     ChannelVariant,
