@@ -27,7 +27,7 @@ from aiokafka.errors import KafkaError
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.console.access import in_scope, operator_of, security_headers
+from services.console.access import in_scope, operator_of
 from services.console.actions import (
     ActionRefused,
     ActionRequest,
@@ -58,6 +58,7 @@ from shared.http_errors import (
 from shared.kafka import KafkaUnavailable, send_event
 from shared.operator_decisions import STATUS_OF_ACTION
 from shared.problems import problem_response
+from shared.security_headers import security_headers
 from shared.topics import TopicRegistry
 
 log = logging.getLogger("warta.console.http")

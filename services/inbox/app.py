@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -26,12 +26,12 @@ from services.inbox.keeper import InboxKeeper
 from services.inbox.readers import CommentReader
 from services.inbox.schedule import PollSchedule
 from services.inbox.settings import InboxSettings
-from services.publisher.secrets import SecretsError, SecretStore
 from shared.channels import ChannelDirectory
 from shared.dead_letters import DeadLetters
 from shared.events import Event, InboxChanged, PublishOutcome
 from shared.http_auth import KeyStore
 from shared.kafka import ensure_topics, make_producer
+from shared.secrets_file import read_secrets_file
 from shared.topics import TopicRegistry, TopicSpec
 
 log = logging.getLogger("warta.inbox")
@@ -49,15 +49,14 @@ def inbox_topics(topics: TopicRegistry) -> list[TopicSpec]:
     return [spec for spec in topics.specs() if spec.name in names]
 
 
-def channel_tokens(channels: ChannelDirectory, secrets: SecretStore) -> dict[str, str]:
-    """Each channel's secret name → token, for the channels whose secret exists."""
-    tokens: dict[str, str] = {}
-    for channel in channels.channels:
-        try:
-            tokens[channel.secret or ""] = secrets.get(channel.secret).token
-        except SecretsError:
-            continue  # its reads answer 401, and its status says so
-    return tokens
+def channel_tokens(channels: ChannelDirectory, secrets: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    """Each channel's secret name → token, for the channels whose secret exists (the others' reads
+    answer 401, and their status says so)."""
+    return {
+        channel.secret: secrets[channel.secret]["token"]
+        for channel in channels.channels
+        if channel.secret is not None and channel.secret in secrets
+    }
 
 
 @dataclass
@@ -83,7 +82,7 @@ async def running_inbox(
     await ensure_topics(kafka, inbox_topics(topics))
     channels = settings.load_channels()
     keys = keys or KeyStore.load(settings.keys_file, settings.api_key_pepper())
-    tokens = channel_tokens(channels, SecretStore.load(settings.secrets_file))
+    tokens = channel_tokens(channels, read_secrets_file(settings.secrets_file))
     producer = make_producer(kafka, "warta-inbox")
     await producer.start()
     dead = DeadLetters(topics.publish_dead, "inbox", producer=producer, clock=clock)

@@ -20,7 +20,6 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from services.console.access import SECURITY_HEADERS
 from services.console.http_api import Deps, create_app
 from services.console.offsets import OffsetSnapshot, PartitionLag
 from services.console.settings import ConsoleSettings
@@ -37,6 +36,7 @@ from shared.events import (
 from shared.http_auth import KeyRecord, KeyStore, Role, digest_key
 from shared.kafka import ensure_topics, make_producer
 from shared.operator_decisions import decided_outcome
+from shared.security_headers import SECURITY_HEADERS
 from shared.topics import TopicRegistry
 from tests.e2e.browser import chromium, chromium_path
 from tests.integration.console_app import console_deps
