@@ -10,8 +10,8 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from shared.devrun import LocalSystem, free_listen_port
 from shared.settings import ROOT
+from warta.devrun import LocalSystem, free_listen_port
 
 BROKER = ROOT / "deploy" / "kafka" / "broker.sh"
 

@@ -37,8 +37,8 @@ from typing import Any
 import aiohttp
 
 from bench.unpublished import Accounting
-from shared.devrun import LocalSystem, free_listen_port
 from shared.settings import ROOT
+from warta.devrun import LocalSystem, free_listen_port
 
 BROKER = ROOT / "deploy" / "kafka" / "broker.sh"
 PLATFORMS = ("mastodon", "x", "facebook")

@@ -30,13 +30,13 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 
 from bench._system import own_broker
+from sandbox.base import FakePost
+from sandbox.sandbox import STATES, build_sandbox
 from services.inbox.app import running_inbox
 from services.inbox.settings import InboxSettings
 from services.inbox.watched import comment_key
-from services.ingest.auth import generate_dev_keys
-from services.publisher.fakes.base import FakePost
-from services.publisher.fakes.sandbox import STATES, build_sandbox
 from shared.events import OutcomeStatus, PublishOutcome
+from shared.http_auth import generate_dev_keys
 from shared.kafka import delete_topics, make_producer, send_event
 
 TOKEN = "bench-token"

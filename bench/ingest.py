@@ -118,7 +118,7 @@ class Ingestion:
 @contextmanager
 def ingestion(bootstrap: str) -> Iterator[Ingestion]:
     """A fresh key file under var/bench-ingest (removed afterwards) and ingest's environment."""
-    from services.ingest.auth import generate_dev_keys
+    from shared.http_auth import generate_dev_keys
 
     var = ROOT / "var" / "bench-ingest" / uuid.uuid4().hex[:8]
     try:
@@ -320,7 +320,7 @@ def main() -> int:
             ceiling, ceiling_rates, bare_tally = asyncio.run(saturate(bare.url, headers, body, args.seconds))
             ceiling_cpu_us = (bare.cpu_s() - cpu) / bare_tally.accepted * 1e6
         profiler = [py, "-m", "cProfile", "-o", args.profile] if args.profile else [py]
-        with server([*profiler, "-m", "shared.cli", "ingest"], env, ingest_port) as ingest:
+        with server([*profiler, "-m", "warta.cli", "ingest"], env, ingest_port) as ingest:
             _, warm = asyncio.run(closed_loop(ingest.url, headers, body, 64, args.warm_seconds))
             cpu = ingest.cpu_s()
             accepted, ingest_rates, tally = asyncio.run(saturate(ingest.url, headers, body, args.seconds))

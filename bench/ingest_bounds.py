@@ -1,7 +1,7 @@
 """How far ingest's parts let its throughput ratio go: ingest with a part taken out, same run.
 
 Usage: ``python -m bench.ingest_bounds [--seconds 3]`` prints one JSON line per server, then a
-summary line. Each server is the real ingest process (``shared.cli ingest``: its middleware,
+summary line. Each server is the real ingest process (``warta.cli ingest``: its middleware,
 API keys, throttle, status view, feeder and producer), with ``POST /v1/content``'s handler
 swapped for one of these before the app is built:
 
@@ -88,7 +88,7 @@ def _install(variant: str) -> None:
 
 def serve(variant: str) -> None:
     _install(variant)
-    from shared.cli import main
+    from warta.cli import main
 
     sys.argv = ["warta", "ingest"]
     main()

@@ -46,11 +46,11 @@ from aiohttp import web
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bench._system import own_broker
+from sandbox.base import FakeState, SlidingWindow
+from sandbox.sandbox import FAKES
 from services.publisher.adapters.port import Credentials
 from services.publisher.adapters.registry import build_adapter
 from services.publisher.decide import RetryPolicy
-from services.publisher.fakes.base import FakeState, SlidingWindow
-from services.publisher.fakes.sandbox import FAKES
 from services.publisher.ratelimit import Limit, RateLimits
 from services.publisher.secrets import SecretStore
 from services.publisher.worker import PublisherWorker

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stops everything `make run`, `make test` or `make bench` may have left running from this
 # checkout: Warta's own processes of a `warta dev` or a test system that was killed outright
-# (shared/devrun.py keeps their pid files under var/), every broker whose data lives under var/
+# (warta/devrun.py keeps their pid files under var/), every broker whose data lives under var/
 # (the local one, the test session's, those of benchmarks and integration tests interrupted
 # before their cleanup) and the test WordPress with its MariaDB. Only processes recorded in pid files under var/ are touched, so another
 # checkout's broker or site on this machine is left alone.
@@ -20,7 +20,7 @@ var="${WARTA_VAR:-$root/var}"
 # is only removed.
 while IFS= read -r -d '' pidfile; do
     pid="$(cat "$pidfile")"
-    if grep -qa 'shared.cli' "/proc/$pid/cmdline" 2> /dev/null; then
+    if grep -qa 'warta.cli' "/proc/$pid/cmdline" 2> /dev/null; then
         kill -TERM -- "-$pid" 2> /dev/null || kill -TERM "$pid" 2> /dev/null || true
         for _ in $(seq 1 200); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
         kill -0 "$pid" 2> /dev/null && kill -KILL -- "-$pid" 2> /dev/null

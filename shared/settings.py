@@ -69,7 +69,7 @@ class CommonSettings(BaseSettings):
     # its predecessor and aborts what it left open at once; empty = a random name per process
     # (shared/kafka_txn.py says what that costs).
     instance_id: str = ""
-    # Mixed into every API key's stored hash (services/ingest/auth.py) by the services that check
+    # Mixed into every API key's stored hash (shared/http_auth.py) by the services that check
     # keys (ingest, console): a leaked key store alone then cannot even confirm a guessed key.
     # Kept out of the store file, in the environment (WARTA_KEY_PEPPER); changing it voids
     # every stored key.

@@ -45,8 +45,8 @@ def kafka_broker() -> Iterator[str]:
         yield given
         return
     if _docker_answers():
-        from shared.devrun import free_listen_port
         from tests.kafka_container import kafka_container
+        from warta.devrun import free_listen_port
 
         container, spec = kafka_container(f"apache/kafka:{kafka_version()}", free_listen_port())
         with container:

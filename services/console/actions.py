@@ -7,7 +7,7 @@ it is refused until its own outcome arrives. An action becomes an ``OperatorDeci
 ``publish.outcomes``, in order with the job's outcomes; the scheduler applies it as the outcome
 it stands for (``shared.operator_decisions``), so the console needs no channel of its own into
 the plan. Whether an action is allowed
-is read from the scheduler's one lifecycle table (``services.scheduler.transitions``), so the
+is read from the scheduler's one lifecycle table (``shared.lifecycle``), so the
 console never offers what the scheduler would ignore::
 
     action           outcome written         job state it asks for
@@ -37,8 +37,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from services.scheduler.transitions import can
 from shared.events import JobPlanned, JobState, OperatorAction, OperatorDecided
+from shared.lifecycle import can
 
 # The states in which a job waits for a person: no publisher holds it, no timer will move it.
 SETTLED = frozenset({JobState.FAILED, JobState.UNCONFIRMED, JobState.DEAD})
@@ -99,7 +99,7 @@ def operator_decision(job: JobPlanned, req: ActionRequest, now: datetime, event_
         allowed = ", ".join(a.value for a in allowed_actions(job.state)) or "none"
         raise ActionRefused(
             f"job {job.job_id} is {job.state.value}: {req.action.value} is not allowed "
-            f"(allowed: {allowed}; services/scheduler/transitions.py)",
+            f"(allowed: {allowed}; shared/lifecycle.py)",
             rule="illegal_action",
         )
     reason = req.reason.strip()

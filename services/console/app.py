@@ -18,9 +18,9 @@ from services.console.offsets import History, OffsetSnapshot, OffsetsProbe
 from services.console.settings import ConsoleSettings
 from services.console.view import ConsoleView, Retention
 from services.console.webhooks import DeliveryLog, Dispatcher, RetryRule, Subscriber, load_subscribers
-from services.ingest.auth import KeyStore
 from shared.access_log import app_runner
 from shared.clock import utcnow
+from shared.http_auth import KeyStore
 from shared.kafka import KafkaUnavailable, ensure_topics, make_producer
 from shared.metrics import service_registry
 from shared.watchdog import Watchdog

@@ -1,6 +1,6 @@
 """The console's HTTP entry points: the dashboard's files, ``/metrics``, and a JSON API for the
 dashboard and the CLI. Handlers only translate; every refusal is one of ingest's errors
-(``services.ingest.errors``), so the console answers problem details exactly like ingest.
+(``shared.http_errors``), so the console answers problem details exactly like ingest.
 
 Every ``/v1`` route needs an operator's or an admin's key; ``/metrics`` is open to the scraper.
 A key's channel scope holds on every route that reads or acts on a job or a channel: lists show
@@ -27,7 +27,7 @@ from aiokafka.errors import KafkaError
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.console.access import in_scope, operator_of, security_headers
+from services.console.access import in_scope, operator_of
 from services.console.actions import (
     ActionRefused,
     ActionRequest,
@@ -42,8 +42,11 @@ from services.console.replay import NotReplayable, reappend
 from services.console.settings import ConsoleSettings
 from services.console.view import ChannelHealth, ConsoleView, dead_json, job_json
 from services.console.webhooks import DeliveryLog
-from services.ingest.auth import ALL_CHANNELS, KeyStore, Principal
-from services.ingest.errors import (
+from shared.channels import ChannelDirectory
+from shared.events import EARLIEST_INSTANT, LATEST_INSTANT, DeadLettered, JobPlanned, OperatorAction
+from shared.field_errors import parse_model
+from shared.http_auth import ALL_CHANNELS, KeyStore, Principal
+from shared.http_errors import (
     Conflict,
     FieldError,
     IngestError,
@@ -52,12 +55,10 @@ from services.ingest.errors import (
     ValidationFailed,
     parse_json_body,
 )
-from services.ingest.validation import parse_model
-from shared.channels import ChannelDirectory
-from shared.events import EARLIEST_INSTANT, LATEST_INSTANT, DeadLettered, JobPlanned, OperatorAction
 from shared.kafka import KafkaUnavailable, send_event
 from shared.operator_decisions import STATUS_OF_ACTION
 from shared.problems import problem_response
+from shared.security_headers import security_headers
 from shared.topics import TopicRegistry
 
 log = logging.getLogger("warta.console.http")

@@ -1,22 +1,21 @@
 """The OpenAPI 3.1 document of the console's routes: what the dashboard and the CLI call, and what
 a property-based fuzzer (schemathesis) needs to drive every route and judge every answer.
 
-Refusals are ingest's (the console answers with ``services.ingest.errors``), so the error body,
-the pause/resume request and the answers that pass through from ingest are taken from ingest's
-own document rather than written twice. Answers the console builds itself are described here;
-objects it builds from events (a job, a dead letter) list the fields it always sends and allow no
+Refusals take the shared error body (the console answers with ``shared.http_errors``), and the
+pause/resume request and answer it forwards to ingest are the shared ones
+(``shared.control_request``, ``shared.http_openapi``), so neither is written twice. Answers the
+console builds itself are described here; objects it builds from events (a job, a dead letter) list the fields it always sends and allow no
 others, so a field added to the handlers without a word here is a failure of the schema test.
 """
 
 from __future__ import annotations
 
-import copy
 from functools import cache
 from typing import Any
 
-from services.ingest.openapi import openapi_document as ingest_document
-from services.ingest.openapi import problem_json
+from shared.control_request import PauseRequest
 from shared.events import OperatorAction
+from shared.http_openapi import CONTROL_ANSWER, ERRORS_SCHEMA, problem_json
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
@@ -247,6 +246,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         413: "Body too large",
         415: "Not JSON",
         422: "Every validation problem at once",
+        429: "Rate limit of the key (ingest's, passed through)",
         503: "The broker (or ingest) did not answer; nothing was done",
     }
     out: dict[str, Any] = {str(c): {"description": words[c], **problem_json(_ref("Errors"))} for c in codes}
@@ -255,9 +255,9 @@ def _errors(*codes: int) -> dict[str, Any]:
             **out["401"]["headers"],
             "WWW-Authenticate": {"required": True, "schema": _STR},
         }
-    if 503 in codes:
-        out["503"]["headers"] = {
-            **out["503"]["headers"],
+    for code in (c for c in codes if c in (429, 503)):
+        out[str(code)]["headers"] = {
+            **out[str(code)]["headers"],
             "Retry-After": {"required": True, "schema": {"type": "string"}},
         }
     return out
@@ -293,10 +293,16 @@ def _text(media_type: str) -> dict[str, Any]:
     return {"200": {"description": "OK", "content": {media_type: {"schema": {"type": "string"}}}}}
 
 
-def _schemas(ingest: dict[str, Any]) -> dict[str, Any]:
-    # Every schema of ingest's document comes along: the error body, the pause request and the
-    # answers of the routes the console forwards to ingest refer to them.
-    return {**copy.deepcopy(ingest["components"]["schemas"]), **_SCHEMAS}
+def _schemas() -> dict[str, Any]:
+    # The error body and the pause request are ingest's (shared/): the routes the console forwards
+    # to ingest answer with them.
+    pause_request = PauseRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+    return {
+        "Errors": ERRORS_SCHEMA,
+        **pause_request.pop("$defs", {}),
+        "PauseRequest": pause_request,
+        **_SCHEMAS,
+    }
 
 
 def _served_paths() -> dict[str, Any]:
@@ -386,21 +392,26 @@ def _job_paths() -> dict[str, Any]:
     }
 
 
-def _forwarded_paths(ingest: dict[str, Any]) -> dict[str, Any]:
+def _forwarded(action: str) -> dict[str, Any]:
+    # Pause and resume belong to ingest: the console checks the role, then passes the body and the
+    # answer through (ingest's refusals, its 429 with Retry-After included).
+    return {
+        "summary": f"{action.capitalize()} channels (all when none named) (forwarded to ingest)",
+        "requestBody": {"required": True, **_json(_ref("PauseRequest"))},
+        "responses": {
+            **_ok(CONTROL_ANSWER, "202", "Accepted"),
+            **_errors(400, 401, 403, 413, 415, 422, 429, 503),
+        },
+    }
+
+
+def _forwarded_paths() -> dict[str, Any]:
     """Pause and resume: ingest's operations, answered by the console too."""
-    forwarded = {}
-    for action in ("pause", "resume"):
-        op = copy.deepcopy(ingest["paths"][f"/v1/{action}"]["post"])
-        # The console checks the role before forwarding; ingest's 429 keeps its Retry-After.
-        op["summary"] += " (forwarded to ingest)"
-        op["responses"] = {**op["responses"], **_errors(401, 403, 503)}
-        forwarded[f"/v1/{action}"] = {"post": op}
-    return forwarded
+    return {f"/v1/{action}": {"post": _forwarded(action)} for action in ("pause", "resume")}
 
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    ingest = ingest_document()
     return {
         "openapi": "3.1.0",
         "info": {
@@ -410,7 +421,7 @@ def openapi_document() -> dict[str, Any]:
             "(retry, mark published, discard, replay, pause, resume). Operator or admin keys only.",
         },
         "components": {
-            "schemas": _schemas(ingest),
+            "schemas": _schemas(),
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"apiKey": []}],
@@ -418,7 +429,7 @@ def openapi_document() -> dict[str, Any]:
             **_served_paths(),
             **_view_paths(),
             **_job_paths(),
-            **_forwarded_paths(ingest),
+            **_forwarded_paths(),
             "/v1/webhooks/deliveries": _get(
                 "Recent lifecycle webhook deliveries", "Deliveries", parameters=[_query("subscriber")]
             ),

@@ -30,12 +30,12 @@ from services.inbox.replier import Replier
 from services.inbox.reply_sender import ReplySender
 from services.inbox.schedule import PollSchedule
 from services.inbox.settings import InboxSettings
-from services.ingest.auth import KeyStore
 from services.publisher.credentials.wiring import open_vault, secret_store
 from services.publisher.secrets import SecretsError, SecretStore
 from shared.channels import ChannelDirectory
 from shared.dead_letters import DeadLetters
 from shared.events import Event, InboxChanged, PublishOutcome
+from shared.http_auth import KeyStore
 from shared.kafka import ensure_topics, make_producer
 from shared.topics import TopicRegistry, TopicSpec
 

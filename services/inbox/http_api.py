@@ -48,8 +48,10 @@ from services.inbox.lifecycle import Command
 from services.inbox.page import add_page
 from services.inbox.settings import InboxSettings
 from services.inbox.webhooks import SIGNATURE_HEADER, challenge_answer, comments_of, verify_signature
-from services.ingest.auth import ALL_CHANNELS, KeyStore, Principal, Role, authenticate
-from services.ingest.errors import (
+from shared.channels import ChannelDirectory
+from shared.events import InboxAction, InboxChanged, InboxState
+from shared.http_auth import ALL_CHANNELS, KeyStore, Principal, Role, authenticate
+from shared.http_errors import (
     BadRequest,
     Forbidden,
     IngestError,
@@ -59,8 +61,6 @@ from services.ingest.errors import (
     ValidationFailed,
     parse_json_body,
 )
-from shared.channels import ChannelDirectory
-from shared.events import InboxAction, InboxChanged, InboxState
 from shared.problems import problem_response
 
 log = logging.getLogger("warta.inbox.http")

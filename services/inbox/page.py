@@ -11,7 +11,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from services.console.access import security_headers
+from shared.security_headers import security_headers
 
 STATIC = Path(__file__).parent / "static"
 _FILES = {"inbox.js": "text/javascript", "inbox.css": "text/css"}

@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from services.ingest.auth import KeyStore
 from services.ingest.feeder import Feeder
 from services.ingest.handling import Deps
 from services.ingest.http_api import create_app
@@ -24,6 +23,7 @@ from shared.access_log import app_runner
 from shared.channels import ChannelDirectory
 from shared.clock import Clock, utcnow
 from shared.events import DraftApproved, Event, IdempotencyClaimed
+from shared.http_auth import KeyStore
 from shared.kafka import ensure_topics
 from shared.runtime import freeze_survivors, sweep
 from shared.watchdog import Watchdog

@@ -12,20 +12,20 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.ingest.auth import authorize
 from services.ingest.decisions import APPROVED, AWAITING, Draft, draft_content_id
-from services.ingest.errors import (
+from services.ingest.handling import DEPS, decide, json_response, principal_of, read_body, send, settle
+from services.ingest.listing import decode_cursor, encode_cursor
+from services.ingest.validation import validate_submission
+from shared.events import Approval, ContentApproved, DraftApproved, DraftSubmitted
+from shared.http_auth import authorize
+from shared.http_errors import (
     Conflict,
     NotFound,
     PreconditionFailed,
     PreconditionRequired,
     ValidationFailed,
 )
-from services.ingest.errors import FieldError as FE
-from services.ingest.handling import DEPS, decide, json_response, principal_of, read_body, send, settle
-from services.ingest.listing import decode_cursor, encode_cursor
-from services.ingest.validation import validate_submission
-from shared.events import Approval, ContentApproved, DraftApproved, DraftSubmitted
+from shared.http_errors import FieldError as FE
 from shared.ids import new_event_id, random_hex
 from shared.tracing import current_traceparent
 

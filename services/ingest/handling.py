@@ -24,8 +24,6 @@ import orjson
 from aiohttp import web
 from aiokafka.structs import RecordMetadata
 
-from services.ingest.auth import KeyStore, Principal, authenticate
-from services.ingest.errors import ServiceUnavailable, TooManyRequests, parse_json_body
 from services.ingest.metrics import IngestMetrics
 from services.ingest.readiness import Readiness
 from services.ingest.settings import IngestSettings
@@ -34,6 +32,8 @@ from services.ingest.throttle import KeyThrottle
 from services.ingest.writer import EventWriter
 from shared.channels import ChannelDirectory
 from shared.events import ContentApproved, Event
+from shared.http_auth import KeyStore, Principal, authenticate
+from shared.http_errors import ServiceUnavailable, TooManyRequests, parse_json_body
 from shared.kafka import KafkaUnavailable
 from shared.topics import TopicRegistry
 

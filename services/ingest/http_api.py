@@ -14,18 +14,8 @@ from datetime import datetime
 from aiohttp import web
 from opentelemetry.trace import SpanKind
 
-from services.ingest.auth import authorize
 from services.ingest.decisions import IdempotencyRecord, key_claim
 from services.ingest.drafts_api import add_draft_routes
-from services.ingest.errors import (
-    Conflict,
-    Forbidden,
-    IngestError,
-    NotFound,
-    PayloadTooLarge,
-    ValidationFailed,
-)
-from services.ingest.errors import FieldError as FE
 from services.ingest.handling import (
     DEPS,
     Deps,
@@ -48,6 +38,16 @@ from services.ingest.validation import (
 )
 from shared.capabilities import capabilities_for_channel
 from shared.events import ContentApproved, ControlAction, ControlIssued, IdempotencyClaimed
+from shared.http_auth import authorize
+from shared.http_errors import (
+    Conflict,
+    Forbidden,
+    IngestError,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+)
+from shared.http_errors import FieldError as FE
 from shared.ids import new_event_id, random_hex
 from shared.problems import problem_response
 from shared.tracing import current_traceparent, span

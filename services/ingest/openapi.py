@@ -5,39 +5,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from services.ingest.request import ContentRequest, DraftRequest, PauseRequest, WithdrawRequest
-from shared.capability_rules import Rule
-from shared.problems import PROBLEM_JSON
+from services.ingest.request import ContentRequest, DraftRequest, WithdrawRequest
+from shared.control_request import PauseRequest
+from shared.http_openapi import CONTROL_ANSWER, ERRORS_SCHEMA, problem_json
 
-# RFC 9457 problem details, with the per-field list as the extension member ``errors``.
-_ERROR = {
-    "type": "object",
-    "required": ["type", "title", "status", "detail", "errors"],
-    "properties": {
-        "type": {"type": "string", "format": "uri"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "instance": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["channel", "field", "rule", "message"],
-                "properties": {
-                    "channel": {"type": ["string", "null"]},
-                    "field": {"type": ["string", "null"]},
-                    "rule": {
-                        "type": "string",
-                        "description": "a stable name for the rule broken; a channel's capability rules are "
-                        + ", ".join(rule.value for rule in Rule),
-                    },
-                    "message": {"type": "string"},
-                },
-            },
-        },
-    },
-}
 _STR = {"type": "string"}
 _MAYBE_STR = {"type": ["string", "null"]}
 _MAYBE_TIME = {"type": ["string", "null"], "format": "date-time"}
@@ -162,13 +133,6 @@ _DRAFT = _object(
     }
 )
 _WITHDRAWN = _object({"content_id": _STR, "action": {"const": "withdraw"}, "accepted": {"const": True}})
-_CONTROLLED = _object(
-    {
-        "action": {"enum": ["pause", "resume"]},
-        "channels": {"oneOf": [{"type": "array", "items": _STR}, {"const": "all"}]},
-        "accepted": {"const": True},
-    }
-)
 _HEALTH = _object({"status": {"const": "ok"}})
 _READY = _object(
     {"status": {"enum": ["ready", "not_ready"]}, "problems": {"type": "array", "items": _STR}}, "problems"
@@ -181,14 +145,6 @@ def _ref(name: str) -> dict[str, str]:
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
-
-
-def problem_json(schema: dict[str, Any]) -> dict[str, Any]:
-    """A refusal's content: RFC 9457 problem details, in English or Indonesian (Accept-Language)."""
-    return {
-        "content": {PROBLEM_JSON: {"schema": schema}},
-        "headers": {"Content-Language": {"schema": {"type": "string", "enum": ["en", "id"]}}},
-    }
 
 
 def _errors(*codes: int) -> dict[str, Any]:
@@ -281,7 +237,7 @@ def _ok(
 
 def _schemas() -> dict[str, Any]:
     """The components' schemas: the fixed answers, then each request model and the models it uses."""
-    schemas: dict[str, Any] = {"Errors": _ERROR, "Accepted": _ACCEPTED}
+    schemas: dict[str, Any] = {"Errors": ERRORS_SCHEMA, "Accepted": _ACCEPTED}
     for model in (ContentRequest, DraftRequest, WithdrawRequest, PauseRequest):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
@@ -360,7 +316,7 @@ def _draft_paths() -> dict[str, Any]:
 
 
 def _control_paths() -> dict[str, Any]:
-    controlled = _ok(_CONTROLLED, "202", "Accepted")
+    controlled = _ok(CONTROL_ANSWER, "202", "Accepted")
     paths = {
         f"/v1/{action.lower()}": {
             "post": _op(f"{action} channels (all when none named)", controlled, _WRITE, "PauseRequest")

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from shared.control_request import Reason
 from shared.events import MAX_TAGS, Identifier, Priority, Tags, instant_range_problem
 
 
@@ -43,7 +44,6 @@ OffsetDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_string), AfterVal
 every instant on a topic keeps to (``shared.events.EARLIEST_INSTANT`` … ``LATEST_INSTANT``)."""
 
 ChannelId = Identifier
-Reason = Annotated[str, Field(min_length=1, max_length=1000, description="why; recorded on content.control")]
 
 
 class _Body(BaseModel):
@@ -124,14 +124,5 @@ class WithdrawRequest(_Body):
 
     reason: Reason
 
-
-class PauseRequest(_Body):
-    """``POST /v1/pause`` and ``POST /v1/resume``: no ``channels`` (or null) means every channel."""
-
-    channels: list[ChannelId] | None = Field(default=None, min_length=1, max_length=1000)
-    reason: Reason
-
-
-ResumeRequest = PauseRequest
 
 Submission = ContentRequest | DraftRequest

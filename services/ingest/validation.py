@@ -28,21 +28,19 @@ the plan holds jobs that long, and no one means an embargo until year 9999. Ever
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from services.ingest.errors import FieldError, ValidationFailed
 from services.ingest.request import (
     ContentBody,
     ContentRequest,
     DraftRequest,
     MediaBody,
     OffsetDateTime,
-    PauseRequest,
     PollBody,
     TargetBody,
     WithdrawRequest,
@@ -50,6 +48,7 @@ from services.ingest.request import (
 from shared.capabilities import PlatformCapabilities, capabilities_for_channel
 from shared.capability_rules import Rule, problems
 from shared.channels import ChannelDirectory
+from shared.control_request import PauseRequest
 from shared.events import (
     Approval,
     ChannelVariant,
@@ -59,9 +58,9 @@ from shared.events import (
     Poll,
     instant_range_problem,
 )
+from shared.field_errors import not_an_object, parse_model, translate
 from shared.horizon import DEFAULT_HORIZON
-
-M = TypeVar("M", bound=BaseModel)
+from shared.http_errors import FieldError, ValidationFailed
 
 # An approval stamped a little ahead of our clock is clock skew, not a forgery.
 APPROVAL_CLOCK_SKEW = timedelta(minutes=5)
@@ -115,93 +114,6 @@ class ValidSubmission:
             draft_id=draft_id,
             traceparent=traceparent,
         )
-
-
-# --- pydantic errors → FieldError ------------------------------------------------------------
-
-_RULES: Mapping[str, str] = {
-    "missing": "required",
-    "extra_forbidden": "unknown_field",
-    "timezone_aware": "offset_required",
-    "string_too_long": "max_length",
-    "too_long": "max_length",
-    "string_too_short": "min_length",
-    "too_short": "min_length",
-    "string_pattern_mismatch": "pattern",
-    "enum": "enum",
-    "literal_error": "enum",
-    "greater_than_equal": "min_value",
-    "greater_than": "min_value",
-    "less_than_equal": "max_value",
-    "less_than": "max_value",
-}
-
-_MESSAGES: Mapping[str, str] = {
-    "required": "is required",
-    "unknown_field": "is not a field of this request",
-    "offset_required": "must carry a UTC offset, e.g. 2026-11-27T08:00:00+08:00",
-}
-
-
-def field_path(loc: Sequence[int | str]) -> str:
-    """``('targets', 1, 'content', 'text')`` → ``targets[1].content.text``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else part
-    return out
-
-
-def _rule_for(pydantic_type: str) -> str:
-    if pydantic_type in _RULES:
-        return _RULES[pydantic_type]
-    if pydantic_type.endswith(("_type", "_parsing")) or pydantic_type.startswith("datetime_"):
-        return "type"
-    return pydantic_type
-
-
-def _target_channel(body: object, loc: Sequence[int | str]) -> str | None:
-    """The channel a ``targets[i]…`` error belongs to, when the body names one."""
-    if len(loc) < 2 or loc[0] != "targets" or not isinstance(loc[1], int) or not isinstance(body, dict):
-        return None
-    targets = body.get("targets")
-    if not isinstance(targets, list) or loc[1] >= len(targets) or not isinstance(targets[loc[1]], dict):
-        return None
-    channel = targets[loc[1]].get("channel")
-    return channel if isinstance(channel, str) else None
-
-
-def translate(
-    exc: ValidationError, body: object = None, prefix: Sequence[int | str] = ()
-) -> list[FieldError]:
-    """Pydantic's errors as ``FieldError``s (no URLs, no echo of the input)."""
-    out: list[FieldError] = []
-    for err in exc.errors(include_url=False, include_input=False, include_context=False):
-        loc = (*prefix, *err["loc"])
-        path = field_path(loc) or None
-        rule = _rule_for(err["type"])
-        if rule in _MESSAGES:
-            message = f"{path} {_MESSAGES[rule]}" if path else _MESSAGES[rule]
-        else:
-            message = f"{path}: {err['msg']}" if path else err["msg"]
-        out.append(FieldError(channel=_target_channel(body, loc), field=path, rule=rule, message=message))
-    return out
-
-
-def parse_model(model: type[M], body: object) -> M:
-    """Validate a JSON body into ``model`` or raise ``ValidationFailed`` with every error."""
-    if not isinstance(body, dict):
-        raise ValidationFailed([_not_an_object()])
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        raise ValidationFailed(translate(exc, body)) from exc
-
-
-def _not_an_object() -> FieldError:
-    return FieldError(None, None, "type", "the body must be a JSON object")
 
 
 # --- the submission ----------------------------------------------------------------------------
@@ -285,7 +197,7 @@ def validate_submission(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     if not isinstance(body, dict):
-        raise ValidationFailed([_not_an_object()])
+        raise ValidationFailed([not_an_object()])
     model: type[ContentRequest | DraftRequest] = ContentRequest if require_approval else DraftRequest
     errors: list[FieldError] = []
     req: ContentRequest | DraftRequest | None = None

@@ -17,14 +17,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.publisher.adapters.port import Credentials
-from services.publisher.credentials import CredentialError, VaultError
-from services.publisher.credentials.clear_import import read_clear_file
+from services.publisher.credentials import CredentialError
 from services.publisher.credentials.record import APP_SECRETS, CredentialRecord
 from services.publisher.credentials.vault import CredentialVault
-
-
-class SecretsError(ValueError):
-    """A channel's secret is missing, unreadable, or its account needs re-connecting."""
+from shared.secrets_file import SecretsError as SecretsError  # the publisher's callers catch it here
+from shared.secrets_file import read_secrets_file
 
 
 def credentials_of(record: CredentialRecord) -> Credentials:
@@ -44,18 +41,10 @@ class SecretStore:
     @classmethod
     def load(cls, path: Path) -> SecretStore:
         """The clear-text secrets file, for a deployment without a credentials key (legacy)."""
-        if not path.exists():
-            return cls({})
-        try:
-            raw = read_clear_file(path)
-        except VaultError as exc:
-            raise SecretsError(str(exc)) from None
-        entries: dict[str, Credentials] = {}
-        for name, value in raw.items():
-            if not isinstance(value, dict) or not isinstance(value.get("token"), str):
-                raise SecretsError(f"secret {name!r} must be an object with a string 'token'")
-            extra = {k: str(v) for k, v in value.items() if k != "token"}
-            entries[name] = Credentials(token=value["token"], extra=extra)
+        entries = {
+            name: Credentials(token=fields["token"], extra={k: v for k, v in fields.items() if k != "token"})
+            for name, fields in read_secrets_file(path).items()
+        }
         return cls(entries)
 
     def get(self, name: str | None) -> Credentials:

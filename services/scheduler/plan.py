@@ -57,7 +57,6 @@ from services.scheduler.plan_state import (
     S,
 )
 from services.scheduler.store import JobStore, MemoryJobStore
-from services.scheduler.transitions import HELD, can
 from shared.channels import Channel, ChannelDirectory
 from shared.events import (
     ChannelStateRecorded,
@@ -74,6 +73,7 @@ from shared.events import (
     SlotExplanation,
     job_id_for,
 )
+from shared.lifecycle import HELD, can
 from shared.operator_decisions import decided_outcome
 
 __all__ = ["ChannelPlan", "Effects", "Plan", "PlanSettings"]

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from shared.devrun import LocalSystem, free_listen_port
 from shared.settings import ROOT
+from warta.devrun import LocalSystem, free_listen_port
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import BaseModel
 
 from shared.codec import DecodeError, decode_as
-from shared.devrun import LocalSystem, free_listen_port
 from shared.events import PublishOutcome
 from shared.settings import ROOT
 from shared.topics import TopicRegistry
+from warta.devrun import LocalSystem, free_listen_port
 
 T = TypeVar("T", bound=BaseModel)
 

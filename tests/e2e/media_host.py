@@ -2,7 +2,7 @@
 
 Ingest accepts only https media URLs (platforms fetch media themselves from public URLs), and
 the sandbox serves its sample media over plain http. This host serves the sandbox's own sample
-bytes (``fakes.sandbox.sample_video``, ``JPEG``) over TLS with a throwaway self-signed
+bytes (``sandbox.sandbox.sample_video``, ``JPEG``) over TLS with a throwaway self-signed
 certificate for 127.0.0.1. The publishers trust it through ``SSL_CERT_FILE`` and may fetch from
 it through ``WARTA_MEDIA_ALLOW_HOSTS`` (``media_env``); nothing else changes in the system.
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from services.publisher.fakes.sandbox import JPEG, SAMPLE_VIDEO_BYTES, sample_video
-from shared.devrun import free_port
+from sandbox.sandbox import JPEG, SAMPLE_VIDEO_BYTES, sample_video
+from warta.devrun import free_port
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from services.scheduler.transitions import can
-from shared.devrun import LocalSystem
 from shared.events import JobState
+from shared.lifecycle import can
 from shared.settings import ROOT
 from shared.topics import TopicRegistry
+from warta.devrun import LocalSystem
 
 pytestmark = pytest.mark.e2e
 CH = "mastodon-demo"
@@ -37,7 +37,7 @@ def warta(system: LocalSystem, *args: str, role: str | None = "approver") -> sub
     }
     extra = ["--key-role", role] if role else []
     return subprocess.run(
-        [sys.executable, "-m", "shared.cli", *args, *extra],
+        [sys.executable, "-m", "warta.cli", *args, *extra],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -235,7 +235,7 @@ def test_dead_letters_list_show_and_replay(system: LocalSystem, tmp_path: Path) 
         # writing an outcome the scheduler would ignore.
         assert replay.returncode == 1
         assert "not allowed" in replay.stderr
-        assert "transitions.py" in replay.stderr
+        assert "lifecycle.py" in replay.stderr
 
 
 def test_json_output_for_scripts(system: LocalSystem, tmp_path: Path) -> None:
@@ -260,7 +260,7 @@ def test_json_output_for_scripts(system: LocalSystem, tmp_path: Path) -> None:
 
 def test_version() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "--version"],
+        [sys.executable, "-m", "warta.cli", "--version"],
         capture_output=True,
         text=True,
         timeout=60,

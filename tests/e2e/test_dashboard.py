@@ -13,11 +13,11 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from shared.devrun import LocalSystem
 from shared.settings import ROOT
 from tests.e2e.browser import Page, chromium, chromium_path
 from tests.e2e.client import Api, Sandbox, item, unique_text
 from tests.e2e.conftest import Keys
+from warta.devrun import LocalSystem
 
 pytestmark = [
     pytest.mark.e2e,

@@ -32,13 +32,13 @@ import pytest
 import pytest_asyncio
 
 from shared.channels import load_channels
-from shared.devrun import LocalSystem
 from shared.settings import ROOT
 from tests.e2e.client import Api, item, unique_text
 from tests.e2e.conftest import local_system
 from tests.e2e.fuzz import FuzzReport, Seed, dump, fuzz
 from tests.e2e.media_host import MediaHost, https_media_host
 from tests.e2e.test_engagement_all_platforms import content_for
+from warta.devrun import LocalSystem
 
 pytestmark = [
     pytest.mark.e2e,

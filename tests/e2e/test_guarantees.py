@@ -12,11 +12,11 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from shared.codec import decode
-from shared.devrun import LocalSystem
 from shared.events import DeadLettered
 from shared.topics import TopicRegistry
 from tests.e2e.client import Api, Sandbox, in_seconds, item, unique_text
 from tests.e2e.conftest import Keys
+from warta.devrun import LocalSystem
 
 pytestmark = pytest.mark.e2e
 CH = "mastodon-demo"

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
-from shared.devrun import LocalSystem
 from tests.e2e.client import Api, Sandbox, item, unique_text
 from tests.e2e.conftest import local_system
+from warta.devrun import LocalSystem
 
 pytestmark = pytest.mark.e2e
 CH = "mastodon-demo"

@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from shared.devrun import LocalSystem, free_listen_port
 from shared.settings import ROOT
+from warta.devrun import LocalSystem, free_listen_port
 
 pytestmark = pytest.mark.e2e
 

@@ -23,10 +23,10 @@ import aiohttp
 import pytest
 
 from bench.unpublished import Accounting
-from shared.devrun import LocalSystem
 from shared.events import OutcomeStatus, PublishOutcome
 from tests.e2e.client import Api, Sandbox, item
 from tests.e2e.custom_system import custom_system, read_outcomes, spread
+from warta.devrun import LocalSystem
 
 pytestmark = pytest.mark.e2e
 

@@ -27,13 +27,13 @@ from typing import Any
 import aiohttp
 import pytest
 
-from shared.devrun import LocalSystem
 from shared.events import OutcomeStatus
 from shared.settings import ROOT
 from tests.e2e.client import Api, Sandbox, item
 from tests.e2e.custom_system import channel, custom_system, read_outcomes
 from tests.e2e.media_host import MediaHost, https_media_host
 from tests.e2e.test_publisher_kill import last_by_item, render, settled, tally, unpublished
+from warta.devrun import LocalSystem
 
 pytestmark = pytest.mark.e2e
 

@@ -11,11 +11,11 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shared.devrun import LocalSystem
 from shared.kafka import wait_for_topics
 from shared.topics import TopicRegistry
 from tests.e2e.client import Api, item, unique_text
 from tests.e2e.conftest import Keys
+from warta.devrun import LocalSystem
 
 pytestmark = pytest.mark.e2e
 

@@ -18,9 +18,9 @@ import aiohttp
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from shared.devrun import LocalSystem, free_listen_port
 from tests.e2e.client import Api, item, unique_text
 from tests.e2e.conftest import local_system
+from warta.devrun import LocalSystem, free_listen_port
 
 pytestmark = pytest.mark.e2e
 

@@ -9,8 +9,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from shared.devrun import LocalSystem
 from tests.e2e.conftest import Keys
+from warta.devrun import LocalSystem
 
 pytestmark = pytest.mark.e2e
 

@@ -23,6 +23,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from sandbox.sandbox import PNG
 from services.publisher.adapters.port import (
     Absent,
     AuthExpired,
@@ -32,7 +33,6 @@ from services.publisher.adapters.port import (
     Target,
 )
 from services.publisher.adapters.wordpress import WordPressAdapter
-from services.publisher.fakes.sandbox import PNG
 from services.publisher.safe_fetch import SafeMediaFetcher
 from shared.events import Content, Media
 from shared.settings import ROOT

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from services.publisher.fakes.base import FakeState
-from services.publisher.fakes.sandbox import STATES, build_sandbox
+from sandbox.base import FakeState
+from sandbox.sandbox import STATES, build_sandbox
 
 
 @dataclass

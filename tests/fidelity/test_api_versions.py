@@ -15,13 +15,13 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
+from sandbox import graph, threads
+from sandbox.linkedin import LinkedInState
+from sandbox.sandbox import FAKES
 from services.publisher.adapters.facebook import FacebookAdapter
 from services.publisher.adapters.linkedin import LinkedInAdapter
 from services.publisher.adapters.port import Permanent
 from services.publisher.adapters.threads import ThreadsAdapter
-from services.publisher.fakes import graph, threads
-from services.publisher.fakes.linkedin import LinkedInState
-from services.publisher.fakes.sandbox import FAKES
 from shared.capabilities import CAPABILITIES, capabilities_for
 from tests.integration.conftest_fakes import FakeEnv, publish_request, running_sandbox
 

@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 import pytest
 from atproto import models
 
+from sandbox.bluesky import BlueskyState
 from services.publisher.adapters.bluesky import COLLECTION, BlueskyAdapter
-from services.publisher.fakes.bluesky import BlueskyState
 from shared.events import Content, Media
 from tests.fidelity.atproto_lexicon import conforms
 from tests.integration.conftest_fakes import ACCOUNT, FakeEnv, publish_request, running_sandbox

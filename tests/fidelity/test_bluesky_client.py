@@ -15,8 +15,8 @@ import requests
 from atproto import Client, models
 from atproto_client.exceptions import BadRequestError, RateLimitExceededError
 
-from services.publisher.fakes.base import SlidingWindow
-from services.publisher.fakes.bluesky import BlueskyState
+from sandbox.base import SlidingWindow
+from sandbox.bluesky import BlueskyState
 from tests.fidelity.atproto_lexicon import conforms
 from tests.fidelity.sandbox_thread import ThreadedSandbox, threaded_sandbox
 from tests.fidelity.test_mastodon_client import PNG

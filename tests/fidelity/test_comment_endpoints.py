@@ -19,9 +19,9 @@ from atproto import Client, models
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build_from_document
 
-from services.publisher.fakes.base import FakePost
-from services.publisher.fakes.bluesky import BlueskyState
-from services.publisher.fakes.meta_comments import sign, whatsapp_message_delivery, whatsapp_user_id
+from sandbox.base import FakePost
+from sandbox.bluesky import BlueskyState
+from sandbox.meta_comments import sign, whatsapp_message_delivery, whatsapp_user_id
 from tests.fidelity.atproto_lexicon import conforms
 from tests.fidelity.discovery_schema import load_document, problems
 from tests.fidelity.mastodon_schema import missing_fields

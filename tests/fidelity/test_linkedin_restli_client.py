@@ -23,8 +23,8 @@ import requests
 from linkedin_api.clients.restli.client import RestliClient
 from requests.adapters import HTTPAdapter
 
+from sandbox.linkedin import LinkedInState
 from services.publisher.adapters.linkedin import LinkedInAdapter
-from services.publisher.fakes.linkedin import LinkedInState
 from shared.capabilities import capabilities_for
 from tests.integration.conftest_fakes import TOKEN, FakeEnv, publish_request, running_sandbox
 

@@ -14,8 +14,8 @@ import pytest
 import requests
 from mastodon import Mastodon, MastodonAPIError, MastodonRatelimitError, MastodonUnauthorizedError
 
-from services.publisher.fakes.base import SlidingWindow
-from services.publisher.fakes.mastodon import MastodonState
+from sandbox.base import SlidingWindow
+from sandbox.mastodon import MastodonState
 from tests.fidelity.mastodon_schema import missing_fields
 from tests.fidelity.sandbox_thread import ThreadedSandbox, threaded_sandbox
 

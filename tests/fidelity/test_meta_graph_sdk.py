@@ -26,10 +26,10 @@ from facebook_business.api import FacebookAdsApi
 from facebook_business.exceptions import FacebookRequestError
 from facebook_business.session import FacebookSession
 
+from sandbox.base import FakePost
 from services.publisher.adapters.facebook import FacebookAdapter
 from services.publisher.adapters.instagram import InstagramAdapter
 from services.publisher.adapters.port import AdapterError, AuthExpired, Permanent, RateLimited
-from services.publisher.fakes.base import FakePost
 from shared.capabilities import capabilities_for
 from shared.events import Content, Media
 from tests.integration.conftest_fakes import TOKEN, FakeEnv, publish_request, running_sandbox

@@ -34,9 +34,9 @@ from googleapiclient.discovery import build_from_document
 from googleapiclient.errors import HttpError
 from mastodon import Mastodon, MastodonNotFoundError
 
-from services.publisher.fakes.base import FakePost
-from services.publisher.fakes.bluesky import BlueskyState
-from services.publisher.fakes.youtube import YouTubeState
+from sandbox.base import FakePost
+from sandbox.bluesky import BlueskyState
+from sandbox.youtube import YouTubeState
 from shared.capabilities import capabilities_for
 from tests.fidelity.atproto_lexicon import conforms
 from tests.fidelity.discovery_schema import load_document, problems

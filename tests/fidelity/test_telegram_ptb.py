@@ -19,9 +19,9 @@ import telegram
 from telegram import Bot, Message, TelegramObject
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter
 
+from sandbox.base import SlidingWindow
+from sandbox.telegram import BOT_API_VERSION, TelegramState
 from services.publisher.adapters.telegram import TelegramAdapter
-from services.publisher.fakes.base import SlidingWindow
-from services.publisher.fakes.telegram import BOT_API_VERSION, TelegramState
 from shared.events import Content, Media, Poll
 from tests.integration.conftest_fakes import FakeEnv, publish_request, running_sandbox
 

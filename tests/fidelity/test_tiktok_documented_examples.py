@@ -27,8 +27,8 @@ from typing import Any
 
 import pytest
 
+from sandbox.tiktok import TikTokState
 from services.publisher.adapters.tiktok import TikTokAdapter, chunk_plan
-from services.publisher.fakes.tiktok import TikTokState
 from shared.capabilities import capabilities_for
 from tests.integration.conftest_fakes import TOKEN, FakeEnv, running_sandbox
 

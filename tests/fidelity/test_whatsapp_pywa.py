@@ -32,8 +32,8 @@ from pywa.types.sent_update import SentTemplateStatus
 from pywa.types.templates import BodyText, TemplateLanguage
 from pywa.utils import Version
 
+from sandbox.whatsapp import WhatsAppState
 from services.publisher.adapters.whatsapp import WhatsAppAdapter
-from services.publisher.fakes.whatsapp import WhatsAppState
 from shared.capabilities import capabilities_for
 from tests.integration.conftest_fakes import TOKEN, FakeEnv, publish_request, running_sandbox
 

@@ -20,9 +20,9 @@ import requests
 import tweepy
 from requests.adapters import HTTPAdapter
 
+from sandbox.base import SlidingWindow
+from sandbox.x import XState
 from services.publisher.adapters.x import XAdapter
-from services.publisher.fakes.base import SlidingWindow
-from services.publisher.fakes.x import XState
 from shared.events import Content, Media, Poll
 from tests.integration.conftest_fakes import TOKEN, FakeEnv, publish_request, running_sandbox
 

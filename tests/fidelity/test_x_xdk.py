@@ -18,9 +18,9 @@ import pytest
 from pydantic import BaseModel
 from xdk import Client, schemas
 
+from sandbox.sandbox import PNG
+from sandbox.x import XState
 from services.publisher.adapters.x import XAdapter
-from services.publisher.fakes.sandbox import PNG
-from services.publisher.fakes.x import XState
 from shared.events import Content, Media
 from tests.integration.conftest_fakes import TOKEN, FakeEnv, publish_request, running_sandbox
 

@@ -21,9 +21,9 @@ from googleapiclient.discovery import Resource, build_from_document
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaFileUpload
 
+from sandbox.sandbox import sample_video
+from sandbox.youtube import YouTubeState
 from services.publisher.adapters.youtube import YouTubeAdapter
-from services.publisher.fakes.sandbox import sample_video
-from services.publisher.fakes.youtube import YouTubeState
 from shared.events import Content, Media
 from tests.fidelity.discovery_schema import load_document, problems
 from tests.integration.conftest_fakes import TOKEN, FakeEnv, publish_request, running_sandbox

@@ -15,9 +15,9 @@ from typing import Any
 import aiohttp
 from aiohttp.test_utils import BaseTestServer, TestServer
 
+from sandbox.base import FakeState
+from sandbox.sandbox import STATES, build_sandbox
 from services.publisher.adapters.port import Credentials, PublishRequest, Target
-from services.publisher.fakes.base import FakeState
-from services.publisher.fakes.sandbox import STATES, build_sandbox
 from shared.events import Content
 
 ACCOUNT = "demo"

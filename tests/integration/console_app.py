@@ -15,8 +15,8 @@ from services.console.offsets import History
 from services.console.settings import ConsoleSettings
 from services.console.view import ConsoleView
 from services.console.webhooks import DeliveryLog
-from services.ingest.auth import KeyStore
 from shared.channels import ChannelDirectory
+from shared.http_auth import KeyStore
 from shared.topics import TopicRegistry
 
 

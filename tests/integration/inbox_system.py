@@ -19,11 +19,11 @@ from typing import Any
 from aiohttp.test_utils import TestServer
 from aiokafka import AIOKafkaProducer
 
+from sandbox.base import FakePost
 from services.inbox.app import Inbox, running_inbox
 from services.inbox.settings import InboxSettings
-from services.ingest.auth import KeyStore, generate_dev_keys
-from services.publisher.fakes.base import FakePost
 from shared.events import OutcomeStatus, PublishOutcome
+from shared.http_auth import KeyStore, generate_dev_keys
 from shared.kafka import delete_topics, make_producer, send_event
 from shared.topics import TopicRegistry
 from tests.integration.conftest_fakes import TOKEN, FakeEnv, running_sandbox

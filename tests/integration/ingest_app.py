@@ -22,11 +22,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.ingest.app import wired
-from services.ingest.auth import KeyStore, generate_dev_keys
 from services.ingest.http_api import Deps, create_app
 from services.ingest.settings import IngestSettings
 from shared.codec import decode
 from shared.events import Event
+from shared.http_auth import KeyStore, generate_dev_keys
 from shared.kafka import partitions_of
 from shared.settings import ROOT
 from shared.topics import TopicRegistry

@@ -35,7 +35,6 @@ import pytest
 from aiokafka.errors import UnknownTopicOrPartitionError
 
 from shared.codec import encode
-from shared.devrun import free_listen_port
 from shared.events import (
     Approval,
     ChannelVariant,
@@ -50,6 +49,7 @@ from shared.settings import ROOT
 from shared.topics import TopicRegistry
 from tests.integration.poison_kit import letters
 from tests.unit.test_analytics_figures import CHANNELS, T0, TAGS, Event, recompute
+from warta.devrun import free_listen_port
 
 pytestmark = pytest.mark.integration
 
@@ -152,7 +152,7 @@ class Worker:
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "shared.cli", "analytics"],
+                [sys.executable, "-m", "warta.cli", "analytics"],
                 cwd=ROOT,
                 env=self.env,
                 stdout=out,

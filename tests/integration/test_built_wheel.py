@@ -25,15 +25,15 @@ from pathlib import Path
 
 import pytest
 
-from services.ingest.auth import generate_dev_keys
 from shared.channels import load_channels
-from shared.devrun import ensure_secrets, free_listen_port
+from shared.http_auth import generate_dev_keys
 from shared.kafka import delete_topics
 from shared.settings import ROOT
+from warta.devrun import ensure_secrets, free_listen_port
 
 pytestmark = pytest.mark.integration
 
-SOURCES = ("pyproject.toml", "README.md", "shared", "services", "bench")
+SOURCES = ("pyproject.toml", "README.md", "shared", "services", "warta", "sandbox", "bench")
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def test_the_wheel_carries_the_files_the_services_read(wheel: Path) -> None:
     # only fails once deployed.
     data = {
         p.relative_to(ROOT).as_posix()
-        for top in ("shared", "services")
+        for top in ("shared", "services", "warta", "sandbox")
         for p in (ROOT / top).rglob("*")
         if p.is_file() and p.suffix not in {".py", ".pyc"} and "__pycache__" not in p.parts
     }

@@ -17,10 +17,10 @@ import pytest
 import yaml
 from aiohttp.test_utils import TestServer
 
+from sandbox.base import FakeState
+from sandbox.sandbox import STATES, build_sandbox
 from services.publisher.credentials.commands import ConnectRequest, _channel, check, connect, sandbox_token
 from services.publisher.credentials.keys import generate_key
-from services.publisher.fakes.base import FakeState
-from services.publisher.fakes.sandbox import STATES, build_sandbox
 from services.publisher.settings import PublisherSettings
 from shared.events import ControlAction, ControlIssued
 from shared.kafka import delete_topics, ensure_topics
@@ -160,7 +160,7 @@ async def _cli(env: Env, *args: str, **more_env: str) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "shared.cli",
+        "warta.cli",
         *args,
         cwd=ROOT,
         env={

@@ -17,11 +17,11 @@ import pytest
 import yaml
 from aiohttp.test_utils import TestServer
 
+from sandbox.base import FakeState
+from sandbox.sandbox import STATES, build_sandbox
 from services.publisher.credentials.commands import ConnectRequest, _channel, check, connect
 from services.publisher.credentials.keys import generate_key
 from services.publisher.credentials.local_setup import open_vault_of
-from services.publisher.fakes.base import FakeState
-from services.publisher.fakes.sandbox import STATES, build_sandbox
 from services.publisher.settings import PublisherSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,7 +102,7 @@ async def test_mastodon_registers_on_the_instance_then_connects_from_the_cli(env
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "shared.cli",
+        "warta.cli",
         "channels",
         "connect",
         "mastodon-demo",

@@ -20,14 +20,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from services.console.access import SECURITY_HEADERS
 from services.console.http_api import Deps, create_app
 from services.console.offsets import OffsetSnapshot, PartitionLag
 from services.console.settings import ConsoleSettings
 from services.console.view import ConsoleView
-from services.ingest.auth import KeyRecord, KeyStore, Role, digest_key
-from shared.cli import main
-from shared.cli_ops import EXIT_REFUSED, CliError
 from shared.events import (
     Content,
     ControlAction,
@@ -40,12 +36,16 @@ from shared.events import (
     PlatformError,
     PublishOutcome,
 )
+from shared.http_auth import KeyRecord, KeyStore, Role, digest_key
 from shared.kafka import ensure_topics, make_producer
 from shared.operator_decisions import decided_outcome
+from shared.security_headers import SECURITY_HEADERS
 from shared.topics import TopicRegistry
 from tests.e2e.browser import chromium, chromium_path
 from tests.integration.console_app import console_deps
 from tests.integration.ingest_app import CHANNELS_FILE, read_events
+from warta.cli import main
+from warta.ops_client import EXIT_REFUSED, CliError
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)

@@ -22,8 +22,8 @@ from aiokafka import AIOKafkaProducer
 from services.console.http_api import Deps, create_app
 from services.console.openapi import openapi_document
 from services.console.settings import ConsoleSettings
-from services.ingest.auth import generate_dev_keys
 from shared.channels import load_channels
+from shared.http_auth import generate_dev_keys
 from shared.settings import ROOT
 from shared.topics import TopicRegistry
 from tests.integration.console_app import console_deps

@@ -24,10 +24,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from services.console.http_api import create_app
 from services.console.settings import ConsoleSettings
 from services.console.view import ConsoleView
-from services.ingest.auth import KeyStore, generate_dev_keys
 from shared.channels import ChannelDirectory
 from shared.codec import MalformedMessage, encode
 from shared.dead_letters import letter_for
+from shared.http_auth import KeyStore, generate_dev_keys
 from shared.topics import TopicRegistry
 from tests.integration.console_app import console_deps
 from tests.integration.poison_kit import approved, on_broker

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sandbox.base import SlidingWindow
+from sandbox.bluesky import BlueskyState
 from services.publisher.adapters.bluesky import BlueskyAdapter, link_facets, rkey_for
 from services.publisher.adapters.port import (
     Absent,
@@ -17,8 +19,6 @@ from services.publisher.adapters.port import (
     RateLimited,
     Temporary,
 )
-from services.publisher.fakes.base import SlidingWindow
-from services.publisher.fakes.bluesky import BlueskyState
 from shared.events import Content, Media, Poll
 from tests.integration.conftest_fakes import ACCOUNT, FakeEnv, publish_request, running_sandbox
 

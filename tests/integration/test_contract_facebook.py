@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sandbox.base import SlidingWindow
+from sandbox.facebook import FacebookState
 from services.publisher.adapters.facebook import FacebookAdapter
 from services.publisher.adapters.port import (
     Absent,
@@ -18,8 +20,6 @@ from services.publisher.adapters.port import (
     RateLimited,
     Temporary,
 )
-from services.publisher.fakes.base import SlidingWindow
-from services.publisher.fakes.facebook import FacebookState
 from shared.events import Content, Media, Poll
 from tests.integration.conftest_fakes import FakeEnv, closed_port_url, publish_request, running_sandbox
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sandbox.base import SlidingWindow
+from sandbox.instagram import InstagramState
 from services.publisher.adapters.instagram import ContainerPending, InstagramAdapter, PublishAmbiguous
 from services.publisher.adapters.port import Absent, AuthExpired, Permanent, Published, RateLimited, Temporary
-from services.publisher.fakes.base import SlidingWindow
-from services.publisher.fakes.instagram import InstagramState
 from shared.events import Content, Media
 from tests.integration.conftest_fakes import FakeEnv, publish_request, running_sandbox
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sandbox.linkedin import LinkedInState
 from services.publisher.adapters.linkedin import LinkedInAdapter, escape_little_text, unescape_little_text
 from services.publisher.adapters.port import (
     Absent,
@@ -18,7 +19,6 @@ from services.publisher.adapters.port import (
     RateLimited,
     Temporary,
 )
-from services.publisher.fakes.linkedin import LinkedInState
 from shared.events import Content, Media, Poll
 from tests.integration.conftest_fakes import FakeEnv, publish_request, running_sandbox
 

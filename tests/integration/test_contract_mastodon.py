@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
+from sandbox.base import SlidingWindow
+from sandbox.mastodon import MastodonState
 from services.publisher.adapters.mastodon import MastodonAdapter
 from services.publisher.adapters.port import (
     Ambiguous,
@@ -18,8 +20,6 @@ from services.publisher.adapters.port import (
     RateLimited,
     Temporary,
 )
-from services.publisher.fakes.base import SlidingWindow
-from services.publisher.fakes.mastodon import MastodonState
 from shared.events import Content, Media, Poll
 from tests.integration.conftest_fakes import (
     ACCOUNT,

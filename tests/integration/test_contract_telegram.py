@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from sandbox.base import SlidingWindow
+from sandbox.telegram import TelegramState
 from services.publisher.adapters.port import (
     Ambiguous,
     AuthExpired,
@@ -16,8 +18,6 @@ from services.publisher.adapters.port import (
     Temporary,
 )
 from services.publisher.adapters.telegram import TelegramAdapter
-from services.publisher.fakes.base import SlidingWindow
-from services.publisher.fakes.telegram import TelegramState
 from shared.events import Content, Media, Poll
 from tests.integration.conftest_fakes import FakeEnv, closed_port_url, publish_request, running_sandbox
 

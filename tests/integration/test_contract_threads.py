@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
+from sandbox.base import SlidingWindow
+from sandbox.threads import ThreadsState
 from services.publisher.adapters.port import (
     Absent,
     Ambiguous,
@@ -18,8 +20,6 @@ from services.publisher.adapters.port import (
     Temporary,
 )
 from services.publisher.adapters.threads import ContainerPending, ThreadsAdapter
-from services.publisher.fakes.base import SlidingWindow
-from services.publisher.fakes.threads import ThreadsState
 from shared.events import Content, Media, Poll
 from tests.integration.conftest_fakes import FakeEnv, publish_request, running_sandbox
 

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.base import SlidingWindow
+from sandbox.sandbox import sample_video
+from sandbox.tiktok import TikTokState
 from services.publisher.adapters.port import (
     Absent,
     Ambiguous,
@@ -22,9 +25,6 @@ from services.publisher.adapters.port import (
 )
 from services.publisher.adapters.tiktok import StatusPending, TikTokAdapter, chunk_plan
 from services.publisher.adapters.upload_state import UploadLog
-from services.publisher.fakes.base import SlidingWindow
-from services.publisher.fakes.sandbox import sample_video
-from services.publisher.fakes.tiktok import TikTokState
 from shared.events import Content, Media
 from tests.integration.conftest_fakes import FakeEnv, publish_request, running_sandbox
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
+from sandbox.webhook import WebhookState
 from services.publisher.adapters.port import (
     Ambiguous,
     AuthExpired,
@@ -19,7 +20,6 @@ from services.publisher.adapters.port import (
     Temporary,
 )
 from services.publisher.adapters.webhook import WebhookAdapter
-from services.publisher.fakes.webhook import WebhookState
 from shared.events import Content, Media
 from shared.webhook_signature import signed_headers
 from tests.integration.conftest_fakes import TOKEN, FakeEnv, publish_request, running_sandbox

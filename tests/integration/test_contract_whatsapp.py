@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.whatsapp import WhatsAppState
 from services.publisher.adapters.port import (
     Absent,
     Ambiguous,
@@ -17,7 +18,6 @@ from services.publisher.adapters.port import (
     Temporary,
 )
 from services.publisher.adapters.whatsapp import WhatsAppAdapter
-from services.publisher.fakes.whatsapp import WhatsAppState
 from shared.events import Content
 from tests.integration.conftest_fakes import FakeEnv, publish_request, running_sandbox
 

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from sandbox.wordpress import WordPressState
 from services.publisher.adapters.port import (
     Absent,
     Ambiguous,
@@ -16,7 +17,6 @@ from services.publisher.adapters.port import (
     Temporary,
 )
 from services.publisher.adapters.wordpress import WordPressAdapter
-from services.publisher.fakes.wordpress import WordPressState
 from shared.events import Content, Media, Poll
 from tests.integration.conftest_fakes import TOKEN, FakeEnv, publish_request, running_sandbox
 

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sandbox.base import SlidingWindow
+from sandbox.x import XState
 from services.publisher.adapters.port import (
     Absent,
     Ambiguous,
@@ -18,8 +20,6 @@ from services.publisher.adapters.port import (
     Temporary,
 )
 from services.publisher.adapters.x import XAdapter
-from services.publisher.fakes.base import SlidingWindow
-from services.publisher.fakes.x import XState
 from shared.events import Content, Media, Poll
 from tests.integration.conftest_fakes import FakeEnv, publish_request, running_sandbox
 

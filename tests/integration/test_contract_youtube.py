@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from sandbox.sandbox import sample_video
+from sandbox.youtube import YouTubeState
 from services.publisher.adapters.port import (
     Absent,
     Ambiguous,
@@ -22,8 +24,6 @@ from services.publisher.adapters.port import (
 )
 from services.publisher.adapters.upload_state import UploadLog
 from services.publisher.adapters.youtube import CHUNK_UNIT, YouTubeAdapter
-from services.publisher.fakes.sandbox import sample_video
-from services.publisher.fakes.youtube import YouTubeState
 from services.publisher.safe_fetch import SafeMediaFetcher
 from shared.events import Content, Media
 from tests.integration.conftest_fakes import FakeEnv, publish_request, running_sandbox

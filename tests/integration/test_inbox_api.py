@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from sandbox.base import FakePost
 from services.inbox.app import running_inbox
-from services.ingest.auth import KeyStore
-from services.publisher.fakes.base import FakePost
 from shared.events import InboxChanged, InboxState
+from shared.http_auth import KeyStore
 from tests.integration.inbox_system import (
     APP_SECRET,
     IG_USER,

@@ -17,10 +17,10 @@ from pathlib import Path
 import orjson
 import pytest
 
+from sandbox.base import FakeComment, FakePost
+from sandbox.meta_comments import facebook_comment_delivery, sign
 from services.inbox.watched import comment_key
 from services.inbox.webhooks import comments_of
-from services.publisher.fakes.base import FakeComment, FakePost
-from services.publisher.fakes.meta_comments import facebook_comment_delivery, sign
 from shared.channels import load_channels
 from shared.events import CommentObserved, DeadLettered
 from tests.integration.inbox_system import (

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from services.publisher.fakes.base import FakePost
+from sandbox.base import FakePost
 from tests.e2e.browser import chromium, chromium_path
 from tests.integration.inbox_system import inbox_system
 from tests.integration.poison_kit import eventually

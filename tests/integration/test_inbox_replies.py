@@ -21,16 +21,16 @@ import aiohttp
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from sandbox.base import FakeComment, FakePost, FakeState
 from services.inbox.app import inbox_topics, running_inbox
 from services.inbox.follow import read_to_end
 from services.inbox.lifecycle import Command, decide
 from services.inbox.replier import Replier
 from services.inbox.reply_sender import ReplySender, SendResult
-from services.ingest.auth import KeyStore
-from services.publisher.fakes.base import FakeComment, FakePost, FakeState
 from shared.channels import Channel, ChannelDirectory
 from shared.dead_letters import DeadLetters
 from shared.events import InboxAction, InboxState, ReplyRequested, ReplySettled, ReplyStatus
+from shared.http_auth import KeyStore
 from shared.kafka import delete_topics, ensure_topics, make_producer, send_event
 from shared.topics import TopicRegistry
 from tests.integration.conftest_fakes import TOKEN, FakeEnv, running_sandbox

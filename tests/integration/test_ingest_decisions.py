@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from services.ingest.auth import ALL_CHANNELS, KeyRecord, KeyStore, Role, digest_key
 from services.ingest.readiness import Readiness
 from shared.events import ContentApproved, DraftApproved
+from shared.http_auth import ALL_CHANNELS, KeyRecord, KeyStore, Role, digest_key
 from shared.topics import TopicRegistry
 from tests.integration.ingest_app import Answer, Ingest, content_body, read_events, running_ingest, wait_for
 

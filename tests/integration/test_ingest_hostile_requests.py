@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from services.ingest.auth import generate_dev_keys
+from shared.http_auth import generate_dev_keys
 from shared.topics import TopicRegistry
 from tests.integration.ingest_app import Ingest, content_body, running_ingest
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from services.ingest.auth import ALL_CHANNELS, KeyRecord, KeyStore, Role, digest_key
 from shared.events import ContentApproved, ControlAction, ControlIssued, DraftApproved, DraftSubmitted
+from shared.http_auth import ALL_CHANNELS, KeyRecord, KeyStore, Role, digest_key
 from shared.topics import TopicRegistry
 from tests.integration.ingest_app import (
     Answer,

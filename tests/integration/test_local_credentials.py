@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from services.publisher.credentials.local_setup import connect_demo_accounts, open_local_vault
-from shared.devrun import LocalSystem, free_listen_port
+from warta.devrun import LocalSystem, free_listen_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,7 +102,7 @@ def test_the_oauth_demo_accounts_connect_through_their_flows_and_check_finds_eve
     assert mastodon.extra["client_id"] not in ("", "warta-local")  # registered on the instance
     # `warta channels check --json`, as the README tells a newcomer to run it.
     done = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "channels", "check", "--json"],
+        [sys.executable, "-m", "warta.cli", "channels", "check", "--json"],
         cwd=ROOT,
         env={**env, "PYTHONPATH": os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])},
         capture_output=True,
@@ -133,7 +133,7 @@ def test_a_revived_sandbox_gets_the_demo_accounts_connected_again(system: LocalS
         assert after[account].access_token != before[account].access_token, account
         assert after[account].version > before[account].version, account
     done = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "channels", "check", "--json"],
+        [sys.executable, "-m", "warta.cli", "channels", "check", "--json"],
         cwd=ROOT,
         env={**system.env(), "PYTHONPATH": str(ROOT)},
         capture_output=True,

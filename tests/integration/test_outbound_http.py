@@ -13,12 +13,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import BaseTestServer, TestServer
 
+from sandbox.base import FakeState
 from services.publisher.adapters._http import MAX_REPLY_BYTES
 from services.publisher.adapters.media import SessionMediaFetcher
 from services.publisher.adapters.port import Ambiguous, Permanent, Temporary
 from services.publisher.adapters.webhook import WebhookAdapter
 from services.publisher.adapters.x import XAdapter
-from services.publisher.fakes.base import FakeState
 from shared.events import Media
 from tests.integration.conftest_fakes import FakeEnv, publish_request, running_sandbox
 

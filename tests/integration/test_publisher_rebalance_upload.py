@@ -29,13 +29,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from sandbox.tiktok import TikTokState
 from services.publisher.adapters.common import HttpAdapter
 from services.publisher.adapters.port import Credentials
 from services.publisher.adapters.tiktok import TikTokAdapter
 from services.publisher.adapters.upload_state import DEFAULT_STATE_DIR
 from services.publisher.adapters.youtube import CHUNK_UNIT, YouTubeAdapter
 from services.publisher.decide import RetryPolicy
-from services.publisher.fakes.tiktok import TikTokState
 from services.publisher.ratelimit import RateLimits
 from services.publisher.secrets import SecretStore
 from services.publisher.worker import PublisherWorker, _Rebalance

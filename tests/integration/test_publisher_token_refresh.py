@@ -18,6 +18,8 @@ from aiohttp.test_utils import TestServer
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
+from sandbox.oauth import TokenAuthority
+from sandbox.sandbox import STATES, build_sandbox
 from services.publisher.adapters.registry import build_adapter
 from services.publisher.credentials.auth_retry import RefreshingAdapter
 from services.publisher.credentials.keys import generate_key, keyring
@@ -27,8 +29,6 @@ from services.publisher.credentials.token_client import answer
 from services.publisher.credentials.vault import CredentialVault
 from services.publisher.credentials.wiring import build_refresher
 from services.publisher.decide import RetryPolicy
-from services.publisher.fakes.oauth import TokenAuthority
-from services.publisher.fakes.sandbox import STATES, build_sandbox
 from services.publisher.ratelimit import RateLimits
 from services.publisher.secrets import SecretStore
 from services.publisher.worker import PublisherWorker

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.base import FakePost
 from services.publisher.adapters import facebook, instagram, linkedin, threads, x, youtube
 from services.publisher.adapters.common import HttpAdapter
 from services.publisher.adapters.port import AdapterError, Ambiguous, Lookup, PublishRequest, Target
 from services.publisher.decide import Decision, SendAgain, after_lookup
-from services.publisher.fakes.base import FakePost
 from shared.events import Content, Media, OutcomeStatus
 from tests.integration.conftest_fakes import FakeEnv, publish_request, running_sandbox
 

@@ -25,13 +25,13 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
+from sandbox.base import FakeState
+from sandbox.oauth import TokenAuthority
+from sandbox.sandbox import STATES, build_sandbox
 from services.publisher.credentials.keys import generate_key, keyring
 from services.publisher.credentials.record import CredentialRecord
 from services.publisher.credentials.token_client import answer
 from services.publisher.credentials.vault import CredentialVault
-from services.publisher.fakes.base import FakeState
-from services.publisher.fakes.oauth import TokenAuthority
-from services.publisher.fakes.sandbox import STATES, build_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "tiktok-demo"

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from services.console.settings import ConsoleSettings
-from services.ingest.auth import (
+from services.ingest.settings import IngestSettings
+from shared.http_auth import (
     ALL_CHANNELS,
     Action,
     KeyRecord,
@@ -23,9 +24,8 @@ from services.ingest.auth import (
     digest_key,
     generate_dev_keys,
 )
-from services.ingest.errors import Forbidden, Unauthenticated
-from services.ingest.settings import IngestSettings
-from shared.devrun import LocalSystem
+from shared.http_errors import Forbidden, Unauthenticated
+from warta.devrun import LocalSystem
 
 KEYS = {role: f"wk_test_{role.value}_key_0123456789" for role in Role}
 PEOPLE = {Role.EDITOR: "rina", Role.APPROVER: "yuyun", Role.OPERATOR: "opa", Role.ADMIN: "adi"}

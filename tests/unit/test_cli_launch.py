@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.cli import _launch
 from shared.settings import CommonSettings
+from warta.cli import _launch
 
 
 @pytest.fixture

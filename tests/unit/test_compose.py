@@ -13,11 +13,11 @@ import yaml
 from services.ingest.settings import IngestSettings
 from services.publisher.adapters.registry import PLATFORM_ADAPTERS
 from shared.channels import load_channels
-from shared.devrun import LocalSystem
-from shared.service_table import Layout, common_env
 from shared.settings import ROOT
 from tests.kafka_broker import kafka_version
 from tests.kafka_container import KafkaNodeSpec
+from warta.devrun import LocalSystem
+from warta.service_table import Layout, common_env
 
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
@@ -65,7 +65,7 @@ def test_the_sandbox_serves_the_port_the_channels_point_at() -> None:
         assert channel.base_url.startswith(f"http://127.0.0.1:{port}/"), channel.id
 
 
-# ---- one table of services and their environment (shared/service_table.py) -----------------
+# ---- one table of services and their environment (warta/service_table.py) -----------------
 
 IMAGE_LAYOUT = Layout(
     bootstrap="127.0.0.1:9092",

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from services.publisher.fakes.oauth import TokenAuthority, s256
+from sandbox.oauth import TokenAuthority, s256
 from shared.capabilities import capabilities_for
 from tests.unit.token_world import Clock
 

@@ -18,7 +18,7 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
 def _copy_tree(target: Path) -> Path:
-    for package in ("services", "shared"):
+    for package in ("services", "shared", "warta", "sandbox"):
         shutil.copytree(ROOT / package, target / package, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", target / "pyproject.toml")
     return target
@@ -70,14 +70,49 @@ def test_the_tree_keeps_every_contract(scratch: Path) -> None:
             "Services never import each other BROKEN",
         ),
         (
-            "services/publisher/fakes/mastodon.py",
+            "services/inbox/app.py",
+            "import services.analytics.report  # noqa",
+            "Services never import each other BROKEN",
+        ),
+        (
+            "services/analytics/report.py",
+            "import services.console.view  # noqa",
+            "Services never import each other BROKEN",
+        ),
+        (
+            "services/ingest/writer.py",
+            "import warta.cli  # noqa",
+            "Services import neither sandbox/ nor warta/ BROKEN",
+        ),
+        (
+            "services/publisher/credentials/commands.py",
+            "import sandbox.oauth  # noqa",
+            "Services import neither sandbox/ nor warta/ BROKEN",
+        ),
+        (
+            "sandbox/mastodon.py",
             "import services.publisher.adapters.mastodon  # noqa",
-            "The platform fakes import no service code BROKEN",
+            "sandbox/ imports no service and nothing of warta/ BROKEN",
+        ),
+        (
+            "sandbox/base.py",
+            "import warta.devrun  # noqa",
+            "sandbox/ imports no service and nothing of warta/ BROKEN",
         ),
         (
             "shared/codec.py",
             "import services.ingest.writer  # noqa",
-            "shared/ imports no service BROKEN",
+            "shared/ imports no service, sandbox/ or warta/ BROKEN",
+        ),
+        (
+            "shared/events.py",
+            "import sandbox.base  # noqa",
+            "shared/ imports no service, sandbox/ or warta/ BROKEN",
+        ),
+        (
+            "shared/topics.py",
+            "import warta.cli  # noqa",
+            "shared/ imports no service, sandbox/ or warta/ BROKEN",
         ),
     ],
 )

@@ -16,9 +16,9 @@ from services.inbox.keeper import InboxKeeper
 from services.inbox.lifecycle import received
 from services.inbox.schedule import PollSchedule
 from services.inbox.settings import InboxSettings
-from services.ingest.auth import KeyRecord, KeyStore, Role, digest_key
 from shared.channels import Channel, ChannelDirectory
 from shared.events import CommentAuthor, CommentObserved, InboxState
+from shared.http_auth import KeyRecord, KeyStore, Role, digest_key
 from shared.topics import TopicRegistry
 
 NOW = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)

@@ -8,8 +8,8 @@ import re
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from services.console.access import SECURITY_HEADERS
 from services.inbox.page import STATIC, add_page
+from shared.security_headers import SECURITY_HEADERS
 
 
 async def test_the_page_and_its_files_are_served_with_the_security_headers() -> None:

@@ -1,6 +1,6 @@
 """The inbox's parsers read each platform's documented answer; bad items are set aside, not fatal.
 
-The bodies are the fakes' own answers (services/publisher/fakes), which the platforms' clients
+The bodies are the fakes' own answers (sandbox/), which the platforms' clients
 accept (tests/fidelity/test_comment_endpoints.py), plus hostile variants.
 """
 

@@ -1,5 +1,5 @@
 """Meta's webhooks: the signature on the exact bytes, the subscription challenge, and deliveries
-read into comments (in the shapes the fakes deliver: services/publisher/fakes/meta_comments.py)."""
+read into comments (in the shapes the fakes deliver: sandbox/meta_comments.py)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,17 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from services.inbox.errors import BadSignature
-from services.inbox.watched import WatchedPost, comment_key
-from services.inbox.webhooks import challenge_answer, comments_of, verify_signature
-from services.publisher.fakes.base import FakeComment, FakePost
-from services.publisher.fakes.meta_comments import (
+from sandbox.base import FakeComment, FakePost
+from sandbox.meta_comments import (
     facebook_comment_delivery,
     instagram_comment_delivery,
     sign,
     whatsapp_message_delivery,
     whatsapp_user_id,
 )
+from services.inbox.errors import BadSignature
+from services.inbox.watched import WatchedPost, comment_key
+from services.inbox.webhooks import challenge_answer, comments_of, verify_signature
 from shared.channels import Channel, ChannelDirectory
 
 NOW = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from services.ingest.errors import ValidationFailed
 from services.ingest.validation import validate_submission
 from shared.capabilities import capabilities_for, capabilities_for_channel, with_instance_limits
 from shared.channels import Channel, ChannelDirectory
+from shared.http_errors import ValidationFailed
 from shared.instance_limits import InstanceLimits
 from tests.unit.test_validation import NOW, valid_body
 

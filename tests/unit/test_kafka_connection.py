@@ -130,5 +130,9 @@ def _clients_built_without_client_args(path: Path) -> list[str]:
 def test_every_kafka_client_of_the_services_is_built_from_client_args() -> None:
     # One forgotten client would reach a secured cluster in clear (and be refused) or, worse,
     # keep a clear-text listener needed.
-    sources = sorted((ROOT / "services").rglob("*.py")) + sorted((ROOT / "shared").rglob("*.py"))
+    sources = (
+        sorted((ROOT / "services").rglob("*.py"))
+        + sorted((ROOT / "shared").rglob("*.py"))
+        + sorted((ROOT / "warta").rglob("*.py"))
+    )
     assert [bad for path in sources for bad in _clients_built_without_client_args(path)] == []

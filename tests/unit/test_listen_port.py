@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from shared.devrun import free_listen_port
+from warta.devrun import free_listen_port
 
 
 def _ephemeral_low() -> int:

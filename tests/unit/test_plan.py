@@ -10,7 +10,6 @@ import pytest
 from services.scheduler.chooser import Moves, NaiveChooser, SlotAsk
 from services.scheduler.plan import Effects, Plan, PlanSettings
 from services.scheduler.store import JobStore, MemoryJobStore
-from services.scheduler.transitions import IllegalTransition, can, check
 from shared.channels import Channel, ChannelDirectory
 from shared.events import (
     Approval,
@@ -30,6 +29,7 @@ from shared.events import (
     PublishOutcome,
     SlotExplanation,
 )
+from shared.lifecycle import IllegalTransition, can, check
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)  # 10:00 WITA
 CH = "mastodon-demo"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.devrun import ensure_secrets
 from shared.private_file import write_private
+from warta.devrun import ensure_secrets
 
 
 @pytest.fixture

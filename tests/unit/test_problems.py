@@ -106,7 +106,7 @@ def test_real_refusals_of_the_schema_and_the_dates_are_translated() -> None:
         "deadline": "2026-12-01T00:00:00+00:00",
         "targets": [{"channel": "nowhere"}],
     }
-    from services.ingest.errors import ValidationFailed
+    from shared.http_errors import ValidationFailed
 
     with pytest.raises(ValidationFailed) as refused:
         validate_submission(body, channels, now)
@@ -127,7 +127,7 @@ def test_real_refusals_of_the_schema_and_the_dates_are_translated() -> None:
     ],
 )
 def test_the_cli_asks_in_the_users_locale(env: dict[str, str], lang: str) -> None:
-    from shared.cli_ops import locale_language
+    from warta.ops_client import locale_language
 
     assert negotiate(locale_language(env)) == lang
 

@@ -11,7 +11,7 @@ import yaml
 
 from services.publisher.credentials.commands import CommandError, is_sandbox, sandbox_token
 from shared.channels import Channel
-from shared.cli_credentials import cmd_sandbox_token
+from warta.cli_credentials import cmd_sandbox_token
 
 
 @pytest.mark.parametrize(

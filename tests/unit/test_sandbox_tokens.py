@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from shared.devrun import ensure_secrets, sandbox_token
+from warta.devrun import ensure_secrets, sandbox_token
 
 # core.telegram.org/bots/api, "Authorizing your bot": ``123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11``.
 TELEGRAM_TOKEN = re.compile(r"[1-9][0-9]{5,}:[A-Za-z0-9_-]{35}")

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.devrun import LocalSystem, free_listen_port
 from shared.settings import ROOT
+from warta.devrun import LocalSystem, free_listen_port
 
 SETUP = ROOT / "deploy" / "wordpress" / "setup.sh"
 
@@ -65,8 +65,8 @@ def test_make_stop_stops_every_broker_and_the_test_site_of_this_checkout(
         stand_in(spawned, var / "wordpress" / "php.pid"),
         stand_in(spawned, var / "wordpress" / "mysqld.pid"),
     ]
-    # A `warta dev` killed outright leaves its services (shared/devrun.py records them).
-    service = (sys.executable, "-c", "import time; time.sleep(300)", "shared.cli", "scheduler")
+    # A `warta dev` killed outright leaves its services (warta/devrun.py records them).
+    service = (sys.executable, "-c", "import time; time.sleep(300)", "warta.cli", "scheduler")
     ours.append(stand_in(spawned, var / "pids" / "scheduler.pid", service))
     ours.append(stand_in(spawned, var / "test-e2e" / "abc" / "pids" / "ingest.pid", service))
     elsewhere = stand_in(spawned, tmp_path / "other-checkout" / "var" / "kafka-9092" / "broker.pid")

@@ -1,4 +1,4 @@
-"""deploy/systemd/ runs the services of shared/service_table.py on a VM without Docker, with the
+"""deploy/systemd/ runs the services of warta/service_table.py on a VM without Docker, with the
 environment that table gives them (the same one `warta dev` and docker-compose.yml use)."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from shared.devrun import LocalSystem
-from shared.service_table import Layout, Service, common_env
 from shared.settings import ROOT
+from warta.devrun import LocalSystem
+from warta.service_table import Layout, Service, common_env
 
 SYSTEMD = ROOT / "deploy" / "systemd"
 VM_LAYOUT = Layout(

@@ -7,10 +7,10 @@ from typing import Any
 import orjson
 import pytest
 
-from services.ingest.errors import ValidationFailed
 from services.ingest.validation import validate_submission
 from shared.codec import InvalidEvent, decode, encode
 from shared.events import MAX_TAGS, TAG_MAX_LENGTH, ContentApproved
+from shared.http_errors import ValidationFailed
 from tests.unit.test_validation import CHANNELS, NOW, valid_body
 
 

@@ -13,7 +13,6 @@ import pytest
 from aiohttp.test_utils import make_mocked_request
 
 from services.console.http_api import _day
-from services.ingest.errors import ValidationFailed
 from services.ingest.validation import (
     parse_cursor,
     parse_query_instant,
@@ -22,6 +21,7 @@ from services.ingest.validation import (
 from shared.codec import InvalidEvent, decode, encode
 from shared.events import EARLIEST_INSTANT, LATEST_INSTANT, ContentApproved
 from shared.horizon import DEFAULT_HORIZON
+from shared.http_errors import ValidationFailed
 from tests.unit.test_validation import CHANNELS, NOW, valid_body
 
 YEAR_9999_WEST = "9999-12-31T23:00:00-01:00"  # past datetime.max once converted to UTC

@@ -10,7 +10,7 @@ from typing import Any
 
 from bench.chaos import Accepted, Run, failed, tally
 from bench.unpublished import Accounting
-from shared.devrun import LocalSystem
+from warta.devrun import LocalSystem
 
 
 def test_every_unpublished_state_is_counted_and_only_cannot_tell_is_excused() -> None:

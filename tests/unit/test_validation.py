@@ -10,7 +10,17 @@ from typing import Any
 import orjson
 import pytest
 
-from services.ingest.errors import (
+from services.ingest.request import ContentRequest
+from services.ingest.validation import (
+    ValidSubmission,
+    validate_pause,
+    validate_submission,
+    validate_withdraw,
+)
+from shared.capabilities import CAPABILITIES
+from shared.channels import Channel, ChannelDirectory
+from shared.events import Approval, ContentApproved
+from shared.http_errors import (
     BadRequest,
     Conflict,
     FieldError,
@@ -26,16 +36,6 @@ from services.ingest.errors import (
     ValidationFailed,
     parse_json_body,
 )
-from services.ingest.request import ContentRequest
-from services.ingest.validation import (
-    ValidSubmission,
-    validate_pause,
-    validate_submission,
-    validate_withdraw,
-)
-from shared.capabilities import CAPABILITIES
-from shared.channels import Channel, ChannelDirectory
-from shared.events import Approval, ContentApproved
 from shared.topics import PLATFORMS
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # 11:00 WITA

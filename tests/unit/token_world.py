@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sandbox.oauth import TokenAuthority
 from services.publisher.adapters.port import (
     Adapter,
     AuthExpired,
@@ -25,7 +26,6 @@ from services.publisher.credentials.record import CredentialRecord
 from services.publisher.credentials.refresher import RefreshCall, Refresher
 from services.publisher.credentials.token_client import AppCredentials, Grant, answer, refresh_form
 from services.publisher.credentials.vault import CredentialVault
-from services.publisher.fakes.oauth import TokenAuthority
 
 START = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)
 

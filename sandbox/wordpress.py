@@ -1,0 +1,159 @@
+"""A WordPress site's REST API, as far as publishing touches it.
+
+Follows developer.wordpress.org/rest-api/reference (posts, media, comments) and the error codes
+of wordpress-develop's REST controllers. Routes (relative to the mount)::
+
+    POST /wp-json/wp/v2/media        raw body + Content-Disposition; 201 {id, source_url}
+    POST /wp-json/wp/v2/posts        JSON; 201 + Location; 400 empty_content / rest_invalid_param
+    GET  /wp-json/wp/v2/posts        search= (substring of title or raw content), status=, context=edit
+    GET  /wp-json/wp/v2/posts/{id}
+    GET  /wp-json/wp/v2/comments     post=<id>: X-WP-Total is the post's comment count
+
+Authentication is HTTP Basic with an application password: a token of the sandbox is accepted
+as the password (any username) or as the whole ``username:password``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from sandbox.base import FakePost, FakeState, Reject, json_reply, new_fake_app, read_fields
+
+API = "/wp-json/wp/v2"
+STATUSES = ("publish", "future", "draft", "pending", "private")
+_FILENAME = re.compile(r'attachment;\s*filename="?([^";]+)"?')
+
+
+@dataclass
+class WordPressState(FakeState):
+    media: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        super().reset()
+        self.media.clear()
+
+
+def _wp_error(code: str, message: str, status: int, **data: Any) -> web.Response:
+    return json_reply({"code": code, "message": message, "data": {"status": status, **data}}, status)
+
+
+class _WordPress:
+    def __init__(self, state: WordPressState) -> None:
+        self.s = state
+
+    def _auth(self, request: web.Request) -> str:
+        scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            raise Reject(_wp_error("rest_not_logged_in", "You are not currently logged in.", 401))
+        try:
+            pair = base64.b64decode(encoded, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            pair = ""
+        password = pair.partition(":")[2]
+        account = self.s.account_for(pair) or self.s.account_for(password)
+        if account is None:
+            message = "The provided password is an invalid application password."
+            raise Reject(_wp_error("incorrect_password", message, 401))
+        return account
+
+    def _post_json(self, request: web.Request, post: FakePost) -> dict[str, Any]:
+        data = post.data
+        return {
+            "id": int(post.id),
+            "date_gmt": post.created_at.strftime("%Y-%m-%dT%H:%M:%S"),
+            "slug": f"post-{post.id}",
+            "status": data["status"],
+            "link": post.url,
+            "title": {"raw": data["title"], "rendered": html.escape(data["title"])},
+            "content": {"raw": post.text, "rendered": post.text},
+            "featured_media": data.get("featured_media", 0),
+        }
+
+    async def upload(self, request: web.Request) -> web.Response:
+        self._auth(request)
+        match = _FILENAME.search(request.headers.get("Content-Disposition", ""))
+        if match is None:
+            message = 'No Content-Disposition supplied. Content-Disposition needs to be formatted as `attachment; filename="image.png"` or similar.'
+            return _wp_error("rest_upload_no_content_disposition", message, 400)
+        body = await request.read()
+        if not body:
+            return _wp_error("rest_upload_no_data", "No data supplied.", 400)
+        if not request.content_type.startswith(("image/", "video/")):
+            return _wp_error(
+                "rest_upload_sideload_error", "Sorry, you are not allowed to upload this file type.", 500
+            )
+        media_id = self.s.next_id()
+        url = f"{self.s.base(request)}/wp-content/uploads/{match.group(1)}"
+        self.s.media[media_id] = {"id": media_id, "source_url": url, "mime_type": request.content_type}
+        return json_reply(self.s.media[media_id], 201)
+
+    async def create(self, request: web.Request) -> web.Response:
+        account = self._auth(request)
+        fields = await read_fields(request)
+        title, content = str(fields.get("title") or ""), str(fields.get("content") or "")
+        if not (title or content or fields.get("excerpt")):
+            return _wp_error("empty_content", "Content, title, and excerpt are empty.", 400)
+        status = str(fields.get("status") or "draft")
+        if status not in STATUSES:
+            return _wp_error(
+                "rest_invalid_param", "Invalid parameter(s): status", 400, params={"status": "invalid"}
+            )
+        featured = int(fields.get("featured_media") or 0)
+        if featured and featured not in self.s.media:
+            return _wp_error("rest_invalid_featured_media", "Invalid featured media ID.", 400)
+        post_id = str(self.s.next_id())
+        post = FakePost(
+            id=post_id,
+            account=account,
+            text=content,
+            created_at=self.s.now(),
+            url=f"{self.s.base(request)}/?p={post_id}",
+            data={"title": title, "status": status, "featured_media": featured},
+        )
+        self.s.posts.append(post)
+        location = f"{self.s.base(request)}{API}/posts/{post_id}"
+        return json_reply(self._post_json(request, post), 201, {"Location": location})
+
+    async def list_posts(self, request: web.Request) -> web.Response:
+        wanted = request.query.get("status", "publish").split(",")
+        if wanted != ["publish"] or request.query.get("context") == "edit":
+            self._auth(request)  # other statuses and raw content need an editor
+        search = request.query.get("search", "").lower()
+        found = [
+            p
+            for p in reversed(self.s.posts)
+            if p.data["status"] in wanted and (search in p.text.lower() or search in p.data["title"].lower())
+        ]
+        per_page = int(request.query.get("per_page", "10"))
+        body = [self._post_json(request, p) for p in found[:per_page]]
+        return json_reply(body, 200, {"X-WP-Total": str(len(found)), "X-WP-TotalPages": "1"})
+
+    async def get_post(self, request: web.Request) -> web.Response:
+        post = self.s.find_post(request.match_info["id"])
+        if post is None:
+            return _wp_error("rest_post_invalid_id", "Invalid post ID.", 404)
+        return json_reply(self._post_json(request, post))
+
+    async def comments(self, request: web.Request) -> web.Response:
+        post = self.s.find_post(request.query.get("post", ""))
+        total = self.s.counts(post)[1] if post else 0
+        return json_reply([], 200, {"X-WP-Total": str(total), "X-WP-TotalPages": "1" if total else "0"})
+
+
+def create_app(state: WordPressState | None = None) -> web.Application:
+    state = state or WordPressState()
+    fake = _WordPress(state)
+    app = new_fake_app(state)
+    app.router.add_post(f"{API}/media", fake.upload)
+    app.router.add_post(f"{API}/posts", fake.create)
+    app.router.add_get(f"{API}/posts", fake.list_posts)
+    app.router.add_get(f"{API}/posts/{{id}}", fake.get_post)
+    app.router.add_get(f"{API}/comments", fake.comments)
+    return app

@@ -1,0 +1,197 @@
+"""Every way Warta's HTTP services (ingest, the console, the inbox) say no, and the one body shape
+every refusal takes.
+
+Errors (each carries ``status``, a list of ``FieldError`` and ``to_body()``)::
+
+    IngestError                    anything ingest answers with an error status
+    ├── RequestRejected            the request can't be accepted as sent (4xx); resending it unchanged won't help
+    │   ├── BadRequest             400: the body is not JSON (the message gives line and column)
+    │   ├── Unauthenticated        401: no API key, or a key we don't know
+    │   ├── Forbidden              403: the key's role or channels don't allow this, or four eyes is broken
+    │   ├── NotFound               404: no such content, draft or route
+    │   ├── Conflict               409: an Idempotency-Key reused with a different body, a draft already approved
+    │   ├── PreconditionFailed     412: If-Match names content other than the draft's (it is not what you read)
+    │   ├── PayloadTooLarge        413: the body is over the size limit
+    │   ├── UnsupportedMediaType   415: the body is not application/json
+    │   ├── ValidationFailed       422: JSON that breaks the request schema or a channel's rules (all of them)
+    │   ├── PreconditionRequired   428: an approval without If-Match: the draft's ETag it approves
+    │   └── TooManyRequests        429: this key's rate limit; ``retry_after`` seconds
+    └── ServiceUnavailable         503: the broker did not acknowledge; retry with the same Idempotency-Key
+
+Every one answers RFC 9457 problem details (``shared.problems``: ``application/problem+json``,
+in English or Bahasa Indonesia by ``Accept-Language``) whose extension member
+``errors`` is ``[{"channel", "field", "rule", "message"}]``: ``channel`` is the
+target channel a problem belongs to (or null), ``field`` a dotted path into the request
+(``targets[1].content.poll.options``; null when the problem is not about one field), ``rule`` a
+stable machine name and ``message`` a sentence for the person who has to fix it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import orjson
+
+
+@dataclass(frozen=True)
+class FieldError:
+    channel: str | None
+    field: str | None
+    rule: str
+    message: str
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"channel": self.channel, "field": self.field, "rule": self.rule, "message": self.message}
+
+
+class IngestError(Exception):
+    """Base of ingest's errors. Build from one message or from a list of ``FieldError``."""
+
+    status: ClassVar[int] = 500
+    default_rule: ClassVar[str] = "internal"
+    retriable: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        message: str | Sequence[FieldError],
+        *,
+        field: str | None = None,
+        channel: str | None = None,
+        rule: str | None = None,
+    ) -> None:
+        if isinstance(message, str):
+            self.errors: tuple[FieldError, ...] = (
+                FieldError(channel=channel, field=field, rule=rule or self.default_rule, message=message),
+            )
+        else:
+            self.errors = tuple(message)
+        super().__init__("; ".join(e.message for e in self.errors))
+
+    def to_body(self) -> dict[str, list[dict[str, str | None]]]:
+        return {"errors": [e.to_json() for e in self.errors]}
+
+    def headers(self) -> dict[str, str]:
+        """Response headers the status calls for (Retry-After, WWW-Authenticate)."""
+        return {}
+
+
+class RequestRejected(IngestError):
+    status = 400
+    default_rule = "rejected"
+
+
+class BadRequest(RequestRejected):
+    status = 400
+    default_rule = "malformed_json"
+
+
+class Unauthenticated(RequestRejected):
+    status = 401
+    default_rule = "unauthenticated"
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer realm="warta"'}
+
+
+class Forbidden(RequestRejected):
+    status = 403
+    default_rule = "forbidden"
+
+
+class NotFound(RequestRejected):
+    status = 404
+    default_rule = "not_found"
+
+
+class Conflict(RequestRejected):
+    status = 409
+    default_rule = "idempotency_key_reused"
+
+
+class PreconditionFailed(RequestRejected):
+    status = 412
+    default_rule = "etag_mismatch"
+
+
+class PreconditionRequired(RequestRejected):
+    status = 428
+    default_rule = "if_match_required"
+
+
+class PayloadTooLarge(RequestRejected):
+    status = 413
+    default_rule = "payload_too_large"
+
+
+class UnsupportedMediaType(RequestRejected):
+    status = 415
+    default_rule = "unsupported_media_type"
+
+
+class ValidationFailed(RequestRejected):
+    status = 422
+    default_rule = "invalid"
+
+
+class _RetryAfter:
+    """Mixin: the error says when to come back, in seconds (Retry-After takes whole seconds)."""
+
+    retry_after: float
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(max(1, math.ceil(self.retry_after)))}
+
+
+class TooManyRequests(_RetryAfter, RequestRejected):
+    status = 429
+    default_rule = "rate_limited"
+    retriable = True
+
+    def __init__(self, message: str | Sequence[FieldError], *, retry_after: float, **kw: str | None) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class ServiceUnavailable(_RetryAfter, IngestError):
+    status = 503
+    default_rule = "unavailable"
+    retriable = True
+
+    def __init__(self, message: str | Sequence[FieldError], *, retry_after: float, **kw: str | None) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+_JSON_TYPES = ("application/json",)
+
+
+def parse_json_body(raw: bytes, content_type: str | None, max_bytes: int) -> object:
+    """Decode a request body, or raise 415 (not JSON), 413 (too large) or 400 (malformed).
+
+    ``content_type`` is the raw header; parameters are allowed but the charset, if given, must
+    be UTF-8 (RFC 8259 §8.1). The result may be any JSON value: the caller checks its shape.
+    """
+    media_type, _, params = (content_type or "").partition(";")
+    media_type = media_type.strip().lower()
+    if media_type not in _JSON_TYPES and not (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
+        shown = media_type or "none"
+        raise UnsupportedMediaType(f"Content-Type {shown} is not supported; send application/json")
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(f"charset {value.strip()} is not supported; send UTF-8 JSON")
+    if len(raw) > max_bytes:
+        raise PayloadTooLarge(f"the body is {len(raw)} bytes; the limit is {max_bytes}")
+    if not raw.strip():
+        raise BadRequest("the body is empty; send a JSON object")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(
+            f"malformed JSON at line {exc.lineno}, column {exc.colno} (byte {exc.pos}): {exc.msg}"
+        ) from exc

@@ -1,0 +1,62 @@
+"""The pieces of OpenAPI that ingest's and the console's documents share, written once: the error
+body every refusal takes (``shared.http_errors``), its media type, and the answer of the pause and
+resume routes the console forwards to ingest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.capability_rules import Rule
+from shared.problems import PROBLEM_JSON
+
+# RFC 9457 problem details, with the per-field list as the extension member ``errors``.
+ERRORS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "errors"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["channel", "field", "rule", "message"],
+                "properties": {
+                    "channel": {"type": ["string", "null"]},
+                    "field": {"type": ["string", "null"]},
+                    "rule": {
+                        "type": "string",
+                        "description": "a stable name for the rule broken; a channel's capability rules are "
+                        + ", ".join(rule.value for rule in Rule),
+                    },
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def problem_json(schema: dict[str, Any]) -> dict[str, Any]:
+    """A refusal's content: RFC 9457 problem details, in English or Indonesian (Accept-Language)."""
+    return {
+        "content": {PROBLEM_JSON: {"schema": schema}},
+        "headers": {"Content-Language": {"schema": {"type": "string", "enum": ["en", "id"]}}},
+    }
+
+
+# ``POST /v1/pause`` and ``/v1/resume`` (body: ``shared.control_request.PauseRequest``).
+CONTROL_ANSWER: dict[str, Any] = {
+    "type": "object",
+    "required": ["action", "channels", "accepted"],
+    "properties": {
+        "action": {"enum": ["pause", "resume"]},
+        "channels": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"const": "all"}]},
+        "accepted": {"const": True},
+    },
+    "additionalProperties": False,
+}

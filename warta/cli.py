@@ -1,0 +1,179 @@
+"""The ``warta`` command: one subcommand per service, plus operator tools.
+
+warta ingest | scheduler | publisher --platform NAME | console | analytics | inbox | sandbox | topics | dev
+and the operator commands of ``warta.cli_ops`` (submit, status, plan, lag, pause, resume, dead, …).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from shared.build import version
+from shared.settings import CommonSettings
+from warta.cli_credentials import cmd_sandbox_token
+from warta.cli_credentials import register as register_credentials
+from warta.cli_ops import register as register_ops
+
+SettingsT = TypeVar("SettingsT", bound=CommonSettings)
+
+
+def _launch(
+    name: str, settings: SettingsT, run: Callable[[SettingsT, asyncio.Event], Awaitable[None]]
+) -> int:
+    """Run one service until SIGINT/SIGTERM: its logging and GC tuned from its settings."""
+    from shared.runtime import run_until_signalled, setup_logging, tune_gc
+    from shared.tracing import setup_tracing
+
+    setup_logging(settings.log_level, name, settings.log_format)
+    setup_tracing(name, settings.otlp_endpoint)
+    tune_gc(settings.gc_young_threshold)
+    run_until_signalled(lambda stop: run(settings, stop))
+    return 0
+
+
+# Each service is imported only when it is the one started, so `warta ingest` never loads the
+# publisher's adapters (and a service's import error breaks only that service's command).
+def _ingest(args: argparse.Namespace) -> int:
+    from services.ingest.app import run
+    from services.ingest.settings import IngestSettings
+
+    return _launch("ingest", IngestSettings(), run)
+
+
+def _scheduler(args: argparse.Namespace) -> int:
+    from services.scheduler.app import run
+    from services.scheduler.settings import SchedulerSettings
+
+    return _launch("scheduler", SchedulerSettings(), run)
+
+
+def _publisher(args: argparse.Namespace) -> int:
+    from services.publisher.app import run
+    from services.publisher.settings import PublisherSettings
+
+    return _launch(f"publisher-{args.platform}", PublisherSettings(platform=args.platform), run)
+
+
+def _console(args: argparse.Namespace) -> int:
+    from services.console.app import run
+    from services.console.settings import ConsoleSettings
+
+    return _launch("console", ConsoleSettings(), run)
+
+
+def _analytics(args: argparse.Namespace) -> int:
+    from services.analytics.app import run
+    from services.analytics.settings import AnalyticsSettings
+    from shared.runtime import setup_logging
+
+    settings = AnalyticsSettings()
+    setup_logging(settings.log_level, "analytics", settings.log_format)
+    run(settings)
+    return 0
+
+
+def _inbox(args: argparse.Namespace) -> int:
+    from services.inbox.app import run
+    from services.inbox.settings import InboxSettings
+
+    return _launch("inbox", InboxSettings(), run)
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    if args.action == "token":
+        if not args.channel:
+            print("warta sandbox token: name a channel", file=sys.stderr)
+            return 2
+        return cmd_sandbox_token(args)
+    from sandbox.sandbox import main as sandbox_main
+
+    sandbox_main(["--host", args.host, "--port", str(args.port), "--secrets", args.secrets])
+    return 0
+
+
+def _topics(args: argparse.Namespace) -> int:
+    from shared.kafka import ensure_topics
+
+    settings = CommonSettings()
+    specs = settings.topics.specs()
+    created = asyncio.run(ensure_topics(settings.kafka, specs))
+    if args.json:
+        rows = [
+            {
+                "name": spec.name,
+                "created": spec.name in created,
+                "partitions": spec.partitions,
+                "replication": spec.replication,
+                "key": spec.key,
+                "configs": dict(spec.configs),
+            }
+            for spec in specs
+        ]
+        print(json.dumps(rows, indent=2, sort_keys=True))
+        return 0
+    for spec in specs:
+        mark = "created" if spec.name in created else "exists "
+        configs = ",".join(f"{k}={v}" for k, v in sorted(spec.configs.items()))
+        print(
+            f"{mark} {spec.name:<36} partitions={spec.partitions} replication={spec.replication}"
+            f" key={spec.key!r} {configs}"
+        )
+    return 0
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from warta.devrun import main as dev_main
+
+    return dev_main()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="warta", description="Warta: publish approved content at peak hours"
+    )
+    parser.add_argument("--version", action="version", version=f"warta {version()}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("ingest", help="run the HTTP ingest service").set_defaults(func=_ingest)
+    sub.add_parser("scheduler", help="run the scheduler").set_defaults(func=_scheduler)
+    pub = sub.add_parser("publisher", help="run the publisher of one platform")
+    pub.add_argument("--platform", required=True)
+    pub.set_defaults(func=_publisher)
+    sub.add_parser("console", help="run the operators' console: metrics, dashboard, webhooks").set_defaults(
+        func=_console
+    )
+    sub.add_parser(
+        "analytics", help="run the analytics worker: reach figures and the press office's read API"
+    ).set_defaults(func=_analytics)
+    sub.add_parser(
+        "inbox", help="run the inbox: citizens' comments, Meta webhooks, the inbox API"
+    ).set_defaults(func=_inbox)
+    sandbox = sub.add_parser("sandbox", help="serve the platform contract fakes, or mint a demo token")
+    sandbox.add_argument("action", nargs="?", choices=("serve", "token"), default="serve")
+    sandbox.add_argument("channel", nargs="?", help="token: the demo channel whose credential to print")
+    sandbox.add_argument("--json", action="store_true", help="token: the whole grant as JSON")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8090)
+    sandbox.add_argument("--secrets", default="var/secrets.json")
+    sandbox.set_defaults(func=_sandbox)
+    topics = sub.add_parser("topics", help="create every topic (idempotent) and list them")
+    topics.add_argument("--json", action="store_true", help="print the topics as JSON on stdout")
+    topics.set_defaults(func=_topics)
+    sub.add_parser("dev", help="run the whole system locally (used by make run)").set_defaults(func=_dev)
+    register_ops(sub)
+    register_credentials(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

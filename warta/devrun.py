@@ -1,0 +1,430 @@
+"""Runs the whole system on this machine: sandbox platforms, ingest, scheduler, one publisher per
+configured platform. ``make run`` uses it after starting the broker; the end-to-end tests use
+``LocalSystem`` to run exactly what a newcomer runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from services.publisher.credentials import local_setup
+from shared.channels import load_channels
+from shared.private_file import write_private
+from shared.settings import ROOT
+from warta.service_table import Layout, Service, common_env, system_services
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def free_listen_port(span: int = 1, low: int = 20000, high: int = 32000) -> int:
+    """A port P with P .. P+span-1 free, below the kernel's ephemeral range (a broker: span 2,
+    its KRaft controller listens on P+1).
+
+    A server that is killed or stopped and started again must get its port back. An ephemeral
+    port (what ``free_port`` returns) can meanwhile be taken by an outgoing connection: clients
+    reconnecting to a stopped server on 127.0.0.1 even connect to themselves on it (TCP
+    simultaneous open). The chaos run lost its broker that way: bind failed on every restart.
+    """
+    candidates = range(low, high - span + 1, span)
+    for port in random.Random().sample(candidates, min(200, len(candidates))):
+        sockets = [socket.socket() for _ in range(span)]
+        try:
+            for k, sock in enumerate(sockets):
+                sock.bind(("127.0.0.1", port + k))
+            return port
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise OSError(f"no {span} free ports in a row between {low} and {high}")
+
+
+def sandbox_token(platform: str) -> str:
+    """A random token in the platform's own shape, so clients that parse it accept it: a Telegram
+    bot token is ``<bot id>:<secret>`` (core.telegram.org/bots/api, "Authorizing your bot")."""
+    if platform == "telegram":
+        bot_id = 1_000_000_000 + secrets.randbelow(9_000_000_000)
+        secret = ("AA" + secrets.token_urlsafe(33))[:35]
+        return f"{bot_id}:{secret}"
+    return secrets.token_urlsafe(24)
+
+
+def ensure_secrets(path: Path, channel_secrets: list[tuple[str, str]]) -> None:
+    """Random sandbox tokens for the local channels (secret name, platform); the sandbox accepts
+    exactly these. WordPress application passwords go with a user name, as WordPress wants."""
+    data: dict[str, dict[str, str]] = json.loads(path.read_text()) if path.exists() else {}
+    changed = False
+    for name, platform in channel_secrets:
+        if name not in data:
+            data[name] = {"token": sandbox_token(platform)}
+            if platform == "wordpress":
+                data[name]["username"] = "warta"
+            changed = True
+    if changed or not path.exists():
+        write_private(path, json.dumps(data, indent=2))
+
+
+@dataclass
+class LocalSystem:
+    bootstrap: str
+    var: Path = ROOT / "var"
+    ingest_port: int = 8080
+    sandbox_port: int = 8090
+    console_port: int = 0  # 0: a free port (tests); `warta dev` asks for 8070
+    analytics_port: int = 0  # 0: a free port (tests); `warta dev` asks for 8075
+    inbox_port: int = 0  # 0: a free port (tests); `warta dev` asks for 8060
+    topic_prefix: str = ""
+    group_prefix: str = "warta"
+    # The demo channels point at the sandbox on 127.0.0.1:8090; on another port, a copy under
+    # var/ is written with their base URLs moved there.
+    source_channels: Path = ROOT / "deploy" / "channels.local.yaml"
+    extra_env: dict[str, str] = field(default_factory=dict)
+    # Scheduler and publisher processes per platform, in the same consumer groups (scale-out).
+    workers: int = 1
+    # Publish only on these platforms (all configured ones with an adapter when empty).
+    platforms: tuple[str, ...] = ()
+    # Serve each process's /metrics on the fixed ports deploy/prometheus scrapes (`warta dev`).
+    metrics: bool = False
+    # A test or benchmark system: its topics are deleted when it stops.
+    ephemeral: bool = False
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    commands: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    metric_ports: dict[str, int] = field(default_factory=dict)
+    _port_moves: int = 0
+
+    def __post_init__(self) -> None:
+        if self.console_port == 0:
+            self.console_port = free_listen_port()
+        if self.analytics_port == 0:
+            self.analytics_port = free_listen_port()
+        if self.inbox_port == 0:
+            self.inbox_port = free_listen_port()
+
+    @property
+    def channels_file(self) -> Path:
+        if self.sandbox_port == 8090:
+            return self.source_channels
+        return self.var / "channels.yaml"
+
+    @property
+    def logs(self) -> Path:
+        return self.var / "logs"
+
+    @property
+    def pids(self) -> Path:
+        """One pid file per running process: `make stop` (deploy/stop.sh) ends what a `warta dev`
+        that was killed outright left behind (each process leads its own session)."""
+        return self.var / "pids"
+
+    @property
+    def secrets_file(self) -> Path:
+        return self.var / "secrets.json"
+
+    @property
+    def sandbox_accounts_file(self) -> Path:
+        """The sandbox platforms' own accounts; Warta's copy is the encrypted vault."""
+        return self.var / "sandbox-accounts.json"
+
+    @property
+    def dev_keys_file(self) -> Path:
+        return self.var / "dev-keys.json"
+
+    @property
+    def ingest_url(self) -> str:
+        return f"http://127.0.0.1:{self.ingest_port}"
+
+    @property
+    def console_url(self) -> str:
+        return f"http://127.0.0.1:{self.console_port}"
+
+    @property
+    def inbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.inbox_port}"
+
+    @property
+    def sandbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.sandbox_port}"
+
+    def layout(self) -> Layout:
+        return Layout(
+            bootstrap=self.bootstrap,
+            channels_file=str(self.channels_file),
+            secrets_file=str(self.secrets_file),
+            keys_file=str(self.var / "keys.json"),
+            state_dir=str(self.var / "state"),
+            ingest_port=self.ingest_port,
+            console_port=self.console_port,
+            inbox_port=self.inbox_port,
+            sandbox_port=self.sandbox_port,
+            analytics_port=self.analytics_port,
+            topic_prefix=self.topic_prefix,
+            group_prefix=self.group_prefix,
+            sandbox_accounts_file=str(self.sandbox_accounts_file),
+            credentials_file=str(self.var / local_setup.VAULT_FILE),
+            credentials_key_file=str(self.var / local_setup.KEY_FILE),
+        )
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(common_env(self.layout()))
+        env["PYTHONUNBUFFERED"] = "1"
+        env.update(self.extra_env)
+        return env
+
+    def services(self) -> list[Service]:
+        """What ``start`` runs (one worker each): the table compose and systemd are checked against."""
+        from services.publisher.adapters.registry import PLATFORM_ADAPTERS
+
+        platforms = [
+            p
+            for p in load_channels(self.channels_file).platforms
+            if p in PLATFORM_ADAPTERS and (not self.platforms or p in self.platforms)
+        ]
+        return system_services(self.layout(), platforms)
+
+    def prepare(self) -> None:
+        from shared.http_auth import generate_dev_keys
+
+        self.logs.mkdir(parents=True, exist_ok=True)
+        if self.channels_file != self.source_channels:
+            text = self.source_channels.read_text().replace("http://127.0.0.1:8090", self.sandbox_url)
+            self.channels_file.write_text(text)
+        channels = load_channels(self.channels_file)
+        local_setup.adopt_legacy_secrets(self.var)
+        ensure_secrets(
+            self.sandbox_accounts_file, [(c.secret or c.id, c.platform) for c in channels.channels]
+        )
+        local_setup.prepare_vault(
+            self.var, self.sandbox_accounts_file, self.env().get("WARTA_CREDENTIALS_KEY")
+        )
+        if not self.dev_keys_file.exists() or not (self.var / "keys.json").exists():
+            # Hashed with the pepper the services will be given (WARTA_KEY_PEPPER), or none.
+            pepper = self.env().get("WARTA_KEY_PEPPER", "").encode("utf-8")
+            generate_dev_keys(self.var / "keys.json", self.dev_keys_file, pepper)
+
+    def _spawn(self, name: str, *args: str, metrics_port: int = 0) -> None:
+        self.commands[name] = args
+        self.metric_ports[name] = metrics_port
+        with (self.logs / f"{name}.log").open("ab") as log:  # the child keeps its own copy
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", "warta.cli", *args],
+                cwd=ROOT,
+                env={
+                    **self.env(),
+                    "WARTA_METRICS_PORT": str(self.metric_ports.get(name, 0)),
+                    # stable across restarts: the restarted process fences its killed predecessor
+                    "WARTA_INSTANCE_ID": name,
+                },
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.pids.mkdir(parents=True, exist_ok=True)
+        (self.pids / f"{name}.pid").write_text(f"{self.procs[name].pid}\n")
+
+    def start(self, timeout: float = 60.0) -> None:
+        self.prepare()
+        table = self.services()
+        for n in range(1, self.workers + 1):
+            # Scheduler and publishers scale out in their consumer groups; the rest run once.
+            for service in table:
+                scales = service.args[0] in ("scheduler", "publisher")
+                if n > 1 and not scales:
+                    continue
+                name = service.name if n == 1 else f"{service.name}-{n}"
+                serve = self.metrics and n == 1 and scales
+                self._spawn(name, *service.args, metrics_port=service.metrics_port if serve else 0)
+                if name == "sandbox":
+                    # Before any publisher reads the vault: the demo accounts connect through
+                    # their platforms' flows, against this sandbox (its grants live in memory).
+                    local_setup.connect_demo_accounts(self.sandbox_url, self.env(), timeout)
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        waiting = {"ingest", "console", "inbox"}
+        while time.monotonic() < deadline:
+            for name, proc in list(self.procs.items()):
+                if proc.poll() is not None:
+                    tail = (self.logs / f"{name}.log").read_text(errors="replace")[-3000:]
+                    if name in waiting and "address already in use" in tail and self._moved_port(name):
+                        continue
+                    raise RuntimeError(f"{name} exited with {proc.returncode}:\n{tail}")
+            for name in sorted(waiting):
+                if name not in self.procs:
+                    waiting.discard(name)  # a partial system (e.g. restarted pieces) waits for what it runs
+                    continue
+                # A port may have moved since the system started.
+                url = {"ingest": self.ingest_url, "inbox": self.inbox_url}.get(name, self.console_url)
+                try:
+                    with urllib.request.urlopen(f"{url}/readyz", timeout=2) as resp:
+                        if resp.status == 200:
+                            waiting.discard(name)
+                except OSError:
+                    pass
+            if not waiting:
+                return
+            time.sleep(0.3)
+        raise TimeoutError(f"{', '.join(waiting)} not ready within {timeout} s; see {self.logs}")
+
+    def _moved_port(self, name: str) -> bool:
+        """Start ``name`` (ingest, console or inbox) again on a new port after its port was taken between
+        choosing it and binding it (another program on the machine got there first); the console,
+        which calls ingest, starts again with it. At most a few times per system."""
+        if self._port_moves >= 3:
+            return False
+        self._port_moves += 1
+        if name == "ingest":
+            self.ingest_port = free_listen_port()
+            if "console" in self.procs and self.procs["console"].poll() is None:
+                self.kill("console", signal.SIGTERM)
+            self.restart("ingest")
+            if "console" in self.procs:
+                self.restart("console")
+        elif name == "inbox":
+            self.inbox_port = free_listen_port()
+            self.restart("inbox")
+        else:
+            self.console_port = free_listen_port()
+            self.restart("console")
+        return True
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        proc = self.procs[name]
+        os.killpg(proc.pid, sig)
+        proc.wait(timeout=30)
+
+    def restart(self, name: str) -> None:
+        """Start ``name`` again with the arguments it was first started with."""
+        self._spawn(name, *self.commands[name], metrics_port=self.metric_ports.get(name, 0))
+
+    def revive(self, report: Callable[[str, int], None] | None = None) -> list[str]:
+        """Restart every process that died (a supervisor's job: services crash on purpose when
+        their broker writes fail, and rebuild their state from Kafka when they come back)."""
+        revived = []
+        for name, proc in list(self.procs.items()):
+            code = proc.poll()
+            if code is not None:
+                if report is not None:
+                    report(name, code)
+                self.restart(name)
+                revived.append(name)
+                if name == "sandbox":
+                    # Its grants lived in its memory: connect the demo accounts again.
+                    local_setup.connect_demo_accounts(self.sandbox_url, self.env(), 30.0)
+        return revived
+
+    def stop(self) -> None:
+        self._stop_processes()
+        if self.ephemeral and self.topic_prefix:
+            import asyncio
+            from concurrent.futures import ThreadPoolExecutor
+
+            from shared.kafka import delete_topics
+
+            # A loop of its own in a thread: stop() is also called from async tests, whose loop
+            # is running (asyncio.run would refuse, leaving the coroutine never awaited).
+            try:
+                with ThreadPoolExecutor(1) as pool:
+                    pool.submit(asyncio.run, delete_topics(self.bootstrap, self.topic_prefix)).result()
+            except Exception as exc:  # cleanup only: the broker may be gone already
+                print(f"warta: could not delete {self.topic_prefix}* topics: {exc!r}", file=sys.stderr)
+
+    def _stop_processes(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        for name in self.procs:
+            (self.pids / f"{name}.pid").unlink(missing_ok=True)
+        self.procs.clear()
+
+
+def main() -> int:
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    system = LocalSystem(
+        bootstrap=bootstrap,
+        ingest_port=int(os.environ.get("WARTA_INGEST_PORT", "8080")),
+        console_port=int(os.environ.get("WARTA_CONSOLE_PORT", "8070")),
+        analytics_port=int(os.environ.get("WARTA_ANALYTICS_PORT", "8075")),
+        inbox_port=int(os.environ.get("WARTA_INBOX_PORT", "8060")),
+        metrics=True,
+    )
+    try:
+        system.start()
+    except (RuntimeError, TimeoutError) as exc:
+        print(f"warta dev: {exc}", file=sys.stderr)
+        system.stop()
+        return 1
+    keys = json.loads(system.dev_keys_file.read_text())
+    approver = keys["approver"]
+    print(
+        f"""
+Warta is running (logs in {system.logs}).
+  ingest API     {system.ingest_url}        docs: {system.ingest_url}/docs
+  dashboard      {system.console_url}/        (operator key: {keys["operator"]["key"]})
+  metrics        {system.console_url}/metrics  (topics, lag, outcomes; ingest: {system.ingest_url}/metrics)
+  reach figures  http://127.0.0.1:{system.analytics_port}/v1/reach?by=channel&window=week  (by=channel|hour|topic|tag, window=day|week|all)
+  inbox          {system.inbox_url}/        (citizens' comments; any key)
+  sandbox        {system.sandbox_url}        (the platforms' contract fakes)
+  API keys       {system.dev_keys_file}
+
+Post a first item ({approver["person"]} approves what rina wrote):
+
+  curl -s -X POST {system.ingest_url}/v1/content \\
+    -H 'Authorization: Bearer {approver["key"]}' -H 'Content-Type: application/json' \\
+    -d '{{"author": "rina", "approval": {{"approved_by": "{approver["person"]}", "approved_at": "2026-11-26T10:00:00+08:00"}},
+         "priority": "urgent", "content": {{"text": "Gubernur meresmikan jembatan baru."}},
+         "targets": [{{"channel": "mastodon-demo"}}]}}'
+
+  curl -s {system.ingest_url}/v1/content/<content_id> -H 'Authorization: Bearer {approver["key"]}'
+
+Or with the CLI:  WARTA_KEY={approver["key"]} warta submit item.json   (see warta --help)
+
+Ctrl-C stops everything.""",
+        flush=True,
+    )
+    stop = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not stop:
+            system.revive(
+                lambda name, code: print(
+                    f"warta dev: {name} exited with {code}; restarting it (see {system.logs}/{name}.log)",
+                    flush=True,
+                )
+            )
+            time.sleep(0.5)
+    finally:
+        print("warta dev: stopping…", flush=True)
+        system.stop()
+    return 0
