@@ -19,7 +19,7 @@ from services.ingest.openapi import openapi_document as ingest_document
 
 REVIEWED = {
     "ingest": "6fb276fb7472a1154135ec70dd7cf0f78aac211c51e1d0f4dd4c21dccf67dd97",
-    "console": "",
+    "console": "d719ec833ad53e15d1eff85fa648349b0b55f59e3c280eb1d2b7260a235e68a9",
 }
 
 
