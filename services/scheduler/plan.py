@@ -42,6 +42,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.scheduler.chooser import SlotChooser
+from services.scheduler.retention import DEFAULT_RETENTION, check_approval
 from services.scheduler.store import JobStore, MemoryJobStore
 from services.scheduler.transitions import HELD, can
 from services.scheduler.wheel import TimerWheel
@@ -95,6 +96,8 @@ class PlanSettings:
     # gaps, a day either side) far inside datetime's year 9999, and bounds the slot policy's
     # work per job: it scores each 5-minute step of the window.
     horizon: timedelta = DEFAULT_HORIZON
+    # How long a finished job stays before it is forgotten and tombstoned (retention.py).
+    retention: timedelta = DEFAULT_RETENTION
 
 
 @dataclass
@@ -104,16 +107,18 @@ class Effects:
     channels: list[ChannelStateRecorded] = field(default_factory=list)
     outcomes: list[PublishOutcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    forgotten: list[JobPlanned] = field(default_factory=list)  # each gets a tombstone
 
     def extend(self, other: Effects) -> None:
         self.jobs += other.jobs
+        self.forgotten += other.forgotten
         self.due += other.due
         self.channels += other.channels
         self.outcomes += other.outcomes
         self.notes += other.notes
 
     def __bool__(self) -> bool:
-        return bool(self.jobs or self.due or self.channels or self.outcomes)
+        return bool(self.jobs or self.due or self.channels or self.outcomes or self.forgotten)
 
 
 @dataclass
@@ -361,6 +366,7 @@ class Plan:
         job_id = job_id_for(ev.content_id, plan.channel.id)
         if self._store.ref_of(job_id) is not None:
             return Effects(notes=[f"{job_id} already planned (redelivery)"])
+        check_approval(ev, now, self._settings.retention)
         job = JobPlanned(
             event_id=self._event_id(),
             occurred_at=now,
@@ -585,6 +591,19 @@ class Plan:
         return fx
 
     # ---- time --------------------------------------------------------------------------------
+    def forget_finished(self, now: datetime, limit: int = 2000) -> Effects:
+        """Forget up to ``limit`` jobs finished longer than the retention ago (retention.py)."""
+        fx = Effects()
+        for job in self._store.finished_before(now - self._settings.retention, limit):
+            # The store holds only this worker's partitions; a job of a channel no longer
+            # configured is forgotten too, or it would head every sweep.
+            plan = self._channels.get(job.channel)
+            if plan is not None:
+                plan.release(job)
+            self._store.delete(job.job_id)
+            fx.forgotten.append(job)
+        return fx
+
     def next_instant(self) -> float | None:
         return self._wheel.next_at()
 
