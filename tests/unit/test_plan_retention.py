@@ -36,7 +36,8 @@ def test_a_finished_job_is_forgotten_only_once_its_retention_has_passed(plan: Pl
     measured = plan.fire(T0 + timedelta(hours=1, seconds=1))  # the one measurement: now finished
     assert [d.purpose for d in measured.due] == ["measure"]
     finished = plan.job(job_id)
-    assert finished is not None and finished_at(finished) == T0 + timedelta(hours=1, seconds=1)
+    assert finished is not None
+    assert finished_at(finished) == T0 + timedelta(hours=1, seconds=1)
     assert plan.forget_finished(T0 + timedelta(hours=1) + WEEK).forgotten == []
     fx = plan.forget_finished(T0 + timedelta(hours=1, seconds=2) + WEEK)
     assert [j.job_id for j in fx.forgotten] == [job_id]
@@ -103,7 +104,8 @@ def test_late_outcomes_and_decisions_for_a_forgotten_job_change_nothing(plan: Pl
         outcome("c1", OutcomeStatus.PUBLISHED, post_id="p1", url="https://m/1"),
     ):
         fx = plan.handle(CH, late, now)
-        assert fx.jobs == [] and fx.due == []
+        assert fx.jobs == []
+        assert fx.due == []
     decision = OperatorDecided(
         event_id="d1",
         occurred_at=now,
