@@ -135,6 +135,8 @@ class PublisherWorker:
         instance_id: str = "",
         consumer: AIOKafkaConsumer | None = None,
         transactions: AIOKafkaProducer | None = None,
+        ledger_retention: timedelta | None = None,
+        retention_sweep_s: float = 60.0,
     ) -> None:
         self._topics = topics
         self._platform = platform
@@ -165,7 +167,8 @@ class PublisherWorker:
             auto_offset_reset="earliest",
             isolation_level="read_committed",
         )
-        self.ledger = self._ledger(bootstrap, group, producer, instance_id, transactions)
+        self._retention_sweep_s = retention_sweep_s
+        self.ledger = self._ledger(bootstrap, group, producer, instance_id, transactions, ledger_retention)
         self._reconciler = Reconciler(
             adapter,
             platform,
@@ -205,6 +208,7 @@ class PublisherWorker:
         producer: AIOKafkaProducer,
         instance_id: str,
         transactions: AIOKafkaProducer | None,
+        retention: timedelta | None,
     ) -> AttemptLedger:
         # Settling outcomes go through their own, transactional producer, named after this
         # replica (stable across its restarts when it has an instance id); ``producer`` keeps
@@ -223,6 +227,7 @@ class PublisherWorker:
             settled=self._offsets.committable,
             lease=self._lease,
             clock=self._clock,
+            retention=retention,
         )
 
     async def restore(self, partitions: set[int]) -> None:
@@ -235,7 +240,7 @@ class PublisherWorker:
     async def run(self, stop: asyncio.Event) -> None:
         await self.ledger.start()
         loop = asyncio.get_running_loop()
-        last_commit = loop.time()
+        last_commit = last_sweep = loop.time()
         try:
             self._consumer.subscribe([self._topics.publish(self._platform)], listener=_Rebalance(self))
             await self._consumer.start()
@@ -258,6 +263,9 @@ class PublisherWorker:
                     continue  # due records first: committing can wait for a quiet moment
                 await self.ledger.commit_settled()
                 last_commit = loop.time()
+                if last_commit - last_sweep >= self._retention_sweep_s:
+                    last_sweep = last_commit
+                    await self.ledger.forget_final()
             await self._drain(self._call_timeout_s)
             await self.ledger.commit_settled()
         finally:
