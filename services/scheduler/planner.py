@@ -31,6 +31,7 @@ from aiokafka import (
 
 from services.scheduler.plan import Effects, Plan
 from services.scheduler.restore import KeptStore, Restorer
+from services.scheduler.retention import FINISHED_NAMES
 from services.scheduler.store import RestoreRow
 from shared.channels import ChannelDirectory
 from shared.codec import decode, encode
@@ -53,8 +54,8 @@ from shared.watchdog import Watchdog
 log = logging.getLogger("warta.scheduler.planner")
 
 Clock = Callable[[], datetime]
-# Jobs forgotten per sweep: one transaction of tombstones, a few ms of the loop.
-_SWEEP_LIMIT = 2000
+# Jobs forgotten per sweep: one transaction of tombstones, ~40 ms of the loop (docs/operations.md).
+_SWEEP_LIMIT = 500
 
 
 def utc_now() -> datetime:
@@ -76,6 +77,7 @@ def restore_row(value: bytes | None, partition: int) -> RestoreRow | None:
         return None
     topic_key = raw.get("topic_key")
     measures = raw.get("measure_at")
+    measure = _epoch(measures[0]) if isinstance(measures, list) and measures else None
     return (
         job_id,
         channel,
@@ -83,7 +85,8 @@ def restore_row(value: bytes | None, partition: int) -> RestoreRow | None:
         state,
         topic_key if isinstance(topic_key, str) else None,
         _epoch(raw.get("slot")),
-        _epoch(measures[0]) if isinstance(measures, list) and measures else None,
+        measure,
+        _epoch(raw.get("occurred_at")) if state in FINISHED_NAMES and measure is None else None,
         value,
     )
 

@@ -32,14 +32,15 @@ from typing import Protocol
 
 import orjson
 
-from services.scheduler.retention import FINISHED_NAMES, finished_at
+from services.scheduler.retention import finished_at
 from shared.codec import decode_as, encode
 from shared.events import JobPlanned, JobState
 
 log = logging.getLogger("warta.scheduler.store")
 
-RestoreRow = tuple[str, str, int, str, str | None, float | None, float | None, bytes]
-"""(job id, channel, partition, state, topic key, slot, next measurement, encoded JobPlanned)."""
+RestoreRow = tuple[str, str, int, str, str | None, float | None, float | None, float | None, bytes]
+"""(job id, channel, partition, state, topic key, slot, next measurement, finished since
+(``retention.finished_at``), encoded JobPlanned); instants in epoch seconds."""
 
 Indexed = tuple[int, str, float | None, str | None, float | None, float | None]
 """(ref, state, slot, channel, first pending measurement, occupied instant): epoch seconds."""
@@ -77,7 +78,7 @@ class JobStore(Protocol):
         ...
 
     def finished_before(self, cutoff: datetime, limit: int) -> list[JobPlanned]:
-        """Up to ``limit`` finished jobs (``retention.finished_at``) finished before ``cutoff``."""
+        """Up to ``limit`` jobs finished (``retention.finished_at``) at ``cutoff`` or before, oldest first."""
         ...
 
     def instants(self, refs: list[int]) -> Iterable[tuple[int, float | None]]:
@@ -169,7 +170,7 @@ class MemoryJobStore:
             self.delete(job_id)
 
     def finished_before(self, cutoff: datetime, limit: int) -> list[JobPlanned]:
-        done = [(at, job) for job in self._jobs.values() if (at := finished_at(job)) and at < cutoff]
+        done = [(at, job) for job in self._jobs.values() if (at := finished_at(job)) and at <= cutoff]
         return [job for _, job in sorted(done, key=lambda pair: pair[0])[:limit]]
 
     def firing(self, partitions: Iterable[int]) -> Iterator[Indexed]:
@@ -192,20 +193,18 @@ class MemoryJobStore:
         return out
 
 
-_FINISHED_SQL = ", ".join(f"'{name}'" for name in FINISHED_NAMES)
 _UPSERT = (
     "INSERT INTO jobs (job_id, channel, partition, state, topic_key, slot, measure, occupied, finished,"
     " payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-    " CASE WHEN ?4 = 'published' THEN coalesce(published_at(?8), ?6) ELSE ?6 END,"
-    f" CASE WHEN ?4 IN ({_FINISHED_SQL}) AND ?7 IS NULL THEN occurred_at(?8) END, ?8)"
+    " CASE WHEN ?4 = 'published' THEN coalesce(published_at(?9), ?6) ELSE ?6 END, ?8, ?9)"
     " ON CONFLICT (job_id) DO UPDATE SET state = excluded.state, payload = excluded.payload,"
     " partition = excluded.partition, slot = excluded.slot, measure = excluded.measure,"
     " topic_key = excluded.topic_key, occupied = excluded.occupied, finished = excluded.finished"
 )
 """A published post occupies its publishing instant, which only the record holds: read once, when
-the row is written, so that indexing a partition never reads a payload. ``finished`` is since
-when a finished job (``retention.finished_at``) is so, read the same way, so that finding the
-jobs past their retention is one index range."""
+the row is written, so that indexing a partition never reads a payload. ``finished`` (since when
+a finished job is so) makes finding the jobs past their retention one index range; the restore
+reads it from the record it has parsed already (``planner.restore_row``)."""
 
 LAYOUT = 5
 """The kept file's layout version (SQLite ``user_version``): bump it whenever the schema or the
@@ -282,7 +281,6 @@ class SqliteJobStore:
                 " PRAGMA temp_store=MEMORY;"
             )
             db.create_function("published_at", 1, _published_at, deterministic=True)
-            db.create_function("occurred_at", 1, _occurred_at, deterministic=True)
             if db.execute("PRAGMA user_version").fetchone()[0] != LAYOUT:
                 return db, None
             row = db.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
@@ -352,9 +350,20 @@ class SqliteJobStore:
         self._changing()
         slot = job.slot.timestamp() if job.slot else None
         measure = job.measure_at[0].timestamp() if job.measure_at else None
+        finished = finished_at(job)
         row = self._db.execute(
             _UPSERT + " RETURNING ref",
-            (job.job_id, job.channel, partition, job.state.value, job.topic_key, slot, measure, encode(job)),
+            (
+                job.job_id,
+                job.channel,
+                partition,
+                job.state.value,
+                job.topic_key,
+                slot,
+                measure,
+                finished.timestamp() if finished is not None else None,
+                encode(job),
+            ),
         ).fetchone()
         return int(row[0])
 
@@ -410,7 +419,7 @@ class SqliteJobStore:
 
     def finished_before(self, cutoff: datetime, limit: int) -> list[JobPlanned]:
         rows = self._db.execute(
-            "SELECT payload FROM jobs WHERE finished < ? ORDER BY finished LIMIT ?",
+            "SELECT payload FROM jobs WHERE finished <= ? ORDER BY finished LIMIT ?",
             (cutoff.timestamp(), limit),
         ).fetchall()
         return [decode_as(r[0], JobPlanned) for r in rows]
@@ -432,16 +441,8 @@ class SqliteJobStore:
 
 
 def _published_at(payload: bytes) -> float | None:
-    return _instant(payload, "published_at")
-
-
-def _occurred_at(payload: bytes) -> float | None:
-    return _instant(payload, "occurred_at")
-
-
-def _instant(payload: bytes, name: str) -> float | None:
     try:
-        iso = orjson.loads(payload).get(name)
+        iso = orjson.loads(payload).get("published_at")
         return datetime.fromisoformat(iso).timestamp() if isinstance(iso, str) else None
     except (orjson.JSONDecodeError, AttributeError, ValueError):
         return None

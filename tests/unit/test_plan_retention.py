@@ -8,8 +8,10 @@ import pytest
 
 from services.scheduler.chooser import NaiveChooser
 from services.scheduler.plan import Plan, PlanSettings
+from services.scheduler.planner import restore_row
 from services.scheduler.retention import PastRetention, expired, finished_at
-from services.scheduler.store import JobStore
+from services.scheduler.store import JobStore, MemoryJobStore, SqliteJobStore
+from shared.codec import encode
 from shared.events import ControlAction, JobState, OperatorAction, OperatorDecided, OutcomeStatus
 from tests.unit.test_plan import CH, DIRECTORY, T0, approved, control, outcome
 
@@ -137,3 +139,24 @@ def test_a_redelivered_approval_of_a_forgotten_job_is_refused_not_planned(plan: 
 def test_a_new_approval_within_the_retention_is_planned(plan: Plan) -> None:
     fx = plan.handle(CH, approved("fresh", at=T0), T0 + WEEK - timedelta(seconds=1))
     assert [j.state for j in fx.jobs] == [JobState.SCHEDULED]
+
+
+def test_a_restored_plan_forgets_what_the_live_one_would(plan: Plan, store: JobStore) -> None:
+    _published(plan, "measured")
+    _published(plan, "measuring")
+    plan.fire(T0 + timedelta(hours=1, seconds=1))  # both measured: both finished
+    plan.handle(CH, approved("later", not_before=T0 + DAY), T0)
+    plan.handle(CH, control(ControlAction.WITHDRAW, "later"), T0 + timedelta(hours=2))
+    records = [j for j in (plan.job(f"{c}:{CH}") for c in ("measured", "measuring", "later")) if j]
+    restored_store = type(store)() if isinstance(store, MemoryJobStore) else SqliteJobStore(":memory:")
+    rows = [restore_row(encode(j), 0) for j in records]
+    restored_store.put_raw([r for r in rows if r is not None])
+    restored = Plan(DIRECTORY, NaiveChooser(), PlanSettings(retention=WEEK), store=restored_store)
+    restored.channel_plan(CH)
+    restored.index_restored([0])
+    forgotten = []
+    for now in (T0 + WEEK, T0 + WEEK + timedelta(hours=1, seconds=1), T0 + WEEK + timedelta(hours=2)):
+        live = sorted(j.content_id for j in plan.forget_finished(now).forgotten)
+        assert sorted(j.content_id for j in restored.forget_finished(now).forgotten) == live
+        forgotten.append(live)
+    assert forgotten == [[], ["measured", "measuring"], ["later"]]
