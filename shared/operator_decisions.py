@@ -14,7 +14,14 @@ records stay on the topic for the audit's retention, so ``legacy_decision`` stil
 
 from __future__ import annotations
 
-from shared.events import OperatorAction, OperatorDecided, OutcomeStatus, PlatformError, PublishOutcome
+from shared.events import (
+    JobPlanned,
+    OperatorAction,
+    OperatorDecided,
+    OutcomeStatus,
+    PlatformError,
+    PublishOutcome,
+)
 
 STATUS_OF_ACTION = {
     OperatorAction.RETRY: OutcomeStatus.RETRY,
@@ -24,6 +31,21 @@ STATUS_OF_ACTION = {
 _LEGACY_PREFIX = "operator."
 # What a decision and an outcome say alike: which record, when, and which attempt of which job.
 _JOB_FIELDS: set[str] = {"event_id", "occurred_at", "job_id", "content_id", "channel", "platform", "attempt"}
+
+
+def version_of(job: JobPlanned) -> str:
+    """Names one record of a job: the record a person judged when deciding (``judged``)."""
+    # The scheduler numbers its event ids from 0 again after a restart; with the record's instant
+    # the pair names one record.
+    return f"{job.event_id}@{job.occurred_at.isoformat()}"
+
+
+def still_applies(decision: OperatorDecided, job: JobPlanned) -> bool:
+    """Whether ``decision`` was taken on ``job``'s current record (or names none, as older
+    decisions don't). A decision taken on a record the job has since left — another person's
+    decision on the same record came first and was applied — must change nothing: both people
+    saw the same job, and only one of them may settle it."""
+    return decision.judged is None or decision.judged == version_of(job)
 
 
 def decided_outcome(decision: OperatorDecided, last_error: PlatformError | None = None) -> PublishOutcome:

@@ -11,8 +11,9 @@ from datetime import timedelta
 import aiohttp
 from aiohttp import web
 
+from services.console.claims import DecisionOrder
 from services.console.feeder import Feeder
-from services.console.http_api import Deps, create_app
+from services.console.http_api import CLAIM_HOLD, Deps, create_app
 from services.console.metrics import TopicCollector
 from services.console.offsets import History, OffsetSnapshot, OffsetsProbe
 from services.console.settings import ConsoleSettings
@@ -21,6 +22,7 @@ from services.console.webhooks import DeliveryLog, Dispatcher, RetryRule, load_s
 from services.ingest.auth import KeyStore
 from shared.access_log import app_runner
 from shared.clock import utcnow
+from shared.events import Event
 from shared.kafka import KafkaUnavailable, ensure_topics, make_producer
 from shared.metrics import service_registry
 from shared.watchdog import Watchdog
@@ -55,6 +57,7 @@ async def expire(view: ConsoleView, deps: Deps, stop: asyncio.Event, interval: f
     while not stop.is_set():
         dropped = view.expire(utcnow())
         deps.claims.expire(utcnow())
+        deps.order.expire(utcnow())
         if dropped:
             log.info("%d finished jobs left the console's view (retention)", dropped)
         with contextlib.suppress(TimeoutError):
@@ -72,10 +75,16 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
         )
     )
     watchdog = Watchdog(settings.stall_limit_s)
+    order = DecisionOrder(CLAIM_HOLD)
+
+    def fold(event: Event) -> None:
+        order.seen(event)  # the log's order of decisions, for actions across consoles
+        view.apply(event)
+
     feeder = Feeder(
         settings.kafka,
         [topics.schedule_jobs, topics.publish_outcomes, topics.publish_dead, topics.content_control],
-        view.apply,
+        fold,
         dead_topic=topics.publish_dead,
         watchdog=watchdog,
     )
@@ -120,6 +129,8 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
         session=session,
         caught_up=feeder.caught_up,
         clock=utcnow,
+        order=order,
+        read_past=feeder.read_past,
     )
     tasks = [
         asyncio.create_task(feeder.run(stop)),

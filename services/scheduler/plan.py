@@ -66,7 +66,7 @@ from shared.events import (
     job_id_for,
 )
 from shared.horizon import DEFAULT_HORIZON
-from shared.operator_decisions import decided_outcome
+from shared.operator_decisions import decided_outcome, still_applies
 
 S = JobState
 _FIRING = frozenset({S.SCHEDULED, S.RETRYING})
@@ -351,6 +351,10 @@ class Plan:
         if isinstance(event, OperatorDecided):
             # Applied as the outcome it stands for; the job keeps the platform's last error.
             job = self._store.get(event.job_id)
+            if job is not None and not still_applies(event, job):
+                return Effects(
+                    notes=[f"{event.job_id}: {event.actor}'s {event.action.value} judged an older record"]
+                )
             return self._outcome(plan, decided_outcome(event, job.last_error if job else None), now)
         if isinstance(event, EngagementObserved):
             self._chooser.observe(plan.channel, event, self._store.get(event.job_id))
