@@ -33,19 +33,21 @@ _LEGACY_PREFIX = "operator."
 _JOB_FIELDS: set[str] = {"event_id", "occurred_at", "job_id", "content_id", "channel", "platform", "attempt"}
 
 
-def version_of(job: JobPlanned) -> str:
-    """Names one record of a job: the record a person judged when deciding (``judged``)."""
-    # The scheduler numbers its event ids from 0 again after a restart; with the record's instant
-    # the pair names one record.
-    return f"{job.event_id}@{job.occurred_at.isoformat()}"
+def judged_basis(job: JobPlanned) -> str:
+    """What a person judged when deciding on ``job`` (``OperatorDecided.judged``): its state and
+    attempt. Every action moves a job off that pair for good (retry raises the attempt; discard
+    and mark-published end it), and so does every outcome that settles it, so the pair names
+    one settled moment of the job; a record written again with the same pair (a redelivered
+    outcome) does not change it."""
+    return f"{job.state.value}@{job.attempt}"
 
 
 def still_applies(decision: OperatorDecided, job: JobPlanned) -> bool:
-    """Whether ``decision`` was taken on ``job``'s current record (or names none, as older
-    decisions don't). A decision taken on a record the job has since left — another person's
-    decision on the same record came first and was applied — must change nothing: both people
+    """Whether ``decision`` was taken on the job as it stands (or names nothing, as older
+    decisions don't). A decision taken on a moment the job has since left — another person's
+    decision on the same moment came first and was applied — must change nothing: both people
     saw the same job, and only one of them may settle it."""
-    return decision.judged is None or decision.judged == version_of(job)
+    return decision.judged is None or decision.judged == judged_basis(job)
 
 
 def decided_outcome(decision: OperatorDecided, last_error: PlatformError | None = None) -> PublishOutcome:

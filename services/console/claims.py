@@ -12,14 +12,15 @@ new state) or, should the scheduler drop the action, after ``hold``.
 The check and the claim happen with no ``await`` between them, so within one console process two
 concurrent requests can never both pass.
 
-Across console processes, the log decides (``DecisionOrder``): each decision names the record it
-was judged on (``OperatorDecided.judged``) and goes to ``publish.outcomes`` keyed by content id,
-so every decision on a job sits on one partition, in one order. A console that wrote a decision
-reads that partition past its own record; when another decision judged on the same record came
-before it, its own lost, and it answers 409. The scheduler applies a decision only while the
-record it was judged on is the job's current one (``shared.operator_decisions.still_applies``),
-so the loser, already on the topic, changes nothing: of two consoles acting on the same job at
-once exactly one takes effect, whichever answer a console managed to give.
+Across console processes, the log decides (``DecisionOrder``): each decision names what it was
+judged on, the job's state and attempt (``OperatorDecided.judged``), and goes to
+``publish.outcomes`` keyed by content id, so every decision on a job sits on one partition, in
+one order. A console that wrote a decision reads that partition past its own record; when another
+decision judged on the same state and attempt came before it, its own lost, and it answers 409.
+The scheduler applies a decision only while the job still stands at that state and attempt
+(``shared.operator_decisions.still_applies``), so the loser, already on the topic, changes
+nothing: of two consoles acting on the same job at once exactly one takes effect, whichever
+answer a console managed to give.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.events import Event, JobPlanned, OperatorDecided
-from shared.operator_decisions import version_of
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,12 @@ class Claim:
     action: str
     by: str
     at: datetime
+
+
+def version_of(job: JobPlanned) -> str:
+    # The scheduler numbers its event ids from 0 again after a restart; with the record's instant
+    # the pair names one record.
+    return f"{job.event_id}@{job.occurred_at.isoformat()}"
 
 
 class ActionInProgress(Exception):

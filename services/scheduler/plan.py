@@ -353,7 +353,9 @@ class Plan:
             job = self._store.get(event.job_id)
             if job is not None and not still_applies(event, job):
                 return Effects(
-                    notes=[f"{event.job_id}: {event.actor}'s {event.action.value} judged an older record"]
+                    notes=[
+                        f"{event.job_id}: {event.actor}'s {event.action.value} was judged on an earlier state"
+                    ]
                 )
             return self._outcome(plan, decided_outcome(event, job.last_error if job else None), now)
         if isinstance(event, EngagementObserved):

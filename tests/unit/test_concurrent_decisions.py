@@ -18,7 +18,7 @@ from services.scheduler.chooser import NaiveChooser
 from services.scheduler.plan import Plan, PlanSettings
 from services.scheduler.store import JobStore
 from shared.events import JobState, OperatorAction, OperatorDecided, OutcomeStatus
-from shared.operator_decisions import still_applies, version_of
+from shared.operator_decisions import judged_basis, still_applies
 from tests.unit.test_plan import CH, DIRECTORY, T0, approved, outcome
 
 JOB = f"c1:{CH}"
@@ -61,7 +61,7 @@ def test_of_two_decisions_judged_on_one_record_only_the_first_takes_effect(
     assert [j.state for j in applied.jobs] == [ends]
     later = plan.handle(CH, b, T0 + timedelta(seconds=2))
     assert later.jobs == []
-    assert "judged an older record" in later.notes[0]
+    assert "judged on an earlier state" in later.notes[0]
     job = plan.job(JOB)
     assert job is not None
     assert job.state is ends
@@ -70,15 +70,15 @@ def test_of_two_decisions_judged_on_one_record_only_the_first_takes_effect(
     )
 
 
-def test_a_decision_on_the_current_record_and_an_older_one_without_a_record_still_apply(plan: Plan) -> None:
+def test_a_decision_on_the_current_state_and_an_older_one_naming_none_still_apply(plan: Plan) -> None:
     _unconfirmed(plan)
     job = plan.job(JOB)
     assert job is not None
     decision = _decide(plan, OperatorAction.DISCARD, "opa", 1)
-    assert decision.judged == version_of(job)
+    assert decision.judged == judged_basis(job) == "unconfirmed@1"
     assert still_applies(decision, job)
     assert still_applies(decision.model_copy(update={"judged": None}), job)  # written before it
-    assert not still_applies(decision.model_copy(update={"judged": "sch-0@2026-01-01T00:00:00+00:00"}), job)
+    assert not still_applies(decision.model_copy(update={"judged": "failed@1"}), job)
 
 
 def test_the_log_order_names_the_first_decision_per_record(plan: Plan) -> None:
@@ -93,3 +93,11 @@ def test_the_log_order_names_the_first_decision_per_record(plan: Plan) -> None:
     assert len(order) == 1
     order.expire(T0 + timedelta(minutes=2))
     assert len(order) == 0
+
+
+def test_a_redelivered_outcome_rewriting_the_record_does_not_void_a_decision(plan: Plan) -> None:
+    _unconfirmed(plan)
+    decision = _decide(plan, OperatorAction.DISCARD, "opa", 1)
+    plan.handle(CH, outcome("c1", OutcomeStatus.UNCONFIRMED), T0)  # the same outcome again
+    fx = plan.handle(CH, decision, T0 + timedelta(seconds=1))
+    assert [j.state for j in fx.jobs] == [JobState.FAILED]
