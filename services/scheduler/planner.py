@@ -54,7 +54,7 @@ from shared.watchdog import Watchdog
 log = logging.getLogger("warta.scheduler.planner")
 
 Clock = Callable[[], datetime]
-# Jobs forgotten per sweep: one transaction of tombstones, ~40 ms of the loop (docs/operations.md).
+# Jobs forgotten per sweep: one transaction of tombstones, ~20 ms of the loop (docs/operations.md).
 _SWEEP_LIMIT = 500
 
 
