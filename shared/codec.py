@@ -56,6 +56,12 @@ def encode(event: BaseModel) -> bytes:
     return orjson.dumps(event.model_dump(mode="json", exclude_none=True))
 
 
+def is_tombstone(raw: bytes | None) -> bool:
+    """A null value: on a compacted state topic (the plan, a ledger) it says the key is gone, and
+    its readers forget the key instead of decoding it; anywhere else it is malformed."""
+    return raw is None
+
+
 def decode(raw: bytes | None) -> Event:
     """Decode any Warta event; raises a ``DecodeError`` subclass for anything else."""
     if raw is None:

@@ -271,6 +271,10 @@ class OperatorDecided(_Event):
     action: OperatorAction
     reason: str = Field(min_length=1, max_length=4000)
     url: str | None = Field(default=None, max_length=2048)  # mark_published: where the post is
+    # What the person judged: the job's state and attempt (``shared.operator_decisions``). Applied
+    # only while the job still stands there, so of two decisions taken on the same view of a job
+    # (two consoles at once) only the first in the log takes effect. None: older records.
+    judged: str | None = Field(default=None, max_length=400)
 
 
 class EngagementObserved(_Event):

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Iterable
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.structs import RecordMetadata
 from pydantic import BaseModel
 
 from shared.codec import encode
@@ -56,10 +57,10 @@ async def send_event(
     *,
     partition: int | None = None,
     timeout: float = 20.0,
-) -> None:
-    """Send and wait for the broker's acknowledgement."""
+) -> RecordMetadata:
+    """Send and wait for the broker's acknowledgement; returns where the record landed."""
     try:
-        await asyncio.wait_for(
+        return await asyncio.wait_for(
             producer.send_and_wait(topic, encode(event), key=key.encode(), partition=partition), timeout
         )
     except (KafkaError, TimeoutError) as exc:

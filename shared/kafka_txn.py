@@ -45,10 +45,10 @@ TRANSACTION_TIMEOUT_MS = 30_000
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One record to write in a transaction."""
+    """One record to write in a transaction; a ``None`` value is a tombstone (compacted topics)."""
 
     topic: str
-    value: bytes
+    value: bytes | None
     key: bytes
     partition: int | None = None
 

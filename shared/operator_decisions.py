@@ -14,7 +14,14 @@ records stay on the topic for the audit's retention, so ``legacy_decision`` stil
 
 from __future__ import annotations
 
-from shared.events import OperatorAction, OperatorDecided, OutcomeStatus, PlatformError, PublishOutcome
+from shared.events import (
+    JobPlanned,
+    OperatorAction,
+    OperatorDecided,
+    OutcomeStatus,
+    PlatformError,
+    PublishOutcome,
+)
 
 STATUS_OF_ACTION = {
     OperatorAction.RETRY: OutcomeStatus.RETRY,
@@ -24,6 +31,23 @@ STATUS_OF_ACTION = {
 _LEGACY_PREFIX = "operator."
 # What a decision and an outcome say alike: which record, when, and which attempt of which job.
 _JOB_FIELDS: set[str] = {"event_id", "occurred_at", "job_id", "content_id", "channel", "platform", "attempt"}
+
+
+def judged_basis(job: JobPlanned) -> str:
+    """What a person judged when deciding on ``job`` (``OperatorDecided.judged``): its state and
+    attempt. Every action moves a job off that pair for good (retry raises the attempt; discard
+    and mark-published end it), and so does every outcome that settles it, so the pair names
+    one settled moment of the job; a record written again with the same pair (a redelivered
+    outcome) does not change it."""
+    return f"{job.state.value}@{job.attempt}"
+
+
+def still_applies(decision: OperatorDecided, job: JobPlanned) -> bool:
+    """Whether ``decision`` was taken on the job as it stands (or names nothing, as older
+    decisions don't). A decision taken on a moment the job has since left — another person's
+    decision on the same moment came first and was applied — must change nothing: both people
+    saw the same job, and only one of them may settle it."""
+    return decision.judged is None or decision.judged == judged_basis(job)
 
 
 def decided_outcome(decision: OperatorDecided, last_error: PlatformError | None = None) -> PublishOutcome:

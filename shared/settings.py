@@ -79,9 +79,19 @@ class CommonSettings(BaseSettings):
     # both, so what ingest accepts the scheduler plans.
     schedule_horizon_days: int = Field(default=horizon.DEFAULT_DAYS, ge=1, le=horizon.MAX_DAYS)
 
+    # How long a finished job (published and measured, failed, dead, withdrawn, superseded) stays
+    # in the scheduler's compacted plan before its tombstone is written; the publishers keep
+    # their ledger entries longer (services/publisher/ledger_retention.py says by how much and
+    # why). One setting for both, so the ledger always outlives the plan. docs/operations.md.
+    finished_retention_s: float = Field(default=7 * 86400.0, gt=0)
+
     @property
     def schedule_horizon(self) -> timedelta:
         return horizon.schedule_horizon(self.schedule_horizon_days)
+
+    @property
+    def finished_retention(self) -> timedelta:
+        return timedelta(seconds=self.finished_retention_s)
 
     def api_key_pepper(self) -> bytes:
         return self.key_pepper.get_secret_value().encode("utf-8")

@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 
 from shared.events import JobPlanned, JobState, OperatorAction, OperatorDecided
 from shared.lifecycle import can
+from shared.operator_decisions import judged_basis
 
 # The states in which a job waits for a person: no publisher holds it, no timer will move it.
 SETTLED = frozenset({JobState.FAILED, JobState.UNCONFIRMED, JobState.DEAD})
@@ -127,4 +128,5 @@ def operator_decision(job: JobPlanned, req: ActionRequest, now: datetime, event_
         action=req.action,
         reason=reason[:4000],
         url=url,
+        judged=judged_basis(job),
     )

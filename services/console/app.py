@@ -11,8 +11,9 @@ from datetime import timedelta
 import aiohttp
 from aiohttp import web
 
+from services.console.claims import DecisionOrder
 from services.console.feeder import Feeder
-from services.console.http_api import Deps, create_app
+from services.console.http_api import CLAIM_HOLD, Deps, create_app
 from services.console.metrics import TopicCollector
 from services.console.offsets import History, OffsetSnapshot, OffsetsProbe
 from services.console.settings import ConsoleSettings
@@ -20,6 +21,7 @@ from services.console.view import ConsoleView, Retention
 from services.console.webhooks import DeliveryLog, Dispatcher, RetryRule, Subscriber, load_subscribers
 from shared.access_log import app_runner
 from shared.clock import utcnow
+from shared.events import Event
 from shared.http_auth import KeyStore
 from shared.kafka import KafkaUnavailable, ensure_topics, make_producer
 from shared.metrics import service_registry
@@ -55,6 +57,7 @@ async def expire(view: ConsoleView, deps: Deps, stop: asyncio.Event, interval: f
     while not stop.is_set():
         dropped = view.expire(utcnow())
         deps.claims.expire(utcnow())
+        deps.order.expire(utcnow())
         if dropped:
             log.info("%d finished jobs left the console's view (retention)", dropped)
         with contextlib.suppress(TimeoutError):
@@ -70,12 +73,18 @@ def _view(settings: ConsoleSettings) -> ConsoleView:
     )
 
 
-def _feeder(settings: ConsoleSettings, view: ConsoleView, watchdog: Watchdog) -> Feeder:
+def _feeder(settings: ConsoleSettings, view: ConsoleView, order: DecisionOrder, watchdog: Watchdog) -> Feeder:
+    """The view's reader; it also keeps the log's order of decisions, for actions across consoles."""
     topics = settings.topics
+
+    def fold(event: Event) -> None:
+        order.seen(event)
+        view.apply(event)
+
     return Feeder(
         settings.kafka,
         [topics.schedule_jobs, topics.publish_outcomes, topics.publish_dead, topics.content_control],
-        view.apply,
+        fold,
         dead_topic=topics.publish_dead,
         watchdog=watchdog,
     )
@@ -110,7 +119,8 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
     await ensure_topics(settings.kafka, topics.specs())
     view = _view(settings)
     watchdog = Watchdog(settings.stall_limit_s)
-    feeder = _feeder(settings, view, watchdog)
+    order = DecisionOrder(CLAIM_HOLD)
+    feeder = _feeder(settings, view, order, watchdog)
     history = History(settings.history_samples)
     probe = OffsetsProbe(settings.kafka, [s.name for s in topics.specs()], settings.group_prefix)
     await probe.start()
@@ -137,6 +147,8 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
         session=session,
         caught_up=feeder.caught_up,
         clock=utcnow,
+        order=order,
+        read_past=feeder.read_past,
     )
     tasks = [
         asyncio.create_task(feeder.run(stop)),

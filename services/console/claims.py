@@ -11,6 +11,16 @@ new state) or, should the scheduler drop the action, after ``hold``.
 
 The check and the claim happen with no ``await`` between them, so within one console process two
 concurrent requests can never both pass.
+
+Across console processes, the log decides (``DecisionOrder``): each decision names what it was
+judged on, the job's state and attempt (``OperatorDecided.judged``), and goes to
+``publish.outcomes`` keyed by content id, so every decision on a job sits on one partition, in
+one order. A console that wrote a decision reads that partition past its own record; when another
+decision judged on the same state and attempt came before it, its own lost, and it answers 409.
+The scheduler applies a decision only while the job still stands at that state and attempt
+(``shared.operator_decisions.still_applies``), so the loser, already on the topic, changes
+nothing: of two consoles acting on the same job at once exactly one takes effect, whichever
+answer a console managed to give.
 """
 
 from __future__ import annotations
@@ -18,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.events import JobPlanned
+from shared.events import Event, JobPlanned, OperatorDecided
 
 
 @dataclass(frozen=True)
@@ -75,3 +85,42 @@ class ActionClaims:
 
     def __len__(self) -> int:
         return len(self._claims)
+
+
+class DecisionOrder:
+    """The first decision in the log per (job, judged record), as this console has read it."""
+
+    def __init__(self, hold: timedelta) -> None:
+        self._hold = hold
+        self._first: dict[tuple[str, str], OperatorDecided] = {}
+
+    def seen(self, event: Event) -> None:
+        """Fold one event read from ``publish.outcomes``, in log order."""
+        if isinstance(event, OperatorDecided) and event.judged is not None:
+            self._first.setdefault((event.job_id, event.judged), event)
+
+    def first(self, decision: OperatorDecided) -> OperatorDecided | None:
+        """The first decision judged on the same record as ``decision`` read so far."""
+        if decision.judged is None:
+            return None
+        return self._first.get((decision.job_id, decision.judged))
+
+    def expire(self, now: datetime) -> None:
+        """Forget decisions older than ``hold``: a read-back waits for seconds, not minutes."""
+        for key, decision in list(self._first.items()):
+            if now - decision.occurred_at >= self._hold:
+                del self._first[key]
+
+    def __len__(self) -> int:
+        return len(self._first)
+
+
+class DecidedFirst(Exception):
+    """Another console's decision on the same view of the job came first in the log."""
+
+    def __init__(self, first: OperatorDecided) -> None:
+        super().__init__(
+            f"{first.actor}'s {first.action.value} of job {first.job_id} (at {first.occurred_at.isoformat()}) "
+            "came first; yours was recorded but will not be applied. Reload the job and decide again"
+        )
+        self.first = first

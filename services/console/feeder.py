@@ -19,9 +19,9 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from shared.codec import DecodeError, decode
+from shared.codec import DecodeError, decode, is_tombstone
 from shared.dead_letters import DeadLetters
 from shared.events import Event
 from shared.feed_progress import ProgressWatch
@@ -49,6 +49,23 @@ class Feeder:
         self.caught_up = asyncio.Event()
         self.undecodable = 0
         self._watch = ProgressWatch("console-feeder", watchdog)
+        # Per partition, the next offset to read; ``_moved`` is set, and replaced, when one moves.
+        self._next: dict[tuple[str, int], int] = {}
+        self._moved = asyncio.Event()
+
+    async def read_past(self, topic: str, partition: int, offset: int) -> None:
+        """Return once the record at ``offset`` has been applied (the caller bounds the wait)."""
+        while self._next.get((topic, partition), 0) <= offset:
+            await self._moved.wait()
+
+    def _read(self, batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> None:
+        """The batch is applied: its partitions' positions move past it."""
+        for tp, records in batch.items():
+            if records:
+                self._next[(tp.topic, tp.partition)] = records[-1].offset + 1
+        if batch:
+            self._moved.set()
+            self._moved = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
@@ -61,6 +78,8 @@ class Feeder:
                 batch = await consumer.getmany(timeout_ms=200, max_records=2000)
                 for records in batch.values():
                     for record in records:
+                        if is_tombstone(record.value):
+                            continue  # the plan forgot a finished job; the view has its own retention
                         try:
                             event = decode(record.value)
                         except DecodeError:
@@ -71,6 +90,7 @@ class Feeder:
                             self._apply(event)
                         except Exception as exc:
                             await self._dead_letters.absorb(record, exc)
+                self._read(batch)
                 await self._watch.check(consumer, tps, asyncio.get_running_loop().time())
                 if not self.caught_up.is_set() and all(
                     [await consumer.position(tp) >= ends[tp] for tp in tps]

@@ -34,7 +34,7 @@ from services.console.actions import (
     operator_decision,
     reconciles_first,
 )
-from services.console.claims import ActionClaims, ActionInProgress
+from services.console.claims import ActionClaims, ActionInProgress, DecidedFirst, DecisionOrder
 from services.console.metrics import render
 from services.console.offsets import History, OffsetSnapshot
 from services.console.openapi import openapi_document
@@ -43,7 +43,14 @@ from services.console.settings import ConsoleSettings
 from services.console.view import ChannelHealth, ConsoleView, dead_json, job_json
 from services.console.webhooks import DeliveryLog
 from shared.channels import ChannelDirectory
-from shared.events import EARLIEST_INSTANT, LATEST_INSTANT, DeadLettered, JobPlanned, OperatorAction
+from shared.events import (
+    EARLIEST_INSTANT,
+    LATEST_INSTANT,
+    DeadLettered,
+    JobPlanned,
+    OperatorAction,
+    OperatorDecided,
+)
 from shared.field_errors import parse_model
 from shared.http_auth import ALL_CHANNELS, KeyStore, Principal
 from shared.http_errors import (
@@ -70,6 +77,8 @@ PAGE = 200
 MAX_PAGE = 500
 # How long an accepted action blocks others on the same job if the plan never shows it applied.
 CLAIM_HOLD = timedelta(minutes=2)
+# How long an action waits to read its own decision back (claims.py, "Across console processes").
+READ_BACK_S = 10.0
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -90,6 +99,11 @@ class Deps:
     caught_up: asyncio.Event
     clock: Callable[[], datetime]
     claims: ActionClaims = field(default_factory=lambda: ActionClaims(CLAIM_HOLD))
+    # Across console instances (claims.py): the decisions read back from publish.outcomes, and
+    # how to wait until the feeder has read past a record. None: no feeder (tests feeding the
+    # view by hand), so only this process's claims guard an action here.
+    order: DecisionOrder = field(default_factory=lambda: DecisionOrder(CLAIM_HOLD))
+    read_past: Callable[[str, int, int], Awaitable[None]] | None = None
 
 
 DEPS = web.AppKey("deps", Deps)
@@ -433,11 +447,16 @@ async def _act(deps: Deps, who: Principal, job_id: str, req: ActionRequest) -> w
         claim = deps.claims.claim(job, req.action.value, req.by, now)
     except ActionInProgress as exc:
         raise Conflict(str(exc), channel=job.channel, rule="action_in_progress") from exc
+    topic = deps.topics.publish_outcomes
     try:
-        await send_event(deps.producer, deps.topics.publish_outcomes, job.content_id, decision, timeout=10)
+        landed = await send_event(deps.producer, topic, job.content_id, decision, timeout=10)
     except KafkaUnavailable as exc:
         deps.claims.release(claim)
         raise ServiceUnavailable("the broker did not acknowledge; nothing was done", retry_after=5) from exc
+    try:
+        await _came_first(deps, decision, topic, landed.partition, landed.offset)
+    except DecidedFirst as exc:
+        raise Conflict(str(exc), channel=job.channel, rule="action_in_progress") from exc
     body: dict[str, object] = {
         "job_id": job_id,
         "action": req.action.value,
@@ -450,6 +469,24 @@ async def _act(deps: Deps, who: Principal, job_id: str, req: ActionRequest) -> w
             "its id; surely absent → sent; still unknown → it stays unconfirmed, with the reason"
         )
     return json_response(body, 202)
+
+
+async def _came_first(deps: Deps, decision: OperatorDecided, topic: str, partition: int, offset: int) -> None:
+    """Raise ``DecidedFirst`` when another console's decision on the same record precedes ours."""
+    if deps.read_past is None:
+        return
+    try:
+        await asyncio.wait_for(deps.read_past(topic, partition, offset), READ_BACK_S)
+    except TimeoutError as exc:
+        raise ServiceUnavailable(
+            f"the decision was written, but this console could not read {topic} back within "
+            f"{READ_BACK_S:.0f} s to tell whether another operator's decision on the job came first; "
+            "reload the job (the scheduler applies only the first)",
+            retry_after=5,
+        ) from exc
+    first = deps.order.first(decision)
+    if first is not None and first.event_id != decision.event_id:
+        raise DecidedFirst(first)
 
 
 async def act(request: web.Request) -> web.Response:

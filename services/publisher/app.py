@@ -15,6 +15,7 @@ from services.publisher.credentials.auth_retry import RefreshingAdapter
 from services.publisher.credentials.refresher import Refresher, http_refresh
 from services.publisher.credentials.vault import CredentialVault
 from services.publisher.credentials.wiring import account_of, build_refresher, open_vault, secret_store
+from services.publisher.ledger_retention import ledger_retention
 from services.publisher.ratelimit import Limit, RateLimits
 from services.publisher.safe_fetch import SafeMediaFetcher
 from services.publisher.settings import PublisherSettings
@@ -74,6 +75,8 @@ async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
                 metrics=metrics,
                 watchdog=watchdog,
                 instance_id=settings.instance_id,
+                ledger_retention=ledger_retention(settings.finished_retention),
+                retention_sweep_s=settings.retention_sweep_s,
             )
             log.info("publisher for %s: %d channels", platform, len(own))
             await _serve(settings, worker, watchdog, metrics, refresher, own, stop)

@@ -11,7 +11,10 @@ The ledger is the compacted topic ``publish.<platform>.attempts`` (partitioned l
   Kafka transaction (``shared.kafka_txn``): the ledger entry, the outcome on
   ``publish.outcomes`` (a dead job's letter too) and the consumer offset of the record it
   settles are visible together or not at all. A crash can neither leave an entry the scheduler
-  never hears of nor redeliver a job whose outcome is out.
+  never hears of nor redeliver a job whose outcome is out;
+- a final entry (published, failed, dead) is forgotten, with a tombstone, once no ``JobDue`` for
+  its job can arrive any more (``ledger_retention`` says when and why); a tombstone read at
+  restore removes the entry.
 
 Errors::
 
@@ -32,7 +35,8 @@ from aiokafka.errors import KafkaError
 from services.publisher.decide import Decision
 from services.publisher.lanes import Entry
 from services.publisher.ledger_decision import Incarnation
-from shared.codec import DecodeError, decode_as, encode
+from services.publisher.ledger_retention import expired
+from shared.codec import DecodeError, decode_as, encode, is_tombstone
 from shared.events import DeadLettered, JobDue, OutcomeStatus, PublishOutcome
 from shared.ids import new_event_id
 from shared.kafka import KafkaUnavailable, acknowledged, replay
@@ -58,6 +62,7 @@ class AttemptLedger:
         settled: Callable[[], Offsets],
         lease: timedelta,
         clock: Callable[[], datetime],
+        retention: timedelta | None = None,
     ) -> None:
         self._bootstrap = bootstrap
         self._topics = topics
@@ -67,6 +72,7 @@ class AttemptLedger:
         self._writer = TransactionalWriter(transactions, group, settled=settled)
         self._lease = lease
         self._clock = clock
+        self._retention = retention  # None: final entries are kept for ever
         self._entries: dict[str, PublishOutcome] = {}
         self._partition: dict[str, int] = {}
         self.me = Incarnation(writer_id, uuid.uuid4().hex[:16], clock(), stable_writer)
@@ -89,6 +95,11 @@ class AttemptLedger:
     async def restore(self, partitions: set[int]) -> None:
         tps = [TopicPartition(self._topics.publish_attempts(self._platform), p) for p in partitions]
         async for record in replay(self._bootstrap, tps):
+            if is_tombstone(record.value) and record.key is not None:
+                job_id = record.key.decode("utf-8", "replace")
+                self._entries.pop(job_id, None)
+                self._partition.pop(job_id, None)
+                continue
             try:
                 entry = decode_as(record.value, PublishOutcome)
             except DecodeError as exc:
@@ -102,6 +113,30 @@ class AttemptLedger:
             if p in partitions:
                 self._entries.pop(job_id, None)
                 self._partition.pop(job_id, None)
+
+    async def forget_final(self, limit: int = 2000) -> int:
+        """Tombstone the final entries past the retention (``ledger_retention``); returns how many.
+
+        By the retention's rule no ``JobDue`` of these jobs can arrive any more, so nothing
+        writes their entries while the tombstones go out; an entry replaced in memory meanwhile
+        all the same stays there (the identity check below).
+        """
+        if self._retention is None:
+            return 0
+        gone = expired(self._entries.values(), self._clock(), self._retention, limit)
+        if not gone:
+            return 0
+        topic = self._topics.publish_attempts(self._platform)
+        sent = [
+            await self._producer.send(topic, None, key=e.job_id.encode(), partition=self._partition[e.job_id])
+            for e in gone
+        ]
+        await acknowledged(sent, f"forgetting {len(gone)} final ledger entries")
+        for entry in gone:
+            if self._entries.get(entry.job_id) is entry:
+                del self._entries[entry.job_id]
+                self._partition.pop(entry.job_id, None)
+        return len(gone)
 
     async def commit_settled(self) -> None:
         """Commit the offsets of settled records that no outcome carried (skips, measurements,

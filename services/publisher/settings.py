@@ -29,6 +29,9 @@ class PublisherSettings(CommonSettings):
     call_timeout_s: float = 30.0
     # Wait in-process for a rate-limit token up to this long; longer waits go back to the scheduler.
     max_local_wait_s: float = 2.0
+    # How often the attempt ledger forgets final entries past their retention
+    # (services/publisher/ledger_retention.py; derived from finished_retention_s).
+    retention_sweep_s: float = 60.0
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 0  # 0 = no metrics endpoint; `warta dev` uses 9110 + the platform's index
     # ``host:port`` authorities whose media may be fetched over plain http from any address: the

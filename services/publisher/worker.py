@@ -127,6 +127,8 @@ class PublisherWorker:
         instance_id: str = "",
         consumer: AIOKafkaConsumer | None = None,
         transactions: AIOKafkaProducer | None = None,
+        ledger_retention: timedelta | None = None,
+        retention_sweep_s: float = 60.0,
     ) -> None:
         self._topics, self._platform, self._channels = topics, platform, channels
         self._secrets, self._limits = secrets, limits
@@ -141,6 +143,7 @@ class PublisherWorker:
         self._progress = asyncio.Event()
         self._failure: BaseException | None = None
         self._consumer = consumer or due_jobs_consumer(bootstrap, group)
+        self._retention_sweep_s = retention_sweep_s
         self._parts = wire(
             bootstrap=bootstrap,
             topics=topics,
@@ -158,6 +161,7 @@ class PublisherWorker:
             transactions=transactions,
             settled=self._offsets.committable,
             after_wait=self._check_generation,
+            ledger_retention=ledger_retention,
         )
         self.ledger = self._parts.ledger
         self.outcomes: dict[str, int] = {}  # by status, for metrics
@@ -174,7 +178,7 @@ class PublisherWorker:
     async def run(self, stop: asyncio.Event) -> None:
         await self.ledger.start()
         loop = asyncio.get_running_loop()
-        last_commit = loop.time()
+        last_commit = last_sweep = loop.time()
         try:
             self._consumer.subscribe([self._topics.publish(self._platform)], listener=_Rebalance(self))
             await self._consumer.start()
@@ -197,6 +201,9 @@ class PublisherWorker:
                     continue  # due records first: committing can wait for a quiet moment
                 await self.ledger.commit_settled()
                 last_commit = loop.time()
+                if last_commit - last_sweep >= self._retention_sweep_s:
+                    last_sweep = last_commit
+                    await self.ledger.forget_final()
             await self._drain(self._budget.call_timeout_s)
             await self.ledger.commit_settled()
         finally:

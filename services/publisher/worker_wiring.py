@@ -92,6 +92,7 @@ def wire(
     transactions: AIOKafkaProducer | None,
     settled: Callable[[], Offsets],
     after_wait: Callable[[], None],
+    ledger_retention: timedelta | None = None,
 ) -> Collaborators:
     """The worker's collaborators; ``settled`` is what its lanes have finished, ``after_wait``
     its fencing check (it raises when the record's partition went to another worker)."""
@@ -122,7 +123,17 @@ def wire(
         clock=clock,
     )
     ledger = attempt_ledger(
-        bootstrap, topics, group, platform, producer, budget.lease, clock, instance_id, transactions, settled
+        bootstrap,
+        topics,
+        group,
+        platform,
+        producer,
+        budget.lease,
+        clock,
+        instance_id,
+        transactions,
+        settled,
+        ledger_retention,
     )
     dead_letters = DeadLetters(topics.publish_dead, f"publisher-{platform}", producer=producer)
     return Collaborators(ledger, reconciler, caller, engagement, dead_letters)
@@ -139,6 +150,7 @@ def attempt_ledger(
     instance_id: str,
     transactions: AIOKafkaProducer | None,
     settled: Callable[[], Offsets],
+    retention: timedelta | None = None,
 ) -> AttemptLedger:
     # Settling outcomes go through their own, transactional producer, named after this
     # replica (stable across its restarts when it has an instance id); ``producer`` keeps
@@ -157,4 +169,5 @@ def attempt_ledger(
         settled=settled,
         lease=lease,
         clock=clock,
+        retention=retention,
     )

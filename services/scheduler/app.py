@@ -66,6 +66,7 @@ async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:
             plan,
             producer,
             tick_s=settings.tick_s,
+            retention_sweep_s=settings.retention_sweep_s,
             metrics=metrics,
             watchdog=watchdog,
             kept=kept,

@@ -20,8 +20,12 @@ What the checkpoint may claim, and when it is written:
   upsert of the job's (or channel's) whole latest value by its key, and the tail is replayed in
   offset order, so each key ends at its last value in the log whatever subset of the tail the
   store held before. Compaction keeps that true: it only removes a record that a later record of
-  the same key supersedes, and that later one is replayed too (the plan writes no tombstones, so
-  no deletion can be compacted away unseen).
+  the same key supersedes, and that later one is replayed too. The one exception is harmless: a
+  tombstone (a finished job forgotten, ``retention.py``) is itself removed ``delete.retention.ms``
+  (a day) after compaction, so a store whose checkpoint is older than that may keep the row of
+  a job the log forgot. That row is a finished job past its retention, so the next retention
+  sweep forgets it again and writes a new tombstone; until then it only answers a late outcome
+  or a redelivered approval as the plan did before it forgot the job.
 
 Rules (``resume_point``): no checkpoint, another layout version, another store file, a partition
 it does not name, a log end before the checkpoint (the topic was recreated or truncated) or a log

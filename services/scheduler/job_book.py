@@ -113,6 +113,20 @@ class JobBook:
                 continue  # the channel moved to another worker, or the job is gone
             yield plan, job, ref
 
+    def forget_finished_before(self, cutoff: datetime, limit: int) -> list[JobPlanned]:
+        """Drop up to ``limit`` jobs that finished before ``cutoff``; their wheel entries, if any,
+        are skipped when due (the job is gone)."""
+        gone = []
+        for job in self.store.finished_before(cutoff, limit):
+            # The store holds only this worker's partitions; a job of a channel no longer
+            # configured is forgotten too, or it would head every sweep.
+            plan = self._channels.get(job.channel)
+            if plan is not None:
+                plan.release(job)
+            self.store.delete(job.job_id)
+            gone.append(job)
+        return gone
+
     # ---- records -----------------------------------------------------------------------------
     def event_id(self) -> str:
         return f"{self._prefix}-{next(self._ids)}"

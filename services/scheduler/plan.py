@@ -56,6 +56,7 @@ from services.scheduler.plan_state import (
     PlanSettings,
     S,
 )
+from services.scheduler.retention import check_approval
 from services.scheduler.store import JobStore, MemoryJobStore
 from shared.channels import Channel, ChannelDirectory
 from shared.events import (
@@ -74,7 +75,7 @@ from shared.events import (
     job_id_for,
 )
 from shared.lifecycle import HELD, can
-from shared.operator_decisions import decided_outcome
+from shared.operator_decisions import decided_outcome, still_applies
 
 __all__ = ["ChannelPlan", "Effects", "Plan", "PlanSettings"]
 
@@ -151,6 +152,12 @@ class Plan:
         if isinstance(event, OperatorDecided):
             # Applied as the outcome it stands for; the job keeps the platform's last error.
             job = self._book.store.get(event.job_id)
+            if job is not None and not still_applies(event, job):
+                return Effects(
+                    notes=[
+                        f"{event.job_id}: {event.actor}'s {event.action.value} was judged on an earlier state"
+                    ]
+                )
             return self._outcome(plan, decided_outcome(event, job.last_error if job else None), now)
         if isinstance(event, EngagementObserved):
             self._chooser.observe(plan.channel, event, self._book.store.get(event.job_id))
@@ -166,6 +173,7 @@ class Plan:
         job_id = job_id_for(ev.content_id, plan.channel.id)
         if self._book.store.ref_of(job_id) is not None:
             return Effects(notes=[f"{job_id} already planned (redelivery)"])
+        check_approval(ev, now, self._settings.retention)
         job = new_job(ev, plan.channel, variant.content, self._book.event_id(), now)
         waits_for = self._higher_ranked(plan.channel, ev)
         if waits_for:
@@ -320,6 +328,10 @@ class Plan:
         return fx
 
     # ---- time --------------------------------------------------------------------------------
+    def forget_finished(self, now: datetime, limit: int = 2000) -> Effects:
+        """Forget up to ``limit`` jobs finished longer than the retention ago (retention.py)."""
+        return Effects(forgotten=self._book.forget_finished_before(now - self._settings.retention, limit))
+
     def next_instant(self) -> float | None:
         return self._book.next_instant()
 

@@ -11,6 +11,7 @@ from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from services.scheduler.retention import DEFAULT_RETENTION
 from shared.channels import Channel
 from shared.events import (
     ChannelStateRecorded,
@@ -50,6 +51,8 @@ class PlanSettings:
     # gaps, a day either side) far inside datetime's year 9999, and bounds the slot policy's
     # work per job: it scores each 5-minute step of the window.
     horizon: timedelta = DEFAULT_HORIZON
+    # How long a finished job stays before it is forgotten and tombstoned (retention.py).
+    retention: timedelta = DEFAULT_RETENTION
 
 
 @dataclass
@@ -59,16 +62,18 @@ class Effects:
     channels: list[ChannelStateRecorded] = field(default_factory=list)
     outcomes: list[PublishOutcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    forgotten: list[JobPlanned] = field(default_factory=list)  # each gets a tombstone
 
     def extend(self, other: Effects) -> None:
         self.jobs += other.jobs
+        self.forgotten += other.forgotten
         self.due += other.due
         self.channels += other.channels
         self.outcomes += other.outcomes
         self.notes += other.notes
 
     def __bool__(self) -> bool:
-        return bool(self.jobs or self.due or self.channels or self.outcomes)
+        return bool(self.jobs or self.due or self.channels or self.outcomes or self.forgotten)
 
 
 @dataclass

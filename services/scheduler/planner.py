@@ -31,6 +31,7 @@ from aiokafka import (
 
 from services.scheduler.plan import Effects, Plan
 from services.scheduler.restore import KeptStore, Restorer
+from services.scheduler.retention import FINISHED_NAMES
 from services.scheduler.store import RestoreRow
 from shared.channels import ChannelDirectory
 from shared.codec import decode, encode
@@ -53,6 +54,8 @@ from shared.watchdog import Watchdog
 log = logging.getLogger("warta.scheduler.planner")
 
 Clock = Callable[[], datetime]
+# Jobs forgotten per sweep: one transaction of tombstones, ~20 ms of the loop (docs/operations.md).
+_SWEEP_LIMIT = 500
 
 
 def utc_now() -> datetime:
@@ -74,6 +77,7 @@ def restore_row(value: bytes | None, partition: int) -> RestoreRow | None:
         return None
     topic_key = raw.get("topic_key")
     measures = raw.get("measure_at")
+    measure = _epoch(measures[0]) if isinstance(measures, list) and measures else None
     return (
         job_id,
         channel,
@@ -81,7 +85,8 @@ def restore_row(value: bytes | None, partition: int) -> RestoreRow | None:
         state,
         topic_key if isinstance(topic_key, str) else None,
         _epoch(raw.get("slot")),
-        _epoch(measures[0]) if isinstance(measures, list) and measures else None,
+        measure,
+        _epoch(raw.get("occurred_at")) if state in FINISHED_NAMES and measure is None else None,
         value,
     )
 
@@ -136,6 +141,7 @@ class Planner:
         producer: AIOKafkaProducer,
         *,
         tick_s: float = 0.2,
+        retention_sweep_s: float = 60.0,
         clock: Clock = utc_now,
         metrics: SchedulerMetrics | None = None,
         watchdog: Watchdog | None = None,
@@ -155,6 +161,9 @@ class Planner:
         self._plan = plan
         self._producer = producer
         self._tick_s = tick_s
+        self._retention_sweep_s = retention_sweep_s
+        self._swept_at = float("-inf")  # monotonic time of the last retention sweep
+        self.forgotten = 0
         self._clock = clock
         self._metrics = metrics
         self._watchdog = watchdog
@@ -245,6 +254,10 @@ class Planner:
         records += [
             Outgoing(self._topics.publish_outcomes, encode(o), o.content_id.encode()) for o in fx.outcomes
         ]
+        records += [  # tombstones: the compacted plan forgets finished jobs (retention.py)
+            Outgoing(self._topics.schedule_jobs, None, j.job_id.encode(), self._partition_of(j.channel))
+            for j in fx.forgotten
+        ]
         records += [
             Outgoing(
                 self._topics.schedule_channels, encode(c), c.channel.encode(), self._partition_of(c.channel)
@@ -279,6 +292,7 @@ class Planner:
                     for records in batch.values():
                         self._metrics.consumed.labels(self._topics.schedule_commands).inc(len(records))
                 await self._fire()
+                await self._forget_finished()
         finally:
             await self._consumer.stop()
             await self._transactions.stop()
@@ -334,6 +348,19 @@ class Planner:
                     self.on_fired(late)
                 if self._metrics is not None:
                     self._metrics.lateness.labels(due.channel).observe(max(0.0, late))
+
+    async def _forget_finished(self) -> None:
+        """Now and then, tombstone the jobs finished longer than the retention ago."""
+        if time.monotonic() - self._swept_at < self._retention_sweep_s:
+            return
+        self._swept_at = time.monotonic()
+        fx = self._plan.forget_finished(self._clock(), _SWEEP_LIMIT)
+        if len(fx.forgotten) >= _SWEEP_LIMIT:
+            self._swept_at = float("-inf")  # more are waiting: go on at the next turn
+        if fx:
+            await self.apply(fx)
+            self.forgotten += len(fx.forgotten)
+            log.info("forgot %d jobs finished longer than the retention ago", len(fx.forgotten))
 
     def _wait_ms(self) -> int:
         nxt = self._plan.next_instant()

@@ -7,6 +7,9 @@ the job rows and channel snapshots the file already holds; the others are droppe
 and replayed in full. ``checkpoint`` is called when the planner stopped cleanly: it copies the
 tail written since into the file, syncs it and writes the checkpoint (``checkpoint.py`` says
 why the claim is then true).
+
+A tombstone on ``schedule.jobs`` (a finished job the plan forgot, ``retention.py``) deletes the
+job's row; it is never counted as unreadable.
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ from aiokafka import TopicPartition
 
 from services.scheduler.checkpoint import Checkpoint, CheckpointFile, LogBounds, ResumePoint, resume_point
 from services.scheduler.plan import Plan
-from services.scheduler.store import LAYOUT, ChannelRow, RestoreRow, SqliteJobStore
-from shared.codec import DecodeError, decode_as
+from services.scheduler.store import LAYOUT, ChannelRow, JobStore, RestoreRow, SqliteJobStore
+from shared.codec import DecodeError, decode_as, is_tombstone
 from shared.events import ChannelStateRecorded
 from shared.kafka import log_bounds, replay
 from shared.kafka_connection import KafkaAddress
@@ -170,7 +173,11 @@ class Restorer:
         plan: bool = True,
     ) -> tuple[int, int]:
         store = self._kept.store if self._kept is not None else self._plan.store
-        rows: list[RestoreRow] = []
+        # Each batch keeps only every key's last change: an upsert (rows) or a tombstone (gone),
+        # so a job forgotten after its last record in the batch stays forgotten, and the other
+        # way round.
+        rows: dict[str, RestoreRow] = {}
+        gone: set[str] = set()
         channels: list[ChannelRow] = []
         jobs = skipped = 0
         tps = [tp for tp in tps if start.get(tp, 0) < until[tp]]  # an empty tail needs no reader
@@ -180,21 +187,33 @@ class Restorer:
                 if channel is not None and self._kept is not None and record.value is not None:
                     channels.append((channel, record.partition, record.value))
                 continue
+            if is_tombstone(record.value) and record.key is not None:
+                job_id = record.key.decode("utf-8", "replace")
+                rows.pop(job_id, None)
+                gone.add(job_id)
+                continue
             row = self._row_of(record.value, record.partition)
             if row is None:
                 skipped += 1
                 continue
-            rows.append(row)
-            if len(rows) >= 5000:
-                store.put_raw(rows)
-                jobs += len(rows)
-                rows = []
+            gone.discard(row[0])
+            rows[row[0]] = row
+            jobs += 1
+            if len(rows) + len(gone) >= 5000:
+                self._write(store, rows, gone)
                 await asyncio.sleep(0)  # let heartbeats through
-        store.put_raw(rows)
-        jobs += len(rows)
+        self._write(store, rows, gone)
         if self._kept is not None:
             self._kept.store.put_channels_raw(channels)
         return jobs, skipped
+
+    @staticmethod
+    def _write(store: JobStore, rows: dict[str, RestoreRow], gone: set[str]) -> None:
+        """Write a batch, then empty it."""
+        store.put_raw(rows.values())
+        store.delete_raw(gone)
+        rows.clear()
+        gone.clear()
 
     def _restore_channel(self, payload: bytes | None, *, apply: bool = True) -> str | None:
         """The snapshot's channel, once applied to the plan; None (skipped, as a full restore

@@ -17,6 +17,8 @@ class SchedulerSettings(CommonSettings):
     # Engagement is measured this long after publishing (seconds); tests shrink them.
     engagement_horizons_s: tuple[float, ...] = (3600.0, 6 * 3600.0, 24 * 3600.0)
     tick_s: float = 0.2  # longest sleep between looking at the heap: bounds firing lateness
+    # How often the planner forgets jobs past finished_retention_s (CommonSettings).
+    retention_sweep_s: float = 60.0
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 0  # 0 = no metrics endpoint
     # Local cache of the plan (safe to delete: rebuilt from schedule.jobs and schedule.channels).
@@ -38,4 +40,5 @@ class SchedulerSettings(CommonSettings):
             late_grace=timedelta(seconds=self.late_grace_s),
             horizons=tuple(timedelta(seconds=s) for s in self.engagement_horizons_s),
             horizon=self.schedule_horizon,
+            retention=self.finished_retention,
         )

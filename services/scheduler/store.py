@@ -32,13 +32,15 @@ from typing import Protocol
 
 import orjson
 
+from services.scheduler.retention import finished_at
 from shared.codec import decode_as, encode
 from shared.events import JobPlanned, JobState
 
 log = logging.getLogger("warta.scheduler.store")
 
-RestoreRow = tuple[str, str, int, str, str | None, float | None, float | None, bytes]
-"""(job id, channel, partition, state, topic key, slot, next measurement, encoded JobPlanned)."""
+RestoreRow = tuple[str, str, int, str, str | None, float | None, float | None, float | None, bytes]
+"""(job id, channel, partition, state, topic key, slot, next measurement, finished since
+(``retention.finished_at``), encoded JobPlanned); instants in epoch seconds."""
 
 Indexed = tuple[int, str, float | None, str | None, float | None, float | None]
 """(ref, state, slot, channel, first pending measurement, occupied instant): epoch seconds."""
@@ -66,8 +68,17 @@ class JobStore(Protocol):
     def drop_partitions(self, partitions: Iterable[int]) -> None: ...
 
     def delete(self, job_id: str) -> None:
-        """Forget one job (the plan undoing a command that raised). A wheel entry left with its
-        reference is harmless: the plan re-reads the store when an entry comes due."""
+        """Forget one job (the plan undoing a command that raised, or forgetting a finished one).
+        A wheel entry left with its reference is harmless: the plan re-reads the store when an
+        entry comes due."""
+        ...
+
+    def delete_raw(self, job_ids: Iterable[str]) -> None:
+        """Bulk restore of tombstones: the changelog says these jobs are gone."""
+        ...
+
+    def finished_before(self, cutoff: datetime, limit: int) -> list[JobPlanned]:
+        """Up to ``limit`` jobs finished (``retention.finished_at``) at ``cutoff`` or before, oldest first."""
         ...
 
     def instants(self, refs: list[int]) -> Iterable[tuple[int, float | None]]:
@@ -154,6 +165,14 @@ class MemoryJobStore:
         if ref is not None:
             self._ids.pop(ref, None)
 
+    def delete_raw(self, job_ids: Iterable[str]) -> None:
+        for job_id in job_ids:
+            self.delete(job_id)
+
+    def finished_before(self, cutoff: datetime, limit: int) -> list[JobPlanned]:
+        done = [(at, job) for job in self._jobs.values() if (at := finished_at(job)) and at <= cutoff]
+        return [job for _, job in sorted(done, key=lambda pair: pair[0])[:limit]]
+
     def firing(self, partitions: Iterable[int]) -> Iterator[Indexed]:
         wanted = set(partitions)
         for job_id, job in list(self._jobs.items()):
@@ -175,16 +194,19 @@ class MemoryJobStore:
 
 
 _UPSERT = (
-    "INSERT INTO jobs (job_id, channel, partition, state, topic_key, slot, measure, occupied, payload)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, CASE WHEN ?4 = 'published' THEN coalesce(published_at(?8), ?6) ELSE ?6 END, ?8)"
+    "INSERT INTO jobs (job_id, channel, partition, state, topic_key, slot, measure, occupied, finished,"
+    " payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+    " CASE WHEN ?4 = 'published' THEN coalesce(published_at(?9), ?6) ELSE ?6 END, ?8, ?9)"
     " ON CONFLICT (job_id) DO UPDATE SET state = excluded.state, payload = excluded.payload,"
     " partition = excluded.partition, slot = excluded.slot, measure = excluded.measure,"
-    " topic_key = excluded.topic_key, occupied = excluded.occupied"
+    " topic_key = excluded.topic_key, occupied = excluded.occupied, finished = excluded.finished"
 )
 """A published post occupies its publishing instant, which only the record holds: read once, when
-the row is written, so that indexing a partition never reads a payload."""
+the row is written, so that indexing a partition never reads a payload. ``finished`` (since when
+a finished job is so) makes finding the jobs past their retention one index range; the restore
+reads it from the record it has parsed already (``planner.restore_row``)."""
 
-LAYOUT = 4
+LAYOUT = 5
 """The kept file's layout version (SQLite ``user_version``): bump it whenever the schema or the
 meaning of a column changes, so a file of the old layout is rebuilt instead of misread."""
 
@@ -208,6 +230,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     slot REAL,
     measure REAL,
     occupied REAL,
+    finished REAL,
     payload BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_topic ON jobs (channel, topic_key) WHERE topic_key IS NOT NULL;
@@ -215,6 +238,7 @@ CREATE INDEX IF NOT EXISTS jobs_state ON jobs (channel, state);
 -- Covers ``firing``: indexing a million jobs reads this index, never the rows and their payloads.
 -- Ordered by ref, so a restore appends to it (keyed by slot, random inserts made a 1M-job restore
 -- several times slower).
+CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (finished) WHERE finished IS NOT NULL;
 CREATE INDEX IF NOT EXISTS jobs_firing ON jobs (partition, ref, state, slot, channel, measure, occupied);
 """
 
@@ -326,9 +350,20 @@ class SqliteJobStore:
         self._changing()
         slot = job.slot.timestamp() if job.slot else None
         measure = job.measure_at[0].timestamp() if job.measure_at else None
+        finished = finished_at(job)
         row = self._db.execute(
             _UPSERT + " RETURNING ref",
-            (job.job_id, job.channel, partition, job.state.value, job.topic_key, slot, measure, encode(job)),
+            (
+                job.job_id,
+                job.channel,
+                partition,
+                job.state.value,
+                job.topic_key,
+                slot,
+                measure,
+                finished.timestamp() if finished is not None else None,
+                encode(job),
+            ),
         ).fetchone()
         return int(row[0])
 
@@ -376,6 +411,18 @@ class SqliteJobStore:
     def delete(self, job_id: str) -> None:
         self._changing()
         self._db.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,))
+
+    def delete_raw(self, job_ids: Iterable[str]) -> None:
+        self._db.execute("BEGIN")
+        self._db.executemany("DELETE FROM jobs WHERE job_id = ?", ((j,) for j in job_ids))
+        self._db.execute("COMMIT")
+
+    def finished_before(self, cutoff: datetime, limit: int) -> list[JobPlanned]:
+        rows = self._db.execute(
+            "SELECT payload FROM jobs WHERE finished <= ? ORDER BY finished LIMIT ?",
+            (cutoff.timestamp(), limit),
+        ).fetchall()
+        return [decode_as(r[0], JobPlanned) for r in rows]
 
     def firing(self, partitions: Iterable[int]) -> Iterator[Indexed]:
         for p in partitions:

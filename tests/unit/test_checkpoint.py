@@ -85,7 +85,7 @@ def test_the_checkpoint_file_round_trips_and_an_unreadable_one_counts_as_none(tm
 
 
 def _row(job_id: str, partition: int, payload: bytes) -> RestoreRow:
-    return (job_id, "ch", partition, "scheduled", None, 1.0, None, payload)
+    return (job_id, "ch", partition, "scheduled", None, 1.0, None, None, payload)
 
 
 def test_a_kept_store_file_survives_a_restart_only_when_its_checkpoint_vouches_for_it(tmp_path: Path) -> None:

@@ -5,7 +5,9 @@ publish topic and a publisher with its attempt ledger (it answers an attempt it 
 with that outcome again, never re-sends one); the outcomes topic, delivered in order and also
 redelivered at random (the router is at-least-once); and restores of the plan from the changelog
 it emitted — exact ones (what a transaction guarantees), and lossy ones that drop a job's
-latest record while what it caused stays out (what a crash between two writes did before).
+latest record while what it caused stays out (what a crash between two writes did before);
+and weeks passing, after which the plan forgets finished jobs (tombstones on the changelog)
+while their approvals and outcomes may still be redelivered.
 
 Whatever the interleaving: a job's attempt N+1 fires only after the plan heard that attempt N
 asked for it (no two attempts of one job can be out at once); nothing is posted twice; once every
@@ -26,6 +28,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from services.scheduler.chooser import NaiveChooser
 from services.scheduler.plan import Effects, Plan, PlanSettings
 from services.scheduler.planner import restore_row
+from services.scheduler.retention import PastRetention
 from services.scheduler.store import MemoryJobStore
 from shared.channels import Channel, ChannelDirectory
 from shared.codec import encode
@@ -47,6 +50,7 @@ from shared.events import (
 )
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+RETENTION = PlanSettings().retention
 CHANNELS = ("fb-a", "fb-b")
 DIRECTORY = ChannelDirectory(
     channels=tuple(Channel(id=c, platform="facebook", min_gap_minutes=0) for c in CHANNELS)
@@ -86,6 +90,7 @@ class PlanWorld(RuleBasedStateMachine):
         self.fired: defaultdict[str, list[int]] = defaultdict(list)
         self.items = 0
         self.ids = 0
+        self.approvals: list[ContentApproved] = []
 
     # ---- the world's plumbing ------------------------------------------------------------------
     def _new_plan(self) -> Plan:
@@ -94,6 +99,8 @@ class PlanWorld(RuleBasedStateMachine):
     def _apply(self, fx: Effects) -> None:
         for job in fx.jobs:
             self.changelog[job.job_id] = job
+        for job in fx.forgotten:
+            del self.changelog[job.job_id]  # its tombstone
         for snapshot in fx.channels:
             self.channel_log[snapshot.channel] = snapshot
         for due in fx.due:
@@ -184,8 +191,27 @@ class PlanWorld(RuleBasedStateMachine):
                 ChannelVariant(channel=c, content=Content(text=content_id)) for c in sorted(channels)
             ),
         )
+        self.approvals.append(event)
         for channel in sorted(channels):
             self._handle(channel, event)
+
+    @precondition(lambda self: self.approvals)
+    @rule(data=st.data())
+    def redeliver_approval(self, data: st.DataObject) -> None:
+        """The router is at-least-once, and an operator may replay an old approval."""
+        event = data.draw(st.sampled_from(self.approvals))
+        for variant in event.variants:
+            try:
+                self._handle(variant.channel, event)
+            except PastRetention:
+                # Dead-lettered: only ever for a job the plan no longer holds.
+                assert self.plan.job(f"{event.content_id}:{variant.channel}") is None
+
+    @rule()
+    def weeks_pass(self) -> None:
+        self.now += RETENTION + timedelta(seconds=1)
+        self._apply(self.plan.fire(self.now))
+        self._apply(self.plan.forget_finished(self.now, limit=10_000))
 
     @precondition(lambda self: self.items > 0)
     @rule(data=st.data(), action=st.sampled_from([ControlAction.WITHDRAW, ControlAction.SUPERSEDE]))
