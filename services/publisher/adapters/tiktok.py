@@ -48,7 +48,7 @@ import aiohttp
 
 from services.publisher.adapters._http import Reply, retry_after_header, utcnow
 from services.publisher.adapters.checks import check_content, check_media, is_video
-from services.publisher.adapters.common import HttpAdapter, as_object
+from services.publisher.adapters.common import HttpAdapter, as_int, as_object
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
     Absent,
@@ -133,7 +133,7 @@ class TikTokAdapter(HttpAdapter):
             status = await self._status(target, str(entry["publish_id"]))
             if (
                 status.get("status") != "PROCESSING_UPLOAD"
-                or int(status.get("uploaded_bytes") or 0) >= entry["total"]
+                or (as_int(status.get("uploaded_bytes")) or 0) >= entry["total"]
             ):
                 return await self._settle(target, request, entry, status)
         video = next(m for m in request.content.media if is_video(m))
@@ -144,7 +144,7 @@ class TikTokAdapter(HttpAdapter):
             entry = await self._init(target, request, fetched.content_type, len(data))
             offset = 0
         else:
-            offset = int(status.get("uploaded_bytes") or 0)
+            offset = as_int(status.get("uploaded_bytes")) or 0
         await self._upload(target, request.job_id, entry, data, offset, fetched.content_type)
         return await self._settle(
             target, request, entry, await self._status(target, str(entry["publish_id"]))
@@ -184,10 +184,10 @@ class TikTokAdapter(HttpAdapter):
             raise Permanent(f"tiktok: video {post_id} not found", code="not_found")
         video = as_object(videos[0])
         return Engagement(
-            reactions=int(video.get("like_count") or 0),
-            comments=int(video.get("comment_count") or 0),
-            shares=int(video.get("share_count") or 0),
-            reach=int(video["view_count"]) if video.get("view_count") is not None else None,
+            reactions=as_int(video.get("like_count")) or 0,
+            comments=as_int(video.get("comment_count")) or 0,
+            shares=as_int(video.get("share_count")) or 0,
+            reach=as_int(video.get("view_count")),
         )
 
     # ---- steps -------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ import aiohttp
 
 from services.publisher.adapters._http import Reply, utcnow
 from services.publisher.adapters.checks import check_content
-from services.publisher.adapters.common import as_object
+from services.publisher.adapters.common import as_int, as_object
 from services.publisher.adapters.graph import GraphAdapter, graph_error, usage_info
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
@@ -208,7 +208,7 @@ class WhatsAppAdapter(GraphAdapter):
             wamid = as_object(messages[0]).get("id") if isinstance(messages, list) and messages else None
             return str(wamid) if wamid else "sent"
         err = as_object(reply.json_object().get("error"))
-        code = int(err.get("code") or 0)
+        code = as_int(err.get("code")) or 0
         if code in _SKIP:
             return f"skipped:{_SKIP[code]}"
         if code in _THROTTLE:

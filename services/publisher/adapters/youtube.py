@@ -49,7 +49,7 @@ import aiohttp
 
 from services.publisher.adapters._http import Reply, parse_iso, retry_after_header, utcnow
 from services.publisher.adapters.checks import check_content, check_media, is_video
-from services.publisher.adapters.common import HttpAdapter, as_object
+from services.publisher.adapters.common import HttpAdapter, as_int, as_object
 from services.publisher.adapters.lookup import (
     LISTING_SETTLE,
     Listed,
@@ -176,10 +176,10 @@ class YouTubeAdapter(HttpAdapter):
             raise Permanent(f"youtube: video {post_id} not found", code="not_found")
         stats = as_object(as_object(items[0]).get("statistics"))
         return Engagement(
-            reactions=int(stats.get("likeCount") or 0),
-            comments=int(stats.get("commentCount") or 0),
+            reactions=as_int(stats.get("likeCount")) or 0,
+            comments=as_int(stats.get("commentCount")) or 0,
             shares=0,  # the Data API has no share count
-            reach=int(stats["viewCount"]) if stats.get("viewCount") is not None else None,
+            reach=as_int(stats.get("viewCount")),
         )
 
     # ---- the resumable protocol --------------------------------------------------------------
