@@ -29,6 +29,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -42,6 +43,8 @@ from services.publisher.adapters.youtube import YouTubeAdapter
 from tests.fidelity.test_tolerant_reading import SETTINGS, mutated, request, run, target
 
 # Each ``@example`` pins a reply the property once found to crash an adapter, so every run tries it.
+pytestmark = pytest.mark.fidelity
+
 ERROR_STATUSES = st.sampled_from([400, 401, 403, 404, 409, 422, 429, 500, 503])
 
 # ---- X -------------------------------------------------------------------------------------
