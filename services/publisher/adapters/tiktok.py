@@ -18,7 +18,8 @@ Every reply has ``"error":{"code","message","log_id"}``, ``"ok"`` on success. Co
 ``access_token_invalid``/``scope_not_authorized`` (401) → ``AuthExpired``;
 ``rate_limit_exceeded`` (429; per-token minute windows, init 6/min) → ``RateLimited`` for
 ``Retry-After`` or a minute; ``spam_risk_too_many_posts`` (the creator's undocumented daily cap)
-→ ``RateLimited`` for a day; ``spam_risk_too_many_pending_share`` → ``RateLimited`` for an hour;
+→ ``RateLimited`` for a day; ``spam_risk_too_many_pending_share`` and ``reached_active_user_cap``
+(the app's daily cap of publishing creators) → ``RateLimited`` for an hour;
 ``spam_risk_user_banned_from_posting`` → ``AuthExpired`` (a person must act); other 4xx codes
 (``invalid_params``, ``*_check_failed``, ``privacy_level_option_mismatch``…) → ``Permanent``;
 ``internal_error``/5xx → ``Temporary``.
@@ -83,6 +84,9 @@ _WAITS = {
     "rate_limit_exceeded": 60.0,
     "spam_risk_too_many_posts": 24 * 3600.0,
     "spam_risk_too_many_pending_share": 3600.0,
+    # The app's daily cap of publishing creators: a rolling window that frees as it moves, so a
+    # later try may pass; it is no reason to fail the post for good.
+    "reached_active_user_cap": 3600.0,
 }
 _PROCESSING = frozenset({"PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD", "SEND_TO_USER_INBOX"})
 
