@@ -1,4 +1,4 @@
-"""Tolerant reading, continued: X, Telegram, Mastodon, Bluesky, YouTube, TikTok and WhatsApp.
+"""Tolerant reading, continued: X, Telegram, Mastodon, Bluesky, YouTube, TikTok, WhatsApp, WordPress.
 
 The same property as ``test_tolerant_reading`` (whose mutation strategy and one-shot server this
 reuses): each reply documented for a call Warta makes is mutated by hypothesis (unknown fields,
@@ -19,6 +19,7 @@ alike, and the adapter must read it or refuse it with a classified ``AdapterErro
   and the Google JSON error envelope (docs/errors).
 - TikTok: developers.tiktok.com/doc/tiktok-api-v2-video-query, content-posting-api-reference-get-
   video-status, and the ``{"data","error":{"code","message","log_id"}}`` envelope.
+- WordPress: developer.wordpress.org/rest-api/reference/posts and the REST error shape.
 - WhatsApp: developers.facebook.com/docs/whatsapp/cloud-api/reference/messages (the send reply)
   and cloud-api/support/error-codes (the Graph error envelope).
 """
@@ -35,9 +36,11 @@ from hypothesis import strategies as st
 
 from services.publisher.adapters.bluesky import BlueskyAdapter
 from services.publisher.adapters.mastodon import MastodonAdapter
+from services.publisher.adapters.port import Credentials, Target
 from services.publisher.adapters.telegram import TelegramAdapter
 from services.publisher.adapters.tiktok import TikTokAdapter
 from services.publisher.adapters.whatsapp import WhatsAppAdapter
+from services.publisher.adapters.wordpress import WordPressAdapter
 from services.publisher.adapters.x import XAdapter
 from services.publisher.adapters.youtube import YouTubeAdapter
 from tests.fidelity.test_tolerant_reading import SETTINGS, mutated, request, run, target
@@ -466,3 +469,60 @@ def test_whatsapp_publish_reads_any_send_reply(body: Any) -> None:
 def test_whatsapp_classifies_any_error(body: Any, status: int) -> None:
     with tempfile.TemporaryDirectory() as state:
         run({"/messages": (status, body, {})}, _whatsapp(state))
+
+
+# ---- WordPress -------------------------------------------------------------------------------
+# developer.wordpress.org/rest-api/reference/posts (Create a Post: 201 with the post; List Posts
+# with context=edit: content.raw) and the REST API's error shape {"code","message","data":{"status"}}.
+WP_POST = {
+    "id": 42,
+    "date_gmt": "2026-01-01T10:00:00",
+    "link": "https://warta.example.go.id/2026/01/01/hello/",
+    "status": "publish",
+    "title": {"raw": "Hello", "rendered": "Hello"},
+    "content": {
+        "raw": "<p>Hello</p>\n<!-- warta:wmarker0001 -->",
+        "rendered": "<p>Hello</p>",
+        "protected": False,
+    },
+}
+WP_ERROR = {"code": "rest_cannot_create", "message": "Sorry, you are not allowed", "data": {"status": 401}}
+
+
+def _wp_target(base: str) -> Target:
+    return Target(
+        channel="c",
+        account="editor",
+        base_url=base,
+        credentials=Credentials(token="editor:abcd efgh"),
+        options={},
+    )
+
+
+@SETTINGS
+@example({"id": {"raw": 42}, "link": [1]})
+@given(mutated(WP_POST))
+def test_wordpress_publish_reads_any_created_post(body: Any) -> None:
+    run(
+        {"/wp/v2/posts": (201, body, {})},
+        lambda s, base: WordPressAdapter(s).publish(_wp_target(base), request()),
+    )
+
+
+@SETTINGS
+@example([True, {"id": 1, "content": "<!-- warta:wmarker0001 -->"}])
+@given(st.lists(mutated(WP_POST), max_size=2))
+def test_wordpress_lookup_reads_any_listing(posts: Any) -> None:
+    run(
+        {"/wp/v2/posts": posts},
+        lambda s, base: WordPressAdapter(s).find_by_marker(_wp_target(base), request()),
+    )
+
+
+@SETTINGS
+@given(mutated(WP_ERROR), ERROR_STATUSES)
+def test_wordpress_classifies_any_error(body: Any, status: int) -> None:
+    run(
+        {"/wp/v2/posts": (status, body, {"Retry-After": "30"})},
+        lambda s, base: WordPressAdapter(s).publish(_wp_target(base), request()),
+    )
