@@ -354,3 +354,35 @@ async def test_instagram_adapter_reel_and_carousel_read_by_the_sdk(env: FakeEnv)
         published = await adapter.publish(target, publish_request(content, job_id=content.text))
         read = await sdk(lambda p=published: IGMedia(p.post_id, api=api).api_get(fields=["caption"]))  # type: ignore[misc]
         assert read["caption"].startswith(content.text)
+
+
+async def test_page_multi_photo_post(env: FakeEnv) -> None:
+    # pages/publishing "Publish a multi-photo post": each photo POST /{page-id}/photos with
+    # published=false, then POST /{page-id}/feed with attached_media [{"media_fbid": id}, …]. The
+    # SDK sends the list as one JSON array; Warta's adapter sends attached_media[i] fields.
+    api = graph_api(env, "facebook")
+    page = Page(PAGE, api=api)
+    ids = [
+        str((await sdk(lambda: page.create_photo(params={"url": env.media_url(), "published": False})))["id"])
+        for _ in range(2)
+    ]
+    created = await sdk(
+        lambda: page.create_feed(
+            params={"message": "Dua foto", "attached_media": [{"media_fbid": i} for i in ids]}
+        )
+    )
+    posts = env.states["facebook"].posts
+    post = next(p for p in posts if p.id == str(created["id"]))
+    assert post.text == "Dua foto"
+    assert post.data["attached_media"] == ids
+    assert [p.id for p in posts if p.text == "Dua foto"] == [post.id]  # the unpublished photos are no posts
+    adapter = FacebookAdapter(env.session)
+    content = Content(
+        text="Dua foto Warta",
+        media=(Media(url=env.media_url(), type="image/jpeg"), Media(url=env.media_url(), type="image/jpeg")),
+    )
+    published = await adapter.publish(
+        env.target("facebook", options={"page_id": PAGE}), publish_request(content)
+    )
+    read = await sdk(lambda: PagePost(published.post_id, api=api).api_get(fields=["message"]))
+    assert read["message"].startswith("Dua foto Warta")
