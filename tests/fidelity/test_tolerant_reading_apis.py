@@ -38,6 +38,7 @@ from services.publisher.adapters.bluesky import BlueskyAdapter
 from services.publisher.adapters.mastodon import MastodonAdapter
 from services.publisher.adapters.port import Credentials, Target
 from services.publisher.adapters.telegram import TelegramAdapter
+from services.publisher.adapters.threads import ThreadsAdapter
 from services.publisher.adapters.tiktok import TikTokAdapter
 from services.publisher.adapters.whatsapp import WhatsAppAdapter
 from services.publisher.adapters.wordpress import WordPressAdapter
@@ -525,4 +526,62 @@ def test_wordpress_classifies_any_error(body: Any, status: int) -> None:
     run(
         {"/wp/v2/posts": (status, body, {"Retry-After": "30"})},
         lambda s, base: WordPressAdapter(s).publish(_wp_target(base), request()),
+    )
+
+
+# ---- Threads: the publishing flow --------------------------------------------------------------
+# developers.facebook.com/docs/threads: posts (container → {"id"}), troubleshooting/publishing-status
+# ({"status","id","error_message"}), threads_publish → {"id"}, troubleshooting/rate-limiting
+# (threads_publishing_limit), retrieve-posts (the user's threads with paging).
+THREADS_QUOTA_USED = {"data": [{"quota_usage": 250, "config": {"quota_total": 250, "quota_duration": 86400}}]}
+THREADS_QUOTA_FREE = {"data": [{"quota_usage": 3, "config": {"quota_total": 250, "quota_duration": 86400}}]}
+THREADS_NODE = {
+    "id": "18001",
+    "status": "FINISHED",
+    "permalink": "https://www.threads.net/@warta/post/ABC",
+    "timestamp": "2026-01-01T10:00:00+0000",
+}
+THREADS_LISTING = {
+    "data": [
+        {
+            "id": "18001",
+            "text": "Hello",
+            "permalink": "https://www.threads.net/@warta/post/ABC",
+            "timestamp": "2026-01-01T10:00:00+0000",
+            "link_attachment_url": "https://example.go.id",
+        }
+    ],
+    "paging": {"cursors": {"before": "a", "after": "b"}},
+}
+
+
+def _threads(s: Any, base: str) -> Any:
+    adapter = ThreadsAdapter(s, poll_interval=0.001, poll_limit=0.002)
+    return adapter.publish(target(base, threads_user_id="7001"), request())
+
+
+def _quota_lasting(duration: object) -> dict[str, Any]:
+    return {"data": [{"quota_usage": 250, "config": {"quota_total": 250, "quota_duration": duration}}]}
+
+
+@SETTINGS
+@example(_quota_lasting([1]), THREADS_LISTING)
+@example(_quota_lasting(":"), THREADS_LISTING)
+@example(_quota_lasting(2**40), THREADS_LISTING)
+@given(mutated(THREADS_QUOTA_USED), mutated(THREADS_LISTING))
+def test_threads_reads_any_used_up_quota_and_listing(quota: Any, listing: Any) -> None:
+    run({"/threads_publishing_limit": quota, "/threads": listing}, _threads)
+
+
+@SETTINGS
+@given(mutated({"id": "18000"}), mutated(THREADS_NODE), mutated({"id": "18001"}))
+def test_threads_publish_reads_any_container_flow(created: Any, node: Any, published: Any) -> None:
+    run(
+        {
+            "/threads_publishing_limit": THREADS_QUOTA_FREE,
+            "/threads_publish": published,
+            "/threads": created,
+            "": node,  # the container's status, then the post's permalink
+        },
+        _threads,
     )
