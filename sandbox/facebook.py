@@ -3,7 +3,7 @@
 Follows developers.facebook.com/docs/pages/publishing, graph-api/photo-uploads and
 graph-api/guides/error-handling. Routes (relative to the mount)::
 
-    POST /{page-id}/feed      message, link, attached_media[i]={"media_fbid": ...}
+    POST /{page-id}/feed      message, link, attached_media[i]={"media_fbid": ...} (or one JSON array)
     POST /{page-id}/photos    multipart source (or url), message; published=false keeps it unattached
     GET  /{page-id}/feed      id,message,created_time,permalink_url,attachments{unshimmed_url}; limit (listing_lag)
     GET  /{post-id}           reactions.summary(total_count), comments.summary(total_count), shares
@@ -82,8 +82,8 @@ class _Facebook:
         self._page(request, account)
         fields = await read_fields(request)
         attached: list[str] = []
-        for name in sorted(k for k in fields if k.startswith("attached_media[")):
-            fbid = str(orjson.loads(fields[name]).get("media_fbid", ""))
+        for item in _attached_media(fields):
+            fbid = str(item.get("media_fbid", "")) if isinstance(item, dict) else ""
             if self.s.photos.get(fbid) != page:
                 return graph_error(f"(#100) Invalid media_fbid {fbid}", 100)
             attached.append(fbid)
@@ -208,3 +208,17 @@ def create_app(state: FacebookState | None = None) -> web.Application:
         ],
     )
     return app
+
+
+def _attached_media(fields: dict[str, Any]) -> list[object]:
+    """``attached_media`` as Graph takes it: ``attached_media[i]`` fields (curl examples, Warta)
+    or one JSON array (the facebook-business SDK). Unparsable JSON counts as an invalid item."""
+    raws = [fields[k] for k in sorted(k for k in fields if k.startswith("attached_media["))]
+    items: list[object] = []
+    for raw in [*raws, fields["attached_media"]] if "attached_media" in fields else raws:
+        try:
+            value = orjson.loads(str(raw))
+        except orjson.JSONDecodeError:
+            value = None
+        items.extend(value if isinstance(value, list) else [value])
+    return items

@@ -157,15 +157,16 @@ class ContainerFake:
             return json_reply(self.container_json(container, self.status(container)), 200, headers)
         if post is None:
             return graph_error(self.missing_node.format(node=node), 100, subcode=33)
-        return json_reply(self.post_json(post), 200, headers)
+        return json_reply(_asked(self.post_json(post), request), 200, headers)
 
     async def list_posts(self, request: web.Request) -> web.Response:
-        """The user's posts, newest first: ``limit``, and ``since`` (epoch seconds)."""
+        """The user's posts, newest first: ``limit``, and ``since`` (epoch seconds or a date)."""
         owner = request.match_info["node"]
         _, headers = authorise(self.s, request, owner)
-        limit = int(request.query.get("limit", "25"))
-        since = request.query.get("since")
-        earliest = datetime.fromtimestamp(int(since), UTC) if since else None
+        try:
+            limit, earliest = int(request.query.get("limit", "25")), _since(request.query.get("since"))
+        except ValueError:
+            return graph_error("(#100) limit must be a number; since a Unix timestamp or a date", 100)
         mine = [
             p
             for p in reversed(self.s.posts)
@@ -173,7 +174,8 @@ class ContainerFake:
             and (earliest is None or p.created_at >= earliest)
             and self.s.listed(p)
         ]
-        return json_reply({"data": [self.post_json(p) for p in mine[:limit]]}, 200, headers)
+        data = [_asked(self.post_json(p), request) for p in mine[:limit]]
+        return json_reply({"data": data}, 200, headers)
 
     async def insights(self, request: web.Request) -> web.Response:
         post = self.s.find_post(request.match_info["node"])
@@ -197,6 +199,26 @@ class ContainerFake:
             if name in values
         ]
         return json_reply({"data": data}, 200, headers)
+
+
+def _since(value: str | None) -> datetime | None:
+    """``since`` as Graph takes it, "a Unix timestamp or strtotime value": epoch seconds or an
+    ISO date/time (the documented example is ``2023-10-15``); ValueError when it is neither."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return datetime.fromtimestamp(int(value), UTC)
+    parsed = datetime.fromisoformat(value.strip())
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _asked(node: dict[str, Any], request: web.Request) -> dict[str, Any]:
+    """Only the fields asked for (and ``id``), as Graph answers: an adapter that reads a field it
+    did not ask for must not pass here."""
+    if "fields" not in request.query:
+        return node
+    wanted = {"id", *graph_list(request.query["fields"])}
+    return {k: v for k, v in node.items() if k in wanted}
 
 
 def container_app(

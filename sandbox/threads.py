@@ -4,11 +4,12 @@ Routes (relative to the mount)::
 
     POST /{user}/threads                    media_type=TEXT|IMAGE|CAROUSEL, text, image_url, children,
                                             link_attachment, poll_attachment → {"id": container}
-    GET  /{user}/threads                    fields, since (epoch s), limit → the user's posts, newest first
+    GET  /{user}/threads                    fields, since (epoch s or a date), limit → the user's posts, newest first
     POST /{user}/threads_publish            creation_id → {"id": post}; 250 per rolling 24 h
     GET  /{user}/threads_publishing_limit   {"data":[{"quota_usage":n,"config":{"quota_total","quota_duration"}}]}
-    GET  /{container-or-post}               status,error_message | permalink,timestamp
+    GET  /{container-or-post}               status,error_message | permalink,timestamp (only the fields asked)
     GET  /{post}/insights                   views, likes, replies, reposts, quotes, shares
+    GET  /me                                the token's user: {"id", "username"}
 
 Errors use the Graph envelope: 190 for a bad token, 100 for invalid parameters (text over 500
 characters, a poll with media). The container's life and the publishing codes are
@@ -24,7 +25,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from sandbox.base import FakePost, read_fields
+from sandbox.base import FakePost, json_reply, read_fields
 from sandbox.graph import authorise, graph_error, graph_list, graph_time
 from sandbox.meta_container import Container, ContainerFake, ContainerState, container_app
 from shared.text_length import threads_length
@@ -93,6 +94,11 @@ class _Threads(ContainerFake):
             "timestamp": graph_time(post.created_at),
         }
 
+    async def me(self, request: web.Request) -> web.Response:
+        """threads-profiles: ``GET /me`` is the token's user (the account the fake keys posts on)."""
+        account, headers = authorise(self.s, request, "me")
+        return json_reply({"id": account, "username": account}, 200, headers)
+
     def metrics(self, post: FakePost) -> dict[str, int]:
         likes, replies, reposts = self.s.counts(post)
         views = post.reach or 0
@@ -107,4 +113,5 @@ class _Threads(ContainerFake):
 
 
 def create_app(state: ThreadsState | None = None) -> web.Application:
-    return container_app(_Threads(state or ThreadsState()))
+    fake = _Threads(state or ThreadsState())
+    return container_app(fake, lambda app: [("GET", "/me", fake.me)])

@@ -25,6 +25,7 @@ from requests.adapters import HTTPAdapter
 
 from sandbox.linkedin import LinkedInState
 from services.publisher.adapters.linkedin import LinkedInAdapter
+from services.publisher.adapters.port import RateLimited
 from shared.capabilities import capabilities_for
 from tests.integration.conftest_fakes import TOKEN, FakeEnv, publish_request, running_sandbox
 
@@ -171,3 +172,98 @@ async def test_bad_token_is_401(client: RestliClient) -> None:
         )
     )
     assert reply.status_code == 401
+
+
+async def test_image_upload_then_post_with_media(client: RestliClient, state: LinkedInState) -> None:
+    # images-api: POST /rest/images?action=initializeUpload {"initializeUploadRequest": {"owner"}}
+    # → value {uploadUrl, image, uploadUrlExpiresAt}; PUT the bytes to uploadUrl with the token.
+    init = await in_thread(
+        lambda: client.action(
+            resource_path="/images",
+            action_name="initializeUpload",
+            action_params={"initializeUploadRequest": {"owner": AUTHOR}},
+            version_string=VERSION,
+            access_token=TOKEN,
+        )
+    )
+    assert init.status_code == 200
+    assert set(init.value) >= {"uploadUrl", "image", "uploadUrlExpiresAt"}
+    image = init.value["image"]
+    assert image.startswith("urn:li:image:")
+    put = await in_thread(
+        lambda: client.session.put(
+            init.value["uploadUrl"], data=b"\x89PNG fake", headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+    )
+    assert put.status_code in (200, 201)
+    # posts-api "Create a single image post": content.media {id, altText}
+    entity = {**post_entity("Foto banjir"), "content": {"media": {"id": image, "altText": "Banjir"}}}
+    created = await in_thread(
+        lambda: client.create(
+            resource_path="/posts", entity=entity, version_string=VERSION, access_token=TOKEN
+        )
+    )
+    assert created.status_code == 201
+    got = await in_thread(
+        lambda: client.get(
+            resource_path="/posts/{id}",
+            path_keys={"id": created.entity_id},
+            version_string=VERSION,
+            access_token=TOKEN,
+        )
+    )
+    assert got.entity["content"]["media"]["id"] == image
+
+
+async def test_poll_post_reads_back(client: RestliClient) -> None:
+    # poll-post-api: content.poll {question, options[{text}], settings.duration THREE_DAYS…}
+    poll = {
+        "question": "Setuju?",
+        "options": [{"text": "Ya"}, {"text": "Tidak"}],
+        "settings": {"duration": "THREE_DAYS"},
+    }
+    entity = {**post_entity("Jajak pendapat"), "content": {"poll": poll}}
+    created = await in_thread(
+        lambda: client.create(
+            resource_path="/posts", entity=entity, version_string=VERSION, access_token=TOKEN
+        )
+    )
+    assert created.status_code == 201
+    got = await in_thread(
+        lambda: client.get(
+            resource_path="/posts/{id}",
+            path_keys={"id": created.entity_id},
+            version_string=VERSION,
+            access_token=TOKEN,
+        )
+    )
+    assert got.entity["content"]["poll"]["question"] == "Setuju?"
+    assert [o["text"] for o in got.entity["content"]["poll"]["options"]] == ["Ya", "Tidak"]
+
+
+async def test_duplicate_and_daily_throttle_read_alike_in_client_and_adapter(
+    env: FakeEnv, client: RestliClient, state: LinkedInState
+) -> None:
+    # error-handling: 422 with errorDetails.inputErrors[].code DUPLICATE_POST; rate-limits: 429 daily.
+    first = await in_thread(
+        lambda: client.create(
+            resource_path="/posts", entity=post_entity("Sama"), version_string=VERSION, access_token=TOKEN
+        )
+    )
+    again = await in_thread(
+        lambda: client.create(
+            resource_path="/posts", entity=post_entity("Sama"), version_string=VERSION, access_token=TOKEN
+        )
+    )
+    assert (first.status_code, again.status_code) == (201, 422)
+    assert again.response.json()["errorDetails"]["inputErrors"][0]["code"] == "DUPLICATE_POST"
+    state.member_daily_posts = 1
+    throttled = await in_thread(
+        lambda: client.create(
+            resource_path="/posts", entity=post_entity("Lain"), version_string=VERSION, access_token=TOKEN
+        )
+    )
+    assert throttled.status_code == 429
+    adapter = LinkedInAdapter(env.session)
+    with pytest.raises(RateLimited):
+        await adapter.publish(env.target("linkedin", options={"author": AUTHOR}), publish_request())

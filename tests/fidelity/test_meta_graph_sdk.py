@@ -298,3 +298,91 @@ async def test_comment_edges_read_by_the_sdk(env: FakeEnv) -> None:
         lambda: list(IGComment(first["id"], api=ig).get_replies(fields=["id", "text", "parent_id"]))
     )
     assert [(r["id"], r["text"], r["parent_id"]) for r in replies] == [(second["id"], "Setuju", first["id"])]
+
+
+async def test_instagram_reel_and_carousel_containers(env: FakeEnv) -> None:
+    # instagram-platform/content-publishing: a reel is media_type=REELS with video_url; a carousel
+    # is children made with is_carousel_item=true (VIDEO for a video child), then media_type=CAROUSEL.
+    api = graph_api(env, "instagram")
+    user = IGUser(IG_USER, api=api)
+    reel = await sdk(
+        lambda: user.create_media(
+            params={"media_type": "REELS", "video_url": env.media_url("clip.mp4"), "caption": "Reel"}
+        )
+    )
+    image = await sdk(
+        lambda: user.create_media(params={"image_url": env.media_url(), "is_carousel_item": True})
+    )
+    video = await sdk(
+        lambda: user.create_media(
+            params={"media_type": "VIDEO", "video_url": env.media_url("clip.mp4"), "is_carousel_item": True}
+        )
+    )
+    album = await sdk(
+        lambda: user.create_media(
+            params={"media_type": "CAROUSEL", "children": [image["id"], video["id"]], "caption": "Album"}
+        )
+    )
+    captions = []
+    for container in (reel, album):
+        # ig-container: GET /{container-id}?fields=status_code until FINISHED (video takes a while)
+        path = (str(container["id"]),)
+        for _ in range(10):
+            status = await sdk(lambda p=path: api.call("GET", p, params={"fields": "status_code"}).json())  # type: ignore[misc]
+            if status["status_code"] == "FINISHED":
+                break
+        assert status["status_code"] == "FINISHED"
+        published = await sdk(lambda c=container: user.create_media_publish(params={"creation_id": c["id"]}))  # type: ignore[misc]
+        read = await sdk(lambda p=published: IGMedia(str(p["id"]), api=api).api_get(fields=["caption"]))  # type: ignore[misc]
+        captions.append(read["caption"])
+    assert captions == ["Reel", "Album"]
+
+
+async def test_instagram_adapter_reel_and_carousel_read_by_the_sdk(env: FakeEnv) -> None:
+    adapter = InstagramAdapter(env.session, poll_interval=0.01, poll_limit=0.5)
+    target = env.target("instagram", options={"ig_user_id": IG_USER})
+    reel = Content(text="Reel Warta", media=(Media(url=env.media_url("clip.mp4"), type="video/mp4"),))
+    album = Content(
+        text="Album Warta",
+        media=(
+            Media(url=env.media_url(), type="image/jpeg"),
+            Media(url=env.media_url("clip.mp4"), type="video/mp4"),
+        ),
+    )
+    api = graph_api(env, "instagram")
+    for content in (reel, album):
+        published = await adapter.publish(target, publish_request(content, job_id=content.text))
+        read = await sdk(lambda p=published: IGMedia(p.post_id, api=api).api_get(fields=["caption"]))  # type: ignore[misc]
+        assert read["caption"].startswith(content.text)
+
+
+async def test_page_multi_photo_post(env: FakeEnv) -> None:
+    # pages/publishing "Publish a multi-photo post": each photo POST /{page-id}/photos with
+    # published=false, then POST /{page-id}/feed with attached_media [{"media_fbid": id}, …]. The
+    # SDK sends the list as one JSON array; Warta's adapter sends attached_media[i] fields.
+    api = graph_api(env, "facebook")
+    page = Page(PAGE, api=api)
+    ids = [
+        str((await sdk(lambda: page.create_photo(params={"url": env.media_url(), "published": False})))["id"])
+        for _ in range(2)
+    ]
+    created = await sdk(
+        lambda: page.create_feed(
+            params={"message": "Dua foto", "attached_media": [{"media_fbid": i} for i in ids]}
+        )
+    )
+    posts = env.states["facebook"].posts
+    post = next(p for p in posts if p.id == str(created["id"]))
+    assert post.text == "Dua foto"
+    assert post.data["attached_media"] == ids
+    assert [p.id for p in posts if p.text == "Dua foto"] == [post.id]  # the unpublished photos are no posts
+    adapter = FacebookAdapter(env.session)
+    content = Content(
+        text="Dua foto Warta",
+        media=(Media(url=env.media_url(), type="image/jpeg"), Media(url=env.media_url(), type="image/jpeg")),
+    )
+    published = await adapter.publish(
+        env.target("facebook", options={"page_id": PAGE}), publish_request(content)
+    )
+    read = await sdk(lambda: PagePost(published.post_id, api=api).api_get(fields=["message"]))
+    assert read["message"].startswith("Dua foto Warta")

@@ -28,9 +28,11 @@ from typing import Any
 import pytest
 
 from sandbox.tiktok import TikTokState
+from services.publisher.adapters.port import AdapterError, AuthExpired, Permanent, RateLimited, Temporary
 from services.publisher.adapters.tiktok import TikTokAdapter, chunk_plan
 from shared.capabilities import capabilities_for
-from tests.integration.conftest_fakes import TOKEN, FakeEnv, running_sandbox
+from shared.events import Content, Media
+from tests.integration.conftest_fakes import TOKEN, FakeEnv, publish_request, running_sandbox
 
 DOC_SIZE, DOC_CHUNK, DOC_COUNT = 50_000_123, 10_000_000, 5
 
@@ -146,9 +148,6 @@ async def test_documented_chunk_rules_are_enforced(env: FakeEnv) -> None:
 
 
 async def test_adapter_init_body_has_the_documented_shape(env: FakeEnv, tmp_path: Any) -> None:
-    from shared.events import Content, Media
-    from tests.integration.conftest_fakes import publish_request
-
     adapter = TikTokAdapter(env.session, state_dir=tmp_path, poll_interval=0.01, poll_limit=1.0)
     content = Content(
         text="Kegiatan gubernur", media=(Media(url=env.media_url("clip.mp4"), type="video/mp4"),)
@@ -180,3 +179,39 @@ async def test_adapter_init_body_has_the_documented_shape(env: FakeEnv, tmp_path
     }
     engagement = await adapter.engagement(env.target("tiktok"), published.post_id)
     assert engagement.reactions == 0
+
+
+# Direct Post reference, "Error codes" (HTTP status, error.code, what it means), and what Warta
+# must make of each: wait (RateLimited), a human must act (AuthExpired), or refused (Permanent).
+DOC_ERRORS: list[tuple[int, str, type[AdapterError], float | None]] = [
+    (400, "invalid_params", Permanent, None),
+    (401, "access_token_invalid", AuthExpired, None),
+    (401, "scope_not_authorized", AuthExpired, None),
+    (403, "spam_risk_too_many_posts", RateLimited, 24 * 3600.0),  # the creator's daily post cap
+    (403, "spam_risk_user_banned_from_posting", AuthExpired, None),
+    # "The daily quota for active publishing users from your client is reached": the app's
+    # rolling cap of creators per day; it frees as the window moves, so retry, don't fail.
+    (403, "reached_active_user_cap", RateLimited, 3600.0),
+    (403, "unaudited_client_can_only_post_to_private_accounts", Permanent, None),
+    (403, "privacy_level_option_mismatch", Permanent, None),
+    (429, "rate_limit_exceeded", RateLimited, 60.0),
+    (500, "internal_error", Temporary, None),
+]
+
+
+@pytest.mark.parametrize(("status", "code", "kind", "wait"), DOC_ERRORS)
+async def test_documented_init_errors_are_classified(
+    env: FakeEnv, tmp_path: Any, status: int, code: str, kind: type[AdapterError], wait: float | None
+) -> None:
+    body = {"data": {}, "error": {"code": code, "message": "documented", "log_id": "202601011000"}}
+    fault = {"path_contains": "/video/init/", "method": "POST", "status": status, "body": body}
+    await env.admin("tiktok", "faults", fault)
+    adapter = TikTokAdapter(env.session, state_dir=tmp_path)
+    content = Content(text="Kegiatan", media=(Media(url=env.media_url("clip.mp4"), type="video/mp4"),))
+    with pytest.raises(kind) as caught:
+        await adapter.publish(env.target("tiktok"), publish_request(content))
+    assert type(caught.value) is kind
+    assert caught.value.code == code
+    if wait is not None:
+        assert isinstance(caught.value, RateLimited)
+        assert caught.value.retry_after == wait

@@ -234,8 +234,8 @@ def test_instagram_publish_reads_any_container_flow(created: Any, published: Any
     content = Content(text="Hello", media=(Media(url="https://example.go.id/a.jpg", type="image/jpeg"),))
     photo = PublishRequest(job_id="c:1", attempt=1, content=content, marker="wmarker0001")
     run(
-        {"/media_publish": published, "/media": created, "/": node},
-        lambda s, base: InstagramAdapter(s, poll_interval=0, poll_limit=0.05).publish(
+        {"/media_publish": published, "/media": created, "": node},  # "": the status, then the permalink
+        lambda s, base: InstagramAdapter(s, poll_interval=0.001, poll_limit=0.002).publish(
             target(base, ig_user_id="1784"), photo
         ),
     )

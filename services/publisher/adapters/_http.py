@@ -106,8 +106,9 @@ def retry_after_header(headers: Mapping[str, str], now: datetime) -> float | Non
     return max(0.0, (when - now).total_seconds())
 
 
-def parse_iso(value: str | None) -> datetime | None:
-    if not value:
+def parse_iso(value: object) -> datetime | None:
+    """An ISO 8601 time from a header or a JSON value; anything else (a number, null) is None."""
+    if not isinstance(value, str) or not value:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -43,7 +43,7 @@ from urllib.parse import quote
 
 from services.publisher.adapters._http import Reply, parse_int, parse_iso, retry_after_header
 from services.publisher.adapters.checks import check_content, check_media
-from services.publisher.adapters.common import HttpAdapter, account_key
+from services.publisher.adapters.common import HttpAdapter, account_key, as_int
 from services.publisher.adapters.port import (
     Absent,
     AdapterError,
@@ -172,9 +172,9 @@ class BlueskyAdapter(HttpAdapter):
             raise Permanent(f"bluesky: post {post_id} not found", code="not_found")
         post = posts[0]
         return Engagement(
-            reactions=int(post.get("likeCount") or 0),
-            comments=int(post.get("replyCount") or 0),
-            shares=int(post.get("repostCount") or 0) + int(post.get("quoteCount") or 0),
+            reactions=as_int(post.get("likeCount")) or 0,
+            comments=as_int(post.get("replyCount")) or 0,
+            shares=(as_int(post.get("repostCount")) or 0) + (as_int(post.get("quoteCount")) or 0),
         )
 
     # ---- media -------------------------------------------------------------------------------

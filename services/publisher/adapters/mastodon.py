@@ -36,7 +36,7 @@ import aiohttp
 
 from services.publisher.adapters._http import Reply, parse_int, parse_iso
 from services.publisher.adapters.checks import check_content, check_media
-from services.publisher.adapters.common import HttpAdapter, HttpOptions, compose_text
+from services.publisher.adapters.common import HttpAdapter, HttpOptions, as_int, compose_text
 from services.publisher.adapters.key_window import KeyWindow
 from services.publisher.adapters.mastodon_instance import INSTANCE_LIMITS_TTL, InstanceLimitsCache
 from services.publisher.adapters.media import MediaFetcher
@@ -124,9 +124,9 @@ class MastodonAdapter(HttpAdapter):
         reply = await self._get(target, f"/api/v1/statuses/{post_id}")
         status = reply.json_object()
         return Engagement(
-            reactions=int(status.get("favourites_count") or 0),
-            comments=int(status.get("replies_count") or 0),
-            shares=int(status.get("reblogs_count") or 0),
+            reactions=as_int(status.get("favourites_count")) or 0,
+            comments=as_int(status.get("replies_count")) or 0,
+            shares=as_int(status.get("reblogs_count")) or 0,
         )
 
     async def _upload(self, target: Target, caps: PlatformCapabilities, media: Media) -> str:

@@ -29,7 +29,7 @@ import aiohttp
 
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content
-from services.publisher.adapters.common import HttpAdapter, compose_text
+from services.publisher.adapters.common import HttpAdapter, as_int, as_object, compose_text
 from services.publisher.adapters.port import (
     AdapterError,
     Ambiguous,
@@ -110,22 +110,24 @@ class TelegramAdapter(HttpAdapter):
         body = reply.json_object()
         if reply.status != 200 or not body.get("ok"):
             raise self._error(target, reply.status, body)
-        message = body.get("result") or {}
-        message_id = message.get("message_id")
+        message = as_object(body.get("result"))
+        message_id = as_int(message.get("message_id"))
         if message_id is None:
             raise Ambiguous("telegram: sent, but the reply has no message_id", code="no_id")
         date = message.get("date")
         return Published(
             str(message_id),
             _post_url(target, message, message_id),
-            datetime.fromtimestamp(date, UTC) if isinstance(date, int) else None,
+            datetime.fromtimestamp(date, UTC)
+            if isinstance(date, int) and not isinstance(date, bool)
+            else None,
         )
 
     def _error(self, target: Target, status: int, body: dict[str, Any]) -> AdapterError:
-        code = int(body.get("error_code") or status)
+        code = as_int(body.get("error_code")) or status
         description = str(body.get("description") or f"HTTP {status}")[:1000]
         message = f"telegram: {description}"
-        parameters = body.get("parameters") or {}
+        parameters = as_object(body.get("parameters"))
         if code == 429:
             wait = parameters.get("retry_after")
             retry_after = float(wait) if isinstance(wait, int | float) else None
@@ -151,7 +153,7 @@ class TelegramAdapter(HttpAdapter):
 
 def _post_url(target: Target, message: dict[str, Any], message_id: object) -> str | None:
     chat_id = target.options.get("chat_id", "")
-    chat = message.get("chat") or {}
+    chat = as_object(message.get("chat"))
     username = target.options.get("username") or chat.get("username")
     if not username and chat_id.startswith("@"):
         username = chat_id[1:]

@@ -64,6 +64,7 @@ __all__ = ["ContainerPending", "PublishAmbiguous", "ThreadsAdapter"]
 LOOKUP_LIMIT = 25
 QUOTA_PAGE = 100
 _POLL_KEYS = ("option_a", "option_b", "option_c", "option_d")
+_WEEK_S = 7 * 24 * 3600
 
 
 class ThreadsAdapter(ContainerAdapter):
@@ -157,7 +158,7 @@ class ThreadsAdapter(ContainerAdapter):
             return  # no usable answer: let threads_publish decide
         info = RateLimitInfo(limit=total, remaining=max(0, total - used))
         if used >= total:
-            period = timedelta(seconds=int(config.get("quota_duration") or 86400))
+            period = _quota_period(config.get("quota_duration"))
             wait = await self._window_wait(target, period)
             reset = self._clock() + timedelta(seconds=wait) if wait is not None else None
             self._quota.record(target, RateLimitInfo(limit=total, remaining=0, reset_at=reset))
@@ -201,3 +202,10 @@ class ThreadsAdapter(ContainerAdapter):
             error.retry_after = await self._window_wait(target, timedelta(hours=24))
             self._quota.record(target, RateLimitInfo(remaining=0))
         raise error
+
+
+def _quota_period(value: object) -> timedelta:
+    """The publishing window: ``quota_duration`` seconds (documented 86400); a value that is not a
+    number of seconds up to a week is read as the documented day rather than trusted."""
+    seconds = as_int(value)
+    return timedelta(seconds=seconds if seconds is not None and 0 < seconds <= _WEEK_S else 86400)

@@ -18,7 +18,8 @@ Every reply has ``"error":{"code","message","log_id"}``, ``"ok"`` on success. Co
 ``access_token_invalid``/``scope_not_authorized`` (401) → ``AuthExpired``;
 ``rate_limit_exceeded`` (429; per-token minute windows, init 6/min) → ``RateLimited`` for
 ``Retry-After`` or a minute; ``spam_risk_too_many_posts`` (the creator's undocumented daily cap)
-→ ``RateLimited`` for a day; ``spam_risk_too_many_pending_share`` → ``RateLimited`` for an hour;
+→ ``RateLimited`` for a day; ``spam_risk_too_many_pending_share`` and ``reached_active_user_cap``
+(the app's daily cap of publishing creators) → ``RateLimited`` for an hour;
 ``spam_risk_user_banned_from_posting`` → ``AuthExpired`` (a person must act); other 4xx codes
 (``invalid_params``, ``*_check_failed``, ``privacy_level_option_mismatch``…) → ``Permanent``;
 ``internal_error``/5xx → ``Temporary``.
@@ -45,7 +46,12 @@ import aiohttp
 
 from services.publisher.adapters._http import Reply, retry_after_header
 from services.publisher.adapters.checks import check_content, check_media, is_video
-from services.publisher.adapters.common import ChunkedOptions, ChunkedUploadAdapter, as_object
+from services.publisher.adapters.common import (
+    ChunkedOptions,
+    ChunkedUploadAdapter,
+    as_int,
+    as_object,
+)
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.port import (
     Absent,
@@ -80,6 +86,9 @@ _WAITS = {
     "rate_limit_exceeded": 60.0,
     "spam_risk_too_many_posts": 24 * 3600.0,
     "spam_risk_too_many_pending_share": 3600.0,
+    # The app's daily cap of publishing creators: a rolling window that frees as it moves, so a
+    # later try may pass; it is no reason to fail the post for good.
+    "reached_active_user_cap": 3600.0,
 }
 _PROCESSING = frozenset({"PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD", "SEND_TO_USER_INBOX"})
 
@@ -126,7 +135,7 @@ class TikTokAdapter(ChunkedUploadAdapter):
             status = await self._status(target, str(entry["publish_id"]))
             if (
                 status.get("status") != "PROCESSING_UPLOAD"
-                or int(status.get("uploaded_bytes") or 0) >= entry["total"]
+                or (as_int(status.get("uploaded_bytes")) or 0) >= entry["total"]
             ):
                 return await self._settle(target, request, entry, status)
         video = next(m for m in request.content.media if is_video(m))
@@ -137,7 +146,7 @@ class TikTokAdapter(ChunkedUploadAdapter):
             entry = await self._init(target, request, fetched.content_type, len(data))
             offset = 0
         else:
-            offset = int(status.get("uploaded_bytes") or 0)
+            offset = as_int(status.get("uploaded_bytes")) or 0
         await self._upload(target, request.job_id, entry, data, offset, fetched.content_type)
         return await self._settle(
             target, request, entry, await self._status(target, str(entry["publish_id"]))
@@ -177,10 +186,10 @@ class TikTokAdapter(ChunkedUploadAdapter):
             raise Permanent(f"tiktok: video {post_id} not found", code="not_found")
         video = as_object(videos[0])
         return Engagement(
-            reactions=int(video.get("like_count") or 0),
-            comments=int(video.get("comment_count") or 0),
-            shares=int(video.get("share_count") or 0),
-            reach=int(video["view_count"]) if video.get("view_count") is not None else None,
+            reactions=as_int(video.get("like_count")) or 0,
+            comments=as_int(video.get("comment_count")) or 0,
+            shares=as_int(video.get("share_count")) or 0,
+            reach=as_int(video.get("view_count")),
         )
 
     # ---- steps -------------------------------------------------------------------------------

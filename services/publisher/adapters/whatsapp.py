@@ -39,7 +39,7 @@ from typing import Any
 
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content
-from services.publisher.adapters.common import StatefulHttpAdapter, as_object
+from services.publisher.adapters.common import StatefulHttpAdapter, as_int, as_object
 from services.publisher.adapters.graph import GraphAdapter, graph_error, usage_info
 from services.publisher.adapters.port import (
     Absent,
@@ -189,7 +189,7 @@ class WhatsAppAdapter(GraphAdapter, StatefulHttpAdapter):
             wamid = as_object(messages[0]).get("id") if isinstance(messages, list) and messages else None
             return str(wamid) if wamid else "sent"
         err = as_object(reply.json_object().get("error"))
-        code = int(err.get("code") or 0)
+        code = as_int(err.get("code")) or 0
         if code in _SKIP:
             return f"skipped:{_SKIP[code]}"
         if code in _THROTTLE:

@@ -30,7 +30,7 @@ from typing import Any
 
 from services.publisher.adapters._http import Reply, parse_int, parse_iso, retry_after_header
 from services.publisher.adapters.checks import check_content
-from services.publisher.adapters.common import HttpAdapter
+from services.publisher.adapters.common import HttpAdapter, as_id, as_list, as_object
 from services.publisher.adapters.port import (
     Absent,
     AdapterError,
@@ -100,9 +100,9 @@ class WordPressAdapter(HttpAdapter):
         if reply.status != 200:
             raise self._error(reply)
         posts = reply.json()
-        for post in posts if isinstance(posts, list) else []:
-            raw = (post.get("content") or {}).get("raw") or ""
-            if _marker_comment(request.marker) in raw:
+        for post in as_list(posts):
+            raw = as_object(as_object(post).get("content")).get("raw")
+            if isinstance(raw, str) and _marker_comment(request.marker) in raw:
                 return _published(post, None)
         # The search covers every status and reads the database itself: no lag to allow for.
         return Absent("wordpress: no post carries the job's marker")
@@ -171,7 +171,10 @@ def _html(content: Content, uploaded: list[tuple[int, str, str | None]], marker:
 
 
 def _published(post: dict[str, Any], location: str | None) -> Published:
-    post_id = post.get("id")
-    if post_id is None:
+    post_id = as_id(post.get("id"))
+    if not post_id:
         raise Ambiguous("wordpress: created, but the reply has no id", code="no_id")
-    return Published(str(post_id), post.get("link") or location, parse_iso(post.get("date_gmt")))
+    link = post.get("link")
+    return Published(
+        post_id, link if isinstance(link, str) and link else location, parse_iso(post.get("date_gmt"))
+    )

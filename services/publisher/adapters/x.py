@@ -34,7 +34,7 @@ import aiohttp
 
 from services.publisher.adapters._http import Reply, parse_int, parse_iso
 from services.publisher.adapters.checks import check_content
-from services.publisher.adapters.common import HttpAdapter, compose_text
+from services.publisher.adapters.common import HttpAdapter, as_id, as_int, as_list, as_object, compose_text
 from services.publisher.adapters.lookup import Listed, verdict
 from services.publisher.adapters.port import (
     AdapterError,
@@ -74,7 +74,7 @@ class XAdapter(HttpAdapter):
         reply = await self.call(target, "POST", "/2/tweets", creates_post=True, json=body)
         if reply.status != 201:
             raise self._error(reply)
-        post_id = str((reply.json_object().get("data") or {}).get("id") or "")
+        post_id = as_id(as_object(reply.json_object().get("data")).get("id"))
         if not post_id:
             raise Ambiguous("x: created, but the reply has no id", code="no_id")
         return Published(post_id, _post_url(target, post_id))
@@ -88,14 +88,16 @@ class XAdapter(HttpAdapter):
         reply = await self.call(target, "POST", "/2/media/upload", creates_post=False, data=form)
         if reply.status not in (200, 201):
             raise self._error(reply)
-        media_id = str((reply.json_object().get("data") or {}).get("id") or "")
+        media_id = as_id(as_object(reply.json_object().get("data")).get("id"))
         if not media_id:
             raise Temporary("x: media upload answered without an id", code="no_id")
         return media_id
 
     async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
         me = await self._read(target, "/2/users/me")
-        user_id = str((me.get("data") or {}).get("id") or "")
+        user_id = as_id(as_object(me.get("data")).get("id"))
+        if not user_id:
+            raise Temporary("x: users/me answered without an id", code="malformed_reply")
         tweets = await self._read(
             target,
             f"/2/users/{user_id}/tweets",
@@ -103,19 +105,19 @@ class XAdapter(HttpAdapter):
         )
         ours = compose_text(request.content)
         listed: list[Listed] = []
-        for tweet in tweets.get("data") or []:
+        for tweet in as_list(tweets.get("data")):
             if not isinstance(tweet, dict):
                 continue
             created = parse_iso(tweet.get("created_at"))
             links = [
                 str(u.get("expanded_url") or u.get("url") or "")
-                for u in (tweet.get("entities") or {}).get("urls") or []
+                for u in as_list(as_object(tweet.get("entities")).get("urls"))
                 if isinstance(u, dict)
             ]
             judged = verdict(
                 ours, str(tweet.get("text") or ""), our_link=request.content.link, their_links=links
             )
-            post_id = str(tweet.get("id") or "")
+            post_id = as_id(tweet.get("id"))
             found = Published(post_id, _post_url(target, post_id), created) if post_id else None
             listed.append(Listed(created, judged, found))
         return self.judge(listed, request, page_full=len(listed) >= LOOKUP_LIMIT)
@@ -125,13 +127,12 @@ class XAdapter(HttpAdapter):
         data = body.get("data")
         if not isinstance(data, dict):
             raise Permanent(f"x: post {post_id} not found", code="not_found")
-        metrics = data.get("public_metrics") or {}
-        impressions = metrics.get("impression_count")
+        metrics = as_object(data.get("public_metrics"))
         return Engagement(
-            reactions=int(metrics.get("like_count") or 0),
-            comments=int(metrics.get("reply_count") or 0),
-            shares=_reposts(metrics) + int(metrics.get("quote_count") or 0),
-            reach=int(impressions) if impressions is not None else None,
+            reactions=as_int(metrics.get("like_count")) or 0,
+            comments=as_int(metrics.get("reply_count")) or 0,
+            shares=_reposts(metrics) + (as_int(metrics.get("quote_count")) or 0),
+            reach=as_int(metrics.get("impression_count")),
         )
 
     async def _read(self, target: Target, path: str, **kw: Any) -> dict[str, Any]:
@@ -154,10 +155,8 @@ class XAdapter(HttpAdapter):
 
     def _error(self, reply: Reply) -> AdapterError:
         body = reply.json_object()
-        errors = body.get("errors") if isinstance(body.get("errors"), list) else []
-        detail = str(
-            body.get("detail") or (errors[0].get("message") if errors else "") or f"HTTP {reply.status}"
-        )
+        first = as_object((as_list(body.get("errors")) or [None])[0])
+        detail = str(body.get("detail") or first.get("message") or f"HTTP {reply.status}")
         message = f"x: {detail[:1000]}"
         status = reply.status
         if status == 401:
@@ -191,10 +190,10 @@ class XAdapter(HttpAdapter):
 def _reposts(metrics: Mapping[str, Any]) -> int:
     """Reposts under either name: X's OpenAPI description says ``repost_count``, the v2 reference
     pages ``retweet_count``; whichever the answer carries is read, the newer name first."""
-    value = metrics.get("repost_count")
+    value = as_int(metrics.get("repost_count"))
     if value is None:
-        value = metrics.get("retweet_count")
-    return int(value or 0)
+        value = as_int(metrics.get("retweet_count"))
+    return value or 0
 
 
 def _epoch(value: str | None) -> datetime | None:

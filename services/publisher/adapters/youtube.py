@@ -44,7 +44,7 @@ import re
 
 from services.publisher.adapters._http import Reply, parse_iso, retry_after_header
 from services.publisher.adapters.checks import check_content, check_media, is_video
-from services.publisher.adapters.common import ChunkedUploadAdapter, as_object
+from services.publisher.adapters.common import ChunkedUploadAdapter, as_int, as_object
 from services.publisher.adapters.lookup import (
     Listed,
     Verdict,
@@ -153,10 +153,10 @@ class YouTubeAdapter(ChunkedUploadAdapter):
             raise Permanent(f"youtube: video {post_id} not found", code="not_found")
         stats = as_object(as_object(items[0]).get("statistics"))
         return Engagement(
-            reactions=int(stats.get("likeCount") or 0),
-            comments=int(stats.get("commentCount") or 0),
+            reactions=as_int(stats.get("likeCount")) or 0,
+            comments=as_int(stats.get("commentCount")) or 0,
             shares=0,  # the Data API has no share count
-            reach=int(stats["viewCount"]) if stats.get("viewCount") is not None else None,
+            reach=as_int(stats.get("viewCount")),
         )
 
     # ---- the resumable protocol --------------------------------------------------------------
