@@ -52,10 +52,10 @@ from services.publisher.adapters.port import Credentials
 from services.publisher.adapters.registry import build_adapter
 from services.publisher.decide import RetryPolicy
 from services.publisher.ratelimit import Limit, RateLimits
-from services.publisher.secrets import SecretStore
 from services.publisher.worker import PublisherWorker
 from shared.channels import Channel, ChannelDirectory
 from shared.codec import DecodeError, decode_as, encode
+from shared.credentials.secret_store import SecretStore
 from shared.events import Content, JobDue, OutcomeStatus, PublishOutcome, job_id_for
 from shared.kafka import ensure_topics, make_producer
 from shared.topics import TopicRegistry

@@ -7,7 +7,7 @@ Run it::
 A channel then points its ``base_url`` at its platform's mount, e.g.
 ``http://127.0.0.1:8090/mastodon`` (each fake's routes are relative to its mount).
 
-Secrets file: the same JSON the publisher reads (``services.publisher.secrets``)::
+Secrets file: the same JSON the publisher reads (``shared.credentials.secret_store``)::
 
     {
       "mastodon-demo":  {"token": "mastodon-token"},

@@ -1,9 +1,8 @@
 """The clear-text secrets file: JSON, secret name → ``{"token": ..., other fields}``.
 
 A deployment without a credentials key keeps its platform tokens there, and the local run and the
-tests write it. The publisher reads it behind its ``SecretStore`` (next to the encrypted vault)
-and the inbox reads its channels' tokens from it. Errors name the file and the secret, never a
-value.
+tests write it. The publisher and the inbox read it behind ``shared.credentials``' ``SecretStore``
+(next to the encrypted vault). Errors name the file and the secret, never a value.
 """
 
 from __future__ import annotations
@@ -12,9 +11,7 @@ from pathlib import Path
 
 import orjson
 
-
-class SecretsError(ValueError):
-    """A channel's secret is missing, unreadable, or its account needs re-connecting."""
+from shared.credentials import SecretsError as SecretsError  # one error tree: the credentials'
 
 
 def read_secrets_file(path: Path) -> dict[str, dict[str, str]]:

@@ -31,8 +31,8 @@ def _fail(command: str, exc: Exception) -> int:
 
 
 def cmd_channels_check(args: argparse.Namespace) -> int:
-    from services.publisher.credentials import CredentialError
     from services.publisher.credentials.commands import CommandError, check, print_check
+    from shared.credentials import CredentialError
 
     try:
         rows = asyncio.run(check(_settings()))
@@ -44,8 +44,9 @@ def cmd_channels_check(args: argparse.Namespace) -> int:
 def cmd_channels_connect(args: argparse.Namespace) -> int:
     import aiohttp
 
-    from services.publisher.credentials import CredentialError, RefreshError
+    from services.publisher.credentials import RefreshError
     from services.publisher.credentials.commands import CommandError, ConnectRequest, _channel, connect
+    from shared.credentials import CredentialError
 
     settings = _settings()
 
@@ -89,7 +90,7 @@ async def announce_or_warn(settings: PublisherSettings, account: str) -> int:
 
 def cmd_rotate_key(args: argparse.Namespace) -> int:
     from services.publisher.credentials.commands import CommandError, rotate_key
-    from services.publisher.credentials.keys import parse_keys
+    from shared.credentials.keys import parse_keys
 
     try:
         count = rotate_key(_settings(), parse_keys(Path(args.new_key_file).read_text(encoding="ascii")))
@@ -100,7 +101,7 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
 
 
 def cmd_generate_key(args: argparse.Namespace) -> int:
-    from services.publisher.credentials.keys import generate_key
+    from shared.credentials.keys import generate_key
     from shared.private_file import write_private
 
     path = Path(args.out)

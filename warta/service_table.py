@@ -33,7 +33,7 @@ class Layout:
     group_prefix: str = "warta"
     # The sandbox's own accounts (the platforms' side); empty: ``secrets_file``, as before the vault.
     sandbox_accounts_file: str = ""
-    # The encrypted credential vault and its key file (services/publisher/credentials); empty:
+    # The encrypted credential vault and its key file (shared/credentials); empty:
     # the operator configures them (a deployment's key is its own), or the clear file is read.
     credentials_file: str = ""
     credentials_key_file: str = ""

@@ -30,9 +30,10 @@ from services.inbox.replier import Replier
 from services.inbox.reply_sender import ReplySender
 from services.inbox.schedule import PollSchedule
 from services.inbox.settings import InboxSettings
-from services.publisher.credentials.wiring import open_vault, secret_store
-from services.publisher.secrets import SecretsError, SecretStore
 from shared.channels import ChannelDirectory
+from shared.credentials import SecretsError
+from shared.credentials.opening import open_vault, secret_store
+from shared.credentials.secret_store import SecretStore
 from shared.dead_letters import DeadLetters
 from shared.events import Event, InboxChanged, PublishOutcome
 from shared.http_auth import KeyStore

@@ -13,8 +13,7 @@ from services.publisher.adapters.port import Adapter
 from services.publisher.adapters.registry import build_adapter
 from services.publisher.credentials.auth_retry import RefreshingAdapter
 from services.publisher.credentials.refresher import Refresher, http_refresh
-from services.publisher.credentials.vault import CredentialVault
-from services.publisher.credentials.wiring import account_of, build_refresher, open_vault, secret_store
+from services.publisher.credentials.wiring import account_of, build_refresher
 from services.publisher.ledger_retention import ledger_retention
 from services.publisher.ratelimit import Limit, RateLimits
 from services.publisher.safe_fetch import SafeMediaFetcher
@@ -22,6 +21,8 @@ from services.publisher.settings import PublisherSettings
 from services.publisher.worker import PublisherWorker
 from shared.channels import Channel, ChannelDirectory
 from shared.clock import utcnow
+from shared.credentials.opening import open_vault, secret_store
+from shared.credentials.vault import CredentialVault
 from shared.kafka import ensure_topics, make_producer
 from shared.metrics import PublisherMetrics, serve_metrics
 from shared.watchdog import Watchdog

@@ -14,7 +14,7 @@ from datetime import datetime
 from aiokafka import AIOKafkaProducer
 
 from services.publisher.adapters.port import Adapter, AdapterError, NotSupported, Target
-from services.publisher.secrets import SecretsError
+from shared.credentials import SecretsError
 from shared.events import EngagementObserved, JobDue
 from shared.ids import new_event_id
 from shared.kafka import send_event

@@ -17,7 +17,7 @@ class PublisherSettings(CommonSettings):
     platform: str = "mastodon"
     # The old clear-text secrets file: imported into the vault once, then shredded.
     secrets_file: Path = ROOT / "var" / "secrets.json"
-    # The encrypted credentials and their key (services/publisher/credentials/keys.py). Without
+    # The encrypted credentials and their key (shared/credentials/keys.py). Without
     # a key the publisher reads ``secrets_file`` in clear and says so at start.
     credentials_file: Path = ROOT / "var" / "credentials.vault"
     credentials_key: SecretStr | None = None

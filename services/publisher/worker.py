@@ -57,11 +57,12 @@ from services.publisher.decide import Decision, RetryPolicy
 from services.publisher.lanes import Entry, OffsetTracker, lane_key
 from services.publisher.ledger_decision import Reconcile, Skip, next_step
 from services.publisher.ratelimit import RateLimits
-from services.publisher.secrets import SecretsError, SecretStore
 from services.publisher.worker_wiring import LEASE_MARGIN, Budget, due_jobs_consumer, wire
 from shared.channels import Channel, ChannelDirectory
 from shared.clock import utcnow
 from shared.codec import decode_as
+from shared.credentials import SecretsError
+from shared.credentials.secret_store import SecretStore
 from shared.events import JobDue, OutcomeStatus, PlatformError, PublishOutcome
 from shared.kafka_connection import KafkaAddress
 from shared.metrics import PublisherMetrics

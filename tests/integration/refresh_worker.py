@@ -18,9 +18,9 @@ from pathlib import Path
 
 import aiohttp
 
-from services.publisher.credentials.keys import keyring, load_keys
 from services.publisher.credentials.refresher import Refresher, http_refresh
-from services.publisher.credentials.vault import CredentialVault
+from shared.credentials.keys import keyring, load_keys
+from shared.credentials.vault import CredentialVault
 
 
 async def main(vault_path: str, token_url: str, account: str, platform: str) -> None:

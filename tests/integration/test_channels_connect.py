@@ -20,8 +20,8 @@ from aiohttp.test_utils import TestServer
 from sandbox.base import FakeState
 from sandbox.sandbox import STATES, build_sandbox
 from services.publisher.credentials.commands import ConnectRequest, _channel, check, connect, sandbox_token
-from services.publisher.credentials.keys import generate_key
 from services.publisher.settings import PublisherSettings
+from shared.credentials.keys import generate_key
 from shared.events import ControlAction, ControlIssued
 from shared.kafka import delete_topics, ensure_topics
 from shared.topics import TopicRegistry

@@ -20,9 +20,9 @@ from aiohttp.test_utils import TestServer
 from sandbox.base import FakeState
 from sandbox.sandbox import STATES, build_sandbox
 from services.publisher.credentials.commands import ConnectRequest, _channel, check, connect
-from services.publisher.credentials.keys import generate_key
 from services.publisher.credentials.local_setup import open_vault_of
 from services.publisher.settings import PublisherSettings
+from shared.credentials.keys import generate_key
 
 ROOT = Path(__file__).resolve().parents[2]
 TTL_S = 2.0

@@ -38,7 +38,6 @@ from services.publisher.adapters.port import (
 )
 from services.publisher.decide import RetryPolicy
 from services.publisher.ratelimit import RateLimits
-from services.publisher.secrets import SecretStore
 from services.publisher.worker import PublisherWorker
 from services.scheduler.chooser import NaiveChooser
 from services.scheduler.plan import Plan, PlanSettings
@@ -46,6 +45,7 @@ from services.scheduler.planner import Planner
 from services.scheduler.router import Router
 from shared.channels import Channel, ChannelDirectory
 from shared.codec import DecodeError, decode_as, encode
+from shared.credentials.secret_store import SecretStore
 from shared.events import (
     Approval,
     ChannelVariant,

@@ -11,9 +11,9 @@ from aiokafka import AIOKafkaProducer
 
 from services.publisher.decide import Decision, RetryPolicy
 from services.publisher.ratelimit import RateLimits
-from services.publisher.secrets import SecretStore
 from services.publisher.worker import PublisherWorker
 from shared.channels import load_channels
+from shared.credentials.secret_store import SecretStore
 from shared.events import OutcomeStatus
 from shared.kafka import ensure_topics, make_producer
 from shared.topics import TopicRegistry

@@ -16,9 +16,9 @@ import pytest
 from services.publisher.adapters.port import Credentials
 from services.publisher.decide import RetryPolicy
 from services.publisher.ratelimit import RateLimits
-from services.publisher.secrets import SecretStore
 from services.publisher.worker import PublisherWorker
 from shared.codec import encode
+from shared.credentials.secret_store import SecretStore
 from shared.events import Content, JobDue, OutcomeStatus, PublishOutcome, job_id_for
 from shared.kafka import delete_topics, ensure_topics, make_producer
 from shared.topics import TopicRegistry

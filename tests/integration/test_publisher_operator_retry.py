@@ -30,10 +30,10 @@ from services.publisher.adapters.port import (
 )
 from services.publisher.decide import Decision, RetryPolicy
 from services.publisher.ratelimit import RateLimits
-from services.publisher.secrets import SecretStore
 from services.publisher.worker import PublisherWorker, marker_for
 from shared.channels import load_channels
 from shared.codec import encode
+from shared.credentials.secret_store import SecretStore
 from shared.events import Content, JobDue, OutcomeStatus, PublishOutcome
 from shared.kafka import ensure_topics, make_producer
 from shared.topics import TopicRegistry

@@ -30,9 +30,9 @@ from services.publisher.adapters.port import (
 )
 from services.publisher.decide import RetryPolicy
 from services.publisher.ratelimit import RateLimits
-from services.publisher.secrets import SecretStore
 from services.publisher.worker import PublisherWorker
 from shared.channels import Channel, ChannelDirectory
+from shared.credentials.secret_store import SecretStore
 from shared.events import Content, JobDue
 from shared.kafka import send_event
 from shared.topics import TopicRegistry

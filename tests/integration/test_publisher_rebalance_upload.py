@@ -37,10 +37,10 @@ from services.publisher.adapters.upload_state import DEFAULT_STATE_DIR
 from services.publisher.adapters.youtube import CHUNK_UNIT, YouTubeAdapter
 from services.publisher.decide import RetryPolicy
 from services.publisher.ratelimit import RateLimits
-from services.publisher.secrets import SecretStore
 from services.publisher.worker import PublisherWorker, _Rebalance
 from shared.channels import Channel, ChannelDirectory
 from shared.codec import encode
+from shared.credentials.secret_store import SecretStore
 from shared.events import Content, JobDue, Media, job_id_for
 from shared.kafka import ensure_topics, make_producer
 from shared.topics import TopicRegistry

@@ -28,10 +28,10 @@ from aiohttp.test_utils import TestServer
 from sandbox.base import FakeState
 from sandbox.oauth import TokenAuthority
 from sandbox.sandbox import STATES, build_sandbox
-from services.publisher.credentials.keys import generate_key, keyring
-from services.publisher.credentials.record import CredentialRecord
 from services.publisher.credentials.token_client import answer
-from services.publisher.credentials.vault import CredentialVault
+from shared.credentials.keys import generate_key, keyring
+from shared.credentials.record import CredentialRecord
+from shared.credentials.vault import CredentialVault
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "tiktok-demo"

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from services.publisher.credentials import KeyringError, VaultError
-from services.publisher.credentials.clear_import import import_clear_file
-from services.publisher.credentials.keys import generate_key, keyring, load_keys
-from services.publisher.credentials.record import CredentialRecord
-from services.publisher.credentials.vault import CredentialVault
-from services.publisher.secrets import SecretsError, SecretStore
+from shared.credentials import KeyringError, SecretsError, VaultError
+from shared.credentials.clear_import import import_clear_file
+from shared.credentials.keys import generate_key, keyring, load_keys
+from shared.credentials.record import CredentialRecord
+from shared.credentials.secret_store import SecretStore
+from shared.credentials.vault import CredentialVault
 
 SECRET = "sk-very-secret-token-value-0123456789"
 REFRESH = "rt-very-secret-refresh-9876543210"

@@ -6,11 +6,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from services.inbox.app import LiveTokens
-from services.publisher.credentials.keys import generate_key, keyring
-from services.publisher.credentials.record import CredentialRecord
-from services.publisher.credentials.vault import CredentialVault
-from services.publisher.secrets import SecretStore
 from shared.channels import Channel, ChannelDirectory
+from shared.credentials.keys import generate_key, keyring
+from shared.credentials.record import CredentialRecord
+from shared.credentials.secret_store import SecretStore
+from shared.credentials.vault import CredentialVault
 
 CHANNELS = ChannelDirectory(
     channels=(

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from services.inbox.app import LiveTokens
-from services.publisher.secrets import SecretStore
 from shared.channels import load_channels
+from shared.credentials.secret_store import SecretStore
 from shared.secrets_file import SecretsError, read_secrets_file
 
 CHANNELS = Path(__file__).resolve().parents[2] / "deploy" / "channels.local.yaml"

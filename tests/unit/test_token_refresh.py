@@ -14,8 +14,9 @@ import pytest
 from services.publisher.adapters.port import AuthExpired, Credentials, PublishRequest, Target
 from services.publisher.credentials.auth_retry import RefreshingAdapter, refused_before_acting
 from services.publisher.credentials.policy import lead, refresh_due
-from services.publisher.credentials.record import CredentialRecord
-from services.publisher.secrets import SecretsError, SecretStore, credentials_of
+from shared.credentials import SecretsError
+from shared.credentials.record import CredentialRecord
+from shared.credentials.secret_store import SecretStore, credentials_of
 from shared.events import Content
 from tests.unit.token_world import START, AuthorityAdapter, World, connected
 

@@ -20,12 +20,12 @@ from services.publisher.adapters.port import (
     Target,
     Unknown,
 )
-from services.publisher.credentials.keys import generate_key, keyring
 from services.publisher.credentials.policy import expires_at
-from services.publisher.credentials.record import CredentialRecord
 from services.publisher.credentials.refresher import RefreshCall, Refresher
 from services.publisher.credentials.token_client import AppCredentials, Grant, answer, refresh_form
-from services.publisher.credentials.vault import CredentialVault
+from shared.credentials.keys import generate_key, keyring
+from shared.credentials.record import CredentialRecord
+from shared.credentials.vault import CredentialVault
 
 START = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)
 

@@ -28,18 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from shared.credentials.secret_store import Credentials as Credentials  # what a Target carries
 from shared.events import Content
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """A channel's secret, resolved from the secrets store; never logged, never on a topic."""
-
-    token: str
-    extra: dict[str, str] = field(default_factory=dict)
-
-    def __repr__(self) -> str:  # keeps secrets out of logs and tracebacks
-        return "Credentials(<redacted>)"
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,14 @@
-"""Each account's credential: encrypted at rest, refreshed before it expires, one refresher each.
+"""Keeping each account's credential alive: refreshed before it expires, one refresher each.
 
-Modules: ``record`` (what is stored), ``keys`` (the operator's keys), ``vault`` (the encrypted
-file and its per-account refresh lock), ``policy`` (when to refresh: pure, ``now`` passed in),
-``token_client`` (the platforms' OAuth token endpoints), ``refresher`` (the loop that keeps
-tokens alive), ``pkce`` (the authorization-code flow's pieces).
+The stored credential itself (record, keys, the encrypted vault, the secret store) is library
+code the inbox reads too: ``shared/credentials``. Here: ``policy`` (when to refresh: pure,
+``now`` passed in), ``token_client`` (the platforms' OAuth token endpoints), ``refresher`` (the
+loop that keeps tokens alive), ``auth_retry`` (the one 401-retry rule), ``commands`` (the
+operator's connect / check / rotate-key), ``wiring`` (the refresher from the settings).
 
-Errors::
+Errors: the refresh branch of ``shared.credentials``' tree::
 
-    CredentialError               any trouble with a stored credential; never carries a secret
-    ├── KeyringError              no key configured, a malformed key, or a vault no key opens
-    ├── VaultError                the vault file is unreadable or not Warta's format
+    CredentialError (shared.credentials)
     └── RefreshError              the token endpoint did not give a new access token
         ├── RefreshTemporary      5xx, 429, a dropped connection: try again soon (``retriable``)
         └── RefreshRejected       invalid_grant, revoked, expired refresh token: for good; the
@@ -18,17 +17,7 @@ Errors::
 
 from __future__ import annotations
 
-
-class CredentialError(Exception):
-    """Trouble with a stored credential. Messages name the account, never a token."""
-
-
-class KeyringError(CredentialError):
-    """No key is configured, a key is malformed, or no configured key opens the vault."""
-
-
-class VaultError(CredentialError):
-    """The vault file cannot be read or is not in Warta's format."""
+from shared.credentials import CredentialError
 
 
 class RefreshError(CredentialError):

@@ -25,9 +25,9 @@ from services.publisher.adapters.port import (
     RateLimitInfo,
     Target,
 )
-from services.publisher.credentials.record import CredentialRecord
 from services.publisher.credentials.refresher import Refresher
-from services.publisher.secrets import credentials_of
+from shared.credentials.record import CredentialRecord
+from shared.credentials.secret_store import credentials_of
 
 T = TypeVar("T")
 

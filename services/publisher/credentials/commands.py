@@ -31,20 +31,21 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from services.publisher.credentials import CredentialError
 from services.publisher.credentials.app_registration import register_app
 from services.publisher.credentials.endpoints import token_url_for
-from services.publisher.credentials.keys import keyring, load_keys
 from services.publisher.credentials.policy import expired, expires_at
 from services.publisher.credentials.probe import ProbeFailed, probes, whoami
-from services.publisher.credentials.record import CredentialRecord
 from services.publisher.credentials.refresher import http_refresh
 from services.publisher.credentials.token_client import AppCredentials, Grant, exchange_code
-from services.publisher.credentials.vault import CredentialVault
-from services.publisher.credentials.wiring import account_of, build_refresher, open_vault
+from services.publisher.credentials.wiring import account_of, build_refresher
 from services.publisher.settings import PublisherSettings
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
+from shared.credentials import CredentialError
+from shared.credentials.keys import keyring, load_keys
+from shared.credentials.opening import open_vault
+from shared.credentials.record import CredentialRecord
+from shared.credentials.vault import CredentialVault
 
 
 def code_challenge(verifier: str) -> str:

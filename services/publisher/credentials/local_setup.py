@@ -26,16 +26,16 @@ from pathlib import Path
 import aiohttp
 import orjson
 
-from services.publisher.credentials.clear_import import record_from_clear
 from services.publisher.credentials.commands import ConnectRequest, connect
-from services.publisher.credentials.keys import generate_key, keyring, load_keys
 from services.publisher.credentials.reconnect import announce_reconnected
-from services.publisher.credentials.record import CredentialRecord
-from services.publisher.credentials.vault import CredentialVault
 from services.publisher.credentials.wiring import account_of
 from services.publisher.settings import PublisherSettings
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
+from shared.credentials.clear_import import record_from_clear
+from shared.credentials.keys import generate_key, keyring, load_keys
+from shared.credentials.record import CredentialRecord
+from shared.credentials.vault import CredentialVault
 from shared.private_file import write_private
 
 KEY_FILE = "credentials.key"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from services.publisher.credentials.record import CredentialRecord
+from shared.credentials.record import CredentialRecord
 
 MAX_LEAD = timedelta(minutes=10)
 MIN_LEAD = timedelta(seconds=1)

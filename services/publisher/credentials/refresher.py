@@ -30,9 +30,9 @@ import aiohttp
 from services.publisher.credentials import RefreshRejected, RefreshTemporary
 from services.publisher.credentials import token_client as tokens
 from services.publisher.credentials.policy import expires_at, refresh_due
-from services.publisher.credentials.record import CredentialRecord
 from services.publisher.credentials.token_client import AppCredentials, Grant
-from services.publisher.credentials.vault import CredentialVault
+from shared.credentials.record import CredentialRecord
+from shared.credentials.vault import CredentialVault
 
 log = logging.getLogger("warta.publisher.credentials")
 

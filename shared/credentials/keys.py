@@ -12,7 +12,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, MultiFernet
 
-from services.publisher.credentials import KeyringError
+from shared.credentials import KeyringError
 
 
 def generate_key() -> str:

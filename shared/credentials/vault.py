@@ -1,4 +1,4 @@
-"""The encrypted credential file, shared by every publisher worker on the machine.
+"""The encrypted credential file, shared by every publisher worker on the machine and the inbox.
 
 Layout: one JSON object ``{"format": "warta-vault/1", "records": {account: fernet-token}}``;
 each record is encrypted on its own, with its account inside the ciphertext, so a record copied
@@ -23,8 +23,8 @@ from pathlib import Path
 import orjson
 from cryptography.fernet import InvalidToken, MultiFernet
 
-from services.publisher.credentials import KeyringError, VaultError
-from services.publisher.credentials.record import CredentialRecord
+from shared.credentials import KeyringError, VaultError
+from shared.credentials.record import CredentialRecord
 from shared.private_file import write_private
 
 FORMAT = "warta-vault/1"

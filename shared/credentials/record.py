@@ -1,4 +1,4 @@
-"""One account's credential as the vault stores it (encrypted) and the publisher reads it."""
+"""One account's credential as the vault stores it (encrypted) and the services read it."""
 
 from __future__ import annotations
 

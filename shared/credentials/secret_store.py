@@ -1,12 +1,12 @@
-"""Platform credentials by secret name, as the publisher's worker asks for them.
+"""Platform credentials by secret name, as a publisher's worker and the inbox ask for them.
 
 Two sources:
 
-- the encrypted vault (``services/publisher/credentials``), kept fresh by the refresher; the
-  worker reads the current access token at each publish, so a refresh by any worker on the
-  machine is seen at the next job. A parked account (``needs_reauth``) answers ``SecretsError``
-  with the reason: the worker records ``needs_reauth`` and calls nobody.
-- a fixed mapping (tests, and a deployment that configured no key yet).
+- the encrypted vault (``vault.py``), kept fresh by the publishers' refresher; each read takes
+  the current access token, so a refresh by any worker on the machine is seen at the next job
+  or poll. A parked account (``needs_reauth``) answers ``SecretsError`` with the reason: the
+  worker records ``needs_reauth`` and calls nobody.
+- a fixed mapping (tests, and a deployment that configured no key yet: the clear file).
 
 Values never reach logs or topics: ``Credentials`` redacts itself, and errors name the account
 and the reason only.
@@ -14,14 +14,24 @@ and the reason only.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.publisher.adapters.port import Credentials
-from services.publisher.credentials import CredentialError
-from services.publisher.credentials.record import APP_SECRETS, CredentialRecord
-from services.publisher.credentials.vault import CredentialVault
-from shared.secrets_file import SecretsError as SecretsError  # the publisher's callers catch it here
+from shared.credentials import CredentialError, SecretsError
+from shared.credentials.record import APP_SECRETS, CredentialRecord
+from shared.credentials.vault import CredentialVault
 from shared.secrets_file import read_secrets_file
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A channel's secret, resolved from the secrets store; never logged, never on a topic."""
+
+    token: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # keeps secrets out of logs and tracebacks
+        return "Credentials(<redacted>)"
 
 
 def credentials_of(record: CredentialRecord) -> Credentials:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import orjson
 
-from services.publisher.credentials import VaultError
-from services.publisher.credentials.record import CredentialRecord
-from services.publisher.credentials.vault import CredentialVault
+from shared.credentials import VaultError
+from shared.credentials.record import CredentialRecord
+from shared.credentials.vault import CredentialVault
 
 _RECORD_KEYS = {"token", "refresh_token", "expires_at", "token_url", "platform", "scope"}
 
