@@ -15,7 +15,7 @@ class InboxSettings(CommonSettings):
     inbox_port: int = 8060
     keys_file: Path = ROOT / "var" / "keys.json"
     secrets_file: Path = ROOT / "var" / "secrets.json"
-    # The publishers' encrypted vault and its key (services/publisher/credentials): the inbox
+    # The publishers' encrypted vault and its key (shared/credentials): the inbox
     # reads the channels' tokens from it; without a key, ``secrets_file`` in clear.
     credentials_file: Path = ROOT / "var" / "credentials.vault"
     credentials_key: SecretStr | None = None
