@@ -76,11 +76,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return response
     except IngestError as exc:
         status = exc.status
-        return problem_response(request, exc.status, exc.to_body()["errors"], exc.headers())
+        return problem_response(request, exc.status, exc.errors, exc.headers())
     except web.HTTPRequestEntityTooLarge:
         status = 413
         err = PayloadTooLarge(f"the body is over the {deps.settings.max_body_bytes} byte limit")
-        return problem_response(request, 413, err.to_body()["errors"])
+        return problem_response(request, 413, err.errors)
     except web.HTTPException as exc:
         status = exc.status
         allow = {k: v for k, v in exc.headers.items() if k == "Allow"}
