@@ -145,22 +145,6 @@ def test_the_length_refusal_carries_its_numbers() -> None:
     assert error.message == "X counts 301 weighted characters; the limit is 280"
 
 
-@pytest.mark.parametrize(
-    ("env", "lang"),
-    [
-        ({}, "en"),
-        ({"LANG": "C.UTF-8"}, "en"),
-        ({"LANG": "id_ID.UTF-8"}, "id"),
-        ({"LANG": "en_US.UTF-8", "LC_ALL": "id_ID.UTF-8"}, "id"),
-        ({"LANG": "id_ID.UTF-8", "LC_MESSAGES": "en_GB.UTF-8"}, "en"),
-    ],
-)
-def test_the_cli_asks_in_the_users_locale(env: dict[str, str], lang: str) -> None:
-    from warta.ops_client import locale_language
-
-    assert negotiate(locale_language(env)) == lang
-
-
 def test_every_capability_refusal_on_every_platform_has_its_indonesian_sentence() -> None:
     """The capability rules' messages name the platform and its limits; every one of them, on
     every platform of the table, must come out in Bahasa Indonesia."""
