@@ -193,6 +193,37 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "enum.schema": ("{field}: {detail}", "{field}: nilai tidak dikenal ({detail})"),
     # Any other schema error pydantic reports: its own sentence, which has no Indonesian form.
     "schema": ("{field}: {detail}", "{field}: isi tidak valid ({detail})"),
+    # --- API keys and roles (shared.http_auth) -------------------------------------------------
+    "missing_key": (
+        "missing API key: send Authorization: Bearer <key>",
+        "kunci API tidak ada: kirim Authorization: Bearer <kunci>",
+    ),
+    "malformed_key": ("malformed API key: keys are ASCII", "kunci API rusak: kunci berupa ASCII"),
+    "unknown_key": ("unknown API key", "kunci API tidak dikenal"),
+    "role": (
+        "{person} holds the {role} role; only {allowed} may {action!w}",
+        "{person} berperan {role}; hanya {allowed} yang boleh {action!w}",
+    ),
+    "four_eyes.draft": (
+        "four eyes: {person} wrote this draft and cannot approve it; another approver must",
+        "empat mata: {person} menulis draf ini dan tidak boleh menyetujuinya; penyetuju lain yang harus",
+    ),
+    "four_eyes.author": (
+        "four eyes: {person} is the author and cannot also approve or send it as approved; "
+        "another person must approve",
+        "empat mata: {person} adalah penulisnya dan tidak boleh juga menyetujui atau mengirimnya sebagai "
+        "disetujui; orang lain yang harus menyetujui",
+    ),
+    "channel_forbidden": (
+        "{person}'s key may not act on channel {channel}",
+        "kunci {person} tidak boleh bertindak pada kanal {channel}",
+    ),
+    "approver_mismatch": (
+        "this key belongs to {person} but approval.approved_by is {approved_by}: "
+        "a pre-approved item must be sent with its approver's own key",
+        "kunci ini milik {person} tetapi approval.approved_by adalah {approved_by}: "
+        "materi yang sudah disetujui harus dikirim dengan kunci penyetujunya sendiri",
+    ),
     # --- the body as bytes (shared.http_errors.parse_json_body) --------------------------------
     "unsupported_media_type": (
         "Content-Type {type} is not supported; send application/json",
@@ -224,6 +255,14 @@ WORDS: Mapping[str, str] = {
     "bytes": "byte",
     "characters (emoji as UTF-8 bytes)": "karakter (emoji dihitung sebagai byte UTF-8)",
     "UTF-16 code units": "unit kode UTF-16",
+    # what a role may do (shared.http_auth)
+    "submit approved content": "mengirim konten yang sudah disetujui",
+    "submit drafts": "mengirim draf",
+    "approve drafts": "menyetujui draf",
+    "withdraw content": "menarik konten",
+    "pause channels": "menjeda kanal",
+    "resume channels": "melanjutkan kanal",
+    "read": "membaca",
 }
 
 

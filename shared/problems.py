@@ -8,7 +8,7 @@ one that knows RFC 9457 finds ``type``, ``title``, ``status``, ``detail`` and ``
 Rules never change with the language; messages do. A ``FieldError`` made from the message
 catalog (``shared.messages``: a key and its parameters) is rendered in the caller's language from
 that catalog; nothing is parsed. For messages still written as plain English (the console's and
-the inbox's own refusals, the API keys' checks), ``FALLBACK`` holds per rule the shapes those
+the inbox's own refusals, ingest's rate limit and idempotency), ``FALLBACK`` holds per rule the shapes those
 messages take (a pattern with named parts) and the Indonesian sentence built from the same parts;
 a message it does not know stays in English.
 """
@@ -58,14 +58,6 @@ FALLBACK: Mapping[str, Sequence[_Entry]] = {
         (r"(?P<f>\S+): (?P<m>.+)", "{f}: tipe nilai salah ({m})"),
     ],
     "out_of_range": [(r"(?P<f>\S+): (?P<m>.+)", "{f}: di luar rentang yang diterima ({m})")],
-    "missing_key": [
-        (
-            r"missing API key: send Authorization: Bearer <key>",
-            "kunci API tidak ada: kirim Authorization: Bearer <kunci>",
-        )
-    ],
-    "malformed_key": [(r"malformed API key: keys are ASCII", "kunci API rusak: kunci berupa ASCII")],
-    "unknown_key": [(r"unknown API key", "kunci API tidak dikenal")],
     "rate_limited": [
         (r"too many requests for this API key", "terlalu banyak permintaan untuk kunci API ini")
     ],
