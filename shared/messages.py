@@ -193,6 +193,58 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "enum.schema": ("{field}: {detail}", "{field}: nilai tidak dikenal ({detail})"),
     # Any other schema error pydantic reports: its own sentence, which has no Indonesian form.
     "schema": ("{field}: {detail}", "{field}: isi tidak valid ({detail})"),
+    # --- ingest's routes (services.ingest) ------------------------------------------------------
+    "payload_too_large.over": (
+        "the body is over the {limit} byte limit",
+        "isi permintaan melebihi batas {limit} byte",
+    ),
+    "internal": ("internal error; it has been logged", "kesalahan internal; sudah dicatat di log"),
+    "idempotency_key": (
+        "this Idempotency-Key was used with a different body",
+        "Idempotency-Key ini sudah dipakai dengan isi yang berbeda",
+    ),
+    "not_found.content": ("no content {id!r}", "konten {id!r} tidak ada"),
+    "not_found.draft": ("no draft {id!r}", "draf {id!r} tidak ada"),
+    "enum.draft_state": (
+        "state must be {awaiting!r} or {approved!r}",
+        "state harus {awaiting!r} atau {approved!r}",
+    ),
+    "type.next_cursor": (
+        "cursor must be the next_cursor a previous page returned",
+        "cursor harus berupa next_cursor yang diberikan halaman sebelumnya",
+    ),
+    "unknown_field.query": (
+        "{field!r} is not a query parameter here",
+        "{field!r} bukan parameter kueri di sini",
+    ),
+    "author_mismatch": (
+        "a draft's author is its editor: {person!r}",
+        "penulis draf adalah editornya: {person!r}",
+    ),
+    "already_approved": (
+        "draft {draft_id!r} was already approved by {approved_by!r} at {at} (content {content_id})",
+        "draf {draft_id!r} sudah disetujui oleh {approved_by!r} pada {at} (konten {content_id})",
+    ),
+    "if_match_required": (
+        "approving needs If-Match with the ETag of the draft you read (GET /v1/drafts/{draft_id}); "
+        "it binds your approval to that content",
+        "persetujuan memerlukan If-Match berisi ETag draf yang Anda baca (GET /v1/drafts/{draft_id}); "
+        "itu mengikat persetujuan Anda pada konten tersebut",
+    ),
+    "etag_mismatch": (
+        "If-Match does not name this draft's content; it is now {etag}: read it again",
+        "If-Match tidak menyebut konten draf ini; kini {etag}: baca lagi",
+    ),
+    "rate_limited": (
+        "too many requests for this API key",
+        "terlalu banyak permintaan untuk kunci API ini",
+    ),
+    "unavailable.not_acknowledged": (
+        "the broker did not acknowledge in time, so this is not accepted yet; retry with the same "
+        "Idempotency-Key, which never stores an item twice",
+        "broker tidak mengonfirmasi tepat waktu, jadi ini belum diterima; coba lagi dengan "
+        "Idempotency-Key yang sama, yang tidak pernah menyimpan materi dua kali",
+    ),
     # --- API keys and roles (shared.http_auth) -------------------------------------------------
     "missing_key": (
         "missing API key: send Authorization: Bearer <key>",

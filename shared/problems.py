@@ -8,7 +8,7 @@ one that knows RFC 9457 finds ``type``, ``title``, ``status``, ``detail`` and ``
 Rules never change with the language; messages do. A ``FieldError`` made from the message
 catalog (``shared.messages``: a key and its parameters) is rendered in the caller's language from
 that catalog; nothing is parsed. For messages still written as plain English (the console's and
-the inbox's own refusals, ingest's rate limit and idempotency), ``FALLBACK`` holds per rule the shapes those
+the inbox's own refusals), ``FALLBACK`` holds per rule the shapes those
 messages take (a pattern with named parts) and the Indonesian sentence built from the same parts;
 a message it does not know stays in English.
 """
@@ -58,20 +58,8 @@ FALLBACK: Mapping[str, Sequence[_Entry]] = {
         (r"(?P<f>\S+): (?P<m>.+)", "{f}: tipe nilai salah ({m})"),
     ],
     "out_of_range": [(r"(?P<f>\S+): (?P<m>.+)", "{f}: di luar rentang yang diterima ({m})")],
-    "rate_limited": [
-        (r"too many requests for this API key", "terlalu banyak permintaan untuk kunci API ini")
-    ],
-    "idempotency_key": [
-        (
-            r"this Idempotency-Key was used with a different body",
-            "Idempotency-Key ini sudah dipakai dengan isi yang berbeda",
-        )
-    ],
     "not_found": [
         (r"no (?P<what>content|draft|job|dead letter|file) (?P<id>.+)", "{what_id} {id} tidak ada"),
-    ],
-    "payload_too_large": [
-        (r"the body is over the (?P<l>\d+) byte limit", "isi permintaan melebihi batas {l} byte"),
     ],
     "bad_request": [
         (
