@@ -61,6 +61,27 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "mengulang {job_id}: percobaan baru melalui penjadwal",
     ),
     "paused_by": ("paused by {by}: {reason}", "dijeda oleh {by}: {reason}"),
+    "open_to_connect": (
+        "Open this address to connect the account:\n\n  {url}\n",
+        "Buka alamat ini untuk menghubungkan akun:\n\n  {url}\n",
+    ),
+    "connected": ("connected {channel}: {record}", "terhubung {channel}: {record}"),
+    "scheduler_not_told": (
+        "warta channels connect: stored, but the scheduler was not told ({error}); parked jobs wait",
+        "warta channels connect: tersimpan, tetapi penjadwal belum diberi tahu ({error}); "
+        "tugas yang diparkir menunggu",
+    ),
+    "reencrypted": (
+        "re-encrypted {count} credentials with the new key; keep the old key until every worker restarted",
+        "{count} kredensial dienkripsi ulang dengan kunci baru; simpan kunci lama sampai setiap worker "
+        "dimulai ulang",
+    ),
+    "exists_not_overwritten": ("{path} exists; not overwritten", "{path} sudah ada; tidak ditimpa"),
+    "wrote_key": ("wrote a new key to {path} (mode 0600)", "kunci baru ditulis ke {path} (mode 0600)"),
+    "sandbox_grant": (
+        "a sandbox grant for {channel}'s demo account, not a real token:",
+        "izin sandbox untuk akun demo {channel}, bukan token sungguhan:",
+    ),
     "health_needs_operator": (
         "(health needs an operator's key: the console answered {status})",
         "(kesehatan kanal memerlukan kunci operator: konsol menjawab {status})",
