@@ -87,10 +87,10 @@ def translate(
             k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, str | int | float | bool)
         }
         params.update(field=path or "", detail=err["msg"])
-        key = f"{rule}.schema" if f"{rule}.schema" in CATALOG else "schema"
+        key = (f"{rule}.schema" if f"{rule}.schema" in CATALOG else "schema") if path else "schema.body"
         error = field_error(channel, path, key, **params)
         # An unlisted pydantic type keeps its own name as the rule, as it always has.
-        out.append(dataclasses.replace(error, rule=rule, message=error.message.removeprefix(": ")))
+        out.append(dataclasses.replace(error, rule=rule))
     return out
 
 

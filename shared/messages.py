@@ -193,6 +193,7 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "enum.schema": ("{field}: {detail}", "{field}: nilai tidak dikenal ({detail})"),
     # Any other schema error pydantic reports: its own sentence, which has no Indonesian form.
     "schema": ("{field}: {detail}", "{field}: isi tidak valid ({detail})"),
+    "schema.body": ("{detail}", "isi permintaan tidak valid ({detail})"),
     # --- ingest's routes (services.ingest) ------------------------------------------------------
     "payload_too_large.over": (
         "the body is over the {limit} byte limit",
