@@ -23,17 +23,21 @@ the first one into ``Permanent`` before any call. Both read the same codes, writ
 ======================  ===========================================================================
 
 Each ``Problem`` names the field it is about, relative to the content (``text``, ``link``,
-``media``, ``media[1].type``, ``poll.options[0]``…), and a message that names the platform, the
-rule and the numbers.
+``media``, ``media[1].type``, ``poll.options[0]``…), the key of its sentence in the message
+catalog (``shared.messages``: the rule, or ``rule.variant``) and the parameters that sentence
+states (the platform, the numbers); ``message`` is its English rendering.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from shared.capabilities import PlatformCapabilities, PollRules, post_text
 from shared.events import Content, Media, Poll
+from shared.messages import Param, render
 
 
 class Rule(StrEnum):
@@ -54,11 +58,21 @@ class Rule(StrEnum):
 
 @dataclass(frozen=True)
 class Problem:
-    """One way a content breaks a platform's row: the rule, the field it is about, and why."""
+    """One way a content breaks a platform's row: the rule, the field it is about, and why (the
+    catalog key and its parameters; ``message`` renders them in English)."""
 
     rule: Rule
     field: str
-    message: str
+    key: str
+    params: Mapping[str, Param] = dataclasses.field(default_factory=dict, compare=False)
+
+    @property
+    def message(self) -> str:
+        return render(self.key, self.params)
+
+
+def _problem(rule: Rule, at: str, variant: str = "", /, **params: Param) -> Problem:
+    return Problem(rule, at, f"{rule.value}.{variant}" if variant else rule.value, params)
 
 
 def is_video(media: Media) -> bool:
@@ -85,18 +99,30 @@ def media_problems(
     name = caps.label
     rule = caps.media_types.get(media.type.lower())
     if rule is None:
-        accepted = ", ".join(caps.media_types) or "no media"
+        accepted = ", ".join(caps.media_types)
+        variant = "" if accepted else "none"
         return [
-            Problem(Rule.MEDIA_TYPE, f"{at}.type", f"{name} accepts {accepted}; this item is {media.type}")
+            _problem(
+                Rule.MEDIA_TYPE, f"{at}.type", variant, platform=name, accepted=accepted, type=media.type
+            )
         ]
     out: list[Problem] = []
     if rule.max_bytes is not None and size is not None and size > rule.max_bytes:
-        message = f"{name} takes {media.type} up to {rule.max_bytes} bytes; this item is {size}"
-        out.append(Problem(Rule.MEDIA_SIZE, f"{at}.size_bytes", message))
+        params: dict[str, Param] = {
+            "platform": name,
+            "type": media.type,
+            "limit": rule.max_bytes,
+            "size": size,
+        }
+        out.append(_problem(Rule.MEDIA_SIZE, f"{at}.size_bytes", **params))
     seconds = media.duration_seconds
     if rule.max_duration_seconds is not None and seconds is not None and seconds > rule.max_duration_seconds:
-        message = f"{name} takes videos up to {rule.max_duration_seconds:g} s; this one is {seconds:g} s"
-        out.append(Problem(Rule.MEDIA_DURATION, f"{at}.duration_seconds", message))
+        limit = rule.max_duration_seconds
+        out.append(
+            _problem(
+                Rule.MEDIA_DURATION, f"{at}.duration_seconds", platform=name, limit=limit, seconds=seconds
+            )
+        )
     return out
 
 
@@ -105,21 +131,16 @@ def _media_problems(caps: PlatformCapabilities, media: tuple[Media, ...]) -> lis
     videos = [m for m in media if is_video(m)]
     if caps.video_required and not videos:
         video_types = ", ".join(t for t in caps.media_types if t.startswith("video/"))
-        message = f"{name} posts are videos: add a video media item ({video_types})"
-        out.append(Problem(Rule.VIDEO_REQUIRED, "media", message))
+        out.append(_problem(Rule.VIDEO_REQUIRED, "media", platform=name, types=video_types))
     elif (caps.media_required or not caps.text_only_allowed) and not media:
-        message = (
-            f"{name} has no text-only posts: add at least one media item ({', '.join(caps.media_types)})"
-        )
-        out.append(Problem(Rule.MEDIA_REQUIRED, "media", message))
+        types = ", ".join(caps.media_types)
+        out.append(_problem(Rule.MEDIA_REQUIRED, "media", platform=name, types=types))
     if len(media) > caps.max_media:
-        message = f"{name} takes at most {caps.max_media} media items per post; this one has {len(media)}"
-        out.append(Problem(Rule.MEDIA_COUNT, "media", message))
+        out.append(_problem(Rule.MEDIA_COUNT, "media", platform=name, limit=caps.max_media, count=len(media)))
     elif len(videos) > caps.max_videos:
-        allowed = f"at most {caps.max_videos} video" if caps.max_videos else "no video"
-        out.append(
-            Problem(Rule.MEDIA_COUNT, "media", f"{name} takes {allowed} per post; this one has {len(videos)}")
-        )
+        variant = "videos" if caps.max_videos else "no_video"
+        params: dict[str, Param] = {"platform": name, "limit": caps.max_videos, "count": len(videos)}
+        out.append(_problem(Rule.MEDIA_COUNT, "media", variant, **params))
     for i, item in enumerate(media):
         out += media_problems(caps, item, item.size_bytes, at=f"media[{i}]")
     return out
@@ -129,57 +150,61 @@ def _text_problems(caps: PlatformCapabilities, content: Content, sent: str) -> l
     has_media = bool(content.media)
     link = content.link
     appended = link is not None and link not in (content.text or "") and link in sent
-    with_link = " including the link appended to the text" if appended else ""
     at = "text" if content.text is not None else "link"
     out: list[Problem] = []
     limit = caps.text_limit(has_media)
+    in_caption = has_media and caps.text_max_with_media is not None
     if limit is not None and (count := caps.measure(sent)) > limit:
-        kind = " in a caption (text with media)" if has_media and caps.text_max_with_media is not None else ""
-        message = f"{caps.label} counts {count} {caps.unit}{kind}{with_link}; the limit is {limit}"
-        out.append(Problem(Rule.MAX_LENGTH, at, message))
+        params: dict[str, Param] = {"platform": caps.label, "count": count, "unit": caps.unit, "limit": limit}
+        out.append(_problem(Rule.MAX_LENGTH, at, **params, in_caption=in_caption, link_appended=appended))
     if caps.text_max_bytes is not None and (size := len(sent.encode("utf-8"))) > caps.text_max_bytes:
-        message = f"{caps.label} counts {size} bytes{with_link}; the limit is {caps.text_max_bytes}"
-        out.append(Problem(Rule.MAX_LENGTH, at, message))
+        params = {"platform": caps.label, "count": size, "unit": "bytes", "limit": caps.text_max_bytes}
+        out.append(_problem(Rule.MAX_LENGTH, at, **params, in_caption=False, link_appended=appended))
     return out
 
 
 def _poll_problems(caps: PlatformCapabilities, poll: Poll, *, has_media: bool) -> list[Problem]:
     name, rules = caps.label, caps.poll
     if rules is None:
-        message = f'{name} has no polls; remove the poll for this target ("poll": null)'
-        return [Problem(Rule.POLL_UNSUPPORTED, "poll", message)]
+        return [_problem(Rule.POLL_UNSUPPORTED, "poll", platform=name)]
     out: list[Problem] = []
     n, low, high = len(poll.options), rules.min_options, rules.max_options
     if not low <= n <= high:
-        message = f"{name} polls take {low} to {high} options; this one has {n}"
-        out.append(Problem(Rule.POLL_OPTIONS, "poll.options", message))
+        out.append(_problem(Rule.POLL_OPTIONS, "poll.options", platform=name, min=low, max=high, count=n))
     longest = rules.max_option_length
     for i, option in enumerate(poll.options):
         if len(option) > longest:
-            message = (
-                f"{name} poll options are at most {longest} characters; option {i + 1} has {len(option)}"
-            )
-            out.append(Problem(Rule.POLL_OPTIONS, f"poll.options[{i}]", message))
+            params: dict[str, Param] = {
+                "platform": name,
+                "limit": longest,
+                "option": i + 1,
+                "count": len(option),
+            }
+            out.append(_problem(Rule.POLL_OPTIONS, f"poll.options[{i}]", "length", **params))
     limit = rules.max_question_length
     if limit is not None and len(poll.question) > limit:
-        message = f"{name} poll questions are at most {limit} characters; this one has {len(poll.question)}"
-        out.append(Problem(Rule.MAX_LENGTH, "poll.question", message))
-    duration = _duration_problem(rules, poll.duration_minutes)
+        count = len(poll.question)
+        out.append(
+            _problem(
+                Rule.MAX_LENGTH, "poll.question", "poll_question", platform=name, limit=limit, count=count
+            )
+        )
+    duration = _duration_problem(rules, poll.duration_minutes, name)
     if duration is not None:
-        out.append(Problem(Rule.POLL_DURATION, "poll.duration_minutes", f"{name} polls {duration}"))
+        out.append(duration)
     if has_media and not rules.with_media:
-        message = f"{name} cannot post a poll and media together; remove one for this target"
-        out.append(Problem(Rule.POLL_WITH_MEDIA, "poll", message))
+        out.append(_problem(Rule.POLL_WITH_MEDIA, "poll", platform=name))
     return out
 
 
-def _duration_problem(rules: PollRules, minutes: int) -> str | None:
+def _duration_problem(rules: PollRules, minutes: int, name: str) -> Problem | None:
+    at = "poll.duration_minutes"
     if rules.allowed_durations_minutes is not None:
         if minutes in rules.allowed_durations_minutes:
             return None
         choices = ", ".join(str(d) for d in sorted(rules.allowed_durations_minutes))
-        return f"last one of {choices} minutes; not {minutes}"
+        return _problem(Rule.POLL_DURATION, at, platform=name, choices=choices, minutes=minutes)
     low, high = rules.min_duration_minutes, rules.max_duration_minutes
     if (low is None or minutes >= low) and (high is None or minutes <= high):
         return None  # no bounds: the platform fixes the duration itself
-    return f"last {low} to {high} minutes; not {minutes}"
+    return _problem(Rule.POLL_DURATION, at, "range", platform=name, min=low, max=high, minutes=minutes)

@@ -7,12 +7,14 @@ channel of that target when the body gives one.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from shared.http_errors import FieldError, ValidationFailed
+from shared.http_errors import FieldError, ValidationFailed, field_error
+from shared.messages import CATALOG, Param
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -33,11 +35,9 @@ _RULES: Mapping[str, str] = {
     "less_than": "max_value",
 }
 
-_MESSAGES: Mapping[str, str] = {
-    "required": "is required",
-    "unknown_field": "is not a field of this request",
-    "offset_required": "must carry a UTC offset, e.g. 2026-11-27T08:00:00+08:00",
-}
+# Rules whose sentence the catalog writes whole; for the others pydantic's own sentence is the
+# ``detail`` of the rule's ``.schema`` message, with its context (limits) as parameters.
+_OWN_SENTENCE = frozenset({"required", "unknown_field", "offset_required"})
 
 
 def field_path(loc: Sequence[int | str]) -> str:
@@ -75,15 +75,22 @@ def translate(
 ) -> list[FieldError]:
     """Pydantic's errors as ``FieldError``s (no URLs, no echo of the input)."""
     out: list[FieldError] = []
-    for err in exc.errors(include_url=False, include_input=False, include_context=False):
+    for err in exc.errors(include_url=False, include_input=False, include_context=True):
         loc = (*prefix, *err["loc"])
         path = field_path(loc) or None
         rule = _rule_for(err["type"])
-        if rule in _MESSAGES:
-            message = f"{path} {_MESSAGES[rule]}" if path else _MESSAGES[rule]
-        else:
-            message = f"{path}: {err['msg']}" if path else err["msg"]
-        out.append(FieldError(channel=_target_channel(body, loc), field=path, rule=rule, message=message))
+        channel = _target_channel(body, loc)
+        if rule in _OWN_SENTENCE and path:
+            out.append(field_error(channel, path, rule, field=path))
+            continue
+        params: dict[str, Param] = {
+            k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, str | int | float | bool)
+        }
+        params.update(field=path or "", detail=err["msg"])
+        key = (f"{rule}.schema" if f"{rule}.schema" in CATALOG else "schema") if path else "schema.body"
+        error = field_error(channel, path, key, **params)
+        # An unlisted pydantic type keeps its own name as the rule, as it always has.
+        out.append(dataclasses.replace(error, rule=rule))
     return out
 
 
@@ -98,4 +105,4 @@ def parse_model(model: type[M], body: object) -> M:
 
 
 def not_an_object() -> FieldError:
-    return FieldError(None, None, "type", "the body must be a JSON object")
+    return field_error(None, None, "type.object")

@@ -34,7 +34,7 @@ from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 
-from shared.http_errors import FieldError, Forbidden, Unauthenticated
+from shared.http_errors import FieldError, Forbidden, Unauthenticated, field_error
 from shared.private_file import write_private
 
 ALL_CHANNELS = "*"
@@ -188,14 +188,14 @@ def authenticate(store: KeyStore, header_value: str | None) -> Principal:
     """The principal behind the request's key; ``Unauthenticated`` (401) if none or unknown."""
     key = _key_from_header(header_value)
     if key is None:
-        raise Unauthenticated("missing API key: send Authorization: Bearer <key>", rule="missing_key")
+        raise Unauthenticated([field_error(None, None, "missing_key")])
     if not key.isascii():
         # Keys are ASCII (``new_key``). aiohttp hands header bytes that are not UTF-8 over as lone
         # surrogates, which cannot even be hashed: such a header is a bad key, not a crash.
-        raise Unauthenticated("malformed API key: keys are ASCII", rule="malformed_key")
+        raise Unauthenticated([field_error(None, None, "malformed_key")])
     record = store.find(key)
     if record is None:
-        raise Unauthenticated("unknown API key", rule="unknown_key")
+        raise Unauthenticated([field_error(None, None, "unknown_key")])
     return record.principal()
 
 
@@ -217,35 +217,17 @@ def authorize(
     allowed = ALLOWED_ROLES[action]
     if principal.role not in allowed:
         roles = " or ".join(sorted(r.value for r in allowed))
-        errors.append(
-            FieldError(
-                None,
-                None,
-                "role",
-                f"{principal.person} holds the {principal.role.value} role; "
-                f"only {roles} may {_ACTION_WORDS[action]}",
-            )
-        )
+        words = _ACTION_WORDS[action]
+        person, role = principal.person, principal.role.value
+        errors.append(field_error(None, None, "role", person=person, role=role, allowed=roles, action=words))
     if action is Action.SUBMIT_APPROVED:
         errors += _pre_approved(principal, author, approved_by)
     if action is Action.APPROVE_DRAFT and author is not None and principal.person == author:
-        errors.append(
-            FieldError(
-                None,
-                None,
-                "four_eyes",
-                f"four eyes: {principal.person} wrote this draft and cannot approve it; another approver must",
-            )
-        )
+        errors.append(field_error(None, None, "four_eyes.draft", person=principal.person))
     for channel in dict.fromkeys(channels):
         if not principal.may_target(channel):
             errors.append(
-                FieldError(
-                    channel,
-                    None,
-                    "channel_forbidden",
-                    f"{principal.person}'s key may not act on channel {channel}",
-                )
+                field_error(channel, None, "channel_forbidden", person=principal.person, channel=channel)
             )
     if errors:
         raise Forbidden(errors)
@@ -254,25 +236,10 @@ def authorize(
 def _pre_approved(principal: Principal, author: str | None, approved_by: str | None) -> list[FieldError]:
     errors = []
     if approved_by is not None and principal.person != approved_by:
-        errors.append(
-            FieldError(
-                None,
-                "approval.approved_by",
-                "approver_mismatch",
-                f"this key belongs to {principal.person} but approval.approved_by is {approved_by}: "
-                "a pre-approved item must be sent with its approver's own key",
-            )
-        )
+        at, person = "approval.approved_by", principal.person
+        errors.append(field_error(None, at, "approver_mismatch", person=person, approved_by=approved_by))
     if author is not None and principal.person == author:
-        errors.append(
-            FieldError(
-                None,
-                "author",
-                "four_eyes",
-                f"four eyes: {principal.person} is the author and cannot also approve or send it as approved; "
-                "another person must approve",
-            )
-        )
+        errors.append(field_error(None, "author", "four_eyes.author", person=principal.person))
     return errors
 
 

@@ -23,28 +23,56 @@ in English or Bahasa Indonesia by ``Accept-Language``) whose extension member
 ``errors`` is ``[{"channel", "field", "rule", "message"}]``: ``channel`` is the
 target channel a problem belongs to (or null), ``field`` a dotted path into the request
 (``targets[1].content.poll.options``; null when the problem is not about one field), ``rule`` a
-stable machine name and ``message`` a sentence for the person who has to fix it.
+stable machine name and ``message`` a sentence for the person who has to fix it. A message made
+from the catalog (``shared.messages``, by ``field_error``) also carries ``params``, the numbers
+and names it states (``{"platform": "X", "count": 301, "limit": 280}``), so a client can
+render its own sentence; the service renders it in the caller's language.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import orjson
+
+from shared.messages import Lang, Param, render, rule_of
 
 
 @dataclass(frozen=True)
 class FieldError:
+    """One problem. ``key`` and ``params`` are set when the message comes from the catalog; the
+    English ``message`` is then their rendering, and equality ignores them (it follows from them)."""
+
     channel: str | None
     field: str | None
     rule: str
     message: str
+    params: Mapping[str, Param] | None = dataclasses.field(default=None, compare=False)
+    key: str | None = dataclasses.field(default=None, compare=False)
 
-    def to_json(self) -> dict[str, str | None]:
-        return {"channel": self.channel, "field": self.field, "rule": self.rule, "message": self.message}
+    def to_json(self, lang: Lang = "en") -> dict[str, Any]:
+        message = self.message
+        if self.key is not None and lang != "en":
+            message = render(self.key, self.params or {}, lang)
+        out: dict[str, Any] = {
+            "channel": self.channel,
+            "field": self.field,
+            "rule": self.rule,
+            "message": message,
+        }
+        if self.params is not None:
+            out["params"] = dict(self.params)
+        return out
+
+
+def field_error(channel: str | None, field: str | None, key: str, /, **params: Param) -> FieldError:
+    """The problem ``key`` of the catalog (``shared.messages``) with its parameters; the rule is the
+    key's part before the dot."""
+    return FieldError(channel, field, rule_of(key), render(key, params), params, key)
 
 
 class IngestError(Exception):
@@ -70,7 +98,7 @@ class IngestError(Exception):
             self.errors = tuple(message)
         super().__init__("; ".join(e.message for e in self.errors))
 
-    def to_body(self) -> dict[str, list[dict[str, str | None]]]:
+    def to_body(self) -> dict[str, list[dict[str, Any]]]:
         return {"errors": [e.to_json() for e in self.errors]}
 
     def headers(self) -> dict[str, str]:
@@ -180,18 +208,20 @@ def parse_json_body(raw: bytes, content_type: str | None, max_bytes: int) -> obj
         media_type.startswith("application/") and media_type.endswith("+json")
     ):
         shown = media_type or "none"
-        raise UnsupportedMediaType(f"Content-Type {shown} is not supported; send application/json")
+        raise UnsupportedMediaType([field_error(None, None, "unsupported_media_type", type=shown)])
     for param in params.split(";"):
         name, _, value = param.partition("=")
         if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
-            raise UnsupportedMediaType(f"charset {value.strip()} is not supported; send UTF-8 JSON")
+            charset = value.strip()
+            raise UnsupportedMediaType(
+                [field_error(None, None, "unsupported_media_type.charset", charset=charset)]
+            )
     if len(raw) > max_bytes:
-        raise PayloadTooLarge(f"the body is {len(raw)} bytes; the limit is {max_bytes}")
+        raise PayloadTooLarge([field_error(None, None, "payload_too_large", size=len(raw), limit=max_bytes)])
     if not raw.strip():
-        raise BadRequest("the body is empty; send a JSON object")
+        raise BadRequest([field_error(None, None, "malformed_json.empty")])
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise BadRequest(
-            f"malformed JSON at line {exc.lineno}, column {exc.colno} (byte {exc.pos}): {exc.msg}"
-        ) from exc
+        where = {"line": exc.lineno, "column": exc.colno, "byte": exc.pos}
+        raise BadRequest([field_error(None, None, "malformed_json", **where, detail=exc.msg)]) from exc

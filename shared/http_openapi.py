@@ -34,6 +34,12 @@ ERRORS_SCHEMA: dict[str, Any] = {
                         + ", ".join(rule.value for rule in Rule),
                     },
                     "message": {"type": "string"},
+                    "params": {
+                        "type": "object",
+                        "description": "the names and numbers the message states (e.g. platform, count, "
+                        "limit), for a client that writes its own sentence",
+                        "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
+                    },
                 },
             },
         },

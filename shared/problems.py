@@ -5,23 +5,26 @@ A refusal keeps Warta's per-field list as the extension member ``errors`` (chann
 stable ``rule``, message), so a client that reads only ``errors`` reads what it read before, and
 one that knows RFC 9457 finds ``type``, ``title``, ``status``, ``detail`` and ``instance``.
 
-Rules never change with the language; messages do. The English message is what the code wrote;
-its Indonesian form comes from ``CATALOG``: per rule, the shapes its English messages take (a
-pattern with named parts) and the Indonesian sentence built from the same parts. A message the
-catalog does not know stays in English (tests/unit/test_problems.py drives every rule ingest
-and the console emit through it, so none is missed silently).
+Rules never change with the language; messages do. A ``FieldError`` made from the message
+catalog (``shared.messages``: a key and its parameters) is rendered in the caller's language from
+that catalog; nothing is parsed. For messages still written as plain English (the console's and
+the inbox's own refusals), ``FALLBACK`` holds per rule the shapes those
+messages take (a pattern with named parts) and the Indonesian sentence built from the same parts;
+a message it does not know stays in English.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 from aiohttp import web
 
-Lang = Literal["en", "id"]
+from shared.http_errors import FieldError
+from shared.messages import Lang
+
 PROBLEM_JSON = "application/problem+json"
 
 TITLES: Mapping[int, tuple[str, str]] = {
@@ -43,211 +46,27 @@ TITLES: Mapping[int, tuple[str, str]] = {
 
 _Entry = tuple[str, str]  # (English pattern with named groups, Indonesian template)
 
-# Per rule, the shapes of its English messages and their Indonesian sentences.
-CATALOG: Mapping[str, Sequence[_Entry]] = {
-    "required": [(r"(?P<f>\S+) is required", "{f} wajib diisi"), (r"is required", "wajib diisi")],
-    "unknown_field": [(r"(?P<f>\S+) is not a field of this request", "{f} bukan kolom permintaan ini")],
-    "offset_required": [
-        (
-            r"(?P<f>\S+) must carry a UTC offset, e\.g\. (?P<e>\S+)",
-            "{f} harus menyertakan selisih UTC, mis. {e}",
-        )
+# Per rule, the shapes of its plain English messages and their Indonesian sentences.
+FALLBACK: Mapping[str, Sequence[_Entry]] = {
+    "required": [
+        (r"(?P<f>\S+) is required, e\.g\. (?P<e>\S+)", "{f} wajib diisi, mis. {e}"),
+        (r"(?P<f>\S+) is required", "{f} wajib diisi"),
+        (r"is required", "wajib diisi"),
     ],
     "type": [
         (r"the body must be a JSON object", "isi permintaan harus berupa objek JSON"),
         (r"(?P<f>\S+): (?P<m>.+)", "{f}: tipe nilai salah ({m})"),
     ],
-    "max_length": [
-        (
-            r"(?P<p>.+) counts (?P<n>\d+) (?P<u>.+?)(?P<cap> in a caption \(text with media\))?"
-            r"(?P<link> including the link appended to the text)?; the limit is (?P<l>\d+)",
-            "{p} menghitung {n} {u_id}{cap_id}{link_id}; batasnya {l}",
-        ),
-        (
-            r"(?P<p>.+) poll questions are at most (?P<l>\d+) characters; this one has (?P<n>\d+)",
-            "pertanyaan polling {p} paling banyak {l} karakter; yang ini {n}",
-        ),
-        (r"(?P<f>\S+): (?P<m>.+)", "{f}: terlalu panjang ({m})"),
-    ],
-    "video_required": [
-        (
-            r"(?P<p>.+) posts are videos: add a video media item \((?P<t>.*)\)",
-            "unggahan {p} berupa video: tambahkan satu media video ({t})",
-        )
-    ],
-    "media_required": [
-        (
-            r"(?P<p>.+) has no text-only posts: add at least one media item \((?P<t>.*)\)",
-            "{p} tidak menerima unggahan teks saja: tambahkan minimal satu media ({t})",
-        )
-    ],
-    "media_count": [
-        (
-            r"(?P<p>.+) takes at most (?P<l>\d+) media items per post; this one has (?P<n>\d+)",
-            "{p} menerima paling banyak {l} media per unggahan; yang ini {n}",
-        ),
-        (
-            r"(?P<p>.+) takes at most (?P<l>\d+) video per post; this one has (?P<n>\d+)",
-            "{p} menerima paling banyak {l} video per unggahan; yang ini {n}",
-        ),
-        (
-            r"(?P<p>.+) takes no video per post; this one has (?P<n>\d+)",
-            "{p} tidak menerima video; yang ini {n}",
-        ),
-    ],
-    "media_size": [
-        (
-            r"(?P<p>.+) takes (?P<t>\S+) up to (?P<l>\d+) bytes; this item is (?P<n>\S+)",
-            "{p} menerima {t} sampai {l} byte; media ini {n}",
-        )
-    ],
-    "media_duration": [
-        (
-            r"(?P<p>.+) takes videos up to (?P<l>\S+) s; this one is (?P<n>\S+) s",
-            "{p} menerima video sampai {l} detik; yang ini {n} detik",
-        )
-    ],
-    "poll_unsupported": [
-        (
-            r"(?P<p>.+) has no polls; remove the poll for this target .*",
-            'polling tidak ada di {p}; hapus polling untuk tujuan ini ("poll": null)',
-        )
-    ],
-    "poll_with_media": [
-        (
-            r"(?P<p>.+) cannot post a poll and media together; remove one for this target",
-            "{p} tidak bisa memuat polling dan media bersamaan; hapus salah satunya untuk tujuan ini",
-        )
-    ],
-    "poll_duration": [
-        (
-            r"(?P<p>.+) polls last one of (?P<c>.+) minutes; not (?P<n>\S+)",
-            "polling {p} berlangsung salah satu dari {c} menit; bukan {n}",
-        ),
-        (
-            r"(?P<p>.+) polls last (?P<lo>\d+) to (?P<hi>\d+) minutes; not (?P<n>\S+)",
-            "polling {p} berlangsung {lo} sampai {hi} menit; bukan {n}",
-        ),
-    ],
-    "min_length": [(r"(?P<f>\S+): (?P<m>.+)", "{f}: terlalu pendek ({m})")],
-    "min_value": [(r"(?P<f>\S+): (?P<m>.+)", "{f}: nilai terlalu kecil ({m})")],
-    "max_value": [(r"(?P<f>\S+): (?P<m>.+)", "{f}: nilai terlalu besar ({m})")],
-    "pattern": [(r"(?P<f>\S+): (?P<m>.+)", "{f}: format tidak sesuai ({m})")],
-    "enum": [(r"(?P<f>\S+): (?P<m>.+)", "{f}: nilai tidak dikenal ({m})")],
     "out_of_range": [(r"(?P<f>\S+): (?P<m>.+)", "{f}: di luar rentang yang diterima ({m})")],
-    "beyond_horizon": [
-        (
-            r"(?P<n>\w+) (?P<v>.+) is more than (?P<d>\d+) days (?P<w>ahead|ago) \(now (?P<now>.+)\)",
-            "{n} {v} lebih dari {d} hari {w_id} (sekarang {now})",
-        )
-    ],
-    "deadline_before_not_before": [
-        (
-            r"deadline (?P<d>.+) must be after not_before (?P<n>.+)",
-            "deadline {d} harus setelah not_before {n}",
-        )
-    ],
-    "deadline_past": [
-        (
-            r"deadline (?P<d>.+) has already passed \(now (?P<now>.+)\)",
-            "deadline {d} sudah lewat (sekarang {now})",
-        )
-    ],
-    "approved_in_future": [
-        (
-            r"approval\.approved_at (?P<a>.+) is in the future \(now (?P<now>.+)\)",
-            "approval.approved_at {a} ada di masa depan (sekarang {now})",
-        )
-    ],
-    "four_eyes": [
-        (
-            r"four eyes: (?P<p>.+) wrote this item and cannot also approve it; .*",
-            "empat mata: {p} menulis materi ini dan tidak boleh juga menyetujuinya; "
-            "approval.approved_by harus orang lain",
-        ),
-        (r"(?P<m>.+)", "empat mata dilanggar: {m}"),
-    ],
-    "url": [(r"(?P<f>\S+) must be an http\(s\) URL", "{f} harus berupa URL http(s)")],
-    "https_required": [(r"(?P<f>\S+) must use https://", "{f} harus memakai https://")],
-    "media_type": [
-        (
-            r"(?P<f>\S+) (?P<t>.+) is not an image/… or video/… MIME type",
-            "{f} {t} bukan jenis MIME image/… atau video/…",
-        ),
-        (
-            r"(?P<p>.+) accepts (?P<a>.+); this item is (?P<t>\S+)",
-            "{p} menerima {a}; media ini {t}",
-        ),
-    ],
-    "poll_options": [
-        (r"(?P<f>\S+) repeats an option", "{f} mengulang sebuah pilihan"),
-        (
-            r"(?P<p>.+) polls take (?P<lo>\d+) to (?P<hi>\d+) options; this one has (?P<n>\d+)",
-            "polling {p} memuat {lo} sampai {hi} pilihan; yang ini {n}",
-        ),
-        (
-            r"(?P<p>.+) poll options are at most (?P<l>\d+) characters; option (?P<i>\d+) has (?P<n>\d+)",
-            "pilihan polling {p} paling banyak {l} karakter; pilihan {i} memuat {n}",
-        ),
-    ],
-    "text_or_media_required": [
-        (r"content needs text or at least one media item", "content memerlukan teks atau minimal satu media"),
-        (
-            r"(?P<f>\S+) leaves (?P<c>\S+) with neither text nor media",
-            "{f} membuat {c} tanpa teks maupun media",
-        ),
-    ],
-    "empty_targets": [
-        (r"targets must name at least one channel", "targets harus menyebut minimal satu kanal")
-    ],
-    "duplicate_channel": [
-        (r"channel (?P<c>\S+) is targeted more than once", "kanal {c} dituju lebih dari sekali")
-    ],
-    "unknown_channel": [
-        (r"there is no channel (?P<c>.+); known: (?P<k>.*)", "tidak ada kanal {c}; yang dikenal: {k}")
-    ],
-    "missing_key": [
-        (
-            r"missing API key: send Authorization: Bearer <key>",
-            "kunci API tidak ada: kirim Authorization: Bearer <kunci>",
-        )
-    ],
-    "malformed_key": [(r"malformed API key: keys are ASCII", "kunci API rusak: kunci berupa ASCII")],
-    "unknown_key": [(r"unknown API key", "kunci API tidak dikenal")],
-    "rate_limited": [
-        (r"too many requests for this API key", "terlalu banyak permintaan untuk kunci API ini")
-    ],
-    "idempotency_key": [
-        (
-            r"this Idempotency-Key was used with a different body",
-            "Idempotency-Key ini sudah dipakai dengan isi yang berbeda",
-        )
-    ],
     "not_found": [
         (r"no (?P<what>content|draft|job|dead letter|file) (?P<id>.+)", "{what_id} {id} tidak ada"),
     ],
-    "unsupported_media_type": [
-        (
-            r"Content-Type (?P<t>.+) is not supported; send application/json",
-            "Content-Type {t} tidak didukung; kirim application/json",
-        ),
-        (
-            r"charset (?P<c>.+) is not supported; send UTF-8 JSON",
-            "charset {c} tidak didukung; kirim JSON UTF-8",
-        ),
-    ],
-    "payload_too_large": [
-        (r"the body is (?P<n>\d+) bytes; the limit is (?P<l>\d+)", "isi permintaan {n} byte; batasnya {l}"),
-        (r"the body is over the (?P<l>\d+) byte limit", "isi permintaan melebihi batas {l} byte"),
-    ],
     "bad_request": [
-        (r"the body is empty; send a JSON object", "isi permintaan kosong; kirim objek JSON"),
         (
             r"a reason is required: the audit trail records why",
             "alasan wajib diisi: jejak audit mencatat alasannya",
         ),
     ],
-    "malformed_json": [(r"(?P<m>.+)", "isi permintaan bukan JSON yang valid: {m}")],
     "cursor": [
         (
             r"cursor must be a next_cursor this endpoint returned",
@@ -274,23 +93,13 @@ CATALOG: Mapping[str, Sequence[_Entry]] = {
 }
 
 _WORDS_ID = {
-    " in a caption (text with media)": " dalam keterangan (teks dengan media)",
-    " including the link appended to the text": " termasuk tautan yang ditambahkan ke teks",
-    "characters": "karakter",
-    "weighted characters": "karakter berbobot",
-    "graphemes": "grafem",
-    "bytes": "byte",
-    "characters (emoji as UTF-8 bytes)": "karakter (emoji dihitung sebagai byte UTF-8)",
-    "UTF-16 code units": "unit kode UTF-16",
-    "ahead": "ke depan",
-    "ago": "ke belakang",
     "content": "konten",
     "draft": "draf",
     "job": "tugas",
     "dead letter": "dead letter",
     "file": "berkas",
 }
-_COMPILED = {rule: [(re.compile(p, re.DOTALL), t) for p, t in entries] for rule, entries in CATALOG.items()}
+_COMPILED = {rule: [(re.compile(p, re.DOTALL), t) for p, t in entries] for rule, entries in FALLBACK.items()}
 
 
 def negotiate(accept_language: str | None) -> Lang:
@@ -335,18 +144,31 @@ def title(status: int, lang: Lang) -> str:
     return en if lang == "en" else id_
 
 
+def localized(error: FieldError | Mapping[str, Any], lang: Lang) -> dict[str, Any]:
+    """One item of ``errors`` in ``lang``: from the catalog when the error carries its key, else
+    through the fallback patterns."""
+    if isinstance(error, FieldError):
+        if error.key is not None:
+            return error.to_json(lang)
+        error = error.to_json()
+    return {**error, "message": localize(str(error.get("rule")), str(error.get("message")), lang)}
+
+
 def problem(
-    status: int, errors: Sequence[Mapping[str, Any]], lang: Lang, instance: str | None = None
+    status: int,
+    errors: Sequence[FieldError | Mapping[str, Any]],
+    lang: Lang,
+    instance: str | None = None,
 ) -> dict[str, Any]:
     """The RFC 9457 body of a refusal, ``errors`` (channel, field, rule, message) localized."""
-    localized = [{**e, "message": localize(str(e.get("rule")), str(e.get("message")), lang)} for e in errors]
-    first = localized[0]["rule"] if localized else "error"
+    localized_errors = [localized(e, lang) for e in errors]
+    first = localized_errors[0]["rule"] if localized_errors else "error"
     body: dict[str, Any] = {
         "type": f"urn:warta:problem:{str(first).replace('_', '-')}",
         "title": title(status, lang),
         "status": status,
-        "detail": "; ".join(str(e["message"]) for e in localized) or title(status, lang),
-        "errors": localized,
+        "detail": "; ".join(str(e["message"]) for e in localized_errors) or title(status, lang),
+        "errors": localized_errors,
     }
     if instance:
         body["instance"] = instance
@@ -356,7 +178,7 @@ def problem(
 def problem_response(
     request: web.Request,
     status: int,
-    errors: Sequence[Mapping[str, Any]],
+    errors: Sequence[FieldError | Mapping[str, Any]],
     headers: Mapping[str, str] | None = None,
 ) -> web.Response:
     """The refusal as ``application/problem+json`` in the caller's language."""

@@ -17,6 +17,7 @@ from shared.build import version
 from shared.settings import CommonSettings
 from warta.cli_credentials import cmd_sandbox_token
 from warta.cli_credentials import register as register_credentials
+from warta.cli_messages import language_of, use
 from warta.cli_ops import register as register_ops
 
 SettingsT = TypeVar("SettingsT", bound=CommonSettings)
@@ -137,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="warta", description="Warta: publish approved content at peak hours"
     )
     parser.add_argument("--version", action="version", version=f"warta {version()}")
+    parser.add_argument(
+        "--lang",
+        choices=("en", "id"),
+        help="the CLI's language (default: the locale's; id when it starts with id)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("ingest", help="run the HTTP ingest service").set_defaults(func=_ingest)
     sub.add_parser("scheduler", help="run the scheduler").set_defaults(func=_scheduler)
@@ -171,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    use(language_of(args.lang))
     result: int = args.func(args)
     return result
 

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from warta.cli_messages import say
+
 if TYPE_CHECKING:
     from services.publisher.settings import PublisherSettings
 
@@ -51,7 +53,7 @@ def cmd_channels_connect(args: argparse.Namespace) -> int:
     settings = _settings()
 
     async def show(url: str) -> None:
-        print(f"Open this address to connect the account:\n\n  {url}\n", flush=True)
+        print(say("open_to_connect", url=url), flush=True)
         if args.open:  # the sandbox consents at once: fetching the page completes the flow
             async with aiohttp.ClientSession() as session, session.get(url) as resp:
                 await resp.read()
@@ -66,7 +68,7 @@ def cmd_channels_connect(args: argparse.Namespace) -> int:
             timeout_s=args.timeout,
         )
         record = await connect(settings, request, show)
-        print(f"connected {args.channel}: {record!r}")
+        print(say("connected", channel=args.channel, record=repr(record)))
         return await announce_or_warn(settings, record.account)
 
     try:
@@ -83,7 +85,7 @@ async def announce_or_warn(settings: PublisherSettings, account: str) -> int:
     try:
         await announce_reconnected(settings, [account])
     except KafkaUnavailable as exc:
-        print(f"warta channels connect: stored, but the scheduler was not told ({exc}); parked jobs wait")
+        print(say("scheduler_not_told", error=exc))
         return 3
     return 0
 
@@ -96,7 +98,7 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
         count = rotate_key(_settings(), parse_keys(Path(args.new_key_file).read_text(encoding="ascii")))
     except (CommandError, OSError) as exc:
         return _fail("credentials rotate-key", exc)
-    print(f"re-encrypted {count} credentials with the new key; keep the old key until every worker restarted")
+    print(say("reencrypted", count=count))
     return 0
 
 
@@ -106,9 +108,9 @@ def cmd_generate_key(args: argparse.Namespace) -> int:
 
     path = Path(args.out)
     if path.exists():
-        return _fail("credentials generate-key", FileExistsError(f"{path} exists; not overwritten"))
+        return _fail("credentials generate-key", FileExistsError(say("exists_not_overwritten", path=path)))
     write_private(path, generate_key() + "\n")
-    print(f"wrote a new key to {path} (mode 0600)")
+    print(say("wrote_key", path=path))
     return 0
 
 
@@ -123,7 +125,7 @@ def cmd_sandbox_token(args: argparse.Namespace) -> int:
         sys.stdout.write(orjson.dumps(grant).decode() + "\n")
     else:
         # On stderr, so that ``$(warta sandbox token x-demo)`` still captures only the token.
-        print(f"a sandbox grant for {args.channel}'s demo account, not a real token:", file=sys.stderr)
+        print(say("sandbox_grant", channel=args.channel), file=sys.stderr)
         print(grant["access_token"])
     return 0
 

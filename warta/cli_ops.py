@@ -30,6 +30,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from warta.cli_credentials import register_channels
+from warta.cli_messages import say
 from warta.ops_client import (
     EXIT_REFUSED,
     Client,
@@ -48,17 +49,17 @@ from warta.ops_import import CSV_COLUMNS, cmd_import
 def cmd_submit(args: argparse.Namespace) -> int:
     body = load_document(Path(args.file))
     if not isinstance(body, dict):
-        raise CliError(f"{args.file}: the item must be an object (author, approval, content, targets)")
+        raise CliError(say("item_not_object", file=args.file))
     c = client_of(args)
     key = args.idempotency_key or idempotency_key(body)
     answer = c.post(c.ingest, "/v1/content", body, {"Idempotency-Key": key})
     accepted = expect(answer, f"submit {args.file}")
     if as_json(args, accepted):
         return 0
-    print(f"accepted {accepted['content_id']}")
+    print(say("accepted", content_id=accepted["content_id"]))
     for job in accepted.get("jobs", []):
         print(f"  {job['channel']}: {job['state']}")
-    print(f"follow it: warta status {accepted['content_id']}")
+    print(say("follow_it", content_id=accepted["content_id"]))
     return 0
 
 
@@ -83,7 +84,7 @@ def _channel_info(c: Client, channel: str) -> dict[str, Any]:
     found = next((ch for ch in listed if ch["channel"] == channel), None)
     if found is None:
         known = ", ".join(ch["channel"] for ch in listed)
-        raise CliError(f"there is no channel {channel!r} (known: {known})", EXIT_REFUSED)
+        raise CliError(say("no_channel", channel=channel, known=known), EXIT_REFUSED)
     return dict(found)
 
 
@@ -94,7 +95,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     try:
         day = date.fromisoformat(args.day) if args.day else datetime.now(tz).date()
     except ValueError as exc:
-        raise CliError(f"--day must be a date like 2026-11-27: {exc}") from exc
+        raise CliError(say("bad_day", error=exc)) from exc
     start = datetime.combine(day, dtime(0), tz)
     end = datetime.combine(day + timedelta(days=1), dtime(0), tz)
     query = {"channel": args.channel, "from": start.isoformat(), "to": end.isoformat()}
@@ -111,7 +112,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         args, {"channel": args.channel, "day": day.isoformat(), "timezone": info["timezone"], "jobs": jobs}
     ):
         return 0
-    print(f"{args.channel} on {day.isoformat()} ({info['timezone']}): {len(jobs)} job(s)")
+    print(say("plan_title", channel=args.channel, day=day, timezone=info["timezone"], count=len(jobs)))
     rows = []
     for job in jobs:
         slot = (
@@ -131,7 +132,7 @@ def cmd_lag(args: argparse.Namespace) -> int:
     totals: dict[str, int] = {}
     for row in body["lags"]:
         totals[row["group"]] = totals.get(row["group"], 0) + row["lag"]
-    print(f"consumer lag at {body['at']} (committed vs end offsets, from the broker)")
+    print(say("lag_title", at=body["at"]))
     table(sorted(totals.items()), ["GROUP", "LAG"])
     rows = [
         [r["group"], r["topic"], r["partition"], r["committed"], r["end"], r["lag"]]
@@ -153,7 +154,8 @@ def _pause_or_resume(args: argparse.Namespace, action: str) -> int:
     if as_json(args, answer):
         return 0
     channels = answer.get("channels")
-    print(f"{action}d {'all channels' if channels == 'all' else ', '.join(channels)}: {args.reason}")
+    named = say("all_channels") if channels == "all" else ", ".join(channels)
+    print(say(f"{action}d", channels=named, reason=args.reason))
     return 0
 
 
@@ -171,9 +173,9 @@ def cmd_dead(args: argparse.Namespace) -> int:
         body = expect(c.get(c.console, "/v1/dead"), "dead list")
         if as_json(args, body):
             return 0
-        print(f"{body['total']} dead letter(s)")
+        print(say("dead_total", total=body["total"]))
         rows = [
-            [d["id"], d["at"], d["source_topic"], d.get("job_id") or "(not a job)", d["reason"][:80]]
+            [d["id"], d["at"], d["source_topic"], d.get("job_id") or say("not_a_job"), d["reason"][:80]]
             for d in body["dead"]
         ]
         table(rows, ["ID", "AT", "FROM", "JOB", "REASON"])
@@ -189,7 +191,7 @@ def cmd_dead(args: argparse.Namespace) -> int:
     answer = expect(c.post(c.console, f"/v1/dead/{ident}/replay", {"reason": args.reason}), "dead replay")
     if as_json(args, answer):
         return 0
-    print(f"replaying {answer['job_id']}: a fresh attempt through the scheduler")
+    print(say("replaying", job_id=answer["job_id"]))
     if answer.get("note"):
         print(answer["note"])  # e.g. an unconfirmed attempt is looked up on the platform first
     return 0
@@ -215,13 +217,13 @@ def cmd_channels(args: argparse.Namespace) -> int:
                 ch["platform"],
                 ch["timezone"],
                 h.get("health", "?"),
-                f"paused by {paused['by']}: {paused['reason']}" if paused else "",
+                say("paused_by", by=paused["by"], reason=paused["reason"]) if paused else "",
                 error[:60],
             ]
         )
     table(rows, ["CHANNEL", "PLATFORM", "TIMEZONE", "HEALTH", "PAUSE", "LAST ERROR"])
     if not console.ok:
-        print(f"(health needs an operator's key: the console answered {console.status})", file=sys.stderr)
+        print(say("health_needs_operator", status=console.status), file=sys.stderr)
     return 0
 
 
@@ -244,6 +246,8 @@ def _common(nested: bool = False) -> argparse.ArgumentParser:
     common.add_argument(
         "--json", action="store_true", help="print the data as JSON on stdout, for scripts", **kw
     )
+    # After the command too (warta status X --lang id); SUPPRESS keeps the top-level value.
+    common.add_argument("--lang", choices=("en", "id"), default=argparse.SUPPRESS, help="en or id")
     return common
 
 

@@ -12,13 +12,14 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from shared.settings import ROOT
+from warta.cli_messages import current, heading, say
 
 EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
 
@@ -43,18 +44,6 @@ class Answer:
         return 200 <= self.status < 300
 
 
-def locale_language(env: Mapping[str, str] | None = None) -> str:
-    """The language of the user's locale (LC_ALL, LC_MESSAGES, LANG; POSIX precedence) as an
-    Accept-Language value: refusals then come back in Bahasa Indonesia on an id_ID locale."""
-    env = os.environ if env is None else env
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = env.get(name, "")
-        if value:
-            tag = value.split(".")[0].split("@")[0].replace("_", "-")
-            return "en" if tag in ("C", "POSIX") else tag
-    return "en"
-
-
 @dataclass(frozen=True)
 class Client:
     ingest: str
@@ -71,7 +60,7 @@ class Client:
             req.add_header("Content-Type", "application/json")
         if self.key:
             req.add_header("Authorization", f"Bearer {self.key}")
-        req.add_header("Accept-Language", locale_language())
+        req.add_header("Accept-Language", current())
         for name, value in (headers or {}).items():
             req.add_header(name, value)
         try:
@@ -82,7 +71,7 @@ class Client:
             return Answer(exc.code, _json(exc.read()), float(wait) if wait else None)
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise CliError(f"cannot reach {url}: {reason}", EXIT_UNREACHABLE) from exc
+            raise CliError(say("unreachable", url=url, reason=reason), EXIT_UNREACHABLE) from exc
 
     def get(self, base: str, path: str) -> Answer:
         return self.call("GET", base + path)
@@ -117,7 +106,7 @@ def field_errors(body: Any) -> list[str]:
 def expect(answer: Answer, what: str) -> Any:
     if answer.ok:
         return answer.body
-    print(f"{what}: refused ({answer.status})", file=sys.stderr)
+    print(say("refused", what=what, status=answer.status), file=sys.stderr)
     for line in field_errors(answer.body):
         print(line, file=sys.stderr)
     raise CliError("", EXIT_UNREACHABLE if answer.status >= 500 else EXIT_REFUSED)
@@ -135,7 +124,7 @@ def dev_key(role: str) -> tuple[str, str]:
         entry = json.loads(path.read_text())[role]
         return str(entry["person"]), str(entry["key"])
     except (OSError, ValueError, KeyError) as exc:
-        raise CliError(f"no {role} key in {path} (start the local run with `make run`): {exc!r}") from exc
+        raise CliError(say("no_role_key", role=role, path=path, error=repr(exc))) from exc
 
 
 def client_of(args: argparse.Namespace) -> Client:
@@ -143,7 +132,7 @@ def client_of(args: argparse.Namespace) -> Client:
     if args.key_role:
         key = dev_key(args.key_role)[1]
     if not key:
-        raise CliError("no API key: pass --key, set WARTA_KEY, or use --key-role ROLE for the local run")
+        raise CliError(say("no_key"))
     ingest = (args.url or os.environ.get("WARTA_URL") or "http://127.0.0.1:8080").rstrip("/")
     console = (args.console_url or os.environ.get("WARTA_CONSOLE_URL") or "http://127.0.0.1:8070").rstrip("/")
     return Client(ingest, console, key)
@@ -155,13 +144,12 @@ def load_document(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise CliError(f"cannot read {path}: {exc.strerror}") from exc
+        raise CliError(say("cannot_read", path=path, error=exc.strerror)) from exc
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
-        raise CliError(
-            f"{path} is not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}"
-        ) from exc
+        kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
+        raise CliError(say("not_valid", path=path, format=kind, error=exc)) from exc
     return _plain(data)
 
 
@@ -191,6 +179,7 @@ def as_json(args: argparse.Namespace, data: Any) -> bool:
 
 def table(rows: Iterable[Iterable[object]], header: list[str], out: TextIO = sys.stdout) -> None:
     text = [[("" if c is None else str(c)) for c in row] for row in rows]
+    header = [heading(h) for h in header]
     widths = [max([len(h)] + [len(r[i]) for r in text]) for i, h in enumerate(header)]
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip(), file=out)
     for row in text:

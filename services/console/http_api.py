@@ -122,7 +122,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except IngestError as exc:
-        return problem_response(request, exc.status, exc.to_body()["errors"], exc.headers())
+        return problem_response(request, exc.status, exc.errors, exc.headers())
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

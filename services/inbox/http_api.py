@@ -113,7 +113,7 @@ async def _errors(
     try:
         return await handler(request)
     except IngestError as exc:
-        return problem_response(request, exc.status, exc.to_body()["errors"], exc.headers())
+        return problem_response(request, exc.status, exc.errors, exc.headers())
     except ApprovalRequired as exc:
         return _refusal(request, 403, "four_eyes", str(exc))
     except IllegalTransition as exc:

@@ -24,9 +24,10 @@ from shared.http_errors import (
     PreconditionFailed,
     PreconditionRequired,
     ValidationFailed,
+    field_error,
 )
-from shared.http_errors import FieldError as FE
 from shared.ids import new_event_id, random_hex
+from shared.messages import Param
 from shared.tracing import current_traceparent
 
 
@@ -44,9 +45,7 @@ async def post_draft(request: web.Request) -> web.Response:
         author=submission.request.author,
     )
     if submission.request.author != principal.person:
-        raise ValidationFailed(
-            [FE(None, "author", "author_mismatch", f"a draft's author is its editor: {principal.person!r}")]
-        )
+        raise ValidationFailed([field_error(None, "author", "author_mismatch", person=principal.person)])
     draft_id = random_hex(24)
     assert isinstance(body, dict)
     event = DraftSubmitted(
@@ -74,13 +73,14 @@ async def list_drafts(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     await principal_of(request, deps.list_throttle)
     problems = [
-        FE(None, name, "unknown_field", f"{name!r} is not a query parameter here")
+        field_error(None, name, "unknown_field.query", field=name)
         for name in request.query
         if name not in _LIST_QUERY
     ]
     state = request.query.get("state")
     if state is not None and state not in (AWAITING, APPROVED):
-        problems.append(FE(None, "state", "enum", f"state must be {AWAITING!r} or {APPROVED!r}"))
+        state_error = field_error(None, "state", "enum.draft_state", awaiting=AWAITING, approved=APPROVED)
+        problems.append(state_error)
     if problems:
         raise ValidationFailed(problems)
     after = None
@@ -88,8 +88,7 @@ async def list_drafts(request: web.Request) -> web.Response:
         try:
             after = decode_cursor(request.query["cursor"], 2)
         except ValueError:
-            message = "cursor must be the next_cursor a previous page returned"
-            raise ValidationFailed([FE(None, "cursor", "type", message)]) from None
+            raise ValidationFailed([field_error(None, "cursor", "type.next_cursor")]) from None
     drafts, page = deps.view.drafts.page(state, limit=deps.settings.page_size, after=after)
     return json_response(
         {
@@ -141,11 +140,9 @@ async def approve_draft(request: web.Request) -> web.Response:
         assert approval is not None  # our own claim, at the latest, was read
         won = approval.event_id == claim.event_id
     if approval.approved_by != principal.person:
-        raise Conflict(
-            f"draft {draft.draft_id!r} was already approved by {approval.approved_by!r} at "
-            f"{approval.occurred_at.isoformat()} (content {approval.content_id})",
-            rule="already_approved",
-        )
+        params: dict[str, Param] = {"draft_id": draft.draft_id, "approved_by": approval.approved_by}
+        at, content_id = approval.occurred_at.isoformat(), approval.content_id
+        raise Conflict([field_error(None, None, "already_approved", **params, at=at, content_id=content_id)])
     decided = approval  # the same approver again (a retry) gets the same item
 
     def item() -> ContentApproved:
@@ -166,7 +163,7 @@ def _draft(request: web.Request) -> Draft:
     draft_id = request.match_info["draft_id"]
     draft = request.app[DEPS].view.drafts.get(draft_id)
     if draft is None:
-        raise NotFound(f"no draft {draft_id!r}")
+        raise NotFound([field_error(None, None, "not_found.draft", id=draft_id)])
     return draft
 
 
@@ -179,18 +176,13 @@ def _require_read(request: web.Request, draft: Draft) -> None:
     header = request.headers.get("If-Match", "").strip()
     if not header or header == "*":
         raise PreconditionRequired(
-            "approving needs If-Match with the ETag of the draft you read (GET /v1/drafts/"
-            f"{draft.draft_id}); it binds your approval to that content",
-            field="If-Match",
+            [field_error(None, "If-Match", "if_match_required", draft_id=draft.draft_id)]
         )
     tags = {tag.strip() for tag in header.split(",")}
     # Strong comparison (RFC 9110 §8.8.3.2): a weak W/"..." never matches. A bare digest is
     # taken too: it names the same content, and shells make quoting easy to lose.
     if _etag(draft) not in tags and draft.content_sha256 not in tags:
-        raise PreconditionFailed(
-            f"If-Match does not name this draft's content; it is now {_etag(draft)}: read it again",
-            field="If-Match",
-        )
+        raise PreconditionFailed([field_error(None, "If-Match", "etag_mismatch", etag=_etag(draft))])
 
 
 def add_draft_routes(app: web.Application) -> None:

@@ -33,7 +33,7 @@ from services.ingest.writer import EventWriter
 from shared.channels import ChannelDirectory
 from shared.events import ContentApproved, Event
 from shared.http_auth import KeyStore, Principal, authenticate
-from shared.http_errors import ServiceUnavailable, TooManyRequests, parse_json_body
+from shared.http_errors import ServiceUnavailable, TooManyRequests, field_error, parse_json_body
 from shared.kafka import KafkaUnavailable
 from shared.topics import TopicRegistry
 
@@ -84,7 +84,7 @@ async def principal_of(request: web.Request, throttle: KeyThrottle | None = None
     bucket = throttle if throttle is not None else deps.throttle
     wait = bucket.take(principal.person + ":" + principal.role, time.monotonic())
     if wait > 0:
-        raise TooManyRequests("too many requests for this API key", retry_after=wait)
+        raise TooManyRequests([field_error(None, None, "rate_limited")], retry_after=wait)
     return principal
 
 
@@ -97,8 +97,7 @@ async def read_body(request: web.Request) -> tuple[bytes, object]:
 def unavailable(deps: Deps, exc: KafkaUnavailable | TimeoutError) -> ServiceUnavailable:
     log.warning("broker unavailable: %r", exc)
     return ServiceUnavailable(
-        "the broker did not acknowledge in time, so this is not accepted yet; retry with the same "
-        "Idempotency-Key, which never stores an item twice",
+        [field_error(None, None, "unavailable.not_acknowledged")],
         retry_after=deps.settings.retry_after_s,
     )
 

@@ -46,6 +46,7 @@ from shared.http_errors import (
     NotFound,
     PayloadTooLarge,
     ValidationFailed,
+    field_error,
 )
 from shared.http_errors import FieldError as FE
 from shared.ids import new_event_id, random_hex
@@ -76,19 +77,21 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return response
     except IngestError as exc:
         status = exc.status
-        return problem_response(request, exc.status, exc.to_body()["errors"], exc.headers())
+        return problem_response(request, exc.status, exc.errors, exc.headers())
     except web.HTTPRequestEntityTooLarge:
         status = 413
-        err = PayloadTooLarge(f"the body is over the {deps.settings.max_body_bytes} byte limit")
-        return problem_response(request, 413, err.to_body()["errors"])
+        err = PayloadTooLarge(
+            [field_error(None, None, "payload_too_large.over", limit=deps.settings.max_body_bytes)]
+        )
+        return problem_response(request, 413, err.errors)
     except web.HTTPException as exc:
         status = exc.status
         allow = {k: v for k, v in exc.headers.items() if k == "Allow"}
         return problem_response(request, exc.status, [FE(None, None, "http", exc.reason).to_json()], allow)
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
-        internal = FE(None, None, "internal", "internal error; it has been logged")
-        return problem_response(request, 500, [internal.to_json()])
+        internal = field_error(None, None, "internal")
+        return problem_response(request, 500, [internal])
     finally:
         deps.metrics.observe(request.method, route, status, time.perf_counter() - started)
 
@@ -138,7 +141,7 @@ async def post_content(request: web.Request) -> web.Response:
         return await accept(deps, item(random_hex(24)))
     record, won = await _claim_key(deps, principal.person, key, digest)
     if record.request_sha256 != digest:
-        raise Conflict("this Idempotency-Key was used with a different body", rule="idempotency_key")
+        raise Conflict([field_error(None, None, "idempotency_key")])
     return await settle(
         deps, record.content_id, won=won, make=lambda: item(record.content_id), hold=(principal.person, key)
     )
@@ -160,7 +163,7 @@ async def _claim_key(deps: Deps, person: str, key: str, digest: str) -> tuple[Id
     held = deps.writer.held(hold)
     pending = held.event if held is not None and isinstance(held.event, IdempotencyClaimed) else None
     if pending is not None and pending.request_sha256 != digest:
-        raise Conflict("this Idempotency-Key was used with a different body", rule="idempotency_key")
+        raise Conflict([field_error(None, None, "idempotency_key")])
     claim = IdempotencyClaimed(
         event_id=new_event_id(),
         occurred_at=now,
@@ -182,7 +185,7 @@ async def get_content(request: web.Request) -> web.Response:
     await principal_of(request)
     item = deps.view.find(request.match_info["content_id"])
     if item is None:
-        raise NotFound(f"no content {request.match_info['content_id']!r}")
+        raise NotFound([field_error(None, None, "not_found.content", id=request.match_info["content_id"])])
     return json_response(item.to_json())
 
 
@@ -201,8 +204,7 @@ def _cursor(request: web.Request) -> SortKey | None:
     try:
         return decode_cursor(value, 3)
     except ValueError:
-        message = "cursor must be the next_cursor a previous page returned"
-        raise ValidationFailed([FE(None, "cursor", "type", message)]) from None
+        raise ValidationFailed([field_error(None, "cursor", "type.next_cursor")]) from None
 
 
 async def list_content(request: web.Request) -> web.Response:
@@ -212,7 +214,7 @@ async def list_content(request: web.Request) -> web.Response:
     if unknown:
         # Like an unknown body field: a typo (?chanel=) must not silently widen the answer.
         raise ValidationFailed(
-            [FE(None, name, "unknown_field", f"{name!r} is not a query parameter here") for name in unknown]
+            [field_error(None, name, "unknown_field.query", field=name) for name in unknown]
         )
     rows, page = deps.view.jobs(
         limit=deps.settings.page_size,
@@ -242,7 +244,7 @@ async def withdraw(request: web.Request) -> web.Response:
     content_id = request.match_info["content_id"]
     item = deps.view.find(content_id)
     if item is None:
-        raise NotFound(f"no content {content_id!r}")
+        raise NotFound([field_error(None, None, "not_found.content", id=content_id)])
     authorize(principal, "withdraw", channels=list(item.channels))
     event = ControlIssued(
         event_id=new_event_id(),

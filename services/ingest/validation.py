@@ -60,7 +60,8 @@ from shared.events import (
 )
 from shared.field_errors import not_an_object, parse_model, translate
 from shared.horizon import DEFAULT_HORIZON
-from shared.http_errors import FieldError, ValidationFailed
+from shared.http_errors import FieldError, ValidationFailed, field_error
+from shared.messages import Param
 
 # An approval stamped a little ahead of our clock is clock skew, not a forgery.
 APPROVAL_CLOCK_SKEW = timedelta(minutes=5)
@@ -232,8 +233,8 @@ class _Errors:
         self.channel = channel
         self.items: list[FieldError] = []
 
-    def __call__(self, field: str | None, rule: str, message: str) -> None:
-        self.items.append(FieldError(self.channel, field, rule, message))
+    def __call__(self, field: str | None, key: str, /, **params: Param) -> None:
+        self.items.append(field_error(self.channel, field, key, **params))
 
 
 def _check_times(parts: _Parts, now: datetime, horizon: timedelta) -> list[FieldError]:
@@ -242,27 +243,22 @@ def _check_times(parts: _Parts, now: datetime, horizon: timedelta) -> list[Field
     for name, value in (("not_before", nb), ("deadline", dl)):
         # Differences, not now ± horizon: they cannot overflow whatever the dates.
         if value is not None and value - now > horizon:
-            add(name, "beyond_horizon", f"{name} {value} is more than {horizon.days} days ahead (now {now})")
+            add(name, "beyond_horizon", field=name, value=str(value), days=horizon.days, now=str(now))
         elif value is not None and now - value > horizon and name == "not_before":
-            add(name, "beyond_horizon", f"{name} {value} is more than {horizon.days} days ago (now {now})")
+            add(name, "beyond_horizon.past", field=name, value=str(value), days=horizon.days, now=str(now))
     if dl is not None and nb is not None and dl <= nb:
-        add("deadline", "deadline_before_not_before", f"deadline {dl} must be after not_before {nb}")
+        add("deadline", "deadline_before_not_before", deadline=str(dl), not_before=str(nb))
     if dl is not None and dl <= now:
-        add("deadline", "deadline_past", f"deadline {dl} has already passed (now {now})")
+        add("deadline", "deadline_past", deadline=str(dl), now=str(now))
     if at is not None and at > now + APPROVAL_CLOCK_SKEW:
-        add(
-            "approval.approved_at",
-            "approved_in_future",
-            f"approval.approved_at {at} is in the future (now {now})",
-        )
+        add("approval.approved_at", "approved_in_future", approved_at=str(at), now=str(now))
     return add.items
 
 
 def _check_four_eyes(parts: _Parts) -> list[FieldError]:
     add = _Errors()
     if parts.author is not None and parts.author == parts.approved_by:
-        message = f"four eyes: {parts.author} wrote this item and cannot also approve it"
-        add("approval.approved_by", "four_eyes", f"{message}; approval.approved_by must be another person")
+        add("approval.approved_by", "four_eyes", author=parts.author)
     return add.items
 
 
@@ -270,27 +266,24 @@ def _check_urls(content: ContentBody, where: str, channel: str | None = None) ->
     """Checks that hold on every platform, for the fields written at ``where``."""
     add = _Errors(channel)
     if content.link is not None and not content.link.lower().startswith(("https://", "http://")):
-        add(f"{where}.link", "url", f"{where}.link must be an http(s) URL")
+        add(f"{where}.link", "url", field=f"{where}.link")
     for i, media in enumerate(content.media):
         at = f"{where}.media[{i}]"
         # Platforms fetch media themselves from a public URL (platforms.md §2 "Meta fetches it with
         # cURL", §8 "verified domain"); we only hand them https.
         if not media.url.lower().startswith("https://"):
-            add(f"{at}.url", "https_required", f"{at}.url must use https://")
+            add(f"{at}.url", "https_required", field=f"{at}.url")
         if not media.type.lower().startswith(_MEDIA_TYPE_PREFIXES):
-            add(
-                f"{at}.type", "media_type", f"{at}.type {media.type!r} is not an image/… or video/… MIME type"
-            )
+            add(f"{at}.type", "media_type.not_mime", field=f"{at}.type", type=media.type)
     if content.poll is not None and len(set(content.poll.options)) != len(content.poll.options):
-        add(f"{where}.poll.options", "poll_options", f"{where}.poll.options repeats an option")
+        add(f"{where}.poll.options", "poll_options.repeated", field=f"{where}.poll.options")
     return add.items
 
 
 def _check_base_content(content: ContentBody) -> list[FieldError]:
     out = _check_urls(content, "content")
     if content.text is None and not content.media:
-        message = "content needs text or at least one media item"
-        out.append(FieldError(None, "content", "text_or_media_required", message))
+        out.append(field_error(None, "content", "text_or_media_required"))
     return out
 
 
@@ -299,7 +292,7 @@ def _check_targets(
 ) -> list[FieldError]:
     out: list[FieldError] = []
     if parts.targets_given and not parts.targets:
-        out.append(FieldError(None, "targets", "empty_targets", "targets must name at least one channel"))
+        out.append(field_error(None, "targets", "empty_targets"))
     seen: set[str] = set()
     # id(merged) -> (merged, its Content); holding merged keeps its id from being reused.
     converted: dict[int, tuple[ContentBody, Content]] = {}
@@ -309,26 +302,22 @@ def _check_targets(
             out += _check_urls(target.content, f"{where}.content", target.channel)
         channel = channels.get(target.channel)
         if target.channel in seen:
-            add(
-                f"{where}.channel",
-                "duplicate_channel",
-                f"channel {target.channel} is targeted more than once",
-            )
+            add(f"{where}.channel", "duplicate_channel", channel=target.channel)
         elif channel is None:
             known = ", ".join(channels.ids[:20]) or "none configured"
-            add(
-                f"{where}.channel",
-                "unknown_channel",
-                f"there is no channel {target.channel!r}; known: {known}",
-            )
+            add(f"{where}.channel", "unknown_channel", channel=target.channel, known=known)
         seen.add(target.channel)
         out += add.items
         if add.items or channel is None or parts.content is None:
             continue  # a broken base content is already reported
         merged, overridden = merge_content(parts.content, target.content)
         if merged.text is None and not merged.media and overridden & {"text", "media"}:
-            message = f"{where}.content leaves {target.channel} with neither text nor media"
-            out.append(FieldError(target.channel, f"{where}.content", "text_or_media_required", message))
+            at = f"{where}.content"
+            out.append(
+                field_error(
+                    target.channel, at, "text_or_media_required.target", field=at, channel=target.channel
+                )
+            )
             continue
 
         def path(name: str, _i: int = i, _over: frozenset[str] = overridden) -> str:
@@ -389,7 +378,9 @@ def check_variant(
         if problem.rule is Rule.MEDIA_TYPE and not _is_media_type(content.media[int(index[:-1])].type):
             continue  # not a media type at all: reported once, where it was written
         field = path(name) + bracket + index + dot + rest
-        out.append(FieldError(channel, field, problem.rule.value, problem.message))
+        out.append(
+            FieldError(channel, field, problem.rule.value, problem.message, problem.params, problem.key)
+        )
     return out
 
 
@@ -406,14 +397,12 @@ def parse_query_instant(name: str, value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.replace(" ", "+"))
     except ValueError:
-        raise ValidationFailed(
-            [FieldError(None, name, "type", f"{name} must be an ISO 8601 date-time")]
-        ) from None
+        raise ValidationFailed([field_error(None, name, "type.instant", field=name)]) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise ValidationFailed([FieldError(None, name, "offset_required", f"{name} must carry a UTC offset")])
+        raise ValidationFailed([field_error(None, name, "offset_required.short", field=name)])
     # Year 1 with an offset parses, and converting it to UTC would overflow.
     if (problem := instant_range_problem(parsed)) is not None:
-        raise ValidationFailed([FieldError(None, name, "out_of_range", f"{name} {problem}")])
+        raise ValidationFailed([field_error(None, name, "out_of_range", field=name, detail=problem)])
     return parsed.astimezone(UTC)
 
 
@@ -424,8 +413,7 @@ def parse_cursor(value: str) -> int:
     """A page cursor: the decimal a previous page returned. ``str.isdigit`` alone would pass
     ``²``, which ``int`` then refuses, and ``int`` refuses more than 4,300 digits too."""
     if not (value.isascii() and value.isdigit() and len(value) <= _CURSOR_DIGITS):
-        message = "cursor must be the value a previous page returned"
-        raise ValidationFailed([FieldError(None, "cursor", "type", message)])
+        raise ValidationFailed([field_error(None, "cursor", "type.cursor")])
     return int(value)
 
 
@@ -438,13 +426,14 @@ def parse_idempotency_key(value: str | None) -> str | None:
     if value is None:
         return None
     if len(value) > MAX_IDEMPOTENCY_KEY:
-        message = f"Idempotency-Key is {len(value)} characters; the limit is {MAX_IDEMPOTENCY_KEY}"
-        raise ValidationFailed([FieldError(None, "Idempotency-Key", "max_length", message)])
+        where, count = "Idempotency-Key", len(value)
+        raise ValidationFailed(
+            [field_error(None, where, "max_length.idempotency_key", count=count, limit=MAX_IDEMPOTENCY_KEY)]
+        )
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        message = "Idempotency-Key must be UTF-8 text"
-        raise ValidationFailed([FieldError(None, "Idempotency-Key", "type", message)]) from None
+        raise ValidationFailed([field_error(None, "Idempotency-Key", "type.idempotency_key")]) from None
     return value
 
 
@@ -459,7 +448,7 @@ def validate_pause(body: object, channels: ChannelDirectory) -> PauseRequest:
     """``POST /v1/pause`` and ``/v1/resume``: the schema, plus every named channel must exist."""
     req = parse_model(PauseRequest, body)
     unknown = [
-        FieldError(ch, f"channels[{i}]", "unknown_channel", f"there is no channel {ch!r}")
+        field_error(ch, f"channels[{i}]", "unknown_channel.short", channel=ch)
         for i, ch in enumerate(req.channels or ())
         if channels.get(ch) is None
     ]

@@ -121,6 +121,24 @@ def test_refusals_are_listed_per_field(system: LocalSystem, tmp_path: Path) -> N
     assert "not valid YAML" in result.stderr
 
 
+def test_an_indonesian_operator_reads_refusals_in_bahasa_indonesia(
+    system: LocalSystem, tmp_path: Path
+) -> None:
+    """``--lang id``: the CLI's own words and the services' refusals, with the same rule codes."""
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps({"author": "rina", "content": {"text": "x"}, "targets": [{"channel": "nowhere"}]})
+    )
+    result = warta(system, "--lang", "id", "submit", str(bad))
+    assert result.returncode == 1
+    assert "ditolak (422)" in result.stderr
+    assert "✗ targets[0].channel [nowhere]: tidak ada kanal 'nowhere'" in result.stderr
+    assert "(unknown_channel)" in result.stderr
+    missing = warta(system, "--lang", "id", "submit", str(tmp_path / "missing.json"))
+    assert missing.returncode == 2
+    assert "tidak bisa membaca" in missing.stderr
+
+
 def test_pause_and_resume_with_a_reason(system: LocalSystem) -> None:
     paused = warta(system, "pause", "--channel", CH, "--reason", "crisis briefing", role="operator")
     assert paused.returncode == 0, paused.stderr

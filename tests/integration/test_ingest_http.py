@@ -44,7 +44,9 @@ def assert_errors_shape(answer: Answer) -> list[dict[str, Any]]:
     errors = answer.body["errors"]
     assert errors, answer.body
     for error in errors:
-        assert set(error) == {"channel", "field", "rule", "message"}, error
+        # ``params`` (the names and numbers a message states) is the one member added since.
+        assert set(error) - {"params"} == {"channel", "field", "rule", "message"}, error
+        assert all(isinstance(v, str | int | float | bool | None) for v in error.get("params", {}).values())
         assert isinstance(error["rule"], str)
         assert error["rule"]
         assert isinstance(error["message"], str)
@@ -235,6 +237,20 @@ async def test_every_problem_is_reported_at_once(ingest: Ingest) -> None:
     assert ("x-demo", "content.text", "max_length") in found
     assert ("instagram-demo", "content.media", "media_required") in found
     assert ("nowhere-demo", "targets[2].channel", "unknown_channel") in found
+
+
+async def test_a_length_refusal_states_its_numbers_in_both_languages(ingest: Ingest) -> None:
+    body = content_body(("x-demo",), text="a" * 301)
+    english = await ingest.call("POST", "/v1/content", body)
+    indonesian = await ingest.call("POST", "/v1/content", body, headers={"Accept-Language": "id"})
+    (en,) = assert_errors_shape(english)
+    (id_,) = assert_errors_shape(indonesian)
+    assert en["rule"] == id_["rule"] == "max_length"
+    assert en["params"] == id_["params"]
+    assert en["params"]["count"] == 301
+    assert en["params"]["limit"] == 280
+    assert en["message"] == "X counts 301 weighted characters; the limit is 280"
+    assert id_["message"] == "X menghitung 301 karakter berbobot; batasnya 280"
 
 
 async def test_refusals_speak_the_callers_language(ingest: Ingest) -> None:

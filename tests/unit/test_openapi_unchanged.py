@@ -18,8 +18,8 @@ from services.console.openapi import openapi_document as console_document
 from services.ingest.openapi import openapi_document as ingest_document
 
 REVIEWED = {
-    "ingest": "6fb276fb7472a1154135ec70dd7cf0f78aac211c51e1d0f4dd4c21dccf67dd97",
-    "console": "d719ec833ad53e15d1eff85fa648349b0b55f59e3c280eb1d2b7260a235e68a9",
+    "ingest": "9ac5f2755fe83f12efafe1e4b98d3e8083591064f0c06c813749eebff5f61059",
+    "console": "572fa4e59e2c786d9adaba22218520d90b4741fd309fc37d1bf6707161d1447d",
 }
 
 

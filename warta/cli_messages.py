@@ -1,0 +1,151 @@
+"""What the ``warta`` CLI itself says (errors, table headings, confirmations), in English or Bahasa
+Indonesia.
+
+The language is Indonesian when ``--lang id`` is given, or else when the locale (LC_ALL,
+LC_MESSAGES, LANG; POSIX precedence) starts with ``id``; English otherwise. It is chosen once per
+run by ``use``; the same choice goes to the services as ``Accept-Language``, so their refusals
+come back in the language the CLI speaks. Messages are keys with ``str.format`` parameters,
+written in both languages here; table headings are keyed by their English heading.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Literal
+
+Lang = Literal["en", "id"]
+
+MESSAGES: Mapping[str, tuple[str, str]] = {
+    "refused": ("{what}: refused ({status})", "{what}: ditolak ({status})"),
+    "unreachable": ("cannot reach {url}: {reason}", "tidak bisa menghubungi {url}: {reason}"),
+    "no_key": (
+        "no API key: pass --key, set WARTA_KEY, or use --key-role ROLE for the local run",
+        "tidak ada kunci API: berikan --key, atur WARTA_KEY, atau pakai --key-role PERAN untuk run lokal",
+    ),
+    "no_role_key": (
+        "no {role} key in {path} (start the local run with `make run`): {error}",
+        "tidak ada kunci {role} di {path} (jalankan run lokal dengan `make run`): {error}",
+    ),
+    "cannot_read": ("cannot read {path}: {error}", "tidak bisa membaca {path}: {error}"),
+    "not_valid": ("{path} is not valid {format}: {error}", "{path} bukan {format} yang valid: {error}"),
+    "item_not_object": (
+        "{file}: the item must be an object (author, approval, content, targets)",
+        "{file}: materi harus berupa objek (author, approval, content, targets)",
+    ),
+    "accepted": ("accepted {content_id}", "diterima {content_id}"),
+    "follow_it": ("follow it: warta status {content_id}", "pantau: warta status {content_id}"),
+    "no_channel": (
+        "there is no channel {channel!r} (known: {known})",
+        "tidak ada kanal {channel!r} (yang dikenal: {known})",
+    ),
+    "bad_day": (
+        "--day must be a date like 2026-11-27: {error}",
+        "--day harus berupa tanggal seperti 2026-11-27: {error}",
+    ),
+    "plan_title": (
+        "{channel} on {day} ({timezone}): {count} job(s)",
+        "{channel} pada {day} ({timezone}): {count} tugas",
+    ),
+    "lag_title": (
+        "consumer lag at {at} (committed vs end offsets, from the broker)",
+        "ketertinggalan konsumen pada {at} (offset ter-commit vs akhir, dari broker)",
+    ),
+    "paused": ("paused {channels}: {reason}", "dijeda {channels}: {reason}"),
+    "resumed": ("resumed {channels}: {reason}", "dilanjutkan {channels}: {reason}"),
+    "all_channels": ("all channels", "semua kanal"),
+    "dead_total": ("{total} dead letter(s)", "{total} dead letter"),
+    "not_a_job": ("(not a job)", "(bukan tugas)"),
+    "replaying": (
+        "replaying {job_id}: a fresh attempt through the scheduler",
+        "mengulang {job_id}: percobaan baru melalui penjadwal",
+    ),
+    "paused_by": ("paused by {by}: {reason}", "dijeda oleh {by}: {reason}"),
+    "open_to_connect": (
+        "Open this address to connect the account:\n\n  {url}\n",
+        "Buka alamat ini untuk menghubungkan akun:\n\n  {url}\n",
+    ),
+    "connected": ("connected {channel}: {record}", "terhubung {channel}: {record}"),
+    "scheduler_not_told": (
+        "warta channels connect: stored, but the scheduler was not told ({error}); parked jobs wait",
+        "warta channels connect: tersimpan, tetapi penjadwal belum diberi tahu ({error}); "
+        "tugas yang diparkir menunggu",
+    ),
+    "reencrypted": (
+        "re-encrypted {count} credentials with the new key; keep the old key until every worker restarted",
+        "{count} kredensial dienkripsi ulang dengan kunci baru; simpan kunci lama sampai setiap worker "
+        "dimulai ulang",
+    ),
+    "exists_not_overwritten": ("{path} exists; not overwritten", "{path} sudah ada; tidak ditimpa"),
+    "wrote_key": ("wrote a new key to {path} (mode 0600)", "kunci baru ditulis ke {path} (mode 0600)"),
+    "sandbox_grant": (
+        "a sandbox grant for {channel}'s demo account, not a real token:",
+        "izin sandbox untuk akun demo {channel}, bukan token sungguhan:",
+    ),
+    "health_needs_operator": (
+        "(health needs an operator's key: the console answered {status})",
+        "(kesehatan kanal memerlukan kunci operator: konsol menjawab {status})",
+    ),
+}
+
+HEADINGS: Mapping[str, str] = {
+    "CHANNEL": "KANAL",
+    "STATE": "STATUS",
+    "SLOT (UTC)": "SLOT (UTC)",
+    "ATTEMPT": "PERCOBAAN",
+    "URL / LAST ERROR / NOTE": "URL / GALAT TERAKHIR / CATATAN",
+    "LOCAL": "LOKAL",
+    "CONTENT": "KONTEN",
+    "WHY THIS SLOT": "ALASAN SLOT INI",
+    "GROUP": "GRUP",
+    "LAG": "TERTINGGAL",
+    "TOPIC": "TOPIK",
+    "PARTITION": "PARTISI",
+    "COMMITTED": "TER-COMMIT",
+    "END": "AKHIR",
+    "ID": "ID",
+    "AT": "WAKTU",
+    "FROM": "DARI",
+    "JOB": "TUGAS",
+    "REASON": "ALASAN",
+    "PLATFORM": "PLATFORM",
+    "TIMEZONE": "ZONA WAKTU",
+    "HEALTH": "KESEHATAN",
+    "PAUSE": "JEDA",
+    "LAST ERROR": "GALAT TERAKHIR",
+}
+
+_chosen: list[Lang] = []  # the run's language, once ``use`` has chosen it
+
+
+def language_of(flag: str | None, env: Mapping[str, str] | None = None) -> Lang:
+    """``--lang`` when given, else the locale's language (the first of LC_ALL, LC_MESSAGES, LANG
+    that is set): Indonesian when it starts with ``id``."""
+    if flag:
+        return "id" if flag.lower().startswith("id") else "en"
+    env = os.environ if env is None else env
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name, "")
+        if value:
+            return "id" if value.lower().startswith("id") else "en"
+    return "en"
+
+
+def use(lang: Lang) -> None:
+    """Speak ``lang`` for the rest of this run."""
+    _chosen[:] = [lang]
+
+
+def current() -> Lang:
+    return _chosen[0] if _chosen else language_of(None)
+
+
+def say(key: str, **params: object) -> str:
+    """The message ``key`` in the run's language."""
+    english, indonesian = MESSAGES[key]
+    return (indonesian if current() == "id" else english).format(**params)
+
+
+def heading(english: str) -> str:
+    """A table heading in the run's language."""
+    return HEADINGS.get(english, english) if current() == "id" else english
