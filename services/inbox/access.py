@@ -49,7 +49,11 @@ def readability(channel: Channel) -> Readability:
                 f"X's {tier} tier cannot read replies: they need a paid read tier (pay-per-use, "
                 "Basic or above) to search a post's conversation_id, 7 days back",
             )
-        return Readability("unreadable", f"X replies on the {tier} tier: the reader is not built yet")
+        return Readability(
+            "poll",
+            f"replies read from GET /2/tweets/search/recent by conversation_id ({tier} tier): "
+            "7 days back, each poll counted on the account's read limit",
+        )
     if platform == "telegram":
         if "discussion_chat_id" not in channel.options:
             return Readability(

@@ -18,6 +18,7 @@ import aiohttp
 
 from services.inbox.errors import ReadRefused, ReadThrottled, Unreadable
 from services.inbox.watched import WatchedPost
+from services.inbox.x_conversation import x_search_params
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.outbound_http import OutboundRefused, Reply, exchange
@@ -161,4 +162,6 @@ def listing_request(channel: Channel, post: WatchedPost, token: str, page: str |
         if page:
             params["after"] = page
         return Request("GET", f"{base}/{version}/{post.post_id}/comments", params, auth)
+    if channel.platform == "x":
+        return Request("GET", f"{base}/2/tweets/search/recent", x_search_params(post.post_id, page), auth)
     raise ValueError(f"the inbox does not poll {channel.platform}")

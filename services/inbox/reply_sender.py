@@ -23,7 +23,14 @@ import aiohttp
 
 from services.inbox import reply_bluesky
 from services.inbox.errors import NotListed
-from services.inbox.reply_platforms import Call, found_reply, lookup_call, posted_id, reply_call
+from services.inbox.reply_platforms import (
+    ABSENCE_UNPROVEN,
+    Call,
+    found_reply,
+    lookup_call,
+    posted_id,
+    reply_call,
+)
 from shared.channels import Channel
 from shared.events import ReplyRequested
 from shared.outbound_http import OutboundRefused, Reply, exchange
@@ -97,9 +104,10 @@ class ReplySender:
         if answer.status != 200:
             return None, False
         try:
-            return found_reply(channel, reply, answer.json()), True
+            found = found_reply(channel, reply, answer.json())
         except NotListed:
             return None, False
+        return found, found is not None or channel.platform not in ABSENCE_UNPROVEN
 
     # -- Bluesky ------------------------------------------------------------------------------
 
