@@ -63,7 +63,9 @@ def readability(channel: Channel) -> Readability:
                 "options.discussion_chat_id",
             )
         return Readability("unreadable", "Telegram discussion-group replies: the reader is not built yet")
-    if platform in ("threads", "linkedin"):
+    if platform == "threads":
+        return Readability("poll", "replies read from GET /{media-id}/replies (a post's direct replies)")
+    if platform == "linkedin":
         return Readability("unreadable", f"{platform} comments: the reader is not built yet")
     return Readability("unreadable", f"{platform} has no comments API the inbox reads")
 

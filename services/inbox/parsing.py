@@ -10,6 +10,8 @@ Each parser takes the decoded JSON of one documented answer and the post it was 
 - X ``GET /2/tweets/search/recent?query=conversation_id:<post id>`` → ``data`` (posts, with
   ``referenced_tweets`` naming the one each replies to) and ``includes.users`` (their authors);
   an empty result has no ``data`` at all, only ``meta.result_count: 0``;
+- Threads ``GET /{media-id}/replies`` → ``data`` (the post's direct replies, each with
+  ``username``, ``timestamp`` and ``replied_to``), Graph paging;
 - Graph ``GET /{post-id}/comments`` (Facebook, ``filter=stream``: every comment with ``parent``)
   and ``GET /{ig-media-id}/comments`` (Instagram, ``replies`` nested).
 
@@ -279,6 +281,27 @@ def x_search(body: Any, post: WatchedPost, now: datetime) -> Parsed:
     return parsed
 
 
+def threads_replies(body: Any, post: WatchedPost, now: datetime) -> Parsed:
+    def read(item: dict[str, Any]) -> CommentObserved:
+        username = str(item["username"])
+        return observed(
+            post,
+            comment_id=str(item["id"]),
+            parent_id=(item.get("replied_to") or {}).get("id"),
+            # The replies edge names authors by username only: it is their id here too.
+            author=CommentAuthor(id=username, name=username),
+            text=str(item.get("text") or ""),
+            created_at=_when(item["timestamp"]),
+            url=item.get("permalink"),
+            via="poll",
+            now=now,
+        )
+
+    parsed = _collect(_list(body, "data"), read, Parsed())
+    parsed.next_page = _graph_next(body)
+    return parsed
+
+
 PARSERS: dict[str, Callable[[Any, WatchedPost, datetime], Parsed]] = {
     "mastodon": mastodon_context,
     "bluesky": bluesky_thread,
@@ -286,5 +309,6 @@ PARSERS: dict[str, Callable[[Any, WatchedPost, datetime], Parsed]] = {
     "facebook": facebook_comments,
     "instagram": instagram_comments,
     "x": x_search,
+    "threads": threads_replies,
 }
 """The platforms the inbox polls, by the parser of their comment listing."""

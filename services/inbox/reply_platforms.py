@@ -18,6 +18,11 @@
   our account, a post replying to the comment with our text (a paid read tier, as reading is;
   X refuses the same text twice from one account anyway, a 403 that the look-up explains).
 
+- Threads: ``POST /{user}/threads`` with ``media_type=TEXT``, ``text`` and ``reply_to_id`` (a
+  container: nothing posted yet), then ``POST /{user}/threads_publish`` with its ``creation_id``;
+  the answer is ``{"id"}``. Look-up: ``GET /{comment-id}/replies`` by our username with our text.
+  ``{user}`` is ``options.threads_user_id``, else ``me``.
+
 A reply is known by (comment answered, our account, its text): the inbox never sends one text
 twice to one comment, so that triple is as good a marker as the publisher's.
 """
@@ -34,7 +39,7 @@ from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.events import ReplyRequested
 
-REPLY_PLATFORMS = frozenset({"mastodon", "facebook", "instagram", "youtube", "bluesky", "x"})
+REPLY_PLATFORMS = frozenset({"mastodon", "facebook", "instagram", "youtube", "bluesky", "x", "threads"})
 """The platforms the replier posts to (Bluesky's calls are in ``reply_sender`` and
 ``reply_bluesky``); a reply on another channel fails with the reason."""
 
@@ -91,6 +96,22 @@ def reply_call(channel: Channel, reply: ReplyRequested, token: str) -> Call:
     raise ValueError(f"the inbox cannot reply on {channel.platform} yet")
 
 
+def _threads_user(channel: Channel) -> str:
+    return channel.options.get("threads_user_id") or "me"
+
+
+def threads_container_call(channel: Channel, reply: ReplyRequested, token: str) -> Call:
+    fields = {"media_type": "TEXT", "text": reply.text, "reply_to_id": reply.comment_id}
+    auth = {"Authorization": f"Bearer {token}"}
+    return Call("POST", f"{_graph(channel)}/{_threads_user(channel)}/threads", auth, data=fields)
+
+
+def threads_publish_call(channel: Channel, creation_id: str, token: str) -> Call:
+    auth = {"Authorization": f"Bearer {token}"}
+    url = f"{_graph(channel)}/{_threads_user(channel)}/threads_publish"
+    return Call("POST", url, auth, data={"creation_id": creation_id})
+
+
 def posted_id(body: Any) -> str | None:
     """The new reply's id in a success answer (a Status, Graph's ``{"id"}``, X's ``{"data": {"id"}}``),
     or None."""
@@ -116,6 +137,9 @@ def lookup_call(channel: Channel, reply: ReplyRequested, token: str) -> Call:
     if channel.platform == "youtube":
         params = {"part": "snippet", "parentId": _top(reply), "maxResults": "100", "textFormat": "plainText"}
         return Call("GET", f"{_base(channel)}/youtube/v3/comments", auth, params=params)
+    if channel.platform == "threads":
+        params = {"fields": "id,text,username,timestamp,replied_to", "reverse": "true"}
+        return Call("GET", f"{_graph(channel)}/{reply.comment_id}/replies", auth, params=params)
     if channel.platform == "x":
         params = x_search_params(reply.post_id, None, author=channel.account)
         return Call("GET", f"{_base(channel)}/2/tweets/search/recent", auth, params=params)
