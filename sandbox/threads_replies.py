@@ -60,11 +60,10 @@ async def list_replies(state: ThreadsState, request: web.Request) -> web.Respons
     node = request.match_info["node"]
     post = state.find_post(node)
     comment = find_comment(state, node)
-    if post is None and comment is None:
-        _, headers = authorise(state, request, node)
-        return graph_error(f"Object with ID '{node}' does not exist", 100, subcode=33)
     owner = str(post.data.get("owner", node)) if post is not None else node
-    _, headers = authorise(state, request, owner)
+    _, headers = authorise(state, request, owner)  # a bad token is refused before anything is said
+    if post is None and comment is None:
+        return graph_error(f"Object with ID '{node}' does not exist", 100, subcode=33)
     if post is not None:
         found = [c for c in state.comments if c.post_id == node and c.parent_id is None]
     else:
