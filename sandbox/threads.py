@@ -10,6 +10,8 @@ Routes (relative to the mount)::
     GET  /{container-or-post}               status,error_message | permalink,timestamp (only the fields asked)
     GET  /{post}/insights                   views, likes, replies, reposts, quotes, shares
     GET  /me                                the token's user: {"id", "username"}
+    GET  /{post-or-reply}/replies           the direct replies (threads_replies.py); a container
+                                            with reply_to_id publishes a reply
 
 Errors use the Graph envelope: 190 for a bad token, 100 for invalid parameters (text over 500
 characters, a poll with media). The container's life and the publishing codes are
@@ -25,6 +27,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from sandbox import threads_replies
 from sandbox.base import FakePost, json_reply, read_fields
 from sandbox.graph import authorise, graph_error, graph_list, graph_time
 from sandbox.meta_container import Container, ContainerFake, ContainerState, container_app
@@ -39,6 +42,9 @@ THREADS_VERSION = "v1.0"
 @dataclass
 class ThreadsState(ContainerState):
     max_text: int = 500
+
+    def new_comment_id(self, post_id: str) -> str:
+        return f"18{self.next_id():015d}"  # a reply is a Threads media: a numeric id like a post's
 
 
 class _Threads(ContainerFake):
@@ -71,6 +77,8 @@ class _Threads(ContainerFake):
             return graph_error("(#100) Param image_url must be a valid URL", 100)
         if kind != "TEXT" and ("poll_attachment" in fields or "link_attachment" in fields):
             return graph_error("(#100) Polls and link attachments are only for text posts", 100)
+        if (refused := threads_replies.bad_reply_target(self.s, fields)) is not None:
+            return refused
         if kind == "CAROUSEL":
             children = graph_list(fields.get("children"))
             if len(children) < 2 or any(c not in self.s.containers for c in children):
@@ -111,7 +119,18 @@ class _Threads(ContainerFake):
             "shares": 0,
         }
 
+    async def publish(self, request: web.Request) -> web.Response:
+        answer = await super().publish(request)
+        post = self.s.posts[-1] if answer.status == 200 and self.s.posts else None
+        if post is not None:
+            threads_replies.record_reply(self.s, post)
+        return answer
+
 
 def create_app(state: ThreadsState | None = None) -> web.Application:
     fake = _Threads(state or ThreadsState())
-    return container_app(fake, lambda app: [("GET", "/me", fake.me)])
+
+    async def replies(request: web.Request) -> web.Response:
+        return await threads_replies.list_replies(fake.s, request)
+
+    return container_app(fake, lambda app: [("GET", "/me", fake.me), ("GET", "/{node}/replies", replies)])

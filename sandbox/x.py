@@ -9,6 +9,8 @@ duplicate-content body seen in iembot#163. Routes (relative to the mount)::
     GET  /2/tweets/:id          tweet.fields=public_metrics
     GET  /2/users/me
     GET  /2/users/:id/tweets    newest first, with created_at and entities.urls (``listing_lag`` applies)
+    GET  /2/tweets/search/recent  query=conversation_id:<id> [from:<user>]: the replies (x_replies.py);
+                                a ``reply.in_reply_to_tweet_id`` on POST /2/tweets answers in one
 
 A post is ``{"id", "text", "edit_history_tweet_ids"}`` at least: the API returns the edit
 history as a default field of every post since edits came in (posts/edit-posts), and clients
@@ -29,6 +31,7 @@ from typing import Any
 
 from aiohttp import web
 
+from sandbox import x_replies
 from sandbox.base import (
     FakePost,
     FakeState,
@@ -62,6 +65,9 @@ class XState(FakeState):
         for window in (self.per_user, self.user_day, self.app_day, self.reads):
             window.clear()
         self.media.clear()
+
+    def new_comment_id(self, post_id: str) -> str:
+        return str(1_860_000_000_000_000_000 + self.next_id())  # a reply is a post: a numeric id
 
     def user_id(self, account: str) -> str:
         return str(1_000 + sorted(set(self.tokens.values())).index(account))
@@ -114,6 +120,9 @@ class _X:
         problem = self._validate(account, body, text)
         if problem is not None:
             return problem
+        target = x_replies.reply_target(self.s, body)
+        if isinstance(target, web.Response):
+            return target
         now = self.s.now()
         windows = [
             self.s.per_user.peek(account, now),
@@ -140,6 +149,8 @@ class _X:
                 data={"media_ids": media_ids, "poll": body.get("poll"), "request": body},
             )
         )
+        if target is not None:
+            x_replies.record_reply(self.s, post_id=post_id, account=account, target=target, text=text)
         return json_reply({"data": _tweet(post_id, text)}, 201, _rate_headers(*windows))
 
     def _validate(self, account: str, body: dict[str, Any], text: str) -> web.Response | None:
@@ -207,6 +218,15 @@ class _X:
         }
         return json_reply({"data": _tweet(post.id, post.text) | {"public_metrics": metrics}}, 200, headers)
 
+    async def search_recent(self, request: web.Request) -> web.Response:
+        headers = self._read_limit(self._auth(request))
+        q = request.query
+        answer = x_replies.search_recent(
+            self.s, q.get("query", ""), q.get("max_results"), q.get("next_token")
+        )
+        answer.headers.update(headers)
+        return answer
+
     async def me(self, request: web.Request) -> web.Response:
         account = self._auth(request)
         headers = self._read_limit(account)
@@ -254,6 +274,7 @@ def create_app(state: XState | None = None) -> web.Application:
     add_authority(app, state, "x")
     app.router.add_post("/2/tweets", fake.create)
     app.router.add_post("/2/media/upload", fake.upload)
+    app.router.add_get("/2/tweets/search/recent", fake.search_recent)
     app.router.add_get("/2/tweets/{id}", fake.read_tweet)
     app.router.add_get("/2/users/me", fake.me)
     app.router.add_get("/2/users/{id}/tweets", fake.timeline)

@@ -49,7 +49,11 @@ def readability(channel: Channel) -> Readability:
                 f"X's {tier} tier cannot read replies: they need a paid read tier (pay-per-use, "
                 "Basic or above) to search a post's conversation_id, 7 days back",
             )
-        return Readability("unreadable", f"X replies on the {tier} tier: the reader is not built yet")
+        return Readability(
+            "poll",
+            f"replies read from GET /2/tweets/search/recent by conversation_id ({tier} tier): "
+            "7 days back, each poll counted on the account's read limit",
+        )
     if platform == "telegram":
         if "discussion_chat_id" not in channel.options:
             return Readability(
@@ -59,7 +63,9 @@ def readability(channel: Channel) -> Readability:
                 "options.discussion_chat_id",
             )
         return Readability("unreadable", "Telegram discussion-group replies: the reader is not built yet")
-    if platform in ("threads", "linkedin"):
+    if platform == "threads":
+        return Readability("poll", "replies read from GET /{media-id}/replies (a post's direct replies)")
+    if platform == "linkedin":
         return Readability("unreadable", f"{platform} comments: the reader is not built yet")
     return Readability("unreadable", f"{platform} has no comments API the inbox reads")
 

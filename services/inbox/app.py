@@ -137,9 +137,11 @@ async def running_inbox(
                 schedule=schedule,
                 known=book.__contains__,
             )
+            deps = Deps(settings, keys, channels, keeper, collector, clock)
+            keeper.metrics.watch(book, collector, deps.answer_target, clock)
             caught_up = asyncio.Event()
             tasks = _start_loops(settings, collector, keeper, replier, dead, stop, caught_up, clock)
-            app = create_app(Deps(settings, keys, channels, keeper, collector, clock))
+            app = create_app(deps)
             try:
                 yield Inbox(keeper, replier, collector, schedule, app, caught_up)
             finally:

@@ -14,6 +14,8 @@ API (``Authorization: Bearer <key>``; every role reads and drafts; a key limited
 channels sees and acts on those only)::
 
     GET  /v1/inbox                    ?channel=&state=&post=&assignee=&limit=50&cursor=
+                                      → items, total, next_cursor, waiting_over_target (of the
+                                      comments matched, those unanswered past their target)
     GET  /v1/inbox/channels           each channel: how it is read, or why it cannot be
     GET  /v1/inbox/{key}
     POST /v1/inbox/{key}/assign       {"assignee", "reason"}
@@ -33,7 +35,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -46,6 +48,7 @@ from services.inbox.errors import ApprovalRequired, BadSignature, IllegalTransit
 from services.inbox.keeper import InboxKeeper, NoSuchEntry
 from services.inbox.lifecycle import Command
 from services.inbox.page import add_page
+from services.inbox.responsiveness import answer_target, waiting_over_target
 from services.inbox.settings import InboxSettings
 from services.inbox.webhooks import SIGNATURE_HEADER, challenge_answer, comments_of, verify_signature
 from shared.channels import ChannelDirectory
@@ -61,6 +64,7 @@ from shared.http_errors import (
     ValidationFailed,
     parse_json_body,
 )
+from shared.metrics import render
 from shared.problems import problem_response
 
 log = logging.getLogger("warta.inbox.http")
@@ -77,6 +81,10 @@ class Deps:
     keeper: InboxKeeper
     collector: Collector
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def answer_target(self, channel: str) -> timedelta:
+        default = timedelta(seconds=self.settings.answer_target_s)
+        return answer_target(self.channels.get(channel), default)
 
 
 DEPS: web.AppKey[Deps] = web.AppKey("inbox_deps", Deps)
@@ -240,7 +248,13 @@ async def list_entries(request: web.Request) -> web.Response:
         channels=channels, state=state, post_id=query.get("post"), assignee=query.get("assignee")
     )
     page, last = page_after(found, after, limit)
-    body: dict[str, Any] = {"items": [entry_json(e) for e in page], "total": len(found)}
+    over = waiting_over_target(found, deps.clock(), deps.answer_target)
+    body: dict[str, Any] = {
+        "items": [entry_json(e) for e in page],
+        "total": len(found),
+        # Of the comments these filters match, how many wait unanswered past their channel's target.
+        "waiting_over_target": sum(over.values()),
+    }
     if last is not None:
         body["next_cursor"] = encode_cursor(last)
     return web.json_response(body, dumps=_dumps)
@@ -305,29 +319,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    deps = request.app[DEPS]
-    lines = [
-        "# HELP warta_inbox_entries Comments in the inbox by channel and state.",
-        "# TYPE warta_inbox_entries gauge",
-    ]
-    counts: dict[tuple[str, str], int] = {}
-    for entry in deps.keeper.book.select():
-        counts[(entry.channel, entry.state.value)] = counts.get((entry.channel, entry.state.value), 0) + 1
-    lines += [f'warta_inbox_entries{{channel="{c}",state="{s}"}} {n}' for (c, s), n in sorted(counts.items())]
-    lines += [
-        "# HELP warta_inbox_collected_total Comments this process wrote to comments.observed, by channel.",
-        "# TYPE warta_inbox_collected_total counter",
-    ]
-    lines += [
-        f'warta_inbox_collected_total{{channel="{s.channel}"}} {s.collected}'
-        for s in deps.collector.status.values()
-    ]
-    lines += [
-        "# HELP warta_inbox_dead_letters_total Unreadable comments and deliveries dead-lettered.",
-        "# TYPE warta_inbox_dead_letters_total counter",
-        f"warta_inbox_dead_letters_total {deps.collector.dead_lettered}",
-    ]
-    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+    body, content_type = render(request.app[DEPS].keeper.metrics.registry)
+    return web.Response(body=body, headers={"Content-Type": content_type})
 
 
 def create_app(deps: Deps) -> web.Application:

@@ -31,6 +31,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from services.inbox.book import InboxBook, key_of
 from services.inbox.lifecycle import Command, decide, received, requested, settle
+from services.inbox.metrics import InboxMetrics
+from services.inbox.responsiveness import first_answer_wait
 from services.inbox.watched import comment_key
 from shared.codec import decode, encode
 from shared.dead_letters import DeadLetters
@@ -63,8 +65,10 @@ class InboxKeeper:
         dead_letters: DeadLetters,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         own_names: Mapping[str, frozenset[str]] | None = None,
+        metrics: InboxMetrics | None = None,
     ) -> None:
         self._producer = producer
+        self.metrics = metrics or InboxMetrics()
         self._own = dict(own_names or {})  # channel → its account's names: its replies are not comments
         self._topics = topics
         self.book = book
@@ -118,8 +122,12 @@ class InboxKeeper:
         async with self._lock:
             current = self.book.get(outcome.key)
             entry = None if current is None else settle(current, outcome, self._clock())
-            if entry is not None:
-                await self._write([entry])
+            if entry is None or current is None:
+                return None
+            await self._write([entry])
+            # Observed once: a repeated outcome (a restart before the commit) settles nothing.
+            if (wait := first_answer_wait(current, entry)) is not None:
+                self.metrics.answered(entry, wait)
             return entry
 
     async def request_pending(self) -> int:

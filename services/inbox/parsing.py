@@ -7,6 +7,11 @@ Each parser takes the decoded JSON of one documented answer and the post it was 
 - Bluesky ``app.bsky.feed.getPostThread`` → ``thread.replies``, nested threadViewPosts
   (blocked or deleted replies are ``#blockedPost``/``#notFoundPost`` and carry no text);
 - YouTube ``commentThreads.list`` → ``items[].snippet.topLevelComment`` and ``replies.comments``;
+- X ``GET /2/tweets/search/recent?query=conversation_id:<post id>`` → ``data`` (posts, with
+  ``referenced_tweets`` naming the one each replies to) and ``includes.users`` (their authors);
+  an empty result has no ``data`` at all, only ``meta.result_count: 0``;
+- Threads ``GET /{media-id}/replies`` → ``data`` (the post's direct replies, each with
+  ``username``, ``timestamp`` and ``replied_to``), Graph paging;
 - Graph ``GET /{post-id}/comments`` (Facebook, ``filter=stream``: every comment with ``parent``)
   and ``GET /{ig-media-id}/comments`` (Instagram, ``replies`` nested).
 
@@ -245,11 +250,65 @@ def instagram_comments(body: Any, post: WatchedPost, now: datetime) -> Parsed:
     return parsed
 
 
+def x_search(body: Any, post: WatchedPost, now: datetime) -> Parsed:
+    if not isinstance(body, dict) or not isinstance(body.get("meta"), dict):
+        raise Unreadable("not a search answer (no meta)")
+    items = _list(body, "data") if "data" in body else []
+    users = {
+        str(u.get("id")): u for u in ((body.get("includes") or {}).get("users") or []) if isinstance(u, dict)
+    }
+
+    def read(tweet: dict[str, Any]) -> CommentObserved:
+        author = str(tweet["author_id"])
+        user = users.get(author) or {}
+        replied = [r.get("id") for r in tweet.get("referenced_tweets") or [] if r.get("type") == "replied_to"]
+        username = user.get("username")
+        return observed(
+            post,
+            comment_id=str(tweet["id"]),
+            parent_id=str(replied[0]) if replied else None,
+            author=CommentAuthor(id=author, name=username),
+            text=str(tweet["text"]),
+            created_at=_when(tweet["created_at"]),
+            url=f"https://x.com/{username}/status/{tweet['id']}" if username else None,
+            via="poll",
+            now=now,
+        )
+
+    parsed = _collect(items, read, Parsed())
+    token = body["meta"].get("next_token")
+    parsed.next_page = token if isinstance(token, str) and token else None
+    return parsed
+
+
+def threads_replies(body: Any, post: WatchedPost, now: datetime) -> Parsed:
+    def read(item: dict[str, Any]) -> CommentObserved:
+        username = str(item["username"])
+        return observed(
+            post,
+            comment_id=str(item["id"]),
+            parent_id=(item.get("replied_to") or {}).get("id"),
+            # The replies edge names authors by username only: it is their id here too.
+            author=CommentAuthor(id=username, name=username),
+            text=str(item.get("text") or ""),
+            created_at=_when(item["timestamp"]),
+            url=item.get("permalink"),
+            via="poll",
+            now=now,
+        )
+
+    parsed = _collect(_list(body, "data"), read, Parsed())
+    parsed.next_page = _graph_next(body)
+    return parsed
+
+
 PARSERS: dict[str, Callable[[Any, WatchedPost, datetime], Parsed]] = {
     "mastodon": mastodon_context,
     "bluesky": bluesky_thread,
     "youtube": youtube_threads,
     "facebook": facebook_comments,
     "instagram": instagram_comments,
+    "x": x_search,
+    "threads": threads_replies,
 }
 """The platforms the inbox polls, by the parser of their comment listing."""

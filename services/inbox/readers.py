@@ -18,12 +18,14 @@ import aiohttp
 
 from services.inbox.errors import ReadRefused, ReadThrottled, Unreadable
 from services.inbox.watched import WatchedPost
+from services.inbox.x_conversation import x_search_params
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.outbound_http import OutboundRefused, Reply, exchange
 
 MAX_REPLY_BYTES = 4 * 1024 * 1024  # a page of 100 comments with their authors, with a margin
 DEFAULT_RETRY_S = 60.0
+THREADS_FIELDS = "id,text,username,timestamp,permalink,replied_to,root_post,has_replies"
 _IG_FIELDS = "id,text,timestamp,username,from,parent_id,replies{id,text,timestamp,username,from,parent_id}"
 
 
@@ -161,4 +163,12 @@ def listing_request(channel: Channel, post: WatchedPost, token: str, page: str |
         if page:
             params["after"] = page
         return Request("GET", f"{base}/{version}/{post.post_id}/comments", params, auth)
+    if channel.platform == "threads":
+        version = capabilities_for("threads").api_version
+        params = {"fields": THREADS_FIELDS, "reverse": "true"}
+        if page:
+            params["after"] = page
+        return Request("GET", f"{base}/{version}/{post.post_id}/replies", params, auth)
+    if channel.platform == "x":
+        return Request("GET", f"{base}/2/tweets/search/recent", x_search_params(post.post_id, page), auth)
     raise ValueError(f"the inbox does not poll {channel.platform}")

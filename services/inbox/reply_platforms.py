@@ -13,6 +13,15 @@
 - YouTube: ``comments.insert`` (``POST /youtube/v3/comments?part=snippet``, 50 of the 10,000
   daily units) with ``snippet.parentId`` (the top-level comment) and ``textOriginal``; the answer
   is the comment resource. Look-up: ``comments.list?parentId=`` (1 unit).
+- X: ``POST /2/tweets`` with ``reply.in_reply_to_tweet_id`` (the comment, itself a post); the
+  answer is ``{"data": {"id", "text"}}``. Look-up: recent search of the conversation ``from:``
+  our account, a post replying to the comment with our text (a paid read tier, as reading is;
+  X refuses the same text twice from one account anyway, a 403 that the look-up explains).
+
+- Threads: ``POST /{user}/threads`` with ``media_type=TEXT``, ``text`` and ``reply_to_id`` (a
+  container: nothing posted yet), then ``POST /{user}/threads_publish`` with its ``creation_id``;
+  the answer is ``{"id"}``. Look-up: ``GET /{comment-id}/replies`` by our username with our text.
+  ``{user}`` is ``options.threads_user_id``, else ``me``.
 
 A reply is known by (comment answered, our account, its text): the inbox never sends one text
 twice to one comment, so that triple is as good a marker as the publisher's.
@@ -25,13 +34,20 @@ from typing import Any
 
 from services.inbox.errors import NotListed
 from services.inbox.parsing import html_text
+from services.inbox.x_conversation import x_search_params
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.events import ReplyRequested
 
-REPLY_PLATFORMS = frozenset({"mastodon", "facebook", "instagram", "youtube", "bluesky"})
+REPLY_PLATFORMS = frozenset({"mastodon", "facebook", "instagram", "youtube", "bluesky", "x", "threads"})
 """The platforms the replier posts to (Bluesky's calls are in ``reply_sender`` and
 ``reply_bluesky``); a reply on another channel fails with the reason."""
+
+ABSENCE_UNPROVEN = frozenset({"x"})
+"""Platforms whose look-up can find a reply but cannot prove it absent: X's recent search is
+indexed a while after a post is created, so "not found" right after a lost answer may be a
+reply still on its way into the index. There a reply not found is unconfirmed (a person checks),
+never sent again."""
 
 
 @dataclass(frozen=True)
@@ -74,11 +90,33 @@ def reply_call(channel: Channel, reply: ReplyRequested, token: str) -> Call:
             params={"part": "snippet"},
             json={"snippet": snippet},
         )
+    if channel.platform == "x":
+        tweet: dict[str, Any] = {"text": reply.text, "reply": {"in_reply_to_tweet_id": reply.comment_id}}
+        return Call("POST", f"{_base(channel)}/2/tweets", auth, json=tweet)
     raise ValueError(f"the inbox cannot reply on {channel.platform} yet")
 
 
+def _threads_user(channel: Channel) -> str:
+    return channel.options.get("threads_user_id") or "me"
+
+
+def threads_container_call(channel: Channel, reply: ReplyRequested, token: str) -> Call:
+    fields = {"media_type": "TEXT", "text": reply.text, "reply_to_id": reply.comment_id}
+    auth = {"Authorization": f"Bearer {token}"}
+    return Call("POST", f"{_graph(channel)}/{_threads_user(channel)}/threads", auth, data=fields)
+
+
+def threads_publish_call(channel: Channel, creation_id: str, token: str) -> Call:
+    auth = {"Authorization": f"Bearer {token}"}
+    url = f"{_graph(channel)}/{_threads_user(channel)}/threads_publish"
+    return Call("POST", url, auth, data={"creation_id": creation_id})
+
+
 def posted_id(body: Any) -> str | None:
-    """The new reply's id in a success answer (a Status, or Graph's ``{"id"}``), or None."""
+    """The new reply's id in a success answer (a Status, Graph's ``{"id"}``, X's ``{"data": {"id"}}``),
+    or None."""
+    if isinstance(body, dict) and isinstance(body.get("data"), dict):
+        body = body["data"]
     if isinstance(body, dict) and isinstance(body.get("id"), (str, int)) and str(body["id"]):
         return str(body["id"])
     return None
@@ -99,6 +137,12 @@ def lookup_call(channel: Channel, reply: ReplyRequested, token: str) -> Call:
     if channel.platform == "youtube":
         params = {"part": "snippet", "parentId": _top(reply), "maxResults": "100", "textFormat": "plainText"}
         return Call("GET", f"{_base(channel)}/youtube/v3/comments", auth, params=params)
+    if channel.platform == "threads":
+        params = {"fields": "id,text,username,timestamp,replied_to", "reverse": "true"}
+        return Call("GET", f"{_graph(channel)}/{reply.comment_id}/replies", auth, params=params)
+    if channel.platform == "x":
+        params = x_search_params(reply.post_id, None, author=channel.account)
+        return Call("GET", f"{_base(channel)}/2/tweets/search/recent", auth, params=params)
     raise ValueError(f"the inbox cannot look up replies on {channel.platform}")
 
 
@@ -119,6 +163,15 @@ def found_reply(channel: Channel, reply: ReplyRequested, body: Any) -> str | Non
             snippet = item.get("snippet") or {}
             author = str(snippet.get("authorDisplayName") or "").removeprefix("@")
             if snippet.get("textOriginal") == reply.text and author in ("", channel.account):
+                return str(item["id"])
+        return None
+    if channel.platform == "x":
+        # No ``data`` is X's answer for "nothing found": the reply is not there.
+        if isinstance(body, dict) and "data" not in body and isinstance(body.get("meta"), dict):
+            return None
+        for item in _items(body, "data"):
+            replied = {r.get("id") for r in item.get("referenced_tweets") or [] if isinstance(r, dict)}
+            if item.get("text") == reply.text and reply.comment_id in replied:
                 return str(item["id"])
         return None
     key = "message" if channel.platform == "facebook" else "text"

@@ -7,6 +7,9 @@ on the platform). ``lookup`` answers ``(id or None, whether the platform could t
 call goes through ``shared.outbound_http.exchange`` (no redirects, capped bodies); tokens are
 never logged or put in an error.
 
+Threads takes two: a reply container (``reply_to_id``), then ``threads_publish`` of it; a failure
+of the first posted nothing (``Throttled`` or ``Refused``), only the second posts.
+
 Bluesky takes more than one call: a session (``createSession`` with the app password, kept per
 channel and renewed once when the PDS says ``ExpiredToken``), the thread for the reply refs, then
 ``createRecord`` at the reply's own record key (``reply_bluesky``); its look-up is ``getRecord``
@@ -23,7 +26,16 @@ import aiohttp
 
 from services.inbox import reply_bluesky
 from services.inbox.errors import NotListed
-from services.inbox.reply_platforms import Call, found_reply, lookup_call, posted_id, reply_call
+from services.inbox.reply_platforms import (
+    ABSENCE_UNPROVEN,
+    Call,
+    found_reply,
+    lookup_call,
+    posted_id,
+    reply_call,
+    threads_container_call,
+    threads_publish_call,
+)
 from shared.channels import Channel
 from shared.events import ReplyRequested
 from shared.outbound_http import OutboundRefused, Reply, exchange
@@ -72,8 +84,26 @@ class ReplySender:
         where = f"{channel.id} ({channel.platform})"
         if channel.platform == "bluesky":
             return await self._bluesky_send(channel, reply, where)
+        if channel.platform == "threads":
+            return await self._threads_send(channel, reply, where)
+        return await self._post(where, reply_call(channel, reply, self._token(channel)))
+
+    async def _threads_send(self, channel: Channel, reply: ReplyRequested, where: str) -> SendResult:
+        """A reply container, then its publication: only the second call posts anything."""
+        token = self._token(channel)
         try:
-            answer = await self._exchange(reply_call(channel, reply, self._token(channel)))
+            container = await self._exchange(threads_container_call(channel, reply, token))
+        except (OutboundRefused, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            return Throttled(f"{where}: {type(exc).__name__} before posting", DEFAULT_RETRY_S)
+        creation = posted_id(container.json()) if container.status == 200 else None
+        if creation is None:
+            return _before_posting(where, container)
+        return await self._post(where, threads_publish_call(channel, creation, token))
+
+    async def _post(self, where: str, call: Call) -> SendResult:
+        """The call that posts the reply, and what its answer proves."""
+        try:
+            answer = await self._exchange(call)
         except OutboundRefused as exc:
             return Unclear(f"{where}: {exc.message}")
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
@@ -97,9 +127,10 @@ class ReplySender:
         if answer.status != 200:
             return None, False
         try:
-            return found_reply(channel, reply, answer.json()), True
+            found = found_reply(channel, reply, answer.json())
         except NotListed:
             return None, False
+        return found, found is not None or channel.platform not in ABSENCE_UNPROVEN
 
     # -- Bluesky ------------------------------------------------------------------------------
 

@@ -31,5 +31,9 @@ class InboxSettings(CommonSettings):
     poll_interval_s: float = Field(default=60.0, gt=0)
     poll_tick_s: float = Field(default=1.0, gt=0)
     watch_days: float = Field(default=7.0, gt=0)
+    # How long a comment may wait for its first answer before it counts as waiting too long
+    # (the list's ``waiting_over_target``, the metric of the same name); a channel may set its
+    # own with the option ``answer_target_minutes``.
+    answer_target_s: float = Field(default=7200.0, gt=0)
     # A new inbox reads publish.outcomes from the start to learn every post Warta published.
     outcomes_offset_reset: Literal["earliest", "latest"] = "earliest"

@@ -57,6 +57,8 @@ def channels_yaml(env: FakeEnv, *, four_eyes: tuple[str, ...] = ()) -> dict[str,
             channel("instagram-demo", "instagram", ig_user_id=IG_USER),
             channel("whatsapp-demo", "whatsapp", phone_number_id=PHONE_ID),
             channel("x-demo", "x"),
+            channel("x-basic", "x", x_read_tier="basic"),
+            channel("threads-demo", "threads"),
             channel("telegram-demo", "telegram", chat_id="@warta"),
         ]
     }

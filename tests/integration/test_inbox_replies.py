@@ -136,6 +136,11 @@ async def test_a_reply_is_posted_once_on_each_platform_and_answers_the_comment(
         # The account's own replies come back in the listings the inbox polls: never as comments.
         await asyncio.sleep(1.0)
         assert len(system.inbox.keeper.book) == len(placed)
+        # Each comment's first answer is timed once, on its channel.
+        registry = system.inbox.keeper.metrics.registry
+        for platform in placed:
+            labels = {"channel": f"{platform}-demo"}
+            assert registry.get_sample_value("warta_inbox_first_answer_seconds_count", labels) == 1
 
 
 async def test_an_answer_lost_after_the_platform_took_the_reply_is_looked_up_not_resent(

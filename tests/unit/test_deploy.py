@@ -8,7 +8,8 @@ import json
 import re
 import shutil
 import subprocess
-from typing import Any
+from datetime import timedelta
+from typing import Any, cast
 
 import pytest
 import yaml
@@ -16,13 +17,17 @@ from prometheus_client import CollectorRegistry
 
 from services.console.metrics import TopicCollector
 from services.console.view import ConsoleView
+from services.inbox.book import InboxBook
+from services.inbox.collector import Collector
+from services.inbox.metrics import InboxMetrics
+from services.inbox.schedule import PollSchedule
 from services.ingest.metrics import IngestMetrics
 from services.ingest.status_view import StatusView
 from shared.channels import ChannelDirectory
 from shared.clock import utcnow
 from shared.metrics import SCHEDULER_METRICS_PORT, PublisherMetrics, SchedulerMetrics, publisher_metrics_port
 from shared.settings import ROOT
-from shared.topics import PLATFORMS
+from shared.topics import PLATFORMS, TopicRegistry
 
 PROM = ROOT / "deploy" / "prometheus"
 GRAFANA = ROOT / "deploy" / "grafana"
@@ -40,7 +45,20 @@ def exposed_metrics() -> set[str]:
     console.register(TopicCollector(ConsoleView(), lambda: None, ChannelDirectory(channels=()), utcnow))
     names = _sample_names(console) | _sample_names(IngestMetrics(StatusView()).registry)
     names |= _sample_names(SchedulerMetrics(CollectorRegistry()).registry)
+    names |= _sample_names(inbox_metrics().registry)
     return names | _sample_names(PublisherMetrics("mastodon", CollectorRegistry()).registry)
+
+
+def inbox_metrics() -> InboxMetrics:
+    """The inbox's registry with the figures it reads from its book and collector at scrape."""
+    metrics, book, none = InboxMetrics(CollectorRegistry()), InboxBook(), cast(Any, None)
+    channels = ChannelDirectory(channels=())
+    collector = Collector(
+        producer=none, topics=TopicRegistry(), channels=channels, reader=none,
+        schedule=PollSchedule(interval=timedelta(0)), known=book.__contains__,
+    )  # fmt: skip
+    metrics.watch(book, collector, lambda channel: timedelta(hours=2), utcnow)
+    return metrics
 
 
 KNOWN = exposed_metrics()

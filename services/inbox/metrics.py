@@ -1,0 +1,101 @@
+"""The inbox's Prometheus figures, on its own registry (``shared.metrics.service_registry``), served
+on the API port's ``/metrics`` (deploy/prometheus/prometheus.yml scrapes 8060).
+
+- ``warta_inbox_first_answer_seconds`` (histogram, by channel): how long citizens waited for the
+  bureau's first answer, observed when the platform takes it (``responsiveness``). Averages come
+  from ``_sum / _count``, medians from ``histogram_quantile(0.5, …)``; the buckets run from a
+  minute to three days, around the two-hour target most press offices set themselves.
+- ``warta_inbox_waiting_over_target`` (gauge, by channel): unanswered comments older than the
+  channel's answer target, read from the book at each scrape.
+- ``warta_inbox_entries`` (by channel and state), ``warta_inbox_collected_total`` (by channel) and
+  ``warta_inbox_dead_letters_total``: read at each scrape from the book and the collector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+
+from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector as PrometheusCollector
+
+from services.inbox.book import InboxBook
+from services.inbox.collector import Collector
+from services.inbox.responsiveness import waiting_over_target
+from shared.events import InboxChanged
+from shared.metrics import service_registry
+
+FIRST_ANSWER_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200)
+
+
+class InboxMetrics:
+    """The figures the keeper observes as changes happen; ``watch`` adds those read at scrape."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or service_registry("inbox")
+        self.first_answer = Histogram(
+            "warta_inbox_first_answer_seconds",
+            "Time from a citizen's comment to the bureau's first answer on the platform",
+            ["channel"],
+            buckets=FIRST_ANSWER_BUCKETS,
+            registry=self.registry,
+        )
+
+    def answered(self, entry: InboxChanged, wait: timedelta) -> None:
+        self.first_answer.labels(entry.channel).observe(wait.total_seconds())
+
+    def watch(
+        self,
+        book: InboxBook,
+        collector: Collector,
+        target_of: Callable[[str], timedelta],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.registry.register(_BookCollector(book, collector, target_of, clock))
+
+
+class _BookCollector(PrometheusCollector):
+    def __init__(
+        self,
+        book: InboxBook,
+        collector: Collector,
+        target_of: Callable[[str], timedelta],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._book, self._collector, self._target_of, self._clock = book, collector, target_of, clock
+
+    def collect(self) -> Iterator[Metric]:
+        entries = self._book.select()
+        states = GaugeMetricFamily(
+            "warta_inbox_entries", "Comments in the inbox by channel and state", labels=["channel", "state"]
+        )
+        counts: dict[tuple[str, str], int] = {}
+        for entry in entries:
+            counts[(entry.channel, entry.state.value)] = counts.get((entry.channel, entry.state.value), 0) + 1
+        for (channel, state), n in sorted(counts.items()):
+            states.add_metric([channel, state], n)
+        yield states
+        waiting = GaugeMetricFamily(
+            "warta_inbox_waiting_over_target",
+            "Unanswered comments that have waited longer than their channel's answer target",
+            labels=["channel"],
+        )
+        over = waiting_over_target(entries, self._clock(), self._target_of)
+        # Every channel, zeros included: an alert on a series that vanishes never resolves.
+        for channel in sorted(set(self._collector.status) | set(over)):
+            waiting.add_metric([channel], over.get(channel, 0))
+        yield waiting
+        collected = CounterMetricFamily(
+            "warta_inbox_collected",
+            "Comments this process wrote to comments.observed, by channel",
+            labels=["channel"],
+        )
+        for status in self._collector.status.values():
+            collected.add_metric([status.channel], status.collected)
+        yield collected
+        yield CounterMetricFamily(
+            "warta_inbox_dead_letters",
+            "Unreadable comments and deliveries dead-lettered",
+            value=self._collector.dead_lettered,
+        )

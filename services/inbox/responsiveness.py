@@ -1,0 +1,65 @@
+"""How responsive the bureau is: time to a comment's first answer, and who waits too long (pure).
+
+The clock starts when the citizen wrote (``comment.created_at``, the platform's time), not when
+the inbox saw the comment: a citizen who waited an hour because a poll came late waited an hour.
+A platform clock a little ahead of ours must not yield a negative wait, so waits are never below 0.
+
+The first answer is the reply the platform took for a comment nobody had answered yet: a second
+answer given with ``override`` is not counted again (it would flatter the figure). A comment
+closed and reopened after its answer is counted again when answered again (the entry does not
+keep its earlier answer's time).
+
+Waiting: an entry nobody has answered (new, assigned, or with its reply on the way) whose comment
+is older than the channel's target. A channel's target is its option ``answer_target_minutes``
+when set, the inbox's ``answer_target_s`` otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from shared.channels import Channel
+from shared.events import InboxAction, InboxChanged, InboxState
+
+UNANSWERED = frozenset({InboxState.NEW, InboxState.ASSIGNED, InboxState.REPLYING})
+
+TARGET_OPTION = "answer_target_minutes"
+
+
+def first_answer_wait(before: InboxChanged, after: InboxChanged) -> timedelta | None:
+    """How long the citizen waited, when ``after`` (the change following ``before``) posted the
+    comment's first answer; None for every other change."""
+    if after.action != InboxAction.REPLY_POSTED or before.state != InboxState.REPLYING:
+        return None
+    # ``before`` is the change that approved the reply: its ``from_state`` is the state the
+    # comment was in when the reply was approved.
+    if before.from_state == InboxState.ANSWERED:
+        return None
+    return max(after.occurred_at - after.comment.created_at, timedelta(0))
+
+
+def waited(entry: InboxChanged, now: datetime) -> timedelta:
+    return max(now - entry.comment.created_at, timedelta(0))
+
+
+def answer_target(channel: Channel | None, default: timedelta) -> timedelta:
+    """The channel's own target, or ``default`` when it sets none (or one that is not a positive
+    number: the channel file is checked elsewhere, a bad value must not hide every wait)."""
+    raw = channel.options.get(TARGET_OPTION) if channel is not None else None
+    try:
+        minutes = float(raw) if raw is not None else 0.0
+    except ValueError:
+        minutes = 0.0
+    return timedelta(minutes=minutes) if minutes > 0 else default
+
+
+def waiting_over_target(
+    entries: Iterable[InboxChanged], now: datetime, target_of: Callable[[str], timedelta]
+) -> dict[str, int]:
+    """Per channel, how many unanswered comments have waited longer than its target."""
+    counts: dict[str, int] = {}
+    for entry in entries:
+        if entry.state in UNANSWERED and waited(entry, now) > target_of(entry.channel):
+            counts[entry.channel] = counts.get(entry.channel, 0) + 1
+    return counts

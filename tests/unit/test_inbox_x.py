@@ -1,0 +1,82 @@
+"""X in the inbox (pure): reading a recent-search answer, the reply call, and finding our reply."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from services.inbox.access import readability
+from services.inbox.errors import Unreadable
+from services.inbox.parsing import x_search
+from services.inbox.reply_platforms import found_reply, posted_id, reply_call
+from services.inbox.watched import WatchedPost
+from shared.channels import Channel
+from shared.events import ReplyRequested
+
+NOW = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
+POST = "1860000000000000001"
+WATCHED = WatchedPost(channel="x-demo", platform="x", post_id=POST, published_at=NOW)
+CHANNEL = Channel(id="x-demo", platform="x", account="demo", base_url="https://api.x.com/", secret="s")
+REPLY = ReplyRequested(
+    event_id="r1", occurred_at=NOW, key="k", channel="x-demo", platform="x", comment_id="1860000000000000002",
+    post_id=POST, text="Pukul 08.00 WIB.", approved_by="rina",
+)  # fmt: skip
+
+
+def tweet(tid: str, replied_to: str, text: str = "Jam berapa?", author: str = "77") -> dict[str, Any]:
+    return {
+        "id": tid, "text": text, "author_id": author, "conversation_id": POST,
+        "created_at": "2026-12-04T02:00:00.000Z", "referenced_tweets": [{"type": "replied_to", "id": replied_to}],
+    }  # fmt: skip
+
+
+def test_a_search_answer_becomes_comments_with_their_authors_and_parents() -> None:
+    body = {
+        "data": [tweet("3", "2"), tweet("2", POST), {"id": "4", "text": "no author"}],
+        "includes": {"users": [{"id": "77", "username": "warga1", "name": "Warga"}]},
+        "meta": {"result_count": 3, "next_token": "b26v89c19zqg8o3fpzbkk"},
+    }
+    parsed = x_search(body, WATCHED, NOW)
+    by_id = {c.comment_id: c for c in parsed.comments}
+    assert by_id["2"].parent_id is None  # a reply to the post itself is a direct comment
+    assert by_id["3"].parent_id == "2"
+    assert by_id["3"].author.name == "warga1"
+    assert by_id["3"].url == "https://x.com/warga1/status/3"
+    assert by_id["3"].created_at == datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
+    assert [p.item["id"] for p in parsed.problems] == ["4"]
+    assert parsed.next_page == "b26v89c19zqg8o3fpzbkk"
+
+
+def test_an_empty_search_is_no_comments_and_a_foreign_answer_is_unreadable() -> None:
+    assert x_search({"meta": {"result_count": 0}}, WATCHED, NOW).comments == []
+    foreign: list[Any] = [{"data": []}, [], {"meta": {}, "data": "x"}]
+    for body in foreign:
+        with pytest.raises(Unreadable):
+            x_search(body, WATCHED, NOW)
+
+
+def test_the_reply_call_answers_the_comment_and_its_answer_gives_the_id() -> None:
+    call = reply_call(CHANNEL, REPLY, "tok")
+    assert (call.method, call.url) == ("POST", "https://api.x.com/2/tweets")
+    assert call.json == {"text": "Pukul 08.00 WIB.", "reply": {"in_reply_to_tweet_id": REPLY.comment_id}}
+    assert posted_id({"data": {"id": "9", "text": "Pukul 08.00 WIB."}}) == "9"
+
+
+def test_our_reply_is_found_only_as_an_answer_to_that_comment_with_that_text() -> None:
+    mine = tweet("9", REPLY.comment_id, text=REPLY.text, author="1000")
+    assert found_reply(CHANNEL, REPLY, {"data": [mine], "meta": {"result_count": 1}}) == "9"
+    elsewhere = tweet("9", "other", text=REPLY.text)
+    other_text = tweet("9", REPLY.comment_id, text="Lain.")
+    assert found_reply(CHANNEL, REPLY, {"data": [elsewhere, other_text], "meta": {"result_count": 2}}) is None
+    assert found_reply(CHANNEL, REPLY, {"meta": {"result_count": 0}}) is None
+
+
+def test_x_is_read_on_a_paid_tier_only_and_says_why_not_otherwise() -> None:
+    free = readability(CHANNEL)
+    assert free.mode == "unreadable"
+    assert "paid read tier" in free.reason
+    basic = readability(CHANNEL.model_copy(update={"options": {"x_read_tier": "basic"}}))
+    assert basic.mode == "poll"
+    assert "conversation_id" in basic.reason
