@@ -13,7 +13,8 @@ from aiohttp import web
 
 from services.console.claims import DecisionOrder
 from services.console.feeder import Feeder
-from services.console.http_api import CLAIM_HOLD, Deps, create_app
+from services.console.http_api import create_app
+from services.console.http_deps import CLAIM_HOLD, Deps
 from services.console.metrics import TopicCollector
 from services.console.offsets import History, OffsetSnapshot, OffsetsProbe
 from services.console.settings import ConsoleSettings
