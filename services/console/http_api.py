@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from services.console.access import in_scope
+from services.console.channel_health import ChannelHealth
 from services.console.http_actions import act, dead_list, dead_replay, dead_show, pause, resume
 from services.console.http_deps import (
     DEPS,
@@ -33,7 +34,7 @@ from services.console.http_deps import (
 )
 from services.console.metrics import render
 from services.console.openapi import openapi_document
-from services.console.view import ChannelHealth, job_json
+from services.console.view import job_json
 from shared.events import (
     EARLIEST_INSTANT,
     LATEST_INSTANT,
