@@ -114,6 +114,21 @@ def _dispatcher(
     )
 
 
+async def _serve(deps: Deps, subscribers: int) -> web.AppRunner:
+    """The HTTP API, listening; the caller cleans the runner up."""
+    settings = deps.settings
+    runner = app_runner(create_app(deps), settings.access_log)
+    await runner.setup()
+    await web.TCPSite(runner, settings.console_host, settings.console_port).start()
+    log.info(
+        "console listening on http://%s:%d (%d webhook subscribers)",
+        settings.console_host,
+        settings.console_port,
+        subscribers,
+    )
+    return runner
+
+
 async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
     topics = settings.topics
     channels = settings.load_channels()
@@ -158,15 +173,7 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
         asyncio.create_task(dispatcher.run(stop)),
         asyncio.create_task(expire(view, deps, stop, EXPIRE_EVERY_S)),
     ]
-    runner = app_runner(create_app(deps), settings.access_log)
-    await runner.setup()
-    await web.TCPSite(runner, settings.console_host, settings.console_port).start()
-    log.info(
-        "console listening on http://%s:%d (%d webhook subscribers)",
-        settings.console_host,
-        settings.console_port,
-        len(subscribers),
-    )
+    runner = await _serve(deps, len(subscribers))
     try:
         await stop.wait()
     finally:
