@@ -97,7 +97,15 @@ def wire(
     """The worker's collaborators; ``settled`` is what its lanes have finished, ``after_wait``
     its fencing check (it raises when the record's partition went to another worker)."""
     reconciler, caller = platform_calling(
-        adapter, platform, limits, retry, budget, max_local_wait_s, clock, rng, after_wait
+        adapter,
+        platform,
+        budget,
+        clock,
+        after_wait,
+        limits=limits,
+        retry=retry,
+        max_local_wait_s=max_local_wait_s,
+        rng=rng,
     )
     engagement = EngagementReader(
         adapter,
@@ -127,16 +135,18 @@ def wire(
 def platform_calling(
     adapter: Adapter,
     platform: str,
+    budget: Budget,
+    clock: Callable[[], datetime],
+    after_wait: Callable[[], None],
+    *,
     limits: RateLimits,
     retry: RetryPolicy,
-    budget: Budget,
     max_local_wait_s: float,
-    clock: Callable[[], datetime],
     rng: random.Random,
-    after_wait: Callable[[], None],
 ) -> tuple[Reconciler, PlatformCaller]:
     """How a job reaches the platform: the caller, and the reconciler it asks after a call whose
-    outcome is unknown."""
+    outcome is unknown. First what the reconciler needs, then what the caller adds: its rate
+    limits, retry policy, local wait and jitter."""
     reconciler = Reconciler(
         adapter,
         platform,
