@@ -1,24 +1,10 @@
-"""What every platform fake shares: state, fault injection, and the ``/_fake`` admin API.
+"""What every platform fake shares: state and fault injection.
 
 A fake is an aiohttp application built by ``create_app(state)`` in its platform module. It keeps
 what was published in ``state.posts`` so tests assert on outcomes, and it obeys the faults
 queued in ``state.faults``.
 
-Admin API, mounted in every fake (so ``/mastodon/_fake/...`` in the sandbox)::
-
-    POST   /_fake/faults      {"path_contains": "/api/v1/statuses", "method": "POST",
-                               "status": 503, "body": {...}, "headers": {...},
-                               "delay_s": 0, "count": 1, "mode": "respond"}   (or a list of them)
-    DELETE /_fake/faults      drop every queued fault
-    GET    /_fake/posts       the posts, oldest first
-    GET    /_fake/requests    how many requests each "METHOD /path" received
-    POST   /_fake/engagement  {"post_id": "...", "reactions": 5, "comments": 1, "shares": 2, "reach": 90}
-    POST   /_fake/comments    {"post_id": "...", "text": "...", "author": "warga1", "parent_id": null}
-                              a citizen comments on a post (or replies to a comment); 201 with its id.
-                              Each platform serves comments in its own shape (``fakes.comments``)
-    GET    /_fake/comments    the comments, oldest first
-    POST   /_fake/clock       {"advance_s": 3600}   move the fake's clock (idempotency expiry, windows)
-    POST   /_fake/reset       forget posts, faults, counters, quotas and the clock offset
+The admin API every fake mounts under ``/_fake`` is in ``sandbox.fake_app``.
 
 Fault modes, applied to the next ``count`` requests whose path contains ``path_contains`` (and
 whose method is ``method``, if given):
@@ -48,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import orjson
 from aiohttp import web
 from aiohttp.typedefs import Middleware
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.clock import utcnow
 
@@ -347,105 +333,3 @@ def fault_middleware(state: FakeState) -> Middleware:
         return json_reply(fault.body, fault.status, fault.headers)
 
     return middleware
-
-
-async def _admin_body(request: web.Request, empty: bytes) -> Any:
-    try:
-        body = orjson.loads(await request.read() or empty)
-    except orjson.JSONDecodeError:
-        raise Reject(json_reply({"error": "body is not JSON"}, 400)) from None
-    if empty == b"{}" and not isinstance(body, dict):
-        raise Reject(json_reply({"error": "body must be a JSON object"}, 400))
-    return body
-
-
-def _fresh_comment_id(state: FakeState, post_id: str) -> str:
-    """A new comment id no post or comment has (a test may have placed posts with made-up ids)."""
-    taken = {p.id for p in state.posts} | {c.id for c in state.comments}
-    while (candidate := state.new_comment_id(post_id)) in taken:
-        pass
-    return candidate
-
-
-def add_admin_routes(app: web.Application, state: FakeState) -> None:
-    async def add_faults(request: web.Request) -> web.Response:
-        raw = await _admin_body(request, b"[]")
-        try:
-            faults = [Fault.model_validate(item) for item in (raw if isinstance(raw, list) else [raw])]
-        except ValidationError as exc:
-            return json_reply({"error": str(exc)}, 400)
-        state.faults.extend(faults)
-        return json_reply({"queued": len(state.faults)}, 201)
-
-    async def clear_faults(request: web.Request) -> web.Response:
-        state.faults.clear()
-        return json_reply({"queued": 0})
-
-    async def posts(request: web.Request) -> web.Response:
-        return json_reply([p.to_json() for p in state.posts])
-
-    async def requests(request: web.Request) -> web.Response:
-        return json_reply(dict(state.requests))
-
-    async def engagement(request: web.Request) -> web.Response:
-        raw = await _admin_body(request, b"{}")
-        post = state.find_post(str(raw.get("post_id", "")))
-        if post is None:
-            return json_reply({"error": "no such post"}, 404)
-        for name in ("reactions", "comments", "shares", "reach"):
-            if name in raw:
-                setattr(post, name, int(raw[name]))
-        return json_reply(post.to_json())
-
-    async def add_comment(request: web.Request) -> web.Response:
-        raw = await _admin_body(request, b"{}")
-        post_id = str(raw.get("post_id", ""))
-        if state.find_post(post_id) is None:
-            return json_reply({"error": "no such post"}, 404)
-        parent = raw.get("parent_id")
-        if parent is not None and not any(c.id == parent and c.post_id == post_id for c in state.comments):
-            return json_reply({"error": "no such comment on that post"}, 404)
-        comment = FakeComment(
-            id=str(raw.get("id") or _fresh_comment_id(state, post_id)),
-            post_id=post_id,
-            author=str(raw.get("author", "warga")),
-            text=str(raw.get("text", "")),
-            created_at=state.now(),
-            parent_id=None if parent is None else str(parent),
-        )
-        state.comments.append(comment)
-        post = state.find_post(post_id)
-        if post is not None:
-            post.comments += 1
-        if state.on_comment is not None:
-            await state.on_comment(comment)
-        return json_reply(comment.to_json(), 201)
-
-    async def list_comments(request: web.Request) -> web.Response:
-        return json_reply([c.to_json() for c in state.comments])
-
-    async def clock(request: web.Request) -> web.Response:
-        raw = await _admin_body(request, b"{}")
-        state.offset += timedelta(seconds=float(raw.get("advance_s", 0)))
-        return json_reply({"now": state.now().isoformat()})
-
-    async def reset(request: web.Request) -> web.Response:
-        state.reset()
-        return json_reply({"reset": True})
-
-    app.router.add_post("/_fake/faults", add_faults)
-    app.router.add_delete("/_fake/faults", clear_faults)
-    app.router.add_get("/_fake/posts", posts)
-    app.router.add_get("/_fake/requests", requests)
-    app.router.add_post("/_fake/engagement", engagement)
-    app.router.add_post("/_fake/comments", add_comment)
-    app.router.add_get("/_fake/comments", list_comments)
-    app.router.add_post("/_fake/clock", clock)
-    app.router.add_post("/_fake/reset", reset)
-
-
-def new_fake_app(state: FakeState) -> web.Application:
-    """An application with the fault middleware and the admin API; the platform adds its routes."""
-    app = web.Application(middlewares=[fault_middleware(state)], client_max_size=MAX_BODY_BYTES)
-    add_admin_routes(app, state)
-    return app

@@ -45,9 +45,9 @@ from sandbox.base import (
     Window,
     bearer_token,
     json_reply,
-    new_fake_app,
     read_fields,
 )
+from sandbox.fake_app import new_fake_app
 
 COLLECTION = "app.bsky.feed.post"
 CREATE_POINTS = 3

@@ -33,6 +33,29 @@ def find_comment(state: FakeState, comment_id: str) -> FakeComment | None:
     return next((c for c in state.comments if c.id == comment_id), None)
 
 
+def thread_around(
+    state: FakeState, post_id: str, comment: FakeComment | None
+) -> tuple[list[FakeComment], list[FakeComment]]:
+    """The comments above ``comment`` (top first) and the tree below it (depth first, oldest
+    first); with no comment, every comment on the post: Mastodon's ``context``."""
+    below: list[FakeComment] = []
+
+    def walk(parent: str | None) -> None:
+        for child in state.comments_on(post_id):
+            if child.parent_id == parent:
+                below.append(child)
+                walk(child.id)
+
+    walk(comment.id if comment else None)
+    above: list[FakeComment] = []
+    up = comment.parent_id if comment else None
+    while up is not None:
+        parent_comment = next(c for c in state.comments if c.id == up)
+        above.append(parent_comment)
+        up = parent_comment.parent_id
+    return list(reversed(above)), below
+
+
 def add_reply(
     state: FakeState, *, reply_id: str, account: str, post_id: str, parent: str | None, text: str
 ) -> FakeComment:

@@ -23,7 +23,8 @@ import orjson
 from aiohttp import web
 
 from sandbox import meta_comments
-from sandbox.base import FakePost, Reject, json_reply, new_fake_app, read_fields
+from sandbox.base import FakePost, Reject, json_reply, read_fields
+from sandbox.fake_app import new_fake_app
 from sandbox.graph import (
     GRAPH_VERSION,
     GraphState,

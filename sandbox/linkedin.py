@@ -29,9 +29,9 @@ from sandbox.base import (
     Reject,
     bearer_token,
     json_reply,
-    new_fake_app,
     read_fields,
 )
+from sandbox.fake_app import new_fake_app
 from sandbox.oauth import add_authority
 
 _VERSION = re.compile(r"^\d{6}$")

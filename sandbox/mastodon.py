@@ -41,9 +41,9 @@ from sandbox.base import (
     Window,
     bearer_token,
     json_reply,
-    new_fake_app,
     read_fields,
 )
+from sandbox.fake_app import new_fake_app
 from sandbox.oauth import add_authority
 from shared.text_length import grapheme_length
 
@@ -338,24 +338,11 @@ class _Mastodon:
         post = self.s.find_post(comment.post_id if comment else target)
         if post is None:
             return _error("Record not found", 404)
-        below: list[FakeComment] = []
-
-        def walk(parent: str | None) -> None:
-            for child in self.s.comments_on(post.id):
-                if child.parent_id == parent:
-                    below.append(child)
-                    walk(child.id)
-
-        walk(comment.id if comment else None)
+        above, below = comment_replies.thread_around(self.s, post.id, comment)
         ancestors: list[dict[str, Any]] = []
         if comment is not None:
             ancestors.append(self._status_json(request, post))
-            chain, up = [], comment.parent_id
-            while up is not None:
-                parent_comment = next(c for c in self.s.comments if c.id == up)
-                chain.append(parent_comment)
-                up = parent_comment.parent_id
-            ancestors += [self._reply_json(request, c, post) for c in reversed(chain)]
+            ancestors += [self._reply_json(request, c, post) for c in above]
         descendants = [self._reply_json(request, c, post) for c in below]
         return json_reply({"ancestors": ancestors, "descendants": descendants})
 

@@ -23,9 +23,9 @@ from sandbox.base import (
     Handler,
     SlidingWindow,
     json_reply,
-    new_fake_app,
     read_fields,
 )
+from sandbox.fake_app import new_fake_app
 from sandbox.graph import GraphState, add_graph_routes, authorise, graph_error, graph_list
 
 CONTAINER_TTL = timedelta(hours=24)

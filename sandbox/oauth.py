@@ -287,12 +287,14 @@ class TokenAuthority:
         return len(grants)
 
 
-def add_oauth_routes(
-    app: web.Application, authority: TokenAuthority, accounts: Callable[[], list[str]]
-) -> None:
-    rules = authority.rules
+@dataclass
+class _OAuthApi:
+    """The authorisation server's handlers over one platform's token authority."""
 
-    async def authorize(request: web.Request) -> web.Response:
+    authority: TokenAuthority
+    accounts: Callable[[], list[str]]
+
+    async def authorize(self, request: web.Request) -> web.Response:
         query = dict(request.query)
         redirect = query.get("redirect_uri", "")
         if query.get("response_type") != "code" or not redirect or not query.get("client_id"):
@@ -304,58 +306,66 @@ def add_oauth_routes(
                 400,
             )
         pkce_given = query.get("code_challenge_method") == "S256" and query.get("code_challenge")
-        if rules.pkce and not pkce_given:
+        if self.authority.rules.pkce and not pkce_given:
             return json_reply(
                 {"error": "invalid_request", "error_description": "PKCE with S256 is required"}, 400
             )
-        if not authority.known_client(query["client_id"]):
+        if not self.authority.known_client(query["client_id"]):
             return json_reply({"error": "invalid_client", "error_description": "unknown client"}, 401)
-        known = accounts()
+        known = self.accounts()
         account = query.get("account") or query.get("login_hint") or (known[0] if known else "")
         if account not in known:
             return json_reply(
                 {"error": "access_denied", "error_description": f"no sandbox account {account!r}"}, 400
             )
-        code = authority.authorize(query, account)
+        code = self.authority.authorize(query, account)
         params = {"code": code, "state": query.get("state", "")}
         sep = "&" if "?" in redirect else "?"
         raise web.HTTPFound(redirect + sep + urlencode(params))
 
-    async def token(request: web.Request) -> web.Response:
-        status, body = authority.token(await read_fields(request))
+    async def token(self, request: web.Request) -> web.Response:
+        status, body = self.authority.token(await read_fields(request))
         return json_reply(body, status)
 
-    async def revoke(request: web.Request) -> web.Response:
+    async def revoke(self, request: web.Request) -> web.Response:
         fields = await read_fields(request)
-        authority.revoke_token(str(fields.get("token", "")))
-        return json_reply({} if authority.platform != "tiktok" else {"error": "", "log_id": ""})
+        self.authority.revoke_token(str(fields.get("token", "")))
+        return json_reply({} if self.authority.platform != "tiktok" else {"error": "", "log_id": ""})
 
-    async def revoke_account(request: web.Request) -> web.Response:
+    async def revoke_account(self, request: web.Request) -> web.Response:
         fields = await read_fields(request)
-        return json_reply({"revoked_grants": authority.revoke_account(str(fields.get("account", "")))})
+        return json_reply({"revoked_grants": self.authority.revoke_account(str(fields.get("account", "")))})
 
-    async def counts(request: web.Request) -> web.Response:
-        return json_reply({"refreshes": dict(authority.refreshes), "grants": dict(authority.grants)})
+    async def counts(self, request: web.Request) -> web.Response:
+        return json_reply(
+            {"refreshes": dict(self.authority.refreshes), "grants": dict(self.authority.grants)}
+        )
 
-    async def mint(request: web.Request) -> web.Response:
+    async def mint(self, request: web.Request) -> web.Response:
         fields = await read_fields(request)
         account = str(fields.get("account", ""))
-        if account not in accounts():
+        if account not in self.accounts():
             return json_reply({"error": f"no sandbox account {account!r}"}, 404)
-        return json_reply(authority.mint(account, str(fields.get("client_id", "sandbox-client"))))
+        return json_reply(self.authority.mint(account, str(fields.get("client_id", "sandbox-client"))))
 
-    async def register(request: web.Request) -> web.Response:
-        status, body = authority.register_app(await read_fields(request))
+    async def register(self, request: web.Request) -> web.Response:
+        status, body = self.authority.register_app(await read_fields(request))
         return json_reply(body, status)
 
+
+def add_oauth_routes(
+    app: web.Application, authority: TokenAuthority, accounts: Callable[[], list[str]]
+) -> None:
+    api = _OAuthApi(authority, accounts)
+    rules = authority.rules
     if rules.registers_app:
-        app.router.add_post("/api/v1/apps", register)
-    app.router.add_get(rules.authorize_path, authorize)
-    app.router.add_post(rules.token_path, token)
-    app.router.add_post(REVOKE_PATHS[authority.platform], revoke)
-    app.router.add_post("/_fake/revoke", revoke_account)
-    app.router.add_get("/_fake/tokens", counts)
-    app.router.add_post("/_fake/mint", mint)
+        app.router.add_post("/api/v1/apps", api.register)
+    app.router.add_get(rules.authorize_path, api.authorize)
+    app.router.add_post(rules.token_path, api.token)
+    app.router.add_post(REVOKE_PATHS[authority.platform], api.revoke)
+    app.router.add_post("/_fake/revoke", api.revoke_account)
+    app.router.add_get("/_fake/tokens", api.counts)
+    app.router.add_post("/_fake/mint", api.mint)
 
 
 def add_authority(app: web.Application, state: FakeState, platform: str) -> TokenAuthority:

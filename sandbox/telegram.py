@@ -27,9 +27,9 @@ from sandbox.base import (
     FakeState,
     SlidingWindow,
     json_reply,
-    new_fake_app,
     read_fields,
 )
+from sandbox.fake_app import new_fake_app
 
 # The Bot API version whose types this fake answers with; a fidelity test holds it to the
 # version python-telegram-bot models.

@@ -40,9 +40,9 @@ from sandbox.base import (
     SlidingWindow,
     bearer_token,
     json_reply,
-    new_fake_app,
     read_fields,
 )
+from sandbox.fake_app import new_fake_app
 from sandbox.oauth import add_authority
 
 MB = 1024 * 1024

@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 import orjson
 from aiohttp import web
 
-from sandbox.base import FakePost, FakeState, json_reply, new_fake_app
+from sandbox.base import FakePost, FakeState, json_reply
+from sandbox.fake_app import new_fake_app
 from shared.webhook_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 
 

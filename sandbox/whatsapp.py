@@ -23,7 +23,8 @@ from typing import Any
 from aiohttp import web
 
 from sandbox import meta_comments
-from sandbox.base import FakePost, SlidingWindow, json_reply, new_fake_app, read_fields
+from sandbox.base import FakePost, SlidingWindow, json_reply, read_fields
+from sandbox.fake_app import new_fake_app
 from sandbox.graph import GRAPH_VERSION, GraphState, add_graph_routes, authorise
 
 PAIR_GAP = timedelta(seconds=6)

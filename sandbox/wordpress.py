@@ -24,7 +24,8 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.base import FakePost, FakeState, Reject, json_reply, new_fake_app, read_fields
+from sandbox.base import FakePost, FakeState, Reject, json_reply, read_fields
+from sandbox.fake_app import new_fake_app
 
 API = "/wp-json/wp/v2"
 STATUSES = ("publish", "future", "draft", "pending", "private")

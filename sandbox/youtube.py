@@ -49,8 +49,8 @@ from sandbox.base import (
     Reject,
     bearer_token,
     json_reply,
-    new_fake_app,
 )
+from sandbox.fake_app import new_fake_app
 from sandbox.oauth import add_authority
 
 CHUNK_UNIT = 256 * 1024

@@ -12,6 +12,7 @@ The replies are the account's ``FakeComment`` entries, so ``commentThreads.list`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -39,9 +40,14 @@ def _account(state: youtube.YouTubeState, request: web.Request) -> str:
     return account
 
 
-def routes(state: youtube.YouTubeState) -> list[tuple[str, str, Handler]]:
-    async def insert(request: web.Request) -> web.Response:
-        account = _account(state, request)
+@dataclass
+class _Replies:
+    """The two comment endpoints over one YouTube fake's state."""
+
+    state: youtube.YouTubeState
+
+    async def insert(self, request: web.Request) -> web.Response:
+        account = _account(self.state, request)
         if "snippet" not in request.query.get("part", ""):
             return youtube.google_error(400, "required", "Required parameter: part", "global")
         try:
@@ -56,26 +62,26 @@ def routes(state: youtube.YouTubeState) -> list[tuple[str, str, Handler]]:
             return youtube.google_error(
                 400, "commentTextRequired", "The comment must contain text.", "youtube.comment"
             )
-        parent = find_comment(state, parent_id)
+        parent = find_comment(self.state, parent_id)
         if parent is None:
             message = "The parentId parameter's value does not identify a valid comment."
             return youtube.google_error(404, "parentCommentNotFound", message, "youtube.comment")
-        _spend(state, INSERT_UNITS)
-        top = find_comment(state, parent.parent_id) if parent.parent_id else parent
+        _spend(self.state, INSERT_UNITS)
+        top = find_comment(self.state, parent.parent_id) if parent.parent_id else parent
         reply = add_reply(
-            state,
-            reply_id=state.new_comment_id(parent.post_id),
+            self.state,
+            reply_id=self.state.new_comment_id(parent.post_id),
             account=account,
             post_id=parent.post_id,
             parent=(top or parent).id,
             text=text,
         )
-        post = state.find_post(parent.post_id)
-        channel = state.channel_id(post.account if post else account)
-        return json_reply(youtube.comment_json(state, channel, reply))
+        post = self.state.find_post(parent.post_id)
+        channel = self.state.channel_id(post.account if post else account)
+        return json_reply(youtube.comment_json(self.state, channel, reply))
 
-    async def list_replies(request: web.Request) -> web.Response:
-        _account(state, request)
+    async def list_replies(self, request: web.Request) -> web.Response:
+        _account(self.state, request)
         if not request.query.get("part"):
             return youtube.google_error(400, "required", "Required parameter: part", "global")
         parent_id = request.query.get("parentId", "")
@@ -90,11 +96,11 @@ def routes(state: youtube.YouTubeState) -> list[tuple[str, str, Handler]]:
             return youtube.google_error(
                 400, "invalidParameter", "maxResults must be between 1 and 100", "global"
             )
-        _spend(state, LIST_UNITS)
-        replies = [c for c in state.comments if c.parent_id == parent_id and parent_id]
-        post = state.find_post(replies[0].post_id) if replies else None
-        channel = state.channel_id(post.account) if post else ""
-        items = [youtube.comment_json(state, channel, c) for c in replies[start : start + size]]
+        _spend(self.state, LIST_UNITS)
+        replies = [c for c in self.state.comments if c.parent_id == parent_id and parent_id]
+        post = self.state.find_post(replies[0].post_id) if replies else None
+        channel = self.state.channel_id(post.account) if post else ""
+        items = [youtube.comment_json(self.state, channel, c) for c in replies[start : start + size]]
         page: dict[str, Any] = {
             "kind": "youtube#commentListResponse",
             "etag": youtube.etag(f"{parent_id}:{start}:{len(replies)}"),
@@ -105,4 +111,7 @@ def routes(state: youtube.YouTubeState) -> list[tuple[str, str, Handler]]:
             page["nextPageToken"] = str(start + size)
         return json_reply(page)
 
-    return [("POST", "/youtube/v3/comments", insert), ("GET", "/youtube/v3/comments", list_replies)]
+
+def routes(state: youtube.YouTubeState) -> list[tuple[str, str, Handler]]:
+    api = _Replies(state)
+    return [("POST", "/youtube/v3/comments", api.insert), ("GET", "/youtube/v3/comments", api.list_replies)]

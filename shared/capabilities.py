@@ -13,186 +13,36 @@ less than the app allows (Instagram's API has no text posts; Telegram closes pol
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from collections.abc import Mapping
 from types import MappingProxyType
 
+from shared.capability_types import (
+    Idempotency,
+    LengthCounting,
+    LinkMode,
+    MediaRule,
+    PlatformCapabilities,
+    PollRules,
+    TokenRules,
+    compose_text,
+    post_text,
+    with_instance_limits,
+)
 from shared.channels import Channel, RollingCap
-from shared.events import Content
-from shared.instance_limits import InstanceLimits
-from shared.text_length import (
-    code_point_length,
-    grapheme_length,
-    mastodon_length,
-    threads_length,
-    utf8_length,
-    utf16_length,
-    x_weighted_length,
-)
 
-
-class LengthCounting(StrEnum):
-    """How a platform counts text against its limit."""
-
-    CHARS = "chars"  # Unicode code points
-    X_WEIGHTED = "x_weighted"  # twitter-text v3 weights, URL = 23 (§3)
-    GRAPHEMES = "graphemes"  # Bluesky (§11)
-    MASTODON = "mastodon"  # graphemes, each http(s) URL as ``url_weight`` (§5)
-    THREADS = "threads"  # characters, emoji as UTF-8 bytes (§12)
-    UTF16 = "utf16"  # TikTok "UTF-16 runes" (§8)
-    UTF8_BYTES = "utf8_bytes"  # YouTube description "≤ 5,000 bytes" (§7)
-
-
-_COUNTERS: Mapping[LengthCounting, Callable[[str], int]] = MappingProxyType(
-    {
-        LengthCounting.CHARS: code_point_length,
-        LengthCounting.X_WEIGHTED: x_weighted_length,
-        LengthCounting.GRAPHEMES: grapheme_length,
-        LengthCounting.MASTODON: mastodon_length,
-        LengthCounting.THREADS: threads_length,
-        LengthCounting.UTF16: utf16_length,
-        LengthCounting.UTF8_BYTES: utf8_length,
-    }
-)
-
-_UNIT_NAMES: Mapping[LengthCounting, str] = MappingProxyType(
-    {
-        LengthCounting.CHARS: "characters",
-        LengthCounting.X_WEIGHTED: "weighted characters",
-        LengthCounting.GRAPHEMES: "graphemes",
-        LengthCounting.MASTODON: "characters",  # as Mastodon says it; a URL counts url_weight
-        LengthCounting.THREADS: "characters (emoji as UTF-8 bytes)",
-        LengthCounting.UTF16: "UTF-16 code units",
-        LengthCounting.UTF8_BYTES: "bytes",
-    }
-)
-
-
-class LinkMode(StrEnum):
-    """Where ``Content.link`` goes on a platform, which decides whether it counts as text."""
-
-    ATTACHMENT = "attachment"  # a separate field (Facebook ``link``, LinkedIn article, WordPress content)
-    IN_TEXT = "in_text"  # appended to the text, clickable (X, Mastodon, Telegram, Bluesky facets)
-    PLAIN_TEXT = "plain_text"  # appended to the text but not clickable (Instagram, TikTok)
-
-
-class Idempotency(StrEnum):
-    """What the platform offers to make a retried publish safe (platforms.md §13)."""
-
-    KEY = "key"  # a true idempotency key: Mastodon ``Idempotency-Key``, kept 1 h (§5)
-    CLIENT_ID = "client_id"  # a client-chosen record id: Bluesky ``rkey`` (§11)
-    NONE = "none"  # the publisher must dedupe itself
-
-
-@dataclass(frozen=True)
-class MediaRule:
-    """One accepted MIME type and its size/duration ceilings (None = no documented limit)."""
-
-    max_bytes: int | None = None
-    max_duration_seconds: float | None = None
-
-
-@dataclass(frozen=True)
-class PollRules:
-    min_options: int
-    max_options: int
-    max_option_length: int
-    max_question_length: int | None  # None: the post text is the question (X, Mastodon, Threads)
-    min_duration_minutes: int | None  # None bounds: the platform fixes the duration itself
-    max_duration_minutes: int | None
-    allowed_durations_minutes: frozenset[int] | None = None  # LinkedIn's fixed choices
-    with_media: bool = False  # X, Mastodon and Threads refuse a poll and media together
-
-
-@dataclass(frozen=True)
-class TokenRules:
-    """How a platform's user access tokens live, as its own documentation states (``source``).
-
-    The refresher never relies on ``access_s``: it schedules from each grant's ``expires_in``.
-    The lifetimes here are what the sandbox issues by default and what a check reports as
-    expected. ``rotates``: a refresh answers with a new refresh token and the one sent stops
-    working, so the new one must be stored before anything else and only one worker may refresh.
-    """
-
-    access_s: int | None  # None: the access token does not expire (Mastodon)
-    refresh_s: int | None  # None: no fixed lifetime (revocation or disuse ends it)
-    rotates: bool
-    pkce: bool
-    token_path: str  # relative to the platform's auth base
-    authorize_path: str
-    source: str
-    # What publishing needs of the grant; ``warta channels check`` names any the user withheld.
-    publish_scopes: tuple[str, ...] = ()
-    notes: str = ""
-    # Registered per server before the flow (Mastodon: ``POST /api/v1/apps`` on each instance),
-    # instead of once in a developer portal.
-    registers_app: bool = False
-
-
-_HOUR = 3600
-
-
-@dataclass(frozen=True)
-class PlatformCapabilities:
-    platform: str
-    label: str  # the platform's name as people write it, for messages
-    counting: LengthCounting
-    text_max: int | None  # None: no practical limit (WordPress, generic webhook)
-    text_max_with_media: int | None = None  # a caption limit when it differs (Telegram 1024)
-    text_max_bytes: int | None = None  # a second, byte limit (Bluesky 3,000)
-    text_only_allowed: bool = True
-    media_required: bool = False
-    video_required: bool = False
-    link: LinkMode = LinkMode.IN_TEXT
-    media_types: Mapping[str, MediaRule] = field(default_factory=lambda: MappingProxyType({}))
-    max_media: int = 0
-    max_videos: int = 0
-    poll: PollRules | None = None
-    default_caps: tuple[RollingCap, ...] = ()
-    idempotency: Idempotency = Idempotency.NONE
-    reconcilable: bool = False  # can a publisher find a post it may have made, after a crash?
-    url_weight: int | None = None  # MASTODON counting: what one URL counts, per instance
-    notes: str = ""
-    # The API version the adapter speaks and the fake answers as, written once here: a Graph
-    # path prefix ("v26.0"), a ``LinkedIn-Version`` header (YYYYMM), a path segment ("2", "v3").
-    api_version: str = ""
-    # Refreshable user tokens; None where the credential is long-lived (bot tokens, Page tokens).
-    tokens: TokenRules | None = None
-
-    @property
-    def polls_supported(self) -> bool:
-        return self.poll is not None
-
-    @property
-    def unit(self) -> str:
-        return _UNIT_NAMES[self.counting]
-
-    def text_limit(self, has_media: bool) -> int | None:
-        if has_media and self.text_max_with_media is not None:
-            return self.text_max_with_media
-        return self.text_max
-
-    def measure(self, text: str) -> int:
-        if self.counting is LengthCounting.MASTODON and self.url_weight is not None:
-            return mastodon_length(text, self.url_weight)
-        return _COUNTERS[self.counting](text)
-
-
-def post_text(caps: PlatformCapabilities, content: Content) -> str:
-    """The text a publisher sends, with the link appended where the platform has no link field.
-
-    Validation measures this same string, so what passed ingest is what the platform receives.
-    """
-    return compose_text(caps, content.text, content.link)
-
-
-def compose_text(caps: PlatformCapabilities, text: str | None, link: str | None) -> str:
-    """``post_text`` from the two fields it reads (ingest measures a request before any event exists)."""
-    text = text or ""
-    if link is None or caps.link is LinkMode.ATTACHMENT or link in text:
-        return text
-    return f"{text}\n\n{link}" if text else link
+# The row's types, re-exported: readers take the table and what its rows are made of from here.
+__all__ = [
+    "Idempotency",
+    "LengthCounting",
+    "LinkMode",
+    "MediaRule",
+    "PlatformCapabilities",
+    "PollRules",
+    "TokenRules",
+    "compose_text",
+    "post_text",
+    "with_instance_limits",
+]
 
 
 def _types(rules: dict[str, MediaRule]) -> Mapping[str, MediaRule]:
@@ -203,6 +53,7 @@ MB = 1_000_000
 MiB = 1024 * 1024
 GB = 1_000_000_000
 _DAY = 24 * 60
+_HOUR = 3600
 _YOUTUBE_VIDEO = MediaRule(max_bytes=256 * GB, max_duration_seconds=12 * 3600)
 _TIKTOK_VIDEO = MediaRule(max_bytes=4 * GB, max_duration_seconds=10 * 60)
 
@@ -579,48 +430,6 @@ def capabilities_for(platform: str) -> PlatformCapabilities:
         raise UnknownPlatform(
             f"no capabilities for platform {platform!r}; known: {', '.join(CAPABILITIES)}"
         ) from None
-
-
-def with_instance_limits(caps: PlatformCapabilities, limits: InstanceLimits | None) -> PlatformCapabilities:
-    """``caps`` with an instance's own limits in place of the table's defaults (Mastodon §5).
-
-    The instance decides the numbers: characters, attachments, each type's byte ceiling (images
-    ``image_size_limit``, video ``video_size_limit``), poll options and expiry. The table still
-    decides which types Warta knows how to post; an instance that doesn't list a type removes it.
-    """
-    if limits is None:
-        return caps
-    types: dict[str, MediaRule] = {}
-    for mime, rule in caps.media_types.items():
-        if limits.supported_mime_types is not None and mime not in limits.supported_mime_types:
-            continue
-        ceiling = limits.video_size_limit if mime.startswith("video/") else limits.image_size_limit
-        types[mime] = replace(rule, max_bytes=ceiling) if ceiling is not None else rule
-    poll = caps.poll
-    if poll is not None:
-        low, high = limits.poll_min_expiration, limits.poll_max_expiration
-        poll = replace(
-            poll,
-            max_options=limits.poll_max_options or poll.max_options,
-            max_option_length=limits.poll_max_characters_per_option or poll.max_option_length,
-            # The instance counts seconds, a Poll minutes: round inward so both bounds hold.
-            min_duration_minutes=-(-low // 60) if low is not None else poll.min_duration_minutes,
-            max_duration_minutes=high // 60 if high is not None else poll.max_duration_minutes,
-        )
-    return replace(
-        caps,
-        text_max=limits.max_characters or caps.text_max,
-        url_weight=(
-            limits.characters_reserved_per_url
-            if limits.characters_reserved_per_url is not None and caps.url_weight is not None
-            else caps.url_weight
-        ),
-        max_media=limits.max_media_attachments
-        if limits.max_media_attachments is not None
-        else caps.max_media,
-        media_types=MappingProxyType(types),
-        poll=poll,
-    )
 
 
 def capabilities_for_channel(channel: Channel) -> PlatformCapabilities:

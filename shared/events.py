@@ -1,9 +1,11 @@
-"""The event contracts carried on Warta's Kafka topics.
+"""The event contracts carried on Warta's Kafka topics, and the union ``Event`` of them all.
 
 Every event is a frozen pydantic model with a literal ``event_type`` and a ``schema_version``.
-Instants are timezone-aware and normalised to UTC; a naive datetime is refused, because an
-instant without an offset is ambiguous across WIB/WITA/WIT. ``shared.codec`` turns them into
-bytes and back.
+This module holds the content's, the jobs' and the plan's events; the fields they are built from
+(instants, identifiers, content) are in ``shared.event_fields`` and the inbox's events in
+``shared.inbox_events``, ingest's own records (drafts, idempotency claims) in
+``shared.ingest_events``, all re-exported here so that ``shared.events`` stays the one name
+every reader imports events by. ``shared.codec`` turns them into bytes and back.
 
 Topic keys: every topic is keyed by content id except the scheduler's internal
 ``schedule.commands`` (keyed by channel, so one worker owns a channel's plan, gaps and caps).
@@ -11,117 +13,83 @@ Topic keys: every topic is keyed by content id except the scheduler's internal
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import Field
 
-EARLIEST_INSTANT = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST_INSTANT = datetime(2200, 1, 1, tzinfo=UTC)
-"""Every instant on a topic lies in [EARLIEST_INSTANT, LATEST_INSTANT): far enough from
-datetime's own limits (years 1 and 9999) that converting it to UTC or adding days, weeks or a
-year to it while planning never overflows, and wide enough for any real schedule. A record
-outside fails validation (``shared.codec.InvalidEvent``) instead of raising OverflowError in a
-consumer later."""
+from shared.event_fields import (
+    EARLIEST_INSTANT,
+    LATEST_INSTANT,
+    MAX_TAGS,
+    TAG_MAX_LENGTH,
+    Approval,
+    ChannelVariant,
+    Content,
+    EventBase,
+    Frozen,
+    Identifier,
+    Instant,
+    Media,
+    Poll,
+    Priority,
+    Tag,
+    Tags,
+    instant_range_problem,
+)
+from shared.inbox_events import (
+    CommentAuthor,
+    CommentObserved,
+    InboxAction,
+    InboxChanged,
+    InboxState,
+    PlatformRef,
+    ReplyAttempted,
+    ReplyDraft,
+    ReplyRequested,
+    ReplySettled,
+    ReplyStatus,
+)
+from shared.ingest_events import DraftApproved, DraftSubmitted, IdempotencyClaimed
 
-
-def instant_range_problem(value: datetime) -> str | None:
-    """Why an aware ``value`` cannot be an instant on a topic, or None. Comparing aware datetimes
-    never overflows, unlike converting one near year 1 or 9999 to UTC."""
-    if EARLIEST_INSTANT <= value < LATEST_INSTANT:
-        return None
-    return (
-        f"must lie between {EARLIEST_INSTANT:%Y-%m-%d} and {LATEST_INSTANT:%Y-%m-%d} (UTC); "
-        f"{value.isoformat()} does not"
-    )
-
-
-def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("must carry a UTC offset, e.g. 2026-11-27T08:00:00+08:00")
-    if (problem := instant_range_problem(value)) is not None:
-        raise ValueError(problem)
-    return value.astimezone(UTC)
-
-
-Instant = Annotated[datetime, AfterValidator(_utc)]
-"""A datetime that must carry an offset; stored in UTC."""
-
-Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@\-]+$")]
-
-MAX_TAGS = 10
-TAG_MAX_LENGTH = 40
-Tag = Annotated[str, Field(min_length=1, max_length=TAG_MAX_LENGTH, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
-"""A label the press office compares reach by (``gubernur``, ``wakil-gubernur``, ``banjir``): a
-lowercase slug, so ``Gubernur`` and ``gubernur`` can never split one leader's figures in two."""
-
-
-def _distinct_tags(tags: tuple[str, ...]) -> tuple[str, ...]:
-    # A tag given twice would count the item twice in that tag's figures.
-    if len(set(tags)) != len(tags):
-        raise ValueError("tags must be distinct")
-    return tags
-
-
-Tags = Annotated[
-    tuple[Tag, ...],
-    Field(max_length=MAX_TAGS, json_schema_extra={"uniqueItems": True}),
-    AfterValidator(_distinct_tags),
+# The names re-exported from the modules above, so that ``shared.events`` stays the one name
+# every reader imports events by (the events defined here are public as they stand).
+__all__ = [
+    "EARLIEST_INSTANT",
+    "LATEST_INSTANT",
+    "MAX_TAGS",
+    "TAG_MAX_LENGTH",
+    "Approval",
+    "ChannelVariant",
+    "CommentAuthor",
+    "CommentObserved",
+    "Content",
+    "DraftApproved",
+    "DraftSubmitted",
+    "EventBase",
+    "Frozen",
+    "IdempotencyClaimed",
+    "Identifier",
+    "InboxAction",
+    "InboxChanged",
+    "InboxState",
+    "Instant",
+    "Media",
+    "PlatformRef",
+    "Poll",
+    "Priority",
+    "ReplyAttempted",
+    "ReplyDraft",
+    "ReplyRequested",
+    "ReplySettled",
+    "ReplyStatus",
+    "Tag",
+    "Tags",
+    "instant_range_problem",
 ]
-"""An item's tags: at most ``MAX_TAGS`` distinct slugs (none by default)."""
 
 
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Priority(StrEnum):
-    URGENT = "urgent"  # as soon as allowed: within 10 minutes
-    NORMAL = "normal"  # news: loses value while it waits
-    EVERGREEN = "evergreen"  # keeps its value; the slot is chosen for engagement only
-
-
-class Media(Frozen):
-    url: str = Field(min_length=1, max_length=2048)
-    type: str = Field(min_length=3, max_length=100, description="MIME type, e.g. image/jpeg")
-    alt: str | None = Field(default=None, max_length=1500)
-    size_bytes: int | None = Field(default=None, ge=0)
-    duration_seconds: float | None = Field(default=None, ge=0)
-
-
-class Poll(Frozen):
-    question: str = Field(min_length=1, max_length=300)
-    options: tuple[str, ...] = Field(min_length=2, max_length=12)
-    duration_minutes: int = Field(ge=5, le=10080)
-
-
-class Content(Frozen):
-    """What one channel posts: the base content with that channel's variant merged over it."""
-
-    text: str | None = None
-    link: str | None = None
-    media: tuple[Media, ...] = ()
-    poll: Poll | None = None
-
-
-class Approval(Frozen):
-    approved_by: Identifier
-    approved_at: Instant
-
-
-class ChannelVariant(Frozen):
-    channel: Identifier
-    content: Content
-
-
-class _Event(Frozen):
-    schema_version: Literal[1] = 1
-    event_id: Identifier
-    occurred_at: Instant
-
-
-class ContentApproved(_Event):
+class ContentApproved(EventBase):
     """An approved item accepted by ingest (topic ``content.approved``, key = content id)."""
 
     event_type: Literal["content.approved"] = "content.approved"
@@ -160,7 +128,7 @@ class ControlAction(StrEnum):
     RECONNECTED = "reconnected"
 
 
-class ControlIssued(_Event):
+class ControlIssued(EventBase):
     """An operator's or the system's command (topic ``content.control``).
 
     withdraw/supersede name a content id; pause/resume name channels (empty = all channels);
@@ -176,7 +144,7 @@ class ControlIssued(_Event):
     reason: str = Field(min_length=1, max_length=1000)
 
 
-class JobDue(_Event):
+class JobDue(EventBase):
     """A job that is due now on one platform (topic ``publish.<platform>``)."""
 
     event_type: Literal["job.due"] = "job.due"
@@ -217,7 +185,7 @@ class PlatformError(Frozen):
     http_status: int | None = None
 
 
-class PublishOutcome(_Event):
+class PublishOutcome(EventBase):
     """What happened to one attempt (topic ``publish.outcomes``, key = content id)."""
 
     event_type: Literal["publish.outcome"] = "publish.outcome"
@@ -253,7 +221,7 @@ class OperatorAction(StrEnum):
     DISCARD = "discard"
 
 
-class OperatorDecided(_Event):
+class OperatorDecided(EventBase):
     """A person settled a job: who, what, why (topic ``publish.outcomes``, key = content id).
 
     It travels with the outcomes so that it is applied in order with them; every reader of that
@@ -277,7 +245,7 @@ class OperatorDecided(_Event):
     judged: str | None = Field(default=None, max_length=400)
 
 
-class EngagementObserved(_Event):
+class EngagementObserved(EventBase):
     """Cumulative engagement of one post at a horizon (topic ``engagement.observed``)."""
 
     event_type: Literal["engagement.observed"] = "engagement.observed"
@@ -319,7 +287,7 @@ class SlotExplanation(Frozen):
     reason: str = Field(max_length=2000)
 
 
-class JobPlanned(_Event):
+class JobPlanned(EventBase):
     """The plan's view of one job (compacted topic ``schedule.jobs``, key = job id).
 
     The scheduler writes one on every state change; ingest materialises them for status views.
@@ -358,7 +326,7 @@ class JobPlanned(_Event):
     traceparent: str | None = Field(default=None, max_length=128)
 
 
-class ChannelStateRecorded(_Event):
+class ChannelStateRecorded(EventBase):
     """A channel's scheduler state (compacted topic ``schedule.channels``, key = channel)."""
 
     event_type: Literal["channel.state"] = "channel.state"
@@ -370,45 +338,7 @@ class ChannelStateRecorded(_Event):
     model: dict[str, object] = Field(default_factory=dict)
 
 
-class DraftSubmitted(_Event):
-    """A draft written by an editor, waiting for an approver (topic ``content.drafts``)."""
-
-    event_type: Literal["draft.submitted"] = "draft.submitted"
-    draft_id: Identifier
-    author: Identifier
-    request: dict[str, object]
-
-
-class DraftApproved(_Event):
-    """An approver's claim on a draft (topic ``content.drafts``, key = draft id).
-
-    Written before the item itself: the draft's events share one partition, so the first claim
-    in the log is the approval, on every ingest instance alike; a later claim is refused.
-    ``content_sha256`` is the digest of the draft the approver read (its ETag).
-    """
-
-    event_type: Literal["draft.approved"] = "draft.approved"
-    draft_id: Identifier
-    content_id: Identifier
-    approved_by: Identifier
-    content_sha256: str | None = Field(default=None, max_length=64)
-
-
-class IdempotencyClaimed(_Event):
-    """A request's claim on its Idempotency-Key (topic ``ingest.idempotency``, key = the claim).
-
-    The first claim of a (person, key) in the log names the item (``content_id``) and the body
-    (``request_sha256``) that key stands for; every ingest instance reads the same first claim.
-    """
-
-    event_type: Literal["idempotency.claimed"] = "idempotency.claimed"
-    content_id: Identifier
-    person: Identifier
-    idempotency_key: str = Field(min_length=1, max_length=200)
-    request_sha256: str = Field(min_length=1, max_length=64)
-
-
-class DeadLettered(_Event):
+class DeadLettered(EventBase):
     """A message a consumer could not process, with the reason (topic ``publish.dead``)."""
 
     event_type: Literal["dead.lettered"] = "dead.lettered"
@@ -425,137 +355,6 @@ class DeadLettered(_Event):
     channel: Identifier | None = None
     raw: str | None = Field(default=None, max_length=100_000)
     raw_complete: bool = False  # ``raw`` (and ``source_key``) are the record's exact bytes: replayable
-
-
-PlatformRef = Annotated[str, Field(min_length=1, max_length=500)]
-"""An id a platform gave (a comment, a post, an author): free-form, e.g. Bluesky's at:// URIs."""
-
-
-class CommentAuthor(Frozen):
-    id: PlatformRef
-    name: str | None = Field(default=None, max_length=500)
-
-
-class CommentObserved(_Event):
-    """A citizen's comment on a post Warta published, or a message to one of its accounts
-    (topic ``comments.observed``, key = post id; a WhatsApp message's "post" is its sender).
-
-    ``event_id`` is derived from (channel, comment id): the same comment seen again, by a poll
-    and a webhook or by two polls, is the same event, and the inbox counts it once.
-    """
-
-    event_type: Literal["comment.observed"] = "comment.observed"
-    comment_id: PlatformRef
-    post_id: PlatformRef
-    parent_id: PlatformRef | None = None  # the comment it answers; None for a direct comment
-    channel: Identifier
-    platform: Identifier
-    content_id: Identifier | None = None  # the Warta item the post carries, when known
-    job_id: Identifier | None = None
-    author: CommentAuthor
-    text: str = Field(max_length=20_000)
-    created_at: Instant
-    via: Literal["poll", "webhook"]
-    url: str | None = Field(default=None, max_length=2048)
-
-
-class InboxState(StrEnum):
-    NEW = "new"
-    ASSIGNED = "assigned"
-    REPLYING = "replying"  # an approved reply on its way to the platform
-    ANSWERED = "answered"  # the platform has the reply
-    HIDDEN = "hidden"
-    CLOSED = "closed"
-
-
-class InboxAction(StrEnum):
-    RECEIVE = "receive"  # the comment arrived
-    ASSIGN = "assign"
-    DRAFT_REPLY = "draft_reply"  # a reply waiting for an approver (four eyes)
-    REPLY = "reply"  # a reply that needs no approver, or an approved draft: sent to the platform
-    REPLY_POSTED = "reply_posted"  # the platform took the reply (its id on the entry)
-    REPLY_FAILED = "reply_failed"  # the platform refused it: the draft waits for a new approval
-    REPLY_UNCONFIRMED = "reply_unconfirmed"  # the platform could not say: a person checks, then decides
-    HIDE = "hide"
-    CLOSE = "close"
-    REOPEN = "reopen"
-
-
-class ReplyDraft(Frozen):
-    text: str = Field(min_length=1, max_length=10_000)
-    drafted_by: Identifier
-    drafted_at: Instant
-    approved_by: Identifier | None = None
-    approved_at: Instant | None = None
-    posted_id: PlatformRef | None = None  # the reply's id on the platform, once posted
-    posted_at: Instant | None = None
-
-
-class ReplyRequested(_Event):
-    """An approved reply to post on the platform (topic ``inbox.replies``, key = comment key).
-
-    ``event_id`` is the reply's id: the id of the inbox change that approved it. The replier
-    posts each id at most once (``ReplyAttempted`` before the call, ``ReplySettled`` after).
-    """
-
-    event_type: Literal["reply.requested"] = "reply.requested"
-    key: Identifier  # the comment's inbox key
-    channel: Identifier
-    platform: Identifier
-    comment_id: PlatformRef  # the comment answered
-    post_id: PlatformRef
-    # The comment ``comment_id`` answers, if any: where a platform threads one level deep
-    # (Instagram, YouTube), a reply to a reply goes under this top-level comment.
-    parent_id: PlatformRef | None = None
-    text: str = Field(min_length=1, max_length=10_000)
-    approved_by: Identifier
-
-
-class ReplyAttempted(_Event):
-    """The replier is about to call the platform for ``reply_id`` (topic ``inbox.replies``)."""
-
-    event_type: Literal["reply.attempted"] = "reply.attempted"
-    reply_id: Identifier
-    key: Identifier
-    attempt: int = Field(ge=1)
-
-
-class ReplyStatus(StrEnum):
-    POSTED = "posted"
-    FAILED = "failed"  # the platform refused it; nothing was posted
-    UNCONFIRMED = "unconfirmed"  # it may have been posted and the platform cannot tell: a person decides
-
-
-class ReplySettled(_Event):
-    """What came of a reply (topic ``inbox.replies``): posted with its id, failed, unconfirmed."""
-
-    event_type: Literal["reply.settled"] = "reply.settled"
-    reply_id: Identifier
-    key: Identifier
-    status: ReplyStatus
-    posted_id: PlatformRef | None = None
-    error: str | None = Field(default=None, max_length=2000)
-
-
-class InboxChanged(_Event):
-    """One change of one comment's inbox entry, with who and why (topics ``inbox.items``,
-    compacted: the latest per comment; and ``inbox.changes``, the audit trail; key = comment key).
-
-    It carries the whole entry after the change (the comment included), so the compacted topic
-    alone rebuilds the inbox.
-    """
-
-    event_type: Literal["inbox.changed"] = "inbox.changed"
-    comment: CommentObserved
-    version: int = Field(ge=1)  # 1 when received; +1 per change
-    action: InboxAction
-    from_state: InboxState | None = None
-    state: InboxState
-    assignee: Identifier | None = None
-    reply: ReplyDraft | None = None
-    by: Identifier
-    reason: str = Field(default="", max_length=2000)
-    channel: Identifier  # the comment's, repeated for dead letters and filters
 
 
 Event = Annotated[

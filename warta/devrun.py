@@ -363,26 +363,11 @@ class LocalSystem:
         self.procs.clear()
 
 
-def main() -> int:
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    system = LocalSystem(
-        bootstrap=bootstrap,
-        ingest_port=int(os.environ.get("WARTA_INGEST_PORT", "8080")),
-        console_port=int(os.environ.get("WARTA_CONSOLE_PORT", "8070")),
-        analytics_port=int(os.environ.get("WARTA_ANALYTICS_PORT", "8075")),
-        inbox_port=int(os.environ.get("WARTA_INBOX_PORT", "8060")),
-        metrics=True,
-    )
-    try:
-        system.start()
-    except (RuntimeError, TimeoutError) as exc:
-        print(f"warta dev: {exc}", file=sys.stderr)
-        system.stop()
-        return 1
+def _welcome(system: LocalSystem) -> str:
+    """What ``warta dev`` prints once every service answers: where each one is, and a first item."""
     keys = json.loads(system.dev_keys_file.read_text())
     approver = keys["approver"]
-    print(
-        f"""
+    return f"""
 Warta is running (logs in {system.logs}).
   ingest API     {system.ingest_url}        docs: {system.ingest_url}/docs
   dashboard      {system.console_url}/        (operator key: {keys["operator"]["key"]})
@@ -404,9 +389,26 @@ Post a first item ({approver["person"]} approves what rina wrote):
 
 Or with the CLI:  WARTA_KEY={approver["key"]} warta submit item.json   (see warta --help)
 
-Ctrl-C stops everything.""",
-        flush=True,
+Ctrl-C stops everything."""
+
+
+def main() -> int:
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    system = LocalSystem(
+        bootstrap=bootstrap,
+        ingest_port=int(os.environ.get("WARTA_INGEST_PORT", "8080")),
+        console_port=int(os.environ.get("WARTA_CONSOLE_PORT", "8070")),
+        analytics_port=int(os.environ.get("WARTA_ANALYTICS_PORT", "8075")),
+        inbox_port=int(os.environ.get("WARTA_INBOX_PORT", "8060")),
+        metrics=True,
     )
+    try:
+        system.start()
+    except (RuntimeError, TimeoutError) as exc:
+        print(f"warta dev: {exc}", file=sys.stderr)
+        system.stop()
+        return 1
+    print(_welcome(system), flush=True)
     stop = False
 
     def _stop(*_: object) -> None:

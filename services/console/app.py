@@ -13,7 +13,8 @@ from aiohttp import web
 
 from services.console.claims import DecisionOrder
 from services.console.feeder import Feeder
-from services.console.http_api import CLAIM_HOLD, Deps, create_app
+from services.console.http_api import create_app
+from services.console.http_deps import CLAIM_HOLD, Deps
 from services.console.metrics import TopicCollector
 from services.console.offsets import History, OffsetSnapshot, OffsetsProbe
 from services.console.settings import ConsoleSettings
@@ -113,6 +114,21 @@ def _dispatcher(
     )
 
 
+async def _serve(deps: Deps, subscribers: int) -> web.AppRunner:
+    """The HTTP API, listening; the caller cleans the runner up."""
+    settings = deps.settings
+    runner = app_runner(create_app(deps), settings.access_log)
+    await runner.setup()
+    await web.TCPSite(runner, settings.console_host, settings.console_port).start()
+    log.info(
+        "console listening on http://%s:%d (%d webhook subscribers)",
+        settings.console_host,
+        settings.console_port,
+        subscribers,
+    )
+    return runner
+
+
 async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
     topics = settings.topics
     channels = settings.load_channels()
@@ -157,15 +173,7 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
         asyncio.create_task(dispatcher.run(stop)),
         asyncio.create_task(expire(view, deps, stop, EXPIRE_EVERY_S)),
     ]
-    runner = app_runner(create_app(deps), settings.access_log)
-    await runner.setup()
-    await web.TCPSite(runner, settings.console_host, settings.console_port).start()
-    log.info(
-        "console listening on http://%s:%d (%d webhook subscribers)",
-        settings.console_host,
-        settings.console_port,
-        len(subscribers),
-    )
+    runner = await _serve(deps, len(subscribers))
     try:
         await stop.wait()
     finally:

@@ -6,139 +6,50 @@ Every ``/v1`` route needs an operator's or an admin's key; ``/metrics`` is open 
 A key's channel scope holds on every route that reads or acts on a job or a channel: lists show
 only the key's channels, and naming or acting on another channel's job is refused (403). Every
 response carries the security headers; both rules are in ``services.console.access``.
+
+Here: the pages, the reading routes and the route table; the routes that act are in
+``services.console.http_actions``, what every handler shares in ``services.console.http_deps``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import aiohttp
-import orjson
 from aiohttp import web
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
-from prometheus_client import CollectorRegistry
-from pydantic import BaseModel, ConfigDict, Field
 
-from services.console.access import in_scope, operator_of
-from services.console.actions import (
-    ActionRefused,
-    ActionRequest,
-    operator_decision,
-    reconciles_first,
+from services.console.access import in_scope
+from services.console.channel_health import ChannelHealth
+from services.console.http_actions import act, dead_list, dead_replay, dead_show, pause, resume
+from services.console.http_deps import (
+    DEPS,
+    MAX_BODY,
+    MAX_PAGE,
+    PAGE,
+    Deps,
+    error_middleware,
+    json_response,
+    operator,
 )
-from services.console.claims import ActionClaims, ActionInProgress, DecidedFirst, DecisionOrder
 from services.console.metrics import render
-from services.console.offsets import History, OffsetSnapshot
 from services.console.openapi import openapi_document
-from services.console.replay import NotReplayable, reappend
-from services.console.settings import ConsoleSettings
-from services.console.view import ChannelHealth, ConsoleView, dead_json, job_json
-from services.console.webhooks import DeliveryLog
-from shared.channels import ChannelDirectory
+from services.console.view import job_json
 from shared.events import (
     EARLIEST_INSTANT,
     LATEST_INSTANT,
-    DeadLettered,
-    JobPlanned,
-    OperatorAction,
-    OperatorDecided,
 )
-from shared.field_errors import parse_model
-from shared.http_auth import ALL_CHANNELS, KeyStore, Principal
+from shared.http_auth import ALL_CHANNELS, Principal
 from shared.http_errors import (
-    Conflict,
     FieldError,
-    IngestError,
     NotFound,
     ServiceUnavailable,
     ValidationFailed,
-    parse_json_body,
 )
-from shared.kafka import KafkaUnavailable, send_event
-from shared.operator_decisions import STATUS_OF_ACTION
-from shared.problems import problem_response
 from shared.security_headers import security_headers
-from shared.topics import TopicRegistry
-
-log = logging.getLogger("warta.console.http")
 
 STATIC = Path(__file__).parent / "static"
 STATIC_FILES = {"dashboard.js": "application/javascript", "dashboard.css": "text/css"}
-MAX_BODY = 64 * 1024
-PAGE = 200
-MAX_PAGE = 500
-# How long an accepted action blocks others on the same job if the plan never shows it applied.
-CLAIM_HOLD = timedelta(minutes=2)
-# How long an action waits to read its own decision back (claims.py, "Across console processes").
-READ_BACK_S = 10.0
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@dataclass
-class Deps:
-    settings: ConsoleSettings
-    topics: TopicRegistry
-    channels: ChannelDirectory
-    keys: KeyStore
-    view: ConsoleView
-    history: History
-    snapshot: Callable[[], OffsetSnapshot | None]
-    producer: AIOKafkaProducer
-    registry: CollectorRegistry
-    deliveries: DeliveryLog
-    session: aiohttp.ClientSession
-    caught_up: asyncio.Event
-    clock: Callable[[], datetime]
-    claims: ActionClaims = field(default_factory=lambda: ActionClaims(CLAIM_HOLD))
-    # Across console instances (claims.py): the decisions read back from publish.outcomes, and
-    # how to wait until the feeder has read past a record. None: no feeder (tests feeding the
-    # view by hand), so only this process's claims guard an action here.
-    order: DecisionOrder = field(default_factory=lambda: DecisionOrder(CLAIM_HOLD))
-    read_past: Callable[[str, int, int], Awaitable[None]] | None = None
-
-
-DEPS = web.AppKey("deps", Deps)
-
-
-def json_response(body: object, status: int = 200) -> web.Response:
-    return web.Response(
-        body=orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS),
-        status=status,
-        content_type="application/json",
-    )
-
-
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except IngestError as exc:
-        return problem_response(request, exc.status, exc.errors, exc.headers())
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return problem_response(request, exc.status, [FieldError(None, None, "http", exc.reason).to_json()])
-    except Exception:
-        log.exception("unexpected error on %s %s", request.method, request.path)
-        internal = FieldError(None, None, "internal", "internal error; it has been logged")
-        return problem_response(request, 500, [internal.to_json()])
-
-
-def operator(request: web.Request) -> Principal:
-    return operator_of(request.app[DEPS].keys, request.headers.get("Authorization"))
-
-
-async def json_body(request: web.Request) -> object:
-    return parse_json_body(await request.read(), request.headers.get("Content-Type"), MAX_BODY)
 
 
 # ---- pages and metrics -------------------------------------------------------------------------
@@ -410,189 +321,6 @@ async def deliveries(request: web.Request) -> web.Response:
     in_scope(operator(request), None, "webhook deliveries")
     rows = request.app[DEPS].deliveries.recent(subscriber=request.query.get("subscriber"))
     return json_response({"deliveries": [d.to_json() for d in rows]})
-
-
-# ---- acting ------------------------------------------------------------------------------------
-class ActionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    action: OperatorAction
-    reason: str = Field(min_length=1, max_length=900)
-    url: str | None = Field(default=None, max_length=2048)
-
-
-class ReplayBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: str = Field(default="replayed from the dead letters", min_length=1, max_length=900)
-
-
-def _job_in_scope(deps: Deps, who: Principal, job_id: str) -> JobPlanned:
-    job = deps.view.jobs.get(job_id)
-    if job is None:
-        raise NotFound(f"no job {job_id!r}")
-    in_scope(who, job.channel, f"job {job_id}")
-    return job
-
-
-async def _act(deps: Deps, who: Principal, job_id: str, req: ActionRequest) -> web.Response:
-    job = _job_in_scope(deps, who, job_id)
-    now = deps.clock()
-    try:
-        decision = operator_decision(job, req, now, uuid.uuid4().hex)
-    except ActionRefused as exc:
-        if exc.rule == "bad_request":
-            raise ValidationFailed([FieldError(job.channel, None, exc.rule, str(exc))]) from exc
-        raise Conflict(str(exc), channel=job.channel, rule=exc.rule) from exc
-    # No await between judging the job and claiming it: one of two concurrent actions wins.
-    try:
-        claim = deps.claims.claim(job, req.action.value, req.by, now)
-    except ActionInProgress as exc:
-        raise Conflict(str(exc), channel=job.channel, rule="action_in_progress") from exc
-    topic = deps.topics.publish_outcomes
-    try:
-        landed = await send_event(deps.producer, topic, job.content_id, decision, timeout=10)
-    except KafkaUnavailable as exc:
-        deps.claims.release(claim)
-        raise ServiceUnavailable("the broker did not acknowledge; nothing was done", retry_after=5) from exc
-    try:
-        await _came_first(deps, decision, topic, landed.partition, landed.offset)
-    except DecidedFirst as exc:
-        raise Conflict(str(exc), channel=job.channel, rule="action_in_progress") from exc
-    body: dict[str, object] = {
-        "job_id": job_id,
-        "action": req.action.value,
-        "status": STATUS_OF_ACTION[decision.action].value,
-        "accepted": True,
-    }
-    if reconciles_first(job, req.action):
-        body["note"] = (
-            f"the {job.platform} publisher looks the post up before sending: found → published with "
-            "its id; surely absent → sent; still unknown → it stays unconfirmed, with the reason"
-        )
-    return json_response(body, 202)
-
-
-async def _came_first(deps: Deps, decision: OperatorDecided, topic: str, partition: int, offset: int) -> None:
-    """Raise ``DecidedFirst`` when another console's decision on the same record precedes ours."""
-    if deps.read_past is None:
-        return
-    try:
-        await asyncio.wait_for(deps.read_past(topic, partition, offset), READ_BACK_S)
-    except TimeoutError as exc:
-        raise ServiceUnavailable(
-            f"the decision was written, but this console could not read {topic} back within "
-            f"{READ_BACK_S:.0f} s to tell whether another operator's decision on the job came first; "
-            "reload the job (the scheduler applies only the first)",
-            retry_after=5,
-        ) from exc
-    first = deps.order.first(decision)
-    if first is not None and first.event_id != decision.event_id:
-        raise DecidedFirst(first)
-
-
-async def act(request: web.Request) -> web.Response:
-    who = operator(request)
-    body = parse_model(ActionBody, await json_body(request))
-    req = ActionRequest(body.action, who.person, body.reason, body.url)
-    return await _act(request.app[DEPS], who, request.match_info["job_id"], req)
-
-
-def _letter_in_scope(deps: Deps, who: Principal, ident: str) -> DeadLettered:
-    letter = deps.view.find_dead(ident)
-    if letter is None:
-        raise NotFound(f"no dead letter {ident!r}")
-    in_scope(who, letter.channel, f"dead letter {letter.event_id}")
-    return letter
-
-
-async def dead_list(request: web.Request) -> web.Response:
-    who = operator(request)
-    letters, total = request.app[DEPS].view.dead_letters(who.may_target, MAX_PAGE)
-    return json_response({"dead": [dead_json(d) for d in letters], "total": total})
-
-
-async def dead_show(request: web.Request) -> web.Response:
-    who = operator(request)
-    deps = request.app[DEPS]
-    letter = _letter_in_scope(deps, who, request.match_info["ident"])
-    body = dead_json(letter, raw=True)
-    job = deps.view.jobs.get(letter.job_id) if letter.job_id else None
-    body["job"] = job_json(job) if job and who.may_target(job.channel) else None
-    return json_response(body)
-
-
-async def dead_replay(request: web.Request) -> web.Response:
-    who = operator(request)
-    deps = request.app[DEPS]
-    letter = _letter_in_scope(deps, who, request.match_info["ident"])
-    if letter.consumer is not None:
-        return await _reappend(deps, letter, who)
-    if letter.job_id is None:
-        raise Conflict(
-            f"dead letter {letter.event_id} is an undecodable message from {letter.source_topic}, not a job: "
-            "there is nothing to replay; fix the producer and resend",
-            rule="not_a_job",
-        )
-    raw = await request.read()
-    body = parse_model(
-        ReplayBody, parse_json_body(raw, request.headers.get("Content-Type"), MAX_BODY) if raw else {}
-    )
-    # A fresh attempt through the scheduler (the delay service), never straight to the platform
-    # topic: the scheduler re-reads the job and honours pauses, withdrawals and gaps.
-    req = ActionRequest(OperatorAction.RETRY, who.person, f"replay of {letter.event_id}: {body.reason}")
-    return await _act(deps, who, letter.job_id, req)
-
-
-async def _reappend(deps: Deps, letter: DeadLettered, who: Principal) -> web.Response:
-    """A record a consumer's handler raised on: written back to where it was read."""
-    write = reappend(letter, deps.topics)
-    if isinstance(write, NotReplayable):
-        raise Conflict(write.reason, rule="not_replayable")
-    try:
-        await asyncio.wait_for(
-            deps.producer.send_and_wait(write.topic, write.value, key=write.key, partition=write.partition),
-            10,
-        )
-    except (KafkaError, TimeoutError) as exc:
-        raise ServiceUnavailable(
-            "the broker did not acknowledge; nothing was replayed", retry_after=5
-        ) from exc
-    log.info("%s replayed dead letter %s onto %s", who.person, letter.event_id, write.topic)
-    body = {"id": letter.event_id, "replayed_to": write.topic, "partition": write.partition, "accepted": True}
-    return json_response(body, 202)
-
-
-async def _forward(request: web.Request, action: str) -> web.Response:
-    """Pause and resume belong to ingest (it validates and writes content.control); pass through."""
-    operator(request)
-    deps = request.app[DEPS]
-    try:
-        async with deps.session.post(
-            f"{deps.settings.ingest_url}/v1/{action}",
-            data=await request.read(),
-            headers={
-                "Authorization": request.headers.get("Authorization", ""),
-                "Content-Type": request.headers.get("Content-Type", "application/json"),
-                "Accept-Language": request.headers.get("Accept-Language", ""),
-            },
-            timeout=aiohttp.ClientTimeout(total=20),
-        ) as resp:
-            # Ingest's 429 and 503 say when to come back; the caller needs that as much as the body,
-            # and a refusal's type and language (problem+json, Content-Language).
-            passed = ("Retry-After", "Content-Language", "Vary")
-            headers = {h: resp.headers[h] for h in passed if h in resp.headers}
-            return web.Response(
-                body=await resp.read(), status=resp.status, content_type=resp.content_type, headers=headers
-            )
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        raise ServiceUnavailable(f"ingest did not answer: {type(exc).__name__}", retry_after=5) from exc
-
-
-async def pause(request: web.Request) -> web.Response:
-    return await _forward(request, "pause")
-
-
-async def resume(request: web.Request) -> web.Response:
-    return await _forward(request, "resume")
 
 
 def create_app(deps: Deps) -> web.Application:

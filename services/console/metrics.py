@@ -28,8 +28,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from services.console.channel_health import Health
 from services.console.offsets import OffsetSnapshot
-from services.console.view import ConsoleView, Health
+from services.console.view import ConsoleView
 from shared.channels import ChannelDirectory
 
 

@@ -215,8 +215,8 @@ _SCHEMAS: dict[str, Any] = {
             "accepted": {"const": True},
         }
     ),
-    # The handlers' pydantic models (services.console.http_api), written out: that module imports
-    # this one, and the models are small.
+    # The handlers' pydantic models (services.console.http_actions), written out: the HTTP package
+    # imports this module, and the models are small.
     "ActionBody": {
         "type": "object",
         "required": ["action", "reason"],

@@ -9,7 +9,8 @@ installation. Every query reads an index kept as events are folded in, never a s
 job, and takes ``visible`` — the caller's channel scope — so a key limited to some channels
 never sees another channel's jobs, health, dead letters or audit entries.
 
-Health of a channel follows its latest settled outcome (attempts and operator actions aside)::
+Health of a channel follows its latest settled outcome (attempts and operator actions aside;
+``services.console.channel_health`` holds the rule)::
 
     needs_reauth                          → needs_reauth (until a resume lifts it, as in the scheduler)
     retry with HTTP 429 or a rate code    → throttled
@@ -27,11 +28,11 @@ import itertools
 from bisect import bisect_left, insort
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
 from services.console.actions import allowed_actions
+from services.console.channel_health import SEVERITY, ChannelHealth, Health, health_after
 from shared.events import (
     ControlAction,
     ControlIssued,
@@ -41,65 +42,13 @@ from shared.events import (
     JobState,
     OperatorAction,
     OperatorDecided,
-    OutcomeStatus,
-    PlatformError,
     PublishOutcome,
 )
 from shared.operator_decisions import STATUS_OF_ACTION, legacy_decision
 
 # States that wait for a person (shown as "needs attention").
 PROBLEM_STATES = frozenset({JobState.FAILED, JobState.UNCONFIRMED, JobState.DEAD, JobState.NEEDS_REAUTH})
-RATE_CODES = ("rate", "limit", "flood", "throttl", "quota")
-RECENT = 20
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class Health(StrEnum):
-    OK = "ok"
-    THROTTLED = "throttled"
-    NEEDS_REAUTH = "needs_reauth"
-    FAILING = "failing"
-    UNKNOWN = "unknown"
-
-
-_SEVERITY = {Health.UNKNOWN: 0, Health.OK: 1, Health.THROTTLED: 2, Health.FAILING: 3, Health.NEEDS_REAUTH: 4}
-
-
-def is_rate_limited(error: PlatformError | None) -> bool:
-    if error is None:
-        return False
-    code = error.code.lower()
-    return error.http_status == 429 or any(word in code for word in RATE_CODES)
-
-
-def health_after(status: OutcomeStatus, error: PlatformError | None) -> Health | None:
-    """The health one settled outcome implies; None for an outcome that settles nothing."""
-    if status is OutcomeStatus.ATTEMPTED:
-        return None
-    if status is OutcomeStatus.PUBLISHED:
-        return Health.OK
-    if status is OutcomeStatus.NEEDS_REAUTH:
-        return Health.NEEDS_REAUTH
-    if status is OutcomeStatus.RETRY and is_rate_limited(error):
-        return Health.THROTTLED
-    return Health.FAILING
-
-
-@dataclass
-class ChannelHealth:
-    channel: str
-    platform: str
-    health: Health = Health.UNKNOWN
-    last_error: PlatformError | None = None
-    last_error_at: datetime | None = None
-    updated_at: datetime | None = None
-    recent: deque[bool] = field(default_factory=lambda: deque(maxlen=RECENT))  # True = published
-
-    @property
-    def failure_ratio(self) -> float | None:
-        if not self.recent:
-            return None
-        return sum(1 for ok in self.recent if not ok) / len(self.recent)
 
 
 @dataclass(frozen=True)
@@ -373,8 +322,8 @@ class ConsoleView:
             if not visible(ch.channel):
                 continue
             known = worst.get(ch.platform)
-            if known is None or (_SEVERITY[ch.health], ch.updated_at or _EPOCH) > (
-                _SEVERITY[known.health],
+            if known is None or (SEVERITY[ch.health], ch.updated_at or _EPOCH) > (
+                SEVERITY[known.health],
                 known.updated_at or _EPOCH,
             ):
                 worst[ch.platform] = ch

@@ -29,13 +29,13 @@ from services.ingest.handling import (
 )
 from services.ingest.listing import SortKey, decode_cursor, encode_cursor
 from services.ingest.openapi import DOCS_HTML, openapi_document
-from services.ingest.validation import (
+from services.ingest.request_params import (
     parse_idempotency_key,
     parse_query_instant,
     validate_pause,
-    validate_submission,
     validate_withdraw,
 )
+from services.ingest.validation import validate_submission
 from shared.capabilities import capabilities_for_channel
 from shared.events import ContentApproved, ControlAction, ControlIssued, IdempotencyClaimed
 from shared.http_auth import authorize

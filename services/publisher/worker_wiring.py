@@ -96,22 +96,15 @@ def wire(
 ) -> Collaborators:
     """The worker's collaborators; ``settled`` is what its lanes have finished, ``after_wait``
     its fencing check (it raises when the record's partition went to another worker)."""
-    reconciler = Reconciler(
+    reconciler, caller = platform_calling(
         adapter,
         platform,
-        call_timeout_s=budget.call_timeout_s,
-        longest_wait=budget.lease + timedelta(seconds=budget.publish_timeout_s + 60.0),
-        clock=clock,
-        after_wait=after_wait,
-    )
-    caller = PlatformCaller(
-        adapter,
-        limits,
-        reconciler,
-        retry,
-        publish_timeout_s=budget.publish_timeout_s,
-        max_local_wait=timedelta(seconds=max_local_wait_s),
-        clock=clock,
+        budget,
+        clock,
+        after_wait,
+        limits=limits,
+        retry=retry,
+        max_local_wait_s=max_local_wait_s,
         rng=rng,
     )
     engagement = EngagementReader(
@@ -137,6 +130,42 @@ def wire(
     )
     dead_letters = DeadLetters(topics.publish_dead, f"publisher-{platform}", producer=producer)
     return Collaborators(ledger, reconciler, caller, engagement, dead_letters)
+
+
+def platform_calling(
+    adapter: Adapter,
+    platform: str,
+    budget: Budget,
+    clock: Callable[[], datetime],
+    after_wait: Callable[[], None],
+    *,
+    limits: RateLimits,
+    retry: RetryPolicy,
+    max_local_wait_s: float,
+    rng: random.Random,
+) -> tuple[Reconciler, PlatformCaller]:
+    """How a job reaches the platform: the caller, and the reconciler it asks after a call whose
+    outcome is unknown. First what the reconciler needs, then what the caller adds: its rate
+    limits, retry policy, local wait and jitter."""
+    reconciler = Reconciler(
+        adapter,
+        platform,
+        call_timeout_s=budget.call_timeout_s,
+        longest_wait=budget.lease + timedelta(seconds=budget.publish_timeout_s + 60.0),
+        clock=clock,
+        after_wait=after_wait,
+    )
+    caller = PlatformCaller(
+        adapter,
+        limits,
+        reconciler,
+        retry,
+        publish_timeout_s=budget.publish_timeout_s,
+        max_local_wait=timedelta(seconds=max_local_wait_s),
+        clock=clock,
+        rng=rng,
+    )
+    return reconciler, caller
 
 
 def attempt_ledger(

@@ -10,7 +10,7 @@ import aiohttp
 from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry
 
-from services.console.http_api import Deps
+from services.console.http_deps import Deps
 from services.console.offsets import History
 from services.console.settings import ConsoleSettings
 from services.console.view import ConsoleView

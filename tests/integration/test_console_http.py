@@ -20,7 +20,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from services.console.http_api import Deps, create_app
+from services.console.http_api import create_app
+from services.console.http_deps import Deps
 from services.console.offsets import OffsetSnapshot, PartitionLag
 from services.console.settings import ConsoleSettings
 from services.console.view import ConsoleView

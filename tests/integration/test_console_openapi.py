@@ -19,7 +19,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaProducer
 
-from services.console.http_api import Deps, create_app
+from services.console.http_api import create_app
+from services.console.http_deps import Deps
 from services.console.openapi import openapi_document
 from services.console.settings import ConsoleSettings
 from shared.channels import load_channels

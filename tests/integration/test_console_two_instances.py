@@ -24,7 +24,8 @@ from aiokafka import AIOKafkaProducer
 
 from services.console.claims import DecisionOrder
 from services.console.feeder import Feeder
-from services.console.http_api import CLAIM_HOLD, Deps, create_app
+from services.console.http_api import create_app
+from services.console.http_deps import CLAIM_HOLD, Deps
 from services.console.settings import ConsoleSettings
 from services.console.view import ConsoleView
 from services.scheduler.chooser import NaiveChooser

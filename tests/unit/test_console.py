@@ -13,8 +13,9 @@ from services.console.actions import (
     operator_decision,
     reconciles_first,
 )
+from services.console.channel_health import Health, health_after
 from services.console.offsets import History, OffsetSnapshot, PartitionLag
-from services.console.view import ConsoleView, Health, health_after
+from services.console.view import ConsoleView
 from services.console.webhooks import backoff, lifecycle_of
 from shared.codec import decode, encode
 from shared.events import (

@@ -13,11 +13,8 @@ import pytest
 from aiohttp.test_utils import make_mocked_request
 
 from services.console.http_api import _day
-from services.ingest.validation import (
-    parse_cursor,
-    parse_query_instant,
-    validate_submission,
-)
+from services.ingest.request_params import parse_cursor, parse_query_instant
+from services.ingest.validation import validate_submission
 from shared.codec import InvalidEvent, decode, encode
 from shared.events import EARLIEST_INSTANT, LATEST_INSTANT, ContentApproved
 from shared.horizon import DEFAULT_HORIZON

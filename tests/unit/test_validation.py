@@ -11,12 +11,8 @@ import orjson
 import pytest
 
 from services.ingest.request import ContentRequest
-from services.ingest.validation import (
-    ValidSubmission,
-    validate_pause,
-    validate_submission,
-    validate_withdraw,
-)
+from services.ingest.request_params import validate_pause, validate_withdraw
+from services.ingest.validation import ValidSubmission, validate_submission
 from shared.capabilities import CAPABILITIES
 from shared.channels import Channel, ChannelDirectory
 from shared.events import Approval, ContentApproved

@@ -1,0 +1,144 @@
+"""The inbox's events: citizens' comments on Warta's posts and the replies to them.
+
+Topics ``comments.observed``, ``inbox.items``, ``inbox.changes`` and ``inbox.replies``; the
+discriminated union of every event is ``shared.events.Event``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from shared.event_fields import EventBase, Frozen, Identifier, Instant
+
+PlatformRef = Annotated[str, Field(min_length=1, max_length=500)]
+"""An id a platform gave (a comment, a post, an author): free-form, e.g. Bluesky's at:// URIs."""
+
+
+class CommentAuthor(Frozen):
+    id: PlatformRef
+    name: str | None = Field(default=None, max_length=500)
+
+
+class CommentObserved(EventBase):
+    """A citizen's comment on a post Warta published, or a message to one of its accounts
+    (topic ``comments.observed``, key = post id; a WhatsApp message's "post" is its sender).
+
+    ``event_id`` is derived from (channel, comment id): the same comment seen again, by a poll
+    and a webhook or by two polls, is the same event, and the inbox counts it once.
+    """
+
+    event_type: Literal["comment.observed"] = "comment.observed"
+    comment_id: PlatformRef
+    post_id: PlatformRef
+    parent_id: PlatformRef | None = None  # the comment it answers; None for a direct comment
+    channel: Identifier
+    platform: Identifier
+    content_id: Identifier | None = None  # the Warta item the post carries, when known
+    job_id: Identifier | None = None
+    author: CommentAuthor
+    text: str = Field(max_length=20_000)
+    created_at: Instant
+    via: Literal["poll", "webhook"]
+    url: str | None = Field(default=None, max_length=2048)
+
+
+class InboxState(StrEnum):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    REPLYING = "replying"  # an approved reply on its way to the platform
+    ANSWERED = "answered"  # the platform has the reply
+    HIDDEN = "hidden"
+    CLOSED = "closed"
+
+
+class InboxAction(StrEnum):
+    RECEIVE = "receive"  # the comment arrived
+    ASSIGN = "assign"
+    DRAFT_REPLY = "draft_reply"  # a reply waiting for an approver (four eyes)
+    REPLY = "reply"  # a reply that needs no approver, or an approved draft: sent to the platform
+    REPLY_POSTED = "reply_posted"  # the platform took the reply (its id on the entry)
+    REPLY_FAILED = "reply_failed"  # the platform refused it: the draft waits for a new approval
+    REPLY_UNCONFIRMED = "reply_unconfirmed"  # the platform could not say: a person checks, then decides
+    HIDE = "hide"
+    CLOSE = "close"
+    REOPEN = "reopen"
+
+
+class ReplyDraft(Frozen):
+    text: str = Field(min_length=1, max_length=10_000)
+    drafted_by: Identifier
+    drafted_at: Instant
+    approved_by: Identifier | None = None
+    approved_at: Instant | None = None
+    posted_id: PlatformRef | None = None  # the reply's id on the platform, once posted
+    posted_at: Instant | None = None
+
+
+class ReplyRequested(EventBase):
+    """An approved reply to post on the platform (topic ``inbox.replies``, key = comment key).
+
+    ``event_id`` is the reply's id: the id of the inbox change that approved it. The replier
+    posts each id at most once (``ReplyAttempted`` before the call, ``ReplySettled`` after).
+    """
+
+    event_type: Literal["reply.requested"] = "reply.requested"
+    key: Identifier  # the comment's inbox key
+    channel: Identifier
+    platform: Identifier
+    comment_id: PlatformRef  # the comment answered
+    post_id: PlatformRef
+    # The comment ``comment_id`` answers, if any: where a platform threads one level deep
+    # (Instagram, YouTube), a reply to a reply goes under this top-level comment.
+    parent_id: PlatformRef | None = None
+    text: str = Field(min_length=1, max_length=10_000)
+    approved_by: Identifier
+
+
+class ReplyAttempted(EventBase):
+    """The replier is about to call the platform for ``reply_id`` (topic ``inbox.replies``)."""
+
+    event_type: Literal["reply.attempted"] = "reply.attempted"
+    reply_id: Identifier
+    key: Identifier
+    attempt: int = Field(ge=1)
+
+
+class ReplyStatus(StrEnum):
+    POSTED = "posted"
+    FAILED = "failed"  # the platform refused it; nothing was posted
+    UNCONFIRMED = "unconfirmed"  # it may have been posted and the platform cannot tell: a person decides
+
+
+class ReplySettled(EventBase):
+    """What came of a reply (topic ``inbox.replies``): posted with its id, failed, unconfirmed."""
+
+    event_type: Literal["reply.settled"] = "reply.settled"
+    reply_id: Identifier
+    key: Identifier
+    status: ReplyStatus
+    posted_id: PlatformRef | None = None
+    error: str | None = Field(default=None, max_length=2000)
+
+
+class InboxChanged(EventBase):
+    """One change of one comment's inbox entry, with who and why (topics ``inbox.items``,
+    compacted: the latest per comment; and ``inbox.changes``, the audit trail; key = comment key).
+
+    It carries the whole entry after the change (the comment included), so the compacted topic
+    alone rebuilds the inbox.
+    """
+
+    event_type: Literal["inbox.changed"] = "inbox.changed"
+    comment: CommentObserved
+    version: int = Field(ge=1)  # 1 when received; +1 per change
+    action: InboxAction
+    from_state: InboxState | None = None
+    state: InboxState
+    assignee: Identifier | None = None
+    reply: ReplyDraft | None = None
+    by: Identifier
+    reason: str = Field(default="", max_length=2000)
+    channel: Identifier  # the comment's, repeated for dead letters and filters
