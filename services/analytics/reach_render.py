@@ -188,4 +188,5 @@ def _trend(rows: Sequence[Mapping[str, Any]], weeks: Sequence[str], lang: str) -
             series.setdefault(r["key"], [0] * len(weeks))[index[r["period"]]] = r["engagement"]
     if not series:
         return f"<p>{escape(t['none'])}</p>"
-    return f"<figure>{reach_svg.lines(series, weeks, t['trend'])}</figure>"
+    peak = max(v for values in series.values() for v in values)
+    return f"<figure>{reach_svg.lines(series, weeks, t['trend'], number(peak, lang))}</figure>"

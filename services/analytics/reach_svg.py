@@ -65,12 +65,19 @@ def bars(rows: Sequence[tuple[str, int, str]], label: str, width: int = 520) -> 
     return _svg(width, max(1, len(rows)) * (bar_h + 4), "".join(parts), label)
 
 
-def lines(series: Mapping[str, Sequence[int]], ticks: Sequence[str], label: str, width: int = 620) -> str:
-    """One line per series over the ``ticks`` (weeks, oldest first), with a legend."""
-    height, left, top, plot_h = 220, 40, 10, 150
+def lines(
+    series: Mapping[str, Sequence[int]], ticks: Sequence[str], label: str, peak_written: str, width: int = 620
+) -> str:
+    """One line per series over the ``ticks`` (weeks, oldest first), with a legend; the top of
+    the scale is the largest value, written ``peak_written``."""
+    height, left, top, plot_h = 224, 40, 14, 150
     peak = max((v for values in series.values() for v in values), default=0) or 1
     step = (width - left - 20) / max(1, len(ticks) - 1)
-    parts = [f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 10}" y2="{top + plot_h}" stroke="{INK}"/>']
+    parts = [
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 10}" y2="{top + plot_h}" stroke="{INK}"/>',
+        f'<line x1="{left}" y1="{top}" x2="{width - 10}" y2="{top}" stroke="{INK}" stroke-opacity="0.2"/>',
+        f'<text x="{left}" y="{top - 2}" font-size="9" fill="{INK}">{escape(peak_written)}</text>',
+    ]
     every = max(1, len(ticks) // 8)  # a readable axis for a year of weeks too
     for i, tick in enumerate(ticks):
         if i % every == 0 or i == len(ticks) - 1:
