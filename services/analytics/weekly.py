@@ -73,19 +73,32 @@ def weekly_report(
     """The report document of ``week`` over the analytics state ``entries`` (the table's items)."""
     weeks = weeks_up_to(week, _bounded("weeks", trend_weeks, MAX_TREND_WEEKS))
     top = _bounded("top", top, MAX_TOP)
-    rows = list(entries)
-    wanted = set(weeks)
+    # One pass sorts out what each part reads: a year's table is ~400,000 entries, and every
+    # ``reach`` call would otherwise walk all of it.
+    this_week, wanted = f"week:{week}", {f"week:{w}" for w in weeks}
+    current: dict[str, list[tuple[str, Any]]] = {"channel": [], "hour": [], "topic": [], "tag": []}
+    trend: list[tuple[str, Any]] = []
+    rest: list[tuple[str, Any]] = []
+    for key, entry in entries:
+        if not key.startswith("agg|"):
+            rest.append((key, entry))
+            continue
+        dimension, window = key.split("|", 2)[1], key.rsplit("|", 1)[1]
+        if window == this_week:
+            current[dimension].append((key, entry))
+        if dimension == "channel" and window in wanted:
+            trend.append((key, entry))
     return {
         "schema_version": SCHEMA_VERSION,
         "week": week,
         "timezone": zone.key,
         "weeks": weeks,
-        "channels": reach(rows, "channel", "week", week),
-        "heatmap": reach(rows, "hour", "week", week),
-        "topics": reach(rows, "topic", "week", week),
-        "tags": reach(rows, "tag", "week", week),
-        "top_items": top_items(rows, week, zone, top),
-        "trend": [r for r in reach(rows, "channel", "week") if r["period"] in wanted],
+        "channels": reach(current["channel"], "channel", "week", week),
+        "heatmap": reach(current["hour"], "hour", "week", week),
+        "topics": reach(current["topic"], "topic", "week", week),
+        "tags": reach(current["tag"], "tag", "week", week),
+        "top_items": top_items(rest, week, zone, top),
+        "trend": reach(trend, "channel", "week"),
     }
 
 
@@ -97,6 +110,12 @@ def top_items(
     monday = parse_week(week)
     start = datetime(monday.year, monday.month, monday.day, tzinfo=zone)
     end = start + timedelta(weeks=1)
+    # Stored instants are ISO 8601 with an offset of at most 14 h: one whose date is more than a
+    # day outside the week cannot be in it, and is skipped before it is parsed (most of a year).
+    first_day, last_day = (
+        (start - timedelta(days=1)).date().isoformat(),
+        (end + timedelta(days=1)).date().isoformat(),
+    )
     infos: dict[str, Mapping[str, Any]] = {}
     totals: dict[str, Figures] = {}
     channels: dict[str, set[str]] = {}
@@ -105,9 +124,11 @@ def top_items(
             infos[key[5:]] = entry["s"] or {}
         elif key.startswith("post|"):
             post = entry["s"]
+            at = post["published_at"]
             if (
-                post["published_at"] is None
-                or not start <= datetime.fromisoformat(post["published_at"]) < end
+                at is None
+                or not first_day <= at[:10] <= last_day
+                or not start <= datetime.fromisoformat(at) < end
             ):
                 continue
             r = post.get("reading")
