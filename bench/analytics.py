@@ -7,7 +7,11 @@ Usage: ``python -m bench.analytics [--items 50000] [--channels 5]`` prints JSON 
   record in the worker);
 - ``report``: seconds to answer every ``/v1/reach`` query (4 dimensions x their windows) over
   the resulting table: a year of ``--items`` items on ``--channels`` channels, with 3 readings
-  (+1 h, +6 h, +24 h) per post.
+  (+1 h, +6 h, +24 h) per post;
+- ``report_render``: seconds to build the last week's report document with a 52-week trend
+  from that table (``weekly.weekly_report``, what ``GET /v1/report`` does), and to render it as
+  HTML (en, id), CSV and JSON (``reach_render``), beside a baseline taken in the same run:
+  ``json.dumps`` of the same document, the least any rendering must do.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.analytics.ledger import Position, Zones, apply
+from services.analytics.reach_render import render_csv, render_html, render_json
 from services.analytics.report import reach
+from services.analytics.weekly import weekly_report
 from shared.events import (
     Approval,
     ChannelVariant,
@@ -137,6 +143,42 @@ def main() -> None:
                 "queries": len(queries),
                 "rows": rows,
                 "seconds": round(took, 2),
+            }
+        ),
+        flush=True,
+    )
+
+    report_render(store, ZoneInfo("Asia/Jakarta"), args.items, args.channels)
+
+
+def _timed(work: Any) -> tuple[Any, float]:
+    started = time.perf_counter()
+    result = work()
+    return result, time.perf_counter() - started
+
+
+def report_render(store: dict[str, Any], zone: ZoneInfo, items: int, channels: int) -> None:
+    entries = list(store.items())
+    doc, assemble = _timed(lambda: weekly_report(entries, "2026-W52", zone, trend_weeks=52))
+    _, baseline = _timed(lambda: json.dumps(doc))
+    html, html_s = _timed(lambda: (render_html(doc, "en"), render_html(doc, "id")))
+    text, csv_s = _timed(lambda: render_csv(doc))
+    _, json_s = _timed(lambda: render_json(doc))
+    print(
+        json.dumps(
+            {
+                "bench": "report_render",
+                "items": items,
+                "channels": channels,
+                "trend_weeks": len(doc["weeks"]),
+                "document_s": round(assemble, 3),
+                "html_en_id_s": round(html_s, 3),
+                "csv_s": round(csv_s, 3),
+                "json_s": round(json_s, 3),
+                "total_s": round(assemble + html_s + csv_s + json_s, 3),
+                "baseline_json_dumps_s": round(baseline, 4),
+                "html_bytes": len(html[0].encode()),
+                "csv_rows": text.count("\n"),
             }
         ),
         flush=True,

@@ -1,7 +1,8 @@
 """The ``warta`` command: one subcommand per service, plus operator tools.
 
 warta ingest | scheduler | publisher --platform NAME | console | analytics | inbox | sandbox | topics | dev
-and the operator commands of ``warta.cli_ops`` (submit, status, plan, lag, pause, resume, dead, …).
+and the operator commands of ``warta.cli_ops`` (submit, status, plan, lag, pause, resume, dead, …)
+and ``warta.report`` (report).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from warta.cli_credentials import cmd_sandbox_token
 from warta.cli_credentials import register as register_credentials
 from warta.cli_messages import language_of, use
 from warta.cli_ops import register as register_ops
+from warta.report import register as register_report
 
 SettingsT = TypeVar("SettingsT", bound=CommonSettings)
 
@@ -172,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("dev", help="run the whole system locally (used by make run)").set_defaults(func=_dev)
     register_ops(sub)
     register_credentials(sub)
+    register_report(sub)
     return parser
 
 

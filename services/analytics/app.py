@@ -68,7 +68,7 @@ def create_app(
 ) -> faust.App:
     app = _faust_app(settings)
     table, metrics = _add_fold(app, settings, channels, clock)
-    http_api.register(app, table, metrics.registry)
+    http_api.register(app, table, metrics.registry, ZoneInfo(settings.report_timezone), clock)
     return app
 
 

@@ -4,6 +4,11 @@
         rows of figures per channel, hour-of-week of a channel, topic or tag, per window;
         ``reach`` is null ("not available") when no post of the row reported one
     GET /v1/items/{content_id}   one item's topic, tags and latest figures per channel
+    GET /v1/report?week=2026-W49[&weeks=8][&top=10]
+        the week's report document (``weekly``: channels, hour-of-week heatmap, topics, tags,
+        top items, weekly trend), which ``warta report`` renders
+    GET /reach?week=2026-W49&lang=en|id   the Reach page: that report as HTML (this week by
+        default), with /reach.css; both carry the console's security headers
     GET /readyz                  200 once the tables are restored from their changelog
     GET /metrics                 Prometheus text
 
@@ -13,17 +18,63 @@ A bad query answers 400 with the reason, an unknown item 404.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any, cast
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import faust
 from faust.web import Request, Response, View
 from prometheus_client import CollectorRegistry
 
+from services.analytics.reach_render import CSS, render_html
+from services.analytics.reach_text import LANGS
 from services.analytics.report import BadQuery, item, reach_answer
+from services.analytics.weekly import DEFAULT_TOP, DEFAULT_TREND_WEEKS, parse_week, week_of, weekly_report
 from shared.metrics import render
+from shared.security_headers import SECURITY_HEADERS
 
 
-def register(app: faust.App, table: Any, registry: CollectorRegistry) -> None:
+def report_for(entries: Any, query: Mapping[str, str], zone: ZoneInfo, now: datetime) -> dict[str, Any]:
+    """The report document a query asks for (``week`` defaults to this week in ``zone``)."""
+    week = query.get("week") or week_of(now.astimezone(zone).date())
+    return weekly_report(
+        entries,
+        week,
+        zone,
+        trend_weeks=_integer(query, "weeks", DEFAULT_TREND_WEEKS),
+        top=_integer(query, "top", DEFAULT_TOP),
+    )
+
+
+def _integer(query: Mapping[str, str], name: str, default: int) -> int:
+    raw = query.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise BadQuery(f"{name} must be a whole number, not {raw!r}")
+    return int(raw)
+
+
+def page_links(week: str, lang: str) -> dict[str, str]:
+    """The Reach page's links: the weeks either side, and the other language."""
+    monday = parse_week(week)
+    other = "id" if lang == "en" else "en"
+    return {
+        "previous": "?" + urlencode({"week": week_of(monday - timedelta(weeks=1)), "lang": lang}),
+        "next": "?" + urlencode({"week": week_of(monday + timedelta(weeks=1)), "lang": lang}),
+        "other_lang": "?" + urlencode({"week": week, "lang": other}),
+    }
+
+
+def register(
+    app: faust.App,
+    table: Any,
+    registry: CollectorRegistry,
+    zone: ZoneInfo,
+    clock: Callable[[], datetime],
+) -> None:
     @app.page("/v1/reach")
     async def reach_view(self: View, request: Request) -> Response:
         try:
@@ -37,6 +88,31 @@ def register(app: faust.App, table: Any, registry: CollectorRegistry) -> None:
         if found is None:
             return self.json({"error": "not_found", "message": f"no figures for {content_id!r}"}, status=404)
         return self.json(found)
+
+    @app.page("/v1/report")
+    async def report_view(self: View, request: Request) -> Response:
+        try:
+            return self.json(report_for(list(table.items()), request.query, zone, clock()))
+        except BadQuery as exc:
+            return self.json({"error": "bad_query", "message": str(exc)}, status=400)
+
+    @app.page("/reach")
+    async def reach_page(self: View, request: Request) -> Response:
+        headers = dict(SECURITY_HEADERS)
+        lang = request.query.get("lang", "en")
+        if lang not in LANGS:
+            message = f"lang must be one of {', '.join(LANGS)}, not {lang!r}"
+            return self.text(message, status=400, headers=headers)
+        try:
+            doc = report_for(list(table.items()), request.query, zone, clock())
+        except BadQuery as exc:
+            return self.text(str(exc), status=400, headers=headers)
+        page = render_html(doc, lang, stylesheet="reach.css", links=page_links(doc["week"], lang))
+        return self.html(page, headers=headers)
+
+    @app.page("/reach.css")
+    async def reach_css(self: View, request: Request) -> Response:
+        return self.text(CSS, content_type="text/css", headers=dict(SECURITY_HEADERS))
 
     @app.page("/readyz")
     async def ready_view(self: View, request: Request) -> Response:

@@ -16,6 +16,8 @@ The figures measured (events/s, restart-to-ready) are printed, not asserted.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import os
 import random
@@ -317,3 +319,106 @@ async def test_the_figures_survive_kill_9_and_equal_the_recomputation(
     print(
         f"analytics: killed mid-batch; ready in {ready:.1f} s, figures equal the recomputation {took:.1f} s later"
     )
+
+
+def run_report(port: int, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "warta.cli", "report", "--analytics-url", f"http://127.0.0.1:{port}", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def page(port: int, path: str) -> tuple[int, dict[str, str], str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as resp:
+            return resp.status, dict(resp.headers), resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read().decode()
+
+
+async def test_warta_report_writes_the_workers_figures_as_html_csv_and_json(
+    kafka_bootstrap: str, topics: TopicRegistry, worker: Worker, tmp_path: Path
+) -> None:
+    from html.parser import HTMLParser
+
+    import jsonschema_rs
+
+    from services.analytics.weekly import REPORT_SCHEMA
+    from shared.security_headers import SECURITY_HEADERS
+
+    sources = {
+        topics.content_approved,
+        topics.publish_outcomes,
+        topics.engagement_observed,
+        topics.publish_dead,
+    }
+    await ensure_topics(kafka_bootstrap, [s for s in topics.specs() if s.name in sources])
+    events = generate(random.Random(49), 0, 150)
+    await produce(kafka_bootstrap, topics, events)
+    worker.start()
+    await worker.wait_ready()
+    await worker.converge(events)
+
+    week = "2026-W49"
+    started = time.monotonic()
+    runs = {
+        fmt: await asyncio.to_thread(
+            run_report, worker.port, "--week", week, "--format", fmt, "-o", str(tmp_path / f"r.{fmt}")
+        )
+        for fmt in ("json", "csv", "html")
+    }
+    print(f"\nwarta report: three formats written in {time.monotonic() - started:.1f} s")
+    for fmt, run in runs.items():
+        assert run.returncode == 0, (fmt, run.stderr)
+        assert run.stdout.strip() == str(tmp_path / f"r.{fmt}")
+
+    doc = json.loads((tmp_path / "r.json").read_text())
+    jsonschema_rs.validator_for(dict(REPORT_SCHEMA)).validate(doc)
+    expected = {k: v for k, v in recompute(events, "channel", "week").items() if k[1] == week}
+    got = {
+        (r["key"], r["period"]): (
+            r["posts"],
+            r["reactions"],
+            r["comments"],
+            r["shares"],
+            r["reach"] or 0,
+            r["reach_posts"],
+        )
+        for r in doc["channels"]
+    }
+    assert got == expected
+    assert doc["top_items"]
+
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "r.csv").read_text())))
+    assert sum(r["section"] == "channels" for r in rows) == len(expected)
+
+    html = (tmp_path / "r.html").read_text()
+    HTMLParser().feed(html)
+    assert "http://" not in html
+    assert "https://" not in html
+    assert html.count("<svg") >= 4
+
+    lang_id = await asyncio.to_thread(run_report, worker.port, "--week", week, "--lang", "id", "-o", "-")
+    assert lang_id.returncode == 0
+    assert "Laporan jangkauan" in lang_id.stdout
+    bad = await asyncio.to_thread(run_report, worker.port, "--week", "2026-W54")
+    assert bad.returncode == 1
+    assert "does not exist" in bad.stderr
+
+    # The Reach page: the same figures, served with the console's security headers.
+    status, headers, body = await asyncio.to_thread(page, worker.port, f"/reach?week={week}&lang=id")
+    assert status == 200
+    assert all(headers.get(k) == v for k, v in SECURITY_HEADERS.items()), headers
+    assert "Kanal minggu ini" in body
+    assert '<link rel="stylesheet" href="reach.css">' in body
+    assert "<style>" not in body  # the CSP forbids inline style
+    status, headers, _css = await asyncio.to_thread(page, worker.port, "/reach.css")
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/css")
+    status, headers, _ = await asyncio.to_thread(page, worker.port, "/reach?lang=fr")
+    assert status == 400
+    assert headers.get("Content-Security-Policy") == SECURITY_HEADERS["Content-Security-Policy"]

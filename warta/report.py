@@ -1,0 +1,123 @@
+"""``warta report``: the week's reach report from the analytics API, as a file to send on.
+
+    warta report [--week 2026-W49] [--format html|csv|json] [--lang en|id] [-o FILE|-]
+
+It reads the week's report document (``GET /v1/report``) from the analytics worker
+(``--analytics-url``, WARTA_ANALYTICS_URL, default http://127.0.0.1:8075) and writes it
+rendered by ``services.analytics.reach_render``: one self-contained HTML file with SVG charts
+(nothing loaded from elsewhere, so it can be mailed as it is), CSV for spreadsheets, or the JSON
+document itself. Exit codes as the other operator commands: 0 written, 1 refused by the API
+(a bad week), 2 bad usage or an answer this command cannot read, 3 unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from services.analytics.reach_render import render_csv, render_html, render_json
+from services.analytics.reach_text import LANGS
+from services.analytics.weekly import REPORT_SCHEMA, SCHEMA_VERSION
+from warta.ops_client import EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE, CliError
+
+DEFAULT_URL = "http://127.0.0.1:8075"
+FORMATS = ("html", "csv", "json")
+
+
+def fetch_report(base_url: str, query: Mapping[str, str], timeout: float = 30.0) -> dict[str, Any]:
+    """The report document the analytics API answers for ``query``; ``CliError`` otherwise."""
+    url = base_url.rstrip("/") + "/v1/report?" + urllib.parse.urlencode(query)
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            body = resp.read()
+    except urllib.error.HTTPError as exc:
+        message = _message(exc.read()) or exc.reason
+        code = EXIT_REFUSED if 400 <= exc.code < 500 else EXIT_UNREACHABLE
+        raise CliError(f"the analytics API refused the report ({exc.code}): {message}", code) from exc
+    except (urllib.error.URLError, OSError) as exc:
+        raise CliError(f"the analytics API at {base_url} is unreachable: {exc}", EXIT_UNREACHABLE) from exc
+    try:
+        doc = json.loads(body)
+    except ValueError as exc:
+        raise CliError(f"the analytics API answered something other than JSON: {exc}") from exc
+    if not isinstance(doc, dict) or doc.get("schema_version") != SCHEMA_VERSION:
+        raise CliError(
+            f"the analytics API answered a report this command cannot read (not version {SCHEMA_VERSION})"
+        )
+    missing = [k for k in REPORT_SCHEMA["required"] if k not in doc]
+    if missing:
+        raise CliError(f"the analytics API's report lacks {', '.join(missing)}")
+    return doc
+
+
+def _message(body: bytes) -> str:
+    try:
+        return str(json.loads(body).get("message", ""))
+    except (ValueError, AttributeError):
+        return body.decode(errors="replace")[:200]
+
+
+def render(doc: Mapping[str, Any], fmt: str, lang: str) -> str:
+    if fmt == "html":
+        return render_html(doc, lang)
+    return render_csv(doc) if fmt == "csv" else render_json(doc)
+
+
+def default_output(doc: Mapping[str, Any], fmt: str, lang: str) -> Path:
+    suffix = f"-{lang}" if fmt == "html" else ""
+    return Path(f"warta-reach-{doc['week']}{suffix}.{fmt}")
+
+
+def write(text: str, output: Path) -> None:
+    """Written whole or not at all: a half-written report must not be mailed."""
+    tmp = output.with_name(output.name + ".tmp")
+    # newline="" keeps CSV's CRLF rows as they are (RFC 4180), on every platform.
+    with tmp.open("w", encoding="utf-8", newline="") as out:
+        out.write(text)
+    tmp.replace(output)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    query = {"weeks": str(args.weeks), "top": str(args.top)}
+    if args.week:
+        query["week"] = args.week
+    try:
+        doc = fetch_report(args.analytics_url, query)
+        text = render(doc, args.format, args.lang)
+        if args.output == "-":
+            sys.stdout.write(text)
+            return 0
+        output = Path(args.output) if args.output else default_output(doc, args.format, args.lang)
+        write(text, output)
+    except CliError as exc:
+        print(f"warta report: {exc}", file=sys.stderr)
+        return exc.code
+    except OSError as exc:
+        print(f"warta report: cannot write the report: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(output)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("report", help="write the week's reach report (HTML, CSV or JSON)")
+    parser.add_argument("--week", help="the ISO week, e.g. 2026-W49 (default: this week)")
+    parser.add_argument("--format", choices=FORMATS, default="html")
+    parser.add_argument("--lang", choices=LANGS, default="en", help="the HTML report's language")
+    parser.add_argument("-o", "--output", help="the file to write, - for stdout (default: warta-reach-WEEK…)")
+    parser.add_argument("--weeks", type=int, default=8, help="weeks in the trend, ending with --week")
+    parser.add_argument("--top", type=int, default=10, help="how many top items")
+    parser.add_argument(
+        "--analytics-url",
+        default=os.environ.get("WARTA_ANALYTICS_URL", DEFAULT_URL),
+        help=f"the analytics worker's URL (WARTA_ANALYTICS_URL; default {DEFAULT_URL})",
+    )
+    parser.set_defaults(func=cmd_report)
