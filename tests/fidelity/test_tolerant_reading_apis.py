@@ -266,6 +266,7 @@ BSKY_ERROR = {"error": "RecordNotFound", "message": "Could not locate record"}
 
 
 @SETTINGS
+@example({**BSKY_SESSION, "accessJwt": "eyJ.a\n.b"}, BSKY_CREATED)  # a token no header can carry
 @given(mutated(BSKY_SESSION), mutated(BSKY_CREATED))
 def test_bluesky_publish_reads_any_session_and_created_record(session: Any, created: Any) -> None:
     run(
@@ -350,6 +351,7 @@ def test_youtube_engagement_reads_any_video_list(body: Any) -> None:
 
 
 @SETTINGS
+@example(YT_CHANNELS, {**YT_PLAYLIST, "items": True})
 @given(mutated(YT_CHANNELS), mutated(YT_PLAYLIST))
 def test_youtube_lookup_reads_any_uploads_listing(channels: Any, playlist: Any) -> None:
     with tempfile.TemporaryDirectory() as state:

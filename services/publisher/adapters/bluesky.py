@@ -99,6 +99,9 @@ def link_facets(text: str) -> list[dict[str, Any]]:
     return facets
 
 
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no space: what a JWT is made of
+
+
 @dataclass
 class _Session:
     access: str
@@ -233,6 +236,10 @@ class BlueskyAdapter(HttpAdapter):
         did = data.get("did") or target.options.get("did")
         if not isinstance(access, str) or not isinstance(refresh, str) or not isinstance(did, str):
             raise Temporary("bluesky: the session reply lacks tokens or a did", code="malformed_reply")
+        if not (_HEADER_SAFE.fullmatch(access) and _HEADER_SAFE.fullmatch(refresh)):
+            # The tokens travel in the Authorization header: a control character or a space
+            # there would be refused by the HTTP client (or split the header).
+            raise Temporary("bluesky: the session reply's tokens are not JWTs", code="malformed_reply")
         session = _Session(access, refresh, did, str(data.get("handle") or target.account))
         self._sessions[account_key(target)] = session
         return session

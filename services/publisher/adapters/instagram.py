@@ -108,7 +108,7 @@ class InstagramAdapter(ContainerAdapter):
         )
         ours = compose_text(request.content)
         listed: list[Listed] = []
-        for media in (await self._ok(target, reply)).get("data") or []:
+        for media in as_list((await self._ok(target, reply)).get("data")):
             if not isinstance(media, dict):
                 continue
             created = parse_graph_time(media.get("timestamp"))

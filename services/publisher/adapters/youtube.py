@@ -44,7 +44,7 @@ import re
 
 from services.publisher.adapters._http import Reply, parse_iso, retry_after_header
 from services.publisher.adapters.checks import check_content, check_media, is_video
-from services.publisher.adapters.common import ChunkedUploadAdapter, as_int, as_object
+from services.publisher.adapters.common import ChunkedUploadAdapter, as_int, as_list, as_object
 from services.publisher.adapters.lookup import (
     Listed,
     Verdict,
@@ -267,7 +267,7 @@ class YouTubeAdapter(ChunkedUploadAdapter):
             raise self._error(target, reply)
         title, description = title_and_description(request.content)
         listed: list[Listed] = []
-        for item in reply.json_object().get("items") or []:
+        for item in as_list(reply.json_object().get("items")):
             snippet = as_object(as_object(item).get("snippet"))
             created = parse_iso(str(snippet.get("publishedAt") or ""))
             judged = (
