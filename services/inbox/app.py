@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from aiohttp import web
+from aiokafka import AIOKafkaProducer
 
 from services.inbox.book import InboxBook
 from services.inbox.collector import Collector
@@ -119,15 +120,8 @@ async def running_inbox(
             watch_for=timedelta(days=settings.watch_days),
         )
         async with aiohttp.ClientSession() as session:
-            replier = Replier(
-                producer=producer,
-                topics=topics,
-                channels=channels,
-                sender=ReplySender(session, tokens),
-                dead_letters=dead_replies,
-                clock=clock,
-            )
-            await read_to_end(kafka, topics.inbox_replies, replier.remember, dead_replies)
+            sender = ReplySender(session, tokens)
+            replier = await _restored_replier(settings, producer, channels, sender, dead_replies, clock)
             await keeper.request_pending()
             collector = Collector(
                 producer=producer,
@@ -157,6 +151,27 @@ async def running_inbox(
         await dead.close()
         await dead_replies.close()
         await producer.stop()
+
+
+async def _restored_replier(
+    settings: InboxSettings,
+    producer: AIOKafkaProducer,
+    channels: ChannelDirectory,
+    sender: ReplySender,
+    dead: DeadLetters,
+    clock: Callable[[], datetime],
+) -> Replier:
+    """The replier, with what it attempted and settled read back from ``inbox.replies``."""
+    replier = Replier(
+        producer=producer,
+        topics=settings.topics,
+        channels=channels,
+        sender=sender,
+        dead_letters=dead,
+        clock=clock,
+    )
+    await read_to_end(settings.kafka, settings.topics.inbox_replies, replier.remember, dead)
+    return replier
 
 
 async def _rebuilt_book(settings: InboxSettings, dead: DeadLetters) -> InboxBook:

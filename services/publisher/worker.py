@@ -136,13 +136,7 @@ class PublisherWorker:
         self._metrics, self._watchdog, self._max_in_flight = metrics, watchdog, max_in_flight
         self._budget = Budget.of(adapter, call_timeout_s, upload_timeout_s, lease_margin)
         self._clock = clock or utcnow
-        self._offsets: OffsetTracker[TopicPartition] = OffsetTracker()
-        # Owned partitions; each event is set once the partition's ledger is restored.
-        self._owned: dict[TopicPartition, asyncio.Event] = {}
-        self._lanes: dict[bytes, Lane] = {}
-        self._lane_tasks: list[asyncio.Task[None]] = []
-        self._progress = asyncio.Event()
-        self._failure: BaseException | None = None
+        self._idle()
         self._consumer = consumer or due_jobs_consumer(bootstrap, group)
         self._retention_sweep_s = retention_sweep_s
         self._parts = wire(
@@ -167,6 +161,16 @@ class PublisherWorker:
         self.ledger = self._parts.ledger
         self.outcomes: dict[str, int] = {}  # by status, for metrics
         self.last_error: PlatformError | None = None
+
+    def _idle(self) -> None:
+        """The state before the first assignment: nothing owned, no lane, nothing failed."""
+        self._offsets: OffsetTracker[TopicPartition] = OffsetTracker()
+        # Owned partitions; each event is set once the partition's ledger is restored.
+        self._owned: dict[TopicPartition, asyncio.Event] = {}
+        self._lanes: dict[bytes, Lane] = {}
+        self._lane_tasks: list[asyncio.Task[None]] = []
+        self._progress = asyncio.Event()
+        self._failure: BaseException | None = None
 
     # ---- ledger ------------------------------------------------------------------------------
     async def restore(self, partitions: set[int]) -> None:
