@@ -3,7 +3,7 @@ every refusal takes.
 
 Errors (each carries ``status``, a list of ``FieldError`` and ``to_body()``)::
 
-    IngestError                    anything ingest answers with an error status
+    HttpRefusal                    anything these services answer with an error status
     ├── RequestRejected            the request can't be accepted as sent (4xx); resending it unchanged won't help
     │   ├── BadRequest             400: the body is not JSON (the message gives line and column)
     │   ├── Unauthenticated        401: no API key, or a key we don't know
@@ -75,8 +75,8 @@ def field_error(channel: str | None, field: str | None, key: str, /, **params: P
     return FieldError(channel, field, rule_of(key), render(key, params), params, key)
 
 
-class IngestError(Exception):
-    """Base of ingest's errors. Build from one message or from a list of ``FieldError``."""
+class HttpRefusal(Exception):
+    """Base of the HTTP APIs' refusals (ingest, console, inbox): one message or a list of ``FieldError``."""
 
     status: ClassVar[int] = 500
     default_rule: ClassVar[str] = "internal"
@@ -106,7 +106,7 @@ class IngestError(Exception):
         return {}
 
 
-class RequestRejected(IngestError):
+class RequestRejected(HttpRefusal):
     status = 400
     default_rule = "rejected"
 
@@ -183,7 +183,7 @@ class TooManyRequests(_RetryAfter, RequestRejected):
         self.retry_after = retry_after
 
 
-class ServiceUnavailable(_RetryAfter, IngestError):
+class ServiceUnavailable(_RetryAfter, HttpRefusal):
     status = 503
     default_rule = "unavailable"
     retriable = True

@@ -27,7 +27,7 @@ from shared.channels import ChannelDirectory
 from shared.http_auth import KeyStore, Principal
 from shared.http_errors import (
     FieldError,
-    IngestError,
+    HttpRefusal,
     parse_json_body,
 )
 from shared.problems import problem_response
@@ -85,7 +85,7 @@ def json_response(body: object, status: int = 200) -> web.Response:
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
-    except IngestError as exc:
+    except HttpRefusal as exc:
         return problem_response(request, exc.status, exc.errors, exc.headers())
     except web.HTTPException as exc:
         if exc.status < 400:

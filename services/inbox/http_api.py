@@ -57,7 +57,7 @@ from shared.http_auth import ALL_CHANNELS, KeyStore, Principal, Role, authentica
 from shared.http_errors import (
     BadRequest,
     Forbidden,
-    IngestError,
+    HttpRefusal,
     NotFound,
     PayloadTooLarge,
     Unauthenticated,
@@ -120,7 +120,7 @@ async def _errors(
 ) -> web.StreamResponse:
     try:
         return await handler(request)
-    except IngestError as exc:
+    except HttpRefusal as exc:
         return problem_response(request, exc.status, exc.errors, exc.headers())
     except ApprovalRequired as exc:
         return _refusal(request, 403, "four_eyes", str(exc))

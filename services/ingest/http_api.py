@@ -1,5 +1,5 @@
 """Ingest's HTTP entry points. Handlers only translate: HTTP in, pure core (validation, auth,
-status view) in the middle, Kafka out. Every refusal is an ``IngestError`` rendered by the
+status view) in the middle, Kafka out. Every refusal is an ``HttpRefusal`` rendered by the
 error middleware as RFC 9457 problem details (``shared.problems``); nothing becomes a bare 500.
 """
 
@@ -42,7 +42,7 @@ from shared.http_auth import authorize
 from shared.http_errors import (
     Conflict,
     Forbidden,
-    IngestError,
+    HttpRefusal,
     NotFound,
     PayloadTooLarge,
     ValidationFailed,
@@ -75,7 +75,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             current.set_attribute("http.response.status_code", response.status)
         status = response.status
         return response
-    except IngestError as exc:
+    except HttpRefusal as exc:
         status = exc.status
         return problem_response(request, exc.status, exc.errors, exc.headers())
     except web.HTTPRequestEntityTooLarge:

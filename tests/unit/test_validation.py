@@ -21,7 +21,7 @@ from shared.http_errors import (
     Conflict,
     FieldError,
     Forbidden,
-    IngestError,
+    HttpRefusal,
     NotFound,
     PayloadTooLarge,
     RequestRejected,
@@ -617,7 +617,7 @@ def test_pause(body: object, expected: set[tuple[str | None, str | None, str]] |
         (ServiceUnavailable("broker down", retry_after=0.1), 503, "unavailable", {"Retry-After": "1"}),
     ],
 )
-def test_error_tree(error: IngestError, status: int, rule: str, headers: dict[str, str]) -> None:
+def test_error_tree(error: HttpRefusal, status: int, rule: str, headers: dict[str, str]) -> None:
     assert error.status == status
     assert error.headers() == headers
     assert error.to_body() == {
@@ -666,7 +666,7 @@ def test_validation_failed_body_lists_every_error() -> None:
     ],
 )
 def test_parse_json_body_rejects(
-    raw: bytes, content_type: str | None, error: type[IngestError], message: str
+    raw: bytes, content_type: str | None, error: type[HttpRefusal], message: str
 ) -> None:
     with pytest.raises(error, match=message):
         parse_json_body(raw, content_type, max_bytes=64)
