@@ -10,7 +10,7 @@ unconfirmed; a poison record on ``inbox.replies`` is dead-lettered and the repli
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,6 +56,15 @@ def bluesky_post() -> FakePost:
 
 
 ROOTS = {"mastodon": TOOT, "bluesky": bluesky_post().id}
+X_POST = "1860000000000000777"
+THREADS_POST = "18000000000000777"
+CHANNEL = {"x": "x-basic"}  # the others are "<platform>-demo"
+# The one request that posts a reply on X (a post replying) and on Threads (the publish step;
+# its container is not yet a post).
+POSTING_CALL: dict[str, Callable[[str], bool]] = {
+    "x": lambda name: name.endswith("/2/tweets"),
+    "threads": lambda name: "threads_publish" in name,
+}
 
 
 def creations(requests: Mapping[str, int]) -> int:
@@ -114,15 +123,26 @@ async def test_a_reply_is_posted_once_on_each_platform_and_answers_the_comment(
         await system.published("youtube-demo", "youtube", FakePost("dQw4w9WgXcQ", "demo", "Pidato", NOW))
         skeet = bluesky_post()
         await system.published("bluesky-demo", "bluesky", skeet)
+        # X: comments are read by recent search of the conversation (a paid read tier).
+        tweet = FakePost(X_POST, "demo", "Jembatan", NOW, url=f"https://x.com/demo/status/{X_POST}")
+        await system.published("x-basic", "x", tweet)
+        thread = FakePost(THREADS_POST, "demo", "Jembatan dibuka besok", NOW, data={"owner": "me"})
+        await system.published("threads-demo", "threads", thread)
         placed = {
             "mastodon": TOOT,
             "facebook": fb_post.id,
             "instagram": ig_post.id,
             "youtube": "dQw4w9WgXcQ",
             "bluesky": skeet.id,
+            "x": X_POST,
+            "threads": THREADS_POST,
         }
         for platform, post_id in placed.items():
             comment_id, key = await comment_in_inbox(system, platform, post_id)
+            if platform == "x":  # the author comes from the search's includes.users
+                commented = system.inbox.keeper.book.get(key)
+                assert commented is not None
+                assert commented.comment.author.name == "warga1"
             sending = await reply(system, key, f"Besok pagi, insya Allah ({platform}).")
             assert sending["state"] == "replying"
             await settled(system, key)
@@ -136,10 +156,14 @@ async def test_a_reply_is_posted_once_on_each_platform_and_answers_the_comment(
         # The account's own replies come back in the listings the inbox polls: never as comments.
         await asyncio.sleep(1.0)
         assert len(system.inbox.keeper.book) == len(placed)
+        # Where one call is what posts the reply, it was made once.
+        for platform, posting in POSTING_CALL.items():
+            requests = system.env.states[platform].requests
+            assert sum(n for name, n in requests.items() if name.startswith("POST") and posting(name)) == 1
         # Each comment's first answer is timed once, on its channel.
         registry = system.inbox.keeper.metrics.registry
         for platform in placed:
-            labels = {"channel": f"{platform}-demo"}
+            labels = {"channel": CHANNEL.get(platform, f"{platform}-demo")}
             assert registry.get_sample_value("warta_inbox_first_answer_seconds_count", labels) == 1
 
 
