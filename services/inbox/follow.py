@@ -1,4 +1,5 @@
-"""Reading whole topics without a consumer group: to rebuild state at start, then to follow.
+"""Reading topics: whole, without a consumer group, to rebuild state at start and then to follow;
+or as a member of a group, committing what was handled (``consume``).
 
 ``read_to_end`` replays every partition from its start to the end offsets seen when it began
 (the inbox rebuilds its book from the compacted ``inbox.items``); ``follow`` does the same and
@@ -10,9 +11,9 @@ that ``apply`` raises on is dead-lettered here and the reading goes on.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from shared.codec import DecodeError, decode
 from shared.dead_letters import DeadLetters
@@ -93,5 +94,38 @@ async def follow(
                         await dead_letters.absorb(record, exc)
                         continue
                     applied += 1
+    finally:
+        await consumer.stop()
+
+
+async def consume(
+    kafka: KafkaAddress,
+    topics: list[str],
+    group: str,
+    handle: Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]],
+    dead: DeadLetters,
+    stop: asyncio.Event,
+    *,
+    max_records: int = 500,
+) -> None:
+    """As a member of ``group``: each record to ``handle`` (one that raises is dead-lettered and
+    the reading goes on), the batch's offsets committed once it is handled."""
+    consumer = AIOKafkaConsumer(
+        *topics,
+        **client_args(kafka),
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+    )
+    await consumer.start()
+    try:
+        while not stop.is_set():
+            batch = await consumer.getmany(timeout_ms=200, max_records=max_records)
+            records = [r for rs in batch.values() for r in rs]
+            for record in records:
+                await dead.handled(record, handle, None)
+            if records:
+                await consumer.commit()
     finally:
         await consumer.stop()

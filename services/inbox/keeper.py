@@ -27,9 +27,10 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from services.inbox.book import InboxBook, key_of
+from services.inbox.follow import consume
 from services.inbox.lifecycle import Command, decide, received, requested, settle
 from services.inbox.metrics import InboxMetrics
 from services.inbox.responsiveness import first_answer_wait
@@ -45,7 +46,7 @@ from shared.events import (
     ReplySettled,
 )
 from shared.kafka import acknowledged
-from shared.kafka_connection import KafkaAddress, client_args
+from shared.kafka_connection import KafkaAddress
 from shared.topics import TopicRegistry
 
 log = logging.getLogger("warta.inbox.keeper")
@@ -146,27 +147,15 @@ class InboxKeeper:
             return len(futures)
 
     async def consume(self, kafka: KafkaAddress, group: str, stop: asyncio.Event) -> None:
-        consumer = AIOKafkaConsumer(
-            self._topics.comments_observed,
-            self._topics.inbox_replies,
-            **client_args(kafka),
-            group_id=group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
+        await consume(
+            kafka,
+            [self._topics.comments_observed, self._topics.inbox_replies],
+            group,
+            self._record,
+            self._dead_letters,
+            stop,
+            max_records=500,
         )
-        await consumer.start()
-        try:
-            while not stop.is_set():
-                batch = await consumer.getmany(timeout_ms=200, max_records=500)
-                records = [r for rs in batch.values() for r in rs]
-                if not records:
-                    continue
-                for record in records:
-                    await self._dead_letters.handled(record, self._record, None)
-                await consumer.commit()
-        finally:
-            await consumer.stop()
 
     async def _record(self, record: ConsumerRecord[bytes, bytes]) -> None:
         event = decode(record.value)

@@ -19,8 +19,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 
+from services.inbox.follow import consume
 from services.inbox.reply_decision import MAX_ATTEMPTS, ReplyLog, Settle, Step, after_lookup, next_step
 from services.inbox.reply_platforms import REPLY_PLATFORMS
 from services.inbox.reply_sender import Refused, ReplySender, Sent, Throttled, Unclear
@@ -29,7 +30,7 @@ from shared.codec import decode
 from shared.dead_letters import DeadLetters
 from shared.events import Event, ReplyAttempted, ReplyRequested, ReplySettled, ReplyStatus
 from shared.kafka import send_event
-from shared.kafka_connection import KafkaAddress, client_args
+from shared.kafka_connection import KafkaAddress
 from shared.topics import TopicRegistry
 
 log = logging.getLogger("warta.inbox.replier")
@@ -137,25 +138,15 @@ class Replier:
         )
 
     async def consume(self, kafka: KafkaAddress, group: str, stop: asyncio.Event) -> None:
-        consumer = AIOKafkaConsumer(
-            self._topics.inbox_replies,
-            **client_args(kafka),
-            group_id=group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
+        await consume(
+            kafka,
+            [self._topics.inbox_replies],
+            group,
+            self._handle_record,
+            self._dead_letters,
+            stop,
+            max_records=100,
         )
-        await consumer.start()
-        try:
-            while not stop.is_set():
-                batch = await consumer.getmany(timeout_ms=200, max_records=100)
-                records = [r for rs in batch.values() for r in rs]
-                for record in records:
-                    await self._dead_letters.handled(record, self._handle_record, None)
-                if records:
-                    await consumer.commit()
-        finally:
-            await consumer.stop()
 
     async def _handle_record(self, record: ConsumerRecord[bytes, bytes]) -> None:
         event = decode(record.value)
