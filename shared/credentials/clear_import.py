@@ -8,34 +8,40 @@ overwritten with zeros and removed, so no credential stays readable in clear.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
-import orjson
-
-from shared.credentials import VaultError
 from shared.credentials.record import CredentialRecord
 from shared.credentials.vault import CredentialVault
+from shared.secrets_file import read_secrets_file
 
 _RECORD_KEYS = {"token", "refresh_token", "expires_at", "token_url", "platform", "scope"}
 
 
-def record_from_clear(name: str, value: object) -> CredentialRecord:
-    """One entry of a clear secrets file as a vault record."""
-    if not isinstance(value, dict) or not isinstance(value.get("token"), str):
-        raise VaultError(f"secret {name!r} must be an object with a string 'token'")
-    expires = value.get("expires_at")
-    refresh = value.get("refresh_token")
+def record_from_clear(name: str, fields: Mapping[str, str]) -> CredentialRecord:
+    """One entry of a clear secrets file (as ``read_secrets_file`` gives it) as a vault record."""
+    expires = fields.get("expires_at")
     return CredentialRecord(
         account=name,
-        access_token=value["token"],
-        refresh_token=refresh if isinstance(refresh, str) else None,
-        expires_at=datetime.fromisoformat(expires) if isinstance(expires, str) else None,
-        token_url=str(value.get("token_url", "")),
-        platform=str(value.get("platform", "")),
-        scope=str(value.get("scope", "")),
-        extra={k: str(v) for k, v in value.items() if k not in _RECORD_KEYS},
+        access_token=fields["token"],
+        refresh_token=fields.get("refresh_token"),
+        expires_at=datetime.fromisoformat(expires) if expires else None,
+        token_url=fields.get("token_url", ""),
+        platform=fields.get("platform", ""),
+        scope=fields.get("scope", ""),
+        extra={k: v for k, v in fields.items() if k not in _RECORD_KEYS},
     )
+
+
+def add_missing(vault: CredentialVault, entries: Mapping[str, Mapping[str, str]]) -> int:
+    """Put each entry the vault lacks; returns how many. A stored record is newer (refreshed,
+    connected, parked) and stays as it is. The caller holds the vault's import lock."""
+    existing = vault.load()
+    new = [record_from_clear(name, fields) for name, fields in entries.items() if name not in existing]
+    if new:
+        vault.put(*new)
+    return len(new)
 
 
 def import_clear_file(vault: CredentialVault, clear: Path) -> int:
@@ -45,30 +51,11 @@ def import_clear_file(vault: CredentialVault, clear: Path) -> int:
     them move the file while the others wait, then find it gone.
     """
     with vault.import_lock():
-        return _import(vault, clear)
-
-
-def read_clear_file(path: Path) -> dict[str, object]:
-    """The clear secrets file's entries (name → object); ``VaultError`` when it is not one."""
-    try:
-        raw = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError) as exc:
-        raise VaultError(f"cannot read secrets file {path}: {type(exc).__name__}") from None
-    if not isinstance(raw, dict):
-        raise VaultError(f"secrets file {path} must hold a JSON object")
-    return raw
-
-
-def _import(vault: CredentialVault, clear: Path) -> int:
-    if not clear.exists():
-        return 0
-    raw = read_clear_file(clear)
-    existing = vault.load()
-    new = [record_from_clear(name, value) for name, value in raw.items() if name not in existing]
-    if new:
-        vault.put(*new)
-    _shred(clear)
-    return len(new)
+        if not clear.exists():
+            return 0
+        added = add_missing(vault, read_secrets_file(clear))
+        _shred(clear)
+        return added
 
 
 def _shred(path: Path) -> None:

@@ -32,7 +32,7 @@ from services.publisher.credentials.wiring import account_of
 from services.publisher.settings import PublisherSettings
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
-from shared.credentials.clear_import import record_from_clear
+from shared.credentials.clear_import import add_missing
 from shared.credentials.keys import generate_key, keyring, load_keys
 from shared.credentials.record import CredentialRecord
 from shared.credentials.vault import CredentialVault
@@ -73,11 +73,7 @@ def seed_vault(vault: CredentialVault, entries: dict[str, dict[str, str]]) -> in
     """Put each sandbox account the vault lacks; returns how many. A stored record is newer
     (refreshed, connected, parked) and stays as it is."""
     with vault.import_lock():
-        existing = vault.load()
-        new = [record_from_clear(name, value) for name, value in entries.items() if name not in existing]
-        if new:
-            vault.put(*new)
-    return len(new)
+        return add_missing(vault, entries)
 
 
 def oauth_channels(channels: Iterable[Channel]) -> list[Channel]:
