@@ -134,20 +134,7 @@ def decide(current: InboxChanged, command: Command, *, four_eyes: bool, now: dat
     elif action in (A.DRAFT_REPLY, A.REPLY):
         _no_second_answer(current, command)
         reply = _reply(current, command, four_eyes=four_eyes, now=now)
-    return InboxChanged(
-        event_id=f"{current.comment.event_id}.{current.version + 1}",
-        occurred_at=now,
-        comment=current.comment,
-        version=current.version + 1,
-        action=action,
-        from_state=current.state,
-        state=after,
-        assignee=assignee,
-        reply=reply,
-        by=command.by,
-        reason=command.reason,
-        channel=current.channel,
-    )
+    return _next(current, now, action, after, assignee, reply, command.by, command.reason)
 
 
 def settle(current: InboxChanged, outcome: ReplySettled, now: datetime) -> InboxChanged | None:
@@ -169,6 +156,20 @@ def settle(current: InboxChanged, outcome: ReplySettled, now: datetime) -> Inbox
         if unconfirmed:
             reason = f"check the platform before answering again: {reason}"
         reason = reason[:2000]
+    return _next(current, now, action, after, current.assignee, reply, "replier", reason)
+
+
+def _next(
+    current: InboxChanged,
+    now: datetime,
+    action: InboxAction,
+    after: InboxState,
+    assignee: str | None,
+    reply: ReplyDraft | None,
+    by: str,
+    reason: str,
+) -> InboxChanged:
+    """The entry's next version: ``action`` by ``by`` took it from its state to ``after``."""
     return InboxChanged(
         event_id=f"{current.comment.event_id}.{current.version + 1}",
         occurred_at=now,
@@ -177,9 +178,9 @@ def settle(current: InboxChanged, outcome: ReplySettled, now: datetime) -> Inbox
         action=action,
         from_state=current.state,
         state=after,
-        assignee=current.assignee,
+        assignee=assignee,
         reply=reply,
-        by="replier",
+        by=by,
         reason=reason,
         channel=current.channel,
     )
