@@ -139,11 +139,24 @@ class DeadLetters:
         self._on_letter = on_letter
         self.sent = 0
 
-    async def handled(self, record: Record, handler: Callable[[Record], Awaitable[T]], otherwise: T) -> T:
-        """``handler(record)``, or ``otherwise`` once the record is dead-lettered."""
+    async def handled(
+        self,
+        record: Record,
+        handler: Callable[[Record], Awaitable[T]],
+        otherwise: T,
+        *,
+        lets_through: tuple[type[Exception], ...] = (),
+    ) -> T:
+        """``handler(record)``, or ``otherwise`` once the record is dead-lettered.
+
+        ``lets_through``: exceptions that say nothing about the record and that the caller acts on
+        (a publisher lane whose partition went to another worker leaves the record to it: a
+        letter would be wrong, and marking the record handled would lose it)."""
         try:
             with bound(**job_fields(record.key)):
                 return await handler(record)
+        except lets_through:
+            raise
         except Exception as exc:
             await self.absorb(record, exc)
             return otherwise

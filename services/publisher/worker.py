@@ -286,7 +286,7 @@ class PublisherWorker:
             _GENERATION.set(self._owned.get(entry.partition))
             _HANDLING.set(entry)
             try:
-                await self._parts.dead_letters.handled(record, self.handle, None)
+                await self._parts.dead_letters.handled(record, self.handle, None, lets_through=(Fenced,))
             except Fenced as exc:
                 # Not marked done: the partition's new owner reads the record and settles it.
                 log.warning("%s@%s left to the partition's new owner: %s", record.topic, record.offset, exc)

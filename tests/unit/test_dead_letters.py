@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,7 +18,7 @@ from aiokafka.errors import (
 
 from services.console.replay import NotReplayable, Reappend, reappend
 from shared.codec import DecodeError, MalformedMessage, encode
-from shared.dead_letters import RAW_LIMIT, is_infrastructure, letter_for, letter_id
+from shared.dead_letters import RAW_LIMIT, DeadLetters, is_infrastructure, letter_for, letter_id
 from shared.kafka import KafkaUnavailable
 from shared.topics import TopicRegistry
 from tests.integration.poison_kit import approved
@@ -123,3 +124,21 @@ def test_state_topics_and_undecodable_records_are_not_replayed() -> None:
     refused = reappend(garbage, TOPICS)
     assert isinstance(refused, NotReplayable)
     assert "nothing to replay" in refused.reason
+
+
+class _PartitionMoved(Exception):
+    """Stands for a lane's ``Fenced``: not the record's fault, the caller acts on it."""
+
+
+def test_an_exception_the_caller_acts_on_is_no_letter_and_reaches_the_caller() -> None:
+    # A publisher lane fenced mid-job must leave the record to the partition's new owner: a letter
+    # (and the record marked handled) left the job `attempted` for ever in the chaos run.
+    letters = DeadLetters("t.publish.dead", "publisher-x", bootstrap="127.0.0.1:1")
+    record = ConsumerRecord("t.publish.x", 0, 7, 0, 0, b"c1:x-1", b"{}", None, 6, 2, [])
+
+    async def fenced(_: object) -> None:
+        raise _PartitionMoved
+
+    with pytest.raises(_PartitionMoved):
+        asyncio.run(letters.handled(record, fenced, None, lets_through=(_PartitionMoved,)))
+    assert letters.sent == 0
