@@ -224,6 +224,9 @@ async def list_entries(request: web.Request) -> web.Response:
                 f"{principal.person}'s key may not read channel {query['channel']}", rule="channel_forbidden"
             )
         channels = [query["channel"]]
+    if "tag" in query:
+        # Entries do not carry their item's tags yet: an ignored filter would list every comment.
+        raise ValidationFailed("the inbox cannot filter by tag yet", field="tag", rule="filter_unsupported")
     state = None
     if "state" in query:
         try:
