@@ -9,7 +9,7 @@
     warta inbox hide|close KEY --reason R
     warta inbox templates list | show NAME | save NAME --en TEXT --id TEXT | delete NAME
 
-KEY is a comment's inbox key (``channel:comment id``, the first column of ``list``). The inbox
+KEY is a comment's inbox key (the first column of ``list``). The inbox
 is at ``WARTA_INBOX_URL`` (default http://127.0.0.1:8060); the key and ``--json``/``--lang`` are
 the other operator commands' (``warta.ops_client``). A reply from a template is filled in by the
 inbox for that comment, in the language ``--in`` names (default: the CLI's), then sent as text.
@@ -128,7 +128,7 @@ def render_list(body: dict[str, Any]) -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    entry = _inbox(args).get(f"/v1/inbox/{_key(args.key)}", "inbox show")
+    entry = _inbox(args).get(f"/v1/inbox/{_key(args.comment)}", "inbox show")
     if as_json(args, entry):
         return 0
     render_entry(entry)
@@ -162,7 +162,7 @@ def render_entry(entry: dict[str, Any]) -> None:
 
 
 def _act(args: argparse.Namespace, action: str, body: dict[str, Any]) -> int:
-    answer = _inbox(args).send("POST", f"/v1/inbox/{_key(args.key)}/{action}", body, f"inbox {action}")
+    answer = _inbox(args).send("POST", f"/v1/inbox/{_key(args.comment)}/{action}", body, f"inbox {action}")
     if as_json(args, answer.body):
         return 0
     entry = answer.body
@@ -177,7 +177,7 @@ def cmd_reply(args: argparse.Namespace) -> int:
     text = args.text
     if args.template:
         lang = args.reply_lang or current()
-        query = urllib.parse.urlencode({"comment": args.key, "lang": lang})
+        query = urllib.parse.urlencode({"comment": args.comment, "lang": lang})
         filled = _inbox(args).get(f"/v1/inbox/templates/{_key(args.template)}?{query}", "inbox reply")
         text = filled["rendered"]
     return _act(args, "reply", {"text": text, "override": args.override, "reason": args.reason})
@@ -270,9 +270,9 @@ def register(
     listing.add_argument("--limit", type=int, default=50, help="per page, 1-500 (default 50)")
     listing.add_argument("--cursor", help="the next_cursor a page before printed")
     listing.add_argument("--all", action="store_true", help="follow every page")
-    add("show", cmd_show, "one comment and its reply").add_argument("key")
+    add("show", cmd_show, "one comment and its reply").add_argument("comment", metavar="KEY")
     reply = add("reply", cmd_reply, "answer a comment, or draft where four eyes are required")
-    reply.add_argument("key")
+    reply.add_argument("comment", metavar="KEY")
     text = reply.add_mutually_exclusive_group(required=True)
     text.add_argument("--text")
     text.add_argument("--template", help="a saved answer's name, filled in for this comment")
@@ -282,11 +282,11 @@ def register(
     reply.add_argument("--override", action="store_true", help="answer again a comment already answered")
     reply.add_argument("--reason", default="")
     approve = add("approve", cmd_approve, "send another person's draft (approvers)")
-    approve.add_argument("key")
+    approve.add_argument("comment", metavar="KEY")
     approve.add_argument("--override", action="store_true")
     approve.add_argument("--reason", default="")
     assign = add("assign", cmd_assign, "give a comment to a person")
-    assign.add_argument("key")
+    assign.add_argument("comment", metavar="KEY")
     assign.add_argument("assignee")
     assign.add_argument("--reason", default="")
     for name, func, what in (
@@ -294,7 +294,7 @@ def register(
         ("close", cmd_close, "close a comment"),
     ):
         p = add(name, func, what)
-        p.add_argument("key")
+        p.add_argument("comment", metavar="KEY")
         p.add_argument("--reason", required=True)
     templates = add("templates", cmd_templates, "saved answers: list, show, save, delete")
     kinds = templates.add_subparsers(dest="templates_command", required=True)
