@@ -24,7 +24,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from warta.cli_messages import current, say
+from warta.cli_messages import current, heading, say
 from warta.cli_ops import common_options, guarded
 from warta.ops_client import Answer, Client, as_json, client_of, expect, table
 
@@ -146,7 +146,10 @@ def render_entry(entry: dict[str, Any]) -> None:
         ["AT (UTC)", comment["created_at"]],
         ["STATE", entry["state"]],
         ["ASSIGNEE", entry.get("assignee") or ""],
-        ["LAST CHANGE", shown(f"{entry['action']} · {entry['by']} · {entry.get('reason') or ''}")],
+        [
+            "LAST CHANGE",
+            shown(" · ".join(p for p in (entry["action"], entry["by"], entry.get("reason")) if p)),
+        ],
         ["COMMENT", shown(comment["text"])],
     ]
     if comment.get("url"):
@@ -158,7 +161,8 @@ def render_entry(entry: dict[str, Any]) -> None:
         rows.append(["DRAFTED → APPROVED", signed])
         if reply.get("posted_id"):
             rows.append(["POSTED", shown(reply["posted_id"])])
-    table(rows, ["FIELD", "VALUE"])
+    # The row labels are headings too: they follow the CLI's language.
+    table([[heading(str(label)), value] for label, value in rows], ["FIELD", "VALUE"])
 
 
 def _act(args: argparse.Namespace, action: str, body: dict[str, Any]) -> int:
@@ -216,10 +220,14 @@ def cmd_templates(args: argparse.Namespace) -> int:
     if action == "show":
         template = inbox.get(path, "inbox templates show")
         if not as_json(args, template):
-            table(
-                [[k.upper(), shown(template[k])] for k in ("name", "by", "at", "text_en", "text_id")],
-                ["FIELD", "VALUE"],
+            labels = (
+                ("NAME", "name"),
+                ("BY", "by"),
+                ("AT (UTC)", "at"),
+                ("ENGLISH", "text_en"),
+                ("INDONESIAN", "text_id"),
             )
+            table([[heading(label), shown(template[k])] for label, k in labels], ["FIELD", "VALUE"])
         return 0
     if action == "save":
         answer = inbox.send("PUT", path, {"text_en": args.en, "text_id": args.id}, "inbox templates save")
