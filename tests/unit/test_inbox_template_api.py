@@ -63,7 +63,7 @@ def _app(tmp_path: Path) -> tuple[Any, str]:
         )
     )
     store = TemplateStore(producer=none, topic="inbox.templates", book=templates)
-    settings = InboxSettings(_env_file=None, channels_file=tmp_path / "none.yaml")  # type: ignore[call-arg]
+    settings = InboxSettings(_env_file=None, channels_file=tmp_path / "none.yaml")
     deps = Deps(settings, keys, channels, keeper, collector, lambda: NOW)
     return create_app(deps, [add_template_routes(store)]), key_of(entry)
 
