@@ -16,8 +16,9 @@ from shared.event_fields import EventBase, Identifier
 TEMPLATE_TEXT_MAX = 5_000
 """Room for the commenter's name (500 at most) within a reply's 10,000 characters."""
 
-TemplateName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
-"""A lowercase slug: it is a Kafka key and a path segment as it stands."""
+TEMPLATE_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+TemplateName = Annotated[str, Field(pattern=TEMPLATE_NAME_PATTERN)]
+"""A lowercase slug of 1-64 characters: it is a Kafka key and a path segment as it stands."""
 
 TemplateText = Annotated[str, Field(min_length=1, max_length=TEMPLATE_TEXT_MAX)]
 

@@ -44,19 +44,19 @@ from shared.http_errors import (
 )
 from shared.kafka import KafkaUnavailable
 from shared.problems import negotiate
-from shared.template_events import TEMPLATE_TEXT_MAX, ReplyTemplateSaved
+from shared.template_events import TEMPLATE_NAME_PATTERN, ReplyTemplateSaved, TemplateText
 
 TEMPLATES: web.AppKey[TemplateStore] = web.AppKey("inbox_templates", TemplateStore)
 
 EDITING_ROLES = frozenset({Role.OPERATOR, Role.APPROVER, Role.ADMIN})
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_NAME = re.compile(TEMPLATE_NAME_PATTERN)
 _BODY_LIMIT = 64 * 1024
 
 
 class _Texts(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text_en: str = Field(min_length=1, max_length=TEMPLATE_TEXT_MAX)
-    text_id: str = Field(min_length=1, max_length=TEMPLATE_TEXT_MAX)
+    text_en: TemplateText
+    text_id: TemplateText
 
 
 class _Removal(BaseModel):
