@@ -1,5 +1,6 @@
 """``warta inbox`` against a real inbox on the real broker: listing, showing, replying (with a
-saved answer filled in for the comment, in the CLI's language), assigning, hiding, closing; the
+saved answer filled in for the comment, in the CLI's language, drafted on a four-eyes channel and
+sent by an approver), assigning, hiding, closing; the
 saved answers created, refused, listed and deleted; refusals printed with their rule and a
 non-zero exit; and the saved answers read back from ``inbox.templates`` by a restarted inbox.
 
@@ -78,7 +79,7 @@ async def test_an_operator_works_the_inbox_from_the_terminal(
 ) -> None:
     for name in ("LC_ALL", "LC_MESSAGES", "LANG", "WARTA_KEY"):
         monkeypatch.delenv(name, raising=False)
-    async with inbox_system(kafka_bootstrap, run_id, tmp_path) as system:
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path, four_eyes=("facebook-demo",)) as system:
         term = Terminal(system, capsys)
         question, spam = await _two_comments(system)
         book = system.inbox.keeper.book
@@ -120,7 +121,14 @@ async def test_an_operator_works_the_inbox_from_the_terminal(
         assert [t["name"] for t in (await term.data("inbox", "templates", "list"))["templates"]] == ["thanks"]
 
         # A reply from a saved answer, filled in for the comment in the CLI's language.
+        # The channel needs four eyes: the editor's reply is a draft, an approver sends it.
         code, out, err = await term.run("inbox", "reply", question, "--template", "thanks", lang="id")
+        assert code == 0, err
+        assert "menunggu penyetuju" in out
+        code, _, err = await term.run("inbox", "approve", question)
+        assert code == 1
+        assert "four_eyes" in err
+        code, out, err = await term.run("inbox", "approve", question, role="approver", lang="id")
         assert code == 0, err
         assert "sekarang replying" in out
         entry = book.get(question)
