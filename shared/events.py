@@ -51,6 +51,7 @@ from shared.inbox_events import (
     ReplyStatus,
 )
 from shared.ingest_events import DraftApproved, DraftSubmitted, IdempotencyClaimed
+from shared.template_events import ReplyTemplateDeleted, ReplyTemplateSaved
 
 # The names re-exported from the modules above, so that ``shared.events`` stays the one name
 # every reader imports events by (the events defined here are public as they stand).
@@ -83,6 +84,8 @@ __all__ = [
     "ReplyRequested",
     "ReplySettled",
     "ReplyStatus",
+    "ReplyTemplateDeleted",
+    "ReplyTemplateSaved",
     "Tag",
     "Tags",
     "instant_range_problem",
@@ -374,7 +377,9 @@ Event = Annotated[
     | InboxChanged
     | ReplyRequested
     | ReplyAttempted
-    | ReplySettled,
+    | ReplySettled
+    | ReplyTemplateSaved
+    | ReplyTemplateDeleted,
     Field(discriminator="event_type"),
 ]
 
@@ -397,6 +402,8 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "reply.requested",
         "reply.attempted",
         "reply.settled",
+        "reply_template.saved",
+        "reply_template.deleted",
     }
 )
 

@@ -1,6 +1,7 @@
 """The ``warta`` command: one subcommand per service, plus operator tools.
 
 warta ingest | scheduler | publisher --platform NAME | console | analytics | inbox | sandbox | topics | dev
+(``warta inbox`` with a subcommand works the inbox instead: ``warta.cli_inbox``)
 and the operator commands of ``warta.cli_ops`` (submit, status, plan, lag, pause, resume, dead, …)
 and ``warta.report`` (report).
 """
@@ -18,6 +19,7 @@ from shared.build import version
 from shared.settings import CommonSettings
 from warta.cli_credentials import cmd_sandbox_token
 from warta.cli_credentials import register as register_credentials
+from warta.cli_inbox import register as register_inbox
 from warta.cli_messages import language_of, use
 from warta.cli_ops import register as register_ops
 from warta.report import register as register_report
@@ -157,9 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "analytics", help="run the analytics worker: reach figures and the press office's read API"
     ).set_defaults(func=_analytics)
-    sub.add_parser(
-        "inbox", help="run the inbox: citizens' comments, Meta webhooks, the inbox API"
-    ).set_defaults(func=_inbox)
+    register_inbox(sub, run_service=_inbox)
     sandbox = sub.add_parser("sandbox", help="serve the platform contract fakes, or mint a demo token")
     sandbox.add_argument("action", nargs="?", choices=("serve", "token"), default="serve")
     sandbox.add_argument("channel", nargs="?", help="token: the demo channel whose credential to print")

@@ -82,6 +82,19 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "a sandbox grant for {channel}'s demo account, not a real token:",
         "izin sandbox untuk akun demo {channel}, bukan token sungguhan:",
     ),
+    "inbox_count": (
+        "{shown} shown of {total}; {waiting} waiting past their answer target",
+        "{shown} ditampilkan dari {total}; {waiting} menunggu melewati target jawaban",
+    ),
+    "inbox_more": ("more: --cursor {cursor} (or --all)", "berikutnya: --cursor {cursor} (atau --all)"),
+    "inbox_not_approved": ("(not approved yet)", "(belum disetujui)"),
+    "inbox_drafted": (
+        "{comment}: reply drafted; it waits for an approver (warta inbox approve {comment})",
+        "{comment}: draf balasan dibuat; menunggu penyetuju (warta inbox approve {comment})",
+    ),
+    "inbox_done": ("{action} {comment}: now {state}", "{action} {comment}: sekarang {state}"),
+    "template_saved": ("saved answer {name} saved", "jawaban tersimpan {name} disimpan"),
+    "template_deleted": ("saved answer {name} deleted", "jawaban tersimpan {name} dihapus"),
     "health_needs_operator": (
         "(health needs an operator's key: the console answered {status})",
         "(kesehatan kanal memerlukan kunci operator: konsol menjawab {status})",
@@ -113,6 +126,23 @@ HEADINGS: Mapping[str, str] = {
     "HEALTH": "KESEHATAN",
     "PAUSE": "JEDA",
     "LAST ERROR": "GALAT TERAKHIR",
+    "KEY": "KUNCI",
+    "AUTHOR": "PENULIS",
+    "AT (UTC)": "WAKTU (UTC)",
+    "ASSIGNEE": "PENANGGUNG JAWAB",
+    "COMMENT": "KOMENTAR",
+    "POST": "UNGGAHAN",
+    "URL": "URL",
+    "LAST CHANGE": "PERUBAHAN TERAKHIR",
+    "REPLY": "BALASAN",
+    "DRAFTED → APPROVED": "DRAF → DISETUJUI",
+    "POSTED": "TERKIRIM",
+    "FIELD": "KOLOM",
+    "VALUE": "NILAI",
+    "NAME": "NAMA",
+    "BY": "OLEH",
+    "ENGLISH": "BAHASA INGGRIS",
+    "INDONESIAN": "BAHASA INDONESIA",
 }
 
 _chosen: list[Lang] = []  # the run's language, once ``use`` has chosen it

@@ -228,7 +228,7 @@ def cmd_channels(args: argparse.Namespace) -> int:
 
 
 # ---- registration ------------------------------------------------------------------------------
-def _common(nested: bool = False) -> argparse.ArgumentParser:
+def common_options(nested: bool = False) -> argparse.ArgumentParser:
     # Nested parsers (dead list|show|replay) must not reset options given before their name.
     kw: dict[str, Any] = {"default": argparse.SUPPRESS} if nested else {}
     common = argparse.ArgumentParser(add_help=False)
@@ -251,7 +251,7 @@ def _common(nested: bool = False) -> argparse.ArgumentParser:
     return common
 
 
-def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+def guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         try:
             return func(args)
@@ -265,11 +265,11 @@ def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Na
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the operator commands to the ``warta`` parser."""
-    common = _common()
+    common = common_options()
 
     def add(name: str, func: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
         parser = sub.add_parser(name, parents=[common], help=help_)
-        parser.set_defaults(func=_guarded(func))
+        parser.set_defaults(func=guarded(func))
         return parser
 
     submit = add("submit", cmd_submit, "submit an approved item from a JSON or YAML file")
@@ -288,7 +288,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         p.add_argument("--reason", required=True)
     dead = add("dead", cmd_dead, "dead letters: list, show ID, replay ID")
     dead_sub = dead.add_subparsers(dest="dead_command", required=True)
-    nested = _common(nested=True)
+    nested = common_options(nested=True)
     dead_sub.add_parser("list", parents=[nested])
     dead_sub.add_parser("show", parents=[nested]).add_argument("id", help="dead letter id or job id")
     replay = dead_sub.add_parser("replay", parents=[nested])

@@ -177,7 +177,9 @@ def as_json(args: argparse.Namespace, data: Any) -> bool:
     return True
 
 
-def table(rows: Iterable[Iterable[object]], header: list[str], out: TextIO = sys.stdout) -> None:
+def table(rows: Iterable[Iterable[object]], header: list[str], out: TextIO | None = None) -> None:
+    # sys.stdout is looked up at each call: a default bound at import would ignore a redirection.
+    out = out or sys.stdout
     text = [[("" if c is None else str(c)) for c in row] for row in rows]
     header = [heading(h) for h in header]
     widths = [max([len(h)] + [len(r[i]) for r in text]) for i, h in enumerate(header)]

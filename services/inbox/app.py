@@ -31,6 +31,8 @@ from services.inbox.replier import Replier
 from services.inbox.reply_sender import ReplySender
 from services.inbox.schedule import PollSchedule
 from services.inbox.settings import InboxSettings
+from services.inbox.template_api import add_template_routes
+from services.inbox.template_store import TemplateStore
 from shared.channels import ChannelDirectory
 from shared.credentials import SecretsError
 from shared.credentials.opening import open_vault, secret_store
@@ -53,6 +55,7 @@ def inbox_topics(topics: TopicRegistry) -> list[TopicSpec]:
         topics.inbox_items,
         topics.inbox_changes,
         topics.inbox_replies,
+        topics.inbox_templates,
     }
     return [spec for spec in topics.specs() if spec.name in names]
 
@@ -111,6 +114,8 @@ async def running_inbox(
     tasks: list[asyncio.Task[object]] = []
     try:
         book = await _rebuilt_book(settings, dead)
+        templates = TemplateStore(producer=producer, topic=topics.inbox_templates, clock=clock)
+        await templates.rebuild(kafka, dead)
         own = {c.id: own_names(c) for c in channels.channels}
         keeper = InboxKeeper(
             producer=producer, topics=topics, book=book, dead_letters=dead, clock=clock, own_names=own
@@ -135,7 +140,7 @@ async def running_inbox(
             keeper.metrics.watch(book, collector, deps.answer_target, clock)
             caught_up = asyncio.Event()
             tasks = _start_loops(settings, collector, keeper, replier, dead, stop, caught_up, clock)
-            app = create_app(deps)
+            app = create_app(deps, [add_template_routes(templates)])
             try:
                 yield Inbox(keeper, replier, collector, schedule, app, caught_up)
             finally:

@@ -33,7 +33,7 @@ value is a 400.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -224,6 +224,9 @@ async def list_entries(request: web.Request) -> web.Response:
                 f"{principal.person}'s key may not read channel {query['channel']}", rule="channel_forbidden"
             )
         channels = [query["channel"]]
+    if "tag" in query:
+        # Entries do not carry their item's tags yet: an ignored filter would list every comment.
+        raise ValidationFailed("the inbox cannot filter by tag yet", field="tag", rule="filter_unsupported")
     state = None
     if "state" in query:
         try:
@@ -323,7 +326,11 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": content_type})
 
 
-def create_app(deps: Deps) -> web.Application:
+def create_app(
+    deps: Deps, ahead_of_entries: Sequence[Callable[[web.Application], None]] = ()
+) -> web.Application:
+    """The inbox's app; ``ahead_of_entries`` add routes under ``/v1/inbox/`` that the per-comment
+    ``/v1/inbox/{key}`` would otherwise match (aiohttp tries routes in the order added)."""
     app = web.Application(middlewares=[_errors], client_max_size=deps.settings.webhook_max_bytes + 1)
     app[DEPS] = deps
     add_page(app)
@@ -334,6 +341,8 @@ def create_app(deps: Deps) -> web.Application:
     app.router.add_post("/webhooks/meta", webhook_delivery)
     app.router.add_get("/v1/inbox", list_entries)
     app.router.add_get("/v1/inbox/channels", channel_statuses)
+    for add_routes in ahead_of_entries:
+        add_routes(app)
     app.router.add_get("/v1/inbox/{key}", show_entry)
     app.router.add_post("/v1/inbox/{key}/assign", _action(InboxAction.ASSIGN, _Assign))
     app.router.add_post("/v1/inbox/{key}/reply", _action(InboxAction.REPLY, _Reply, drafts=True))

@@ -17,6 +17,7 @@ const I18N = {
     ask_override: "This comment was already answered. Send a second answer anyway?",
     assigned_to: "assigned to", draft_waiting: "draft waiting for an approver",
     replied_by: "reply by", approved_by: "approved by", empty: "No comments match.",
+    saved_answer: "Reply with a saved answer…",
   },
   id: {
     title: "Kotak masuk", language: "Bahasa", login_title: "Masuk dengan kunci API Anda",
@@ -32,10 +33,11 @@ const I18N = {
     ask_override: "Komentar ini sudah dijawab. Tetap kirim jawaban kedua?",
     assigned_to: "ditugaskan kepada", draft_waiting: "draf menunggu persetujuan",
     replied_by: "dibalas oleh", approved_by: "disetujui oleh", empty: "Tidak ada komentar yang cocok.",
+    saved_answer: "Balas dengan jawaban tersimpan…",
   },
 };
 
-const state = { lang: localStorage.getItem("warta.lang") || "en", key: sessionStorage.getItem("warta.inbox.key") };
+const state = { lang: localStorage.getItem("warta.lang") || "en", key: sessionStorage.getItem("warta.inbox.key"), templates: [] };
 const $ = (selector) => document.querySelector(selector);
 
 function t(key) {
@@ -124,12 +126,14 @@ function entryNode(entry) {
     const who = prompt(t("ask_assignee"));
     return who ? act("assign", { assignee: who }) : Promise.resolve();
   });
-  if (open) button("reply", () => {
-    const text = prompt(t("ask_reply"));
+  const replyWith = (drafted) => {
+    const text = prompt(t("ask_reply"), drafted || "");
     if (!text) return Promise.resolve();
     const override = entry.state === "answered" ? confirm(t("ask_override")) : false;
     return entry.state === "answered" && !override ? Promise.resolve() : act("reply", { text, override });
-  });
+  };
+  if (open) button("reply", () => replyWith(""));
+  if (open && state.templates.length) actions.append(savedAnswers(entry, replyWith));
   if (open && entry.reply && !entry.reply.approved_by) button("approve", () => act("approve", { override: entry.state === "answered" }));
   for (const verb of open ? ["hide", "close"] : entry.state === "replying" ? [] : ["reopen"]) {
     button(verb, () => {
@@ -139,6 +143,34 @@ function entryNode(entry) {
   }
   item.append(actions);
   return item;
+}
+
+// A saved answer is filled in by the inbox for this comment, in the page's language, and put in
+// the reply box for the person to read and change before sending.
+function savedAnswers(entry, replyWith) {
+  const pick = el("select");
+  pick.append(el("option", t("saved_answer")));
+  pick.firstChild.value = "";
+  for (const template of state.templates) {
+    const option = el("option", template.name);
+    option.value = template.name;
+    pick.append(option);
+  }
+  pick.addEventListener("change", () => {
+    const name = pick.value;
+    pick.value = "";
+    if (!name) return;
+    const query = new URLSearchParams({ comment: entry.key, lang: state.lang });
+    api("GET", "/v1/inbox/templates/" + encodeURIComponent(name) + "?" + query.toString())
+      .then((filled) => replyWith(filled.rendered))
+      .then(refresh, (e) => { $("#error").textContent = e.message; });
+  });
+  return pick;
+}
+
+async function loadTemplates() {
+  // Saved answers are a help: without them (an older inbox, a refusal) the page still works.
+  state.templates = await api("GET", "/v1/inbox/templates").then((data) => data.templates, () => []);
 }
 
 async function loadEntries() {
@@ -158,6 +190,7 @@ async function refresh() {
   $("#error").textContent = "";
   try {
     await loadChannels();
+    await loadTemplates();
     await loadEntries();
   } catch (error) {
     if (error.status === 401) return signOut();
