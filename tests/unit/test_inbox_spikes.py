@@ -79,7 +79,8 @@ def test_a_burst_on_a_new_channel_needs_the_minimum_count() -> None:
     at = T0 + timedelta(hours=1)
     found = [watch.observe("ch", "p1", at, at) for _ in range(RULE.min_count)]
     assert found[:-1] == [None] * (RULE.min_count - 1)
-    assert isinstance(found[-1], SpikeStarted) and found[-1].count == RULE.min_count
+    assert isinstance(found[-1], SpikeStarted)
+    assert found[-1].count == RULE.min_count
 
 
 @settings(max_examples=25, deadline=None)
@@ -124,7 +125,8 @@ def test_a_spike_ends_when_the_post_calms_and_a_new_burst_starts_a_new_one() -> 
     assert watch.settle(at + timedelta(minutes=20)) == {"ch": 0}  # the window is empty again
     later = at + timedelta(hours=1)
     again = [s for _ in range(30) if (s := watch.observe("ch", "p1", later, later)) is not None]
-    assert len(again) == 1 and again[0].spike_id != first[0].spike_id
+    assert len(again) == 1
+    assert again[0].spike_id != first[0].spike_id
 
 
 def test_a_late_poll_counts_comments_where_they_were_written() -> None:
