@@ -40,6 +40,7 @@ from shared.event_fields import (
 from shared.inbox_events import (
     CommentAuthor,
     CommentObserved,
+    CommentSpikeStarted,
     InboxAction,
     InboxChanged,
     InboxState,
@@ -63,6 +64,7 @@ __all__ = [
     "ChannelVariant",
     "CommentAuthor",
     "CommentObserved",
+    "CommentSpikeStarted",
     "Content",
     "DraftApproved",
     "DraftSubmitted",
@@ -374,7 +376,8 @@ Event = Annotated[
     | InboxChanged
     | ReplyRequested
     | ReplyAttempted
-    | ReplySettled,
+    | ReplySettled
+    | CommentSpikeStarted,
     Field(discriminator="event_type"),
 ]
 
@@ -397,6 +400,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "reply.requested",
         "reply.attempted",
         "reply.settled",
+        "comment.spike_started",
     }
 )
 

@@ -132,6 +132,10 @@ class TopicRegistry:
     def inbox_replies(self) -> str:
         return self.name("inbox.replies")
 
+    @property
+    def inbox_spikes(self) -> str:
+        return self.name("inbox.spikes")
+
     def publish(self, platform: str) -> str:
         return self.name(f"publish.{platform}")
 
@@ -182,6 +186,7 @@ class TopicRegistry:
                 _audit(),
                 "replies to post: requested, attempted, settled",
             ),
+            TopicSpec(self.inbox_spikes, n, "channel and post", _audit(), "posts whose comments spike"),
         ]
         specs += [
             TopicSpec(

@@ -53,6 +53,7 @@ def inbox_topics(topics: TopicRegistry) -> list[TopicSpec]:
         topics.inbox_items,
         topics.inbox_changes,
         topics.inbox_replies,
+        topics.inbox_spikes,
     }
     return [spec for spec in topics.specs() if spec.name in names]
 
@@ -133,6 +134,11 @@ async def running_inbox(
             )
             deps = Deps(settings, keys, channels, keeper, collector, clock)
             keeper.metrics.watch(book, collector, deps.answer_target, clock)
+            # The counts restart from the comments the inbox holds; a spike in course is not announced again.
+            keeper.spikes.warm(
+                ((e.channel, e.comment.post_id, e.comment.created_at) for e in book.select()), clock()
+            )
+            keeper.metrics.watch_spikes(keeper.spikes, list(channels.ids), clock)
             caught_up = asyncio.Event()
             tasks = _start_loops(settings, collector, keeper, replier, dead, stop, caught_up, clock)
             app = create_app(deps)
