@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaProducer
 
 from services.inbox.book import InboxBook
 from services.inbox.collector import Collector
+from services.inbox.content_tags import ContentTags
 from services.inbox.follow import follow, read_to_end
 from services.inbox.http_api import Deps, create_app
 from services.inbox.keeper import InboxKeeper
@@ -54,6 +55,7 @@ def inbox_topics(topics: TopicRegistry) -> list[TopicSpec]:
         topics.inbox_changes,
         topics.inbox_replies,
         topics.inbox_spikes,
+        topics.content_approved,
     }
     return [spec for spec in topics.specs() if spec.name in names]
 
@@ -132,7 +134,7 @@ async def running_inbox(
                 schedule=schedule,
                 known=book.__contains__,
             )
-            deps = Deps(settings, keys, channels, keeper, collector, clock)
+            deps = Deps(settings, keys, channels, keeper, collector, clock, ContentTags())
             keeper.metrics.watch(book, collector, deps.answer_target, clock)
             # The counts restart from the comments the inbox holds; a spike in course is not announced again.
             keeper.spikes.warm(
@@ -141,6 +143,7 @@ async def running_inbox(
             keeper.metrics.watch_spikes(keeper.spikes, list(channels.ids), clock)
             caught_up = asyncio.Event()
             tasks = _start_loops(settings, collector, keeper, replier, dead, stop, caught_up, clock)
+            tasks.append(_follow_tags(settings, deps.content_tags, dead, stop))
             app = create_app(deps)
             try:
                 yield Inbox(keeper, replier, collector, schedule, app, caught_up)
@@ -229,6 +232,17 @@ def _start_loops(
     for task in tasks:
         task.add_done_callback(lambda t: _stop_on_failure(t, stop))
     return tasks
+
+
+def _follow_tags(
+    settings: InboxSettings, tags: ContentTags, dead: DeadLetters, stop: asyncio.Event
+) -> asyncio.Task[object]:
+    """Each item's tags from ``content.approved``, for the volume per tag."""
+    task: asyncio.Task[object] = asyncio.create_task(
+        follow(settings.kafka, settings.topics.content_approved, tags.learn, dead, stop=stop)
+    )
+    task.add_done_callback(lambda t: _stop_on_failure(t, stop))
+    return task
 
 
 def _stop_on_failure(task: asyncio.Task[object], stop: asyncio.Event) -> None:
