@@ -110,7 +110,7 @@ async def test_the_terms_and_volume_endpoints(tmp_path: Path) -> None:
         producer=none, topics=TopicRegistry(), channels=channels, reader=none,
         schedule=PollSchedule(interval=NOW - NOW), known=book.__contains__,
     )  # fmt: skip
-    settings = InboxSettings(_env_file=None, channels_file=tmp_path / "none.yaml")  # type: ignore[call-arg]
+    settings = InboxSettings(_env_file=None, channels_file=tmp_path / "none.yaml")
     app = create_app(Deps(settings, keys, channels, keeper, collector, lambda: NOW))
 
     async with TestClient(TestServer(app)) as client:
