@@ -16,7 +16,9 @@ channels sees and acts on those only)::
     GET  /v1/inbox                    ?channel=&state=&post=&assignee=&limit=50&cursor=
                                       → items, total, next_cursor, waiting_over_target (of the
                                       comments matched, those unanswered past their target)
-    GET  /v1/inbox/channels           each channel: how it is read, or why it cannot be
+    GET  /v1/inbox/channels           each channel: how it is read, or why it cannot be, and
+                                      what it cannot do (``abilities``: read, reply, hide,
+                                      delete, quota; ``services.inbox.abilities``)
     GET  /v1/inbox/terms              ?hours=6&channel=&limit=20 → the most frequent terms of the
                                       comments written in the last hours (``services.inbox.terms``)
     GET  /v1/inbox/volume             ?channel= → comments per post and per tag in the last 15 min
@@ -46,6 +48,7 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from services.inbox.abilities import abilities
 from services.inbox.book import BadCursor, decode_cursor, encode_cursor, key_of, page_after
 from services.inbox.collector import Collector
 from services.inbox.content_tags import ContentTags
@@ -312,7 +315,11 @@ async def list_entries(request: web.Request) -> web.Response:
 async def channel_statuses(request: web.Request) -> web.Response:
     deps, principal = request.app[DEPS], _caller(request)
     visible = set(_visible_channels(principal, deps.channels))
-    statuses = [s.to_json() for name, s in sorted(deps.collector.status.items()) if name in visible]
+    statuses = [
+        {**s.to_json(), "abilities": abilities(channel)}
+        for name, s in sorted(deps.collector.status.items())
+        if name in visible and (channel := deps.channels.get(name)) is not None
+    ]
     return web.json_response({"channels": statuses}, dumps=_dumps)
 
 
