@@ -139,6 +139,10 @@ async def test_the_terms_and_volume_endpoints(tmp_path: Path) -> None:
         status, body = await get("/v1/inbox/terms?hours=24&channel=m1&limit=1")
         assert body["terms"] == [{"term": "banjir", "count": 2}]
         assert body["channel"] == "m1"
+        status, body = await get("/v1/inbox/channels", key="m1")
+        assert [c["channel"] for c in body["channels"]] == ["m1"]
+        assert body["channels"][0]["abilities"]["reply"]["code"] == "ok"
+        assert body["channels"][0]["abilities"]["hide"]["can"] is False  # Mastodon cannot hide replies
         status, body = await get("/v1/inbox/volume?channel=m1")
         assert status == 200
         assert [(p["post_id"], p["counts"]) for p in body["posts"]] == [("p1", {"15m": 1, "1h": 1})]

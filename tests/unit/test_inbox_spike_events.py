@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import orjson
+from prometheus_client import CollectorRegistry
 
 from services.console.webhooks import KINDS, lifecycle_of
+from services.inbox.metrics import InboxMetrics
 from services.inbox.spike_events import spikes_of
 from services.inbox.spikes import SpikeRule, SpikeWatch
 from shared.codec import decode, encode
@@ -64,3 +66,22 @@ def test_a_spike_event_is_an_event_the_codec_reads() -> None:
     assert isinstance(
         decode(encode(spikes_of(SpikeWatch(), [entry(n) for n in range(10)], NOW)[0])), CommentSpikeStarted
     )
+
+
+def test_the_gauge_shows_every_channel_and_falls_when_the_post_calms() -> None:
+    watch, clock = SpikeWatch(), [NOW]
+    metrics = InboxMetrics(CollectorRegistry())
+    metrics.watch_spikes(watch, ["ig-demo", "fb-demo"], lambda: clock[0])
+    spikes_of(watch, [entry(n) for n in range(12)], NOW)
+
+    def gauge() -> dict[str, float]:
+        return {
+            s.labels["channel"]: s.value
+            for f in metrics.registry.collect()
+            if f.name == "warta_inbox_comment_spikes"
+            for s in f.samples
+        }
+
+    assert gauge() == {"fb-demo": 0, "ig-demo": 1}
+    clock[0] = NOW + timedelta(minutes=30)
+    assert gauge() == {"fb-demo": 0, "ig-demo": 0}
