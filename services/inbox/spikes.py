@@ -28,6 +28,7 @@ count that wavers around the threshold does not start it again and again.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Iterable
@@ -76,6 +77,7 @@ def poisson_tail(n: int, rate: float) -> float:
     return max(0.0, 1.0 - below)
 
 
+@functools.lru_cache(maxsize=4096)  # one rate per channel and minute: the same few, again and again
 def threshold(rate: float, rule: SpikeRule) -> int:
     """The smallest count that is a spike at ``rate``: unlikely (``alpha``) and not small."""
     rate = max(rate, rule.floor_per_window)
@@ -98,6 +100,9 @@ class _Channel:
     minutes: dict[int, int] = field(default_factory=dict)  # minute → comments on the channel
     posts: dict[str, dict[int, int]] = field(default_factory=dict)  # post → minute → comments
     first_minute: int | None = None
+    # The baseline changes only as minutes pass (or a late comment lands in the history): it is
+    # computed once per channel and minute, not per comment.
+    baseline_at: tuple[int, float] | None = None
 
 
 @dataclass
@@ -124,6 +129,8 @@ class SpikeWatch:
         post = c.posts.setdefault(post_id, {})
         post[m] = post.get(m, 0) + 1
         c.first_minute = m if c.first_minute is None else min(c.first_minute, m)
+        if c.baseline_at is not None and m <= c.baseline_at[0] - self.rule.window_minutes:
+            c.baseline_at = None
 
     def window_count(self, channel: str, post_id: str, now: datetime) -> int:
         c = self._channels.get(channel)
@@ -131,14 +138,15 @@ class SpikeWatch:
         if not post:
             return 0
         hi = minute_of(now)
-        lo = hi - self.rule.window_minutes
-        return sum(n for m, n in post.items() if lo < m <= hi)
+        return sum(post.get(m, 0) for m in range(hi - self.rule.window_minutes + 1, hi + 1))
 
     def baseline(self, channel: str, now: datetime) -> float:
         """The channel's comments per post per window in the history before the current window."""
         c = self._channels.get(channel)
         if c is None or c.first_minute is None:
             return self.rule.floor_per_window
+        if c.baseline_at is not None and c.baseline_at[0] == minute_of(now):
+            return c.baseline_at[1]
         end = minute_of(now) - self.rule.window_minutes  # the history ends where the window starts
         start = max(end - self.rule.history_minutes, c.first_minute - 1)
         if end <= start:
@@ -146,7 +154,9 @@ class SpikeWatch:
         comments = sum(n for m, n in c.minutes.items() if start < m <= end)
         posts = sum(1 for p in c.posts.values() if any(start < m <= end for m in p))
         windows = (end - start) / self.rule.window_minutes
-        return max(self.rule.floor_per_window, comments / windows / max(1, posts))
+        rate = max(self.rule.floor_per_window, comments / windows / max(1, posts))
+        c.baseline_at = (minute_of(now), rate)
+        return rate
 
     # -- deciding --------------------------------------------------------------------------
 
