@@ -59,9 +59,9 @@ def test_the_poisson_tail_matches_known_values() -> None:
     [
         (0.0, 10),  # no history: the floor rate, and never fewer than min_count
         (1.0, 10),
-        (2.0, 10),  # P(X ≥ 10 | 2) = 4.6e-5
-        (5.0, 16),  # P(X ≥ 16 | 5) = 6.9e-5, P(X ≥ 15 | 5) = 2.3e-4
-        (50.0, 79),  # P(X ≥ 79 | 50) = 9.2e-5, P(X ≥ 78 | 50) = 1.5e-4
+        (2.0, 11),  # P(X ≥ 11 | 2) = 8.3e-6, P(X ≥ 10 | 2) = 4.6e-5
+        (5.0, 18),  # P(X ≥ 18 | 5) = 5.4e-6, P(X ≥ 17 | 5) = 2.0e-5
+        (50.0, 84),  # P(X ≥ 84 | 50) = 7.2e-6, P(X ≥ 83 | 50) = 1.2e-5
     ],
 )
 def test_the_threshold_is_unlikely_and_never_small(rate: float, expected: int) -> None:
@@ -83,7 +83,8 @@ def test_a_burst_on_a_new_channel_needs_the_minimum_count() -> None:
     assert found[-1].count == RULE.min_count
 
 
-@settings(max_examples=25, deadline=None)
+# derandomize: a statistical property checked on a fixed sample, so a run never fails by luck.
+@settings(max_examples=25, deadline=None, derandomize=True)
 @given(
     seed=st.integers(0, 2**32 - 1),
     rate=st.floats(0.2, 6.0),
@@ -93,12 +94,11 @@ def test_a_steady_stream_at_the_usual_rate_raises_no_spike(seed: int, rate: floa
     watch, rng = SpikeWatch(RULE), random.Random(seed)
     rates = {f"p{i}": rate for i in range(posts)}
     stream(watch, rng, rates, T0, 4 * 60)  # the history
-    # Six more hours, every comment evaluated: the false-alarm bound is alpha per window per post
-    # (a few evaluations in 10,000 at most); none is expected here.
+    # Six more hours, every comment evaluated: at alpha = 1e-5 per look, none is expected.
     assert stream(watch, rng, rates, T0 + timedelta(hours=4), 6 * 60) == []
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 2**32 - 1), rate=st.floats(3.0, 6.0), posts=st.integers(1, 3))
 def test_a_tenfold_burst_is_caught_within_one_window_and_announced_once(
     seed: int, rate: float, posts: int
