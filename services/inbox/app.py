@@ -32,6 +32,7 @@ from services.inbox.replier import Replier
 from services.inbox.reply_sender import ReplySender
 from services.inbox.schedule import PollSchedule
 from services.inbox.settings import InboxSettings
+from services.inbox.spike_events import counted
 from shared.channels import ChannelDirectory
 from shared.credentials import SecretsError
 from shared.credentials.opening import open_vault, secret_store
@@ -137,9 +138,7 @@ async def running_inbox(
             deps = Deps(settings, keys, channels, keeper, collector, clock, ContentTags())
             keeper.metrics.watch(book, collector, deps.answer_target, clock)
             # The counts restart from the comments the inbox holds; a spike in course is not announced again.
-            keeper.spikes.warm(
-                ((e.channel, e.comment.post_id, e.comment.created_at) for e in book.select()), clock()
-            )
+            keeper.spikes.warm(counted(book.select()), clock())
             keeper.metrics.watch_spikes(keeper.spikes, list(channels.ids), clock)
             caught_up = asyncio.Event()
             tasks = _start_loops(settings, collector, keeper, replier, dead, stop, caught_up, clock)

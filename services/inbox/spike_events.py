@@ -7,7 +7,7 @@ keeper opens and turns each spike start into a ``CommentSpikeStarted`` for ``inb
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from services.inbox.spikes import SpikeStarted, SpikeWatch
@@ -19,11 +19,25 @@ def spike_key(channel: str, post_id: str) -> bytes:
     return f"{channel}\x00{post_id}".encode()
 
 
+# Platforms whose "post" is not a post: a WhatsApp message's is its sender, and one person
+# writing often is a conversation, not an issue developing among the public.
+NOT_POSTS = frozenset({"whatsapp"})
+
+
+def counted(entries: Iterable[InboxChanged]) -> Iterator[tuple[str, str, datetime]]:
+    """(channel, post, written at) of each comment the detector counts."""
+    for entry in entries:
+        if entry.comment.platform not in NOT_POSTS:
+            yield entry.channel, entry.comment.post_id, entry.comment.created_at
+
+
 def spikes_of(watch: SpikeWatch, entries: Iterable[InboxChanged], now: datetime) -> list[CommentSpikeStarted]:
     """Count each newly opened entry's comment; the spikes they start, as events."""
     started = []
     for entry in entries:
         comment = entry.comment
+        if comment.platform in NOT_POSTS:
+            continue
         spike = watch.observe(comment.channel, comment.post_id, comment.created_at, now)
         if spike is not None:
             started.append(spike_event(spike, entry))

@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry
 
 from services.console.webhooks import KINDS, lifecycle_of
 from services.inbox.metrics import InboxMetrics
-from services.inbox.spike_events import spikes_of
+from services.inbox.spike_events import counted, spikes_of
 from services.inbox.spikes import SpikeRule, SpikeWatch
 from shared.codec import decode, encode
 from shared.events import (
@@ -85,3 +85,15 @@ def test_the_gauge_shows_every_channel_and_falls_when_the_post_calms() -> None:
     assert gauge() == {"fb-demo": 0, "ig-demo": 1}
     clock[0] = NOW + timedelta(minutes=30)
     assert gauge() == {"fb-demo": 0, "ig-demo": 0}
+
+
+def test_one_person_writing_often_on_whatsapp_is_no_spike() -> None:
+    def message(n: int) -> InboxChanged:
+        made = entry(n)
+        comment = made.comment.model_copy(update={"platform": "whatsapp", "post_id": "6281234"})
+        return made.model_copy(update={"comment": comment})
+
+    watch = SpikeWatch()
+    assert spikes_of(watch, [message(n) for n in range(40)], NOW) == []
+    assert list(counted([message(1)])) == []
+    assert list(counted([entry(1)])) == [("ig-demo", "p1", NOW - timedelta(seconds=1))]
