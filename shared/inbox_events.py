@@ -156,7 +156,6 @@ class CommentSpikeStarted(EventBase):
     platform: Identifier
     post_id: PlatformRef
     content_id: Identifier | None = None
-    url: str | None = Field(default=None, max_length=2048)
     window_s: int = Field(gt=0)
     count: int = Field(ge=0)  # comments in the window when the spike started
     baseline_per_window: float = Field(ge=0)  # the channel's usual comments per post per window

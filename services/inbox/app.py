@@ -33,6 +33,7 @@ from services.inbox.reply_sender import ReplySender
 from services.inbox.schedule import PollSchedule
 from services.inbox.settings import InboxSettings
 from services.inbox.spike_events import counted
+from services.inbox.spikes import SpikeRule, SpikeWatch
 from shared.channels import ChannelDirectory
 from shared.credentials import SecretsError
 from shared.credentials.opening import open_vault, secret_store
@@ -117,7 +118,13 @@ async def running_inbox(
         book = await _rebuilt_book(settings, dead)
         own = {c.id: own_names(c) for c in channels.channels}
         keeper = InboxKeeper(
-            producer=producer, topics=topics, book=book, dead_letters=dead, clock=clock, own_names=own
+            producer=producer,
+            topics=topics,
+            book=book,
+            dead_letters=dead,
+            clock=clock,
+            own_names=own,
+            spikes=SpikeWatch(SpikeRule(min_count=settings.spike_min_count, alpha=settings.spike_alpha)),
         )
         schedule = PollSchedule(
             interval=timedelta(seconds=settings.poll_interval_s),
