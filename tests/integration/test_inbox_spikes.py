@@ -3,12 +3,14 @@ the batch of the comment that started it, and a redelivered comment writes nothi
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
 
-from services.inbox.app import inbox_topics
+from services.inbox.app import inbox_topics, running_inbox
 from services.inbox.book import InboxBook
 from services.inbox.keeper import InboxKeeper
 from services.inbox.metrics import InboxMetrics
@@ -16,9 +18,11 @@ from services.inbox.spikes import SpikeRule, SpikeWatch
 from shared.codec import encode
 from shared.dead_letters import DeadLetters
 from shared.events import CommentAuthor, CommentObserved, CommentSpikeStarted, Event
-from shared.kafka import delete_topics, ensure_topics, make_producer
+from shared.http_auth import KeyStore
+from shared.kafka import delete_topics, ensure_topics, make_producer, send_event
 from shared.topics import TopicRegistry
-from tests.integration.poison_kit import read_all
+from tests.integration.inbox_system import inbox_system
+from tests.integration.poison_kit import eventually, read_all
 
 pytestmark = pytest.mark.integration
 
@@ -83,3 +87,44 @@ async def test_a_burst_writes_one_spike_event(kafka_bootstrap: str, run_id: str)
         await dead.close()
         await producer.stop()
         await delete_topics(kafka_bootstrap, prefix)
+
+
+async def test_a_restarted_inbox_does_not_announce_a_spike_in_course_again(
+    kafka_bootstrap: str, run_id: str, tmp_path: Path
+) -> None:
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path) as system:
+        now = datetime.now(UTC)
+
+        async def citizens(numbers: range) -> None:
+            for n in numbers:
+                comment = CommentObserved(
+                    event_id=f"ib-burst-{n}", occurred_at=now, comment_id=f"burst-{n}", post_id="777",
+                    channel="mastodon-demo", platform="mastodon", author=CommentAuthor(id=f"w{n}"),
+                    text="Jembatan ambruk?", created_at=now, via="poll",
+                )  # fmt: skip
+                await send_event(system.producer, system.topics.comments_observed, "777", comment)
+
+        await citizens(range(12))
+        await eventually(lambda: system.inbox.keeper.spikes.spiking().get("mastodon-demo") == 1, "the spike")
+        system.stop.set()  # the first inbox's loops end; a second one takes over
+        again = asyncio.Event()
+        async with running_inbox(
+            system.settings, again, keys=KeyStore.load(tmp_path / "keys.json")
+        ) as second:
+            known = second.keeper.spikes.spiking()  # from the book
+            await citizens(range(12, 26))  # enough to start a spike by themselves
+            await eventually(lambda: len(second.keeper.book) == 26, "the later comments")
+            marker = CommentSpikeStarted(
+                event_id="marker", occurred_at=now, channel="marker", platform="x", post_id="m",
+                window_s=900, count=0, baseline_per_window=0, threshold=1,
+            )  # fmt: skip
+            await send_event(system.producer, system.topics.inbox_spikes, "marker", marker)
+            read = await read_all(
+                kafka_bootstrap,
+                system.topics.inbox_spikes,
+                lambda es: any(e.event_id == "marker" for e in es),
+            )
+            again.set()
+        announced = [e for e in read if isinstance(e, CommentSpikeStarted) and e.event_id != "marker"]
+        assert [(e.channel, e.post_id) for e in announced] == [("mastodon-demo", "777")]
+        assert known == {"mastodon-demo": 1}
