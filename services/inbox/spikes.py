@@ -170,8 +170,7 @@ class SpikeWatch:
 
         A comment dated after ``now`` (a platform clock ahead of ours) counts at ``now``.
         """
-        if self._forgot_at is None or minute_of(now) - self._forgot_at >= self.rule.window_minutes:
-            self.forget(now)
+        self._tidy(now)
         self.add(channel, post_id, min(created_at, now))
         return self.check(channel, post_id, now)
 
@@ -215,7 +214,7 @@ class SpikeWatch:
         """End the spikes that have calmed by ``now``; per channel, the posts spiking still."""
         for channel, post_id in list(self._open):
             self.check(channel, post_id, now)
-        self.forget(now)
+        self._tidy(now)
         return self.spiking()
 
     def spiking(self) -> dict[str, int]:
@@ -226,6 +225,11 @@ class SpikeWatch:
 
     def open_spikes(self) -> list[SpikeStarted]:
         return [o.started for o in self._open.values()]
+
+    def _tidy(self, now: datetime) -> None:
+        # Once a window is enough: forgetting walks every count, and scrapes come every few seconds.
+        if self._forgot_at is None or minute_of(now) - self._forgot_at >= self.rule.window_minutes:
+            self.forget(now)
 
     def forget(self, now: datetime) -> None:
         """Drop the counts older than the window and the history need."""
