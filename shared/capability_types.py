@@ -125,6 +125,32 @@ class TokenRules:
 
 
 @dataclass(frozen=True)
+class CommentRules:
+    """What the platform's API lets the account do with the comments on its posts, as its
+    documentation (``shared/reference/inbox-analytics.md``, cited by tag: "[Y1]") states it. The
+    inbox shows it per channel, so an operator sees what a channel cannot do instead of an
+    action that fails or comments that never arrive.
+
+    ``read_needs``: the access reading takes beyond the publishing grant, when it is more than a
+    scope (X's paid tier); None when the publishing access reads. ``reply_window_hours``: free
+    replies only that long after the citizen's last message (WhatsApp), and ``after_window`` what
+    may be sent after it. Costs are in the platform's quota unit, out of ``daily_quota``.
+    """
+
+    read: bool
+    reply: bool
+    hide: bool  # the account can hide a citizen's comment from others on the platform
+    delete: bool  # the account can delete a citizen's comment
+    read_needs: str | None = None
+    reply_window_hours: int | None = None
+    after_window: str | None = None
+    daily_quota: int | None = None
+    read_cost: int | None = None
+    reply_cost: int | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class PlatformCapabilities:
     platform: str
     label: str  # the platform's name as people write it, for messages
@@ -148,6 +174,8 @@ class PlatformCapabilities:
     # The API version the adapter speaks and the fake answers as, written once here: a Graph
     # path prefix ("v26.0"), a ``LinkedIn-Version`` header (YYYYMM), a path segment ("2", "v3").
     api_version: str = ""
+    # What the API allows with comments on the account's posts; None: no comments API at all.
+    comments: CommentRules | None = None
     # Refreshable user tokens; None where the credential is long-lived (bot tokens, Page tokens).
     tokens: TokenRules | None = None
 

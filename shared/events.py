@@ -40,6 +40,7 @@ from shared.event_fields import (
 from shared.inbox_events import (
     CommentAuthor,
     CommentObserved,
+    CommentSpikeStarted,
     InboxAction,
     InboxChanged,
     InboxState,
@@ -64,6 +65,7 @@ __all__ = [
     "ChannelVariant",
     "CommentAuthor",
     "CommentObserved",
+    "CommentSpikeStarted",
     "Content",
     "DraftApproved",
     "DraftSubmitted",
@@ -379,7 +381,8 @@ Event = Annotated[
     | ReplyAttempted
     | ReplySettled
     | ReplyTemplateSaved
-    | ReplyTemplateDeleted,
+    | ReplyTemplateDeleted
+    | CommentSpikeStarted,
     Field(discriminator="event_type"),
 ]
 
@@ -404,6 +407,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "reply.settled",
         "reply_template.saved",
         "reply_template.deleted",
+        "comment.spike_started",
     }
 )
 

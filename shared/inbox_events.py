@@ -1,6 +1,7 @@
 """The inbox's events: citizens' comments on Warta's posts and the replies to them.
 
-Topics ``comments.observed``, ``inbox.items``, ``inbox.changes`` and ``inbox.replies``; the
+Topics ``comments.observed``, ``inbox.items``, ``inbox.changes``, ``inbox.replies`` and
+``inbox.spikes``; the
 discriminated union of every event is ``shared.events.Event``.
 """
 
@@ -142,3 +143,20 @@ class InboxChanged(EventBase):
     by: Identifier
     reason: str = Field(default="", max_length=2000)
     channel: Identifier  # the comment's, repeated for dead letters and filters
+
+
+class CommentSpikeStarted(EventBase):
+    """A post's comments arrive far faster than its channel's usual rate (topic ``inbox.spikes``,
+    key = channel and post). Written once per spike, in the batch of the comment that started it;
+    ``event_id`` is the spike's own (channel, post, minute), so a comment delivered again after a
+    crash writes the same event, and webhook receivers dedupe on it."""
+
+    event_type: Literal["comment.spike_started"] = "comment.spike_started"
+    channel: Identifier
+    platform: Identifier
+    post_id: PlatformRef
+    content_id: Identifier | None = None
+    window_s: int = Field(gt=0)
+    count: int = Field(ge=0)  # comments in the window when the spike started
+    baseline_per_window: float = Field(ge=0)  # the channel's usual comments per post per window
+    threshold: int = Field(ge=1)

@@ -136,6 +136,10 @@ class TopicRegistry:
     def inbox_templates(self) -> str:
         return self.name("inbox.templates")
 
+    @property
+    def inbox_spikes(self) -> str:
+        return self.name("inbox.spikes")
+
     def publish(self, platform: str) -> str:
         return self.name(f"publish.{platform}")
 
@@ -187,6 +191,7 @@ class TopicRegistry:
                 "replies to post: requested, attempted, settled",
             ),
             TopicSpec(self.inbox_templates, 1, "template name", _compacted(), "saved answers in en and id"),
+            TopicSpec(self.inbox_spikes, n, "channel and post", _audit(), "posts whose comments spike"),
         ]
         specs += [
             TopicSpec(

@@ -98,7 +98,7 @@ def _dispatcher(
     topics = settings.topics
     return Dispatcher(
         settings.kafka,
-        [topics.schedule_jobs, topics.publish_outcomes, topics.content_control],
+        [topics.schedule_jobs, topics.publish_outcomes, topics.content_control, topics.inbox_spikes],
         settings.group_prefix,
         subscribers,
         deliveries,

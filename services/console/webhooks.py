@@ -1,7 +1,8 @@
 """Lifecycle webhooks: scheduled, published, failed, unconfirmed, paused and resumed, and
 needs_reauth (a job parked because its account must be connected again, with the platform's
-reason) and reconnected (the account works again: the parked jobs are re-planned), POSTed to
-other systems, signed, retried with backoff, and logged.
+reason) and reconnected (the account works again: the parked jobs are re-planned), and
+comment_spike (the inbox saw a post's comments spike far above its channel's usual rate, once
+per spike), POSTed to other systems, signed, retried with backoff, and logged.
 
 Signature: the Standard Webhooks scheme (``shared.webhook_signature``; a timestamp in the signed
 text stops replays of an old body), so a subscriber verifies with an off-the-shelf library::
@@ -51,6 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shared.codec import DecodeError, decode
 from shared.dead_letters import DeadLetters
 from shared.events import (
+    CommentSpikeStarted,
     ControlAction,
     ControlIssued,
     Event,
@@ -68,7 +70,15 @@ from shared.webhook_signature import secret_key, signed_headers
 log = logging.getLogger("warta.console.webhooks")
 
 LifecycleKind = Literal[
-    "scheduled", "published", "failed", "unconfirmed", "paused", "resumed", "needs_reauth", "reconnected"
+    "scheduled",
+    "published",
+    "failed",
+    "unconfirmed",
+    "paused",
+    "resumed",
+    "needs_reauth",
+    "reconnected",
+    "comment_spike",
 ]
 KINDS: tuple[LifecycleKind, ...] = (
     "scheduled",
@@ -79,6 +89,7 @@ KINDS: tuple[LifecycleKind, ...] = (
     "resumed",
     "needs_reauth",
     "reconnected",
+    "comment_spike",
 )
 # A receiver's answer is a status; its body is read only to keep the connection reusable, and
 # an acknowledgement longer than this is not one a webhook receiver sends.
@@ -177,6 +188,11 @@ def lifecycle_of(event: Event) -> Lifecycle | None:
     elif isinstance(event, ControlIssued) and event.action in (ControlAction.PAUSE, ControlAction.RESUME):
         kind = "paused" if event.action is ControlAction.PAUSE else "resumed"
         data = {"channels": list(event.channels) or "all", "by": event.by, "reason": event.reason}
+    elif isinstance(event, CommentSpikeStarted):
+        kind = "comment_spike"
+        data = event.model_dump(
+            mode="json", exclude={"event_id", "event_type", "schema_version", "occurred_at"}
+        )
     else:
         return None
     body: dict[str, object] = {

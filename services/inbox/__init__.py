@@ -5,5 +5,8 @@
   writing each new comment to ``comments.observed`` (key: post id);
 - ``keeper``: turns comments into inbox entries and operators' commands into changes
   (``lifecycle``), on the compacted ``inbox.items`` and the audit topic ``inbox.changes``;
+- ``spikes`` (pure) and ``spike_events``: a post whose comments arrive far above its channel's
+  usual rate, announced once on ``inbox.spikes``; ``insights`` and ``terms`` (pure): volume per
+  post and tag, and the most frequent terms; ``abilities`` (pure): what each channel cannot do;
 - ``http_api``: the webhooks' endpoint and the operators' API; ``app`` wires them.
 """

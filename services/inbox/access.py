@@ -13,6 +13,9 @@ from typing import Literal
 from shared.channels import Channel
 
 Mode = Literal["poll", "poll_and_webhook", "webhook", "unreadable"]
+# What stands in the way of an unreadable channel: the account's access, the inbox's missing
+# reader, or the platform, which has no comments API.
+Blocker = Literal["access", "reader", "api"]
 
 # X's read access by tier (docs.x.com/x-api/getting-started/pricing): the free tier reads
 # nothing; replies come through recent search by conversation_id (7 days) on a paid tier.
@@ -23,6 +26,7 @@ X_PAID_TIERS = frozenset({"pay_per_use", "basic", "pro", "enterprise"})
 class Readability:
     mode: Mode
     reason: str
+    blocked_by: Blocker | None = None
 
     @property
     def polled(self) -> bool:
@@ -48,6 +52,7 @@ def readability(channel: Channel) -> Readability:
                 "unreadable",
                 f"X's {tier} tier cannot read replies: they need a paid read tier (pay-per-use, "
                 "Basic or above) to search a post's conversation_id, 7 days back",
+                "access",
             )
         return Readability(
             "poll",
@@ -61,13 +66,16 @@ def readability(channel: Channel) -> Readability:
                 "this Telegram channel has no linked discussion group: comments exist only in a "
                 "discussion group linked to the channel (linked_chat_id); link one and set "
                 "options.discussion_chat_id",
+                "access",
             )
-        return Readability("unreadable", "Telegram discussion-group replies: the reader is not built yet")
+        return Readability(
+            "unreadable", "Telegram discussion-group replies: the reader is not built yet", "reader"
+        )
     if platform == "threads":
         return Readability("poll", "replies read from GET /{media-id}/replies (a post's direct replies)")
     if platform == "linkedin":
-        return Readability("unreadable", f"{platform} comments: the reader is not built yet")
-    return Readability("unreadable", f"{platform} has no comments API the inbox reads")
+        return Readability("unreadable", f"{platform} comments: the reader is not built yet", "reader")
+    return Readability("unreadable", f"{platform} has no comments API the inbox reads", "api")
 
 
 _POLLED = {

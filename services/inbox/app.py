@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaProducer
 
 from services.inbox.book import InboxBook
 from services.inbox.collector import Collector
+from services.inbox.content_tags import ContentTags
 from services.inbox.follow import follow, read_to_end
 from services.inbox.http_api import Deps, create_app
 from services.inbox.keeper import InboxKeeper
@@ -31,6 +32,8 @@ from services.inbox.replier import Replier
 from services.inbox.reply_sender import ReplySender
 from services.inbox.schedule import PollSchedule
 from services.inbox.settings import InboxSettings
+from services.inbox.spike_events import counted
+from services.inbox.spikes import SpikeRule, SpikeWatch
 from services.inbox.template_api import add_template_routes
 from services.inbox.template_store import TemplateStore
 from shared.channels import ChannelDirectory
@@ -56,6 +59,8 @@ def inbox_topics(topics: TopicRegistry) -> list[TopicSpec]:
         topics.inbox_changes,
         topics.inbox_replies,
         topics.inbox_templates,
+        topics.inbox_spikes,
+        topics.content_approved,
     }
     return [spec for spec in topics.specs() if spec.name in names]
 
@@ -118,7 +123,13 @@ async def running_inbox(
         await templates.rebuild(kafka, dead)
         own = {c.id: own_names(c) for c in channels.channels}
         keeper = InboxKeeper(
-            producer=producer, topics=topics, book=book, dead_letters=dead, clock=clock, own_names=own
+            producer=producer,
+            topics=topics,
+            book=book,
+            dead_letters=dead,
+            clock=clock,
+            own_names=own,
+            spikes=SpikeWatch(SpikeRule(min_count=settings.spike_min_count, alpha=settings.spike_alpha)),
         )
         schedule = PollSchedule(
             interval=timedelta(seconds=settings.poll_interval_s),
@@ -136,10 +147,14 @@ async def running_inbox(
                 schedule=schedule,
                 known=book.__contains__,
             )
-            deps = Deps(settings, keys, channels, keeper, collector, clock)
+            deps = Deps(settings, keys, channels, keeper, collector, clock, ContentTags())
             keeper.metrics.watch(book, collector, deps.answer_target, clock)
+            # The counts restart from the comments the inbox holds; a spike in course is not announced again.
+            keeper.spikes.warm(counted(book.select()), clock())
+            keeper.metrics.watch_spikes(keeper.spikes, list(channels.ids), clock)
             caught_up = asyncio.Event()
             tasks = _start_loops(settings, collector, keeper, replier, dead, stop, caught_up, clock)
+            tasks.append(_follow_tags(settings, deps.content_tags, dead, stop))
             app = create_app(deps, [add_template_routes(templates)])
             try:
                 yield Inbox(keeper, replier, collector, schedule, app, caught_up)
@@ -228,6 +243,17 @@ def _start_loops(
     for task in tasks:
         task.add_done_callback(lambda t: _stop_on_failure(t, stop))
     return tasks
+
+
+def _follow_tags(
+    settings: InboxSettings, tags: ContentTags, dead: DeadLetters, stop: asyncio.Event
+) -> asyncio.Task[object]:
+    """Each item's tags from ``content.approved``, for the volume per tag."""
+    task: asyncio.Task[object] = asyncio.create_task(
+        follow(settings.kafka, settings.topics.content_approved, tags.learn, dead, stop=stop)
+    )
+    task.add_done_callback(lambda t: _stop_on_failure(t, stop))
+    return task
 
 
 def _stop_on_failure(task: asyncio.Task[object], stop: asyncio.Event) -> None:

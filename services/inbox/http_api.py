@@ -16,7 +16,13 @@ channels sees and acts on those only)::
     GET  /v1/inbox                    ?channel=&state=&post=&assignee=&limit=50&cursor=
                                       → items, total, next_cursor, waiting_over_target (of the
                                       comments matched, those unanswered past their target)
-    GET  /v1/inbox/channels           each channel: how it is read, or why it cannot be
+    GET  /v1/inbox/channels           each channel: how it is read, or why it cannot be, and
+                                      what it cannot do (``abilities``: read, reply, hide,
+                                      delete, quota; ``services.inbox.abilities``)
+    GET  /v1/inbox/terms              ?hours=6&channel=&limit=20 → the most frequent terms of the
+                                      comments written in the last hours (``services.inbox.terms``)
+    GET  /v1/inbox/volume             ?channel= → comments per post and per tag in the last 15 min
+                                      and hour, and which posts spike now (``services.inbox.insights``)
     GET  /v1/inbox/{key}
     POST /v1/inbox/{key}/assign       {"assignee", "reason"}
     POST /v1/inbox/{key}/reply        {"text", "override"}: answers, or drafts where the channel
@@ -34,7 +40,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,14 +48,18 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from services.inbox.abilities import abilities
 from services.inbox.book import BadCursor, decode_cursor, encode_cursor, key_of, page_after
 from services.inbox.collector import Collector
+from services.inbox.content_tags import ContentTags
 from services.inbox.errors import ApprovalRequired, BadSignature, IllegalTransition
+from services.inbox.insights import MAX_TERMS_HOURS, terms_body, volume_body
 from services.inbox.keeper import InboxKeeper, NoSuchEntry
 from services.inbox.lifecycle import Command
 from services.inbox.page import add_page
 from services.inbox.responsiveness import answer_target, waiting_over_target
 from services.inbox.settings import InboxSettings
+from services.inbox.terms import lexicon
 from services.inbox.webhooks import SIGNATURE_HEADER, challenge_answer, comments_of, verify_signature
 from shared.channels import ChannelDirectory
 from shared.events import InboxAction, InboxChanged, InboxState
@@ -81,6 +91,7 @@ class Deps:
     keeper: InboxKeeper
     collector: Collector
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    content_tags: ContentTags = field(default_factory=ContentTags)
 
     def answer_target(self, channel: str) -> timedelta:
         default = timedelta(seconds=self.settings.answer_target_s)
@@ -214,19 +225,57 @@ def _entry_for(request: web.Request, principal: Principal) -> InboxChanged:
     return entry
 
 
+def _channels_asked(request: web.Request, principal: Principal) -> list[str]:
+    """The channels the caller may see, or the one ``channel`` names (403 if it may not)."""
+    channels = _visible_channels(principal, request.app[DEPS].channels)
+    if "channel" in request.query:
+        if request.query["channel"] not in channels:
+            raise Forbidden(
+                f"{principal.person}'s key may not read channel {request.query['channel']}",
+                rule="channel_forbidden",
+            )
+        channels = [request.query["channel"]]
+    return channels
+
+
+def _bounded(query: Any, name: str, default: str, low: float, high: float, *, whole: bool) -> float:
+    """A number from the query between ``low`` and ``high`` (422 otherwise, naming the bounds)."""
+    raw = query.get(name, default)
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        kind = "a whole number" if whole else "a number"
+        raise ValidationFailed(f"{name} is {kind}", field=name, rule="type") from None
+    if not low <= value <= high:  # NaN compares false, so it is refused here too
+        raise ValidationFailed(f"{name} is {low:g}-{high:g}", field=name, rule="range")
+    return value
+
+
+async def inbox_terms(request: web.Request) -> web.Response:
+    deps, principal = request.app[DEPS], _caller(request)
+    channels = _channels_asked(request, principal)
+    hours = _bounded(request.query, "hours", "6", 0.25, MAX_TERMS_HOURS, whole=False)
+    limit = int(_bounded(request.query, "limit", "20", 1, 100, whole=True))
+    entries = deps.keeper.book.select(channels=channels)
+    body = terms_body(entries, deps.clock(), hours, limit, lexicon())
+    body["channel"] = request.query.get("channel")
+    return web.json_response(body, dumps=_dumps)
+
+
+async def inbox_volume(request: web.Request) -> web.Response:
+    deps, principal = request.app[DEPS], _caller(request)
+    channels = _channels_asked(request, principal)
+    now = deps.clock()
+    deps.keeper.spikes.settle(now)
+    spiking = {(s.channel, s.post_id) for s in deps.keeper.spikes.open_spikes()}
+    body = volume_body(deps.keeper.book.select(channels=channels), now, deps.content_tags.of, spiking)
+    return web.json_response(body, dumps=_dumps)
+
+
 async def list_entries(request: web.Request) -> web.Response:
     deps, principal = request.app[DEPS], _caller(request)
     query = request.query
-    channels = _visible_channels(principal, deps.channels)
-    if "channel" in query:
-        if query["channel"] not in channels:
-            raise Forbidden(
-                f"{principal.person}'s key may not read channel {query['channel']}", rule="channel_forbidden"
-            )
-        channels = [query["channel"]]
-    if "tag" in query:
-        # Entries do not carry their item's tags yet: an ignored filter would list every comment.
-        raise ValidationFailed("the inbox cannot filter by tag yet", field="tag", rule="filter_unsupported")
+    channels = _channels_asked(request, principal)
     state = None
     if "state" in query:
         try:
@@ -250,6 +299,8 @@ async def list_entries(request: web.Request) -> web.Response:
     found = deps.keeper.book.select(
         channels=channels, state=state, post_id=query.get("post"), assignee=query.get("assignee")
     )
+    if "tag" in query:  # the comment's post carries its item's tags (content.approved)
+        found = [e for e in found if query["tag"] in deps.content_tags.of(e.comment.content_id)]
     page, last = page_after(found, after, limit)
     over = waiting_over_target(found, deps.clock(), deps.answer_target)
     body: dict[str, Any] = {
@@ -266,7 +317,11 @@ async def list_entries(request: web.Request) -> web.Response:
 async def channel_statuses(request: web.Request) -> web.Response:
     deps, principal = request.app[DEPS], _caller(request)
     visible = set(_visible_channels(principal, deps.channels))
-    statuses = [s.to_json() for name, s in sorted(deps.collector.status.items()) if name in visible]
+    statuses = [
+        {**s.to_json(), "abilities": abilities(channel)}
+        for name, s in sorted(deps.collector.status.items())
+        if name in visible and (channel := deps.channels.get(name)) is not None
+    ]
     return web.json_response({"channels": statuses}, dumps=_dumps)
 
 
@@ -343,6 +398,8 @@ def create_app(
     app.router.add_get("/v1/inbox/channels", channel_statuses)
     for add_routes in ahead_of_entries:
         add_routes(app)
+    app.router.add_get("/v1/inbox/terms", inbox_terms)
+    app.router.add_get("/v1/inbox/volume", inbox_volume)
     app.router.add_get("/v1/inbox/{key}", show_entry)
     app.router.add_post("/v1/inbox/{key}/assign", _action(InboxAction.ASSIGN, _Assign))
     app.router.add_post("/v1/inbox/{key}/reply", _action(InboxAction.REPLY, _Reply, drafts=True))

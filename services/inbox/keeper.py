@@ -14,6 +14,9 @@ audit trail: every change with who and why). Only then is it applied to the in-m
   same acknowledged batch; ``request_pending`` writes again the request of every entry still
   ``replying`` at start (the replier ignores a request it has settled), so a crash between the
   two writes cannot strand a reply.
+- ``receive`` also counts each new comment for the spike detector (``services.inbox.spikes``): a
+  comment that starts a spike writes its ``CommentSpikeStarted`` to ``inbox.spikes`` in the same
+  acknowledged batch, so a redelivery after a crash writes it again with the same id.
 - ``change``: one command on one entry, decided by ``lifecycle.decide`` while holding the
   keeper's lock, so two operators acting on one comment at once are serialised: the second
   sees the first's change (and, for a second answer, is refused without ``override``). The
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
@@ -34,11 +37,14 @@ from services.inbox.follow import consume
 from services.inbox.lifecycle import Command, decide, received, requested, settle
 from services.inbox.metrics import InboxMetrics
 from services.inbox.responsiveness import first_answer_wait
+from services.inbox.spike_events import spike_key, spikes_of
+from services.inbox.spikes import SpikeWatch
 from services.inbox.watched import comment_key
 from shared.codec import decode, encode
 from shared.dead_letters import DeadLetters
 from shared.events import (
     CommentObserved,
+    CommentSpikeStarted,
     InboxAction,
     InboxChanged,
     ReplyAttempted,
@@ -67,9 +73,11 @@ class InboxKeeper:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         own_names: Mapping[str, frozenset[str]] | None = None,
         metrics: InboxMetrics | None = None,
+        spikes: SpikeWatch | None = None,
     ) -> None:
         self._producer = producer
         self.metrics = metrics or InboxMetrics()
+        self.spikes = spikes or SpikeWatch()
         self._own = dict(own_names or {})  # channel → its account's names: its replies are not comments
         self._topics = topics
         self.book = book
@@ -77,7 +85,7 @@ class InboxKeeper:
         self._clock = clock
         self._lock = asyncio.Lock()
 
-    async def _write(self, entries: list[InboxChanged]) -> None:
+    async def _write(self, entries: list[InboxChanged], spikes: Sequence[CommentSpikeStarted] = ()) -> None:
         futures = []
         for entry in entries:
             key, value = key_of(entry).encode(), encode(entry)
@@ -87,9 +95,17 @@ class InboxKeeper:
                 futures.append(
                     await self._producer.send(self._topics.inbox_replies, encode(request), key=key)
                 )
+        for spike in spikes:
+            futures.append(
+                await self._producer.send(
+                    self._topics.inbox_spikes, encode(spike), key=spike_key(spike.channel, spike.post_id)
+                )
+            )
         await acknowledged(futures, "writing inbox changes")
         for entry in entries:
             self.book.apply(entry)
+        for spike in spikes:
+            self.metrics.spike_started(spike.channel)
 
     async def receive(self, comments: list[CommentObserved]) -> int:
         """Open an entry for each comment the inbox does not hold yet; the number opened."""
@@ -106,7 +122,8 @@ class InboxKeeper:
                 if entry is not None:
                     fresh[key] = entry
             if fresh:
-                await self._write(list(fresh.values()))
+                opened = list(fresh.values())
+                await self._write(opened, spikes_of(self.spikes, opened, now))
             return len(fresh)
 
     async def change(self, key: str, command: Command, *, four_eyes: bool) -> InboxChanged:

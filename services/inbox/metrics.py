@@ -7,6 +7,9 @@ on the API port's ``/metrics`` (deploy/prometheus/prometheus.yml scrapes 8060).
   minute to three days, around the two-hour target most press offices set themselves.
 - ``warta_inbox_waiting_over_target`` (gauge, by channel): unanswered comments older than the
   channel's answer target, read from the book at each scrape.
+- ``warta_inbox_comment_spikes`` (gauge, by channel): posts whose comments spike now
+  (``services.inbox.spikes``), read at each scrape, which also ends the spikes that calmed;
+  ``warta_inbox_comment_spikes_started_total`` (by channel): spikes announced on ``inbox.spikes``.
 - ``warta_inbox_entries`` (by channel and state), ``warta_inbox_collected_total`` (by channel) and
   ``warta_inbox_dead_letters_total``: read at each scrape from the book and the collector.
 """
@@ -16,13 +19,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
-from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector as PrometheusCollector
 
 from services.inbox.book import InboxBook
 from services.inbox.collector import Collector
 from services.inbox.responsiveness import waiting_over_target
+from services.inbox.spikes import SpikeWatch
 from shared.events import InboxChanged
 from shared.metrics import service_registry
 
@@ -41,6 +45,19 @@ class InboxMetrics:
             buckets=FIRST_ANSWER_BUCKETS,
             registry=self.registry,
         )
+
+        self.spikes_started = Counter(
+            "warta_inbox_comment_spikes_started",
+            "Spikes of a post's comments announced on inbox.spikes, by channel",
+            ["channel"],
+            registry=self.registry,
+        )
+
+    def spike_started(self, channel: str) -> None:
+        self.spikes_started.labels(channel).inc()
+
+    def watch_spikes(self, spikes: SpikeWatch, channels: list[str], clock: Callable[[], datetime]) -> None:
+        self.registry.register(_SpikeCollector(spikes, channels, clock))
 
     def answered(self, entry: InboxChanged, wait: timedelta) -> None:
         self.first_answer.labels(entry.channel).observe(wait.total_seconds())
@@ -99,3 +116,20 @@ class _BookCollector(PrometheusCollector):
             "Unreadable comments and deliveries dead-lettered",
             value=self._collector.dead_lettered,
         )
+
+
+class _SpikeCollector(PrometheusCollector):
+    def __init__(self, spikes: SpikeWatch, channels: list[str], clock: Callable[[], datetime]) -> None:
+        self._spikes, self._channels, self._clock = spikes, channels, clock
+
+    def collect(self) -> Iterator[Metric]:
+        spiking = GaugeMetricFamily(
+            "warta_inbox_comment_spikes",
+            "Posts whose comments arrive far above their channel's usual rate now",
+            labels=["channel"],
+        )
+        now = self._spikes.settle(self._clock())
+        # Every channel, zeros included, so the alert resolves on a number and not on silence.
+        for channel in sorted(set(self._channels) | set(now)):
+            spiking.add_metric([channel], now.get(channel, 0))
+        yield spiking

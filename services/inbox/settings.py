@@ -35,5 +35,9 @@ class InboxSettings(CommonSettings):
     # (the list's ``waiting_over_target``, the metric of the same name); a channel may set its
     # own with the option ``answer_target_minutes``.
     answer_target_s: float = Field(default=7200.0, gt=0)
+    # A post spikes with at least this many comments in 15 minutes, and a count its channel's usual
+    # rate would reach with a probability below spike_alpha (services/inbox/spikes.py).
+    spike_min_count: int = Field(default=10, ge=2)
+    spike_alpha: float = Field(default=1e-5, gt=0, lt=0.5)
     # A new inbox reads publish.outcomes from the start to learn every post Warta published.
     outcomes_offset_reset: Literal["earliest", "latest"] = "earliest"

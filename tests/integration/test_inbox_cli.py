@@ -91,9 +91,8 @@ async def test_an_operator_works_the_inbox_from_the_terminal(
         assert question in out
         assert spam in out
         assert "\x1b" not in out  # a citizen's escape sequence never reaches the terminal
-        code, out, err = await term.run("inbox", "list", "--tag", "banjir")
-        assert code == 1
-        assert "filter_unsupported" in err
+        untagged = await term.data("inbox", "list", "--tag", "banjir")  # no item here carries it
+        assert untagged["items"] == []
 
         # Saved answers: placeholders checked, only operators, approvers and admins change them.
         code, _, err = await term.run(

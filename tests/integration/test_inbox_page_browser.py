@@ -1,7 +1,8 @@
 """The inbox page in headless Chromium against a real inbox on the real broker.
 
 A citizen's comment carrying markup is shown as text (no element is made of it); the page lists
-channels with the reason one is not collected, and speaks Bahasa Indonesia when asked.
+channels with the reason one is not collected and what each cannot do, the comments' frequent
+terms, and speaks Bahasa Indonesia when asked.
 """
 
 from __future__ import annotations
@@ -48,6 +49,14 @@ async def test_the_page_shows_comments_as_text_in_both_languages(
             assert await page.evaluate("document.body.dataset.owned || null") is None
             reasons = await page.evaluate("document.querySelector('#channels').textContent")
             assert "paid read tier" in reasons
+            # What a channel cannot do, and what the comments are about.
+            assert "cannot read comments (needs more access)" in reasons
+            terms = await page.wait_for(
+                "document.querySelector('#terms li') && document.querySelector('#terms').textContent",
+                what="the frequent terms",
+            )
+            assert "jalan (1)" in terms
+            assert "rusak (1)" in terms
             await page.evaluate(
                 "document.querySelector('#lang').value = 'id';"
                 "document.querySelector('#lang').dispatchEvent(new Event('change'))"
@@ -56,6 +65,10 @@ async def test_the_page_shows_comments_as_text_in_both_languages(
                 "document.querySelector('h2[data-i18n=comments]').textContent === 'Komentar'", what="Bahasa"
             )
             assert await page.evaluate("document.documentElement.lang") == "id"
+            await page.wait_for(
+                "document.querySelector('#channels').textContent.includes('tidak bisa membaca komentar')",
+                what="the limits in Bahasa",
+            )
             # The entries are drawn again after the page re-reads them in the new language.
             await page.wait_for(
                 "document.querySelector('#entries .state').textContent.includes('Baru')", what="Baru"

@@ -22,6 +22,7 @@ from services.console.webhooks import (
     load_subscribers,
 )
 from shared.events import (
+    CommentSpikeStarted,
     Content,
     ControlAction,
     ControlIssued,
@@ -123,7 +124,20 @@ def events(run_id: str) -> list[tuple[str, str, object]]:
         by="opa",
         reason="no",
     )
+    spike = CommentSpikeStarted(
+        event_id=f"sp{run_id}",
+        occurred_at=NOW,
+        channel="mastodon-demo",
+        platform="mastodon",
+        post_id="1",
+        content_id=job.content_id,
+        window_s=900,
+        count=31,
+        baseline_per_window=2.5,
+        threshold=12,
+    )
     return [
+        ("inbox_spikes", "mastodon-demo/1", spike),
         ("schedule_jobs", job.job_id, job),
         ("publish_outcomes", job.content_id, attempted),
         ("publish_outcomes", job.content_id, published),
@@ -167,7 +181,7 @@ async def test_signed_deliveries_with_retries_and_a_log(
         ]
         dispatcher = Dispatcher(
             kafka_bootstrap,
-            [topics.schedule_jobs, topics.publish_outcomes, topics.content_control],
+            [topics.schedule_jobs, topics.publish_outcomes, topics.content_control, topics.inbox_spikes],
             f"t{run_id}",
             subscribers,
             log,
@@ -178,15 +192,24 @@ async def test_signed_deliveries_with_retries_and_a_log(
         )
         task = asyncio.create_task(dispatcher.run(stop))
         try:
-            await until(lambda: len(good.received) >= 3 and flaky.received and refusing.requests >= 1)
+            await until(lambda: len(good.received) >= 4 and flaky.received and refusing.requests >= 1)
             await until(lambda: all(d.state in ("delivered", "gave_up") for d in log.entries))
         finally:
             stop.set()
             await task
 
     # Each lifecycle event once, in topic order per topic; attempts and withdrawals are not lifecycle events.
-    assert sorted(str(body["type"]) for body in good.received) == ["paused", "published", "scheduled"]
+    assert sorted(str(body["type"]) for body in good.received) == [
+        "comment_spike",
+        "paused",
+        "published",
+        "scheduled",
+    ]
     by_type = {body["type"]: body for body in good.received}
+    # A spike of comments: the post, the count that started it and the channel's usual rate.
+    assert by_type["comment_spike"]["id"] == f"sp{run_id}"
+    assert by_type["comment_spike"]["data"]["post_id"] == "1"  # type: ignore[index]
+    assert by_type["comment_spike"]["data"]["count"] == 31  # type: ignore[index]
     assert by_type["published"]["data"]["url"] == "https://example.org/@demo/1"  # type: ignore[index]
     assert by_type["paused"]["data"] == {"channels": ["mastodon-demo"], "by": "opa", "reason": "crisis"}
     assert good.bad_signatures == flaky.bad_signatures == refusing.bad_signatures == 0

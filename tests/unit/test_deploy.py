@@ -21,6 +21,7 @@ from services.inbox.book import InboxBook
 from services.inbox.collector import Collector
 from services.inbox.metrics import InboxMetrics
 from services.inbox.schedule import PollSchedule
+from services.inbox.spikes import SpikeWatch
 from services.ingest.metrics import IngestMetrics
 from services.ingest.status_view import StatusView
 from shared.channels import ChannelDirectory
@@ -58,6 +59,7 @@ def inbox_metrics() -> InboxMetrics:
         schedule=PollSchedule(interval=timedelta(0)), known=book.__contains__,
     )  # fmt: skip
     metrics.watch(book, collector, lambda channel: timedelta(hours=2), utcnow)
+    metrics.watch_spikes(SpikeWatch(), [], utcnow)
     return metrics
 
 
@@ -151,7 +153,14 @@ def test_compose_runs_prometheus_and_grafana_with_these_files() -> None:
 
 @pytest.mark.promised
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed (make browser)")
-@pytest.mark.parametrize("args", [["check", "config", "prometheus.yml"], ["check", "rules", "alerts.yml"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "config", "prometheus.yml"],
+        ["check", "rules", "alerts.yml"],
+        ["test", "rules", "alerts_test.yml"],  # the rules' own unit tests: when each fires
+    ],
+)
 def test_promtool_accepts_the_files(args: list[str]) -> None:
     result = subprocess.run(["promtool", *args], cwd=PROM, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -18,6 +18,12 @@ const I18N = {
     assigned_to: "assigned to", draft_waiting: "draft waiting for an approver",
     replied_by: "reply by", approved_by: "approved by", empty: "No comments match.",
     saved_answer: "Reply with a saved answer…",
+    limits: "Cannot do / limits", terms: "Most frequent terms, last 6 hours", no_terms: "No comments in these hours.",
+    a_read: "read comments", a_reply: "reply", a_hide: "hide", a_delete: "delete", cannot: "cannot",
+    c_needs_access: "needs more access", c_not_built: "not built in Warta yet", c_no_api: "no platform API",
+    c_platform: "only in the platform's app",
+    window: "replies only within {h} h of the citizen's last message, then templates",
+    quota: "quota — a reply costs {reply} of {daily} units a day, a read {read}",
   },
   id: {
     title: "Kotak masuk", language: "Bahasa", login_title: "Masuk dengan kunci API Anda",
@@ -34,6 +40,12 @@ const I18N = {
     assigned_to: "ditugaskan kepada", draft_waiting: "draf menunggu persetujuan",
     replied_by: "dibalas oleh", approved_by: "disetujui oleh", empty: "Tidak ada komentar yang cocok.",
     saved_answer: "Balas dengan jawaban tersimpan…",
+    limits: "Tidak bisa / batasan", terms: "Kata terbanyak, 6 jam terakhir", no_terms: "Tidak ada komentar dalam rentang ini.",
+    a_read: "membaca komentar", a_reply: "membalas", a_hide: "menyembunyikan", a_delete: "menghapus",
+    cannot: "tidak bisa", c_needs_access: "perlu akses lebih", c_not_built: "belum dibuat di Warta",
+    c_no_api: "tidak ada API platform", c_platform: "hanya lewat aplikasi platform",
+    window: "balasan hanya dalam {h} jam sejak pesan terakhir warga, sesudahnya hanya templat",
+    quota: "kuota — satu balasan memakai {reply} dari {daily} unit per hari, satu pembacaan {read}",
   },
 };
 
@@ -75,6 +87,35 @@ async function api(method, path, body) {
   return data;
 }
 
+// What a channel cannot do, from the API's ``abilities``: translated codes, English details as a tooltip.
+function limitsOf(abilities) {
+  if (!abilities) return el("td");
+  const parts = [];
+  const details = [];
+  for (const name of ["read", "reply", "hide", "delete"]) {
+    const a = abilities[name];
+    if (a.code === "platform") parts.push(t("a_" + name) + ": " + t("c_platform"));
+    else if (!a.can) parts.push(t("cannot") + " " + t("a_" + name) + " (" + t("c_" + a.code) + ")");
+    if (a.window_hours) parts.push(t("window").replace("{h}", a.window_hours));
+    if (!a.can || a.code !== "ok") details.push(a.detail + (a.needs ? " — " + a.needs : ""));
+  }
+  const q = abilities.quota;
+  const n = (value) => Number(value).toLocaleString(state.lang === "id" ? "id-ID" : "en-GB");
+  if (q) parts.push(t("quota").replace("{reply}", n(q.reply)).replace("{daily}", n(q.daily)).replace("{read}", n(q.read)));
+  const cell = el("td", parts.join("; "));
+  cell.title = details.join("\n");
+  return cell;
+}
+
+async function loadTerms() {
+  const query = new URLSearchParams({ hours: "6" });
+  if ($("#f-channel").value) query.set("channel", $("#f-channel").value);
+  const data = await api("GET", "/v1/inbox/terms?" + query.toString());
+  const list = $("#terms");
+  list.replaceChildren(...data.terms.map((term) => el("li", term.term + " (" + term.count + ")")));
+  if (!data.terms.length) list.append(el("li", t("no_terms"), "meta"));
+}
+
 async function loadChannels() {
   const data = await api("GET", "/v1/inbox/channels");
   const body = $("#channels");
@@ -86,7 +127,8 @@ async function loadChannels() {
   for (const ch of data.channels) {
     const row = el("tr");
     row.append(el("td", ch.channel), el("td", t("m_" + ch.mode), ch.mode === "unreadable" ? "unreadable" : ""),
-      el("td", ch.collected), el("td", ch.last_error || (ch.mode === "unreadable" ? ch.reason : "")));
+      el("td", ch.collected), el("td", ch.last_error || (ch.mode === "unreadable" ? ch.reason : "")),
+      limitsOf(ch.abilities));
     body.append(row);
     const option = el("option", ch.channel);
     option.value = ch.channel;
@@ -191,6 +233,7 @@ async function refresh() {
   try {
     await loadChannels();
     await loadTemplates();
+    await loadTerms();
     await loadEntries();
   } catch (error) {
     if (error.status === 401) return signOut();

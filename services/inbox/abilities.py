@@ -1,0 +1,84 @@
+"""What the inbox can do on each channel, and why not where it cannot (pure).
+
+Three facts meet here, each kept in its own place: what the platform's API allows with comments
+(``shared.capabilities``, ``CommentRules``), how the inbox reads the channel with its access
+(``services.inbox.access``), and which platforms the replier posts to
+(``services.inbox.reply_platforms``). Each ability says ``can`` and a ``code`` the page
+translates (English and Bahasa Indonesia), with an English ``detail`` for the curious:
+
+- ``read``: ``ok``, or why not: ``needs_access`` (a paid tier, a linked discussion group),
+  ``not_built`` (the platform allows it, the inbox has no reader yet), ``no_api``;
+- ``reply``: ``ok``, ``window`` (free replies only within ``window_hours`` of the citizen's last
+  message, ``after_window`` after it), ``not_built``, ``no_api``;
+- ``hide`` and ``delete`` on the platform: ``platform`` when the API allows it (the inbox's own
+  "hide" only takes a comment out of the team's list: do it in the platform's app), ``no_api``;
+- ``quota``: what a read and a reply cost of the daily quota, where the platform counts units.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.inbox.access import readability
+from services.inbox.reply_platforms import REPLY_PLATFORMS
+from shared.capabilities import CAPABILITIES
+from shared.channels import Channel
+
+
+def abilities(channel: Channel) -> dict[str, Any]:
+    row = CAPABILITIES.get(channel.platform)
+    rules = row.comments if row is not None else None
+    label = row.label if row is not None else channel.platform
+    read = readability(channel)
+    if rules is None:
+        none = {"can": False, "code": "no_api", "detail": f"{label} has no comments API"}
+        return {"read": none, "reply": none, "hide": none, "delete": none, "quota": None}
+    code = {None: "ok", "access": "needs_access", "reader": "not_built", "api": "no_api"}[read.blocked_by]
+    read_row: dict[str, Any] = {"can": read.blocked_by is None, "code": code, "detail": read.reason}
+    if rules.read_needs:
+        read_row["needs"] = rules.read_needs
+    return {
+        "read": read_row,
+        "reply": _reply(channel, label, rules.reply, rules.reply_window_hours, rules.after_window),
+        "hide": _moderation(label, rules.hide, "hide"),
+        "delete": _moderation(label, rules.delete, "delete"),
+        "quota": (
+            {"daily": rules.daily_quota, "read": rules.read_cost, "reply": rules.reply_cost}
+            if rules.daily_quota is not None
+            else None
+        ),
+        "source": rules.source,
+    }
+
+
+def _reply(
+    channel: Channel, label: str, allowed: bool, window_hours: int | None, after: str | None
+) -> dict[str, Any]:
+    if not allowed:
+        return {"can": False, "code": "no_api", "detail": f"{label}'s API takes no replies"}
+    # The window is the platform's rule: shown even while the inbox cannot reply there yet.
+    window: dict[str, Any] = {}
+    if window_hours is not None:
+        window = {
+            "window_hours": window_hours,
+            "after_window": after,
+            "detail": f"free replies only within {window_hours} hours of the citizen's last message; "
+            f"after that, {after}",
+        }
+    if channel.platform not in REPLY_PLATFORMS:
+        detail = f"{label} takes replies, but the inbox's replier for it is not built yet"
+        return {"can": False, "code": "not_built", **window, "detail": detail}
+    if window:
+        return {"can": True, "code": "window", **window}
+    return {"can": True, "code": "ok", "detail": "replies are posted through the publisher's rules"}
+
+
+def _moderation(label: str, allowed: bool, what: str) -> dict[str, Any]:
+    if not allowed:
+        return {"can": False, "code": "no_api", "detail": f"{label}'s API cannot {what} a citizen's comment"}
+    return {
+        "can": True,
+        "code": "platform",
+        "detail": f"{label} allows it; the inbox's own hide only takes the comment out of the team's "
+        f"list, so {what} it in {label}'s app",
+    }
