@@ -43,14 +43,53 @@ def cmd_channels_check(args: argparse.Namespace) -> int:
     return print_check(rows, args.json)
 
 
+def _read_secret(args: argparse.Namespace) -> str:
+    """The pasted credential: from stdin, never from the command line (shell history, ps)."""
+    import getpass
+
+    if sys.stdin.isatty():
+        return getpass.getpass(say("paste_secret", channel=args.channel))
+    return sys.stdin.readline().strip()
+
+
+def cmd_connect_pasted(args: argparse.Namespace, settings: PublisherSettings) -> int:
+    """Telegram, Bluesky, WordPress, WhatsApp: the credential pasted on stdin, checked with
+    the platform, then stored; the webhook: a signing secret generated and shown once."""
+    from services.publisher.credentials.commands import CommandError, _channel
+    from services.publisher.credentials.paste_commands import (
+        _vault,
+        connect_pasted,
+        generate_webhook_secret,
+    )
+    from shared.credentials import CredentialError
+
+    try:
+        channel = _channel(settings, args.channel)
+        if channel.platform == "webhook":
+            record, secret = generate_webhook_secret(_vault(settings), channel)
+            print(say("webhook_secret", channel=args.channel, secret=secret))
+        else:
+            record, verified = asyncio.run(
+                connect_pasted(settings, channel, _read_secret(args), args.username or "")
+            )
+            print(say("connected_as", channel=args.channel, reached=verified.reached))
+    except (CommandError, CredentialError) as exc:
+        return _fail("channels connect", exc)
+    return asyncio.run(announce_or_warn(settings, record.account))
+
+
 def cmd_channels_connect(args: argparse.Namespace) -> int:
     import aiohttp
 
     from services.publisher.credentials import RefreshError
     from services.publisher.credentials.commands import CommandError, ConnectRequest, _channel, connect
+    from services.publisher.credentials.paste_commands import pasted
     from shared.credentials import CredentialError
 
     settings = _settings()
+    platform = _platform_of(settings, args.channel)
+    if platform is not None and pasted(platform):
+        return cmd_connect_pasted(args, settings)
 
     async def show(url: str) -> None:
         print(say("open_to_connect", url=url), flush=True)
@@ -75,6 +114,11 @@ def cmd_channels_connect(args: argparse.Namespace) -> int:
         return asyncio.run(run())
     except (CommandError, CredentialError, RefreshError, TimeoutError) as exc:
         return _fail("channels connect", exc or TimeoutError("no callback before the timeout"))
+
+
+def _platform_of(settings: PublisherSettings, channel_id: str) -> str | None:
+    channel = settings.load_channels().get(channel_id)
+    return channel.platform if channel is not None else None
 
 
 async def announce_or_warn(settings: PublisherSettings, account: str) -> int:
@@ -159,6 +203,9 @@ def register_channels(channels: argparse.ArgumentParser) -> None:
         "--redirect-uri", help="the registered redirect URI, behind a proxy (default: loopback)"
     )
     connect.add_argument("--port", type=int, default=0, help="loopback callback port (default: any free one)")
+    connect.add_argument(
+        "--username", help="WordPress: the user the application password belongs to (read from stdin)"
+    )
     connect.add_argument("--timeout", type=float, default=300.0)
     connect.add_argument("--open", action="store_true", help="fetch the page yourself (the sandbox consents)")
     connect.set_defaults(func=cmd_channels_connect)

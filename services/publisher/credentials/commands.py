@@ -33,6 +33,7 @@ from aiohttp import web
 
 from services.publisher.credentials.app_registration import register_app
 from services.publisher.credentials.endpoints import token_url_for
+from services.publisher.credentials.paste_commands import check_pasted, pasted
 from services.publisher.credentials.policy import expired, expires_at
 from services.publisher.credentials.probe import ProbeFailed, probes, whoami
 from services.publisher.credentials.refresher import http_refresh
@@ -103,6 +104,7 @@ async def _check_one(
         "channel": channel.id,
         "platform": channel.platform,
         "account": account_of(channel),
+        "needs": publishing_needs(channel.platform),
     }
     if record is None:
         return {**row, "usable": False, "status": "missing", "reason": "no credential stored"}
@@ -124,6 +126,8 @@ async def _check_one(
         return {**row, "usable": False, "status": "insufficient_scope", "reason": reason}
     if expired(record, now):
         return {**row, "usable": False, "status": "expired", "reason": "the access token has expired"}
+    if pasted(channel.platform):
+        return {**row, **await check_pasted(session, channel, record)}
     if not probes(channel.platform):
         return {**row, "usable": True, "status": "stored", "reached": None}
     try:
@@ -131,6 +135,14 @@ async def _check_one(
     except ProbeFailed as exc:
         return {**row, "usable": False, "status": "refused", "reason": str(exc)}
     return {**row, "usable": True, "status": "ok", "reached": reached}
+
+
+def publishing_needs(platform: str) -> list[str]:
+    """What publishing needs of the credential: OAuth scopes, or the platform's permissions."""
+    caps = capabilities_for(platform)
+    if caps.tokens is not None:
+        return list(caps.tokens.publish_scopes)
+    return list(caps.credential.needs) if caps.credential is not None else []
 
 
 def missing_scopes(platform: str, granted: str) -> list[str]:
