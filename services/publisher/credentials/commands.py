@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import ipaddress
 import secrets
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -44,6 +45,13 @@ from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.credentials import CredentialError
 from shared.credentials.keys import keyring, load_keys
+from shared.credentials.meta_login import (
+    META_PLATFORMS,
+    MetaApp,
+    finish_facebook,
+    finish_threads,
+    meta_authorize_url,
+)
 from shared.credentials.opening import open_vault
 from shared.credentials.record import CredentialRecord
 from shared.credentials.vault import CredentialVault
@@ -214,25 +222,9 @@ def authorize_url(channel: Channel, client_id: str, redirect_uri: str, state: st
     return f"{base}{rules.authorize_path}?{urlencode(params)}"
 
 
-async def connect(
-    settings: PublisherSettings,
-    request: ConnectRequest,
-    show: Callable[[str], Awaitable[None]],
-) -> CredentialRecord:
-    """Run the flow: ``show`` gets the URL to open (print it; a test or ``--open`` fetches it)."""
-    channel = request.channel
-    rules = capabilities_for(channel.platform).tokens
-    if rules is None:
-        raise CommandError(
-            f"connect runs OAuth for X, YouTube, TikTok, LinkedIn and Mastodon; {channel.platform} is not one yet"
-        )
-    if not request.client_id and not rules.registers_app:
-        raise CommandError(
-            f"{channel.platform} needs the client id of the app registered with it (--client-id)"
-        )
-    vault = _vault(settings)
-    verifier = secrets.token_urlsafe(64)
-    state = secrets.token_urlsafe(24)
+@contextlib.asynccontextmanager
+async def _loopback(request: ConnectRequest, state: str) -> AsyncIterator[tuple[str, asyncio.Future[str]]]:
+    """The flow's redirect target on this host while the flow runs: (redirect URI, the code)."""
     got: asyncio.Future[str] = asyncio.get_running_loop().create_future()
     app = web.Application()
     app.router.add_get("/callback", loopback_callback(state, got))
@@ -242,7 +234,34 @@ async def connect(
     await site.start()
     try:
         port = runner.addresses[0][1]
-        redirect_uri = request.redirect_uri or f"http://{request.host}:{port}/callback"
+        yield request.redirect_uri or f"http://{request.host}:{port}/callback", got
+    finally:
+        await runner.cleanup()
+
+
+async def connect(
+    settings: PublisherSettings,
+    request: ConnectRequest,
+    show: Callable[[str], Awaitable[None]],
+) -> CredentialRecord:
+    """Run the flow: ``show`` gets the URL to open (print it; a test or ``--open`` fetches it)."""
+    channel = request.channel
+    if channel.platform in META_PLATFORMS:
+        return await _connect_meta(settings, request, show)
+    rules = capabilities_for(channel.platform).tokens
+    if rules is None:
+        raise CommandError(
+            f"{channel.platform} is connected with its own credential: warta channels connect"
+            f" {channel.id} reads it from stdin"
+        )
+    if not request.client_id and not rules.registers_app:
+        raise CommandError(
+            f"{channel.platform} needs the client id of the app registered with it (--client-id)"
+        )
+    vault = _vault(settings)
+    verifier = secrets.token_urlsafe(64)
+    state = secrets.token_urlsafe(24)
+    async with _loopback(request, state) as (redirect_uri, got):
         app_credentials = await _app_credentials(request, redirect_uri)
         await show(
             authorize_url(channel, app_credentials.client_id, redirect_uri, state, code_challenge(verifier))
@@ -260,9 +279,44 @@ async def connect(
                 redirect_uri=redirect_uri,
                 code_verifier=verifier if rules.pkce else None,
             )
-    finally:
-        await runner.cleanup()
     return _store_grant(vault, channel, app_credentials, grant, datetime.now(UTC))
+
+
+async def _connect_meta(
+    settings: PublisherSettings, request: ConnectRequest, show: Callable[[str], Awaitable[None]]
+) -> CredentialRecord:
+    """Facebook Login (Facebook, Instagram) or Threads' login: the app's id and secret given."""
+    channel = request.channel
+    if not request.client_id or not request.client_secret:
+        raise CommandError(
+            f"{channel.platform} needs the Meta app's id (--client-id) and secret (WARTA_OAUTH_CLIENT_SECRET)"
+        )
+    vault = _vault(settings)
+    app = MetaApp(request.client_id, request.client_secret)
+    verifier = secrets.token_urlsafe(64)
+    state = secrets.token_urlsafe(24)
+    async with _loopback(request, state) as (redirect_uri, got):
+        await show(meta_authorize_url(channel, app.client_id, redirect_uri, state, code_challenge(verifier)))
+        code = await asyncio.wait_for(got, request.timeout_s)
+    old = vault.fresh(account_of(channel))
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.call_timeout_s)) as session:
+        if channel.platform == "threads":
+            record = await finish_threads(
+                session, channel, app, code=code, redirect_uri=redirect_uri, now=datetime.now(UTC), old=old
+            )
+        else:
+            record = await finish_facebook(
+                session,
+                channel,
+                app,
+                code=code,
+                redirect_uri=redirect_uri,
+                verifier=verifier,
+                now=datetime.now(UTC),
+                old=old,
+            )
+    vault.put(record)
+    return record
 
 
 async def _app_credentials(request: ConnectRequest, redirect_uri: str) -> AppCredentials:
