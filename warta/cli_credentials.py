@@ -75,7 +75,7 @@ def cmd_connect_pasted(args: argparse.Namespace, settings: PublisherSettings) ->
             print(say("connected_as", channel=args.channel, reached=verified.reached))
     except (CommandError, CredentialError) as exc:
         return _fail("channels connect", exc)
-    return asyncio.run(announce_or_warn(settings, record.account))
+    return asyncio.run(announce_or_warn(settings, [record.account]))
 
 
 def cmd_channels_connect(args: argparse.Namespace) -> int:
@@ -108,7 +108,7 @@ def cmd_channels_connect(args: argparse.Namespace) -> int:
         )
         record = await connect(settings, request, show)
         print(say("connected", channel=args.channel, record=repr(record)))
-        return await announce_or_warn(settings, record.account)
+        return await announce_or_warn(settings, [record.account])
 
     try:
         return asyncio.run(run())
@@ -121,13 +121,13 @@ def _platform_of(settings: PublisherSettings, channel_id: str) -> str | None:
     return channel.platform if channel is not None else None
 
 
-async def announce_or_warn(settings: PublisherSettings, account: str) -> int:
+async def announce_or_warn(settings: PublisherSettings, accounts: list[str]) -> int:
     """Jobs parked while the account needed re-connecting go out again once the scheduler hears."""
-    from services.publisher.credentials.reconnect import announce_reconnected
+    from shared.credentials.reconnect import announce_reconnected
     from shared.kafka import KafkaUnavailable
 
     try:
-        await announce_reconnected(settings, [account])
+        await announce_reconnected(settings, accounts)
     except KafkaUnavailable as exc:
         print(say("scheduler_not_told", error=exc))
         return 3
@@ -144,6 +144,25 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
         return _fail("credentials rotate-key", exc)
     print(say("reencrypted", count=count))
     return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """A clear secrets file handed in by an operator: each entry replaces its account's record,
+    the file is shredded, and the scheduler hears that those accounts work again."""
+    from services.publisher.credentials.paste_commands import _vault
+    from shared.credentials import CredentialError
+    from shared.credentials.clear_import import replace_from_file
+
+    settings = _settings()
+    path = Path(args.file)
+    try:
+        if not path.is_file():
+            raise FileNotFoundError(say("no_such_file", path=path))
+        accounts = replace_from_file(_vault(settings), path)
+    except (CredentialError, OSError) as exc:
+        return _fail("credentials import", exc)
+    print(say("imported", count=len(accounts), accounts=", ".join(sorted(accounts)) or "-"))
+    return asyncio.run(announce_or_warn(settings, accounts))
 
 
 def cmd_generate_key(args: argparse.Namespace) -> int:
@@ -180,6 +199,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rotate = creds_sub.add_parser("rotate-key", help="re-encrypt every credential with a new key")
     rotate.add_argument("--new-key-file", required=True, help="the new key (first line)")
     rotate.set_defaults(func=cmd_rotate_key)
+    imp = creds_sub.add_parser(
+        "import", help="move a clear secrets file into the vault (replacing), then shred it"
+    )
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_import)
     gen = creds_sub.add_parser("generate-key", help="write a new key to a file readable by its owner only")
     gen.add_argument("out")
     gen.set_defaults(func=cmd_generate_key)

@@ -66,6 +66,11 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Buka alamat ini untuk menghubungkan akun:\n\n  {url}\n",
     ),
     "connected": ("connected {channel}: {record}", "terhubung {channel}: {record}"),
+    "imported": (
+        "imported {count} credential(s) into the vault ({accounts}); the file is shredded",
+        "{count} kredensial diimpor ke brankas ({accounts}); berkas dihancurkan",
+    ),
+    "no_such_file": ("no file {path}", "tidak ada berkas {path}"),
     "connected_as": ("connected {channel} as {reached}", "terhubung {channel} sebagai {reached}"),
     "paste_secret": (
         "credential for {channel} (not echoed): ",
