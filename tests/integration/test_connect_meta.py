@@ -20,11 +20,10 @@ from aiohttp.test_utils import TestServer
 from sandbox.base import FakeState
 from sandbox.meta_login import MetaLogin
 from sandbox.sandbox import STATES, build_sandbox
-from services.publisher.credentials import token_client
-from services.publisher.credentials.commands import ConnectRequest, _channel, code_challenge, connect
+from services.publisher.credentials.commands import ConnectRequest, _channel, connect
 from services.publisher.credentials.local_setup import open_vault_of
-from services.publisher.credentials.token_client import AppCredentials
 from services.publisher.settings import PublisherSettings
+from shared.credentials import token_client
 from shared.credentials.keys import generate_key
 from shared.credentials.meta_login import (
     ConnectRefused,
@@ -33,6 +32,8 @@ from shared.credentials.meta_login import (
     finish_threads,
     meta_authorize_url,
 )
+from shared.credentials.oauth_flow import code_challenge
+from shared.credentials.token_client import AppCredentials
 
 PLATFORMS = ("facebook", "instagram", "threads")
 OPTIONS = {

@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from services.publisher.credentials import RefreshRejected, RefreshTemporary
+from shared.credentials import RefreshRejected, RefreshTemporary
 
 
 @dataclass(frozen=True)
