@@ -20,7 +20,7 @@ from aiohttp.test_utils import TestServer
 from sandbox.base import FakeState
 from sandbox.meta_login import MetaLogin
 from sandbox.sandbox import STATES, build_sandbox
-from services.publisher.credentials.commands import ConnectRequest, _channel, connect
+from services.publisher.credentials.commands import ConnectRequest, _channel, check, connect
 from services.publisher.credentials.local_setup import open_vault_of
 from services.publisher.settings import PublisherSettings
 from shared.credentials import token_client
@@ -130,6 +130,11 @@ async def test_threads_gets_a_60_day_token_that_refreshes_itself(env: Env) -> No
     assert grant.refresh_token == grant.access_token
     assert grant.expires_in == 5_183_944
     assert env.states["threads"].account_for(grant.access_token) == "threads-demo"
+    rows = {row["channel"]: row for row in await check(env.settings)}
+    threads = rows["threads-demo"]
+    assert (threads["status"], threads["reached"], threads["refreshes_itself"]) == ("ok", "threads-demo", True)
+    assert threads["needs"] == ["threads_basic", "threads_content_publish"]
+    assert rows["facebook-demo"]["status"] == "missing"
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
