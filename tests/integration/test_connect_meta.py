@@ -132,7 +132,11 @@ async def test_threads_gets_a_60_day_token_that_refreshes_itself(env: Env) -> No
     assert env.states["threads"].account_for(grant.access_token) == "threads-demo"
     rows = {row["channel"]: row for row in await check(env.settings)}
     threads = rows["threads-demo"]
-    assert (threads["status"], threads["reached"], threads["refreshes_itself"]) == ("ok", "threads-demo", True)
+    assert (threads["status"], threads["reached"], threads["refreshes_itself"]) == (
+        "ok",
+        "threads-demo",
+        True,
+    )
     assert threads["needs"] == ["threads_basic", "threads_content_publish"]
     assert rows["facebook-demo"]["status"] == "missing"
 
