@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.clock import utcnow
 
 if TYPE_CHECKING:
+    from sandbox.meta_login import MetaLogin
     from sandbox.oauth import TokenAuthority
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -128,6 +129,7 @@ class FakeState:
     tokens: dict[str, str] = field(default_factory=dict)
     token_ttl_s: float | None = None
     authority: TokenAuthority | None = None
+    login: MetaLogin | None = None  # Meta's login server (sandbox/meta_login.py), where it plays one
     clock: Callable[[], datetime] = utcnow
     # Engagement added per hour of a post's age, on top of what /_fake/engagement set.
     engagement_per_hour: tuple[float, float, float] = (0.0, 0.0, 0.0)

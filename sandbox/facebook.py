@@ -34,6 +34,7 @@ from sandbox.graph import (
     graph_list,
     graph_time,
 )
+from sandbox.meta_login import add_facebook_login
 
 
 @dataclass
@@ -196,6 +197,7 @@ def create_app(state: FacebookState | None = None) -> web.Application:
     fake = _Facebook(state)
     app = new_fake_app(state)
     comment_routes = meta_comments.install(app, state, "facebook")
+    state.login = add_facebook_login(app, state, GRAPH_VERSION, "facebook")
     add_graph_routes(
         app,
         GRAPH_VERSION,

@@ -25,7 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from sandbox import meta_comments
-from sandbox.base import FakePost, SlidingWindow, read_fields
+from sandbox.base import FakePost, Handler, SlidingWindow, read_fields
 from sandbox.graph import (
     GRAPH_VERSION,
     authorise,
@@ -34,6 +34,7 @@ from sandbox.graph import (
     graph_time,
 )
 from sandbox.meta_container import Container, ContainerFake, ContainerState, container_app
+from sandbox.meta_login import add_facebook_login
 
 __all__ = ["Container", "InstagramState", "create_app"]
 
@@ -105,4 +106,10 @@ class _Instagram(ContainerFake):
 
 def create_app(state: InstagramState | None = None) -> web.Application:
     state = state or InstagramState()
-    return container_app(_Instagram(state), extra=lambda app: meta_comments.install(app, state, "instagram"))
+
+    def own_routes(app: web.Application) -> list[tuple[str, str, Handler]]:
+        # Instagram publishing logs in through Facebook Login: the Page and its IG account.
+        state.login = add_facebook_login(app, state, GRAPH_VERSION, "instagram")
+        return meta_comments.install(app, state, "instagram")
+
+    return container_app(_Instagram(state), extra=own_routes)

@@ -34,8 +34,8 @@ from sandbox.fake_app import new_fake_app
 # The Bot API version whose types this fake answers with; a fidelity test holds it to the
 # version python-telegram-bot models.
 BOT_API_VERSION = "10.0"
-_METHODS = ("getme", "sendmessage", "sendphoto", "sendpoll")
-_SEND_METHODS = _METHODS[1:]
+_SEND_METHODS = ("sendmessage", "sendphoto", "sendpoll")
+_METHODS = ("getme", "getchatmember", *_SEND_METHODS)
 
 
 def channel_id(chat_id: str) -> int | None:
@@ -65,6 +65,9 @@ class TelegramState(FakeState):
     max_poll_options: int = 10
     per_chat: SlidingWindow = field(default_factory=lambda: SlidingWindow(20, timedelta(minutes=1)))
     message_ids: dict[str, int] = field(default_factory=dict)
+    # chat id → the bot's status there (getChatMember); absent: an administrator allowed to post.
+    # "member", "left", "kicked" or "administrator-readonly" (an admin without can_post_messages).
+    bot_status: dict[str, str] = field(default_factory=dict)
 
     def reset(self) -> None:
         super().reset()
@@ -109,6 +112,8 @@ class _Telegram:
         numeric_id = channel_id(chat_id)
         if numeric_id is None or (self.s.chats is not None and chat_id not in self.s.chats):
             return _fail(400, "Bad Request: chat not found")
+        if method == "getchatmember":
+            return self._chat_member(token, account, chat_id, fields)
         problem = self._validate(method, fields)
         if problem is not None:
             return _fail(400, problem)
@@ -119,6 +124,27 @@ class _Telegram:
             return _fail(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
         message = self._post(account, method, chat_id, numeric_id, fields)
         return json_reply({"ok": True, "result": message})
+
+    def _chat_member(self, token: str, account: str, chat_id: str, fields: dict[str, Any]) -> web.Response:
+        """getChatMember for the bot itself: a ChatMemberAdministrator (with its rights) where it
+        administers the channel; a bot that is no member of a channel gets Telegram's 400."""
+        if str(fields.get("user_id") or "") != str(bot_id(token)):
+            return _fail(400, "Bad Request: PARTICIPANT_ID_INVALID")
+        status = self.s.bot_status.get(chat_id, "administrator")
+        if status in ("left", "kicked"):
+            return _fail(400, "Bad Request: member not found")
+        member: dict[str, Any] = {"status": status, "user": _bot_user(token, account)}
+        if status.startswith("administrator"):
+            member |= {
+                "status": "administrator",
+                "can_be_edited": False,
+                "is_anonymous": False,
+                "can_manage_chat": True,
+                "can_delete_messages": True,
+                "can_post_messages": status == "administrator",
+                "can_edit_messages": True,
+            }
+        return json_reply({"ok": True, "result": member})
 
     def _validate(self, method: str, fields: dict[str, Any]) -> str | None:
         if method == "sendmessage":

@@ -28,9 +28,10 @@ import orjson
 from aiohttp import web
 
 from sandbox import threads_replies
-from sandbox.base import FakePost, json_reply, read_fields
+from sandbox.base import FakePost, Handler, json_reply, read_fields
 from sandbox.graph import authorise, graph_error, graph_list, graph_time
 from sandbox.meta_container import Container, ContainerFake, ContainerState, container_app
+from sandbox.meta_login import add_threads_login
 from shared.text_length import threads_length
 
 __all__ = ["Container", "ThreadsState", "create_app"]
@@ -133,4 +134,8 @@ def create_app(state: ThreadsState | None = None) -> web.Application:
     async def replies(request: web.Request) -> web.Response:
         return await threads_replies.list_replies(fake.s, request)
 
-    return container_app(fake, lambda app: [("GET", "/me", fake.me), ("GET", "/{node}/replies", replies)])
+    def own_routes(app: web.Application) -> list[tuple[str, str, Handler]]:
+        fake.s.login = add_threads_login(app, fake.s)
+        return [("GET", "/me", fake.me), ("GET", "/{node}/replies", replies)]
+
+    return container_app(fake, own_routes)

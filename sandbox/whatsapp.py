@@ -15,6 +15,7 @@ messages per second per phone number (130429 throughput). Errors use the Graph e
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,7 +26,7 @@ from aiohttp import web
 from sandbox import meta_comments
 from sandbox.base import FakePost, SlidingWindow, json_reply, read_fields
 from sandbox.fake_app import new_fake_app
-from sandbox.graph import GRAPH_VERSION, GraphState, add_graph_routes, authorise
+from sandbox.graph import GRAPH_VERSION, GraphState, add_graph_routes, authorise, graph_error
 
 PAIR_GAP = timedelta(seconds=6)
 
@@ -37,6 +38,8 @@ class WhatsAppState(GraphState):
     open_windows: set[str] = field(default_factory=set)
     per_second: SlidingWindow = field(default_factory=lambda: SlidingWindow(80, timedelta(seconds=1)))
     last_to: dict[str, datetime] = field(default_factory=dict)
+    # phone-number id → the account (business) that owns it; a number not listed is the asker's.
+    phone_owners: dict[str, str] = field(default_factory=dict)
 
     def reset(self) -> None:
         super().reset()
@@ -155,6 +158,30 @@ class _WhatsApp:
         return " ".join(str(p) for p in params)
 
 
+async def _phone_number(state: WhatsAppState, request: web.Request) -> web.Response:
+    """``GET /{phone-number-id}``: the WhatsApp Business phone number node; another business's
+    number answers Graph's 100/33 (does not exist or missing permissions)."""
+    phone = request.match_info["phone"]
+    account, headers = authorise(state, request, phone)
+    if not phone.isdigit() or state.phone_owners.get(phone, account) != account:
+        return graph_error(
+            f"Unsupported get request. Object with ID '{phone}' does not exist, cannot be loaded due"
+            " to missing permissions, or does not support this operation.",
+            100,
+            subcode=33,
+        )
+    node = {
+        "verified_name": account,
+        "code_verification_status": "VERIFIED",
+        "display_phone_number": f"+62 811-{phone[-7:-4] or '000'}-{phone[-4:]}",
+        "quality_rating": "GREEN",
+        "platform_type": "CLOUD_API",
+        "throughput": {"level": "STANDARD"},
+        "id": phone,
+    }
+    return json_reply(node, 200, headers)
+
+
 def create_app(state: WhatsAppState | None = None) -> web.Application:
     state = state or WhatsAppState()
     fake = _WhatsApp(state)
@@ -166,6 +193,7 @@ def create_app(state: WhatsAppState | None = None) -> web.Application:
         [
             *comment_routes,
             ("POST", "/{phone}/messages", fake.send),
+            ("GET", "/{phone}", functools.partial(_phone_number, state)),
         ],
     )
     return app

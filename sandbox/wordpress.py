@@ -8,6 +8,7 @@ of wordpress-develop's REST controllers. Routes (relative to the mount)::
     GET  /wp-json/wp/v2/posts        search= (substring of title or raw content), status=, context=edit
     GET  /wp-json/wp/v2/posts/{id}
     GET  /wp-json/wp/v2/comments     post=<id>: X-WP-Total is the post's comment count
+    GET  /wp-json/wp/v2/users/me     the password's user; context=edit adds roles and capabilities
 
 Authentication is HTTP Basic with an application password: a token of the sandbox is accepted
 as the password (any username) or as the whole ``username:password``.
@@ -35,10 +36,22 @@ _FILENAME = re.compile(r'attachment;\s*filename="?([^";]+)"?')
 @dataclass
 class WordPressState(FakeState):
     media: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # account → its WordPress role (default editor); a contributor may neither publish nor upload.
+    roles: dict[str, str] = field(default_factory=dict)
 
     def reset(self) -> None:
         super().reset()
         self.media.clear()
+
+
+# The capabilities wp-includes/capabilities.php gives each role, as far as posting touches them.
+ROLE_CAPABILITIES = {
+    "administrator": ("edit_posts", "publish_posts", "upload_files", "manage_options"),
+    "editor": ("edit_posts", "publish_posts", "upload_files", "edit_others_posts"),
+    "author": ("edit_posts", "publish_posts", "upload_files"),
+    "contributor": ("edit_posts", "read"),
+    "subscriber": ("read",),
+}
 
 
 def _wp_error(code: str, message: str, status: int, **data: Any) -> web.Response:
@@ -142,6 +155,20 @@ class _WordPress:
             return _wp_error("rest_post_invalid_id", "Invalid post ID.", 404)
         return json_reply(self._post_json(request, post))
 
+    async def me(self, request: web.Request) -> web.Response:
+        """The application password's user (users controller, ``/users/me``): roles and
+        capabilities only in the edit context, as WordPress hides them from the view context."""
+        account = self._auth(request)
+        user: dict[str, Any] = {"id": 1 + self.s.accounts().index(account), "name": account, "slug": account}
+        if request.query.get("context") == "edit":
+            role = self.s.roles.get(account, "editor")
+            user |= {
+                "username": account,
+                "roles": [role],
+                "capabilities": {cap: True for cap in ROLE_CAPABILITIES.get(role, ())},
+            }
+        return json_reply(user)
+
     async def comments(self, request: web.Request) -> web.Response:
         post = self.s.find_post(request.query.get("post", ""))
         total = self.s.counts(post)[1] if post else 0
@@ -157,4 +184,5 @@ def create_app(state: WordPressState | None = None) -> web.Application:
     app.router.add_get(f"{API}/posts", fake.list_posts)
     app.router.add_get(f"{API}/posts/{{id}}", fake.get_post)
     app.router.add_get(f"{API}/comments", fake.comments)
+    app.router.add_get(f"{API}/users/me", fake.me)
     return app

@@ -14,6 +14,7 @@ less than the app allows (Instagram's API has no text posts; Telegram closes pol
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from types import MappingProxyType
 
 from shared.capability_types import (
@@ -30,6 +31,7 @@ from shared.capability_types import (
     with_instance_limits,
 )
 from shared.channels import Channel, RollingCap
+from shared.credential_rules import CREDENTIAL_RULES
 
 # The row's types, re-exported: readers take the table and what its rows are made of from here.
 __all__ = [
@@ -493,6 +495,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
     ),
 )
 
+_TABLE = tuple(replace(c, credential=CREDENTIAL_RULES.get(c.platform)) for c in _TABLE)
 CAPABILITIES: Mapping[str, PlatformCapabilities] = MappingProxyType({c.platform: c for c in _TABLE})
 """Platform name → capabilities; covers every platform in platforms.md plus ``webhook``."""
 

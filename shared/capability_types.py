@@ -13,6 +13,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from shared.channels import RollingCap
+from shared.credential_rules import CredentialRules
 from shared.events import Content
 from shared.instance_limits import InstanceLimits
 from shared.text_length import (
@@ -178,6 +179,8 @@ class PlatformCapabilities:
     comments: CommentRules | None = None
     # Refreshable user tokens; None where the credential is long-lived (bot tokens, Page tokens).
     tokens: TokenRules | None = None
+    # How the rest are connected and how long their credential lives (shared.credential_rules).
+    credential: CredentialRules | None = None
 
     @property
     def polls_supported(self) -> bool:

@@ -43,14 +43,53 @@ def cmd_channels_check(args: argparse.Namespace) -> int:
     return print_check(rows, args.json)
 
 
+def _read_secret(args: argparse.Namespace) -> str:
+    """The pasted credential: from stdin, never from the command line (shell history, ps)."""
+    import getpass
+
+    if sys.stdin.isatty():
+        return getpass.getpass(say("paste_secret", channel=args.channel))
+    return sys.stdin.readline().strip()
+
+
+def cmd_connect_pasted(args: argparse.Namespace, settings: PublisherSettings) -> int:
+    """Telegram, Bluesky, WordPress, WhatsApp: the credential pasted on stdin, checked with
+    the platform, then stored; the webhook: a signing secret generated and shown once."""
+    from services.publisher.credentials.commands import CommandError, _channel
+    from services.publisher.credentials.paste_commands import (
+        _vault,
+        connect_pasted,
+        generate_webhook_secret,
+    )
+    from shared.credentials import CredentialError
+
+    try:
+        channel = _channel(settings, args.channel)
+        if channel.platform == "webhook":
+            record, secret = generate_webhook_secret(_vault(settings), channel)
+            print(say("webhook_secret", channel=args.channel, secret=secret))
+        else:
+            record, verified = asyncio.run(
+                connect_pasted(settings, channel, _read_secret(args), args.username or "")
+            )
+            print(say("connected_as", channel=args.channel, reached=verified.reached))
+    except (CommandError, CredentialError) as exc:
+        return _fail("channels connect", exc)
+    return asyncio.run(announce_or_warn(settings, [record.account]))
+
+
 def cmd_channels_connect(args: argparse.Namespace) -> int:
     import aiohttp
 
     from services.publisher.credentials import RefreshError
     from services.publisher.credentials.commands import CommandError, ConnectRequest, _channel, connect
+    from services.publisher.credentials.paste_commands import pasted
     from shared.credentials import CredentialError
 
     settings = _settings()
+    platform = _platform_of(settings, args.channel)
+    if platform is not None and pasted(platform):
+        return cmd_connect_pasted(args, settings)
 
     async def show(url: str) -> None:
         print(say("open_to_connect", url=url), flush=True)
@@ -69,7 +108,7 @@ def cmd_channels_connect(args: argparse.Namespace) -> int:
         )
         record = await connect(settings, request, show)
         print(say("connected", channel=args.channel, record=repr(record)))
-        return await announce_or_warn(settings, record.account)
+        return await announce_or_warn(settings, [record.account])
 
     try:
         return asyncio.run(run())
@@ -77,13 +116,18 @@ def cmd_channels_connect(args: argparse.Namespace) -> int:
         return _fail("channels connect", exc or TimeoutError("no callback before the timeout"))
 
 
-async def announce_or_warn(settings: PublisherSettings, account: str) -> int:
+def _platform_of(settings: PublisherSettings, channel_id: str) -> str | None:
+    channel = settings.load_channels().get(channel_id)
+    return channel.platform if channel is not None else None
+
+
+async def announce_or_warn(settings: PublisherSettings, accounts: list[str]) -> int:
     """Jobs parked while the account needed re-connecting go out again once the scheduler hears."""
-    from services.publisher.credentials.reconnect import announce_reconnected
+    from shared.credentials.reconnect import announce_reconnected
     from shared.kafka import KafkaUnavailable
 
     try:
-        await announce_reconnected(settings, [account])
+        await announce_reconnected(settings, accounts)
     except KafkaUnavailable as exc:
         print(say("scheduler_not_told", error=exc))
         return 3
@@ -100,6 +144,25 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
         return _fail("credentials rotate-key", exc)
     print(say("reencrypted", count=count))
     return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """A clear secrets file handed in by an operator: each entry replaces its account's record,
+    the file is shredded, and the scheduler hears that those accounts work again."""
+    from services.publisher.credentials.paste_commands import _vault
+    from shared.credentials import CredentialError
+    from shared.credentials.clear_import import replace_from_file
+
+    settings = _settings()
+    path = Path(args.file)
+    try:
+        if not path.is_file():
+            raise FileNotFoundError(say("no_such_file", path=path))
+        accounts = replace_from_file(_vault(settings), path)
+    except (CredentialError, OSError) as exc:
+        return _fail("credentials import", exc)
+    print(say("imported", count=len(accounts), accounts=", ".join(sorted(accounts)) or "-"))
+    return asyncio.run(announce_or_warn(settings, accounts))
 
 
 def cmd_generate_key(args: argparse.Namespace) -> int:
@@ -136,6 +199,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rotate = creds_sub.add_parser("rotate-key", help="re-encrypt every credential with a new key")
     rotate.add_argument("--new-key-file", required=True, help="the new key (first line)")
     rotate.set_defaults(func=cmd_rotate_key)
+    imp = creds_sub.add_parser(
+        "import", help="move a clear secrets file into the vault (replacing), then shred it"
+    )
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_import)
     gen = creds_sub.add_parser("generate-key", help="write a new key to a file readable by its owner only")
     gen.add_argument("out")
     gen.set_defaults(func=cmd_generate_key)
@@ -159,6 +227,9 @@ def register_channels(channels: argparse.ArgumentParser) -> None:
         "--redirect-uri", help="the registered redirect URI, behind a proxy (default: loopback)"
     )
     connect.add_argument("--port", type=int, default=0, help="loopback callback port (default: any free one)")
+    connect.add_argument(
+        "--username", help="WordPress: the user the application password belongs to (read from stdin)"
+    )
     connect.add_argument("--timeout", type=float, default=300.0)
     connect.add_argument("--open", action="store_true", help="fetch the page yourself (the sandbox consents)")
     connect.set_defaults(func=cmd_channels_connect)

@@ -66,6 +66,20 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Buka alamat ini untuk menghubungkan akun:\n\n  {url}\n",
     ),
     "connected": ("connected {channel}: {record}", "terhubung {channel}: {record}"),
+    "imported": (
+        "imported {count} credential(s) into the vault ({accounts}); the file is shredded",
+        "{count} kredensial diimpor ke brankas ({accounts}); berkas dihancurkan",
+    ),
+    "no_such_file": ("no file {path}", "tidak ada berkas {path}"),
+    "connected_as": ("connected {channel} as {reached}", "terhubung {channel} sebagai {reached}"),
+    "paste_secret": (
+        "credential for {channel} (not echoed): ",
+        "kredensial untuk {channel} (tidak ditampilkan): ",
+    ),
+    "webhook_secret": (
+        "connected {channel}. Its signing secret, shown this once (give it to the receiver):\n\n  {secret}\n",
+        "terhubung {channel}. Rahasia penandatanganannya, ditampilkan sekali ini (berikan ke penerima):\n\n  {secret}\n",
+    ),
     "scheduler_not_told": (
         "warta channels connect: stored, but the scheduler was not told ({error}); parked jobs wait",
         "warta channels connect: tersimpan, tetapi penjadwal belum diberi tahu ({error}); "

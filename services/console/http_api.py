@@ -21,6 +21,7 @@ from aiohttp import web
 
 from services.console.access import in_scope
 from services.console.channel_health import ChannelHealth
+from services.console.connect import add_connect_routes
 from services.console.http_actions import act, dead_list, dead_replay, dead_show, pause, resume
 from services.console.http_deps import (
     DEPS,
@@ -349,4 +350,5 @@ def create_app(deps: Deps) -> web.Application:
     r.add_post("/v1/pause", pause)
     r.add_post("/v1/resume", resume)
     r.add_get("/v1/webhooks/deliveries", deliveries)
+    add_connect_routes(app)
     return app

@@ -13,6 +13,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from services.console.openapi_connect import connect_paths
 from shared.control_request import PauseRequest
 from shared.events import OperatorAction
 from shared.http_openapi import CONTROL_ANSWER, ERRORS_SCHEMA, problem_json
@@ -430,6 +431,7 @@ def openapi_document() -> dict[str, Any]:
             **_view_paths(),
             **_job_paths(),
             **_forwarded_paths(),
+            **connect_paths(_errors),
             "/v1/webhooks/deliveries": _get(
                 "Recent lifecycle webhook deliveries", "Deliveries", parameters=[_query("subscriber")]
             ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from shared.settings import ROOT, CommonSettings
 
@@ -33,3 +33,13 @@ class ConsoleSettings(CommonSettings):
     webhook_backoff_cap_s: float = 60.0
     webhook_timeout_s: float = 10.0
     webhook_log_size: int = 1000
+    # Connecting accounts (services/console/connect.py): the publishers' vault and its key, the
+    # apps Warta is registered as ({"x": {"client_id", "client_secret"}, …}, kept 0600), and the
+    # console's address as browsers reach it (behind a proxy): the redirect URI registered with
+    # each platform is <console_public_url>/v1/connect/callback.
+    secrets_file: Path = ROOT / "var" / "secrets.json"
+    credentials_file: Path = ROOT / "var" / "credentials.vault"
+    credentials_key: SecretStr | None = None
+    credentials_key_file: Path | None = None
+    oauth_apps_file: Path | None = None
+    console_public_url: str | None = None

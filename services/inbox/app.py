@@ -39,6 +39,7 @@ from services.inbox.template_store import TemplateStore
 from shared.channels import ChannelDirectory
 from shared.credentials import SecretsError
 from shared.credentials.opening import open_vault, secret_store
+from shared.credentials.reconnect import send_reconnected
 from shared.credentials.secret_store import SecretStore
 from shared.dead_letters import DeadLetters
 from shared.events import Event, InboxChanged, PublishOutcome
@@ -111,9 +112,11 @@ async def running_inbox(
     await ensure_topics(kafka, inbox_topics(topics))
     channels = settings.load_channels()
     keys = keys or KeyStore.load(settings.keys_file, settings.api_key_pepper())
-    tokens = LiveTokens(channels, secret_store(settings, open_vault(settings)))
+    imported: list[str] = []
+    tokens = LiveTokens(channels, secret_store(settings, open_vault(settings, imported)))
     producer = make_producer(kafka, "warta-inbox")
     await producer.start()
+    await send_reconnected(producer, topics, imported, channels.channels, clock())
     dead = DeadLetters(topics.publish_dead, "inbox", producer=producer, clock=clock)
     dead_replies = DeadLetters(topics.publish_dead, "inbox-replier", producer=producer, clock=clock)
     tasks: list[asyncio.Task[object]] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 
@@ -22,6 +22,7 @@ from services.publisher.worker import PublisherWorker
 from shared.channels import Channel, ChannelDirectory
 from shared.clock import utcnow
 from shared.credentials.opening import open_vault, secret_store
+from shared.credentials.reconnect import send_reconnected
 from shared.credentials.vault import CredentialVault
 from shared.kafka import ensure_topics, make_producer
 from shared.metrics import PublisherMetrics, serve_metrics
@@ -43,11 +44,14 @@ async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
     platform = settings.platform
     channels = settings.load_channels()
     await ensure_topics(settings.kafka, settings.topics.specs())
-    vault = open_vault(settings)
+    imported: list[str] = []
+    vault = open_vault(settings, imported)
     secrets = secret_store(settings, vault)
     own = channels.for_platform(platform)
     producer = make_producer(settings.kafka, f"warta-publisher-{platform}")
     await producer.start()
+    # Credentials moved in from a clear file now: channels parked for want of them go out again.
+    await send_reconnected(producer, settings.topics, imported, channels.channels, datetime.now(UTC))
     timeout = aiohttp.ClientTimeout(total=settings.call_timeout_s)
     try:
         async with aiohttp.ClientSession(timeout=timeout) as session:

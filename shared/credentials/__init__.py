@@ -4,8 +4,13 @@ token reads (the publishers, which also refresh them, and the inbox).
 Modules: ``record`` (what is stored), ``keys`` (the operator's keys), ``vault`` (the encrypted
 file and its per-account refresh lock), ``clear_import`` (the old clear-text file moved in once),
 ``secret_store`` (a channel's current token by secret name, from the vault or the clear file),
-``opening`` (the store from a service's settings). Refreshing tokens is the publisher's
-behaviour and lives there (``services/publisher/credentials``).
+``opening`` (the store from a service's settings). Connecting an account, which the CLI and the
+console both run: ``token_client`` (the OAuth token endpoints), ``endpoints``,
+``app_registration`` (Mastodon), ``oauth_flow`` (authorize URL, PKCE, the stored grant),
+``meta_login`` (Facebook, Instagram, Threads), ``pasted`` (pasted or generated credentials),
+``connect_flow`` (one start/finish for every platform), ``reconnect`` (the announcement).
+Keeping tokens refreshed is the publisher's behaviour and lives there
+(``services/publisher/credentials``).
 
 Errors::
 
@@ -14,8 +19,12 @@ Errors::
     ├── VaultError                the vault file is unreadable or not Warta's format
     ├── SecretsError              a channel's secret is missing, unreadable, or its account needs
     │                             re-connecting (what ``SecretStore.get`` raises; also a ValueError)
-    └── RefreshError              the publisher's refresher: the token endpoint gave no new token
-                                  (``services.publisher.credentials``: RefreshTemporary, RefreshRejected)
+    ├── RefreshError              a token endpoint gave no token (a refresh or a code exchange)
+    │   ├── RefreshTemporary      5xx, 429, a dropped connection: try again soon (``retriable``)
+    │   └── RefreshRejected       invalid_grant, revoked, expired: for good (``reason`` says why)
+    ├── PasteRefused              a pasted credential the platform refused or that lacks what
+    │                             publishing needs (``pasted``)
+    └── ConnectRefused            a step of Meta's logins refused (``meta_login``)
 """
 
 from __future__ import annotations
@@ -35,3 +44,23 @@ class VaultError(CredentialError):
 
 class SecretsError(CredentialError, ValueError):
     """A channel's secret is missing, unreadable, or its account needs re-connecting."""
+
+
+class RefreshError(CredentialError):
+    """The token endpoint did not give a new access token (a refresh or a code exchange)."""
+
+    retriable = False
+
+
+class RefreshTemporary(RefreshError):
+    """The token endpoint failed in a way that may pass: 5xx, 429, no answer."""
+
+    retriable = True
+
+
+class RefreshRejected(RefreshError):
+    """The authorization server refused for good (revoked, expired, rotated away, a bad code)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -34,25 +35,43 @@ def record_from_clear(name: str, fields: Mapping[str, str]) -> CredentialRecord:
     )
 
 
-def add_missing(vault: CredentialVault, entries: Mapping[str, Mapping[str, str]]) -> int:
-    """Put each entry the vault lacks; returns how many. A stored record is newer (refreshed,
-    connected, parked) and stays as it is. The caller holds the vault's import lock."""
+def add_missing(vault: CredentialVault, entries: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """Put each entry the vault lacks; returns their accounts. A stored record is newer
+    (refreshed, connected, parked) and stays as it is. The caller holds the vault's import lock."""
     existing = vault.load()
     new = [record_from_clear(name, fields) for name, fields in entries.items() if name not in existing]
     if new:
         vault.put(*new)
-    return len(new)
+    return [record.account for record in new]
 
 
-def import_clear_file(vault: CredentialVault, clear: Path) -> int:
-    """Move ``clear``'s credentials into ``vault``; returns how many were new.
+def replace_from_file(vault: CredentialVault, clear: Path) -> list[str]:
+    """``warta credentials import``: every entry of ``clear`` replaces the account's record (the
+    operator hands in new credentials, a parked account's included), then the file is shredded.
+    Returns the accounts stored, for the ``reconnected`` announcement."""
+    with vault.import_lock():
+        entries = read_secrets_file(clear)
+        existing = vault.load()
+        records = []
+        for name, fields in entries.items():
+            record = record_from_clear(name, fields)
+            old = existing.get(name)
+            records.append(replace(record, version=old.version + 1) if old is not None else record)
+        if records:
+            vault.put(*records)
+        _shred(clear)
+        return [record.account for record in records]
+
+
+def import_clear_file(vault: CredentialVault, clear: Path) -> list[str]:
+    """Move ``clear``'s credentials into ``vault``; returns the accounts that were new.
 
     Every publisher of the host (one per platform) starts with this: the import lock lets one of
     them move the file while the others wait, then find it gone.
     """
     with vault.import_lock():
         if not clear.exists():
-            return 0
+            return []
         added = add_missing(vault, read_secrets_file(clear))
         _shred(clear)
         return added

@@ -31,8 +31,10 @@ class VaultSettings(Protocol):
     def credentials_key_file(self) -> Path | None: ...
 
 
-def open_vault(settings: VaultSettings) -> CredentialVault | None:
-    """The vault, with any old clear secrets file moved into it; None when no key is set."""
+def open_vault(settings: VaultSettings, imported: list[str] | None = None) -> CredentialVault | None:
+    """The vault, with any old clear secrets file moved into it; None when no key is set.
+    ``imported`` receives the accounts moved in now: the caller announces them ``reconnected``
+    (a channel parked for want of a credential goes out again)."""
     env_key = settings.credentials_key.get_secret_value() if settings.credentials_key else None
     keys = load_keys(env_key, settings.credentials_key_file)
     if not keys:
@@ -42,9 +44,11 @@ def open_vault(settings: VaultSettings) -> CredentialVault | None:
         )
         return None
     vault = CredentialVault(settings.credentials_file, keyring(keys))
-    imported = import_clear_file(vault, settings.secrets_file)
-    if imported:
-        log.info("moved %d credentials from %s into the encrypted vault", imported, settings.secrets_file)
+    moved = import_clear_file(vault, settings.secrets_file)
+    if moved:
+        log.info("moved %d credentials from %s into the encrypted vault", len(moved), settings.secrets_file)
+    if imported is not None:
+        imported.extend(moved)
     return vault
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 Status = Literal["connected", "needs_reauth"]
@@ -11,6 +11,11 @@ Status = Literal["connected", "needs_reauth"]
 # Keys of ``extra`` that are secrets of the app, not options of the channel: kept out of what
 # adapters receive.
 APP_SECRETS = frozenset({"client_secret"})
+
+
+def expires_at(now: datetime, expires_in: float | None) -> datetime | None:
+    """When a grant answered at ``now`` with ``expires_in`` seconds ends; None: it does not say."""
+    return None if expires_in is None else now + timedelta(seconds=float(expires_in))
 
 
 def _instant(value: Any) -> datetime | None:

@@ -424,6 +424,13 @@ async def test_the_dashboard_runs_under_its_policy_in_a_real_browser(console: Co
         banner = "document.querySelector('#reauth-banner li[data-reauth=\"x-demo\"]')"
         assert await page.evaluate("!document.querySelector('#reauth-banner').hidden")
         assert "warta channels connect x-demo" in await page.evaluate(f"{banner}.textContent")
+        # Each channel has its Connect action: a login button, or a token field for pasted ones.
+        assert await page.evaluate(
+            "document.querySelector('#accounts tr[data-account=\"x-demo\"] button.connect') !== null"
+        )
+        assert await page.evaluate(
+            "document.querySelector('#accounts tr[data-account=\"telegram-demo\"] input[type=password]') !== null"
+        )
         swatch = "getComputedStyle(document.querySelector('#legend-throughput i')).backgroundColor"
         assert await page.evaluate(swatch) not in ("", "rgba(0, 0, 0, 0)")
         assert await page.evaluate("window.violations") == []

@@ -23,7 +23,6 @@ from sandbox.sandbox import STATES, build_sandbox
 from services.publisher.adapters.registry import build_adapter
 from services.publisher.credentials.auth_retry import RefreshingAdapter
 from services.publisher.credentials.refresher import http_refresh
-from services.publisher.credentials.token_client import answer
 from services.publisher.credentials.wiring import build_refresher
 from services.publisher.decide import RetryPolicy
 from services.publisher.ratelimit import RateLimits
@@ -33,6 +32,7 @@ from shared.codec import encode
 from shared.credentials.keys import generate_key, keyring
 from shared.credentials.record import CredentialRecord
 from shared.credentials.secret_store import SecretStore
+from shared.credentials.token_client import answer
 from shared.credentials.vault import CredentialVault
 from shared.events import Content, JobDue, OutcomeStatus, PublishOutcome
 from shared.kafka import ensure_topics, make_producer

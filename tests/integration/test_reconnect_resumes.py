@@ -25,12 +25,12 @@ from aiokafka import AIOKafkaProducer
 from sandbox.sandbox import STATES, build_sandbox
 from services.publisher import app as publisher_app
 from services.publisher.credentials.commands import ConnectRequest, _channel, connect
-from services.publisher.credentials.reconnect import announce_reconnected
 from services.publisher.settings import PublisherSettings
 from services.scheduler import app as scheduler_app
 from services.scheduler.settings import SchedulerSettings
 from shared.codec import encode
 from shared.credentials.keys import generate_key
+from shared.credentials.reconnect import announce_reconnected
 from shared.events import (
     Approval,
     ChannelVariant,

@@ -28,9 +28,9 @@ from aiohttp.test_utils import TestServer
 from sandbox.base import FakeState
 from sandbox.oauth import TokenAuthority
 from sandbox.sandbox import STATES, build_sandbox
-from services.publisher.credentials.token_client import answer
 from shared.credentials.keys import generate_key, keyring
 from shared.credentials.record import CredentialRecord
+from shared.credentials.token_client import answer
 from shared.credentials.vault import CredentialVault
 
 ROOT = Path(__file__).resolve().parents[2]

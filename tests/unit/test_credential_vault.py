@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from shared.credentials import KeyringError, SecretsError, VaultError
-from shared.credentials.clear_import import import_clear_file
+from shared.credentials.clear_import import import_clear_file, replace_from_file
 from shared.credentials.keys import generate_key, keyring, load_keys
 from shared.credentials.record import CredentialRecord
 from shared.credentials.secret_store import SecretStore
@@ -49,7 +49,7 @@ def test_the_clear_file_is_imported_once_then_gone_and_nothing_under_var_reads_i
     tmp_path: Path,
 ) -> None:
     vault = _vault(tmp_path, generate_key())
-    assert import_clear_file(vault, _clear_file(tmp_path)) == 2
+    assert sorted(import_clear_file(vault, _clear_file(tmp_path))) == ["mastodon-demo", "x-demo"]
     assert not (tmp_path / "secrets.json").exists()
     stored = _all_bytes_under(tmp_path)
     for needle in (SECRET, REFRESH, "masto-", "app-client-secret-5551234"):
@@ -68,10 +68,24 @@ def test_a_second_import_never_overwrites_a_newer_vault_record(tmp_path: Path) -
     record = vault.get("x-demo")
     assert record is not None
     vault.put(CredentialRecord(account="x-demo", access_token="newer", version=record.version + 1))
-    assert import_clear_file(vault, _clear_file(tmp_path)) == 0  # both accounts are known already
+    assert import_clear_file(vault, _clear_file(tmp_path)) == []  # both accounts are known already
     newer = vault.fresh("x-demo")
     assert newer is not None
     assert newer.access_token == "newer"
+
+
+def test_an_operators_import_replaces_a_parked_record_and_names_it(tmp_path: Path) -> None:
+    vault = _vault(tmp_path, generate_key())
+    vault.put(CredentialRecord(account="x-demo", access_token="revoked", version=3).parked("revoked"))
+    assert sorted(replace_from_file(vault, _clear_file(tmp_path))) == ["mastodon-demo", "x-demo"]
+    assert not (tmp_path / "secrets.json").exists()
+    record = vault.fresh("x-demo")
+    assert record is not None
+    assert (record.status, record.access_token, record.version) == (
+        "connected",
+        SECRET,
+        5,
+    )  # after the parked one (4)
 
 
 def test_the_publisher_reads_the_vault_and_hides_app_secrets_from_adapters(tmp_path: Path) -> None:
@@ -162,4 +176,4 @@ def test_publishers_starting_together_import_the_clear_file_once(tmp_path: Path)
 
 
 def _import_in_process(tmp: str, key: str, clear: str) -> int:
-    return import_clear_file(_vault(Path(tmp), key), Path(clear))
+    return len(import_clear_file(_vault(Path(tmp), key), Path(clear)))

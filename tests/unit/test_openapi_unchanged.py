@@ -19,7 +19,7 @@ from services.ingest.openapi import openapi_document as ingest_document
 
 REVIEWED = {
     "ingest": "9ac5f2755fe83f12efafe1e4b98d3e8083591064f0c06c813749eebff5f61059",
-    "console": "572fa4e59e2c786d9adaba22218520d90b4741fd309fc37d1bf6707161d1447d",
+    "console": "6cbd56017be305b756a9de79c937613cdf1000f82d1a6ae8b2bd6235c294af6d",
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 
 from sandbox.oauth import s256
-from services.publisher.credentials.commands import code_challenge
+from shared.credentials.oauth_flow import code_challenge
 
 
 def test_the_challenge_is_rfc_7636_appendix_b() -> None:

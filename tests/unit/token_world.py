@@ -22,9 +22,9 @@ from services.publisher.adapters.port import (
 )
 from services.publisher.credentials.policy import expires_at
 from services.publisher.credentials.refresher import RefreshCall, Refresher
-from services.publisher.credentials.token_client import AppCredentials, Grant, answer, refresh_form
 from shared.credentials.keys import generate_key, keyring
 from shared.credentials.record import CredentialRecord
+from shared.credentials.token_client import AppCredentials, Grant, answer, refresh_form
 from shared.credentials.vault import CredentialVault
 
 START = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)

@@ -11,6 +11,9 @@ const I18N = {
     throughput: "Throughput per topic (messages/s)", lag: "Consumer lag per topic (messages)",
     health: "Platforms", platform: "Platform", state: "State", published: "Published", failed: "Failed",
     last_error: "Last error", pause_title: "Pause and resume", reason: "Reason", pause: "Pause", resume: "Resume",
+    accounts: "Accounts", connect: "Connect", secret: "token or password", username: "user (WordPress)",
+    save: "Save", connected_as: "{channel} connected as {reached}.",
+    signing_secret: "{channel}'s signing secret (shown once; give it to the receiver): {secret}",
     all_channels: "All channels", reason_needed: "Give a reason: it goes into the audit trail.",
     paused_by: "{target} paused by {by}: {reason}", not_paused: "No channel is paused.",
     reauth: "{channel} ({platform}) needs re-connecting since {since}: {reason}. Its jobs wait; run {command}.",
@@ -36,7 +39,10 @@ const I18N = {
     throughput: "Arus pesan per topik (pesan/detik)", lag: "Ketertinggalan konsumen per topik (pesan)",
     health: "Platform", platform: "Platform", state: "Status", published: "Terbit", failed: "Gagal",
     last_error: "Galat terakhir", pause_title: "Jeda dan lanjutkan", reason: "Alasan", pause: "Jeda",
-    resume: "Lanjutkan", all_channels: "Semua kanal", reason_needed: "Tuliskan alasan: alasan dicatat di jejak audit.",
+    resume: "Lanjutkan", accounts: "Akun", connect: "Hubungkan", secret: "token atau kata sandi",
+    username: "pengguna (WordPress)", save: "Simpan", connected_as: "{channel} terhubung sebagai {reached}.",
+    signing_secret: "Rahasia penandatanganan {channel} (ditampilkan sekali; berikan ke penerima): {secret}",
+    all_channels: "Semua kanal", reason_needed: "Tuliskan alasan: alasan dicatat di jejak audit.",
     paused_by: "{target} dijeda oleh {by}: {reason}", not_paused: "Tidak ada kanal yang dijeda.",
     reauth: "{channel} ({platform}) perlu dihubungkan ulang sejak {since}: {reason}. Tugasnya menunggu; jalankan {command}.",
     done_pause: "Jeda diterima untuk {channels}.", done_resume: "Lanjutkan diterima untuk {channels}.",
@@ -219,6 +225,50 @@ function renderPauses(overview) {
     : [h("li", { class: "hint" }, t("not_paused"))]));
 }
 
+// ---- connecting accounts (admin keys; the API refuses others) ---------------------------------
+// Platforms whose credential is pasted; the webhook's secret is generated; the rest log in.
+const PASTED = ["telegram", "bluesky", "wordpress", "whatsapp"];
+
+function renderAccounts(overview) {
+  const ids = overview.channels.map((c) => c.channel).join(",");
+  if (state.accountIds === ids) return;  // rebuilt only when channels change: a typed token stays
+  state.accountIds = ids;
+  $("#accounts tbody").replaceChildren(...overview.channels.map((c) => h("tr", { "data-account": c.channel },
+    h("td", {}, c.channel), h("td", {}, c.platform), h("td", {}, accountControls(c)))));
+}
+
+function accountControls(c) {
+  if (!PASTED.includes(c.platform)) {
+    return h("button", { type: "button", class: "connect", "data-i18n": "connect", onclick: () => connect(c) }, t("connect"));
+  }
+  const secret = h("input", { type: "password", autocomplete: "off", "data-i18n-placeholder": "secret", placeholder: t("secret") });
+  const user = c.platform === "wordpress"
+    ? h("input", { type: "text", "data-i18n-placeholder": "username", placeholder: t("username") }) : null;
+  const save = async () => {
+    try {
+      const body = { secret: secret.value };
+      if (user) body.username = user.value;
+      const answer = await api(`/v1/channels/${encodeURIComponent(c.channel)}/credential`, { json: body });
+      $("#connect-result").textContent = t("connected_as", { channel: c.channel, reached: answer.reached });
+    } catch (err) {
+      $("#connect-result").textContent = t("error", { msg: err.message });
+    }
+    secret.value = "";  // never kept on the page
+  };
+  return h("span", { class: "row" }, user, secret,
+    h("button", { type: "button", class: "connect", "data-i18n": "connect", onclick: save }, t("connect")));
+}
+
+async function connect(c) {
+  try {
+    const answer = await api(`/v1/channels/${encodeURIComponent(c.channel)}/connect`, { method: "POST" });
+    if (answer.authorize_url) { window.location.assign(answer.authorize_url); return; }
+    $("#connect-result").textContent = t("signing_secret", { channel: c.channel, secret: answer.signing_secret });
+  } catch (err) {
+    $("#connect-result").textContent = t("error", { msg: err.message });
+  }
+}
+
 async function pauseOrResume(action) {
   const reason = $("#pause-reason").value.trim();
   const out = $("#pause-result");
@@ -335,6 +385,7 @@ async function refresh() {
       })]);
     renderHealth(overview);
     renderPauses(overview);
+    renderAccounts(overview);
     renderReauth(overview);
     renderCharts(series);
     renderProblems(problems.jobs);

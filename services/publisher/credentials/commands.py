@@ -16,63 +16,44 @@ real account's token.
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
+import contextlib
 import ipaddress
 import secrets
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
 from aiohttp import web
 
-from services.publisher.credentials.app_registration import register_app
-from services.publisher.credentials.endpoints import token_url_for
-from services.publisher.credentials.policy import expired, expires_at
+from services.publisher.credentials.paste_commands import check_pasted, pasted
+from services.publisher.credentials.policy import expired
 from services.publisher.credentials.probe import ProbeFailed, probes, whoami
 from services.publisher.credentials.refresher import http_refresh
-from services.publisher.credentials.token_client import AppCredentials, Grant, exchange_code
 from services.publisher.credentials.wiring import account_of, build_refresher
 from services.publisher.settings import PublisherSettings
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.credentials import CredentialError
+from shared.credentials.app_registration import register_app
+from shared.credentials.endpoints import token_url_for
 from shared.credentials.keys import keyring, load_keys
+from shared.credentials.meta_login import (
+    META_PLATFORMS,
+    MetaApp,
+    finish_facebook,
+    finish_threads,
+    meta_authorize_url,
+)
+from shared.credentials.oauth_flow import SCOPES, authorize_url, code_challenge, store_grant
 from shared.credentials.opening import open_vault
 from shared.credentials.record import CredentialRecord
+from shared.credentials.token_client import AppCredentials, exchange_code
 from shared.credentials.vault import CredentialVault
-
-
-def code_challenge(verifier: str) -> str:
-    """PKCE's S256 challenge (RFC 7636 §4.2): BASE64URL(SHA256(verifier)), no padding.
-
-    Written here, not borrowed from the sandbox's authorization server: the fakes share no code
-    with the client they judge, so a wrong challenge cannot agree with itself on both sides.
-    """
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
-
-
-# Where each platform's consent page is, when the channel's base_url does not say (the sandbox
-# serves it under the channel's base_url).
-AUTHORIZE_BASE = {
-    "x": "https://x.com",
-    "youtube": "https://accounts.google.com",
-    "tiktok": "https://www.tiktok.com",
-    "linkedin": "https://www.linkedin.com",
-}
-SCOPES = {
-    "x": "tweet.read tweet.write users.read media.write offline.access",
-    "youtube": "https://www.googleapis.com/auth/youtube.upload https://www.googleapis.com/auth/youtube.readonly",
-    "tiktok": "user.info.basic,video.publish,video.upload",
-    "linkedin": "openid profile w_member_social",
-    "mastodon": "read write:statuses write:media",
-}
 
 
 class CommandError(Exception):
@@ -103,6 +84,7 @@ async def _check_one(
         "channel": channel.id,
         "platform": channel.platform,
         "account": account_of(channel),
+        "needs": publishing_needs(channel.platform),
     }
     if record is None:
         return {**row, "usable": False, "status": "missing", "reason": "no credential stored"}
@@ -124,6 +106,8 @@ async def _check_one(
         return {**row, "usable": False, "status": "insufficient_scope", "reason": reason}
     if expired(record, now):
         return {**row, "usable": False, "status": "expired", "reason": "the access token has expired"}
+    if pasted(channel.platform):
+        return {**row, **await check_pasted(session, channel, record)}
     if not probes(channel.platform):
         return {**row, "usable": True, "status": "stored", "reached": None}
     try:
@@ -131,6 +115,14 @@ async def _check_one(
     except ProbeFailed as exc:
         return {**row, "usable": False, "status": "refused", "reason": str(exc)}
     return {**row, "usable": True, "status": "ok", "reached": reached}
+
+
+def publishing_needs(platform: str) -> list[str]:
+    """What publishing needs of the credential: OAuth scopes, or the platform's permissions."""
+    caps = capabilities_for(platform)
+    if caps.tokens is not None:
+        return list(caps.tokens.publish_scopes)
+    return list(caps.credential.needs) if caps.credential is not None else []
 
 
 def missing_scopes(platform: str, granted: str) -> list[str]:
@@ -178,49 +170,9 @@ class ConnectRequest:
     timeout_s: float = 300.0
 
 
-def authorize_url(channel: Channel, client_id: str, redirect_uri: str, state: str, challenge: str) -> str:
-    rules = capabilities_for(channel.platform).tokens
-    assert rules is not None
-    base = (channel.base_url or AUTHORIZE_BASE[channel.platform]).rstrip("/")
-    params = {
-        "response_type": "code",
-        "client_key" if channel.platform == "tiktok" else "client_id": client_id,
-        "redirect_uri": redirect_uri,
-        "scope": SCOPES[channel.platform],
-        "state": state,
-    }
-    if rules.pkce:  # LinkedIn's web flow has none: it authenticates the app by its secret
-        params |= {"code_challenge": challenge, "code_challenge_method": "S256"}
-    if channel.platform == "tiktok":
-        params["client_id"] = client_id  # the sandbox and the generic flow read client_id
-    if channel.platform == "youtube":
-        params |= {"access_type": "offline", "prompt": "consent"}  # Google: issue a refresh token
-    if channel.base_url:
-        # An authorization server of our own choosing (the sandbox): say which demo account
-        # consents. OpenID's ``login_hint``; the real consent pages are left without it.
-        params["login_hint"] = account_of(channel)
-    return f"{base}{rules.authorize_path}?{urlencode(params)}"
-
-
-async def connect(
-    settings: PublisherSettings,
-    request: ConnectRequest,
-    show: Callable[[str], Awaitable[None]],
-) -> CredentialRecord:
-    """Run the flow: ``show`` gets the URL to open (print it; a test or ``--open`` fetches it)."""
-    channel = request.channel
-    rules = capabilities_for(channel.platform).tokens
-    if rules is None:
-        raise CommandError(
-            f"connect runs OAuth for X, YouTube, TikTok, LinkedIn and Mastodon; {channel.platform} is not one yet"
-        )
-    if not request.client_id and not rules.registers_app:
-        raise CommandError(
-            f"{channel.platform} needs the client id of the app registered with it (--client-id)"
-        )
-    vault = _vault(settings)
-    verifier = secrets.token_urlsafe(64)
-    state = secrets.token_urlsafe(24)
+@contextlib.asynccontextmanager
+async def _loopback(request: ConnectRequest, state: str) -> AsyncIterator[tuple[str, asyncio.Future[str]]]:
+    """The flow's redirect target on this host while the flow runs: (redirect URI, the code)."""
     got: asyncio.Future[str] = asyncio.get_running_loop().create_future()
     app = web.Application()
     app.router.add_get("/callback", loopback_callback(state, got))
@@ -230,7 +182,34 @@ async def connect(
     await site.start()
     try:
         port = runner.addresses[0][1]
-        redirect_uri = request.redirect_uri or f"http://{request.host}:{port}/callback"
+        yield request.redirect_uri or f"http://{request.host}:{port}/callback", got
+    finally:
+        await runner.cleanup()
+
+
+async def connect(
+    settings: PublisherSettings,
+    request: ConnectRequest,
+    show: Callable[[str], Awaitable[None]],
+) -> CredentialRecord:
+    """Run the flow: ``show`` gets the URL to open (print it; a test or ``--open`` fetches it)."""
+    channel = request.channel
+    if channel.platform in META_PLATFORMS:
+        return await _connect_meta(settings, request, show)
+    rules = capabilities_for(channel.platform).tokens
+    if rules is None:
+        raise CommandError(
+            f"{channel.platform} is connected with its own credential: warta channels connect"
+            f" {channel.id} reads it from stdin"
+        )
+    if not request.client_id and not rules.registers_app:
+        raise CommandError(
+            f"{channel.platform} needs the client id of the app registered with it (--client-id)"
+        )
+    vault = _vault(settings)
+    verifier = secrets.token_urlsafe(64)
+    state = secrets.token_urlsafe(24)
+    async with _loopback(request, state) as (redirect_uri, got):
         app_credentials = await _app_credentials(request, redirect_uri)
         await show(
             authorize_url(channel, app_credentials.client_id, redirect_uri, state, code_challenge(verifier))
@@ -248,9 +227,44 @@ async def connect(
                 redirect_uri=redirect_uri,
                 code_verifier=verifier if rules.pkce else None,
             )
-    finally:
-        await runner.cleanup()
-    return _store_grant(vault, channel, app_credentials, grant, datetime.now(UTC))
+    return store_grant(vault, channel, app_credentials, grant, datetime.now(UTC))
+
+
+async def _connect_meta(
+    settings: PublisherSettings, request: ConnectRequest, show: Callable[[str], Awaitable[None]]
+) -> CredentialRecord:
+    """Facebook Login (Facebook, Instagram) or Threads' login: the app's id and secret given."""
+    channel = request.channel
+    if not request.client_id or not request.client_secret:
+        raise CommandError(
+            f"{channel.platform} needs the Meta app's id (--client-id) and secret (WARTA_OAUTH_CLIENT_SECRET)"
+        )
+    vault = _vault(settings)
+    app = MetaApp(request.client_id, request.client_secret)
+    verifier = secrets.token_urlsafe(64)
+    state = secrets.token_urlsafe(24)
+    async with _loopback(request, state) as (redirect_uri, got):
+        await show(meta_authorize_url(channel, app.client_id, redirect_uri, state, code_challenge(verifier)))
+        code = await asyncio.wait_for(got, request.timeout_s)
+    old = vault.fresh(account_of(channel))
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.call_timeout_s)) as session:
+        if channel.platform == "threads":
+            record = await finish_threads(
+                session, channel, app, code=code, redirect_uri=redirect_uri, now=datetime.now(UTC), old=old
+            )
+        else:
+            record = await finish_facebook(
+                session,
+                channel,
+                app,
+                code=code,
+                redirect_uri=redirect_uri,
+                verifier=verifier,
+                now=datetime.now(UTC),
+                old=old,
+            )
+    vault.put(record)
+    return record
 
 
 async def _app_credentials(request: ConnectRequest, redirect_uri: str) -> AppCredentials:
@@ -280,33 +294,6 @@ def loopback_callback(
         return web.Response(text="Warta: connected. You can close this tab.")
 
     return callback
-
-
-def _store_grant(
-    vault: CredentialVault, channel: Channel, app_credentials: AppCredentials, grant: Grant, now: datetime
-) -> CredentialRecord:
-    """The account's new credential, in the vault: the app's client id (and secret) kept with it."""
-    account = account_of(channel)
-    old = vault.fresh(account)
-    extra = dict(old.extra) if old is not None else {}
-    extra["client_id"] = app_credentials.client_id
-    if app_credentials.client_secret:
-        extra["client_secret"] = app_credentials.client_secret
-    record = CredentialRecord(
-        account=account,
-        access_token=grant.access_token,
-        refresh_token=grant.refresh_token,
-        expires_at=expires_at(now, grant.expires_in),
-        refresh_expires_at=expires_at(now, grant.refresh_expires_in),
-        issued_at=now,
-        scope=grant.scope,
-        platform=channel.platform,
-        token_url=token_url_for(channel),
-        extra=extra,
-        version=(old.version + 1) if old is not None else 0,
-    )
-    vault.put(record)
-    return record
 
 
 # ---- keys and the sandbox ------------------------------------------------------------------

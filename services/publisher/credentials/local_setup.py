@@ -27,13 +27,13 @@ import aiohttp
 import orjson
 
 from services.publisher.credentials.commands import ConnectRequest, connect
-from services.publisher.credentials.reconnect import announce_reconnected
 from services.publisher.credentials.wiring import account_of
 from services.publisher.settings import PublisherSettings
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.credentials.clear_import import add_missing
 from shared.credentials.keys import generate_key, keyring, load_keys
+from shared.credentials.reconnect import announce_reconnected
 from shared.credentials.record import CredentialRecord
 from shared.credentials.vault import CredentialVault
 from shared.private_file import write_private
@@ -73,7 +73,7 @@ def seed_vault(vault: CredentialVault, entries: dict[str, dict[str, str]]) -> in
     """Put each sandbox account the vault lacks; returns how many. A stored record is newer
     (refreshed, connected, parked) and stays as it is."""
     with vault.import_lock():
-        return add_missing(vault, entries)
+        return len(add_missing(vault, entries))
 
 
 def oauth_channels(channels: Iterable[Channel]) -> list[Channel]:

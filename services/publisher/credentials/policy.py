@@ -11,14 +11,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from shared.credentials.record import CredentialRecord
+from shared.credentials.record import expires_at as expires_at  # named here for the refresher
 
 MAX_LEAD = timedelta(minutes=10)
 MIN_LEAD = timedelta(seconds=1)
 RETRY_AFTER = timedelta(seconds=5)
-
-
-def expires_at(now: datetime, expires_in: float | None) -> datetime | None:
-    return None if expires_in is None else now + timedelta(seconds=float(expires_in))
 
 
 def lead(record: CredentialRecord) -> timedelta:

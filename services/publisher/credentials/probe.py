@@ -4,6 +4,7 @@
 - YouTube: ``GET /youtube/v3/channels?part=id&mine=true`` → ``items[0].id``
 - TikTok: ``GET /v2/user/info/?fields=open_id,display_name`` → ``data.user.display_name``
 - Mastodon: ``GET /api/v1/accounts/verify_credentials`` on the instance → ``acct``
+- Threads: ``GET /v1.0/me?fields=id,username`` on graph.threads.net → ``username``
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ API_BASE = {
     "x": "https://api.x.com",
     "youtube": "https://www.googleapis.com",
     "tiktok": "https://open.tiktokapis.com",
+    "threads": "https://graph.threads.net",
 }
 PATHS = {
     "x": "/2/users/me",
     "youtube": "/youtube/v3/channels?part=id&mine=true",
     "tiktok": "/v2/user/info/?fields=open_id,display_name",
     "mastodon": "/api/v1/accounts/verify_credentials",
+    "threads": "/v1.0/me?fields=id,username",
 }
 
 
@@ -37,6 +40,8 @@ def _name(platform: str, body: Any) -> str | None:
             return str(body["items"][0]["id"])
         if platform == "mastodon":
             return str(body["acct"])
+        if platform == "threads":
+            return str(body["username"])
         return str(body["data"]["user"]["display_name"])
     except (KeyError, IndexError, TypeError):
         return None

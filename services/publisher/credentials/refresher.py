@@ -28,10 +28,10 @@ from datetime import datetime
 import aiohttp
 
 from services.publisher.credentials import RefreshRejected, RefreshTemporary
-from services.publisher.credentials import token_client as tokens
 from services.publisher.credentials.policy import expires_at, refresh_due
-from services.publisher.credentials.token_client import AppCredentials, Grant
+from shared.credentials import token_client as tokens
 from shared.credentials.record import CredentialRecord
+from shared.credentials.token_client import AppCredentials, Grant
 from shared.credentials.vault import CredentialVault
 
 log = logging.getLogger("warta.publisher.credentials")

@@ -6,14 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from services.publisher.credentials.endpoints import token_url_for
 from services.publisher.credentials.refresher import RefreshCall, Refresher
 from shared.channels import Channel
+from shared.credentials.accounts import account_of as account_of  # re-exported: callers here
+from shared.credentials.endpoints import token_url_for
 from shared.credentials.vault import CredentialVault
-
-
-def account_of(channel: Channel) -> str:
-    return channel.secret or channel.id
 
 
 def build_refresher(

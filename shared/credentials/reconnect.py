@@ -3,7 +3,8 @@
 A publisher that meets a revoked or expired credential records ``needs_reauth``; the scheduler
 then parks the channel (``ChannelStateRecorded.needs_reauth``) and every job that comes due waits
 in ``needs_reauth``. When the account is connected again (``warta channels connect``, or a new
-credential stored by other means), ``announce_reconnected`` writes one ``reconnected`` command
+credential stored by other means: ``warta credentials import``, a clear secrets file a service
+moved into the vault at start), ``announce_reconnected`` writes one ``reconnected`` command
 to ``content.control`` naming every channel of the account: the scheduler lifts the park and
 re-plans the parked jobs through its policy (spread out, never a burst). The command is safe to
 repeat: a second one finds nothing parked. An operator's pause is not lifted by it.
@@ -14,14 +15,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
+from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from services.publisher.credentials.wiring import account_of
 from shared.channels import Channel
+from shared.credentials.accounts import account_of
 from shared.events import ControlAction, ControlIssued
 from shared.ids import new_event_id
 from shared.kafka import KafkaUnavailable, make_producer, send_event
 from shared.settings import CommonSettings
+from shared.topics import TopicRegistry
 
 # Who the audit names for a reconnect: the credential commands, not a person's key.
 BY = "warta-credentials"
@@ -49,6 +52,23 @@ def reconnected(
     )
 
 
+async def send_reconnected(
+    producer: AIOKafkaProducer,
+    topics: TopicRegistry,
+    accounts: Iterable[str],
+    channels: Iterable[Channel],
+    now: datetime,
+) -> list[ControlIssued]:
+    """Write one ``reconnected`` command per account with a channel, through a started producer."""
+    listed = list(channels)
+    events = [e for a in accounts if (e := reconnected(a, listed, now)) is not None]
+    for event in events:
+        # Key "*" as every channel command (ingest's pause/resume): one partition keeps
+        # them in the order they were issued.
+        await send_event(producer, topics.content_control, "*", event)
+    return events
+
+
 async def announce_reconnected(
     settings: CommonSettings,
     accounts: Iterable[str],
@@ -56,8 +76,8 @@ async def announce_reconnected(
 ) -> list[ControlIssued]:
     """Write one ``reconnected`` command per account (acknowledged by the broker) and return them."""
     channels = list(settings.load_channels().channels)
-    events = [e for a in accounts if (e := reconnected(a, channels, clock())) is not None]
-    if not events:
+    accounts = [a for a in accounts if channels_of(a, channels)]
+    if not accounts:
         return []
     producer = make_producer(settings.kafka, "warta-credentials")
     try:
@@ -66,10 +86,6 @@ async def announce_reconnected(
         await producer.stop()
         raise KafkaUnavailable(f"could not reach the broker: {exc!r}") from exc
     try:
-        for event in events:
-            # Key "*" as every channel command (ingest's pause/resume): one partition keeps
-            # them in the order they were issued.
-            await send_event(producer, settings.topics.content_control, "*", event)
+        return await send_reconnected(producer, settings.topics, accounts, channels, clock())
     finally:
         await producer.stop()
-    return events

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import aiohttp
 
-from services.publisher.credentials.token_client import AppCredentials
 from shared.credentials import CredentialError
+from shared.credentials.token_client import AppCredentials
 
 CLIENT_NAME = "Warta"
 WEBSITE = "https://github.com/warta"

@@ -8,6 +8,9 @@
   ``refresh_expires_in`` and a rotated ``refresh_token``.
 - LinkedIn (``www.linkedin.com/oauth/v2/accessToken``): ``client_id`` and ``client_secret`` in
   the form, no PKCE; a refresh answers the same refresh token and ``refresh_token_expires_in``.
+- Threads (``graph.threads.net/refresh_access_token``): ``GET`` with
+  ``grant_type=th_refresh_token`` and the long-lived token itself, which is its own refresh
+  token: the answer's token replaces both.
 - Mastodon (``<instance>/oauth/token``): the client of the app registered on that instance;
   the token has no ``expires_in`` and no refresh token (it lives until revoked).
 
@@ -18,13 +21,13 @@ A 4xx other than 429 is final (``invalid_grant``: expired, revoked or rotated aw
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiohttp
 import orjson
 
-from services.publisher.credentials import RefreshRejected, RefreshTemporary
+from shared.credentials import RefreshRejected, RefreshTemporary
 
 
 @dataclass(frozen=True)
@@ -104,10 +107,15 @@ def refresh_form(
 
 
 async def _post(
-    session: aiohttp.ClientSession, url: str, form: dict[str, str], headers: dict[str, str]
+    session: aiohttp.ClientSession,
+    url: str,
+    form: dict[str, str],
+    headers: dict[str, str],
+    method: str = "POST",
 ) -> Grant:
     try:
-        async with session.post(url, data=form, headers=headers) as response:
+        query, body = (form, None) if method == "GET" else (None, form)
+        async with session.request(method, url, headers=headers, params=query, data=body) as response:
             raw = await response.read()
             status = response.status
     except (TimeoutError, aiohttp.ClientError) as exc:
@@ -122,6 +130,10 @@ async def _post(
 async def refresh(
     session: aiohttp.ClientSession, platform: str, url: str, app: AppCredentials, refresh_token: str
 ) -> Grant:
+    if platform == "threads":
+        query = {"grant_type": "th_refresh_token", "access_token": refresh_token}
+        grant = await _post(session, url, query, {}, method="GET")
+        return replace(grant, refresh_token=grant.access_token)
     form, headers = refresh_form(platform, app, refresh_token)
     return await _post(session, url, form, headers)
 

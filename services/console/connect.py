@@ -1,0 +1,219 @@
+"""The console's Connect action: an admin connects a channel's account from the dashboard.
+
+    POST /v1/channels/{channel}/connect     a platform with a login (X, YouTube, TikTok,
+                                            LinkedIn, Mastodon, Facebook, Instagram, Threads):
+                                            {"authorize_url"} to send the browser to, with
+                                            ``state`` and PKCE kept here;
+                                            the webhook: {"signing_secret"}, generated, shown
+                                            this once
+    GET  /v1/connect/callback               where the platform sends the browser back: the
+                                            ``state`` must be one this console issued in the last
+                                            ten minutes, once; the code is exchanged, the
+                                            credential stored in the vault, and ``reconnected``
+                                            announced so the channel's parked jobs go out
+    POST /v1/channels/{channel}/credential  Telegram, Bluesky, WordPress, WhatsApp: {"secret",
+                                            "username"?} checked with the platform, then stored;
+                                            the answer names the account, never the secret
+
+Only an admin's key, scoped to the channel, may connect. The callback carries no key (the
+platform's redirect cannot): the single-use, short-lived ``state`` an admin's request made is
+what authorizes it. The redirect URI is ``<console_public_url>/v1/connect/callback`` (set it
+behind a proxy), else the request's own origin. Credentials go only into the encrypted vault;
+nothing here logs or answers one, the webhook's new secret excepted.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.console.access import in_scope
+from services.console.http_deps import DEPS, Deps, json_body, json_response, operator
+from shared.channels import Channel
+from shared.credentials import CredentialError
+from shared.credentials.accounts import account_of
+from shared.credentials.connect_flow import Pending, finish, has_login, load_apps, start
+from shared.credentials.opening import open_vault
+from shared.credentials.pasted import GENERATED, PASTED, Verified, new_webhook_secret, pasted_record, verify
+from shared.credentials.pasted import missing as missing_needs
+from shared.credentials.reconnect import send_reconnected
+from shared.credentials.vault import CredentialVault
+from shared.field_errors import parse_model
+from shared.http_auth import Principal, Role
+from shared.http_errors import BadRequest, Forbidden, NotFound, ServiceUnavailable
+
+log = logging.getLogger("warta.console.connect")
+CALLBACK = "/v1/connect/callback"
+PENDING_LIFE = timedelta(minutes=10)
+MAX_PENDING = 200
+
+
+@dataclass
+class PendingConnects:
+    """The flows an admin started and the platform has not sent back yet, by ``state``."""
+
+    by_state: dict[str, Pending] = field(default_factory=dict)
+
+    def add(self, pending: Pending, now: datetime) -> None:
+        self.expire(now)
+        if len(self.by_state) >= MAX_PENDING:
+            raise ServiceUnavailable("too many connections are waiting for their platform", retry_after=60)
+        self.by_state[pending.state] = pending
+
+    def take(self, state: str, now: datetime) -> Pending | None:
+        """The flow ``state`` belongs to, once; None for a state never issued, used or expired."""
+        self.expire(now)
+        return self.by_state.pop(state, None)
+
+    def expire(self, now: datetime) -> None:
+        for state in [s for s, p in self.by_state.items() if now - p.started_at >= PENDING_LIFE]:
+            del self.by_state[state]
+
+
+PENDING = web.AppKey("pending_connects", PendingConnects)
+
+
+class PastedCredential(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    secret: str = Field(min_length=1, max_length=4096)
+    username: str = Field(default="", max_length=200)
+
+
+def _admin(request: web.Request, channel_id: str) -> tuple[Principal, Channel]:
+    principal = operator(request)
+    if principal.role is not Role.ADMIN:
+        raise Forbidden(
+            f"{principal.person} holds the {principal.role.value} role; only an admin may connect accounts",
+            rule="role",
+        )
+    in_scope(principal, channel_id, f"channel {channel_id}'s account")
+    channel = request.app[DEPS].channels.get(channel_id)
+    if channel is None:
+        raise NotFound(f"no channel {channel_id!r}", channel=channel_id)
+    return principal, channel
+
+
+def _vault(deps: Deps) -> CredentialVault:
+    try:
+        vault = open_vault(deps.settings)
+    except CredentialError as exc:
+        raise ServiceUnavailable(f"the credential vault cannot be opened: {exc}", retry_after=60) from None
+    if vault is None:
+        raise ServiceUnavailable(
+            "no credentials key configured for the console (WARTA_CREDENTIALS_KEY_FILE)", retry_after=60
+        )
+    return vault
+
+
+def redirect_uri(request: web.Request) -> str:
+    public = request.app[DEPS].settings.console_public_url
+    base = public.rstrip("/") if public else str(request.url.origin())
+    return base + CALLBACK
+
+
+async def _announce(deps: Deps, account: str, now: datetime) -> None:
+    try:
+        await send_reconnected(deps.producer, deps.topics, [account], deps.channels.channels, now)
+    except Exception as exc:  # stored all the same: a later connect or import announces again
+        log.warning("connected %s, but the scheduler was not told: %r", account, exc)
+
+
+async def connect_start(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    principal, channel = _admin(request, request.match_info["channel"])
+    now = deps.clock()
+    if channel.platform in GENERATED:
+        vault = _vault(deps)
+        verified = Verified(channel.base_url or channel.id, ())
+        record = pasted_record(channel, new_webhook_secret(), verified, now, vault.fresh(account_of(channel)))
+        vault.put(record)
+        await _announce(deps, record.account, now)
+        return json_response({"channel": channel.id, "signing_secret": record.access_token}, 201)
+    if not has_login(channel.platform):
+        raise BadRequest(
+            f"{channel.platform} is connected by pasting its credential: POST /v1/channels/{channel.id}/credential",
+            channel=channel.id,
+            rule="paste_credential",
+        )
+    _vault(deps)  # refuse before sending anyone to a consent page whose result could not be kept
+    try:
+        apps = load_apps(deps.settings.oauth_apps_file)
+        url, pending = await start(
+            deps.session, channel, apps.get(channel.platform), redirect_uri(request), now, principal.person
+        )
+    except CredentialError as exc:
+        raise BadRequest(str(exc), channel=channel.id, rule="connect_unavailable") from None
+    request.app[PENDING].add(pending, now)
+    return json_response({"channel": channel.id, "authorize_url": url})
+
+
+async def connect_callback(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    now = deps.clock()
+    pending = request.app[PENDING].take(request.query.get("state", ""), now)
+    if pending is None:
+        # Not a flow this console started (a forged or stale link): nothing is exchanged.
+        raise BadRequest("state does not match a connection this console started", rule="state")
+    channel = deps.channels.get(pending.channel_id)
+    if channel is None:
+        raise NotFound(f"no channel {pending.channel_id!r}")
+    if "error" in request.query:
+        raise BadRequest(
+            f"{channel.platform} refused: {request.query.get('error')}", channel=channel.id, rule="denied"
+        )
+    try:
+        record = await finish(
+            deps.session, _vault(deps), channel, pending, request.query.get("code", ""), now
+        )
+    except CredentialError as exc:
+        raise BadRequest(
+            f"{channel.platform} refused the connection: {exc}", channel=channel.id, rule="exchange"
+        ) from None
+    await _announce(deps, record.account, now)
+    log.info("%s connected channel %s (%s)", pending.by, channel.id, channel.platform)
+    page = f"<!doctype html><title>Warta</title><p>Connected {html.escape(channel.id)}.</p><p><a href='/'>Back to the console</a></p>"
+    return web.Response(text=page, content_type="text/html")
+
+
+async def paste_credential(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    principal, channel = _admin(request, request.match_info["channel"])
+    if channel.platform not in PASTED:
+        raise BadRequest(
+            f"{channel.platform} is connected through its login: POST /v1/channels/{channel.id}/connect",
+            channel=channel.id,
+            rule="use_login",
+        )
+    body = parse_model(PastedCredential, await json_body(request))
+    vault = _vault(deps)
+    now = deps.clock()
+    try:
+        verified = await verify(deps.session, channel, body.secret, body.username)
+    except CredentialError as exc:
+        raise BadRequest(str(exc), channel=channel.id, rule="credential_refused") from None
+    lacking = missing_needs(channel.platform, verified.granted)
+    if lacking:
+        raise BadRequest(
+            f"{verified.reached} lacks {', '.join(lacking)} that publishing needs",
+            channel=channel.id,
+            rule="insufficient_permissions",
+        )
+    record = pasted_record(channel, body.secret, verified, now, vault.fresh(account_of(channel)))
+    vault.put(record)
+    await _announce(deps, record.account, now)
+    log.info("%s connected channel %s (%s)", principal.person, channel.id, channel.platform)
+    return json_response(
+        {"channel": channel.id, "reached": verified.reached, "permissions": list(verified.granted)}
+    )
+
+
+def add_connect_routes(app: web.Application) -> None:
+    app[PENDING] = PendingConnects()
+    app.router.add_post("/v1/channels/{channel}/connect", connect_start)
+    app.router.add_post("/v1/channels/{channel}/credential", paste_credential)
+    app.router.add_get(CALLBACK, connect_callback)

@@ -1,0 +1,68 @@
+"""The Connect action's part of the console's OpenAPI document (services/console/connect.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+_STR = {"type": "string"}
+_CHANNEL = {"name": "channel", "in": "path", "required": True, "schema": _STR}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _object(properties: dict[str, Any], *optional: str) -> dict[str, Any]:
+    required = [name for name in properties if name not in optional]
+    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+
+
+def connect_paths(errors: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    """``errors(*codes)``: the document's problem responses, as every other route uses them."""
+    started = _object({"channel": _STR, "authorize_url": _STR})
+    generated = _object({"channel": _STR, "signing_secret": _STR})
+    pasted = _object({"channel": _STR, "reached": _STR, "permissions": {"type": "array", "items": _STR}})
+    return {
+        "/v1/channels/{channel}/connect": {
+            "post": {
+                "summary": "Start connecting a channel's account (admin): the platform's consent page, "
+                "or the webhook's new signing secret (shown once)",
+                "parameters": [_CHANNEL],
+                "responses": {
+                    "200": {"description": "Send the browser to authorize_url", **_json(started)},
+                    "201": {"description": "The webhook's signing secret, this once", **_json(generated)},
+                    **errors(400, 401, 403, 404, 503),
+                },
+            }
+        },
+        "/v1/channels/{channel}/credential": {
+            "post": {
+                "summary": "Connect a channel by its pasted credential (admin), checked with the platform",
+                "parameters": [_CHANNEL],
+                "requestBody": {
+                    "required": True,
+                    **_json(_object({"secret": _STR, "username": _STR}, "username")),
+                },
+                "responses": {
+                    "200": {"description": "Checked and stored", **_json(pasted)},
+                    **errors(400, 401, 403, 404, 413, 415, 422, 503),
+                },
+            }
+        },
+        "/v1/connect/callback": {
+            "get": {
+                "summary": "Where the platform sends the browser back; the state authorizes it",
+                "security": [],
+                "parameters": [
+                    {"name": "state", "in": "query", "required": True, "schema": _STR},
+                    {"name": "code", "in": "query", "required": False, "schema": _STR},
+                    {"name": "error", "in": "query", "required": False, "schema": _STR},
+                ],
+                "responses": {
+                    "200": {"description": "Connected", "content": {"text/html": {"schema": _STR}}},
+                    **errors(400, 404, 503),
+                },
+            }
+        },
+    }
