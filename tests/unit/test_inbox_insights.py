@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from services.inbox.book import InboxBook
+from services.inbox.book import InboxBook, key_of
 from services.inbox.collector import Collector
 from services.inbox.content_tags import ContentTags
 from services.inbox.http_api import Deps, create_app
@@ -162,3 +162,38 @@ async def test_the_terms_and_volume_endpoints(tmp_path: Path) -> None:
             assert body["errors"][0]["field"] == field, path
         status, _ = await get("/v1/inbox/terms", key="nobody")
         assert status == 401
+
+
+async def test_the_list_filters_by_the_tag_of_the_comment_s_item(tmp_path: Path) -> None:
+    book = InboxBook()
+    flood = entry("m1", "p1", "air naik", timedelta(minutes=5), "item-1")
+    road = entry("m1", "p2", "jalan rusak", timedelta(minutes=6), "item-2")
+    loose = entry("m1", "p3", "halo", timedelta(minutes=7))  # a comment on a post of no item
+    for made in (flood, road, loose):
+        book.apply(made)
+    keys = KeyStore((KeyRecord(digest_key("all"), "rina", Role.EDITOR, frozenset({"*"})),))
+    channels = ChannelDirectory(channels=(Channel(id="m1", platform="mastodon"),))
+    none: Any = None  # never used: reading writes nothing
+    keeper = InboxKeeper(producer=none, topics=TopicRegistry(), book=book, dead_letters=none)
+    collector = Collector(
+        producer=none, topics=TopicRegistry(), channels=channels, reader=none,
+        schedule=PollSchedule(interval=NOW - NOW), known=book.__contains__,
+    )  # fmt: skip
+    settings = InboxSettings(_env_file=None, channels_file=tmp_path / "none.yaml")
+    tags = ContentTags()
+    tags.learn(approved("item-1", ("banjir", "gubernur")))
+    tags.learn(approved("item-2", ("infrastruktur",)))
+    app = create_app(Deps(settings, keys, channels, keeper, collector, lambda: NOW, tags))
+    async with TestClient(TestServer(app)) as client:
+
+        async def keys_listed(query: str) -> set[str]:
+            answer = await client.get(f"/v1/inbox{query}", headers={"Authorization": "Bearer all"})
+            assert answer.status == 200
+            body = await answer.json()
+            assert body["total"] == len(body["items"])
+            return {item["key"] for item in body["items"]}
+
+        assert await keys_listed("?tag=banjir") == {key_of(flood)}
+        assert await keys_listed("?tag=infrastruktur&channel=m1") == {key_of(road)}
+        assert await keys_listed("?tag=pendidikan") == set()
+        assert await keys_listed("") == {key_of(flood), key_of(road), key_of(loose)}
