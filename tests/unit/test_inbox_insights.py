@@ -56,6 +56,27 @@ def approved(content_id: str, tags: tuple[str, ...]) -> ContentApproved:
     )  # fmt: skip
 
 
+def reading_app(book: InboxBook, tmp_path: Path, tags: ContentTags | None = None) -> Any:
+    """The inbox API over ``book``, channels m1 and m2; keys "all" (every channel) and "m1"."""
+    keys = KeyStore(
+        (
+            KeyRecord(digest_key("all"), "rina", Role.EDITOR, frozenset({"*"})),
+            KeyRecord(digest_key("m1"), "budi", Role.EDITOR, frozenset({"m1"})),
+        )
+    )
+    channels = ChannelDirectory(
+        channels=(Channel(id="m1", platform="mastodon"), Channel(id="m2", platform="mastodon"))
+    )
+    none: Any = None  # never used: reading writes nothing
+    keeper = InboxKeeper(producer=none, topics=TopicRegistry(), book=book, dead_letters=none)
+    collector = Collector(
+        producer=none, topics=TopicRegistry(), channels=channels, reader=none,
+        schedule=PollSchedule(interval=NOW - NOW), known=book.__contains__,
+    )  # fmt: skip
+    settings = InboxSettings(_env_file=None, channels_file=tmp_path / "none.yaml")
+    return create_app(Deps(settings, keys, channels, keeper, collector, lambda: NOW, tags or ContentTags()))
+
+
 def test_volume_counts_each_window_per_post_and_per_tag() -> None:
     tags = ContentTags()
     tags.learn(approved("item-1", ("banjir", "gubernur")))
@@ -95,23 +116,7 @@ async def test_the_terms_and_volume_endpoints(tmp_path: Path) -> None:
         entry("m1", "p1", "jembatan roboh", timedelta(hours=10)),  # older than 6 hours
     ):
         book.apply(made)
-    keys = KeyStore(
-        (
-            KeyRecord(digest_key("all"), "rina", Role.EDITOR, frozenset({"*"})),
-            KeyRecord(digest_key("m1"), "budi", Role.EDITOR, frozenset({"m1"})),
-        )
-    )
-    channels = ChannelDirectory(
-        channels=(Channel(id="m1", platform="mastodon"), Channel(id="m2", platform="mastodon"))
-    )
-    none: Any = None  # never used: reading writes nothing
-    keeper = InboxKeeper(producer=none, topics=TopicRegistry(), book=book, dead_letters=none)
-    collector = Collector(
-        producer=none, topics=TopicRegistry(), channels=channels, reader=none,
-        schedule=PollSchedule(interval=NOW - NOW), known=book.__contains__,
-    )  # fmt: skip
-    settings = InboxSettings(_env_file=None, channels_file=tmp_path / "none.yaml")
-    app = create_app(Deps(settings, keys, channels, keeper, collector, lambda: NOW))
+    app = reading_app(book, tmp_path)
 
     async with TestClient(TestServer(app)) as client:
 
@@ -171,19 +176,10 @@ async def test_the_list_filters_by_the_tag_of_the_comment_s_item(tmp_path: Path)
     loose = entry("m1", "p3", "halo", timedelta(minutes=7))  # a comment on a post of no item
     for made in (flood, road, loose):
         book.apply(made)
-    keys = KeyStore((KeyRecord(digest_key("all"), "rina", Role.EDITOR, frozenset({"*"})),))
-    channels = ChannelDirectory(channels=(Channel(id="m1", platform="mastodon"),))
-    none: Any = None  # never used: reading writes nothing
-    keeper = InboxKeeper(producer=none, topics=TopicRegistry(), book=book, dead_letters=none)
-    collector = Collector(
-        producer=none, topics=TopicRegistry(), channels=channels, reader=none,
-        schedule=PollSchedule(interval=NOW - NOW), known=book.__contains__,
-    )  # fmt: skip
-    settings = InboxSettings(_env_file=None, channels_file=tmp_path / "none.yaml")
     tags = ContentTags()
     tags.learn(approved("item-1", ("banjir", "gubernur")))
     tags.learn(approved("item-2", ("infrastruktur",)))
-    app = create_app(Deps(settings, keys, channels, keeper, collector, lambda: NOW, tags))
+    app = reading_app(book, tmp_path, tags)
     async with TestClient(TestServer(app)) as client:
 
         async def keys_listed(query: str) -> set[str]:
