@@ -41,7 +41,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import aiohttp
 import orjson
@@ -80,17 +80,7 @@ LifecycleKind = Literal[
     "reconnected",
     "comment_spike",
 ]
-KINDS: tuple[LifecycleKind, ...] = (
-    "scheduled",
-    "published",
-    "failed",
-    "unconfirmed",
-    "paused",
-    "resumed",
-    "needs_reauth",
-    "reconnected",
-    "comment_spike",
-)
+KINDS: tuple[LifecycleKind, ...] = get_args(LifecycleKind)
 # A receiver's answer is a status; its body is read only to keep the connection reusable, and
 # an acknowledgement longer than this is not one a webhook receiver sends.
 REPLY_LIMIT_BYTES = 64 * 1024
