@@ -17,8 +17,9 @@ Errors::
     │                            listing: it proves nothing (the reply becomes unconfirmed)
     ├── NoRefs                   Bluesky's thread does not show the comment a reply answers
     │                            (deleted or blocked): the reply is refused, nothing posted
-    └── IllegalTransition        an inbox action its entry's state does not allow: 409
-        └── ApprovalRequired     a rule of the four eyes (or the role) refuses it: 403
+    ├── IllegalTransition        an inbox action its entry's state does not allow: 409
+    │   └── ApprovalRequired     a rule of the four eyes (or the role) refuses it: 403
+    └── BadCalendar              the working calendar (days off) cannot be read: the start stops
 """
 
 from __future__ import annotations
@@ -88,3 +89,7 @@ class ApprovalRequired(IllegalTransition):
 
     status = 403
     rule = "four_eyes"
+
+
+class BadCalendar(InboxError):
+    """``deploy/calendar.yaml`` (or the file the settings name) is not a readable calendar."""
