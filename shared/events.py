@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from shared.complaint_events import ComplaintAction, ComplaintChanged, ComplaintState
 from shared.event_fields import (
     EARLIEST_INSTANT,
     LATEST_INSTANT,
@@ -63,6 +64,9 @@ __all__ = [
     "ChannelVariant",
     "CommentAuthor",
     "CommentObserved",
+    "ComplaintAction",
+    "ComplaintChanged",
+    "ComplaintState",
     "Content",
     "DraftApproved",
     "DraftSubmitted",
@@ -374,7 +378,8 @@ Event = Annotated[
     | InboxChanged
     | ReplyRequested
     | ReplyAttempted
-    | ReplySettled,
+    | ReplySettled
+    | ComplaintChanged,
     Field(discriminator="event_type"),
 ]
 
@@ -397,6 +402,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "reply.requested",
         "reply.attempted",
         "reply.settled",
+        "complaint.changed",
     }
 )
 

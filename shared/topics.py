@@ -132,6 +132,14 @@ class TopicRegistry:
     def inbox_replies(self) -> str:
         return self.name("inbox.replies")
 
+    @property
+    def complaints_items(self) -> str:
+        return self.name("complaints.items")
+
+    @property
+    def complaints_changes(self) -> str:
+        return self.name("complaints.changes")
+
     def publish(self, platform: str) -> str:
         return self.name(f"publish.{platform}")
 
@@ -182,6 +190,10 @@ class TopicRegistry:
                 _audit(),
                 "replies to post: requested, attempted, settled",
             ),
+            TopicSpec(
+                self.complaints_items, n, "complaint id", _compacted(), "each LAPOR! complaint's record"
+            ),
+            TopicSpec(self.complaints_changes, n, "complaint id", _audit(), "complaint changes: who and why"),
         ]
         specs += [
             TopicSpec(

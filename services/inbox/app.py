@@ -2,7 +2,8 @@
 
 Start order: topics exist → the book is rebuilt from ``inbox.items`` (so repeats are known and
 the API answers from a complete inbox) and the replier's logs from ``inbox.replies`` → the
-requests of entries still replying are written again → the outcomes follower, the poller, the
+requests of entries still replying are written again → the complaint records are read back from
+``complaints.items`` → the outcomes follower, the poller, the
 keeper and the replier start → HTTP serves. Any loop that fails stops the whole service (its supervisor restarts it and it
 rebuilds from Kafka).
 """
@@ -14,7 +15,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
@@ -22,15 +24,20 @@ from aiokafka import AIOKafkaProducer
 
 from services.inbox.book import InboxBook
 from services.inbox.collector import Collector
+from services.inbox.complaint_api import add_complaint_routes
+from services.inbox.complaint_desk import ComplaintDesk
+from services.inbox.complaint_metrics import ComplaintFigures
 from services.inbox.follow import follow, read_to_end
 from services.inbox.http_api import Deps, create_app
 from services.inbox.keeper import InboxKeeper
+from services.inbox.lapor_http import lapor_port
 from services.inbox.lifecycle import own_names
 from services.inbox.readers import CommentReader
 from services.inbox.replier import Replier
 from services.inbox.reply_sender import ReplySender
 from services.inbox.schedule import PollSchedule
 from services.inbox.settings import InboxSettings
+from services.inbox.working_calendar import load_working_hours
 from shared.channels import ChannelDirectory
 from shared.credentials import SecretsError
 from shared.credentials.opening import open_vault, secret_store
@@ -43,6 +50,8 @@ from shared.topics import TopicRegistry, TopicSpec
 
 log = logging.getLogger("warta.inbox")
 
+DEFAULT_ZONE = "Asia/Jakarta"  # a channel no longer configured still counts in WIB
+
 
 def inbox_topics(topics: TopicRegistry) -> list[TopicSpec]:
     """The topics the inbox reads and writes (created here if ``warta topics`` has not yet)."""
@@ -53,6 +62,8 @@ def inbox_topics(topics: TopicRegistry) -> list[TopicSpec]:
         topics.inbox_items,
         topics.inbox_changes,
         topics.inbox_replies,
+        topics.complaints_items,
+        topics.complaints_changes,
     }
     return [spec for spec in topics.specs() if spec.name in names]
 
@@ -89,6 +100,7 @@ class Inbox:
     schedule: PollSchedule
     app: web.Application
     outcomes_caught_up: asyncio.Event
+    complaints: ComplaintDesk
 
 
 @contextlib.asynccontextmanager
@@ -131,13 +143,16 @@ async def running_inbox(
                 schedule=schedule,
                 known=book.__contains__,
             )
+            desk = await _restored_desk(settings, producer, channels, session, dead, clock)
             deps = Deps(settings, keys, channels, keeper, collector, clock)
             keeper.metrics.watch(book, collector, deps.answer_target, clock)
             caught_up = asyncio.Event()
             tasks = _start_loops(settings, collector, keeper, replier, dead, stop, caught_up, clock)
             app = create_app(deps)
+            add_complaint_routes(app, desk)
+            keeper.metrics.registry.register(ComplaintFigures(lambda: desk.records.values(), clock))
             try:
-                yield Inbox(keeper, replier, collector, schedule, app, caught_up)
+                yield Inbox(keeper, replier, collector, schedule, app, caught_up, desk)
             finally:
                 # The loops end before the HTTP session they poll with is closed.
                 stop.set()
@@ -172,6 +187,35 @@ async def _restored_replier(
     )
     await read_to_end(settings.kafka, settings.topics.inbox_replies, replier.remember, dead)
     return replier
+
+
+async def _restored_desk(
+    settings: InboxSettings,
+    producer: AIOKafkaProducer,
+    channels: ChannelDirectory,
+    session: aiohttp.ClientSession,
+    dead: DeadLetters,
+    clock: Callable[[], datetime],
+) -> ComplaintDesk:
+    """The complaint records as ``complaints.items`` holds them, counted in the office's hours."""
+    hours = load_working_hours(
+        settings.calendar_path, settings.working_hours_start, settings.working_hours_end
+    )
+
+    def zone_of(channel_id: str) -> tzinfo:
+        channel = channels.get(channel_id)
+        return channel.zone if channel is not None else ZoneInfo(DEFAULT_ZONE)
+
+    desk = ComplaintDesk(
+        producer=producer,
+        topics=settings.topics,
+        port=lapor_port(session, settings.lapor_base_url, settings.lapor_token.get_secret_value()),
+        hours=hours,
+        zone_of=zone_of,
+        clock=clock,
+    )
+    await read_to_end(settings.kafka, settings.topics.complaints_items, desk.apply, dead)
+    return desk
 
 
 async def _rebuilt_book(settings: InboxSettings, dead: DeadLetters) -> InboxBook:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Literal
 
@@ -37,3 +38,13 @@ class InboxSettings(CommonSettings):
     answer_target_s: float = Field(default=7200.0, gt=0)
     # A new inbox reads publish.outcomes from the start to learn every post Warta published.
     outcomes_offset_reset: Literal["earliest", "latest"] = "earliest"
+    # Working time (services/inbox/working_time.py): complaint deadlines and, where a channel
+    # asks for it, answer targets count office hours on working days in the channel's zone; the
+    # days off are the calendar's national holidays and cuti bersama.
+    calendar_path: Path = ROOT / "deploy" / "calendar.yaml"
+    working_hours_start: time = time(8, 0)
+    working_hours_end: time = time(16, 0)
+    # SP4N-LAPOR!'s integration API: its address and token come with the agency's registration
+    # (empty: forwarding a complaint is refused with that reason, the record kept).
+    lapor_base_url: str = ""
+    lapor_token: SecretStr = SecretStr("")
