@@ -25,7 +25,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.inbox.complaint_desk import ComplaintDesk, ForwardFailed, NoSuchComplaint
-from services.inbox.complaints import is_overdue, next_due
+from services.inbox.complaints import DUE_FIELD, is_overdue
 from services.inbox.http_api import API_BODY_LIMIT, DEPS, read_capped
 from shared.events import ComplaintAction, ComplaintChanged, ComplaintState
 from shared.http_auth import ALL_CHANNELS, Principal, authenticate
@@ -42,8 +42,8 @@ class _Reason(BaseModel):
 
 def complaint_json(complaint: ComplaintChanged, now: Any) -> dict[str, Any]:
     data: dict[str, Any] = complaint.model_dump(mode="json", exclude_none=True)
-    due = next_due(complaint)
-    data["next_due"] = due.isoformat() if due is not None else None
+    field = DUE_FIELD.get(complaint.state)
+    data["next_due"] = data.get(field) if field is not None else None
     data["overdue"] = is_overdue(complaint, now)
     return data
 

@@ -123,14 +123,19 @@ def advance(
     return current.model_validate({**current.model_dump(), **changes})
 
 
+# The deadline each state runs against (a field of the record); a closed complaint has none.
+DUE_FIELD: dict[ComplaintState, str] = {
+    ComplaintState.RECORDED: "forward_due",
+    ComplaintState.FORWARDED: "answer_due",
+    ComplaintState.ANSWERED: "close_due",
+}
+
+
 def next_due(complaint: ComplaintChanged) -> datetime | None:
     """The deadline the complaint runs against now; None once closed."""
-    return {
-        ComplaintState.RECORDED: complaint.forward_due,
-        ComplaintState.FORWARDED: complaint.answer_due,
-        ComplaintState.ANSWERED: complaint.close_due,
-        ComplaintState.CLOSED: None,
-    }[complaint.state]
+    field = DUE_FIELD.get(complaint.state)
+    due: datetime | None = getattr(complaint, field) if field is not None else None
+    return due
 
 
 def is_overdue(complaint: ComplaintChanged, now: datetime) -> bool:

@@ -76,6 +76,8 @@ def _message(raw: bytes) -> str:
     try:
         data = orjson.loads(raw)
         text = str(data.get("error") or data) if isinstance(data, dict) else str(data)
+        if isinstance(data, dict) and isinstance(data.get("fields"), list):
+            text += f": {', '.join(str(f) for f in data['fields'])}"
     except orjson.JSONDecodeError:
         text = raw.decode("utf-8", "replace")
     return text[:300]
