@@ -32,12 +32,15 @@ from services.inbox.http_api import Deps, create_app
 from services.inbox.keeper import InboxKeeper
 from services.inbox.lapor_http import lapor_port
 from services.inbox.lifecycle import own_names
+from services.inbox.metrics import InboxMetrics
 from services.inbox.readers import CommentReader
 from services.inbox.replier import Replier
 from services.inbox.reply_sender import ReplySender
+from services.inbox.responsiveness import written_in_working_hours
 from services.inbox.schedule import PollSchedule
 from services.inbox.settings import InboxSettings
 from services.inbox.working_calendar import load_working_hours
+from services.inbox.working_time import WorkingHours
 from shared.channels import ChannelDirectory
 from shared.credentials import SecretsError
 from shared.credentials.opening import open_vault, secret_store
@@ -124,8 +127,20 @@ async def running_inbox(
     try:
         book = await _rebuilt_book(settings, dead)
         own = {c.id: own_names(c) for c in channels.channels}
+        hours = load_working_hours(
+            settings.calendar_path, settings.working_hours_start, settings.working_hours_end
+        )
+        metrics = InboxMetrics(
+            in_working_hours=lambda e: written_in_working_hours(channels.get(e.channel), hours, e)
+        )
         keeper = InboxKeeper(
-            producer=producer, topics=topics, book=book, dead_letters=dead, clock=clock, own_names=own
+            producer=producer,
+            topics=topics,
+            book=book,
+            dead_letters=dead,
+            clock=clock,
+            own_names=own,
+            metrics=metrics,
         )
         schedule = PollSchedule(
             interval=timedelta(seconds=settings.poll_interval_s),
@@ -143,9 +158,9 @@ async def running_inbox(
                 schedule=schedule,
                 known=book.__contains__,
             )
-            desk = await _restored_desk(settings, producer, channels, session, dead, clock)
-            deps = Deps(settings, keys, channels, keeper, collector, clock)
-            keeper.metrics.watch(book, collector, deps.answer_target, clock)
+            desk = await _restored_desk(settings, producer, channels, session, dead, clock, hours)
+            deps = Deps(settings, keys, channels, keeper, collector, clock, hours)
+            keeper.metrics.watch(book, collector, deps.answer_target, clock, deps.wait_of)
             caught_up = asyncio.Event()
             tasks = _start_loops(settings, collector, keeper, replier, dead, stop, caught_up, clock)
             app = create_app(deps)
@@ -196,11 +211,9 @@ async def _restored_desk(
     session: aiohttp.ClientSession,
     dead: DeadLetters,
     clock: Callable[[], datetime],
+    hours: WorkingHours,
 ) -> ComplaintDesk:
     """The complaint records as ``complaints.items`` holds them, counted in the office's hours."""
-    hours = load_working_hours(
-        settings.calendar_path, settings.working_hours_start, settings.working_hours_end
-    )
 
     def zone_of(channel_id: str) -> tzinfo:
         channel = channels.get(channel_id)

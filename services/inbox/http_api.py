@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -48,9 +48,10 @@ from services.inbox.errors import ApprovalRequired, BadSignature, IllegalTransit
 from services.inbox.keeper import InboxKeeper, NoSuchEntry
 from services.inbox.lifecycle import Command
 from services.inbox.page import add_page
-from services.inbox.responsiveness import answer_target, waiting_over_target
+from services.inbox.responsiveness import answer_target, waited_on, waiting_over_target
 from services.inbox.settings import InboxSettings
 from services.inbox.webhooks import SIGNATURE_HEADER, challenge_answer, comments_of, verify_signature
+from services.inbox.working_time import WorkingHours
 from shared.channels import ChannelDirectory
 from shared.events import InboxAction, InboxChanged, InboxState
 from shared.http_auth import ALL_CHANNELS, KeyStore, Principal, Role, authenticate
@@ -81,10 +82,14 @@ class Deps:
     keeper: InboxKeeper
     collector: Collector
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    working_hours: WorkingHours = field(default_factory=WorkingHours)
 
     def answer_target(self, channel: str) -> timedelta:
         default = timedelta(seconds=self.settings.answer_target_s)
         return answer_target(self.channels.get(channel), default)
+
+    def wait_of(self, entry: InboxChanged, now: datetime) -> timedelta:
+        return waited_on(self.channels.get(entry.channel), self.working_hours, entry, now)
 
 
 DEPS: web.AppKey[Deps] = web.AppKey("inbox_deps", Deps)
@@ -248,7 +253,7 @@ async def list_entries(request: web.Request) -> web.Response:
         channels=channels, state=state, post_id=query.get("post"), assignee=query.get("assignee")
     )
     page, last = page_after(found, after, limit)
-    over = waiting_over_target(found, deps.clock(), deps.answer_target)
+    over = waiting_over_target(found, deps.clock(), deps.answer_target, deps.wait_of)
     body: dict[str, Any] = {
         "items": [entry_json(e) for e in page],
         "total": len(found),
