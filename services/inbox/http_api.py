@@ -24,6 +24,9 @@ channels sees and acts on those only)::
     POST /v1/inbox/{key}/approve      {"override"}: an approver (not the draft's author) sends it
     POST /v1/inbox/{key}/hide | close | reopen   {"reason"}
 
+The complaint channel's routes (``/v1/inbox/{key}/complaint``, ``/v1/complaints``) are
+``services.inbox.complaint_api``'s, added to this app by the wiring.
+
 Refusals are ``application/problem+json`` (RFC 9457, ``shared.problems``) with ingest's
 ``errors`` member, ``[{"channel","field","rule","message"}]``: 4xx for every bad request.
 ``cursor`` is opaque: the ``next_cursor`` of the page before (``services.inbox.book``); any other

@@ -137,6 +137,7 @@ function entryNode(entry) {
       return reason ? act(verb, { reason }) : Promise.resolve();
     });
   }
+  if (typeof complaintButton === "function") complaintButton(entry, actions);
   item.append(actions);
   return item;
 }
@@ -159,6 +160,7 @@ async function refresh() {
   try {
     await loadChannels();
     await loadEntries();
+    if (typeof loadComplaints === "function") await loadComplaints();
   } catch (error) {
     if (error.status === 401) return signOut();
     $("#error").textContent = error.message;
