@@ -61,3 +61,6 @@ class ComplaintChanged(EventBase):
     tracking_id: str | None = Field(default=None, max_length=200)
     forward_attempts: int = Field(default=0, ge=0)
     last_error: str | None = Field(default=None, max_length=2000)
+    # The last forward failed in a way a retry may cure (an outage, not a refusal): the inbox
+    # tries it again by itself, with the same client reference.
+    retry_forward: bool = False

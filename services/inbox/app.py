@@ -163,6 +163,8 @@ async def running_inbox(
             keeper.metrics.watch(book, collector, deps.answer_target, clock, deps.wait_of)
             caught_up = asyncio.Event()
             tasks = _start_loops(settings, collector, keeper, replier, dead, stop, caught_up, clock)
+            tasks.append(asyncio.create_task(_complaint_retry_loop(desk, settings.lapor_retry_s, stop)))
+            tasks[-1].add_done_callback(lambda t: _stop_on_failure(t, stop))
             app = create_app(deps)
             add_complaint_routes(app, desk)
             keeper.metrics.registry.register(ComplaintFigures(lambda: desk.records.values(), clock))
@@ -286,6 +288,16 @@ def _stop_on_failure(task: asyncio.Task[object], stop: asyncio.Event) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("an inbox loop failed; stopping", exc_info=task.exception())
         stop.set()
+
+
+async def _complaint_retry_loop(desk: ComplaintDesk, every_s: float, stop: asyncio.Event) -> None:
+    """Forwards LAPOR! failed by an outage, tried again ``every_s`` after their last attempt."""
+    pause = timedelta(seconds=every_s)
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), min(every_s, 30.0))
+        if not stop.is_set():
+            await desk.retry_forwards(pause)
 
 
 async def _poll_loop(

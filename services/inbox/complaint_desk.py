@@ -7,7 +7,9 @@ desk's lock, so two operators acting on one complaint are serialised.
 
 Forwarding calls the LAPOR! port while holding the lock (one forward of a complaint at a time).
 LAPOR! taking it writes ``forward``; LAPOR! failing writes ``forward_failed`` with the reason,
-the record stays ``recorded`` and ``ForwardFailed`` is raised for the caller to report. Nothing
+the record stays ``recorded`` and ``ForwardFailed`` is raised for the caller to report; an outage
+(not a refusal) is tried again by ``retry_forwards``, which the service runs every
+``lapor_retry_s``. Nothing
 is lost: the record was written when it was made, and the retry sends the same client reference
 (the complaint id), which LAPOR! answers with the first tracking id if it did take the first try.
 """
@@ -15,12 +17,20 @@ is lost: the record was written when it was made, and the retry sends the same c
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from aiokafka import AIOKafkaProducer
 
-from services.inbox.complaints import ComplaintRefused, advance, allowed, is_overdue, record
+from services.inbox.complaints import (
+    ComplaintRefused,
+    advance,
+    allowed,
+    forward_retry_due,
+    is_overdue,
+    record,
+)
 from services.inbox.errors import LaporFailed
 from services.inbox.lapor_port import LaporComplaint, LaporPort
 from services.inbox.working_time import WorkingHours
@@ -30,6 +40,8 @@ from shared.kafka import acknowledged
 from shared.topics import TopicRegistry
 
 TITLE_CHARS = 80
+RETRIER = "warta-inbox"  # who the audit names for the inbox's own retries
+log = logging.getLogger("warta.inbox.complaints")
 
 
 class NoSuchComplaint(LookupError):
@@ -140,13 +152,34 @@ class ComplaintDesk:
                 receipt = await self._port.submit(_lapor_complaint(current))
             except LaporFailed as exc:
                 failed = self._next(
-                    current, ComplaintAction.FORWARD_FAILED, by=by, reason=reason, error=str(exc)
+                    current,
+                    ComplaintAction.FORWARD_FAILED,
+                    by=by,
+                    reason=reason,
+                    error=str(exc),
+                    retriable=exc.retriable,
                 )
                 raise ForwardFailed(await self._write(failed), exc) from exc
             change = self._next(
                 current, ComplaintAction.FORWARD, by=by, reason=reason, tracking_id=receipt.tracking_id
             )
             return await self._write(change)
+
+    async def retry_forwards(self, pause: timedelta) -> int:
+        """Forward again each complaint whose last forward LAPOR! failed (an outage) ``pause`` ago;
+        how many LAPOR! took. The same client reference is sent, so none is opened twice."""
+        now = self._clock()
+        due = [c.complaint_id for c in self.records.values() if forward_retry_due(c, now, pause)]
+        taken = 0
+        for complaint_id in due:
+            try:
+                await self.forward(complaint_id, by=RETRIER, reason="retried after LAPOR! failed")
+                taken += 1
+            except ForwardFailed as exc:
+                log.warning("complaint %s: LAPOR! failed again: %s", complaint_id, exc)
+            except ComplaintRefused:
+                pass  # an operator forwarded or closed it meanwhile
+        return taken
 
     def _next(
         self,
@@ -157,6 +190,7 @@ class ComplaintDesk:
         reason: str,
         tracking_id: str | None = None,
         error: str | None = None,
+        retriable: bool = False,
     ) -> ComplaintChanged:
         zone = self.zone_of(current.channel)
         return advance(
@@ -169,6 +203,7 @@ class ComplaintDesk:
             zone=zone,
             tracking_id=tracking_id,
             error=error,
+            retriable=retriable,
         )
 
 

@@ -9,7 +9,9 @@ zone, so a complaint recorded on the Friday before a holiday is not overdue on t
 The table of transitions (anything else raises ``IllegalTransition``, 409)::
 
     recorded  --forward-------->  forwarded   (LAPOR! gave a tracking id)
-    recorded  --forward_failed->  recorded    (the reason kept, the attempt counted; retried later)
+    recorded  --forward_failed->  recorded    (the reason kept, the attempt counted; an outage is
+                                               retried by the inbox itself, a refusal waits for
+                                               an operator)
     recorded  --close---------->  closed      (not a complaint after all: the reason says why)
     forwarded --answer--------->  answered
     answered  --close---------->  closed
@@ -19,7 +21,7 @@ Overdue: the deadline of the state it is in has passed (``next_due`` < now).
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from services.inbox.errors import IllegalTransition
 from services.inbox.working_time import WorkingHours, add_working_days
@@ -90,6 +92,7 @@ def advance(
     zone: tzinfo,
     tracking_id: str | None = None,
     error: str | None = None,
+    retriable: bool = False,
 ) -> ComplaintChanged:
     """The next version of ``current`` after ``action``; ``ComplaintRefused`` when not allowed."""
     state = allowed(current, action)
@@ -113,9 +116,14 @@ def advance(
             "answer_due": add_working_days(hours, now, ANSWER_WITHIN_DAYS, zone),
             "forward_attempts": current.forward_attempts + 1,
             "last_error": None,
+            "retry_forward": False,
         }
     elif action == ComplaintAction.FORWARD_FAILED:
-        changes |= {"forward_attempts": current.forward_attempts + 1, "last_error": (error or "")[:2000]}
+        changes |= {
+            "forward_attempts": current.forward_attempts + 1,
+            "last_error": (error or "")[:2000],
+            "retry_forward": retriable,
+        }
     elif action == ComplaintAction.ANSWER:
         changes |= {"answered_at": now, "close_due": add_working_days(hours, now, CLOSE_AFTER_DAYS, zone)}
     elif action == ComplaintAction.CLOSE:
@@ -136,6 +144,15 @@ def next_due(complaint: ComplaintChanged) -> datetime | None:
     field = DUE_FIELD.get(complaint.state)
     due: datetime | None = getattr(complaint, field) if field is not None else None
     return due
+
+
+def forward_retry_due(complaint: ComplaintChanged, now: datetime, pause: timedelta) -> bool:
+    """Whether to try again a forward that failed for a reason a retry may cure, ``pause`` after it."""
+    return (
+        complaint.state == ComplaintState.RECORDED
+        and complaint.retry_forward
+        and now >= complaint.occurred_at + pause
+    )
 
 
 def is_overdue(complaint: ComplaintChanged, now: datetime) -> bool:

@@ -48,3 +48,6 @@ class InboxSettings(CommonSettings):
     # (empty: forwarding a complaint is refused with that reason, the record kept).
     lapor_base_url: str = ""
     lapor_token: SecretStr = SecretStr("")
+    # A forward LAPOR! failed (5xx, timeout) is tried again this long after, with the same
+    # client reference; a refusal (401, 4xx) waits for an operator.
+    lapor_retry_s: float = Field(default=300.0, gt=0)

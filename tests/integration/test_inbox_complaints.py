@@ -4,7 +4,7 @@ forwards it once, it is answered and closed; the records come back from ``compla
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,7 @@ async def test_a_complaint_is_recorded_forwarded_once_answered_and_closed(
         assert (status, problem["errors"][0]["rule"]) == (502, "lapor_unavailable")
         status, kept = await call(system, "GET", f"/v1/complaints/{key}")
         assert (kept["state"], kept["forward_attempts"], "503" in kept["last_error"]) == ("recorded", 1, True)
+        assert kept["retry_forward"] is True
 
         status, sent = await call(
             system, "POST", f"/v1/complaints/{key}/forward", json={"reason": "dinas PU"}
@@ -134,3 +135,29 @@ async def test_a_complaint_is_recorded_forwarded_once_answered_and_closed(
         dead = DeadLetters(system.topics.publish_dead, "test", producer=system.producer)
         await read_to_end(kafka_bootstrap, system.topics.complaints_items, rebuilt.apply, dead)
         assert rebuilt.records == desk.records
+
+
+async def test_an_outage_is_retried_by_the_inbox_and_a_refusal_waits_for_an_operator(
+    kafka_bootstrap: str, run_id: str, tmp_path: Path
+) -> None:
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path) as system:
+        desk = system.inbox.complaints
+        down, refused = await a_comment(system, "c-down"), await a_comment(system, "c-refused")
+        for key, status in ((down, 503), (refused, 422)):
+            assert (await call(system, "POST", f"/v1/inbox/{key}/complaint", json={}))[0] == 201
+            async with system.env.session.post(system.env.url("/lapor/_fake/fail"), json={"status": status}):
+                pass
+            assert (await call(system, "POST", f"/v1/complaints/{key}/forward", json={}))[0] == 502
+        assert (desk.get(down).retry_forward, desk.get(refused).retry_forward) == (True, False)
+        assert await desk.retry_forwards(timedelta(hours=1)) == 0  # not yet: the pause holds
+        assert await desk.retry_forwards(timedelta(0)) == 1
+        assert (desk.get(down).state, desk.get(down).by, desk.get(down).forward_attempts) == (
+            "forwarded",
+            "warta-inbox",
+            2,
+        )
+        assert (desk.get(refused).state, desk.get(refused).forward_attempts) == ("recorded", 1)
+        assert await desk.retry_forwards(timedelta(0)) == 0
+        async with system.env.session.get(system.env.url("/lapor/_fake/complaints")) as answer:
+            held = (await answer.json())["complaints"]
+        assert [c["client_reference"] for c in held] == [down]

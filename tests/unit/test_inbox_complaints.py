@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry, generate_latest
 
 from services.inbox.complaint_metrics import ComplaintFigures
-from services.inbox.complaints import ComplaintRefused, advance, is_overdue, next_due, record
+from services.inbox.complaints import (
+    ComplaintRefused,
+    advance,
+    forward_retry_due,
+    is_overdue,
+    next_due,
+    record,
+)
 from services.inbox.working_calendar import load_working_hours
 from shared.events import (
     CommentAuthor,
@@ -96,7 +103,14 @@ def test_the_whole_path_sets_each_deadline_from_its_own_state() -> None:
 
 def test_a_failed_forward_stays_recorded_with_its_reason_and_counts_the_attempt() -> None:
     c = made(FRIDAY)
-    failed = step(c, ComplaintAction.FORWARD_FAILED, FRIDAY + timedelta(hours=1), error="LAPOR! failed (503)")
+    failed = advance(
+        c, ComplaintAction.FORWARD_FAILED, by="rina", reason="", now=FRIDAY + timedelta(hours=1),
+        hours=HOURS, zone=WIB, error="LAPOR! failed (503)", retriable=True,
+    )  # fmt: skip
+    assert forward_retry_due(failed, FRIDAY + timedelta(hours=1, minutes=5), timedelta(minutes=5))
+    assert not forward_retry_due(failed, FRIDAY + timedelta(hours=1, minutes=4), timedelta(minutes=5))
+    refused = step(c, ComplaintAction.FORWARD_FAILED, FRIDAY, error="LAPOR! refused it (401)")
+    assert not forward_retry_due(refused, FRIDAY + timedelta(days=9), timedelta(minutes=5))
     assert (failed.state, failed.forward_attempts, failed.last_error) == (
         "recorded",
         1,
@@ -104,7 +118,8 @@ def test_a_failed_forward_stays_recorded_with_its_reason_and_counts_the_attempt(
     )
     assert failed.forward_due == c.forward_due  # a failure does not move the deadline
     done = step(failed, ComplaintAction.FORWARD, FRIDAY + timedelta(hours=2), tracking_id="L-1")
-    assert (done.forward_attempts, done.last_error) == (2, None)
+    assert (done.forward_attempts, done.last_error, done.retry_forward) == (2, None, False)
+    assert not forward_retry_due(done, FRIDAY + timedelta(days=9), timedelta(0))
 
 
 @pytest.mark.parametrize(
