@@ -67,8 +67,16 @@ def made(at: datetime, zone: ZoneInfo = WIB) -> ComplaintChanged:
     return record(entry(), "ibc1", by="rina", reason="jalan", now=at, hours=HOURS, zone=zone)
 
 
-def step(c: ComplaintChanged, action: ComplaintAction, at: datetime, **kw: str) -> ComplaintChanged:
-    return advance(c, action, by="rina", reason="", now=at, hours=HOURS, zone=WIB, **kw)
+def step(
+    c: ComplaintChanged,
+    action: ComplaintAction,
+    at: datetime,
+    tracking_id: str | None = None,
+    error: str | None = None,
+) -> ComplaintChanged:
+    return advance(
+        c, action, by="rina", reason="", now=at, hours=HOURS, zone=WIB, tracking_id=tracking_id, error=error
+    )
 
 
 FRIDAY = datetime(2026, 5, 29, 3, 0, tzinfo=UTC)  # 10:00 WIB, the Friday before Pancasila Monday
