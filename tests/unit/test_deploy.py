@@ -19,6 +19,7 @@ from services.console.metrics import TopicCollector
 from services.console.view import ConsoleView
 from services.inbox.book import InboxBook
 from services.inbox.collector import Collector
+from services.inbox.complaint_metrics import ComplaintFigures
 from services.inbox.metrics import InboxMetrics
 from services.inbox.schedule import PollSchedule
 from services.ingest.metrics import IngestMetrics
@@ -58,6 +59,7 @@ def inbox_metrics() -> InboxMetrics:
         schedule=PollSchedule(interval=timedelta(0)), known=book.__contains__,
     )  # fmt: skip
     metrics.watch(book, collector, lambda channel: timedelta(hours=2), utcnow)
+    metrics.registry.register(ComplaintFigures(list, utcnow))
     return metrics
 
 
