@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 from services.inbox.complaints import (
     ComplaintRefused,
@@ -36,7 +37,7 @@ from services.inbox.lapor_port import LaporComplaint, LaporPort
 from services.inbox.working_time import WorkingHours
 from shared.codec import encode
 from shared.events import ComplaintAction, ComplaintChanged, ComplaintState, Event, InboxChanged
-from shared.kafka import acknowledged
+from shared.kafka import KafkaUnavailable, acknowledged
 from shared.topics import TopicRegistry
 
 TITLE_CHARS = 80
@@ -82,10 +83,13 @@ class ComplaintDesk:
 
     async def _write(self, change: ComplaintChanged) -> ComplaintChanged:
         key, value = change.complaint_id.encode(), encode(change)
-        futures = [
-            await self._producer.send(self._topics.complaints_items, value, key=key),
-            await self._producer.send(self._topics.complaints_changes, value, key=key),
-        ]
+        try:
+            futures = [
+                await self._producer.send(self._topics.complaints_items, value, key=key),
+                await self._producer.send(self._topics.complaints_changes, value, key=key),
+            ]
+        except KafkaError as exc:
+            raise KafkaUnavailable(f"writing a complaint change: {exc!r}") from exc
         await acknowledged(futures, "writing a complaint change")
         self.apply(change)
         return change
@@ -119,7 +123,7 @@ class ComplaintDesk:
     ) -> ComplaintChanged:
         async with self._lock:
             if complaint_id in self.records:
-                raise ComplaintRefused(f"comment {complaint_id} is already complaint {complaint_id}")
+                raise ComplaintRefused(f"comment {complaint_id} is already a complaint")
             now = self._clock()
             change = record(
                 entry,

@@ -12,7 +12,6 @@ retry with the same client reference settles it (see ``lapor_port``).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -87,14 +86,18 @@ class UnconfiguredLapor:
     """The port before the agency's registration: every forward is refused, saying what is missing."""
 
     async def submit(self, complaint: LaporComplaint) -> LaporReceipt:
-        raise LaporRefused(
-            "LAPOR! integration is not configured: set WARTA_LAPOR_BASE_URL and WARTA_LAPOR_TOKEN"
-            " from the agency's registration",
-            0,
-        )
+        raise _unconfigured()
 
     async def status(self, tracking_id: str) -> LaporReceipt:
-        return await self.submit(LaporComplaint("", "", "", "", datetime.now(UTC), ""))
+        raise _unconfigured()
+
+
+def _unconfigured() -> LaporRefused:
+    return LaporRefused(
+        "LAPOR! integration is not configured: set WARTA_LAPOR_BASE_URL and WARTA_LAPOR_TOKEN"
+        " from the agency's registration",
+        0,
+    )
 
 
 def lapor_port(session: aiohttp.ClientSession, base_url: str, token: str) -> HttpLapor | UnconfiguredLapor:

@@ -7,10 +7,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry, generate_latest
 
+from services.inbox.complaint_api import broker_guard
 from services.inbox.complaint_metrics import ComplaintFigures
 from services.inbox.complaints import (
     ComplaintRefused,
@@ -20,6 +23,7 @@ from services.inbox.complaints import (
     next_due,
     record,
 )
+from services.inbox.http_api import _errors as problem_middleware
 from services.inbox.working_calendar import load_working_hours
 from shared.events import (
     CommentAuthor,
@@ -31,6 +35,7 @@ from shared.events import (
     InboxChanged,
     InboxState,
 )
+from shared.kafka import KafkaUnavailable
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "calendar.yaml"
 HOURS = load_working_hours(DEPLOY, time(8), time(16))
@@ -182,3 +187,15 @@ def test_the_overdue_figure_counts_per_channel_and_state() -> None:
     text = generate_latest(registry).decode()
     assert 'warta_inbox_complaints_overdue{channel="facebook-demo",state="recorded"} 1.0' in text
     assert 'warta_inbox_complaints{channel="facebook-demo",state="recorded"} 2.0' in text
+
+
+async def test_a_change_the_broker_did_not_acknowledge_answers_503_with_retry_after() -> None:
+    async def unacknowledged(request: web.Request) -> web.Response:
+        raise KafkaUnavailable("writing a complaint change: no acknowledgement")
+
+    app = web.Application(middlewares=[problem_middleware])
+    app.router.add_post("/x", broker_guard(unacknowledged))
+    async with TestClient(TestServer(app)) as client:
+        answer = await client.post("/x")
+        assert (answer.status, answer.content_type) == (503, "application/problem+json")
+        assert answer.headers["Retry-After"] == "5"
