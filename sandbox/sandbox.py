@@ -24,7 +24,8 @@ ignored by the sandbox.
 Besides each fake's ``/<platform>/_fake/...`` admin API (see ``sandbox.base``), the sandbox serves
 ``GET /healthz``, ``POST /_fake/reset`` (every fake at once) and ``GET /media/<name>``: a small
 image to publish (``.png`` or ``.jpg``) or a sample video (``.mp4``, 1 MiB, or ``?size=N`` bytes
-up to 64 MiB); names starting with ``missing`` answer 404.
+up to 64 MiB); names starting with ``missing`` answer 404. ``/lapor`` is SP4N-LAPOR!'s
+integration API (``sandbox.lapor``), taking any of the tokens.
 
 X, YouTube and TikTok also play their authorization servers (sandbox/oauth.py): authorize, token
 and revoke endpoints with the platforms' lifetimes, which ``WARTA_SANDBOX_TOKEN_TTL_S`` shortens.
@@ -46,6 +47,7 @@ from sandbox import (
     bluesky,
     facebook,
     instagram,
+    lapor,
     linkedin,
     mastodon,
     telegram,
@@ -140,6 +142,8 @@ def build_sandbox(
         states[platform] = state
         root.add_subapp(state.prefix, create_app(state))
     root[STATES] = states
+    # SP4N-LAPOR!'s integration API (not a social platform: no posts, no comments).
+    root.add_subapp("/lapor", lapor.create_app(lapor.LaporState(tokens=set(by_token))))
     root.router.add_get("/healthz", _healthz)
     root.router.add_post("/_fake/reset", _reset_all)
     root.router.add_get("/media/{name}", _media)

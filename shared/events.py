@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from shared.complaint_events import ComplaintAction, ComplaintChanged, ComplaintState
 from shared.event_fields import (
     EARLIEST_INSTANT,
     LATEST_INSTANT,
@@ -66,6 +67,9 @@ __all__ = [
     "CommentAuthor",
     "CommentObserved",
     "CommentSpikeStarted",
+    "ComplaintAction",
+    "ComplaintChanged",
+    "ComplaintState",
     "Content",
     "DraftApproved",
     "DraftSubmitted",
@@ -382,7 +386,8 @@ Event = Annotated[
     | ReplySettled
     | ReplyTemplateSaved
     | ReplyTemplateDeleted
-    | CommentSpikeStarted,
+    | CommentSpikeStarted
+    | ComplaintChanged,
     Field(discriminator="event_type"),
 ]
 
@@ -408,6 +413,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "reply_template.saved",
         "reply_template.deleted",
         "comment.spike_started",
+        "complaint.changed",
     }
 )
 

@@ -140,6 +140,14 @@ class TopicRegistry:
     def inbox_spikes(self) -> str:
         return self.name("inbox.spikes")
 
+    @property
+    def complaints_items(self) -> str:
+        return self.name("complaints.items")
+
+    @property
+    def complaints_changes(self) -> str:
+        return self.name("complaints.changes")
+
     def publish(self, platform: str) -> str:
         return self.name(f"publish.{platform}")
 
@@ -192,6 +200,10 @@ class TopicRegistry:
             ),
             TopicSpec(self.inbox_templates, 1, "template name", _compacted(), "saved answers in en and id"),
             TopicSpec(self.inbox_spikes, n, "channel and post", _audit(), "posts whose comments spike"),
+            TopicSpec(
+                self.complaints_items, n, "complaint id", _compacted(), "each LAPOR! complaint's record"
+            ),
+            TopicSpec(self.complaints_changes, n, "complaint id", _audit(), "complaint changes: who and why"),
         ]
         specs += [
             TopicSpec(

@@ -2,7 +2,8 @@
 
 Start order: topics exist → the book is rebuilt from ``inbox.items`` (so repeats are known and
 the API answers from a complete inbox) and the replier's logs from ``inbox.replies`` → the
-requests of entries still replying are written again → the outcomes follower, the poller, the
+requests of entries still replying are written again → the complaint records are read back from
+``complaints.items`` → the outcomes follower, the poller, the
 keeper and the replier start → HTTP serves. Any loop that fails stops the whole service (its supervisor restarts it and it
 rebuilds from Kafka).
 """
@@ -14,7 +15,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
@@ -22,20 +24,28 @@ from aiokafka import AIOKafkaProducer
 
 from services.inbox.book import InboxBook
 from services.inbox.collector import Collector
+from services.inbox.complaint_api import add_complaint_routes
+from services.inbox.complaint_desk import ComplaintDesk
+from services.inbox.complaint_metrics import ComplaintFigures
 from services.inbox.content_tags import ContentTags
 from services.inbox.follow import follow, read_to_end
 from services.inbox.http_api import Deps, create_app
 from services.inbox.keeper import InboxKeeper
+from services.inbox.lapor_http import lapor_port
 from services.inbox.lifecycle import own_names
+from services.inbox.metrics import InboxMetrics
 from services.inbox.readers import CommentReader
 from services.inbox.replier import Replier
 from services.inbox.reply_sender import ReplySender
+from services.inbox.responsiveness import written_in_working_hours
 from services.inbox.schedule import PollSchedule
 from services.inbox.settings import InboxSettings
 from services.inbox.spike_events import counted
 from services.inbox.spikes import SpikeRule, SpikeWatch
 from services.inbox.template_api import add_template_routes
 from services.inbox.template_store import TemplateStore
+from services.inbox.working_calendar import load_working_hours
+from services.inbox.working_time import WorkingHours
 from shared.channels import ChannelDirectory
 from shared.credentials import SecretsError
 from shared.credentials.opening import open_vault, secret_store
@@ -48,6 +58,8 @@ from shared.kafka import ensure_topics, make_producer
 from shared.topics import TopicRegistry, TopicSpec
 
 log = logging.getLogger("warta.inbox")
+
+DEFAULT_ZONE = "Asia/Jakarta"  # a channel no longer configured still counts in WIB
 
 
 def inbox_topics(topics: TopicRegistry) -> list[TopicSpec]:
@@ -62,6 +74,8 @@ def inbox_topics(topics: TopicRegistry) -> list[TopicSpec]:
         topics.inbox_templates,
         topics.inbox_spikes,
         topics.content_approved,
+        topics.complaints_items,
+        topics.complaints_changes,
     }
     return [spec for spec in topics.specs() if spec.name in names]
 
@@ -98,6 +112,7 @@ class Inbox:
     schedule: PollSchedule
     app: web.Application
     outcomes_caught_up: asyncio.Event
+    complaints: ComplaintDesk
 
 
 @contextlib.asynccontextmanager
@@ -125,6 +140,12 @@ async def running_inbox(
         templates = TemplateStore(producer=producer, topic=topics.inbox_templates, clock=clock)
         await templates.rebuild(kafka, dead)
         own = {c.id: own_names(c) for c in channels.channels}
+        hours = load_working_hours(
+            settings.calendar_path, settings.working_hours_start, settings.working_hours_end
+        )
+        metrics = InboxMetrics(
+            in_working_hours=lambda e: written_in_working_hours(channels.get(e.channel), hours, e)
+        )
         keeper = InboxKeeper(
             producer=producer,
             topics=topics,
@@ -133,6 +154,7 @@ async def running_inbox(
             clock=clock,
             own_names=own,
             spikes=SpikeWatch(SpikeRule(min_count=settings.spike_min_count, alpha=settings.spike_alpha)),
+            metrics=metrics,
         )
         schedule = PollSchedule(
             interval=timedelta(seconds=settings.poll_interval_s),
@@ -150,17 +172,31 @@ async def running_inbox(
                 schedule=schedule,
                 known=book.__contains__,
             )
-            deps = Deps(settings, keys, channels, keeper, collector, clock, ContentTags())
-            keeper.metrics.watch(book, collector, deps.answer_target, clock)
+            desk = await _restored_desk(settings, producer, channels, session, dead, clock, hours)
+            deps = Deps(
+                settings,
+                keys,
+                channels,
+                keeper,
+                collector,
+                clock,
+                content_tags=ContentTags(),
+                working_hours=hours,
+            )
+            keeper.metrics.watch(book, collector, deps.answer_target, clock, deps.wait_of)
             # The counts restart from the comments the inbox holds; a spike in course is not announced again.
             keeper.spikes.warm(counted(book.select()), clock())
             keeper.metrics.watch_spikes(keeper.spikes, list(channels.ids), clock)
             caught_up = asyncio.Event()
             tasks = _start_loops(settings, collector, keeper, replier, dead, stop, caught_up, clock)
             tasks.append(_follow_tags(settings, deps.content_tags, dead, stop))
+            tasks.append(asyncio.create_task(_complaint_retry_loop(desk, settings.lapor_retry_s, stop)))
+            tasks[-1].add_done_callback(lambda t: _stop_on_failure(t, stop))
             app = create_app(deps, [add_template_routes(templates)])
+            add_complaint_routes(app, desk)
+            keeper.metrics.registry.register(ComplaintFigures(lambda: desk.records.values(), clock))
             try:
-                yield Inbox(keeper, replier, collector, schedule, app, caught_up)
+                yield Inbox(keeper, replier, collector, schedule, app, caught_up, desk)
             finally:
                 # The loops end before the HTTP session they poll with is closed.
                 stop.set()
@@ -195,6 +231,33 @@ async def _restored_replier(
     )
     await read_to_end(settings.kafka, settings.topics.inbox_replies, replier.remember, dead)
     return replier
+
+
+async def _restored_desk(
+    settings: InboxSettings,
+    producer: AIOKafkaProducer,
+    channels: ChannelDirectory,
+    session: aiohttp.ClientSession,
+    dead: DeadLetters,
+    clock: Callable[[], datetime],
+    hours: WorkingHours,
+) -> ComplaintDesk:
+    """The complaint records as ``complaints.items`` holds them, counted in the office's hours."""
+
+    def zone_of(channel_id: str) -> tzinfo:
+        channel = channels.get(channel_id)
+        return channel.zone if channel is not None else ZoneInfo(DEFAULT_ZONE)
+
+    desk = ComplaintDesk(
+        producer=producer,
+        topics=settings.topics,
+        port=lapor_port(session, settings.lapor_base_url, settings.lapor_token.get_secret_value()),
+        hours=hours,
+        zone_of=zone_of,
+        clock=clock,
+    )
+    await read_to_end(settings.kafka, settings.topics.complaints_items, desk.apply, dead)
+    return desk
 
 
 async def _rebuilt_book(settings: InboxSettings, dead: DeadLetters) -> InboxBook:
@@ -263,6 +326,16 @@ def _stop_on_failure(task: asyncio.Task[object], stop: asyncio.Event) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("an inbox loop failed; stopping", exc_info=task.exception())
         stop.set()
+
+
+async def _complaint_retry_loop(desk: ComplaintDesk, every_s: float, stop: asyncio.Event) -> None:
+    """Forwards LAPOR! failed by an outage, tried again ``every_s`` after their last attempt."""
+    pause = timedelta(seconds=every_s)
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), min(every_s, 30.0))
+        if not stop.is_set():
+            await desk.retry_forwards(pause)
 
 
 async def _poll_loop(

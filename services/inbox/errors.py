@@ -17,8 +17,13 @@ Errors::
     │                            listing: it proves nothing (the reply becomes unconfirmed)
     ├── NoRefs                   Bluesky's thread does not show the comment a reply answers
     │                            (deleted or blocked): the reply is refused, nothing posted
-    └── IllegalTransition        an inbox action its entry's state does not allow: 409
-        └── ApprovalRequired     a rule of the four eyes (or the role) refuses it: 403
+    ├── IllegalTransition        an inbox action its entry's state does not allow: 409
+    │   └── ApprovalRequired     a rule of the four eyes (or the role) refuses it: 403
+    ├── BadCalendar              the working calendar (days off) cannot be read: the start stops
+    └── LaporFailed              LAPOR! did not take a complaint: the record stays ``recorded``
+        │                        with the reason, and the forward may be tried again (502)
+        ├── LaporRefused         LAPOR! answered 4xx (token, body): as sent, it will not be taken
+        └── LaporUnavailable     5xx, a timeout, no connection, an unreadable answer: ``retriable``
 """
 
 from __future__ import annotations
@@ -88,3 +93,27 @@ class ApprovalRequired(IllegalTransition):
 
     status = 403
     rule = "four_eyes"
+
+
+class BadCalendar(InboxError):
+    """``deploy/calendar.yaml`` (or the file the settings name) is not a readable calendar."""
+
+
+class LaporFailed(InboxError):
+    """LAPOR!'s integration API did not take a complaint."""
+
+    retriable = False
+
+
+class LaporRefused(LaporFailed):
+    """LAPOR! refused the request (401 token, 400/422 body): an operator fixes it first."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class LaporUnavailable(LaporFailed):
+    """LAPOR! could not be reached or failed (5xx, a timeout): a retry may succeed."""
+
+    retriable = True

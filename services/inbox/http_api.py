@@ -30,6 +30,9 @@ channels sees and acts on those only)::
     POST /v1/inbox/{key}/approve      {"override"}: an approver (not the draft's author) sends it
     POST /v1/inbox/{key}/hide | close | reopen   {"reason"}
 
+The complaint channel's routes (``/v1/inbox/{key}/complaint``, ``/v1/complaints``) are
+``services.inbox.complaint_api``'s, added to this app by the wiring.
+
 Refusals are ``application/problem+json`` (RFC 9457, ``shared.problems``) with ingest's
 ``errors`` member, ``[{"channel","field","rule","message"}]``: 4xx for every bad request.
 ``cursor`` is opaque: the ``next_cursor`` of the page before (``services.inbox.book``); any other
@@ -57,10 +60,11 @@ from services.inbox.insights import MAX_TERMS_HOURS, terms_body, volume_body
 from services.inbox.keeper import InboxKeeper, NoSuchEntry
 from services.inbox.lifecycle import Command
 from services.inbox.page import add_page
-from services.inbox.responsiveness import answer_target, waiting_over_target
+from services.inbox.responsiveness import answer_target, waited_on, waiting_over_target
 from services.inbox.settings import InboxSettings
 from services.inbox.terms import lexicon
 from services.inbox.webhooks import SIGNATURE_HEADER, challenge_answer, comments_of, verify_signature
+from services.inbox.working_time import WorkingHours
 from shared.channels import ChannelDirectory
 from shared.events import InboxAction, InboxChanged, InboxState
 from shared.http_auth import ALL_CHANNELS, KeyStore, Principal, Role, authenticate
@@ -92,10 +96,14 @@ class Deps:
     collector: Collector
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     content_tags: ContentTags = field(default_factory=ContentTags)
+    working_hours: WorkingHours = field(default_factory=WorkingHours)
 
     def answer_target(self, channel: str) -> timedelta:
         default = timedelta(seconds=self.settings.answer_target_s)
         return answer_target(self.channels.get(channel), default)
+
+    def wait_of(self, entry: InboxChanged, now: datetime) -> timedelta:
+        return waited_on(self.channels.get(entry.channel), self.working_hours, entry, now)
 
 
 DEPS: web.AppKey[Deps] = web.AppKey("inbox_deps", Deps)
@@ -302,7 +310,7 @@ async def list_entries(request: web.Request) -> web.Response:
     if "tag" in query:  # the comment's post carries its item's tags (content.approved)
         found = [e for e in found if query["tag"] in deps.content_tags.of(e.comment.content_id)]
     page, last = page_after(found, after, limit)
-    over = waiting_over_target(found, deps.clock(), deps.answer_target)
+    over = waiting_over_target(found, deps.clock(), deps.answer_target, deps.wait_of)
     body: dict[str, Any] = {
         "items": [entry_json(e) for e in page],
         "total": len(found),

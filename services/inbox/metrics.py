@@ -1,7 +1,8 @@
 """The inbox's Prometheus figures, on its own registry (``shared.metrics.service_registry``), served
 on the API port's ``/metrics`` (deploy/prometheus/prometheus.yml scrapes 8060).
 
-- ``warta_inbox_first_answer_seconds`` (histogram, by channel): how long citizens waited for the
+- ``warta_inbox_first_answer_seconds`` (histogram, by channel and ``in_working_hours``, yes or
+  no: whether the comment was written in office hours): how long citizens waited for the
   bureau's first answer, observed when the platform takes it (``responsiveness``). Averages come
   from ``_sum / _count``, medians from ``histogram_quantile(0.5, …)``; the buckets run from a
   minute to three days, around the two-hour target most press offices set themselves.
@@ -25,7 +26,7 @@ from prometheus_client.registry import Collector as PrometheusCollector
 
 from services.inbox.book import InboxBook
 from services.inbox.collector import Collector
-from services.inbox.responsiveness import waiting_over_target
+from services.inbox.responsiveness import waited, waiting_over_target
 from services.inbox.spikes import SpikeWatch
 from shared.events import InboxChanged
 from shared.metrics import service_registry
@@ -36,12 +37,17 @@ FIRST_ANSWER_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259
 class InboxMetrics:
     """The figures the keeper observes as changes happen; ``watch`` adds those read at scrape."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self,
+        registry: CollectorRegistry | None = None,
+        in_working_hours: Callable[[InboxChanged], bool] = lambda entry: False,
+    ) -> None:
         self.registry = registry or service_registry("inbox")
+        self._in_working_hours = in_working_hours
         self.first_answer = Histogram(
             "warta_inbox_first_answer_seconds",
             "Time from a citizen's comment to the bureau's first answer on the platform",
-            ["channel"],
+            ["channel", "in_working_hours"],
             buckets=FIRST_ANSWER_BUCKETS,
             registry=self.registry,
         )
@@ -60,7 +66,8 @@ class InboxMetrics:
         self.registry.register(_SpikeCollector(spikes, channels, clock))
 
     def answered(self, entry: InboxChanged, wait: timedelta) -> None:
-        self.first_answer.labels(entry.channel).observe(wait.total_seconds())
+        in_hours = "yes" if self._in_working_hours(entry) else "no"
+        self.first_answer.labels(entry.channel, in_hours).observe(wait.total_seconds())
 
     def watch(
         self,
@@ -68,8 +75,9 @@ class InboxMetrics:
         collector: Collector,
         target_of: Callable[[str], timedelta],
         clock: Callable[[], datetime],
+        wait_of: Callable[[InboxChanged, datetime], timedelta] = waited,
     ) -> None:
-        self.registry.register(_BookCollector(book, collector, target_of, clock))
+        self.registry.register(_BookCollector(book, collector, target_of, clock, wait_of))
 
 
 class _BookCollector(PrometheusCollector):
@@ -79,8 +87,10 @@ class _BookCollector(PrometheusCollector):
         collector: Collector,
         target_of: Callable[[str], timedelta],
         clock: Callable[[], datetime],
+        wait_of: Callable[[InboxChanged, datetime], timedelta],
     ) -> None:
         self._book, self._collector, self._target_of, self._clock = book, collector, target_of, clock
+        self._wait_of = wait_of
 
     def collect(self) -> Iterator[Metric]:
         entries = self._book.select()
@@ -98,7 +108,7 @@ class _BookCollector(PrometheusCollector):
             "Unanswered comments that have waited longer than their channel's answer target",
             labels=["channel"],
         )
-        over = waiting_over_target(entries, self._clock(), self._target_of)
+        over = waiting_over_target(entries, self._clock(), self._target_of, self._wait_of)
         # Every channel, zeros included: an alert on a series that vanishes never resolves.
         for channel in sorted(set(self._collector.status) | set(over)):
             waiting.add_metric([channel], over.get(channel, 0))

@@ -14,7 +14,7 @@ from aiohttp import web
 from shared.security_headers import security_headers
 
 STATIC = Path(__file__).parent / "static"
-_FILES = {"inbox.js": "text/javascript", "inbox.css": "text/css"}
+_FILES = {"inbox.js": "text/javascript", "complaints.js": "text/javascript", "inbox.css": "text/css"}
 
 
 async def index(request: web.Request) -> web.Response:

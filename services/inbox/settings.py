@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Literal
 
@@ -41,3 +42,16 @@ class InboxSettings(CommonSettings):
     spike_alpha: float = Field(default=1e-5, gt=0, lt=0.5)
     # A new inbox reads publish.outcomes from the start to learn every post Warta published.
     outcomes_offset_reset: Literal["earliest", "latest"] = "earliest"
+    # Working time (services/inbox/working_time.py): complaint deadlines and, where a channel
+    # asks for it, answer targets count office hours on working days in the channel's zone; the
+    # days off are the calendar's national holidays and cuti bersama.
+    calendar_path: Path = ROOT / "deploy" / "calendar.yaml"
+    working_hours_start: time = time(8, 0)
+    working_hours_end: time = time(16, 0)
+    # SP4N-LAPOR!'s integration API: its address and token come with the agency's registration
+    # (empty: forwarding a complaint is refused with that reason, the record kept).
+    lapor_base_url: str = ""
+    lapor_token: SecretStr = SecretStr("")
+    # A forward LAPOR! failed (5xx, timeout) is tried again this long after, with the same
+    # client reference; a refusal (401, 4xx) waits for an operator.
+    lapor_retry_s: float = Field(default=300.0, gt=0)

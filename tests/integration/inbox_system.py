@@ -134,6 +134,8 @@ async def inbox_system(
             meta_verify_token=VERIFY_TOKEN,
             poll_interval_s=0.3,
             poll_tick_s=0.1,
+            lapor_base_url=env.url("/lapor"),
+            lapor_token=TOKEN,
         )
         stop = asyncio.Event()
         producer = make_producer(bootstrap, "inbox-test")

@@ -84,5 +84,18 @@ async def test_the_page_shows_comments_as_text_in_both_languages(
                 what="the reply posted",
             )
             assert await page.evaluate("document.querySelector('#entries .state').textContent") == "Dijawab"
+            # The comment recorded as a complaint shows in the complaints list with its deadline.
+            await page.evaluate(
+                "window.prompt = () => 'jalan rusak';"
+                "[...document.querySelectorAll('#entries button')]"
+                ".find(b => b.textContent === 'Catat sebagai pengaduan').click()"
+            )
+            shown = await page.wait_for(
+                "(document.querySelector('#complaints .meta') || {textContent: ''}).textContent"
+                ".includes('Tercatat') && document.querySelector('#complaints').textContent",
+                what="the complaint listed",
+            )
+            assert "tenggat" in shown
+            assert "Jalan rusak" in shown
         replies = [c for c in system.env.states["mastodon"].comments if c.author == "demo"]
         assert [c.text for c in replies] == ["Besok pagi."]

@@ -160,11 +160,17 @@ async def test_a_reply_is_posted_once_on_each_platform_and_answers_the_comment(
         for platform, posting in POSTING_CALL.items():
             requests = system.env.states[platform].requests
             assert sum(n for name, n in requests.items() if name.startswith("POST") and posting(name)) == 1
-        # Each comment's first answer is timed once, on its channel.
+        # Each comment's first answer is timed once, on its channel (in or out of working hours).
         registry = system.inbox.keeper.metrics.registry
         for platform in placed:
-            labels = {"channel": CHANNEL.get(platform, f"{platform}-demo")}
-            assert registry.get_sample_value("warta_inbox_first_answer_seconds_count", labels) == 1
+            channel = CHANNEL.get(platform, f"{platform}-demo")
+            counts = [
+                registry.get_sample_value(
+                    "warta_inbox_first_answer_seconds_count", {"channel": channel, "in_working_hours": when}
+                )
+                for when in ("yes", "no")
+            ]
+            assert sum(n or 0 for n in counts) == 1
 
 
 async def test_an_answer_lost_after_the_platform_took_the_reply_is_looked_up_not_resent(

@@ -19,6 +19,7 @@ from services.console.metrics import TopicCollector
 from services.console.view import ConsoleView
 from services.inbox.book import InboxBook
 from services.inbox.collector import Collector
+from services.inbox.complaint_metrics import ComplaintFigures
 from services.inbox.metrics import InboxMetrics
 from services.inbox.schedule import PollSchedule
 from services.inbox.spikes import SpikeWatch
@@ -60,6 +61,7 @@ def inbox_metrics() -> InboxMetrics:
     )  # fmt: skip
     metrics.watch(book, collector, lambda channel: timedelta(hours=2), utcnow)
     metrics.watch_spikes(SpikeWatch(), [], utcnow)
+    metrics.registry.register(ComplaintFigures(list, utcnow))
     return metrics
 
 

@@ -11,6 +11,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from services.inbox.page import STATIC, add_page
 from shared.security_headers import SECURITY_HEADERS
 
+SCRIPTS = ("inbox.js", "complaints.js")
+
 
 async def test_the_page_and_its_files_are_served_with_the_security_headers() -> None:
     app = web.Application()
@@ -19,6 +21,7 @@ async def test_the_page_and_its_files_are_served_with_the_security_headers() -> 
         for path, kind in (
             ("/", "text/html"),
             ("/static/inbox.js", "text/javascript"),
+            ("/static/complaints.js", "text/javascript"),
             ("/static/inbox.css", "text/css"),
         ):
             answer = await client.get(path)
@@ -31,11 +34,11 @@ async def test_the_page_and_its_files_are_served_with_the_security_headers() -> 
 
 
 def test_every_label_exists_in_english_and_bahasa_indonesia() -> None:
-    script = (STATIC / "inbox.js").read_text(encoding="utf-8")
-    en, id_ = (
-        set(re.findall(r"\b([a-z_]+):", block))
-        for block in re.findall(r"\n  (?:en|id): \{(.*?)\n  \}", script, re.S)
-    )
+    script = "\n".join((STATIC / name).read_text(encoding="utf-8") for name in SCRIPTS)
+    en: set[str] = set()
+    id_: set[str] = set()
+    for lang, block in re.findall(r"\n  (en|id): \{(.*?)\n  \}", script, re.S):
+        (en if lang == "en" else id_).update(re.findall(r"\b([a-z_]+):", block))
     assert en == id_
     html = (STATIC / "index.html").read_text(encoding="utf-8")
     used = set(re.findall(r'data-i18n(?:-placeholder)?="([a-z_]+)"', html)) | set(
@@ -45,7 +48,7 @@ def test_every_label_exists_in_english_and_bahasa_indonesia() -> None:
 
 
 def test_citizens_text_never_reaches_the_page_as_html() -> None:
-    script = (STATIC / "inbox.js").read_text(encoding="utf-8")
+    script = "\n".join((STATIC / name).read_text(encoding="utf-8") for name in SCRIPTS)
     assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", script)
     html = (STATIC / "index.html").read_text(encoding="utf-8")
     # The CSP forbids inline script and style.

@@ -3,7 +3,7 @@ both as the inbox exposes them (its /metrics and its list API). The clock is pas
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +16,16 @@ from services.inbox.http_api import Deps, create_app
 from services.inbox.keeper import InboxKeeper
 from services.inbox.lifecycle import Command, decide, received, settle
 from services.inbox.metrics import InboxMetrics
-from services.inbox.responsiveness import answer_target, first_answer_wait, waiting_over_target
+from services.inbox.responsiveness import (
+    answer_target,
+    first_answer_wait,
+    waited_on,
+    waiting_over_target,
+    written_in_working_hours,
+)
 from services.inbox.schedule import PollSchedule
 from services.inbox.settings import InboxSettings
+from services.inbox.working_calendar import load_working_hours
 from shared.channels import Channel, ChannelDirectory
 from shared.events import CommentAuthor, CommentObserved, InboxAction, InboxChanged, ReplySettled, ReplyStatus
 from shared.http_auth import KeyRecord, KeyStore, Role, digest_key
@@ -27,6 +34,9 @@ from shared.topics import TopicRegistry
 A = InboxAction
 T0 = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)
 TWO_HOURS = timedelta(hours=2)
+HOURS = load_working_hours(
+    Path(__file__).resolve().parents[2] / "deploy" / "calendar.yaml", time(8), time(16)
+)
 
 
 def comment(cid: str, at: datetime, channel: str = "m") -> CommentObserved:
@@ -126,6 +136,7 @@ def inbox_app(tmp_path: Path, book: InboxBook, metrics: InboxMetrics, now: datet
         channels=(
             Channel(id="m", platform="mastodon"),
             Channel(id="x", platform="x", options={"answer_target_minutes": "600"}),
+            Channel(id="w", platform="whatsapp", options={"answer_target_working_hours": "true"}),
         )
     )
     none: Any = None  # nothing is written: these tests only read
@@ -135,8 +146,8 @@ def inbox_app(tmp_path: Path, book: InboxBook, metrics: InboxMetrics, now: datet
         schedule=PollSchedule(interval=timedelta(0)), known=book.__contains__,
     )  # fmt: skip
     settings = InboxSettings(_env_file=None, channels_file=tmp_path / "none.yaml", answer_target_s=7200)
-    deps = Deps(settings, keys, channels, keeper, collector, lambda: now)
-    metrics.watch(book, collector, deps.answer_target, lambda: now)
+    deps = Deps(settings, keys, channels, keeper, collector, lambda: now, working_hours=HOURS)
+    metrics.watch(book, collector, deps.answer_target, lambda: now, deps.wait_of)
     return create_app(deps)
 
 
@@ -162,19 +173,28 @@ async def test_metrics_expose_the_first_answer_histogram_and_the_waiting_gauge(t
     now = T0 + timedelta(hours=3)
     book = InboxBook()
     book.apply(opened("c1", T0))
-    metrics = InboxMetrics(CollectorRegistry())
+    m = Channel(id="m", platform="mastodon")
+    metrics = InboxMetrics(
+        CollectorRegistry(), in_working_hours=lambda e: written_in_working_hours(m, HOURS, e)
+    )
     sending, posted = replied(opened("c2", T0), T0 + timedelta(minutes=20))
     wait = first_answer_wait(sending, posted)
     assert wait is not None
     metrics.answered(posted, wait)
+    # Saturday 10:00 WIB: out of office hours, its own series.
+    saturday = datetime(2026, 12, 5, 3, 0, tzinfo=UTC)
+    sending, posted = replied(opened("c3", saturday), saturday + timedelta(hours=1))
+    metrics.answered(posted, timedelta(hours=1))
     app = inbox_app(tmp_path, book, metrics, now)
     async with TestClient(TestServer(app)) as client:
         answer = await client.get("/metrics")
         assert answer.status == 200
         text = await answer.text()
-    assert 'warta_inbox_first_answer_seconds_bucket{channel="m",le="1800.0"} 1.0' in text
-    assert 'warta_inbox_first_answer_seconds_bucket{channel="m",le="900.0"} 0.0' in text
-    assert 'warta_inbox_first_answer_seconds_sum{channel="m"} 1200.0' in text
+    yes, no = 'channel="m",in_working_hours="yes"', 'channel="m",in_working_hours="no"'
+    assert f'warta_inbox_first_answer_seconds_bucket{{{yes},le="1800.0"}} 1.0' in text
+    assert f'warta_inbox_first_answer_seconds_bucket{{{yes},le="900.0"}} 0.0' in text
+    assert f"warta_inbox_first_answer_seconds_sum{{{yes}}} 1200.0" in text
+    assert f"warta_inbox_first_answer_seconds_sum{{{no}}} 3600.0" in text
     assert 'warta_inbox_waiting_over_target{channel="m"} 1.0' in text
     # Every channel has the series, zero included, so an alert on it can resolve.
     assert 'warta_inbox_waiting_over_target{channel="x"} 0.0' in text
@@ -182,3 +202,39 @@ async def test_metrics_expose_the_first_answer_histogram_and_the_waiting_gauge(t
     assert 'warta_inbox_collected_total{channel="x"} 0.0' in text
     assert "warta_inbox_dead_letters_total 0.0" in text
     assert "warta_build_info" not in text  # the test's own registry; the service's has it
+
+
+FRIDAY_3PM = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)  # 15:00 WIB
+
+
+def test_a_working_hours_channel_does_not_count_nights_weekends_or_holidays() -> None:
+    w = Channel(id="w", platform="whatsapp", options={"answer_target_working_hours": "true"})
+    clock = Channel(id="m", platform="mastodon")
+    entry = opened("c1", FRIDAY_3PM, channel="w")
+    saturday = datetime(2026, 12, 5, 3, 0, tzinfo=UTC)
+    assert waited_on(w, HOURS, entry, saturday) == timedelta(hours=1)  # Friday 15:00-16:00 only
+    assert waited_on(clock, HOURS, entry, saturday) == timedelta(hours=19)
+    # Wednesday 23 December 15:00 WIB to Monday 28 December 09:00: Christmas and cuti bersama.
+    xmas = opened("c2", datetime(2026, 12, 23, 8, 0, tzinfo=UTC), channel="w")
+    assert waited_on(w, HOURS, xmas, datetime(2026, 12, 28, 2, 0, tzinfo=UTC)) == TWO_HOURS
+    # In Jayapura the same instant is 17:00 WIT: after hours, nothing counts until Monday.
+    wit = Channel(id="w", platform="whatsapp", timezone="Asia/Jayapura", options=w.options)
+    assert waited_on(wit, HOURS, entry, saturday) == timedelta(0)
+    assert not written_in_working_hours(wit, HOURS, entry)
+    assert written_in_working_hours(w, HOURS, entry)
+
+
+async def test_the_list_api_counts_a_working_hours_channel_in_working_hours(tmp_path: Path) -> None:
+    now = datetime(2026, 12, 5, 3, 0, tzinfo=UTC)  # Saturday 10:00 WIB
+    book = InboxBook()
+    for entry in (opened("c1", FRIDAY_3PM, channel="w"), opened("c2", FRIDAY_3PM, channel="m")):
+        book.apply(entry)
+    app = inbox_app(tmp_path, book, InboxMetrics(CollectorRegistry()), now)
+    async with TestClient(TestServer(app)) as client:
+        auth = {"Authorization": "Bearer k1"}
+        body = await (await client.get("/v1/inbox?channel=w", headers=auth)).json()
+        assert body["waiting_over_target"] == 0  # one working hour of two
+        body = await (await client.get("/v1/inbox?channel=m", headers=auth)).json()
+        assert body["waiting_over_target"] == 1  # nineteen hours of two
+        text = await (await client.get("/metrics")).text()
+    assert 'warta_inbox_waiting_over_target{channel="w"} 0.0' in text

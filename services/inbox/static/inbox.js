@@ -183,6 +183,7 @@ function entryNode(entry) {
       return reason ? act(verb, { reason }) : Promise.resolve();
     });
   }
+  if (typeof complaintButton === "function") complaintButton(entry, actions);
   item.append(actions);
   return item;
 }
@@ -235,6 +236,7 @@ async function refresh() {
     await loadTemplates();
     await loadTerms();
     await loadEntries();
+    if (typeof loadComplaints === "function") await loadComplaints();
   } catch (error) {
     if (error.status === 401) return signOut();
     $("#error").textContent = error.message;

@@ -1,0 +1,195 @@
+"""The complaint channel's HTTP routes, on the inbox's API (same keys, same refusals)::
+
+    POST /v1/inbox/{key}/complaint   {"reason"}: the comment becomes a complaint record (201),
+                                     with its deadline to be forwarded; 409 if it is one already
+    GET  /v1/complaints              ?channel=&state=&overdue=true → items (each with ``next_due``
+                                     and ``overdue``), total, overdue (of those matched)
+    GET  /v1/complaints/{id}
+    POST /v1/complaints/{id}/forward {"reason"}: hands it to LAPOR! → 200 with its tracking id;
+                                     502 when LAPOR! does not take it: the record stays
+                                     ``recorded`` with the reason and the attempt counted, and
+                                     the same call retries it (idempotently: see lapor_port)
+    POST /v1/complaints/{id}/answer | close   {"reason"}
+
+A complaint is visible to the keys that see its channel; any other id is a 404. Illegal moves
+(answering a complaint not forwarded, closing one twice) are 409 ``complaint_state``; a change
+the broker does not acknowledge is 503 with Retry-After (the call is safe to repeat).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from services.inbox.complaint_desk import ComplaintDesk, ForwardFailed, NoSuchComplaint
+from services.inbox.complaints import DUE_FIELD, is_overdue
+from services.inbox.http_api import API_BODY_LIMIT, DEPS, read_capped
+from shared.events import ComplaintAction, ComplaintChanged, ComplaintState
+from shared.http_auth import ALL_CHANNELS, Principal, authenticate
+from shared.http_errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    ValidationFailed,
+    parse_json_body,
+)
+from shared.kafka import KafkaUnavailable
+from shared.problems import problem_response
+
+DESK: web.AppKey[ComplaintDesk] = web.AppKey("complaint_desk", ComplaintDesk)
+RETRY_AFTER_S = 5.0
+
+
+class _Reason(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="", max_length=2000)
+
+
+def complaint_json(complaint: ComplaintChanged, now: Any) -> dict[str, Any]:
+    data: dict[str, Any] = complaint.model_dump(mode="json", exclude_none=True)
+    field = DUE_FIELD.get(complaint.state)
+    data["next_due"] = data.get(field) if field is not None else None
+    data["overdue"] = is_overdue(complaint, now)
+    return data
+
+
+def _dumps(data: Any) -> str:
+    return orjson.dumps(data).decode()
+
+
+def _caller(request: web.Request) -> Principal:
+    return authenticate(request.app[DEPS].keys, request.headers.get("Authorization"))
+
+
+async def _reason(request: web.Request) -> str:
+    raw = await read_capped(request, API_BODY_LIMIT, "a request body")
+    decoded = parse_json_body(raw, request.headers.get("Content-Type"), API_BODY_LIMIT) if raw else {}
+    if not isinstance(decoded, dict):
+        raise BadRequest("the body must be a JSON object")
+    try:
+        return _Reason.model_validate(decoded).reason
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or None
+        raise ValidationFailed(f"{where}: {first['msg']}", field=where, rule="schema") from None
+
+
+def _complaint_for(request: web.Request, principal: Principal) -> ComplaintChanged:
+    complaint_id = request.match_info["complaint_id"]
+    try:
+        complaint = request.app[DESK].get(complaint_id)
+    except NoSuchComplaint:
+        complaint = None
+    if complaint is None or not principal.may_target(complaint.channel):
+        raise NotFound(f"there is no complaint {complaint_id}", rule="not_found")
+    return complaint
+
+
+async def create_from_comment(request: web.Request) -> web.Response:
+    deps, principal = request.app[DEPS], _caller(request)
+    key = request.match_info["key"]
+    entry = deps.keeper.book.get(key)
+    if entry is None or not principal.may_target(entry.channel):
+        raise NotFound(f"the inbox holds no comment {key}", rule="not_found")
+    reason = await _reason(request)
+    made = await request.app[DESK].record(entry, key, by=principal.person, reason=reason)
+    return web.json_response(complaint_json(made, deps.clock()), status=201, dumps=_dumps)
+
+
+async def list_complaints(request: web.Request) -> web.Response:
+    deps, principal = request.app[DEPS], _caller(request)
+    query = request.query
+    channels = [c for c in deps.channels.ids if ALL_CHANNELS in principal.channels or c in principal.channels]
+    if "channel" in query:
+        if query["channel"] not in channels:
+            raise Forbidden(
+                f"{principal.person}'s key may not read channel {query['channel']}", rule="channel_forbidden"
+            )
+        channels = [query["channel"]]
+    state = None
+    if "state" in query:
+        try:
+            state = ComplaintState(query["state"])
+        except ValueError:
+            values = ", ".join(s.value for s in ComplaintState)
+            raise ValidationFailed(f"state must be one of {values}", field="state", rule="enum") from None
+    if query.get("overdue", "false") not in ("true", "false"):
+        raise ValidationFailed("overdue is true or false", field="overdue", rule="enum")
+    now = deps.clock()
+    found = request.app[DESK].select(
+        channels=channels, state=state, overdue_at=now if query.get("overdue") == "true" else None
+    )
+    items = [complaint_json(c, now) for c in found]
+    body = {"items": items, "total": len(items), "overdue": sum(1 for i in items if i["overdue"])}
+    return web.json_response(body, dumps=_dumps)
+
+
+async def show_complaint(request: web.Request) -> web.Response:
+    complaint = _complaint_for(request, _caller(request))
+    return web.json_response(complaint_json(complaint, request.app[DEPS].clock()), dumps=_dumps)
+
+
+async def forward(request: web.Request) -> web.Response:
+    principal = _caller(request)
+    complaint = _complaint_for(request, principal)
+    reason = await _reason(request)
+    try:
+        done = await request.app[DESK].forward(complaint.complaint_id, by=principal.person, reason=reason)
+    except ForwardFailed as exc:
+        kept = exc.complaint
+        message = (
+            f"LAPOR! did not take complaint {kept.complaint_id}: {exc}. It stays recorded"
+            f" (attempt {kept.forward_attempts}); forwarding it again is safe"
+        )
+        rule = "lapor_unavailable" if exc.retriable else "lapor_refused"
+        return problem_response(
+            request, 502, [{"channel": kept.channel, "field": None, "rule": rule, "message": message}]
+        )
+    return web.json_response(complaint_json(done, request.app[DEPS].clock()), dumps=_dumps)
+
+
+def _move(action: ComplaintAction) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handler(request: web.Request) -> web.Response:
+        principal = _caller(request)
+        complaint = _complaint_for(request, principal)
+        reason = await _reason(request)
+        done = await request.app[DESK].act(complaint.complaint_id, action, by=principal.person, reason=reason)
+        return web.json_response(complaint_json(done, request.app[DEPS].clock()), dumps=_dumps)
+
+    return handler
+
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def broker_guard(handler: Handler) -> Handler:
+    """A change the broker did not acknowledge is not made: 503, and the same call is safe again
+    (the record in memory moves only after the acknowledgement; a forward resent carries the
+    same client reference)."""
+
+    async def guarded(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except KafkaUnavailable:
+            raise ServiceUnavailable(
+                "the broker did not acknowledge the change; try again",
+                retry_after=RETRY_AFTER_S,
+                rule="broker",
+            ) from None
+
+    return guarded
+
+
+def add_complaint_routes(app: web.Application, desk: ComplaintDesk) -> None:
+    app[DESK] = desk
+    app.router.add_post("/v1/inbox/{key}/complaint", broker_guard(create_from_comment))
+    app.router.add_get("/v1/complaints", list_complaints)
+    app.router.add_get("/v1/complaints/{complaint_id}", show_complaint)
+    app.router.add_post("/v1/complaints/{complaint_id}/forward", broker_guard(forward))
+    for verb, action in (("answer", ComplaintAction.ANSWER), ("close", ComplaintAction.CLOSE)):
+        app.router.add_post(f"/v1/complaints/{{complaint_id}}/{verb}", broker_guard(_move(action)))
