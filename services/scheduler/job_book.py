@@ -10,7 +10,6 @@ reference) measures a published post.
 from __future__ import annotations
 
 import itertools
-from array import array
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -18,8 +17,6 @@ from typing import Any
 
 from services.scheduler.plan_state import (
     FIRING,
-    FIRING_NAMES,
-    OCCUPYING_NAMES,
     ChannelFlags,
     ChannelPlan,
     S,
@@ -41,12 +38,13 @@ class JobBook:
         store: JobStore,
         partition_of: Callable[[str], int],
         event_id_prefix: str,
+        timer_page: int = 2000,
     ) -> None:
         self._directory = directory
         self.store = store
         self._partition_of = partition_of
         self._channels: dict[str, ChannelPlan] = {}
-        self._wheel = TimerWheel()
+        self._wheel = TimerWheel(store.due_page, page_size=timer_page)
         self._ids = itertools.count()
         self._prefix = event_id_prefix
         # While a step runs: each job record it replaced, first to last.
@@ -60,7 +58,11 @@ class JobBook:
             if channel is None:
                 return None
             plan = self._channels[channel_id] = ChannelPlan(channel, self._partition_of(channel_id))
+            plan.load_taken_from(self._occupied_of(channel_id))
         return plan
+
+    def _occupied_of(self, channel_id: str) -> Callable[[], Iterable[float]]:
+        return lambda: self.store.occupied(channel_id)
 
     def drop_partitions(self, partitions: Iterable[int]) -> None:
         gone = set(partitions)
@@ -68,37 +70,18 @@ class JobBook:
             del self._channels[cid]
         self.store.drop_partitions(gone)
 
-    def index_restored(self, partitions: Iterable[int]) -> int:
-        """After a bulk ``store.put_raw``: rebuild the wheel and the channels' occupied instants.
-
-        A warm restart is mostly this loop over every job of the partitions, so it does the least
-        per row: one ownership lookup per channel, and the wheel filled in bulk."""
-        occupied: dict[str, list[float]] = {}
-        owned: dict[str, bool] = {}
-        due: list[tuple[float, int]] = []
-        published = S.PUBLISHED.value
-        count = 0
-        for ref, state, slot, channel, measure, instant in self.store.firing(partitions):
-            count += 1
-            if channel is None:
-                continue
-            mine = owned.get(channel)
-            if mine is None:
-                mine = owned[channel] = self.channel_plan(channel) is not None
-            if not mine:
-                continue
-            if slot is not None and state in FIRING_NAMES:
-                due.append((slot, ref))
-            elif measure is not None and state == published:
-                due.append((measure, -ref))
-            if instant is not None and state in OCCUPYING_NAMES:
-                occupied.setdefault(channel, []).append(instant)
-        self._wheel.add_many(due)
-        for channel, instants in occupied.items():
-            plan = self._channels[channel]
-            merged = sorted([*plan.taken, *instants])
-            plan.taken = array("d", merged)
-        return count
+    def index_restored(self, partitions: Iterable[int]) -> None:
+        """After a bulk ``store.put_raw``: the timers and the channels' occupied instants are
+        read from the store again, lazily (a restart reads none of a million pending jobs):
+        the wheel pages its timers in as their time nears, and a channel's instants are read
+        when a step first needs them."""
+        restored = set(partitions)
+        for channel_id in self._directory.ids:  # the partitions' channels are this worker's now
+            if self._partition_of(channel_id) in restored:
+                plan = self.channel_plan(channel_id)
+                if plan is not None:
+                    plan.load_taken_from(self._occupied_of(channel_id))
+        self._wheel.reload()
 
     # ---- time --------------------------------------------------------------------------------
     def next_instant(self) -> float | None:

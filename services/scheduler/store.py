@@ -22,6 +22,7 @@ started afresh (``fresh`` says so); nothing is raised for it.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sqlite3
 import uuid
@@ -32,6 +33,7 @@ from typing import Protocol
 
 import orjson
 
+from services.scheduler.plan_state import FIRING_NAMES, OCCUPYING_NAMES, occupied_instant
 from services.scheduler.retention import finished_at
 from shared.codec import decode_as, encode
 from shared.events import JobPlanned, JobState
@@ -87,7 +89,17 @@ class JobStore(Protocol):
         ...
 
     def firing(self, partitions: Iterable[int]) -> Iterator[Indexed]:
-        """What the wheel and the channels' occupied instants need, for every job of the partitions."""
+        """Every job of the partitions, by what its timers and its channel's instants need."""
+        ...
+
+    def due_page(self, after: float, limit: int) -> tuple[list[tuple[float, int]], float]:
+        """The timer wheel's next page (``wheel.Pager``): the timers due at ``after`` or later,
+        about ``limit`` of them in instant order, as (instant, wheel reference), and the instant
+        before which they are all there is (``math.inf``: there are no later ones)."""
+        ...
+
+    def occupied(self, channel: str) -> list[float]:
+        """The instants occupying ``channel`` (``plan_state.occupied_instant``), in no order."""
         ...
 
     def count(self) -> int: ...
@@ -97,7 +109,20 @@ class JobStore(Protocol):
         ...
 
 
-_FIRING = frozenset({JobState.SCHEDULED.value, JobState.RETRYING.value})
+_FIRING = FIRING_NAMES
+
+
+def page_of(entries: list[tuple[float, int]], limit: int) -> tuple[list[tuple[float, int]], float]:
+    """``due_page`` from the timers due at its ``after`` or later, in instant order (at least
+    ``limit`` of them, or all there are): a page ends before an instant, so that the timers it
+    leaves out are all at or after its end. All ``limit`` at one instant: they are the page."""
+    if len(entries) <= limit:
+        return entries, math.inf
+    end = entries[limit - 1][0]
+    page = [e for e in entries[:limit] if e[0] < end]
+    if page:
+        return page, end
+    return [e for e in entries if e[0] == end], math.nextafter(end, math.inf)
 
 
 def due_instant(job: JobPlanned | None, ref: int) -> float | None:
@@ -182,6 +207,23 @@ class MemoryJobStore:
                 measure = job.measure_at[0].timestamp() if job.measure_at else None
                 yield self._refs[job_id], job.state.value, slot, job.channel, measure, published or slot
 
+    def due_page(self, after: float, limit: int) -> tuple[list[tuple[float, int]], float]:
+        entries = []
+        for job_id, job in self._jobs.items():
+            ref = self._refs[job_id]
+            for signed in (ref, -ref):
+                at = due_instant(job, signed)
+                if at is not None and at >= after:
+                    entries.append((at, signed))
+        return page_of(sorted(entries), limit)
+
+    def occupied(self, channel: str) -> list[float]:
+        return [
+            at
+            for j in self._jobs.values()
+            if j.channel == channel and (at := occupied_instant(j)) is not None
+        ]
+
     def count(self) -> int:
         return len(self._jobs)
 
@@ -195,18 +237,22 @@ class MemoryJobStore:
 
 _UPSERT = (
     "INSERT INTO jobs (job_id, channel, partition, state, topic_key, slot, measure, occupied, finished,"
-    " payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-    " CASE WHEN ?4 = 'published' THEN coalesce(published_at(?9), ?6) ELSE ?6 END, ?8, ?9)"
+    " due, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+    " CASE WHEN ?4 = 'published' THEN coalesce(published_at(?9), ?6) ELSE ?6 END, ?8,"
+    " CASE WHEN ?4 IN ('scheduled', 'retrying') THEN ?6 WHEN ?4 = 'published' THEN ?7 END, ?9)"
     " ON CONFLICT (job_id) DO UPDATE SET state = excluded.state, payload = excluded.payload,"
     " partition = excluded.partition, slot = excluded.slot, measure = excluded.measure,"
-    " topic_key = excluded.topic_key, occupied = excluded.occupied, finished = excluded.finished"
+    " topic_key = excluded.topic_key, occupied = excluded.occupied, finished = excluded.finished,"
+    " due = excluded.due"
 )
 """A published post occupies its publishing instant, which only the record holds: read once, when
-the row is written, so that indexing a partition never reads a payload. ``finished`` (since when
-a finished job is so) makes finding the jobs past their retention one index range; the restore
-reads it from the record it has parsed already (``planner.restore_row``)."""
+the row is written, so that reading a channel's occupied instants never reads a payload.
+``finished`` (since when a finished job is so) makes finding the jobs past their retention one
+index range; the restore reads it from the record it has parsed already (``planner.restore_row``).
+``due`` is the instant of the job's timer (``due_instant``: the slot of a firing job, the next
+measurement of a published one), which the timer wheel pages in by (``due_page``)."""
 
-LAYOUT = 5
+LAYOUT = 6
 """The kept file's layout version (SQLite ``user_version``): bump it whenever the schema or the
 meaning of a column changes, so a file of the old layout is rebuilt instead of misread."""
 
@@ -231,16 +277,33 @@ CREATE TABLE IF NOT EXISTS jobs (
     measure REAL,
     occupied REAL,
     finished REAL,
+    due REAL,
     payload BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS jobs_topic ON jobs (channel, topic_key) WHERE topic_key IS NOT NULL;
-CREATE INDEX IF NOT EXISTS jobs_state ON jobs (channel, state);
--- Covers ``firing``: indexing a million jobs reads this index, never the rows and their payloads.
--- Ordered by ref, so a restore appends to it (keyed by slot, random inserts made a 1M-job restore
--- several times slower).
-CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (finished) WHERE finished IS NOT NULL;
-CREATE INDEX IF NOT EXISTS jobs_firing ON jobs (partition, ref, state, slot, channel, measure, occupied);
+-- Appended to in a restore (rows arrive partition by partition): kept during a bulk load.
+CREATE INDEX IF NOT EXISTS jobs_partition ON jobs (partition);
 """
+
+_INDEXES = {
+    "jobs_topic": "jobs (channel, topic_key) WHERE topic_key IS NOT NULL",
+    # Covers ``occupied``: a channel's instants come from the index, never from the payloads.
+    "jobs_state": "jobs (channel, state, occupied)",
+    "jobs_finished": "jobs (finished) WHERE finished IS NOT NULL",
+    # Covers ``due_page``: the timer wheel reads the next page of timers from it.
+    "jobs_due": "jobs (due, ref, state) WHERE due IS NOT NULL",
+}
+"""Indexes that a bulk restore builds once at its end (``bulk_load``): inserted into row by row,
+their random keys made a million-row restore several times slower."""
+
+_OCCUPYING = sorted(OCCUPYING_NAMES)
+_OCCUPIED = (
+    f"SELECT occupied FROM jobs WHERE channel = ? AND state IN ({','.join('?' * len(_OCCUPYING))})"
+    " AND occupied IS NOT NULL"
+)
+
+
+def _create_indexes() -> str:
+    return "".join(f"CREATE INDEX IF NOT EXISTS {name} ON {on};" for name, on in _INDEXES.items())
 
 
 class SqliteJobStore:
@@ -266,7 +329,7 @@ class SqliteJobStore:
             self._db, _ = self._open(cache_kib)
         self.store_id = found or uuid.uuid4().hex
         if found is None:
-            self._db.executescript(_SCHEMA + f"PRAGMA user_version = {LAYOUT};")
+            self._db.executescript(_SCHEMA + _create_indexes() + f"PRAGMA user_version = {LAYOUT};")
             self._db.execute("INSERT INTO meta VALUES ('store_id', ?)", (self.store_id,))
 
     def _open(self, cache_kib: int) -> tuple[sqlite3.Connection, str | None]:
@@ -429,6 +492,23 @@ class SqliteJobStore:
             yield from self._db.execute(
                 "SELECT ref, state, slot, channel, measure, occupied FROM jobs WHERE partition = ?", (p,)
             )
+
+    def due_page(self, after: float, limit: int) -> tuple[list[tuple[float, int]], float]:
+        query = "SELECT due, ref, state FROM jobs WHERE due >= ? ORDER BY due LIMIT ?"
+        entries = self._signed(self._db.execute(query, (after, limit + 1)))
+        page, end = page_of(entries, limit)
+        if len(page) == limit + 1:  # a page's worth at one instant: every timer at it
+            page = self._signed(
+                self._db.execute("SELECT due, ref, state FROM jobs WHERE due = ?", (page[0][0],))
+            )
+        return page, end
+
+    @staticmethod
+    def _signed(rows: Iterable[tuple[float, int, str]]) -> list[tuple[float, int]]:
+        return [(at, ref if state in _FIRING else -ref) for at, ref, state in rows]
+
+    def occupied(self, channel: str) -> list[float]:
+        return [r[0] for r in self._db.execute(_OCCUPIED, (channel, *_OCCUPYING))]
 
     def count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM jobs").fetchone()[0])
