@@ -15,6 +15,7 @@ job's row; it is never counted as unreadable.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import logging
 import os
@@ -125,7 +126,12 @@ class Restorer:
             for payload in store.channel_snapshots(warm):
                 self._restore_channel(payload)
         start = {TopicPartition(t, p): at for p, point in points.items() for t, at in point.offsets.items()}
-        jobs, skipped = await self._replay(tps, start, {tp: end for tp, (_, end) in bounds.items()})
+        ends = {tp: end for tp, (_, end) in bounds.items()}
+        coming = sum(ends[tp] - at for tp, at in start.items() if tp.topic == self._topics.schedule_jobs)
+        into: JobStore = self._kept.store if self._kept is not None else self._plan.store
+        # More rows coming than the store holds (a cold start): build its indexes once, after.
+        with into.bulk_load() if coming > into.count() else contextlib.nullcontext():
+            jobs, skipped = await self._replay(tps, start, ends)
         for tp, (_, end) in bounds.items():
             self._reflects[tp] = end
         return jobs, skipped, warm
