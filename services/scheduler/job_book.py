@@ -49,6 +49,8 @@ class JobBook:
         self._prefix = event_id_prefix
         # While a step runs: each job record it replaced, first to last.
         self._journal: list[_Replaced] | None = None
+        # Partitions whose rows the store keeps while another worker may own them.
+        self._released: set[int] = set()
 
     # ---- ownership -------------------------------------------------------------------------
     def channel_plan(self, channel_id: str) -> ChannelPlan | None:
@@ -64,11 +66,16 @@ class JobBook:
     def _occupied_of(self, channel_id: str) -> Callable[[], Iterable[float]]:
         return lambda: self.store.occupied(channel_id)
 
-    def drop_partitions(self, partitions: Iterable[int]) -> None:
+    def drop_partitions(self, partitions: Iterable[int], *, keep_rows: bool = False) -> None:
+        """No longer this worker's: forget their channels, and their rows unless ``keep_rows``
+        (a kept store holds them, true as they are, for a later assignment to resume from)."""
         gone = set(partitions)
         for cid in [c for c, p in self._channels.items() if p.partition in gone]:
             del self._channels[cid]
-        self.store.drop_partitions(gone)
+        if keep_rows:
+            self._released |= gone
+        else:
+            self.store.drop_partitions(gone)
 
     def index_restored(self, partitions: Iterable[int]) -> None:
         """After a bulk ``store.put_raw``: the timers and the channels' occupied instants are
@@ -76,6 +83,7 @@ class JobBook:
         the wheel pages its timers in as their time nears, and a channel's instants are read
         when a step first needs them."""
         restored = set(partitions)
+        self._released -= restored
         for channel_id in self._directory.ids:  # the partitions' channels are this worker's now
             if self._partition_of(channel_id) in restored:
                 plan = self.channel_plan(channel_id)
@@ -101,9 +109,11 @@ class JobBook:
         are skipped when due (the job is gone)."""
         gone = []
         for job in self.store.finished_before(cutoff, limit):
-            # The store holds only this worker's partitions; a job of a channel no longer
-            # configured is forgotten too, or it would head every sweep.
+            # A job of a channel no longer configured is forgotten too, or it would head every
+            # sweep; the rows of partitions kept for a later assignment are not this worker's.
             plan = self._channels.get(job.channel)
+            if plan is None and self._partition_of(job.channel) in self._released:
+                continue  # another worker's to forget
             if plan is not None:
                 plan.release(job)
             self.store.delete(job.job_id)

@@ -105,8 +105,8 @@ class Plan:
     def channel_plan(self, channel_id: str) -> ChannelPlan | None:
         return self._book.channel_plan(channel_id)
 
-    def drop_partitions(self, partitions: Iterable[int]) -> None:
-        self._book.drop_partitions(partitions)
+    def drop_partitions(self, partitions: Iterable[int], *, keep_rows: bool = False) -> None:
+        self._book.drop_partitions(partitions, keep_rows=keep_rows)
 
     def job(self, job_id: str) -> JobPlanned | None:
         return self._book.store.get(job_id)

@@ -9,11 +9,11 @@ holding a million pending jobs keeps only their due instants and references in R
 
 Both can be rebuilt from the changelog when a worker is assigned partitions, so losing the local
 file loses nothing. ``SqliteJobStore(keep=True)`` keeps its file across restarts, with the
-channels' latest snapshots beside the jobs, so that a worker whose checkpoint matches
-(``checkpoint.py``) replays only the changelogs' tail. It calls ``on_change`` before its first
-change that the changelog may not hold yet (a plan write, a dropped partition), so the
-checkpoint can be discarded first; restored rows (``put_raw``) come from the changelog and do
-not call it.
+channels' latest snapshots beside the jobs and, in the same file, the checkpoint: the changelog
+offsets the rows reflect (``claims``), so that a worker whose checkpoint matches
+(``checkpoint.py``) replays only the changelogs' tail. A claim changes in the same SQLite
+transaction as the rows it vouches for (``transaction``), so no crash can part them. A plan write
+made outside a transaction may be one the changelog never gets: it withdraws every claim first.
 
 Errors: a kept file that is not a SQLite database, or of another ``LAYOUT``, is deleted and
 started afresh (``fresh`` says so); nothing is raised for it.
@@ -26,7 +26,7 @@ import math
 import os
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
@@ -270,6 +270,12 @@ ChannelRow = tuple[str, int, bytes]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS claims (
+    topic TEXT NOT NULL,
+    partition INTEGER NOT NULL,
+    next_offset INTEGER NOT NULL,
+    PRIMARY KEY (topic, partition)
+);
 CREATE TABLE IF NOT EXISTS channels (
     channel TEXT PRIMARY KEY,
     partition INTEGER NOT NULL,
@@ -325,8 +331,7 @@ class SqliteJobStore:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             if not keep:
                 Path(path).unlink(missing_ok=True)  # rebuilt from the changelog on assignment
-        self.on_change: Callable[[], None] | None = None
-        self._clean = True
+        self._in_transaction = False
         self._db, found = self._open(cache_kib)
         self.fresh = found is None
         if found is None and on_disk and keep:
@@ -341,14 +346,16 @@ class SqliteJobStore:
             self._db.executescript(_SCHEMA + f"PRAGMA user_version = {LAYOUT};")
             self._db.execute("INSERT INTO meta VALUES ('store_id', ?)", (self.store_id,))
         self._db.executescript(_SCHEMA + _create_indexes())  # a bulk load cut short left some out
+        self._claimed = bool(self.claims())
 
     def _open(self, cache_kib: int) -> tuple[sqlite3.Connection, str | None]:
         """The connection, and the file's store id when it is a store of this layout."""
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
-            # The changelog is the source of truth: no fsync per write (a checkpoint is only
-            # written after an explicit ``sync``). The write-ahead log keeps each commit atomic
-            # when the process dies mid-write, so a kept file is never half a transaction.
+            # The changelog is the source of truth: no fsync per write. The write-ahead log keeps
+            # each commit atomic when the process dies mid-write, so a kept file is never half a
+            # transaction, and its checksummed frames make what survives a power loss a prefix
+            # of the commits: rows and the claims written with them stay together.
             db.executescript(
                 f"PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA cache_size=-{cache_kib};"
                 " PRAGMA temp_store=MEMORY;"
@@ -363,17 +370,45 @@ class SqliteJobStore:
         return db, str(row[0]) if row else None
 
     def _changing(self) -> None:
-        if self._clean:
-            self._clean = False
-            if self.on_change is not None:
-                self.on_change()
+        """Before a plan write: outside a transaction, nothing will tie it to the changelog."""
+        if self._claimed and not self._in_transaction:
+            self._db.execute("DELETE FROM claims")
+            self._claimed = False
 
-    def mark_clean(self) -> None:
-        """Everything the store holds is in the changelog again (a checkpoint was just written)."""
-        self._clean = True
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One SQLite transaction: committed when the block ends, rolled back when it raises
+        (and by SQLite itself when the process dies first)."""
+        if self._in_transaction:
+            yield
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self._in_transaction = False
+            self._db.execute("ROLLBACK")
+            raise
+        self._in_transaction = False
+        self._db.execute("COMMIT")
+
+    def claims(self) -> dict[tuple[str, int], int]:
+        """(topic, partition) -> the next changelog offset: the rows reflect every record before it."""
+        rows = self._db.execute("SELECT topic, partition, next_offset FROM claims")
+        return {(str(t), int(p)): int(o) for t, p, o in rows}
+
+    def claim(self, offsets: dict[tuple[str, int], int]) -> None:
+        """Record what the rows now reflect: in the transaction that wrote them, or after it."""
+        self._db.executemany(
+            "INSERT INTO claims VALUES (?, ?, ?) ON CONFLICT (topic, partition)"
+            " DO UPDATE SET next_offset = excluded.next_offset",
+            [(t, p, o) for (t, p), o in offsets.items()],
+        )
+        self._claimed = self._claimed or bool(offsets)
 
     def sync(self) -> None:
-        """Put the file's committed pages on disk: before a checkpoint claims them."""
+        """Put the file's committed pages on disk (the claims with them): a clean stop's last act."""
         if self.path == ":memory:":
             return
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -453,9 +488,8 @@ class SqliteJobStore:
             self._db.executescript(_create_indexes())
 
     def put_raw(self, rows: Iterable[RestoreRow]) -> None:
-        self._db.execute("BEGIN")
-        self._db.executemany(_UPSERT, rows)
-        self._db.execute("COMMIT")
+        with self.transaction():
+            self._db.executemany(_UPSERT, rows)
 
     def instants(self, refs: list[int]) -> Iterable[tuple[int, float | None]]:
         sign = {abs(r): r for r in refs}
@@ -486,21 +520,21 @@ class SqliteJobStore:
         return [decode_as(r[0], JobPlanned) for r in rows]
 
     def drop_partitions(self, partitions: Iterable[int]) -> None:
+        """Forget the partitions' rows, snapshots and claims, together."""
         gone = [(p,) for p in partitions]
         if not gone:
-            return  # a group's first join revokes nothing: the checkpoint stays true
-        self._changing()
-        self._db.executemany("DELETE FROM jobs WHERE partition = ?", gone)
-        self._db.executemany("DELETE FROM channels WHERE partition = ?", gone)
+            return
+        with self.transaction():
+            for table in ("jobs", "channels", "claims"):
+                self._db.executemany(f"DELETE FROM {table} WHERE partition = ?", gone)
 
     def delete(self, job_id: str) -> None:
         self._changing()
         self._db.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,))
 
     def delete_raw(self, job_ids: Iterable[str]) -> None:
-        self._db.execute("BEGIN")
-        self._db.executemany("DELETE FROM jobs WHERE job_id = ?", ((j,) for j in job_ids))
-        self._db.execute("COMMIT")
+        with self.transaction():
+            self._db.executemany("DELETE FROM jobs WHERE job_id = ?", ((j,) for j in job_ids))
 
     def finished_before(self, cutoff: datetime, limit: int) -> list[JobPlanned]:
         rows = self._db.execute(
