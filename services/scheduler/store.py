@@ -4,7 +4,8 @@ The plan needs three things from a store: a job by id, the held jobs of a channe
 topic or a state, and a small integer reference per job for the timer wheel. Payloads (the
 content to post) stay out of Python objects in ``SqliteJobStore`` — a local, disposable cache of
 the compacted ``schedule.jobs`` changelog, like a Kafka Streams state store — so that a worker
-holding a million pending jobs keeps only their due instants and references in RAM.
+holding a million pending jobs keeps in RAM only the timers of the next minutes (``due_page``)
+and the occupied instants of the channels it is placing jobs on (``occupied``).
 ``MemoryJobStore`` keeps records as objects: simple, for tests and small deployments.
 
 Both can be rebuilt from the changelog when a worker is assigned partitions, so losing the local
