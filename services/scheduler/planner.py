@@ -182,7 +182,8 @@ class Planner:
         self._owned: set[int] = set()
         self._restorer = Restorer(bootstrap, topics, plan, restore_row, kept)
         self._kept = kept is not None
-        self.restore_seconds = 0.0
+        self.restore_seconds = 0.0  # of the last restore
+        self.restores = 0  # one per assignment: more than one in a run means rebalances
         self.restored_records = 0  # job records the last restore replayed from schedule.jobs
         self.warm_partitions: set[int] = set()  # of the last restore: only their tail replayed
         self.fired = 0
@@ -214,6 +215,7 @@ class Planner:
         release_freed_memory()
         took = time.perf_counter() - started
         self.restore_seconds = took
+        self.restores += 1
         if self._metrics is not None:
             self._metrics.restore.observe(took)
         log.info(

@@ -124,8 +124,14 @@ class Restorer:
         coming = sum(ends[tp] - at for tp, at in start.items() if tp.topic == self._topics.schedule_jobs)
         into: JobStore = self._kept.store if self._kept is not None else self._plan.store
         # More rows coming than the store holds (a cold start): build its indexes once, after.
-        with into.bulk_load() if coming > into.count() else contextlib.nullcontext():
+        bulk = coming > into.count()
+        if bulk:
+            into.defer_indexes()
+        try:
             jobs, skipped = await self._replay(tps, start, ends)
+        finally:
+            if bulk:
+                await asyncio.to_thread(into.build_indexes)
         self._reflects.update(ends)
         self._expect.update(ends)
         if self._kept is not None:

@@ -28,7 +28,7 @@ import os
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -65,9 +65,13 @@ class JobStore(Protocol):
         """Bulk restore: (job id, channel, partition, state, topic key, slot, measure, payload)."""
         ...
 
-    def bulk_load(self) -> AbstractContextManager[None]:
-        """Around a restore that writes more rows than the store holds: the store may defer the
-        work of its indexes to the end."""
+    def defer_indexes(self) -> None:
+        """Before a restore that writes more rows than the store holds: the store may leave the
+        work of its indexes to ``build_indexes``."""
+        ...
+
+    def build_indexes(self) -> None:
+        """After the restore: whatever ``defer_indexes`` left out (safe in a worker thread)."""
         ...
 
     def same_topic(self, channel: str, topic_key: str) -> list[JobPlanned]: ...
@@ -174,8 +178,11 @@ class MemoryJobStore:
         for row in rows:
             self.put(decode_as(row[-1], JobPlanned), row[2])
 
-    def bulk_load(self) -> AbstractContextManager[None]:
-        return nullcontext()
+    def defer_indexes(self) -> None:
+        return
+
+    def build_indexes(self) -> None:
+        return
 
     def same_topic(self, channel: str, topic_key: str) -> list[JobPlanned]:
         return [j for j in self._jobs.values() if j.channel == channel and j.topic_key == topic_key]
@@ -478,8 +485,7 @@ class SqliteJobStore:
         ).fetchone()
         return int(row[0])
 
-    @contextmanager
-    def bulk_load(self) -> Iterator[None]:
+    def defer_indexes(self) -> None:
         """The secondary indexes are dropped and built once at the end, from sorted keys: a
         million rows inserted into them one by one made a cold restore several times slower.
         A process that dies meanwhile leaves a file without them; opening it builds them."""
@@ -488,10 +494,11 @@ class SqliteJobStore:
         # The job id's unique index takes random inserts: a cache that holds it (~30 MiB a
         # million jobs) keeps them off the disk; given back at the end.
         self._db.execute(f"PRAGMA cache_size=-{max(self._cache_kib, _BULK_CACHE_KIB)}")
-        try:
-            yield
-        finally:
-            self._db.executescript(_create_indexes() + f"PRAGMA cache_size=-{self._cache_kib};")
+
+    def build_indexes(self) -> None:
+        """Seconds at a million rows: the restore runs it in a thread (SQLite lets go of the
+        GIL), so that the group's heartbeats go on meanwhile."""
+        self._db.executescript(_create_indexes() + f"PRAGMA cache_size=-{self._cache_kib};")
 
     def put_raw(self, rows: Iterable[RestoreRow]) -> None:
         with self.transaction():
@@ -521,7 +528,10 @@ class SqliteJobStore:
         names = [s.value for s in states]
         marks = ",".join("?" * len(names))
         rows = self._db.execute(
-            f"SELECT payload FROM jobs WHERE channel = ? AND state IN ({marks})", (channel, *names)
+            # In the order the jobs came, as the memory store gives them (the index is ordered by
+            # instant): the policy's choices among equals follow it.
+            f"SELECT payload FROM jobs WHERE channel = ? AND state IN ({marks}) ORDER BY ref",
+            (channel, *names),
         ).fetchall()
         return [decode_as(r[0], JobPlanned) for r in rows]
 

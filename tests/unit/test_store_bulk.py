@@ -24,12 +24,13 @@ def _rows() -> list[tuple[object, ...]]:
     return [r for r in (restore_row(encode(j), 0) for j in jobs) if r is not None]
 
 
-def test_a_bulk_load_ends_with_every_index_and_answers_as_before(tmp_path: Path) -> None:
+def test_a_bulk_restore_ends_with_every_index_and_answers_as_before(tmp_path: Path) -> None:
     store = SqliteJobStore(tmp_path / "plan.sqlite3", keep=True)
     built = _indexes(store)
-    with store.bulk_load():
-        assert _indexes(store) < built  # deferred to the end
-        store.put_raw(_rows())  # type: ignore[arg-type]
+    store.defer_indexes()
+    assert _indexes(store) < built  # deferred to the end
+    store.put_raw(_rows())  # type: ignore[arg-type]
+    store.build_indexes()
     assert _indexes(store) == built
     assert len(store.in_states(CH, [JobState.SCHEDULED])) == 3
     assert len(store.occupied(CH)) == 3
@@ -37,7 +38,7 @@ def test_a_bulk_load_ends_with_every_index_and_answers_as_before(tmp_path: Path)
     assert len(page) == 2
 
 
-def test_a_file_left_mid_bulk_load_gets_its_indexes_back_on_opening(tmp_path: Path) -> None:
+def test_a_file_left_mid_bulk_restore_gets_its_indexes_back_on_opening(tmp_path: Path) -> None:
     store = SqliteJobStore(tmp_path / "plan.sqlite3", keep=True)
     built = _indexes(store)
     for name in built:  # what a bulk load does first; then the process dies
