@@ -180,7 +180,7 @@ class Planner:
             heartbeat_interval_ms=3_000,
         )
         self._owned: set[int] = set()
-        self._restorer = Restorer(bootstrap, topics, plan, restore_row, kept)
+        self._restorer = Restorer(bootstrap, topics, plan, restore_row, kept, progress=self._restoring)
         self._kept = kept is not None
         self.restore_seconds = 0.0  # of the last restore
         self.restores = 0  # one per assignment: more than one in a run means rebalances
@@ -196,6 +196,11 @@ class Planner:
     @property
     def plan(self) -> Plan:
         return self._plan
+
+    def _restoring(self) -> None:
+        """A restore moved on: the loop, waiting for it, is alive."""
+        if self._watchdog is not None:
+            self._watchdog.beat("planner")
 
     def _partition_of(self, channel: str) -> int:
         return partition_for(channel, self._topics.partitions)

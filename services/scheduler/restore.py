@@ -78,8 +78,12 @@ class Restorer:
         plan: Plan,
         row_of: RowOf,
         kept: KeptStore | None = None,
+        progress: Callable[[], None] = lambda: None,
     ) -> None:
         self._bootstrap = bootstrap
+        # Called as a replay moves on: the planner's loop waits for the restore meanwhile
+        # (``lock``), and the watchdog must see a long restore that progresses as alive.
+        self._progress = progress
         self._topics = topics
         self._plan = plan
         self._row_of = row_of
@@ -248,6 +252,7 @@ class Restorer:
             jobs += 1
             if len(rows) + len(gone) >= 5000:
                 self._write(store, rows, gone)
+                self._progress()
                 await asyncio.sleep(0)  # let heartbeats through
         self._write(store, rows, gone)
         if self._kept is not None:
