@@ -232,28 +232,38 @@ class Restorer:
         channels: list[ChannelRow] = []
         jobs = skipped = 0
         tps = [tp for tp in tps if start.get(tp, 0) < until[tp]]  # an empty tail needs no reader
-        async for record in replay(self._bootstrap, tps, start=start, until=until):
-            if record.topic == self._topics.schedule_channels:
-                channel = self._restore_channel(record.value, apply=plan)
-                if channel is not None and self._kept is not None and record.value is not None:
-                    channels.append((channel, record.partition, record.value))
-                continue
-            if is_tombstone(record.value) and record.key is not None:
-                job_id = record.key.decode("utf-8", "replace")
-                rows.pop(job_id, None)
-                gone.add(job_id)
-                continue
-            row = self._row_of(record.value, record.partition)
-            if row is None:
-                skipped += 1
-                continue
-            gone.discard(row[0])
-            rows[row[0]] = row
-            jobs += 1
-            if len(rows) + len(gone) >= 5000:
-                self._write(store, rows, gone)
-                self._progress()
-                await asyncio.sleep(0)  # let heartbeats through
+        # The store writes one batch in a worker thread (SQLite lets go of the GIL) while the
+        # next is read and parsed; batches are written one after the other, in log order.
+        writing: asyncio.Future[None] | None = None
+        try:
+            async for record in replay(self._bootstrap, tps, start=start, until=until):
+                if record.topic == self._topics.schedule_channels:
+                    channel = self._restore_channel(record.value, apply=plan)
+                    if channel is not None and self._kept is not None and record.value is not None:
+                        channels.append((channel, record.partition, record.value))
+                    continue
+                if is_tombstone(record.value) and record.key is not None:
+                    job_id = record.key.decode("utf-8", "replace")
+                    rows.pop(job_id, None)
+                    gone.add(job_id)
+                    continue
+                row = self._row_of(record.value, record.partition)
+                if row is None:
+                    skipped += 1
+                    continue
+                gone.discard(row[0])
+                rows[row[0]] = row
+                jobs += 1
+                if len(rows) + len(gone) >= 5000:
+                    if writing is not None:
+                        await writing
+                    writing = asyncio.ensure_future(asyncio.to_thread(self._write, store, rows, gone))
+                    rows, gone = {}, set()
+                    self._progress()
+                    await asyncio.sleep(0)  # let heartbeats through
+        finally:
+            if writing is not None:
+                await writing
         self._write(store, rows, gone)
         if self._kept is not None:
             self._kept.store.put_channels_raw(channels)
@@ -261,11 +271,8 @@ class Restorer:
 
     @staticmethod
     def _write(store: JobStore, rows: dict[str, RestoreRow], gone: set[str]) -> None:
-        """Write a batch, then empty it."""
         store.put_raw(rows.values())
         store.delete_raw(gone)
-        rows.clear()
-        gone.clear()
 
     def _restore_channel(self, payload: bytes | None, *, apply: bool = True) -> str | None:
         """The snapshot's channel, once applied to the plan; None (skipped, as a full restore
