@@ -37,6 +37,8 @@ from shared.kafka import ACK_DEADLINE_S, KafkaUnavailable
 from shared.kafka_connection import KafkaAddress, client_args
 
 Offsets = Mapping[TopicPartition, int]
+Written = dict[TopicPartition, tuple[int, int]]
+"""Per partition written to, the offsets of a write's first and last record there."""
 
 # Longer than any transaction Warta keeps open (a handful of sends), short enough that a
 # transaction left by a killed process without a stable instance id stalls its readers briefly.
@@ -93,23 +95,23 @@ class TransactionalWriter:
         self._settled = settled
         self._timeout = timeout
         self._lock = asyncio.Lock()
-        self._pending: list[tuple[list[Outgoing], Offsets, asyncio.Future[None]]] = []
+        self._pending: list[tuple[list[Outgoing], Offsets, asyncio.Future[Written]]] = []
         self._committed: dict[TopicPartition, int] = {}
         self._broken: KafkaUnavailable | None = None
         self.transactions = 0
 
-    async def write(self, records: Iterable[Outgoing], offsets: Offsets | None = None) -> None:
-        """Commit ``records`` (and ``offsets``, plus the settled ones) atomically; returns once
-        the transaction holding them is committed. Nothing to write and no offset that moved:
-        no transaction."""
+    async def write(self, records: Iterable[Outgoing], offsets: Offsets | None = None) -> Written:
+        """Commit ``records`` (and ``offsets``, plus the settled ones) atomically; returns, once
+        the transaction holding them is committed, where they were written. Nothing to write
+        and no offset that moved: no transaction."""
         if self._broken is not None:
             raise self._broken
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done: asyncio.Future[Written] = asyncio.get_running_loop().create_future()
         self._pending.append((list(records), dict(offsets or {}), done))
         async with self._lock:
             if not done.done():
                 await self._flush()
-        await done
+        return await done
 
     async def _flush(self) -> None:
         # Taken together, with no await in between: a writer that marked its record settled
@@ -121,11 +123,12 @@ class TransactionalWriter:
                 offsets[tp] = max(offset, offsets.get(tp, offset))
         offsets = {tp: o for tp, o in offsets.items() if o > self._committed.get(tp, -1)}
         records = [r for rs, _, _ in batch for r in rs]
+        placed: list[tuple[TopicPartition, int]] = []
         try:
             if self._broken is not None:
                 raise self._broken
             if records or offsets:
-                await asyncio.wait_for(self._commit(records, offsets), self._timeout)
+                placed = await asyncio.wait_for(self._commit(records, offsets), self._timeout)
         except BaseException as exc:
             if self._broken is None:
                 self._broken = KafkaUnavailable(f"transaction failed: {exc!r}")
@@ -139,19 +142,29 @@ class TransactionalWriter:
                 raise
             return
         self._committed.update(offsets)
-        for _, _, done in batch:
-            done.set_result(None)
+        at = 0
+        for rs, _, done in batch:
+            written: Written = {}
+            for tp, offset in placed[at : at + len(rs)]:
+                first, _ = written.get(tp, (offset, offset))
+                written[tp] = (first, offset)
+            at += len(rs)
+            done.set_result(written)
 
-    async def _commit(self, records: list[Outgoing], offsets: dict[TopicPartition, int]) -> None:
+    async def _commit(
+        self, records: list[Outgoing], offsets: dict[TopicPartition, int]
+    ) -> list[tuple[TopicPartition, int]]:
+        """Where each record went, in ``records`` order."""
         await self._producer.begin_transaction()
         try:
             sent = [
                 await self._producer.send(r.topic, r.value, key=r.key, partition=r.partition) for r in records
             ]
-            await asyncio.gather(*sent)
+            metadata = await asyncio.gather(*sent)
             if offsets:
                 await self._producer.send_offsets_to_transaction(offsets, self._group_id)
         except (KafkaError, OSError) as exc:
             raise KafkaUnavailable(f"writing a transaction failed: {exc!r}") from exc
         await self._producer.commit_transaction()
         self.transactions += 1
+        return [(TopicPartition(m.topic, m.partition), m.offset) for m in metadata]

@@ -1,22 +1,26 @@
-"""The checkpoint of the plan's local store: which changelog offsets the store file on disk reflects.
+"""The checkpoint of the plan's local store: which changelog offsets the store file reflects.
 
-As a Kafka Streams state store keeps a checkpoint file beside it, the SQLite job store keeps one:
-for each owned partition of ``schedule.jobs`` and ``schedule.channels``, the next offset the store
-has not seen. A worker that finds a checkpoint matching its store file and the broker's logs
-replays only the tail after it; anything else means a full restore of that partition.
+As a Kafka Streams state store keeps a checkpoint beside it, the SQLite job store keeps one, in a
+table of the same file (``SqliteJobStore.claims``): for each owned partition of ``schedule.jobs``
+and ``schedule.channels``, the next offset the store has not seen. A worker whose checkpoint
+matches the broker's logs replays only the tail after it; anything else means a full restore of
+that partition.
 
-What the checkpoint may claim, and when it is written:
+What the checkpoint may claim, and when it changes (``restore.Restorer``):
 
-- It only ever claims offsets whose records the store holds. It is written after the store's
-  commit and an fsync of the file, and only at a clean point: when the planner stopped normally,
-  every plan write it made is acknowledged, and the tail up to the logs' end has been copied into
-  the store (so the claim is true by construction, whoever wrote the tail).
-- The plan writes its records into the store *before* the broker acknowledges them. So the first
-  such write (or a dropped partition) discards the checkpoint file, durably, before anything else
-  changes: a store that may hold a write the changelog never got has no checkpoint, and the next
-  start restores in full.
-- A crash between a store commit and the checkpoint's write leaves an older checkpoint beside a
-  store that already holds some of the records after it. That is safe: replaying a record is an
+- It only ever claims offsets whose records the store holds, and the store holds nothing the
+  changelog lacks. The plan writes its records into the store before the broker acknowledges
+  them, so each planner step is one SQLite transaction: its rows, its channel snapshots and the
+  claims they advance commit together, and only after the Kafka transaction holding the same
+  records has committed. A process killed at any point leaves a committed pair (the rows and
+  the claims of the last step that finished, or of none) and its next start is warm. A step
+  advances a partition's claim to just after its own last record only when its first record
+  follows the previous claim (one offset after it: the previous transaction's commit marker);
+  a record anyone else wrote in between stops the claim there, and the tail replays it.
+- A restore claims the logs' ends it read to, after writing their records; a clean stop copies
+  the tail up to the logs' end and claims that. A partition dropped from the store loses its
+  claims in the same transaction; a plan write made outside a step withdraws every claim.
+- A store that holds some records after its claim is safe: replaying a record is an
   upsert of the job's (or channel's) whole latest value by its key, and the tail is replayed in
   offset order, so each key ends at its last value in the log whatever subset of the tail the
   store held before. Compaction keeps that true: it only removes a record that a later record of
@@ -31,20 +35,14 @@ Rules (``resume_point``): no checkpoint, another layout version, another store f
 it does not name, a log end before the checkpoint (the topic was recreated or truncated) or a log
 start after it (records it never saw were deleted) mean a full restore of that partition. A
 partition another worker owned meanwhile needs no rule of its own: its writes are all after our
-checkpoint, in the tail. One revoked while this process runs loses its rows and the checkpoint.
+checkpoint, in the tail; so a rebalance that hands a worker back its partitions keeps their rows.
 
-Errors: an unreadable checkpoint file is treated as no checkpoint (logged), never raised.
+Errors: none; a checkpoint that does not match is a reason for a full restore, not an error.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
-
-log = logging.getLogger("warta.scheduler.checkpoint")
 
 TopicOffsets = dict[tuple[str, int], int]
 """(topic, partition) -> next offset."""
@@ -108,54 +106,3 @@ def resume_point(
             return cold(f"{topic} starts at {b.start}, after the checkpoint {at} (records deleted)")
         offsets[topic] = at
     return ResumePoint(offsets)
-
-
-class CheckpointFile:
-    """The checkpoint beside the store file, replaced atomically (write, fsync, rename)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def read(self) -> Checkpoint | None:
-        try:
-            raw = json.loads(self.path.read_bytes())
-            return Checkpoint(
-                layout=int(raw["layout"]),
-                store_id=str(raw["store_id"]),
-                offsets={(str(t), int(p)): int(o) for t, p, o in raw["offsets"]},
-            )
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("ignoring unreadable checkpoint %s: %r", self.path, exc)
-            return None
-
-    def write(self, checkpoint: Checkpoint) -> None:
-        body = {
-            "layout": checkpoint.layout,
-            "store_id": checkpoint.store_id,
-            "offsets": sorted([t, p, o] for (t, p), o in checkpoint.offsets.items()),
-        }
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with open(tmp, "wb") as out:
-            out.write(json.dumps(body).encode())
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, self.path)
-        _sync_dir(self.path.parent)
-
-    def discard(self) -> None:
-        """Remove the checkpoint, durably: called before the store holds anything it cannot claim."""
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            return
-        _sync_dir(self.path.parent)
-
-
-def _sync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

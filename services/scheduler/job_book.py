@@ -10,7 +10,6 @@ reference) measures a published post.
 from __future__ import annotations
 
 import itertools
-from array import array
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -18,8 +17,6 @@ from typing import Any
 
 from services.scheduler.plan_state import (
     FIRING,
-    FIRING_NAMES,
-    OCCUPYING_NAMES,
     ChannelFlags,
     ChannelPlan,
     S,
@@ -41,16 +38,19 @@ class JobBook:
         store: JobStore,
         partition_of: Callable[[str], int],
         event_id_prefix: str,
+        timer_page: int = 2000,
     ) -> None:
         self._directory = directory
         self.store = store
         self._partition_of = partition_of
         self._channels: dict[str, ChannelPlan] = {}
-        self._wheel = TimerWheel()
+        self._wheel = TimerWheel(store.due_page, page_size=timer_page)
         self._ids = itertools.count()
         self._prefix = event_id_prefix
         # While a step runs: each job record it replaced, first to last.
         self._journal: list[_Replaced] | None = None
+        # Partitions whose rows the store keeps while another worker may own them.
+        self._released: set[int] = set()
 
     # ---- ownership -------------------------------------------------------------------------
     def channel_plan(self, channel_id: str) -> ChannelPlan | None:
@@ -60,45 +60,36 @@ class JobBook:
             if channel is None:
                 return None
             plan = self._channels[channel_id] = ChannelPlan(channel, self._partition_of(channel_id))
+            plan.load_taken_from(self._occupied_of(channel_id))
         return plan
 
-    def drop_partitions(self, partitions: Iterable[int]) -> None:
+    def _occupied_of(self, channel_id: str) -> Callable[[], Iterable[float]]:
+        return lambda: self.store.occupied(channel_id)
+
+    def drop_partitions(self, partitions: Iterable[int], *, keep_rows: bool = False) -> None:
+        """No longer this worker's: forget their channels, and their rows unless ``keep_rows``
+        (a kept store holds them, true as they are, for a later assignment to resume from)."""
         gone = set(partitions)
         for cid in [c for c, p in self._channels.items() if p.partition in gone]:
             del self._channels[cid]
-        self.store.drop_partitions(gone)
+        if keep_rows:
+            self._released |= gone
+        else:
+            self.store.drop_partitions(gone)
 
-    def index_restored(self, partitions: Iterable[int]) -> int:
-        """After a bulk ``store.put_raw``: rebuild the wheel and the channels' occupied instants.
-
-        A warm restart is mostly this loop over every job of the partitions, so it does the least
-        per row: one ownership lookup per channel, and the wheel filled in bulk."""
-        occupied: dict[str, list[float]] = {}
-        owned: dict[str, bool] = {}
-        due: list[tuple[float, int]] = []
-        published = S.PUBLISHED.value
-        count = 0
-        for ref, state, slot, channel, measure, instant in self.store.firing(partitions):
-            count += 1
-            if channel is None:
-                continue
-            mine = owned.get(channel)
-            if mine is None:
-                mine = owned[channel] = self.channel_plan(channel) is not None
-            if not mine:
-                continue
-            if slot is not None and state in FIRING_NAMES:
-                due.append((slot, ref))
-            elif measure is not None and state == published:
-                due.append((measure, -ref))
-            if instant is not None and state in OCCUPYING_NAMES:
-                occupied.setdefault(channel, []).append(instant)
-        self._wheel.add_many(due)
-        for channel, instants in occupied.items():
-            plan = self._channels[channel]
-            merged = sorted([*plan.taken, *instants])
-            plan.taken = array("d", merged)
-        return count
+    def index_restored(self, partitions: Iterable[int]) -> None:
+        """After a bulk ``store.put_raw``: the timers and the channels' occupied instants are
+        read from the store again, lazily (a restart reads none of a million pending jobs):
+        the wheel pages its timers in as their time nears, and a channel's instants are read
+        when a step first needs them."""
+        restored = set(partitions)
+        self._released -= restored
+        for channel_id in self._directory.ids:  # the partitions' channels are this worker's now
+            if self._partition_of(channel_id) in restored:
+                plan = self.channel_plan(channel_id)
+                if plan is not None:
+                    plan.load_taken_from(self._occupied_of(channel_id))
+        self._wheel.reload()
 
     # ---- time --------------------------------------------------------------------------------
     def next_instant(self) -> float | None:
@@ -118,9 +109,11 @@ class JobBook:
         are skipped when due (the job is gone)."""
         gone = []
         for job in self.store.finished_before(cutoff, limit):
-            # The store holds only this worker's partitions; a job of a channel no longer
-            # configured is forgotten too, or it would head every sweep.
+            # A job of a channel no longer configured is forgotten too, or it would head every
+            # sweep; the rows of partitions kept for a later assignment are not this worker's.
             plan = self._channels.get(job.channel)
+            if plan is None and self._partition_of(job.channel) in self._released:
+                continue  # another worker's to forget
             if plan is not None:
                 plan.release(job)
             self.store.delete(job.job_id)

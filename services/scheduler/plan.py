@@ -97,6 +97,7 @@ class Plan:
             store if store is not None else MemoryJobStore(),
             partition_of or (lambda _channel: 0),
             settings.event_id_prefix,
+            settings.timer_page,
         )
         self._placer = Placer(self._book, chooser, settings)
 
@@ -104,8 +105,8 @@ class Plan:
     def channel_plan(self, channel_id: str) -> ChannelPlan | None:
         return self._book.channel_plan(channel_id)
 
-    def drop_partitions(self, partitions: Iterable[int]) -> None:
-        self._book.drop_partitions(partitions)
+    def drop_partitions(self, partitions: Iterable[int], *, keep_rows: bool = False) -> None:
+        self._book.drop_partitions(partitions, keep_rows=keep_rows)
 
     def job(self, job_id: str) -> JobPlanned | None:
         return self._book.store.get(job_id)
@@ -114,9 +115,9 @@ class Plan:
     def store(self) -> JobStore:
         return self._book.store
 
-    def index_restored(self, partitions: Iterable[int]) -> int:
-        """After a bulk ``store.put_raw``: rebuild the wheel and the channels' occupied instants."""
-        return self._book.index_restored(partitions)
+    def index_restored(self, partitions: Iterable[int]) -> None:
+        """After a bulk ``store.put_raw``: read the timers and the occupied instants again."""
+        self._book.index_restored(partitions)
 
     def restore_channel(self, record: ChannelStateRecorded) -> None:
         plan = self.channel_plan(record.channel)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, insort
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -53,6 +54,8 @@ class PlanSettings:
     horizon: timedelta = DEFAULT_HORIZON
     # How long a finished job stays before it is forgotten and tombstoned (retention.py).
     retention: timedelta = DEFAULT_RETENTION
+    # Timers the wheel reads from the store at a time (wheel.py): a page of 2000 is a few ms.
+    timer_page: int = 2000
 
 
 @dataclass
@@ -85,21 +88,38 @@ class ChannelPlan:
     paused_by: str | None = None
     needs_reauth: bool = False
     replanned_at: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=UTC))
-    # Sorted instants (epoch seconds) occupying the channel: 8 bytes each.
-    taken: array[float] = field(default_factory=lambda: array("d"))
+    # Sorted instants (epoch seconds) occupying the channel: 8 bytes each. Read from
+    # ``_source`` (the job store) when first needed, so that a restart reads no channel's
+    # instants before a step needs them.
+    _taken: array[float] = field(default_factory=lambda: array("d"), repr=False)
+    _source: Callable[[], Iterable[float]] | None = field(default=None, repr=False)
+
+    def load_taken_from(self, source: Callable[[], Iterable[float]]) -> None:
+        """Forget the instants held: read them from ``source`` when next needed. Until then,
+        ``release`` and ``occupy`` have nothing to do, the source reflecting every change."""
+        self._source = source
+        self._taken = array("d")
+
+    @property
+    def taken(self) -> array[float]:
+        if self._source is not None:
+            source, self._source = self._source, None
+            self._taken = array("d", sorted(source()))
+        return self._taken
 
     def release(self, job: JobPlanned | None) -> None:
         instant = occupied_instant(job)
-        if instant is None:
+        if instant is None or self._source is not None:
             return
-        i = bisect_left(self.taken, instant)
-        if i < len(self.taken) and self.taken[i] == instant:
-            self.taken.pop(i)
+        taken = self._taken
+        i = bisect_left(taken, instant)
+        if i < len(taken) and taken[i] == instant:
+            taken.pop(i)
 
     def occupy(self, job: JobPlanned | None) -> None:
         instant = occupied_instant(job)
-        if instant is not None:
-            insort(self.taken, instant)
+        if instant is not None and self._source is None:
+            insort(self._taken, instant)
 
     def taken_between(
         self, start: datetime, end: datetime, exclude: JobPlanned | None = None

@@ -42,6 +42,7 @@ from shared.kafka_txn import (
     Offsets,
     Outgoing,
     TransactionalWriter,
+    Written,
     make_transactional_producer,
     transactional_id,
 )
@@ -179,8 +180,10 @@ class Planner:
             heartbeat_interval_ms=3_000,
         )
         self._owned: set[int] = set()
-        self._restorer = Restorer(bootstrap, topics, plan, restore_row, kept)
-        self.restore_seconds = 0.0
+        self._restorer = Restorer(bootstrap, topics, plan, restore_row, kept, progress=self._restoring)
+        self._kept = kept is not None
+        self.restore_seconds = 0.0  # of the last restore
+        self.restores = 0  # one per assignment: more than one in a run means rebalances
         self.restored_records = 0  # job records the last restore replayed from schedule.jobs
         self.warm_partitions: set[int] = set()  # of the last restore: only their tail replayed
         self.fired = 0
@@ -194,6 +197,11 @@ class Planner:
     def plan(self) -> Plan:
         return self._plan
 
+    def _restoring(self) -> None:
+        """A restore moved on: the loop, waiting for it, is alive."""
+        if self._watchdog is not None:
+            self._watchdog.beat("planner")
+
     def _partition_of(self, channel: str) -> int:
         return partition_for(channel, self._topics.partitions)
 
@@ -201,32 +209,25 @@ class Planner:
         """Rebuild the plan of newly owned partitions from the compacted changelogs (only their
         tail when a kept store's checkpoint matches: restore.py)."""
         started = time.perf_counter()
-        jobs, skipped, warm = await self._restorer.restore(partitions)
-        self.restored_records, self.warm_partitions = jobs, set(warm)
-        for cid in self._channels.ids:  # own the channels without history too
-            if self._partition_of(cid) in partitions:
-                self._plan.channel_plan(cid)
-        # One partition at a time, yielding in between: a million-job restore is seconds of CPU,
-        # and the group's heartbeats must keep going meanwhile (a starved heartbeat got the
-        # worker evicted and the restore started over, again and again, at 1M jobs).
-        indexed = 0
-        for partition in sorted(partitions):
-            indexed += self._plan.index_restored([partition])
-            await asyncio.sleep(0)
-        # Only now may the loop act on these partitions' commands (``_restored``): the plan holds
-        # their jobs, their timers and their channels' occupied instants.
-        self._owned |= partitions
+        async with self._restorer.lock:  # never in the middle of a step's store transaction
+            jobs, skipped, warm = await self._restorer.restore(partitions)
+            self.restored_records, self.warm_partitions = jobs, set(warm)
+            # Reads nothing now: the timers and instants come from the store as they are needed.
+            self._plan.index_restored(partitions)
+            # Only now may the loop act on these partitions' commands (``_restored``): the plan
+            # holds their jobs, their timers and their channels' flags.
+            self._owned |= partitions
         release_freed_memory()
         took = time.perf_counter() - started
         self.restore_seconds = took
+        self.restores += 1
         if self._metrics is not None:
             self._metrics.restore.observe(took)
         log.info(
-            "restored partitions %s (warm: %s): %d plan records (%d jobs, %d unreadable) in %.2f s",
+            "restored partitions %s (warm: %s): %d plan records replayed (%d unreadable) in %.2f s",
             sorted(partitions),
             warm,
             jobs,
-            indexed,
             skipped,
             took,
         )
@@ -238,14 +239,17 @@ class Planner:
 
     async def revoke(self, partitions: set[int]) -> None:
         # Nothing to commit: offsets go with the effects they caused, in one transaction.
-        self._owned -= partitions
-        self._restorer.forget(partitions)
-        self._plan.drop_partitions(partitions)
+        async with self._restorer.lock:
+            self._owned -= partitions
+            self._restorer.forget(partitions)
+            # A kept store keeps their rows: if the next assignment brings them back, it resumes.
+            self._plan.drop_partitions(partitions, keep_rows=self._kept)
 
-    async def apply(self, fx: Effects, offsets: Offsets | None = None) -> None:
-        """Write ``fx`` and commit ``offsets`` (the commands that caused it) atomically."""
+    async def apply(self, fx: Effects, offsets: Offsets | None = None) -> Written:
+        """Write ``fx`` and commit ``offsets`` (the commands that caused it) atomically; returns
+        where the records went."""
         if not fx and not offsets:
-            return
+            return {}
         records = [Outgoing(self._topics.publish(d.platform), encode(d), d.job_id.encode()) for d in fx.due]
         records += [
             Outgoing(self._topics.schedule_jobs, encode(j), j.job_id.encode(), self._partition_of(j.channel))
@@ -258,16 +262,14 @@ class Planner:
             Outgoing(self._topics.schedule_jobs, None, j.job_id.encode(), self._partition_of(j.channel))
             for j in fx.forgotten
         ]
-        records += [
-            Outgoing(
-                self._topics.schedule_channels, encode(c), c.channel.encode(), self._partition_of(c.channel)
-            )
-            for c in fx.channels
-        ]
-        await self._writer.write(records, offsets)
+        snapshots = [(c.channel, self._partition_of(c.channel), encode(c)) for c in fx.channels]
+        records += [Outgoing(self._topics.schedule_channels, v, c.encode(), p) for c, p, v in snapshots]
+        written = await self._writer.write(records, offsets)
+        self._restorer.keep_channels(snapshots)
         self.fired += len(fx.due)
         for note in fx.notes:
             log.info("%s", note)
+        return written
 
     async def run(self, stop: asyncio.Event) -> None:
         await self._transactions.start()
@@ -281,13 +283,16 @@ class Planner:
                 batch = await self._restored(batch)
                 # A whole batch of commands is one transaction with its offsets: a crash before
                 # it commits replays the batch onto the plan rebuilt from the changelog, which
-                # never saw the aborted writes.
-                effects = Effects()
-                for records in batch.values():
-                    for record in records:
-                        effects.extend(await self._command(record))
-                offsets = {tp: records[-1].offset + 1 for tp, records in batch.items() if records}
-                await self.apply(effects, offsets)
+                # never saw the aborted writes (nor does a kept store: one step, restore.py).
+                async with self._restorer.step() as wrote:
+                    # Records of a partition revoked since are its next owner's.
+                    batch = {tp: rs for tp, rs in batch.items() if tp.partition in self._owned}
+                    effects = Effects()
+                    for records in batch.values():
+                        for record in records:
+                            effects.extend(await self._command(record))
+                    offsets = {tp: records[-1].offset + 1 for tp, records in batch.items() if records}
+                    wrote(await self.apply(effects, offsets))
                 if batch and self._metrics is not None:
                     for records in batch.values():
                         self._metrics.consumed.labels(self._topics.schedule_commands).inc(len(records))
@@ -331,11 +336,12 @@ class Planner:
             self._metrics.poison.labels(record.topic).inc()
 
     async def _fire(self) -> None:
-        fx = self._plan.fire(self._clock())
-        if not fx:
-            return
-        fx.due = [_traced(due) for due in fx.due]
-        await self.apply(fx)
+        async with self._restorer.step() as wrote:
+            fx = self._plan.fire(self._clock())
+            if not fx:
+                return
+            fx.due = [_traced(due) for due in fx.due]
+            wrote(await self.apply(fx))
         # Lateness counts until the broker acknowledged the due job: that is when it fired.
         acked = self._clock()
         for due in fx.due:
@@ -354,13 +360,15 @@ class Planner:
         if time.monotonic() - self._swept_at < self._retention_sweep_s:
             return
         self._swept_at = time.monotonic()
-        fx = self._plan.forget_finished(self._clock(), _SWEEP_LIMIT)
-        if len(fx.forgotten) >= _SWEEP_LIMIT:
-            self._swept_at = float("-inf")  # more are waiting: go on at the next turn
-        if fx:
-            await self.apply(fx)
-            self.forgotten += len(fx.forgotten)
-            log.info("forgot %d jobs finished longer than the retention ago", len(fx.forgotten))
+        async with self._restorer.step() as wrote:
+            fx = self._plan.forget_finished(self._clock(), _SWEEP_LIMIT)
+            if len(fx.forgotten) >= _SWEEP_LIMIT:
+                self._swept_at = float("-inf")  # more are waiting: go on at the next turn
+            if not fx:
+                return
+            wrote(await self.apply(fx))
+        self.forgotten += len(fx.forgotten)
+        log.info("forgot %d jobs finished longer than the retention ago", len(fx.forgotten))
 
     def _wait_ms(self) -> int:
         nxt = self._plan.next_instant()

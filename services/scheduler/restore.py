@@ -1,12 +1,14 @@
-"""Rebuilding the plan of newly owned partitions from ``schedule.jobs`` and ``schedule.channels``.
+"""Rebuilding the plan of newly owned partitions from ``schedule.jobs`` and ``schedule.channels``,
+and keeping the kept store's checkpoint true while the plan runs.
 
 Without a kept store every assignment replays both changelogs from the beginning. With one
-(``KeptStore``: the SQLite store file, its checkpoint file and a lock), each partition whose
-checkpoint still matches (``checkpoint.resume_point``) replays only the tail after it, on top of
-the job rows and channel snapshots the file already holds; the others are dropped from the file
-and replayed in full. ``checkpoint`` is called when the planner stopped cleanly: it copies the
-tail written since into the file, syncs it and writes the checkpoint (``checkpoint.py`` says
-why the claim is then true).
+(``KeptStore``: the SQLite store file, whose claims are its checkpoint, and a lock), each
+partition whose checkpoint still matches (``checkpoint.resume_point``) replays only the tail after
+it, on top of the job rows and channel snapshots the file already holds; the others are dropped
+from the file and replayed in full. ``step`` wraps each planner step in one store transaction
+that commits the step's rows with the claims its Kafka transaction advanced; ``checkpoint``, at a
+clean stop, copies the tail written since into the file and claims the logs' ends
+(``checkpoint.py`` says why each claim is true).
 
 A tombstone on ``schedule.jobs`` (a finished job the plan forgot, ``retention.py``) deletes the
 job's row; it is never counted as unreadable.
@@ -15,23 +17,25 @@ job's row; it is never counted as unreadable.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from aiokafka import TopicPartition
 
-from services.scheduler.checkpoint import Checkpoint, CheckpointFile, LogBounds, ResumePoint, resume_point
+from services.scheduler.checkpoint import Checkpoint, LogBounds, ResumePoint, resume_point
 from services.scheduler.plan import Plan
 from services.scheduler.store import LAYOUT, ChannelRow, JobStore, RestoreRow, SqliteJobStore
 from shared.codec import DecodeError, decode_as, is_tombstone
 from shared.events import ChannelStateRecorded
 from shared.kafka import log_bounds, replay
 from shared.kafka_connection import KafkaAddress
+from shared.kafka_txn import Written
 from shared.topics import TopicRegistry
 
 log = logging.getLogger("warta.scheduler.restore")
@@ -41,11 +45,10 @@ RowOf = Callable[[bytes | None, int], RestoreRow | None]
 
 @dataclass
 class KeptStore:
-    """A store file kept across restarts, its checkpoint, and the lock that makes it this
-    process's alone (a second worker on the same state directory gets a disposable file)."""
+    """A store file kept across restarts (its checkpoint inside it), and the lock that makes it
+    this process's alone (a second worker on the same state directory gets a disposable file)."""
 
     store: SqliteJobStore
-    file: CheckpointFile
     lock: IO[bytes] | None = field(default=None, repr=False)
 
     @classmethod
@@ -58,16 +61,8 @@ class KeptStore:
             lock.close()
             log.warning("%s is held by another worker: using a disposable store", path)
             path = path.with_name(f"{path.stem}-{os.getpid()}{path.suffix}")
-            return cls(SqliteJobStore(path, cache_kib), CheckpointFile(Path(str(path) + ".checkpoint")))
-        file = CheckpointFile(path.with_name(path.name + ".checkpoint"))
-        found = file.read()
-        store = SqliteJobStore(path, cache_kib, keep=found is not None)
-        if found is not None and (found.layout != LAYOUT or found.store_id != store.store_id):
-            # Only a file the checkpoint vouches for is worth reading: start this one afresh.
-            store.close()
-            store = SqliteJobStore(path, cache_kib)
-        store.on_change = file.discard
-        return cls(store, file, lock)
+            return cls(SqliteJobStore(path, cache_kib))
+        return cls(SqliteJobStore(path, cache_kib, keep=True), lock)
 
     def close(self) -> None:
         self.store.close()
@@ -83,15 +78,22 @@ class Restorer:
         plan: Plan,
         row_of: RowOf,
         kept: KeptStore | None = None,
+        progress: Callable[[], None] = lambda: None,
     ) -> None:
         self._bootstrap = bootstrap
+        # Called as a replay moves on: the planner's loop waits for the restore meanwhile
+        # (``lock``), and the watchdog must see a long restore that progresses as alive.
+        self._progress = progress
         self._topics = topics
         self._plan = plan
         self._row_of = row_of
         self._kept = kept
-        self._first = True
-        # Per owned changelog partition: the next offset the store file holds everything before.
+        # One store transaction at a time: a planner step, a restore, a revocation.
+        self.lock = asyncio.Lock()
+        # Per owned changelog partition: the next offset the store holds everything before...
         self._reflects: dict[TopicPartition, int] = {}
+        # ... and the offset this worker's next record there must have to move that claim on.
+        self._expect: dict[TopicPartition, int] = {}
 
     def _tps(self, partitions: Iterable[int]) -> list[TopicPartition]:
         ps = sorted(partitions)
@@ -113,55 +115,104 @@ class Restorer:
                 log.info("full restore: %s", point.full_reason)
         if self._kept is not None:
             store = self._kept.store
-            # Partitions restored in full, and (at the first restore) whatever else the file holds
-            # from an earlier assignment. Dropping them also discards the checkpoint, which named
-            # some of them: it must not vouch for a partition rebuilt from another start.
-            stale = set(partitions) - set(warm)
-            if self._first:
-                stale |= store.partitions() - set(warm)
-            self._first = False
-            if stale:
-                store.drop_partitions(stale)
+            # Partitions restored in full (their claims go with their rows: none may vouch for
+            # a partition rebuilt from another start), and whatever else the file holds but
+            # this worker neither owns nor is given now (kept from an earlier assignment).
+            owned = {tp.partition for tp in self._reflects}
+            stale = (set(partitions) - set(warm)) | (store.partitions() - set(partitions) - owned)
+            store.drop_partitions(stale)
             for payload in store.channel_snapshots(warm):
                 self._restore_channel(payload)
         start = {TopicPartition(t, p): at for p, point in points.items() for t, at in point.offsets.items()}
-        jobs, skipped = await self._replay(tps, start, {tp: end for tp, (_, end) in bounds.items()})
-        for tp, (_, end) in bounds.items():
-            self._reflects[tp] = end
+        ends = {tp: end for tp, (_, end) in bounds.items()}
+        coming = sum(ends[tp] - at for tp, at in start.items() if tp.topic == self._topics.schedule_jobs)
+        into: JobStore = self._kept.store if self._kept is not None else self._plan.store
+        # More rows coming than the store holds (a cold start): build its indexes once, after.
+        bulk = coming > into.count()
+        if bulk:
+            into.defer_indexes()
+        try:
+            jobs, skipped = await self._replay(tps, start, ends)
+        finally:
+            if bulk:
+                await asyncio.to_thread(into.build_indexes)
+        self._reflects.update(ends)
+        self._expect.update(ends)
+        if self._kept is not None:
+            self._kept.store.claim({(tp.topic, tp.partition): at for tp, at in ends.items()})
         return jobs, skipped, warm
 
     def forget(self, partitions: set[int]) -> None:
+        """Revoked: their rows and claims stay in a kept store, true as they are, for the next
+        assignment to resume from (or to drop, if it does not bring them back)."""
         for tp in self._tps(partitions):
             self._reflects.pop(tp, None)
+            self._expect.pop(tp, None)
+
+    @contextlib.asynccontextmanager
+    async def step(self) -> AsyncIterator[Callable[[Written], None]]:
+        """One planner step: yields ``wrote``, to be called with where the step's Kafka
+        transaction put its records once it committed. The step's store writes commit with the
+        claims they advance when the block ends; they are rolled back when it raises."""
+        async with self.lock:
+            if self._kept is None:
+                yield lambda _written: None
+                return
+            store = self._kept.store
+            claims: dict[tuple[str, int], int] = {}
+            with store.transaction():
+                yield lambda written: claims.update(self._advance(written))
+                store.claim(claims)
+
+    def _advance(self, written: Written) -> dict[tuple[str, int], int]:
+        out: dict[tuple[str, int], int] = {}
+        for tp, (first, last) in written.items():
+            if tp not in self._reflects:
+                continue  # not a changelog partition of this worker
+            if self._expect.get(tp) == first:
+                self._reflects[tp] = last + 1
+                self._expect[tp] = last + 2  # after this transaction's commit marker
+                out[(tp.topic, tp.partition)] = last + 1
+            else:
+                # Someone else wrote in between: the claim stays, the tail replays that.
+                self._expect.pop(tp, None)
+        return out
+
+    def keep_channels(self, rows: list[ChannelRow]) -> None:
+        """A step's channel snapshots, as written to ``schedule.channels``: in the kept store
+        too, so that its claims on that topic stay true."""
+        if self._kept is not None and rows:
+            self._kept.store.put_channels_raw(rows)
 
     async def checkpoint(self) -> None:
-        """After a clean stop (every plan write acknowledged): bring the file up to the logs' end
-        and write the checkpoint that says so."""
+        """After a clean stop (every plan write acknowledged): bring the file up to the logs' end,
+        claim that, and put the file on disk."""
         if self._kept is None or not self._reflects:
             return
-        tps = list(self._reflects)
-        bounds = await log_bounds(self._bootstrap, tps)
-        ends = {tp: end for tp, (_, end) in bounds.items()}
-        # The tail is mostly this worker's own writes, already in the file; copying it again is
-        # an idempotent upsert, and it takes in whatever anyone else wrote meanwhile.
-        await self._replay(tps, dict(self._reflects), ends, plan=False)
-        self._reflects.update(ends)
-        store = self._kept.store
-        store.sync()
-        offsets = {(tp.topic, tp.partition): at for tp, at in self._reflects.items()}
-        self._kept.file.write(Checkpoint(LAYOUT, store.store_id, offsets))
-        store.mark_clean()
-        log.info("checkpoint written: %d changelog partitions", len(offsets))
+        async with self.lock:
+            tps = list(self._reflects)
+            bounds = await log_bounds(self._bootstrap, tps)
+            ends = {tp: end for tp, (_, end) in bounds.items()}
+            # The tail is mostly this worker's own writes, already in the file; copying it again
+            # is an idempotent upsert, and it takes in whatever anyone else wrote meanwhile.
+            await self._replay(tps, dict(self._reflects), ends, plan=False)
+            self._reflects.update(ends)
+            store = self._kept.store
+            store.claim({(tp.topic, tp.partition): at for tp, at in self._reflects.items()})
+            store.sync()
+        log.info("checkpoint written: %d changelog partitions", len(self._reflects))
 
     def _resume_points(
         self, partitions: set[int], bounds: dict[TopicPartition, tuple[int, int]]
     ) -> dict[int, ResumePoint]:
-        found = self._kept.file.read() if self._kept is not None else None
-        store_id = self._kept.store.store_id if self._kept is not None else ""
+        store = self._kept.store if self._kept is not None else None
+        found = Checkpoint(LAYOUT, store.store_id, store.claims()) if store is not None else None
         out: dict[int, ResumePoint] = {}
         for p in partitions:
             mine = {tp.topic: LogBounds(*b) for tp, b in bounds.items() if tp.partition == p}
-            out[p] = resume_point(found, layout=LAYOUT, store_id=store_id, partition=p, bounds=mine)
+            out[p] = resume_point(
+                found, layout=LAYOUT, store_id=store.store_id if store else "", partition=p, bounds=mine
+            )
         return out
 
     async def _replay(
@@ -181,27 +232,38 @@ class Restorer:
         channels: list[ChannelRow] = []
         jobs = skipped = 0
         tps = [tp for tp in tps if start.get(tp, 0) < until[tp]]  # an empty tail needs no reader
-        async for record in replay(self._bootstrap, tps, start=start, until=until):
-            if record.topic == self._topics.schedule_channels:
-                channel = self._restore_channel(record.value, apply=plan)
-                if channel is not None and self._kept is not None and record.value is not None:
-                    channels.append((channel, record.partition, record.value))
-                continue
-            if is_tombstone(record.value) and record.key is not None:
-                job_id = record.key.decode("utf-8", "replace")
-                rows.pop(job_id, None)
-                gone.add(job_id)
-                continue
-            row = self._row_of(record.value, record.partition)
-            if row is None:
-                skipped += 1
-                continue
-            gone.discard(row[0])
-            rows[row[0]] = row
-            jobs += 1
-            if len(rows) + len(gone) >= 5000:
-                self._write(store, rows, gone)
-                await asyncio.sleep(0)  # let heartbeats through
+        # The store writes one batch in a worker thread (SQLite lets go of the GIL) while the
+        # next is read and parsed; batches are written one after the other, in log order.
+        writing: asyncio.Future[None] | None = None
+        try:
+            async for record in replay(self._bootstrap, tps, start=start, until=until):
+                if record.topic == self._topics.schedule_channels:
+                    channel = self._restore_channel(record.value, apply=plan)
+                    if channel is not None and self._kept is not None and record.value is not None:
+                        channels.append((channel, record.partition, record.value))
+                    continue
+                if is_tombstone(record.value) and record.key is not None:
+                    job_id = record.key.decode("utf-8", "replace")
+                    rows.pop(job_id, None)
+                    gone.add(job_id)
+                    continue
+                row = self._row_of(record.value, record.partition)
+                if row is None:
+                    skipped += 1
+                    continue
+                gone.discard(row[0])
+                rows[row[0]] = row
+                jobs += 1
+                if len(rows) + len(gone) >= 5000:
+                    if writing is not None:
+                        await writing
+                    writing = asyncio.ensure_future(asyncio.to_thread(self._write, store, rows, gone))
+                    rows, gone = {}, set()
+                    self._progress()
+                    await asyncio.sleep(0)  # let heartbeats through
+        finally:
+            if writing is not None:
+                await writing
         self._write(store, rows, gone)
         if self._kept is not None:
             self._kept.store.put_channels_raw(channels)
@@ -209,11 +271,8 @@ class Restorer:
 
     @staticmethod
     def _write(store: JobStore, rows: dict[str, RestoreRow], gone: set[str]) -> None:
-        """Write a batch, then empty it."""
         store.put_raw(rows.values())
         store.delete_raw(gone)
-        rows.clear()
-        gone.clear()
 
     def _restore_channel(self, payload: bytes | None, *, apply: bool = True) -> str | None:
         """The snapshot's channel, once applied to the plan; None (skipped, as a full restore

@@ -4,16 +4,17 @@ The plan needs three things from a store: a job by id, the held jobs of a channe
 topic or a state, and a small integer reference per job for the timer wheel. Payloads (the
 content to post) stay out of Python objects in ``SqliteJobStore`` — a local, disposable cache of
 the compacted ``schedule.jobs`` changelog, like a Kafka Streams state store — so that a worker
-holding a million pending jobs keeps only their due instants and references in RAM.
+holding a million pending jobs keeps in RAM only the timers of the next minutes (``due_page``)
+and the occupied instants of the channels it is placing jobs on (``occupied``).
 ``MemoryJobStore`` keeps records as objects: simple, for tests and small deployments.
 
 Both can be rebuilt from the changelog when a worker is assigned partitions, so losing the local
 file loses nothing. ``SqliteJobStore(keep=True)`` keeps its file across restarts, with the
-channels' latest snapshots beside the jobs, so that a worker whose checkpoint matches
-(``checkpoint.py``) replays only the changelogs' tail. It calls ``on_change`` before its first
-change that the changelog may not hold yet (a plan write, a dropped partition), so the
-checkpoint can be discarded first; restored rows (``put_raw``) come from the changelog and do
-not call it.
+channels' latest snapshots beside the jobs and, in the same file, the checkpoint: the changelog
+offsets the rows reflect (``claims``), so that a worker whose checkpoint matches
+(``checkpoint.py``) replays only the changelogs' tail. A claim changes in the same SQLite
+transaction as the rows it vouches for (``transaction``), so no crash can part them. A plan write
+made outside a transaction may be one the changelog never gets: it withdraws every claim first.
 
 Errors: a kept file that is not a SQLite database, or of another ``LAYOUT``, is deleted and
 started afresh (``fresh`` says so); nothing is raised for it.
@@ -22,16 +23,19 @@ started afresh (``fresh`` says so); nothing is raised for it.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 import orjson
 
+from services.scheduler.plan_state import FIRING_NAMES, OCCUPYING_NAMES, occupied_instant
 from services.scheduler.retention import finished_at
 from shared.codec import decode_as, encode
 from shared.events import JobPlanned, JobState
@@ -61,6 +65,15 @@ class JobStore(Protocol):
         """Bulk restore: (job id, channel, partition, state, topic key, slot, measure, payload)."""
         ...
 
+    def defer_indexes(self) -> None:
+        """Before a restore that writes more rows than the store holds: the store may leave the
+        work of its indexes to ``build_indexes``."""
+        ...
+
+    def build_indexes(self) -> None:
+        """After the restore: whatever ``defer_indexes`` left out (safe in a worker thread)."""
+        ...
+
     def same_topic(self, channel: str, topic_key: str) -> list[JobPlanned]: ...
 
     def in_states(self, channel: str, states: Iterable[JobState]) -> list[JobPlanned]: ...
@@ -87,7 +100,17 @@ class JobStore(Protocol):
         ...
 
     def firing(self, partitions: Iterable[int]) -> Iterator[Indexed]:
-        """What the wheel and the channels' occupied instants need, for every job of the partitions."""
+        """Every job of the partitions, by what its timers and its channel's instants need."""
+        ...
+
+    def due_page(self, after: float, limit: int) -> tuple[list[tuple[float, int]], float]:
+        """The timer wheel's next page (``wheel.Pager``): the timers due at ``after`` or later,
+        about ``limit`` of them in instant order, as (instant, wheel reference), and the instant
+        before which they are all there is (``math.inf``: there are no later ones)."""
+        ...
+
+    def occupied(self, channel: str) -> list[float]:
+        """The instants occupying ``channel`` (``plan_state.occupied_instant``), in no order."""
         ...
 
     def count(self) -> int: ...
@@ -97,7 +120,20 @@ class JobStore(Protocol):
         ...
 
 
-_FIRING = frozenset({JobState.SCHEDULED.value, JobState.RETRYING.value})
+_FIRING = FIRING_NAMES
+
+
+def page_of(entries: list[tuple[float, int]], limit: int) -> tuple[list[tuple[float, int]], float]:
+    """``due_page`` from the timers due at its ``after`` or later, in instant order (at least
+    ``limit`` of them, or all there are): a page ends before an instant, so that the timers it
+    leaves out are all at or after its end. All ``limit`` at one instant: they are the page."""
+    if len(entries) <= limit:
+        return entries, math.inf
+    end = entries[limit - 1][0]
+    page = [e for e in entries[:limit] if e[0] < end]
+    if page:
+        return page, end
+    return [e for e in entries if e[0] == end], math.nextafter(end, math.inf)
 
 
 def due_instant(job: JobPlanned | None, ref: int) -> float | None:
@@ -142,6 +178,12 @@ class MemoryJobStore:
         for row in rows:
             self.put(decode_as(row[-1], JobPlanned), row[2])
 
+    def defer_indexes(self) -> None:
+        return
+
+    def build_indexes(self) -> None:
+        return
+
     def same_topic(self, channel: str, topic_key: str) -> list[JobPlanned]:
         return [j for j in self._jobs.values() if j.channel == channel and j.topic_key == topic_key]
 
@@ -182,6 +224,23 @@ class MemoryJobStore:
                 measure = job.measure_at[0].timestamp() if job.measure_at else None
                 yield self._refs[job_id], job.state.value, slot, job.channel, measure, published or slot
 
+    def due_page(self, after: float, limit: int) -> tuple[list[tuple[float, int]], float]:
+        entries = []
+        for job_id, job in self._jobs.items():
+            ref = self._refs[job_id]
+            for signed in (ref, -ref):
+                at = due_instant(job, signed)
+                if at is not None and at >= after:
+                    entries.append((at, signed))
+        return page_of(sorted(entries), limit)
+
+    def occupied(self, channel: str) -> list[float]:
+        return [
+            at
+            for j in self._jobs.values()
+            if j.channel == channel and (at := occupied_instant(j)) is not None
+        ]
+
     def count(self) -> int:
         return len(self._jobs)
 
@@ -195,18 +254,22 @@ class MemoryJobStore:
 
 _UPSERT = (
     "INSERT INTO jobs (job_id, channel, partition, state, topic_key, slot, measure, occupied, finished,"
-    " payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-    " CASE WHEN ?4 = 'published' THEN coalesce(published_at(?9), ?6) ELSE ?6 END, ?8, ?9)"
+    " due, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+    " CASE WHEN ?4 = 'published' THEN coalesce(published_at(?9), ?6) ELSE ?6 END, ?8,"
+    " CASE WHEN ?4 IN ('scheduled', 'retrying') THEN ?6 WHEN ?4 = 'published' THEN ?7 END, ?9)"
     " ON CONFLICT (job_id) DO UPDATE SET state = excluded.state, payload = excluded.payload,"
     " partition = excluded.partition, slot = excluded.slot, measure = excluded.measure,"
-    " topic_key = excluded.topic_key, occupied = excluded.occupied, finished = excluded.finished"
+    " topic_key = excluded.topic_key, occupied = excluded.occupied, finished = excluded.finished,"
+    " due = excluded.due"
 )
 """A published post occupies its publishing instant, which only the record holds: read once, when
-the row is written, so that indexing a partition never reads a payload. ``finished`` (since when
-a finished job is so) makes finding the jobs past their retention one index range; the restore
-reads it from the record it has parsed already (``planner.restore_row``)."""
+the row is written, so that reading a channel's occupied instants never reads a payload.
+``finished`` (since when a finished job is so) makes finding the jobs past their retention one
+index range; the restore reads it from the record it has parsed already (``planner.restore_row``).
+``due`` is the instant of the job's timer (``due_instant``: the slot of a firing job, the next
+measurement of a published one), which the timer wheel pages in by (``due_page``)."""
 
-LAYOUT = 5
+LAYOUT = 6
 """The kept file's layout version (SQLite ``user_version``): bump it whenever the schema or the
 meaning of a column changes, so a file of the old layout is rebuilt instead of misread."""
 
@@ -215,6 +278,12 @@ ChannelRow = tuple[str, int, bytes]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS claims (
+    topic TEXT NOT NULL,
+    partition INTEGER NOT NULL,
+    next_offset INTEGER NOT NULL,
+    PRIMARY KEY (topic, partition)
+);
 CREATE TABLE IF NOT EXISTS channels (
     channel TEXT PRIMARY KEY,
     partition INTEGER NOT NULL,
@@ -231,16 +300,34 @@ CREATE TABLE IF NOT EXISTS jobs (
     measure REAL,
     occupied REAL,
     finished REAL,
+    due REAL,
     payload BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS jobs_topic ON jobs (channel, topic_key) WHERE topic_key IS NOT NULL;
-CREATE INDEX IF NOT EXISTS jobs_state ON jobs (channel, state);
--- Covers ``firing``: indexing a million jobs reads this index, never the rows and their payloads.
--- Ordered by ref, so a restore appends to it (keyed by slot, random inserts made a 1M-job restore
--- several times slower).
-CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (finished) WHERE finished IS NOT NULL;
-CREATE INDEX IF NOT EXISTS jobs_firing ON jobs (partition, ref, state, slot, channel, measure, occupied);
+-- Appended to in a restore (rows arrive partition by partition): kept during a bulk load.
+CREATE INDEX IF NOT EXISTS jobs_partition ON jobs (partition);
 """
+
+_INDEXES = {
+    "jobs_topic": "jobs (channel, topic_key) WHERE topic_key IS NOT NULL",
+    # Covers ``occupied``: a channel's instants come from the index, never from the payloads.
+    "jobs_state": "jobs (channel, state, occupied)",
+    "jobs_finished": "jobs (finished) WHERE finished IS NOT NULL",
+    # Covers ``due_page``: the timer wheel reads the next page of timers from it.
+    "jobs_due": "jobs (due, ref, state) WHERE due IS NOT NULL",
+}
+"""Indexes that a bulk restore builds once at its end (``bulk_load``): inserted into row by row,
+their random keys made a million-row restore several times slower."""
+
+_BULK_CACHE_KIB = 64 * 1024
+_OCCUPYING = sorted(OCCUPYING_NAMES)
+_OCCUPIED = (
+    f"SELECT occupied FROM jobs WHERE channel = ? AND state IN ({','.join('?' * len(_OCCUPYING))})"
+    " AND occupied IS NOT NULL"
+)
+
+
+def _create_indexes() -> str:
+    return "".join(f"CREATE INDEX IF NOT EXISTS {name} ON {on};" for name, on in _INDEXES.items())
 
 
 class SqliteJobStore:
@@ -253,8 +340,8 @@ class SqliteJobStore:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             if not keep:
                 Path(path).unlink(missing_ok=True)  # rebuilt from the changelog on assignment
-        self.on_change: Callable[[], None] | None = None
-        self._clean = True
+        self._in_transaction = False
+        self._cache_kib = cache_kib
         self._db, found = self._open(cache_kib)
         self.fresh = found is None
         if found is None and on_disk and keep:
@@ -268,14 +355,17 @@ class SqliteJobStore:
         if found is None:
             self._db.executescript(_SCHEMA + f"PRAGMA user_version = {LAYOUT};")
             self._db.execute("INSERT INTO meta VALUES ('store_id', ?)", (self.store_id,))
+        self._db.executescript(_SCHEMA + _create_indexes())  # a bulk load cut short left some out
+        self._claimed = bool(self.claims())
 
     def _open(self, cache_kib: int) -> tuple[sqlite3.Connection, str | None]:
         """The connection, and the file's store id when it is a store of this layout."""
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
-            # The changelog is the source of truth: no fsync per write (a checkpoint is only
-            # written after an explicit ``sync``). The write-ahead log keeps each commit atomic
-            # when the process dies mid-write, so a kept file is never half a transaction.
+            # The changelog is the source of truth: no fsync per write. The write-ahead log keeps
+            # each commit atomic when the process dies mid-write, so a kept file is never half a
+            # transaction, and its checksummed frames make what survives a power loss a prefix
+            # of the commits: rows and the claims written with them stay together.
             db.executescript(
                 f"PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA cache_size=-{cache_kib};"
                 " PRAGMA temp_store=MEMORY;"
@@ -290,17 +380,45 @@ class SqliteJobStore:
         return db, str(row[0]) if row else None
 
     def _changing(self) -> None:
-        if self._clean:
-            self._clean = False
-            if self.on_change is not None:
-                self.on_change()
+        """Before a plan write: outside a transaction, nothing will tie it to the changelog."""
+        if self._claimed and not self._in_transaction:
+            self._db.execute("DELETE FROM claims")
+            self._claimed = False
 
-    def mark_clean(self) -> None:
-        """Everything the store holds is in the changelog again (a checkpoint was just written)."""
-        self._clean = True
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One SQLite transaction: committed when the block ends, rolled back when it raises
+        (and by SQLite itself when the process dies first)."""
+        if self._in_transaction:
+            yield
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self._in_transaction = False
+            self._db.execute("ROLLBACK")
+            raise
+        self._in_transaction = False
+        self._db.execute("COMMIT")
+
+    def claims(self) -> dict[tuple[str, int], int]:
+        """(topic, partition) -> the next changelog offset: the rows reflect every record before it."""
+        rows = self._db.execute("SELECT topic, partition, next_offset FROM claims")
+        return {(str(t), int(p)): int(o) for t, p, o in rows}
+
+    def claim(self, offsets: dict[tuple[str, int], int]) -> None:
+        """Record what the rows now reflect: in the transaction that wrote them, or after it."""
+        self._db.executemany(
+            "INSERT INTO claims VALUES (?, ?, ?) ON CONFLICT (topic, partition)"
+            " DO UPDATE SET next_offset = excluded.next_offset",
+            [(t, p, o) for (t, p), o in offsets.items()],
+        )
+        self._claimed = self._claimed or bool(offsets)
 
     def sync(self) -> None:
-        """Put the file's committed pages on disk: before a checkpoint claims them."""
+        """Put the file's committed pages on disk (the claims with them): a clean stop's last act."""
         if self.path == ":memory:":
             return
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -367,10 +485,24 @@ class SqliteJobStore:
         ).fetchone()
         return int(row[0])
 
+    def defer_indexes(self) -> None:
+        """The secondary indexes are dropped and built once at the end, from sorted keys: a
+        million rows inserted into them one by one made a cold restore several times slower.
+        A process that dies meanwhile leaves a file without them; opening it builds them."""
+        for name in _INDEXES:
+            self._db.execute(f"DROP INDEX IF EXISTS {name}")
+        # The job id's unique index takes random inserts: a cache that holds it (~30 MiB a
+        # million jobs) keeps them off the disk; given back at the end.
+        self._db.execute(f"PRAGMA cache_size=-{max(self._cache_kib, _BULK_CACHE_KIB)}")
+
+    def build_indexes(self) -> None:
+        """Seconds at a million rows: the restore runs it in a thread (SQLite lets go of the
+        GIL), so that the group's heartbeats go on meanwhile."""
+        self._db.executescript(_create_indexes() + f"PRAGMA cache_size=-{self._cache_kib};")
+
     def put_raw(self, rows: Iterable[RestoreRow]) -> None:
-        self._db.execute("BEGIN")
-        self._db.executemany(_UPSERT, rows)
-        self._db.execute("COMMIT")
+        with self.transaction():
+            self._db.executemany(_UPSERT, rows)
 
     def instants(self, refs: list[int]) -> Iterable[tuple[int, float | None]]:
         sign = {abs(r): r for r in refs}
@@ -396,26 +528,29 @@ class SqliteJobStore:
         names = [s.value for s in states]
         marks = ",".join("?" * len(names))
         rows = self._db.execute(
-            f"SELECT payload FROM jobs WHERE channel = ? AND state IN ({marks})", (channel, *names)
+            # In the order the jobs came, as the memory store gives them (the index is ordered by
+            # instant): the policy's choices among equals follow it.
+            f"SELECT payload FROM jobs WHERE channel = ? AND state IN ({marks}) ORDER BY ref",
+            (channel, *names),
         ).fetchall()
         return [decode_as(r[0], JobPlanned) for r in rows]
 
     def drop_partitions(self, partitions: Iterable[int]) -> None:
+        """Forget the partitions' rows, snapshots and claims, together."""
         gone = [(p,) for p in partitions]
         if not gone:
-            return  # a group's first join revokes nothing: the checkpoint stays true
-        self._changing()
-        self._db.executemany("DELETE FROM jobs WHERE partition = ?", gone)
-        self._db.executemany("DELETE FROM channels WHERE partition = ?", gone)
+            return
+        with self.transaction():
+            for table in ("jobs", "channels", "claims"):
+                self._db.executemany(f"DELETE FROM {table} WHERE partition = ?", gone)
 
     def delete(self, job_id: str) -> None:
         self._changing()
         self._db.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,))
 
     def delete_raw(self, job_ids: Iterable[str]) -> None:
-        self._db.execute("BEGIN")
-        self._db.executemany("DELETE FROM jobs WHERE job_id = ?", ((j,) for j in job_ids))
-        self._db.execute("COMMIT")
+        with self.transaction():
+            self._db.executemany("DELETE FROM jobs WHERE job_id = ?", ((j,) for j in job_ids))
 
     def finished_before(self, cutoff: datetime, limit: int) -> list[JobPlanned]:
         rows = self._db.execute(
@@ -429,6 +564,23 @@ class SqliteJobStore:
             yield from self._db.execute(
                 "SELECT ref, state, slot, channel, measure, occupied FROM jobs WHERE partition = ?", (p,)
             )
+
+    def due_page(self, after: float, limit: int) -> tuple[list[tuple[float, int]], float]:
+        query = "SELECT due, ref, state FROM jobs WHERE due >= ? ORDER BY due LIMIT ?"
+        entries = self._signed(self._db.execute(query, (after, limit + 1)))
+        page, end = page_of(entries, limit)
+        if len(page) == limit + 1:  # a page's worth at one instant: every timer at it
+            page = self._signed(
+                self._db.execute("SELECT due, ref, state FROM jobs WHERE due = ?", (page[0][0],))
+            )
+        return page, end
+
+    @staticmethod
+    def _signed(rows: Iterable[tuple[float, int, str]]) -> list[tuple[float, int]]:
+        return [(at, ref if state in _FIRING else -ref) for at, ref, state in rows]
+
+    def occupied(self, channel: str) -> list[float]:
+        return [r[0] for r in self._db.execute(_OCCUPIED, (channel, *_OCCUPYING))]
 
     def count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM jobs").fetchone()[0])

@@ -1,5 +1,6 @@
 """A planner that kept its store replays only the changelogs' tail, and ends with the plan a full
-restore builds; one that stopped without a checkpoint (a crash) restores in full.
+restore builds; so does one that stopped without its clean-stop checkpoint (a crash: each step
+committed its claims with its rows), and one handed back its partitions by a rebalance.
 
 On the real broker: a planner with a kept store plans approvals and a pause, stops cleanly and
 writes its checkpoint. While it is down another worker of the group (no kept store) takes the
@@ -18,7 +19,6 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 
-from services.scheduler.checkpoint import Checkpoint
 from services.scheduler.chooser import NaiveChooser
 from services.scheduler.plan import Plan, PlanSettings
 from services.scheduler.planner import Planner
@@ -121,10 +121,9 @@ async def test_a_restarted_planner_replays_only_the_tail_and_ends_with_the_full_
         kept = KeptStore.open(path)
         first = _planner(kafka_bootstrap, topics, group, producer, kept)
         await _run_until(first, lambda p: p.plan.store.count() == 24 and _flags(p.plan)["warm-0"][0])
-        assert not kept.file.path.exists()  # its plan writes discarded the (absent) checkpoint
         await first.checkpoint()
+        assert set(kept.store.claims()) == {(t, p) for t in names[1:3] for p in ALL}
         kept.close()
-        assert kept.file.path.exists()
         checkpointed = await _ends(kafka_bootstrap, topics)
 
         # While it is down, another worker of the group plans more and resumes warm-0.
@@ -158,7 +157,7 @@ async def test_a_restarted_planner_replays_only_the_tail_and_ends_with_the_full_
     assert warm_flags["warm-0"] == (False, None)
 
 
-async def test_a_planner_that_stopped_without_its_checkpoint_restores_in_full(
+async def test_a_planner_killed_without_its_checkpoint_restarts_warm_with_the_full_restores_plan(
     kafka_bootstrap: str, topics: TopicRegistry, run_id: str, tmp_path: Path
 ) -> None:
     names = [
@@ -177,26 +176,68 @@ async def test_a_planner_that_stopped_without_its_checkpoint_restores_in_full(
         kept = KeptStore.open(path)
         first = _planner(kafka_bootstrap, topics, group, producer, kept)
         await _run_until(first, lambda p: p.plan.store.count() == 6)
-        await first.checkpoint()
-        kept.close()
-        # Restarted, then it plans one more and dies before any checkpoint.
+        kept.close()  # no clean-stop checkpoint: as if the process died after its last step
+        # Restarted, it plans one more, pauses a channel and dies again.
         await _command(producer, topics, CHANNELS[0].id, approved("a6", CHANNELS[0].id))
+        await _command(producer, topics, CHANNELS[1].id, _control(ControlAction.PAUSE, CHANNELS[1].id, 1))
         kept = KeptStore.open(path)
         second = _planner(kafka_bootstrap, topics, group, producer, kept)
-        await _run_until(second, lambda p: p.plan.store.count() == 7)
+        await _run_until(second, lambda p: p.plan.store.count() == 7 and _flags(p.plan)["warm-1"][0])
         assert second.warm_partitions == ALL
-        kept.close()  # no checkpoint: as if the process died
-
-        kept = KeptStore.open(path)
-        assert kept.store.fresh
-        third = _planner(kafka_bootstrap, topics, group, producer, kept)
-        await _run_until(third, lambda p: p.restore_seconds > 0)
-        restored = third.plan.store.count()
         kept.close()
 
-    assert third.warm_partitions == set()
-    assert restored == 7
-    assert third.restored_records >= 7  # every job record, from the beginning
+        kept = KeptStore.open(path)
+        assert not kept.store.fresh
+        third = _planner(kafka_bootstrap, topics, group, producer, kept)
+        await _run_until(third, lambda p: p.restore_seconds > 0)
+        warm_jobs, warm_flags = _jobs(third.plan.store), _flags(third.plan)
+        kept.close()
+
+        cold = _planner(kafka_bootstrap, topics, group, producer, None)
+        await _run_until(cold, lambda p: p.restore_seconds > 0)
+
+    assert third.warm_partitions == ALL
+    # Its steps' claims reach past its own records: only commit markers, or nothing, are left.
+    assert third.restored_records == 0
+    assert len(warm_jobs) == 7
+    assert warm_jobs == _jobs(cold.plan.store)
+    assert warm_flags == _flags(cold.plan)
+    assert warm_flags["warm-1"][0]
+
+
+async def test_a_rebalance_that_hands_back_the_same_partitions_keeps_the_store(
+    kafka_bootstrap: str, topics: TopicRegistry, run_id: str, tmp_path: Path
+) -> None:
+    names = [
+        topics.schedule_commands,
+        topics.schedule_jobs,
+        topics.schedule_channels,
+        topics.publish_outcomes,
+        topics.publish_dead,
+        topics.publish("mastodon"),
+    ]
+    async with on_broker(kafka_bootstrap, topics, names) as producer:
+        for i in range(6):
+            await _command(producer, topics, CHANNELS[i].id, approved(f"a{i}", CHANNELS[i].id))
+        kept = KeptStore.open(tmp_path / "plan.sqlite3")
+        planner = _planner(kafka_bootstrap, topics, f"planner-{run_id}", producer, kept)
+        await _run_until(planner, lambda p: p.plan.store.count() == 6)
+        before = _jobs(planner.plan.store)
+        # What the group's rebalance listener does when the same partitions come back.
+        await planner.revoke(set(ALL))
+        await planner.restore(set(ALL))
+        after, warm, replayed = _jobs(planner.plan.store), planner.warm_partitions, planner.restored_records
+        # Given back only partition 0: the rows of the others are dropped, with their claims.
+        await planner.revoke(set(ALL))
+        await planner.restore({0})
+        kept_partitions, claimed = kept.store.partitions(), {p for _, p in kept.store.claims()}
+        kept.close()
+
+    assert warm == ALL
+    assert replayed == 0
+    assert after == before
+    assert kept_partitions <= {0}
+    assert claimed == {0}
 
 
 async def test_a_partition_whose_checkpoint_does_not_match_is_restored_in_full_beside_warm_ones(
@@ -221,23 +262,26 @@ async def test_a_partition_whose_checkpoint_does_not_match_is_restored_in_full_b
         await first.checkpoint()
         kept.close()
         # The checkpoint claims more of partition 1 than its log holds (a recreated topic).
-        checkpoint = kept.file.read()
-        assert checkpoint is not None
-        offsets = dict(checkpoint.offsets)
-        offsets[(topics.schedule_jobs, 1)] += 5
-        kept.file.write(Checkpoint(checkpoint.layout, checkpoint.store_id, offsets))
+        kept = KeptStore.open(path)
+        claims = kept.store.claims()
+        kept.store.claim({(topics.schedule_jobs, 1): claims[(topics.schedule_jobs, 1)] + 5})
+        kept.close()
 
         kept = KeptStore.open(path)
         restarted = _planner(kafka_bootstrap, topics, group, producer, kept)
         await _run_until(restarted, lambda p: p.restore_seconds > 0)
         warm_jobs, warm_partitions = _jobs(restarted.plan.store), restarted.warm_partitions
-        vouched = kept.file.path.exists()
+        claimed = kept.store.claims()
         kept.close()
+        tps = [TopicPartition(t, p) for t in names[1:3] for p in ALL]
+        ends = {
+            (tp.topic, tp.partition): end for tp, (_, end) in (await log_bounds(kafka_bootstrap, tps)).items()
+        }
 
         cold = _planner(kafka_bootstrap, topics, group, producer, None)
         await _run_until(cold, lambda p: p.restore_seconds > 0)
 
     assert warm_partitions == ALL - {1}
-    assert not vouched  # rebuilding partition 1 discarded the checkpoint that named it
+    assert claimed == ends  # partition 1 rebuilt from the log start, and claimed anew
     assert len(warm_jobs) == 12
     assert warm_jobs == _jobs(cold.plan.store)

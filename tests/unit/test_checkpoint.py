@@ -1,16 +1,19 @@
 """The kept plan store's checkpoint: when a partition may replay only its tail, and when it must be
-restored in full; what the store file and the checkpoint file do across a restart."""
+restored in full; what the store file and the claims inside it do across a restart and a crash."""
 
 from __future__ import annotations
 
+import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.scheduler.checkpoint import Checkpoint, CheckpointFile, LogBounds, resume_point
+from services.scheduler.checkpoint import Checkpoint, LogBounds, resume_point
 from services.scheduler.restore import KeptStore
 from services.scheduler.store import LAYOUT, RestoreRow, SqliteJobStore
 
@@ -72,64 +75,71 @@ def test_a_checkpoint_that_does_not_match_means_a_full_restore_from_the_log_star
     assert point.offsets == {t: b.start for t, b in bounds.items()}
 
 
-def test_the_checkpoint_file_round_trips_and_an_unreadable_one_counts_as_none(tmp_path: Path) -> None:
-    file = CheckpointFile(tmp_path / "plan.sqlite3.checkpoint")
-    assert file.read() is None
-    file.write(_checkpoint())
-    assert file.read() == _checkpoint()
-    file.path.write_bytes(b'{"layout": 2, "store_')  # torn by hand
-    assert file.read() is None
-    file.discard()
-    file.discard()  # twice is fine
-    assert not file.path.exists()
-
-
 def _row(job_id: str, partition: int, payload: bytes) -> RestoreRow:
     return (job_id, "ch", partition, "scheduled", None, 1.0, None, None, payload)
 
 
-def test_a_kept_store_file_survives_a_restart_only_when_its_checkpoint_vouches_for_it(tmp_path: Path) -> None:
+def test_a_kept_store_keeps_its_rows_and_claims_across_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "plan.sqlite3"
     kept = KeptStore.open(path)
-    kept.store.put_raw([_row("a", 0, b"{}")])
-    kept.file.write(Checkpoint(LAYOUT, kept.store.store_id, {}))
+    with kept.store.transaction():
+        kept.store.put_raw([_row("a", 0, b"{}")])
+        kept.store.claim({(JOBS, 0): 7})
     kept.close()
 
     kept = KeptStore.open(path)
     assert not kept.store.fresh
     assert kept.store.count() == 1
-    kept.close()
-
-    kept.file.write(Checkpoint(LAYOUT, "someone-else", {}))
-    kept = KeptStore.open(path)
-    assert kept.store.fresh  # a checkpoint of another file: this one is started afresh
-    assert kept.store.count() == 0
-    kept.close()
-
-    kept.file.discard()
-    kept = KeptStore.open(path)
-    assert kept.store.fresh  # no checkpoint (a crash while it was written to)
+    assert kept.store.claims() == {(JOBS, 0): 7}
     kept.close()
 
 
-def test_the_first_write_the_changelog_may_not_hold_discards_the_checkpoint(tmp_path: Path) -> None:
-    kept = KeptStore.open(tmp_path / "plan.sqlite3")
-    store = kept.store
-    kept.file.write(Checkpoint(LAYOUT, store.store_id, {}))
-    store.put_raw([_row("a", 0, b"{}")])  # restored from the changelog
-    store.put_channels_raw([("ch", 0, b"{}")])
+_KILLED_MID_STEP = """
+import os, signal, sys
+from services.scheduler.store import SqliteJobStore
+row = lambda job_id, payload: (job_id, "ch", 0, "scheduled", None, 1.0, None, None, payload)
+store = SqliteJobStore(sys.argv[1], keep=True)
+with store.transaction():
+    store.put_raw([row("a", b'{"v": 1}')])
+    store.claim({("w.schedule.jobs", 0): 5})
+with store.transaction():  # the next step: its Kafka transaction committed, then kill -9
+    store.put_raw([row("a", b'{"v": 2}'), row("b", b"{}")])
+    store.claim({("w.schedule.jobs", 0): 9})
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_kill_in_the_middle_of_a_step_leaves_the_last_committed_rows_and_claims(tmp_path: Path) -> None:
+    """Killed between the Kafka commit and the store's: neither the rows nor the claims of that
+    step are in the file, so the next start replays the step's records from the older claim."""
+    path = tmp_path / "plan.sqlite3"
+    done = subprocess.run([sys.executable, "-c", _KILLED_MID_STEP, str(path)], check=False, timeout=60)
+    assert done.returncode == -signal.SIGKILL
+    store = SqliteJobStore(path, keep=True)
+    assert not store.fresh
+    assert store.claims() == {(JOBS, 0): 5}
+    assert store._db.execute("SELECT job_id, payload FROM jobs").fetchall() == [("a", b'{"v": 1}')]
+    store.close()
+
+
+def test_a_plan_write_outside_a_step_withdraws_the_claims_and_dropped_partitions_lose_theirs(
+    tmp_path: Path,
+) -> None:
+    store = SqliteJobStore(tmp_path / "plan.sqlite3", keep=True)
+    store.claim({(JOBS, 0): 5, (JOBS, 3): 8, (CHANNELS, 3): 2})
+    store.put_raw([_row("a", 0, b"{}"), _row("b", 3, b"{}")])  # restored from the changelog
+    store.put_channels_raw([("ch", 3, b"{}")])
     store.drop_partitions([])  # a first join revokes nothing
-    assert kept.file.path.exists()
-    store.delete("nothing")  # a plan write (undoing a command)
-    assert not kept.file.path.exists()
-
-    kept.file.write(Checkpoint(LAYOUT, store.store_id, {}))
-    store.drop_partitions([3])  # already dirty: nothing more is done until marked clean
-    assert kept.file.path.exists()
-    store.mark_clean()
-    store.drop_partitions([3])
-    assert not kept.file.path.exists()
-    kept.close()
+    assert len(store.claims()) == 3
+    store.drop_partitions([3])  # rows, snapshots and claims go together
+    assert store.claims() == {(JOBS, 0): 5}
+    assert store.partitions() == {0}
+    with store.transaction():
+        store.delete("a")  # a plan write inside a step: the step's claims decide
+    assert store.claims() == {(JOBS, 0): 5}
+    store.delete("nothing")  # a plan write outside any step: nothing ties it to the changelog
+    assert store.claims() == {}
+    store.close()
 
 
 @pytest.mark.parametrize("content", [b"not a database at all" * 100, b""])

@@ -267,7 +267,7 @@ def test_a_restored_plan_fires_what_the_old_one_would(store: JobStore) -> None:
 
     rows = [restore_row(encode(j), 0) for j in fx.jobs]
     store.put_raw([r for r in rows if r is not None])
-    assert second.index_restored([0]) == 1
+    second.index_restored([0])
     assert [d.job_id for d in second.fire(T0 + timedelta(minutes=5, seconds=1)).due] == ["c1:mastodon-demo"]
 
 

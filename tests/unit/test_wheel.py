@@ -59,3 +59,40 @@ def test_add_many_fills_the_wheel_as_add_does_including_minutes_already_open() -
     for now in (T + 25, T + 59.95, T + BUCKET_SECONDS + 1, T + 4 * BUCKET_SECONDS):
         assert one.pop_due(now, lookup, 100) == many.pop_due(now, lookup, 100)  # type: ignore[arg-type]
     assert len(one) == len(many) == 0
+
+
+def test_a_paged_wheel_holds_only_what_is_due_soon_and_fires_everything_in_order() -> None:
+    from services.scheduler.store import page_of
+
+    instants = {ref: T + ref * 600.0 for ref in range(1, 41)}  # one every ten minutes
+    reads: list[float] = []
+
+    def pager(after: float, limit: int) -> tuple[list[tuple[float, int]], float]:
+        reads.append(after)
+        return page_of(sorted((at, ref) for ref, at in instants.items() if at >= after), limit)
+
+    wheel = TimerWheel(pager, page_size=3, lead=120.0)
+    lookup = exact(instants)
+    assert wheel.pop_due(T, lookup, 100) == []  # type: ignore[arg-type]
+    assert len(wheel) < 5
+    assert len(reads) == 1
+    wheel.add(T + 39 * 600.0 + 1, 99)  # beyond the pages read: left to the pager
+    instants[99] = T + 39 * 600.0 + 1
+    assert len(wheel) < 5
+    fired: list[int] = []
+    now = T
+    while now <= T + 41 * 600.0:
+        fired += wheel.pop_due(now, lookup, 100)  # type: ignore[arg-type]
+        now += 30.0
+    assert fired == [*range(1, 40), 99, 40]
+    assert wheel.next_at() is None
+
+
+def test_a_page_of_timers_at_one_instant_is_all_of_them() -> None:
+    from services.scheduler.store import page_of
+
+    entries = [(T, 1), (T, 2), (T, 3), (T + 1, 4)]
+    page, end = page_of(entries, 2)
+    assert page == [(T, 1), (T, 2), (T, 3)]
+    assert T < end <= T + 1
+    assert page_of(entries, 10) == (entries, float("inf"))
