@@ -9,10 +9,12 @@ network's half-life, and in each hour it meets that hour's audience activity::
 - ``X_b(t)`` share of the post's first 24 h spent in local hour-of-week b (from the half-life);
 - ``P_b`` the prior activity: national Indonesian hours (62.5 % online 19:00-21:00, 51 % 07:00-
   10:00, lowest 24:00-05:00, Kominfo x Katadata 2021, §4.2), identical across platforms because
-  no public per-platform Indonesian curve exists; platforms differ by half-life (§3.4);
-- ``u`` 24 hour-of-day and ``v`` 168 hour-of-week multipliers, both Gamma-distributed around 1, so
-  a channel's own data first corrects the daily shape (pooled over 7 days) and only with more
-  evidence each hour of the week (the global → segment → entity pooling of §3.3);
+  no public per-platform Indonesian curve exists; platforms differ by half-life (§3.4); taken at
+  half its contrast (``priors.prior_shape``) so that a channel's evidence can overturn it;
+- ``u`` 24 hour-of-day, ``d`` 7 day and ``v`` 168 hour-of-week multipliers, Gamma-distributed
+  around 1 under weak prior weights (fit.py), so a channel's own data first corrects the daily
+  shape (pooled over 7 days) and only with more evidence each hour of the week (the global →
+  segment → entity pooling of §3.3);
 - ``m`` what the model knows besides the hour: the freshness the post was published with and the
   crowding by the channel's earlier posts (posts close together share the audience).
 
@@ -31,6 +33,7 @@ from datetime import datetime
 
 from services.scheduler.policy.calendar import Calendar
 from services.scheduler.policy.fit import (
+    ALPHA_DAY,
     ALPHA_HOUR_OF_DAY,
     Fit,
     Row,
@@ -45,6 +48,7 @@ from services.scheduler.policy.priors import (
     PLATFORM_HALF_LIFE_MINUTES,
     REGIME_HOURS,
     national_prior,
+    prior_shape,
 )
 from services.scheduler.policy.reach import (
     HOURS_PER_WEEK,
@@ -63,27 +67,22 @@ from services.scheduler.policy.rules import (
 )
 
 FORGET_DAYS = 28.0  # a post's weight halves every 4 weeks behind the channel's latest post
-# Thompson draws at a share of the posterior variance. Greedy where the prior holds: on 40 generated
-# worlds Thompson at a quarter of the variance captured 0.6 % less (docs/scheduling.md), the model
-# learning instead from the deliberate exploration of a young channel (EXPLORE_* below) and from
-# the spill of each post's reach into the hours after it. Where the channel's evidence contradicts
-# the prior, the hours it has not tried are truly unknown and plain Thompson is used (MISFIT_*).
-# Thompson sampling is switched on for a channel whose evidence has contradicted its prior: the
-# hours it has not tried are then truly unknown. Where the prior holds, the mean is used (greedy).
-# Chosen on the tuning half of bench.adversarial (odd seeds 1-15, mean capture): plain Thompson
-# (1.0) 0.70, none 0.74, half the variance 0.74, a quarter 0.78; switching on at half the default
-# weight rather than a quarter 0.79.
-MISFIT_ALPHA = ALPHA_HOUR_OF_DAY / 2
-MISFIT_EXPLORATION = 0.25
+# Thompson sampling draws at this share of the posterior variance. Chosen on the tuning half of
+# bench.adversarial (odd seeds, mean capture); the channel's hours start from a weak prior
+# (fit.py), so the hours it has not tried are truly uncertain and are drawn from, not assumed.
+THOMPSON_SHARE = 0.25
 # Deliberate exploration (docs/scheduling.md): while a channel is young, an hour of the day that no
-# post has reached yet is scored as if it could match the channel's best hour, so each hour is
-# tried about once. Bounded: only the channel's first EXPLORE_DAYS days (from its first post) and
-# first EXPLORE_POSTS posts. On 40 generated worlds it lifted the worst capture from 0.852 to 0.879;
-# without the day limit a quiet channel kept exploring into its third week and lost 2 % on average.
-EXPLORE_POSTS = 30
-EXPLORE_DAYS = 7.0
+# post has reached yet is scored EXPLORE_OPTIMISM times the channel's best hour, so each hour is
+# tried about once, even a night hour far from the items' arrival (the optimism outweighs the
+# freshness lost by waiting for it). Bounded: the channel's first EXPLORE_DAYS days (from its
+# first post) and first EXPLORE_POSTS posts. A dawn or late-night audience is only found by
+# posting there: with a week's bound and an optimism of 1, a channel posting once or twice a day
+# never reached 03-06 h. Chosen on the tuning half of bench.adversarial (mean capture): 14 days
+# 0.78, 21 days 0.77; optimism 2 instead of 3 (21 days) 0.74.
+EXPLORE_POSTS = 60
+EXPLORE_DAYS = 14.0
 EXPLORE_SEEN = 0.5  # share of a post's reach an hour of the day needs to count as tried
-EXPLORE_OPTIMISM = 1.0  # an untried hour may be as good as this share of the best hour
+EXPLORE_OPTIMISM = 3.0  # an untried hour scores as this multiple of the best hour
 _MAX_POSTS = 1500  # ~1 year of a busy channel; older posts are forgotten (audiences change)
 
 
@@ -109,7 +108,7 @@ class EngagementModel:
         self.platform = platform
         self.timezone = timezone
         self._zone = zone(timezone)
-        self.prior_activity = list(prior_activity or national_prior())
+        self.prior_activity = list(prior_activity or prior_shape())
         if len(self.prior_activity) != HOURS_PER_WEEK or min(self.prior_activity) <= 0:
             raise InvalidRequest("prior_activity needs 168 positive numbers, Monday 00:00 first")
         self.prior_half_life = prior_half_life_minutes or PLATFORM_HALF_LIFE_MINUTES.get(
@@ -117,7 +116,7 @@ class EngagementModel:
         )
         self.crowding = crowding
         # Thompson draws at this share of the posterior variance (1 = plain Thompson, 0 = the mean)
-        # None: automatic (Thompson only where the evidence contradicted the prior, see _tau)
+        # None: THOMPSON_SHARE
         self.exploration = exploration
         # deliberate exploration of untried hours in the channel's first days; 0 turns it off
         self.explore_days = EXPLORE_DAYS if explore_days is None else explore_days
@@ -142,7 +141,7 @@ class EngagementModel:
     def to_dict(self) -> dict[str, object]:
         """JSON-safe state: the configuration and the observations (the fit is re-derived)."""
         return {
-            "version": 2,
+            "version": 3,
             "platform": self.platform,
             "timezone": self.timezone,
             "prior_activity": list(self.prior_activity),
@@ -158,6 +157,8 @@ class EngagementModel:
     def from_dict(cls, d: dict[str, object], *, calendar: Calendar | None = None) -> EngagementModel:
         try:
             prior = d.get("prior_activity")
+            if d.get("version") in (1, 2) and prior == national_prior():
+                prior = None  # the default then, at full contrast: a saved default follows today's
             model = cls(
                 str(d["platform"]),
                 str(d["timezone"]),
@@ -278,7 +279,7 @@ class EngagementModel:
         if not posts:
             return
         self.half_life = fit_half_life((p.counts for p in posts), self.prior_half_life)
-        fit_em(self._rows(posts, self.half_life), self.prior_activity, self.fitted)
+        fit_em(self._rows(posts, self.half_life), self.fitted)
 
     def _rows(self, posts: list[Post], h: float) -> list[Row]:
         """The posts as the fit reads them, their exposure refreshed when the half-life moved."""
@@ -314,12 +315,8 @@ class EngagementModel:
             self._fit()
 
     def _tau(self) -> float:
-        """Share of the posterior variance Thompson draws at: the configured one, or plain Thompson
-        once the channel's evidence has contradicted the prior (MISFIT_ALPHA)."""
-        if self.exploration is not None:
-            return self.exploration
-        misfit = self.fitted.alpha_u <= MISFIT_ALPHA or self.fitted.alpha_d <= MISFIT_ALPHA
-        return MISFIT_EXPLORATION if misfit else 0.0
+        """Share of the posterior variance Thompson draws at."""
+        return THOMPSON_SHARE if self.exploration is None else self.exploration
 
     def hourly(self, rng: random.Random | None = None) -> list[float]:
         """Activity by local hour-of-week in reaction units: the posterior mean, or one draw."""
@@ -331,10 +328,10 @@ class EngagementModel:
             # Thompson sampling: a draw from the hour-of-day and day posteriors; ``tau`` scales
             # their variance (shape and rate divided alike keep the mean).
             zu, eu = hour_of_day_evidence(z, e, d, v)
-            a = fit.alpha_u
+            a = ALPHA_HOUR_OF_DAY
             u = [rng.gammavariate((a + zu[k]) / tau, tau / (a + eu[k])) for k in range(24)]
             zd, ed = day_evidence(z, e, u, v)
-            a = fit.alpha_d
+            a = ALPHA_DAY
             d = [rng.gammavariate((a + zd[k]) / tau, tau / (a + ed[k])) for k in range(7)]
         s = fit.scale
         return [s * prior[b] * u[b % 24] * d[b // 24] * v[b] for b in range(HOURS_PER_WEEK)]
@@ -439,7 +436,6 @@ class EngagementModel:
     def _set_prior(self, prior: list[float]) -> None:
         self.prior_activity = [max(x, 1e-9) for x in prior]
         self.fitted.prior_eff = list(self.prior_activity)
-        self.fitted.gamma = 1.0
         self._dirty = True
         self._mean_curve = None
 
