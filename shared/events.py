@@ -51,6 +51,7 @@ from shared.inbox_events import (
     ReplyStatus,
 )
 from shared.ingest_events import DraftApproved, DraftSubmitted, IdempotencyClaimed
+from shared.model_events import ExpectationSnapshotted
 
 # The names re-exported from the modules above, so that ``shared.events`` stays the one name
 # every reader imports events by (the events defined here are public as they stand).
@@ -67,6 +68,7 @@ __all__ = [
     "DraftApproved",
     "DraftSubmitted",
     "EventBase",
+    "ExpectationSnapshotted",
     "Frozen",
     "IdempotencyClaimed",
     "Identifier",
@@ -374,7 +376,8 @@ Event = Annotated[
     | InboxChanged
     | ReplyRequested
     | ReplyAttempted
-    | ReplySettled,
+    | ReplySettled
+    | ExpectationSnapshotted,
     Field(discriminator="event_type"),
 ]
 
@@ -397,6 +400,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "reply.requested",
         "reply.attempted",
         "reply.settled",
+        "model.expectation",
     }
 )
 

@@ -117,6 +117,10 @@ class TopicRegistry:
         return self.name("engagement.observed")
 
     @property
+    def model_expectations(self) -> str:
+        return self.name("model.expectations")
+
+    @property
     def comments_observed(self) -> str:
         return self.name("comments.observed")
 
@@ -170,6 +174,13 @@ class TopicRegistry:
             TopicSpec(self.publish_outcomes, n, "content id", _audit(), "attempt outcomes"),
             TopicSpec(self.publish_dead, n, "content id", _audit(), "dead letters with the last error"),
             TopicSpec(self.engagement_observed, n, "content id", _audit(), "engagement at +1h/+6h/+24h"),
+            TopicSpec(
+                self.model_expectations,
+                n,
+                "channel",
+                _compacted(),
+                "the slot model's expected engagement by local hour-of-week, per channel",
+            ),
             TopicSpec(
                 self.comments_observed, n, "post id", _audit(), "citizens' comments on published posts"
             ),

@@ -1,7 +1,8 @@
 """The analytics worker: one faust agent folds the three source topics into one changelog-backed
 table, and faust's web server answers the press office's reads (``http_api``).
 
-One agent reads ``content.approved``, ``publish.outcomes`` and ``engagement.observed`` together,
+One agent reads ``content.approved``, ``publish.outcomes`` and ``engagement.observed`` together
+(and ``model.expectations``, the scheduler's published expectation per channel),
 one event at a time, so the table's writes reach its changelog in the order they were made:
 ``ledger`` relies on that to make a replay after a crash count every event once. The table is
 faust's, in memory (``analytics_store``), rebuilt from its changelog topic at every start; the
@@ -120,6 +121,7 @@ def _add_fold(
         topics.content_approved: "approved",
         topics.publish_outcomes: "outcomes",
         topics.engagement_observed: "engagement",
+        topics.model_expectations: "expectation",
     }
     source_topic = app.topic(
         *sources, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
@@ -181,6 +183,7 @@ async def prepare_topics(settings: AnalyticsSettings, patience: float = 120.0) -
         topics.content_approved,
         topics.publish_outcomes,
         topics.engagement_observed,
+        topics.model_expectations,
         topics.publish_dead,
     }
     await ensure_topics(settings.kafka, [s for s in topics.specs() if s.name in names])

@@ -9,6 +9,9 @@ file sent to the leadership and the page show the same numbers:
     topics      each topic's, tags: each tag's figures in the week (the report's zone)
     top_items   the week's items by engagement summed over their channels
     trend       each channel's figures in each of the ``weeks`` (oldest first) up to the week
+    expectation each channel's expected engagement of one average post by local hour-of-week,
+                from the scheduler's latest published snapshot of its slot model (beside the
+                heatmap: where the model expects people, against where they engaged)
 
 Its shape is ``REPORT_SCHEMA`` (JSON Schema), which the tests and the CLI check it against.
 
@@ -79,7 +82,11 @@ def weekly_report(
     current: dict[str, list[tuple[str, Any]]] = {"channel": [], "hour": [], "topic": [], "tag": []}
     trend: list[tuple[str, Any]] = []
     rest: list[tuple[str, Any]] = []
+    expected: list[dict[str, Any]] = []
     for key, entry in entries:
+        if key.startswith("exp|"):
+            expected.append(dict(entry["s"]))
+            continue
         if not key.startswith("agg|"):
             rest.append((key, entry))
             continue
@@ -99,6 +106,7 @@ def weekly_report(
         "tags": reach(current["tag"], "tag", "week", week),
         "top_items": top_items(rest, week, zone, top),
         "trend": reach(trend, "channel", "week"),
+        "expectation": sorted(expected, key=lambda e: str(e["channel"])),
     }
 
 
@@ -188,6 +196,23 @@ _ITEM: dict[str, Any] = {
         **_FIGURES,
     },
 }
+_EXPECTATION: dict[str, Any] = {
+    "type": "object",
+    "required": ["channel", "computed_at", "observations", "hourly"],
+    "additionalProperties": False,
+    "properties": {
+        "channel": {"type": "string"},
+        "computed_at": {"type": "string"},
+        "observations": {"type": "integer", "minimum": 0},
+        # Monday 00:00-00:59 local first; expected engagement of one average post in that hour
+        "hourly": {
+            "type": "array",
+            "items": {"type": "number", "minimum": 0},
+            "minItems": 168,
+            "maxItems": 168,
+        },
+    },
+}
 _WEEK_STRING = {"type": "string", "pattern": _WEEK.pattern}
 REPORT_SCHEMA: Mapping[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -217,6 +242,8 @@ REPORT_SCHEMA: Mapping[str, Any] = {
         "tags": {"type": "array", "items": _ROW},
         "top_items": {"type": "array", "items": _ITEM},
         "trend": {"type": "array", "items": _ROW},
+        # Not required: a report from a worker older than the section reads without it.
+        "expectation": {"type": "array", "items": _EXPECTATION},
     },
 }
 """The report document's shape (JSON Schema 2020-12): ``warta report --format json`` writes it."""
