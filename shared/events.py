@@ -52,6 +52,7 @@ from shared.inbox_events import (
 )
 from shared.ingest_events import DraftApproved, DraftSubmitted, IdempotencyClaimed
 from shared.model_events import ExpectationSnapshotted
+from shared.poll_events import PollOptionResult, PollResultsObserved
 
 # The names re-exported from the modules above, so that ``shared.events`` stays the one name
 # every reader imports events by (the events defined here are public as they stand).
@@ -79,6 +80,8 @@ __all__ = [
     "Media",
     "PlatformRef",
     "Poll",
+    "PollOptionResult",
+    "PollResultsObserved",
     "Priority",
     "ReplyAttempted",
     "ReplyDraft",
@@ -377,7 +380,8 @@ Event = Annotated[
     | ReplyRequested
     | ReplyAttempted
     | ReplySettled
-    | ExpectationSnapshotted,
+    | ExpectationSnapshotted
+    | PollResultsObserved,
     Field(discriminator="event_type"),
 ]
 
@@ -401,6 +405,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "reply.attempted",
         "reply.settled",
         "model.expectation",
+        "poll.results",
     }
 )
 

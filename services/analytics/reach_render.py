@@ -45,6 +45,8 @@ CSV_COLUMNS = (
     "reach",
     "reach_posts",
     "expected_engagement",
+    "option",
+    "votes",
 )
 
 
@@ -66,6 +68,11 @@ def render_csv(doc: Mapping[str, Any]) -> str:
             elif section in ("channels", "trend"):
                 cells["channel"] = row["key"]
             writer.writerow({k: _cell(v) for k, v in cells.items() if k in CSV_COLUMNS})
+    for poll in doc.get("polls", ()):
+        for o in poll["options"]:
+            cells = {"section": "polls", "key": poll["content_id"], "channel": poll["channel"]}
+            cells.update(period=poll["published_at"], option=o["label"], votes=o["votes"])
+            writer.writerow({k: _cell(v) for k, v in cells.items()})
     for e in doc.get("expectation", ()):
         for slot, value in enumerate(e["hourly"]):
             cells = {"section": "expectation", "key": e["channel"], "channel": e["channel"]}
@@ -120,6 +127,8 @@ def render_html(
         f"<h2>{escape(t['trend'])}</h2>",
         _trend(doc["trend"], doc["weeks"], lang),
     ]
+    if doc.get("polls"):  # only where the week had polls: most weeks have none
+        body += [f"<h2>{escape(t['polls'])}</h2>", _polls(doc["polls"], lang)]
     return (
         f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -223,3 +232,25 @@ def _trend(rows: Sequence[Mapping[str, Any]], weeks: Sequence[str], lang: str) -
         return f"<p>{escape(t['none'])}</p>"
     peak = max(v for values in series.values() for v in values)
     return f"<figure>{reach_svg.lines(series, weeks, t['trend'], number(peak, lang))}</figure>"
+
+
+def _polls(polls: Sequence[Mapping[str, Any]], lang: str) -> str:
+    t = TEXT[lang]
+    out = []
+    for poll in polls:
+        state = t["poll_closed"] if poll["closed"] else t["poll_open"]
+        caption = f"{poll['question'] or poll['content_id']} · {poll['channel']} · {state}"
+        rows = [
+            (
+                o["label"],
+                o["votes"],
+                number(o["votes"], lang) + ("" if o["share"] is None else f" ({round(100 * o['share'])}%)"),
+            )
+            for o in poll["options"]
+        ]
+        total = f"{number(poll['votes'], lang)} {t['votes']}"
+        out.append(
+            f"<figure><figcaption>{escape(caption)}</figcaption>{reach_svg.bars(rows, caption)}"
+            f'<p class="note">{escape(total)}</p></figure>'
+        )
+    return "".join(out)

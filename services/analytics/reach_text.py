@@ -36,6 +36,10 @@ TEXT: Mapping[str, Mapping[str, str]] = {
         "previous": "Previous week",
         "next": "Next week",
         "days": "Mon Tue Wed Thu Fri Sat Sun",
+        "polls": "Poll results",
+        "poll_closed": "final",
+        "poll_open": "still open at the last reading",
+        "votes": "votes",
         "expected": "The model's expectation",
         "expected_engagement": "expected engagement of one post",
         "expected_note": "what the scheduler's slot model expects of one post published in each hour"
@@ -69,6 +73,10 @@ TEXT: Mapping[str, Mapping[str, str]] = {
         "previous": "Minggu sebelumnya",
         "next": "Minggu berikutnya",
         "days": "Sen Sel Rab Kam Jum Sab Min",
+        "polls": "Hasil jajak pendapat",
+        "poll_closed": "final",
+        "poll_open": "masih dibuka saat terakhir dibaca",
+        "votes": "suara",
         "expected": "Perkiraan model",
         "expected_engagement": "perkiraan interaksi satu unggahan",
         "expected_note": "perkiraan model penjadwal untuk satu unggahan yang terbit di tiap jam"

@@ -9,6 +9,7 @@ file sent to the leadership and the page show the same numbers:
     topics      each topic's, tags: each tag's figures in the week (the report's zone)
     top_items   the week's items by engagement summed over their channels
     trend       each channel's figures in each of the ``weeks`` (oldest first) up to the week
+    polls       each poll posted in the week (report zone) with its options' votes (``poll_report``)
     expectation each channel's expected engagement of one average post by local hour-of-week,
                 from the scheduler's latest published snapshot of its slot model (beside the
                 heatmap: where the model expects people, against where they engaged)
@@ -27,6 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.analytics.figures import ZERO, Figures, add, figures_json
+from services.analytics.poll_report import POLL_SCHEMA, week_polls
 from services.analytics.report import BadQuery, reach
 
 SCHEMA_VERSION = 1
@@ -107,7 +109,15 @@ def weekly_report(
         "top_items": top_items(rest, week, zone, top),
         "trend": reach(trend, "channel", "week"),
         "expectation": sorted(expected, key=lambda e: str(e["channel"])),
+        "polls": week_polls(rest, *week_bounds(week, zone)),
     }
+
+
+def week_bounds(week: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants ``week`` spans in ``zone``: from its Monday 00:00 to the next one's."""
+    monday = parse_week(week)
+    start = datetime(monday.year, monday.month, monday.day, tzinfo=zone)
+    return start, start + timedelta(weeks=1)
 
 
 def top_items(
@@ -115,9 +125,7 @@ def top_items(
 ) -> list[dict[str, Any]]:
     """The ``limit`` items with the most engagement over the posts they published in ``week``
     (``zone``'s week, as for topics and tags, which span channels too)."""
-    monday = parse_week(week)
-    start = datetime(monday.year, monday.month, monday.day, tzinfo=zone)
-    end = start + timedelta(weeks=1)
+    start, end = week_bounds(week, zone)
     # Stored instants are ISO 8601 with an offset of at most 14 h: one whose date is more than a
     # day outside the week cannot be in it, and is skipped before it is parsed (most of a year).
     first_day, last_day = (
@@ -242,8 +250,9 @@ REPORT_SCHEMA: Mapping[str, Any] = {
         "tags": {"type": "array", "items": _ROW},
         "top_items": {"type": "array", "items": _ITEM},
         "trend": {"type": "array", "items": _ROW},
-        # Not required: a report from a worker older than the section reads without it.
+        # Not required (nor is polls): a report from a worker older than them reads without them.
         "expectation": {"type": "array", "items": _EXPECTATION},
+        "polls": {"type": "array", "items": POLL_SCHEMA},
     },
 }
 """The report document's shape (JSON Schema 2020-12): ``warta report --format json`` writes it."""
