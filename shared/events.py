@@ -53,6 +53,7 @@ from shared.inbox_events import (
 from shared.ingest_events import DraftApproved, DraftSubmitted, IdempotencyClaimed
 from shared.model_events import ExpectationSnapshotted
 from shared.poll_events import PollOptionResult, PollResultsObserved
+from shared.report_events import ReportDelivered
 
 # The names re-exported from the modules above, so that ``shared.events`` stays the one name
 # every reader imports events by (the events defined here are public as they stand).
@@ -88,6 +89,7 @@ __all__ = [
     "ReplyRequested",
     "ReplySettled",
     "ReplyStatus",
+    "ReportDelivered",
     "Tag",
     "Tags",
     "instant_range_problem",
@@ -381,7 +383,8 @@ Event = Annotated[
     | ReplyAttempted
     | ReplySettled
     | ExpectationSnapshotted
-    | PollResultsObserved,
+    | PollResultsObserved
+    | ReportDelivered,
     Field(discriminator="event_type"),
 ]
 
@@ -406,6 +409,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "reply.settled",
         "model.expectation",
         "poll.results",
+        "report.delivered",
     }
 )
 

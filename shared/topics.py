@@ -121,6 +121,10 @@ class TopicRegistry:
         return self.name("model.expectations")
 
     @property
+    def analytics_deliveries(self) -> str:
+        return self.name("analytics.deliveries")
+
+    @property
     def comments_observed(self) -> str:
         return self.name("comments.observed")
 
@@ -180,6 +184,14 @@ class TopicRegistry:
                 "channel",
                 _compacted(),
                 "the slot model's expected engagement by local hour-of-week, per channel",
+            ),
+            # One partition: a handful of records, read whole by the one analytics worker.
+            TopicSpec(
+                self.analytics_deliveries,
+                1,
+                "delivery method",
+                _compacted(),
+                "the last weekly report delivered by each method (webhook, email)",
             ),
             TopicSpec(
                 self.comments_observed, n, "post id", _audit(), "citizens' comments on published posts"
