@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.analytics.openapi import openapi_document
 from services.scheduler.expectations import ExpectationPublisher
 from services.scheduler.policy_chooser import PolicyChooser
 from shared.channels import Channel
@@ -94,6 +95,9 @@ async def test_a_published_snapshot_reaches_the_report_and_the_reach_page(
     assert snapshot["computed_at"] == NOW.isoformat()
     assert len(snapshot["hourly"]) == 168
     assert snapshot["hourly"][20] > snapshot["hourly"][3]  # evening over the small hours
+
+    status, served = await asyncio.to_thread(worker.get, "/openapi.json")  # the API's document, served
+    assert (status, served) == (200, openapi_document())
 
     status, _, html = await asyncio.to_thread(page, worker.port, "/reach?week=2026-W49&lang=id")
     assert status == 200
