@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -171,6 +172,7 @@ async def measure(bootstrap: str, count: int, patience_s: float) -> dict[str, ob
         except subprocess.TimeoutExpired:
             os.killpg(worker.pid, signal.SIGKILL)
         log.close()
+    shutil.rmtree(var, ignore_errors=True)  # kept only when the bench failed: its worker's log
 
 
 def _start_worker(env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
