@@ -114,7 +114,9 @@ async def measure(bootstrap: str, count: int, patience_s: float) -> dict[str, ob
     port = free_listen_port()
     env = {
         **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        # The settings' other name for the bootstrap (shared.settings): own_broker alone reads the
+        # usual one, and an inherited one names this same broker when set.
+        "KAFKA_BOOTSTRAP": bootstrap,
         "WARTA_TOPIC_PREFIX": topics.prefix,
         "WARTA_GROUP_PREFIX": f"g{run}",
         "WARTA_PARTITIONS": "6",
@@ -156,7 +158,7 @@ async def measure(bootstrap: str, count: int, patience_s: float) -> dict[str, ob
             if processed is not None and lag_zero is not None:
                 break
             await asyncio.sleep(0.25)
-        return {
+        result = {
             "bench": "broker_fold",
             "burst": count,
             "produce_s": round(produced - first_send, 2),
@@ -173,6 +175,7 @@ async def measure(bootstrap: str, count: int, patience_s: float) -> dict[str, ob
             os.killpg(worker.pid, signal.SIGKILL)
         log.close()
     shutil.rmtree(var, ignore_errors=True)  # kept only when the bench failed: its worker's log
+    return result
 
 
 def _start_worker(env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
