@@ -9,6 +9,7 @@ tried again at the next check without mailing the week twice.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import email
 import email.policy
@@ -30,8 +31,10 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from services.analytics.delivery import DeliveryPlan, Mail, Webhook, WeeklyDelivery
 from services.analytics.delivery_mail import SmtpServer
+from services.analytics.delivery_schedule import due_week
 from shared.kafka import ensure_topics, make_producer
 from shared.topics import TopicRegistry
+from tests.integration.test_analytics_worker import Worker, worker  # noqa: F401 (the fixture)
 from tests.unit.test_reach_report import folded, sample_events
 from warta.devrun import free_listen_port
 
@@ -164,3 +167,34 @@ async def test_last_weeks_report_goes_out_once_by_webhook_and_mail(
     assert [r["key"] for r in rows if r["section"] == "channels"] == [
         c["key"] for c in w49["data"]["channels"]
     ]
+
+
+async def test_the_running_worker_delivers_the_due_week_once_across_a_restart(
+    kafka_bootstrap: str,
+    topics: TopicRegistry,
+    worker: Worker,  # noqa: F811 (the fixture imported above)
+    receiver: tuple[Receiver, str],
+) -> None:
+    # The worker's own clock: the week due now is the one before this week (or before last week
+    # on a Monday before 07:00 in Jakarta), whichever it is, delivered once.
+    hook, url = receiver
+    worker.env.update(
+        WARTA_REPORT_WEBHOOK_URL=url,
+        WARTA_REPORT_WEBHOOK_SECRET=SECRET,
+        WARTA_REPORT_DELIVERY_CHECK_S="1",
+    )
+    worker.start()
+    await worker.wait_ready()
+    expected = due_week(datetime.now(UTC), JAKARTA, 7, None)
+    for _ in range(120):
+        if hook.ids:
+            break
+        await asyncio.sleep(0.5)
+    assert hook.ids == [f"report-{expected}"]
+    assert hook.bodies[0]["data"]["week"] == expected
+
+    worker.kill()  # SIGKILL: the record was written before the next check could run
+    worker.start()
+    await worker.wait_ready()
+    await asyncio.sleep(5)  # several checks of the restarted worker
+    assert hook.ids == [f"report-{expected}"]
