@@ -12,6 +12,10 @@ Usage: ``python -m bench.analytics [--items 50000] [--channels 5]`` prints JSON 
   from that table (``weekly.weekly_report``, what ``GET /v1/report`` does), and to render it as
   HTML (en, id), CSV and JSON (``reach_render``), beside a baseline taken in the same run:
   ``json.dumps`` of the same document, the least any rendering must do.
+
+``--broker [--burst 100000]`` measures the worker end to end on a real broker instead
+(``bench.analytics_broker``: events/s through producer, faust worker and table, and the
+consumer lag back to 0 after the burst).
 """
 
 from __future__ import annotations
@@ -102,7 +106,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=50_000)
     parser.add_argument("--channels", type=int, default=5)
+    parser.add_argument("--broker", action="store_true", help="the worker on a real broker instead")
+    parser.add_argument("--burst", type=int, default=100_000)
     args = parser.parse_args()
+    if args.broker:
+        from bench.analytics_broker import run
+
+        run(args.burst)
+        return
     channels = [f"ch{i}" for i in range(args.channels)]
     events = year_of_events(args.items, channels, random.Random(7))
     zones = Zones(zone_of=lambda _: ZoneInfo("Asia/Jakarta"), report=ZoneInfo("Asia/Jakarta"))

@@ -10,6 +10,7 @@ Routes (relative to the mount)::
     POST /api/v1/statuses                       Idempotency-Key kept 1 h; 422 / 429 / 401
     GET  /api/v1/statuses/:id                   counts grow with engagement_per_hour or /_fake/engagement
     GET  /api/v1/statuses/:id/context           ancestors and descendants (citizens' replies, depth first)
+    GET  /api/v1/polls/:id                      the Poll entity: votes so far (``poll_votes``), expired after its end
     POST /api/v2/media                          200, or 202 while "processing"
     GET  /api/v1/media/:id                      206 until processed, then 200
     GET  /api/v1/accounts/verify_credentials
@@ -30,7 +31,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox import comment_replies
+from sandbox import comment_replies, poll_votes
 from sandbox import mastodon_entities as entities
 from sandbox.base import (
     FakeComment,
@@ -181,7 +182,7 @@ class _Mastodon:
 
     def _status_json(self, request: web.Request, post: FakePost) -> dict[str, Any]:
         reactions, comments, shares = self.s.counts(post)
-        poll = post.data.get("poll")
+        poll = self._poll_json(post)
         return {
             "id": post.id,
             "created_at": post.created_at.isoformat().replace("+00:00", "Z"),
@@ -210,6 +211,35 @@ class _Mastodon:
             "reblogs_count": shares,
             "account": self._account_json(request, post.account),
         }
+
+    def _poll_json(self, post: FakePost) -> dict[str, Any] | None:
+        """The post's poll as it stands now (entities/Poll.md): votes so far, expired after its end."""
+        poll = post.data.get("poll")
+        if poll is None:
+            return None
+        ends = datetime.fromisoformat(poll["expires_at"])
+        counts = poll_votes.votes(post, len(poll["options"]), self.s.now(), ends)
+        options = [
+            {"title": o["title"], "votes_count": n} for o, n in zip(poll["options"], counts, strict=True)
+        ]
+        # One choice each: as many voters as votes (voters_count is documented nullable, and the
+        # server fills it for every poll it counts).
+        return {
+            **poll,
+            "expired": self.s.now() >= ends,
+            "votes_count": sum(counts),
+            "voters_count": sum(counts),
+            "options": options,
+        }
+
+    async def get_poll(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization"):
+            self._auth(request)
+        post = self.s.find_post(request.match_info["id"])
+        poll = self._poll_json(post) if post is not None else None
+        if poll is None:
+            return _error("Record not found", 404)
+        return json_reply(poll)
 
     async def create_status(self, request: web.Request) -> web.Response:
         account, req_window = self._auth(request)
@@ -428,6 +458,7 @@ def create_app(state: MastodonState | None = None) -> web.Application:
     app.router.add_post("/api/v1/statuses", fake.create_status)
     app.router.add_get("/api/v1/statuses/{id}", fake.get_status)
     app.router.add_get("/api/v1/statuses/{id}/context", fake.context)
+    app.router.add_get("/api/v1/polls/{id}", fake.get_poll)
     app.router.add_post("/api/v2/media", fake.upload_media)
     app.router.add_get("/api/v1/media/{id}", fake.get_media)
     app.router.add_get("/api/v1/accounts/verify_credentials", fake.verify_credentials)

@@ -6,7 +6,8 @@ duplicate-content body seen in iembot#163. Routes (relative to the mount)::
     POST /2/tweets              201 {"data": {"id", "text"}}; 403 duplicate; 400 invalid; 429
     POST /2/media/upload        ``media`` (multipart bytes or JSON base64) and ``media_category``:
                                 {"data": {"id", "media_key", "size", "expires_after_secs"}}
-    GET  /2/tweets/:id          tweet.fields=public_metrics
+    GET  /2/tweets/:id          tweet.fields=public_metrics; expansions=attachments.poll_ids with
+                                poll.fields=options,voting_status,... (x_polls.py)
     GET  /2/users/me
     GET  /2/users/:id/tweets    newest first, with created_at and entities.urls (``listing_lag`` applies)
     GET  /2/tweets/search/recent  query=conversation_id:<id> [from:<user>]: the replies (x_replies.py);
@@ -31,7 +32,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox import x_replies
+from sandbox import x_polls, x_replies
 from sandbox.base import (
     FakePost,
     FakeState,
@@ -216,7 +217,9 @@ class _X:
             "bookmark_count": 0,
             "impression_count": post.reach or 0,
         }
-        return json_reply({"data": _tweet(post.id, post.text) | {"public_metrics": metrics}}, 200, headers)
+        attached, includes = x_polls.expand(post, request.query, self.s.now())
+        data = _tweet(post.id, post.text) | attached | {"public_metrics": metrics}
+        return json_reply({"data": data} | ({"includes": includes} if includes else {}), 200, headers)
 
     async def search_recent(self, request: web.Request) -> web.Response:
         headers = self._read_limit(self._auth(request))

@@ -53,6 +53,9 @@ from shared.inbox_events import (
     ReplyStatus,
 )
 from shared.ingest_events import DraftApproved, DraftSubmitted, IdempotencyClaimed
+from shared.model_events import ExpectationSnapshotted
+from shared.poll_events import PollOptionResult, PollResultsObserved
+from shared.report_events import ReportDelivered
 from shared.template_events import ReplyTemplateDeleted, ReplyTemplateSaved
 
 # The names re-exported from the modules above, so that ``shared.events`` stays the one name
@@ -74,6 +77,7 @@ __all__ = [
     "DraftApproved",
     "DraftSubmitted",
     "EventBase",
+    "ExpectationSnapshotted",
     "Frozen",
     "IdempotencyClaimed",
     "Identifier",
@@ -84,6 +88,8 @@ __all__ = [
     "Media",
     "PlatformRef",
     "Poll",
+    "PollOptionResult",
+    "PollResultsObserved",
     "Priority",
     "ReplyAttempted",
     "ReplyDraft",
@@ -92,6 +98,7 @@ __all__ = [
     "ReplyStatus",
     "ReplyTemplateDeleted",
     "ReplyTemplateSaved",
+    "ReportDelivered",
     "Tag",
     "Tags",
     "instant_range_problem",
@@ -387,7 +394,10 @@ Event = Annotated[
     | ReplyTemplateSaved
     | ReplyTemplateDeleted
     | CommentSpikeStarted
-    | ComplaintChanged,
+    | ComplaintChanged
+    | ExpectationSnapshotted
+    | PollResultsObserved
+    | ReportDelivered,
     Field(discriminator="event_type"),
 ]
 
@@ -414,6 +424,9 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "reply_template.deleted",
         "comment.spike_started",
         "complaint.changed",
+        "model.expectation",
+        "poll.results",
+        "report.delivered",
     }
 )
 

@@ -117,6 +117,14 @@ class TopicRegistry:
         return self.name("engagement.observed")
 
     @property
+    def model_expectations(self) -> str:
+        return self.name("model.expectations")
+
+    @property
+    def analytics_deliveries(self) -> str:
+        return self.name("analytics.deliveries")
+
+    @property
     def comments_observed(self) -> str:
         return self.name("comments.observed")
 
@@ -186,6 +194,21 @@ class TopicRegistry:
             TopicSpec(self.publish_outcomes, n, "content id", _audit(), "attempt outcomes"),
             TopicSpec(self.publish_dead, n, "content id", _audit(), "dead letters with the last error"),
             TopicSpec(self.engagement_observed, n, "content id", _audit(), "engagement at +1h/+6h/+24h"),
+            TopicSpec(
+                self.model_expectations,
+                n,
+                "channel",
+                _compacted(),
+                "the slot model's expected engagement by local hour-of-week, per channel",
+            ),
+            # One partition: a handful of records, read whole by the one analytics worker.
+            TopicSpec(
+                self.analytics_deliveries,
+                1,
+                "delivery method",
+                _compacted(),
+                "the last weekly report delivered by each method (webhook, email)",
+            ),
             TopicSpec(
                 self.comments_observed, n, "post id", _audit(), "citizens' comments on published posts"
             ),

@@ -1,7 +1,8 @@
 """The analytics worker: one faust agent folds the three source topics into one changelog-backed
 table, and faust's web server answers the press office's reads (``http_api``).
 
-One agent reads ``content.approved``, ``publish.outcomes`` and ``engagement.observed`` together,
+One agent reads ``content.approved``, ``publish.outcomes`` and ``engagement.observed`` together
+(and ``model.expectations``, the scheduler's published expectation per channel),
 one event at a time, so the table's writes reach its changelog in the order they were made:
 ``ledger`` relies on that to make a replay after a crash count every event once. The table is
 faust's, in memory (``analytics_store``), rebuilt from its changelog topic at every start; the
@@ -18,20 +19,23 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import faust
 from aiokafka import ConsumerRecord
 from prometheus_client import CollectorRegistry, Counter
 
 from services.analytics import http_api
+from services.analytics.delivery import WeeklyDelivery
+from services.analytics.delivery_wiring import delivery_plan
 from services.analytics.ledger import Position, Zones, apply
 from services.analytics.settings import AnalyticsSettings
 from shared.channels import ChannelDirectory
 from shared.codec import decode
 from shared.dead_letters import DeadLetters
-from shared.kafka import KafkaUnavailable, ensure_topics, missing_topics
+from shared.kafka import KafkaUnavailable, ensure_topics, make_producer, missing_topics
 
 log = logging.getLogger("warta.analytics")
 
@@ -69,7 +73,45 @@ def create_app(
     app = _faust_app(settings)
     table, metrics = _add_fold(app, settings, channels, clock)
     http_api.register(app, table, metrics.registry, ZoneInfo(settings.report_timezone), clock)
+    _add_delivery(app, settings, table, clock)
     return app
+
+
+def _add_delivery(
+    app: faust.App, settings: AnalyticsSettings, table: Any, clock: Callable[[], datetime]
+) -> None:
+    """The Monday delivery of last week's report, when a method is configured (``delivery``)."""
+    plan = delivery_plan(settings)
+    if plan.webhook is None and plan.mail is None:
+        return
+    held: dict[str, Any] = {}
+
+    @app.service
+    class DeliveryClients(faust.Service):
+        async def on_start(self) -> None:
+            held["producer"] = producer = make_producer(settings.kafka, "warta-analytics-delivery")
+            await producer.start()
+            held["session"] = session = aiohttp.ClientSession()
+            topic = settings.topics.analytics_deliveries
+            held["delivery"] = WeeklyDelivery(plan, settings.kafka, topic, producer, session, table.items)
+
+        async def on_stop(self) -> None:
+            if "session" in held:
+                await held["session"].close()
+            if "producer" in held:
+                await held["producer"].stop()
+
+    # faust's timer decorator is not annotated; the function it wraps is.
+    @app.timer(settings.report_delivery_check_s)  # type: ignore[untyped-decorator]
+    async def deliver_weekly() -> None:
+        # Only from a whole table: a report of a half-restored one would be sent as final.
+        restored = cast(Any, app.tables).recovery.completed.is_set() and not app.rebalancing
+        if "delivery" not in held or not restored:
+            return
+        try:
+            await held["delivery"].run_once(clock())
+        except KafkaUnavailable as exc:
+            log.warning("weekly delivery not recorded, tried again at the next check: %s", exc)
 
 
 def _faust_app(settings: AnalyticsSettings) -> faust.App:
@@ -120,6 +162,7 @@ def _add_fold(
         topics.content_approved: "approved",
         topics.publish_outcomes: "outcomes",
         topics.engagement_observed: "engagement",
+        topics.model_expectations: "expectation",
     }
     source_topic = app.topic(
         *sources, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
@@ -181,6 +224,8 @@ async def prepare_topics(settings: AnalyticsSettings, patience: float = 120.0) -
         topics.content_approved,
         topics.publish_outcomes,
         topics.engagement_observed,
+        topics.model_expectations,
+        topics.analytics_deliveries,
         topics.publish_dead,
     }
     await ensure_topics(settings.kafka, [s for s in topics.specs() if s.name in names])

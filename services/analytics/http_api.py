@@ -9,6 +9,7 @@
         top items, weekly trend), which ``warta report`` renders
     GET /reach?week=2026-W49&lang=en|id   the Reach page: that report as HTML (this week by
         default), with /reach.css; both carry the console's security headers
+    GET /openapi.json            this API's OpenAPI 3.1 document (``openapi``)
     GET /readyz                  200 once the tables are restored from their changelog
     GET /metrics                 Prometheus text
 
@@ -28,6 +29,7 @@ import faust
 from faust.web import Request, Response, View
 from prometheus_client import CollectorRegistry
 
+from services.analytics.openapi import openapi_document
 from services.analytics.reach_render import CSS, render_html
 from services.analytics.reach_text import LANGS
 from services.analytics.report import BadQuery, item, reach_answer
@@ -113,6 +115,10 @@ def register(
     @app.page("/reach.css")
     async def reach_css(self: View, request: Request) -> Response:
         return self.text(CSS, content_type="text/css", headers=dict(SECURITY_HEADERS))
+
+    @app.page("/openapi.json")
+    async def openapi_view(self: View, request: Request) -> Response:
+        return self.json(openapi_document())
 
     @app.page("/readyz")
     async def ready_view(self: View, request: Request) -> Response:

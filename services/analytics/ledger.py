@@ -3,6 +3,8 @@
 The state is one key-value table (faust's, changelog-backed, in the worker; a dict in tests):
 
     post|<job id>              the post, its previous value, and the last event that wrote it
+    exp|<channel>              the slot model's latest expectation snapshot of the channel
+    poll|<job id>              the latest tally of the post's poll (a closed one beats an open one)
     item|<content id>          the item's topic and tags, and the jobs seen for it
     agg|<dimension>|<partition>|<value>|<window>
                                the running figures of a bucket from one source partition
@@ -45,7 +47,14 @@ from services.analytics.figures import (
     with_published,
     with_reading,
 )
-from shared.events import ContentApproved, EngagementObserved, OutcomeStatus, PublishOutcome
+from shared.events import (
+    ContentApproved,
+    EngagementObserved,
+    ExpectationSnapshotted,
+    OutcomeStatus,
+    PollResultsObserved,
+    PublishOutcome,
+)
 
 Store = MutableMapping[str, Any]
 
@@ -54,7 +63,7 @@ Store = MutableMapping[str, Any]
 class Position:
     """Where an event was read: its topic's role, partition and offset."""
 
-    source: str  # "approved", "outcomes" or "engagement"
+    source: str  # "approved", "outcomes", "engagement" or "expectation"
     partition: int
     offset: int
 
@@ -86,7 +95,55 @@ def apply(store: Store, event: object, at: Position, zones: Zones) -> bool:
         )
     if isinstance(event, ContentApproved):
         return _update_item(store, event, at, zones)
+    if isinstance(event, ExpectationSnapshotted):
+        return _update_expectation(store, event)
+    if isinstance(event, PollResultsObserved):
+        return _update_poll(store, event)
     return False
+
+
+def _update_poll(store: Store, event: PollResultsObserved) -> bool:
+    """The final tally wins over a running one, then the later reading; one write, so a replay
+    changes nothing."""
+    key = f"poll|{event.job_id}"
+    rank = [event.closed, event.occurred_at.isoformat(), event.event_id]
+    entry = store.get(key)
+    if entry is not None and entry["rank"] >= rank:
+        return False
+    store[key] = {
+        "rank": rank,
+        "s": {
+            "content_id": event.content_id,
+            "channel": event.channel,
+            "platform": event.platform,
+            "published_at": event.published_at.isoformat(),
+            "question": event.question,
+            "closed": event.closed,
+            "voters": event.voters,
+            "options": [{"label": o.label, "votes": o.votes} for o in event.options],
+        },
+    }
+    return True
+
+
+def _update_expectation(store: Store, event: ExpectationSnapshotted) -> bool:
+    """The newest snapshot of a channel wins; one write, so a replay needs no guard (the same or
+    an older snapshot changes nothing)."""
+    key = f"exp|{event.channel}"
+    rank = [event.occurred_at.isoformat(), event.event_id]
+    entry = store.get(key)
+    if entry is not None and entry["rank"] >= rank:
+        return False
+    store[key] = {
+        "rank": rank,
+        "s": {
+            "channel": event.channel,
+            "computed_at": event.occurred_at.isoformat(),
+            "observations": event.observations,
+            "hourly": list(event.hourly),
+        },
+    }
+    return True
 
 
 def _seen(entry: Mapping[str, Any] | None, at: Position) -> bool:

@@ -19,7 +19,7 @@ from html import escape
 from typing import Any
 
 from services.analytics import reach_svg
-from services.analytics.reach_text import LANGS, TEXT, number
+from services.analytics.reach_text import LANGS, TEXT, decimal, number
 
 CSS = """body{font-family:system-ui,sans-serif;color:#1d3557;max-width:60rem;margin:1.5rem auto;padding:0 1rem}
 h1{margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:1px solid #ccd}
@@ -44,6 +44,9 @@ CSV_COLUMNS = (
     "engagement",
     "reach",
     "reach_posts",
+    "expected_engagement",
+    "option",
+    "votes",
 )
 
 
@@ -65,6 +68,16 @@ def render_csv(doc: Mapping[str, Any]) -> str:
             elif section in ("channels", "trend"):
                 cells["channel"] = row["key"]
             writer.writerow({k: _cell(v) for k, v in cells.items() if k in CSV_COLUMNS})
+    for poll in doc.get("polls", ()):
+        for o in poll["options"]:
+            cells = {"section": "polls", "key": poll["content_id"], "channel": poll["channel"]}
+            cells.update(period=poll["published_at"], option=o["label"], votes=o["votes"])
+            writer.writerow({k: _cell(v) for k, v in cells.items()})
+    for e in doc.get("expectation", ()):
+        for slot, value in enumerate(e["hourly"]):
+            cells = {"section": "expectation", "key": e["channel"], "channel": e["channel"]}
+            cells.update(period=e["computed_at"], day_of_week=slot // 24, hour=slot % 24)
+            writer.writerow({k: _cell(v) for k, v in {**cells, "expected_engagement": value}.items()})
     return out.getvalue()
 
 
@@ -104,7 +117,7 @@ def render_html(
         f"<h2>{escape(t['channels'])}</h2>",
         _table(doc["channels"], t["channel"], lang) if doc["channels"] else f"<p>{escape(t['none'])}</p>",
         f'<h2>{escape(t["heatmap"])}</h2><p class="note">{escape(t["heatmap_note"])}</p>',
-        _heatmaps(doc["heatmap"], lang),
+        _heatmaps(doc["heatmap"], doc.get("expectation", ()), lang),
         f"<h2>{escape(t['top_items'])}</h2>",
         _top_items(doc["top_items"], lang),
         f"<h2>{escape(t['tags'])}</h2>",
@@ -114,6 +127,8 @@ def render_html(
         f"<h2>{escape(t['trend'])}</h2>",
         _trend(doc["trend"], doc["weeks"], lang),
     ]
+    if doc.get("polls"):  # only where the week had polls: most weeks have none
+        body += [f"<h2>{escape(t['polls'])}</h2>", _polls(doc["polls"], lang)]
     return (
         f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -134,21 +149,48 @@ def _table(rows: Sequence[Mapping[str, Any]], first: str, lang: str) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
 
 
-def _heatmaps(rows: Sequence[Mapping[str, Any]], lang: str) -> str:
+def _heatmaps(rows: Sequence[Mapping[str, Any]], expectation: Sequence[Mapping[str, Any]], lang: str) -> str:
+    """Per channel, the observed heatmap, with the model's expectation as a second row under it
+    (each shaded against its own peak: their shapes compare, the units differ)."""
     t = TEXT[lang]
-    by_channel: dict[str, dict[tuple[int, int], int]] = {}
+    by_channel: dict[str, dict[tuple[int, int], float]] = {}
     for r in rows:
         by_channel.setdefault(r["channel"], {})[(r["day_of_week"], r["hour"])] = r["engagement"]
-    if not by_channel:
+    expected = {
+        e["channel"]: {(slot // 24, slot % 24): value for slot, value in enumerate(e["hourly"])}
+        for e in expectation
+    }
+    if not by_channel and not expected:
         return f"<p>{escape(t['none'])}</p>"
     days = t["days"].split()
     tip = "{day} {hour}: {value} " + t["engagement"].lower()
-    return "".join(
-        f"<figure><figcaption>{escape(channel)}</figcaption>"
-        + reach_svg.heatmap(cells, days, t["heatmap"] + ": " + channel, tip)
-        + "</figure>"
-        for channel, cells in sorted(by_channel.items())
-    )
+    tip_expected = "{day} {hour}: {value} " + t["expected_engagement"]
+    out = []
+    for channel in sorted(by_channel.keys() | expected.keys()):
+        observed = by_channel.get(channel)
+        out.append(f"<figure><figcaption>{escape(channel)}</figcaption>")
+        out.append(
+            reach_svg.heatmap(observed, days, t["heatmap"] + ": " + channel, tip)
+            if observed is not None
+            else f"<p>{escape(t['none'])}</p>"
+        )
+        if channel in expected:
+            e = next(e for e in expectation if e["channel"] == channel)
+            note = t["expected_note"].format(
+                at=e["computed_at"][:16].replace("T", " "), posts=number(e["observations"], lang)
+            )
+            out.append(f'<p class="note">{escape(t["expected"])}: {escape(note)}</p>')
+            out.append(
+                reach_svg.heatmap(
+                    expected[channel],
+                    days,
+                    t["expected"] + ": " + channel,
+                    tip_expected,
+                    written=lambda v: decimal(v, lang),
+                )
+            )
+        out.append("</figure>")
+    return "".join(out)
 
 
 def _top_items(rows: Sequence[Mapping[str, Any]], lang: str) -> str:
@@ -190,3 +232,25 @@ def _trend(rows: Sequence[Mapping[str, Any]], weeks: Sequence[str], lang: str) -
         return f"<p>{escape(t['none'])}</p>"
     peak = max(v for values in series.values() for v in values)
     return f"<figure>{reach_svg.lines(series, weeks, t['trend'], number(peak, lang))}</figure>"
+
+
+def _polls(polls: Sequence[Mapping[str, Any]], lang: str) -> str:
+    t = TEXT[lang]
+    out = []
+    for poll in polls:
+        state = t["poll_closed"] if poll["closed"] else t["poll_open"]
+        caption = f"{poll['question'] or poll['content_id']} · {poll['channel']} · {state}"
+        rows = [
+            (
+                o["label"],
+                o["votes"],
+                number(o["votes"], lang) + ("" if o["share"] is None else f" ({round(100 * o['share'])}%)"),
+            )
+            for o in poll["options"]
+        ]
+        total = f"{number(poll['votes'], lang)} {t['votes']}"
+        out.append(
+            f"<figure><figcaption>{escape(caption)}</figcaption>{reach_svg.bars(rows, caption)}"
+            f'<p class="note">{escape(total)}</p></figure>'
+        )
+    return "".join(out)

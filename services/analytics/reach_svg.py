@@ -9,7 +9,7 @@ figure is in its ``<title>`` (the browser's tooltip), so the chart needs no scri
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from html import escape
 
 INK = "#1d3557"
@@ -25,9 +25,15 @@ def _svg(width: int, height: int, body: str, label: str) -> str:
     )
 
 
-def heatmap(cells: Mapping[tuple[int, int], int], days: Sequence[str], label: str, fmt: str) -> str:
+def heatmap(
+    cells: Mapping[tuple[int, int], float],
+    days: Sequence[str],
+    label: str,
+    fmt: str,
+    written: Callable[[float], str] = str,
+) -> str:
     """A 7 x 24 grid, one cell per (day of week, hour), shaded by its value over the largest.
-    ``fmt`` formats a cell's tooltip with ``{day}``, ``{hour}`` and ``{value}``."""
+    ``fmt`` formats a cell's tooltip with ``{day}``, ``{hour}`` and ``{value}`` (as ``written``)."""
     peak = max(cells.values(), default=0)
     parts = [
         f'<text x="{LABEL_W + h * CELL}" y="10" font-size="9" fill="{INK}">{h:02d}</text>'
@@ -39,7 +45,7 @@ def heatmap(cells: Mapping[tuple[int, int], int], days: Sequence[str], label: st
         for h in range(24):
             value = cells.get((d, h), 0)
             opacity = 0.06 + 0.94 * value / peak if peak else 0.06
-            tip = fmt.format(day=day, hour=f"{h:02d}:00", value=value)
+            tip = fmt.format(day=day, hour=f"{h:02d}:00", value=written(value))
             parts.append(
                 f'<rect x="{LABEL_W + h * CELL}" y="{y}" width="{CELL - 1}" height="{CELL - 1}" '
                 f'fill="{PALETTE[0]}" fill-opacity="{opacity:.2f}"><title>{escape(tip)}</title></rect>'

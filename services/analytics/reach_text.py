@@ -36,6 +36,15 @@ TEXT: Mapping[str, Mapping[str, str]] = {
         "previous": "Previous week",
         "next": "Next week",
         "days": "Mon Tue Wed Thu Fri Sat Sun",
+        "mail_text": "The report is this mail's HTML part; the figures are attached as CSV.",
+        "polls": "Poll results",
+        "poll_closed": "final",
+        "poll_open": "still open at the last reading",
+        "votes": "votes",
+        "expected": "The model's expectation",
+        "expected_engagement": "expected engagement of one post",
+        "expected_note": "what the scheduler's slot model expects of one post published in each hour"
+        " (as of {at} UTC, learned from {posts} posts; 0: its prior, the national hours)",
     },
     "id": {
         "title": "Laporan jangkauan",
@@ -65,6 +74,15 @@ TEXT: Mapping[str, Mapping[str, str]] = {
         "previous": "Minggu sebelumnya",
         "next": "Minggu berikutnya",
         "days": "Sen Sel Rab Kam Jum Sab Min",
+        "mail_text": "Laporan ada di bagian HTML surel ini; angkanya terlampir sebagai CSV.",
+        "polls": "Hasil jajak pendapat",
+        "poll_closed": "final",
+        "poll_open": "masih dibuka saat terakhir dibaca",
+        "votes": "suara",
+        "expected": "Perkiraan model",
+        "expected_engagement": "perkiraan interaksi satu unggahan",
+        "expected_note": "perkiraan model penjadwal untuk satu unggahan yang terbit di tiap jam"
+        " (per {at} UTC, dipelajari dari {posts} unggahan; 0: nilai awalnya, jam nasional)",
     },
 }
 
@@ -75,3 +93,9 @@ def number(value: int | None, lang: str) -> str:
         return TEXT[lang]["not_available"]
     text = f"{value:,}"
     return text.replace(",", ".") if lang == "id" else text
+
+
+def decimal(value: float, lang: str) -> str:
+    """``value`` to one decimal, with the language's decimal mark (12.5 / 12,5)."""
+    text = f"{value:,.1f}"
+    return text.translate(str.maketrans(",.", ".,")) if lang == "id" else text

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from shared.settings import ROOT, CommonSettings
 
@@ -29,6 +30,30 @@ class AnalyticsSettings(CommonSettings):
     analytics_session_timeout_s: float = Field(default=10.0, ge=6.0, le=300.0)
     # Changelog writes wait this long to be batched (faust's default sends each one alone).
     analytics_producer_linger_s: float = Field(default=0.005, ge=0.0, le=1.0)
+
+    # The weekly report, delivered every Monday from this hour (report_timezone) for the week
+    # before, by each method configured below (services/analytics/delivery.py).
+    report_delivery_hour: int = Field(default=7, ge=0, le=23)
+    report_delivery_lang: Literal["en", "id"] = "id"
+    report_delivery_check_s: float = Field(default=60.0, gt=0)
+    # The lifecycle webhook: a Standard Webhooks-signed POST of the report document.
+    report_webhook_url: str | None = Field(default=None, pattern=r"^https?://")
+    report_webhook_secret: SecretStr | None = None
+    # E-mail over SMTP: the HTML report as the body, the CSV attached.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_user: str | None = None
+    # The password from the environment, or the token of this entry of the credential store
+    # (the vault or the secrets file, as the publisher reads them).
+    smtp_password: SecretStr | None = None
+    smtp_password_secret: str | None = None
+    report_mail_from: str | None = None
+    report_mail_to: tuple[str, ...] = ()
+    secrets_file: Path = ROOT / "var" / "secrets.json"
+    credentials_file: Path = ROOT / "var" / "credentials.vault"
+    credentials_key: SecretStr | None = None
+    credentials_key_file: Path | None = None
 
     @field_validator("report_timezone")
     @classmethod

@@ -9,6 +9,10 @@ file sent to the leadership and the page show the same numbers:
     topics      each topic's, tags: each tag's figures in the week (the report's zone)
     top_items   the week's items by engagement summed over their channels
     trend       each channel's figures in each of the ``weeks`` (oldest first) up to the week
+    polls       each poll posted in the week (report zone) with its options' votes (``poll_report``)
+    expectation each channel's expected engagement of one average post by local hour-of-week,
+                from the scheduler's latest published snapshot of its slot model (beside the
+                heatmap: where the model expects people, against where they engaged)
 
 Its shape is ``REPORT_SCHEMA`` (JSON Schema), which the tests and the CLI check it against.
 
@@ -24,6 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.analytics.figures import ZERO, Figures, add, figures_json
+from services.analytics.poll_report import POLL_SCHEMA, week_polls
 from services.analytics.report import BadQuery, reach
 
 SCHEMA_VERSION = 1
@@ -79,7 +84,11 @@ def weekly_report(
     current: dict[str, list[tuple[str, Any]]] = {"channel": [], "hour": [], "topic": [], "tag": []}
     trend: list[tuple[str, Any]] = []
     rest: list[tuple[str, Any]] = []
+    expected: list[dict[str, Any]] = []
     for key, entry in entries:
+        if key.startswith("exp|"):
+            expected.append(dict(entry["s"]))
+            continue
         if not key.startswith("agg|"):
             rest.append((key, entry))
             continue
@@ -99,7 +108,16 @@ def weekly_report(
         "tags": reach(current["tag"], "tag", "week", week),
         "top_items": top_items(rest, week, zone, top),
         "trend": reach(trend, "channel", "week"),
+        "expectation": sorted(expected, key=lambda e: str(e["channel"])),
+        "polls": week_polls(rest, *week_bounds(week, zone)),
     }
+
+
+def week_bounds(week: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants ``week`` spans in ``zone``: from its Monday 00:00 to the next one's."""
+    monday = parse_week(week)
+    start = datetime(monday.year, monday.month, monday.day, tzinfo=zone)
+    return start, start + timedelta(weeks=1)
 
 
 def top_items(
@@ -107,9 +125,7 @@ def top_items(
 ) -> list[dict[str, Any]]:
     """The ``limit`` items with the most engagement over the posts they published in ``week``
     (``zone``'s week, as for topics and tags, which span channels too)."""
-    monday = parse_week(week)
-    start = datetime(monday.year, monday.month, monday.day, tzinfo=zone)
-    end = start + timedelta(weeks=1)
+    start, end = week_bounds(week, zone)
     # Stored instants are ISO 8601 with an offset of at most 14 h: one whose date is more than a
     # day outside the week cannot be in it, and is skipped before it is parsed (most of a year).
     first_day, last_day = (
@@ -188,6 +204,23 @@ _ITEM: dict[str, Any] = {
         **_FIGURES,
     },
 }
+_EXPECTATION: dict[str, Any] = {
+    "type": "object",
+    "required": ["channel", "computed_at", "observations", "hourly"],
+    "additionalProperties": False,
+    "properties": {
+        "channel": {"type": "string"},
+        "computed_at": {"type": "string"},
+        "observations": {"type": "integer", "minimum": 0},
+        # Monday 00:00-00:59 local first; expected engagement of one average post in that hour
+        "hourly": {
+            "type": "array",
+            "items": {"type": "number", "minimum": 0},
+            "minItems": 168,
+            "maxItems": 168,
+        },
+    },
+}
 _WEEK_STRING = {"type": "string", "pattern": _WEEK.pattern}
 REPORT_SCHEMA: Mapping[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -217,6 +250,9 @@ REPORT_SCHEMA: Mapping[str, Any] = {
         "tags": {"type": "array", "items": _ROW},
         "top_items": {"type": "array", "items": _ITEM},
         "trend": {"type": "array", "items": _ROW},
+        # Not required (nor is polls): a report from a worker older than them reads without them.
+        "expectation": {"type": "array", "items": _EXPECTATION},
+        "polls": {"type": "array", "items": POLL_SCHEMA},
     },
 }
 """The report document's shape (JSON Schema 2020-12): ``warta report --format json`` writes it."""

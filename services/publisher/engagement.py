@@ -1,7 +1,9 @@
-"""Reads a published post's engagement at a horizon and writes it to ``engagement.observed``.
+"""Reads a published post's engagement at a horizon and writes it to ``engagement.observed``;
+for a post with a poll, from the poll's close on (``shared.poll_events.poll_read_after``), its
+results too (``poll.results`` on the same topic).
 
 Best effort: a failed read is logged and skipped (the next horizon reads the cumulative counts
-again); a platform whose API has no counts is asked once.
+again); a platform whose API has no counts, or gives no poll results back, is asked once.
 """
 
 from __future__ import annotations
@@ -9,15 +11,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
 
 from services.publisher.adapters.port import Adapter, AdapterError, NotSupported, Target
 from shared.credentials import SecretsError
-from shared.events import EngagementObserved, JobDue
+from shared.events import EngagementObserved, JobDue, PollOptionResult, PollResultsObserved
 from shared.ids import new_event_id
 from shared.kafka import send_event
+from shared.poll_events import poll_read_after
 
 log = logging.getLogger("warta.publisher")
 
@@ -40,18 +43,24 @@ class EngagementReader:
         self._call_timeout_s = call_timeout_s
         self._clock = clock
         self._no_metrics: str | None = None  # why this platform gives no engagement counts, once known
+        self._no_polls: str | None = None  # why it gives no poll results back, once known
 
     async def measure(self, due: JobDue, target: Callable[[], Target]) -> None:
-        """Read and write ``due``'s counts; ``target`` builds the call's target (it may raise
-        ``SecretsError``: then nothing is read)."""
+        """Read and write ``due``'s counts, and its poll's results once the poll has closed;
+        ``target`` builds the call's target (it may raise ``SecretsError``: then nothing is read)."""
         if due.post_id is None or due.published_at is None:
             return
+        await self._counts(due, due.post_id, target)
+        poll = due.content.poll
+        if poll is not None and timedelta(minutes=due.horizon_minutes or 0) >= poll_read_after(poll):
+            await self._poll(due, due.post_id, target)
+
+    async def _counts(self, due: JobDue, post_id: str, target: Callable[[], Target]) -> None:
+        assert due.published_at is not None
         if self._no_metrics is not None:
             return  # the platform said once that it has no counts; asking again can't change that
         try:
-            counts = await asyncio.wait_for(
-                self._adapter.engagement(target(), due.post_id), self._call_timeout_s
-            )
+            counts = await asyncio.wait_for(self._adapter.engagement(target(), post_id), self._call_timeout_s)
         except NotSupported as exc:
             # Not a failure: the platform's API has no counts (Telegram, WhatsApp, webhooks).
             self._no_metrics = exc.message
@@ -73,5 +82,38 @@ class EngagementReader:
             comments=counts.comments,
             shares=counts.shares,
             reach=counts.reach,
+        )
+        await send_event(self._producer, self._topic, due.content_id, event)
+
+    async def _poll(self, due: JobDue, post_id: str, target: Callable[[], Target]) -> None:
+        assert due.published_at is not None
+        assert due.content.poll is not None
+        if self._no_polls is not None:
+            return
+        try:
+            tally = await asyncio.wait_for(
+                self._adapter.poll_results(target(), post_id), self._call_timeout_s
+            )
+        except NotSupported as exc:
+            self._no_polls = exc.message
+            log.info("poll results are not read on %s: %s", self._platform, exc.message)
+            return
+        except (AdapterError, SecretsError, TimeoutError) as exc:
+            log.warning("poll results of %s unavailable: %r", due.job_id, exc)
+            return
+        event = PollResultsObserved(
+            event_id=new_event_id(),
+            occurred_at=self._clock(),
+            job_id=due.job_id,
+            content_id=due.content_id,
+            channel=due.channel,
+            platform=self._platform,
+            published_at=due.published_at,
+            question=due.content.poll.question,
+            options=tuple(
+                PollOptionResult(label=label[:300], votes=votes) for label, votes in tally.options[:12]
+            ),
+            closed=tally.closed,
+            voters=tally.voters,
         )
         await send_event(self._producer, self._topic, due.content_id, event)

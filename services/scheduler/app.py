@@ -9,8 +9,9 @@ from collections.abc import Coroutine
 from typing import Any
 
 from services.scheduler.chooser import NaiveChooser, SlotChooser
+from services.scheduler.expectations import ExpectationPublisher
 from services.scheduler.plan import Plan
-from services.scheduler.planner import Planner
+from services.scheduler.planner import Planner, utc_now
 from services.scheduler.policy_chooser import PolicyChooser
 from services.scheduler.restore import KeptStore
 from services.scheduler.router import Router
@@ -40,9 +41,10 @@ async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:
     await producer.start()
     try:
         kept, store = open_store(settings)
+        chooser = build_chooser(settings)
         plan = Plan(
             channels,
-            build_chooser(settings),
+            chooser,
             settings.plan_settings(),
             store=store,
             partition_of=lambda channel: partition_for(channel, topics.partitions),
@@ -72,9 +74,21 @@ async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:
             kept=kept,
             instance_id=settings.instance_id,
         )
+        expectations = ExpectationPublisher(
+            topics.model_expectations,
+            topics.partitions,
+            channels.channels,
+            chooser,
+            planner.owns,
+            producer,
+            settings.expectation_every_s,
+            utc_now,
+        )
         log.info("scheduler running for %d channels", len(channels.channels))
         async with serve_metrics(metrics.registry, settings.metrics_host, settings.metrics_port):
-            await _run_together(stop, router.run(stop), planner.run(stop), watchdog.run(stop))
+            await _run_together(
+                stop, router.run(stop), planner.run(stop), watchdog.run(stop), expectations.run(stop)
+            )
         # Only after a clean stop (gather raised otherwise): every plan write is acknowledged.
         await planner.checkpoint()
     finally:

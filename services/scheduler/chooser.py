@@ -32,6 +32,15 @@ class SlotAsk:
     not_before: datetime | None
 
 
+@dataclass(frozen=True)
+class ChannelExpectation:
+    """What a chooser's model expects of a channel: expected engagement of an average post at each
+    step of the local week (Monday 00:00 first), learned from ``observations`` posts."""
+
+    steps: Sequence[float]
+    observations: int
+
+
 class SlotChooser(Protocol):
     def choose(self, ask: SlotAsk) -> SlotExplanation:
         """Pick the job's instant."""
@@ -54,6 +63,10 @@ class SlotChooser(Protocol):
         ...
 
     def model_state(self, channel_id: str) -> dict[str, object]: ...
+
+    def expectation(self, channel: Channel) -> ChannelExpectation | None:
+        """The model's expectation of ``channel``, or None when this chooser holds no model of it."""
+        ...
 
     def restore_model(self, channel: Channel, state: dict[str, object]) -> None: ...
 
@@ -89,6 +102,9 @@ class NaiveChooser:
 
     def model_state(self, channel_id: str) -> dict[str, object]:
         return {}
+
+    def expectation(self, channel: Channel) -> ChannelExpectation | None:
+        return None
 
     def restore_model(self, channel: Channel, state: dict[str, object]) -> None:
         return None

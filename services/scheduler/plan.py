@@ -44,6 +44,7 @@ from services.scheduler.job_book import JobBook
 from services.scheduler.placement import Placer
 from services.scheduler.plan_records import (
     measure_due,
+    measure_instants,
     new_job,
     publish_due,
     unschedulable_outcome,
@@ -313,7 +314,7 @@ class Plan:
         fx = Effects()
         update: dict[str, Any] = {"state": new_state, "last_error": ev.error, "attempt": ev.attempt}
         if ev.status is OutcomeStatus.PUBLISHED:
-            horizons = tuple(ev.occurred_at + h for h in self._settings.horizons)
+            horizons = measure_instants(ev.occurred_at, self._settings.horizons, job.content.poll)
             update |= {"post_id": ev.post_id, "url": ev.url, "published_at": ev.occurred_at}
             update |= {"measure_at": horizons, "last_error": None}
         elif ev.status is OutcomeStatus.RETRY:

@@ -3,6 +3,7 @@ passed in (the plan numbers its events, so their order stays the order they were
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,10 +16,12 @@ from shared.events import (
     JobState,
     OutcomeStatus,
     PlatformError,
+    Poll,
     PublishOutcome,
     SlotExplanation,
     job_id_for,
 )
+from shared.poll_events import poll_read_after
 
 _KEYS = {"job_id", "content_id", "channel", "platform", "attempt"}
 
@@ -62,6 +65,17 @@ def publish_due(job: JobPlanned, event_id: str, now: datetime) -> JobDue:
         topic_key=job.topic_key,
         traceparent=job.traceparent,
     )
+
+
+def measure_instants(
+    published_at: datetime, horizons: Iterable[timedelta], poll: Poll | None
+) -> tuple[datetime, ...]:
+    """When a post just published is measured: at each engagement horizon, and, for a post with
+    a poll, once the poll has closed (its results are read then, with the counts)."""
+    instants = {published_at + h for h in horizons}
+    if poll is not None:
+        instants.add(published_at + poll_read_after(poll))
+    return tuple(sorted(instants))
 
 
 def measure_due(job: JobPlanned, event_id: str, now: datetime) -> JobDue:

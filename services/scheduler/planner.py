@@ -205,6 +205,10 @@ class Planner:
     def _partition_of(self, channel: str) -> int:
         return partition_for(channel, self._topics.partitions)
 
+    def owns(self, channel: str) -> bool:
+        """Whether this worker holds ``channel``'s plan (its commands' partition is restored here)."""
+        return self._partition_of(channel) in self._owned
+
     async def restore(self, partitions: set[int]) -> None:
         """Rebuild the plan of newly owned partitions from the compacted changelogs (only their
         tail when a kept store's checkpoint matches: restore.py)."""

@@ -14,7 +14,7 @@ import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from services.scheduler.chooser import Moves, SlotAsk, with_pending
+from services.scheduler.chooser import ChannelExpectation, Moves, SlotAsk, with_pending
 from services.scheduler.policy.calendar import Calendar
 from services.scheduler.policy.freshness import freshness, half_life_hours
 from services.scheduler.policy.model import EngagementModel
@@ -142,6 +142,13 @@ class PolicyChooser:
     def model_state(self, channel_id: str) -> dict[str, object]:
         model = self._models.get(channel_id)
         return model.to_dict() if model is not None else {}
+
+    def expectation(self, channel: Channel) -> ChannelExpectation | None:
+        # Only a model this chooser holds: one made here from the prior would say nothing learned.
+        model = self._models.get(channel.id)
+        if model is None:
+            return None
+        return ChannelExpectation(steps=model.curve(), observations=model.observations)
 
     def restore_model(self, channel: Channel, state: dict[str, object]) -> None:
         try:

@@ -19,6 +19,9 @@ class SchedulerSettings(CommonSettings):
     tick_s: float = 0.2  # longest sleep between looking at the heap: bounds firing lateness
     # How often the planner forgets jobs past finished_retention_s (CommonSettings).
     retention_sweep_s: float = 60.0
+    # How often each owned channel's expected engagement by hour-of-week is written to
+    # model.expectations for the analytics service (seconds; 0 = never). The model moves slowly.
+    expectation_every_s: float = 900.0
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 0  # 0 = no metrics endpoint
     # Local cache of the plan (safe to delete: rebuilt from schedule.jobs and schedule.channels).

@@ -139,6 +139,23 @@ def test_poll(sandbox: ThreadedSandbox, state: MastodonState) -> None:
     assert missing_fields("Status", _raw_status(sandbox, status.id)) == []
 
 
+def test_a_polls_results_by_mastodon_py_poll(sandbox: ThreadedSandbox, state: MastodonState) -> None:
+    # docs.joinmastodon.org/methods/polls/#get (GET /api/v1/polls/:id), entities/Poll
+    m = client(sandbox)
+    status = m.status_post("Pilih jadwal", poll=m.make_poll(["Pagi", "Sore"], expires_in=600))
+    assert m.poll(status.poll.id).expired is False
+    state.offset += timedelta(minutes=11)
+    poll = m.poll(status.poll.id)
+    assert poll.expired is True
+    assert [o.title for o in poll.options] == ["Pagi", "Sore"]
+    assert poll.options[0].votes_count > poll.options[1].votes_count > 0
+    assert poll.votes_count == sum(o.votes_count for o in poll.options)
+    raw = requests.get(f"{sandbox.url('mastodon')}/api/v1/polls/{status.poll.id}", timeout=5).json()
+    assert missing_fields("Poll", raw) == []
+    assert m.status(status.id).poll.expired is True  # the status embeds the same poll
+    assert requests.get(f"{sandbox.url('mastodon')}/api/v1/polls/404", timeout=5).status_code == 404
+
+
 def test_read_back_and_counts(sandbox: ThreadedSandbox, state: MastodonState) -> None:
     # docs.joinmastodon.org/methods/statuses/#get (favourites_count, replies_count, reblogs_count)
     m = client(sandbox)

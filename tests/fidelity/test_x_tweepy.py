@@ -165,3 +165,38 @@ async def test_what_the_adapter_posts_tweepy_reads_back(env: FakeEnv, client: tw
     published = await adapter.publish(env.target("x"), publish_request(content))
     read = await _run(client.get_tweet, published.post_id, tweet_fields=["public_metrics"], user_auth=False)
     assert read.data.text == "Jajak"
+
+
+async def test_a_polls_results_read_by_tweepy_and_by_the_adapter_agree(
+    env: FakeEnv, client: tweepy.Client, state: XState
+) -> None:
+    # GET /2/tweets/:id with expansions=attachments.poll_ids and poll.fields=options,voting_status
+    # (fundamentals/data-dictionary, Poll object): tweepy parses includes.polls into its Poll.
+    adapter = XAdapter(env.session)
+    content = Content(text="Jajak", poll=Poll(question="Jajak", options=("Ya", "Tidak"), duration_minutes=30))
+    published = await adapter.publish(env.target("x"), publish_request(content))
+    open_tally = await adapter.poll_results(env.target("x"), published.post_id)
+    assert open_tally.closed is False
+    state.offset += timedelta(minutes=31)  # the poll has ended
+    read = await _run(
+        client.get_tweet,
+        published.post_id,
+        expansions=["attachments.poll_ids"],
+        poll_fields=["options", "voting_status", "end_datetime"],
+        user_auth=False,
+    )
+    [poll] = read.includes["polls"]
+    assert isinstance(poll, tweepy.Poll)
+    assert read.data.attachments == {"poll_ids": [poll.id]}
+    assert poll.voting_status == "closed"
+    assert poll.end_datetime is not None
+    labels_votes = [(o["label"], o["votes"]) for o in poll.options]
+    assert [label for label, _ in labels_votes] == ["Ya", "Tidak"]
+    assert labels_votes[0][1] > labels_votes[1][1] > 0
+    tally = await adapter.poll_results(env.target("x"), published.post_id)
+    assert tally.closed is True
+    assert tally.options == tuple(labels_votes)
+    # Without the expansion a post carries no poll (the fields are opt-in).
+    plain = await _run(client.get_tweet, published.post_id, user_auth=False)
+    assert plain.includes == {}
+    assert plain.data.attachments is None

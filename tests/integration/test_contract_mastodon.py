@@ -414,3 +414,22 @@ async def test_a_failing_instance_is_temporary_and_stale_limits_are_kept(
     await env.admin("mastodon", "faults", fault)
     await adapter.publish(env.target("mastodon"), publish_request(Content(text="x" * 800), marker="m3"))
     assert len(state.posts) == 2
+
+
+async def test_poll_results_read_the_polls_endpoint_once_it_has_ended(
+    env: FakeEnv, state: MastodonState, adapter: MastodonAdapter
+) -> None:
+    target = env.target("mastodon")
+    poll = Poll(question="Jam layanan?", options=("Pagi", "Sore", "Malam"), duration_minutes=60)
+    published = await adapter.publish(target, publish_request(Content(text="Jam layanan?", poll=poll)))
+    running = await adapter.poll_results(target, published.post_id)
+    assert running.closed is False
+    await env.admin("mastodon", "clock", {"advance_s": 3660})
+    tally = await adapter.poll_results(target, published.post_id)
+    assert tally.closed is True
+    assert [label for label, _ in tally.options] == ["Pagi", "Sore", "Malam"]
+    assert [votes for _, votes in tally.options] == [30, 20, 10]  # sandbox.poll_votes: 10/h by rank
+    assert tally.voters == 60
+    plain = await adapter.publish(target, publish_request(Content(text="tanpa jajak")))
+    with pytest.raises(Permanent, match="no poll"):
+        await adapter.poll_results(target, plain.post_id)

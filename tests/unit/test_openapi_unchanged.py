@@ -14,17 +14,20 @@ from typing import Any
 
 import pytest
 
+from services.analytics.openapi import openapi_document as analytics_document
 from services.console.openapi import openapi_document as console_document
 from services.ingest.openapi import openapi_document as ingest_document
 
 REVIEWED = {
     "ingest": "9ac5f2755fe83f12efafe1e4b98d3e8083591064f0c06c813749eebff5f61059",
     "console": "6cbd56017be305b756a9de79c937613cdf1000f82d1a6ae8b2bd6235c294af6d",
+    "analytics": "0751cc549a63f8bd32c44c2fdf7137aa168e28d79077efe97b36cb88b07d7d1b",
 }
 
 
 @pytest.mark.parametrize(
-    ("service", "document"), [("ingest", ingest_document), ("console", console_document)]
+    ("service", "document"),
+    [("ingest", ingest_document), ("console", console_document), ("analytics", analytics_document)],
 )
 def test_the_document_is_the_reviewed_one(service: str, document: Callable[[], dict[str, Any]]) -> None:
     digest = hashlib.sha256(json.dumps(document()).encode()).hexdigest()
@@ -35,7 +38,7 @@ def test_the_document_is_the_reviewed_one(service: str, document: Callable[[], d
 
 def test_building_a_document_twice_gives_the_same_bytes() -> None:
     # Both are cached; the builders must also not share state that one build would change.
-    for document in (ingest_document, console_document):
+    for document in (ingest_document, console_document, analytics_document):
         first = json.dumps(document())
         document.cache_clear()
         assert json.dumps(document()) == first

@@ -36,10 +36,11 @@ import aiohttp
 
 from services.publisher.adapters._http import Reply, parse_int, parse_iso
 from services.publisher.adapters.checks import check_content, check_media
-from services.publisher.adapters.common import HttpAdapter, HttpOptions, as_int, compose_text
+from services.publisher.adapters.common import HttpAdapter, HttpOptions, as_int, as_object, compose_text
 from services.publisher.adapters.key_window import KeyWindow
 from services.publisher.adapters.mastodon_instance import INSTANCE_LIMITS_TTL, InstanceLimitsCache
 from services.publisher.adapters.media import MediaFetcher
+from services.publisher.adapters.poll_tally import PollUnreadable, mastodon_tally
 from services.publisher.adapters.port import (
     AdapterError,
     Ambiguous,
@@ -47,6 +48,7 @@ from services.publisher.adapters.port import (
     Engagement,
     Lookup,
     Permanent,
+    PollTally,
     Published,
     PublishRequest,
     RateLimited,
@@ -128,6 +130,14 @@ class MastodonAdapter(HttpAdapter):
             comments=as_int(status.get("replies_count")) or 0,
             shares=as_int(status.get("reblogs_count")) or 0,
         )
+
+    async def poll_results(self, target: Target, post_id: str) -> PollTally:
+        # The status names its poll; the poll's own endpoint is the one documented for results.
+        status = (await self._get(target, f"/api/v1/statuses/{post_id}")).json_object()
+        poll_id = as_object(status.get("poll")).get("id")
+        if not poll_id:
+            raise PollUnreadable(f"mastodon: status {post_id} carries no poll", code="poll_unreadable")
+        return mastodon_tally((await self._get(target, f"/api/v1/polls/{poll_id}")).json_object())
 
     async def _upload(self, target: Target, caps: PlatformCapabilities, media: Media) -> str:
         fetched = await self._fetcher.fetch(media)

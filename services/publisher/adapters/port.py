@@ -114,6 +114,15 @@ class Engagement:
     reach: int | None = None
 
 
+@dataclass(frozen=True)
+class PollTally:
+    """A poll's options with their votes, in the order posted; ``closed`` once voting ended."""
+
+    options: tuple[tuple[str, int], ...]
+    closed: bool
+    voters: int | None = None
+
+
 class AdapterError(Exception):
     """A failure talking to a platform. ``code`` and ``message`` come from the platform's body."""
 
@@ -190,6 +199,11 @@ class Adapter(Protocol):
         """The post's counts now. Raises ``NotSupported`` when the platform's API gives none at
         all (Telegram, WhatsApp, webhooks): the publisher then stops asking."""
         ...
+
+    async def poll_results(self, target: Target, post_id: str) -> PollTally:
+        """The tally of the poll posted as ``post_id``. Raises ``NotSupported`` where Warta does
+        not read poll results back from the platform (the default)."""
+        raise NotSupported(f"{self.platform}: poll results are not read back", code="no_poll_results")
 
     def rate_limit(self, target: Target) -> RateLimitInfo | None:
         """The most recent quota the platform reported for this account, if any."""

@@ -36,6 +36,7 @@ from services.publisher.adapters._http import Reply, parse_int, parse_iso
 from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import HttpAdapter, as_id, as_int, as_list, as_object, compose_text
 from services.publisher.adapters.lookup import Listed, verdict
+from services.publisher.adapters.poll_tally import x_tally
 from services.publisher.adapters.port import (
     AdapterError,
     Ambiguous,
@@ -44,6 +45,7 @@ from services.publisher.adapters.port import (
     Engagement,
     Lookup,
     Permanent,
+    PollTally,
     Published,
     PublishRequest,
     RateLimited,
@@ -134,6 +136,10 @@ class XAdapter(HttpAdapter):
             shares=_reposts(metrics) + (as_int(metrics.get("quote_count")) or 0),
             reach=as_int(metrics.get("impression_count")),
         )
+
+    async def poll_results(self, target: Target, post_id: str) -> PollTally:
+        params = {"expansions": "attachments.poll_ids", "poll.fields": "options,voting_status"}
+        return x_tally(await self._read(target, f"/2/tweets/{post_id}", params=params), post_id)
 
     async def _read(self, target: Target, path: str, **kw: Any) -> dict[str, Any]:
         reply = await self.call(target, "GET", path, **kw)

@@ -1,0 +1,203 @@
+"""The analytics worker end to end on a real broker: engagement events/s from the producer
+through the faust worker into its table, and how long the consumer lag takes to reach 0 after a
+burst (``python -m bench.analytics --broker [--burst 100000]``).
+
+Starts its own broker (``bench._system.own_broker``: KAFKA_BOOTSTRAP_SERVERS when set) and one
+`warta analytics` process, produces ``--burst`` readings of distinct posts onto
+``engagement.observed`` as fast as the producer sends them, and prints one JSON line:
+
+- ``produce_s``: the burst written and acknowledged;
+- ``processed_s`` and ``events_per_s``: from the burst's first send until the worker's
+  ``warta_analytics_events_total`` counts every event (each one applied to the table);
+- ``lag_zero_after_burst_s``: from the burst's last acknowledgement until the worker's group
+  has committed every offset (faust commits every ``broker_commit_interval``, 2.8 s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import IO
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from bench._system import own_broker
+from shared.codec import encode
+from shared.events import EngagementObserved
+from shared.kafka import ensure_topics, make_producer
+from shared.settings import ROOT
+from shared.topics import TopicRegistry
+from warta.devrun import free_listen_port
+
+CHANNELS = {"ig": "instagram", "fb": "facebook", "x": "x", "tg": "telegram", "yt": "youtube"}
+HORIZONS = (60, 360, 1440, 10080)
+START = datetime(2026, 11, 2, tzinfo=UTC)
+
+
+def burst(count: int) -> list[EngagementObserved]:
+    events = []
+    for n in range(count):
+        post, horizon = divmod(n, len(HORIZONS))
+        channel = list(CHANNELS)[post % len(CHANNELS)]
+        published = START + timedelta(minutes=post * 7 % (28 * 24 * 60))
+        events.append(
+            EngagementObserved(
+                event_id=f"b{n}",
+                occurred_at=published + timedelta(minutes=HORIZONS[horizon]),
+                job_id=f"c{post}:{channel}",
+                content_id=f"c{post}",
+                channel=channel,
+                platform=CHANNELS[channel],
+                published_at=published,
+                horizon_minutes=HORIZONS[horizon],
+                reactions=n % 997,
+                comments=n % 89,
+                shares=n % 31,
+                reach=n % 5000,
+            )
+        )
+    return events
+
+
+def _get(port: int, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as resp:
+            return resp.status, resp.read().decode()
+    except OSError:
+        return 0, ""
+
+
+def _events_read(port: int) -> float:
+    status, text = _get(port, "/metrics")
+    if status != 200:
+        return -1.0
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("warta_analytics_events_total{")
+    )
+
+
+async def _lag(bootstrap: str, group: str, topic: str, ends: dict[TopicPartition, int]) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    return sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())
+
+
+async def measure(bootstrap: str, count: int, patience_s: float) -> dict[str, object]:
+    run = uuid.uuid4().hex[:8]
+    topics = TopicRegistry(prefix=f"bench{run}.", partitions=6)
+    wanted = {topics.content_approved, topics.publish_outcomes, topics.engagement_observed}
+    await ensure_topics(bootstrap, [s for s in topics.specs() if s.name in wanted])
+    var = ROOT / "var" / f"bench-analytics-{run}"
+    var.mkdir(parents=True)
+    channels = var / "channels.json"
+    channels.write_text(
+        json.dumps(
+            {"channels": [{"id": c, "platform": p, "timezone": "Asia/Jakarta"} for c, p in CHANNELS.items()]}
+        )
+    )
+    port = free_listen_port()
+    env = {
+        **os.environ,
+        # The settings' other name for the bootstrap (shared.settings): own_broker alone reads the
+        # usual one, and an inherited one names this same broker when set.
+        "KAFKA_BOOTSTRAP": bootstrap,
+        "WARTA_TOPIC_PREFIX": topics.prefix,
+        "WARTA_GROUP_PREFIX": f"g{run}",
+        "WARTA_PARTITIONS": "6",
+        "WARTA_CHANNELS_FILE": str(channels),
+        "WARTA_ANALYTICS_PORT": str(port),
+        "WARTA_STATE_DIR": str(var / "state"),
+        "WARTA_LOG_LEVEL": "WARNING",
+    }
+    log = (var / "analytics.log").open("ab")
+    worker = _start_worker(env, log)
+    try:
+        started = time.monotonic()
+        while _get(port, "/readyz")[0] != 200:
+            assert worker.poll() is None, (var / "analytics.log").read_text()[-2000:]
+            assert time.monotonic() - started < patience_s, "the worker did not get ready"
+            await asyncio.sleep(0.5)
+        events = burst(count)
+        producer = make_producer(bootstrap, "bench-analytics", linger_ms=20)
+        await producer.start()
+        try:
+            first_send = time.monotonic()
+            futures = [
+                await producer.send(topics.engagement_observed, encode(e), key=e.content_id.encode())
+                for e in events
+            ]
+            await asyncio.gather(*futures)
+            produced = time.monotonic()
+        finally:
+            await producer.stop()
+        ends = await _end_offsets(bootstrap, topics.engagement_observed, topics.partitions)
+        processed = lag_zero = None
+        group = f"{topics.prefix}g{run}-analytics"
+        while time.monotonic() - produced < patience_s:
+            now = time.monotonic()
+            if processed is None and _events_read(port) >= count:
+                processed = now
+            if lag_zero is None and await _lag(bootstrap, group, topics.engagement_observed, ends) == 0:
+                lag_zero = now
+            if processed is not None and lag_zero is not None:
+                break
+            await asyncio.sleep(0.25)
+        result = {
+            "bench": "broker_fold",
+            "burst": count,
+            "produce_s": round(produced - first_send, 2),
+            "processed_s": round(processed - first_send, 2) if processed else None,
+            "events_per_s": round(count / (processed - first_send)) if processed else None,
+            "lag_zero_after_burst_s": round(lag_zero - produced, 2) if lag_zero else None,
+            "group": group,
+        }
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+        log.close()
+    shutil.rmtree(var, ignore_errors=True)  # kept only when the bench failed: its worker's log
+    return result
+
+
+def _start_worker(env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "warta.cli", "analytics"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+async def _end_offsets(bootstrap: str, topic: str, partitions: int) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        return dict(await consumer.end_offsets([TopicPartition(topic, p) for p in range(partitions)]))
+    finally:
+        await consumer.stop()
+
+
+def run(count: int, patience_s: float = 1800.0) -> None:
+    with own_broker("analytics") as bootstrap:
+        print(json.dumps(asyncio.run(measure(bootstrap, count, patience_s))), flush=True)

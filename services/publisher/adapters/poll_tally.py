@@ -1,0 +1,48 @@
+"""A poll's tally read from a platform's answer (pure; the adapters fetch, these read).
+
+- Mastodon ``GET /api/v1/polls/:id`` answers a Poll entity (docs.joinmastodon.org,
+  entities/Poll): ``options[].title`` and ``options[].votes_count`` (null while the author's
+  instance hides totals before the end), ``expired``, and ``voters_count`` (null unless the poll
+  allows several choices).
+- X ``GET /2/tweets/:id?expansions=attachments.poll_ids&poll.fields=options,voting_status``
+  answers the poll under ``includes.polls[]`` (docs.x.com, Poll object): ``options[]`` with
+  ``position``, ``label`` and ``votes``, and ``voting_status`` "open" or "closed".
+
+A tally that names no option is not a tally: ``PollUnreadable`` (a ``Permanent`` error).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.publisher.adapters.common import as_int, as_list, as_object
+from services.publisher.adapters.port import Permanent, PollTally
+
+
+class PollUnreadable(Permanent):
+    """The platform's answer holds no poll, or a poll without options."""
+
+
+def mastodon_tally(poll: Any) -> PollTally:
+    body = as_object(poll)
+    options = tuple(
+        (str(o.get("title") or ""), as_int(o.get("votes_count")) or 0)
+        for o in map(as_object, as_list(body.get("options")))
+    )
+    if not options or not all(label for label, _ in options):
+        raise PollUnreadable("mastodon: the poll has no readable options", code="poll_unreadable")
+    return PollTally(
+        options=options, closed=body.get("expired") is True, voters=as_int(body.get("voters_count"))
+    )
+
+
+def x_tally(body: Any, post_id: str) -> PollTally:
+    polls = as_list(as_object(as_object(body).get("includes")).get("polls"))
+    if not polls:
+        raise PollUnreadable(f"x: post {post_id} carries no poll", code="poll_unreadable")
+    poll = as_object(polls[0])
+    raw = sorted(map(as_object, as_list(poll.get("options"))), key=lambda o: as_int(o.get("position")) or 0)
+    options = tuple((str(o.get("label") or ""), as_int(o.get("votes")) or 0) for o in raw)
+    if not options or not all(label for label, _ in options):
+        raise PollUnreadable(f"x: the poll of post {post_id} has no readable options", code="poll_unreadable")
+    return PollTally(options=options, closed=poll.get("voting_status") == "closed")
