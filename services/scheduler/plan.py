@@ -58,7 +58,8 @@ from services.scheduler.plan_state import (
     S,
 )
 from services.scheduler.retention import check_approval
-from services.scheduler.store import JobStore, MemoryJobStore
+from services.scheduler.store import JobStore
+from services.scheduler.store_memory import MemoryJobStore
 from shared.channels import Channel, ChannelDirectory
 from shared.events import (
     ChannelStateRecorded,

@@ -30,7 +30,8 @@ from aiokafka import TopicPartition
 
 from services.scheduler.checkpoint import Checkpoint, LogBounds, ResumePoint, resume_point
 from services.scheduler.plan import Plan
-from services.scheduler.store import LAYOUT, ChannelRow, JobStore, RestoreRow, SqliteJobStore
+from services.scheduler.store import ChannelRow, JobStore, RestoreRow, SqliteJobStore
+from services.scheduler.store_sql import LAYOUT
 from shared.codec import DecodeError, decode_as, is_tombstone
 from shared.events import ChannelStateRecorded
 from shared.kafka import log_bounds, replay

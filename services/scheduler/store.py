@@ -6,7 +6,8 @@ content to post) stay out of Python objects in ``SqliteJobStore`` — a local, d
 the compacted ``schedule.jobs`` changelog, like a Kafka Streams state store — so that a worker
 holding a million pending jobs keeps in RAM only the timers of the next minutes (``due_page``)
 and the occupied instants of the channels it is placing jobs on (``occupied``).
-``MemoryJobStore`` keeps records as objects: simple, for tests and small deployments.
+``MemoryJobStore`` (store_memory.py) keeps records as objects: simple, for tests and small
+deployments.
 
 Both can be rebuilt from the changelog when a worker is assigned partitions, so losing the local
 file loses nothing. ``SqliteJobStore(keep=True)`` keeps its file across restarts, with the
@@ -35,8 +36,18 @@ from typing import Protocol
 
 import orjson
 
-from services.scheduler.plan_state import FIRING_NAMES, OCCUPYING_NAMES, occupied_instant
+from services.scheduler.plan_state import FIRING_NAMES
 from services.scheduler.retention import finished_at
+from services.scheduler.store_sql import (
+    BULK_CACHE_KIB,
+    INDEXES,
+    LAYOUT,
+    OCCUPIED,
+    OCCUPYING,
+    SCHEMA,
+    UPSERT,
+    create_indexes,
+)
 from shared.codec import decode_as, encode
 from shared.events import JobPlanned, JobState
 
@@ -136,198 +147,8 @@ def page_of(entries: list[tuple[float, int]], limit: int) -> tuple[list[tuple[fl
     return [e for e in entries if e[0] == end], math.nextafter(end, math.inf)
 
 
-def due_instant(job: JobPlanned | None, ref: int) -> float | None:
-    if job is None:
-        return None
-    if ref > 0:
-        return job.slot.timestamp() if job.slot is not None and job.state.value in _FIRING else None
-    if job.state is JobState.PUBLISHED and job.measure_at:
-        return job.measure_at[0].timestamp()
-    return None
-
-
-class MemoryJobStore:
-    def __init__(self) -> None:
-        self._jobs: dict[str, JobPlanned] = {}
-        self._refs: dict[str, int] = {}
-        self._ids: dict[int, str] = {}
-        self._partition: dict[str, int] = {}
-        self._next_ref = 1  # references are never reused, even after a job is dropped
-
-    def get(self, job_id: str) -> JobPlanned | None:
-        return self._jobs.get(job_id)
-
-    def ref_of(self, job_id: str) -> int | None:
-        return self._refs.get(job_id)
-
-    def by_ref(self, ref: int) -> JobPlanned | None:
-        job_id = self._ids.get(ref)
-        return self._jobs.get(job_id) if job_id is not None else None
-
-    def put(self, job: JobPlanned, partition: int) -> int:
-        ref = self._refs.get(job.job_id)
-        if ref is None:
-            ref = self._refs[job.job_id] = self._next_ref
-            self._next_ref += 1
-            self._ids[ref] = job.job_id
-        self._jobs[job.job_id] = job
-        self._partition[job.job_id] = partition
-        return ref
-
-    def put_raw(self, rows: Iterable[RestoreRow]) -> None:
-        for row in rows:
-            self.put(decode_as(row[-1], JobPlanned), row[2])
-
-    def defer_indexes(self) -> None:
-        return
-
-    def build_indexes(self) -> None:
-        return
-
-    def same_topic(self, channel: str, topic_key: str) -> list[JobPlanned]:
-        return [j for j in self._jobs.values() if j.channel == channel and j.topic_key == topic_key]
-
-    def in_states(self, channel: str, states: Iterable[JobState]) -> list[JobPlanned]:
-        wanted = set(states)
-        return [j for j in self._jobs.values() if j.channel == channel and j.state in wanted]
-
-    def instants(self, refs: list[int]) -> Iterable[tuple[int, float | None]]:
-        for ref in refs:
-            yield ref, due_instant(self.by_ref(abs(ref)), ref)
-
-    def drop_partitions(self, partitions: Iterable[int]) -> None:
-        gone = set(partitions)
-        for job_id in [j for j, p in self._partition.items() if p in gone]:
-            self.delete(job_id)
-
-    def delete(self, job_id: str) -> None:
-        self._jobs.pop(job_id, None)
-        self._partition.pop(job_id, None)
-        ref = self._refs.pop(job_id, None)
-        if ref is not None:
-            self._ids.pop(ref, None)
-
-    def delete_raw(self, job_ids: Iterable[str]) -> None:
-        for job_id in job_ids:
-            self.delete(job_id)
-
-    def finished_before(self, cutoff: datetime, limit: int) -> list[JobPlanned]:
-        done = [(at, job) for job in self._jobs.values() if (at := finished_at(job)) and at <= cutoff]
-        return [job for _, job in sorted(done, key=lambda pair: pair[0])[:limit]]
-
-    def firing(self, partitions: Iterable[int]) -> Iterator[Indexed]:
-        wanted = set(partitions)
-        for job_id, job in list(self._jobs.items()):
-            if self._partition.get(job_id) in wanted:
-                slot = job.slot.timestamp() if job.slot else None
-                published = job.published_at.timestamp() if job.published_at else None
-                measure = job.measure_at[0].timestamp() if job.measure_at else None
-                yield self._refs[job_id], job.state.value, slot, job.channel, measure, published or slot
-
-    def due_page(self, after: float, limit: int) -> tuple[list[tuple[float, int]], float]:
-        entries = []
-        for job_id, job in self._jobs.items():
-            ref = self._refs[job_id]
-            for signed in (ref, -ref):
-                at = due_instant(job, signed)
-                if at is not None and at >= after:
-                    entries.append((at, signed))
-        return page_of(sorted(entries), limit)
-
-    def occupied(self, channel: str) -> list[float]:
-        return [
-            at
-            for j in self._jobs.values()
-            if j.channel == channel and (at := occupied_instant(j)) is not None
-        ]
-
-    def count(self) -> int:
-        return len(self._jobs)
-
-    def count_by_state(self) -> dict[tuple[str, str], int]:
-        out: dict[tuple[str, str], int] = {}
-        for job in self._jobs.values():
-            key = (job.channel, job.state.value)
-            out[key] = out.get(key, 0) + 1
-        return out
-
-
-_UPSERT = (
-    "INSERT INTO jobs (job_id, channel, partition, state, topic_key, slot, measure, occupied, finished,"
-    " due, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-    " CASE WHEN ?4 = 'published' THEN coalesce(published_at(?9), ?6) ELSE ?6 END, ?8,"
-    " CASE WHEN ?4 IN ('scheduled', 'retrying') THEN ?6 WHEN ?4 = 'published' THEN ?7 END, ?9)"
-    " ON CONFLICT (job_id) DO UPDATE SET state = excluded.state, payload = excluded.payload,"
-    " partition = excluded.partition, slot = excluded.slot, measure = excluded.measure,"
-    " topic_key = excluded.topic_key, occupied = excluded.occupied, finished = excluded.finished,"
-    " due = excluded.due"
-)
-"""A published post occupies its publishing instant, which only the record holds: read once, when
-the row is written, so that reading a channel's occupied instants never reads a payload.
-``finished`` (since when a finished job is so) makes finding the jobs past their retention one
-index range; the restore reads it from the record it has parsed already (``planner.restore_row``).
-``due`` is the instant of the job's timer (``due_instant``: the slot of a firing job, the next
-measurement of a published one), which the timer wheel pages in by (``due_page``)."""
-
-LAYOUT = 6
-"""The kept file's layout version (SQLite ``user_version``): bump it whenever the schema or the
-meaning of a column changes, so a file of the old layout is rebuilt instead of misread."""
-
 ChannelRow = tuple[str, int, bytes]
 """(channel, partition, encoded ChannelStateRecorded) as it was read from ``schedule.channels``."""
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS claims (
-    topic TEXT NOT NULL,
-    partition INTEGER NOT NULL,
-    next_offset INTEGER NOT NULL,
-    PRIMARY KEY (topic, partition)
-);
-CREATE TABLE IF NOT EXISTS channels (
-    channel TEXT PRIMARY KEY,
-    partition INTEGER NOT NULL,
-    payload BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS jobs (
-    ref INTEGER PRIMARY KEY,
-    job_id TEXT NOT NULL UNIQUE,
-    channel TEXT NOT NULL,
-    partition INTEGER NOT NULL,
-    state TEXT NOT NULL,
-    topic_key TEXT,
-    slot REAL,
-    measure REAL,
-    occupied REAL,
-    finished REAL,
-    due REAL,
-    payload BLOB NOT NULL
-);
--- Appended to in a restore (rows arrive partition by partition): kept during a bulk load.
-CREATE INDEX IF NOT EXISTS jobs_partition ON jobs (partition);
-"""
-
-_INDEXES = {
-    "jobs_topic": "jobs (channel, topic_key) WHERE topic_key IS NOT NULL",
-    # Covers ``occupied``: a channel's instants come from the index, never from the payloads.
-    "jobs_state": "jobs (channel, state, occupied)",
-    "jobs_finished": "jobs (finished) WHERE finished IS NOT NULL",
-    # Covers ``due_page``: the timer wheel reads the next page of timers from it.
-    "jobs_due": "jobs (due, ref, state) WHERE due IS NOT NULL",
-}
-"""Indexes that a bulk restore builds once at its end (``bulk_load``): inserted into row by row,
-their random keys made a million-row restore several times slower."""
-
-_BULK_CACHE_KIB = 64 * 1024
-_OCCUPYING = sorted(OCCUPYING_NAMES)
-_OCCUPIED = (
-    f"SELECT occupied FROM jobs WHERE channel = ? AND state IN ({','.join('?' * len(_OCCUPYING))})"
-    " AND occupied IS NOT NULL"
-)
-
-
-def _create_indexes() -> str:
-    return "".join(f"CREATE INDEX IF NOT EXISTS {name} ON {on};" for name, on in _INDEXES.items())
 
 
 class SqliteJobStore:
@@ -353,9 +174,9 @@ class SqliteJobStore:
             self._db, _ = self._open(cache_kib)
         self.store_id = found or uuid.uuid4().hex
         if found is None:
-            self._db.executescript(_SCHEMA + f"PRAGMA user_version = {LAYOUT};")
+            self._db.executescript(SCHEMA + f"PRAGMA user_version = {LAYOUT};")
             self._db.execute("INSERT INTO meta VALUES ('store_id', ?)", (self.store_id,))
-        self._db.executescript(_SCHEMA + _create_indexes())  # a bulk load cut short left some out
+        self._db.executescript(SCHEMA + create_indexes())  # a bulk load cut short left some out
         self._claimed = bool(self.claims())
 
     def _open(self, cache_kib: int) -> tuple[sqlite3.Connection, str | None]:
@@ -470,7 +291,7 @@ class SqliteJobStore:
         measure = job.measure_at[0].timestamp() if job.measure_at else None
         finished = finished_at(job)
         row = self._db.execute(
-            _UPSERT + " RETURNING ref",
+            UPSERT + " RETURNING ref",
             (
                 job.job_id,
                 job.channel,
@@ -489,20 +310,20 @@ class SqliteJobStore:
         """The secondary indexes are dropped and built once at the end, from sorted keys: a
         million rows inserted into them one by one made a cold restore several times slower.
         A process that dies meanwhile leaves a file without them; opening it builds them."""
-        for name in _INDEXES:
+        for name in INDEXES:
             self._db.execute(f"DROP INDEX IF EXISTS {name}")
         # The job id's unique index takes random inserts: a cache that holds it (~30 MiB a
         # million jobs) keeps them off the disk; given back at the end.
-        self._db.execute(f"PRAGMA cache_size=-{max(self._cache_kib, _BULK_CACHE_KIB)}")
+        self._db.execute(f"PRAGMA cache_size=-{max(self._cache_kib, BULK_CACHE_KIB)}")
 
     def build_indexes(self) -> None:
         """Seconds at a million rows: the restore runs it in a thread (SQLite lets go of the
         GIL), so that the group's heartbeats go on meanwhile."""
-        self._db.executescript(_create_indexes() + f"PRAGMA cache_size=-{self._cache_kib};")
+        self._db.executescript(create_indexes() + f"PRAGMA cache_size=-{self._cache_kib};")
 
     def put_raw(self, rows: Iterable[RestoreRow]) -> None:
         with self.transaction():
-            self._db.executemany(_UPSERT, rows)
+            self._db.executemany(UPSERT, rows)
 
     def instants(self, refs: list[int]) -> Iterable[tuple[int, float | None]]:
         sign = {abs(r): r for r in refs}
@@ -580,7 +401,7 @@ class SqliteJobStore:
         return [(at, ref if state in _FIRING else -ref) for at, ref, state in rows]
 
     def occupied(self, channel: str) -> list[float]:
-        return [r[0] for r in self._db.execute(_OCCUPIED, (channel, *_OCCUPYING))]
+        return [r[0] for r in self._db.execute(OCCUPIED, (channel, *OCCUPYING))]
 
     def count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM jobs").fetchone()[0])

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.scheduler.store import JobStore, MemoryJobStore, SqliteJobStore
+from services.scheduler.store import JobStore, SqliteJobStore
+from services.scheduler.store_memory import MemoryJobStore
 
 
 @pytest.fixture(params=["memory", "sqlite"])

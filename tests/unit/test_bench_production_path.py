@@ -21,7 +21,8 @@ from services.scheduler.plan import Plan, PlanSettings
 from services.scheduler.policy.model import EngagementModel
 from services.scheduler.policy.priors import national_prior
 from services.scheduler.policy_chooser import PolicyChooser
-from services.scheduler.store import JobStore, MemoryJobStore
+from services.scheduler.store import JobStore
+from services.scheduler.store_memory import MemoryJobStore
 from shared.channels import Channel, ChannelDirectory
 from shared.events import Approval, ChannelVariant, Content, ContentApproved, Priority, job_id_for
 

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from services.scheduler.checkpoint import Checkpoint, LogBounds, resume_point
 from services.scheduler.restore import KeptStore
-from services.scheduler.store import LAYOUT, RestoreRow, SqliteJobStore
+from services.scheduler.store import RestoreRow, SqliteJobStore
+from services.scheduler.store_sql import LAYOUT
 
 JOBS, CHANNELS = "w.schedule.jobs", "w.schedule.channels"
 

@@ -9,7 +9,8 @@ import pytest
 
 from services.scheduler.chooser import Moves, NaiveChooser, SlotAsk
 from services.scheduler.plan import Effects, Plan, PlanSettings
-from services.scheduler.store import JobStore, MemoryJobStore
+from services.scheduler.store import JobStore
+from services.scheduler.store_memory import MemoryJobStore
 from shared.channels import Channel, ChannelDirectory
 from shared.events import (
     Approval,

@@ -10,7 +10,8 @@ from services.scheduler.chooser import NaiveChooser
 from services.scheduler.plan import Plan, PlanSettings
 from services.scheduler.planner import restore_row
 from services.scheduler.retention import PastRetention, expired, finished_at
-from services.scheduler.store import JobStore, MemoryJobStore, SqliteJobStore
+from services.scheduler.store import JobStore, SqliteJobStore
+from services.scheduler.store_memory import MemoryJobStore
 from shared.codec import encode
 from shared.events import ControlAction, JobState, OperatorAction, OperatorDecided, OutcomeStatus
 from tests.unit.test_plan import CH, DIRECTORY, T0, approved, control, outcome

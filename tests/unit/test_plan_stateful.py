@@ -29,7 +29,7 @@ from services.scheduler.chooser import NaiveChooser
 from services.scheduler.plan import Effects, Plan, PlanSettings
 from services.scheduler.planner import restore_row
 from services.scheduler.retention import PastRetention
-from services.scheduler.store import MemoryJobStore
+from services.scheduler.store_memory import MemoryJobStore
 from shared.channels import Channel, ChannelDirectory
 from shared.codec import encode
 from shared.events import (
