@@ -31,6 +31,7 @@ from shared.capability_types import (
     with_instance_limits,
 )
 from shared.channels import Channel, RollingCap
+from shared.comment_rules import COMMENT_RULES
 from shared.credential_rules import CREDENTIAL_RULES
 
 # The row's types, re-exported: readers take the table and what its rows are made of from here.
@@ -77,11 +78,6 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         default_caps=(),  # §1 "No documented per-day post cap"
         idempotency=Idempotency.NONE,  # §1 "None. Duplicate consecutive posts give error 506"
         reconcilable=True,  # the Page feed can be read back and searched for the job marker
-        # [F1] the Page "feed" webhook; [F2] comments?filter=stream, moderation needs the MODERATE
-        # task (is_hidden, DELETE /{comment-id}).
-        comments=CommentRules(
-            read=True, reply=True, hide=True, delete=True, source="inbox-analytics.md [F1][F2]"
-        ),
     ),
     PlatformCapabilities(
         platform="instagram",
@@ -101,10 +97,6 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         # §2 "50 per rolling 24 h" in the reference pages (100 in a newer guide): the lower one.
         default_caps=(RollingCap(limit=50, window_minutes=_DAY),),
         reconcilable=True,  # the account's media list can be read back
-        # [I1] "comments can be listed, replied to, hidden and deleted" (top-level comments take replies).
-        comments=CommentRules(
-            read=True, reply=True, hide=True, delete=True, source="inbox-analytics.md [I1]"
-        ),
     ),
     PlatformCapabilities(
         platform="x",
@@ -145,17 +137,6 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
             publish_scopes=("tweet.write", "users.read", "offline.access"),
             source="https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code",
         ),
-        # [X1][X2] replies by conversation_id through recent search (7 days), [X3] a paid read
-        # tier. Replies to the account's posts can be hidden (PUT /2/tweets/:id/hidden), not
-        # deleted: they are other people's posts.
-        comments=CommentRules(
-            read=True,
-            reply=True,
-            hide=True,
-            delete=False,
-            read_needs="a paid read tier (pay-per-use, Basic or above): the free tier reads nothing",
-            source="inbox-analytics.md [X1][X2][X3]",
-        ),
     ),
     PlatformCapabilities(
         platform="telegram",
@@ -176,16 +157,6 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         poll=PollRules(2, 10, 100, 300, 5, 10, with_media=False),
         default_caps=(RollingCap(limit=20, window_minutes=1),),  # §4 "20 messages per minute"
         reconcilable=False,  # the Bot API cannot read a channel's history back
-        # [TG1][TG2] comments live in the channel's linked discussion group; a bot that is an admin
-        # there can answer (reply_parameters) and delete (deleteMessage); there is no hiding.
-        comments=CommentRules(
-            read=True,
-            reply=True,
-            hide=False,
-            delete=True,
-            read_needs="a discussion group linked to the channel, with the bot in it",
-            source="inbox-analytics.md [TG1][TG2]",
-        ),
     ),
     PlatformCapabilities(
         platform="mastodon",
@@ -229,11 +200,6 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
             source="https://docs.joinmastodon.org/spec/oauth/",
             notes="app registration: https://docs.joinmastodon.org/methods/apps/#create",
             registers_app=True,
-        ),
-        # [MA1] statuses/:id/context; an account cannot hide or delete replies to its status on
-        # another person's account (it can only block or report).
-        comments=CommentRules(
-            read=True, reply=True, hide=False, delete=False, source="inbox-analytics.md [MA1]"
         ),
     ),
     PlatformCapabilities(
@@ -289,19 +255,6 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
             publish_scopes=("https://www.googleapis.com/auth/youtube.upload",),
             source="https://developers.google.com/identity/protocols/oauth2",
             notes="refresh token: 6 months unused, 7 days for an unverified 'Testing' app",
-        ),
-        # [Y1] 10,000 units a day; comments.list 1, comments.insert 50. Another person's comment is
-        # moderated (setModerationStatus: held or rejected), not deleted: comments.delete is for
-        # the channel's own.
-        comments=CommentRules(
-            read=True,
-            reply=True,
-            hide=True,
-            delete=False,
-            daily_quota=10_000,
-            read_cost=1,
-            reply_cost=50,
-            source="inbox-analytics.md [Y1]",
         ),
     ),
     PlatformCapabilities(
@@ -377,15 +330,6 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
             source="https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow",
             notes="refresh: https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens",
         ),
-        # [L1] comments need r/w_organization_social_feed and a page role such as ADMINISTRATOR.
-        comments=CommentRules(
-            read=True,
-            reply=True,
-            hide=False,
-            delete=False,
-            read_needs="r_organization_social_feed and a page role such as ADMINISTRATOR",
-            source="inbox-analytics.md [L1]",
-        ),
     ),
     PlatformCapabilities(
         platform="whatsapp",
@@ -403,16 +347,6 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         default_caps=(),  # §10 throughput 80 msg/s is not a posting cap
         reconcilable=False,  # §10 delivery status only arrives by webhook
         notes="§10: 1:1 business messaging; no public API for WhatsApp Channels (unconfirmed).",
-        # [W1] the 24-hour window restarts with each user message; after it closes only templates.
-        comments=CommentRules(
-            read=True,
-            reply=True,
-            hide=False,
-            delete=False,
-            reply_window_hours=24,
-            after_window="an approved message template",
-            source="inbox-analytics.md [W1]",
-        ),
     ),
     PlatformCapabilities(
         platform="bluesky",
@@ -439,11 +373,6 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         ),
         idempotency=Idempotency.CLIENT_ID,  # §11 "a deterministic rkey makes retries safe"
         reconcilable=True,
-        # [BS1] getPostThread to depth 6. Hiding a reply (a threadgate's hiddenReplies) is not in
-        # inbox-analytics.md: not claimed here.
-        comments=CommentRules(
-            read=True, reply=True, hide=False, delete=False, source="inbox-analytics.md [BS1]"
-        ),
     ),
     PlatformCapabilities(
         platform="threads",
@@ -464,10 +393,6 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         poll=PollRules(2, 4, 25, None, None, None, with_media=False),
         default_caps=(RollingCap(limit=250, window_minutes=_DAY),),  # §12 "250 … per rolling 24 h"
         reconcilable=True,
-        # [T1][T2] /replies and manage_reply (hide), 1,000 API replies per 24 h.
-        comments=CommentRules(
-            read=True, reply=True, hide=True, delete=False, source="inbox-analytics.md [T1][T2]"
-        ),
     ),
     PlatformCapabilities(
         platform="webhook",
@@ -495,7 +420,10 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
     ),
 )
 
-_TABLE = tuple(replace(c, credential=CREDENTIAL_RULES.get(c.platform)) for c in _TABLE)
+_TABLE = tuple(
+    replace(c, credential=CREDENTIAL_RULES.get(c.platform), comments=COMMENT_RULES.get(c.platform))
+    for c in _TABLE
+)
 CAPABILITIES: Mapping[str, PlatformCapabilities] = MappingProxyType({c.platform: c for c in _TABLE})
 """Platform name → capabilities; covers every platform in platforms.md plus ``webhook``."""
 
