@@ -14,7 +14,7 @@ Topic keys: every topic is keyed by content id except the scheduler's internal
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field
 
@@ -401,33 +401,11 @@ Event = Annotated[
     Field(discriminator="event_type"),
 ]
 
+# Every event type the union above admits, read from its members' ``event_type`` literals.
 EVENT_TYPES: frozenset[str] = frozenset(
-    {
-        "content.approved",
-        "content.control",
-        "job.due",
-        "publish.outcome",
-        "operator.decided",
-        "engagement.observed",
-        "job.planned",
-        "channel.state",
-        "draft.submitted",
-        "draft.approved",
-        "idempotency.claimed",
-        "dead.lettered",
-        "comment.observed",
-        "inbox.changed",
-        "reply.requested",
-        "reply.attempted",
-        "reply.settled",
-        "reply_template.saved",
-        "reply_template.deleted",
-        "comment.spike_started",
-        "complaint.changed",
-        "model.expectation",
-        "poll.results",
-        "report.delivered",
-    }
+    value
+    for member in get_args(get_args(Event)[0])
+    for value in get_args(member.model_fields["event_type"].annotation)
 )
 
 
