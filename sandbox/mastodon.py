@@ -31,7 +31,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox import comment_replies, poll_votes
+from sandbox import comment_replies, mastodon_polls
 from sandbox import mastodon_entities as entities
 from sandbox.base import (
     FakeComment,
@@ -182,7 +182,7 @@ class _Mastodon:
 
     def _status_json(self, request: web.Request, post: FakePost) -> dict[str, Any]:
         reactions, comments, shares = self.s.counts(post)
-        poll = self._poll_json(post)
+        poll = mastodon_polls.poll_entity(post, self.s.now())
         return {
             "id": post.id,
             "created_at": post.created_at.isoformat().replace("+00:00", "Z"),
@@ -212,31 +212,11 @@ class _Mastodon:
             "account": self._account_json(request, post.account),
         }
 
-    def _poll_json(self, post: FakePost) -> dict[str, Any] | None:
-        """The post's poll as it stands now (entities/Poll.md): votes so far, expired after its end."""
-        poll = post.data.get("poll")
-        if poll is None:
-            return None
-        ends = datetime.fromisoformat(poll["expires_at"])
-        counts = poll_votes.votes(post, len(poll["options"]), self.s.now(), ends)
-        options = [
-            {"title": o["title"], "votes_count": n} for o, n in zip(poll["options"], counts, strict=True)
-        ]
-        # One choice each: as many voters as votes (voters_count is documented nullable, and the
-        # server fills it for every poll it counts).
-        return {
-            **poll,
-            "expired": self.s.now() >= ends,
-            "votes_count": sum(counts),
-            "voters_count": sum(counts),
-            "options": options,
-        }
-
     async def get_poll(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization"):
             self._auth(request)
         post = self.s.find_post(request.match_info["id"])
-        poll = self._poll_json(post) if post is not None else None
+        poll = mastodon_polls.poll_entity(post, self.s.now()) if post is not None else None
         if poll is None:
             return _error("Record not found", 404)
         return json_reply(poll)
@@ -318,15 +298,7 @@ class _Mastodon:
             if media.polls_left > 0:
                 return "Cannot attach files that have not finished processing. Try again in a moment!"
         if options:
-            if not 2 <= len(options) <= self.s.max_poll_options:
-                return f"Validation failed: Poll must have between 2 and {self.s.max_poll_options} options"
-            if any(len(o) > self.s.max_poll_option_chars or not o for o in options):
-                return (
-                    f"Validation failed: Poll options must be 1 to {self.s.max_poll_option_chars} characters"
-                )
-            expires = fields["poll_expires_in"]
-            if not self.s.min_poll_expiration <= expires <= self.s.max_poll_expiration:
-                return "Validation failed: Poll expiration is out of range"
+            return mastodon_polls.poll_problem(self.s, options, fields["poll_expires_in"])
         return None
 
     async def get_status(self, request: web.Request) -> web.Response:
