@@ -123,39 +123,23 @@ async def running_inbox(
     keys: KeyStore | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> AsyncIterator[Inbox]:
-    topics, kafka = settings.topics, settings.kafka
-    await ensure_topics(kafka, inbox_topics(topics))
+    topics = settings.topics
+    await ensure_topics(settings.kafka, inbox_topics(topics))
     channels = settings.load_channels()
     keys = keys or KeyStore.load(settings.keys_file, settings.api_key_pepper())
-    imported: list[str] = []
-    tokens = LiveTokens(channels, secret_store(settings, open_vault(settings, imported)))
-    producer = make_producer(kafka, "warta-inbox")
+    tokens, imported = _live_tokens(settings, channels)
+    producer = make_producer(settings.kafka, "warta-inbox")
     await producer.start()
     await send_reconnected(producer, topics, imported, channels.channels, clock())
     dead = DeadLetters(topics.publish_dead, "inbox", producer=producer, clock=clock)
     dead_replies = DeadLetters(topics.publish_dead, "inbox-replier", producer=producer, clock=clock)
-    tasks: list[asyncio.Task[object]] = []
     try:
         book = await _rebuilt_book(settings, dead)
-        templates = TemplateStore(producer=producer, topic=topics.inbox_templates, clock=clock)
-        await templates.rebuild(kafka, dead)
-        own = {c.id: own_names(c) for c in channels.channels}
+        templates = await _restored_templates(settings, producer, dead, clock)
         hours = load_working_hours(
             settings.calendar_path, settings.working_hours_start, settings.working_hours_end
         )
-        metrics = InboxMetrics(
-            in_working_hours=lambda e: written_in_working_hours(channels.get(e.channel), hours, e)
-        )
-        keeper = InboxKeeper(
-            producer=producer,
-            topics=topics,
-            book=book,
-            dead_letters=dead,
-            clock=clock,
-            own_names=own,
-            spikes=SpikeWatch(SpikeRule(min_count=settings.spike_min_count, alpha=settings.spike_alpha)),
-            metrics=metrics,
-        )
+        keeper = _keeper(settings, producer, book, dead, clock, channels, hours)
         schedule = PollSchedule(
             interval=timedelta(seconds=settings.poll_interval_s),
             watch_for=timedelta(days=settings.watch_days),
@@ -173,28 +157,13 @@ async def running_inbox(
                 known=book.__contains__,
             )
             desk = await _restored_desk(settings, producer, channels, session, dead, clock, hours)
-            deps = Deps(
-                settings,
-                keys,
-                channels,
-                keeper,
-                collector,
-                clock,
-                content_tags=ContentTags(),
-                working_hours=hours,
-            )
-            keeper.metrics.watch(book, collector, deps.answer_target, clock, deps.wait_of)
-            # The counts restart from the comments the inbox holds; a spike in course is not announced again.
-            keeper.spikes.warm(counted(book.select()), clock())
-            keeper.metrics.watch_spikes(keeper.spikes, list(channels.ids), clock)
+            deps = Deps(settings, keys, channels, keeper, collector, clock, ContentTags(), hours)
+            _watch(keeper, collector, deps, desk, channels, clock)
             caught_up = asyncio.Event()
             tasks = _start_loops(settings, collector, keeper, replier, dead, stop, caught_up, clock)
-            tasks.append(_follow_tags(settings, deps.content_tags, dead, stop))
-            tasks.append(asyncio.create_task(_complaint_retry_loop(desk, settings.lapor_retry_s, stop)))
-            tasks[-1].add_done_callback(lambda t: _stop_on_failure(t, stop))
+            tasks += _side_loops(settings, deps, desk, dead, stop)
             app = create_app(deps, [add_template_routes(templates)])
             add_complaint_routes(app, desk)
-            keeper.metrics.registry.register(ComplaintFigures(lambda: desk.records.values(), clock))
             try:
                 yield Inbox(keeper, replier, collector, schedule, app, caught_up, desk)
             finally:
@@ -202,14 +171,75 @@ async def running_inbox(
                 stop.set()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 15)
-    finally:
+    finally:  # the loops, if started, have ended inside the session's block
         stop.set()
-        if tasks:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 15)
         await dead.close()
         await dead_replies.close()
         await producer.stop()
+
+
+def _keeper(
+    settings: InboxSettings,
+    producer: AIOKafkaProducer,
+    book: InboxBook,
+    dead: DeadLetters,
+    clock: Callable[[], datetime],
+    channels: ChannelDirectory,
+    hours: WorkingHours,
+) -> InboxKeeper:
+    metrics = InboxMetrics(
+        in_working_hours=lambda e: written_in_working_hours(channels.get(e.channel), hours, e)
+    )
+    return InboxKeeper(
+        producer=producer,
+        topics=settings.topics,
+        book=book,
+        dead_letters=dead,
+        clock=clock,
+        own_names={c.id: own_names(c) for c in channels.channels},
+        spikes=SpikeWatch(SpikeRule(min_count=settings.spike_min_count, alpha=settings.spike_alpha)),
+        metrics=metrics,
+    )
+
+
+def _watch(
+    keeper: InboxKeeper,
+    collector: Collector,
+    deps: Deps,
+    desk: ComplaintDesk,
+    channels: ChannelDirectory,
+    clock: Callable[[], datetime],
+) -> None:
+    """The inbox's gauges, read at each scrape from the book, the spikes and the complaints."""
+    keeper.metrics.watch(keeper.book, collector, deps.answer_target, clock, deps.wait_of)
+    # The counts restart from the comments the inbox holds; a spike in course is not announced again.
+    keeper.spikes.warm(counted(keeper.book.select()), clock())
+    keeper.metrics.watch_spikes(keeper.spikes, list(channels.ids), clock)
+    keeper.metrics.registry.register(ComplaintFigures(lambda: desk.records.values(), clock))
+
+
+def _side_loops(
+    settings: InboxSettings, deps: Deps, desk: ComplaintDesk, dead: DeadLetters, stop: asyncio.Event
+) -> list[asyncio.Task[object]]:
+    """Following the items' tags, and retrying the complaints LAPOR! did not take."""
+    retry = asyncio.create_task(_complaint_retry_loop(desk, settings.lapor_retry_s, stop))
+    retry.add_done_callback(lambda t: _stop_on_failure(t, stop))
+    return [_follow_tags(settings, deps.content_tags, dead, stop), retry]
+
+
+def _live_tokens(settings: InboxSettings, channels: ChannelDirectory) -> tuple[LiveTokens, list[str]]:
+    """Each channel's token read from the vault at each use, and the accounts a clear secrets file
+    moved into the vault at this start (announced as reconnected)."""
+    imported: list[str] = []
+    return LiveTokens(channels, secret_store(settings, open_vault(settings, imported))), imported
+
+
+async def _restored_templates(
+    settings: InboxSettings, producer: AIOKafkaProducer, dead: DeadLetters, clock: Callable[[], datetime]
+) -> TemplateStore:
+    templates = TemplateStore(producer=producer, topic=settings.topics.inbox_templates, clock=clock)
+    await templates.rebuild(settings.kafka, dead)
+    return templates
 
 
 async def _restored_replier(
