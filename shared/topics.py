@@ -166,6 +166,29 @@ class TopicRegistry:
         configs = {**spec.configs, "min.insync.replicas": str(self.min_insync_replicas)}
         return replace(spec, configs=configs, replication=self.replication_factor)
 
+    def _inbox_declared(self, n: int) -> list[TopicSpec]:
+        """The inbox's topics: citizens' comments, their entries, replies, answers, complaints."""
+        return [
+            TopicSpec(
+                self.comments_observed, n, "post id", _audit(), "citizens' comments on published posts"
+            ),
+            TopicSpec(self.inbox_items, n, "comment key", _compacted(), "each comment's inbox entry"),
+            TopicSpec(self.inbox_changes, n, "comment key", _audit(), "inbox changes: who and why"),
+            TopicSpec(
+                self.inbox_replies,
+                n,
+                "comment key",
+                _audit(),
+                "replies to post: requested, attempted, settled",
+            ),
+            TopicSpec(self.inbox_templates, 1, "template name", _compacted(), "saved answers in en and id"),
+            TopicSpec(self.inbox_spikes, n, "channel and post", _audit(), "posts whose comments spike"),
+            TopicSpec(
+                self.complaints_items, n, "complaint id", _compacted(), "each LAPOR! complaint's record"
+            ),
+            TopicSpec(self.complaints_changes, n, "complaint id", _audit(), "complaint changes: who and why"),
+        ]
+
     def _declared(self) -> list[TopicSpec]:
         n = self.partitions
         specs = [
@@ -209,24 +232,7 @@ class TopicRegistry:
                 _compacted(),
                 "the last weekly report delivered by each method (webhook, email)",
             ),
-            TopicSpec(
-                self.comments_observed, n, "post id", _audit(), "citizens' comments on published posts"
-            ),
-            TopicSpec(self.inbox_items, n, "comment key", _compacted(), "each comment's inbox entry"),
-            TopicSpec(self.inbox_changes, n, "comment key", _audit(), "inbox changes: who and why"),
-            TopicSpec(
-                self.inbox_replies,
-                n,
-                "comment key",
-                _audit(),
-                "replies to post: requested, attempted, settled",
-            ),
-            TopicSpec(self.inbox_templates, 1, "template name", _compacted(), "saved answers in en and id"),
-            TopicSpec(self.inbox_spikes, n, "channel and post", _audit(), "posts whose comments spike"),
-            TopicSpec(
-                self.complaints_items, n, "complaint id", _compacted(), "each LAPOR! complaint's record"
-            ),
-            TopicSpec(self.complaints_changes, n, "complaint id", _audit(), "complaint changes: who and why"),
+            *self._inbox_declared(n),
         ]
         specs += [
             TopicSpec(
