@@ -305,6 +305,11 @@ def register(
         p.add_argument("comment", metavar="KEY")
         p.add_argument("--reason", required=True)
     templates = add("templates", cmd_templates, "saved answers: list, show, save, delete")
+    _register_templates(templates, nested)
+
+
+def _register_templates(templates: argparse.ArgumentParser, nested: argparse.ArgumentParser) -> None:
+    """``warta inbox templates list|show|save|delete``."""
     kinds = templates.add_subparsers(dest="templates_command", required=True)
     kinds.add_parser("list", parents=[nested])
     kinds.add_parser("show", parents=[nested]).add_argument("name")
