@@ -17,6 +17,7 @@ from services.scheduler.restore import KeptStore
 from services.scheduler.router import Router
 from services.scheduler.settings import SchedulerSettings
 from services.scheduler.store import JobStore, SqliteJobStore
+from shared.channels import ChannelDirectory
 from shared.kafka import ensure_topics, make_producer
 from shared.metrics import SchedulerMetrics, serve_metrics
 from shared.partitioning import partition_for
@@ -42,13 +43,7 @@ async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:
     try:
         kept, store = open_store(settings)
         chooser = build_chooser(settings)
-        plan = Plan(
-            channels,
-            chooser,
-            settings.plan_settings(),
-            store=store,
-            partition_of=lambda channel: partition_for(channel, topics.partitions),
-        )
+        plan = _plan(settings, channels, chooser, store)
         metrics = SchedulerMetrics()
         watchdog = Watchdog(settings.stall_limit_s)
         router = Router(
@@ -93,6 +88,19 @@ async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:
         await planner.checkpoint()
     finally:
         await producer.stop()
+
+
+def _plan(
+    settings: SchedulerSettings, channels: ChannelDirectory, chooser: SlotChooser, store: JobStore
+) -> Plan:
+    partitions = settings.topics.partitions
+    return Plan(
+        channels,
+        chooser,
+        settings.plan_settings(),
+        store=store,
+        partition_of=lambda channel: partition_for(channel, partitions),
+    )
 
 
 def open_store(settings: SchedulerSettings) -> tuple[KeptStore | None, JobStore]:
