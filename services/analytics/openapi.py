@@ -105,7 +105,11 @@ _BAD = {"400": _json("Error", "A parameter out of its range; the message says wh
 
 
 def _paths() -> dict[str, Any]:
-    text = {"text/plain": {"schema": {"type": "string"}}}
+    return {**_api_paths(), **_page_paths()}
+
+
+def _api_paths() -> dict[str, Any]:
+    """The JSON API: figures, an item, the week's report."""
     return {
         "/v1/reach": {
             "get": {
@@ -163,6 +167,13 @@ def _paths() -> dict[str, Any]:
                 "responses": {"200": _json("Report"), **_BAD},
             }
         },
+    }
+
+
+def _page_paths() -> dict[str, Any]:
+    """The Reach page, this document, readiness and metrics."""
+    text = {"text/plain": {"schema": {"type": "string"}}}
+    return {
         "/reach": {
             "get": {
                 "summary": "The Reach page: the report as HTML",
