@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from aiokafka import AIOKafkaProducer
 
@@ -23,6 +24,8 @@ from shared.kafka import send_event
 from shared.poll_events import poll_read_after
 
 log = logging.getLogger("warta.publisher")
+
+T = TypeVar("T")
 
 
 class EngagementReader:
@@ -42,8 +45,8 @@ class EngagementReader:
         self._topic = topic
         self._call_timeout_s = call_timeout_s
         self._clock = clock
-        self._no_metrics: str | None = None  # why this platform gives no engagement counts, once known
-        self._no_polls: str | None = None  # why it gives no poll results back, once known
+        # why this platform gives no engagement counts, or no poll results, once it said so
+        self._unsupported: dict[str, str] = {}
 
     async def measure(self, due: JobDue, target: Callable[[], Target]) -> None:
         """Read and write ``due``'s counts, and its poll's results once the poll has closed;
@@ -55,19 +58,24 @@ class EngagementReader:
         if poll is not None and timedelta(minutes=due.horizon_minutes or 0) >= poll_read_after(poll):
             await self._poll(due, due.post_id, target)
 
+    async def _ask(self, what: str, due: JobDue, call: Callable[[], Awaitable[T]]) -> T | None:
+        """The adapter's answer to ``call``, or None: a platform that has no such reading (Telegram,
+        WhatsApp, webhooks) is asked once; a failed read is logged and the next horizon tries again."""
+        if what in self._unsupported:
+            return None  # the platform said once that it has none; asking again can't change that
+        try:
+            return await asyncio.wait_for(call(), self._call_timeout_s)
+        except NotSupported as exc:
+            self._unsupported[what] = exc.message
+            log.info("%s is not read on %s: %s", what, self._platform, exc.message)
+        except (AdapterError, SecretsError, TimeoutError) as exc:
+            log.warning("%s of %s at +%s min unavailable: %r", what, due.job_id, due.horizon_minutes, exc)
+        return None
+
     async def _counts(self, due: JobDue, post_id: str, target: Callable[[], Target]) -> None:
         assert due.published_at is not None
-        if self._no_metrics is not None:
-            return  # the platform said once that it has no counts; asking again can't change that
-        try:
-            counts = await asyncio.wait_for(self._adapter.engagement(target(), post_id), self._call_timeout_s)
-        except NotSupported as exc:
-            # Not a failure: the platform's API has no counts (Telegram, WhatsApp, webhooks).
-            self._no_metrics = exc.message
-            log.info("engagement is not collected on %s: %s", self._platform, exc.message)
-            return
-        except (AdapterError, SecretsError, TimeoutError) as exc:
-            log.warning("engagement of %s at +%s min unavailable: %r", due.job_id, due.horizon_minutes, exc)
+        counts = await self._ask("engagement", due, lambda: self._adapter.engagement(target(), post_id))
+        if counts is None:
             return
         event = EngagementObserved(
             event_id=new_event_id(),
@@ -88,18 +96,8 @@ class EngagementReader:
     async def _poll(self, due: JobDue, post_id: str, target: Callable[[], Target]) -> None:
         assert due.published_at is not None
         assert due.content.poll is not None
-        if self._no_polls is not None:
-            return
-        try:
-            tally = await asyncio.wait_for(
-                self._adapter.poll_results(target(), post_id), self._call_timeout_s
-            )
-        except NotSupported as exc:
-            self._no_polls = exc.message
-            log.info("poll results are not read on %s: %s", self._platform, exc.message)
-            return
-        except (AdapterError, SecretsError, TimeoutError) as exc:
-            log.warning("poll results of %s unavailable: %r", due.job_id, exc)
+        tally = await self._ask("poll results", due, lambda: self._adapter.poll_results(target(), post_id))
+        if tally is None:
             return
         event = PollResultsObserved(
             event_id=new_event_id(),
