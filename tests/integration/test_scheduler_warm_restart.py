@@ -95,6 +95,18 @@ def _flags(plan: Plan) -> dict[str, tuple[bool, str | None]]:
     return out
 
 
+def _planner_topics(topics: TopicRegistry) -> list[str]:
+    """What a planner reads and writes, with the one platform's due topic the tests use."""
+    return [
+        topics.schedule_commands,
+        topics.schedule_jobs,
+        topics.schedule_channels,
+        topics.publish_outcomes,
+        topics.publish_dead,
+        topics.publish("mastodon"),
+    ]
+
+
 async def _ends(bootstrap: str, topics: TopicRegistry) -> int:
     tps = [TopicPartition(topics.schedule_jobs, p) for p in ALL]
     return sum(end for _, end in (await log_bounds(bootstrap, tps)).values())
@@ -103,14 +115,7 @@ async def _ends(bootstrap: str, topics: TopicRegistry) -> int:
 async def test_a_restarted_planner_replays_only_the_tail_and_ends_with_the_full_restores_plan(
     kafka_bootstrap: str, topics: TopicRegistry, run_id: str, tmp_path: Path
 ) -> None:
-    names = [
-        topics.schedule_commands,
-        topics.schedule_jobs,
-        topics.schedule_channels,
-        topics.publish_outcomes,
-        topics.publish_dead,
-        topics.publish("mastodon"),
-    ]
+    names = _planner_topics(topics)
     path = tmp_path / "plan.sqlite3"
     async with on_broker(kafka_bootstrap, topics, names) as producer:
         group = f"planner-{run_id}"
@@ -160,14 +165,7 @@ async def test_a_restarted_planner_replays_only_the_tail_and_ends_with_the_full_
 async def test_a_planner_killed_without_its_checkpoint_restarts_warm_with_the_full_restores_plan(
     kafka_bootstrap: str, topics: TopicRegistry, run_id: str, tmp_path: Path
 ) -> None:
-    names = [
-        topics.schedule_commands,
-        topics.schedule_jobs,
-        topics.schedule_channels,
-        topics.publish_outcomes,
-        topics.publish_dead,
-        topics.publish("mastodon"),
-    ]
+    names = _planner_topics(topics)
     path = tmp_path / "plan.sqlite3"
     async with on_broker(kafka_bootstrap, topics, names) as producer:
         group = f"planner-{run_id}"
@@ -208,14 +206,7 @@ async def test_a_planner_killed_without_its_checkpoint_restarts_warm_with_the_fu
 async def test_a_rebalance_that_hands_back_the_same_partitions_keeps_the_store(
     kafka_bootstrap: str, topics: TopicRegistry, run_id: str, tmp_path: Path
 ) -> None:
-    names = [
-        topics.schedule_commands,
-        topics.schedule_jobs,
-        topics.schedule_channels,
-        topics.publish_outcomes,
-        topics.publish_dead,
-        topics.publish("mastodon"),
-    ]
+    names = _planner_topics(topics)
     async with on_broker(kafka_bootstrap, topics, names) as producer:
         for i in range(6):
             await _command(producer, topics, CHANNELS[i].id, approved(f"a{i}", CHANNELS[i].id))
@@ -243,14 +234,7 @@ async def test_a_rebalance_that_hands_back_the_same_partitions_keeps_the_store(
 async def test_a_partition_whose_checkpoint_does_not_match_is_restored_in_full_beside_warm_ones(
     kafka_bootstrap: str, topics: TopicRegistry, run_id: str, tmp_path: Path
 ) -> None:
-    names = [
-        topics.schedule_commands,
-        topics.schedule_jobs,
-        topics.schedule_channels,
-        topics.publish_outcomes,
-        topics.publish_dead,
-        topics.publish("mastodon"),
-    ]
+    names = _planner_topics(topics)
     path = tmp_path / "plan.sqlite3"
     async with on_broker(kafka_bootstrap, topics, names) as producer:
         group = f"planner-{run_id}"
