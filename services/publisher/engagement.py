@@ -67,7 +67,7 @@ class EngagementReader:
             return await asyncio.wait_for(call(), self._call_timeout_s)
         except NotSupported as exc:
             self._unsupported[what] = exc.message
-            log.info("%s is not read on %s: %s", what, self._platform, exc.message)
+            log.info("%s is not collected on %s: %s", what, self._platform, exc.message)
         except (AdapterError, SecretsError, TimeoutError) as exc:
             log.warning("%s of %s at +%s min unavailable: %r", what, due.job_id, due.horizon_minutes, exc)
         return None
