@@ -156,6 +156,14 @@ class TopicRegistry:
     def complaints_changes(self) -> str:
         return self.name("complaints.changes")
 
+    @property
+    def credentials(self) -> str:
+        return self.name("credentials")
+
+    @property
+    def console_connects(self) -> str:
+        return self.name("console.connects")
+
     def publish(self, platform: str) -> str:
         return self.name(f"publish.{platform}")
 
@@ -187,6 +195,25 @@ class TopicRegistry:
                 self.complaints_items, n, "complaint id", _compacted(), "each LAPOR! complaint's record"
             ),
             TopicSpec(self.complaints_changes, n, "complaint id", _audit(), "complaint changes: who and why"),
+        ]
+
+    def _credentials_declared(self, n: int) -> list[TopicSpec]:
+        """Sealed with the vault's keys (Fernet) before they are sent: never in clear on a topic."""
+        return [
+            TopicSpec(
+                self.credentials,
+                n,
+                "account",
+                _compacted(),
+                "each account's current credential, encrypted; a partition's owner refreshes it",
+            ),
+            TopicSpec(
+                self.console_connects,
+                n,
+                "digest of the connect's state",
+                _compacted(),
+                "connects started on any console: state and PKCE verifier, encrypted, used once",
+            ),
         ]
 
     def _declared(self) -> list[TopicSpec]:
@@ -233,6 +260,7 @@ class TopicRegistry:
                 "the last weekly report delivered by each method (webhook, email)",
             ),
             *self._inbox_declared(n),
+            *self._credentials_declared(n),
         ]
         specs += [
             TopicSpec(

@@ -122,10 +122,18 @@ def _platform_of(settings: PublisherSettings, channel_id: str) -> str | None:
 
 
 async def announce_or_warn(settings: PublisherSettings, accounts: list[str]) -> int:
-    """Jobs parked while the account needed re-connecting go out again once the scheduler hears."""
+    """The stored credentials go on the credentials topic, where every publisher host reads them;
+    then jobs parked while the account needed re-connecting go out again once the scheduler hears."""
+    from services.publisher.credentials.paste_commands import _vault
+    from shared.credentials.credential_topic import share_accounts
     from shared.credentials.reconnect import announce_reconnected
     from shared.kafka import KafkaUnavailable
 
+    try:
+        await share_accounts(settings, _vault(settings), accounts)
+    except KafkaUnavailable as exc:
+        print(say("not_shared", error=exc))
+        return 3
     try:
         await announce_reconnected(settings, accounts)
     except KafkaUnavailable as exc:
@@ -136,13 +144,23 @@ async def announce_or_warn(settings: PublisherSettings, accounts: list[str]) -> 
 
 def cmd_rotate_key(args: argparse.Namespace) -> int:
     from services.publisher.credentials.commands import CommandError, rotate_key
+    from shared.credentials.credential_topic import share_accounts
     from shared.credentials.keys import parse_keys
+    from shared.kafka import KafkaUnavailable
 
+    settings = _settings()
     try:
-        count = rotate_key(_settings(), parse_keys(Path(args.new_key_file).read_text(encoding="ascii")))
+        vault = rotate_key(settings, parse_keys(Path(args.new_key_file).read_text(encoding="ascii")))
     except (CommandError, OSError) as exc:
         return _fail("credentials rotate-key", exc)
-    print(say("reencrypted", count=count))
+    records = vault.current()
+    print(say("reencrypted", count=len(records)))
+    try:
+        # The topic's records too: once the old key is dropped, only these can be opened.
+        asyncio.run(share_accounts(settings, vault, records))
+    except KafkaUnavailable as exc:
+        print(say("not_shared", error=exc))
+        return 3
     return 0
 
 

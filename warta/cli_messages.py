@@ -85,6 +85,11 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "warta channels connect: tersimpan, tetapi penjadwal belum diberi tahu ({error}); "
         "tugas yang diparkir menunggu",
     ),
+    "not_shared": (
+        "stored on this host, but not on the credentials topic ({error}); other hosts do not see it: run it again",
+        "tersimpan di host ini, tetapi belum di topik kredensial ({error}); host lain belum melihatnya: "
+        "jalankan lagi",
+    ),
     "reencrypted": (
         "re-encrypted {count} credentials with the new key; keep the old key until every worker restarted",
         "{count} kredensial dienkripsi ulang dengan kunci baru; simpan kunci lama sampai setiap worker "

@@ -7,8 +7,8 @@
                                             the webhook: {"signing_secret"}, generated, shown
                                             this once
     GET  /v1/connect/callback               where the platform sends the browser back: the
-                                            ``state`` must be one this console issued in the last
-                                            ten minutes, once; the code is exchanged, the
+                                            ``state`` must be one a console instance issued in
+                                            the last ten minutes, once (``connect_pending``); the code is exchanged, the
                                             credential stored in the vault, and ``reconnected``
                                             announced so the channel's parked jobs go out
     POST /v1/channels/{channel}/credential  Telegram, Bluesky, WordPress, WhatsApp: {"secret",
@@ -18,30 +18,34 @@
 Only an admin's key, scoped to the channel, may connect. The callback carries no key (the
 platform's redirect cannot): the single-use, short-lived ``state`` an admin's request made is
 what authorizes it. The redirect URI is ``<console_public_url>/v1/connect/callback`` (set it
-behind a proxy), else the request's own origin. Credentials go only into the encrypted vault;
-nothing here logs or answers one, the webhook's new secret excepted.
+behind a proxy), else the request's own origin. Credentials go only onto the credentials topic
+and into the vault, both encrypted; nothing here logs or answers one, the webhook's new secret
+excepted.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from aiohttp import web
+from aiokafka.errors import KafkaError
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.console.access import in_scope
+from services.console.connect_pending import SharedPendingConnects, TooManyPending
 from services.console.http_deps import DEPS, Deps, json_body, json_response, operator
 from shared.channels import Channel
 from shared.credentials import CredentialError
 from shared.credentials.accounts import account_of
-from shared.credentials.connect_flow import Pending, finish, has_login, load_apps, start
+from shared.credentials.connect_flow import finish, has_login, load_apps, start
+from shared.credentials.credential_topic import share
 from shared.credentials.opening import open_vault
 from shared.credentials.pasted import GENERATED, PASTED, Verified, new_webhook_secret, pasted_record, verify
 from shared.credentials.pasted import missing as missing_needs
 from shared.credentials.reconnect import send_reconnected
+from shared.credentials.record import CredentialRecord
 from shared.credentials.vault import CredentialVault
 from shared.field_errors import parse_model
 from shared.http_auth import Principal, Role
@@ -49,33 +53,9 @@ from shared.http_errors import BadRequest, Forbidden, NotFound, ServiceUnavailab
 
 log = logging.getLogger("warta.console.connect")
 CALLBACK = "/v1/connect/callback"
-PENDING_LIFE = timedelta(minutes=10)
-MAX_PENDING = 200
 
 
-@dataclass
-class PendingConnects:
-    """The flows an admin started and the platform has not sent back yet, by ``state``."""
-
-    by_state: dict[str, Pending] = field(default_factory=dict)
-
-    def add(self, pending: Pending, now: datetime) -> None:
-        self.expire(now)
-        if len(self.by_state) >= MAX_PENDING:
-            raise ServiceUnavailable("too many connections are waiting for their platform", retry_after=60)
-        self.by_state[pending.state] = pending
-
-    def take(self, state: str, now: datetime) -> Pending | None:
-        """The flow ``state`` belongs to, once; None for a state never issued, used or expired."""
-        self.expire(now)
-        return self.by_state.pop(state, None)
-
-    def expire(self, now: datetime) -> None:
-        for state in [s for s, p in self.by_state.items() if now - p.started_at >= PENDING_LIFE]:
-            del self.by_state[state]
-
-
-PENDING = web.AppKey("pending_connects", PendingConnects)
+PENDING = web.AppKey("pending_connects", SharedPendingConnects)
 
 
 class PastedCredential(BaseModel):
@@ -116,6 +96,21 @@ def redirect_uri(request: web.Request) -> str:
     return base + CALLBACK
 
 
+async def _store(deps: Deps, vault: CredentialVault, record: CredentialRecord) -> None:
+    """On the credentials topic (every publisher host reads it there), then in this host's vault."""
+    try:
+        await share(deps.producer, deps.topics.credentials, vault, record)
+    except KafkaError as exc:
+        raise ServiceUnavailable(
+            f"the credential of {record.account} could not be stored on the credentials topic ({type(exc).__name__})",
+            retry_after=10,
+        ) from None
+
+
+def _pending(request: web.Request) -> SharedPendingConnects:
+    return request.app[PENDING]
+
+
 async def _announce(deps: Deps, account: str, now: datetime) -> None:
     try:
         await send_reconnected(deps.producer, deps.topics, [account], deps.channels.channels, now)
@@ -131,7 +126,7 @@ async def connect_start(request: web.Request) -> web.Response:
         vault = _vault(deps)
         verified = Verified(channel.base_url or channel.id, ())
         record = pasted_record(channel, new_webhook_secret(), verified, now, vault.fresh(account_of(channel)))
-        vault.put(record)
+        await _store(deps, vault, record)
         await _announce(deps, record.account, now)
         return json_response({"channel": channel.id, "signing_secret": record.access_token}, 201)
     if not has_login(channel.platform):
@@ -148,14 +143,28 @@ async def connect_start(request: web.Request) -> web.Response:
         )
     except CredentialError as exc:
         raise BadRequest(str(exc), channel=channel.id, rule="connect_unavailable") from None
-    request.app[PENDING].add(pending, now)
+    try:
+        await _pending(request).add(pending, now)
+    except TooManyPending:
+        raise ServiceUnavailable(
+            "too many connections are waiting for their platform", retry_after=60
+        ) from None
+    except KafkaError as exc:
+        raise ServiceUnavailable(
+            f"the connect could not be kept ({type(exc).__name__})", retry_after=10
+        ) from None
     return json_response({"channel": channel.id, "authorize_url": url})
 
 
 async def connect_callback(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     now = deps.clock()
-    pending = request.app[PENDING].take(request.query.get("state", ""), now)
+    try:
+        pending = await _pending(request).take(request.query.get("state", ""), now)
+    except KafkaError as exc:
+        raise ServiceUnavailable(
+            f"the connect could not be looked up ({type(exc).__name__})", retry_after=10
+        ) from None
     if pending is None:
         # Not a flow this console started (a forged or stale link): nothing is exchanged.
         raise BadRequest("state does not match a connection this console started", rule="state")
@@ -166,14 +175,14 @@ async def connect_callback(request: web.Request) -> web.Response:
         raise BadRequest(
             f"{channel.platform} refused: {request.query.get('error')}", channel=channel.id, rule="denied"
         )
+    vault = _vault(deps)
     try:
-        record = await finish(
-            deps.session, _vault(deps), channel, pending, request.query.get("code", ""), now
-        )
+        record = await finish(deps.session, vault, channel, pending, request.query.get("code", ""), now)
     except CredentialError as exc:
         raise BadRequest(
             f"{channel.platform} refused the connection: {exc}", channel=channel.id, rule="exchange"
         ) from None
+    await _store(deps, vault, record)
     await _announce(deps, record.account, now)
     log.info("%s connected channel %s (%s)", pending.by, channel.id, channel.platform)
     page = f"<!doctype html><title>Warta</title><p>Connected {html.escape(channel.id)}.</p><p><a href='/'>Back to the console</a></p>"
@@ -204,7 +213,7 @@ async def paste_credential(request: web.Request) -> web.Response:
             rule="insufficient_permissions",
         )
     record = pasted_record(channel, body.secret, verified, now, vault.fresh(account_of(channel)))
-    vault.put(record)
+    await _store(deps, vault, record)
     await _announce(deps, record.account, now)
     log.info("%s connected channel %s (%s)", principal.person, channel.id, channel.platform)
     return json_response(
@@ -213,7 +222,10 @@ async def paste_credential(request: web.Request) -> web.Response:
 
 
 def add_connect_routes(app: web.Application) -> None:
-    app[PENDING] = PendingConnects()
+    deps = app[DEPS]
+    app[PENDING] = SharedPendingConnects(
+        deps.settings.kafka, deps.topics.console_connects, deps.producer, lambda: _vault(deps).keys
+    )
     app.router.add_post("/v1/channels/{channel}/connect", connect_start)
     app.router.add_post("/v1/channels/{channel}/credential", paste_credential)
     app.router.add_get(CALLBACK, connect_callback)

@@ -12,8 +12,8 @@ import aiohttp
 from services.publisher.adapters.port import Adapter
 from services.publisher.adapters.registry import build_adapter
 from services.publisher.credentials.auth_retry import RefreshingAdapter
-from services.publisher.credentials.refresher import Refresher, http_refresh
-from services.publisher.credentials.wiring import account_of, build_refresher
+from services.publisher.credentials.refresher import CredentialSharing, Refresher, http_refresh
+from services.publisher.credentials.wiring import account_of, build_refresher, sharing_for
 from services.publisher.ledger_retention import ledger_retention
 from services.publisher.ratelimit import Limit, RateLimits
 from services.publisher.safe_fetch import SafeMediaFetcher
@@ -54,13 +54,16 @@ async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
     await send_reconnected(producer, settings.topics, imported, channels.channels, datetime.now(UTC))
     timeout = aiohttp.ClientTimeout(total=settings.call_timeout_s)
     try:
-        async with aiohttp.ClientSession(timeout=timeout) as session:
+        async with (
+            sharing_for(settings, platform, vault, producer, imported) as sharing,
+            aiohttp.ClientSession(timeout=timeout) as session,
+        ):
             watchdog = Watchdog(settings.stall_limit_s)
             metrics = PublisherMetrics(platform)
             adapter: Adapter = build_adapter(
                 platform, session, media_fetcher(settings), state_dir=settings.state_dir
             )
-            refresher = None if vault is None else refresher_for(vault, own, session, metrics)
+            refresher = None if vault is None else refresher_for(vault, own, session, metrics, sharing)
             if refresher is not None:
                 adapter = RefreshingAdapter(adapter, refresher, {c.id: account_of(c) for c in own})
             worker = PublisherWorker(
@@ -102,7 +105,11 @@ def media_fetcher(settings: PublisherSettings) -> SafeMediaFetcher:
 
 
 def refresher_for(
-    vault: CredentialVault, own: Sequence[Channel], session: aiohttp.ClientSession, metrics: PublisherMetrics
+    vault: CredentialVault,
+    own: Sequence[Channel],
+    session: aiohttp.ClientSession,
+    metrics: PublisherMetrics,
+    sharing: CredentialSharing | None = None,
 ) -> Refresher:
     """Keeps the credentials of this platform's accounts alive, counting each refresh."""
     return build_refresher(
@@ -111,6 +118,7 @@ def refresher_for(
         http_refresh(session),
         utcnow,
         on_result=lambda p, result: metrics.credential_refreshes.labels(p, result).inc(),
+        sharing=sharing,
     )
 
 

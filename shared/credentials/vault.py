@@ -37,6 +37,12 @@ class CredentialVault:
         self._cache: dict[str, CredentialRecord] = {}
         self._seen: tuple[int, int] | None = None
 
+    @property
+    def keys(self) -> MultiFernet:
+        """The operator's keyring this vault is sealed with (other secrets of the same trust, such
+        as a console's pending connects, are sealed with it too)."""
+        return self._keys
+
     # ---- reading ---------------------------------------------------------------------------
     def _read_raw(self) -> dict[str, str]:
         if not self.path.exists():
@@ -52,6 +58,17 @@ class CredentialVault:
         ):
             raise VaultError(f"{self.path} is not a Warta credential vault ({FORMAT})")
         return {str(k): str(v) for k, v in raw["records"].items()}
+
+    def seal(self, record: CredentialRecord) -> bytes:
+        """The record encrypted with the first key, as the vault and the credentials topic hold it."""
+        return self._encrypt(record).encode("ascii")
+
+    def unseal(self, account: str, sealed: bytes) -> CredentialRecord:
+        """The record ``sealed`` holds; refused when it belongs to another account or no key opens it."""
+        try:
+            return self._decrypt(account, sealed.decode("ascii"))
+        except UnicodeDecodeError:
+            raise VaultError(f"the record stored under {account!r} is not a sealed credential") from None
 
     def _decrypt(self, account: str, token: str) -> CredentialRecord:
         try:

@@ -297,17 +297,19 @@ def loopback_callback(
 
 
 # ---- keys and the sandbox ------------------------------------------------------------------
-def rotate_key(settings: PublisherSettings, new_keys: list[str]) -> int:
-    """Re-encrypt with ``new_keys[0]``; the old keys stay accepted for this run only."""
+def rotate_key(settings: PublisherSettings, new_keys: list[str]) -> CredentialVault:
+    """Re-encrypt with ``new_keys[0]``; the old keys stay accepted for this run only. Returns the
+    vault as re-encrypted, whose records the caller puts on the credentials topic too."""
     env_key = settings.credentials_key.get_secret_value() if settings.credentials_key else None
     old = load_keys(env_key, settings.credentials_key_file)
     if not old:
         raise CommandError("no current credentials key configured")
     vault = CredentialVault(settings.credentials_file, keyring(old))
     try:
-        return vault.rotate(keyring(new_keys + old))
+        vault.rotate(keyring(new_keys + old))
     except CredentialError as exc:
         raise CommandError(str(exc)) from None
+    return vault
 
 
 def is_sandbox(channel: Channel) -> bool:

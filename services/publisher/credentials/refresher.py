@@ -2,13 +2,16 @@
 
 The order of one refresh, which a rotating refresh token (X, TikTok) makes strict:
 
-1. take the account's refresh lock (``CredentialVault.refresh_lock``); a worker that does not get
-   it leaves the refresh to the holder and reads the result from the vault;
-2. re-read the record under the lock: another worker may have refreshed a moment ago, and its
-   refresh token is the only one that still works;
+1. only the account's refresher goes on: across hosts, the owner of the account's partition of
+   the credentials topic (``CredentialSharing.refreshing``; ``ownership``), and on one host the
+   holder of the account's refresh lock (``CredentialVault.refresh_lock``); the others read the
+   result from their vault, which follows the topic;
+2. re-read the record under the lock, once the vault has caught up with the topic: another
+   worker may have refreshed a moment ago, and its refresh token is the only one that works;
 3. call the token endpoint;
-4. store the new record durably (fsync, rename) *before* the new access token is handed to any
-   caller: if the worker dies after this, the next one finds the rotated refresh token;
+4. store the new record durably (on the topic, acknowledged by every in-sync replica, then in
+   the vault) *before* the new access token is handed to any caller: if the worker dies after
+   this, the next refresher, on any host, finds the rotated refresh token;
 5. a final refusal (``RefreshRejected``) parks the account as ``needs_reauth`` with the reason;
    the publisher then records ``needs_reauth`` for its jobs instead of calling the platform.
 
@@ -21,9 +24,10 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
+from typing import Protocol
 
 import aiohttp
 
@@ -37,6 +41,32 @@ from shared.credentials.vault import CredentialVault
 log = logging.getLogger("warta.publisher.credentials")
 
 RefreshCall = Callable[[str, str, AppCredentials, str], Awaitable[Grant]]
+
+
+class CredentialSharing(Protocol):
+    """Where a refreshed credential goes and who may refresh it (``sharing`` has the topic's)."""
+
+    def refreshing(self, account: str) -> contextlib.AbstractAsyncContextManager[bool]: ...
+    async def caught_up(self) -> bool: ...
+    async def write(self, record: CredentialRecord) -> None: ...
+
+
+class LocalSharing:
+    """One host, no topic: every worker may refresh (the vault's lock picks one), the vault file
+    is the store."""
+
+    def __init__(self, vault: CredentialVault) -> None:
+        self._vault = vault
+
+    @contextlib.asynccontextmanager
+    async def refreshing(self, account: str) -> AsyncIterator[bool]:
+        yield True
+
+    async def caught_up(self) -> bool:
+        return True
+
+    async def write(self, record: CredentialRecord) -> None:
+        self._vault.put(record)
 
 
 def http_refresh(session: aiohttp.ClientSession) -> RefreshCall:
@@ -56,8 +86,10 @@ class Refresher:
         token_urls: dict[str, str] | None = None,
         platform_of: dict[str, str] | None = None,
         on_result: Callable[[str, str], None] | None = None,
+        sharing: CredentialSharing | None = None,
     ) -> None:
         self._vault = vault
+        self._sharing = sharing or LocalSharing(vault)
         self._call = call
         self._clock = clock
         self._token_urls = token_urls or {}  # account → endpoint, where the record names none
@@ -82,9 +114,11 @@ class Refresher:
             return record
         deadline = asyncio.get_running_loop().time() + wait_s
         while True:
-            with self._vault.refresh_lock(account) as held:
-                if held:
-                    return await self._refresh_locked(account, stale_version)
+            async with self._sharing.refreshing(account) as mine:
+                if mine:
+                    with self._vault.refresh_lock(account) as held:
+                        if held:
+                            return await self._refresh_locked(account, stale_version)
             if asyncio.get_running_loop().time() >= deadline:
                 return self._vault.get(account)  # the holder's result, once it has written it
             await asyncio.sleep(0.05)
@@ -95,6 +129,8 @@ class Refresher:
         return refresh_due(record, self._clock())
 
     async def _refresh_locked(self, account: str, stale_version: int | None) -> CredentialRecord | None:
+        if not await self._sharing.caught_up():
+            return self._vault.get(account)  # the newest refresh token may not be here yet: wait
         record = self._vault.fresh(account)
         if record is None or not record.refreshable or not self._wanted(record, stale_version):
             return record  # another worker refreshed (or parked) it while we waited
@@ -103,13 +139,13 @@ class Refresher:
         url = record.token_url or self._token_urls.get(account, "")
         client_id = record.extra.get("client_id")
         if not url or not client_id:
-            return self._park(record, platform, "no token endpoint or client_id to refresh with")
+            return await self._park(record, platform, "no token endpoint or client_id to refresh with")
         app = AppCredentials(client_id, record.extra.get("client_secret"))
         now = self._clock()
         try:
             grant = await self._call(platform, url, app, record.refresh_token)
         except RefreshRejected as exc:
-            return self._park(record, platform, f"refresh refused: {exc.reason}")
+            return await self._park(record, platform, f"refresh refused: {exc.reason}")
         except RefreshTemporary as exc:
             self.failures[platform] += 1
             self._on_result(platform, "failed")
@@ -125,15 +161,15 @@ class Refresher:
             scope=grant.scope or record.scope,
             version=record.version + 1,
         )
-        self._vault.put(fresh)  # durable before the new access token is used anywhere
+        await self._sharing.write(fresh)  # durable before the new access token is used anywhere
         self.refreshes[platform] += 1
         self._on_result(platform, "refreshed")
         log.info("refreshed %s (%s); next expiry %s", account, platform, fresh.expires_at)
         return fresh
 
-    def _park(self, record: CredentialRecord, platform: str, reason: str) -> CredentialRecord:
+    async def _park(self, record: CredentialRecord, platform: str, reason: str) -> CredentialRecord:
         parked = record.parked(reason)
-        self._vault.put(parked)
+        await self._sharing.write(parked)
         self.parked[platform] += 1
         self._on_result(platform, "parked")
         log.error("credential of %s needs re-connecting: %s", record.account, reason)

@@ -1,0 +1,127 @@
+"""The connects an admin started and the platform has not sent back yet, shared by every console
+instance: the platform's callback may reach any instance behind the one public address.
+
+Each connect is a record on the compacted ``console.connects`` topic, keyed by the SHA-256 of its
+``state`` (the state itself never leaves the console in clear) and sealed with the credential
+vault's keys (Fernet), since it holds the PKCE verifier and the app's secret. Taking one is a
+claim: the instance writes a ``taken`` record under the same key, then reads the key's partition
+up to its own claim; the first claim after the connect's record wins, everywhere, and only the
+winner gets the connect (then a tombstone removes it). A second use, a state never issued, an
+unreadable record, or a connect older than ``PENDING_LIFE`` finds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaProducer, TopicPartition
+from cryptography.fernet import InvalidToken, MultiFernet
+
+from shared.credentials.connect_flow import Pending
+from shared.credentials.token_client import AppCredentials
+from shared.kafka import replay
+from shared.kafka_connection import KafkaAddress
+
+PENDING_LIFE = timedelta(minutes=10)
+MAX_PENDING = 200  # connects one instance may start per PENDING_LIFE
+
+
+def digest(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+def _encode(pending: Pending) -> dict[str, Any]:
+    return {
+        "kind": "started",
+        "digest": digest(pending.state),
+        "channel_id": pending.channel_id,
+        "state": pending.state,
+        "verifier": pending.verifier,
+        "redirect_uri": pending.redirect_uri,
+        "client_id": pending.app.client_id,
+        "client_secret": pending.app.client_secret,
+        "started_at": pending.started_at.isoformat(),
+        "by": pending.by,
+    }
+
+
+def _decode(raw: dict[str, Any]) -> Pending:
+    return Pending(
+        channel_id=str(raw["channel_id"]),
+        state=str(raw["state"]),
+        verifier=str(raw["verifier"]),
+        redirect_uri=str(raw["redirect_uri"]),
+        app=AppCredentials(str(raw["client_id"]), raw.get("client_secret")),
+        started_at=datetime.fromisoformat(str(raw["started_at"])),
+        by=str(raw["by"]),
+    )
+
+
+class TooManyPending(Exception):
+    """This instance started ``MAX_PENDING`` connects within ``PENDING_LIFE``."""
+
+
+@dataclass
+class SharedPendingConnects:
+    kafka: KafkaAddress
+    topic: str
+    producer: AIOKafkaProducer
+    keys: Callable[[], MultiFernet]  # the vault's keyring, opened when needed
+
+    def __post_init__(self) -> None:
+        self._started: deque[datetime] = deque()
+
+    async def add(self, pending: Pending, now: datetime) -> None:
+        while self._started and now - self._started[0] >= PENDING_LIFE:
+            self._started.popleft()
+        if len(self._started) >= MAX_PENDING:
+            raise TooManyPending
+        await self._send(digest(pending.state), _encode(pending))
+        self._started.append(now)
+
+    async def take(self, state: str, now: datetime) -> Pending | None:
+        """The connect ``state`` belongs to, once across every instance; None otherwise."""
+        key = digest(state)
+        claim = secrets.token_hex(16)
+        partition, offset = await self._send(key, {"kind": "taken", "digest": key, "claim": claim})
+        tp = TopicPartition(self.topic, partition)
+        started: dict[str, Any] | None = None
+        winner: str | None = None
+        async for message in replay(self.kafka, [tp], until={tp: offset + 1}):
+            raw = self._open(message.key, message.value, key)
+            if raw is None:
+                continue
+            if raw["kind"] == "started":
+                started, winner = raw, None
+            elif raw["kind"] == "taken" and started is not None and winner is None:
+                winner = str(raw.get("claim"))
+        if started is None or winner != claim:
+            return None
+        await self.producer.send_and_wait(self.topic, None, key=key.encode())  # used: forgotten
+        try:
+            pending = _decode(started)
+        except (KeyError, ValueError, TypeError):
+            return None
+        return pending if now - pending.started_at < PENDING_LIFE and pending.state == state else None
+
+    async def _send(self, key: str, body: dict[str, Any]) -> tuple[int, int]:
+        sealed = self.keys().encrypt(orjson.dumps(body))
+        meta = await self.producer.send_and_wait(self.topic, sealed, key=key.encode())
+        return meta.partition, meta.offset
+
+    def _open(self, key: bytes | None, value: bytes | None, wanted: str) -> dict[str, Any] | None:
+        if key is None or value is None or key.decode("ascii", "replace") != wanted:
+            return None
+        try:
+            raw = orjson.loads(self.keys().decrypt(value))
+        except (InvalidToken, orjson.JSONDecodeError):
+            return None  # not sealed with our keys: not a connect any console started
+        # The digest inside the ciphertext: a record copied under another key is not taken.
+        return raw if isinstance(raw, dict) and raw.get("digest") == wanted else None
