@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -31,7 +31,7 @@ from shared.credentials.vault import CredentialVault
 from shared.events import ControlAction, ControlIssued
 from shared.http_auth import generate_dev_keys
 from shared.kafka import delete_topics, ensure_topics, make_producer
-from shared.topics import TopicRegistry
+from shared.topics import TopicRegistry, TopicSpec
 from tests.integration.console_app import console_deps
 from tests.integration.ingest_app import read_events
 
@@ -73,8 +73,14 @@ def _channels(tmp_path: Path, sandbox: BaseTestServer) -> ChannelDirectory:
     return load_channels(path)
 
 
+def connect_topics(topics: TopicRegistry) -> list[TopicSpec]:
+    """What connecting writes: the credential, the pending connect, the ``reconnected`` command."""
+    wanted = {topics.credentials, topics.console_connects, topics.content_control}
+    return [s for s in topics.specs() if s.name in wanted]
+
+
 async def _env(
-    tmp_path: Path, producer: AIOKafkaProducer | None, topics: TopicRegistry
+    tmp_path: Path, producer: AIOKafkaProducer, topics: TopicRegistry, kafka: str
 ) -> AsyncIterator[Env]:
     app = build_sandbox({"x-demo": "static-x", "facebook-demo": "static-fb", "telegram-demo": BOT})
     key = generate_key()
@@ -87,6 +93,7 @@ async def _env(
     store = generate_dev_keys(tmp_path / "keys.json", tmp_path / "dev-keys.json")
     plain = json.loads((tmp_path / "dev-keys.json").read_text())
     settings = ConsoleSettings(
+        kafka_bootstrap=kafka,
         keys_file=tmp_path / "keys.json",
         credentials_file=tmp_path / "credentials.vault",
         credentials_key=key,
@@ -100,7 +107,7 @@ async def _env(
             topics=topics,
             channels=_channels(tmp_path, sandbox),
             keys=store,
-            producer=cast(AIOKafkaProducer, producer),
+            producer=producer,
             session=browser,
             clock=lambda: datetime.now(UTC),
         )
@@ -116,9 +123,16 @@ async def _env(
 
 
 @pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[Env]:
-    async for made in _env(tmp_path, None, TopicRegistry(prefix="unused.")):
-        yield made
+async def env(kafka_bootstrap: str, tmp_path: Path, topics: TopicRegistry) -> AsyncIterator[Env]:
+    await ensure_topics(kafka_bootstrap, connect_topics(topics))
+    producer = make_producer(kafka_bootstrap, "test-console-connect")
+    await producer.start()
+    try:
+        async for made in _env(tmp_path, producer, topics, kafka_bootstrap):
+            yield made
+    finally:
+        await producer.stop()
+        await delete_topics(kafka_bootstrap, topics.prefix)
 
 
 async def _start(env: Env, channel: str) -> str:
@@ -208,11 +222,11 @@ async def test_the_webhook_secret_is_generated_and_shown_once(env: Env) -> None:
 
 async def test_a_connect_announces_reconnected_on_the_broker(kafka_bootstrap: str, tmp_path: Path) -> None:
     topics = TopicRegistry(prefix=f"t{tmp_path.name[-12:]}.", partitions=1)
-    await ensure_topics(kafka_bootstrap, [s for s in topics.specs() if s.name == topics.content_control])
+    await ensure_topics(kafka_bootstrap, connect_topics(topics))
     producer = make_producer(kafka_bootstrap, "test-console-connect")
     await producer.start()
     try:
-        async for env in _env(tmp_path, producer, topics):
+        async for env in _env(tmp_path, producer, topics, kafka_bootstrap):
             callback = await _consent(env, await _start(env, "x-demo"))
             assert (await env.client.get(callback)).status == 200
         events = await read_events(kafka_bootstrap, topics.content_control)
