@@ -262,7 +262,11 @@ class TopicRegistry:
             *self._inbox_declared(n),
             *self._credentials_declared(n),
         ]
-        specs += [
+        return specs + self._platforms_declared(n)
+
+    def _platforms_declared(self, n: int) -> list[TopicSpec]:
+        """Each platform's due jobs, then each platform's attempt ledger."""
+        due = [
             TopicSpec(
                 self.publish(p),
                 n,
@@ -272,8 +276,7 @@ class TopicRegistry:
             )
             for p in PLATFORMS
         ]
-        specs += [
+        return due + [
             TopicSpec(self.publish_attempts(p), n, "job id", _compacted(), f"{p} publisher's attempt ledger")
             for p in PLATFORMS
         ]
-        return specs

@@ -34,7 +34,7 @@ from aiokafka.errors import KafkaError
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.console.access import in_scope
-from services.console.connect_pending import SharedPendingConnects, TooManyPending
+from services.console.connect_pending import ConnectsTopic, SharedPendingConnects, TooManyPending
 from services.console.http_deps import DEPS, Deps, json_body, json_response, operator
 from shared.channels import Channel
 from shared.credentials import CredentialError
@@ -107,8 +107,8 @@ async def _store(deps: Deps, vault: CredentialVault, record: CredentialRecord) -
         ) from None
 
 
-def _pending(request: web.Request) -> SharedPendingConnects:
-    return request.app[PENDING]
+def _connects(deps: Deps) -> ConnectsTopic:
+    return ConnectsTopic(deps.settings.kafka, deps.topics.console_connects, deps.producer, _vault(deps).keys)
 
 
 async def _announce(deps: Deps, account: str, now: datetime) -> None:
@@ -144,7 +144,7 @@ async def connect_start(request: web.Request) -> web.Response:
     except CredentialError as exc:
         raise BadRequest(str(exc), channel=channel.id, rule="connect_unavailable") from None
     try:
-        await _pending(request).add(pending, now)
+        await request.app[PENDING].add(_connects(deps), pending, now)
     except TooManyPending:
         raise ServiceUnavailable(
             "too many connections are waiting for their platform", retry_after=60
@@ -160,7 +160,7 @@ async def connect_callback(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     now = deps.clock()
     try:
-        pending = await _pending(request).take(request.query.get("state", ""), now)
+        pending = await request.app[PENDING].take(_connects(deps), request.query.get("state", ""), now)
     except KafkaError as exc:
         raise ServiceUnavailable(
             f"the connect could not be looked up ({type(exc).__name__})", retry_after=10
@@ -222,10 +222,7 @@ async def paste_credential(request: web.Request) -> web.Response:
 
 
 def add_connect_routes(app: web.Application) -> None:
-    deps = app[DEPS]
-    app[PENDING] = SharedPendingConnects(
-        deps.settings.kafka, deps.topics.console_connects, deps.producer, lambda: _vault(deps).keys
-    )
+    app[PENDING] = SharedPendingConnects()
     app.router.add_post("/v1/channels/{channel}/connect", connect_start)
     app.router.add_post("/v1/channels/{channel}/credential", paste_credential)
     app.router.add_get(CALLBACK, connect_callback)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -68,34 +67,38 @@ class TooManyPending(Exception):
     """This instance started ``MAX_PENDING`` connects within ``PENDING_LIFE``."""
 
 
-@dataclass
-class SharedPendingConnects:
+@dataclass(frozen=True)
+class ConnectsTopic:
+    """Where the connects are kept, and the keyring they are sealed with (the vault's)."""
+
     kafka: KafkaAddress
     topic: str
     producer: AIOKafkaProducer
-    keys: Callable[[], MultiFernet]  # the vault's keyring, opened when needed
+    keys: MultiFernet
 
-    def __post_init__(self) -> None:
-        self._started: deque[datetime] = deque()
 
-    async def add(self, pending: Pending, now: datetime) -> None:
+class SharedPendingConnects:
+    def __init__(self) -> None:
+        self._started: deque[datetime] = deque()  # this instance's recent starts: a flood guard
+
+    async def add(self, where: ConnectsTopic, pending: Pending, now: datetime) -> None:
         while self._started and now - self._started[0] >= PENDING_LIFE:
             self._started.popleft()
         if len(self._started) >= MAX_PENDING:
             raise TooManyPending
-        await self._send(digest(pending.state), _encode(pending))
+        await _send(where, digest(pending.state), _encode(pending))
         self._started.append(now)
 
-    async def take(self, state: str, now: datetime) -> Pending | None:
+    async def take(self, where: ConnectsTopic, state: str, now: datetime) -> Pending | None:
         """The connect ``state`` belongs to, once across every instance; None otherwise."""
         key = digest(state)
         claim = secrets.token_hex(16)
-        partition, offset = await self._send(key, {"kind": "taken", "digest": key, "claim": claim})
-        tp = TopicPartition(self.topic, partition)
+        partition, offset = await _send(where, key, {"kind": "taken", "digest": key, "claim": claim})
+        tp = TopicPartition(where.topic, partition)
         started: dict[str, Any] | None = None
         winner: str | None = None
-        async for message in replay(self.kafka, [tp], until={tp: offset + 1}):
-            raw = self._open(message.key, message.value, key)
+        async for message in replay(where.kafka, [tp], until={tp: offset + 1}):
+            raw = _open(where, message.key, message.value, key)
             if raw is None:
                 continue
             if raw["kind"] == "started":
@@ -104,24 +107,26 @@ class SharedPendingConnects:
                 winner = str(raw.get("claim"))
         if started is None or winner != claim:
             return None
-        await self.producer.send_and_wait(self.topic, None, key=key.encode())  # used: forgotten
+        await where.producer.send_and_wait(where.topic, None, key=key.encode())  # used: forgotten
         try:
             pending = _decode(started)
         except (KeyError, ValueError, TypeError):
             return None
         return pending if now - pending.started_at < PENDING_LIFE and pending.state == state else None
 
-    async def _send(self, key: str, body: dict[str, Any]) -> tuple[int, int]:
-        sealed = self.keys().encrypt(orjson.dumps(body))
-        meta = await self.producer.send_and_wait(self.topic, sealed, key=key.encode())
-        return meta.partition, meta.offset
 
-    def _open(self, key: bytes | None, value: bytes | None, wanted: str) -> dict[str, Any] | None:
-        if key is None or value is None or key.decode("ascii", "replace") != wanted:
-            return None
-        try:
-            raw = orjson.loads(self.keys().decrypt(value))
-        except (InvalidToken, orjson.JSONDecodeError):
-            return None  # not sealed with our keys: not a connect any console started
-        # The digest inside the ciphertext: a record copied under another key is not taken.
-        return raw if isinstance(raw, dict) and raw.get("digest") == wanted else None
+async def _send(where: ConnectsTopic, key: str, body: dict[str, Any]) -> tuple[int, int]:
+    sealed = where.keys.encrypt(orjson.dumps(body))
+    meta = await where.producer.send_and_wait(where.topic, sealed, key=key.encode())
+    return meta.partition, meta.offset
+
+
+def _open(where: ConnectsTopic, key: bytes | None, value: bytes | None, wanted: str) -> dict[str, Any] | None:
+    if key is None or value is None or key.decode("ascii", "replace") != wanted:
+        return None
+    try:
+        raw = orjson.loads(where.keys.decrypt(value))
+    except (InvalidToken, orjson.JSONDecodeError):
+        return None  # not sealed with our keys: not a connect any console started
+    # The digest inside the ciphertext: a record copied under another key is not taken.
+    return raw if isinstance(raw, dict) and raw.get("digest") == wanted else None

@@ -63,7 +63,7 @@ async def share_accounts(settings: CommonSettings, vault: CredentialVault, accou
     try:
         # A command may run before any service created the topics.
         await ensure_topics(
-            settings.kafka, [s for s in settings.topics.specs() if s.name == topic], patience=15.0
+            settings.kafka, [s for s in settings.topics.specs() if s.name == topic], patience=5.0
         )
         await producer.start()
         await send_records(producer, topic, vault, records)

@@ -121,8 +121,8 @@ async def test_mastodon_registers_on_the_instance_then_connects_from_the_cli(env
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(proc.communicate(), 120)
-    assert proc.returncode == 3, err.decode()  # stored, but the announcement could not be sent
-    assert "stored, but the scheduler was not told" in out.decode()
+    assert proc.returncode == 3, err.decode()  # stored here, but not on the credentials topic
+    assert "stored on this host, but not on the credentials topic" in out.decode()
     authority = env.states["mastodon"].authority
     assert authority is not None
     (app,) = authority.apps.values()

@@ -19,7 +19,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import TopicPartition
 
-from sandbox.sandbox import STATES, build_sandbox
+from sandbox.sandbox import build_sandbox
 from services.console.http_api import create_app
 from services.console.settings import ConsoleSettings
 from shared.credentials.credential_topic import CredentialFollower
@@ -126,7 +126,8 @@ async def test_a_connect_started_on_one_console_completes_on_the_other_once(pair
     done = await pair.b.client.get(callback)  # the proxy sent the browser to the other instance
     assert done.status == 200, await done.text()
     record = pair.b.vault.fresh("x-demo")
-    assert record is not None and record.status == "connected"
+    assert record is not None
+    assert record.status == "connected"
 
     for console in (pair.a, pair.b):  # used once: refused everywhere after
         again = await console.client.get(callback)
@@ -138,11 +139,13 @@ async def test_a_connect_started_on_one_console_completes_on_the_other_once(pair
     await follower.start()
     await follower.stop()
     seen = pair.a.vault.fresh("x-demo")
-    assert seen is not None and seen.access_token == record.access_token
+    assert seen is not None
+    assert seen.access_token == record.access_token
 
     connects = await _raw(pair.kafka, pair.topics.console_connects)
     credentials = await _raw(pair.kafka, pair.topics.credentials)
-    assert connects and credentials
+    assert connects
+    assert credentials
     for clear in (state, challenge, record.access_token, record.refresh_token or "-"):
         assert clear.encode() not in connects + credentials
 
