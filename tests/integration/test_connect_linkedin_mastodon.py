@@ -21,6 +21,8 @@ from sandbox.base import FakeState
 from sandbox.sandbox import STATES, build_sandbox
 from services.publisher.credentials.commands import ConnectRequest, _channel, check, connect
 from services.publisher.credentials.local_setup import open_vault_of
+from services.publisher.credentials.refresher import http_refresh
+from services.publisher.credentials.wiring import build_refresher
 from services.publisher.settings import PublisherSettings
 from shared.credentials.keys import generate_key
 
@@ -83,7 +85,11 @@ async def test_linkedin_connects_without_pkce_and_refreshes_keeping_its_refresh_
     assert record.refresh_expires_at is not None
     assert record.refresh_expires_at - datetime.now(UTC) > timedelta(days=364)
     assert record.extra["client_secret"] == "li-secret"  # kept in the vault, never given to adapters
-    await asyncio.sleep(TTL_S + 0.5)  # the access token expired: check refreshes it first
+    await asyncio.sleep(TTL_S + 0.5)  # the access token expired: the publisher's refresher renews it
+    refresher = build_refresher(
+        open_vault_of(env.settings), [request.channel], http_refresh(env.browser), lambda: datetime.now(UTC)
+    )
+    await refresher.ensure_fresh("linkedin-demo")
     rows = {row["channel"]: row for row in await check(env.settings)}
     assert rows["linkedin-demo"]["usable"], rows
     fresh = open_vault_of(env.settings).fresh("linkedin-demo")

@@ -33,8 +33,7 @@ from aiohttp import web
 from services.publisher.credentials.paste_commands import check_pasted, pasted
 from services.publisher.credentials.policy import expired
 from services.publisher.credentials.probe import ProbeFailed, probes, whoami
-from services.publisher.credentials.refresher import http_refresh
-from services.publisher.credentials.wiring import account_of, build_refresher
+from services.publisher.credentials.wiring import account_of
 from services.publisher.settings import PublisherSettings
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
@@ -139,10 +138,11 @@ async def check(settings: PublisherSettings) -> list[dict[str, Any]]:
     channels = list(settings.load_channels().channels)
     rows = []
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.call_timeout_s)) as session:
-        refresher = build_refresher(vault, channels, http_refresh(session), lambda: datetime.now(UTC))
         for channel in channels:
-            # A token due for refresh is refreshed first, as the publisher would (same lock).
-            record = await refresher.ensure_fresh(account_of(channel), wait_s=5.0)
+            # Read, never refreshed here: only the owner of the account's partition of the
+            # credentials topic refreshes (a second refresher would spend a rotating token the
+            # owner still holds). A publisher on this host keeps this vault equal to the topic.
+            record = vault.get(account_of(channel))
             rows.append(await _check_one(channel, record, session, datetime.now(UTC)))
     return rows
 
