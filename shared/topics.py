@@ -211,7 +211,9 @@ class TopicRegistry:
                 self.console_connects,
                 n,
                 "digest of the connect's state",
-                _compacted(),
+                # A connect lives ten minutes: one abandoned is gone after a day, a taken one at
+                # once (tombstone).
+                {**_compacted(), "cleanup.policy": "compact,delete", "retention.ms": str(DAY_MS)},
                 "connects started on any console: state and PKCE verifier, encrypted, used once",
             ),
         ]
