@@ -4,6 +4,7 @@ their flows against the sandbox, and no credential of Warta's in clear under var
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import stat
@@ -15,16 +16,24 @@ from pathlib import Path
 import pytest
 
 from services.publisher.credentials.local_setup import connect_demo_accounts, open_local_vault
+from shared.kafka import delete_topics
 from warta.devrun import LocalSystem, free_listen_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def system(tmp_path: Path) -> Iterator[LocalSystem]:
-    system = LocalSystem(bootstrap="127.0.0.1:1", var=tmp_path / "var", sandbox_port=free_listen_port())
+def system(kafka_bootstrap: str, tmp_path: Path, run_id: str) -> Iterator[LocalSystem]:
+    # The real broker: the demo accounts' grants go on the credentials topic the publishers follow.
+    system = LocalSystem(
+        bootstrap=kafka_bootstrap,
+        var=tmp_path / "var",
+        sandbox_port=free_listen_port(),
+        topic_prefix=f"t{run_id}.",
+    )
     yield system
     system.stop()
+    asyncio.run(delete_topics(kafka_bootstrap, f"t{run_id}."))
 
 
 def _clear_under(var: Path, values: set[str]) -> list[str]:

@@ -32,6 +32,7 @@ from services.publisher.settings import PublisherSettings
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.credentials.clear_import import add_missing
+from shared.credentials.credential_topic import share_accounts
 from shared.credentials.keys import generate_key, keyring, load_keys
 from shared.credentials.reconnect import announce_reconnected
 from shared.credentials.record import CredentialRecord
@@ -146,6 +147,9 @@ def connect_demo_accounts(sandbox_url: str, env: dict[str, str], timeout_s: floa
 
     async def run() -> list[str]:
         done = await connect_through_sandbox(settings, channels, timeout_s)
+        # On the credentials topic too: the publishers follow it, and a previous run's grants
+        # there (which this sandbox no longer knows) must not win over these.
+        await share_accounts(settings, open_vault_of(settings), [after.account for _, after in done])
         parked = [
             after.account for before, after in done if before is not None and before.status == "needs_reauth"
         ]
