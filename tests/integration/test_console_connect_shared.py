@@ -9,7 +9,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -48,6 +48,7 @@ class Pair:
     browser: aiohttp.ClientSession
     kafka: str
     topics: TopicRegistry
+    shift: list[timedelta]  # added to both consoles' clocks
 
 
 @pytest.fixture
@@ -59,6 +60,7 @@ async def pair(kafka_bootstrap: str, tmp_path: Path, topics: TopicRegistry) -> A
     apps.write_text(json.dumps({"x": {"client_id": "warta-x"}}))
     store = generate_dev_keys(tmp_path / "keys.json", tmp_path / "dev-keys.json")
     admin = json.loads((tmp_path / "dev-keys.json").read_text())["admin"]["key"]
+    shift = [timedelta(0)]
     producers = [make_producer(kafka_bootstrap, f"test-console-{n}") for n in "ab"]
     for producer in producers:
         await producer.start()
@@ -84,7 +86,7 @@ async def pair(kafka_bootstrap: str, tmp_path: Path, topics: TopicRegistry) -> A
                     keys=store,
                     producer=producer,
                     session=browser,
-                    clock=lambda: datetime.now(UTC),
+                    clock=lambda: datetime.now(UTC) + shift[0],
                 )
                 client = TestClient(TestServer(create_app(deps)))
                 await client.start_server()
@@ -98,6 +100,7 @@ async def pair(kafka_bootstrap: str, tmp_path: Path, topics: TopicRegistry) -> A
                     browser,
                     kafka_bootstrap,
                     topics,
+                    shift,
                 )
             finally:
                 for console in consoles:
@@ -157,6 +160,17 @@ async def test_one_callback_reaching_both_consoles_at_once_completes_once(pair: 
         callback = "/v1/connect/callback?" + urlsplit(consent.headers["Location"]).query
     answers = await asyncio.gather(pair.a.client.get(callback), pair.b.client.get(callback))
     assert sorted(r.status for r in answers) == [200, 400]
+
+
+async def test_a_connect_older_than_ten_minutes_is_refused_on_the_other_console(pair: Pair) -> None:
+    resp = await pair.a.client.post("/v1/channels/x-demo/connect", headers=pair.admin)
+    url = str((await resp.json())["authorize_url"])
+    async with pair.browser.get(url, allow_redirects=False) as consent:
+        callback = "/v1/connect/callback?" + urlsplit(consent.headers["Location"]).query
+    pair.shift[0] = timedelta(minutes=10, seconds=1)
+    late = await pair.b.client.get(callback)
+    assert late.status == 400
+    assert pair.b.vault.fresh("x-demo") is None
 
 
 async def test_a_state_no_console_issued_is_refused(pair: Pair) -> None:

@@ -25,7 +25,7 @@ from aiokafka import TopicPartition
 from sandbox.base import FakeState
 from sandbox.oauth import TokenAuthority
 from sandbox.sandbox import STATES, build_sandbox
-from shared.credentials.credential_topic import send_records
+from shared.credentials.credential_topic import CredentialFollower, send_records
 from shared.credentials.keys import generate_key, keyring
 from shared.credentials.record import CredentialRecord
 from shared.credentials.token_client import answer
@@ -223,3 +223,26 @@ async def test_killing_the_owner_in_the_middle_of_a_refresh_leaves_the_account_c
         {"client_key": "tt-app", "grant_type": "refresh_token", "refresh_token": record.refresh_token}
     )
     assert status == 200, body
+
+
+async def test_a_record_no_key_opens_is_skipped_and_the_follower_goes_on(hosts: Hosts) -> None:
+    stranger = CredentialVault(hosts.tmp / "stranger" / "credentials.vault", keyring([generate_key()]))
+    later = CredentialRecord(account="x-demo", access_token="x-token", platform="x")
+    producer = make_producer(hosts.kafka, "test-credentials-stranger")
+    await producer.start()
+    try:
+        foreign = CredentialRecord(account=ACCOUNT, access_token="not-ours", platform="tiktok")
+        await send_records(producer, hosts.topics.credentials, stranger, [foreign])
+        await send_records(producer, hosts.topics.credentials, hosts.vault("console"), [later])
+    finally:
+        await producer.stop()
+    follower = CredentialFollower(hosts.kafka, hosts.topics.credentials, hosts.vault("host-c"))
+    await follower.start()
+    await follower.stop()
+    assert follower.unreadable == 1
+    kept = hosts.record("host-c")  # the account keeps the last record it could open
+    assert kept is not None
+    assert kept.access_token != "not-ours"
+    after = hosts.vault("host-c").fresh("x-demo")
+    assert after is not None
+    assert after.access_token == "x-token"
