@@ -4,7 +4,8 @@ token reads (the publishers, which also refresh them, and the inbox).
 Modules: ``record`` (what is stored), ``keys`` (the operator's keys), ``vault`` (the encrypted
 file and its per-account refresh lock), ``clear_import`` (the old clear-text file moved in once),
 ``secret_store`` (a channel's current token by secret name, from the vault or the clear file),
-``opening`` (the store from a service's settings). Connecting an account, which the CLI and the
+``opening`` (the store from a service's settings), ``credential_topic`` (the compacted,
+encrypted topic every host's vault follows, and the writes to it). Connecting an account, which the CLI and the
 console both run: ``token_client`` (the OAuth token endpoints), ``endpoints``,
 ``app_registration`` (Mastodon), ``oauth_flow`` (authorize URL, PKCE, the stored grant),
 ``meta_login`` (Facebook, Instagram, Threads), ``pasted`` (pasted or generated credentials),
