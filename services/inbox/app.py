@@ -22,6 +22,7 @@ import aiohttp
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
 
+from services.inbox.answering_api import add_answering_routes
 from services.inbox.book import InboxBook
 from services.inbox.collector import Collector
 from services.inbox.complaint_api import add_complaint_routes
@@ -164,6 +165,7 @@ async def running_inbox(
             tasks += _side_loops(settings, deps, desk, dead, stop)
             app = create_app(deps, [add_template_routes(templates)])
             add_complaint_routes(app, desk)
+            add_answering_routes(app)
             try:
                 yield Inbox(keeper, replier, collector, schedule, app, caught_up, desk)
             finally:
