@@ -74,7 +74,11 @@ def readability(channel: Channel) -> Readability:
     if platform == "threads":
         return Readability("poll", "replies read from GET /{media-id}/replies (a post's direct replies)")
     if platform == "linkedin":
-        return Readability("unreadable", f"{platform} comments: the reader is not built yet", "reader")
+        return Readability(
+            "poll",
+            "comments read from GET /rest/socialActions/{post}/comments (an organization's posts: "
+            "r_organization_social_feed and a page role such as ADMINISTRATOR)",
+        )
     return Readability("unreadable", f"{platform} has no comments API the inbox reads", "api")
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -171,4 +172,15 @@ def listing_request(channel: Channel, post: WatchedPost, token: str, page: str |
         return Request("GET", f"{base}/{version}/{post.post_id}/replies", params, auth)
     if channel.platform == "x":
         return Request("GET", f"{base}/2/tweets/search/recent", x_search_params(post.post_id, page), auth)
+    if channel.platform == "linkedin":
+        # Comments API: the post's URN in the path, URL-encoded (it holds colons); 100 a page.
+        headers = {
+            **auth,
+            "LinkedIn-Version": capabilities_for("linkedin").api_version,
+            "X-Restli-Protocol-Version": "2.0.0",
+        }
+        params = {"start": page or "0", "count": "100"}
+        return Request(
+            "GET", f"{base}/rest/socialActions/{quote(post.post_id, safe='')}/comments", params, headers
+        )
     raise ValueError(f"the inbox does not poll {channel.platform}")
