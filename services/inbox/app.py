@@ -43,6 +43,7 @@ from services.inbox.schedule import PollSchedule
 from services.inbox.settings import InboxSettings
 from services.inbox.spike_events import counted
 from services.inbox.spikes import SpikeRule, SpikeWatch
+from services.inbox.telegram_updates import telegram_reading
 from services.inbox.template_api import add_template_routes
 from services.inbox.template_store import TemplateStore
 from services.inbox.working_calendar import load_working_hours
@@ -163,6 +164,9 @@ async def running_inbox(
             caught_up = asyncio.Event()
             tasks = _start_loops(settings, collector, keeper, replier, dead, stop, caught_up, clock)
             tasks += _side_loops(settings, deps, desk, dead, stop)
+            tasks += _telegram_loop(
+                settings, channels, collector, CommentReader(session, tokens), stop, clock
+            )
             app = create_app(deps, [add_template_routes(templates)])
             add_complaint_routes(app, desk)
             add_answering_routes(app)
@@ -227,6 +231,23 @@ def _side_loops(
     retry = asyncio.create_task(_complaint_retry_loop(desk, settings.lapor_retry_s, stop))
     retry.add_done_callback(lambda t: _stop_on_failure(t, stop))
     return [_follow_tags(settings, deps.content_tags, dead, stop), retry]
+
+
+def _telegram_loop(
+    settings: InboxSettings,
+    channels: ChannelDirectory,
+    collector: Collector,
+    reader: CommentReader,
+    stop: asyncio.Event,
+    clock: Callable[[], datetime],
+) -> list[asyncio.Task[object]]:
+    """The comments of Telegram channels' discussion groups, from their bots' updates."""
+    reading = telegram_reading(channels, collector, reader, settings.poll_interval_s, stop, clock)
+    if reading is None:
+        return []
+    task: asyncio.Task[object] = asyncio.create_task(reading)
+    task.add_done_callback(lambda t: _stop_on_failure(t, stop))
+    return [task]
 
 
 def _live_tokens(settings: InboxSettings, channels: ChannelDirectory) -> tuple[LiveTokens, list[str]]:

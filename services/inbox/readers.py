@@ -43,16 +43,21 @@ class CommentReader:
         self, session: aiohttp.ClientSession, tokens: Mapping[str, str], timeout_s: float = 15.0
     ) -> None:
         self._session = session
-        self._tokens = tokens  # secret name → token; never logged
+        self.tokens = tokens  # secret name → token; never logged
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._bluesky_jwt: dict[str, str] = {}
 
     async def read(self, channel: Channel, post: WatchedPost, page: str | None) -> Any:
-        token = self._tokens.get(channel.secret or "", "")
+        token = self.tokens.get(channel.secret or "", "")
         if channel.platform == "bluesky":
             return await self._bluesky(channel, post, token)
         reply = await self._send(channel, listing_request(channel, post, token, page))
         return _decoded(channel, reply)
+
+    async def fetch(self, channel: Channel, request: Request) -> Any:
+        """Any documented read of ``channel``'s platform (Telegram's updates), decoded, with the
+        same errors as ``read``."""
+        return _decoded(channel, await self._send(channel, request))
 
     async def _bluesky(self, channel: Channel, post: WatchedPost, password: str) -> Any:
         for fresh in (False, True):
