@@ -163,13 +163,9 @@ async def running_inbox(
             _watch(keeper, collector, deps, desk, channels, clock)
             caught_up = asyncio.Event()
             tasks = _start_loops(settings, collector, keeper, replier, dead, stop, caught_up, clock)
-            tasks += _side_loops(settings, deps, desk, dead, stop)
-            tasks += _telegram_loop(
-                settings, channels, collector, CommentReader(session, tokens), stop, clock
-            )
-            app = create_app(deps, [add_template_routes(templates)])
+            tasks += _side_loops(settings, deps, desk, dead, stop, CommentReader(session, tokens))
+            app = create_app(deps, [add_template_routes(templates), add_answering_routes])
             add_complaint_routes(app, desk)
-            add_answering_routes(app)
             try:
                 yield Inbox(keeper, replier, collector, schedule, app, caught_up, desk)
             finally:
@@ -225,29 +221,25 @@ def _watch(
 
 
 def _side_loops(
-    settings: InboxSettings, deps: Deps, desk: ComplaintDesk, dead: DeadLetters, stop: asyncio.Event
-) -> list[asyncio.Task[object]]:
-    """Following the items' tags, and retrying the complaints LAPOR! did not take."""
-    retry = asyncio.create_task(_complaint_retry_loop(desk, settings.lapor_retry_s, stop))
-    retry.add_done_callback(lambda t: _stop_on_failure(t, stop))
-    return [_follow_tags(settings, deps.content_tags, dead, stop), retry]
-
-
-def _telegram_loop(
     settings: InboxSettings,
-    channels: ChannelDirectory,
-    collector: Collector,
-    reader: CommentReader,
+    deps: Deps,
+    desk: ComplaintDesk,
+    dead: DeadLetters,
     stop: asyncio.Event,
-    clock: Callable[[], datetime],
+    reader: CommentReader,
 ) -> list[asyncio.Task[object]]:
-    """The comments of Telegram channels' discussion groups, from their bots' updates."""
-    reading = telegram_reading(channels, collector, reader, settings.poll_interval_s, stop, clock)
-    if reading is None:
-        return []
-    task: asyncio.Task[object] = asyncio.create_task(reading)
-    task.add_done_callback(lambda t: _stop_on_failure(t, stop))
-    return [task]
+    """Following the items' tags, retrying the complaints LAPOR! did not take, and reading the
+    Telegram channels' discussion groups (their bots' updates), if any."""
+    loops = [_complaint_retry_loop(desk, settings.lapor_retry_s, stop)]
+    telegram = telegram_reading(
+        deps.channels, deps.collector, reader, settings.poll_interval_s, stop, deps.clock
+    )
+    if telegram is not None:
+        loops.append(telegram)
+    tasks: list[asyncio.Task[object]] = [asyncio.create_task(loop) for loop in loops]
+    for task in tasks:
+        task.add_done_callback(lambda t: _stop_on_failure(t, stop))
+    return [_follow_tags(settings, deps.content_tags, dead, stop), *tasks]
 
 
 def _live_tokens(settings: InboxSettings, channels: ChannelDirectory) -> tuple[LiveTokens, list[str]]:

@@ -103,7 +103,7 @@ async def test_the_api_shows_who_is_answering_and_refuses_a_second_answer(tmp_pa
         producer=none, topics=TopicRegistry(), channels=channels, reader=none,
         schedule=PollSchedule(interval=NOW - NOW), known=book.__contains__,
     )  # fmt: skip
-    settings = InboxSettings(_env_file=None, channels_file=tmp_path / "none.yaml")  # type: ignore[call-arg]
+    settings = InboxSettings(_env_file=None, channels_file=tmp_path / "none.yaml")
     app = create_app(Deps(settings, keys, channels, keeper, collector, lambda: NOW))
     add_answering_routes(app)
     key = key_of(entry)

@@ -19,20 +19,23 @@ def lookup(channel: Channel, post_id: str, now: datetime) -> WatchedPost:
     return WatchedPost(channel.id, channel.platform, post_id, published_at=now)
 
 
-def message(message_id: int, chat: int = GROUP, **kw: object) -> dict[str, object]:
-    return {"message_id": message_id, "chat": {"id": chat}, "date": 1764817200, **kw}
+def message(
+    message_id: int, chat: int = GROUP, sender: dict[str, object] | None = None, **kw: object
+) -> dict[str, object]:
+    made = {"message_id": message_id, "chat": {"id": chat}, "date": 1764817200, **kw}
+    return made | ({"from": sender} if sender else {})
 
 
 def test_only_comments_on_channel_posts_are_comments() -> None:
     forward = message(10, is_automatic_forward=True, forward_origin={"type": "channel", "message_id": 7})
     updates = [
         {"update_id": 1, "message": forward},
-        {"update_id": 2, "message": message(11, text="halo grup", **{"from": {"id": 5}})},  # no thread
+        {"update_id": 2, "message": message(11, text="halo grup", sender={"id": 5})},  # no thread
         {"update_id": 3, "message": message(12, chat=-100999, message_thread_id=10, text="lain")},
         {"update_id": 4, "message": message(13, message_thread_id=10, text="Jalan rusak",
                                             reply_to_message=message(99, text="x"),
-                                            **{"from": {"id": 5, "first_name": "Siti", "last_name": "A"}})},
-        {"update_id": 5, "message": message(14, message_thread_id=10, photo=[{}], **{"from": {"id": 6}})},
+                                            sender={"id": 5, "first_name": "Siti", "last_name": "A"})},
+        {"update_id": 5, "message": message(14, message_thread_id=10, photo=[{}], sender={"id": 6})},
         {"update_id": 6, "message": {"message_id": "x", "chat": {"id": GROUP}, "message_thread_id": 10}},
         {"update_id": 7, "edited_message": message(13, text="edited")},
     ]  # fmt: skip
