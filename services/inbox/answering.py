@@ -70,6 +70,12 @@ class AnswerClaims:
         del self._claims[key]
         return True
 
+    def shown(self, entry: dict[str, Any], now: datetime) -> dict[str, Any]:
+        """An entry as the API shows it (with its ``key``), plus who is answering it now."""
+        if (claim := self.holder(entry["key"], now)) is not None:
+            entry["answering"] = claim.to_json()
+        return entry
+
     def prune(self, now: datetime) -> None:
         """Forget the marks that ran out (called at each listing, so memory stays bounded)."""
         for key in [k for k, c in self._claims.items() if c.until <= now]:

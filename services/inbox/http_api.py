@@ -111,13 +111,6 @@ class Deps:
     def wait_of(self, entry: InboxChanged, now: datetime) -> timedelta:
         return waited_on(self.channels.get(entry.channel), self.working_hours, entry, now)
 
-    def shown(self, entry: InboxChanged, now: datetime) -> dict[str, Any]:
-        """The entry as the API shows it, with who is answering it now (if anyone)."""
-        data = entry_json(entry)
-        if (claim := self.claims.holder(data["key"], now)) is not None:
-            data["answering"] = claim.to_json()
-        return data
-
 
 DEPS: web.AppKey[Deps] = web.AppKey("inbox_deps", Deps)
 
@@ -327,7 +320,7 @@ async def list_entries(request: web.Request) -> web.Response:
     deps.claims.prune(now)
     over = waiting_over_target(found, now, deps.answer_target, deps.wait_of)
     body: dict[str, Any] = {
-        "items": [deps.shown(e, now) for e in page],
+        "items": [deps.claims.shown(entry_json(e), now) for e in page],
         "total": len(found),
         # Of the comments these filters match, how many wait unanswered past their channel's target.
         "waiting_over_target": sum(over.values()),
@@ -350,7 +343,9 @@ async def channel_statuses(request: web.Request) -> web.Response:
 
 async def show_entry(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
-    return web.json_response(deps.shown(_entry_for(request, _caller(request)), deps.clock()), dumps=_dumps)
+    return web.json_response(
+        deps.claims.shown(entry_json(_entry_for(request, _caller(request))), deps.clock()), dumps=_dumps
+    )
 
 
 async def _body(request: web.Request, model: type[BaseModel]) -> Any:
