@@ -31,6 +31,13 @@ class LaporState:
     by_reference: dict[str, str] = field(default_factory=dict)  # client reference → tracking id
     failures: list[int] = field(default_factory=list)  # statuses the next submissions answer
 
+    def reset(self) -> None:
+        """Forget every complaint and queued failure (the sandbox's ``/_fake/reset``); the tokens
+        stay, as the platforms' fakes keep theirs."""
+        self.complaints.clear()
+        self.by_reference.clear()
+        self.failures.clear()
+
     def open(self, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """The complaint for the body's reference, and whether it is new."""
         ref = body["client_reference"]

@@ -7,6 +7,7 @@ Routes (relative to the mount)::
     POST /rest/posts                           201, empty body, ``x-restli-id: urn:li:share:N``
     GET  /rest/posts?q=author&author=URN       {"elements":[{id, author, commentary, createdAt, ...}]}
     GET  /rest/socialActions/{urn}             likesSummary.totalLikes, commentsSummary.aggregatedTotalComments
+    GET  /rest/socialActions/{urn}/comments    the post's comments, paged (``sandbox.linkedin_comments``)
 
 Every ``/rest`` call needs ``LinkedIn-Version: YYYYMM`` (older than ``min_version``: 426) and
 ``X-Restli-Protocol-Version: 2.0.0``. Errors are ``{"message","serviceErrorCode","status"}``; a
@@ -32,6 +33,7 @@ from sandbox.base import (
     read_fields,
 )
 from sandbox.fake_app import new_fake_app
+from sandbox.linkedin_comments import list_comments
 from sandbox.oauth import add_authority
 
 _VERSION = re.compile(r"^\d{6}$")
@@ -238,6 +240,10 @@ class _LinkedIn:
             }
         )
 
+    async def comments(self, request: web.Request) -> web.Response:
+        self._auth(request)
+        return list_comments(self.s, request, li_error)
+
 
 def _post_json(post: FakePost) -> dict[str, Any]:
     millis = int(post.created_at.timestamp() * 1000)
@@ -274,4 +280,5 @@ def create_app(state: LinkedInState | None = None) -> web.Application:
     app.router.add_get("/rest/posts", fake.list_posts)
     app.router.add_get("/rest/posts/{urn}", fake.get_post)
     app.router.add_get("/rest/socialActions/{urn}", fake.social_actions)
+    app.router.add_get("/rest/socialActions/{urn}/comments", fake.comments)
     return app

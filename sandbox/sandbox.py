@@ -22,7 +22,7 @@ name is the account name the fakes report (Mastodon's ``@mastodon-demo``). Other
 ignored by the sandbox.
 
 Besides each fake's ``/<platform>/_fake/...`` admin API (see ``sandbox.base``), the sandbox serves
-``GET /healthz``, ``POST /_fake/reset`` (every fake at once) and ``GET /media/<name>``: a small
+``GET /healthz``, ``POST /_fake/reset`` (every fake at once, LAPOR! included) and ``GET /media/<name>``: a small
 image to publish (``.png`` or ``.jpg``) or a sample video (``.mp4``, 1 MiB, or ``?size=N`` bytes
 up to 64 MiB); names starting with ``missing`` answer 404. ``/lapor`` is SP4N-LAPOR!'s
 integration API (``sandbox.lapor``), taking any of the tokens.
@@ -98,6 +98,7 @@ FAKES: dict[str, tuple[Callable[..., FakeState], Callable[[Any], web.Application
 """Each platform's state class and app factory; each fake's ``create_app`` takes its own state."""
 
 STATES: web.AppKey[dict[str, FakeState]] = web.AppKey("sandbox_states")
+LAPOR: web.AppKey[lapor.LaporState] = web.AppKey("sandbox_lapor", lapor.LaporState)
 
 
 async def _media(request: web.Request) -> web.Response:
@@ -124,7 +125,8 @@ async def _reset_all(request: web.Request) -> web.Response:
     states = request.app[STATES]
     for state in states.values():
         state.reset()
-    return json_reply({"reset": sorted(states)})
+    request.app[LAPOR].reset()  # not a platform, but a fake whose state a test expects fresh
+    return json_reply({"reset": sorted([*states, "lapor"])})
 
 
 def build_sandbox(
@@ -143,7 +145,8 @@ def build_sandbox(
         root.add_subapp(state.prefix, create_app(state))
     root[STATES] = states
     # SP4N-LAPOR!'s integration API (not a social platform: no posts, no comments).
-    root.add_subapp("/lapor", lapor.create_app(lapor.LaporState(tokens=set(by_token))))
+    root[LAPOR] = lapor.LaporState(tokens=set(by_token))
+    root.add_subapp("/lapor", lapor.create_app(root[LAPOR]))
     root.router.add_get("/healthz", _healthz)
     root.router.add_post("/_fake/reset", _reset_all)
     root.router.add_get("/media/{name}", _media)

@@ -23,6 +23,7 @@ import orjson
 from aiohttp import web
 
 from sandbox.base import (
+    FakeComment,
     FakePost,
     FakeState,
     SlidingWindow,
@@ -30,12 +31,13 @@ from sandbox.base import (
     read_fields,
 )
 from sandbox.fake_app import new_fake_app
+from sandbox.telegram_discussion import Discussion
 
 # The Bot API version whose types this fake answers with; a fidelity test holds it to the
 # version python-telegram-bot models.
 BOT_API_VERSION = "10.0"
 _SEND_METHODS = ("sendmessage", "sendphoto", "sendpoll")
-_METHODS = ("getme", "getchatmember", *_SEND_METHODS)
+_METHODS = ("getme", "getchatmember", "getupdates", *_SEND_METHODS)
 
 
 def channel_id(chat_id: str) -> int | None:
@@ -68,11 +70,24 @@ class TelegramState(FakeState):
     # chat id → the bot's status there (getChatMember); absent: an administrator allowed to post.
     # "member", "left", "kicked" or "administrator-readonly" (an admin without can_post_messages).
     bot_status: dict[str, str] = field(default_factory=dict)
+    # The channels' linked discussion group, where comments are (sandbox.telegram_discussion).
+    discussion: Discussion = field(default_factory=Discussion)
 
     def reset(self) -> None:
         super().reset()
         self.per_chat.clear()
         self.message_ids.clear()
+        self.discussion.clear()
+
+    def new_comment_id(self, post_id: str) -> str:
+        """A comment is a message of the discussion group: its id is the group's next one."""
+        return str(self.discussion.message_id())
+
+    async def record_comment(self, comment: FakeComment) -> None:
+        post = self.find_post(comment.post_id)
+        if post is not None:
+            parent = self.discussion.message_of(comment.parent_id) if comment.parent_id else None
+            self.discussion.comment(post, comment, parent)
 
 
 def _fail(code: int, description: str, parameters: dict[str, Any] | None = None) -> web.Response:
@@ -108,6 +123,13 @@ class _Telegram:
         if method == "getme":
             return json_reply({"ok": True, "result": _bot_user(token, account)})
         fields = await read_fields(request)
+        if method == "getupdates":
+            updates = self.s.discussion.get_updates(fields)
+            return (
+                _fail(400, updates)
+                if isinstance(updates, str)
+                else json_reply({"ok": True, "result": updates})
+            )
         chat_id = str(fields.get("chat_id") or "")
         numeric_id = channel_id(chat_id)
         if numeric_id is None or (self.s.chats is not None and chat_id not in self.s.chats):
@@ -260,6 +282,7 @@ def _bot_user(token: str, account: str) -> dict[str, Any]:
 def create_app(state: TelegramState | None = None) -> web.Application:
     state = state or TelegramState()
     fake = _Telegram(state)
+    state.on_comment = state.record_comment
     app = new_fake_app(state)
     app.router.add_route("*", "/bot{token}/{method}", fake.call)
     return app

@@ -1,7 +1,8 @@
 """How the inbox can read each platform's comments, and why not where it cannot (pure).
 
-One table: a platform the inbox polls, one that pushes (Meta's webhooks), one it cannot read
-with the channel's access, and one whose reader is not built yet. The inbox shows the reason
+One table: a platform the inbox polls per post, one that pushes (Meta's webhooks), one whose
+bot receives its comments as updates (Telegram's discussion groups), one it cannot read with the
+channel's access, and one whose reader is not built yet. The inbox shows the reason
 on every channel it does not collect, instead of silently showing no comments.
 """
 
@@ -12,7 +13,7 @@ from typing import Literal
 
 from shared.channels import Channel
 
-Mode = Literal["poll", "poll_and_webhook", "webhook", "unreadable"]
+Mode = Literal["poll", "poll_and_webhook", "webhook", "updates", "unreadable"]
 # What stands in the way of an unreadable channel: the account's access, the inbox's missing
 # reader, or the platform, which has no comments API.
 Blocker = Literal["access", "reader", "api"]
@@ -69,12 +70,18 @@ def readability(channel: Channel) -> Readability:
                 "access",
             )
         return Readability(
-            "unreadable", "Telegram discussion-group replies: the reader is not built yet", "reader"
+            "updates",
+            "comments read from the linked discussion group by the bot's getUpdates: the bot must "
+            "be a member of the group with privacy mode off, or an administrator",
         )
     if platform == "threads":
         return Readability("poll", "replies read from GET /{media-id}/replies (a post's direct replies)")
     if platform == "linkedin":
-        return Readability("unreadable", f"{platform} comments: the reader is not built yet", "reader")
+        return Readability(
+            "poll",
+            "comments read from GET /rest/socialActions/{post}/comments (an organization's posts: "
+            "r_organization_social_feed and a page role such as ADMINISTRATOR)",
+        )
     return Readability("unreadable", f"{platform} has no comments API the inbox reads", "api")
 
 

@@ -22,6 +22,7 @@ import aiohttp
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
 
+from services.inbox.answering_api import add_answering_routes
 from services.inbox.book import InboxBook
 from services.inbox.collector import Collector
 from services.inbox.complaint_api import add_complaint_routes
@@ -42,6 +43,7 @@ from services.inbox.schedule import PollSchedule
 from services.inbox.settings import InboxSettings
 from services.inbox.spike_events import counted
 from services.inbox.spikes import SpikeRule, SpikeWatch
+from services.inbox.telegram_updates import telegram_reading
 from services.inbox.template_api import add_template_routes
 from services.inbox.template_store import TemplateStore
 from services.inbox.working_calendar import load_working_hours
@@ -161,8 +163,8 @@ async def running_inbox(
             _watch(keeper, collector, deps, desk, channels, clock)
             caught_up = asyncio.Event()
             tasks = _start_loops(settings, collector, keeper, replier, dead, stop, caught_up, clock)
-            tasks += _side_loops(settings, deps, desk, dead, stop)
-            app = create_app(deps, [add_template_routes(templates)])
+            tasks += _side_loops(settings, deps, desk, dead, stop, CommentReader(session, tokens))
+            app = create_app(deps, [add_template_routes(templates), add_answering_routes])
             add_complaint_routes(app, desk)
             try:
                 yield Inbox(keeper, replier, collector, schedule, app, caught_up, desk)
@@ -219,12 +221,25 @@ def _watch(
 
 
 def _side_loops(
-    settings: InboxSettings, deps: Deps, desk: ComplaintDesk, dead: DeadLetters, stop: asyncio.Event
+    settings: InboxSettings,
+    deps: Deps,
+    desk: ComplaintDesk,
+    dead: DeadLetters,
+    stop: asyncio.Event,
+    reader: CommentReader,
 ) -> list[asyncio.Task[object]]:
-    """Following the items' tags, and retrying the complaints LAPOR! did not take."""
-    retry = asyncio.create_task(_complaint_retry_loop(desk, settings.lapor_retry_s, stop))
-    retry.add_done_callback(lambda t: _stop_on_failure(t, stop))
-    return [_follow_tags(settings, deps.content_tags, dead, stop), retry]
+    """Following the items' tags, retrying the complaints LAPOR! did not take, and reading the
+    Telegram channels' discussion groups (their bots' updates), if any."""
+    loops = [_complaint_retry_loop(desk, settings.lapor_retry_s, stop)]
+    telegram = telegram_reading(
+        deps.channels, deps.collector, reader, settings.poll_interval_s, stop, deps.clock
+    )
+    if telegram is not None:
+        loops.append(telegram)
+    tasks: list[asyncio.Task[object]] = [asyncio.create_task(loop) for loop in loops]
+    for task in tasks:
+        task.add_done_callback(lambda t: _stop_on_failure(t, stop))
+    return [_follow_tags(settings, deps.content_tags, dead, stop), *tasks]
 
 
 def _live_tokens(settings: InboxSettings, channels: ChannelDirectory) -> tuple[LiveTokens, list[str]]:

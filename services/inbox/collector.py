@@ -12,8 +12,10 @@ and writes each comment not seen before to ``comments.observed`` (key: post id).
   A comment item or a delivery change that cannot be read becomes a dead letter
   (``publish.dead``, ``source_topic`` ``poll:<platform>`` or ``webhook:meta``) and the rest go on.
 
-Errors: ``KafkaUnavailable`` when the broker does not acknowledge: it stops the service (its
-supervisor restarts it). Platform failures never leave ``poll_due``.
+Errors: ``KafkaUnavailable`` when the broker does not acknowledge: it stops the polling service
+(its supervisor restarts it), and a webhook delivery is answered 503 (Meta delivers it again);
+the comments not acknowledged are forgotten, so the repeat writes them. Platform failures never
+leave ``poll_due``.
 """
 
 from __future__ import annotations
@@ -179,24 +181,33 @@ class Collector:
 
     async def emit(self, parsed: Parsed, source: str, now: datetime) -> int:
         """Write the comments not seen before; dead-letter the problems. Acknowledged on return."""
-        futures = []
-        for comment in parsed.comments:
-            key = comment.event_id
-            if key in self._written or self._known(key):
-                continue
-            # Remembered before the send yields: a webhook and a poll emitting the same comment at
-            # once write it once. A send that fails stops the service, which forgets it anyway.
-            self._remember(key)
-            futures.append(
-                await self._producer.send(
-                    self._topics.comments_observed, encode(comment), key=comment.post_id.encode()
+        futures: list[Any] = []
+        remembered: dict[str, str] = {}  # comment key → its channel
+        try:
+            for comment in parsed.comments:
+                key = comment.event_id
+                if key in self._written or self._known(key):
+                    continue
+                # Remembered before the send yields: a webhook and a poll emitting the same
+                # comment at once write it once.
+                self._remember(key)
+                remembered[key] = comment.channel
+                futures.append(
+                    await self._producer.send(
+                        self._topics.comments_observed, encode(comment), key=comment.post_id.encode()
+                    )
                 )
-            )
-            status = self.status.get(comment.channel)
-            if status is not None:
+            if futures:
+                await acknowledged(futures, "writing comments")
+        except BaseException:
+            # Not acknowledged: forgotten again, so that the delivery Meta repeats after its 503
+            # (or the next poll) writes them instead of being skipped as already written.
+            for key in remembered:
+                self._written.pop(key, None)
+            raise
+        for channel in remembered.values():
+            if (status := self.status.get(channel)) is not None:
                 status.collected += 1
-        if futures:
-            await acknowledged(futures, "writing comments")
         for problem in parsed.problems:
             await self._dead_letter(source, problem.item, problem.reason, now)
         return len(futures)

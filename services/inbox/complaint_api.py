@@ -34,15 +34,12 @@ from shared.http_errors import (
     BadRequest,
     Forbidden,
     NotFound,
-    ServiceUnavailable,
     ValidationFailed,
     parse_json_body,
 )
-from shared.kafka import KafkaUnavailable
 from shared.problems import problem_response
 
 DESK: web.AppKey[ComplaintDesk] = web.AppKey("complaint_desk", ComplaintDesk)
-RETRY_AFTER_S = 5.0
 
 
 class _Reason(BaseModel):
@@ -164,32 +161,11 @@ def _move(action: ComplaintAction) -> Callable[[web.Request], Awaitable[web.Resp
     return handler
 
 
-Handler = Callable[[web.Request], Awaitable[web.Response]]
-
-
-def broker_guard(handler: Handler) -> Handler:
-    """A change the broker did not acknowledge is not made: 503, and the same call is safe again
-    (the record in memory moves only after the acknowledgement; a forward resent carries the
-    same client reference)."""
-
-    async def guarded(request: web.Request) -> web.Response:
-        try:
-            return await handler(request)
-        except KafkaUnavailable:
-            raise ServiceUnavailable(
-                "the broker did not acknowledge the change; try again",
-                retry_after=RETRY_AFTER_S,
-                rule="broker",
-            ) from None
-
-    return guarded
-
-
 def add_complaint_routes(app: web.Application, desk: ComplaintDesk) -> None:
     app[DESK] = desk
-    app.router.add_post("/v1/inbox/{key}/complaint", broker_guard(create_from_comment))
+    app.router.add_post("/v1/inbox/{key}/complaint", create_from_comment)
     app.router.add_get("/v1/complaints", list_complaints)
     app.router.add_get("/v1/complaints/{complaint_id}", show_complaint)
-    app.router.add_post("/v1/complaints/{complaint_id}/forward", broker_guard(forward))
+    app.router.add_post("/v1/complaints/{complaint_id}/forward", forward)
     for verb, action in (("answer", ComplaintAction.ANSWER), ("close", ComplaintAction.CLOSE)):
-        app.router.add_post(f"/v1/complaints/{{complaint_id}}/{verb}", broker_guard(_move(action)))
+        app.router.add_post(f"/v1/complaints/{{complaint_id}}/{verb}", _move(action))

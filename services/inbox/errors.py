@@ -18,7 +18,9 @@ Errors::
     ├── NoRefs                   Bluesky's thread does not show the comment a reply answers
     │                            (deleted or blocked): the reply is refused, nothing posted
     ├── IllegalTransition        an inbox action its entry's state does not allow: 409
-    │   └── ApprovalRequired     a rule of the four eyes (or the role) refuses it: 403
+    │   ├── ApprovalRequired     a rule of the four eyes (or the role) refuses it: 403
+    │   └── SomeoneAnswering     another person is answering the comment (a mark or a pending
+    │                            draft of theirs) and the action did not say ``override``: 409
     ├── BadCalendar              the working calendar (days off) cannot be read: the start stops
     └── LaporFailed              LAPOR! did not take a complaint: the record stays ``recorded``
         │                        with the reason, and the forward may be tried again (502)
@@ -93,6 +95,12 @@ class ApprovalRequired(IllegalTransition):
 
     status = 403
     rule = "four_eyes"
+
+
+class SomeoneAnswering(IllegalTransition):
+    """Another person is answering the comment: a second answer needs a deliberate override."""
+
+    rule = "someone_answering"
 
 
 class BadCalendar(InboxError):

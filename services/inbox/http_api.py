@@ -29,14 +29,17 @@ channels sees and acts on those only)::
                                       requires four eyes (202, waiting for an approver)
     POST /v1/inbox/{key}/approve      {"override"}: an approver (not the draft's author) sends it
     POST /v1/inbox/{key}/hide | close | reopen   {"reason"}
+    POST | DELETE /v1/inbox/{key}/answering     who is answering (``services.inbox.answering_api``);
+                                      a reply or draft over another's needs ``override``
 
 The complaint channel's routes (``/v1/inbox/{key}/complaint``, ``/v1/complaints``) are
 ``services.inbox.complaint_api``'s, added to this app by the wiring.
 
 Refusals are ``application/problem+json`` (RFC 9457, ``shared.problems``) with ingest's
 ``errors`` member, ``[{"channel","field","rule","message"}]``: 4xx for every bad request.
-``cursor`` is opaque: the ``next_cursor`` of the page before (``services.inbox.book``); any other
-value is a 400.
+A write the broker does not acknowledge is 503 with ``Retry-After`` and changes nothing
+(``services.inbox.broker_refusal``): the same call is safe to repeat. ``cursor`` is opaque: the
+``next_cursor`` of the page before (``services.inbox.book``); any other value is a 400.
 """
 
 from __future__ import annotations
@@ -52,7 +55,9 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.inbox.abilities import abilities
+from services.inbox.answering import AnswerClaims
 from services.inbox.book import BadCursor, decode_cursor, encode_cursor, key_of, page_after
+from services.inbox.broker_refusal import broker_refusals
 from services.inbox.collector import Collector
 from services.inbox.content_tags import ContentTags
 from services.inbox.errors import ApprovalRequired, BadSignature, IllegalTransition
@@ -97,6 +102,7 @@ class Deps:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     content_tags: ContentTags = field(default_factory=ContentTags)
     working_hours: WorkingHours = field(default_factory=WorkingHours)
+    claims: AnswerClaims = field(default_factory=AnswerClaims)  # who is answering which comment
 
     def answer_target(self, channel: str) -> timedelta:
         default = timedelta(seconds=self.settings.answer_target_s)
@@ -310,9 +316,11 @@ async def list_entries(request: web.Request) -> web.Response:
     if "tag" in query:  # the comment's post carries its item's tags (content.approved)
         found = [e for e in found if query["tag"] in deps.content_tags.of(e.comment.content_id)]
     page, last = page_after(found, after, limit)
-    over = waiting_over_target(found, deps.clock(), deps.answer_target, deps.wait_of)
+    now = deps.clock()
+    deps.claims.prune(now)
+    over = waiting_over_target(found, now, deps.answer_target, deps.wait_of)
     body: dict[str, Any] = {
-        "items": [entry_json(e) for e in page],
+        "items": [deps.claims.shown(entry_json(e), now) for e in page],
         "total": len(found),
         # Of the comments these filters match, how many wait unanswered past their channel's target.
         "waiting_over_target": sum(over.values()),
@@ -334,7 +342,10 @@ async def channel_statuses(request: web.Request) -> web.Response:
 
 
 async def show_entry(request: web.Request) -> web.Response:
-    return web.json_response(entry_json(_entry_for(request, _caller(request))), dumps=_dumps)
+    deps = request.app[DEPS]
+    return web.json_response(
+        deps.claims.shown(entry_json(_entry_for(request, _caller(request))), deps.clock()), dumps=_dumps
+    )
 
 
 async def _body(request: web.Request, model: type[BaseModel]) -> Any:
@@ -371,7 +382,11 @@ def _action(
             override=getattr(body, "override", False),
             by_approver=principal.role in APPROVER_ROLES,
         )
+        if command.text:  # a new answer: not over a colleague who is writing one (answering)
+            deps.claims.check(key_of(entry), principal.person, deps.clock(), override=command.override)
         changed = await deps.keeper.change(key_of(entry), command, four_eyes=four_eyes)
+        if command.text:
+            deps.claims.release(key_of(entry), principal.person)
         status = 202 if chosen == InboxAction.DRAFT_REPLY else 200
         return web.json_response(entry_json(changed), status=status, dumps=_dumps)
 
@@ -394,7 +409,9 @@ def create_app(
 ) -> web.Application:
     """The inbox's app; ``ahead_of_entries`` add routes under ``/v1/inbox/`` that the per-comment
     ``/v1/inbox/{key}`` would otherwise match (aiohttp tries routes in the order added)."""
-    app = web.Application(middlewares=[_errors], client_max_size=deps.settings.webhook_max_bytes + 1)
+    app = web.Application(
+        middlewares=[_errors, broker_refusals], client_max_size=deps.settings.webhook_max_bytes + 1
+    )
     app[DEPS] = deps
     add_page(app)
     app.router.add_get("/healthz", healthz)

@@ -17,7 +17,9 @@ state, and returns the ``InboxChanged`` event (who, why, the entry after the cha
 - reply: answers the comment. Where four eyes are required, only an approver who is not the
   draft's author may send the pending draft; elsewhere anyone may reply directly. A second
   answer to an answered comment needs ``override`` (the governor's account must not give a
-  citizen two different answers by accident);
+  citizen two different answers by accident), and so does a new text over another person's
+  draft that waits for approval (``SomeoneAnswering``; ``services.inbox.answering`` marks who is
+  writing before any draft exists);
 - hide and close need a reason; reopen returns to new (or assigned, if someone holds it).
 
 ``IllegalTransition`` (409) when the state forbids the action; ``ApprovalRequired`` (403) when
@@ -30,7 +32,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.inbox.errors import ApprovalRequired, IllegalTransition
+from services.inbox.errors import ApprovalRequired, IllegalTransition, SomeoneAnswering
 from shared.channels import Channel
 from shared.events import (
     CommentObserved,
@@ -220,10 +222,25 @@ def requested(entry: InboxChanged, key: str) -> ReplyRequested | None:
 
 
 def _no_second_answer(current: InboxChanged, command: Command) -> None:
-    if current.state == S.ANSWERED and not command.override:
+    if command.override:
+        return
+    if current.state == S.ANSWERED:
         answered = current.reply.approved_by or current.reply.drafted_by if current.reply else "someone"
         raise IllegalTransition(
             f"{answered} has already answered this comment; a second answer needs override=true"
+        )
+    # A new text (a draft, or a direct reply) over another person's draft that waits for approval
+    # would replace their answer unseen; approving that draft (no text) is how it goes on.
+    pending = current.reply
+    if (
+        command.text
+        and pending is not None
+        and pending.approved_by is None
+        and pending.drafted_by != command.by
+    ):
+        raise SomeoneAnswering(
+            f"{pending.drafted_by} is answering this comment (a draft waits for approval); "
+            "a second answer needs override=true"
         )
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 
@@ -302,6 +302,32 @@ def threads_replies(body: Any, post: WatchedPost, now: datetime) -> Parsed:
     return parsed
 
 
+def linkedin_comments(body: Any, post: WatchedPost, now: datetime) -> Parsed:
+    """Comments API, "Get Comments on Shares": ``elements`` oldest first, paged by ``start``."""
+
+    def read(item: dict[str, Any]) -> CommentObserved:
+        actor = str(item["actor"])  # a person's or organization's URN: the API gives no name
+        parent = item.get("parentComment")  # urn:li:comment:(<post URN>,<id>)
+        return observed(
+            post,
+            comment_id=str(item["id"]),
+            parent_id=str(parent).rsplit(",", 1)[-1].rstrip(")") if parent else None,
+            author=CommentAuthor(id=actor),
+            text=str((item.get("message") or {}).get("text") or ""),
+            created_at=datetime.fromtimestamp(int(item["created"]["time"]) / 1000, UTC),
+            via="poll",
+            now=now,
+        )
+
+    parsed = _collect(_list(body, "elements"), read, Parsed())
+    paging = body.get("paging") if isinstance(body, dict) else None
+    if isinstance(paging, dict) and any(
+        isinstance(link, dict) and link.get("rel") == "next" for link in paging.get("links") or []
+    ):
+        parsed.next_page = str(int(paging.get("start", 0)) + int(paging.get("count", 0)))
+    return parsed
+
+
 PARSERS: dict[str, Callable[[Any, WatchedPost, datetime], Parsed]] = {
     "mastodon": mastodon_context,
     "bluesky": bluesky_thread,
@@ -310,5 +336,6 @@ PARSERS: dict[str, Callable[[Any, WatchedPost, datetime], Parsed]] = {
     "instagram": instagram_comments,
     "x": x_search,
     "threads": threads_replies,
+    "linkedin": linkedin_comments,
 }
 """The platforms the inbox polls, by the parser of their comment listing."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -42,16 +43,21 @@ class CommentReader:
         self, session: aiohttp.ClientSession, tokens: Mapping[str, str], timeout_s: float = 15.0
     ) -> None:
         self._session = session
-        self._tokens = tokens  # secret name → token; never logged
+        self.tokens = tokens  # secret name → token; never logged
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._bluesky_jwt: dict[str, str] = {}
 
     async def read(self, channel: Channel, post: WatchedPost, page: str | None) -> Any:
-        token = self._tokens.get(channel.secret or "", "")
+        token = self.tokens.get(channel.secret or "", "")
         if channel.platform == "bluesky":
             return await self._bluesky(channel, post, token)
         reply = await self._send(channel, listing_request(channel, post, token, page))
         return _decoded(channel, reply)
+
+    async def fetch(self, channel: Channel, request: Request) -> Any:
+        """Any documented read of ``channel``'s platform (Telegram's updates), decoded, with the
+        same errors as ``read``."""
+        return _decoded(channel, await self._send(channel, request))
 
     async def _bluesky(self, channel: Channel, post: WatchedPost, password: str) -> Any:
         for fresh in (False, True):
@@ -171,4 +177,15 @@ def listing_request(channel: Channel, post: WatchedPost, token: str, page: str |
         return Request("GET", f"{base}/{version}/{post.post_id}/replies", params, auth)
     if channel.platform == "x":
         return Request("GET", f"{base}/2/tweets/search/recent", x_search_params(post.post_id, page), auth)
+    if channel.platform == "linkedin":
+        # Comments API: the post's URN in the path, URL-encoded (it holds colons); 100 a page.
+        headers = {
+            **auth,
+            "LinkedIn-Version": capabilities_for("linkedin").api_version,
+            "X-Restli-Protocol-Version": "2.0.0",
+        }
+        params = {"start": page or "0", "count": "100"}
+        return Request(
+            "GET", f"{base}/rest/socialActions/{quote(post.post_id, safe='')}/comments", params, headers
+        )
     raise ValueError(f"the inbox does not poll {channel.platform}")

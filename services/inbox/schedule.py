@@ -37,6 +37,9 @@ READ_BUDGETS: dict[str, Budget] = {
     # Business Use Case quota: 4,800 x engaged users / 24 h per Page or IG account.
     "facebook": Budget(200, timedelta(hours=1), "200 calls an hour of the Page's BUC quota"),
     "instagram": Budget(200, timedelta(hours=1), "200 calls an hour of the account's BUC quota"),
+    # Daily limits per member and per application, counted by UTC day; a 429 says nothing more
+    # (no Retry-After), so the inbox stays well inside them and leaves the publisher the rest.
+    "linkedin": Budget(500, timedelta(days=1), "500 calls a day of LinkedIn's per-member daily limit"),
 }
 
 WEBHOOK_PLATFORMS = frozenset({"facebook", "instagram"})

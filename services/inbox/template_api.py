@@ -38,11 +38,9 @@ from shared.http_errors import (
     FieldError,
     Forbidden,
     NotFound,
-    ServiceUnavailable,
     ValidationFailed,
     parse_json_body,
 )
-from shared.kafka import KafkaUnavailable
 from shared.problems import negotiate
 from shared.template_events import TEMPLATE_NAME_PATTERN, ReplyTemplateSaved, TemplateText
 
@@ -170,10 +168,7 @@ async def put_template(request: web.Request) -> web.Response:
     ]
     if faults:
         raise ValidationFailed(faults)
-    try:
-        saved = await request.app[TEMPLATES].save(name, texts.text_en, texts.text_id, principal.person)
-    except KafkaUnavailable as exc:
-        raise ServiceUnavailable(str(exc), retry_after=5) from exc
+    saved = await request.app[TEMPLATES].save(name, texts.text_en, texts.text_id, principal.person)
     return web.json_response(template_json(saved), dumps=_dumps)
 
 
@@ -182,10 +177,7 @@ async def delete_template(request: web.Request) -> web.Response:
     name = _name(request)
     template = _existing(request, name)
     removal: _Removal = await _model(request, _Removal, optional=True)
-    try:
-        await request.app[TEMPLATES].delete(name, principal.person, removal.reason)
-    except KafkaUnavailable as exc:
-        raise ServiceUnavailable(str(exc), retry_after=5) from exc
+    await request.app[TEMPLATES].delete(name, principal.person, removal.reason)
     return web.json_response({**template_json(template), "deleted_by": principal.person}, dumps=_dumps)
 
 

@@ -20,6 +20,7 @@ from aiohttp.test_utils import TestServer
 from aiokafka import AIOKafkaProducer
 
 from sandbox.base import FakePost
+from sandbox.telegram_discussion import DISCUSSION_CHAT_ID
 from services.inbox.app import Inbox, running_inbox
 from services.inbox.settings import InboxSettings
 from shared.events import OutcomeStatus, PublishOutcome
@@ -60,6 +61,11 @@ def channels_yaml(env: FakeEnv, *, four_eyes: tuple[str, ...] = ()) -> dict[str,
             channel("x-basic", "x", x_read_tier="basic"),
             channel("threads-demo", "threads"),
             channel("telegram-demo", "telegram", chat_id="@warta"),
+            # A channel with its linked discussion group, where Telegram's comments are.
+            channel(
+                "telegram-talk", "telegram", chat_id="@wartatalk", discussion_chat_id=str(DISCUSSION_CHAT_ID)
+            ),
+            channel("linkedin-demo", "linkedin"),
         ]
     }
 

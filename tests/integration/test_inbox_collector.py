@@ -189,3 +189,37 @@ async def test_a_comment_emitted_by_a_webhook_and_a_poll_at_once_is_written_once
         await eventually(lambda: key in system.inbox.keeper.book, "the comment")
         events = await read_all(kafka_bootstrap, system.topics.comments_observed, lambda evs: len(evs) >= 2)
         assert [e.event_id for e in events if isinstance(e, CommentObserved)] == [key]
+
+
+async def test_linkedin_and_telegram_discussion_comments_reach_the_inbox_once(
+    kafka_bootstrap: str, run_id: str, tmp_path: Path
+) -> None:
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path) as system:
+        linkedin = FakePost("urn:li:share:7300000000000000009", "demo", "Jembatan", NOW, data={"author": "o"})
+        telegram = FakePost("7", "demo", "Banjir", NOW)
+        await system.published("linkedin-demo", "linkedin", linkedin)
+        await system.published("telegram-talk", "telegram", telegram)
+        first = await system.comment("telegram", telegram.id, "Air sudah surut?", author="warga2")
+        made = {
+            await system.comment("linkedin", linkedin.id, "Kapan dibuka?", author="warga1"),
+            first,
+            await system.comment("telegram", telegram.id, "Belum", author="warga3", parent_id=first),
+        }
+        book = system.inbox.keeper.book
+        await eventually(lambda: len(book) >= len(made), "the LinkedIn and Telegram comments")
+        await asyncio.sleep(1.0)  # more polls and updates: nothing new may appear
+        entries = book.select()
+        assert {e.comment.comment_id for e in entries} == made
+        assert {(e.channel, e.comment.content_id) for e in entries} == {
+            ("linkedin-demo", "c1"),
+            ("telegram-talk", "c1"),
+        }
+        async with system.env.session.get(
+            system.url("/v1/inbox/channels"), headers=system.auth("operator")
+        ) as answer:
+            statuses = {s["channel"]: s for s in (await answer.json())["channels"]}
+        assert (statuses["telegram-talk"]["mode"], statuses["telegram-talk"]["last_error"]) == (
+            "updates",
+            None,
+        )
+        assert (statuses["linkedin-demo"]["mode"], statuses["linkedin-demo"]["collected"]) == ("poll", 1)

@@ -74,3 +74,20 @@ async def test_an_outage_is_retriable_and_the_retry_succeeds() -> None:
         # Nothing listens there any more: no connection is an outage, not a refusal.
         with pytest.raises(LaporUnavailable):
             await HttpLapor(session, gone, TOKEN).submit(complaint())
+
+
+async def test_the_sandbox_reset_forgets_lapor_complaints_and_queued_failures() -> None:
+    async with running_sandbox() as env:
+        lapor = HttpLapor(env.session, env.url("/lapor"), TOKEN)
+        first = await lapor.submit(complaint())
+        async with env.session.post(env.url("/lapor/_fake/fail"), json={"status": 503, "count": 2}):
+            pass
+        async with env.session.post(env.url("/_fake/reset")) as answer:
+            assert "lapor" in (await answer.json())["reset"]
+        async with env.session.get(env.url("/lapor/_fake/complaints")) as answer:
+            assert (await answer.json())["complaints"] == []
+        # The queued failures are gone, and the numbering starts again: a fresh LAPOR!.
+        again = await lapor.submit(complaint())
+        assert again.tracking_id == first.tracking_id == "LAPOR-000001"
+        with pytest.raises(LaporRefused):
+            await HttpLapor(env.session, env.url("/lapor"), "not-a-token").submit(complaint("ib3"))

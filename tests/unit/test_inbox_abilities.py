@@ -50,7 +50,7 @@ def test_youtube_shows_what_a_reply_costs_of_the_daily_quota() -> None:
         ("mastodon", "ok", "ok", "no_api", "no_api"),
         ("bluesky", "ok", "ok", "no_api", "no_api"),
         ("threads", "ok", "ok", "platform", "no_api"),
-        ("linkedin", "not_built", "not_built", "no_api", "no_api"),
+        ("linkedin", "ok", "not_built", "no_api", "no_api"),
         ("telegram", "needs_access", "not_built", "no_api", "platform"),
         ("tiktok", "no_api", "no_api", "no_api", "no_api"),
         ("wordpress", "no_api", "no_api", "no_api", "no_api"),

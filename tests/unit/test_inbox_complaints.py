@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from aiokafka.errors import KafkaTimeoutError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry, generate_latest
 
-from services.inbox.complaint_api import broker_guard
+from services.inbox.broker_refusal import broker_refusals
 from services.inbox.complaint_metrics import ComplaintFigures
 from services.inbox.complaints import (
     ComplaintRefused,
@@ -189,13 +190,21 @@ def test_the_overdue_figure_counts_per_channel_and_state() -> None:
     assert 'warta_inbox_complaints{channel="facebook-demo",state="recorded"} 2.0' in text
 
 
-async def test_a_change_the_broker_did_not_acknowledge_answers_503_with_retry_after() -> None:
+@pytest.mark.parametrize(
+    "failure",
+    [KafkaUnavailable("writing a complaint change: no acknowledgement"), KafkaTimeoutError()],
+    ids=["no-acknowledgement", "send-refused"],
+)
+async def test_a_change_the_broker_did_not_acknowledge_answers_503_with_retry_after(
+    failure: Exception,
+) -> None:
     async def unacknowledged(request: web.Request) -> web.Response:
-        raise KafkaUnavailable("writing a complaint change: no acknowledgement")
+        raise failure
 
-    app = web.Application(middlewares=[problem_middleware])
-    app.router.add_post("/x", broker_guard(unacknowledged))
+    app = web.Application(middlewares=[problem_middleware, broker_refusals])
+    app.router.add_post("/x", unacknowledged)
     async with TestClient(TestServer(app)) as client:
         answer = await client.post("/x")
         assert (answer.status, answer.content_type) == (503, "application/problem+json")
         assert answer.headers["Retry-After"] == "5"
+        assert (await answer.json())["errors"][0]["rule"] == "broker"

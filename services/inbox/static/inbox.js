@@ -11,13 +11,14 @@ const I18N = {
     apply: "Apply", s_new: "New", s_assigned: "Assigned", s_answered: "Answered", s_hidden: "Hidden",
     s_replying: "Reply being posted", posted: "posted on the platform",
     s_closed: "Closed", m_poll: "polling", m_poll_and_webhook: "webhook and polling",
-    m_webhook: "webhook", m_unreadable: "not collected", assign: "Assign", reply: "Reply",
+    m_webhook: "webhook", m_updates: "bot updates", m_unreadable: "not collected", assign: "Assign", reply: "Reply",
     approve: "Approve reply", hide: "Hide", close: "Close", reopen: "Reopen",
     ask_assignee: "Assign to whom?", ask_reply: "Your reply:", ask_reason: "Why?",
     ask_override: "This comment was already answered. Send a second answer anyway?",
     assigned_to: "assigned to", draft_waiting: "draft waiting for an approver",
     replied_by: "reply by", approved_by: "approved by", empty: "No comments match.",
-    saved_answer: "Reply with a saved answer…",
+    saved_answer: "Reply with a saved answer…", answering: "being answered by",
+    ask_take_over: "Take over the answer anyway?",
     limits: "Cannot do / limits", terms: "Most frequent terms, last 6 hours", no_terms: "No comments in these hours.",
     a_read: "read comments", a_reply: "reply", a_hide: "hide", a_delete: "delete", cannot: "cannot",
     c_needs_access: "needs more access", c_not_built: "not built in Warta yet", c_no_api: "no platform API",
@@ -32,14 +33,15 @@ const I18N = {
     why: "Alasan / galat terakhir", comments: "Komentar", state: "Status", post: "Unggahan",
     all: "Semua", apply: "Terapkan", s_new: "Baru", s_assigned: "Ditugaskan", s_answered: "Dijawab",
     s_replying: "Balasan sedang dikirim", posted: "terkirim ke platform", s_hidden: "Disembunyikan", s_closed: "Ditutup", m_poll: "polling",
-    m_poll_and_webhook: "webhook dan polling", m_webhook: "webhook", m_unreadable: "tidak dikumpulkan",
+    m_poll_and_webhook: "webhook dan polling", m_webhook: "webhook", m_updates: "pembaruan bot", m_unreadable: "tidak dikumpulkan",
     assign: "Tugaskan", reply: "Balas", approve: "Setujui balasan", hide: "Sembunyikan",
     close: "Tutup", reopen: "Buka kembali", ask_assignee: "Tugaskan kepada siapa?",
     ask_reply: "Balasan Anda:", ask_reason: "Alasannya?",
     ask_override: "Komentar ini sudah dijawab. Tetap kirim jawaban kedua?",
     assigned_to: "ditugaskan kepada", draft_waiting: "draf menunggu persetujuan",
     replied_by: "dibalas oleh", approved_by: "disetujui oleh", empty: "Tidak ada komentar yang cocok.",
-    saved_answer: "Balas dengan jawaban tersimpan…",
+    saved_answer: "Balas dengan jawaban tersimpan…", answering: "sedang dijawab oleh",
+    ask_take_over: "Tetap ambil alih jawabannya?",
     limits: "Tidak bisa / batasan", terms: "Kata terbanyak, 6 jam terakhir", no_terms: "Tidak ada komentar dalam rentang ini.",
     a_read: "membaca komentar", a_reply: "membalas", a_hide: "menyembunyikan", a_delete: "menghapus",
     cannot: "tidak bisa", c_needs_access: "perlu akses lebih", c_not_built: "belum dibuat di Warta",
@@ -144,6 +146,8 @@ function entryNode(entry) {
   meta.append(el("span", t("s_" + entry.state), "state"), el("span", " · " + c.channel + " · " + (c.author.name || c.author.id) +
     " · " + new Date(c.created_at).toLocaleString(state.lang === "id" ? "id-ID" : "en-GB")));
   if (entry.assignee) meta.append(el("span", " · " + t("assigned_to") + " " + entry.assignee));
+  // Someone has the reply box open: everyone else sees who, and answering too needs a take-over.
+  if (entry.answering) meta.append(el("span", " · " + t("answering") + " " + entry.answering.by, "answering"));
   item.append(meta, el("p", c.text, "text"));
   if (entry.reply) {
     const who = entry.reply.approved_by
@@ -168,11 +172,21 @@ function entryNode(entry) {
     const who = prompt(t("ask_assignee"));
     return who ? act("assign", { assignee: who }) : Promise.resolve();
   });
-  const replyWith = (drafted) => {
+  const replyWith = async (drafted) => {
+    // Mark the comment as being answered by this person while the reply box is open.
+    let takeOver = false;
+    try {
+      await act("answering", {});
+    } catch (e) {
+      if (e.status !== 409 || !confirm(e.message + "\n" + t("ask_take_over"))) throw e;
+      takeOver = true;
+      await act("answering", { override: true });
+    }
     const text = prompt(t("ask_reply"), drafted || "");
-    if (!text) return Promise.resolve();
-    const override = entry.state === "answered" ? confirm(t("ask_override")) : false;
-    return entry.state === "answered" && !override ? Promise.resolve() : act("reply", { text, override });
+    if (!text) return api("DELETE", "/v1/inbox/" + entry.key + "/answering");
+    const override = entry.state === "answered" ? confirm(t("ask_override")) : takeOver;
+    if (entry.state === "answered" && !override) return api("DELETE", "/v1/inbox/" + entry.key + "/answering");
+    return act("reply", { text, override });
   };
   if (open) button("reply", () => replyWith(""));
   if (open && state.templates.length) actions.append(savedAnswers(entry, replyWith));
