@@ -107,6 +107,7 @@ def test_telegram_answers_in_the_discussion_group_and_linkedin_on_the_share() ->
         ({"data": {"id": "9", "text": "x"}}, "9"),
         ({"ok": True, "result": {"message_id": 77}}, "77"),
         ({"messages": [{"id": "wamid.1"}]}, "wamid.1"),
+        ({"id": "9", "commentUrn": "urn:li:comment:(urn:li:share:7,9)"}, "urn:li:comment:(urn:li:share:7,9)"),
         ({"id": ""}, None),
         ({"id": True}, None),
         (None, None),

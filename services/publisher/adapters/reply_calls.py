@@ -151,8 +151,11 @@ def lookup_call(platform: str, target: Target, request: PublishRequest) -> Reply
 
 def posted_id(body: Any) -> str | None:
     """The new reply's id in a success answer (a Status, Graph's ``{"id"}``, X's ``{"data"}``,
+    LinkedIn's ``commentUrn``,
     Telegram's ``{"result": {"message_id"}}``, WhatsApp's ``{"messages": [{"id"}]}``)."""
     if isinstance(body, dict):
+        if isinstance(body.get("commentUrn"), str) and body["commentUrn"]:  # LinkedIn's Comment
+            return str(body["commentUrn"])
         if isinstance(body.get("data"), dict):
             body = body["data"]
         elif isinstance(body.get("result"), dict):
