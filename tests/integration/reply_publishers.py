@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -52,7 +53,7 @@ class Publishers:
             secrets=SecretStore({"demo": Credentials(TOKEN)}),
             producer=producer,
             limits=limits_for(self.channels),
-            retry=RetryPolicy(),
+            retry=RetryPolicy(base=timedelta(seconds=1)),  # retries within a test's patience
             call_timeout_s=5.0,
         )
         stop = asyncio.Event()

@@ -224,6 +224,24 @@ async def test_a_poison_record_among_the_reply_outcomes_is_dead_lettered_and_the
         assert len(own_replies(system.env.states["mastodon"], comment_id)) == 1
 
 
+async def test_a_throttled_reply_is_asked_again_by_the_inbox_and_posted_once(
+    kafka_bootstrap: str, run_id: str, tmp_path: Path
+) -> None:
+    # The publisher answers "retry at" (429); the inbox, which holds the reply's plan, sends the
+    # job again then as its next attempt.
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path, publishing=("mastodon",)) as system:
+        await system.published("mastodon-demo", "mastodon", FakePost(TOOT, "demo", "Jembatan", NOW, url="u"))
+        comment_id, key = await comment_in_inbox(system, "mastodon", TOOT)
+        fault = {"path_contains": "/api/v1/statuses", "method": "POST", "status": 429, "count": 1,
+                 "body": {"error": "Too many requests"}}  # fmt: skip
+        async with system.env.session.post(system.env.url("/mastodon/_fake/faults"), json=fault) as a:
+            assert a.status == 201
+        await reply(system, key, "Besok.")
+        await settled(system, key)
+        assert [c.text for c in own_replies(system.env.states["mastodon"], comment_id)] == ["Besok."]
+        assert statuses_posted(system.env.states["mastodon"]) == 2  # the throttled call, then the retry
+
+
 async def test_a_refused_reply_returns_the_comment_with_its_draft_and_the_reason(
     kafka_bootstrap: str, run_id: str, tmp_path: Path
 ) -> None:
