@@ -8,8 +8,8 @@ On the broker at ``KAFKA_BOOTSTRAP_SERVERS`` (else one of its own, ``bench._syst
 sandbox's fakes in-process: ``--replies`` citizens' comments across Mastodon, Bluesky and
 Facebook are answered through the inbox's API; the fakes take some replies and hold their
 answer (``drop_after_processing``). Every ``--every`` seconds, ``--kills`` times, the publisher
-workers are killed (their tasks cancelled mid-call: nothing committed after that point) and the
-inbox is stopped, then all start again on the same topics. The harness (fakes, inbox, publisher
+workers and the inbox are killed (their tasks cancelled mid-call: nothing committed after that
+point), then all start again on the same topics. The harness (fakes, inbox, publisher
 workers) is the integration tests' own (``tests/integration/inbox_system.py``).
 
 One JSON line: replies approved, posted exactly once, duplicated and missing on the fakes (counted
@@ -92,7 +92,8 @@ async def run(bootstrap: str, replies: int, kills: int, every: float) -> dict[st
                 await asyncio.sleep(every)
                 for platform in PLATFORMS:
                     await system.publishers.kill(platform)
-                stops[-1].set()
+                for loop in inbox.loops:  # killed: its loops cancelled, nothing more committed
+                    loop.cancel()
                 await asyncio.sleep(0.5)
                 stops.append(asyncio.Event())
                 keys = KeyStore.load(tmp / "keys.json")

@@ -112,6 +112,9 @@ class Inbox:
     app: web.Application
     outcomes_caught_up: asyncio.Event
     complaints: ComplaintDesk
+    # The running loops: cancelling them all is what a killed process leaves (nothing committed
+    # after that point); the crash tests do so.
+    loops: list[asyncio.Task[object]]
 
 
 @contextlib.asynccontextmanager
@@ -161,7 +164,7 @@ async def running_inbox(
             app = create_app(deps, [add_template_routes(templates)])
             add_complaint_routes(app, desk)
             try:
-                yield Inbox(keeper, collector, schedule, app, caught_up, desk)
+                yield Inbox(keeper, collector, schedule, app, caught_up, desk, tasks)
             finally:
                 # The loops end before the HTTP session they poll with is closed.
                 stop.set()

@@ -4,7 +4,7 @@ On the real broker and the sandbox's fakes: citizens comment on a Mastodon and a
 an operator answers each. While the answers are on their way the fakes take some replies and
 then hold their answer (``drop_after_processing`` with a delay), and both publisher workers are
 killed (their tasks cancelled mid-call: the attempt is on the ledger, its outcome never is) and
-the inbox is stopped before the outcomes reach it. A new inbox and new publisher workers start on
+so is the inbox (its loops cancelled: nothing it read after its last commit counts). A new inbox and new publisher workers start on
 the same topics: each reply is reconciled with the platform or posted, and the count on the
 fakes' own state is one reply per comment.
 """
@@ -79,7 +79,8 @@ async def test_every_approved_reply_is_posted_exactly_once_through_kills(
         await eventually(held_posts, "the first replies on the platforms, their answers held")
         for platform in platforms:
             await system.publishers.kill(platform)
-        system.stop.set()  # the inbox stops too, with replies still replying
+        for loop in system.inbox.loops:  # the inbox is killed too, with replies still replying
+            loop.cancel()
         await asyncio.sleep(0.5)
 
         again = asyncio.Event()
