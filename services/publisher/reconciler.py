@@ -1,8 +1,9 @@
 """Settles an attempt that may have reached the platform by looking for it there.
 
-Asks the adapter's ``find_by_marker`` (``find_reply`` for a reply job) and lets ``decide.after_lookup`` judge each answer: found →
-published; proven absent → send (None); the platform may tell later → ask again then, a few
-times; it cannot tell → ``unconfirmed``, and an operator decides. Never a blind re-send.
+Asks the adapter's ``find_by_marker`` (``find_reply`` for a reply job) and lets
+``decide.after_lookup`` judge each answer: found → published; proven absent → send (None); the
+platform may tell later → ask again then, a few times; it cannot tell → ``unconfirmed``, and an
+operator decides. Never a blind re-send.
 """
 
 from __future__ import annotations
