@@ -7,6 +7,7 @@ Routes (relative to the mount)::
     POST /rest/posts                           201, empty body, ``x-restli-id: urn:li:share:N``
     GET  /rest/posts?q=author&author=URN       {"elements":[{id, author, commentary, createdAt, ...}]}
     GET  /rest/socialActions/{urn}             likesSummary.totalLikes, commentsSummary.aggregatedTotalComments
+    POST /rest/socialActions/{urn}/comments    a comment or a reply (``parentComment``): ``reply_edges``
     GET  /rest/socialActions/{urn}/comments    the post's comments, paged (``sandbox.linkedin_comments``)
 
 Every ``/rest`` call needs ``LinkedIn-Version: YYYYMM`` (older than ``min_version``: 426) and
@@ -35,6 +36,7 @@ from sandbox.base import (
 from sandbox.fake_app import new_fake_app
 from sandbox.linkedin_comments import list_comments
 from sandbox.oauth import add_authority
+from sandbox.reply_edges import linkedin_new_comment
 
 _VERSION = re.compile(r"^\d{6}$")
 
@@ -240,6 +242,13 @@ class _LinkedIn:
             }
         )
 
+    async def create_comment(self, request: web.Request) -> web.Response:
+        self._auth(request)
+        share = request.match_info["urn"]
+        if self.s.find_post(share) is None:
+            return li_error(404, "Not Found")
+        return linkedin_new_comment(self.s, share, await read_fields(request))
+
     async def comments(self, request: web.Request) -> web.Response:
         self._auth(request)
         return list_comments(self.s, request, li_error)
@@ -280,5 +289,6 @@ def create_app(state: LinkedInState | None = None) -> web.Application:
     app.router.add_get("/rest/posts", fake.list_posts)
     app.router.add_get("/rest/posts/{urn}", fake.get_post)
     app.router.add_get("/rest/socialActions/{urn}", fake.social_actions)
+    app.router.add_post("/rest/socialActions/{urn}/comments", fake.create_comment)
     app.router.add_get("/rest/socialActions/{urn}/comments", fake.comments)
     return app

@@ -36,7 +36,7 @@ def _person(author: str) -> str:
     return author if author.startswith("urn:li:") else f"urn:li:person:{author}"
 
 
-def _comment_json(comment: FakeComment) -> dict[str, Any]:
+def comment_json(comment: FakeComment) -> dict[str, Any]:
     urn = comment_urn(comment.post_id, comment.id)
     stamp = {"actor": _person(comment.author), "time": int(comment.created_at.timestamp() * 1000)}
     body: dict[str, Any] = {
@@ -75,4 +75,4 @@ def list_comments(
             {"rel": "next", "type": "application/json", "href": f"?start={start + count}&count={count}"}
         )
     paging = {"start": start, "count": count, "total": len(found), "links": links}
-    return json_reply({"paging": paging, "elements": [_comment_json(c) for c in page]})
+    return json_reply({"paging": paging, "elements": [comment_json(c) for c in page]})

@@ -31,6 +31,7 @@ from sandbox.base import (
     read_fields,
 )
 from sandbox.fake_app import new_fake_app
+from sandbox.reply_edges import telegram_reply, telegram_reply_to
 from sandbox.telegram_discussion import Discussion
 
 # The Bot API version whose types this fake answers with; a fidelity test holds it to the
@@ -144,6 +145,15 @@ class _Telegram:
         if not window.allowed:
             wait = max(1, math.ceil((window.reset_at - now).total_seconds()))
             return _fail(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+        parent = telegram_reply_to(self.s, fields) if method == "sendmessage" else None
+        if isinstance(parent, web.Response):
+            return parent
+        if parent is not None:  # an answer in the discussion group: a comment, not a channel post
+            message_id = self.s.discussion.message_id()  # one id space with the group's comments
+            chat = {"id": numeric_id, "type": "supergroup", "title": chat_id}
+            answer = telegram_reply(self.s, parent, account, message_id, str(fields["text"]))
+            result = {"message_id": message_id, "date": int(now.timestamp()), "chat": chat, **answer}
+            return json_reply({"ok": True, "result": result})
         message = self._post(account, method, chat_id, numeric_id, fields)
         return json_reply({"ok": True, "result": message})
 

@@ -90,3 +90,21 @@ COMMENT_RULES: Mapping[str, CommentRules] = MappingProxyType(
         ),
     }
 )
+
+# The platforms whose publisher adapter posts a reply job (``Adapter.reply``): where the API
+# takes replies and Warta has written the call. Telegram replies in the channel's discussion
+# group and needs ``options.discussion_chat_id``.
+REPLIES_BUILT: frozenset[str] = frozenset(
+    {
+        "mastodon",
+        "facebook",
+        "instagram",
+        "youtube",
+        "bluesky",
+        "x",
+        "threads",
+        "linkedin",
+        "telegram",
+        "whatsapp",
+    }
+)

@@ -51,6 +51,7 @@ from shared.inbox_events import (
     ReplyRequested,
     ReplySettled,
     ReplyStatus,
+    ReplyTarget,
 )
 from shared.ingest_events import DraftApproved, DraftSubmitted, IdempotencyClaimed
 from shared.model_events import ExpectationSnapshotted
@@ -96,6 +97,7 @@ __all__ = [
     "ReplyRequested",
     "ReplySettled",
     "ReplyStatus",
+    "ReplyTarget",
     "ReplyTemplateDeleted",
     "ReplyTemplateSaved",
     "ReportDelivered",
@@ -172,7 +174,10 @@ class JobDue(EventBase):
     slot: Instant
     content: Content
     topic_key: Identifier | None = None
-    purpose: Literal["publish", "measure"] = "publish"
+    # publish: a post; measure: read a post's engagement; reply: the content's text as a reply
+    # to ``reply_to`` (from the inbox, due now, with a post's exactly-once rules).
+    purpose: Literal["publish", "measure", "reply"] = "publish"
+    reply_to: ReplyTarget | None = None
     # For purpose=measure: the post to measure and how long after publishing this is.
     post_id: str | None = Field(default=None, max_length=500)
     published_at: Instant | None = None
@@ -202,9 +207,11 @@ class PlatformError(Frozen):
 
 
 class PublishOutcome(EventBase):
-    """What happened to one attempt (topic ``publish.outcomes``, key = content id)."""
+    """What happened to one attempt (topic ``publish.outcomes``, key = content id; a reply job's
+    on ``inbox.replies``, where the inbox reads it)."""
 
     event_type: Literal["publish.outcome"] = "publish.outcome"
+    purpose: Literal["publish", "reply"] = "publish"
     job_id: Identifier
     content_id: Identifier
     channel: Identifier

@@ -1,8 +1,9 @@
 """The inbox's events: citizens' comments on Warta's posts and the replies to them.
 
-Topics ``comments.observed``, ``inbox.items``, ``inbox.changes``, ``inbox.replies`` and
-``inbox.spikes``; the
-discriminated union of every event is ``shared.events.Event``.
+Topics ``comments.observed``, ``inbox.items``, ``inbox.changes``, ``inbox.replies`` (the
+publisher's outcomes of reply jobs) and ``inbox.spikes``; the discriminated union of every event
+is ``shared.events.Event``. A reply itself travels as a ``JobDue`` with ``purpose="reply"`` and
+its ``ReplyTarget``, on the publisher's own topic.
 """
 
 from __future__ import annotations
@@ -95,6 +96,19 @@ class ReplyRequested(EventBase):
     # (Instagram, YouTube), a reply to a reply goes under this top-level comment.
     parent_id: PlatformRef | None = None
     text: str = Field(min_length=1, max_length=10_000)
+    approved_by: Identifier
+
+
+class ReplyTarget(Frozen):
+    """What a reply job answers (``JobDue.reply_to``): the publisher posts the job's text as a
+    reply to ``comment_id`` under ``post_id``, and the inbox knows its entry by ``key``."""
+
+    key: Identifier  # the comment's inbox key
+    comment_id: PlatformRef
+    post_id: PlatformRef
+    # Where a platform threads one level deep (Instagram, YouTube, LinkedIn), a reply to a reply
+    # goes under this top-level comment.
+    parent_id: PlatformRef | None = None
     approved_by: Identifier
 
 

@@ -2,14 +2,15 @@
 
 Three facts meet here, each kept in its own place: what the platform's API allows with comments
 (``shared.capabilities``, ``CommentRules``), how the inbox reads the channel with its access
-(``services.inbox.access``), and which platforms the replier posts to
-(``services.inbox.reply_platforms``). Each ability says ``can`` and a ``code`` the page
+(``services.inbox.access``), and on which platforms the publisher posts replies
+(``shared.comment_rules.REPLIES_BUILT``). Each ability says ``can`` and a ``code`` the page
 translates (English and Bahasa Indonesia), with an English ``detail`` for the curious:
 
 - ``read``: ``ok``, or why not: ``needs_access`` (a paid tier, a linked discussion group),
   ``not_built`` (the platform allows it, the inbox has no reader yet), ``no_api``;
 - ``reply``: ``ok``, ``window`` (free replies only within ``window_hours`` of the citizen's last
-  message, ``after_window`` after it), ``not_built``, ``no_api``;
+  message, ``after_window`` after it), ``needs_access`` (Telegram without its discussion group),
+  ``not_built``, ``no_api``;
 - ``hide`` and ``delete`` on the platform: ``platform`` when the API allows it (the inbox's own
   "hide" only takes a comment out of the team's list: do it in the platform's app), ``no_api``;
 - ``quota``: what a read and a reply cost of the daily quota, where the platform counts units.
@@ -20,9 +21,9 @@ from __future__ import annotations
 from typing import Any
 
 from services.inbox.access import readability
-from services.inbox.reply_platforms import REPLY_PLATFORMS
 from shared.capabilities import CAPABILITIES
 from shared.channels import Channel
+from shared.comment_rules import REPLIES_BUILT
 
 
 def abilities(channel: Channel) -> dict[str, Any]:
@@ -65,9 +66,12 @@ def _reply(
             "detail": f"free replies only within {window_hours} hours of the citizen's last message; "
             f"after that, {after}",
         }
-    if channel.platform not in REPLY_PLATFORMS:
-        detail = f"{label} takes replies, but the inbox's replier for it is not built yet"
+    if channel.platform not in REPLIES_BUILT:
+        detail = f"{label} takes replies, but the publisher's reply for it is not built yet"
         return {"can": False, "code": "not_built", **window, "detail": detail}
+    if channel.platform == "telegram" and "discussion_chat_id" not in channel.options:
+        detail = "replies go to the channel's linked discussion group: set options.discussion_chat_id"
+        return {"can": False, "code": "needs_access", "detail": detail}
     if window:
         return {"can": True, "code": "window", **window}
     return {"can": True, "code": "ok", "detail": "replies are posted through the publisher's rules"}

@@ -1,10 +1,10 @@
 """Wires the inbox service: topics, the book rebuilt, the collector's loops, the keeper, HTTP.
 
 Start order: topics exist → the book is rebuilt from ``inbox.items`` (so repeats are known and
-the API answers from a complete inbox) and the replier's logs from ``inbox.replies`` → the
-requests of entries still replying are written again → the complaint records are read back from
-``complaints.items`` → the outcomes follower, the poller, the
-keeper and the replier start → HTTP serves. Any loop that fails stops the whole service (its supervisor restarts it and it
+the API answers from a complete inbox) → the publisher jobs of entries still replying are sent
+again → the complaint records are read back from ``complaints.items`` → the outcomes follower,
+the poller and the keeper (which also follows the publisher's outcomes of replies) start → HTTP
+serves. Any loop that fails stops the whole service (its supervisor restarts it and it
 rebuilds from Kafka).
 """
 
@@ -36,8 +36,6 @@ from services.inbox.lapor_http import lapor_port
 from services.inbox.lifecycle import own_names
 from services.inbox.metrics import InboxMetrics
 from services.inbox.readers import CommentReader
-from services.inbox.replier import Replier
-from services.inbox.reply_sender import ReplySender
 from services.inbox.responsiveness import written_in_working_hours
 from services.inbox.schedule import PollSchedule
 from services.inbox.settings import InboxSettings
@@ -57,7 +55,7 @@ from shared.dead_letters import DeadLetters
 from shared.events import Event, InboxChanged, PublishOutcome
 from shared.http_auth import KeyStore
 from shared.kafka import ensure_topics, make_producer
-from shared.topics import TopicRegistry, TopicSpec
+from shared.topics import PLATFORMS, TopicRegistry, TopicSpec
 
 log = logging.getLogger("warta.inbox")
 
@@ -74,6 +72,8 @@ def inbox_topics(topics: TopicRegistry) -> list[TopicSpec]:
         topics.inbox_changes,
         topics.inbox_replies,
         topics.inbox_templates,
+        # Replies are jobs on the publishers' topics (the publishers create them too).
+        *(topics.publish(p) for p in PLATFORMS),
         topics.inbox_spikes,
         topics.content_approved,
         topics.complaints_items,
@@ -109,12 +109,14 @@ class Inbox:
     """One running inbox: what tests and ``run`` drive."""
 
     keeper: InboxKeeper
-    replier: Replier
     collector: Collector
     schedule: PollSchedule
     app: web.Application
     outcomes_caught_up: asyncio.Event
     complaints: ComplaintDesk
+    # The running loops: cancelling them all is what a killed process leaves (nothing committed
+    # after that point); the crash tests do so.
+    loops: list[asyncio.Task[object]]
 
 
 @contextlib.asynccontextmanager
@@ -134,7 +136,6 @@ async def running_inbox(
     await producer.start()
     await send_reconnected(producer, topics, imported, channels.channels, clock())
     dead = DeadLetters(topics.publish_dead, "inbox", producer=producer, clock=clock)
-    dead_replies = DeadLetters(topics.publish_dead, "inbox-replier", producer=producer, clock=clock)
     try:
         book = await _rebuilt_book(settings, dead)
         templates = await _restored_templates(settings, producer, dead, clock)
@@ -147,8 +148,6 @@ async def running_inbox(
             watch_for=timedelta(days=settings.watch_days),
         )
         async with aiohttp.ClientSession() as session:
-            sender = ReplySender(session, tokens)
-            replier = await _restored_replier(settings, producer, channels, sender, dead_replies, clock)
             await keeper.request_pending()
             collector = Collector(
                 producer=producer,
@@ -162,12 +161,12 @@ async def running_inbox(
             deps = Deps(settings, keys, channels, keeper, collector, clock, ContentTags(), hours)
             _watch(keeper, collector, deps, desk, channels, clock)
             caught_up = asyncio.Event()
-            tasks = _start_loops(settings, collector, keeper, replier, dead, stop, caught_up, clock)
+            tasks = _start_loops(settings, collector, keeper, dead, stop, caught_up, clock)
             tasks += _side_loops(settings, deps, desk, dead, stop, CommentReader(session, tokens))
             app = create_app(deps, [add_template_routes(templates), add_answering_routes])
             add_complaint_routes(app, desk)
             try:
-                yield Inbox(keeper, replier, collector, schedule, app, caught_up, desk)
+                yield Inbox(keeper, collector, schedule, app, caught_up, desk, tasks)
             finally:
                 # The loops end before the HTTP session they poll with is closed.
                 stop.set()
@@ -176,7 +175,6 @@ async def running_inbox(
     finally:  # the loops, if started, have ended inside the session's block
         stop.set()
         await dead.close()
-        await dead_replies.close()
         await producer.stop()
 
 
@@ -257,27 +255,6 @@ async def _restored_templates(
     return templates
 
 
-async def _restored_replier(
-    settings: InboxSettings,
-    producer: AIOKafkaProducer,
-    channels: ChannelDirectory,
-    sender: ReplySender,
-    dead: DeadLetters,
-    clock: Callable[[], datetime],
-) -> Replier:
-    """The replier, with what it attempted and settled read back from ``inbox.replies``."""
-    replier = Replier(
-        producer=producer,
-        topics=settings.topics,
-        channels=channels,
-        sender=sender,
-        dead_letters=dead,
-        clock=clock,
-    )
-    await read_to_end(settings.kafka, settings.topics.inbox_replies, replier.remember, dead)
-    return replier
-
-
 async def _restored_desk(
     settings: InboxSettings,
     producer: AIOKafkaProducer,
@@ -322,13 +299,12 @@ def _start_loops(
     settings: InboxSettings,
     collector: Collector,
     keeper: InboxKeeper,
-    replier: Replier,
     dead: DeadLetters,
     stop: asyncio.Event,
     caught_up: asyncio.Event,
     clock: Callable[[], datetime],
 ) -> list[asyncio.Task[object]]:
-    """The outcomes follower, the poller, the keeper and the replier; any that fails stops them all."""
+    """The outcomes follower, the poller and the keeper; any that fails stops them all."""
 
     def watch(event: Event) -> None:
         if isinstance(event, PublishOutcome):
@@ -349,7 +325,6 @@ def _start_loops(
         ),
         asyncio.create_task(_poll_loop(collector, settings.poll_tick_s, stop, clock)),
         asyncio.create_task(keeper.consume(kafka, settings.group("inbox-keeper"), stop)),
-        asyncio.create_task(replier.consume(kafka, settings.group("inbox-replier"), stop)),
     ]
     for task in tasks:
         task.add_done_callback(lambda t: _stop_on_failure(t, stop))

@@ -13,10 +13,6 @@ Errors::
     ├── DeliveryRejected         a webhook delivery refused before it is read (4xx to the sender)
     │   ├── BadSignature         ``X-Hub-Signature-256`` missing or not the body's HMAC: 401
     │   └── DeliveryTooLarge     the body is over the limit: 413
-    ├── NotListed                a reply look-up's answer is not the platform's documented
-    │                            listing: it proves nothing (the reply becomes unconfirmed)
-    ├── NoRefs                   Bluesky's thread does not show the comment a reply answers
-    │                            (deleted or blocked): the reply is refused, nothing posted
     ├── IllegalTransition        an inbox action its entry's state does not allow: 409
     │   ├── ApprovalRequired     a rule of the four eyes (or the role) refuses it: 403
     │   └── SomeoneAnswering     another person is answering the comment (a mark or a pending
@@ -72,14 +68,6 @@ class BadSignature(DeliveryRejected):
 
 class DeliveryTooLarge(DeliveryRejected):
     status = 413
-
-
-class NotListed(InboxError):
-    """A look-up answered with something other than the listing it asked for."""
-
-
-class NoRefs(InboxError):
-    """The comment a Bluesky reply answers is not in its thread."""
 
 
 class IllegalTransition(InboxError):

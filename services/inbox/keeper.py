@@ -8,12 +8,13 @@ audit trail: every change with who and why). Only then is it applied to the in-m
   the book already holds is no change (repeats from polls, webhooks and redeliveries); offsets
   are committed after the batch's changes are written. A record that is not a comment, or that
   raises, goes to the dead-letter topic and the consumer goes on.
-- ``consume`` also reads ``inbox.replies``: a reply's settlement (posted, refused) moves its entry
-  on (``lifecycle.settle``); requests and attempts are the replier's business.
-- a change that approves a reply also writes its ``ReplyRequested`` to ``inbox.replies``, in the
-  same acknowledged batch; ``request_pending`` writes again the request of every entry still
-  ``replying`` at start (the replier ignores a request it has settled), so a crash between the
-  two writes cannot strand a reply.
+- a change that approves a reply also writes its publisher job (``reply_jobs.reply_job``, on
+  ``publish.<platform>``, due now) in the same acknowledged batch; ``request_pending`` sends again
+  the job of every entry still ``replying`` at start (the publisher's ledger answers a settled
+  job again instead of posting it twice), so a crash between the two writes cannot strand a reply.
+- ``consume`` also reads ``inbox.replies``, where the publisher writes its outcomes of reply
+  jobs: posted, refused or unconfirmed moves the entry on (``lifecycle.settle``); a retry the
+  publisher asks for is sent again at its time, as the next attempt (``reply_timers``).
 - ``receive`` also counts each new comment for the spike detector (``services.inbox.spikes``): a
   comment that starts a spike writes its ``CommentSpikeStarted`` to ``inbox.spikes`` in the same
   acknowledged batch, so a redelivery after a crash writes it again with the same id.
@@ -36,6 +37,8 @@ from services.inbox.book import InboxBook, key_of
 from services.inbox.follow import consume
 from services.inbox.lifecycle import Command, decide, received, requested, settle
 from services.inbox.metrics import InboxMetrics
+from services.inbox.reply_jobs import RetryAt, reply_job, reply_key, settlement
+from services.inbox.reply_timers import Timers
 from services.inbox.responsiveness import first_answer_wait
 from services.inbox.spike_events import spike_key, spikes_of
 from services.inbox.spikes import SpikeWatch
@@ -47,6 +50,7 @@ from shared.events import (
     CommentSpikeStarted,
     InboxAction,
     InboxChanged,
+    PublishOutcome,
     ReplyAttempted,
     ReplyRequested,
     ReplySettled,
@@ -84,6 +88,7 @@ class InboxKeeper:
         self._dead_letters = dead_letters
         self._clock = clock
         self._lock = asyncio.Lock()
+        self._retries = Timers(clock)
 
     async def _write(self, entries: list[InboxChanged], spikes: Sequence[CommentSpikeStarted] = ()) -> None:
         futures = []
@@ -92,9 +97,7 @@ class InboxKeeper:
             futures.append(await self._producer.send(self._topics.inbox_items, value, key=key))
             futures.append(await self._producer.send(self._topics.inbox_changes, value, key=key))
             if entry.action == InboxAction.REPLY and (request := requested(entry, key.decode())) is not None:
-                futures.append(
-                    await self._producer.send(self._topics.inbox_replies, encode(request), key=key)
-                )
+                futures.append(await self._send_job(request, 1))
         for spike in spikes:
             futures.append(
                 await self._producer.send(
@@ -149,21 +152,50 @@ class InboxKeeper:
             return entry
 
     async def request_pending(self) -> int:
-        """Write again the request of every entry still replying; how many."""
+        """Send again the job of every entry still replying, as its first attempt; how many.
+
+        The publisher's ledger answers a job it has settled with its outcome again (a retry it
+        asked for included, which ``outcome`` then schedules), so nothing is posted twice."""
         async with self._lock:
             futures = []
             for entry in self.book.select():
-                key = key_of(entry)
-                if (request := requested(entry, key)) is not None:
-                    futures.append(
-                        await self._producer.send(
-                            self._topics.inbox_replies, encode(request), key=key.encode()
-                        )
-                    )
+                if (request := requested(entry, key_of(entry))) is not None:
+                    futures.append(await self._send_job(request, 1))
             await acknowledged(futures, "re-requesting pending replies")
             return len(futures)
 
+    async def _send_job(self, request: ReplyRequested, attempt: int) -> asyncio.Future[object]:
+        job = reply_job(request, attempt, self._clock())
+        topic = self._topics.publish(request.platform)
+        future: asyncio.Future[object] = await self._producer.send(
+            topic, encode(job), key=job.job_id.encode()
+        )
+        return future
+
+    async def outcome(self, outcome: PublishOutcome) -> InboxChanged | None:
+        """What the publisher did with a reply job: settle its entry, or ask again when told."""
+        key = reply_key(outcome.content_id)
+        step = settlement(outcome, key)
+        if isinstance(step, ReplySettled):
+            return await self.settle(step)
+        if isinstance(step, RetryAt):
+            self._retries.later(outcome.content_id, step, lambda: self._retry(key, outcome.content_id, step))
+        return None
+
+    async def _retry(self, key: str, reply_id: str, step: RetryAt) -> None:
+        async with self._lock:
+            entry = self.book.get(key)
+            request = None if entry is None else requested(entry, key)
+            if request is not None and request.event_id == reply_id:
+                await acknowledged([await self._send_job(request, step.attempt)], "asking for a reply again")
+
     async def consume(self, kafka: KafkaAddress, group: str, stop: asyncio.Event) -> None:
+        try:
+            await self._consume(kafka, group, stop)
+        finally:
+            await self._retries.cancel()
+
+    async def _consume(self, kafka: KafkaAddress, group: str, stop: asyncio.Event) -> None:
         await consume(
             kafka,
             [self._topics.comments_observed, self._topics.inbox_replies],
@@ -178,8 +210,10 @@ class InboxKeeper:
         event = decode(record.value)
         if isinstance(event, CommentObserved) and record.topic == self._topics.comments_observed:
             await self.receive([event])
+        elif isinstance(event, PublishOutcome) and record.topic == self._topics.inbox_replies:
+            await self.outcome(event)
         elif isinstance(event, ReplySettled) and record.topic == self._topics.inbox_replies:
-            await self.settle(event)
+            await self.settle(event)  # written by the inbox's replier of earlier versions
         elif (
             not isinstance(event, (ReplyRequested, ReplyAttempted))
             or record.topic != self._topics.inbox_replies

@@ -1,5 +1,5 @@
 """X's recent search of one conversation: how the inbox reads a post's replies and finds its own
-(pure; shared by the reader and the replier's look-up).
+(pure; the reader's; the publisher's reply look-up builds its own search).
 
 X threads every reply to a post under the post's ``conversation_id``; recent search
 (``GET /2/tweets/search/recent``, a paid read tier) reaches 7 days back, 10-100 posts a page.

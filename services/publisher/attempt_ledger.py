@@ -9,7 +9,7 @@ The ledger is the compacted topic ``publish.<platform>.attempts`` (partitioned l
   outside a transaction it saves each job one commit round trip;
 - every settling outcome (published, retry, failed, needs-reauth, unconfirmed, dead) is one
   Kafka transaction (``shared.kafka_txn``): the ledger entry, the outcome on
-  ``publish.outcomes`` (a dead job's letter too) and the consumer offset of the record it
+  ``publish.outcomes`` (a reply job's on ``inbox.replies``; a dead job's letter too) and the consumer offset of the record it
   settles are visible together or not at all. A crash can neither leave an entry the scheduler
   never hears of nor redeliver a job whose outcome is out;
 - a final entry (published, failed, dead) is forgotten, with a tombstone, once no ``JobDue`` for
@@ -154,6 +154,7 @@ class AttemptLedger:
         outcome = PublishOutcome(
             event_id=new_event_id(),
             occurred_at=now,
+            purpose="reply" if due.purpose == "reply" else "publish",
             job_id=due.job_id,
             content_id=due.content_id,
             channel=due.channel,
@@ -201,7 +202,9 @@ class AttemptLedger:
         await self._writer.write(records)
 
     def _audit(self, outcome: PublishOutcome) -> Outgoing:
-        return Outgoing(self._topics.publish_outcomes, encode(outcome), outcome.content_id.encode())
+        # A reply's outcome is the inbox's business, not the plan's or the reach reports'.
+        topic = self._topics.inbox_replies if outcome.purpose == "reply" else self._topics.publish_outcomes
+        return Outgoing(topic, encode(outcome), outcome.content_id.encode())
 
     def _letter(self, due: JobDue, partition: int, decision: Decision) -> DeadLettered:
         return DeadLettered(

@@ -80,7 +80,9 @@ class PlatformCaller:
             took_at = self._clock()
             limiter.take(took_at)
             result = await answer_within(
-                self._adapter.publish(target, request),
+                self._adapter.reply(target, request)
+                if request.reply_to is not None
+                else self._adapter.publish(target, request),
                 self._publish_timeout_s,
                 # The request may have left: reconciliation finds what the platform did with it.
                 lambda limit_s: Ambiguous(f"no answer within {limit_s} s", code="timeout"),

@@ -1,8 +1,9 @@
 """Settles an attempt that may have reached the platform by looking for it there.
 
-Asks the adapter's ``find_by_marker`` and lets ``decide.after_lookup`` judge each answer: found →
-published; proven absent → send (None); the platform may tell later → ask again then, a few
-times; it cannot tell → ``unconfirmed``, and an operator decides. Never a blind re-send.
+Asks the adapter's ``find_by_marker`` (``find_reply`` for a reply job) and lets
+``decide.after_lookup`` judge each answer: found → published; proven absent → send (None); the
+platform may tell later → ask again then, a few times; it cannot tell → ``unconfirmed``, and an
+operator decides. Never a blind re-send.
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ class Reconciler:
         """Settle ``request``'s earlier attempt; None = proven absent, send again."""
         for _ in range(MAX_LOOKUPS):
             found = await answer_within(
-                self._adapter.find_by_marker(target, request),
+                self._adapter.find_reply(target, request)
+                if request.reply_to is not None
+                else self._adapter.find_by_marker(target, request),
                 self._call_timeout_s,
                 # A slow platform has not said it cannot tell: ask again shortly.
                 lambda limit_s: Temporary(f"the lookup took over {limit_s} s", code="timeout"),

@@ -324,6 +324,10 @@ class PublisherWorker:
             error = PlatformError(code="unknown_channel", message=reason)
             await self._record(due, record.partition, Decision(OutcomeStatus.DEAD, error=error))
             return
+        if due.purpose == "reply" and due.reply_to is None:
+            error = PlatformError(code="no_reply_target", message="a reply job names no comment to answer")
+            await self._record(due, record.partition, Decision(OutcomeStatus.FAILED, error=error))
+            return
         if due.purpose == "measure":
             await self._parts.engagement.measure(due, lambda: self._target(channel))
             return
@@ -365,6 +369,7 @@ class PublisherWorker:
             marker=marker_for(due.job_id),
             first_attempt_at=entry.first_attempt_at if entry is not None else None,
             earlier_attempt_until=step.live_until if isinstance(step, Reconcile) else None,
+            reply_to=due.reply_to if due.purpose == "reply" else None,
         )
         if isinstance(step, Reconcile):
             settled = await self._parts.reconciler.reconcile(target, request)

@@ -1,11 +1,12 @@
 """Replies on the Threads fake driven by facebook-business's Graph client (Threads speaks Graph
-at graph.threads.net/v1.0), and the inbox's own calls against the same fake: the replies edge
+at graph.threads.net/v1.0), and the publisher's reply calls against the same fake: the replies edge
 (Reply Management, "Retrieve replies") and a reply container with ``reply_to_id`` then
 ``threads_publish`` ("Reply to a post")."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -13,10 +14,10 @@ from facebook_business.exceptions import FacebookRequestError
 
 from sandbox.base import FakePost
 from services.inbox.parsing import threads_replies
-from services.inbox.reply_sender import ReplySender, Sent
 from services.inbox.watched import WatchedPost
-from shared.channels import Channel
-from shared.events import ReplyRequested
+from services.publisher.adapters.port import Absent, Credentials, Permanent, Published, PublishRequest, Target
+from services.publisher.adapters.registry import build_adapter
+from shared.events import Content, ReplyTarget
 from tests.fidelity.test_meta_graph_sdk import graph_api, sdk
 from tests.integration.conftest_fakes import TOKEN, FakeEnv, running_sandbox
 
@@ -76,22 +77,20 @@ async def test_a_reply_container_published_joins_the_comments_replies(env: FakeE
     assert refused.value.api_error_code() == 100
 
 
-async def test_the_inbox_posts_a_reply_and_finds_it_again(env: FakeEnv) -> None:
+async def test_the_publisher_posts_a_reply_and_finds_it_again(env: FakeEnv) -> None:
     comment_id = await citizen(env, "Jam berapa?")
-    channel = Channel(
-        id="threads-demo", platform="threads", account="demo", base_url=env.url("/threads"), secret="demo"
-    )
-    reply = ReplyRequested(
-        event_id="r1", occurred_at=NOW, key="k", channel="threads-demo", platform="threads",
-        comment_id=comment_id, post_id=POST, text="Pukul 08.00.", approved_by="rina",
-    )  # fmt: skip
-    sender = ReplySender(env.session, {"demo": TOKEN})
-    assert await sender.lookup(channel, reply) == (None, True)
-    sent = await sender.send(channel, reply)
-    assert isinstance(sent, Sent)
-    assert await sender.lookup(channel, reply) == (sent.posted_id, True)
-    missing = reply.model_copy(update={"comment_id": "404"})
-    refused = await sender.send(channel, missing)
-    assert not isinstance(refused, Sent)
+    adapter = build_adapter("threads", env.session)
+    target = Target("threads-demo", "demo", env.url("/threads"), Credentials(TOKEN))
+    to = ReplyTarget(key="k", comment_id=comment_id, post_id=POST, approved_by="rina")
+    request = PublishRequest("r1:threads-demo", 1, Content(text="Pukul 08.00."), "w1", reply_to=to)
+    before = await adapter.find_reply(target, replace(request, earlier_attempt_until=NOW))
+    assert isinstance(before, Absent)
+    sent = await adapter.reply(target, request)
+    found = await adapter.find_reply(target, request)
+    assert isinstance(found, Published)
+    assert found.post_id == sent.post_id
+    missing = replace(request, reply_to=to.model_copy(update={"comment_id": "404"}))
+    with pytest.raises(Permanent):
+        await adapter.reply(target, missing)
     publishes = sum(n for name, n in env.states["threads"].requests.items() if "threads_publish" in name)
     assert publishes == 1  # the refused container was never published

@@ -1,13 +1,13 @@
-"""Replies on the X fake driven by tweepy's ``Client`` (API v2), and the inbox's own reading of
-the same answers: recent search of a conversation (posts/search/api-reference/get-tweets-search-
+"""Replies on the X fake driven by tweepy's ``Client`` (API v2), and the inbox's reading and the
+publisher's reply calls on the same answers: recent search of a conversation (posts/search/api-reference/get-tweets-search-
 recent) and a reply with ``reply.in_reply_to_tweet_id`` (posts/manage-tweets/api-reference/
 post-tweets)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 import tweepy
@@ -15,12 +15,11 @@ import tweepy
 from sandbox.base import FakePost
 from sandbox.x import XState
 from services.inbox.parsing import x_search
-from services.inbox.reply_platforms import Call, found_reply, lookup_call, reply_call
-from services.inbox.reply_sender import ReplySender, Sent
 from services.inbox.watched import WatchedPost
 from services.inbox.x_conversation import x_search_params
-from shared.channels import Channel
-from shared.events import ReplyRequested
+from services.publisher.adapters.port import Credentials, Published, PublishRequest, Target, Unknown
+from services.publisher.adapters.registry import build_adapter
+from shared.events import Content, ReplyTarget
 from tests.fidelity.test_x_tweepy import _client, _run
 from tests.integration.conftest_fakes import TOKEN, FakeEnv, running_sandbox
 
@@ -105,37 +104,34 @@ async def test_a_reply_with_in_reply_to_tweet_id_joins_the_conversation(env: Fak
         await _run(client.create_tweet, text="Lain.", in_reply_to_tweet_id="42", user_auth=False)
 
 
-async def test_the_inbox_reply_call_and_look_up_match_what_tweepy_sees(env: FakeEnv) -> None:
+def reply_request(comment_id: str) -> tuple[Target, PublishRequest]:
+    target = Target("x-demo", "demo", "", Credentials(TOKEN))
+    to = ReplyTarget(key="k", comment_id=comment_id, post_id=POST, approved_by="rina")
+    return target, PublishRequest("r1:x-demo", 1, Content(text="Pukul 08.00 WIB."), "w1", reply_to=to)
+
+
+async def test_the_publisher_reply_call_and_look_up_match_what_tweepy_sees(env: FakeEnv) -> None:
     comment_id = await citizen(env, "Jam berapa?")
-    channel = Channel(id="x-demo", platform="x", account="demo", base_url=env.url("/x"), secret="demo")
-    reply = ReplyRequested(
-        event_id="r1", occurred_at=NOW, key="k", channel="x-demo", platform="x", comment_id=comment_id,
-        post_id=POST, text="Pukul 08.00 WIB.", approved_by="rina",
-    )  # fmt: skip
-
-    async def call(c: Call) -> Any:
-        async with env.session.request(
-            c.method, c.url, headers=c.headers, params=c.params, json=c.json
-        ) as answer:
-            return await answer.json()
-
-    before = await call(lookup_call(channel, reply, TOKEN))
-    assert found_reply(channel, reply, before) is None
-    posted = await call(reply_call(channel, reply, TOKEN))
-    after = await call(lookup_call(channel, reply, TOKEN))
-    assert found_reply(channel, reply, after) == posted["data"]["id"]
+    target, request = reply_request(comment_id)
+    target = replace(target, base_url=env.url("/x"))
+    adapter = build_adapter("x", env.session)
+    sent = await adapter.reply(target, request)
+    client = _client(env)
+    mine = await _run(
+        client.search_recent_tweets, f"conversation_id:{POST} from:demo", tweet_fields=FIELDS, user_auth=False
+    )
+    [tweet] = mine.data
+    assert tweet.id == int(sent.post_id)
+    assert tweet.referenced_tweets[0].id == int(comment_id)
+    found = await adapter.find_reply(target, request)
+    assert isinstance(found, Published)
+    assert found.post_id == sent.post_id
 
 
-async def test_a_reply_not_found_on_x_is_unconfirmed_never_proven_absent(env: FakeEnv) -> None:
+async def test_a_reply_not_found_on_x_is_unknown_never_proven_absent(env: FakeEnv) -> None:
     # Recent search is indexed after the post is made: "not found" cannot prove a lost reply absent.
     comment_id = await citizen(env, "Jam berapa?")
-    channel = Channel(id="x-demo", platform="x", account="demo", base_url=env.url("/x"), secret="demo")
-    reply = ReplyRequested(
-        event_id="r1", occurred_at=NOW, key="k", channel="x-demo", platform="x", comment_id=comment_id,
-        post_id=POST, text="Pukul 08.00 WIB.", approved_by="rina",
-    )  # fmt: skip
-    sender = ReplySender(env.session, {"demo": TOKEN})
-    assert await sender.lookup(channel, reply) == (None, False)
-    sent = await sender.send(channel, reply)
-    assert isinstance(sent, Sent)
-    assert await sender.lookup(channel, reply) == (sent.posted_id, True)
+    target, request = reply_request(comment_id)
+    target = replace(target, base_url=env.url("/x"))
+    adapter = build_adapter("x", env.session)
+    assert isinstance(await adapter.find_reply(target, request), Unknown)

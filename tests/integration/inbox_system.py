@@ -23,12 +23,14 @@ from sandbox.base import FakePost
 from sandbox.telegram_discussion import DISCUSSION_CHAT_ID
 from services.inbox.app import Inbox, running_inbox
 from services.inbox.settings import InboxSettings
+from shared.channels import ChannelDirectory
 from shared.events import OutcomeStatus, PublishOutcome
 from shared.http_auth import KeyStore, generate_dev_keys
 from shared.kafka import delete_topics, make_producer, send_event
 from shared.topics import TopicRegistry
 from tests.integration.conftest_fakes import TOKEN, FakeEnv, running_sandbox
 from tests.integration.poison_kit import eventually
+from tests.integration.reply_publishers import Publishers, reply_publishers
 
 APP_SECRET = "meta-app-secret-for-tests"
 VERIFY_TOKEN = "verify-me"
@@ -80,6 +82,7 @@ class InboxSystem:
     keys: dict[str, dict[str, str]]  # role → {"person", "key"}
     settings: InboxSettings
     stop: asyncio.Event  # set: the inbox's loops end (its HTTP app stays up until the test ends)
+    publishers: Publishers  # the publisher workers that post the inbox's replies
 
     def url(self, path: str) -> str:
         return str(self.server.make_url(path))
@@ -118,8 +121,15 @@ class InboxSystem:
 
 @asynccontextmanager
 async def inbox_system(
-    bootstrap: str, run_id: str, tmp_path: Path, *, four_eyes: tuple[str, ...] = ()
+    bootstrap: str,
+    run_id: str,
+    tmp_path: Path,
+    *,
+    four_eyes: tuple[str, ...] = (),
+    publishing: tuple[str, ...] = (),
 ) -> AsyncIterator[InboxSystem]:
+    """The inbox, and a publisher worker for each platform in ``publishing`` (replies are
+    posted by them: without one, a reply stays ``replying``)."""
     prefix = f"t{run_id}."
     async with running_sandbox({"demo": TOKEN}) as env:
         channels = tmp_path / "channels.json"
@@ -146,11 +156,19 @@ async def inbox_system(
         stop = asyncio.Event()
         producer = make_producer(bootstrap, "inbox-test")
         try:
-            async with running_inbox(settings, stop, keys=KeyStore.load(tmp_path / "keys.json")) as inbox:
+            directory = ChannelDirectory.model_validate(channels_yaml(env, four_eyes=four_eyes))
+            async with (
+                running_inbox(settings, stop, keys=KeyStore.load(tmp_path / "keys.json")) as inbox,
+                reply_publishers(
+                    bootstrap, settings.topics, directory, f"t{run_id}-pub", list(publishing), tmp_path
+                ) as publishers,
+            ):
                 await producer.start()
                 async with TestServer(inbox.app) as server:
                     keys = json.loads((tmp_path / "dev-keys.json").read_text())
-                    yield InboxSystem(env, inbox, server, producer, settings.topics, keys, settings, stop)
+                    yield InboxSystem(
+                        env, inbox, server, producer, settings.topics, keys, settings, stop, publishers
+                    )
         finally:
             await producer.stop()
             await delete_topics(bootstrap, prefix)

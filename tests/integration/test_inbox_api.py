@@ -78,7 +78,9 @@ async def answered(system: InboxSystem, key: str) -> None:
 async def test_operators_work_the_inbox_and_it_survives_a_restart(
     kafka_bootstrap: str, run_id: str, tmp_path: Path
 ) -> None:
-    async with inbox_system(kafka_bootstrap, run_id, tmp_path, four_eyes=("instagram-demo",)) as system:
+    async with inbox_system(
+        kafka_bootstrap, run_id, tmp_path, four_eyes=("instagram-demo",), publishing=("facebook", "instagram")
+    ) as system:
         subscribe = {
             "callback_url": system.url("/webhooks/meta"),
             "verify_token": VERIFY_TOKEN,

@@ -79,7 +79,9 @@ async def test_an_operator_works_the_inbox_from_the_terminal(
 ) -> None:
     for name in ("LC_ALL", "LC_MESSAGES", "LANG", "WARTA_KEY"):
         monkeypatch.delenv(name, raising=False)
-    async with inbox_system(kafka_bootstrap, run_id, tmp_path, four_eyes=("facebook-demo",)) as system:
+    async with inbox_system(
+        kafka_bootstrap, run_id, tmp_path, four_eyes=("facebook-demo",), publishing=("facebook",)
+    ) as system:
         term = Terminal(system, capsys)
         question, spam = await _two_comments(system)
         book = system.inbox.keeper.book

@@ -28,7 +28,7 @@ HOSTILE = '<img src=x onerror="document.body.dataset.owned=1">Jalan rusak'
 async def test_the_page_shows_comments_as_text_in_both_languages(
     kafka_bootstrap: str, run_id: str, tmp_path: Path
 ) -> None:
-    async with inbox_system(kafka_bootstrap, run_id, tmp_path) as system:
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path, publishing=("mastodon",)) as system:
         post = FakePost(
             "110000000000000777", "demo", "Jembatan", datetime.now(UTC), url="https://m/@demo/777"
         )

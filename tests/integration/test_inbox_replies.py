@@ -1,40 +1,30 @@
 """Replies from the inbox reach the platform exactly once, on the real broker and the fakes.
 
 A citizen comments on a fake; the inbox collects it; an operator replies through the API; the
-replier posts it with the platform's reply call and the entry becomes answered. An answer lost
-after the platform took the reply is looked up, not re-sent; a replier that dies between the
-call and its record is reconciled by its successor; a reply the platform cannot confirm stays
-unconfirmed; a poison record on ``inbox.replies`` is dead-lettered and the replier goes on.
+reply is a job for the platform's publisher worker, which posts it with the platform's reply
+call, and the entry becomes answered. An answer lost after the platform took the reply is looked
+up, not re-sent; a reply the platform cannot confirm stays unconfirmed; a poison record on
+``inbox.replies`` (the publisher's outcomes of replies) is dead-lettered and the inbox goes on.
+Kills of the publisher and the inbox mid-way: ``test_inbox_replies_kills``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from sandbox.base import FakeComment, FakePost, FakeState
-from services.inbox.app import inbox_topics, running_inbox
-from services.inbox.follow import read_to_end
+from services.inbox.app import running_inbox
 from services.inbox.lifecycle import Command, decide
-from services.inbox.replier import Replier
-from services.inbox.reply_sender import ReplySender, SendResult
-from shared.channels import Channel, ChannelDirectory
-from shared.dead_letters import DeadLetters
-from shared.events import InboxAction, InboxState, ReplyRequested, ReplySettled, ReplyStatus
+from shared.events import InboxAction, InboxState
 from shared.http_auth import KeyStore
-from shared.kafka import delete_topics, ensure_topics, make_producer, send_event
-from shared.topics import TopicRegistry
-from tests.integration.conftest_fakes import TOKEN, FakeEnv, running_sandbox
-from tests.integration.inbox_system import IG_USER, PAGE_ID, InboxSystem, channels_yaml, inbox_system
+from shared.kafka import send_event
+from tests.integration.inbox_system import IG_USER, PAGE_ID, InboxSystem, inbox_system
 from tests.integration.poison_kit import eventually, letters
 
 pytestmark = pytest.mark.integration
@@ -55,6 +45,7 @@ def bluesky_post() -> FakePost:
     return FakePost(uri, "demo", "Jadwal", NOW, data={"cid": "bafyreib", "record": record})
 
 
+PUBLISHING = ("mastodon", "facebook", "instagram", "youtube", "bluesky", "x", "threads")
 ROOTS = {"mastodon": TOOT, "bluesky": bluesky_post().id}
 X_POST = "1860000000000000777"
 THREADS_POST = "18000000000000777"
@@ -114,7 +105,7 @@ async def settled(system: InboxSystem, key: str) -> None:
 async def test_a_reply_is_posted_once_on_each_platform_and_answers_the_comment(
     kafka_bootstrap: str, run_id: str, tmp_path: Path
 ) -> None:
-    async with inbox_system(kafka_bootstrap, run_id, tmp_path) as system:
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path, publishing=PUBLISHING) as system:
         fb_post = FakePost(f"{PAGE_ID}_7", "demo", "Banjir", NOW, url="https://fb/7", data={"page": PAGE_ID})
         await system.published("mastodon-demo", "mastodon", FakePost(TOOT, "demo", "Jembatan", NOW, url="u"))
         await system.published("facebook-demo", "facebook", fb_post)
@@ -176,7 +167,7 @@ async def test_a_reply_is_posted_once_on_each_platform_and_answers_the_comment(
 async def test_an_answer_lost_after_the_platform_took_the_reply_is_looked_up_not_resent(
     kafka_bootstrap: str, run_id: str, tmp_path: Path
 ) -> None:
-    async with inbox_system(kafka_bootstrap, run_id, tmp_path) as system:
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path, publishing=("mastodon",)) as system:
         await system.published("mastodon-demo", "mastodon", FakePost(TOOT, "demo", "Jembatan", NOW, url="u"))
         comment_id, key = await comment_in_inbox(system, "mastodon", TOOT)
         fault = {"path_contains": "/api/v1/statuses", "method": "POST", "mode": "drop_after_processing"}
@@ -189,182 +180,72 @@ async def test_an_answer_lost_after_the_platform_took_the_reply_is_looked_up_not
         assert statuses_posted(state) == 1
 
 
-# -- the replier alone: crashes, unconfirmed replies, poison records --------------------------
-
-
-class Crash(BaseException):
-    """The process dies: raised past every ``except Exception``, nothing after it runs."""
-
-
-class CrashAfterPosting(ReplySender):
-    """Posts for real, then dies before the replier can record what happened."""
-
-    async def send(self, channel: Channel, reply: ReplyRequested) -> SendResult:
-        await super().send(channel, reply)
-        raise Crash
-
-
-@dataclass
-class Bench:
-    env: FakeEnv
-    topics: TopicRegistry
-    producer: AIOKafkaProducer
-    channels: ChannelDirectory
-    bootstrap: str
-    group: str
-    session: aiohttp.ClientSession
-
-    async def replier(self, sender_type: type[ReplySender] = ReplySender) -> Replier:
-        dead = DeadLetters(self.topics.publish_dead, "inbox-replier", producer=self.producer)
-        replier = Replier(
-            producer=self.producer,
-            topics=self.topics,
-            channels=self.channels,
-            sender=sender_type(self.session, {"demo": TOKEN}),
-            dead_letters=dead,
-            pause=lambda s: asyncio.sleep(0),
-        )
-        await read_to_end(self.bootstrap, self.topics.inbox_replies, replier.remember, dead)
-        return replier
-
-    async def request(
-        self, comment_id: str, text: str, n: int = 1, platform: str = "mastodon"
-    ) -> ReplyRequested:
-        request = ReplyRequested(
-            event_id=f"ib{comment_id[-6:]}.{n}",
-            occurred_at=datetime.now(UTC),
-            key=f"ib{comment_id[-6:]}",
-            channel=f"{platform}-demo",
-            platform=platform,
-            comment_id=comment_id,
-            post_id=ROOTS[platform],
-            text=text,
-            approved_by="yuyun",
-        )
-        await send_event(self.producer, self.topics.inbox_replies, request.key, request)
-        return request
-
-    async def settlement(self, replier: Replier, reply_id: str) -> ReplySettled:
-        """The settlement of ``reply_id``, once the replier has it on the broker (acknowledged)."""
-
-        def known() -> bool:
-            log = replier.logs.get(reply_id)
-            return log is not None and log.settled is not None
-
-        await eventually(known, f"{reply_id} settled")
-        outcome = replier.logs[reply_id].settled
-        assert outcome is not None
-        return outcome
-
-
-@asynccontextmanager
-async def bench(bootstrap: str, run_id: str) -> AsyncIterator[Bench]:
-    prefix = f"t{run_id}."
-    topics = TopicRegistry(prefix=prefix, partitions=1)
-    await ensure_topics(bootstrap, inbox_topics(topics))
-    producer = make_producer(bootstrap, "replier-test")
-    await producer.start()
-    try:
-        async with running_sandbox({"demo": TOKEN}) as env, aiohttp.ClientSession() as session:
-            channels = ChannelDirectory.model_validate(channels_yaml(env))
-            env.states["mastodon"].posts.append(FakePost(TOOT, "demo", "Jembatan", NOW, url="u"))
-            env.states["bluesky"].posts.append(bluesky_post())
-            yield Bench(env, topics, producer, channels, bootstrap, f"t{run_id}-inbox-replier", session)
-    finally:
-        await producer.stop()
-        await delete_topics(bootstrap, prefix)
-
-
-async def citizen_comment(b: Bench, text: str, platform: str = "mastodon") -> str:
-    body = {"post_id": ROOTS[platform], "text": text, "author": "warga1"}
-    async with b.env.session.post(b.env.url(f"/{platform}/_fake/comments"), json=body) as answer:
-        comment_id: str = (await answer.json())["id"]
-        return comment_id
-
-
-@pytest.mark.parametrize("platform", ["mastodon", "bluesky"])
-async def test_a_replier_that_dies_after_posting_is_reconciled_by_its_successor(
-    kafka_bootstrap: str, run_id: str, platform: str
-) -> None:
-    async with bench(kafka_bootstrap, run_id) as b:
-        comment_id = await citizen_comment(b, "Kapan?", platform)
-        request = await b.request(comment_id, "Besok.", platform=platform)
-        first = await b.replier(CrashAfterPosting)
-        with pytest.raises(Crash):
-            await first.consume(b.bootstrap, b.group, asyncio.Event())
-        state = b.env.states[platform]
-        assert len(own_replies(state, comment_id)) == 1  # posted; its settlement never written
-        creates = dict(state.requests)
-
-        stop = asyncio.Event()
-        second = await b.replier()
-        task = asyncio.create_task(second.consume(b.bootstrap, b.group, stop))
-        try:
-            outcome = await b.settlement(second, request.event_id)
-        finally:
-            stop.set()
-            await task
-        assert outcome.status == ReplyStatus.POSTED
-        posted = own_replies(state, comment_id)
-        assert [c.id for c in posted] == [outcome.posted_id]  # found, not sent again
-        assert creations(state.requests) == creations(creates) == 1  # the successor looked, posted nothing
+# -- the publisher's rules: unconfirmed replies, poison records on the outcomes' topic -----------
 
 
 async def test_a_reply_the_platform_cannot_confirm_is_never_sent_again(
-    kafka_bootstrap: str, run_id: str
+    kafka_bootstrap: str, run_id: str, tmp_path: Path
 ) -> None:
-    async with bench(kafka_bootstrap, run_id) as b:
-        comment_id = await citizen_comment(b, "Kapan?")
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path, publishing=("mastodon",)) as system:
+        await system.published("mastodon-demo", "mastodon", FakePost(TOOT, "demo", "Jembatan", NOW, url="u"))
+        comment_id, key = await comment_in_inbox(system, "mastodon", TOOT)
         faults = [
             {"path_contains": "/api/v1/statuses", "method": "POST", "mode": "drop_after_processing"},
-            {"path_contains": "/context", "status": 503, "count": 5},
+            {"path_contains": "/context", "status": 404, "count": 5},
         ]
-        async with b.env.session.post(b.env.url("/mastodon/_fake/faults"), json=faults) as a:
+        async with system.env.session.post(system.env.url("/mastodon/_fake/faults"), json=faults) as a:
             assert a.status == 201
-        request = await b.request(comment_id, "Besok.")
-        stop = asyncio.Event()
-        replier = await b.replier()
-        task = asyncio.create_task(replier.consume(b.bootstrap, b.group, stop))
-        try:
-            outcome = await b.settlement(replier, request.event_id)
-        finally:
-            stop.set()
-            await task
-        assert outcome.status == ReplyStatus.UNCONFIRMED
-        assert outcome.error is not None
-        assert "could not say" in outcome.error
-        assert len(own_replies(b.env.states["mastodon"], comment_id)) == 1
+        await reply(system, key, "Besok.")
+
+        def unconfirmed() -> bool:
+            entry = system.inbox.keeper.book.get(key)
+            return entry is not None and entry.action == InboxAction.REPLY_UNCONFIRMED
+
+        await eventually(unconfirmed, "the reply unconfirmed")
+        entry = system.inbox.keeper.book.get(key)
+        assert entry is not None
+        assert "check the platform" in entry.reason
+        assert len(own_replies(system.env.states["mastodon"], comment_id)) == 1
 
 
-async def test_a_poison_record_is_dead_lettered_and_the_replier_goes_on(
-    kafka_bootstrap: str, run_id: str
+async def test_a_poison_record_among_the_reply_outcomes_is_dead_lettered_and_the_inbox_goes_on(
+    kafka_bootstrap: str, run_id: str, tmp_path: Path
 ) -> None:
-    async with bench(kafka_bootstrap, run_id) as b:
-        comment_id = await citizen_comment(b, "Kapan?")
-        await b.producer.send_and_wait(b.topics.inbox_replies, b"\x00poison", key=b"ib1")
-        await b.producer.send_and_wait(
-            b.topics.inbox_replies, b'{"event_type": "reply.requested"}', key=b"ib1"
-        )
-        request = await b.request(comment_id, "Besok.")
-        stop = asyncio.Event()
-        replier = await b.replier()
-        task = asyncio.create_task(replier.consume(b.bootstrap, b.group, stop))
-        try:
-            outcome = await b.settlement(replier, request.event_id)
-            found = await letters(b.bootstrap, b.topics, count=2)
-        finally:
-            stop.set()
-            await task
-        assert outcome.status == ReplyStatus.POSTED
-        assert {(letter.consumer, letter.source_topic) for letter in found} == {
-            ("inbox-replier", b.topics.inbox_replies)
-        }
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path, publishing=("mastodon",)) as system:
+        await system.published("mastodon-demo", "mastodon", FakePost(TOOT, "demo", "Jembatan", NOW, url="u"))
+        comment_id, key = await comment_in_inbox(system, "mastodon", TOOT)
+        replies = system.topics.inbox_replies
+        await system.producer.send_and_wait(replies, b"\x00poison", key=b"ib1")
+        await system.producer.send_and_wait(replies, b'{"event_type": "publish.outcome"}', key=b"ib1")
+        await reply(system, key, "Besok.")
+        await settled(system, key)
+        found = await letters(kafka_bootstrap, system.topics, count=2)
+        assert {(letter.consumer, letter.source_topic) for letter in found} == {("inbox", replies)}
+        assert len(own_replies(system.env.states["mastodon"], comment_id)) == 1
+
+
+async def test_a_throttled_reply_is_asked_again_by_the_inbox_and_posted_once(
+    kafka_bootstrap: str, run_id: str, tmp_path: Path
+) -> None:
+    # The publisher answers "retry at" (429); the inbox, which holds the reply's plan, sends the
+    # job again then as its next attempt.
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path, publishing=("mastodon",)) as system:
+        await system.published("mastodon-demo", "mastodon", FakePost(TOOT, "demo", "Jembatan", NOW, url="u"))
+        comment_id, key = await comment_in_inbox(system, "mastodon", TOOT)
+        fault = {"path_contains": "/api/v1/statuses", "method": "POST", "status": 429, "count": 1,
+                 "body": {"error": "Too many requests"}}  # fmt: skip
+        async with system.env.session.post(system.env.url("/mastodon/_fake/faults"), json=fault) as a:
+            assert a.status == 201
+        await reply(system, key, "Besok.")
+        await settled(system, key)
+        assert [c.text for c in own_replies(system.env.states["mastodon"], comment_id)] == ["Besok."]
+        assert statuses_posted(system.env.states["mastodon"]) == 2  # the throttled call, then the retry
 
 
 async def test_a_refused_reply_returns_the_comment_with_its_draft_and_the_reason(
     kafka_bootstrap: str, run_id: str, tmp_path: Path
 ) -> None:
-    async with inbox_system(kafka_bootstrap, run_id, tmp_path) as system:
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path, publishing=("mastodon",)) as system:
         await system.published("mastodon-demo", "mastodon", FakePost(TOOT, "demo", "Jembatan", NOW, url="u"))
         comment_id, key = await comment_in_inbox(system, "mastodon", TOOT)
         fault = {"path_contains": "/api/v1/statuses", "method": "POST", "status": 422,
@@ -396,7 +277,7 @@ async def test_a_refused_reply_returns_the_comment_with_its_draft_and_the_reason
 async def test_an_approved_reply_whose_request_was_lost_is_posted_after_a_restart(
     kafka_bootstrap: str, run_id: str, tmp_path: Path
 ) -> None:
-    async with inbox_system(kafka_bootstrap, run_id, tmp_path) as system:
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path, publishing=("mastodon",)) as system:
         await system.published("mastodon-demo", "mastodon", FakePost(TOOT, "demo", "Jembatan", NOW, url="u"))
         comment_id, key = await comment_in_inbox(system, "mastodon", TOOT)
         current = system.inbox.keeper.book.get(key)

@@ -1,5 +1,5 @@
 """What a channel cannot do, shown instead of failing silently: the capability table's comment
-rules, the inbox's reading access and the replier's platforms, per channel."""
+rules, the inbox's reading access and the platforms the publisher replies on, per channel."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 
 from services.inbox.abilities import abilities
 from services.inbox.access import readability
-from services.inbox.reply_platforms import REPLY_PLATFORMS
 from shared.capabilities import CAPABILITIES
 from shared.channels import Channel
+from shared.comment_rules import REPLIES_BUILT
 
 
 def of(platform: str, **options: str) -> dict[str, Any]:
@@ -32,8 +32,8 @@ def test_whatsapp_replies_only_inside_the_24_hour_window_then_templates() -> Non
     reply = of("whatsapp")["reply"]
     assert reply["window_hours"] == 24
     assert "template" in reply["after_window"]
-    # The inbox's replier does not post to WhatsApp yet: it says so, and still shows the rule.
-    assert (reply["can"], reply["code"]) == (False, "not_built")
+    # The publisher answers a WhatsApp message; the platform's window rule is shown with it.
+    assert (reply["can"], reply["code"]) == (True, "window")
 
 
 def test_youtube_shows_what_a_reply_costs_of_the_daily_quota() -> None:
@@ -50,8 +50,8 @@ def test_youtube_shows_what_a_reply_costs_of_the_daily_quota() -> None:
         ("mastodon", "ok", "ok", "no_api", "no_api"),
         ("bluesky", "ok", "ok", "no_api", "no_api"),
         ("threads", "ok", "ok", "platform", "no_api"),
-        ("linkedin", "ok", "not_built", "no_api", "no_api"),
-        ("telegram", "needs_access", "not_built", "no_api", "platform"),
+        ("linkedin", "ok", "ok", "no_api", "no_api"),
+        ("telegram", "needs_access", "needs_access", "no_api", "platform"),
         ("tiktok", "no_api", "no_api", "no_api", "no_api"),
         ("wordpress", "no_api", "no_api", "no_api", "no_api"),
     ],
@@ -69,10 +69,14 @@ def test_each_platform(platform: str, read: str, reply: str, hide: str, delete: 
         assert got[ability]["detail"]
 
 
+def test_telegram_replies_once_its_discussion_group_is_set() -> None:
+    assert of("telegram", discussion_chat_id="-100123")["reply"]["code"] == "ok"
+
+
 def test_the_table_and_the_inbox_agree() -> None:
-    # The replier posts only where the platform's API takes replies; a channel the inbox reads
+    # The publisher replies only where the platform's API takes replies; a channel the inbox reads
     # is one whose platform has a comments API.
-    for platform in REPLY_PLATFORMS:
+    for platform in REPLIES_BUILT:
         rules = CAPABILITIES[platform].comments
         assert rules is not None
         assert rules.reply, platform

@@ -1,4 +1,5 @@
-"""X in the inbox (pure): reading a recent-search answer, the reply call, and finding our reply."""
+"""X in the inbox (pure): reading a recent-search answer (the reply call is the publisher's:
+test_publisher_reply_calls)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import pytest
 from services.inbox.access import readability
 from services.inbox.errors import Unreadable
 from services.inbox.parsing import x_search
-from services.inbox.reply_platforms import found_reply, posted_id, reply_call
 from services.inbox.watched import WatchedPost
 from shared.channels import Channel
 from shared.events import ReplyRequested
@@ -55,22 +55,6 @@ def test_an_empty_search_is_no_comments_and_a_foreign_answer_is_unreadable() -> 
     for body in foreign:
         with pytest.raises(Unreadable):
             x_search(body, WATCHED, NOW)
-
-
-def test_the_reply_call_answers_the_comment_and_its_answer_gives_the_id() -> None:
-    call = reply_call(CHANNEL, REPLY, "tok")
-    assert (call.method, call.url) == ("POST", "https://api.x.com/2/tweets")
-    assert call.json == {"text": "Pukul 08.00 WIB.", "reply": {"in_reply_to_tweet_id": REPLY.comment_id}}
-    assert posted_id({"data": {"id": "9", "text": "Pukul 08.00 WIB."}}) == "9"
-
-
-def test_our_reply_is_found_only_as_an_answer_to_that_comment_with_that_text() -> None:
-    mine = tweet("9", REPLY.comment_id, text=REPLY.text, author="1000")
-    assert found_reply(CHANNEL, REPLY, {"data": [mine], "meta": {"result_count": 1}}) == "9"
-    elsewhere = tweet("9", "other", text=REPLY.text)
-    other_text = tweet("9", REPLY.comment_id, text="Lain.")
-    assert found_reply(CHANNEL, REPLY, {"data": [elsewhere, other_text], "meta": {"result_count": 2}}) is None
-    assert found_reply(CHANNEL, REPLY, {"meta": {"result_count": 0}}) is None
 
 
 def test_x_is_read_on_a_paid_tier_only_and_says_why_not_otherwise() -> None:

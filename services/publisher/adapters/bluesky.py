@@ -35,12 +35,13 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 
+from services.publisher.adapters import reply_bluesky
 from services.publisher.adapters._http import Reply, parse_int, parse_iso, retry_after_header
 from services.publisher.adapters.checks import check_content, check_media
 from services.publisher.adapters.common import HttpAdapter, account_key, as_int
@@ -50,6 +51,7 @@ from services.publisher.adapters.port import (
     AuthExpired,
     Engagement,
     Lookup,
+    NotSupported,
     Permanent,
     Published,
     PublishRequest,
@@ -118,7 +120,9 @@ class BlueskyAdapter(HttpAdapter):
         """Each account's session (access and refresh JWTs), kept in process memory."""
         return {}
 
-    async def publish(self, target: Target, request: PublishRequest) -> Published:
+    async def publish(
+        self, target: Target, request: PublishRequest, *, thread: dict[str, Any] | None = None
+    ) -> Published:
         content = request.content
         caps = check_content(self.platform, content)
         text = post_text(caps, content)
@@ -129,6 +133,8 @@ class BlueskyAdapter(HttpAdapter):
         }
         if facets := link_facets(text):
             record["facets"] = facets
+        if thread is not None:
+            record["reply"] = thread
         if content.media:
             record["embed"] = await self._images(target, caps, content)
         rkey = rkey_for(request.marker)
@@ -165,6 +171,28 @@ class BlueskyAdapter(HttpAdapter):
             # Our record key is fixed per job: a later create can't make a second post.
             return Absent("bluesky: no record under the job's key", safe_while_live=True)
         raise self._error(reply)
+
+    async def reply(self, target: Target, request: PublishRequest) -> Published:
+        """The post's own record, with reply refs read from the thread (``reply_bluesky``)."""
+        to = request.reply_to
+        if to is None:
+            raise NotSupported("bluesky: the job is not a reply", code="no_reply_target")
+        params = {"uri": to.post_id, "depth": "1000"}
+        thread = await self._xrpc(
+            target, "GET", "app.bsky.feed.getPostThread", creates_post=False, params=params
+        )
+        if thread.status != 200:
+            raise self._error(thread)
+        try:
+            root, parent = reply_bluesky.refs(thread.json(), to.comment_id)
+        except reply_bluesky.NoRefs as exc:
+            raise Permanent(f"bluesky: cannot answer: {exc}", code="no_reply_refs") from None
+        return await self.publish(
+            target, replace(request, reply_to=None), thread={"root": root, "parent": parent}
+        )
+
+    async def find_reply(self, target: Target, request: PublishRequest) -> Lookup:
+        return await self.find_by_marker(target, request)
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
         reply = await self._xrpc(target, "GET", "app.bsky.feed.getPosts", params={"uris": post_id})

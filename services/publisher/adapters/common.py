@@ -13,10 +13,18 @@ from typing import Any, TypedDict, Unpack
 import aiohttp
 from opentelemetry.trace import SpanKind
 
+from services.publisher.adapters import replying
 from services.publisher.adapters._http import Reply, send, utcnow
 from services.publisher.adapters.lookup import LISTING_SETTLE, Listed, judge_listing
 from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
-from services.publisher.adapters.port import Adapter, Lookup, PublishRequest, RateLimitInfo, Target
+from services.publisher.adapters.port import (
+    Adapter,
+    Lookup,
+    Published,
+    PublishRequest,
+    RateLimitInfo,
+    Target,
+)
 from services.publisher.adapters.upload_state import DEFAULT_STATE_DIR, UploadLog
 from shared.events import Content
 from shared.tracing import span
@@ -190,6 +198,12 @@ class HttpAdapter(Adapter):
             )
         self._observe(target, reply)
         return reply
+
+    async def reply(self, target: Target, request: PublishRequest) -> Published:
+        return await replying.post_reply(self, target, request)
+
+    async def find_reply(self, target: Target, request: PublishRequest) -> Lookup:
+        return await replying.find_reply(self, target, request)
 
     def judge(self, listed: list[Listed], request: PublishRequest, *, page_full: bool) -> Lookup:
         """``lookup.judge_listing`` at this adapter's clock and listing delay."""

@@ -37,6 +37,7 @@ from urllib.parse import quote
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content, check_media
 from services.publisher.adapters.common import HttpAdapter, as_int, as_object
+from services.publisher.adapters.linkedin_author import author_urn
 from services.publisher.adapters.lookup import Listed, verdict
 from services.publisher.adapters.port import (
     AdapterError,
@@ -82,7 +83,7 @@ class LinkedInAdapter(HttpAdapter):
     async def publish(self, target: Target, request: PublishRequest) -> Published:
         content = request.content
         caps = check_content(self.platform, content)
-        author = _author(target)
+        author = author_urn(target)
         body: dict[str, Any] = {
             "author": author,
             "commentary": escape_little_text(content.text or ""),
@@ -116,7 +117,7 @@ class LinkedInAdapter(HttpAdapter):
     async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
         params = {
             "q": "author",
-            "author": _author(target),
+            "author": author_urn(target),
             "count": str(LOOKUP_LIMIT),
             "sortBy": "LAST_MODIFIED",
         }
@@ -238,11 +239,6 @@ class LinkedInAdapter(HttpAdapter):
 
 def _millis(value: object) -> datetime | None:
     return datetime.fromtimestamp(value / 1000, UTC) if isinstance(value, int) else None
-
-
-def _author(target: Target) -> str:
-    author = target.options.get("author") or target.account
-    return author if author.startswith("urn:li:") else f"urn:li:organization:{author}"
 
 
 def _poll(poll: Poll) -> dict[str, Any]:

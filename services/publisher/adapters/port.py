@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Protocol
 
 from shared.credentials.secret_store import Credentials as Credentials  # what a Target carries
-from shared.events import Content
+from shared.events import Content, ReplyTarget
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,8 @@ class PublishRequest:
     # out here, or, for an attempt of another worker (a crash, a rebalance), its recorded lease.
     # A post listed late or created by a still-running upload must not be taken for absent.
     earlier_attempt_until: datetime | None = None
+    # A reply job: ``content.text`` answers this comment (``Adapter.reply``), not a new post.
+    reply_to: ReplyTarget | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,15 @@ class Adapter(Protocol):
         """The tally of the poll posted as ``post_id``. Raises ``NotSupported`` where Warta does
         not read poll results back from the platform (the default)."""
         raise NotSupported(f"{self.platform}: poll results are not read back", code="no_poll_results")
+
+    async def reply(self, target: Target, request: PublishRequest) -> Published:
+        """Post ``request.content.text`` as a reply to ``request.reply_to`` once; the reply's id
+        is ``post_id``. Raises as ``publish`` does; ``NotSupported`` where Warta cannot reply."""
+        raise NotSupported(f"{self.platform}: Warta cannot reply here", code="no_replies")
+
+    async def find_reply(self, target: Target, request: PublishRequest) -> Lookup:
+        """``find_by_marker`` for a reply: is an earlier attempt's reply under the comment?"""
+        raise NotSupported(f"{self.platform}: replies cannot be looked up", code="no_reply_lookup")
 
     def rate_limit(self, target: Target) -> RateLimitInfo | None:
         """The most recent quota the platform reported for this account, if any."""

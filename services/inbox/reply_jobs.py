@@ -1,0 +1,107 @@
+"""An approved reply as a publisher job, and what the publisher's outcome means for it (pure).
+
+The inbox does not call platforms: an approved reply is a ``JobDue`` with ``purpose="reply"``
+on the platform's ``publish.<platform>`` topic, due now, so the publisher posts it with a
+post's rules (its lanes, its attempt ledger, the account's rate limit and quota, reconciliation
+of a call that may have reached the platform). The job's id is ``<reply id>:<channel>`` and its
+content id the reply's id (the id of the inbox change that approved it): a re-request after a
+restart names the same job, which the ledger answers again instead of posting twice.
+
+The publisher's outcomes of reply jobs come back on ``inbox.replies`` (key: the reply's id):
+
+    published                          → posted, with the reply's id on the platform
+    failed, dead, needs_reauth         → failed: the draft returns for a new approval, with why
+    unconfirmed                        → unconfirmed: a person checks the platform, never re-sent
+    retry (at ``retry_at``)            → the inbox asks again then, as the next attempt
+    attempted, unschedulable           → nothing yet
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared.events import (
+    Content,
+    JobDue,
+    OutcomeStatus,
+    PublishOutcome,
+    ReplyRequested,
+    ReplySettled,
+    ReplyStatus,
+    ReplyTarget,
+    job_id_for,
+)
+
+_FAILED = frozenset({OutcomeStatus.FAILED, OutcomeStatus.DEAD, OutcomeStatus.NEEDS_REAUTH})
+
+
+def reply_key(reply_id: str) -> str:
+    """The inbox key of the comment a reply answers: a reply's id is ``<comment key>.<version>``
+    (``lifecycle.requested``)."""
+    return reply_id.rpartition(".")[0] or reply_id
+
+
+def reply_job(request: ReplyRequested, attempt: int, now: datetime) -> JobDue:
+    """The publisher's job for ``request``; every attempt of one reply is the same job."""
+    target = ReplyTarget(
+        key=request.key,
+        comment_id=request.comment_id,
+        post_id=request.post_id,
+        parent_id=request.parent_id,
+        approved_by=request.approved_by,
+    )
+    job_id = job_id_for(request.event_id, request.channel)
+    return JobDue(
+        event_id=f"{job_id}.due{attempt}",
+        occurred_at=now,
+        job_id=job_id,
+        content_id=request.event_id,
+        channel=request.channel,
+        platform=request.platform,
+        attempt=attempt,
+        slot=request.occurred_at,
+        content=Content(text=request.text),
+        purpose="reply",
+        reply_to=target,
+    )
+
+
+@dataclass(frozen=True)
+class RetryAt:
+    """The publisher asks for the reply to be tried again then, as attempt ``attempt``."""
+
+    attempt: int
+    at: datetime
+
+
+def settlement(outcome: PublishOutcome, key: str) -> ReplySettled | RetryAt | None:
+    """What ``outcome`` says of the reply to the entry ``key``; None while it says nothing yet."""
+    if outcome.status is OutcomeStatus.RETRY:
+        return RetryAt(outcome.attempt + 1, outcome.retry_at or outcome.occurred_at)
+    if outcome.status is OutcomeStatus.PUBLISHED:
+        status, error = ReplyStatus.POSTED, None
+    elif outcome.status is OutcomeStatus.UNCONFIRMED:
+        status, error = (
+            ReplyStatus.UNCONFIRMED,
+            _why(outcome, "the platform could not say whether it was posted"),
+        )
+    elif outcome.status in _FAILED:
+        status, error = ReplyStatus.FAILED, _why(outcome, f"the publisher gave up ({outcome.status.value})")
+    else:
+        return None
+    return ReplySettled(
+        event_id=f"{outcome.content_id}.s",
+        occurred_at=outcome.occurred_at,
+        reply_id=outcome.content_id,
+        key=key,
+        status=status,
+        posted_id=outcome.post_id if status is ReplyStatus.POSTED else None,
+        error=error,
+    )
+
+
+def _why(outcome: PublishOutcome, fallback: str) -> str:
+    error = outcome.error
+    text = f"{error.message} ({error.code})" if error is not None else fallback
+    return text[:2000]

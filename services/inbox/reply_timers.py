@@ -1,0 +1,47 @@
+"""The inbox's waits for replies the publisher asked to try again later.
+
+Memory only: after a restart the inbox sends every pending reply's job again and the
+publisher's ledger answers with the retry it asked for, which is scheduled here anew. One wait
+per (reply, attempt): an outcome announced twice schedules one retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from services.inbox.reply_jobs import RetryAt
+
+log = logging.getLogger("warta.inbox.replies")
+
+
+class Timers:
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self._clock = clock
+        self._waiting: dict[tuple[str, int], asyncio.Task[None]] = {}
+
+    def later(self, reply_id: str, step: RetryAt, then: Callable[[], Awaitable[None]]) -> None:
+        key = (reply_id, step.attempt)
+        if key in self._waiting:
+            return
+        self._waiting[key] = asyncio.create_task(self._wait(key, step.at, then))
+
+    async def _wait(self, key: tuple[str, int], at: datetime, then: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await asyncio.sleep(max(0.0, (at - self._clock()).total_seconds()))
+            await then()
+        except Exception:
+            # The next start sends the job again: nothing is lost, only later.
+            log.exception("asking again for reply %s (attempt %d) failed", *key)
+        finally:
+            self._waiting.pop(key, None)
+
+    async def cancel(self) -> None:
+        tasks = list(self._waiting.values())
+        for task in tasks:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,147 @@
+"""Posting a reply and looking for it afterwards, on any HTTP adapter (``Adapter.reply`` and
+``Adapter.find_reply``), with the calls of ``reply_calls``.
+
+What an answer proves, for the posting call:
+
+- 2xx with the reply's id → ``Published`` (the id is the reply's ``post_id``);
+- 2xx without an id, a 5xx, a lost connection → ``Ambiguous``: the platform may hold the reply,
+  so the publisher looks it up before anything is sent again;
+- 429 → ``RateLimited`` (its ``Retry-After``); 401 → ``AuthExpired``; any other 4xx → ``Permanent``.
+
+A call made before the posting one (Threads' container) posted nothing: a failure there is
+``Temporary`` or ``Permanent``, never ambiguous.
+
+The look-up reads the listing of ``reply_calls.lookup_call``: found → ``Published``; absent → ``Absent``,
+once the platform has had its listing delay since the earlier attempt ended (before that,
+``Unknown`` with a time to ask again); on X, whose search indexes late, "not found" is
+``Unknown``; a throttled or failing listing is ``Temporary`` (ask again later).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from services.publisher.adapters._http import Reply, retry_after_header
+from services.publisher.adapters.port import (
+    Absent,
+    AdapterError,
+    Ambiguous,
+    AuthExpired,
+    Lookup,
+    NotSupported,
+    Permanent,
+    Published,
+    PublishRequest,
+    RateLimited,
+    Target,
+    Temporary,
+    Unknown,
+)
+from services.publisher.adapters.reply_calls import (
+    ABSENCE_UNPROVEN,
+    NoReplyCall,
+    NotListed,
+    ReplyCall,
+    found_reply,
+    lookup_call,
+    posted_id,
+    reply_call,
+    threads_container,
+    threads_publish,
+)
+
+
+class CallsPlatform(Protocol):
+    platform: str
+    _clock: Callable[[], datetime]
+    _listing_settle: timedelta
+
+    async def call(
+        self, target: Target, method: str, path: str = "", *, creates_post: bool = True, **kw: Any
+    ) -> Reply: ...
+
+
+async def post_reply(adapter: CallsPlatform, target: Target, request: PublishRequest) -> Published:
+    platform = adapter.platform
+    try:
+        if platform == "threads":
+            call = threads_publish(target, await _threads_container(adapter, target, request))
+        else:
+            call = reply_call(platform, target, request)
+    except NoReplyCall as exc:
+        raise NotSupported(str(exc), code="no_replies") from None
+    answer = await _send(adapter, target, call, creates_post=True)
+    if 200 <= answer.status < 300:
+        found = posted_id(answer.json())
+        if found is None:
+            raise Ambiguous(f"{platform}: the reply was answered {answer.status} without an id", code="no_id")
+        return Published(found, None)
+    if answer.status >= 500:
+        raise Ambiguous(f"{platform}: answered {answer.status} to the reply", code="server_error")
+    raise _refused(adapter, answer)
+
+
+async def _threads_container(adapter: CallsPlatform, target: Target, request: PublishRequest) -> str:
+    """A reply container: nothing is posted until it is published."""
+    answer = await _send(adapter, target, threads_container(target, request), creates_post=False)
+    creation = posted_id(answer.json()) if answer.status == 200 else None
+    if creation is not None:
+        return creation
+    if answer.status >= 500:
+        raise Temporary(f"threads: answered {answer.status} to the reply container", code="server_error")
+    raise _refused(adapter, answer)
+
+
+async def find_reply(adapter: CallsPlatform, target: Target, request: PublishRequest) -> Lookup:
+    platform = adapter.platform
+    try:
+        call = lookup_call(platform, target, request)
+    except NoReplyCall as exc:
+        raise NotSupported(str(exc), code="no_reply_lookup") from None
+    answer = await _send(adapter, target, call, creates_post=False)
+    if answer.status == 429 or answer.status >= 500:
+        raise (
+            _refused(adapter, answer)
+            if answer.status == 429
+            else Temporary(f"{platform}: the reply look-up answered {answer.status}", code="server_error")
+        )
+    if answer.status != 200:
+        return Unknown(f"{platform}: the reply look-up answered {answer.status}", code="lookup_refused")
+    try:
+        found = found_reply(platform, target, request, answer.json())
+    except NotListed as exc:
+        return Unknown(f"{platform}: {exc}", code="lookup_unreadable")
+    if found is not None:
+        return Published(found, None)
+    if platform in ABSENCE_UNPROVEN:
+        return Unknown(f"{platform}: its search lists replies late; not found proves nothing")
+    settled_at = (request.earlier_attempt_until or adapter._clock()) + adapter._listing_settle
+    if call.folds_resends or adapter._clock() >= settled_at:
+        return Absent(
+            f"{platform}: the comment's replies hold none of ours", safe_while_live=call.folds_resends
+        )
+    return Unknown(f"{platform}: a reply this recent may not be listed yet", ask_again_at=settled_at)
+
+
+async def _send(adapter: CallsPlatform, target: Target, call: ReplyCall, *, creates_post: bool) -> Reply:
+    return await adapter.call(target, call.method, call.path, creates_post=creates_post, **call.kw)
+
+
+def _refused(adapter: CallsPlatform, answer: Reply) -> AdapterError:
+    platform, status = adapter.platform, answer.status
+    message = f"{platform}: refused the reply: {status} {_detail(answer)}".rstrip()
+    if status == 429:
+        wait = retry_after_header(answer.headers, adapter._clock())
+        return RateLimited(message, code="rate_limited", http_status=status, retry_after=wait)
+    if status == 401:
+        return AuthExpired(message, code="unauthorized", http_status=status)
+    return Permanent(message, code=f"http_{status}", http_status=status)
+
+
+def _detail(answer: Reply) -> str:
+    body = answer.json_object()
+    error = body.get("error") or body.get("description") or body.get("detail") or body.get("message")
+    text = error.get("message") if isinstance(error, dict) else error
+    return str(text or "")[:300]

@@ -1,0 +1,42 @@
+"""The inbox's waits for replies the publisher asked to try again later."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from services.inbox.reply_jobs import RetryAt
+from services.inbox.reply_timers import Timers
+
+NOW = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
+
+
+async def test_one_retry_per_reply_and_attempt_even_when_the_outcome_is_announced_twice() -> None:
+    asked: list[int] = []
+    timers = Timers(lambda: NOW)
+
+    def then(attempt: int) -> Callable[[], Awaitable[None]]:
+        async def ask() -> None:
+            asked.append(attempt)
+
+        return ask
+
+    for _ in range(2):  # the same retry outcome, announced again after a restart
+        timers.later("ib1.3", RetryAt(2, NOW), then(2))
+    timers.later("ib1.3", RetryAt(3, NOW + timedelta(hours=1)), then(3))
+    await asyncio.sleep(0.05)
+    assert asked == [2]
+    await timers.cancel()  # the later one never runs once the inbox stops
+    assert asked == [2]
+
+
+async def test_a_failing_retry_is_logged_not_raised() -> None:
+    timers = Timers(lambda: NOW)
+
+    async def broken() -> None:
+        raise RuntimeError("broker down")
+
+    timers.later("ib1.3", RetryAt(2, NOW), broken)
+    await asyncio.sleep(0.05)
+    await timers.cancel()
