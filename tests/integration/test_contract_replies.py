@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sandbox.base import FakePost
+from sandbox.linkedin_comments import comment_urn
 from sandbox.whatsapp import WhatsAppState
 from services.publisher.adapters.port import (
     Absent,
@@ -60,7 +61,7 @@ async def test_telegram_answers_in_the_discussion_group() -> None:
 
 async def test_linkedin_replies_under_the_comment_and_finds_its_reply() -> None:
     share = "urn:li:share:7001"
-    citizen = f"urn:li:comment:({share},1)"
+    citizen = "1"  # the plain id the inbox keeps; the API names it urn:li:comment:(share,1)
     async with running_sandbox({"demo": TOKEN}) as env:
         env.states["linkedin"].posts.append(FakePost(share, "demo", "Pengumuman", NOW))
         await comment(env, "linkedin", share, citizen)
@@ -77,7 +78,7 @@ async def test_linkedin_replies_under_the_comment_and_finds_its_reply() -> None:
         assert isinstance(await adapter.find_reply(target, earlier), Absent)
         sent = await adapter.reply(target, request(to))
         [mine] = [c for c in env.states["linkedin"].comments if c.parent_id == citizen]
-        assert (mine.id, mine.author) == (sent.post_id, "urn:li:organization:5")
+        assert (comment_urn(share, mine.id), mine.author) == (sent.post_id, "urn:li:organization:5")
         found = await adapter.find_reply(target, request(to))
         assert isinstance(found, Published)
         assert found.post_id == sent.post_id
