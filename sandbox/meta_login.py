@@ -48,6 +48,7 @@ SHORT_LIFE_S = 3600  # Facebook and Threads: about an hour
 LONG_LIFE_S = 5_183_944  # the documented sample's expires_in: 60 days
 DEMO_PAGE = "100000000000001"
 DEMO_IG = "17841400000000001"
+DEMO_THREADS_USER = "27000000000000001"  # the demo channel's threads_user_id
 
 
 @dataclass
@@ -72,6 +73,8 @@ class MetaLogin:
     declined: dict[str, set[str]] = field(default_factory=dict)
     # account → its Pages ({"id", "name", "instagram_business_account"?}); default: the demo Page
     pages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # account → its Threads user id, which the code exchange answers; default: the demo profile's
+    threads_users: dict[str, str] = field(default_factory=dict)
     exchanges: int = 0
 
     def pages_of(self, account: str) -> list[dict[str, Any]]:
@@ -221,7 +224,8 @@ class _Login:
         if isinstance(pending, web.Response):
             return pending
         body = self._issue(pending.account, SHORT_LIFE_S, pending.scopes)
-        return json_reply({"access_token": body["access_token"], "user_id": pending.account})
+        user_id = self.login.threads_users.get(pending.account, DEMO_THREADS_USER)
+        return json_reply({"access_token": body["access_token"], "user_id": user_id})
 
     async def threads_exchange(self, request: web.Request) -> web.Response:
         query = request.query

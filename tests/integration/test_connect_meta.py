@@ -39,7 +39,7 @@ PLATFORMS = ("facebook", "instagram", "threads")
 OPTIONS = {
     "facebook": {"page_id": "100000000000001"},
     "instagram": {"ig_user_id": "17841400000000001"},
-    "threads": {"threads_user_id": "threads-demo"},
+    "threads": {"threads_user_id": "27000000000000001"},
 }
 APP = MetaApp("meta-app-id", "meta-app-secret")
 
