@@ -46,6 +46,9 @@ from sandbox.graph import graph_error
 CODE_LIFE = timedelta(minutes=10)
 SHORT_LIFE_S = 3600  # Facebook and Threads: about an hour
 LONG_LIFE_S = 5_183_944  # the documented sample's expires_in: 60 days
+# The app's access to the user's data ends 90 days after the user last used it, whatever the
+# token (facebook-login/auth-vs-data#data-access-expiration).
+DATA_ACCESS_LIFE = timedelta(days=90)
 DEMO_PAGE = "100000000000001"
 DEMO_IG = "17841400000000001"
 DEMO_THREADS_USER = "27000000000000001"  # the demo channel's threads_user_id
@@ -73,6 +76,11 @@ class MetaLogin:
     declined: dict[str, set[str]] = field(default_factory=dict)
     # account → its Pages ({"id", "name", "instagram_business_account"?}); default: the demo Page
     pages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Page token → its Page, when issued, and the app (client id) each token was issued to: what
+    # ``/me`` and ``debug_token`` answer (sandbox/meta_token_info.py)
+    page_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    page_issued: dict[str, datetime] = field(default_factory=dict)
+    apps: dict[str, str] = field(default_factory=dict)
     # account → its Threads user id, which the code exchange answers; default: the demo profile's
     threads_users: dict[str, str] = field(default_factory=dict)
     exchanges: int = 0
@@ -177,11 +185,14 @@ class _Login:
             if account is None:
                 return _expired_token()
             self.login.exchanges += 1
-            return json_reply(self._issue(account, LONG_LIFE_S, self.login.granted[short]))
-        pending = self._redeem(fields)
-        if isinstance(pending, web.Response):
-            return pending
-        return json_reply(self._issue(pending.account, SHORT_LIFE_S, pending.scopes))
+            body = self._issue(account, LONG_LIFE_S, self.login.granted[short])
+        else:
+            pending = self._redeem(fields)
+            if isinstance(pending, web.Response):
+                return pending
+            body = self._issue(pending.account, SHORT_LIFE_S, pending.scopes)
+        self.login.apps[body["access_token"]] = str(fields.get("client_id", ""))
+        return json_reply(body)
 
     def _bearer(self, request: web.Request) -> str:
         header = request.headers.get("Authorization", "")
@@ -198,6 +209,10 @@ class _Login:
         for page in self.login.pages_of(account):
             page_token = "EAAP" + secrets.token_urlsafe(32)  # a Page token: no expiry
             self.s.tokens[page_token] = account
+            self.login.page_tokens[page_token] = page
+            self.login.page_issued[page_token] = self.s.now()
+            self.login.granted[page_token] = self.login.granted.get(token, ())
+            self.login.apps[page_token] = self.login.apps.get(token, "")
             entry = {**page, "access_token": page_token, "tasks": ["CREATE_CONTENT", "MANAGE", "MODERATE"]}
             if self.login.platform != "instagram":
                 entry.pop("instagram_business_account", None)

@@ -30,6 +30,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
+from services.publisher.credentials import meta_check
 from services.publisher.credentials.paste_commands import check_pasted, pasted
 from services.publisher.credentials.policy import expired
 from services.publisher.credentials.probe import ProbeFailed, probes, whoami
@@ -40,6 +41,7 @@ from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.credentials import CredentialError
 from shared.credentials.app_registration import register_app
+from shared.credentials.connect_flow import load_apps
 from shared.credentials.endpoints import token_url_for
 from shared.credentials.keys import keyring, load_keys
 from shared.credentials.meta_login import (
@@ -78,7 +80,11 @@ def _channel(settings: PublisherSettings, channel_id: str) -> Channel:
 
 # ---- check ---------------------------------------------------------------------------------
 async def _check_one(
-    channel: Channel, record: CredentialRecord | None, session: aiohttp.ClientSession, now: datetime
+    channel: Channel,
+    record: CredentialRecord | None,
+    session: aiohttp.ClientSession,
+    now: datetime,
+    app_token: str | None = None,
 ) -> dict[str, Any]:
     row: dict[str, Any] = {
         "channel": channel.id,
@@ -108,6 +114,8 @@ async def _check_one(
         return {**row, "usable": False, "status": "expired", "reason": "the access token has expired"}
     if pasted(channel.platform):
         return {**row, **await check_pasted(session, channel, record)}
+    if channel.platform in meta_check.CHECKED:
+        return {**row, **await meta_check.check_meta(session, channel, record, app_token)}
     if not probes(channel.platform):
         return {**row, "usable": True, "status": "stored", "reached": None}
     try:
@@ -137,13 +145,16 @@ def missing_scopes(platform: str, granted: str) -> list[str]:
 async def check(settings: PublisherSettings) -> list[dict[str, Any]]:
     vault = _vault(settings)
     channels = list(settings.load_channels().channels)
+    apps = load_apps(settings.oauth_apps_file)
     rows = []
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.call_timeout_s)) as session:
         refresher = build_refresher(vault, channels, http_refresh(session), lambda: datetime.now(UTC))
         for channel in channels:
             # A token due for refresh is refreshed first, as the publisher would (same lock).
             record = await refresher.ensure_fresh(account_of(channel), wait_s=5.0)
-            rows.append(await _check_one(channel, record, session, datetime.now(UTC)))
+            app = apps.get(channel.platform)
+            app_token = f"{app.client_id}|{app.client_secret}" if app and app.client_secret else None
+            rows.append(await _check_one(channel, record, session, datetime.now(UTC), app_token))
     return rows
 
 
