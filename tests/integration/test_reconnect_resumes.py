@@ -9,7 +9,8 @@ announce the reconnect) run and each parked job is published exactly once.
 
 One platform per way a grant ends: X (a rotating refresh token refused), LinkedIn (a refresh
 token that does not rotate), Mastodon (a token that never expires, refused at the post),
-Threads (its 60-day token invalidated) and Facebook (the Page token invalidated)."""
+Threads (its 60-day token invalidated), Facebook and Instagram (the Page token invalidated),
+and YouTube and TikTok, whose video posts take several steps."""
 
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ from shared.events import (
     ContentApproved,
     ControlAction,
     ControlIssued,
+    Media,
     OutcomeStatus,
     Priority,
     PublishOutcome,
@@ -60,11 +62,20 @@ OPTIONS = {
     "mastodon": {},
     "threads": {"threads_user_id": "27000000000000001"},
     "facebook": {"page_id": "100000000000001"},
+    "youtube": {"privacy": "unlisted"},
+    "tiktok": {"privacy_level": "SELF_ONLY", "username": "warta_demo"},
+    "instagram": {"ig_user_id": "17841400000000001"},
 }
-META = ("threads", "facebook")
+META = ("threads", "facebook", "instagram")
+# What a post on the platform must carry beside its text: the sandbox's sample media.
+MEDIA = {
+    "youtube": ("clip.mp4", "video/mp4"),
+    "tiktok": ("clip.mp4", "video/mp4"),
+    "instagram": ("photo.jpg", "image/jpeg"),
+}
 
 
-def approved(n: int, channel: str) -> ContentApproved:
+def approved(n: int, channel: str, media: tuple[Media, ...] = ()) -> ContentApproved:
     now = datetime.now(UTC)
     return ContentApproved(
         event_id=f"a{n}",
@@ -74,7 +85,11 @@ def approved(n: int, channel: str) -> ContentApproved:
         author="rina",
         approval=Approval(approved_by="yuyun", approved_at=now),
         submitted_by="yuyun",
-        variants=(ChannelVariant(channel=channel, content=Content(text=f"Kabar ke-{n} dari gubernur.")),),
+        variants=(
+            ChannelVariant(
+                channel=channel, content=Content(text=f"Kabar ke-{n} dari gubernur.", media=media)
+            ),
+        ),
     )
 
 
@@ -146,6 +161,7 @@ async def test_a_reconnect_publishes_each_parked_job_exactly_once(
             secrets_file=tmp_path / "secrets.json",
             retry_base_s=0.3,
             retry_cap_s=2.0,
+            media_allow_hosts=(f"{server.host}:{server.port}",),
         )
         scheduler = SchedulerSettings(**common, policy="naive", keep_store=False)
 
@@ -171,8 +187,11 @@ async def test_a_reconnect_publishes_each_parked_job_exactly_once(
 
             return check
 
+        name, mime = MEDIA.get(platform, ("", ""))
+        media = (Media(url=str(server.make_url(f"/media/{name}")), type=mime),) if name else ()
+
         async def send(n: int) -> None:
-            event = approved(n, channel_id)
+            event = approved(n, channel_id, media)
             await producer.send_and_wait(
                 topics.content_approved, encode(event), key=event.content_id.encode()
             )
