@@ -22,6 +22,10 @@ unversioned as on threads.net and graph.threads.net::
     GET  /access_token          grant_type=th_exchange_token → 60 days
     GET  /refresh_access_token  grant_type=th_refresh_token → 60 days again
 
+Like the test users of Meta's app dashboard, ``POST /_fake/test-user`` {"account", "page_id"?,
+"ig_user_id"?, "threads_user_id"?} gives a sandbox account the Page (with its Instagram
+account) or the Threads profile its channel names; by default each has the demo ones.
+
 A code is good once and for ten minutes; each refusal is Graph's error envelope with the
 subcode Meta documents (36007 expired, 36008 redirect_uri, 36009 used). Tokens issued are put in
 the fake's ``tokens``, so its API accepts them like any other; a short-lived token stops working
@@ -230,6 +234,22 @@ class _Login:
         ]
         return json_reply({"data": granted + declined})
 
+    async def test_user(self, request: web.Request) -> web.Response:
+        fields = await read_fields(request)
+        account = str(fields.get("account", ""))
+        if account not in self.s.accounts():
+            return json_reply({"error": f"no sandbox account {account!r}"}, 404)
+        if self.login.platform == "threads":
+            self.login.threads_users[account] = str(fields.get("threads_user_id") or DEMO_THREADS_USER)
+            return json_reply({"account": account, "threads_user_id": self.login.threads_users[account]})
+        page = {
+            "id": str(fields.get("page_id") or DEMO_PAGE),
+            "name": f"{account} page",
+            "instagram_business_account": {"id": str(fields.get("ig_user_id") or DEMO_IG)},
+        }
+        self.login.pages[account] = [page]
+        return json_reply({"account": account, "pages": [page]})
+
     # ---- Threads -------------------------------------------------------------------------
     async def threads_token(self, request: web.Request) -> web.Response:
         fields = await read_fields(request)
@@ -272,6 +292,7 @@ def add_facebook_login(app: web.Application, state: FakeState, version: str, pla
     app.router.add_get(f"/{version}/oauth/access_token", api.access_token)
     app.router.add_get(f"/{version}/me/accounts", api.accounts)
     app.router.add_get(f"/{version}/me/permissions", api.permissions)
+    app.router.add_post("/_fake/test-user", api.test_user)
     return login
 
 
@@ -283,4 +304,5 @@ def add_threads_login(app: web.Application, state: FakeState) -> MetaLogin:
     app.router.add_post("/oauth/access_token", api.threads_token)
     app.router.add_get("/access_token", api.threads_exchange)
     app.router.add_get("/refresh_access_token", api.threads_refresh)
+    app.router.add_post("/_fake/test-user", api.test_user)
     return login

@@ -5,7 +5,9 @@ against the sandbox, as a press office connects its real ones (the sandbox conse
   the instance first): the authorize page redirects to the loopback callback with a code.
 - Meta's logins: Facebook Login → short-lived → long-lived user token → the Page token
   (Facebook; Instagram through the Page's ``instagram_business_account``); Threads' login →
-  1-hour → 60-day token that refreshes itself.
+  1-hour → 60-day token that refreshes itself. As a developer gives a test user of Meta's app
+  dashboard a Page, the sandbox's account is first given the Page, Instagram account or
+  Threads profile its channel names (``/_fake/test-user``).
 - The pasted kinds (Telegram's bot token, Bluesky's app password, WordPress's application
   password, WhatsApp's system-user token): the credential the sandbox holds for the account, as a
   person copies it from BotFather or the platform's settings, checked with the platform's own
@@ -29,7 +31,7 @@ from services.publisher.credentials.wiring import account_of
 from services.publisher.settings import PublisherSettings
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
-from shared.credentials.meta_login import META_PLATFORMS
+from shared.credentials.meta_login import META_PLATFORMS, WANTED_OPTION, wanted_id
 from shared.credentials.opening import open_vault
 from shared.credentials.pasted import PASTED
 from shared.credentials.record import CredentialRecord
@@ -99,6 +101,8 @@ async def connect_through_sandbox(
             if flow is Flow.PASTED:
                 after = await _paste(vault, channel, accounts.get(account, {}), browser)
             else:
+                if flow is Flow.META:
+                    await _give_test_user(browser, channel)
                 after = await connect(settings, _request(channel, flow, timeout_s), consent)
             if after is not None:
                 done.append((before, after))
@@ -116,6 +120,16 @@ def _request(channel: Channel, flow: Flow, timeout_s: float) -> ConnectRequest:
         redirect_uri=None,
         timeout_s=timeout_s,
     )
+
+
+async def _give_test_user(session: aiohttp.ClientSession, channel: Channel) -> None:
+    body = {"account": account_of(channel), WANTED_OPTION[channel.platform]: wanted_id(channel)}
+    if channel.platform == "instagram" and channel.options.get("page_id"):
+        body["page_id"] = channel.options["page_id"]
+    url = f"{(channel.base_url or '').rstrip('/')}/_fake/test-user"
+    async with session.post(url, json=body) as resp:
+        if resp.status != 200:
+            raise RuntimeError(f"the sandbox has no test user for {channel.id}: {await resp.text()}")
 
 
 async def _paste(
