@@ -25,7 +25,7 @@ from enum import StrEnum
 
 import aiohttp
 
-from services.publisher.credentials.commands import ConnectRequest, connect
+from services.publisher.credentials.commands import ConnectRequest, connect, is_sandbox
 from services.publisher.credentials.paste_commands import store_pasted
 from services.publisher.credentials.wiring import account_of
 from services.publisher.settings import PublisherSettings
@@ -55,8 +55,9 @@ class Flow(StrEnum):
 
 def flow_of(channel: Channel) -> Flow | None:
     """How the channel's account is connected; None: no flow (the webhook's shared secret), or
-    not a sandbox channel (no base URL: the platform itself, which a person must consent on)."""
-    if not channel.base_url:
+    not a sandbox channel (the platform itself, where a person must consent: its credential is
+    the one handed in, as before)."""
+    if not is_sandbox(channel):
         return None
     if channel.platform in META_PLATFORMS:
         return Flow.META
