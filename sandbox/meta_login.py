@@ -24,7 +24,10 @@ unversioned as on threads.net and graph.threads.net::
 
 Like the test users of Meta's app dashboard, ``POST /_fake/test-user`` {"account", "page_id"?,
 "ig_user_id"?, "threads_user_id"?} gives a sandbox account the Page (with its Instagram
-account) or the Threads profile its channel names; by default each has the demo ones.
+account) or the Threads profile its channel names; by default each has the demo ones. As the
+Graph API Explorer's "generate access token", ``POST /_fake/mint`` {"account"} answers a Page
+token of the account's Page as ``/me/accounts`` lists it (Facebook, Instagram), or a 60-day
+Threads token with its ``user_id``, granted what publishing needs.
 
 A code is good once and for ten minutes; each refusal is Graph's error envelope with the
 subcode Meta documents (36007 expired, 36008 redirect_uri, 36009 used). Tokens issued are put in
@@ -45,7 +48,9 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from sandbox.base import FakeState, json_reply, read_fields
+from sandbox.developer_portal import MINT_PATH, mint_handler
 from sandbox.graph import graph_error
+from shared.capabilities import capabilities_for
 
 CODE_LIFE = timedelta(minutes=10)
 SHORT_LIFE_S = 3600  # Facebook and Threads: about an hour
@@ -56,6 +61,7 @@ DATA_ACCESS_LIFE = timedelta(days=90)
 DEMO_PAGE = "100000000000001"
 DEMO_IG = "17841400000000001"
 DEMO_THREADS_USER = "27000000000000001"  # the demo channel's threads_user_id
+EXPLORER_APP = "sandbox-explorer"  # the app a minted token is issued to, as the explorer's is
 
 
 @dataclass
@@ -209,19 +215,35 @@ class _Login:
             return _expired_token()
         if "pages_show_list" not in self.login.granted.get(token, ()):
             return json_reply({"data": []})  # without pages_show_list Graph lists no Page
-        data = []
-        for page in self.login.pages_of(account):
-            page_token = "EAAP" + secrets.token_urlsafe(32)  # a Page token: no expiry
-            self.s.tokens[page_token] = account
-            self.login.page_tokens[page_token] = page
-            self.login.page_issued[page_token] = self.s.now()
-            self.login.granted[page_token] = self.login.granted.get(token, ())
-            self.login.apps[page_token] = self.login.apps.get(token, "")
-            entry = {**page, "access_token": page_token, "tasks": ["CREATE_CONTENT", "MANAGE", "MODERATE"]}
-            if self.login.platform != "instagram":
-                entry.pop("instagram_business_account", None)
-            data.append(entry)
+        granted, app = self.login.granted.get(token, ()), self.login.apps.get(token, "")
+        data = [self._page_entry(account, page, granted, app) for page in self.login.pages_of(account)]
         return json_reply({"data": data, "paging": {"cursors": {"before": "QVFI", "after": "QVFI"}}})
+
+    def _page_entry(
+        self, account: str, page: dict[str, Any], granted: tuple[str, ...], app: str
+    ) -> dict[str, Any]:
+        """A new Page token (no expiry) as ``/me/accounts`` lists it: the Page and its token."""
+        page_token = "EAAP" + secrets.token_urlsafe(32)
+        self.s.tokens[page_token] = account
+        self.login.page_tokens[page_token] = page
+        self.login.page_issued[page_token] = self.s.now()
+        self.login.granted[page_token] = granted
+        self.login.apps[page_token] = app
+        entry = {**page, "access_token": page_token, "tasks": ["CREATE_CONTENT", "MANAGE", "MODERATE"]}
+        if self.login.platform != "instagram":
+            entry.pop("instagram_business_account", None)
+        return entry
+
+    def mint(self, account: str) -> dict[str, Any]:
+        """The explorer's "generate access token" (``/_fake/mint``): a Page token of the account's
+        Page, or a 60-day Threads token, granted every permission publishing needs."""
+        needs = capabilities_for(self.login.platform).credential
+        granted = needs.needs if needs is not None else ()
+        if self.login.platform == "threads":
+            user_id = self.login.threads_users.get(account, DEMO_THREADS_USER)
+            return {**self._issue(account, LONG_LIFE_S, granted), "user_id": user_id}
+        page = self.login.pages_of(account)[0]
+        return {**self._page_entry(account, page, granted, EXPLORER_APP), "token_type": "bearer"}
 
     async def permissions(self, request: web.Request) -> web.Response:
         token = self._bearer(request)
@@ -293,6 +315,7 @@ def add_facebook_login(app: web.Application, state: FakeState, version: str, pla
     app.router.add_get(f"/{version}/me/accounts", api.accounts)
     app.router.add_get(f"/{version}/me/permissions", api.permissions)
     app.router.add_post("/_fake/test-user", api.test_user)
+    app.router.add_post(MINT_PATH, mint_handler(state.accounts, api.mint))
     return login
 
 
@@ -305,4 +328,5 @@ def add_threads_login(app: web.Application, state: FakeState) -> MetaLogin:
     app.router.add_get("/access_token", api.threads_exchange)
     app.router.add_get("/refresh_access_token", api.threads_refresh)
     app.router.add_post("/_fake/test-user", api.test_user)
+    app.router.add_post(MINT_PATH, mint_handler(state.accounts, api.mint))
     return login

@@ -29,6 +29,7 @@ from sandbox.base import (
     json_reply,
     read_fields,
 )
+from sandbox.developer_portal import add_mint_route
 from sandbox.fake_app import new_fake_app
 
 # The Bot API version whose types this fake answers with; a fidelity test holds it to the
@@ -261,5 +262,6 @@ def create_app(state: TelegramState | None = None) -> web.Application:
     state = state or TelegramState()
     fake = _Telegram(state)
     app = new_fake_app(state)
+    add_mint_route(app, state, "telegram")  # the developer portal's "generate token"
     app.router.add_route("*", "/bot{token}/{method}", fake.call)
     return app

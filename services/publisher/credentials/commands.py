@@ -5,12 +5,8 @@
     warta channels connect CHANNEL    OAuth 2.0 authorization code + PKCE (S256), ``state``
                                       checked, the code received on a loopback callback
     warta credentials rotate-key      re-encrypt the vault with a new key
-    warta sandbox token CHANNEL       a valid credential of a sandbox demo account
 
-Nothing here prints a token except ``sandbox token``, whose purpose it is: a person pastes a
-demo account's grant into a request against the sandbox. It never reads the vault, and it
-refuses any channel that is not the sandbox's (``is_sandbox``), so what it prints is never a
-real account's token.
+Nothing here prints a token (``warta sandbox token`` is ``sandbox_token``'s, for demo accounts).
 """
 
 from __future__ import annotations
@@ -334,25 +330,3 @@ def is_sandbox(channel: Channel) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-async def sandbox_token(channel: Channel) -> dict[str, Any]:
-    """A fresh grant for a demo account, minted by the sandbox (its "generate token" button)."""
-    if not is_sandbox(channel):
-        raise CommandError(
-            f"{channel.id} is not a sandbox channel (its base URL is not on this host's loopback):"
-            " sandbox token mints demo grants only"
-        )
-    if capabilities_for(channel.platform).tokens is None or not channel.base_url:
-        raise CommandError(
-            f"the sandbox mints tokens for X, YouTube and TikTok channels; {channel.id} is not one"
-        )
-    url = channel.base_url.rstrip("/") + "/_fake/mint"
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(url, json={"account": account_of(channel)}) as resp,
-    ):
-        body = await resp.json(content_type=None)
-        if resp.status != 200:
-            raise CommandError(f"the sandbox refused: {body}")
-    return dict(body)

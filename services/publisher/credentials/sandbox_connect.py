@@ -103,7 +103,7 @@ async def connect_through_sandbox(
                 after = await _paste(vault, channel, accounts.get(account, {}), browser)
             else:
                 if flow is Flow.META:
-                    await _give_test_user(browser, channel)
+                    await give_test_user(browser, channel)
                 after = await connect(settings, _request(channel, flow, timeout_s), consent)
             if after is not None:
                 done.append((before, after))
@@ -123,7 +123,7 @@ def _request(channel: Channel, flow: Flow, timeout_s: float) -> ConnectRequest:
     )
 
 
-async def _give_test_user(session: aiohttp.ClientSession, channel: Channel) -> None:
+async def give_test_user(session: aiohttp.ClientSession, channel: Channel) -> None:
     body = {"account": account_of(channel), WANTED_OPTION[channel.platform]: wanted_id(channel)}
     if channel.platform == "instagram" and channel.options.get("page_id"):
         body["page_id"] = channel.options["page_id"]
