@@ -25,7 +25,7 @@ from __future__ import annotations
 import secrets
 import string
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -96,7 +96,7 @@ GRANTS: dict[str, Callable[[FakeState, str], dict[str, Any]]] = {
 
 def mint_handler(
     accounts: Callable[[], list[str]], grant: Callable[[str], dict[str, Any]]
-) -> Callable[[web.Request], Any]:
+) -> Callable[[web.Request], Awaitable[web.Response]]:
     """``POST /_fake/mint``: ``grant(account)`` for an account the sandbox knows; 404 otherwise."""
 
     async def mint(request: web.Request) -> web.Response:
