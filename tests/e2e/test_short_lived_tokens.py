@@ -107,7 +107,8 @@ async def test_items_keep_publishing_through_many_short_token_lifetimes(
             seen |= _held_secrets(system)
             clear = _clear_under(system.var, seen)
             demo = {c.id for c in load_channels(system.channels_file).channels}
-        outcomes = await read_outcomes(kafka_bootstrap, system.topic_prefix)
+            # Before the system stops: a test system's topics go with it.
+            outcomes = await read_outcomes(kafka_bootstrap, system.topic_prefix)
     minutes = (time.monotonic() - started) / 60
     statuses = Counter(o.status.value for seen_ in outcomes.values() for o in seen_)
     with capsys.disabled():
