@@ -47,6 +47,7 @@ from sandbox.base import (
     json_reply,
     read_fields,
 )
+from sandbox.developer_portal import add_mint_route
 from sandbox.fake_app import new_fake_app
 
 COLLECTION = "app.bsky.feed.post"
@@ -379,6 +380,7 @@ def create_app(state: BlueskyState | None = None) -> web.Application:
     state = state or BlueskyState()
     fake = _Bluesky(state)
     app = new_fake_app(state)
+    add_mint_route(app, state, "bluesky")  # the developer portal's "generate token"
     xrpc = "/xrpc/"
     app.router.add_post(xrpc + "com.atproto.server.createSession", fake.create_session)
     app.router.add_post(xrpc + "com.atproto.server.refreshSession", fake.refresh_session)

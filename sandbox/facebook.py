@@ -35,6 +35,7 @@ from sandbox.graph import (
     graph_time,
 )
 from sandbox.meta_login import add_facebook_login
+from sandbox.meta_token_info import add_token_info
 
 
 @dataclass
@@ -198,6 +199,7 @@ def create_app(state: FacebookState | None = None) -> web.Application:
     app = new_fake_app(state)
     comment_routes = meta_comments.install(app, state, "facebook")
     state.login = add_facebook_login(app, state, GRAPH_VERSION, "facebook")
+    add_token_info(app, state, state.login, GRAPH_VERSION)
     add_graph_routes(
         app,
         GRAPH_VERSION,

@@ -35,6 +35,7 @@ from sandbox.graph import (
 )
 from sandbox.meta_container import Container, ContainerFake, ContainerState, container_app
 from sandbox.meta_login import add_facebook_login
+from sandbox.meta_token_info import add_token_info
 
 __all__ = ["Container", "InstagramState", "create_app"]
 
@@ -110,6 +111,7 @@ def create_app(state: InstagramState | None = None) -> web.Application:
     def own_routes(app: web.Application) -> list[tuple[str, str, Handler]]:
         # Instagram publishing logs in through Facebook Login: the Page and its IG account.
         state.login = add_facebook_login(app, state, GRAPH_VERSION, "instagram")
+        add_token_info(app, state, state.login, GRAPH_VERSION)
         return meta_comments.install(app, state, "instagram")
 
     return container_app(_Instagram(state), extra=own_routes)

@@ -22,6 +22,13 @@ unversioned as on threads.net and graph.threads.net::
     GET  /access_token          grant_type=th_exchange_token → 60 days
     GET  /refresh_access_token  grant_type=th_refresh_token → 60 days again
 
+Like the test users of Meta's app dashboard, ``POST /_fake/test-user`` {"account", "page_id"?,
+"ig_user_id"?, "threads_user_id"?} gives a sandbox account the Page (with its Instagram
+account) or the Threads profile its channel names; by default each has the demo ones. As the
+Graph API Explorer's "generate access token", ``POST /_fake/mint`` {"account"} answers a Page
+token of the account's Page as ``/me/accounts`` lists it (Facebook, Instagram), or a 60-day
+Threads token with its ``user_id``, granted what publishing needs.
+
 A code is good once and for ten minutes; each refusal is Graph's error envelope with the
 subcode Meta documents (36007 expired, 36008 redirect_uri, 36009 used). Tokens issued are put in
 the fake's ``tokens``, so its API accepts them like any other; a short-lived token stops working
@@ -41,13 +48,20 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from sandbox.base import FakeState, json_reply, read_fields
+from sandbox.developer_portal import MINT_PATH, mint_handler
 from sandbox.graph import graph_error
+from shared.capabilities import capabilities_for
 
 CODE_LIFE = timedelta(minutes=10)
 SHORT_LIFE_S = 3600  # Facebook and Threads: about an hour
 LONG_LIFE_S = 5_183_944  # the documented sample's expires_in: 60 days
+# The app's access to the user's data ends 90 days after the user last used it, whatever the
+# token (facebook-login/auth-vs-data#data-access-expiration).
+DATA_ACCESS_LIFE = timedelta(days=90)
 DEMO_PAGE = "100000000000001"
 DEMO_IG = "17841400000000001"
+DEMO_THREADS_USER = "27000000000000001"  # the demo channel's threads_user_id
+EXPLORER_APP = "sandbox-explorer"  # the app a minted token is issued to, as the explorer's is
 
 
 @dataclass
@@ -72,6 +86,13 @@ class MetaLogin:
     declined: dict[str, set[str]] = field(default_factory=dict)
     # account → its Pages ({"id", "name", "instagram_business_account"?}); default: the demo Page
     pages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Page token → its Page, when issued, and the app (client id) each token was issued to: what
+    # ``/me`` and ``debug_token`` answer (sandbox/meta_token_info.py)
+    page_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    page_issued: dict[str, datetime] = field(default_factory=dict)
+    apps: dict[str, str] = field(default_factory=dict)
+    # account → its Threads user id, which the code exchange answers; default: the demo profile's
+    threads_users: dict[str, str] = field(default_factory=dict)
     exchanges: int = 0
 
     def pages_of(self, account: str) -> list[dict[str, Any]]:
@@ -174,11 +195,14 @@ class _Login:
             if account is None:
                 return _expired_token()
             self.login.exchanges += 1
-            return json_reply(self._issue(account, LONG_LIFE_S, self.login.granted[short]))
-        pending = self._redeem(fields)
-        if isinstance(pending, web.Response):
-            return pending
-        return json_reply(self._issue(pending.account, SHORT_LIFE_S, pending.scopes))
+            body = self._issue(account, LONG_LIFE_S, self.login.granted[short])
+        else:
+            pending = self._redeem(fields)
+            if isinstance(pending, web.Response):
+                return pending
+            body = self._issue(pending.account, SHORT_LIFE_S, pending.scopes)
+        self.login.apps[body["access_token"]] = str(fields.get("client_id", ""))
+        return json_reply(body)
 
     def _bearer(self, request: web.Request) -> str:
         header = request.headers.get("Authorization", "")
@@ -191,15 +215,35 @@ class _Login:
             return _expired_token()
         if "pages_show_list" not in self.login.granted.get(token, ()):
             return json_reply({"data": []})  # without pages_show_list Graph lists no Page
-        data = []
-        for page in self.login.pages_of(account):
-            page_token = "EAAP" + secrets.token_urlsafe(32)  # a Page token: no expiry
-            self.s.tokens[page_token] = account
-            entry = {**page, "access_token": page_token, "tasks": ["CREATE_CONTENT", "MANAGE", "MODERATE"]}
-            if self.login.platform != "instagram":
-                entry.pop("instagram_business_account", None)
-            data.append(entry)
+        granted, app = self.login.granted.get(token, ()), self.login.apps.get(token, "")
+        data = [self._page_entry(account, page, granted, app) for page in self.login.pages_of(account)]
         return json_reply({"data": data, "paging": {"cursors": {"before": "QVFI", "after": "QVFI"}}})
+
+    def _page_entry(
+        self, account: str, page: dict[str, Any], granted: tuple[str, ...], app: str
+    ) -> dict[str, Any]:
+        """A new Page token (no expiry) as ``/me/accounts`` lists it: the Page and its token."""
+        page_token = "EAAP" + secrets.token_urlsafe(32)
+        self.s.tokens[page_token] = account
+        self.login.page_tokens[page_token] = page
+        self.login.page_issued[page_token] = self.s.now()
+        self.login.granted[page_token] = granted
+        self.login.apps[page_token] = app
+        entry = {**page, "access_token": page_token, "tasks": ["CREATE_CONTENT", "MANAGE", "MODERATE"]}
+        if self.login.platform != "instagram":
+            entry.pop("instagram_business_account", None)
+        return entry
+
+    def mint(self, account: str) -> dict[str, Any]:
+        """The explorer's "generate access token" (``/_fake/mint``): a Page token of the account's
+        Page, or a 60-day Threads token, granted every permission publishing needs."""
+        needs = capabilities_for(self.login.platform).credential
+        granted = needs.needs if needs is not None else ()
+        if self.login.platform == "threads":
+            user_id = self.login.threads_users.get(account, DEMO_THREADS_USER)
+            return {**self._issue(account, LONG_LIFE_S, granted), "user_id": user_id}
+        page = self.login.pages_of(account)[0]
+        return {**self._page_entry(account, page, granted, EXPLORER_APP), "token_type": "bearer"}
 
     async def permissions(self, request: web.Request) -> web.Response:
         token = self._bearer(request)
@@ -212,6 +256,22 @@ class _Login:
         ]
         return json_reply({"data": granted + declined})
 
+    async def test_user(self, request: web.Request) -> web.Response:
+        fields = await read_fields(request)
+        account = str(fields.get("account", ""))
+        if account not in self.s.accounts():
+            return json_reply({"error": f"no sandbox account {account!r}"}, 404)
+        if self.login.platform == "threads":
+            self.login.threads_users[account] = str(fields.get("threads_user_id") or DEMO_THREADS_USER)
+            return json_reply({"account": account, "threads_user_id": self.login.threads_users[account]})
+        page = {
+            "id": str(fields.get("page_id") or DEMO_PAGE),
+            "name": f"{account} page",
+            "instagram_business_account": {"id": str(fields.get("ig_user_id") or DEMO_IG)},
+        }
+        self.login.pages[account] = [page]
+        return json_reply({"account": account, "pages": [page]})
+
     # ---- Threads -------------------------------------------------------------------------
     async def threads_token(self, request: web.Request) -> web.Response:
         fields = await read_fields(request)
@@ -221,7 +281,8 @@ class _Login:
         if isinstance(pending, web.Response):
             return pending
         body = self._issue(pending.account, SHORT_LIFE_S, pending.scopes)
-        return json_reply({"access_token": body["access_token"], "user_id": pending.account})
+        user_id = self.login.threads_users.get(pending.account, DEMO_THREADS_USER)
+        return json_reply({"access_token": body["access_token"], "user_id": user_id})
 
     async def threads_exchange(self, request: web.Request) -> web.Response:
         query = request.query
@@ -253,6 +314,8 @@ def add_facebook_login(app: web.Application, state: FakeState, version: str, pla
     app.router.add_get(f"/{version}/oauth/access_token", api.access_token)
     app.router.add_get(f"/{version}/me/accounts", api.accounts)
     app.router.add_get(f"/{version}/me/permissions", api.permissions)
+    app.router.add_post("/_fake/test-user", api.test_user)
+    app.router.add_post(MINT_PATH, mint_handler(state.accounts, api.mint))
     return login
 
 
@@ -264,4 +327,6 @@ def add_threads_login(app: web.Application, state: FakeState) -> MetaLogin:
     app.router.add_post("/oauth/access_token", api.threads_token)
     app.router.add_get("/access_token", api.threads_exchange)
     app.router.add_get("/refresh_access_token", api.threads_refresh)
+    app.router.add_post("/_fake/test-user", api.test_user)
+    app.router.add_post(MINT_PATH, mint_handler(state.accounts, api.mint))
     return login

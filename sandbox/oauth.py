@@ -10,6 +10,7 @@ Routes (relative to the fake's mount, paths from ``shared.capabilities`` ``Token
     POST <revoke_path>     token=…: ends that grant, as a user disconnecting the app does
     POST /_fake/revoke     {"account": NAME}: every grant of the account ends (a password change)
     GET  /_fake/tokens     how many refreshes and grants each account has had (no token values)
+    POST /_fake/mint       {"account": NAME}: a fresh grant, as the developer portal's button
 
 Lifetimes default to the platform's documented ones; ``access_ttl_s`` (the sandbox's
 ``WARTA_SANDBOX_TOKEN_TTL_S``) shortens every access token. Rotation where the platform rotates
@@ -33,6 +34,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from sandbox.base import FakeState, json_reply, read_fields
+from sandbox.developer_portal import MINT_PATH, mint_handler
 from shared.capabilities import TokenRules, capabilities_for
 
 REVOKE_PATHS = {
@@ -341,13 +343,6 @@ class _OAuthApi:
             {"refreshes": dict(self.authority.refreshes), "grants": dict(self.authority.grants)}
         )
 
-    async def mint(self, request: web.Request) -> web.Response:
-        fields = await read_fields(request)
-        account = str(fields.get("account", ""))
-        if account not in self.accounts():
-            return json_reply({"error": f"no sandbox account {account!r}"}, 404)
-        return json_reply(self.authority.mint(account, str(fields.get("client_id", "sandbox-client"))))
-
     async def register(self, request: web.Request) -> web.Response:
         status, body = self.authority.register_app(await read_fields(request))
         return json_reply(body, status)
@@ -365,7 +360,7 @@ def add_oauth_routes(
     app.router.add_post(REVOKE_PATHS[authority.platform], api.revoke)
     app.router.add_post("/_fake/revoke", api.revoke_account)
     app.router.add_get("/_fake/tokens", api.counts)
-    app.router.add_post("/_fake/mint", api.mint)
+    app.router.add_post(MINT_PATH, mint_handler(accounts, authority.mint))
 
 
 def add_authority(app: web.Application, state: FakeState, platform: str) -> TokenAuthority:

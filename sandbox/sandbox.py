@@ -27,8 +27,12 @@ image to publish (``.png`` or ``.jpg``) or a sample video (``.mp4``, 1 MiB, or `
 up to 64 MiB); names starting with ``missing`` answer 404. ``/lapor`` is SP4N-LAPOR!'s
 integration API (``sandbox.lapor``), taking any of the tokens.
 
-X, YouTube and TikTok also play their authorization servers (sandbox/oauth.py): authorize, token
-and revoke endpoints with the platforms' lifetimes, which ``WARTA_SANDBOX_TOKEN_TTL_S`` shortens.
+X, YouTube, TikTok, LinkedIn and Mastodon also play their authorization servers
+(sandbox/oauth.py), Facebook, Instagram and Threads Meta's logins (sandbox/meta_login.py):
+authorize, token and revoke endpoints with the platforms' lifetimes, which
+``WARTA_SANDBOX_TOKEN_TTL_S`` shortens. Every fake mints a working credential of an account on
+``POST /<platform>/_fake/mint`` {"account"}, as its developer portal would
+(``warta sandbox token``; sandbox/developer_portal.py).
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from sandbox.base import (
     json_reply,
     read_fields,
 )
+from sandbox.developer_portal import add_mint_route
 from sandbox.fake_app import new_fake_app
 from sandbox.reply_edges import telegram_reply, telegram_reply_to
 from sandbox.telegram_discussion import Discussion
@@ -294,5 +295,6 @@ def create_app(state: TelegramState | None = None) -> web.Application:
     fake = _Telegram(state)
     state.on_comment = state.record_comment
     app = new_fake_app(state)
+    add_mint_route(app, state, "telegram")  # the developer portal's "generate token"
     app.router.add_route("*", "/bot{token}/{method}", fake.call)
     return app

@@ -16,6 +16,7 @@ import orjson
 from aiohttp import web
 
 from sandbox.base import FakePost, FakeState, json_reply
+from sandbox.developer_portal import add_mint_route
 from sandbox.fake_app import new_fake_app
 from shared.webhook_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 
@@ -93,5 +94,6 @@ def create_app(state: WebhookState | None = None) -> web.Application:
     state = state or WebhookState()
     fake = _Webhook(state)
     app = new_fake_app(state)
+    add_mint_route(app, state, "webhook")  # the developer portal's "generate token"
     app.router.add_post("/{tail:.*}", fake.receive)
     return app

@@ -25,6 +25,7 @@ from aiohttp import web
 
 from sandbox import meta_comments
 from sandbox.base import FakePost, SlidingWindow, json_reply, read_fields
+from sandbox.developer_portal import add_mint_route
 from sandbox.fake_app import new_fake_app
 from sandbox.graph import GRAPH_VERSION, GraphState, add_graph_routes, authorise, graph_error
 
@@ -186,6 +187,7 @@ def create_app(state: WhatsAppState | None = None) -> web.Application:
     state = state or WhatsAppState()
     fake = _WhatsApp(state)
     app = new_fake_app(state)
+    add_mint_route(app, state, "whatsapp")  # the developer portal's "generate token"
     comment_routes = meta_comments.install(app, state, "whatsapp")
     add_graph_routes(
         app,

@@ -26,6 +26,7 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.base import FakePost, FakeState, Reject, json_reply, read_fields
+from sandbox.developer_portal import add_mint_route
 from sandbox.fake_app import new_fake_app
 
 API = "/wp-json/wp/v2"
@@ -179,6 +180,7 @@ def create_app(state: WordPressState | None = None) -> web.Application:
     state = state or WordPressState()
     fake = _WordPress(state)
     app = new_fake_app(state)
+    add_mint_route(app, state, "wordpress")  # the developer portal's "generate token"
     app.router.add_post(f"{API}/media", fake.upload)
     app.router.add_post(f"{API}/posts", fake.create)
     app.router.add_get(f"{API}/posts", fake.list_posts)

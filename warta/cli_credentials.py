@@ -196,18 +196,23 @@ def cmd_generate_key(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox_token(args: argparse.Namespace) -> int:
-    from services.publisher.credentials.commands import CommandError, _channel, sandbox_token
+    from services.publisher.credentials.commands import CommandError, _channel
+    from services.publisher.credentials.sandbox_token import companions_of, sandbox_token, secret_of
 
     try:
         grant = asyncio.run(sandbox_token(_channel(_settings(), args.channel)))
+        secret = secret_of(grant)
     except CommandError as exc:
         return _fail("sandbox token", exc)
     if args.json:
         sys.stdout.write(orjson.dumps(grant).decode() + "\n")
-    else:
-        # On stderr, so that ``$(warta sandbox token x-demo)`` still captures only the token.
-        print(say("sandbox_grant", channel=args.channel), file=sys.stderr)
-        print(grant["access_token"])
+        return 0
+    # The note and what goes with the secret on stderr, so that ``$(warta sandbox token
+    # x-demo)`` captures only the credential.
+    print(say("sandbox_grant", channel=args.channel), file=sys.stderr)
+    for name, value in companions_of(grant).items():
+        print(f"  {name}: {value}", file=sys.stderr)
+    print(secret)
     return 0
 
 

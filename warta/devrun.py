@@ -212,7 +212,10 @@ class LocalSystem:
             self.sandbox_accounts_file, [(c.secret or c.id, c.platform) for c in channels.channels]
         )
         local_setup.prepare_vault(
-            self.var, self.sandbox_accounts_file, self.env().get("WARTA_CREDENTIALS_KEY")
+            self.var,
+            self.sandbox_accounts_file,
+            self.env().get("WARTA_CREDENTIALS_KEY"),
+            channels.channels,
         )
         if not self.dev_keys_file.exists() or not (self.var / "keys.json").exists():
             # Hashed with the pepper the services will be given (WARTA_KEY_PEPPER), or none.
@@ -252,8 +255,8 @@ class LocalSystem:
                 serve = self.metrics and n == 1 and scales
                 self._spawn(name, *service.args, metrics_port=service.metrics_port if serve else 0)
                 if name == "sandbox":
-                    # Before any publisher reads the vault: the demo accounts connect through
-                    # their platforms' flows, against this sandbox (its grants live in memory).
+                    # Before any publisher reads the vault: every demo account connects through
+                    # its platform's flow, against this sandbox (its grants live in memory).
                     local_setup.connect_demo_accounts(self.sandbox_url, self.env(), timeout)
         self.wait_ready(timeout)
 

@@ -22,6 +22,9 @@ class PublisherSettings(CommonSettings):
     credentials_file: Path = ROOT / "var" / "credentials.vault"
     credentials_key: SecretStr | None = None
     credentials_key_file: Path | None = None
+    # The apps Warta is registered as (``{"facebook": {"client_id", "client_secret"}}``, 0600),
+    # as the console reads it: ``channels check`` inspects Page tokens with the app's token.
+    oauth_apps_file: Path | None = None
     refresh_interval_s: float = 1.0
     max_attempts: int = 6
     retry_base_s: float = 30.0

@@ -167,6 +167,15 @@ def _needs(platform: str) -> tuple[str, ...]:
     return rules.needs if rules is not None else ()
 
 
+WANTED_OPTION = {"facebook": "page_id", "instagram": "ig_user_id", "threads": "threads_user_id"}
+
+
+def wanted_id(channel: Channel) -> str:
+    """The Page, Instagram account or Threads profile the channel posts as: its option, else its
+    account."""
+    return channel.options.get(WANTED_OPTION[channel.platform]) or channel.account
+
+
 async def _page(session: aiohttp.ClientSession, channel: Channel, user_token: str) -> dict[str, Any]:
     """The channel's Page among the user's, with its Page token (and Instagram account)."""
     fields = "id,name,access_token,tasks" + (
@@ -177,12 +186,11 @@ async def _page(session: aiohttp.ClientSession, channel: Channel, user_token: st
         session, "GET", url, "me/accounts", params={"access_token": user_token, "fields": fields}
     )
     pages = [p for p in body.get("data") or [] if isinstance(p, dict)]
+    wanted = wanted_id(channel)
     if channel.platform == "instagram":
-        wanted = channel.options.get("ig_user_id") or channel.account
         found = [p for p in pages if (p.get("instagram_business_account") or {}).get("id") == wanted]
         what = f"the Instagram business account {wanted}"
     else:
-        wanted = channel.options.get("page_id") or channel.account
         found = [p for p in pages if p.get("id") == wanted]
         what = f"the Page {wanted}"
     if not found:

@@ -19,7 +19,8 @@ from aiohttp.test_utils import TestServer
 
 from sandbox.base import FakeState
 from sandbox.sandbox import STATES, build_sandbox
-from services.publisher.credentials.commands import ConnectRequest, _channel, check, connect, sandbox_token
+from services.publisher.credentials.commands import ConnectRequest, _channel, check, connect
+from services.publisher.credentials.sandbox_token import sandbox_token
 from services.publisher.settings import PublisherSettings
 from shared.credentials.keys import generate_key
 from shared.events import ControlAction, ControlIssued

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
@@ -39,7 +40,7 @@ PLATFORMS = ("facebook", "instagram", "threads")
 OPTIONS = {
     "facebook": {"page_id": "100000000000001"},
     "instagram": {"ig_user_id": "17841400000000001"},
-    "threads": {"threads_user_id": "threads-demo"},
+    "threads": {"threads_user_id": "27000000000000001"},
 }
 APP = MetaApp("meta-app-id", "meta-app-secret")
 
@@ -232,3 +233,59 @@ async def test_meta_needs_the_apps_secret(env: Env) -> None:
     )
     with pytest.raises(CommandError, match="WARTA_OAUTH_CLIENT_SECRET"):
         await connect(env.settings, request, _consent(env))
+
+
+async def _check_row(env: Env, channel: str) -> dict[str, Any]:
+    return {row["channel"]: row for row in await check(env.settings)}[channel]
+
+
+@pytest.mark.parametrize(
+    ("platform", "reached"), [("facebook", "facebook-demo page"), ("instagram", "instagram-demo")]
+)
+async def test_check_asks_graph_about_the_page_token_rather_than_trusting_it_as_stored(
+    env: Env, platform: str, reached: str
+) -> None:
+    """``/me`` names the Page (and, for Instagram, the account linked to it); ``debug_token``
+    says it is valid, never expires, and which permissions it carries against publishing's."""
+    record = await connect(env.settings, _request(env, platform), _consent(env))
+    row = await _check_row(env, f"{platform}-demo")
+    assert (row["status"], row["usable"], row["reached"]) == ("ok", True, reached)
+    assert set(row["needs"]) <= set(row["permissions"])
+    assert row["never_expires"] is True
+    assert row["data_access_expires_at"] is not None
+    # The user later removes a permission in their business settings: the check says which.
+    login = env.login(platform)
+    login.granted[record.access_token] = tuple(
+        p for p in login.granted[record.access_token] if p != "pages_show_list"
+    )
+    row = await _check_row(env, f"{platform}-demo")
+    assert (row["status"], row["usable"], row["missing"]) == (
+        "insufficient_permissions",
+        False,
+        ["pages_show_list"],
+    )
+    # The Page token is invalidated (a password change, the app removed): refused, no token said.
+    del env.states[platform].tokens[record.access_token]
+    row = await _check_row(env, f"{platform}-demo")
+    assert (row["status"], row["usable"]) == ("refused", False)
+    assert record.access_token not in str(row)
+
+
+async def test_check_refuses_a_page_whose_instagram_account_is_not_the_channels(env: Env) -> None:
+    record = await connect(env.settings, _request(env, "instagram"), _consent(env))
+    login = env.login("instagram")
+    login.page_tokens[record.access_token] = {"id": "100000000000001", "name": "relinked"}
+    row = await _check_row(env, "instagram-demo")
+    assert (row["status"], row["usable"]) == ("refused", False)
+    assert "links no Instagram account, not the channel's 17841400000000001" in str(row["reason"])
+
+
+async def test_check_inspects_with_the_apps_token_when_the_apps_file_gives_its_secret(
+    env: Env, tmp_path: Path
+) -> None:
+    apps = tmp_path / "apps.json"
+    apps.write_text('{"facebook": {"client_id": "meta-app-id", "client_secret": "meta-app-secret"}}')
+    env.settings = env.settings.model_copy(update={"oauth_apps_file": apps})
+    await connect(env.settings, _request(env, "facebook"), _consent(env))
+    row = await _check_row(env, "facebook-demo")
+    assert row["status"] == "ok"

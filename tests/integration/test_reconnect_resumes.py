@@ -1,17 +1,23 @@
-"""A revoked account parks its channel; connecting it again sends every parked job out once.
+"""A revoked account parks its channel mid-run; connecting it again sends every parked job out once.
 
-Over the real broker, the scheduler and an X publisher run as they do in production (their
-``run``), against the sandbox's X and its authorization server: the account is connected
-through the flow, the user revokes the app, items arrive and are parked as ``needs_reauth``,
-then ``warta channels connect``'s two steps (store the new grant, announce the reconnect) run
-and each parked job is published exactly once."""
+Over the real broker, the scheduler and the platform's publisher run as they do in production
+(their ``run``), against the sandbox's platform and its authorization server: the account is
+connected through its flow, a first item is published, the user revokes Warta, the next items
+are parked as ``needs_reauth`` with the platform's reason (the outcome the console's banner and
+the lifecycle webhook report), then ``warta channels connect``'s two steps (store the new grant,
+announce the reconnect) run and each parked job is published exactly once.
+
+One platform per way a grant ends: X (a rotating refresh token refused), LinkedIn (a refresh
+token that does not rotate), Mastodon (a token that never expires, refused at the post),
+Threads (its 60-day token invalidated), Facebook and Instagram (the Page token invalidated),
+and YouTube and TikTok, whose video posts take several steps."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +28,7 @@ import yaml
 from aiohttp.test_utils import TestServer
 from aiokafka import AIOKafkaProducer
 
+from sandbox.base import FakeState
 from sandbox.sandbox import STATES, build_sandbox
 from services.publisher import app as publisher_app
 from services.publisher.credentials.commands import ConnectRequest, _channel, connect
@@ -38,6 +45,7 @@ from shared.events import (
     ContentApproved,
     ControlAction,
     ControlIssued,
+    Media,
     OutcomeStatus,
     Priority,
     PublishOutcome,
@@ -47,11 +55,27 @@ from shared.topics import TopicRegistry
 from tests.integration.ingest_app import read_events
 
 pytestmark = pytest.mark.integration
-CHANNEL = "x-demo"
 ITEMS = 4
+OPTIONS = {
+    "x": {"username": "warta_demo"},
+    "linkedin": {"author": "urn:li:organization:10000001"},
+    "mastodon": {},
+    "threads": {"threads_user_id": "27000000000000001"},
+    "facebook": {"page_id": "100000000000001"},
+    "youtube": {"privacy": "unlisted"},
+    "tiktok": {"privacy_level": "SELF_ONLY", "username": "warta_demo"},
+    "instagram": {"ig_user_id": "17841400000000001"},
+}
+META = ("threads", "facebook", "instagram")
+# What a post on the platform must carry beside its text: the sandbox's sample media.
+MEDIA = {
+    "youtube": ("clip.mp4", "video/mp4"),
+    "tiktok": ("clip.mp4", "video/mp4"),
+    "instagram": ("photo.jpg", "image/jpeg"),
+}
 
 
-def approved(n: int) -> ContentApproved:
+def approved(n: int, channel: str, media: tuple[Media, ...] = ()) -> ContentApproved:
     now = datetime.now(UTC)
     return ContentApproved(
         event_id=f"a{n}",
@@ -61,8 +85,25 @@ def approved(n: int) -> ContentApproved:
         author="rina",
         approval=Approval(approved_by="yuyun", approved_at=now),
         submitted_by="yuyun",
-        variants=(ChannelVariant(channel=CHANNEL, content=Content(text=f"Kabar ke-{n} dari gubernur.")),),
+        variants=(
+            ChannelVariant(
+                channel=channel, content=Content(text=f"Kabar ke-{n} dari gubernur.", media=media)
+            ),
+        ),
     )
+
+
+def revoke(state: FakeState, account: str) -> None:
+    """The user disconnects Warta: every grant of the account ends (an authorization server's
+    revocation; for Meta's tokens, the invalidation a password change or a removed app makes)."""
+    if state.authority is not None:
+        state.authority.revoke_account(account)
+        return
+    login = state.login
+    assert login is not None
+    for token in [*login.expires, *login.page_tokens]:  # what Meta's login issued to Warta
+        if state.tokens.get(token) == account:
+            del state.tokens[token]
 
 
 async def outcomes(bootstrap: str, topics: TopicRegistry) -> list[PublishOutcome]:
@@ -87,20 +128,21 @@ async def producer(kafka_bootstrap: str, topics: TopicRegistry) -> AsyncIterator
     await delete_topics(kafka_bootstrap, topics.prefix)
 
 
+@pytest.mark.parametrize("platform", list(OPTIONS))
 async def test_a_reconnect_publishes_each_parked_job_exactly_once(
-    kafka_bootstrap: str, topics: TopicRegistry, producer: AIOKafkaProducer, tmp_path: Path
+    kafka_bootstrap: str, topics: TopicRegistry, producer: AIOKafkaProducer, tmp_path: Path, platform: str
 ) -> None:
-    app = build_sandbox({CHANNEL: "static-token-not-used-0123"})
+    channel_id = f"{platform}-demo"
+    app = build_sandbox({channel_id: "static-token-not-used-0123"})
     async with TestServer(app) as server, aiohttp.ClientSession() as browser:
-        x = app[STATES]["x"]
-        assert x.authority is not None
+        state = app[STATES][platform]
         channel = {
-            "id": CHANNEL,
-            "platform": "x",
-            "base_url": str(server.make_url("/x")),
-            "secret": CHANNEL,
+            "id": channel_id,
+            "platform": platform,
+            "base_url": str(server.make_url(f"/{platform}")),
+            "secret": channel_id,
             "min_gap_minutes": 0,
-            "options": {"username": "warta_demo"},
+            "options": OPTIONS[platform],
         }
         (tmp_path / "channels.yaml").write_text(yaml.safe_dump({"channels": [channel]}))
         common: dict[str, Any] = {
@@ -113,12 +155,13 @@ async def test_a_reconnect_publishes_each_parked_job_exactly_once(
         }
         publisher = PublisherSettings(
             **common,
-            platform="x",
+            platform=platform,
             credentials_file=tmp_path / "credentials.vault",
             credentials_key=generate_key(),
             secrets_file=tmp_path / "secrets.json",
             retry_base_s=0.3,
             retry_cap_s=2.0,
+            media_allow_hosts=(f"{server.host}:{server.port}",),
         )
         scheduler = SchedulerSettings(**common, policy="naive", keep_store=False)
 
@@ -127,10 +170,31 @@ async def test_a_reconnect_publishes_each_parked_job_exactly_once(
                 assert resp.status == 200, await resp.text()
 
         request = ConnectRequest(
-            channel=_channel(publisher, CHANNEL), client_id="warta-app", client_secret=None, redirect_uri=None
+            channel=_channel(publisher, channel_id),
+            # Mastodon's app registers on the instance during the flow; Meta's needs its secret.
+            client_id="" if platform == "mastodon" else "warta-app",
+            client_secret="warta-app-secret" if platform in META else None,
+            redirect_uri=None,
         )
         await connect(publisher, request, consent)
-        x.authority.revoke_account(CHANNEL)  # the user disconnects Warta on X
+
+        def published(count: int) -> Callable[[], Awaitable[bool]]:
+            async def check() -> bool:
+                done = [
+                    o for o in await outcomes(kafka_bootstrap, topics) if o.status is OutcomeStatus.PUBLISHED
+                ]
+                return len({o.job_id for o in done}) == count
+
+            return check
+
+        name, mime = MEDIA.get(platform, ("", ""))
+        media = (Media(url=str(server.make_url(f"/media/{name}")), type=mime),) if name else ()
+
+        async def send(n: int) -> None:
+            event = approved(n, channel_id, media)
+            await producer.send_and_wait(
+                topics.content_approved, encode(event), key=event.content_id.encode()
+            )
 
         stop = asyncio.Event()
         services = [
@@ -138,48 +202,47 @@ async def test_a_reconnect_publishes_each_parked_job_exactly_once(
             asyncio.create_task(publisher_app.run(publisher, stop)),
         ]
         try:
-            for n in range(ITEMS):
-                event = approved(n)
-                await producer.send_and_wait(
-                    topics.content_approved, encode(event), key=event.content_id.encode()
-                )
+            await send(0)
+            await wait_for(published(1), "the first item to be published")
+            revoke(state, channel_id)  # mid-run: the user disconnects Warta
+
+            for n in range(1, ITEMS):
+                await send(n)
 
             async def all_parked() -> bool:
-                parked = {o.job_id for o in await outcomes(kafka_bootstrap, topics)}
-                return len(parked) == ITEMS
+                final = await outcomes(kafka_bootstrap, topics)
+                return len({o.job_id for o in final if o.status is OutcomeStatus.NEEDS_REAUTH}) == ITEMS - 1
 
-            await wait_for(all_parked, "every job to be parked")
-            parked = await outcomes(kafka_bootstrap, topics)
+            await wait_for(all_parked, "every later job to be parked")
+            parked = [o for o in await outcomes(kafka_bootstrap, topics) if o.job_id != f"c0:{channel_id}"]
             assert {o.status for o in parked} == {OutcomeStatus.NEEDS_REAUTH}, parked
-            assert x.posts == []
+            assert all(o.error for o in parked), parked  # the platform's reason, for the banner
+            assert len(state.posts) == 1
 
-            # `warta channels connect x-demo`: a new grant through the flow, then the announcement
+            # `warta channels connect`: a new grant through the flow, then the announcement
             # (twice, as two operators reconnecting at once would: still one post per job).
             record = await connect(publisher, request, consent)
             announced_at = time.monotonic()
             sent = await announce_reconnected(publisher, [record.account])
             await announce_reconnected(publisher, [record.account])
-            assert [(e.action, e.channels) for e in sent] == [(ControlAction.RECONNECTED, (CHANNEL,))]
+            assert [(e.action, e.channels) for e in sent] == [(ControlAction.RECONNECTED, (channel_id,))]
 
-            async def all_published() -> bool:
-                done = [
-                    o for o in await outcomes(kafka_bootstrap, topics) if o.status is OutcomeStatus.PUBLISHED
-                ]
-                return len({o.job_id for o in done}) == ITEMS
-
-            await wait_for(all_published, "every parked job to be published")
+            await wait_for(published(ITEMS), "every parked job to be published")
             resumed_s = time.monotonic() - announced_at
             await asyncio.sleep(3.0)  # time for a duplicate to show, were there one
         finally:
             stop.set()
             await asyncio.wait_for(asyncio.gather(*services, return_exceptions=True), 60)
     final = await outcomes(kafka_bootstrap, topics)
-    published = Counter(o.job_id for o in final if o.status is OutcomeStatus.PUBLISHED)
-    assert published == {f"c{n}:{CHANNEL}": 1 for n in range(ITEMS)}
-    texts = Counter(p.text for p in x.posts)
+    done = Counter(o.job_id for o in final if o.status is OutcomeStatus.PUBLISHED)
+    assert done == {f"c{n}:{channel_id}": 1 for n in range(ITEMS)}
+    texts = Counter(p.text for p in state.posts)
     assert texts == {f"Kabar ke-{n} dari gubernur.": 1 for n in range(ITEMS)}
     controls = [
         e for e in await read_events(kafka_bootstrap, topics.content_control) if isinstance(e, ControlIssued)
     ]
     assert [c.action for c in controls] == [ControlAction.RECONNECTED] * 2
-    print(f"\n{ITEMS} jobs parked by a revocation, each published once {resumed_s:.1f} s after the reconnect")
+    print(
+        f"\n{platform}: {ITEMS - 1} jobs parked by a revocation mid-run, each published once"
+        f" {resumed_s:.1f} s after the reconnect"
+    )

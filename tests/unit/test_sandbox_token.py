@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from services.publisher.credentials.commands import CommandError, is_sandbox, sandbox_token
+from services.publisher.credentials.commands import CommandError, is_sandbox
+from services.publisher.credentials.sandbox_token import sandbox_token
 from shared.channels import Channel
 from warta.cli_credentials import cmd_sandbox_token
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from sandbox.oauth import TokenAuthority
 from services.publisher.adapters.port import AuthExpired, Credentials, PublishRequest, Target
 from services.publisher.credentials.auth_retry import RefreshingAdapter, refused_before_acting
 from services.publisher.credentials.policy import lead, refresh_due
@@ -139,46 +141,83 @@ async def test_an_expired_refresh_token_is_refused_for_good(tmp_path: Path) -> N
     assert "expired" in parked.reason
 
 
-async def test_a_simulated_week_publishes_every_planned_post_without_an_auth_failure(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Each platform's documented lifetimes (X 2 h rotating, Google 1 h, TikTok 2 h rotating),
-    two workers sharing the vault and both running the refresher every 5 minutes, posts at
-    random minutes of the week. Every post must find a live token: 0 AuthExpired."""
-    world = World(tmp_path)
+@dataclass
+class Run:
+    published: Counter[str]
+    expired: Counter[str]
+    refreshes: Counter[str]  # as the platforms counted them
+
+    def __str__(self) -> str:
+        return " | ".join(
+            f"{p}: refreshes {self.refreshes[p]}, published {self.published[p]}, AuthExpired {self.expired[p]}"
+            for p in sorted(self.refreshes)
+        )
+
+
+async def _simulate(world: World, days: int, posts: int, tick_minutes: int = 5) -> Run:
+    """Two workers sharing the vault, both running the refresher every ``tick_minutes``; posts
+    at random minutes of the period, each sent with the token the worker's store holds then."""
     rng = random.Random(7)
     workers = [world.refresher(), world.refresher(world.new_vault())]
     stores = [SecretStore.from_vault(w.vault) for w in workers]
-    plan = sorted((rng.randrange(7 * 24 * 60), p) for p in world.platforms for _ in range(60))
-    published: Counter[str] = Counter()
-    expired: Counter[str] = Counter()
+    plan = sorted((rng.randrange(days * 24 * 60), p) for p in world.platforms for _ in range(posts))
+    run = Run(Counter(), Counter(), Counter())
     accounts = [f"{p}-demo" for p in world.platforms]
     minute = 0
     for at, platform in plan:
         while minute <= at:
             world.clock.now = START + timedelta(minutes=minute)
-            if minute % 5 == 0:
-                for worker in workers:
-                    await worker.tick(accounts)
-            minute += 1
+            for worker in workers:
+                await worker.tick(accounts)
+            minute += tick_minutes
         world.clock.now = START + timedelta(minutes=at)
         token = credentials_of(_record(stores[at % 2], f"{platform}-demo")).token
         if world.authorities[platform].account_for(token) is None:
-            expired[platform] += 1
+            run.expired[platform] += 1
         else:
-            published[platform] += 1
-    refreshes = Counter({p: world.authorities[p].refreshes[f"{p}-demo"] for p in world.platforms})
+            run.published[platform] += 1
+    run.refreshes = Counter({p: world.authorities[p].refreshes[f"{p}-demo"] for p in world.platforms})
+    # Every refresh a platform counted was one worker's, once: no rotating token spent twice.
+    assert sum(w.refreshes[p] for w in workers for p in world.platforms) == sum(run.refreshes.values())
+    return run
+
+
+EVERY_TOKEN_PLATFORM = ("x", "youtube", "tiktok", "linkedin", "mastodon", "threads", "facebook", "instagram")
+
+
+async def test_a_simulated_week_publishes_every_planned_post_without_an_auth_failure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each platform's documented lifetimes: X 2 h and TikTok 2 h (rotating), Google 1 h,
+    LinkedIn 60 days, Threads 60 days (th_refresh_token), Mastodon and the Page tokens of
+    Facebook and Instagram never. Every post must find a live token: 0 AuthExpired."""
+    run = await _simulate(World(tmp_path, platforms=EVERY_TOKEN_PLATFORM), days=7, posts=60)
     with capsys.disabled():
-        print(
-            f"\nweek: published {dict(published)}, auth-expired {dict(expired)}, refreshes {dict(refreshes)}"
-        )
-    assert sum(expired.values()) == 0
-    assert published == Counter({p: 60 for p in world.platforms})
+        print(f"\nweek: {run}")
+    assert sum(run.expired.values()) == 0
+    assert run.published == Counter({p: 60 for p in EVERY_TOKEN_PLATFORM})
     # One refresh per access-token life, ahead of expiry: 7 days / (2 h - 10 min) ≈ 92, / 50 min ≈ 202.
-    assert 85 <= refreshes["x"] <= 95
-    assert 85 <= refreshes["tiktok"] <= 95
-    assert 195 <= refreshes["youtube"] <= 205
-    assert sum(w.refreshes[p] for w in workers for p in world.platforms) == sum(refreshes.values())
+    assert 85 <= run.refreshes["x"] <= 95
+    assert 85 <= run.refreshes["tiktok"] <= 95
+    assert 195 <= run.refreshes["youtube"] <= 205
+    # A 60-day token outlives the week; Mastodon's and a Page token never expire.
+    for platform in ("linkedin", "threads", "mastodon", "facebook", "instagram"):
+        assert run.refreshes[platform] == 0, platform
+
+
+async def test_sixty_day_tokens_refresh_ahead_of_expiry_over_five_months(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """LinkedIn (its refresh token lives a year from the first consent, not extended) and
+    Threads (the token refreshes itself) over 150 days: two refreshes each, 0 AuthExpired."""
+    run = await _simulate(
+        World(tmp_path, platforms=("linkedin", "threads")), days=150, posts=60, tick_minutes=10
+    )
+    with capsys.disabled():
+        print(f"\n150 days: {run}")
+    assert sum(run.expired.values()) == 0
+    assert run.published == Counter({"linkedin": 60, "threads": 60})
+    assert run.refreshes == Counter({"linkedin": 2, "threads": 2})
 
 
 def _record(store: SecretStore, account: str) -> CredentialRecord:
@@ -236,7 +275,12 @@ async def test_no_token_reaches_the_logs_or_an_error_message(
     messages.append(str(parked.value))
     record = world.vault.get("x-demo")
     messages.append(repr(record))
-    issued = [t for a in world.authorities.values() for t in (*a.access, *a.refresh)]
+    issued = [
+        t
+        for a in world.authorities.values()
+        if isinstance(a, TokenAuthority)
+        for t in (*a.access, *a.refresh)
+    ]
     assert len(issued) >= 4
     assert "refreshed x-demo" in caplog.text
     for text in messages:

@@ -5,12 +5,8 @@
     warta channels connect CHANNEL    OAuth 2.0 authorization code + PKCE (S256), ``state``
                                       checked, the code received on a loopback callback
     warta credentials rotate-key      re-encrypt the vault with a new key
-    warta sandbox token CHANNEL       a valid credential of a sandbox demo account
 
-Nothing here prints a token except ``sandbox token``, whose purpose it is: a person pastes a
-demo account's grant into a request against the sandbox. It never reads the vault, and it
-refuses any channel that is not the sandbox's (``is_sandbox``), so what it prints is never a
-real account's token.
+Nothing here prints a token (``warta sandbox token`` is ``sandbox_token``'s, for demo accounts).
 """
 
 from __future__ import annotations
@@ -30,6 +26,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
+from services.publisher.credentials import meta_check
 from services.publisher.credentials.paste_commands import check_pasted, pasted
 from services.publisher.credentials.policy import expired
 from services.publisher.credentials.probe import ProbeFailed, probes, whoami
@@ -39,6 +36,7 @@ from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.credentials import CredentialError
 from shared.credentials.app_registration import register_app
+from shared.credentials.connect_flow import load_apps
 from shared.credentials.endpoints import token_url_for
 from shared.credentials.keys import keyring, load_keys
 from shared.credentials.meta_login import (
@@ -77,7 +75,11 @@ def _channel(settings: PublisherSettings, channel_id: str) -> Channel:
 
 # ---- check ---------------------------------------------------------------------------------
 async def _check_one(
-    channel: Channel, record: CredentialRecord | None, session: aiohttp.ClientSession, now: datetime
+    channel: Channel,
+    record: CredentialRecord | None,
+    session: aiohttp.ClientSession,
+    now: datetime,
+    app_token: str | None = None,
 ) -> dict[str, Any]:
     row: dict[str, Any] = {
         "channel": channel.id,
@@ -107,6 +109,8 @@ async def _check_one(
         return {**row, "usable": False, "status": "expired", "reason": "the access token has expired"}
     if pasted(channel.platform):
         return {**row, **await check_pasted(session, channel, record)}
+    if channel.platform in meta_check.CHECKED:
+        return {**row, **await meta_check.check_meta(session, channel, record, app_token)}
     if not probes(channel.platform):
         return {**row, "usable": True, "status": "stored", "reached": None}
     try:
@@ -136,6 +140,7 @@ def missing_scopes(platform: str, granted: str) -> list[str]:
 async def check(settings: PublisherSettings) -> list[dict[str, Any]]:
     vault = _vault(settings)
     channels = list(settings.load_channels().channels)
+    apps = load_apps(settings.oauth_apps_file)
     rows = []
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.call_timeout_s)) as session:
         for channel in channels:
@@ -143,7 +148,9 @@ async def check(settings: PublisherSettings) -> list[dict[str, Any]]:
             # credentials topic refreshes (a second refresher would spend a rotating token the
             # owner still holds). A publisher on this host keeps this vault equal to the topic.
             record = vault.get(account_of(channel))
-            rows.append(await _check_one(channel, record, session, datetime.now(UTC)))
+            app = apps.get(channel.platform)
+            app_token = f"{app.client_id}|{app.client_secret}" if app and app.client_secret else None
+            rows.append(await _check_one(channel, record, session, datetime.now(UTC), app_token))
     return rows
 
 
@@ -325,25 +332,3 @@ def is_sandbox(channel: Channel) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-async def sandbox_token(channel: Channel) -> dict[str, Any]:
-    """A fresh grant for a demo account, minted by the sandbox (its "generate token" button)."""
-    if not is_sandbox(channel):
-        raise CommandError(
-            f"{channel.id} is not a sandbox channel (its base URL is not on this host's loopback):"
-            " sandbox token mints demo grants only"
-        )
-    if capabilities_for(channel.platform).tokens is None or not channel.base_url:
-        raise CommandError(
-            f"the sandbox mints tokens for X, YouTube and TikTok channels; {channel.id} is not one"
-        )
-    url = channel.base_url.rstrip("/") + "/_fake/mint"
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(url, json={"account": account_of(channel)}) as resp,
-    ):
-        body = await resp.json(content_type=None)
-        if resp.status != 200:
-            raise CommandError(f"the sandbox refused: {body}")
-    return dict(body)

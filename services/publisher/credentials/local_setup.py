@@ -2,13 +2,15 @@
 
 The same path as a deployment: a key file (``var/credentials.key``, mode 0600, made once), the
 encrypted vault (``var/credentials.vault``) every publisher and the inbox read, and the accounts
-whose platform has an OAuth flow (X, YouTube, TikTok) connected through that flow against the
-sandbox, which consents at once.
+of every demo channel connected through its platform's own flow against the sandbox, which
+consents at once (``sandbox_connect``).
 
-The sandbox plays the platforms, so it keeps its demo accounts' static tokens (Mastodon's access
-token, Telegram's bot token, the webhook's signing secret…) in a file of its own
+The sandbox plays the platforms, so it keeps its demo accounts' static credentials (Telegram's
+bot token, Bluesky's app password, the webhook's signing secret…) in a file of its own
 (``var/sandbox-accounts.json``, 0600): that file is the platforms' side, as their own databases
-are. Warta's copy of those credentials is the vault; Warta reads no clear file.
+are. Warta's copy of those credentials is the vault, filled by the flows; only the webhook's
+secret, which has no flow (the receiver holds it), is copied from that file. Warta reads no
+clear file.
 
 An old checkout's ``var/secrets.json`` (from before the vault) becomes the sandbox's file, so the
 tokens the sandbox knows and the tokens imported into the vault stay the same.
@@ -23,19 +25,15 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import aiohttp
 import orjson
 
-from services.publisher.credentials.commands import ConnectRequest, connect
-from services.publisher.credentials.wiring import account_of
+from services.publisher.credentials.sandbox_connect import connect_through_sandbox, flow_accounts
 from services.publisher.settings import PublisherSettings
-from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.credentials.clear_import import add_missing
 from shared.credentials.credential_topic import share_accounts
 from shared.credentials.keys import generate_key, keyring, load_keys
 from shared.credentials.reconnect import announce_reconnected
-from shared.credentials.record import CredentialRecord
 from shared.credentials.vault import CredentialVault
 from shared.private_file import write_private
 
@@ -43,8 +41,6 @@ KEY_FILE = "credentials.key"
 VAULT_FILE = "credentials.vault"
 SANDBOX_ACCOUNTS_FILE = "sandbox-accounts.json"
 LEGACY_SECRETS_FILE = "secrets.json"
-# The client id the local system registers with the sandbox's authorization servers.
-SANDBOX_CLIENT_ID = "warta-local"
 
 
 def ensure_key(var: Path) -> bool:
@@ -77,43 +73,6 @@ def seed_vault(vault: CredentialVault, entries: dict[str, dict[str, str]]) -> in
         return len(add_missing(vault, entries))
 
 
-def oauth_channels(channels: Iterable[Channel]) -> list[Channel]:
-    """The channels whose platform has an OAuth flow Warta runs, served by the sandbox."""
-    return [c for c in channels if capabilities_for(c.platform).tokens is not None and c.base_url]
-
-
-async def connect_through_sandbox(
-    settings: PublisherSettings, channels: Iterable[Channel], timeout_s: float = 30.0
-) -> list[tuple[CredentialRecord | None, CredentialRecord]]:
-    """Run each channel's own flow against the sandbox (one account each): the sandbox consents
-    when its authorize page is fetched. Returns (the record before, the record now) per account,
-    so the caller can tell a re-connect of a parked account."""
-    done: list[tuple[CredentialRecord | None, CredentialRecord]] = []
-    seen: set[str] = set()
-    async with aiohttp.ClientSession() as browser:
-
-        async def consent(url: str) -> None:
-            async with browser.get(url) as resp:  # follows the redirect to the loopback callback
-                await resp.read()
-
-        for channel in channels:
-            if account_of(channel) in seen:
-                continue
-            seen.add(account_of(channel))
-            before = open_vault_of(settings).fresh(account_of(channel))
-            rules = capabilities_for(channel.platform).tokens
-            request = ConnectRequest(
-                channel=channel,
-                # Where the app registers on the server (Mastodon), the flow does it, as for real.
-                client_id="" if rules is not None and rules.registers_app else SANDBOX_CLIENT_ID,
-                client_secret=None,
-                redirect_uri=None,
-                timeout_s=timeout_s,
-            )
-            done.append((before, await connect(settings, request, consent)))
-    return done
-
-
 def open_vault_of(settings: PublisherSettings) -> CredentialVault:
     env_key = settings.credentials_key.get_secret_value() if settings.credentials_key else None
     return CredentialVault(
@@ -121,18 +80,27 @@ def open_vault_of(settings: PublisherSettings) -> CredentialVault:
     )
 
 
-def prepare_vault(var: Path, sandbox_accounts: Path, env_key: str | None) -> int:
-    """The key (made once) and the vault holding every sandbox account; returns how many
+def prepare_vault(
+    var: Path, sandbox_accounts: Path, env_key: str | None, channels: Iterable[Channel] = ()
+) -> int:
+    """The key (made once) and the vault holding the sandbox accounts no flow connects (the
+    webhook's shared secret; every account, when no channels are named); returns how many
     accounts were new to the vault."""
     if not env_key:
         ensure_key(var)
-    entries = orjson.loads(sandbox_accounts.read_bytes()) if sandbox_accounts.exists() else {}
+    by_flow = flow_accounts(channels)
+    entries = {a: e for a, e in _sandbox_accounts(sandbox_accounts).items() if a not in by_flow}
     return seed_vault(open_local_vault(var, env_key), entries)
 
 
+def _sandbox_accounts(path: Path) -> dict[str, dict[str, str]]:
+    return dict(orjson.loads(path.read_bytes())) if path.exists() else {}
+
+
 def connect_demo_accounts(sandbox_url: str, env: dict[str, str], timeout_s: float) -> list[str]:
-    """Wait for the sandbox, then connect every OAuth demo channel through its flow; returns the
-    channels whose account was parked before (their jobs wait for a re-connect announcement)."""
+    """Wait for the sandbox, then connect every demo channel through its platform's flow;
+    returns the accounts that were parked before (their jobs wait for a re-connect announcement).
+    What a person would paste is read from the sandbox's file beside the vault."""
     _wait_healthy(sandbox_url, timeout_s)
     settings = PublisherSettings(
         channels_file=Path(env["WARTA_CHANNELS_FILE"]),
@@ -143,10 +111,11 @@ def connect_demo_accounts(sandbox_url: str, env: dict[str, str], timeout_s: floa
         kafka_bootstrap=env["KAFKA_BOOTSTRAP_SERVERS"],
         topic_prefix=env.get("WARTA_TOPIC_PREFIX", ""),
     )
-    channels = oauth_channels(settings.load_channels().channels)
+    channels = settings.load_channels().channels
+    accounts = _sandbox_accounts(settings.credentials_file.parent / SANDBOX_ACCOUNTS_FILE)
 
     async def run() -> list[str]:
-        done = await connect_through_sandbox(settings, channels, timeout_s)
+        done = await connect_through_sandbox(settings, channels, accounts, timeout_s)
         # On the credentials topic too: the publishers follow it, and a previous run's grants
         # there (which this sandbox no longer knows) must not win over these.
         await share_accounts(settings, open_vault_of(settings), [after.account for _, after in done])
