@@ -143,6 +143,7 @@ HELP: Mapping[str, str] = {
         "tulis kunci baru ke berkas yang hanya bisa dibaca pemiliknya"
     ),
     "the new key (first line)": "kunci baru (baris pertama)",
+    "print the result as JSON on stdout, for scripts": "cetak hasilnya sebagai JSON ke stdout, untuk skrip",
     # the reach report
     "the ISO week, e.g. 2026-W49 (default: this week)": "minggu ISO, mis. 2026-W49 (bawaan: minggu ini)",
     "the HTML report's language": "bahasa laporan HTML",
