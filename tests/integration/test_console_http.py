@@ -394,6 +394,7 @@ async def test_the_cli_replay_obeys_the_same_rules(
     assert "looks the post up before sending" in capsys.readouterr().out
 
 
+@pytest.mark.promised  # the dashboard in Chromium: CI may not skip it
 @pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed: run `make browser`")
 async def test_the_dashboard_runs_under_its_policy_in_a_real_browser(console: Console) -> None:
     """Signed in, with a chart legend, a problem row and a plan to draw: no CSP violation, no error."""
