@@ -19,6 +19,9 @@ from shared.logs import LogFormat
 from shared.topics import TopicRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
+# The public calendar (holidays, cuti bersama, Ramadan, school holidays): the scheduler's regimes and
+# the inbox's working days. Inside the package, so the wheel carries it.
+CALENDAR_FILE = Path(__file__).resolve().parent / "calendar.yaml"
 
 
 class CommonSettings(BaseSettings):

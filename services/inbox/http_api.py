@@ -83,7 +83,7 @@ from shared.http_errors import (
 )
 from shared.messages import said
 from shared.metrics import render
-from shared.problems import problem_response
+from shared.problems import http_error, problem_response
 
 log = logging.getLogger("warta.inbox.http")
 
@@ -145,6 +145,10 @@ async def _errors(
         return await handler(request)
     except HttpRefusal as exc:
         return problem_response(request, exc.status, exc.errors, exc.headers())
+    except web.HTTPException as exc:  # aiohttp's own: no such route, a method the route lacks
+        if exc.status < 400:
+            raise
+        return problem_response(request, exc.status, [http_error(exc.status, exc.reason)])
     except IllegalTransition as exc:  # ApprovalRequired (four eyes) among them, with its own status
         return problem_response(request, exc.status, [said_error(None, None, exc.said)])
     except NoSuchEntry as exc:

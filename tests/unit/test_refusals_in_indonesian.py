@@ -157,6 +157,9 @@ async def test_the_inbox_refuses_in_the_callers_language(tmp_path: Path) -> None
         ("GET", "/v1/inbox/templates/none", INBOX_EDITOR, None, 404, "not_found"),
         ("GET", "/v1/inbox/templates/thanks?comment=x&lang=fr", INBOX_EDITOR, None, 422, "enum"),
         ("POST", "/webhooks/meta", {}, {"entry": []}, 401, "bad_signature"),
+        ("GET", "/static/nope.js", {}, None, 404, "http"),
+        ("GET", "/nowhere/at/all", {}, None, 404, "http"),
+        ("DELETE", "/v1/inbox", INBOX_EDITOR, None, 405, "http"),
     ]
     async with TestClient(TestServer(app)) as client:
         for case in cases:
