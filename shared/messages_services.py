@@ -150,6 +150,8 @@ SERVICE_MESSAGES: Mapping[str, tuple[str, str]] = {
         "publisher {platform} mencari unggahan itu sebelum mengirim: ditemukan → published dengan "
         "id-nya; pasti tidak ada → dikirim; masih tidak pasti → tetap unconfirmed, dengan alasannya",
     ),
+    "note.connected": ("Connected {channel}.", "{channel} terhubung."),
+    "note.back_to_console": ("Back to the console", "Kembali ke konsol"),
     # --- the broker or a neighbour did not answer ------------------------------------------------
     "unavailable.no_offsets": (
         "no offsets read from the broker yet",

@@ -133,7 +133,7 @@ def cmd_channels_connect(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(run())
     except (CommandError, CredentialError, RefreshError, TimeoutError) as exc:
-        return _fail("channels connect", exc or TimeoutError("no callback before the timeout"))
+        return _fail("channels connect", exc or TimeoutError(say("no_callback")))
 
 
 def _platform_of(settings: PublisherSettings, channel_id: str) -> str | None:

@@ -109,6 +109,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "inbox_done": ("{action} {comment}: now {state}", "{action} {comment}: sekarang {state}"),
     "template_saved": ("saved answer {name} saved", "jawaban tersimpan {name} disimpan"),
     "template_deleted": ("saved answer {name} deleted", "jawaban tersimpan {name} dihapus"),
+    "no_callback": ("no callback before the timeout", "tidak ada callback sebelum batas waktu"),
     "name_a_channel": ("warta sandbox token: name a channel", "warta sandbox token: sebutkan sebuah kanal"),
     "unknown_columns": (
         "{path}: unknown column(s) {unknown}; known: {known}",

@@ -46,7 +46,7 @@ from shared.credentials.vault import CredentialVault
 from shared.field_errors import parse_model
 from shared.http_auth import Principal, Role
 from shared.http_errors import BadRequest, Forbidden, NotFound, ServiceUnavailable
-from shared.messages import said
+from shared.messages import negotiate, said
 
 log = logging.getLogger("warta.console.connect")
 CALLBACK = "/v1/connect/callback"
@@ -167,7 +167,12 @@ async def connect_callback(request: web.Request) -> web.Response:
         raise BadRequest(refused, channel=channel.id) from None
     await _announce(deps, record.account, now)
     log.info("%s connected channel %s (%s)", pending.by, channel.id, channel.platform)
-    page = f"<!doctype html><title>Warta</title><p>Connected {html.escape(channel.id)}.</p><p><a href='/'>Back to the console</a></p>"
+    lang = negotiate(request.headers.get("Accept-Language"))
+    done = html.escape(said("note.connected", channel=channel.id).in_(lang))
+    back = html.escape(said("note.back_to_console").in_(lang))
+    page = (
+        f"<!doctype html><html lang='{lang}'><title>Warta</title><p>{done}</p><p><a href='/'>{back}</a></p>"
+    )
     return web.Response(text=page, content_type="text/html")
 
 

@@ -109,15 +109,25 @@ def test_argparses_errors_in_indonesian(english: str, indonesian: str) -> None:
 
 
 # A line the CLI prints is said through ``say`` (warta/cli_messages.py) unless it holds only data:
-# placeholders, punctuation and the program's name. ``warta dev`` (devrun.py) speaks to developers.
-_DATA_WORDS = {"warta", "report", "priority", "author", "approved_by", "partitions", "replication", "key"}
+# placeholders, punctuation and the program's name; errors raised for it are said the same way.
+_DATA_WORDS = {
+    "warta",
+    "dev",
+    "report",
+    "priority",
+    "author",
+    "approved_by",
+    "partitions",
+    "replication",
+    "key",
+}
 
 
 def _english_literals(tree: ast.Module) -> Iterator[tuple[int, str]]:
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args):
             continue
-        if node.func.id not in ("print", "CliError"):
+        if node.func.id not in ("print", "CliError", "RuntimeError", "TimeoutError", "ValueError"):
             continue
         first = node.args[0]
         parts = first.values if isinstance(first, ast.JoinedStr) else [first]
@@ -131,8 +141,28 @@ def test_the_cli_prints_no_sentence_in_english_only() -> None:
     found = [
         f"{path.name}:{line}: {text!r}"
         for path in sorted(WARTA.glob("*.py"))
-        if path.name != "devrun.py"
         for line, text in _english_literals(ast.parse(path.read_text(encoding="utf-8")))
     ]
     assert not found
     assert "report_refused" in MESSAGES
+
+
+def test_warta_devs_welcome_follows_the_language() -> None:
+    from warta.dev_welcome import said, welcome
+
+    urls = {
+        s: f"http://127.0.0.1:80{n}"
+        for n, s in enumerate(("ingest", "console", "analytics", "inbox", "sandbox"))
+    }
+    keys = {"operator": {"key": "k-op", "person": "opa"}, "approver": {"key": "k-ap", "person": "yuyun"}}
+    texts = {}
+    for lang in ("en", "id"):
+        cli_messages.use(lang)
+        texts[lang] = welcome(urls, keys, "var/logs", "var/dev-keys.json")
+        assert "Bearer k-ap" in texts[lang]
+        assert "k-op" in texts[lang]
+        assert "http://127.0.0.1:802/reach" in texts[lang]
+        assert '"approved_by": "yuyun"' in texts[lang]
+    assert "Warta is running" in texts["en"]
+    assert "Warta berjalan" in texts["id"]
+    assert said("stopping") == "warta dev: menghentikan…"
