@@ -17,6 +17,7 @@ from typing import TypeVar, cast
 
 from shared.build import version
 from shared.settings import CommonSettings
+from warta.cli_complaints import register as register_complaints
 from warta.cli_credentials import cmd_sandbox_token
 from warta.cli_credentials import register as register_credentials
 from warta.cli_help import WartaParser, translate
@@ -178,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_ops(sub)
     register_credentials(sub)
     register_report(sub)
+    register_complaints(sub)
     return parser
 
 

@@ -117,6 +117,17 @@ HELP: Mapping[str, str] = {
     f"the Indonesian text; {_NAME} is the commenter's name": (
         f"teks bahasa Indonesia; {_NAME} adalah nama pengomentar"
     ),
+    # complaints (SP4N-LAPOR!)
+    "citizens' complaints for SP4N-LAPOR!: list, show, record, forward, answer, close": (
+        "pengaduan warga untuk SP4N-LAPOR!: list, show, record, forward, answer, close"
+    ),
+    "complaints, with their next deadline": "pengaduan, dengan tenggat berikutnya",
+    "only those past their deadline": "hanya yang melewati tenggat",
+    "one complaint": "satu pengaduan",
+    "make a comment of the inbox a complaint": "jadikan komentar di kotak masuk sebuah pengaduan",
+    "send it to LAPOR! (safe to run again)": "teruskan ke LAPOR! (aman dijalankan lagi)",
+    "LAPOR! answered it": "LAPOR! sudah menjawabnya",
+    "close it": "tutup pengaduan",
     # credentials and channels
     "each channel's credential: works? which account? expiry?": (
         "kredensial setiap kanal: berfungsi? akun yang mana? kedaluwarsa?"

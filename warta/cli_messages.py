@@ -110,6 +110,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "template_saved": ("saved answer {name} saved", "jawaban tersimpan {name} disimpan"),
     "template_deleted": ("saved answer {name} deleted", "jawaban tersimpan {name} dihapus"),
     "no_callback": ("no callback before the timeout", "tidak ada callback sebelum batas waktu"),
+    "complaint_count": ("{total} complaint(s); {overdue} overdue", "{total} pengaduan; {overdue} terlambat"),
     "name_a_channel": ("warta sandbox token: name a channel", "warta sandbox token: sebutkan sebuah kanal"),
     "unknown_columns": (
         "{path}: unknown column(s) {unknown}; known: {known}",
@@ -190,6 +191,8 @@ HEADINGS: Mapping[str, str] = {
     "BY": "OLEH",
     "ENGLISH": "BAHASA INGGRIS",
     "INDONESIAN": "BAHASA INDONESIA",
+    "NEXT DUE (UTC)": "TENGGAT BERIKUTNYA (UTC)",
+    "OVERDUE": "TERLAMBAT",
 }
 
 _chosen: list[Lang] = []  # the run's language, once ``use`` has chosen it
