@@ -76,6 +76,11 @@ async def test_the_page_shows_comments_as_text_in_both_languages(
                 "document.querySelector('#entries .state').textContent.includes('Baru')", what="Baru"
             )
             await screenshot_for_docs(page, "inbox-id.png")
+            # A refusal reaches the page in the page's language, whatever the browser's.
+            refused = await page.evaluate(
+                "api('GET', '/v1/inbox?limit=abc').then(() => 'ok', (e) => e.message)"
+            )
+            assert refused == "limit harus bilangan bulat"
             # Reply from the page: the reply is posted on the fake and the entry shows it answered.
             await page.evaluate(
                 "window.prompt = () => 'Besok pagi.';"
