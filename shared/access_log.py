@@ -1,4 +1,5 @@
-"""The access log of Warta's HTTP APIs (ingest, console): one structured line per request.
+"""The access log of Warta's HTTP APIs (ingest, the console, the inbox): one structured line per
+request.
 
 A government API must answer "who called what, when, and what did it get": method, path,
 status, duration, size, the client's address and user agent. Never the query string (a token

@@ -39,7 +39,7 @@ from typing import Any, ClassVar
 
 import orjson
 
-from shared.messages import Lang, Param, render, rule_of
+from shared.messages import Lang, Param, Said, render, rule_of
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,14 @@ def field_error(channel: str | None, field: str | None, key: str, /, **params: P
     return FieldError(channel, field, rule_of(key), render(key, params), params, key)
 
 
+def said_error(channel: str | None, field: str | None, message: Said) -> FieldError:
+    """The problem a ``Said`` (a catalog key and its parameters, raised by a pure core) names."""
+    return field_error(channel, field, message.key, **message.params)
+
+
 class HttpRefusal(Exception):
-    """Base of the HTTP APIs' refusals (ingest, console, inbox): one message or a list of ``FieldError``."""
+    """Base of the HTTP APIs' refusals (ingest, console, inbox): one message (best a ``Said``, from
+    the catalog, which every caller reads in its language) or a list of ``FieldError``."""
 
     status: ClassVar[int] = 500
     default_rule: ClassVar[str] = "internal"
@@ -84,14 +90,16 @@ class HttpRefusal(Exception):
 
     def __init__(
         self,
-        message: str | Sequence[FieldError],
+        message: str | Said | Sequence[FieldError],
         *,
         field: str | None = None,
         channel: str | None = None,
         rule: str | None = None,
     ) -> None:
-        if isinstance(message, str):
-            self.errors: tuple[FieldError, ...] = (
+        if isinstance(message, Said):
+            self.errors: tuple[FieldError, ...] = (said_error(channel, field, message),)
+        elif isinstance(message, str):
+            self.errors = (
                 FieldError(channel=channel, field=field, rule=rule or self.default_rule, message=message),
             )
         else:
@@ -178,7 +186,9 @@ class TooManyRequests(_RetryAfter, RequestRejected):
     default_rule = "rate_limited"
     retriable = True
 
-    def __init__(self, message: str | Sequence[FieldError], *, retry_after: float, **kw: str | None) -> None:
+    def __init__(
+        self, message: str | Said | Sequence[FieldError], *, retry_after: float, **kw: str | None
+    ) -> None:
         super().__init__(message, **kw)
         self.retry_after = retry_after
 
@@ -188,7 +198,9 @@ class ServiceUnavailable(_RetryAfter, HttpRefusal):
     default_rule = "unavailable"
     retriable = True
 
-    def __init__(self, message: str | Sequence[FieldError], *, retry_after: float, **kw: str | None) -> None:
+    def __init__(
+        self, message: str | Said | Sequence[FieldError], *, retry_after: float, **kw: str | None
+    ) -> None:
         super().__init__(message, **kw)
         self.retry_after = retry_after
 

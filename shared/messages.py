@@ -22,13 +22,17 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from shared.messages_services import SERVICE_MESSAGES, SERVICE_WORDS
 
 Lang = Literal["en", "id"]
 Param = str | int | float | bool | None
 
-# key -> (English, Indonesian)
-CATALOG: Mapping[str, tuple[str, str]] = {
+# key -> (English, Indonesian): a request's and a channel's rules (ingest); the console's, the
+# inbox's and the analytics API's own sentences are in ``shared.messages_services``.
+_REQUEST_MESSAGES: Mapping[str, tuple[str, str]] = {
     # --- a channel's capability rules (shared.capability_rules.Rule) ---------------------------
     "video_required": (
         "{platform} posts are videos: add a video media item ({types})",
@@ -300,8 +304,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     ),
 }
 
+CATALOG: Mapping[str, tuple[str, str]] = {**_REQUEST_MESSAGES, **SERVICE_MESSAGES}
+
 # Words a message carries as a parameter (``{unit!w}``): English -> Indonesian.
-WORDS: Mapping[str, str] = {
+_REQUEST_WORDS: Mapping[str, str] = {
     "characters": "karakter",
     "weighted characters": "karakter berbobot",
     "graphemes": "grafem",
@@ -317,6 +323,7 @@ WORDS: Mapping[str, str] = {
     "resume channels": "melanjutkan kanal",
     "read": "membaca",
 }
+WORDS: Mapping[str, str] = {**_REQUEST_WORDS, **SERVICE_WORDS}
 
 
 def rule_of(key: str) -> str:
@@ -368,3 +375,50 @@ def template(key: str, lang: Lang) -> str:
 def render(key: str, params: Mapping[str, Param], lang: Lang = "en") -> str:
     """The message ``key`` says with ``params``, in ``lang``; never raises."""
     return _Formatter(lang).vformat(template(key, lang), (), params)
+
+
+@dataclass(frozen=True)
+class Said:
+    """A message as its catalog key and parameters: what an error raised far from the HTTP
+    boundary carries, so the boundary renders it in the caller's language. ``str()`` is English."""
+
+    key: str
+    params: Mapping[str, Param] = field(default_factory=dict)
+
+    @property
+    def rule(self) -> str:
+        return rule_of(self.key)
+
+    def __str__(self) -> str:
+        return render(self.key, self.params)
+
+    def in_(self, lang: Lang) -> str:
+        return render(self.key, self.params, lang)
+
+
+def said(key: str, /, **params: Param) -> Said:
+    """The message ``key`` of the catalog with ``params``."""
+    return Said(key, params)
+
+
+def negotiate(accept_language: str | None) -> Lang:
+    """The caller's language: Indonesian when ``Accept-Language`` ranks ``id`` (or ``in``, its
+    old code) above English, else English (RFC 9110 §12.5.4 quality values)."""
+    best: tuple[float, Lang] = (0.0, "en")
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        if primary not in ("id", "in", "en"):
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        lang: Lang = "en" if primary == "en" else "id"
+        if q > best[0]:
+            best = (q, lang)
+    return best[1]

@@ -7,23 +7,32 @@ one that knows RFC 9457 finds ``type``, ``title``, ``status``, ``detail`` and ``
 
 Rules never change with the language; messages do. A ``FieldError`` made from the message
 catalog (``shared.messages``: a key and its parameters) is rendered in the caller's language from
-that catalog; nothing is parsed. For messages still written as plain English (the console's and
-the inbox's own refusals), ``FALLBACK`` holds per rule the shapes those
-messages take (a pattern with named parts) and the Indonesian sentence built from the same parts;
-a message it does not know stays in English.
+that catalog; nothing is parsed. Every refusal of ingest, the console and the inbox is made from
+the catalog (``tests/unit/test_messages.py`` holds the code to it); an error given as a plain
+mapping (a neighbour's answer passed through) is shown as it came.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from shared.http_errors import FieldError
-from shared.messages import Lang
+from shared.http_errors import FieldError, field_error
+from shared.messages import Lang, negotiate
+
+__all__ = [
+    "PROBLEM_JSON",
+    "TITLES",
+    "http_error",
+    "localized",
+    "negotiate",
+    "problem",
+    "problem_response",
+    "title",
+]
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -41,102 +50,9 @@ TITLES: Mapping[int, tuple[str, str]] = {
     428: ("Precondition required", "Prasyarat diperlukan"),
     429: ("Too many requests", "Terlalu banyak permintaan"),
     500: ("Internal error", "Kesalahan internal"),
+    502: ("Bad gateway", "Layanan tujuan gagal menjawab"),
     503: ("Service unavailable", "Layanan tidak tersedia"),
 }
-
-_Entry = tuple[str, str]  # (English pattern with named groups, Indonesian template)
-
-# Per rule, the shapes of its plain English messages and their Indonesian sentences.
-FALLBACK: Mapping[str, Sequence[_Entry]] = {
-    "required": [
-        (r"(?P<f>\S+) is required, e\.g\. (?P<e>\S+)", "{f} wajib diisi, mis. {e}"),
-        (r"(?P<f>\S+) is required", "{f} wajib diisi"),
-        (r"is required", "wajib diisi"),
-    ],
-    "type": [
-        (r"the body must be a JSON object", "isi permintaan harus berupa objek JSON"),
-        (r"(?P<f>\S+): (?P<m>.+)", "{f}: tipe nilai salah ({m})"),
-    ],
-    "out_of_range": [(r"(?P<f>\S+): (?P<m>.+)", "{f}: di luar rentang yang diterima ({m})")],
-    "not_found": [
-        (r"no (?P<what>content|draft|job|dead letter|file) (?P<id>.+)", "{what_id} {id} tidak ada"),
-    ],
-    "bad_request": [
-        (
-            r"a reason is required: the audit trail records why",
-            "alasan wajib diisi: jejak audit mencatat alasannya",
-        ),
-    ],
-    "cursor": [
-        (
-            r"cursor must be a next_cursor this endpoint returned",
-            "cursor harus berupa next_cursor yang diberikan endpoint ini",
-        ),
-    ],
-    "unavailable": [
-        (
-            r"the broker did not acknowledge; nothing was done",
-            "broker tidak mengonfirmasi; tidak ada yang dilakukan",
-        ),
-        (r"no offsets read from the broker yet", "offset belum terbaca dari broker"),
-        (r"ingest did not answer: (?P<e>.+)", "ingest tidak menjawab: {e}"),
-        (r"(?P<m>.+)", "layanan sementara tidak tersedia; coba lagi dengan Idempotency-Key yang sama ({m})"),
-    ],
-    "internal": [
-        (r"internal error; it has been logged", "kesalahan internal; sudah dicatat di log"),
-    ],
-    "http": [
-        (r"Not Found", "Tidak ditemukan"),
-        (r"Method Not Allowed", "Metode tidak diizinkan"),
-        (r"(?P<m>.+)", "kesalahan HTTP: {m}"),
-    ],
-}
-
-_WORDS_ID = {
-    "content": "konten",
-    "draft": "draf",
-    "job": "tugas",
-    "dead letter": "dead letter",
-    "file": "berkas",
-}
-_COMPILED = {rule: [(re.compile(p, re.DOTALL), t) for p, t in entries] for rule, entries in FALLBACK.items()}
-
-
-def negotiate(accept_language: str | None) -> Lang:
-    """The caller's language: Indonesian when ``Accept-Language`` ranks ``id`` (or ``in``, its
-    old code) above English, else English (RFC 9110 §12.5.4 quality values)."""
-    best: tuple[float, Lang] = (0.0, "en")
-    for part in (accept_language or "").split(","):
-        tag, _, params = part.strip().partition(";")
-        primary = tag.strip().lower().split("-")[0]
-        if primary not in ("id", "in", "en"):
-            continue
-        q = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        lang: Lang = "en" if primary == "en" else "id"
-        if q > best[0]:
-            best = (q, lang)
-    return best[1]
-
-
-def localize(rule: str, message: str, lang: Lang) -> str:
-    """``message`` (English, as the code wrote it) in ``lang``."""
-    if lang == "en":
-        return message
-    for pattern, template in _COMPILED.get(rule, ()):
-        match = pattern.fullmatch(message)
-        if match is None:
-            continue
-        parts: dict[str, Any] = dict(match.groupdict())
-        parts.update({f"{k}_id": _WORDS_ID.get(v, v) if v else "" for k, v in match.groupdict().items()})
-        return template.format(**parts)
-    return message
 
 
 def title(status: int, lang: Lang) -> str:
@@ -144,14 +60,20 @@ def title(status: int, lang: Lang) -> str:
     return en if lang == "en" else id_
 
 
+_HTTP_KEYS: Mapping[int, str] = {404: "http.not_found", 405: "http.method_not_allowed"}
+
+
+def http_error(status: int, reason: str) -> FieldError:
+    """aiohttp's own refusal (no route, a method the route lacks) as a problem of rule ``http``."""
+    key = _HTTP_KEYS.get(status)
+    return field_error(None, None, key) if key else field_error(None, None, "http", reason=reason)
+
+
 def localized(error: FieldError | Mapping[str, Any], lang: Lang) -> dict[str, Any]:
-    """One item of ``errors`` in ``lang``: from the catalog when the error carries its key, else
-    through the fallback patterns."""
+    """One item of ``errors`` in ``lang``: from the catalog when the error carries its key."""
     if isinstance(error, FieldError):
-        if error.key is not None:
-            return error.to_json(lang)
-        error = error.to_json()
-    return {**error, "message": localize(str(error.get("rule")), str(error.get("message")), lang)}
+        return error.to_json(lang)
+    return dict(error)
 
 
 def problem(

@@ -19,6 +19,9 @@ from shared.logs import LogFormat
 from shared.topics import TopicRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
+# The public calendar (holidays, cuti bersama, Ramadan, school holidays): the scheduler's regimes and
+# the inbox's working days. Inside the package, so the wheel carries it.
+CALENDAR_FILE = Path(__file__).resolve().parent / "calendar.yaml"
 
 
 class CommonSettings(BaseSettings):
@@ -50,7 +53,7 @@ class CommonSettings(BaseSettings):
     log_level: str = "INFO"
     # JSON lines (shared/logs.py) for log stores; "text" for a person at a terminal.
     log_format: LogFormat = "json"
-    # One structured line per HTTP request on ingest and the console (shared/access_log.py).
+    # One structured line per HTTP request on ingest, the console and the inbox (shared/access_log.py).
     access_log: bool = True
     # Where spans go (OTLP over HTTP, e.g. http://collector:4318/v1/traces); unset: no tracing.
     otlp_endpoint: str | None = None

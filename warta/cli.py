@@ -13,14 +13,16 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from shared.build import version
 from shared.settings import CommonSettings
+from warta.cli_complaints import register as register_complaints
 from warta.cli_credentials import cmd_sandbox_token
 from warta.cli_credentials import register as register_credentials
+from warta.cli_help import WartaParser, translate
 from warta.cli_inbox import register as register_inbox
-from warta.cli_messages import language_of, use
+from warta.cli_messages import language_of, say, use
 from warta.cli_ops import register as register_ops
 from warta.report import register as register_report
 
@@ -92,7 +94,7 @@ def _inbox(args: argparse.Namespace) -> int:
 def _sandbox(args: argparse.Namespace) -> int:
     if args.action == "token":
         if not args.channel:
-            print("warta sandbox token: name a channel", file=sys.stderr)
+            print(say("name_a_channel"), file=sys.stderr)
             return 2
         return cmd_sandbox_token(args)
     from sandbox.sandbox import main as sandbox_main
@@ -138,16 +140,18 @@ def _dev(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="warta", description="Warta: publish approved content at peak hours"
-    )
+    parser = WartaParser(prog="warta", description="Warta: publish approved content at peak hours")
     parser.add_argument("--version", action="version", version=f"warta {version()}")
     parser.add_argument(
         "--lang",
         choices=("en", "id"),
         help="the CLI's language (default: the locale's; id when it starts with id)",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    # Its parsers are WartaParsers (argparse makes them of the parent's class); the registrars take any.
+    sub = cast(
+        "argparse._SubParsersAction[argparse.ArgumentParser]",
+        parser.add_subparsers(dest="command", required=True),
+    )
     sub.add_parser("ingest", help="run the HTTP ingest service").set_defaults(func=_ingest)
     sub.add_parser("scheduler", help="run the scheduler").set_defaults(func=_scheduler)
     pub = sub.add_parser("publisher", help="run the publisher of one platform")
@@ -175,12 +179,28 @@ def build_parser() -> argparse.ArgumentParser:
     register_ops(sub)
     register_credentials(sub)
     register_report(sub)
+    register_complaints(sub)
     return parser
 
 
+def _lang_flag(argv: Sequence[str] | None) -> str | None:
+    """``--lang`` wherever it is given, read before the parser is built: its help and its usage
+    errors are already in the run's language."""
+    early = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    early.add_argument("--lang")
+    try:
+        flag: str | None = early.parse_known_args(argv)[0].lang
+    except argparse.ArgumentError:
+        return None
+    return flag
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    use(language_of(args.lang))
+    lang = language_of(_lang_flag(argv))
+    use(lang)
+    parser = build_parser()
+    translate(parser, lang)
+    args = parser.parse_args(argv)
     result: int = args.func(args)
     return result
 

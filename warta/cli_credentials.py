@@ -17,6 +17,8 @@ import orjson
 
 from warta.cli_messages import say
 
+JSON_HELP = "print the result as JSON on stdout, for scripts"
+
 if TYPE_CHECKING:
     from services.publisher.settings import PublisherSettings
 
@@ -30,6 +32,14 @@ def _settings() -> PublisherSettings:
 def _fail(command: str, exc: Exception) -> int:
     print(f"warta {command}: {exc}", file=sys.stderr)
     return 2
+
+
+def _report(args: argparse.Namespace, data: dict[str, object], key: str, **params: object) -> None:
+    """A command's result: one JSON object on stdout with ``--json`` (for scripts), else its sentence."""
+    if getattr(args, "json", False):
+        sys.stdout.write(orjson.dumps(data).decode() + "\n")
+    else:
+        print(say(key, **params))
 
 
 def cmd_channels_check(args: argparse.Namespace) -> int:
@@ -67,12 +77,14 @@ def cmd_connect_pasted(args: argparse.Namespace, settings: PublisherSettings) ->
         channel = _channel(settings, args.channel)
         if channel.platform == "webhook":
             record, secret = generate_webhook_secret(_vault(settings), channel)
-            print(say("webhook_secret", channel=args.channel, secret=secret))
+            shown = {"channel": args.channel, "account": record.account, "signing_secret": secret}
+            _report(args, shown, "webhook_secret", channel=args.channel, secret=secret)
         else:
             record, verified = asyncio.run(
                 connect_pasted(settings, channel, _read_secret(args), args.username or "")
             )
-            print(say("connected_as", channel=args.channel, reached=verified.reached))
+            shown = {"channel": args.channel, "account": record.account, "reached": verified.reached}
+            _report(args, shown, "connected_as", channel=args.channel, reached=verified.reached)
     except (CommandError, CredentialError) as exc:
         return _fail("channels connect", exc)
     return asyncio.run(announce_or_warn(settings, [record.account]))
@@ -92,7 +104,8 @@ def cmd_channels_connect(args: argparse.Namespace) -> int:
         return cmd_connect_pasted(args, settings)
 
     async def show(url: str) -> None:
-        print(say("open_to_connect", url=url), flush=True)
+        # With --json, stdout holds only the result: the address goes to stderr.
+        print(say("open_to_connect", url=url), flush=True, file=sys.stderr if args.json else sys.stdout)
         if args.open:  # the sandbox consents at once: fetching the page completes the flow
             async with aiohttp.ClientSession() as session, session.get(url) as resp:
                 await resp.read()
@@ -107,13 +120,20 @@ def cmd_channels_connect(args: argparse.Namespace) -> int:
             timeout_s=args.timeout,
         )
         record = await connect(settings, request, show)
-        print(say("connected", channel=args.channel, record=repr(record)))
+        shown = {
+            "channel": args.channel,
+            "account": record.account,
+            "platform": record.platform,
+            "scope": record.scope,
+            "expires_at": record.expires_at.isoformat() if record.expires_at else None,
+        }  # never a token
+        _report(args, shown, "connected", channel=args.channel, record=repr(record))
         return await announce_or_warn(settings, [record.account])
 
     try:
         return asyncio.run(run())
     except (CommandError, CredentialError, RefreshError, TimeoutError) as exc:
-        return _fail("channels connect", exc or TimeoutError("no callback before the timeout"))
+        return _fail("channels connect", exc or TimeoutError(say("no_callback")))
 
 
 def _platform_of(settings: PublisherSettings, channel_id: str) -> str | None:
@@ -137,7 +157,7 @@ async def announce_or_warn(settings: PublisherSettings, accounts: list[str]) -> 
     try:
         await announce_reconnected(settings, accounts)
     except KafkaUnavailable as exc:
-        print(say("scheduler_not_told", error=exc))
+        print(say("scheduler_not_told", error=exc), file=sys.stderr)
         return 3
     return 0
 
@@ -154,12 +174,12 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
     except (CommandError, OSError) as exc:
         return _fail("credentials rotate-key", exc)
     records = vault.current()
-    print(say("reencrypted", count=len(records)))
+    _report(args, {"reencrypted": len(records)}, "reencrypted", count=len(records))
     try:
         # The topic's records too: once the old key is dropped, only these can be opened.
         asyncio.run(share_accounts(settings, vault, records))
     except KafkaUnavailable as exc:
-        print(say("not_shared", error=exc))
+        print(say("not_shared", error=exc), file=sys.stderr)
         return 3
     return 0
 
@@ -179,7 +199,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         accounts = replace_from_file(_vault(settings), path)
     except (CredentialError, OSError) as exc:
         return _fail("credentials import", exc)
-    print(say("imported", count=len(accounts), accounts=", ".join(sorted(accounts)) or "-"))
+    shown = {"imported": len(accounts), "accounts": sorted(accounts)}
+    _report(args, shown, "imported", count=len(accounts), accounts=", ".join(sorted(accounts)) or "-")
     return asyncio.run(announce_or_warn(settings, accounts))
 
 
@@ -191,7 +212,7 @@ def cmd_generate_key(args: argparse.Namespace) -> int:
     if path.exists():
         return _fail("credentials generate-key", FileExistsError(say("exists_not_overwritten", path=path)))
     write_private(path, generate_key() + "\n")
-    print(say("wrote_key", path=path))
+    _report(args, {"path": str(path)}, "wrote_key", path=path)
     return 0
 
 
@@ -221,21 +242,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     creds_sub = creds.add_subparsers(dest="credentials_command", required=True)
     rotate = creds_sub.add_parser("rotate-key", help="re-encrypt every credential with a new key")
     rotate.add_argument("--new-key-file", required=True, help="the new key (first line)")
+    rotate.add_argument("--json", action="store_true", help=JSON_HELP)
     rotate.set_defaults(func=cmd_rotate_key)
     imp = creds_sub.add_parser(
         "import", help="move a clear secrets file into the vault (replacing), then shred it"
     )
     imp.add_argument("file")
+    imp.add_argument("--json", action="store_true", help=JSON_HELP)
     imp.set_defaults(func=cmd_import)
     gen = creds_sub.add_parser("generate-key", help="write a new key to a file readable by its owner only")
     gen.add_argument("out")
+    gen.add_argument("--json", action="store_true", help=JSON_HELP)
     gen.set_defaults(func=cmd_generate_key)
 
 
 def register_channels(channels: argparse.ArgumentParser) -> None:
     sub = channels.add_subparsers(dest="channels_command")
     check = sub.add_parser("check", help="each channel's credential: works? which account? expiry?")
-    check.add_argument("--json", action="store_true")
+    check.add_argument("--json", action="store_true", help=JSON_HELP)
     check.set_defaults(func=cmd_channels_check)
     connect = sub.add_parser(
         "connect", help="connect a channel's account: OAuth code + PKCE, loopback callback"
@@ -255,4 +279,5 @@ def register_channels(channels: argparse.ArgumentParser) -> None:
     )
     connect.add_argument("--timeout", type=float, default=300.0)
     connect.add_argument("--open", action="store_true", help="fetch the page yourself (the sandbox consents)")
+    connect.add_argument("--json", action="store_true", help=JSON_HELP)
     connect.set_defaults(func=cmd_channels_connect)

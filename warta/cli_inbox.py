@@ -67,7 +67,7 @@ def _key(raw: str) -> str:
     return urllib.parse.quote(raw, safe=":")
 
 
-class _Inbox:
+class InboxApi:
     """The inbox's API, through the operator commands' client."""
 
     def __init__(self, client: Client, base: str) -> None:
@@ -82,8 +82,8 @@ class _Inbox:
         return answer
 
 
-def _inbox(args: argparse.Namespace) -> _Inbox:
-    return _Inbox(client_of(args), inbox_url(args))
+def _inbox(args: argparse.Namespace) -> InboxApi:
+    return InboxApi(client_of(args), inbox_url(args))
 
 
 # ---- comments ----------------------------------------------------------------------------------
@@ -241,7 +241,7 @@ def cmd_templates(args: argparse.Namespace) -> int:
 
 
 # ---- registration ------------------------------------------------------------------------------
-def _options(nested: bool) -> argparse.ArgumentParser:
+def inbox_options(nested: bool) -> argparse.ArgumentParser:
     kw: dict[str, Any] = {"default": argparse.SUPPRESS} if nested else {}
     parser = argparse.ArgumentParser(add_help=False, parents=[common_options(nested)])
     parser.add_argument(
@@ -257,12 +257,12 @@ def register(
     """``warta inbox``: the service without a subcommand, the operators' commands with one."""
     inbox = sub.add_parser(
         "inbox",
-        parents=[_options(nested=False)],
+        parents=[inbox_options(nested=False)],
         help="run the inbox (no subcommand), or work it: list, show, reply, approve, assign, hide, close, templates",
     )
     inbox.set_defaults(func=run_service)
     actions = inbox.add_subparsers(dest="inbox_command")
-    nested = _options(nested=True)
+    nested = inbox_options(nested=True)
 
     def add(name: str, func: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
         parser = actions.add_parser(name, parents=[nested], help=help_)

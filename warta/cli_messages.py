@@ -114,6 +114,40 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "inbox_done": ("{action} {comment}: now {state}", "{action} {comment}: sekarang {state}"),
     "template_saved": ("saved answer {name} saved", "jawaban tersimpan {name} disimpan"),
     "template_deleted": ("saved answer {name} deleted", "jawaban tersimpan {name} dihapus"),
+    "no_callback": ("no callback before the timeout", "tidak ada callback sebelum batas waktu"),
+    "complaint_count": ("{total} complaint(s); {overdue} overdue", "{total} pengaduan; {overdue} terlambat"),
+    "name_a_channel": ("warta sandbox token: name a channel", "warta sandbox token: sebutkan sebuah kanal"),
+    "unknown_columns": (
+        "{path}: unknown column(s) {unknown}; known: {known}",
+        "{path}: kolom tidak dikenal {unknown}; yang dikenal: {known}",
+    ),
+    "import_summary": (
+        "imported {file}: {accepted} accepted, {rejected} rejected (of {rows} rows)",
+        "{file} diimpor: {accepted} diterima, {rejected} ditolak (dari {rows} baris)",
+    ),
+    "import_accepted": ("  line {line}: accepted {content_id}", "  baris {line}: diterima {content_id}"),
+    "import_rejected": ("  line {line}: rejected {reason}", "  baris {line}: ditolak {reason}"),
+    "report_refused": (
+        "the analytics API refused the report ({status}): {message}",
+        "API analitik menolak laporan ({status}): {message}",
+    ),
+    "report_unreachable": (
+        "the analytics API at {url} is unreachable: {error}",
+        "API analitik di {url} tidak bisa dihubungi: {error}",
+    ),
+    "report_not_json": (
+        "the analytics API answered something other than JSON: {error}",
+        "API analitik menjawab sesuatu yang bukan JSON: {error}",
+    ),
+    "report_version": (
+        "the analytics API answered a report this command cannot read (not version {version})",
+        "API analitik menjawab laporan yang tidak bisa dibaca perintah ini (bukan versi {version})",
+    ),
+    "report_lacks": (
+        "the analytics API's report lacks {missing}",
+        "laporan API analitik tidak memuat {missing}",
+    ),
+    "cannot_write_report": ("cannot write the report: {error}", "tidak bisa menulis laporan: {error}"),
     "health_needs_operator": (
         "(health needs an operator's key: the console answered {status})",
         "(kesehatan kanal memerlukan kunci operator: konsol menjawab {status})",
@@ -162,6 +196,8 @@ HEADINGS: Mapping[str, str] = {
     "BY": "OLEH",
     "ENGLISH": "BAHASA INGGRIS",
     "INDONESIAN": "BAHASA INDONESIA",
+    "NEXT DUE (UTC)": "TENGGAT BERIKUTNYA (UTC)",
+    "OVERDUE": "TERLAMBAT",
 }
 
 _chosen: list[Lang] = []  # the run's language, once ``use`` has chosen it

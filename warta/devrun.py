@@ -23,6 +23,7 @@ from services.publisher.credentials import local_setup
 from shared.channels import load_channels
 from shared.private_file import write_private
 from shared.settings import ROOT
+from warta.dev_welcome import said, welcome
 from warta.service_table import Layout, Service, common_env, system_services
 
 
@@ -269,7 +270,7 @@ class LocalSystem:
                     tail = (self.logs / f"{name}.log").read_text(errors="replace")[-3000:]
                     if name in waiting and "address already in use" in tail and self._moved_port(name):
                         continue
-                    raise RuntimeError(f"{name} exited with {proc.returncode}:\n{tail}")
+                    raise RuntimeError(said("exited", name=name, code=proc.returncode, tail=tail))
             for name in sorted(waiting):
                 if name not in self.procs:
                     waiting.discard(name)  # a partial system (e.g. restarted pieces) waits for what it runs
@@ -285,7 +286,7 @@ class LocalSystem:
             if not waiting:
                 return
             time.sleep(0.3)
-        raise TimeoutError(f"{', '.join(waiting)} not ready within {timeout} s; see {self.logs}")
+        raise TimeoutError(said("not_ready", waiting=", ".join(waiting), timeout=timeout, logs=self.logs))
 
     def _moved_port(self, name: str) -> bool:
         """Start ``name`` (ingest, console or inbox) again on a new port after its port was taken between
@@ -348,7 +349,7 @@ class LocalSystem:
                 with ThreadPoolExecutor(1) as pool:
                     pool.submit(asyncio.run, delete_topics(self.bootstrap, self.topic_prefix)).result()
             except Exception as exc:  # cleanup only: the broker may be gone already
-                print(f"warta: could not delete {self.topic_prefix}* topics: {exc!r}", file=sys.stderr)
+                print(said("cannot_delete", prefix=self.topic_prefix, error=repr(exc)), file=sys.stderr)
 
     def _stop_processes(self) -> None:
         for proc in self.procs.values():
@@ -368,31 +369,15 @@ class LocalSystem:
 
 def _welcome(system: LocalSystem) -> str:
     """What ``warta dev`` prints once every service answers: where each one is, and a first item."""
+    urls = {
+        "ingest": system.ingest_url,
+        "console": system.console_url,
+        "analytics": f"http://127.0.0.1:{system.analytics_port}",
+        "inbox": system.inbox_url,
+        "sandbox": system.sandbox_url,
+    }
     keys = json.loads(system.dev_keys_file.read_text())
-    approver = keys["approver"]
-    return f"""
-Warta is running (logs in {system.logs}).
-  ingest API     {system.ingest_url}        docs: {system.ingest_url}/docs
-  dashboard      {system.console_url}/        (operator key: {keys["operator"]["key"]})
-  metrics        {system.console_url}/metrics  (topics, lag, outcomes; ingest: {system.ingest_url}/metrics)
-  reach figures  http://127.0.0.1:{system.analytics_port}/v1/reach?by=channel&window=week  (by=channel|hour|topic|tag, window=day|week|all)
-  inbox          {system.inbox_url}/        (citizens' comments; any key)
-  sandbox        {system.sandbox_url}        (the platforms' contract fakes)
-  API keys       {system.dev_keys_file}
-
-Post a first item ({approver["person"]} approves what rina wrote):
-
-  curl -s -X POST {system.ingest_url}/v1/content \\
-    -H 'Authorization: Bearer {approver["key"]}' -H 'Content-Type: application/json' \\
-    -d '{{"author": "rina", "approval": {{"approved_by": "{approver["person"]}", "approved_at": "2026-11-26T10:00:00+08:00"}},
-         "priority": "urgent", "content": {{"text": "Gubernur meresmikan jembatan baru."}},
-         "targets": [{{"channel": "mastodon-demo"}}]}}'
-
-  curl -s {system.ingest_url}/v1/content/<content_id> -H 'Authorization: Bearer {approver["key"]}'
-
-Or with the CLI:  WARTA_KEY={approver["key"]} warta submit item.json   (see warta --help)
-
-Ctrl-C stops everything."""
+    return welcome(urls, keys, str(system.logs), str(system.dev_keys_file))
 
 
 def main() -> int:
@@ -424,12 +409,11 @@ def main() -> int:
         while not stop:
             system.revive(
                 lambda name, code: print(
-                    f"warta dev: {name} exited with {code}; restarting it (see {system.logs}/{name}.log)",
-                    flush=True,
+                    said("restarting", name=name, code=code, log=f"{system.logs}/{name}.log"), flush=True
                 )
             )
             time.sleep(0.5)
     finally:
-        print("warta dev: stopping…", flush=True)
+        print(said("stopping"), flush=True)
         system.stop()
     return 0

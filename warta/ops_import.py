@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from warta.cli_messages import say
 from warta.ops_client import EXIT_REFUSED, Answer, Client, CliError, as_json, client_of, dev_key, field_errors
 
 # ---- bulk import -------------------------------------------------------------------------------
@@ -100,9 +101,11 @@ def cmd_import(args: argparse.Namespace) -> int:
             unknown = [col for col in reader.fieldnames or () if col not in CSV_COLUMNS]
             rows = list(reader)
     except OSError as exc:
-        raise CliError(f"cannot read {path}: {exc.strerror}") from exc
+        raise CliError(say("cannot_read", path=path, error=exc.strerror)) from exc
     if unknown:
-        raise CliError(f"{path}: unknown column(s) {', '.join(unknown)}; known: {', '.join(CSV_COLUMNS)}")
+        raise CliError(
+            say("unknown_columns", path=path, unknown=", ".join(unknown), known=", ".join(CSV_COLUMNS))
+        )
     c = client_of(args)
     defaults = {"author": args.author or "", "approved_by": args.approved_by or ""}
     if args.key_role and not defaults["approved_by"]:
@@ -133,10 +136,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     }
     if as_json(args, summary):
         return EXIT_REFUSED if rejected else 0
-    print(f"imported {path.name}: {len(accepted)} accepted, {len(rejected)} rejected (of {len(rows)} rows)")
+    counts = {"accepted": len(accepted), "rejected": len(rejected), "rows": len(rows)}
+    print(say("import_summary", file=path.name, **counts))
     for n, content_id in accepted:
-        print(f"  line {n}: accepted {content_id}")
+        print(say("import_accepted", line=n, content_id=content_id))
     for n, reasons in rejected:
         for reason in reasons:
-            print(f"  line {n}: rejected {reason}")
+            print(say("import_rejected", line=n, reason=reason))
     return EXIT_REFUSED if rejected else 0

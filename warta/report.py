@@ -26,6 +26,7 @@ from typing import Any
 from services.analytics.reach_render import render_csv, render_html, render_json
 from services.analytics.reach_text import LANGS
 from services.analytics.weekly import REPORT_SCHEMA, SCHEMA_VERSION
+from warta.cli_messages import current, say
 from warta.ops_client import EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE, CliError
 
 DEFAULT_URL = "http://127.0.0.1:8075"
@@ -35,26 +36,26 @@ FORMATS = ("html", "csv", "json")
 def fetch_report(base_url: str, query: Mapping[str, str], timeout: float = 30.0) -> dict[str, Any]:
     """The report document the analytics API answers for ``query``; ``CliError`` otherwise."""
     url = base_url.rstrip("/") + "/v1/report?" + urllib.parse.urlencode(query)
+    # The API's refusals come back in the language the CLI speaks.
+    request = urllib.request.Request(url, headers={"Accept-Language": current()})
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
             body = resp.read()
     except urllib.error.HTTPError as exc:
         message = _message(exc.read()) or exc.reason
         code = EXIT_REFUSED if 400 <= exc.code < 500 else EXIT_UNREACHABLE
-        raise CliError(f"the analytics API refused the report ({exc.code}): {message}", code) from exc
+        raise CliError(say("report_refused", status=exc.code, message=message), code) from exc
     except (urllib.error.URLError, OSError) as exc:
-        raise CliError(f"the analytics API at {base_url} is unreachable: {exc}", EXIT_UNREACHABLE) from exc
+        raise CliError(say("report_unreachable", url=base_url, error=exc), EXIT_UNREACHABLE) from exc
     try:
         doc = json.loads(body)
     except ValueError as exc:
-        raise CliError(f"the analytics API answered something other than JSON: {exc}") from exc
+        raise CliError(say("report_not_json", error=exc)) from exc
     if not isinstance(doc, dict) or doc.get("schema_version") != SCHEMA_VERSION:
-        raise CliError(
-            f"the analytics API answered a report this command cannot read (not version {SCHEMA_VERSION})"
-        )
+        raise CliError(say("report_version", version=SCHEMA_VERSION))
     missing = [k for k in REPORT_SCHEMA["required"] if k not in doc]
     if missing:
-        raise CliError(f"the analytics API's report lacks {', '.join(missing)}")
+        raise CliError(say("report_lacks", missing=", ".join(missing)))
     return doc
 
 
@@ -101,7 +102,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"warta report: {exc}", file=sys.stderr)
         return exc.code
     except OSError as exc:
-        print(f"warta report: cannot write the report: {exc}", file=sys.stderr)
+        print(f"warta report: {say('cannot_write_report', error=exc)}", file=sys.stderr)
         return EXIT_USAGE
     print(output)
     return 0

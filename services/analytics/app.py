@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import faust
 from aiokafka import ConsumerRecord
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import Counter
 
 from services.analytics import http_api
 from services.analytics.delivery import WeeklyDelivery
@@ -36,6 +36,7 @@ from shared.channels import ChannelDirectory
 from shared.codec import decode
 from shared.dead_letters import DeadLetters
 from shared.kafka import KafkaUnavailable, ensure_topics, make_producer, missing_topics
+from shared.metrics import service_registry
 
 log = logging.getLogger("warta.analytics")
 
@@ -48,7 +49,8 @@ class AnalyticsMisconfigured(ValueError):
 
 class AnalyticsMetrics:
     def __init__(self) -> None:
-        self.registry = CollectorRegistry()
+        # Its own registry, with the process, Python and build series every Warta process exports.
+        self.registry = service_registry("analytics")
         self.events = Counter(
             "warta_analytics_events_total",
             "Source records read by the analytics worker, by topic role and result",

@@ -34,6 +34,7 @@ from services.analytics.reach_render import CSS, render_html
 from services.analytics.reach_text import LANGS
 from services.analytics.report import BadQuery, item, reach_answer
 from services.analytics.weekly import DEFAULT_TOP, DEFAULT_TREND_WEEKS, parse_week, week_of, weekly_report
+from shared.messages import Lang, Said, negotiate, said
 from shared.metrics import render
 from shared.security_headers import SECURITY_HEADERS
 
@@ -55,8 +56,23 @@ def _integer(query: Mapping[str, str], name: str, default: int) -> int:
     if raw is None:
         return default
     if not raw.isdigit():
-        raise BadQuery(f"{name} must be a whole number, not {raw!r}")
+        raise BadQuery(said("bad_query.whole", name=name, raw=raw))
     return int(raw)
+
+
+def refusal(view: View, request: Request, status: int, message: Said) -> Response:
+    """A refusal as this API writes it (``{"error": rule, "message"}``), in the caller's language."""
+    lang = negotiate(request.headers.get("Accept-Language"))
+    body = {"error": message.rule, "message": message.in_(lang)}
+    return view.json(body, status=status, headers={"Content-Language": lang, "Vary": "Accept-Language"})
+
+
+def page_language(query: Mapping[str, str], asked: Lang) -> Lang:
+    """The Reach page's language: its own ``lang`` switch when given, else the browser's."""
+    lang = query.get("lang", asked)
+    if lang not in LANGS:
+        raise BadQuery(said("bad_query.lang", allowed=", ".join(LANGS), lang=lang))
+    return cast(Lang, lang)
 
 
 def page_links(week: str, lang: str) -> dict[str, str]:
@@ -82,13 +98,13 @@ def register(
         try:
             return self.json(reach_answer(list(table.items()), request.query))
         except BadQuery as exc:
-            return self.json({"error": "bad_query", "message": str(exc)}, status=400)
+            return refusal(self, request, 400, exc.said)
 
     @app.page("/v1/items/{content_id}")
     async def item_view(self: View, request: Request, content_id: str) -> Response:
         found = item(table, content_id)
         if found is None:
-            return self.json({"error": "not_found", "message": f"no figures for {content_id!r}"}, status=404)
+            return refusal(self, request, 404, said("not_found.figures", id=content_id))
         return self.json(found)
 
     @app.page("/v1/report")
@@ -96,19 +112,16 @@ def register(
         try:
             return self.json(report_for(list(table.items()), request.query, zone, clock()))
         except BadQuery as exc:
-            return self.json({"error": "bad_query", "message": str(exc)}, status=400)
+            return refusal(self, request, 400, exc.said)
 
     @app.page("/reach")
     async def reach_page(self: View, request: Request) -> Response:
-        headers = dict(SECURITY_HEADERS)
-        lang = request.query.get("lang", "en")
-        if lang not in LANGS:
-            message = f"lang must be one of {', '.join(LANGS)}, not {lang!r}"
-            return self.text(message, status=400, headers=headers)
+        headers, asked = dict(SECURITY_HEADERS), negotiate(request.headers.get("Accept-Language"))
         try:
+            lang = page_language(request.query, asked)
             doc = report_for(list(table.items()), request.query, zone, clock())
         except BadQuery as exc:
-            return self.text(str(exc), status=400, headers=headers)
+            return self.text(exc.said.in_(asked), status=400, headers=headers)
         page = render_html(doc, lang, stylesheet="reach.css", links=page_links(doc["week"], lang))
         return self.html(page, headers=headers)
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from services.analytics.figures import DIMENSIONS, WINDOWS, ZERO, Figures, add, figures_json
+from shared.messages import Said, said
 
 _PERIOD = {"day": re.compile(r"^\d{4}-\d{2}-\d{2}$"), "week": re.compile(r"^\d{4}-W\d{2}$")}
 
@@ -28,7 +29,12 @@ DEFAULT_WINDOW = "week"
 
 
 class BadQuery(ValueError):
-    """The query cannot be answered as asked; the message says which parameter and why."""
+    """The query cannot be answered as asked; ``said`` (rule ``bad_query``) says which parameter
+    and why, in either language."""
+
+    def __init__(self, message: Said) -> None:
+        super().__init__(str(message))
+        self.said = message
 
 
 def reach_answer(entries: Iterable[tuple[str, Any]], query: Mapping[str, str]) -> dict[str, Any]:
@@ -44,12 +50,12 @@ def reach(
     """Rows of ``by`` (channel, hour, topic, tag) per ``window`` (day, week, all), optionally
     only the window ``period`` (``2026-12-04``, ``2026-W49``)."""
     if by not in DIMENSIONS:
-        raise BadQuery(f"by must be one of {', '.join(DIMENSIONS)}, not {by!r}")
+        raise BadQuery(said("bad_query.by", allowed=", ".join(DIMENSIONS), by=by))
     if window not in WINDOWS or (by == "hour" and window == "day"):
         allowed = ("week", "all") if by == "hour" else WINDOWS
-        raise BadQuery(f"window must be one of {', '.join(allowed)} for by={by}, not {window!r}")
+        raise BadQuery(said("bad_query.window", allowed=", ".join(allowed), by=by, window=window))
     if period is not None and (window == "all" or not _PERIOD[window].match(period)):
-        raise BadQuery(f"period {period!r} does not name a {window} (e.g. 2026-12-04 or 2026-W49)")
+        raise BadQuery(said("bad_query.period", period=period, window=window))
     # All time is kept as weeks (figures.window_keys): their sum.
     stored = "week" if window == "all" else window
     totals: dict[tuple[str, str], Figures] = {}

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from services.analytics.figures import ZERO, Figures, add, figures_json
 from services.analytics.poll_report import POLL_SCHEMA, week_polls
 from services.analytics.report import BadQuery, reach
+from shared.messages import said
 
 SCHEMA_VERSION = 1
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -43,11 +44,11 @@ def parse_week(week: str) -> date:
     """The Monday of an ISO week ``2026-W49``; ``BadQuery`` if it names none."""
     match = _WEEK.match(week)
     if match is None:
-        raise BadQuery(f"week must look like 2026-W49, not {week!r}")
+        raise BadQuery(said("bad_query.week_shape", week=week))
     try:
         return date.fromisocalendar(int(match[1]), int(match[2]), 1)
     except ValueError as exc:
-        raise BadQuery(f"week {week!r} does not exist") from exc
+        raise BadQuery(said("bad_query.no_week", week=week)) from exc
 
 
 def week_of(day: date) -> str:
@@ -63,7 +64,7 @@ def weeks_up_to(week: str, count: int) -> list[str]:
 
 def _bounded(name: str, value: int, high: int) -> int:
     if not 1 <= value <= high:
-        raise BadQuery(f"{name} must be between 1 and {high}, not {value}")
+        raise BadQuery(said("bad_query.between", name=name, high=high, value=value))
     return value
 
 

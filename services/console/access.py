@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from shared.http_auth import ALL_CHANNELS, KeyStore, Principal, Role, authenticate
 from shared.http_errors import Forbidden
+from shared.messages import said
 
 OPERATOR_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
 
@@ -20,22 +21,20 @@ def operator_of(keys: KeyStore, authorization: str | None) -> Principal:
     """The caller, if an operator or an admin: 401 without a known key, 403 for other roles."""
     principal = authenticate(keys, authorization)
     if principal.role not in OPERATOR_ROLES:
-        raise Forbidden(
-            f"{principal.person} holds the {principal.role.value} role; the console is for operators and admins",
-            rule="role",
-        )
+        raise Forbidden(said("role.console", person=principal.person, role=principal.role.value))
     return principal
 
 
-def in_scope(principal: Principal, channel: str | None, what: str) -> None:
-    """Refuse (403) what concerns a channel outside the key's scope; no channel = every channel."""
+def in_scope(principal: Principal, channel: str | None, what: str, ident: str = "") -> None:
+    """Refuse (403) what concerns a channel outside the key's scope; no channel = every channel.
+    ``what`` is a word of the catalog (``shared.messages_services.SERVICE_WORDS``): "job", "dead
+    letter", "the plan of channel", and ``ident`` the one it names."""
     if channel is None and ALL_CHANNELS in principal.channels:
         return
     if channel is not None and principal.may_target(channel):
         return
-    where = f"channel {channel}" if channel else "every channel"
-    raise Forbidden(
-        f"{principal.person}'s key may not see or act on {what}: it concerns {where}",
-        channel=channel,
-        rule="channel_forbidden",
-    )
+    if channel is None:
+        said_ = said("channel_forbidden.every_channel", person=principal.person, what=what)
+    else:
+        said_ = said("channel_forbidden.scope", person=principal.person, what=what, id=ident, channel=channel)
+    raise Forbidden(said_, channel=channel)

@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 
 from shared.events import JobPlanned, JobState, OperatorAction, OperatorDecided
 from shared.lifecycle import can
+from shared.messages import Said, said
 from shared.operator_decisions import judged_basis
 
 # The states in which a job waits for a person: no publisher holds it, no timer will move it.
@@ -55,11 +56,13 @@ _STATE = {
 
 
 class ActionRefused(ValueError):
-    """The action can't be applied to this job as it stands (state or missing input)."""
+    """The action can't be applied to this job as it stands (state or missing input); ``said`` is
+    the message (its key's rule: ``not_settled``, ``illegal_action``, ``bad_request``)."""
 
-    def __init__(self, message: str, rule: str) -> None:
-        super().__init__(message)
-        self.rule = rule
+    def __init__(self, message: Said) -> None:
+        super().__init__(str(message))
+        self.said = message
+        self.rule = message.rule
 
 
 def allowed_actions(state: JobState) -> list[OperatorAction]:
@@ -86,35 +89,28 @@ class ActionRequest:
 
 def operator_decision(job: JobPlanned, req: ActionRequest, now: datetime, event_id: str) -> OperatorDecided:
     if job.state not in SETTLED:
-        why = (
-            "a publisher holds it and its outcome is not in yet; wait for it"
-            if job.state in IN_FLIGHT
-            else "it is not waiting for a person"
-        )
-        raise ActionRefused(
-            f"job {job.job_id} is {job.state.value}: {why} (operator actions apply only to failed, "
-            "unconfirmed and dead jobs)",
-            rule="not_settled",
-        )
+        key = "not_settled.in_flight" if job.state in IN_FLIGHT else "not_settled"
+        raise ActionRefused(said(key, job_id=job.job_id, state=job.state.value))
     if req.action not in allowed_actions(job.state):
         allowed = ", ".join(a.value for a in allowed_actions(job.state)) or "none"
         raise ActionRefused(
-            f"job {job.job_id} is {job.state.value}: {req.action.value} is not allowed "
-            f"(allowed: {allowed}; shared/lifecycle.py)",
-            rule="illegal_action",
+            said(
+                "illegal_action",
+                job_id=job.job_id,
+                state=job.state.value,
+                action=req.action.value,
+                allowed=allowed,
+            )
         )
     reason = req.reason.strip()
     if not reason:
-        raise ActionRefused("a reason is required: the audit trail records why", rule="bad_request")
+        raise ActionRefused(said("bad_request.reason"))
     url = None
     if req.action is OperatorAction.MARK_PUBLISHED:
         url = (req.url or "").strip()
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ActionRefused(
-                "mark_published needs the post's http(s) URL, e.g. https://example.org/@x/1",
-                rule="bad_request",
-            )
+            raise ActionRefused(said("bad_request.url"))
     return OperatorDecided(
         event_id=event_id,
         occurred_at=now,

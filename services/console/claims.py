@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.events import Event, JobPlanned, OperatorDecided
+from shared.messages import Said, said
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,14 @@ class ActionInProgress(Exception):
     """Another operator's action on this job was accepted and has not reached the plan yet."""
 
     def __init__(self, claim: Claim) -> None:
-        super().__init__(
-            f"{claim.by}'s {claim.action} of job {claim.job_id} (at {claim.at.isoformat()}) is already "
-            "under way; reload the job and decide again once the scheduler has applied it"
+        self.said: Said = said(
+            "action_in_progress",
+            by=claim.by,
+            action=claim.action,
+            job_id=claim.job_id,
+            at=claim.at.isoformat(),
         )
+        super().__init__(str(self.said))
         self.claim = claim
 
 
@@ -119,8 +124,12 @@ class DecidedFirst(Exception):
     """Another console's decision on the same view of the job came first in the log."""
 
     def __init__(self, first: OperatorDecided) -> None:
-        super().__init__(
-            f"{first.actor}'s {first.action.value} of job {first.job_id} (at {first.occurred_at.isoformat()}) "
-            "came first; yours was recorded but will not be applied. Reload the job and decide again"
+        self.said: Said = said(
+            "action_in_progress.decided_first",
+            by=first.actor,
+            action=first.action.value,
+            job_id=first.job_id,
+            at=first.occurred_at.isoformat(),
         )
+        super().__init__(str(self.said))
         self.first = first

@@ -50,6 +50,7 @@ from shared.credentials.vault import CredentialVault
 from shared.field_errors import parse_model
 from shared.http_auth import Principal, Role
 from shared.http_errors import BadRequest, Forbidden, NotFound, ServiceUnavailable
+from shared.messages import negotiate, said
 
 log = logging.getLogger("warta.console.connect")
 CALLBACK = "/v1/connect/callback"
@@ -67,14 +68,11 @@ class PastedCredential(BaseModel):
 def _admin(request: web.Request, channel_id: str) -> tuple[Principal, Channel]:
     principal = operator(request)
     if principal.role is not Role.ADMIN:
-        raise Forbidden(
-            f"{principal.person} holds the {principal.role.value} role; only an admin may connect accounts",
-            rule="role",
-        )
-    in_scope(principal, channel_id, f"channel {channel_id}'s account")
+        raise Forbidden(said("role.connect", person=principal.person, role=principal.role.value))
+    in_scope(principal, channel_id, "the account of channel", channel_id)
     channel = request.app[DEPS].channels.get(channel_id)
     if channel is None:
-        raise NotFound(f"no channel {channel_id!r}", channel=channel_id)
+        raise NotFound(said("not_found.channel", id=channel_id), channel=channel_id)
     return principal, channel
 
 
@@ -82,11 +80,9 @@ def _vault(deps: Deps) -> CredentialVault:
     try:
         vault = open_vault(deps.settings)
     except CredentialError as exc:
-        raise ServiceUnavailable(f"the credential vault cannot be opened: {exc}", retry_after=60) from None
+        raise ServiceUnavailable(said("unavailable.vault", error=str(exc)), retry_after=60) from None
     if vault is None:
-        raise ServiceUnavailable(
-            "no credentials key configured for the console (WARTA_CREDENTIALS_KEY_FILE)", retry_after=60
-        )
+        raise ServiceUnavailable(said("unavailable.no_vault_key"), retry_after=60)
     return vault
 
 
@@ -130,11 +126,8 @@ async def connect_start(request: web.Request) -> web.Response:
         await _announce(deps, record.account, now)
         return json_response({"channel": channel.id, "signing_secret": record.access_token}, 201)
     if not has_login(channel.platform):
-        raise BadRequest(
-            f"{channel.platform} is connected by pasting its credential: POST /v1/channels/{channel.id}/credential",
-            channel=channel.id,
-            rule="paste_credential",
-        )
+        pasting = said("paste_credential", platform=channel.platform, channel=channel.id)
+        raise BadRequest(pasting, channel=channel.id)
     _vault(deps)  # refuse before sending anyone to a consent page whose result could not be kept
     try:
         apps = load_apps(deps.settings.oauth_apps_file)
@@ -142,16 +135,14 @@ async def connect_start(request: web.Request) -> web.Response:
             deps.session, channel, apps.get(channel.platform), redirect_uri(request), now, principal.person
         )
     except CredentialError as exc:
-        raise BadRequest(str(exc), channel=channel.id, rule="connect_unavailable") from None
+        raise BadRequest(said("connect_unavailable", detail=str(exc)), channel=channel.id) from None
     try:
         await request.app[PENDING].add(_connects(deps), pending, now)
     except TooManyPending:
-        raise ServiceUnavailable(
-            "too many connections are waiting for their platform", retry_after=60
-        ) from None
+        raise ServiceUnavailable(said("unavailable.too_many_pending"), retry_after=60) from None
     except KafkaError as exc:
         raise ServiceUnavailable(
-            f"the connect could not be kept ({type(exc).__name__})", retry_after=10
+            said("unavailable.connect_not_kept", error=type(exc).__name__), retry_after=10
         ) from None
     return json_response({"channel": channel.id, "authorize_url": url})
 
@@ -163,29 +154,32 @@ async def connect_callback(request: web.Request) -> web.Response:
         pending = await request.app[PENDING].take(_connects(deps), request.query.get("state", ""), now)
     except KafkaError as exc:
         raise ServiceUnavailable(
-            f"the connect could not be looked up ({type(exc).__name__})", retry_after=10
+            said("unavailable.connect_not_found", error=type(exc).__name__), retry_after=10
         ) from None
     if pending is None:
         # Not a flow this console started (a forged or stale link): nothing is exchanged.
-        raise BadRequest("state does not match a connection this console started", rule="state")
+        raise BadRequest(said("state"))
     channel = deps.channels.get(pending.channel_id)
     if channel is None:
-        raise NotFound(f"no channel {pending.channel_id!r}")
+        raise NotFound(said("not_found.channel", id=pending.channel_id))
     if "error" in request.query:
-        raise BadRequest(
-            f"{channel.platform} refused: {request.query.get('error')}", channel=channel.id, rule="denied"
-        )
+        denied = said("denied", platform=channel.platform, error=request.query.get("error"))
+        raise BadRequest(denied, channel=channel.id)
     vault = _vault(deps)
     try:
         record = await finish(deps.session, vault, channel, pending, request.query.get("code", ""), now)
     except CredentialError as exc:
-        raise BadRequest(
-            f"{channel.platform} refused the connection: {exc}", channel=channel.id, rule="exchange"
-        ) from None
+        refused = said("exchange", platform=channel.platform, detail=str(exc))
+        raise BadRequest(refused, channel=channel.id) from None
     await _store(deps, vault, record)
     await _announce(deps, record.account, now)
     log.info("%s connected channel %s (%s)", pending.by, channel.id, channel.platform)
-    page = f"<!doctype html><title>Warta</title><p>Connected {html.escape(channel.id)}.</p><p><a href='/'>Back to the console</a></p>"
+    lang = negotiate(request.headers.get("Accept-Language"))
+    done = html.escape(said("note.connected", channel=channel.id).in_(lang))
+    back = html.escape(said("note.back_to_console").in_(lang))
+    page = (
+        f"<!doctype html><html lang='{lang}'><title>Warta</title><p>{done}</p><p><a href='/'>{back}</a></p>"
+    )
     return web.Response(text=page, content_type="text/html")
 
 
@@ -193,25 +187,19 @@ async def paste_credential(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     principal, channel = _admin(request, request.match_info["channel"])
     if channel.platform not in PASTED:
-        raise BadRequest(
-            f"{channel.platform} is connected through its login: POST /v1/channels/{channel.id}/connect",
-            channel=channel.id,
-            rule="use_login",
-        )
+        login = said("use_login", platform=channel.platform, channel=channel.id)
+        raise BadRequest(login, channel=channel.id)
     body = parse_model(PastedCredential, await json_body(request))
     vault = _vault(deps)
     now = deps.clock()
     try:
         verified = await verify(deps.session, channel, body.secret, body.username)
     except CredentialError as exc:
-        raise BadRequest(str(exc), channel=channel.id, rule="credential_refused") from None
+        raise BadRequest(said("credential_refused", detail=str(exc)), channel=channel.id) from None
     lacking = missing_needs(channel.platform, verified.granted)
     if lacking:
-        raise BadRequest(
-            f"{verified.reached} lacks {', '.join(lacking)} that publishing needs",
-            channel=channel.id,
-            rule="insufficient_permissions",
-        )
+        lacks = said("insufficient_permissions", reached=verified.reached, lacking=", ".join(lacking))
+        raise BadRequest(lacks, channel=channel.id)
     record = pasted_record(channel, body.secret, verified, now, vault.fresh(account_of(channel)))
     await _store(deps, vault, record)
     await _announce(deps, record.account, now)

@@ -45,13 +45,13 @@ from shared.field_errors import parse_model
 from shared.http_auth import Principal
 from shared.http_errors import (
     Conflict,
-    FieldError,
     NotFound,
     ServiceUnavailable,
     ValidationFailed,
     parse_json_body,
 )
 from shared.kafka import KafkaUnavailable, send_event
+from shared.messages import Lang, negotiate, said
 from shared.operator_decisions import STATUS_OF_ACTION
 
 log = logging.getLogger("warta.console.http")
@@ -73,35 +73,35 @@ class ReplayBody(BaseModel):
 def _job_in_scope(deps: Deps, who: Principal, job_id: str) -> JobPlanned:
     job = deps.view.jobs.get(job_id)
     if job is None:
-        raise NotFound(f"no job {job_id!r}")
-    in_scope(who, job.channel, f"job {job_id}")
+        raise NotFound(said("not_found.job", id=job_id))
+    in_scope(who, job.channel, "job", job_id)
     return job
 
 
-async def _act(deps: Deps, who: Principal, job_id: str, req: ActionRequest) -> web.Response:
+async def _act(deps: Deps, who: Principal, job_id: str, req: ActionRequest, lang: Lang) -> web.Response:
     job = _job_in_scope(deps, who, job_id)
     now = deps.clock()
     try:
         decision = operator_decision(job, req, now, uuid.uuid4().hex)
     except ActionRefused as exc:
         if exc.rule == "bad_request":
-            raise ValidationFailed([FieldError(job.channel, None, exc.rule, str(exc))]) from exc
-        raise Conflict(str(exc), channel=job.channel, rule=exc.rule) from exc
+            raise ValidationFailed(exc.said, channel=job.channel) from exc
+        raise Conflict(exc.said, channel=job.channel) from exc
     # No await between judging the job and claiming it: one of two concurrent actions wins.
     try:
         claim = deps.claims.claim(job, req.action.value, req.by, now)
     except ActionInProgress as exc:
-        raise Conflict(str(exc), channel=job.channel, rule="action_in_progress") from exc
+        raise Conflict(exc.said, channel=job.channel) from exc
     topic = deps.topics.publish_outcomes
     try:
         landed = await send_event(deps.producer, topic, job.content_id, decision, timeout=10)
     except KafkaUnavailable as exc:
         deps.claims.release(claim)
-        raise ServiceUnavailable("the broker did not acknowledge; nothing was done", retry_after=5) from exc
+        raise ServiceUnavailable(said("unavailable.not_done"), retry_after=5) from exc
     try:
         await _came_first(deps, decision, topic, landed.partition, landed.offset)
     except DecidedFirst as exc:
-        raise Conflict(str(exc), channel=job.channel, rule="action_in_progress") from exc
+        raise Conflict(exc.said, channel=job.channel) from exc
     body: dict[str, object] = {
         "job_id": job_id,
         "action": req.action.value,
@@ -109,10 +109,7 @@ async def _act(deps: Deps, who: Principal, job_id: str, req: ActionRequest) -> w
         "accepted": True,
     }
     if reconciles_first(job, req.action):
-        body["note"] = (
-            f"the {job.platform} publisher looks the post up before sending: found → published with "
-            "its id; surely absent → sent; still unknown → it stays unconfirmed, with the reason"
-        )
+        body["note"] = said("note.reconciles_first", platform=job.platform).in_(lang)
     return json_response(body, 202)
 
 
@@ -123,12 +120,8 @@ async def _came_first(deps: Deps, decision: OperatorDecided, topic: str, partiti
     try:
         await asyncio.wait_for(deps.read_past(topic, partition, offset), READ_BACK_S)
     except TimeoutError as exc:
-        raise ServiceUnavailable(
-            f"the decision was written, but this console could not read {topic} back within "
-            f"{READ_BACK_S:.0f} s to tell whether another operator's decision on the job came first; "
-            "reload the job (the scheduler applies only the first)",
-            retry_after=5,
-        ) from exc
+        unread = said("unavailable.read_back", topic=topic, seconds=round(READ_BACK_S))
+        raise ServiceUnavailable(unread, retry_after=5) from exc
     first = deps.order.first(decision)
     if first is not None and first.event_id != decision.event_id:
         raise DecidedFirst(first)
@@ -138,14 +131,15 @@ async def act(request: web.Request) -> web.Response:
     who = operator(request)
     body = parse_model(ActionBody, await json_body(request))
     req = ActionRequest(body.action, who.person, body.reason, body.url)
-    return await _act(request.app[DEPS], who, request.match_info["job_id"], req)
+    lang = negotiate(request.headers.get("Accept-Language"))
+    return await _act(request.app[DEPS], who, request.match_info["job_id"], req, lang)
 
 
 def _letter_in_scope(deps: Deps, who: Principal, ident: str) -> DeadLettered:
     letter = deps.view.find_dead(ident)
     if letter is None:
-        raise NotFound(f"no dead letter {ident!r}")
-    in_scope(who, letter.channel, f"dead letter {letter.event_id}")
+        raise NotFound(said("not_found.dead_letter", id=ident))
+    in_scope(who, letter.channel, "dead letter", letter.event_id)
     return letter
 
 
@@ -172,11 +166,7 @@ async def dead_replay(request: web.Request) -> web.Response:
     if letter.consumer is not None:
         return await _reappend(deps, letter, who)
     if letter.job_id is None:
-        raise Conflict(
-            f"dead letter {letter.event_id} is an undecodable message from {letter.source_topic}, not a job: "
-            "there is nothing to replay; fix the producer and resend",
-            rule="not_a_job",
-        )
+        raise Conflict(said("not_a_job", id=letter.event_id, topic=letter.source_topic))
     raw = await request.read()
     body = parse_model(
         ReplayBody, parse_json_body(raw, request.headers.get("Content-Type"), MAX_BODY) if raw else {}
@@ -184,23 +174,21 @@ async def dead_replay(request: web.Request) -> web.Response:
     # A fresh attempt through the scheduler (the delay service), never straight to the platform
     # topic: the scheduler re-reads the job and honours pauses, withdrawals and gaps.
     req = ActionRequest(OperatorAction.RETRY, who.person, f"replay of {letter.event_id}: {body.reason}")
-    return await _act(deps, who, letter.job_id, req)
+    return await _act(deps, who, letter.job_id, req, negotiate(request.headers.get("Accept-Language")))
 
 
 async def _reappend(deps: Deps, letter: DeadLettered, who: Principal) -> web.Response:
     """A record a consumer's handler raised on: written back to where it was read."""
     write = reappend(letter, deps.topics)
     if isinstance(write, NotReplayable):
-        raise Conflict(write.reason, rule="not_replayable")
+        raise Conflict(write.said)
     try:
         await asyncio.wait_for(
             deps.producer.send_and_wait(write.topic, write.value, key=write.key, partition=write.partition),
             10,
         )
     except (KafkaError, TimeoutError) as exc:
-        raise ServiceUnavailable(
-            "the broker did not acknowledge; nothing was replayed", retry_after=5
-        ) from exc
+        raise ServiceUnavailable(said("unavailable.not_replayed"), retry_after=5) from exc
     log.info("%s replayed dead letter %s onto %s", who.person, letter.event_id, write.topic)
     body = {"id": letter.event_id, "replayed_to": write.topic, "partition": write.partition, "accepted": True}
     return json_response(body, 202)
@@ -229,7 +217,7 @@ async def _forward(request: web.Request, action: str) -> web.Response:
                 body=await resp.read(), status=resp.status, content_type=resp.content_type, headers=headers
             )
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise ServiceUnavailable(f"ingest did not answer: {type(exc).__name__}", retry_after=5) from exc
+        raise ServiceUnavailable(said("unavailable.ingest", error=type(exc).__name__), retry_after=5) from exc
 
 
 async def pause(request: web.Request) -> web.Response:

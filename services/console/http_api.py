@@ -42,11 +42,11 @@ from shared.events import (
 )
 from shared.http_auth import ALL_CHANNELS, Principal
 from shared.http_errors import (
-    FieldError,
     NotFound,
     ServiceUnavailable,
     ValidationFailed,
 )
+from shared.messages import said
 from shared.security_headers import security_headers
 
 STATIC = Path(__file__).parent / "static"
@@ -61,7 +61,7 @@ async def index(request: web.Request) -> web.Response:
 async def static(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     if name not in STATIC_FILES:
-        raise NotFound(f"no file {name!r}")
+        raise NotFound(said("not_found.file", name=name))
     return web.Response(
         text=(STATIC / name).read_text(encoding="utf-8"),
         content_type=STATIC_FILES[name],
@@ -203,7 +203,7 @@ async def lag(request: web.Request) -> web.Response:
     operator(request)
     snap = request.app[DEPS].snapshot()
     if snap is None:
-        raise ServiceUnavailable("no offsets read from the broker yet", retry_after=2)
+        raise ServiceUnavailable(said("unavailable.no_offsets"), retry_after=2)
     rows = [
         {
             "group": r.group,
@@ -221,17 +221,15 @@ async def lag(request: web.Request) -> web.Response:
 def _day(request: web.Request) -> date:
     raw = request.query.get("day")
     if raw is None:
-        raise ValidationFailed([FieldError(None, "day", "required", "day is required, e.g. 2026-11-27")])
+        raise ValidationFailed(said("required.day"), field="day")
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        raise ValidationFailed(
-            [FieldError(None, "day", "type", "day must be a date like 2026-11-27")]
-        ) from None
+        raise ValidationFailed(said("type.day"), field="day") from None
     # The page reads the day after too, and 9999-12-31 has none: keep to the instants' range.
     if not EARLIEST_INSTANT.date() <= day < LATEST_INSTANT.date():
-        message = f"day must lie between {EARLIEST_INSTANT:%Y-%m-%d} and {LATEST_INSTANT:%Y-%m-%d}"
-        raise ValidationFailed([FieldError(None, "day", "out_of_range", message)])
+        bounds = {"earliest": f"{EARLIEST_INSTANT:%Y-%m-%d}", "latest": f"{LATEST_INSTANT:%Y-%m-%d}"}
+        raise ValidationFailed(said("out_of_range.day", **bounds), field="day")
     return day
 
 
@@ -241,14 +239,9 @@ async def plan(request: web.Request) -> web.Response:
     channel_id = request.query.get("channel", "")
     channel = deps.channels.get(channel_id)
     if channel is None:
-        raise ValidationFailed(
-            [
-                FieldError(
-                    channel_id or None, "channel", "unknown_channel", f"there is no channel {channel_id!r}"
-                )
-            ]
-        )
-    in_scope(who, channel.id, f"the plan of {channel.id}")
+        unknown = said("unknown_channel.short", channel=channel_id)
+        raise ValidationFailed(unknown, channel=channel_id or None, field="channel")
+    in_scope(who, channel.id, "the plan of channel", channel.id)
     day = _day(request)
     tz = ZoneInfo(channel.timezone)
     # The channel's own day: planners think in audience-local time (design.md, "Time is explicit").
@@ -272,9 +265,7 @@ def _limit(request: web.Request) -> int:
     raw = request.query.get("limit", str(PAGE))
     # isdigit() alone accepts "²", which int() refuses.
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
-        raise ValidationFailed(
-            [FieldError(None, "limit", "range", f"limit must be a whole number from 1 to {MAX_PAGE}")]
-        )
+        raise ValidationFailed(said("range.limit", max=MAX_PAGE), field="limit")
     return int(raw)
 
 
@@ -295,9 +286,7 @@ def _problems_cursor(request: web.Request) -> tuple[datetime, str] | None:
     except (ValueError, OverflowError):
         parsed = None
     if not sep or not job_id or parsed is None:
-        raise ValidationFailed(
-            [FieldError(None, "cursor", "type", "cursor must be a next_cursor this endpoint returned")]
-        )
+        raise ValidationFailed(said("type.cursor_endpoint"), field="cursor")
     return parsed, job_id
 
 

@@ -26,11 +26,11 @@ from services.console.webhooks import DeliveryLog
 from shared.channels import ChannelDirectory
 from shared.http_auth import KeyStore, Principal
 from shared.http_errors import (
-    FieldError,
     HttpRefusal,
+    field_error,
     parse_json_body,
 )
-from shared.problems import problem_response
+from shared.problems import http_error, problem_response
 from shared.topics import TopicRegistry
 
 log = logging.getLogger("warta.console.http")
@@ -90,11 +90,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return problem_response(request, exc.status, [FieldError(None, None, "http", exc.reason).to_json()])
+        return problem_response(request, exc.status, [http_error(exc.status, exc.reason)])
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
-        internal = FieldError(None, None, "internal", "internal error; it has been logged")
-        return problem_response(request, 500, [internal.to_json()])
+        return problem_response(request, 500, [field_error(None, None, "internal")])
 
 
 def operator(request: web.Request) -> Principal:

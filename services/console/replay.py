@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from shared.codec import DecodeError
 from shared.events import DeadLettered
+from shared.messages import Said, said
 from shared.topics import PLATFORMS, TopicRegistry
 
 # The codec's error tree: bytes that are no event stay no event when written back.
@@ -35,7 +36,11 @@ class Reappend:
 
 @dataclass(frozen=True)
 class NotReplayable:
-    reason: str
+    said: Said  # why, from the catalog: rule ``not_replayable``
+
+    @property
+    def reason(self) -> str:
+        return str(self.said)
 
 
 def replayable_topics(topics: TopicRegistry) -> frozenset[str]:
@@ -55,20 +60,13 @@ def replayable_topics(topics: TopicRegistry) -> frozenset[str]:
 def reappend(letter: DeadLettered, topics: TopicRegistry) -> Reappend | NotReplayable:
     """The write that replays ``letter``, a consumer's letter (``letter.consumer`` is set)."""
     if letter.source_topic not in replayable_topics(topics):
-        return NotReplayable(
-            f"{letter.source_topic} holds state, not commands: writing an old record back could "
-            "replace a newer one; the view that failed on it reads it again when it restarts"
-        )
+        return NotReplayable(said("not_replayable.state_topic", topic=letter.source_topic))
     if letter.error_type in _DECODE_ERRORS:
         return NotReplayable(
-            f"dead letter {letter.event_id} is an undecodable message from {letter.source_topic}: "
-            "there is nothing to replay; fix the producer and resend"
+            said("not_replayable.undecodable", id=letter.event_id, topic=letter.source_topic)
         )
     if letter.raw is None or not letter.raw_complete:
-        return NotReplayable(
-            f"dead letter {letter.event_id} does not hold the record's exact bytes (not UTF-8, or "
-            "larger than the letter keeps): there is nothing to replay; resend it from its source"
-        )
+        return NotReplayable(said("not_replayable.no_bytes", id=letter.event_id))
     return Reappend(
         topic=letter.source_topic,
         partition=letter.source_partition,

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from services.inbox.errors import SomeoneAnswering
+from shared.messages import said
 
 CLAIM_FOR = timedelta(minutes=10)
 
@@ -49,10 +50,7 @@ class AnswerClaims:
         """``SomeoneAnswering`` when another person's mark holds and ``override`` is not said."""
         claim = self.holder(key, now)
         if claim is not None and claim.by != by and not override:
-            raise SomeoneAnswering(
-                f"{claim.by} is answering this comment (since {claim.since:%H:%M} UTC); "
-                "a second answer needs override=true"
-            )
+            raise SomeoneAnswering(said("someone_answering", by=claim.by, since=f"{claim.since:%H:%M}"))
 
     def claim(self, key: str, by: str, now: datetime, *, override: bool = False) -> Claim:
         """Mark ``key`` as answered by ``by`` (renewed when ``by`` holds it already)."""

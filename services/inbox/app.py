@@ -46,6 +46,7 @@ from services.inbox.template_api import add_template_routes
 from services.inbox.template_store import TemplateStore
 from services.inbox.working_calendar import load_working_hours
 from services.inbox.working_time import WorkingHours
+from shared.access_log import app_runner
 from shared.channels import ChannelDirectory
 from shared.credentials import SecretsError
 from shared.credentials.opening import open_vault, secret_store
@@ -369,7 +370,9 @@ async def _poll_loop(
 
 async def run(settings: InboxSettings, stop: asyncio.Event) -> None:
     async with running_inbox(settings, stop) as inbox:
-        runner = web.AppRunner(inbox.app)
+        # The structured access log, as ingest's and the console's: never the query string, where
+        # Meta's verify token travels on /webhooks/meta.
+        runner = app_runner(inbox.app, settings.access_log)
         await runner.setup()
         site = web.TCPSite(runner, settings.inbox_host, settings.inbox_port)
         await site.start()

@@ -20,11 +20,11 @@ from aiokafka.errors import KafkaError
 
 from shared.http_errors import ServiceUnavailable
 from shared.kafka import KafkaUnavailable
+from shared.messages import said
 
 log = logging.getLogger("warta.inbox.http")
 
 RETRY_AFTER_S = 5.0
-MESSAGE = "the broker did not acknowledge the change, so nothing changed; the same call is safe to repeat"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -36,4 +36,4 @@ async def broker_refusals(request: web.Request, handler: Handler) -> web.StreamR
         return await handler(request)
     except (KafkaUnavailable, KafkaError) as exc:
         log.warning("%s %s: the broker did not acknowledge (%r)", request.method, request.path, exc)
-        raise ServiceUnavailable(MESSAGE, retry_after=RETRY_AFTER_S, rule="broker") from exc
+        raise ServiceUnavailable(said("broker"), retry_after=RETRY_AFTER_S) from exc

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.inbox.complaint_desk import ComplaintDesk, ForwardFailed, NoSuchComplaint
 from services.inbox.complaints import DUE_FIELD, is_overdue
-from services.inbox.http_api import API_BODY_LIMIT, DEPS, read_capped
+from services.inbox.http_api import API_BODY_LIMIT, DEPS, read_capped, schema_error
 from shared.events import ComplaintAction, ComplaintChanged, ComplaintState
 from shared.http_auth import ALL_CHANNELS, Principal, authenticate
 from shared.http_errors import (
@@ -36,7 +36,9 @@ from shared.http_errors import (
     NotFound,
     ValidationFailed,
     parse_json_body,
+    said_error,
 )
+from shared.messages import said
 from shared.problems import problem_response
 
 DESK: web.AppKey[ComplaintDesk] = web.AppKey("complaint_desk", ComplaintDesk)
@@ -67,13 +69,11 @@ async def _reason(request: web.Request) -> str:
     raw = await read_capped(request, API_BODY_LIMIT, "a request body")
     decoded = parse_json_body(raw, request.headers.get("Content-Type"), API_BODY_LIMIT) if raw else {}
     if not isinstance(decoded, dict):
-        raise BadRequest("the body must be a JSON object")
+        raise BadRequest(said("malformed_json.not_object"))
     try:
         return _Reason.model_validate(decoded).reason
     except ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)[0]
-        where = ".".join(str(p) for p in first["loc"]) or None
-        raise ValidationFailed(f"{where}: {first['msg']}", field=where, rule="schema") from None
+        raise ValidationFailed([schema_error(exc)]) from None
 
 
 def _complaint_for(request: web.Request, principal: Principal) -> ComplaintChanged:
@@ -83,7 +83,7 @@ def _complaint_for(request: web.Request, principal: Principal) -> ComplaintChang
     except NoSuchComplaint:
         complaint = None
     if complaint is None or not principal.may_target(complaint.channel):
-        raise NotFound(f"there is no complaint {complaint_id}", rule="not_found")
+        raise NotFound(said("not_found.complaint", id=complaint_id))
     return complaint
 
 
@@ -92,7 +92,7 @@ async def create_from_comment(request: web.Request) -> web.Response:
     key = request.match_info["key"]
     entry = deps.keeper.book.get(key)
     if entry is None or not principal.may_target(entry.channel):
-        raise NotFound(f"the inbox holds no comment {key}", rule="not_found")
+        raise NotFound(said("not_found.comment", key=key))
     reason = await _reason(request)
     made = await request.app[DESK].record(entry, key, by=principal.person, reason=reason)
     return web.json_response(complaint_json(made, deps.clock()), status=201, dumps=_dumps)
@@ -104,9 +104,8 @@ async def list_complaints(request: web.Request) -> web.Response:
     channels = [c for c in deps.channels.ids if ALL_CHANNELS in principal.channels or c in principal.channels]
     if "channel" in query:
         if query["channel"] not in channels:
-            raise Forbidden(
-                f"{principal.person}'s key may not read channel {query['channel']}", rule="channel_forbidden"
-            )
+            asked = query["channel"]
+            raise Forbidden(said("channel_forbidden.read", person=principal.person, channel=asked))
         channels = [query["channel"]]
     state = None
     if "state" in query:
@@ -114,9 +113,9 @@ async def list_complaints(request: web.Request) -> web.Response:
             state = ComplaintState(query["state"])
         except ValueError:
             values = ", ".join(s.value for s in ComplaintState)
-            raise ValidationFailed(f"state must be one of {values}", field="state", rule="enum") from None
+            raise ValidationFailed(said("enum.state", values=values), field="state") from None
     if query.get("overdue", "false") not in ("true", "false"):
-        raise ValidationFailed("overdue is true or false", field="overdue", rule="enum")
+        raise ValidationFailed(said("enum.overdue"), field="overdue")
     now = deps.clock()
     found = request.app[DESK].select(
         channels=channels, state=state, overdue_at=now if query.get("overdue") == "true" else None
@@ -139,14 +138,9 @@ async def forward(request: web.Request) -> web.Response:
         done = await request.app[DESK].forward(complaint.complaint_id, by=principal.person, reason=reason)
     except ForwardFailed as exc:
         kept = exc.complaint
-        message = (
-            f"LAPOR! did not take complaint {kept.complaint_id}: {exc}. It stays recorded"
-            f" (attempt {kept.forward_attempts}); forwarding it again is safe"
-        )
-        rule = "lapor_unavailable" if exc.retriable else "lapor_refused"
-        return problem_response(
-            request, 502, [{"channel": kept.channel, "field": None, "rule": rule, "message": message}]
-        )
+        key = "lapor_unavailable" if exc.retriable else "lapor_refused"
+        failed = said(key, id=kept.complaint_id, error=str(exc), attempt=kept.forward_attempts)
+        return problem_response(request, 502, [said_error(kept.channel, None, failed)])
     return web.json_response(complaint_json(done, request.app[DEPS].clock()), dumps=_dumps)
 
 

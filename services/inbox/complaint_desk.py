@@ -38,6 +38,7 @@ from services.inbox.working_time import WorkingHours
 from shared.codec import encode
 from shared.events import ComplaintAction, ComplaintChanged, ComplaintState, Event, InboxChanged
 from shared.kafka import KafkaUnavailable, acknowledged
+from shared.messages import said
 from shared.topics import TopicRegistry
 
 TITLE_CHARS = 80
@@ -123,7 +124,7 @@ class ComplaintDesk:
     ) -> ComplaintChanged:
         async with self._lock:
             if complaint_id in self.records:
-                raise ComplaintRefused(f"comment {complaint_id} is already a complaint")
+                raise ComplaintRefused(said("complaint_state.exists", id=complaint_id))
             now = self._clock()
             change = record(
                 entry,

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta, tzinfo
 from services.inbox.errors import IllegalTransition
 from services.inbox.working_time import WorkingHours, add_working_days
 from shared.events import ComplaintAction, ComplaintChanged, ComplaintState, InboxChanged
+from shared.messages import said
 
 FORWARD_WITHIN_DAYS = 3
 ANSWER_WITHIN_DAYS = 5
@@ -50,7 +51,7 @@ def allowed(current: ComplaintChanged, action: ComplaintAction) -> ComplaintStat
     """The state ``action`` leads to from ``current``'s; ``ComplaintRefused`` when it may not."""
     state = _TABLE.get((current.state, action))
     if state is None:
-        raise ComplaintRefused(f"a {current.state.value} complaint cannot take the action {action.value}")
+        raise ComplaintRefused(said("complaint_state", state=current.state.value, action=action.value))
     return state
 
 

@@ -26,6 +26,8 @@ Errors::
 
 from __future__ import annotations
 
+from shared.messages import Said
+
 
 class InboxError(Exception):
     """Anything the inbox raises on purpose."""
@@ -61,6 +63,10 @@ class ReadThrottled(ReadFailed):
 class DeliveryRejected(InboxError):
     status = 400
 
+    def __init__(self, message: Said) -> None:
+        super().__init__(str(message))
+        self.said = message
+
 
 class BadSignature(DeliveryRejected):
     status = 401
@@ -75,7 +81,11 @@ class IllegalTransition(InboxError):
     action on a closed comment)."""
 
     status = 409
-    rule = "illegal_transition"
+    rule = "illegal_transition"  # every key of its messages starts with its rule
+
+    def __init__(self, message: Said) -> None:
+        super().__init__(str(message))
+        self.said = message
 
 
 class ApprovalRequired(IllegalTransition):

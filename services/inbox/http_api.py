@@ -60,7 +60,7 @@ from services.inbox.book import BadCursor, decode_cursor, encode_cursor, key_of,
 from services.inbox.broker_refusal import broker_refusals
 from services.inbox.collector import Collector
 from services.inbox.content_tags import ContentTags
-from services.inbox.errors import ApprovalRequired, BadSignature, IllegalTransition
+from services.inbox.errors import BadSignature, IllegalTransition
 from services.inbox.insights import MAX_TERMS_HOURS, terms_body, volume_body
 from services.inbox.keeper import InboxKeeper, NoSuchEntry
 from services.inbox.lifecycle import Command
@@ -75,16 +75,20 @@ from shared.events import InboxAction, InboxChanged, InboxState
 from shared.http_auth import ALL_CHANNELS, KeyStore, Principal, Role, authenticate
 from shared.http_errors import (
     BadRequest,
+    FieldError,
     Forbidden,
     HttpRefusal,
     NotFound,
     PayloadTooLarge,
     Unauthenticated,
     ValidationFailed,
+    field_error,
     parse_json_body,
+    said_error,
 )
+from shared.messages import said
 from shared.metrics import render
-from shared.problems import problem_response
+from shared.problems import http_error, problem_response
 
 log = logging.getLogger("warta.inbox.http")
 
@@ -147,28 +151,28 @@ async def _errors(
         return await handler(request)
     except HttpRefusal as exc:
         return problem_response(request, exc.status, exc.errors, exc.headers())
-    except ApprovalRequired as exc:
-        return _refusal(request, 403, "four_eyes", str(exc))
-    except IllegalTransition as exc:
-        return _refusal(request, 409, exc.rule, str(exc))
+    except web.HTTPException as exc:  # aiohttp's own: no such route, a method the route lacks
+        if exc.status < 400:
+            raise
+        return problem_response(request, exc.status, [http_error(exc.status, exc.reason)])
+    except IllegalTransition as exc:  # ApprovalRequired (four eyes) among them, with its own status
+        return problem_response(request, exc.status, [said_error(None, None, exc.said)])
     except NoSuchEntry as exc:
-        return _refusal(request, 404, "not_found", f"the inbox holds no comment {exc}")
+        return problem_response(request, 404, [field_error(None, None, "not_found.comment", key=str(exc))])
     except ValidationError as exc:
         # A change the event's contract refuses (a value past a bound): the request's fault.
-        first = exc.errors(include_url=False, include_input=False)[0]
-        where = ".".join(str(p) for p in first["loc"])
-        return _refusal(request, 422, "schema", f"{where}: {first['msg']}")
+        return problem_response(request, 422, [schema_error(exc)])
 
 
 def _dumps(data: Any) -> str:
     return orjson.dumps(data).decode()
 
 
-def _refusal(request: web.Request, status: int, rule: str, message: str) -> web.Response:
-    """An RFC 9457 refusal (``shared.problems``) whose ``errors`` keep ingest's per-field shape."""
-    return problem_response(
-        request, status, [{"channel": None, "field": None, "rule": rule, "message": message}]
-    )
+def schema_error(exc: ValidationError) -> FieldError:
+    """The first fault pydantic found, under the inbox's one rule for them: ``schema``."""
+    first = exc.errors(include_url=False, include_input=False)[0]
+    where = ".".join(str(p) for p in first["loc"]) or None
+    return field_error(None, where, "schema", field=where, detail=first["msg"])
 
 
 # -- webhooks -------------------------------------------------------------------------------
@@ -180,12 +184,12 @@ async def read_capped(request: web.Request, limit: int, what: str) -> bytes:
     ``StreamReader.read(n)`` answers what has arrived, not n bytes: the body is read to its end.
     """
     if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"{what} is at most {limit} bytes")
+        raise PayloadTooLarge(said("payload_too_large.at_most", what=what, limit=limit))
     body = bytearray()
     while chunk := await request.content.read(65536):
         body += chunk
         if len(body) > limit:
-            raise PayloadTooLarge(f"{what} is at most {limit} bytes")
+            raise PayloadTooLarge(said("payload_too_large.at_most", what=what, limit=limit))
     return bytes(body)
 
 
@@ -205,7 +209,7 @@ async def webhook_delivery(request: web.Request) -> web.Response:
             body, request.headers.get(SIGNATURE_HEADER), deps.settings.meta_app_secret.get_secret_value()
         )
     except BadSignature as exc:
-        raise Unauthenticated(str(exc), rule="bad_signature") from exc
+        raise Unauthenticated(exc.said) from exc
     now = deps.clock()
     try:
         decoded = orjson.loads(body)
@@ -235,7 +239,7 @@ def _entry_for(request: web.Request, principal: Principal) -> InboxChanged:
     entry = request.app[DEPS].keeper.book.get(key)
     if entry is None or not principal.may_target(entry.channel):
         # A comment on another channel is as absent as one that does not exist.
-        raise NotFound(f"the inbox holds no comment {key}", rule="not_found")
+        raise NotFound(said("not_found.comment", key=key))
     return entry
 
 
@@ -244,10 +248,8 @@ def _channels_asked(request: web.Request, principal: Principal) -> list[str]:
     channels = _visible_channels(principal, request.app[DEPS].channels)
     if "channel" in request.query:
         if request.query["channel"] not in channels:
-            raise Forbidden(
-                f"{principal.person}'s key may not read channel {request.query['channel']}",
-                rule="channel_forbidden",
-            )
+            asked = request.query["channel"]
+            raise Forbidden(said("channel_forbidden.read", person=principal.person, channel=asked))
         channels = [request.query["channel"]]
     return channels
 
@@ -258,10 +260,10 @@ def _bounded(query: Any, name: str, default: str, low: float, high: float, *, wh
     try:
         value = int(raw) if whole else float(raw)
     except ValueError:
-        kind = "a whole number" if whole else "a number"
-        raise ValidationFailed(f"{name} is {kind}", field=name, rule="type") from None
+        kind = said("type.whole" if whole else "type.number", field=name)
+        raise ValidationFailed(kind, field=name) from None
     if not low <= value <= high:  # NaN compares false, so it is refused here too
-        raise ValidationFailed(f"{name} is {low:g}-{high:g}", field=name, rule="range")
+        raise ValidationFailed(said("range.bounds", field=name, low=low, high=high), field=name)
     return value
 
 
@@ -295,21 +297,18 @@ async def list_entries(request: web.Request) -> web.Response:
         try:
             state = InboxState(query["state"])
         except ValueError:
-            raise ValidationFailed(
-                f"state must be one of {', '.join(s.value for s in InboxState)}", field="state", rule="enum"
-            ) from None
+            values = ", ".join(s.value for s in InboxState)
+            raise ValidationFailed(said("enum.state", values=values), field="state") from None
     try:
         limit = int(query.get("limit", "50"))
     except ValueError:
-        raise ValidationFailed("limit is a whole number", field="limit", rule="type") from None
+        raise ValidationFailed(said("type.whole", field="limit"), field="limit") from None
     if not 1 <= limit <= 500:
-        raise ValidationFailed("limit is 1-500", field="limit", rule="range")
+        raise ValidationFailed(said("range.bounds", field="limit", low=1, high=500), field="limit")
     try:
         after = decode_cursor(query["cursor"]) if query.get("cursor") else None
     except BadCursor:
-        raise BadRequest(
-            "cursor must be a next_cursor this endpoint returned", field="cursor", rule="cursor"
-        ) from None
+        raise BadRequest(said("cursor"), field="cursor") from None
     found = deps.keeper.book.select(
         channels=channels, state=state, post_id=query.get("post"), assignee=query.get("assignee")
     )
@@ -352,13 +351,11 @@ async def _body(request: web.Request, model: type[BaseModel]) -> Any:
     raw = await read_capped(request, API_BODY_LIMIT, "a request body")
     decoded = parse_json_body(raw, request.headers.get("Content-Type"), API_BODY_LIMIT)
     if not isinstance(decoded, dict):
-        raise BadRequest("the body must be a JSON object")
+        raise BadRequest(said("malformed_json.not_object"))
     try:
         return model.model_validate(decoded)
     except ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)[0]
-        where = ".".join(str(p) for p in first["loc"]) or None
-        raise ValidationFailed(f"{where}: {first['msg']}", field=where, rule="schema") from None
+        raise ValidationFailed([schema_error(exc)]) from None
 
 
 def _action(

@@ -44,6 +44,7 @@ from shared.events import (
     ReplySettled,
     ReplyStatus,
 )
+from shared.messages import said
 
 A, S = InboxAction, InboxState
 OPEN = (S.NEW, S.ASSIGNED, S.ANSWERED)
@@ -82,11 +83,9 @@ def target(state: InboxState | None, action: InboxAction) -> InboxState:
         return TRANSITIONS[(state, action)]
     except KeyError:
         if state == S.REPLYING:
-            raise IllegalTransition(
-                "a reply to this comment is being posted; act once it is answered"
-            ) from None
+            raise IllegalTransition(said("illegal_transition.replying")) from None
         before = state.value if state else "unknown"
-        raise IllegalTransition(f"a comment that is {before} cannot be {action.value}ed") from None
+        raise IllegalTransition(said("illegal_transition", state=before, action=action.value)) from None
 
 
 def received(
@@ -122,14 +121,14 @@ def decide(current: InboxChanged, command: Command, *, four_eyes: bool, now: dat
     action = command.action
     if action in (A.RECEIVE, A.REPLY_POSTED, A.REPLY_FAILED, A.REPLY_UNCONFIRMED):
         # Only the comment's arrival and the replier's outcome make these changes.
-        raise IllegalTransition(f"{action.value} is not an operator's action")
+        raise IllegalTransition(said("illegal_transition.not_operator", action=action.value))
     after = target(current.state, action)
     assignee, reply = current.assignee, current.reply
     if action in (A.HIDE, A.CLOSE) and not command.reason.strip():
-        raise IllegalTransition(f"{action.value} needs a reason")
+        raise IllegalTransition(said("illegal_transition.needs_reason", action=action.value))
     if action == A.ASSIGN:
         if not command.assignee:
-            raise IllegalTransition("assign needs an assignee")
+            raise IllegalTransition(said("illegal_transition.needs_assignee"))
         assignee = command.assignee
     elif action == A.REOPEN and assignee is not None:
         after = S.ASSIGNED
@@ -226,9 +225,7 @@ def _no_second_answer(current: InboxChanged, command: Command) -> None:
         return
     if current.state == S.ANSWERED:
         answered = current.reply.approved_by or current.reply.drafted_by if current.reply else "someone"
-        raise IllegalTransition(
-            f"{answered} has already answered this comment; a second answer needs override=true"
-        )
+        raise IllegalTransition(said("illegal_transition.answered", by=answered))
     # A new text (a draft, or a direct reply) over another person's draft that waits for approval
     # would replace their answer unseen; approving that draft (no text) is how it goes on.
     pending = current.reply
@@ -238,16 +235,13 @@ def _no_second_answer(current: InboxChanged, command: Command) -> None:
         and pending.approved_by is None
         and pending.drafted_by != command.by
     ):
-        raise SomeoneAnswering(
-            f"{pending.drafted_by} is answering this comment (a draft waits for approval); "
-            "a second answer needs override=true"
-        )
+        raise SomeoneAnswering(said("someone_answering.draft", by=pending.drafted_by))
 
 
 def _reply(current: InboxChanged, command: Command, *, four_eyes: bool, now: datetime) -> ReplyDraft:
     if command.action == A.DRAFT_REPLY:
         if not command.text:
-            raise IllegalTransition("a draft reply needs its text")
+            raise IllegalTransition(said("illegal_transition.draft_text"))
         return ReplyDraft(text=command.text, drafted_by=command.by, drafted_at=now)
     if not four_eyes:
         if command.text:
@@ -262,18 +256,16 @@ def _reply(current: InboxChanged, command: Command, *, four_eyes: bool, now: dat
         return draft.model_copy(update={"approved_by": command.by, "approved_at": now})
     # Four eyes: the reply sent is the draft someone else wrote, approved by an approver.
     if command.text:
-        raise ApprovalRequired(
-            f"replies on {current.channel} need an approver: submit a draft, another person approves it"
-        )
+        raise ApprovalRequired(said("four_eyes.reply_needs_approver", channel=current.channel))
     draft = _pending(current)
     if not command.by_approver:
-        raise ApprovalRequired(f"{command.by} does not hold the approver role")
+        raise ApprovalRequired(said("four_eyes.not_approver", person=command.by))
     if command.by == draft.drafted_by:
-        raise ApprovalRequired(f"{command.by} wrote this draft and cannot approve it too")
+        raise ApprovalRequired(said("four_eyes.own_reply", person=command.by))
     return draft.model_copy(update={"approved_by": command.by, "approved_at": now})
 
 
 def _pending(current: InboxChanged) -> ReplyDraft:
     if current.reply is None or current.reply.approved_by is not None:
-        raise IllegalTransition("there is no draft reply waiting for approval")
+        raise IllegalTransition(said("illegal_transition.no_draft"))
     return current.reply

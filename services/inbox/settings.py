@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 
-from shared.settings import ROOT, CommonSettings
+from shared.settings import CALENDAR_FILE, ROOT, CommonSettings
 
 
 class InboxSettings(CommonSettings):
@@ -45,7 +45,9 @@ class InboxSettings(CommonSettings):
     # Working time (services/inbox/working_time.py): complaint deadlines and, where a channel
     # asks for it, answer targets count office hours on working days in the channel's zone; the
     # days off are the calendar's national holidays and cuti bersama.
-    calendar_path: Path = ROOT / "deploy" / "calendar.yaml"
+    # The same file the scheduler reads, shipped in the wheel (a path under the checkout would not
+    # exist where the wheel is installed).
+    calendar_path: Path = CALENDAR_FILE
     working_hours_start: time = time(8, 0)
     working_hours_end: time = time(16, 0)
     # SP4N-LAPOR!'s integration API: its address and token come with the agency's registration

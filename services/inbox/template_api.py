@@ -35,13 +35,14 @@ from shared.events import InboxChanged
 from shared.http_auth import Principal, Role, authenticate
 from shared.http_errors import (
     BadRequest,
-    FieldError,
     Forbidden,
     NotFound,
     ValidationFailed,
+    field_error,
     parse_json_body,
+    said_error,
 )
-from shared.problems import negotiate
+from shared.messages import negotiate, said
 from shared.template_events import TEMPLATE_NAME_PATTERN, ReplyTemplateSaved, TemplateText
 
 TEMPLATES: web.AppKey[TemplateStore] = web.AppKey("inbox_templates", TemplateStore)
@@ -83,29 +84,21 @@ def _caller(request: web.Request) -> Principal:
 def _editor(request: web.Request) -> Principal:
     principal = _caller(request)
     if principal.role not in EDITING_ROLES:
-        raise Forbidden(
-            f"{principal.person} is {principal.role}: saved answers are changed by an operator, "
-            "an approver or an admin",
-            rule="role",
-        )
+        raise Forbidden(said("role.templates", person=principal.person, role=principal.role.value))
     return principal
 
 
 def _name(request: web.Request) -> str:
     name = request.match_info["name"]
     if not _NAME.match(name):
-        raise ValidationFailed(
-            "a template's name is 1-64 lowercase letters, digits, - and _, starting with a letter or digit",
-            field="name",
-            rule="template_name",
-        )
+        raise ValidationFailed(said("template_name"), field="name")
     return name
 
 
 def _existing(request: web.Request, name: str) -> ReplyTemplateSaved:
     template = request.app[TEMPLATES].book.get(name)
     if template is None:
-        raise NotFound(f"there is no saved answer {name}", field="name", rule="not_found")
+        raise NotFound(said("not_found.template", name=name), field="name")
     return template
 
 
@@ -115,14 +108,14 @@ async def _model(request: web.Request, model: type[BaseModel], *, optional: bool
         return model()
     decoded = parse_json_body(raw, request.headers.get("Content-Type"), _BODY_LIMIT)
     if not isinstance(decoded, dict):
-        raise BadRequest("the body must be a JSON object")
+        raise BadRequest(said("malformed_json.not_object"))
     try:
         return model.model_validate(decoded)
     except ValidationError as exc:
         errors = []
         for error in exc.errors(include_url=False, include_input=False):
             where = ".".join(str(p) for p in error["loc"]) or None
-            errors.append(FieldError(None, where, "schema", f"{where}: {error['msg']}"))
+            errors.append(field_error(None, where, "schema", field=where, detail=error["msg"]))
         raise ValidationFailed(errors) from None
 
 
@@ -136,7 +129,7 @@ def _comment(request: web.Request, principal: Principal, key: str) -> InboxChang
     entry = request.app[DEPS].keeper.book.get(key)
     if entry is None or not principal.may_target(entry.channel):
         # A comment on another channel is as absent as one that does not exist.
-        raise NotFound(f"the inbox holds no comment {key}", field="comment", rule="not_found")
+        raise NotFound(said("not_found.comment", key=key), field="comment")
     return entry
 
 
@@ -148,7 +141,7 @@ async def show_template(request: web.Request) -> web.Response:
     if key is not None:
         asked = request.query.get("lang") or negotiate(request.headers.get("Accept-Language"))
         if asked not in ("en", "id"):
-            raise ValidationFailed("lang is en or id", field="lang", rule="enum")
+            raise ValidationFailed(said("enum.lang"), field="lang")
         lang = cast(Lang, asked)
         entry = _comment(request, principal, key)
         text = template.text_en if lang == "en" else template.text_id
@@ -162,7 +155,7 @@ async def put_template(request: web.Request) -> web.Response:
     name = _name(request)
     texts: _Texts = await _model(request, _Texts)
     faults = [
-        FieldError(None, field, problem.rule, f"{field}: {problem.message}")
+        said_error(None, field, problem.said)
         for field, text in (("text_en", texts.text_en), ("text_id", texts.text_id))
         for problem in problems(text)
     ]

@@ -19,6 +19,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from shared.messages import Said, said
+
 Lang = Literal["en", "id"]
 
 # Placeholder → what it stands for (the message names them when refusing an unknown one).
@@ -32,8 +34,15 @@ _WORD = re.compile(r"[a-z_][a-z0-9_]*")
 
 @dataclass(frozen=True)
 class TemplateProblem:
-    rule: str  # unknown_placeholder | placeholder_form | unmatched_brace
-    message: str
+    said: Said  # rule: unknown_placeholder | placeholder_form | unmatched_brace
+
+    @property
+    def rule(self) -> str:
+        return self.said.rule
+
+    @property
+    def message(self) -> str:
+        return str(self.said)
 
 
 @dataclass(frozen=True)
@@ -81,10 +90,7 @@ def _pieces(text: str) -> Iterator[_Piece]:
 
 def _unmatched(brace: str, at: int) -> TemplateProblem:
     twice = brace * 2
-    return TemplateProblem(
-        "unmatched_brace",
-        f"the {brace} at character {at + 1} is not part of a placeholder; write {twice} for a {brace} itself",
-    )
+    return TemplateProblem(said("unmatched_brace", brace=brace, at=at + 1, twice=twice))
 
 
 def _placeholder_fault(inner: str) -> TemplateProblem | None:
@@ -93,11 +99,8 @@ def _placeholder_fault(inner: str) -> TemplateProblem | None:
     known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
     if not _WORD.fullmatch(inner):
         shown = inner if len(inner) <= 40 else inner[:40] + "…"
-        return TemplateProblem(
-            "placeholder_form",
-            f"{{{shown}}} is not a placeholder: a placeholder is a name alone in braces ({known})",
-        )
-    return TemplateProblem("unknown_placeholder", f"{{{inner}}} is not a placeholder; known: {known}")
+        return TemplateProblem(said("placeholder_form", placeholder="{" + shown + "}", known=known))
+    return TemplateProblem(said("unknown_placeholder", placeholder="{" + inner + "}", known=known))
 
 
 def problems(text: str) -> list[TemplateProblem]:

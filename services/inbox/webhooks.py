@@ -31,6 +31,7 @@ from services.inbox.parsing import Parsed, Problem
 from services.inbox.watched import WatchedPost, observed
 from shared.channels import Channel, ChannelDirectory
 from shared.events import CommentAuthor
+from shared.messages import said
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 
@@ -41,12 +42,12 @@ Lookup = Callable[[Channel, str, datetime], WatchedPost]
 def verify_signature(body: bytes, header: str | None, app_secret: str) -> None:
     """Raise ``BadSignature`` unless ``header`` is Meta's signature of exactly ``body``."""
     if not app_secret:
-        raise BadSignature("no app secret is configured: deliveries cannot be verified")
+        raise BadSignature(said("bad_signature.no_secret"))
     if not header or not header.startswith("sha256="):
-        raise BadSignature(f"{SIGNATURE_HEADER} is missing or not sha256=<hex>")
+        raise BadSignature(said("bad_signature.malformed", header=SIGNATURE_HEADER))
     expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, header.removeprefix("sha256=").strip().lower()):
-        raise BadSignature(f"{SIGNATURE_HEADER} does not match the body")
+        raise BadSignature(said("bad_signature", header=SIGNATURE_HEADER))
 
 
 def challenge_answer(query: dict[str, str], verify_token: str) -> str | None:

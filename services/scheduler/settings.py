@@ -8,7 +8,7 @@ from typing import Literal
 
 from services.scheduler.plan import PlanSettings
 from services.scheduler.policy.calendar import Calendar, load_calendar
-from shared.settings import ROOT, CommonSettings
+from shared.settings import CALENDAR_FILE, ROOT, CommonSettings
 
 
 class SchedulerSettings(CommonSettings):
@@ -32,7 +32,7 @@ class SchedulerSettings(CommonSettings):
     store_name: str = "scheduler"
     # Public calendar (Ramadan, holidays, school holidays); None = no calendar regimes. The file
     # ships inside the package (the wheel carries it); deploy/calendar.yaml links to it.
-    calendar_path: Path | None = Path(__file__).resolve().parent / "policy" / "calendar.yaml"
+    calendar_path: Path | None = CALENDAR_FILE
 
     def load_calendar(self) -> Calendar:
         """The deployment's calendar; a broken file stops the start with its path and the reason."""

@@ -21,6 +21,16 @@ from typing import Any
 
 import aiohttp
 
+# Screenshots: every one goes to test-artifacts/ (git-ignored); those the guides show also go to
+# docs/screenshots/, so docs/guide.md and docs/panduan.md show the pages as they are today.
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+async def screenshot_for_docs(page: Page, name: str) -> None:
+    await page.screenshot(ARTIFACTS / name, DOCS_SCREENSHOTS / name)
+
+
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",

@@ -191,3 +191,15 @@ def test_every_service_runs_from_the_installed_wheel(
         argv, installed_env, tmp_path, f"http://127.0.0.1:{sandbox}/healthz", tmp_path / "s.log"
     )
     assert status == 200
+    # The newest services read files too: the inbox its page, the analytics worker its Reach page.
+    inbox = {**installed_env, "WARTA_INBOX_PORT": str(free_listen_port())}
+    inbox["WARTA_CREDENTIALS_FILE"] = str(tmp_path / "credentials.vault")
+    url = f"http://127.0.0.1:{inbox['WARTA_INBOX_PORT']}/"
+    status, page = _serve([warta, "inbox"], inbox, tmp_path, url, tmp_path / "inbox.log")
+    assert status == 200
+    assert "inbox.js" in page
+    analytics = {**installed_env, "WARTA_ANALYTICS_PORT": str(free_listen_port())}
+    url = f"http://127.0.0.1:{analytics['WARTA_ANALYTICS_PORT']}/reach"
+    status, page = _serve([warta, "analytics"], analytics, tmp_path, url, tmp_path / "analytics.log")
+    assert status == 200
+    assert "<svg" in page or "<html" in page.lower()

@@ -42,7 +42,7 @@ from shared.kafka import ensure_topics, make_producer
 from shared.operator_decisions import decided_outcome
 from shared.security_headers import SECURITY_HEADERS
 from shared.topics import TopicRegistry
-from tests.e2e.browser import chromium, chromium_path
+from tests.e2e.browser import chromium, chromium_path, screenshot_for_docs
 from tests.integration.console_app import console_deps
 from tests.integration.ingest_app import CHANNELS_FILE, read_events
 from warta.cli import main
@@ -394,6 +394,7 @@ async def test_the_cli_replay_obeys_the_same_rules(
     assert "looks the post up before sending" in capsys.readouterr().out
 
 
+@pytest.mark.promised  # the dashboard in Chromium: CI may not skip it
 @pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed: run `make browser`")
 async def test_the_dashboard_runs_under_its_policy_in_a_real_browser(console: Console) -> None:
     """Signed in, with a chart legend, a problem row and a plan to draw: no CSP violation, no error."""
@@ -434,4 +435,15 @@ async def test_the_dashboard_runs_under_its_policy_in_a_real_browser(console: Co
         swatch = "getComputedStyle(document.querySelector('#legend-throughput i')).backgroundColor"
         assert await page.evaluate(swatch) not in ("", "rgba(0, 0, 0, 0)")
         assert await page.evaluate("window.violations") == []
+        assert page.errors == []
+        # The guides' "connect an account": the banner naming the channel, and its Connect action.
+        await screenshot_for_docs(page, "dashboard-accounts-en.png")
+        await page.evaluate(
+            "(() => { const s = document.querySelector('#lang'); s.value = 'id';"
+            " s.dispatchEvent(new Event('change')); return true; })()"
+        )
+        await page.wait_for(
+            "document.querySelector('#accounts button.connect').textContent === 'Hubungkan'", what="Bahasa"
+        )
+        await screenshot_for_docs(page, "dashboard-accounts-id.png")
         assert page.errors == []

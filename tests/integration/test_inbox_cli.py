@@ -171,3 +171,39 @@ async def test_an_operator_works_the_inbox_from_the_terminal(
                 system.keys["operator"]["person"],
             )
     cli_messages._chosen.clear()
+
+
+async def test_an_operator_works_the_complaints_from_the_terminal(
+    kafka_bootstrap: str,
+    run_id: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``warta complaints``: a comment recorded, listed and shown, a refusal in Bahasa Indonesia
+    with its rule, the complaint forwarded to the LAPOR! fake, answered and closed."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG", "WARTA_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path) as system:
+        term = Terminal(system, capsys)
+        question, _ = await _two_comments(system)
+        made = await term.data("complaints", "record", question, "--reason", "lampu jalan", role="operator")
+        assert made["state"] == "recorded"
+        ident = made["complaint_id"]
+        listed = await term.data("complaints", "list", "--state", "recorded")
+        assert [c["complaint_id"] for c in listed["items"]] == [ident]
+        code, out, _ = await term.run("complaints", "list", lang="id")
+        assert code == 0
+        assert "TENGGAT BERIKUTNYA" in out
+        assert "1 pengaduan" in out
+        code, _, err = await term.run(
+            "complaints", "record", question, "--reason", "lagi", role="operator", lang="id"
+        )
+        assert code != 0
+        assert "complaint_state" in err
+        assert "sudah menjadi pengaduan" in err
+        for verb, state in (("forward", "forwarded"), ("answer", "answered"), ("close", "closed")):
+            done = await term.data("complaints", verb, ident, "--reason", "dinas PU", role="operator")
+            assert done["state"] == state, verb
+        shown = await term.data("complaints", "show", ident)
+        assert (shown["state"], shown["tracking_id"]) == ("closed", "LAPOR-000001")

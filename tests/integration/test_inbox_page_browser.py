@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 
 from sandbox.base import FakePost
-from tests.e2e.browser import chromium, chromium_path
+from tests.e2e.browser import chromium, chromium_path, screenshot_for_docs
 from tests.integration.inbox_system import inbox_system
 from tests.integration.poison_kit import eventually
 
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.promised,  # the inbox page in Chromium: CI may not skip it
     pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed: run `make browser`"),
 ]
 
@@ -57,6 +58,7 @@ async def test_the_page_shows_comments_as_text_in_both_languages(
             )
             assert "jalan (1)" in terms
             assert "rusak (1)" in terms
+            await screenshot_for_docs(page, "inbox-en.png")
             await page.evaluate(
                 "document.querySelector('#lang').value = 'id';"
                 "document.querySelector('#lang').dispatchEvent(new Event('change'))"
@@ -73,6 +75,12 @@ async def test_the_page_shows_comments_as_text_in_both_languages(
             await page.wait_for(
                 "document.querySelector('#entries .state').textContent.includes('Baru')", what="Baru"
             )
+            await screenshot_for_docs(page, "inbox-id.png")
+            # A refusal reaches the page in the page's language, whatever the browser's.
+            refused = await page.evaluate(
+                "api('GET', '/v1/inbox?limit=abc').then(() => 'ok', (e) => e.message)"
+            )
+            assert refused == "limit harus bilangan bulat"
             # Reply from the page: the reply is posted on the fake and the entry shows it answered.
             await page.evaluate(
                 "window.prompt = () => 'Besok pagi.';"

@@ -16,6 +16,7 @@ from tests.integration.poison_kit import eventually
 
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.promised,  # the inbox page in Chromium: CI may not skip it
     pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed: run `make browser`"),
 ]
 

@@ -15,6 +15,8 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
+from services.analytics.app import AnalyticsMetrics
+from services.analytics.settings import AnalyticsSettings
 from services.console.metrics import TopicCollector
 from services.console.view import ConsoleView
 from services.inbox.book import InboxBook
@@ -48,6 +50,7 @@ def exposed_metrics() -> set[str]:
     names = _sample_names(console) | _sample_names(IngestMetrics(StatusView()).registry)
     names |= _sample_names(SchedulerMetrics(CollectorRegistry()).registry)
     names |= _sample_names(inbox_metrics().registry)
+    names |= _sample_names(AnalyticsMetrics().registry)
     return names | _sample_names(PublisherMetrics("mastodon", CollectorRegistry()).registry)
 
 
@@ -83,6 +86,7 @@ def test_scrape_targets_cover_every_process() -> None:
     assert targets["warta-ingest"] == ["127.0.0.1:8080"]
     assert targets["warta-console"] == ["127.0.0.1:8070"]
     assert targets["warta-inbox"] == ["127.0.0.1:8060"]
+    assert targets["warta-analytics"] == [f"127.0.0.1:{AnalyticsSettings(_env_file=None).analytics_port}"]
     assert targets["warta-scheduler"] == [f"127.0.0.1:{SCHEDULER_METRICS_PORT}"]
     assert sorted(targets["warta-publisher"]) == sorted(
         f"127.0.0.1:{publisher_metrics_port(p)}" for p in PLATFORMS

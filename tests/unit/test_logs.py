@@ -136,3 +136,16 @@ def test_the_cheap_check_never_spares_a_line_the_patterns_would_change(text: str
 def test_a_line_without_a_secret_word_is_returned_as_it_is() -> None:
     line = "POST /v1/content 202"
     assert redact(line) is line
+
+
+def test_every_http_service_logs_access_through_the_structured_logger() -> None:
+    """aiohttp's own access line carries the query string (a token may travel there): every
+    service's runner is ``shared.access_log.app_runner``."""
+    from shared.settings import ROOT
+
+    direct = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "services").rglob("*.py"))
+        if "web.AppRunner(" in path.read_text(encoding="utf-8")
+    ]
+    assert not direct

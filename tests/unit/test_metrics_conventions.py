@@ -9,6 +9,8 @@ from collections.abc import Callable
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
+from services.analytics.app import AnalyticsMetrics
+from services.inbox.metrics import InboxMetrics
 from services.ingest.metrics import IngestMetrics
 from services.ingest.status_view import StatusView
 from shared.build import version
@@ -24,6 +26,8 @@ REGISTRIES: dict[str, Callable[[], CollectorRegistry]] = {
     "scheduler": lambda: SchedulerMetrics().registry,
     "publisher-x": lambda: PublisherMetrics("x").registry,
     "ingest": lambda: IngestMetrics(StatusView()).registry,
+    "inbox": lambda: InboxMetrics().registry,
+    "analytics": lambda: AnalyticsMetrics().registry,
 }
 
 

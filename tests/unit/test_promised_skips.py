@@ -64,3 +64,15 @@ def test_a_promised_skip_fails_only_where_required(tmp_path: Path, required: boo
     if required:
         assert "a promised check was skipped" in out
         assert "no browser here" in out
+
+
+def test_every_browser_test_is_promised() -> None:
+    """A test that skips without Chromium checks a page people use: CI may not skip it."""
+    tests = Path(__file__).resolve().parents[1]
+    unpromised = [
+        str(path.relative_to(tests))
+        for path in sorted(tests.rglob("test_*.py"))
+        if "chromium_path() is None" in (text := path.read_text(encoding="utf-8"))
+        and "pytest.mark.promised" not in text
+    ]
+    assert not unpromised

@@ -73,7 +73,8 @@ function el(tag, text, className) {
 }
 
 async function api(method, path, body) {
-  const options = { method, headers: { Authorization: "Bearer " + state.key } };
+  // Refusals come back in the page's language (the API reads Accept-Language), as on the dashboard.
+  const options = { method, headers: { Authorization: "Bearer " + state.key, "Accept-Language": state.lang } };
   if (body !== undefined) {
     options.headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(body);

@@ -32,6 +32,7 @@ from services.publisher.credentials.policy import expired
 from services.publisher.credentials.probe import ProbeFailed, probes, whoami
 from services.publisher.credentials.wiring import account_of
 from services.publisher.settings import PublisherSettings
+from shared.access_log import app_runner
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.credentials import CredentialError
@@ -183,7 +184,8 @@ async def _loopback(request: ConnectRequest, state: str) -> AsyncIterator[tuple[
     got: asyncio.Future[str] = asyncio.get_running_loop().create_future()
     app = web.Application()
     app.router.add_get("/callback", loopback_callback(state, got))
-    runner = web.AppRunner(app)
+    # No access line: the callback's query string is the authorization code.
+    runner = app_runner(app, access_log=False)
     await runner.setup()
     site = web.TCPSite(runner, request.host, request.port)
     await site.start()
