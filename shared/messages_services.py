@@ -174,10 +174,6 @@ SERVICE_MESSAGES: Mapping[str, tuple[str, str]] = {
         "ulang tugas itu (penjadwal hanya menerapkan yang pertama)",
     ),
     "unavailable.ingest": ("ingest did not answer: {error}", "ingest tidak menjawab: {error}"),
-    "unavailable.kafka": (
-        "{detail}",
-        "broker Kafka tidak menerima perubahan ini; coba lagi ({detail})",
-    ),
     "broker": (
         "the broker did not acknowledge the change; try again",
         "broker tidak mengonfirmasi perubahan ini; coba lagi",
@@ -194,6 +190,10 @@ SERVICE_MESSAGES: Mapping[str, tuple[str, str]] = {
     "unavailable.connect_not_found": (
         "the connect could not be looked up ({error}); try again",
         "penghubungan akun tidak bisa dicari ({error}); coba lagi",
+    ),
+    "unavailable.credential_not_shared": (
+        "the credential of {account} could not be stored on the credentials topic ({error}); try again",
+        "kredensial {account} tidak bisa disimpan di topik kredensial ({error}); coba lagi",
     ),
     "unavailable.vault": (
         "the credential vault cannot be opened: {error}",

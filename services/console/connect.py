@@ -98,7 +98,7 @@ async def _store(deps: Deps, vault: CredentialVault, record: CredentialRecord) -
         await share(deps.producer, deps.topics.credentials, vault, record)
     except KafkaError as exc:
         raise ServiceUnavailable(
-            f"the credential of {record.account} could not be stored on the credentials topic ({type(exc).__name__})",
+            said("unavailable.credential_not_shared", account=record.account, error=type(exc).__name__),
             retry_after=10,
         ) from None
 

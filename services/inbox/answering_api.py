@@ -16,10 +16,11 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from services.inbox.book import key_of
-from services.inbox.http_api import API_BODY_LIMIT, DEPS, read_capped
+from services.inbox.http_api import API_BODY_LIMIT, DEPS, read_capped, schema_error
 from shared.events import InboxChanged
 from shared.http_auth import Principal, authenticate
 from shared.http_errors import BadRequest, NotFound, ValidationFailed, parse_json_body
+from shared.messages import said
 
 
 class _Answering(BaseModel):
@@ -35,7 +36,7 @@ def _entry_for(request: web.Request, principal: Principal) -> InboxChanged:
     key = request.match_info["key"]
     entry = request.app[DEPS].keeper.book.get(key)
     if entry is None or not principal.may_target(entry.channel):
-        raise NotFound(f"the inbox holds no comment {key}", rule="not_found")
+        raise NotFound(said("not_found.comment", key=key))
     return entry
 
 
@@ -43,13 +44,11 @@ async def _override(request: web.Request) -> bool:
     raw = await read_capped(request, API_BODY_LIMIT, "a request body")
     decoded = parse_json_body(raw, request.headers.get("Content-Type"), API_BODY_LIMIT) if raw else {}
     if not isinstance(decoded, dict):
-        raise BadRequest("the body must be a JSON object")
+        raise BadRequest(said("malformed_json.not_object"))
     try:
         return _Answering.model_validate(decoded).override
     except ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)[0]
-        where = ".".join(str(p) for p in first["loc"]) or None
-        raise ValidationFailed(f"{where}: {first['msg']}", field=where, rule="schema") from None
+        raise ValidationFailed([schema_error(exc)]) from None
 
 
 async def start_answering(request: web.Request) -> web.Response:

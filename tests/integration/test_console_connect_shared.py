@@ -177,3 +177,13 @@ async def test_a_state_no_console_issued_is_refused(pair: Pair) -> None:
     resp = await pair.b.client.get("/v1/connect/callback?state=forged&code=whatever")
     assert resp.status == 400
     assert pair.b.vault.fresh("x-demo") is None
+    # In the caller's language, with the same rule code.
+    resp = await pair.b.client.get(
+        "/v1/connect/callback?state=forged&code=whatever", headers={"Accept-Language": "id"}
+    )
+    problem = await resp.json()
+    assert (resp.status, problem["errors"][0]["rule"], resp.headers["Content-Language"]) == (
+        400,
+        "state",
+        "id",
+    )
