@@ -120,6 +120,21 @@ def _traced(due: JobDue) -> JobDue:
         return due.model_copy(update={"traceparent": current_traceparent() or due.traceparent})
 
 
+def _commands_consumer(bootstrap: KafkaAddress, group: str, session_timeout_ms: int) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        **client_args(bootstrap),
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        # The loop polls nothing while it restores (a minute at a million jobs, ``assigned``).
+        max_poll_interval_ms=300_000,
+        # A loaded machine can starve the event loop for seconds: room before eviction.
+        session_timeout_ms=session_timeout_ms,
+        heartbeat_interval_ms=max(1_000, session_timeout_ms // 15),
+    )
+
+
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, planner: Planner) -> None:
         self._planner = planner
@@ -172,18 +187,7 @@ class Planner:
         self._clock = clock
         self._metrics = metrics
         self._watchdog = watchdog
-        self._consumer = AIOKafkaConsumer(
-            **client_args(bootstrap),
-            group_id=group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
-            # The loop polls nothing while it restores (a minute at a million jobs, ``assigned``).
-            max_poll_interval_ms=300_000,
-            # A loaded machine can starve the event loop for seconds: room before eviction.
-            session_timeout_ms=session_timeout_ms,
-            heartbeat_interval_ms=max(1_000, session_timeout_ms // 15),
-        )
+        self._consumer = _commands_consumer(bootstrap, group, session_timeout_ms)
         self._owned: set[int] = set()
         self._unrestored: set[int] = set()  # assigned, not restored yet: the loop's next step
         self._restorer = Restorer(bootstrap, topics, plan, restore_row, kept, progress=self._restoring)
