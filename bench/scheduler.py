@@ -18,8 +18,10 @@ memory is measured cleanly:
   (it has no restore: loading is its equivalent, and its restart) and fires the same burst with
   the same action (produce the JobDue, wait for the acknowledgement).
 - **apscheduler-sqlite**: the same with ``SQLAlchemyJobStore`` on a SQLite file (the on-disk
-  baseline, tuned like Warta's file: WAL, synchronous=OFF); **apscheduler-sqlite-restart**: a new
-  process on that file, from construction until the scheduler runs with its jobs.
+  baseline, tuned like Warta's file: WAL, synchronous=OFF), its rows written in one transaction
+  (``aps_bulk.py``: one transaction per job took over an hour at a million);
+  **apscheduler-sqlite-restart**: a new process on that file, from construction until the
+  scheduler runs with its jobs.
 
 The Warta worker runs on a shifted clock so that the burst minute starts two seconds after its
 restore ends; lateness is measured on that clock. Prints one JSON line per (contender, N).
@@ -264,19 +266,29 @@ async def aps_fire(payload: bytes, key: bytes, slot: float, topic: str) -> None:
         _APS_BURST_DONE.set()
 
 
-def aps_sqlite_store(path: Path) -> Any:
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-    from sqlalchemy import create_engine, event
+def load_jobs(
+    scheduler: Any, plan_slots: list[datetime], shift: timedelta, extra: tuple[Any, ...], action: Any
+) -> None:
+    """The bench's jobs as APScheduler date jobs, run ``shift`` later than planned: each calls
+    ``action(JobDue, key, run instant, *extra)``, which produces the JobDue."""
+    from shared.events import JobDue
 
-    engine = create_engine(f"sqlite:///{path}")
-
-    @event.listens_for(engine, "connect")
-    def _tune(conn: Any, _record: Any) -> None:
-        # As Warta's own file: write-ahead log, no fsync per commit.
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=OFF")
-
-    return SQLAlchemyJobStore(engine=engine)
+    for i, slot in enumerate(plan_slots):
+        record = job(i, slot)
+        due = JobDue(
+            event_id=f"d{i}",
+            occurred_at=slot,
+            job_id=record.job_id,
+            content_id=record.content_id,
+            channel=record.channel,
+            platform="mastodon",
+            attempt=1,
+            slot=slot,
+            content=record.content,
+        )
+        run_at = slot + shift
+        args = (encode(due), record.job_id.encode(), run_at.timestamp(), *extra)
+        scheduler.add_job(action, "date", run_date=run_at, args=args, id=record.job_id)
 
 
 async def run_apscheduler_sqlite(
@@ -285,7 +297,7 @@ async def run_apscheduler_sqlite(
     global _APS_PRODUCER
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    from shared.events import JobDue
+    from bench.aps_bulk import aps_sqlite_store
     from shared.kafka import make_producer
 
     topics = TopicRegistry(prefix=prefix)
@@ -295,8 +307,9 @@ async def run_apscheduler_sqlite(
     await _APS_PRODUCER.start()
     before = rss()
     started = time.perf_counter()
+    store = aps_sqlite_store(path)
     scheduler = AsyncIOScheduler(
-        jobstores={"default": aps_sqlite_store(path)},
+        jobstores={"default": store},
         job_defaults={"misfire_grace_time": None, "coalesce": False, "max_instances": 1},
         timezone=UTC,
     )
@@ -320,30 +333,11 @@ async def run_apscheduler_sqlite(
     _APS_BURST[0] = burst
     now = datetime.now(UTC)
     plan_slots = slots(n, burst)
-    # Loading writes one row per job: give it its measured pace before the burst starts.
-    shift = now + timedelta(seconds=max(30.0, n / 250)) - BASE
-    for i, slot in enumerate(plan_slots):
-        record = job(i, slot)
-        due = JobDue(
-            event_id=f"d{i}",
-            occurred_at=slot,
-            job_id=record.job_id,
-            content_id=record.content_id,
-            channel=record.channel,
-            platform="mastodon",
-            attempt=1,
-            slot=slot,
-            content=record.content,
-        )
-        run_at = slot + shift
-        scheduler.add_job(
-            aps_fire,
-            "date",
-            run_date=run_at,
-            args=(encode(due), record.job_id.encode(), run_at.timestamp(), topic),
-            id=record.job_id,
-        )
-    scheduler.start()  # writes the jobs added before it into the store, one row each
+    # Loading (in one transaction, aps_bulk.py): give it its measured pace before the burst.
+    shift = now + timedelta(seconds=max(30.0, n / 1000)) - BASE
+    with store.bulk():
+        load_jobs(scheduler, plan_slots, shift, (topic,), aps_fire)
+        scheduler.start()  # adds the jobs added before it to the store: in bulk
     load_s = time.perf_counter() - started
     after = rss()
     first = plan_slots[0] + shift
@@ -375,7 +369,6 @@ async def run_apscheduler(bootstrap: str, prefix: str, n: int, burst: int) -> di
     from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    from shared.events import JobDue
     from shared.kafka import make_producer
 
     topics = TopicRegistry(prefix=prefix)
@@ -401,24 +394,8 @@ async def run_apscheduler(bootstrap: str, prefix: str, n: int, burst: int) -> di
     now = datetime.now(UTC)
     # The same jobs; the burst minute starts once loading is done (estimated, then checked).
     plan_slots = slots(n, burst)
-    shift = now + timedelta(seconds=max(30.0, n / 20_000)) - BASE
-    for i, slot in enumerate(plan_slots):
-        record = job(i, slot)
-        due = JobDue(
-            event_id=f"d{i}",
-            occurred_at=slot,
-            job_id=record.job_id,
-            content_id=record.content_id,
-            channel=record.channel,
-            platform="mastodon",
-            attempt=1,
-            slot=slot,
-            content=record.content,
-        )
-        run_at = slot + shift
-        scheduler.add_job(
-            fire, "date", run_date=run_at, args=(encode(due), record.job_id.encode(), run_at.timestamp())
-        )
+    shift = now + timedelta(seconds=max(30.0, n / 2000)) - BASE
+    load_jobs(scheduler, plan_slots, shift, (), fire)
     load_s = time.perf_counter() - started
     after = rss()
     scheduler.start()

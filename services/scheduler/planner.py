@@ -120,6 +120,21 @@ def _traced(due: JobDue) -> JobDue:
         return due.model_copy(update={"traceparent": current_traceparent() or due.traceparent})
 
 
+def _commands_consumer(bootstrap: KafkaAddress, group: str, session_timeout_ms: int) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        **client_args(bootstrap),
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        # The loop polls nothing while it restores (a minute at a million jobs, ``assigned``).
+        max_poll_interval_ms=300_000,
+        # A loaded machine can starve the event loop for seconds: room before eviction.
+        session_timeout_ms=session_timeout_ms,
+        heartbeat_interval_ms=max(1_000, session_timeout_ms // 15),
+    )
+
+
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, planner: Planner) -> None:
         self._planner = planner
@@ -128,7 +143,10 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._planner.revoke({tp.partition for tp in revoked})
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        await self._planner.restore({tp.partition for tp in assigned})
+        # aiokafka sends no heartbeat until this returns (it stops them for the rejoin): a
+        # restore run here that outlasts the session timeout gets the member evicted, and the
+        # rebalance that follows restores everything again. The loop restores instead.
+        self._planner.assigned({tp.partition for tp in assigned})
 
 
 class Planner:
@@ -149,6 +167,7 @@ class Planner:
         kept: KeptStore | None = None,
         instance_id: str = "",
         transactions: AIOKafkaProducer | None = None,
+        session_timeout_ms: int = 45_000,
     ) -> None:
         self._bootstrap = bootstrap
         # Its own producer, transactional: ``producer`` (shared with the router) writes outside
@@ -168,18 +187,9 @@ class Planner:
         self._clock = clock
         self._metrics = metrics
         self._watchdog = watchdog
-        self._consumer = AIOKafkaConsumer(
-            **client_args(bootstrap),
-            group_id=group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
-            max_poll_interval_ms=300_000,
-            # A restore is long CPU work on the event loop; give the session room to survive it.
-            session_timeout_ms=45_000,
-            heartbeat_interval_ms=3_000,
-        )
+        self._consumer = _commands_consumer(bootstrap, group, session_timeout_ms)
         self._owned: set[int] = set()
+        self._unrestored: set[int] = set()  # assigned, not restored yet: the loop's next step
         self._restorer = Restorer(bootstrap, topics, plan, restore_row, kept, progress=self._restoring)
         self._kept = kept is not None
         self.restore_seconds = 0.0  # of the last restore
@@ -236,6 +246,17 @@ class Planner:
             took,
         )
 
+    def assigned(self, partitions: set[int]) -> None:
+        """Newly assigned: the loop restores them (``restore_assigned``) before it acts on them."""
+        self._unrestored |= partitions
+
+    async def restore_assigned(self) -> None:
+        """Restore what was assigned since the last call, outside the rebalance callback, so the
+        group's heartbeats go on meanwhile."""
+        if self._unrestored:
+            todo, self._unrestored = self._unrestored, set()
+            await self.restore(todo)
+
     async def checkpoint(self) -> None:
         """Call once ``run`` has returned normally, so every plan write is acknowledged: writes
         the kept store's checkpoint, for the next start to replay only what comes after it."""
@@ -244,6 +265,7 @@ class Planner:
     async def revoke(self, partitions: set[int]) -> None:
         # Nothing to commit: offsets go with the effects they caused, in one transaction.
         async with self._restorer.lock:
+            self._unrestored -= partitions
             self._owned -= partitions
             self._restorer.forget(partitions)
             # A kept store keeps their rows: if the next assignment brings them back, it resumes.
@@ -283,6 +305,7 @@ class Planner:
             while not stop.is_set():
                 if self._watchdog is not None:
                     self._watchdog.beat("planner")
+                await self.restore_assigned()
                 batch = await self._consumer.getmany(timeout_ms=self._wait_ms(), max_records=500)
                 batch = await self._restored(batch)
                 # A whole batch of commands is one transaction with its offsets: a crash before
@@ -311,19 +334,20 @@ class Planner:
     ) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
         """The batch, once the plan of each of its partitions is restored.
 
-        aiokafka marks a new assignment complete, and hands out its records, before
-        ``on_partitions_assigned`` (the restore) has returned: a command handled then acts on a
-        plan without the partition's jobs (an outcome for a job not yet restored is dropped as
-        unknown, and its offset committed) or one the restore then overwrites. Records of a
-        partition taken away meanwhile are dropped; its next owner reads them.
+        aiokafka marks a new assignment complete, and may hand out its records, before
+        ``on_partitions_assigned`` has run: a command handled then acts on a plan without the
+        partition's jobs (an outcome for a job not yet restored is dropped as unknown, and its
+        offset committed) or one the restore then overwrites. Records of a partition taken away
+        meanwhile are dropped; its next owner reads them.
         """
         while True:
+            await self.restore_assigned()
             assigned = self._consumer.assignment()
             waiting = [tp for tp in batch if tp in assigned and tp.partition not in self._owned]
             if not waiting:
                 return {tp: records for tp, records in batch.items() if tp in assigned}
-            # No watchdog beat here: a restore that never ends (its callback failed; aiokafka
-            # only logs that) must stall the loop until the watchdog restarts the service.
+            # No watchdog beat here: an assignment whose callback never comes must stall the
+            # loop until the watchdog restarts the service.
             await asyncio.sleep(0.01)
 
     async def _command(self, record: ConsumerRecord[bytes, bytes]) -> Effects:

@@ -236,9 +236,11 @@ class Restorer:
         # The store writes one batch in a worker thread (SQLite lets go of the GIL) while the
         # next is read and parsed; batches are written one after the other, in log order.
         writing: asyncio.Future[None] | None = None
+        # Looked up once: this loop runs once per record, a million times in a cold restore.
+        channel_topic, row_of = self._topics.schedule_channels, self._row_of
         try:
             async for record in replay(self._bootstrap, tps, start=start, until=until):
-                if record.topic == self._topics.schedule_channels:
+                if record.topic == channel_topic:
                     channel = self._restore_channel(record.value, apply=plan)
                     if channel is not None and self._kept is not None and record.value is not None:
                         channels.append((channel, record.partition, record.value))
@@ -248,7 +250,7 @@ class Restorer:
                     rows.pop(job_id, None)
                     gone.add(job_id)
                     continue
-                row = self._row_of(record.value, record.partition)
+                row = row_of(record.value, record.partition)
                 if row is None:
                     skipped += 1
                     continue

@@ -36,11 +36,10 @@ from typing import Protocol
 
 import orjson
 
+from services.scheduler import store_bulk
 from services.scheduler.plan_state import FIRING_NAMES
 from services.scheduler.retention import finished_at
 from services.scheduler.store_sql import (
-    BULK_CACHE_KIB,
-    INDEXES,
     LAYOUT,
     OCCUPIED,
     OCCUPYING,
@@ -162,6 +161,7 @@ class SqliteJobStore:
             if not keep:
                 Path(path).unlink(missing_ok=True)  # rebuilt from the changelog on assignment
         self._in_transaction = False
+        self._unlogged = False  # a bulk load of an empty file is under way (store_bulk.py)
         self._cache_kib = cache_kib
         self._db, found = self._open(cache_kib)
         self.fresh = found is None
@@ -307,19 +307,16 @@ class SqliteJobStore:
         return int(row[0])
 
     def defer_indexes(self) -> None:
-        """The secondary indexes are dropped and built once at the end, from sorted keys: a
-        million rows inserted into them one by one made a cold restore several times slower.
-        A process that dies meanwhile leaves a file without them; opening it builds them."""
-        for name in INDEXES:
-            self._db.execute(f"DROP INDEX IF EXISTS {name}")
-        # The job id's unique index takes random inserts: a cache that holds it (~30 MiB a
-        # million jobs) keeps them off the disk; given back at the end.
-        self._db.execute(f"PRAGMA cache_size=-{max(self._cache_kib, BULK_CACHE_KIB)}")
+        """Indexes built once at the end, and no journal when the whole file is rebuilt
+        (store_bulk.py says why each is safe)."""
+        self._unlogged = self.path != ":memory:" and store_bulk.is_empty(self._db)
+        store_bulk.begin(self._db, self._cache_kib, unlogged=self._unlogged)
 
     def build_indexes(self) -> None:
         """Seconds at a million rows: the restore runs it in a thread (SQLite lets go of the
         GIL), so that the group's heartbeats go on meanwhile."""
-        self._db.executescript(create_indexes() + f"PRAGMA cache_size=-{self._cache_kib};")
+        store_bulk.end(self._db, self._cache_kib, unlogged=self._unlogged)
+        self._unlogged = False
 
     def put_raw(self, rows: Iterable[RestoreRow]) -> None:
         with self.transaction():

@@ -48,3 +48,43 @@ def test_a_file_left_mid_bulk_restore_gets_its_indexes_back_on_opening(tmp_path:
     again = SqliteJobStore(tmp_path / "plan.sqlite3", keep=True)
     assert _indexes(again) == built
     assert again.count() == 3
+
+
+def _journal(store: SqliteJobStore) -> str:
+    return str(store._db.execute("PRAGMA journal_mode").fetchone()[0])
+
+
+def test_a_bulk_load_of_an_empty_file_skips_the_journal_and_ends_a_store_again(tmp_path: Path) -> None:
+    store = SqliteJobStore(tmp_path / "plan.sqlite3", keep=True)
+    store.defer_indexes()
+    assert _journal(store) == "off"
+    store.put_raw(_rows())  # type: ignore[arg-type]
+    store.build_indexes()
+    assert _journal(store) == "wal"
+    store.close()
+    again = SqliteJobStore(tmp_path / "plan.sqlite3", keep=True)
+    assert not again.fresh
+    assert again.store_id == store.store_id
+    assert again.count() == 3
+
+
+def test_a_file_left_mid_unlogged_load_is_started_afresh(tmp_path: Path) -> None:
+    store = SqliteJobStore(tmp_path / "plan.sqlite3", keep=True)
+    store.defer_indexes()
+    store.put_raw(_rows())  # type: ignore[arg-type]
+    store.claim({("jobs", 0): 3})
+    store.close()  # the process dies before the load ends
+    again = SqliteJobStore(tmp_path / "plan.sqlite3", keep=True)
+    assert again.fresh
+    assert again.count() == 0
+    assert again.claims() == {}
+
+
+def test_a_bulk_load_beside_kept_rows_keeps_the_journal(tmp_path: Path) -> None:
+    store = SqliteJobStore(tmp_path / "plan.sqlite3", keep=True)
+    store.put_raw(_rows()[:1])  # type: ignore[arg-type]
+    store.defer_indexes()
+    assert _journal(store) == "wal"
+    store.put_raw(_rows())  # type: ignore[arg-type]
+    store.build_indexes()
+    assert store.count() == 3

@@ -1,0 +1,100 @@
+"""A cold restore alone, and where its time goes: the restore of ``bench/scheduler.py`` without the
+burst, so that two versions of the code can be compared on the same topic minutes apart.
+
+    python -m bench.scheduler_restore --jobs 1000000 [--prefix P] [--keep]
+
+Writes N planned jobs to a fresh ``schedule.jobs`` (or reuses the topics of ``--prefix``, written by
+an earlier ``--keep`` run), restores them into an empty kept store and prints one JSON line: the
+restore's wall time, the SQLite writer's wall time (in its thread, overlapping the fetch) and the
+index builds'. Topics are deleted at the end unless ``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+from bench.scheduler import directory_yaml, write_plan
+from services.scheduler.chooser import NaiveChooser
+from services.scheduler.plan import Plan, PlanSettings
+from services.scheduler.planner import restore_row
+from services.scheduler.restore import KeptStore, Restorer
+from services.scheduler.store import RestoreRow, SqliteJobStore
+from shared.channels import load_channels
+from shared.kafka import delete_topics
+from shared.partitioning import partition_for
+from shared.topics import TopicRegistry
+
+
+class TimedStore(SqliteJobStore):
+    """The kept store, adding up the time its bulk writes and its index builds take."""
+
+    writing_s = 0.0
+    indexing_s = 0.0
+
+    def put_raw(self, rows: Iterable[RestoreRow]) -> None:
+        started = time.perf_counter()
+        super().put_raw(rows)
+        self.writing_s += time.perf_counter() - started
+
+    def build_indexes(self) -> None:
+        started = time.perf_counter()
+        super().build_indexes()
+        self.indexing_s += time.perf_counter() - started
+
+
+async def restore(bootstrap: str, topics: TopicRegistry, state: Path) -> dict[str, object]:
+    channels = load_channels(directory_yaml(state / "channels.yaml"))
+    store = TimedStore(state / "plan.sqlite3", keep=True)
+    plan = Plan(
+        channels,
+        NaiveChooser(),
+        PlanSettings(),
+        store=store,
+        partition_of=lambda c: partition_for(c, topics.partitions),
+    )
+    restorer = Restorer(bootstrap, topics, plan, restore_row, KeptStore(store))
+    started = time.perf_counter()
+    jobs, skipped, _ = await restorer.restore(set(range(topics.partitions)))
+    took = time.perf_counter() - started
+    store.close()
+    return {
+        "restored": jobs,
+        "unreadable": skipped,
+        "restore_s": round(took, 2),
+        "writer_s": round(store.writing_s, 2),
+        "index_builds_s": round(store.indexing_s, 2),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=100_000)
+    parser.add_argument("--prefix")
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:29092")
+    prefix = args.prefix or f"benchrestore{uuid.uuid4().hex[:6]}."
+    topics = TopicRegistry(prefix=prefix)
+    if not args.prefix:
+        wrote = asyncio.run(write_plan(bootstrap, topics, args.jobs, min(10_000, args.jobs)))
+        print(json.dumps({"setup": "plan written", "prefix": prefix, "seconds": round(wrote, 1)}))
+    try:
+        with tempfile.TemporaryDirectory() as state:
+            result = asyncio.run(restore(bootstrap, topics, Path(state)))
+        print(json.dumps({"bench": "scheduler_restore", "prefix": prefix, **result}), flush=True)
+    finally:
+        if not args.keep:
+            asyncio.run(delete_topics(bootstrap, prefix))
+
+
+if __name__ == "__main__":
+    main()
