@@ -19,7 +19,7 @@ read again after the crash count once.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
@@ -28,10 +28,8 @@ PART_BYTES = 256 * 1024
 _MISSING = object()
 
 
-class Writer(Protocol):
-    """Writes one key of the table (and its changelog record) in a given partition."""
-
-    def __call__(self, key: str, value: Any) -> None: ...
+# Writes one key of the table (and its changelog record) in the batch's partition.
+Writer = Callable[[str, Any], None]
 
 
 class Overlay(MutableMapping[str, Any]):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -53,11 +54,15 @@ def fold_batches(
             overlay = Overlay(store)
             group = [(event, at) for event, at in taken if at.partition == partition]
             for event, at in group:
-                overlay.attempt(lambda s, e=event, a=at: apply(s, e, a, ZONES))
+                overlay.attempt(partial(applied, event=event, at=at))
             flush(overlay, partition, next(ids), write)
             for _, at in group:
                 landed[(at.source, at.partition, at.offset)] = len(store.writes[partition])
     return landed
+
+
+def applied(store: Any, *, event: Event, at: Position) -> bool:
+    return apply(store, event, at, ZONES)
 
 
 def batch_names(prefix: str) -> Iterable[str]:
