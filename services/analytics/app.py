@@ -182,8 +182,9 @@ def _add_fold(
         async for events in batches:
             for partition, group in _by_partition(events).items():
                 write = _changelog_writer(table, partition)
-                redo(table, partition, write)
-                overlay = Overlay(table)
+                # Read from the table's store: faust's Table would call its sensors on every read.
+                redo(table.data, partition, write)
+                overlay = Overlay(table.data)
                 for event in group:
                     await fold_one(overlay, event.message)
                 flush(overlay, partition, uuid.uuid4().hex, write)
