@@ -2,9 +2,10 @@
 
 Usage: ``python -m bench.analytics [--items 50000] [--channels 5]`` prints JSON lines:
 
-- ``fold``: engagement events per second through ``ledger.apply`` into a dict (the worker's
-  table minus faust and the changelog), and table writes per event (each one a changelog
-  record in the worker);
+- ``fold``: events per second through ``ledger.apply`` into a dict in batches of
+  ``--batch`` (``batch.Overlay`` and ``batch.flush``, as the worker folds: its table minus
+  faust and the changelog), and table writes per event (each one a changelog record in the
+  worker, the journal included);
 - ``report``: seconds to answer every ``/v1/reach`` query (4 dimensions x their windows) over
   the resulting table: a year of ``--items`` items on ``--channels`` channels, with 3 readings
   (+1 h, +6 h, +24 h) per post;
@@ -25,9 +26,11 @@ import json
 import random
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from services.analytics.batch import Overlay, flush
 from services.analytics.ledger import Position, Zones, apply
 from services.analytics.reach_render import render_csv, render_html, render_json
 from services.analytics.report import reach
@@ -94,6 +97,10 @@ def year_of_events(items: int, channels: list[str], rnd: random.Random) -> list[
     return events
 
 
+def _apply(store: Any, *, event: Any, at: Position, zones: Zones) -> bool:
+    return apply(store, event, at, zones)
+
+
 class CountingStore(dict[str, Any]):
     writes = 0
 
@@ -108,6 +115,7 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=5)
     parser.add_argument("--broker", action="store_true", help="the worker on a real broker instead")
     parser.add_argument("--burst", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=1000, help="records per batch, as the worker takes them")
     args = parser.parse_args()
     if args.broker:
         from bench.analytics_broker import run
@@ -124,8 +132,12 @@ def main() -> None:
     }
     store = CountingStore()
     started = time.perf_counter()
-    for offset, event in enumerate(events):
-        apply(store, event, Position(sources[type(event)], 0, offset), zones)
+    for first in range(0, len(events), args.batch):
+        overlay = Overlay(store)
+        for offset, event in enumerate(events[first : first + args.batch], start=first):
+            at = Position(sources[type(event)], 0, offset)
+            overlay.attempt(partial(_apply, event=event, at=at, zones=zones))
+        flush(overlay, 0, f"b{first}", store.__setitem__)
     took = time.perf_counter() - started
     print(
         json.dumps(
@@ -134,6 +146,7 @@ def main() -> None:
                 "events": len(events),
                 "seconds": round(took, 2),
                 "events_per_s": round(len(events) / took),
+                "batch": args.batch,
                 "writes_per_event": round(store.writes / len(events), 2),
             }
         ),

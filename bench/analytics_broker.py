@@ -10,7 +10,12 @@ Starts its own broker (``bench._system.own_broker``: KAFKA_BOOTSTRAP_SERVERS whe
 - ``processed_s`` and ``events_per_s``: from the burst's first send until the worker's
   ``warta_analytics_events_total`` counts every event (each one applied to the table);
 - ``lag_zero_after_burst_s``: from the burst's last acknowledgement until the worker's group
-  has committed every offset (faust commits every ``broker_commit_interval``, 2.8 s).
+  has committed every offset (faust commits every ``broker_commit_interval``, 2.8 s);
+- ``worker_cpu_s`` and ``events_per_cpu_s``: the worker's CPU time (user + system, Linux's
+  /proc) from just before the burst until every event was counted, and the events folded per
+  second of it: a figure the other processes on a shared machine change much less than the
+  wall-clock rate;
+- ``load_average``: the 1-minute load average at the start and at the end.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import time
 import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import IO
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -134,6 +140,8 @@ async def measure(bootstrap: str, count: int, patience_s: float) -> dict[str, ob
             assert time.monotonic() - started < patience_s, "the worker did not get ready"
             await asyncio.sleep(0.5)
         events = burst(count)
+        load_before = os.getloadavg()[0]
+        cpu_before = _cpu_s(worker.pid)
         producer = make_producer(bootstrap, "bench-analytics", linger_ms=20)
         await producer.start()
         try:
@@ -148,11 +156,13 @@ async def measure(bootstrap: str, count: int, patience_s: float) -> dict[str, ob
             await producer.stop()
         ends = await _end_offsets(bootstrap, topics.engagement_observed, topics.partitions)
         processed = lag_zero = None
+        cpu_used = float("nan")
         group = f"{topics.prefix}g{run}-analytics"
         while time.monotonic() - produced < patience_s:
             now = time.monotonic()
             if processed is None and _events_read(port) >= count:
                 processed = now
+                cpu_used = _cpu_s(worker.pid) - cpu_before
             if lag_zero is None and await _lag(bootstrap, group, topics.engagement_observed, ends) == 0:
                 lag_zero = now
             if processed is not None and lag_zero is not None:
@@ -165,6 +175,9 @@ async def measure(bootstrap: str, count: int, patience_s: float) -> dict[str, ob
             "processed_s": round(processed - first_send, 2) if processed else None,
             "events_per_s": round(count / (processed - first_send)) if processed else None,
             "lag_zero_after_burst_s": round(lag_zero - produced, 2) if lag_zero else None,
+            "worker_cpu_s": round(cpu_used, 1),
+            "events_per_cpu_s": round(count / cpu_used) if cpu_used > 0 else None,
+            "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
             "group": group,
         }
     finally:
@@ -176,6 +189,12 @@ async def measure(bootstrap: str, count: int, patience_s: float) -> dict[str, ob
         log.close()
     shutil.rmtree(var, ignore_errors=True)  # kept only when the bench failed: its worker's log
     return result
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process has used so far (Linux /proc/<pid>/stat)."""
+    fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _start_worker(env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:

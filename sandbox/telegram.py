@@ -1,7 +1,7 @@
 """The Telegram Bot API, as far as posting to a channel touches it.
 
 Follows core.telegram.org/bots/api ("Making requests", getMe, sendMessage, sendPhoto, sendPoll,
-and the types User, Chat, Message, PhotoSize, Poll, PollOption as of Bot API ``BOT_API_VERSION``)
+stopPoll, and the types User, Chat, Message, PhotoSize, Poll, PollOption as of Bot API ``BOT_API_VERSION``)
 and the bots FAQ on flood limits (about 20 messages per minute to one channel; then 429 with
 ``parameters.retry_after``). Routes (relative to the mount): ``/bot<token>/<method>``, GET or
 POST, method names case-insensitive, parameters as query, form, multipart or JSON.
@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from sandbox import poll_votes
 from sandbox.base import (
     FakeComment,
     FakePost,
@@ -39,7 +40,7 @@ from sandbox.telegram_discussion import Discussion
 # version python-telegram-bot models.
 BOT_API_VERSION = "10.0"
 _SEND_METHODS = ("sendmessage", "sendphoto", "sendpoll")
-_METHODS = ("getme", "getchatmember", "getupdates", *_SEND_METHODS)
+_METHODS = ("getme", "getchatmember", "getupdates", "stoppoll", *_SEND_METHODS)
 
 
 def channel_id(chat_id: str) -> int | None:
@@ -138,6 +139,8 @@ class _Telegram:
             return _fail(400, "Bad Request: chat not found")
         if method == "getchatmember":
             return self._chat_member(token, account, chat_id, fields)
+        if method == "stoppoll":
+            return self._stop_poll(account, numeric_id, fields)
         problem = self._validate(method, fields)
         if problem is not None:
             return _fail(400, problem)
@@ -178,6 +181,33 @@ class _Telegram:
                 "can_edit_messages": True,
             }
         return json_reply({"ok": True, "result": member})
+
+    def _stop_poll(self, account: str, numeric_id: int, fields: dict[str, Any]) -> web.Response:
+        """stopPoll: the poll closes with the votes it has now (``sandbox.poll_votes``) and the
+        stopped Poll is the answer; a closed poll, or a message without one, gets Telegram's 400."""
+        message_id = str(fields.get("message_id") or "")
+        post = next(
+            (
+                p
+                for p in self.s.posts
+                if p.id == message_id
+                and p.account == account
+                and p.data.get("chat", {}).get("id") == numeric_id
+            ),
+            None,
+        )
+        poll = post.data.get("poll") if post is not None else None
+        if post is None or not isinstance(poll, dict):
+            return _fail(400, "Bad Request: message with poll to stop not found")
+        if poll["is_closed"]:
+            return _fail(400, "Bad Request: poll has already been closed")
+        now = self.s.now()
+        counts = poll_votes.votes(post, len(poll["options"]), now, now)
+        for option, count in zip(poll["options"], counts, strict=True):
+            option["voter_count"] = count
+        poll["total_voter_count"] = sum(counts)  # one answer per voter unless multiple answers
+        poll["is_closed"] = True
+        return json_reply({"ok": True, "result": poll})
 
     def _validate(self, method: str, fields: dict[str, Any]) -> str | None:
         if method == "sendmessage":

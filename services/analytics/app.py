@@ -2,12 +2,14 @@
 table, and faust's web server answers the press office's reads (``http_api``).
 
 One agent reads ``content.approved``, ``publish.outcomes`` and ``engagement.observed`` together
-(and ``model.expectations``, the scheduler's published expectation per channel),
-one event at a time, so the table's writes reach its changelog in the order they were made:
-``ledger`` relies on that to make a replay after a crash count every event once. The table is
-faust's, in memory (``analytics_store``), rebuilt from its changelog topic at every start; the
-offsets faust commits say where reading resumes. Analytics is derived data: deleting the
-changelog and the group's offsets rebuilds it all from the topics.
+(and ``model.expectations``, the scheduler's published expectation per channel), in batches
+(faust's ``take_events``): each source partition's part of a batch is folded in the order read
+and written once per key, journal first (``batch``), into the changelog partition of that
+source partition, so a crash loses the end of one batch at most and ``ledger``'s guards make a
+replay count every event once. The table is faust's, in memory (``analytics_store``), rebuilt
+from its changelog topic at every start; the offsets faust commits (after the changelog writes
+are flushed) say where reading resumes. Analytics is derived data: deleting the changelog and
+the group's offsets rebuilds it all from the topics.
 
 A record that cannot be decoded or handled is dead-lettered (``shared.dead_letters``) and the
 agent goes on; an unreachable broker stops the worker, for its supervisor to restart.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -28,6 +31,7 @@ from aiokafka import ConsumerRecord
 from prometheus_client import Counter
 
 from services.analytics import http_api
+from services.analytics.batch import Overlay, Writer, flush, redo
 from services.analytics.delivery import WeeklyDelivery
 from services.analytics.delivery_wiring import delivery_plan
 from services.analytics.ledger import Position, Zones, apply
@@ -176,19 +180,29 @@ def _add_fold(
 
     @app.agent(source_topic, name="fold")
     async def fold(stream: Any) -> AsyncIterator[None]:
-        async for event in stream.events():
-            message = event.message
-            source = sources[message.topic]
-            try:
-                changed = apply(
-                    table, decode(message.value), Position(source, message.partition, message.offset), zones
-                )
-            except Exception as exc:
-                await dead_letters.absorb(_record(message), exc)
-                metrics.events.labels(source, "dead_lettered").inc()
-            else:
-                metrics.events.labels(source, "changed" if changed else "unchanged").inc()
+        batches = stream.take_events(settings.analytics_batch_max, within=settings.analytics_batch_within_s)
+        async for events in batches:
+            for partition, group in _by_partition(events).items():
+                write = _changelog_writer(table, partition)
+                # Read from the table's store: faust's Table would call its sensors on every read.
+                redo(table.data, partition, write)
+                overlay = Overlay(table.data)
+                for event in group:
+                    await fold_one(overlay, event.message)
+                flush(overlay, partition, uuid.uuid4().hex, write)
             yield None
+
+    async def fold_one(overlay: Overlay, message: Any) -> None:
+        source = sources[message.topic]
+        at = Position(source, message.partition, message.offset)
+        try:
+            event = decode(message.value)
+            changed = overlay.attempt(lambda store: apply(store, event, at, zones))
+        except Exception as exc:
+            await dead_letters.absorb(_record(message), exc)
+            metrics.events.labels(source, "dead_lettered").inc()
+        else:
+            metrics.events.labels(source, "changed" if changed else "unchanged").inc()
 
     @app.service
     class CloseDeadLetters(faust.Service):
@@ -196,6 +210,26 @@ def _add_fold(
             await dead_letters.close()
 
     return table, metrics
+
+
+def _by_partition(events: Any) -> dict[int, list[Any]]:
+    """A batch's events by source partition, each in the order read."""
+    groups: dict[int, list[Any]] = {}
+    for event in events:
+        groups.setdefault(event.message.partition, []).append(event)
+    return groups
+
+
+def _changelog_writer(table: Any, partition: int) -> Writer:
+    """Writes a key as faust's ``Table.__setitem__`` does, into the changelog partition of the
+    batch's source partition: faust would take it from the stream's current event, which after
+    ``take_events`` is the last event of the whole batch, whatever its partition."""
+
+    def write(key: str, value: Any) -> None:
+        table.send_changelog(partition, key, value)
+        table.data[key] = value
+
+    return write
 
 
 def _record(message: Any) -> ConsumerRecord[bytes, bytes]:

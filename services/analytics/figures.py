@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -136,6 +137,14 @@ def hour_of_week(instant: datetime, zone: ZoneInfo) -> int:
     return local.weekday() * 24 + local.hour
 
 
+@lru_cache(maxsize=65_536)
+def _local_windows(published_at: str, zone: ZoneInfo) -> tuple[str, str, int]:
+    """The day, the week and the hour-of-week of an instant in ``zone``, computed once: a
+    post's contributions are taken before and after each of its events."""
+    at = datetime.fromisoformat(published_at)
+    return (*window_keys(at, zone), hour_of_week(at, zone))
+
+
 def bucket(dimension: str, value: str, window: str) -> str:
     # '|' and '#' occur in no channel id, topic key or tag (shared.events' patterns).
     return f"{dimension}|{value}|{window}"
@@ -147,7 +156,6 @@ def contributions(
     """The figures ``post`` adds to each bucket (nothing until it is published)."""
     if post is None or post.published_at is None:
         return {}
-    at = datetime.fromisoformat(post.published_at)
     r = post.reading
     figures: Figures = (
         (1, r.reactions, r.comments, r.shares, r.reach or 0, int(r.reach is not None))
@@ -156,15 +164,15 @@ def contributions(
     )
     zone = zone_of(post.channel)
     out: dict[str, Figures] = {}
-    day, week = window_keys(at, zone)
+    day, week, hour = _local_windows(post.published_at, zone)
     for window in (day, week):
         out[bucket("channel", post.channel, window)] = figures
-    out[bucket("hour", f"{post.channel}#{hour_of_week(at, zone)}", week)] = figures
+    out[bucket("hour", f"{post.channel}#{hour}", week)] = figures
     if item is not None:
         groups = [("tag", tag) for tag in item.tags]
         if item.topic is not None:
             groups.append(("topic", item.topic))
-        report_windows = window_keys(at, report_zone)
+        report_windows = _local_windows(post.published_at, report_zone)[:2]
         for dimension, value in groups:
             for window in report_windows:
                 out[bucket(dimension, value, window)] = figures
@@ -182,12 +190,17 @@ def contribution_delta(before: Mapping[str, Figures], after: Mapping[str, Figure
 
 
 def add(a: Iterable[int], b: Iterable[int]) -> Figures:
-    x = tuple(p + q for p, q in zip(a, b, strict=True))
-    return (x[0], x[1], x[2], x[3], x[4], x[5])
+    # Unpacked by hand: the fold adds figures several times per event, and this is its
+    # hottest line. Unpacking also refuses figures of another length, as zip(strict=True) did.
+    a0, a1, a2, a3, a4, a5 = a
+    b0, b1, b2, b3, b4, b5 = b
+    return (a0 + b0, a1 + b1, a2 + b2, a3 + b3, a4 + b4, a5 + b5)
 
 
 def _sub(a: Figures, b: Figures) -> Figures:
-    return add(a, (-v for v in b))
+    a0, a1, a2, a3, a4, a5 = a
+    b0, b1, b2, b3, b4, b5 = b
+    return (a0 - b0, a1 - b1, a2 - b2, a3 - b3, a4 - b4, a5 - b5)
 
 
 def figures_json(figures: Iterable[int]) -> dict[str, int | None]:

@@ -30,6 +30,10 @@ class AnalyticsSettings(CommonSettings):
     analytics_session_timeout_s: float = Field(default=10.0, ge=6.0, le=300.0)
     # Changelog writes wait this long to be batched (faust's default sends each one alone).
     analytics_producer_linger_s: float = Field(default=0.005, ge=0.0, le=1.0)
+    # The fold takes up to this many records at once, or what came within the wait: each key a
+    # batch changes is one changelog write, however many of its records touched it.
+    analytics_batch_max: int = Field(default=1000, ge=1, le=20_000)
+    analytics_batch_within_s: float = Field(default=0.2, gt=0.0, le=10.0)
 
     # The weekly report, delivered every Monday from this hour (report_timezone) for the week
     # before, by each method configured below (services/analytics/delivery.py).

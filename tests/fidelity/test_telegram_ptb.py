@@ -131,6 +131,24 @@ async def test_send_poll_returns_a_poll_with_the_current_fields(bot: Bot) -> Non
     assert all(o.persistent_id for o in poll.options)
 
 
+async def test_stop_poll_returns_the_stopped_poll_with_its_votes(bot: Bot, state: TelegramState) -> None:
+    # Bot API "stopPoll": "On success, the stopped Poll is returned"; types "Poll", "PollOption".
+    message = await bot.send_poll(CHANNEL, "Jam layanan?", ["Pagi", "Sore"], is_anonymous=True)
+    state.posts[-1].data["votes"] = [7, 3]
+    poll = await bot.stop_poll(CHANNEL, message.message_id)
+    _strict(poll)
+    assert poll.is_closed
+    assert [(o.text, o.voter_count) for o in poll.options] == [("Pagi", 7), ("Sore", 3)]
+    assert poll.total_voter_count == 10
+    assert message.poll is not None
+    assert poll.id == message.poll.id
+    with pytest.raises(BadRequest, match=r"(?i)poll has already been closed"):
+        await bot.stop_poll(CHANNEL, message.message_id)
+    text = await bot.send_message(CHANNEL, "no poll here")
+    with pytest.raises(BadRequest, match=r"(?i)message with poll to stop not found"):
+        await bot.stop_poll(CHANNEL, text.message_id)
+
+
 async def test_flood_wait_is_a_retry_after_with_its_seconds(
     bot: Bot, state: TelegramState, monkeypatch: pytest.MonkeyPatch
 ) -> None:

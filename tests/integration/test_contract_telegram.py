@@ -191,6 +191,24 @@ async def test_engagement_is_not_supported(env: FakeEnv, adapter: TelegramAdapte
         await adapter.engagement(env.target("telegram", options=CHANNEL), "1")
 
 
+async def test_poll_results_stop_the_poll_and_read_its_final_tally(
+    env: FakeEnv, state: TelegramState, adapter: TelegramAdapter
+) -> None:
+    target = env.target("telegram", options=CHANNEL)
+    poll = Poll(question="Layanan favorit?", options=("KTP", "SIM"), duration_minutes=10)
+    published = await adapter.publish(target, publish_request(Content(poll=poll)))
+    state.posts[-1].data["votes"] = [4, 9]
+
+    tally = await adapter.poll_results(target, published.post_id)
+
+    assert (tally.options, tally.closed, tally.voters) == ((("KTP", 4), ("SIM", 9)), True, None)
+    assert state.posts[-1].data["poll"]["is_closed"] is True
+    with pytest.raises(Permanent, match="already been closed"):
+        await adapter.poll_results(target, published.post_id)
+    with pytest.raises(Permanent, match="no message id"):
+        await adapter.poll_results(target, "not-a-number")
+
+
 async def test_missing_chat_id_is_permanent(env: FakeEnv, adapter: TelegramAdapter) -> None:
     with pytest.raises(Permanent) as info:
         await adapter.publish(env.target("telegram"), publish_request())

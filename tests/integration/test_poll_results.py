@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaProducer
 
 from services.analytics.ledger import Position, apply
 from services.analytics.weekly import weekly_report
+from services.publisher.adapters.linkedin import LinkedInAdapter
 from services.publisher.adapters.mastodon import MastodonAdapter
 from services.publisher.adapters.port import PollTally, Target
 from services.publisher.adapters.telegram import TelegramAdapter
@@ -97,7 +98,7 @@ async def test_a_platform_that_gives_no_poll_results_is_asked_once(
 ) -> None:
     asked: list[str] = []
 
-    class Counting(TelegramAdapter):
+    class Counting(LinkedInAdapter):
         async def poll_results(self, target: Target, post_id: str) -> PollTally:
             asked.append(post_id)
             return await super().poll_results(target, post_id)
@@ -109,7 +110,7 @@ async def test_a_platform_that_gives_no_poll_results_is_asked_once(
         async with running_sandbox() as env:
             reader = EngagementReader(
                 Counting(env.session),
-                "telegram",
+                "linkedin",
                 producer,
                 topics.engagement_observed,
                 call_timeout_s=10,
@@ -117,7 +118,42 @@ async def test_a_platform_that_gives_no_poll_results_is_asked_once(
             )
             now = datetime.now(UTC)
             for horizon in (61, 360, 1440):
-                await reader.measure(due("42", now, horizon, "telegram"), lambda: env.target("telegram"))
+                await reader.measure(due("42", now, horizon, "linkedin"), lambda: env.target("linkedin"))
     finally:
         await producer.stop()
     assert asked == ["42"]
+
+
+async def test_a_telegram_poll_is_stopped_and_its_final_tally_written(
+    kafka_bootstrap: str, topics: TopicRegistry
+) -> None:
+    """Telegram has no poll reading but ``stopPoll``, which ends the (open-ended) poll and
+    answers its final tally: the first reading after the poll's end does it."""
+    await ensure_topics(kafka_bootstrap, [s for s in topics.specs() if s.name == topics.engagement_observed])
+    producer = make_producer(kafka_bootstrap, "poll-results-test")
+    await producer.start()
+    try:
+        async with running_sandbox() as env:
+            adapter = TelegramAdapter(env.session)
+            target = env.target("telegram", options={"chat_id": "@pemprov_news"})
+            poll = POLL.model_copy(update={"duration_minutes": 10})  # Telegram's longest
+            content = Content(text="Jam layanan?", poll=poll)
+            published = await adapter.publish(target, publish_request(content))
+            env.states["telegram"].posts[-1].data["votes"] = [5, 2, 1]
+            reader = EngagementReader(
+                adapter,
+                "telegram",
+                producer,
+                topics.engagement_observed,
+                call_timeout_s=10,
+                clock=lambda: datetime.now(UTC),
+            )
+            now = datetime.now(UTC)
+            job = due(published.post_id, now, 11, "telegram")
+            await reader.measure(job.model_copy(update={"content": content}), lambda: target)
+    finally:
+        await producer.stop()
+    [result] = await read_all(kafka_bootstrap, topics.engagement_observed, lambda got: len(got) >= 1)
+    assert isinstance(result, PollResultsObserved)
+    assert (result.platform, result.closed) == ("telegram", True)
+    assert [(o.label, o.votes) for o in result.options] == [("Pagi", 5), ("Sore", 2), ("Malam", 1)]

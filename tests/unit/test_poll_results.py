@@ -14,7 +14,7 @@ import pytest
 from services.analytics.ledger import Position, apply
 from services.analytics.reach_render import render_csv, render_html
 from services.analytics.weekly import REPORT_SCHEMA, weekly_report
-from services.publisher.adapters.poll_tally import PollUnreadable, mastodon_tally, x_tally
+from services.publisher.adapters.poll_tally import PollUnreadable, mastodon_tally, telegram_tally, x_tally
 from services.scheduler.plan_records import measure_instants
 from shared.events import Poll, PollOptionResult, PollResultsObserved
 from tests.unit.test_analytics_figures import REPORT, ZONES
@@ -97,6 +97,29 @@ def test_the_platforms_documented_polls_read_as_tallies() -> None:
     )
 
 
+# core.telegram.org/bots/api, type Poll: what stopPoll answers for a stopped poll.
+TELEGRAM_POLL = {
+    "id": "5000000000000000001",
+    "question": "Jam layanan?",
+    "options": [
+        {"text": "Pagi", "voter_count": 12, "persistent_id": "1-0"},
+        {"text": "Sore", "voter_count": 5, "persistent_id": "1-1"},
+    ],
+    "total_voter_count": 15,
+    "is_closed": True,
+    "is_anonymous": True,
+    "type": "regular",
+    "allows_multiple_answers": True,
+}
+
+
+def test_a_stopped_telegram_poll_reads_as_a_closed_tally() -> None:
+    t = telegram_tally(TELEGRAM_POLL, "1")
+    assert (t.options, t.closed, t.voters) == ((("Pagi", 12), ("Sore", 5)), True, 15)
+    single = telegram_tally({**TELEGRAM_POLL, "allows_multiple_answers": False}, "1")
+    assert single.voters is None  # one answer each: the votes are the voters
+
+
 @pytest.mark.parametrize(
     "read",
     [
@@ -104,6 +127,8 @@ def test_the_platforms_documented_polls_read_as_tallies() -> None:
         lambda: mastodon_tally({"options": [{"title": "", "votes_count": 1}]}),
         lambda: x_tally({"data": {"id": "1"}}, "1"),
         lambda: x_tally({"includes": {"polls": [{"id": "1"}]}}, "1"),
+        lambda: telegram_tally({"id": "1", "options": []}, "1"),
+        lambda: telegram_tally(None, "1"),
     ],
 )
 def test_an_answer_without_a_readable_poll_is_a_permanent_error(read: Any) -> None:

@@ -7,6 +7,9 @@
 - X ``GET /2/tweets/:id?expansions=attachments.poll_ids&poll.fields=options,voting_status``
   answers the poll under ``includes.polls[]`` (docs.x.com, Poll object): ``options[]`` with
   ``position``, ``label`` and ``votes``, and ``voting_status`` "open" or "closed".
+- Telegram ``stopPoll`` answers the stopped Poll (core.telegram.org/bots/api, types Poll and
+  PollOption): ``options[].text`` and ``options[].voter_count``, ``is_closed``, and
+  ``total_voter_count`` (people; apart from the votes only when ``allows_multiple_answers``).
 
 A tally that names no option is not a tally: ``PollUnreadable`` (a ``Permanent`` error).
 """
@@ -46,3 +49,19 @@ def x_tally(body: Any, post_id: str) -> PollTally:
     if not options or not all(label for label, _ in options):
         raise PollUnreadable(f"x: the poll of post {post_id} has no readable options", code="poll_unreadable")
     return PollTally(options=options, closed=poll.get("voting_status") == "closed")
+
+
+def telegram_tally(poll: Any, post_id: str) -> PollTally:
+    body = as_object(poll)
+    options = tuple(
+        (str(o.get("text") or ""), as_int(o.get("voter_count")) or 0)
+        for o in map(as_object, as_list(body.get("options")))
+    )
+    if not options or not all(label for label, _ in options):
+        raise PollUnreadable(f"telegram: message {post_id} carries no readable poll", code="poll_unreadable")
+    multiple = body.get("allows_multiple_answers") is True
+    return PollTally(
+        options=options,
+        closed=body.get("is_closed") is True,
+        voters=as_int(body.get("total_voter_count")) if multiple else None,
+    )

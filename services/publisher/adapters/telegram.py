@@ -18,6 +18,12 @@ a channel addressed by numeric id).
 
 Reconciliation: the Bot API cannot list a channel's posts, so ``find_by_marker`` raises
 ``NotSupported``; it exposes no view or reaction counts either, so neither does ``engagement``.
+
+Poll results: the Bot API has no method that reads a channel poll, but ``stopPoll`` closes it and
+answers the final Poll. Polls are sent open-ended (above), so the engagement reader's first
+reading after the poll's end (``shared.poll_events``) is what ends the vote and takes the
+tally. A later ``stopPoll`` of the same poll is refused ("poll has already been closed"): that
+tally is read once, and a reply lost on the way cannot be asked for again.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import aiohttp
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import HttpAdapter, as_int, as_object, compose_text
+from services.publisher.adapters.poll_tally import telegram_tally
 from services.publisher.adapters.port import (
     AdapterError,
     Ambiguous,
@@ -38,6 +45,7 @@ from services.publisher.adapters.port import (
     Lookup,
     NotSupported,
     Permanent,
+    PollTally,
     Published,
     PublishRequest,
     RateLimited,
@@ -100,7 +108,6 @@ class TelegramAdapter(HttpAdapter):
         return await self.call(target, "POST", "sendPhoto", creates_post=True, data=form)
 
     def _url(self, target: Target, path: str) -> str:
-        # Every Bot API method used here posts to the channel: each call says creates_post=True.
         return f"{target.base_url.rstrip('/')}/bot{target.credentials.token}/{path}"
 
     def _headers(self, target: Target) -> dict[str, str]:
@@ -149,6 +156,20 @@ class TelegramAdapter(HttpAdapter):
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
         raise NotSupported("telegram: the Bot API exposes no counts for channel posts", code="no_metrics")
+
+    async def poll_results(self, target: Target, post_id: str) -> PollTally:
+        chat_id = target.options.get("chat_id")
+        if not chat_id:
+            raise Permanent("telegram: the channel has no options.chat_id", code="no_chat_id")
+        if not post_id.isdigit():
+            raise Permanent(f"telegram: {post_id!r} is no message id", code="bad_post_id")
+        payload = {"chat_id": chat_id, "message_id": int(post_id)}
+        # Stopping a poll posts nothing: a lost reply is retried, never reconciled.
+        reply = await self.call(target, "POST", "stopPoll", creates_post=False, json=payload)
+        body = reply.json_object()
+        if reply.status != 200 or not body.get("ok"):
+            raise self._error(target, reply.status, body)
+        return telegram_tally(body.get("result"), post_id)
 
 
 def _post_url(target: Target, message: dict[str, Any], message_id: object) -> str | None:
