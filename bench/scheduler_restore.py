@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
+from bench._system import own_broker
 from bench.scheduler import directory_yaml, write_plan
 from services.scheduler.chooser import NaiveChooser
 from services.scheduler.plan import Plan, PlanSettings
@@ -81,8 +82,14 @@ def main() -> None:
     parser.add_argument("--prefix")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:29092")
     prefix = args.prefix or f"benchrestore{uuid.uuid4().hex[:6]}."
+    # --keep and --prefix reuse a plan across runs: give them KAFKA_BOOTSTRAP_SERVERS, since a
+    # broker of the bench's own is gone with its run.
+    with own_broker("scheduler-restore") as bootstrap:
+        _run(bootstrap, prefix, args)
+
+
+def _run(bootstrap: str, prefix: str, args: argparse.Namespace) -> None:
     topics = TopicRegistry(prefix=prefix)
     if not args.prefix:
         wrote = asyncio.run(write_plan(bootstrap, topics, args.jobs, min(10_000, args.jobs)))
