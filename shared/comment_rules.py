@@ -108,3 +108,11 @@ REPLIES_BUILT: frozenset[str] = frozenset(
         "whatsapp",
     }
 )
+
+
+def platform_hides(platform: str) -> bool:
+    """Whether the inbox hides a comment on ``platform`` itself (a publisher job with
+    ``purpose="hide"``): exactly where the platform's API allows hiding. Elsewhere a hide only
+    takes the comment out of the team's list, and the entry says so."""
+    rules = COMMENT_RULES.get(platform)
+    return rules is not None and rules.hide

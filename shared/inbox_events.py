@@ -64,7 +64,9 @@ class InboxAction(StrEnum):
     REPLY_POSTED = "reply_posted"  # the platform took the reply (its id on the entry)
     REPLY_FAILED = "reply_failed"  # the platform refused it: the draft waits for a new approval
     REPLY_UNCONFIRMED = "reply_unconfirmed"  # the platform could not say: a person checks, then decides
-    HIDE = "hide"
+    HIDE = "hide"  # out of the team's list; on the platform too where it allows (``PlatformHide``)
+    HIDDEN_ON_PLATFORM = "hidden_on_platform"  # the publisher hid it on the platform
+    HIDE_FAILED = "hide_failed"  # the platform did not hide it: the reason is on the entry
     CLOSE = "close"
     REOPEN = "reopen"
 
@@ -77,6 +79,22 @@ class ReplyDraft(Frozen):
     approved_at: Instant | None = None
     posted_id: PlatformRef | None = None  # the reply's id on the platform, once posted
     posted_at: Instant | None = None
+
+
+class PlatformHide(Frozen):
+    """Whether a hidden comment is hidden on the platform too, and why not.
+
+    ``sending``: a hide job is on its way (``request_id``: the hiding change's id, the job's
+    content id); ``hidden``: the platform hid it; ``failed``: the platform did not (``detail``
+    says why); ``local``: the platform cannot hide comments, so only the team's list hides it."""
+
+    status: Literal["sending", "hidden", "failed", "local"]
+    request_id: Identifier | None = None
+    detail: str = Field(default="", max_length=2000)
+
+    @property
+    def on_platform(self) -> bool:
+        return self.status == "hidden"
 
 
 class ReplyRequested(EventBase):
@@ -157,6 +175,7 @@ class InboxChanged(EventBase):
     by: Identifier
     reason: str = Field(default="", max_length=2000)
     channel: Identifier  # the comment's, repeated for dead letters and filters
+    platform_hide: PlatformHide | None = None  # set by a hide: is it hidden on the platform too?
 
 
 class CommentSpikeStarted(EventBase):

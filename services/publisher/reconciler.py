@@ -51,6 +51,10 @@ class Reconciler:
 
     async def reconcile(self, target: Target, request: PublishRequest) -> Decision | None:
         """Settle ``request``'s earlier attempt; None = proven absent, send again."""
+        if request.hide:
+            # Hiding twice is harmless (the comment stays hidden): an attempt that may have
+            # reached the platform is simply sent again, nothing to look up.
+            return None
         for _ in range(MAX_LOOKUPS):
             found = await answer_within(
                 self._adapter.find_reply(target, request)
