@@ -1,7 +1,7 @@
 """The inbox's events: citizens' comments on Warta's posts and the replies to them.
 
 Topics ``comments.observed``, ``inbox.items``, ``inbox.changes``, ``inbox.replies`` (the
-publisher's outcomes of reply jobs) and ``inbox.spikes``; the discriminated union of every event
+publisher's outcomes of reply and hide jobs) and ``inbox.spikes``; the discriminated union of every event
 is ``shared.events.Event``. A reply itself travels as a ``JobDue`` with ``purpose="reply"`` and
 its ``ReplyTarget``, on the publisher's own topic.
 """
