@@ -11,7 +11,7 @@ translates (English and Bahasa Indonesia), with an English ``detail`` for the cu
 - ``reply``: ``ok``, ``window`` (free replies only within ``window_hours`` of the citizen's last
   message, ``after_window`` after it), ``needs_access`` (Telegram without its discussion group),
   ``not_built``, ``no_api``;
-- ``hide`` on the platform: ``platform`` where the API allows it (``comment_rules.platform_hides``:
+- ``hide`` on the platform: ``ok`` where the API allows it (``comment_rules.platform_hides``:
   the inbox's hide then hides it there too, through the publisher), ``no_api`` elsewhere (the
   hide only takes the comment out of the team's list);
 - ``delete`` on the platform: ``platform`` when the API allows it (do it in the platform's app:
@@ -86,7 +86,7 @@ def _hide(platform: str, label: str) -> dict[str, Any]:
         return {"can": False, "code": "no_api", "detail": detail}
     return {
         "can": True,
-        "code": "platform",
+        "code": "ok",
         "detail": f"a hide also hides it on {label}, through the publisher",
     }
 
@@ -97,6 +97,5 @@ def _moderation(label: str, allowed: bool, what: str) -> dict[str, Any]:
     return {
         "can": True,
         "code": "platform",
-        "detail": f"{label} allows it; the inbox's own hide only takes the comment out of the team's "
-        f"list, so {what} it in {label}'s app",
+        "detail": f"{label} allows it, but the inbox does not {what} comments: {what} it in {label}'s app",
     }
