@@ -4,7 +4,8 @@
   with ``hide=true`` (Graph reference, Comment / IG Comment, "Updating"): ``{"success": true}``;
   an unknown id is Graph error 100 (subcode 33). Listings then carry ``is_hidden`` / ``hidden``.
 - Threads ``POST /{reply-id}/manage_reply`` with ``hide=true`` (Reply Management):
-  ``{"success": true}``; replies then show ``hide_status: HIDDEN``.
+  ``{"success": true}``; replies then show ``hide_status: HIDDEN``. Only a top-level reply can
+  be targeted (a nested one is Graph error 100).
 - X ``PUT /2/tweets/{id}/hidden`` with ``{"hidden": true}``: ``{"data": {"hidden": true}}``; only
   a reply in a conversation the account started can be hidden (403 otherwise), an unknown id is
   404.
@@ -35,8 +36,11 @@ def _truth(value: Any) -> bool | None:
     return {"true": True, "false": False}.get(str(value).lower())
 
 
-def graph_routes(state: GraphState, field: str, path: str = "/{node}") -> list[tuple[str, str, Handler]]:
-    """``POST {path}`` with ``field=true|false`` on a comment of this Graph fake."""
+def graph_routes(
+    state: GraphState, field: str, path: str = "/{node}", *, top_level_only: bool = False
+) -> list[tuple[str, str, Handler]]:
+    """``POST {path}`` with ``field=true|false`` on a comment of this Graph fake; Threads hides
+    top-level replies only (with their nested replies), as Reply Management documents."""
 
     async def hide(request: web.Request) -> web.Response:
         node = request.match_info["node"]
@@ -48,6 +52,8 @@ def graph_routes(state: GraphState, field: str, path: str = "/{node}") -> list[t
             return graph_error(
                 f"Unsupported post request. Object with ID '{node}' does not exist", 100, subcode=33
             )
+        if top_level_only and comment.parent_id is not None:
+            return graph_error("(#100) Only top-level replies can be hidden or unhidden", 100)
         wanted = _truth((await read_fields(request)).get(field))
         if wanted is None:
             return graph_error(f"(#100) The parameter {field} is required and must be a boolean", 100)

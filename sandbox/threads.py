@@ -136,7 +136,7 @@ def create_app(state: ThreadsState | None = None) -> web.Application:
 
     def own_routes(app: web.Application) -> list[tuple[str, str, Handler]]:
         fake.s.login = add_threads_login(app, fake.s)
-        hide = comment_hiding.graph_routes(fake.s, "hide", "/{node}/manage_reply")
+        hide = comment_hiding.graph_routes(fake.s, "hide", "/{node}/manage_reply", top_level_only=True)
         return [("GET", "/me", fake.me), ("GET", "/{node}/replies", replies), *hide]
 
     return container_app(fake, own_routes)

@@ -105,6 +105,17 @@ async def test_the_listing_marks_or_omits_the_hidden_comment(
         assert len(listed) == len(shown)
 
 
+async def test_threads_hides_top_level_replies_only() -> None:
+    async with running_sandbox({"demo": TOKEN}) as env:
+        target = await seeded(env, "threads")
+        body = {"post_id": POST["threads"], "text": "ikut kasar", "author": "troll2", "id": "th03",
+                "parent_id": COMMENT["threads"]}  # fmt: skip
+        async with env.session.post(env.url("/threads/_fake/comments"), json=body) as answer:
+            assert answer.status == 201, await answer.text()
+        with pytest.raises(Permanent, match="top-level"):
+            await build_adapter("threads", env.session).hide(target, hide_request("th03"))
+
+
 async def test_platforms_that_cannot_hide_say_so() -> None:
     async with running_sandbox({"demo": TOKEN}) as env:
         target = Target("mastodon-demo", "demo", env.url("/mastodon"), Credentials(TOKEN), {})

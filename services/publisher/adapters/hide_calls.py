@@ -14,7 +14,8 @@ authorisation of each platform):
 - X: ``PUT /2/tweets/{id}/hidden`` with ``{"hidden": true}`` (hide replies, only replies in a
   conversation the account started). Answers ``{"data": {"hidden": true}}``.
 - Threads: ``POST /{reply-id}/manage_reply`` with ``hide=true`` (Reply Management). Answers
-  ``{"success": true}``.
+  ``{"success": true}``. Only a top-level reply can be hidden (its nested replies with it): a
+  nested one is refused, and the inbox shows that refusal.
 """
 
 from __future__ import annotations
