@@ -14,7 +14,7 @@ import pytest
 
 from sandbox.base import FakePost
 from shared.events import InboxAction
-from tests.integration.inbox_system import PAGE_ID, InboxSystem, inbox_system
+from tests.integration.inbox_system import IG_USER, PAGE_ID, InboxSystem, inbox_system
 from tests.integration.poison_kit import eventually
 from tests.integration.test_inbox_replies import TOOT, X_POST, comment_in_inbox
 
@@ -126,3 +126,27 @@ async def test_where_the_platform_cannot_hide_the_hide_stays_local_and_says_so(
         assert entry["platform_hide"]["status"] == "local"
         assert "cannot hide" in entry["platform_hide"]["detail"]
         assert not hidden_on_fake(system, "mastodon", comment_id)
+
+
+async def test_a_throttled_hide_is_asked_again_by_the_inbox_and_ends_hidden(
+    kafka_bootstrap: str, run_id: str, tmp_path: Path
+) -> None:
+    # The publisher answers "retry at" (429); the inbox sends the hide job again then, as its
+    # next attempt, under the same job id.
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path, publishing=("instagram",)) as system:
+        ig_post = FakePost("17900000000000009", "demo", "Foto", NOW, data={"owner": IG_USER})
+        await system.published("instagram-demo", "instagram", ig_post)
+        comment_id, key = await comment_in_inbox(system, "instagram", ig_post.id)
+        fault = {"path_contains": f"/{comment_id}", "method": "POST", "status": 429, "count": 1,
+                 "body": {"error": {"message": "(#4) Application request limit reached", "code": 4}}}  # fmt: skip
+        async with system.env.session.post(system.env.url("/instagram/_fake/faults"), json=fault) as a:
+            assert a.status == 201
+        await hide(system, key)
+        await settled(system, key)
+        assert hidden_on_fake(system, "instagram", comment_id)
+        assert (await shown(system, key))["hidden_on_platform"] is True
+        calls = system.env.states["instagram"].requests
+        assert (
+            sum(n for name, n in calls.items() if name.startswith("POST") and name.endswith(f"/{comment_id}"))
+            == 2
+        )
