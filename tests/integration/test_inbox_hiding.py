@@ -6,6 +6,7 @@ platform cannot hide, the hide stays the inbox's and the entry says why."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,9 @@ from typing import Any
 import pytest
 
 from sandbox.base import FakePost
+from services.inbox.app import running_inbox
 from shared.events import InboxAction
+from shared.http_auth import KeyStore
 from tests.integration.inbox_system import IG_USER, PAGE_ID, InboxSystem, inbox_system
 from tests.integration.poison_kit import eventually
 from tests.integration.test_inbox_replies import TOOT, X_POST, comment_in_inbox
@@ -150,3 +153,40 @@ async def test_a_throttled_hide_is_asked_again_by_the_inbox_and_ends_hidden(
             sum(n for name, n in calls.items() if name.startswith("POST") and name.endswith(f"/{comment_id}"))
             == 2
         )
+
+
+async def test_a_hide_cut_off_by_kills_is_sent_again_after_the_restarts_and_ends_hidden(
+    kafka_bootstrap: str, run_id: str, tmp_path: Path
+) -> None:
+    # The platform hides the comment but its answer is held; the publisher and the inbox are
+    # killed meanwhile. The new worker finds the attempt in its ledger and sends the hide again
+    # without a look-up (hiding twice is harmless); the new inbox records the outcome.
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path, publishing=("facebook",)) as system:
+        fb_post = FakePost(f"{PAGE_ID}_9", "demo", "Banjir", NOW, url="https://fb/9", data={"page": PAGE_ID})
+        await system.published("facebook-demo", "facebook", fb_post)
+        comment_id, key = await comment_in_inbox(system, "facebook", fb_post.id)
+        fault = {"path_contains": f"/{comment_id}", "method": "POST", "mode": "drop_after_processing",
+                 "delay_s": 3.0, "count": 1}  # fmt: skip
+        async with system.env.session.post(system.env.url("/facebook/_fake/faults"), json=fault) as a:
+            assert a.status == 201
+        await hide(system, key)
+        await eventually(lambda: hidden_on_fake(system, "facebook", comment_id), "the platform hid it")
+        await system.publishers.kill("facebook")
+        for loop in system.inbox.loops:
+            loop.cancel()
+        await asyncio.sleep(0.5)
+        async with running_inbox(
+            system.settings, asyncio.Event(), keys=KeyStore.load(tmp_path / "keys.json")
+        ) as second:
+            await system.publishers.start("facebook")
+
+            def recorded() -> bool:
+                entry = second.keeper.book.get(key)
+                return entry is not None and entry.action == InboxAction.HIDDEN_ON_PLATFORM
+
+            await eventually(recorded, "the hide recorded by the new inbox")
+            calls = system.env.states["facebook"].requests
+            posts = [
+                n for name, n in calls.items() if name.startswith("POST") and name.endswith(f"/{comment_id}")
+            ]
+            assert sum(posts) == 2
