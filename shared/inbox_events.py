@@ -119,7 +119,8 @@ class ReplyRequested(EventBase):
 
 class ReplyTarget(Frozen):
     """What a reply job answers (``JobDue.reply_to``): the publisher posts the job's text as a
-    reply to ``comment_id`` under ``post_id``, and the inbox knows its entry by ``key``."""
+    reply to ``comment_id`` under ``post_id``, and the inbox knows its entry by ``key``. A hide
+    job names the comment to hide the same way."""
 
     key: Identifier  # the comment's inbox key
     comment_id: PlatformRef
@@ -127,7 +128,7 @@ class ReplyTarget(Frozen):
     # Where a platform threads one level deep (Instagram, YouTube, LinkedIn), a reply to a reply
     # goes under this top-level comment.
     parent_id: PlatformRef | None = None
-    approved_by: Identifier
+    approved_by: Identifier  # who approved the reply; on a hide job, who hid the comment
 
 
 class ReplyAttempted(EventBase):
