@@ -16,7 +16,8 @@ translates (English and Bahasa Indonesia), with an English ``detail`` for the cu
   hide only takes the comment out of the team's list);
 - ``delete`` on the platform: ``platform`` when the API allows it (do it in the platform's app:
   the inbox does not delete), ``no_api``;
-- ``quota``: what a read and a reply cost of the daily quota, where the platform counts units.
+- ``quota``: what a read, a reply and a hide cost of the daily quota, where the platform counts
+  units.
 """
 
 from __future__ import annotations
@@ -47,7 +48,12 @@ def abilities(channel: Channel) -> dict[str, Any]:
         "hide": _hide(channel.platform, label),
         "delete": _moderation(label, rules.delete, "delete"),
         "quota": (
-            {"daily": rules.daily_quota, "read": rules.read_cost, "reply": rules.reply_cost}
+            {
+                "daily": rules.daily_quota,
+                "read": rules.read_cost,
+                "reply": rules.reply_cost,
+                "hide": rules.hide_cost,
+            }
             if rules.daily_quota is not None
             else None
         ),

@@ -38,7 +38,7 @@ def test_whatsapp_replies_only_inside_the_24_hour_window_then_templates() -> Non
 
 def test_youtube_shows_what_a_reply_costs_of_the_daily_quota() -> None:
     youtube = of("youtube")
-    assert youtube["quota"] == {"daily": 10_000, "read": 1, "reply": 50}
+    assert youtube["quota"] == {"daily": 10_000, "read": 1, "reply": 50, "hide": 50}
     assert (youtube["hide"]["can"], youtube["delete"]["can"]) == (True, False)
 
 

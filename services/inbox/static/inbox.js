@@ -26,7 +26,7 @@ const I18N = {
     h_sending: "being hidden on the platform", h_hidden: "hidden on the platform too",
     h_failed: "not hidden on the platform", h_local: "hidden in the inbox only",
     window: "replies only within {h} h of the citizen's last message, then templates",
-    quota: "quota — a reply costs {reply} of {daily} units a day, a read {read}",
+    quota: "quota — a reply costs {reply} of {daily} units a day, a hide {hide}, a read {read}",
   },
   id: {
     title: "Kotak masuk", language: "Bahasa", login_title: "Masuk dengan kunci API Anda",
@@ -51,7 +51,7 @@ const I18N = {
     h_sending: "sedang disembunyikan di platform", h_hidden: "juga disembunyikan di platform",
     h_failed: "tidak tersembunyi di platform", h_local: "hanya disembunyikan di kotak masuk",
     window: "balasan hanya dalam {h} jam sejak pesan terakhir warga, sesudahnya hanya templat",
-    quota: "kuota — satu balasan memakai {reply} dari {daily} unit per hari, satu pembacaan {read}",
+    quota: "kuota — satu balasan memakai {reply} dari {daily} unit per hari, satu penyembunyian {hide}, satu pembacaan {read}",
   },
 };
 
@@ -107,7 +107,7 @@ function limitsOf(abilities) {
   }
   const q = abilities.quota;
   const n = (value) => Number(value).toLocaleString(state.lang === "id" ? "id-ID" : "en-GB");
-  if (q) parts.push(t("quota").replace("{reply}", n(q.reply)).replace("{daily}", n(q.daily)).replace("{read}", n(q.read)));
+  if (q) parts.push(t("quota").replace("{reply}", n(q.reply)).replace("{daily}", n(q.daily)).replace("{read}", n(q.read)).replace("{hide}", n(q.hide)));
   const cell = el("td", parts.join("; "));
   cell.title = details.join("\n");
   return cell;
