@@ -75,6 +75,9 @@ class FakeComment:
     text: str
     created_at: datetime
     parent_id: str | None = None
+    # Hidden by the post's owner (Graph ``is_hidden``, X hidden replies, Threads ``hide_status``,
+    # a YouTube comment held for review): the platform's listings then mark or omit it.
+    hidden: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -84,6 +87,7 @@ class FakeComment:
             "text": self.text,
             "created_at": self.created_at.isoformat(),
             "parent_id": self.parent_id,
+            "hidden": self.hidden,
         }
 
 

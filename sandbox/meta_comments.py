@@ -37,7 +37,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from sandbox import comment_replies
+from sandbox import comment_hiding, comment_replies
 from sandbox.base import FakeComment, FakePost, FakeState, Handler, json_reply
 from sandbox.graph import GraphState, authorise, graph_error, graph_list, graph_time
 
@@ -160,6 +160,7 @@ class MetaComments:
             routes.append(("GET", "/{node}/replies", self.replies))
         routes += comment_replies.instagram_routes(self.state) if self.kind == "instagram" else []
         routes += comment_replies.facebook_routes(self.state) if self.kind == "facebook" else []
+        routes += comment_hiding.graph_routes(self.state, "is_hidden" if self.kind == "facebook" else "hide")
         return routes
 
     # -- read edges --------------------------------------------------------------------------
@@ -225,6 +226,7 @@ class MetaComments:
             }
             if comment.parent_id is not None:
                 full["parent"] = {"id": comment.parent_id}
+            full["is_hidden"] = comment.hidden
             return {k: v for k, v in full.items() if k in fields or k == "id"}
         full = {
             "id": comment.id,
@@ -233,6 +235,7 @@ class MetaComments:
             "username": comment.author,
             "from": {**author, "username": comment.author},
             "like_count": 0,
+            "hidden": comment.hidden,
         }
         if comment.parent_id is not None:
             full["parent_id"] = comment.parent_id

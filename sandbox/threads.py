@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from sandbox import threads_replies
+from sandbox import comment_hiding, threads_replies
 from sandbox.base import FakePost, Handler, json_reply, read_fields
 from sandbox.graph import authorise, graph_error, graph_list, graph_time
 from sandbox.meta_container import Container, ContainerFake, ContainerState, container_app
@@ -136,6 +136,7 @@ def create_app(state: ThreadsState | None = None) -> web.Application:
 
     def own_routes(app: web.Application) -> list[tuple[str, str, Handler]]:
         fake.s.login = add_threads_login(app, fake.s)
-        return [("GET", "/me", fake.me), ("GET", "/{node}/replies", replies)]
+        hide = comment_hiding.graph_routes(fake.s, "hide", "/{node}/manage_reply", top_level_only=True)
+        return [("GET", "/me", fake.me), ("GET", "/{node}/replies", replies), *hide]
 
     return container_app(fake, own_routes)

@@ -53,6 +53,7 @@ def _reply_json(state: ThreadsState, comment: FakeComment) -> dict[str, Any]:
         "has_replies": any(c.parent_id == comment.id for c in state.comments),
         "root_post": {"id": comment.post_id},
         "replied_to": {"id": comment.parent_id or comment.post_id},
+        "hide_status": "HIDDEN" if comment.hidden else "NOT_HUSHED",
     }
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox import x_polls, x_replies
+from sandbox import comment_hiding, x_polls, x_replies
 from sandbox.base import (
     FakePost,
     FakeState,
@@ -230,6 +230,11 @@ class _X:
         answer.headers.update(headers)
         return answer
 
+    async def hide_reply(self, request: web.Request) -> web.Response:
+        account = self._auth(request)
+        body = await read_fields(request)
+        return comment_hiding.x_hide(self.s, account, request.match_info["id"], body)
+
     async def me(self, request: web.Request) -> web.Response:
         account = self._auth(request)
         headers = self._read_limit(account)
@@ -279,6 +284,7 @@ def create_app(state: XState | None = None) -> web.Application:
     app.router.add_post("/2/media/upload", fake.upload)
     app.router.add_get("/2/tweets/search/recent", fake.search_recent)
     app.router.add_get("/2/tweets/{id}", fake.read_tweet)
+    app.router.add_put("/2/tweets/{id}/hidden", fake.hide_reply)
     app.router.add_get("/2/users/me", fake.me)
     app.router.add_get("/2/users/{id}/tweets", fake.timeline)
     return app

@@ -309,7 +309,8 @@ class _YouTube:
         if not 1 <= size <= 100:
             return google_error(400, "invalidParameter", "maxResults must be between 1 and 100", "global")
         channel = self.s.channel_id(post.account)
-        comments = self.s.comments_on(video_id)
+        # A comment held for review or rejected is not public: the listing leaves it out.
+        comments = [c for c in self.s.comments_on(video_id) if not c.hidden]
         # order=time (the default): newest first.
         tops = sorted((c for c in comments if c.parent_id is None), key=lambda c: c.created_at, reverse=True)
         items = []

@@ -18,11 +18,12 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from sandbox import youtube
+from sandbox import comment_hiding, youtube
 from sandbox.base import Handler, Reject, bearer_token, json_reply
 from sandbox.comment_replies import add_reply, find_comment
 
 INSERT_UNITS = 50
+MODERATE_UNITS = 50  # comments.setModerationStatus (docs/determine_quota_cost)
 LIST_UNITS = 1
 
 
@@ -114,4 +115,14 @@ class _Replies:
 
 def routes(state: youtube.YouTubeState) -> list[tuple[str, str, Handler]]:
     api = _Replies(state)
-    return [("POST", "/youtube/v3/comments", api.insert), ("GET", "/youtube/v3/comments", api.list_replies)]
+
+    async def moderate(request: web.Request) -> web.Response:
+        _account(state, request)
+        _spend(state, MODERATE_UNITS)
+        return comment_hiding.youtube_moderate(state, dict(request.query), youtube.google_error)
+
+    return [
+        ("POST", "/youtube/v3/comments", api.insert),
+        ("GET", "/youtube/v3/comments", api.list_replies),
+        ("POST", "/youtube/v3/comments/setModerationStatus", moderate),
+    ]

@@ -148,6 +148,7 @@ class CommentRules:
     daily_quota: int | None = None
     read_cost: int | None = None
     reply_cost: int | None = None
+    hide_cost: int | None = None
     source: str = ""
 
 

@@ -47,7 +47,8 @@ COMMENT_RULES: Mapping[str, CommentRules] = MappingProxyType(
         "mastodon": CommentRules(
             read=True, reply=True, hide=False, delete=False, source="inbox-analytics.md [MA1]"
         ),
-        # [Y1] 10,000 units a day; comments.list 1, comments.insert 50. Another person's comment is
+        # [Y1] 10,000 units a day; comments.list 1, comments.insert 50 (setModerationStatus 50
+        # too, developers.google.com/youtube/v3/determine_quota_cost). Another person's comment is
         # moderated (setModerationStatus: held or rejected), not deleted: comments.delete is for
         # the channel's own.
         "youtube": CommentRules(
@@ -58,6 +59,7 @@ COMMENT_RULES: Mapping[str, CommentRules] = MappingProxyType(
             daily_quota=10_000,
             read_cost=1,
             reply_cost=50,
+            hide_cost=50,  # comments.setModerationStatus
             source="inbox-analytics.md [Y1]",
         ),
         # [L1] comments need r/w_organization_social_feed and a page role such as ADMINISTRATOR.
@@ -108,3 +110,11 @@ REPLIES_BUILT: frozenset[str] = frozenset(
         "whatsapp",
     }
 )
+
+
+def platform_hides(platform: str) -> bool:
+    """Whether the inbox hides a comment on ``platform`` itself (a publisher job with
+    ``purpose="hide"``): exactly where the platform's API allows hiding. Elsewhere a hide only
+    takes the comment out of the team's list, and the entry says so."""
+    rules = COMMENT_RULES.get(platform)
+    return rules is not None and rules.hide

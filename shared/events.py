@@ -45,6 +45,7 @@ from shared.inbox_events import (
     InboxAction,
     InboxChanged,
     InboxState,
+    PlatformHide,
     PlatformRef,
     ReplyAttempted,
     ReplyDraft,
@@ -87,6 +88,7 @@ __all__ = [
     "InboxState",
     "Instant",
     "Media",
+    "PlatformHide",
     "PlatformRef",
     "Poll",
     "PollOptionResult",
@@ -175,8 +177,9 @@ class JobDue(EventBase):
     content: Content
     topic_key: Identifier | None = None
     # publish: a post; measure: read a post's engagement; reply: the content's text as a reply
-    # to ``reply_to`` (from the inbox, due now, with a post's exactly-once rules).
-    purpose: Literal["publish", "measure", "reply"] = "publish"
+    # to ``reply_to`` (from the inbox, due now, with a post's exactly-once rules); hide: hide the
+    # comment ``reply_to`` names on the platform (from the inbox, due now).
+    purpose: Literal["publish", "measure", "reply", "hide"] = "publish"
     reply_to: ReplyTarget | None = None
     # For purpose=measure: the post to measure and how long after publishing this is.
     post_id: str | None = Field(default=None, max_length=500)
@@ -208,10 +211,10 @@ class PlatformError(Frozen):
 
 class PublishOutcome(EventBase):
     """What happened to one attempt (topic ``publish.outcomes``, key = content id; a reply job's
-    on ``inbox.replies``, where the inbox reads it)."""
+    on ``inbox.replies``, where the inbox reads it; a hide job's too)."""
 
     event_type: Literal["publish.outcome"] = "publish.outcome"
-    purpose: Literal["publish", "reply"] = "publish"
+    purpose: Literal["publish", "reply", "hide"] = "publish"
     job_id: Identifier
     content_id: Identifier
     channel: Identifier

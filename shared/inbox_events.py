@@ -1,7 +1,7 @@
 """The inbox's events: citizens' comments on Warta's posts and the replies to them.
 
 Topics ``comments.observed``, ``inbox.items``, ``inbox.changes``, ``inbox.replies`` (the
-publisher's outcomes of reply jobs) and ``inbox.spikes``; the discriminated union of every event
+publisher's outcomes of reply and hide jobs) and ``inbox.spikes``; the discriminated union of every event
 is ``shared.events.Event``. A reply itself travels as a ``JobDue`` with ``purpose="reply"`` and
 its ``ReplyTarget``, on the publisher's own topic.
 """
@@ -64,7 +64,9 @@ class InboxAction(StrEnum):
     REPLY_POSTED = "reply_posted"  # the platform took the reply (its id on the entry)
     REPLY_FAILED = "reply_failed"  # the platform refused it: the draft waits for a new approval
     REPLY_UNCONFIRMED = "reply_unconfirmed"  # the platform could not say: a person checks, then decides
-    HIDE = "hide"
+    HIDE = "hide"  # out of the team's list; on the platform too where it allows (``PlatformHide``)
+    HIDDEN_ON_PLATFORM = "hidden_on_platform"  # the publisher hid it on the platform
+    HIDE_FAILED = "hide_failed"  # the platform did not hide it: the reason is on the entry
     CLOSE = "close"
     REOPEN = "reopen"
 
@@ -77,6 +79,22 @@ class ReplyDraft(Frozen):
     approved_at: Instant | None = None
     posted_id: PlatformRef | None = None  # the reply's id on the platform, once posted
     posted_at: Instant | None = None
+
+
+class PlatformHide(Frozen):
+    """Whether a hidden comment is hidden on the platform too, and why not.
+
+    ``sending``: a hide job is on its way (``request_id``: the hiding change's id, the job's
+    content id); ``hidden``: the platform hid it; ``failed``: the platform did not (``detail``
+    says why); ``local``: the platform cannot hide comments, so only the team's list hides it."""
+
+    status: Literal["sending", "hidden", "failed", "local"]
+    request_id: Identifier | None = None
+    detail: str = Field(default="", max_length=2000)
+
+    @property
+    def on_platform(self) -> bool:
+        return self.status == "hidden"
 
 
 class ReplyRequested(EventBase):
@@ -101,7 +119,8 @@ class ReplyRequested(EventBase):
 
 class ReplyTarget(Frozen):
     """What a reply job answers (``JobDue.reply_to``): the publisher posts the job's text as a
-    reply to ``comment_id`` under ``post_id``, and the inbox knows its entry by ``key``."""
+    reply to ``comment_id`` under ``post_id``, and the inbox knows its entry by ``key``. A hide
+    job names the comment to hide the same way."""
 
     key: Identifier  # the comment's inbox key
     comment_id: PlatformRef
@@ -109,7 +128,7 @@ class ReplyTarget(Frozen):
     # Where a platform threads one level deep (Instagram, YouTube, LinkedIn), a reply to a reply
     # goes under this top-level comment.
     parent_id: PlatformRef | None = None
-    approved_by: Identifier
+    approved_by: Identifier  # who approved the reply; on a hide job, who hid the comment
 
 
 class ReplyAttempted(EventBase):
@@ -157,6 +176,7 @@ class InboxChanged(EventBase):
     by: Identifier
     reason: str = Field(default="", max_length=2000)
     channel: Identifier  # the comment's, repeated for dead letters and filters
+    platform_hide: PlatformHide | None = None  # set by a hide: is it hidden on the platform too?
 
 
 class CommentSpikeStarted(EventBase):

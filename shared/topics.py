@@ -187,7 +187,7 @@ class TopicRegistry:
                 n,
                 "comment key",
                 _audit(),
-                "the publishers' outcomes of reply jobs (posted, retry, failed, unconfirmed)",
+                "the publishers' outcomes of reply and hide jobs (posted, retry, failed, unconfirmed)",
             ),
             TopicSpec(self.inbox_templates, 1, "template name", _compacted(), "saved answers in en and id"),
             TopicSpec(self.inbox_spikes, n, "channel and post", _audit(), "posts whose comments spike"),

@@ -161,6 +161,12 @@ def render_entry(entry: dict[str, Any]) -> None:
         rows.append(["DRAFTED → APPROVED", signed])
         if reply.get("posted_id"):
             rows.append(["POSTED", shown(reply["posted_id"])])
+    hide = entry.get("platform_hide")
+    if hide:
+        # A hidden entry is not always hidden where citizens look: say which, and why not.
+        rows.append(
+            ["ON THE PLATFORM", shown(" · ".join(p for p in (hide["status"], hide.get("detail")) if p))]
+        )
     # The row labels are headings too: they follow the CLI's language.
     table([[heading(str(label)), value] for label, value in rows], ["FIELD", "VALUE"])
 

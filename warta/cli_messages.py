@@ -190,6 +190,7 @@ HEADINGS: Mapping[str, str] = {
     "REPLY": "BALASAN",
     "DRAFTED → APPROVED": "DRAF → DISETUJUI",
     "POSTED": "TERKIRIM",
+    "ON THE PLATFORM": "DI PLATFORM",
     "FIELD": "KOLOM",
     "VALUE": "NILAI",
     "NAME": "NAMA",

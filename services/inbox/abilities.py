@@ -11,9 +11,13 @@ translates (English and Bahasa Indonesia), with an English ``detail`` for the cu
 - ``reply``: ``ok``, ``window`` (free replies only within ``window_hours`` of the citizen's last
   message, ``after_window`` after it), ``needs_access`` (Telegram without its discussion group),
   ``not_built``, ``no_api``;
-- ``hide`` and ``delete`` on the platform: ``platform`` when the API allows it (the inbox's own
-  "hide" only takes a comment out of the team's list: do it in the platform's app), ``no_api``;
-- ``quota``: what a read and a reply cost of the daily quota, where the platform counts units.
+- ``hide`` on the platform: ``ok`` where the API allows it (``comment_rules.platform_hides``:
+  the inbox's hide then hides it there too, through the publisher), ``no_api`` elsewhere (the
+  hide only takes the comment out of the team's list);
+- ``delete`` on the platform: ``platform`` when the API allows it (do it in the platform's app:
+  the inbox does not delete), ``no_api``;
+- ``quota``: what a read, a reply and a hide cost of the daily quota, where the platform counts
+  units.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 from services.inbox.access import readability
 from shared.capabilities import CAPABILITIES
 from shared.channels import Channel
-from shared.comment_rules import REPLIES_BUILT
+from shared.comment_rules import REPLIES_BUILT, platform_hides
 
 
 def abilities(channel: Channel) -> dict[str, Any]:
@@ -41,10 +45,15 @@ def abilities(channel: Channel) -> dict[str, Any]:
     return {
         "read": read_row,
         "reply": _reply(channel, label, rules.reply, rules.reply_window_hours, rules.after_window),
-        "hide": _moderation(label, rules.hide, "hide"),
+        "hide": _hide(channel.platform, label),
         "delete": _moderation(label, rules.delete, "delete"),
         "quota": (
-            {"daily": rules.daily_quota, "read": rules.read_cost, "reply": rules.reply_cost}
+            {
+                "daily": rules.daily_quota,
+                "read": rules.read_cost,
+                "reply": rules.reply_cost,
+                "hide": rules.hide_cost,
+            }
             if rules.daily_quota is not None
             else None
         ),
@@ -77,12 +86,22 @@ def _reply(
     return {"can": True, "code": "ok", "detail": "replies are posted through the publisher's rules"}
 
 
+def _hide(platform: str, label: str) -> dict[str, Any]:
+    if not platform_hides(platform):
+        detail = f"{label}'s API cannot hide a citizen's comment: a hide only takes it out of the team's list"
+        return {"can": False, "code": "no_api", "detail": detail}
+    return {
+        "can": True,
+        "code": "ok",
+        "detail": f"a hide also hides it on {label}, through the publisher",
+    }
+
+
 def _moderation(label: str, allowed: bool, what: str) -> dict[str, Any]:
     if not allowed:
         return {"can": False, "code": "no_api", "detail": f"{label}'s API cannot {what} a citizen's comment"}
     return {
         "can": True,
         "code": "platform",
-        "detail": f"{label} allows it; the inbox's own hide only takes the comment out of the team's "
-        f"list, so {what} it in {label}'s app",
+        "detail": f"{label} allows it, but the inbox does not {what} comments: {what} it in {label}'s app",
     }

@@ -140,6 +140,9 @@ class _Approve(_Reason):
 def entry_json(entry: InboxChanged) -> dict[str, Any]:
     data: dict[str, Any] = entry.model_dump(mode="json", exclude_none=True)
     data["key"] = key_of(entry)
+    if entry.platform_hide is not None:
+        # Said plainly beside the detail: a hidden entry is not always hidden where citizens look.
+        data["hidden_on_platform"] = entry.platform_hide.on_platform
     return data
 
 

@@ -15,6 +15,10 @@ audit trail: every change with who and why). Only then is it applied to the in-m
 - ``consume`` also reads ``inbox.replies``, where the publisher writes its outcomes of reply
   jobs: posted, refused or unconfirmed moves the entry on (``lifecycle.settle``); a retry the
   publisher asks for is sent again at its time, as the next attempt (``reply_timers``).
+- a hide on a platform whose API hides comments writes its publisher job (``hide_jobs``) the
+  same way; its outcome on ``inbox.replies`` (``purpose="hide"``) records on the entry whether
+  the platform hid it (``lifecycle.settle_hide``). A restart sends every hide still on its way
+  again: hiding twice is harmless.
 - ``receive`` also counts each new comment for the spike detector (``services.inbox.spikes``): a
   comment that starts a spike writes its ``CommentSpikeStarted`` to ``inbox.spikes`` in the same
   acknowledged batch, so a redelivery after a crash writes it again with the same id.
@@ -35,7 +39,8 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from services.inbox.book import InboxBook, key_of
 from services.inbox.follow import consume
-from services.inbox.lifecycle import Command, decide, received, requested, settle
+from services.inbox.hide_jobs import hide_job, hide_settlement, waiting_hide
+from services.inbox.lifecycle import Command, decide, received, requested, settle, settle_hide
 from services.inbox.metrics import InboxMetrics
 from services.inbox.reply_jobs import RetryAt, reply_job, reply_key, settlement
 from services.inbox.reply_timers import Timers
@@ -50,6 +55,7 @@ from shared.events import (
     CommentSpikeStarted,
     InboxAction,
     InboxChanged,
+    JobDue,
     PublishOutcome,
     ReplyAttempted,
     ReplyRequested,
@@ -98,6 +104,8 @@ class InboxKeeper:
             futures.append(await self._producer.send(self._topics.inbox_changes, value, key=key))
             if entry.action == InboxAction.REPLY and (request := requested(entry, key.decode())) is not None:
                 futures.append(await self._send_job(request, 1))
+            if entry.action == InboxAction.HIDE and (job := hide_job(entry, key.decode(), 1, self._clock())):
+                futures.append(await self._send(job))
         for spike in spikes:
             futures.append(
                 await self._producer.send(
@@ -152,35 +160,67 @@ class InboxKeeper:
             return entry
 
     async def request_pending(self) -> int:
-        """Send again the job of every entry still replying, as its first attempt; how many.
+        """Send again the job of every entry still replying or hiding, as its first attempt; how
+        many.
 
         The publisher's ledger answers a job it has settled with its outcome again (a retry it
-        asked for included, which ``outcome`` then schedules), so nothing is posted twice."""
+        asked for included, which ``outcome`` then schedules), so nothing is posted twice; a hide
+        sent twice is harmless anyway."""
         async with self._lock:
             futures = []
             for entry in self.book.select():
                 if (request := requested(entry, key_of(entry))) is not None:
                     futures.append(await self._send_job(request, 1))
+                if (job := hide_job(entry, key_of(entry), 1, self._clock())) is not None:
+                    futures.append(await self._send(job))
             await acknowledged(futures, "re-requesting pending replies")
             return len(futures)
 
     async def _send_job(self, request: ReplyRequested, attempt: int) -> asyncio.Future[object]:
-        job = reply_job(request, attempt, self._clock())
-        topic = self._topics.publish(request.platform)
+        return await self._send(reply_job(request, attempt, self._clock()))
+
+    async def _send(self, job: JobDue) -> asyncio.Future[object]:
+        topic = self._topics.publish(job.platform)
         future: asyncio.Future[object] = await self._producer.send(
             topic, encode(job), key=job.job_id.encode()
         )
         return future
 
     async def outcome(self, outcome: PublishOutcome) -> InboxChanged | None:
-        """What the publisher did with a reply job: settle its entry, or ask again when told."""
+        """What the publisher did with a reply or hide job: settle its entry, or ask again when told."""
         key = reply_key(outcome.content_id)
+        if outcome.purpose == "hide":
+            return await self._hide_outcome(key, outcome)
         step = settlement(outcome, key)
         if isinstance(step, ReplySettled):
             return await self.settle(step)
         if isinstance(step, RetryAt):
             self._retries.later(outcome.content_id, step, lambda: self._retry(key, outcome.content_id, step))
         return None
+
+    async def _hide_outcome(self, key: str, outcome: PublishOutcome) -> InboxChanged | None:
+        step = hide_settlement(outcome)
+        if isinstance(step, RetryAt):
+            self._retries.later(
+                outcome.content_id, step, lambda: self._hide_again(key, outcome.content_id, step)
+            )
+            return None
+        if step is None:
+            return None
+        async with self._lock:
+            current = self.book.get(key)
+            entry = None if current is None else settle_hide(current, step, self._clock())
+            if entry is not None:
+                await self._write([entry])
+            return entry
+
+    async def _hide_again(self, key: str, request_id: str, step: RetryAt) -> None:
+        async with self._lock:
+            entry = self.book.get(key)
+            if entry is not None and waiting_hide(entry, request_id):
+                job = hide_job(entry, key, step.attempt, self._clock())
+                if job is not None:
+                    await acknowledged([await self._send(job)], "asking for a hide again")
 
     async def _retry(self, key: str, reply_id: str, step: RetryAt) -> None:
         async with self._lock:

@@ -20,7 +20,11 @@ state, and returns the ``InboxChanged`` event (who, why, the entry after the cha
   citizen two different answers by accident), and so does a new text over another person's
   draft that waits for approval (``SomeoneAnswering``; ``services.inbox.answering`` marks who is
   writing before any draft exists);
-- hide and close need a reason; reopen returns to new (or assigned, if someone holds it).
+- hide and close need a reason; reopen returns to new (or assigned, if someone holds it). A
+  hide also hides the comment on the platform where its API allows it (``hide_jobs``: the entry's
+  ``platform_hide`` is ``sending`` until the publisher's outcome makes it ``hidden`` or
+  ``failed``, ``settle_hide``), and says ``local`` with the reason elsewhere. Reopening does not
+  show it again on the platform.
 
 ``IllegalTransition`` (409) when the state forbids the action; ``ApprovalRequired`` (403) when
 the four-eyes rule does.
@@ -33,6 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.inbox.errors import ApprovalRequired, IllegalTransition, SomeoneAnswering
+from services.inbox.hide_jobs import HideSettled, on_platform, waiting_hide
 from shared.channels import Channel
 from shared.events import (
     CommentObserved,
@@ -48,6 +53,14 @@ from shared.messages import said
 
 A, S = InboxAction, InboxState
 OPEN = (S.NEW, S.ASSIGNED, S.ANSWERED)
+_NOT_OPERATORS = (
+    A.RECEIVE,
+    A.REPLY_POSTED,
+    A.REPLY_FAILED,
+    A.REPLY_UNCONFIRMED,
+    A.HIDDEN_ON_PLATFORM,
+    A.HIDE_FAILED,
+)
 
 TRANSITIONS: dict[tuple[InboxState | None, InboxAction], InboxState] = {
     (None, A.RECEIVE): S.NEW,
@@ -60,6 +73,9 @@ TRANSITIONS: dict[tuple[InboxState | None, InboxAction], InboxState] = {
     (S.REPLYING, A.REPLY_FAILED): S.NEW,
     (S.REPLYING, A.REPLY_UNCONFIRMED): S.NEW,
     **{(s, A.HIDE): S.HIDDEN for s in OPEN},
+    # The publisher's word on a hide on the platform records what the platform did and moves
+    # nothing: the entry may have been reopened or closed meanwhile (``hide_jobs.waiting_hide``).
+    **{(s, a): s for s in (*OPEN, S.HIDDEN, S.CLOSED) for a in (A.HIDDEN_ON_PLATFORM, A.HIDE_FAILED)},
     **{(s, A.CLOSE): S.CLOSED for s in (*OPEN, S.HIDDEN)},
     **{(s, A.REOPEN): S.NEW for s in (S.CLOSED, S.HIDDEN)},
 }
@@ -119,8 +135,8 @@ def received(
 def decide(current: InboxChanged, command: Command, *, four_eyes: bool, now: datetime) -> InboxChanged:
     """The change ``command`` makes to ``current`` (pure), or the error that refuses it."""
     action = command.action
-    if action in (A.RECEIVE, A.REPLY_POSTED, A.REPLY_FAILED, A.REPLY_UNCONFIRMED):
-        # Only the comment's arrival and the replier's outcome make these changes.
+    if action in _NOT_OPERATORS:
+        # Only the comment's arrival and the publisher's outcomes make these changes.
         raise IllegalTransition(said("illegal_transition.not_operator", action=action.value))
     after = target(current.state, action)
     assignee, reply = current.assignee, current.reply
@@ -135,7 +151,26 @@ def decide(current: InboxChanged, command: Command, *, four_eyes: bool, now: dat
     elif action in (A.DRAFT_REPLY, A.REPLY):
         _no_second_answer(current, command)
         reply = _reply(current, command, four_eyes=four_eyes, now=now)
-    return _next(current, now, action, after, assignee, reply, command.by, command.reason)
+    entry = _next(current, now, action, after, assignee, reply, command.by, command.reason)
+    if action == A.HIDE:
+        return entry.model_copy(
+            update={"platform_hide": on_platform(current.comment.platform, entry.event_id)}
+        )
+    return entry
+
+
+def settle_hide(current: InboxChanged, outcome: HideSettled, now: datetime) -> InboxChanged | None:
+    """The change the publisher's word on a hide makes, or None when the entry does not wait
+    on that hide (a repeat, a later hide's, or a reply on its way)."""
+    if not waiting_hide(current, outcome.request_id) or current.platform_hide is None:
+        return None
+    action = A.HIDDEN_ON_PLATFORM if outcome.hidden else A.HIDE_FAILED
+    after = target(current.state, action)
+    entry = _next(current, now, action, after, current.assignee, current.reply, "publisher", outcome.detail)
+    hide = current.platform_hide.model_copy(
+        update={"status": "hidden" if outcome.hidden else "failed", "detail": outcome.detail}
+    )
+    return entry.model_copy(update={"platform_hide": hide})
 
 
 def settle(current: InboxChanged, outcome: ReplySettled, now: datetime) -> InboxChanged | None:
@@ -184,6 +219,7 @@ def _next(
         by=by,
         reason=reason,
         channel=current.channel,
+        platform_hide=current.platform_hide,
     )
 
 

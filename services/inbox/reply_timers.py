@@ -1,4 +1,4 @@
-"""The inbox's waits for replies the publisher asked to try again later.
+"""The inbox's waits for replies and hides the publisher asked to try again later.
 
 Memory only: after a restart the inbox sends every pending reply's job again and the
 publisher's ledger answers with the retry it asked for, which is scheduled here anew. One wait
@@ -35,7 +35,7 @@ class Timers:
             await then()
         except Exception:
             # The next start sends the job again: nothing is lost, only later.
-            log.exception("asking again for reply %s (attempt %d) failed", *key)
+            log.exception("asking again for %s (attempt %d) failed", *key)
         finally:
             self._waiting.pop(key, None)
 

@@ -154,7 +154,7 @@ class AttemptLedger:
         outcome = PublishOutcome(
             event_id=new_event_id(),
             occurred_at=now,
-            purpose="reply" if due.purpose == "reply" else "publish",
+            purpose="publish" if due.purpose == "measure" else due.purpose,
             job_id=due.job_id,
             content_id=due.content_id,
             channel=due.channel,
@@ -202,8 +202,8 @@ class AttemptLedger:
         await self._writer.write(records)
 
     def _audit(self, outcome: PublishOutcome) -> Outgoing:
-        # A reply's outcome is the inbox's business, not the plan's or the reach reports'.
-        topic = self._topics.inbox_replies if outcome.purpose == "reply" else self._topics.publish_outcomes
+        # A reply's or a hide's outcome is the inbox's business, not the plan's or the reach reports'.
+        topic = self._topics.publish_outcomes if outcome.purpose == "publish" else self._topics.inbox_replies
         return Outgoing(topic, encode(outcome), outcome.content_id.encode())
 
     def _letter(self, due: JobDue, partition: int, decision: Decision) -> DeadLettered:

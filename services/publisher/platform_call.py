@@ -80,7 +80,9 @@ class PlatformCaller:
             took_at = self._clock()
             limiter.take(took_at)
             result = await answer_within(
-                self._adapter.reply(target, request)
+                self._adapter.hide(target, request)
+                if request.hide
+                else self._adapter.reply(target, request)
                 if request.reply_to is not None
                 else self._adapter.publish(target, request),
                 self._publish_timeout_s,

@@ -324,8 +324,8 @@ class PublisherWorker:
             error = PlatformError(code="unknown_channel", message=reason)
             await self._record(due, record.partition, Decision(OutcomeStatus.DEAD, error=error))
             return
-        if due.purpose == "reply" and due.reply_to is None:
-            error = PlatformError(code="no_reply_target", message="a reply job names no comment to answer")
+        if due.purpose in ("reply", "hide") and due.reply_to is None:
+            error = PlatformError(code="no_reply_target", message=f"a {due.purpose} job names no comment")
             await self._record(due, record.partition, Decision(OutcomeStatus.FAILED, error=error))
             return
         if due.purpose == "measure":
@@ -369,7 +369,8 @@ class PublisherWorker:
             marker=marker_for(due.job_id),
             first_attempt_at=entry.first_attempt_at if entry is not None else None,
             earlier_attempt_until=step.live_until if isinstance(step, Reconcile) else None,
-            reply_to=due.reply_to if due.purpose == "reply" else None,
+            reply_to=due.reply_to if due.purpose in ("reply", "hide") else None,
+            hide=due.purpose == "hide",
         )
         if isinstance(step, Reconcile):
             settled = await self._parts.reconciler.reconcile(target, request)

@@ -122,3 +122,11 @@ def test_a_comment_with_its_reply_in_bahasa_indonesia(capsys: pytest.CaptureFixt
     assert "PENANGGUNG JAWAB" in out
     assert "rina → (belum disetujui)" in out
     assert "\x1b" not in out
+
+
+def test_a_hidden_comment_says_whether_the_platform_hid_it(capsys: pytest.CaptureFixture[str]) -> None:
+    hide = {"status": "local", "detail": "Mastodon's API cannot hide a citizen's comment"}
+    render_entry(_entry(state="hidden", platform_hide=hide, hidden_on_platform=False))
+    out = capsys.readouterr().out
+    assert "ON THE PLATFORM" in out
+    assert "local · Mastodon's API cannot hide" in out

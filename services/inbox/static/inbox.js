@@ -23,8 +23,10 @@ const I18N = {
     a_read: "read comments", a_reply: "reply", a_hide: "hide", a_delete: "delete", cannot: "cannot",
     c_needs_access: "needs more access", c_not_built: "not built in Warta yet", c_no_api: "no platform API",
     c_platform: "only in the platform's app",
+    h_sending: "being hidden on the platform", h_hidden: "hidden on the platform too",
+    h_failed: "not hidden on the platform", h_local: "hidden in the inbox only",
     window: "replies only within {h} h of the citizen's last message, then templates",
-    quota: "quota — a reply costs {reply} of {daily} units a day, a read {read}",
+    quota: "quota — a reply costs {reply} of {daily} units a day, a hide {hide}, a read {read}",
   },
   id: {
     title: "Kotak masuk", language: "Bahasa", login_title: "Masuk dengan kunci API Anda",
@@ -46,8 +48,10 @@ const I18N = {
     a_read: "membaca komentar", a_reply: "membalas", a_hide: "menyembunyikan", a_delete: "menghapus",
     cannot: "tidak bisa", c_needs_access: "perlu akses lebih", c_not_built: "belum dibuat di Warta",
     c_no_api: "tidak ada API platform", c_platform: "hanya lewat aplikasi platform",
+    h_sending: "sedang disembunyikan di platform", h_hidden: "juga disembunyikan di platform",
+    h_failed: "tidak tersembunyi di platform", h_local: "hanya disembunyikan di kotak masuk",
     window: "balasan hanya dalam {h} jam sejak pesan terakhir warga, sesudahnya hanya templat",
-    quota: "kuota — satu balasan memakai {reply} dari {daily} unit per hari, satu pembacaan {read}",
+    quota: "kuota — satu balasan memakai {reply} dari {daily} unit per hari, satu penyembunyian {hide}, satu pembacaan {read}",
   },
 };
 
@@ -104,7 +108,7 @@ function limitsOf(abilities) {
   }
   const q = abilities.quota;
   const n = (value) => Number(value).toLocaleString(state.lang === "id" ? "id-ID" : "en-GB");
-  if (q) parts.push(t("quota").replace("{reply}", n(q.reply)).replace("{daily}", n(q.daily)).replace("{read}", n(q.read)));
+  if (q) parts.push(t("quota").replace("{reply}", n(q.reply)).replace("{daily}", n(q.daily)).replace("{read}", n(q.read)).replace("{hide}", n(q.hide)));
   const cell = el("td", parts.join("; "));
   cell.title = details.join("\n");
   return cell;
@@ -158,6 +162,12 @@ function entryNode(entry) {
     item.append(el("div", entry.reply.text + "\n— " + who + sent, "reply"));
     // Why the last reply did not reach the platform (refused, or unconfirmed: check it first).
     if (entry.action === "reply_failed" || entry.action === "reply_unconfirmed") item.append(el("div", entry.reason, "error"));
+  }
+  // A hidden comment is not always hidden where citizens look: say which, and why not.
+  if (entry.platform_hide) {
+    const hide = entry.platform_hide;
+    const why = hide.status === "failed" || hide.status === "local" ? " — " + hide.detail : "";
+    item.append(el("div", t("h_" + hide.status) + why, hide.status === "failed" ? "error" : "hide"));
   }
   const actions = el("div", null, "actions");
   // While a reply is being posted nobody acts on the comment: the platform's answer moves it on.

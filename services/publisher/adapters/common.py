@@ -13,7 +13,7 @@ from typing import Any, TypedDict, Unpack
 import aiohttp
 from opentelemetry.trace import SpanKind
 
-from services.publisher.adapters import replying
+from services.publisher.adapters import hiding, replying
 from services.publisher.adapters._http import Reply, send, utcnow
 from services.publisher.adapters.lookup import LISTING_SETTLE, Listed, judge_listing
 from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
@@ -201,6 +201,9 @@ class HttpAdapter(Adapter):
 
     async def reply(self, target: Target, request: PublishRequest) -> Published:
         return await replying.post_reply(self, target, request)
+
+    async def hide(self, target: Target, request: PublishRequest) -> Published:
+        return await hiding.hide_comment(self, target, request)
 
     async def find_reply(self, target: Target, request: PublishRequest) -> Lookup:
         return await replying.find_reply(self, target, request)

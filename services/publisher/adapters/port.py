@@ -60,7 +60,9 @@ class PublishRequest:
     # A post listed late or created by a still-running upload must not be taken for absent.
     earlier_attempt_until: datetime | None = None
     # A reply job: ``content.text`` answers this comment (``Adapter.reply``), not a new post.
+    # A hide job (``hide``): this comment is to be hidden (``Adapter.hide``).
     reply_to: ReplyTarget | None = None
+    hide: bool = False
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,11 @@ class Adapter(Protocol):
         """Post ``request.content.text`` as a reply to ``request.reply_to`` once; the reply's id
         is ``post_id``. Raises as ``publish`` does; ``NotSupported`` where Warta cannot reply."""
         raise NotSupported(f"{self.platform}: Warta cannot reply here", code="no_replies")
+
+    async def hide(self, target: Target, request: PublishRequest) -> Published:
+        """Hide the comment ``request.reply_to`` names on the platform; ``post_id`` is the
+        comment's. Hiding twice is harmless. ``NotSupported`` where the API cannot hide."""
+        raise NotSupported(f"{self.platform}: Warta cannot hide comments here", code="no_hiding")
 
     async def find_reply(self, target: Target, request: PublishRequest) -> Lookup:
         """``find_by_marker`` for a reply: is an earlier attempt's reply under the comment?"""

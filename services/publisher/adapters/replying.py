@@ -80,7 +80,7 @@ async def post_reply(adapter: CallsPlatform, target: Target, request: PublishReq
         return Published(found, None)
     if answer.status >= 500:
         raise Ambiguous(f"{platform}: answered {answer.status} to the reply", code="server_error")
-    raise _refused(adapter, answer)
+    raise refused(adapter, answer)
 
 
 async def _threads_container(adapter: CallsPlatform, target: Target, request: PublishRequest) -> str:
@@ -91,7 +91,7 @@ async def _threads_container(adapter: CallsPlatform, target: Target, request: Pu
         return creation
     if answer.status >= 500:
         raise Temporary(f"threads: answered {answer.status} to the reply container", code="server_error")
-    raise _refused(adapter, answer)
+    raise refused(adapter, answer)
 
 
 async def find_reply(adapter: CallsPlatform, target: Target, request: PublishRequest) -> Lookup:
@@ -103,7 +103,7 @@ async def find_reply(adapter: CallsPlatform, target: Target, request: PublishReq
     answer = await _send(adapter, target, call, creates_post=False)
     if answer.status == 429 or answer.status >= 500:
         raise (
-            _refused(adapter, answer)
+            refused(adapter, answer)
             if answer.status == 429
             else Temporary(f"{platform}: the reply look-up answered {answer.status}", code="server_error")
         )
@@ -129,9 +129,9 @@ async def _send(adapter: CallsPlatform, target: Target, call: ReplyCall, *, crea
     return await adapter.call(target, call.method, call.path, creates_post=creates_post, **call.kw)
 
 
-def _refused(adapter: CallsPlatform, answer: Reply) -> AdapterError:
+def refused(adapter: CallsPlatform, answer: Reply, what: str = "the reply") -> AdapterError:
     platform, status = adapter.platform, answer.status
-    message = f"{platform}: refused the reply: {status} {_detail(answer)}".rstrip()
+    message = f"{platform}: refused {what}: {status} {_detail(answer)}".rstrip()
     if status == 429:
         wait = retry_after_header(answer.headers, adapter._clock())
         return RateLimited(message, code="rate_limited", http_status=status, retry_after=wait)
