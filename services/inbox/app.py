@@ -54,6 +54,7 @@ from shared.credentials import SecretsError
 from shared.credentials.opening import open_vault, secret_store
 from shared.credentials.reconnect import send_reconnected
 from shared.credentials.secret_store import SecretStore
+from shared.credentials.vault import CredentialVault
 from shared.dead_letters import DeadLetters
 from shared.events import Event, InboxChanged, PublishOutcome
 from shared.http_auth import KeyStore
@@ -137,9 +138,7 @@ async def running_inbox(
     await ensure_topics(settings.kafka, inbox_topics(topics))
     channels = settings.load_channels()
     keys = keys or KeyStore.load(settings.keys_file, settings.api_key_pepper())
-    imported: list[str] = []
-    vault = open_vault(settings, imported)
-    tokens = LiveTokens(channels, secret_store(settings, vault))
+    vault, tokens, imported = _credentials(settings, channels)
     producer = make_producer(settings.kafka, "warta-inbox")
     await producer.start()
     await send_reconnected(producer, topics, imported, channels.channels, clock())
@@ -249,6 +248,17 @@ def _side_loops(
     for task in tasks:
         task.add_done_callback(lambda t: _stop_on_failure(t, stop))
     return [_follow_tags(settings, deps.content_tags, dead, stop), *tasks]
+
+
+def _credentials(
+    settings: InboxSettings, channels: ChannelDirectory
+) -> tuple[CredentialVault | None, LiveTokens, list[str]]:
+    """This host's vault (None: the clear secrets file), each channel's token read from the store
+    at each use, and the accounts a clear secrets file moved into the vault at this start
+    (announced as reconnected)."""
+    imported: list[str] = []
+    vault = open_vault(settings, imported)
+    return vault, LiveTokens(channels, secret_store(settings, vault)), imported
 
 
 async def _restored_templates(
