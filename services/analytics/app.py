@@ -33,7 +33,7 @@ from prometheus_client import Counter
 from services.analytics import http_api
 from services.analytics.batch import Overlay, Writer, flush, redo
 from services.analytics.delivery import WeeklyDelivery
-from services.analytics.delivery_wiring import delivery_plan
+from services.analytics.delivery_wiring import caught_up_credentials, delivery_plan
 from services.analytics.ledger import Position, Zones, apply
 from services.analytics.settings import AnalyticsSettings
 from shared.channels import ChannelDirectory
@@ -275,6 +275,7 @@ async def prepare_topics(settings: AnalyticsSettings, patience: float = 120.0) -
 def run(settings: AnalyticsSettings) -> None:
     """Run the worker until SIGINT/SIGTERM (faust's worker owns the loop and the signals)."""
     asyncio.run(prepare_topics(settings))
+    asyncio.run(caught_up_credentials(settings))
     app = create_app(settings, settings.load_channels())
     worker = faust.Worker(app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()

@@ -1,7 +1,8 @@
 """Wires the inbox service: topics, the book rebuilt, the collector's loops, the keeper, HTTP.
 
 Start order: topics exist → the book is rebuilt from ``inbox.items`` (so repeats are known and
-the API answers from a complete inbox) → the publisher jobs of entries still replying are sent
+the API answers from a complete inbox) → this host's vault catches up with the credentials
+topic and follows it (``credentials``) → the publisher jobs of entries still replying are sent
 again → the complaint records are read back from ``complaints.items`` → the outcomes follower,
 the poller and the keeper (which also follows the publisher's outcomes of replies) start → HTTP
 serves. Any loop that fails stops the whole service (its supervisor restarts it and it
@@ -29,6 +30,7 @@ from services.inbox.complaint_api import add_complaint_routes
 from services.inbox.complaint_desk import ComplaintDesk
 from services.inbox.complaint_metrics import ComplaintFigures
 from services.inbox.content_tags import ContentTags
+from services.inbox.credentials import following_credentials
 from services.inbox.follow import follow, read_to_end
 from services.inbox.http_api import Deps, create_app
 from services.inbox.keeper import InboxKeeper
@@ -52,6 +54,7 @@ from shared.credentials import SecretsError
 from shared.credentials.opening import open_vault, secret_store
 from shared.credentials.reconnect import send_reconnected
 from shared.credentials.secret_store import SecretStore
+from shared.credentials.vault import CredentialVault
 from shared.dead_letters import DeadLetters
 from shared.events import Event, InboxChanged, PublishOutcome
 from shared.http_auth import KeyStore
@@ -79,14 +82,17 @@ def inbox_topics(topics: TopicRegistry) -> list[TopicSpec]:
         topics.content_approved,
         topics.complaints_items,
         topics.complaints_changes,
+        topics.credentials,  # followed into this host's vault (``credentials``)
+        topics.content_control,  # accounts moved in from a clear file are announced reconnected
     }
     return [spec for spec in topics.specs() if spec.name in names]
 
 
 class LiveTokens(Mapping[str, str]):
     """Each channel's secret name → its token as the store holds it now, read at each use: the
-    publishers refresh and reconnect accounts in the vault, and the polls must follow (a token
-    read once at start is refused within hours on X, YouTube and TikTok)."""
+    publishers refresh and reconnect accounts on the credentials topic, which this host's vault
+    follows (``credentials``), and the polls must follow (a token read once at start is refused
+    within hours on X, YouTube and TikTok)."""
 
     def __init__(self, channels: ChannelDirectory, secrets: SecretStore) -> None:
         self._names = sorted({c.secret for c in channels.channels if c.secret})
@@ -132,7 +138,7 @@ async def running_inbox(
     await ensure_topics(settings.kafka, inbox_topics(topics))
     channels = settings.load_channels()
     keys = keys or KeyStore.load(settings.keys_file, settings.api_key_pepper())
-    tokens, imported = _live_tokens(settings, channels)
+    vault, tokens, imported = _credentials(settings, channels)
     producer = make_producer(settings.kafka, "warta-inbox")
     await producer.start()
     await send_reconnected(producer, topics, imported, channels.channels, clock())
@@ -148,7 +154,10 @@ async def running_inbox(
             interval=timedelta(seconds=settings.poll_interval_s),
             watch_for=timedelta(days=settings.watch_days),
         )
-        async with aiohttp.ClientSession() as session:
+        async with (
+            following_credentials(settings, vault, producer, imported),
+            aiohttp.ClientSession() as session,
+        ):
             await keeper.request_pending()
             collector = Collector(
                 producer=producer,
@@ -241,11 +250,15 @@ def _side_loops(
     return [_follow_tags(settings, deps.content_tags, dead, stop), *tasks]
 
 
-def _live_tokens(settings: InboxSettings, channels: ChannelDirectory) -> tuple[LiveTokens, list[str]]:
-    """Each channel's token read from the vault at each use, and the accounts a clear secrets file
-    moved into the vault at this start (announced as reconnected)."""
+def _credentials(
+    settings: InboxSettings, channels: ChannelDirectory
+) -> tuple[CredentialVault | None, LiveTokens, list[str]]:
+    """This host's vault (None: the clear secrets file), each channel's token read from the store
+    at each use, and the accounts a clear secrets file moved into the vault at this start
+    (announced as reconnected)."""
     imported: list[str] = []
-    return LiveTokens(channels, secret_store(settings, open_vault(settings, imported))), imported
+    vault = open_vault(settings, imported)
+    return vault, LiveTokens(channels, secret_store(settings, vault)), imported
 
 
 async def _restored_templates(

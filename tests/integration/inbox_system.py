@@ -127,9 +127,12 @@ async def inbox_system(
     *,
     four_eyes: tuple[str, ...] = (),
     publishing: tuple[str, ...] = (),
+    credentials_key: str | None = None,
 ) -> AsyncIterator[InboxSystem]:
     """The inbox, and a publisher worker for each platform in ``publishing`` (replies are
-    posted by them: without one, a reply stays ``replying``)."""
+    posted by them: without one, a reply stays ``replying``). With ``credentials_key`` the inbox
+    reads an encrypted vault of its own under ``tmp_path/inbox-host`` (a host of its own, without
+    a publisher) and follows the credentials topic into it."""
     prefix = f"t{run_id}."
     async with running_sandbox({"demo": TOKEN}) as env:
         channels = tmp_path / "channels.json"
@@ -152,6 +155,8 @@ async def inbox_system(
             poll_tick_s=0.1,
             lapor_base_url=env.url("/lapor"),
             lapor_token=TOKEN,
+            credentials_key=credentials_key,
+            credentials_file=tmp_path / "inbox-host" / "credentials.vault",
         )
         stop = asyncio.Event()
         producer = make_producer(bootstrap, "inbox-test")
