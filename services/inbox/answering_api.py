@@ -13,14 +13,10 @@ Every listing and view of a comment shows ``answering`` while a mark holds
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from services.inbox.book import key_of
-from services.inbox.http_api import API_BODY_LIMIT, DEPS, read_capped, schema_error
-from shared.events import InboxChanged
-from shared.http_auth import Principal, authenticate
-from shared.http_errors import BadRequest, NotFound, ValidationFailed, parse_json_body
-from shared.messages import said
+from services.inbox.http_api import DEPS, caller, entry_for, read_model
 
 
 class _Answering(BaseModel):
@@ -28,40 +24,17 @@ class _Answering(BaseModel):
     override: bool = False
 
 
-def _caller(request: web.Request) -> Principal:
-    return authenticate(request.app[DEPS].keys, request.headers.get("Authorization"))
-
-
-def _entry_for(request: web.Request, principal: Principal) -> InboxChanged:
-    key = request.match_info["key"]
-    entry = request.app[DEPS].keeper.book.get(key)
-    if entry is None or not principal.may_target(entry.channel):
-        raise NotFound(said("not_found.comment", key=key))
-    return entry
-
-
-async def _override(request: web.Request) -> bool:
-    raw = await read_capped(request, API_BODY_LIMIT, "a request body")
-    decoded = parse_json_body(raw, request.headers.get("Content-Type"), API_BODY_LIMIT) if raw else {}
-    if not isinstance(decoded, dict):
-        raise BadRequest(said("malformed_json.not_object"))
-    try:
-        return _Answering.model_validate(decoded).override
-    except ValidationError as exc:
-        raise ValidationFailed([schema_error(exc)]) from None
-
-
 async def start_answering(request: web.Request) -> web.Response:
-    deps, principal = request.app[DEPS], _caller(request)
-    entry = _entry_for(request, principal)
-    override = await _override(request)
+    deps, principal = request.app[DEPS], caller(request)
+    entry = entry_for(request, principal)
+    override = (await read_model(request, _Answering, optional=True)).override
     claim = deps.claims.claim(key_of(entry), principal.person, deps.clock(), override=override)
     return web.json_response({"answering": claim.to_json()})
 
 
 async def stop_answering(request: web.Request) -> web.Response:
-    deps, principal = request.app[DEPS], _caller(request)
-    entry = _entry_for(request, principal)
+    deps, principal = request.app[DEPS], caller(request)
+    entry = entry_for(request, principal)
     return web.json_response({"released": deps.claims.release(key_of(entry), principal.person)})
 
 

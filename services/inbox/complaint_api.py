@@ -23,19 +23,17 @@ from typing import Any
 
 import orjson
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.inbox.complaint_desk import ComplaintDesk, ForwardFailed, NoSuchComplaint
 from services.inbox.complaints import DUE_FIELD, is_overdue
-from services.inbox.http_api import API_BODY_LIMIT, DEPS, read_capped, schema_error
+from services.inbox.http_api import DEPS, caller, read_model
 from shared.events import ComplaintAction, ComplaintChanged, ComplaintState
-from shared.http_auth import ALL_CHANNELS, Principal, authenticate
+from shared.http_auth import ALL_CHANNELS, Principal
 from shared.http_errors import (
-    BadRequest,
     Forbidden,
     NotFound,
     ValidationFailed,
-    parse_json_body,
     said_error,
 )
 from shared.messages import said
@@ -61,21 +59,6 @@ def _dumps(data: Any) -> str:
     return orjson.dumps(data).decode()
 
 
-def _caller(request: web.Request) -> Principal:
-    return authenticate(request.app[DEPS].keys, request.headers.get("Authorization"))
-
-
-async def _reason(request: web.Request) -> str:
-    raw = await read_capped(request, API_BODY_LIMIT, "a request body")
-    decoded = parse_json_body(raw, request.headers.get("Content-Type"), API_BODY_LIMIT) if raw else {}
-    if not isinstance(decoded, dict):
-        raise BadRequest(said("malformed_json.not_object"))
-    try:
-        return _Reason.model_validate(decoded).reason
-    except ValidationError as exc:
-        raise ValidationFailed([schema_error(exc)]) from None
-
-
 def _complaint_for(request: web.Request, principal: Principal) -> ComplaintChanged:
     complaint_id = request.match_info["complaint_id"]
     try:
@@ -88,18 +71,18 @@ def _complaint_for(request: web.Request, principal: Principal) -> ComplaintChang
 
 
 async def create_from_comment(request: web.Request) -> web.Response:
-    deps, principal = request.app[DEPS], _caller(request)
+    deps, principal = request.app[DEPS], caller(request)
     key = request.match_info["key"]
     entry = deps.keeper.book.get(key)
     if entry is None or not principal.may_target(entry.channel):
         raise NotFound(said("not_found.comment", key=key))
-    reason = await _reason(request)
+    reason = (await read_model(request, _Reason, optional=True)).reason
     made = await request.app[DESK].record(entry, key, by=principal.person, reason=reason)
     return web.json_response(complaint_json(made, deps.clock()), status=201, dumps=_dumps)
 
 
 async def list_complaints(request: web.Request) -> web.Response:
-    deps, principal = request.app[DEPS], _caller(request)
+    deps, principal = request.app[DEPS], caller(request)
     query = request.query
     channels = [c for c in deps.channels.ids if ALL_CHANNELS in principal.channels or c in principal.channels]
     if "channel" in query:
@@ -126,14 +109,14 @@ async def list_complaints(request: web.Request) -> web.Response:
 
 
 async def show_complaint(request: web.Request) -> web.Response:
-    complaint = _complaint_for(request, _caller(request))
+    complaint = _complaint_for(request, caller(request))
     return web.json_response(complaint_json(complaint, request.app[DEPS].clock()), dumps=_dumps)
 
 
 async def forward(request: web.Request) -> web.Response:
-    principal = _caller(request)
+    principal = caller(request)
     complaint = _complaint_for(request, principal)
-    reason = await _reason(request)
+    reason = (await read_model(request, _Reason, optional=True)).reason
     try:
         done = await request.app[DESK].forward(complaint.complaint_id, by=principal.person, reason=reason)
     except ForwardFailed as exc:
@@ -146,9 +129,9 @@ async def forward(request: web.Request) -> web.Response:
 
 def _move(action: ComplaintAction) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handler(request: web.Request) -> web.Response:
-        principal = _caller(request)
+        principal = caller(request)
         complaint = _complaint_for(request, principal)
-        reason = await _reason(request)
+        reason = (await read_model(request, _Reason, optional=True)).reason
         done = await request.app[DESK].act(complaint.complaint_id, action, by=principal.person, reason=reason)
         return web.json_response(complaint_json(done, request.app[DEPS].clock()), dumps=_dumps)
 

@@ -48,7 +48,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from aiohttp import web
@@ -93,6 +93,7 @@ from shared.problems import http_error, problem_response
 log = logging.getLogger("warta.inbox.http")
 
 API_BODY_LIMIT = 64 * 1024
+M = TypeVar("M", bound=BaseModel)
 APPROVER_ROLES = frozenset({Role.APPROVER, Role.ADMIN})
 
 
@@ -173,9 +174,16 @@ def _dumps(data: Any) -> str:
 
 def schema_error(exc: ValidationError) -> FieldError:
     """The first fault pydantic found, under the inbox's one rule for them: ``schema``."""
-    first = exc.errors(include_url=False, include_input=False)[0]
-    where = ".".join(str(p) for p in first["loc"]) or None
-    return field_error(None, where, "schema", field=where, detail=first["msg"])
+    return schema_errors(exc)[0]
+
+
+def schema_errors(exc: ValidationError) -> list[FieldError]:
+    """Every fault pydantic found, each under the rule ``schema``."""
+    faults = []
+    for error in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(p) for p in error["loc"]) or None
+        faults.append(field_error(None, where, "schema", field=where, detail=error["msg"]))
+    return faults
 
 
 # -- webhooks -------------------------------------------------------------------------------
@@ -227,7 +235,7 @@ async def webhook_delivery(request: web.Request) -> web.Response:
 # -- the inbox API --------------------------------------------------------------------------
 
 
-def _caller(request: web.Request) -> Principal:
+def caller(request: web.Request) -> Principal:
     return authenticate(request.app[DEPS].keys, request.headers.get("Authorization"))
 
 
@@ -237,7 +245,7 @@ def _visible_channels(principal: Principal, channels: ChannelDirectory) -> list[
     return [c for c in channels.ids if c in principal.channels]
 
 
-def _entry_for(request: web.Request, principal: Principal) -> InboxChanged:
+def entry_for(request: web.Request, principal: Principal) -> InboxChanged:
     key = request.match_info["key"]
     entry = request.app[DEPS].keeper.book.get(key)
     if entry is None or not principal.may_target(entry.channel):
@@ -271,7 +279,7 @@ def _bounded(query: Any, name: str, default: str, low: float, high: float, *, wh
 
 
 async def inbox_terms(request: web.Request) -> web.Response:
-    deps, principal = request.app[DEPS], _caller(request)
+    deps, principal = request.app[DEPS], caller(request)
     channels = _channels_asked(request, principal)
     hours = _bounded(request.query, "hours", "6", 0.25, MAX_TERMS_HOURS, whole=False)
     limit = int(_bounded(request.query, "limit", "20", 1, 100, whole=True))
@@ -282,7 +290,7 @@ async def inbox_terms(request: web.Request) -> web.Response:
 
 
 async def inbox_volume(request: web.Request) -> web.Response:
-    deps, principal = request.app[DEPS], _caller(request)
+    deps, principal = request.app[DEPS], caller(request)
     channels = _channels_asked(request, principal)
     now = deps.clock()
     deps.keeper.spikes.settle(now)
@@ -292,7 +300,7 @@ async def inbox_volume(request: web.Request) -> web.Response:
 
 
 async def list_entries(request: web.Request) -> web.Response:
-    deps, principal = request.app[DEPS], _caller(request)
+    deps, principal = request.app[DEPS], caller(request)
     query = request.query
     channels = _channels_asked(request, principal)
     state = None
@@ -333,7 +341,7 @@ async def list_entries(request: web.Request) -> web.Response:
 
 
 async def channel_statuses(request: web.Request) -> web.Response:
-    deps, principal = request.app[DEPS], _caller(request)
+    deps, principal = request.app[DEPS], caller(request)
     visible = set(_visible_channels(principal, deps.channels))
     statuses = [
         {**s.to_json(), "abilities": abilities(channel)}
@@ -346,19 +354,22 @@ async def channel_statuses(request: web.Request) -> web.Response:
 async def show_entry(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     return web.json_response(
-        deps.claims.shown(entry_json(_entry_for(request, _caller(request))), deps.clock()), dumps=_dumps
+        deps.claims.shown(entry_json(entry_for(request, caller(request))), deps.clock()), dumps=_dumps
     )
 
 
-async def _body(request: web.Request, model: type[BaseModel]) -> Any:
+async def read_model(request: web.Request, model: type[M], *, optional: bool = False) -> M:
+    """The body as ``model``: one JSON object, at most ``API_BODY_LIMIT`` bytes; with
+    ``optional``, an empty body is the model's defaults. Every inbox route reads its body here."""
     raw = await read_capped(request, API_BODY_LIMIT, "a request body")
-    decoded = parse_json_body(raw, request.headers.get("Content-Type"), API_BODY_LIMIT)
+    empty = optional and not raw.strip()
+    decoded = {} if empty else parse_json_body(raw, request.headers.get("Content-Type"), API_BODY_LIMIT)
     if not isinstance(decoded, dict):
         raise BadRequest(said("malformed_json.not_object"))
     try:
         return model.model_validate(decoded)
     except ValidationError as exc:
-        raise ValidationFailed([schema_error(exc)]) from None
+        raise ValidationFailed(schema_errors(exc)) from None
 
 
 def _action(
@@ -367,9 +378,9 @@ def _action(
     """A handler for ``action``; with ``drafts``, a reply on a four-eyes channel becomes a draft."""
 
     async def handler(request: web.Request) -> web.Response:
-        deps, principal = request.app[DEPS], _caller(request)
-        entry = _entry_for(request, principal)
-        body = await _body(request, model)
+        deps, principal = request.app[DEPS], caller(request)
+        entry = entry_for(request, principal)
+        body = await read_model(request, model)
         channel = deps.channels.get(entry.channel)
         four_eyes = channel is not None and channel.replies_need_approval
         chosen = InboxAction.DRAFT_REPLY if drafts and four_eyes else action

@@ -25,21 +25,18 @@ from typing import Any, cast
 
 import orjson
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.inbox.book import key_of
-from services.inbox.http_api import DEPS, read_capped
+from services.inbox.http_api import DEPS, caller, read_model
 from services.inbox.template_store import TemplateStore
 from services.inbox.templates import Lang, problems, render, values_for
 from shared.events import InboxChanged
-from shared.http_auth import Principal, Role, authenticate
+from shared.http_auth import Principal, Role
 from shared.http_errors import (
-    BadRequest,
     Forbidden,
     NotFound,
     ValidationFailed,
-    field_error,
-    parse_json_body,
     said_error,
 )
 from shared.messages import negotiate, said
@@ -77,12 +74,8 @@ def _dumps(data: Any) -> str:
     return orjson.dumps(data).decode()
 
 
-def _caller(request: web.Request) -> Principal:
-    return authenticate(request.app[DEPS].keys, request.headers.get("Authorization"))
-
-
 def _editor(request: web.Request) -> Principal:
-    principal = _caller(request)
+    principal = caller(request)
     if principal.role not in EDITING_ROLES:
         raise Forbidden(said("role.templates", person=principal.person, role=principal.role.value))
     return principal
@@ -102,25 +95,8 @@ def _existing(request: web.Request, name: str) -> ReplyTemplateSaved:
     return template
 
 
-async def _model(request: web.Request, model: type[BaseModel], *, optional: bool = False) -> Any:
-    raw = await read_capped(request, _BODY_LIMIT, "a request body")
-    if optional and not raw.strip():
-        return model()
-    decoded = parse_json_body(raw, request.headers.get("Content-Type"), _BODY_LIMIT)
-    if not isinstance(decoded, dict):
-        raise BadRequest(said("malformed_json.not_object"))
-    try:
-        return model.model_validate(decoded)
-    except ValidationError as exc:
-        errors = []
-        for error in exc.errors(include_url=False, include_input=False):
-            where = ".".join(str(p) for p in error["loc"]) or None
-            errors.append(field_error(None, where, "schema", field=where, detail=error["msg"]))
-        raise ValidationFailed(errors) from None
-
-
 async def list_templates(request: web.Request) -> web.Response:
-    _caller(request)
+    caller(request)
     templates = [template_json(t) for t in request.app[TEMPLATES].book.all()]
     return web.json_response({"templates": templates}, dumps=_dumps)
 
@@ -134,7 +110,7 @@ def _comment(request: web.Request, principal: Principal, key: str) -> InboxChang
 
 
 async def show_template(request: web.Request) -> web.Response:
-    principal = _caller(request)
+    principal = caller(request)
     template = _existing(request, _name(request))
     body = template_json(template)
     key = request.query.get("comment")
@@ -153,7 +129,7 @@ async def show_template(request: web.Request) -> web.Response:
 async def put_template(request: web.Request) -> web.Response:
     principal = _editor(request)
     name = _name(request)
-    texts: _Texts = await _model(request, _Texts)
+    texts: _Texts = await read_model(request, _Texts)
     faults = [
         said_error(None, field, problem.said)
         for field, text in (("text_en", texts.text_en), ("text_id", texts.text_id))
@@ -169,7 +145,7 @@ async def delete_template(request: web.Request) -> web.Response:
     principal = _editor(request)
     name = _name(request)
     template = _existing(request, name)
-    removal: _Removal = await _model(request, _Removal, optional=True)
+    removal: _Removal = await read_model(request, _Removal, optional=True)
     await request.app[TEMPLATES].delete(name, principal.person, removal.reason)
     return web.json_response({**template_json(template), "deleted_by": principal.person}, dumps=_dumps)
 

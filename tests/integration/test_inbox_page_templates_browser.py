@@ -24,7 +24,7 @@ pytestmark = [
 async def test_a_saved_answer_fills_the_reply_box_in_the_pages_language(
     kafka_bootstrap: str, run_id: str, tmp_path: Path
 ) -> None:
-    async with inbox_system(kafka_bootstrap, run_id, tmp_path) as system:
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path, publishing=("mastodon",)) as system:
         post = FakePost(
             "110000000000000888", "demo", "Jembatan", datetime.now(UTC), url="https://m/@demo/888"
         )
