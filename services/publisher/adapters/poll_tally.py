@@ -16,13 +16,19 @@
   0.55), ``total_votes`` and ``expiration_timestamp``: no count per option and no "closed" flag.
   An option's votes are its fraction of the total, rounded; the poll is closed once ``now`` has
   reached its expiry.
+- LinkedIn ``GET /rest/posts/{urn}`` answers the post (Posts API "Retrieve Posts"), its poll in
+  ``content.poll``: ``options[].text`` and, read-only, ``options[].voteCount`` and
+  ``uniqueVotersCount`` (Poll API, "Poll" and "Poll Option" fields). No "closed" flag: the poll
+  ends ``settings.duration`` after ``publishedAt``. An answer whose options carry no
+  ``voteCount`` (a token that is not the author's: LinkedIn shows votes to the author only) is
+  no tally, not zero votes.
 
 A tally that names no option is not a tally: ``PollUnreadable`` (a ``Permanent`` error).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.publisher.adapters.common import as_int, as_list, as_object
@@ -97,3 +103,37 @@ def _fraction(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return 0.0
     return min(1.0, max(0.0, float(value)))
+
+
+_LINKEDIN_DURATIONS = {
+    "ONE_DAY": timedelta(days=1),
+    "THREE_DAYS": timedelta(days=3),
+    "SEVEN_DAYS": timedelta(days=7),
+    "FOURTEEN_DAYS": timedelta(days=14),
+}
+
+
+def linkedin_tally(body: Any, post_id: str, now: datetime) -> PollTally:
+    post = as_object(body)
+    poll = as_object(as_object(post.get("content")).get("poll"))
+    raw = list(map(as_object, as_list(poll.get("options"))))
+    if not raw or not all(o.get("text") for o in raw):
+        raise PollUnreadable(f"linkedin: post {post_id} carries no poll", code="poll_unreadable")
+    counts = [as_int(o.get("voteCount")) for o in raw]
+    if any(c is None for c in counts):
+        raise PollUnreadable(
+            f"linkedin: the poll of post {post_id} shows no vote counts (only its author sees them)",
+            code="poll_results_hidden",
+        )
+    published = as_int(post.get("publishedAt")) or as_int(post.get("createdAt"))
+    duration = _LINKEDIN_DURATIONS.get(str(as_object(poll.get("settings")).get("duration")))
+    ends = (
+        datetime.fromtimestamp(published / 1000, UTC) + duration
+        if published is not None and duration is not None
+        else None
+    )
+    return PollTally(
+        options=tuple((str(o["text"]), c or 0) for o, c in zip(raw, counts, strict=True)),
+        closed=ends is not None and now >= ends,
+        voters=as_int(poll.get("uniqueVotersCount")),
+    )
