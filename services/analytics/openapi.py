@@ -109,6 +109,27 @@ def _paths() -> dict[str, Any]:
     return {**_api_paths(), **_page_paths()}
 
 
+def _report_parameters() -> list[dict[str, Any]]:
+    return [
+        _query("week", _WEEK, "the ISO week; this week in the report's zone by default"),
+        _query(
+            "weeks",
+            {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_TREND_WEEKS,
+                "default": DEFAULT_TREND_WEEKS,
+            },
+            "weeks of trend, ending with the week",
+        ),
+        _query(
+            "top",
+            {"type": "integer", "minimum": 1, "maximum": MAX_TOP, "default": DEFAULT_TOP},
+            "top items",
+        ),
+    ]
+
+
 def _api_paths() -> dict[str, Any]:
     """The JSON API: figures, an item, the week's report."""
     return {
@@ -150,24 +171,7 @@ def _api_paths() -> dict[str, Any]:
         "/v1/report": {
             "get": {
                 "summary": "The week's report document (warta report renders it)",
-                "parameters": [
-                    _query("week", _WEEK, "the ISO week; this week in the report's zone by default"),
-                    _query(
-                        "weeks",
-                        {
-                            "type": "integer",
-                            "minimum": 1,
-                            "maximum": MAX_TREND_WEEKS,
-                            "default": DEFAULT_TREND_WEEKS,
-                        },
-                        "weeks of trend, ending with the week",
-                    ),
-                    _query(
-                        "top",
-                        {"type": "integer", "minimum": 1, "maximum": MAX_TOP, "default": DEFAULT_TOP},
-                        "top items",
-                    ),
-                ],
+                "parameters": _report_parameters(),
                 "responses": {"200": _json("Report"), **_BAD},
             }
         },
