@@ -77,6 +77,26 @@ def graph_list(value: object) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def graph_fields(value: object) -> dict[str, set[str] | None]:
+    """``fields`` as Graph reads it: top-level names, each with the subfields its braces name
+    (``id,poll_attachment{option_a,total_votes}``), or None when it names none."""
+    if str(value or "").strip().startswith("["):  # the SDK's JSON array: names only
+        return dict.fromkeys(graph_list(value))
+    out: dict[str, set[str] | None] = {}
+    depth, start, raw = 0, 0, str(value or "") + ","
+    for i, char in enumerate(raw):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if char != "," or depth:
+            continue
+        item, start = raw[start:i].strip(), i + 1
+        name, brace, rest = item.partition("{")
+        if name.strip():
+            out[name.strip()] = (
+                {f.strip() for f in rest.rstrip("}").split(",") if f.strip()} if brace else None
+            )
+    return out
+
+
 def usage_headers(owner: str, window: Window, now: datetime) -> dict[str, str]:
     used = round(100 * (window.limit - window.remaining) / window.limit)
     regain = 0 if window.remaining else max(1, round((window.reset_at - now).total_seconds() / 60))

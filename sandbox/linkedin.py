@@ -6,6 +6,7 @@ Routes (relative to the mount)::
     PUT  /_upload/{image-id}                   the image bytes → 201
     POST /rest/posts                           201, empty body, ``x-restli-id: urn:li:share:N``
     GET  /rest/posts?q=author&author=URN       {"elements":[{id, author, commentary, createdAt, ...}]}
+    GET  /rest/posts/{urn}                     one post; a poll's options with ``voteCount`` (``linkedin_polls``)
     GET  /rest/socialActions/{urn}             likesSummary.totalLikes, commentsSummary.aggregatedTotalComments
     POST /rest/socialActions/{urn}/comments    a comment or a reply (``parentComment``): ``reply_edges``
     GET  /rest/socialActions/{urn}/comments    the post's comments, paged (``sandbox.linkedin_comments``)
@@ -21,10 +22,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
+from sandbox import linkedin_polls
 from sandbox.base import (
     FakePost,
     FakeState,
@@ -217,7 +220,7 @@ class _LinkedIn:
         count = int(request.query.get("count", "10"))
         mine = [p for p in reversed(self.s.posts) if p.data.get("author") == author and self.s.listed(p)]
         mine = mine[:count]
-        elements = [_post_json(p) for p in mine]
+        elements = [_post_json(p, self.s.now()) for p in mine]
         return json_reply({"elements": elements, "paging": {"start": 0, "count": count, "links": []}})
 
     async def get_post(self, request: web.Request) -> web.Response:
@@ -226,7 +229,7 @@ class _LinkedIn:
         post = self.s.find_post(request.match_info["urn"])
         if post is None:
             return li_error(404, f"Not Found: {request.match_info['urn']}")
-        return json_reply(_post_json(post))
+        return json_reply(_post_json(post, self.s.now()))
 
     async def social_actions(self, request: web.Request) -> web.Response:
         self._auth(request)
@@ -254,7 +257,7 @@ class _LinkedIn:
         return list_comments(self.s, request, li_error)
 
 
-def _post_json(post: FakePost) -> dict[str, Any]:
+def _post_json(post: FakePost, now: datetime) -> dict[str, Any]:
     millis = int(post.created_at.timestamp() * 1000)
     body: dict[str, Any] = {
         "id": post.id,
@@ -274,7 +277,7 @@ def _post_json(post: FakePost) -> dict[str, Any]:
     }
     # A text-only post has no ``content`` at all, not a null one.
     if post.data.get("content"):
-        body["content"] = post.data["content"]
+        body["content"] = linkedin_polls.with_results(post.data["content"], post, now)
     return body
 
 

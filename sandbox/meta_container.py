@@ -26,7 +26,7 @@ from sandbox.base import (
     read_fields,
 )
 from sandbox.fake_app import new_fake_app
-from sandbox.graph import GraphState, add_graph_routes, authorise, graph_error, graph_list
+from sandbox.graph import GraphState, add_graph_routes, authorise, graph_error, graph_fields, graph_list
 
 CONTAINER_TTL = timedelta(hours=24)
 
@@ -217,8 +217,14 @@ def _asked(node: dict[str, Any], request: web.Request) -> dict[str, Any]:
     did not ask for must not pass here."""
     if "fields" not in request.query:
         return node
-    wanted = {"id", *graph_list(request.query["fields"])}
-    return {k: v for k, v in node.items() if k in wanted}
+    wanted = {"id": None, **graph_fields(request.query["fields"])}
+    out: dict[str, Any] = {}
+    for name, sub in wanted.items():
+        if name not in node:
+            continue
+        value = node[name]
+        out[name] = {k: v for k, v in value.items() if k in sub} if sub and isinstance(value, dict) else value
+    return out
 
 
 def container_app(

@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from sandbox import comment_hiding, threads_replies
+from sandbox import comment_hiding, threads_polls, threads_replies
 from sandbox.base import FakePost, Handler, json_reply, read_fields
 from sandbox.graph import authorise, graph_error, graph_list, graph_time
 from sandbox.meta_container import Container, ContainerFake, ContainerState, container_app
@@ -95,10 +95,12 @@ class _Threads(ContainerFake):
 
     def post_json(self, post: FakePost) -> dict[str, Any]:
         link = post.data.get("link_attachment")
+        poll = threads_polls.attachment(post, self.s.now())
         return {
             "id": post.id,
             "text": post.text,
             **({"link_attachment_url": link} if link else {}),
+            **({"poll_attachment": poll} if poll else {}),
             "permalink": post.url,
             "timestamp": graph_time(post.created_at),
         }

@@ -60,10 +60,18 @@ def fetch_report(base_url: str, query: Mapping[str, str], timeout: float = 30.0)
 
 
 def _message(body: bytes) -> str:
+    """The refusal's sentence: RFC 9457 ``detail`` (the API's ``errors`` messages joined), already
+    in the language asked for; anything else is shown as it came, cut short."""
     try:
-        return str(json.loads(body).get("message", ""))
-    except (ValueError, AttributeError):
+        refused = json.loads(body)
+    except ValueError:
         return body.decode(errors="replace")[:200]
+    if not isinstance(refused, dict):
+        return body.decode(errors="replace")[:200]
+    errors = refused.get("errors")
+    if isinstance(errors, list) and errors:
+        return "; ".join(str(e.get("message", "")) for e in errors if isinstance(e, dict))
+    return str(refused.get("detail") or refused.get("message") or "")
 
 
 def render(doc: Mapping[str, Any], fmt: str, lang: str) -> str:

@@ -14,7 +14,9 @@
     GET /metrics                 Prometheus text
 
 The figures are the local table's: one worker holds every partition (see README, "Analytics").
-A bad query answers 400 with the reason, an unknown item 404.
+A bad query answers 400 with the reason, an unknown item 404, both as ingest and the console
+answer theirs (``shared.problems``: RFC 9457 ``application/problem+json`` whose ``errors`` list
+carries the stable rule, ``bad_query`` or ``not_found``), in English or Bahasa Indonesia.
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ from services.analytics.reach_render import CSS, render_html
 from services.analytics.reach_text import LANGS
 from services.analytics.report import BadQuery, item, reach_answer
 from services.analytics.weekly import DEFAULT_TOP, DEFAULT_TREND_WEEKS, parse_week, week_of, weekly_report
+from shared.http_errors import said_error
 from shared.messages import Lang, Said, negotiate, said
 from shared.metrics import render
+from shared.problems import PROBLEM_JSON, problem
 from shared.security_headers import SECURITY_HEADERS
 
 
@@ -60,11 +64,17 @@ def _integer(query: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
-def refusal(view: View, request: Request, status: int, message: Said) -> Response:
-    """A refusal as this API writes it (``{"error": rule, "message"}``), in the caller's language."""
+def refusal(view: View, request: Request, status: int, message: Said, instance: str) -> Response:
+    """A refusal as every Warta API writes it (RFC 9457 problem details, the rule in ``errors``),
+    in the caller's language; ``instance`` is the path refused."""
     lang = negotiate(request.headers.get("Accept-Language"))
-    body = {"error": message.rule, "message": message.in_(lang)}
-    return view.json(body, status=status, headers={"Content-Language": lang, "Vary": "Accept-Language"})
+    body = problem(status, [said_error(None, None, message)], lang, instance)
+    return view.json(
+        body,
+        status=status,
+        content_type=PROBLEM_JSON,
+        headers={"Content-Language": lang, "Vary": "Accept-Language"},
+    )
 
 
 def page_language(query: Mapping[str, str], asked: Lang) -> Lang:
@@ -98,13 +108,15 @@ def register(
         try:
             return self.json(reach_answer(list(table.items()), request.query))
         except BadQuery as exc:
-            return refusal(self, request, 400, exc.said)
+            return refusal(self, request, 400, exc.said, "/v1/reach")
 
     @app.page("/v1/items/{content_id}")
     async def item_view(self: View, request: Request, content_id: str) -> Response:
         found = item(table, content_id)
         if found is None:
-            return refusal(self, request, 404, said("not_found.figures", id=content_id))
+            return refusal(
+                self, request, 404, said("not_found.figures", id=content_id), f"/v1/items/{content_id}"
+            )
         return self.json(found)
 
     @app.page("/v1/report")
@@ -112,7 +124,7 @@ def register(
         try:
             return self.json(report_for(list(table.items()), request.query, zone, clock()))
         except BadQuery as exc:
-            return refusal(self, request, 400, exc.said)
+            return refusal(self, request, 400, exc.said, "/v1/report")
 
     @app.page("/reach")
     async def reach_page(self: View, request: Request) -> Response:

@@ -1,9 +1,9 @@
 """The OpenAPI 3.1 document of the analytics worker's read API (served at ``/openapi.json``).
 
 The report's shape is ``weekly.REPORT_SCHEMA`` itself (JSON Schema 2020-12, which OpenAPI 3.1
-schemas are), so the document and the CLI's check read one definition. Analytics answers its
-own refusals as ``{"error", "message"}`` (400 bad query, 404 unknown item), not ingest's problem
-details: the worker is faust's web server, loopback-only, without keys (README, "Analytics").
+schemas are), so the document and the CLI's check read one definition. Its refusals (400 bad
+query, 404 unknown item) are the RFC 9457 problem details ingest and the console answer, with the
+same schema (``shared.http_openapi.ERRORS_SCHEMA``): a client reads every Warta API's errors one way.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from services.analytics.weekly import (
     MAX_TREND_WEEKS,
     REPORT_SCHEMA,
 )
+from shared.http_openapi import ERRORS_SCHEMA, problem_json
 
 _FIGURES: dict[str, Any] = {
     "posts": {"type": "integer", "minimum": 0},
@@ -81,12 +82,6 @@ _ITEM = {
     },
     "additionalProperties": False,
 }
-_ERROR = {
-    "type": "object",
-    "required": ["error", "message"],
-    "properties": {"error": {"enum": ["bad_query", "not_found"]}, "message": {"type": "string"}},
-    "additionalProperties": False,
-}
 
 
 def _json(ref: str, description: str = "OK") -> dict[str, Any]:
@@ -101,11 +96,38 @@ def _query(name: str, schema: dict[str, Any], about: str) -> dict[str, Any]:
 
 
 _WEEK = {"type": "string", "pattern": r"^\d{4}-W\d{2}$", "examples": ["2026-W49"]}
-_BAD = {"400": _json("Error", "A parameter out of its range; the message says which and why")}
+
+
+def _refused(description: str) -> dict[str, Any]:
+    return {"description": description, **problem_json({"$ref": "#/components/schemas/Errors"})}
+
+
+_BAD = {"400": _refused("A parameter out of its range; rule bad_query, the message says which and why")}
 
 
 def _paths() -> dict[str, Any]:
     return {**_api_paths(), **_page_paths()}
+
+
+def _report_parameters() -> list[dict[str, Any]]:
+    return [
+        _query("week", _WEEK, "the ISO week; this week in the report's zone by default"),
+        _query(
+            "weeks",
+            {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_TREND_WEEKS,
+                "default": DEFAULT_TREND_WEEKS,
+            },
+            "weeks of trend, ending with the week",
+        ),
+        _query(
+            "top",
+            {"type": "integer", "minimum": 1, "maximum": MAX_TOP, "default": DEFAULT_TOP},
+            "top items",
+        ),
+    ]
 
 
 def _api_paths() -> dict[str, Any]:
@@ -140,30 +162,16 @@ def _api_paths() -> dict[str, Any]:
                 "parameters": [
                     {"name": "content_id", "in": "path", "required": True, "schema": {"type": "string"}}
                 ],
-                "responses": {"200": _json("Item"), "404": _json("Error", "Nothing is known of the item")},
+                "responses": {
+                    "200": _json("Item"),
+                    "404": _refused("Nothing is known of the item; rule not_found"),
+                },
             }
         },
         "/v1/report": {
             "get": {
                 "summary": "The week's report document (warta report renders it)",
-                "parameters": [
-                    _query("week", _WEEK, "the ISO week; this week in the report's zone by default"),
-                    _query(
-                        "weeks",
-                        {
-                            "type": "integer",
-                            "minimum": 1,
-                            "maximum": MAX_TREND_WEEKS,
-                            "default": DEFAULT_TREND_WEEKS,
-                        },
-                        "weeks of trend, ending with the week",
-                    ),
-                    _query(
-                        "top",
-                        {"type": "integer", "minimum": 1, "maximum": MAX_TOP, "default": DEFAULT_TOP},
-                        "top items",
-                    ),
-                ],
+                "parameters": _report_parameters(),
                 "responses": {"200": _json("Report"), **_BAD},
             }
         },
@@ -238,7 +246,7 @@ def openapi_document() -> dict[str, Any]:
                 "Reach": _REACH,
                 "Item": _ITEM,
                 "Report": report,
-                "Error": _ERROR,
+                "Errors": copy.deepcopy(ERRORS_SCHEMA),
                 "Ready": {
                     "type": "object",
                     "required": ["ready"],

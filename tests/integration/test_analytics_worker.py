@@ -292,6 +292,7 @@ async def test_the_figures_survive_kill_9_and_equal_the_recomputation(
         assert (await asyncio.to_thread(worker.get_status, internal)) == 404, internal
     status, body = await asyncio.to_thread(worker.get, "/v1/reach?by=leader")
     assert status == 400, body
+    assert [e["rule"] for e in body["errors"]] == ["bad_query"], body  # RFC 9457, as ingest answers
     took = await worker.converge(first)
     print(f"\nanalytics: {len(first)} events folded in {took:.1f} s after ready")
     letter = (await letters(kafka_bootstrap, topics))[0]

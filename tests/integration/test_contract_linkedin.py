@@ -216,3 +216,26 @@ async def test_engagement_reads_social_actions(env: FakeEnv, adapter: LinkedInAd
     await env.admin("linkedin", "engagement", {"post_id": published.post_id, "reactions": 12, "comments": 3})
     engagement = await adapter.engagement(target, published.post_id)
     assert (engagement.reactions, engagement.comments) == (12, 3)
+
+
+async def test_poll_results_read_the_posts_poll_and_close_after_its_duration(
+    env: FakeEnv, state: LinkedInState
+) -> None:
+    """The post read back (``GET /rest/posts/{urn}``) carries each option's ``voteCount`` and
+    ``uniqueVotersCount``; the poll counts as closed once its duration since publishing is over."""
+    adapter = LinkedInAdapter(env.session, clock=state.now)
+    target = env.target("linkedin", options=ORG)
+    poll = Poll(question="Hadir?", options=("Ya", "Tidak", "Ragu"), duration_minutes=24 * 60)
+    published = await adapter.publish(target, publish_request(Content(text="Survei", poll=poll)))
+    state.posts[-1].data["votes"] = [12, 7, 1]
+    running = await adapter.poll_results(target, published.post_id)
+    assert (running.options, running.closed, running.voters) == (
+        (("Ya", 12), ("Tidak", 7), ("Ragu", 1)),
+        False,
+        20,
+    )
+    await env.admin("linkedin", "clock", {"advance_s": 24 * 3600 + 60})
+    assert (await adapter.poll_results(target, published.post_id)).closed is True
+    plain = await adapter.publish(target, publish_request(Content(text="tanpa jajak")))
+    with pytest.raises(Permanent, match="no poll"):
+        await adapter.poll_results(target, plain.post_id)

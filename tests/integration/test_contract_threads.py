@@ -229,3 +229,21 @@ async def test_engagement_reads_insights(env: FakeEnv, adapter: ThreadsAdapter) 
     )
     engagement = await adapter.engagement(target, published.post_id)
     assert engagement == type(engagement)(reactions=9, comments=4, shares=1, reach=300)
+
+
+async def test_poll_results_read_the_posts_poll_attachment(env: FakeEnv, state: ThreadsState) -> None:
+    """Threads gives shares and a total (create-posts/polls, "Media retrieval"); the votes are
+    the shares of the total, and the poll is closed once its expiry (24 h on) has passed."""
+    adapter = ThreadsAdapter(env.session, poll_interval=0.01, poll_limit=0.2, clock=state.now)
+    target = env.target("threads", options=USER)
+    poll = Poll(question="Ikut upacara?", options=("Ya", "Tidak", "Mungkin"), duration_minutes=1440)
+    published = await adapter.publish(target, publish_request(Content(text="Survei", poll=poll)))
+    state.posts[-1].data["votes"] = [10, 25, 15]
+    running = await adapter.poll_results(target, published.post_id)
+    assert (running.options, running.closed) == ((("Ya", 10), ("Tidak", 25), ("Mungkin", 15)), False)
+    await env.admin("threads", "clock", {"advance_s": 24 * 3600 + 60})
+    final = await adapter.poll_results(target, published.post_id)
+    assert (final.options, final.closed, final.voters) == (running.options, True, None)
+    plain = await adapter.publish(target, publish_request(Content(text="tanpa jajak")))
+    with pytest.raises(Permanent, match="no poll"):
+        await adapter.poll_results(target, plain.post_id)

@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 
 from services.analytics.ledger import Position, apply
 from services.analytics.weekly import weekly_report
-from services.publisher.adapters.linkedin import LinkedInAdapter
+from services.publisher.adapters.bluesky import BlueskyAdapter
 from services.publisher.adapters.mastodon import MastodonAdapter
 from services.publisher.adapters.port import PollTally, Target
 from services.publisher.adapters.telegram import TelegramAdapter
@@ -98,7 +98,7 @@ async def test_a_platform_that_gives_no_poll_results_is_asked_once(
 ) -> None:
     asked: list[str] = []
 
-    class Counting(LinkedInAdapter):
+    class Counting(BlueskyAdapter):  # no poll to read back on Bluesky: NotSupported
         async def poll_results(self, target: Target, post_id: str) -> PollTally:
             asked.append(post_id)
             return await super().poll_results(target, post_id)
@@ -110,7 +110,7 @@ async def test_a_platform_that_gives_no_poll_results_is_asked_once(
         async with running_sandbox() as env:
             reader = EngagementReader(
                 Counting(env.session),
-                "linkedin",
+                "bluesky",
                 producer,
                 topics.engagement_observed,
                 call_timeout_s=10,
@@ -118,7 +118,7 @@ async def test_a_platform_that_gives_no_poll_results_is_asked_once(
             )
             now = datetime.now(UTC)
             for horizon in (61, 360, 1440):
-                await reader.measure(due("42", now, horizon, "linkedin"), lambda: env.target("linkedin"))
+                await reader.measure(due("42", now, horizon, "bluesky"), lambda: env.target("bluesky"))
     finally:
         await producer.stop()
     assert asked == ["42"]

@@ -15,6 +15,9 @@ from services.analytics.openapi import openapi_document
 from services.analytics.settings import AnalyticsSettings
 from services.analytics.weekly import weekly_report
 from shared.channels import ChannelDirectory
+from shared.http_errors import said_error
+from shared.messages import said
+from shared.problems import PROBLEM_JSON, problem
 from tests.unit.test_analytics_figures import REPORT
 from tests.unit.test_reach_report import folded, sample_events
 
@@ -48,3 +51,17 @@ def test_every_answer_schema_compiles_and_the_report_fits_its_own() -> None:
     built = weekly_report(folded(sample_events()).items(), "2026-W49", REPORT)
     jsonschema_rs.validator_for(report).validate(json.loads(json.dumps(built)))
     assert not jsonschema_rs.validator_for(report).is_valid({**built, "extra": 1})
+
+
+def test_every_refusal_is_documented_as_problem_details_and_fits_them() -> None:
+    doc = openapi_document()
+    for path in ("/v1/reach", "/v1/items/{content_id}", "/v1/report"):
+        for status, response in doc["paths"][path]["get"]["responses"].items():
+            if status.startswith("4"):
+                assert list(response["content"]) == [PROBLEM_JSON], path
+    errors = jsonschema_rs.validator_for(_with_components({"$ref": "#/components/schemas/Errors"}))
+    for lang in ("en", "id"):
+        body = problem(
+            404, [said_error(None, None, said("not_found.figures", id="c9"))], lang, "/v1/items/c9"
+        )
+        errors.validate(json.loads(json.dumps(body)))

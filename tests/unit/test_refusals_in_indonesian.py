@@ -23,6 +23,7 @@ from shared.channels import load_channels
 from shared.events import JobState
 from shared.http_auth import KeyRecord, KeyStore, Role, digest_key
 from shared.messages import said
+from shared.problems import PROBLEM_JSON
 from shared.settings import ROOT
 from shared.topics import TopicRegistry
 from tests.integration.console_app import console_deps
@@ -171,8 +172,10 @@ async def test_the_inbox_refuses_in_the_callers_language(tmp_path: Path) -> None
 class _View:
     """What ``refusal`` uses of faust's view: its JSON answer, kept as given."""
 
-    def json(self, value: Any, *, status: int, headers: dict[str, str]) -> tuple[Any, int, dict[str, str]]:
-        return value, status, headers
+    def json(
+        self, value: Any, *, status: int, content_type: str, headers: dict[str, str]
+    ) -> tuple[Any, int, dict[str, str]]:
+        return value, status, {**headers, "Content-Type": content_type}
 
 
 @pytest.mark.parametrize(
@@ -185,9 +188,16 @@ def test_the_analytics_api_refuses_a_query_in_the_callers_language(query: dict[s
     answers = {}
     for header, lang in ((None, "en"), ("id", "id")):
         request = SimpleNamespace(headers={"Accept-Language": header} if header else {})
-        body, status, headers = cast(Any, refusal)(_View(), request, 400, refused.value.said)
-        assert (status, headers["Content-Language"], body["error"]) == (400, lang, "bad_query")
-        answers[lang] = body["message"]
+        body, status, headers = cast(Any, refusal)(_View(), request, 400, refused.value.said, "/v1/reach")
+        assert (status, headers["Content-Language"], headers["Content-Type"]) == (400, lang, PROBLEM_JSON)
+        assert (body["status"], body["instance"], body["type"]) == (
+            400,
+            "/v1/reach",
+            "urn:warta:problem:bad-query",
+        )
+        assert [e["rule"] for e in body["errors"]] == ["bad_query"]
+        assert body["detail"] == body["errors"][0]["message"]
+        answers[lang] = body["detail"]
     assert answers["en"] == str(refused.value)
     assert answers["id"] != answers["en"]
 
@@ -212,5 +222,16 @@ def test_the_weekly_reports_refusals_have_their_indonesian_sentence(
 
 def test_an_unknown_item_is_refused_in_the_callers_language() -> None:
     request = SimpleNamespace(headers={"Accept-Language": "id"})
-    body, status, _ = cast(Any, refusal)(_View(), request, 404, said("not_found.figures", id="c9"))
-    assert (status, body) == (404, {"error": "not_found", "message": "tidak ada angka untuk 'c9'"})
+    body, status, _ = cast(Any, refusal)(
+        _View(), request, 404, said("not_found.figures", id="c9"), "/v1/items/c9"
+    )
+    assert (status, body["title"], body["instance"]) == (404, "Tidak ditemukan", "/v1/items/c9")
+    assert body["errors"] == [
+        {
+            "channel": None,
+            "field": None,
+            "rule": "not_found",
+            "message": "tidak ada angka untuk 'c9'",
+            "params": {"id": "c9"},
+        }
+    ]

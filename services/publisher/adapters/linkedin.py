@@ -23,6 +23,9 @@ account when that is a URN, else ``urn:li:organization:<account>``). The ``Linke
 is the capability table's ``api_version``: the request and reply shapes here are that version's,
 so a channel cannot pick another.
 
+Poll results: ``GET /rest/posts/{urn}`` read by ``poll_tally.linkedin_tally`` (the options'
+``voteCount``, shown to the poll's author).
+
 Reconciliation: ``find_by_marker`` lists the author's latest posts (``q=author``) and looks for
 this request's commentary, no older than the first attempt.
 """
@@ -39,6 +42,7 @@ from services.publisher.adapters.checks import check_content, check_media
 from services.publisher.adapters.common import HttpAdapter, as_int, as_object
 from services.publisher.adapters.linkedin_author import author_urn
 from services.publisher.adapters.lookup import Listed, verdict
+from services.publisher.adapters.poll_tally import linkedin_tally
 from services.publisher.adapters.port import (
     AdapterError,
     Ambiguous,
@@ -47,6 +51,7 @@ from services.publisher.adapters.port import (
     Engagement,
     Lookup,
     Permanent,
+    PollTally,
     Published,
     PublishRequest,
     RateLimited,
@@ -153,6 +158,12 @@ class LinkedInAdapter(HttpAdapter):
             comments=as_int(comments.get("aggregatedTotalComments")) or 0,
             shares=0,  # share counts need organizationalEntityShareStatistics (organisation posts only)
         )
+
+    async def poll_results(self, target: Target, post_id: str) -> PollTally:
+        reply = await self.call(target, "GET", f"/rest/posts/{quote(post_id, safe='')}")
+        if reply.status != 200:
+            raise self._error(target, reply)
+        return linkedin_tally(reply.json_object(), post_id, self._clock())
 
     async def _upload(
         self, target: Target, caps: PlatformCapabilities, owner: str, media: Media

@@ -10,15 +10,29 @@
 - Telegram ``stopPoll`` answers the stopped Poll (core.telegram.org/bots/api, types Poll and
   PollOption): ``options[].text`` and ``options[].voter_count``, ``is_closed``, and
   ``total_voter_count`` (people; apart from the votes only when ``allows_multiple_answers``).
+- Threads ``GET /{threads-media-id}?fields=poll_attachment{...}`` (developers.facebook.com/docs/
+  threads/create-posts/polls, "Media retrieval") answers ``option_a``..``option_d`` (c and d only
+  when posted), ``option_x_votes_percentage`` as a fraction (the example: 0.10, 0.20, 0.15,
+  0.55), ``total_votes`` and ``expiration_timestamp``: no count per option and no "closed" flag.
+  An option's votes are its fraction of the total, rounded; the poll is closed once ``now`` has
+  reached its expiry.
+- LinkedIn ``GET /rest/posts/{urn}`` answers the post (Posts API "Retrieve Posts"), its poll in
+  ``content.poll``: ``options[].text`` and, read-only, ``options[].voteCount`` and
+  ``uniqueVotersCount`` (Poll API, "Poll" and "Poll Option" fields). No "closed" flag: the poll
+  ends ``settings.duration`` after ``publishedAt``. An answer whose options carry no
+  ``voteCount`` (a token that is not the author's: LinkedIn shows votes to the author only) is
+  no tally, not zero votes.
 
 A tally that names no option is not a tally: ``PollUnreadable`` (a ``Permanent`` error).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.publisher.adapters.common import as_int, as_list, as_object
+from services.publisher.adapters.graph import parse_graph_time
 from services.publisher.adapters.port import Permanent, PollTally
 
 
@@ -64,4 +78,62 @@ def telegram_tally(poll: Any, post_id: str) -> PollTally:
         options=options,
         closed=body.get("is_closed") is True,
         voters=as_int(body.get("total_voter_count")) if multiple else None,
+    )
+
+
+_THREADS_KEYS = ("a", "b", "c", "d")
+
+
+def threads_tally(body: Any, post_id: str, now: datetime) -> PollTally:
+    poll = as_object(as_object(body).get("poll_attachment"))
+    total = as_int(poll.get("total_votes")) or 0
+    options = tuple(
+        (str(poll[f"option_{k}"]), round(_fraction(poll.get(f"option_{k}_votes_percentage")) * total))
+        for k in _THREADS_KEYS
+        if poll.get(f"option_{k}")
+    )
+    if not options:
+        raise PollUnreadable(f"threads: post {post_id} carries no poll", code="poll_unreadable")
+    ends = parse_graph_time(poll.get("expiration_timestamp"))
+    return PollTally(options=options, closed=ends is not None and now >= ends)
+
+
+def _fraction(value: object) -> float:
+    """A share of the votes, 0..1; anything else (missing, negative, not a number) is none."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0.0
+    return min(1.0, max(0.0, float(value)))
+
+
+_LINKEDIN_DURATIONS = {
+    "ONE_DAY": timedelta(days=1),
+    "THREE_DAYS": timedelta(days=3),
+    "SEVEN_DAYS": timedelta(days=7),
+    "FOURTEEN_DAYS": timedelta(days=14),
+}
+
+
+def linkedin_tally(body: Any, post_id: str, now: datetime) -> PollTally:
+    post = as_object(body)
+    poll = as_object(as_object(post.get("content")).get("poll"))
+    raw = list(map(as_object, as_list(poll.get("options"))))
+    if not raw or not all(o.get("text") for o in raw):
+        raise PollUnreadable(f"linkedin: post {post_id} carries no poll", code="poll_unreadable")
+    counts = [as_int(o.get("voteCount")) for o in raw]
+    if any(c is None for c in counts):
+        raise PollUnreadable(
+            f"linkedin: the poll of post {post_id} shows no vote counts (only its author sees them)",
+            code="poll_results_hidden",
+        )
+    published = as_int(post.get("publishedAt")) or as_int(post.get("createdAt"))
+    duration = _LINKEDIN_DURATIONS.get(str(as_object(poll.get("settings")).get("duration")))
+    ends = (
+        datetime.fromtimestamp(published / 1000, UTC) + duration
+        if published is not None and duration is not None
+        else None
+    )
+    return PollTally(
+        options=tuple((str(o["text"]), c or 0) for o, c in zip(raw, counts, strict=True)),
+        closed=ends is not None and now >= ends,
+        voters=as_int(poll.get("uniqueVotersCount")),
     )

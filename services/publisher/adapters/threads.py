@@ -25,6 +25,9 @@ can be ``Ambiguous``, the container is remembered per job in memory, and ``resum
 another. ``find_by_marker`` reads the account's latest posts for this request's text, no older
 than the first attempt.
 
+Poll results: the post read with ``fields=poll_attachment{...}`` (create-posts/polls, "Media
+retrieval"); ``poll_tally.threads_tally`` turns its shares and total into votes.
+
 Target options: ``threads_user_id`` (defaults to the account).
 """
 
@@ -46,10 +49,12 @@ from services.publisher.adapters.meta_container import (
     Fields,
     PublishAmbiguous,
 )
+from services.publisher.adapters.poll_tally import threads_tally
 from services.publisher.adapters.port import (
     Engagement,
     Lookup,
     Permanent,
+    PollTally,
     Published,
     PublishRequest,
     RateLimited,
@@ -64,6 +69,13 @@ __all__ = ["ContainerPending", "PublishAmbiguous", "ThreadsAdapter"]
 LOOKUP_LIMIT = 25
 QUOTA_PAGE = 100
 _POLL_KEYS = ("option_a", "option_b", "option_c", "option_d")
+_POLL_READ = [
+    *_POLL_KEYS,
+    *(f"{k}_votes_percentage" for k in _POLL_KEYS),
+    "total_votes",
+    "expiration_timestamp",
+]
+_POLL_FIELDS = "poll_attachment{" + ",".join(_POLL_READ) + "}"
 _WEEK_S = 7 * 24 * 3600
 
 
@@ -119,6 +131,10 @@ class ThreadsAdapter(ContainerAdapter):
             shares=values.get("reposts", 0) + values.get("quotes", 0) + values.get("shares", 0),
             reach=values.get("views"),
         )
+
+    async def poll_results(self, target: Target, post_id: str) -> PollTally:
+        reply = await self.call(target, "GET", f"/{post_id}", params={"fields": _POLL_FIELDS})
+        return threads_tally(await self._ok(target, reply), post_id, self._clock())
 
     # ---- steps -------------------------------------------------------------------------------
     def container_fields(self, content: Content, text: str) -> tuple[list[Fields], Fields]:
