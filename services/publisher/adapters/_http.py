@@ -33,7 +33,7 @@ from typing import Any
 
 import aiohttp
 
-from services.publisher.adapters.port import Ambiguous, Permanent, Temporary
+from services.publisher.adapters import port
 from shared.outbound_http import RedirectRefused, Reply, ReplyTooLarge, exchange
 
 __all__ = ["MAX_REPLY_BYTES", "Reply", "parse_int", "parse_iso", "retry_after_header", "send", "utcnow"]
@@ -64,7 +64,7 @@ async def send(
     try:
         return await exchange(session, method, url, max_body=max_body, expect=expect, **kwargs)
     except RedirectRefused as exc:
-        raise Permanent(
+        raise port.Permanent(
             f"{platform}: the platform answered {exc.message}; platform calls never follow redirects",
             code=exc.code,
             http_status=exc.status,
@@ -73,20 +73,20 @@ async def send(
         what = f"{platform}: {exc.message}"
         if ambiguous_if_lost:
             # The platform answered, so it acted on the request: what it did is unknown to us.
-            raise Ambiguous(what, code=exc.code, http_status=exc.status) from None
-        raise Temporary(what, code=exc.code, http_status=exc.status) from None
+            raise port.Ambiguous(what, code=exc.code, http_status=exc.status) from None
+        raise port.Temporary(what, code=exc.code, http_status=exc.status) from None
     except aiohttp.InvalidURL:
         # from None: the URL may hold a token (Telegram), and InvalidURL's text is the URL.
-        raise Permanent(f"{platform}: the channel's base URL is invalid", code="invalid_url") from None
+        raise port.Permanent(f"{platform}: the channel's base URL is invalid", code="invalid_url") from None
     except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-        raise Temporary(
+        raise port.Temporary(
             f"{platform}: could not connect ({type(exc).__name__})", code="connect_failed"
         ) from exc
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         what = f"{platform}: connection lost or timed out after sending ({type(exc).__name__})"
         if ambiguous_if_lost:
-            raise Ambiguous(what, code="ambiguous") from exc
-        raise Temporary(what, code="read_failed") from exc
+            raise port.Ambiguous(what, code="ambiguous") from exc
+        raise port.Temporary(what, code="read_failed") from exc
 
 
 def retry_after_header(headers: Mapping[str, str], now: datetime) -> float | None:

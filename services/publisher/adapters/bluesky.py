@@ -41,25 +41,10 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 
-from services.publisher.adapters import reply_bluesky
+from services.publisher.adapters import port, reply_bluesky
 from services.publisher.adapters._http import Reply, parse_int, parse_iso, retry_after_header
 from services.publisher.adapters.checks import check_content, check_media
 from services.publisher.adapters.common import HttpAdapter, account_key, as_int
-from services.publisher.adapters.port import (
-    Absent,
-    AdapterError,
-    AuthExpired,
-    Engagement,
-    Lookup,
-    NotSupported,
-    Permanent,
-    Published,
-    PublishRequest,
-    RateLimited,
-    RateLimitInfo,
-    Target,
-    Temporary,
-)
 from shared.capabilities import PlatformCapabilities, post_text
 from shared.events import Content
 
@@ -121,8 +106,8 @@ class BlueskyAdapter(HttpAdapter):
         return {}
 
     async def publish(
-        self, target: Target, request: PublishRequest, *, thread: dict[str, Any] | None = None
-    ) -> Published:
+        self, target: port.Target, request: port.PublishRequest, *, thread: dict[str, Any] | None = None
+    ) -> port.Published:
         content = request.content
         caps = check_content(self.platform, content)
         text = post_text(caps, content)
@@ -145,17 +130,17 @@ class BlueskyAdapter(HttpAdapter):
         )
         if reply.status == 200:
             data = reply.json_object()
-            return Published(str(data.get("uri") or self._uri(auth, rkey)), self._web_url(auth, rkey))
+            return port.Published(str(data.get("uri") or self._uri(auth, rkey)), self._web_url(auth, rkey))
         error = self._error(reply)
-        if isinstance(error, AuthExpired | RateLimited):
+        if isinstance(error, port.AuthExpired | port.RateLimited):
             raise error
         # Our key may already hold our post (an earlier attempt landed): that is success.
         existing = await self.find_by_marker(target, request)
-        if isinstance(existing, Published):
+        if isinstance(existing, port.Published):
             return existing
         raise error
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
+    async def find_by_marker(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         auth = await self._login(target)
         rkey = rkey_for(request.marker)
         params = {"repo": auth.did, "collection": COLLECTION, "rkey": rkey}
@@ -164,19 +149,19 @@ class BlueskyAdapter(HttpAdapter):
             data = reply.json_object()
             value = data.get("value") if isinstance(data.get("value"), dict) else {}
             created = parse_iso(str(value.get("createdAt") or "")) if value else None
-            return Published(
+            return port.Published(
                 str(data.get("uri") or self._uri(auth, rkey)), self._web_url(auth, rkey), created
             )
         if reply.status == 400 and reply.json_object().get("error") == "RecordNotFound":
             # Our record key is fixed per job: a later create can't make a second post.
-            return Absent("bluesky: no record under the job's key", safe_while_live=True)
+            return port.Absent("bluesky: no record under the job's key", safe_while_live=True)
         raise self._error(reply)
 
-    async def reply(self, target: Target, request: PublishRequest) -> Published:
+    async def reply(self, target: port.Target, request: port.PublishRequest) -> port.Published:
         """The post's own record, with reply refs read from the thread (``reply_bluesky``)."""
         to = request.reply_to
         if to is None:
-            raise NotSupported("bluesky: the job is not a reply", code="no_reply_target")
+            raise port.NotSupported("bluesky: the job is not a reply", code="no_reply_target")
         params = {"uri": to.post_id, "depth": "1000"}
         thread = await self._xrpc(
             target, "GET", "app.bsky.feed.getPostThread", creates_post=False, params=params
@@ -186,30 +171,32 @@ class BlueskyAdapter(HttpAdapter):
         try:
             root, parent = reply_bluesky.refs(thread.json(), to.comment_id)
         except reply_bluesky.NoRefs as exc:
-            raise Permanent(f"bluesky: cannot answer: {exc}", code="no_reply_refs") from None
+            raise port.Permanent(f"bluesky: cannot answer: {exc}", code="no_reply_refs") from None
         return await self.publish(
             target, replace(request, reply_to=None), thread={"root": root, "parent": parent}
         )
 
-    async def find_reply(self, target: Target, request: PublishRequest) -> Lookup:
+    async def find_reply(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         return await self.find_by_marker(target, request)
 
-    async def engagement(self, target: Target, post_id: str) -> Engagement:
+    async def engagement(self, target: port.Target, post_id: str) -> port.Engagement:
         reply = await self._xrpc(target, "GET", "app.bsky.feed.getPosts", params={"uris": post_id})
         if reply.status != 200:
             raise self._error(reply)
         posts = reply.json_object().get("posts")
         if not isinstance(posts, list) or not posts or not isinstance(posts[0], dict):
-            raise Permanent(f"bluesky: post {post_id} not found", code="not_found")
+            raise port.Permanent(f"bluesky: post {post_id} not found", code="not_found")
         post = posts[0]
-        return Engagement(
+        return port.Engagement(
             reactions=as_int(post.get("likeCount")) or 0,
             comments=as_int(post.get("replyCount")) or 0,
             shares=(as_int(post.get("repostCount")) or 0) + (as_int(post.get("quoteCount")) or 0),
         )
 
     # ---- media -------------------------------------------------------------------------------
-    async def _images(self, target: Target, caps: PlatformCapabilities, content: Content) -> dict[str, Any]:
+    async def _images(
+        self, target: port.Target, caps: PlatformCapabilities, content: Content
+    ) -> dict[str, Any]:
         images = []
         for media in content.media:
             fetched = await self._fetcher.fetch(media)
@@ -226,12 +213,12 @@ class BlueskyAdapter(HttpAdapter):
                 raise self._error(reply)
             blob = reply.json_object().get("blob")
             if not isinstance(blob, dict):
-                raise Temporary("bluesky: uploadBlob answered without a blob", code="no_blob")
+                raise port.Temporary("bluesky: uploadBlob answered without a blob", code="no_blob")
             images.append({"alt": media.alt or "", "image": blob})
         return {"$type": "app.bsky.embed.images", "images": images}
 
     # ---- sessions ----------------------------------------------------------------------------
-    async def _login(self, target: Target, *, fresh: bool = False) -> _Session:
+    async def _login(self, target: port.Target, *, fresh: bool = False) -> _Session:
         key = account_key(target)
         if not fresh and key in self._sessions:
             return self._sessions[key]
@@ -241,7 +228,7 @@ class BlueskyAdapter(HttpAdapter):
         )
         return self._keep(target, reply)
 
-    async def _refresh(self, target: Target) -> _Session:
+    async def _refresh(self, target: port.Target) -> _Session:
         current = self._sessions.get(account_key(target))
         if current is None:
             return await self._login(target, fresh=True)
@@ -252,29 +239,29 @@ class BlueskyAdapter(HttpAdapter):
             return await self._login(target, fresh=True)  # the refresh token expired too
         return self._keep(target, reply)
 
-    def _keep(self, target: Target, reply: Reply) -> _Session:
+    def _keep(self, target: port.Target, reply: Reply) -> _Session:
         if reply.status != 200:
             self._sessions.pop(account_key(target), None)
             error = self._error(reply)
             if reply.status == 401:
-                raise AuthExpired(error.message, code=error.code, http_status=401)
+                raise port.AuthExpired(error.message, code=error.code, http_status=401)
             raise error
         data = reply.json_object()
         access, refresh = data.get("accessJwt"), data.get("refreshJwt")
         did = data.get("did") or target.options.get("did")
         if not isinstance(access, str) or not isinstance(refresh, str) or not isinstance(did, str):
-            raise Temporary("bluesky: the session reply lacks tokens or a did", code="malformed_reply")
+            raise port.Temporary("bluesky: the session reply lacks tokens or a did", code="malformed_reply")
         if not (_HEADER_SAFE.fullmatch(access) and _HEADER_SAFE.fullmatch(refresh)):
             # The tokens travel in the Authorization header: a control character or a space
             # there would be refused by the HTTP client (or split the header).
-            raise Temporary("bluesky: the session reply's tokens are not JWTs", code="malformed_reply")
+            raise port.Temporary("bluesky: the session reply's tokens are not JWTs", code="malformed_reply")
         session = _Session(access, refresh, did, str(data.get("handle") or target.account))
         self._sessions[account_key(target)] = session
         return session
 
     # ---- HTTP --------------------------------------------------------------------------------
     async def _xrpc(
-        self, target: Target, method: str, nsid: str, *, creates_post: bool = True, **kw: Any
+        self, target: port.Target, method: str, nsid: str, *, creates_post: bool = True, **kw: Any
     ) -> Reply:
         """One authenticated call; an expired access token is refreshed and the call sent once more."""
         auth = await self._login(target)
@@ -289,7 +276,7 @@ class BlueskyAdapter(HttpAdapter):
 
     async def _raw(
         self,
-        target: Target,
+        target: port.Target,
         method: str,
         nsid: str,
         token: str | None,
@@ -309,23 +296,25 @@ class BlueskyAdapter(HttpAdapter):
             target, method, path, creates_post=creates_post, authorise=False, headers=headers, **kw
         )
 
-    def _observe(self, target: Target, reply: Reply) -> None:
+    def _observe(self, target: port.Target, reply: Reply) -> None:
         self._quota.record(target, _quota(reply.headers))
 
-    def _error(self, reply: Reply) -> AdapterError:
+    def _error(self, reply: Reply) -> port.AdapterError:
         body = reply.json_object()
         name = str(body.get("error") or f"http_{reply.status}")
         message = f"bluesky: {name}: {str(body.get('message') or '')[:1000]}".rstrip(": ")
         status = reply.status
         if name in _AUTH_ERRORS or status == 401:
-            return AuthExpired(message, code=name, http_status=status)
+            return port.AuthExpired(message, code=name, http_status=status)
         if status == 429 or name == "RateLimitExceeded":
-            return RateLimited(message, code=name, http_status=status, retry_after=self._wait(reply.headers))
+            return port.RateLimited(
+                message, code=name, http_status=status, retry_after=self._wait(reply.headers)
+            )
         if status >= 500:
-            return Temporary(message, code=name, http_status=status)
+            return port.Temporary(message, code=name, http_status=status)
         if status == 200:  # a 200 whose body we couldn't use
-            return Temporary("bluesky: unreadable reply", code="malformed_reply", http_status=status)
-        return Permanent(message, code=name, http_status=status)
+            return port.Temporary("bluesky: unreadable reply", code="malformed_reply", http_status=status)
+        return port.Permanent(message, code=name, http_status=status)
 
     def _wait(self, headers: Mapping[str, str]) -> float | None:
         reset = parse_int(headers.get("RateLimit-Reset"))
@@ -342,12 +331,12 @@ class BlueskyAdapter(HttpAdapter):
         return f"https://bsky.app/profile/{quote(auth.handle, safe='.:')}/post/{rkey}"
 
 
-def _quota(headers: Mapping[str, str]) -> RateLimitInfo | None:
+def _quota(headers: Mapping[str, str]) -> port.RateLimitInfo | None:
     limit = parse_int(headers.get("RateLimit-Limit"))
     if limit is None:
         return None
     reset = parse_int(headers.get("RateLimit-Reset"))
-    return RateLimitInfo(
+    return port.RateLimitInfo(
         limit=limit,
         remaining=parse_int(headers.get("RateLimit-Remaining")),
         reset_at=datetime.fromtimestamp(reset, UTC) if reset is not None else None,

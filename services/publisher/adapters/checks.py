@@ -12,7 +12,7 @@ wrong or missing).
 
 from __future__ import annotations
 
-from services.publisher.adapters.port import Permanent
+from services.publisher.adapters import port
 from shared.capabilities import PlatformCapabilities, capabilities_for
 from shared.capability_rules import Problem, is_video, media_problems, problems
 from shared.events import Content, Media
@@ -46,4 +46,4 @@ def check_media(caps: PlatformCapabilities, media: Media, size: int | None) -> N
 def _refuse(found: list[Problem]) -> None:
     if found:
         first = found[0]
-        raise Permanent(first.message, code=first.rule.value)
+        raise port.Permanent(first.message, code=first.rule.value)

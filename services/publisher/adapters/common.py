@@ -13,18 +13,10 @@ from typing import Any, TypedDict, Unpack
 import aiohttp
 from opentelemetry.trace import SpanKind
 
-from services.publisher.adapters import hiding, replying
+from services.publisher.adapters import hiding, port, replying
 from services.publisher.adapters._http import Reply, send, utcnow
 from services.publisher.adapters.lookup import LISTING_SETTLE, Listed, judge_listing
 from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
-from services.publisher.adapters.port import (
-    Adapter,
-    Lookup,
-    Published,
-    PublishRequest,
-    RateLimitInfo,
-    Target,
-)
 from services.publisher.adapters.upload_state import DEFAULT_STATE_DIR, UploadLog
 from shared.events import Content
 from shared.tracing import span
@@ -48,7 +40,7 @@ def compose_text(content: Content) -> str:
     return "\n\n".join(parts)
 
 
-def account_key(target: Target) -> tuple[str, str]:
+def account_key(target: port.Target) -> tuple[str, str]:
     return (target.base_url.rstrip("/"), target.account)
 
 
@@ -56,13 +48,13 @@ class QuotaBook:
     """The last quota each account reported. Process memory only: it is advice, not state."""
 
     def __init__(self) -> None:
-        self._info: dict[tuple[str, str], RateLimitInfo] = {}
+        self._info: dict[tuple[str, str], port.RateLimitInfo] = {}
 
-    def record(self, target: Target, info: RateLimitInfo | None) -> None:
+    def record(self, target: port.Target, info: port.RateLimitInfo | None) -> None:
         if info is not None and (info.limit is not None or info.remaining is not None):
             self._info[account_key(target)] = info
 
-    def get(self, target: Target) -> RateLimitInfo | None:
+    def get(self, target: port.Target) -> port.RateLimitInfo | None:
         return self._info.get(account_key(target))
 
 
@@ -130,7 +122,7 @@ class ChunkedOptions(StatefulOptions, total=False):
     chunk_size: int
 
 
-class HttpAdapter(Adapter):
+class HttpAdapter(port.Adapter):
     """What every HTTP adapter holds: the session, the media fetcher, a request timeout, a clock,
     the quota each account last reported (``rate_limit`` of the port), and how long the platform
     may take to list a new post (``lookup.LISTING_SETTLE``; tests shorten it).
@@ -158,12 +150,12 @@ class HttpAdapter(Adapter):
         self._quota = QuotaBook()
         self._listing_settle = listing_settle
 
-    def rate_limit(self, target: Target) -> RateLimitInfo | None:
+    def rate_limit(self, target: port.Target) -> port.RateLimitInfo | None:
         return self._quota.get(target)
 
     async def call(
         self,
-        target: Target,
+        target: port.Target,
         method: str,
         path: str = "",
         *,
@@ -199,16 +191,16 @@ class HttpAdapter(Adapter):
         self._observe(target, reply)
         return reply
 
-    async def reply(self, target: Target, request: PublishRequest) -> Published:
+    async def reply(self, target: port.Target, request: port.PublishRequest) -> port.Published:
         return await replying.post_reply(self, target, request)
 
-    async def hide(self, target: Target, request: PublishRequest) -> Published:
+    async def hide(self, target: port.Target, request: port.PublishRequest) -> port.Published:
         return await hiding.hide_comment(self, target, request)
 
-    async def find_reply(self, target: Target, request: PublishRequest) -> Lookup:
+    async def find_reply(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         return await replying.find_reply(self, target, request)
 
-    def judge(self, listed: list[Listed], request: PublishRequest, *, page_full: bool) -> Lookup:
+    def judge(self, listed: list[Listed], request: port.PublishRequest, *, page_full: bool) -> port.Lookup:
         """``lookup.judge_listing`` at this adapter's clock and listing delay."""
         return judge_listing(
             self.platform,
@@ -219,13 +211,13 @@ class HttpAdapter(Adapter):
             settle=self._listing_settle,
         )
 
-    def _url(self, target: Target, path: str) -> str:
+    def _url(self, target: port.Target, path: str) -> str:
         return target.base_url.rstrip("/") + path
 
-    def _headers(self, target: Target) -> dict[str, str]:
+    def _headers(self, target: port.Target) -> dict[str, str]:
         return {"Authorization": f"Bearer {target.credentials.token}"}
 
-    def _observe(self, target: Target, reply: Reply) -> None:
+    def _observe(self, target: port.Target, reply: Reply) -> None:
         """What the reply's headers say of the account's quota; most platforms say nothing."""
 
 

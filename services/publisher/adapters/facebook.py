@@ -30,20 +30,12 @@ from typing import Any
 import aiohttp
 import orjson
 
+from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import as_id, as_int, as_list, as_object
 from services.publisher.adapters.graph import GraphAdapter, graph_error, parse_graph_time
 from services.publisher.adapters.lookup import Listed, verdict
-from services.publisher.adapters.port import (
-    Ambiguous,
-    Engagement,
-    Lookup,
-    Permanent,
-    Published,
-    PublishRequest,
-    Target,
-)
 from shared.events import Content, Media
 
 LOOKUP_LIMIT = 100  # the feed's largest page
@@ -53,7 +45,7 @@ PUBLIC_BASE = "https://www.facebook.com"
 class FacebookAdapter(GraphAdapter):
     platform = "facebook"
 
-    async def publish(self, target: Target, request: PublishRequest) -> Published:
+    async def publish(self, target: port.Target, request: port.PublishRequest) -> port.Published:
         content = request.content
         check_content(self.platform, content)  # the table has no polls or videos for Pages
         page = _page(target)
@@ -69,7 +61,7 @@ class FacebookAdapter(GraphAdapter):
             fbid = await self._upload_unpublished(target, media)
             fields[f"attached_media[{index}]"] = orjson.dumps({"media_fbid": fbid}).decode()
         if not fields["message"] and len(fields) == 1:
-            raise Permanent("facebook: nothing to post (no text, link or media)", code="empty")
+            raise port.Permanent("facebook: nothing to post (no text, link or media)", code="empty")
         reply = await self.call(target, "POST", f"/{page}/feed", creates_post=True, data=fields)
         return _published(as_id(self._ok(target, reply).get("id")))
 
@@ -88,16 +80,16 @@ class FacebookAdapter(GraphAdapter):
             form.add_field("alt_text_custom", media.alt)
         return form
 
-    async def _upload_unpublished(self, target: Target, media: Media) -> str:
+    async def _upload_unpublished(self, target: port.Target, media: Media) -> str:
         form = await self._photo_form(Content(), media, published=False)
         # An unpublished photo is invisible until attached: losing the reply costs nothing.
         reply = await self.call(target, "POST", f"/{_page(target)}/photos", creates_post=False, data=form)
         fbid = str(self._ok(target, reply).get("id") or "")
         if not fbid:
-            raise Permanent("facebook: photo upload answered without an id", code="no_id")
+            raise port.Permanent("facebook: photo upload answered without an id", code="no_id")
         return fbid
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
+    async def find_by_marker(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         """Whether the Page's latest posts hold this request's post (see module doc)."""
         fields = "id,message,created_time,permalink_url,attachments{unshimmed_url}"
         reply = await self.call(
@@ -122,7 +114,7 @@ class FacebookAdapter(GraphAdapter):
             judged = verdict(ours, str(post.get("message") or ""), our_link=content.link, their_links=links)
             post_id = as_id(post.get("id"))
             permalink = post.get("permalink_url")
-            found = Published(
+            found = port.Published(
                 post_id,
                 permalink if isinstance(permalink, str) and permalink else _post_url(post_id),
                 created,
@@ -130,7 +122,7 @@ class FacebookAdapter(GraphAdapter):
             listed.append(Listed(created, judged, found if post_id else None))
         return self.judge(listed, request, page_full=len(listed) >= LOOKUP_LIMIT)
 
-    async def engagement(self, target: Target, post_id: str) -> Engagement:
+    async def engagement(self, target: port.Target, post_id: str) -> port.Engagement:
         reply = await self.call(
             target,
             "GET",
@@ -142,19 +134,19 @@ class FacebookAdapter(GraphAdapter):
         def total(edge: str) -> int:
             return as_int(as_object(as_object(body.get(edge)).get("summary")).get("total_count")) or 0
 
-        return Engagement(
+        return port.Engagement(
             reactions=total("reactions"),
             comments=total("comments"),
             shares=as_int(as_object(body.get("shares")).get("count")) or 0,
         )
 
-    def _ok(self, target: Target, reply: Reply) -> dict[str, Any]:
+    def _ok(self, target: port.Target, reply: Reply) -> dict[str, Any]:
         if reply.status != 200:
             raise graph_error(self.platform, reply, self._clock())
         return reply.json_object()
 
 
-def _page(target: Target) -> str:
+def _page(target: port.Target) -> str:
     return target.options.get("page_id") or target.account
 
 
@@ -170,7 +162,7 @@ def _post_url(post_id: str) -> str:
     return f"{PUBLIC_BASE}/{post_id}"
 
 
-def _published(post_id: str) -> Published:
+def _published(post_id: str) -> port.Published:
     if not post_id:
-        raise Ambiguous("facebook: posted, but the reply has no id", code="no_id")
-    return Published(post_id, _post_url(post_id))
+        raise port.Ambiguous("facebook: posted, but the reply has no id", code="no_id")
+    return port.Published(post_id, _post_url(post_id))

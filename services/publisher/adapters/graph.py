@@ -19,18 +19,9 @@ from typing import Any
 
 import orjson
 
+from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.common import HttpAdapter, as_int
-from services.publisher.adapters.port import (
-    AdapterError,
-    AuthExpired,
-    Duplicate,
-    Permanent,
-    RateLimited,
-    RateLimitInfo,
-    Target,
-    Temporary,
-)
 from shared.capabilities import capabilities_for
 
 AUTH_CODES = frozenset({102, 190, 10})  # session, token expired/invalid, permission (plus 200-299)
@@ -71,23 +62,23 @@ def usage(headers: Mapping[str, str]) -> tuple[int | None, int | None]:
     return (max(percents) if percents else None, max(regain) if regain else None)
 
 
-def usage_info(headers: Mapping[str, str], now: datetime) -> RateLimitInfo | None:
+def usage_info(headers: Mapping[str, str], now: datetime) -> port.RateLimitInfo | None:
     """Usage as a quota in percent: ``limit`` 100, ``remaining`` what is left of the busiest one."""
     used, regain = usage(headers)
     if used is None:
         return None
     reset = now + timedelta(minutes=regain) if regain else None
-    return RateLimitInfo(limit=100, remaining=max(0, 100 - used), reset_at=reset)
+    return port.RateLimitInfo(limit=100, remaining=max(0, 100 - used), reset_at=reset)
 
 
-def graph_error(platform: str, reply: Reply, now: datetime) -> AdapterError:
+def graph_error(platform: str, reply: Reply, now: datetime) -> port.AdapterError:
     err = reply.json_object().get("error")
     if not isinstance(err, dict):
         if reply.status >= 500:
-            return Temporary(
+            return port.Temporary(
                 f"{platform}: HTTP {reply.status}", code="server_error", http_status=reply.status
             )
-        return Permanent(
+        return port.Permanent(
             f"{platform}: HTTP {reply.status}", code=f"http_{reply.status}", http_status=reply.status
         )
     # Tolerant: a code that is not a number reads as 0 (unknown), never as a crash.
@@ -98,25 +89,25 @@ def graph_error(platform: str, reply: Reply, now: datetime) -> AdapterError:
     status = reply.status
     if (code, sub) == IG_PUBLISH_LIMIT:
         # The quota is a rolling 24 h; Instagram doesn't say when a slot frees up.
-        return RateLimited(message, code=name, http_status=status)
+        return port.RateLimited(message, code=name, http_status=status)
     if (code, sub) == IG_SPAM:
-        return Permanent(message, code=name, http_status=status)
+        return port.Permanent(message, code=name, http_status=status)
     if code in AUTH_CODES or 200 <= code <= 299:
-        return AuthExpired(message, code=name, http_status=status)
+        return port.AuthExpired(message, code=name, http_status=status)
     if code in THROTTLE_CODES:
         _, regain = usage(reply.headers)
-        return RateLimited(
+        return port.RateLimited(
             message, code=name, http_status=status, retry_after=regain * 60.0 if regain else None
         )
     if code == 506:
-        return Duplicate(message, code=name, http_status=status)
+        return port.Duplicate(message, code=name, http_status=status)
     if err.get("is_transient") is True or code in TRANSIENT_CODES or status >= 500:
-        return Temporary(message, code=name, http_status=status)
+        return port.Temporary(message, code=name, http_status=status)
     # 368 (blocked for policy) lands here too: re-sending the same content won't lift the block.
-    return Permanent(message, code=name, http_status=status)
+    return port.Permanent(message, code=name, http_status=status)
 
 
-def graph_url(platform: str, target: Target, path: str) -> str:
+def graph_url(platform: str, target: port.Target, path: str) -> str:
     """``{base}/{version}{path}``: the version is the capability table's, never the channel's."""
     return f"{target.base_url.rstrip('/')}/{capabilities_for(platform).api_version}{path}"
 
@@ -139,11 +130,11 @@ def parse_graph_time(value: object) -> datetime | None:
 class GraphAdapter(HttpAdapter):
     """An adapter that speaks the Graph API: versioned paths, bearer auth, usage headers."""
 
-    def _url(self, target: Target, path: str) -> str:
+    def _url(self, target: port.Target, path: str) -> str:
         return graph_url(self.platform, target, path)
 
-    def _headers(self, target: Target) -> dict[str, str]:
+    def _headers(self, target: port.Target) -> dict[str, str]:
         return auth_header(target.credentials.token)
 
-    def _observe(self, target: Target, reply: Reply) -> None:
+    def _observe(self, target: port.Target, reply: Reply) -> None:
         self._quota.record(target, usage_info(reply.headers, self._clock()))

@@ -13,34 +13,29 @@ connection, a timeout) is ``Temporary``: simply sent again, never looked up firs
 
 from __future__ import annotations
 
+from services.publisher.adapters import port
 from services.publisher.adapters.hide_calls import hid, hide_call
-from services.publisher.adapters.port import (
-    NotSupported,
-    Permanent,
-    Published,
-    PublishRequest,
-    Target,
-    Temporary,
-)
 from services.publisher.adapters.reply_calls import NoReplyCall
 from services.publisher.adapters.replying import CallsPlatform, refused
 
 
-async def hide_comment(adapter: CallsPlatform, target: Target, request: PublishRequest) -> Published:
+async def hide_comment(
+    adapter: CallsPlatform, target: port.Target, request: port.PublishRequest
+) -> port.Published:
     platform, to = adapter.platform, request.reply_to
     if to is None:
-        raise Permanent(f"{platform}: a hide job names no comment", code="no_hide_target")
+        raise port.Permanent(f"{platform}: a hide job names no comment", code="no_hide_target")
     try:
         call = hide_call(platform, to)
     except NoReplyCall as exc:
-        raise NotSupported(str(exc), code="no_hiding") from None
+        raise port.NotSupported(str(exc), code="no_hiding") from None
     answer = await adapter.call(target, call.method, call.path, creates_post=False, **call.kw)
     if 200 <= answer.status < 300:
         if hid(platform, answer.status, answer.json()):
-            return Published(to.comment_id, None)
-        raise Permanent(
+            return port.Published(to.comment_id, None)
+        raise port.Permanent(
             f"{platform}: answered {answer.status} but did not hide the comment", code="not_hidden"
         )
     if answer.status >= 500:
-        raise Temporary(f"{platform}: answered {answer.status} to the hide", code="server_error")
+        raise port.Temporary(f"{platform}: answered {answer.status} to the hide", code="server_error")
     raise refused(adapter, answer, "to hide the comment")

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import as_int, as_list, as_object, compose_text
@@ -38,15 +39,6 @@ from services.publisher.adapters.meta_container import (
     ContainerPending,
     Fields,
     PublishAmbiguous,
-)
-from services.publisher.adapters.port import (
-    Absent,
-    Engagement,
-    Lookup,
-    Published,
-    PublishRequest,
-    RateLimitInfo,
-    Target,
 )
 from shared.events import Content, Media
 
@@ -63,20 +55,20 @@ class InstagramAdapter(ContainerAdapter):
     error_field = "status"
     user_option = "ig_user_id"
 
-    async def publish(self, target: Target, request: PublishRequest) -> Published:
+    async def publish(self, target: port.Target, request: port.PublishRequest) -> port.Published:
         caption = compose_text(request.content)  # links aren't clickable in captions, but stay whole
         check_content(self.platform, request.content, text=caption)
         return await self.publish_container(target, request, caption)
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
+    async def find_by_marker(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         container = self.known_container(target, request)
         if container is not None and await self.container_status(target, container) != "PUBLISHED":
             # Our container exists and was never published; publishing is this process's next
             # step, and a container publishes once at most.
-            return Absent("instagram: our container is not published", safe_while_live=True)
+            return port.Absent("instagram: our container is not published", safe_while_live=True)
         return await self._find_published(target, request)
 
-    async def engagement(self, target: Target, post_id: str) -> Engagement:
+    async def engagement(self, target: port.Target, post_id: str) -> port.Engagement:
         reply = await self.call(
             target, "GET", f"/{post_id}/insights", params={"metric": "reach,likes,comments,shares"}
         )
@@ -85,7 +77,7 @@ class InstagramAdapter(ContainerAdapter):
             metric = as_object(metric)
             points = as_list(metric.get("values")) or [{}]
             values[str(metric.get("name"))] = as_int(as_object(points[-1]).get("value")) or 0
-        return Engagement(
+        return port.Engagement(
             reactions=values.get("likes", 0),
             comments=values.get("comments", 0),
             shares=values.get("shares", 0),
@@ -98,7 +90,7 @@ class InstagramAdapter(ContainerAdapter):
         children = [{**_media_fields(m, child=True), "is_carousel_item": "true"} for m in content.media]
         return children, {"media_type": "CAROUSEL", "caption": text}
 
-    async def _find_published(self, target: Target, request: PublishRequest) -> Lookup:
+    async def _find_published(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         """The account's latest media with this request's exact caption (see module doc)."""
         reply = await self.call(
             target,
@@ -116,17 +108,17 @@ class InstagramAdapter(ContainerAdapter):
             judged = verdict(
                 ours, str(media.get("caption") or ""), our_link=request.content.link, their_links=[]
             )
-            found = Published(str(media.get("id") or ""), media.get("permalink"), created)
+            found = port.Published(str(media.get("id") or ""), media.get("permalink"), created)
             listed.append(Listed(created, judged, found if found.post_id else None))
         return self.judge(listed, request, page_full=len(listed) >= LOOKUP_LIMIT)
 
-    async def _ok(self, target: Target, reply: Reply) -> dict[str, Any]:
+    async def _ok(self, target: port.Target, reply: Reply) -> dict[str, Any]:
         if reply.status == 200:
             return reply.json_object()
         error = graph_error(self.platform, reply, self._clock())
         err = as_object(reply.json_object().get("error"))  # a proxy may put a string there
         if (err.get("code"), err.get("error_subcode")) == IG_PUBLISH_LIMIT:
-            self._quota.record(target, RateLimitInfo(remaining=0))
+            self._quota.record(target, port.RateLimitInfo(remaining=0))
         raise error
 
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from services.publisher.adapters import port
 from services.publisher.adapters.common import account_key
-from services.publisher.adapters.port import NotSupported, PublishRequest, Target
 
 
 class KeyWindow:
@@ -27,10 +27,12 @@ class KeyWindow:
         self._keeps_keys = keeps_keys  # how long the platform keeps a key, for the messages
         self._first_sent: dict[tuple[str, str, str], datetime] = {}
 
-    def sent(self, target: Target, marker: str, at: datetime) -> None:
+    def sent(self, target: port.Target, marker: str, at: datetime) -> None:
         self._first_sent.setdefault((*account_key(target), marker), at)
 
-    def check_resend(self, target: Target, request: PublishRequest, now: datetime, window: timedelta) -> None:
+    def check_resend(
+        self, target: port.Target, request: port.PublishRequest, now: datetime, window: timedelta
+    ) -> None:
         """Return when a re-send of ``request`` lands within the key's ``window``; else raise."""
         known = [
             t
@@ -38,12 +40,12 @@ class KeyWindow:
             if t is not None
         ]
         if not known:
-            raise NotSupported(
+            raise port.NotSupported(
                 f"{self._platform}: unknown first-attempt time; {self._keeps_keys}",
                 code="idempotency_window_unknown",
             )
         if now - min(known) > window:
-            raise NotSupported(
+            raise port.NotSupported(
                 f"{self._platform}: the idempotency key may have expired ({self._keeps_keys}); "
                 "a re-send could duplicate",
                 code="idempotency_window_passed",

@@ -37,28 +37,13 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content, check_media
 from services.publisher.adapters.common import HttpAdapter, as_int, as_object
 from services.publisher.adapters.linkedin_author import author_urn
 from services.publisher.adapters.lookup import Listed, verdict
 from services.publisher.adapters.poll_tally import linkedin_tally
-from services.publisher.adapters.port import (
-    AdapterError,
-    Ambiguous,
-    AuthExpired,
-    Duplicate,
-    Engagement,
-    Lookup,
-    Permanent,
-    PollTally,
-    Published,
-    PublishRequest,
-    RateLimited,
-    RateLimitInfo,
-    Target,
-    Temporary,
-)
 from services.publisher.adapters.resets import next_midnight
 from shared.capabilities import PlatformCapabilities, capabilities_for
 from shared.events import Content, Media, Poll
@@ -85,7 +70,7 @@ def unescape_little_text(text: str) -> str:
 class LinkedInAdapter(HttpAdapter):
     platform = "linkedin"
 
-    async def publish(self, target: Target, request: PublishRequest) -> Published:
+    async def publish(self, target: port.Target, request: port.PublishRequest) -> port.Published:
         content = request.content
         caps = check_content(self.platform, content)
         author = author_urn(target)
@@ -116,10 +101,10 @@ class LinkedInAdapter(HttpAdapter):
             raise self._error(target, reply)
         urn = reply.headers.get("x-restli-id", "")
         if not urn:
-            raise Ambiguous("linkedin: created, but the reply has no x-restli-id", code="no_id")
-        return Published(urn, _post_url(urn))
+            raise port.Ambiguous("linkedin: created, but the reply has no x-restli-id", code="no_id")
+        return port.Published(urn, _post_url(urn))
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
+    async def find_by_marker(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         params = {
             "q": "author",
             "author": author_urn(target),
@@ -141,32 +126,32 @@ class LinkedInAdapter(HttpAdapter):
             commentary = unescape_little_text(str(post.get("commentary") or ""))
             judged = verdict(ours, commentary, our_link=request.content.link, their_links=links)
             urn = str(post.get("id") or "")
-            found = Published(urn, _post_url(urn), created) if urn else None
+            found = port.Published(urn, _post_url(urn), created) if urn else None
             # The finder sorts by last change: that, not creation, bounds what the page covers.
             sorted_at = _millis(post.get("lastModifiedAt")) or created
             listed.append(Listed(created, judged, found, sorted_at))
         return self.judge(listed, request, page_full=len(listed) >= LOOKUP_LIMIT)
 
-    async def engagement(self, target: Target, post_id: str) -> Engagement:
+    async def engagement(self, target: port.Target, post_id: str) -> port.Engagement:
         reply = await self.call(target, "GET", f"/rest/socialActions/{quote(post_id, safe='')}")
         if reply.status != 200:
             raise self._error(target, reply)
         body = reply.json_object()
         likes, comments = as_object(body.get("likesSummary")), as_object(body.get("commentsSummary"))
-        return Engagement(
+        return port.Engagement(
             reactions=as_int(likes.get("totalLikes")) or 0,
             comments=as_int(comments.get("aggregatedTotalComments")) or 0,
             shares=0,  # share counts need organizationalEntityShareStatistics (organisation posts only)
         )
 
-    async def poll_results(self, target: Target, post_id: str) -> PollTally:
+    async def poll_results(self, target: port.Target, post_id: str) -> port.PollTally:
         reply = await self.call(target, "GET", f"/rest/posts/{quote(post_id, safe='')}")
         if reply.status != 200:
             raise self._error(target, reply)
         return linkedin_tally(reply.json_object(), post_id, self._clock())
 
     async def _upload(
-        self, target: Target, caps: PlatformCapabilities, owner: str, media: Media
+        self, target: port.Target, caps: PlatformCapabilities, owner: str, media: Media
     ) -> dict[str, str]:
         fetched = await self._fetcher.fetch(media)
         check_media(caps, media, len(fetched.data))
@@ -186,7 +171,7 @@ class LinkedInAdapter(HttpAdapter):
         upload_url = value.get("uploadUrl") if isinstance(value, dict) else None
         image = value.get("image") if isinstance(value, dict) else None
         if not isinstance(upload_url, str) or not isinstance(image, str):
-            raise Temporary(
+            raise port.Temporary(
                 "linkedin: initializeUpload answered without uploadUrl or image", code="malformed_reply"
             )
         # The upload URL is LinkedIn's own storage: the bearer token, none of the Rest.li headers.
@@ -209,14 +194,14 @@ class LinkedInAdapter(HttpAdapter):
             item["altText"] = media.alt
         return item
 
-    def _headers(self, target: Target) -> dict[str, str]:
+    def _headers(self, target: port.Target) -> dict[str, str]:
         return {
             "Authorization": f"Bearer {target.credentials.token}",
             "LinkedIn-Version": capabilities_for(self.platform).api_version,
             "X-Restli-Protocol-Version": "2.0.0",
         }
 
-    def _error(self, target: Target, reply: Reply) -> AdapterError:
+    def _error(self, target: port.Target, reply: Reply) -> port.AdapterError:
         body = reply.json_object()
         status = reply.status
         inputs = (
@@ -230,22 +215,22 @@ class LinkedInAdapter(HttpAdapter):
         )
         message = f"linkedin: {str(body.get('message') or f'HTTP {status}')[:1000]}"
         if "DUPLICATE_POST" in codes:
-            return Duplicate(message, code="DUPLICATE_POST", http_status=status)
+            return port.Duplicate(message, code="DUPLICATE_POST", http_status=status)
         if status in (401, 403):
-            return AuthExpired(message, code=code, http_status=status)
+            return port.AuthExpired(message, code=code, http_status=status)
         if status == 429:
             now = self._clock()
             reset = next_midnight(now)
-            self._quota.record(target, RateLimitInfo(remaining=0, reset_at=reset))
-            return RateLimited(
+            self._quota.record(target, port.RateLimitInfo(remaining=0, reset_at=reset))
+            return port.RateLimited(
                 f"{message} (daily quota; resets 00:00 UTC)",
                 code="daily_quota",
                 http_status=status,
                 retry_after=(reset - now).total_seconds(),
             )
         if status >= 500:
-            return Temporary(message, code=code, http_status=status)
-        return Permanent(message, code=code, http_status=status)
+            return port.Temporary(message, code=code, http_status=status)
+        return port.Permanent(message, code=code, http_status=status)
 
 
 def _millis(value: object) -> datetime | None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from services.publisher.adapters.port import Target
+from services.publisher.adapters import port
 
 
-def author_urn(target: Target) -> str:
+def author_urn(target: port.Target) -> str:
     """``options.author`` or the account; a bare id is an organization's."""
     author = target.options.get("author") or target.account
     return author if author.startswith("urn:li:") else f"urn:li:organization:{author}"

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from services.publisher.adapters.port import Absent, Lookup, Published, PublishRequest, Unknown
+from services.publisher.adapters import port
 
 # Clock skew allowed between us and the platform when bounding a lookup by the first attempt.
 LOOKUP_SKEW = timedelta(minutes=10)
@@ -51,7 +51,7 @@ class Listed:
 
     created_at: datetime | None
     verdict: Verdict
-    found: Published | None = None  # the post as the port reports it; None when listed without an id
+    found: port.Published | None = None  # the post as the port reports it; None when listed without an id
     # The listing's sort key when it is not the creation time (LinkedIn sorts by last change).
     sorted_at: datetime | None = None
 
@@ -90,10 +90,10 @@ def judge_listing(
     listed: Sequence[Listed],
     *,
     page_full: bool,
-    request: PublishRequest,
+    request: port.PublishRequest,
     now: datetime,
     settle: timedelta = LISTING_SETTLE,
-) -> Lookup:
+) -> port.Lookup:
     """Found, provably absent, or unknown (the rules in the module docstring)."""
     earliest = not_before(request.first_attempt_at)
     window = [p for p in listed if earliest is None or p.created_at is None or p.created_at >= earliest]
@@ -103,15 +103,15 @@ def judge_listing(
             return post.found
     if ours:
         # Our post is there but the listing gives no id to report: posted, yet not reportable.
-        return Unknown(f"{platform}: our post is listed without an id", code="listed_without_id")
+        return port.Unknown(f"{platform}: our post is listed without an id", code="listed_without_id")
     if earliest is None:
-        return Unknown(
+        return port.Unknown(
             f"{platform}: the first attempt's time is unknown, so no listing can show the post absent",
             code="attempt_time_unknown",
         )
     settled_at = (request.earlier_attempt_until or request.first_attempt_at or now) + settle
     if now < settled_at:
-        return Unknown(
+        return port.Unknown(
             f"{platform}: an earlier attempt ended too recently for the listing to show it",
             code="listing_not_settled",
             ask_again_at=settled_at,
@@ -119,16 +119,16 @@ def judge_listing(
     oldest = [p.sorted_at or p.created_at for p in listed]
     reached_back = not page_full or any(t is not None and t < earliest for t in oldest)
     if not reached_back:
-        return Unknown(
+        return port.Unknown(
             f"{platform}: the listing's {len(listed)} newest posts do not reach back to the first "
             f"attempt at {request.first_attempt_at:%Y-%m-%d %H:%M:%S} UTC",
             code="listing_incomplete",
         )
     maybe = sum(1 for p in window if p.verdict is Verdict.MAYBE)
     if maybe:
-        return Unknown(
+        return port.Unknown(
             f"{platform}: {maybe} post(s) made since the attempt carry no text or link to tell "
             "them apart from ours (a media-only or link-only post)",
             code="indistinguishable",
         )
-    return Absent(f"{platform}: the listing reaches back to the attempt and holds no post of ours")
+    return port.Absent(f"{platform}: the listing reaches back to the attempt and holds no post of ours")

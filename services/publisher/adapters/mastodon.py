@@ -34,6 +34,7 @@ from typing import Any, Unpack
 
 import aiohttp
 
+from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply, parse_int, parse_iso
 from services.publisher.adapters.checks import check_content, check_media
 from services.publisher.adapters.common import HttpAdapter, HttpOptions, as_int, as_object, compose_text
@@ -41,21 +42,6 @@ from services.publisher.adapters.key_window import KeyWindow
 from services.publisher.adapters.mastodon_instance import INSTANCE_LIMITS_TTL, InstanceLimitsCache
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.poll_tally import PollUnreadable, mastodon_tally
-from services.publisher.adapters.port import (
-    AdapterError,
-    Ambiguous,
-    AuthExpired,
-    Engagement,
-    Lookup,
-    Permanent,
-    PollTally,
-    Published,
-    PublishRequest,
-    RateLimited,
-    RateLimitInfo,
-    Target,
-    Temporary,
-)
 from shared.capabilities import PlatformCapabilities
 from shared.events import Media
 
@@ -86,7 +72,7 @@ class MastodonAdapter(HttpAdapter):
         self._window = idempotency_window
         self._keys = KeyWindow(self.platform, "Mastodon keeps a key 1 h")
 
-    async def publish(self, target: Target, request: PublishRequest) -> Published:
+    async def publish(self, target: port.Target, request: port.PublishRequest) -> port.Published:
         content = request.content
         caps = await self._instances.capabilities(target)
         text = compose_text(content)
@@ -117,21 +103,21 @@ class MastodonAdapter(HttpAdapter):
             return _published(reply.json_object())
         raise self._error(reply)
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
+    async def find_by_marker(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         """Re-send under the same Idempotency-Key while Mastodon still keeps it (see module doc)."""
         self._keys.check_resend(target, request, self._clock(), self._window)
         return await self.publish(target, request)
 
-    async def engagement(self, target: Target, post_id: str) -> Engagement:
+    async def engagement(self, target: port.Target, post_id: str) -> port.Engagement:
         reply = await self._get(target, f"/api/v1/statuses/{post_id}")
         status = reply.json_object()
-        return Engagement(
+        return port.Engagement(
             reactions=as_int(status.get("favourites_count")) or 0,
             comments=as_int(status.get("replies_count")) or 0,
             shares=as_int(status.get("reblogs_count")) or 0,
         )
 
-    async def poll_results(self, target: Target, post_id: str) -> PollTally:
+    async def poll_results(self, target: port.Target, post_id: str) -> port.PollTally:
         # The status names its poll; the poll's own endpoint is the one documented for results.
         status = (await self._get(target, f"/api/v1/statuses/{post_id}")).json_object()
         poll_id = as_object(status.get("poll")).get("id")
@@ -139,7 +125,7 @@ class MastodonAdapter(HttpAdapter):
             raise PollUnreadable(f"mastodon: status {post_id} carries no poll", code="poll_unreadable")
         return mastodon_tally((await self._get(target, f"/api/v1/polls/{poll_id}")).json_object())
 
-    async def _upload(self, target: Target, caps: PlatformCapabilities, media: Media) -> str:
+    async def _upload(self, target: port.Target, caps: PlatformCapabilities, media: Media) -> str:
         fetched = await self._fetcher.fetch(media)
         check_media(caps, media, len(fetched.data))
         form = aiohttp.FormData()
@@ -153,12 +139,12 @@ class MastodonAdapter(HttpAdapter):
         attachment = reply.json_object()
         media_id = str(attachment.get("id", ""))
         if not media_id:
-            raise Temporary("mastodon: media upload answered without an id", code="media_no_id")
+            raise port.Temporary("mastodon: media upload answered without an id", code="media_no_id")
         if reply.status == 202:
             await self._await_processed(target, media_id)
         return media_id
 
-    async def _await_processed(self, target: Target, media_id: str) -> None:
+    async def _await_processed(self, target: port.Target, media_id: str) -> None:
         """Poll ``GET /api/v1/media/:id`` until 200; 206 means still processing."""
         waited = 0.0
         while waited <= self._poll_limit:
@@ -167,49 +153,49 @@ class MastodonAdapter(HttpAdapter):
                 return
             await asyncio.sleep(self._poll_interval)
             waited += self._poll_interval
-        raise Temporary(
+        raise port.Temporary(
             f"mastodon: media {media_id} still processing after {self._poll_limit:.0f}s",
             code="media_processing",
             retry_after=self._poll_limit,
         )
 
-    async def _get(self, target: Target, path: str, *, expect: tuple[int, ...] = (200,)) -> Reply:
+    async def _get(self, target: port.Target, path: str, *, expect: tuple[int, ...] = (200,)) -> Reply:
         reply = await self.call(target, "GET", path)
         if reply.status not in expect:
             raise self._error(reply)
         return reply
 
-    def _observe(self, target: Target, reply: Reply) -> None:
+    def _observe(self, target: port.Target, reply: Reply) -> None:
         self._quota.record(
             target,
-            RateLimitInfo(
+            port.RateLimitInfo(
                 limit=parse_int(reply.headers.get("X-RateLimit-Limit")),
                 remaining=parse_int(reply.headers.get("X-RateLimit-Remaining")),
                 reset_at=parse_iso(reply.headers.get("X-RateLimit-Reset")),
             ),
         )
 
-    def _error(self, reply: Reply) -> AdapterError:
+    def _error(self, reply: Reply) -> port.AdapterError:
         status = reply.status
         detail = str(reply.json_object().get("error") or f"HTTP {status}")[:1000]
         message = f"mastodon: {detail}"
         if status in (401, 403):
             # 403 is a token without the write scopes or a suspended account: a human must act.
-            return AuthExpired(message, code="unauthorized", http_status=status)
+            return port.AuthExpired(message, code="unauthorized", http_status=status)
         if status == 429:
             reset = parse_iso(reply.headers.get("X-RateLimit-Reset"))
             wait = max(0.0, (reset - self._clock()).total_seconds()) if reset else None
-            return RateLimited(message, code="rate_limited", http_status=status, retry_after=wait)
+            return port.RateLimited(message, code="rate_limited", http_status=status, retry_after=wait)
         if status >= 500:
-            return Temporary(message, code="server_error", http_status=status)
+            return port.Temporary(message, code="server_error", http_status=status)
         code = "validation_failed" if status == 422 else f"http_{status}"
-        return Permanent(message, code=code, http_status=status)
+        return port.Permanent(message, code=code, http_status=status)
 
 
-def _published(status: dict[str, Any]) -> Published:
+def _published(status: dict[str, Any]) -> port.Published:
     post_id = str(status.get("id") or "")
     if not post_id:
         # Mastodon answered 200 but we can't tell which status: the post probably exists.
-        raise Ambiguous("mastodon: status created but the reply has no id", code="no_id")
+        raise port.Ambiguous("mastodon: status created but the reply has no id", code="no_id")
     url = status.get("url") or status.get("uri")
-    return Published(post_id, str(url) if url else None, parse_iso(status.get("created_at")))
+    return port.Published(post_id, str(url) if url else None, parse_iso(status.get("created_at")))

@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 
 import aiohttp
 
+from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply, send
-from services.publisher.adapters.port import AdapterError, Target
 from shared.capabilities import PlatformCapabilities, capabilities_for, with_instance_limits
 from shared.instance_limits import InstanceLimits
 
@@ -40,7 +40,7 @@ class InstanceLimitsCache:
         self,
         session: aiohttp.ClientSession,
         clock: Callable[[], datetime],
-        classify: Callable[[Reply], AdapterError],
+        classify: Callable[[Reply], port.AdapterError],
         *,
         timeout: aiohttp.ClientTimeout | None = None,
         ttl: timedelta = INSTANCE_LIMITS_TTL,
@@ -52,11 +52,11 @@ class InstanceLimitsCache:
         self._ttl = ttl
         self._known: dict[str, _Known] = {}
 
-    async def capabilities(self, target: Target) -> PlatformCapabilities:
+    async def capabilities(self, target: port.Target) -> PlatformCapabilities:
         """The capability table's Mastodon row with this target's instance limits applied."""
         return with_instance_limits(capabilities_for("mastodon"), await self.limits(target))
 
-    async def limits(self, target: Target) -> InstanceLimits | None:
+    async def limits(self, target: port.Target) -> InstanceLimits | None:
         base = target.base_url.rstrip("/")
         known = self._known.get(base)
         now = self._clock()
@@ -71,7 +71,7 @@ class InstanceLimitsCache:
                 ambiguous_if_lost=False,
                 timeout=self._timeout,
             )
-        except AdapterError:
+        except port.AdapterError:
             if known is not None:
                 return known.limits
             raise

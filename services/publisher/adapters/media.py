@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from services.publisher.adapters import port
 from services.publisher.adapters._http import send
-from services.publisher.adapters.port import Permanent, Temporary
 from shared.events import Media
 
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
@@ -63,26 +63,28 @@ class SessionMediaFetcher:
 
     async def fetch(self, media: Media) -> FetchedMedia:
         if media.size_bytes is not None and media.size_bytes > self._max_bytes:
-            raise Permanent(
+            raise port.Permanent(
                 f"media {_where(media.url)} is larger than {self._max_bytes} bytes", code="media_too_large"
             )
         try:
             reply = await send(
                 self._session, "media", "GET", media.url, ambiguous_if_lost=False, max_body=self._max_bytes
             )
-        except Temporary as exc:
+        except port.Temporary as exc:
             if exc.code == "reply_too_large":
-                raise Permanent(
+                raise port.Permanent(
                     f"media {_where(media.url)} is larger than {self._max_bytes} bytes",
                     code="media_too_large",
                 ) from exc
-            raise Temporary(f"media {_where(media.url)}: {exc.message}", code="media_unavailable") from exc
+            raise port.Temporary(
+                f"media {_where(media.url)}: {exc.message}", code="media_unavailable"
+            ) from exc
         if reply.status >= 500 or reply.status == 429:
-            raise Temporary(f"media {_where(media.url)}: HTTP {reply.status}", code="media_unavailable")
+            raise port.Temporary(f"media {_where(media.url)}: HTTP {reply.status}", code="media_unavailable")
         if reply.status != 200:
-            raise Permanent(f"media {_where(media.url)}: HTTP {reply.status}", code="media_unavailable")
+            raise port.Permanent(f"media {_where(media.url)}: HTTP {reply.status}", code="media_unavailable")
         if len(reply.body) > self._max_bytes:
-            raise Permanent(
+            raise port.Permanent(
                 f"media {_where(media.url)} is larger than {self._max_bytes} bytes", code="media_too_large"
             )
         # The content item's declared type wins: hosts often serve application/octet-stream.

@@ -21,25 +21,17 @@ from typing import Any, Unpack
 
 import aiohttp
 
+from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.common import HttpOptions, account_key
 from services.publisher.adapters.graph import GraphAdapter, parse_graph_time
 from services.publisher.adapters.media import MediaFetcher
-from services.publisher.adapters.port import (
-    Ambiguous,
-    Lookup,
-    Permanent,
-    Published,
-    PublishRequest,
-    Target,
-    Temporary,
-)
 from shared.events import Content
 
 Fields = dict[str, str]
 
 
-class ContainerPending(Temporary):
+class ContainerPending(port.Temporary):
     """The container is still processing; ``resume`` with ``container_id`` later."""
 
     def __init__(self, message: str, *, container_id: str, retry_after: float | None = None) -> None:
@@ -47,7 +39,7 @@ class ContainerPending(Temporary):
         self.container_id = container_id
 
 
-class PublishAmbiguous(Ambiguous):
+class PublishAmbiguous(port.Ambiguous):
     """The publish call may have happened; the container's status will tell (``resume``)."""
 
     def __init__(self, message: str, *, container_id: str, code: str = "ambiguous") -> None:
@@ -86,19 +78,21 @@ class ContainerAdapter(GraphAdapter):
         """The carousel children's fields (none for a single item) and the parent's fields."""
         raise NotImplementedError
 
-    async def _ok(self, target: Target, reply: Reply) -> dict[str, Any]:
+    async def _ok(self, target: port.Target, reply: Reply) -> dict[str, Any]:
         """The reply's JSON object, or the platform's error raised."""
         raise NotImplementedError
 
-    async def _find_published(self, target: Target, request: PublishRequest) -> Lookup:
+    async def _find_published(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         """The published post, looked up in the account's listing."""
         raise NotImplementedError
 
-    async def _before_publish(self, target: Target) -> None:
+    async def _before_publish(self, target: port.Target) -> None:
         """A check before a container is created or published (Threads reads its quota)."""
 
     # ---- the flow ------------------------------------------------------------------------------
-    async def publish_container(self, target: Target, request: PublishRequest, text: str) -> Published:
+    async def publish_container(
+        self, target: port.Target, request: port.PublishRequest, text: str
+    ) -> port.Published:
         """Create this job's container (unless this process already has one) and publish it."""
         key = (*account_key(target), request.marker)
         container = self._containers.get(key)
@@ -112,12 +106,14 @@ class ContainerAdapter(GraphAdapter):
             self._containers[key] = container
         return await self.resume(target, request, container)
 
-    async def resume(self, target: Target, request: PublishRequest, container_id: str) -> Published:
+    async def resume(
+        self, target: port.Target, request: port.PublishRequest, container_id: str
+    ) -> port.Published:
         """Wait for ``container_id`` and publish it, unless it already was. Never creates one."""
         key = (*account_key(target), request.marker)
         if await self._await(target, container_id) == "PUBLISHED":
             found = await self._find_published(target, request)
-            if not isinstance(found, Published):
+            if not isinstance(found, port.Published):
                 message = f"{self.platform}: container published but the post isn't listed yet"
                 raise PublishAmbiguous(message, container_id=container_id)
             self._containers.pop(key, None)
@@ -131,7 +127,7 @@ class ContainerAdapter(GraphAdapter):
                 creates_post=True,
                 data={"creation_id": container_id},
             )
-        except Ambiguous as exc:
+        except port.Ambiguous as exc:
             raise PublishAmbiguous(exc.message, container_id=container_id) from exc
         # A 200 whose body we can't read still published: it is ambiguous, not an error.
         body = reply.json_object() if reply.status == 200 else await self._ok(target, reply)
@@ -142,7 +138,7 @@ class ContainerAdapter(GraphAdapter):
             raise PublishAmbiguous(message, container_id=container_id, code="no_id")
         return await self._permalink(target, post_id)
 
-    async def container_status(self, target: Target, container_id: str) -> str:
+    async def container_status(self, target: port.Target, container_id: str) -> str:
         fields = f"{self.status_field},{self.error_field}"
         body = await self._ok(
             target, await self.call(target, "GET", f"/{container_id}", params={"fields": fields})
@@ -151,29 +147,29 @@ class ContainerAdapter(GraphAdapter):
         if status == "ERROR":
             self._forget(container_id)
             message = f"{self.platform}: container failed: {body.get(self.error_field)}"
-            raise Permanent(message, code="container_error")
+            raise port.Permanent(message, code="container_error")
         return status
 
-    def known_container(self, target: Target, request: PublishRequest) -> str | None:
+    def known_container(self, target: port.Target, request: port.PublishRequest) -> str | None:
         return self._containers.get((*account_key(target), request.marker))
 
-    async def _create(self, target: Target, fields: Fields) -> str:
+    async def _create(self, target: port.Target, fields: Fields) -> str:
         # An unpublished container is invisible and expires: a lost reply costs nothing.
         path = f"/{self._user(target)}/{self.container_edge}"
         reply = await self.call(target, "POST", path, creates_post=False, data=fields)
         container = str((await self._ok(target, reply)).get("id") or "")
         if not container:
-            raise Temporary(f"{self.platform}: container created without an id", code="no_id")
+            raise port.Temporary(f"{self.platform}: container created without an id", code="no_id")
         return container
 
-    async def _await(self, target: Target, container_id: str) -> str:
+    async def _await(self, target: port.Target, container_id: str) -> str:
         waited = 0.0
         while True:
             status = await self.container_status(target, container_id)
             if status == "EXPIRED":
                 self._forget(container_id)
                 message = f"{self.platform}: container expired before publishing"
-                raise Temporary(message, code="container_expired")
+                raise port.Temporary(message, code="container_expired")
             if status in ("FINISHED", "PUBLISHED"):
                 return status
             if waited >= self._poll_limit:
@@ -185,16 +181,16 @@ class ContainerAdapter(GraphAdapter):
             await asyncio.sleep(self._poll_interval)
             waited += self._poll_interval
 
-    async def _permalink(self, target: Target, post_id: str) -> Published:
+    async def _permalink(self, target: port.Target, post_id: str) -> port.Published:
         """The post's link; a failed read must not turn a success into an error."""
         try:
             reply = await self.call(target, "GET", f"/{post_id}", params={"fields": "permalink,timestamp"})
             body = await self._ok(target, reply)
-        except (Temporary, Permanent):
-            return Published(post_id, None)
-        return Published(post_id, body.get("permalink"), parse_graph_time(body.get("timestamp")))
+        except (port.Temporary, port.Permanent):
+            return port.Published(post_id, None)
+        return port.Published(post_id, body.get("permalink"), parse_graph_time(body.get("timestamp")))
 
-    def _user(self, target: Target) -> str:
+    def _user(self, target: port.Target) -> str:
         return target.options.get(self.user_option) or target.account
 
     def _forget(self, container_id: str) -> None:

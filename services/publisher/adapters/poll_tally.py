@@ -31,16 +31,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.publisher.adapters import port
 from services.publisher.adapters.common import as_int, as_list, as_object
 from services.publisher.adapters.graph import parse_graph_time
-from services.publisher.adapters.port import Permanent, PollTally
 
 
-class PollUnreadable(Permanent):
+class PollUnreadable(port.Permanent):
     """The platform's answer holds no poll, or a poll without options."""
 
 
-def mastodon_tally(poll: Any) -> PollTally:
+def mastodon_tally(poll: Any) -> port.PollTally:
     body = as_object(poll)
     options = tuple(
         (str(o.get("title") or ""), as_int(o.get("votes_count")) or 0)
@@ -48,12 +48,12 @@ def mastodon_tally(poll: Any) -> PollTally:
     )
     if not options or not all(label for label, _ in options):
         raise PollUnreadable("mastodon: the poll has no readable options", code="poll_unreadable")
-    return PollTally(
+    return port.PollTally(
         options=options, closed=body.get("expired") is True, voters=as_int(body.get("voters_count"))
     )
 
 
-def x_tally(body: Any, post_id: str) -> PollTally:
+def x_tally(body: Any, post_id: str) -> port.PollTally:
     polls = as_list(as_object(as_object(body).get("includes")).get("polls"))
     if not polls:
         raise PollUnreadable(f"x: post {post_id} carries no poll", code="poll_unreadable")
@@ -62,10 +62,10 @@ def x_tally(body: Any, post_id: str) -> PollTally:
     options = tuple((str(o.get("label") or ""), as_int(o.get("votes")) or 0) for o in raw)
     if not options or not all(label for label, _ in options):
         raise PollUnreadable(f"x: the poll of post {post_id} has no readable options", code="poll_unreadable")
-    return PollTally(options=options, closed=poll.get("voting_status") == "closed")
+    return port.PollTally(options=options, closed=poll.get("voting_status") == "closed")
 
 
-def telegram_tally(poll: Any, post_id: str) -> PollTally:
+def telegram_tally(poll: Any, post_id: str) -> port.PollTally:
     body = as_object(poll)
     options = tuple(
         (str(o.get("text") or ""), as_int(o.get("voter_count")) or 0)
@@ -74,7 +74,7 @@ def telegram_tally(poll: Any, post_id: str) -> PollTally:
     if not options or not all(label for label, _ in options):
         raise PollUnreadable(f"telegram: message {post_id} carries no readable poll", code="poll_unreadable")
     multiple = body.get("allows_multiple_answers") is True
-    return PollTally(
+    return port.PollTally(
         options=options,
         closed=body.get("is_closed") is True,
         voters=as_int(body.get("total_voter_count")) if multiple else None,
@@ -84,7 +84,7 @@ def telegram_tally(poll: Any, post_id: str) -> PollTally:
 _THREADS_KEYS = ("a", "b", "c", "d")
 
 
-def threads_tally(body: Any, post_id: str, now: datetime) -> PollTally:
+def threads_tally(body: Any, post_id: str, now: datetime) -> port.PollTally:
     poll = as_object(as_object(body).get("poll_attachment"))
     total = as_int(poll.get("total_votes")) or 0
     options = tuple(
@@ -95,7 +95,7 @@ def threads_tally(body: Any, post_id: str, now: datetime) -> PollTally:
     if not options:
         raise PollUnreadable(f"threads: post {post_id} carries no poll", code="poll_unreadable")
     ends = parse_graph_time(poll.get("expiration_timestamp"))
-    return PollTally(options=options, closed=ends is not None and now >= ends)
+    return port.PollTally(options=options, closed=ends is not None and now >= ends)
 
 
 def _fraction(value: object) -> float:
@@ -113,7 +113,7 @@ _LINKEDIN_DURATIONS = {
 }
 
 
-def linkedin_tally(body: Any, post_id: str, now: datetime) -> PollTally:
+def linkedin_tally(body: Any, post_id: str, now: datetime) -> port.PollTally:
     post = as_object(body)
     poll = as_object(as_object(post.get("content")).get("poll"))
     raw = list(map(as_object, as_list(poll.get("options"))))
@@ -132,7 +132,7 @@ def linkedin_tally(body: Any, post_id: str, now: datetime) -> PollTally:
         if published is not None and duration is not None
         else None
     )
-    return PollTally(
+    return port.PollTally(
         options=tuple((str(o["text"]), c or 0) for o, c in zip(raw, counts, strict=True)),
         closed=ends is not None and now >= ends,
         voters=as_int(poll.get("uniqueVotersCount")),

@@ -9,13 +9,13 @@ from typing import Protocol
 
 import aiohttp
 
+from services.publisher.adapters import port
 from services.publisher.adapters.bluesky import BlueskyAdapter
 from services.publisher.adapters.facebook import FacebookAdapter
 from services.publisher.adapters.instagram import InstagramAdapter
 from services.publisher.adapters.linkedin import LinkedInAdapter
 from services.publisher.adapters.mastodon import MastodonAdapter
 from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
-from services.publisher.adapters.port import Adapter
 from services.publisher.adapters.telegram import TelegramAdapter
 from services.publisher.adapters.threads import ThreadsAdapter
 from services.publisher.adapters.tiktok import TikTokAdapter
@@ -25,7 +25,7 @@ from services.publisher.adapters.wordpress import WordPressAdapter
 from services.publisher.adapters.x import XAdapter
 from services.publisher.adapters.youtube import YouTubeAdapter
 
-AdapterFactory = Callable[[aiohttp.ClientSession, MediaFetcher], Adapter]
+AdapterFactory = Callable[[aiohttp.ClientSession, MediaFetcher], port.Adapter]
 
 
 class StatefulAdapterFactory(Protocol):
@@ -33,7 +33,7 @@ class StatefulAdapterFactory(Protocol):
 
     def __call__(
         self, session: aiohttp.ClientSession, fetcher: MediaFetcher, *, state_dir: Path | None = None
-    ) -> Adapter: ...
+    ) -> port.Adapter: ...
 
 
 PLATFORM_ADAPTERS: Mapping[str, AdapterFactory] = MappingProxyType(
@@ -67,7 +67,7 @@ def build_adapter(
     fetcher: MediaFetcher | None = None,
     *,
     state_dir: Path | None = None,
-) -> Adapter:
+) -> port.Adapter:
     """The adapter for ``platform``; media is fetched with ``session`` unless a fetcher is given.
 
     ``state_dir`` is where stateful adapters keep their notes (``PublisherSettings.state_dir``);

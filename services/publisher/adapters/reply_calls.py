@@ -38,9 +38,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from services.publisher.adapters import port
 from services.publisher.adapters.linkedin_author import author_urn
 from services.publisher.adapters.lookup import words
-from services.publisher.adapters.port import PublishRequest, Target
 from shared.events import ReplyTarget
 
 ABSENCE_UNPROVEN = frozenset({"x"})
@@ -63,7 +63,7 @@ class NoReplyCall(Exception):
     """Warta does not reply, or look replies up, on this platform this way."""
 
 
-def reply_to(request: PublishRequest) -> ReplyTarget:
+def reply_to(request: port.PublishRequest) -> ReplyTarget:
     if request.reply_to is None:
         raise NoReplyCall("the job is not a reply")
     return request.reply_to
@@ -74,11 +74,11 @@ def top(to: ReplyTarget) -> str:
     return to.parent_id or to.comment_id
 
 
-def threads_user(target: Target) -> str:
+def threads_user(target: port.Target) -> str:
     return target.options.get("threads_user_id") or "me"
 
 
-def reply_call(platform: str, target: Target, request: PublishRequest) -> ReplyCall:
+def reply_call(platform: str, target: port.Target, request: port.PublishRequest) -> ReplyCall:
     """The request that posts the reply (Threads: its publish step, see ``threads_container``)."""
     to, text = reply_to(request), request.content.text or ""
     if platform == "mastodon":
@@ -111,19 +111,19 @@ def reply_call(platform: str, target: Target, request: PublishRequest) -> ReplyC
     raise NoReplyCall(f"{platform}: Warta cannot reply here")
 
 
-def threads_container(target: Target, request: PublishRequest) -> ReplyCall:
+def threads_container(target: port.Target, request: port.PublishRequest) -> ReplyCall:
     to = reply_to(request)
     fields = {"media_type": "TEXT", "text": request.content.text or "", "reply_to_id": to.comment_id}
     return ReplyCall("POST", f"/{threads_user(target)}/threads", {"data": fields})
 
 
-def threads_publish(target: Target, creation_id: str) -> ReplyCall:
+def threads_publish(target: port.Target, creation_id: str) -> ReplyCall:
     return ReplyCall(
         "POST", f"/{threads_user(target)}/threads_publish", {"data": {"creation_id": creation_id}}
     )
 
 
-def lookup_call(platform: str, target: Target, request: PublishRequest) -> ReplyCall:
+def lookup_call(platform: str, target: port.Target, request: port.PublishRequest) -> ReplyCall:
     """The read whose answer shows whether the reply is on the platform."""
     to = reply_to(request)
     if platform == "mastodon":
@@ -171,7 +171,7 @@ class NotListed(ValueError):
     """The look-up's answer is not the listing it should be: it proves nothing."""
 
 
-def found_reply(platform: str, target: Target, request: PublishRequest, body: Any) -> str | None:
+def found_reply(platform: str, target: port.Target, request: port.PublishRequest, body: Any) -> str | None:
     """The reply's id in the look-up's answer, or None when the listing shows it absent."""
     to, text = reply_to(request), words(request.content.text or "")
     if platform == "mastodon":
@@ -224,7 +224,7 @@ def _linkedin_comments(to: ReplyTarget) -> str:
     return f"/rest/socialActions/{quote(to.post_id, safe='')}/comments"
 
 
-def _linkedin_comment(target: Target, to: ReplyTarget, text: str) -> dict[str, Any]:
+def _linkedin_comment(target: port.Target, to: ReplyTarget, text: str) -> dict[str, Any]:
     body: dict[str, Any] = {"actor": author_urn(target), "object": to.post_id, "message": {"text": text}}
     # The inbox keeps a comment's plain id; the API names the parent by its comment URN.
     parent = to.comment_id

@@ -23,22 +23,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply, retry_after_header
-from services.publisher.adapters.port import (
-    Absent,
-    AdapterError,
-    Ambiguous,
-    AuthExpired,
-    Lookup,
-    NotSupported,
-    Permanent,
-    Published,
-    PublishRequest,
-    RateLimited,
-    Target,
-    Temporary,
-    Unknown,
-)
 from services.publisher.adapters.reply_calls import (
     ABSENCE_UNPROVEN,
     NoReplyCall,
@@ -59,11 +45,13 @@ class CallsPlatform(Protocol):
     _listing_settle: timedelta
 
     async def call(
-        self, target: Target, method: str, path: str = "", *, creates_post: bool = True, **kw: Any
+        self, target: port.Target, method: str, path: str = "", *, creates_post: bool = True, **kw: Any
     ) -> Reply: ...
 
 
-async def post_reply(adapter: CallsPlatform, target: Target, request: PublishRequest) -> Published:
+async def post_reply(
+    adapter: CallsPlatform, target: port.Target, request: port.PublishRequest
+) -> port.Published:
     platform = adapter.platform
     try:
         if platform == "threads":
@@ -71,73 +59,81 @@ async def post_reply(adapter: CallsPlatform, target: Target, request: PublishReq
         else:
             call = reply_call(platform, target, request)
     except NoReplyCall as exc:
-        raise NotSupported(str(exc), code="no_replies") from None
+        raise port.NotSupported(str(exc), code="no_replies") from None
     answer = await _send(adapter, target, call, creates_post=True)
     if 200 <= answer.status < 300:
         found = posted_id(answer.json())
         if found is None:
-            raise Ambiguous(f"{platform}: the reply was answered {answer.status} without an id", code="no_id")
-        return Published(found, None)
+            raise port.Ambiguous(
+                f"{platform}: the reply was answered {answer.status} without an id", code="no_id"
+            )
+        return port.Published(found, None)
     if answer.status >= 500:
-        raise Ambiguous(f"{platform}: answered {answer.status} to the reply", code="server_error")
+        raise port.Ambiguous(f"{platform}: answered {answer.status} to the reply", code="server_error")
     raise refused(adapter, answer)
 
 
-async def _threads_container(adapter: CallsPlatform, target: Target, request: PublishRequest) -> str:
+async def _threads_container(
+    adapter: CallsPlatform, target: port.Target, request: port.PublishRequest
+) -> str:
     """A reply container: nothing is posted until it is published."""
     answer = await _send(adapter, target, threads_container(target, request), creates_post=False)
     creation = posted_id(answer.json()) if answer.status == 200 else None
     if creation is not None:
         return creation
     if answer.status >= 500:
-        raise Temporary(f"threads: answered {answer.status} to the reply container", code="server_error")
+        raise port.Temporary(f"threads: answered {answer.status} to the reply container", code="server_error")
     raise refused(adapter, answer)
 
 
-async def find_reply(adapter: CallsPlatform, target: Target, request: PublishRequest) -> Lookup:
+async def find_reply(
+    adapter: CallsPlatform, target: port.Target, request: port.PublishRequest
+) -> port.Lookup:
     platform = adapter.platform
     try:
         call = lookup_call(platform, target, request)
     except NoReplyCall as exc:
-        raise NotSupported(str(exc), code="no_reply_lookup") from None
+        raise port.NotSupported(str(exc), code="no_reply_lookup") from None
     answer = await _send(adapter, target, call, creates_post=False)
     if answer.status == 429 or answer.status >= 500:
         raise (
             refused(adapter, answer)
             if answer.status == 429
-            else Temporary(f"{platform}: the reply look-up answered {answer.status}", code="server_error")
+            else port.Temporary(
+                f"{platform}: the reply look-up answered {answer.status}", code="server_error"
+            )
         )
     if answer.status != 200:
-        return Unknown(f"{platform}: the reply look-up answered {answer.status}", code="lookup_refused")
+        return port.Unknown(f"{platform}: the reply look-up answered {answer.status}", code="lookup_refused")
     try:
         found = found_reply(platform, target, request, answer.json())
     except NotListed as exc:
-        return Unknown(f"{platform}: {exc}", code="lookup_unreadable")
+        return port.Unknown(f"{platform}: {exc}", code="lookup_unreadable")
     if found is not None:
-        return Published(found, None)
+        return port.Published(found, None)
     if platform in ABSENCE_UNPROVEN:
-        return Unknown(f"{platform}: its search lists replies late; not found proves nothing")
+        return port.Unknown(f"{platform}: its search lists replies late; not found proves nothing")
     settled_at = (request.earlier_attempt_until or adapter._clock()) + adapter._listing_settle
     if call.folds_resends or adapter._clock() >= settled_at:
-        return Absent(
+        return port.Absent(
             f"{platform}: the comment's replies hold none of ours", safe_while_live=call.folds_resends
         )
-    return Unknown(f"{platform}: a reply this recent may not be listed yet", ask_again_at=settled_at)
+    return port.Unknown(f"{platform}: a reply this recent may not be listed yet", ask_again_at=settled_at)
 
 
-async def _send(adapter: CallsPlatform, target: Target, call: ReplyCall, *, creates_post: bool) -> Reply:
+async def _send(adapter: CallsPlatform, target: port.Target, call: ReplyCall, *, creates_post: bool) -> Reply:
     return await adapter.call(target, call.method, call.path, creates_post=creates_post, **call.kw)
 
 
-def refused(adapter: CallsPlatform, answer: Reply, what: str = "the reply") -> AdapterError:
+def refused(adapter: CallsPlatform, answer: Reply, what: str = "the reply") -> port.AdapterError:
     platform, status = adapter.platform, answer.status
     message = f"{platform}: refused {what}: {status} {_detail(answer)}".rstrip()
     if status == 429:
         wait = retry_after_header(answer.headers, adapter._clock())
-        return RateLimited(message, code="rate_limited", http_status=status, retry_after=wait)
+        return port.RateLimited(message, code="rate_limited", http_status=status, retry_after=wait)
     if status == 401:
-        return AuthExpired(message, code="unauthorized", http_status=status)
-    return Permanent(message, code=f"http_{status}", http_status=status)
+        return port.AuthExpired(message, code="unauthorized", http_status=status)
+    return port.Permanent(message, code=f"http_{status}", http_status=status)
 
 
 def _detail(answer: Reply) -> str:

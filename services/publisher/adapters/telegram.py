@@ -33,26 +33,11 @@ from typing import Any
 
 import aiohttp
 
+from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import HttpAdapter, as_int, as_object, compose_text
 from services.publisher.adapters.poll_tally import telegram_tally
-from services.publisher.adapters.port import (
-    AdapterError,
-    Ambiguous,
-    AuthExpired,
-    Engagement,
-    Lookup,
-    NotSupported,
-    Permanent,
-    PollTally,
-    Published,
-    PublishRequest,
-    RateLimited,
-    RateLimitInfo,
-    Target,
-    Temporary,
-)
 from shared.capabilities import capabilities_for
 from shared.capability_rules import Rule
 from shared.events import Media
@@ -67,17 +52,17 @@ _RIGHTS = ("need administrator rights", "not enough rights", "bot is not a membe
 class TelegramAdapter(HttpAdapter):
     platform = "telegram"
 
-    async def publish(self, target: Target, request: PublishRequest) -> Published:
+    async def publish(self, target: port.Target, request: port.PublishRequest) -> port.Published:
         chat_id = target.options.get("chat_id")
         if not chat_id:
-            raise Permanent("telegram: the channel has no options.chat_id", code="no_chat_id")
+            raise port.Permanent("telegram: the channel has no options.chat_id", code="no_chat_id")
         content = request.content
         text = compose_text(content)
         check_content(self.platform, content, text=text)
         if content.poll is not None:
             # sendPoll has no text field: the whole text travels as the question.
             if len(text) > MAX_QUESTION:
-                raise Permanent(
+                raise port.Permanent(
                     f"Telegram poll questions are at most {MAX_QUESTION} characters; "
                     f"the question with the text has {len(text)}",
                     code=Rule.MAX_LENGTH.value,
@@ -98,7 +83,7 @@ class TelegramAdapter(HttpAdapter):
             reply = await self.call(target, "POST", "sendMessage", creates_post=True, json=payload)
         return self._published(target, reply)
 
-    async def _send_photo(self, target: Target, chat_id: str, caption: str, item: Media) -> Reply:
+    async def _send_photo(self, target: port.Target, chat_id: str, caption: str, item: Media) -> Reply:
         fetched = await self._fetcher.fetch(item)
         form = aiohttp.FormData()
         form.add_field("chat_id", chat_id)
@@ -107,22 +92,22 @@ class TelegramAdapter(HttpAdapter):
             form.add_field("caption", caption)
         return await self.call(target, "POST", "sendPhoto", creates_post=True, data=form)
 
-    def _url(self, target: Target, path: str) -> str:
+    def _url(self, target: port.Target, path: str) -> str:
         return f"{target.base_url.rstrip('/')}/bot{target.credentials.token}/{path}"
 
-    def _headers(self, target: Target) -> dict[str, str]:
+    def _headers(self, target: port.Target) -> dict[str, str]:
         return {}  # the token is in the URL path
 
-    def _published(self, target: Target, reply: Reply) -> Published:
+    def _published(self, target: port.Target, reply: Reply) -> port.Published:
         body = reply.json_object()
         if reply.status != 200 or not body.get("ok"):
             raise self._error(target, reply.status, body)
         message = as_object(body.get("result"))
         message_id = as_int(message.get("message_id"))
         if message_id is None:
-            raise Ambiguous("telegram: sent, but the reply has no message_id", code="no_id")
+            raise port.Ambiguous("telegram: sent, but the reply has no message_id", code="no_id")
         date = message.get("date")
-        return Published(
+        return port.Published(
             str(message_id),
             _post_url(target, message, message_id),
             datetime.fromtimestamp(date, UTC)
@@ -130,7 +115,7 @@ class TelegramAdapter(HttpAdapter):
             else None,
         )
 
-    def _error(self, target: Target, status: int, body: dict[str, Any]) -> AdapterError:
+    def _error(self, target: port.Target, status: int, body: dict[str, Any]) -> port.AdapterError:
         code = as_int(body.get("error_code")) or status
         description = str(body.get("description") or f"HTTP {status}")[:1000]
         message = f"telegram: {description}"
@@ -140,29 +125,31 @@ class TelegramAdapter(HttpAdapter):
             retry_after = float(wait) if isinstance(wait, int | float) else None
             if retry_after is not None:
                 reset = self._clock() + timedelta(seconds=retry_after)
-                self._quota.record(target, RateLimitInfo(remaining=0, reset_at=reset))
-            return RateLimited(message, code="flood_wait", http_status=status, retry_after=retry_after)
+                self._quota.record(target, port.RateLimitInfo(remaining=0, reset_at=reset))
+            return port.RateLimited(message, code="flood_wait", http_status=status, retry_after=retry_after)
         # 401: bad token; 404: token malformed (the bot path is unknown); 403: bot removed.
         if code in (401, 403, 404) or any(r in description.lower() for r in _RIGHTS):
-            return AuthExpired(message, code="bot_unauthorized", http_status=status)
+            return port.AuthExpired(message, code="bot_unauthorized", http_status=status)
         if code >= 500:
-            return Temporary(message, code="server_error", http_status=status)
+            return port.Temporary(message, code="server_error", http_status=status)
         if "migrate_to_chat_id" in parameters:
-            return Permanent(f"{message} (the chat moved; update chat_id)", code="chat_migrated")
-        return Permanent(message, code="bad_request", http_status=status)
+            return port.Permanent(f"{message} (the chat moved; update chat_id)", code="chat_migrated")
+        return port.Permanent(message, code="bad_request", http_status=status)
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
-        raise NotSupported("telegram: the Bot API can't list a channel's posts", code="no_lookup")
+    async def find_by_marker(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
+        raise port.NotSupported("telegram: the Bot API can't list a channel's posts", code="no_lookup")
 
-    async def engagement(self, target: Target, post_id: str) -> Engagement:
-        raise NotSupported("telegram: the Bot API exposes no counts for channel posts", code="no_metrics")
+    async def engagement(self, target: port.Target, post_id: str) -> port.Engagement:
+        raise port.NotSupported(
+            "telegram: the Bot API exposes no counts for channel posts", code="no_metrics"
+        )
 
-    async def poll_results(self, target: Target, post_id: str) -> PollTally:
+    async def poll_results(self, target: port.Target, post_id: str) -> port.PollTally:
         chat_id = target.options.get("chat_id")
         if not chat_id:
-            raise Permanent("telegram: the channel has no options.chat_id", code="no_chat_id")
+            raise port.Permanent("telegram: the channel has no options.chat_id", code="no_chat_id")
         if not post_id.isdigit():
-            raise Permanent(f"telegram: {post_id!r} is no message id", code="bad_post_id")
+            raise port.Permanent(f"telegram: {post_id!r} is no message id", code="bad_post_id")
         payload = {"chat_id": chat_id, "message_id": int(post_id)}
         # Stopping a poll posts nothing: a lost reply is retried, never reconciled.
         reply = await self.call(target, "POST", "stopPoll", creates_post=False, json=payload)
@@ -172,7 +159,7 @@ class TelegramAdapter(HttpAdapter):
         return telegram_tally(body.get("result"), post_id)
 
 
-def _post_url(target: Target, message: dict[str, Any], message_id: object) -> str | None:
+def _post_url(target: port.Target, message: dict[str, Any], message_id: object) -> str | None:
     chat_id = target.options.get("chat_id", "")
     chat = as_object(message.get("chat"))
     username = target.options.get("username") or chat.get("username")

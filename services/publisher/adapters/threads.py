@@ -38,6 +38,7 @@ from typing import Any
 
 import orjson
 
+from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import as_int, as_list, as_object, compose_text
@@ -50,18 +51,6 @@ from services.publisher.adapters.meta_container import (
     PublishAmbiguous,
 )
 from services.publisher.adapters.poll_tally import threads_tally
-from services.publisher.adapters.port import (
-    Engagement,
-    Lookup,
-    Permanent,
-    PollTally,
-    Published,
-    PublishRequest,
-    RateLimited,
-    RateLimitInfo,
-    Target,
-    Temporary,
-)
 from shared.events import Content
 
 __all__ = ["ContainerPending", "PublishAmbiguous", "ThreadsAdapter"]
@@ -89,15 +78,15 @@ class ThreadsAdapter(ContainerAdapter):
     default_poll_interval = 1.0
     default_poll_limit = 30.0
 
-    async def publish(self, target: Target, request: PublishRequest) -> Published:
+    async def publish(self, target: port.Target, request: port.PublishRequest) -> port.Published:
         text = compose_text(request.content)
         check_content(self.platform, request.content, text=text)
         return await self.publish_container(target, request, text)
 
-    async def _find_published(self, target: Target, request: PublishRequest) -> Lookup:
+    async def _find_published(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         return await self.find_by_marker(target, request)
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
+    async def find_by_marker(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         earliest = not_before(request.first_attempt_at)
         params = {"limit": str(LOOKUP_LIMIT)}
         if earliest is not None:
@@ -112,11 +101,11 @@ class ThreadsAdapter(ContainerAdapter):
             judged = verdict(
                 ours, str(post.get("text") or ""), our_link=request.content.link, their_links=links
             )
-            found = Published(str(post.get("id") or ""), post.get("permalink"), created)
+            found = port.Published(str(post.get("id") or ""), post.get("permalink"), created)
             listed.append(Listed(created, judged, found if found.post_id else None))
         return self.judge(listed, request, page_full=len(listed) >= LOOKUP_LIMIT)
 
-    async def engagement(self, target: Target, post_id: str) -> Engagement:
+    async def engagement(self, target: port.Target, post_id: str) -> port.Engagement:
         params = {"metric": "views,likes,replies,reposts,quotes,shares"}
         body = await self._ok(target, await self.call(target, "GET", f"/{post_id}/insights", params=params))
         values: dict[str, int] = {}
@@ -125,14 +114,14 @@ class ThreadsAdapter(ContainerAdapter):
                 continue
             total = metric.get("total_value") or (as_list(metric.get("values")) or [{}])[-1]
             values[str(metric.get("name"))] = as_int(as_object(total).get("value")) or 0
-        return Engagement(
+        return port.Engagement(
             reactions=values.get("likes", 0),
             comments=values.get("replies", 0),
             shares=values.get("reposts", 0) + values.get("quotes", 0) + values.get("shares", 0),
             reach=values.get("views"),
         )
 
-    async def poll_results(self, target: Target, post_id: str) -> PollTally:
+    async def poll_results(self, target: port.Target, post_id: str) -> port.PollTally:
         reply = await self.call(target, "GET", f"/{post_id}", params={"fields": _POLL_FIELDS})
         return threads_tally(await self._ok(target, reply), post_id, self._clock())
 
@@ -156,10 +145,10 @@ class ThreadsAdapter(ContainerAdapter):
             fields["link_attachment"] = content.link  # text posts only (§12 (c))
         return [], fields
 
-    async def _before_publish(self, target: Target) -> None:
+    async def _before_publish(self, target: port.Target) -> None:
         await self._check_quota(target)
 
-    async def _check_quota(self, target: Target) -> None:
+    async def _check_quota(self, target: port.Target) -> None:
         """``RateLimited`` without publishing when ``threads_publishing_limit`` is used up."""
         params = {"fields": "quota_usage,config"}
         reply = await self.call(
@@ -172,34 +161,34 @@ class ThreadsAdapter(ContainerAdapter):
         total, used = config.get("quota_total"), entry.get("quota_usage")
         if not isinstance(total, int) or not isinstance(used, int):
             return  # no usable answer: let threads_publish decide
-        info = RateLimitInfo(limit=total, remaining=max(0, total - used))
+        info = port.RateLimitInfo(limit=total, remaining=max(0, total - used))
         if used >= total:
             period = _quota_period(config.get("quota_duration"))
             wait = await self._window_wait(target, period)
             reset = self._clock() + timedelta(seconds=wait) if wait is not None else None
-            self._quota.record(target, RateLimitInfo(limit=total, remaining=0, reset_at=reset))
-            raise RateLimited(
+            self._quota.record(target, port.RateLimitInfo(limit=total, remaining=0, reset_at=reset))
+            raise port.RateLimited(
                 f"threads: {used} of {total} posts used in the rolling {period}",
                 code="threads_publishing_limit",
                 retry_after=wait,
             )
         self._quota.record(target, info)
 
-    async def _window_wait(self, target: Target, period: timedelta) -> float | None:
+    async def _window_wait(self, target: port.Target, period: timedelta) -> float | None:
         """Seconds until the oldest post of the rolling window leaves it, if we can see it."""
         now = self._clock()
         try:
             posts = await self._recent(
                 target, {"since": str(int((now - period).timestamp())), "limit": str(QUOTA_PAGE)}
             )
-        except (Temporary, Permanent):
+        except (port.Temporary, port.Permanent):
             return None
         times = [t for p in posts if (t := parse_graph_time(p.get("timestamp"))) is not None]
         if not times or len(posts) >= QUOTA_PAGE:
             return None  # the window holds more than one page: we can't see its oldest post
         return max(0.0, (min(times) + period - now).total_seconds())
 
-    async def _recent(self, target: Target, params: dict[str, str]) -> list[dict[str, Any]]:
+    async def _recent(self, target: port.Target, params: dict[str, str]) -> list[dict[str, Any]]:
         params = {"fields": "id,text,permalink,timestamp,link_attachment_url", **params}
         body = await self._ok(
             target, await self.call(target, "GET", f"/{self._user(target)}/threads", params=params)
@@ -207,16 +196,20 @@ class ThreadsAdapter(ContainerAdapter):
         data = body.get("data")
         return [p for p in data if isinstance(p, dict)] if isinstance(data, list) else []
 
-    async def _ok(self, target: Target, reply: Reply) -> dict[str, Any]:
+    async def _ok(self, target: port.Target, reply: Reply) -> dict[str, Any]:
         if reply.status == 200:
             body = reply.json()
             if not isinstance(body, dict):
-                raise Temporary("threads: the reply is not a JSON object", code="malformed_reply")
+                raise port.Temporary("threads: the reply is not a JSON object", code="malformed_reply")
             return body
         error = graph_error(self.platform, reply, self._clock())
-        if isinstance(error, RateLimited) and error.retry_after is None and error.code == "graph_9_2207042":
+        if (
+            isinstance(error, port.RateLimited)
+            and error.retry_after is None
+            and error.code == "graph_9_2207042"
+        ):
             error.retry_after = await self._window_wait(target, timedelta(hours=24))
-            self._quota.record(target, RateLimitInfo(remaining=0))
+            self._quota.record(target, port.RateLimitInfo(remaining=0))
         raise error
 
 

@@ -44,6 +44,7 @@ from typing import Any, Unpack
 
 import aiohttp
 
+from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply, retry_after_header
 from services.publisher.adapters.checks import check_content, check_media, is_video
 from services.publisher.adapters.common import (
@@ -53,21 +54,6 @@ from services.publisher.adapters.common import (
     as_object,
 )
 from services.publisher.adapters.media import MediaFetcher
-from services.publisher.adapters.port import (
-    Absent,
-    AdapterError,
-    AuthExpired,
-    Engagement,
-    Lookup,
-    NotSupported,
-    Permanent,
-    Published,
-    PublishRequest,
-    RateLimited,
-    RateLimitInfo,
-    Target,
-    Temporary,
-)
 from services.publisher.adapters.upload_state import chunk_body
 from shared.capabilities import capabilities_for, post_text
 
@@ -93,7 +79,7 @@ _WAITS = {
 _PROCESSING = frozenset({"PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD", "SEND_TO_USER_INBOX"})
 
 
-class StatusPending(Temporary):
+class StatusPending(port.Temporary):
     """Uploaded, still processing; the next attempt only polls (``publish_id`` is logged)."""
 
     def __init__(self, message: str, *, publish_id: str, retry_after: float | None = None) -> None:
@@ -127,7 +113,7 @@ class TikTokAdapter(ChunkedUploadAdapter):
         self._min_chunk = min_chunk
         self._poll_interval, self._poll_limit = poll_interval, poll_limit
 
-    async def publish(self, target: Target, request: PublishRequest) -> Published:
+    async def publish(self, target: port.Target, request: port.PublishRequest) -> port.Published:
         caps = check_content(self.platform, request.content)
         entry = self._log.get(request.job_id)
         status: dict[str, Any] = {}
@@ -152,10 +138,10 @@ class TikTokAdapter(ChunkedUploadAdapter):
             target, request, entry, await self._status(target, str(entry["publish_id"]))
         )
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
+    async def find_by_marker(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         entry = self._log.get(request.job_id)
         if entry is None:
-            raise NotSupported(
+            raise port.NotSupported(
                 "tiktok: no publish_id recorded for this job, and TikTok posts can't be searched",
                 code="no_publish_id",
             )
@@ -166,13 +152,13 @@ class TikTokAdapter(ChunkedUploadAdapter):
             return self._published(target, entry, status)
         if state == "FAILED":
             self._log.drop(request.job_id)
-            return Absent("tiktok: the recorded upload failed; nothing was posted")
+            return port.Absent("tiktok: the recorded upload failed; nothing was posted")
         # Uploading or processing: not posted yet, and ``publish`` continues the same publish_id.
         # One publish_id is one post at most, so even beside a worker still uploading into it no
         # second post can come of it (a clash of chunks fails an attempt, it never duplicates).
-        return Absent(f"tiktok: the recorded upload is {state}", safe_while_live=True)
+        return port.Absent(f"tiktok: the recorded upload is {state}", safe_while_live=True)
 
-    async def engagement(self, target: Target, post_id: str) -> Engagement:
+    async def engagement(self, target: port.Target, post_id: str) -> port.Engagement:
         reply = await self.call(
             target,
             "POST",
@@ -183,9 +169,9 @@ class TikTokAdapter(ChunkedUploadAdapter):
         )
         videos = as_object(self._ok(target, reply)).get("videos")
         if not isinstance(videos, list) or not videos:
-            raise Permanent(f"tiktok: video {post_id} not found", code="not_found")
+            raise port.Permanent(f"tiktok: video {post_id} not found", code="not_found")
         video = as_object(videos[0])
-        return Engagement(
+        return port.Engagement(
             reactions=as_int(video.get("like_count")) or 0,
             comments=as_int(video.get("comment_count")) or 0,
             shares=as_int(video.get("share_count")) or 0,
@@ -194,7 +180,7 @@ class TikTokAdapter(ChunkedUploadAdapter):
 
     # ---- steps -------------------------------------------------------------------------------
     async def _init(
-        self, target: Target, request: PublishRequest, content_type: str, size: int
+        self, target: port.Target, request: port.PublishRequest, content_type: str, size: int
     ) -> dict[str, Any]:
         chunk, count = chunk_plan(size, self._chunk, self._min_chunk)
         body = {
@@ -219,7 +205,9 @@ class TikTokAdapter(ChunkedUploadAdapter):
         )
         publish_id, upload_url = data.get("publish_id"), data.get("upload_url")
         if not isinstance(publish_id, str) or not isinstance(upload_url, str):
-            raise Temporary("tiktok: init answered without publish_id or upload_url", code="malformed_reply")
+            raise port.Temporary(
+                "tiktok: init answered without publish_id or upload_url", code="malformed_reply"
+            )
         entry = {
             "publish_id": publish_id,
             "upload_url": upload_url,
@@ -233,7 +221,7 @@ class TikTokAdapter(ChunkedUploadAdapter):
 
     async def _upload(
         self,
-        target: Target,
+        target: port.Target,
         job_id: str,
         entry: dict[str, Any],
         data: memoryview,
@@ -266,8 +254,8 @@ class TikTokAdapter(ChunkedUploadAdapter):
             self._log.update(job_id, uploaded=end)
 
     async def _settle(
-        self, target: Target, request: PublishRequest, entry: dict[str, Any], status: dict[str, Any]
-    ) -> Published:
+        self, target: port.Target, request: port.PublishRequest, entry: dict[str, Any], status: dict[str, Any]
+    ) -> port.Published:
         publish_id = str(entry["publish_id"])
         waited = 0.0
         while status.get("status") in _PROCESSING:
@@ -286,18 +274,20 @@ class TikTokAdapter(ChunkedUploadAdapter):
         self._log.drop(request.job_id)  # FAILED: the next attempt starts over with a new init
         reason = str(status.get("fail_reason") or status.get("status") or "unknown")
         if reason.endswith("_check_failed"):  # the video itself was refused (format, duration…)
-            raise Permanent(f"tiktok: the post failed: {reason}", code=reason)
-        raise Temporary(f"tiktok: the post failed: {reason}", code=reason)
+            raise port.Permanent(f"tiktok: the post failed: {reason}", code=reason)
+        raise port.Temporary(f"tiktok: the post failed: {reason}", code=reason)
 
-    def _published(self, target: Target, entry: dict[str, Any], status: dict[str, Any]) -> Published:
+    def _published(
+        self, target: port.Target, entry: dict[str, Any], status: dict[str, Any]
+    ) -> port.Published:
         ids = status.get("publicaly_available_post_id")
         post_id = str(ids[0]) if isinstance(ids, list) and ids else None
         username = target.options.get("username")
         url = f"https://www.tiktok.com/@{username}/video/{post_id}" if post_id and username else None
         # Private (SELF_ONLY) posts never get a public id: the publish_id is what we can keep.
-        return Published(post_id or str(entry["publish_id"]), url)
+        return port.Published(post_id or str(entry["publish_id"]), url)
 
-    async def _status(self, target: Target, publish_id: str) -> dict[str, Any]:
+    async def _status(self, target: port.Target, publish_id: str) -> dict[str, Any]:
         reply = await self.call(
             target,
             "POST",
@@ -308,23 +298,25 @@ class TikTokAdapter(ChunkedUploadAdapter):
         return self._ok(target, reply)
 
     # ---- HTTP --------------------------------------------------------------------------------
-    def _ok(self, target: Target, reply: Reply) -> dict[str, Any]:
+    def _ok(self, target: port.Target, reply: Reply) -> dict[str, Any]:
         body = reply.json_object()
         if reply.status == 200 and as_object(body.get("error")).get("code") == "ok":
             return as_object(body.get("data"))
         raise self._error(target, reply)
 
-    def _error(self, target: Target, reply: Reply) -> AdapterError:
+    def _error(self, target: port.Target, reply: Reply) -> port.AdapterError:
         error = as_object(reply.json_object().get("error"))
         code = str(error.get("code") or f"http_{reply.status}")
         status = reply.status
         message = f"tiktok: {code}: {str(error.get('message') or f'HTTP {status}')[:1000]}"
         if code in _AUTH or status == 401:
-            return AuthExpired(message, code=code, http_status=status)
+            return port.AuthExpired(message, code=code, http_status=status)
         if code in _WAITS or status == 429:
             wait = retry_after_header(reply.headers, self._clock()) or _WAITS.get(code, 60.0)
-            self._quota.record(target, RateLimitInfo(remaining=0))
-            return RateLimited(message, code=code, http_status=status, retry_after=wait)
+            self._quota.record(target, port.RateLimitInfo(remaining=0))
+            return port.RateLimited(message, code=code, http_status=status, retry_after=wait)
         if status >= 500 or code == "internal_error" or status == 200:
-            return Temporary(message, code=code if status != 200 else "malformed_reply", http_status=status)
-        return Permanent(message, code=code, http_status=status)
+            return port.Temporary(
+                message, code=code if status != 200 else "malformed_reply", http_status=status
+            )
+        return port.Permanent(message, code=code, http_status=status)

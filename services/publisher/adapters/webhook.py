@@ -27,22 +27,10 @@ from functools import cached_property
 
 import orjson
 
+from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply, retry_after_header
 from services.publisher.adapters.common import HttpAdapter
 from services.publisher.adapters.key_window import KeyWindow
-from services.publisher.adapters.port import (
-    AdapterError,
-    AuthExpired,
-    Engagement,
-    Lookup,
-    NotSupported,
-    Permanent,
-    Published,
-    PublishRequest,
-    RateLimited,
-    Target,
-    Temporary,
-)
 from shared.webhook_signature import WebhookSecretError, signed_headers
 
 DEFAULT_WINDOW_S = 86400
@@ -58,7 +46,7 @@ class WebhookAdapter(HttpAdapter):
     def _keys(self) -> KeyWindow:
         return KeyWindow(self.platform, "receivers keep a key idempotency_window_s")
 
-    async def publish(self, target: Target, request: PublishRequest) -> Published:
+    async def publish(self, target: port.Target, request: port.PublishRequest) -> port.Published:
         now = self._clock()
         body = orjson.dumps(
             {
@@ -72,7 +60,9 @@ class WebhookAdapter(HttpAdapter):
         try:
             signed = signed_headers(target.credentials.token, request.marker, int(now.timestamp()), body)
         except WebhookSecretError as exc:
-            raise Permanent(f"webhook: the channel's secret is unusable: {exc}", code="bad_secret") from exc
+            raise port.Permanent(
+                f"webhook: the channel's secret is unusable: {exc}", code="bad_secret"
+            ) from exc
         headers = {"Content-Type": "application/json", "Idempotency-Key": request.marker, **signed}
         self._keys.sent(target, request.marker, now)
         # The signature is the authorisation: no bearer header; the base URL is the receiver's.
@@ -88,29 +78,29 @@ class WebhookAdapter(HttpAdapter):
         if 200 <= reply.status < 300:
             answer = reply.json_object()
             url = answer.get("url")
-            return Published(str(answer.get("id") or request.marker), str(url) if url else None, now)
+            return port.Published(str(answer.get("id") or request.marker), str(url) if url else None, now)
         raise self._error(reply)
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
+    async def find_by_marker(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         """Re-send under the same Idempotency-Key while the receiver keeps it (see module doc)."""
         window = timedelta(seconds=float(target.options.get("idempotency_window_s", DEFAULT_WINDOW_S)))
         self._keys.check_resend(target, request, self._clock(), window - WINDOW_MARGIN)
         return await self.publish(target, request)
 
-    async def engagement(self, target: Target, post_id: str) -> Engagement:
-        raise NotSupported("webhook: receivers report no engagement", code="no_metrics")
+    async def engagement(self, target: port.Target, post_id: str) -> port.Engagement:
+        raise port.NotSupported("webhook: receivers report no engagement", code="no_metrics")
 
-    def _error(self, reply: Reply) -> AdapterError:
+    def _error(self, reply: Reply) -> port.AdapterError:
         body = reply.json_object()
         detail = str(body.get("error") or body.get("message") or f"HTTP {reply.status}")[:1000]
         message = f"webhook: {detail}"
         status = reply.status
         if status in (401, 403):
-            return AuthExpired(message, code="signature_refused", http_status=status)
+            return port.AuthExpired(message, code="signature_refused", http_status=status)
         if status == 429:
             wait = retry_after_header(reply.headers, self._clock())
-            return RateLimited(message, code="rate_limited", http_status=status, retry_after=wait)
+            return port.RateLimited(message, code="rate_limited", http_status=status, retry_after=wait)
         if status >= 500 or status in (408, 409):
             # 409: a request with this key is still being processed; it settles shortly.
-            return Temporary(message, code=f"http_{status}", http_status=status)
-        return Permanent(message, code=f"http_{status}", http_status=status)
+            return port.Temporary(message, code=f"http_{status}", http_status=status)
+        return port.Permanent(message, code=f"http_{status}", http_status=status)

@@ -37,24 +37,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import StatefulHttpAdapter, as_int, as_object
 from services.publisher.adapters.graph import GraphAdapter, graph_error, usage_info
-from services.publisher.adapters.port import (
-    Absent,
-    AdapterError,
-    Ambiguous,
-    Engagement,
-    Lookup,
-    NotSupported,
-    Permanent,
-    Published,
-    PublishRequest,
-    RateLimited,
-    Target,
-    Temporary,
-)
 from shared.capabilities import post_text
 
 NO_CHANNELS = (
@@ -66,7 +53,7 @@ _SKIP = {131047: "outside the 24-hour window", 131026: "undeliverable"}
 _E164 = re.compile(r"^\+?[1-9]\d{6,14}$")
 
 
-def looks_like_channel(target: Target) -> bool:
+def looks_like_channel(target: port.Target) -> bool:
     account = target.account.lower()
     return (
         "channel_id" in target.options
@@ -84,7 +71,7 @@ def template_parameter(text: str) -> str:
 class WhatsAppAdapter(GraphAdapter, StatefulHttpAdapter):
     platform = "whatsapp"
 
-    async def publish(self, target: Target, request: PublishRequest) -> Published:
+    async def publish(self, target: port.Target, request: port.PublishRequest) -> port.Published:
         recipients = self._recipients(target)
         caps = check_content(self.platform, request.content)
         message = self._message(target, post_text(caps, request.content), request)
@@ -93,7 +80,7 @@ class WhatsAppAdapter(GraphAdapter, StatefulHttpAdapter):
             if sent.get(number, "pending") != "pending":
                 continue  # reached (or skipped) by an earlier attempt
             if number in sent:
-                raise Ambiguous(
+                raise port.Ambiguous(
                     f"whatsapp: an earlier send to {_mask(number)} may have gone out", code="ambiguous"
                 )
             sent[number] = "pending"
@@ -103,55 +90,57 @@ class WhatsAppAdapter(GraphAdapter, StatefulHttpAdapter):
                 reply = await self.call(
                     target, "POST", path, creates_post=True, json={**message, "to": number}
                 )
-            except Ambiguous:
+            except port.Ambiguous:
                 raise  # stays pending: reconciliation will say it can't tell
-            except Temporary:
+            except port.Temporary:
                 del sent[number]  # never left: nothing to doubt
                 self._log.put(request.job_id, sent)
                 raise
             try:
                 sent[number] = self._outcome(target, reply)
-            except AdapterError:
+            except port.AdapterError:
                 del sent[number]  # refused, so not sent
                 self._log.put(request.job_id, sent)
                 raise
             self._log.put(request.job_id, sent)
         return self._result(request.job_id, sent)
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
+    async def find_by_marker(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         sent = self._log.get(request.job_id)
         if not sent:
             # Nothing was ever about to be sent for this job from a publisher sharing this state
             # dir; a worker still sending elsewhere is covered by the attempt's lease.
-            return Absent("whatsapp: no send was ever started for this job")
+            return port.Absent("whatsapp: no send was ever started for this job")
         if any(v == "pending" for v in sent.values()):
             doubt = ", ".join(_mask(n) for n, v in sent.items() if v == "pending")
-            raise NotSupported(
+            raise port.NotSupported(
                 f"whatsapp: can't tell whether the message reached {doubt}", code="unconfirmed"
             )
         if all(n in sent for n in self._recipients(target)):
             return self._result(request.job_id, sent)
         # Nobody in doubt: ``publish`` skips those reached and carries on with the rest, once no
         # other worker can still be sending to them (the attempt's lease).
-        return Absent("whatsapp: some recipients are not reached yet, none in doubt")
+        return port.Absent("whatsapp: some recipients are not reached yet, none in doubt")
 
-    async def engagement(self, target: Target, post_id: str) -> Engagement:
-        raise NotSupported("whatsapp: messages have no engagement counts (delivery status comes by webhook)")
+    async def engagement(self, target: port.Target, post_id: str) -> port.Engagement:
+        raise port.NotSupported(
+            "whatsapp: messages have no engagement counts (delivery status comes by webhook)"
+        )
 
-    def _recipients(self, target: Target) -> list[str]:
+    def _recipients(self, target: port.Target) -> list[str]:
         if looks_like_channel(target):
-            raise Permanent(f"whatsapp: {NO_CHANNELS}", code="whatsapp_channels_unsupported")
+            raise port.Permanent(f"whatsapp: {NO_CHANNELS}", code="whatsapp_channels_unsupported")
         numbers = [n.strip() for n in target.options.get("subscribers", "").split(",") if n.strip()]
         bad = [n for n in numbers if not _E164.match(n)]
         if bad or not numbers:
-            raise Permanent(
+            raise port.Permanent(
                 f"whatsapp: channel {target.channel} needs 'subscribers', opted-in numbers in E.164 "
                 f"(bad: {', '.join(bad) or 'none given'}). {NO_CHANNELS}",
                 code="no_subscribers",
             )
         return numbers
 
-    def _message(self, target: Target, text: str, request: PublishRequest) -> dict[str, Any]:
+    def _message(self, target: port.Target, text: str, request: port.PublishRequest) -> dict[str, Any]:
         base: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual"}
         content = request.content
         if target.options.get("message_type") == "text":
@@ -163,7 +152,7 @@ class WhatsAppAdapter(GraphAdapter, StatefulHttpAdapter):
             return {**base, "type": "text", "text": {"preview_url": bool(content.link), "body": text}}
         name = target.options.get("template")
         if not name:
-            raise Permanent(
+            raise port.Permanent(
                 f"whatsapp: channel {target.channel} needs an approved 'template' (templates are the only "
                 "messages allowed outside the 24-hour window)",
                 code="no_template",
@@ -183,7 +172,7 @@ class WhatsAppAdapter(GraphAdapter, StatefulHttpAdapter):
         }
         return {**base, "type": "template", "template": template}
 
-    def _outcome(self, target: Target, reply: Reply) -> str:
+    def _outcome(self, target: port.Target, reply: Reply) -> str:
         if reply.status == 200:
             messages = reply.json_object().get("messages")
             wamid = as_object(messages[0]).get("id") if isinstance(messages, list) and messages else None
@@ -198,18 +187,18 @@ class WhatsAppAdapter(GraphAdapter, StatefulHttpAdapter):
             if wait is None:
                 info = usage_info(reply.headers, self._clock())
                 wait = (info.reset_at - self._clock()).total_seconds() if info and info.reset_at else None
-            raise RateLimited(message, code=f"graph_{code}", http_status=reply.status, retry_after=wait)
+            raise port.RateLimited(message, code=f"graph_{code}", http_status=reply.status, retry_after=wait)
         raise graph_error(self.platform, reply, self._clock())
 
-    def _result(self, job_id: str, sent: dict[str, str]) -> Published:
+    def _result(self, job_id: str, sent: dict[str, str]) -> port.Published:
         reached = [v for v in sent.values() if not v.startswith(("skipped", "pending"))]
         if not reached:
             reasons = sorted({v.removeprefix("skipped:") for v in sent.values()})
-            raise Permanent(
+            raise port.Permanent(
                 f"whatsapp: no subscriber could be reached ({'; '.join(reasons)})", code="no_recipient"
             )
         # The first message id stands for the post; delivery to each number is the webhook's story.
-        return Published(reached[0], None)
+        return port.Published(reached[0], None)
 
 
 def _mask(number: str) -> str:

@@ -28,23 +28,10 @@ import base64
 import html
 from typing import Any
 
+from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply, parse_int, parse_iso, retry_after_header
 from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import HttpAdapter, as_id, as_list, as_object
-from services.publisher.adapters.port import (
-    Absent,
-    AdapterError,
-    Ambiguous,
-    AuthExpired,
-    Engagement,
-    Lookup,
-    Permanent,
-    Published,
-    PublishRequest,
-    RateLimited,
-    Target,
-    Temporary,
-)
 from shared.events import Content, Media
 
 API = "/wp-json/wp/v2"
@@ -58,11 +45,11 @@ _PERMANENT_500 = ("rest_upload_sideload_error",)
 class WordPressAdapter(HttpAdapter):
     platform = "wordpress"
 
-    async def publish(self, target: Target, request: PublishRequest) -> Published:
+    async def publish(self, target: port.Target, request: port.PublishRequest) -> port.Published:
         content = request.content
         check_content(self.platform, content)  # no polls in core
         if not (content.text or content.link or content.media):
-            raise Permanent("wordpress: nothing to post", code="empty_content")
+            raise port.Permanent("wordpress: nothing to post", code="empty_content")
         uploaded = [await self._upload(target, m) for m in content.media]
         body: dict[str, Any] = {
             "title": target.options.get("title") or _title(content),
@@ -76,7 +63,7 @@ class WordPressAdapter(HttpAdapter):
             raise self._error(reply)
         return _published(reply.json_object(), reply.headers.get("Location"))
 
-    async def _upload(self, target: Target, media: Media) -> tuple[int, str, str | None]:
+    async def _upload(self, target: port.Target, media: Media) -> tuple[int, str, str | None]:
         fetched = await self._fetcher.fetch(media)
         headers = {
             "Content-Type": fetched.content_type,
@@ -91,10 +78,10 @@ class WordPressAdapter(HttpAdapter):
         body = reply.json_object()
         media_id = parse_int(str(body.get("id"))) if body.get("id") is not None else None
         if media_id is None:
-            raise Temporary("wordpress: media upload answered without an id", code="no_id")
+            raise port.Temporary("wordpress: media upload answered without an id", code="no_id")
         return media_id, str(body.get("source_url") or ""), media.alt
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
+    async def find_by_marker(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         params = {"search": request.marker, "status": ANY_STATUS, "context": "edit", "per_page": "10"}
         reply = await self.call(target, "GET", "/posts", params=params)
         if reply.status != 200:
@@ -105,43 +92,45 @@ class WordPressAdapter(HttpAdapter):
             if isinstance(raw, str) and _marker_comment(request.marker) in raw:
                 return _published(post, None)
         # The search covers every status and reads the database itself: no lag to allow for.
-        return Absent("wordpress: no post carries the job's marker")
+        return port.Absent("wordpress: no post carries the job's marker")
 
-    async def engagement(self, target: Target, post_id: str) -> Engagement:
+    async def engagement(self, target: port.Target, post_id: str) -> port.Engagement:
         reply = await self.call(target, "GET", "/comments", params={"post": post_id, "per_page": "1"})
         if reply.status != 200:
             raise self._error(reply)
         # Core has no views or likes; comments are counted in X-WP-Total.
-        return Engagement(reactions=0, comments=parse_int(reply.headers.get("X-WP-Total")) or 0, shares=0)
+        return port.Engagement(
+            reactions=0, comments=parse_int(reply.headers.get("X-WP-Total")) or 0, shares=0
+        )
 
-    def _url(self, target: Target, path: str) -> str:
+    def _url(self, target: port.Target, path: str) -> str:
         return target.base_url.rstrip("/") + API + path
 
-    def _headers(self, target: Target) -> dict[str, str]:
+    def _headers(self, target: port.Target) -> dict[str, str]:
         return {"Authorization": _basic(target)}  # WordPress core reports no quota: no _observe
 
-    def _error(self, reply: Reply) -> AdapterError:
+    def _error(self, reply: Reply) -> port.AdapterError:
         body = reply.json_object()
         code = str(body.get("code") or f"http_{reply.status}")
         message = f"wordpress: {str(body.get('message') or f'HTTP {reply.status}')[:1000]} ({code})"
         status = reply.status
         if status == 401 or code in _AUTH_CODES:
-            return AuthExpired(message, code=code, http_status=status)
+            return port.AuthExpired(message, code=code, http_status=status)
         if status == 429:
             wait = retry_after_header(reply.headers, self._clock())
-            return RateLimited(message, code=code, http_status=status, retry_after=wait)
+            return port.RateLimited(message, code=code, http_status=status, retry_after=wait)
         if status >= 500 and code not in _PERMANENT_500:
-            return Temporary(message, code=code, http_status=status)
-        return Permanent(message, code=code, http_status=status)
+            return port.Temporary(message, code=code, http_status=status)
+        return port.Permanent(message, code=code, http_status=status)
 
 
-def _basic(target: Target) -> str:
+def _basic(target: port.Target) -> str:
     creds = target.credentials
     username = creds.extra.get("username")
     pair = f"{username}:{creds.token}" if username else creds.token
     if ":" not in pair:
         # Raised per call: the channel is parked until someone fixes its secret.
-        raise AuthExpired(
+        raise port.AuthExpired(
             "wordpress: the secret needs a username (extra or 'user:password')", code="no_username"
         )
     return "Basic " + base64.b64encode(pair.encode()).decode()
@@ -170,11 +159,11 @@ def _html(content: Content, uploaded: list[tuple[int, str, str | None]], marker:
     return "\n".join(parts)
 
 
-def _published(post: dict[str, Any], location: str | None) -> Published:
+def _published(post: dict[str, Any], location: str | None) -> port.Published:
     post_id = as_id(post.get("id"))
     if not post_id:
-        raise Ambiguous("wordpress: created, but the reply has no id", code="no_id")
+        raise port.Ambiguous("wordpress: created, but the reply has no id", code="no_id")
     link = post.get("link")
-    return Published(
+    return port.Published(
         post_id, link if isinstance(link, str) and link else location, parse_iso(post.get("date_gmt"))
     )

@@ -32,27 +32,12 @@ from typing import Any
 
 import aiohttp
 
+from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply, parse_int, parse_iso
 from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import HttpAdapter, as_id, as_int, as_list, as_object, compose_text
 from services.publisher.adapters.lookup import Listed, verdict
 from services.publisher.adapters.poll_tally import x_tally
-from services.publisher.adapters.port import (
-    AdapterError,
-    Ambiguous,
-    AuthExpired,
-    Duplicate,
-    Engagement,
-    Lookup,
-    Permanent,
-    PollTally,
-    Published,
-    PublishRequest,
-    RateLimited,
-    RateLimitInfo,
-    Target,
-    Temporary,
-)
 from shared.events import Media
 
 LOOKUP_LIMIT = 100  # the endpoint's largest page
@@ -61,7 +46,7 @@ LOOKUP_LIMIT = 100  # the endpoint's largest page
 class XAdapter(HttpAdapter):
     platform = "x"
 
-    async def publish(self, target: Target, request: PublishRequest) -> Published:
+    async def publish(self, target: port.Target, request: port.PublishRequest) -> port.Published:
         content = request.content
         text = compose_text(content)
         check_content(self.platform, content, text=text)
@@ -78,10 +63,10 @@ class XAdapter(HttpAdapter):
             raise self._error(reply)
         post_id = as_id(as_object(reply.json_object().get("data")).get("id"))
         if not post_id:
-            raise Ambiguous("x: created, but the reply has no id", code="no_id")
-        return Published(post_id, _post_url(target, post_id))
+            raise port.Ambiguous("x: created, but the reply has no id", code="no_id")
+        return port.Published(post_id, _post_url(target, post_id))
 
-    async def _upload(self, target: Target, media: Media) -> str:
+    async def _upload(self, target: port.Target, media: Media) -> str:
         fetched = await self._fetcher.fetch(media)
         form = aiohttp.FormData()
         form.add_field("media", fetched.data, content_type=fetched.content_type, filename=fetched.filename)
@@ -92,14 +77,14 @@ class XAdapter(HttpAdapter):
             raise self._error(reply)
         media_id = as_id(as_object(reply.json_object().get("data")).get("id"))
         if not media_id:
-            raise Temporary("x: media upload answered without an id", code="no_id")
+            raise port.Temporary("x: media upload answered without an id", code="no_id")
         return media_id
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
+    async def find_by_marker(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         me = await self._read(target, "/2/users/me")
         user_id = as_id(as_object(me.get("data")).get("id"))
         if not user_id:
-            raise Temporary("x: users/me answered without an id", code="malformed_reply")
+            raise port.Temporary("x: users/me answered without an id", code="malformed_reply")
         tweets = await self._read(
             target,
             f"/2/users/{user_id}/tweets",
@@ -120,65 +105,65 @@ class XAdapter(HttpAdapter):
                 ours, str(tweet.get("text") or ""), our_link=request.content.link, their_links=links
             )
             post_id = as_id(tweet.get("id"))
-            found = Published(post_id, _post_url(target, post_id), created) if post_id else None
+            found = port.Published(post_id, _post_url(target, post_id), created) if post_id else None
             listed.append(Listed(created, judged, found))
         return self.judge(listed, request, page_full=len(listed) >= LOOKUP_LIMIT)
 
-    async def engagement(self, target: Target, post_id: str) -> Engagement:
+    async def engagement(self, target: port.Target, post_id: str) -> port.Engagement:
         body = await self._read(target, f"/2/tweets/{post_id}", params={"tweet.fields": "public_metrics"})
         data = body.get("data")
         if not isinstance(data, dict):
-            raise Permanent(f"x: post {post_id} not found", code="not_found")
+            raise port.Permanent(f"x: post {post_id} not found", code="not_found")
         metrics = as_object(data.get("public_metrics"))
-        return Engagement(
+        return port.Engagement(
             reactions=as_int(metrics.get("like_count")) or 0,
             comments=as_int(metrics.get("reply_count")) or 0,
             shares=_reposts(metrics) + (as_int(metrics.get("quote_count")) or 0),
             reach=as_int(metrics.get("impression_count")),
         )
 
-    async def poll_results(self, target: Target, post_id: str) -> PollTally:
+    async def poll_results(self, target: port.Target, post_id: str) -> port.PollTally:
         params = {"expansions": "attachments.poll_ids", "poll.fields": "options,voting_status"}
         return x_tally(await self._read(target, f"/2/tweets/{post_id}", params=params), post_id)
 
-    async def _read(self, target: Target, path: str, **kw: Any) -> dict[str, Any]:
+    async def _read(self, target: port.Target, path: str, **kw: Any) -> dict[str, Any]:
         reply = await self.call(target, "GET", path, **kw)
         if reply.status != 200:
             raise self._error(reply)
         return reply.json_object()
 
-    def _observe(self, target: Target, reply: Reply) -> None:
+    def _observe(self, target: port.Target, reply: Reply) -> None:
         limit = parse_int(reply.headers.get("x-rate-limit-limit"))
         if limit is not None:
             self._quota.record(
                 target,
-                RateLimitInfo(
+                port.RateLimitInfo(
                     limit=limit,
                     remaining=parse_int(reply.headers.get("x-rate-limit-remaining")),
                     reset_at=_epoch(reply.headers.get("x-rate-limit-reset")),
                 ),
             )
 
-    def _error(self, reply: Reply) -> AdapterError:
+    def _error(self, reply: Reply) -> port.AdapterError:
         body = reply.json_object()
         first = as_object((as_list(body.get("errors")) or [None])[0])
         detail = str(body.get("detail") or first.get("message") or f"HTTP {reply.status}")
         message = f"x: {detail[:1000]}"
         status = reply.status
         if status == 401:
-            return AuthExpired(message, code="unauthorized", http_status=status)
+            return port.AuthExpired(message, code="unauthorized", http_status=status)
         if status == 403 and "duplicate" in detail.lower():
-            return Duplicate(message, code="duplicate", http_status=status)
+            return port.Duplicate(message, code="duplicate", http_status=status)
         if status == 403:
             # Read-only app, missing tweet.write scope or a suspended account: a human must act.
-            return AuthExpired(message, code="forbidden", http_status=status)
+            return port.AuthExpired(message, code="forbidden", http_status=status)
         if status == 429:
-            return RateLimited(
+            return port.RateLimited(
                 message, code="rate_limited", http_status=status, retry_after=self._wait(reply.headers)
             )
         if status >= 500:
-            return Temporary(message, code="server_error", http_status=status)
-        return Permanent(message, code=f"http_{status}", http_status=status)
+            return port.Temporary(message, code="server_error", http_status=status)
+        return port.Permanent(message, code=f"http_{status}", http_status=status)
 
     def _wait(self, headers: Mapping[str, str]) -> float | None:
         """Seconds until the latest exhausted window (15-min, user 24 h, app 24 h) resets."""
@@ -207,7 +192,7 @@ def _epoch(value: str | None) -> datetime | None:
     return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
 
 
-def _post_url(target: Target, post_id: str) -> str:
+def _post_url(target: port.Target, post_id: str) -> str:
     username = target.options.get("username")
     return (
         f"https://x.com/{username}/status/{post_id}" if username else f"https://x.com/i/web/status/{post_id}"

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import re
 
+from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply, parse_iso, retry_after_header
 from services.publisher.adapters.checks import check_content, check_media, is_video
 from services.publisher.adapters.common import ChunkedUploadAdapter, as_int, as_list, as_object
@@ -49,21 +50,6 @@ from services.publisher.adapters.lookup import (
     Listed,
     Verdict,
     verdict,
-)
-from services.publisher.adapters.port import (
-    Absent,
-    AdapterError,
-    Ambiguous,
-    AuthExpired,
-    Engagement,
-    Lookup,
-    Permanent,
-    Published,
-    PublishRequest,
-    RateLimited,
-    RateLimitInfo,
-    Target,
-    Temporary,
 )
 from services.publisher.adapters.resets import PACIFIC, next_midnight
 from services.publisher.adapters.upload_state import chunk_body
@@ -97,7 +83,7 @@ class YouTubeAdapter(ChunkedUploadAdapter):
     default_chunk = DEFAULT_CHUNK
     chunk_unit = CHUNK_UNIT
 
-    async def publish(self, target: Target, request: PublishRequest) -> Published:
+    async def publish(self, target: port.Target, request: port.PublishRequest) -> port.Published:
         content = request.content
         caps = check_content(self.platform, content)
         video = next(m for m in content.media if is_video(m))
@@ -110,7 +96,7 @@ class YouTubeAdapter(ChunkedUploadAdapter):
         offset = 0
         if entry is not None and entry.get("total") == total and isinstance(entry.get("session"), str):
             state = await self._query(target, entry["session"], total)
-            if isinstance(state, Published):
+            if isinstance(state, port.Published):
                 self._log.drop(request.job_id)
                 return state
             if state is not None:
@@ -120,7 +106,7 @@ class YouTubeAdapter(ChunkedUploadAdapter):
             self._log.put(request.job_id, {"session": session_uri, "total": total, "offset": 0})
         return await self._upload(target, request.job_id, session_uri, data, offset)
 
-    async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
+    async def find_by_marker(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         entry = self._log.get(request.job_id)
         if (
             entry is not None
@@ -128,21 +114,21 @@ class YouTubeAdapter(ChunkedUploadAdapter):
             and isinstance(entry.get("total"), int)
         ):
             state = await self._query(target, entry["session"], entry["total"])
-            if isinstance(state, Published):
+            if isinstance(state, port.Published):
                 return state
             if state is not None:
                 # publish resumes it. One session is one video at most, so even beside a worker
                 # still sending chunks into it no second video can come of it (the server's Range
                 # realigns both; at worst a range goes up twice), and a crashed upload resumes at
                 # once instead of waiting out a 30-minute lease.
-                return Absent(
+                return port.Absent(
                     "youtube: the upload session is incomplete; publish resumes it", safe_while_live=True
                 )
             # The session expired: no video came of it, but another may be under way elsewhere.
-            return Absent("youtube: the upload session expired without a video")
+            return port.Absent("youtube: the upload session expired without a video")
         return await self._find_in_uploads(target, request)
 
-    async def engagement(self, target: Target, post_id: str) -> Engagement:
+    async def engagement(self, target: port.Target, post_id: str) -> port.Engagement:
         reply = await self.call(
             target, "GET", "/youtube/v3/videos", params={"part": "statistics", "id": post_id}
         )
@@ -150,9 +136,9 @@ class YouTubeAdapter(ChunkedUploadAdapter):
             raise self._error(target, reply)
         items = reply.json_object().get("items")
         if not isinstance(items, list) or not items:
-            raise Permanent(f"youtube: video {post_id} not found", code="not_found")
+            raise port.Permanent(f"youtube: video {post_id} not found", code="not_found")
         stats = as_object(as_object(items[0]).get("statistics"))
-        return Engagement(
+        return port.Engagement(
             reactions=as_int(stats.get("likeCount")) or 0,
             comments=as_int(stats.get("commentCount")) or 0,
             shares=0,  # the Data API has no share count
@@ -160,7 +146,7 @@ class YouTubeAdapter(ChunkedUploadAdapter):
         )
 
     # ---- the resumable protocol --------------------------------------------------------------
-    async def _open(self, target: Target, content: Content, content_type: str, total: int) -> str:
+    async def _open(self, target: port.Target, content: Content, content_type: str, total: int) -> str:
         title, description = title_and_description(content)
         metadata = {
             "snippet": {
@@ -185,11 +171,11 @@ class YouTubeAdapter(ChunkedUploadAdapter):
         location = reply.headers.get("Location")
         if reply.status != 200 or not location:
             if reply.status == 200:
-                raise Temporary("youtube: the upload session has no Location", code="malformed_reply")
+                raise port.Temporary("youtube: the upload session has no Location", code="malformed_reply")
             raise self._error(target, reply)
         return location
 
-    async def _query(self, target: Target, session_uri: str, total: int) -> Published | int | None:
+    async def _query(self, target: port.Target, session_uri: str, total: int) -> port.Published | int | None:
         """The session's state: the Video if complete, the next offset if not, None if gone."""
         reply = await self._put(target, session_uri, b"", f"bytes */{total}", creates_post=False)
         if reply.status in (200, 201):
@@ -201,8 +187,8 @@ class YouTubeAdapter(ChunkedUploadAdapter):
         raise self._error(target, reply)
 
     async def _upload(
-        self, target: Target, job_id: str, session_uri: str, data: memoryview, offset: int
-    ) -> Published:
+        self, target: port.Target, job_id: str, session_uri: str, data: memoryview, offset: int
+    ) -> port.Published:
         total = len(data)
         while True:
             end = min(offset + self._chunk, total)
@@ -222,10 +208,12 @@ class YouTubeAdapter(ChunkedUploadAdapter):
             offset = _next_offset(reply)
             self._log.update(job_id, offset=offset)
             if offset >= total:  # the server holds everything yet says incomplete: ask again later
-                raise Temporary("youtube: upload complete but not acknowledged", code="upload_unacknowledged")
+                raise port.Temporary(
+                    "youtube: upload complete but not acknowledged", code="upload_unacknowledged"
+                )
 
     async def _put(
-        self, target: Target, url: str, body: bytes, content_range: str, *, creates_post: bool
+        self, target: port.Target, url: str, body: bytes, content_range: str, *, creates_post: bool
     ) -> Reply:
         stream, length = chunk_body(body)
         return await self.call(
@@ -238,15 +226,15 @@ class YouTubeAdapter(ChunkedUploadAdapter):
             expect=frozenset({308}),  # 308 here is "Resume Incomplete", not a redirect
         )
 
-    def _video(self, reply: Reply) -> Published:
+    def _video(self, reply: Reply) -> port.Published:
         body = reply.json_object()
         video_id = body.get("id")
         if not isinstance(video_id, str) or not video_id:
-            raise Ambiguous("youtube: upload completed, but the reply has no video id", code="no_id")
+            raise port.Ambiguous("youtube: upload completed, but the reply has no video id", code="no_id")
         published = parse_iso(str(as_object(body.get("snippet")).get("publishedAt") or ""))
-        return Published(video_id, f"https://www.youtube.com/watch?v={video_id}", published)
+        return port.Published(video_id, f"https://www.youtube.com/watch?v={video_id}", published)
 
-    async def _find_in_uploads(self, target: Target, request: PublishRequest) -> Lookup:
+    async def _find_in_uploads(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         reply = await self.call(
             target, "GET", "/youtube/v3/channels", params={"part": "contentDetails", "mine": "true"}
         )
@@ -258,7 +246,7 @@ class YouTubeAdapter(ChunkedUploadAdapter):
         )
         uploads = as_object(details.get("relatedPlaylists")).get("uploads")
         if not isinstance(uploads, str):
-            raise Temporary(
+            raise port.Temporary(
                 "youtube: the channel has no uploads playlist in the reply", code="malformed_reply"
             )
         params = {"part": "snippet", "playlistId": uploads, "maxResults": str(LOOKUP_LIMIT)}
@@ -281,11 +269,11 @@ class YouTubeAdapter(ChunkedUploadAdapter):
                 else Verdict.NOT_OURS
             )
             video_id = str(as_object(snippet.get("resourceId")).get("videoId") or "")
-            found = Published(video_id, f"https://www.youtube.com/watch?v={video_id}", created)
+            found = port.Published(video_id, f"https://www.youtube.com/watch?v={video_id}", created)
             listed.append(Listed(created, judged, found if video_id else None))
         return self.judge(listed, request, page_full=len(listed) >= LOOKUP_LIMIT)
 
-    def _error(self, target: Target, reply: Reply) -> AdapterError:
+    def _error(self, target: port.Target, reply: Reply) -> port.AdapterError:
         err = as_object(reply.json_object().get("error"))
         errors = err.get("errors")
         first = as_object(errors[0]) if isinstance(errors, list) and errors else {}
@@ -296,22 +284,22 @@ class YouTubeAdapter(ChunkedUploadAdapter):
         )
         now = self._clock()
         if status == 401 or reason in _AUTH:
-            return AuthExpired(message, code=reason, http_status=status)
+            return port.AuthExpired(message, code=reason, http_status=status)
         if reason in _QUOTA_DAY:
             reset = next_midnight(now, PACIFIC)
-            self._quota.record(target, RateLimitInfo(remaining=0, reset_at=reset))
-            return RateLimited(
+            self._quota.record(target, port.RateLimitInfo(remaining=0, reset_at=reset))
+            return port.RateLimited(
                 message, code=reason, http_status=status, retry_after=(reset - now).total_seconds()
             )
         if reason == "uploadLimitExceeded":
-            return RateLimited(message, code=reason, http_status=status, retry_after=24 * 3600.0)
+            return port.RateLimited(message, code=reason, http_status=status, retry_after=24 * 3600.0)
         if reason in _SHORT_THROTTLE or status == 429:
-            return RateLimited(
+            return port.RateLimited(
                 message, code=reason, http_status=status, retry_after=retry_after_header(reply.headers, now)
             )
         if status >= 500:
-            return Temporary(message, code=reason, http_status=status)
-        return Permanent(message, code=reason, http_status=status)
+            return port.Temporary(message, code=reason, http_status=status)
+        return port.Permanent(message, code=reason, http_status=status)
 
 
 def _next_offset(reply: Reply) -> int:
