@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.inbox.reply_jobs import RetryAt
+from services.inbox.reply_jobs import RetryAt, comment_job
 from shared.capabilities import CAPABILITIES
 from shared.comment_rules import platform_hides
 from shared.events import (
@@ -37,7 +37,6 @@ from shared.events import (
     PlatformHide,
     PublishOutcome,
     ReplyTarget,
-    job_id_for,
 )
 
 
@@ -57,25 +56,23 @@ def hide_job(entry: InboxChanged, key: str, attempt: int, now: datetime) -> JobD
     if hide is None or hide.status != "sending" or hide.request_id is None:
         return None
     comment = entry.comment
-    job_id = job_id_for(hide.request_id, entry.channel)
-    return JobDue(
-        event_id=f"{job_id}.due{attempt}",
-        occurred_at=now,
-        job_id=job_id,
-        content_id=hide.request_id,
-        channel=entry.channel,
-        platform=comment.platform,
+    target = ReplyTarget(
+        key=key,
+        comment_id=comment.comment_id,
+        post_id=comment.post_id,
+        parent_id=comment.parent_id,
+        approved_by=entry.by,
+    )
+    return comment_job(
+        "hide",
+        hide.request_id,
+        entry.channel,
+        comment.platform,
+        target,
         attempt=attempt,
+        now=now,
         slot=now,
         content=Content(),
-        purpose="hide",
-        reply_to=ReplyTarget(
-            key=key,
-            comment_id=comment.comment_id,
-            post_id=comment.post_id,
-            parent_id=comment.parent_id,
-            approved_by=entry.by,
-        ),
     )
 
 

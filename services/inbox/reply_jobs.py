@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from shared.events import (
     Content,
@@ -51,18 +52,45 @@ def reply_job(request: ReplyRequested, attempt: int, now: datetime) -> JobDue:
         parent_id=request.parent_id,
         approved_by=request.approved_by,
     )
-    job_id = job_id_for(request.event_id, request.channel)
+    return comment_job(
+        "reply",
+        request.event_id,
+        request.channel,
+        request.platform,
+        target,
+        attempt=attempt,
+        now=now,
+        slot=request.occurred_at,
+        content=Content(text=request.text),
+    )
+
+
+def comment_job(
+    purpose: Literal["reply", "hide"],
+    request_id: str,
+    channel: str,
+    platform: str,
+    target: ReplyTarget,
+    *,
+    attempt: int,
+    now: datetime,
+    slot: datetime,
+    content: Content,
+) -> JobDue:
+    """The publisher's job acting on a comment: due now, one job id for every attempt of the
+    request, so the publisher's ledger settles it once."""
+    job_id = job_id_for(request_id, channel)
     return JobDue(
         event_id=f"{job_id}.due{attempt}",
         occurred_at=now,
         job_id=job_id,
-        content_id=request.event_id,
-        channel=request.channel,
-        platform=request.platform,
+        content_id=request_id,
+        channel=channel,
+        platform=platform,
         attempt=attempt,
-        slot=request.occurred_at,
-        content=Content(text=request.text),
-        purpose="reply",
+        slot=slot,
+        content=content,
+        purpose=purpose,
         reply_to=target,
     )
 

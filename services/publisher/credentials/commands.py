@@ -27,6 +27,7 @@ import orjson
 from aiohttp import web
 
 from services.publisher.credentials import meta_check
+from services.publisher.credentials.check_rows import keyed_vault
 from services.publisher.credentials.paste_commands import check_pasted, pasted
 from services.publisher.credentials.policy import expired
 from services.publisher.credentials.probe import ProbeFailed, probes, whoami
@@ -48,7 +49,6 @@ from shared.credentials.meta_login import (
     meta_authorize_url,
 )
 from shared.credentials.oauth_flow import SCOPES, authorize_url, code_challenge, store_grant
-from shared.credentials.opening import open_vault
 from shared.credentials.record import CredentialRecord
 from shared.credentials.token_client import AppCredentials, exchange_code
 from shared.credentials.vault import CredentialVault
@@ -59,12 +59,7 @@ class CommandError(Exception):
 
 
 def _vault(settings: PublisherSettings) -> CredentialVault:
-    vault = open_vault(settings)
-    if vault is None:
-        raise CommandError(
-            "no credentials key configured: set WARTA_CREDENTIALS_KEY_FILE (or WARTA_CREDENTIALS_KEY)"
-        )
-    return vault
+    return keyed_vault(settings, CommandError)
 
 
 def _channel(settings: PublisherSettings, channel_id: str) -> Channel:

@@ -21,6 +21,7 @@ from typing import Any
 
 import aiohttp
 
+from services.publisher.credentials.check_rows import permissions_verdict
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.credentials.meta_login import GRAPH_BASE
@@ -102,16 +103,7 @@ async def check_meta(
     granted = [str(s) for s in debug.get("scopes") or []]
     row: dict[str, Any] = {"reached": reached, "permissions": granted, **_expiry(debug)}
     lacking = [need for need in _needs(channel.platform) if need not in granted]
-    if lacking:
-        reason = f"lacks {', '.join(lacking)} that publishing needs; re-connect and allow it"
-        return {
-            **row,
-            "usable": False,
-            "status": "insufficient_permissions",
-            "missing": lacking,
-            "reason": reason,
-        }
-    return {**row, "usable": True, "status": "ok"}
+    return permissions_verdict(row, lacking, hint="; re-connect and allow it")
 
 
 def _expiry(debug: dict[str, Any]) -> dict[str, Any]:

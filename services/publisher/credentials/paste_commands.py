@@ -8,10 +8,10 @@ from typing import Any
 
 import aiohttp
 
+from services.publisher.credentials.check_rows import keyed_vault, permissions_verdict
 from services.publisher.settings import PublisherSettings
 from shared.channels import Channel
 from shared.credentials.accounts import account_of
-from shared.credentials.opening import open_vault
 from shared.credentials.pasted import (
     GENERATED,
     PASTED,
@@ -31,12 +31,7 @@ def pasted(platform: str) -> bool:
 
 
 def _vault(settings: PublisherSettings) -> CredentialVault:
-    vault = open_vault(settings)
-    if vault is None:
-        raise PasteRefused(
-            "no credentials key configured: set WARTA_CREDENTIALS_KEY_FILE (or WARTA_CREDENTIALS_KEY)"
-        )
-    return vault
+    return keyed_vault(settings, PasteRefused)
 
 
 async def store_pasted(
@@ -95,14 +90,4 @@ async def check_pasted(
     except PasteRefused as exc:
         return {"usable": False, "status": "refused", "reason": str(exc)}
     row: dict[str, Any] = {"reached": verified.reached, "permissions": list(verified.granted)}
-    lacking = missing(channel.platform, verified.granted)
-    if lacking:
-        reason = f"lacks {', '.join(lacking)} that publishing needs"
-        return {
-            **row,
-            "usable": False,
-            "status": "insufficient_permissions",
-            "missing": lacking,
-            "reason": reason,
-        }
-    return {**row, "usable": True, "status": "ok"}
+    return permissions_verdict(row, missing(channel.platform, verified.granted))
