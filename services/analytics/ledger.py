@@ -105,14 +105,12 @@ def apply(store: Store, event: object, at: Position, zones: Zones) -> bool:
 def _update_poll(store: Store, event: PollResultsObserved) -> bool:
     """The final tally wins over a running one, then the later reading; one write, so a replay
     changes nothing."""
-    key = f"poll|{event.job_id}"
     rank = [event.closed, event.occurred_at.isoformat(), event.event_id]
-    entry = store.get(key)
-    if entry is not None and entry["rank"] >= rank:
-        return False
-    store[key] = {
-        "rank": rank,
-        "s": {
+    return _keep_highest(
+        store,
+        f"poll|{event.job_id}",
+        rank,
+        {
             "content_id": event.content_id,
             "channel": event.channel,
             "platform": event.platform,
@@ -122,27 +120,33 @@ def _update_poll(store: Store, event: PollResultsObserved) -> bool:
             "voters": event.voters,
             "options": [{"label": o.label, "votes": o.votes} for o in event.options],
         },
-    }
-    return True
+    )
 
 
 def _update_expectation(store: Store, event: ExpectationSnapshotted) -> bool:
     """The newest snapshot of a channel wins; one write, so a replay needs no guard (the same or
     an older snapshot changes nothing)."""
-    key = f"exp|{event.channel}"
     rank = [event.occurred_at.isoformat(), event.event_id]
-    entry = store.get(key)
-    if entry is not None and entry["rank"] >= rank:
-        return False
-    store[key] = {
-        "rank": rank,
-        "s": {
+    return _keep_highest(
+        store,
+        f"exp|{event.channel}",
+        rank,
+        {
             "channel": event.channel,
             "computed_at": event.occurred_at.isoformat(),
             "observations": event.observations,
             "hourly": list(event.hourly),
         },
-    }
+    )
+
+
+def _keep_highest(store: Store, key: str, rank: list[Any], summary: dict[str, Any]) -> bool:
+    """``summary`` under ``key`` if its ``rank`` is above the kept one's; one write, so a replay
+    (the same or a lower rank) changes nothing."""
+    entry = store.get(key)
+    if entry is not None and entry["rank"] >= rank:
+        return False
+    store[key] = {"rank": rank, "s": summary}
     return True
 
 

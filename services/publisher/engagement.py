@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaProducer
 
@@ -72,19 +72,25 @@ class EngagementReader:
             log.warning("%s of %s at +%s min unavailable: %r", what, due.job_id, due.horizon_minutes, exc)
         return None
 
+    def _reading(self, due: JobDue) -> dict[str, Any]:
+        """What every reading of a published job says of itself: which post, when."""
+        return {
+            "event_id": new_event_id(),
+            "occurred_at": self._clock(),
+            "job_id": due.job_id,
+            "content_id": due.content_id,
+            "channel": due.channel,
+            "platform": self._platform,
+            "published_at": due.published_at,
+        }
+
     async def _counts(self, due: JobDue, post_id: str, target: Callable[[], Target]) -> None:
         assert due.published_at is not None
         counts = await self._ask("engagement", due, lambda: self._adapter.engagement(target(), post_id))
         if counts is None:
             return
         event = EngagementObserved(
-            event_id=new_event_id(),
-            occurred_at=self._clock(),
-            job_id=due.job_id,
-            content_id=due.content_id,
-            channel=due.channel,
-            platform=self._platform,
-            published_at=due.published_at,
+            **self._reading(due),
             horizon_minutes=max(1, due.horizon_minutes or 1),
             reactions=counts.reactions,
             comments=counts.comments,
@@ -100,13 +106,7 @@ class EngagementReader:
         if tally is None:
             return
         event = PollResultsObserved(
-            event_id=new_event_id(),
-            occurred_at=self._clock(),
-            job_id=due.job_id,
-            content_id=due.content_id,
-            channel=due.channel,
-            platform=self._platform,
-            published_at=due.published_at,
+            **self._reading(due),
             question=due.content.poll.question,
             options=tuple(
                 PollOptionResult(label=label[:300], votes=votes) for label, votes in tally.options[:12]
