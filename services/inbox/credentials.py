@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterable
 
 from aiokafka import AIOKafkaProducer
 
-from shared.credentials.credential_topic import following, send_records, stamp
+from shared.credentials.credential_topic import following, send_records
 from shared.credentials.vault import CredentialVault
 from shared.settings import CommonSettings
 
@@ -36,6 +36,6 @@ async def following_credentials(
         return
     topic = settings.topics.credentials
     moved = [r for a in imported if (r := vault.get(a)) is not None]
-    stamp(vault, moved, await send_records(producer, topic, vault, moved))
+    vault.put(*moved, offsets=await send_records(producer, topic, vault, moved))
     async with following(settings.kafka, topic, vault):
         yield

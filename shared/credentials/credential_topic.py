@@ -72,23 +72,14 @@ async def share_accounts(settings: CommonSettings, vault: CredentialVault, accou
             settings.kafka, [s for s in settings.topics.specs() if s.name == topic], patience=5.0
         )
         await producer.start()
-        # Stamped with their offsets, unless another write reached the vault meanwhile.
-        stamp(vault, records, await send_records(producer, topic, vault, records))
+        # Put again with their offsets: an entry that reflects a topic record never loses to an
+        # older one, and a follower behind may have put one over the vault's first write.
+        vault.put(*records, offsets=await send_records(producer, topic, vault, records))
     except KafkaError as exc:
         raise KafkaUnavailable(f"the credentials topic did not take the credential: {exc!r}") from exc
     finally:
         await producer.stop()
     return len(records)
-
-
-def stamp(vault: CredentialVault, records: Iterable[CredentialRecord], offsets: dict[str, int]) -> None:
-    """The vault's entries of ``records``, which were on the vault before the topic, given the
-    offsets the topic gave them; an entry another process replaced meanwhile is left alone."""
-    current = vault.current()
-    same = [
-        r for r in records if (held := current.get(r.account)) is not None and held.to_json() == r.to_json()
-    ]
-    vault.put(*same, offsets=offsets)
 
 
 class CredentialFollower:

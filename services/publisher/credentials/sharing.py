@@ -19,7 +19,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from services.publisher.credentials.ownership import PartitionOwnership
-from shared.credentials.credential_topic import CredentialFollower, following, send_records, stamp
+from shared.credentials.credential_topic import CredentialFollower, following, send_records
 from shared.credentials.record import CredentialRecord
 from shared.credentials.vault import CredentialVault
 from shared.kafka_connection import KafkaAddress
@@ -70,7 +70,7 @@ async def seed_topic(
 ) -> list[str]:
     """Puts on the topic every account this vault holds and the topic does not."""
     missing = [r for a, r in sorted(vault.current().items()) if a not in follower.on_topic]
-    stamp(vault, missing, await send_records(producer, topic, vault, missing))
+    vault.put(*missing, offsets=await send_records(producer, topic, vault, missing))
     return [r.account for r in missing]
 
 
@@ -89,7 +89,7 @@ async def shared_credentials(
     ``imported``: accounts this start moved into the vault from a clear file, put on the topic
     first, so that following the topic does not bring back what they replaced."""
     moved = [r for a in imported if (r := vault.get(a)) is not None]
-    stamp(vault, moved, await send_records(producer, topic, vault, moved))
+    vault.put(*moved, offsets=await send_records(producer, topic, vault, moved))
     async with following(kafka, topic, vault) as follower:
         seeded = await seed_topic(producer, topic, vault, follower)
         if seeded:
