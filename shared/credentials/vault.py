@@ -9,10 +9,12 @@ under another account's name is refused. Writes are read-modify-write under an e
 Several processes write one vault (each follower of the credentials topic, and the local writes),
 so an entry keeps the offset of the topic record it reflects (``"offsets"``, beside the sealed
 records): an account's records all lie in one partition, whose offsets order them totally, and
-``put`` refuses to replace an entry with one of a lower offset (``replaces``). A follower that is
-behind would otherwise put an older record back, and a refresher reading it then would spend a
-rotated-away refresh token. A record's ``version`` cannot order them: a connect made on a host
-whose vault is behind may carry a lower one.
+``put`` refuses to replace an entry with one of an offset no higher (``replaces``). A follower
+that is behind would otherwise put an older record back, and a refresher reading it then would
+spend a rotated-away refresh token. A record's ``version`` cannot order them: a connect made on a
+host whose vault is behind may carry a lower one. A local write not (yet) on the topic keeps the
+offset of the entry it replaced: it is newer than that record, so a follower behind cannot undo it
+before the write reaches the topic and is put again with its own offset.
 
 Refreshing is guarded by a second, per-account ``flock`` (``refresh_lock``): only its holder
 calls the token endpoint, so two workers never spend one rotating refresh token. The kernel
@@ -39,10 +41,10 @@ FORMAT = "warta-vault/1"
 
 
 def replaces(incoming: int | None, held: int | None) -> bool:
-    """Whether an entry reflecting the topic record at offset ``incoming`` may replace one at
-    ``held``. None is an entry that reflects no topic record (a vault without a topic, a write the
-    broker did not take, one made before offsets were kept): it orders nothing, as before."""
-    return incoming is None or held is None or incoming >= held
+    """Whether an entry reflecting the topic record at offset ``incoming`` may replace one at least
+    as new as the record at ``held`` (the same record again changes nothing). None orders nothing,
+    as before offsets were kept: a write not on the topic, a vault without a topic, an old entry."""
+    return incoming is None or held is None or incoming > held
 
 
 class CredentialVault:
@@ -125,7 +127,8 @@ class CredentialVault:
         return self._cache
 
     def offset(self, account: str) -> int | None:
-        """The offset on the credentials topic of the record the account's entry reflects."""
+        """The offset on the credentials topic of the newest record the account's entry is at
+        least as new as (the record it reflects, or the one a local write replaced)."""
         self.current()
         return self._offsets.get(account)
 
@@ -158,7 +161,7 @@ class CredentialVault:
     def put(self, *records: CredentialRecord, offsets: Mapping[str, int] | None = None) -> list[str]:
         """Store ``records`` durably (fsynced, atomically renamed) before returning; ``offsets``:
         the credentials topic's offset of each account's record, where it is on the topic. An
-        entry that reflects a later topic record is kept (``replaces``). Returns the accounts
+        entry at least as new as that topic record is kept (``replaces``). Returns the accounts
         stored."""
         offsets = offsets or {}
         stored: list[str] = []
@@ -169,9 +172,7 @@ class CredentialVault:
                 if not replaces(incoming, held.get(record.account) if record.account in raw else None):
                     continue
                 raw[record.account] = self._encrypt(record)
-                if incoming is None:
-                    held.pop(record.account, None)
-                else:
+                if incoming is not None:
                     held[record.account] = incoming
                 stored.append(record.account)
             if stored:

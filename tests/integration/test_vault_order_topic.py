@@ -10,11 +10,18 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 
-from shared.credentials.credential_topic import CredentialFollower, following, send_records, share
+from shared.credentials.credential_topic import (
+    CredentialFollower,
+    following,
+    send_records,
+    share,
+    share_accounts,
+)
 from shared.credentials.keys import generate_key, keyring
 from shared.credentials.record import CredentialRecord
 from shared.credentials.vault import CredentialVault
 from shared.kafka import delete_topics, ensure_topics, make_producer, replay
+from shared.settings import CommonSettings
 from shared.topics import TopicRegistry
 
 pytestmark = pytest.mark.integration
@@ -112,3 +119,31 @@ async def test_a_follower_started_later_leaves_a_newer_local_write(
     await later.start()
     await later.stop()
     assert _held(host) == newest
+
+
+async def test_a_command_storing_in_the_vault_first_outlives_a_follower_behind(
+    kafka_bootstrap: str, topics: TopicRegistry, producer: AIOKafkaProducer, tmp_path: Path
+) -> None:
+    """``warta channels connect`` stores in the vault, then puts the accounts on the topic: a
+    follower behind, in between, must not undo the connect (nor have the old record shared)."""
+    topic = topics.credentials
+    host = tmp_path / "host"
+    await share(producer, topic, _vault(host), _record("older", 0))
+    await share(producer, topic, _vault(host), _record("old", 1))
+    (tp, messages), *_ = (await _account_records(kafka_bootstrap, producer, topic)).items()
+    assert _vault(host).put(_record("connected", 0)) == [ACCOUNT]
+    behind = CredentialFollower(kafka_bootstrap, topic, _vault(host))
+    for upto in range(1, len(messages) + 1):
+        behind._apply_batch({tp: messages[:upto]})
+        assert _held(host)[0] == _record("connected", 0)
+    settings = CommonSettings(
+        _env_file=None, kafka_bootstrap=kafka_bootstrap, topic_prefix=topics.prefix, partitions=3
+    )
+    assert await share_accounts(settings, _vault(host), [ACCOUNT]) == 1
+    record, offset = _held(host)
+    assert record == _record("connected", 0)
+    assert offset is not None
+    assert offset > messages[-1].offset
+    await behind.start()  # now reading the topic itself, the connect included
+    await behind.stop()
+    assert _held(host) == (record, offset)

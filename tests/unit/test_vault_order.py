@@ -32,7 +32,7 @@ def _record(token: str, version: int = 0) -> CredentialRecord:
     [
         (7, 3, True),  # a later topic record replaces
         (3, 7, False),  # an earlier one, from a follower that is behind, is refused
-        (5, 5, True),  # the same record again changes nothing
+        (5, 5, False),  # the same record again, or one a local write already replaced
         (0, None, True),  # an entry from before offsets were kept orders nothing
         (None, 7, True),  # a write with no topic behind it: as before, it replaces
         (None, None, True),
@@ -56,14 +56,28 @@ def test_an_older_record_never_replaces_a_newer_one(tmp_path: Path) -> None:
     assert vault.offset("tiktok-demo") == 9
 
 
-def test_entries_without_an_offset_keep_the_old_behaviour(tmp_path: Path) -> None:
+def test_a_local_write_not_yet_on_the_topic_outranks_what_it_replaced(tmp_path: Path) -> None:
     vault = _vault(tmp_path)
     vault.put(_record("on-topic"), offsets={"tiktok-demo": 8})
-    vault.put(_record("local-only"))  # the broker did not take it: the vault is its only copy
-    assert vault.get("tiktok-demo") == _record("local-only")
+    # A command storing in the vault before the topic, or a refresh the broker did not take.
+    assert vault.put(_record("local")) == ["tiktok-demo"]
+    assert vault.offset("tiktok-demo") == 8
+    # A follower behind brings the record the local write replaced, or an older one: refused.
+    assert vault.put(_record("on-topic"), offsets={"tiktok-demo": 8}) == []
+    assert vault.put(_record("older"), offsets={"tiktok-demo": 5}) == []
+    assert vault.get("tiktok-demo") == _record("local")
+    # The local write on the topic at last, then put again with its offset.
+    assert vault.put(_record("local"), offsets={"tiktok-demo": 9}) == ["tiktok-demo"]
+    assert vault.offset("tiktok-demo") == 9
+
+
+def test_entries_without_an_offset_keep_the_old_behaviour(tmp_path: Path) -> None:
+    vault = _vault(tmp_path)  # no topic configured: every write replaces, as it always did
+    vault.put(_record("first"))
+    vault.put(_record("second", version=1))
+    vault.put(_record("back", version=0))
+    assert vault.get("tiktok-demo") == _record("back")
     assert vault.offset("tiktok-demo") is None
-    vault.put(_record("from-topic"), offsets={"tiktok-demo": 2})
-    assert vault.get("tiktok-demo") == _record("from-topic")
 
 
 def test_a_vault_written_before_offsets_were_kept_still_reads(tmp_path: Path) -> None:
