@@ -1,20 +1,22 @@
 """The encrypted credential file, shared by every publisher worker on the machine and the inbox.
 
 Layout: one JSON object ``{"format": "warta-vault/1", "records": {account: fernet-token},
-"offsets": {account: int}}``; each record is encrypted on its own, with its account inside the ciphertext, so a record copied
-under another account's name is refused. Writes are read-modify-write under an exclusive
-``flock`` on ``<vault>.lock``, to a 0600 temporary file, fsynced, then renamed over the vault
-(shared/private_file.py): a crash leaves the old vault or the new one, never half of one.
+"offsets": {account: int}}``; each record is encrypted on its own, with its account inside the
+ciphertext, so a record copied under another account's name is refused. Writes are
+read-modify-write under an exclusive ``flock`` on ``<vault>.lock``, to a 0600 temporary file,
+fsynced, then renamed over the vault (shared/private_file.py): a crash leaves the old vault or the
+new one, never half of one.
 
 Several processes write one vault (each follower of the credentials topic, and the local writes),
 so an entry keeps the offset of the topic record it reflects (``"offsets"``; an offset is no
-secret, and a vault written before it reads as entries without one): an account's records all lie in one partition, whose offsets order them totally, and
-``put`` refuses to replace an entry with one of an offset no higher (``replaces``). A follower
-that is behind would otherwise put an older record back, and a refresher reading it then would
-spend a rotated-away refresh token. A record's ``version`` cannot order them: a connect made on a
-host whose vault is behind may carry a lower one. A local write not (yet) on the topic keeps the
-offset of the entry it replaced: it is newer than that record, so a follower behind cannot undo it
-before the write reaches the topic and is put again with its own offset.
+secret, and a vault written before them reads as entries without one): an account's records all
+lie in one partition, whose offsets order them totally, and ``put`` refuses to replace an entry
+with one of an offset no higher (``replaces``). A follower that is behind would otherwise put an
+older record back, and a refresher reading it then would spend a rotated-away refresh token. A
+record's ``version`` cannot order them: a connect made on a host whose vault is behind may carry a
+lower one. A local write not (yet) on the topic keeps the offset of the entry it replaced: it is
+newer than that record, so a follower behind cannot undo it before the write reaches the topic and
+is put again with its own offset.
 
 Refreshing is guarded by a second, per-account ``flock`` (``refresh_lock``): only its holder
 calls the token endpoint, so two workers never spend one rotating refresh token. The kernel
