@@ -169,7 +169,8 @@ class CredentialVault:
         stored: list[str] = []
         with self._write_lock():
             raw, held = self._read_file()
-            for record in records:
+            # One account twice: the last is the one ``offsets`` (one per account) speaks of.
+            for record in {r.account: r for r in records}.values():
                 incoming = offsets.get(record.account)
                 if not replaces(incoming, held.get(record.account) if record.account in raw else None):
                     continue

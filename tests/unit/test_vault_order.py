@@ -110,3 +110,9 @@ def test_any_order_of_arrival_leaves_the_latest_record(
         vault.put(_record(f"at-{offset}"), offsets={"tiktok-demo": offset})
     assert vault.get("tiktok-demo") == _record(f"at-{max(offsets)}")
     assert vault.offset("tiktok-demo") == max(offsets)
+
+
+def test_one_account_twice_in_one_put_keeps_the_last(tmp_path: Path) -> None:
+    vault = _vault(tmp_path)
+    vault.put(_record("first"), _record("last"), offsets={"tiktok-demo": 4})
+    assert vault.get("tiktok-demo") == _record("last")
