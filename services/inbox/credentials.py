@@ -35,6 +35,7 @@ async def following_credentials(
         yield
         return
     topic = settings.topics.credentials
-    await send_records(producer, topic, vault, [r for a in imported if (r := vault.get(a)) is not None])
+    moved = [r for a in imported if (r := vault.get(a)) is not None]
+    vault.put(*moved, offsets=await send_records(producer, topic, vault, moved))
     async with following(settings.kafka, topic, vault):
         yield

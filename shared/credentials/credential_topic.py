@@ -7,12 +7,15 @@ is the account's credential.
 
 - ``send_records``: a write (a connect, a paste, an import, a refresh). It returns once the broker
   acknowledged every record (acks=all), which is when a rotated refresh token is durable for
-  every host; the caller then updates its own vault (``share``).
+  every host, with each record's offset; the caller then updates its own vault with those
+  offsets (``share``), so no follower of this host that is behind can put an older record back.
 - ``share_accounts``: the same from a command that stored credentials in its host's vault.
 - ``CredentialFollower``: reads every partition from the start and keeps the local vault (this
   host's cache, and its bootstrap when the broker is away) equal to the topic, in the topic's
-  order, so every host ends with the last record written anywhere. A record that no configured
-  key opens is logged with its account only and skipped: it never stops the follower.
+  order, so every host ends with the last record written anywhere; each entry it writes carries
+  its record's offset, and the vault refuses an older one over a newer (``vault.replaces``). A
+  record that no configured key opens is logged with its account only and skipped: it never
+  stops the follower.
 """
 
 from __future__ import annotations
@@ -37,19 +40,22 @@ log = logging.getLogger("warta.credentials.topic")
 
 async def send_records(
     producer: AIOKafkaProducer, topic: str, vault: CredentialVault, records: Iterable[CredentialRecord]
-) -> None:
-    """Each record, sealed, on the topic and acknowledged by every in-sync replica."""
+) -> dict[str, int]:
+    """Each record, sealed, on the topic and acknowledged by every in-sync replica; returns the
+    offset the topic gave each account's record."""
+    offsets: dict[str, int] = {}
     for record in records:
-        await producer.send_and_wait(topic, vault.seal(record), key=record.account.encode())
+        sent = await producer.send_and_wait(topic, vault.seal(record), key=record.account.encode())
+        offsets[record.account] = sent.offset
+    return offsets
 
 
 async def share(
     producer: AIOKafkaProducer, topic: str, vault: CredentialVault, *records: CredentialRecord
 ) -> None:
-    """Topic first, then this host's vault: a crash between the two loses nothing the topic
-    has, and the follower brings it back into the vault."""
-    await send_records(producer, topic, vault, records)
-    vault.put(*records)
+    """Topic first, then this host's vault with the topic's offsets: a crash between the two
+    loses nothing the topic has, and the follower brings it back into the vault."""
+    vault.put(*records, offsets=await send_records(producer, topic, vault, records))
 
 
 async def share_accounts(settings: CommonSettings, vault: CredentialVault, accounts: Iterable[str]) -> int:
@@ -66,7 +72,9 @@ async def share_accounts(settings: CommonSettings, vault: CredentialVault, accou
             settings.kafka, [s for s in settings.topics.specs() if s.name == topic], patience=5.0
         )
         await producer.start()
-        await send_records(producer, topic, vault, records)
+        # Put again with their offsets: an entry that reflects a topic record never loses to an
+        # older one, and a follower behind may have put one over the vault's first write.
+        vault.put(*records, offsets=await send_records(producer, topic, vault, records))
     except KafkaError as exc:
         raise KafkaUnavailable(f"the credentials topic did not take the credential: {exc!r}") from exc
     finally:
@@ -137,16 +145,21 @@ class CredentialFollower:
         """The batch's last record per account into the vault, in one write; synchronous, so a
         caller that sees the consumer's position past a record also sees it in the vault."""
         latest: dict[str, CredentialRecord] = {}
+        offsets: dict[str, int] = {}
         for records in batch.values():
             for message in records:
                 record = self._open(message)
                 if record is not None:
                     latest[record.account] = record
+                    offsets[record.account] = message.offset
         current = self._vault.current()
-        changed = [r for a, r in latest.items() if a not in current or current[a].to_json() != r.to_json()]
+        changed = [
+            r
+            for a, r in latest.items()
+            if a not in current or current[a].to_json() != r.to_json() or self._vault.offset(a) != offsets[a]
+        ]
         if changed:
-            self._vault.put(*changed)
-            self.applied += len(changed)
+            self.applied += len(self._vault.put(*changed, offsets=offsets))
 
     def _open(self, message: ConsumerRecord[bytes, bytes]) -> CredentialRecord | None:
         if message.key is None or message.value is None:

@@ -55,14 +55,14 @@ class TopicSharing:
         (the refresher logs it and the next pass finds the record already refreshed)."""
         for attempt in range(WRITE_TRIES):
             try:
-                await send_records(self._producer, self._topic, self._vault, [record])
+                offsets = await send_records(self._producer, self._topic, self._vault, [record])
                 break
             except KafkaError:
                 if attempt == WRITE_TRIES - 1:
                     self._vault.put(record)
                     raise
                 await asyncio.sleep(0.5 * 2**attempt)
-        self._vault.put(record)
+        self._vault.put(record, offsets=offsets)
 
 
 async def seed_topic(
@@ -70,7 +70,7 @@ async def seed_topic(
 ) -> list[str]:
     """Puts on the topic every account this vault holds and the topic does not."""
     missing = [r for a, r in sorted(vault.current().items()) if a not in follower.on_topic]
-    await send_records(producer, topic, vault, missing)
+    vault.put(*missing, offsets=await send_records(producer, topic, vault, missing))
     return [r.account for r in missing]
 
 
@@ -89,7 +89,7 @@ async def shared_credentials(
     ``imported``: accounts this start moved into the vault from a clear file, put on the topic
     first, so that following the topic does not bring back what they replaced."""
     moved = [r for a in imported if (r := vault.get(a)) is not None]
-    await send_records(producer, topic, vault, moved)
+    vault.put(*moved, offsets=await send_records(producer, topic, vault, moved))
     async with following(kafka, topic, vault) as follower:
         seeded = await seed_topic(producer, topic, vault, follower)
         if seeded:
