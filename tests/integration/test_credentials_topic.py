@@ -155,7 +155,7 @@ async def _raw_values(kafka: str, topic: str) -> list[bytes]:
     return [m.value async for m in replay(kafka, tps) if m.value is not None]
 
 
-async def test_two_hosts_see_one_rotation_and_only_the_partitions_owner_refreshes(hosts: Hosts) -> None:
+async def test_two_hosts_see_one_rotation_and_refresh_one_at_a_time(hosts: Hosts) -> None:
     workers = [await hosts.worker("host-a"), await hosts.worker("host-b")]
     try:
         await _until(lambda: hosts.authority.refreshes[ACCOUNT] >= 3, 30)
@@ -169,7 +169,10 @@ async def test_two_hosts_see_one_rotation_and_only_the_partitions_owner_refreshe
     finally:
         counts = await _stop_and_count(workers)
     refreshed = [c["refreshes"] for c in counts]
-    assert sorted(refreshed)[0] == 0, refreshed  # one refresher: the other never called
+    # The partition's owner refreshes; ownership may move once, when the second host joins the
+    # group after the first one's first refresh. Two refreshers at once would spend one rotating
+    # refresh token twice: the platform refuses the second and the account is parked.
+    assert [c["parked"] for c in counts] == [0, 0], counts
     assert sum(refreshed) == hosts.authority.refreshes[ACCOUNT]
     record = hosts.record("host-b")
     assert record is not None
