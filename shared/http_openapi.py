@@ -47,6 +47,22 @@ ERRORS_SCHEMA: dict[str, Any] = {
 }
 
 
+BEARER_KEYS: dict[str, Any] = {"apiKey": {"type": "http", "scheme": "bearer"}}
+
+
+def api_document(
+    title: str, description: str, schemas: dict[str, Any], paths: dict[str, Any]
+) -> dict[str, Any]:
+    """An OpenAPI 3.1 document of one of Warta's APIs: version 1, API keys as bearer tokens."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": "1", "description": description},
+        "components": {"schemas": schemas, "securitySchemes": BEARER_KEYS},
+        "security": [{"apiKey": []}],
+        "paths": paths,
+    }
+
+
 def problem_json(schema: dict[str, Any]) -> dict[str, Any]:
     """A refusal's content: RFC 9457 problem details, in English or Indonesian (Accept-Language)."""
     return {

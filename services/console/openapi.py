@@ -16,7 +16,7 @@ from typing import Any
 from services.console.openapi_connect import connect_paths
 from shared.control_request import PauseRequest
 from shared.events import OperatorAction
-from shared.http_openapi import CONTROL_ANSWER, ERRORS_SCHEMA, problem_json
+from shared.http_openapi import CONTROL_ANSWER, ERRORS_SCHEMA, api_document, problem_json
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
@@ -413,20 +413,12 @@ def _forwarded_paths() -> dict[str, Any]:
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Warta console API",
-            "version": "1",
-            "description": "What operators see (the plan, health, lag, dead letters, audit) and do "
-            "(retry, mark published, discard, replay, pause, resume). Operator or admin keys only.",
-        },
-        "components": {
-            "schemas": _schemas(),
-            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
-        },
-        "security": [{"apiKey": []}],
-        "paths": {
+    return api_document(
+        "Warta console API",
+        "What operators see (the plan, health, lag, dead letters, audit) and do "
+        "(retry, mark published, discard, replay, pause, resume). Operator or admin keys only.",
+        _schemas(),
+        {
             **_served_paths(),
             **_view_paths(),
             **_job_paths(),
@@ -436,4 +428,4 @@ def openapi_document() -> dict[str, Any]:
                 "Recent lifecycle webhook deliveries", "Deliveries", parameters=[_query("subscriber")]
             ),
         },
-    }
+    )

@@ -7,7 +7,7 @@ from typing import Any
 
 from services.ingest.request import ContentRequest, DraftRequest, WithdrawRequest
 from shared.control_request import PauseRequest
-from shared.http_openapi import CONTROL_ANSWER, ERRORS_SCHEMA, problem_json
+from shared.http_openapi import CONTROL_ANSWER, ERRORS_SCHEMA, api_document, problem_json
 
 _STR = {"type": "string"}
 _MAYBE_STR = {"type": ["string", "null"]}
@@ -225,7 +225,6 @@ _IF_MATCH = _param(
 )
 _ETAG = {"ETag": {"required": True, "description": "the SHA-256 of the draft's content", "schema": _STR}}
 _LOCATION = {"Location": {"required": True, "schema": _STR}}
-_SECURITY_SCHEMES = {"apiKey": {"type": "http", "scheme": "bearer"}}
 
 
 def _ok(
@@ -346,17 +345,12 @@ def _probe_paths() -> dict[str, Any]:
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Warta ingest API",
-            "version": "1",
-            "description": "Approved content in; per-channel status, the plan, and operator controls out.",
-        },
-        "components": {"schemas": _schemas(), "securitySchemes": _SECURITY_SCHEMES},
-        "security": [{"apiKey": []}],
-        "paths": {**_content_paths(), **_draft_paths(), **_control_paths(), **_probe_paths()},
-    }
+    return api_document(
+        "Warta ingest API",
+        "Approved content in; per-channel status, the plan, and operator controls out.",
+        _schemas(),
+        {**_content_paths(), **_draft_paths(), **_control_paths(), **_probe_paths()},
+    )
 
 
 DOCS_HTML = """<!doctype html>
