@@ -268,7 +268,8 @@ class LocalSystem:
             for name, proc in list(self.procs.items()):
                 if proc.poll() is not None:
                     tail = (self.logs / f"{name}.log").read_text(errors="replace")[-3000:]
-                    if name in waiting and "address already in use" in tail and self._moved_port(name):
+                    movable = name in waiting or name == "analytics"
+                    if movable and "address already in use" in tail and self._moved_port(name):
                         continue
                     raise RuntimeError(said("exited", name=name, code=proc.returncode, tail=tail))
             for name in sorted(waiting):
@@ -289,17 +290,21 @@ class LocalSystem:
         raise TimeoutError(said("not_ready", waiting=", ".join(waiting), timeout=timeout, logs=self.logs))
 
     def _moved_port(self, name: str) -> bool:
-        """Start ``name`` (ingest, console or inbox) again on a new port after its port was taken between
-        choosing it and binding it (another program on the machine got there first); the console,
-        which calls ingest, starts again with it. At most a few times per system."""
+        """Start ``name`` (ingest, console, inbox or analytics) again on a new port after its port was
+        taken between choosing it and binding it (another program on the machine got there first);
+        the console, which calls ingest and links to analytics, starts again with either. At most a
+        few times per system."""
         if self._port_moves >= 3:
             return False
         self._port_moves += 1
-        if name == "ingest":
-            self.ingest_port = free_listen_port()
+        if name in ("ingest", "analytics"):
+            if name == "ingest":
+                self.ingest_port = free_listen_port()
+            else:
+                self.analytics_port = free_listen_port()
             if "console" in self.procs and self.procs["console"].poll() is None:
                 self.kill("console", signal.SIGTERM)
-            self.restart("ingest")
+            self.restart(name)
             if "console" in self.procs:
                 self.restart("console")
         elif name == "inbox":
