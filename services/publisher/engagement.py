@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypedDict, TypeVar
 
 from aiokafka import AIOKafkaProducer
 
@@ -26,6 +26,19 @@ from shared.poll_events import poll_read_after
 log = logging.getLogger("warta.publisher")
 
 T = TypeVar("T")
+
+
+class _Reading(TypedDict):
+    """The fields every reading of a published job shares (``EngagementObserved`` and
+    ``PollResultsObserved``): typed, so that mypy checks each against both events' fields."""
+
+    event_id: str
+    occurred_at: datetime
+    job_id: str
+    content_id: str
+    channel: str
+    platform: str
+    published_at: datetime
 
 
 class EngagementReader:
@@ -72,20 +85,20 @@ class EngagementReader:
             log.warning("%s of %s at +%s min unavailable: %r", what, due.job_id, due.horizon_minutes, exc)
         return None
 
-    def _reading(self, due: JobDue) -> dict[str, Any]:
+    def _reading(self, due: JobDue) -> _Reading:
         """What every reading of a published job says of itself: which post, when."""
-        return {
-            "event_id": new_event_id(),
-            "occurred_at": self._clock(),
-            "job_id": due.job_id,
-            "content_id": due.content_id,
-            "channel": due.channel,
-            "platform": self._platform,
-            "published_at": due.published_at,
-        }
+        assert due.published_at is not None  # ``measure`` reads published jobs only
+        return _Reading(
+            event_id=new_event_id(),
+            occurred_at=self._clock(),
+            job_id=due.job_id,
+            content_id=due.content_id,
+            channel=due.channel,
+            platform=self._platform,
+            published_at=due.published_at,
+        )
 
     async def _counts(self, due: JobDue, post_id: str, target: Callable[[], Target]) -> None:
-        assert due.published_at is not None
         counts = await self._ask("engagement", due, lambda: self._adapter.engagement(target(), post_id))
         if counts is None:
             return
@@ -100,7 +113,6 @@ class EngagementReader:
         await send_event(self._producer, self._topic, due.content_id, event)
 
     async def _poll(self, due: JobDue, post_id: str, target: Callable[[], Target]) -> None:
-        assert due.published_at is not None
         assert due.content.poll is not None
         tally = await self._ask("poll results", due, lambda: self._adapter.poll_results(target(), post_id))
         if tally is None:
