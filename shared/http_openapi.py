@@ -55,11 +55,12 @@ BEARER_KEYS: dict[str, Any] = {"apiKey": {"type": "http", "scheme": "bearer"}}
 def api_document(
     title: str, description: str, schemas: dict[str, Any], paths: dict[str, Any]
 ) -> dict[str, Any]:
-    """An OpenAPI 3.1 document of one of Warta's APIs: version 1, API keys as bearer tokens."""
+    """An OpenAPI 3.1 document of one of Warta's APIs: version 1, API keys as bearer tokens, the
+    shared error body first among ``schemas`` (``refusals`` refers to it)."""
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": "1", "description": description},
-        "components": {"schemas": schemas, "securitySchemes": BEARER_KEYS},
+        "components": {"schemas": {"Errors": ERRORS_SCHEMA, **schemas}, "securitySchemes": BEARER_KEYS},
         "security": [{"apiKey": []}],
         "paths": paths,
     }
@@ -79,7 +80,7 @@ def schema_ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def json_content(schema: dict[str, Any]) -> dict[str, Any]:
+def json_media(schema: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
 
 

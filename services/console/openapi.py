@@ -16,15 +16,7 @@ from typing import Any
 from services.console.openapi_connect import connect_paths
 from shared.control_request import PauseRequest
 from shared.events import OperatorAction
-from shared.http_openapi import (
-    CONTROL_ANSWER,
-    ERRORS_SCHEMA,
-    api_document,
-    closed_object,
-    json_content,
-    refusals,
-    schema_ref,
-)
+from shared.http_openapi import CONTROL_ANSWER, api_document, closed_object, json_media, refusals, schema_ref
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
@@ -38,7 +30,7 @@ _COUNTS = {"type": "object", "additionalProperties": _INT}
 
 
 def _ok(schema: dict[str, Any], code: str = "200", description: str = "OK") -> dict[str, Any]:
-    return {code: {"description": description, **json_content(schema)}}
+    return {code: {"description": description, **json_media(schema)}}
 
 
 _JOB = closed_object(
@@ -283,11 +275,10 @@ def _text(media_type: str) -> dict[str, Any]:
 
 
 def _schemas() -> dict[str, Any]:
-    # The error body and the pause request are ingest's (shared/): the routes the console forwards
-    # to ingest answer with them.
+    # The pause request is ingest's (shared/), as is the error body (``api_document`` adds it):
+    # the routes the console forwards to ingest answer with them.
     pause_request = PauseRequest.model_json_schema(ref_template="#/components/schemas/{model}")
     return {
-        "Errors": ERRORS_SCHEMA,
         **pause_request.pop("$defs", {}),
         "PauseRequest": pause_request,
         **_SCHEMAS,
@@ -359,7 +350,7 @@ def _job_paths() -> dict[str, Any]:
             "post": {
                 "summary": "Retry, mark as published (with its URL) or discard a job",
                 "parameters": [_path("job_id")],
-                "requestBody": {"required": True, **json_content(schema_ref("ActionBody"))},
+                "requestBody": {"required": True, **json_media(schema_ref("ActionBody"))},
                 "responses": accepted,
             }
         },
@@ -374,7 +365,7 @@ def _job_paths() -> dict[str, Any]:
             "post": {
                 "summary": "Send a dead letter's job again through the scheduler",
                 "parameters": [_path("ident")],
-                "requestBody": {"required": False, **json_content(schema_ref("ReplayBody"))},
+                "requestBody": {"required": False, **json_media(schema_ref("ReplayBody"))},
                 "responses": accepted,
             }
         },
@@ -386,7 +377,7 @@ def _forwarded(action: str) -> dict[str, Any]:
     # answer through (ingest's refusals, its 429 with Retry-After included).
     return {
         "summary": f"{action.capitalize()} channels (all when none named) (forwarded to ingest)",
-        "requestBody": {"required": True, **json_content(schema_ref("PauseRequest"))},
+        "requestBody": {"required": True, **json_media(schema_ref("PauseRequest"))},
         "responses": {
             **_ok(CONTROL_ANSWER, "202", "Accepted"),
             **_errors(400, 401, 403, 413, 415, 422, 429, 503),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from shared.http_openapi import closed_object, json_content
+from shared.http_openapi import closed_object, json_media
 
 _STR = {"type": "string"}
 _CHANNEL = {"name": "channel", "in": "path", "required": True, "schema": _STR}
@@ -25,10 +25,10 @@ def connect_paths(errors: Callable[..., dict[str, Any]]) -> dict[str, Any]:
                 "or the webhook's new signing secret (shown once)",
                 "parameters": [_CHANNEL],
                 "responses": {
-                    "200": {"description": "Send the browser to authorize_url", **json_content(started)},
+                    "200": {"description": "Send the browser to authorize_url", **json_media(started)},
                     "201": {
                         "description": "The webhook's signing secret, this once",
-                        **json_content(generated),
+                        **json_media(generated),
                     },
                     **errors(400, 401, 403, 404, 503),
                 },
@@ -40,10 +40,10 @@ def connect_paths(errors: Callable[..., dict[str, Any]]) -> dict[str, Any]:
                 "parameters": [_CHANNEL],
                 "requestBody": {
                     "required": True,
-                    **json_content(closed_object({"secret": _STR, "username": _STR}, "username")),
+                    **json_media(closed_object({"secret": _STR, "username": _STR}, "username")),
                 },
                 "responses": {
-                    "200": {"description": "Checked and stored", **json_content(pasted)},
+                    "200": {"description": "Checked and stored", **json_media(pasted)},
                     **errors(400, 401, 403, 404, 413, 415, 422, 503),
                 },
             }

@@ -7,15 +7,7 @@ from typing import Any
 
 from services.ingest.request import ContentRequest, DraftRequest, WithdrawRequest
 from shared.control_request import PauseRequest
-from shared.http_openapi import (
-    CONTROL_ANSWER,
-    ERRORS_SCHEMA,
-    api_document,
-    closed_object,
-    json_content,
-    refusals,
-    schema_ref,
-)
+from shared.http_openapi import CONTROL_ANSWER, api_document, closed_object, json_media, refusals, schema_ref
 
 _STR = {"type": "string"}
 _MAYBE_STR = {"type": ["string", "null"]}
@@ -169,7 +161,7 @@ def _op(
 ) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": summary, "responses": {**ok, **_errors(*errors)}, **extra}
     if body:
-        op["requestBody"] = {"required": True, **json_content(schema_ref(body))}
+        op["requestBody"] = {"required": True, **json_media(schema_ref(body))}
     return op
 
 
@@ -207,13 +199,13 @@ _LOCATION = {"Location": {"required": True, "schema": _STR}}
 def _ok(
     schema: dict[str, Any], code: str = "200", description: str = "OK", headers: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    answer = {"description": description, **json_content(schema)}
+    answer = {"description": description, **json_media(schema)}
     return {code: {**answer, "headers": headers} if headers else answer}
 
 
 def _schemas() -> dict[str, Any]:
     """The components' schemas: the fixed answers, then each request model and the models it uses."""
-    schemas: dict[str, Any] = {"Errors": ERRORS_SCHEMA, "Accepted": _ACCEPTED}
+    schemas: dict[str, Any] = {"Accepted": _ACCEPTED}
     for model in (ContentRequest, DraftRequest, WithdrawRequest, PauseRequest):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
