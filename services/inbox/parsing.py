@@ -203,6 +203,13 @@ def _token(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def graph_author(comment: dict[str, Any], name_field: str) -> CommentAuthor:
+    """A Graph API comment's author, from its ``from`` object (polled or delivered by webhook).
+    ``from`` needs the Page's token and the MODERATE task; without it the author is unknown."""
+    author = comment.get("from") or {}
+    return CommentAuthor(id=str(author.get("id") or "unknown"), name=author.get(name_field))
+
+
 def _graph_next(body: dict[str, Any]) -> str | None:
     """The Graph API's cursor to the next page: ``paging.cursors.after`` while ``paging.next`` is set."""
     paging = body.get("paging") or {}
@@ -213,13 +220,11 @@ def _graph_next(body: dict[str, Any]) -> str | None:
 
 def facebook_comments(body: Any, post: WatchedPost, now: datetime) -> Parsed:
     def read(comment: dict[str, Any]) -> CommentObserved:
-        author = comment.get("from") or {}
         return observed(
             post,
             comment_id=str(comment["id"]),
             parent_id=(comment.get("parent") or {}).get("id"),
-            # "from" needs the Page's token and the MODERATE task; without it the author is unknown.
-            author=CommentAuthor(id=str(author.get("id") or "unknown"), name=author.get("name")),
+            author=graph_author(comment, "name"),
             text=str(comment.get("message") or ""),
             created_at=_when(comment["created_time"]),
             url=comment.get("permalink_url"),

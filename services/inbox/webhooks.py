@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from services.inbox.errors import BadSignature
-from services.inbox.parsing import Parsed, Problem
+from services.inbox.parsing import Parsed, Problem, graph_author
 from services.inbox.watched import WatchedPost, observed
 from shared.channels import Channel, ChannelDirectory
 from shared.events import CommentAuthor
@@ -101,13 +101,12 @@ def _read_change(
         if channel is None:
             raise ValueError(f"no facebook channel has page_id {entry['id']}")
         post = lookup(channel, str(value["post_id"]), now)
-        author = value.get("from") or {}
         parsed.comments.append(
             observed(
                 post,
                 comment_id=str(value["comment_id"]),
                 parent_id=value.get("parent_id"),
-                author=CommentAuthor(id=str(author.get("id") or "unknown"), name=author.get("name")),
+                author=graph_author(value, "name"),
                 text=str(value.get("message") or ""),
                 created_at=datetime.fromtimestamp(int(value["created_time"]), UTC),
                 via="webhook",
@@ -119,13 +118,12 @@ def _read_change(
         if channel is None:
             raise ValueError(f"no instagram channel has ig_user_id {entry['id']}")
         post = lookup(channel, str(value["media"]["id"]), now)
-        author = value.get("from") or {}
         parsed.comments.append(
             observed(
                 post,
                 comment_id=str(value["id"]),
                 parent_id=value.get("parent_id"),
-                author=CommentAuthor(id=str(author.get("id") or "unknown"), name=author.get("username")),
+                author=graph_author(value, "username"),
                 text=str(value.get("text") or ""),
                 created_at=datetime.fromtimestamp(int(entry.get("time") or now.timestamp()), UTC),
                 via="webhook",
