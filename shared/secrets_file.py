@@ -9,21 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import orjson
-
 from shared.credentials import SecretsError as SecretsError  # one error tree: the credentials'
+from shared.private_file import read_json_object
 
 
 def read_secrets_file(path: Path) -> dict[str, dict[str, str]]:
     """Each secret's fields, ``token`` always among them; a file that does not exist holds none."""
-    if not path.exists():
-        return {}
-    try:
-        raw = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError) as exc:
-        raise SecretsError(f"cannot read secrets file {path}: {type(exc).__name__}") from None
-    if not isinstance(raw, dict):
-        raise SecretsError(f"secrets file {path} must hold a JSON object")
+    raw = read_json_object(path, "secrets file", SecretsError)
     secrets: dict[str, dict[str, str]] = {}
     for name, value in raw.items():
         if not isinstance(value, dict) or not isinstance(value.get("token"), str):

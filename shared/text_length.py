@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from shared.link_spans import link_matches
 
@@ -155,17 +155,23 @@ def _weigh_plain(text: str) -> int:
 
 
 def _walk_weights(text: str) -> int:
-    """Code point by code point, emoji sequences as one: the reference for any text."""
+    """X's weights code point by code point, emoji sequences as one: the reference for any text."""
+    return _walk(text, lambda _sequence: X_EMOJI_WEIGHT, _x_weight)
+
+
+def _walk(text: str, emoji: Callable[[str], int], other: Callable[[int], int]) -> int:
+    """The sum over ``text`` of ``emoji`` of each emoji sequence and ``other`` of every other
+    code point: the one walk both X's and Threads' counts take."""
     cps = [ord(c) for c in text]
     total = 0
     i = 0
     while i < len(cps):
         end = _emoji_end(cps, i)
         if end > i:
-            total += X_EMOJI_WEIGHT
+            total += emoji(text[i:end])
             i = end
         else:
-            total += _x_weight(cps[i])
+            total += other(cps[i])
             i += 1
     return total
 
@@ -252,15 +258,4 @@ def threads_length(text: str) -> int:
 
 
 def _threads_walk(text: str) -> int:
-    cps = [ord(c) for c in text]
-    total = 0
-    i = 0
-    while i < len(cps):
-        end = _emoji_end(cps, i)
-        if end > i:
-            total += len(text[i:end].encode("utf-8"))
-            i = end
-        else:
-            total += 1
-            i += 1
-    return total
+    return _walk(text, lambda sequence: len(sequence.encode("utf-8")), lambda _code_point: 1)

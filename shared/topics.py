@@ -12,6 +12,7 @@ event and keeps accepting writes; the local single broker runs 1/1.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import overload
 
 DAY_MS = 24 * 3600 * 1000
 AUDIT_RETENTION_MS = 400 * DAY_MS  # a year of audit trail plus a margin for the annual report
@@ -53,6 +54,20 @@ def _compacted() -> dict[str, str]:
     return {"cleanup.policy": "compact", "min.compaction.lag.ms": str(3600 * 1000)}
 
 
+class _Topic:
+    """A topic of the registry, declared by its base name: read on a registry, its full name."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    @overload
+    def __get__(self, registry: None, owner: type[TopicRegistry]) -> _Topic: ...
+    @overload
+    def __get__(self, registry: TopicRegistry, owner: type[TopicRegistry]) -> str: ...
+    def __get__(self, registry: TopicRegistry | None, owner: type[TopicRegistry]) -> _Topic | str:
+        return self if registry is None else registry.name(self.base)
+
+
 @dataclass(frozen=True)
 class TopicRegistry:
     prefix: str = ""
@@ -71,98 +86,34 @@ class TopicRegistry:
     def name(self, base: str) -> str:
         return f"{self.prefix}{base}"
 
-    @property
-    def content_approved(self) -> str:
-        return self.name("content.approved")
-
-    @property
-    def content_control(self) -> str:
-        return self.name("content.control")
-
-    @property
-    def content_drafts(self) -> str:
-        return self.name("content.drafts")
-
-    @property
-    def ingest_idempotency(self) -> str:
-        return self.name("ingest.idempotency")
-
-    @property
-    def schedule_jobs(self) -> str:
-        return self.name("schedule.jobs")
-
-    @property
-    def schedule_channels(self) -> str:
-        return self.name("schedule.channels")
-
-    @property
-    def schedule_commands(self) -> str:
-        return self.name("schedule.commands")
-
-    @property
-    def publish_outcomes(self) -> str:
-        return self.name("publish.outcomes")
+    # Each topic's full name, as ``registry.content_approved``: the base name under ``prefix``.
+    content_approved = _Topic("content.approved")
+    content_control = _Topic("content.control")
+    content_drafts = _Topic("content.drafts")
+    ingest_idempotency = _Topic("ingest.idempotency")
+    schedule_jobs = _Topic("schedule.jobs")
+    schedule_channels = _Topic("schedule.channels")
+    schedule_commands = _Topic("schedule.commands")
+    publish_outcomes = _Topic("publish.outcomes")
+    publish_dead = _Topic("publish.dead")
+    engagement_observed = _Topic("engagement.observed")
+    model_expectations = _Topic("model.expectations")
+    analytics_deliveries = _Topic("analytics.deliveries")
+    comments_observed = _Topic("comments.observed")
+    inbox_items = _Topic("inbox.items")
+    inbox_changes = _Topic("inbox.changes")
+    inbox_replies = _Topic("inbox.replies")
+    inbox_templates = _Topic("inbox.templates")
+    inbox_spikes = _Topic("inbox.spikes")
+    complaints_items = _Topic("complaints.items")
+    complaints_changes = _Topic("complaints.changes")
+    credentials = _Topic("credentials")
+    console_connects = _Topic("console.connects")
 
     def publish_attempts(self, platform: str) -> str:
         # One ledger per platform, partitioned like publish.<platform>, so a worker restores only
         # the attempts of the partitions it owns.
         return self.name(f"publish.{platform}.attempts")
-
-    @property
-    def publish_dead(self) -> str:
-        return self.name("publish.dead")
-
-    @property
-    def engagement_observed(self) -> str:
-        return self.name("engagement.observed")
-
-    @property
-    def model_expectations(self) -> str:
-        return self.name("model.expectations")
-
-    @property
-    def analytics_deliveries(self) -> str:
-        return self.name("analytics.deliveries")
-
-    @property
-    def comments_observed(self) -> str:
-        return self.name("comments.observed")
-
-    @property
-    def inbox_items(self) -> str:
-        return self.name("inbox.items")
-
-    @property
-    def inbox_changes(self) -> str:
-        return self.name("inbox.changes")
-
-    @property
-    def inbox_replies(self) -> str:
-        return self.name("inbox.replies")
-
-    @property
-    def inbox_templates(self) -> str:
-        return self.name("inbox.templates")
-
-    @property
-    def inbox_spikes(self) -> str:
-        return self.name("inbox.spikes")
-
-    @property
-    def complaints_items(self) -> str:
-        return self.name("complaints.items")
-
-    @property
-    def complaints_changes(self) -> str:
-        return self.name("complaints.changes")
-
-    @property
-    def credentials(self) -> str:
-        return self.name("credentials")
-
-    @property
-    def console_connects(self) -> str:
-        return self.name("console.connects")
 
     def publish(self, platform: str) -> str:
         return self.name(f"publish.{platform}")

@@ -5,6 +5,8 @@
    container when a Docker engine answers (tests/kafka_container.py);
 3. otherwise the project's own broker (deploy/kafka/broker.sh) on port 19092 with its data under
    var/test-kafka, started once per session and stopped at the end.
+
+A test that stops and starts a broker (an outage) runs one of its own instead: ``own_broker``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKER = ROOT / "deploy" / "kafka" / "broker.sh"
@@ -67,3 +72,36 @@ def kafka_broker() -> Iterator[str]:
         yield f"127.0.0.1:{TEST_PORT}"
     finally:
         subprocess.run([str(BROKER), "stop"], env=env, check=False)
+
+
+@dataclass(frozen=True)
+class OwnBroker:
+    """A broker one test stops and starts (deploy/kafka/broker.sh with ``env``)."""
+
+    bootstrap: str
+    env: dict[str, str]
+
+    def run(self, command: str) -> None:
+        """``start`` or ``stop`` it; start waits until the broker answers (broker.sh)."""
+        subprocess.run([str(BROKER), command], env=self.env, check=True, capture_output=True, timeout=180)
+
+
+@contextmanager
+def own_broker(port: int, name: str, heap: str | None = None) -> Iterator[OwnBroker]:
+    """A fresh broker of the test's own on ``port`` (data under var/``name``), never the
+    session's: the test may stop it. Stopped and its data removed at the end."""
+    if shutil.which("java") is None:
+        pytest.skip("an outage test runs a broker of its own and needs a Java runtime")
+    var = ROOT / "var" / name
+    env = dict(os.environ, KAFKA_PORT=str(port), WARTA_VAR=str(var))
+    if heap is not None:
+        env["KAFKA_HEAP"] = heap
+    broker = OwnBroker(f"127.0.0.1:{port}", env)
+    broker.run("stop")
+    shutil.rmtree(var / f"kafka-{port}", ignore_errors=True)
+    broker.run("start")
+    try:
+        yield broker
+    finally:
+        broker.run("stop")
+        shutil.rmtree(var, ignore_errors=True)

@@ -152,6 +152,55 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "(health needs an operator's key: the console answered {status})",
         "(kesehatan kanal memerlukan kunci operator: konsol menjawab {status})",
     ),
+    # --- what ``warta dev`` says (warta.devrun, warta.dev_welcome) ----------------------------
+    "dev_restarting": (
+        "warta dev: {name} exited with {code}; restarting it (see {log})",
+        "warta dev: {name} berhenti dengan kode {code}; dimulai ulang (lihat {log})",
+    ),
+    "dev_stopping": ("warta dev: stopping…", "warta dev: menghentikan…"),
+    "dev_cannot_delete": (
+        "warta: could not delete {prefix}* topics: {error}",
+        "warta: topik {prefix}* tidak bisa dihapus: {error}",
+    ),
+    "dev_exited": ("{name} exited with {code}:\n{tail}", "{name} berhenti dengan kode {code}:\n{tail}"),
+    "dev_not_ready": (
+        "{waiting} not ready within {timeout} s; see {logs}",
+        "{waiting} belum siap dalam {timeout} detik; lihat {logs}",
+    ),
+    "dev_welcome": (
+        """
+Warta is running (logs in {logs}).
+  ingest API     {ingest}        docs: {ingest}/docs
+  dashboard      {console}/        (operator key: {operator_key})
+  metrics        {console}/metrics  (topics, lag, outcomes; ingest: {ingest}/metrics)
+  reach figures  {analytics}/v1/reach?by=channel&window=week  (by=channel|hour|topic|tag, window=day|week|all)
+  reach report   {analytics}/reach  (the week's report page; warta report writes it to a file)
+  inbox          {inbox}/        (citizens' comments; any key)
+  sandbox        {sandbox}        (the platforms' contract fakes)
+  API keys       {keys_file}
+
+Post a first item ({approver} approves what rina wrote):
+{curl}
+Or with the CLI:  WARTA_KEY={approver_key} warta submit item.json   (see warta --help)
+
+Ctrl-C stops everything.""",
+        """
+Warta berjalan (log di {logs}).
+  API ingest       {ingest}        dokumentasi: {ingest}/docs
+  dasbor           {console}/        (kunci operator: {operator_key})
+  metrik           {console}/metrics  (topik, ketertinggalan, hasil; ingest: {ingest}/metrics)
+  angka jangkauan  {analytics}/v1/reach?by=channel&window=week  (by=channel|hour|topic|tag, window=day|week|all)
+  laporan          {analytics}/reach?lang=id  (halaman laporan mingguan; warta report menulisnya ke berkas)
+  kotak masuk      {inbox}/        (komentar warga; kunci apa pun)
+  sandbox          {sandbox}        (tiruan kontrak platform)
+  kunci API        {keys_file}
+
+Kirim materi pertama ({approver} menyetujui tulisan rina):
+{curl}
+Atau dengan CLI:  WARTA_KEY={approver_key} warta submit item.json   (lihat warta --help)
+
+Ctrl-C menghentikan semuanya.""",
+    ),
 }
 
 HEADINGS: Mapping[str, str] = {

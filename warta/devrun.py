@@ -23,7 +23,8 @@ from services.publisher.credentials import local_setup
 from shared.channels import load_channels
 from shared.private_file import write_private
 from shared.settings import ROOT
-from warta.dev_welcome import said, welcome
+from warta.cli_messages import say
+from warta.dev_welcome import welcome
 from warta.service_table import Layout, Service, common_env, system_services
 
 
@@ -271,7 +272,7 @@ class LocalSystem:
                     movable = name in waiting or name == "analytics"
                     if movable and "address already in use" in tail and self._moved_port(name):
                         continue
-                    raise RuntimeError(said("exited", name=name, code=proc.returncode, tail=tail))
+                    raise RuntimeError(say("dev_exited", name=name, code=proc.returncode, tail=tail))
             for name in sorted(waiting):
                 if name not in self.procs:
                     waiting.discard(name)  # a partial system (e.g. restarted pieces) waits for what it runs
@@ -287,7 +288,7 @@ class LocalSystem:
             if not waiting:
                 return
             time.sleep(0.3)
-        raise TimeoutError(said("not_ready", waiting=", ".join(waiting), timeout=timeout, logs=self.logs))
+        raise TimeoutError(say("dev_not_ready", waiting=", ".join(waiting), timeout=timeout, logs=self.logs))
 
     def _moved_port(self, name: str) -> bool:
         """Start ``name`` (ingest, console, inbox or analytics) again on a new port after its port was
@@ -354,7 +355,7 @@ class LocalSystem:
                 with ThreadPoolExecutor(1) as pool:
                     pool.submit(asyncio.run, delete_topics(self.bootstrap, self.topic_prefix)).result()
             except Exception as exc:  # cleanup only: the broker may be gone already
-                print(said("cannot_delete", prefix=self.topic_prefix, error=repr(exc)), file=sys.stderr)
+                print(say("dev_cannot_delete", prefix=self.topic_prefix, error=repr(exc)), file=sys.stderr)
 
     def _stop_processes(self) -> None:
         for proc in self.procs.values():
@@ -414,11 +415,11 @@ def main() -> int:
         while not stop:
             system.revive(
                 lambda name, code: print(
-                    said("restarting", name=name, code=code, log=f"{system.logs}/{name}.log"), flush=True
+                    say("dev_restarting", name=name, code=code, log=f"{system.logs}/{name}.log"), flush=True
                 )
             )
             time.sleep(0.5)
     finally:
-        print(said("stopping"), flush=True)
+        print(say("dev_stopping"), flush=True)
         system.stop()
     return 0

@@ -160,6 +160,15 @@ def _mark(entry: Mapping[str, Any] | None, at: Position) -> dict[str, int]:
     return seen
 
 
+def _reopened(store: Store, key: str, at: Position) -> tuple[Any, bool]:
+    """The record under ``key`` (None before its first event), with the writes of its last event
+    finished, and whether the event at ``at`` is new to it."""
+    entry = store.get(key)
+    if entry is not None:
+        _complete(store, entry)
+    return entry, not _seen(entry, at)
+
+
 def _complete(store: Store, entry: Mapping[str, Any]) -> None:
     """Finish moving the buckets of the last event that wrote ``entry`` (a no-op unless a crash
     cut that event's writes short: each bucket takes one event in once)."""
@@ -188,10 +197,8 @@ def _update_post(
     change: Callable[[Post], Post],
 ) -> bool:
     key = f"post|{event.job_id}"
-    entry = store.get(key)
-    if entry is not None:
-        _complete(store, entry)
-    if _seen(entry, at):
+    entry, new = _reopened(store, key, at)
+    if not new:
         return False
     before = Post.from_json(entry["s"]) if entry is not None else None
     after = change(before or Post(job_id=event.job_id, content_id=event.content_id, channel=event.channel))
@@ -223,10 +230,8 @@ def _register_job(store: Store, content_id: str, job_id: str) -> ItemInfo | None
 
 def _update_item(store: Store, event: ContentApproved, at: Position, zones: Zones) -> bool:
     key = f"item|{event.content_id}"
-    entry = store.get(key)
-    if entry is not None:
-        _complete(store, entry)
-    if _seen(entry, at):
+    entry, new = _reopened(store, key, at)
+    if not new:
         return False
     before = ItemInfo.from_json(entry["s"]) if entry is not None else None
     after = ItemInfo(topic=event.topic_key, tags=event.tags)

@@ -25,11 +25,16 @@ answer a console managed to give.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from shared.events import Event, JobPlanned, OperatorDecided
 from shared.messages import Said, said
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -84,9 +89,7 @@ class ActionClaims:
 
     def expire(self, now: datetime) -> None:
         """Forget lapsed claims, so the table holds only jobs acted on within ``hold``."""
-        for job_id, claim in list(self._claims.items()):
-            if now - claim.at >= self._hold:
-                del self._claims[job_id]
+        _drop_lapsed(self._claims, now - self._hold, lambda claim: claim.at)
 
     def __len__(self) -> int:
         return len(self._claims)
@@ -112,12 +115,18 @@ class DecisionOrder:
 
     def expire(self, now: datetime) -> None:
         """Forget decisions older than ``hold``: a read-back waits for seconds, not minutes."""
-        for key, decision in list(self._first.items()):
-            if now - decision.occurred_at >= self._hold:
-                del self._first[key]
+        _drop_lapsed(self._first, now - self._hold, lambda decision: decision.occurred_at)
 
     def __len__(self) -> int:
         return len(self._first)
+
+
+def _drop_lapsed(table: dict[K, V], since: datetime, at: Callable[[V], datetime]) -> None:
+    """Drop the entries of ``table`` whose time (``at``) is not after ``since``: both tables
+    hold an entry for less than ``hold``, the same way."""
+    for key, value in list(table.items()):
+        if at(value) <= since:
+            del table[key]
 
 
 class DecidedFirst(Exception):

@@ -16,7 +16,7 @@ from typing import Any
 from services.console.openapi_connect import connect_paths
 from shared.control_request import PauseRequest
 from shared.events import OperatorAction
-from shared.http_openapi import CONTROL_ANSWER, ERRORS_SCHEMA, api_document, problem_json
+from shared.http_openapi import CONTROL_ANSWER, api_document, closed_object, json_media, refusals, schema_ref
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
@@ -29,28 +29,11 @@ _MAYBE_NUMBER = {"type": ["number", "null"]}
 _COUNTS = {"type": "object", "additionalProperties": _INT}
 
 
-def _object(properties: dict[str, Any], *optional: str) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": [name for name in properties if name not in optional],
-        "properties": properties,
-        "additionalProperties": False,
-    }
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"content": {"application/json": {"schema": schema}}}
-
-
 def _ok(schema: dict[str, Any], code: str = "200", description: str = "OK") -> dict[str, Any]:
-    return {code: {"description": description, **_json(schema)}}
+    return {code: {"description": description, **json_media(schema)}}
 
 
-_JOB = _object(
+_JOB = closed_object(
     {
         "job_id": _STR,
         "content_id": _STR,
@@ -85,8 +68,8 @@ _DEAD_FIELDS: dict[str, Any] = {
     "consumer": _MAYBE_STR,
     "error_type": _MAYBE_STR,
 }
-_PAUSE = _object({"by": _STR, "reason": _STR, "at": _TIME})
-_CHANNEL = _object(
+_PAUSE = closed_object({"by": _STR, "reason": _STR, "at": _TIME})
+_CHANNEL = closed_object(
     {
         "channel": _STR,
         "platform": _STR,
@@ -98,7 +81,7 @@ _CHANNEL = _object(
         "paused": {"oneOf": [{"type": "null"}, _PAUSE]},
     }
 )
-_PLATFORM = _object(
+_PLATFORM = closed_object(
     {
         "platform": _STR,
         "health": _STR,
@@ -111,7 +94,7 @@ _PLATFORM = _object(
 )
 _SCHEMAS: dict[str, Any] = {
     "Job": _JOB,
-    "WhoAmI": _object(
+    "WhoAmI": closed_object(
         {
             "person": _STR,
             "role": {"enum": ["operator", "admin"]},
@@ -119,8 +102,8 @@ _SCHEMAS: dict[str, Any] = {
             "channels": {"type": "array", "items": _STR},
         }
     ),
-    "Channels": _object({"channels": {"type": "array", "items": _CHANNEL}}),
-    "Overview": _object(
+    "Channels": closed_object({"channels": {"type": "array", "items": _CHANNEL}}),
+    "Overview": closed_object(
         {
             "platforms": {"type": "array", "items": _PLATFORM},
             "channels": {"type": "array", "items": _CHANNEL},
@@ -129,7 +112,7 @@ _SCHEMAS: dict[str, Any] = {
             # Channels whose account must be connected again: their jobs wait until it is.
             "needs_reauth": {
                 "type": "array",
-                "items": _object(
+                "items": closed_object(
                     {
                         "channel": _STR,
                         "platform": _STR,
@@ -144,19 +127,19 @@ _SCHEMAS: dict[str, Any] = {
             "probed_at": _MAYBE_TIME,
         }
     ),
-    "Series": _object(
+    "Series": closed_object(
         {
             "at": {"type": "array", "items": _TIME},
             "messages": {"type": "object", "additionalProperties": {"type": "array", "items": _INT}},
             "lag": {"type": "object", "additionalProperties": {"type": "array", "items": _INT}},
         }
     ),
-    "Lag": _object(
+    "Lag": closed_object(
         {
             "at": _TIME,
             "lags": {
                 "type": "array",
-                "items": _object(
+                "items": closed_object(
                     {
                         "group": _STR,
                         "topic": _STR,
@@ -169,7 +152,7 @@ _SCHEMAS: dict[str, Any] = {
             },
         }
     ),
-    "Plan": _object(
+    "Plan": closed_object(
         {
             "channel": _STR,
             "timezone": _STR,
@@ -177,24 +160,30 @@ _SCHEMAS: dict[str, Any] = {
             "jobs": {"type": "array", "items": _PLANNED_JOB},
         }
     ),
-    "Problems": _object({"jobs": {"type": "array", "items": _ref("Job")}, "next_cursor": _MAYBE_STR}),
-    "Audit": _object(
+    "Problems": closed_object(
+        {"jobs": {"type": "array", "items": schema_ref("Job")}, "next_cursor": _MAYBE_STR}
+    ),
+    "Audit": closed_object(
         {
             "entries": {
                 "type": "array",
-                "items": _object({"at": _TIME, "by": _STR, "action": _STR, "target": _STR, "reason": _STR}),
+                "items": closed_object(
+                    {"at": _TIME, "by": _STR, "action": _STR, "target": _STR, "reason": _STR}
+                ),
             }
         }
     ),
-    "DeadLetters": _object({"dead": {"type": "array", "items": _object(_DEAD_FIELDS)}, "total": _INT}),
-    "DeadLetter": _object(
-        {**_DEAD_FIELDS, "raw": _MAYBE_STR, "job": {"oneOf": [{"type": "null"}, _ref("Job")]}}
+    "DeadLetters": closed_object(
+        {"dead": {"type": "array", "items": closed_object(_DEAD_FIELDS)}, "total": _INT}
     ),
-    "Deliveries": _object(
+    "DeadLetter": closed_object(
+        {**_DEAD_FIELDS, "raw": _MAYBE_STR, "job": {"oneOf": [{"type": "null"}, schema_ref("Job")]}}
+    ),
+    "Deliveries": closed_object(
         {
             "deliveries": {
                 "type": "array",
-                "items": _object(
+                "items": closed_object(
                     {
                         "subscriber": _STR,
                         "delivery_id": _STR,
@@ -208,7 +197,7 @@ _SCHEMAS: dict[str, Any] = {
             }
         }
     ),
-    "ActionAccepted": _object(
+    "ActionAccepted": closed_object(
         {
             "job_id": _STR,
             "action": {"enum": [a.value for a in OperatorAction]},
@@ -236,32 +225,23 @@ _SCHEMAS: dict[str, Any] = {
 }
 
 
+_REFUSALS = {
+    400: "Malformed JSON",
+    401: "Missing or unknown API key",
+    403: "Not an operator's or an admin's key",
+    404: "No such job, dead letter, file or route",
+    405: "Method not allowed on this route",
+    409: "The job's state allows no such action, or the dead letter is not a job",
+    413: "Body too large",
+    415: "Not JSON",
+    422: "Every validation problem at once",
+    429: "Rate limit of the key (ingest's, passed through)",
+    503: "The broker (or ingest) did not answer; nothing was done",
+}
+
+
 def _errors(*codes: int) -> dict[str, Any]:
-    words = {
-        400: "Malformed JSON",
-        401: "Missing or unknown API key",
-        403: "Not an operator's or an admin's key",
-        404: "No such job, dead letter, file or route",
-        405: "Method not allowed on this route",
-        409: "The job's state allows no such action, or the dead letter is not a job",
-        413: "Body too large",
-        415: "Not JSON",
-        422: "Every validation problem at once",
-        429: "Rate limit of the key (ingest's, passed through)",
-        503: "The broker (or ingest) did not answer; nothing was done",
-    }
-    out: dict[str, Any] = {str(c): {"description": words[c], **problem_json(_ref("Errors"))} for c in codes}
-    if 401 in codes:
-        out["401"]["headers"] = {
-            **out["401"]["headers"],
-            "WWW-Authenticate": {"required": True, "schema": _STR},
-        }
-    for code in (c for c in codes if c in (429, 503)):
-        out[str(code)]["headers"] = {
-            **out[str(code)]["headers"],
-            "Retry-After": {"required": True, "schema": {"type": "string"}},
-        }
-    return out
+    return refusals(_REFUSALS, *codes)
 
 
 _READ = (401, 403)
@@ -273,7 +253,7 @@ def _get(summary: str, schema: str, *errors: int, parameters: list[Any] | None =
         "get": {
             "summary": summary,
             "parameters": parameters or [],
-            "responses": {**_ok(_ref(schema)), **_errors(*_READ, *errors)},
+            "responses": {**_ok(schema_ref(schema)), **_errors(*_READ, *errors)},
         }
     }
 
@@ -295,11 +275,10 @@ def _text(media_type: str) -> dict[str, Any]:
 
 
 def _schemas() -> dict[str, Any]:
-    # The error body and the pause request are ingest's (shared/): the routes the console forwards
-    # to ingest answer with them.
+    # The pause request is ingest's (shared/), as is the error body (``api_document`` adds it):
+    # the routes the console forwards to ingest answer with them.
     pause_request = PauseRequest.model_json_schema(ref_template="#/components/schemas/{model}")
     return {
-        "Errors": ERRORS_SCHEMA,
         **pause_request.pop("$defs", {}),
         "PauseRequest": pause_request,
         **_SCHEMAS,
@@ -308,7 +287,7 @@ def _schemas() -> dict[str, Any]:
 
 def _served_paths() -> dict[str, Any]:
     """The dashboard, its files, and the probes: no key needed."""
-    ready = _object(
+    ready = closed_object(
         {"status": {"enum": ["ready", "not_ready"]}, "problems": {"type": "array", "items": _STR}}, "problems"
     )
     return {
@@ -331,7 +310,7 @@ def _served_paths() -> dict[str, Any]:
             }
         },
         "/metrics": _open("Prometheus metrics", _text("text/plain")),
-        "/healthz": _open("Liveness", _ok(_object({"status": {"const": "ok"}}))),
+        "/healthz": _open("Liveness", _ok(closed_object({"status": {"const": "ok"}}))),
         "/readyz": _open(
             "Readiness: the view caught up and offsets read", {**_ok(ready), **_ok(ready, "503")}
         ),
@@ -365,13 +344,13 @@ def _view_paths() -> dict[str, Any]:
 
 def _job_paths() -> dict[str, Any]:
     """What operators do to a job or a dead letter, and the dead letters they do it from."""
-    accepted = {**_ok(_ref("ActionAccepted"), "202", "Accepted"), **_errors(*_WRITE)}
+    accepted = {**_ok(schema_ref("ActionAccepted"), "202", "Accepted"), **_errors(*_WRITE)}
     return {
         "/v1/jobs/{job_id}/actions": {
             "post": {
                 "summary": "Retry, mark as published (with its URL) or discard a job",
                 "parameters": [_path("job_id")],
-                "requestBody": {"required": True, **_json(_ref("ActionBody"))},
+                "requestBody": {"required": True, **json_media(schema_ref("ActionBody"))},
                 "responses": accepted,
             }
         },
@@ -386,7 +365,7 @@ def _job_paths() -> dict[str, Any]:
             "post": {
                 "summary": "Send a dead letter's job again through the scheduler",
                 "parameters": [_path("ident")],
-                "requestBody": {"required": False, **_json(_ref("ReplayBody"))},
+                "requestBody": {"required": False, **json_media(schema_ref("ReplayBody"))},
                 "responses": accepted,
             }
         },
@@ -398,7 +377,7 @@ def _forwarded(action: str) -> dict[str, Any]:
     # answer through (ingest's refusals, its 429 with Retry-After included).
     return {
         "summary": f"{action.capitalize()} channels (all when none named) (forwarded to ingest)",
-        "requestBody": {"required": True, **_json(_ref("PauseRequest"))},
+        "requestBody": {"required": True, **json_media(schema_ref("PauseRequest"))},
         "responses": {
             **_ok(CONTROL_ANSWER, "202", "Accepted"),
             **_errors(400, 401, 403, 413, 415, 422, 429, 503),

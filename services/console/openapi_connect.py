@@ -5,24 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from shared.http_openapi import closed_object, json_media
+
 _STR = {"type": "string"}
 _CHANNEL = {"name": "channel", "in": "path", "required": True, "schema": _STR}
 
 
-def _json(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"content": {"application/json": {"schema": schema}}}
-
-
-def _object(properties: dict[str, Any], *optional: str) -> dict[str, Any]:
-    required = [name for name in properties if name not in optional]
-    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
-
-
 def connect_paths(errors: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     """``errors(*codes)``: the document's problem responses, as every other route uses them."""
-    started = _object({"channel": _STR, "authorize_url": _STR})
-    generated = _object({"channel": _STR, "signing_secret": _STR})
-    pasted = _object({"channel": _STR, "reached": _STR, "permissions": {"type": "array", "items": _STR}})
+    started = closed_object({"channel": _STR, "authorize_url": _STR})
+    generated = closed_object({"channel": _STR, "signing_secret": _STR})
+    pasted = closed_object(
+        {"channel": _STR, "reached": _STR, "permissions": {"type": "array", "items": _STR}}
+    )
     return {
         "/v1/channels/{channel}/connect": {
             "post": {
@@ -30,8 +25,11 @@ def connect_paths(errors: Callable[..., dict[str, Any]]) -> dict[str, Any]:
                 "or the webhook's new signing secret (shown once)",
                 "parameters": [_CHANNEL],
                 "responses": {
-                    "200": {"description": "Send the browser to authorize_url", **_json(started)},
-                    "201": {"description": "The webhook's signing secret, this once", **_json(generated)},
+                    "200": {"description": "Send the browser to authorize_url", **json_media(started)},
+                    "201": {
+                        "description": "The webhook's signing secret, this once",
+                        **json_media(generated),
+                    },
                     **errors(400, 401, 403, 404, 503),
                 },
             }
@@ -42,10 +40,10 @@ def connect_paths(errors: Callable[..., dict[str, Any]]) -> dict[str, Any]:
                 "parameters": [_CHANNEL],
                 "requestBody": {
                     "required": True,
-                    **_json(_object({"secret": _STR, "username": _STR}, "username")),
+                    **json_media(closed_object({"secret": _STR, "username": _STR}, "username")),
                 },
                 "responses": {
-                    "200": {"description": "Checked and stored", **_json(pasted)},
+                    "200": {"description": "Checked and stored", **json_media(pasted)},
                     **errors(400, 401, 403, 404, 413, 415, 422, 503),
                 },
             }

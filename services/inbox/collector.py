@@ -24,7 +24,7 @@ import hashlib
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -73,34 +73,30 @@ class ChannelStatus:
         }
 
 
+@dataclass(eq=False, kw_only=True)
 class Collector:
-    def __init__(
-        self,
-        *,
-        producer: AIOKafkaProducer,
-        topics: TopicRegistry,
-        channels: ChannelDirectory,
-        reader: CommentReader,
-        schedule: PollSchedule,
-        known: Callable[[str], bool],
-    ) -> None:
-        self._producer = producer
-        self._topics = topics
-        self._channels = channels
-        self._reader = reader
-        self._schedule = schedule
-        self._known = known
-        self._posts: dict[tuple[str, str], WatchedPost] = {}
-        self._written: OrderedDict[str, None] = OrderedDict()
-        self.status = {c.id: ChannelStatus(c.id, c.platform, readability(c)) for c in channels.channels}
-        self.dead_lettered = 0
+    """Which posts to watch, polling them, and writing what they say (see the module's docstring)."""
+
+    producer: AIOKafkaProducer
+    topics: TopicRegistry
+    channels: ChannelDirectory
+    reader: CommentReader
+    schedule: PollSchedule
+    known: Callable[[str], bool]
+    status: dict[str, ChannelStatus] = field(init=False)
+    dead_lettered: int = field(default=0, init=False)
+    _posts: dict[tuple[str, str], WatchedPost] = field(default_factory=dict, init=False, repr=False)
+    _written: OrderedDict[str, None] = field(default_factory=OrderedDict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.status = {c.id: ChannelStatus(c.id, c.platform, readability(c)) for c in self.channels.channels}
 
     # -- which posts ---------------------------------------------------------------------------
 
     def watch(self, outcome: PublishOutcome, now: datetime) -> None:
         if outcome.status != OutcomeStatus.PUBLISHED or not outcome.post_id:
             return
-        channel = self._channels.get(outcome.channel)
+        channel = self.channels.get(outcome.channel)
         if channel is None:
             return
         post = WatchedPost(
@@ -115,9 +111,9 @@ class Collector:
         self._posts[(channel.id, post.post_id)] = post
         status = self.status[channel.id]
         if status.readability.polled:
-            before = self._schedule.watched
-            self._schedule.watch(post, now)
-            status.watched += self._schedule.watched - before
+            before = self.schedule.watched
+            self.schedule.watch(post, now)
+            status.watched += self.schedule.watched - before
 
     def knows(self, channel: str, post_id: str) -> bool:
         """Whether the post's publication has been read (its comments then name the Warta item)."""
@@ -133,34 +129,34 @@ class Collector:
     async def poll_due(self, now: datetime) -> int:
         """Poll every post due now; the number of new comments written."""
         written = 0
-        for post in self._schedule.due(now):
+        for post in self.schedule.due(now):
             written += await self._poll(post, now)
         return written
 
     async def _poll(self, post: WatchedPost, now: datetime) -> int:
-        channel = self._channels.get(post.channel)
+        channel = self.channels.get(post.channel)
         status = self.status.get(post.channel)
         if channel is None or status is None:
-            self._schedule.refused(post)
+            self.schedule.refused(post)
             return 0
         status.last_poll_at = now
         written, page = 0, None
         try:
             for _ in range(MAX_PAGES):
-                body = await self._reader.read(channel, post, page)
+                body = await self.reader.read(channel, post, page)
                 parsed = PARSERS[channel.platform](body, post, now)
                 written += await self.emit(parsed, f"poll:{channel.platform}", now)
                 page = parsed.next_page
-                if page is None or not self._schedule.take_call(channel.id, channel.platform, now):
+                if page is None or not self.schedule.take_call(channel.id, channel.platform, now):
                     break
         except ReadThrottled as exc:
             status.last_error = str(exc)
-            self._schedule.throttled(post, now, exc.retry_after or 60.0)
+            self.schedule.throttled(post, now, exc.retry_after or 60.0)
             return written
         except ReadRefused as exc:
             status.last_error = f"{exc}; post {post.post_id} is no longer polled"
             status.watched = max(0, status.watched - 1)
-            self._schedule.refused(post)
+            self.schedule.refused(post)
             return written
         except ReadFailed as exc:
             status.last_error = str(exc)
@@ -174,7 +170,7 @@ class Collector:
             status.last_error = f"{type(exc).__name__}: {exc}"[:500]
         else:
             status.last_error = None
-        self._schedule.done(post, now)
+        self.schedule.done(post, now)
         return written
 
     # -- writing -------------------------------------------------------------------------------
@@ -186,15 +182,15 @@ class Collector:
         try:
             for comment in parsed.comments:
                 key = comment.event_id
-                if key in self._written or self._known(key):
+                if key in self._written or self.known(key):
                     continue
                 # Remembered before the send yields: a webhook and a poll emitting the same
                 # comment at once write it once.
                 self._remember(key)
                 remembered[key] = comment.channel
                 futures.append(
-                    await self._producer.send(
-                        self._topics.comments_observed, encode(comment), key=comment.post_id.encode()
+                    await self.producer.send(
+                        self.topics.comments_observed, encode(comment), key=comment.post_id.encode()
                     )
                 )
             if futures:
@@ -229,7 +225,7 @@ class Collector:
             raw=raw[:100_000],
             raw_complete=False,  # not a record of a topic: nothing to write back
         )
-        future = await self._producer.send(self._topics.publish_dead, encode(letter), key=b"inbox")
+        future = await self.producer.send(self.topics.publish_dead, encode(letter), key=b"inbox")
         await acknowledged([future], "writing a dead letter")
         self.dead_lettered += 1
         log.warning("dead-lettered from %s: %s", source, reason)

@@ -28,10 +28,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.inbox.complaint_desk import ComplaintDesk, ForwardFailed, NoSuchComplaint
 from services.inbox.complaints import DUE_FIELD, is_overdue
 from services.inbox.http_api import DEPS, caller, read_model
+from services.inbox.http_query import channels_asked, state_asked
 from shared.events import ComplaintAction, ComplaintChanged, ComplaintState
-from shared.http_auth import ALL_CHANNELS, Principal
+from shared.http_auth import Principal
 from shared.http_errors import (
-    Forbidden,
     NotFound,
     ValidationFailed,
     said_error,
@@ -84,19 +84,8 @@ async def create_from_comment(request: web.Request) -> web.Response:
 async def list_complaints(request: web.Request) -> web.Response:
     deps, principal = request.app[DEPS], caller(request)
     query = request.query
-    channels = [c for c in deps.channels.ids if ALL_CHANNELS in principal.channels or c in principal.channels]
-    if "channel" in query:
-        if query["channel"] not in channels:
-            asked = query["channel"]
-            raise Forbidden(said("channel_forbidden.read", person=principal.person, channel=asked))
-        channels = [query["channel"]]
-    state = None
-    if "state" in query:
-        try:
-            state = ComplaintState(query["state"])
-        except ValueError:
-            values = ", ".join(s.value for s in ComplaintState)
-            raise ValidationFailed(said("enum.state", values=values), field="state") from None
+    channels = channels_asked(query, principal, deps.channels)
+    state = state_asked(query, ComplaintState)
     if query.get("overdue", "false") not in ("true", "false"):
         raise ValidationFailed(said("enum.overdue"), field="overdue")
     now = deps.clock()

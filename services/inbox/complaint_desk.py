@@ -26,6 +26,7 @@ from aiokafka.errors import KafkaError
 
 from services.inbox.complaints import (
     ComplaintRefused,
+    LaporAnswer,
     advance,
     allowed,
     forward_retry_due,
@@ -156,18 +157,13 @@ class ComplaintDesk:
             try:
                 receipt = await self._port.submit(_lapor_complaint(current))
             except LaporFailed as exc:
+                failure = LaporAnswer(error=str(exc), retriable=exc.retriable)
                 failed = self._next(
-                    current,
-                    ComplaintAction.FORWARD_FAILED,
-                    by=by,
-                    reason=reason,
-                    error=str(exc),
-                    retriable=exc.retriable,
+                    current, ComplaintAction.FORWARD_FAILED, by=by, reason=reason, lapor=failure
                 )
                 raise ForwardFailed(await self._write(failed), exc) from exc
-            change = self._next(
-                current, ComplaintAction.FORWARD, by=by, reason=reason, tracking_id=receipt.tracking_id
-            )
+            accepted = LaporAnswer(tracking_id=receipt.tracking_id)
+            change = self._next(current, ComplaintAction.FORWARD, by=by, reason=reason, lapor=accepted)
             return await self._write(change)
 
     async def retry_forwards(self, pause: timedelta) -> int:
@@ -193,22 +189,12 @@ class ComplaintDesk:
         *,
         by: str,
         reason: str,
-        tracking_id: str | None = None,
-        error: str | None = None,
-        retriable: bool = False,
+        lapor: LaporAnswer | None = None,
     ) -> ComplaintChanged:
         zone = self.zone_of(current.channel)
+        now = self._clock()
         return advance(
-            current,
-            action,
-            by=by,
-            reason=reason,
-            now=self._clock(),
-            hours=self.hours,
-            zone=zone,
-            tracking_id=tracking_id,
-            error=error,
-            retriable=retriable,
+            current, action, by=by, reason=reason, now=now, hours=self.hours, zone=zone, lapor=lapor
         )
 
 

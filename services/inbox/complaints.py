@@ -21,6 +21,7 @@ Overdue: the deadline of the state it is in has passed (``next_due`` < now).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from services.inbox.errors import IllegalTransition
@@ -82,6 +83,16 @@ def record(
     )
 
 
+@dataclass(frozen=True)
+class LaporAnswer:
+    """What LAPOR! answered a forward: its tracking id when it took the complaint, else the error
+    and whether a retry may succeed (``services.inbox.errors.LaporFailed``)."""
+
+    tracking_id: str | None = None
+    error: str | None = None
+    retriable: bool = False
+
+
 def advance(
     current: ComplaintChanged,
     action: ComplaintAction,
@@ -91,13 +102,13 @@ def advance(
     now: datetime,
     hours: WorkingHours,
     zone: tzinfo,
-    tracking_id: str | None = None,
-    error: str | None = None,
-    retriable: bool = False,
+    lapor: LaporAnswer | None = None,
 ) -> ComplaintChanged:
-    """The next version of ``current`` after ``action``; ``ComplaintRefused`` when not allowed."""
+    """The next version of ``current`` after ``action`` (a forward's with what ``lapor`` said);
+    ``ComplaintRefused`` when not allowed."""
     state = allowed(current, action)
-    if action == ComplaintAction.FORWARD and not tracking_id:
+    answer = lapor or LaporAnswer()
+    if action == ComplaintAction.FORWARD and not answer.tracking_id:
         raise ValueError("a forwarded complaint has LAPOR!'s tracking id")
     version = current.version + 1
     changes: dict[str, object] = {
@@ -113,7 +124,7 @@ def advance(
     if action == ComplaintAction.FORWARD:
         changes |= {
             "forwarded_at": now,
-            "tracking_id": tracking_id,
+            "tracking_id": answer.tracking_id,
             "answer_due": add_working_days(hours, now, ANSWER_WITHIN_DAYS, zone),
             "forward_attempts": current.forward_attempts + 1,
             "last_error": None,
@@ -122,8 +133,8 @@ def advance(
     elif action == ComplaintAction.FORWARD_FAILED:
         changes |= {
             "forward_attempts": current.forward_attempts + 1,
-            "last_error": (error or "")[:2000],
-            "retry_forward": retriable,
+            "last_error": (answer.error or "")[:2000],
+            "retry_forward": answer.retriable,
         }
     elif action == ComplaintAction.ANSWER:
         changes |= {"answered_at": now, "close_due": add_working_days(hours, now, CLOSE_AFTER_DAYS, zone)}

@@ -61,6 +61,7 @@ from services.inbox.broker_refusal import broker_refusals
 from services.inbox.collector import Collector
 from services.inbox.content_tags import ContentTags
 from services.inbox.errors import BadSignature, IllegalTransition
+from services.inbox.http_query import bounded, channels_asked, state_asked, visible_channels
 from services.inbox.insights import MAX_TERMS_HOURS, terms_body, volume_body
 from services.inbox.keeper import InboxKeeper, NoSuchEntry
 from services.inbox.lifecycle import Command
@@ -72,11 +73,10 @@ from services.inbox.webhooks import SIGNATURE_HEADER, challenge_answer, comments
 from services.inbox.working_time import WorkingHours
 from shared.channels import ChannelDirectory
 from shared.events import InboxAction, InboxChanged, InboxState
-from shared.http_auth import ALL_CHANNELS, KeyStore, Principal, Role, authenticate
+from shared.http_auth import KeyStore, Principal, Role, authenticate
 from shared.http_errors import (
     BadRequest,
     FieldError,
-    Forbidden,
     HttpRefusal,
     NotFound,
     PayloadTooLarge,
@@ -239,12 +239,6 @@ def caller(request: web.Request) -> Principal:
     return authenticate(request.app[DEPS].keys, request.headers.get("Authorization"))
 
 
-def _visible_channels(principal: Principal, channels: ChannelDirectory) -> list[str]:
-    if ALL_CHANNELS in principal.channels:
-        return list(channels.ids)
-    return [c for c in channels.ids if c in principal.channels]
-
-
 def entry_for(request: web.Request, principal: Principal) -> InboxChanged:
     key = request.match_info["key"]
     entry = request.app[DEPS].keeper.book.get(key)
@@ -255,34 +249,14 @@ def entry_for(request: web.Request, principal: Principal) -> InboxChanged:
 
 
 def _channels_asked(request: web.Request, principal: Principal) -> list[str]:
-    """The channels the caller may see, or the one ``channel`` names (403 if it may not)."""
-    channels = _visible_channels(principal, request.app[DEPS].channels)
-    if "channel" in request.query:
-        if request.query["channel"] not in channels:
-            asked = request.query["channel"]
-            raise Forbidden(said("channel_forbidden.read", person=principal.person, channel=asked))
-        channels = [request.query["channel"]]
-    return channels
-
-
-def _bounded(query: Any, name: str, default: str, low: float, high: float, *, whole: bool) -> float:
-    """A number from the query between ``low`` and ``high`` (422 otherwise, naming the bounds)."""
-    raw = query.get(name, default)
-    try:
-        value = int(raw) if whole else float(raw)
-    except ValueError:
-        kind = said("type.whole" if whole else "type.number", field=name)
-        raise ValidationFailed(kind, field=name) from None
-    if not low <= value <= high:  # NaN compares false, so it is refused here too
-        raise ValidationFailed(said("range.bounds", field=name, low=low, high=high), field=name)
-    return value
+    return channels_asked(request.query, principal, request.app[DEPS].channels)
 
 
 async def inbox_terms(request: web.Request) -> web.Response:
     deps, principal = request.app[DEPS], caller(request)
     channels = _channels_asked(request, principal)
-    hours = _bounded(request.query, "hours", "6", 0.25, MAX_TERMS_HOURS, whole=False)
-    limit = int(_bounded(request.query, "limit", "20", 1, 100, whole=True))
+    hours = bounded(request.query, "hours", "6", 0.25, MAX_TERMS_HOURS, whole=False)
+    limit = int(bounded(request.query, "limit", "20", 1, 100, whole=True))
     entries = deps.keeper.book.select(channels=channels)
     body = terms_body(entries, deps.clock(), hours, limit, lexicon())
     body["channel"] = request.query.get("channel")
@@ -303,19 +277,8 @@ async def list_entries(request: web.Request) -> web.Response:
     deps, principal = request.app[DEPS], caller(request)
     query = request.query
     channels = _channels_asked(request, principal)
-    state = None
-    if "state" in query:
-        try:
-            state = InboxState(query["state"])
-        except ValueError:
-            values = ", ".join(s.value for s in InboxState)
-            raise ValidationFailed(said("enum.state", values=values), field="state") from None
-    try:
-        limit = int(query.get("limit", "50"))
-    except ValueError:
-        raise ValidationFailed(said("type.whole", field="limit"), field="limit") from None
-    if not 1 <= limit <= 500:
-        raise ValidationFailed(said("range.bounds", field="limit", low=1, high=500), field="limit")
+    state = state_asked(query, InboxState)
+    limit = int(bounded(query, "limit", "50", 1, 500, whole=True))
     try:
         after = decode_cursor(query["cursor"]) if query.get("cursor") else None
     except BadCursor:
@@ -342,7 +305,7 @@ async def list_entries(request: web.Request) -> web.Response:
 
 async def channel_statuses(request: web.Request) -> web.Response:
     deps, principal = request.app[DEPS], caller(request)
-    visible = set(_visible_channels(principal, deps.channels))
+    visible = set(visible_channels(principal, deps.channels))
     statuses = [
         {**s.to_json(), "abilities": abilities(channel)}
         for name, s in sorted(deps.collector.status.items())

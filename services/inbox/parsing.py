@@ -83,8 +83,16 @@ def _when(value: Any) -> datetime:
 
 
 def _collect(
-    items: Iterable[Any], read: Callable[[dict[str, Any]], CommentObserved | None], parsed: Parsed
+    items: Iterable[Any],
+    read: Callable[[dict[str, Any]], CommentObserved | None],
+    parsed: Parsed | None = None,
+    *,
+    next_page: str | None = None,
 ) -> Parsed:
+    """``items`` read one by one into ``parsed`` (one that fails to read is a problem, the rest
+    go on), with where the platform's next page starts."""
+    parsed = Parsed() if parsed is None else parsed
+    parsed.next_page = next_page
     for item in items:
         try:
             if not isinstance(item, dict):
@@ -124,7 +132,7 @@ def mastodon_context(body: Any, post: WatchedPost, now: datetime) -> Parsed:
             now=now,
         )
 
-    return _collect(_list(body, "descendants"), read, Parsed())
+    return _collect(_list(body, "descendants"), read)
 
 
 def bluesky_thread(body: Any, post: WatchedPost, now: datetime) -> Parsed:
@@ -187,29 +195,36 @@ def youtube_threads(body: Any, post: WatchedPost, now: datetime) -> Parsed:
             now=now,
         )
 
-    parsed = _collect(comments, read, Parsed())
-    token = body.get("nextPageToken")
-    parsed.next_page = token if isinstance(token, str) and token else None
-    return parsed
+    return _collect(comments, read, next_page=_token(body.get("nextPageToken")))
+
+
+def _token(value: Any) -> str | None:
+    """A page token as the platform gave it; anything but a non-empty string means no next page."""
+    return value if isinstance(value, str) and value else None
+
+
+def graph_author(comment: dict[str, Any], name_field: str) -> CommentAuthor:
+    """A Graph API comment's author, from its ``from`` object (polled or delivered by webhook).
+    ``from`` needs the Page's token and the MODERATE task; without it the author is unknown."""
+    author = comment.get("from") or {}
+    return CommentAuthor(id=str(author.get("id") or "unknown"), name=author.get(name_field))
 
 
 def _graph_next(body: dict[str, Any]) -> str | None:
+    """The Graph API's cursor to the next page: ``paging.cursors.after`` while ``paging.next`` is set."""
     paging = body.get("paging") or {}
     if not isinstance(paging, dict) or not paging.get("next"):
         return None
-    after = (paging.get("cursors") or {}).get("after")
-    return after if isinstance(after, str) and after else None
+    return _token((paging.get("cursors") or {}).get("after"))
 
 
 def facebook_comments(body: Any, post: WatchedPost, now: datetime) -> Parsed:
     def read(comment: dict[str, Any]) -> CommentObserved:
-        author = comment.get("from") or {}
         return observed(
             post,
             comment_id=str(comment["id"]),
             parent_id=(comment.get("parent") or {}).get("id"),
-            # "from" needs the Page's token and the MODERATE task; without it the author is unknown.
-            author=CommentAuthor(id=str(author.get("id") or "unknown"), name=author.get("name")),
+            author=graph_author(comment, "name"),
             text=str(comment.get("message") or ""),
             created_at=_when(comment["created_time"]),
             url=comment.get("permalink_url"),
@@ -217,9 +232,7 @@ def facebook_comments(body: Any, post: WatchedPost, now: datetime) -> Parsed:
             now=now,
         )
 
-    parsed = _collect(_list(body, "data"), read, Parsed())
-    parsed.next_page = _graph_next(body)
-    return parsed
+    return _collect(_list(body, "data"), read, next_page=_graph_next(body))
 
 
 def instagram_comments(body: Any, post: WatchedPost, now: datetime) -> Parsed:
@@ -245,9 +258,7 @@ def instagram_comments(body: Any, post: WatchedPost, now: datetime) -> Parsed:
             now=now,
         )
 
-    parsed = _collect(flat, read, Parsed())
-    parsed.next_page = _graph_next(body)
-    return parsed
+    return _collect(flat, read, next_page=_graph_next(body))
 
 
 def x_search(body: Any, post: WatchedPost, now: datetime) -> Parsed:
@@ -275,10 +286,7 @@ def x_search(body: Any, post: WatchedPost, now: datetime) -> Parsed:
             now=now,
         )
 
-    parsed = _collect(items, read, Parsed())
-    token = body["meta"].get("next_token")
-    parsed.next_page = token if isinstance(token, str) and token else None
-    return parsed
+    return _collect(items, read, next_page=_token(body["meta"].get("next_token")))
 
 
 def threads_replies(body: Any, post: WatchedPost, now: datetime) -> Parsed:
@@ -297,9 +305,7 @@ def threads_replies(body: Any, post: WatchedPost, now: datetime) -> Parsed:
             now=now,
         )
 
-    parsed = _collect(_list(body, "data"), read, Parsed())
-    parsed.next_page = _graph_next(body)
-    return parsed
+    return _collect(_list(body, "data"), read, next_page=_graph_next(body))
 
 
 def linkedin_comments(body: Any, post: WatchedPost, now: datetime) -> Parsed:
@@ -319,13 +325,14 @@ def linkedin_comments(body: Any, post: WatchedPost, now: datetime) -> Parsed:
             now=now,
         )
 
-    parsed = _collect(_list(body, "elements"), read, Parsed())
-    paging = body.get("paging") if isinstance(body, dict) else None
+    elements = _list(body, "elements")
+    paging = body.get("paging")
+    next_page = None
     if isinstance(paging, dict) and any(
         isinstance(link, dict) and link.get("rel") == "next" for link in paging.get("links") or []
     ):
-        parsed.next_page = str(int(paging.get("start", 0)) + int(paging.get("count", 0)))
-    return parsed
+        next_page = str(int(paging.get("start", 0)) + int(paging.get("count", 0)))
+    return _collect(elements, read, next_page=next_page)
 
 
 PARSERS: dict[str, Callable[[Any, WatchedPost, datetime], Parsed]] = {

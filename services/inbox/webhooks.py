@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from services.inbox.errors import BadSignature
-from services.inbox.parsing import Parsed, Problem
+from services.inbox.parsing import Parsed, Problem, graph_author
 from services.inbox.watched import WatchedPost, observed
 from shared.channels import Channel, ChannelDirectory
 from shared.events import CommentAuthor
@@ -60,8 +60,13 @@ def challenge_answer(query: dict[str, str], verify_token: str) -> str | None:
     return challenge if challenge and len(challenge) <= 200 else None
 
 
-def _channel_by_option(channels: ChannelDirectory, platform: str, option: str, value: str) -> Channel | None:
-    return next((c for c in channels.for_platform(platform) if c.options.get(option) == value), None)
+def _channel_with(channels: ChannelDirectory, platform: str, option: str, value: str) -> Channel:
+    """The ``platform`` channel whose ``option`` is ``value``; a delivery for an account Warta does
+    not watch is a ``ValueError`` (recorded as the delivery's problem)."""
+    found = next((c for c in channels.for_platform(platform) if c.options.get(option) == value), None)
+    if found is None:
+        raise ValueError(f"no {platform} channel has {option} {value}")
+    return found
 
 
 def comments_of(body: Any, channels: ChannelDirectory, lookup: Lookup, now: datetime) -> Parsed:
@@ -97,17 +102,14 @@ def _read_change(
     if kind == "page" and field == "feed":
         if value.get("item") != "comment" or value.get("verb") != "add":
             return
-        channel = _channel_by_option(channels, "facebook", "page_id", str(entry["id"]))
-        if channel is None:
-            raise ValueError(f"no facebook channel has page_id {entry['id']}")
+        channel = _channel_with(channels, "facebook", "page_id", str(entry["id"]))
         post = lookup(channel, str(value["post_id"]), now)
-        author = value.get("from") or {}
         parsed.comments.append(
             observed(
                 post,
                 comment_id=str(value["comment_id"]),
                 parent_id=value.get("parent_id"),
-                author=CommentAuthor(id=str(author.get("id") or "unknown"), name=author.get("name")),
+                author=graph_author(value, "name"),
                 text=str(value.get("message") or ""),
                 created_at=datetime.fromtimestamp(int(value["created_time"]), UTC),
                 via="webhook",
@@ -115,17 +117,14 @@ def _read_change(
             )
         )
     elif kind == "instagram" and field == "comments":
-        channel = _channel_by_option(channels, "instagram", "ig_user_id", str(entry["id"]))
-        if channel is None:
-            raise ValueError(f"no instagram channel has ig_user_id {entry['id']}")
+        channel = _channel_with(channels, "instagram", "ig_user_id", str(entry["id"]))
         post = lookup(channel, str(value["media"]["id"]), now)
-        author = value.get("from") or {}
         parsed.comments.append(
             observed(
                 post,
                 comment_id=str(value["id"]),
                 parent_id=value.get("parent_id"),
-                author=CommentAuthor(id=str(author.get("id") or "unknown"), name=author.get("username")),
+                author=graph_author(value, "username"),
                 text=str(value.get("text") or ""),
                 created_at=datetime.fromtimestamp(int(entry.get("time") or now.timestamp()), UTC),
                 via="webhook",
@@ -140,9 +139,7 @@ def _whatsapp(
     value: dict[str, Any], channels: ChannelDirectory, lookup: Lookup, now: datetime, parsed: Parsed
 ) -> None:
     phone = str(value["metadata"]["phone_number_id"])
-    channel = _channel_by_option(channels, "whatsapp", "phone_number_id", phone)
-    if channel is None:
-        raise ValueError(f"no whatsapp channel has phone_number_id {phone}")
+    channel = _channel_with(channels, "whatsapp", "phone_number_id", phone)
     # A contact is known by its business-scoped user id (user_id) and, unless the user hides it
     # behind a username, its phone number (wa_id); a message names either.
     names: dict[str, str | None] = {}

@@ -7,7 +7,7 @@ from typing import Any
 
 from services.ingest.request import ContentRequest, DraftRequest, WithdrawRequest
 from shared.control_request import PauseRequest
-from shared.http_openapi import CONTROL_ANSWER, ERRORS_SCHEMA, api_document, problem_json
+from shared.http_openapi import CONTROL_ANSWER, api_document, closed_object, json_media, refusals, schema_ref
 
 _STR = {"type": "string"}
 _MAYBE_STR = {"type": ["string", "null"]}
@@ -15,20 +15,10 @@ _MAYBE_TIME = {"type": ["string", "null"], "format": "date-time"}
 _MAYBE_OBJECT = {"type": ["object", "null"]}
 
 
-def _object(properties: dict[str, Any], *optional: str) -> dict[str, Any]:
-    """A closed object: the answers are ours, so a field the document lacks is a bug."""
-    return {
-        "type": "object",
-        "required": [name for name in properties if name not in optional],
-        "properties": properties,
-        "additionalProperties": False,
-    }
-
-
-_ACCEPTED = _object(
+_ACCEPTED = closed_object(
     {
         "content_id": _STR,
-        "jobs": {"type": "array", "items": _object({"channel": _STR, "state": {"const": "accepted"}})},
+        "jobs": {"type": "array", "items": closed_object({"channel": _STR, "state": {"const": "accepted"}})},
     }
 )
 _CHANNEL_STATUS_FIELDS: dict[str, Any] = {
@@ -45,7 +35,7 @@ _CHANNEL_STATUS_FIELDS: dict[str, Any] = {
     "note": _MAYBE_STR,
     "engagement": _MAYBE_OBJECT,
 }
-_STATUS = _object(
+_STATUS = closed_object(
     {
         "content_id": _STR,
         "external_ref": _MAYBE_STR,
@@ -56,31 +46,31 @@ _STATUS = _object(
         "accepted_at": {"type": "string", "format": "date-time"},
         "not_before": _MAYBE_TIME,
         "deadline": _MAYBE_TIME,
-        "channels": {"type": "array", "items": _object(_CHANNEL_STATUS_FIELDS)},
+        "channels": {"type": "array", "items": closed_object(_CHANNEL_STATUS_FIELDS)},
     }
 )
-_CALENDAR = _object(
+_CALENDAR = closed_object(
     {
         "jobs": {
             "type": "array",
-            "items": _object({"content_id": _STR, "topic_key": _MAYBE_STR, **_CHANNEL_STATUS_FIELDS}),
+            "items": closed_object({"content_id": _STR, "topic_key": _MAYBE_STR, **_CHANNEL_STATUS_FIELDS}),
         },
         "next_cursor": _MAYBE_STR,
         "total": {"type": "integer", "minimum": 0},
     }
 )
-_CHANNELS = _object(
+_CHANNELS = closed_object(
     {
         "channels": {
             "type": "array",
-            "items": _object(
+            "items": closed_object(
                 {
                     "channel": _STR,
                     "platform": _STR,
                     "account": _STR,
                     "timezone": _STR,
                     "constraints": {"type": "object"},
-                    "paused": {"oneOf": [{"type": "null"}, _object({"by": _STR, "reason": _STR})]},
+                    "paused": {"oneOf": [{"type": "null"}, closed_object({"by": _STR, "reason": _STR})]},
                     "health": _STR,
                 }
             ),
@@ -89,7 +79,7 @@ _CHANNELS = _object(
 )
 _DIGEST = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 _MAYBE_DIGEST = {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"}
-_DRAFT_CREATED = _object(
+_DRAFT_CREATED = closed_object(
     {"draft_id": _STR, "state": {"const": "awaiting_approval"}, "content_sha256": _DIGEST}
 )
 _DRAFT_SUMMARY_FIELDS: dict[str, Any] = {
@@ -102,14 +92,14 @@ _DRAFT_SUMMARY_FIELDS: dict[str, Any] = {
     "approved_at": _MAYBE_TIME,
     "content_id": _MAYBE_STR,
 }
-_DRAFT_LIST = _object(
+_DRAFT_LIST = closed_object(
     {
-        "drafts": {"type": "array", "items": _object(_DRAFT_SUMMARY_FIELDS)},
+        "drafts": {"type": "array", "items": closed_object(_DRAFT_SUMMARY_FIELDS)},
         "next_cursor": _MAYBE_STR,
         "total": {"type": "integer", "minimum": 0},
     }
 )
-_HISTORY_ENTRY = _object(
+_HISTORY_ENTRY = closed_object(
     {
         "action": {"enum": ["submitted", "approved", "approval_refused"]},
         "by": _STR,
@@ -121,7 +111,7 @@ _HISTORY_ENTRY = _object(
     "content_id",
     "reason",
 )
-_DRAFT = _object(
+_DRAFT = closed_object(
     {
         **_DRAFT_SUMMARY_FIELDS,
         "request": {"type": "object", "description": "the draft as its editor wrote it"},
@@ -132,56 +122,35 @@ _DRAFT = _object(
         },
     }
 )
-_WITHDRAWN = _object({"content_id": _STR, "action": {"const": "withdraw"}, "accepted": {"const": True}})
-_HEALTH = _object({"status": {"const": "ok"}})
-_READY = _object(
+_WITHDRAWN = closed_object({"content_id": _STR, "action": {"const": "withdraw"}, "accepted": {"const": True}})
+_HEALTH = closed_object({"status": {"const": "ok"}})
+_READY = closed_object(
     {"status": {"enum": ["ready", "not_ready"]}, "problems": {"type": "array", "items": _STR}}, "problems"
 )
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"content": {"application/json": {"schema": schema}}}
+_REFUSALS = {
+    400: "Malformed JSON",
+    401: "Missing or unknown API key",
+    403: "Role, channel or four-eyes rule refuses it",
+    404: "Not found",
+    409: "Idempotency-Key reused with another body, or the draft already approved (by whom)",
+    412: "If-Match does not name the draft's current content: read it again",
+    413: "Body too large",
+    415: "Not JSON",
+    422: "Every validation problem at once",
+    428: "If-Match missing: send the ETag of the draft you read",
+    429: "Rate limit of this key",
+    503: (
+        "Broker unavailable: not known to be stored. The write may still reach the broker, so "
+        "retry with the same Idempotency-Key (and body): only then is a retry sure not to store "
+        "the item twice"
+    ),
+}
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    words = {
-        400: "Malformed JSON",
-        401: "Missing or unknown API key",
-        403: "Role, channel or four-eyes rule refuses it",
-        404: "Not found",
-        409: "Idempotency-Key reused with another body, or the draft already approved (by whom)",
-        412: "If-Match does not name the draft's current content: read it again",
-        413: "Body too large",
-        415: "Not JSON",
-        422: "Every validation problem at once",
-        428: "If-Match missing: send the ETag of the draft you read",
-        429: "Rate limit of this key",
-        503: (
-            "Broker unavailable: not known to be stored. The write may still reach the broker, so "
-            "retry with the same Idempotency-Key (and body): only then is a retry sure not to store "
-            "the item twice"
-        ),
-    }
-    out: dict[str, Any] = {str(c): {"description": words[c], **problem_json(_ref("Errors"))} for c in codes}
-    for code in (c for c in codes if c in (429, 503)):
-        out[str(code)]["headers"] = {**out[str(code)]["headers"], "Retry-After": _RETRY_AFTER}
-    if 401 in codes:
-        out["401"]["headers"] = {
-            **out["401"]["headers"],
-            "WWW-Authenticate": {"required": True, "schema": _STR},
-        }
-    return out
-
-
-_RETRY_AFTER = {
-    "required": True,
-    "description": "seconds",
-    "schema": {"type": "string", "pattern": "^[0-9]+$"},
-}
+    return refusals(_REFUSALS, *codes)
 
 
 _WRITE = (400, 401, 403, 413, 415, 422, 429, 503)
@@ -192,7 +161,7 @@ def _op(
 ) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": summary, "responses": {**ok, **_errors(*errors)}, **extra}
     if body:
-        op["requestBody"] = {"required": True, **_json(_ref(body))}
+        op["requestBody"] = {"required": True, **json_media(schema_ref(body))}
     return op
 
 
@@ -230,13 +199,13 @@ _LOCATION = {"Location": {"required": True, "schema": _STR}}
 def _ok(
     schema: dict[str, Any], code: str = "200", description: str = "OK", headers: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    answer = {"description": description, **_json(schema)}
+    answer = {"description": description, **json_media(schema)}
     return {code: {**answer, "headers": headers} if headers else answer}
 
 
 def _schemas() -> dict[str, Any]:
     """The components' schemas: the fixed answers, then each request model and the models it uses."""
-    schemas: dict[str, Any] = {"Errors": ERRORS_SCHEMA, "Accepted": _ACCEPTED}
+    schemas: dict[str, Any] = {"Accepted": _ACCEPTED}
     for model in (ContentRequest, DraftRequest, WithdrawRequest, PauseRequest):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
@@ -254,7 +223,7 @@ def _content_paths() -> dict[str, Any]:
         "/v1/content": {
             "post": _op(
                 "Submit an approved item",
-                _ok(_ref("Accepted"), "202", "Accepted: on the broker (acks=all)", _LOCATION),
+                _ok(schema_ref("Accepted"), "202", "Accepted: on the broker (acks=all)", _LOCATION),
                 (*_WRITE, 409),
                 "ContentRequest",
                 parameters=[_IDEMPOTENCY_KEY],
@@ -306,7 +275,7 @@ def _draft_paths() -> dict[str, Any]:
             "post": _op(
                 "Approve the draft as read (If-Match: its ETag), not by its author; the first "
                 "approval wins, across every ingest instance",
-                _ok(_ref("Accepted"), "202", "Accepted: on the broker (acks=all)", _LOCATION),
+                _ok(schema_ref("Accepted"), "202", "Accepted: on the broker (acks=all)", _LOCATION),
                 (401, 403, 404, 409, 412, 422, 428, 429, 503),
                 parameters=[draft_id, _IF_MATCH],
             )

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypedDict, TypeVar
 
 from aiokafka import AIOKafkaProducer
 
@@ -28,25 +29,32 @@ log = logging.getLogger("warta.publisher")
 T = TypeVar("T")
 
 
+class _Reading(TypedDict):
+    """The fields every reading of a published job shares (``EngagementObserved`` and
+    ``PollResultsObserved``): typed, so that mypy checks each against both events' fields."""
+
+    event_id: str
+    occurred_at: datetime
+    job_id: str
+    content_id: str
+    channel: str
+    platform: str
+    published_at: datetime
+
+
+@dataclass(eq=False)
 class EngagementReader:
-    def __init__(
-        self,
-        adapter: Adapter,
-        platform: str,
-        producer: AIOKafkaProducer,
-        topic: str,
-        *,
-        call_timeout_s: float,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self._adapter = adapter
-        self._platform = platform
-        self._producer = producer
-        self._topic = topic
-        self._call_timeout_s = call_timeout_s
-        self._clock = clock
-        # why this platform gives no engagement counts, or no poll results, once it said so
-        self._unsupported: dict[str, str] = {}
+    """One platform's engagement and poll readings, written to ``topic`` (see the module's docstring)."""
+
+    adapter: Adapter
+    platform: str
+    producer: AIOKafkaProducer
+    topic: str
+    _: KW_ONLY
+    call_timeout_s: float
+    clock: Callable[[], datetime]
+    # why this platform gives no engagement counts, or no poll results, once it said so
+    _unsupported: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     async def measure(self, due: JobDue, target: Callable[[], Target]) -> None:
         """Read and write ``due``'s counts, and its poll's results once the poll has closed;
@@ -64,29 +72,29 @@ class EngagementReader:
         if what in self._unsupported:
             return None  # the platform said once that it has none; asking again can't change that
         try:
-            return await asyncio.wait_for(call(), self._call_timeout_s)
+            return await asyncio.wait_for(call(), self.call_timeout_s)
         except NotSupported as exc:
             self._unsupported[what] = exc.message
-            log.info("%s is not collected on %s: %s", what, self._platform, exc.message)
+            log.info("%s is not collected on %s: %s", what, self.platform, exc.message)
         except (AdapterError, SecretsError, TimeoutError) as exc:
             log.warning("%s of %s at +%s min unavailable: %r", what, due.job_id, due.horizon_minutes, exc)
         return None
 
-    def _reading(self, due: JobDue) -> dict[str, Any]:
+    def _reading(self, due: JobDue) -> _Reading:
         """What every reading of a published job says of itself: which post, when."""
-        return {
-            "event_id": new_event_id(),
-            "occurred_at": self._clock(),
-            "job_id": due.job_id,
-            "content_id": due.content_id,
-            "channel": due.channel,
-            "platform": self._platform,
-            "published_at": due.published_at,
-        }
+        assert due.published_at is not None  # ``measure`` reads published jobs only
+        return _Reading(
+            event_id=new_event_id(),
+            occurred_at=self.clock(),
+            job_id=due.job_id,
+            content_id=due.content_id,
+            channel=due.channel,
+            platform=self.platform,
+            published_at=due.published_at,
+        )
 
     async def _counts(self, due: JobDue, post_id: str, target: Callable[[], Target]) -> None:
-        assert due.published_at is not None
-        counts = await self._ask("engagement", due, lambda: self._adapter.engagement(target(), post_id))
+        counts = await self._ask("engagement", due, lambda: self.adapter.engagement(target(), post_id))
         if counts is None:
             return
         event = EngagementObserved(
@@ -97,12 +105,11 @@ class EngagementReader:
             shares=counts.shares,
             reach=counts.reach,
         )
-        await send_event(self._producer, self._topic, due.content_id, event)
+        await send_event(self.producer, self.topic, due.content_id, event)
 
     async def _poll(self, due: JobDue, post_id: str, target: Callable[[], Target]) -> None:
-        assert due.published_at is not None
         assert due.content.poll is not None
-        tally = await self._ask("poll results", due, lambda: self._adapter.poll_results(target(), post_id))
+        tally = await self._ask("poll results", due, lambda: self.adapter.poll_results(target(), post_id))
         if tally is None:
             return
         event = PollResultsObserved(
@@ -114,4 +121,4 @@ class EngagementReader:
             closed=tally.closed,
             voters=tally.voters,
         )
-        await send_event(self._producer, self._topic, due.content_id, event)
+        await send_event(self.producer, self.topic, due.content_id, event)

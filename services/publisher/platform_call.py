@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import datetime, timedelta
 
 from services.publisher.adapters.port import (
@@ -32,28 +32,20 @@ from services.publisher.reconciler import Reconciler
 from shared.events import OutcomeStatus, PlatformError, PublishOutcome
 
 
+@dataclass(eq=False)
 class PlatformCaller:
-    def __init__(
-        self,
-        adapter: Adapter,
-        limits: RateLimits,
-        reconciler: Reconciler,
-        retry: RetryPolicy,
-        *,
-        publish_timeout_s: float,
-        max_local_wait: timedelta,
-        clock: Callable[[], datetime],
-        rng: random.Random,
-    ) -> None:
-        self._adapter = adapter
-        self._limits = limits
-        self._reconciler = reconciler
-        self._retry = retry
-        self._publish_timeout_s = publish_timeout_s
-        self._max_local_wait = max_local_wait
-        self._clock = clock
-        self._rng = rng
-        self._account_locks: dict[str, asyncio.Lock] = {}
+    """Publishes one platform's jobs within its rate limits, reconciling an unknown outcome."""
+
+    adapter: Adapter
+    limits: RateLimits
+    reconciler: Reconciler
+    retry: RetryPolicy
+    _: KW_ONLY
+    publish_timeout_s: float
+    max_local_wait: timedelta
+    clock: Callable[[], datetime]
+    rng: random.Random
+    _account_locks: dict[str, asyncio.Lock] = field(default_factory=dict, init=False, repr=False)
 
     async def publish(
         self,
@@ -66,10 +58,10 @@ class PlatformCaller:
         """Call the platform for ``request`` (unless the account's quota is spent: retry then)."""
         lock = self._account_locks.setdefault(channel, asyncio.Lock())
         async with lock:
-            limiter = self._limits.for_channel(channel)
-            now = self._clock()
+            limiter = self.limits.for_channel(channel)
+            now = self.clock()
             wait = limiter.wait(now)
-            if wait > self._max_local_wait:
+            if wait > self.max_local_wait:
                 error = PlatformError(
                     code="rate_limited_locally", message=f"account quota: next call in {wait}"
                 )
@@ -77,21 +69,21 @@ class PlatformCaller:
             if wait > timedelta(0):
                 await asyncio.sleep(wait.total_seconds())
             recorded = await before_call()
-            took_at = self._clock()
+            took_at = self.clock()
             limiter.take(took_at)
             result = await answer_within(
-                self._adapter.hide(target, request)
+                self.adapter.hide(target, request)
                 if request.hide
-                else self._adapter.reply(target, request)
+                else self.adapter.reply(target, request)
                 if request.reply_to is not None
-                else self._adapter.publish(target, request),
-                self._publish_timeout_s,
+                else self.adapter.publish(target, request),
+                self.publish_timeout_s,
                 # The request may have left: reconciliation finds what the platform did with it.
                 lambda limit_s: Ambiguous(f"no answer within {limit_s} s", code="timeout"),
             )
             # The platform counted the call somewhere between sending and its reply; counting it
             # at the reply keeps our window from ever ending before the platform's.
-            limiter.settle(took_at, self._clock())
+            limiter.settle(took_at, self.clock())
         if request.first_attempt_at is None:
             request = replace(request, first_attempt_at=recorded.first_attempt_at)
         decision = await self._judge(target, request, result)
@@ -106,11 +98,11 @@ class PlatformCaller:
             # The attempt just made is the one to find; it ended now, as far as we can end it.
             request = replace(
                 request,
-                earlier_attempt_until=self._clock(),
+                earlier_attempt_until=self.clock(),
             )
-            settled = await self._reconciler.reconcile(target, request)
+            settled = await self.reconciler.reconcile(target, request)
             if settled is not None:
                 return settled
             # Surely not on the platform: a normal retry is safe.
             result = Temporary(result.message, code=result.code, http_status=result.http_status)
-        return decide(result, request.attempt, self._clock(), self._retry, self._rng)
+        return decide(result, request.attempt, self.clock(), self.retry, self.rng)

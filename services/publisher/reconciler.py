@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime, timedelta
 
 from services.publisher.adapters.port import (
@@ -30,25 +31,19 @@ log = logging.getLogger("warta.publisher")
 MAX_LOOKUPS = 5
 
 
+@dataclass(eq=False)
 class Reconciler:
-    def __init__(
-        self,
-        adapter: Adapter,
-        platform: str,
-        *,
-        call_timeout_s: float,
-        longest_wait: timedelta,
-        clock: Callable[[], datetime],
-        after_wait: Callable[[], None] = lambda: None,
-    ) -> None:
-        self._adapter = adapter
-        self._platform = platform
-        self._call_timeout_s = call_timeout_s
-        # Bounded by a lease (the publish timeout and a margin) plus the listing's settle time.
-        self._longest_wait = longest_wait
-        self._clock = clock
-        # Called after each wait: the caller's chance to find it lost the job meanwhile (raise).
-        self._after_wait = after_wait
+    """Settles one platform's attempts that may have reached it (see the module's docstring)."""
+
+    adapter: Adapter
+    platform: str
+    _: KW_ONLY
+    call_timeout_s: float
+    # Bounded by a lease (the publish timeout and a margin) plus the listing's settle time.
+    longest_wait: timedelta
+    clock: Callable[[], datetime]
+    # Called after each wait: the caller's chance to find it lost the job meanwhile (raise).
+    after_wait: Callable[[], None] = lambda: None
 
     async def reconcile(self, target: Target, request: PublishRequest) -> Decision | None:
         """Settle ``request``'s earlier attempt; None = proven absent, send again."""
@@ -58,25 +53,25 @@ class Reconciler:
             return None
         for _ in range(MAX_LOOKUPS):
             found = await answer_within(
-                self._adapter.find_reply(target, request)
+                self.adapter.find_reply(target, request)
                 if request.reply_to is not None
-                else self._adapter.find_by_marker(target, request),
-                self._call_timeout_s,
+                else self.adapter.find_by_marker(target, request),
+                self.call_timeout_s,
                 # A slow platform has not said it cannot tell: ask again shortly.
                 lambda limit_s: Temporary(f"the lookup took over {limit_s} s", code="timeout"),
             )
-            now = self._clock()
-            step = after_lookup(self._platform, found, now=now, live_until=request.earlier_attempt_until)
+            now = self.clock()
+            step = after_lookup(self.platform, found, now=now, live_until=request.earlier_attempt_until)
             if isinstance(step, Decision):
                 return step
             if isinstance(step, SendAgain):
                 log.info("%s: proven absent (%s); sending", request.job_id, step.evidence)
                 return None
             await self._wait_to_ask_again(step, now)
-        return unconfirmed(self._platform, "it still could not tell after repeated lookups", "still_unknown")
+        return unconfirmed(self.platform, "it still could not tell after repeated lookups", "still_unknown")
 
     async def _wait_to_ask_again(self, step: AskAgain, now: datetime) -> None:
         wait = (step.at - now).total_seconds()
         log.info("waiting %.1f s to look up again: %s", wait, step.why)
-        await asyncio.sleep(min(max(0.0, wait), self._longest_wait.total_seconds()))
-        self._after_wait()
+        await asyncio.sleep(min(max(0.0, wait), self.longest_wait.total_seconds()))
+        self.after_wait()

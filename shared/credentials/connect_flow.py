@@ -20,7 +20,6 @@ from datetime import datetime
 from pathlib import Path
 
 import aiohttp
-import orjson
 
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
@@ -39,6 +38,7 @@ from shared.credentials.oauth_flow import SCOPES, authorize_url, code_challenge,
 from shared.credentials.record import CredentialRecord
 from shared.credentials.token_client import AppCredentials, exchange_code
 from shared.credentials.vault import CredentialVault
+from shared.private_file import read_json_object
 
 
 class FlowUnavailable(CredentialError):
@@ -65,14 +65,10 @@ def has_login(platform: str) -> bool:
 
 def load_apps(path: Path | None) -> dict[str, AppCredentials]:
     """The operator's app registrations by platform; none when no file is configured."""
-    if path is None or not path.exists():
+    if path is None:
         return {}
-    try:
-        raw = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError) as exc:
-        raise FlowUnavailable(f"cannot read the OAuth apps file {path}: {type(exc).__name__}") from None
-    if not isinstance(raw, dict):
-        raise FlowUnavailable(f"{path} must hold a JSON object: platform → client_id, client_secret")
+    # Its shape: platform → {"client_id": ..., "client_secret": ...}.
+    raw = read_json_object(path, "the OAuth apps file", FlowUnavailable)
     apps = {}
     for platform, entry in raw.items():
         if isinstance(entry, dict) and isinstance(entry.get("client_id"), str):

@@ -7,125 +7,68 @@ clear."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import aiohttp
 import orjson
 import pytest
-from aiohttp.test_utils import TestServer
 from aiokafka import TopicPartition
 
-from sandbox.base import FakeState
-from sandbox.oauth import TokenAuthority
-from sandbox.sandbox import STATES, build_sandbox
 from shared.credentials.credential_topic import CredentialFollower, send_records
 from shared.credentials.keys import generate_key, keyring
 from shared.credentials.record import CredentialRecord
-from shared.credentials.token_client import answer
 from shared.credentials.vault import CredentialVault
 from shared.kafka import delete_topics, ensure_topics, make_producer, replay
 from shared.topics import TopicRegistry
-from tests.integration.test_refresh_kill import _close, _until, lock_holder
+from tests.integration.refresh_rig import (
+    ACCOUNT,
+    TokenPlatform,
+    close,
+    kill,
+    lock_holder,
+    token_platform,
+    until,
+)
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
-ACCOUNT = "tiktok-demo"
-TTL_S = 2.0
-TOKEN_PATH = "/tiktok/v2/oauth/token/"
 
 
 @dataclass
 class Hosts:
-    server: TestServer
-    state: FakeState
-    key: str
+    """Hosts with a vault each (``tmp``/<host>), sharing the credentials topic and its group."""
+
+    platform: TokenPlatform
     kafka: str
     topics: TopicRegistry
     group: str
     tmp: Path
-    session: aiohttp.ClientSession
-
-    @property
-    def authority(self) -> TokenAuthority:
-        assert self.state.authority is not None
-        return self.state.authority
 
     def vault(self, host: str) -> CredentialVault:
-        return CredentialVault(self.tmp / host / "credentials.vault", keyring([self.key]))
+        return CredentialVault(self.tmp / host / "credentials.vault", keyring([self.platform.key]))
 
     def record(self, host: str) -> CredentialRecord | None:
         return self.vault(host).fresh(ACCOUNT)
 
-    def _start(self, host: str) -> subprocess.Popen[str]:
-        env = {**os.environ, "WARTA_CREDENTIALS_KEY": self.key, "PYTHONPATH": str(ROOT)}
-        env["KAFKA_BOOTSTRAP_SERVERS"] = self.kafka
-        args = [str(self.vault(host).path), str(self.server.make_url(TOKEN_PATH)), ACCOUNT, "tiktok"]
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.integration.refresh_worker",
-                *args,
-                self.topics.credentials,
-                self.group,
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "ready"
-        return proc
-
     async def worker(self, host: str) -> subprocess.Popen[str]:
-        # In a thread: this event loop serves the sandbox the workers refresh against.
-        return await asyncio.to_thread(self._start, host)
-
-    async def fault(self, mode: str, delay_s: float) -> None:
-        fault = {"path_contains": "/oauth/token", "method": "POST", "mode": mode, "delay_s": delay_s}
-        async with self.session.post(self.server.make_url("/tiktok/_fake/faults"), json=fault) as resp:
-            assert resp.status == 201
-
-    def refresh_requests(self) -> int:
-        return self.state.requests[f"POST {TOKEN_PATH}"]
+        return await self.platform.worker(
+            self.vault(host), self.topics.credentials, self.group, kafka=self.kafka
+        )
 
 
 @pytest.fixture
 async def hosts(kafka_bootstrap: str, tmp_path: Path, run_id: str) -> AsyncIterator[Hosts]:
     topics = TopicRegistry(prefix=f"t{run_id}.", partitions=3)
     await ensure_topics(kafka_bootstrap, [s for s in topics.specs() if s.name == topics.credentials])
-    app = build_sandbox({ACCOUNT: "static-token-unused"}, token_ttl_s=TTL_S)
-    key = generate_key()
-    async with TestServer(app) as server, aiohttp.ClientSession() as session:
-        assert isinstance(server, TestServer)
-        rig = Hosts(
-            server, app[STATES]["tiktok"], key, kafka_bootstrap, topics, f"g{run_id}", tmp_path, session
-        )
+    async with token_platform(generate_key()) as platform:
+        rig = Hosts(platform, kafka_bootstrap, topics, f"g{run_id}", tmp_path)
         # Connected once, from a third machine (the console's): only the topic has it.
-        grant = answer(200, rig.authority.mint(ACCOUNT, client_id="tt-app"))
-        now = datetime.now(UTC)
-        record = CredentialRecord(
-            account=ACCOUNT,
-            access_token=grant.access_token,
-            refresh_token=grant.refresh_token,
-            expires_at=now + timedelta(seconds=grant.expires_in or 0),
-            issued_at=now,
-            platform="tiktok",
-            token_url=str(server.make_url(TOKEN_PATH)),
-            extra={"client_id": "tt-app", "client_secret": "tt-secret"},
-        )
         producer = make_producer(kafka_bootstrap, "test-credentials-topic")
         await producer.start()
         try:
-            await send_records(producer, topics.credentials, rig.vault("console"), [record])
+            await send_records(producer, topics.credentials, rig.vault("console"), [platform.connected()])
         finally:
             await producer.stop()
         try:
@@ -146,7 +89,7 @@ async def _stop_and_count(workers: list[subprocess.Popen[str]]) -> list[dict[str
     counts = [await asyncio.to_thread(_counts, p) for p in workers]
     for proc in workers:
         await asyncio.to_thread(proc.wait, 10)
-        _close(proc)
+        close(proc)
     return counts
 
 
@@ -158,14 +101,14 @@ async def _raw_values(kafka: str, topic: str) -> list[bytes]:
 async def test_two_hosts_see_one_rotation_and_refresh_one_at_a_time(hosts: Hosts) -> None:
     workers = [await hosts.worker("host-a"), await hosts.worker("host-b")]
     try:
-        await _until(lambda: hosts.authority.refreshes[ACCOUNT] >= 3, 30)
+        await until(lambda: hosts.platform.authority.refreshes[ACCOUNT] >= 3, 30)
 
         # Both hosts' vaults follow the topic to the same, current refresh token.
         def same() -> bool:
             a, b = hosts.record("host-a"), hosts.record("host-b")
             return a is not None and b is not None and a.refresh_token == b.refresh_token and a.version >= 3
 
-        await _until(same, 10)
+        await until(same, 10)
     finally:
         counts = await _stop_and_count(workers)
     refreshed = [c["refreshes"] for c in counts]
@@ -173,13 +116,11 @@ async def test_two_hosts_see_one_rotation_and_refresh_one_at_a_time(hosts: Hosts
     # group after the first one's first refresh. Two refreshers at once would spend one rotating
     # refresh token twice: the platform refuses the second and the account is parked.
     assert [c["parked"] for c in counts] == [0, 0], counts
-    assert sum(refreshed) == hosts.authority.refreshes[ACCOUNT]
+    assert sum(refreshed) == hosts.platform.authority.refreshes[ACCOUNT]
     record = hosts.record("host-b")
     assert record is not None
     assert record.status == "connected", record.reason
-    status, body = hosts.authority.token(
-        {"client_key": "tt-app", "grant_type": "refresh_token", "refresh_token": record.refresh_token}
-    )
+    status, body = hosts.platform.refresh_works(record)
     assert status == 200, body  # the shared refresh token is the live one
     # Never in clear on the topic: neither the tokens nor the client secret.
     raw = b"".join(await _raw_values(hosts.kafka, hosts.topics.credentials))
@@ -194,10 +135,10 @@ async def test_killing_the_owner_in_the_middle_of_a_refresh_leaves_the_account_c
 ) -> None:
     workers = {"host-a": await hosts.worker("host-a"), "host-b": await hosts.worker("host-b")}
     try:
-        await _until(lambda: hosts.authority.refreshes[ACCOUNT] >= 1, 30)
-        before = hosts.refresh_requests()
-        await hosts.fault("drop", delay_s=3.0)  # the platform holds the next refresh, unspent
-        await _until(lambda: hosts.refresh_requests() > before, 10)
+        await until(lambda: hosts.platform.authority.refreshes[ACCOUNT] >= 1, 30)
+        before = hosts.platform.refresh_requests()
+        await hosts.platform.fault("drop", delay_s=3.0)  # the platform holds the next refresh, unspent
+        await until(lambda: hosts.platform.refresh_requests() > before, 10)
         pids = {w.pid for w in workers.values()}
         owner = None
 
@@ -206,27 +147,23 @@ async def test_killing_the_owner_in_the_middle_of_a_refresh_leaves_the_account_c
             owner = next((h for h in workers if lock_holder(hosts.vault(h), pids) is not None), None)
             return owner is not None
 
-        await _until(found, 5)
+        await until(found, 5)
         assert owner is not None
         victim = workers.pop(owner)
         killed_at = asyncio.get_running_loop().time()
-        victim.send_signal(signal.SIGKILL)
-        await asyncio.to_thread(victim.wait, 5)
-        _close(victim)
+        await kill(victim)
         (survivor,) = workers
         version = max(r.version for h in ("host-a", "host-b") if (r := hosts.record(h)) is not None)
         # After the group's session timeout the survivor owns the partition and refreshes with the
         # refresh token the platform never spent.
-        await _until(lambda: (r := hosts.record(survivor)) is not None and r.version > version + 1, 40)
+        await until(lambda: (r := hosts.record(survivor)) is not None and r.version > version + 1, 40)
         took = asyncio.get_running_loop().time() - killed_at
     finally:
         await _stop_and_count(list(workers.values()))
     record = hosts.record(survivor)
     assert record is not None
     assert record.status == "connected", record.reason
-    status, body = hosts.authority.token(
-        {"client_key": "tt-app", "grant_type": "refresh_token", "refresh_token": record.refresh_token}
-    )
+    status, body = hosts.platform.refresh_works(record)
     assert status == 200, body
     print(f"\nowner killed mid-refresh: the survivor refreshed {took:.1f} s later, account connected")
 

@@ -9,11 +9,6 @@ var/test-inbox-outage), never the session's.
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,33 +21,10 @@ from sandbox.meta_comments import facebook_comment_delivery, sign
 from services.inbox.book import key_of
 from services.inbox.watched import comment_key
 from shared.events import CommentAuthor, CommentObserved
-from shared.settings import ROOT
 from tests.integration.inbox_system import APP_SECRET, PAGE_ID, InboxSystem, inbox_system
-from tests.kafka_broker import BROKER
+from tests.kafka_broker import own_broker
 
 pytestmark = pytest.mark.integration
-
-PORT = 19196
-VAR = ROOT / "var" / "test-inbox-outage"
-ENV = dict(os.environ, KAFKA_PORT=str(PORT), WARTA_VAR=str(VAR), KAFKA_HEAP="512m")
-
-
-def broker(command: str) -> None:
-    subprocess.run([str(BROKER), command], env=ENV, check=True, capture_output=True, timeout=180)
-
-
-@contextmanager
-def own_broker() -> Iterator[str]:
-    if shutil.which("java") is None:
-        pytest.skip("the outage test runs a broker of its own and needs a Java runtime")
-    broker("stop")
-    shutil.rmtree(VAR / f"kafka-{PORT}", ignore_errors=True)
-    broker("start")
-    try:
-        yield f"127.0.0.1:{PORT}"
-    finally:
-        broker("stop")
-        shutil.rmtree(VAR, ignore_errors=True)
 
 
 async def call(system: InboxSystem, method: str, path: str, **kw: Any) -> tuple[int, Any, Any]:
@@ -92,8 +64,8 @@ def a_comment(comment_id: str) -> CommentObserved:
 async def test_inbox_writes_answer_503_while_the_broker_is_down_and_succeed_after(
     run_id: str, tmp_path: Path
 ) -> None:
-    with own_broker() as bootstrap:
-        async with inbox_system(bootstrap, run_id, tmp_path) as system:
+    with own_broker(19196, "test-inbox-outage", heap="512m") as broker:
+        async with inbox_system(broker.bootstrap, run_id, tmp_path) as system:
             assert await system.inbox.keeper.receive([a_comment("c1")]) == 1
             (entry,) = system.inbox.keeper.book.select()
             key = key_of(entry)
@@ -114,7 +86,7 @@ async def test_inbox_writes_answer_503_while_the_broker_is_down_and_succeed_afte
                 ("POST", "/webhooks/meta", {"data": delivery, "headers": signed}),
             ]  # fmt: skip
 
-            broker("stop")
+            broker.run("stop")
             try:
                 answers = await asyncio.gather(*(call(system, m, p, **kw) for m, p, kw in writes))
                 for (method, path, _), (status, headers, body) in zip(writes, answers, strict=True):
@@ -129,7 +101,7 @@ async def test_inbox_writes_answer_503_while_the_broker_is_down_and_succeed_afte
                 assert (status, shown["state"], shown.get("assignee")) == (200, "new", None)
                 assert comment_key("facebook-demo", "1_2") not in system.inbox.keeper.book
             finally:
-                broker("start")
+                broker.run("start")
 
             status, body = await until_accepted(
                 system, "POST", f"/v1/inbox/{key}/assign", json=writes[0][2]["json"]

@@ -9,44 +9,17 @@ var/test-outage), never the session's.
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import subprocess
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from shared.events import ContentApproved
-from shared.settings import ROOT
 from shared.topics import TopicRegistry
 from tests.integration.ingest_app import Answer, Ingest, content_body, read_events, running_ingest
-from tests.kafka_broker import BROKER
+from tests.kafka_broker import own_broker
 
 pytestmark = pytest.mark.integration
-
-PORT = 19192
-VAR = ROOT / "var" / "test-outage"
-ENV = dict(os.environ, KAFKA_PORT=str(PORT), WARTA_VAR=str(VAR))
-
-
-def broker(command: str) -> None:
-    subprocess.run([str(BROKER), command], env=ENV, check=True, capture_output=True, timeout=180)
-
-
-@contextmanager
-def own_broker() -> Iterator[str]:
-    if shutil.which("java") is None:
-        pytest.skip("the outage test runs a broker of its own and needs a Java runtime")
-    broker("stop")
-    shutil.rmtree(VAR / f"kafka-{PORT}", ignore_errors=True)
-    broker("start")
-    try:
-        yield f"127.0.0.1:{PORT}"
-    finally:
-        broker("stop")
 
 
 async def post(app: Ingest, body: dict[str, object], key: str) -> Answer:
@@ -61,12 +34,14 @@ async def test_a_broker_outage_answers_503_and_the_retry_is_accepted_once(
 ) -> None:
     body = content_body(("mastodon-demo", "x-demo"))
     key = "adpim-" + uuid.uuid4().hex
-    with own_broker() as bootstrap:
-        async with running_ingest(bootstrap, topics, tmp_path, ack_timeout_s=3, retry_after_s=2) as app:
+    with own_broker(19192, "test-outage") as broker:
+        async with running_ingest(
+            broker.bootstrap, topics, tmp_path, ack_timeout_s=3, retry_after_s=2
+        ) as app:
             # The producer knows the topic's leaders before the outage, so the record is queued
             # and would reach the broker when it returns: the harder case.
             await app.deps.writer.producer.partitions_for(topics.content_approved)
-            broker("stop")
+            broker.run("stop")
             try:
                 refused = await post(app, body, key)
                 assert refused.status == 503, refused
@@ -81,7 +56,7 @@ async def test_a_broker_outage_answers_503_and_the_retry_is_accepted_once(
                 assert (await post(app, body, key)).status == 503
                 assert (await post(app, dict(body, priority="urgent"), key)).status == 409
             finally:
-                broker("start")
+                broker.run("start")
 
             accepted = await retry_until_accepted(app, body, key)
             assert accepted.status == 202, accepted
@@ -92,7 +67,9 @@ async def test_a_broker_outage_answers_503_and_the_retry_is_accepted_once(
             assert (await post(app, content_body(), "next-" + uuid.uuid4().hex)).status == 202
 
         events = [
-            e for e in await read_events(bootstrap, topics.content_approved) if isinstance(e, ContentApproved)
+            e
+            for e in await read_events(broker.bootstrap, topics.content_approved)
+            if isinstance(e, ContentApproved)
         ]
         ours = [e for e in events if e.idempotency_key == key]
         assert [e.content_id for e in ours] == [accepted.body["content_id"]]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -32,11 +32,11 @@ from shared.codec import encode
 from shared.credentials.keys import generate_key, keyring
 from shared.credentials.record import CredentialRecord
 from shared.credentials.secret_store import SecretStore
-from shared.credentials.token_client import answer
 from shared.credentials.vault import CredentialVault
 from shared.events import Content, JobDue, OutcomeStatus, PublishOutcome
 from shared.kafka import ensure_topics, make_producer
 from shared.topics import TopicRegistry
+from tests.integration import refresh_rig
 from tests.integration.ingest_app import read_events
 
 pytestmark = pytest.mark.integration
@@ -74,20 +74,8 @@ async def producer(kafka_bootstrap: str, topics: TopicRegistry) -> AsyncIterator
     await made.stop()
 
 
-def connected_record(authority: TokenAuthority, token_url: str, version: int = 0) -> CredentialRecord:
-    now = datetime.now(UTC)
-    grant = answer(200, authority.mint(CHANNEL, client_id="x-app"))
-    return CredentialRecord(
-        account=CHANNEL,
-        access_token=grant.access_token,
-        refresh_token=grant.refresh_token,
-        expires_at=now + timedelta(seconds=grant.expires_in or 0),
-        issued_at=now,
-        platform="x",
-        token_url=token_url,
-        extra={"client_id": "x-app"},
-        version=version,
-    )
+def connected_record(authority: TokenAuthority, token_url: str) -> CredentialRecord:
+    return refresh_rig.connected_record(authority, CHANNEL, "x", token_url, "x-app")
 
 
 async def test_an_x_account_stays_connected_through_many_token_lifetimes_and_parks_when_revoked(

@@ -148,7 +148,7 @@ def test_the_cli_prints_no_sentence_in_english_only() -> None:
 
 
 def test_warta_devs_welcome_follows_the_language() -> None:
-    from warta.dev_welcome import said, welcome
+    from warta.dev_welcome import welcome
 
     urls = {
         s: f"http://127.0.0.1:80{n}"
@@ -165,4 +165,4 @@ def test_warta_devs_welcome_follows_the_language() -> None:
         assert '"approved_by": "yuyun"' in texts[lang]
     assert "Warta is running" in texts["en"]
     assert "Warta berjalan" in texts["id"]
-    assert said("stopping") == "warta dev: menghentikan…"
+    assert cli_messages.say("dev_stopping") == "warta dev: menghentikan…"

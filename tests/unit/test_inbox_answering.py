@@ -5,9 +5,8 @@ any write)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -15,30 +14,17 @@ from aiohttp.test_utils import TestClient, TestServer
 from services.inbox.answering import CLAIM_FOR, AnswerClaims
 from services.inbox.answering_api import add_answering_routes
 from services.inbox.book import InboxBook, key_of
-from services.inbox.collector import Collector
 from services.inbox.errors import SomeoneAnswering
-from services.inbox.http_api import Deps, create_app
-from services.inbox.keeper import InboxKeeper
-from services.inbox.lifecycle import Command, decide, received
-from services.inbox.schedule import PollSchedule
-from services.inbox.settings import InboxSettings
-from shared.channels import Channel, ChannelDirectory
-from shared.events import CommentAuthor, CommentObserved, InboxAction, InboxChanged
-from shared.http_auth import KeyRecord, KeyStore, Role, digest_key
-from shared.topics import TopicRegistry
+from services.inbox.http_api import create_app
+from services.inbox.lifecycle import Command, decide
+from shared.events import InboxAction, InboxChanged
+from tests.unit.inbox_app import NOW, editor_keys, new_entry, offline_deps
 
-NOW = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
 A = InboxAction
 
 
 def an_entry() -> InboxChanged:
-    comment = CommentObserved(
-        event_id="ib1", occurred_at=NOW, comment_id="c1", post_id="p1", channel="m", platform="mastodon",
-        author=CommentAuthor(id="9"), text="Kapan jalan diperbaiki?", created_at=NOW, via="poll",
-    )  # fmt: skip
-    entry = received(comment, None, NOW)
-    assert entry is not None
-    return entry
+    return new_entry(text="Kapan jalan diperbaiki?")
 
 
 def test_a_mark_holds_for_its_time_is_renewed_by_its_holder_and_taken_over_only_on_purpose() -> None:
@@ -93,18 +79,7 @@ async def test_the_api_shows_who_is_answering_and_refuses_a_second_answer(tmp_pa
     entry = an_entry()
     book = InboxBook()
     book.apply(entry)
-    keys = KeyStore(
-        tuple(KeyRecord(digest_key(p), p, Role.EDITOR, frozenset({"*"})) for p in ("rina", "budi"))
-    )
-    channels = ChannelDirectory(channels=(Channel(id="m", platform="mastodon"),))
-    none: Any = None  # never used: every refusal comes before any write
-    keeper = InboxKeeper(producer=none, topics=TopicRegistry(), book=book, dead_letters=none)
-    collector = Collector(
-        producer=none, topics=TopicRegistry(), channels=channels, reader=none,
-        schedule=PollSchedule(interval=NOW - NOW), known=book.__contains__,
-    )  # fmt: skip
-    settings = InboxSettings(_env_file=None, channels_file=tmp_path / "none.yaml")
-    app = create_app(Deps(settings, keys, channels, keeper, collector, lambda: NOW))
+    app = create_app(offline_deps(tmp_path, book, editor_keys("rina", "budi")))
     add_answering_routes(app)
     key = key_of(entry)
     rina, budi = {"Authorization": "Bearer rina"}, {"Authorization": "Bearer budi"}

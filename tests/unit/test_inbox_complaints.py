@@ -18,6 +18,7 @@ from services.inbox.broker_refusal import broker_refusals
 from services.inbox.complaint_metrics import ComplaintFigures
 from services.inbox.complaints import (
     ComplaintRefused,
+    LaporAnswer,
     advance,
     forward_retry_due,
     is_overdue,
@@ -80,9 +81,8 @@ def step(
     tracking_id: str | None = None,
     error: str | None = None,
 ) -> ComplaintChanged:
-    return advance(
-        c, action, by="rina", reason="", now=at, hours=HOURS, zone=WIB, tracking_id=tracking_id, error=error
-    )
+    lapor = LaporAnswer(tracking_id=tracking_id, error=error)
+    return advance(c, action, by="rina", reason="", now=at, hours=HOURS, zone=WIB, lapor=lapor)
 
 
 FRIDAY = datetime(2026, 5, 29, 3, 0, tzinfo=UTC)  # 10:00 WIB, the Friday before Pancasila Monday
@@ -119,7 +119,7 @@ def test_a_failed_forward_stays_recorded_with_its_reason_and_counts_the_attempt(
     c = made(FRIDAY)
     failed = advance(
         c, ComplaintAction.FORWARD_FAILED, by="rina", reason="", now=FRIDAY + timedelta(hours=1),
-        hours=HOURS, zone=WIB, error="LAPOR! failed (503)", retriable=True,
+        hours=HOURS, zone=WIB, lapor=LaporAnswer(error="LAPOR! failed (503)", retriable=True),
     )  # fmt: skip
     assert forward_retry_due(failed, FRIDAY + timedelta(hours=1, minutes=5), timedelta(minutes=5))
     assert not forward_retry_due(failed, FRIDAY + timedelta(hours=1, minutes=4), timedelta(minutes=5))

@@ -3,47 +3,25 @@ refuses is a 422 naming the field, never a 500 (no broker here: nothing is writt
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
 from services.inbox.book import InboxBook, key_of
-from services.inbox.collector import Collector
-from services.inbox.http_api import Deps, create_app
-from services.inbox.keeper import InboxKeeper
-from services.inbox.lifecycle import received
-from services.inbox.schedule import PollSchedule
-from services.inbox.settings import InboxSettings
-from shared.channels import Channel, ChannelDirectory
-from shared.events import CommentAuthor, CommentObserved, InboxState
+from services.inbox.http_api import create_app
+from shared.events import InboxState
 from shared.http_auth import KeyRecord, KeyStore, Role, digest_key
-from shared.topics import TopicRegistry
-
-NOW = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
+from tests.unit.inbox_app import editor_keys, new_entry, offline_deps
 
 
 async def test_a_person_the_event_contract_refuses_gets_a_422(tmp_path: Path) -> None:
-    comment = CommentObserved(
-        event_id="ib1", occurred_at=NOW, comment_id="c1", post_id="p1", channel="m", platform="mastodon",
-        author=CommentAuthor(id="9"), text="?", created_at=NOW, via="poll",
-    )  # fmt: skip
     book = InboxBook()
-    entry = received(comment, None, NOW)
-    assert entry is not None
+    entry = new_entry()
     book.apply(entry)
     # A key store written by hand may name a person with a space; events take identifiers only.
     keys = KeyStore((KeyRecord(digest_key("k1"), "Rina Wati", Role.EDITOR, frozenset({"*"})),))
-    channels = ChannelDirectory(channels=(Channel(id="m", platform="mastodon"),))
-    none: Any = None  # never used: the refusal comes before any write
-    keeper = InboxKeeper(producer=none, topics=TopicRegistry(), book=book, dead_letters=none)
-    collector = Collector(
-        producer=none, topics=TopicRegistry(), channels=channels, reader=none,
-        schedule=PollSchedule(interval=NOW - NOW), known=book.__contains__,
-    )  # fmt: skip
-    settings = InboxSettings(_env_file=None, channels_file=tmp_path / "none.yaml")  # type: ignore[call-arg]
-    app = create_app(Deps(settings, keys, channels, keeper, collector, lambda: NOW))
+    app = create_app(offline_deps(tmp_path, book, keys))
     async with TestClient(TestServer(app)) as client:
         answer = await client.post(
             f"/v1/inbox/{key_of(entry)}/close",
@@ -57,26 +35,12 @@ async def test_a_person_the_event_contract_refuses_gets_a_422(tmp_path: Path) ->
 
 
 async def test_bad_replies_are_4xx_problem_details_before_anything_is_written(tmp_path: Path) -> None:
-    comment = CommentObserved(
-        event_id="ib2", occurred_at=NOW, comment_id="c2", post_id="p1", channel="m", platform="mastodon",
-        author=CommentAuthor(id="9"), text="?", created_at=NOW, via="poll",
-    )  # fmt: skip
-    first = received(comment, None, NOW)
-    assert first is not None
+    first = new_entry("ib2", "c2")
     sending = first.model_copy(update={"state": InboxState.REPLYING, "version": 2})
     book = InboxBook()
     book.apply(sending)
-    keys = KeyStore((KeyRecord(digest_key("k1"), "rina", Role.EDITOR, frozenset({"*"})),))
-    channels = ChannelDirectory(channels=(Channel(id="m", platform="mastodon"),))
-    none: Any = None  # never used: every refusal comes before any write
-    keeper = InboxKeeper(producer=none, topics=TopicRegistry(), book=book, dead_letters=none)
-    collector = Collector(
-        producer=none, topics=TopicRegistry(), channels=channels, reader=none,
-        schedule=PollSchedule(interval=NOW - NOW), known=book.__contains__,
-    )  # fmt: skip
-    settings = InboxSettings(_env_file=None, channels_file=tmp_path / "none.yaml")  # type: ignore[call-arg]
-    app = create_app(Deps(settings, keys, channels, keeper, collector, lambda: NOW))
-    auth = {"Authorization": "Bearer k1"}
+    app = create_app(offline_deps(tmp_path, book, editor_keys("rina")))
+    auth = {"Authorization": "Bearer rina"}
     cases: list[tuple[str, Any, int, str]] = [
         (key_of(sending), {"text": ""}, 422, "schema"),
         (key_of(sending), {"text": "x" * 10_001}, 422, "schema"),

@@ -3,6 +3,7 @@ the channels a key may see; bad parameters are 4xx, never 500 (no broker: nothin
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,14 +11,10 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 
 from services.inbox.book import InboxBook, key_of
-from services.inbox.collector import Collector
 from services.inbox.content_tags import ContentTags
-from services.inbox.http_api import Deps, create_app
+from services.inbox.http_api import create_app
 from services.inbox.insights import volume_body
-from services.inbox.keeper import InboxKeeper
 from services.inbox.lifecycle import received
-from services.inbox.schedule import PollSchedule
-from services.inbox.settings import InboxSettings
 from shared.channels import Channel, ChannelDirectory
 from shared.events import (
     Approval,
@@ -29,7 +26,7 @@ from shared.events import (
     InboxChanged,
 )
 from shared.http_auth import KeyRecord, KeyStore, Role, digest_key
-from shared.topics import TopicRegistry
+from tests.unit.inbox_app import offline_deps
 
 NOW = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
 N = 0
@@ -67,14 +64,8 @@ def reading_app(book: InboxBook, tmp_path: Path, tags: ContentTags | None = None
     channels = ChannelDirectory(
         channels=(Channel(id="m1", platform="mastodon"), Channel(id="m2", platform="mastodon"))
     )
-    none: Any = None  # never used: reading writes nothing
-    keeper = InboxKeeper(producer=none, topics=TopicRegistry(), book=book, dead_letters=none)
-    collector = Collector(
-        producer=none, topics=TopicRegistry(), channels=channels, reader=none,
-        schedule=PollSchedule(interval=NOW - NOW), known=book.__contains__,
-    )  # fmt: skip
-    settings = InboxSettings(_env_file=None, channels_file=tmp_path / "none.yaml")
-    return create_app(Deps(settings, keys, channels, keeper, collector, lambda: NOW, tags or ContentTags()))
+    deps = offline_deps(tmp_path, book, keys, channels, clock=lambda: NOW)
+    return create_app(replace(deps, content_tags=tags or ContentTags()))
 
 
 def test_volume_counts_each_window_per_post_and_per_tag() -> None:

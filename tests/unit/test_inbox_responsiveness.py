@@ -3,6 +3,7 @@ both as the inbox exposes them (its /metrics and its list API). The clock is pas
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
 from services.inbox.book import InboxBook
-from services.inbox.collector import Collector
-from services.inbox.http_api import Deps, create_app
-from services.inbox.keeper import InboxKeeper
+from services.inbox.http_api import create_app
 from services.inbox.lifecycle import Command, decide, received, settle
 from services.inbox.metrics import InboxMetrics
 from services.inbox.responsiveness import (
@@ -23,13 +22,11 @@ from services.inbox.responsiveness import (
     waiting_over_target,
     written_in_working_hours,
 )
-from services.inbox.schedule import PollSchedule
-from services.inbox.settings import InboxSettings
 from services.inbox.working_calendar import load_working_hours
 from shared.channels import Channel, ChannelDirectory
 from shared.events import CommentAuthor, CommentObserved, InboxAction, InboxChanged, ReplySettled, ReplyStatus
 from shared.http_auth import KeyRecord, KeyStore, Role, digest_key
-from shared.topics import TopicRegistry
+from tests.unit.inbox_app import offline_deps
 
 A = InboxAction
 T0 = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)
@@ -139,15 +136,11 @@ def inbox_app(tmp_path: Path, book: InboxBook, metrics: InboxMetrics, now: datet
             Channel(id="w", platform="whatsapp", options={"answer_target_working_hours": "true"}),
         )
     )
-    none: Any = None  # nothing is written: these tests only read
-    keeper = InboxKeeper(producer=none, topics=TopicRegistry(), book=book, dead_letters=none, metrics=metrics)
-    collector = Collector(
-        producer=none, topics=TopicRegistry(), channels=channels, reader=none,
-        schedule=PollSchedule(interval=timedelta(0)), known=book.__contains__,
-    )  # fmt: skip
-    settings = InboxSettings(_env_file=None, channels_file=tmp_path / "none.yaml", answer_target_s=7200)
-    deps = Deps(settings, keys, channels, keeper, collector, lambda: now, working_hours=HOURS)
-    metrics.watch(book, collector, deps.answer_target, lambda: now, deps.wait_of)
+    deps = offline_deps(
+        tmp_path, book, keys, channels, clock=lambda: now, metrics=metrics, answer_target_s=7200
+    )
+    deps = replace(deps, working_hours=HOURS)
+    metrics.watch(book, deps.collector, deps.answer_target, lambda: now, deps.wait_of)
     return create_app(deps)
 
 

@@ -3,40 +3,26 @@ a saved answer filled in for a comment in the language asked."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
 from services.inbox.book import InboxBook, key_of
-from services.inbox.collector import Collector
-from services.inbox.http_api import Deps, create_app
-from services.inbox.keeper import InboxKeeper
-from services.inbox.lifecycle import received
-from services.inbox.schedule import PollSchedule
-from services.inbox.settings import InboxSettings
+from services.inbox.http_api import create_app
 from services.inbox.template_api import add_template_routes
 from services.inbox.template_store import TemplateBook, TemplateStore
-from shared.channels import Channel, ChannelDirectory
-from shared.events import CommentAuthor, CommentObserved
 from shared.http_auth import KeyRecord, KeyStore, Role, digest_key
 from shared.template_events import ReplyTemplateSaved
-from shared.topics import TopicRegistry
+from tests.unit.inbox_app import NOW, new_entry, offline_deps
 
-NOW = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
 EDITOR = {"Authorization": "Bearer k-editor"}
 OPERATOR = {"Authorization": "Bearer k-operator"}
 
 
 def _app(tmp_path: Path) -> tuple[Any, str]:
-    comment = CommentObserved(
-        event_id="ib1", occurred_at=NOW, comment_id="c1", post_id="p1", channel="m", platform="mastodon",
-        author=CommentAuthor(id="9"), text="?", created_at=NOW, via="poll",
-    )  # fmt: skip
     book = InboxBook()
-    entry = received(comment, None, NOW)
-    assert entry is not None
+    entry = new_entry()
     book.apply(entry)
     keys = KeyStore(
         (
@@ -44,13 +30,7 @@ def _app(tmp_path: Path) -> tuple[Any, str]:
             KeyRecord(digest_key("k-operator"), "opa", Role.OPERATOR, frozenset({"*"})),
         )
     )
-    channels = ChannelDirectory(channels=(Channel(id="m", platform="mastodon"),))
     none: Any = None  # never used: every request here is answered before any write
-    keeper = InboxKeeper(producer=none, topics=TopicRegistry(), book=book, dead_letters=none)
-    collector = Collector(
-        producer=none, topics=TopicRegistry(), channels=channels, reader=none,
-        schedule=PollSchedule(interval=NOW - NOW), known=book.__contains__,
-    )  # fmt: skip
     templates = TemplateBook()
     templates.apply(
         ReplyTemplateSaved(
@@ -63,9 +43,7 @@ def _app(tmp_path: Path) -> tuple[Any, str]:
         )
     )
     store = TemplateStore(producer=none, topic="inbox.templates", book=templates)
-    settings = InboxSettings(_env_file=None, channels_file=tmp_path / "none.yaml")
-    deps = Deps(settings, keys, channels, keeper, collector, lambda: NOW)
-    return create_app(deps, [add_template_routes(store)]), key_of(entry)
+    return create_app(offline_deps(tmp_path, book, keys), [add_template_routes(store)]), key_of(entry)
 
 
 async def test_refusals_name_their_rule_and_field(tmp_path: Path) -> None:

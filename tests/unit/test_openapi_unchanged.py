@@ -20,7 +20,7 @@ from services.ingest.openapi import openapi_document as ingest_document
 
 REVIEWED = {
     "ingest": "9ac5f2755fe83f12efafe1e4b98d3e8083591064f0c06c813749eebff5f61059",
-    "console": "6cbd56017be305b756a9de79c937613cdf1000f82d1a6ae8b2bd6235c294af6d",
+    "console": "c9d444a2fab1b24a2b7a20562cb2265e8301b65064b94a50875c14d93ad007eb",
     "analytics": "5acf22dab3ea01e28ed01b91e00cea371af19cacaa1fcc6c61ecb1e5aead0ee6",
 }
 

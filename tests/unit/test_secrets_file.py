@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from services.inbox.app import LiveTokens
 from shared.channels import load_channels
+from shared.credentials.connect_flow import FlowUnavailable, load_apps
 from shared.credentials.secret_store import SecretStore
 from shared.secrets_file import SecretsError, read_secrets_file
 
@@ -51,3 +54,30 @@ def test_the_publisher_and_the_inbox_read_the_same_tokens(tmp_path: Path) -> Non
     tokens = LiveTokens(channels, store)
     assert tokens[named[0]] == "t1"
     assert named[1] not in tokens
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=st.binary(max_size=200) | _JSON.map(lambda value: json.dumps(value).encode()))
+def test_any_oauth_apps_file_is_read_or_refused_by_name_only(tmp_path: Path, content: bytes) -> None:
+    """Hostile bytes in the OAuth apps file (which holds client secrets): the apps it names, or a
+    FlowUnavailable naming the file, whose message never quotes the content."""
+    path = tmp_path / "oauth-apps.json"
+    path.write_bytes(content)
+    try:
+        apps = load_apps(path)
+    except FlowUnavailable as exc:
+        refused = str(exc)
+    else:
+        assert all(isinstance(app.client_id, str) for app in apps.values())
+        return
+    assert str(path) in refused
+    said = refused.replace(str(path), "")
+    quoted = [w for w in content.decode("utf-8", "replace").split('"') if len(w) >= 8]
+    assert not [w for w in quoted if w in said]

@@ -14,7 +14,7 @@ caught by the instance's own 422.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 
 import aiohttp
@@ -33,24 +33,17 @@ class _Known:
     read_at: datetime
 
 
+@dataclass(eq=False)
 class InstanceLimitsCache:
     """Per-instance limits, keyed by the target's base URL."""
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        clock: Callable[[], datetime],
-        classify: Callable[[Reply], port.AdapterError],
-        *,
-        timeout: aiohttp.ClientTimeout | None = None,
-        ttl: timedelta = INSTANCE_LIMITS_TTL,
-    ) -> None:
-        self._session = session
-        self._clock = clock
-        self._classify = classify
-        self._timeout = timeout
-        self._ttl = ttl
-        self._known: dict[str, _Known] = {}
+    session: aiohttp.ClientSession
+    clock: Callable[[], datetime]
+    classify: Callable[[Reply], port.AdapterError]
+    _: KW_ONLY
+    timeout: aiohttp.ClientTimeout | None = None
+    ttl: timedelta = INSTANCE_LIMITS_TTL
+    _known: dict[str, _Known] = field(default_factory=dict, init=False, repr=False)
 
     async def capabilities(self, target: port.Target) -> PlatformCapabilities:
         """The capability table's Mastodon row with this target's instance limits applied."""
@@ -59,17 +52,17 @@ class InstanceLimitsCache:
     async def limits(self, target: port.Target) -> InstanceLimits | None:
         base = target.base_url.rstrip("/")
         known = self._known.get(base)
-        now = self._clock()
-        if known is not None and now - known.read_at < self._ttl:
+        now = self.clock()
+        if known is not None and now - known.read_at < self.ttl:
             return known.limits
         try:
             reply = await send(
-                self._session,
+                self.session,
                 "mastodon",
                 "GET",
                 f"{base}/api/v2/instance",
                 ambiguous_if_lost=False,
-                timeout=self._timeout,
+                timeout=self.timeout,
             )
         except port.AdapterError:
             if known is not None:
@@ -79,7 +72,7 @@ class InstanceLimitsCache:
             if known is not None:
                 return known.limits
             if reply.status == 429 or reply.status >= 500:
-                raise self._classify(reply)
+                raise self.classify(reply)
             return None
         limits = InstanceLimits.from_instance(reply.json_object())
         self._known[base] = _Known(limits, now)

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -28,26 +29,21 @@ log = logging.getLogger("warta.publisher.credentials")
 WRITE_TRIES = 5
 
 
+@dataclass(eq=False)
 class TopicSharing:
-    def __init__(
-        self,
-        producer: AIOKafkaProducer,
-        topic: str,
-        vault: CredentialVault,
-        follower: CredentialFollower,
-        ownership: PartitionOwnership,
-    ) -> None:
-        self._producer = producer
-        self._topic = topic
-        self._vault = vault
-        self._follower = follower
-        self.ownership = ownership
+    """One worker's part in the shared credentials (see the module's docstring)."""
+
+    producer: AIOKafkaProducer
+    topic: str
+    vault: CredentialVault
+    follower: CredentialFollower
+    ownership: PartitionOwnership
 
     def refreshing(self, account: str) -> contextlib.AbstractAsyncContextManager[bool]:
         return self.ownership.refreshing(account)
 
     async def caught_up(self) -> bool:
-        return await self._follower.caught_up()
+        return await self.follower.caught_up()
 
     async def write(self, record: CredentialRecord) -> None:
         """On the topic, then in the vault. A refreshed token exists nowhere else, so the send is
@@ -55,14 +51,14 @@ class TopicSharing:
         (the refresher logs it and the next pass finds the record already refreshed)."""
         for attempt in range(WRITE_TRIES):
             try:
-                offsets = await send_records(self._producer, self._topic, self._vault, [record])
+                offsets = await send_records(self.producer, self.topic, self.vault, [record])
                 break
             except KafkaError:
                 if attempt == WRITE_TRIES - 1:
-                    self._vault.put(record)
+                    self.vault.put(record)
                     raise
                 await asyncio.sleep(0.5 * 2**attempt)
-        self._vault.put(record, offsets=offsets)
+        self.vault.put(record, offsets=offsets)
 
 
 async def seed_topic(

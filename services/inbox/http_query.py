@@ -1,0 +1,60 @@
+"""What the inbox's listings read from a query string, and how they refuse it: the channels a
+caller asks for (403 for one it may not read), a number within bounds and a state by name (422,
+naming the field). One place, so that the inbox's and the complaints' listings refuse alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import TypeVar
+
+from shared.channels import ChannelDirectory
+from shared.http_auth import ALL_CHANNELS, Principal
+from shared.http_errors import Forbidden, ValidationFailed
+from shared.messages import said
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def visible_channels(principal: Principal, channels: ChannelDirectory) -> list[str]:
+    if ALL_CHANNELS in principal.channels:
+        return list(channels.ids)
+    return [c for c in channels.ids if c in principal.channels]
+
+
+def channels_asked(query: Mapping[str, str], principal: Principal, channels: ChannelDirectory) -> list[str]:
+    """The channels the caller may see, or the one ``channel`` names (403 if it may not)."""
+    visible = visible_channels(principal, channels)
+    if "channel" not in query:
+        return visible
+    asked = query["channel"]
+    if asked not in visible:
+        raise Forbidden(said("channel_forbidden.read", person=principal.person, channel=asked))
+    return [asked]
+
+
+def bounded(
+    query: Mapping[str, str], name: str, default: str, low: float, high: float, *, whole: bool
+) -> float:
+    """A number from the query between ``low`` and ``high`` (422 otherwise, naming the bounds)."""
+    raw = query.get(name, default)
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        kind = said("type.whole" if whole else "type.number", field=name)
+        raise ValidationFailed(kind, field=name) from None
+    if not low <= value <= high:  # NaN compares false, so it is refused here too
+        raise ValidationFailed(said("range.bounds", field=name, low=low, high=high), field=name)
+    return value
+
+
+def state_asked(query: Mapping[str, str], kind: type[E]) -> E | None:
+    """The state of ``kind`` the query's ``state`` names, None when absent (422 naming them all)."""
+    if "state" not in query:
+        return None
+    try:
+        return kind(query["state"])
+    except ValueError:
+        values = ", ".join(s.value for s in kind)
+        raise ValidationFailed(said("enum.state", values=values), field="state") from None
