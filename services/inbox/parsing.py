@@ -32,6 +32,7 @@ from pydantic import ValidationError
 from services.inbox.errors import Unreadable
 from services.inbox.watched import WatchedPost, observed
 from shared.events import CommentAuthor, CommentObserved
+from shared.linkedin_paging import next_start
 
 
 @dataclass(frozen=True)
@@ -320,11 +321,8 @@ def linkedin_comments(body: Any, post: WatchedPost, now: datetime) -> Parsed:
         )
 
     parsed = _collect(_list(body, "elements"), read, Parsed())
-    paging = body.get("paging") if isinstance(body, dict) else None
-    if isinstance(paging, dict) and any(
-        isinstance(link, dict) and link.get("rel") == "next" for link in paging.get("links") or []
-    ):
-        parsed.next_page = str(int(paging.get("start", 0)) + int(paging.get("count", 0)))
+    start = next_start(body)
+    parsed.next_page = None if start is None else str(start)
     return parsed
 
 
