@@ -80,8 +80,8 @@ class PlatformCaller:
             took_at = self._clock()
             limiter.take(took_at)
             result = await answer_within(
-                self._adapter.hide(target, request)
-                if request.hide
+                self._adapter.moderate(target, request)
+                if request.moderate is not None
                 else self._adapter.reply(target, request)
                 if request.reply_to is not None
                 else self._adapter.publish(target, request),
