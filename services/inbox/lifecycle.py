@@ -24,7 +24,8 @@ state, and returns the ``InboxChanged`` event (who, why, the entry after the cha
   it). A hide also hides the comment on the platform where its API allows it
   (``moderation_jobs``: the entry's ``platform_hide`` is ``sending`` until the publisher's
   outcome makes it ``hidden`` or ``failed``, ``settle_hide``), and says ``local`` with the reason
-  elsewhere. Reopening a comment hidden there shows it again (``visible``).
+  elsewhere. Reopening a comment the platform may hide shows it again (``visible``,
+  ``moderation_jobs.on_reopen``).
 - delete deletes the comment on the platform (``deleted``), only where the platform's API lets
   the account delete a citizen's comment (``NotOnPlatform`` elsewhere: the inbox alone cannot
   delete anything). A deleted entry is final unless the platform refused the delete: then it
@@ -41,7 +42,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.inbox.errors import ApprovalRequired, IllegalTransition, NotOnPlatform, SomeoneAnswering
-from services.inbox.moderation_jobs import WANTS, HideSettled, asking, on_platform, on_reopen, waiting_hide
+from services.inbox.moderation_jobs import (
+    WANTS,
+    HideSettled,
+    asking,
+    on_platform,
+    on_reopen,
+    waiting_hide,
+)
 from shared.capabilities import CAPABILITIES
 from shared.channels import Channel
 from shared.comment_rules import platform_deletes
@@ -160,7 +168,9 @@ def decide(current: InboxChanged, command: Command, *, four_eyes: bool, now: dat
     if action == A.HIDE:
         return entry.model_copy(update={"platform_hide": on_platform(platform, entry.event_id)})
     if action == A.REOPEN:
-        return entry.model_copy(update={"platform_hide": on_reopen(current.platform_hide, entry.event_id)})
+        return entry.model_copy(
+            update={"platform_hide": on_reopen(current.platform_hide, platform, entry.event_id)}
+        )
     if action == A.DELETE:
         if not platform_deletes(platform):
             row = CAPABILITIES.get(platform)

@@ -9,8 +9,9 @@ limit and the attempt ledger like a reply):
 
 - a hide: ``purpose="hide"``; elsewhere the hide stays the team's own and the entry says why
   (``PlatformHide.status == "local"``);
-- a reopen of a comment hidden there (or on its way to be): ``purpose="unhide"``; a reopen of a
-  comment the platform never hid sends nothing;
+- a reopen of a comment the inbox asked the platform to hide (or delete) and does not know
+  visible: ``purpose="unhide"`` (``on_reopen``); where the platform cannot hide, or the comment
+  is known visible, a reopen sends nothing;
 - a delete: ``purpose="delete"``; elsewhere ``lifecycle.decide`` refuses it.
 
 Each is harmless to repeat (hidden stays hidden, shown stays shown, deleted stays gone), so none
@@ -99,12 +100,14 @@ def on_platform(platform: str, request_id: str) -> PlatformHide:
     return PlatformHide(status="local", detail=detail)
 
 
-def on_reopen(current: PlatformHide | None, request_id: str) -> PlatformHide | None:
-    """What a reopen does on the platform: shows again a comment hidden there (or on its way to
-    be: the hide may land first), and leaves any other as it is."""
-    if current is not None and current.want == "hidden" and current.status in ("sending", "hidden"):
-        return asking("visible", request_id)
-    return current
+def on_reopen(current: PlatformHide | None, platform: str, request_id: str) -> PlatformHide | None:
+    """What a reopen does on the platform: shows the comment again wherever the inbox ever asked
+    the platform to hide or delete it and does not know it visible. Not only after a hide that
+    settled: an outcome that came after a later request was not recorded (a hide that landed
+    before a refused delete, say), and showing a visible comment again is harmless."""
+    if current is None or current.status in ("visible", "local") or not platform_hides(platform):
+        return current
+    return asking("visible", request_id)
 
 
 def moderation_job(entry: InboxChanged, key: str, attempt: int, now: datetime) -> JobDue | None:

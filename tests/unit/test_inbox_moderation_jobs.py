@@ -180,13 +180,22 @@ def test_reopening_a_comment_hidden_on_the_platform_shows_it_again(platform: str
     assert settle_hide(reopened, late, NOW) is None
 
 
-def test_reopening_sends_nothing_where_the_platform_never_hid_it() -> None:
+def test_reopening_sends_nothing_where_the_platform_cannot_hide_or_shows_it_already() -> None:
     local = decide(hidden("mastodon"), Command(A.REOPEN, by="budi"), four_eyes=False, now=NOW)
     assert moderation_job(local, "ib1", 1, NOW) is None
-    refused = settled(hidden("facebook"), done=False)
-    again = decide(refused, Command(A.REOPEN, by="budi"), four_eyes=False, now=NOW)
+    shown = settled(decide(settled(hidden("x")), Command(A.REOPEN, by="budi"), four_eyes=False, now=NOW))
+    closed = decide(shown, Command(A.CLOSE, by="budi", reason="selesai"), four_eyes=False, now=NOW)
+    again = decide(closed, Command(A.REOPEN, by="budi"), four_eyes=False, now=NOW)
     assert moderation_job(again, "ib1", 1, NOW) is None
-    assert again.platform_hide == refused.platform_hide
+    assert again.platform_hide == shown.platform_hide
+    # A refused hide is shown again all the same: an earlier hide may hold there, and showing a
+    # visible comment again is harmless.
+    refused = settled(hidden("facebook"), done=False)
+    job = moderation_job(
+        decide(refused, Command(A.REOPEN, by="budi"), four_eyes=False, now=NOW), "ib1", 1, NOW
+    )
+    assert job is not None
+    assert job.purpose == "unhide"
 
 
 @pytest.mark.parametrize("platform", ["facebook", "instagram", "youtube", "telegram"])
@@ -224,6 +233,17 @@ def test_a_refused_delete_may_be_tried_again_or_reopened() -> None:
     assert moderation_job(again, "ib1", 1, NOW) is not None
     reopened = decide(refused, Command(A.REOPEN, by="rina"), four_eyes=False, now=NOW)
     assert reopened.state == S.NEW
+    assert moderation_job(reopened, "ib1", 1, NOW) is None  # Telegram never hid it
+
+
+def test_a_refused_delete_of_a_comment_hidden_there_is_shown_again_on_reopen() -> None:
+    hidden_there = settled(hidden("facebook"))
+    deleted = decide(hidden_there, Command(A.DELETE, by="rina", reason="ancaman"), four_eyes=False, now=NOW)
+    refused = settled(deleted, done=False, detail="not deleted on facebook: (#200) Permissions error")
+    reopened = decide(refused, Command(A.REOPEN, by="rina"), four_eyes=False, now=NOW)
+    job = moderation_job(reopened, "ib1", 1, NOW)
+    assert job is not None
+    assert job.purpose == "unhide"
 
 
 @pytest.mark.parametrize(
