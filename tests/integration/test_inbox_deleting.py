@@ -93,3 +93,20 @@ async def test_a_delete_deletes_on_the_platform_with_who_and_why_in_the_audit_tr
         assert "tidak bisa menghapus komentar warga" in str(refused)
         assert (await shown(system, toot_key))["state"] == "new"
         assert on_fake(system, "mastodon", toot_reply)
+
+
+async def test_a_telegram_comment_is_deleted_in_the_discussion_group(
+    kafka_bootstrap: str, run_id: str, tmp_path: Path
+) -> None:
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path, publishing=("telegram",)) as system:
+        post = FakePost(
+            "41", "demo", "Pengumuman", NOW, data={"chat": {"id": -1001000000077, "type": "channel"}}
+        )
+        await system.published("telegram-talk", "telegram", post)
+        comment_id, key = await comment_in_inbox(system, "telegram", post.id)
+        status, _ = await act(system, key, "delete", "doxxing")
+        assert status == 200
+        await settled(system, key, InboxAction.DELETED_ON_PLATFORM, InboxAction.DELETE_FAILED)
+        entry = await shown(system, key)
+        assert (entry["action"], entry["platform_hide"]["status"]) == ("deleted_on_platform", "deleted")
+        assert not on_fake(system, "telegram", comment_id)
