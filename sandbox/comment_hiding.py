@@ -1,4 +1,5 @@
-"""Hiding a citizen's comment on the fakes, in each platform's documented shape.
+"""Hiding, showing again and deleting a citizen's comment on the fakes, in each platform's
+documented shape.
 
 - Facebook ``POST /{comment-id}`` with ``is_hidden=true`` and Instagram ``POST /{ig-comment-id}``
   with ``hide=true`` (Graph reference, Comment / IG Comment, "Updating"): ``{"success": true}``;
@@ -15,15 +16,26 @@
 
 Hiding a hidden comment again answers the same success (the platforms are idempotent here).
 ``hide=false`` (and ``published`` on YouTube) shows it again.
+
+Deleting (the comment leaves the fake's state, with the replies under it):
+
+- Facebook / Instagram ``DELETE /{comment-id}`` (Graph reference, "Deleting"): ``{"success":
+  true}``; a comment already deleted is Graph error 100 (subcode 33), as any unknown id.
+- YouTube ``setModerationStatus`` with ``rejected`` takes it off the video (above).
+- Telegram ``deleteMessage`` in the discussion group (core.telegram.org/bots/api#deletemessage):
+  ``{"ok": true, "result": true}`` where the bot is an administrator with
+  ``can_delete_messages`` and the message is under 48 hours old, "message can't be deleted"
+  otherwise, "message to delete not found" for one already gone.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 
-from sandbox.base import FakeState, Handler, Reject, json_reply, read_fields
+from sandbox.base import FakeComment, FakeState, Handler, Reject, json_reply, read_fields
 from sandbox.comment_replies import find_comment
 from sandbox.graph import GraphState, authorise, graph_error
 
@@ -36,6 +48,23 @@ def _truth(value: Any) -> bool | None:
     return {"true": True, "false": False}.get(str(value).lower())
 
 
+def _owned_comment(
+    state: GraphState, request: web.Request, verb: str
+) -> tuple[FakeComment, str, dict[str, str]] | web.Response:
+    """The comment a Graph call names, the token's account and the usage headers (the post's
+    owner pays the call), or Graph's "does not exist" (error 100, subcode 33)."""
+    node = request.match_info["node"]
+    comment = find_comment(state, node)
+    post = state.find_post(comment.post_id) if comment else None
+    owner = str(post.data.get("page") or post.data.get("owner") or "") if post else node
+    account, headers = authorise(state, request, owner)
+    if comment is None:
+        return graph_error(
+            f"Unsupported {verb} request. Object with ID '{node}' does not exist", 100, subcode=33
+        )
+    return comment, account, headers
+
+
 def graph_routes(
     state: GraphState, field: str, path: str = "/{node}", *, top_level_only: bool = False
 ) -> list[tuple[str, str, Handler]]:
@@ -43,15 +72,10 @@ def graph_routes(
     top-level replies only (with their nested replies), as Reply Management documents."""
 
     async def hide(request: web.Request) -> web.Response:
-        node = request.match_info["node"]
-        comment = find_comment(state, node)
-        post = state.find_post(comment.post_id) if comment else None
-        owner = str(post.data.get("page") or post.data.get("owner") or "") if post else node
-        _, headers = authorise(state, request, owner)
-        if comment is None:
-            return graph_error(
-                f"Unsupported post request. Object with ID '{node}' does not exist", 100, subcode=33
-            )
+        found = _owned_comment(state, request, "post")
+        if isinstance(found, web.Response):
+            return found
+        comment, _, headers = found
         if top_level_only and comment.parent_id is not None:
             return graph_error("(#100) Only top-level replies can be hidden or unhidden", 100)
         wanted = _truth((await read_fields(request)).get(field))
@@ -97,3 +121,46 @@ def youtube_moderate(state: FakeState, query: dict[str, str], error: Any) -> web
         if comment is not None:
             comment.hidden = status != "published"
     return web.Response(status=204)
+
+
+def _remove(state: FakeState, comment: FakeComment) -> None:
+    """The comment and every reply under it leave the fake (the platforms delete a thread)."""
+    gone = {comment.id}
+    for other in state.comments:  # oldest first: a reply comes after its parent
+        if other.parent_id in gone:
+            gone.add(other.id)
+    state.comments[:] = [c for c in state.comments if c.id not in gone]
+
+
+def graph_delete_routes(state: GraphState) -> list[tuple[str, str, Handler]]:
+    """``DELETE /{comment-id}`` on a comment under one of the token's Page's or account's posts
+    (another's is Graph's permissions error 200)."""
+
+    async def delete(request: web.Request) -> web.Response:
+        found = _owned_comment(state, request, "delete")
+        if isinstance(found, web.Response):
+            return found
+        comment, account, headers = found
+        post = state.find_post(comment.post_id)
+        if post is not None and post.account != account:  # a comment on another Page's post
+            return graph_error("(#200) Permissions error", 200, status=403)
+        _remove(state, comment)
+        return json_reply({"success": True}, 200, headers)
+
+    return [("DELETE", "/{node}", delete)]
+
+
+def telegram_delete(state: FakeState, bot_status: str, fields: dict[str, Any]) -> web.Response:
+    """``deleteMessage`` of a comment in the discussion group; ``bot_status`` is the bot's there."""
+
+    def fail(description: str) -> web.Response:
+        return json_reply({"ok": False, "error_code": 400, "description": f"Bad Request: {description}"}, 400)
+
+    comment = find_comment(state, str(fields.get("message_id") or ""))
+    if comment is None:
+        return fail("message to delete not found")
+    too_old = state.now() - comment.created_at > timedelta(hours=48)
+    if not bot_status.startswith("administrator") or too_old:
+        return fail("message can't be deleted")
+    _remove(state, comment)
+    return json_reply({"ok": True, "result": True})

@@ -161,6 +161,7 @@ class MetaComments:
         routes += comment_replies.instagram_routes(self.state) if self.kind == "instagram" else []
         routes += comment_replies.facebook_routes(self.state) if self.kind == "facebook" else []
         routes += comment_hiding.graph_routes(self.state, "is_hidden" if self.kind == "facebook" else "hide")
+        routes += comment_hiding.graph_delete_routes(self.state)
         return routes
 
     # -- read edges --------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from sandbox import poll_votes
+from sandbox import comment_hiding, poll_votes
 from sandbox.base import (
     FakeComment,
     FakePost,
@@ -40,7 +40,7 @@ from sandbox.telegram_discussion import Discussion
 # version python-telegram-bot models.
 BOT_API_VERSION = "10.0"
 _SEND_METHODS = ("sendmessage", "sendphoto", "sendpoll")
-_METHODS = ("getme", "getchatmember", "getupdates", "stoppoll", *_SEND_METHODS)
+_METHODS = ("getme", "getchatmember", "getupdates", "stoppoll", "deletemessage", *_SEND_METHODS)
 
 
 def channel_id(chat_id: str) -> int | None:
@@ -141,6 +141,10 @@ class _Telegram:
             return self._chat_member(token, account, chat_id, fields)
         if method == "stoppoll":
             return self._stop_poll(account, numeric_id, fields)
+        if method == "deletemessage":
+            return comment_hiding.telegram_delete(
+                self.s, self.s.bot_status.get(chat_id, "administrator"), fields
+            )
         problem = self._validate(method, fields)
         if problem is not None:
             return _fail(400, problem)

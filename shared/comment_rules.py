@@ -33,7 +33,9 @@ COMMENT_RULES: Mapping[str, CommentRules] = MappingProxyType(
             source="inbox-analytics.md [X1][X2][X3]",
         ),
         # [TG1][TG2] comments live in the channel's linked discussion group; a bot that is an admin
-        # there can answer (reply_parameters) and delete (deleteMessage); there is no hiding.
+        # there can answer (reply_parameters) and delete (deleteMessage: "if the bot has
+        # can_delete_messages in a supergroup, it can delete any message there", within 48 hours
+        # of its sending, core.telegram.org/bots/api#deletemessage); there is no hiding.
         "telegram": CommentRules(
             read=True,
             reply=True,
@@ -49,13 +51,13 @@ COMMENT_RULES: Mapping[str, CommentRules] = MappingProxyType(
         ),
         # [Y1] 10,000 units a day; comments.list 1, comments.insert 50 (setModerationStatus 50
         # too, developers.google.com/youtube/v3/determine_quota_cost). Another person's comment is
-        # moderated (setModerationStatus: held or rejected), not deleted: comments.delete is for
-        # the channel's own.
+        # moderated, not deleted (comments.delete is for the channel's own): a hide holds it for
+        # review, a delete rejects it, which takes it off the video for good.
         "youtube": CommentRules(
             read=True,
             reply=True,
             hide=True,
-            delete=False,
+            delete=True,
             daily_quota=10_000,
             read_cost=1,
             reply_cost=50,
@@ -63,6 +65,7 @@ COMMENT_RULES: Mapping[str, CommentRules] = MappingProxyType(
             source="inbox-analytics.md [Y1]",
         ),
         # [L1] comments need r/w_organization_social_feed and a page role such as ADMINISTRATOR.
+        # The Comments API's delete is for the actor's own comments: a citizen's stays.
         "linkedin": CommentRules(
             read=True,
             reply=True,
@@ -86,7 +89,8 @@ COMMENT_RULES: Mapping[str, CommentRules] = MappingProxyType(
         "bluesky": CommentRules(
             read=True, reply=True, hide=False, delete=False, source="inbox-analytics.md [BS1]"
         ),
-        # [T1][T2] /replies and manage_reply (hide), 1,000 API replies per 24 h.
+        # [T1][T2] /replies and manage_reply (hide, hide=false shows it again), 1,000 API replies
+        # per 24 h; its delete is for the account's own posts, not a citizen's reply.
         "threads": CommentRules(
             read=True, reply=True, hide=True, delete=False, source="inbox-analytics.md [T1][T2]"
         ),
@@ -114,7 +118,16 @@ REPLIES_BUILT: frozenset[str] = frozenset(
 
 def platform_hides(platform: str) -> bool:
     """Whether the inbox hides a comment on ``platform`` itself (a publisher job with
-    ``purpose="hide"``): exactly where the platform's API allows hiding. Elsewhere a hide only
-    takes the comment out of the team's list, and the entry says so."""
+    ``purpose="hide"``, and ``"unhide"`` when it is reopened): exactly where the platform's API
+    allows hiding. Elsewhere a hide only takes the comment out of the team's list, and the entry
+    says so."""
     rules = COMMENT_RULES.get(platform)
     return rules is not None and rules.hide
+
+
+def platform_deletes(platform: str) -> bool:
+    """Whether the inbox deletes a comment on ``platform`` (a publisher job with
+    ``purpose="delete"``): exactly where the platform's API lets the account delete a citizen's
+    comment. Elsewhere a delete is refused, since the inbox alone cannot delete anything."""
+    rules = COMMENT_RULES.get(platform)
+    return rules is not None and rules.delete

@@ -39,14 +39,17 @@ from shared.event_fields import (
     instant_range_problem,
 )
 from shared.inbox_events import (
+    MODERATIONS,
     CommentAuthor,
     CommentObserved,
     CommentSpikeStarted,
     InboxAction,
     InboxChanged,
     InboxState,
+    Moderation,
     PlatformHide,
     PlatformRef,
+    PlatformWant,
     ReplyAttempted,
     ReplyDraft,
     ReplyRequested,
@@ -66,6 +69,7 @@ __all__ = [
     "EARLIEST_INSTANT",
     "LATEST_INSTANT",
     "MAX_TAGS",
+    "MODERATIONS",
     "TAG_MAX_LENGTH",
     "Approval",
     "ChannelVariant",
@@ -88,8 +92,10 @@ __all__ = [
     "InboxState",
     "Instant",
     "Media",
+    "Moderation",
     "PlatformHide",
     "PlatformRef",
+    "PlatformWant",
     "Poll",
     "PollOptionResult",
     "PollResultsObserved",
@@ -178,8 +184,9 @@ class JobDue(EventBase):
     topic_key: Identifier | None = None
     # publish: a post; measure: read a post's engagement; reply: the content's text as a reply
     # to ``reply_to`` (from the inbox, due now, with a post's exactly-once rules); hide: hide the
-    # comment ``reply_to`` names on the platform (from the inbox, due now).
-    purpose: Literal["publish", "measure", "reply", "hide"] = "publish"
+    # comment ``reply_to`` names on the platform (from the inbox, due now); unhide: show it
+    # again; delete: delete it there (``Moderation``, the same machinery as a hide).
+    purpose: Literal["publish", "measure", "reply", "hide", "unhide", "delete"] = "publish"
     reply_to: ReplyTarget | None = None
     # For purpose=measure: the post to measure and how long after publishing this is.
     post_id: str | None = Field(default=None, max_length=500)
@@ -211,10 +218,10 @@ class PlatformError(Frozen):
 
 class PublishOutcome(EventBase):
     """What happened to one attempt (topic ``publish.outcomes``, key = content id; a reply job's
-    on ``inbox.replies``, where the inbox reads it; a hide job's too)."""
+    on ``inbox.replies``, where the inbox reads it; a moderation job's too)."""
 
     event_type: Literal["publish.outcome"] = "publish.outcome"
-    purpose: Literal["publish", "reply", "hide"] = "publish"
+    purpose: Literal["publish", "reply", "hide", "unhide", "delete"] = "publish"
     job_id: Identifier
     content_id: Identifier
     channel: Identifier

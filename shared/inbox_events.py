@@ -54,6 +54,7 @@ class InboxState(StrEnum):
     ANSWERED = "answered"  # the platform has the reply
     HIDDEN = "hidden"
     CLOSED = "closed"
+    DELETED = "deleted"  # deleted on the platform, with a reason (``PlatformHide`` says whether it is gone)
 
 
 class InboxAction(StrEnum):
@@ -67,6 +68,11 @@ class InboxAction(StrEnum):
     HIDE = "hide"  # out of the team's list; on the platform too where it allows (``PlatformHide``)
     HIDDEN_ON_PLATFORM = "hidden_on_platform"  # the publisher hid it on the platform
     HIDE_FAILED = "hide_failed"  # the platform did not hide it: the reason is on the entry
+    SHOWN_ON_PLATFORM = "shown_on_platform"  # reopened: the publisher showed it again there
+    UNHIDE_FAILED = "unhide_failed"  # the platform kept it hidden: the reason is on the entry
+    DELETE = "delete"  # deleted on the platform (only where its API deletes a citizen's comment)
+    DELETED_ON_PLATFORM = "deleted_on_platform"  # the publisher deleted it (or found it gone)
+    DELETE_FAILED = "delete_failed"  # the platform did not delete it: the reason is on the entry
     CLOSE = "close"
     REOPEN = "reopen"
 
@@ -81,20 +87,39 @@ class ReplyDraft(Frozen):
     posted_at: Instant | None = None
 
 
+Moderation = Literal["hide", "unhide", "delete"]
+"""What a moderation job asks the platform to do with a citizen's comment (``JobDue.purpose``)."""
+
+MODERATIONS: tuple[Moderation, ...] = ("hide", "unhide", "delete")
+
+
+def moderation_of(purpose: str) -> Moderation | None:
+    """The moderation a job's ``purpose`` asks for, or None for a post, a measure or a reply."""
+    return next((m for m in MODERATIONS if m == purpose), None)
+
+
+PlatformWant = Literal["hidden", "visible", "deleted"]
+"""What the inbox wants citizens to see of a comment on the platform (``PlatformHide.want``)."""
+
+
 class PlatformHide(Frozen):
-    """Whether a hidden comment is hidden on the platform too, and why not.
+    """What the inbox last asked the platform to do with the comment, and how it went.
 
-    ``sending``: a hide job is on its way (``request_id``: the hiding change's id, the job's
-    content id); ``hidden``: the platform hid it; ``failed``: the platform did not (``detail``
-    says why); ``local``: the platform cannot hide comments, so only the team's list hides it."""
+    ``want``: ``hidden`` (a hide), ``visible`` (a reopen of a comment hidden there) or
+    ``deleted`` (a delete). ``sending``: its job is on its way (``request_id``: the asking
+    change's id, the job's content id); ``hidden`` / ``visible`` / ``deleted``: the platform did
+    it; ``failed``: it did not (``detail`` says why); ``local``: the platform cannot hide
+    comments, so only the team's list hides it."""
 
-    status: Literal["sending", "hidden", "failed", "local"]
+    status: Literal["sending", "hidden", "visible", "deleted", "failed", "local"]
     request_id: Identifier | None = None
     detail: str = Field(default="", max_length=2000)
+    want: PlatformWant = "hidden"
 
     @property
     def on_platform(self) -> bool:
-        return self.status == "hidden"
+        """Whether the comment is hidden (or gone) where citizens look, as far as the inbox knows."""
+        return self.status in ("hidden", "deleted")
 
 
 class ReplyRequested(EventBase):

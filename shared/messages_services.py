@@ -274,6 +274,14 @@ SERVICE_MESSAGES: Mapping[str, tuple[str, str]] = {
         "there is no draft reply waiting for approval",
         "tidak ada draf balasan yang menunggu persetujuan",
     ),
+    "illegal_transition.deleted": (
+        "this comment is deleted on the platform (or being deleted); it cannot be {action}ed",
+        "komentar ini sudah dihapus di platform (atau sedang dihapus); tidak bisa di-{action}",
+    ),
+    "not_on_platform.delete": (
+        "{platform}'s API cannot delete a citizen's comment: hide it instead",
+        "API {platform} tidak bisa menghapus komentar warga: sembunyikan saja",
+    ),
     "four_eyes.reply_needs_approver": (
         "replies on {channel} need an approver: submit a draft, another person approves it",
         "balasan di {channel} memerlukan penyetuju: kirim draf, orang lain yang menyetujuinya",

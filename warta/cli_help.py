@@ -40,9 +40,10 @@ HELP: Mapping[str, str] = {
     "run the analytics worker: reach figures and the press office's read API": (
         "jalankan worker analitik: angka jangkauan dan API baca untuk biro pers"
     ),
-    "run the inbox (no subcommand), or work it: list, show, reply, approve, assign, hide, close, templates": (
+    "run the inbox (no subcommand), or work it: list, show, reply, approve, assign, hide, close, "
+    "delete, reopen, templates": (
         "jalankan kotak masuk (tanpa subperintah), atau kerjakan isinya: list, show, reply, approve, "
-        "assign, hide, close, templates"
+        "assign, hide, close, delete, reopen, templates"
     ),
     "serve the platform contract fakes, or mint a demo token": (
         "sajikan tiruan kontrak platform, atau buat token demo"
@@ -103,6 +104,12 @@ HELP: Mapping[str, str] = {
     "give a comment to a person": "serahkan komentar kepada seseorang",
     "hide an abusive comment": "sembunyikan komentar yang kasar",
     "close a comment": "tutup komentar",
+    "delete an abusive comment on the platform, where it allows it": (
+        "hapus komentar yang kasar di platform, bila platformnya mengizinkan"
+    ),
+    "reopen a hidden or closed comment (shown again on the platform)": (
+        "buka kembali komentar yang disembunyikan atau ditutup (tampil lagi di platform)"
+    ),
     "saved answers: list, show, save, delete": "jawaban tersimpan: list, show, save, delete",
     "the platform's post id": "id unggahan di platform",
     "the Warta item's tag": "tag materi Warta",

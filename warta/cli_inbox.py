@@ -6,7 +6,8 @@
     warta inbox reply KEY (--text T | --template NAME [--in en|id]) [--override]
     warta inbox approve KEY [--override]         an approver sends another's draft (four eyes)
     warta inbox assign KEY PERSON --reason R
-    warta inbox hide|close KEY --reason R
+    warta inbox hide|close|delete KEY --reason R   delete: on the platform, where it allows it
+    warta inbox reopen KEY [--reason R]          a comment hidden on the platform is shown again
     warta inbox templates list | show NAME | save NAME --en TEXT --id TEXT | delete NAME
 
 KEY is a comment's inbox key (the first column of ``list``). The inbox
@@ -29,7 +30,7 @@ from warta.cli_ops import common_options, guarded
 from warta.ops_client import Answer, Client, as_json, client_of, expect, table
 
 DEFAULT_INBOX_URL = "http://127.0.0.1:8060"
-STATES = ("new", "assigned", "replying", "answered", "hidden", "closed")
+STATES = ("new", "assigned", "replying", "answered", "hidden", "closed", "deleted")
 LIST_FILTERS = ("channel", "state", "post", "tag", "assignee")
 
 
@@ -209,6 +210,14 @@ def cmd_close(args: argparse.Namespace) -> int:
     return _act(args, "close", {"reason": args.reason})
 
 
+def cmd_delete(args: argparse.Namespace) -> int:
+    return _act(args, "delete", {"reason": args.reason})
+
+
+def cmd_reopen(args: argparse.Namespace) -> int:
+    return _act(args, "reopen", {"reason": args.reason})
+
+
 # ---- saved answers -----------------------------------------------------------------------------
 def cmd_templates(args: argparse.Namespace) -> int:
     inbox = _inbox(args)
@@ -264,7 +273,8 @@ def register(
     inbox = sub.add_parser(
         "inbox",
         parents=[inbox_options(nested=False)],
-        help="run the inbox (no subcommand), or work it: list, show, reply, approve, assign, hide, close, templates",
+        help="run the inbox (no subcommand), or work it: list, show, reply, approve, assign, hide, close, "
+        "delete, reopen, templates",
     )
     inbox.set_defaults(func=run_service)
     actions = inbox.add_subparsers(dest="inbox_command")
@@ -306,10 +316,14 @@ def register(
     for name, func, what in (
         ("hide", cmd_hide, "hide an abusive comment"),
         ("close", cmd_close, "close a comment"),
+        ("delete", cmd_delete, "delete an abusive comment on the platform, where it allows it"),
     ):
         p = add(name, func, what)
         p.add_argument("comment", metavar="KEY")
         p.add_argument("--reason", required=True)
+    reopen = add("reopen", cmd_reopen, "reopen a hidden or closed comment (shown again on the platform)")
+    reopen.add_argument("comment", metavar="KEY")
+    reopen.add_argument("--reason", default="")
     templates = add("templates", cmd_templates, "saved answers: list, show, save, delete")
     _register_templates(templates, nested)
 

@@ -12,10 +12,12 @@ translates (English and Bahasa Indonesia), with an English ``detail`` for the cu
   message, ``after_window`` after it), ``needs_access`` (Telegram without its discussion group),
   ``not_built``, ``no_api``;
 - ``hide`` on the platform: ``ok`` where the API allows it (``comment_rules.platform_hides``:
-  the inbox's hide then hides it there too, through the publisher), ``no_api`` elsewhere (the
-  hide only takes the comment out of the team's list);
-- ``delete`` on the platform: ``platform`` when the API allows it (do it in the platform's app:
-  the inbox does not delete), ``no_api``;
+  the inbox's hide then hides it there too, and a reopen shows it again, through the
+  publisher), ``no_api`` elsewhere (the hide only takes the comment out of the team's list);
+- ``delete`` on the platform: ``ok`` where the API lets the account delete a citizen's comment
+  (``comment_rules.platform_deletes``: the inbox's delete goes through the publisher),
+  ``needs_access`` (Telegram without its discussion group), ``no_api`` elsewhere (the inbox
+  refuses the delete);
 - ``quota``: what a read, a reply and a hide cost of the daily quota, where the platform counts
   units.
 """
@@ -27,7 +29,7 @@ from typing import Any
 from services.inbox.access import readability
 from shared.capabilities import CAPABILITIES
 from shared.channels import Channel
-from shared.comment_rules import REPLIES_BUILT, platform_hides
+from shared.comment_rules import REPLIES_BUILT, platform_deletes, platform_hides
 
 
 def abilities(channel: Channel) -> dict[str, Any]:
@@ -46,7 +48,7 @@ def abilities(channel: Channel) -> dict[str, Any]:
         "read": read_row,
         "reply": _reply(channel, label, rules.reply, rules.reply_window_hours, rules.after_window),
         "hide": _hide(channel.platform, label),
-        "delete": _moderation(label, rules.delete, "delete"),
+        "delete": _delete(channel, label),
         "quota": (
             {
                 "daily": rules.daily_quota,
@@ -78,7 +80,7 @@ def _reply(
     if channel.platform not in REPLIES_BUILT:
         detail = f"{label} takes replies, but the publisher's reply for it is not built yet"
         return {"can": False, "code": "not_built", **window, "detail": detail}
-    if channel.platform == "telegram" and "discussion_chat_id" not in channel.options:
+    if _no_discussion_group(channel):
         detail = "replies go to the channel's linked discussion group: set options.discussion_chat_id"
         return {"can": False, "code": "needs_access", "detail": detail}
     if window:
@@ -93,15 +95,34 @@ def _hide(platform: str, label: str) -> dict[str, Any]:
     return {
         "can": True,
         "code": "ok",
-        "detail": f"a hide also hides it on {label}, through the publisher",
+        "detail": f"a hide also hides it on {label}, and a reopen shows it again, through the publisher",
     }
 
 
-def _moderation(label: str, allowed: bool, what: str) -> dict[str, Any]:
-    if not allowed:
-        return {"can": False, "code": "no_api", "detail": f"{label}'s API cannot {what} a citizen's comment"}
+# Where a delete on the platform is not quite a delete, the page says what it does.
+_DELETE_NOTE = {
+    "youtube": " (rejected: off the video for good; YouTube deletes only the channel's own comments)",
+    "telegram": " (in the discussion group, within 48 hours, by a bot that may delete messages there)",
+}
+
+
+def _delete(channel: Channel, label: str) -> dict[str, Any]:
+    if not platform_deletes(channel.platform):
+        detail = f"{label}'s API cannot delete a citizen's comment: hide it instead"
+        return {"can": False, "code": "no_api", "detail": detail}
+    if _no_discussion_group(channel):
+        detail = (
+            "comments are deleted in the channel's linked discussion group: set options.discussion_chat_id"
+        )
+        return {"can": False, "code": "needs_access", "detail": detail}
+    note = _DELETE_NOTE.get(channel.platform, "")
     return {
         "can": True,
-        "code": "platform",
-        "detail": f"{label} allows it, but the inbox does not {what} comments: {what} it in {label}'s app",
+        "code": "ok",
+        "detail": f"a delete deletes it on {label}{note}, through the publisher",
     }
+
+
+def _no_discussion_group(channel: Channel) -> bool:
+    """Telegram's comments live in the channel's linked group, which the channel must name."""
+    return channel.platform == "telegram" and "discussion_chat_id" not in channel.options

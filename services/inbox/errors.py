@@ -15,8 +15,10 @@ Errors::
     │   └── DeliveryTooLarge     the body is over the limit: 413
     ├── IllegalTransition        an inbox action its entry's state does not allow: 409
     │   ├── ApprovalRequired     a rule of the four eyes (or the role) refuses it: 403
-    │   └── SomeoneAnswering     another person is answering the comment (a mark or a pending
-    │                            draft of theirs) and the action did not say ``override``: 409
+    │   ├── SomeoneAnswering     another person is answering the comment (a mark or a pending
+    │   │                        draft of theirs) and the action did not say ``override``: 409
+    │   └── NotOnPlatform        the channel's platform cannot do it (a delete where its API
+    │                            deletes no citizen's comment): 422
     ├── BadCalendar              the working calendar (days off) cannot be read: the start stops
     └── LaporFailed              LAPOR! did not take a complaint: the record stays ``recorded``
         │                        with the reason, and the forward may be tried again (502)
@@ -99,6 +101,13 @@ class SomeoneAnswering(IllegalTransition):
     """Another person is answering the comment: a second answer needs a deliberate override."""
 
     rule = "someone_answering"
+
+
+class NotOnPlatform(IllegalTransition):
+    """The platform's API cannot do the action (``abilities`` says so before anyone tries)."""
+
+    status = 422
+    rule = "not_on_platform"
 
 
 class BadCalendar(InboxError):

@@ -28,7 +28,8 @@ channels sees and acts on those only)::
     POST /v1/inbox/{key}/reply        {"text", "override"}: answers, or drafts where the channel
                                       requires four eyes (202, waiting for an approver)
     POST /v1/inbox/{key}/approve      {"override"}: an approver (not the draft's author) sends it
-    POST /v1/inbox/{key}/hide | close | reopen   {"reason"}
+    POST /v1/inbox/{key}/hide | close | reopen | delete   {"reason"}: delete only where the
+                                      platform deletes a citizen's comment (422 elsewhere)
     POST | DELETE /v1/inbox/{key}/answering     who is answering (``services.inbox.answering_api``);
                                       a reply or draft over another's needs ``override``
 
@@ -406,4 +407,5 @@ def create_app(
     app.router.add_post("/v1/inbox/{key}/hide", _action(InboxAction.HIDE, _Reason))
     app.router.add_post("/v1/inbox/{key}/close", _action(InboxAction.CLOSE, _Reason))
     app.router.add_post("/v1/inbox/{key}/reopen", _action(InboxAction.REOPEN, _Reason))
+    app.router.add_post("/v1/inbox/{key}/delete", _action(InboxAction.DELETE, _Reason))
     return app

@@ -15,10 +15,11 @@ audit trail: every change with who and why). Only then is it applied to the in-m
 - ``consume`` also reads ``inbox.replies``, where the publisher writes its outcomes of reply
   jobs: posted, refused or unconfirmed moves the entry on (``lifecycle.settle``); a retry the
   publisher asks for is sent again at its time, as the next attempt (``reply_timers``).
-- a hide on a platform whose API hides comments writes its publisher job (``hide_jobs``) the
-  same way; its outcome on ``inbox.replies`` (``purpose="hide"``) records on the entry whether
-  the platform hid it (``lifecycle.settle_hide``). A restart sends every hide still on its way
-  again: hiding twice is harmless.
+- a hide, a reopen of a comment hidden on the platform, or a delete writes its publisher job
+  (``moderation_jobs``) the same way, where the platform's API does it; its outcome on
+  ``inbox.replies`` (``purpose`` hide, unhide or delete) records on the entry whether the
+  platform did it (``lifecycle.settle_hide``). A restart sends every one still on its way
+  again: each is harmless to repeat.
 - ``receive`` also counts each new comment for the spike detector (``services.inbox.spikes``): a
   comment that starts a spike writes its ``CommentSpikeStarted`` to ``inbox.spikes`` in the same
   acknowledged batch, so a redelivery after a crash writes it again with the same id.
@@ -39,9 +40,9 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from services.inbox.book import InboxBook, key_of
 from services.inbox.follow import consume
-from services.inbox.hide_jobs import hide_job, hide_settlement, waiting_hide
 from services.inbox.lifecycle import Command, decide, received, requested, settle, settle_hide
 from services.inbox.metrics import InboxMetrics
+from services.inbox.moderation_jobs import hide_settlement, moderation_job, waiting_hide
 from services.inbox.reply_jobs import RetryAt, reply_job, reply_key, settlement
 from services.inbox.reply_timers import Timers
 from services.inbox.responsiveness import first_answer_wait
@@ -51,6 +52,7 @@ from services.inbox.watched import comment_key
 from shared.codec import decode, encode
 from shared.dead_letters import DeadLetters
 from shared.events import (
+    MODERATIONS,
     CommentObserved,
     CommentSpikeStarted,
     InboxAction,
@@ -66,6 +68,13 @@ from shared.kafka_connection import KafkaAddress
 from shared.topics import TopicRegistry
 
 log = logging.getLogger("warta.inbox.keeper")
+
+
+def _asks_platform(entry: InboxChanged) -> bool:
+    """Whether this change itself asks the platform for something (a hide, an un-hide, a
+    delete): later changes carry the request on without sending it again."""
+    hide = entry.platform_hide
+    return hide is not None and hide.request_id == entry.event_id
 
 
 class NoSuchEntry(LookupError):
@@ -104,7 +113,7 @@ class InboxKeeper:
             futures.append(await self._producer.send(self._topics.inbox_changes, value, key=key))
             if entry.action == InboxAction.REPLY and (request := requested(entry, key.decode())) is not None:
                 futures.append(await self._send_job(request, 1))
-            if entry.action == InboxAction.HIDE and (job := hide_job(entry, key.decode(), 1, self._clock())):
+            if _asks_platform(entry) and (job := moderation_job(entry, key.decode(), 1, self._clock())):
                 futures.append(await self._send(job))
         for spike in spikes:
             futures.append(
@@ -171,7 +180,7 @@ class InboxKeeper:
             for entry in self.book.select():
                 if (request := requested(entry, key_of(entry))) is not None:
                     futures.append(await self._send_job(request, 1))
-                if (job := hide_job(entry, key_of(entry), 1, self._clock())) is not None:
+                if (job := moderation_job(entry, key_of(entry), 1, self._clock())) is not None:
                     futures.append(await self._send(job))
             await acknowledged(futures, "re-requesting pending replies")
             return len(futures)
@@ -189,7 +198,7 @@ class InboxKeeper:
     async def outcome(self, outcome: PublishOutcome) -> InboxChanged | None:
         """What the publisher did with a reply or hide job: settle its entry, or ask again when told."""
         key = reply_key(outcome.content_id)
-        if outcome.purpose == "hide":
+        if outcome.purpose in MODERATIONS:
             return await self._hide_outcome(key, outcome)
         step = settlement(outcome, key)
         if isinstance(step, ReplySettled):
@@ -218,9 +227,9 @@ class InboxKeeper:
         async with self._lock:
             entry = self.book.get(key)
             if entry is not None and waiting_hide(entry, request_id):
-                job = hide_job(entry, key, step.attempt, self._clock())
+                job = moderation_job(entry, key, step.attempt, self._clock())
                 if job is not None:
-                    await acknowledged([await self._send(job)], "asking for a hide again")
+                    await acknowledged([await self._send(job)], f"asking for a {job.purpose} again")
 
     async def _retry(self, key: str, reply_id: str, step: RetryAt) -> None:
         async with self._lock:

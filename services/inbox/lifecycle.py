@@ -20,14 +20,19 @@ state, and returns the ``InboxChanged`` event (who, why, the entry after the cha
   citizen two different answers by accident), and so does a new text over another person's
   draft that waits for approval (``SomeoneAnswering``; ``services.inbox.answering`` marks who is
   writing before any draft exists);
-- hide and close need a reason; reopen returns to new (or assigned, if someone holds it). A
-  hide also hides the comment on the platform where its API allows it (``hide_jobs``: the entry's
-  ``platform_hide`` is ``sending`` until the publisher's outcome makes it ``hidden`` or
-  ``failed``, ``settle_hide``), and says ``local`` with the reason elsewhere. Reopening does not
-  show it again on the platform.
+- hide, close and delete need a reason; reopen returns to new (or assigned, if someone holds
+  it). A hide also hides the comment on the platform where its API allows it
+  (``moderation_jobs``: the entry's ``platform_hide`` is ``sending`` until the publisher's
+  outcome makes it ``hidden`` or ``failed``, ``settle_hide``), and says ``local`` with the reason
+  elsewhere. Reopening a comment the platform may hide shows it again (``visible``,
+  ``moderation_jobs.on_reopen``).
+- delete deletes the comment on the platform (``deleted``), only where the platform's API lets
+  the account delete a citizen's comment (``NotOnPlatform`` elsewhere: the inbox alone cannot
+  delete anything). A deleted entry is final unless the platform refused the delete: then it
+  may be deleted again or reopened.
 
 ``IllegalTransition`` (409) when the state forbids the action; ``ApprovalRequired`` (403) when
-the four-eyes rule does.
+the four-eyes rule does; ``NotOnPlatform`` (422) when the platform cannot.
 """
 
 from __future__ import annotations
@@ -36,9 +41,18 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.inbox.errors import ApprovalRequired, IllegalTransition, SomeoneAnswering
-from services.inbox.hide_jobs import HideSettled, on_platform, waiting_hide
+from services.inbox.errors import ApprovalRequired, IllegalTransition, NotOnPlatform, SomeoneAnswering
+from services.inbox.moderation_jobs import (
+    WANTS,
+    HideSettled,
+    asking,
+    on_platform,
+    on_reopen,
+    waiting_hide,
+)
+from shared.capabilities import CAPABILITIES
 from shared.channels import Channel
+from shared.comment_rules import platform_deletes
 from shared.events import (
     CommentObserved,
     InboxAction,
@@ -53,14 +67,9 @@ from shared.messages import said
 
 A, S = InboxAction, InboxState
 OPEN = (S.NEW, S.ASSIGNED, S.ANSWERED)
-_NOT_OPERATORS = (
-    A.RECEIVE,
-    A.REPLY_POSTED,
-    A.REPLY_FAILED,
-    A.REPLY_UNCONFIRMED,
-    A.HIDDEN_ON_PLATFORM,
-    A.HIDE_FAILED,
-)
+# The publisher's word on a hide, an un-hide or a delete on the platform.
+_SETTLED = tuple(a for ask in WANTS.values() for a in (ask.done, ask.failed))
+_NOT_OPERATORS = (A.RECEIVE, A.REPLY_POSTED, A.REPLY_FAILED, A.REPLY_UNCONFIRMED, *_SETTLED)
 
 TRANSITIONS: dict[tuple[InboxState | None, InboxAction], InboxState] = {
     (None, A.RECEIVE): S.NEW,
@@ -73,11 +82,13 @@ TRANSITIONS: dict[tuple[InboxState | None, InboxAction], InboxState] = {
     (S.REPLYING, A.REPLY_FAILED): S.NEW,
     (S.REPLYING, A.REPLY_UNCONFIRMED): S.NEW,
     **{(s, A.HIDE): S.HIDDEN for s in OPEN},
-    # The publisher's word on a hide on the platform records what the platform did and moves
-    # nothing: the entry may have been reopened or closed meanwhile (``hide_jobs.waiting_hide``).
-    **{(s, a): s for s in (*OPEN, S.HIDDEN, S.CLOSED) for a in (A.HIDDEN_ON_PLATFORM, A.HIDE_FAILED)},
+    # The publisher's word on the platform records what the platform did and moves nothing: the
+    # entry may have been reopened or closed meanwhile (``moderation_jobs.waiting_hide``).
+    **{(s, a): s for s in (*OPEN, S.HIDDEN, S.CLOSED, S.DELETED) for a in _SETTLED},
     **{(s, A.CLOSE): S.CLOSED for s in (*OPEN, S.HIDDEN)},
-    **{(s, A.REOPEN): S.NEW for s in (S.CLOSED, S.HIDDEN)},
+    # From deleted only when the platform refused the delete (``_deleted_for_good``).
+    **{(s, A.REOPEN): S.NEW for s in (S.CLOSED, S.HIDDEN, S.DELETED)},
+    **{(s, A.DELETE): S.DELETED for s in (*OPEN, S.HIDDEN, S.CLOSED, S.DELETED)},
 }
 """(state before, action) → state after; a pair not in the table is illegal."""
 
@@ -139,8 +150,9 @@ def decide(current: InboxChanged, command: Command, *, four_eyes: bool, now: dat
         # Only the comment's arrival and the publisher's outcomes make these changes.
         raise IllegalTransition(said("illegal_transition.not_operator", action=action.value))
     after = target(current.state, action)
+    _deleted_for_good(current, action)
     assignee, reply = current.assignee, current.reply
-    if action in (A.HIDE, A.CLOSE) and not command.reason.strip():
+    if action in (A.HIDE, A.CLOSE, A.DELETE) and not command.reason.strip():
         raise IllegalTransition(said("illegal_transition.needs_reason", action=action.value))
     if action == A.ASSIGN:
         if not command.assignee:
@@ -152,25 +164,43 @@ def decide(current: InboxChanged, command: Command, *, four_eyes: bool, now: dat
         _no_second_answer(current, command)
         reply = _reply(current, command, four_eyes=four_eyes, now=now)
     entry = _next(current, now, action, after, assignee, reply, command.by, command.reason)
+    platform = current.comment.platform
     if action == A.HIDE:
+        return entry.model_copy(update={"platform_hide": on_platform(platform, entry.event_id)})
+    if action == A.REOPEN:
         return entry.model_copy(
-            update={"platform_hide": on_platform(current.comment.platform, entry.event_id)}
+            update={"platform_hide": on_reopen(current.platform_hide, platform, entry.event_id)}
         )
+    if action == A.DELETE:
+        if not platform_deletes(platform):
+            row = CAPABILITIES.get(platform)
+            raise NotOnPlatform(said("not_on_platform.delete", platform=row.label if row else platform))
+        return entry.model_copy(update={"platform_hide": asking("deleted", entry.event_id)})
     return entry
 
 
+def _deleted_for_good(current: InboxChanged, action: InboxAction) -> None:
+    """A comment deleted on the platform (or on its way to be) stays deleted: only a delete the
+    platform refused may be tried again or reopened."""
+    hide = current.platform_hide
+    if current.state == S.DELETED and (hide is None or hide.status != "failed"):
+        raise IllegalTransition(said("illegal_transition.deleted", action=action.value))
+
+
 def settle_hide(current: InboxChanged, outcome: HideSettled, now: datetime) -> InboxChanged | None:
-    """The change the publisher's word on a hide makes, or None when the entry does not wait
-    on that hide (a repeat, a later hide's, or a reply on its way)."""
-    if not waiting_hide(current, outcome.request_id) or current.platform_hide is None:
+    """The change the publisher's word on a hide, an un-hide or a delete makes, or None when
+    the entry does not wait on it (a repeat, a later request's, or a reply on its way)."""
+    hide = current.platform_hide
+    if not waiting_hide(current, outcome.request_id) or hide is None:
         return None
-    action = A.HIDDEN_ON_PLATFORM if outcome.hidden else A.HIDE_FAILED
+    ask = WANTS[hide.want]
+    action = ask.done if outcome.done else ask.failed
     after = target(current.state, action)
     entry = _next(current, now, action, after, current.assignee, current.reply, "publisher", outcome.detail)
-    hide = current.platform_hide.model_copy(
-        update={"status": "hidden" if outcome.hidden else "failed", "detail": outcome.detail}
+    status = hide.want if outcome.done else "failed"
+    return entry.model_copy(
+        update={"platform_hide": hide.model_copy(update={"status": status, "detail": outcome.detail})}
     )
-    return entry.model_copy(update={"platform_hide": hide})
 
 
 def settle(current: InboxChanged, outcome: ReplySettled, now: datetime) -> InboxChanged | None:

@@ -32,6 +32,7 @@ from pydantic import ValidationError
 from services.inbox.errors import Unreadable
 from services.inbox.watched import WatchedPost, observed
 from shared.events import CommentAuthor, CommentObserved
+from shared.linkedin_paging import next_start
 
 
 @dataclass(frozen=True)
@@ -325,14 +326,8 @@ def linkedin_comments(body: Any, post: WatchedPost, now: datetime) -> Parsed:
             now=now,
         )
 
-    elements = _list(body, "elements")
-    paging = body.get("paging")
-    next_page = None
-    if isinstance(paging, dict) and any(
-        isinstance(link, dict) and link.get("rel") == "next" for link in paging.get("links") or []
-    ):
-        next_page = str(int(paging.get("start", 0)) + int(paging.get("count", 0)))
-    return _collect(elements, read, next_page=next_page)
+    start = next_start(body)
+    return _collect(_list(body, "elements"), read, next_page=None if start is None else str(start))
 
 
 PARSERS: dict[str, Callable[[Any, WatchedPost, datetime], Parsed]] = {

@@ -22,6 +22,7 @@ from services.inbox.watched import WatchedPost
 from services.inbox.x_conversation import x_search_params
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
+from shared.linkedin_paging import PAGE_SIZE
 from shared.outbound_http import OutboundRefused, Reply, exchange
 
 MAX_REPLY_BYTES = 4 * 1024 * 1024  # a page of 100 comments with their authors, with a margin
@@ -184,7 +185,7 @@ def listing_request(channel: Channel, post: WatchedPost, token: str, page: str |
             "LinkedIn-Version": capabilities_for("linkedin").api_version,
             "X-Restli-Protocol-Version": "2.0.0",
         }
-        params = {"start": page or "0", "count": "100"}
+        params = {"start": page or "0", "count": str(PAGE_SIZE)}
         return Request(
             "GET", f"{base}/rest/socialActions/{quote(post.post_id, safe='')}/comments", params, headers
         )

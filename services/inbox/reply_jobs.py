@@ -25,6 +25,7 @@ from typing import Literal
 from shared.events import (
     Content,
     JobDue,
+    Moderation,
     OutcomeStatus,
     PublishOutcome,
     ReplyRequested,
@@ -66,7 +67,7 @@ def reply_job(request: ReplyRequested, attempt: int, now: datetime) -> JobDue:
 
 
 def comment_job(
-    purpose: Literal["reply", "hide"],
+    purpose: Literal["reply"] | Moderation,
     request_id: str,
     channel: str,
     platform: str,

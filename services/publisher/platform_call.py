@@ -72,8 +72,8 @@ class PlatformCaller:
             took_at = self.clock()
             limiter.take(took_at)
             result = await answer_within(
-                self.adapter.hide(target, request)
-                if request.hide
+                self.adapter.moderate(target, request)
+                if request.moderate is not None
                 else self.adapter.reply(target, request)
                 if request.reply_to is not None
                 else self.adapter.publish(target, request),

@@ -3,8 +3,9 @@
 Asks the adapter's ``find_by_marker`` (``find_reply`` for a reply job) and lets
 ``decide.after_lookup`` judge each answer: found → published; proven absent → send (None); the
 platform may tell later → ask again then, a few times; it cannot tell → ``unconfirmed``, and an
-operator decides. Never a blind re-send, except of a hide job: hiding twice is harmless, so a
-hide that may have reached the platform is sent again without a look-up.
+operator decides. Never a blind re-send, except of a moderation job (hide, unhide, delete):
+each is harmless to repeat, so one that may have reached the platform is sent again without a
+look-up.
 """
 
 from __future__ import annotations
@@ -47,9 +48,9 @@ class Reconciler:
 
     async def reconcile(self, target: Target, request: PublishRequest) -> Decision | None:
         """Settle ``request``'s earlier attempt; None = proven absent, send again."""
-        if request.hide:
-            # Hiding twice is harmless (the comment stays hidden): an attempt that may have
-            # reached the platform is simply sent again, nothing to look up.
+        if request.moderate is not None:
+            # Hiding, showing or deleting twice is harmless (the comment stays as asked): an
+            # attempt that may have reached the platform is simply sent again, nothing to look up.
             return None
         for _ in range(MAX_LOOKUPS):
             found = await answer_within(

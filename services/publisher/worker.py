@@ -63,7 +63,8 @@ from shared.clock import utcnow
 from shared.codec import decode_as
 from shared.credentials import SecretsError
 from shared.credentials.secret_store import SecretStore
-from shared.events import JobDue, OutcomeStatus, PlatformError, PublishOutcome
+from shared.events import MODERATIONS, JobDue, OutcomeStatus, PlatformError, PublishOutcome
+from shared.inbox_events import moderation_of
 from shared.kafka_connection import KafkaAddress
 from shared.metrics import PublisherMetrics
 from shared.topics import TopicRegistry
@@ -324,7 +325,7 @@ class PublisherWorker:
             error = PlatformError(code="unknown_channel", message=reason)
             await self._record(due, record.partition, Decision(OutcomeStatus.DEAD, error=error))
             return
-        if due.purpose in ("reply", "hide") and due.reply_to is None:
+        if due.purpose in ("reply", *MODERATIONS) and due.reply_to is None:
             error = PlatformError(code="no_reply_target", message=f"a {due.purpose} job names no comment")
             await self._record(due, record.partition, Decision(OutcomeStatus.FAILED, error=error))
             return
@@ -369,8 +370,8 @@ class PublisherWorker:
             marker=marker_for(due.job_id),
             first_attempt_at=entry.first_attempt_at if entry is not None else None,
             earlier_attempt_until=step.live_until if isinstance(step, Reconcile) else None,
-            reply_to=due.reply_to if due.purpose in ("reply", "hide") else None,
-            hide=due.purpose == "hide",
+            reply_to=due.reply_to if due.purpose in ("reply", *MODERATIONS) else None,
+            moderate=moderation_of(due.purpose),
         )
         if isinstance(step, Reconcile):
             settled = await self._parts.reconciler.reconcile(target, request)

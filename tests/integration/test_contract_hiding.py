@@ -1,6 +1,6 @@
-"""The publisher's hide calls against the fakes, one per platform whose API hides a comment:
-the comment ends hidden in the fake's state (and its listing marks or omits it), hiding it again
-answers the same, and an unknown comment is a clear refusal."""
+"""The publisher's hide and un-hide calls against the fakes, one per platform whose API hides a
+comment: the comment ends hidden in the fake's state (and its listing marks or omits it), hiding
+it again answers the same, an un-hide shows it again, and an unknown comment is a clear refusal."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from services.publisher.adapters.port import (
     Target,
 )
 from services.publisher.adapters.registry import build_adapter
-from shared.events import Content, ReplyTarget
+from shared.events import Content, Moderation, ReplyTarget
 from tests.integration.conftest_fakes import TOKEN, FakeEnv, running_sandbox
 
 pytestmark = pytest.mark.integration
@@ -36,9 +36,9 @@ COMMENT = {
 }
 
 
-def hide_request(comment_id: str) -> PublishRequest:
+def hide_request(comment_id: str, action: Moderation = "hide") -> PublishRequest:
     to = ReplyTarget(key="ib1", comment_id=comment_id, post_id="p", approved_by="rina")
-    return PublishRequest("ib1.3:ch", 1, Content(), "w1", reply_to=to, hide=True)
+    return PublishRequest("ib1.3:ch", 1, Content(), "w1", reply_to=to, moderate=action)
 
 
 async def seeded(env: FakeEnv, platform: str) -> Target:
@@ -73,14 +73,32 @@ async def test_a_hidden_comment_is_hidden_on_the_fake(platform: str) -> None:
     async with running_sandbox({"demo": TOKEN}) as env:
         target = await seeded(env, platform)
         adapter = build_adapter(platform, env.session)
-        done = await adapter.hide(target, hide_request(COMMENT[platform]))
+        done = await adapter.moderate(target, hide_request(COMMENT[platform]))
         assert done == Published(COMMENT[platform], None)
         [comment] = [c for c in env.states[platform].comments if c.id == COMMENT[platform]]
         assert comment.hidden
         # Hiding twice is harmless: the platform answers the same, the comment stays hidden.
-        assert await adapter.hide(target, hide_request(COMMENT[platform])) == done
+        assert await adapter.moderate(target, hide_request(COMMENT[platform])) == done
         with pytest.raises(Permanent):
-            await adapter.hide(target, hide_request(COMMENT[platform] + "9"))
+            await adapter.moderate(target, hide_request(COMMENT[platform] + "9"))
+
+
+@pytest.mark.parametrize("platform", ["facebook", "instagram", "youtube", "x", "threads"])
+async def test_a_reopened_comment_is_shown_again_on_the_fake(platform: str) -> None:
+    async with running_sandbox({"demo": TOKEN}) as env:
+        target = await seeded(env, platform)
+        adapter = build_adapter(platform, env.session)
+        await adapter.moderate(target, hide_request(COMMENT[platform]))
+        shown = await adapter.moderate(target, hide_request(COMMENT[platform], "unhide"))
+        assert shown == Published(COMMENT[platform], None)
+        [comment] = [c for c in env.states[platform].comments if c.id == COMMENT[platform]]
+        assert not comment.hidden
+        # Showing a visible comment again is harmless too.
+        assert await adapter.moderate(target, hide_request(COMMENT[platform], "unhide")) == shown
+        if platform != "x":  # X's listing is a paid search: the state above is its word
+            listed = await listing(env, platform)
+            assert isinstance(listed, list)
+            assert len(listed) == 1
 
 
 @pytest.mark.parametrize(
@@ -97,7 +115,7 @@ async def test_the_listing_marks_or_omits_the_hidden_comment(
 ) -> None:
     async with running_sandbox({"demo": TOKEN}) as env:
         target = await seeded(env, platform)
-        await build_adapter(platform, env.session).hide(target, hide_request(COMMENT[platform]))
+        await build_adapter(platform, env.session).moderate(target, hide_request(COMMENT[platform]))
         listed = await listing(env, platform)
         assert isinstance(listed, list)
         keys = [set(item) for item in shown]
@@ -113,11 +131,11 @@ async def test_threads_hides_top_level_replies_only() -> None:
         async with env.session.post(env.url("/threads/_fake/comments"), json=body) as answer:
             assert answer.status == 201, await answer.text()
         with pytest.raises(Permanent, match="top-level"):
-            await build_adapter("threads", env.session).hide(target, hide_request("th03"))
+            await build_adapter("threads", env.session).moderate(target, hide_request("th03"))
 
 
 async def test_platforms_that_cannot_hide_say_so() -> None:
     async with running_sandbox({"demo": TOKEN}) as env:
         target = Target("mastodon-demo", "demo", env.url("/mastodon"), Credentials(TOKEN), {})
         with pytest.raises(NotSupported, match="cannot hide"):
-            await build_adapter("mastodon", env.session).hide(target, hide_request("1"))
+            await build_adapter("mastodon", env.session).moderate(target, hide_request("1"))

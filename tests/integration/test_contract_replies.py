@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sandbox.base import FakePost
+from sandbox.base import FakeComment, FakePost
 from sandbox.linkedin_comments import comment_urn
 from sandbox.whatsapp import WhatsAppState
 from services.publisher.adapters.port import (
@@ -79,6 +79,30 @@ async def test_linkedin_replies_under_the_comment_and_finds_its_reply() -> None:
         sent = await adapter.reply(target, request(to))
         [mine] = [c for c in env.states["linkedin"].comments if c.parent_id == citizen]
         assert (comment_urn(share, mine.id), mine.author) == (sent.post_id, "urn:li:organization:5")
+        found = await adapter.find_reply(target, request(to))
+        assert isinstance(found, Published)
+        assert found.post_id == sent.post_id
+
+
+async def test_linkedin_finds_its_reply_on_a_later_page_of_a_busy_share() -> None:
+    """The Comments API lists oldest first, 100 a page: a reply sent after 250 citizens' comments
+    is on the third page, and absence is only proven once every page was read."""
+    share = "urn:li:share:7002"
+    async with running_sandbox({"demo": TOKEN}) as env:
+        linkedin = env.states["linkedin"]
+        linkedin.posts.append(FakePost(share, "demo", "Pengumuman", NOW))
+        linkedin.comments.extend(
+            FakeComment(str(n), share, f"warga{n}", f"komentar {n}", NOW - timedelta(hours=1, seconds=-n))
+            for n in range(1, 251)
+        )
+        adapter = build_adapter("linkedin", env.session)
+        target = Target("linkedin-demo", "demo", env.url("/linkedin"), Credentials(TOKEN),
+                        {"author": "urn:li:organization:5"})  # fmt: skip
+        to = ReplyTarget(key="ib1", comment_id="7", post_id=share, approved_by="rina")
+        earlier = replace(request(to), earlier_attempt_until=NOW - timedelta(minutes=5))
+        assert isinstance(await adapter.find_reply(target, earlier), Absent)
+        sent = await adapter.reply(target, request(to))
+        assert len(linkedin.comments_on(share)) == 251
         found = await adapter.find_reply(target, request(to))
         assert isinstance(found, Published)
         assert found.post_id == sent.post_id

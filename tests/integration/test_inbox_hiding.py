@@ -1,8 +1,9 @@
 """Hiding an abusive comment through the inbox hides it on the platform, on the real broker and
 the fakes: the hide is a publisher job (``purpose="hide"``), the fake ends with the comment
-hidden, and the entry says ``hidden_on_platform``. A hide whose answer was lost is simply sent
-again (hiding twice is harmless); a refusal is kept on the entry with its reason; where the
-platform cannot hide, the hide stays the inbox's and the entry says why."""
+hidden, and the entry says ``hidden_on_platform``; reopening it shows it again there
+(``purpose="unhide"``). A hide whose answer was lost is simply sent again (hiding twice is
+harmless); a refusal is kept on the entry with its reason; where the platform cannot hide, the
+hide stays the inbox's and the entry says why."""
 
 from __future__ import annotations
 
@@ -44,19 +45,22 @@ async def shown(system: InboxSystem, key: str) -> dict[str, Any]:
         return body
 
 
-async def settled(system: InboxSystem, key: str) -> None:
+async def settled(system: InboxSystem, key: str, *actions: InboxAction) -> None:
+    """Until the publisher's word on ``key`` (by default on a hide) is on the entry."""
+    said = actions or (InboxAction.HIDDEN_ON_PLATFORM, InboxAction.HIDE_FAILED)
+
     def done() -> bool:
         entry = system.inbox.keeper.book.get(key)
-        return entry is not None and entry.action in (InboxAction.HIDDEN_ON_PLATFORM, InboxAction.HIDE_FAILED)
+        return entry is not None and entry.action in said
 
-    await eventually(done, f"{key}'s hide settled")
+    await eventually(done, f"{key}: {', '.join(a.value for a in said)}")
 
 
 def hidden_on_fake(system: InboxSystem, platform: str, comment_id: str) -> bool:
     return any(c.hidden for c in system.env.states[platform].comments if c.id == comment_id)
 
 
-async def test_a_hide_ends_hidden_on_each_platform_that_hides(
+async def test_a_hide_ends_hidden_and_a_reopen_shown_again_on_each_platform_that_hides(
     kafka_bootstrap: str, run_id: str, tmp_path: Path
 ) -> None:
     async with inbox_system(
@@ -77,6 +81,18 @@ async def test_a_hide_ends_hidden_on_each_platform_that_hides(
             entry = await shown(system, key)
             assert (entry["state"], entry["hidden_on_platform"], entry["by"]) == ("hidden", True, "publisher")
             assert entry["platform_hide"]["status"] == "hidden"
+            async with system.env.session.post(
+                system.url(f"/v1/inbox/{key}/reopen"),
+                headers=system.auth("editor"),
+                json={"reason": "keliru"},
+            ) as answer:
+                reopened = await answer.json()
+            assert (reopened["state"], reopened["platform_hide"]["want"]) == ("new", "visible")
+            await settled(system, key, InboxAction.SHOWN_ON_PLATFORM, InboxAction.UNHIDE_FAILED)
+            assert not hidden_on_fake(system, platform, comment_id)
+            entry = await shown(system, key)
+            assert (entry["action"], entry["hidden_on_platform"]) == ("shown_on_platform", False)
+            assert entry["platform_hide"]["status"] == "visible"
 
 
 async def test_a_lost_answer_is_sent_again_and_a_refusal_is_kept_with_its_reason(

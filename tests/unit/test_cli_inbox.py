@@ -58,6 +58,7 @@ def test_the_list_filters_become_the_apis_query() -> None:
         ("inbox", "reply", "ib1"),  # neither a text nor a template
         ("inbox", "reply", "ib1", "--text", "a", "--template", "b"),
         ("inbox", "hide", "ib1"),  # hiding needs a reason
+        ("inbox", "delete", "ib1"),  # so does deleting
         ("inbox", "list", "--state", "lost"),
         ("inbox", "templates", "save", "thanks", "--en", "Thanks"),  # both languages
     ],

@@ -75,7 +75,22 @@ EXPECTED: dict[tuple[InboxState | None, InboxAction], InboxState | None] = {
     (S.ANSWERED, A.HIDDEN_ON_PLATFORM): S.ANSWERED, (S.ANSWERED, A.HIDE_FAILED): S.ANSWERED,
     (S.HIDDEN, A.HIDDEN_ON_PLATFORM): S.HIDDEN, (S.HIDDEN, A.HIDE_FAILED): S.HIDDEN,
     (S.CLOSED, A.HIDDEN_ON_PLATFORM): S.CLOSED, (S.CLOSED, A.HIDE_FAILED): S.CLOSED,
+    # Delete: from any state but mid-reply; from deleted again (or reopened) only when the
+    # platform refused the delete, a rule ``decide`` adds (test_inbox_moderation_jobs.py).
+    (S.NEW, A.DELETE): S.DELETED, (S.ASSIGNED, A.DELETE): S.DELETED, (S.REPLYING, A.DELETE): None,
+    (S.ANSWERED, A.DELETE): S.DELETED, (S.HIDDEN, A.DELETE): S.DELETED, (S.CLOSED, A.DELETE): S.DELETED,
+    (S.DELETED, A.DELETE): S.DELETED, (S.DELETED, A.REOPEN): S.NEW,
+    (S.DELETED, A.RECEIVE): None, (S.DELETED, A.ASSIGN): None, (S.DELETED, A.DRAFT_REPLY): None,
+    (S.DELETED, A.REPLY): None, (S.DELETED, A.REPLY_POSTED): None, (S.DELETED, A.REPLY_FAILED): None,
+    (S.DELETED, A.REPLY_UNCONFIRMED): None, (S.DELETED, A.HIDE): None, (S.DELETED, A.CLOSE): None,
+    (S.DELETED, A.HIDDEN_ON_PLATFORM): S.DELETED, (S.DELETED, A.HIDE_FAILED): S.DELETED,
 }  # fmt: skip
+# The publisher's word on an un-hide or a delete moves nothing either, except mid-reply.
+EXPECTED |= {
+    (state, action): None if state == S.REPLYING else state
+    for state in (S.NEW, S.ASSIGNED, S.REPLYING, S.ANSWERED, S.HIDDEN, S.CLOSED, S.DELETED)
+    for action in (A.SHOWN_ON_PLATFORM, A.UNHIDE_FAILED, A.DELETED_ON_PLATFORM, A.DELETE_FAILED)
+}
 
 
 @pytest.mark.parametrize(("pair", "after"), EXPECTED.items(), ids=lambda v: str(v))

@@ -42,7 +42,7 @@ def reconciler(adapter: CountingLookups) -> Reconciler:
 
 async def test_a_hide_is_sent_again_without_a_lookup() -> None:
     adapter = CountingLookups()
-    hide = PublishRequest("ib1.2:facebook-demo", 2, Content(), "w1", reply_to=TO, hide=True,
+    hide = PublishRequest("ib1.2:facebook-demo", 2, Content(), "w1", reply_to=TO, moderate="hide",
                           earlier_attempt_until=NOW)  # fmt: skip
     assert await reconciler(adapter).reconcile(TARGET, hide) is None
     assert adapter.lookups == 0

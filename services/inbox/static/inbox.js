@@ -13,6 +13,7 @@ const I18N = {
     s_closed: "Closed", m_poll: "polling", m_poll_and_webhook: "webhook and polling",
     m_webhook: "webhook", m_updates: "bot updates", m_unreadable: "not collected", assign: "Assign", reply: "Reply",
     approve: "Approve reply", hide: "Hide", close: "Close", reopen: "Reopen",
+    delete: "Delete on the platform", s_deleted: "Deleted",
     ask_assignee: "Assign to whom?", ask_reply: "Your reply:", ask_reason: "Why?",
     ask_override: "This comment was already answered. Send a second answer anyway?",
     assigned_to: "assigned to", draft_waiting: "draft waiting for an approver",
@@ -22,9 +23,12 @@ const I18N = {
     limits: "Cannot do / limits", terms: "Most frequent terms, last 6 hours", no_terms: "No comments in these hours.",
     a_read: "read comments", a_reply: "reply", a_hide: "hide", a_delete: "delete", cannot: "cannot",
     c_needs_access: "needs more access", c_not_built: "not built in Warta yet", c_no_api: "no platform API",
-    c_platform: "only in the platform's app",
-    h_sending: "being hidden on the platform", h_hidden: "hidden on the platform too",
-    h_failed: "not hidden on the platform", h_local: "hidden in the inbox only",
+    h_sending_hidden: "being hidden on the platform", h_hidden: "hidden on the platform too",
+    h_failed_hidden: "not hidden on the platform", h_local: "hidden in the inbox only",
+    h_sending_visible: "being shown again on the platform", h_visible: "shown again on the platform",
+    h_failed_visible: "still hidden on the platform",
+    h_sending_deleted: "being deleted on the platform", h_deleted: "deleted on the platform",
+    h_failed_deleted: "not deleted on the platform",
     window: "replies only within {h} h of the citizen's last message, then templates",
     quota: "quota — a reply costs {reply} of {daily} units a day, a hide {hide}, a read {read}",
   },
@@ -37,6 +41,7 @@ const I18N = {
     s_replying: "Balasan sedang dikirim", posted: "terkirim ke platform", s_hidden: "Disembunyikan", s_closed: "Ditutup", m_poll: "polling",
     m_poll_and_webhook: "webhook dan polling", m_webhook: "webhook", m_updates: "pembaruan bot", m_unreadable: "tidak dikumpulkan",
     assign: "Tugaskan", reply: "Balas", approve: "Setujui balasan", hide: "Sembunyikan",
+    delete: "Hapus di platform", s_deleted: "Dihapus",
     close: "Tutup", reopen: "Buka kembali", ask_assignee: "Tugaskan kepada siapa?",
     ask_reply: "Balasan Anda:", ask_reason: "Alasannya?",
     ask_override: "Komentar ini sudah dijawab. Tetap kirim jawaban kedua?",
@@ -47,15 +52,17 @@ const I18N = {
     limits: "Tidak bisa / batasan", terms: "Kata terbanyak, 6 jam terakhir", no_terms: "Tidak ada komentar dalam rentang ini.",
     a_read: "membaca komentar", a_reply: "membalas", a_hide: "menyembunyikan", a_delete: "menghapus",
     cannot: "tidak bisa", c_needs_access: "perlu akses lebih", c_not_built: "belum dibuat di Warta",
-    c_no_api: "tidak ada API platform", c_platform: "hanya lewat aplikasi platform",
-    h_sending: "sedang disembunyikan di platform", h_hidden: "juga disembunyikan di platform",
-    h_failed: "tidak tersembunyi di platform", h_local: "hanya disembunyikan di kotak masuk",
+    c_no_api: "tidak ada API platform",
+    h_local: "hanya disembunyikan di kotak masuk",
+    h_sending_hidden: "sedang disembunyikan di platform", h_hidden: "juga disembunyikan di platform", h_failed_hidden: "tidak tersembunyi di platform",
+    h_sending_visible: "sedang ditampilkan lagi di platform", h_visible: "tampil lagi di platform", h_failed_visible: "masih tersembunyi di platform",
+    h_sending_deleted: "sedang dihapus di platform", h_deleted: "sudah dihapus di platform", h_failed_deleted: "tidak terhapus di platform",
     window: "balasan hanya dalam {h} jam sejak pesan terakhir warga, sesudahnya hanya templat",
     quota: "kuota — satu balasan memakai {reply} dari {daily} unit per hari, satu penyembunyian {hide}, satu pembacaan {read}",
   },
 };
 
-const state = { lang: localStorage.getItem("warta.lang") || "en", key: sessionStorage.getItem("warta.inbox.key"), templates: [] };
+const state = { lang: localStorage.getItem("warta.lang") || "en", key: sessionStorage.getItem("warta.inbox.key"), templates: [], abilities: {} };
 const $ = (selector) => document.querySelector(selector);
 
 function t(key) {
@@ -101,8 +108,7 @@ function limitsOf(abilities) {
   const details = [];
   for (const name of ["read", "reply", "hide", "delete"]) {
     const a = abilities[name];
-    if (a.code === "platform") parts.push(t("a_" + name) + ": " + t("c_platform"));
-    else if (!a.can) parts.push(t("cannot") + " " + t("a_" + name) + " (" + t("c_" + a.code) + ")");
+    if (!a.can) parts.push(t("cannot") + " " + t("a_" + name) + " (" + t("c_" + a.code) + ")");
     if (a.window_hours) parts.push(t("window").replace("{h}", a.window_hours));
     if (!a.can || a.code !== "ok") details.push(a.detail + (a.needs ? " — " + a.needs : ""));
   }
@@ -132,6 +138,7 @@ async function loadChannels() {
   select.replaceChildren(el("option", t("all")));
   select.firstChild.value = "";
   for (const ch of data.channels) {
+    state.abilities[ch.channel] = ch.abilities;
     const row = el("tr");
     row.append(el("td", ch.channel), el("td", t("m_" + ch.mode), ch.mode === "unreadable" ? "unreadable" : ""),
       el("td", ch.collected), el("td", ch.last_error || (ch.mode === "unreadable" ? ch.reason : "")),
@@ -163,11 +170,13 @@ function entryNode(entry) {
     // Why the last reply did not reach the platform (refused, or unconfirmed: check it first).
     if (entry.action === "reply_failed" || entry.action === "reply_unconfirmed") item.append(el("div", entry.reason, "error"));
   }
-  // A hidden comment is not always hidden where citizens look: say which, and why not.
-  if (entry.platform_hide) {
-    const hide = entry.platform_hide;
+  // A hidden (or deleted) comment is not always so where citizens look: say which, and why not.
+  const hide = entry.platform_hide;
+  if (hide) {
+    const want = hide.want || "hidden";
+    const said = hide.status === "sending" || hide.status === "failed" ? "h_" + hide.status + "_" + want : "h_" + hide.status;
     const why = hide.status === "failed" || hide.status === "local" ? " — " + hide.detail : "";
-    item.append(el("div", t("h_" + hide.status) + why, hide.status === "failed" ? "error" : "hide"));
+    item.append(el("div", t(said) + why, hide.status === "failed" ? "error" : "hide"));
   }
   const actions = el("div", null, "actions");
   // While a reply is being posted nobody acts on the comment: the platform's answer moves it on.
@@ -202,7 +211,13 @@ function entryNode(entry) {
   if (open) button("reply", () => replyWith(""));
   if (open && state.templates.length) actions.append(savedAnswers(entry, replyWith));
   if (open && entry.reply && !entry.reply.approved_by) button("approve", () => act("approve", { override: entry.state === "answered" }));
-  for (const verb of open ? ["hide", "close"] : entry.state === "replying" ? [] : ["reopen"]) {
+  // Delete only where the channel's platform deletes a citizen's comment (the limits say where not);
+  // a deleted comment is final unless the platform refused the delete.
+  const canDelete = Boolean((state.abilities[c.channel] || {}).delete?.can);
+  const retry = entry.state !== "deleted" || (hide && hide.status === "failed");
+  const verbs = open ? ["hide", "close"] : entry.state === "replying" || !retry ? [] : ["reopen"];
+  if (canDelete && entry.state !== "replying" && retry) verbs.push("delete");
+  for (const verb of verbs) {
     button(verb, () => {
       const reason = prompt(t("ask_reason"));
       return reason ? act(verb, { reason }) : Promise.resolve();

@@ -13,7 +13,7 @@ from typing import Any, TypedDict, Unpack
 import aiohttp
 from opentelemetry.trace import SpanKind
 
-from services.publisher.adapters import hiding, port, replying
+from services.publisher.adapters import moderating, port, replying
 from services.publisher.adapters._http import Reply, send, utcnow
 from services.publisher.adapters.lookup import LISTING_SETTLE, Listed, judge_listing
 from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
@@ -194,8 +194,8 @@ class HttpAdapter(port.Adapter):
     async def reply(self, target: port.Target, request: port.PublishRequest) -> port.Published:
         return await replying.post_reply(self, target, request)
 
-    async def hide(self, target: port.Target, request: port.PublishRequest) -> port.Published:
-        return await hiding.hide_comment(self, target, request)
+    async def moderate(self, target: port.Target, request: port.PublishRequest) -> port.Published:
+        return await moderating.moderate_comment(self, target, request)
 
     async def find_reply(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         return await replying.find_reply(self, target, request)

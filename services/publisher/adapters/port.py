@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Protocol
 
 from shared.credentials.secret_store import Credentials as Credentials  # what a Target carries
-from shared.events import Content, ReplyTarget
+from shared.events import Content, Moderation, ReplyTarget
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,10 @@ class PublishRequest:
     # A post listed late or created by a still-running upload must not be taken for absent.
     earlier_attempt_until: datetime | None = None
     # A reply job: ``content.text`` answers this comment (``Adapter.reply``), not a new post.
-    # A hide job (``hide``): this comment is to be hidden (``Adapter.hide``).
+    # A moderation job (``moderate``): this comment is to be hidden, shown again or deleted
+    # (``Adapter.moderate``).
     reply_to: ReplyTarget | None = None
-    hide: bool = False
+    moderate: Moderation | None = None
 
 
 @dataclass(frozen=True)
@@ -214,10 +215,11 @@ class Adapter(Protocol):
         is ``post_id``. Raises as ``publish`` does; ``NotSupported`` where Warta cannot reply."""
         raise NotSupported(f"{self.platform}: Warta cannot reply here", code="no_replies")
 
-    async def hide(self, target: Target, request: PublishRequest) -> Published:
-        """Hide the comment ``request.reply_to`` names on the platform; ``post_id`` is the
-        comment's. Hiding twice is harmless. ``NotSupported`` where the API cannot hide."""
-        raise NotSupported(f"{self.platform}: Warta cannot hide comments here", code="no_hiding")
+    async def moderate(self, target: Target, request: PublishRequest) -> Published:
+        """Hide, show again or delete (``request.moderate``) the comment ``request.reply_to``
+        names on the platform; ``post_id`` is the comment's. Each is harmless to repeat.
+        ``NotSupported`` where the API cannot."""
+        raise NotSupported(f"{self.platform}: Warta cannot moderate comments here", code="no_hiding")
 
     async def find_reply(self, target: Target, request: PublishRequest) -> Lookup:
         """``find_by_marker`` for a reply: is an earlier attempt's reply under the comment?"""

@@ -19,7 +19,8 @@ the authorisation of each platform):
   ``POST /{user}/threads_publish``. Look-up: ``GET /{comment-id}/replies``.
 - LinkedIn: ``POST /rest/socialActions/{share}/comments`` with the actor, the share as
   ``object``, ``message.text`` and, for a reply to a comment, ``parentComment``. Look-up:
-  ``GET /rest/socialActions/{share}/comments``.
+  ``GET /rest/socialActions/{share}/comments``, oldest first and paged by ``start``/``count``:
+  every page is read, since a reply to a busy post is on the last.
 - Telegram: ``sendMessage`` to the channel's discussion group (``options.discussion_chat_id``)
   with ``reply_parameters.message_id``; the Bot API cannot read a chat's history back, so a lost
   answer is never proven absent.
@@ -42,8 +43,11 @@ from services.publisher.adapters import port
 from services.publisher.adapters.linkedin_author import author_urn
 from services.publisher.adapters.lookup import words
 from shared.events import ReplyTarget
+from shared.linkedin_paging import PAGE_SIZE, next_start
 
 ABSENCE_UNPROVEN = frozenset({"x"})
+MAX_LOOKUP_PAGES = 50
+"""At most this many pages of a listing are read for one look-up (5,000 LinkedIn comments)."""
 """Platforms whose look-up can find a reply but cannot prove it absent (see the module doc)."""
 
 _TAG = re.compile(r"<[^>]+>")
@@ -145,8 +149,19 @@ def lookup_call(platform: str, target: port.Target, request: port.PublishRequest
         params = {"query": query, "max_results": "100", "tweet.fields": "author_id,referenced_tweets"}
         return ReplyCall("GET", "/2/tweets/search/recent", {"params": params})
     if platform == "linkedin":
-        return ReplyCall("GET", _linkedin_comments(to), {"params": {"count": "100"}})
+        params = {"start": "0", "count": str(PAGE_SIZE)}
+        return ReplyCall("GET", _linkedin_comments(to), {"params": params})
     raise NoReplyCall(f"{platform}: the platform cannot list the account's replies")
+
+
+def next_lookup(platform: str, call: ReplyCall, body: Any) -> ReplyCall | None:
+    """The look-up's next page after ``body``, or None on its last page. Only LinkedIn's listing
+    is read past its first page: the others list a comment's replies on one (Graph's and
+    YouTube's 100 replies to one comment, Mastodon's whole context, X's search of our own posts)."""
+    if platform != "linkedin" or (start := next_start(body)) is None:
+        return None
+    params = {**call.kw.get("params", {}), "start": str(start)}
+    return ReplyCall(call.method, call.path, {**call.kw, "params": params}, call.folds_resends)
 
 
 def posted_id(body: Any) -> str | None:

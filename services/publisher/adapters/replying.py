@@ -11,7 +11,8 @@ What an answer proves, for the posting call:
 A call made before the posting one (Threads' container) posted nothing: a failure there is
 ``Temporary`` or ``Permanent``, never ambiguous.
 
-The look-up reads the listing of ``reply_calls.lookup_call``: found → ``Published``; absent → ``Absent``,
+The look-up reads the listing of ``reply_calls.lookup_call``, page after page where the listing
+pages (``reply_calls.next_lookup``): found → ``Published``; absent → ``Absent``,
 once the platform has had its listing delay since the earlier attempt ended (before that,
 ``Unknown`` with a time to ask again); on X, whose search indexes late, "not found" is
 ``Unknown``; a throttled or failing listing is ``Temporary`` (ask again later).
@@ -27,11 +28,13 @@ from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply, retry_after_header
 from services.publisher.adapters.reply_calls import (
     ABSENCE_UNPROVEN,
+    MAX_LOOKUP_PAGES,
     NoReplyCall,
     NotListed,
     ReplyCall,
     found_reply,
     lookup_call,
+    next_lookup,
     posted_id,
     reply_call,
     threads_container,
@@ -94,21 +97,9 @@ async def find_reply(
         call = lookup_call(platform, target, request)
     except NoReplyCall as exc:
         raise port.NotSupported(str(exc), code="no_reply_lookup") from None
-    answer = await _send(adapter, target, call, creates_post=False)
-    if answer.status == 429 or answer.status >= 500:
-        raise (
-            refused(adapter, answer)
-            if answer.status == 429
-            else port.Temporary(
-                f"{platform}: the reply look-up answered {answer.status}", code="server_error"
-            )
-        )
-    if answer.status != 200:
-        return port.Unknown(f"{platform}: the reply look-up answered {answer.status}", code="lookup_refused")
-    try:
-        found = found_reply(platform, target, request, answer.json())
-    except NotListed as exc:
-        return port.Unknown(f"{platform}: {exc}", code="lookup_unreadable")
+    found = await _search(adapter, target, request, call)
+    if isinstance(found, port.Unknown):
+        return found
     if found is not None:
         return port.Published(found, None)
     if platform in ABSENCE_UNPROVEN:
@@ -119,6 +110,39 @@ async def find_reply(
             f"{platform}: the comment's replies hold none of ours", safe_while_live=call.folds_resends
         )
     return port.Unknown(f"{platform}: a reply this recent may not be listed yet", ask_again_at=settled_at)
+
+
+async def _search(
+    adapter: CallsPlatform, target: port.Target, request: port.PublishRequest, call: ReplyCall
+) -> str | port.Unknown | None:
+    """The reply's id in the listing, read page after page where it pages (LinkedIn); None when
+    every page was read without it; ``Unknown`` when an answer proves nothing. A listing longer
+    than ``MAX_LOOKUP_PAGES`` proves nothing either: absence must be read to the end."""
+    platform = adapter.platform
+    for _ in range(MAX_LOOKUP_PAGES):
+        answer = await _send(adapter, target, call, creates_post=False)
+        if answer.status == 429:
+            raise refused(adapter, answer)
+        if answer.status >= 500:
+            raise port.Temporary(
+                f"{platform}: the reply look-up answered {answer.status}", code="server_error"
+            )
+        if answer.status != 200:
+            return port.Unknown(
+                f"{platform}: the reply look-up answered {answer.status}", code="lookup_refused"
+            )
+        body = answer.json()
+        try:
+            found = found_reply(platform, target, request, body)
+        except NotListed as exc:
+            return port.Unknown(f"{platform}: {exc}", code="lookup_unreadable")
+        following = next_lookup(platform, call, body)
+        if found is not None or following is None:
+            return found
+        call = following
+    return port.Unknown(
+        f"{platform}: the comment's listing runs past {MAX_LOOKUP_PAGES} pages", code="lookup_too_long"
+    )
 
 
 async def _send(adapter: CallsPlatform, target: port.Target, call: ReplyCall, *, creates_post: bool) -> Reply:
