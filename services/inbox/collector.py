@@ -41,7 +41,7 @@ from shared.channels import Channel, ChannelDirectory
 from shared.codec import encode
 from shared.dead_letters import is_infrastructure
 from shared.events import DeadLettered, OutcomeStatus, PublishOutcome
-from shared.kafka import acknowledged
+from shared.kafka import ACK_DEADLINE_S, acknowledged
 from shared.topics import TopicRegistry
 
 log = logging.getLogger("warta.inbox.collector")
@@ -83,8 +83,10 @@ class Collector:
         reader: CommentReader,
         schedule: PollSchedule,
         known: Callable[[str], bool],
+        ack_deadline_s: float = ACK_DEADLINE_S,
     ) -> None:
         self._producer = producer
+        self._ack_deadline_s = ack_deadline_s
         self._topics = topics
         self._channels = channels
         self._reader = reader
@@ -198,7 +200,7 @@ class Collector:
                     )
                 )
             if futures:
-                await acknowledged(futures, "writing comments")
+                await acknowledged(futures, "writing comments", self._ack_deadline_s)
         except BaseException:
             # Not acknowledged: forgotten again, so that the delivery Meta repeats after its 503
             # (or the next poll) writes them instead of being skipped as already written.
@@ -230,7 +232,7 @@ class Collector:
             raw_complete=False,  # not a record of a topic: nothing to write back
         )
         future = await self._producer.send(self._topics.publish_dead, encode(letter), key=b"inbox")
-        await acknowledged([future], "writing a dead letter")
+        await acknowledged([future], "writing a dead letter", self._ack_deadline_s)
         self.dead_lettered += 1
         log.warning("dead-lettered from %s: %s", source, reason)
 
