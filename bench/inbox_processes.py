@@ -62,7 +62,8 @@ class KillRun:
     """What one run did and found."""
 
     replies: int = 0
-    replying_at_kill: list[int] = field(default_factory=list)  # per kill: entries still replying
+    replying_at_kill: list[int] = field(default_factory=list)  # per kill: the wave's entries replying
+    taken_unrecorded_at_kill: list[int] = field(default_factory=list)  # of those, already on the fake
     posted: Counter[str] = field(default_factory=Counter)  # reply text → posts of it on its fake
     unanswered: list[str] = field(default_factory=list)  # inbox keys not ``answered``
     all_answered_s: float | None = None
@@ -74,6 +75,7 @@ class KillRun:
             "kill_rounds": len(self.replying_at_kill),
             "processes_killed_per_round": len(PLATFORMS) + 1,
             "replying_at_each_kill": self.replying_at_kill,
+            "on_the_platform_unrecorded_at_each_kill": self.taken_unrecorded_at_kill,
             "posted_once": sum(1 for n in self.posted.values() if n == 1),
             "duplicated": sum(1 for n in self.posted.values() if n > 1),
             "missing": sum(1 for n in self.posted.values() if n == 0),
@@ -228,18 +230,27 @@ async def states(driver: Driver) -> dict[str, str]:
     return out
 
 
-async def settle(driver: Driver, run: KillRun, asked: Sequence[Asked], started: float) -> None:
-    deadline = time.monotonic() + SETTLE_S
-    while time.monotonic() < deadline:
-        states_now = await states(driver)
-        run.unanswered = [a.key for a in asked if states_now.get(a.key) != "answered"]
+async def note_kill(driver: Driver, run: KillRun, wave: Sequence[Asked]) -> None:
+    """What the kill about to happen cuts off: the wave's replies still replying, and of those
+    the ones the platform already holds (the case the attempt ledger exists for)."""
+    now, posted = await states(driver), await driver.posted(wave)
+    replying = [a for a in wave if now.get(a.key) == "replying"]
+    run.replying_at_kill.append(len(replying))
+    run.taken_unrecorded_at_kill.append(sum(1 for a in replying if posted[a.answer] >= 1))
+
+
+async def answered(driver: Driver, run: KillRun, asked: Sequence[Asked], patience_s: float) -> bool:
+    """Wait until every entry of ``asked`` is answered and its reply is on its fake."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        now = await states(driver)
+        run.unanswered = [a.key for a in asked if now.get(a.key) != "answered"]
         run.posted = await driver.posted(asked)
         if not run.unanswered and all(n >= 1 for n in run.posted.values()):
-            run.all_answered_s = round(time.monotonic() - started, 1)
-            break
+            return True
+        if time.monotonic() > deadline:
+            return False
         await asyncio.sleep(1.0)
-    await asyncio.sleep(3)  # a reply still in flight would land now, as a duplicate
-    run.posted = await driver.posted(asked)
 
 
 async def run_kills(bootstrap: str, per_platform: int, rounds: int, seed: int) -> KillRun:
@@ -253,12 +264,17 @@ async def run_kills(bootstrap: str, per_platform: int, rounds: int, seed: int) -
                 asked = await ask(driver, await driver.publish(media), per_platform)
                 run.replies = len(asked)
                 started = time.monotonic()
-                waves = [asked[i::rounds] for i in range(rounds)]
-                for wave in waves:
+                for wave in (asked[i::rounds] for i in range(rounds)):
                     await driver.hold_replies()
                     await asyncio.gather(*(answer(driver, a) for a in wave))
                     await asyncio.sleep(rng.uniform(0.3, 1.5))  # the replies are with the publishers
-                    run.replying_at_kill.append(list((await states(driver)).values()).count("replying"))
+                    await note_kill(driver, run, wave)
                     await asyncio.to_thread(kill_and_restart, system, rng)
-                await settle(driver, run, asked, started)
+                    # The restarted processes finish this wave before the next one, so every
+                    # kill lands on replies that running publishers are posting.
+                    await answered(driver, run, wave, SETTLE_S / rounds)
+                if await answered(driver, run, asked, SETTLE_S):
+                    run.all_answered_s = round(time.monotonic() - started, 1)
+                await asyncio.sleep(3)  # a reply still in flight would land now, as a duplicate
+                run.posted = await driver.posted(asked)
     return run
