@@ -34,7 +34,7 @@ from aiokafka import AIOKafkaProducer
 from services.inbox.access import Readability, readability
 from services.inbox.errors import ReadFailed, ReadRefused, ReadThrottled
 from services.inbox.parsing import PARSERS, Parsed, Problem
-from services.inbox.readers import CommentReader
+from services.inbox.readers import CommentReader, resume_page
 from services.inbox.schedule import PollSchedule
 from services.inbox.watched import WatchedPost
 from shared.channels import Channel, ChannelDirectory
@@ -94,6 +94,7 @@ class Collector:
         self._known = known
         self._posts: dict[tuple[str, str], WatchedPost] = {}
         self._written: OrderedDict[str, None] = OrderedDict()
+        self._resume: dict[tuple[str, str], str | None] = {}  # (channel, post) → first page to read
         self.status = {c.id: ChannelStatus(c.id, c.platform, readability(c)) for c in channels.channels}
         self.dead_lettered = 0
 
@@ -146,12 +147,14 @@ class Collector:
             self._schedule.refused(post)
             return 0
         status.last_poll_at = now
-        written, page = 0, None
+        where = (post.channel, post.post_id)
+        written, page = 0, self._resume.get(where)
         try:
             for _ in range(MAX_PAGES):
                 body = await self._reader.read(channel, post, page)
                 parsed = PARSERS[channel.platform](body, post, now)
                 written += await self.emit(parsed, f"poll:{channel.platform}", now)
+                self._resume[where] = resume_page(channel.platform, page)
                 page = parsed.next_page
                 if page is None or not self._schedule.take_call(channel.id, channel.platform, now):
                     break
