@@ -33,7 +33,9 @@ class InboxSettings(CommonSettings):
     # developers.facebook.com/docs/messenger-platform/faq) and its webhooks guide asks for the
     # 200 within 5 s; a refusal well inside both is a delivery Meta simply sends again, not a
     # timed-out call it counts against the subscription. A healthy broker acknowledges in
-    # milliseconds.
+    # milliseconds. The inbox's own loops give up after the same time (the polling stops for its
+    # supervisor to restart it, as it did after the producer's 15 s before): raise it where the
+    # broker's failovers pause writes longer.
     ack_deadline_s: float = Field(default=4.0, gt=0, le=15.0)
     # The largest delivery read: Meta batches up to 1,000 changes; comments are short.
     webhook_max_bytes: int = Field(default=1024 * 1024, ge=1024)
