@@ -3,6 +3,7 @@
 Usage::
 
     python -m bench.inbox_replies [--replies 60] [--kills 3] [--every 1.5]
+    python -m bench.inbox_replies --processes [--replies 60] [--kills 3] [--seed N]
 
 On the broker at ``KAFKA_BOOTSTRAP_SERVERS`` (else one of its own, ``bench._system``) and the
 sandbox's fakes in-process: ``--replies`` citizens' comments across Mastodon, Bluesky and
@@ -11,6 +12,10 @@ answer (``drop_after_processing``). Every ``--every`` seconds, ``--kills`` times
 workers and the inbox are killed (their tasks cancelled mid-call: nothing committed after that
 point), then all start again on the same topics. The harness (fakes, inbox, publisher
 workers) is the integration tests' own (``tests/integration/inbox_system.py``).
+
+With ``--processes`` the kills are real: every service runs as an OS process of its own and the
+publishers and the inbox are killed with SIGKILL (``bench.inbox_processes``); ``--replies`` are
+spread over Mastodon, Bluesky, Facebook, YouTube and X, and answered in ``--kills`` waves.
 
 One JSON line: replies approved, posted exactly once, duplicated and missing on the fakes (counted
 on the fakes' state), and the seconds from the first approval until every entry was answered.
@@ -22,12 +27,14 @@ import argparse
 import asyncio
 import contextlib
 import json
+import random
 import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+from bench import inbox_processes
 from bench._system import own_broker
 from sandbox.base import FakePost
 from services.inbox.app import Inbox, running_inbox
@@ -126,9 +133,17 @@ def main() -> None:
     parser.add_argument("--replies", type=int, default=60)
     parser.add_argument("--kills", type=int, default=3)
     parser.add_argument("--every", type=float, default=1.5)
+    parser.add_argument("--processes", action="store_true", help="SIGKILL real processes")
+    parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args()
 
     with own_broker("bench-inbox-replies") as bootstrap:
+        if args.processes:
+            seed = random.randrange(2**32) if args.seed is None else args.seed
+            per_platform = max(1, args.replies // len(inbox_processes.PLATFORMS))
+            found = asyncio.run(inbox_processes.run_kills(bootstrap, per_platform, args.kills, seed))
+            print(json.dumps({**found.summary(), "seed": seed}))
+            return
         print(json.dumps(asyncio.run(run(bootstrap, args.replies, args.kills, args.every))))
 
 

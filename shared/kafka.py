@@ -36,16 +36,20 @@ class KafkaUnavailable(RuntimeError):
     retriable = True
 
 
-def make_producer(kafka: KafkaAddress, client_id: str, *, linger_ms: int = 2) -> AIOKafkaProducer:
+def make_producer(
+    kafka: KafkaAddress, client_id: str, *, linger_ms: int = 2, request_timeout_s: float = 15.0
+) -> AIOKafkaProducer:
     # acks=all + idempotence: 202 from ingest means every in-sync replica has the event,
     # and a producer retry can't write it twice (design.md, guarantee 1).
+    # ``request_timeout_s`` also bounds a record's wait for the topic's metadata and its life in
+    # the producer's queue: past it the send fails instead of landing later.
     return AIOKafkaProducer(
         **client_args(kafka),
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
         linger_ms=linger_ms,
-        request_timeout_ms=15000,
+        request_timeout_ms=int(request_timeout_s * 1000),
     )
 
 

@@ -15,12 +15,15 @@ import os
 import re
 import shutil
 import subprocess
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from warta.devrun import free_listen_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKER = ROOT / "deploy" / "kafka" / "broker.sh"
@@ -87,18 +90,18 @@ class OwnBroker:
 
 
 @contextmanager
-def own_broker(port: int, name: str, heap: str | None = None) -> Iterator[OwnBroker]:
-    """A fresh broker of the test's own on ``port`` (data under var/``name``), never the
-    session's: the test may stop it. Stopped and its data removed at the end."""
+def own_broker(name: str, heap: str | None = None) -> Iterator[OwnBroker]:
+    """A fresh broker of the test's own on free ports (another checkout on the machine may be
+    running the same test), data under var/``name``-<random>; never the session's: the test may
+    stop it. Stopped and its data removed at the end."""
     if shutil.which("java") is None:
         pytest.skip("an outage test runs a broker of its own and needs a Java runtime")
-    var = ROOT / "var" / name
+    port = free_listen_port(span=2)  # the broker's listener and its controller's
+    var = ROOT / "var" / f"{name}-{uuid.uuid4().hex[:8]}"
     env = dict(os.environ, KAFKA_PORT=str(port), WARTA_VAR=str(var))
     if heap is not None:
         env["KAFKA_HEAP"] = heap
     broker = OwnBroker(f"127.0.0.1:{port}", env)
-    broker.run("stop")
-    shutil.rmtree(var / f"kafka-{port}", ignore_errors=True)
     broker.run("start")
     try:
         yield broker

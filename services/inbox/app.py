@@ -139,7 +139,7 @@ async def running_inbox(
     channels = settings.load_channels()
     keys = keys or KeyStore.load(settings.keys_file, settings.api_key_pepper())
     vault, tokens, imported = _credentials(settings, channels)
-    producer = make_producer(settings.kafka, "warta-inbox")
+    producer = make_producer(settings.kafka, "warta-inbox", request_timeout_s=settings.ack_deadline_s)
     await producer.start()
     await send_reconnected(producer, topics, imported, channels.channels, clock())
     dead = DeadLetters(topics.publish_dead, "inbox", producer=producer, clock=clock)
@@ -166,6 +166,7 @@ async def running_inbox(
                 reader=CommentReader(session, tokens),
                 schedule=schedule,
                 known=book.__contains__,
+                ack_deadline_s=settings.ack_deadline_s,
             )
             desk = await _restored_desk(settings, producer, channels, session, dead, clock, hours)
             deps = Deps(settings, keys, channels, keeper, collector, clock, ContentTags(), hours)
@@ -209,6 +210,7 @@ def _keeper(
         own_names={c.id: own_names(c) for c in channels.channels},
         spikes=SpikeWatch(SpikeRule(min_count=settings.spike_min_count, alpha=settings.spike_alpha)),
         metrics=metrics,
+        ack_deadline_s=settings.ack_deadline_s,
     )
 
 
@@ -264,7 +266,12 @@ def _credentials(
 async def _restored_templates(
     settings: InboxSettings, producer: AIOKafkaProducer, dead: DeadLetters, clock: Callable[[], datetime]
 ) -> TemplateStore:
-    templates = TemplateStore(producer=producer, topic=settings.topics.inbox_templates, clock=clock)
+    templates = TemplateStore(
+        producer=producer,
+        topic=settings.topics.inbox_templates,
+        clock=clock,
+        ack_deadline_s=settings.ack_deadline_s,
+    )
     await templates.rebuild(settings.kafka, dead)
     return templates
 
@@ -291,6 +298,7 @@ async def _restored_desk(
         hours=hours,
         zone_of=zone_of,
         clock=clock,
+        ack_deadline_s=settings.ack_deadline_s,
     )
     await read_to_end(settings.kafka, settings.topics.complaints_items, desk.apply, dead)
     return desk

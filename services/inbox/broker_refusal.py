@@ -5,9 +5,14 @@ broker has acknowledged it (acks=all), and the book, the desk and the store move
 So a write the broker refused or never acknowledged changed nothing the API shows, and the same
 call is safe to repeat: 503 ``application/problem+json`` (rule ``broker``) with ``Retry-After``,
 never a 500. Meta retries a delivery it was not answered 200 for, so a refused webhook is
-delivered again. ``aiokafka``'s own errors (a send refused before it was queued, a closed
-producer) mean the same as ``KafkaUnavailable`` (no acknowledgement in time) and are answered the
-same way; the detail stays in the log, not in the answer.
+delivered again. "In time" is the inbox's ``ack_deadline_s`` (4 s), well inside the 20 s Meta
+waits for a webhook's answer (the setting says where that is documented). The producer's own
+request timeout is the same, so a record still queued then is dropped rather than sent later;
+one already in flight may still land, and a repeat writes the same ids (the entry's next
+version, the reply's job id), so it cannot act twice. ``aiokafka``'s own errors (a send refused
+before it was queued, a closed producer) mean the same as ``KafkaUnavailable`` (no
+acknowledgement in time) and are answered the same way; the detail stays in the log, not in
+the answer.
 """
 
 from __future__ import annotations

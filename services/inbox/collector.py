@@ -34,14 +34,14 @@ from aiokafka import AIOKafkaProducer
 from services.inbox.access import Readability, readability
 from services.inbox.errors import ReadFailed, ReadRefused, ReadThrottled
 from services.inbox.parsing import PARSERS, Parsed, Problem
-from services.inbox.readers import CommentReader
+from services.inbox.readers import CommentReader, resume_page
 from services.inbox.schedule import PollSchedule
 from services.inbox.watched import WatchedPost
 from shared.channels import Channel, ChannelDirectory
 from shared.codec import encode
 from shared.dead_letters import is_infrastructure
 from shared.events import DeadLettered, OutcomeStatus, PublishOutcome
-from shared.kafka import acknowledged
+from shared.kafka import ACK_DEADLINE_S, acknowledged
 from shared.topics import TopicRegistry
 
 log = logging.getLogger("warta.inbox.collector")
@@ -83,10 +83,13 @@ class Collector:
     reader: CommentReader
     schedule: PollSchedule
     known: Callable[[str], bool]
+    ack_deadline_s: float = ACK_DEADLINE_S
     status: dict[str, ChannelStatus] = field(init=False)
     dead_lettered: int = field(default=0, init=False)
     _posts: dict[tuple[str, str], WatchedPost] = field(default_factory=dict, init=False, repr=False)
     _written: OrderedDict[str, None] = field(default_factory=OrderedDict, init=False, repr=False)
+    # (channel, post) → the first page to read at the next poll
+    _resume: dict[tuple[str, str], str | None] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.status = {c.id: ChannelStatus(c.id, c.platform, readability(c)) for c in self.channels.channels}
@@ -140,12 +143,14 @@ class Collector:
             self.schedule.refused(post)
             return 0
         status.last_poll_at = now
-        written, page = 0, None
+        where = (post.channel, post.post_id)
+        written, page = 0, self._resume.get(where)
         try:
             for _ in range(MAX_PAGES):
                 body = await self.reader.read(channel, post, page)
                 parsed = PARSERS[channel.platform](body, post, now)
                 written += await self.emit(parsed, f"poll:{channel.platform}", now)
+                self._resume[where] = resume_page(channel.platform, page)
                 page = parsed.next_page
                 if page is None or not self.schedule.take_call(channel.id, channel.platform, now):
                     break
@@ -194,7 +199,7 @@ class Collector:
                     )
                 )
             if futures:
-                await acknowledged(futures, "writing comments")
+                await acknowledged(futures, "writing comments", self.ack_deadline_s)
         except BaseException:
             # Not acknowledged: forgotten again, so that the delivery Meta repeats after its 503
             # (or the next poll) writes them instead of being skipped as already written.
@@ -226,7 +231,7 @@ class Collector:
             raw_complete=False,  # not a record of a topic: nothing to write back
         )
         future = await self.producer.send(self.topics.publish_dead, encode(letter), key=b"inbox")
-        await acknowledged([future], "writing a dead letter")
+        await acknowledged([future], "writing a dead letter", self.ack_deadline_s)
         self.dead_lettered += 1
         log.warning("dead-lettered from %s: %s", source, reason)
 

@@ -38,7 +38,7 @@ from services.inbox.lapor_port import LaporComplaint, LaporPort
 from services.inbox.working_time import WorkingHours
 from shared.codec import encode
 from shared.events import ComplaintAction, ComplaintChanged, ComplaintState, Event, InboxChanged
-from shared.kafka import KafkaUnavailable, acknowledged
+from shared.kafka import ACK_DEADLINE_S, KafkaUnavailable, acknowledged
 from shared.messages import said
 from shared.topics import TopicRegistry
 
@@ -70,8 +70,10 @@ class ComplaintDesk:
         hours: WorkingHours,
         zone_of: Callable[[str], tzinfo],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        ack_deadline_s: float = ACK_DEADLINE_S,
     ) -> None:
         self._producer, self._topics, self._port = producer, topics, port
+        self._ack_deadline_s = ack_deadline_s
         self.hours, self.zone_of, self._clock = hours, zone_of, clock
         self.records: dict[str, ComplaintChanged] = {}
         self._lock = asyncio.Lock()
@@ -92,7 +94,7 @@ class ComplaintDesk:
             ]
         except KafkaError as exc:
             raise KafkaUnavailable(f"writing a complaint change: {exc!r}") from exc
-        await acknowledged(futures, "writing a complaint change")
+        await acknowledged(futures, "writing a complaint change", self._ack_deadline_s)
         self.apply(change)
         return change
 

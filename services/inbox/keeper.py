@@ -63,7 +63,7 @@ from shared.events import (
     ReplyRequested,
     ReplySettled,
 )
-from shared.kafka import acknowledged
+from shared.kafka import ACK_DEADLINE_S, acknowledged
 from shared.kafka_connection import KafkaAddress
 from shared.topics import TopicRegistry
 
@@ -93,8 +93,10 @@ class InboxKeeper:
         own_names: Mapping[str, frozenset[str]] | None = None,
         metrics: InboxMetrics | None = None,
         spikes: SpikeWatch | None = None,
+        ack_deadline_s: float = ACK_DEADLINE_S,
     ) -> None:
         self._producer = producer
+        self._ack_deadline_s = ack_deadline_s
         self.metrics = metrics or InboxMetrics()
         self.spikes = spikes or SpikeWatch()
         self._own = dict(own_names or {})  # channel → its account's names: its replies are not comments
@@ -121,7 +123,7 @@ class InboxKeeper:
                     self._topics.inbox_spikes, encode(spike), key=spike_key(spike.channel, spike.post_id)
                 )
             )
-        await acknowledged(futures, "writing inbox changes")
+        await acknowledged(futures, "writing inbox changes", self._ack_deadline_s)
         for entry in entries:
             self.book.apply(entry)
         for spike in spikes:
@@ -182,7 +184,7 @@ class InboxKeeper:
                     futures.append(await self._send_job(request, 1))
                 if (job := moderation_job(entry, key_of(entry), 1, self._clock())) is not None:
                     futures.append(await self._send(job))
-            await acknowledged(futures, "re-requesting pending replies")
+            await acknowledged(futures, "re-requesting pending replies", self._ack_deadline_s)
             return len(futures)
 
     async def _send_job(self, request: ReplyRequested, attempt: int) -> asyncio.Future[object]:
@@ -229,14 +231,20 @@ class InboxKeeper:
             if entry is not None and waiting_hide(entry, request_id):
                 job = moderation_job(entry, key, step.attempt, self._clock())
                 if job is not None:
-                    await acknowledged([await self._send(job)], f"asking for a {job.purpose} again")
+                    await acknowledged(
+                        [await self._send(job)], f"asking for a {job.purpose} again", self._ack_deadline_s
+                    )
 
     async def _retry(self, key: str, reply_id: str, step: RetryAt) -> None:
         async with self._lock:
             entry = self.book.get(key)
             request = None if entry is None else requested(entry, key)
             if request is not None and request.event_id == reply_id:
-                await acknowledged([await self._send_job(request, step.attempt)], "asking for a reply again")
+                await acknowledged(
+                    [await self._send_job(request, step.attempt)],
+                    "asking for a reply again",
+                    self._ack_deadline_s,
+                )
 
     async def consume(self, kafka: KafkaAddress, group: str, stop: asyncio.Event) -> None:
         try:

@@ -144,6 +144,26 @@ def _base(channel: Channel) -> str:
     return (channel.base_url or "").rstrip("/")
 
 
+# How many comments a resumed LinkedIn listing reads again before where the last poll stopped:
+# comments deleted meanwhile move the later ones forward, and re-reading costs nothing but a key
+# already written.
+RESUME_OVERLAP = 20
+
+
+def resume_page(platform: str, last_read: str | None) -> str | None:
+    """Where the next poll of a post starts, given the page the last poll read last (pure).
+
+    LinkedIn's Comments API lists a post's comments oldest first (``start``/``count``, at most 100
+    a page), so on a busy post the new comments lie past the few pages a poll reads: starting
+    again at ``start=0`` would never reach them. Its next poll starts at the last page read, a
+    little before. The other polled listings run newest first (Facebook's reverse_chronological,
+    YouTube's and X's order, Threads' ``reverse``) or come whole (Mastodon's context, Bluesky's
+    thread), so their first page is where new comments are."""
+    if platform != "linkedin" or last_read is None:
+        return None
+    return str(max(0, int(last_read) - RESUME_OVERLAP))
+
+
 def listing_request(channel: Channel, post: WatchedPost, token: str, page: str | None) -> Request:
     """The documented request for one page of ``post``'s comments (pure; bluesky aside)."""
     base, auth = _base(channel), {"Authorization": f"Bearer {token}"}

@@ -26,6 +26,17 @@ class InboxSettings(CommonSettings):
     # refused: nothing unsigned is believed.
     meta_app_secret: SecretStr = SecretStr("")
     meta_verify_token: SecretStr = SecretStr("")
+    # How long a write waits for the broker's acknowledgement before it is answered 503 with
+    # Retry-After (services/inbox/broker_refusal.py), and the inbox's producer's request timeout,
+    # so an unacknowledged record fails rather than landing later. Meta waits at most 20 s for a
+    # webhook's answer ("A webhook call will timeout after 20 seconds", Messenger Platform FAQ,
+    # developers.facebook.com/docs/messenger-platform/faq) and its webhooks guide asks for the
+    # 200 within 5 s; a refusal well inside both is a delivery Meta simply sends again, not a
+    # timed-out call it counts against the subscription. A healthy broker acknowledges in
+    # milliseconds. The inbox's own loops give up after the same time (the polling stops for its
+    # supervisor to restart it, as it did after the producer's 15 s before): raise it where the
+    # broker's failovers pause writes longer.
+    ack_deadline_s: float = Field(default=4.0, gt=0, le=15.0)
     # The largest delivery read: Meta batches up to 1,000 changes; comments are short.
     webhook_max_bytes: int = Field(default=1024 * 1024, ge=1024)
     # A young post is polled this often (older ones less: services/inbox/schedule.py).

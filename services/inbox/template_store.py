@@ -18,7 +18,7 @@ from shared.codec import encode
 from shared.dead_letters import DeadLetters
 from shared.events import Event
 from shared.ids import new_event_id
-from shared.kafka import acknowledged
+from shared.kafka import ACK_DEADLINE_S, acknowledged
 from shared.kafka_connection import KafkaAddress
 from shared.template_events import ReplyTemplateDeleted, ReplyTemplateSaved
 
@@ -50,8 +50,10 @@ class TemplateStore:
         topic: str,
         book: TemplateBook | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        ack_deadline_s: float = ACK_DEADLINE_S,
     ) -> None:
         self._producer = producer
+        self._ack_deadline_s = ack_deadline_s
         self._topic = topic
         self.book = book or TemplateBook()
         self._clock = clock
@@ -82,5 +84,5 @@ class TemplateStore:
     async def _write(self, event: ReplyTemplateSaved | ReplyTemplateDeleted) -> None:
         async with self._lock:
             future = await self._producer.send(self._topic, encode(event), key=event.name.encode())
-            await acknowledged([future], "writing a saved answer")
+            await acknowledged([future], "writing a saved answer", self._ack_deadline_s)
             self.book.apply(event)

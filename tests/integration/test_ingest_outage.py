@@ -34,7 +34,7 @@ async def test_a_broker_outage_answers_503_and_the_retry_is_accepted_once(
 ) -> None:
     body = content_body(("mastodon-demo", "x-demo"))
     key = "adpim-" + uuid.uuid4().hex
-    with own_broker(19192, "test-outage") as broker:
+    with own_broker("test-outage") as broker:
         async with running_ingest(
             broker.bootstrap, topics, tmp_path, ack_timeout_s=3, retry_after_s=2
         ) as app:

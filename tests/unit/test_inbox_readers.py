@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from services.inbox.errors import ReadRefused, ReadThrottled, Unreadable
-from services.inbox.readers import classify, listing_request
+from services.inbox.readers import RESUME_OVERLAP, classify, listing_request, resume_page
 from services.inbox.watched import WatchedPost
 from shared.channels import Channel
 from shared.outbound_http import Reply
@@ -74,3 +76,23 @@ def test_statuses_mean_wait_stop_or_unreadable(
     found = classify(channel("youtube"), answer)
     assert type(found) is error
     assert getattr(found, "retry_after", None) == retry_after
+
+
+@given(
+    last_read=st.one_of(st.none(), st.integers(0, 10**6).map(str)),
+    platform=st.sampled_from(["linkedin", "mastodon", "youtube", "facebook", "x", "threads"]),
+)
+def test_a_resumed_listing_starts_a_little_before_the_page_read_last_and_only_on_linkedin(
+    last_read: str | None, platform: str
+) -> None:
+    resumed = resume_page(platform, last_read)
+    if platform != "linkedin" or last_read is None:
+        assert resumed is None  # newest first, or whole: the first page holds the new comments
+        return
+    assert resumed is not None
+    assert max(0, int(last_read) - RESUME_OVERLAP) == int(resumed) <= int(last_read)
+    # The page asked for is a valid LinkedIn page: the request names it as ``start``.
+    request = listing_request(
+        channel("linkedin"), WatchedPost("linkedin-demo", "linkedin", "urn:li:share:1", NOW), "t", resumed
+    )
+    assert request.params["start"] == resumed

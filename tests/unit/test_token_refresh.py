@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.oauth import TokenAuthority
-from services.publisher.adapters.port import AuthExpired, Credentials, PublishRequest, Target
+from services.publisher.adapters.port import Adapter, AuthExpired, Credentials, PublishRequest, Target
 from services.publisher.credentials.auth_retry import RefreshingAdapter, refused_before_acting
 from services.publisher.credentials.policy import lead, refresh_due
 from shared.credentials import SecretsError
@@ -100,6 +100,24 @@ async def test_a_401_on_a_token_another_worker_already_replaced_uses_that_token(
     )
     await adapter.publish(_target("x-chan", stale), _request("j1"))
     assert world.authorities["x"].refreshes["x-demo"] == 1
+
+
+def test_every_call_of_the_adapter_protocol_is_passed_on_not_left_to_its_default() -> None:
+    # The protocol's defaults refuse (a reply "not supported"): one not passed on is lost silently.
+    calls = {name for name, value in vars(Adapter).items() if callable(value) and not name.startswith("_")}
+    assert calls >= {"publish", "reply", "hide", "find_reply", "poll_results"}
+    assert sorted(calls - vars(RefreshingAdapter).keys()) == []
+
+
+async def test_a_reply_refused_with_401_is_posted_once_with_a_fresh_token(tmp_path: Path) -> None:
+    world = World(tmp_path, platforms=("x",))
+    stale = SecretStore.from_vault(world.vault).get("x-demo")
+    world.clock.advance(hours=3)
+    inner = AuthorityAdapter(world.authorities["x"])
+    adapter = RefreshingAdapter(inner, world.refresher(), {"x-chan": "x-demo"})
+    posted = await adapter.reply(_target("x-chan", stale), _request("reply-1"))
+    assert (posted.post_id, inner.posts) == ("1", ["reply-1"])
+    assert adapter.repeated_with_fresh_token == 1
 
 
 async def test_no_retry_when_the_refusal_is_not_a_401(tmp_path: Path) -> None:

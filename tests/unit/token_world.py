@@ -177,6 +177,9 @@ class AuthorityAdapter(Adapter):
     async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
         return Unknown("not needed here")
 
+    async def reply(self, target: Target, request: PublishRequest) -> Published:
+        return await self.publish(target, request)
+
     async def engagement(self, target: Target, post_id: str) -> Engagement:
         if self._authority.account_for(target.credentials.token) is None:
             raise AuthExpired("Unauthorized", code="unauthorized", http_status=401)

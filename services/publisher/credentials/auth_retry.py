@@ -6,6 +6,10 @@ exist. Anything that may have reached the platform (a timeout, a dropped answer)
 ``Ambiguous`` and never retried here. Earlier steps of the same publish (a media upload) may
 have run; repeating them leaves no post, and the resumable uploads (YouTube, TikTok) resume.
 Only once: a second 401 with a brand-new token means the grant itself is gone.
+
+Every call of ``Adapter`` goes through here, replies and hides included: the protocol's defaults
+answer "not supported", so a call this wrapper did not pass on would quietly turn every reply of
+a vault-backed publisher into a failure (``tests/unit/test_token_refresh.py`` checks each one).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from services.publisher.adapters.port import (
     AuthExpired,
     Engagement,
     Lookup,
+    PollTally,
     Published,
     PublishRequest,
     RateLimitInfo,
@@ -73,6 +78,24 @@ class RefreshingAdapter(Adapter):
     async def engagement(self, target: Target, post_id: str) -> Engagement:
         # A read: always safe to repeat.
         return await self._with_fresh_token(target, lambda t: self._inner.engagement(t, post_id))
+
+    async def poll_results(self, target: Target, post_id: str) -> PollTally:
+        # A read: always safe to repeat.
+        return await self._with_fresh_token(target, lambda t: self._inner.poll_results(t, post_id))
+
+    async def reply(self, target: Target, request: PublishRequest) -> Published:
+        # A post like any other: repeated only when the platform refused it before acting.
+        return await self._with_fresh_token(
+            target, lambda t: self._inner.reply(t, request), repeat_if=refused_before_acting
+        )
+
+    async def moderate(self, target: Target, request: PublishRequest) -> Published:
+        # Hiding, showing or deleting twice is harmless (``Adapter.moderate``): safe to repeat.
+        return await self._with_fresh_token(target, lambda t: self._inner.moderate(t, request))
+
+    async def find_reply(self, target: Target, request: PublishRequest) -> Lookup:
+        # A read: always safe to repeat.
+        return await self._with_fresh_token(target, lambda t: self._inner.find_reply(t, request))
 
     async def _with_fresh_token(
         self,
