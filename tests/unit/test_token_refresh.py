@@ -105,7 +105,7 @@ async def test_a_401_on_a_token_another_worker_already_replaced_uses_that_token(
 def test_every_call_of_the_adapter_protocol_is_passed_on_not_left_to_its_default() -> None:
     # The protocol's defaults refuse (a reply "not supported"): one not passed on is lost silently.
     calls = {name for name, value in vars(Adapter).items() if callable(value) and not name.startswith("_")}
-    assert calls >= {"publish", "reply", "hide", "find_reply", "poll_results"}
+    assert calls >= {"publish", "reply", "moderate", "find_reply", "poll_results"}
     assert sorted(calls - vars(RefreshingAdapter).keys()) == []
 
 
