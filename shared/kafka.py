@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -36,7 +36,9 @@ class KafkaUnavailable(RuntimeError):
     retriable = True
 
 
-def make_producer(kafka: KafkaAddress, client_id: str, *, linger_ms: int = 2) -> AIOKafkaProducer:
+def make_producer(
+    kafka: KafkaAddress, client_id: str, *, linger_ms: int = 2, max_batch_size: int = 16384
+) -> AIOKafkaProducer:
     # acks=all + idempotence: 202 from ingest means every in-sync replica has the event,
     # and a producer retry can't write it twice (design.md, guarantee 1).
     return AIOKafkaProducer(
@@ -45,8 +47,34 @@ def make_producer(kafka: KafkaAddress, client_id: str, *, linger_ms: int = 2) ->
         acks="all",
         enable_idempotence=True,
         linger_ms=linger_ms,
+        max_batch_size=max_batch_size,
         request_timeout_ms=15000,
     )
+
+
+class LazyProducer:
+    """A producer started by its first use, for a worker whose framework (faust) starts its
+    parts in an order of its own; ``stop`` closes it if it was started."""
+
+    def __init__(self, make: Callable[[], AIOKafkaProducer], role: str) -> None:
+        self._make = make
+        self._role = role
+        self._producer: AIOKafkaProducer | None = None
+
+    async def started(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = self._make()
+            try:
+                await producer.start()
+            except KafkaError as exc:
+                raise KafkaUnavailable(f"could not start the {self._role} producer: {exc!r}") from exc
+            self._producer = producer
+        return self._producer
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
 
 
 async def send_event(

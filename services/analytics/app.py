@@ -31,7 +31,8 @@ from aiokafka import ConsumerRecord
 from prometheus_client import Counter
 
 from services.analytics import http_api
-from services.analytics.batch import Overlay, Writer, flush, redo
+from services.analytics.batch import Overlay, flush, redo
+from services.analytics.changelog import ChangelogWrites, changelog_producer, send_all
 from services.analytics.delivery import WeeklyDelivery
 from services.analytics.delivery_wiring import caught_up_credentials, delivery_plan
 from services.analytics.ledger import Position, Zones, apply
@@ -178,18 +179,24 @@ def _add_fold(
     metrics = AnalyticsMetrics()
     dead_letters = DeadLetters(topics.publish_dead, "analytics", bootstrap=settings.kafka, clock=clock)
 
+    changelog = changelog_producer(settings.kafka)
+
     @app.agent(source_topic, name="fold")
     async def fold(stream: Any) -> AsyncIterator[None]:
         batches = stream.take_events(settings.analytics_batch_max, within=settings.analytics_batch_within_s)
         async for events in batches:
+            sends = []
             for partition, group in _by_partition(events).items():
-                write = _changelog_writer(table, partition)
+                writes = ChangelogWrites(table, partition)
                 # Read from the table's store: faust's Table would call its sensors on every read.
-                redo(table.data, partition, write)
+                redo(table.data, partition, writes.write)
                 overlay = Overlay(table.data)
                 for event in group:
                     await fold_one(overlay, event.message)
-                flush(overlay, partition, uuid.uuid4().hex, write)
+                flush(overlay, partition, uuid.uuid4().hex, writes.write)
+                sends.append(writes)
+            # Before faust may ack (and commit) these events: see ``changelog``.
+            await send_all(await changelog.started(), table.changelog_topic.get_topic_name(), sends)
             yield None
 
     async def fold_one(overlay: Overlay, message: Any) -> None:
@@ -205,9 +212,10 @@ def _add_fold(
             metrics.events.labels(source, "changed" if changed else "unchanged").inc()
 
     @app.service
-    class CloseDeadLetters(faust.Service):
+    class CloseClients(faust.Service):
         async def on_stop(self) -> None:
             await dead_letters.close()
+            await changelog.stop()
 
     return table, metrics
 
@@ -218,18 +226,6 @@ def _by_partition(events: Any) -> dict[int, list[Any]]:
     for event in events:
         groups.setdefault(event.message.partition, []).append(event)
     return groups
-
-
-def _changelog_writer(table: Any, partition: int) -> Writer:
-    """Writes a key as faust's ``Table.__setitem__`` does, into the changelog partition of the
-    batch's source partition: faust would take it from the stream's current event, which after
-    ``take_events`` is the last event of the whole batch, whatever its partition."""
-
-    def write(key: str, value: Any) -> None:
-        table.send_changelog(partition, key, value)
-        table.data[key] = value
-
-    return write
 
 
 def _record(message: Any) -> ConsumerRecord[bytes, bytes]:
@@ -277,5 +273,10 @@ def run(settings: AnalyticsSettings) -> None:
     asyncio.run(prepare_topics(settings))
     asyncio.run(caught_up_credentials(settings))
     app = create_app(settings, settings.load_channels())
-    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
+    # Logging stays as ``warta.cli`` set it up (JSON, redacted): faust's own set-up would replace
+    # it, and with its console spinner it sets the root logger to DEBUG, so that every debug
+    # call in faust and aiokafka (one per changelog write) built a record.
+    worker = faust.Worker(
+        app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False, override_logging=False
+    )
     worker.execute_from_commandline()
