@@ -171,9 +171,7 @@ def _add_fold(
         topics.engagement_observed: "engagement",
         topics.model_expectations: "expectation",
     }
-    source_topic = app.topic(
-        *sources, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
-    )
+    source_topic = app.topic(*sources, schema=RawRecords())
     table = app.Table(TABLE, default=None, partitions=settings.partitions)
     zones = zones_for(channels, settings.report_timezone)
     metrics = AnalyticsMetrics()
@@ -186,20 +184,26 @@ def _add_fold(
         batches = stream.take_events(settings.analytics_batch_max, within=settings.analytics_batch_within_s)
         async for events in batches:
             sends = []
+            results: dict[tuple[str, str], int] = {}
             for partition, group in _by_partition(events).items():
                 writes = ChangelogWrites(table, partition)
                 # Read from the table's store: faust's Table would call its sensors on every read.
                 redo(table.data, partition, writes.write)
                 overlay = Overlay(table.data)
                 for event in group:
-                    await fold_one(overlay, event.message)
+                    result = await fold_one(overlay, event.message)
+                    results[result] = results.get(result, 0) + 1
                 flush(overlay, partition, uuid.uuid4().hex, writes.write)
                 sends.append(writes)
             # Before faust may ack (and commit) these events: see ``changelog``.
             await send_all(await changelog.started(), table.changelog_topic.get_topic_name(), sends)
+            # Counted once taken in for good (the bench waits for this count).
+            for (source, outcome), count in results.items():
+                metrics.events.labels(source, outcome).inc(count)
             yield None
 
-    async def fold_one(overlay: Overlay, message: Any) -> None:
+    async def fold_one(overlay: Overlay, message: Any) -> tuple[str, str]:
+        """The record taken into the batch, or dead-lettered; its source and what it did."""
         source = sources[message.topic]
         at = Position(source, message.partition, message.offset)
         try:
@@ -207,9 +211,8 @@ def _add_fold(
             changed = overlay.attempt(lambda store: apply(store, event, at, zones))
         except Exception as exc:
             await dead_letters.absorb(_record(message), exc)
-            metrics.events.labels(source, "dead_lettered").inc()
-        else:
-            metrics.events.labels(source, "changed" if changed else "unchanged").inc()
+            return source, "dead_lettered"
+        return source, "changed" if changed else "unchanged"
 
     @app.service
     class CloseClients(faust.Service):
@@ -218,6 +221,20 @@ def _add_fold(
             await changelog.stop()
 
     return table, metrics
+
+
+class RawRecords(faust.Schema[Any, Any]):
+    """The source records as faust events whose key and value are the bytes read: the fold
+    decodes a value itself (``shared.codec``), and faust's serializers would pass each key and
+    value through their "raw" codec first (about a twentieth of the worker's time, profiled)."""
+
+    def compile(self, app: Any, **_: Any) -> Any:
+        create_event = app.create_event
+
+        async def decode(message: Any, *, propagate: bool = False) -> Any:
+            return create_event(message.key, message.value, message.headers, message)
+
+        return decode
 
 
 def _by_partition(events: Any) -> dict[int, list[Any]]:

@@ -22,6 +22,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
+from faust.serializers import codecs
 
 from shared.kafka import KafkaUnavailable, LazyProducer, make_producer
 from shared.kafka_connection import KafkaAddress
@@ -57,9 +58,10 @@ class ChangelogWrites:
 
     def write(self, key: str, value: Any) -> None:
         """A ``batch.Writer``: the key's new value in the store and, later, in the changelog."""
-        topic = self.table.changelog_topic
-        key_bytes, _ = topic.prepare_key(key, self.table.key_serializer)
-        value_bytes, _ = topic.prepare_value(value, self.table.value_serializer)
+        # The table's codecs by name, as its changelog topic would apply them to plain keys
+        # and values (no faust Record here), without its schema and header plumbing per write.
+        key_bytes = codecs.dumps(self.table.key_serializer, key)
+        value_bytes = codecs.dumps(self.table.value_serializer, value)
         self.records.append((key_bytes, value_bytes))
         self.table.data[key] = value
 

@@ -74,6 +74,11 @@ async def test_a_batch_larger_than_a_record_batch_lands_whole_and_in_order(
         written = [*journal, *keys, ("post|c0:ig", {"s": {"reach": -1}})]
         for key, value in written:
             writes.write(key, value)
+        # The bytes faust's own changelog path (Table.send_changelog) would send.
+        changelog = table.changelog_topic
+        assert writes.records == [
+            (changelog.prepare_key(k, "json")[0], changelog.prepare_value(v, "json")[0]) for k, v in written
+        ]
         assert sum(len(k) + len(v) for k, v in writes.records) > 2 * MAX_BATCH_BYTES
         assert await send_all(await producer.started(), topic, [writes, ChangelogWrites(table, 2)]) == len(
             written
