@@ -38,12 +38,11 @@ from pathlib import Path
 from typing import IO
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from bench._system import own_broker
 from shared.codec import encode
 from shared.events import EngagementObserved
-from shared.kafka import ensure_topics, make_producer
+from shared.kafka import committed_offsets, ensure_topics, make_producer
 from shared.settings import ROOT
 from shared.topics import TopicRegistry
 from warta.devrun import free_listen_port
@@ -99,14 +98,9 @@ def _events_read(port: int) -> float:
     )
 
 
-async def _lag(bootstrap: str, group: str, topic: str, ends: dict[TopicPartition, int]) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        committed = await admin.list_consumer_group_offsets(group)
-    finally:
-        await admin.close()
-    return sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())
+async def _lag(bootstrap: str, group: str, ends: dict[TopicPartition, int]) -> int:
+    committed = await committed_offsets(bootstrap, group)
+    return sum(end - committed.get(tp, 0) for tp, end in ends.items())
 
 
 class Workers:
@@ -212,7 +206,7 @@ async def _burst_and_watch(
         if processed is None and group.events_read() >= count:
             processed = now
             cpu_used = group.cpu_s() - cpu_before
-        if lag_zero is None and await _lag(bootstrap, consumer_group, topic, ends) == 0:
+        if lag_zero is None and await _lag(bootstrap, consumer_group, ends) == 0:
             lag_zero = now
         if processed is not None and lag_zero is not None:
             break

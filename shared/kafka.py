@@ -173,6 +173,17 @@ async def delete_topics(kafka: KafkaAddress, prefix: str, timeout: float = 30.0)
         await admin.close()
 
 
+async def committed_offsets(kafka: KafkaAddress, group: str) -> dict[TopicPartition, int]:
+    """The offsets ``group`` has committed, by partition (none for a partition it never did)."""
+    admin = AIOKafkaAdminClient(**client_args(kafka))
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    return {tp: meta.offset for tp, meta in offsets.items()}
+
+
 async def missing_topics(kafka: KafkaAddress, names: Iterable[str], timeout: float = 5.0) -> list[str]:
     admin = AIOKafkaAdminClient(**client_args(kafka), request_timeout_ms=int(timeout * 1000))
     await start_client(admin, kafka, timeout)

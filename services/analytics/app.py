@@ -8,7 +8,7 @@ and written once per key, journal first (``batch``), into the changelog partitio
 source partition, so a crash loses the end of one batch at most and ``ledger``'s guards make a
 replay count every event once. The table is faust's, in memory (``analytics_store``), rebuilt
 from its changelog topic at every start; the offsets faust commits (after the changelog writes
-are flushed) say where reading resumes. Analytics is derived data: deleting the changelog and
+are acknowledged) say where reading resumes. Analytics is derived data: deleting the changelog and
 the group's offsets rebuilds it all from the topics.
 
 A record that cannot be decoded or handled is dead-lettered (``shared.dead_letters``) and the
@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -42,6 +43,7 @@ from shared.codec import decode
 from shared.dead_letters import DeadLetters
 from shared.kafka import KafkaUnavailable, ensure_topics, make_producer, missing_topics
 from shared.metrics import service_registry
+from shared.watchdog import EXIT_STALLED
 
 log = logging.getLogger("warta.analytics")
 
@@ -196,7 +198,7 @@ def _add_fold(
                 flush(overlay, partition, uuid.uuid4().hex, writes.write)
                 sends.append(writes)
             # Before faust may ack (and commit) these events: see ``changelog``.
-            await send_all(await changelog.started(), table.changelog_topic.get_topic_name(), sends)
+            await _landed(send_all(changelog, table.changelog_topic.get_topic_name(), sends))
             # Counted once taken in for good (the bench waits for this count).
             for (source, outcome), count in results.items():
                 metrics.events.labels(source, outcome).inc(count)
@@ -235,6 +237,24 @@ class RawRecords(faust.Schema[Any, Any]):
             return create_event(message.key, message.value, message.headers, message)
 
         return decode
+
+
+async def _landed(send: Coroutine[Any, Any, int]) -> None:
+    """Wait until a batch's changelog writes landed, even when the worker is told to stop: faust
+    acks a batch's events as soon as the agent lets go of it, and commits acked offsets as it
+    stops. Writes that cannot land end the process at once, as kill -9 would, before any commit
+    can pass them; the restart reads the batch again (``batch``, ``ledger``)."""
+    task = asyncio.ensure_future(send)
+    try:
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            await task
+            raise
+    except KafkaUnavailable as exc:
+        log.critical("%s: exiting before faust commits past it, for the supervisor to restart", exc)
+        logging.shutdown()
+        os._exit(EXIT_STALLED)
 
 
 def _by_partition(events: Any) -> dict[int, list[Any]]:

@@ -66,9 +66,10 @@ class ChangelogWrites:
         self.table.data[key] = value
 
 
-async def send_all(producer: AIOKafkaProducer, topic: str, batches: Iterable[ChangelogWrites]) -> int:
+async def send_all(changelog: LazyProducer, topic: str, batches: Iterable[ChangelogWrites]) -> int:
     """Send every partition's records, in order, and wait until the broker acknowledged them
     all; the number of records. Raises ``KafkaUnavailable`` if any could not be written."""
+    producer = await changelog.started()
     sent: list[tuple[ChangelogWrites, int, asyncio.Future[Any]]] = []
     try:
         for writes in batches:

@@ -3,11 +3,13 @@
 What faust's recovery reads back is judged with faust's own codec: a batch larger than one
 record batch arrives whole, in the order written (the journal before its keys), each value
 decoding to what was written; a write the broker refuses fails the batch instead of being
-passed over (the worker then stops before faust may commit the batch's offsets).
+passed over, and the worker exits before faust commits any offset past it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,8 +20,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.serializers import codecs
 
 from services.analytics.changelog import MAX_BATCH_BYTES, ChangelogWrites, changelog_producer, send_all
-from shared.kafka import KafkaUnavailable, delete_topics, ensure_topics
-from shared.topics import TopicSpec
+from shared.kafka import KafkaUnavailable, committed_offsets, delete_topics, ensure_topics
+from shared.topics import TopicRegistry, TopicSpec
+from shared.watchdog import EXIT_STALLED
+from tests.integration.test_analytics_worker import Worker, generate, produce, worker  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.integration
 
@@ -80,9 +84,7 @@ async def test_a_batch_larger_than_a_record_batch_lands_whole_and_in_order(
             (changelog.prepare_key(k, "json")[0], changelog.prepare_value(v, "json")[0]) for k, v in written
         ]
         assert sum(len(k) + len(v) for k, v in writes.records) > 2 * MAX_BATCH_BYTES
-        assert await send_all(await producer.started(), topic, [writes, ChangelogWrites(table, 2)]) == len(
-            written
-        )
+        assert await send_all(producer, topic, [writes, ChangelogWrites(table, 2)]) == len(written)
         assert await read_partition(kafka_bootstrap, topic, 1, len(written)) == written
         assert table.data["post|c0:ig"] == {"s": {"reach": -1}}
     finally:
@@ -100,7 +102,32 @@ async def test_a_write_the_broker_refuses_fails_the_batch(kafka_bootstrap: str, 
         writes = ChangelogWrites(table, 0)
         writes.write("post|c1:ig", {"s": "x" * 200_000})
         with pytest.raises(KafkaUnavailable, match="took no write"):
-            await send_all(await producer.started(), topic, [writes])
+            await send_all(producer, topic, [writes])
     finally:
         await producer.stop()
         await delete_topics(kafka_bootstrap, prefix)
+
+
+async def test_a_worker_whose_changelog_refuses_a_batch_exits_before_committing_past_it(
+    kafka_bootstrap: str,
+    topics: TopicRegistry,
+    run_id: str,
+    worker: Worker,  # noqa: F811 (the fixture imported above)
+) -> None:
+    sources = {topics.content_approved, topics.publish_outcomes, topics.engagement_observed}
+    await ensure_topics(kafka_bootstrap, [s for s in topics.specs() if s.name in sources])
+    # The worker's changelog, made before faust would make it, taking no record over 1 kB: a
+    # batch's journal is larger.
+    group = f"{topics.prefix}g{run_id}-analytics"
+    changelog = f"{group}-figures-changelog"
+    limit = {"cleanup.policy": "compact", "max.message.bytes": "1024"}
+    await ensure_topics(kafka_bootstrap, [TopicSpec(changelog, topics.partitions, "key", limit)])
+    await produce(kafka_bootstrap, topics, generate(random.Random(5), 0, 40))
+    worker.start()
+    assert worker.proc is not None
+    code = await asyncio.to_thread(worker.proc.wait, 240)
+    log = worker.log.read_text(errors="replace")
+    assert code == EXIT_STALLED, log[-3000:]
+    assert "took no write" in log
+    committed = await committed_offsets(kafka_bootstrap, group)
+    assert all(offset <= 0 for offset in committed.values()), committed
