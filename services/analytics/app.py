@@ -185,24 +185,27 @@ def _add_fold(
     async def fold(stream: Any) -> AsyncIterator[None]:
         batches = stream.take_events(settings.analytics_batch_max, within=settings.analytics_batch_within_s)
         async for events in batches:
-            sends = []
-            results: dict[tuple[str, str], int] = {}
-            for partition, group in _by_partition(events).items():
-                writes = ChangelogWrites(table, partition)
-                # Read from the table's store: faust's Table would call its sensors on every read.
-                redo(table.data, partition, writes.write)
-                overlay = Overlay(table.data)
-                for event in group:
-                    result = await fold_one(overlay, event.message)
-                    results[result] = results.get(result, 0) + 1
-                flush(overlay, partition, uuid.uuid4().hex, writes.write)
-                sends.append(writes)
-            # Before faust may ack (and commit) these events: see ``changelog``.
-            await _landed(send_all(changelog, table.changelog_topic.get_topic_name(), sends))
-            # Counted once taken in for good (the bench waits for this count).
-            for (source, outcome), count in results.items():
-                metrics.events.labels(source, outcome).inc(count)
+            await _whole(fold_batch(events))
             yield None
+
+    async def fold_batch(events: list[Any]) -> None:
+        sends = []
+        results: dict[tuple[str, str], int] = {}
+        for partition, group in _by_partition(events).items():
+            writes = ChangelogWrites(table, partition)
+            # Read from the table's store: faust's Table would call its sensors on every read.
+            redo(table.data, partition, writes.write)
+            overlay = Overlay(table.data)
+            for event in group:
+                result = await fold_one(overlay, event.message)
+                results[result] = results.get(result, 0) + 1
+            flush(overlay, partition, uuid.uuid4().hex, writes.write)
+            sends.append(writes)
+        # Before faust may ack (and commit) these events: see ``changelog``.
+        await send_all(changelog, table.changelog_topic.get_topic_name(), sends)
+        # Counted once taken in for good (the bench waits for this count).
+        for (source, outcome), count in results.items():
+            metrics.events.labels(source, outcome).inc(count)
 
     async def fold_one(overlay: Overlay, message: Any) -> tuple[str, str]:
         """The record taken into the batch, or dead-lettered; its source and what it did."""
@@ -239,20 +242,27 @@ class RawRecords(faust.Schema[Any, Any]):
         return decode
 
 
-async def _landed(send: Coroutine[Any, Any, int]) -> None:
-    """Wait until a batch's changelog writes landed, even when the worker is told to stop: faust
-    acks a batch's events as soon as the agent lets go of it, and commits acked offsets as it
-    stops. Writes that cannot land end the process at once, as kill -9 would, before any commit
-    can pass them; the restart reads the batch again (``batch``, ``ledger``)."""
-    task = asyncio.ensure_future(send)
+async def _whole(batch: Coroutine[Any, Any, None]) -> None:
+    """Fold a batch to its end, its changelog writes landed, even when the worker is told to
+    stop: faust acks a batch's events as soon as the agent lets go of it (by an exception or a
+    cancellation too), and commits acked offsets as it stops. A batch that cannot land (the
+    changelog or the dead letters refuse a write, a stored entry the fold cannot read) ends the
+    process at once, as kill -9 would, before any commit can pass it; the restart reads the
+    batch again (``batch``, ``ledger``)."""
+    task = asyncio.ensure_future(batch)
     try:
         try:
             await asyncio.shield(task)
         except asyncio.CancelledError:
             await task
             raise
-    except KafkaUnavailable as exc:
-        log.critical("%s: exiting before faust commits past it, for the supervisor to restart", exc)
+    except Exception as exc:
+        log.critical(
+            "a fold batch did not land (%r): exiting before faust commits past it, for the supervisor"
+            " to restart",
+            exc,
+            exc_info=exc,
+        )
         logging.shutdown()
         os._exit(EXIT_STALLED)
 
