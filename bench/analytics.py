@@ -14,7 +14,7 @@ Usage: ``python -m bench.analytics [--items 50000] [--channels 5]`` prints JSON 
   HTML (en, id), CSV and JSON (``reach_render``), beside a baseline taken in the same run:
   ``json.dumps`` of the same document, the least any rendering must do.
 
-``--broker [--burst 100000]`` measures the worker end to end on a real broker instead
+``--broker [--burst 100000] [--workers 1]`` measures the worker end to end on a real broker instead
 (``bench.analytics_broker``: events/s through producer, faust worker and table, and the
 consumer lag back to 0 after the burst).
 """
@@ -115,12 +115,13 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=5)
     parser.add_argument("--broker", action="store_true", help="the worker on a real broker instead")
     parser.add_argument("--burst", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=1, help="analytics workers sharing the partitions")
     parser.add_argument("--batch", type=int, default=1000, help="records per batch, as the worker takes them")
     args = parser.parse_args()
     if args.broker:
         from bench.analytics_broker import run
 
-        run(args.burst)
+        run(args.burst, args.workers)
         return
     channels = [f"ch{i}" for i in range(args.channels)]
     events = year_of_events(args.items, channels, random.Random(7))

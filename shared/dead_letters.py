@@ -33,7 +33,7 @@ from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordTooLarge
 
 from shared.codec import DecodeError, decode
 from shared.events import DeadLettered
-from shared.kafka import KafkaUnavailable, make_producer, send_event
+from shared.kafka import KafkaUnavailable, LazyProducer, make_producer, send_event
 from shared.kafka_connection import KafkaAddress
 from shared.logs import bound, job_fields
 
@@ -134,7 +134,7 @@ class DeadLetters:
         self._consumer = consumer
         self._producer = producer
         self._bootstrap = bootstrap
-        self._own_producer: AIOKafkaProducer | None = None
+        self._own_producer = LazyProducer(self._make_producer, "dead-letter")
         self._clock = clock
         self._on_letter = on_letter
         self.sent = 0
@@ -191,20 +191,14 @@ class DeadLetters:
         if self._on_letter is not None:
             self._on_letter(record)
 
+    def _make_producer(self) -> AIOKafkaProducer:
+        assert self._bootstrap is not None
+        return make_producer(self._bootstrap, f"warta-{self._consumer}-dead-letters")
+
     async def _writer(self) -> AIOKafkaProducer:
         if self._producer is not None:
             return self._producer
-        if self._own_producer is None:
-            assert self._bootstrap is not None
-            producer = make_producer(self._bootstrap, f"warta-{self._consumer}-dead-letters")
-            try:
-                await producer.start()
-            except KafkaError as exc:
-                raise KafkaUnavailable(f"could not start the dead-letter producer: {exc!r}") from exc
-            self._own_producer = producer
-        return self._own_producer
+        return await self._own_producer.started()
 
     async def close(self) -> None:
-        if self._own_producer is not None:
-            await self._own_producer.stop()
-            self._own_producer = None
+        await self._own_producer.stop()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -37,7 +37,12 @@ class KafkaUnavailable(RuntimeError):
 
 
 def make_producer(
-    kafka: KafkaAddress, client_id: str, *, linger_ms: int = 2, request_timeout_s: float = 15.0
+    kafka: KafkaAddress,
+    client_id: str,
+    *,
+    linger_ms: int = 2,
+    request_timeout_s: float = 15.0,
+    max_batch_size: int = 16384,
 ) -> AIOKafkaProducer:
     # acks=all + idempotence: 202 from ingest means every in-sync replica has the event,
     # and a producer retry can't write it twice (design.md, guarantee 1).
@@ -49,8 +54,34 @@ def make_producer(
         acks="all",
         enable_idempotence=True,
         linger_ms=linger_ms,
+        max_batch_size=max_batch_size,
         request_timeout_ms=int(request_timeout_s * 1000),
     )
+
+
+class LazyProducer:
+    """A producer started by its first use, for a worker whose framework (faust) starts its
+    parts in an order of its own; ``stop`` closes it if it was started."""
+
+    def __init__(self, make: Callable[[], AIOKafkaProducer], role: str) -> None:
+        self._make = make
+        self._role = role
+        self._producer: AIOKafkaProducer | None = None
+
+    async def started(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = self._make()
+            try:
+                await producer.start()
+            except KafkaError as exc:
+                raise KafkaUnavailable(f"could not start the {self._role} producer: {exc!r}") from exc
+            self._producer = producer
+        return self._producer
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
 
 
 async def send_event(
@@ -147,6 +178,17 @@ async def delete_topics(kafka: KafkaAddress, prefix: str, timeout: float = 30.0)
         return len(names)
     finally:
         await admin.close()
+
+
+async def committed_offsets(kafka: KafkaAddress, group: str) -> dict[TopicPartition, int]:
+    """The offsets ``group`` has committed, by partition (none for a partition it never did)."""
+    admin = AIOKafkaAdminClient(**client_args(kafka))
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    return {tp: meta.offset for tp, meta in offsets.items()}
 
 
 async def missing_topics(kafka: KafkaAddress, names: Iterable[str], timeout: float = 5.0) -> list[str]:

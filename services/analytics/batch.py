@@ -47,6 +47,14 @@ class Overlay(MutableMapping[str, Any]):
             raise KeyError(key)
         return value
 
+    def get(self, key: str, default: Any = None) -> Any:
+        # The ledger reads by ``get`` several times per event, through an overlay per event over
+        # the batch's: the mapping mixin's ``get`` would go through ``__getitem__`` and KeyError.
+        value = self.dirty.get(key, _MISSING)
+        if value is _MISSING:
+            return self.base.get(key, default)
+        return value
+
     def __setitem__(self, key: str, value: Any) -> None:
         self.dirty[key] = value
 
