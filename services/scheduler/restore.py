@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from aiokafka import TopicPartition
+from aiokafka import ConsumerRecord, TopicPartition
 
 from services.scheduler.checkpoint import Checkpoint, LogBounds, ResumePoint, resume_point
 from services.scheduler.plan import Plan
@@ -34,12 +34,16 @@ from services.scheduler.store import ChannelRow, JobStore, RestoreRow, SqliteJob
 from services.scheduler.store_sql import LAYOUT
 from shared.codec import DecodeError, decode_as, is_tombstone
 from shared.events import ChannelStateRecorded
-from shared.kafka import log_bounds, replay
+from shared.kafka import log_bounds, replay_batches
 from shared.kafka_connection import KafkaAddress
 from shared.kafka_txn import Written
+from shared.runtime import collector_paused
 from shared.topics import TopicRegistry
 
 log = logging.getLogger("warta.scheduler.restore")
+
+_WRITE_BATCH = 5000
+"""Rows (and tombstones) per store write: the write of one overlaps the reading of the next."""
 
 RowOf = Callable[[bytes | None, int], RestoreRow | None]
 
@@ -133,7 +137,8 @@ class Restorer:
         if bulk:
             into.defer_indexes()
         try:
-            jobs, skipped = await self._replay(tps, start, ends)
+            with collector_paused():  # a million records and rows, none in a cycle
+                jobs, skipped = await self._replay(tps, start, ends)
         finally:
             if bulk:
                 await asyncio.to_thread(into.build_indexes)
@@ -239,31 +244,30 @@ class Restorer:
         # Looked up once: this loop runs once per record, a million times in a cold restore.
         channel_topic, row_of = self._topics.schedule_channels, self._row_of
         try:
-            async for record in replay(self._bootstrap, tps, start=start, until=until):
-                if record.topic == channel_topic:
-                    channel = self._restore_channel(record.value, apply=plan)
-                    if channel is not None and self._kept is not None and record.value is not None:
-                        channels.append((channel, record.partition, record.value))
+            async for records in replay_batches(self._bootstrap, tps, start=start, until=until):
+                if records[0].topic == channel_topic:
+                    channels += self._restore_channels(records, apply=plan)
                     continue
-                if is_tombstone(record.value) and record.key is not None:
-                    job_id = record.key.decode("utf-8", "replace")
-                    rows.pop(job_id, None)
-                    gone.add(job_id)
-                    continue
-                row = row_of(record.value, record.partition)
-                if row is None:
-                    skipped += 1
-                    continue
-                gone.discard(row[0])
-                rows[row[0]] = row
-                jobs += 1
-                if len(rows) + len(gone) >= 5000:
-                    if writing is not None:
-                        await writing
-                    writing = asyncio.ensure_future(asyncio.to_thread(self._write, store, rows, gone))
-                    rows, gone = {}, set()
-                    self._progress()
-                    await asyncio.sleep(0)  # let heartbeats through
+                for record in records:
+                    if is_tombstone(record.value) and record.key is not None:
+                        job_id = record.key.decode("utf-8", "replace")
+                        rows.pop(job_id, None)
+                        gone.add(job_id)
+                        continue
+                    row = row_of(record.value, record.partition)
+                    if row is None:
+                        skipped += 1
+                        continue
+                    gone.discard(row[0])
+                    rows[row[0]] = row
+                    jobs += 1
+                    if len(rows) + len(gone) >= _WRITE_BATCH:
+                        if writing is not None:
+                            await writing
+                        writing = asyncio.ensure_future(asyncio.to_thread(self._write, store, rows, gone))
+                        rows, gone = {}, set()
+                        self._progress()
+                        await asyncio.sleep(0)  # let heartbeats through
         finally:
             if writing is not None:
                 await writing
@@ -276,6 +280,18 @@ class Restorer:
     def _write(store: JobStore, rows: dict[str, RestoreRow], gone: set[str]) -> None:
         store.put_raw(rows.values())
         store.delete_raw(gone)
+
+    def _restore_channels(
+        self, records: list[ConsumerRecord[bytes, bytes]], *, apply: bool
+    ) -> list[ChannelRow]:
+        """The snapshots of ``schedule.channels`` records, applied to the plan unless ``apply``
+        is off; the readable ones, as the kept store keeps them (none without a kept store)."""
+        out: list[ChannelRow] = []
+        for record in records:
+            channel = self._restore_channel(record.value, apply=apply)
+            if channel is not None and self._kept is not None and record.value is not None:
+                out.append((channel, record.partition, record.value))
+        return out
 
     def _restore_channel(self, payload: bytes | None, *, apply: bool = True) -> str | None:
         """The snapshot's channel, once applied to the plan; None (skipped, as a full restore

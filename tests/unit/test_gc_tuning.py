@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.runtime import tune_gc
+from shared.runtime import collector_paused, tune_gc
 from shared.settings import ROOT, CommonSettings
 
 
@@ -71,3 +71,46 @@ def test_survivors_are_frozen_and_a_sweep_frees_the_cycles_among_them() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def _restore_that_fails(collections: list[int], inside: list[tuple[bool, int]]) -> None:
+    with collector_paused():
+        collections.clear()
+        # Kept alive, so that they count towards the young threshold many times over.
+        kept: list[list[int]] = [[] for _ in range(50_000)]
+        inside.append((gc.isenabled(), len(collections)))
+        raise RuntimeError(f"the restore failed after {len(kept)} rows")
+
+
+def test_a_paused_collector_collects_nothing_inside_and_is_back_after_even_when_the_block_raises() -> None:
+    assert gc.isenabled()
+    collections: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    inside: list[tuple[bool, int]] = []
+    gc.callbacks.append(count)
+    try:
+        with pytest.raises(RuntimeError):
+            _restore_that_fails(collections, inside)
+    finally:
+        gc.callbacks.remove(count)
+    assert inside == [(False, 0)]
+    assert gc.isenabled()
+
+
+def test_a_collector_that_was_off_stays_off_after_a_pause_and_nested_pauses_keep_it_off() -> None:
+    with collector_paused():
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
