@@ -76,13 +76,14 @@ def fit_em(rows: list[Row], fit: Fit) -> None:
     a_u, a_d, a_v = ALPHA_HOUR_OF_DAY, ALPHA_DAY, ALPHA_HOUR_OF_WEEK
     for _ in range(_MAX_EM_ROUNDS):
         before = u + d + v
-        # each hour's weight once per round, not once per post that reached it
-        hour_weight = weights(fit.prior_eff, u, d, v)
-        shapes = [sum(x * hour_weight[b] for b, x in ex) for _, _, ex, _, _, _ in rows]
+        prior = fit.prior_eff
+        shapes = [
+            sum(x * prior[b] * u[b % 24] * d[b // 24] * v[b] for b, x in ex) for _, _, ex, _, _, _ in rows
+        ]
         expected = sum(r[1] * r[5] * s for r, s in zip(rows, shapes, strict=True))
         # floored so a channel whose posts all got 0 reactions keeps the prior's shape
         fit.scale = max(sum(r[0] * r[5] for r in rows) / max(expected, 1e-12), 1e-6)
-        z, e = _attribute(rows, shapes, fit, hour_weight)
+        z, e = _attribute(rows, shapes, fit, u, d, v)
         zu, eu = hour_of_day_evidence(z, e, d, v)
         u = [(a_u + zu[k]) / (a_u + eu[k]) for k in range(24)]
         zd, ed = day_evidence(z, e, u, v)
@@ -93,13 +94,8 @@ def fit_em(rows: list[Row], fit: Fit) -> None:
     fit.u, fit.d, fit.v, fit.z, fit.e = u, d, v, z, e
 
 
-def weights(prior: list[float], u: list[float], d: list[float], v: list[float]) -> list[float]:
-    """Each hour-of-week's activity relative to the scale: ``prior · u_hod · d_day · v``."""
-    return [prior[b] * u[b % 24] * d[b // 24] * v[b] for b in range(HOURS_PER_WEEK)]
-
-
 def _attribute(
-    rows: list[Row], shapes: list[float], fit: Fit, hour_weight: list[float]
+    rows: list[Row], shapes: list[float], fit: Fit, u: list[float], d: list[float], v: list[float]
 ) -> tuple[list[float], list[float]]:
     """Each post's reactions and exposure, weighted by how noisy it is, spread over the hours it
     reached (the E step); re-estimates that noise (``cv2``) from the posts that are complete."""
@@ -118,11 +114,10 @@ def _attribute(
             full[known] += 1
         if shape <= 0:
             continue
-        share = weight * n / shape
-        exposed = weight * fit.scale * m
         for b, x in ex:
-            z[b] += share * x * hour_weight[b]
-            e[b] += exposed * x * prior[b]
+            part = x * prior[b] * u[b % 24] * d[b // 24] * v[b]
+            z[b] += weight * n * part / shape
+            e[b] += weight * fit.scale * m * x * prior[b]
     if norm[0] > 0:
         data_cv2 = min(1.0, max(0.005, resid[0] / norm[0]))
         fit.cv2 = (10 * PRIOR_CV2 + full[0] * data_cv2) / (10 + full[0])
