@@ -42,7 +42,7 @@ from services.inbox.book import InboxBook, key_of
 from services.inbox.follow import consume
 from services.inbox.lifecycle import Command, decide, received, requested, settle, settle_hide
 from services.inbox.metrics import InboxMetrics
-from services.inbox.moderation_jobs import hide_settlement, moderation_job, waiting_hide
+from services.inbox.moderation_jobs import hide_settlement, moderation_job, partition_key, waiting_hide
 from services.inbox.reply_jobs import RetryAt, reply_job, reply_key, settlement
 from services.inbox.reply_timers import Timers
 from services.inbox.responsiveness import first_answer_wait
@@ -192,9 +192,7 @@ class InboxKeeper:
 
     async def _send(self, job: JobDue) -> asyncio.Future[object]:
         topic = self._topics.publish(job.platform)
-        future: asyncio.Future[object] = await self._producer.send(
-            topic, encode(job), key=job.job_id.encode()
-        )
+        future: asyncio.Future[object] = await self._producer.send(topic, encode(job), key=partition_key(job))
         return future
 
     async def outcome(self, outcome: PublishOutcome) -> InboxChanged | None:

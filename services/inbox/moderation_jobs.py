@@ -18,7 +18,9 @@ Each is harmless to repeat (hidden stays hidden, shown stays shown, deleted stay
 is held back for fear of a duplicate: the publisher sends one whose answer was lost again instead
 of looking it up, and a restarted inbox sends every one still ``sending`` again. The job's id is
 ``<asking change id>:<channel>``, its content id the asking change's id (``<comment key>.<version>``,
-so ``reply_jobs.reply_key`` finds the entry).
+so ``reply_jobs.reply_key`` finds the entry). Its record key is not its id but the comment's
+(``partition_key``): a hide and the later un-hide of one comment are two jobs, and only on one
+partition does the publisher carry them out in the order the inbox asked.
 
 Outcomes on ``inbox.replies`` with the job's purpose:
 
@@ -38,6 +40,7 @@ from services.inbox.reply_jobs import RetryAt, comment_job
 from shared.capabilities import CAPABILITIES
 from shared.comment_rules import platform_hides
 from shared.events import (
+    MODERATIONS,
     Content,
     InboxAction,
     InboxChanged,
@@ -49,6 +52,7 @@ from shared.events import (
     PlatformWant,
     PublishOutcome,
     ReplyTarget,
+    job_id_for,
 )
 
 
@@ -134,6 +138,23 @@ def moderation_job(entry: InboxChanged, key: str, attempt: int, now: datetime) -
         slot=now,
         content=Content(),
     )
+
+
+def partition_key(job: JobDue) -> bytes:
+    """The record key of ``job`` on ``publish.<platform>``.
+
+    Every moderation job of one comment has the same one, ``<comment key>:<channel>``, so they
+    share a partition, and the publisher handles a partition's jobs of one channel in offset order
+    (one lane a channel, ``publisher.lanes``): a hide cannot land after the un-hide asked later
+    and leave the comment hidden while the inbox shows it visible. The channel stays last, where
+    ``lanes.lane_key`` reads a job's lane. The attempt ledger files a job under the partition it
+    came on, and each attempt of one request has the same key, so it still meets its entry.
+    Other jobs keep their id: a reply asked again after this rule came in must reach the
+    partition whose ledger knows it was posted, while a moderation repeated is harmless."""
+    target = job.reply_to
+    if job.purpose not in MODERATIONS or target is None:
+        return job.job_id.encode()
+    return job_id_for(target.key, job.channel).encode()
 
 
 @dataclass(frozen=True)

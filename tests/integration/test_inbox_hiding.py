@@ -13,11 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiokafka import TopicPartition
 
 from sandbox.base import FakePost
 from services.inbox.app import running_inbox
-from shared.events import InboxAction
+from shared.codec import decode_as
+from shared.events import InboxAction, JobDue
 from shared.http_auth import KeyStore
+from shared.kafka import replay
 from tests.integration.inbox_system import IG_USER, PAGE_ID, InboxSystem, inbox_system
 from tests.integration.poison_kit import eventually
 from tests.integration.test_inbox_replies import TOOT, X_POST, comment_in_inbox
@@ -30,6 +33,15 @@ NOW = datetime.now(UTC)
 async def hide(system: InboxSystem, key: str, reason: str = "ujaran kebencian") -> dict[str, Any]:
     async with system.env.session.post(
         system.url(f"/v1/inbox/{key}/hide"), headers=system.auth("editor"), json={"reason": reason}
+    ) as answer:
+        assert answer.status == 200, await answer.text()
+        body: dict[str, Any] = await answer.json()
+        return body
+
+
+async def reopen(system: InboxSystem, key: str) -> dict[str, Any]:
+    async with system.env.session.post(
+        system.url(f"/v1/inbox/{key}/reopen"), headers=system.auth("editor"), json={"reason": "keliru"}
     ) as answer:
         assert answer.status == 200, await answer.text()
         body: dict[str, Any] = await answer.json()
@@ -81,12 +93,7 @@ async def test_a_hide_ends_hidden_and_a_reopen_shown_again_on_each_platform_that
             entry = await shown(system, key)
             assert (entry["state"], entry["hidden_on_platform"], entry["by"]) == ("hidden", True, "publisher")
             assert entry["platform_hide"]["status"] == "hidden"
-            async with system.env.session.post(
-                system.url(f"/v1/inbox/{key}/reopen"),
-                headers=system.auth("editor"),
-                json={"reason": "keliru"},
-            ) as answer:
-                reopened = await answer.json()
+            reopened = await reopen(system, key)
             assert (reopened["state"], reopened["platform_hide"]["want"]) == ("new", "visible")
             await settled(system, key, InboxAction.SHOWN_ON_PLATFORM, InboxAction.UNHIDE_FAILED)
             assert not hidden_on_fake(system, platform, comment_id)
@@ -206,3 +213,32 @@ async def test_a_hide_cut_off_by_kills_is_sent_again_after_the_restarts_and_ends
                 n for name, n in calls.items() if name.startswith("POST") and name.endswith(f"/{comment_id}")
             ]
             assert sum(posts) == 2
+
+
+async def test_a_reopen_before_the_hide_settled_shares_its_partition_and_ends_shown(
+    kafka_bootstrap: str, run_id: str, tmp_path: Path
+) -> None:
+    # The hide and the un-hide are two jobs with two ids. On three partitions, keyed by job id,
+    # some comment's pair would be split, and the publisher could then carry the hide out last.
+    post = FakePost(f"{PAGE_ID}_9", "demo", "Banjir", NOW, url="https://fb/9", data={"page": PAGE_ID})
+    async with inbox_system(kafka_bootstrap, run_id, tmp_path, publishing=("facebook",)) as system:
+        await system.published("facebook-demo", "facebook", post)
+        comments = [await comment_in_inbox(system, "facebook", post.id) for _ in range(4)]
+        for _comment_id, key in comments:
+            await hide(system, key)
+            assert (await reopen(system, key))["platform_hide"]["want"] == "visible"
+        for comment_id, key in comments:
+            await settled(system, key, InboxAction.SHOWN_ON_PLATFORM, InboxAction.UNHIDE_FAILED)
+            assert (await shown(system, key))["action"] == "shown_on_platform"
+            assert not hidden_on_fake(system, "facebook", comment_id)
+        topic = system.topics.publish("facebook")
+        tps = [TopicPartition(topic, p) for p in range(system.settings.partitions)]
+        asked: dict[str, list[tuple[int, str]]] = {}
+        async for record in replay(kafka_bootstrap, tps):
+            job = decode_as(record.value, JobDue)
+            if job.reply_to is not None:
+                asked.setdefault(job.reply_to.key, []).append((record.partition, job.purpose))
+        assert {k: [purpose for _, purpose in jobs] for k, jobs in asked.items()} == {
+            key: ["hide", "unhide"] for _, key in comments
+        }
+        assert all(len({partition for partition, _ in jobs}) == 1 for jobs in asked.values())
