@@ -218,8 +218,7 @@ async def finish_facebook(
     if lacking:
         raise ConnectRefused(f"the user did not grant {', '.join(lacking)}; connect again and allow it")
     page = await _page(session, channel, user_token)
-    extra = dict(old.extra) if old is not None else {}
-    extra |= {"client_id": app.client_id, "page_id": str(page["id"]), "reached": str(page.get("name", ""))}
+    extra = {"client_id": app.client_id, "page_id": str(page["id"]), "reached": str(page.get("name", ""))}
     if channel.platform == "instagram":
         extra["ig_user_id"] = str(page["instagram_business_account"]["id"])
     return CredentialRecord(
@@ -229,8 +228,7 @@ async def finish_facebook(
         scope=" ".join(granted),
         platform=channel.platform,
         extra=extra,
-        version=(old.version + 1) if old is not None else 0,
-    )
+    ).succeeding(old)
 
 
 async def finish_threads(
@@ -265,8 +263,7 @@ async def finish_threads(
         raise ConnectRefused(
             f"the Threads profile that consented ({user_id}) is not the channel's ({wanted})"
         )
-    extra = dict(old.extra) if old is not None else {}
-    extra |= {"client_id": app.client_id, "reached": user_id}
+    extra = {"client_id": app.client_id, "reached": user_id}
     return CredentialRecord(
         account=account_of(channel),
         access_token=long_lived,
@@ -279,5 +276,4 @@ async def finish_threads(
         platform="threads",
         token_url=f"{graph}/refresh_access_token",
         extra=extra,
-        version=(old.version + 1) if old is not None else 0,
-    )
+    ).succeeding(old)
