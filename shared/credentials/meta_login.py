@@ -69,6 +69,16 @@ class MetaApp:
     client_secret: str
 
 
+@dataclass(frozen=True)
+class Consent:
+    """What the login dialog's redirect brought back, with what the code exchange must repeat of
+    the dialog's request: its redirect URI, and the PKCE verifier (Threads' dialog takes none)."""
+
+    code: str
+    redirect_uri: str
+    verifier: str = ""
+
+
 def _dialog(channel: Channel) -> str:
     return (channel.base_url or DIALOG_BASE[channel.platform]).rstrip("/")
 
@@ -130,20 +140,15 @@ def _token(body: dict[str, Any], step: str) -> str:
 
 
 async def _long_lived_user_token(
-    session: aiohttp.ClientSession,
-    channel: Channel,
-    app: MetaApp,
-    code: str,
-    redirect_uri: str,
-    verifier: str,
+    session: aiohttp.ClientSession, channel: Channel, app: MetaApp, consent: Consent
 ) -> str:
     url = f"{_graph(channel)}/{_version(channel)}/oauth/access_token"
     query = {
         "client_id": app.client_id,
         "client_secret": app.client_secret,
-        "redirect_uri": redirect_uri,
-        "code": code,
-        "code_verifier": verifier,
+        "redirect_uri": consent.redirect_uri,
+        "code": consent.code,
+        "code_verifier": consent.verifier,
     }
     short = _token(await _json(session, "GET", url, "the code exchange", params=query), "the code exchange")
     query = {
@@ -200,19 +205,29 @@ async def _page(session: aiohttp.ClientSession, channel: Channel, user_token: st
     return found[0]
 
 
-async def finish_facebook(
+async def finish_meta(
     session: aiohttp.ClientSession,
     channel: Channel,
     app: MetaApp,
+    consent: Consent,
     *,
-    code: str,
-    redirect_uri: str,
-    verifier: str,
     now: datetime,
     old: CredentialRecord | None,
 ) -> CredentialRecord:
+    """The channel's next credential from the user's consent: Threads has a login of its own,
+    Facebook and Instagram share Facebook's."""
+    if channel.platform == "threads":
+        record = await _finish_threads(session, channel, app, consent, now)
+    else:
+        record = await _finish_facebook(session, channel, app, consent, now)
+    return record.succeeding(old)
+
+
+async def _finish_facebook(
+    session: aiohttp.ClientSession, channel: Channel, app: MetaApp, consent: Consent, now: datetime
+) -> CredentialRecord:
     """Code → short-lived → long-lived user token → the Page token, which is what is stored."""
-    user_token = await _long_lived_user_token(session, channel, app, code, redirect_uri, verifier)
+    user_token = await _long_lived_user_token(session, channel, app, consent)
     granted = await _granted(session, channel, user_token)
     lacking = [need for need in _needs(channel.platform) if need not in granted]
     if lacking:
@@ -228,18 +243,11 @@ async def finish_facebook(
         scope=" ".join(granted),
         platform=channel.platform,
         extra=extra,
-    ).succeeding(old)
+    )
 
 
-async def finish_threads(
-    session: aiohttp.ClientSession,
-    channel: Channel,
-    app: MetaApp,
-    *,
-    code: str,
-    redirect_uri: str,
-    now: datetime,
-    old: CredentialRecord | None,
+async def _finish_threads(
+    session: aiohttp.ClientSession, channel: Channel, app: MetaApp, consent: Consent, now: datetime
 ) -> CredentialRecord:
     """Code → 1-hour token → 60-day token; the long-lived token refreshes itself
     (``th_refresh_token`` takes the token itself), so it is stored as its own refresh token."""
@@ -247,9 +255,9 @@ async def finish_threads(
     form = {
         "client_id": app.client_id,
         "client_secret": app.client_secret,
-        "code": code,
+        "code": consent.code,
         "grant_type": "authorization_code",
-        "redirect_uri": redirect_uri,
+        "redirect_uri": consent.redirect_uri,
     }
     short_body = await _json(session, "POST", f"{graph}/oauth/access_token", "the code exchange", data=form)
     short = _token(short_body, "the code exchange")
@@ -276,4 +284,4 @@ async def finish_threads(
         platform="threads",
         token_url=f"{graph}/refresh_access_token",
         extra=extra,
-    ).succeeding(old)
+    )
