@@ -205,16 +205,14 @@ async def replay(
     kafka: KafkaAddress,
     partitions: Iterable[TopicPartition],
     *,
-    batch_ms: int = 200,
-    start: dict[TopicPartition, int] | None = None,
     until: dict[TopicPartition, int] | None = None,
 ) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
-    """Read the given partitions from the beginning (or ``start``) to their current end (or
-    ``until``), then stop.
+    """Read the given partitions from the beginning to their current end (or ``until``), then
+    stop: ``replay_batches`` a record at a time, where a caller reads little or wants one loop.
 
     Used to rebuild state from compacted changelogs before a worker acts on a partition.
     """
-    async for records in replay_batches(kafka, partitions, batch_ms=batch_ms, start=start, until=until):
+    async for records in replay_batches(kafka, partitions, until=until):
         for record in records:
             yield record
 
@@ -227,9 +225,10 @@ async def replay_batches(
     start: dict[TopicPartition, int] | None = None,
     until: dict[TopicPartition, int] | None = None,
 ) -> AsyncIterator[list[ConsumerRecord[bytes, bytes]]]:
-    """``replay`` a fetched batch at a time (one partition's records, in offset order): a cold
-    restore reads millions of records, and a loop over a list costs less per record than one
-    step of an async generator."""
+    """Read the given partitions from the beginning (or ``start``) to their current end (or
+    ``until``), then stop, a fetched batch at a time (one partition's records, in offset order):
+    a cold restore reads millions of records, and a loop over a list costs less per record than
+    one step of an async generator."""
     tps = list(partitions)
     if not tps:
         return

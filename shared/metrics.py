@@ -143,6 +143,13 @@ def render(registry: CollectorRegistry) -> tuple[bytes, str]:
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
+def metrics_response(registry: CollectorRegistry) -> web.Response:
+    """A ``/metrics`` answer: the registry in Prometheus' text format, under the content type
+    (and format version) that a scraper reads it by."""
+    body, content_type = render(registry)
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
 @asynccontextmanager
 async def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> AsyncIterator[None]:
     """Serve ``/metrics`` on http://host:port while the block runs (port 0: not at all)."""
@@ -151,8 +158,7 @@ async def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> As
         return
 
     async def metrics(request: web.Request) -> web.Response:
-        body, content_type = render(registry)
-        return web.Response(body=body, headers={"Content-Type": content_type})
+        return metrics_response(registry)
 
     app = web.Application()
     app.router.add_get("/metrics", metrics)

@@ -33,7 +33,6 @@ from services.console.http_deps import (
     json_response,
     operator,
 )
-from services.console.metrics import render
 from services.console.openapi import openapi_document
 from services.console.view import job_json
 from shared.events import (
@@ -47,6 +46,7 @@ from shared.http_errors import (
     ValidationFailed,
 )
 from shared.messages import said
+from shared.metrics import metrics_response
 from shared.security_headers import security_headers
 
 STATIC = Path(__file__).parent / "static"
@@ -70,8 +70,7 @@ async def static(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body, content_type = render(request.app[DEPS].registry)
-    return web.Response(body=body, headers={"Content-Type": content_type})
+    return metrics_response(request.app[DEPS].registry)
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -129,7 +128,3 @@ class TopicCollector(Collector):
                 ratio.add_metric([ch.id], state.failure_ratio)
             paused.add_metric([ch.id], 1.0 if self._view.is_paused(ch.id) else 0.0)
         yield from (health, reauth, ratio, paused)
-
-
-def render(registry: CollectorRegistry) -> tuple[bytes, str]:
-    return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -88,7 +88,7 @@ from shared.http_errors import (
     said_error,
 )
 from shared.messages import said
-from shared.metrics import render
+from shared.metrics import metrics_response
 from shared.problems import http_error, problem_response
 
 log = logging.getLogger("warta.inbox.http")
@@ -375,8 +375,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body, content_type = render(request.app[DEPS].keeper.metrics.registry)
-    return web.Response(body=body, headers={"Content-Type": content_type})
+    return metrics_response(request.app[DEPS].keeper.metrics.registry)
 
 
 def create_app(

@@ -50,6 +50,7 @@ from shared.http_errors import (
 )
 from shared.http_errors import FieldError as FE
 from shared.ids import new_event_id, random_hex
+from shared.metrics import metrics_response
 from shared.problems import problem_response
 from shared.tracing import current_traceparent, span
 
@@ -333,9 +334,7 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    deps = request.app[DEPS]
-    body, content_type = deps.metrics.render()
-    return web.Response(body=body, headers={"Content-Type": content_type})
+    return metrics_response(request.app[DEPS].metrics.registry)
 
 
 async def openapi(request: web.Request) -> web.Response:

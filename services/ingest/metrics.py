@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     Counter,
     Histogram,
-    generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -75,6 +73,3 @@ class IngestMetrics:
             )
         children[0].inc()
         children[1].observe(seconds)
-
-    def render(self) -> tuple[bytes, str]:
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST

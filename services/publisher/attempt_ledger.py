@@ -96,23 +96,28 @@ class AttemptLedger:
         tps = [TopicPartition(self._topics.publish_attempts(self._platform), p) for p in partitions]
         async for record in replay(self._bootstrap, tps):
             if is_tombstone(record.value) and record.key is not None:
-                job_id = record.key.decode("utf-8", "replace")
-                self._entries.pop(job_id, None)
-                self._partition.pop(job_id, None)
+                self._drop(record.key.decode("utf-8", "replace"))
                 continue
             try:
                 entry = decode_as(record.value, PublishOutcome)
             except DecodeError as exc:
                 log.warning("skipping undecodable ledger record at %s: %s", record.offset, exc)
                 continue
-            self._entries[entry.job_id] = entry
-            self._partition[entry.job_id] = record.partition
+            self._keep(entry, record.partition)
+
+    # An entry and the partition its tombstone must go to are kept and dropped together.
+    def _keep(self, entry: PublishOutcome, partition: int) -> None:
+        self._entries[entry.job_id] = entry
+        self._partition[entry.job_id] = partition
+
+    def _drop(self, job_id: str) -> None:
+        self._entries.pop(job_id, None)
+        self._partition.pop(job_id, None)
 
     def forget(self, partitions: set[int]) -> None:
         for job_id, p in list(self._partition.items()):
             if p in partitions:
-                self._entries.pop(job_id, None)
-                self._partition.pop(job_id, None)
+                self._drop(job_id)
 
     async def forget_final(self, limit: int = 2000) -> int:
         """Tombstone the final entries past the retention (``ledger_retention``); returns how many.
@@ -134,8 +139,7 @@ class AttemptLedger:
         await acknowledged(sent, f"forgetting {len(gone)} final ledger entries")
         for entry in gone:
             if self._entries.get(entry.job_id) is entry:
-                del self._entries[entry.job_id]
-                self._partition.pop(entry.job_id, None)
+                self._drop(entry.job_id)
         return len(gone)
 
     async def commit_settled(self) -> None:
@@ -186,8 +190,7 @@ class AttemptLedger:
                 letter = self._letter(due, partition, decision)
                 records.append(Outgoing(self._topics.publish_dead, encode(letter), due.content_id.encode()))
             await self._settling(records, settles)
-        self._entries[due.job_id] = outcome
-        self._partition[due.job_id] = partition
+        self._keep(outcome, partition)
         return outcome
 
     async def announce(self, entry: PublishOutcome, *, settles: Entry[TopicPartition] | None) -> None:

@@ -38,9 +38,8 @@ import contextlib
 import hashlib
 import logging
 import random
-from collections.abc import Callable
 from contextvars import ContextVar
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from aiokafka import (
     AIOKafkaConsumer,
@@ -59,7 +58,7 @@ from services.publisher.ledger_decision import Reconcile, Skip, next_step
 from services.publisher.ratelimit import RateLimits
 from services.publisher.worker_wiring import LEASE_MARGIN, Budget, due_jobs_consumer, wire
 from shared.channels import Channel, ChannelDirectory
-from shared.clock import utcnow
+from shared.clock import Clock, utcnow
 from shared.codec import decode_as
 from shared.credentials import SecretsError
 from shared.credentials.secret_store import SecretStore
@@ -73,7 +72,6 @@ from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.publisher")
 
-Clock = Callable[[], datetime]
 Lane = asyncio.Queue[tuple[Entry[TopicPartition], ConsumerRecord[bytes, bytes]]]
 
 # The generation of the partition the running record belongs to, and the record's offset entry

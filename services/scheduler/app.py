@@ -11,13 +11,14 @@ from typing import Any
 from services.scheduler.chooser import NaiveChooser, SlotChooser
 from services.scheduler.expectations import ExpectationPublisher
 from services.scheduler.plan import Plan
-from services.scheduler.planner import Planner, utc_now
+from services.scheduler.planner import Planner
 from services.scheduler.policy_chooser import PolicyChooser
 from services.scheduler.restore import KeptStore
 from services.scheduler.router import Router
 from services.scheduler.settings import SchedulerSettings
 from services.scheduler.store import JobStore, SqliteJobStore
 from shared.channels import ChannelDirectory
+from shared.clock import utcnow
 from shared.kafka import ensure_topics, make_producer
 from shared.metrics import SchedulerMetrics, serve_metrics
 from shared.partitioning import partition_for
@@ -77,7 +78,7 @@ async def run(settings: SchedulerSettings, stop: asyncio.Event) -> None:
             planner.owns,
             producer,
             settings.expectation_every_s,
-            utc_now,
+            utcnow,
         )
         log.info("scheduler running for %d channels", len(channels.channels))
         async with serve_metrics(metrics.registry, settings.metrics_host, settings.metrics_port):

@@ -18,7 +18,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import orjson
 from aiokafka import (
@@ -34,6 +34,7 @@ from services.scheduler.restore import KeptStore, Restorer
 from services.scheduler.retention import FINISHED_NAMES
 from services.scheduler.store import RestoreRow
 from shared.channels import ChannelDirectory
+from shared.clock import Clock, utcnow
 from shared.codec import decode, encode
 from shared.dead_letters import DeadLetters
 from shared.events import JobDue
@@ -54,13 +55,8 @@ from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.scheduler.planner")
 
-Clock = Callable[[], datetime]
 # Jobs forgotten per sweep: one transaction of tombstones, ~20 ms of the loop (docs/operations.md).
 _SWEEP_LIMIT = 500
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def restore_row(value: bytes | None, partition: int) -> RestoreRow | None:
@@ -161,7 +157,7 @@ class Planner:
         *,
         tick_s: float = 0.2,
         retention_sweep_s: float = 60.0,
-        clock: Clock = utc_now,
+        clock: Clock = utcnow,
         metrics: SchedulerMetrics | None = None,
         watchdog: Watchdog | None = None,
         kept: KeptStore | None = None,

@@ -29,9 +29,9 @@ from shared.credentials.app_registration import register_app
 from shared.credentials.endpoints import token_url_for
 from shared.credentials.meta_login import (
     META_PLATFORMS,
+    Consent,
     MetaApp,
-    finish_facebook,
-    finish_threads,
+    finish_meta,
     meta_authorize_url,
 )
 from shared.credentials.oauth_flow import SCOPES, authorize_url, code_challenge, store_grant
@@ -122,21 +122,8 @@ async def finish(
     if channel.platform in META_PLATFORMS:
         meta = MetaApp(app.client_id, app.client_secret or "")
         old = vault.fresh(account_of(channel))
-        if channel.platform == "threads":
-            record = await finish_threads(
-                session, channel, meta, code=code, redirect_uri=pending.redirect_uri, now=now, old=old
-            )
-        else:
-            record = await finish_facebook(
-                session,
-                channel,
-                meta,
-                code=code,
-                redirect_uri=pending.redirect_uri,
-                verifier=pending.verifier,
-                now=now,
-                old=old,
-            )
+        consent = Consent(code, pending.redirect_uri, pending.verifier)
+        record = await finish_meta(session, channel, meta, consent, now=now, old=old)
         vault.put(record)
         return record
     rules = capabilities_for(channel.platform).tokens

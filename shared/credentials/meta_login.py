@@ -69,6 +69,16 @@ class MetaApp:
     client_secret: str
 
 
+@dataclass(frozen=True)
+class Consent:
+    """What the login dialog's redirect brought back, with what the code exchange must repeat of
+    the dialog's request: its redirect URI, and the PKCE verifier (Threads' dialog takes none)."""
+
+    code: str
+    redirect_uri: str
+    verifier: str = ""
+
+
 def _dialog(channel: Channel) -> str:
     return (channel.base_url or DIALOG_BASE[channel.platform]).rstrip("/")
 
@@ -130,20 +140,15 @@ def _token(body: dict[str, Any], step: str) -> str:
 
 
 async def _long_lived_user_token(
-    session: aiohttp.ClientSession,
-    channel: Channel,
-    app: MetaApp,
-    code: str,
-    redirect_uri: str,
-    verifier: str,
+    session: aiohttp.ClientSession, channel: Channel, app: MetaApp, consent: Consent
 ) -> str:
     url = f"{_graph(channel)}/{_version(channel)}/oauth/access_token"
     query = {
         "client_id": app.client_id,
         "client_secret": app.client_secret,
-        "redirect_uri": redirect_uri,
-        "code": code,
-        "code_verifier": verifier,
+        "redirect_uri": consent.redirect_uri,
+        "code": consent.code,
+        "code_verifier": consent.verifier,
     }
     short = _token(await _json(session, "GET", url, "the code exchange", params=query), "the code exchange")
     query = {
@@ -200,26 +205,35 @@ async def _page(session: aiohttp.ClientSession, channel: Channel, user_token: st
     return found[0]
 
 
-async def finish_facebook(
+async def finish_meta(
     session: aiohttp.ClientSession,
     channel: Channel,
     app: MetaApp,
+    consent: Consent,
     *,
-    code: str,
-    redirect_uri: str,
-    verifier: str,
     now: datetime,
     old: CredentialRecord | None,
 ) -> CredentialRecord:
+    """The channel's next credential from the user's consent: Threads has a login of its own,
+    Facebook and Instagram share Facebook's."""
+    if channel.platform == "threads":
+        record = await _finish_threads(session, channel, app, consent, now)
+    else:
+        record = await _finish_facebook(session, channel, app, consent, now)
+    return record.succeeding(old)
+
+
+async def _finish_facebook(
+    session: aiohttp.ClientSession, channel: Channel, app: MetaApp, consent: Consent, now: datetime
+) -> CredentialRecord:
     """Code → short-lived → long-lived user token → the Page token, which is what is stored."""
-    user_token = await _long_lived_user_token(session, channel, app, code, redirect_uri, verifier)
+    user_token = await _long_lived_user_token(session, channel, app, consent)
     granted = await _granted(session, channel, user_token)
     lacking = [need for need in _needs(channel.platform) if need not in granted]
     if lacking:
         raise ConnectRefused(f"the user did not grant {', '.join(lacking)}; connect again and allow it")
     page = await _page(session, channel, user_token)
-    extra = dict(old.extra) if old is not None else {}
-    extra |= {"client_id": app.client_id, "page_id": str(page["id"]), "reached": str(page.get("name", ""))}
+    extra = {"client_id": app.client_id, "page_id": str(page["id"]), "reached": str(page.get("name", ""))}
     if channel.platform == "instagram":
         extra["ig_user_id"] = str(page["instagram_business_account"]["id"])
     return CredentialRecord(
@@ -229,19 +243,11 @@ async def finish_facebook(
         scope=" ".join(granted),
         platform=channel.platform,
         extra=extra,
-        version=(old.version + 1) if old is not None else 0,
     )
 
 
-async def finish_threads(
-    session: aiohttp.ClientSession,
-    channel: Channel,
-    app: MetaApp,
-    *,
-    code: str,
-    redirect_uri: str,
-    now: datetime,
-    old: CredentialRecord | None,
+async def _finish_threads(
+    session: aiohttp.ClientSession, channel: Channel, app: MetaApp, consent: Consent, now: datetime
 ) -> CredentialRecord:
     """Code → 1-hour token → 60-day token; the long-lived token refreshes itself
     (``th_refresh_token`` takes the token itself), so it is stored as its own refresh token."""
@@ -249,9 +255,9 @@ async def finish_threads(
     form = {
         "client_id": app.client_id,
         "client_secret": app.client_secret,
-        "code": code,
+        "code": consent.code,
         "grant_type": "authorization_code",
-        "redirect_uri": redirect_uri,
+        "redirect_uri": consent.redirect_uri,
     }
     short_body = await _json(session, "POST", f"{graph}/oauth/access_token", "the code exchange", data=form)
     short = _token(short_body, "the code exchange")
@@ -265,8 +271,7 @@ async def finish_threads(
         raise ConnectRefused(
             f"the Threads profile that consented ({user_id}) is not the channel's ({wanted})"
         )
-    extra = dict(old.extra) if old is not None else {}
-    extra |= {"client_id": app.client_id, "reached": user_id}
+    extra = {"client_id": app.client_id, "reached": user_id}
     return CredentialRecord(
         account=account_of(channel),
         access_token=long_lived,
@@ -279,5 +284,4 @@ async def finish_threads(
         platform="threads",
         token_url=f"{graph}/refresh_access_token",
         extra=extra,
-        version=(old.version + 1) if old is not None else 0,
     )

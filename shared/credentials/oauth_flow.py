@@ -76,8 +76,7 @@ def store_grant(
     """The account's new credential, in the vault: the app's client id (and secret) kept with it."""
     account = account_of(channel)
     old = vault.fresh(account)
-    extra = dict(old.extra) if old is not None else {}
-    extra["client_id"] = app_credentials.client_id
+    extra = {"client_id": app_credentials.client_id}
     if app_credentials.client_secret:
         extra["client_secret"] = app_credentials.client_secret
     record = CredentialRecord(
@@ -91,7 +90,6 @@ def store_grant(
         platform=channel.platform,
         token_url=token_url_for(channel),
         extra=extra,
-        version=(old.version + 1) if old is not None else 0,
-    )
+    ).succeeding(old)
     vault.put(record)
     return record

@@ -200,14 +200,11 @@ def pasted_record(
     channel: Channel, secret: str, verified: Verified, now: datetime, old: CredentialRecord | None
 ) -> CredentialRecord:
     """The vault record of a checked credential: it lives until revoked (no expiry, no refresh)."""
-    extra = dict(old.extra) if old is not None else {}
-    extra |= verified.extra
     return CredentialRecord(
         account=account_of(channel),
         access_token=secret.strip(),
         issued_at=now,
         scope=" ".join(verified.granted),
         platform=channel.platform,
-        extra=extra,
-        version=(old.version + 1) if old is not None else 0,
-    )
+        extra=dict(verified.extra),
+    ).succeeding(old)

@@ -54,6 +54,14 @@ class CredentialRecord:
     def parked(self, reason: str) -> CredentialRecord:
         return replace(self, status="needs_reauth", reason=reason[:500], version=self.version + 1)
 
+    def succeeding(self, old: CredentialRecord | None) -> CredentialRecord:
+        """This new credential as the account's next write after ``old``: a new login learns
+        only some of ``extra`` (what it reached, the app's id), so the rest of ``old``'s stays,
+        and the version moves past ``old``'s so a worker holding it sees the change."""
+        if old is None:
+            return self
+        return replace(self, extra=old.extra | self.extra, version=old.version + 1)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "account": self.account,

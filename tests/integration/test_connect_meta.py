@@ -7,7 +7,7 @@ did not grant is refused and nothing is stored."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,12 +28,13 @@ from shared.credentials import token_client
 from shared.credentials.keys import generate_key
 from shared.credentials.meta_login import (
     ConnectRefused,
+    Consent,
     MetaApp,
-    finish_facebook,
-    finish_threads,
+    finish_meta,
     meta_authorize_url,
 )
 from shared.credentials.oauth_flow import code_challenge
+from shared.credentials.record import CredentialRecord
 from shared.credentials.token_client import AppCredentials
 
 PLATFORMS = ("facebook", "instagram", "threads")
@@ -167,16 +168,27 @@ async def _code(env: Env, platform: str, redirect_uri: str, verifier: str) -> st
     return parse_qs(urlsplit(location).query)["code"][0]
 
 
-async def _finish(env: Env, platform: str, code: str, redirect_uri: str, verifier: str) -> object:
+async def _finish(
+    env: Env, platform: str, code: str, redirect_uri: str, verifier: str, old: CredentialRecord | None = None
+) -> CredentialRecord:
     channel = _channel(env.settings, f"{platform}-demo")
-    now = datetime.now(UTC)
-    if platform == "threads":
-        return await finish_threads(
-            env.browser, channel, APP, code=code, redirect_uri=redirect_uri, now=now, old=None
-        )
-    return await finish_facebook(
-        env.browser, channel, APP, code=code, redirect_uri=redirect_uri, verifier=verifier, now=now, old=None
+    consent = Consent(code, redirect_uri, verifier)
+    return await finish_meta(env.browser, channel, APP, consent, now=datetime.now(UTC), old=old)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+async def test_a_reconnect_follows_the_accounts_record_and_keeps_what_the_login_does_not_say(
+    env: Env, platform: str
+) -> None:
+    redirect, verifier = "http://127.0.0.1:9/callback", "v" * 64
+    first = await _finish(env, platform, await _code(env, platform, redirect, verifier), redirect, verifier)
+    old = replace(first, extra={**first.extra, "reached": "stale", "set_by_hand": "kept"}, version=7)
+    again = await _finish(
+        env, platform, await _code(env, platform, redirect, verifier), redirect, verifier, old
     )
+    assert again.version == 8
+    assert again.extra == {**first.extra, "set_by_hand": "kept"}
+    assert again.access_token
 
 
 @pytest.mark.parametrize("platform", ["facebook", "instagram"])

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from bench.scheduler import job as bench_job
 from services.scheduler import restore as restore_module
@@ -28,7 +28,7 @@ from services.scheduler.store import SqliteJobStore
 from shared.channels import Channel, ChannelDirectory
 from shared.codec import encode
 from shared.events import JobPlanned, JobState
-from shared.kafka import replay_batches
+from shared.kafka import replay, replay_batches
 from shared.partitioning import partition_for
 from shared.topics import TopicRegistry
 from tests.integration.poison_kit import on_broker
@@ -167,3 +167,31 @@ async def test_batches_hold_one_partitions_records_in_offset_order_and_stop_at_t
         assert len({(r.topic, r.partition) for r in batch}) == 1
         read[batch[0].partition] += [r.offset for r in batch]
     assert read == {0: list(range(40)), 1: list(range(100)), 2: []}
+
+
+async def test_replay_reads_the_batches_records_one_by_one_and_stops_at_the_given_end(
+    kafka_bootstrap: str, topics: TopicRegistry
+) -> None:
+    rng = random.Random(7)
+    sent: dict[int, list[bytes]] = {p: [] for p in ALL}
+    async with on_broker(kafka_bootstrap, topics, [topics.schedule_jobs]) as producer:
+        for i in range(200):
+            p = rng.choice(sorted(ALL))
+            sent[p].append(b"%d" % i)
+            await producer.send(topics.schedule_jobs, sent[p][-1], key=b"k%d" % i, partition=p)
+        await producer.flush()
+        tps = [TopicPartition(topics.schedule_jobs, p) for p in ALL]
+        until = {tp: rng.randint(0, len(sent[tp.partition])) for tp in tps}
+        records = [r async for r in replay(kafka_bootstrap, tps, until=until)]
+        whole = [r async for r in replay(kafka_bootstrap, tps)]
+        batched = [r for b in [b async for b in replay_batches(kafka_bootstrap, tps)] for r in b]
+
+    def values(read: list[ConsumerRecord[bytes, bytes]], p: int) -> list[bytes | None]:
+        return [r.value for r in read if r.partition == p]
+
+    assert {p: values(records, p) for p in ALL} == {
+        tp.partition: sent[tp.partition][: until[tp]] for tp in tps
+    }
+    # Which partition's fetch lands first varies between reads; within one, the order is the log's.
+    assert {p: values(whole, p) for p in ALL} == {p: values(batched, p) for p in ALL}
+    assert {p: values(whole, p) for p in ALL} == sent

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shared.credentials import KeyringError, SecretsError, VaultError
 from shared.credentials.clear_import import import_clear_file, replace_from_file
@@ -177,3 +179,30 @@ def test_publishers_starting_together_import_the_clear_file_once(tmp_path: Path)
 
 def _import_in_process(tmp: str, key: str, clear: str) -> int:
     return len(import_clear_file(_vault(Path(tmp), key), Path(clear)))
+
+
+_extras = st.dictionaries(
+    st.sampled_from(["client_id", "page_id", "reached", "username", "did"]), st.text(max_size=8)
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(old_extra=_extras, new_extra=_extras, old_version=st.integers(0, 10**6))
+def test_a_reconnect_keeps_what_it_did_not_learn_and_moves_past_the_old_version(
+    tmp_path_factory: pytest.TempPathFactory,
+    old_extra: dict[str, str],
+    new_extra: dict[str, str],
+    old_version: int,
+) -> None:
+    vault = _vault(tmp_path_factory.mktemp("vault"), generate_key())
+    old = CredentialRecord("x-demo", "old-" + SECRET, extra=old_extra, version=old_version)
+    vault.put(old)
+    held = vault.fresh("x-demo")
+    vault.put(CredentialRecord("x-demo", SECRET, extra=new_extra).succeeding(held))
+    after = vault.fresh("x-demo")
+    assert held is not None
+    assert after is not None
+    assert after.access_token == SECRET
+    assert after.version > held.version
+    assert after.extra == {k: new_extra.get(k, old_extra.get(k)) for k in old_extra.keys() | new_extra.keys()}
+    assert CredentialRecord("x-demo", SECRET, extra=new_extra).succeeding(None).version == 0

@@ -8,11 +8,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from services.ingest import status_view
 from services.ingest.metrics import IngestMetrics
 from services.ingest.status_view import StatusView
+from shared.metrics import render
 from tests.unit.test_status_view import approved, published
 
 
 def samples(metrics: IngestMetrics) -> dict[str, float]:
-    body, content_type = metrics.render()
+    body, content_type = render(metrics.registry)
     assert content_type.startswith("text/plain")
     return {s.name: s.value for f in text_string_to_metric_families(body.decode()) for s in f.samples}
 

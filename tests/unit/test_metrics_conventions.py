@@ -8,13 +8,14 @@ from collections.abc import Callable
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.analytics.app import AnalyticsMetrics
 from services.inbox.metrics import InboxMetrics
 from services.ingest.metrics import IngestMetrics
 from services.ingest.status_view import StatusView
 from shared.build import version
-from shared.metrics import PublisherMetrics, SchedulerMetrics
+from shared.metrics import PublisherMetrics, SchedulerMetrics, metrics_response
 
 
 def families(registry: CollectorRegistry) -> set[str]:
@@ -56,3 +57,16 @@ def test_one_name_per_quantity_and_units_in_names() -> None:
     for name in warta:
         if "duration" in name or "lateness" in name or "restore" in name:
             assert name.endswith("_seconds"), name
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRIES))
+def test_a_metrics_answer_is_what_prometheus_scrapes(name: str) -> None:
+    registry = REGISTRIES[name]()
+    answer = metrics_response(registry)
+    # Prometheus picks its parser by this header: the text format, with its version.
+    assert answer.content_type == "text/plain"
+    assert answer.charset == "utf-8"
+    assert "version=" in answer.headers["Content-Type"]
+    assert isinstance(answer.body, bytes)
+    parsed = {f.name for f in text_string_to_metric_families(answer.body.decode())}
+    assert {re.sub(r"_total$", "", n) for n in families(registry)} <= parsed

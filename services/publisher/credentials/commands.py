@@ -43,9 +43,9 @@ from shared.credentials.endpoints import token_url_for
 from shared.credentials.keys import keyring, load_keys
 from shared.credentials.meta_login import (
     META_PLATFORMS,
+    Consent,
     MetaApp,
-    finish_facebook,
-    finish_threads,
+    finish_meta,
     meta_authorize_url,
 )
 from shared.credentials.oauth_flow import SCOPES, authorize_url, code_challenge, store_grant
@@ -252,21 +252,8 @@ async def _connect_meta(
         code = await asyncio.wait_for(got, request.timeout_s)
     old = vault.fresh(account_of(channel))
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.call_timeout_s)) as session:
-        if channel.platform == "threads":
-            record = await finish_threads(
-                session, channel, app, code=code, redirect_uri=redirect_uri, now=datetime.now(UTC), old=old
-            )
-        else:
-            record = await finish_facebook(
-                session,
-                channel,
-                app,
-                code=code,
-                redirect_uri=redirect_uri,
-                verifier=verifier,
-                now=datetime.now(UTC),
-                old=old,
-            )
+        consent = Consent(code, redirect_uri, verifier)
+        record = await finish_meta(session, channel, app, consent, now=datetime.now(UTC), old=old)
     vault.put(record)
     return record
 
