@@ -33,6 +33,8 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
@@ -107,7 +109,8 @@ class Workers:
     """The bench's `warta analytics` processes, one consumer group (each killed by its own
     process group id only)."""
 
-    def __init__(self, env: dict[str, str], var: Path, count: int) -> None:
+    def __init__(self, env: dict[str, str], var: Path, count: int, consumer_group: str) -> None:
+        self.consumer_group = consumer_group
         self.ports = [free_listen_port() for _ in range(count)]
         self.logs = [var / f"analytics-{n}.log" for n in range(count)]
         self.procs: list[subprocess.Popen[bytes]] = []
@@ -146,6 +149,24 @@ class Workers:
 
 
 async def measure(bootstrap: str, count: int, patience_s: float, workers: int = 1) -> dict[str, object]:
+    async with prepared(bootstrap, workers) as (topics, group):
+        await group.settled(patience_s)
+        result = await _burst_and_watch(
+            bootstrap, topics.engagement_observed, group.consumer_group, count, group, patience_s
+        )
+    return {
+        "bench": "broker_fold",
+        "burst": count,
+        "workers": workers,
+        **result,
+        "group": group.consumer_group,
+    }
+
+
+@asynccontextmanager
+async def prepared(bootstrap: str, workers: int) -> AsyncIterator[tuple[TopicRegistry, Workers]]:
+    """The run's topics (a prefix of its own) and ``workers`` `warta analytics` processes in one
+    group, stopped after; their state and logs are removed unless the run failed."""
     run = uuid.uuid4().hex[:8]
     topics = TopicRegistry(prefix=f"bench{run}.", partitions=PARTITIONS)
     wanted = {topics.content_approved, topics.publish_outcomes, topics.engagement_observed}
@@ -169,17 +190,12 @@ async def measure(bootstrap: str, count: int, patience_s: float, workers: int = 
         "WARTA_CHANNELS_FILE": str(channels),
         "WARTA_LOG_LEVEL": "WARNING",
     }
-    consumer_group = f"{topics.prefix}g{run}-analytics"
-    group = Workers(env, var, workers)
+    group = Workers(env, var, workers, consumer_group=f"{topics.prefix}g{run}-analytics")
     try:
-        await group.settled(patience_s)
-        result = await _burst_and_watch(
-            bootstrap, topics.engagement_observed, consumer_group, count, group, patience_s
-        )
+        yield topics, group
     finally:
         group.stop()
     shutil.rmtree(var, ignore_errors=True)  # kept only when the bench failed: the workers' logs
-    return {"bench": "broker_fold", "burst": count, "workers": workers, **result, "group": consumer_group}
 
 
 async def _burst_and_watch(

@@ -142,6 +142,7 @@ def _faust_app(settings: AnalyticsSettings) -> faust.App:
         producer_linger=settings.analytics_producer_linger_s,
         broker_session_timeout=settings.analytics_session_timeout_s,
         broker_heartbeat_interval=min(3.0, settings.analytics_session_timeout_s / 3),
+        table_standby_replicas=settings.analytics_standby_replicas,
         consumer_auto_offset_reset="earliest",  # a new group rebuilds the figures from the start
         web_enabled=True,
         web_host=settings.analytics_host,

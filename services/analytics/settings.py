@@ -34,6 +34,12 @@ class AnalyticsSettings(CommonSettings):
     # batch changes is one changelog write, however many of its records touched it.
     analytics_batch_max: int = Field(default=1000, ge=1, le=20_000)
     analytics_batch_within_s: float = Field(default=0.2, gt=0.0, le=10.0)
+    # Copies of the other workers' tables each worker keeps by reading their changelog
+    # partitions (faust's default is 1). With two workers that reading took 15-38 % of their
+    # CPU during a burst (docs/analytics.md); without it, a worker that takes over a dead one's
+    # partitions rebuilds them from the changelog, as every worker does at start with the
+    # in-memory store. faust's own TABLE_STANDBY_REPLICAS, when set, wins over this.
+    analytics_standby_replicas: int = Field(default=0, ge=0, le=5)
 
     # The weekly report, delivered every Monday from this hour (report_timezone) for the week
     # before, by each method configured below (services/analytics/delivery.py).
