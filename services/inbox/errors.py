@@ -15,6 +15,7 @@ Errors::
     │   └── DeliveryTooLarge     the body is over the limit: 413
     ├── IllegalTransition        an inbox action its entry's state does not allow: 409
     │   ├── ApprovalRequired     a rule of the four eyes (or the role) refuses it: 403
+    │   ├── ReasonRequired       a hide, close or delete without a reason: 422
     │   ├── SomeoneAnswering     another person is answering the comment (a mark or a pending
     │   │                        draft of theirs) and the action did not say ``override``: 409
     │   └── NotOnPlatform        the channel's platform cannot do it (a delete where its API
@@ -95,6 +96,13 @@ class ApprovalRequired(IllegalTransition):
 
     status = 403
     rule = "four_eyes"
+
+
+class ReasonRequired(IllegalTransition):
+    """Hiding, closing or deleting a citizen's comment is recorded with why: an empty reason is
+    a request to correct (422), not a clash with the entry's state."""
+
+    status = 422
 
 
 class SomeoneAnswering(IllegalTransition):

@@ -32,7 +32,8 @@ state, and returns the ``InboxChanged`` event (who, why, the entry after the cha
   may be deleted again or reopened.
 
 ``IllegalTransition`` (409) when the state forbids the action; ``ApprovalRequired`` (403) when
-the four-eyes rule does; ``NotOnPlatform`` (422) when the platform cannot.
+the four-eyes rule does; ``NotOnPlatform`` (422) when the platform cannot; ``ReasonRequired``
+(422) when a hide, close or delete says no reason.
 """
 
 from __future__ import annotations
@@ -41,7 +42,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.inbox.errors import ApprovalRequired, IllegalTransition, NotOnPlatform, SomeoneAnswering
+from services.inbox.errors import (
+    ApprovalRequired,
+    IllegalTransition,
+    NotOnPlatform,
+    ReasonRequired,
+    SomeoneAnswering,
+)
 from services.inbox.moderation_jobs import (
     WANTS,
     HideSettled,
@@ -153,7 +160,7 @@ def decide(current: InboxChanged, command: Command, *, four_eyes: bool, now: dat
     _deleted_for_good(current, action)
     assignee, reply = current.assignee, current.reply
     if action in (A.HIDE, A.CLOSE, A.DELETE) and not command.reason.strip():
-        raise IllegalTransition(said("illegal_transition.needs_reason", action=action.value))
+        raise ReasonRequired(said("illegal_transition.needs_reason", action=action.value))
     if action == A.ASSIGN:
         if not command.assignee:
             raise IllegalTransition(said("illegal_transition.needs_assignee"))

@@ -55,3 +55,24 @@ async def test_bad_replies_are_4xx_problem_details_before_anything_is_written(tm
             assert (answer.status, answer.content_type) == (status, "application/problem+json"), body
             problem = await answer.json(content_type=None)
             assert (problem["status"], problem["errors"][0]["rule"]) == (status, rule)
+
+
+async def test_hiding_closing_or_deleting_without_a_reason_is_a_422_in_the_callers_language(
+    tmp_path: Path,
+) -> None:
+    entry = new_entry("ib3", "c3")
+    book = InboxBook()
+    book.apply(entry)
+    app = create_app(offline_deps(tmp_path, book, editor_keys("rina")))
+    async with TestClient(TestServer(app)) as client:
+        for verb in ("hide", "close", "delete"):
+            for body in ({}, {"reason": ""}, {"reason": "  \t"}):
+                for language, said in (("en", "needs a reason"), ("id", "memerlukan alasan")):
+                    headers = {"Authorization": "Bearer rina", "Accept-Language": language}
+                    answer = await client.post(
+                        f"/v1/inbox/{key_of(entry)}/{verb}", json=body, headers=headers
+                    )
+                    problem = await answer.json(content_type=None)
+                    assert (answer.status, problem["errors"][0]["rule"]) == (422, "illegal_transition"), body
+                    assert said in problem["errors"][0]["message"]
+        assert book.get(key_of(entry)) == entry  # nothing changed

@@ -149,7 +149,7 @@ async def test_the_inbox_refuses_in_the_callers_language(tmp_path: Path) -> None
         ("GET", "/v1/inbox/terms?hours=x", INBOX_EDITOR, None, 422, "type"),
         ("GET", "/v1/inbox/terms?hours=1000", INBOX_EDITOR, None, 422, "range"),
         ("GET", "/v1/inbox/nothere", INBOX_EDITOR, None, 404, "not_found"),
-        ("POST", f"/v1/inbox/{key}/close", INBOX_OPERATOR, {}, 409, "illegal_transition"),
+        ("POST", f"/v1/inbox/{key}/close", INBOX_OPERATOR, {}, 422, "illegal_transition"),  # no reason
         ("POST", f"/v1/inbox/{key}/approve", INBOX_OPERATOR, {"reason": "ok"}, 409, "illegal_transition"),
         ("POST", f"/v1/inbox/{key}/assign", INBOX_OPERATOR, {"assignee": "a b"}, 422, "schema"),
         ("POST", f"/v1/inbox/{key}/close", INBOX_OPERATOR, [1], 400, "malformed_json"),
