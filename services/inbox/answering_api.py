@@ -13,21 +13,16 @@ Every listing and view of a comment shows ``answering`` while a mark holds
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict
 
 from services.inbox.book import key_of
 from services.inbox.http_api import DEPS, caller, entry_for, read_model
-
-
-class _Answering(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    override: bool = False
+from services.inbox.http_bodies import Answering
 
 
 async def start_answering(request: web.Request) -> web.Response:
     deps, principal = request.app[DEPS], caller(request)
     entry = entry_for(request, principal)
-    override = (await read_model(request, _Answering, optional=True)).override
+    override = (await read_model(request, Answering, optional=True)).override
     claim = deps.claims.claim(key_of(entry), principal.person, deps.clock(), override=override)
     return web.json_response({"answering": claim.to_json()})
 

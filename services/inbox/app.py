@@ -174,8 +174,7 @@ async def running_inbox(
             caught_up = asyncio.Event()
             tasks = _start_loops(settings, collector, keeper, dead, stop, caught_up, clock)
             tasks += _side_loops(settings, deps, desk, dead, stop, CommentReader(session, tokens))
-            app = create_app(deps, [add_template_routes(templates), add_answering_routes])
-            add_complaint_routes(app, desk)
+            app = inbox_app(deps, templates, desk)
             try:
                 yield Inbox(keeper, collector, schedule, app, caught_up, desk, tasks)
             finally:
@@ -187,6 +186,13 @@ async def running_inbox(
         stop.set()
         await dead.close()
         await producer.stop()
+
+
+def inbox_app(deps: Deps, templates: TemplateStore, desk: ComplaintDesk) -> web.Application:
+    """Every route the inbox serves (``services.inbox.openapi`` documents exactly these)."""
+    app = create_app(deps, [add_template_routes(templates), add_answering_routes])
+    add_complaint_routes(app, desk)
+    return app
 
 
 def _keeper(

@@ -23,11 +23,11 @@ from typing import Any
 
 import orjson
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
 
 from services.inbox.complaint_desk import ComplaintDesk, ForwardFailed, NoSuchComplaint
 from services.inbox.complaints import DUE_FIELD, is_overdue
 from services.inbox.http_api import DEPS, caller, read_model
+from services.inbox.http_bodies import Reason
 from services.inbox.http_query import channels_asked, state_asked
 from shared.events import ComplaintAction, ComplaintChanged, ComplaintState
 from shared.http_auth import Principal
@@ -40,11 +40,6 @@ from shared.messages import said
 from shared.problems import problem_response
 
 DESK: web.AppKey[ComplaintDesk] = web.AppKey("complaint_desk", ComplaintDesk)
-
-
-class _Reason(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: str = Field(default="", max_length=2000)
 
 
 def complaint_json(complaint: ComplaintChanged, now: Any) -> dict[str, Any]:
@@ -76,7 +71,7 @@ async def create_from_comment(request: web.Request) -> web.Response:
     entry = deps.keeper.book.get(key)
     if entry is None or not principal.may_target(entry.channel):
         raise NotFound(said("not_found.comment", key=key))
-    reason = (await read_model(request, _Reason, optional=True)).reason
+    reason = (await read_model(request, Reason, optional=True)).reason
     made = await request.app[DESK].record(entry, key, by=principal.person, reason=reason)
     return web.json_response(complaint_json(made, deps.clock()), status=201, dumps=_dumps)
 
@@ -105,7 +100,7 @@ async def show_complaint(request: web.Request) -> web.Response:
 async def forward(request: web.Request) -> web.Response:
     principal = caller(request)
     complaint = _complaint_for(request, principal)
-    reason = (await read_model(request, _Reason, optional=True)).reason
+    reason = (await read_model(request, Reason, optional=True)).reason
     try:
         done = await request.app[DESK].forward(complaint.complaint_id, by=principal.person, reason=reason)
     except ForwardFailed as exc:
@@ -120,7 +115,7 @@ def _move(action: ComplaintAction) -> Callable[[web.Request], Awaitable[web.Resp
     async def handler(request: web.Request) -> web.Response:
         principal = caller(request)
         complaint = _complaint_for(request, principal)
-        reason = (await read_model(request, _Reason, optional=True)).reason
+        reason = (await read_model(request, Reason, optional=True)).reason
         done = await request.app[DESK].act(complaint.complaint_id, action, by=principal.person, reason=reason)
         return web.json_response(complaint_json(done, request.app[DEPS].clock()), dumps=_dumps)
 

@@ -8,7 +8,8 @@ Webhooks (no API key: Meta signs instead)::
                           cannot be read is dead-lettered and answered 200 (Meta would only
                           retry it); a forged one is never written anywhere.
 
-The page: ``GET /`` (English and Bahasa Indonesia, ``services.inbox.page``).
+The page: ``GET /`` (English and Bahasa Indonesia, ``services.inbox.page``). The OpenAPI 3.1
+document of every route: ``GET /openapi.json``, no key (``services.inbox.openapi``).
 
 API (``Authorization: Bearer <key>``; every role reads and drafts; a key limited to some
 channels sees and acts on those only)::
@@ -53,7 +54,7 @@ from typing import Any, TypeVar
 
 import orjson
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from services.inbox.abilities import abilities
 from services.inbox.answering import AnswerClaims
@@ -62,10 +63,12 @@ from services.inbox.broker_refusal import broker_refusals
 from services.inbox.collector import Collector
 from services.inbox.content_tags import ContentTags
 from services.inbox.errors import BadSignature, IllegalTransition
+from services.inbox.http_bodies import Approve, Assign, Reason, Reply
 from services.inbox.http_query import bounded, channels_asked, state_asked, visible_channels
 from services.inbox.insights import MAX_TERMS_HOURS, terms_body, volume_body
 from services.inbox.keeper import InboxKeeper, NoSuchEntry
 from services.inbox.lifecycle import Command
+from services.inbox.openapi import openapi_document
 from services.inbox.page import add_page
 from services.inbox.responsiveness import answer_target, waited_on, waiting_over_target
 from services.inbox.settings import InboxSettings
@@ -119,24 +122,6 @@ class Deps:
 
 
 DEPS: web.AppKey[Deps] = web.AppKey("inbox_deps", Deps)
-
-
-class _Reason(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: str = Field(default="", max_length=2000)
-
-
-class _Assign(_Reason):
-    assignee: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@\-]+$")
-
-
-class _Reply(_Reason):
-    text: str = Field(min_length=1, max_length=10_000)
-    override: bool = False
-
-
-class _Approve(_Reason):
-    override: bool = False
 
 
 def entry_json(entry: InboxChanged) -> dict[str, Any]:
@@ -337,7 +322,7 @@ async def read_model(request: web.Request, model: type[M], *, optional: bool = F
 
 
 def _action(
-    action: InboxAction, model: type[_Reason], *, drafts: bool = False
+    action: InboxAction, model: type[Reason], *, drafts: bool = False
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     """A handler for ``action``; with ``drafts``, a reply on a four-eyes channel becomes a draft."""
 
@@ -378,6 +363,10 @@ async def metrics(request: web.Request) -> web.Response:
     return metrics_response(request.app[DEPS].keeper.metrics.registry)
 
 
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document(), dumps=_dumps)
+
+
 def create_app(
     deps: Deps, ahead_of_entries: Sequence[Callable[[web.Application], None]] = ()
 ) -> web.Application:
@@ -391,6 +380,7 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", healthz)
     app.router.add_get("/metrics", metrics)
+    app.router.add_get("/openapi.json", openapi)
     app.router.add_get("/webhooks/meta", webhook_verify)
     app.router.add_post("/webhooks/meta", webhook_delivery)
     app.router.add_get("/v1/inbox", list_entries)
@@ -400,11 +390,11 @@ def create_app(
     app.router.add_get("/v1/inbox/terms", inbox_terms)
     app.router.add_get("/v1/inbox/volume", inbox_volume)
     app.router.add_get("/v1/inbox/{key}", show_entry)
-    app.router.add_post("/v1/inbox/{key}/assign", _action(InboxAction.ASSIGN, _Assign))
-    app.router.add_post("/v1/inbox/{key}/reply", _action(InboxAction.REPLY, _Reply, drafts=True))
-    app.router.add_post("/v1/inbox/{key}/approve", _action(InboxAction.REPLY, _Approve))
-    app.router.add_post("/v1/inbox/{key}/hide", _action(InboxAction.HIDE, _Reason))
-    app.router.add_post("/v1/inbox/{key}/close", _action(InboxAction.CLOSE, _Reason))
-    app.router.add_post("/v1/inbox/{key}/reopen", _action(InboxAction.REOPEN, _Reason))
-    app.router.add_post("/v1/inbox/{key}/delete", _action(InboxAction.DELETE, _Reason))
+    app.router.add_post("/v1/inbox/{key}/assign", _action(InboxAction.ASSIGN, Assign))
+    app.router.add_post("/v1/inbox/{key}/reply", _action(InboxAction.REPLY, Reply, drafts=True))
+    app.router.add_post("/v1/inbox/{key}/approve", _action(InboxAction.REPLY, Approve))
+    app.router.add_post("/v1/inbox/{key}/hide", _action(InboxAction.HIDE, Reason))
+    app.router.add_post("/v1/inbox/{key}/close", _action(InboxAction.CLOSE, Reason))
+    app.router.add_post("/v1/inbox/{key}/reopen", _action(InboxAction.REOPEN, Reason))
+    app.router.add_post("/v1/inbox/{key}/delete", _action(InboxAction.DELETE, Reason))
     return app

@@ -76,6 +76,14 @@ A, S = InboxAction, InboxState
 OPEN = (S.NEW, S.ASSIGNED, S.ANSWERED)
 # The publisher's word on a hide, an un-hide or a delete on the platform.
 _SETTLED = tuple(a for ask in WANTS.values() for a in (ask.done, ask.failed))
+# Taking a citizen's comment out of view, or out of the work, is recorded with why (the API's
+# document says so of these routes too: ``services.inbox.openapi``).
+NEEDS_REASON = frozenset({A.HIDE, A.CLOSE, A.DELETE})
+# A reason of these characters only says nothing: Python's whitespace and JavaScript's (which adds
+# U+FEFF), so the document's pattern (``openapi_schemas``) refuses exactly what is refused here,
+# whichever regex engine a client validates with.
+BLANK = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+BLANK += "\u2028\u2029\u202f\u205f\u3000\ufeff"
 _NOT_OPERATORS = (A.RECEIVE, A.REPLY_POSTED, A.REPLY_FAILED, A.REPLY_UNCONFIRMED, *_SETTLED)
 
 TRANSITIONS: dict[tuple[InboxState | None, InboxAction], InboxState] = {
@@ -159,7 +167,7 @@ def decide(current: InboxChanged, command: Command, *, four_eyes: bool, now: dat
     after = target(current.state, action)
     _deleted_for_good(current, action)
     assignee, reply = current.assignee, current.reply
-    if action in (A.HIDE, A.CLOSE, A.DELETE) and not command.reason.strip():
+    if action in NEEDS_REASON and not command.reason.strip(BLANK):
         raise ReasonRequired(said("illegal_transition.needs_reason", action=action.value))
     if action == A.ASSIGN:
         if not command.assignee:

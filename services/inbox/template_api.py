@@ -25,10 +25,10 @@ from typing import Any, cast
 
 import orjson
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
 
 from services.inbox.book import key_of
 from services.inbox.http_api import DEPS, caller, read_model
+from services.inbox.http_bodies import Reason, Texts
 from services.inbox.template_store import TemplateStore
 from services.inbox.templates import Lang, problems, render, values_for
 from shared.events import InboxChanged
@@ -40,24 +40,13 @@ from shared.http_errors import (
     said_error,
 )
 from shared.messages import negotiate, said
-from shared.template_events import TEMPLATE_NAME_PATTERN, ReplyTemplateSaved, TemplateText
+from shared.template_events import TEMPLATE_NAME_PATTERN, ReplyTemplateSaved
 
 TEMPLATES: web.AppKey[TemplateStore] = web.AppKey("inbox_templates", TemplateStore)
 
 EDITING_ROLES = frozenset({Role.OPERATOR, Role.APPROVER, Role.ADMIN})
 _NAME = re.compile(TEMPLATE_NAME_PATTERN)
 _BODY_LIMIT = 64 * 1024
-
-
-class _Texts(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    text_en: TemplateText
-    text_id: TemplateText
-
-
-class _Removal(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: str = Field(default="", max_length=2000)
 
 
 def template_json(template: ReplyTemplateSaved) -> dict[str, Any]:
@@ -129,7 +118,7 @@ async def show_template(request: web.Request) -> web.Response:
 async def put_template(request: web.Request) -> web.Response:
     principal = _editor(request)
     name = _name(request)
-    texts: _Texts = await read_model(request, _Texts)
+    texts: Texts = await read_model(request, Texts)
     faults = [
         said_error(None, field, problem.said)
         for field, text in (("text_en", texts.text_en), ("text_id", texts.text_id))
@@ -145,7 +134,7 @@ async def delete_template(request: web.Request) -> web.Response:
     principal = _editor(request)
     name = _name(request)
     template = _existing(request, name)
-    removal: _Removal = await read_model(request, _Removal, optional=True)
+    removal: Reason = await read_model(request, Reason, optional=True)
     await request.app[TEMPLATES].delete(name, principal.person, removal.reason)
     return web.json_response({**template_json(template), "deleted_by": principal.person}, dumps=_dumps)
 

@@ -1,0 +1,45 @@
+"""The bodies the inbox's routes read (``http_api.read_model``), one model each, in one module:
+the handlers validate with them and the OpenAPI document (``services.inbox.openapi``) describes
+them from them, so what is refused and what is documented cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.template_events import TemplateText
+
+
+class Reason(BaseModel):
+    """Why: the body of hide, close, reopen, delete, a complaint's moves and a template's removal.
+    Where a reason is required (``lifecycle.NEEDS_REASON``), an empty one is refused by the
+    lifecycle (422 in the caller's language), not here."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="", max_length=2000)
+
+
+class Assign(Reason):
+    assignee: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@\-]+$")
+
+
+class Reply(Reason):
+    text: str = Field(min_length=1, max_length=10_000)
+    override: bool = False
+
+
+class Approve(Reason):
+    override: bool = False
+
+
+class Answering(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    override: bool = False
+
+
+class Texts(BaseModel):
+    """A saved answer's two texts (the placeholders are checked after: ``templates.problems``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    text_en: TemplateText
+    text_id: TemplateText
