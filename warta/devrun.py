@@ -186,9 +186,22 @@ class LocalSystem:
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update(common_env(self.layout()))
+        env.update(self.lapor_env())
         env["PYTHONUNBUFFERED"] = "1"
         env.update(self.extra_env)
         return env
+
+    def lapor_env(self) -> dict[str, str]:
+        """The inbox forwards complaints to the sandbox's SP4N-LAPOR! fake (``sandbox.lapor``), which
+        takes any sandbox account's token, as every channel posts to the sandbox's platforms:
+        without it, each forward in a local system is refused as not configured (502)."""
+        if not self.sandbox_accounts_file.exists():  # written by ``prepare``, before any spawn
+            return {}
+        accounts = json.loads(self.sandbox_accounts_file.read_text())
+        token = next((account["token"] for _, account in sorted(accounts.items())), None)
+        if token is None:
+            return {}
+        return {"WARTA_LAPOR_BASE_URL": f"{self.sandbox_url}/lapor", "WARTA_LAPOR_TOKEN": token}
 
     def services(self) -> list[Service]:
         """What ``start`` runs (one worker each): the table compose and systemd are checked against."""

@@ -1,14 +1,15 @@
-"""Hostile requests on every ingest and console route, then proof that the system still works.
+"""Hostile requests on every ingest, console and inbox route, then proof that the system still works.
 
 The whole system runs as ``make run`` starts it (sandbox, ingest, scheduler, one publisher per
-platform, console) on fresh topics of the real broker. schemathesis generates requests from each
+platform, console, inbox) on fresh topics of the real broker; the inbox is given a Meta app secret,
+so that a signed webhook delivery brings in a comment its routes can act on (``fuzz_inbox``). schemathesis generates requests from each
 service's own ``/openapi.json``, valid and invalid (``tests/e2e/fuzz.py``), with an admin key so
 authorization hides no code path: no answer may be a 5xx and every answer must conform to the
 document. Then every process must still be running and, after an operator's "resume all" (the
 fuzzer pauses channels as any operator may), an urgent item on every demo channel must be
 published within 10 s.
 
-``WARTA_FUZZ_REQUESTS`` sets the number of generated requests, shared by the two services: a
+``WARTA_FUZZ_REQUESTS`` sets the number of generated requests, shared by the three services: a
 few hundred in the normal run (a smoke test, so a regression shows in ``make test``), 10,000 or
 more in ``make fuzz``. 500s that are being fixed elsewhere (``fuzz.KNOWN_SERVER_ERRORS``) make the
 test an expected failure naming the route; anything else fails it.
@@ -36,6 +37,7 @@ from shared.settings import ROOT
 from tests.e2e.client import Api, item, unique_text
 from tests.e2e.conftest import local_system
 from tests.e2e.fuzz import FuzzReport, Seed, dump, fuzz
+from tests.e2e.fuzz_inbox import INBOX_ENV, inbox_ids, inbox_seeds
 from tests.e2e.media_host import MediaHost, https_media_host
 from tests.e2e.test_engagement_all_platforms import content_for
 from warta.devrun import LocalSystem
@@ -49,6 +51,7 @@ pytestmark = [
 ]
 
 REQUESTS = int(os.environ.get("WARTA_FUZZ_REQUESTS", "300"))
+SHARE = REQUESTS // 3  # ingest's and the console's; the inbox takes the rest
 PUBLISH_WITHIN_S = 10.0
 # How the planner dies on a year-9999 instant today (its fix is under way elsewhere).
 
@@ -71,20 +74,26 @@ async def fuzzed(kafka_bootstrap: str) -> AsyncIterator[Fuzzed]:
             # most of them (429 is tested elsewhere) and hide the routes behind it.
             "WARTA_RATE_BURST": "1000000",
             "WARTA_RATE_PER_MINUTE": "1000000000",
+            **INBOX_ENV,
             **media.media_env(),
         }
         with contextmanager(local_system)(kafka_bootstrap, **env) as system:
             raw = json.loads(system.dev_keys_file.read_text())
             keys = {role: raw[role]["key"] for role in ("editor", "approver", "operator", "admin")}
             known = await _something_to_read(system, keys)
+            in_inbox = await inbox_ids(system, keys["admin"])
             seed = int(os.environ.get("WARTA_FUZZ_SEED", random.randrange(2**31)))
             # One after the other: hypothesis runs one test at a time (two fuzzers in two threads
             # raced in schemathesis' lazy imports).
-            url, key, accepted = system.ingest_url, keys["admin"], seeds(raw["admin"]["person"])
-            ingest = await asyncio.to_thread(fuzz, "ingest", url, key, known, REQUESTS // 2, seed, accepted)
-            url, rest = system.console_url, REQUESTS - REQUESTS // 2
-            console = await asyncio.to_thread(fuzz, "console", url, key, known, rest, seed, accepted)
-            yield Fuzzed(system, media, keys, {"ingest": ingest, "console": console}, seed)
+            person, key = raw["admin"]["person"], keys["admin"]
+            url, accepted = system.ingest_url, seeds(person)
+            ingest = await asyncio.to_thread(fuzz, "ingest", url, key, known, SHARE, seed, accepted)
+            url = system.console_url
+            console = await asyncio.to_thread(fuzz, "console", url, key, known, SHARE, seed, accepted)
+            url, rest, accepted = system.inbox_url, REQUESTS - 2 * SHARE, inbox_seeds(person, in_inbox)
+            inbox = await asyncio.to_thread(fuzz, "inbox", url, key, in_inbox, rest, seed, accepted)
+            reports = {"ingest": ingest, "console": console, "inbox": inbox}
+            yield Fuzzed(system, media, keys, reports, seed)
 
 
 def _accepted_body(approver: str | None) -> dict[str, Any]:
@@ -160,7 +169,10 @@ def _report(fuzzed: Fuzzed, service: str, capsys: pytest.CaptureFixture[str]) ->
     return report
 
 
-def _judge(report: FuzzReport) -> None:
+def _judge(fuzzed: Fuzzed, service: str, at_least: int, capsys: pytest.CaptureFixture[str]) -> None:
+    """``service``'s report: its share of requests sent, no new failure (known 500s: an xfail)."""
+    report = _report(fuzzed, service, capsys)
+    assert report.total >= at_least
     new = report.unknown_failures()
     assert not new, f"{report.service}: {len(new)} new failures:\n\n" + "\n\n".join(f.render() for f in new)
     known = sorted({f.known for f in report.findings if f.known})
@@ -171,17 +183,19 @@ def _judge(report: FuzzReport) -> None:
 def test_ingest_answers_no_5xx_and_conforms_to_its_document(
     fuzzed: Fuzzed, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    report = _report(fuzzed, "ingest", capsys)
-    assert report.total >= REQUESTS // 2
-    _judge(report)
+    _judge(fuzzed, "ingest", SHARE, capsys)
 
 
 def test_console_answers_no_5xx_and_conforms_to_its_document(
     fuzzed: Fuzzed, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    report = _report(fuzzed, "console", capsys)
-    assert report.total >= REQUESTS - REQUESTS // 2
-    _judge(report)
+    _judge(fuzzed, "console", SHARE, capsys)
+
+
+def test_inbox_answers_no_5xx_and_conforms_to_its_document(
+    fuzzed: Fuzzed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _judge(fuzzed, "inbox", REQUESTS - 2 * SHARE, capsys)
 
 
 async def test_after_the_fuzz_every_demo_channel_publishes_an_urgent_item_within_10_s(
