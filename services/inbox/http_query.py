@@ -5,6 +5,7 @@ naming the field). One place, so that the inbox's and the complaints' listings r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import TypeVar
@@ -15,6 +16,9 @@ from shared.http_errors import Forbidden, ValidationFailed
 from shared.messages import said
 
 E = TypeVar("E", bound=StrEnum)
+# int() and float() also take "٣", "+5", " 5" and "5_0", which are no number of the document's.
+_WHOLE = re.compile(r"-?(0|[1-9][0-9]*)")
+_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")  # RFC 8259 §6
 
 
 def visible_channels(principal: Principal, channels: ChannelDirectory) -> list[str]:
@@ -37,13 +41,13 @@ def channels_asked(query: Mapping[str, str], principal: Principal, channels: Cha
 def bounded(
     query: Mapping[str, str], name: str, default: str, low: float, high: float, *, whole: bool
 ) -> float:
-    """A number from the query between ``low`` and ``high`` (422 otherwise, naming the bounds)."""
+    """A number from the query between ``low`` and ``high`` (422 otherwise, naming the bounds),
+    written as the API's document says: ASCII digits, as JSON writes numbers."""
     raw = query.get(name, default)
-    try:
-        value = int(raw) if whole else float(raw)
-    except ValueError:
+    if not (_WHOLE if whole else _NUMBER).fullmatch(raw):
         kind = said("type.whole" if whole else "type.number", field=name)
-        raise ValidationFailed(kind, field=name) from None
+        raise ValidationFailed(kind, field=name)
+    value = int(raw) if whole else float(raw)
     if not low <= value <= high:  # NaN compares false, so it is refused here too
         raise ValidationFailed(said("range.bounds", field=name, low=low, high=high), field=name)
     return value
