@@ -83,7 +83,7 @@ bench: venv
 chaos: venv
 	$(BIN)/python -m bench.chaos --items 2000
 
-# schemathesis and hypothesis on every ingest and console route of the running system, from their
+# schemathesis and hypothesis on every ingest, console and inbox route of the running system, from their
 # own OpenAPI documents (FUZZ_REQUESTS generated requests, valid and invalid): no 5xx, every answer
 # as documented, and afterwards an urgent item on every demo channel published within 10 s.
 # `make test` runs the same test with a few hundred requests. WARTA_FUZZ_SEED=<n> replays a run.

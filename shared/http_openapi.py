@@ -1,7 +1,7 @@
-"""The pieces of OpenAPI that ingest's and the console's documents share, written once: the error
-body every refusal takes (``shared.http_errors``), its media type and headers, the closed object
-and reference helpers both documents are built from, and the answer of the pause and resume routes
-the console forwards to ingest.
+"""The pieces of OpenAPI that the services' documents (ingest, console, analytics, inbox) share,
+written once: the error body every refusal takes (``shared.http_errors``), its media type and
+headers, the closed object and reference helpers the documents are built from, and the answer of
+the pause and resume routes the console forwards to ingest.
 """
 
 from __future__ import annotations

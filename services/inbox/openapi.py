@@ -114,8 +114,9 @@ def _webhook_paths() -> dict[str, Any]:
     signature = {
         "name": "X-Hub-Signature-256",
         "in": "header",
-        "required": False,  # required by the inbox, refused 401 when missing: a check, not a shape
-        "description": "sha256= and the hex HMAC-SHA256 of the body as sent, keyed by the app secret",
+        "required": True,
+        "description": "sha256= and the hex HMAC-SHA256 of the body as sent, keyed by the app "
+        "secret; a delivery without a valid one is refused (401) and nothing of it is read",
         "schema": {"type": "string"},
     }
     return {
