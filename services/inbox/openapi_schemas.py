@@ -54,7 +54,8 @@ _ABILITY = {
     },
     "additionalProperties": False,
 }
-_QUOTA = closed_object({"daily": {"type": "integer"}, "read": _INT, "reply": _INT, "hide": _INT})
+_MAYBE_COST = {"type": ["integer", "null"], "minimum": 0}
+_QUOTA = closed_object({"daily": _INT, "read": _MAYBE_COST, "reply": _MAYBE_COST, "hide": _MAYBE_COST})
 _ABILITIES = closed_object(
     {
         "read": _ABILITY,
@@ -76,7 +77,7 @@ _CHANNEL_STATUS = closed_object(
         "collected": _INT,
         "last_poll_at": _MAYBE_TIME,
         "last_error": _MAYBE_STR,
-        "abilities": _ABILITIES,
+        "abilities": schema_ref("Abilities"),
     }
 )
 _COUNTS = {"type": "object", "additionalProperties": _INT}
@@ -92,6 +93,7 @@ _ANSWERS: dict[str, Any] = {
         "next_cursor",
     ),
     "Channels": closed_object({"channels": {"type": "array", "items": _CHANNEL_STATUS}}),
+    "Abilities": _ABILITIES,
     "Terms": closed_object(
         {
             "hours": {"type": "number"},

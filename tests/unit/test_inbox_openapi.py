@@ -21,6 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from schemathesis.core.result import Ok
 
+from services.inbox.abilities import abilities
 from services.inbox.app import inbox_app
 from services.inbox.book import InboxBook, key_of
 from services.inbox.complaint_desk import ComplaintDesk
@@ -29,9 +30,12 @@ from services.inbox.lifecycle import NEEDS_REASON, Command, decide
 from services.inbox.openapi import openapi_document
 from services.inbox.template_store import TemplateStore
 from services.inbox.working_time import WorkingHours
+from shared.capabilities import CAPABILITIES
+from shared.channels import Channel, load_channels
 from shared.events import InboxAction
 from shared.http_auth import KeyRecord, KeyStore, Role, digest_key
 from shared.problems import PROBLEM_JSON
+from shared.settings import ROOT
 from shared.topics import TopicRegistry
 from tests.unit.inbox_app import NOW, new_entry, offline_deps
 
@@ -115,6 +119,13 @@ async def test_the_apps_answers_fit_their_documented_schemas(tmp_path: Path) -> 
         refused = await client.get("/v1/inbox/nothere", headers=auth)
         assert refused.status == 404
         _validator("Errors").validate(await refused.json(content_type=PROBLEM_JSON))
+
+
+def test_what_every_platform_can_do_fits_the_documented_abilities() -> None:
+    channels = load_channels(ROOT / "deploy" / "channels.local.yaml").channels
+    others = [Channel(id=f"{p}-x", platform=p) for p in CAPABILITIES]  # telegram without its group, too
+    for channel in (*channels, *others):
+        _validator("Abilities").validate(abilities(channel))
 
 
 @pytest.mark.parametrize("action", sorted(NEEDS_REASON))
