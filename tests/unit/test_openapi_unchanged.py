@@ -16,18 +16,25 @@ import pytest
 
 from services.analytics.openapi import openapi_document as analytics_document
 from services.console.openapi import openapi_document as console_document
+from services.inbox.openapi import openapi_document as inbox_document
 from services.ingest.openapi import openapi_document as ingest_document
 
 REVIEWED = {
     "ingest": "9ac5f2755fe83f12efafe1e4b98d3e8083591064f0c06c813749eebff5f61059",
     "console": "c9d444a2fab1b24a2b7a20562cb2265e8301b65064b94a50875c14d93ad007eb",
     "analytics": "5acf22dab3ea01e28ed01b91e00cea371af19cacaa1fcc6c61ecb1e5aead0ee6",
+    "inbox": "a44e4bef92cb2a065fa2c1a85865ca187cdb516db3969dbca74a749494397c4e",
 }
 
 
 @pytest.mark.parametrize(
     ("service", "document"),
-    [("ingest", ingest_document), ("console", console_document), ("analytics", analytics_document)],
+    [
+        ("ingest", ingest_document),
+        ("console", console_document),
+        ("analytics", analytics_document),
+        ("inbox", inbox_document),
+    ],
 )
 def test_the_document_is_the_reviewed_one(service: str, document: Callable[[], dict[str, Any]]) -> None:
     digest = hashlib.sha256(json.dumps(document()).encode()).hexdigest()
@@ -38,7 +45,7 @@ def test_the_document_is_the_reviewed_one(service: str, document: Callable[[], d
 
 def test_building_a_document_twice_gives_the_same_bytes() -> None:
     # Both are cached; the builders must also not share state that one build would change.
-    for document in (ingest_document, console_document, analytics_document):
+    for document in (ingest_document, console_document, analytics_document, inbox_document):
         first = json.dumps(document())
         document.cache_clear()
         assert json.dumps(document()) == first
