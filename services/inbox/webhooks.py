@@ -46,15 +46,22 @@ def verify_signature(body: bytes, header: str | None, app_secret: str) -> None:
     if not header or not header.startswith("sha256="):
         raise BadSignature(said("bad_signature.malformed", header=SIGNATURE_HEADER))
     expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, header.removeprefix("sha256=").strip().lower()):
+    if not hmac.compare_digest(_bytes(expected), _bytes(header.removeprefix("sha256=").strip().lower())):
         raise BadSignature(said("bad_signature", header=SIGNATURE_HEADER))
+
+
+def _bytes(text: str) -> bytes:
+    """``text`` for ``hmac.compare_digest``, which refuses ``str`` with non-ASCII characters (a
+    TypeError: a 500 for a hostile header or token); every character, even a lone surrogate, has
+    bytes here, and only equal texts have equal bytes."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 def challenge_answer(query: dict[str, str], verify_token: str) -> str | None:
     """The challenge to echo for a valid subscription request, or None (answer 403)."""
     if not verify_token or query.get("hub.mode") != "subscribe":
         return None
-    if not hmac.compare_digest(query.get("hub.verify_token", ""), verify_token):
+    if not hmac.compare_digest(_bytes(query.get("hub.verify_token", "")), _bytes(verify_token)):
         return None
     challenge = query.get("hub.challenge", "")
     return challenge if challenge and len(challenge) <= 200 else None
