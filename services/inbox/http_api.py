@@ -64,8 +64,16 @@ from services.inbox.collector import Collector
 from services.inbox.content_tags import ContentTags
 from services.inbox.errors import BadSignature, IllegalTransition
 from services.inbox.http_bodies import Approve, Assign, Reason, Reply
-from services.inbox.http_query import bounded, channels_asked, state_asked, visible_channels
-from services.inbox.insights import MAX_TERMS_HOURS, terms_body, volume_body
+from services.inbox.http_query import (
+    LIST_LIMIT,
+    TERMS_HOURS,
+    TERMS_LIMIT,
+    bounded,
+    channels_asked,
+    state_asked,
+    visible_channels,
+)
+from services.inbox.insights import terms_body, volume_body
 from services.inbox.keeper import InboxKeeper, NoSuchEntry
 from services.inbox.lifecycle import Command
 from services.inbox.openapi import openapi_document
@@ -241,8 +249,8 @@ def _channels_asked(request: web.Request, principal: Principal) -> list[str]:
 async def inbox_terms(request: web.Request) -> web.Response:
     deps, principal = request.app[DEPS], caller(request)
     channels = _channels_asked(request, principal)
-    hours = bounded(request.query, "hours", "6", 0.25, MAX_TERMS_HOURS, whole=False)
-    limit = int(bounded(request.query, "limit", "20", 1, 100, whole=True))
+    hours = bounded(request.query, "hours", "6", *TERMS_HOURS, whole=False)
+    limit = int(bounded(request.query, "limit", "20", *TERMS_LIMIT, whole=True))
     entries = deps.keeper.book.select(channels=channels)
     body = terms_body(entries, deps.clock(), hours, limit, lexicon())
     body["channel"] = request.query.get("channel")
@@ -264,7 +272,7 @@ async def list_entries(request: web.Request) -> web.Response:
     query = request.query
     channels = _channels_asked(request, principal)
     state = state_asked(query, InboxState)
-    limit = int(bounded(query, "limit", "50", 1, 500, whole=True))
+    limit = int(bounded(query, "limit", "50", *LIST_LIMIT, whole=True))
     try:
         after = decode_cursor(query["cursor"]) if query.get("cursor") else None
     except BadCursor:

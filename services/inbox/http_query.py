@@ -10,12 +10,17 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import TypeVar
 
+from services.inbox.insights import MAX_TERMS_HOURS
 from shared.channels import ChannelDirectory
 from shared.http_auth import ALL_CHANNELS, Principal
 from shared.http_errors import Forbidden, ValidationFailed
 from shared.messages import said
 
 E = TypeVar("E", bound=StrEnum)
+# The bounds of the listings' numbers, read by the routes and written into their document.
+LIST_LIMIT = (1, 500)
+TERMS_LIMIT = (1, 100)
+TERMS_HOURS = (0.25, MAX_TERMS_HOURS)
 # int() and float() also take "٣", "+5", " 5" and "5_0", which are no number of the document's.
 _WHOLE = re.compile(r"-?(0|[1-9][0-9]*)")
 _NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")  # RFC 8259 §6

@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from services.inbox.http_query import LIST_LIMIT, TERMS_HOURS, TERMS_LIMIT
 from services.inbox.lifecycle import NEEDS_REASON
 from services.inbox.openapi_schemas import schemas
 from shared.events import ComplaintState, InboxAction, InboxState
@@ -49,8 +50,8 @@ def _query(name: str, schema: dict[str, Any] | None = None, **more: Any) -> dict
     return {"name": name, "in": "query", "required": False, "schema": schema or {"type": "string"}, **more}
 
 
-def _whole(low: int, high: int) -> dict[str, Any]:
-    return {"type": "integer", "minimum": low, "maximum": high}
+def _number(bounds: tuple[float, float], kind: str = "integer") -> dict[str, Any]:
+    return {"type": kind, "minimum": bounds[0], "maximum": bounds[1]}
 
 
 def _get(
@@ -147,10 +148,10 @@ def _read_paths() -> dict[str, Any]:
         _query("post"),
         _query("assignee"),
         _query("tag"),
-        _query("limit", _whole(1, 500)),
+        _query("limit", _number(LIST_LIMIT)),
         _query("cursor", description="the next_cursor of the page before"),
     ]
-    hours = {"type": "number", "minimum": 0.25, "maximum": 168}
+    hours = _number(TERMS_HOURS, "number")
     return {
         "/v1/inbox": {
             "get": _get(
@@ -165,7 +166,7 @@ def _read_paths() -> dict[str, Any]:
                 "The most frequent terms of the comments of the last hours",
                 "Terms",
                 *_READ,
-                parameters=[_query("channel"), _query("hours", hours), _query("limit", _whole(1, 100))],
+                parameters=[_query("channel"), _query("hours", hours), _query("limit", _number(TERMS_LIMIT))],
             )
         },
         "/v1/inbox/volume": {
@@ -253,7 +254,7 @@ def _complaint_paths() -> dict[str, Any]:
             f"/v1/complaints/{{complaint_id}}/{verb}": {
                 "post": _write(summary, "Reason", moved, key=ident, required=False)
             }
-            for verb, summary in (("answer", "Record LAPOR!'s answer as given"), ("close", "Close it"))
+            for verb, summary in (("answer", "Record that it was answered"), ("close", "Close it"))
         },
     }
 
