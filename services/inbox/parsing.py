@@ -35,6 +35,16 @@ from shared.events import CommentAuthor, CommentObserved
 from shared.linkedin_paging import next_start
 
 
+def epoch_instant(raw: Any, *, per_second: int = 1) -> datetime:
+    """A platform's Unix time (``per_second`` units a second) as a UTC instant. A time no calendar
+    holds is a ``ValueError``, the error every reader here counts as "cannot be read": ``datetime``
+    itself raises ``OverflowError`` or ``OSError`` for it, which no reader would catch."""
+    try:
+        return datetime.fromtimestamp(int(raw) / per_second, UTC)
+    except (OverflowError, OSError) as exc:
+        raise ValueError(f"a time out of range: {raw!r}") from exc
+
+
 @dataclass(frozen=True)
 class Problem:
     item: Any
@@ -321,7 +331,7 @@ def linkedin_comments(body: Any, post: WatchedPost, now: datetime) -> Parsed:
             parent_id=str(parent).rsplit(",", 1)[-1].rstrip(")") if parent else None,
             author=CommentAuthor(id=actor),
             text=str((item.get("message") or {}).get("text") or ""),
-            created_at=datetime.fromtimestamp(int(item["created"]["time"]) / 1000, UTC),
+            created_at=epoch_instant(item["created"]["time"], per_second=1000),
             via="poll",
             now=now,
         )

@@ -26,14 +26,14 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from services.inbox.collector import Collector
 from services.inbox.errors import ReadFailed
-from services.inbox.parsing import Parsed, Problem
+from services.inbox.parsing import Parsed, Problem, epoch_instant
 from services.inbox.readers import CommentReader, Request
 from services.inbox.watched import WatchedPost, observed
 from shared.channels import Channel, ChannelDirectory
@@ -117,7 +117,7 @@ def _read_message(
             parent_id=None if reply.get("is_automatic_forward") or not reply else str(reply["message_id"]),
             author=CommentAuthor(id=str(sender.get("id") or "unknown"), name=name or sender.get("username")),
             text=str(text) if text is not None else "[a message without text]",
-            created_at=datetime.fromtimestamp(int(message["date"]), UTC),
+            created_at=epoch_instant(message["date"]),
             via="poll",
             now=now,
         )

@@ -21,13 +21,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from services.inbox.errors import BadSignature
-from services.inbox.parsing import Parsed, Problem, graph_author
+from services.inbox.parsing import Parsed, Problem, epoch_instant, graph_author
 from services.inbox.watched import WatchedPost, observed
 from shared.channels import Channel, ChannelDirectory
 from shared.events import CommentAuthor
@@ -118,7 +118,7 @@ def _read_change(
                 parent_id=value.get("parent_id"),
                 author=graph_author(value, "name"),
                 text=str(value.get("message") or ""),
-                created_at=datetime.fromtimestamp(int(value["created_time"]), UTC),
+                created_at=epoch_instant(value["created_time"]),
                 via="webhook",
                 now=now,
             )
@@ -133,7 +133,7 @@ def _read_change(
                 parent_id=value.get("parent_id"),
                 author=graph_author(value, "username"),
                 text=str(value.get("text") or ""),
-                created_at=datetime.fromtimestamp(int(entry.get("time") or now.timestamp()), UTC),
+                created_at=epoch_instant(entry.get("time") or now.timestamp()),
                 via="webhook",
                 now=now,
             )
@@ -167,7 +167,7 @@ def _whatsapp(
                     id=sender, name=names.get(sender) or names.get(str(message.get("from")))
                 ),
                 text=text if text is not None else f"[{message.get('type', 'unknown')} message]",
-                created_at=datetime.fromtimestamp(int(message["timestamp"]), UTC),
+                created_at=epoch_instant(message["timestamp"]),
                 via="webhook",
                 now=now,
             )

@@ -1,10 +1,13 @@
 """Meta's webhook routes under hostile input: any verify token or signature header, in any
-characters a client can send, is a refusal (403, 401), never a 500. ``hmac.compare_digest``
-refuses to compare ``str`` with non-ASCII characters (a TypeError), so both checks compare bytes.
+characters a client can send, is a refusal (403, 401), never a 500 (``hmac.compare_digest``
+refuses to compare ``str`` with non-ASCII characters: both checks compare bytes); and a signed
+delivery whose time no calendar holds is a problem to dead-letter, not a crash of the route.
 """
 
 from __future__ import annotations
 
+import contextlib
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -13,12 +16,19 @@ from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.meta_comments import sign
+from sandbox.meta_comments import (
+    facebook_comment_delivery,
+    instagram_comment_delivery,
+    sign,
+    whatsapp_message_delivery,
+)
 from services.inbox.book import InboxBook
 from services.inbox.errors import BadSignature
 from services.inbox.http_api import create_app
-from services.inbox.webhooks import challenge_answer, verify_signature
-from tests.unit.inbox_app import editor_keys, offline_deps
+from services.inbox.parsing import epoch_instant
+from services.inbox.webhooks import challenge_answer, comments_of, verify_signature
+from tests.unit.inbox_app import NOW, editor_keys, offline_deps
+from tests.unit.test_inbox_webhooks import CHANNELS, POST, comment, lookup
 
 TOKEN, SECRET = "tok-ñ", "app-secret"
 # Any text, but what a query string or a Latin-1 header carries: no lone surrogates.
@@ -56,3 +66,27 @@ async def test_the_routes_refuse_non_ascii_tokens_and_signatures(tmp_path: Path)
         for header in ("sha256=é", "sha256=\xff" * 3, "sha256=" + "ö" * 64):
             answer = await client.post("/webhooks/meta", data=body, headers={"X-Hub-Signature-256": header})
             assert answer.status == 401, header
+
+
+# Unix times past any calendar: datetime raises OverflowError (or OSError) for these, not ValueError.
+@given(seconds=st.one_of(st.integers(), st.sampled_from([10**20, -(10**20), 2**63, 10**308])))
+def test_a_signed_delivery_with_a_time_past_any_calendar_is_a_problem_not_a_crash(seconds: int) -> None:
+    fb = facebook_comment_delivery("100", POST, comment("5_1"))
+    fb["entry"][0]["changes"][0]["value"]["created_time"] = seconds
+    ig = instagram_comment_delivery("178", comment("1790", post_id="M1"))
+    ig["entry"][0]["time"] = seconds
+    wa = whatsapp_message_delivery("1065", "628123", "Budi", "wamid.A", "Halo", seconds)
+    for body in (fb, ig, wa):
+        parsed = comments_of(body, CHANNELS, lookup, NOW)
+        assert len(parsed.comments) + len(parsed.problems) == 1
+        if parsed.comments:  # Instagram's entry without a time (0 among them) is taken as now
+            unset = body is ig and not seconds
+            assert parsed.comments[0].created_at == (NOW if unset else datetime.fromtimestamp(seconds, UTC))
+
+
+@given(raw=st.one_of(st.integers(), st.floats(allow_nan=False), st.sampled_from([float("inf"), "1e999"])))
+def test_every_reader_s_unix_time_is_an_instant_or_a_value_error(raw: float | str) -> None:
+    # Telegram's date, LinkedIn's milliseconds and Meta's times all go through epoch_instant.
+    for per_second in (1, 1000):
+        with contextlib.suppress(ValueError):
+            assert epoch_instant(raw, per_second=per_second).tzinfo is UTC
