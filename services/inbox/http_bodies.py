@@ -1,6 +1,8 @@
 """The bodies the inbox's routes read (``http_api.read_model``), one model each, in one module:
 the handlers validate with them and the OpenAPI document (``services.inbox.openapi``) describes
-them from them, so what is refused and what is documented cannot drift apart.
+them from them, so what is refused and what is documented cannot drift apart. They are strict:
+the document says boolean, so "yes", "on" or 1 is no ``override`` (pydantic's lax mode would read
+each as true).
 """
 
 from __future__ import annotations
@@ -9,13 +11,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.template_events import TemplateText
 
+# Every body: no field the document lacks, no value of another JSON type than it says.
+_BODY = ConfigDict(extra="forbid", strict=True)
+
 
 class Reason(BaseModel):
     """Why: the body of hide, close, reopen, delete, a complaint's moves and a template's removal.
     Where a reason is required (``lifecycle.NEEDS_REASON``), an empty one is refused by the
     lifecycle (422 in the caller's language), not here."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _BODY
     reason: str = Field(default="", max_length=2000)
 
 
@@ -33,13 +38,13 @@ class Approve(Reason):
 
 
 class Answering(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = _BODY
     override: bool = False
 
 
 class Texts(BaseModel):
     """A saved answer's two texts (the placeholders are checked after: ``templates.problems``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _BODY
     text_en: TemplateText
     text_id: TemplateText

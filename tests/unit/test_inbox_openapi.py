@@ -18,8 +18,9 @@ import pytest
 import schemathesis
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
 from schemathesis.core.result import Ok
 
 from services.inbox.abilities import abilities
@@ -27,6 +28,7 @@ from services.inbox.app import inbox_app
 from services.inbox.book import InboxBook, key_of
 from services.inbox.complaint_desk import ComplaintDesk
 from services.inbox.errors import NotOnPlatform, ReasonRequired
+from services.inbox.http_bodies import Answering, Approve, Assign, Reason, Reply, Texts
 from services.inbox.lifecycle import NEEDS_REASON, Command, decide
 from services.inbox.openapi import openapi_document
 from services.inbox.template_store import TemplateStore
@@ -121,6 +123,32 @@ async def test_the_apps_answers_fit_their_documented_schemas(tmp_path: Path) -> 
         refused = await client.get("/v1/inbox/nothere", headers=auth)
         assert refused.status == 404
         _validator("Errors").validate(await refused.json(content_type=PROBLEM_JSON))
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=5,
+)
+BODIES: tuple[type[BaseModel], ...] = (Reason, Assign, Reply, Approve, Answering, Texts)
+# What a lax reader takes for another type: "yes" and 1 for true, 1.0 for 1, "5" for 5.
+CONFUSING = st.sampled_from(
+    [True, False, 0, 1, 1.0, "true", "yes", "on", "1", "0", "", " ", "rina.w@x", "a b"]
+)
+
+
+@settings(max_examples=400)
+@given(data=st.data())
+def test_a_body_is_taken_by_its_model_exactly_when_the_document_accepts_it(data: st.DataObject) -> None:
+    model = data.draw(st.sampled_from(BODIES))
+    names = [*model.model_fields, "extra"]
+    body = data.draw(st.dictionaries(st.sampled_from(names), CONFUSING | JSON, max_size=4))
+    try:
+        model.model_validate(body)
+        taken = True
+    except ValidationError:
+        taken = False
+    assert taken == _validator(model.__name__).is_valid(body), (model.__name__, body)
 
 
 def test_what_every_platform_can_do_fits_the_documented_abilities() -> None:
