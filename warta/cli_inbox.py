@@ -6,7 +6,7 @@
     warta inbox reply KEY (--text T | --template NAME [--in en|id]) [--override]
     warta inbox approve KEY [--override]         an approver sends another's draft (four eyes)
     warta inbox assign KEY PERSON --reason R
-    warta inbox hide|close|delete KEY --reason R   delete: on the platform, where it allows it
+    warta inbox hide|close|delete KEY --reason R   delete: on the platform, where it allows it (approver)
     warta inbox reopen KEY [--reason R]          a comment hidden on the platform is shown again
     warta inbox templates list | show NAME | save NAME --en TEXT --id TEXT | delete NAME
 
