@@ -290,6 +290,11 @@ SERVICE_MESSAGES: Mapping[str, tuple[str, str]] = {
         "{person} does not hold the approver role",
         "{person} tidak berperan sebagai penyetuju",
     ),
+    "four_eyes.delete_needs_approver": (
+        "{person} cannot delete a citizen's comment: deleting needs the approver role (hide it instead)",
+        "{person} tidak bisa menghapus komentar warga: menghapus memerlukan peran penyetuju "
+        "(sembunyikan saja)",
+    ),
     "four_eyes.own_reply": (
         "{person} wrote this draft and cannot approve it too",
         "{person} menulis draf ini dan tidak boleh juga menyetujuinya",

@@ -104,8 +104,8 @@ HELP: Mapping[str, str] = {
     "give a comment to a person": "serahkan komentar kepada seseorang",
     "hide an abusive comment": "sembunyikan komentar yang kasar",
     "close a comment": "tutup komentar",
-    "delete an abusive comment on the platform, where it allows it": (
-        "hapus komentar yang kasar di platform, bila platformnya mengizinkan"
+    "delete an abusive comment on the platform, where it allows it (approvers)": (
+        "hapus komentar yang kasar di platform, bila platformnya mengizinkan (penyetuju)"
     ),
     "reopen a hidden or closed comment (shown again on the platform)": (
         "buka kembali komentar yang disembunyikan atau ditutup (tampil lagi di platform)"

@@ -6,7 +6,7 @@
     warta inbox reply KEY (--text T | --template NAME [--in en|id]) [--override]
     warta inbox approve KEY [--override]         an approver sends another's draft (four eyes)
     warta inbox assign KEY PERSON --reason R
-    warta inbox hide|close|delete KEY --reason R   delete: on the platform, where it allows it
+    warta inbox hide|close|delete KEY --reason R   delete: on the platform, where it allows it (approver)
     warta inbox reopen KEY [--reason R]          a comment hidden on the platform is shown again
     warta inbox templates list | show NAME | save NAME --en TEXT --id TEXT | delete NAME
 
@@ -285,15 +285,7 @@ def register(
         parser.set_defaults(func=guarded(func))
         return parser
 
-    listing = add("list", cmd_list, "comments, newest first, filtered")
-    listing.add_argument("--channel")
-    listing.add_argument("--state", choices=STATES)
-    listing.add_argument("--post", help="the platform's post id")
-    listing.add_argument("--tag", help="the Warta item's tag")
-    listing.add_argument("--assignee")
-    listing.add_argument("--limit", type=int, default=50, help="per page, 1-500 (default 50)")
-    listing.add_argument("--cursor", help="the next_cursor a page before printed")
-    listing.add_argument("--all", action="store_true", help="follow every page")
+    _listing_options(add("list", cmd_list, "comments, newest first, filtered"))
     add("show", cmd_show, "one comment and its reply").add_argument("comment", metavar="KEY")
     reply = add("reply", cmd_reply, "answer a comment, or draft where four eyes are required")
     reply.add_argument("comment", metavar="KEY")
@@ -316,7 +308,7 @@ def register(
     for name, func, what in (
         ("hide", cmd_hide, "hide an abusive comment"),
         ("close", cmd_close, "close a comment"),
-        ("delete", cmd_delete, "delete an abusive comment on the platform, where it allows it"),
+        ("delete", cmd_delete, "delete an abusive comment on the platform, where it allows it (approvers)"),
     ):
         p = add(name, func, what)
         p.add_argument("comment", metavar="KEY")
@@ -326,6 +318,17 @@ def register(
     reopen.add_argument("--reason", default="")
     templates = add("templates", cmd_templates, "saved answers: list, show, save, delete")
     _register_templates(templates, nested)
+
+
+def _listing_options(listing: argparse.ArgumentParser) -> None:
+    listing.add_argument("--channel")
+    listing.add_argument("--state", choices=STATES)
+    listing.add_argument("--post", help="the platform's post id")
+    listing.add_argument("--tag", help="the Warta item's tag")
+    listing.add_argument("--assignee")
+    listing.add_argument("--limit", type=int, default=50, help="per page, 1-500 (default 50)")
+    listing.add_argument("--cursor", help="the next_cursor a page before printed")
+    listing.add_argument("--all", action="store_true", help="follow every page")
 
 
 def _register_templates(templates: argparse.ArgumentParser, nested: argparse.ArgumentParser) -> None:

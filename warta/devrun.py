@@ -281,11 +281,11 @@ class LocalSystem:
         while time.monotonic() < deadline:
             for name, proc in list(self.procs.items()):
                 if proc.poll() is not None:
-                    log = (self.logs / f"{name}.log").read_text(errors="replace")
+                    log = _log_tail(self.logs / f"{name}.log", 100_000)
                     tail = log[-3000:]
                     movable = name in waiting or name == "analytics"
                     # Past the tail shown: a faust worker logs its whole shutdown after the bind error.
-                    if movable and "address already in use" in log[-100_000:] and self._moved_port(name):
+                    if movable and "address already in use" in log and self._moved_port(name):
                         continue
                     raise RuntimeError(say("dev_exited", name=name, code=proc.returncode, tail=tail))
             for name in sorted(waiting):
@@ -386,6 +386,16 @@ class LocalSystem:
         for name in self.procs:
             (self.pids / f"{name}.pid").unlink(missing_ok=True)
         self.procs.clear()
+
+
+def _log_tail(path: Path, size: int) -> str:
+    """The last ``size`` bytes of a log (a long-running service's log may be large)."""
+    try:
+        with path.open("rb") as log:
+            log.seek(max(0, log.seek(0, os.SEEK_END) - size))
+            return log.read().decode(errors="replace")
+    except FileNotFoundError:
+        return ""
 
 
 def _welcome(system: LocalSystem) -> str:

@@ -41,8 +41,9 @@ from services.analytics.settings import AnalyticsSettings
 from shared.channels import ChannelDirectory
 from shared.codec import decode
 from shared.dead_letters import DeadLetters
-from shared.kafka import KafkaUnavailable, ensure_topics, make_producer, missing_topics
+from shared.kafka import KafkaUnavailable, LazyProducer, ensure_topics, make_producer, missing_topics
 from shared.metrics import service_registry
+from shared.topics import TopicRegistry
 from shared.watchdog import EXIT_STALLED
 
 log = logging.getLogger("warta.analytics")
@@ -168,12 +169,7 @@ def _add_fold(
 ) -> tuple[Any, AnalyticsMetrics]:
     """The agent that folds the source topics into the table; the table and its metrics."""
     topics = settings.topics
-    sources = {
-        topics.content_approved: "approved",
-        topics.publish_outcomes: "outcomes",
-        topics.engagement_observed: "engagement",
-        topics.model_expectations: "expectation",
-    }
+    sources = _sources(topics)
     source_topic = app.topic(*sources, schema=RawRecords())
     table = app.Table(TABLE, default=None, partitions=settings.partitions)
     zones = zones_for(channels, settings.report_timezone)
@@ -220,13 +216,26 @@ def _add_fold(
             return source, "dead_lettered"
         return source, "changed" if changed else "unchanged"
 
+    _close_on_stop(app, dead_letters, changelog)
+    return table, metrics
+
+
+def _sources(topics: TopicRegistry) -> dict[str, str]:
+    """The topics the fold reads, each by the name its records are counted under."""
+    return {
+        topics.content_approved: "approved",
+        topics.publish_outcomes: "outcomes",
+        topics.engagement_observed: "engagement",
+        topics.model_expectations: "expectation",
+    }
+
+
+def _close_on_stop(app: faust.App, dead_letters: DeadLetters, changelog: LazyProducer) -> None:
     @app.service
     class CloseClients(faust.Service):
         async def on_stop(self) -> None:
             await dead_letters.close()
             await changelog.stop()
-
-    return table, metrics
 
 
 class RawRecords(faust.Schema[Any, Any]):

@@ -67,26 +67,24 @@ class OffsetSnapshot:
         return totals
 
 
+@dataclass(eq=False)
 class OffsetsProbe:
     """One admin client and one group-less consumer, kept open between reads."""
 
-    def __init__(
-        self, bootstrap: KafkaAddress, topics: list[str], group_prefix: str, timeout: float = 10.0
-    ) -> None:
-        self._bootstrap = bootstrap
-        self._topics = topics
-        self._group_prefix = group_prefix
-        self._timeout = timeout
-        self._admin: AIOKafkaAdminClient | None = None
-        self._consumer: AIOKafkaConsumer | None = None
+    bootstrap: KafkaAddress
+    topics: list[str]
+    group_prefix: str
+    timeout: float = 10.0
+    _admin: AIOKafkaAdminClient | None = field(default=None, init=False)
+    _consumer: AIOKafkaConsumer | None = field(default=None, init=False)
 
     async def start(self) -> None:
         self._admin = AIOKafkaAdminClient(
-            **client_args(self._bootstrap), request_timeout_ms=int(self._timeout * 1000)
+            **client_args(self.bootstrap), request_timeout_ms=int(self.timeout * 1000)
         )
-        await asyncio.wait_for(self._admin.start(), self._timeout)
-        self._consumer = AIOKafkaConsumer(**client_args(self._bootstrap), enable_auto_commit=False)
-        await asyncio.wait_for(self._consumer.start(), self._timeout)
+        await asyncio.wait_for(self._admin.start(), self.timeout)
+        self._consumer = AIOKafkaConsumer(**client_args(self.bootstrap), enable_auto_commit=False)
+        await asyncio.wait_for(self._consumer.start(), self.timeout)
 
     async def stop(self) -> None:
         if self._consumer is not None:
@@ -96,7 +94,7 @@ class OffsetsProbe:
 
     async def read(self, now: datetime) -> OffsetSnapshot:
         try:
-            return await asyncio.wait_for(self._read(now), self._timeout)
+            return await asyncio.wait_for(self._read(now), self.timeout)
         except (KafkaError, TimeoutError, OSError) as exc:
             raise KafkaUnavailable(f"could not read offsets: {exc!r}") from exc
 
@@ -104,9 +102,9 @@ class OffsetsProbe:
         assert self._consumer is not None
         # A probe never waits for a topic: one not in the metadata yet is asked for once and
         # left out of this reading if still unknown.
-        if any(not self._consumer.partitions_for_topic(t) for t in self._topics):
+        if any(not self._consumer.partitions_for_topic(t) for t in self.topics):
             await refresh_metadata(self._consumer)
-        return known_partitions(self._consumer, self._topics)
+        return known_partitions(self._consumer, self.topics)
 
     async def _read(self, now: datetime) -> OffsetSnapshot:
         assert self._admin is not None
@@ -117,7 +115,7 @@ class OffsetsProbe:
         groups = sorted(
             g[0]
             for g in await self._admin.list_consumer_groups()
-            if str(g[0]).startswith(self._group_prefix + "-")
+            if str(g[0]).startswith(self.group_prefix + "-")
         )
         lags: list[PartitionLag] = []
         for group in groups:

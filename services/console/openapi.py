@@ -344,16 +344,10 @@ def _view_paths() -> dict[str, Any]:
 
 def _job_paths() -> dict[str, Any]:
     """What operators do to a job or a dead letter, and the dead letters they do it from."""
-    accepted = {**_ok(schema_ref("ActionAccepted"), "202", "Accepted"), **_errors(*_WRITE)}
     return {
-        "/v1/jobs/{job_id}/actions": {
-            "post": {
-                "summary": "Retry, mark as published (with its URL) or discard a job",
-                "parameters": [_path("job_id")],
-                "requestBody": {"required": True, **json_media(schema_ref("ActionBody"))},
-                "responses": accepted,
-            }
-        },
+        "/v1/jobs/{job_id}/actions": _action(
+            "Retry, mark as published (with its URL) or discard a job", "job_id", "ActionBody"
+        ),
         "/v1/dead": _get("Dead letters, newest first", "DeadLetters"),
         "/v1/dead/{ident}": _get(
             "A dead letter (by its id, or a job's latest) with its raw record",
@@ -361,14 +355,21 @@ def _job_paths() -> dict[str, Any]:
             404,
             parameters=[_path("ident")],
         ),
-        "/v1/dead/{ident}/replay": {
-            "post": {
-                "summary": "Send a dead letter's job again through the scheduler",
-                "parameters": [_path("ident")],
-                "requestBody": {"required": False, **json_media(schema_ref("ReplayBody"))},
-                "responses": accepted,
-            }
-        },
+        "/v1/dead/{ident}/replay": _action(
+            "Send a dead letter's job again through the scheduler", "ident", "ReplayBody", body_required=False
+        ),
+    }
+
+
+def _action(summary: str, ident: str, body: str, *, body_required: bool = True) -> dict[str, Any]:
+    """An operator's action on one job or dead letter: accepted (202) once on its way, or refused."""
+    return {
+        "post": {
+            "summary": summary,
+            "parameters": [_path(ident)],
+            "requestBody": {"required": body_required, **json_media(schema_ref(body))},
+            "responses": {**_ok(schema_ref("ActionAccepted"), "202", "Accepted"), **_errors(*_WRITE)},
+        }
     }
 
 

@@ -35,58 +35,64 @@ class Readability:
 
 
 def readability(channel: Channel) -> Readability:
-    platform = channel.platform
-    if platform in ("mastodon", "bluesky", "youtube"):
-        return Readability("poll", _POLLED[platform])
-    if platform in ("facebook", "instagram"):
-        return Readability(
-            "poll_and_webhook",
-            "Meta pushes new comments by webhook (signed); a slower poll of /{post-id}/comments "
-            "catches what a lost delivery missed",
-        )
-    if platform == "whatsapp":
-        return Readability("webhook", "incoming messages arrive by the Cloud API's messages webhook")
-    if platform == "x":
-        tier = channel.options.get("x_read_tier", "free")
-        if tier not in X_PAID_TIERS:
-            return Readability(
-                "unreadable",
-                f"X's {tier} tier cannot read replies: they need a paid read tier (pay-per-use, "
-                "Basic or above) to search a post's conversation_id, 7 days back",
-                "access",
-            )
-        return Readability(
-            "poll",
-            f"replies read from GET /2/tweets/search/recent by conversation_id ({tier} tier): "
-            "7 days back, each poll counted on the account's read limit",
-        )
-    if platform == "telegram":
-        if "discussion_chat_id" not in channel.options:
-            return Readability(
-                "unreadable",
-                "this Telegram channel has no linked discussion group: comments exist only in a "
-                "discussion group linked to the channel (linked_chat_id); link one and set "
-                "options.discussion_chat_id",
-                "access",
-            )
-        return Readability(
-            "updates",
-            "comments read from the linked discussion group by the bot's getUpdates: the bot must "
-            "be a member of the group with privacy mode off, or an administrator",
-        )
-    if platform == "threads":
-        return Readability("poll", "replies read from GET /{media-id}/replies (a post's direct replies)")
-    if platform == "linkedin":
-        return Readability(
-            "poll",
-            "comments read from GET /rest/socialActions/{post}/comments (an organization's posts: "
-            "r_organization_social_feed and a page role such as ADMINISTRATOR)",
-        )
-    return Readability("unreadable", f"{platform} has no comments API the inbox reads", "api")
+    if channel.platform == "x":
+        return _x(channel.options.get("x_read_tier", "free"))
+    if channel.platform == "telegram":
+        return _telegram("discussion_chat_id" in channel.options)
+    fixed = _FIXED.get(channel.platform)
+    if fixed is not None:
+        return fixed
+    return Readability("unreadable", f"{channel.platform} has no comments API the inbox reads", "api")
 
 
-_POLLED = {
-    "mastodon": "replies read from GET /api/v1/statuses/:id/context",
-    "bluesky": "replies read from app.bsky.feed.getPostThread (6 levels deep)",
-    "youtube": "comments read from commentThreads.list (1 quota unit a page)",
+def _x(tier: str) -> Readability:
+    if tier not in X_PAID_TIERS:
+        return Readability(
+            "unreadable",
+            f"X's {tier} tier cannot read replies: they need a paid read tier (pay-per-use, "
+            "Basic or above) to search a post's conversation_id, 7 days back",
+            "access",
+        )
+    return Readability(
+        "poll",
+        f"replies read from GET /2/tweets/search/recent by conversation_id ({tier} tier): "
+        "7 days back, each poll counted on the account's read limit",
+    )
+
+
+def _telegram(has_discussion_group: bool) -> Readability:
+    if not has_discussion_group:
+        return Readability(
+            "unreadable",
+            "this Telegram channel has no linked discussion group: comments exist only in a "
+            "discussion group linked to the channel (linked_chat_id); link one and set "
+            "options.discussion_chat_id",
+            "access",
+        )
+    return Readability(
+        "updates",
+        "comments read from the linked discussion group by the bot's getUpdates: the bot must "
+        "be a member of the group with privacy mode off, or an administrator",
+    )
+
+
+_META_PUSH = Readability(
+    "poll_and_webhook",
+    "Meta pushes new comments by webhook (signed); a slower poll of /{post-id}/comments "
+    "catches what a lost delivery missed",
+)
+# The platforms whose readability does not depend on the channel's options.
+_FIXED = {
+    "mastodon": Readability("poll", "replies read from GET /api/v1/statuses/:id/context"),
+    "bluesky": Readability("poll", "replies read from app.bsky.feed.getPostThread (6 levels deep)"),
+    "youtube": Readability("poll", "comments read from commentThreads.list (1 quota unit a page)"),
+    "facebook": _META_PUSH,
+    "instagram": _META_PUSH,
+    "whatsapp": Readability("webhook", "incoming messages arrive by the Cloud API's messages webhook"),
+    "threads": Readability("poll", "replies read from GET /{media-id}/replies (a post's direct replies)"),
+    "linkedin": Readability(
+        "poll",
+        "comments read from GET /rest/socialActions/{post}/comments (an organization's posts: "
+        "r_organization_social_feed and a page role such as ADMINISTRATOR)",
+    ),
 }

@@ -150,24 +150,12 @@ async def running_inbox(
             settings.calendar_path, settings.working_hours_start, settings.working_hours_end
         )
         keeper = _keeper(settings, producer, book, dead, clock, channels, hours)
-        schedule = PollSchedule(
-            interval=timedelta(seconds=settings.poll_interval_s),
-            watch_for=timedelta(days=settings.watch_days),
-        )
         async with (
             following_credentials(settings, vault, producer, imported),
             aiohttp.ClientSession() as session,
         ):
             await keeper.request_pending()
-            collector = Collector(
-                producer=producer,
-                topics=topics,
-                channels=channels,
-                reader=CommentReader(session, tokens),
-                schedule=schedule,
-                known=book.__contains__,
-                ack_deadline_s=settings.ack_deadline_s,
-            )
+            collector = _collector(settings, producer, channels, CommentReader(session, tokens), book)
             desk = await _restored_desk(settings, producer, channels, session, dead, clock, hours)
             deps = Deps(settings, keys, channels, keeper, collector, clock, ContentTags(), hours)
             _watch(keeper, collector, deps, desk, channels, clock)
@@ -176,7 +164,7 @@ async def running_inbox(
             tasks += _side_loops(settings, deps, desk, dead, stop, CommentReader(session, tokens))
             app = inbox_app(deps, templates, desk)
             try:
-                yield Inbox(keeper, collector, schedule, app, caught_up, desk, tasks)
+                yield Inbox(keeper, collector, collector.schedule, app, caught_up, desk, tasks)
             finally:
                 # The loops end before the HTTP session they poll with is closed.
                 stop.set()
@@ -193,6 +181,27 @@ def inbox_app(deps: Deps, templates: TemplateStore, desk: ComplaintDesk) -> web.
     app = create_app(deps, [add_template_routes(templates), add_answering_routes])
     add_complaint_routes(app, desk)
     return app
+
+
+def _collector(
+    settings: InboxSettings,
+    producer: AIOKafkaProducer,
+    channels: ChannelDirectory,
+    reader: CommentReader,
+    book: InboxBook,
+) -> Collector:
+    schedule = PollSchedule(
+        interval=timedelta(seconds=settings.poll_interval_s), watch_for=timedelta(days=settings.watch_days)
+    )
+    return Collector(
+        producer=producer,
+        topics=settings.topics,
+        channels=channels,
+        reader=reader,
+        schedule=schedule,
+        known=book.__contains__,
+        ack_deadline_s=settings.ack_deadline_s,
+    )
 
 
 def _keeper(

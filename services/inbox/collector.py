@@ -25,7 +25,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -48,6 +48,11 @@ log = logging.getLogger("warta.inbox.collector")
 
 MAX_PAGES = 5  # pages read per poll of one post; the rest waits for the next poll
 _WRITTEN_MEMORY = 200_000  # keys written by this process and perhaps not yet in the inbox
+# A post's publication is remembered this long, so that a comment delivered by webhook names the
+# Warta item; older posts' comments still reach the inbox, only without it. Bounded because a
+# year of a bureau's posts (tens of thousands per channel) would otherwise stay in memory.
+REMEMBER_POSTS_FOR = timedelta(days=30)
+_TIDY_EVERY = timedelta(minutes=10)
 
 
 @dataclass
@@ -89,7 +94,8 @@ class Collector:
     _posts: dict[tuple[str, str], WatchedPost] = field(default_factory=dict, init=False, repr=False)
     _written: OrderedDict[str, None] = field(default_factory=OrderedDict, init=False, repr=False)
     # (channel, post) → the first page to read at the next poll
-    _resume: dict[tuple[str, str], str | None] = field(default_factory=dict, init=False, repr=False)
+    _resume: dict[tuple[str, str], str] = field(default_factory=dict, init=False, repr=False)
+    _tidied_at: datetime | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.status = {c.id: ChannelStatus(c.id, c.platform, readability(c)) for c in self.channels.channels}
@@ -100,7 +106,7 @@ class Collector:
         if outcome.status != OutcomeStatus.PUBLISHED or not outcome.post_id:
             return
         channel = self.channels.get(outcome.channel)
-        if channel is None:
+        if channel is None or now - outcome.occurred_at >= REMEMBER_POSTS_FOR:
             return
         post = WatchedPost(
             channel=channel.id,
@@ -134,7 +140,23 @@ class Collector:
         written = 0
         for post in self.schedule.due(now):
             written += await self._poll(post, now)
+        self.tidy(now)
         return written
+
+    def tidy(self, now: datetime) -> None:
+        """Forget what the watch no longer needs: posts past ``REMEMBER_POSTS_FOR``, the resume
+        pages of posts no longer polled; and count each channel's watched posts afresh (the
+        schedule stops watching a post after its ``watch_for``). At most every ten minutes."""
+        if self._tidied_at is not None and now - self._tidied_at < _TIDY_EVERY:
+            return
+        self._tidied_at = now
+        for key in [k for k, p in self._posts.items() if now - p.published_at >= REMEMBER_POSTS_FOR]:
+            del self._posts[key]
+        for key in [k for k in self._resume if not self.schedule.watching(*k)]:
+            del self._resume[key]
+        counts = self.schedule.watched_per_channel()
+        for channel, status in self.status.items():
+            status.watched = counts[channel]
 
     async def _poll(self, post: WatchedPost, now: datetime) -> int:
         channel = self.channels.get(post.channel)
@@ -150,7 +172,11 @@ class Collector:
                 body = await self.reader.read(channel, post, page)
                 parsed = PARSERS[channel.platform](body, post, now)
                 written += await self.emit(parsed, f"poll:{channel.platform}", now)
-                self._resume[where] = resume_page(channel.platform, page)
+                resume = resume_page(channel.platform, page)
+                if resume is None:
+                    self._resume.pop(where, None)
+                else:
+                    self._resume[where] = resume
                 page = parsed.next_page
                 if page is None or not self.schedule.take_call(channel.id, channel.platform, now):
                     break
@@ -162,6 +188,7 @@ class Collector:
             status.last_error = f"{exc}; post {post.post_id} is no longer polled"
             status.watched = max(0, status.watched - 1)
             self.schedule.refused(post)
+            self._resume.pop(where, None)
             return written
         except ReadFailed as exc:
             status.last_error = str(exc)

@@ -26,14 +26,15 @@ state, and returns the ``InboxChanged`` event (who, why, the entry after the cha
   outcome makes it ``hidden`` or ``failed``, ``settle_hide``), and says ``local`` with the reason
   elsewhere. Reopening a comment the platform may hide shows it again (``visible``,
   ``moderation_jobs.on_reopen``).
-- delete deletes the comment on the platform (``deleted``), only where the platform's API lets
-  the account delete a citizen's comment (``NotOnPlatform`` elsewhere: the inbox alone cannot
+- delete deletes the comment on the platform (``deleted``), asked by an approver (it cannot be
+  undone, unlike a hide), only where the platform's API lets the account delete a citizen's comment (``NotOnPlatform`` elsewhere: the inbox alone cannot
   delete anything). A deleted entry is final unless the platform refused the delete: then it
   may be deleted again or reopened.
 
 ``IllegalTransition`` (409) when the state forbids the action; ``ApprovalRequired`` (403) when
-the four-eyes rule does; ``NotOnPlatform`` (422) when the platform cannot; ``ReasonRequired``
-(422) when a hide, close or delete says no reason.
+the four-eyes rule does, or a delete comes from someone without the approver role;
+``NotOnPlatform`` (422) when the platform cannot; ``ReasonRequired`` (422) when a hide, close or
+delete says no reason.
 """
 
 from __future__ import annotations
@@ -169,6 +170,9 @@ def decide(current: InboxChanged, command: Command, *, four_eyes: bool, now: dat
     assignee, reply = current.assignee, current.reply
     if action in NEEDS_REASON and not command.reason.strip(BLANK):
         raise ReasonRequired(said("illegal_transition.needs_reason", action=action.value))
+    if action == A.DELETE and not command.by_approver:
+        # A hide can be undone; a citizen's comment deleted from the leader's account cannot.
+        raise ApprovalRequired(said("four_eyes.delete_needs_approver", person=command.by))
     if action == A.ASSIGN:
         if not command.assignee:
             raise IllegalTransition(said("illegal_transition.needs_assignee"))

@@ -18,6 +18,7 @@ on the API port's ``/metrics`` (deploy/prometheus/prometheus.yml scrapes 8060).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -80,20 +81,16 @@ class InboxMetrics:
         self.registry.register(_BookCollector(book, collector, target_of, clock, wait_of))
 
 
+@dataclass(eq=False)
 class _BookCollector(PrometheusCollector):
-    def __init__(
-        self,
-        book: InboxBook,
-        collector: Collector,
-        target_of: Callable[[str], timedelta],
-        clock: Callable[[], datetime],
-        wait_of: Callable[[InboxChanged, datetime], timedelta],
-    ) -> None:
-        self._book, self._collector, self._target_of, self._clock = book, collector, target_of, clock
-        self._wait_of = wait_of
+    book: InboxBook
+    collector: Collector
+    target_of: Callable[[str], timedelta]
+    clock: Callable[[], datetime]
+    wait_of: Callable[[InboxChanged, datetime], timedelta]
 
     def collect(self) -> Iterator[Metric]:
-        entries = self._book.select()
+        entries = self.book.select()
         states = GaugeMetricFamily(
             "warta_inbox_entries", "Comments in the inbox by channel and state", labels=["channel", "state"]
         )
@@ -108,9 +105,9 @@ class _BookCollector(PrometheusCollector):
             "Unanswered comments that have waited longer than their channel's answer target",
             labels=["channel"],
         )
-        over = waiting_over_target(entries, self._clock(), self._target_of, self._wait_of)
+        over = waiting_over_target(entries, self.clock(), self.target_of, self.wait_of)
         # Every channel, zeros included: an alert on a series that vanishes never resolves.
-        for channel in sorted(set(self._collector.status) | set(over)):
+        for channel in sorted(set(self.collector.status) | set(over)):
             waiting.add_metric([channel], over.get(channel, 0))
         yield waiting
         collected = CounterMetricFamily(
@@ -118,19 +115,21 @@ class _BookCollector(PrometheusCollector):
             "Comments this process wrote to comments.observed, by channel",
             labels=["channel"],
         )
-        for status in self._collector.status.values():
+        for status in self.collector.status.values():
             collected.add_metric([status.channel], status.collected)
         yield collected
         yield CounterMetricFamily(
             "warta_inbox_dead_letters",
             "Unreadable comments and deliveries dead-lettered",
-            value=self._collector.dead_lettered,
+            value=self.collector.dead_lettered,
         )
 
 
+@dataclass(eq=False)
 class _SpikeCollector(PrometheusCollector):
-    def __init__(self, spikes: SpikeWatch, channels: list[str], clock: Callable[[], datetime]) -> None:
-        self._spikes, self._channels, self._clock = spikes, channels, clock
+    spikes: SpikeWatch
+    channels: list[str]
+    clock: Callable[[], datetime]
 
     def collect(self) -> Iterator[Metric]:
         spiking = GaugeMetricFamily(
@@ -138,8 +137,8 @@ class _SpikeCollector(PrometheusCollector):
             "Posts whose comments arrive far above their channel's usual rate now",
             labels=["channel"],
         )
-        now = self._spikes.settle(self._clock())
+        now = self.spikes.settle(self.clock())
         # Every channel, zeros included, so the alert resolves on a number and not on silence.
-        for channel in sorted(set(self._channels) | set(now)):
+        for channel in sorted(set(self.channels) | set(now)):
             spiking.add_metric([channel], now.get(channel, 0))
         yield spiking

@@ -200,7 +200,7 @@ def _action_paths() -> dict[str, Any]:
         (InboxAction.HIDE, "Hide it (on the platform too where it can)"),
         (InboxAction.CLOSE, "Close it: nothing to answer"),
         (InboxAction.REOPEN, "Reopen a closed or hidden comment"),
-        (InboxAction.DELETE, "Delete it on the platform (422 where the platform cannot)"),
+        (InboxAction.DELETE, "Delete it on the platform: an approver's (422 where the platform cannot)"),
     ):
         body = "ReasonRequired" if action in NEEDS_REASON else "Reason"
         verbs[action.value] = (summary, body, changed)

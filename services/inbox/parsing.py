@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from html.parser import HTMLParser
 from typing import Any
 
@@ -129,18 +130,17 @@ def _list(body: Any, *path: str) -> list[Any]:
 
 
 def mastodon_context(body: Any, post: WatchedPost, now: datetime) -> Parsed:
+    seen = partial(observed, post, via="poll", now=now)
+
     def read(status: dict[str, Any]) -> CommentObserved:
         account = status["account"]
-        return observed(
-            post,
+        return seen(
             comment_id=str(status["id"]),
             parent_id=status.get("in_reply_to_id"),
             author=CommentAuthor(id=str(account["id"]), name=account.get("acct")),
             text=html_text(str(status.get("content") or "")),
             created_at=_when(status["created_at"]),
             url=status.get("url"),
-            via="poll",
-            now=now,
         )
 
     return _collect(_list(body, "descendants"), read)
@@ -161,19 +161,18 @@ def bluesky_thread(body: Any, post: WatchedPost, now: datetime) -> Parsed:
         else:
             parsed.problems.append(Problem(node, "not a threadViewPost"))
 
+    seen = partial(observed, post, via="poll", now=now)
+
     def read(view: dict[str, Any]) -> CommentObserved:
         record = view["record"]
         author = view["author"]
         parent = ((record.get("reply") or {}).get("parent") or {}).get("uri")
-        return observed(
-            post,
+        return seen(
             comment_id=str(view["uri"]),
             parent_id=parent,
             author=CommentAuthor(id=str(author["did"]), name=author.get("handle")),
             text=str(record.get("text") or ""),
             created_at=_when(record.get("createdAt") or view["indexedAt"]),
-            via="poll",
-            now=now,
         )
 
     return _collect(flat, read, parsed)
@@ -190,10 +189,11 @@ def youtube_threads(body: Any, post: WatchedPost, now: datetime) -> Parsed:
         comments.append((thread.get("snippet") or {}).get("topLevelComment", thread))
         comments.extend(((thread.get("replies") or {}).get("comments")) or [])
 
+    seen = partial(observed, post, via="poll", now=now)
+
     def read(comment: dict[str, Any]) -> CommentObserved:
         snippet = comment["snippet"]
-        return observed(
-            post,
+        return seen(
             comment_id=str(comment["id"]),
             parent_id=snippet.get("parentId"),
             author=CommentAuthor(
@@ -202,8 +202,6 @@ def youtube_threads(body: Any, post: WatchedPost, now: datetime) -> Parsed:
             ),
             text=str(snippet.get("textOriginal") or snippet.get("textDisplay") or ""),
             created_at=_when(snippet["publishedAt"]),
-            via="poll",
-            now=now,
         )
 
     return _collect(comments, read, next_page=_token(body.get("nextPageToken")))
@@ -229,21 +227,28 @@ def _graph_next(body: dict[str, Any]) -> str | None:
     return _token((paging.get("cursors") or {}).get("after"))
 
 
+def _graph_listing(
+    body: Any, read: Callable[[dict[str, Any]], CommentObserved | None], items: list[Any] | None = None
+) -> Parsed:
+    """A Graph API listing (Facebook, Instagram, Threads): comments under ``data`` (or ``items``
+    flattened from it), the next page behind the ``paging`` cursor."""
+    return _collect(_list(body, "data") if items is None else items, read, next_page=_graph_next(body))
+
+
 def facebook_comments(body: Any, post: WatchedPost, now: datetime) -> Parsed:
+    seen = partial(observed, post, via="poll", now=now)
+
     def read(comment: dict[str, Any]) -> CommentObserved:
-        return observed(
-            post,
+        return seen(
             comment_id=str(comment["id"]),
             parent_id=(comment.get("parent") or {}).get("id"),
             author=graph_author(comment, "name"),
             text=str(comment.get("message") or ""),
             created_at=_when(comment["created_time"]),
             url=comment.get("permalink_url"),
-            via="poll",
-            now=now,
         )
 
-    return _collect(_list(body, "data"), read, next_page=_graph_next(body))
+    return _graph_listing(body, read)
 
 
 def instagram_comments(body: Any, post: WatchedPost, now: datetime) -> Parsed:
@@ -253,10 +258,11 @@ def instagram_comments(body: Any, post: WatchedPost, now: datetime) -> Parsed:
         if isinstance(comment, dict):
             flat.extend(((comment.get("replies") or {}).get("data")) or [])
 
+    seen = partial(observed, post, via="poll", now=now)
+
     def read(comment: dict[str, Any]) -> CommentObserved:
         author = comment.get("from") or {}
-        return observed(
-            post,
+        return seen(
             comment_id=str(comment["id"]),
             parent_id=comment.get("parent_id"),
             author=CommentAuthor(
@@ -265,11 +271,9 @@ def instagram_comments(body: Any, post: WatchedPost, now: datetime) -> Parsed:
             ),
             text=str(comment.get("text") or ""),
             created_at=_when(comment["timestamp"]),
-            via="poll",
-            now=now,
         )
 
-    return _collect(flat, read, next_page=_graph_next(body))
+    return _graph_listing(body, read, flat)
 
 
 def x_search(body: Any, post: WatchedPost, now: datetime) -> Parsed:
@@ -280,31 +284,31 @@ def x_search(body: Any, post: WatchedPost, now: datetime) -> Parsed:
         str(u.get("id")): u for u in ((body.get("includes") or {}).get("users") or []) if isinstance(u, dict)
     }
 
+    seen = partial(observed, post, via="poll", now=now)
+
     def read(tweet: dict[str, Any]) -> CommentObserved:
         author = str(tweet["author_id"])
         user = users.get(author) or {}
         replied = [r.get("id") for r in tweet.get("referenced_tweets") or [] if r.get("type") == "replied_to"]
         username = user.get("username")
-        return observed(
-            post,
+        return seen(
             comment_id=str(tweet["id"]),
             parent_id=str(replied[0]) if replied else None,
             author=CommentAuthor(id=author, name=username),
             text=str(tweet["text"]),
             created_at=_when(tweet["created_at"]),
             url=f"https://x.com/{username}/status/{tweet['id']}" if username else None,
-            via="poll",
-            now=now,
         )
 
     return _collect(items, read, next_page=_token(body["meta"].get("next_token")))
 
 
 def threads_replies(body: Any, post: WatchedPost, now: datetime) -> Parsed:
+    seen = partial(observed, post, via="poll", now=now)
+
     def read(item: dict[str, Any]) -> CommentObserved:
         username = str(item["username"])
-        return observed(
-            post,
+        return seen(
             comment_id=str(item["id"]),
             parent_id=(item.get("replied_to") or {}).get("id"),
             # The replies edge names authors by username only: it is their id here too.
@@ -312,28 +316,25 @@ def threads_replies(body: Any, post: WatchedPost, now: datetime) -> Parsed:
             text=str(item.get("text") or ""),
             created_at=_when(item["timestamp"]),
             url=item.get("permalink"),
-            via="poll",
-            now=now,
         )
 
-    return _collect(_list(body, "data"), read, next_page=_graph_next(body))
+    return _graph_listing(body, read)
 
 
 def linkedin_comments(body: Any, post: WatchedPost, now: datetime) -> Parsed:
     """Comments API, "Get Comments on Shares": ``elements`` oldest first, paged by ``start``."""
 
+    seen = partial(observed, post, via="poll", now=now)
+
     def read(item: dict[str, Any]) -> CommentObserved:
         actor = str(item["actor"])  # a person's or organization's URN: the API gives no name
         parent = item.get("parentComment")  # urn:li:comment:(<post URN>,<id>)
-        return observed(
-            post,
+        return seen(
             comment_id=str(item["id"]),
             parent_id=str(parent).rsplit(",", 1)[-1].rstrip(")") if parent else None,
             author=CommentAuthor(id=actor),
             text=str((item.get("message") or {}).get("text") or ""),
             created_at=epoch_instant(item["created"]["time"], per_second=1000),
-            via="poll",
-            now=now,
         )
 
     start = next_start(body)

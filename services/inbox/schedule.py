@@ -13,7 +13,7 @@ reconciliation), so the inbox takes only a share of it, per channel (one token e
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -76,6 +76,12 @@ class PollSchedule:
     @property
     def watched(self) -> int:
         return len(self._entries)
+
+    def watching(self, channel: str, post_id: str) -> bool:
+        return (channel, post_id) in self._entries
+
+    def watched_per_channel(self) -> Counter[str]:
+        return Counter(channel for channel, _ in self._entries)
 
     def due(self, now: datetime, limit: int = 100) -> list[WatchedPost]:
         """Posts to poll now, oldest due first, each one's budget call taken."""

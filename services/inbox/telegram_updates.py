@@ -36,6 +36,7 @@ from services.inbox.errors import ReadFailed
 from services.inbox.parsing import Parsed, Problem, epoch_instant
 from services.inbox.readers import CommentReader, Request
 from services.inbox.watched import WatchedPost, observed
+from shared.api_base import api_base
 from shared.channels import Channel, ChannelDirectory
 from shared.events import CommentAuthor
 
@@ -65,7 +66,7 @@ def bot_feeds(channels: ChannelDirectory) -> dict[str, BotFeed]:
 
 
 def updates_request(channel: Channel, token: str, offset: int) -> Request:
-    base = (channel.base_url or "https://api.telegram.org").rstrip("/")
+    base = api_base("telegram", channel.base_url)
     params = {"offset": str(offset), "limit": "100", "timeout": "0", "allowed_updates": '["message"]'}
     return Request("GET", f"{base}/bot{token}/getUpdates", params, {})
 

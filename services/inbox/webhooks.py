@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +31,7 @@ from services.inbox.errors import BadSignature
 from services.inbox.parsing import Parsed, Problem, epoch_instant, graph_author
 from services.inbox.watched import WatchedPost, observed
 from shared.channels import Channel, ChannelDirectory
-from shared.events import CommentAuthor
+from shared.events import CommentAuthor, CommentObserved
 from shared.messages import said
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
@@ -96,6 +97,36 @@ def comments_of(body: Any, channels: ChannelDirectory, lookup: Lookup, now: date
     return parsed
 
 
+@dataclass(frozen=True)
+class _CommentFields:
+    """Where a Graph comment change keeps the comment's id, its author's name and its text."""
+
+    comment_id: str
+    author_name: str
+    text: str
+
+
+_PAGE_FEED = _CommentFields(comment_id="comment_id", author_name="name", text="message")
+_INSTAGRAM_COMMENTS = _CommentFields(comment_id="id", author_name="username", text="text")
+
+
+def _graph_comment(
+    post: WatchedPost, value: dict[str, Any], fields: _CommentFields, created_at: datetime, now: datetime
+) -> CommentObserved:
+    """A Page ``feed`` or Instagram ``comments`` change's comment: the same parts under each
+    platform's names."""
+    return observed(
+        post,
+        comment_id=str(value[fields.comment_id]),
+        parent_id=value.get("parent_id"),
+        author=graph_author(value, fields.author_name),
+        text=str(value.get(fields.text) or ""),
+        created_at=created_at,
+        via="webhook",
+        now=now,
+    )
+
+
 def _read_change(
     kind: Any,
     entry: dict[str, Any],
@@ -111,33 +142,13 @@ def _read_change(
             return
         channel = _channel_with(channels, "facebook", "page_id", str(entry["id"]))
         post = lookup(channel, str(value["post_id"]), now)
-        parsed.comments.append(
-            observed(
-                post,
-                comment_id=str(value["comment_id"]),
-                parent_id=value.get("parent_id"),
-                author=graph_author(value, "name"),
-                text=str(value.get("message") or ""),
-                created_at=epoch_instant(value["created_time"]),
-                via="webhook",
-                now=now,
-            )
-        )
+        created_at = epoch_instant(value["created_time"])
+        parsed.comments.append(_graph_comment(post, value, _PAGE_FEED, created_at, now))
     elif kind == "instagram" and field == "comments":
         channel = _channel_with(channels, "instagram", "ig_user_id", str(entry["id"]))
         post = lookup(channel, str(value["media"]["id"]), now)
-        parsed.comments.append(
-            observed(
-                post,
-                comment_id=str(value["id"]),
-                parent_id=value.get("parent_id"),
-                author=graph_author(value, "username"),
-                text=str(value.get("text") or ""),
-                created_at=epoch_instant(entry.get("time") or now.timestamp()),
-                via="webhook",
-                now=now,
-            )
-        )
+        created_at = epoch_instant(entry.get("time") or now.timestamp())
+        parsed.comments.append(_graph_comment(post, value, _INSTAGRAM_COMMENTS, created_at, now))
     elif kind == "whatsapp_business_account" and field == "messages":
         _whatsapp(value, channels, lookup, now, parsed)
 

@@ -165,6 +165,12 @@ def _op(
     return op
 
 
+def _listing(summary: str, page: dict[str, Any], query: list[dict[str, Any]]) -> dict[str, Any]:
+    """A paginated listing: a page, or a refusal of the key (401), of a filter or cursor (422), or
+    of the listings' rate (429)."""
+    return _op(summary, _ok(page), (401, 422, 429), parameters=query)
+
+
 def _param(name: str, where: str, schema: Any, *, required: bool = False, about: str = "") -> dict[str, Any]:
     described = {"description": about} if about else {}
     return {"name": name, "in": where, "required": required, **described, "schema": schema}
@@ -228,11 +234,10 @@ def _content_paths() -> dict[str, Any]:
                 "ContentRequest",
                 parameters=[_IDEMPOTENCY_KEY],
             ),
-            "get": _op(
+            "get": _listing(
                 "The plan as a calendar (paginated by an opaque cursor; its own, stricter rate limit)",
-                _ok(_CALENDAR),
-                (401, 422, 429),
-                parameters=_CALENDAR_QUERY,
+                _CALENDAR,
+                _CALENDAR_QUERY,
             ),
         },
         "/v1/content/{content_id}": {
@@ -256,11 +261,8 @@ def _draft_paths() -> dict[str, Any]:
     return {
         "/v1/drafts": {
             "post": _op("Submit a draft for approval inside Warta", created, _WRITE, "DraftRequest"),
-            "get": _op(
-                "Drafts in submission order (paginated; the listings' rate limit)",
-                _ok(_DRAFT_LIST),
-                (401, 422, 429),
-                parameters=_DRAFT_QUERY,
+            "get": _listing(
+                "Drafts in submission order (paginated; the listings' rate limit)", _DRAFT_LIST, _DRAFT_QUERY
             ),
         },
         "/v1/drafts/{draft_id}": {

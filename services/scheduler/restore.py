@@ -75,36 +75,28 @@ class KeptStore:
             self.lock.close()  # releases the flock
 
 
+@dataclass(eq=False)
 class Restorer:
-    def __init__(
-        self,
-        bootstrap: KafkaAddress,
-        topics: TopicRegistry,
-        plan: Plan,
-        row_of: RowOf,
-        kept: KeptStore | None = None,
-        progress: Callable[[], None] = lambda: None,
-    ) -> None:
-        self._bootstrap = bootstrap
-        # Called as a replay moves on: the planner's loop waits for the restore meanwhile
-        # (``lock``), and the watchdog must see a long restore that progresses as alive.
-        self._progress = progress
-        self._topics = topics
-        self._plan = plan
-        self._row_of = row_of
-        self._kept = kept
-        # One store transaction at a time: a planner step, a restore, a revocation.
-        self.lock = asyncio.Lock()
-        # Per owned changelog partition: the next offset the store holds everything before...
-        self._reflects: dict[TopicPartition, int] = {}
-        # ... and the offset this worker's next record there must have to move that claim on.
-        self._expect: dict[TopicPartition, int] = {}
+    bootstrap: KafkaAddress
+    topics: TopicRegistry
+    plan: Plan
+    row_of: RowOf
+    kept: KeptStore | None = None
+    # Called as a replay moves on: the planner's loop waits for the restore meanwhile
+    # (``lock``), and the watchdog must see a long restore that progresses as alive.
+    progress: Callable[[], None] = lambda: None
+    # One store transaction at a time: a planner step, a restore, a revocation.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+    # Per owned changelog partition: the next offset the store holds everything before...
+    _reflects: dict[TopicPartition, int] = field(default_factory=dict, init=False)
+    # ... and the offset this worker's next record there must have to move that claim on.
+    _expect: dict[TopicPartition, int] = field(default_factory=dict, init=False)
 
     def _tps(self, partitions: Iterable[int]) -> list[TopicPartition]:
         ps = sorted(partitions)
         return [
             TopicPartition(t, p)
-            for t in (self._topics.schedule_jobs, self._topics.schedule_channels)
+            for t in (self.topics.schedule_jobs, self.topics.schedule_channels)
             for p in ps
         ]
 
@@ -112,14 +104,14 @@ class Restorer:
         """Restore ``partitions`` into the plan's store and channels (the caller indexes them);
         returns (job records replayed, unreadable records, the partitions restored warm)."""
         tps = self._tps(partitions)
-        bounds = await log_bounds(self._bootstrap, tps)
+        bounds = await log_bounds(self.bootstrap, tps)
         points = self._resume_points(partitions, bounds)
         warm = sorted(p for p, point in points.items() if point.warm)
         for point in points.values():
             if not point.warm:
                 log.info("full restore: %s", point.full_reason)
-        if self._kept is not None:
-            store = self._kept.store
+        if self.kept is not None:
+            store = self.kept.store
             # Partitions restored in full (their claims go with their rows: none may vouch for
             # a partition rebuilt from another start), and whatever else the file holds but
             # this worker neither owns nor is given now (kept from an earlier assignment).
@@ -130,8 +122,8 @@ class Restorer:
                 self._restore_channel(payload)
         start = {TopicPartition(t, p): at for p, point in points.items() for t, at in point.offsets.items()}
         ends = {tp: end for tp, (_, end) in bounds.items()}
-        coming = sum(ends[tp] - at for tp, at in start.items() if tp.topic == self._topics.schedule_jobs)
-        into: JobStore = self._kept.store if self._kept is not None else self._plan.store
+        coming = sum(ends[tp] - at for tp, at in start.items() if tp.topic == self.topics.schedule_jobs)
+        into: JobStore = self.kept.store if self.kept is not None else self.plan.store
         # More rows coming than the store holds (a cold start): build its indexes once, after.
         bulk = coming > into.count()
         if bulk:
@@ -144,8 +136,8 @@ class Restorer:
                 await asyncio.to_thread(into.build_indexes)
         self._reflects.update(ends)
         self._expect.update(ends)
-        if self._kept is not None:
-            self._kept.store.claim({(tp.topic, tp.partition): at for tp, at in ends.items()})
+        if self.kept is not None:
+            self.kept.store.claim({(tp.topic, tp.partition): at for tp, at in ends.items()})
         return jobs, skipped, warm
 
     def forget(self, partitions: set[int]) -> None:
@@ -161,10 +153,10 @@ class Restorer:
         transaction put its records once it committed. The step's store writes commit with the
         claims they advance when the block ends; they are rolled back when it raises."""
         async with self.lock:
-            if self._kept is None:
+            if self.kept is None:
                 yield lambda _written: None
                 return
-            store = self._kept.store
+            store = self.kept.store
             claims: dict[tuple[str, int], int] = {}
             with store.transaction():
                 yield lambda written: claims.update(self._advance(written))
@@ -187,23 +179,23 @@ class Restorer:
     def keep_channels(self, rows: list[ChannelRow]) -> None:
         """A step's channel snapshots, as written to ``schedule.channels``: in the kept store
         too, so that its claims on that topic stay true."""
-        if self._kept is not None and rows:
-            self._kept.store.put_channels_raw(rows)
+        if self.kept is not None and rows:
+            self.kept.store.put_channels_raw(rows)
 
     async def checkpoint(self) -> None:
         """After a clean stop (every plan write acknowledged): bring the file up to the logs' end,
         claim that, and put the file on disk."""
-        if self._kept is None or not self._reflects:
+        if self.kept is None or not self._reflects:
             return
         async with self.lock:
             tps = list(self._reflects)
-            bounds = await log_bounds(self._bootstrap, tps)
+            bounds = await log_bounds(self.bootstrap, tps)
             ends = {tp: end for tp, (_, end) in bounds.items()}
             # The tail is mostly this worker's own writes, already in the file; copying it again
             # is an idempotent upsert, and it takes in whatever anyone else wrote meanwhile.
             await self._replay(tps, dict(self._reflects), ends, plan=False)
             self._reflects.update(ends)
-            store = self._kept.store
+            store = self.kept.store
             store.claim({(tp.topic, tp.partition): at for tp, at in self._reflects.items()})
             store.sync()
         log.info("checkpoint written: %d changelog partitions", len(self._reflects))
@@ -211,7 +203,7 @@ class Restorer:
     def _resume_points(
         self, partitions: set[int], bounds: dict[TopicPartition, tuple[int, int]]
     ) -> dict[int, ResumePoint]:
-        store = self._kept.store if self._kept is not None else None
+        store = self.kept.store if self.kept is not None else None
         found = Checkpoint(LAYOUT, store.store_id, store.claims()) if store is not None else None
         out: dict[int, ResumePoint] = {}
         for p in partitions:
@@ -229,7 +221,7 @@ class Restorer:
         *,
         plan: bool = True,
     ) -> tuple[int, int]:
-        store = self._kept.store if self._kept is not None else self._plan.store
+        store = self.kept.store if self.kept is not None else self.plan.store
         # Each batch keeps only every key's last change: an upsert (rows) or a tombstone (gone),
         # so a job forgotten after its last record in the batch stays forgotten, and the other
         # way round.
@@ -242,9 +234,9 @@ class Restorer:
         # next is read and parsed; batches are written one after the other, in log order.
         writing: asyncio.Future[None] | None = None
         # Looked up once: this loop runs once per record, a million times in a cold restore.
-        channel_topic, row_of = self._topics.schedule_channels, self._row_of
+        channel_topic, row_of = self.topics.schedule_channels, self.row_of
         try:
-            async for records in replay_batches(self._bootstrap, tps, start=start, until=until):
+            async for records in replay_batches(self.bootstrap, tps, start=start, until=until):
                 if records[0].topic == channel_topic:
                     channels += self._restore_channels(records, apply=plan)
                     continue
@@ -266,14 +258,14 @@ class Restorer:
                             await writing
                         writing = asyncio.ensure_future(asyncio.to_thread(self._write, store, rows, gone))
                         rows, gone = {}, set()
-                        self._progress()
+                        self.progress()
                         await asyncio.sleep(0)  # let heartbeats through
         finally:
             if writing is not None:
                 await writing
         self._write(store, rows, gone)
-        if self._kept is not None:
-            self._kept.store.put_channels_raw(channels)
+        if self.kept is not None:
+            self.kept.store.put_channels_raw(channels)
         return jobs, skipped
 
     @staticmethod
@@ -289,7 +281,7 @@ class Restorer:
         out: list[ChannelRow] = []
         for record in records:
             channel = self._restore_channel(record.value, apply=apply)
-            if channel is not None and self._kept is not None and record.value is not None:
+            if channel is not None and self.kept is not None and record.value is not None:
                 out.append((channel, record.partition, record.value))
         return out
 
@@ -302,5 +294,5 @@ class Restorer:
             log.warning("skipping undecodable channel record: %s", exc)
             return None
         if apply:
-            self._plan.restore_channel(record)
+            self.plan.restore_channel(record)
         return record.channel

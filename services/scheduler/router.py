@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import InitVar, dataclass, field
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from opentelemetry.trace import SpanKind
@@ -60,44 +61,39 @@ def route(event: Event, channels: ChannelDirectory) -> list[str]:
     return []
 
 
+@dataclass(eq=False)
 class Router:
-    def __init__(
-        self,
-        bootstrap: KafkaAddress,
-        topics: TopicRegistry,
-        group: str,
-        channels: ChannelDirectory,
-        producer: AIOKafkaProducer,
-        metrics: SchedulerMetrics | None = None,
-        watchdog: Watchdog | None = None,
-    ) -> None:
-        self._metrics = metrics
-        self._watchdog = watchdog
-        self._topics = topics
-        self._channels = channels
-        self._producer = producer
+    bootstrap: InitVar[KafkaAddress]
+    topics: TopicRegistry
+    group: InitVar[str]
+    channels: ChannelDirectory
+    producer: AIOKafkaProducer
+    metrics: SchedulerMetrics | None = None
+    watchdog: Watchdog | None = None
+    routed: int = field(default=0, init=False)
+
+    def __post_init__(self, bootstrap: KafkaAddress, group: str) -> None:
         self._consumer = AIOKafkaConsumer(
-            topics.content_approved,
-            topics.content_control,
-            topics.publish_outcomes,
-            topics.engagement_observed,
+            self.topics.content_approved,
+            self.topics.content_control,
+            self.topics.publish_outcomes,
+            self.topics.engagement_observed,
             **client_args(bootstrap),
             group_id=group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
         )
-        self.routed = 0
         self._dead_letters = DeadLetters(
-            topics.publish_dead, "scheduler-router", producer=producer, on_letter=self._count_poison
+            self.topics.publish_dead, "scheduler-router", producer=self.producer, on_letter=self._count_poison
         )
 
     async def run(self, stop: asyncio.Event) -> None:
         await self._consumer.start()
         try:
             while not stop.is_set():
-                if self._watchdog is not None:
-                    self._watchdog.beat("router")
+                if self.watchdog is not None:
+                    self.watchdog.beat("router")
                 batch = await self._consumer.getmany(timeout_ms=200, max_records=500)
                 if not batch:
                     continue
@@ -105,16 +101,16 @@ class Router:
                 for records in batch.values():
                     for record in records:
                         sends += await self._dead_letters.handled(record, self._route_one, [])
-                        if self._metrics is not None:
-                            self._metrics.consumed.labels(record.topic).inc()
+                        if self.metrics is not None:
+                            self.metrics.consumed.labels(record.topic).inc()
                 await acknowledged(sends, "routed commands")
                 await self._consumer.commit()
         finally:
             await self._consumer.stop()
 
     def _count_poison(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        if self._metrics is not None:
-            self._metrics.poison.labels(record.topic).inc()
+        if self.metrics is not None:
+            self.metrics.poison.labels(record.topic).inc()
 
     async def _route_one(self, record: ConsumerRecord[bytes, bytes]) -> list[asyncio.Future[object]]:
         event = decode(record.value)
@@ -122,15 +118,15 @@ class Router:
         parent = traceparent_of(record.headers) or getattr(event, "traceparent", None)
         with span("scheduler.route", parent=parent, kind=SpanKind.CONSUMER, event=event.event_type):
             headers = kafka_headers()
-        for channel in route(event, self._channels):
-            if self._channels.get(channel) is None:
+        for channel in route(event, self.channels):
+            if self.channels.get(channel) is None:
                 log.warning("event %s names unknown channel %r; skipped", event.event_id, channel)
                 continue
-            fut = await self._producer.send(
-                self._topics.schedule_commands, record.value, key=channel.encode(), headers=headers
+            fut = await self.producer.send(
+                self.topics.schedule_commands, record.value, key=channel.encode(), headers=headers
             )
             futures.append(fut)
             self.routed += 1
-            if self._metrics is not None:
-                self._metrics.produced.labels(self._topics.schedule_commands).inc()
+            if self.metrics is not None:
+                self.metrics.produced.labels(self.topics.schedule_commands).inc()
         return futures

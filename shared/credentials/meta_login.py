@@ -35,8 +35,10 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from shared.api_base import api_base
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
+from shared.credential_rules import CREDENTIAL_RULES
 from shared.credentials import CredentialError
 from shared.credentials.accounts import account_of
 from shared.credentials.record import CredentialRecord
@@ -47,16 +49,9 @@ DIALOG_BASE = {
     "instagram": "https://www.facebook.com",
     "threads": "https://threads.net",
 }
-GRAPH_BASE = {
-    "facebook": "https://graph.facebook.com",
-    "instagram": "https://graph.facebook.com",
-    "threads": "https://graph.threads.net",
-}
-SCOPES = {
-    "facebook": "pages_show_list,pages_manage_posts,pages_read_engagement",
-    "instagram": "pages_show_list,instagram_basic,instagram_content_publish",
-    "threads": "threads_basic,threads_content_publish",
-}
+# What the login asks for is what publishing needs of the credential (the capability table's
+# ``credential`` column), so the two cannot drift apart.
+SCOPES = {platform: ",".join(CREDENTIAL_RULES[platform].needs) for platform in sorted(META_PLATFORMS)}
 
 
 class ConnectRefused(CredentialError):
@@ -84,7 +79,7 @@ def _dialog(channel: Channel) -> str:
 
 
 def _graph(channel: Channel) -> str:
-    return (channel.base_url or GRAPH_BASE[channel.platform]).rstrip("/")
+    return api_base(channel.platform, channel.base_url)
 
 
 def _version(channel: Channel) -> str:

@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from shared.api_base import api_base
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.credentials import CredentialError
@@ -33,11 +34,6 @@ from shared.credentials.record import CredentialRecord
 
 PASTED = frozenset({"telegram", "bluesky", "wordpress", "whatsapp"})
 GENERATED = frozenset({"webhook"})
-API_BASE = {
-    "telegram": "https://api.telegram.org",
-    "bluesky": "https://bsky.social",
-    "whatsapp": "https://graph.facebook.com",
-}
 
 
 class PasteRefused(CredentialError):
@@ -66,10 +62,10 @@ def new_webhook_secret() -> str:
 
 
 def _base(channel: Channel) -> str:
-    base = channel.base_url or API_BASE.get(channel.platform, "")
+    base = api_base(channel.platform, channel.base_url)
     if not base:
         raise PasteRefused(f"{channel.id}: set the channel's base_url (the site's address)")
-    return base.rstrip("/")
+    return base
 
 
 async def _call(

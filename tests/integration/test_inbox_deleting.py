@@ -26,9 +26,9 @@ NOW = datetime.now(UTC)
 
 
 async def act(
-    system: InboxSystem, key: str, verb: str, reason: str, lang: str = "en"
+    system: InboxSystem, key: str, verb: str, reason: str, lang: str = "en", role: str = "approver"
 ) -> tuple[int, dict[str, Any]]:
-    headers = {**system.auth("editor"), "Accept-Language": lang}
+    headers = {**system.auth(role), "Accept-Language": lang}
     async with system.env.session.post(
         system.url(f"/v1/inbox/{key}/{verb}"), headers=headers, json={"reason": reason}
     ) as answer:
@@ -49,6 +49,9 @@ async def test_a_delete_deletes_on_the_platform_with_who_and_why_in_the_audit_tr
         )
         await system.published("facebook-demo", "facebook", fb_post)
         comment_id, key = await comment_in_inbox(system, "facebook", fb_post.id)
+        # An editor may hide it; deleting it for good takes an approver.
+        status, refused = await act(system, key, "delete", "ancaman kekerasan", role="editor")
+        assert (status, refused["errors"][0]["rule"]) == (403, "four_eyes")
         status, sending = await act(system, key, "delete", "ancaman kekerasan")
         assert (status, sending["state"], sending["platform_hide"]["status"]) == (200, "deleted", "sending")
         await settled(system, key, InboxAction.DELETED_ON_PLATFORM)
@@ -71,7 +74,7 @@ async def test_a_delete_deletes_on_the_platform_with_who_and_why_in_the_audit_tr
             ),
         )
         trail = [(e.action.value, e.by, e.reason) for e in changes if isinstance(e, InboxChanged)]
-        assert ("delete", "rina", "ancaman kekerasan") in trail  # the editor key is rina's
+        assert ("delete", "yuyun", "ancaman kekerasan") in trail  # the approver key is yuyun's
         assert ("deleted_on_platform", "publisher", "deleted on facebook") in trail
 
         # A comment already gone (deleted in the platform's own app) counts as deleted; this
@@ -80,7 +83,8 @@ async def test_a_delete_deletes_on_the_platform_with_who_and_why_in_the_audit_tr
         system.env.states["facebook"].comments[:] = [
             c for c in system.env.states["facebook"].comments if c.id != gone_id
         ]
-        deleted = await Terminal(system, capsys).data("inbox", "delete", gone_key, "--reason", "spam")
+        terminal = Terminal(system, capsys)
+        deleted = await terminal.data("inbox", "delete", gone_key, "--reason", "spam", role="approver")
         assert (deleted["state"], deleted["reason"]) == ("deleted", "spam")
         await settled(system, gone_key, InboxAction.DELETED_ON_PLATFORM, InboxAction.DELETE_FAILED)
         assert (await shown(system, gone_key))["platform_hide"]["status"] == "deleted"

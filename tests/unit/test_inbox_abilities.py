@@ -111,7 +111,12 @@ def test_the_page_offers_delete_exactly_where_the_inbox_takes_one() -> None:
         first = received(comment.model_copy(update={"platform": platform}), None, NOW)
         assert first is not None
         try:
-            decide(first, Command(InboxAction.DELETE, by="rina", reason="ancaman"), four_eyes=False, now=NOW)
+            decide(
+                first,
+                Command(InboxAction.DELETE, by="rina", reason="ancaman", by_approver=True),
+                four_eyes=False,
+                now=NOW,
+            )
             taken = True
         except NotOnPlatform:
             taken = False

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.inbox.errors import IllegalTransition, NotOnPlatform
+from services.inbox.errors import ApprovalRequired, IllegalTransition, NotOnPlatform
 from services.inbox.lifecycle import Command, decide, received, settle_hide
 from services.inbox.moderation_jobs import HideSettled, hide_settlement, moderation_job, waiting_hide
 from services.inbox.reply_jobs import RetryAt, reply_key
@@ -198,12 +198,31 @@ def test_reopening_sends_nothing_where_the_platform_cannot_hide_or_shows_it_alre
     assert job.purpose == "unhide"
 
 
+def test_only_an_approver_deletes_a_citizens_comment_an_editor_hides_it() -> None:
+    by_editor = Command(A.DELETE, by="rina", reason="ancaman")
+    with pytest.raises(ApprovalRequired, match="needs the approver role") as refused:
+        decide(entry("facebook"), by_editor, four_eyes=False, now=NOW)
+    assert refused.value.status == 403
+    hidden_by_editor = decide(
+        entry("facebook"), Command(A.HIDE, by="rina", reason="ancaman"), four_eyes=False, now=NOW
+    )
+    assert hidden_by_editor.state == S.HIDDEN
+
+
 @pytest.mark.parametrize("platform", ["facebook", "instagram", "youtube", "telegram"])
 def test_a_delete_with_a_reason_sends_a_delete_job(platform: str) -> None:
     with pytest.raises(IllegalTransition, match="needs a reason"):
-        decide(entry(platform), Command(A.DELETE, by="rina", reason=" "), four_eyes=False, now=NOW)
+        decide(
+            entry(platform),
+            Command(A.DELETE, by="rina", reason=" ", by_approver=True),
+            four_eyes=False,
+            now=NOW,
+        )
     deleted = decide(
-        entry(platform), Command(A.DELETE, by="rina", reason="ancaman"), four_eyes=False, now=NOW
+        entry(platform),
+        Command(A.DELETE, by="rina", reason="ancaman", by_approver=True),
+        four_eyes=False,
+        now=NOW,
     )
     assert (deleted.state, deleted.by, deleted.reason) == (S.DELETED, "rina", "ancaman")
     job = moderation_job(deleted, "ib1", 1, NOW)
@@ -223,13 +242,18 @@ def test_a_delete_with_a_reason_sends_a_delete_job(platform: str) -> None:
 
 def test_a_refused_delete_may_be_tried_again_or_reopened() -> None:
     deleted = decide(
-        hidden("telegram"), Command(A.DELETE, by="rina", reason="spam"), four_eyes=False, now=NOW
+        hidden("telegram"),
+        Command(A.DELETE, by="rina", reason="spam", by_approver=True),
+        four_eyes=False,
+        now=NOW,
     )
     with pytest.raises(IllegalTransition, match="deleted on the platform"):
         decide(deleted, Command(A.REOPEN, by="rina"), four_eyes=False, now=NOW)  # still on its way
     refused = settled(deleted, done=False, detail="not deleted on telegram: message can't be deleted")
     assert (refused.action, refused.state) == (A.DELETE_FAILED, S.DELETED)
-    again = decide(refused, Command(A.DELETE, by="rina", reason="spam"), four_eyes=False, now=NOW)
+    again = decide(
+        refused, Command(A.DELETE, by="rina", reason="spam", by_approver=True), four_eyes=False, now=NOW
+    )
     assert moderation_job(again, "ib1", 1, NOW) is not None
     reopened = decide(refused, Command(A.REOPEN, by="rina"), four_eyes=False, now=NOW)
     assert reopened.state == S.NEW
@@ -238,7 +262,12 @@ def test_a_refused_delete_may_be_tried_again_or_reopened() -> None:
 
 def test_a_refused_delete_of_a_comment_hidden_there_is_shown_again_on_reopen() -> None:
     hidden_there = settled(hidden("facebook"))
-    deleted = decide(hidden_there, Command(A.DELETE, by="rina", reason="ancaman"), four_eyes=False, now=NOW)
+    deleted = decide(
+        hidden_there,
+        Command(A.DELETE, by="rina", reason="ancaman", by_approver=True),
+        four_eyes=False,
+        now=NOW,
+    )
     refused = settled(deleted, done=False, detail="not deleted on facebook: (#200) Permissions error")
     reopened = decide(refused, Command(A.REOPEN, by="rina"), four_eyes=False, now=NOW)
     job = moderation_job(reopened, "ib1", 1, NOW)
@@ -251,6 +280,11 @@ def test_a_refused_delete_of_a_comment_hidden_there_is_shown_again_on_reopen() -
 )
 def test_a_delete_where_the_platform_cannot_is_refused_through_the_catalog(platform: str) -> None:
     with pytest.raises(NotOnPlatform, match="cannot delete a citizen's comment") as refused:
-        decide(entry(platform), Command(A.DELETE, by="rina", reason="spam"), four_eyes=False, now=NOW)
+        decide(
+            entry(platform),
+            Command(A.DELETE, by="rina", reason="spam", by_approver=True),
+            four_eyes=False,
+            now=NOW,
+        )
     assert refused.value.status == 422
     assert "tidak bisa menghapus" in refused.value.said.in_("id")

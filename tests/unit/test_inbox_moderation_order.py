@@ -40,7 +40,9 @@ def asked(platform: str, comment_id: str, commands: list[A]) -> list[JobDue]:
     """The jobs the inbox sends as an editor hides and reopens the comment, none yet settled."""
     entry, jobs = arrived(platform, comment_id), []
     for action in commands:
-        entry = decide(entry, Command(action, by="rina", reason="abusive"), four_eyes=False, now=NOW)
+        entry = decide(
+            entry, Command(action, by="rina", reason="abusive", by_approver=True), four_eyes=False, now=NOW
+        )
         job = moderation_job(entry, entry.comment.event_id, 1, NOW)
         if job is not None:
             jobs.append(job)

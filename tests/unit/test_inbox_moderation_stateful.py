@@ -38,7 +38,7 @@ class Moderation(RuleBasedStateMachine):
 
     @rule(action=st.sampled_from(OPERATOR))
     def operator(self, action: InboxAction) -> None:
-        command = Command(action, by="rina", reason="alasan", assignee="budi")
+        command = Command(action, by="rina", reason="alasan", assignee="budi", by_approver=True)
         try:
             self.entry = decide(self.entry, command, four_eyes=False, now=NOW)
         except IllegalTransition:

@@ -162,7 +162,7 @@ def test_what_every_platform_can_do_fits_the_documented_abilities() -> None:
 @given(reason=st.text(max_size=6))
 def test_the_documented_reason_is_the_one_the_lifecycle_takes(action: InboxAction, reason: str) -> None:
     documented = _validator("ReasonRequired").is_valid({"reason": reason})
-    command = Command(action=action, by="rina", reason=reason)
+    command = Command(action=action, by="rina", reason=reason, by_approver=True)  # delete asks one
     taken = True
     try:
         decide(new_entry(), command, four_eyes=False, now=NOW)

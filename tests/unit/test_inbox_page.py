@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from services.inbox.page import STATIC, add_page
 from shared.security_headers import SECURITY_HEADERS
+from tests.unit.page_labels import assert_every_label_in_both_languages
 
 SCRIPTS = ("inbox.js", "complaints.js")
 
@@ -34,17 +35,7 @@ async def test_the_page_and_its_files_are_served_with_the_security_headers() -> 
 
 
 def test_every_label_exists_in_english_and_bahasa_indonesia() -> None:
-    script = "\n".join((STATIC / name).read_text(encoding="utf-8") for name in SCRIPTS)
-    en: set[str] = set()
-    id_: set[str] = set()
-    for lang, block in re.findall(r"\n  (en|id): \{(.*?)\n  \}", script, re.S):
-        (en if lang == "en" else id_).update(re.findall(r"\b([a-z_]+):", block))
-    assert en == id_
-    html = (STATIC / "index.html").read_text(encoding="utf-8")
-    used = set(re.findall(r'data-i18n(?:-placeholder)?="([a-z_]+)"', html)) | set(
-        re.findall(r'\bt\("([a-z_]+)"\)', script)
-    )
-    assert used <= en, used - en
+    assert_every_label_in_both_languages(STATIC / "index.html", [STATIC / name for name in SCRIPTS])
 
 
 def test_citizens_text_never_reaches_the_page_as_html() -> None:

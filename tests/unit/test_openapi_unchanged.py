@@ -23,7 +23,7 @@ REVIEWED = {
     "ingest": "9ac5f2755fe83f12efafe1e4b98d3e8083591064f0c06c813749eebff5f61059",
     "console": "c9d444a2fab1b24a2b7a20562cb2265e8301b65064b94a50875c14d93ad007eb",
     "analytics": "5acf22dab3ea01e28ed01b91e00cea371af19cacaa1fcc6c61ecb1e5aead0ee6",
-    "inbox": "d3de14c127e6dd6523b70a501d37bf8192485dac835390a75260141fa2d4b5c4",
+    "inbox": "ef9563a1e34f4a58b68e7de1377c70b5667996e6ce9a72e9dbd2d614e3523582",
 }
 
 

@@ -79,14 +79,15 @@ async def test_two_workers_due_at_once_refresh_a_rotating_token_once(tmp_path: P
     assert world.authorities["x"].refreshes["x-demo"] == 1
 
 
-async def test_a_401_is_answered_by_one_refresh_and_one_retry(tmp_path: Path) -> None:
+@pytest.mark.parametrize("call", ["publish", "reply"])
+async def test_a_401_is_answered_by_one_refresh_and_the_post_made_once(tmp_path: Path, call: str) -> None:
     world = World(tmp_path, platforms=("x",))
-    store = SecretStore.from_vault(world.vault)
+    stale = SecretStore.from_vault(world.vault).get("x-demo")
+    world.clock.advance(hours=3)  # the refresher was stopped: the token expired unseen
     inner = AuthorityAdapter(world.authorities["x"])
     adapter = RefreshingAdapter(inner, world.refresher(), {"x-chan": "x-demo"})
-    world.clock.advance(hours=3)  # the refresher was stopped: the token expired unseen
-    published = await adapter.publish(_target("x-chan", store.get("x-demo")), _request("j1"))
-    assert published.post_id == "1"
+    posted = await getattr(adapter, call)(_target("x-chan", stale), _request("j1"))
+    assert (posted.post_id, inner.posts) == ("1", ["j1"])
     assert adapter.repeated_with_fresh_token == 1
 
 
@@ -107,17 +108,6 @@ def test_every_call_of_the_adapter_protocol_is_passed_on_not_left_to_its_default
     calls = {name for name, value in vars(Adapter).items() if callable(value) and not name.startswith("_")}
     assert calls >= {"publish", "reply", "moderate", "find_reply", "poll_results"}
     assert sorted(calls - vars(RefreshingAdapter).keys()) == []
-
-
-async def test_a_reply_refused_with_401_is_posted_once_with_a_fresh_token(tmp_path: Path) -> None:
-    world = World(tmp_path, platforms=("x",))
-    stale = SecretStore.from_vault(world.vault).get("x-demo")
-    world.clock.advance(hours=3)
-    inner = AuthorityAdapter(world.authorities["x"])
-    adapter = RefreshingAdapter(inner, world.refresher(), {"x-chan": "x-demo"})
-    posted = await adapter.reply(_target("x-chan", stale), _request("reply-1"))
-    assert (posted.post_id, inner.posts) == ("1", ["reply-1"])
-    assert adapter.repeated_with_fresh_token == 1
 
 
 async def test_no_retry_when_the_refusal_is_not_a_401(tmp_path: Path) -> None:

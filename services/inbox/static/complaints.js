@@ -1,28 +1,13 @@
 "use strict";
 // The complaint channel on the inbox page: comments recorded as SP4N-LAPOR! complaints, with the
 // deadline each runs against (working days in the channel's zone) and what is overdue. Loaded
-// after inbox.js, whose api(), el(), t() and refresh() it uses; values reach the page as text only.
-
-const COMPLAINT_I18N = {
-  en: {
-    complaints: "Complaints (SP4N-LAPOR!)", complaint: "Record as complaint", c_due: "due",
-    c_overdue: "overdue", c_recorded: "Recorded", c_forwarded: "Forwarded to LAPOR!",
-    c_answered: "Answered", c_closed: "Closed", c_forward: "Forward to LAPOR!", c_answer: "Mark answered",
-    c_close: "Close", c_none: "No complaints.", c_tracking: "LAPOR! tracking id", c_only_overdue: "Only overdue",
-  },
-  id: {
-    complaints: "Pengaduan (SP4N-LAPOR!)", complaint: "Catat sebagai pengaduan", c_due: "tenggat",
-    c_overdue: "terlambat", c_recorded: "Tercatat", c_forwarded: "Diteruskan ke LAPOR!",
-    c_answered: "Dijawab", c_closed: "Ditutup", c_forward: "Teruskan ke LAPOR!", c_answer: "Tandai dijawab",
-    c_close: "Tutup", c_none: "Tidak ada pengaduan.", c_tracking: "Nomor pelacakan LAPOR!", c_only_overdue: "Hanya yang terlambat",
-  },
-};
-for (const lang of Object.keys(COMPLAINT_I18N)) Object.assign(I18N[lang], COMPLAINT_I18N[lang]);
+// after inbox.js, whose api(), el(), t(), locale() and refresh() it uses (its labels are in
+// inbox.js's table, with the page's others); values reach the page as text only.
 
 function complaintNode(c) {
   const item = el("li");
   const meta = el("div", null, "meta");
-  const when = (iso) => new Date(iso).toLocaleString(state.lang === "id" ? "id-ID" : "en-GB");
+  const when = (iso) => new Date(iso).toLocaleString(locale());
   meta.append(el("span", t("c_" + c.state), "state"), el("span", " · " + c.channel + " · " + (c.comment.author.name || c.comment.author.id)));
   if (c.next_due) meta.append(el("span", " · " + t("c_due") + " " + when(c.next_due)));
   if (c.overdue) meta.append(el("span", " · " + t("c_overdue"), "error"));

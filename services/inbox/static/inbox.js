@@ -2,71 +2,109 @@
 // The inbox page: what /v1/inbox offers, in English and Bahasa Indonesia. Comments are citizens'
 // text, hostile by default: every value reaches the page through textContent, never as HTML.
 
+// Every label once, with its words in each of the page's languages in LANGUAGES' order: a label
+// cannot exist in one language and be forgotten in the other.
+const LANGUAGES = ["en", "id"];
+const LOCALES = { en: "en-GB", id: "id-ID" };  // how dates and numbers are written
 const I18N = {
-  en: {
-    title: "Inbox", language: "Language", login_title: "Sign in with your API key",
-    login_placeholder: "API key", login_button: "Sign in", login_failed: "This key was refused.",
-    channels: "Channels", channel: "Channel", mode: "Collected by", collected: "Collected",
-    why: "Why / last error", comments: "Comments", state: "State", post: "Post", all: "All",
-    apply: "Apply", s_new: "New", s_assigned: "Assigned", s_answered: "Answered", s_hidden: "Hidden",
-    s_replying: "Reply being posted", posted: "posted on the platform",
-    s_closed: "Closed", m_poll: "polling", m_poll_and_webhook: "webhook and polling",
-    m_webhook: "webhook", m_updates: "bot updates", m_unreadable: "not collected", assign: "Assign", reply: "Reply",
-    approve: "Approve reply", hide: "Hide", close: "Close", reopen: "Reopen",
-    delete: "Delete on the platform", s_deleted: "Deleted",
-    ask_assignee: "Assign to whom?", ask_reply: "Your reply:", ask_reason: "Why?",
-    ask_override: "This comment was already answered. Send a second answer anyway?",
-    assigned_to: "assigned to", draft_waiting: "draft waiting for an approver",
-    replied_by: "reply by", approved_by: "approved by", empty: "No comments match.",
-    saved_answer: "Reply with a saved answer…", answering: "being answered by",
-    ask_take_over: "Take over the answer anyway?",
-    limits: "Cannot do / limits", terms: "Most frequent terms, last 6 hours", no_terms: "No comments in these hours.",
-    a_read: "read comments", a_reply: "reply", a_hide: "hide", a_delete: "delete", cannot: "cannot",
-    c_needs_access: "needs more access", c_not_built: "not built in Warta yet", c_no_api: "no platform API",
-    h_sending_hidden: "being hidden on the platform", h_hidden: "hidden on the platform too",
-    h_failed_hidden: "not hidden on the platform", h_local: "hidden in the inbox only",
-    h_sending_visible: "being shown again on the platform", h_visible: "shown again on the platform",
-    h_failed_visible: "still hidden on the platform",
-    h_sending_deleted: "being deleted on the platform", h_deleted: "deleted on the platform",
-    h_failed_deleted: "not deleted on the platform",
-    window: "replies only within {h} h of the citizen's last message, then templates",
-    quota: "quota — a reply costs {reply} of {daily} units a day, a hide {hide}, a read {read}",
-  },
-  id: {
-    title: "Kotak masuk", language: "Bahasa", login_title: "Masuk dengan kunci API Anda",
-    login_placeholder: "Kunci API", login_button: "Masuk", login_failed: "Kunci ini ditolak.",
-    channels: "Kanal", channel: "Kanal", mode: "Dikumpulkan lewat", collected: "Terkumpul",
-    why: "Alasan / galat terakhir", comments: "Komentar", state: "Status", post: "Unggahan",
-    all: "Semua", apply: "Terapkan", s_new: "Baru", s_assigned: "Ditugaskan", s_answered: "Dijawab",
-    s_replying: "Balasan sedang dikirim", posted: "terkirim ke platform", s_hidden: "Disembunyikan", s_closed: "Ditutup", m_poll: "polling",
-    m_poll_and_webhook: "webhook dan polling", m_webhook: "webhook", m_updates: "pembaruan bot", m_unreadable: "tidak dikumpulkan",
-    assign: "Tugaskan", reply: "Balas", approve: "Setujui balasan", hide: "Sembunyikan",
-    delete: "Hapus di platform", s_deleted: "Dihapus",
-    close: "Tutup", reopen: "Buka kembali", ask_assignee: "Tugaskan kepada siapa?",
-    ask_reply: "Balasan Anda:", ask_reason: "Alasannya?",
-    ask_override: "Komentar ini sudah dijawab. Tetap kirim jawaban kedua?",
-    assigned_to: "ditugaskan kepada", draft_waiting: "draf menunggu persetujuan",
-    replied_by: "dibalas oleh", approved_by: "disetujui oleh", empty: "Tidak ada komentar yang cocok.",
-    saved_answer: "Balas dengan jawaban tersimpan…", answering: "sedang dijawab oleh",
-    ask_take_over: "Tetap ambil alih jawabannya?",
-    limits: "Tidak bisa / batasan", terms: "Kata terbanyak, 6 jam terakhir", no_terms: "Tidak ada komentar dalam rentang ini.",
-    a_read: "membaca komentar", a_reply: "membalas", a_hide: "menyembunyikan", a_delete: "menghapus",
-    cannot: "tidak bisa", c_needs_access: "perlu akses lebih", c_not_built: "belum dibuat di Warta",
-    c_no_api: "tidak ada API platform",
-    h_local: "hanya disembunyikan di kotak masuk",
-    h_sending_hidden: "sedang disembunyikan di platform", h_hidden: "juga disembunyikan di platform", h_failed_hidden: "tidak tersembunyi di platform",
-    h_sending_visible: "sedang ditampilkan lagi di platform", h_visible: "tampil lagi di platform", h_failed_visible: "masih tersembunyi di platform",
-    h_sending_deleted: "sedang dihapus di platform", h_deleted: "sudah dihapus di platform", h_failed_deleted: "tidak terhapus di platform",
-    window: "balasan hanya dalam {h} jam sejak pesan terakhir warga, sesudahnya hanya templat",
-    quota: "kuota — satu balasan memakai {reply} dari {daily} unit per hari, satu penyembunyian {hide}, satu pembacaan {read}",
-  },
+  title: ["Inbox", "Kotak masuk"],
+  language: ["Language", "Bahasa"],
+  login_title: ["Sign in with your API key", "Masuk dengan kunci API Anda"],
+  login_placeholder: ["API key", "Kunci API"],
+  login_button: ["Sign in", "Masuk"],
+  login_failed: ["This key was refused.", "Kunci ini ditolak."],
+  channels: ["Channels", "Kanal"],
+  channel: ["Channel", "Kanal"],
+  mode: ["Collected by", "Dikumpulkan lewat"],
+  collected: ["Collected", "Terkumpul"],
+  why: ["Why / last error", "Alasan / galat terakhir"],
+  comments: ["Comments", "Komentar"],
+  state: ["State", "Status"],
+  post: ["Post", "Unggahan"],
+  all: ["All", "Semua"],
+  apply: ["Apply", "Terapkan"],
+  s_new: ["New", "Baru"],
+  s_assigned: ["Assigned", "Ditugaskan"],
+  s_answered: ["Answered", "Dijawab"],
+  s_hidden: ["Hidden", "Disembunyikan"],
+  s_replying: ["Reply being posted", "Balasan sedang dikirim"],
+  posted: ["posted on the platform", "terkirim ke platform"],
+  s_closed: ["Closed", "Ditutup"],
+  m_poll: ["polling", "polling"],
+  m_poll_and_webhook: ["webhook and polling", "webhook dan polling"],
+  m_webhook: ["webhook", "webhook"],
+  m_updates: ["bot updates", "pembaruan bot"],
+  m_unreadable: ["not collected", "tidak dikumpulkan"],
+  assign: ["Assign", "Tugaskan"],
+  reply: ["Reply", "Balas"],
+  approve: ["Approve reply", "Setujui balasan"],
+  hide: ["Hide", "Sembunyikan"],
+  close: ["Close", "Tutup"],
+  reopen: ["Reopen", "Buka kembali"],
+  delete: ["Delete on the platform", "Hapus di platform"],
+  s_deleted: ["Deleted", "Dihapus"],
+  ask_assignee: ["Assign to whom?", "Tugaskan kepada siapa?"],
+  ask_reply: ["Your reply:", "Balasan Anda:"],
+  ask_reason: ["Why?", "Alasannya?"],
+  ask_override: ["This comment was already answered. Send a second answer anyway?", "Komentar ini sudah dijawab. Tetap kirim jawaban kedua?"],
+  assigned_to: ["assigned to", "ditugaskan kepada"],
+  draft_waiting: ["draft waiting for an approver", "draf menunggu persetujuan"],
+  replied_by: ["reply by", "dibalas oleh"],
+  approved_by: ["approved by", "disetujui oleh"],
+  empty: ["No comments match.", "Tidak ada komentar yang cocok."],
+  saved_answer: ["Reply with a saved answer…", "Balas dengan jawaban tersimpan…"],
+  answering: ["being answered by", "sedang dijawab oleh"],
+  ask_take_over: ["Take over the answer anyway?", "Tetap ambil alih jawabannya?"],
+  limits: ["Cannot do / limits", "Tidak bisa / batasan"],
+  terms: ["Most frequent terms, last 6 hours", "Kata terbanyak, 6 jam terakhir"],
+  no_terms: ["No comments in these hours.", "Tidak ada komentar dalam rentang ini."],
+  a_read: ["read comments", "membaca komentar"],
+  a_reply: ["reply", "membalas"],
+  a_hide: ["hide", "menyembunyikan"],
+  a_delete: ["delete", "menghapus"],
+  cannot: ["cannot", "tidak bisa"],
+  c_needs_access: ["needs more access", "perlu akses lebih"],
+  c_not_built: ["not built in Warta yet", "belum dibuat di Warta"],
+  c_no_api: ["no platform API", "tidak ada API platform"],
+  h_sending_hidden: ["being hidden on the platform", "sedang disembunyikan di platform"],
+  h_hidden: ["hidden on the platform too", "juga disembunyikan di platform"],
+  h_failed_hidden: ["not hidden on the platform", "tidak tersembunyi di platform"],
+  h_local: ["hidden in the inbox only", "hanya disembunyikan di kotak masuk"],
+  h_sending_visible: ["being shown again on the platform", "sedang ditampilkan lagi di platform"],
+  h_visible: ["shown again on the platform", "tampil lagi di platform"],
+  h_failed_visible: ["still hidden on the platform", "masih tersembunyi di platform"],
+  h_sending_deleted: ["being deleted on the platform", "sedang dihapus di platform"],
+  h_deleted: ["deleted on the platform", "sudah dihapus di platform"],
+  h_failed_deleted: ["not deleted on the platform", "tidak terhapus di platform"],
+  window: ["replies only within {h} h of the citizen's last message, then templates", "balasan hanya dalam {h} jam sejak pesan terakhir warga, sesudahnya hanya templat"],
+  quota: ["quota — a reply costs {reply} of {daily} units a day, a hide {hide}, a read {read}", "kuota — satu balasan memakai {reply} dari {daily} unit per hari, satu penyembunyian {hide}, satu pembacaan {read}"],
+  // The complaint channel (complaints.js).
+  complaints: ["Complaints (SP4N-LAPOR!)", "Pengaduan (SP4N-LAPOR!)"],
+  complaint: ["Record as complaint", "Catat sebagai pengaduan"],
+  c_due: ["due", "tenggat"],
+  c_overdue: ["overdue", "terlambat"],
+  c_recorded: ["Recorded", "Tercatat"],
+  c_forwarded: ["Forwarded to LAPOR!", "Diteruskan ke LAPOR!"],
+  c_answered: ["Answered", "Dijawab"],
+  c_closed: ["Closed", "Ditutup"],
+  c_forward: ["Forward to LAPOR!", "Teruskan ke LAPOR!"],
+  c_answer: ["Mark answered", "Tandai dijawab"],
+  c_close: ["Close", "Tutup"],
+  c_none: ["No complaints.", "Tidak ada pengaduan."],
+  c_tracking: ["LAPOR! tracking id", "Nomor pelacakan LAPOR!"],
+  c_only_overdue: ["Only overdue", "Hanya yang terlambat"],
 };
 
 const state = { lang: localStorage.getItem("warta.lang") || "en", key: sessionStorage.getItem("warta.inbox.key"), templates: [], abilities: {} };
 const $ = (selector) => document.querySelector(selector);
 
 function t(key) {
-  return (I18N[state.lang] && I18N[state.lang][key]) || I18N.en[key] || key;
+  const words = I18N[key];
+  return words ? words[LANGUAGES.indexOf(state.lang)] || words[0] : key;
+}
+
+function locale() {
+  return LOCALES[state.lang] || LOCALES.en;
 }
 
 function translate() {
@@ -113,7 +151,7 @@ function limitsOf(abilities) {
     if (!a.can || a.code !== "ok") details.push(a.detail + (a.needs ? " — " + a.needs : ""));
   }
   const q = abilities.quota;
-  const n = (value) => Number(value).toLocaleString(state.lang === "id" ? "id-ID" : "en-GB");
+  const n = (value) => Number(value).toLocaleString(locale());
   if (q) parts.push(t("quota").replace("{reply}", n(q.reply)).replace("{daily}", n(q.daily)).replace("{read}", n(q.read)).replace("{hide}", n(q.hide)));
   const cell = el("td", parts.join("; "));
   cell.title = details.join("\n");
@@ -156,7 +194,7 @@ function entryNode(entry) {
   const c = entry.comment;
   const meta = el("div", null, "meta");
   meta.append(el("span", t("s_" + entry.state), "state"), el("span", " · " + c.channel + " · " + (c.author.name || c.author.id) +
-    " · " + new Date(c.created_at).toLocaleString(state.lang === "id" ? "id-ID" : "en-GB")));
+    " · " + new Date(c.created_at).toLocaleString(locale())));
   if (entry.assignee) meta.append(el("span", " · " + t("assigned_to") + " " + entry.assignee));
   // Someone has the reply box open: everyone else sees who, and answering too needs a take-over.
   if (entry.answering) meta.append(el("span", " · " + t("answering") + " " + entry.answering.by, "answering"));

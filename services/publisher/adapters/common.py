@@ -1,14 +1,16 @@
-"""Small pieces every adapter shares: the post text and per-account quota memory.
+"""Small pieces every adapter shares: the post text, per-account quota memory, and waiting out a
+platform's processing (``until_processed``).
 
 Matching a listed post against ours, for reconciliation, is ``lookup.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypedDict, Unpack
+from typing import Any, TypedDict, TypeVar, Unpack
 
 import aiohttp
 from opentelemetry.trace import SpanKind
@@ -20,6 +22,31 @@ from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
 from services.publisher.adapters.upload_state import DEFAULT_STATE_DIR, UploadLog
 from shared.events import Content
 from shared.tracing import span
+
+T = TypeVar("T")
+
+
+async def until_processed(
+    answer: T,
+    ask_again: Callable[[], Awaitable[T]],
+    done: Callable[[T], bool],
+    *,
+    interval: float,
+    limit: float,
+    pending: Callable[[T, float], port.Temporary],
+) -> T:
+    """The platform's processing status, asked again every ``interval`` seconds until ``done``
+    accepts it; past ``limit`` seconds of waiting, ``pending(last answer, seconds waited)`` is
+    raised: a ``Temporary`` whose next attempt only asks again, so the publish itself is not
+    repeated (a Meta container, a TikTok upload)."""
+    waited = 0.0
+    while not done(answer):
+        if waited >= limit:
+            raise pending(answer, waited)
+        await asyncio.sleep(interval)
+        waited += interval
+        answer = await ask_again()
+    return answer
 
 
 def compose_text(content: Content) -> str:

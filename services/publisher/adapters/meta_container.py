@@ -16,14 +16,13 @@ job's container is remembered in memory, so a retry in the same process resumes 
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Unpack
 
 import aiohttp
 
 from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply
-from services.publisher.adapters.common import HttpOptions, account_key
+from services.publisher.adapters.common import HttpOptions, account_key, until_processed
 from services.publisher.adapters.graph import GraphAdapter, parse_graph_time
 from services.publisher.adapters.media import MediaFetcher
 from shared.events import Content
@@ -163,23 +162,29 @@ class ContainerAdapter(GraphAdapter):
         return container
 
     async def _await(self, target: port.Target, container_id: str) -> str:
-        waited = 0.0
-        while True:
-            status = await self.container_status(target, container_id)
-            if status == "EXPIRED":
+        async def status() -> str:
+            found = await self.container_status(target, container_id)
+            if found == "EXPIRED":
                 self._forget(container_id)
                 message = f"{self.platform}: container expired before publishing"
                 raise port.Temporary(message, code="container_expired")
-            if status in ("FINISHED", "PUBLISHED"):
-                return status
-            if waited >= self._poll_limit:
-                raise ContainerPending(
-                    f"{self.platform}: container still {status or 'processing'} after {waited:.0f}s",
-                    container_id=container_id,
-                    retry_after=self._poll_limit,
-                )
-            await asyncio.sleep(self._poll_interval)
-            waited += self._poll_interval
+            return found
+
+        def pending(found: str, waited: float) -> port.Temporary:
+            return ContainerPending(
+                f"{self.platform}: container still {found or 'processing'} after {waited:.0f}s",
+                container_id=container_id,
+                retry_after=self._poll_limit,
+            )
+
+        return await until_processed(
+            await status(),
+            status,
+            lambda found: found in ("FINISHED", "PUBLISHED"),
+            interval=self._poll_interval,
+            limit=self._poll_limit,
+            pending=pending,
+        )
 
     async def _permalink(self, target: port.Target, post_id: str) -> port.Published:
         """The post's link; a failed read must not turn a success into an error."""

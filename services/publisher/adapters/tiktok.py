@@ -39,7 +39,6 @@ privately), ``username`` (for the post URL).
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Unpack
 
 import aiohttp
@@ -52,6 +51,7 @@ from services.publisher.adapters.common import (
     ChunkedUploadAdapter,
     as_int,
     as_object,
+    until_processed,
 )
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.upload_state import chunk_body
@@ -257,17 +257,22 @@ class TikTokAdapter(ChunkedUploadAdapter):
         self, target: port.Target, request: port.PublishRequest, entry: dict[str, Any], status: dict[str, Any]
     ) -> port.Published:
         publish_id = str(entry["publish_id"])
-        waited = 0.0
-        while status.get("status") in _PROCESSING:
-            if waited >= self._poll_limit:
-                raise StatusPending(
-                    f"tiktok: {publish_id} still {status.get('status')} after {waited:.0f}s",
-                    publish_id=publish_id,
-                    retry_after=self._poll_limit,
-                )
-            await asyncio.sleep(self._poll_interval)
-            waited += self._poll_interval
-            status = await self._status(target, publish_id)
+
+        def pending(found: dict[str, Any], waited: float) -> port.Temporary:
+            return StatusPending(
+                f"tiktok: {publish_id} still {found.get('status')} after {waited:.0f}s",
+                publish_id=publish_id,
+                retry_after=self._poll_limit,
+            )
+
+        status = await until_processed(
+            status,
+            lambda: self._status(target, publish_id),
+            lambda found: found.get("status") not in _PROCESSING,
+            interval=self._poll_interval,
+            limit=self._poll_limit,
+            pending=pending,
+        )
         if status.get("status") == "PUBLISH_COMPLETE":
             self._log.drop(request.job_id)
             return self._published(target, entry, status)

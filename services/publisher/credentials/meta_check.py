@@ -22,9 +22,9 @@ from typing import Any
 import aiohttp
 
 from services.publisher.credentials.check_rows import permissions_verdict
+from shared.api_base import api_base
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
-from shared.credentials.meta_login import GRAPH_BASE
 from shared.credentials.record import CredentialRecord
 
 CHECKED = frozenset({"facebook", "instagram"})
@@ -82,7 +82,7 @@ async def check_meta(
     session: aiohttp.ClientSession, channel: Channel, record: CredentialRecord, app_token: str | None
 ) -> dict[str, Any]:
     """The check row's verdict for a Facebook or Instagram channel (``commands._check_one``)."""
-    base = (channel.base_url or GRAPH_BASE[channel.platform]).rstrip("/")
+    base = api_base(channel.platform, channel.base_url)
     graph = f"{base}/{capabilities_for(channel.platform).api_version}"
     fields = "id,name" + (
         ",instagram_business_account{id,username}" if channel.platform == "instagram" else ""

@@ -13,12 +13,8 @@ from typing import Any
 
 import aiohttp
 
-API_BASE = {
-    "x": "https://api.x.com",
-    "youtube": "https://www.googleapis.com",
-    "tiktok": "https://open.tiktokapis.com",
-    "threads": "https://graph.threads.net",
-}
+from shared.api_base import api_base
+
 PATHS = {
     "x": "/2/users/me",
     "youtube": "/youtube/v3/channels?part=id&mine=true",
@@ -52,7 +48,7 @@ def probes(platform: str) -> bool:
 
 
 async def whoami(session: aiohttp.ClientSession, platform: str, base_url: str | None, token: str) -> str:
-    url = (base_url or API_BASE[platform]).rstrip("/") + PATHS[platform]
+    url = api_base(platform, base_url) + PATHS[platform]
     try:
         async with session.get(url, headers={"Authorization": f"Bearer {token}"}) as response:
             status = response.status

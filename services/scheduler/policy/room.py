@@ -32,6 +32,8 @@ from services.scheduler.policy.slots import (
     expected_at,
     fmt_instant,
     job_window,
+    keeps_every_slot,
+    planned_instants,
 )
 
 # Measured on generated worlds 1-40 (docs/scheduling.md): one move per arrival lifted the mean
@@ -71,14 +73,11 @@ def place(
     its slot. Every returned slot is feasible together with all the others. With no pending job
     it is ``choose_slot``.
     """
-    slots = [to_us(slot, "slot") for _, slot in pending]
-    fixed_us = [to_us(t, "fixed instant") for t in fixed]
+    slots, fixed_us = planned_instants(pending, fixed)
     decision = choose_slot(job, rules, _instants(fixed_us + slots), model, now, rng, grid_minutes)
     moves: list[Decision | None] = [None] * len(pending)
-    if job.priority == URGENT or not pending or rules.paused:
+    if job.priority == URGENT or not pending or keeps_every_slot(rules, model, fixed_us + slots, now):
         return decision, moves
-    if model.exploring_curve(sorted(fixed_us + slots), to_us(now, "now")) is not None:
-        return decision, moves  # a young channel's planned explorations are kept, as in ``replan``
     trial = _Trial(job, pending, rules, model, now, rng, grid_minutes)
     near = trial.near(slots)
     for _ in range(MAX_MOVES):

@@ -369,6 +369,20 @@ def _factors(
     return factors
 
 
+def planned_instants(
+    pending: Sequence[tuple[JobRequest, datetime]], fixed: Sequence[datetime]
+) -> tuple[list[int], list[int]]:
+    """The planned jobs' slots and the posts that cannot move, as the policy's microseconds."""
+    return [to_us(slot, "slot") for _, slot in pending], [to_us(t, "fixed instant") for t in fixed]
+
+
+def keeps_every_slot(rules: ChannelRules, model: EngagementModel, posts_us: list[int], now: datetime) -> bool:
+    """Whether no planned job may move at all, neither re-planned nor out of a new job's way: the
+    channel is paused, or still exploring, whose planned explorations are kept (model.py,
+    EXPLORE_DAYS)."""
+    return rules.paused or model.exploring_curve(sorted(posts_us), to_us(now, "now")) is not None
+
+
 REPLAN_MARGIN = 0.02  # move a planned job only for ≥ 2 % more expected engagement (no churn)
 
 
@@ -390,11 +404,10 @@ def replan(
     mean model; urgent jobs never move. The result is one entry per job, in ``pending``'s order:
     the new ``Decision``, or None to keep the current slot.
     """
-    slots = [to_us(slot, "slot") for _, slot in pending]
-    fixed_us = [to_us(t, "fixed instant") for t in fixed]
+    slots, fixed_us = planned_instants(pending, fixed)
     out: list[Decision | None] = [None] * len(pending)
-    if rules.paused or model.exploring_curve(sorted(fixed_us + slots), to_us(now, "now")) is not None:
-        return out  # a young channel's planned explorations are kept (model.py, EXPLORE_DAYS)
+    if keeps_every_slot(rules, model, fixed_us + slots, now):
+        return out
     far = to_us(now, "now") + 100 * WINDOW_WITHOUT_DEADLINE
 
     def deadline_of(k: int) -> int:
