@@ -100,13 +100,18 @@ class Collector:
     def __post_init__(self) -> None:
         self.status = {c.id: ChannelStatus(c.id, c.platform, readability(c)) for c in self.channels.channels}
 
+    @property
+    def remember_for(self) -> timedelta:
+        """Never shorter than the schedule's watch: a post still polled is a post remembered."""
+        return max(REMEMBER_POSTS_FOR, self.schedule.watch_for)
+
     # -- which posts ---------------------------------------------------------------------------
 
     def watch(self, outcome: PublishOutcome, now: datetime) -> None:
         if outcome.status != OutcomeStatus.PUBLISHED or not outcome.post_id:
             return
         channel = self.channels.get(outcome.channel)
-        if channel is None or now - outcome.occurred_at >= REMEMBER_POSTS_FOR:
+        if channel is None or now - outcome.occurred_at >= self.remember_for:
             return
         post = WatchedPost(
             channel=channel.id,
@@ -144,13 +149,13 @@ class Collector:
         return written
 
     def tidy(self, now: datetime) -> None:
-        """Forget what the watch no longer needs: posts past ``REMEMBER_POSTS_FOR``, the resume
+        """Forget what the watch no longer needs: posts past ``remember_for``, the resume
         pages of posts no longer polled; and count each channel's watched posts afresh (the
         schedule stops watching a post after its ``watch_for``). At most every ten minutes."""
         if self._tidied_at is not None and now - self._tidied_at < _TIDY_EVERY:
             return
         self._tidied_at = now
-        for key in [k for k, p in self._posts.items() if now - p.published_at >= REMEMBER_POSTS_FOR]:
+        for key in [k for k, p in self._posts.items() if now - p.published_at >= self.remember_for]:
             del self._posts[key]
         for key in [k for k in self._resume if not self.schedule.watching(*k)]:
             del self._resume[key]

@@ -82,3 +82,11 @@ def test_publications_older_than_the_memory_are_not_remembered_at_start() -> Non
     inbox = collector(PagedListing(pages=1))
     inbox.watch(outcome("urn:li:share:3", NOW - REMEMBER_POSTS_FOR), NOW)
     assert not inbox.knows("li", "urn:li:share:3")
+
+
+def test_a_watch_longer_than_the_memory_keeps_its_posts_remembered() -> None:
+    inbox = collector(PagedListing(pages=1))
+    inbox.schedule.watch_for = timedelta(days=60)
+    inbox.watch(outcome("urn:li:share:4", NOW - timedelta(days=45)), NOW)
+    assert inbox.knows("li", "urn:li:share:4")
+    assert inbox.status["li"].watched == 1
