@@ -19,7 +19,8 @@ audit trail: every change with who and why). Only then is it applied to the in-m
   (``moderation_jobs``) the same way, where the platform's API does it; its outcome on
   ``inbox.replies`` (``purpose`` hide, unhide or delete) records on the entry whether the
   platform did it (``lifecycle.settle_hide``). A restart sends every one still on its way
-  again: each is harmless to repeat.
+  again, and so does a reply's settling (an outcome that came while the reply was posted was not
+  taken: ``moderation_jobs.sends_moderation``): each is harmless to repeat.
 - ``receive`` also counts each new comment for the spike detector (``services.inbox.spikes``): a
   comment that starts a spike writes its ``CommentSpikeStarted`` to ``inbox.spikes`` in the same
   acknowledged batch, so a redelivery after a crash writes it again with the same id.
@@ -42,7 +43,13 @@ from services.inbox.book import InboxBook, key_of
 from services.inbox.follow import consume
 from services.inbox.lifecycle import Command, decide, received, requested, settle, settle_hide
 from services.inbox.metrics import InboxMetrics
-from services.inbox.moderation_jobs import hide_settlement, moderation_job, partition_key, waiting_hide
+from services.inbox.moderation_jobs import (
+    hide_settlement,
+    moderation_job,
+    partition_key,
+    sends_moderation,
+    waiting_hide,
+)
 from services.inbox.reply_jobs import RetryAt, reply_job, reply_key, settlement
 from services.inbox.reply_timers import Timers
 from services.inbox.responsiveness import first_answer_wait
@@ -68,13 +75,6 @@ from shared.kafka_connection import KafkaAddress
 from shared.topics import TopicRegistry
 
 log = logging.getLogger("warta.inbox.keeper")
-
-
-def _asks_platform(entry: InboxChanged) -> bool:
-    """Whether this change itself asks the platform for something (a hide, an un-hide, a
-    delete): later changes carry the request on without sending it again."""
-    hide = entry.platform_hide
-    return hide is not None and hide.request_id == entry.event_id
 
 
 class NoSuchEntry(LookupError):
@@ -115,7 +115,7 @@ class InboxKeeper:
             futures.append(await self._producer.send(self._topics.inbox_changes, value, key=key))
             if entry.action == InboxAction.REPLY and (request := requested(entry, key.decode())) is not None:
                 futures.append(await self._send_job(request, 1))
-            if _asks_platform(entry) and (job := moderation_job(entry, key.decode(), 1, self._clock())):
+            if sends_moderation(entry) and (job := moderation_job(entry, key.decode(), 1, self._clock())):
                 futures.append(await self._send(job))
         for spike in spikes:
             futures.append(

@@ -183,6 +183,19 @@ def hide_settlement(outcome: PublishOutcome) -> HideSettled | RetryAt | None:
     return HideSettled(outcome.content_id, False, f"not {words} on {outcome.platform}: {why}"[:2000])
 
 
+def sends_moderation(entry: InboxChanged) -> bool:
+    """Whether writing ``entry`` must send the moderation job it waits on (pure): the change that
+    asks the platform for it, or the settling of a reply while it was on its way. ``waiting_hide``
+    takes no moderation outcome while a reply is posted, so one that arrived then was dropped;
+    the same job sent again is answered again by the publisher's ledger (repeating a hide, an
+    un-hide or a delete is harmless). Every other change carries the request on without sending."""
+    hide = entry.platform_hide
+    if hide is None or hide.status != "sending":
+        return False
+    reply_settled = entry.from_state == InboxState.REPLYING and entry.state != InboxState.REPLYING
+    return hide.request_id == entry.event_id or reply_settled
+
+
 def waiting_hide(entry: InboxChanged, request_id: str) -> bool:
     """Whether ``entry`` waits on the moderation ``request_id`` and may take its outcome now: not
     while a reply is on its way (the reply's outcome is matched on the entry's latest change)."""

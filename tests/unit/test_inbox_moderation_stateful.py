@@ -1,6 +1,8 @@
-"""Hide, reopen, close and delete in any order, with the publisher's jobs done or refused by a
-platform that keeps the comment's state, in the order they were sent: whenever nothing is on its
-way, what the entry says of the platform is what the platform shows (a stateful test).
+"""Hide, reopen, close, delete and reply in any order, with the publisher's jobs done or refused
+by a platform that keeps the comment's state, in the order they were sent: whenever nothing is on
+its way, what the entry says of the platform is what the platform shows, and it waits on nothing
+(a stateful test). The jobs sent are the keeper's (``sends_moderation``): a moderation outcome that
+comes while a reply is posted is not taken, and the reply's settling sends the job again.
 
 The platform here is Facebook's model: a hide and an un-hide flip ``hidden``, a delete removes the
 comment, a refusal changes nothing."""
@@ -14,9 +16,18 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from services.inbox.errors import IllegalTransition
-from services.inbox.lifecycle import Command, decide, received, settle_hide
-from services.inbox.moderation_jobs import HideSettled, moderation_job
-from shared.events import CommentAuthor, CommentObserved, InboxAction, InboxChanged, JobDue
+from services.inbox.lifecycle import Command, decide, received, settle, settle_hide
+from services.inbox.moderation_jobs import HideSettled, moderation_job, sends_moderation
+from shared.events import (
+    CommentAuthor,
+    CommentObserved,
+    InboxAction,
+    InboxChanged,
+    InboxState,
+    JobDue,
+    ReplySettled,
+    ReplyStatus,
+)
 
 NOW = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
 OPERATOR = (InboxAction.HIDE, InboxAction.REOPEN, InboxAction.CLOSE, InboxAction.DELETE, InboxAction.ASSIGN)
@@ -43,11 +54,35 @@ class Moderation(RuleBasedStateMachine):
             self.entry = decide(self.entry, command, four_eyes=False, now=NOW)
         except IllegalTransition:
             return
-        hide = self.entry.platform_hide
-        if hide is not None and hide.request_id == self.entry.event_id:  # this change asks
+        self._written()
+
+    def _written(self) -> None:
+        """The keeper writes the entry and sends the moderation job it must send."""
+        if sends_moderation(self.entry):
             job = moderation_job(self.entry, "ib1", 1, NOW)
             assert job is not None
             self.sent.append(job)
+
+    @rule()
+    def reply(self) -> None:
+        command = Command(InboxAction.REPLY, by="rina", text="Terima kasih, kami tindak lanjuti.")
+        try:
+            self.entry = decide(self.entry, command, four_eyes=False, now=NOW)
+        except IllegalTransition:
+            return
+
+    @precondition(lambda self: self.entry.state == InboxState.REPLYING)
+    @rule(status=st.sampled_from(ReplyStatus))
+    def reply_settles(self, status: ReplyStatus) -> None:
+        posted = "r1" if status == ReplyStatus.POSTED else None
+        outcome = ReplySettled(
+            event_id=f"rs{self.entry.version}", occurred_at=NOW, reply_id=self.entry.event_id, key="ib1",
+            status=status, posted_id=posted, error=None if posted else "refused",
+        )  # fmt: skip
+        after = settle(self.entry, outcome, NOW)
+        assert after is not None
+        self.entry = after
+        self._written()
 
     @precondition(lambda self: self.sent)
     @rule(done=st.booleans())
@@ -64,8 +99,10 @@ class Moderation(RuleBasedStateMachine):
     @invariant()
     def the_entry_says_what_the_platform_shows(self) -> None:
         hide = self.entry.platform_hide
-        if self.sent or hide is None:
+        if self.sent or hide is None or self.entry.state == InboxState.REPLYING:
             return
+        # Nothing on its way: the entry waits on no answer from the platform.
+        assert hide.status != "sending"
         if hide.status == "deleted":
             assert self.deleted
         elif hide.status == "hidden":
