@@ -8,7 +8,9 @@ import re
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from services.inbox.lifecycle import TRANSITIONS
 from services.inbox.page import STATIC, add_page
+from shared.events import InboxAction, InboxState
 from shared.security_headers import SECURITY_HEADERS
 from tests.unit.page_labels import assert_every_label_in_both_languages
 
@@ -45,3 +47,15 @@ def test_citizens_text_never_reaches_the_page_as_html() -> None:
     # The CSP forbids inline script and style.
     assert "<script>" not in html
     assert "style=" not in html
+
+
+def test_the_page_offers_hide_and_close_in_the_states_the_lifecycle_takes_them_in() -> None:
+    # The page names the states in which a comment is not open to a hide or a close (and, for
+    # replying, to anything); every other state must be one the lifecycle hides from.
+    script = (STATIC / "inbox.js").read_text(encoding="utf-8")
+    found = re.search(r"const open = !\[([^\]]*)\]\.includes\(entry\.state\)", script)
+    assert found is not None
+    not_open = set(re.findall(r'"([a-z_]+)"', found.group(1)))
+    assert {s.value for s in InboxState} - not_open == {
+        s.value for s in InboxState if (s, InboxAction.HIDE) in TRANSITIONS
+    }

@@ -218,7 +218,7 @@ function entryNode(entry) {
   }
   const actions = el("div", null, "actions");
   // While a reply is being posted nobody acts on the comment: the platform's answer moves it on.
-  const open = !["closed", "hidden", "replying"].includes(entry.state);
+  const open = !["closed", "hidden", "replying", "deleted"].includes(entry.state);
   const button = (label, handler) => {
     const b = el("button", t(label));
     b.type = "button";
