@@ -109,6 +109,8 @@ class LocalSystem:
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     commands: dict[str, tuple[str, ...]] = field(default_factory=dict)
     metric_ports: dict[str, int] = field(default_factory=dict)
+    # where each process's output begins in its log (logs are appended to across runs)
+    log_starts: dict[str, int] = field(default_factory=dict)
     _port_moves: int = 0
 
     def __post_init__(self) -> None:
@@ -241,6 +243,7 @@ class LocalSystem:
         self.commands[name] = args
         self.metric_ports[name] = metrics_port
         with (self.logs / f"{name}.log").open("ab") as log:  # the child keeps its own copy
+            self.log_starts[name] = log.seek(0, os.SEEK_END)
             self.procs[name] = subprocess.Popen(
                 [sys.executable, "-m", "warta.cli", *args],
                 cwd=ROOT,
@@ -281,7 +284,7 @@ class LocalSystem:
         while time.monotonic() < deadline:
             for name, proc in list(self.procs.items()):
                 if proc.poll() is not None:
-                    log = _log_tail(self.logs / f"{name}.log", 100_000)
+                    log = _log_since(self.logs / f"{name}.log", self.log_starts.get(name, 0), 100_000)
                     tail = log[-3000:]
                     movable = name in waiting or name == "analytics"
                     # Past the tail shown: a faust worker logs its whole shutdown after the bind error.
@@ -388,11 +391,12 @@ class LocalSystem:
         self.procs.clear()
 
 
-def _log_tail(path: Path, size: int) -> str:
-    """The last ``size`` bytes of a log (a long-running service's log may be large)."""
+def _log_since(path: Path, start: int, size: int) -> str:
+    """What a process wrote to its log from ``start`` on, its last ``size`` bytes at most: an
+    earlier run's lines (a bind error of yesterday) say nothing of this one."""
     try:
         with path.open("rb") as log:
-            log.seek(max(0, log.seek(0, os.SEEK_END) - size))
+            log.seek(max(start, log.seek(0, os.SEEK_END) - size))
             return log.read().decode(errors="replace")
     except FileNotFoundError:
         return ""
