@@ -33,7 +33,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.publisher.adapters import port
-from services.publisher.adapters.reply_calls import NoReplyCall, ReplyCall
+from services.publisher.adapters.reply_calls import NoReplyCall, ReplyCall, discussion_chat, message_id
 from shared.events import Moderation, ReplyTarget
 
 _GRAPH_FIELD = {"facebook": "is_hidden", "instagram": "hide", "threads": "hide"}
@@ -48,7 +48,7 @@ def moderation_call(platform: str, action: Moderation, target: port.Target, to: 
         params = {"id": comment, "moderationStatus": _YOUTUBE_STATUS[action]}
         return ReplyCall("POST", "/youtube/v3/comments/setModerationStatus", {"params": params})
     if action == "delete":
-        return _delete_call(platform, target, comment)
+        return _delete_call(platform, target, to)
     hidden = action == "hide"
     if platform in ("facebook", "instagram"):
         return ReplyCall("POST", f"/{comment}", {"data": {_GRAPH_FIELD[platform]: _flag(hidden)}})
@@ -59,16 +59,12 @@ def moderation_call(platform: str, action: Moderation, target: port.Target, to: 
     raise NoReplyCall(f"{platform}: the platform's API cannot hide a comment or show it again")
 
 
-def _delete_call(platform: str, target: port.Target, comment: str) -> ReplyCall:
+def _delete_call(platform: str, target: port.Target, to: ReplyTarget) -> ReplyCall:
     if platform in ("facebook", "instagram"):
-        return ReplyCall("DELETE", f"/{comment}")
+        return ReplyCall("DELETE", f"/{to.comment_id}")
     if platform == "telegram":
-        chat = target.options.get("discussion_chat_id")
-        if not chat:
-            raise NoReplyCall("telegram: the channel has no discussion group (options.discussion_chat_id)")
-        if not comment.isdigit():
-            raise NoReplyCall(f"telegram: {comment!r} is not a message id")
-        return ReplyCall("POST", "deleteMessage", {"json": {"chat_id": chat, "message_id": int(comment)}})
+        body = {"chat_id": discussion_chat(target), "message_id": message_id(to)}
+        return ReplyCall("POST", "deleteMessage", {"json": body})
     raise NoReplyCall(f"{platform}: the platform's API cannot delete a citizen's comment")
 
 

@@ -46,9 +46,9 @@ from shared.events import ReplyTarget
 from shared.linkedin_paging import PAGE_SIZE, next_start
 
 ABSENCE_UNPROVEN = frozenset({"x"})
+"""Platforms whose look-up can find a reply but cannot prove it absent (see the module doc)."""
 MAX_LOOKUP_PAGES = 50
 """At most this many pages of a listing are read for one look-up (5,000 LinkedIn comments)."""
-"""Platforms whose look-up can find a reply but cannot prove it absent (see the module doc)."""
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -102,10 +102,11 @@ def reply_call(platform: str, target: port.Target, request: port.PublishRequest)
     if platform == "linkedin":
         return ReplyCall("POST", _linkedin_comments(to), {"json": _linkedin_comment(target, to, text)})
     if platform == "telegram":
-        chat = target.options.get("discussion_chat_id")
-        if not chat:
-            raise NoReplyCall("telegram: the channel has no discussion group (options.discussion_chat_id)")
-        body = {"chat_id": chat, "text": text, "reply_parameters": {"message_id": _message_id(to)}}
+        body = {
+            "chat_id": discussion_chat(target),
+            "text": text,
+            "reply_parameters": {"message_id": message_id(to)},
+        }
         return ReplyCall("POST", "sendMessage", {"json": body})
     if platform == "whatsapp":
         phone = target.options.get("phone_number_id", "")
@@ -249,8 +250,17 @@ def _linkedin_comment(target: port.Target, to: ReplyTarget, text: str) -> dict[s
     return body
 
 
-def _message_id(to: ReplyTarget) -> int:
-    """Telegram's message ids are integers; a comment id that is not one cannot be answered."""
+def discussion_chat(target: port.Target) -> str:
+    """Where a Telegram channel's comments are (its linked discussion group): replies go there,
+    and deletes are made there."""
+    chat = target.options.get("discussion_chat_id")
+    if not chat:
+        raise NoReplyCall("telegram: the channel has no discussion group (options.discussion_chat_id)")
+    return chat
+
+
+def message_id(to: ReplyTarget) -> int:
+    """Telegram's message ids are integers; a comment id that is not one cannot be acted on."""
     if not to.comment_id.isdigit():
         raise NoReplyCall(f"telegram: {to.comment_id!r} is not a message id")
     return int(to.comment_id)
