@@ -14,10 +14,22 @@ import contextlib
 import logging
 import os
 import time
+from typing import NoReturn
 
 log = logging.getLogger("warta.watchdog")
 
 EXIT_STALLED = 75  # EX_TEMPFAIL: the supervisor should restart us
+
+
+def exit_for_restart(
+    logger: logging.Logger, message: str, *args: object, exc: BaseException | None = None
+) -> NoReturn:
+    """Log why at CRITICAL, flush the logs and leave at once with ``EXIT_STALLED`` (no cleanup
+    that could commit or write anything more): the supervisor restarts the process, which
+    rebuilds its state from Kafka."""
+    logger.critical(message, *args, exc_info=exc)
+    logging.shutdown()
+    os._exit(EXIT_STALLED)
 
 
 class Watchdog:
@@ -38,10 +50,9 @@ class Watchdog:
                 await asyncio.wait_for(stop.wait(), check_s)
             stalled = self.stalled()
             if stalled and not stop.is_set():
-                log.critical(
+                exit_for_restart(
+                    log,
                     "no progress in %s for %.0f s: exiting so the supervisor restarts this process",
                     ", ".join(stalled),
                     self._limit,
                 )
-                logging.shutdown()
-                os._exit(EXIT_STALLED)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import UTC, datetime
@@ -44,7 +43,7 @@ from shared.dead_letters import DeadLetters
 from shared.kafka import KafkaUnavailable, LazyProducer, ensure_topics, make_producer, missing_topics
 from shared.metrics import service_registry
 from shared.topics import TopicRegistry
-from shared.watchdog import EXIT_STALLED
+from shared.watchdog import exit_for_restart
 
 log = logging.getLogger("warta.analytics")
 
@@ -267,14 +266,13 @@ async def _whole(batch: Coroutine[Any, Any, None]) -> None:
             await task
             raise
     except Exception as exc:
-        log.critical(
+        exit_for_restart(
+            log,
             "a fold batch did not land (%r): exiting before faust commits past it, for the supervisor"
             " to restart",
             exc,
-            exc_info=exc,
+            exc=exc,
         )
-        logging.shutdown()
-        os._exit(EXIT_STALLED)
 
 
 def _by_partition(events: Any) -> dict[int, list[Any]]:
