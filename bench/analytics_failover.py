@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 from bench._system import own_broker
 from bench.analytics_broker import _events_read, _get, burst, prepared
+from services.analytics.settings import AnalyticsSettings
 from shared.codec import encode
 from shared.kafka import make_producer
 
@@ -52,7 +53,9 @@ async def takeover(bootstrap: str, count: int, patience_s: float) -> dict[str, o
         return {
             "bench": "analytics_failover",
             "burst": count,
-            "standby_replicas": os.environ.get("TABLE_STANDBY_REPLICAS", "default"),
+            # What the workers run with: faust's own variable overrides Warta's setting.
+            "standby_replicas": os.environ.get("TABLE_STANDBY_REPLICAS")
+            or AnalyticsSettings().analytics_standby_replicas,
             "takeover_s": round(took, 2),
             "events_after": _events_read(survivor) - taken_before,
         }

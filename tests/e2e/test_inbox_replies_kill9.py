@@ -25,9 +25,11 @@ async def test_every_approved_reply_is_posted_once_through_sigkills_of_publisher
     kafka_bootstrap: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     seed = random.randrange(2**32)
+    with capsys.disabled():  # before the run: a run that times out is reproduced with it too
+        print(f"\nseed {seed}")
     found = await asyncio.wait_for(run_kills(kafka_bootstrap, PER_PLATFORM, ROUNDS, seed), 170)
     with capsys.disabled():
-        print(f"\n{found.summary()} (seed {seed})")
+        print(f"{found.summary()} (seed {seed})")
     assert found.replies == PER_PLATFORM * len(PLATFORMS)
     assert len(found.replying_at_kill) == ROUNDS
     assert sum(found.replying_at_kill) >= 1, "no kill landed while a reply was on its way"
