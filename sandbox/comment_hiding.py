@@ -150,13 +150,17 @@ def graph_delete_routes(state: GraphState) -> list[tuple[str, str, Handler]]:
     return [("DELETE", "/{node}", delete)]
 
 
-def telegram_delete(state: FakeState, bot_status: str, fields: dict[str, Any]) -> web.Response:
-    """``deleteMessage`` of a comment in the discussion group; ``bot_status`` is the bot's there."""
+def telegram_delete(
+    state: FakeState, bot_status: str, in_discussion: bool, fields: dict[str, Any]
+) -> web.Response:
+    """``deleteMessage`` of a comment in the discussion group; ``bot_status`` is the bot's in the
+    chat named, ``in_discussion`` whether that chat is the group (a message id means something
+    only in its own chat: the comments are found nowhere else)."""
 
     def fail(description: str) -> web.Response:
         return json_reply({"ok": False, "error_code": 400, "description": f"Bad Request: {description}"}, 400)
 
-    comment = find_comment(state, str(fields.get("message_id") or ""))
+    comment = find_comment(state, str(fields.get("message_id") or "")) if in_discussion else None
     if comment is None:
         return fail("message to delete not found")
     too_old = state.now() - comment.created_at > timedelta(hours=48)

@@ -34,7 +34,7 @@ from sandbox.base import (
 from sandbox.developer_portal import add_mint_route
 from sandbox.fake_app import new_fake_app
 from sandbox.reply_edges import telegram_reply, telegram_reply_to
-from sandbox.telegram_discussion import Discussion
+from sandbox.telegram_discussion import DISCUSSION_CHAT_ID, Discussion
 
 # The Bot API version whose types this fake answers with; a fidelity test holds it to the
 # version python-telegram-bot models.
@@ -143,7 +143,10 @@ class _Telegram:
             return self._stop_poll(account, numeric_id, fields)
         if method == "deletemessage":
             return comment_hiding.telegram_delete(
-                self.s, self.s.bot_status.get(chat_id, "administrator"), fields
+                self.s,
+                self.s.bot_status.get(chat_id, "administrator"),
+                numeric_id == DISCUSSION_CHAT_ID,
+                fields,
             )
         problem = self._validate(method, fields)
         if problem is not None:

@@ -99,6 +99,9 @@ async def test_telegram_comment_deleted_by_python_telegram_bot() -> None:
         first = await env.admin("telegram", "comments", {"post_id": "5", "text": "ancaman"})
         kept = await env.admin("telegram", "comments", {"post_id": "5", "text": "ancaman lagi"})
         async with Bot(BOT_TOKEN, base_url=env.url("/telegram/bot")) as bot:
+            # A message id is the group's: named with the channel's chat, it is not found there.
+            with pytest.raises(BadRequest, match="to delete not found"):
+                await bot.delete_message(-1001000000001, int(first["id"]))
             assert await bot.delete_message(DISCUSSION_CHAT_ID, int(first["id"])) is True
             assert [c.id for c in telegram.comments] == [kept["id"]]
             # Gone already: the publisher counts this answer as the delete done.

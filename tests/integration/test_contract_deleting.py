@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sandbox.base import FakeComment, FakePost
+from sandbox.telegram_discussion import DISCUSSION_CHAT_ID
 from services.publisher.adapters import port
 from services.publisher.adapters.port import Credentials, PublishRequest, Target
 from services.publisher.adapters.registry import build_adapter
@@ -22,7 +23,8 @@ pytestmark = pytest.mark.integration
 NOW = datetime.now(UTC)
 POST = {"facebook": "pg1_101", "instagram": "17890001", "youtube": "vid001", "telegram": "5"}
 COMMENT = {"facebook": "pg1_101_c1", "instagram": "17950001", "youtube": "Ugw001", "telegram": "101"}
-OPTIONS = {"telegram": {"chat_id": "@warta", "discussion_chat_id": "-100123"}}
+# The fake's one discussion group: a message id means something only in its own chat.
+OPTIONS = {"telegram": {"chat_id": "@warta", "discussion_chat_id": str(DISCUSSION_CHAT_ID)}}
 
 
 def delete_request(comment_id: str) -> PublishRequest:
