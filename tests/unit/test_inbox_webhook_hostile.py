@@ -7,6 +7,8 @@ delivery whose time no calendar holds is a problem to dead-letter, not a crash o
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -50,6 +52,29 @@ def test_a_signature_header_in_any_characters_is_refused_unless_it_is_the_hmac(h
     except BadSignature:
         believed = False
     assert believed == ("sha256=" + header.strip().lower() == sign(body, SECRET))
+
+
+@given(
+    body=st.binary(max_size=200),
+    upper=st.booleans(),
+    padding=st.sampled_from(["", " ", "\t", "  "]),
+    flip=st.none() | st.integers(min_value=0, max_value=63),
+)
+def test_the_hmac_itself_is_believed_in_any_case_and_padding_and_one_hex_digit_off_is_not(
+    body: bytes, upper: bool, padding: str, flip: int | None
+) -> None:
+    # The digest is the standard library's HMAC-SHA256 of the raw body (Meta's documented
+    # signature), not the sandbox's signer: the accepted case is drawn, not left to chance.
+    digest = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    if flip is not None:
+        digest = digest[:flip] + ("0" if digest[flip] != "0" else "1") + digest[flip + 1 :]
+    header = "sha256=" + padding + (digest.upper() if upper else digest) + padding
+    try:
+        verify_signature(body, header, SECRET)
+        believed = True
+    except BadSignature:
+        believed = False
+    assert believed == (flip is None)
 
 
 async def test_the_routes_refuse_non_ascii_tokens_and_signatures(tmp_path: Path) -> None:
