@@ -36,7 +36,7 @@ import aiohttp
 from services.publisher.adapters import port
 from shared.outbound_http import RedirectRefused, Reply, ReplyTooLarge, exchange
 
-__all__ = ["MAX_REPLY_BYTES", "Reply", "parse_int", "parse_iso", "retry_after_header", "send", "utcnow"]
+__all__ = ["MAX_REPLY_BYTES", "Reply", "parse_int", "parse_iso", "retry_after_header", "send"]
 
 MAX_REPLY_BYTES = 4 * 1024 * 1024
 
@@ -122,7 +122,3 @@ def parse_int(value: str | None) -> int | None:
         return int(value) if value is not None else None
     except ValueError:
         return None
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

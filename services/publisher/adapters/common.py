@@ -16,10 +16,11 @@ import aiohttp
 from opentelemetry.trace import SpanKind
 
 from services.publisher.adapters import moderating, port, replying
-from services.publisher.adapters._http import Reply, send, utcnow
+from services.publisher.adapters._http import Reply, send
 from services.publisher.adapters.lookup import LISTING_SETTLE, Listed, judge_listing
 from services.publisher.adapters.media import MediaFetcher, SessionMediaFetcher
 from services.publisher.adapters.upload_state import DEFAULT_STATE_DIR, UploadLog
+from shared.clock import utcnow
 from shared.events import Content
 from shared.tracing import span
 
