@@ -5,36 +5,25 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from shared.settings import ROOT
+from tests.kafka_broker import own_broker as fresh_broker
 from warta.devrun import LocalSystem, free_listen_port
-
-BROKER = ROOT / "deploy" / "kafka" / "broker.sh"
 
 
 @contextmanager
 def own_broker(name: str) -> Iterator[str]:
-    """KAFKA_BOOTSTRAP_SERVERS when set; otherwise a fresh broker on a free port, stopped after."""
+    """KAFKA_BOOTSTRAP_SERVERS when set; otherwise a fresh broker on free ports, stopped and its
+    data removed after (the tests' ``own_broker``)."""
     given = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if given:
         yield given
         return
-    port = free_listen_port(span=2)
-    var = ROOT / "var" / f"bench-{name}"
-    shutil.rmtree(var, ignore_errors=True)
-    env = dict(
-        os.environ, KAFKA_PORT=str(port), WARTA_VAR=str(var), KAFKA_HEAP=os.environ.get("KAFKA_HEAP", "2g")
-    )
-    subprocess.run([str(BROKER), "start"], env=env, check=True, capture_output=True)
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        subprocess.run([str(BROKER), "stop"], env=env, check=False, capture_output=True)
-        shutil.rmtree(var, ignore_errors=True)
+    with fresh_broker(f"bench-{name}", os.environ.get("KAFKA_HEAP", "2g")) as broker:
+        yield broker.bootstrap
 
 
 @contextmanager
