@@ -38,7 +38,8 @@ from shared.topics import TopicRegistry
 
 class TimedStore(SqliteJobStore):
     """The kept store, adding up the wall and CPU time its bulk writes and index builds take
-    (CPU of the calling thread: both run in a worker thread)."""
+    (CPU of the calling thread, whichever it is: the writer thread for most batches, the event
+    loop's for the last one)."""
 
     writing_s = writing_cpu_s = 0.0
     indexing_s = indexing_cpu_s = 0.0
