@@ -22,6 +22,7 @@ from services.publisher.adapters.port import (
     Target,
     Temporary,
 )
+from services.publisher.adapters.reply_calls import lookup_calls
 from services.publisher.decide import AskAgain, Decision, SendAgain, after_lookup, unconfirmed
 from services.publisher.platform_answer import answer_within
 
@@ -52,12 +53,15 @@ class Reconciler:
             # Hiding, showing or deleting twice is harmless (the comment stays as asked): an
             # attempt that may have reached the platform is simply sent again, nothing to look up.
             return None
+        # Each platform call is bounded by the HTTP client; the look-up by as many calls as it
+        # may make (a paged listing is many).
+        calls = lookup_calls(self.platform) if request.reply_to is not None else 1
         for _ in range(MAX_LOOKUPS):
             found = await answer_within(
                 self.adapter.find_reply(target, request)
                 if request.reply_to is not None
                 else self.adapter.find_by_marker(target, request),
-                self.call_timeout_s,
+                self.call_timeout_s * calls,
                 # A slow platform has not said it cannot tell: ask again shortly.
                 lambda limit_s: Temporary(f"the lookup took over {limit_s} s", code="timeout"),
             )

@@ -49,6 +49,15 @@ ABSENCE_UNPROVEN = frozenset({"x"})
 """Platforms whose look-up can find a reply but cannot prove it absent (see the module doc)."""
 MAX_LOOKUP_PAGES = 50
 """At most this many pages of a listing are read for one look-up (5,000 LinkedIn comments)."""
+PAGED_LOOKUPS = frozenset({"linkedin"})
+"""Platforms whose reply look-up reads past the listing's first page (``next_lookup``)."""
+
+
+def lookup_calls(platform: str) -> int:
+    """How many platform calls one reply look-up on ``platform`` may make: its time limit is that
+    many calls' (a busy LinkedIn post's reply is on the last of many pages)."""
+    return MAX_LOOKUP_PAGES if platform in PAGED_LOOKUPS else 1
+
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -159,7 +168,7 @@ def next_lookup(platform: str, call: ReplyCall, body: Any) -> ReplyCall | None:
     """The look-up's next page after ``body``, or None on its last page. Only LinkedIn's listing
     is read past its first page: the others list a comment's replies on one (Graph's and
     YouTube's 100 replies to one comment, Mastodon's whole context, X's search of our own posts)."""
-    if platform != "linkedin" or (start := next_start(body)) is None:
+    if platform not in PAGED_LOOKUPS or (start := next_start(body)) is None:
         return None
     params = {**call.kw.get("params", {}), "start": str(start)}
     return ReplyCall(call.method, call.path, {**call.kw, "params": params}, call.folds_resends)
