@@ -25,6 +25,7 @@ from shared.private_file import write_private
 from shared.settings import ROOT
 from warta.cli_messages import say
 from warta.dev_welcome import welcome
+from warta.log_tail import log_since
 from warta.service_table import Layout, Service, common_env, system_services
 
 
@@ -284,7 +285,7 @@ class LocalSystem:
         while time.monotonic() < deadline:
             for name, proc in list(self.procs.items()):
                 if proc.poll() is not None:
-                    log = _log_since(self.logs / f"{name}.log", self.log_starts.get(name, 0), 100_000)
+                    log = log_since(self.logs / f"{name}.log", self.log_starts.get(name, 0), 100_000)
                     tail = log[-3000:]
                     movable = name in waiting or name == "analytics"
                     # Past the tail shown: a faust worker logs its whole shutdown after the bind error.
@@ -389,17 +390,6 @@ class LocalSystem:
         for name in self.procs:
             (self.pids / f"{name}.pid").unlink(missing_ok=True)
         self.procs.clear()
-
-
-def _log_since(path: Path, start: int, size: int) -> str:
-    """What a process wrote to its log from ``start`` on, its last ``size`` bytes at most: an
-    earlier run's lines (a bind error of yesterday) say nothing of this one."""
-    try:
-        with path.open("rb") as log:
-            log.seek(max(start, log.seek(0, os.SEEK_END) - size))
-            return log.read().decode(errors="replace")
-    except FileNotFoundError:
-        return ""
 
 
 def _welcome(system: LocalSystem) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from warta.devrun import _log_since
+from warta.log_tail import log_since
 
 
 def test_only_this_runs_lines_are_read_and_at_most_the_last_bytes(tmp_path: Path) -> None:
@@ -14,8 +14,8 @@ def test_only_this_runs_lines_are_read_and_at_most_the_last_bytes(tmp_path: Path
     start = log.stat().st_size
     with log.open("ab") as out:
         out.write(b"x" * 500 + b"\nImportError: no module named nope\n")
-    this_run = _log_since(log, start, 100_000)
+    this_run = log_since(log, start, 100_000)
     assert "address already in use" not in this_run
     assert this_run.endswith("ImportError: no module named nope\n")
-    assert len(_log_since(log, start, 40)) == 40
-    assert _log_since(tmp_path / "missing.log", 0, 10) == ""
+    assert len(log_since(log, start, 40)) == 40
+    assert log_since(tmp_path / "missing.log", 0, 10) == ""
