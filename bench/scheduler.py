@@ -33,6 +33,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import hashlib
 import json
 import os
 import random
@@ -66,9 +67,10 @@ def rss() -> int:
     return int(psutil.Process().memory_info().rss)
 
 
-def job(i: int, slot: datetime) -> JobPlanned:
+def job(i: int, slot: datetime, *, hex_ids: bool = False) -> JobPlanned:
     channel = CHANNELS[i % len(CHANNELS)]
-    content_id = f"b{i:09d}"
+    # Ingest's content ids are digests (``draft_content_id``): in no order, unlike ``b000000001``.
+    content_id = hashlib.sha256(b"%d" % i).hexdigest()[:24] if hex_ids else f"b{i:09d}"
     return JobPlanned(
         event_id=f"e{i}",
         occurred_at=BASE - timedelta(days=1),
@@ -106,7 +108,9 @@ def directory_yaml(path: Path) -> Path:
     return path
 
 
-async def write_plan(bootstrap: str, topics: TopicRegistry, n: int, burst: int) -> float:
+async def write_plan(
+    bootstrap: str, topics: TopicRegistry, n: int, burst: int, *, hex_ids: bool = False
+) -> float:
     from aiokafka import AIOKafkaProducer
 
     from shared.kafka import ensure_topics
@@ -118,7 +122,7 @@ async def write_plan(bootstrap: str, topics: TopicRegistry, n: int, burst: int) 
     try:
         pending = []
         for i, slot in enumerate(slots(n, burst)):
-            record = job(i, slot)
+            record = job(i, slot, hex_ids=hex_ids)
             fut = await producer.send(
                 topics.schedule_jobs,
                 encode(record),

@@ -1,14 +1,16 @@
 """A cold restore alone, and where its time goes: the restore of ``bench/scheduler.py`` without the
 burst, so that two versions of the code can be compared on the same topic minutes apart.
 
-    python -m bench.scheduler_restore --jobs 1000000 [--prefix P] [--keep]
+    python -m bench.scheduler_restore --jobs 1000000 [--prefix P] [--keep] [--hex-ids]
 
 Writes N planned jobs to a fresh ``schedule.jobs`` (or reuses the topics of ``--prefix``, written by
 an earlier ``--keep`` run), restores them into an empty kept store and prints one JSON line: the
 restore's wall time, the SQLite writer's wall time (in its thread, overlapping the fetch) and the
 index builds', and the CPU seconds of each (``*_cpu_s``: on a machine whose cores are shared, the
 wall time of the same run varies by 2x, its CPU seconds far less). Topics are deleted at the end
-unless ``--keep``.
+unless ``--keep``. ``--hex-ids`` writes job ids in no order, as ingest's digest content ids make
+them (the default ``b000000001`` ids arrive sorted, which spares the job-id index its random
+inserts).
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=100_000)
     parser.add_argument("--prefix")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--hex-ids", action="store_true")
     args = parser.parse_args()
     prefix = args.prefix or f"benchrestore{uuid.uuid4().hex[:6]}."
     # --keep and --prefix reuse a plan across runs: give them KAFKA_BOOTSTRAP_SERVERS, since a
@@ -101,7 +104,8 @@ def main() -> None:
 def _run(bootstrap: str, prefix: str, args: argparse.Namespace) -> None:
     topics = TopicRegistry(prefix=prefix)
     if not args.prefix:
-        wrote = asyncio.run(write_plan(bootstrap, topics, args.jobs, min(10_000, args.jobs)))
+        burst = min(10_000, args.jobs)
+        wrote = asyncio.run(write_plan(bootstrap, topics, args.jobs, burst, hex_ids=args.hex_ids))
         print(json.dumps({"setup": "plan written", "prefix": prefix, "seconds": round(wrote, 1)}))
     try:
         with tempfile.TemporaryDirectory() as state:

@@ -161,7 +161,8 @@ class SqliteJobStore:
             if not keep:
                 Path(path).unlink(missing_ok=True)  # rebuilt from the changelog on assignment
         self._in_transaction = False
-        self._unlogged = False  # a bulk load of an empty file is under way (store_bulk.py)
+        # Set while a bulk load of an empty file is under way: it takes the rows (store_bulk.py).
+        self._appender: store_bulk.Appender | None = None
         self._cache_kib = cache_kib
         self._db, found = self._open(cache_kib)
         self.fresh = found is None
@@ -309,18 +310,21 @@ class SqliteJobStore:
     def defer_indexes(self) -> None:
         """Indexes built once at the end, and no journal when the whole file is rebuilt
         (store_bulk.py says why each is safe)."""
-        self._unlogged = self.path != ":memory:" and store_bulk.is_empty(self._db)
-        store_bulk.begin(self._db, self._cache_kib, unlogged=self._unlogged)
+        unlogged = self.path != ":memory:" and store_bulk.is_empty(self._db)
+        self._appender = store_bulk.begin(self._db, self._cache_kib, unlogged=unlogged)
 
     def build_indexes(self) -> None:
         """Seconds at a million rows: the restore runs it in a thread (SQLite lets go of the
         GIL), so that the group's heartbeats go on meanwhile."""
-        store_bulk.end(self._db, self._cache_kib, unlogged=self._unlogged)
-        self._unlogged = False
+        appended, self._appender = self._appender, None
+        store_bulk.end(self._db, self._cache_kib, appended)
 
     def put_raw(self, rows: Iterable[RestoreRow]) -> None:
         with self.transaction():
-            self._db.executemany(UPSERT, rows)
+            if self._appender is not None:
+                self._appender.put(rows)
+            else:
+                self._db.executemany(UPSERT, rows)
 
     def instants(self, refs: list[int]) -> Iterable[tuple[int, float | None]]:
         sign = {abs(r): r for r in refs}
@@ -368,7 +372,10 @@ class SqliteJobStore:
 
     def delete_raw(self, job_ids: Iterable[str]) -> None:
         with self.transaction():
-            self._db.executemany("DELETE FROM jobs WHERE job_id = ?", ((j,) for j in job_ids))
+            if self._appender is not None:
+                self._appender.delete(job_ids)
+            else:
+                self._db.executemany("DELETE FROM jobs WHERE job_id = ?", ((j,) for j in job_ids))
 
     def finished_before(self, cutoff: datetime, limit: int) -> list[JobPlanned]:
         rows = self._db.execute(

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from services.scheduler.plan_state import OCCUPYING_NAMES
 
-UPSERT = (
+APPEND = (
     "INSERT INTO jobs (job_id, channel, partition, state, topic_key, slot, measure, occupied, finished,"
     " due, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
     " CASE WHEN ?4 = 'published' THEN coalesce(published_at(?9), ?6) ELSE ?6 END, ?8,"
     " CASE WHEN ?4 IN ('scheduled', 'retrying') THEN ?6 WHEN ?4 = 'published' THEN ?7 END, ?9)"
+)
+"""A new row; an empty file's bulk load appends with it, before the job id is unique
+(``store_bulk.Appender``)."""
+
+UPSERT = APPEND + (
     " ON CONFLICT (job_id) DO UPDATE SET state = excluded.state, payload = excluded.payload,"
     " partition = excluded.partition, slot = excluded.slot, measure = excluded.measure,"
     " topic_key = excluded.topic_key, occupied = excluded.occupied, finished = excluded.finished,"
@@ -22,7 +27,7 @@ index range; the restore reads it from the record it has parsed already (``plann
 ``due`` is the instant of the job's timer (``due_instant``: the slot of a firing job, the next
 measurement of a published one), which the timer wheel pages in by (``due_page``)."""
 
-LAYOUT = 6
+LAYOUT = 7
 """The kept file's layout version (SQLite ``user_version``): bump it whenever the schema or the
 meaning of a column changes, so a file of the old layout is rebuilt instead of misread."""
 
@@ -41,7 +46,7 @@ CREATE TABLE IF NOT EXISTS channels (
 );
 CREATE TABLE IF NOT EXISTS jobs (
     ref INTEGER PRIMARY KEY,
-    job_id TEXT NOT NULL UNIQUE,
+    job_id TEXT NOT NULL,
     channel TEXT NOT NULL,
     partition INTEGER NOT NULL,
     state TEXT NOT NULL,
@@ -53,6 +58,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     due REAL,
     payload BLOB NOT NULL
 );
+-- Named, not declared in the table: an empty file's bulk load builds it once, at its end.
+CREATE UNIQUE INDEX IF NOT EXISTS jobs_job_id ON jobs (job_id);
 -- Appended to in a restore (rows arrive partition by partition): kept during a bulk load.
 CREATE INDEX IF NOT EXISTS jobs_partition ON jobs (partition);
 """
