@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import aiohttp
-import orjson
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry
@@ -71,14 +70,6 @@ class Deps:
 
 
 DEPS = web.AppKey("deps", Deps)
-
-
-def json_response(body: object, status: int = 200) -> web.Response:
-    return web.Response(
-        body=orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS),
-        status=status,
-        content_type="application/json",
-    )
 
 
 @web.middleware

@@ -98,6 +98,7 @@ from shared.http_errors import (
     parse_json_body,
     said_error,
 )
+from shared.http_probes import add_probe_routes
 from shared.messages import said
 from shared.metrics import metrics_response
 from shared.problems import http_error, problem_response
@@ -385,10 +386,7 @@ def create_app(
     )
     app[DEPS] = deps
     add_page(app)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", healthz)
-    app.router.add_get("/metrics", metrics)
-    app.router.add_get("/openapi.json", openapi)
+    add_probe_routes(app, healthz=healthz, readyz=healthz, metrics=metrics, openapi=openapi)
     app.router.add_get("/webhooks/meta", webhook_verify)
     app.router.add_post("/webhooks/meta", webhook_delivery)
     app.router.add_get("/v1/inbox", list_entries)
