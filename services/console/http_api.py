@@ -47,10 +47,15 @@ from shared.http_errors import (
 from shared.http_probes import add_probe_routes, alive, json_response, readiness
 from shared.messages import said
 from shared.metrics import metrics_response
+from shared.page_script import PAGE_SCRIPT, static_file
 from shared.security_headers import security_headers
 
 STATIC = Path(__file__).parent / "static"
-STATIC_FILES = {"dashboard.js": "application/javascript", "dashboard.css": "text/css"}
+STATIC_FILES = {
+    "dashboard.js": "application/javascript",
+    PAGE_SCRIPT: "application/javascript",
+    "dashboard.css": "text/css",
+}
 
 
 # ---- pages and metrics -------------------------------------------------------------------------
@@ -63,7 +68,7 @@ async def static(request: web.Request) -> web.Response:
     if name not in STATIC_FILES:
         raise NotFound(said("not_found.file", name=name))
     return web.Response(
-        text=(STATIC / name).read_text(encoding="utf-8"),
+        text=static_file(STATIC, name).read_text(encoding="utf-8"),
         content_type=STATIC_FILES[name],
         headers={"Cache-Control": "no-cache"},
     )
