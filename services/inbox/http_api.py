@@ -163,7 +163,9 @@ async def _errors(
         return problem_response(request, 422, [schema_error(exc)])
 
 
-def _dumps(data: Any) -> str:
+def json_text(data: Any) -> str:
+    """Every JSON body the inbox answers with, for ``web.json_response(..., dumps=json_text)``:
+    orjson, which writes datetimes as ISO 8601 (the standard library's encoder refuses them)."""
     return orjson.dumps(data).decode()
 
 
@@ -255,7 +257,7 @@ async def inbox_terms(request: web.Request) -> web.Response:
     entries = deps.keeper.book.select(channels=channels)
     body = terms_body(entries, deps.clock(), hours, limit, lexicon())
     body["channel"] = request.query.get("channel")
-    return web.json_response(body, dumps=_dumps)
+    return web.json_response(body, dumps=json_text)
 
 
 async def inbox_volume(request: web.Request) -> web.Response:
@@ -265,7 +267,7 @@ async def inbox_volume(request: web.Request) -> web.Response:
     deps.keeper.spikes.settle(now)
     spiking = {(s.channel, s.post_id) for s in deps.keeper.spikes.open_spikes()}
     body = volume_body(deps.keeper.book.select(channels=channels), now, deps.content_tags.of, spiking)
-    return web.json_response(body, dumps=_dumps)
+    return web.json_response(body, dumps=json_text)
 
 
 async def list_entries(request: web.Request) -> web.Response:
@@ -295,7 +297,7 @@ async def list_entries(request: web.Request) -> web.Response:
     }
     if last is not None:
         body["next_cursor"] = encode_cursor(last)
-    return web.json_response(body, dumps=_dumps)
+    return web.json_response(body, dumps=json_text)
 
 
 async def channel_statuses(request: web.Request) -> web.Response:
@@ -306,13 +308,13 @@ async def channel_statuses(request: web.Request) -> web.Response:
         for name, s in sorted(deps.collector.status.items())
         if name in visible and (channel := deps.channels.get(name)) is not None
     ]
-    return web.json_response({"channels": statuses}, dumps=_dumps)
+    return web.json_response({"channels": statuses}, dumps=json_text)
 
 
 async def show_entry(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     return web.json_response(
-        deps.claims.shown(entry_json(entry_for(request, caller(request))), deps.clock()), dumps=_dumps
+        deps.claims.shown(entry_json(entry_for(request, caller(request))), deps.clock()), dumps=json_text
     )
 
 
@@ -357,7 +359,7 @@ def _action(
         if command.text:
             deps.claims.release(key_of(entry), principal.person)
         status = 202 if chosen == InboxAction.DRAFT_REPLY else 200
-        return web.json_response(entry_json(changed), status=status, dumps=_dumps)
+        return web.json_response(entry_json(changed), status=status, dumps=json_text)
 
     return handler
 
@@ -373,7 +375,7 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(openapi_document(), dumps=_dumps)
+    return web.json_response(openapi_document(), dumps=json_text)
 
 
 def create_app(
