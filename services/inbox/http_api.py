@@ -101,7 +101,7 @@ from shared.http_errors import (
 from shared.http_probes import add_probe_routes
 from shared.messages import said
 from shared.metrics import metrics_response
-from shared.problems import http_error, problem_response
+from shared.problems import problem_response, refusal_response
 
 log = logging.getLogger("warta.inbox.http")
 
@@ -148,12 +148,8 @@ async def _errors(
 ) -> web.StreamResponse:
     try:
         return await handler(request)
-    except HttpRefusal as exc:
-        return problem_response(request, exc.status, exc.errors, exc.headers())
-    except web.HTTPException as exc:  # aiohttp's own: no such route, a method the route lacks
-        if exc.status < 400:
-            raise
-        return problem_response(request, exc.status, [http_error(exc.status, exc.reason)])
+    except (HttpRefusal, web.HTTPException) as exc:
+        return refusal_response(request, exc)
     except IllegalTransition as exc:  # ApprovalRequired (four eyes) among them, with its own status
         return problem_response(request, exc.status, [said_error(None, None, exc.said)])
     except NoSuchEntry as exc:

@@ -51,7 +51,7 @@ from shared.http_errors import FieldError as FE
 from shared.http_probes import add_probe_routes, alive, json_response, readiness
 from shared.ids import new_event_id, random_hex
 from shared.metrics import metrics_response
-from shared.problems import problem_response
+from shared.problems import problem_response, refusal_response
 from shared.tracing import current_traceparent, span
 
 __all__ = ["DEPS", "Deps", "create_app"]
@@ -78,7 +78,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return response
     except HttpRefusal as exc:
         status = exc.status
-        return problem_response(request, exc.status, exc.errors, exc.headers())
+        return refusal_response(request, exc)
     except web.HTTPRequestEntityTooLarge:
         status = 413
         err = PayloadTooLarge(
