@@ -4,8 +4,12 @@
 // and a call to the API. The page's own script declares `I18N`: every label it or its HTML uses,
 // with its words in LANGUAGES' order.
 
-const LANGUAGES = ["en", "id"];
-const LOCALES = { en: "en-GB", id: "id-ID" };  // how dates and numbers are written
+// The languages the pages speak, in the order of every label's words: the name each is offered
+// under in #lang (in its own words) and how it writes dates and numbers.
+const LANGUAGES = [
+  { code: "en", name: "English", locale: "en-GB" },
+  { code: "id", name: "Bahasa Indonesia", locale: "id-ID" },
+];
 const reading = { lang: localStorage.getItem("warta.lang") || "en" };
 
 function $(selector) { return document.querySelector(selector); }
@@ -14,13 +18,13 @@ function $(selector) { return document.querySelector(selector); }
 // itself where it is no label), each `{name}` in it replaced by vars.name.
 function t(key, vars) {
   const words = I18N[key];
-  let text = words ? words[LANGUAGES.indexOf(reading.lang)] || words[0] : key;
+  let text = words ? words[LANGUAGES.findIndex((l) => l.code === reading.lang)] || words[0] : key;
   for (const [k, v] of Object.entries(vars || {})) text = text.split("{" + k + "}").join(String(v));
   return text;
 }
 
 function locale() {
-  return LOCALES[reading.lang] || LOCALES.en;
+  return (LANGUAGES.find((l) => l.code === reading.lang) || LANGUAGES[0]).locale;
 }
 
 // Every element marked data-i18n (its text) or data-i18n-placeholder, in the page's language.
@@ -30,6 +34,14 @@ function translate() {
   for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
   for (const node of document.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = t(node.dataset.i18nPlaceholder);
 }
+
+// #lang offers each language (this script comes at the end of the page, after #lang).
+$("#lang").replaceChildren(...LANGUAGES.map((l) => {
+  const option = document.createElement("option");
+  option.value = l.code;
+  option.textContent = l.name;
+  return option;
+}));
 
 // The language picked (kept for both pages, and for the next visit), the page written in it.
 function chooseLanguage(lang) {
