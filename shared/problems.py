@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from shared.http_errors import FieldError, field_error
+from shared.http_errors import FieldError, HttpRefusal, field_error
 from shared.messages import Lang, negotiate
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "negotiate",
     "problem",
     "problem_response",
+    "refusal_response",
     "title",
 ]
 
@@ -111,3 +112,15 @@ def problem_response(
         content_type=PROBLEM_JSON,
         headers={**(headers or {}), "Content-Language": lang, "Vary": "Accept-Language"},
     )
+
+
+def refusal_response(request: web.Request, exc: HttpRefusal | web.HTTPException) -> web.Response:
+    """What a handler's refusal is answered with: an ``HttpRefusal`` with its own status, problems
+    and headers (Retry-After, WWW-Authenticate); one of aiohttp's own (no such route, a method the
+    route lacks) under the rule ``http``. aiohttp's answers below 400 (a redirect) are not
+    refusals: they are raised again for aiohttp to send."""
+    if isinstance(exc, HttpRefusal):
+        return problem_response(request, exc.status, exc.errors, exc.headers())
+    if exc.status < 400:
+        raise exc
+    return problem_response(request, exc.status, [http_error(exc.status, exc.reason)])

@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.console.access import in_scope
 from services.console.connect_pending import ConnectsTopic, SharedPendingConnects, TooManyPending
-from services.console.http_deps import DEPS, Deps, json_body, json_response, operator
+from services.console.http_deps import DEPS, Deps, json_body, operator
 from shared.channels import Channel
 from shared.credentials import CredentialError
 from shared.credentials.accounts import account_of
@@ -50,6 +50,7 @@ from shared.credentials.vault import CredentialVault
 from shared.field_errors import parse_model
 from shared.http_auth import Principal, Role
 from shared.http_errors import BadRequest, Forbidden, NotFound, ServiceUnavailable
+from shared.http_probes import json_response
 from shared.messages import negotiate, said
 
 log = logging.getLogger("warta.console.connect")

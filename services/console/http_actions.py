@@ -30,7 +30,6 @@ from services.console.http_deps import (
     READ_BACK_S,
     Deps,
     json_body,
-    json_response,
     operator,
 )
 from services.console.replay import NotReplayable, reappend
@@ -50,6 +49,7 @@ from shared.http_errors import (
     ValidationFailed,
     parse_json_body,
 )
+from shared.http_probes import json_response
 from shared.kafka import KafkaUnavailable, send_event
 from shared.messages import Lang, negotiate, said
 from shared.operator_decisions import STATUS_OF_ACTION

@@ -30,7 +30,6 @@ from services.console.http_deps import (
     PAGE,
     Deps,
     error_middleware,
-    json_response,
     operator,
 )
 from services.console.openapi import openapi_document
@@ -45,12 +44,18 @@ from shared.http_errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
+from shared.http_probes import add_probe_routes, alive, json_response, readiness
 from shared.messages import said
 from shared.metrics import metrics_response
+from shared.page_script import PAGE_SCRIPT, static_file
 from shared.security_headers import security_headers
 
 STATIC = Path(__file__).parent / "static"
-STATIC_FILES = {"dashboard.js": "application/javascript", "dashboard.css": "text/css"}
+STATIC_FILES = {
+    "dashboard.js": "application/javascript",
+    PAGE_SCRIPT: "application/javascript",
+    "dashboard.css": "text/css",
+}
 
 
 # ---- pages and metrics -------------------------------------------------------------------------
@@ -63,7 +68,7 @@ async def static(request: web.Request) -> web.Response:
     if name not in STATIC_FILES:
         raise NotFound(said("not_found.file", name=name))
     return web.Response(
-        text=(STATIC / name).read_text(encoding="utf-8"),
+        text=static_file(STATIC, name).read_text(encoding="utf-8"),
         content_type=STATIC_FILES[name],
         headers={"Cache-Control": "no-cache"},
     )
@@ -71,10 +76,6 @@ async def static(request: web.Request) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     return metrics_response(request.app[DEPS].registry)
-
-
-async def healthz(request: web.Request) -> web.Response:
-    return json_response({"status": "ok"})
 
 
 async def openapi(request: web.Request) -> web.Response:
@@ -88,9 +89,7 @@ async def readyz(request: web.Request) -> web.Response:
         problems.append("view still replaying the topics")
     if deps.snapshot() is None:
         problems.append("no offsets read from the broker yet")
-    if problems:
-        return json_response({"status": "not_ready", "problems": problems}, 503)
-    return json_response({"status": "ready"})
+    return readiness(problems)
 
 
 # ---- reading -----------------------------------------------------------------------------------
@@ -319,10 +318,7 @@ def create_app(deps: Deps) -> web.Application:
     r = app.router
     r.add_get("/", index)
     r.add_get("/static/{name}", static)
-    r.add_get("/metrics", metrics)
-    r.add_get("/healthz", healthz)
-    r.add_get("/readyz", readyz)
-    r.add_get("/openapi.json", openapi)
+    add_probe_routes(app, healthz=alive, readyz=readyz, metrics=metrics, openapi=openapi)
     r.add_get("/v1/whoami", whoami)
     r.add_get("/v1/overview", overview)
     r.add_get("/v1/series", series)

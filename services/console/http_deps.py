@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import aiohttp
-import orjson
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry
@@ -30,7 +29,7 @@ from shared.http_errors import (
     field_error,
     parse_json_body,
 )
-from shared.problems import http_error, problem_response
+from shared.problems import problem_response, refusal_response
 from shared.topics import TopicRegistry
 
 log = logging.getLogger("warta.console.http")
@@ -73,24 +72,12 @@ class Deps:
 DEPS = web.AppKey("deps", Deps)
 
 
-def json_response(body: object, status: int = 200) -> web.Response:
-    return web.Response(
-        body=orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS),
-        status=status,
-        content_type="application/json",
-    )
-
-
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
-    except HttpRefusal as exc:
-        return problem_response(request, exc.status, exc.errors, exc.headers())
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return problem_response(request, exc.status, [http_error(exc.status, exc.reason)])
+    except (HttpRefusal, web.HTTPException) as exc:
+        return refusal_response(request, exc)
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
         return problem_response(request, 500, [field_error(None, None, "internal")])

@@ -21,12 +21,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from services.inbox.complaint_desk import ComplaintDesk, ForwardFailed, NoSuchComplaint
 from services.inbox.complaints import DUE_FIELD, is_overdue
-from services.inbox.http_api import DEPS, caller, read_model
+from services.inbox.http_api import DEPS, caller, json_text, read_model
 from services.inbox.http_bodies import Reason
 from services.inbox.http_query import channels_asked, state_asked
 from shared.events import ComplaintAction, ComplaintChanged, ComplaintState
@@ -50,10 +49,6 @@ def complaint_json(complaint: ComplaintChanged, now: Any) -> dict[str, Any]:
     return data
 
 
-def _dumps(data: Any) -> str:
-    return orjson.dumps(data).decode()
-
-
 def _complaint_for(request: web.Request, principal: Principal) -> ComplaintChanged:
     complaint_id = request.match_info["complaint_id"]
     try:
@@ -73,7 +68,7 @@ async def create_from_comment(request: web.Request) -> web.Response:
         raise NotFound(said("not_found.comment", key=key))
     reason = (await read_model(request, Reason, optional=True)).reason
     made = await request.app[DESK].record(entry, key, by=principal.person, reason=reason)
-    return web.json_response(complaint_json(made, deps.clock()), status=201, dumps=_dumps)
+    return web.json_response(complaint_json(made, deps.clock()), status=201, dumps=json_text)
 
 
 async def list_complaints(request: web.Request) -> web.Response:
@@ -89,12 +84,12 @@ async def list_complaints(request: web.Request) -> web.Response:
     )
     items = [complaint_json(c, now) for c in found]
     body = {"items": items, "total": len(items), "overdue": sum(1 for i in items if i["overdue"])}
-    return web.json_response(body, dumps=_dumps)
+    return web.json_response(body, dumps=json_text)
 
 
 async def show_complaint(request: web.Request) -> web.Response:
     complaint = _complaint_for(request, caller(request))
-    return web.json_response(complaint_json(complaint, request.app[DEPS].clock()), dumps=_dumps)
+    return web.json_response(complaint_json(complaint, request.app[DEPS].clock()), dumps=json_text)
 
 
 async def forward(request: web.Request) -> web.Response:
@@ -108,7 +103,7 @@ async def forward(request: web.Request) -> web.Response:
         key = "lapor_unavailable" if exc.retriable else "lapor_refused"
         failed = said(key, id=kept.complaint_id, error=str(exc), attempt=kept.forward_attempts)
         return problem_response(request, 502, [said_error(kept.channel, None, failed)])
-    return web.json_response(complaint_json(done, request.app[DEPS].clock()), dumps=_dumps)
+    return web.json_response(complaint_json(done, request.app[DEPS].clock()), dumps=json_text)
 
 
 def _move(action: ComplaintAction) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -117,7 +112,7 @@ def _move(action: ComplaintAction) -> Callable[[web.Request], Awaitable[web.Resp
         complaint = _complaint_for(request, principal)
         reason = (await read_model(request, Reason, optional=True)).reason
         done = await request.app[DESK].act(complaint.complaint_id, action, by=principal.person, reason=reason)
-        return web.json_response(complaint_json(done, request.app[DEPS].clock()), dumps=_dumps)
+        return web.json_response(complaint_json(done, request.app[DEPS].clock()), dumps=json_text)
 
     return handler
 

@@ -98,9 +98,10 @@ from shared.http_errors import (
     parse_json_body,
     said_error,
 )
+from shared.http_probes import add_probe_routes
 from shared.messages import said
 from shared.metrics import metrics_response
-from shared.problems import http_error, problem_response
+from shared.problems import problem_response, refusal_response
 
 log = logging.getLogger("warta.inbox.http")
 
@@ -147,12 +148,8 @@ async def _errors(
 ) -> web.StreamResponse:
     try:
         return await handler(request)
-    except HttpRefusal as exc:
-        return problem_response(request, exc.status, exc.errors, exc.headers())
-    except web.HTTPException as exc:  # aiohttp's own: no such route, a method the route lacks
-        if exc.status < 400:
-            raise
-        return problem_response(request, exc.status, [http_error(exc.status, exc.reason)])
+    except (HttpRefusal, web.HTTPException) as exc:
+        return refusal_response(request, exc)
     except IllegalTransition as exc:  # ApprovalRequired (four eyes) among them, with its own status
         return problem_response(request, exc.status, [said_error(None, None, exc.said)])
     except NoSuchEntry as exc:
@@ -162,7 +159,9 @@ async def _errors(
         return problem_response(request, 422, [schema_error(exc)])
 
 
-def _dumps(data: Any) -> str:
+def json_text(data: Any) -> str:
+    """Every JSON body the inbox answers with, for ``web.json_response(..., dumps=json_text)``:
+    orjson, which writes datetimes as ISO 8601 (the standard library's encoder refuses them)."""
     return orjson.dumps(data).decode()
 
 
@@ -254,7 +253,7 @@ async def inbox_terms(request: web.Request) -> web.Response:
     entries = deps.keeper.book.select(channels=channels)
     body = terms_body(entries, deps.clock(), hours, limit, lexicon())
     body["channel"] = request.query.get("channel")
-    return web.json_response(body, dumps=_dumps)
+    return web.json_response(body, dumps=json_text)
 
 
 async def inbox_volume(request: web.Request) -> web.Response:
@@ -264,7 +263,7 @@ async def inbox_volume(request: web.Request) -> web.Response:
     deps.keeper.spikes.settle(now)
     spiking = {(s.channel, s.post_id) for s in deps.keeper.spikes.open_spikes()}
     body = volume_body(deps.keeper.book.select(channels=channels), now, deps.content_tags.of, spiking)
-    return web.json_response(body, dumps=_dumps)
+    return web.json_response(body, dumps=json_text)
 
 
 async def list_entries(request: web.Request) -> web.Response:
@@ -294,7 +293,7 @@ async def list_entries(request: web.Request) -> web.Response:
     }
     if last is not None:
         body["next_cursor"] = encode_cursor(last)
-    return web.json_response(body, dumps=_dumps)
+    return web.json_response(body, dumps=json_text)
 
 
 async def channel_statuses(request: web.Request) -> web.Response:
@@ -305,13 +304,13 @@ async def channel_statuses(request: web.Request) -> web.Response:
         for name, s in sorted(deps.collector.status.items())
         if name in visible and (channel := deps.channels.get(name)) is not None
     ]
-    return web.json_response({"channels": statuses}, dumps=_dumps)
+    return web.json_response({"channels": statuses}, dumps=json_text)
 
 
 async def show_entry(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     return web.json_response(
-        deps.claims.shown(entry_json(entry_for(request, caller(request))), deps.clock()), dumps=_dumps
+        deps.claims.shown(entry_json(entry_for(request, caller(request))), deps.clock()), dumps=json_text
     )
 
 
@@ -356,7 +355,7 @@ def _action(
         if command.text:
             deps.claims.release(key_of(entry), principal.person)
         status = 202 if chosen == InboxAction.DRAFT_REPLY else 200
-        return web.json_response(entry_json(changed), status=status, dumps=_dumps)
+        return web.json_response(entry_json(changed), status=status, dumps=json_text)
 
     return handler
 
@@ -372,7 +371,7 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(openapi_document(), dumps=_dumps)
+    return web.json_response(openapi_document(), dumps=json_text)
 
 
 def create_app(
@@ -385,10 +384,7 @@ def create_app(
     )
     app[DEPS] = deps
     add_page(app)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", healthz)
-    app.router.add_get("/metrics", metrics)
-    app.router.add_get("/openapi.json", openapi)
+    add_probe_routes(app, healthz=healthz, readyz=healthz, metrics=metrics, openapi=openapi)
     app.router.add_get("/webhooks/meta", webhook_verify)
     app.router.add_post("/webhooks/meta", webhook_delivery)
     app.router.add_get("/v1/inbox", list_entries)

@@ -11,10 +11,16 @@ from pathlib import Path
 
 from aiohttp import web
 
+from shared.page_script import PAGE_SCRIPT, static_file
 from shared.security_headers import security_headers
 
 STATIC = Path(__file__).parent / "static"
-_FILES = {"inbox.js": "text/javascript", "complaints.js": "text/javascript", "inbox.css": "text/css"}
+_FILES = {
+    PAGE_SCRIPT: "text/javascript",
+    "inbox.js": "text/javascript",
+    "complaints.js": "text/javascript",
+    "inbox.css": "text/css",
+}
 
 
 async def index(request: web.Request) -> web.Response:
@@ -25,7 +31,7 @@ async def static(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     if name not in _FILES:  # a fixed list: no path from the request reaches the file system
         raise web.HTTPNotFound()
-    return web.Response(text=(STATIC / name).read_text(encoding="utf-8"), content_type=_FILES[name])
+    return web.Response(text=static_file(STATIC, name).read_text(encoding="utf-8"), content_type=_FILES[name])
 
 
 def add_page(app: web.Application) -> None:

@@ -23,11 +23,10 @@ import re
 from collections.abc import Callable
 from typing import Any, cast
 
-import orjson
 from aiohttp import web
 
 from services.inbox.book import key_of
-from services.inbox.http_api import DEPS, caller, read_model
+from services.inbox.http_api import DEPS, caller, json_text, read_model
 from services.inbox.http_bodies import Reason, Texts
 from services.inbox.template_store import TemplateStore
 from services.inbox.templates import Lang, problems, render, values_for
@@ -59,10 +58,6 @@ def template_json(template: ReplyTemplateSaved) -> dict[str, Any]:
     }
 
 
-def _dumps(data: Any) -> str:
-    return orjson.dumps(data).decode()
-
-
 def _editor(request: web.Request) -> Principal:
     principal = caller(request)
     if principal.role not in EDITING_ROLES:
@@ -87,7 +82,7 @@ def _existing(request: web.Request, name: str) -> ReplyTemplateSaved:
 async def list_templates(request: web.Request) -> web.Response:
     caller(request)
     templates = [template_json(t) for t in request.app[TEMPLATES].book.all()]
-    return web.json_response({"templates": templates}, dumps=_dumps)
+    return web.json_response({"templates": templates}, dumps=json_text)
 
 
 def _comment(request: web.Request, principal: Principal, key: str) -> InboxChanged:
@@ -112,7 +107,7 @@ async def show_template(request: web.Request) -> web.Response:
         text = template.text_en if lang == "en" else template.text_id
         body["rendered"] = render(text, values_for(entry.comment.author.name, lang))
         body["lang"], body["comment"] = lang, key_of(entry)
-    return web.json_response(body, dumps=_dumps)
+    return web.json_response(body, dumps=json_text)
 
 
 async def put_template(request: web.Request) -> web.Response:
@@ -127,7 +122,7 @@ async def put_template(request: web.Request) -> web.Response:
     if faults:
         raise ValidationFailed(faults)
     saved = await request.app[TEMPLATES].save(name, texts.text_en, texts.text_id, principal.person)
-    return web.json_response(template_json(saved), dumps=_dumps)
+    return web.json_response(template_json(saved), dumps=json_text)
 
 
 async def delete_template(request: web.Request) -> web.Response:
@@ -136,7 +131,7 @@ async def delete_template(request: web.Request) -> web.Response:
     template = _existing(request, name)
     removal: Reason = await read_model(request, Reason, optional=True)
     await request.app[TEMPLATES].delete(name, principal.person, removal.reason)
-    return web.json_response({**template_json(template), "deleted_by": principal.person}, dumps=_dumps)
+    return web.json_response({**template_json(template), "deleted_by": principal.person}, dumps=json_text)
 
 
 def add_template_routes(store: TemplateStore) -> Callable[[web.Application], None]:

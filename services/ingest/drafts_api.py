@@ -13,7 +13,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.ingest.decisions import APPROVED, AWAITING, Draft, draft_content_id
-from services.ingest.handling import DEPS, decide, json_response, principal_of, read_body, send, settle
+from services.ingest.handling import DEPS, decide, principal_of, read_body, send, settle
 from services.ingest.listing import decode_cursor, encode_cursor
 from services.ingest.validation import validate_submission
 from shared.events import Approval, ContentApproved, DraftApproved, DraftSubmitted
@@ -26,6 +26,7 @@ from shared.http_errors import (
     ValidationFailed,
     field_error,
 )
+from shared.http_probes import json_response
 from shared.ids import new_event_id, random_hex
 from shared.messages import Param
 from shared.tracing import current_traceparent

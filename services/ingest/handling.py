@@ -20,7 +20,6 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
 
-import orjson
 from aiohttp import web
 from aiokafka.structs import RecordMetadata
 
@@ -34,6 +33,7 @@ from shared.channels import ChannelDirectory
 from shared.events import ContentApproved, Event
 from shared.http_auth import KeyStore, Principal, authenticate
 from shared.http_errors import ServiceUnavailable, TooManyRequests, field_error, parse_json_body
+from shared.http_probes import json_response
 from shared.kafka import KafkaUnavailable
 from shared.topics import TopicRegistry
 
@@ -66,15 +66,6 @@ class Deps:
 
 
 DEPS = web.AppKey("deps", Deps)
-
-
-def json_response(body: object, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(
-        body=orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS),
-        status=status,
-        content_type="application/json",
-        headers=headers,
-    )
 
 
 async def principal_of(request: web.Request, throttle: KeyThrottle | None = None) -> Principal:

@@ -21,7 +21,6 @@ from services.ingest.handling import (
     Deps,
     accept,
     decide,
-    json_response,
     principal_of,
     read_body,
     send,
@@ -49,9 +48,10 @@ from shared.http_errors import (
     field_error,
 )
 from shared.http_errors import FieldError as FE
+from shared.http_probes import add_probe_routes, alive, json_response, readiness
 from shared.ids import new_event_id, random_hex
 from shared.metrics import metrics_response
-from shared.problems import problem_response
+from shared.problems import problem_response, refusal_response
 from shared.tracing import current_traceparent, span
 
 __all__ = ["DEPS", "Deps", "create_app"]
@@ -78,7 +78,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return response
     except HttpRefusal as exc:
         status = exc.status
-        return problem_response(request, exc.status, exc.errors, exc.headers())
+        return refusal_response(request, exc)
     except web.HTTPRequestEntityTooLarge:
         status = 413
         err = PayloadTooLarge(
@@ -319,18 +319,12 @@ async def list_channels(request: web.Request) -> web.Response:
     return json_response({"channels": out})
 
 
-async def healthz(request: web.Request) -> web.Response:
-    return json_response({"status": "ok"})
-
-
 async def readyz(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     problems = await deps.readiness.problems()  # cached: this route needs no key
     if not deps.caught_up.is_set():
         problems = [*problems, "status view still replaying the topics"]
-    if problems:
-        return json_response({"status": "not_ready", "problems": problems}, 503)
-    return json_response({"status": "ready"})
+    return readiness(problems)
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -354,10 +348,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/v1/pause", pause)
     app.router.add_post("/v1/resume", resume)
     app.router.add_get("/v1/channels", list_channels)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics)
-    app.router.add_get("/openapi.json", openapi)
+    add_probe_routes(app, healthz=alive, readyz=readyz, metrics=metrics, openapi=openapi)
     app.router.add_get("/docs", docs)
 
 

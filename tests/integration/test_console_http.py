@@ -40,6 +40,7 @@ from shared.events import (
 from shared.http_auth import KeyRecord, KeyStore, Role, digest_key
 from shared.kafka import ensure_topics, make_producer
 from shared.operator_decisions import decided_outcome
+from shared.page_script import PAGE_SCRIPT, static_file
 from shared.security_headers import SECURITY_HEADERS
 from shared.topics import TopicRegistry
 from tests.e2e.browser import chromium, chromium_path, screenshot_for_docs
@@ -300,6 +301,7 @@ async def test_a_scoped_key_may_not_act_or_replay_elsewhere(console: Console, ka
     [
         ("/", None, 200),
         ("/static/dashboard.js", None, 200),
+        ("/static/page.js", None, 200),
         ("/v1/overview", "all", 200),
         ("/v1/overview", None, 401),
         ("/v1/overview", "editor", 403),
@@ -325,8 +327,10 @@ def test_the_dashboard_needs_nothing_its_policy_forbids() -> None:
     the CSP above blocks all of them, and the dashboard would silently break."""
     static = CHANNELS_FILE.parent.parent / "services" / "console" / "static"
     html = (static / "index.html").read_text(encoding="utf-8")
-    js = (static / "dashboard.js").read_text(encoding="utf-8")
-    assert html.count("<script") == html.count('<script src="/static/') == 1
+    js = (static / "dashboard.js").read_text(encoding="utf-8") + static_file(static, PAGE_SCRIPT).read_text(
+        encoding="utf-8"
+    )
+    assert html.count("<script") == html.count('<script src="/static/') == 2
     for forbidden in ("<style", " style="):
         assert forbidden not in html
     assert not [w for w in html.split() if w.startswith("on") and "=" in w]

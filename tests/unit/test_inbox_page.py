@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from services.inbox.lifecycle import TRANSITIONS
 from services.inbox.page import STATIC, add_page
 from shared.events import InboxAction, InboxState
+from shared.page_script import PAGE_SCRIPT, static_file
 from shared.security_headers import SECURITY_HEADERS
 from tests.unit.page_labels import assert_every_label_in_both_languages
 
@@ -23,6 +24,7 @@ async def test_the_page_and_its_files_are_served_with_the_security_headers() -> 
     async with TestClient(TestServer(app)) as client:
         for path, kind in (
             ("/", "text/html"),
+            ("/static/page.js", "text/javascript"),
             ("/static/inbox.js", "text/javascript"),
             ("/static/complaints.js", "text/javascript"),
             ("/static/inbox.css", "text/css"),
@@ -41,7 +43,8 @@ def test_every_label_exists_in_english_and_bahasa_indonesia() -> None:
 
 
 def test_citizens_text_never_reaches_the_page_as_html() -> None:
-    script = "\n".join((STATIC / name).read_text(encoding="utf-8") for name in SCRIPTS)
+    loaded = [static_file(STATIC, PAGE_SCRIPT), *(STATIC / name for name in SCRIPTS)]
+    script = "\n".join(path.read_text(encoding="utf-8") for path in loaded)
     assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", script)
     html = (STATIC / "index.html").read_text(encoding="utf-8")
     # The CSP forbids inline script and style.

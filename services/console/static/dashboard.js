@@ -2,9 +2,9 @@
 // Every API call carries the operator's key (kept in sessionStorage, so it dies with the tab).
 "use strict";
 
-// Every label once, with its words in each of the page's languages in LANGUAGES' order: a label
-// cannot exist in one language and be forgotten in the other.
-const LANGUAGES = ["en", "id"];
+// Loaded after page.js (the page's language, t(), translate(), callApi()). Every label once, with
+// its words in each of the page's languages in LANGUAGES' order: a label cannot exist in one
+// language and be forgotten in the other.
 const I18N = {
   title: ["Operator console", "Konsol operator"],
   language: ["Language", "Bahasa"],
@@ -82,16 +82,7 @@ const I18N = {
 
 const COLORS = ["#2563eb", "#16a34a", "#dc2626", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563",
   "#65a30d", "#9333ea", "#0d9488", "#ea580c"];
-const state = { lang: localStorage.getItem("warta.lang") || "en", channels: [], timer: null };
-
-function t(key, vars) {
-  const words = I18N[key];
-  let text = words ? words[LANGUAGES.indexOf(state.lang)] || words[0] : key;
-  for (const [k, v] of Object.entries(vars || {})) text = text.split("{" + k + "}").join(String(v));
-  return text;
-}
-
-function $(sel) { return document.querySelector(sel); }
+const state = { channels: [], timer: null };
 
 function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
@@ -113,37 +104,16 @@ function fmtTime(iso, tz) {
   if (!iso) return "—";
   const opts = { dateStyle: "short", timeStyle: "medium" };
   if (tz) opts.timeZone = tz;
-  return new Date(iso).toLocaleString(state.lang === "id" ? "id-ID" : "en-GB", opts);
-}
-
-function applyLanguage() {
-  document.documentElement.lang = state.lang;
-  $("#lang").value = state.lang;
-  document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
-  document.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
+  return new Date(iso).toLocaleString(locale(), opts);
 }
 
 // ---- API ------------------------------------------------------------------------------------
 function key() { return sessionStorage.getItem("warta.key"); }
 
-async function api(path, options) {
-  const opts = Object.assign({ headers: {} }, options || {});
-  // Refusals come back in the dashboard's language (the API reads Accept-Language).
-  opts.headers = Object.assign({ Authorization: "Bearer " + key(), "Accept-Language": state.lang }, opts.headers);
-  if (opts.json !== undefined) {
-    opts.body = JSON.stringify(opts.json);
-    opts.headers["Content-Type"] = "application/json";
-    opts.method = opts.method || "POST";
-  }
-  const resp = await fetch(path, opts);
-  const body = await resp.json().catch(() => ({}));
-  if (!resp.ok) {
-    const msg = (body.errors || []).map((e) => e.message).join("; ") || resp.statusText;
-    const err = new Error(msg);
-    err.status = resp.status;
-    throw err;
-  }
-  return body;
+// A GET, or a POST where options say `json` (its body) or `method`.
+function api(path, options) {
+  const opts = options || {};
+  return callApi(key(), opts.method || (opts.json === undefined ? "GET" : "POST"), path, opts.json);
 }
 
 // ---- charts ---------------------------------------------------------------------------------
@@ -448,11 +418,9 @@ function signOut(message) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  applyLanguage();
+  translate();
   $("#lang").addEventListener("change", (e) => {
-    state.lang = e.target.value;
-    localStorage.setItem("warta.lang", state.lang);
-    applyLanguage();
+    chooseLanguage(e.target.value);
     $("#action-result").textContent = "";  // a message in the other language would linger
     $("#pause-result").textContent = "";
     if (key()) refresh();

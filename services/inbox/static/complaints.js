@@ -1,8 +1,8 @@
 "use strict";
 // The complaint channel on the inbox page: comments recorded as SP4N-LAPOR! complaints, with the
 // deadline each runs against (working days in the channel's zone) and what is overdue. Loaded
-// after inbox.js, whose api(), el(), t(), locale() and refresh() it uses (its labels are in
-// inbox.js's table, with the page's others); values reach the page as text only.
+// after page.js and inbox.js, whose t(), locale(), api(), el() and refresh() it uses (its labels
+// are in inbox.js's table, with the page's others); values reach the page as text only.
 
 function complaintNode(c) {
   const item = el("li");

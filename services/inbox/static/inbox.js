@@ -2,10 +2,9 @@
 // The inbox page: what /v1/inbox offers, in English and Bahasa Indonesia. Comments are citizens'
 // text, hostile by default: every value reaches the page through textContent, never as HTML.
 
-// Every label once, with its words in each of the page's languages in LANGUAGES' order: a label
-// cannot exist in one language and be forgotten in the other.
-const LANGUAGES = ["en", "id"];
-const LOCALES = { en: "en-GB", id: "id-ID" };  // how dates and numbers are written
+// Loaded after page.js (the page's language, t(), locale(), translate(), callApi()). Every label
+// once, with its words in each of the page's languages in LANGUAGES' order: a label cannot exist
+// in one language and be forgotten in the other.
 const I18N = {
   title: ["Inbox", "Kotak masuk"],
   language: ["Language", "Bahasa"],
@@ -95,24 +94,7 @@ const I18N = {
   c_only_overdue: ["Only overdue", "Hanya yang terlambat"],
 };
 
-const state = { lang: localStorage.getItem("warta.lang") || "en", key: sessionStorage.getItem("warta.inbox.key"), templates: [], abilities: {} };
-const $ = (selector) => document.querySelector(selector);
-
-function t(key) {
-  const words = I18N[key];
-  return words ? words[LANGUAGES.indexOf(state.lang)] || words[0] : key;
-}
-
-function locale() {
-  return LOCALES[state.lang] || LOCALES.en;
-}
-
-function translate() {
-  document.documentElement.lang = state.lang;
-  $("#lang").value = state.lang;
-  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
-  for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
-}
+const state = { key: sessionStorage.getItem("warta.inbox.key"), templates: [], abilities: {} };
 
 function el(tag, text, className) {
   const node = document.createElement(tag);
@@ -121,22 +103,8 @@ function el(tag, text, className) {
   return node;
 }
 
-async function api(method, path, body) {
-  // Refusals come back in the page's language (the API reads Accept-Language), as on the dashboard.
-  const options = { method, headers: { Authorization: "Bearer " + state.key, "Accept-Language": state.lang } };
-  if (body !== undefined) {
-    options.headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(body);
-  }
-  const answer = await fetch(path, options);
-  const data = await answer.json().catch(() => ({}));
-  if (!answer.ok) {
-    const message = (data.errors && data.errors[0] && data.errors[0].message) || answer.statusText;
-    const error = new Error(message);
-    error.status = answer.status;
-    throw error;
-  }
-  return data;
+function api(method, path, body) {
+  return callApi(state.key, method, path, body);
 }
 
 // What a channel cannot do, from the API's ``abilities``: translated codes, English details as a tooltip.
@@ -281,7 +249,7 @@ function savedAnswers(entry, replyWith) {
     const name = pick.value;
     pick.value = "";
     if (!name) return;
-    const query = new URLSearchParams({ comment: entry.key, lang: state.lang });
+    const query = new URLSearchParams({ comment: entry.key, lang: reading.lang });
     api("GET", "/v1/inbox/templates/" + encodeURIComponent(name) + "?" + query.toString())
       .then((filled) => replyWith(filled.rendered))
       .then(refresh, (e) => { $("#error").textContent = e.message; });
@@ -343,9 +311,7 @@ async function signIn(key) {
 }
 
 $("#lang").addEventListener("change", () => {
-  state.lang = $("#lang").value;
-  localStorage.setItem("warta.lang", state.lang);
-  translate();
+  chooseLanguage($("#lang").value);
   if (state.key) refresh();
 });
 $("#login-form").addEventListener("submit", (event) => {

@@ -1,0 +1,86 @@
+"""A handler's refusal as problem details (``shared.problems.refusal_response``), the one mapping
+ingest's, the console's and the inbox's middlewares share: every refusal of the tree and every
+error aiohttp itself defines keeps its status, in the caller's language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import orjson
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+
+from shared import http_errors
+from shared.http_errors import HttpRefusal, ServiceUnavailable, TooManyRequests
+from shared.messages import said
+from shared.problems import PROBLEM_JSON, refusal_response
+
+T = TypeVar("T")
+
+
+def _subclasses(cls: type[T]) -> list[type[T]]:
+    return [c for sub in cls.__subclasses__() for c in (sub, *_subclasses(sub))]
+
+
+def _refusal(cls: type[HttpRefusal]) -> HttpRefusal:
+    if issubclass(cls, TooManyRequests | ServiceUnavailable):
+        return cls(said("internal"), field="x", retry_after=2.5)
+    return cls(said("internal"), field="x")
+
+
+def _body(response: web.Response) -> dict[str, object]:
+    assert isinstance(response.body, bytes)
+    decoded = orjson.loads(response.body)
+    assert isinstance(decoded, dict)
+    return decoded
+
+
+REFUSALS = [c for c in [HttpRefusal, *_subclasses(HttpRefusal)] if c.__module__ == http_errors.__name__]
+# aiohttp's own error answers, as aiohttp lists them (not a list written here).
+AIOHTTP_ERRORS = [
+    c for c in _subclasses(web.HTTPError) if "status_code" in vars(c) and c is not web.HTTPMethodNotAllowed
+]
+# The few that aiohttp builds only with what they report.
+MADE: dict[type[web.HTTPError], Callable[[], web.HTTPError]] = {
+    web.HTTPRequestEntityTooLarge: lambda: web.HTTPRequestEntityTooLarge(max_size=1024, actual_size=2048),
+    web.HTTPUnavailableForLegalReasons: lambda: web.HTTPUnavailableForLegalReasons(link=None),
+}
+
+
+@pytest.mark.parametrize("refusal", REFUSALS, ids=lambda c: c.__name__)
+def test_each_refusal_answers_its_status_its_problems_and_its_headers(refusal: type[HttpRefusal]) -> None:
+    exc = _refusal(refusal)
+    answer = refusal_response(make_mocked_request("GET", "/v1/x", headers={"Accept-Language": "id"}), exc)
+    assert (answer.status, answer.content_type) == (refusal.status, PROBLEM_JSON)
+    for name, value in exc.headers().items():
+        assert answer.headers[name] == value
+    body = _body(answer)
+    assert body["status"] == refusal.status
+    assert body["errors"] == [e.to_json("id") for e in exc.errors]
+    assert answer.headers["Content-Language"] == "id"
+
+
+@pytest.mark.parametrize("error", AIOHTTP_ERRORS, ids=lambda c: c.__name__)
+def test_aiohttps_own_errors_keep_their_status_under_the_rule_http(error: type[web.HTTPError]) -> None:
+    answer = refusal_response(make_mocked_request("GET", "/nowhere"), MADE.get(error, error)())
+    assert answer.status == error.status_code
+    errors = _body(answer)["errors"]
+    assert isinstance(errors, list)
+    assert [e["rule"] for e in errors] == ["http"]
+
+
+def test_a_method_the_route_lacks_and_no_route_are_said_in_indonesian() -> None:
+    request = make_mocked_request("POST", "/healthz", headers={"Accept-Language": "id-ID"})
+    lacking = _body(refusal_response(request, web.HTTPMethodNotAllowed("POST", ["GET"])))
+    assert lacking["errors"] == [
+        {"channel": None, "field": None, "rule": "http", "message": "Metode tidak diizinkan", "params": {}}
+    ]
+    missing = _body(refusal_response(request, web.HTTPNotFound()))
+    assert missing["status"] == 404
+
+
+def test_an_answer_below_400_is_not_a_refusal() -> None:
+    with pytest.raises(web.HTTPFound):
+        refusal_response(make_mocked_request("GET", "/"), web.HTTPFound("/elsewhere"))
