@@ -76,10 +76,11 @@ def _console(args: argparse.Namespace) -> int:
 def _analytics(args: argparse.Namespace) -> int:
     from services.analytics.app import run
     from services.analytics.settings import AnalyticsSettings
-    from shared.runtime import setup_logging
+    from shared.runtime import setup_logging, use_event_loop
 
     settings = AnalyticsSettings()
     setup_logging(settings.log_level, "analytics", settings.log_format)
+    use_event_loop(settings.event_loop)
     run(settings)
     return 0
 
