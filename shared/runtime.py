@@ -21,7 +21,7 @@ def use_event_loop(choice: EventLoop) -> None:
     """Make every event loop the process creates from now on a ``choice`` loop.
 
     Through the loop policy, because that is what reaches every loop of a process: the ones
-    ``asyncio.run`` creates and the one faust's worker gets from ``asyncio.get_event_loop()``
+    ``asyncio.run`` creates and the one faust's worker makes through mode's ``get_event_loop``
     (mode's own ``mode.loop.use("uvloop")`` sets this same policy). Called once at start,
     before any loop exists; "asyncio" restores the standard library's policy.
     """
