@@ -24,8 +24,9 @@ memory is measured cleanly:
   scheduler runs with its jobs.
 
 Every contender runs on the event loop the services run on (``WARTA_EVENT_LOOP``: uvloop by
-default, ``asyncio`` for the standard library's). The Warta worker runs on a shifted clock so that the burst minute starts two seconds after its
-restore ends; lateness is measured on that clock. Prints one JSON line per (contender, N).
+default, ``asyncio`` for the standard library's). The Warta worker runs on a shifted clock so
+that the burst minute starts two seconds after its restore ends; lateness is measured on that
+clock. Prints one JSON line per (contender, N).
 """
 
 from __future__ import annotations
