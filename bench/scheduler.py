@@ -23,8 +23,10 @@ memory is measured cleanly:
   **apscheduler-sqlite-restart**: a new process on that file, from construction until the
   scheduler runs with its jobs.
 
-The Warta worker runs on a shifted clock so that the burst minute starts two seconds after its
-restore ends; lateness is measured on that clock. Prints one JSON line per (contender, N).
+Every contender runs on the event loop the services run on (``WARTA_EVENT_LOOP``: uvloop by
+default, ``asyncio`` for the standard library's). The Warta worker runs on a shifted clock so
+that the burst minute starts two seconds after its restore ends; lateness is measured on that
+clock. Prints one JSON line per (contender, N).
 """
 
 from __future__ import annotations
@@ -428,6 +430,10 @@ CONTENDERS = ("warta", "warta-restart", "apscheduler", "apscheduler-sqlite", "ap
 
 
 def child(args: argparse.Namespace) -> None:
+    from shared.runtime import use_event_loop
+    from shared.settings import CommonSettings
+
+    use_event_loop(CommonSettings().event_loop)
     state = Path(args.state)
     state.mkdir(parents=True, exist_ok=True)
     n, burst = args.jobs[0], args.burst

@@ -8,10 +8,29 @@ import contextlib
 import gc
 import signal
 from collections.abc import Awaitable, Callable, Iterator
+from typing import Literal
 
 from shared.logs import setup_logging
 
-__all__ = ["collector_paused", "run_until_signalled", "setup_logging", "sweep", "tune_gc"]
+__all__ = ["collector_paused", "run_until_signalled", "setup_logging", "sweep", "tune_gc", "use_event_loop"]
+
+EventLoop = Literal["asyncio", "uvloop"]
+
+
+def use_event_loop(choice: EventLoop) -> None:
+    """Make every event loop the process creates from now on a ``choice`` loop.
+
+    Through the loop policy, because that is what reaches every loop of a process: the ones
+    ``asyncio.run`` creates and the one faust's worker makes through mode's ``get_event_loop``
+    (mode's own ``mode.loop.use("uvloop")`` sets this same policy). Called once at start,
+    before any loop exists; "asyncio" restores the standard library's policy.
+    """
+    if choice == "uvloop":
+        import uvloop  # only here: a process told to use asyncio never needs it installed
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    else:
+        asyncio.set_event_loop_policy(None)
 
 
 def tune_gc(young_threshold: int) -> None:

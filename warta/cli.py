@@ -32,15 +32,24 @@ SettingsT = TypeVar("SettingsT", bound=CommonSettings)
 def _launch(
     name: str, settings: SettingsT, run: Callable[[SettingsT, asyncio.Event], Awaitable[None]]
 ) -> int:
-    """Run one service until SIGINT/SIGTERM: its logging and GC tuned from its settings."""
-    from shared.runtime import run_until_signalled, setup_logging, tune_gc
+    """Run one service until SIGINT/SIGTERM: its logging, event loop and GC from its settings."""
+    from shared.runtime import run_until_signalled, tune_gc
     from shared.tracing import setup_tracing
 
-    setup_logging(settings.log_level, name, settings.log_format)
+    _prepare_process(name, settings)
     setup_tracing(name, settings.otlp_endpoint)
     tune_gc(settings.gc_young_threshold)
     run_until_signalled(lambda stop: run(settings, stop))
     return 0
+
+
+def _prepare_process(name: str, settings: CommonSettings) -> None:
+    """What every service process sets first, before any event loop exists: its logging and the
+    loop it runs on (``WARTA_EVENT_LOOP``)."""
+    from shared.runtime import setup_logging, use_event_loop
+
+    setup_logging(settings.log_level, name, settings.log_format)
+    use_event_loop(settings.event_loop)
 
 
 # Each service is imported only when it is the one started, so `warta ingest` never loads the
@@ -76,10 +85,9 @@ def _console(args: argparse.Namespace) -> int:
 def _analytics(args: argparse.Namespace) -> int:
     from services.analytics.app import run
     from services.analytics.settings import AnalyticsSettings
-    from shared.runtime import setup_logging
 
     settings = AnalyticsSettings()
-    setup_logging(settings.log_level, "analytics", settings.log_format)
+    _prepare_process("analytics", settings)
     run(settings)
     return 0
 

@@ -10,6 +10,9 @@ recomputation of tests/unit/test_analytics_figures.py. Then:
 - killed while it folds a second batch, and started again: the figures converge to the
   recomputation of both batches (no event lost, none counted twice).
 
+Both on uvloop (the default) and on asyncio's own loop (``WARTA_EVENT_LOOP=asyncio``); which one
+the process runs is read from the libraries it mapped, not from what it says.
+
 The figures measured (events/s, restart-to-ready) are printed, not asserted.
 """
 
@@ -162,6 +165,12 @@ class Worker:
                 start_new_session=True,
             )
 
+    def uses_uvloop(self) -> bool:
+        """Whether uvloop's compiled loop is mapped into the process (Linux's /proc)."""
+        assert self.proc is not None
+        maps = Path(f"/proc/{self.proc.pid}/maps").read_text()
+        return any("/uvloop/loop." in line for line in maps.splitlines())
+
     def kill(self, sig: int = signal.SIGKILL) -> None:
         assert self.proc is not None
         if self.proc.poll() is None:
@@ -272,9 +281,11 @@ def worker(kafka_bootstrap: str, topics: TopicRegistry, run_id: str, tmp_path: P
             print(f"could not delete {topics.prefix}* topics: {exc!r}")
 
 
+@pytest.mark.parametrize("event_loop", ["uvloop", "asyncio"])
 async def test_the_figures_survive_kill_9_and_equal_the_recomputation(
-    kafka_bootstrap: str, topics: TopicRegistry, worker: Worker
+    kafka_bootstrap: str, topics: TopicRegistry, worker: Worker, event_loop: str
 ) -> None:
+    worker.env["WARTA_EVENT_LOOP"] = event_loop
     sources = {
         topics.content_approved,
         topics.publish_outcomes,
@@ -288,6 +299,7 @@ async def test_the_figures_survive_kill_9_and_equal_the_recomputation(
 
     worker.start()
     await worker.wait_ready()
+    assert worker.uses_uvloop() == (event_loop == "uvloop")
     for internal in ("/table/figures/", "/router/"):  # faust's own pages stay off
         assert (await asyncio.to_thread(worker.get_status, internal)) == 404, internal
     status, body = await asyncio.to_thread(worker.get, "/v1/reach?by=leader")

@@ -1,4 +1,5 @@
-"""Every service command starts through one launcher: the service's own settings reach its run()."""
+"""Every service command starts through one launcher: the service's own settings reach its run(),
+on the event loop they name."""
 
 from __future__ import annotations
 
@@ -7,19 +8,24 @@ import gc
 from collections.abc import Iterator
 
 import pytest
+import uvloop
 
+from shared.runtime import EventLoop
 from shared.settings import CommonSettings
 from warta.cli import _launch
 
 
 @pytest.fixture
-def gc_thresholds() -> Iterator[None]:
-    before = gc.get_threshold()
+def process_state() -> Iterator[None]:
+    # What the launcher sets for the whole process: the tests that follow keep their own.
+    thresholds = gc.get_threshold()
+    policy = asyncio.get_event_loop_policy()
     yield
-    gc.set_threshold(*before)
+    gc.set_threshold(*thresholds)
+    asyncio.set_event_loop_policy(policy)
 
 
-def test_the_launcher_runs_the_service_with_its_settings_until_it_returns(gc_thresholds: None) -> None:
+def test_the_launcher_runs_the_service_with_its_settings_until_it_returns(process_state: None) -> None:
     settings = CommonSettings(gc_young_threshold=12_345)
     seen: list[tuple[CommonSettings, bool]] = []
 
@@ -29,3 +35,16 @@ def test_the_launcher_runs_the_service_with_its_settings_until_it_returns(gc_thr
     assert _launch("probe", settings, run) == 0
     assert seen == [(settings, False)]
     assert gc.get_threshold()[0] == 12_345
+
+
+@pytest.mark.parametrize(("choice", "uvloop_runs"), [("uvloop", True), ("asyncio", False)])
+def test_the_service_runs_on_the_event_loop_its_settings_name(
+    process_state: None, choice: EventLoop, uvloop_runs: bool
+) -> None:
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def run(given: CommonSettings, stop: asyncio.Event) -> None:
+        loops.append(asyncio.get_running_loop())
+
+    assert _launch("probe", CommonSettings(event_loop=choice), run) == 0
+    assert isinstance(loops[0], uvloop.Loop) is uvloop_runs
