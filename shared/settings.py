@@ -7,7 +7,6 @@ point and passed down, never read at import time.
 from __future__ import annotations
 
 from datetime import timedelta
-from importlib.util import find_spec
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
@@ -69,12 +68,12 @@ class CommonSettings(BaseSettings):
     # 433 to 201 µs at 64 requests in flight (docs/ingest.md); short-lived objects are freed by
     # reference counting anyway, so memory barely grows.
     gc_young_threshold: int = 10_000
-    # The asyncio event loop the process runs on (shared/runtime.py, ``use_event_loop``). uvloop
-    # runs the same coroutines with less CPU per callback, task step and socket read: the
-    # analytics worker, whose faust consumer starts several tasks per record, folded 0.3-31 %
-    # more events per CPU second on it (docs/analytics.md, "The event loop"). "asyncio" is the
-    # standard library's loop. The default is uvloop wherever it is installed (not on Windows).
-    event_loop: EventLoop = Field(default_factory=lambda: "uvloop" if find_spec("uvloop") else "asyncio")
+    # The asyncio event loop the process runs on (shared/runtime.py, ``use_event_loop``):
+    # "asyncio", the standard library's, or "uvloop", which runs the same coroutines with less
+    # CPU per callback, task step and socket read. A service whose figures gained from uvloop
+    # makes it its default (the analytics worker); the others measured no difference
+    # (docs/analytics.md, "The event loop") and keep the standard library's.
+    event_loop: EventLoop = "asyncio"
     # This replica's stable name within its service (e.g. a StatefulSet ordinal; `warta dev` uses
     # the process name). It names the Kafka transactional producers, so a restarted replica fences
     # its predecessor and aborts what it left open at once; empty = a random name per process

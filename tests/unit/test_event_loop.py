@@ -12,6 +12,7 @@ import uvloop
 from mode.utils.loops import get_event_loop as faust_loop
 from pydantic import ValidationError
 
+from services.analytics.settings import AnalyticsSettings
 from shared.runtime import EventLoop, use_event_loop
 from shared.settings import CommonSettings
 
@@ -60,11 +61,16 @@ def test_asyncio_gives_the_standard_library_loop_back(policy_restored: None) -> 
     assert run_loop.__module__.startswith("asyncio.")
 
 
-def test_the_setting_defaults_to_uvloop_where_it_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_analytics_worker_defaults_to_uvloop_and_the_others_to_asyncio(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("WARTA_EVENT_LOOP", raising=False)
-    assert CommonSettings().event_loop == "uvloop"
-    monkeypatch.setenv("WARTA_EVENT_LOOP", "asyncio")
+    assert AnalyticsSettings().event_loop == "uvloop"
     assert CommonSettings().event_loop == "asyncio"
+    monkeypatch.setenv("WARTA_EVENT_LOOP", "asyncio")
+    assert AnalyticsSettings().event_loop == "asyncio"
+    monkeypatch.setenv("WARTA_EVENT_LOOP", "uvloop")
+    assert CommonSettings().event_loop == "uvloop"
 
 
 @pytest.mark.parametrize("value", ["trio", "UVLOOP ", "", "gevent"])
