@@ -32,15 +32,7 @@ import random
 from datetime import datetime
 
 from services.scheduler.policy.calendar import Calendar
-from services.scheduler.policy.fit import (
-    ALPHA_DAY,
-    ALPHA_HOUR_OF_DAY,
-    Fit,
-    Row,
-    day_evidence,
-    fit_em,
-    hour_of_day_evidence,
-)
+from services.scheduler.policy.fit import Fit, Row, draw_hours, fit_em
 from services.scheduler.policy.posts import Post, clamp_quality
 from services.scheduler.policy.priors import (
     DEFAULT_CROWDING,
@@ -53,6 +45,7 @@ from services.scheduler.policy.priors import (
 from services.scheduler.policy.reach import (
     HOURS_PER_WEEK,
     LIFE_MINUTES,
+    by_hour_of_day,
     curve_of,
     exposure,
     fit_half_life,
@@ -65,6 +58,7 @@ from services.scheduler.policy.rules import (
     to_us,
     zone,
 )
+from services.scheduler.policy.smooth import SmoothFit, draw_series, fit_smooth
 
 FORGET_DAYS = 28.0  # a post's weight halves every 4 weeks behind the channel's latest post
 # Thompson sampling draws at this share of the posterior variance. Chosen on the tuning half of
@@ -83,6 +77,10 @@ EXPLORE_POSTS = 60
 EXPLORE_DAYS = 14.0
 EXPLORE_SEEN = 0.5  # share of a post's reach an hour of the day needs to count as tried
 EXPLORE_OPTIMISM = 3.0  # an untried hour scores as this multiple of the best hour
+# The smooth daily shape (smooth.py) explores by its posterior's width alone (Thompson at this share)
+SMOOTH_THOMPSON_SHARE = 1.0
+SMOOTH_EXPLORE_DAYS = 0.0
+SHAPES = ("hourly", "smooth")  # 24 free hours of the day (fit.py), or a short series (smooth.py)
 _MAX_POSTS = 1500  # ~1 year of a busy channel; older posts are forgotten (audiences change)
 
 
@@ -104,7 +102,11 @@ class EngagementModel:
         exploration: float | None = None,
         explore_days: float | None = None,
         calendar: Calendar | None = None,
+        shape: str = "hourly",
     ) -> None:
+        if shape not in SHAPES:
+            raise InvalidRequest(f"shape must be one of {SHAPES}")
+        self.shape = shape
         self.platform = platform
         self.timezone = timezone
         self._zone = zone(timezone)
@@ -119,7 +121,8 @@ class EngagementModel:
         # None: THOMPSON_SHARE
         self.exploration = exploration
         # deliberate exploration of untried hours in the channel's first days; 0 turns it off
-        self.explore_days = EXPLORE_DAYS if explore_days is None else explore_days
+        default_days = SMOOTH_EXPLORE_DAYS if shape == "smooth" else EXPLORE_DAYS
+        self.explore_days = default_days if explore_days is None else explore_days
         self.calendar = calendar or Calendar()
         self._regimes: dict[str, EngagementModel] = {}  # one model per calendar regime
         self._owner: dict[str, str] = {}  # post id -> the regime whose model holds it
@@ -129,14 +132,17 @@ class EngagementModel:
         # fitted state
         self.half_life = self.prior_half_life
         self.fitted = Fit(list(self.prior_activity))
+        self._smooth = SmoothFit()
         self._dirty = False
         self._mean_curve: list[float] | None = None
 
     # ------------------------------------------------------------------ construction and state
     @classmethod
-    def prior(cls, platform: str, timezone: str, *, calendar: Calendar | None = None) -> EngagementModel:
+    def prior(
+        cls, platform: str, timezone: str, *, calendar: Calendar | None = None, shape: str = "hourly"
+    ) -> EngagementModel:
         """A channel with no history: the platform's half-life over the national Indonesian hours."""
-        return cls(platform, timezone, calendar=calendar)
+        return cls(platform, timezone, calendar=calendar, shape=shape)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-safe state: the configuration and the observations (the fit is re-derived)."""
@@ -149,6 +155,7 @@ class EngagementModel:
             "crowding": self.crowding,
             "exploration": self.exploration,
             "explore_days": self.explore_days,
+            "shape": self.shape,
             "posts": [p.to_dict(key) for key, p in self._posts.items()],
             "regimes": {name: child.to_dict() for name, child in self._regimes.items()},
         }
@@ -169,6 +176,7 @@ class EngagementModel:
                 exploration=None if d.get("version") == 1 else _optional_float(d.get("exploration")),
                 explore_days=float(str(d.get("explore_days", EXPLORE_DAYS))),
                 calendar=calendar,
+                shape=str(d.get("shape", "hourly")),
             )
             regimes = d.get("regimes", {})
             assert isinstance(regimes, dict)
@@ -279,7 +287,10 @@ class EngagementModel:
         if not posts:
             return
         self.half_life = fit_half_life((p.counts for p in posts), self.prior_half_life)
-        fit_em(self._rows(posts, self.half_life), self.fitted)
+        if self.shape == "smooth":
+            fit_smooth(self._rows(posts, self.half_life), self.fitted, self._smooth)
+        else:
+            fit_em(self._rows(posts, self.half_life), self.fitted)
 
     def _rows(self, posts: list[Post], h: float) -> list[Row]:
         """The posts as the fit reads them, their exposure refreshed when the half-life moved."""
@@ -316,23 +327,19 @@ class EngagementModel:
 
     def _tau(self) -> float:
         """Share of the posterior variance Thompson draws at."""
-        return THOMPSON_SHARE if self.exploration is None else self.exploration
+        default = SMOOTH_THOMPSON_SHARE if self.shape == "smooth" else THOMPSON_SHARE
+        return default if self.exploration is None else self.exploration
 
     def hourly(self, rng: random.Random | None = None) -> list[float]:
         """Activity by local hour-of-week in reaction units: the posterior mean, or one draw."""
         self._ensure_fit()
         fit = self.fitted
-        prior, z, e, u, d, v = fit.prior_eff, fit.z, fit.e, fit.u, fit.d, fit.v
+        prior, u, d, v = fit.prior_eff, fit.u, fit.d, fit.v
         tau = self._tau()
-        if rng is not None and tau > 0:
-            # Thompson sampling: a draw from the hour-of-day and day posteriors; ``tau`` scales
-            # their variance (shape and rate divided alike keep the mean).
-            zu, eu = hour_of_day_evidence(z, e, d, v)
-            a = ALPHA_HOUR_OF_DAY
-            u = [rng.gammavariate((a + zu[k]) / tau, tau / (a + eu[k])) for k in range(24)]
-            zd, ed = day_evidence(z, e, u, v)
-            a = ALPHA_DAY
-            d = [rng.gammavariate((a + zd[k]) / tau, tau / (a + ed[k])) for k in range(7)]
+        if rng is not None and tau > 0 and self.shape == "smooth":
+            v = draw_series(self._smooth, rng, tau)  # u and d are ones: the series is all in v
+        elif rng is not None and tau > 0:
+            u, d = draw_hours(fit, rng, tau)
         s = fit.scale
         return [s * prior[b] * u[b % 24] * d[b // 24] * v[b] for b in range(HOURS_PER_WEEK)]
 
@@ -366,13 +373,10 @@ class EngagementModel:
             return None
         self._ensure_fit()
         h = self.half_life
-        seen = [0.0] * 24
         exposures = [self._exposure_of(p, h) for p in self._posts.values()]
         known = set(p.at_us for p in self._posts.values())
         exposures += [exposure(t, h, self._zone) for t in planned_us if t not in known]
-        for ex in exposures:
-            for b, x in ex:
-                seen[b % 24] += x
+        seen = by_hour_of_day(exposures)
         untried = [hod for hod in range(24) if seen[hod] < EXPLORE_SEEN]
         if not untried:
             return None
@@ -422,6 +426,7 @@ class EngagementModel:
                 crowding=self.crowding,
                 exploration=self.exploration,
                 explore_days=0.0,
+                shape=self.shape,
             )
         self._ensure_fit()
         if child._fitted_from is not self.fitted.u:  # the ordinary weeks were refit: refresh the prior
