@@ -125,3 +125,34 @@ def test_the_shape_is_kept_in_the_state_and_checked() -> None:
     assert again.hourly() == pytest.approx(model.hourly())
     with pytest.raises(InvalidRequest):
         EngagementModel("x", "Asia/Jakarta", shape="cubic")
+
+
+def best_hour(curve: list[float]) -> int:
+    return max(range(24), key=lambda hour: sum(curve[hour::24]))
+
+
+def test_an_audience_that_moves_is_followed_within_a_week() -> None:
+    """A channel posts once a day at its best hour and once at a random hour; after three weeks
+    its morning audience moves to the evening. A week later the model's best hour is the new
+    audience's: the posts at the old best hour earned far less than the fit expected."""
+    morning = true_curve([-0.2, 1.2, 0.0, 0.4, 0.3, 0.0], [0.0] * 7)
+    evening = true_curve([1.04, -0.6, 0.0, 0.0, 0.0, 0.0], [0.0] * 7)
+    rng = random.Random(2)
+    model = EngagementModel("instagram", "Asia/Jakarta", shape="smooth", exploration=0.0)
+    worlds = [
+        EngagementModel("instagram", "Asia/Jakarta", prior_activity=t, exploration=0.0)
+        for t in (morning, evening)
+    ]
+    for day in range(28):
+        world = worlds[day >= 21]
+        for hour in sorted({best_hour(model.hourly()), rng.randrange(24)}):
+            at = MONDAY + timedelta(days=day, hours=hour - 7)  # at a local (WIB) hour
+            total = poisson(rng, 300.0 * world.expected(at) * math.exp(rng.gauss(0, 0.5)))
+            for horizon in HORIZONS:
+                share = 1 - math.exp2(-horizon / world.half_life)
+                model.observe(at, horizon, round(total * share), post_id=f"{day}/{hour}")
+    true_daily = [sum(evening[hour::24]) for hour in range(24)]
+    assert true_daily[best_hour(model.hourly())] >= 0.75 * max(true_daily)
+    moved_at = model.to_dict()["moved_at"]
+    assert isinstance(moved_at, int)
+    assert 21 <= (moved_at / 1e6 - MONDAY.timestamp()) / 86400 < 28

@@ -12,16 +12,15 @@ network's half-life, and in each hour it meets that hour's audience activity::
   no public per-platform Indonesian curve exists; platforms differ by half-life (§3.4); taken at
   half its contrast (``priors.prior_shape``) so that a channel's evidence can overturn it;
 - ``u`` 24 hour-of-day, ``d`` 7 day and ``v`` 168 hour-of-week multipliers, Gamma-distributed
-  around 1 under weak prior weights (fit.py), so a channel's own data first corrects the daily
-  shape (pooled over 7 days) and only with more evidence each hour of the week (the global →
-  segment → entity pooling of §3.3);
+  around 1 under weak prior weights (fit.py): the daily shape first, then each hour of the week
+  (§3.3's pooling); or, with ``shape="smooth"``, a 13-number series in ``v`` (smooth.py);
 - ``m`` what the model knows besides the hour: the freshness the post was published with and the
   crowding by the channel's earlier posts (posts close together share the audience).
 
-The fit is a Poisson EM (reactions are counts), with each post down-weighted by the dispersion a
-post's unknown quality adds, so a 900-reaction post is one noisy sample of its hour, not 900.
-The half-life is learned from the +60/+360/+1440 min horizons: the share of reactions already in
-at +1 h pins it down. Exploration is Thompson sampling from the Gamma posteriors (§3.3).
+The fit is a Poisson EM (reactions are counts), each post down-weighted by the dispersion its
+unknown quality adds, so a 900-reaction post is one noisy sample of its hour, not 900. The
+half-life is learned from the +60/+360/+1440 min horizons (the share in at +1 h pins it down).
+Exploration is Thompson sampling from the posteriors (§3.3).
 """
 
 from __future__ import annotations
@@ -30,10 +29,12 @@ import bisect
 import math
 import random
 from datetime import datetime
+from functools import partial
 
+from services.scheduler.policy import smooth
 from services.scheduler.policy.calendar import Calendar
 from services.scheduler.policy.fit import Fit, Row, draw_hours, fit_em
-from services.scheduler.policy.posts import Post, clamp_quality
+from services.scheduler.policy.posts import Post, clamp_quality, optional_float
 from services.scheduler.policy.priors import (
     DEFAULT_CROWDING,
     DEFAULT_HALF_LIFE_MINUTES,
@@ -58,7 +59,6 @@ from services.scheduler.policy.rules import (
     to_us,
     zone,
 )
-from services.scheduler.policy.smooth import SmoothFit, draw_series, fit_smooth
 
 FORGET_DAYS = 28.0  # a post's weight halves every 4 weeks behind the channel's latest post
 # Thompson sampling draws at this share of the posterior variance. Chosen on the tuning half of
@@ -77,15 +77,8 @@ EXPLORE_POSTS = 60
 EXPLORE_DAYS = 14.0
 EXPLORE_SEEN = 0.5  # share of a post's reach an hour of the day needs to count as tried
 EXPLORE_OPTIMISM = 3.0  # an untried hour scores as this multiple of the best hour
-# The smooth daily shape (smooth.py) explores by its posterior's width alone (Thompson at this share)
-SMOOTH_THOMPSON_SHARE = 1.0
-SMOOTH_EXPLORE_DAYS = 0.0
 SHAPES = ("hourly", "smooth")  # 24 free hours of the day (fit.py), or a short series (smooth.py)
 _MAX_POSTS = 1500  # ~1 year of a busy channel; older posts are forgotten (audiences change)
-
-
-def _optional_float(value: object) -> float | None:
-    return None if value is None else float(str(value))
 
 
 class EngagementModel:
@@ -121,7 +114,7 @@ class EngagementModel:
         # None: THOMPSON_SHARE
         self.exploration = exploration
         # deliberate exploration of untried hours in the channel's first days; 0 turns it off
-        default_days = SMOOTH_EXPLORE_DAYS if shape == "smooth" else EXPLORE_DAYS
+        default_days = smooth.EXPLORE_DAYS if shape == "smooth" else EXPLORE_DAYS
         self.explore_days = default_days if explore_days is None else explore_days
         self.calendar = calendar or Calendar()
         self._regimes: dict[str, EngagementModel] = {}  # one model per calendar regime
@@ -132,7 +125,8 @@ class EngagementModel:
         # fitted state
         self.half_life = self.prior_half_life
         self.fitted = Fit(list(self.prior_activity))
-        self._smooth = SmoothFit()
+        self._smooth = smooth.SmoothFit()
+        self._moved_at: int | None = None  # where the smooth fit saw the audience move
         self._dirty = False
         self._mean_curve: list[float] | None = None
 
@@ -156,6 +150,7 @@ class EngagementModel:
             "exploration": self.exploration,
             "explore_days": self.explore_days,
             "shape": self.shape,
+            "moved_at": self._moved_at,
             "posts": [p.to_dict(key) for key, p in self._posts.items()],
             "regimes": {name: child.to_dict() for name, child in self._regimes.items()},
         }
@@ -173,11 +168,12 @@ class EngagementModel:
                 prior_half_life_minutes=float(str(d["prior_half_life_minutes"])),
                 crowding=float(str(d.get("crowding", DEFAULT_CROWDING))),
                 # version 1 stored the then default, 0.0 (greedy), which now means "never explore"
-                exploration=None if d.get("version") == 1 else _optional_float(d.get("exploration")),
+                exploration=None if d.get("version") == 1 else optional_float(d.get("exploration")),
                 explore_days=float(str(d.get("explore_days", EXPLORE_DAYS))),
                 calendar=calendar,
                 shape=str(d.get("shape", "hourly")),
             )
+            model._moved_at = None if d.get("moved_at") is None else int(str(d["moved_at"]))
             regimes = d.get("regimes", {})
             assert isinstance(regimes, dict)
             for name, raw_child in regimes.items():
@@ -288,12 +284,14 @@ class EngagementModel:
             return
         self.half_life = fit_half_life((p.counts for p in posts), self.prior_half_life)
         if self.shape == "smooth":
-            fit_smooth(self._rows(posts, self.half_life), self.fitted, self._smooth)
+            rows, at = partial(self._rows, posts, self.half_life), [p.at_us for p in posts]
+            self._moved_at = smooth.fit_following_moves(rows, at, self.fitted, self._smooth, self._moved_at)
         else:
             fit_em(self._rows(posts, self.half_life), self.fitted)
 
-    def _rows(self, posts: list[Post], h: float) -> list[Row]:
-        """The posts as the fit reads them, their exposure refreshed when the half-life moved."""
+    def _rows(self, posts: list[Post], h: float, moved_at: int | None = None) -> list[Row]:
+        """The posts as the fit reads them, their exposure refreshed when the half-life moved;
+        the posts before ``moved_at``, an audience's move, count MOVED_WEIGHT as much."""
         latest = max(p.at_us for p in posts)
         rows: list[Row] = []
         for p in posts:
@@ -306,6 +304,7 @@ class EngagementModel:
             m = p.value_factor * self._crowding_at(p.at_us, h) * (p.quality or 1.0)
             # an audience that moves is followed: older posts count less (change over weeks)
             recency = math.exp2(-(latest - p.at_us) / (FORGET_DAYS * 1440 * US_PER_MINUTE))
+            recency *= smooth.MOVED_WEIGHT if p.at_us < (moved_at or p.at_us) else 1.0
             rows.append((n, m, p.exposure, captured, p.quality is not None, recency))
         return rows
 
@@ -327,7 +326,7 @@ class EngagementModel:
 
     def _tau(self) -> float:
         """Share of the posterior variance Thompson draws at."""
-        default = SMOOTH_THOMPSON_SHARE if self.shape == "smooth" else THOMPSON_SHARE
+        default = smooth.THOMPSON_SHARE if self.shape == "smooth" else THOMPSON_SHARE
         return default if self.exploration is None else self.exploration
 
     def hourly(self, rng: random.Random | None = None) -> list[float]:
@@ -337,7 +336,7 @@ class EngagementModel:
         prior, u, d, v = fit.prior_eff, fit.u, fit.d, fit.v
         tau = self._tau()
         if rng is not None and tau > 0 and self.shape == "smooth":
-            v = draw_series(self._smooth, rng, tau)  # u and d are ones: the series is all in v
+            v = smooth.draw_series(self._smooth, rng, tau)  # u and d are ones: the series is all in v
         elif rng is not None and tau > 0:
             u, d = draw_hours(fit, rng, tau)
         s = fit.scale

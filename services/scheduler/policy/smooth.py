@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import math
 import random
+import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from services.scheduler.policy.fit import Fit, Row, attribute
@@ -29,6 +31,17 @@ HARMONICS = 3  # periods 24, 12 and 8 h: a peak of about 4 h width, and two peak
 HARMONIC_SD = 1.0  # a peak e^2 above the day's mean is within 2 sd of the prior
 DAY_SD = 0.7  # a weekend-only audience is ~e^2 above its weekdays
 _PARAMS = 2 * HARMONICS + 7
+# The posterior's width does most of the exploring: Thompson draws at this share of its variance,
+# after a first week of deliberate exploration (model.py's EXPLORE_OPTIMISM), shorter than the
+# 24-hour model's two because a few posts already place the series' peak.
+THOMPSON_SHARE = 1.0
+EXPLORE_DAYS = 7.0
+# An audience that moved: when the channel's last MOVE_POSTS posts earned, by their median, under
+# MOVE_RATIO of what the fit expects while the posts before them earned about what it expects,
+# the posts before the move count MOVED_WEIGHT as much (their hours are no longer the audience's).
+MOVE_POSTS = 6
+MOVE_RATIO = 0.4
+MOVED_WEIGHT = 0.1
 _MAX_EM_ROUNDS = 40
 _EM_TOLERANCE = 0.002  # as fit.py: multipliers closer than 0.2 % change no slot choice
 
@@ -62,11 +75,12 @@ def multipliers(theta: list[float]) -> list[float]:
     return [math.exp(eta) for eta in _series(theta)]
 
 
-def fit_smooth(rows: list[Row], fit: Fit, smooth: SmoothFit) -> None:
+def fit_smooth(rows: list[Row], fit: Fit, smooth: SmoothFit) -> list[float]:
     """Fit the series to ``rows``: EM with a Newton M step, warm-started from ``smooth``.
 
     Writes the result where the rest of the model reads it: ``fit.v`` holds the multipliers and
     ``fit.u``, ``fit.d`` are ones (new lists, so a regime model sees that its parent was refit).
+    Returns each post's reactions as a ratio to what the fit expects of it.
     """
     ones_u, ones_d = [1.0] * 24, [1.0] * 7
     theta = smooth.theta
@@ -88,6 +102,42 @@ def fit_smooth(rows: list[Row], fit: Fit, smooth: SmoothFit) -> None:
     theta, hessian = _newton(theta, z, e, steps=4)
     smooth.theta, smooth.chol = theta, _cholesky(hessian)
     fit.u, fit.d, fit.v, fit.z, fit.e = ones_u, ones_d, multipliers(theta), z, e
+    prior, v = fit.prior_eff, fit.v
+    means = [fit.scale * r[1] * sum(x * prior[b] * v[b] for b, x in r[2]) for r in rows]
+    return [r[0] / max(mu, 1e-9) for r, mu in zip(rows, means, strict=True)]
+
+
+def fit_following_moves(
+    rows_for: Callable[[int | None], list[Row]],
+    times: list[int],
+    fit: Fit,
+    smooth: SmoothFit,
+    moved_at: int | None,
+) -> int | None:
+    """``fit_smooth`` over the rows ``rows_for(moved_at)`` gives (posts before ``moved_at`` count
+    MOVED_WEIGHT); when the latest posts say the audience moved again, refit from there.
+    Returns where the audience last moved (None: never seen to). ``times`` are the posts'
+    instants, in the rows' order."""
+    ratios = fit_smooth(rows_for(moved_at), fit, smooth)
+    moved = moved_since(times, ratios, moved_at)
+    if moved is None:
+        return moved_at
+    fit_smooth(rows_for(moved), fit, smooth)
+    return moved
+
+
+def moved_since(times: list[int], ratios: list[float], after: int | None) -> int | None:
+    """The first instant of the channel's last MOVE_POSTS posts when they say the audience moved
+    (module constants), counting only posts from ``after`` on; None when they do not."""
+    posts = sorted((t, r) for t, r in zip(times, ratios, strict=True) if after is None or t >= after)
+    if len(posts) < 2 * MOVE_POSTS:
+        return None
+    recent, earlier = posts[-MOVE_POSTS:], posts[:-MOVE_POSTS]
+    if statistics.median(r for _, r in recent) >= MOVE_RATIO:
+        return None
+    if statistics.median(r for _, r in earlier) < 2 * MOVE_RATIO:
+        return None
+    return recent[0][0]
 
 
 def _series(theta: list[float]) -> list[float]:
