@@ -41,7 +41,7 @@ EXPLORE_DAYS = 7.0
 # the posts before the move count MOVED_WEIGHT as much (their hours are no longer the audience's).
 MOVE_POSTS = 6
 MOVE_RATIO = 0.4
-MOVED_WEIGHT = 0.1
+MOVED_WEIGHT = 0.3
 _MAX_EM_ROUNDS = 40
 _EM_TOLERANCE = 0.002  # as fit.py: multipliers closer than 0.2 % change no slot choice
 
@@ -87,19 +87,21 @@ def fit_smooth(rows: list[Row], fit: Fit, smooth: SmoothFit) -> list[float]:
     v = multipliers(theta)
     z: list[float] = [0.0] * HOURS_PER_WEEK
     e: list[float] = [0.0] * HOURS_PER_WEEK
+    prior = fit.prior_eff
+    shapes = [sum(x * prior[b] * v[b] for b, x in ex) for _, _, ex, _, _, _ in rows]
+    expected = sum(r[1] * r[5] * s for r, s in zip(rows, shapes, strict=True))
+    fit.scale = max(sum(r[0] * r[5] for r in rows) / max(expected, 1e-12), 1e-6)
     for _ in range(_MAX_EM_ROUNDS):
-        prior = fit.prior_eff
-        shapes = [sum(x * prior[b] * v[b] for b, x in ex) for _, _, ex, _, _, _ in rows]
-        expected = sum(r[1] * r[5] * s for r, s in zip(rows, shapes, strict=True))
-        fit.scale = max(sum(r[0] * r[5] for r in rows) / max(expected, 1e-12), 1e-6)
         z, e = attribute(rows, shapes, fit, ones_u, ones_d, v)
-        theta, _ = _newton(theta, z, e)
+        theta = _level_to_scale(_newton(theta, z, e)[0], fit)
         new = multipliers(theta)
+        shapes = [sum(x * prior[b] * new[b] for b, x in ex) for _, _, ex, _, _, _ in rows]
         moved = max(abs(x / y - 1) for x, y in zip(new, v, strict=True))
         v = new
         if moved < _EM_TOLERANCE:
             break
     theta, hessian = _newton(theta, z, e, steps=4)
+    theta = _level_to_scale(theta, fit)
     smooth.theta, smooth.chol = theta, _cholesky(hessian)
     fit.u, fit.d, fit.v, fit.z, fit.e = ones_u, ones_d, multipliers(theta), z, e
     prior, v = fit.prior_eff, fit.v
@@ -138,6 +140,17 @@ def moved_since(times: list[int], ratios: list[float], after: int | None) -> int
     if statistics.median(r for _, r in earlier) < 2 * MOVE_RATIO:
         return None
     return recent[0][0]
+
+
+def _level_to_scale(theta: list[float], fit: Fit) -> list[float]:
+    """θ with the days' mean effect moved into ``fit.scale``. The level is then set by the M step's
+    weighted fit alone: recomputed apart, as an unweighted ratio, it disagreed with the weighted
+    one by a fixed factor, and the two, alternating, drove the level (and the series with it)
+    off by that factor every round."""
+    h = 2 * HARMONICS
+    level = sum(theta[h:]) / 7
+    fit.scale = max(fit.scale * math.exp(level), 1e-6)
+    return theta[:h] + [t - level for t in theta[h:]]
 
 
 def _series(theta: list[float]) -> list[float]:
