@@ -31,11 +31,12 @@ HARMONICS = 3  # periods 24, 12 and 8 h: a peak of about 4 h width, and two peak
 HARMONIC_SD = 1.0  # a peak e^2 above the day's mean is within 2 sd of the prior
 DAY_SD = 0.7  # a weekend-only audience is ~e^2 above its weekdays
 _PARAMS = 2 * HARMONICS + 7
-# The posterior's width does most of the exploring: Thompson draws at this share of its variance,
-# after a first week of deliberate exploration (model.py's EXPLORE_OPTIMISM), shorter than the
-# 24-hour model's two because a few posts already place the series' peak.
+# The posterior's width does most of the exploring: Thompson draws at its full variance, after
+# 10 days of deliberate exploration (model.py's EXPLORE_OPTIMISM; the 24-hour model takes 14).
+# Fewer are not enough: smoothness then rules out a narrow peak between two tried quiet hours (a
+# dawn audience between 01 h and 07 h was never found with 7 days; bench.adversarial tuning half).
 THOMPSON_SHARE = 1.0
-EXPLORE_DAYS = 7.0
+EXPLORE_DAYS = 10.0
 # An audience that moved: when the channel's last MOVE_POSTS posts earned, by their median, under
 # MOVE_RATIO of what the fit expects while the posts before them earned about what it expects,
 # the posts before the move count MOVED_WEIGHT as much (their hours are no longer the audience's).
