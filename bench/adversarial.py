@@ -34,7 +34,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bench.worldgen import PLATFORMS, ZONES
-from services.scheduler.policy.model import SHAPES
+from services.scheduler.policy.model import DEFAULT_SHAPE, SHAPES
 
 # Each audience is a function of (weekday 0-6, hour) to relative activity, far from the national
 # hours (evening peak 19-21 h, morning 07-10 h) on purpose.
@@ -212,7 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", help="file for --seed (default: stdout)")
     parser.add_argument("--evaluate", action="store_true", help="run bench.slots on --seeds")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
-    parser.add_argument("--shape", choices=SHAPES, default="hourly", help="the policy model's daily shape")
+    parser.add_argument(
+        "--shape", choices=SHAPES, default=DEFAULT_SHAPE, help="the policy model's daily shape"
+    )
     parser.add_argument("--ramadan-of", help="a world file: print its copy with a Ramadan from day 21")
     args = parser.parse_args(argv)
     if args.ramadan_of:

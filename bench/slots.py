@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 
 from services.scheduler.policy import Blackout, ChannelRules, EngagementModel, JobRequest, choose_slot
 from services.scheduler.policy.calendar import Calendar
-from services.scheduler.policy.model import SHAPES
+from services.scheduler.policy.model import DEFAULT_SHAPE, SHAPES
 from services.scheduler.policy.quality import ItemQualities
 from services.scheduler.policy.room import place
 from services.scheduler.policy.slots import Decision, replan
@@ -55,7 +55,7 @@ CROSS_CHANNEL = True
 # A new job may move planned jobs out of its way (policy.place); False gives choose_slot alone.
 MAKE_ROOM = True
 # The engagement model's daily shape (EngagementModel's ``shape``); --shape sets it per run.
-SHAPE = "hourly"
+SHAPE = DEFAULT_SHAPE
 STRATEGIES = ("policy", "oracle", "habitual", "immediate", "random")
 
 

@@ -78,6 +78,7 @@ EXPLORE_DAYS = 14.0
 EXPLORE_SEEN = 0.5  # share of a post's reach an hour of the day needs to count as tried
 EXPLORE_OPTIMISM = 3.0  # an untried hour scores as this multiple of the best hour
 SHAPES = ("hourly", "smooth")  # 24 free hours of the day (fit.py), or a short series (smooth.py)
+DEFAULT_SHAPE = "hourly"  # also of a saved state from before the choice existed
 _MAX_POSTS = 1500  # ~1 year of a busy channel; older posts are forgotten (audiences change)
 
 
@@ -95,7 +96,7 @@ class EngagementModel:
         exploration: float | None = None,
         explore_days: float | None = None,
         calendar: Calendar | None = None,
-        shape: str = "hourly",
+        shape: str = DEFAULT_SHAPE,
     ) -> None:
         if shape not in SHAPES:
             raise InvalidRequest(f"shape must be one of {SHAPES}")
@@ -133,7 +134,7 @@ class EngagementModel:
     # ------------------------------------------------------------------ construction and state
     @classmethod
     def prior(
-        cls, platform: str, timezone: str, *, calendar: Calendar | None = None, shape: str = "hourly"
+        cls, platform: str, timezone: str, *, calendar: Calendar | None = None, shape: str = DEFAULT_SHAPE
     ) -> EngagementModel:
         """A channel with no history: the platform's half-life over the national Indonesian hours."""
         return cls(platform, timezone, calendar=calendar, shape=shape)
@@ -171,7 +172,7 @@ class EngagementModel:
                 exploration=None if d.get("version") == 1 else optional_float(d.get("exploration")),
                 explore_days=float(str(d.get("explore_days", EXPLORE_DAYS))),
                 calendar=calendar,
-                shape=str(d.get("shape", "hourly")),
+                shape=str(d.get("shape", DEFAULT_SHAPE)),
             )
             model._moved_at = None if d.get("moved_at") is None else int(str(d["moved_at"]))
             regimes = d.get("regimes", {})
