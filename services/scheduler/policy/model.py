@@ -78,7 +78,7 @@ EXPLORE_DAYS = 14.0
 EXPLORE_SEEN = 0.5  # share of a post's reach an hour of the day needs to count as tried
 EXPLORE_OPTIMISM = 3.0  # an untried hour scores as this multiple of the best hour
 SHAPES = ("hourly", "smooth")  # 24 free hours of the day (fit.py), or a short series (smooth.py)
-DEFAULT_SHAPE = "hourly"  # also of a saved state from before the choice existed
+DEFAULT_SHAPE = "smooth"  # also of a saved state from before the choice existed
 _MAX_POSTS = 1500  # ~1 year of a busy channel; older posts are forgotten (audiences change)
 
 
