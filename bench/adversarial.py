@@ -29,10 +29,12 @@ import random
 import statistics
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bench.worldgen import PLATFORMS, ZONES
+from services.scheduler.policy.model import DEFAULT_SHAPE, SHAPES
 
 # Each audience is a function of (weekday 0-6, hour) to relative activity, far from the national
 # hours (evening peak 19-21 h, morning 07-10 h) on purpose.
@@ -210,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", help="file for --seed (default: stdout)")
     parser.add_argument("--evaluate", action="store_true", help="run bench.slots on --seeds")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument(
+        "--shape", choices=SHAPES, default=DEFAULT_SHAPE, help="the policy model's daily shape"
+    )
     parser.add_argument("--ramadan-of", help="a world file: print its copy with a Ramadan from day 21")
     args = parser.parse_args(argv)
     if args.ramadan_of:
@@ -222,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         from bench.slots import simulate
 
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            results = list(pool.map(simulate, map(generate, seeds)))
+            results = list(pool.map(partial(simulate, shape=args.shape), map(generate, seeds)))
         for seed, line in zip(seeds, results, strict=True):
             print(json.dumps({"half": half(seed), **line}), flush=True)
         for name in ("tuning", "held_out"):

@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 
 from services.scheduler.policy import Blackout, ChannelRules, EngagementModel, JobRequest, choose_slot
 from services.scheduler.policy.calendar import Calendar
+from services.scheduler.policy.model import DEFAULT_SHAPE, SHAPES
 from services.scheduler.policy.quality import ItemQualities
 from services.scheduler.policy.room import place
 from services.scheduler.policy.slots import Decision, replan
@@ -53,6 +54,8 @@ REPLAN_EVERY_MINUTES = 60  # re-place a channel's pending jobs after an observat
 CROSS_CHANNEL = True
 # A new job may move planned jobs out of its way (policy.place); False gives choose_slot alone.
 MAKE_ROOM = True
+# The engagement model's daily shape (EngagementModel's ``shape``); --shape sets it per run.
+SHAPE = DEFAULT_SHAPE
 STRATEGIES = ("policy", "oracle", "habitual", "immediate", "random")
 
 
@@ -459,12 +462,12 @@ def request_of(job: Job) -> JobRequest:
     )
 
 
-def run_policy(world: World) -> tuple[dict[str, Schedule], int, int, float]:
+def run_policy(world: World, shape: str = SHAPE) -> tuple[dict[str, Schedule], int, int, float]:
     rng_policy = random.Random(f"{world.seed}/policy")
     rng_obs = random.Random(f"{world.seed}/observations")
     rules = {cid: rules_of(ch) for cid, ch in world.channels.items()}
     models = {
-        cid: EngagementModel.prior(ch.platform, ch.timezone, calendar=world.calendar)
+        cid: EngagementModel.prior(ch.platform, ch.timezone, calendar=world.calendar, shape=shape)
         for cid, ch in world.channels.items()
     }
     scheds = {cid: Schedule() for cid in world.channels}
@@ -683,10 +686,10 @@ def final_violations(world: World, scheds: dict[str, Schedule]) -> int:
     return len(bad)
 
 
-def simulate(raw: dict[str, Any]) -> dict[str, Any]:
+def simulate(raw: dict[str, Any], shape: str = SHAPE) -> dict[str, Any]:
     world = World(raw)
     results: dict[str, tuple[dict[str, Schedule], int]] = {}
-    policy_scheds, policy_missed, decision_violations, spent = run_policy(world)
+    policy_scheds, policy_missed, decision_violations, spent = run_policy(world, shape)
     results["policy"] = (policy_scheds, policy_missed)
     for name in STRATEGIES[1:]:
         results[name] = run_reference(world, name, random.Random(f"{world.seed}/{name}"))
@@ -721,10 +724,11 @@ def simulate(raw: dict[str, Any]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.slots", description=__doc__.splitlines()[0])
     parser.add_argument("worlds", nargs="+", type=Path, help="world JSON files (slot-world.md)")
+    parser.add_argument("--shape", choices=SHAPES, default=SHAPE, help="the model's daily shape")
     args = parser.parse_args(argv)
     for path in args.worlds:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        print(json.dumps(simulate(raw)), flush=True)
+        print(json.dumps(simulate(raw, args.shape)), flush=True)
     return 0
 
 

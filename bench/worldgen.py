@@ -26,9 +26,12 @@ import random
 import statistics
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from services.scheduler.policy.model import DEFAULT_SHAPE, SHAPES
 
 # The national hours the policy's prior also uses (scheduling.md §4.2); worlds depart from them.
 _WEEKDAY = (0.14, 0.08, 0.05, 0.05, 0.09, 0.20, 0.33, 0.47, 0.51, 0.51, 0.45, 0.41,
@@ -223,13 +226,15 @@ def _seeds(text: str) -> list[int]:
     return list(range(int(lo), int(hi or lo) + 1))
 
 
-def evaluate(seeds: list[int], audience: str | None = None) -> list[dict[str, Any]]:
+def evaluate(
+    seeds: list[int], audience: str | None = None, shape: str = DEFAULT_SHAPE
+) -> list[dict[str, Any]]:
     """``bench.slots`` on each generated world, one process per CPU; results in seed order."""
     from bench.slots import simulate  # the simulator is only needed here
 
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         worlds = [generate(seed, audience=audience) for seed in seeds]
-        return list(pool.map(simulate, worlds))
+        return list(pool.map(partial(simulate, shape=shape), worlds))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -243,11 +248,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", type=Path, help="file for --seed (default: stdout)")
     parser.add_argument("--out-dir", type=Path, default=Path("."), help="directory for --seeds")
     parser.add_argument("--evaluate", action="store_true", help="run bench.slots on --seeds, print a summary")
+    parser.add_argument(
+        "--shape", choices=SHAPES, default=DEFAULT_SHAPE, help="the policy model's daily shape"
+    )
     args = parser.parse_args(argv)
     if args.audience and not set(args.audience.split(",")) <= set(AUDIENCES):
         parser.error(f"--audience takes names from {sorted(AUDIENCES)}")
     if args.seeds and args.evaluate:
-        results = evaluate(_seeds(args.seeds), args.audience)
+        results = evaluate(_seeds(args.seeds), args.audience, args.shape)
         for line in results:
             print(json.dumps(line), flush=True)
         captured = sorted(r["captured_vs_oracle"] for r in results)

@@ -21,6 +21,7 @@ from services.scheduler.policy import (
     JobRequest,
     choose_slot,
 )
+from services.scheduler.policy.model import SHAPES
 
 BASE = datetime(2027, 3, 26, tzinfo=UTC)  # two days before Europe's spring DST change
 ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "Europe/Amsterdam", "Australia/Sydney")
@@ -103,12 +104,12 @@ def window(job: JobRequest, now: datetime) -> tuple[datetime, datetime]:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios(), st.integers(0, 2**32 - 1))
+@given(scenarios(), st.integers(0, 2**32 - 1), st.sampled_from(SHAPES))
 def test_no_decision_breaks_a_hard_rule(
-    scenario: tuple[ChannelRules, JobRequest, list[datetime], datetime], seed: int
+    scenario: tuple[ChannelRules, JobRequest, list[datetime], datetime], seed: int, shape: str
 ) -> None:
     rules, job, taken, now = scenario
-    model = EngagementModel.prior(rules.platform, rules.timezone)
+    model = EngagementModel.prior(rules.platform, rules.timezone, shape=shape)
     decision = choose_slot(job, rules, taken, model, now, random.Random(seed))
     urgent = job.priority == "urgent"
     start, end = window(job, now)

@@ -8,6 +8,7 @@ hour-of-day, day and hour-of-week multipliers under fixed, weak prior weights.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 
 from services.scheduler.policy.reach import HOURS_PER_WEEK
@@ -70,6 +71,19 @@ def day_evidence(
     return zd, ed
 
 
+def draw_hours(fit: Fit, rng: random.Random, share: float) -> tuple[list[float], list[float]]:
+    """One Thompson draw of the hour-of-day and day multipliers from their Gamma posteriors;
+    ``share`` scales their variance (shape and rate divided alike keep the mean)."""
+    z, e, d, v = fit.z, fit.e, fit.d, fit.v
+    zu, eu = hour_of_day_evidence(z, e, d, v)
+    a = ALPHA_HOUR_OF_DAY
+    u = [rng.gammavariate((a + zu[k]) / share, share / (a + eu[k])) for k in range(24)]
+    zd, ed = day_evidence(z, e, u, v)
+    a = ALPHA_DAY
+    d = [rng.gammavariate((a + zd[k]) / share, share / (a + ed[k])) for k in range(7)]
+    return u, d
+
+
 def fit_em(rows: list[Row], fit: Fit) -> None:
     """Fit the multipliers to ``rows`` by Poisson EM, starting from and updating ``fit``."""
     u, d, v = fit.u, fit.d, fit.v
@@ -83,7 +97,7 @@ def fit_em(rows: list[Row], fit: Fit) -> None:
         expected = sum(r[1] * r[5] * s for r, s in zip(rows, shapes, strict=True))
         # floored so a channel whose posts all got 0 reactions keeps the prior's shape
         fit.scale = max(sum(r[0] * r[5] for r in rows) / max(expected, 1e-12), 1e-6)
-        z, e = _attribute(rows, shapes, fit, u, d, v)
+        z, e = attribute(rows, shapes, fit, u, d, v)
         zu, eu = hour_of_day_evidence(z, e, d, v)
         u = [(a_u + zu[k]) / (a_u + eu[k]) for k in range(24)]
         zd, ed = day_evidence(z, e, u, v)
@@ -94,7 +108,7 @@ def fit_em(rows: list[Row], fit: Fit) -> None:
     fit.u, fit.d, fit.v, fit.z, fit.e = u, d, v, z, e
 
 
-def _attribute(
+def attribute(
     rows: list[Row], shapes: list[float], fit: Fit, u: list[float], d: list[float], v: list[float]
 ) -> tuple[list[float], list[float]]:
     """Each post's reactions and exposure, weighted by how noisy it is, spread over the hours it

@@ -12,16 +12,15 @@ network's half-life, and in each hour it meets that hour's audience activity::
   no public per-platform Indonesian curve exists; platforms differ by half-life (§3.4); taken at
   half its contrast (``priors.prior_shape``) so that a channel's evidence can overturn it;
 - ``u`` 24 hour-of-day, ``d`` 7 day and ``v`` 168 hour-of-week multipliers, Gamma-distributed
-  around 1 under weak prior weights (fit.py), so a channel's own data first corrects the daily
-  shape (pooled over 7 days) and only with more evidence each hour of the week (the global →
-  segment → entity pooling of §3.3);
+  around 1 under weak prior weights (fit.py): the daily shape first, then each hour of the week
+  (§3.3's pooling); or, with ``shape="smooth"``, a 13-number series in ``v`` (smooth.py);
 - ``m`` what the model knows besides the hour: the freshness the post was published with and the
   crowding by the channel's earlier posts (posts close together share the audience).
 
-The fit is a Poisson EM (reactions are counts), with each post down-weighted by the dispersion a
-post's unknown quality adds, so a 900-reaction post is one noisy sample of its hour, not 900.
-The half-life is learned from the +60/+360/+1440 min horizons: the share of reactions already in
-at +1 h pins it down. Exploration is Thompson sampling from the Gamma posteriors (§3.3).
+The fit is a Poisson EM (reactions are counts), each post down-weighted by the dispersion its
+unknown quality adds, so a 900-reaction post is one noisy sample of its hour, not 900. The
+half-life is learned from the +60/+360/+1440 min horizons (the share in at +1 h pins it down).
+Exploration is Thompson sampling from the posteriors (§3.3).
 """
 
 from __future__ import annotations
@@ -30,18 +29,12 @@ import bisect
 import math
 import random
 from datetime import datetime
+from functools import partial
 
+from services.scheduler.policy import smooth
 from services.scheduler.policy.calendar import Calendar
-from services.scheduler.policy.fit import (
-    ALPHA_DAY,
-    ALPHA_HOUR_OF_DAY,
-    Fit,
-    Row,
-    day_evidence,
-    fit_em,
-    hour_of_day_evidence,
-)
-from services.scheduler.policy.posts import Post, clamp_quality
+from services.scheduler.policy.fit import Fit, Row, draw_hours, fit_em
+from services.scheduler.policy.posts import Post, clamp_quality, optional_float
 from services.scheduler.policy.priors import (
     DEFAULT_CROWDING,
     DEFAULT_HALF_LIFE_MINUTES,
@@ -53,6 +46,7 @@ from services.scheduler.policy.priors import (
 from services.scheduler.policy.reach import (
     HOURS_PER_WEEK,
     LIFE_MINUTES,
+    by_hour_of_day,
     curve_of,
     exposure,
     fit_half_life,
@@ -83,11 +77,9 @@ EXPLORE_POSTS = 60
 EXPLORE_DAYS = 14.0
 EXPLORE_SEEN = 0.5  # share of a post's reach an hour of the day needs to count as tried
 EXPLORE_OPTIMISM = 3.0  # an untried hour scores as this multiple of the best hour
+SHAPES = ("hourly", "smooth")  # 24 free hours of the day (fit.py), or a short series (smooth.py)
+DEFAULT_SHAPE = "smooth"  # also of a saved state from before the choice existed
 _MAX_POSTS = 1500  # ~1 year of a busy channel; older posts are forgotten (audiences change)
-
-
-def _optional_float(value: object) -> float | None:
-    return None if value is None else float(str(value))
 
 
 class EngagementModel:
@@ -104,7 +96,11 @@ class EngagementModel:
         exploration: float | None = None,
         explore_days: float | None = None,
         calendar: Calendar | None = None,
+        shape: str = DEFAULT_SHAPE,
     ) -> None:
+        if shape not in SHAPES:
+            raise InvalidRequest(f"shape must be one of {SHAPES}")
+        self.shape = shape
         self.platform = platform
         self.timezone = timezone
         self._zone = zone(timezone)
@@ -119,7 +115,8 @@ class EngagementModel:
         # None: THOMPSON_SHARE
         self.exploration = exploration
         # deliberate exploration of untried hours in the channel's first days; 0 turns it off
-        self.explore_days = EXPLORE_DAYS if explore_days is None else explore_days
+        default_days = smooth.EXPLORE_DAYS if shape == "smooth" else EXPLORE_DAYS
+        self.explore_days = default_days if explore_days is None else explore_days
         self.calendar = calendar or Calendar()
         self._regimes: dict[str, EngagementModel] = {}  # one model per calendar regime
         self._owner: dict[str, str] = {}  # post id -> the regime whose model holds it
@@ -129,14 +126,18 @@ class EngagementModel:
         # fitted state
         self.half_life = self.prior_half_life
         self.fitted = Fit(list(self.prior_activity))
+        self._smooth = smooth.SmoothFit()
+        self._moved_at: int | None = None  # where the smooth fit saw the audience move
         self._dirty = False
         self._mean_curve: list[float] | None = None
 
     # ------------------------------------------------------------------ construction and state
     @classmethod
-    def prior(cls, platform: str, timezone: str, *, calendar: Calendar | None = None) -> EngagementModel:
+    def prior(
+        cls, platform: str, timezone: str, *, calendar: Calendar | None = None, shape: str = DEFAULT_SHAPE
+    ) -> EngagementModel:
         """A channel with no history: the platform's half-life over the national Indonesian hours."""
-        return cls(platform, timezone, calendar=calendar)
+        return cls(platform, timezone, calendar=calendar, shape=shape)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-safe state: the configuration and the observations (the fit is re-derived)."""
@@ -149,6 +150,8 @@ class EngagementModel:
             "crowding": self.crowding,
             "exploration": self.exploration,
             "explore_days": self.explore_days,
+            "shape": self.shape,
+            "moved_at": self._moved_at,
             "posts": [p.to_dict(key) for key, p in self._posts.items()],
             "regimes": {name: child.to_dict() for name, child in self._regimes.items()},
         }
@@ -166,10 +169,12 @@ class EngagementModel:
                 prior_half_life_minutes=float(str(d["prior_half_life_minutes"])),
                 crowding=float(str(d.get("crowding", DEFAULT_CROWDING))),
                 # version 1 stored the then default, 0.0 (greedy), which now means "never explore"
-                exploration=None if d.get("version") == 1 else _optional_float(d.get("exploration")),
+                exploration=None if d.get("version") == 1 else optional_float(d.get("exploration")),
                 explore_days=float(str(d.get("explore_days", EXPLORE_DAYS))),
                 calendar=calendar,
+                shape=str(d.get("shape", DEFAULT_SHAPE)),
             )
+            model._moved_at = None if d.get("moved_at") is None else int(str(d["moved_at"]))
             regimes = d.get("regimes", {})
             assert isinstance(regimes, dict)
             for name, raw_child in regimes.items():
@@ -279,10 +284,15 @@ class EngagementModel:
         if not posts:
             return
         self.half_life = fit_half_life((p.counts for p in posts), self.prior_half_life)
-        fit_em(self._rows(posts, self.half_life), self.fitted)
+        if self.shape == "smooth":
+            rows, at = partial(self._rows, posts, self.half_life), [p.at_us for p in posts]
+            self._moved_at = smooth.fit_following_moves(rows, at, self.fitted, self._smooth, self._moved_at)
+        else:
+            fit_em(self._rows(posts, self.half_life), self.fitted)
 
-    def _rows(self, posts: list[Post], h: float) -> list[Row]:
-        """The posts as the fit reads them, their exposure refreshed when the half-life moved."""
+    def _rows(self, posts: list[Post], h: float, moved_at: int | None = None) -> list[Row]:
+        """The posts as the fit reads them, their exposure refreshed when the half-life moved;
+        the posts before ``moved_at``, an audience's move, count MOVED_WEIGHT as much."""
         latest = max(p.at_us for p in posts)
         rows: list[Row] = []
         for p in posts:
@@ -295,6 +305,7 @@ class EngagementModel:
             m = p.value_factor * self._crowding_at(p.at_us, h) * (p.quality or 1.0)
             # an audience that moves is followed: older posts count less (change over weeks)
             recency = math.exp2(-(latest - p.at_us) / (FORGET_DAYS * 1440 * US_PER_MINUTE))
+            recency *= smooth.MOVED_WEIGHT if p.at_us < (moved_at or p.at_us) else 1.0
             rows.append((n, m, p.exposure, captured, p.quality is not None, recency))
         return rows
 
@@ -316,23 +327,19 @@ class EngagementModel:
 
     def _tau(self) -> float:
         """Share of the posterior variance Thompson draws at."""
-        return THOMPSON_SHARE if self.exploration is None else self.exploration
+        default = smooth.THOMPSON_SHARE if self.shape == "smooth" else THOMPSON_SHARE
+        return default if self.exploration is None else self.exploration
 
     def hourly(self, rng: random.Random | None = None) -> list[float]:
         """Activity by local hour-of-week in reaction units: the posterior mean, or one draw."""
         self._ensure_fit()
         fit = self.fitted
-        prior, z, e, u, d, v = fit.prior_eff, fit.z, fit.e, fit.u, fit.d, fit.v
+        prior, u, d, v = fit.prior_eff, fit.u, fit.d, fit.v
         tau = self._tau()
-        if rng is not None and tau > 0:
-            # Thompson sampling: a draw from the hour-of-day and day posteriors; ``tau`` scales
-            # their variance (shape and rate divided alike keep the mean).
-            zu, eu = hour_of_day_evidence(z, e, d, v)
-            a = ALPHA_HOUR_OF_DAY
-            u = [rng.gammavariate((a + zu[k]) / tau, tau / (a + eu[k])) for k in range(24)]
-            zd, ed = day_evidence(z, e, u, v)
-            a = ALPHA_DAY
-            d = [rng.gammavariate((a + zd[k]) / tau, tau / (a + ed[k])) for k in range(7)]
+        if rng is not None and tau > 0 and self.shape == "smooth":
+            v = smooth.draw_series(self._smooth, rng, tau)  # u and d are ones: the series is all in v
+        elif rng is not None and tau > 0:
+            u, d = draw_hours(fit, rng, tau)
         s = fit.scale
         return [s * prior[b] * u[b % 24] * d[b // 24] * v[b] for b in range(HOURS_PER_WEEK)]
 
@@ -366,13 +373,10 @@ class EngagementModel:
             return None
         self._ensure_fit()
         h = self.half_life
-        seen = [0.0] * 24
         exposures = [self._exposure_of(p, h) for p in self._posts.values()]
         known = set(p.at_us for p in self._posts.values())
         exposures += [exposure(t, h, self._zone) for t in planned_us if t not in known]
-        for ex in exposures:
-            for b, x in ex:
-                seen[b % 24] += x
+        seen = by_hour_of_day(exposures)
         untried = [hod for hod in range(24) if seen[hod] < EXPLORE_SEEN]
         if not untried:
             return None
@@ -422,6 +426,7 @@ class EngagementModel:
                 crowding=self.crowding,
                 exploration=self.exploration,
                 explore_days=0.0,
+                shape=self.shape,
             )
         self._ensure_fit()
         if child._fitted_from is not self.fitted.u:  # the ordinary weeks were refit: refresh the prior

@@ -43,3 +43,8 @@ class Post:
 def clamp_quality(quality: float) -> float:
     """An item quality as the model uses it: within [0.1, 10], 1 when it is not a number."""
     return min(10.0, max(0.1, quality)) if math.isfinite(quality) else 1.0
+
+
+def optional_float(value: object) -> float | None:
+    """A saved number that may be absent (None)."""
+    return None if value is None else float(str(value))

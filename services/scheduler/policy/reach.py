@@ -111,3 +111,12 @@ def fit_half_life(counts: Iterable[dict[int, int]], prior_half_life: float) -> f
         h *= 1.03
     w = _HALF_LIFE_PRIOR_POSTS
     return math.exp((w * math.log(prior_half_life) + n * math.log(best)) / (w + n))
+
+
+def by_hour_of_day(exposures: list[list[tuple[int, float]]]) -> list[float]:
+    """How many posts' worth of reach each local hour of the day has had."""
+    seen = [0.0] * 24
+    for ex in exposures:
+        for b, x in ex:
+            seen[b % 24] += x
+    return seen

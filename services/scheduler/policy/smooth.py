@@ -1,0 +1,233 @@
+"""The daily shape as a few numbers: the engagement model's alternative to 24 free hours.
+
+Log activity by local hour-of-week is the prior's shape plus a short circular (Fourier) series
+over the hour of the day and one effect per day of the week::
+
+    log a_b = log P_b + Σ_k (c_k cos(2πk·h/24) + s_k sin(2πk·h/24)) + δ_day(b)
+
+With HARMONICS harmonics and 7 days that is 13 numbers, so a channel posting once or twice a day
+learns its shape within days, and a neighbouring hour, which one post's reach cannot tell apart
+from the hour it was posted at, is decided by the smoothness of the whole curve, not by the
+prior alone. The numbers have a Gaussian prior centred on 0, that is on the prior's own shape: a
+prior-like audience stays where it is, and one that contradicts it overturns it after a handful
+of posts. The fit is the model's Poisson EM (fit.py's E step attributes each post's reactions to
+the hours it reached) with a Newton M step, and its Laplace posterior (the Hessian at the mode)
+is what Thompson sampling draws from, so the posterior's width does the exploring, near the
+peaks the evidence still allows.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from services.scheduler.policy.fit import Fit, Row, attribute
+from services.scheduler.policy.reach import HOURS_PER_WEEK
+
+HARMONICS = 3  # periods 24, 12 and 8 h: a peak of about 4 h width, and two peaks a day
+HARMONIC_SD = 1.0  # a peak e^2 above the day's mean is within 2 sd of the prior
+DAY_SD = 0.7  # a weekend-only audience is ~e^2 above its weekdays
+_PARAMS = 2 * HARMONICS + 7
+# The posterior's width does most of the exploring: Thompson draws at its full variance, after
+# 10 days of deliberate exploration (model.py's EXPLORE_OPTIMISM; the 24-hour model takes 14).
+# Fewer are not enough: smoothness then rules out a narrow peak between two tried quiet hours (a
+# dawn audience between 01 h and 07 h was never found with 7 days; bench.adversarial tuning half).
+THOMPSON_SHARE = 1.0
+EXPLORE_DAYS = 10.0
+# An audience that moved: when the channel's last MOVE_POSTS posts earned, by their median, under
+# MOVE_RATIO of what the fit expects while the posts before them earned about what it expects,
+# the posts before the move count MOVED_WEIGHT as much (their hours are no longer the audience's).
+MOVE_POSTS = 6
+MOVE_RATIO = 0.4
+MOVED_WEIGHT = 0.3
+_MAX_EM_ROUNDS = 40
+_EM_TOLERANCE = 0.002  # as fit.py: multipliers closer than 0.2 % change no slot choice
+
+
+def _daily(hour: int) -> list[float]:
+    row: list[float] = []
+    for k in range(1, HARMONICS + 1):
+        angle = 2 * math.pi * k * hour / 24
+        row += [math.cos(angle), math.sin(angle)]
+    return row
+
+
+DAILY = [_daily(hour) for hour in range(24)]
+PRECISION = [1 / HARMONIC_SD**2] * (2 * HARMONICS) + [1 / DAY_SD**2] * 7
+
+
+@dataclass
+class SmoothFit:
+    """The series' numbers at the posterior mode and the Cholesky factor of its precision."""
+
+    theta: list[float] = field(default_factory=lambda: [0.0] * _PARAMS)
+    chol: list[list[float]] = field(
+        default_factory=lambda: [
+            [math.sqrt(PRECISION[i]) if i == j else 0.0 for j in range(_PARAMS)] for i in range(_PARAMS)
+        ]
+    )
+
+
+def multipliers(theta: list[float]) -> list[float]:
+    """exp(series) by hour-of-week: what the series multiplies the prior's shape by."""
+    return [math.exp(eta) for eta in _series(theta)]
+
+
+def fit_smooth(rows: list[Row], fit: Fit, smooth: SmoothFit) -> list[float]:
+    """Fit the series to ``rows``: EM with a Newton M step, warm-started from ``smooth``.
+
+    Writes the result where the rest of the model reads it: ``fit.v`` holds the multipliers and
+    ``fit.u``, ``fit.d`` are ones (new lists, so a regime model sees that its parent was refit).
+    Returns each post's reactions as a ratio to what the fit expects of it.
+    """
+    ones_u, ones_d = [1.0] * 24, [1.0] * 7
+    theta = smooth.theta
+    v = multipliers(theta)
+    z: list[float] = [0.0] * HOURS_PER_WEEK
+    e: list[float] = [0.0] * HOURS_PER_WEEK
+    prior = fit.prior_eff
+    shapes = [sum(x * prior[b] * v[b] for b, x in ex) for _, _, ex, _, _, _ in rows]
+    expected = sum(r[1] * r[5] * s for r, s in zip(rows, shapes, strict=True))
+    fit.scale = max(sum(r[0] * r[5] for r in rows) / max(expected, 1e-12), 1e-6)
+    for _ in range(_MAX_EM_ROUNDS):
+        z, e = attribute(rows, shapes, fit, ones_u, ones_d, v)
+        theta = _level_to_scale(_newton(theta, z, e)[0], fit)
+        new = multipliers(theta)
+        shapes = [sum(x * prior[b] * new[b] for b, x in ex) for _, _, ex, _, _, _ in rows]
+        moved = max(abs(x / y - 1) for x, y in zip(new, v, strict=True))
+        v = new
+        if moved < _EM_TOLERANCE:
+            break
+    theta, hessian = _newton(theta, z, e, steps=4)
+    theta = _level_to_scale(theta, fit)
+    smooth.theta, smooth.chol = theta, _cholesky(hessian)
+    fit.u, fit.d, fit.v, fit.z, fit.e = ones_u, ones_d, multipliers(theta), z, e
+    prior, v = fit.prior_eff, fit.v
+    means = [fit.scale * r[1] * sum(x * prior[b] * v[b] for b, x in r[2]) for r in rows]
+    return [r[0] / max(mu, 1e-9) for r, mu in zip(rows, means, strict=True)]
+
+
+def fit_following_moves(
+    rows_for: Callable[[int | None], list[Row]],
+    times: list[int],
+    fit: Fit,
+    smooth: SmoothFit,
+    moved_at: int | None,
+) -> int | None:
+    """``fit_smooth`` over the rows ``rows_for(moved_at)`` gives (posts before ``moved_at`` count
+    MOVED_WEIGHT); when the latest posts say the audience moved again, refit from there.
+    Returns where the audience last moved (None: never seen to). ``times`` are the posts'
+    instants, in the rows' order."""
+    ratios = fit_smooth(rows_for(moved_at), fit, smooth)
+    moved = moved_since(times, ratios, moved_at)
+    if moved is None:
+        return moved_at
+    fit_smooth(rows_for(moved), fit, smooth)
+    return moved
+
+
+def moved_since(times: list[int], ratios: list[float], after: int | None) -> int | None:
+    """The first instant of the channel's last MOVE_POSTS posts when they say the audience moved
+    (module constants), counting only posts from ``after`` on; None when they do not."""
+    posts = sorted((t, r) for t, r in zip(times, ratios, strict=True) if after is None or t >= after)
+    if len(posts) < 2 * MOVE_POSTS:
+        return None
+    recent, earlier = posts[-MOVE_POSTS:], posts[:-MOVE_POSTS]
+    if statistics.median(r for _, r in recent) >= MOVE_RATIO:
+        return None
+    if statistics.median(r for _, r in earlier) < 2 * MOVE_RATIO:
+        return None
+    return recent[0][0]
+
+
+def _level_to_scale(theta: list[float], fit: Fit) -> list[float]:
+    """θ with the days' mean effect moved into ``fit.scale``. The level is then set by the M step's
+    weighted fit alone: recomputed apart, as an unweighted ratio, it disagreed with the weighted
+    one by a fixed factor, and the two, alternating, drove the level (and the series with it)
+    off by that factor every round."""
+    h = 2 * HARMONICS
+    level = sum(theta[h:]) / 7
+    fit.scale = max(fit.scale * math.exp(level), 1e-6)
+    return theta[:h] + [t - level for t in theta[h:]]
+
+
+def _series(theta: list[float]) -> list[float]:
+    """η by hour-of-week: the daily series (24 values) plus each day's effect."""
+    h = 2 * HARMONICS
+    daily = [sum(t * x for t, x in zip(theta[:h], DAILY[hour], strict=True)) for hour in range(24)]
+    return [min(30.0, daily[b % 24] + theta[h + b // 24]) for b in range(HOURS_PER_WEEK)]
+
+
+def _newton(
+    theta: list[float], z: list[float], e: list[float], steps: int = 1
+) -> tuple[list[float], list[list[float]]]:
+    """Newton steps on Σ_b z_b η_b - e_b e^η_b - ½ Σ λ θ² (the M step's Poisson GLM over the
+    attributed reactions ``z`` and exposure ``e``); returns θ and the Hessian there. The sums run
+    over the 24 hours and 7 days apart, since the series and the day effects only add."""
+    h = 2 * HARMONICS
+    hessian: list[list[float]] = []
+    for _ in range(steps):
+        mu = [eb * math.exp(eta) for eb, eta in zip(e, _series(theta), strict=True)]
+        resid = [zb - m for zb, m in zip(z, mu, strict=True)]
+        grad = [-lam * t for lam, t in zip(PRECISION, theta, strict=True)]
+        hessian = [[PRECISION[i] if i == j else 0.0 for j in range(_PARAMS)] for i in range(_PARAMS)]
+        for hour in range(24):
+            phi = DAILY[hour]
+            r_hour = sum(resid[hour::24])
+            m_hour = sum(mu[hour::24])
+            for i in range(h):
+                grad[i] += r_hour * phi[i]
+                for j in range(h):
+                    hessian[i][j] += m_hour * phi[i] * phi[j]
+            for day in range(7):
+                m = mu[day * 24 + hour]
+                for i in range(h):
+                    hessian[i][h + day] += m * phi[i]
+                    hessian[h + day][i] += m * phi[i]
+        for day in range(7):
+            grad[h + day] += sum(resid[day * 24 : day * 24 + 24])
+            hessian[h + day][h + day] += sum(mu[day * 24 : day * 24 + 24])
+        step = _solve(_cholesky(hessian), grad)
+        # damped: a single post's huge count must not throw the series far in one step
+        size = max(abs(s) for s in step)
+        factor = 1.0 if size <= 1.0 else 1.0 / size
+        theta = [t + factor * s for t, s in zip(theta, step, strict=True)]
+        if size < 1e-4:
+            break
+    return theta, hessian
+
+
+def _cholesky(a: list[list[float]]) -> list[list[float]]:
+    n = len(a)
+    low = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(i + 1):
+            s = a[i][j] - sum(low[i][k] * low[j][k] for k in range(j))
+            low[i][j] = math.sqrt(max(s, 1e-12)) if i == j else s / low[j][j]
+    return low
+
+
+def _solve(low: list[list[float]], b: list[float]) -> list[float]:
+    """x with (L Lᵀ) x = b."""
+    n = len(b)
+    y = [0.0] * n
+    for i in range(n):
+        y[i] = (b[i] - sum(low[i][k] * y[k] for k in range(i))) / low[i][i]
+    x = [0.0] * n
+    for i in reversed(range(n)):
+        x[i] = (y[i] - sum(low[k][i] * x[k] for k in range(i + 1, n))) / low[i][i]
+    return x
+
+
+def draw_series(smooth: SmoothFit, rng: random.Random, share: float) -> list[float]:
+    """Multipliers of one Thompson draw from the Laplace posterior N(θ, share · H⁻¹)."""
+    low, n = smooth.chol, len(smooth.theta)
+    xi = [rng.gauss(0.0, math.sqrt(share)) for _ in range(n)]
+    # θ + L⁻ᵀ ξ has covariance (L Lᵀ)⁻¹ = H⁻¹
+    offset = [0.0] * n
+    for i in reversed(range(n)):
+        offset[i] = (xi[i] - sum(low[k][i] * offset[k] for k in range(i + 1, n))) / low[i][i]
+    return multipliers([t + o for t, o in zip(smooth.theta, offset, strict=True)])
