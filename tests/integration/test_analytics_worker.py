@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiokafka import TopicPartition
 from aiokafka.errors import UnknownTopicOrPartitionError
 
 from shared.codec import encode
@@ -49,7 +50,7 @@ from shared.events import (
     OutcomeStatus,
     PublishOutcome,
 )
-from shared.kafka import delete_topics, ensure_topics, make_producer
+from shared.kafka import committed_offsets, delete_topics, ensure_topics, log_bounds, make_producer
 from shared.settings import ROOT
 from shared.topics import TopicRegistry
 from tests.integration.poison_kit import letters
@@ -249,6 +250,17 @@ class Worker:
             await asyncio.sleep(0.5)
 
 
+async def source_topics(bootstrap: str, topics: TopicRegistry) -> None:
+    """The topics the worker reads and dead-letters to, made before it starts."""
+    sources = {
+        topics.content_approved,
+        topics.publish_outcomes,
+        topics.engagement_observed,
+        topics.publish_dead,
+    }
+    await ensure_topics(bootstrap, [s for s in topics.specs() if s.name in sources])
+
+
 @pytest.fixture
 def worker(kafka_bootstrap: str, topics: TopicRegistry, run_id: str, tmp_path: Path) -> Iterator[Worker]:
     channels = tmp_path / "channels.yaml"
@@ -286,13 +298,7 @@ async def test_the_figures_survive_kill_9_and_equal_the_recomputation(
     kafka_bootstrap: str, topics: TopicRegistry, worker: Worker, event_loop: str
 ) -> None:
     worker.env["WARTA_EVENT_LOOP"] = event_loop
-    sources = {
-        topics.content_approved,
-        topics.publish_outcomes,
-        topics.engagement_observed,
-        topics.publish_dead,
-    }
-    await ensure_topics(kafka_bootstrap, [s for s in topics.specs() if s.name in sources])
+    await source_topics(kafka_bootstrap, topics)
     rnd = random.Random(20)
     first = generate(rnd, 0, 400)
     await produce(kafka_bootstrap, topics, first, poison=True)
@@ -334,6 +340,35 @@ async def test_the_figures_survive_kill_9_and_equal_the_recomputation(
     )
 
 
+async def test_the_group_commits_once_the_fold_caught_up_not_at_the_next_interval(
+    kafka_bootstrap: str, topics: TopicRegistry, worker: Worker, run_id: str
+) -> None:
+    # faust's own interval pushed far out: only the commit made on catching up can end the lag.
+    worker.env["BROKER_COMMIT_INTERVAL"] = "120"
+    await source_topics(kafka_bootstrap, topics)
+    worker.start()
+    await worker.wait_ready()
+    events = generate(random.Random(7), 0, 150)
+    await produce(kafka_bootstrap, topics, events)
+    await worker.converge(events)
+    read = [topics.content_approved, topics.publish_outcomes, topics.engagement_observed]
+    ends = await log_bounds(
+        kafka_bootstrap, [TopicPartition(t, p) for t in read for p in range(topics.partitions)]
+    )
+    group = f"{topics.prefix}g{run_id}-analytics"
+    started = time.monotonic()
+    while True:
+        committed = await committed_offsets(kafka_bootstrap, group)
+        behind = {
+            tp: end - committed.get(tp, 0) for tp, (_, end) in ends.items() if end > committed.get(tp, 0)
+        }
+        if not behind:
+            break
+        assert time.monotonic() - started < 20, f"still behind 20 s after the figures were in: {behind}"
+        await asyncio.sleep(0.25)
+    print(f"\nanalytics: offsets committed {time.monotonic() - started:.2f} s after the figures were in")
+
+
 def run_report(port: int, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "warta.cli", "report", "--analytics-url", f"http://127.0.0.1:{port}", *args],
@@ -363,13 +398,7 @@ async def test_warta_report_writes_the_workers_figures_as_html_csv_and_json(
     from services.analytics.weekly import REPORT_SCHEMA
     from shared.security_headers import SECURITY_HEADERS
 
-    sources = {
-        topics.content_approved,
-        topics.publish_outcomes,
-        topics.engagement_observed,
-        topics.publish_dead,
-    }
-    await ensure_topics(kafka_bootstrap, [s for s in topics.specs() if s.name in sources])
+    await source_topics(kafka_bootstrap, topics)
     events = generate(random.Random(49), 0, 150)
     await produce(kafka_bootstrap, topics, events)
     worker.start()
