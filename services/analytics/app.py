@@ -176,15 +176,15 @@ def _add_fold(
     dead_letters = DeadLetters(topics.publish_dead, "analytics", bootstrap=settings.kafka, clock=clock)
 
     changelog = changelog_producer(settings.kafka)
-    caught_up = CaughtUpCommit(app)
+    # Two batch waits without a batch: the stream is dry, not between two batches of a trickle.
+    caught_up = CaughtUpCommit(app, quiet_s=2 * settings.analytics_batch_within_s)
 
     @app.agent(source_topic, name="fold")
     async def fold(stream: Any) -> AsyncIterator[None]:
         batches = stream.take_events(settings.analytics_batch_max, within=settings.analytics_batch_within_s)
         async for events in batches:
             await _whole(fold_batch(events))
-            if len(events) < settings.analytics_batch_max:
-                caught_up.commit_soon()
+            caught_up.batch_folded(full=len(events) >= settings.analytics_batch_max)
             yield None
 
     async def fold_batch(events: list[Any]) -> None:
@@ -223,32 +223,40 @@ def _add_fold(
 
 
 class CaughtUpCommit:
-    """Commit as soon as the fold has read all there was, not at faust's next interval.
+    """Commit once the fold has gone quiet, not at faust's next interval.
 
     faust commits acked offsets every ``broker_commit_interval`` (2.8 s): after a burst the
     fold is done seconds before its group shows it (the lag operators watch, and what a restart
-    reads again). A batch shorter than its maximum means the stream ran dry, so a commit then is
-    one request for the whole burst's tail; during a burst batches are full and nothing changes.
-    Only acked offsets are committed, and take_events acks a batch only after the agent let go
-    of it, so the commit waits a moment for those acks; one too early commits less, never more.
+    reads again). A batch shorter than its maximum means the stream ran dry; when no batch at
+    all has come for ``quiet_s`` after it, one commit takes the whole tail. Batches closer
+    together than that (a burst, a steady flow) keep postponing it and are left to faust's
+    interval; a sparse trickle commits once after each of its batches, one small request. Only acked offsets are committed, and take_events acks a batch as soon
+    as the agent asks for the next one, long before ``quiet_s``; a commit that still came before
+    those acks commits less, never more.
     """
 
-    ACK_WAIT_S = 0.05
-
-    def __init__(self, app: faust.App) -> None:
+    def __init__(self, app: faust.App, quiet_s: float) -> None:
         self._app = app
-        self._pending: asyncio.Task[None] | None = None
+        self._quiet_s = quiet_s
+        self._timer: asyncio.TimerHandle | None = None
+        self._commit: asyncio.Task[None] | None = None  # held: the loop keeps only weak references
 
-    def commit_soon(self) -> None:
-        if self._pending is None or self._pending.done():
-            self._pending = asyncio.ensure_future(self._commit())
+    def batch_folded(self, *, full: bool) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not full:
+            self._timer = asyncio.get_running_loop().call_later(self._quiet_s, self._start_commit)
 
-    async def _commit(self) -> None:
-        await asyncio.sleep(self.ACK_WAIT_S)
+    def _start_commit(self) -> None:
+        self._timer = None
+        self._commit = asyncio.ensure_future(self._committed())
+
+    async def _committed(self) -> None:
         try:
             await self._app.consumer.commit()
         except Exception as exc:  # the interval's commit comes anyway; this one only came early
-            log.warning("an early commit after the fold caught up failed: %r", exc)
+            log.warning("an early commit after the fold went quiet failed: %r", exc)
 
 
 def _sources(topics: TopicRegistry) -> dict[str, str]:

@@ -40,6 +40,7 @@ import pytest
 from aiokafka import TopicPartition
 from aiokafka.errors import UnknownTopicOrPartitionError
 
+from services.analytics.settings import AnalyticsSettings
 from shared.codec import encode
 from shared.events import (
     Approval,
@@ -167,7 +168,9 @@ class Worker:
             )
 
     def uses_uvloop(self) -> bool:
-        """Whether uvloop's compiled loop is mapped into the process (Linux's /proc)."""
+        """Whether uvloop's compiled loop is mapped into the process (Linux's /proc): the setting
+        reached the worker, which imports uvloop only to use it. That faust's loop is then a uvloop
+        one is test_event_loop.py's question."""
         assert self.proc is not None
         maps = Path(f"/proc/{self.proc.pid}/maps").read_text()
         return any("/uvloop/loop." in line for line in maps.splitlines())
@@ -355,7 +358,7 @@ async def test_the_group_commits_once_the_fold_caught_up_not_at_the_next_interva
     ends = await log_bounds(
         kafka_bootstrap, [TopicPartition(t, p) for t in read for p in range(topics.partitions)]
     )
-    group = f"{topics.prefix}g{run_id}-analytics"
+    group = AnalyticsSettings(topic_prefix=topics.prefix, group_prefix=f"g{run_id}").app_id  # faust's group
     started = time.monotonic()
     while True:
         committed = await committed_offsets(kafka_bootstrap, group)
