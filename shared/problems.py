@@ -117,10 +117,12 @@ def problem_response(
 def refusal_response(request: web.Request, exc: HttpRefusal | web.HTTPException) -> web.Response:
     """What a handler's refusal is answered with: an ``HttpRefusal`` with its own status, problems
     and headers (Retry-After, WWW-Authenticate); one of aiohttp's own (no such route, a method the
-    route lacks) under the rule ``http``. aiohttp's answers below 400 (a redirect) are not
-    refusals: they are raised again for aiohttp to send."""
+    route lacks) under the rule ``http``, keeping the ``Allow`` a 405 must carry (RFC 9110
+    §15.5.6). aiohttp's answers below 400 (a redirect) are not refusals: they are raised again
+    for aiohttp to send."""
     if isinstance(exc, HttpRefusal):
         return problem_response(request, exc.status, exc.errors, exc.headers())
     if exc.status < 400:
         raise exc
-    return problem_response(request, exc.status, [http_error(exc.status, exc.reason)])
+    allow = {k: v for k, v in exc.headers.items() if k == "Allow"}
+    return problem_response(request, exc.status, [http_error(exc.status, exc.reason)], allow)

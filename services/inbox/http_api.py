@@ -161,8 +161,9 @@ async def _errors(
 
 def json_text(data: Any) -> str:
     """Every JSON body the inbox answers with, for ``web.json_response(..., dumps=json_text)``:
-    orjson, which writes datetimes as ISO 8601 (the standard library's encoder refuses them)."""
-    return orjson.dumps(data).decode()
+    orjson, which writes datetimes as ISO 8601 (the standard library's encoder refuses them), and
+    keys that are not strings as strings, as every other service's answers (``shared.http_probes``)."""
+    return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def schema_error(exc: ValidationError) -> FieldError:

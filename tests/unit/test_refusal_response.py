@@ -73,7 +73,9 @@ def test_aiohttps_own_errors_keep_their_status_under_the_rule_http(error: type[w
 
 def test_a_method_the_route_lacks_and_no_route_are_said_in_indonesian() -> None:
     request = make_mocked_request("POST", "/healthz", headers={"Accept-Language": "id-ID"})
-    lacking = _body(refusal_response(request, web.HTTPMethodNotAllowed("POST", ["GET"])))
+    answer = refusal_response(request, web.HTTPMethodNotAllowed("POST", ["GET"]))
+    assert answer.headers["Allow"] == "GET"  # RFC 9110 §15.5.6: a 405 says what the route allows
+    lacking = _body(answer)
     assert lacking["errors"] == [
         {"channel": None, "field": None, "rule": "http", "message": "Metode tidak diizinkan", "params": {}}
     ]
