@@ -54,8 +54,6 @@ REPLAN_EVERY_MINUTES = 60  # re-place a channel's pending jobs after an observat
 CROSS_CHANNEL = True
 # A new job may move planned jobs out of its way (policy.place); False gives choose_slot alone.
 MAKE_ROOM = True
-# The engagement model's daily shape (EngagementModel's ``shape``); --shape sets it per run.
-SHAPE = DEFAULT_SHAPE
 STRATEGIES = ("policy", "oracle", "habitual", "immediate", "random")
 
 
@@ -462,7 +460,7 @@ def request_of(job: Job) -> JobRequest:
     )
 
 
-def run_policy(world: World, shape: str = SHAPE) -> tuple[dict[str, Schedule], int, int, float]:
+def run_policy(world: World, shape: str = DEFAULT_SHAPE) -> tuple[dict[str, Schedule], int, int, float]:
     rng_policy = random.Random(f"{world.seed}/policy")
     rng_obs = random.Random(f"{world.seed}/observations")
     rules = {cid: rules_of(ch) for cid, ch in world.channels.items()}
@@ -686,7 +684,7 @@ def final_violations(world: World, scheds: dict[str, Schedule]) -> int:
     return len(bad)
 
 
-def simulate(raw: dict[str, Any], shape: str = SHAPE) -> dict[str, Any]:
+def simulate(raw: dict[str, Any], shape: str = DEFAULT_SHAPE) -> dict[str, Any]:
     world = World(raw)
     results: dict[str, tuple[dict[str, Schedule], int]] = {}
     policy_scheds, policy_missed, decision_violations, spent = run_policy(world, shape)
@@ -724,7 +722,7 @@ def simulate(raw: dict[str, Any], shape: str = SHAPE) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.slots", description=__doc__.splitlines()[0])
     parser.add_argument("worlds", nargs="+", type=Path, help="world JSON files (slot-world.md)")
-    parser.add_argument("--shape", choices=SHAPES, default=SHAPE, help="the model's daily shape")
+    parser.add_argument("--shape", choices=SHAPES, default=DEFAULT_SHAPE, help="the model's daily shape")
     args = parser.parse_args(argv)
     for path in args.worlds:
         raw = json.loads(path.read_text(encoding="utf-8"))

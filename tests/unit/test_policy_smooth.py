@@ -127,6 +127,20 @@ def test_the_shape_is_kept_in_the_state_and_checked() -> None:
         EngagementModel("x", "Asia/Jakarta", shape="cubic")
 
 
+def test_a_saved_state_at_the_default_exploration_follows_its_shapes_default() -> None:
+    """A state saved before shapes existed holds the then default, 14 days: loaded as the smooth
+    shape it takes the smooth shape's own; a number chosen on purpose is kept."""
+    old = EngagementModel("x", "Asia/Jakarta", shape="hourly").to_dict()
+    old.pop("shape")
+    old["explore_days"] = 14.0
+    assert EngagementModel.from_dict(old).explore_days == EngagementModel("x", "Asia/Jakarta").explore_days
+    for shape in ("hourly", "smooth"):
+        default = EngagementModel("x", "Asia/Jakarta", shape=shape)
+        assert EngagementModel.from_dict(default.to_dict()).explore_days == default.explore_days
+        chosen = EngagementModel("x", "Asia/Jakarta", shape=shape, explore_days=3.0)
+        assert EngagementModel.from_dict(chosen.to_dict()).explore_days == 3.0
+
+
 def best_hour(curve: list[float]) -> int:
     return max(range(24), key=lambda hour: sum(curve[hour::24]))
 

@@ -78,6 +78,7 @@ EXPLORE_DAYS = 14.0
 EXPLORE_SEEN = 0.5  # share of a post's reach an hour of the day needs to count as tried
 EXPLORE_OPTIMISM = 3.0  # an untried hour scores as this multiple of the best hour
 SHAPES = ("hourly", "smooth")  # 24 free hours of the day (fit.py), or a short series (smooth.py)
+SHAPE_EXPLORE_DAYS = {"hourly": EXPLORE_DAYS, "smooth": smooth.EXPLORE_DAYS}  # explore_days=None
 DEFAULT_SHAPE = "smooth"  # also of a saved state from before the choice existed
 _MAX_POSTS = 1500  # ~1 year of a busy channel; older posts are forgotten (audiences change)
 
@@ -111,12 +112,11 @@ class EngagementModel:
             platform.lower(), DEFAULT_HALF_LIFE_MINUTES
         )
         self.crowding = crowding
-        # Thompson draws at this share of the posterior variance (1 = plain Thompson, 0 = the mean)
-        # None: THOMPSON_SHARE
+        # Thompson draws at this share of the posterior variance (1 plain, 0 the mean; None: THOMPSON_SHARE)
         self.exploration = exploration
         # deliberate exploration of untried hours in the channel's first days; 0 turns it off
-        default_days = smooth.EXPLORE_DAYS if shape == "smooth" else EXPLORE_DAYS
-        self.explore_days = default_days if explore_days is None else explore_days
+        self._explore_given = explore_days  # saved so: None follows the shape's default when loaded
+        self.explore_days = SHAPE_EXPLORE_DAYS[shape] if explore_days is None else explore_days
         self.calendar = calendar or Calendar()
         self._regimes: dict[str, EngagementModel] = {}  # one model per calendar regime
         self._owner: dict[str, str] = {}  # post id -> the regime whose model holds it
@@ -149,7 +149,7 @@ class EngagementModel:
             "prior_half_life_minutes": self.prior_half_life,
             "crowding": self.crowding,
             "exploration": self.exploration,
-            "explore_days": self.explore_days,
+            "explore_days": self._explore_given,
             "shape": self.shape,
             "moved_at": self._moved_at,
             "posts": [p.to_dict(key) for key, p in self._posts.items()],
@@ -170,7 +170,7 @@ class EngagementModel:
                 crowding=float(str(d.get("crowding", DEFAULT_CROWDING))),
                 # version 1 stored the then default, 0.0 (greedy), which now means "never explore"
                 exploration=None if d.get("version") == 1 else optional_float(d.get("exploration")),
-                explore_days=float(str(d.get("explore_days", EXPLORE_DAYS))),
+                explore_days=None if "shape" not in d else optional_float(d.get("explore_days")),
                 calendar=calendar,
                 shape=str(d.get("shape", DEFAULT_SHAPE)),
             )
