@@ -11,7 +11,11 @@ def log_since(path: Path, start: int, size: int) -> str:
     earlier run's lines (a bind error of yesterday) say nothing of this one."""
     try:
         with path.open("rb") as log:
-            log.seek(max(start, log.seek(0, os.SEEK_END) - size))
+            end = log.seek(0, os.SEEK_END)
+            # A log shorter than where this run began was truncated or replaced since: all of it
+            # is this run's.
+            begin = start if end >= start else 0
+            log.seek(max(begin, end - size))
             return log.read().decode(errors="replace")
     except FileNotFoundError:
         return ""

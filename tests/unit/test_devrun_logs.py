@@ -19,3 +19,12 @@ def test_only_this_runs_lines_are_read_and_at_most_the_last_bytes(tmp_path: Path
     assert this_run.endswith("ImportError: no module named nope\n")
     assert len(log_since(log, start, 40)) == 40
     assert log_since(tmp_path / "missing.log", 0, 10) == ""
+
+
+def test_a_log_truncated_since_the_run_began_is_read_from_its_start(tmp_path: Path) -> None:
+    log = tmp_path / "inbox.log"
+    log.write_bytes(b"yesterday\n" * 50)
+    start = log.stat().st_size
+    log.write_bytes(b"Traceback: the crash of this run\n")  # rotated: shorter than where the run began
+    assert log_since(log, start, 100_000) == "Traceback: the crash of this run\n"
+    assert log_since(log, start, 10) == " this run\n"
