@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
+from aiokafka.producer import sender as aiokafka_sender
 
 from shared.kafka import ACK_DEADLINE_S, KafkaUnavailable
 from shared.kafka_connection import KafkaAddress, client_args
@@ -55,11 +56,29 @@ class Outgoing:
     partition: int | None = None
 
 
+# How soon to ask again when a transaction begun right after the previous commit is refused
+# (CONCURRENT_TRANSACTIONS: the coordinator is still writing that commit's markers, a few ms on a
+# local broker). aiokafka waits a fixed 20 ms there (its module constant, the only knob for this
+# one case; ``retry_backoff_ms`` governs every other retry too). A planner firing a busy minute
+# begins transactions back to back, and that 20 ms was most of its firing lateness p99
+# (bench.scheduler, docs/scheduler-restart.md); a refused request costs the broker next to nothing.
+CONCURRENT_TRANSACTION_RETRY_S = 0.002
+
+
+def shorten_concurrent_transaction_retry(seconds: float = CONCURRENT_TRANSACTION_RETRY_S) -> None:
+    """Set aiokafka's retry wait for CONCURRENT_TRANSACTIONS after a commit, for the process."""
+    if not isinstance(getattr(aiokafka_sender, "BACKOFF_OVERRIDE", None), float):
+        # An aiokafka that renamed it would silently keep 20 ms: fail where it is set instead.
+        raise RuntimeError("aiokafka.producer.sender.BACKOFF_OVERRIDE is gone: see shared/kafka_txn.py")
+    aiokafka_sender.BACKOFF_OVERRIDE = seconds
+
+
 def transactional_id(role: str, instance: str) -> str:
     return f"{role}-{instance or uuid.uuid4().hex[:12]}"
 
 
 def make_transactional_producer(kafka: KafkaAddress, client_id: str, txn_id: str) -> AIOKafkaProducer:
+    shorten_concurrent_transaction_retry()
     return AIOKafkaProducer(
         **client_args(kafka),
         client_id=client_id,
@@ -69,9 +88,8 @@ def make_transactional_producer(kafka: KafkaAddress, client_id: str, txn_id: str
         linger_ms=2,
         request_timeout_ms=15000,
         transaction_timeout_ms=TRANSACTION_TIMEOUT_MS,
-        # A transaction begun right after another is refused (CONCURRENT_TRANSACTIONS) until the
-        # broker has written the previous one's markers, a few ms: retry soon, not after the
-        # default 100 ms (aiokafka shortens only the first such retry; the Java client uses 20 ms).
+        # The other refusals of a transaction's requests (CONCURRENT_TRANSACTIONS once it holds
+        # partitions or when offsets join it, a coordinator moving): 20 ms, not the default 100.
         retry_backoff_ms=20,
     )
 
