@@ -65,6 +65,10 @@ APPROVAL_CLOCK_SKEW = timedelta(minutes=5)
 
 _MEDIA_TYPE_PREFIXES = ("image/", "video/")
 
+# What ``content.approved`` carries from the submission as it was given: every field the two
+# name alike (the approval aside, which a ContentRequest's ``ApprovalBody`` only stands in for).
+_CARRIED = tuple(sorted(DraftRequest.model_fields.keys() & ContentApproved.model_fields.keys()))
+
 
 @dataclass(frozen=True)
 class ValidSubmission:
@@ -93,17 +97,10 @@ class ValidSubmission:
                 raise ValueError("a draft has no approval of its own: pass the approval")
             approval = Approval(approved_by=req.approval.approved_by, approved_at=req.approval.approved_at)
         return ContentApproved(
+            **{name: getattr(req, name) for name in _CARRIED},
             event_id=event_id,
             occurred_at=occurred_at,
             content_id=content_id,
-            external_ref=req.external_ref,
-            topic_key=req.topic_key,
-            tags=req.tags,
-            priority=req.priority,
-            not_before=req.not_before,
-            deadline=req.deadline,
-            freshness_half_life_hours=req.freshness_half_life_hours,
-            author=req.author,
             approval=approval,
             submitted_by=submitted_by,
             variants=self.variants,
