@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -70,6 +70,21 @@ _MEDIA_TYPE_PREFIXES = ("image/", "video/")
 _CARRIED = tuple(sorted(DraftRequest.model_fields.keys() & ContentApproved.model_fields.keys()))
 
 
+class ApprovedStamp(TypedDict):
+    """What ingest stamps on a submission to make it ``content.approved`` (ContentApproved's
+    fields of the same names): the ids, the moment, who sent it and, where known, the client's
+    Idempotency-Key with its body's hash, the draft approved and the trace."""
+
+    content_id: str
+    event_id: str
+    occurred_at: datetime
+    submitted_by: str
+    idempotency_key: NotRequired[str | None]
+    request_sha256: NotRequired[str | None]
+    draft_id: NotRequired[str | None]
+    traceparent: NotRequired[str | None]
+
+
 @dataclass(frozen=True)
 class ValidSubmission:
     """A request that passed every check, with the content each channel will post."""
@@ -78,17 +93,7 @@ class ValidSubmission:
     variants: tuple[ChannelVariant, ...]
 
     def approved_event(
-        self,
-        *,
-        content_id: str,
-        event_id: str,
-        occurred_at: datetime,
-        submitted_by: str,
-        approval: Approval | None = None,
-        idempotency_key: str | None = None,
-        request_sha256: str | None = None,
-        draft_id: str | None = None,
-        traceparent: str | None = None,
+        self, *, approval: Approval | None = None, **stamp: Unpack[ApprovedStamp]
     ) -> ContentApproved:
         """The ``content.approved`` event; ``approval`` is required for a draft being approved."""
         req = self.request
@@ -96,19 +101,8 @@ class ValidSubmission:
             if not isinstance(req, ContentRequest):
                 raise ValueError("a draft has no approval of its own: pass the approval")
             approval = Approval(approved_by=req.approval.approved_by, approved_at=req.approval.approved_at)
-        return ContentApproved(
-            **{name: getattr(req, name) for name in _CARRIED},
-            event_id=event_id,
-            occurred_at=occurred_at,
-            content_id=content_id,
-            approval=approval,
-            submitted_by=submitted_by,
-            variants=self.variants,
-            idempotency_key=idempotency_key,
-            request_sha256=request_sha256,
-            draft_id=draft_id,
-            traceparent=traceparent,
-        )
+        carried = {name: getattr(req, name) for name in _CARRIED}
+        return ContentApproved(**carried, **stamp, approval=approval, variants=self.variants)
 
 
 # --- the submission ----------------------------------------------------------------------------
