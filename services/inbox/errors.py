@@ -25,6 +25,10 @@ Errors::
         │                        with the reason, and the forward may be tried again (502)
         ├── LaporRefused         LAPOR! answered 4xx (token, body): as sent, it will not be taken
         └── LaporUnavailable     5xx, a timeout, no connection, an unreadable answer: ``retriable``
+
+Two bases hold what refusals share: ``Refused`` (``ReadRefused``, ``LaporRefused``) keeps the
+status the other side answered; ``SaidRefusal`` (``DeliveryRejected``, ``IllegalTransition``)
+keeps the inbox's own words and the status it answers with.
 """
 
 from __future__ import annotations
@@ -36,6 +40,25 @@ class InboxError(Exception):
     """Anything the inbox raises on purpose."""
 
 
+class Refused(InboxError):
+    """Another side's refusal, with the HTTP status it answered (a platform's read, LAPOR!)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class SaidRefusal(InboxError):
+    """The inbox's own refusal, in a person's words (``said``) and with the HTTP status it is
+    answered with (``status``, per class)."""
+
+    status: int
+
+    def __init__(self, message: Said) -> None:
+        super().__init__(str(message))
+        self.said = message
+
+
 class ReadFailed(InboxError):
     retriable = False
     retry_after: float | None = None
@@ -45,12 +68,8 @@ class Unreadable(ReadFailed):
     """The answer's shape is not the platform's documented one."""
 
 
-class ReadRefused(ReadFailed):
+class ReadRefused(ReadFailed, Refused):
     """The platform refused the read (token, permission, the post deleted)."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class ReadThrottled(ReadFailed):
@@ -63,12 +82,8 @@ class ReadThrottled(ReadFailed):
         self.retry_after = retry_after
 
 
-class DeliveryRejected(InboxError):
+class DeliveryRejected(SaidRefusal):
     status = 400
-
-    def __init__(self, message: Said) -> None:
-        super().__init__(str(message))
-        self.said = message
 
 
 class BadSignature(DeliveryRejected):
@@ -79,16 +94,12 @@ class DeliveryTooLarge(DeliveryRejected):
     status = 413
 
 
-class IllegalTransition(InboxError):
+class IllegalTransition(SaidRefusal):
     """The entry's state does not allow the action (a second reply without an override, an
     action on a closed comment)."""
 
     status = 409
     rule = "illegal_transition"  # every key of its messages starts with its rule
-
-    def __init__(self, message: Said) -> None:
-        super().__init__(str(message))
-        self.said = message
 
 
 class ApprovalRequired(IllegalTransition):
@@ -128,12 +139,8 @@ class LaporFailed(InboxError):
     retriable = False
 
 
-class LaporRefused(LaporFailed):
+class LaporRefused(LaporFailed, Refused):
     """LAPOR! refused the request (401 token, 400/422 body): an operator fixes it first."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class LaporUnavailable(LaporFailed):

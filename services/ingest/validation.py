@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -65,6 +65,25 @@ APPROVAL_CLOCK_SKEW = timedelta(minutes=5)
 
 _MEDIA_TYPE_PREFIXES = ("image/", "video/")
 
+# What ``content.approved`` carries from the submission as it was given: every field the two
+# name alike (the approval aside, which a ContentRequest's ``ApprovalBody`` only stands in for).
+_CARRIED = tuple(sorted(DraftRequest.model_fields.keys() & ContentApproved.model_fields.keys()))
+
+
+class ApprovedStamp(TypedDict):
+    """What ingest stamps on a submission to make it ``content.approved`` (ContentApproved's
+    fields of the same names): the ids, the moment, who sent it and, where known, the client's
+    Idempotency-Key with its body's hash, the draft approved and the trace."""
+
+    content_id: str
+    event_id: str
+    occurred_at: datetime
+    submitted_by: str
+    idempotency_key: NotRequired[str | None]
+    request_sha256: NotRequired[str | None]
+    draft_id: NotRequired[str | None]
+    traceparent: NotRequired[str | None]
+
 
 @dataclass(frozen=True)
 class ValidSubmission:
@@ -74,17 +93,7 @@ class ValidSubmission:
     variants: tuple[ChannelVariant, ...]
 
     def approved_event(
-        self,
-        *,
-        content_id: str,
-        event_id: str,
-        occurred_at: datetime,
-        submitted_by: str,
-        approval: Approval | None = None,
-        idempotency_key: str | None = None,
-        request_sha256: str | None = None,
-        draft_id: str | None = None,
-        traceparent: str | None = None,
+        self, *, approval: Approval | None = None, **stamp: Unpack[ApprovedStamp]
     ) -> ContentApproved:
         """The ``content.approved`` event; ``approval`` is required for a draft being approved."""
         req = self.request
@@ -92,26 +101,8 @@ class ValidSubmission:
             if not isinstance(req, ContentRequest):
                 raise ValueError("a draft has no approval of its own: pass the approval")
             approval = Approval(approved_by=req.approval.approved_by, approved_at=req.approval.approved_at)
-        return ContentApproved(
-            event_id=event_id,
-            occurred_at=occurred_at,
-            content_id=content_id,
-            external_ref=req.external_ref,
-            topic_key=req.topic_key,
-            tags=req.tags,
-            priority=req.priority,
-            not_before=req.not_before,
-            deadline=req.deadline,
-            freshness_half_life_hours=req.freshness_half_life_hours,
-            author=req.author,
-            approval=approval,
-            submitted_by=submitted_by,
-            variants=self.variants,
-            idempotency_key=idempotency_key,
-            request_sha256=request_sha256,
-            draft_id=draft_id,
-            traceparent=traceparent,
-        )
+        carried = {name: getattr(req, name) for name in _CARRIED}
+        return ContentApproved(**carried, **stamp, approval=approval, variants=self.variants)
 
 
 # --- the submission ----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
+from services.ingest.openapi import openapi_document as ingest_document
 from services.ingest.request import ContentRequest
 from services.ingest.request_params import validate_pause, validate_withdraw
 from services.ingest.validation import ValidSubmission, validate_submission
@@ -526,6 +527,26 @@ def test_approved_event_carries_the_request_and_variants() -> None:
     assert event.topic_key == "jembatan-mahakam"
     assert [v.channel for v in event.variants] == ["x-demo", "instagram-demo", "mastodon-demo"]
     assert isinstance(result.request, ContentRequest)
+
+
+def test_the_event_carries_every_field_the_published_request_and_event_share() -> None:
+    # Judged from the two published contracts, not from the code's own list: each property the
+    # OpenAPI request body and the event's JSON schema both name (the approval aside: the event's
+    # is built from it) arrives on the event with the value the client sent.
+    request = ingest_document()["components"]["schemas"]["ContentRequest"]["properties"]
+    shared = (request.keys() & ContentApproved.model_json_schema()["properties"].keys()) - {"approval"}
+    body = {
+        **valid_body(),
+        "tags": ["gubernur", "jembatan"],
+        "priority": "urgent",
+        "freshness_half_life_hours": 3.5,
+    }
+    assert shared <= body.keys(), "give every shared field a value the default would not"
+    result = validate_submission(body, CHANNELS, NOW)
+    event = result.approved_event(content_id="c-1", event_id="e-1", occurred_at=NOW, submitted_by="yuyun")
+    sent = result.request.model_dump(include=shared)  # instants compare as instants, any offset
+    assert event.model_dump(include=shared) == sent
+    assert (sent["priority"], sent["tags"]) == ("urgent", ("gubernur", "jembatan"))
 
 
 def test_a_draft_needs_an_approval_to_become_an_event() -> None:
