@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from bench import slots as sim
 from bench.adversarial import _content, _curve
 from services.scheduler.policy import EngagementModel
-from services.scheduler.policy.explore import EXPLORE_POSTS, exploring_since
+from services.scheduler.policy.explore import EXPLORE_POSTS, REEXPLORE_DAYS, exploring_since
 from services.scheduler.policy.smooth import MOVE_POSTS
 
 DAY_US = 86_400_000_000
@@ -162,3 +162,13 @@ def test_only_trials_after_the_move_count_as_tried() -> None:
     assert explorer.to_dict()["moved_at"] is not None
     assert settled.exploring_curve([], now) is None
     assert explorer.exploring_curve([], now) is not None
+
+
+def test_the_choice_is_kept_in_the_state() -> None:
+    """A number chosen on purpose is kept; None (and a state from before the option) follows
+    today's default."""
+    chosen = EngagementModel("x", "Asia/Jakarta", reexplore_days=7.0)
+    assert EngagementModel.from_dict(chosen.to_dict()).reexplore_days == 7.0
+    old = EngagementModel("x", "Asia/Jakarta").to_dict()
+    old.pop("reexplore_days")
+    assert EngagementModel.from_dict(old).reexplore_days == REEXPLORE_DAYS

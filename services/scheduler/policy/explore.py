@@ -28,8 +28,10 @@ EXPLORE_POSTS = 60
 EXPLORE_SEEN = 0.5  # share of a post's reach an hour of the day needs to count as tried
 EXPLORE_OPTIMISM = 3.0  # an untried hour scores as this multiple of the best hour
 # Days of exploring again once a move is seen (``reexplore_days``; 0: never, the old hours then
-# only weigh less). Tuning half of bench.adversarial: 7 and 10 days alike on the shift worlds.
-REEXPLORE_DAYS = 7.0
+# only weigh less). Off by default: 7 days (7 and 10 alike on the tuning half's shift worlds) took
+# bench.adversarial's tuning half from 0.806 to 0.832 (mean) but the held-out half from 0.804 to
+# 0.796 (docs/scheduling.md, "Exploring again after a move"). ``--reexplore-days 7`` runs it.
+REEXPLORE_DAYS = 0.0
 _US_PER_DAY = 1440 * US_PER_MINUTE
 
 

@@ -107,6 +107,7 @@ class EngagementModel:
         self._explore_given = explore_days  # saved so: None follows the shape's default when loaded
         self.explore_days = SHAPE_EXPLORE_DAYS[shape] if explore_days is None else explore_days
         # days of exploring again after a move (explore.py; smooth.py finds moves); 0: never
+        self._reexplore_given = reexplore_days  # saved so: None follows the default when loaded
         self.reexplore_days = explore.REEXPLORE_DAYS if reexplore_days is None else reexplore_days
         self.calendar = calendar or Calendar()
         self._regimes: dict[str, EngagementModel] = {}  # one model per calendar regime
@@ -147,7 +148,7 @@ class EngagementModel:
             "crowding": self.crowding,
             "exploration": self.exploration,
             "explore_days": self._explore_given,
-            "reexplore_days": self.reexplore_days,
+            "reexplore_days": self._reexplore_given,
             "shape": self.shape,
             "moved_at": self._moved_at,
             "posts": [p.to_dict(key) for key, p in self._posts.items()],
