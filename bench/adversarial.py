@@ -33,7 +33,7 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench.slots import policy_arguments
+from bench.slots import exploring_of, policy_arguments
 from bench.worldgen import PLATFORMS, ZONES
 
 # Each audience is a function of (weekday 0-6, hour) to relative activity, far from the national
@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         from bench.slots import simulate
 
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            options = {"shape": args.shape, "reexplore_days": args.reexplore_days}
+            options = {"shape": args.shape, "exploring": exploring_of(args)}
             results = list(pool.map(partial(simulate, **options), map(generate, seeds)))
         for seed, line in zip(seeds, results, strict=True):
             print(json.dumps({"half": half(seed), **line}), flush=True)

@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench.slots import policy_arguments
+from bench.slots import exploring_of, policy_arguments
+from services.scheduler.policy.explore import Exploring
 from services.scheduler.policy.model import DEFAULT_SHAPE
 
 # The national hours the policy's prior also uses (scheduling.md §4.2); worlds depart from them.
@@ -231,14 +232,14 @@ def evaluate(
     seeds: list[int],
     audience: str | None = None,
     shape: str = DEFAULT_SHAPE,
-    reexplore_days: float | None = None,
+    exploring: Exploring | None = None,
 ) -> list[dict[str, Any]]:
     """``bench.slots`` on each generated world, one process per CPU; results in seed order."""
     from bench.slots import simulate  # the simulator is only needed here
 
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         worlds = [generate(seed, audience=audience) for seed in seeds]
-        return list(pool.map(partial(simulate, shape=shape, reexplore_days=reexplore_days), worlds))
+        return list(pool.map(partial(simulate, shape=shape, exploring=exploring), worlds))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -257,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.audience and not set(args.audience.split(",")) <= set(AUDIENCES):
         parser.error(f"--audience takes names from {sorted(AUDIENCES)}")
     if args.seeds and args.evaluate:
-        results = evaluate(_seeds(args.seeds), args.audience, args.shape, args.reexplore_days)
+        results = evaluate(_seeds(args.seeds), args.audience, args.shape, exploring_of(args))
         for line in results:
             print(json.dumps(line), flush=True)
         captured = sorted(r["captured_vs_oracle"] for r in results)

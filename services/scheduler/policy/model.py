@@ -86,7 +86,7 @@ class EngagementModel:
         explore_days: float | None = None,
         calendar: Calendar | None = None,
         shape: str = DEFAULT_SHAPE,
-        reexplore_days: float | None = None,
+        exploring: explore.Exploring | None = None,
     ) -> None:
         if shape not in SHAPES:
             raise InvalidRequest(f"shape must be one of {SHAPES}")
@@ -107,8 +107,8 @@ class EngagementModel:
         self._explore_given = explore_days  # saved so: None follows the shape's default when loaded
         self.explore_days = SHAPE_EXPLORE_DAYS[shape] if explore_days is None else explore_days
         # days of exploring again after a move (explore.py; smooth.py finds moves); 0: never
-        self._reexplore_given = reexplore_days  # saved so: None follows the default when loaded
-        self.reexplore_days = explore.REEXPLORE_DAYS if reexplore_days is None else reexplore_days
+        self._exploring_given = exploring  # saved so: None follows the defaults when loaded
+        self.exploring = exploring or explore.Exploring()  # after a move, and the trials' gate
         self.calendar = calendar or Calendar()
         self._regimes: dict[str, EngagementModel] = {}  # one model per calendar regime
         self._owner: dict[str, str] = {}  # post id -> the regime whose model holds it
@@ -132,10 +132,10 @@ class EngagementModel:
         *,
         calendar: Calendar | None = None,
         shape: str = DEFAULT_SHAPE,
-        reexplore_days: float | None = None,
+        exploring: explore.Exploring | None = None,
     ) -> EngagementModel:
         """A channel with no history: the platform's half-life over the national Indonesian hours."""
-        return cls(platform, timezone, calendar=calendar, shape=shape, reexplore_days=reexplore_days)
+        return cls(platform, timezone, calendar=calendar, shape=shape, exploring=exploring)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-safe state: the configuration and the observations (the fit is re-derived)."""
@@ -148,7 +148,7 @@ class EngagementModel:
             "crowding": self.crowding,
             "exploration": self.exploration,
             "explore_days": self._explore_given,
-            "reexplore_days": self._reexplore_given,
+            "exploring": None if self._exploring_given is None else self.exploring.to_dict(),
             "shape": self.shape,
             "moved_at": self._moved_at,
             "posts": [p.to_dict(key) for key, p in self._posts.items()],
@@ -172,7 +172,7 @@ class EngagementModel:
                 explore_days=None if "shape" not in d else optional_float(d.get("explore_days")),
                 calendar=calendar,
                 shape=str(d.get("shape", DEFAULT_SHAPE)),
-                reexplore_days=optional_float(d.get("reexplore_days")),
+                exploring=explore.Exploring.from_dict(d.get("exploring")),
             )
             model._moved_at = None if d.get("moved_at") is None else int(str(d["moved_at"]))
             regimes = d.get("regimes", {})
@@ -286,7 +286,7 @@ class EngagementModel:
         self.half_life = fit_half_life((p.counts for p in posts), self.prior_half_life)
         if self.shape == "smooth":
             rows, at = partial(self._rows, posts, self.half_life), [p.at_us for p in posts]
-            move_z = smooth.MOVE_Z if self.reexplore_days > 0 else 0.0  # a false move costs trials
+            move_z = smooth.MOVE_Z if self.exploring.reexplore_days > 0 else 0.0  # a false move costs trials
             args = (rows, at, self.fitted, self._smooth, self._moved_at, move_z)
             self._moved_at = smooth.fit_following_moves(*args)
         else:
@@ -364,15 +364,15 @@ class EngagementModel:
     def exploring_curve(self, planned_us: list[int], now_us: int) -> list[float] | None:
         """The mean curve with every untried hour of the day raised to the channel's best hour, or
         None once the channel has EXPLORE_POSTS posts or every hour has been tried (explore.py;
-        after a move, only posts since it count, for ``reexplore_days``).
+        after a move, only posts since it count, for ``exploring.reexplore_days``).
 
         ``planned_us`` are the channel's planned posts (integer microseconds): an hour they will
         reach counts as tried, so one untried hour is not explored by several jobs at once.
         """
-        if self.reexplore_days > 0:
+        if self.exploring.reexplore_days > 0:
             self._ensure_fit()  # a move is found by the fit
-        args = (self._times, planned_us, now_us, self.explore_days, self._moved_at, self.reexplore_days)
-        since = explore.exploring_since(*args)
+        args = (self._times, planned_us, now_us, self.explore_days, self._moved_at)
+        since = explore.exploring_since(*args, self.exploring.reexplore_days)
         if since is None:
             return None
         self._ensure_fit()
@@ -381,7 +381,9 @@ class EngagementModel:
         exposures = [self._exposure_of(p, h) for p in trials]
         known = set(p.at_us for p in trials)
         exposures += [exposure(t, h, self._zone) for t in planned_us if t not in known and t >= since]
-        raised = explore.raise_untried(self.hourly(), exposures)
+        gate = self.exploring.gate_z if self.shape == "smooth" else 0.0
+        sd = smooth.daily_sd(self._smooth) if gate > 0 else None
+        raised = explore.raise_untried(self.hourly(), exposures, sd, gate)
         return None if raised is None else curve_of(raised, h)
 
     def step_of(self, instant: datetime) -> int:
@@ -424,7 +426,7 @@ class EngagementModel:
                 exploration=self.exploration,
                 explore_days=0.0,
                 shape=self.shape,
-                reexplore_days=self.reexplore_days,
+                exploring=self.exploring,
             )
         self._ensure_fit()
         if child._fitted_from is not self.fitted.u:  # the ordinary weeks were refit: refresh the prior

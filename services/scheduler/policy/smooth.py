@@ -246,3 +246,17 @@ def draw_series(smooth: SmoothFit, rng: random.Random, share: float) -> list[flo
     for i in reversed(range(n)):
         offset[i] = (xi[i] - sum(low[k][i] * offset[k] for k in range(i + 1, n))) / low[i][i]
     return multipliers([t + o for t, o in zip(smooth.theta, offset, strict=True)])
+
+
+def daily_sd(smooth: SmoothFit) -> list[float]:
+    """The posterior sd of the series at each hour of the day, averaged over the week's days:
+    √(xᵀ H⁻¹ x) with x the hour's harmonics and 1/7 for each day."""
+    low, n = smooth.chol, len(smooth.theta)
+    out: list[float] = []
+    for hour in range(24):
+        x = DAILY[hour] + [1 / 7] * 7
+        y = [0.0] * n
+        for i in range(n):  # L y = x, so |y|² = xᵀ (L Lᵀ)⁻¹ x
+            y[i] = (x[i] - sum(low[i][k] * y[k] for k in range(i))) / low[i][i]
+        out.append(math.sqrt(sum(v * v for v in y)))
+    return out
