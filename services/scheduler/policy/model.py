@@ -106,9 +106,9 @@ class EngagementModel:
         # deliberate exploration of untried hours in the channel's first days; 0 turns it off
         self._explore_given = explore_days  # saved so: None follows the shape's default when loaded
         self.explore_days = SHAPE_EXPLORE_DAYS[shape] if explore_days is None else explore_days
-        # days of exploring again after a move (explore.py; smooth.py finds moves); 0: never
+        # how it explores beyond its first days: again after a move, and which trials (explore.py)
         self._exploring_given = exploring  # saved so: None follows the defaults when loaded
-        self.exploring = exploring or explore.Exploring()  # after a move, and the trials' gate
+        self.exploring = exploring or explore.Exploring()
         self.calendar = calendar or Calendar()
         self._regimes: dict[str, EngagementModel] = {}  # one model per calendar regime
         self._owner: dict[str, str] = {}  # post id -> the regime whose model holds it
