@@ -23,9 +23,9 @@ from services.scheduler.policy.smooth import MOVE_POSTS
 # post has reached yet is scored EXPLORE_OPTIMISM times the channel's best hour, so each hour is
 # tried about once, even a night hour far from the items' arrival (the optimism outweighs the
 # freshness lost by waiting for it). Bounded: the channel's first ``explore_days`` days (from its
-# first post; model.py's and smooth.py's EXPLORE_DAYS) and first EXPLORE_POSTS posts. A dawn or late-night audience is only found by
-# posting there: with a week's bound and an optimism of 1, a channel posting once or twice a day
-# never reached 03-06 h. Chosen on the tuning half of bench.adversarial (mean capture): 14 days
+# first post; model.py's and smooth.py's EXPLORE_DAYS) and first EXPLORE_POSTS posts. A dawn or
+# late-night audience is only found by posting there: with a week's bound and an optimism of 1, a
+# channel posting once or twice a day never reached 03-06 h. Chosen on the tuning half of bench.adversarial (mean capture): 14 days
 # 0.78, 21 days 0.77; optimism 2 instead of 3 (21 days) 0.74.
 EXPLORE_POSTS = 60
 EXPLORE_SEEN = 0.5  # share of a post's reach an hour of the day needs to count as tried
@@ -40,14 +40,14 @@ REEXPLORE_DAYS = 0.0
 # under the best hour's mean is not worth a trial. Off by default; tuning half of
 # bench.adversarial at 3 sd 0.486/0.882/0.806 -> 0.392/0.910/0.849, at 2 sd 0.176/0.839/0.773 (a
 # narrow dawn peak between two tried quiet hours was ruled out by the smooth fit and never tried),
-# the held-out half not run (docs/scheduling.md).
+# the held-out half not run this round (docs/scheduling.md, "a gate on the first weeks' trials").
 GATE_Z = 0.0
 
 
 @dataclass(frozen=True)
 class Exploring:
-    """How a channel explores beyond its first days' trials: again after a move
-    (``reexplore_days``) and only where the posterior allows a better hour (``gate_z``)."""
+    """How a channel explores besides trying every untried hour while young: again after a move
+    (``reexplore_days``), and only the hours where the posterior allows a better one (``gate_z``)."""
 
     reexplore_days: float = REEXPLORE_DAYS
     gate_z: float = GATE_Z
