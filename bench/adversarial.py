@@ -33,8 +33,8 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bench.slots import exploring_of, policy_arguments
 from bench.worldgen import PLATFORMS, ZONES
-from services.scheduler.policy.model import DEFAULT_SHAPE, SHAPES
 
 # Each audience is a function of (weekday 0-6, hour) to relative activity, far from the national
 # hours (evening peak 19-21 h, morning 07-10 h) on purpose.
@@ -212,9 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", help="file for --seed (default: stdout)")
     parser.add_argument("--evaluate", action="store_true", help="run bench.slots on --seeds")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
-    parser.add_argument(
-        "--shape", choices=SHAPES, default=DEFAULT_SHAPE, help="the policy model's daily shape"
-    )
+    policy_arguments(parser)
     parser.add_argument("--ramadan-of", help="a world file: print its copy with a Ramadan from day 21")
     args = parser.parse_args(argv)
     if args.ramadan_of:
@@ -227,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         from bench.slots import simulate
 
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            results = list(pool.map(partial(simulate, shape=args.shape), map(generate, seeds)))
+            options = {"shape": args.shape, "exploring": exploring_of(args)}
+            results = list(pool.map(partial(simulate, **options), map(generate, seeds)))
         for seed, line in zip(seeds, results, strict=True):
             print(json.dumps({"half": half(seed), **line}), flush=True)
         for name in ("tuning", "held_out"):

@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 
 from services.scheduler.policy import Blackout, ChannelRules, EngagementModel, JobRequest, choose_slot
 from services.scheduler.policy.calendar import Calendar
+from services.scheduler.policy.explore import GATE_Z, REEXPLORE_DAYS, Exploring
 from services.scheduler.policy.model import DEFAULT_SHAPE, SHAPES
 from services.scheduler.policy.quality import ItemQualities
 from services.scheduler.policy.room import place
@@ -460,12 +461,16 @@ def request_of(job: Job) -> JobRequest:
     )
 
 
-def run_policy(world: World, shape: str = DEFAULT_SHAPE) -> tuple[dict[str, Schedule], int, int, float]:
+def run_policy(
+    world: World, shape: str = DEFAULT_SHAPE, exploring: Exploring | None = None
+) -> tuple[dict[str, Schedule], int, int, float]:
     rng_policy = random.Random(f"{world.seed}/policy")
     rng_obs = random.Random(f"{world.seed}/observations")
     rules = {cid: rules_of(ch) for cid, ch in world.channels.items()}
     models = {
-        cid: EngagementModel.prior(ch.platform, ch.timezone, calendar=world.calendar, shape=shape)
+        cid: EngagementModel.prior(
+            ch.platform, ch.timezone, calendar=world.calendar, shape=shape, exploring=exploring
+        )
         for cid, ch in world.channels.items()
     }
     scheds = {cid: Schedule() for cid in world.channels}
@@ -684,10 +689,12 @@ def final_violations(world: World, scheds: dict[str, Schedule]) -> int:
     return len(bad)
 
 
-def simulate(raw: dict[str, Any], shape: str = DEFAULT_SHAPE) -> dict[str, Any]:
+def simulate(
+    raw: dict[str, Any], shape: str = DEFAULT_SHAPE, exploring: Exploring | None = None
+) -> dict[str, Any]:
     world = World(raw)
     results: dict[str, tuple[dict[str, Schedule], int]] = {}
-    policy_scheds, policy_missed, decision_violations, spent = run_policy(world, shape)
+    policy_scheds, policy_missed, decision_violations, spent = run_policy(world, shape, exploring)
     results["policy"] = (policy_scheds, policy_missed)
     for name in STRATEGIES[1:]:
         results[name] = run_reference(world, name, random.Random(f"{world.seed}/{name}"))
@@ -719,14 +726,39 @@ def simulate(raw: dict[str, Any], shape: str = DEFAULT_SHAPE) -> dict[str, Any]:
     }
 
 
+def policy_arguments(parser: argparse.ArgumentParser) -> None:
+    """The policy's options a bench compares: its daily shape and how it explores (``exploring_of``)."""
+    parser.add_argument("--shape", choices=SHAPES, default=DEFAULT_SHAPE, help="the model's daily shape")
+    parser.add_argument(
+        "--reexplore-days",
+        type=float,
+        default=None,
+        help="days of exploring again after a move (policy/explore.py; 0 never; default the model's)",
+    )
+    parser.add_argument(
+        "--explore-gate",
+        type=float,
+        default=None,
+        help="try only untried hours whose posterior reaches the best hour within this many sd (0 all)",
+    )
+
+
+def exploring_of(args: argparse.Namespace) -> Exploring | None:
+    """The model's ``exploring`` that ``policy_arguments`` asked for; None: the model's defaults."""
+    if args.reexplore_days is None and args.explore_gate is None:
+        return None
+    days = REEXPLORE_DAYS if args.reexplore_days is None else args.reexplore_days
+    return Exploring(days, GATE_Z if args.explore_gate is None else args.explore_gate)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.slots", description=__doc__.splitlines()[0])
     parser.add_argument("worlds", nargs="+", type=Path, help="world JSON files (slot-world.md)")
-    parser.add_argument("--shape", choices=SHAPES, default=DEFAULT_SHAPE, help="the model's daily shape")
+    policy_arguments(parser)
     args = parser.parse_args(argv)
     for path in args.worlds:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        print(json.dumps(simulate(raw, args.shape)), flush=True)
+        print(json.dumps(simulate(raw, args.shape, exploring_of(args))), flush=True)
     return 0
 
 

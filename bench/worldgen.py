@@ -31,7 +31,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.scheduler.policy.model import DEFAULT_SHAPE, SHAPES
+from bench.slots import exploring_of, policy_arguments
+from services.scheduler.policy.explore import Exploring
+from services.scheduler.policy.model import DEFAULT_SHAPE
 
 # The national hours the policy's prior also uses (scheduling.md §4.2); worlds depart from them.
 _WEEKDAY = (0.14, 0.08, 0.05, 0.05, 0.09, 0.20, 0.33, 0.47, 0.51, 0.51, 0.45, 0.41,
@@ -227,14 +229,17 @@ def _seeds(text: str) -> list[int]:
 
 
 def evaluate(
-    seeds: list[int], audience: str | None = None, shape: str = DEFAULT_SHAPE
+    seeds: list[int],
+    audience: str | None = None,
+    shape: str = DEFAULT_SHAPE,
+    exploring: Exploring | None = None,
 ) -> list[dict[str, Any]]:
     """``bench.slots`` on each generated world, one process per CPU; results in seed order."""
     from bench.slots import simulate  # the simulator is only needed here
 
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         worlds = [generate(seed, audience=audience) for seed in seeds]
-        return list(pool.map(partial(simulate, shape=shape), worlds))
+        return list(pool.map(partial(simulate, shape=shape, exploring=exploring), worlds))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -248,14 +253,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", type=Path, help="file for --seed (default: stdout)")
     parser.add_argument("--out-dir", type=Path, default=Path("."), help="directory for --seeds")
     parser.add_argument("--evaluate", action="store_true", help="run bench.slots on --seeds, print a summary")
-    parser.add_argument(
-        "--shape", choices=SHAPES, default=DEFAULT_SHAPE, help="the policy model's daily shape"
-    )
+    policy_arguments(parser)
     args = parser.parse_args(argv)
     if args.audience and not set(args.audience.split(",")) <= set(AUDIENCES):
         parser.error(f"--audience takes names from {sorted(AUDIENCES)}")
     if args.seeds and args.evaluate:
-        results = evaluate(_seeds(args.seeds), args.audience, args.shape)
+        results = evaluate(_seeds(args.seeds), args.audience, args.shape, exploring_of(args))
         for line in results:
             print(json.dumps(line), flush=True)
         captured = sorted(r["captured_vs_oracle"] for r in results)

@@ -31,7 +31,7 @@ import random
 from datetime import datetime
 from functools import partial
 
-from services.scheduler.policy import smooth
+from services.scheduler.policy import explore, smooth
 from services.scheduler.policy.calendar import Calendar
 from services.scheduler.policy.fit import Fit, Row, draw_hours, fit_em
 from services.scheduler.policy.posts import Post, clamp_quality, optional_float
@@ -46,7 +46,6 @@ from services.scheduler.policy.priors import (
 from services.scheduler.policy.reach import (
     HOURS_PER_WEEK,
     LIFE_MINUTES,
-    by_hour_of_day,
     curve_of,
     exposure,
     fit_half_life,
@@ -65,18 +64,7 @@ FORGET_DAYS = 28.0  # a post's weight halves every 4 weeks behind the channel's 
 # bench.adversarial (odd seeds, mean capture); the channel's hours start from a weak prior
 # (fit.py), so the hours it has not tried are truly uncertain and are drawn from, not assumed.
 THOMPSON_SHARE = 0.25
-# Deliberate exploration (docs/scheduling.md): while a channel is young, an hour of the day that no
-# post has reached yet is scored EXPLORE_OPTIMISM times the channel's best hour, so each hour is
-# tried about once, even a night hour far from the items' arrival (the optimism outweighs the
-# freshness lost by waiting for it). Bounded: the channel's first EXPLORE_DAYS days (from its
-# first post) and first EXPLORE_POSTS posts. A dawn or late-night audience is only found by
-# posting there: with a week's bound and an optimism of 1, a channel posting once or twice a day
-# never reached 03-06 h. Chosen on the tuning half of bench.adversarial (mean capture): 14 days
-# 0.78, 21 days 0.77; optimism 2 instead of 3 (21 days) 0.74.
-EXPLORE_POSTS = 60
-EXPLORE_DAYS = 14.0
-EXPLORE_SEEN = 0.5  # share of a post's reach an hour of the day needs to count as tried
-EXPLORE_OPTIMISM = 3.0  # an untried hour scores as this multiple of the best hour
+EXPLORE_DAYS = 14.0  # deliberate exploration in a young channel's first days (explore.py)
 SHAPES = ("hourly", "smooth")  # 24 free hours of the day (fit.py), or a short series (smooth.py)
 SHAPE_EXPLORE_DAYS = {"hourly": EXPLORE_DAYS, "smooth": smooth.EXPLORE_DAYS}  # explore_days=None
 DEFAULT_SHAPE = "smooth"  # also of a saved state from before the choice existed
@@ -98,6 +86,7 @@ class EngagementModel:
         explore_days: float | None = None,
         calendar: Calendar | None = None,
         shape: str = DEFAULT_SHAPE,
+        exploring: explore.Exploring | None = None,
     ) -> None:
         if shape not in SHAPES:
             raise InvalidRequest(f"shape must be one of {SHAPES}")
@@ -117,6 +106,9 @@ class EngagementModel:
         # deliberate exploration of untried hours in the channel's first days; 0 turns it off
         self._explore_given = explore_days  # saved so: None follows the shape's default when loaded
         self.explore_days = SHAPE_EXPLORE_DAYS[shape] if explore_days is None else explore_days
+        # how it explores beyond its first days: again after a move, and which trials (explore.py)
+        self._exploring_given = exploring  # saved so: None follows the defaults when loaded
+        self.exploring = exploring or explore.Exploring()
         self.calendar = calendar or Calendar()
         self._regimes: dict[str, EngagementModel] = {}  # one model per calendar regime
         self._owner: dict[str, str] = {}  # post id -> the regime whose model holds it
@@ -134,10 +126,16 @@ class EngagementModel:
     # ------------------------------------------------------------------ construction and state
     @classmethod
     def prior(
-        cls, platform: str, timezone: str, *, calendar: Calendar | None = None, shape: str = DEFAULT_SHAPE
+        cls,
+        platform: str,
+        timezone: str,
+        *,
+        calendar: Calendar | None = None,
+        shape: str = DEFAULT_SHAPE,
+        exploring: explore.Exploring | None = None,
     ) -> EngagementModel:
         """A channel with no history: the platform's half-life over the national Indonesian hours."""
-        return cls(platform, timezone, calendar=calendar, shape=shape)
+        return cls(platform, timezone, calendar=calendar, shape=shape, exploring=exploring)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-safe state: the configuration and the observations (the fit is re-derived)."""
@@ -150,6 +148,7 @@ class EngagementModel:
             "crowding": self.crowding,
             "exploration": self.exploration,
             "explore_days": self._explore_given,
+            "exploring": None if self._exploring_given is None else self.exploring.to_dict(),
             "shape": self.shape,
             "moved_at": self._moved_at,
             "posts": [p.to_dict(key) for key, p in self._posts.items()],
@@ -173,6 +172,7 @@ class EngagementModel:
                 explore_days=None if "shape" not in d else optional_float(d.get("explore_days")),
                 calendar=calendar,
                 shape=str(d.get("shape", DEFAULT_SHAPE)),
+                exploring=explore.Exploring.from_dict(d.get("exploring")),
             )
             model._moved_at = None if d.get("moved_at") is None else int(str(d["moved_at"]))
             regimes = d.get("regimes", {})
@@ -286,7 +286,9 @@ class EngagementModel:
         self.half_life = fit_half_life((p.counts for p in posts), self.prior_half_life)
         if self.shape == "smooth":
             rows, at = partial(self._rows, posts, self.half_life), [p.at_us for p in posts]
-            self._moved_at = smooth.fit_following_moves(rows, at, self.fitted, self._smooth, self._moved_at)
+            move_z = smooth.MOVE_Z if self.exploring.reexplore_days > 0 else 0.0  # a false move costs trials
+            args = (rows, at, self.fitted, self._smooth, self._moved_at, move_z)
+            self._moved_at = smooth.fit_following_moves(*args)
         else:
             fit_em(self._rows(posts, self.half_life), self.fitted)
 
@@ -361,31 +363,28 @@ class EngagementModel:
 
     def exploring_curve(self, planned_us: list[int], now_us: int) -> list[float] | None:
         """The mean curve with every untried hour of the day raised to the channel's best hour, or
-        None once the channel has EXPLORE_POSTS posts or every hour has been tried.
+        None once the channel has EXPLORE_POSTS posts or every hour has been tried (explore.py;
+        after a move, only posts since it count, for ``exploring.reexplore_days``).
 
         ``planned_us`` are the channel's planned posts (integer microseconds): an hour they will
         reach counts as tried, so one untried hour is not explored by several jobs at once.
         """
-        if self.explore_days <= 0 or len(self._posts) >= EXPLORE_POSTS:
-            return None
-        first = min([*self._times, *planned_us], default=now_us)
-        if now_us - first > self.explore_days * 1440 * US_PER_MINUTE:
+        if self.exploring.reexplore_days > 0:
+            self._ensure_fit()  # a move is found by the fit
+        args = (self._times, planned_us, now_us, self.explore_days, self._moved_at)
+        since = explore.exploring_since(*args, self.exploring.reexplore_days)
+        if since is None:
             return None
         self._ensure_fit()
         h = self.half_life
-        exposures = [self._exposure_of(p, h) for p in self._posts.values()]
-        known = set(p.at_us for p in self._posts.values())
-        exposures += [exposure(t, h, self._zone) for t in planned_us if t not in known]
-        seen = by_hour_of_day(exposures)
-        untried = [hod for hod in range(24) if seen[hod] < EXPLORE_SEEN]
-        if not untried:
-            return None
-        a = self.hourly()
-        best = max(a) * EXPLORE_OPTIMISM
-        for hod in untried:
-            for b in range(hod, HOURS_PER_WEEK, 24):
-                a[b] = max(a[b], best)
-        return curve_of(a, self.half_life)
+        trials = [p for p in self._posts.values() if p.at_us >= since]
+        exposures = [self._exposure_of(p, h) for p in trials]
+        known = set(p.at_us for p in trials)
+        exposures += [exposure(t, h, self._zone) for t in planned_us if t not in known and t >= since]
+        gate = self.exploring.gate_z if self.shape == "smooth" else 0.0
+        sd = smooth.daily_sd(self._smooth) if gate > 0 else None
+        raised = explore.raise_untried(self.hourly(), exposures, sd, gate)
+        return None if raised is None else curve_of(raised, h)
 
     def step_of(self, instant: datetime) -> int:
         at = to_us(instant)
@@ -427,6 +426,7 @@ class EngagementModel:
                 exploration=self.exploration,
                 explore_days=0.0,
                 shape=self.shape,
+                exploring=self.exploring,
             )
         self._ensure_fit()
         if child._fitted_from is not self.fitted.u:  # the ordinary weeks were refit: refresh the prior

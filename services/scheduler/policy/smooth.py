@@ -43,6 +43,13 @@ EXPLORE_DAYS = 10.0
 MOVE_POSTS = 6
 MOVE_RATIO = 0.4
 MOVED_WEIGHT = 0.3
+# A channel that explores again after a move (explore.py) pays a week of trials for a false one,
+# so its detector also asks the last posts' mean log ratio to sit MOVE_Z standard errors (the
+# earlier posts' spread: their items' quality and the counts' noise) under the earlier posts'.
+# A one-weekday audience had set the median test off after its strong day (bench.adversarial
+# adv-21, tuning half); weak items drag a median down less often than they drag a mean of logs
+# that far.
+MOVE_Z = 3.0
 _MAX_EM_ROUNDS = 40
 _EM_TOLERANCE = 0.002  # as fit.py: multipliers closer than 0.2 % change no slot choice
 
@@ -116,22 +123,24 @@ def fit_following_moves(
     fit: Fit,
     smooth: SmoothFit,
     moved_at: int | None,
+    move_z: float = 0.0,
 ) -> int | None:
     """``fit_smooth`` over the rows ``rows_for(moved_at)`` gives (posts before ``moved_at`` count
     MOVED_WEIGHT); when the latest posts say the audience moved again, refit from there.
     Returns where the audience last moved (None: never seen to). ``times`` are the posts'
-    instants, in the rows' order."""
+    instants, in the rows' order; ``move_z`` as ``moved_since``."""
     ratios = fit_smooth(rows_for(moved_at), fit, smooth)
-    moved = moved_since(times, ratios, moved_at)
+    moved = moved_since(times, ratios, moved_at, move_z)
     if moved is None:
         return moved_at
     fit_smooth(rows_for(moved), fit, smooth)
     return moved
 
 
-def moved_since(times: list[int], ratios: list[float], after: int | None) -> int | None:
+def moved_since(times: list[int], ratios: list[float], after: int | None, move_z: float = 0.0) -> int | None:
     """The first instant of the channel's last MOVE_POSTS posts when they say the audience moved
-    (module constants), counting only posts from ``after`` on; None when they do not."""
+    (module constants; with ``move_z`` > 0 also MOVE_Z's test at that many standard errors),
+    counting only posts from ``after`` on; None when they do not."""
     posts = sorted((t, r) for t, r in zip(times, ratios, strict=True) if after is None or t >= after)
     if len(posts) < 2 * MOVE_POSTS:
         return None
@@ -140,6 +149,12 @@ def moved_since(times: list[int], ratios: list[float], after: int | None) -> int
         return None
     if statistics.median(r for _, r in earlier) < 2 * MOVE_RATIO:
         return None
+    if move_z > 0:
+        logs = [math.log(max(r, 1e-6)) for _, r in earlier]
+        new = [math.log(max(r, 1e-6)) for _, r in recent]
+        spread = statistics.stdev(logs) / math.sqrt(MOVE_POSTS)
+        if statistics.fmean(new) > statistics.fmean(logs) - move_z * spread:
+            return None
     return recent[0][0]
 
 
@@ -231,3 +246,17 @@ def draw_series(smooth: SmoothFit, rng: random.Random, share: float) -> list[flo
     for i in reversed(range(n)):
         offset[i] = (xi[i] - sum(low[k][i] * offset[k] for k in range(i + 1, n))) / low[i][i]
     return multipliers([t + o for t, o in zip(smooth.theta, offset, strict=True)])
+
+
+def daily_sd(smooth: SmoothFit) -> list[float]:
+    """The posterior sd of the series at each hour of the day, averaged over the week's days:
+    √(xᵀ H⁻¹ x) with x the hour's harmonics and 1/7 for each day."""
+    low, n = smooth.chol, len(smooth.theta)
+    out: list[float] = []
+    for hour in range(24):
+        x = DAILY[hour] + [1 / 7] * 7
+        y = [0.0] * n
+        for i in range(n):  # L y = x, so |y|² = xᵀ (L Lᵀ)⁻¹ x
+            y[i] = (x[i] - sum(low[i][k] * y[k] for k in range(i))) / low[i][i]
+        out.append(math.sqrt(sum(v * v for v in y)))
+    return out
