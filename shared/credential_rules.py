@@ -16,11 +16,11 @@ from types import MappingProxyType
 _DAY = 24 * 3600
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CredentialRules:
     how: str  # "meta-login" | "threads-login" | "bot-token" | "app-password" | "system-user-token" | "generated-secret"
-    lifetime_s: int | None
-    source: str
+    lifetime_s: int | None = None  # the common case: it lives until it is revoked
+    source: str  # keyword-only rows let a field without a default follow one with it
     needs: tuple[str, ...] = ()
     notes: str = ""
 
@@ -34,7 +34,6 @@ CREDENTIAL_RULES: Mapping[str, CredentialRules] = MappingProxyType(
         # token has no expiry. Warta stores only the Page token.
         "facebook": CredentialRules(
             how="meta-login",
-            lifetime_s=None,
             source=_META_LOGIN,
             needs=("pages_manage_posts", "pages_read_engagement", "pages_show_list"),
             notes="user token: short-lived → about 60 days (expires_in 5183944); Page token: no expiry",
@@ -42,7 +41,6 @@ CREDENTIAL_RULES: Mapping[str, CredentialRules] = MappingProxyType(
         # Instagram publishing uses the Page's token and the Page's instagram_business_account.
         "instagram": CredentialRules(
             how="meta-login",
-            lifetime_s=None,
             source=_META_LOGIN,
             needs=("instagram_basic", "instagram_content_publish", "pages_show_list"),
             notes="the account id: GET /{page-id}?fields=instagram_business_account",
@@ -60,7 +58,6 @@ CREDENTIAL_RULES: Mapping[str, CredentialRules] = MappingProxyType(
         # channel allowed to post (getChatMember: status administrator, can_post_messages).
         "telegram": CredentialRules(
             how="bot-token",
-            lifetime_s=None,
             source="https://core.telegram.org/bots/api#authorizing-your-bot",
             needs=("administrator", "can_post_messages"),
             notes="admin check: https://core.telegram.org/bots/api#getchatmember",
@@ -69,14 +66,12 @@ CREDENTIAL_RULES: Mapping[str, CredentialRules] = MappingProxyType(
         # (createSession) are short and renewed by the adapter itself.
         "bluesky": CredentialRules(
             how="app-password",
-            lifetime_s=None,
             source="https://docs.bsky.app/docs/api/com-atproto-server-create-session",
             notes="app passwords: https://blueskyweb.xyz/blog/8-28-2023-app-passwords",
         ),
         # Application passwords do not expire; the user's capabilities decide what it may do.
         "wordpress": CredentialRules(
             how="app-password",
-            lifetime_s=None,
             source="https://developer.wordpress.org/rest-api/reference/application-passwords/",
             needs=("publish_posts", "upload_files"),
             notes="checked with GET /wp/v2/users/me?context=edit (capabilities)",
@@ -85,12 +80,11 @@ CREDENTIAL_RULES: Mapping[str, CredentialRules] = MappingProxyType(
         # dashboard's temporary token lives about 24 hours and is not for production.
         "whatsapp": CredentialRules(
             how="system-user-token",
-            lifetime_s=None,
             source="https://developers.facebook.com/docs/whatsapp/business-management-api/get-started#system-user-access-tokens",
             needs=("whatsapp_business_messaging",),
             notes="checked with GET /{phone-number-id}",
         ),
         # Warta's own signing secret: generated at connect, shown once, lives until replaced.
-        "webhook": CredentialRules(how="generated-secret", lifetime_s=None, source="docs/webhooks.md"),
+        "webhook": CredentialRules(how="generated-secret", source="docs/webhooks.md"),
     }
 )
