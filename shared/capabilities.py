@@ -86,8 +86,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         label="Instagram",
         counting=LengthCounting.CHARS,
         text_max=2_200,  # §2 "Caption 2,200 characters (unconfirmed here)"
-        text_only_allowed=False,  # §2 (a) "Text-only post: not supported (a media item is required)"
-        media_required=True,
+        media_required=True,  # §2 (a) "Text-only post: not supported (a media item is required)"
         link=LinkMode.PLAIN_TEXT,  # §2 (c) "URLs in captions are not clickable"
         # §2 "Image JPEG only, ≤ 8 MiB" (error 2207004); Reels take video_url (format and size not
         # in platforms.md; MP4 is what Meta fetches). Carousel size not in platforms.md: 10.
@@ -218,8 +217,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         label="YouTube",
         counting=LengthCounting.UTF8_BYTES,
         text_max=5_000,  # §7 "description ≤ 5,000 bytes (unconfirmed here)"
-        text_only_allowed=False,  # §7 "Only video: videos.insert"
-        media_required=True,
+        media_required=True,  # §7 "Only video: videos.insert"
         video_required=True,
         link=LinkMode.IN_TEXT,  # in the description
         # Size and duration are not in platforms.md: YouTube's upload help gives 256 GB or 12 hours,
@@ -251,8 +249,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         label="TikTok",
         counting=LengthCounting.UTF16,
         text_max=2_200,  # §8 "Video caption/title ≤ 2,200 (UTF-16 runes)"
-        text_only_allowed=False,  # §8 "(a) text … not supported (media required)"
-        media_required=True,
+        media_required=True,  # §8 "(a) text … not supported (media required)"
         # §8 also has photo posts (content/init), a separate flow the adapter does not implement yet.
         video_required=True,
         link=LinkMode.PLAIN_TEXT,  # §8 "no clickable links"

@@ -160,8 +160,7 @@ class PlatformCapabilities:
     text_max: int | None  # None: no practical limit (WordPress, generic webhook)
     text_max_with_media: int | None = None  # a caption limit when it differs (Telegram 1024)
     text_max_bytes: int | None = None  # a second, byte limit (Bluesky 3,000)
-    text_only_allowed: bool = True
-    media_required: bool = False
+    media_required: bool = False  # no text-only posts (Instagram): a post carries media
     video_required: bool = False
     link: LinkMode = LinkMode.IN_TEXT
     media_types: Mapping[str, MediaRule] = field(default_factory=lambda: MappingProxyType({}))
@@ -182,6 +181,11 @@ class PlatformCapabilities:
     tokens: TokenRules | None = None
     # How the rest are connected and how long their credential lives (shared.credential_rules).
     credential: CredentialRules | None = None
+
+    @property
+    def text_only_allowed(self) -> bool:
+        """A post may be text alone: ``media_required`` read the other way, not a second flag."""
+        return not self.media_required
 
     @property
     def polls_supported(self) -> bool:
