@@ -25,14 +25,13 @@ from shared.capability_types import (
     MediaRule,
     PlatformCapabilities,
     PollRules,
-    TokenRules,
     compose_text,
     post_text,
     with_instance_limits,
 )
 from shared.channels import Channel, RollingCap
 from shared.comment_rules import COMMENT_RULES
-from shared.credential_rules import CREDENTIAL_RULES
+from shared.credential_rules import CREDENTIAL_RULES, TOKEN_RULES, TokenRules
 
 # The row's types, re-exported: readers take the table and what its rows are made of from here.
 __all__ = [
@@ -59,7 +58,6 @@ MB = 1_000_000
 MiB = 1024 * 1024
 GB = 1_000_000_000
 _DAY = 24 * 60
-_HOUR = 3600
 _YOUTUBE_VIDEO = MediaRule(max_bytes=256 * GB, max_duration_seconds=12 * 3600)
 _TIKTOK_VIDEO = MediaRule(max_bytes=4 * GB, max_duration_seconds=10 * 60)
 
@@ -122,19 +120,6 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         default_caps=(RollingCap(limit=100, window_minutes=15),),  # §3 "100 / 15 min per user"
         reconcilable=True,  # the user timeline can be read back
         notes="Free tier is 17 posts / 24 h (§3): set Channel.caps for such accounts.",
-        # "the access token … will only stay valid for two hours unless you've used the
-        # offline.access scope" (which issues the refresh token). The page does not state
-        # rotation; X answers each refresh with a new refresh token, so it is handled as rotating.
-        tokens=TokenRules(
-            access_s=2 * _HOUR,
-            refresh_s=None,
-            rotates=True,
-            pkce=True,
-            token_path="/2/oauth2/token",
-            authorize_path="/i/oauth2/authorize",
-            publish_scopes=("tweet.write", "users.read", "offline.access"),
-            source="https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code",
-        ),
     ),
     PlatformCapabilities(
         platform="telegram",
@@ -180,20 +165,6 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         default_caps=(RollingCap(limit=300, window_minutes=180),),  # §5 "300 per 3 hours"
         idempotency=Idempotency.KEY,  # §5 "Idempotency-Key … stored for up to 1 hour"
         reconcilable=True,
-        # Each instance is its own authorization server: the app registers there first; its
-        # tokens carry no expiry (revoked by the user or an admin). PKCE S256 since 4.3.
-        tokens=TokenRules(
-            access_s=None,
-            refresh_s=None,
-            rotates=False,
-            pkce=True,
-            token_path="/oauth/token",
-            authorize_path="/oauth/authorize",
-            publish_scopes=("write:statuses", "write:media"),
-            source="https://docs.joinmastodon.org/spec/oauth/",
-            notes="app registration: https://docs.joinmastodon.org/methods/apps/#create",
-            registers_app=True,
-        ),
     ),
     PlatformCapabilities(
         platform="wordpress",
@@ -229,19 +200,6 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         # §7 "100 videos.insert calls" per day (project quota; the per-channel cap is not published).
         default_caps=(RollingCap(limit=100, window_minutes=_DAY),),
         reconcilable=True,  # the channel's uploads can be listed
-        # Access tokens answer ``expires_in: 3599``; the refresh token is not rotated and ends on
-        # revocation, after six months unused, or after 7 days for an app left in "Testing".
-        tokens=TokenRules(
-            access_s=_HOUR,
-            refresh_s=None,
-            rotates=False,
-            pkce=True,
-            token_path="/token",
-            authorize_path="/o/oauth2/v2/auth",
-            publish_scopes=("https://www.googleapis.com/auth/youtube.upload",),
-            source="https://developers.google.com/identity/protocols/oauth2",
-            notes="refresh token: 6 months unused, 7 days for an unverified 'Testing' app",
-        ),
     ),
     PlatformCapabilities(
         platform="tiktok",
@@ -262,20 +220,6 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         poll=None,
         default_caps=(RollingCap(limit=15, window_minutes=_DAY),),  # §8 "about 15/day (unconfirmed)"
         reconcilable=True,  # §8 status/fetch by the recorded publish_id
-        # "Access token 2 hours … Refresh token 180 days"; "Refresh tokens are rotated … The
-        # previous refresh token stops working once a new one is issued." (Older pages said
-        # 24 h and 365 days: the lifetimes come from each grant's expires_in, not from here.)
-        tokens=TokenRules(
-            access_s=2 * _HOUR,
-            refresh_s=180 * 24 * _HOUR,
-            rotates=True,
-            pkce=True,
-            token_path="/v2/oauth/token/",
-            authorize_path="/v2/auth/authorize/",
-            publish_scopes=("video.publish",),
-            source="https://developers.tiktok.com/doc/oauth-user-access-token-management",
-            notes="rotation: https://developers.tiktok.com/docs/en/oauth-refresh-a-user-access-token",
-        ),
     ),
     PlatformCapabilities(
         platform="linkedin",
@@ -301,20 +245,6 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         ),
         default_caps=(RollingCap(limit=150, window_minutes=_DAY),),  # §9 "About 150 posts/day (unconfirmed)"
         reconcilable=True,
-        # 3-legged OAuth (no PKCE for a web app). Access 60 days; programmatic refresh tokens
-        # (approved partners) live 365 days from the first consent: a refresh answers the same
-        # refresh token with its remaining ``refresh_token_expires_in``, never a longer one.
-        tokens=TokenRules(
-            access_s=60 * 24 * _HOUR,
-            refresh_s=365 * 24 * _HOUR,
-            rotates=False,
-            pkce=False,
-            token_path="/oauth/v2/accessToken",
-            authorize_path="/oauth/v2/authorization",
-            publish_scopes=("w_member_social",),
-            source="https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow",
-            notes="refresh: https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens",
-        ),
     ),
     PlatformCapabilities(
         platform="whatsapp",
@@ -398,7 +328,12 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
 )
 
 _TABLE = tuple(
-    replace(c, credential=CREDENTIAL_RULES.get(c.platform), comments=COMMENT_RULES.get(c.platform))
+    replace(
+        c,
+        tokens=TOKEN_RULES.get(c.platform),
+        credential=CREDENTIAL_RULES.get(c.platform),
+        comments=COMMENT_RULES.get(c.platform),
+    )
     for c in _TABLE
 )
 CAPABILITIES: Mapping[str, PlatformCapabilities] = MappingProxyType({c.platform: c for c in _TABLE})

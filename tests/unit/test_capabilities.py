@@ -18,6 +18,8 @@ from shared.capabilities import (
     post_text,
 )
 from shared.channels import RollingCap, load_channels
+from shared.comment_rules import COMMENT_RULES
+from shared.credential_rules import CREDENTIAL_RULES, TOKEN_RULES
 from shared.events import Content, Poll
 from shared.topics import PLATFORMS
 
@@ -53,6 +55,19 @@ def test_every_platform_with_a_publish_topic_has_capabilities() -> None:
 def test_unknown_platform_is_a_clear_error() -> None:
     with pytest.raises(UnknownPlatform, match="no capabilities for platform 'myspace'"):
         capabilities_for("myspace")
+
+
+@pytest.mark.parametrize("platform", EVERY_PLATFORM)
+def test_each_platform_is_connected_one_way(platform: str) -> None:
+    # A refreshed user token or a long-lived credential, never both and never neither.
+    caps = capabilities_for(platform)
+    assert (caps.tokens is None) != (caps.credential is None)
+
+
+def test_the_joined_tables_name_only_platforms_of_the_table() -> None:
+    # The columns are joined by platform name: a misspelt key would leave its row silently empty.
+    for table in (TOKEN_RULES, CREDENTIAL_RULES, COMMENT_RULES):
+        assert set(table) <= set(CAPABILITIES) == set(PLATFORMS)
 
 
 @pytest.mark.parametrize("platform", EVERY_PLATFORM)
