@@ -25,14 +25,13 @@ from shared.capability_types import (
     MediaRule,
     PlatformCapabilities,
     PollRules,
-    TokenRules,
     compose_text,
     post_text,
     with_instance_limits,
 )
 from shared.channels import Channel, RollingCap
 from shared.comment_rules import COMMENT_RULES
-from shared.credential_rules import CREDENTIAL_RULES
+from shared.credential_rules import CREDENTIAL_RULES, TOKEN_RULES, TokenRules
 
 # The row's types, re-exported: readers take the table and what its rows are made of from here.
 __all__ = [
@@ -50,15 +49,15 @@ __all__ = [
 ]
 
 
-def _types(rules: dict[str, MediaRule]) -> Mapping[str, MediaRule]:
-    return MappingProxyType(rules)
+def _types(rules: dict[MediaRule, tuple[str, ...]]) -> Mapping[str, MediaRule]:
+    """Media type → its rule, written as each rule with the types it covers: a limit is said once."""
+    return MappingProxyType({media_type: rule for rule, types in rules.items() for media_type in types})
 
 
 MB = 1_000_000
 MiB = 1024 * 1024
 GB = 1_000_000_000
 _DAY = 24 * 60
-_HOUR = 3600
 _YOUTUBE_VIDEO = MediaRule(max_bytes=256 * GB, max_duration_seconds=12 * 3600)
 _TIKTOK_VIDEO = MediaRule(max_bytes=4 * GB, max_duration_seconds=10 * 60)
 
@@ -72,7 +71,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         link=LinkMode.ATTACHMENT,  # §1 (c) ``POST /{page-id}/feed`` with ``link=``
         # §1 (b) photos by public URL; multi-photo via attached_media. Formats and count are not
         # in platforms.md: JPEG/PNG and 10 are the conservative choice. Video is not covered there.
-        media_types=_types({"image/jpeg": MediaRule(), "image/png": MediaRule()}),
+        media_types=_types({MediaRule(): ("image/jpeg", "image/png")}),
         max_media=10,
         poll=None,  # §1 (d) "not supported for organic Page posts (unconfirmed)"
         default_caps=(),  # §1 "No documented per-day post cap"
@@ -85,12 +84,11 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         label="Instagram",
         counting=LengthCounting.CHARS,
         text_max=2_200,  # §2 "Caption 2,200 characters (unconfirmed here)"
-        text_only_allowed=False,  # §2 (a) "Text-only post: not supported (a media item is required)"
-        media_required=True,
+        media_required=True,  # §2 (a) "Text-only post: not supported (a media item is required)"
         link=LinkMode.PLAIN_TEXT,  # §2 (c) "URLs in captions are not clickable"
         # §2 "Image JPEG only, ≤ 8 MiB" (error 2207004); Reels take video_url (format and size not
         # in platforms.md; MP4 is what Meta fetches). Carousel size not in platforms.md: 10.
-        media_types=_types({"image/jpeg": MediaRule(max_bytes=8 * MiB), "video/mp4": MediaRule()}),
+        media_types=_types({MediaRule(max_bytes=8 * MiB): ("image/jpeg",), MediaRule(): ("video/mp4",)}),
         max_media=10,
         max_videos=10,
         poll=None,  # §2 (d)
@@ -110,10 +108,8 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         # no video here, so ingest refuses it instead of the publisher failing it later.
         media_types=_types(
             {
-                "image/jpeg": MediaRule(max_bytes=5 * MB),
-                "image/png": MediaRule(max_bytes=5 * MB),
-                "image/webp": MediaRule(max_bytes=5 * MB),
-                "image/gif": MediaRule(max_bytes=15 * MB),
+                MediaRule(max_bytes=5 * MB): ("image/jpeg", "image/png", "image/webp"),
+                MediaRule(max_bytes=15 * MB): ("image/gif",),
             }
         ),
         max_media=4,
@@ -124,19 +120,6 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         default_caps=(RollingCap(limit=100, window_minutes=15),),  # §3 "100 / 15 min per user"
         reconcilable=True,  # the user timeline can be read back
         notes="Free tier is 17 posts / 24 h (§3): set Channel.caps for such accounts.",
-        # "the access token … will only stay valid for two hours unless you've used the
-        # offline.access scope" (which issues the refresh token). The page does not state
-        # rotation; X answers each refresh with a new refresh token, so it is handled as rotating.
-        tokens=TokenRules(
-            access_s=2 * _HOUR,
-            refresh_s=None,
-            rotates=True,
-            pkce=True,
-            token_path="/2/oauth2/token",
-            authorize_path="/i/oauth2/authorize",
-            publish_scopes=("tweet.write", "users.read", "offline.access"),
-            source="https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code",
-        ),
     ),
     PlatformCapabilities(
         platform="telegram",
@@ -148,9 +131,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         link=LinkMode.IN_TEXT,  # §4 (c) URL in text plus link_preview_options
         # §4 (b) sendPhoto by HTTP URL: "URL fetch ≤ 5 MB; unconfirmed". Only sendPhoto is
         # documented there, so one photo per post.
-        media_types=_types(
-            {"image/jpeg": MediaRule(max_bytes=5 * MB), "image/png": MediaRule(max_bytes=5 * MB)}
-        ),
+        media_types=_types({MediaRule(max_bytes=5 * MB): ("image/jpeg", "image/png")}),
         max_media=1,
         # §4 (d) question 1-300, options 1-100 chars, 2-10 options (12 unconfirmed: we keep 10);
         # "open_period (5-600 s) or close_date": Telegram closes a poll after at most 10 minutes.
@@ -171,11 +152,8 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         # (4 attachments, 16 MB images, 99 MB video) are not in platforms.md.
         media_types=_types(
             {
-                "image/jpeg": MediaRule(max_bytes=16 * MB),
-                "image/png": MediaRule(max_bytes=16 * MB),
-                "image/gif": MediaRule(max_bytes=16 * MB),
-                "image/webp": MediaRule(max_bytes=16 * MB),
-                "video/mp4": MediaRule(max_bytes=99 * MB),
+                MediaRule(max_bytes=16 * MB): ("image/jpeg", "image/png", "image/gif", "image/webp"),
+                MediaRule(max_bytes=99 * MB): ("video/mp4",),
             }
         ),
         max_media=4,
@@ -187,20 +165,6 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         default_caps=(RollingCap(limit=300, window_minutes=180),),  # §5 "300 per 3 hours"
         idempotency=Idempotency.KEY,  # §5 "Idempotency-Key … stored for up to 1 hour"
         reconcilable=True,
-        # Each instance is its own authorization server: the app registers there first; its
-        # tokens carry no expiry (revoked by the user or an admin). PKCE S256 since 4.3.
-        tokens=TokenRules(
-            access_s=None,
-            refresh_s=None,
-            rotates=False,
-            pkce=True,
-            token_path="/oauth/token",
-            authorize_path="/oauth/authorize",
-            publish_scopes=("write:statuses", "write:media"),
-            source="https://docs.joinmastodon.org/spec/oauth/",
-            notes="app registration: https://docs.joinmastodon.org/methods/apps/#create",
-            registers_app=True,
-        ),
     ),
     PlatformCapabilities(
         platform="wordpress",
@@ -210,13 +174,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         text_max=None,  # §6 "Character limit. None practical."
         link=LinkMode.ATTACHMENT,  # §6 (c) URL in content, oEmbed auto-embeds
         media_types=_types(
-            {
-                "image/jpeg": MediaRule(),
-                "image/png": MediaRule(),
-                "image/gif": MediaRule(),
-                "image/webp": MediaRule(),
-                "video/mp4": MediaRule(),
-            }
+            {MediaRule(): ("image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4")}
         ),
         max_media=20,  # not in platforms.md: a featured image plus inline media, bounded for sanity
         max_videos=20,
@@ -230,32 +188,18 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         label="YouTube",
         counting=LengthCounting.UTF8_BYTES,
         text_max=5_000,  # §7 "description ≤ 5,000 bytes (unconfirmed here)"
-        text_only_allowed=False,  # §7 "Only video: videos.insert"
-        media_required=True,
+        media_required=True,  # §7 "Only video: videos.insert"
         video_required=True,
         link=LinkMode.IN_TEXT,  # in the description
         # Size and duration are not in platforms.md: YouTube's upload help gives 256 GB or 12 hours,
         # whichever is less (longer than 15 minutes needs a verified channel: set by channel).
-        media_types=_types({t: _YOUTUBE_VIDEO for t in ("video/mp4", "video/quicktime", "video/webm")}),
+        media_types=_types({_YOUTUBE_VIDEO: ("video/mp4", "video/quicktime", "video/webm")}),
         max_media=1,
         max_videos=1,
         poll=None,  # §7 "(d) poll: no API"
         # §7 "100 videos.insert calls" per day (project quota; the per-channel cap is not published).
         default_caps=(RollingCap(limit=100, window_minutes=_DAY),),
         reconcilable=True,  # the channel's uploads can be listed
-        # Access tokens answer ``expires_in: 3599``; the refresh token is not rotated and ends on
-        # revocation, after six months unused, or after 7 days for an app left in "Testing".
-        tokens=TokenRules(
-            access_s=_HOUR,
-            refresh_s=None,
-            rotates=False,
-            pkce=True,
-            token_path="/token",
-            authorize_path="/o/oauth2/v2/auth",
-            publish_scopes=("https://www.googleapis.com/auth/youtube.upload",),
-            source="https://developers.google.com/identity/protocols/oauth2",
-            notes="refresh token: 6 months unused, 7 days for an unverified 'Testing' app",
-        ),
     ),
     PlatformCapabilities(
         platform="tiktok",
@@ -263,34 +207,19 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         label="TikTok",
         counting=LengthCounting.UTF16,
         text_max=2_200,  # §8 "Video caption/title ≤ 2,200 (UTF-16 runes)"
-        text_only_allowed=False,  # §8 "(a) text … not supported (media required)"
-        media_required=True,
+        media_required=True,  # §8 "(a) text … not supported (media required)"
         # §8 also has photo posts (content/init), a separate flow the adapter does not implement yet.
         video_required=True,
         link=LinkMode.PLAIN_TEXT,  # §8 "no clickable links"
         # §8 FILE_UPLOAD chunks: 1-1000 chunks of 5-64 MB (the last up to 128 MB). The 4 GB and
         # 10-minute ceilings are not in platforms.md (TikTok's media transfer guide and
         # ``max_video_post_duration_sec``, which is per creator and often lower).
-        media_types=_types({t: _TIKTOK_VIDEO for t in ("video/mp4", "video/quicktime", "video/webm")}),
+        media_types=_types({_TIKTOK_VIDEO: ("video/mp4", "video/quicktime", "video/webm")}),
         max_media=1,
         max_videos=1,
         poll=None,
         default_caps=(RollingCap(limit=15, window_minutes=_DAY),),  # §8 "about 15/day (unconfirmed)"
         reconcilable=True,  # §8 status/fetch by the recorded publish_id
-        # "Access token 2 hours … Refresh token 180 days"; "Refresh tokens are rotated … The
-        # previous refresh token stops working once a new one is issued." (Older pages said
-        # 24 h and 365 days: the lifetimes come from each grant's expires_in, not from here.)
-        tokens=TokenRules(
-            access_s=2 * _HOUR,
-            refresh_s=180 * 24 * _HOUR,
-            rotates=True,
-            pkce=True,
-            token_path="/v2/oauth/token/",
-            authorize_path="/v2/auth/authorize/",
-            publish_scopes=("video.publish",),
-            source="https://developers.tiktok.com/doc/oauth-user-access-token-management",
-            notes="rotation: https://developers.tiktok.com/docs/en/oauth-refresh-a-user-access-token",
-        ),
     ),
     PlatformCapabilities(
         platform="linkedin",
@@ -301,7 +230,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         link=LinkMode.ATTACHMENT,  # §9 (c) ``content.article.source``
         # §9 (b) images via initializeUpload, multiImage for several; formats and count are not in
         # platforms.md (LinkedIn's multiImage takes up to 20).
-        media_types=_types({"image/jpeg": MediaRule(), "image/png": MediaRule(), "image/gif": MediaRule()}),
+        media_types=_types({MediaRule(): ("image/jpeg", "image/png", "image/gif")}),
         max_media=20,
         # §9 (d) "2-4 options; duration ONE_DAY|THREE_DAYS|SEVEN_DAYS|FOURTEEN_DAYS … Question ≤ 140
         # and options ≤ 30 chars (unconfirmed)". A poll carries no media.
@@ -316,20 +245,6 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         ),
         default_caps=(RollingCap(limit=150, window_minutes=_DAY),),  # §9 "About 150 posts/day (unconfirmed)"
         reconcilable=True,
-        # 3-legged OAuth (no PKCE for a web app). Access 60 days; programmatic refresh tokens
-        # (approved partners) live 365 days from the first consent: a refresh answers the same
-        # refresh token with its remaining ``refresh_token_expires_in``, never a longer one.
-        tokens=TokenRules(
-            access_s=60 * 24 * _HOUR,
-            refresh_s=365 * 24 * _HOUR,
-            rotates=False,
-            pkce=False,
-            token_path="/oauth/v2/accessToken",
-            authorize_path="/oauth/v2/authorization",
-            publish_scopes=("w_member_social",),
-            source="https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow",
-            notes="refresh: https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens",
-        ),
     ),
     PlatformCapabilities(
         platform="whatsapp",
@@ -339,9 +254,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         text_max=4_096,  # §10 (a) "body ≤ 4,096 chars"
         link=LinkMode.IN_TEXT,  # §10 (c) "text with preview_url: true"
         # §10 (b) "Image JPEG/PNG ≤ 5 MB (unconfirmed)", one per message.
-        media_types=_types(
-            {"image/jpeg": MediaRule(max_bytes=5 * MB), "image/png": MediaRule(max_bytes=5 * MB)}
-        ),
+        media_types=_types({MediaRule(max_bytes=5 * MB): ("image/jpeg", "image/png")}),
         max_media=1,
         poll=None,  # §10 (d) "no native poll type"
         default_caps=(),  # §10 throughput 80 msg/s is not a posting cap
@@ -357,13 +270,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         text_max_bytes=3_000,  # §11 "and 3,000 bytes for text"
         link=LinkMode.IN_TEXT,  # §11 (c) a link facet over the URL in the text
         # §11 (b) "Up to 4 images, each ≤ 1,000,000 bytes (lexicon; unconfirmed here)"; no video there.
-        media_types=_types(
-            {
-                "image/jpeg": MediaRule(max_bytes=1_000_000),
-                "image/png": MediaRule(max_bytes=1_000_000),
-                "image/webp": MediaRule(max_bytes=1_000_000),
-            }
-        ),
+        media_types=_types({MediaRule(max_bytes=1_000_000): ("image/jpeg", "image/png", "image/webp")}),
         max_media=4,
         poll=None,  # §11 (d)
         # §11 "5,000 / hour and 35,000 / day, with CREATE = 3" points.
@@ -384,9 +291,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         # so we always count it there.
         link=LinkMode.IN_TEXT,
         # §12 "Images JPEG/PNG ≤ 8 MB (third-party)"; carousel size not in platforms.md: 10.
-        media_types=_types(
-            {"image/jpeg": MediaRule(max_bytes=8 * MB), "image/png": MediaRule(max_bytes=8 * MB)}
-        ),
+        media_types=_types({MediaRule(max_bytes=8 * MB): ("image/jpeg", "image/png")}),
         max_media=10,
         # §12 (d) "2-4 options, each 1-25 chars, text-only posts only"; no duration is given there:
         # Threads fixes it, so the requested one is not sent.
@@ -404,13 +309,15 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         link=LinkMode.ATTACHMENT,
         media_types=_types(
             {
-                "image/jpeg": MediaRule(),
-                "image/png": MediaRule(),
-                "image/gif": MediaRule(),
-                "image/webp": MediaRule(),
-                "video/mp4": MediaRule(),
-                "video/quicktime": MediaRule(),
-                "video/webm": MediaRule(),
+                MediaRule(): (
+                    "image/jpeg",
+                    "image/png",
+                    "image/gif",
+                    "image/webp",
+                    "video/mp4",
+                    "video/quicktime",
+                    "video/webm",
+                )
             }
         ),
         max_media=20,
@@ -421,7 +328,12 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
 )
 
 _TABLE = tuple(
-    replace(c, credential=CREDENTIAL_RULES.get(c.platform), comments=COMMENT_RULES.get(c.platform))
+    replace(
+        c,
+        tokens=TOKEN_RULES.get(c.platform),
+        credential=CREDENTIAL_RULES.get(c.platform),
+        comments=COMMENT_RULES.get(c.platform),
+    )
     for c in _TABLE
 )
 CAPABILITIES: Mapping[str, PlatformCapabilities] = MappingProxyType({c.platform: c for c in _TABLE})

@@ -132,7 +132,7 @@ def _media_problems(caps: PlatformCapabilities, media: tuple[Media, ...]) -> lis
     if caps.video_required and not videos:
         video_types = ", ".join(t for t in caps.media_types if t.startswith("video/"))
         out.append(_problem(Rule.VIDEO_REQUIRED, "media", platform=name, types=video_types))
-    elif (caps.media_required or not caps.text_only_allowed) and not media:
+    elif caps.media_required and not media:
         types = ", ".join(caps.media_types)
         out.append(_problem(Rule.MEDIA_REQUIRED, "media", platform=name, types=types))
     if len(media) > caps.max_media:

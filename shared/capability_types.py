@@ -13,7 +13,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from shared.channels import RollingCap
-from shared.credential_rules import CredentialRules
+from shared.credential_rules import CredentialRules, TokenRules
 from shared.events import Content
 from shared.instance_limits import InstanceLimits
 from shared.text_length import (
@@ -101,31 +101,6 @@ class PollRules:
 
 
 @dataclass(frozen=True)
-class TokenRules:
-    """How a platform's user access tokens live, as its own documentation states (``source``).
-
-    The refresher never relies on ``access_s``: it schedules from each grant's ``expires_in``.
-    The lifetimes here are what the sandbox issues by default and what a check reports as
-    expected. ``rotates``: a refresh answers with a new refresh token and the one sent stops
-    working, so the new one must be stored before anything else and only one worker may refresh.
-    """
-
-    access_s: int | None  # None: the access token does not expire (Mastodon)
-    refresh_s: int | None  # None: no fixed lifetime (revocation or disuse ends it)
-    rotates: bool
-    pkce: bool
-    token_path: str  # relative to the platform's auth base
-    authorize_path: str
-    source: str
-    # What publishing needs of the grant; ``warta channels check`` names any the user withheld.
-    publish_scopes: tuple[str, ...] = ()
-    notes: str = ""
-    # Registered per server before the flow (Mastodon: ``POST /api/v1/apps`` on each instance),
-    # instead of once in a developer portal.
-    registers_app: bool = False
-
-
-@dataclass(frozen=True)
 class CommentRules:
     """What the platform's API lets the account do with the comments on its posts, as its
     documentation (``shared/reference/inbox-analytics.md``, cited by tag: "[Y1]") states it. The
@@ -160,8 +135,7 @@ class PlatformCapabilities:
     text_max: int | None  # None: no practical limit (WordPress, generic webhook)
     text_max_with_media: int | None = None  # a caption limit when it differs (Telegram 1024)
     text_max_bytes: int | None = None  # a second, byte limit (Bluesky 3,000)
-    text_only_allowed: bool = True
-    media_required: bool = False
+    media_required: bool = False  # no text-only posts (Instagram): a post carries media
     video_required: bool = False
     link: LinkMode = LinkMode.IN_TEXT
     media_types: Mapping[str, MediaRule] = field(default_factory=lambda: MappingProxyType({}))
@@ -178,10 +152,15 @@ class PlatformCapabilities:
     api_version: str = ""
     # What the API allows with comments on the account's posts; None: no comments API at all.
     comments: CommentRules | None = None
-    # Refreshable user tokens; None where the credential is long-lived (bot tokens, Page tokens).
+    # Refreshable user tokens (shared.credential_rules); None where the credential is long-lived.
     tokens: TokenRules | None = None
     # How the rest are connected and how long their credential lives (shared.credential_rules).
     credential: CredentialRules | None = None
+
+    @property
+    def text_only_allowed(self) -> bool:
+        """A post may be text alone: ``media_required`` read the other way, not a second flag."""
+        return not self.media_required
 
     @property
     def polls_supported(self) -> bool:

@@ -82,11 +82,21 @@ def said_error(channel: str | None, field: str | None, message: Said) -> FieldEr
 
 class HttpRefusal(Exception):
     """Base of the HTTP APIs' refusals (ingest, console, inbox): one message (best a ``Said``, from
-    the catalog, which every caller reads in its language) or a list of ``FieldError``."""
+    the catalog, which every caller reads in its language) or a list of ``FieldError``.
+
+    A subclass states its status and the rule of a bare message in its header,
+    ``class NotFound(RequestRejected, status=404, rule="not_found")``: one row per refusal."""
 
     status: ClassVar[int] = 500
     default_rule: ClassVar[str] = "internal"
     retriable: ClassVar[bool] = False
+
+    def __init_subclass__(cls, *, status: int | None = None, rule: str | None = None, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if status is not None:
+            cls.status = status
+        if rule is not None:
+            cls.default_rule = rule
 
     def __init__(
         self,
@@ -114,95 +124,61 @@ class HttpRefusal(Exception):
         return {}
 
 
-class RequestRejected(HttpRefusal):
-    status = 400
-    default_rule = "rejected"
+# The tree of the module docstring, one row each (what each means is said there).
+class RequestRejected(HttpRefusal, status=400, rule="rejected"): ...
 
 
-class BadRequest(RequestRejected):
-    status = 400
-    default_rule = "malformed_json"
+class BadRequest(RequestRejected, status=400, rule="malformed_json"): ...
 
 
-class Unauthenticated(RequestRejected):
-    status = 401
-    default_rule = "unauthenticated"
-
+class Unauthenticated(RequestRejected, status=401, rule="unauthenticated"):
     def headers(self) -> dict[str, str]:
         return {"WWW-Authenticate": 'Bearer realm="warta"'}
 
 
-class Forbidden(RequestRejected):
-    status = 403
-    default_rule = "forbidden"
+class Forbidden(RequestRejected, status=403, rule="forbidden"): ...
 
 
-class NotFound(RequestRejected):
-    status = 404
-    default_rule = "not_found"
+class NotFound(RequestRejected, status=404, rule="not_found"): ...
 
 
-class Conflict(RequestRejected):
-    status = 409
-    default_rule = "idempotency_key_reused"
+class Conflict(RequestRejected, status=409, rule="idempotency_key_reused"): ...
 
 
-class PreconditionFailed(RequestRejected):
-    status = 412
-    default_rule = "etag_mismatch"
+class PreconditionFailed(RequestRejected, status=412, rule="etag_mismatch"): ...
 
 
-class PreconditionRequired(RequestRejected):
-    status = 428
-    default_rule = "if_match_required"
+class PreconditionRequired(RequestRejected, status=428, rule="if_match_required"): ...
 
 
-class PayloadTooLarge(RequestRejected):
-    status = 413
-    default_rule = "payload_too_large"
+class PayloadTooLarge(RequestRejected, status=413, rule="payload_too_large"): ...
 
 
-class UnsupportedMediaType(RequestRejected):
-    status = 415
-    default_rule = "unsupported_media_type"
+class UnsupportedMediaType(RequestRejected, status=415, rule="unsupported_media_type"): ...
 
 
-class ValidationFailed(RequestRejected):
-    status = 422
-    default_rule = "invalid"
+class ValidationFailed(RequestRejected, status=422, rule="invalid"): ...
 
 
-class _RetryAfter:
-    """Mixin: the error says when to come back, in seconds (Retry-After takes whole seconds)."""
+class _RetryAfter(HttpRefusal):
+    """A refusal that says when to come back, in seconds (Retry-After takes whole seconds)."""
 
-    retry_after: float
+    retriable = True
+
+    def __init__(
+        self, message: str | Said | Sequence[FieldError], *, retry_after: float, **kw: str | None
+    ) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(max(1, math.ceil(self.retry_after)))}
 
 
-class TooManyRequests(_RetryAfter, RequestRejected):
-    status = 429
-    default_rule = "rate_limited"
-    retriable = True
-
-    def __init__(
-        self, message: str | Said | Sequence[FieldError], *, retry_after: float, **kw: str | None
-    ) -> None:
-        super().__init__(message, **kw)
-        self.retry_after = retry_after
+class TooManyRequests(_RetryAfter, RequestRejected, status=429, rule="rate_limited"): ...
 
 
-class ServiceUnavailable(_RetryAfter, HttpRefusal):
-    status = 503
-    default_rule = "unavailable"
-    retriable = True
-
-    def __init__(
-        self, message: str | Said | Sequence[FieldError], *, retry_after: float, **kw: str | None
-    ) -> None:
-        super().__init__(message, **kw)
-        self.retry_after = retry_after
+class ServiceUnavailable(_RetryAfter, status=503, rule="unavailable"): ...
 
 
 _JSON_TYPES = ("application/json",)

@@ -176,7 +176,8 @@ _REQUEST_MESSAGES: Mapping[str, tuple[str, str]] = {
         "{field} must carry a UTC offset",
         "{field} harus menyertakan selisih UTC",
     ),
-    "type.object": ("the body must be a JSON object", "isi permintaan harus berupa objek JSON"),
+    # The inbox says it under malformed_json (the body it parsed is not an object): one wording.
+    "type.object": SERVICE_MESSAGES["malformed_json.not_object"],
     "type.instant": (
         "{field} must be an ISO 8601 date-time",
         "{field} harus berupa tanggal-waktu ISO 8601",

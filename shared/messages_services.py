@@ -10,6 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+# One sentence the console (rule ``type``) and the inbox (rule ``cursor``) both say: one wording to
+# keep, two rule codes that clients already read.
+_FOREIGN_CURSOR = (
+    "cursor must be a next_cursor this endpoint returned",
+    "cursor harus berupa next_cursor yang diberikan endpoint ini",
+)
+
 SERVICE_MESSAGES: Mapping[str, tuple[str, str]] = {
     # --- who may use the console, the inbox and their routes ------------------------------------
     "role.console": (
@@ -59,14 +66,8 @@ SERVICE_MESSAGES: Mapping[str, tuple[str, str]] = {
     "range.bounds": ("{field} is {low:g}-{high:g}", "{field} harus {low:g}-{high:g}"),
     "type.whole": ("{field} is a whole number", "{field} harus bilangan bulat"),
     "type.number": ("{field} is a number", "{field} harus berupa angka"),
-    "type.cursor_endpoint": (
-        "cursor must be a next_cursor this endpoint returned",
-        "cursor harus berupa next_cursor yang diberikan endpoint ini",
-    ),
-    "cursor": (
-        "cursor must be a next_cursor this endpoint returned",
-        "cursor harus berupa next_cursor yang diberikan endpoint ini",
-    ),
+    "type.cursor_endpoint": _FOREIGN_CURSOR,
+    "cursor": _FOREIGN_CURSOR,
     "enum.state": ("state must be one of {values}", "state harus salah satu dari {values}"),
     "enum.overdue": ("overdue is true or false", "overdue harus true atau false"),
     "enum.lang": ("lang is en or id", "lang harus en atau id"),

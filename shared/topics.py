@@ -49,6 +49,11 @@ def _audit() -> dict[str, str]:
     return {"cleanup.policy": "delete", "retention.ms": str(AUDIT_RETENTION_MS)}
 
 
+def _working() -> dict[str, str]:
+    # Work in flight (due jobs, commands, idempotency claims): deleted a week on, long past its use.
+    return {"cleanup.policy": "delete", "retention.ms": str(DAYS_RETENTION_MS)}
+
+
 def _compacted() -> dict[str, str]:
     # min.compaction.lag keeps recent history readable for debugging before it is compacted away.
     return {"cleanup.policy": "compact", "min.compaction.lag.ms": str(3600 * 1000)}
@@ -182,7 +187,7 @@ class TopicRegistry:
                 n,
                 "person and Idempotency-Key",
                 # Ingest forgets a key after idempotency_ttl_s (24 h); a week keeps a margin.
-                {"cleanup.policy": "delete", "retention.ms": str(DAYS_RETENTION_MS)},
+                _working(),
                 "ingest-internal: the first claim of each Idempotency-Key",
             ),
             TopicSpec(self.schedule_jobs, n, "job id", _compacted(), "the plan: slot, state, explanation"),
@@ -191,7 +196,7 @@ class TopicRegistry:
                 self.schedule_commands,
                 n,
                 "channel",
-                {"cleanup.policy": "delete", "retention.ms": str(DAYS_RETENTION_MS)},
+                _working(),
                 "scheduler-internal: per-channel commands (plan, fire, retry, control, engagement)",
             ),
             TopicSpec(self.publish_outcomes, n, "content id", _audit(), "attempt outcomes"),
@@ -224,7 +229,7 @@ class TopicRegistry:
                 self.publish(p),
                 n,
                 "job id",
-                {"cleanup.policy": "delete", "retention.ms": str(DAYS_RETENTION_MS)},
+                _working(),
                 f"jobs due now on {p}",
             )
             for p in PLATFORMS

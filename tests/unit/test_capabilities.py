@@ -18,6 +18,8 @@ from shared.capabilities import (
     post_text,
 )
 from shared.channels import RollingCap, load_channels
+from shared.comment_rules import COMMENT_RULES
+from shared.credential_rules import CREDENTIAL_RULES, TOKEN_RULES
 from shared.events import Content, Poll
 from shared.topics import PLATFORMS
 
@@ -56,6 +58,19 @@ def test_unknown_platform_is_a_clear_error() -> None:
 
 
 @pytest.mark.parametrize("platform", EVERY_PLATFORM)
+def test_each_platform_is_connected_one_way(platform: str) -> None:
+    # A refreshed user token or a long-lived credential, never both and never neither.
+    caps = capabilities_for(platform)
+    assert (caps.tokens is None) != (caps.credential is None)
+
+
+def test_the_joined_tables_name_only_platforms_of_the_table() -> None:
+    # The columns are joined by platform name: a misspelt key would leave its row silently empty.
+    for table in (TOKEN_RULES, CREDENTIAL_RULES, COMMENT_RULES):
+        assert set(table) <= set(CAPABILITIES) == set(PLATFORMS)
+
+
+@pytest.mark.parametrize("platform", EVERY_PLATFORM)
 def test_rows_are_consistent(platform: str) -> None:
     caps = capabilities_for(platform)
     assert caps.platform == platform
@@ -63,8 +78,6 @@ def test_rows_are_consistent(platform: str) -> None:
     if caps.video_required:
         assert caps.media_required
         assert any(t.startswith("video/") for t in caps.media_types)
-    if not caps.text_only_allowed:
-        assert caps.media_required
     assert caps.max_media >= 1
     assert 0 <= caps.max_videos <= caps.max_media
     assert all(t.count("/") == 1 and t.split("/")[0] in ("image", "video") for t in caps.media_types)

@@ -4,7 +4,9 @@ error aiohttp itself defines keeps its status, in the caller's language."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import TypeVar
 
 import orjson
@@ -13,7 +15,7 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
 from shared import http_errors
-from shared.http_errors import HttpRefusal, ServiceUnavailable, TooManyRequests
+from shared.http_errors import HttpRefusal, RequestRejected, ServiceUnavailable, TooManyRequests
 from shared.messages import said
 from shared.problems import PROBLEM_JSON, refusal_response
 
@@ -37,7 +39,12 @@ def _body(response: web.Response) -> dict[str, object]:
     return decoded
 
 
-REFUSALS = [c for c in [HttpRefusal, *_subclasses(HttpRefusal)] if c.__module__ == http_errors.__name__]
+# The tree's public classes, each once (a private base such as the Retry-After one is never raised
+# itself; a class under two bases is reached twice).
+_TREE: list[type[HttpRefusal]] = [HttpRefusal, *_subclasses(HttpRefusal)]
+REFUSALS = [
+    c for c in dict.fromkeys(_TREE) if c.__module__ == http_errors.__name__ and not c.__name__.startswith("_")
+]
 # aiohttp's own error answers, as aiohttp lists them (not a list written here).
 AIOHTTP_ERRORS = [
     c for c in _subclasses(web.HTTPError) if "status_code" in vars(c) and c is not web.HTTPMethodNotAllowed
@@ -60,6 +67,17 @@ def test_each_refusal_answers_its_status_its_problems_and_its_headers(refusal: t
     assert body["status"] == refusal.status
     assert body["errors"] == [e.to_json("id") for e in exc.errors]
     assert answer.headers["Content-Language"] == "id"
+
+
+@pytest.mark.parametrize("refusal", REFUSALS, ids=lambda c: c.__name__)
+def test_each_refusal_has_the_status_its_docstring_draws_and_http_defines(refusal: type[HttpRefusal]) -> None:
+    status = HTTPStatus(refusal.status)  # a status HTTP itself defines
+    assert issubclass(refusal, RequestRejected) == (400 <= status < 500)
+    assert refusal.retriable == (status in (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE))
+    drawn = re.search(rf"\b{refusal.__name__}\s+(\d{{3}}):", http_errors.__doc__ or "")
+    if refusal not in (HttpRefusal, RequestRejected):  # the two bases stand for a range
+        assert drawn is not None, f"{refusal.__name__} is missing from the tree in the docstring"
+        assert int(drawn.group(1)) == refusal.status
 
 
 @pytest.mark.parametrize("error", AIOHTTP_ERRORS, ids=lambda c: c.__name__)
