@@ -67,10 +67,10 @@ CONCURRENT_TRANSACTION_RETRY_S = 0.002
 
 def shorten_concurrent_transaction_retry(seconds: float = CONCURRENT_TRANSACTION_RETRY_S) -> None:
     """Set aiokafka's retry wait for CONCURRENT_TRANSACTIONS after a commit, for the process."""
-    if not isinstance(getattr(aiokafka_sender, "BACKOFF_OVERRIDE", None), float):
+    if not hasattr(aiokafka_sender, "BACKOFF_OVERRIDE"):
         # An aiokafka that renamed it would silently keep 20 ms: fail where it is set instead.
         raise RuntimeError("aiokafka.producer.sender.BACKOFF_OVERRIDE is gone: see shared/kafka_txn.py")
-    aiokafka_sender.BACKOFF_OVERRIDE = seconds
+    aiokafka_sender.BACKOFF_OVERRIDE = float(seconds)
 
 
 def transactional_id(role: str, instance: str) -> str:

@@ -12,8 +12,7 @@ def log_since(path: Path, start: int, size: int) -> str:
     try:
         with path.open("rb") as log:
             end = log.seek(0, os.SEEK_END)
-            # A log shorter than where this run began was truncated or replaced since: all of it
-            # is this run's.
+            # A log shorter than where this run began was truncated since: all of it is this run's.
             begin = start if end >= start else 0
             log.seek(max(begin, end - size))
             return log.read().decode(errors="replace")

@@ -32,62 +32,6 @@ from services.console.offsets import OffsetSnapshot
 from services.console.view import ConsoleView
 from shared.channels import ChannelDirectory
 
-Family = CounterMetricFamily | GaugeMetricFamily
-
-# Every family the collector renders, one row each: its kind, help and labels (space-separated).
-_FAMILIES: dict[str, tuple[type[Family], str, str]] = {
-    "warta_topic_messages": (
-        CounterMetricFamily,
-        "Messages produced to a topic (end offsets summed)",
-        "topic",
-    ),
-    "warta_consumer_committed_offset": (
-        GaugeMetricFamily,
-        "A consumer group's committed offset",
-        "group topic partition",
-    ),
-    "warta_consumer_lag": (
-        GaugeMetricFamily,
-        "Messages a consumer group has not committed yet (end - committed offset)",
-        "group topic partition",
-    ),
-    "warta_consumer_group_lag": (GaugeMetricFamily, "A consumer group's lag summed over partitions", "group"),
-    "warta_offsets_probe_age_seconds": (GaugeMetricFamily, "Age of the offsets read from the broker", ""),
-    "warta_publish_outcomes": (
-        CounterMetricFamily,
-        "Publish outcomes by platform and status",
-        "platform status",
-    ),
-    "warta_dead_letters": (
-        CounterMetricFamily,
-        "Dead letters on publish.dead by source topic",
-        "source_topic",
-    ),
-    "warta_jobs": (
-        GaugeMetricFamily,
-        "Jobs in the console's view by channel and state (finished ones within its retention)",
-        "channel state",
-    ),
-    "warta_channel_health": (
-        GaugeMetricFamily,
-        "1 for a channel's current health (ok, throttled, needs_reauth, failing, unknown)",
-        "channel platform health",
-    ),
-    "warta_channel_needs_reauth": (GaugeMetricFamily, "1 while a channel needs re-authorisation", "channel"),
-    "warta_channel_failure_ratio": (
-        GaugeMetricFamily,
-        "Share of the channel's last 20 settled outcomes that were not published",
-        "channel",
-    ),
-    "warta_channel_paused": (GaugeMetricFamily, "1 while a channel is paused", "channel"),
-}
-
-
-def _family(name: str) -> Family:
-    """A fresh family of ``name``, as its row in ``_FAMILIES`` describes it."""
-    kind, help_text, labels = _FAMILIES[name]
-    return kind(name, help_text, labels=labels.split())
-
 
 class TopicCollector(Collector):
     def __init__(
@@ -102,18 +46,30 @@ class TopicCollector(Collector):
         self._channels = channels
         self._clock = clock
 
-    def collect(self) -> Iterator[Family]:
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         yield from self._offsets()
         yield from self._outcomes()
         yield from self._health()
 
-    def _offsets(self) -> Iterator[Family]:
+    def _offsets(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         snap = self._snapshot()
-        messages = _family("warta_topic_messages")
-        committed = _family("warta_consumer_committed_offset")
-        lag = _family("warta_consumer_lag")
-        group_lag = _family("warta_consumer_group_lag")
-        age = _family("warta_offsets_probe_age_seconds")
+        messages = CounterMetricFamily(
+            "warta_topic_messages", "Messages produced to a topic (end offsets summed)", labels=["topic"]
+        )
+        committed = GaugeMetricFamily(
+            "warta_consumer_committed_offset",
+            "A consumer group's committed offset",
+            labels=["group", "topic", "partition"],
+        )
+        lag = GaugeMetricFamily(
+            "warta_consumer_lag",
+            "Messages a consumer group has not committed yet (end - committed offset)",
+            labels=["group", "topic", "partition"],
+        )
+        group_lag = GaugeMetricFamily(
+            "warta_consumer_group_lag", "A consumer group's lag summed over partitions", labels=["group"]
+        )
+        age = GaugeMetricFamily("warta_offsets_probe_age_seconds", "Age of the offsets read from the broker")
         if snap is not None:
             for topic, total in sorted(snap.topic_totals().items()):
                 messages.add_metric([topic], total)
@@ -127,23 +83,41 @@ class TopicCollector(Collector):
             age.add_metric([], (self._clock() - snap.at).total_seconds())
         yield from (messages, committed, lag, group_lag, age)
 
-    def _outcomes(self) -> Iterator[Family]:
-        outcomes = _family("warta_publish_outcomes")
+    def _outcomes(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        outcomes = CounterMetricFamily(
+            "warta_publish_outcomes", "Publish outcomes by platform and status", labels=["platform", "status"]
+        )
         for (platform, status), n in sorted(self._view.outcomes.items()):
             outcomes.add_metric([platform, status], n)
-        dead = _family("warta_dead_letters")
+        dead = CounterMetricFamily(
+            "warta_dead_letters", "Dead letters on publish.dead by source topic", labels=["source_topic"]
+        )
         for source, n in sorted(self._view.dead_by_source.items()):
             dead.add_metric([source], n)
-        jobs = _family("warta_jobs")
+        jobs = GaugeMetricFamily(
+            "warta_jobs",
+            "Jobs in the console's view by channel and state (finished ones within its retention)",
+            labels=["channel", "state"],
+        )
         for (channel, state), n in sorted(self._view.jobs_by_state().items()):
             jobs.add_metric([channel, state], n)
         yield from (outcomes, dead, jobs)
 
-    def _health(self) -> Iterator[Family]:
-        health = _family("warta_channel_health")
-        reauth = _family("warta_channel_needs_reauth")
-        ratio = _family("warta_channel_failure_ratio")
-        paused = _family("warta_channel_paused")
+    def _health(self) -> Iterator[GaugeMetricFamily]:
+        health = GaugeMetricFamily(
+            "warta_channel_health",
+            "1 for a channel's current health (ok, throttled, needs_reauth, failing, unknown)",
+            labels=["channel", "platform", "health"],
+        )
+        reauth = GaugeMetricFamily(
+            "warta_channel_needs_reauth", "1 while a channel needs re-authorisation", labels=["channel"]
+        )
+        ratio = GaugeMetricFamily(
+            "warta_channel_failure_ratio",
+            "Share of the channel's last 20 settled outcomes that were not published",
+            labels=["channel"],
+        )
+        paused = GaugeMetricFamily("warta_channel_paused", "1 while a channel is paused", labels=["channel"])
         for ch in self._channels.channels:
             state = self._view.channels.get(ch.id)
             current = state.health if state is not None else Health.UNKNOWN

@@ -10,9 +10,9 @@ Errors::
     │   │                        polling that post again will not help until a person acts
     │   └── ReadThrottled        429, a quota error or a 5xx; ``retry_after`` seconds
     │                            (``retriable``): the poll is tried again later
-    ├── DeliveryRejected         a webhook delivery refused before it is read (4xx to the sender)
-    │   ├── BadSignature         ``X-Hub-Signature-256`` missing or not the body's HMAC: 401
-    │   └── DeliveryTooLarge     the body is over the limit: 413
+    ├── BadSignature             a webhook delivery whose ``X-Hub-Signature-256`` is missing or
+    │                            not the body's HMAC: 401 (a body over the limit is the shared
+    │                            ``PayloadTooLarge``, 413)
     ├── IllegalTransition        an inbox action its entry's state does not allow: 409
     │   ├── ApprovalRequired     a rule of the four eyes (or the role) refuses it: 403
     │   ├── ReasonRequired       a hide, close or delete without a reason: 422
@@ -27,8 +27,8 @@ Errors::
         └── LaporUnavailable     5xx, a timeout, no connection, an unreadable answer: ``retriable``
 
 Two bases hold what refusals share: ``Refused`` (``ReadRefused``, ``LaporRefused``) keeps the
-status the other side answered; ``SaidRefusal`` (``DeliveryRejected``, ``IllegalTransition``)
-keeps the inbox's own words and the status it answers with.
+status the other side answered; ``SaidRefusal`` (``BadSignature``, ``IllegalTransition``) keeps
+the inbox's own words and the status it answers with, which the HTTP layer turns into a problem.
 """
 
 from __future__ import annotations
@@ -82,16 +82,8 @@ class ReadThrottled(ReadFailed):
         self.retry_after = retry_after
 
 
-class DeliveryRejected(SaidRefusal):
-    status = 400
-
-
-class BadSignature(DeliveryRejected):
+class BadSignature(SaidRefusal):
     status = 401
-
-
-class DeliveryTooLarge(DeliveryRejected):
-    status = 413
 
 
 class IllegalTransition(SaidRefusal):

@@ -62,7 +62,7 @@ from services.inbox.book import BadCursor, decode_cursor, encode_cursor, key_of,
 from services.inbox.broker_refusal import broker_refusals
 from services.inbox.collector import Collector
 from services.inbox.content_tags import ContentTags
-from services.inbox.errors import BadSignature, IllegalTransition
+from services.inbox.errors import BadSignature, SaidRefusal
 from services.inbox.http_bodies import Approve, Assign, Reason, Reply
 from services.inbox.http_query import (
     LIST_LIMIT,
@@ -150,7 +150,7 @@ async def _errors(
         return await handler(request)
     except (HttpRefusal, web.HTTPException) as exc:
         return refusal_response(request, exc)
-    except IllegalTransition as exc:  # ApprovalRequired (four eyes) among them, with its own status
+    except SaidRefusal as exc:  # ApprovalRequired (four eyes) among them, each with its own status
         return problem_response(request, exc.status, [said_error(None, None, exc.said)])
     except NoSuchEntry as exc:
         return problem_response(request, 404, [field_error(None, None, "not_found.comment", key=str(exc))])

@@ -26,7 +26,7 @@ def documented() -> dict[str, set[str]]:
     return {name: set(labels.split(",")) - {""} for name, labels in rows}
 
 
-def scrape() -> dict[str, tuple[str, set[str], list[float]]]:
+def exposition() -> str:
     snapshot = OffsetSnapshot(
         at=AT,
         end_offsets={("publish.outcomes", 0): 5, ("publish.outcomes", 1): 7},
@@ -42,9 +42,12 @@ def scrape() -> dict[str, tuple[str, set[str], list[float]]]:
     channels = ChannelDirectory(channels=(Channel(id="telegram-demo", platform="telegram"),))
     registry = CollectorRegistry()
     registry.register(TopicCollector(view, lambda: snapshot, channels, lambda: AT))
-    text = generate_latest(registry).decode()
+    return generate_latest(registry).decode()
+
+
+def scrape() -> dict[str, tuple[str, set[str], list[float]]]:
     found: dict[str, tuple[str, set[str], list[float]]] = {}
-    for family in text_string_to_metric_families(text):
+    for family in text_string_to_metric_families(exposition()):
         for sample in family.samples:
             _, labels, values = found.setdefault(sample.name, (family.type, set(), []))
             labels |= set(sample.labels)
@@ -73,3 +76,17 @@ def test_the_figures_are_the_snapshot_and_the_view() -> None:
     assert found["warta_jobs"][2] == [1.0]
     assert found["warta_channel_failure_ratio"][2] == [0.0]
     assert found["warta_channel_paused"][2] == [0.0]
+
+
+def test_each_label_carries_its_own_value() -> None:
+    # Label names in the wrong order would still pass the name and figure checks above.
+    lag = {
+        tuple(sorted(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(exposition())
+        for sample in family.samples
+        if sample.name == "warta_consumer_lag"
+    }
+    assert lag == {
+        (("group", "g"), ("partition", "0"), ("topic", "publish.outcomes")): 2.0,
+        (("group", "g"), ("partition", "1"), ("topic", "publish.outcomes")): 7.0,
+    }

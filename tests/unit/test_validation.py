@@ -535,6 +535,18 @@ def test_the_event_carries_every_field_the_published_request_and_event_share() -
     # is built from it) arrives on the event with the value the client sent.
     request = ingest_document()["components"]["schemas"]["ContentRequest"]["properties"]
     shared = (request.keys() & ContentApproved.model_json_schema()["properties"].keys()) - {"approval"}
+    # Carried by name: a field the two contracts come to share is a decision to make here, not a
+    # copy that happens on its own (the API and the topic evolve apart).
+    assert shared == {
+        "author",
+        "deadline",
+        "external_ref",
+        "freshness_half_life_hours",
+        "not_before",
+        "priority",
+        "tags",
+        "topic_key",
+    }
     body = {
         **valid_body(),
         "tags": ["gubernur", "jembatan"],
