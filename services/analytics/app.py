@@ -35,6 +35,7 @@ from services.analytics.batch import Overlay, flush, redo
 from services.analytics.changelog import ChangelogWrites, changelog_producer, send_all
 from services.analytics.delivery import WeeklyDelivery
 from services.analytics.delivery_wiring import caught_up_credentials, delivery_plan
+from services.analytics.faust_monitor import NoRecordStatsMonitor
 from services.analytics.ledger import Position, Zones, apply
 from services.analytics.settings import AnalyticsSettings
 from shared.channels import ChannelDirectory
@@ -153,6 +154,8 @@ def _faust_app(settings: AnalyticsSettings) -> faust.App:
         # beside the API: only the routes http_api documents are served.
         web_tables_enabled=False,
         web_router_enabled=False,
+        # faust's per-record statistics feed only its own pages, which the worker does not serve.
+        Monitor=NoRecordStatsMonitor,
         autodiscover=False,
         datadir=str(datadir),
         key_serializer="json",  # the table's keys and values; the source topics read raw bytes
