@@ -18,6 +18,7 @@ agent goes on; an unreachable broker stops the worker, for its supervisor to res
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -35,6 +36,7 @@ from services.analytics.batch import Overlay, flush, redo
 from services.analytics.changelog import ChangelogWrites, changelog_producer, send_all
 from services.analytics.delivery import WeeklyDelivery
 from services.analytics.delivery_wiring import caught_up_credentials, delivery_plan
+from services.analytics.faust_monitor import NoRecordStatsMonitor
 from services.analytics.ledger import Position, Zones, apply
 from services.analytics.settings import AnalyticsSettings
 from shared.channels import ChannelDirectory
@@ -153,6 +155,8 @@ def _faust_app(settings: AnalyticsSettings) -> faust.App:
         # beside the API: only the routes http_api documents are served.
         web_tables_enabled=False,
         web_router_enabled=False,
+        # faust's per-record statistics feed only its own pages, which the worker does not serve.
+        Monitor=NoRecordStatsMonitor,
         autodiscover=False,
         datadir=str(datadir),
         key_serializer="json",  # the table's keys and values; the source topics read raw bytes
@@ -363,10 +367,23 @@ async def prepare_topics(settings: AnalyticsSettings, patience: float = 120.0) -
         await asyncio.sleep(0.5)
 
 
+def collect_cycles_after(young_objects: int) -> None:
+    """Let Python's cyclic collector run after ``young_objects`` net new objects, not 700.
+
+    Every tenth pass over the young objects makes a pass over the middle ones, and every tenth
+    of those a pass over the whole heap (once it has grown by a quarter): the table, which a
+    burst grows by hundreds of thousands of objects and which holds no cycles to find. The
+    older generations' thresholds stay CPython's: only how often the young pass runs changes.
+    """
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(young_objects, middle, old)
+
+
 def run(settings: AnalyticsSettings) -> None:
     """Run the worker until SIGINT/SIGTERM (faust's worker owns the loop and the signals)."""
     asyncio.run(prepare_topics(settings))
     asyncio.run(caught_up_credentials(settings))
+    collect_cycles_after(settings.analytics_gc_young_objects)
     app = create_app(settings, settings.load_channels())
     # Logging stays as ``warta.cli`` set it up (JSON, redacted): faust's own set-up would replace
     # it, and with its console spinner it sets the root logger to DEBUG, so that every debug
