@@ -33,23 +33,24 @@ def _launch(
     name: str, settings: SettingsT, run: Callable[[SettingsT, asyncio.Event], Awaitable[None]]
 ) -> int:
     """Run one service until SIGINT/SIGTERM: its logging, event loop and GC from its settings."""
-    from shared.runtime import run_until_signalled, tune_gc
+    from shared.runtime import run_until_signalled
     from shared.tracing import setup_tracing
 
     _prepare_process(name, settings)
     setup_tracing(name, settings.otlp_endpoint)
-    tune_gc(settings.gc_young_threshold)
     run_until_signalled(lambda stop: run(settings, stop))
     return 0
 
 
 def _prepare_process(name: str, settings: CommonSettings) -> None:
-    """What every service process sets first, before any event loop exists: its logging and the
-    loop it runs on (``WARTA_EVENT_LOOP``)."""
-    from shared.runtime import setup_logging, use_event_loop
+    """What every service process sets first, before any event loop exists: its logging, the
+    loop it runs on (``WARTA_EVENT_LOOP``) and how often its cyclic collector runs
+    (``WARTA_GC_YOUNG_THRESHOLD``)."""
+    from shared.runtime import setup_logging, tune_gc, use_event_loop
 
     setup_logging(settings.log_level, name, settings.log_format)
     use_event_loop(settings.event_loop)
+    tune_gc(settings.gc_young_threshold)
 
 
 # Each service is imported only when it is the one started, so `warta ingest` never loads the

@@ -18,7 +18,6 @@ agent goes on; an unreachable broker stops the worker, for its supervisor to res
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -367,23 +366,10 @@ async def prepare_topics(settings: AnalyticsSettings, patience: float = 120.0) -
         await asyncio.sleep(0.5)
 
 
-def collect_cycles_after(young_objects: int) -> None:
-    """Let Python's cyclic collector run after ``young_objects`` net new objects, not 700.
-
-    Every tenth pass over the young objects makes a pass over the middle ones, and every tenth
-    of those a pass over the whole heap (once it has grown by a quarter): the table, which a
-    burst grows by hundreds of thousands of objects and which holds no cycles to find. The
-    older generations' thresholds stay CPython's: only how often the young pass runs changes.
-    """
-    _, middle, old = gc.get_threshold()
-    gc.set_threshold(young_objects, middle, old)
-
-
 def run(settings: AnalyticsSettings) -> None:
     """Run the worker until SIGINT/SIGTERM (faust's worker owns the loop and the signals)."""
     asyncio.run(prepare_topics(settings))
     asyncio.run(caught_up_credentials(settings))
-    collect_cycles_after(settings.analytics_gc_young_objects)
     app = create_app(settings, settings.load_channels())
     # Logging stays as ``warta.cli`` set it up (JSON, redacted): faust's own set-up would replace
     # it, and with its console spinner it sets the root logger to DEBUG, so that every debug

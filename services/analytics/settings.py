@@ -42,12 +42,12 @@ class AnalyticsSettings(CommonSettings):
     # partitions rebuilds them from the changelog, as every worker does at start with the
     # in-memory store. faust's own TABLE_STANDBY_REPLICAS, when set, wins over this.
     analytics_standby_replicas: int = Field(default=0, ge=0, le=5)
-    # Net new container objects before Python's cyclic collector runs (CPython's default, 700).
-    # A burst grows the table by hundreds of thousands of objects: at 700 the collector passed
-    # over the whole heap eight times during a 100,000-event burst, ~14 % of the worker's CPU
-    # (docs/analytics.md, "The cyclic garbage collector"); the table's values hold no cycles,
-    # and cyclic garbage is still collected, only after this many objects instead of 700.
-    analytics_gc_young_objects: int = Field(default=50_000, ge=700, le=1_000_000)
+    # Allocations between two young-generation collections (``CommonSettings`` says what they
+    # cost). A burst grows the table by hundreds of thousands of objects: at CPython's 700 the
+    # collector passed over the whole heap eight times during a 100,000-event burst, ~14 % of the
+    # worker's CPU (docs/analytics.md, "faust's monitor and Python's cyclic collector"); the
+    # table's values hold no cycles, and cyclic garbage is still collected, only less often.
+    gc_young_threshold: int = Field(default=50_000, ge=700, le=1_000_000)
     # faust's consumer starts several tasks per record: on uvloop the worker folded 0.3-31 %
     # more events per CPU second than on asyncio's loop (docs/analytics.md, "The event loop").
     # uvloop is not built for Windows, where the worker keeps asyncio's loop.

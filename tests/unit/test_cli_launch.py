@@ -10,9 +10,10 @@ from importlib.util import find_spec
 
 import pytest
 
+from services.analytics.settings import AnalyticsSettings
 from shared.runtime import EventLoop
 from shared.settings import CommonSettings
-from warta.cli import _launch
+from warta.cli import _launch, _prepare_process
 
 # uvloop is not installed on Windows (pyproject's marker): only its own case skips there.
 needs_uvloop = pytest.mark.skipif(find_spec("uvloop") is None, reason="uvloop is not installed here")
@@ -53,3 +54,11 @@ def test_the_service_runs_on_the_event_loop_its_settings_name(
 
     assert _launch("probe", CommonSettings(event_loop=choice), run) == 0
     assert type(loops[0]).__module__.startswith("uvloop") is uvloop_runs
+
+
+def test_the_analytics_command_sets_the_workers_own_collector_threshold(process_state: None) -> None:
+    # The analytics worker starts outside the launcher (faust's worker owns its loop), through
+    # the same process preparation.
+    settings = AnalyticsSettings(event_loop="asyncio")
+    _prepare_process("analytics", settings)
+    assert gc.get_threshold()[0] == settings.gc_young_threshold == AnalyticsSettings().gc_young_threshold
