@@ -33,7 +33,7 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench.slots import exploring_of, policy_arguments
+from bench.slots import exploring_of, policy_arguments, simulate
 from bench.worldgen import PLATFORMS, ZONES
 
 # Each audience is a function of (weekday 0-6, hour) to relative activity, far from the national
@@ -222,8 +222,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.seeds:
         lo, _, hi = args.seeds.partition("-")
         seeds = [s for s in range(int(lo), int(hi or lo) + 1) if args.half in ("both", half(s))]
-        from bench.slots import simulate
-
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
             options = {"shape": args.shape, "exploring": exploring_of(args)}
             results = list(pool.map(partial(simulate, **options), map(generate, seeds)))

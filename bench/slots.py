@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 
 from services.scheduler.policy import Blackout, ChannelRules, EngagementModel, JobRequest, choose_slot
 from services.scheduler.policy.calendar import Calendar
-from services.scheduler.policy.explore import GATE_Z, REEXPLORE_DAYS, Exploring
+from services.scheduler.policy.explore import Exploring
 from services.scheduler.policy.model import DEFAULT_SHAPE, SHAPES
 from services.scheduler.policy.quality import ItemQualities
 from services.scheduler.policy.room import place
@@ -745,10 +745,9 @@ def policy_arguments(parser: argparse.ArgumentParser) -> None:
 
 def exploring_of(args: argparse.Namespace) -> Exploring | None:
     """The model's ``exploring`` that ``policy_arguments`` asked for; None: the model's defaults."""
-    if args.reexplore_days is None and args.explore_gate is None:
-        return None
-    days = REEXPLORE_DAYS if args.reexplore_days is None else args.reexplore_days
-    return Exploring(days, GATE_Z if args.explore_gate is None else args.explore_gate)
+    asked = {"reexplore_days": args.reexplore_days, "gate_z": args.explore_gate}
+    given = {name: value for name, value in asked.items() if value is not None}
+    return Exploring(**given) if given else None
 
 
 def main(argv: list[str] | None = None) -> int:

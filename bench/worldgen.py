@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench.slots import exploring_of, policy_arguments
+from bench.slots import exploring_of, policy_arguments, simulate
 from services.scheduler.policy.explore import Exploring
 from services.scheduler.policy.model import DEFAULT_SHAPE
 
@@ -235,8 +235,6 @@ def evaluate(
     exploring: Exploring | None = None,
 ) -> list[dict[str, Any]]:
     """``bench.slots`` on each generated world, one process per CPU; results in seed order."""
-    from bench.slots import simulate  # the simulator is only needed here
-
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         worlds = [generate(seed, audience=audience) for seed in seeds]
         return list(pool.map(partial(simulate, shape=shape, exploring=exploring), worlds))

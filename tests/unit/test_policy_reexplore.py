@@ -225,3 +225,24 @@ def test_the_gate_still_finds_a_narrow_dawn_peak() -> None:
         assert all(r["violations"] == 0 for r in results)
         shares[gate] = sum(r["captured_vs_oracle"] for r in results) / 3
     assert shares[3.0] > shares[0.0] - 0.05, shares
+
+
+def test_the_options_are_off_unless_chosen_and_regimes_follow_what_was_given() -> None:
+    # Off by default: turning one on is a decision the held-out half has to back (docs/scheduling.md).
+    assert EngagementModel("x", "Asia/Jakarta").exploring == Exploring(0.0, 0.0)
+    # A calendar regime's model saves what its channel was given: None keeps following the defaults.
+    plain = EngagementModel("x", "Asia/Jakarta")
+    assert plain.regime_model("ramadan").to_dict()["exploring"] is None
+    chosen = EngagementModel("x", "Asia/Jakarta", exploring=Exploring(7.0, 3.0))
+    assert chosen.regime_model("ramadan").exploring == Exploring(7.0, 3.0)
+
+
+def test_the_hourly_shape_refuses_options_only_the_smooth_fit_can_act_on() -> None:
+    with pytest.raises(InvalidRequest):
+        EngagementModel("x", "Asia/Jakarta", shape="hourly", exploring=Exploring(7.0, 0.0))
+    with pytest.raises(InvalidRequest):
+        EngagementModel("x", "Asia/Jakarta", shape="hourly", exploring=Exploring(0.0, 3.0))
+    assert (
+        EngagementModel("x", "Asia/Jakarta", shape="hourly", exploring=Exploring(0.0, 0.0)).exploring.gate_z
+        == 0
+    )

@@ -13,10 +13,10 @@ earned 0.05-0.15 of the oracle on the moved channels, traced per channel and wee
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from services.scheduler.policy.reach import HOURS_PER_WEEK, by_hour_of_day
-from services.scheduler.policy.rules import US_PER_MINUTE
+from services.scheduler.policy.rules import US_PER_MINUTE, InvalidRequest
 from services.scheduler.policy.smooth import MOVE_POSTS
 
 # Deliberate exploration (docs/scheduling.md): while a channel is young, an hour of the day that no
@@ -62,7 +62,16 @@ class Exploring:
             return None
         if not isinstance(raw, dict):
             raise ValueError("exploring must be an object")
-        return cls(float(raw.get("reexplore_days", REEXPLORE_DAYS)), float(raw.get("gate_z", GATE_Z)))
+        return cls(**{f.name: float(raw[f.name]) for f in fields(cls) if f.name in raw})
+
+
+def for_shape(given: Exploring | None, shape: str) -> Exploring:
+    """The options a model of ``shape`` explores with (None: the defaults). Only the smooth
+    shape's fit dates moves and has a posterior width, so the hourly one takes none turned on:
+    a bench run asking for them there would measure the plain policy under their name."""
+    if shape != "smooth" and given not in (None, Exploring(0.0, 0.0)):
+        raise InvalidRequest("re-exploring after a move and the trial gate need the smooth shape")
+    return given or Exploring()
 
 
 _US_PER_DAY = 1440 * US_PER_MINUTE

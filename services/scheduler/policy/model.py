@@ -108,7 +108,7 @@ class EngagementModel:
         self.explore_days = SHAPE_EXPLORE_DAYS[shape] if explore_days is None else explore_days
         # how it explores beyond its first days: again after a move, and which trials (explore.py)
         self._exploring_given = exploring  # saved so: None follows the defaults when loaded
-        self.exploring = exploring or explore.Exploring()
+        self.exploring = explore.for_shape(exploring, shape)
         self.calendar = calendar or Calendar()
         self._regimes: dict[str, EngagementModel] = {}  # one model per calendar regime
         self._owner: dict[str, str] = {}  # post id -> the regime whose model holds it
@@ -426,7 +426,7 @@ class EngagementModel:
                 exploration=self.exploration,
                 explore_days=0.0,
                 shape=self.shape,
-                exploring=self.exploring,
+                exploring=self._exploring_given,
             )
         self._ensure_fit()
         if child._fitted_from is not self.fitted.u:  # the ordinary weeks were refit: refresh the prior

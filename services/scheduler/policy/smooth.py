@@ -227,10 +227,20 @@ def _cholesky(a: list[list[float]]) -> list[list[float]]:
 
 def _solve(low: list[list[float]], b: list[float]) -> list[float]:
     """x with (L Lᵀ) x = b."""
-    n = len(b)
-    y = [0.0] * n
-    for i in range(n):
+    return _backward(low, _forward(low, b))
+
+
+def _forward(low: list[list[float]], b: list[float]) -> list[float]:
+    """y with L y = b."""
+    y = [0.0] * len(b)
+    for i in range(len(b)):
         y[i] = (b[i] - sum(low[i][k] * y[k] for k in range(i))) / low[i][i]
+    return y
+
+
+def _backward(low: list[list[float]], y: list[float]) -> list[float]:
+    """x with Lᵀ x = y."""
+    n = len(y)
     x = [0.0] * n
     for i in reversed(range(n)):
         x[i] = (y[i] - sum(low[k][i] * x[k] for k in range(i + 1, n))) / low[i][i]
@@ -242,21 +252,15 @@ def draw_series(smooth: SmoothFit, rng: random.Random, share: float) -> list[flo
     low, n = smooth.chol, len(smooth.theta)
     xi = [rng.gauss(0.0, math.sqrt(share)) for _ in range(n)]
     # θ + L⁻ᵀ ξ has covariance (L Lᵀ)⁻¹ = H⁻¹
-    offset = [0.0] * n
-    for i in reversed(range(n)):
-        offset[i] = (xi[i] - sum(low[k][i] * offset[k] for k in range(i + 1, n))) / low[i][i]
+    offset = _backward(low, xi)
     return multipliers([t + o for t, o in zip(smooth.theta, offset, strict=True)])
 
 
 def daily_sd(smooth: SmoothFit) -> list[float]:
     """The posterior sd of the series at each hour of the day, averaged over the week's days:
     √(xᵀ H⁻¹ x) with x the hour's harmonics and 1/7 for each day."""
-    low, n = smooth.chol, len(smooth.theta)
     out: list[float] = []
     for hour in range(24):
-        x = DAILY[hour] + [1 / 7] * 7
-        y = [0.0] * n
-        for i in range(n):  # L y = x, so |y|² = xᵀ (L Lᵀ)⁻¹ x
-            y[i] = (x[i] - sum(low[i][k] * y[k] for k in range(i))) / low[i][i]
+        y = _forward(smooth.chol, DAILY[hour] + [1 / 7] * 7)  # L y = x, so |y|² = xᵀ (L Lᵀ)⁻¹ x
         out.append(math.sqrt(sum(v * v for v in y)))
     return out
