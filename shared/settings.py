@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,6 +19,10 @@ from shared.kafka_connection import KafkaConnection, SaslMechanism, SecurityProt
 from shared.logs import LogFormat
 from shared.runtime import EventLoop
 from shared.topics import TopicRegistry
+
+# Allocations between two young-generation collections: from CPython's own 700 up; 0 or less
+# would turn the cyclic collector off, and cyclic garbage would then never be freed.
+GcYoungThreshold = Annotated[int, Field(ge=700, le=1_000_000)]
 
 ROOT = Path(__file__).resolve().parent.parent
 # The public calendar (holidays, cuti bersama, Ramadan, school holidays): the scheduler's regimes and
@@ -67,7 +72,7 @@ class CommonSettings(BaseSettings):
     # collections then walk the whole status view. 10,000 cut ingest's CPU per request from
     # 433 to 201 µs at 64 requests in flight (docs/ingest.md); short-lived objects are freed by
     # reference counting anyway, so memory barely grows.
-    gc_young_threshold: int = 10_000
+    gc_young_threshold: GcYoungThreshold = 10_000
     # The asyncio event loop the process runs on (shared/runtime.py, ``use_event_loop``):
     # "asyncio", the standard library's, or "uvloop", which runs the same coroutines with less
     # CPU per callback, task step and socket read. A service whose figures gained from uvloop

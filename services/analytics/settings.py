@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 
 from shared.runtime import EventLoop
-from shared.settings import ROOT, CommonSettings
+from shared.settings import ROOT, CommonSettings, GcYoungThreshold
 
 
 class AnalyticsSettings(CommonSettings):
@@ -47,7 +47,7 @@ class AnalyticsSettings(CommonSettings):
     # collector passed over the whole heap eight times during a 100,000-event burst, ~14 % of the
     # worker's CPU (docs/analytics.md, "faust's monitor and Python's cyclic collector"); the
     # table's values hold no cycles, and cyclic garbage is still collected, only less often.
-    gc_young_threshold: int = Field(default=50_000, ge=700, le=1_000_000)
+    gc_young_threshold: GcYoungThreshold = 50_000
     # faust's consumer starts several tasks per record: on uvloop the worker folded 0.3-31 %
     # more events per CPU second than on asyncio's loop (docs/analytics.md, "The event loop").
     # uvloop is not built for Windows, where the worker keeps asyncio's loop.

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from services.analytics.settings import AnalyticsSettings
 from shared.runtime import tune_gc
@@ -60,6 +61,15 @@ def _grow_a_table(entries: int) -> dict[str, Any]:
 def test_the_workers_threshold_is_above_the_other_services_and_cpythons() -> None:
     # The command sets it for the process (tests/unit/test_cli_launch.py); here, only the default.
     assert AnalyticsSettings().gc_young_threshold > CommonSettings().gc_young_threshold > DEFAULT_YOUNG
+
+
+@pytest.mark.parametrize("settings", [CommonSettings, AnalyticsSettings])
+@pytest.mark.parametrize("threshold", [0, -5, 699])
+def test_a_threshold_that_would_stop_or_undercut_the_collector_is_refused(
+    settings: type[CommonSettings], threshold: int
+) -> None:
+    with pytest.raises(ValidationError):
+        settings(gc_young_threshold=threshold)
 
 
 def test_a_table_growing_by_a_burst_costs_no_pass_over_the_whole_heap() -> None:

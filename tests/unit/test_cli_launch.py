@@ -3,17 +3,20 @@ on the event loop they name."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import gc
+import logging
 from collections.abc import Iterator
 from importlib.util import find_spec
 
 import pytest
 
+import services.analytics.app as analytics_app
 from services.analytics.settings import AnalyticsSettings
 from shared.runtime import EventLoop
 from shared.settings import CommonSettings
-from warta.cli import _launch, _prepare_process
+from warta.cli import _analytics, _launch
 
 # uvloop is not installed on Windows (pyproject's marker): only its own case skips there.
 needs_uvloop = pytest.mark.skipif(find_spec("uvloop") is None, reason="uvloop is not installed here")
@@ -24,9 +27,14 @@ def process_state() -> Iterator[None]:
     # What the launcher sets for the whole process: the tests that follow keep their own.
     thresholds = gc.get_threshold()
     policy = asyncio.get_event_loop_policy()
+    root, kafka = logging.getLogger(), logging.getLogger("aiokafka")
+    handlers, levels = list(root.handlers), (root.level, kafka.level)
     yield
     gc.set_threshold(*thresholds)
     asyncio.set_event_loop_policy(policy)
+    root.handlers[:] = handlers
+    root.setLevel(levels[0])
+    kafka.setLevel(levels[1])
 
 
 def test_the_launcher_runs_the_service_with_its_settings_until_it_returns(process_state: None) -> None:
@@ -56,9 +64,13 @@ def test_the_service_runs_on_the_event_loop_its_settings_name(
     assert type(loops[0]).__module__.startswith("uvloop") is uvloop_runs
 
 
-def test_the_analytics_command_sets_the_workers_own_collector_threshold(process_state: None) -> None:
-    # The analytics worker starts outside the launcher (faust's worker owns its loop), through
-    # the same process preparation.
-    settings = AnalyticsSettings(event_loop="asyncio")
-    _prepare_process("analytics", settings)
-    assert gc.get_threshold()[0] == settings.gc_young_threshold == AnalyticsSettings().gc_young_threshold
+def test_the_analytics_command_sets_the_workers_own_collector_threshold(
+    process_state: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The analytics worker starts outside the launcher (faust's worker owns its loop): its command
+    # prepares the process itself, before the worker runs.
+    seen: list[int] = []
+    monkeypatch.setenv("WARTA_EVENT_LOOP", "asyncio")
+    monkeypatch.setattr(analytics_app, "run", lambda settings: seen.append(gc.get_threshold()[0]))
+    assert _analytics(argparse.Namespace()) == 0
+    assert seen == [AnalyticsSettings().gc_young_threshold]
