@@ -49,9 +49,16 @@ __all__ = [
 ]
 
 
-def _types(rules: dict[MediaRule, tuple[str, ...]]) -> Mapping[str, MediaRule]:
-    """Media type → its rule, written as each rule with the types it covers: a limit is said once."""
-    return MappingProxyType({media_type: rule for rule, types in rules.items() for media_type in types})
+def _types(*groups: tuple[MediaRule, tuple[str, ...]]) -> Mapping[str, MediaRule]:
+    """Media type → its rule, written as each rule with the types it covers: a limit is said once.
+    Groups, not a dict keyed by rule: two equal rules would merge there and drop a group's types."""
+    out: dict[str, MediaRule] = {}
+    for rule, types in groups:
+        for media_type in types:
+            if media_type in out:
+                raise ValueError(f"{media_type} is given two rules")
+            out[media_type] = rule
+    return MappingProxyType(out)
 
 
 MB = 1_000_000
@@ -71,7 +78,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         link=LinkMode.ATTACHMENT,  # §1 (c) ``POST /{page-id}/feed`` with ``link=``
         # §1 (b) photos by public URL; multi-photo via attached_media. Formats and count are not
         # in platforms.md: JPEG/PNG and 10 are the conservative choice. Video is not covered there.
-        media_types=_types({MediaRule(): ("image/jpeg", "image/png")}),
+        media_types=_types((MediaRule(), ("image/jpeg", "image/png"))),
         max_media=10,
         poll=None,  # §1 (d) "not supported for organic Page posts (unconfirmed)"
         default_caps=(),  # §1 "No documented per-day post cap"
@@ -88,7 +95,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         link=LinkMode.PLAIN_TEXT,  # §2 (c) "URLs in captions are not clickable"
         # §2 "Image JPEG only, ≤ 8 MiB" (error 2207004); Reels take video_url (format and size not
         # in platforms.md; MP4 is what Meta fetches). Carousel size not in platforms.md: 10.
-        media_types=_types({MediaRule(max_bytes=8 * MiB): ("image/jpeg",), MediaRule(): ("video/mp4",)}),
+        media_types=_types((MediaRule(max_bytes=8 * MiB), ("image/jpeg",)), (MediaRule(), ("video/mp4",))),
         max_media=10,
         max_videos=10,
         poll=None,  # §2 (d)
@@ -107,10 +114,8 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         # needs the chunked upload (INIT/APPEND/FINALIZE), which the adapter does not speak yet:
         # no video here, so ingest refuses it instead of the publisher failing it later.
         media_types=_types(
-            {
-                MediaRule(max_bytes=5 * MB): ("image/jpeg", "image/png", "image/webp"),
-                MediaRule(max_bytes=15 * MB): ("image/gif",),
-            }
+            (MediaRule(max_bytes=5 * MB), ("image/jpeg", "image/png", "image/webp")),
+            (MediaRule(max_bytes=15 * MB), ("image/gif",)),
         ),
         max_media=4,
         max_videos=0,
@@ -131,7 +136,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         link=LinkMode.IN_TEXT,  # §4 (c) URL in text plus link_preview_options
         # §4 (b) sendPhoto by HTTP URL: "URL fetch ≤ 5 MB; unconfirmed". Only sendPhoto is
         # documented there, so one photo per post.
-        media_types=_types({MediaRule(max_bytes=5 * MB): ("image/jpeg", "image/png")}),
+        media_types=_types((MediaRule(max_bytes=5 * MB), ("image/jpeg", "image/png"))),
         max_media=1,
         # §4 (d) question 1-300, options 1-100 chars, 2-10 options (12 unconfirmed: we keep 10);
         # "open_period (5-600 s) or close_date": Telegram closes a poll after at most 10 minutes.
@@ -151,10 +156,8 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         # §5 ``configuration.media_attachments.*`` gives the instance's limits; the defaults
         # (4 attachments, 16 MB images, 99 MB video) are not in platforms.md.
         media_types=_types(
-            {
-                MediaRule(max_bytes=16 * MB): ("image/jpeg", "image/png", "image/gif", "image/webp"),
-                MediaRule(max_bytes=99 * MB): ("video/mp4",),
-            }
+            (MediaRule(max_bytes=16 * MB), ("image/jpeg", "image/png", "image/gif", "image/webp")),
+            (MediaRule(max_bytes=99 * MB), ("video/mp4",)),
         ),
         max_media=4,
         max_videos=1,
@@ -174,7 +177,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         text_max=None,  # §6 "Character limit. None practical."
         link=LinkMode.ATTACHMENT,  # §6 (c) URL in content, oEmbed auto-embeds
         media_types=_types(
-            {MediaRule(): ("image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4")}
+            (MediaRule(), ("image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4"))
         ),
         max_media=20,  # not in platforms.md: a featured image plus inline media, bounded for sanity
         max_videos=20,
@@ -193,7 +196,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         link=LinkMode.IN_TEXT,  # in the description
         # Size and duration are not in platforms.md: YouTube's upload help gives 256 GB or 12 hours,
         # whichever is less (longer than 15 minutes needs a verified channel: set by channel).
-        media_types=_types({_YOUTUBE_VIDEO: ("video/mp4", "video/quicktime", "video/webm")}),
+        media_types=_types((_YOUTUBE_VIDEO, ("video/mp4", "video/quicktime", "video/webm"))),
         max_media=1,
         max_videos=1,
         poll=None,  # §7 "(d) poll: no API"
@@ -214,7 +217,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         # §8 FILE_UPLOAD chunks: 1-1000 chunks of 5-64 MB (the last up to 128 MB). The 4 GB and
         # 10-minute ceilings are not in platforms.md (TikTok's media transfer guide and
         # ``max_video_post_duration_sec``, which is per creator and often lower).
-        media_types=_types({_TIKTOK_VIDEO: ("video/mp4", "video/quicktime", "video/webm")}),
+        media_types=_types((_TIKTOK_VIDEO, ("video/mp4", "video/quicktime", "video/webm"))),
         max_media=1,
         max_videos=1,
         poll=None,
@@ -230,7 +233,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         link=LinkMode.ATTACHMENT,  # §9 (c) ``content.article.source``
         # §9 (b) images via initializeUpload, multiImage for several; formats and count are not in
         # platforms.md (LinkedIn's multiImage takes up to 20).
-        media_types=_types({MediaRule(): ("image/jpeg", "image/png", "image/gif")}),
+        media_types=_types((MediaRule(), ("image/jpeg", "image/png", "image/gif"))),
         max_media=20,
         # §9 (d) "2-4 options; duration ONE_DAY|THREE_DAYS|SEVEN_DAYS|FOURTEEN_DAYS … Question ≤ 140
         # and options ≤ 30 chars (unconfirmed)". A poll carries no media.
@@ -254,7 +257,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         text_max=4_096,  # §10 (a) "body ≤ 4,096 chars"
         link=LinkMode.IN_TEXT,  # §10 (c) "text with preview_url: true"
         # §10 (b) "Image JPEG/PNG ≤ 5 MB (unconfirmed)", one per message.
-        media_types=_types({MediaRule(max_bytes=5 * MB): ("image/jpeg", "image/png")}),
+        media_types=_types((MediaRule(max_bytes=5 * MB), ("image/jpeg", "image/png"))),
         max_media=1,
         poll=None,  # §10 (d) "no native poll type"
         default_caps=(),  # §10 throughput 80 msg/s is not a posting cap
@@ -270,7 +273,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         text_max_bytes=3_000,  # §11 "and 3,000 bytes for text"
         link=LinkMode.IN_TEXT,  # §11 (c) a link facet over the URL in the text
         # §11 (b) "Up to 4 images, each ≤ 1,000,000 bytes (lexicon; unconfirmed here)"; no video there.
-        media_types=_types({MediaRule(max_bytes=1_000_000): ("image/jpeg", "image/png", "image/webp")}),
+        media_types=_types((MediaRule(max_bytes=1_000_000), ("image/jpeg", "image/png", "image/webp"))),
         max_media=4,
         poll=None,  # §11 (d)
         # §11 "5,000 / hour and 35,000 / day, with CREATE = 3" points.
@@ -291,7 +294,7 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         # so we always count it there.
         link=LinkMode.IN_TEXT,
         # §12 "Images JPEG/PNG ≤ 8 MB (third-party)"; carousel size not in platforms.md: 10.
-        media_types=_types({MediaRule(max_bytes=8 * MB): ("image/jpeg", "image/png")}),
+        media_types=_types((MediaRule(max_bytes=8 * MB), ("image/jpeg", "image/png"))),
         max_media=10,
         # §12 (d) "2-4 options, each 1-25 chars, text-only posts only"; no duration is given there:
         # Threads fixes it, so the requested one is not sent.
@@ -308,8 +311,9 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         text_max=None,
         link=LinkMode.ATTACHMENT,
         media_types=_types(
-            {
-                MediaRule(): (
+            (
+                MediaRule(),
+                (
                     "image/jpeg",
                     "image/png",
                     "image/gif",
@@ -317,8 +321,8 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
                     "video/mp4",
                     "video/quicktime",
                     "video/webm",
-                )
-            }
+                ),
+            )
         ),
         max_media=20,
         max_videos=20,

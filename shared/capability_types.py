@@ -158,11 +158,6 @@ class PlatformCapabilities:
     credential: CredentialRules | None = None
 
     @property
-    def text_only_allowed(self) -> bool:
-        """A post may be text alone: ``media_required`` read the other way, not a second flag."""
-        return not self.media_required
-
-    @property
     def polls_supported(self) -> bool:
         return self.poll is not None
 

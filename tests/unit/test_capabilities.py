@@ -12,8 +12,10 @@ from shared.capabilities import (
     Idempotency,
     LengthCounting,
     LinkMode,
+    MediaRule,
     PlatformCapabilities,
     UnknownPlatform,
+    _types,
     capabilities_for,
     post_text,
 )
@@ -140,27 +142,29 @@ def test_telegram_caption_limit_applies_only_with_media() -> None:
 
 
 @pytest.mark.parametrize(
-    ("platform", "text_only", "media_required", "video_required"),
+    ("platform", "media_required", "video_required"),
     [
-        ("instagram", False, True, False),
-        ("tiktok", False, True, True),
-        ("youtube", False, True, True),
-        ("x", True, False, False),
-        ("telegram", True, False, False),
-        ("mastodon", True, False, False),
-        ("facebook", True, False, False),
-        ("bluesky", True, False, False),
+        ("instagram", True, False),
+        ("tiktok", True, True),
+        ("youtube", True, True),
+        ("x", False, False),
+        ("telegram", False, False),
+        ("mastodon", False, False),
+        ("facebook", False, False),
+        ("bluesky", False, False),
     ],
 )
-def test_media_requirements(
-    platform: str, text_only: bool, media_required: bool, video_required: bool
-) -> None:
+def test_media_requirements(platform: str, media_required: bool, video_required: bool) -> None:
     caps = capabilities_for(platform)
-    assert (caps.text_only_allowed, caps.media_required, caps.video_required) == (
-        text_only,
-        media_required,
-        video_required,
-    )
+    assert (caps.media_required, caps.video_required) == (media_required, video_required)
+
+
+def test_a_media_type_given_two_rules_is_refused() -> None:
+    # Each rule with the types it covers: a type in two groups would silently take the last.
+    with pytest.raises(ValueError, match="image/jpeg"):
+        _types((MediaRule(), ("image/jpeg",)), (MediaRule(max_bytes=1), ("image/jpeg", "image/png")))
+    merged = _types((MediaRule(), ("image/jpeg",)), (MediaRule(), ("video/mp4",)))  # equal rules stay apart
+    assert list(merged) == ["image/jpeg", "video/mp4"]
 
 
 @pytest.mark.parametrize(

@@ -104,3 +104,27 @@ def test_a_method_the_route_lacks_and_no_route_are_said_in_indonesian() -> None:
 def test_an_answer_below_400_is_not_a_refusal() -> None:
     with pytest.raises(web.HTTPFound):
         refusal_response(make_mocked_request("GET", "/"), web.HTTPFound("/elsewhere"))
+
+
+# The rule each refusal answers with when its raiser names none: API clients read it, so each is
+# pinned here, apart from the class headers that state them.
+DEFAULT_RULES = {
+    "HttpRefusal": (500, "internal"),
+    "RequestRejected": (400, "rejected"),
+    "BadRequest": (400, "malformed_json"),
+    "Unauthenticated": (401, "unauthenticated"),
+    "Forbidden": (403, "forbidden"),
+    "NotFound": (404, "not_found"),
+    "Conflict": (409, "idempotency_key_reused"),
+    "PreconditionFailed": (412, "etag_mismatch"),
+    "PreconditionRequired": (428, "if_match_required"),
+    "PayloadTooLarge": (413, "payload_too_large"),
+    "UnsupportedMediaType": (415, "unsupported_media_type"),
+    "ValidationFailed": (422, "invalid"),
+    "TooManyRequests": (429, "rate_limited"),
+    "ServiceUnavailable": (503, "unavailable"),
+}
+
+
+def test_each_refusal_keeps_its_status_and_default_rule() -> None:
+    assert {c.__name__: (c.status, c.default_rule) for c in REFUSALS} == DEFAULT_RULES
