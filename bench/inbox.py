@@ -107,7 +107,7 @@ def _settings(bootstrap: str, prefix: str, tmp: Path, poll_interval: float) -> I
     generate_dev_keys(tmp / "keys.json", tmp / "dev-keys.json")
     (tmp / "secrets.json").write_text(json.dumps({"demo": {"token": TOKEN}}))
     return InboxSettings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         kafka_bootstrap=bootstrap,
         topic_prefix=prefix,
         group_prefix=prefix.rstrip("."),

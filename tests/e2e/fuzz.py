@@ -248,7 +248,7 @@ def fuzz(
         before = report.total
         # Spread what is left over every pass; a pass may send fewer (a small input space runs dry).
         per_pass = max(1, math.ceil((target - report.total) / len(passes)))
-        for operation, mode, ids in passes:
+        for operation, mode, pass_ids in passes:
             settings = hypothesis.settings(
                 max_examples=per_pass,
                 deadline=None,
@@ -258,11 +258,11 @@ def fuzz(
             )
             if mode == "hostile":
                 sent = _hostile_pass(
-                    operation, (seeds or {}).get(operation.label, Seed()), headers, ids or {}
+                    operation, (seeds or {}).get(operation.label, Seed()), headers, pass_ids or {}
                 )
             else:
                 generation = GenerationMode.POSITIVE if mode == "positive" else GenerationMode.NEGATIVE
-                sent = operation.as_strategy(generation, headers=headers, path_parameters=ids)
+                sent = operation.as_strategy(generation, headers=headers, path_parameters=pass_ids)
             run = hypothesis.seed(seed + rounds)(
                 settings(hypothesis.given(case=sent)(_sender(report, session, base_url, mode)))
             )
@@ -342,7 +342,7 @@ def _edge_cases(
     with_authorization: bool,
 ) -> list[schemathesis.Case[Any]]:
     """One request per edge value of each instant, date and number in the seed request."""
-    spots = [("query", name, value) for name, value in seed.query.items()]
+    spots: list[tuple[str, Any, Any]] = [("query", name, value) for name, value in seed.query.items()]
     spots += [("body", leaf, _get(seed.body, leaf)) for leaf in _leaves(seed.body)]
     cases = [
         _spoil(operation, seed, headers, ids, where, name, edge)

@@ -12,13 +12,14 @@ import re
 from typing import Any
 
 from mastodon import return_types
+from mastodon.types_base import AttribAccessDict
 
 _CONTAINER = re.compile(r"^(?:NonPaginatableList|PaginatableList|List|list)\[(\w+)\]$")
 
 
 def _entity(name: str) -> type | None:
     cls = getattr(return_types, name, None)
-    return cls if isinstance(cls, type) and issubclass(cls, return_types.AttribAccessDict) else None
+    return cls if isinstance(cls, type) and issubclass(cls, AttribAccessDict) else None
 
 
 def missing_fields(entity: str, data: Any, path: str = "") -> list[str]:

@@ -40,7 +40,7 @@ def sandbox() -> Iterator[ThreadedSandbox]:
         yield sandbox
 
 
-def comment(sandbox: ThreadedSandbox, platform: str, post_id: str, text: str, **kw: object) -> str:
+def comment(sandbox: ThreadedSandbox, platform: str, post_id: str, text: str, **kw: str) -> str:
     answer = requests.post(
         f"{sandbox.url(platform)}/_fake/comments", json={"post_id": post_id, "text": text, **kw}, timeout=5
     )
@@ -94,7 +94,7 @@ def test_bluesky_thread_nests_replies_as_the_lexicon_says() -> None:
             raw = requests.get(
                 f"{sandbox.url('bluesky')}/xrpc/app.bsky.feed.getPostThread",
                 params={"uri": post.uri},
-                headers={"Authorization": f"Bearer {client._session.access_jwt}"},  # type: ignore[union-attr]
+                headers={"Authorization": f"Bearer {client._session.access_jwt}"},
                 timeout=5,
             ).json()
             conforms(models.AppBskyFeedGetPostThread.Response, raw)
@@ -119,7 +119,8 @@ async def test_youtube_comment_threads_follow_the_discovery_document() -> None:
 
         def read() -> dict[str, object]:
             doc = document | {"rootUrl": env.url("/youtube/")}
-            with build_from_document(doc, credentials=Credentials(token=TOKEN)) as youtube:
+            credentials = Credentials(token=TOKEN)  # type: ignore[no-untyped-call]  # google-auth: untyped
+            with build_from_document(doc, credentials=credentials) as youtube:
                 result: dict[str, object] = (
                     youtube.commentThreads().list(part="snippet,replies", videoId="dQw4w9WgXcQ").execute()
                 )
@@ -127,7 +128,9 @@ async def test_youtube_comment_threads_follow_the_discovery_document() -> None:
 
         body = await asyncio.to_thread(read)
     assert problems(document, "CommentThreadListResponse", body) == []
-    [thread] = body["items"]  # type: ignore[misc]
+    items = body["items"]
+    assert isinstance(items, list)
+    [thread] = items
     assert thread["snippet"]["topLevelComment"]["id"] == top
     assert thread["snippet"]["totalReplyCount"] == 1
     assert [c["id"] for c in thread["replies"]["comments"]] == [reply]
@@ -135,7 +138,9 @@ async def test_youtube_comment_threads_follow_the_discovery_document() -> None:
 
 def test_pywa_accepts_the_whatsapp_delivery_and_its_signature() -> None:
     # pywa validates X-Hub-Signature-256 and parses the messages change as a Cloud API webhook.
-    from pywa import WhatsApp, handlers, types, utils
+    from pywa import handlers, utils
+    from pywa.client import WhatsApp
+    from pywa.types.message import Message
 
     body = orjson.dumps(
         whatsapp_message_delivery(
@@ -148,7 +153,7 @@ def test_pywa_accepts_the_whatsapp_delivery_and_its_signature() -> None:
     assert not utils.webhook_updates_validator(
         app_secret="s3cret", request_body=body, x_hub_signature=sign(body, "x")
     )
-    got: list[types.Message] = []
+    got: list[Message] = []
     wa = WhatsApp(phone_id="106540352242922", token="t", server=None, verify_token="v", app_secret="s3cret")
     wa.add_handlers(handlers.MessageHandler(lambda _client, message: got.append(message)))
     assert wa.webhook_update_handler(body) == ("ok", 200)

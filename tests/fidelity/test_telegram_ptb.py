@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -158,7 +158,9 @@ async def test_flood_wait_is_a_retry_after_with_its_seconds(
     await bot.send_message(CHANNEL, "first")
     with pytest.raises(RetryAfter) as caught:
         await bot.send_message(CHANNEL, "second")
-    assert caught.value.retry_after.total_seconds() > 0
+    retry_after = caught.value.retry_after
+    assert isinstance(retry_after, timedelta)  # PTB_TIMEDELTA=1: seconds as a timedelta
+    assert retry_after.total_seconds() > 0
 
 
 async def test_bad_requests_and_refusals_map_to_the_clients_errors(bot: Bot, env: FakeEnv) -> None:
@@ -203,7 +205,11 @@ async def test_the_adapters_replies_and_requests_follow_the_bot_api(
     ):
         published = await adapter.publish(target, publish_request(content))
         assert published.url is not None
-    method_of = {"sendmessage": Bot.send_message, "sendphoto": Bot.send_photo, "sendpoll": Bot.send_poll}
+    method_of: dict[str, Callable[..., object]] = {
+        "sendmessage": Bot.send_message,
+        "sendphoto": Bot.send_photo,
+        "sendpoll": Bot.send_poll,
+    }
     for post in state.posts:
         accepted = set(inspect.signature(method_of[post.data["method"]]).parameters)
         assert set(post.data["params"]) <= accepted, post.data["method"]

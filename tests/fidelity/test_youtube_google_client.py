@@ -49,7 +49,8 @@ def state(env: FakeEnv) -> YouTubeState:
 
 def _youtube(env: FakeEnv, token: str = TOKEN) -> Resource:
     document = DOCUMENT | {"rootUrl": env.url("/youtube/")}
-    return build_from_document(document, credentials=Credentials(token=token))
+    credentials = Credentials(token=token)  # type: ignore[no-untyped-call]  # google-auth: untyped
+    return build_from_document(document, credentials=credentials)
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ def _upload(youtube: Resource, video_file: Path, body: dict[str, Any]) -> dict[s
     return result
 
 
-BODY = {
+BODY: dict[str, Any] = {
     "snippet": {"title": "Pidato Gubernur", "description": "Pidato lengkap", "categoryId": "25"},
     "status": {"privacyStatus": "public", "selfDeclaredMadeForKids": False},
 }

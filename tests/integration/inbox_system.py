@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import BaseTestServer, TestServer
 from aiokafka import AIOKafkaProducer
 
 from sandbox.base import FakePost
@@ -76,7 +76,7 @@ def channels_yaml(env: FakeEnv, *, four_eyes: tuple[str, ...] = ()) -> dict[str,
 class InboxSystem:
     env: FakeEnv
     inbox: Inbox
-    server: TestServer
+    server: BaseTestServer
     producer: AIOKafkaProducer
     topics: TopicRegistry
     keys: dict[str, dict[str, str]]  # role → {"person", "key"}
@@ -141,7 +141,7 @@ async def inbox_system(
         secrets.write_text(json.dumps({"demo": {"token": TOKEN}}))
         generate_dev_keys(tmp_path / "keys.json", tmp_path / "dev-keys.json")
         settings = InboxSettings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             kafka_bootstrap=bootstrap,
             topic_prefix=prefix,
             group_prefix=f"t{run_id}",

@@ -22,7 +22,7 @@ def channel(platform: str) -> Channel:
     return Channel(id=f"{platform}-demo", platform=platform, base_url=f"https://api.test/{platform}/")
 
 
-def reply(status: int, body: bytes = b"{}", **headers: str) -> Reply:
+def reply(status: int, body: bytes = b"{}", /, **headers: str) -> Reply:
     return Reply(status, CIMultiDictProxy(CIMultiDict(headers)), body)
 
 

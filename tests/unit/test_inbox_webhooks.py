@@ -102,5 +102,6 @@ def test_other_changes_are_ignored_and_broken_ones_are_problems() -> None:
     parsed = comments_of(body, CHANNELS, lookup, NOW)
     assert [c.comment_id for c in parsed.comments] == ["5_1"]
     assert len(parsed.problems) == 4  # broken, "x", the unknown page, the entry without changes
-    for hostile in (None, [], {"entry": "x"}, {"object": "page"}):
+    hostiles: list[object] = [None, [], {"entry": "x"}, {"object": "page"}]
+    for hostile in hostiles:
         assert comments_of(hostile, CHANNELS, lookup, NOW).problems
