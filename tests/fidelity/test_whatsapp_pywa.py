@@ -18,7 +18,7 @@ from typing import TypeVar
 
 import httpx
 import pytest
-from pywa.client import WhatsApp
+from pywa import WhatsApp  # type: ignore[attr-defined]  # as pywa documents it; the root does not re-export for mypy
 from pywa.errors import (
     ExpiredAccessToken,
     RateLimitHit,
