@@ -72,7 +72,7 @@ def test_a_threshold_that_would_stop_or_undercut_the_collector_is_refused(
         settings(gc_young_threshold=threshold)
 
 
-def test_a_table_growing_by_a_burst_costs_no_pass_over_the_whole_heap() -> None:
+def test_a_table_growing_by_a_burst_costs_next_to_no_passes_over_older_objects() -> None:
     gc.set_threshold(DEFAULT_YOUNG, 10, 10)
     with _Passes() as at_default:
         default_table = _grow_a_table(100_000)
@@ -81,8 +81,13 @@ def test_a_table_growing_by_a_burst_costs_no_pass_over_the_whole_heap() -> None:
     tune_gc(AnalyticsSettings().gc_young_threshold)
     with _Passes() as tuned:
         tuned_table = _grow_a_table(100_000)
-    # The cost removed (without it the second assertion would prove nothing), then its absence.
-    assert at_default.by_generation[2] >= 2
+    # The cost removed (without it the assertions after would prove nothing), then its absence.
+    # Counted over the older generations: how many of those passes reach the whole heap also
+    # depends on how big the rest of the process is (CPython waits for it to grow by a quarter),
+    # so a test process holding a whole suite's objects makes fewer than the worker would.
+    older = [passes.by_generation[1] + passes.by_generation[2] for passes in (at_default, tuned)]
+    assert older[0] >= 50  # one every 7,000 tracked objects: ~700,000 made here
+    assert older[1] <= 2
     assert tuned.by_generation[2] == 0
     assert len(tuned_table) == 200_000
 
