@@ -741,11 +741,28 @@ def policy_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="try only untried hours whose posterior reaches the best hour within this many sd (0 all)",
     )
+    parser.add_argument(
+        "--change-z",
+        type=float,
+        default=None,
+        help="date moves by policy/change.py's change-point test at this many standard errors (0: median test)",
+    )
+    parser.add_argument(
+        "--moved-weight",
+        type=float,
+        default=None,
+        help="what the posts before a dated move still weigh in the fit (default the model's)",
+    )
 
 
 def exploring_of(args: argparse.Namespace) -> Exploring | None:
     """The model's ``exploring`` that ``policy_arguments`` asked for; None: the model's defaults."""
-    asked = {"reexplore_days": args.reexplore_days, "gate_z": args.explore_gate}
+    asked = {
+        "reexplore_days": args.reexplore_days,
+        "gate_z": args.explore_gate,
+        "change_z": args.change_z,
+        "moved_weight": args.moved_weight,
+    }
     given = {name: value for name, value in asked.items() if value is not None}
     return Exploring(**given) if given else None
 

@@ -13,11 +13,14 @@ earned 0.05-0.15 of the oracle on the moved channels, traced per channel and wee
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
+from functools import partial
 
+from services.scheduler.policy.change import CHANGE_MIN_RUN, change_point
 from services.scheduler.policy.reach import HOURS_PER_WEEK, by_hour_of_day
 from services.scheduler.policy.rules import US_PER_MINUTE, InvalidRequest
-from services.scheduler.policy.smooth import MOVE_POSTS
+from services.scheduler.policy.smooth import MOVE_POSTS, MOVE_Z, MOVED_WEIGHT, moved_since
 
 # Deliberate exploration (docs/scheduling.md): while a channel is young, an hour of the day that no
 # post has reached yet is scored EXPLORE_OPTIMISM times the channel's best hour, so each hour is
@@ -42,15 +45,37 @@ REEXPLORE_DAYS = 0.0
 # narrow dawn peak between two tried quiet hours was ruled out by the smooth fit and never tried),
 # the held-out half not run this round (docs/scheduling.md, "a gate on the first weeks' trials").
 GATE_Z = 0.0
+# How a move is found (``change_z``; 0: smooth.py's median of the last MOVE_POSTS posts): the
+# change-point test of change.py at that many standard errors, which sees a move after a few
+# misses and dates it at the first. Off by default (docs/scheduling.md, "moved audiences").
+CHANGE_Z = 0.0
+
+Detector = Callable[[list[int], list[float], int | None], int | None]
 
 
 @dataclass(frozen=True)
 class Exploring:
     """How a channel explores besides trying every untried hour while young: again after a move
-    (``reexplore_days``), and only the hours where the posterior allows a better one (``gate_z``)."""
+    (``reexplore_days``), only the hours where the posterior allows a better one (``gate_z``);
+    how a move is found (``change_z``) and what the posts before it still weigh (``moved_weight``)."""
 
     reexplore_days: float = REEXPLORE_DAYS
     gate_z: float = GATE_Z
+    change_z: float = CHANGE_Z
+    moved_weight: float = MOVED_WEIGHT
+
+    def detector(self) -> Detector:
+        """The test that dates a move from the posts' times and ratios to the fit, counting the
+        posts from its third argument on."""
+        if self.change_z > 0:
+            return partial(change_point, z=self.change_z)
+        # a false move costs a week of trials when the channel explores again after one
+        return partial(moved_since, move_z=MOVE_Z if self.reexplore_days > 0 else 0.0)
+
+    @property
+    def seen_posts(self) -> int:
+        """How many posts after a move the detector needs before it can see it."""
+        return CHANGE_MIN_RUN if self.change_z > 0 else MOVE_POSTS
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -84,15 +109,16 @@ def exploring_since(
     explore_days: float,
     moved_at: int | None,
     reexplore_days: float,
+    seen_posts: int = MOVE_POSTS,
 ) -> int | None:
     """The instant from which the channel's posts count as its trials, when it explores at
     ``now_us``; None when it does not. ``times`` are its published posts, ``planned_us`` its
-    planned ones (all integer microseconds)."""
+    planned ones (all integer microseconds); a move is seen ``seen_posts`` posts after it."""
     if moved_at is not None and reexplore_days > 0:
         since = [t for t in times if t >= moved_at]
-        # the move is seen once MOVE_POSTS posts after it have counts: a week after it when a
-        # channel posts once a day, so the days run from there, not from the move
-        seen = since[min(len(since), MOVE_POSTS) - 1] if since else moved_at
+        # the move is seen once that many posts after it have counts: a week after it when a
+        # channel posts once a day and the detector needs MOVE_POSTS, so the days run from there
+        seen = since[min(len(since), seen_posts) - 1] if since else moved_at
         if now_us - seen <= reexplore_days * _US_PER_DAY and len(since) < EXPLORE_POSTS:
             return moved_at
     if explore_days <= 0 or len(times) >= EXPLORE_POSTS:

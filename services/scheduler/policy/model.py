@@ -286,15 +286,15 @@ class EngagementModel:
         self.half_life = fit_half_life((p.counts for p in posts), self.prior_half_life)
         if self.shape == "smooth":
             rows, at = partial(self._rows, posts, self.half_life), [p.at_us for p in posts]
-            move_z = smooth.MOVE_Z if self.exploring.reexplore_days > 0 else 0.0  # a false move costs trials
-            args = (rows, at, self.fitted, self._smooth, self._moved_at, move_z)
+            detect = self.exploring.detector()  # which test dates a move (explore.py)
+            args = (rows, at, self.fitted, self._smooth, self._moved_at, detect)
             self._moved_at = smooth.fit_following_moves(*args)
         else:
             fit_em(self._rows(posts, self.half_life), self.fitted)
 
     def _rows(self, posts: list[Post], h: float, moved_at: int | None = None) -> list[Row]:
         """The posts as the fit reads them, their exposure refreshed when the half-life moved;
-        the posts before ``moved_at``, an audience's move, count MOVED_WEIGHT as much."""
+        the posts before ``moved_at``, an audience's move, count ``exploring.moved_weight`` as much."""
         latest = max(p.at_us for p in posts)
         rows: list[Row] = []
         for p in posts:
@@ -307,7 +307,7 @@ class EngagementModel:
             m = p.value_factor * self._crowding_at(p.at_us, h) * (p.quality or 1.0)
             # an audience that moves is followed: older posts count less (change over weeks)
             recency = math.exp2(-(latest - p.at_us) / (FORGET_DAYS * 1440 * US_PER_MINUTE))
-            recency *= smooth.MOVED_WEIGHT if p.at_us < (moved_at or p.at_us) else 1.0
+            recency *= self.exploring.moved_weight if p.at_us < (moved_at or p.at_us) else 1.0
             rows.append((n, m, p.exposure, captured, p.quality is not None, recency))
         return rows
 
@@ -372,7 +372,7 @@ class EngagementModel:
         if self.exploring.reexplore_days > 0:
             self._ensure_fit()  # a move is found by the fit
         args = (self._times, planned_us, now_us, self.explore_days, self._moved_at)
-        since = explore.exploring_since(*args, self.exploring.reexplore_days)
+        since = explore.exploring_since(*args, self.exploring.reexplore_days, self.exploring.seen_posts)
         if since is None:
             return None
         self._ensure_fit()

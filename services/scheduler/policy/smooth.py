@@ -123,14 +123,14 @@ def fit_following_moves(
     fit: Fit,
     smooth: SmoothFit,
     moved_at: int | None,
-    move_z: float = 0.0,
+    detect: Callable[[list[int], list[float], int | None], int | None],
 ) -> int | None:
     """``fit_smooth`` over the rows ``rows_for(moved_at)`` gives (posts before ``moved_at`` count
-    MOVED_WEIGHT); when the latest posts say the audience moved again, refit from there.
-    Returns where the audience last moved (None: never seen to). ``times`` are the posts'
-    instants, in the rows' order; ``move_z`` as ``moved_since``."""
+    less); when ``detect`` (``moved_since``, or explore.py's choice of test) says the latest posts
+    moved again, refit from there. Returns where the audience last moved (None: never seen to).
+    ``times`` are the posts' instants, in the rows' order."""
     ratios = fit_smooth(rows_for(moved_at), fit, smooth)
-    moved = moved_since(times, ratios, moved_at, move_z)
+    moved = detect(times, ratios, moved_at)
     if moved is None:
         return moved_at
     fit_smooth(rows_for(moved), fit, smooth)
