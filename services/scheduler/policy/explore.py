@@ -47,7 +47,10 @@ REEXPLORE_DAYS = 0.0
 GATE_Z = 0.0
 # How a move is found (``change_z``; 0: smooth.py's median of the last MOVE_POSTS posts): the
 # change-point test of change.py at that many standard errors, which sees a move after a few
-# misses and dates it at the first. Off by default (docs/scheduling.md, "moved audiences").
+# misses and dates it at the first. Off by default: at 3 se with the older posts at 0.1
+# (``moved_weight``) bench.adversarial's tuning half went from 0.806 to 0.844 (mean; a second
+# draw 0.821 -> 0.832) but a fresh held-out set (even seeds 34-64) only from 0.779 to 0.781
+# (docs/scheduling.md, "the moved audiences, a change-point test").
 CHANGE_Z = 0.0
 
 Detector = Callable[[list[int], list[float], int | None], int | None]
