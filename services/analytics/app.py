@@ -1,9 +1,10 @@
-"""The analytics worker: one faust agent folds the three source topics into one changelog-backed
+"""The analytics worker: one fold takes the three source topics into one changelog-backed faust
 table, and faust's web server answers the press office's reads (``http_api``).
 
-One agent reads ``content.approved``, ``publish.outcomes`` and ``engagement.observed`` together
+The fold reads ``content.approved``, ``publish.outcomes`` and ``engagement.observed`` together
 (and ``model.expectations``, the scheduler's published expectation per channel), in batches
-(faust's ``take_events``): each source partition's part of a batch is folded in the order read
+handed on by faust's consumer as fetched (``fold_consumer``, off faust's per-record path): each
+source partition's part of a batch is folded in the order read
 and written once per key, journal first (``batch``), into the changelog partition of that
 source partition, so a crash loses the end of one batch at most and ``ledger``'s guards make a
 replay count every event once. The table is faust's, in memory (``analytics_store``), rebuilt
@@ -12,7 +13,7 @@ are acknowledged) say where reading resumes. Analytics is derived data: deleting
 the group's offsets rebuilds it all from the topics.
 
 A record that cannot be decoded or handled is dead-lettered (``shared.dead_letters``) and the
-agent goes on; an unreachable broker stops the worker, for its supervisor to restart.
+rest of its batch is folded; an unreachable broker stops the worker, for its supervisor to restart.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -36,6 +37,7 @@ from services.analytics.changelog import ChangelogWrites, changelog_producer, se
 from services.analytics.delivery import WeeklyDelivery
 from services.analytics.delivery_wiring import caught_up_credentials, delivery_plan
 from services.analytics.faust_monitor import NoRecordStatsMonitor
+from services.analytics.fold_consumer import FoldBatch, FoldRoute, route_records
 from services.analytics.ledger import Position, Zones, apply
 from services.analytics.settings import AnalyticsSettings
 from shared.channels import ChannelDirectory
@@ -169,10 +171,11 @@ def _add_fold(
     channels: ChannelDirectory,
     clock: Callable[[], datetime],
 ) -> tuple[Any, AnalyticsMetrics]:
-    """The agent that folds the source topics into the table; the table and its metrics."""
+    """The fold of the source topics into the table; the table and its metrics."""
     topics = settings.topics
     sources = _sources(topics)
-    source_topic = app.topic(*sources, schema=RawRecords())
+    # Never decoded by faust: the consumer hands its records to ``fold`` as read (bytes).
+    source_topic = app.topic(*sources)
     table = app.Table(TABLE, default=None, partitions=settings.partitions)
     zones = zones_for(channels, settings.report_timezone)
     metrics = AnalyticsMetrics()
@@ -182,45 +185,43 @@ def _add_fold(
     # Two batch waits without a batch: the stream is dry, not between two batches of a trickle.
     caught_up = CaughtUpCommit(app, quiet_s=2 * settings.analytics_batch_within_s)
 
-    @app.agent(source_topic, name="fold")
-    async def fold(stream: Any) -> AsyncIterator[None]:
-        batches = stream.take_events(settings.analytics_batch_max, within=settings.analytics_batch_within_s)
-        async for events in batches:
-            await _whole(fold_batch(events))
-            caught_up.batch_folded(full=len(events) >= settings.analytics_batch_max)
-            yield None
+    async def fold(batch: FoldBatch) -> None:
+        await _whole(fold_batch(batch))
+        caught_up.batch_folded(full=sum(map(len, batch.values())) >= settings.analytics_batch_max)
 
-    async def fold_batch(events: list[Any]) -> None:
+    async def fold_batch(batch: FoldBatch) -> None:
         sends = []
         results: dict[tuple[str, str], int] = {}
-        for partition, group in _by_partition(events).items():
-            writes = ChangelogWrites(table, partition)
+        for tp, records in batch.items():
+            writes = ChangelogWrites(table, tp.partition)
             # Read from the table's store: faust's Table would call its sensors on every read.
-            redo(table.data, partition, writes.write)
+            redo(table.data, tp.partition, writes.write)
             overlay = Overlay(table.data)
-            for event in group:
-                result = await fold_one(overlay, event.message)
+            for record in records:
+                result = await fold_one(overlay, record)
                 results[result] = results.get(result, 0) + 1
-            flush(overlay, partition, uuid.uuid4().hex, writes.write)
+            flush(overlay, tp.partition, uuid.uuid4().hex, writes.write)
             sends.append(writes)
-        # Before faust may ack (and commit) these events: see ``changelog``.
+        # Before the consumer acks (and faust may commit) these records: see ``changelog``.
         await send_all(changelog, table.changelog_topic.get_topic_name(), sends)
         # Counted once taken in for good (the bench waits for this count).
         for (source, outcome), count in results.items():
             metrics.events.labels(source, outcome).inc(count)
 
-    async def fold_one(overlay: Overlay, message: Any) -> tuple[str, str]:
+    async def fold_one(overlay: Overlay, record: ConsumerRecord[bytes, bytes]) -> tuple[str, str]:
         """The record taken into the batch, or dead-lettered; its source and what it did."""
-        source = sources[message.topic]
-        at = Position(source, message.partition, message.offset)
+        source = sources[record.topic]
+        at = Position(source, record.partition, record.offset)
         try:
-            event = decode(message.value)
+            event = decode(record.value)
             changed = overlay.attempt(lambda store: apply(store, event, at, zones))
         except Exception as exc:
-            await dead_letters.absorb(_record(message), exc)
+            await dead_letters.absorb(record, exc)
             return source, "dead_lettered"
         return source, "changed" if changed else "unchanged"
 
+    app.topics.add(source_topic)  # subscribed, assigned and acked by faust; read by ``fold``
+    route_records(app, FoldRoute(frozenset(sources), fold, settings.analytics_batch_max))
     _close_on_stop(app, dead_letters, changelog)
     return table, metrics
 
@@ -233,9 +234,10 @@ class CaughtUpCommit:
     reads again). A batch shorter than its maximum means the stream ran dry; when no batch at
     all has come for ``quiet_s`` after it, one commit takes the whole tail. Batches closer
     together than that (a burst, a steady flow) keep postponing it and are left to faust's
-    interval; a sparse trickle commits once after each of its batches, one small request. Only acked offsets are committed, and take_events acks a batch as soon
-    as the agent asks for the next one, long before ``quiet_s``; a commit that still came before
-    those acks commits less, never more.
+    interval; a sparse trickle commits once after each of its batches, one small request. Only
+    acked offsets are committed, and the consumer acks a batch as soon as its fold returns,
+    before it fetches again, long before ``quiet_s``; a commit that still came before those acks
+    commits less, never more.
     """
 
     def __init__(self, app: faust.App, quiet_s: float) -> None:
@@ -280,34 +282,15 @@ def _close_on_stop(app: faust.App, dead_letters: DeadLetters, changelog: LazyPro
             await changelog.stop()
 
 
-class RawRecords(faust.Schema[Any, Any]):
-    """The source records as faust events whose key and value are the bytes read: the fold
-    decodes a value itself (``shared.codec``), and faust's serializers would pass each key and
-    value through their "raw" codec first (about a twentieth of the worker's time, profiled)."""
-
-    def compile(self, app: Any, **_: Any) -> Any:
-        create_event = app.create_event
-
-        async def decode(message: Any, *, propagate: bool = False) -> Any:
-            return create_event(message.key, message.value, message.headers, message)
-
-        return decode
-
-
 async def _whole(batch: Coroutine[Any, Any, None]) -> None:
-    """Fold a batch to its end, its changelog writes landed, even when the worker is told to
-    stop: faust acks a batch's events as soon as the agent lets go of it (by an exception or a
-    cancellation too), and commits acked offsets as it stops. A batch that cannot land (the
+    """Fold a batch to its end, its changelog writes landed. A batch that cannot land (the
     changelog or the dead letters refuse a write, a stored entry the fold cannot read) ends the
-    process at once, as kill -9 would, before any commit can pass it; the restart reads the
-    batch again (``batch``, ``ledger``)."""
-    task = asyncio.ensure_future(batch)
+    process at once, as kill -9 would: the consumer acks nothing of a batch whose fold raised,
+    but a worker going on would fold the next batches over a table whose changelog lacks this
+    one's writes, and commit past it. The restart reads the batch again (``batch``, ``ledger``).
+    The consumer shields the batch from a stop (``fold_consumer``)."""
     try:
-        try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError:
-            await task
-            raise
+        await batch
     except Exception as exc:
         exit_for_restart(
             log,
@@ -316,31 +299,6 @@ async def _whole(batch: Coroutine[Any, Any, None]) -> None:
             exc,
             exc=exc,
         )
-
-
-def _by_partition(events: Any) -> dict[int, list[Any]]:
-    """A batch's events by source partition, each in the order read."""
-    groups: dict[int, list[Any]] = {}
-    for event in events:
-        groups.setdefault(event.message.partition, []).append(event)
-    return groups
-
-
-def _record(message: Any) -> ConsumerRecord[bytes, bytes]:
-    """faust's message as the aiokafka record the dead-letter rule reads."""
-    return ConsumerRecord(
-        topic=message.topic,
-        partition=message.partition,
-        offset=message.offset,
-        timestamp=int(message.timestamp * 1000),
-        timestamp_type=0,
-        key=message.key,
-        value=message.value,
-        checksum=None,
-        serialized_key_size=message.serialized_key_size or 0,
-        serialized_value_size=message.serialized_value_size or 0,
-        headers=list(message.headers or ()),
-    )
 
 
 async def prepare_topics(settings: AnalyticsSettings, patience: float = 120.0) -> None:

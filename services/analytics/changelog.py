@@ -8,8 +8,9 @@ fold itself. Here a batch's writes on one changelog partition are serialized wit
 own codec (the bytes faust's recovery decodes) and appended, in write order, to as few record
 batches as fit (the journal before the keys, as ``batch`` needs).
 
-Why the fold waits for the acknowledgement: faust acks the events of a batch, and may then
-commit their offsets, when the agent asks for the next batch. Waiting first means a committed
+Why the fold waits for the acknowledgement: the consumer acks a batch's records into faust's
+bookkeeping, and faust may then commit their offsets, as soon as the fold returns
+(``fold_consumer``). Waiting first means a committed
 offset never passes an event whose changelog writes every in-sync replica does not hold.
 faust's own ``commit`` flushes only faust's producer, so it would not wait for these.
 """
@@ -47,9 +48,9 @@ class ChangelogWrites:
     """One partition's table writes of a fold batch: applied to the table's store at once (the
     fold reads them back), held as changelog records until ``send_all``.
 
-    The partition is the source partition of the batch's events, named here: faust's
-    ``Table.__setitem__`` would take it from the stream's current event, which after
-    ``take_events`` is the last event of the whole batch, whatever its partition."""
+    The partition is the source partition of the batch's records, named here: faust's
+    ``Table.__setitem__`` would take it from a stream's current event, and the fold reads no
+    stream (``fold_consumer``)."""
 
     def __init__(self, table: Any, partition: int) -> None:
         self.table = table

@@ -25,7 +25,7 @@ with the same partition count, so a job's events and its item's approval share a
 and each ``agg`` key has one writer, whatever order the changelog partitions are restored in.
 
 Errors: none of its own; a malformed stored entry raises ``KeyError``/``TypeError``, which the
-agent dead-letters like any record it cannot handle.
+fold dead-letters like any record it cannot handle.
 """
 
 from __future__ import annotations

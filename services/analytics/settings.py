@@ -32,8 +32,9 @@ class AnalyticsSettings(CommonSettings):
     analytics_session_timeout_s: float = Field(default=10.0, ge=6.0, le=300.0)
     # Changelog writes wait this long to be batched (faust's default sends each one alone).
     analytics_producer_linger_s: float = Field(default=0.005, ge=0.0, le=1.0)
-    # The fold takes up to this many records at once, or what came within the wait: each key a
-    # batch changes is one changelog write, however many of its records touched it.
+    # The fold takes up to this many records of one fetch at once: each key a batch changes is
+    # one changelog write, however many of its records touched it. Two ``within`` periods
+    # without a batch mean the fold has caught up, and it commits (``CaughtUpCommit``).
     analytics_batch_max: int = Field(default=1000, ge=1, le=20_000)
     analytics_batch_within_s: float = Field(default=0.2, gt=0.0, le=10.0)
     # Copies of the other workers' tables each worker keeps by reading their changelog

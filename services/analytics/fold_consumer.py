@@ -1,0 +1,218 @@
+"""faust's Kafka consumer with the fold's source records taken off its per-record path (adapter).
+
+Why. faust hands every record it fetched on one at a time: its drain awaits
+``wait_first(callback(message), suspend_flow.wait())`` per record (tasks, an ``asyncio.wait``
+and cancellations each), the conductor's ``on_message`` puts the event into the agent's stream
+queue, and the stream takes it out again (``_c_aiter``, the passive drainer, ``take_events``,
+``Stream.ack``). Profiled under ``bench.analytics --broker`` that was about half the worker's
+CPU, more than the fold itself (docs/analytics.md). Here each fetch's records of the fold's
+topics go to the fold as one batch, by source partition, in the order read, as aiokafka
+returned them; every other topic (the table's changelog during recovery) keeps faust's path.
+
+What it keeps of faust's consumer, and how:
+
+- Which partitions are read and when: the records come from faust's own fetch
+  (``_wait_next_records``), for the partitions faust made active. faust keeps a table's source
+  partitions paused until their changelog partitions are restored, and a batch is handed on
+  only while faust's flow is active, in the consumer generation it was fetched in, for a
+  partition still active, and once the first recovery has completed: the conditions faust's
+  ``getmany`` checks per record. Records not handed on are simply not read: faust seeks back to
+  the committed offsets when the flow resumes after a rebalance, as it does for its own.
+- Commits: a batch's offsets are acked into faust's own bookkeeping (``_acked``,
+  ``_acked_index``, offset gaps by ``_add_gap``, the read offset), only after the fold returned,
+  which is after its changelog writes were acknowledged (``changelog.send_all``). faust's
+  commit, its interval, ``broker_commit_every`` and the early commit of ``CaughtUpCommit`` then
+  commit them as they commit any acked offset.
+- Rebalances and stops: a batch runs to its end (shielded from the fetcher's cancellation), and
+  faust's ``wait_empty``, which it calls before committing on a revocation and on a stop, first
+  waits for the batch in flight to land and be acked: the offsets committed before a partition
+  moves include every batch whose changelog writes reached it.
+
+faust is pinned (0.15.3): the private names used here are checked by
+tests/unit/test_analytics_fold_consumer.py, which fails loudly if they change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from time import monotonic
+from typing import Any, ClassVar, cast
+
+import faust
+from aiokafka import ConsumerRecord
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
+from faust.types.tuples import ack_lock
+from mode.utils.futures import notify
+
+# One fold batch: the records of each source partition, in the order read.
+FoldBatch = Mapping[TP, Sequence["ConsumerRecord[bytes, bytes]"]]
+# Takes a batch in for good (its changelog writes acknowledged) or raises; never acked if it raises.
+Fold = Callable[[FoldBatch], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class FoldRoute:
+    """Which topics' records go to ``fold``, at most ``max_records`` records per batch."""
+
+    topics: frozenset[str]
+    fold: Fold
+    max_records: int
+
+
+class FoldingConsumer(faust_aiokafka.Consumer):
+    """faust's aiokafka ``Consumer``, handing the route's records to its fold by batches."""
+
+    route: ClassVar[FoldRoute]
+    # The batch being folded, done once its offsets are acked: what ``wait_empty`` waits for.
+    _landing: asyncio.Future[None] | None = None
+
+    async def _wait_next_records(self, timeout: float) -> tuple[Any, Any]:
+        records, active = await super()._wait_next_records(timeout)
+        if not records:
+            return records, active
+        routed = {tp: batch for tp, batch in records.items() if tp.topic in self.route.topics}
+        if not routed:
+            return records, active
+        await self._fold_fetched(routed, active, self.app.consumer_generation_id)
+        return {tp: batch for tp, batch in records.items() if tp not in routed}, active
+
+    async def wait_empty(self) -> None:
+        """faust's wait for the records taken in to be acked, first waiting for the batch in
+        flight: faust commits right after, before a revocation or a stop."""
+        landing = self._landing
+        if landing is not None:
+            await asyncio.wait([landing])
+        await super().wait_empty()
+
+    async def _fold_fetched(self, routed: FoldBatch, active: Any, generation: int) -> None:
+        for batch in _batches(routed, self.route.max_records):
+            if not self._may_hand_on(batch, active, generation):
+                return  # read again after faust's seek to the committed offsets
+            fresh = self._unread(batch)
+            if fresh:
+                await self._gaps(fresh)
+                await self._hand_on(fresh)
+
+    def _may_hand_on(self, batch: FoldBatch, active: Any, generation: int) -> bool:
+        restored = cast(Any, self.app.tables).recovery.completed.is_set()
+        if not (self.flow_active and restored and not self.should_stop):
+            return False
+        if self.app.consumer_generation_id != generation:
+            return False
+        return active is None or all(tp in active or tp in self._buffered_partitions for tp in batch)
+
+    def _unread(self, batch: FoldBatch) -> dict[TP, Sequence[ConsumerRecord[bytes, bytes]]]:
+        """The records from each partition's read offset on, as faust's drain keeps them. A seek
+        sets that offset to the next record to read (the committed offset), a record handed on
+        to its own: faust's test is ``>=`` for both."""
+        fresh: dict[TP, Sequence[ConsumerRecord[bytes, bytes]]] = {}
+        for tp, records in batch.items():
+            read = self._read_offset[tp]
+            if read is None or records[0].offset >= read:
+                kept = records  # offsets only grow within a fetch
+            else:
+                kept = [r for r in records if r.offset >= read]
+            if kept:
+                fresh[tp] = kept
+        return fresh
+
+    async def _gaps(self, batch: FoldBatch) -> None:
+        """Offsets missing between records read (compaction, transaction markers), as faust's
+        drain records them: its commit treats a gap as acked, or it would stop at the hole."""
+        for tp, records in batch.items():
+            if not self.app.topics.acks_enabled_for(tp.topic):
+                continue
+            last = self._read_offset[tp]
+            if records[-1].offset - records[0].offset == len(records) - 1:
+                records = records[:1]  # no hole between them: only the one before the first
+            for record in records:
+                if last and record.offset - last > 1:
+                    await self._add_gap(tp, last + 1, record.offset)
+                last = record.offset
+
+    async def _hand_on(self, batch: FoldBatch) -> None:
+        landing = self._landing = asyncio.get_running_loop().create_future()
+        fold = asyncio.ensure_future(self.route.fold(batch))
+        try:
+            try:
+                await asyncio.shield(fold)
+            except asyncio.CancelledError:
+                # The fetcher is stopped: the batch still lands, and is acked, before faust's
+                # wait_empty lets the stop commit.
+                await asyncio.wait([fold])
+                if fold.cancelled() or fold.exception() is not None:
+                    raise
+                self._ack(batch)
+                raise
+            self._ack(batch)
+        finally:
+            self._landing = None
+            landing.set_result(None)
+        self._report(batch)
+        await self._maybe_commit()
+
+    def _ack(self, batch: FoldBatch) -> None:
+        """The batch's offsets into faust's ack bookkeeping, as ``Consumer.ack`` records one."""
+        with ack_lock:
+            for tp, records in batch.items():
+                self._read_offset[tp] = records[-1].offset
+                if self.app.topics.acks_enabled_for(tp.topic):
+                    self._n_acked += self._ack_offsets(tp, records)
+        notify(self._waiting_for_ack)
+
+    def _report(self, batch: FoldBatch) -> None:
+        """What faust's stuck-stream check and lag reporting read, updated per record on its path."""
+        monitor = self.app.monitor
+        now = monotonic()
+        for tp in batch:
+            monitor.stream_inbound_time[tp] = now
+            monitor.track_tp_end_offset(tp, self.highwater(tp))
+
+    def _ack_offsets(self, tp: TP, records: Sequence[ConsumerRecord[bytes, bytes]]) -> int:
+        committed = self._committed_offset[tp]
+        index = self._acked_index[tp]
+        offsets = [
+            r.offset
+            for r in records
+            if (committed is None or r.offset >= committed) and r.offset not in index
+        ]
+        index.update(offsets)
+        self._acked[tp].extend(offsets)
+        return len(offsets)
+
+    async def _maybe_commit(self) -> None:
+        """faust's ``broker_commit_every``, which its drain checks between records."""
+        every = self._commit_every
+        if every is not None and self._n_acked >= every:
+            self._n_acked = 0
+            await self.commit()
+
+
+def _batches(routed: FoldBatch, max_records: int) -> Iterator[FoldBatch]:
+    """The fetched records in batches of at most ``max_records``, each partition's in order."""
+    batch: dict[TP, Sequence[ConsumerRecord[bytes, bytes]]] = {}
+    room = max_records
+    for tp, records in routed.items():
+        start = 0
+        while start < len(records):
+            part = records[start : start + room]
+            batch[tp] = part
+            start += len(part)
+            room -= len(part)
+            if room == 0:
+                yield batch
+                batch, room = {}, max_records
+    if batch:
+        yield batch
+
+
+def route_records(app: faust.App, route: FoldRoute) -> None:
+    """Make ``app``'s consumer a ``FoldingConsumer`` for ``route``, before faust creates it."""
+    consumer_class = type(
+        "RoutedFoldingConsumer", (FoldingConsumer,), {"route": route, "__module__": __name__}
+    )
+    # faust makes its consumer from the transport's ``Consumer`` class when first asked for it.
+    cast(Any, app.transport).Consumer = consumer_class
