@@ -54,7 +54,8 @@ TABLE = "figures"
 
 
 class AnalyticsMisconfigured(ValueError):
-    """Settings this worker cannot run with (a Kafka security protocol it does not wire yet)."""
+    """Settings this worker cannot run with (a Kafka security protocol it does not wire yet,
+    faust's wait for the records taken in before a commit turned off)."""
 
 
 class AnalyticsMetrics:
@@ -135,7 +136,7 @@ def _faust_app(settings: AnalyticsSettings) -> faust.App:
         )
     datadir = settings.state_dir / "analytics"
     datadir.mkdir(parents=True, exist_ok=True)  # faust opens it at start and does not create its parents
-    return faust.App(
+    app = faust.App(
         settings.app_id,
         broker=[f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")],
         store=settings.analytics_store,
@@ -162,7 +163,13 @@ def _faust_app(settings: AnalyticsSettings) -> faust.App:
         datadir=str(datadir),
         key_serializer="json",  # the table's keys and values; the source topics read raw bytes
         value_serializer="json",
+        # faust waits for the records taken in before it commits on a revocation or a stop:
+        # where the fold's consumer waits for its batch in flight to land (``fold_consumer``).
+        stream_wait_empty=True,
     )
+    if not app.conf.stream_wait_empty:  # faust's STREAM_WAIT_EMPTY wins over the argument
+        raise AnalyticsMisconfigured("the analytics worker needs STREAM_WAIT_EMPTY left on")
+    return app
 
 
 def _add_fold(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from services.analytics.app import create_app
+from services.analytics.app import AnalyticsMisconfigured, create_app
 from services.analytics.settings import AnalyticsSettings
 from shared.channels import ChannelDirectory
 
@@ -15,6 +15,7 @@ from shared.channels import ChannelDirectory
 def _no_faust_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     # faust reads its own environment names over the app's arguments.
     monkeypatch.delenv("TABLE_STANDBY_REPLICAS", raising=False)
+    monkeypatch.delenv("STREAM_WAIT_EMPTY", raising=False)
 
 
 def test_workers_keep_no_standby_copy_of_each_others_tables_by_default(tmp_path: Path) -> None:
@@ -30,3 +31,14 @@ def test_standby_copies_can_be_asked_for(tmp_path: Path) -> None:
 def test_a_negative_count_is_refused() -> None:
     with pytest.raises(ValueError, match="analytics_standby_replicas"):
         AnalyticsSettings(analytics_standby_replicas=-1)
+
+
+def test_a_worker_whose_revocations_would_not_wait_for_the_batch_in_flight_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without faust's wait before it commits, a partition could move before the fold's batch on
+    # it landed in its changelog (services/analytics/fold_consumer.py).
+    assert create_app(AnalyticsSettings(state_dir=tmp_path), ChannelDirectory()).conf.stream_wait_empty
+    monkeypatch.setenv("STREAM_WAIT_EMPTY", "false")
+    with pytest.raises(AnalyticsMisconfigured, match="STREAM_WAIT_EMPTY"):
+        create_app(AnalyticsSettings(state_dir=tmp_path), ChannelDirectory())
