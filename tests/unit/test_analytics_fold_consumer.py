@@ -127,10 +127,22 @@ class _Folds:
 
 
 class _Offline(FoldingConsumer):
-    """The folding consumer with its one broker read, the end offset, a number."""
+    """The folding consumer with what it asks the broker answered here: the end offset (a
+    number), the assignment (every partition of ``TOPIC``) and the commit (kept)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.broker_commits: dict[TP, int] = {}
 
     def highwater(self, tp: TP) -> int:
         return 1_000_000
+
+    def assignment(self) -> set[TP]:
+        return {TP(TOPIC, p) for p in range(6)}
+
+    async def _commit(self, offsets: Any) -> bool:
+        self.broker_commits.update(offsets)
+        return True
 
 
 @pytest.fixture
@@ -275,3 +287,23 @@ async def test_a_stopped_fetcher_still_lands_and_acks_the_batch_in_flight(
         await fetch
     assert landing.done()
     assert consumer._new_offset(tp) == 6
+
+
+async def test_a_revocation_commits_only_once_the_batch_in_flight_landed(
+    consumer: FoldingConsumer, folds: _Folds
+) -> None:
+    tp = TP(TOPIC, 3)
+    folds.release.clear()
+    fetch = asyncio.ensure_future(
+        consumer._fold_fetched({tp: _records(tp, [0, 1, 2])}, {tp}, consumer.app.consumer_generation_id)
+    )
+    await folds.started.wait()
+    # What faust awaits on a revocation (and a stop) before the partitions go: its commit.
+    emptied = asyncio.ensure_future(consumer.wait_empty())
+    await asyncio.sleep(0.05)
+    assert not emptied.done()
+    assert cast(_Offline, consumer).broker_commits == {}
+    folds.release.set()
+    await emptied
+    await fetch
+    assert cast(_Offline, consumer).broker_commits == {tp: 3}  # faust's own commit path
