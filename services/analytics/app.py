@@ -199,15 +199,15 @@ def _add_fold(
     async def fold_batch(batch: FoldBatch) -> None:
         sends = []
         results: dict[tuple[str, str], int] = {}
-        for tp, records in batch.items():
-            writes = ChangelogWrites(table, tp.partition)
+        for partition, records in _by_partition(batch).items():
+            writes = ChangelogWrites(table, partition)
             # Read from the table's store: faust's Table would call its sensors on every read.
-            redo(table.data, tp.partition, writes.write)
+            redo(table.data, partition, writes.write)
             overlay = Overlay(table.data)
             for record in records:
                 result = await fold_one(overlay, record)
                 results[result] = results.get(result, 0) + 1
-            flush(overlay, tp.partition, uuid.uuid4().hex, writes.write)
+            flush(overlay, partition, uuid.uuid4().hex, writes.write)
             sends.append(writes)
         # Before the consumer acks (and faust may commit) these records: see ``changelog``.
         await send_all(changelog, table.changelog_topic.get_topic_name(), sends)
@@ -279,6 +279,16 @@ def _sources(topics: TopicRegistry) -> dict[str, str]:
         topics.engagement_observed: "engagement",
         topics.model_expectations: "expectation",
     }
+
+
+def _by_partition(batch: FoldBatch) -> dict[int, list[ConsumerRecord[bytes, bytes]]]:
+    """A batch's records by source partition number, whichever source topic they came from,
+    each topic's in the order read: one changelog partition per number, written once per key
+    and batch (an outcome and its engagement readings touch the same post's entries)."""
+    groups: dict[int, list[ConsumerRecord[bytes, bytes]]] = {}
+    for tp, records in batch.items():
+        groups.setdefault(tp.partition, []).extend(records)
+    return groups
 
 
 def _close_on_stop(app: faust.App, dead_letters: DeadLetters, changelog: LazyProducer) -> None:

@@ -16,8 +16,9 @@ What it keeps of faust's consumer, and how:
   partitions paused until their changelog partitions are restored, and a batch is handed on
   only while faust's flow is active, in the consumer generation it was fetched in, for a
   partition still active, and once the first recovery has completed: the conditions faust's
-  ``getmany`` checks per record. Records not handed on are simply not read: faust seeks back to
-  the committed offsets when the flow resumes after a rebalance, as it does for its own.
+  ``getmany`` checks per record. Records not handed on are read again: after a rebalance faust
+  seeks back to the committed offsets, as it does for its own; records held back only for the
+  first recovery are sought back to here (``_read_again``).
 - Commits: a batch's offsets are acked into faust's own bookkeeping (``_acked``,
   ``_acked_index``, offset gaps by ``_add_gap``, the read offset), only after the fold returned,
   which is after its changelog writes were acknowledged (``changelog.send_all``). faust's
@@ -35,6 +36,7 @@ tests/unit/test_analytics_fold_consumer.py, which fails loudly if they change.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from time import monotonic
@@ -46,6 +48,8 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 from faust.types.tuples import ack_lock
 from mode.utils.futures import notify
+
+log = logging.getLogger(__name__)
 
 # One fold batch: the records of each source partition, in the order read.
 FoldBatch = Mapping[TP, Sequence["ConsumerRecord[bytes, bytes]"]]
@@ -88,13 +92,36 @@ class FoldingConsumer(faust_aiokafka.Consumer):
         await super().wait_empty()
 
     async def _fold_fetched(self, routed: FoldBatch, active: Any, generation: int) -> None:
+        handed: dict[TP, int] = {}  # each partition's last record handed on
         for batch in _batches(routed, self.route.max_records):
             if not self._may_hand_on(batch, active, generation):
-                return  # read again after faust's seek to the committed offsets
+                await self._read_again(routed, handed, active, generation)
+                return
             fresh = self._unread(batch)
             if fresh:
-                await self._gaps(fresh)
                 await self._hand_on(fresh)
+            handed.update((tp, records[-1].offset) for tp, records in batch.items())
+
+    async def _read_again(
+        self, routed: FoldBatch, handed: Mapping[TP, int], active: Any, generation: int
+    ) -> None:
+        """Seek the partitions whose fetched records were held back to the first of them, where
+        faust will not: a stopped flow or a new generation is a rebalance, after which faust
+        seeks every partition to its committed offset, and a paused partition is sought when the
+        recovery resumes it; but records held back only until the first recovery completed
+        (fetched while it seeks, after it resumed the partitions) would never come again, and
+        the next batch's gap would let faust commit past them."""
+        if not self.flow_active or self.should_stop or self.app.consumer_generation_id != generation:
+            return
+        for tp, records in routed.items():
+            if active is not None and tp not in active:
+                continue
+            held = [r.offset for r in records if r.offset > handed.get(tp, -1)]
+            if held:
+                try:
+                    await self.seek(tp, held[0])
+                except Exception as exc:  # revoked meanwhile: its next owner reads from the commit
+                    log.warning("could not seek %s back to %d to read it again: %r", tp, held[0], exc)
 
     def _may_hand_on(self, batch: FoldBatch, active: Any, generation: int) -> bool:
         restored = cast(Any, self.app.tables).recovery.completed.is_set()
@@ -120,8 +147,11 @@ class FoldingConsumer(faust_aiokafka.Consumer):
         return fresh
 
     async def _gaps(self, batch: FoldBatch) -> None:
-        """Offsets missing between records read (compaction, transaction markers), as faust's
-        drain records them: its commit treats a gap as acked, or it would stop at the hole."""
+        """Offsets missing between records read (compaction, transaction markers): faust's
+        commit treats a gap as acked, or it would stop at the hole. Unlike faust's drain, the
+        gap ends before the record after it, which is acked itself: an offset both in a gap and
+        acked is listed twice, and faust's commit stops at a repeated offset, one hole per
+        commit (a transactional topic has one after each transaction)."""
         for tp, records in batch.items():
             if not self.app.topics.acks_enabled_for(tp.topic):
                 continue
@@ -130,13 +160,15 @@ class FoldingConsumer(faust_aiokafka.Consumer):
                 records = records[:1]  # no hole between them: only the one before the first
             for record in records:
                 if last and record.offset - last > 1:
-                    await self._add_gap(tp, last + 1, record.offset)
+                    await self._add_gap(tp, last + 1, record.offset - 1)
                 last = record.offset
 
     async def _hand_on(self, batch: FoldBatch) -> None:
+        # Claimed before the first await: a revocation from here on waits for this batch.
         landing = self._landing = asyncio.get_running_loop().create_future()
-        fold = asyncio.ensure_future(self.route.fold(batch))
         try:
+            await self._gaps(batch)
+            fold = asyncio.ensure_future(self.route.fold(batch))
             try:
                 await asyncio.shield(fold)
             except asyncio.CancelledError:

@@ -25,7 +25,7 @@ from faust.types.tuples import Message
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.analytics.app import create_app
+from services.analytics.app import _by_partition, create_app
 from services.analytics.fold_consumer import FoldBatch, FoldingConsumer, FoldRoute, _batches
 from services.analytics.settings import AnalyticsSettings
 from shared.channels import ChannelDirectory
@@ -133,6 +133,7 @@ class _Offline(FoldingConsumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.broker_commits: dict[TP, int] = {}
+        self.seeks: dict[TP, int] = {}
 
     def highwater(self, tp: TP) -> int:
         return 1_000_000
@@ -143,6 +144,9 @@ class _Offline(FoldingConsumer):
     async def _commit(self, offsets: Any) -> bool:
         self.broker_commits.update(offsets)
         return True
+
+    async def _seek(self, partition: TP, offset: int) -> None:
+        self.seeks[partition] = offset
 
 
 @pytest.fixture
@@ -211,7 +215,7 @@ async def test_every_fetched_record_is_handed_on_once_and_faust_may_commit_past_
     await consumer._fold_fetched(fetched, {tp}, consumer.app.consumer_generation_id)
     assert [r.offset for b in folds.batches for r in b[tp]] == offsets
     assert [len(b[tp]) for b in folds.batches] == [7, 5]  # the route's max_records
-    assert _commits(consumer, tp) == 21  # faust commits past the last record, holes and all
+    assert consumer._new_offset(tp) == 21  # faust commits past the last record, holes and all
     assert consumer.app.monitor.stream_inbound_time[tp] > 0  # faust's stuck-stream check
     # The same records fetched again after a seek back to offset 9: only those from 9 on.
     consumer._read_offset[tp] = 9
@@ -220,13 +224,28 @@ async def test_every_fetched_record_is_handed_on_once_and_faust_may_commit_past_
     assert [r.offset for b in folds.batches[before:] for r in b[tp]] == [9, 10, 11, 12, 13, 14, 20]
 
 
-def _commits(consumer: FoldingConsumer, tp: TP) -> int | None:
-    """Where faust's successive commits of ``tp`` end: its gap intervals include the offset
-    after the hole, acked too, so each commit stops at one such offset and the next goes on."""
-    last = None
-    while (offset := consumer._new_offset(tp)) is not None:
-        consumer._committed_offset[tp] = last = offset
-    return last
+async def test_one_commit_takes_a_transactional_topics_tail(consumer: FoldingConsumer) -> None:
+    # One record per transaction: each commit marker leaves a hole after its record. Every
+    # record folded, faust's next commit must take them all (the caught-up commit's promise),
+    # not one transaction per commit interval.
+    tp = TP(TOPIC, 5)
+    consumer._committed_offset[tp] = 10
+    consumer._read_offset[tp] = 10  # faust's seek to the committed offset
+    await consumer._fold_fetched({tp: _records(tp, [10, 12, 14, 16, 18, 20])}, {tp}, 0)
+    assert consumer._new_offset(tp) == 21
+
+
+async def test_a_revocation_during_the_gaps_waits_for_the_batch(
+    consumer: FoldingConsumer, folds: _Folds
+) -> None:
+    tp = TP(TOPIC, 0)
+    consumer._read_offset[tp] = 2
+    fetch = asyncio.ensure_future(consumer._fold_fetched({tp: _records(tp, [5, 6])}, {tp}, 0))
+    await asyncio.sleep(0)  # the fetch is now inside faust's _add_gap, which yields once
+    assert consumer._landing is not None  # claimed before the first await
+    await consumer.wait_empty()  # what a revocation awaits before its commit
+    assert [r.offset for b in folds.batches for r in b[tp]] == [5, 6]
+    await fetch
 
 
 async def test_a_batch_whose_fold_fails_is_not_acked(consumer: FoldingConsumer, folds: _Folds) -> None:
@@ -264,8 +283,27 @@ async def test_nothing_is_handed_on_before_the_tables_are_restored(
 ) -> None:
     tp = TP(TOPIC, 1)
     cast(Any, consumer.app.tables).recovery.completed.clear()
-    await consumer._fold_fetched({tp: _records(tp, [0, 1])}, {tp}, consumer.app.consumer_generation_id)
+    await consumer._fold_fetched({tp: _records(tp, [3, 4])}, {tp}, consumer.app.consumer_generation_id)
     assert folds.batches == []
+    # No rebalance follows to seek it back: it is sought back to the first record held back.
+    assert cast(_Offline, consumer).seeks == {tp: 3}
+    assert consumer._read_offset[tp] == 3
+
+
+async def test_records_held_back_after_a_batch_handed_on_are_read_again_from_there(
+    consumer: FoldingConsumer, folds: _Folds
+) -> None:
+    tp = TP(TOPIC, 1)
+    folds.release.clear()
+    first = asyncio.ensure_future(
+        consumer._fold_fetched({tp: _records(tp, list(range(10)))}, {tp}, consumer.app.consumer_generation_id)
+    )
+    await folds.started.wait()  # the first batch (0-6) is being folded
+    cast(Any, consumer.app.tables).recovery.completed.clear()  # the second batch (7 on) is held
+    folds.release.set()
+    await first
+    assert [r.offset for b in folds.batches for r in b[tp]] == list(range(7))
+    assert cast(_Offline, consumer).seeks == {tp: 7}
 
 
 async def test_a_stopped_fetcher_still_lands_and_acks_the_batch_in_flight(
@@ -307,3 +345,21 @@ async def test_a_revocation_commits_only_once_the_batch_in_flight_landed(
     await emptied
     await fetch
     assert cast(_Offline, consumer).broker_commits == {tp: 3}  # faust's own commit path
+
+
+def test_a_fetch_of_several_topics_is_folded_once_per_partition_number() -> None:
+    # An outcome and its readings touch the same post's entries: one changelog partition per
+    # number, so each key is written once per batch whichever topics the records came from.
+    batch = {
+        TP("publish.outcomes", 0): _records(TP("publish.outcomes", 0), [4, 5]),
+        TP(TOPIC, 1): _records(TP(TOPIC, 1), [7]),
+        TP(TOPIC, 0): _records(TP(TOPIC, 0), [8, 9]),
+    }
+    groups = _by_partition(batch)
+    assert sorted(groups) == [0, 1]
+    assert [(r.topic, r.offset) for r in groups[0]] == [
+        ("publish.outcomes", 4),
+        ("publish.outcomes", 5),
+        (TOPIC, 8),
+        (TOPIC, 9),
+    ]
