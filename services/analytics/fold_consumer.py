@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from time import monotonic
 from typing import Any, ClassVar, cast
 
+import aiokafka
 import faust
 from aiokafka import ConsumerRecord
 from faust.transport.drivers import aiokafka as faust_aiokafka
@@ -66,12 +67,31 @@ class FoldRoute:
     max_records: int
 
 
+class ReadCommittedThread(faust_aiokafka.AIOKafkaConsumerThread):
+    """faust's consumer thread, its Kafka consumer reading committed transactions only.
+
+    faust reads ``read_uncommitted`` unless the app itself runs in transactions. Outcomes,
+    engagement readings and expectations are written in the other services' transactions: one
+    aborted (a worker fenced or killed mid-transaction, then retried) would otherwise be folded
+    too, beside the record the retry committed, and the figures would no longer be those of
+    the topics as every other reader sees them."""
+
+    def _create_worker_consumer(self, transport: Any) -> aiokafka.AIOKafkaConsumer:
+        consumer = super()._create_worker_consumer(transport)
+        # faust passes no isolation setting through; aiokafka reads this when it starts its fetcher.
+        consumer._isolation_level = "read_committed"
+        return consumer
+
+
 class FoldingConsumer(faust_aiokafka.Consumer):
     """faust's aiokafka ``Consumer``, handing the route's records to its fold by batches."""
 
     route: ClassVar[FoldRoute]
     # The batch being folded, done once its offsets are acked: what ``wait_empty`` waits for.
     _landing: asyncio.Future[None] | None = None
+
+    def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
+        return ReadCommittedThread(self, loop=self.loop, beacon=self.beacon)
 
     async def _wait_next_records(self, timeout: float) -> tuple[Any, Any]:
         records, active = await super()._wait_next_records(timeout)

@@ -17,6 +17,7 @@ from aiokafka import TopicPartition
 
 from shared.codec import encode
 from shared.kafka import committed_offsets, log_bounds, make_producer
+from shared.kafka_txn import make_transactional_producer
 from shared.topics import TopicRegistry
 from tests.integration.poison_kit import letters
 from tests.integration.test_analytics_worker import (
@@ -78,6 +79,41 @@ async def test_hostile_records_in_a_batch_go_to_the_dead_letters_and_the_rest_fo
     assert {f.consumer for f in found} == {"analytics"}
     assert {f.raw for f in found if f.raw_complete} >= {raw.decode() for raw in HOSTILE if raw.isascii()}
     assert _counted(await asyncio.to_thread(worker.get, "/metrics"), "dead_lettered") == len(HOSTILE)
+
+
+async def test_records_of_an_aborted_transaction_are_not_counted(
+    kafka_bootstrap: str,
+    topics: TopicRegistry,
+    run_id: str,
+    worker: Worker,  # noqa: F811 (the fixture imported above)
+) -> None:
+    # The other services write outcomes and readings in transactions; a worker fenced or killed
+    # mid-transaction leaves its records in the log, aborted. Between two committed halves
+    # here, whole items of their own: were they folded, the figures would count them.
+    await source_topics(kafka_bootstrap, topics)
+    kept = generate(random.Random(41), 0, 30)
+    aborted = generate(random.Random(43), 500, 10)
+    await produce(kafka_bootstrap, topics, kept[: len(kept) // 2])
+    producer = make_transactional_producer(
+        kafka_bootstrap, "analytics-aborted", f"analytics-aborted-{run_id}"
+    )
+    await producer.start()
+    try:
+        await producer.begin_transaction()
+        sent = [
+            await producer.send(topic_of(topics, e), encode(e), key=e.content_id.encode()) for e in aborted
+        ]
+        await asyncio.gather(*sent)
+        await producer.abort_transaction()
+    finally:
+        await producer.stop()
+    await produce(kafka_bootstrap, topics, kept[len(kept) // 2 :])
+
+    worker.start()
+    await worker.wait_ready()
+    await worker.converge(kept)
+    # The group commits past the aborted records and the transaction's marker too.
+    await _all_committed(kafka_bootstrap, topics, f"{topics.prefix}g{run_id}-analytics")
 
 
 def _counted(metrics: tuple[int, str], result: str) -> float:

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any, cast
 
+import aiokafka
 import faust
 import pytest
 from aiokafka import ConsumerRecord
@@ -26,7 +27,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.analytics.app import _by_partition, create_app
-from services.analytics.fold_consumer import FoldBatch, FoldingConsumer, FoldRoute, _batches
+from services.analytics.fold_consumer import (
+    FoldBatch,
+    FoldingConsumer,
+    FoldRoute,
+    ReadCommittedThread,
+    _batches,
+)
 from services.analytics.settings import AnalyticsSettings
 from shared.channels import ChannelDirectory
 
@@ -54,6 +61,19 @@ def test_faust_is_the_version_the_consumer_was_written_against() -> None:
     assert "consumer.wait_empty()" in inspect.getsource(faust.App._consumer_wait_empty)
     assert hasattr(faust_consumer, "ack_lock")
     assert "self.Consumer(" in inspect.getsource(faust_aiokafka.Transport.create_consumer)
+
+
+async def test_the_consumer_reads_committed_transactions_only(consumer: FoldingConsumer) -> None:
+    thread = cast(Any, consumer)._thread
+    assert isinstance(thread, ReadCommittedThread)
+    made = thread._create_worker_consumer(consumer.transport)
+    try:
+        assert made._isolation_level == "read_committed"
+    finally:
+        await made.stop()  # never started: closes its client
+    # aiokafka hands the setting to the fetcher it makes at start, which filters aborted records.
+    assert "isolation_level=self._isolation_level" in inspect.getsource(aiokafka.AIOKafkaConsumer.start)
+    assert "def _create_worker_consumer(" in inspect.getsource(faust_aiokafka.AIOKafkaConsumerThread)
 
 
 def test_faust_consumer_state_the_acks_write_is_where_it_was(consumer: FoldingConsumer) -> None:
