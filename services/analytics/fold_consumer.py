@@ -13,12 +13,11 @@ What it keeps of faust's consumer, and how:
 
 - Which partitions are read and when: the records come from faust's own fetch
   (``_wait_next_records``), for the partitions faust made active. faust keeps a table's source
-  partitions paused until their changelog partitions are restored, and a batch is handed on
-  only while faust's flow is active, in the consumer generation it was fetched in, for a
-  partition still active, and once the first recovery has completed: the conditions faust's
-  ``getmany`` checks per record. Records not handed on are read again: after a rebalance faust
-  seeks back to the committed offsets, as it does for its own; records held back only for the
-  first recovery are sought back to here (``_read_again``).
+  partitions paused until their changelog partitions are restored (it resumes them once the
+  tables are), and a batch is handed on only while faust's flow is active, in the consumer
+  generation it was fetched in, for a partition still active: the conditions faust's ``getmany``
+  checks per record. Records not handed on are read again after faust's seek back to the
+  committed offsets, which follows every rebalance, as for its own.
 - Commits: a batch's offsets are acked into faust's own bookkeeping (``_acked``,
   ``_acked_index``, offset gaps by ``_add_gap``, the read offset), only after the fold returned,
   which is after its changelog writes were acknowledged (``changelog.send_all``). faust's
@@ -26,8 +25,9 @@ What it keeps of faust's consumer, and how:
   commit them as they commit any acked offset.
 - Rebalances and stops: a batch runs to its end (shielded from the fetcher's cancellation), and
   faust's ``wait_empty``, which it calls before committing on a revocation and on a stop, first
-  waits for the batch in flight to land and be acked: the offsets committed before a partition
-  moves include every batch whose changelog writes reached it.
+  waits for the batch in flight to land and be acked. A revocation forgets the partitions' holes
+  before that commit, so it commits up to the first hole at most; the rest is folded again by
+  the next owner, whose ledger counts every event once. Never more than what landed.
 
 faust is pinned (0.15.3): the private names used here are checked by
 tests/unit/test_analytics_fold_consumer.py, which fails loudly if they change.
@@ -112,40 +112,15 @@ class FoldingConsumer(faust_aiokafka.Consumer):
         await super().wait_empty()
 
     async def _fold_fetched(self, routed: FoldBatch, active: Any, generation: int) -> None:
-        handed: dict[TP, int] = {}  # each partition's last record handed on
         for batch in _batches(routed, self.route.max_records):
             if not self._may_hand_on(batch, active, generation):
-                await self._read_again(routed, handed, active, generation)
-                return
+                return  # read again after faust's seek to the committed offsets
             fresh = self._unread(batch)
             if fresh:
                 await self._hand_on(fresh)
-            handed.update((tp, records[-1].offset) for tp, records in batch.items())
-
-    async def _read_again(
-        self, routed: FoldBatch, handed: Mapping[TP, int], active: Any, generation: int
-    ) -> None:
-        """Seek the partitions whose fetched records were held back to the first of them, where
-        faust will not: a stopped flow or a new generation is a rebalance, after which faust
-        seeks every partition to its committed offset, and a paused partition is sought when the
-        recovery resumes it; but records held back only until the first recovery completed
-        (fetched while it seeks, after it resumed the partitions) would never come again, and
-        the next batch's gap would let faust commit past them."""
-        if not self.flow_active or self.should_stop or self.app.consumer_generation_id != generation:
-            return
-        for tp, records in routed.items():
-            if active is not None and tp not in active:
-                continue
-            held = [r.offset for r in records if r.offset > handed.get(tp, -1)]
-            if held:
-                try:
-                    await self.seek(tp, held[0])
-                except Exception as exc:  # revoked meanwhile: its next owner reads from the commit
-                    log.warning("could not seek %s back to %d to read it again: %r", tp, held[0], exc)
 
     def _may_hand_on(self, batch: FoldBatch, active: Any, generation: int) -> bool:
-        restored = cast(Any, self.app.tables).recovery.completed.is_set()
-        if not (self.flow_active and restored and not self.should_stop):
+        if not self.flow_active or self.should_stop:
             return False
         if self.app.consumer_generation_id != generation:
             return False
@@ -179,7 +154,7 @@ class FoldingConsumer(faust_aiokafka.Consumer):
             if records[-1].offset - records[0].offset == len(records) - 1:
                 records = records[:1]  # no hole between them: only the one before the first
             for record in records:
-                if last and record.offset - last > 1:
+                if last is not None and record.offset - last > 1:  # 0 is an offset too
                     await self._add_gap(tp, last + 1, record.offset - 1)
                 last = record.offset
 

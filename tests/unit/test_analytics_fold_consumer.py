@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -153,7 +154,6 @@ class _Offline(FoldingConsumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.broker_commits: dict[TP, int] = {}
-        self.seeks: dict[TP, int] = {}
 
     def highwater(self, tp: TP) -> int:
         return 1_000_000
@@ -164,9 +164,6 @@ class _Offline(FoldingConsumer):
     async def _commit(self, offsets: Any) -> bool:
         self.broker_commits.update(offsets)
         return True
-
-    async def _seek(self, partition: TP, offset: int) -> None:
-        self.seeks[partition] = offset
 
 
 @pytest.fixture
@@ -224,6 +221,33 @@ async def test_acks_let_faust_commit_what_its_own_acks_would(
         into.update(_faust_commit_offsets(subject, fetched))
         _close(subject)
     assert got == want
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    steps=st.lists(st.integers(1, 4), min_size=1, max_size=40),
+    start=st.integers(0, 3),
+    committed=st.one_of(st.none(), st.integers(0, 3)),
+    cuts=st.lists(st.integers(1, 39), max_size=4),
+)
+async def test_fetches_with_holes_folded_let_one_commit_pass_the_last_record(
+    steps: list[int], start: int, committed: int | None, cuts: list[int]
+) -> None:
+    # Holes anywhere (compaction, commit markers, aborted transactions skipped), from offset 0
+    # on or after a commit, over several fetches: faust's own _new_offset is the judge.
+    offsets = [start + (committed or 0) + sum(steps[:n]) - steps[0] for n in range(1, len(steps) + 1)]
+    tp = TP(TOPIC, 0)
+    subject = await _offline_consumer(_Folds())
+    try:
+        if committed is not None:  # as faust's seek to the committed offset leaves them
+            subject._committed_offset[tp] = committed
+            subject._read_offset[tp] = committed or None
+        bounds = sorted({0, len(offsets), *(c for c in cuts if c < len(offsets))})
+        for lo, hi in itertools.pairwise(bounds):
+            await subject._fold_fetched({tp: _records(tp, offsets[lo:hi])}, {tp}, 0)
+        assert subject._new_offset(tp) == offsets[-1] + 1
+    finally:
+        _close(subject)
 
 
 async def test_every_fetched_record_is_handed_on_once_and_faust_may_commit_past_holes(
@@ -296,34 +320,6 @@ async def test_nothing_is_handed_on_once_a_rebalance_started(
     assert folds.batches == []
     assert consumer._new_offset(tp) is None
     assert consumer._read_offset[tp] is None  # read again after faust's seek to the committed offset
-
-
-async def test_nothing_is_handed_on_before_the_tables_are_restored(
-    consumer: FoldingConsumer, folds: _Folds
-) -> None:
-    tp = TP(TOPIC, 1)
-    cast(Any, consumer.app.tables).recovery.completed.clear()
-    await consumer._fold_fetched({tp: _records(tp, [3, 4])}, {tp}, consumer.app.consumer_generation_id)
-    assert folds.batches == []
-    # No rebalance follows to seek it back: it is sought back to the first record held back.
-    assert cast(_Offline, consumer).seeks == {tp: 3}
-    assert consumer._read_offset[tp] == 3
-
-
-async def test_records_held_back_after_a_batch_handed_on_are_read_again_from_there(
-    consumer: FoldingConsumer, folds: _Folds
-) -> None:
-    tp = TP(TOPIC, 1)
-    folds.release.clear()
-    first = asyncio.ensure_future(
-        consumer._fold_fetched({tp: _records(tp, list(range(10)))}, {tp}, consumer.app.consumer_generation_id)
-    )
-    await folds.started.wait()  # the first batch (0-6) is being folded
-    cast(Any, consumer.app.tables).recovery.completed.clear()  # the second batch (7 on) is held
-    folds.release.set()
-    await first
-    assert [r.offset for b in folds.batches for r in b[tp]] == list(range(7))
-    assert cast(_Offline, consumer).seeks == {tp: 7}
 
 
 async def test_a_stopped_fetcher_still_lands_and_acks_the_batch_in_flight(
