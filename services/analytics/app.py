@@ -238,8 +238,9 @@ class CaughtUpCommit:
 
     faust commits acked offsets every ``broker_commit_interval`` (2.8 s): after a burst the
     fold is done seconds before its group shows it (the lag operators watch, and what a restart
-    reads again). A batch shorter than its maximum means the stream ran dry; when no batch at
-    all has come for ``quiet_s`` after it, one commit takes the whole tail. Batches closer
+    reads again). A batch shorter than the maximum ends a fetch; when no batch at all has come
+    for ``quiet_s`` after it, the fold has caught up and one commit takes the whole tail (a
+    burst's next fetch comes within milliseconds). Batches closer
     together than that (a burst, a steady flow) keep postponing it and are left to faust's
     interval; a sparse trickle commits once after each of its batches, one small request. Only
     acked offsets are committed, and the consumer acks a batch as soon as its fold returns,

@@ -124,7 +124,9 @@ class FoldingConsumer(faust_aiokafka.Consumer):
             return False
         if self.app.consumer_generation_id != generation:
             return False
-        return active is None or all(tp in active or tp in self._buffered_partitions for tp in batch)
+        # faust's getmany also lets through client-only apps (no active set) and partitions whose
+        # stream buffer filled (the conductor's on_message): neither applies to routed records.
+        return all(tp in active for tp in batch)
 
     def _unread(self, batch: FoldBatch) -> dict[TP, Sequence[ConsumerRecord[bytes, bytes]]]:
         """The records from each partition's read offset on, as faust's drain keeps them. A seek

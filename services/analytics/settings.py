@@ -33,8 +33,10 @@ class AnalyticsSettings(CommonSettings):
     # Changelog writes wait this long to be batched (faust's default sends each one alone).
     analytics_producer_linger_s: float = Field(default=0.005, ge=0.0, le=1.0)
     # The fold takes up to this many records of one fetch at once: each key a batch changes is
-    # one changelog write, however many of its records touched it. Two ``within`` periods
-    # without a batch mean the fold has caught up, and it commits (``CaughtUpCommit``).
+    # one changelog write, however many of its records touched it. ``within`` no longer makes
+    # the fold wait for records (a fetch's records are handed on as read): two ``within``
+    # periods without a batch after a fetch mean the fold has caught up, and it commits
+    # (``CaughtUpCommit``).
     analytics_batch_max: int = Field(default=1000, ge=1, le=20_000)
     analytics_batch_within_s: float = Field(default=0.2, gt=0.0, le=10.0)
     # Copies of the other workers' tables each worker keeps by reading their changelog

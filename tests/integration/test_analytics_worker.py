@@ -253,6 +253,24 @@ class Worker:
             await asyncio.sleep(0.5)
 
 
+async def committed_within(bootstrap: str, topics: TopicRegistry, run_id: str, within_s: float) -> float:
+    """Seconds until the worker's group has committed each source partition's end offset, as
+    the log ends are now; fails after ``within_s``."""
+    read = [topics.content_approved, topics.publish_outcomes, topics.engagement_observed]
+    ends = await log_bounds(bootstrap, [TopicPartition(t, p) for t in read for p in range(topics.partitions)])
+    group = AnalyticsSettings(topic_prefix=topics.prefix, group_prefix=f"g{run_id}").app_id  # faust's group
+    started = time.monotonic()
+    while True:
+        committed = await committed_offsets(bootstrap, group)
+        behind = {
+            tp: end - committed.get(tp, 0) for tp, (_, end) in ends.items() if end > committed.get(tp, 0)
+        }
+        if not behind:
+            return time.monotonic() - started
+        assert time.monotonic() - started < within_s, f"still behind {within_s:.0f} s later: {behind}"
+        await asyncio.sleep(0.25)
+
+
 async def source_topics(bootstrap: str, topics: TopicRegistry) -> None:
     """The topics the worker reads and dead-letters to, made before it starts."""
     sources = {
@@ -354,22 +372,8 @@ async def test_the_group_commits_once_the_fold_caught_up_not_at_the_next_interva
     events = generate(random.Random(7), 0, 150)
     await produce(kafka_bootstrap, topics, events)
     await worker.converge(events)
-    read = [topics.content_approved, topics.publish_outcomes, topics.engagement_observed]
-    ends = await log_bounds(
-        kafka_bootstrap, [TopicPartition(t, p) for t in read for p in range(topics.partitions)]
-    )
-    group = AnalyticsSettings(topic_prefix=topics.prefix, group_prefix=f"g{run_id}").app_id  # faust's group
-    started = time.monotonic()
-    while True:
-        committed = await committed_offsets(kafka_bootstrap, group)
-        behind = {
-            tp: end - committed.get(tp, 0) for tp, (_, end) in ends.items() if end > committed.get(tp, 0)
-        }
-        if not behind:
-            break
-        assert time.monotonic() - started < 20, f"still behind 20 s after the figures were in: {behind}"
-        await asyncio.sleep(0.25)
-    print(f"\nanalytics: offsets committed {time.monotonic() - started:.2f} s after the figures were in")
+    took = await committed_within(kafka_bootstrap, topics, run_id, within_s=20)
+    print(f"\nanalytics: offsets committed {took:.2f} s after the figures were in")
 
 
 def run_report(port: int, *args: str) -> subprocess.CompletedProcess[str]:
