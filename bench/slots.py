@@ -742,6 +742,12 @@ def policy_arguments(parser: argparse.ArgumentParser) -> None:
         help="try only untried hours whose posterior reaches the best hour within this many sd (0 all)",
     )
     parser.add_argument(
+        "--explore-spread",
+        type=float,
+        default=None,
+        help="raise an untried hour by this share per hour from the nearest trial's start (0: all alike)",
+    )
+    parser.add_argument(
         "--change-z",
         type=float,
         default=None,
@@ -760,6 +766,7 @@ def exploring_of(args: argparse.Namespace) -> Exploring | None:
     asked = {
         "reexplore_days": args.reexplore_days,
         "gate_z": args.explore_gate,
+        "spread": args.explore_spread,
         "change_z": args.change_z,
         "moved_weight": args.moved_weight,
     }

@@ -141,18 +141,15 @@ def after_the_move(raw: dict[str, Any], reexplore_days: float) -> tuple[float, i
 
 
 def test_a_moved_audience_is_found_by_exploring_again() -> None:
-    """Over six draws of the world (seeds 1-6), exploring again puts more posts where the
-    audience went and earns more of the oracle after the move; violations 0. One draw can go
-    either way (seeds 3 and 5 found dawn without it, by the fit and the first days' trials
-    around the clock), so the draws are summed: three were enough while the first days' trials
-    stayed near the items' arrival, and the spread trials made each draw's path vary more."""
-    seeds = range(1, 7)
-    without = [after_the_move(lunch_then_dawn_world(seed), 0.0) for seed in seeds]
-    again = [after_the_move(lunch_then_dawn_world(seed), 7.0) for seed in seeds]
+    """Over three draws of the world (seeds 1-3, the first tried), exploring again puts more posts
+    where the audience went and earns more of the oracle after the move; violations 0. One draw
+    can go either way (seed 1 found dawn without it, by the fit alone), so the draws are summed."""
+    without = [after_the_move(lunch_then_dawn_world(seed), 0.0) for seed in (1, 2, 3)]
+    again = [after_the_move(lunch_then_dawn_world(seed), 7.0) for seed in (1, 2, 3)]
     assert all(bad == 0 for _, _, bad in without + again)
     assert sum(dawn for _, dawn, _ in again) > sum(dawn for _, dawn, _ in without)
-    share_without = sum(share for share, _, _ in without) / len(seeds)
-    share_again = sum(share for share, _, _ in again) / len(seeds)
+    share_without = sum(share for share, _, _ in without) / 3
+    share_again = sum(share for share, _, _ in again) / 3
     assert share_again > share_without + 0.08, (share_without, share_again)
 
 
@@ -232,11 +229,8 @@ def test_the_gate_still_finds_a_narrow_dawn_peak() -> None:
 
 
 def test_the_options_are_off_unless_chosen_and_regimes_follow_what_was_given() -> None:
-    # Exploring again after a move is on by default for the smooth shape, whose choice takes the
-    # posterior mean after the first days, so nothing else tries where a moved audience went; the
-    # gate and the change-point test are off; the hourly shape explores in its first days only.
-    assert EngagementModel("x", "Asia/Jakarta").exploring == Exploring(REEXPLORE_DAYS, 0.0) == Exploring()
-    assert REEXPLORE_DAYS > 0
+    # Off by default: turning one on is a decision the held-out half has to back (docs/scheduling.md).
+    assert EngagementModel("x", "Asia/Jakarta").exploring == OFF == Exploring()
     assert EngagementModel("x", "Asia/Jakarta", shape="hourly").exploring == OFF
     # A calendar regime's model saves what its channel was given: None keeps following the defaults.
     plain = EngagementModel("x", "Asia/Jakarta")

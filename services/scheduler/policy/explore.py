@@ -33,21 +33,27 @@ from services.scheduler.policy.smooth import MOVE_POSTS, MOVE_Z, MOVED_WEIGHT, m
 EXPLORE_POSTS = 60
 EXPLORE_SEEN = 0.5  # share of a post's reach an hour of the day needs to count as tried
 EXPLORE_OPTIMISM = 3.0  # an untried hour scores as this multiple of the best hour
-# The trials spread around the clock: an untried hour's optimism grows by EXPLORE_SPREAD times
-# itself for each hour between it and the nearest hour a trial started at. With one optimism for
-# every untried hour, the freshness an item loses while it waits chose the untried hour nearest
-# its arrival, so a channel whose items arrive by day tried the daytime hours one by one and its
-# first days ran out before a night hour was tried (bench.adversarial adv-04's Threads, a dawn
-# audience: no post at 03-06 h in 8 weeks, 0.10 of the oracle; with the spread 0.76-0.82). Hours
-# are counted from where trials *started*, so a long half-life, whose posts reach many hours
-# without any of them counting as tried, spreads its trials' start times too. Tuning half
-# (bench.adversarial odd seeds 1-63, with the other defaults of that round): 1 and 2 alike.
-EXPLORE_SPREAD = 1.0
+# Trials spread around the clock (``spread``; 0: every untried hour alike): an untried hour's
+# optimism grows by ``spread`` times itself for each hour between it and the nearest hour a trial
+# started at. With one optimism for every untried hour, the freshness an item loses while it
+# waits chooses the untried hour nearest its arrival, so a channel whose items arrive by day tries
+# the daytime hours one by one and its first days can run out before a night hour is tried
+# (bench.adversarial adv-04's Threads, a dawn audience: no post at 03-06 h in 8 weeks, 0.10 of
+# the oracle; 0.76-0.82 spread). Hours count from where trials *started*, so a long half-life,
+# whose posts reach many hours without any counting as tried, spreads its start times too. Off
+# by default: at 1 the tuning half (odd seeds 1-63) went from 0.752 to 0.802 (mean), but two
+# fresh held-out sets did not follow: even seeds 66-128 0.778 -> 0.806 with 7 days of trials and
+# exploring again after moves (median 0.831 -> 0.811), even seeds 130-192 0.793 -> 0.780 alone.
+# Night trials cost a daytime audience both the trials and the resolution of its peak
+# (docs/scheduling.md, "trials around the clock"). ``--explore-spread 1`` runs it.
+EXPLORE_SPREAD = 0.0
 # Days of exploring again once a move is seen (``reexplore_days``; 0: never, the old hours then
-# only weigh less). While the trials went to the untried hour nearest each item's arrival it did
-# not pay (bench.adversarial tuning half 0.806 -> 0.832, held-out 0.804 -> 0.796); with the
-# trials spread (EXPLORE_SPREAD) it is on: RESULT (docs/scheduling.md).
-REEXPLORE_DAYS = 7.0
+# only weigh less). Off by default: 7 days (7 and 10 alike on the tuning half's shift worlds) took
+# bench.adversarial's tuning half from 0.806 to 0.832 (mean) but the held-out half from 0.804 to
+# 0.796 (docs/scheduling.md, "Exploring again after a move"); with the trials spread
+# (``spread`` 1) it added nothing measurable on the tuning half (odd seeds 1-63: 0.802 either
+# way). ``--reexplore-days 7`` runs it.
+REEXPLORE_DAYS = 0.0
 # The gate on which untried hours a young channel tries (``gate_z``, the smooth shape's posterior;
 # 0: every untried hour, as before): an hour whose upper quantile, GATE_Z sd above its mean, stays
 # under the best hour's mean is not worth a trial. Off by default; tuning half of
@@ -69,13 +75,15 @@ Detector = Callable[[list[int], list[float], int | None], int | None]
 @dataclass(frozen=True)
 class Exploring:
     """How a channel explores besides trying every untried hour while young: again after a move
-    (``reexplore_days``), only the hours where the posterior allows a better one (``gate_z``);
-    how a move is found (``change_z``) and what the posts before it still weigh (``moved_weight``)."""
+    (``reexplore_days``), only the hours where the posterior allows a better one (``gate_z``),
+    far from the hours already tried first (``spread``); how a move is found (``change_z``) and
+    what the posts before it still weigh (``moved_weight``)."""
 
     reexplore_days: float = REEXPLORE_DAYS
     gate_z: float = GATE_Z
     change_z: float = CHANGE_Z
     moved_weight: float = MOVED_WEIGHT
+    spread: float = EXPLORE_SPREAD
 
     def detector(self) -> Detector:
         """The test that dates a move from the posts' times and ratios to the fit, counting the
@@ -103,7 +111,7 @@ class Exploring:
         return cls(**{f.name: float(raw[f.name]) for f in fields(cls) if f.name in raw})
 
 
-OFF = Exploring(reexplore_days=0.0, gate_z=0.0)  # the first days' trials only
+OFF = Exploring(reexplore_days=0.0, gate_z=0.0, spread=0.0)  # the first days' trials only
 
 
 def for_shape(given: Exploring | None, shape: str) -> Exploring:
@@ -113,7 +121,7 @@ def for_shape(given: Exploring | None, shape: str) -> Exploring:
     the plain policy under its name."""
     if shape != "smooth":
         if given not in (None, OFF):
-            raise InvalidRequest("re-exploring after a move and the trial gate need the smooth shape")
+            raise InvalidRequest("exploring again, the trial gate and the spread need the smooth shape")
         return OFF
     return given or Exploring()
 
@@ -153,11 +161,13 @@ def raise_untried(
     exposures: list[list[tuple[int, float]]],
     sd: list[float] | None = None,
     gate_z: float = 0.0,
+    spread: float = 0.0,
 ) -> list[float] | None:
     """``hourly`` with every hour of the day that ``exposures`` (the trials' reach by hour-of-week)
     has not reached raised to EXPLORE_OPTIMISM times the best hour; None when all are tried.
     With ``sd``, the posterior sd of each hour's log activity, only the untried hours whose upper
-    quantile (``gate_z`` sd above their mean) reaches the best hour's mean are raised."""
+    quantile (``gate_z`` sd above their mean) reaches the best hour's mean are raised. With
+    ``spread``, an hour's optimism grows by that share for each hour from the nearest trial's start."""
     seen = by_hour_of_day(exposures)
     untried = [hod for hod in range(24) if seen[hod] < EXPLORE_SEEN]
     if sd is not None:
@@ -170,7 +180,7 @@ def raise_untried(
     best = max(out) * EXPLORE_OPTIMISM
     starts = {trial[0][0] % 24 for trial in exposures if trial}
     for hod in untried:
-        raised = best * (1.0 + EXPLORE_SPREAD * (_hours_from(hod, starts) - 1))
+        raised = best * (1.0 + spread * (_hours_from(hod, starts) - 1))
         for b in range(hod, HOURS_PER_WEEK, 24):
             out[b] = max(out[b], raised)
     return out

@@ -383,7 +383,7 @@ class EngagementModel:
         exposures += [exposure(t, h, self._zone) for t in planned_us if t not in known and t >= since]
         gate = self.exploring.gate_z if self.shape == "smooth" else 0.0
         sd = smooth.daily_sd(self._smooth) if gate > 0 else None
-        raised = explore.raise_untried(self.hourly(), exposures, sd, gate)
+        raised = explore.raise_untried(self.hourly(), exposures, sd, gate, self.exploring.spread)
         return None if raised is None else curve_of(raised, h)
 
     def step_of(self, instant: datetime) -> int:

@@ -31,17 +31,12 @@ HARMONICS = 3  # periods 24, 12 and 8 h: a peak of about 4 h width, and two peak
 HARMONIC_SD = 1.0  # a peak e^2 above the day's mean is within 2 sd of the prior
 DAY_SD = 0.7  # a weekend-only audience is ~e^2 above its weekdays
 _PARAMS = 2 * HARMONICS + 7
-# The posterior's width does part of the exploring: Thompson draws at its full variance, after
-# 7 days of deliberate exploration whose trials spread around the clock (explore.py; the 24-hour
-# model takes 14 days). While the trials went to the untried hour nearest each item's arrival,
-# 10 days were needed (with 7 a dawn peak between two tried quiet hours was never found). With
-# the trials spread, bench.adversarial's tuning half (odd seeds 1-63, mean capture) gave 0.794
-# with 10 days, 0.806 with 7 and 0.815 with 5 (measured greedy on the mean after the first days;
-# 7 with these draws: 0.803); 7 keep about one trial every 2-3 hours for a channel posting once a
-# day. Greedy did as well on that half but cost a prior-like audience with more posts
-# (jakarta-lunch-late 0.963 -> 0.942), so the draws stay. docs/scheduling.md.
+# The posterior's width does most of the exploring: Thompson draws at its full variance, after
+# 10 days of deliberate exploration (model.py's EXPLORE_OPTIMISM; the 24-hour model takes 14).
+# Fewer are not enough: smoothness then rules out a narrow peak between two tried quiet hours (a
+# dawn audience between 01 h and 07 h was never found with 7 days; bench.adversarial tuning half).
 THOMPSON_SHARE = 1.0
-EXPLORE_DAYS = 7.0
+EXPLORE_DAYS = 10.0
 # An audience that moved: when the channel's last MOVE_POSTS posts earned, by their median, under
 # MOVE_RATIO of what the fit expects while the posts before them earned about what it expects,
 # the posts before the move count MOVED_WEIGHT as much (their hours are no longer the audience's).
