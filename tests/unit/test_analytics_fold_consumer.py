@@ -72,8 +72,11 @@ async def test_the_consumer_reads_committed_transactions_only(consumer: FoldingC
         assert made._isolation_level == "read_committed"
     finally:
         await made.stop()  # never started: closes its client
-    # aiokafka hands the setting to the fetcher it makes at start, which filters aborted records.
+    # aiokafka reads the attribute when it starts (so setting it once made is in time) and hands
+    # it to the fetcher it makes then, which filters aborted records when it reads committed.
     assert "isolation_level=self._isolation_level" in inspect.getsource(aiokafka.AIOKafkaConsumer.start)
+    fetcher_made = inspect.getsource(aiokafka.consumer.fetcher.Fetcher.__init__)
+    assert 'isolation_level == "read_committed"' in fetcher_made
     assert "def _create_worker_consumer(" in inspect.getsource(faust_aiokafka.AIOKafkaConsumerThread)
 
 
