@@ -28,6 +28,9 @@ What it keeps of faust's consumer, and how:
   waits for the batch in flight to land and be acked. A revocation forgets the partitions' holes
   before that commit, so it commits up to the first hole at most; the rest is folded again by
   the next owner, whose ledger counts every event once. Never more than what landed.
+- A fetch that a rebalance started under is put back, not dropped: faust would drop it (the
+  changelog records a recovery had just sought among them) after aiokafka moved past it
+  (``_getmany``).
 
 faust is pinned (0.15.3): the private names used here are checked by
 tests/unit/test_analytics_fold_consumer.py, which fails loudly if they change.
@@ -82,6 +85,31 @@ class ReadCommittedThread(faust_aiokafka.AIOKafkaConsumerThread):
         consumer._isolation_level = "read_committed"
         return consumer
 
+    async def put_back(self, fetched: Mapping[TP, tuple[int, int]]) -> None:
+        """Undo a fetch nobody will be handed (each partition's first and last offset fetched),
+        in the thread that owns the Kafka consumer."""
+        await self.call_thread(self._put_back, fetched)
+
+    async def _put_back(self, fetched: Mapping[TP, tuple[int, int]]) -> None:
+        put_back_positions(self._ensure_consumer(), fetched)
+
+
+def put_back_positions(consumer: aiokafka.AIOKafkaConsumer, fetched: Mapping[TP, tuple[int, int]]) -> None:
+    """Seek each partition back to the first record fetched, unless something sought it since.
+
+    The fetch moved a partition's position past its last record (past a transaction marker
+    after it too). A position at or before that record was set by a seek after the fetch (a
+    recovery's, faust's seek to the committed offsets), which stands. Runs without an await,
+    so no seek of the consumer's thread can come between the check and this seek. A position
+    past the record that a later seek set (rare) is taken back too: what is read twice is
+    skipped, by the recovery below the offset it has and by the fold below its read offset."""
+    subscription = consumer._subscription.subscription
+    assignment = subscription.assignment if subscription is not None else None
+    for tp, (first, last) in fetched.items():
+        state = assignment.state_value(tp) if assignment is not None else None
+        if state is not None and state.has_valid_position and state.position > last:
+            consumer.seek(tp, first)
+
 
 class FoldingConsumer(faust_aiokafka.Consumer):
     """faust's aiokafka ``Consumer``, handing the route's records to its fold by batches."""
@@ -92,6 +120,26 @@ class FoldingConsumer(faust_aiokafka.Consumer):
 
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
         return ReadCommittedThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def _getmany(self, active_partitions: Any, timeout: float) -> Any:
+        """faust's fetch, undone when a rebalance started while it waited.
+
+        faust hands aiokafka its set of active partitions itself, which a revocation empties
+        while the fetch waits (up to a second): aiokafka reads an empty set as every partition,
+        and takes in what it fetched for all of them, the changelog partitions a recovery has
+        just sought included. faust then drops the lot, its flow stopped or its generation
+        changed, and aiokafka's positions are past those records: a recovery whose records
+        they were waited for them for good (docs/analytics.md, "The recovery that waited for
+        records already taken"). So such a fetch is put back where it was read from."""
+        generation = self.app.consumer_generation_id
+        records = await super()._getmany(active_partitions, timeout)
+        if not records or self.should_stop:
+            return records
+        if self.flow_active and self.app.consumer_generation_id == generation:
+            return records
+        fetched = {tp: (batch[0].offset, batch[-1].offset) for tp, batch in records.items()}
+        await cast(ReadCommittedThread, self._thread).put_back(fetched)
+        return {}
 
     async def _wait_next_records(self, timeout: float) -> tuple[Any, Any]:
         records, active = await super()._wait_next_records(timeout)

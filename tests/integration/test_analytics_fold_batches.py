@@ -142,12 +142,6 @@ def _counted(metrics: tuple[int, str], result: str) -> float:
     )
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="once in about 13 runs, under the full suite's load, the first worker's table recovery "
-    "after the second joined received no changelog record for minutes (faust: 'No event received "
-    "for active tp'); cause not found (docs/analytics.md); one worker is the supported set-up",
-)
 async def test_a_rebalance_mid_burst_leaves_every_event_counted_once(
     kafka_bootstrap: str,
     topics: TopicRegistry,

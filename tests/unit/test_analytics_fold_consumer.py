@@ -57,6 +57,13 @@ def test_faust_is_the_version_the_consumer_was_written_against() -> None:
     assert _params(base.highwater) == ["self", "tp"]
     # faust's getmany reads what our _wait_next_records returns; its drain is what we bypass.
     assert "await self._wait_next_records(timeout)" in inspect.getsource(base.getmany)
+    # The fetch we undo when a rebalance started under it, and aiokafka's positions it reads.
+    assert _params(base._getmany) == ["self", "active_partitions", "timeout"]
+    assert "await self._getmany(" in inspect.getsource(faust_consumer.Consumer._wait_next_records)
+    state = aiokafka.consumer.subscription_state
+    assert isinstance(state.SubscriptionState.subscription, property)
+    assert callable(state.Assignment.state_value)
+    assert {"has_valid_position", "position"} <= set(vars(state.TopicPartitionState))
     assert "callback(message)" in inspect.getsource(base._drain_messages)
     # faust's stop and revocation wait for the streams before they commit: where we wait too.
     assert "consumer.wait_empty()" in inspect.getsource(faust.App._consumer_wait_empty)
