@@ -124,13 +124,15 @@ class FoldingConsumer(faust_aiokafka.Consumer):
     async def _getmany(self, active_partitions: Any, timeout: float) -> Any:
         """faust's fetch, undone when a rebalance started while it waited.
 
-        faust hands aiokafka its set of active partitions itself, which a revocation empties
-        while the fetch waits (up to a second): aiokafka reads an empty set as every partition,
-        and takes in what it fetched for all of them, the changelog partitions a recovery has
-        just sought included. faust then drops the lot, its flow stopped or its generation
-        changed, and aiokafka's positions are past those records: a recovery whose records
-        they were waited for them for good (docs/analytics.md, "The recovery that waited for
-        records already taken"). So such a fetch is put back where it was read from."""
+        faust hands aiokafka its own set of active partitions, which a revocation empties while
+        the fetch waits (up to a second). aiokafka reads an empty set as every partition and
+        takes in what it fetched for all of them, the changelog records a recovery has just
+        sought to among them. With its flow stopped, faust drops the lot, and aiokafka's
+        positions stay past those records: the recovery waited for them for good
+        (docs/analytics.md, "The recovery that waited for records already taken"). So a fetch
+        during which the flow stopped or the generation changed is put back where it was read
+        from, and none of it is handed on: what the old generation fetched is the new one's to
+        read again from where it seeks."""
         generation = self.app.consumer_generation_id
         records = await super()._getmany(active_partitions, timeout)
         if not records or self.should_stop:
