@@ -325,10 +325,18 @@ async def test_nothing_is_handed_on_once_a_rebalance_started(
         active = set()
     else:
         consumer._stopped.set()
+    put_backs: list[object] = []
+
+    async def put_back(fetched: object) -> None:  # the consumer thread, never started here
+        put_backs.append(fetched)
+
+    cast(Any, consumer._thread).put_back = put_back
     await consumer._fold_fetched({tp: _records(tp, [0, 1])}, active, generation)
     assert folds.batches == []
     assert consumer._new_offset(tp) is None
-    assert consumer._read_offset[tp] is None  # read again after faust's seek to the committed offset
+    assert consumer._read_offset[tp] is None
+    # Put back to be read again; nothing is read after a stop.
+    assert put_backs == ([] if rebalance == "stopping" else [{tp: (0, 1)}])
 
 
 async def test_a_stopped_fetcher_still_lands_and_acks_the_batch_in_flight(
