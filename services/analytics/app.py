@@ -189,8 +189,7 @@ def _add_fold(
     dead_letters = DeadLetters(topics.publish_dead, "analytics", bootstrap=settings.kafka, clock=clock)
 
     changelog = changelog_producer(settings.kafka)
-    # Two batch waits without a batch: the stream is dry, not between two batches of a trickle.
-    caught_up = CaughtUpCommit(app, quiet_s=2 * settings.analytics_batch_within_s)
+    caught_up = CaughtUpCommit(app, quiet_s=settings.analytics_caught_up_quiet_s)
 
     async def fold(batch: FoldBatch) -> None:
         await _whole(fold_batch(batch))

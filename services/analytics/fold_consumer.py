@@ -28,6 +28,10 @@ What it keeps of faust's consumer, and how:
   waits for the batch in flight to land and be acked. A revocation forgets the partitions' holes
   before that commit, so it commits up to the first hole at most; the rest is folded again by
   the next owner, whose ledger counts every event once. Never more than what landed.
+- What a fetch took in and nobody will be handed is put back, not dropped: faust would drop it
+  (a fetch under an emptied active set takes in every partition: the changelog records a
+  recovery had just sought among them, paused source partitions) after aiokafka moved past it
+  (``_getmany``, and ``_fold_fetched`` for a batch refused after others were handed on).
 
 faust is pinned (0.15.3): the private names used here are checked by
 tests/unit/test_analytics_fold_consumer.py, which fails loudly if they change.
@@ -82,6 +86,31 @@ class ReadCommittedThread(faust_aiokafka.AIOKafkaConsumerThread):
         consumer._isolation_level = "read_committed"
         return consumer
 
+    async def put_back(self, fetched: Mapping[TP, tuple[int, int]]) -> None:
+        """Undo a fetch nobody will be handed (each partition's first and last offset fetched),
+        in the thread that owns the Kafka consumer."""
+        await self.call_thread(self._put_back, fetched)
+
+    async def _put_back(self, fetched: Mapping[TP, tuple[int, int]]) -> None:
+        put_back_positions(self._ensure_consumer(), fetched)
+
+
+def put_back_positions(consumer: aiokafka.AIOKafkaConsumer, fetched: Mapping[TP, tuple[int, int]]) -> None:
+    """Seek each partition back to the first record fetched, unless something sought it since.
+
+    The fetch moved a partition's position past its last record (past a transaction marker
+    after it too). A position at or before that record was set by a seek after the fetch (a
+    recovery's, faust's seek to the committed offsets), which stands. Runs without an await,
+    so no seek of the consumer's thread can come between the check and this seek. A position
+    past the record that a later seek set (rare) is taken back too: what is read twice is
+    skipped, by the recovery below the offset it has and by the fold below its read offset."""
+    subscription = consumer._subscription.subscription
+    assignment = subscription.assignment if subscription is not None else None
+    for tp, (first, last) in fetched.items():
+        state = assignment.state_value(tp) if assignment is not None else None
+        if state is not None and state.has_valid_position and state.position > last:
+            consumer.seek(tp, first)
+
 
 class FoldingConsumer(faust_aiokafka.Consumer):
     """faust's aiokafka ``Consumer``, handing the route's records to its fold by batches."""
@@ -92,6 +121,47 @@ class FoldingConsumer(faust_aiokafka.Consumer):
 
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
         return ReadCommittedThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def _getmany(self, active_partitions: Any, timeout: float) -> Any:
+        """faust's fetch, what of it will not be handed on put back where it was read from.
+
+        faust hands aiokafka its own set of active partitions, the set object itself, which
+        changes while the fetch waits (for records up to its timeout, and with no limit for a
+        reassignment in progress). A revocation empties it, and so does the pause of the
+        changelog partitions after a recovery when there are no standbys, before the source
+        partitions are resumed. aiokafka reads an empty set as every partition and takes in
+        what it fetched for all of them, paused ones included; faust drops what it does not
+        hand on, with aiokafka's positions past it. A recovery then waited for records already
+        taken for good, and source records were lost where no committed offset made faust's
+        seek or commit stop at them (docs/analytics.md, "The recovery that waited for records
+        already taken"). So a fetch during which the flow stopped or the generation changed is
+        put back whole and none of it is handed on (the old generation's fetch is the new one's
+        to read again from where it seeks), and otherwise each partition faust's ``getmany``
+        would skip is put back and left out. No await comes between this return and the fold's
+        first ``_may_hand_on``, which sees the same set."""
+        generation = self.app.consumer_generation_id
+        records = await super()._getmany(active_partitions, timeout)
+        if not records or self.should_stop:
+            return records
+        if self.flow_active and self.app.consumer_generation_id == generation:
+            skipped = [tp for tp in records if not self._hands_on(tp, active_partitions)]
+        else:
+            skipped = list(records)
+        if skipped:
+            await self._put_back({tp: records[tp] for tp in skipped})
+        return {tp: batch for tp, batch in records.items() if tp not in skipped}
+
+    def _hands_on(self, tp: TP, active: Any) -> bool:
+        """Whether a record of ``tp`` fetched now is handed on: faust's ``getmany``'s test per
+        record. faust also lets through partitions whose stream buffer filled (the conductor's
+        ``on_message``); routed records never reach a stream buffer, so not theirs."""
+        if active is None or tp in active:  # None: a client-only app, no active set
+            return True
+        return tp.topic not in self.route.topics and tp in self._buffered_partitions
+
+    async def _put_back(self, fetched: FoldBatch) -> None:
+        spans = {tp: (batch[0].offset, batch[-1].offset) for tp, batch in fetched.items()}
+        await cast(ReadCommittedThread, self._thread).put_back(spans)
 
     async def _wait_next_records(self, timeout: float) -> tuple[Any, Any]:
         records, active = await super()._wait_next_records(timeout)
@@ -112,9 +182,14 @@ class FoldingConsumer(faust_aiokafka.Consumer):
         await super().wait_empty()
 
     async def _fold_fetched(self, routed: FoldBatch, active: Any, generation: int) -> None:
-        for batch in _batches(routed, self.route.max_records):
+        batches = _batches(routed, self.route.max_records)
+        for batch in batches:
             if not self._may_hand_on(batch, active, generation):
-                return  # read again after faust's seek to the committed offsets
+                # This batch and the ones after it, from the first record not handed on: faust's
+                # seek to the committed offsets finds nothing to seek where none was committed.
+                if not self.should_stop:
+                    await self._put_back(_joined([batch, *batches]))
+                return
             fresh = self._unread(batch)
             if fresh:
                 await self._hand_on(fresh)
@@ -124,9 +199,7 @@ class FoldingConsumer(faust_aiokafka.Consumer):
             return False
         if self.app.consumer_generation_id != generation:
             return False
-        # faust's getmany also lets through client-only apps (no active set) and partitions whose
-        # stream buffer filled (the conductor's on_message): neither applies to routed records.
-        return all(tp in active for tp in batch)
+        return all(self._hands_on(tp, active) for tp in batch)
 
     def _unread(self, batch: FoldBatch) -> dict[TP, Sequence[ConsumerRecord[bytes, bytes]]]:
         """The records from each partition's read offset on, as faust's drain keeps them. A seek
@@ -236,6 +309,15 @@ def _batches(routed: FoldBatch, max_records: int) -> Iterator[FoldBatch]:
                 batch, room = {}, max_records
     if batch:
         yield batch
+
+
+def _joined(batches: Sequence[FoldBatch]) -> FoldBatch:
+    """Batches of one fetch as one map, each partition's records in order."""
+    joined: dict[TP, list[ConsumerRecord[bytes, bytes]]] = {}
+    for batch in batches:
+        for tp, records in batch.items():
+            joined.setdefault(tp, []).extend(records)
+    return joined
 
 
 def route_records(app: faust.App, route: FoldRoute) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from shared.runtime import EventLoop
 from shared.settings import ROOT, CommonSettings, GcYoungThreshold
@@ -33,12 +33,21 @@ class AnalyticsSettings(CommonSettings):
     # Changelog writes wait this long to be batched (faust's default sends each one alone).
     analytics_producer_linger_s: float = Field(default=0.005, ge=0.0, le=1.0)
     # The fold takes up to this many records of one fetch at once: each key a batch changes is
-    # one changelog write, however many of its records touched it. ``within`` no longer makes
-    # the fold wait for records (a fetch's records are handed on as read): two ``within``
-    # periods without a batch after a fetch mean the fold has caught up, and it commits
-    # (``CaughtUpCommit``).
+    # one changelog write, however many of its records touched it.
     analytics_batch_max: int = Field(default=1000, ge=1, le=20_000)
-    analytics_batch_within_s: float = Field(default=0.2, gt=0.0, le=10.0)
+    # No batch for this long after a short one means the fold has caught up, and it commits then
+    # rather than at faust's next interval (``CaughtUpCommit``). Shorter than faust's 2.8 s
+    # interval, longer than the gap between a burst's fetches.
+    analytics_caught_up_quiet_s: float = Field(default=0.4, gt=0.0, le=20.0)
+    # The former name of the quiet period, still read: it was the fold's wait for records, and
+    # the quiet period was two of those waits, so its value counts twice. The new name wins.
+    former_batch_within_s: float | None = Field(
+        default=None,
+        gt=0.0,
+        le=10.0,
+        validation_alias="WARTA_ANALYTICS_BATCH_WITHIN_S",
+        exclude=True,
+    )
     # Copies of the other workers' tables each worker keeps by reading their changelog
     # partitions (faust's default is 1). With two workers that reading took 15-38 % of their
     # CPU during a burst (docs/analytics.md); without it, a worker that takes over a dead one's
@@ -79,6 +88,15 @@ class AnalyticsSettings(CommonSettings):
     credentials_file: Path = ROOT / "var" / "credentials.vault"
     credentials_key: SecretStr | None = None
     credentials_key_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _former_quiet_period(self) -> Self:
+        if (
+            self.former_batch_within_s is not None
+            and "analytics_caught_up_quiet_s" not in self.model_fields_set
+        ):
+            self.analytics_caught_up_quiet_s = 2 * self.former_batch_within_s
+        return self
 
     @field_validator("report_timezone")
     @classmethod

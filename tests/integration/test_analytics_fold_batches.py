@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from aiokafka import TopicPartition
 
-from shared.codec import encode
 from shared.kafka import log_bounds, make_producer
 from shared.kafka_txn import make_transactional_producer
 from shared.topics import TopicRegistry
@@ -26,8 +25,8 @@ from tests.integration.test_analytics_worker import (
     committed_within,
     generate,
     produce,
+    send_events,
     source_topics,
-    topic_of,
     worker,  # noqa: F401 (the fixture)
 )
 from tests.unit.test_analytics_figures import Event
@@ -64,10 +63,9 @@ async def test_hostile_records_in_a_batch_go_to_the_dead_letters_and_the_rest_fo
     try:
         sent = []
         for n, event in enumerate(events[1:], start=1):
-            topic, key = topic_of(topics, event), event.content_id.encode()
-            if n in hostile:
-                sent.append(await producer.send(topic, hostile[n], key=key))
-            await producer.send(topic, encode(event), key=key)
+            if n in hostile:  # on the event's own topic and key
+                sent += await send_events(producer, topics, [event], values=[hostile[n]])
+            await send_events(producer, topics, [event])
         await producer.flush()
         where = {(m.topic, m.partition, m.offset) for m in [await future for future in sent]}
     finally:
@@ -102,9 +100,7 @@ async def test_records_of_an_aborted_transaction_are_not_counted(
     await producer.start()
     try:
         await producer.begin_transaction()
-        sent = [
-            await producer.send(topic_of(topics, e), encode(e), key=e.content_id.encode()) for e in aborted
-        ]
+        sent = await send_events(producer, topics, aborted)
         written = await asyncio.gather(*sent)
         await producer.abort_transaction()
     finally:
@@ -146,12 +142,6 @@ def _counted(metrics: tuple[int, str], result: str) -> float:
     )
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="once in about 13 runs, under the full suite's load, the first worker's table recovery "
-    "after the second joined received no changelog record for minutes (faust: 'No event received "
-    "for active tp'); cause not found (docs/analytics.md); one worker is the supported set-up",
-)
 async def test_a_rebalance_mid_burst_leaves_every_event_counted_once(
     kafka_bootstrap: str,
     topics: TopicRegistry,

@@ -30,15 +30,16 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import UnknownTopicOrPartitionError
+from aiokafka.structs import RecordMetadata
 
 from services.analytics.settings import AnalyticsSettings
 from shared.codec import encode
@@ -128,6 +129,21 @@ def topic_of(topics: TopicRegistry, event: Event) -> str:
     return topics.publish_outcomes if isinstance(event, PublishOutcome) else topics.engagement_observed
 
 
+async def send_events(
+    producer: AIOKafkaProducer,
+    topics: TopicRegistry,
+    events: Sequence[Event],
+    values: Sequence[bytes] | None = None,
+) -> list[asyncio.Future[RecordMetadata]]:
+    """Each event onto its type's topic, keyed by its content id (an item's events share a
+    partition), as ``values`` instead of the encoded event when given; the acknowledgements."""
+    raws = [encode(e) for e in events] if values is None else values
+    return [
+        await producer.send(topic_of(topics, e), raw, key=e.content_id.encode())
+        for e, raw in zip(events, raws, strict=True)
+    ]
+
+
 async def produce(bootstrap: str, topics: TopicRegistry, events: list[Event], poison: bool = False) -> None:
     producer = make_producer(bootstrap, "analytics-test")
     await producer.start()
@@ -140,8 +156,7 @@ async def produce(bootstrap: str, topics: TopicRegistry, events: list[Event], po
                     break
                 except UnknownTopicOrPartitionError:
                     await asyncio.sleep(1)
-        for event in events:
-            await producer.send(topic_of(topics, event), encode(event), key=event.content_id.encode())
+        await send_events(producer, topics, events)
         if poison:
             await producer.send(topics.engagement_observed, b"{not json", key=b"c0")
         await producer.flush()

@@ -42,3 +42,28 @@ def test_a_worker_whose_revocations_would_not_wait_for_the_batch_in_flight_is_re
     monkeypatch.setenv("STREAM_WAIT_EMPTY", "false")
     with pytest.raises(AnalyticsMisconfigured, match="STREAM_WAIT_EMPTY"):
         create_app(AnalyticsSettings(state_dir=tmp_path), ChannelDirectory())
+
+
+@pytest.mark.parametrize(
+    ("environment", "quiet_s"),
+    [
+        ({}, 0.4),
+        ({"WARTA_ANALYTICS_CAUGHT_UP_QUIET_S": "0.7"}, 0.7),
+        # The former name was the fold's wait for records; the quiet period was two of them.
+        ({"WARTA_ANALYTICS_BATCH_WITHIN_S": "0.3"}, 0.6),
+        ({"WARTA_ANALYTICS_BATCH_WITHIN_S": "0.3", "WARTA_ANALYTICS_CAUGHT_UP_QUIET_S": "0.5"}, 0.5),
+    ],
+)
+def test_the_caught_up_quiet_period_is_read_under_its_name_and_its_former_one(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], quiet_s: float
+) -> None:
+    monkeypatch.delenv("WARTA_ANALYTICS_CAUGHT_UP_QUIET_S", raising=False)
+    monkeypatch.delenv("WARTA_ANALYTICS_BATCH_WITHIN_S", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert AnalyticsSettings().analytics_caught_up_quiet_s == pytest.approx(quiet_s)
+
+
+def test_the_former_name_keeps_its_bounds() -> None:
+    with pytest.raises(ValueError, match="WARTA_ANALYTICS_BATCH_WITHIN_S"):
+        AnalyticsSettings(WARTA_ANALYTICS_BATCH_WITHIN_S=0)

@@ -57,6 +57,13 @@ def test_faust_is_the_version_the_consumer_was_written_against() -> None:
     assert _params(base.highwater) == ["self", "tp"]
     # faust's getmany reads what our _wait_next_records returns; its drain is what we bypass.
     assert "await self._wait_next_records(timeout)" in inspect.getsource(base.getmany)
+    # The fetch we undo when a rebalance started under it, and aiokafka's positions it reads.
+    assert _params(base._getmany) == ["self", "active_partitions", "timeout"]
+    assert "await self._getmany(" in inspect.getsource(faust_consumer.Consumer._wait_next_records)
+    state = aiokafka.consumer.subscription_state
+    assert isinstance(state.SubscriptionState.subscription, property)
+    assert callable(state.Assignment.state_value)
+    assert {"has_valid_position", "position"} <= set(vars(state.TopicPartitionState))
     assert "callback(message)" in inspect.getsource(base._drain_messages)
     # faust's stop and revocation wait for the streams before they commit: where we wait too.
     assert "consumer.wait_empty()" in inspect.getsource(faust.App._consumer_wait_empty)
@@ -72,8 +79,11 @@ async def test_the_consumer_reads_committed_transactions_only(consumer: FoldingC
         assert made._isolation_level == "read_committed"
     finally:
         await made.stop()  # never started: closes its client
-    # aiokafka hands the setting to the fetcher it makes at start, which filters aborted records.
+    # aiokafka reads the attribute when it starts (so setting it once made is in time) and hands
+    # it to the fetcher it makes then, which filters aborted records when it reads committed.
     assert "isolation_level=self._isolation_level" in inspect.getsource(aiokafka.AIOKafkaConsumer.start)
+    fetcher_made = inspect.getsource(aiokafka.consumer.fetcher.Fetcher.__init__)
+    assert 'isolation_level == "read_committed"' in fetcher_made
     assert "def _create_worker_consumer(" in inspect.getsource(faust_aiokafka.AIOKafkaConsumerThread)
 
 
@@ -315,10 +325,18 @@ async def test_nothing_is_handed_on_once_a_rebalance_started(
         active = set()
     else:
         consumer._stopped.set()
+    put_backs: list[object] = []
+
+    async def put_back(fetched: object) -> None:  # the consumer thread, never started here
+        put_backs.append(fetched)
+
+    cast(Any, consumer._thread).put_back = put_back
     await consumer._fold_fetched({tp: _records(tp, [0, 1])}, active, generation)
     assert folds.batches == []
     assert consumer._new_offset(tp) is None
-    assert consumer._read_offset[tp] is None  # read again after faust's seek to the committed offset
+    assert consumer._read_offset[tp] is None
+    # Put back to be read again; nothing is read after a stop.
+    assert put_backs == ([] if rebalance == "stopping" else [{tp: (0, 1)}])
 
 
 async def test_a_stopped_fetcher_still_lands_and_acks_the_batch_in_flight(
