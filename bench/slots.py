@@ -748,6 +748,12 @@ def policy_arguments(parser: argparse.ArgumentParser) -> None:
         help="raise an untried hour by this share per hour from the nearest trial's start (0: all alike)",
     )
     parser.add_argument(
+        "--explore-worth",
+        type=float,
+        default=None,
+        help="choose trials by what they could gain, over this share of the posts ahead (0: off)",
+    )
+    parser.add_argument(
         "--change-z",
         type=float,
         default=None,
@@ -767,6 +773,7 @@ def exploring_of(args: argparse.Namespace) -> Exploring | None:
         "reexplore_days": args.reexplore_days,
         "gate_z": args.explore_gate,
         "spread": args.explore_spread,
+        "worth": args.explore_worth,
         "change_z": args.change_z,
         "moved_weight": args.moved_weight,
     }

@@ -21,7 +21,7 @@ from services.scheduler.policy import EngagementModel
 from services.scheduler.policy.change import CHANGE_MAX_RUN, CHANGE_MIN_BEFORE, CHANGE_MIN_RUN, change_point
 from services.scheduler.policy.explore import Exploring
 from services.scheduler.policy.smooth import MOVE_POSTS, MOVE_RATIO, MOVED_WEIGHT, moved_since
-from tests.unit.test_policy_reexplore import TZ, lunch_then_dawn_world
+from tests.unit.adversarial_worlds import TZ, lunch_then_dawn_world
 
 DAY_US = 86_400_000_000
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from bench import slots as sim
 from services.scheduler.policy.explore import EXPLORE_OPTIMISM, Exploring, raise_untried
-from tests.unit.test_policy_reexplore import TZ, dawn_world
+from tests.unit.adversarial_worlds import TZ, dawn_world
 
 
 def around_the_clock(a: int, b: int) -> int:

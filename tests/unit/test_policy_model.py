@@ -113,15 +113,6 @@ def test_sample_is_a_draw_around_the_mean(shape: str) -> None:
     assert min(draws) < model.expected(instant) < max(draws)
 
 
-def test_crowding_shares_the_audience() -> None:
-    model = EngagementModel.prior("instagram", "Asia/Makassar")
-    instant = wita(1, 19)
-    assert model.crowding_factor(instant, []) == 1.0
-    just_before = model.crowding_factor(instant, [instant - timedelta(minutes=5)])
-    hours_before = model.crowding_factor(instant, [instant - timedelta(hours=5)])
-    assert just_before < hours_before < 1.0
-
-
 def test_greedy_sample_is_the_mean() -> None:
     model = EngagementModel("instagram", "Asia/Makassar", exploration=0.0)
     instant = wita(1, 19)

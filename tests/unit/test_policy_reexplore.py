@@ -12,14 +12,12 @@ import math
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bench import slots as sim
-from bench.adversarial import _content, _curve
 from services.scheduler.policy import EngagementModel, InvalidRequest
 from services.scheduler.policy.explore import (
     EXPLORE_POSTS,
@@ -31,10 +29,10 @@ from services.scheduler.policy.explore import (
     raise_untried,
 )
 from services.scheduler.policy.smooth import MOVE_POSTS
+from tests.unit.adversarial_worlds import TZ, dawn_world, lunch_then_dawn_world
 
 DAY_US = 86_400_000_000
 MONDAY = datetime(2027, 1, 4, tzinfo=UTC)
-TZ = ZoneInfo("Asia/Jakarta")
 
 
 def test_a_young_channel_explores_for_its_first_days_and_no_longer() -> None:
@@ -79,43 +77,6 @@ def test_the_window_never_starts_after_now_nor_outlives_its_bounds(
         assert sum(1 for t in times if t >= since) < EXPLORE_POSTS
     if since is not None:
         assert since <= now
-
-
-def lunch_then_dawn_world(seed: int) -> dict[str, Any]:
-    """One channel, six weeks, two items a day with deadlines of days; its lunchtime audience
-    (bench.adversarial's sampler) moves to dawn after three weeks."""
-    rng = random.Random(f"reexplore/{seed}")
-    start = datetime(2027, 1, 4, tzinfo=TZ)
-    half, end = start + timedelta(weeks=3), start + timedelta(weeks=6)
-    channel = {
-        "id": "instagram-0",
-        "platform": "instagram",
-        "timezone": str(TZ),
-        "activity": _curve(rng, "lunchtime"),
-        "half_life_minutes": 60,
-        "base_reach": 2000,
-        "crowding": 0.3,
-        "min_gap_minutes": 120,
-        "max_posts_per_day": 3,
-        "habitual_times": ["12:00"],
-        "blackouts": [],
-        "seasons": [{"start": half.isoformat(), "end": end.isoformat(), "activity": _curve(rng, "dawn")}],
-    }
-    items = _content(rng, start, 6, ["instagram-0"])
-    for item in items:
-        if item["priority"] == "urgent":
-            item["priority"] = "evergreen"  # urgent posts skip the choice this test is about
-        item["deadline"] = (datetime.fromisoformat(item["arrives_at"]) + timedelta(days=3)).isoformat()
-    return {
-        "name": f"lunch-then-dawn-{seed}",
-        "seed": seed,
-        "start": start.isoformat(),
-        "weeks": 6,
-        "warmup_weeks": 1,
-        "grid_minutes": 5,
-        "channels": [channel],
-        "content": items,
-    }
 
 
 def after_the_move(raw: dict[str, Any], reexplore_days: float) -> tuple[float, int, int]:
@@ -202,18 +163,6 @@ def test_the_gate_keeps_only_hours_that_could_beat_the_best() -> None:
     plain = raise_untried(hourly, tried)
     assert plain is not None
     assert all(plain[b] > hourly[19] for b in range(168) if b % 24 != 19)
-
-
-def dawn_world(seed: int) -> dict[str, Any]:
-    """One channel whose audience is bench.adversarial's dawn (a peak 04-06 h on a floor: a narrow
-    peak, outside the smooth series' family), six weeks of items with deadlines of days."""
-    raw = lunch_then_dawn_world(seed)
-    rng = random.Random(f"dawn/{seed}")
-    channel = raw["channels"][0]
-    channel["activity"] = _curve(rng, "dawn")
-    del channel["seasons"]
-    raw["name"] = f"dawn-{seed}"
-    return raw
 
 
 def test_the_gate_still_finds_a_narrow_dawn_peak() -> None:

@@ -68,6 +68,15 @@ GATE_Z = 0.0
 # draw 0.821 -> 0.832) but a fresh held-out set (even seeds 34-64) only from 0.779 to 0.781
 # (docs/scheduling.md, "the moved audiences, a change-point test").
 CHANGE_Z = 0.0
+# Trials chosen by what they could teach (``worth``; 0: the first days' untried hours and Thompson
+# draws): each hour of the day is scored by its mean plus the excess over the best hour that its
+# posterior still allows (the expected excess of a lognormal at the smooth fit's mode and sd),
+# times the posts that knowledge would serve, ``worth`` times the channel's posts in FORGET_DAYS.
+# A night hour the prior rules out but no post has tested keeps its width, and with it a trial;
+# a daytime hour near the tried ones does not; an audience that moved widens again as the posts
+# before the move are down-weighted.
+TRIAL_WORTH = 0.0
+WORTH_DAYS = 28.0  # the posts a trial's lesson serves: the next four weeks' (model.py's FORGET_DAYS)
 
 Detector = Callable[[list[int], list[float], int | None], int | None]
 
@@ -84,6 +93,7 @@ class Exploring:
     change_z: float = CHANGE_Z
     moved_weight: float = MOVED_WEIGHT
     spread: float = EXPLORE_SPREAD
+    worth: float = TRIAL_WORTH
 
     def detector(self) -> Detector:
         """The test that dates a move from the posts' times and ratios to the fit, counting the
@@ -111,7 +121,7 @@ class Exploring:
         return cls(**{f.name: float(raw[f.name]) for f in fields(cls) if f.name in raw})
 
 
-OFF = Exploring(reexplore_days=0.0, gate_z=0.0, spread=0.0)  # the first days' trials only
+OFF = Exploring(reexplore_days=0.0, gate_z=0.0, spread=0.0, worth=0.0)  # the first days' trials only
 
 
 def for_shape(given: Exploring | None, shape: str) -> Exploring:
@@ -189,3 +199,55 @@ def raise_untried(
 def _hours_from(hod: int, starts: set[int]) -> int:
     """Hours around the clock from ``hod`` to the nearest of ``starts`` (1 when there is none)."""
     return min((min(abs(hod - s), 24 - abs(hod - s)) for s in starts), default=1)
+
+
+def worth_trying(hourly: list[float], sd: list[float], posts_ahead: float, pending: set[int]) -> list[float]:
+    """``hourly`` with each hour of the day raised by what a trial there could gain: its expected
+    excess over the best hour (``sd``, the posterior sd of its log activity) times ``posts_ahead``;
+    the hours of day in ``pending``, which planned posts will reach, are not raised again."""
+    daily = [sum(hourly[hod::24]) / 7 for hod in range(24)]
+    best = max(daily)
+    out = list(hourly)
+    for hod in range(24):
+        if hod in pending or daily[hod] <= 0:
+            continue
+        factor = 1.0 + posts_ahead * _expected_excess(daily[hod], sd[hod], best) / daily[hod]
+        for b in range(hod, HOURS_PER_WEEK, 24):
+            out[b] *= factor
+    return out
+
+
+def _expected_excess(median: float, sd: float, bar: float) -> float:
+    """E[max(0, A - bar)] for a lognormal A of this median and log sd (Black-Scholes' call)."""
+    if sd <= 1e-9:
+        return max(0.0, median - bar)
+    d = math.log(median / bar) / sd
+    return median * math.exp(sd * sd / 2) * _normal_cdf(d + sd) - bar * _normal_cdf(d)
+
+
+def _normal_cdf(x: float) -> float:
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+def worth_raise(
+    hourly: list[float],
+    sd: list[float],
+    pending: list[list[tuple[int, float]]],
+    posts: list[int],
+    now_us: int,
+    worth: float,
+) -> list[float]:
+    """``worth_trying`` for a channel: ``pending`` the exposures of its planned posts (their hours
+    are not raised again), ``posts`` its published and planned instants (the posts ahead)."""
+    seen = by_hour_of_day(pending)
+    planned = {hod for hod in range(24) if seen[hod] >= EXPLORE_SEEN}
+    ahead = posts_ahead(posts, now_us, WORTH_DAYS, worth)
+    return worth_trying(hourly, sd, ahead, planned)
+
+
+def posts_ahead(times: list[int], now_us: int, days: float, worth: float) -> float:
+    """``worth`` times the posts the channel will publish in the next ``days``, at the rate of its
+    posts (``times``: published and planned) since ``days`` ago (a young channel's over a week)."""
+    recent = sorted(t for t in times if t >= now_us - days * _US_PER_DAY)
+    active = max(7.0, min(days, (now_us - recent[0]) / _US_PER_DAY)) if recent else 7.0
+    return worth * (len(recent) + 1) * days / active  # + 1: the job being placed

@@ -362,13 +362,11 @@ class EngagementModel:
         return out
 
     def exploring_curve(self, planned_us: list[int], now_us: int) -> list[float] | None:
-        """The mean curve with every untried hour of the day raised to the channel's best hour, or
-        None once the channel has EXPLORE_POSTS posts or every hour has been tried (explore.py;
-        after a move, only posts since it count, for ``exploring.reexplore_days``).
-
-        ``planned_us`` are the channel's planned posts (integer microseconds): an hour they will
-        reach counts as tried, so one untried hour is not explored by several jobs at once.
-        """
+        """The mean curve with every untried hour of the day raised (explore.py), or None once the
+        channel explores no more. An hour the planned posts ``planned_us`` (integer microseconds)
+        will reach counts as tried, so that several jobs do not explore one hour at once."""
+        if self.exploring.worth > 0:
+            return None  # trials come from ``worth_curve``
         if self.exploring.reexplore_days > 0:
             self._ensure_fit()  # a move is found by the fit
         args = (self._times, planned_us, now_us, self.explore_days, self._moved_at)
@@ -386,6 +384,18 @@ class EngagementModel:
         raised = explore.raise_untried(self.hourly(), exposures, sd, gate, self.exploring.spread)
         return None if raised is None else curve_of(raised, h)
 
+    def worth_curve(self, planned_us: list[int], now_us: int) -> list[float] | None:
+        """The mean curve raised where a trial could teach most (explore.py's ``worth``; None: off)."""
+        if (worth := self.exploring.worth) <= 0:
+            return None
+        self._ensure_fit()
+        h, known = self.half_life, set(self._times)
+        pending = [exposure(t, h, self._zone) for t in planned_us if t not in known]
+        raised = explore.worth_raise(
+            self.hourly(), smooth.daily_sd(self._smooth), pending, [*self._times, *planned_us], now_us, worth
+        )
+        return curve_of(raised, h)
+
     def step_of(self, instant: datetime) -> int:
         at = to_us(instant)
         return local_step(at, offset_us(at, self._zone))
@@ -397,16 +407,6 @@ class EngagementModel:
     def sample(self, instant: datetime, rng: random.Random) -> float:
         """One Thompson draw of the same quantity, for exploration."""
         return self.curve(rng)[self.step_of(instant)]
-
-    def crowding_factor(self, instant: datetime, earlier: list[datetime]) -> float:
-        """The share of audience left to a post at ``instant`` after the channel's ``earlier`` posts."""
-        at = to_us(instant)
-        pressure = sum(
-            math.exp2(-(at - to_us(t)) / US_PER_MINUTE / self.half_life)
-            for t in earlier
-            if 0 <= at - to_us(t) < LIFE_MINUTES * US_PER_MINUTE
-        )
-        return 1.0 / (1.0 + self.crowding * pressure)
 
     @property
     def observations(self) -> int:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -170,14 +170,17 @@ def choose_slot(
     # In this order: the factors read the half-life the model had before ``curve`` refits it.
     factors = _factors(job, model, taken_us, start, step, n, arrived)
     fresh = _freshness(job, start, step, n, arrived)
-    mean = _curve_values(model, model.curve(), steps, start, step, None)
+    mean = _curve_values(model, EngagementModel.curve, steps, start, step)
     grid = _Grid(start, step, n, tz, labels, free, mean, factors, fresh)
     embargoed = not_before is not None and not_before > max(now_us, arrived)
     if urgent:
         return _first_allowed(grid, embargoed)
-    draw = _curve_values(
-        model, model.exploring_curve(taken_us, now_us) or model.curve(rng), steps, start, step, rng
-    )
+
+    # trials while the channel explores (model.py), else one Thompson draw; a regime's model alike
+    def choice(m: EngagementModel) -> list[float]:
+        return m.worth_curve(taken_us, now_us) or m.exploring_curve(taken_us, now_us) or m.curve(rng)
+
+    draw = _curve_values(model, choice, steps, start, step)
     scores = [d * f for d, f in zip(draw, factors, strict=True)]
     return _best_scored(grid, scores, embargoed, has_deadline=job.deadline is not None)
 
@@ -299,13 +302,14 @@ def _local_steps(tz: ZoneInfo, start: int, step: int, n: int, grid_minutes: int)
 
 def _curve_values(
     model: EngagementModel,
-    curve: list[float],
+    curve_of_model: Callable[[EngagementModel], list[float]],
     steps: list[int],
     start: int,
     step: int,
-    rng: random.Random | None,
 ) -> list[float]:
-    """The curve's value at each candidate; inside a calendar period, the regime model's curve."""
+    """The value at each candidate of the curve ``curve_of_model`` reads from the channel's model;
+    inside a calendar period, from the regime's model."""
+    curve = curve_of_model(model)
     values = [curve[k] for k in steps]
     n = len(steps)
     end = start + (n - 1) * step
@@ -321,7 +325,7 @@ def _curve_values(
                 continue
             own = regimes.get(regime)
             if own is None:
-                own = regimes[regime] = model.regime_model(regime).curve(rng)
+                own = regimes[regime] = curve_of_model(model.regime_model(regime))
             values[i] = own[steps[i]]
     return values
 
@@ -440,5 +444,5 @@ def expected_at(
     step = grid_minutes * US_PER_MINUTE
     arrived = to_us(job.arrived_at, "arrived_at")
     local = _local_steps(tz, at_us, step, 1, grid_minutes)
-    value = _curve_values(model, model.curve(), local, at_us, step, None)[0]
+    value = _curve_values(model, EngagementModel.curve, local, at_us, step)[0]
     return value * _factors(job, model, taken_us, at_us, step, 1, arrived)[0]
