@@ -223,7 +223,11 @@ def main(argv: list[str] | None = None) -> int:
         lo, _, hi = args.seeds.partition("-")
         seeds = [s for s in range(int(lo), int(hi or lo) + 1) if args.half in ("both", half(s))]
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            options = {"shape": args.shape, "exploring": exploring_of(args)}
+            options = {
+                "shape": args.shape,
+                "exploring": exploring_of(args),
+                "truth_from_day": args.truth_from_day,
+            }
             results = list(pool.map(partial(simulate, **options), map(generate, seeds)))
         for seed, line in zip(seeds, results, strict=True):
             print(json.dumps({"half": half(seed), **line}), flush=True)

@@ -5,7 +5,8 @@ Follows the slot-world definition (slot-world.md, the project's simulation brief
 posts, freshness); the policy learns online from Poisson draws delivered at +1 h, +6 h and +24 h
 of simulated time; oracle, habitual, immediate and random are computed on the same rules.
 
-Usage: ``python -m bench.slots WORLD.json [WORLD.json ...]`` prints one JSON line per world.
+Usage: ``python -m bench.slots WORLD.json [WORLD.json ...]`` prints one JSON line per world;
+``--truth-from-day D`` measures the policy's ceiling instead (bench/truth_model.py).
 
 Conventions where slot-world.md leaves a choice (docs/scheduling.md repeats them):
 - blackouts are half-open [start, end): the instant a silence ends is allowed;
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bench.truth_model import Truth, TruthModel, tell_now
 from services.scheduler.policy import Blackout, ChannelRules, EngagementModel, JobRequest, choose_slot
 from services.scheduler.policy.calendar import Calendar
 from services.scheduler.policy.explore import Exploring
@@ -84,6 +86,7 @@ class Channel:
     day: list[int] = field(default_factory=list)  # local date ordinal of each grid instant
     day_range: dict[int, tuple[int, int]] = field(default_factory=dict)  # ordinal -> [first, last]
     blackout_ranges: list[tuple[int, int]] = field(default_factory=list)  # [first, last) indices
+    seasons: list[tuple[datetime, datetime, list[float]]] = field(default_factory=list)  # hidden truth
 
 
 @dataclass
@@ -227,6 +230,7 @@ class World:
         ]
         if any(len(curve) != 168 for _, _, curve in seasons):
             raise ValueError(f"channel {ch.id}: a season's activity needs 168 numbers")
+        ch.seasons = seasons
         activity: list[float] = []
         for i in range(self.size):
             instant = self.at(i)
@@ -461,17 +465,38 @@ def request_of(job: Job) -> JobRequest:
     )
 
 
+def policy_model(
+    world: World, ch: Channel, shape: str, exploring: Exploring | None, truth_from_day: float | None
+) -> EngagementModel:
+    """A channel's model with no history; with ``truth_from_day``, the ceiling (bench/truth_model.py)."""
+    if truth_from_day is None:
+        return EngagementModel.prior(
+            ch.platform, ch.timezone, calendar=world.calendar, shape=shape, exploring=exploring
+        )
+    truth = Truth(ch.activity, ch.half_life, ch.base_reach, ch.crowding, ch.seasons)
+    truth_from = world.start + timedelta(days=truth_from_day)
+    return TruthModel(
+        ch.platform,
+        ch.timezone,
+        truth=truth,
+        truth_from=truth_from,
+        calendar=world.calendar,
+        shape=shape,
+        exploring=exploring,
+    )
+
+
 def run_policy(
-    world: World, shape: str = DEFAULT_SHAPE, exploring: Exploring | None = None
+    world: World,
+    shape: str = DEFAULT_SHAPE,
+    exploring: Exploring | None = None,
+    truth_from_day: float | None = None,
 ) -> tuple[dict[str, Schedule], int, int, float]:
     rng_policy = random.Random(f"{world.seed}/policy")
     rng_obs = random.Random(f"{world.seed}/observations")
     rules = {cid: rules_of(ch) for cid, ch in world.channels.items()}
     models = {
-        cid: EngagementModel.prior(
-            ch.platform, ch.timezone, calendar=world.calendar, shape=shape, exploring=exploring
-        )
-        for cid, ch in world.channels.items()
+        cid: policy_model(world, ch, shape, exploring, truth_from_day) for cid, ch in world.channels.items()
     }
     scheds = {cid: Schedule() for cid in world.channels}
     qualities = ItemQualities()
@@ -576,6 +601,7 @@ def place_arriving(
         for i in sched.idxs[bisect.bisect_left(sched.idxs, lo) : bisect.bisect_right(sched.idxs, hi)]
     ]
     movable = [p for p in pending if p.idx * STEP_MIN > minute] if MAKE_ROOM else []
+    tell_now(model, job.item.arrives)
     t0 = clock.perf_counter()
     if movable:  # the channel's planned posts may make room for the new job (policy.place)
         keep = set(map(id, movable))
@@ -630,6 +656,7 @@ def replan_channel(
     now = world.origin + timedelta(minutes=minute)
     recent = minute // STEP_MIN - 2 * LIFE_STEPS  # older posts bind no gap, day or crowding now
     fixed = [world.at(p.idx) for p in sched.posts if id(p) not in keep and p.idx >= recent]
+    tell_now(model, now)
     t0 = clock.perf_counter()
     decisions = replan(
         [(request_of(p.job), world.at(p.idx)) for p in movable], rules, fixed, model, now, rng, world.grid
@@ -690,11 +717,17 @@ def final_violations(world: World, scheds: dict[str, Schedule]) -> int:
 
 
 def simulate(
-    raw: dict[str, Any], shape: str = DEFAULT_SHAPE, exploring: Exploring | None = None
+    raw: dict[str, Any],
+    shape: str = DEFAULT_SHAPE,
+    exploring: Exploring | None = None,
+    truth_from_day: float | None = None,
 ) -> dict[str, Any]:
+    """The world's JSON line; ``truth_from_day``: the policy's ceiling (bench/truth_model.py)."""
     world = World(raw)
     results: dict[str, tuple[dict[str, Schedule], int]] = {}
-    policy_scheds, policy_missed, decision_violations, spent = run_policy(world, shape, exploring)
+    policy_scheds, policy_missed, decision_violations, spent = run_policy(
+        world, shape, exploring, truth_from_day
+    )
     results["policy"] = (policy_scheds, policy_missed)
     for name in STRATEGIES[1:]:
         results[name] = run_reference(world, name, random.Random(f"{world.seed}/{name}"))
@@ -765,6 +798,12 @@ def policy_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="what the posts before a dated move still weigh in the fit (default the model's)",
     )
+    parser.add_argument(
+        "--truth-from-day",
+        type=float,
+        default=None,
+        help="the ceiling: from this day of the world (0: all along) each model knows its channel's truth",
+    )
 
 
 def exploring_of(args: argparse.Namespace) -> Exploring | None:
@@ -788,7 +827,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for path in args.worlds:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        print(json.dumps(simulate(raw, args.shape, exploring_of(args))), flush=True)
+        print(json.dumps(simulate(raw, args.shape, exploring_of(args), args.truth_from_day)), flush=True)
     return 0
 
 

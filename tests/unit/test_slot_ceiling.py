@@ -1,0 +1,121 @@
+"""The slot policy's ceiling (bench/truth_model.py): its model told each channel's truth.
+
+Judged by what the ceiling did not write: the simulator's own reach sums (``World.life``), its
+greedy oracle and its independent feasibility check.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bench.slots import World, policy_model, simulate
+from bench.truth_model import TruthModel, tell_now
+from services.scheduler.policy.model import EngagementModel
+from services.scheduler.policy.rules import to_us
+from tests.unit.test_slot_sim import START, tiny_world
+
+
+def late_night(rng: random.Random) -> list[float]:
+    """An audience the national prior (evening and morning peaks) gets wrong."""
+    return [round((1.0 if b % 24 in (23, 0, 1, 2) else 0.08) * rng.uniform(0.8, 1.2), 4) for b in range(168)]
+
+
+def lunchtime(rng: random.Random) -> list[float]:
+    return [round((1.0 if b % 24 in (11, 12, 13) else 0.1) * rng.uniform(0.8, 1.2), 4) for b in range(168)]
+
+
+def dawn(rng: random.Random) -> list[float]:
+    return [round((1.0 if b % 24 in (3, 4, 5) else 0.05) * rng.uniform(0.8, 1.2), 4) for b in range(168)]
+
+
+def day(n: float, hours: float = 0) -> datetime:
+    return START + timedelta(days=n, hours=hours)
+
+
+def seasonal_world() -> dict[str, Any]:
+    """One channel: its audience moves at day 7 (a hidden season), and a public Ramadan from day
+    14 to 21 has a season of its own; after it, the base audience again."""
+    rng = random.Random(5)
+    raw = tiny_world()
+    raw["weeks"], raw["content"] = 4, []
+    ig = {**raw["channels"][0], "activity": late_night(rng), "blackouts": []}
+    ig["seasons"] = [
+        {"start": day(7).isoformat(), "end": day(14).isoformat(), "activity": lunchtime(rng)},
+        {"start": day(14).isoformat(), "end": day(21).isoformat(), "activity": dawn(rng)},
+    ]
+    raw["channels"] = [ig]
+    raw["calendar"] = [{"name": "ramadan", "start": day(14).isoformat(), "end": day(21).isoformat()}]
+    return raw
+
+
+def true_mu(world: World, at: datetime) -> float:
+    """The simulator's expected reactions of an average post at ``at``, without crowding."""
+    ch = world.channels["ig"]
+    return ch.base_reach * ch.life[world.index_floor(at)]
+
+
+def ceiling(world: World, from_day: float) -> TruthModel:
+    model = policy_model(world, world.channels["ig"], "smooth", None, from_day)
+    assert isinstance(model, TruthModel)
+    return model
+
+
+def test_the_truth_curve_is_the_simulators_and_follows_seasons() -> None:
+    world = World(seasonal_world())
+    model = ceiling(world, 0)
+    ch = world.channels["ig"]
+    # now, then the post (its 24 h inside one audience), then which regime model answers for it
+    cases = [
+        (day(2, 10), day(3, 23), None),  # base audience
+        (day(8, 10), day(9, 12), None),  # the moved audience, no calendar period: from its start
+        (day(10), day(15, 4), "ramadan"),  # Ramadan ahead: its regime model has Ramadan's truth
+        (day(15), day(16, 3), "ramadan"),
+        (day(15), day(22, 23), None),  # in Ramadan, the ordinary curve is what follows it
+    ]
+    for now, at, regime in cases:
+        tell_now(model, now)
+        answering = model if regime is None else model.regime_model(regime)
+        assert answering.curve()[model.step_of(at)] == pytest.approx(true_mu(world, at), rel=1e-9)
+        assert answering.curve(random.Random(1)) == answering.curve()  # nothing left to draw
+        assert model.exploring_curve([], to_us(now)) is None
+        assert (model.half_life, model.crowding) == (ch.half_life, ch.crowding)
+
+
+def test_before_its_day_the_ceiling_is_the_learning_model() -> None:
+    world = World(seasonal_world())
+    model, plain = (
+        ceiling(world, 7),
+        EngagementModel.prior("instagram", "Asia/Makassar", calendar=world.calendar),
+    )
+    tell_now(model, day(6, 23))
+    assert model.curve() == plain.curve()
+    now_us = to_us(day(6, 23))
+    assert model.exploring_curve([], now_us) == plain.exploring_curve([], now_us)
+    assert model.regime_model("ramadan").curve() == plain.regime_model("ramadan").curve()
+    assert (model.half_life, model.crowding) == (plain.half_life, plain.crowding)
+    tell_now(model, day(7))
+    assert model.curve()[model.step_of(day(8, 12))] == pytest.approx(true_mu(world, day(8, 12)), rel=1e-9)
+
+
+def late_night_world() -> dict[str, Any]:
+    raw = tiny_world()
+    rng = random.Random(11)
+    for channel in raw["channels"]:
+        channel["activity"] = late_night(rng)
+    return raw
+
+
+def test_the_ceiling_captures_at_least_the_learning_policy_and_breaks_no_rule() -> None:
+    raw = late_night_world()
+    learned, truth = simulate(raw), simulate(raw, truth_from_day=0)
+    assert truth["violations"] == 0  # the bench's own feasibility check, not the policy's
+    assert truth["sum_mu"]["policy"] >= learned["sum_mu"]["policy"]
+    assert truth["captured_vs_oracle"] >= 0.95  # the bench's greedy oracle knows the same truth
+    assert truth["sum_mu"]["oracle"] == learned["sum_mu"]["oracle"]
+    never = simulate(raw, truth_from_day=1000)  # the truth never on: exactly the learning policy
+    assert never["sum_mu"] == learned["sum_mu"]
+    assert never["missed"] == learned["missed"]
