@@ -5,7 +5,7 @@
 the channel's truth; before day D it is the ordinary learning model. What the policy loses with
 the truth known is placement; the rest of its gap to the oracle is learning (docs/scheduling.md).
 
-The policy reads a model only through ``curve``, ``exploring_curve``, ``calendar``,
+The policy reads a model only through ``curve``, ``exploring_curve``, ``worth_curve``, ``calendar``,
 ``regime_model(...).curve``, ``half_life`` and ``crowding`` (policy/slots.py). Once the truth is
 on, each answers with the simulator's truth (slot-world.md): ``base_reach`` times a post's reach
 over the true hourly activity (``reach.curve_of``, the bench's ``World`` arithmetic on the cyclic
@@ -134,6 +134,11 @@ class TruthModel(EngagementModel):
         if self.truth_on():
             return None  # the truth leaves nothing to try
         return super().exploring_curve(planned_us, now_us)
+
+    def worth_curve(self, planned_us: list[int], now_us: int) -> list[float] | None:
+        if self.truth_on():
+            return None
+        return super().worth_curve(planned_us, now_us)
 
     def regime_model(self, regime: str) -> EngagementModel:
         if not self.truth_on():
