@@ -3,7 +3,9 @@
 The expected excess is checked against sampling, the one judge of a closed form that shares none
 of its algebra; the raise on its own (a wide hour outranks a narrow one of the same mean, planned
 hours are not raised twice); and the policy on a world drawn with bench.adversarial's own dawn
-audience, judged by bench.slots' simulator and oracle, against the default exploration.
+audience, judged by bench.slots' simulator and oracle, against the default exploration. The
+option is off by default (fresh held-out seeds did not back it, docs/scheduling.md); these tests
+keep what it does true.
 """
 
 from __future__ import annotations
