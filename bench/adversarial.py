@@ -33,7 +33,7 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench.slots import exploring_of, policy_arguments, simulate
+from bench.slots import exploring_of, knobs_of, policy_arguments, simulate
 from bench.worldgen import PLATFORMS, ZONES
 
 # Each audience is a function of (weekday 0-6, hour) to relative activity, far from the national
@@ -227,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
                 "shape": args.shape,
                 "exploring": exploring_of(args),
                 "truth_from_day": args.truth_from_day,
+                "knobs": knobs_of(args),
             }
             results = list(pool.map(partial(simulate, **options), map(generate, seeds)))
         for seed, line in zip(seeds, results, strict=True):

@@ -465,25 +465,36 @@ def request_of(job: Job) -> JobRequest:
     )
 
 
+@dataclass(frozen=True)
+class Knobs:
+    """The model's own settings a bench run may change (None: the model's defaults): the days of
+    deliberate exploration and the share of the posterior variance Thompson draws at."""
+
+    explore_days: float | None = None
+    thompson_share: float | None = None
+
+
 def policy_model(
-    world: World, ch: Channel, shape: str, exploring: Exploring | None, truth_from_day: float | None
+    world: World,
+    ch: Channel,
+    shape: str,
+    exploring: Exploring | None,
+    truth_from_day: float | None,
+    knobs: Knobs = Knobs(),
 ) -> EngagementModel:
     """A channel's model with no history; with ``truth_from_day``, the ceiling (bench/truth_model.py)."""
+    options: dict[str, Any] = {
+        "calendar": world.calendar,
+        "shape": shape,
+        "exploring": exploring,
+        "exploration": knobs.thompson_share,
+        "explore_days": knobs.explore_days,
+    }
     if truth_from_day is None:
-        return EngagementModel.prior(
-            ch.platform, ch.timezone, calendar=world.calendar, shape=shape, exploring=exploring
-        )
+        return EngagementModel(ch.platform, ch.timezone, **options)
     truth = Truth(ch.activity, ch.half_life, ch.base_reach, ch.crowding, ch.seasons)
     truth_from = world.start + timedelta(days=truth_from_day)
-    return TruthModel(
-        ch.platform,
-        ch.timezone,
-        truth=truth,
-        truth_from=truth_from,
-        calendar=world.calendar,
-        shape=shape,
-        exploring=exploring,
-    )
+    return TruthModel(ch.platform, ch.timezone, truth=truth, truth_from=truth_from, **options)
 
 
 def run_policy(
@@ -491,12 +502,14 @@ def run_policy(
     shape: str = DEFAULT_SHAPE,
     exploring: Exploring | None = None,
     truth_from_day: float | None = None,
+    knobs: Knobs = Knobs(),
 ) -> tuple[dict[str, Schedule], int, int, float]:
     rng_policy = random.Random(f"{world.seed}/policy")
     rng_obs = random.Random(f"{world.seed}/observations")
     rules = {cid: rules_of(ch) for cid, ch in world.channels.items()}
     models = {
-        cid: policy_model(world, ch, shape, exploring, truth_from_day) for cid, ch in world.channels.items()
+        cid: policy_model(world, ch, shape, exploring, truth_from_day, knobs)
+        for cid, ch in world.channels.items()
     }
     scheds = {cid: Schedule() for cid in world.channels}
     qualities = ItemQualities()
@@ -721,12 +734,14 @@ def simulate(
     shape: str = DEFAULT_SHAPE,
     exploring: Exploring | None = None,
     truth_from_day: float | None = None,
+    knobs: Knobs = Knobs(),
 ) -> dict[str, Any]:
-    """The world's JSON line; ``truth_from_day``: the policy's ceiling (bench/truth_model.py)."""
+    """The world's JSON line; ``truth_from_day``: the policy's ceiling (bench/truth_model.py);
+    ``knobs``: the model's own settings changed."""
     world = World(raw)
     results: dict[str, tuple[dict[str, Schedule], int]] = {}
     policy_scheds, policy_missed, decision_violations, spent = run_policy(
-        world, shape, exploring, truth_from_day
+        world, shape, exploring, truth_from_day, knobs
     )
     results["policy"] = (policy_scheds, policy_missed)
     for name in STRATEGIES[1:]:
@@ -799,11 +814,28 @@ def policy_arguments(parser: argparse.ArgumentParser) -> None:
         help="what the posts before a dated move still weigh in the fit (default the model's)",
     )
     parser.add_argument(
+        "--explore-days",
+        type=float,
+        default=None,
+        help="days of deliberate exploration from a channel's first post (0 none; default the shape's)",
+    )
+    parser.add_argument(
+        "--thompson-share",
+        type=float,
+        default=None,
+        help="share of the posterior variance the Thompson draws take (0 greedy; default the shape's)",
+    )
+    parser.add_argument(
         "--truth-from-day",
         type=float,
         default=None,
         help="the ceiling: from this day of the world (0: all along) each model knows its channel's truth",
     )
+
+
+def knobs_of(args: argparse.Namespace) -> Knobs:
+    """The model's own settings ``policy_arguments`` asked for."""
+    return Knobs(explore_days=args.explore_days, thompson_share=args.thompson_share)
 
 
 def exploring_of(args: argparse.Namespace) -> Exploring | None:
@@ -827,7 +859,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for path in args.worlds:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        print(json.dumps(simulate(raw, args.shape, exploring_of(args), args.truth_from_day)), flush=True)
+        line = simulate(raw, args.shape, exploring_of(args), args.truth_from_day, knobs_of(args))
+        print(json.dumps(line), flush=True)
     return 0
 
 

@@ -70,6 +70,8 @@ class TruthModel(EngagementModel):
         calendar: Calendar | None = None,
         shape: str = DEFAULT_SHAPE,
         exploring: Exploring | None = None,
+        exploration: float | None = None,
+        explore_days: float | None = None,
     ) -> None:
         # set before the parent's __init__, which assigns half_life and crowding (properties here)
         self.truth = truth
@@ -78,7 +80,15 @@ class TruthModel(EngagementModel):
         self._learning = False
         self._curves: dict[int, list[float]] = {}  # by id of the activity list
         self._truth_regimes: dict[tuple[str, int], TruthModel] = {}
-        super().__init__(platform, timezone, calendar=calendar, shape=shape, exploring=exploring)
+        super().__init__(
+            platform,
+            timezone,
+            calendar=calendar,
+            shape=shape,
+            exploring=exploring,
+            exploration=exploration,
+            explore_days=explore_days,
+        )
 
     def truth_on(self) -> bool:
         """Whether decisions read the truth now; learning never does."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bench.slots import World, policy_model, simulate
+from bench.slots import Knobs, World, policy_model, simulate
 from bench.truth_model import TruthModel, tell_now
 from services.scheduler.policy.model import EngagementModel
 from services.scheduler.policy.rules import to_us
@@ -119,3 +119,18 @@ def test_the_ceiling_captures_at_least_the_learning_policy_and_breaks_no_rule() 
     never = simulate(raw, truth_from_day=1000)  # the truth never on: exactly the learning policy
     assert never["sum_mu"] == learned["sum_mu"]
     assert never["missed"] == learned["missed"]
+
+
+@pytest.mark.parametrize("truth_from_day", [None, 0.0])
+def test_the_models_own_settings_reach_it_learning_or_ceiling(truth_from_day: float | None) -> None:
+    """``--explore-days`` and ``--thompson-share`` reach each channel's model, so that a tuning
+    row that changed them is a command, not a throwaway wrapper."""
+    world = World(tiny_world())
+    ch = next(iter(world.channels.values()))
+    plain = policy_model(world, ch, "smooth", None, truth_from_day)
+    changed = policy_model(
+        world, ch, "smooth", None, truth_from_day, Knobs(explore_days=3.0, thompson_share=0.5)
+    )
+    assert (changed.explore_days, changed.exploration) == (3.0, 0.5)
+    assert plain.exploration is None
+    assert plain.explore_days == EngagementModel("x", "UTC").explore_days
