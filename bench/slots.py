@@ -802,6 +802,12 @@ def policy_arguments(parser: argparse.ArgumentParser) -> None:
         help="choose trials by what they could gain, over this share of the posts ahead (0: off)",
     )
     parser.add_argument(
+        "--explore-gradient",
+        type=float,
+        default=None,
+        help="choose trials by their knowledge gradient, over this share of the posts ahead (0: off)",
+    )
+    parser.add_argument(
         "--change-z",
         type=float,
         default=None,
@@ -845,6 +851,7 @@ def exploring_of(args: argparse.Namespace) -> Exploring | None:
         "gate_z": args.explore_gate,
         "spread": args.explore_spread,
         "worth": args.explore_worth,
+        "gradient": args.explore_gradient,
         "change_z": args.change_z,
         "moved_weight": args.moved_weight,
     }

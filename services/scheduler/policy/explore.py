@@ -18,9 +18,10 @@ from dataclasses import asdict, dataclass, fields
 from functools import partial
 
 from services.scheduler.policy.change import CHANGE_MIN_RUN, change_point
-from services.scheduler.policy.reach import HOURS_PER_WEEK, by_hour_of_day
+from services.scheduler.policy.knowledge import gradients
+from services.scheduler.policy.reach import HOURS_PER_WEEK, STEPS_PER_HOUR, by_hour_of_day
 from services.scheduler.policy.rules import US_PER_MINUTE, InvalidRequest
-from services.scheduler.policy.smooth import MOVE_POSTS, MOVE_Z, MOVED_WEIGHT, moved_since
+from services.scheduler.policy.smooth import MOVE_POSTS, MOVE_Z, MOVED_WEIGHT, SmoothFit, moved_since
 
 # Deliberate exploration (docs/scheduling.md): while a channel is young, an hour of the day that no
 # post has reached yet is scored EXPLORE_OPTIMISM times the channel's best hour, so each hour is
@@ -79,6 +80,11 @@ CHANGE_Z = 0.0
 # seeds (even 258-320) only from 0.762 to 0.782, their median from 0.780 to 0.770, and the
 # project's worlds lost 0.01-0.04 (docs/scheduling.md, "trials chosen by what they could teach").
 TRIAL_WORTH = 0.0
+# Trials chosen by the knowledge gradient (``gradient``; 0: off; knowledge.py): an instant scores
+# its expected engagement plus what a post there would add to the best hour's, over the posts
+# ahead times ``gradient``. Unlike the worth above, it sees which hours one post's reach teaches
+# together and what a count could change of the choice.
+TRIAL_GRADIENT = 0.0
 WORTH_DAYS = 28.0  # the posts a trial's lesson serves: the next four weeks' (model.py's FORGET_DAYS)
 
 Detector = Callable[[list[int], list[float], int | None], int | None]
@@ -97,6 +103,7 @@ class Exploring:
     moved_weight: float = MOVED_WEIGHT
     spread: float = EXPLORE_SPREAD
     worth: float = TRIAL_WORTH
+    gradient: float = TRIAL_GRADIENT
 
     def detector(self) -> Detector:
         """The test that dates a move from the posts' times and ratios to the fit, counting the
@@ -124,7 +131,9 @@ class Exploring:
         return cls(**{f.name: float(raw[f.name]) for f in fields(cls) if f.name in raw})
 
 
-OFF = Exploring(reexplore_days=0.0, gate_z=0.0, spread=0.0, worth=0.0)  # the first days' trials only
+OFF = Exploring(
+    reexplore_days=0.0, gate_z=0.0, spread=0.0, worth=0.0, gradient=0.0
+)  # the first days' trials only
 
 
 def for_shape(given: Exploring | None, shape: str) -> Exploring:
@@ -246,6 +255,30 @@ def worth_raise(
     planned = {hod for hod in range(24) if seen[hod] >= EXPLORE_SEEN}
     ahead = posts_ahead(posts, now_us, WORTH_DAYS, worth)
     return worth_trying(hourly, sd, ahead, planned)
+
+
+def gradient_raise(
+    curve: list[float],
+    hourly: list[float],
+    fit: SmoothFit,
+    cv2: float,
+    half_life: float,
+    pending: list[list[tuple[int, float]]],
+    posts: list[int],
+    now_us: int,
+    gradient: float,
+) -> list[float]:
+    """``curve`` (a post's expected reactions by 5-minute step of the week) plus, at each step,
+    the knowledge gradient of its start hour (knowledge.py) times the posts ahead; the hours the
+    planned posts (``pending``, their exposures) will reach gain nothing more."""
+    per_hour = STEPS_PER_HOUR * 24
+    values = [sum(curve[day * per_hour + hod * STEPS_PER_HOUR] for day in range(7)) / 7 for hod in range(24)]
+    activity = [sum(hourly[hod::24]) / 7 for hod in range(24)]
+    gains = gradients(values, activity, half_life, fit, cv2)
+    seen = by_hour_of_day(pending)
+    ahead = posts_ahead(posts, now_us, WORTH_DAYS, gradient)
+    bonus = [0.0 if seen[hod] >= EXPLORE_SEEN else ahead * gains[hod] for hod in range(24)]
+    return [value + bonus[(step // STEPS_PER_HOUR) % 24] for step, value in enumerate(curve)]
 
 
 def posts_ahead(times: list[int], now_us: int, days: float, worth: float) -> float:

@@ -51,13 +51,7 @@ from services.scheduler.policy.reach import (
     fit_half_life,
     local_step,
 )
-from services.scheduler.policy.rules import (
-    US_PER_MINUTE,
-    InvalidRequest,
-    offset_us,
-    to_us,
-    zone,
-)
+from services.scheduler.policy.rules import US_PER_MINUTE, InvalidRequest, offset_us, to_us, zone
 
 FORGET_DAYS = 28.0  # a post's weight halves every 4 weeks behind the channel's latest post
 # Thompson sampling draws at this share of the posterior variance. Chosen on the tuning half of
@@ -365,7 +359,7 @@ class EngagementModel:
         """The mean curve with every untried hour of the day raised (explore.py), or None once the
         channel explores no more. An hour the planned posts ``planned_us`` (integer microseconds)
         will reach counts as tried, so that several jobs do not explore one hour at once."""
-        if self.exploring.worth > 0:
+        if self.exploring.worth > 0 or self.exploring.gradient > 0:
             return None  # trials come from ``worth_curve``
         if self.exploring.reexplore_days > 0:
             self._ensure_fit()  # a move is found by the fit
@@ -385,14 +379,20 @@ class EngagementModel:
         return None if raised is None else curve_of(raised, h)
 
     def worth_curve(self, planned_us: list[int], now_us: int) -> list[float] | None:
-        """The mean curve raised where a trial could teach most (explore.py's ``worth``; None: off)."""
-        if (worth := self.exploring.worth) <= 0:
+        """The mean curve raised where a trial could teach most (explore.py's ``worth`` or
+        ``gradient``; None: both off), ``planned_us`` the channel's planned posts."""
+        ex = self.exploring
+        if ex.worth <= 0 and ex.gradient <= 0:
             return None
         self._ensure_fit()
         h, known = self.half_life, set(self._times)
         pending = [exposure(t, h, self._zone) for t in planned_us if t not in known]
+        posts = [*self._times, *planned_us]
+        if ex.gradient > 0:
+            args = (self.curve(), self.hourly(), self._smooth, self.fitted.cv2, h, pending, posts, now_us)
+            return explore.gradient_raise(*args, ex.gradient)
         raised = explore.worth_raise(
-            self.hourly(), smooth.daily_sd(self._smooth), pending, [*self._times, *planned_us], now_us, worth
+            self.hourly(), smooth.daily_sd(self._smooth), pending, posts, now_us, ex.worth
         )
         return curve_of(raised, h)
 

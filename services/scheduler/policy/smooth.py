@@ -247,6 +247,11 @@ def _backward(low: list[list[float]], y: list[float]) -> list[float]:
     return x
 
 
+def covariance_times(smooth: SmoothFit, x: list[float]) -> list[float]:
+    """H⁻¹ x: the posterior covariance of the series' numbers times ``x``."""
+    return _solve(smooth.chol, x)
+
+
 def draw_series(smooth: SmoothFit, rng: random.Random, share: float) -> list[float]:
     """Multipliers of one Thompson draw from the Laplace posterior N(θ, share · H⁻¹)."""
     low, n = smooth.chol, len(smooth.theta)
