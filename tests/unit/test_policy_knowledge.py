@@ -3,7 +3,7 @@
 Judged by sampling (the count's surprise drawn, the best hour's gain averaged: none of the
 quadrature's algebra), by the fit's own posterior (a channel that has posted only by day learns
 more from a night post than from another daytime one), and by its limits (no doubt, nothing to
-learn).
+learn). The option is off by default (fresh held-out seeds did not back it, docs/scheduling.md).
 """
 
 from __future__ import annotations

@@ -83,7 +83,11 @@ TRIAL_WORTH = 0.0
 # Trials chosen by the knowledge gradient (``gradient``; 0: off; knowledge.py): an instant scores
 # its expected engagement plus what a post there would add to the best hour's, over the posts
 # ahead times ``gradient``. Unlike the worth above, it sees which hours one post's reach teaches
-# together and what a count could change of the choice.
+# together and what a count could change of the choice. Off by default: at 3 with the change-point
+# test at 3 se and the moved posts at 0.1, the tuning half went from 0.752 to 0.799 (median 0.811
+# to 0.868) but fresh held-out seeds (even 322-384) only from 0.741 to 0.759, their median from
+# 0.792 to 0.778, and kaltim's Ramadan world fell to 0.915 (docs/scheduling.md, "knowledge
+# gradient").
 TRIAL_GRADIENT = 0.0
 WORTH_DAYS = 28.0  # the posts a trial's lesson serves: the next four weeks' (model.py's FORGET_DAYS)
 
