@@ -111,6 +111,14 @@ class TruthModel(EngagementModel):
     def crowding(self, value: float) -> None:
         self._learned_crowding = value
 
+    def _ensure_fit(self) -> None:
+        # the fit is lazy: it runs at a decision, and must read the learned half-life and crowding
+        self._learning = True
+        try:
+            super()._ensure_fit()
+        finally:
+            self._learning = False
+
     def observe(
         self,
         published_at: datetime,

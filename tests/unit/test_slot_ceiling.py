@@ -14,8 +14,10 @@ import pytest
 
 from bench.slots import Knobs, World, policy_model, simulate
 from bench.truth_model import TruthModel, tell_now
+from services.scheduler.policy import JobRequest
 from services.scheduler.policy.model import EngagementModel
 from services.scheduler.policy.rules import to_us
+from services.scheduler.policy.slots import expected_at
 from tests.unit.test_slot_sim import START, tiny_world
 
 
@@ -134,3 +136,26 @@ def test_the_models_own_settings_reach_it_learning_or_ceiling(truth_from_day: fl
     assert (changed.explore_days, changed.exploration) == (3.0, 0.5)
     assert plain.exploration is None
     assert plain.explore_days == EngagementModel("x", "UTC").explore_days
+
+
+def test_the_mean_the_policy_reads_is_the_truth_once_on() -> None:
+    """The policy's mean path (``expected_at``: the expected engagement ``place`` and ``replan``
+    compare) reads the ceiling's truth, not only its draws; and a fit run while the truth is on
+    still learns with the learned half-life, not the truth's."""
+    raw = seasonal_world()
+    raw["channels"][0]["half_life_minutes"] = 200  # the truth's, far from instagram's prior 60
+    world = World(raw)
+    model = policy_model(world, world.channels["ig"], "smooth", None, 0.0)
+    assert isinstance(model, TruthModel)
+    at = day(3, 20)
+    tell_now(model, at)
+    request = JobRequest(job_id="j", priority="evergreen", arrived_at=at, not_before=None, deadline=None)
+    tz = world.channels["ig"].tz
+    assert expected_at(request, model, [], to_us(at), tz, world.grid) == pytest.approx(
+        true_mu(world, at), rel=0.02
+    )
+    model.observe(at - timedelta(hours=30), 1440, 50, post_id="p")
+    model.hourly()  # a fit while the truth is on, as any learned read would run
+    learned = model._learned_half_life
+    assert learned < 150
+    assert model._posts["p"].exposure_h == pytest.approx(learned)

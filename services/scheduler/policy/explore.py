@@ -147,7 +147,9 @@ def for_shape(given: Exploring | None, shape: str) -> Exploring:
     the plain policy under its name."""
     if shape != "smooth":
         if given not in (None, OFF):
-            raise InvalidRequest("exploring again, the trial gate and the spread need the smooth shape")
+            raise InvalidRequest(
+                "exploring again, the trial gate, the spread, the worth and the gradient need the smooth shape"
+            )
         return OFF
     return given or Exploring()
 
@@ -275,8 +277,10 @@ def gradient_raise(
     """``curve`` (a post's expected reactions by 5-minute step of the week) plus, at each step,
     the knowledge gradient of its start hour (knowledge.py) times the posts ahead; the hours the
     planned posts (``pending``, their exposures) will reach gain nothing more."""
-    per_hour = STEPS_PER_HOUR * 24
-    values = [sum(curve[day * per_hour + hod * STEPS_PER_HOUR] for day in range(7)) / 7 for hod in range(24)]
+    steps_per_day = STEPS_PER_HOUR * 24
+    values = [
+        sum(curve[day * steps_per_day + hod * STEPS_PER_HOUR] for day in range(7)) / 7 for hod in range(24)
+    ]
     activity = [sum(hourly[hod::24]) / 7 for hod in range(24)]
     gains = gradients(values, activity, half_life, fit, cv2)
     seen = by_hour_of_day(pending)

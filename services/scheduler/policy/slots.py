@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from operator import methodcaller
 from zoneinfo import ZoneInfo
 
 from services.scheduler.policy.freshness import PRIORITIES, URGENT, half_life_hours
@@ -49,6 +50,7 @@ from services.scheduler.policy.rules import (
     to_us,
 )
 
+_mean_of: Callable[[EngagementModel], list[float]] = methodcaller("curve")  # a subclass's curve answers
 WINDOW_WITHOUT_DEADLINE = 7 * US_PER_DAY  # slot-world.md: items without a deadline have 7 days
 RUNNER_UP_DISTANCE = US_PER_HOUR  # report a real alternative, not the grid step next door
 
@@ -170,15 +172,15 @@ def choose_slot(
     # In this order: the factors read the half-life the model had before ``curve`` refits it.
     factors = _factors(job, model, taken_us, start, step, n, arrived)
     fresh = _freshness(job, start, step, n, arrived)
-    mean = _curve_values(model, EngagementModel.curve, steps, start, step)
+    mean = _curve_values(model, _mean_of, steps, start, step)
     grid = _Grid(start, step, n, tz, labels, free, mean, factors, fresh)
     embargoed = not_before is not None and not_before > max(now_us, arrived)
     if urgent:
         return _first_allowed(grid, embargoed)
 
-    # trials while the channel explores (model.py), else one Thompson draw; a regime's model alike
-    def choice(m: EngagementModel) -> list[float]:
-        return m.worth_curve(taken_us, now_us) or m.exploring_curve(taken_us, now_us) or m.curve(rng)
+    def choice(m: EngagementModel) -> list[float]:  # trials while exploring (model.py), else a draw
+        trials = m.exploring_curve(taken_us, now_us) if m is model else None  # a regime's: none
+        return m.worth_curve(taken_us, now_us) or trials or m.curve(rng)
 
     draw = _curve_values(model, choice, steps, start, step)
     scores = [d * f for d, f in zip(draw, factors, strict=True)]
@@ -444,5 +446,5 @@ def expected_at(
     step = grid_minutes * US_PER_MINUTE
     arrived = to_us(job.arrived_at, "arrived_at")
     local = _local_steps(tz, at_us, step, 1, grid_minutes)
-    value = _curve_values(model, EngagementModel.curve, local, at_us, step)[0]
+    value = _curve_values(model, _mean_of, local, at_us, step)[0]
     return value * _factors(job, model, taken_us, at_us, step, 1, arrived)[0]
