@@ -23,9 +23,11 @@ answers with the season active at its period's start, or the base activity when 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from services.scheduler.policy.calendar import Calendar, Period
 from services.scheduler.policy.explore import Exploring
@@ -111,37 +113,24 @@ class TruthModel(EngagementModel):
     def crowding(self, value: float) -> None:
         self._learned_crowding = value
 
-    def _ensure_fit(self) -> None:
-        # the fit is lazy: it runs at a decision, and must read the learned half-life and crowding
+    @contextmanager
+    def _learned(self) -> Iterator[None]:
+        """Within: the model reads what it learned, never the truth."""
         self._learning = True
         try:
-            super()._ensure_fit()
+            yield
         finally:
             self._learning = False
 
-    def observe(
-        self,
-        published_at: datetime,
-        horizon_minutes: int,
-        reactions: int,
-        *,
-        post_id: str | None = None,
-        value_factor: float = 1.0,
-        quality: float | None = None,
-    ) -> None:
-        # A post in a calendar period teaches the learned regime model, never the truth's.
-        self._learning = True
-        try:
-            super().observe(
-                published_at,
-                horizon_minutes,
-                reactions,
-                post_id=post_id,
-                value_factor=value_factor,
-                quality=quality,
-            )
-        finally:
-            self._learning = False
+    def _ensure_fit(self) -> None:
+        # the fit is lazy: it runs at a decision, and must read the learned half-life and crowding
+        with self._learned():
+            super()._ensure_fit()
+
+    def observe(self, *args: Any, **kwargs: Any) -> None:
+        # a post in a calendar period teaches the learned regime model, never the truth's
+        with self._learned():
+            super().observe(*args, **kwargs)
 
     def curve(self, rng: random.Random | None = None) -> list[float]:
         if not self.truth_on() or self.now_us is None:

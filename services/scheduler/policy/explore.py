@@ -135,9 +135,8 @@ class Exploring:
         return cls(**{f.name: float(raw[f.name]) for f in fields(cls) if f.name in raw})
 
 
-OFF = Exploring(
-    reexplore_days=0.0, gate_z=0.0, spread=0.0, worth=0.0, gradient=0.0
-)  # the first days' trials only
+# the first days' trials only
+OFF = Exploring(reexplore_days=0.0, gate_z=0.0, spread=0.0, worth=0.0, gradient=0.0)
 
 
 def for_shape(given: Exploring | None, shape: str) -> Exploring:
