@@ -26,14 +26,15 @@ import json
 import math
 import os
 import random
-import statistics
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench.slots import exploring_of, knobs_of, policy_arguments, simulate
+from bench.policy_options import exploring_of, knobs_of, policy_arguments
+from bench.slots import simulate
+from bench.world_output import capture_summary, write_world
 from bench.worldgen import PLATFORMS, ZONES
 
 # Each audience is a function of (weekday 0-6, hour) to relative activity, far from the national
@@ -50,8 +51,8 @@ AUDIENCES = ("late_night", "dawn", "lunchtime", "weekend", "one_weekday", "after
 _RAMADAN = {2: 0.7, 3: 1.0, 4: 0.8, 21: 0.6, 22: 0.8, 23: 0.6, 18: 0.04, 19: 0.04, 20: 0.1}
 
 
-def _curve(rng: random.Random, audience: str) -> list[float]:
-    """168 hourly numbers, Monday 00:00 first."""
+def audience_curve(rng: random.Random, audience: str) -> list[float]:
+    """One of AUDIENCES as 168 hourly activities, Monday 00:00 first, with ±10 % noise per hour."""
     floor = rng.uniform(0.03, 0.12)
     out: list[float] = []
     strong_day = rng.randrange(7)
@@ -67,7 +68,9 @@ def _curve(rng: random.Random, audience: str) -> list[float]:
     return out
 
 
-def _ramadan(rng: random.Random, base: list[float]) -> list[float]:
+def ramadan_curve(rng: random.Random, base: list[float]) -> list[float]:
+    """``base`` as Ramadan reshapes it (_RAMADAN's hours; the others at half), the hidden truth of a
+    calendar world's Ramadan season."""
     return [
         round(max(0.02, _RAMADAN.get(b % 24, base[b] * 0.5)) * math.exp(rng.gauss(0, 0.1)), 4)
         for b in range(168)
@@ -95,7 +98,7 @@ def generate(seed: int) -> dict[str, Any]:
             "platform": platform,
             "timezone": str(tz),
             "audience": audience,  # informative only; the simulator and the policy ignore it
-            "activity": _curve(rng, audience),
+            "activity": audience_curve(rng, audience),
             "half_life_minutes": round(rng.uniform(hl_lo, hl_hi)),
             "base_reach": round(reach),
             "crowding": round(rng.uniform(0.1, 0.5), 2),
@@ -108,7 +111,7 @@ def generate(seed: int) -> dict[str, Any]:
             moved = rng.choice([a for a in AUDIENCES if a != audience])
             half = start + timedelta(weeks=weeks // 2)
             channel["seasons"] = [
-                {"start": half.isoformat(), "end": end.isoformat(), "activity": _curve(rng, moved)}
+                {"start": half.isoformat(), "end": end.isoformat(), "activity": audience_curve(rng, moved)}
             ]
             channel["audience"] = f"{audience}->{moved}"
         channels.append(channel)
@@ -127,7 +130,11 @@ def generate(seed: int) -> dict[str, Any]:
         world["calendar"] = [{"name": "ramadan", "start": lo.isoformat(), "end": hi.isoformat()}]
         for ch in channels:
             ch["seasons"] = [
-                {"start": lo.isoformat(), "end": hi.isoformat(), "activity": _ramadan(rng, ch["activity"])}
+                {
+                    "start": lo.isoformat(),
+                    "end": hi.isoformat(),
+                    "activity": ramadan_curve(rng, ch["activity"]),
+                }
             ]
     world["content"] = _content(rng, start, weeks, [c["id"] for c in channels])
     return world
@@ -193,17 +200,6 @@ def half(seed: int) -> str:
     return "tuning" if seed % 2 else "held_out"
 
 
-def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
-    captured = sorted(r["captured_vs_oracle"] for r in results)
-    return {
-        "worlds": len(results),
-        "captured_min": captured[0],
-        "captured_median": statistics.median(captured),
-        "captured_mean": round(statistics.fmean(captured), 4),
-        "violations": sum(r["violations"] for r in results),
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.adversarial", description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, help="one world from this seed")
@@ -235,16 +231,11 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("tuning", "held_out"):
             mine = [r for s, r in zip(seeds, results, strict=True) if half(s) == name]
             if mine:
-                print(json.dumps({"summary": name, **_summary(mine)}), flush=True)
+                print(json.dumps({"summary": name, **capture_summary(mine)}), flush=True)
         return 0
     if args.seed is None:
         parser.error("give --seed or --seeds")
-    text = json.dumps(generate(args.seed), indent=1)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.write(text)
-    else:
-        print(text)
+    write_world(generate(args.seed), args.output)
     return 0
 
 

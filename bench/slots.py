@@ -38,11 +38,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bench.policy_options import DEFAULT_KNOBS, Knobs, exploring_of, knobs_of, policy_arguments
 from bench.truth_model import Truth, TruthModel, tell_now
 from services.scheduler.policy import Blackout, ChannelRules, EngagementModel, JobRequest, choose_slot
 from services.scheduler.policy.calendar import Calendar
 from services.scheduler.policy.explore import Exploring
-from services.scheduler.policy.model import DEFAULT_SHAPE, SHAPES
+from services.scheduler.policy.model import DEFAULT_SHAPE
 from services.scheduler.policy.quality import ItemQualities
 from services.scheduler.policy.room import place
 from services.scheduler.policy.slots import Decision, replan
@@ -465,22 +466,13 @@ def request_of(job: Job) -> JobRequest:
     )
 
 
-@dataclass(frozen=True)
-class Knobs:
-    """The model's own settings a bench run may change (None: the model's defaults): the days of
-    deliberate exploration and the share of the posterior variance Thompson draws at."""
-
-    explore_days: float | None = None
-    thompson_share: float | None = None
-
-
 def policy_model(
     world: World,
     ch: Channel,
     shape: str,
     exploring: Exploring | None,
     truth_from_day: float | None,
-    knobs: Knobs = Knobs(),
+    knobs: Knobs = DEFAULT_KNOBS,
 ) -> EngagementModel:
     """A channel's model with no history; with ``truth_from_day``, the ceiling (bench/truth_model.py)."""
     options: dict[str, Any] = {
@@ -502,7 +494,7 @@ def run_policy(
     shape: str = DEFAULT_SHAPE,
     exploring: Exploring | None = None,
     truth_from_day: float | None = None,
-    knobs: Knobs = Knobs(),
+    knobs: Knobs = DEFAULT_KNOBS,
 ) -> tuple[dict[str, Schedule], int, int, float]:
     rng_policy = random.Random(f"{world.seed}/policy")
     rng_obs = random.Random(f"{world.seed}/observations")
@@ -734,7 +726,7 @@ def simulate(
     shape: str = DEFAULT_SHAPE,
     exploring: Exploring | None = None,
     truth_from_day: float | None = None,
-    knobs: Knobs = Knobs(),
+    knobs: Knobs = DEFAULT_KNOBS,
 ) -> dict[str, Any]:
     """The world's JSON line; ``truth_from_day``: the policy's ceiling (bench/truth_model.py);
     ``knobs``: the model's own settings changed."""
@@ -772,91 +764,6 @@ def simulate(
         "policy_seconds": round(spent, 2),
         "sum_mu": {name: round(sums[name], 3) for name in STRATEGIES},
     }
-
-
-def policy_arguments(parser: argparse.ArgumentParser) -> None:
-    """The policy's options a bench compares: its daily shape and how it explores (``exploring_of``)."""
-    parser.add_argument("--shape", choices=SHAPES, default=DEFAULT_SHAPE, help="the model's daily shape")
-    parser.add_argument(
-        "--reexplore-days",
-        type=float,
-        default=None,
-        help="days of exploring again after a move (policy/explore.py; 0 never; default the model's)",
-    )
-    parser.add_argument(
-        "--explore-gate",
-        type=float,
-        default=None,
-        help="try only untried hours whose posterior reaches the best hour within this many sd (0 all)",
-    )
-    parser.add_argument(
-        "--explore-spread",
-        type=float,
-        default=None,
-        help="raise an untried hour by this share per hour from the nearest trial's start (0: all alike)",
-    )
-    parser.add_argument(
-        "--explore-worth",
-        type=float,
-        default=None,
-        help="choose trials by what they could gain, over this share of the posts ahead (0: off)",
-    )
-    parser.add_argument(
-        "--explore-gradient",
-        type=float,
-        default=None,
-        help="choose trials by their knowledge gradient, over this share of the posts ahead (0: off)",
-    )
-    parser.add_argument(
-        "--change-z",
-        type=float,
-        default=None,
-        help="date moves by policy/change.py's change-point test at this many standard errors (0: median test)",
-    )
-    parser.add_argument(
-        "--moved-weight",
-        type=float,
-        default=None,
-        help="what the posts before a dated move still weigh in the fit (default the model's)",
-    )
-    parser.add_argument(
-        "--explore-days",
-        type=float,
-        default=None,
-        help="days of deliberate exploration from a channel's first post (0 none; default the shape's)",
-    )
-    parser.add_argument(
-        "--thompson-share",
-        type=float,
-        default=None,
-        help="share of the posterior variance the Thompson draws take (0 greedy; default the shape's)",
-    )
-    parser.add_argument(
-        "--truth-from-day",
-        type=float,
-        default=None,
-        help="the ceiling: from this day of the world (0: all along) each model knows its channel's truth",
-    )
-
-
-def knobs_of(args: argparse.Namespace) -> Knobs:
-    """The model's own settings ``policy_arguments`` asked for."""
-    return Knobs(explore_days=args.explore_days, thompson_share=args.thompson_share)
-
-
-def exploring_of(args: argparse.Namespace) -> Exploring | None:
-    """The model's ``exploring`` that ``policy_arguments`` asked for; None: the model's defaults."""
-    asked = {
-        "reexplore_days": args.reexplore_days,
-        "gate_z": args.explore_gate,
-        "spread": args.explore_spread,
-        "worth": args.explore_worth,
-        "gradient": args.explore_gradient,
-        "change_z": args.change_z,
-        "moved_weight": args.moved_weight,
-    }
-    given = {name: value for name, value in asked.items() if value is not None}
-    return Exploring(**given) if given else None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench.slots import exploring_of, policy_arguments, simulate
+from bench.policy_options import exploring_of, policy_arguments
+from bench.slots import simulate
 from services.scheduler.policy.explore import Exploring
 from services.scheduler.policy.model import DEFAULT_SHAPE
 
@@ -133,7 +134,9 @@ def _blackouts(rng: random.Random, start: datetime, weeks: int) -> list[dict[str
     return out
 
 
-def _content(rng: random.Random, start: datetime, weeks: int, channels: list[str], knobs: dict[str, float]) -> list[dict[str, Any]]:  # fmt: skip
+def content(rng: random.Random, start: datetime, weeks: int, channels: list[str], knobs: dict[str, float]) -> list[dict[str, Any]]:  # fmt: skip
+    """A world's items: ``knobs`` as ``generate`` draws them (items a day, shares of urgent,
+    evergreen and embargoed items, deadlines in hours, the quality's log-normal sigma)."""
     items: list[dict[str, Any]] = []
     for day in range(7 * weeks):
         midnight = start + timedelta(days=day)
@@ -219,7 +222,7 @@ def generate(seed: int, *, name: str | None = None, audience: str | None = None)
         "grid_minutes": 5,
         "generator": {"seed": seed, "audience": audience, **knobs},  # informative only
         "channels": channels,
-        "content": _content(rng, start, weeks, [c["id"] for c in channels], knobs),
+        "content": content(rng, start, weeks, [c["id"] for c in channels], knobs),
     }
 
 

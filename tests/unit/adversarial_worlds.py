@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench.adversarial import _content, _curve
+from bench.adversarial import _content, audience_curve
 
 TZ = ZoneInfo("Asia/Jakarta")
 
@@ -23,7 +23,7 @@ def lunch_then_dawn_world(seed: int) -> dict[str, Any]:
         "id": "instagram-0",
         "platform": "instagram",
         "timezone": str(TZ),
-        "activity": _curve(rng, "lunchtime"),
+        "activity": audience_curve(rng, "lunchtime"),
         "half_life_minutes": 60,
         "base_reach": 2000,
         "crowding": 0.3,
@@ -31,7 +31,7 @@ def lunch_then_dawn_world(seed: int) -> dict[str, Any]:
         "max_posts_per_day": 3,
         "habitual_times": ["12:00"],
         "blackouts": [],
-        "seasons": [{"start": half.isoformat(), "end": end.isoformat(), "activity": _curve(rng, "dawn")}],
+        "seasons": [{"start": half.isoformat(), "end": end.isoformat(), "activity": audience_curve(rng, "dawn")}],
     }
     items = _content(rng, start, 6, ["instagram-0"])
     for item in items:
@@ -56,7 +56,7 @@ def dawn_world(seed: int) -> dict[str, Any]:
     raw = lunch_then_dawn_world(seed)
     rng = random.Random(f"dawn/{seed}")
     channel = raw["channels"][0]
-    channel["activity"] = _curve(rng, "dawn")
+    channel["activity"] = audience_curve(rng, "dawn")
     del channel["seasons"]
     raw["name"] = f"dawn-{seed}"
     return raw

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from bench.slots import Knobs, World, policy_model, simulate
+from bench.policy_options import Knobs
+from bench.slots import World, policy_model, simulate
 from bench.truth_model import TruthModel, tell_now
 from services.scheduler.policy import JobRequest
 from services.scheduler.policy.model import EngagementModel

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, fields
 from functools import partial
 
 from services.scheduler.policy.change import CHANGE_MIN_RUN, change_point
+from services.scheduler.policy.fit import FORGET_DAYS
 from services.scheduler.policy.knowledge import gradients
 from services.scheduler.policy.reach import HOURS_PER_WEEK, STEPS_PER_HOUR, by_hour_of_day
 from services.scheduler.policy.rules import US_PER_MINUTE, InvalidRequest
@@ -72,7 +73,8 @@ CHANGE_Z = 0.0
 # Trials chosen by what they could teach (``worth``; 0: the first days' untried hours and Thompson
 # draws): each hour of the day is scored by its mean plus the excess over the best hour that its
 # posterior still allows (the expected excess of a lognormal at the smooth fit's mode and sd),
-# times the posts that knowledge would serve, ``worth`` times the channel's posts in FORGET_DAYS.
+# times the posts that knowledge would serve, ``worth`` times the channel's posts in fit.py's
+# FORGET_DAYS, the span over which a post's lesson still weighs.
 # A night hour the prior rules out but no post has tested keeps its width, and with it a trial;
 # a daytime hour near the tried ones does not; an audience that moved widens again as the posts
 # before the move are down-weighted. Off by default: at 0.1 with the change-point test at 3 se and
@@ -89,7 +91,6 @@ TRIAL_WORTH = 0.0
 # 0.792 to 0.778, and kaltim's Ramadan world fell to 0.915 (docs/scheduling.md, "knowledge
 # gradient").
 TRIAL_GRADIENT = 0.0
-WORTH_DAYS = 28.0  # the posts a trial's lesson serves: the next four weeks' (model.py's FORGET_DAYS)
 
 Detector = Callable[[list[int], list[float], int | None], int | None]
 
@@ -195,8 +196,8 @@ def raise_untried(
     With ``sd``, the posterior sd of each hour's log activity, only the untried hours whose upper
     quantile (``gate_z`` sd above their mean) reaches the best hour's mean are raised. With
     ``spread``, an hour's optimism grows by that share for each hour from the nearest trial's start."""
-    seen = by_hour_of_day(exposures)
-    untried = [hod for hod in range(24) if seen[hod] < EXPLORE_SEEN]
+    tried = tried_hours(exposures)
+    untried = [hod for hod in range(24) if hod not in tried]
     if sd is not None:
         daily = [sum(hourly[hod::24]) for hod in range(24)]
         best_daily = max(daily)
@@ -211,6 +212,13 @@ def raise_untried(
         for b in range(hod, HOURS_PER_WEEK, 24):
             out[b] = max(out[b], raised)
     return out
+
+
+def tried_hours(exposures: list[list[tuple[int, float]]]) -> set[int]:
+    """The hours of the day that posts with these reaches (by hour-of-week) count as having tried:
+    each holds at least EXPLORE_SEEN of one post's reach."""
+    seen = by_hour_of_day(exposures)
+    return {hod for hod in range(24) if seen[hod] >= EXPLORE_SEEN}
 
 
 def _hours_from(hod: int, starts: set[int]) -> int:
@@ -256,10 +264,8 @@ def worth_raise(
 ) -> list[float]:
     """``worth_trying`` for a channel: ``pending`` the exposures of its planned posts (their hours
     are not raised again), ``posts`` its published and planned instants (the posts ahead)."""
-    seen = by_hour_of_day(pending)
-    planned = {hod for hod in range(24) if seen[hod] >= EXPLORE_SEEN}
-    ahead = posts_ahead(posts, now_us, WORTH_DAYS, worth)
-    return worth_trying(hourly, sd, ahead, planned)
+    ahead = posts_ahead(posts, now_us, FORGET_DAYS, worth)
+    return worth_trying(hourly, sd, ahead, tried_hours(pending))
 
 
 def gradient_raise(
@@ -282,9 +288,9 @@ def gradient_raise(
     ]
     activity = [sum(hourly[hod::24]) / 7 for hod in range(24)]
     gains = gradients(values, activity, half_life, fit, cv2)
-    seen = by_hour_of_day(pending)
-    ahead = posts_ahead(posts, now_us, WORTH_DAYS, gradient)
-    bonus = [0.0 if seen[hod] >= EXPLORE_SEEN else ahead * gains[hod] for hod in range(24)]
+    planned = tried_hours(pending)
+    ahead = posts_ahead(posts, now_us, FORGET_DAYS, gradient)
+    bonus = [0.0 if hod in planned else ahead * gains[hod] for hod in range(24)]
     return [value + bonus[(step // STEPS_PER_HOUR) % 24] for step, value in enumerate(curve)]
 
 

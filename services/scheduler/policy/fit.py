@@ -29,6 +29,9 @@ HOUR_OF_WEEK_SD = 0.15
 ALPHA_HOUR_OF_DAY = 1.0 / HOUR_OF_DAY_SD**2
 ALPHA_DAY = 1.0 / DAY_SD**2
 ALPHA_HOUR_OF_WEEK = 1.0 / HOUR_OF_WEEK_SD**2
+# A post's weight halves every FORGET_DAYS behind the channel's latest post (audiences change over
+# weeks); the same span is what a trial's lesson is worth to (explore.py's posts ahead).
+FORGET_DAYS = 28.0
 _MAX_EM_ROUNDS = 40
 _EM_TOLERANCE = 0.002  # multipliers closer than 0.2 % change no slot choice
 

@@ -33,7 +33,7 @@ from functools import partial
 
 from services.scheduler.policy import explore, smooth
 from services.scheduler.policy.calendar import Calendar
-from services.scheduler.policy.fit import Fit, Row, draw_hours, fit_em
+from services.scheduler.policy.fit import FORGET_DAYS, Fit, Row, draw_hours, fit_em
 from services.scheduler.policy.posts import Post, clamp_quality, optional_float
 from services.scheduler.policy.priors import (
     DEFAULT_CROWDING,
@@ -53,7 +53,6 @@ from services.scheduler.policy.reach import (
 )
 from services.scheduler.policy.rules import US_PER_MINUTE, InvalidRequest, offset_us, to_us, zone
 
-FORGET_DAYS = 28.0  # a post's weight halves every 4 weeks behind the channel's latest post
 # Thompson sampling draws at this share of the posterior variance. Chosen on the tuning half of
 # bench.adversarial (odd seeds, mean capture); the channel's hours start from a weak prior
 # (fit.py), so the hours it has not tried are truly uncertain and are drawn from, not assumed.
