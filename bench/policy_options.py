@@ -17,10 +17,12 @@ from services.scheduler.policy.model import DEFAULT_SHAPE, SHAPES
 @dataclass(frozen=True)
 class Knobs:
     """The model's own settings a bench run may change (None: the model's defaults): the days of
-    deliberate exploration and the share of the posterior variance Thompson draws at."""
+    deliberate exploration and the share of the posterior variance Thompson draws at; and which
+    draw of the policy's and the observations' randomness the run takes (0: the world's own)."""
 
     explore_days: float | None = None
     thompson_share: float | None = None
+    draw: int = 0
 
 
 DEFAULT_KNOBS = Knobs()  # every setting the model's own
@@ -79,6 +81,13 @@ def policy_arguments(parser: argparse.ArgumentParser) -> None:
     for flag, field, text in (*_EXPLORING, *_KNOBS):
         parser.add_argument(flag, dest=field, type=float, default=None, help=text)
     parser.add_argument(
+        "--draw",
+        type=int,
+        default=0,
+        help="another draw of the policy's and the observations' randomness (0: the world's own); "
+        "one world's capture moves by several points between draws, so compare settings over many",
+    )
+    parser.add_argument(
         "--truth-from-day",
         type=float,
         default=None,
@@ -88,7 +97,7 @@ def policy_arguments(parser: argparse.ArgumentParser) -> None:
 
 def knobs_of(args: argparse.Namespace) -> Knobs:
     """The model's own settings ``policy_arguments`` asked for."""
-    return Knobs(**{field: getattr(args, field) for _, field, _ in _KNOBS})
+    return Knobs(**{field: getattr(args, field) for _, field, _ in _KNOBS}, draw=args.draw)
 
 
 def exploring_of(args: argparse.Namespace) -> Exploring | None:

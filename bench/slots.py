@@ -489,6 +489,13 @@ def policy_model(
     return TruthModel(ch.platform, ch.timezone, truth=truth, truth_from=truth_from, **options)
 
 
+def randomness(world: World, draw: int) -> tuple[random.Random, random.Random]:
+    """The policy's own random draws and the observations' Poisson counts; ``draw`` 0 is the
+    world's own pair, any other another pair (a second run of the same world and policy)."""
+    again = f"/{draw}" if draw else ""
+    return random.Random(f"{world.seed}/policy{again}"), random.Random(f"{world.seed}/observations{again}")
+
+
 def run_policy(
     world: World,
     shape: str = DEFAULT_SHAPE,
@@ -496,8 +503,7 @@ def run_policy(
     truth_from_day: float | None = None,
     knobs: Knobs = DEFAULT_KNOBS,
 ) -> tuple[dict[str, Schedule], int, int, float]:
-    rng_policy = random.Random(f"{world.seed}/policy")
-    rng_obs = random.Random(f"{world.seed}/observations")
+    rng_policy, rng_obs = randomness(world, knobs.draw)
     rules = {cid: rules_of(ch) for cid, ch in world.channels.items()}
     models = {
         cid: policy_model(world, ch, shape, exploring, truth_from_day, knobs)

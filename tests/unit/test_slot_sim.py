@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bench.policy_options import Knobs
 from bench.slots import LIFE_STEPS, World, poisson, simulate
 from services.scheduler.policy.priors import national_prior
 
@@ -92,6 +93,16 @@ def test_reference_sums_do_not_depend_on_the_seed() -> None:
     one, other = simulate(tiny_world(seed=3)), simulate({**tiny_world(seed=3), "seed": 99})
     for name in ("oracle", "habitual", "immediate"):
         assert one["sum_mu"][name] == other["sum_mu"][name]
+
+
+def test_another_draw_runs_the_policy_anew_on_the_same_world() -> None:
+    """``--draw``: the policy's and the observations' randomness change, the world does not."""
+    first, again, other = (simulate(tiny_world(), knobs=Knobs(draw=d)) for d in (0, 0, 1))
+    assert again == {**first, "policy_seconds": again["policy_seconds"]}
+    assert other["sum_mu"]["policy"] != first["sum_mu"]["policy"]
+    for name in ("oracle", "habitual", "immediate", "random"):
+        assert other["sum_mu"][name] == first["sum_mu"][name]
+    assert other["violations"] == 0
 
 
 def test_true_reach_is_the_slot_world_sum() -> None:
