@@ -31,7 +31,9 @@ def lunch_then_dawn_world(seed: int) -> dict[str, Any]:
         "max_posts_per_day": 3,
         "habitual_times": ["12:00"],
         "blackouts": [],
-        "seasons": [{"start": half.isoformat(), "end": end.isoformat(), "activity": audience_curve(rng, "dawn")}],
+        "seasons": [
+            {"start": half.isoformat(), "end": end.isoformat(), "activity": audience_curve(rng, "dawn")}
+        ],
     }
     items = _content(rng, start, 6, ["instagram-0"])
     for item in items:
