@@ -69,6 +69,7 @@ wordpress:
 # KAFKA_BOOTSTRAP_SERVERS is set). See README.md, "Measuring it".
 bench: venv
 	$(BIN)/python -m bench.slots bench/worlds/*.json
+	$(BIN)/python -m bench.evaluation_like --seeds 1-3 --evaluate
 	$(BIN)/python -m bench.scheduler
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.publisher

@@ -47,7 +47,9 @@ EXPLORE_OPTIMISM = 3.0  # an untried hour scores as this multiple of the best ho
 # fresh held-out sets did not follow: even seeds 66-128 0.778 -> 0.806 with 7 days of trials and
 # exploring again after moves (median 0.831 -> 0.811), even seeds 130-192 0.793 -> 0.780 alone.
 # Night trials cost a daytime audience both the trials and the resolution of its peak
-# (docs/scheduling.md, "trials around the clock"). ``--explore-spread 1`` runs it.
+# (docs/scheduling.md, "trials around the clock"). Judged again over 128 worlds with exploring
+# again for 7 days: tuning +0.032 (s.e. 0.010), fresh held-out (even 386-640) +0.018 (s.e. 0.012)
+# and kaltim's Ramadan world 0.948, so still off. ``--explore-spread 1`` runs it.
 EXPLORE_SPREAD = 0.0
 # Days of exploring again once a move is seen (``reexplore_days``; 0: never, the old hours then
 # only weigh less). Off by default: 7 days (7 and 10 alike on the tuning half's shift worlds) took
@@ -89,7 +91,8 @@ TRIAL_WORTH = 0.0
 # test at 3 se and the moved posts at 0.1, the tuning half went from 0.752 to 0.799 (median 0.811
 # to 0.868) but fresh held-out seeds (even 322-384) only from 0.741 to 0.759, their median from
 # 0.792 to 0.778, and kaltim's Ramadan world fell to 0.915 (docs/scheduling.md, "knowledge
-# gradient").
+# gradient"). Over 128 tuning worlds it gains +0.040 (s.e. 0.010), the most of any option, at
+# three times the policy's time; kaltim's Ramadan world keeps it off.
 TRIAL_GRADIENT = 0.0
 
 Detector = Callable[[list[int], list[float], int | None], int | None]
