@@ -177,9 +177,12 @@ def test_the_gate_still_finds_a_narrow_dawn_peak() -> None:
     assert shares[3.0] > shares[0.0] - 0.05, shares
 
 
-def test_the_options_are_off_unless_chosen_and_regimes_follow_what_was_given() -> None:
-    # Off by default: turning one on is a decision the held-out half has to back (docs/scheduling.md).
-    assert EngagementModel("x", "Asia/Jakarta").exploring == OFF == Exploring()
+def test_the_defaults_spread_the_trials_and_explore_again_and_regimes_follow_what_was_given() -> None:
+    # On by default since a held-out set backed them (docs/scheduling.md); the gate, the worth and
+    # the gradient stay off. The hourly shape cannot act on any of them and runs with none.
+    default = EngagementModel("x", "Asia/Jakarta").exploring
+    assert default == Exploring() == Exploring(reexplore_days=7.0, spread=1.0)
+    assert (default.gate_z, default.worth, default.gradient) == (0.0, 0.0, 0.0)
     assert EngagementModel("x", "Asia/Jakarta", shape="hourly").exploring == OFF
     # A calendar regime's model saves what its channel was given: None keeps following the defaults.
     plain = EngagementModel("x", "Asia/Jakarta")
@@ -193,7 +196,6 @@ def test_the_hourly_shape_refuses_options_only_the_smooth_fit_can_act_on() -> No
         EngagementModel("x", "Asia/Jakarta", shape="hourly", exploring=Exploring(7.0, 0.0))
     with pytest.raises(InvalidRequest):
         EngagementModel("x", "Asia/Jakarta", shape="hourly", exploring=Exploring(0.0, 3.0))
-    assert (
-        EngagementModel("x", "Asia/Jakarta", shape="hourly", exploring=Exploring(0.0, 0.0)).exploring.gate_z
-        == 0
-    )
+    assert EngagementModel("x", "Asia/Jakarta", shape="hourly", exploring=OFF).exploring == OFF
+    with pytest.raises(InvalidRequest):  # the spread is on by default, and the hourly shape cannot spread
+        EngagementModel("x", "Asia/Jakarta", shape="hourly", exploring=Exploring(0.0, 0.0))

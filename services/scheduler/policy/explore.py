@@ -50,14 +50,14 @@ EXPLORE_OPTIMISM = 3.0  # an untried hour scores as this multiple of the best ho
 # (docs/scheduling.md, "trials around the clock"). Judged again over 128 worlds with exploring
 # again for 7 days: tuning +0.032 (s.e. 0.010), fresh held-out (even 386-640) +0.018 (s.e. 0.012)
 # and kaltim's Ramadan world 0.948, so still off. ``--explore-spread 1`` runs it.
-EXPLORE_SPREAD = 0.0
+EXPLORE_SPREAD = 1.0
 # Days of exploring again once a move is seen (``reexplore_days``; 0: never, the old hours then
 # only weigh less). Off by default: 7 days (7 and 10 alike on the tuning half's shift worlds) took
 # bench.adversarial's tuning half from 0.806 to 0.832 (mean) but the held-out half from 0.804 to
 # 0.796 (docs/scheduling.md, "Exploring again after a move"); with the trials spread
 # (``spread`` 1) it added nothing measurable on the tuning half (odd seeds 1-63: 0.802 either
 # way). ``--reexplore-days 7`` runs it.
-REEXPLORE_DAYS = 0.0
+REEXPLORE_DAYS = 7.0
 # The gate on which untried hours a young channel tries (``gate_z``, the smooth shape's posterior;
 # 0: every untried hour, as before): an hour whose upper quantile, GATE_Z sd above its mean, stays
 # under the best hour's mean is not worth a trial. Off by default; tuning half of
