@@ -1,10 +1,11 @@
 """Deliberate exploration: when a channel tries its untried hours, and which hours those are.
 
 A young channel scores every hour of the day that no post has reached yet as EXPLORE_OPTIMISM
-times its best hour, so each hour is tried about once (model.py's ``exploring_curve``). A
-channel whose audience moved (smooth.py's move detector) is young again: the hours its posts
-reached before the move say where the audience *was*, so with ``reexplore_days`` > 0 the hours
-count as tried only when a post reached them after the move, for that many days from it.
+times its best hour, more the further the hour is from the hours trials started at, so each hour
+is tried about once, the night's too (model.py's ``exploring_curve``). A channel whose audience
+moved (smooth.py's move detector) is young again: the hours its posts reached before the move say
+where the audience *was*, so for ``reexplore_days`` (7 by default) from the move the hours count
+as tried only when a post reached them after it.
 Without this the fit, its old posts down-weighted, still ranked the old hours first and no post
 ever went where the audience had gone (bench.adversarial's shift worlds: the weeks after the move
 earned 0.05-0.15 of the oracle on the moved channels, traced per channel and week).
@@ -42,21 +43,17 @@ EXPLORE_OPTIMISM = 3.0  # an untried hour scores as this multiple of the best ho
 # the daytime hours one by one and its first days can run out before a night hour is tried
 # (bench.adversarial adv-04's Threads, a dawn audience: no post at 03-06 h in 8 weeks, 0.10 of
 # the oracle; 0.76-0.82 spread). Hours count from where trials *started*, so a long half-life,
-# whose posts reach many hours without any counting as tried, spreads its start times too. Off
-# by default: at 1 the tuning half (odd seeds 1-63) went from 0.752 to 0.802 (mean), but two
-# fresh held-out sets did not follow: even seeds 66-128 0.778 -> 0.806 with 7 days of trials and
-# exploring again after moves (median 0.831 -> 0.811), even seeds 130-192 0.793 -> 0.780 alone.
-# Night trials cost a daytime audience both the trials and the resolution of its peak
-# (docs/scheduling.md, "trials around the clock"). Judged again over 128 worlds with exploring
-# again for 7 days: tuning +0.032 (s.e. 0.010), fresh held-out (even 386-640) +0.018 (s.e. 0.012)
-# and kaltim's Ramadan world 0.948, so still off. ``--explore-spread 1`` runs it.
+# whose posts reach many hours without any counting as tried, spreads its start times too. On by
+# default, with exploring again after a move (below): over 128 tuning worlds (odd seeds 1-255) the
+# two gained +0.032 (s.e. 0.010) and on fresh held-out seeds +0.018 (s.e. 0.012, even 386-640) and
+# +0.034 (s.e. 0.010, even 642-896, judged under a rule written before the run); night trials
+# still cost a daytime audience some of its first days (docs/scheduling.md, "trials around the
+# clock" and "settings compared over 128 worlds").
 EXPLORE_SPREAD = 1.0
 # Days of exploring again once a move is seen (``reexplore_days``; 0: never, the old hours then
-# only weigh less). Off by default: 7 days (7 and 10 alike on the tuning half's shift worlds) took
-# bench.adversarial's tuning half from 0.806 to 0.832 (mean) but the held-out half from 0.804 to
-# 0.796 (docs/scheduling.md, "Exploring again after a move"); with the trials spread
-# (``spread`` 1) it added nothing measurable on the tuning half (odd seeds 1-63: 0.802 either
-# way). ``--reexplore-days 7`` runs it.
+# only weigh less). On by default with the spread (above), which judged the two together; alone,
+# 7 days took bench.adversarial's tuning half (odd seeds 1-63) from 0.806 to 0.832 and a held-out
+# half from 0.804 to 0.796, single runs of 32 worlds within chance of each other.
 REEXPLORE_DAYS = 7.0
 # The gate on which untried hours a young channel tries (``gate_z``, the smooth shape's posterior;
 # 0: every untried hour, as before): an hour whose upper quantile, GATE_Z sd above its mean, stays
