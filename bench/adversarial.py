@@ -26,15 +26,14 @@ import json
 import math
 import os
 import random
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench.policy_options import exploring_of, knobs_of, policy_arguments
-from bench.slots import simulate
-from bench.world_output import capture_summary, write_world
+from bench.policy_options import policy_arguments
+from bench.world_output import capture_summary, simulate_each, write_world
 from bench.worldgen import PLATFORMS, ZONES
 
 # Each audience is a function of (weekday 0-6, hour) to relative activity, far from the national
@@ -126,16 +125,7 @@ def generate(seed: int) -> dict[str, Any]:
     }
     if kind == "ramadan":
         lo = start + timedelta(weeks=rng.choice((2, 3)))
-        hi = lo + timedelta(days=30)
-        world["calendar"] = [{"name": "ramadan", "start": lo.isoformat(), "end": hi.isoformat()}]
-        for ch in channels:
-            ch["seasons"] = [
-                {
-                    "start": lo.isoformat(),
-                    "end": hi.isoformat(),
-                    "activity": ramadan_curve(rng, ch["activity"]),
-                }
-            ]
+        add_hidden_ramadan(world, lo, lo + timedelta(days=30), partial(ramadan_curve, rng))
     world["content"] = _content(rng, start, weeks, [c["id"] for c in channels])
     return world
 
@@ -186,14 +176,26 @@ def with_ramadan(raw: dict[str, Any], first_day: int, days: int = 30) -> dict[st
 
     every, _ = AUDIENCES["sahur"]
     start = datetime.fromisoformat(raw["start"])
-    lo, hi = start + timedelta(days=first_day), start + timedelta(days=first_day + days)
+    lo = start + timedelta(days=first_day)
     out = json.loads(json.dumps(raw))
     out["name"] = f"{raw['name']}-ramadan"
-    out["calendar"] = [{"name": "ramadan", "start": lo.isoformat(), "end": hi.isoformat()}]
-    for ch in out["channels"]:
-        curve = [round(a * every.get(b % 24, 1.0), 4) for b, a in enumerate(ch["activity"])]
-        ch["seasons"] = [{"start": lo.isoformat(), "end": hi.isoformat(), "activity": curve}]
+
+    def sahur(base: list[float]) -> list[float]:
+        return [round(a * every.get(b % 24, 1.0), 4) for b, a in enumerate(base)]
+
+    add_hidden_ramadan(out, lo, lo + timedelta(days=days), sahur)
     return dict(out)
+
+
+def add_hidden_ramadan(
+    world: dict[str, Any], lo: datetime, hi: datetime, curve: Callable[[list[float]], list[float]]
+) -> None:
+    """Ramadan from ``lo`` to ``hi`` in ``world``'s public calendar, and on each channel a hidden season
+    of those dates whose audience is ``curve`` of the channel's base one (drawn in channel order)."""
+    world["calendar"] = [{"name": "ramadan", "start": lo.isoformat(), "end": hi.isoformat()}]
+    for ch in world["channels"]:
+        season = {"start": lo.isoformat(), "end": hi.isoformat(), "activity": curve(ch["activity"])}
+        ch["seasons"] = [season]
 
 
 def half(seed: int) -> str:
@@ -218,14 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.seeds:
         lo, _, hi = args.seeds.partition("-")
         seeds = [s for s in range(int(lo), int(hi or lo) + 1) if args.half in ("both", half(s))]
-        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            options = {
-                "shape": args.shape,
-                "exploring": exploring_of(args),
-                "truth_from_day": args.truth_from_day,
-                "knobs": knobs_of(args),
-            }
-            results = list(pool.map(partial(simulate, **options), map(generate, seeds)))
+        results = simulate_each([generate(s) for s in seeds], args)
         for seed, line in zip(seeds, results, strict=True):
             print(json.dumps({"half": half(seed), **line}), flush=True)
         for name in ("tuning", "held_out"):

@@ -29,15 +29,13 @@ import argparse
 import json
 import os
 import random
-from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from bench.adversarial import AUDIENCES, audience_curve, ramadan_curve
-from bench.policy_options import exploring_of, knobs_of, policy_arguments
-from bench.slots import simulate
-from bench.world_output import capture_summary, write_world
+from bench.adversarial import AUDIENCES, add_hidden_ramadan, audience_curve, ramadan_curve
+from bench.policy_options import policy_arguments
+from bench.world_output import capture_summary, simulate_each, write_world
 from bench.worldgen import content
 from bench.worldgen import generate as bureau
 
@@ -71,8 +69,8 @@ def generate(kind: str, seed: int, *, ramadan: bool = False) -> dict[str, Any]:
     knobs = _items(rng, kind)
     if knobs is not None:
         world["weeks"], world["warmup_weeks"] = knobs.pop("weeks"), 1
+        end = start + timedelta(weeks=int(world["weeks"]))
         for ch in channels:  # silences drawn for the longer world may fall past its end
-            end = start + timedelta(weeks=int(world["weeks"]))
             ch["blackouts"] = [b for b in ch["blackouts"] if datetime.fromisoformat(b["start"]) < end]
         world["content"] = content(rng, start, int(world["weeks"]), [c["id"] for c in channels], knobs)
     if kind == "weekend_long":  # news that keeps: waiting for the weekend costs little of it
@@ -117,17 +115,8 @@ def _items(rng: random.Random, kind: str) -> dict[str, float] | None:
 
 def _add_ramadan(rng: random.Random, world: dict[str, Any]) -> None:
     """A public Ramadan from the second counted week on, and each channel's hidden Ramadan season."""
-    start = datetime.fromisoformat(world["start"])
-    lo = start + timedelta(weeks=int(world["warmup_weeks"]) + 1)
-    hi = lo + timedelta(days=RAMADAN_DAYS)
-    world["calendar"] = [{"name": "ramadan", "start": lo.isoformat(), "end": hi.isoformat()}]
-    for ch in world["channels"]:
-        season = {
-            "start": lo.isoformat(),
-            "end": hi.isoformat(),
-            "activity": ramadan_curve(rng, ch["activity"]),
-        }
-        ch["seasons"] = [season]
+    lo = datetime.fromisoformat(world["start"]) + timedelta(weeks=int(world["warmup_weeks"]) + 1)
+    add_hidden_ramadan(world, lo, lo + timedelta(days=RAMADAN_DAYS), partial(ramadan_curve, rng))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,9 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             for ramadan in calendars
             for seed in range(int(lo), int(hi or lo) + 1)
         ]
-        options = {"shape": args.shape, "exploring": exploring_of(args), "knobs": knobs_of(args)}
-        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            lines = list(pool.map(partial(simulate, truth_from_day=args.truth_from_day, **options), worlds))
+        lines = simulate_each(worlds, args)
         for line in lines:
             print(json.dumps(line), flush=True)
         for kind in kinds:

@@ -1,10 +1,17 @@
-"""What the world generators' commands print: one world's file, and a summary of simulated lines."""
+"""What the world generators' commands do with their worlds: print one world's file, simulate many
+under the policy options on the command line, and summarise the simulated lines."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from typing import Any
+
+from bench.policy_options import exploring_of, knobs_of
+from bench.slots import simulate
 
 
 def write_world(world: dict[str, Any], output: str | None) -> None:
@@ -29,3 +36,16 @@ def capture_summary(lines: list[dict[str, Any]]) -> dict[str, Any]:
         "below_0.95": sum(1 for c in captured if c < 0.95),
         "violations": sum(line["violations"] for line in lines),
     }
+
+
+def simulate_each(worlds: list[dict[str, Any]], args: argparse.Namespace) -> list[dict[str, Any]]:
+    """bench.slots' line for each world, in order, under the policy options ``args`` names
+    (``bench.policy_options.policy_arguments``), ``args.jobs`` worlds at a time."""
+    options = {
+        "shape": args.shape,
+        "exploring": exploring_of(args),
+        "truth_from_day": args.truth_from_day,
+        "knobs": knobs_of(args),
+    }
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        return list(pool.map(partial(simulate, **options), worlds))
