@@ -44,10 +44,10 @@ def exposure(at_us: int, h: float, zone: ZoneInfo) -> list[tuple[int, float]]:
         hour = int(local_min // 60) % HOURS_PER_WEEK
         span = min(60.0 - local_min % 60.0, LIFE_MINUTES - elapsed)
         share = math.exp2(-elapsed / h) - math.exp2(-(elapsed + span) / h)
+        # skipped, not stopped at: rounding to the microsecond can leave a sliver of an hour
+        # before the next one, and stopping there lost the rest of the post's day
         if share > 1e-4:
             out.append((hour, share))
-        elif out:
-            break
         elapsed += span
         t = at_us + int(elapsed * US_PER_MINUTE)
     return out
