@@ -31,6 +31,7 @@ import math
 import random
 import sys
 import time as clock
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -565,7 +566,7 @@ def run_policy(
             job = post.job
             t0 = clock.perf_counter()
             models[job.channel.id].observe(
-                world.at(post.idx),
+                reported_instant(world, post),
                 horizon,
                 reactions,
                 post_id=job.key,
@@ -590,6 +591,21 @@ def run_policy(
     return scheds, missed, violations, spent
 
 
+def reported_instant(world: World, post: Post) -> datetime:
+    """The instant a publisher reports a post was taken, which production's engagement.observed
+    carries: the slot plus the platform call's latency, under 3 s and to the microsecond. Off the
+    grid on purpose: the model once lost most of a post's reach at such instants, which a bench
+    feeding it whole minutes never saw. Drawn from the post's key, so no other draw moves."""
+    latency_us = 1 + zlib.crc32(post.job.key.encode()) % 3_000_000
+    return world.at(post.idx) + timedelta(microseconds=latency_us)
+
+
+def policy_instant(world: World, post: Post, waiting: set[int]) -> datetime:
+    """A post as production hands it to the policy: one still waiting (its ``id`` in ``waiting``)
+    at its slot, a published one at the instant its publisher reported (``reported_instant``)."""
+    return world.at(post.idx) if id(post) in waiting else reported_instant(world, post)
+
+
 def place_arriving(
     world: World,
     job: Job,
@@ -607,16 +623,16 @@ def place_arriving(
     ch = job.channel
     reference = world.allowed_set(job, sched)
     lo, hi = job.lo - 3 * LIFE_STEPS, job.hi + 3 * LIFE_STEPS
-    taken = [
-        world.at(i)
-        for i in sched.idxs[bisect.bisect_left(sched.idxs, lo) : bisect.bisect_right(sched.idxs, hi)]
-    ]
+    waiting = set(map(id, pending))
+    taken = [policy_instant(world, p, waiting) for p in sched.posts if lo <= p.idx <= hi]
     movable = [p for p in pending if p.idx * STEP_MIN > minute] if MAKE_ROOM else []
     tell_now(model, job.item.arrives)
     t0 = clock.perf_counter()
     if movable:  # the channel's planned posts may make room for the new job (policy.place)
         keep = set(map(id, movable))
-        fixed = [world.at(p.idx) for p in sched.posts if id(p) not in keep and lo <= p.idx <= hi]
+        fixed = [
+            policy_instant(world, p, waiting) for p in sched.posts if id(p) not in keep and lo <= p.idx <= hi
+        ]
         decision, moves = place(
             request_of(job),
             [(request_of(p.job), world.at(p.idx)) for p in movable],
@@ -666,7 +682,8 @@ def replan_channel(
     keep = set(map(id, movable))
     now = world.origin + timedelta(minutes=minute)
     recent = minute // STEP_MIN - 2 * LIFE_STEPS  # older posts bind no gap, day or crowding now
-    fixed = [world.at(p.idx) for p in sched.posts if id(p) not in keep and p.idx >= recent]
+    waiting = set(map(id, pending))
+    fixed = [policy_instant(world, p, waiting) for p in sched.posts if id(p) not in keep and p.idx >= recent]
     tell_now(model, now)
     t0 = clock.perf_counter()
     decisions = replan(
