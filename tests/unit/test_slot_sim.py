@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bench.policy_options import Knobs
-from bench.slots import LIFE_STEPS, World, poisson, simulate
+from bench.slots import LIFE_STEPS, Post, World, poisson, policy_instant, reported_instant, simulate
 from services.scheduler.policy.priors import national_prior
 
 WITA = timezone(timedelta(hours=8))
@@ -103,6 +103,21 @@ def test_another_draw_runs_the_policy_anew_on_the_same_world() -> None:
     for name in ("oracle", "habitual", "immediate", "random"):
         assert other["sum_mu"][name] == first["sum_mu"][name]
     assert other["violations"] == 0
+
+
+def test_the_policy_sees_published_posts_at_their_reported_instants() -> None:
+    """As in production: a published post at the instant its publisher reported, off the whole
+    second and within 3 s of its slot; a planned one at its slot (a bench on whole minutes hid a
+    model defect that only such instants showed)."""
+    world = World(tiny_world())
+    posts = [Post(12 * n, n, job) for n, job in enumerate(world.jobs[:40])]
+    reported = [reported_instant(world, p) for p in posts]
+    for post, at in zip(posts, reported, strict=True):
+        assert timedelta(0) < at - world.at(post.idx) < timedelta(seconds=3)
+        assert policy_instant(world, post, {id(post)}) == world.at(post.idx)
+        assert policy_instant(world, post, set()) == at
+    assert sum(1 for at in reported if at.microsecond) > 35
+    assert reported == [reported_instant(world, p) for p in posts]  # drawn from the key, no state
 
 
 def test_true_reach_is_the_slot_world_sum() -> None:
