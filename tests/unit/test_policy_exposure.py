@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.scheduler.policy import EngagementModel
 from services.scheduler.policy.reach import exposure
 
 
@@ -32,3 +34,31 @@ def test_an_instant_off_the_whole_second() -> None:
     at = 1_800_000_000_000_000 - 1_800_000_000_000_000 % 3_600_000_000 + 5 * 60_000_000 + 333
     shares = exposure(at, 720.0, ZoneInfo("Asia/Makassar"))
     assert len(shares) == 25  # 55 minutes, 23 whole hours, 5 minutes
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    posts=st.lists(
+        st.tuples(st.integers(0, 20 * 24 * 60 - 1), st.integers(0, 400), st.integers(1, 999_999)),
+        min_size=3,
+        max_size=25,
+        unique_by=lambda p: p[0],
+    ),
+    platform=st.sampled_from(["x", "instagram", "facebook", "tiktok", "website"]),
+)
+def test_a_second_of_publish_latency_teaches_the_same(
+    posts: list[tuple[int, int, int]], platform: str
+) -> None:
+    """The same posts observed at their whole minutes and a fraction of a second later (as a
+    publisher reports them) leave the model with the same hours, within rounding."""
+    start = datetime(2027, 1, 4, tzinfo=UTC)
+    on_minute = EngagementModel(platform, "Asia/Makassar", exploration=0.0)
+    reported = EngagementModel(platform, "Asia/Makassar", exploration=0.0)
+    for minute, reactions, latency_us in posts:
+        at = start + timedelta(minutes=minute)
+        for horizon, share in ((60, 0.5), (360, 0.9), (1440, 1.0)):
+            count = round(reactions * share)
+            on_minute.observe(at, horizon, count, post_id=str(minute))
+            reported.observe(at + timedelta(microseconds=latency_us), horizon, count, post_id=str(minute))
+    for a, b in zip(on_minute.hourly(), reported.hourly(), strict=True):
+        assert b == pytest.approx(a, rel=0.02, abs=1e-6)
