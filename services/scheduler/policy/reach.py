@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
-from services.scheduler.policy.rules import US_PER_MINUTE, offset_us
+from services.scheduler.policy.rules import US_PER_HOUR, US_PER_MINUTE, offset_us
 
 HOURS_PER_WEEK = 168
 STEPS_PER_HOUR = 12  # 5-minute steps: Klout's 15-min grain is enough (§3.4); 5 min matches the grid
@@ -31,25 +31,29 @@ def local_step(us: int, offset: int) -> int:
 
 
 def exposure(at_us: int, h: float, zone: ZoneInfo) -> list[tuple[int, float]]:
-    """Share of a post's first 24 h in each local hour-of-week it spans (tiny tails dropped)."""
+    """Share of a post's first 24 h in each local hour-of-week it spans (tiny tails dropped).
+
+    The hours are walked in whole microseconds: a walk in float minutes, at an instant off the
+    whole second (a publisher's report), could land a sliver short of an hour and take it for the
+    end of the post's reach."""
     out: list[tuple[int, float]] = []
     offset = offset_us(at_us, zone)
-    end_offset = offset_us(at_us + LIFE_MINUTES * US_PER_MINUTE, zone)
-    elapsed = 0.0
+    end_us = at_us + LIFE_MINUTES * US_PER_MINUTE
+    end_offset = offset_us(end_us, zone)
     t = at_us
-    while elapsed < LIFE_MINUTES:
+    while t < end_us:
         if end_offset != offset:  # a DST change inside the post's life: convert each hour
             offset = offset_us(t, zone)
-        local_min = (t + offset) / US_PER_MINUTE + THURSDAY_TO_MONDAY_MINUTES
-        hour = int(local_min // 60) % HOURS_PER_WEEK
-        span = min(60.0 - local_min % 60.0, LIFE_MINUTES - elapsed)
+        local_us = t + offset + THURSDAY_TO_MONDAY_MINUTES * US_PER_MINUTE
+        hour = (local_us // US_PER_HOUR) % HOURS_PER_WEEK
+        nxt = min(t + US_PER_HOUR - local_us % US_PER_HOUR, end_us)
+        elapsed, span = (t - at_us) / US_PER_MINUTE, (nxt - t) / US_PER_MINUTE
         share = math.exp2(-elapsed / h) - math.exp2(-(elapsed + span) / h)
-        # skipped, not stopped at: rounding to the microsecond can leave a sliver of an hour
-        # before the next one, and stopping there lost the rest of the post's day
         if share > 1e-4:
             out.append((hour, share))
-        elapsed += span
-        t = at_us + int(elapsed * US_PER_MINUTE)
+        elif out:
+            break  # each later hour holds less
+        t = nxt
     return out
 
 
