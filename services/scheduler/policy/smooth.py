@@ -32,11 +32,12 @@ HARMONIC_SD = 1.0  # a peak e^2 above the day's mean is within 2 sd of the prior
 DAY_SD = 0.7  # a weekend-only audience is ~e^2 above its weekdays
 _PARAMS = 2 * HARMONICS + 7
 # The posterior's width does most of the exploring: Thompson draws at its full variance, after
-# 10 days of deliberate exploration (model.py's EXPLORE_OPTIMISM; the 24-hour model takes 14).
-# Fewer are not enough: smoothness then rules out a narrow peak between two tried quiet hours (a
-# dawn audience between 01 h and 07 h was never found with 7 days; bench.adversarial tuning half).
+# 7 days of deliberate exploration (model.py's EXPLORE_OPTIMISM; the 24-hour model takes 14).
+# Trials spread around the clock (explore.py's spread) find a dawn audience within the week; a
+# longer bound spends a busy channel's capped posts on trials it no longer needs (a crisis
+# fortnight of bench.evaluation_like kept 0.976 of the oracle with 10 days, 1.006 with 7).
 THOMPSON_SHARE = 1.0
-EXPLORE_DAYS = 10.0
+EXPLORE_DAYS = 7.0
 # An audience that moved: when the channel's last MOVE_POSTS posts earned, by their median, under
 # MOVE_RATIO of what the fit expects while the posts before them earned about what it expects,
 # the posts before the move count MOVED_WEIGHT as much (their hours are no longer the audience's).
