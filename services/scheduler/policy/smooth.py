@@ -32,7 +32,7 @@ HARMONIC_SD = 1.0  # a peak e^2 above the day's mean is within 2 sd of the prior
 DAY_SD = 0.7  # a weekend-only audience is ~e^2 above its weekdays
 _PARAMS = 2 * HARMONICS + 7
 # The posterior's width does most of the exploring: Thompson draws at its full variance, after
-# 7 days of deliberate exploration (model.py's EXPLORE_OPTIMISM; the 24-hour model takes 14).
+# 7 days of deliberate exploration (explore.py's EXPLORE_OPTIMISM; the 24-hour model takes 14).
 # Trials spread around the clock (explore.py's spread) find a dawn audience within the week; a
 # longer bound spends a busy channel's capped posts on trials it no longer needs (a crisis
 # fortnight of bench.evaluation_like kept 0.976 of the oracle with 10 days, 1.006 with 7).
