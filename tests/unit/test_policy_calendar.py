@@ -12,6 +12,7 @@ import pytest
 from bench.slots import World
 from services.scheduler.policy import EngagementModel, InvalidRequest, national_prior
 from services.scheduler.policy.calendar import HOLIDAY, RAMADAN, SCHOOL_HOLIDAY, load_calendar
+from services.scheduler.policy.priors import REGIME_HOURS, REGIME_LIFT, regime_prior
 from services.scheduler.settings import SchedulerSettings
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -97,6 +98,37 @@ def test_ramadan_has_its_own_model_with_a_prior_the_evidence_corrects(tmp_path: 
     assert level(restored, fasting + timedelta(hours=10)) == pytest.approx(
         level(model, fasting + timedelta(hours=10))
     )
+
+
+def test_ramadan_starts_a_daytime_audience_at_sahur_and_after_tarawih(tmp_path: Path) -> None:
+    model = ramadan_model(tmp_path)
+    feed(model, datetime(2027, 1, 4, tzinfo=WITA), 21, hot=12, cold=(9, 15))  # online at lunch only
+    ordinary, fasting = datetime(2027, 1, 11, tzinfo=WITA), datetime(2027, 2, 15, tzinfo=WITA)
+
+    def share(day: datetime, hour: int) -> float:
+        return level(model, day + timedelta(hours=hour, minutes=30)) / level(model, day + timedelta(hours=12))
+
+    # the ordinary weeks never saw this audience at 03 h; the month's sahur and late evening are
+    # still among its hours before any Ramadan post, at about half of its lunchtime
+    assert share(ordinary, 3) < 0.2
+    assert share(fasting, 3) > 0.4
+    assert share(fasting, 22) > 0.3
+    # the evidence still decides: two weeks of Ramadan posts that find nobody before dawn
+    feed(model, datetime(2027, 2, 9, tzinfo=WITA), 14, hot=12, cold=(3, 22))
+    assert share(fasting, 3) < 0.3
+
+
+def test_the_regime_floor_lifts_only_hours_under_it() -> None:
+    daytime = [1.0 if 9 <= b % 24 <= 15 else 0.05 for b in range(168)]
+    night_owls = [1.0 if b % 24 in (2, 3, 4, 21, 22, 23) else 0.5 for b in range(168)]
+    hours, lift = REGIME_HOURS[RAMADAN], REGIME_LIFT[RAMADAN]
+    lifted = regime_prior(RAMADAN, daytime)
+    assert [lifted[b] for b in range(24)] == [max(daytime[b] * hours[b], lift[b]) for b in range(24)]
+    assert lifted[3] == pytest.approx(max(lift))  # an audience asleep at 03 h: the floor
+    # an audience already up at those hours keeps its own shape; a holiday has no floor
+    assert regime_prior(RAMADAN, night_owls) == [x * hours[b % 24] for b, x in enumerate(night_owls)]
+    holiday = REGIME_HOURS[HOLIDAY]
+    assert regime_prior(HOLIDAY, daytime) == [x * holiday[b % 24] for b, x in enumerate(daytime)]
 
 
 def test_the_bench_replaces_the_curve_inside_a_season() -> None:

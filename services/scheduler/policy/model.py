@@ -42,6 +42,7 @@ from services.scheduler.policy.priors import (
     REGIME_HOURS,
     national_prior,
     prior_shape,
+    regime_prior,
 )
 from services.scheduler.policy.reach import (
     HOURS_PER_WEEK,
@@ -429,9 +430,7 @@ class EngagementModel:
             )
         self._ensure_fit()
         if child._fitted_from is not self.fitted.u:  # the ordinary weeks were refit: refresh the prior
-            base = self.hourly()
-            hours = REGIME_HOURS[regime]
-            child._set_prior([base[b] / self.fitted.scale * hours[b % 24] for b in range(HOURS_PER_WEEK)])
+            child._set_prior(regime_prior(regime, [x / self.fitted.scale for x in self.hourly()]))
             child._fitted_from = self.fitted.u
         if not any(p.counts for p in child._posts.values()):
             child.fitted.scale, child.half_life = self.fitted.scale, self.half_life

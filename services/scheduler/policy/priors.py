@@ -32,6 +32,14 @@ REGIME_HOURS: dict[str, tuple[float, ...]] = {
     "school_holiday": (1.2, 1.1, 1.0, 1.0, 1.0, 0.9, 0.85, 0.9, 0.95, 1.05, 1.1, 1.05,
                        1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.05, 1.1, 1.2, 1.25),
 }  # fmt: skip
+# What a regime adds to every channel's day whatever its ordinary hours, as a share of the channel's
+# busiest hour: Ramadan wakes nearly everyone for sahur and keeps them up after tarawih, so those
+# hours are the month's peaks even for an audience never online at 03 h (its day "turns around";
+# a multiplier alone would keep such a channel's Ramadan peak at its ordinary hours).
+REGIME_LIFT: dict[str, tuple[float, ...]] = {
+    "ramadan": (0.0, 0.1, 0.4, 0.6, 0.6, 0.2, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+                0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.1, 0.4, 0.5, 0.4),
+}  # fmt: skip
 
 
 def national_prior() -> list[float]:
@@ -53,3 +61,10 @@ PRIOR_CONTRAST = 0.5
 def prior_shape() -> list[float]:
     """What a channel without history assumes: the national hours at PRIOR_CONTRAST."""
     return [x**PRIOR_CONTRAST for x in national_prior()]
+
+
+def regime_prior(regime: str, base: list[float]) -> list[float]:
+    """A calendar regime's starting hours for a channel whose ordinary hours are ``base`` (168,
+    Monday 00:00 first): reshaped by REGIME_HOURS, and lifted by REGIME_LIFT of its busiest hour."""
+    hours, lift, peak = REGIME_HOURS[regime], REGIME_LIFT.get(regime), max(base)
+    return [max(base[b] * hours[b % 24], peak * lift[b % 24] if lift else 0.0) for b in range(len(base))]
