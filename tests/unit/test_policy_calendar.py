@@ -8,6 +8,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bench.slots import World
 from services.scheduler.policy import EngagementModel, InvalidRequest, national_prior
@@ -129,6 +131,18 @@ def test_the_regime_floor_lifts_only_hours_under_it() -> None:
     assert regime_prior(RAMADAN, night_owls) == [x * hours[b % 24] for b, x in enumerate(night_owls)]
     holiday = REGIME_HOURS[HOLIDAY]
     assert regime_prior(HOLIDAY, daytime) == [x * holiday[b % 24] for b, x in enumerate(daytime)]
+
+
+@given(st.lists(st.floats(min_value=1e-6, max_value=1e3), min_size=168, max_size=168))
+def test_the_floor_never_lowers_an_hour_and_holds_the_regime_order(base: list[float]) -> None:
+    hours, lift, peak = REGIME_HOURS[RAMADAN], REGIME_LIFT[RAMADAN], max(base)
+    lifted = regime_prior(RAMADAN, base)
+    for b, (x, y) in enumerate(zip(base, lifted, strict=True)):
+        assert y >= x * hours[b % 24]  # never under the reshaped ordinary hour
+        assert y >= lift[b % 24] * peak  # never under the floor
+        assert y in (x * hours[b % 24], lift[b % 24] * peak)  # one of the two, nothing in between
+    # a scale of the ordinary hours scales the month alike (the floor is relative to the peak)
+    assert regime_prior(RAMADAN, [2 * x for x in base]) == pytest.approx([2 * y for y in lifted])
 
 
 def test_the_bench_replaces_the_curve_inside_a_season() -> None:
