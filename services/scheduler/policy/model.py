@@ -415,7 +415,8 @@ class EngagementModel:
     # ------------------------------------------------------------------ calendar regimes
     def regime_model(self, regime: str) -> EngagementModel:
         """The model of a calendar regime (calendar.py): it starts from this channel's learned hours
-        reshaped by the regime (REGIME_HOURS) and at its scale, and learns from the regime's posts."""
+        as the regime reshapes them (priors.regime_prior) and at its scale, and learns from the
+        regime's posts."""
         child = self._regimes.get(regime)
         if child is None:
             child = self._regimes[regime] = EngagementModel(
