@@ -27,6 +27,15 @@ def test_the_shares_add_up_to_the_first_day(at_us: int, h: float, zone: str) -> 
     assert len({hour for hour, _ in shares}) == len(shares)
 
 
+def test_the_hour_a_dst_change_repeats_is_one_share() -> None:
+    """New York's clocks fall back at 06:00 UTC on 2 November 2025, so 01:00-02:00 local happens
+    twice; a post whose first day ends just after it reaches that hour twice, as one hour-of-week."""
+    at = int(datetime(2025, 11, 1, 6, 0, 24, 924786, tzinfo=UTC).timestamp()) * 1_000_000 + 924786
+    shares = exposure(at, 720.0, ZoneInfo("America/New_York"))
+    assert len({hour for hour, _ in shares}) == len(shares)
+    assert sum(s for _, s in shares) == pytest.approx(1 - math.exp2(-1440 / 720.0), abs=25e-4)
+
+
 def test_an_instant_off_the_whole_second() -> None:
     """A publisher reports the instant a platform took the post, microseconds and all. Rounding
     to the microsecond once left a sliver of an hour that was taken for the end of the post's
