@@ -66,5 +66,5 @@ def prior_shape() -> list[float]:
 def regime_prior(regime: str, base: list[float]) -> list[float]:
     """A calendar regime's starting hours for a channel whose ordinary hours are ``base`` (168,
     Monday 00:00 first): reshaped by REGIME_HOURS, and lifted by REGIME_LIFT of its busiest hour."""
-    hours, lift, peak = REGIME_HOURS[regime], REGIME_LIFT.get(regime), max(base)
-    return [max(base[b] * hours[b % 24], peak * lift[b % 24] if lift else 0.0) for b in range(len(base))]
+    hours, lift, peak = REGIME_HOURS[regime], REGIME_LIFT.get(regime, (0.0,) * 24), max(base)
+    return [max(x * hours[b % 24], peak * lift[b % 24]) for b, x in enumerate(base)]

@@ -37,7 +37,6 @@ def exposure(at_us: int, h: float, zone: ZoneInfo) -> list[tuple[int, float]]:
     whole second (a publisher's report), could land a sliver short of an hour and take it for the
     end of the post's reach."""
     out: list[tuple[int, float]] = []
-    where: dict[int, int] = {}  # hour-of-week -> its place in ``out``
     offset = offset_us(at_us, zone)
     end_us = at_us + LIFE_MINUTES * US_PER_MINUTE
     end_offset = offset_us(end_us, zone)
@@ -50,11 +49,9 @@ def exposure(at_us: int, h: float, zone: ZoneInfo) -> list[tuple[int, float]]:
         nxt = min(t + US_PER_HOUR - local_us % US_PER_HOUR, end_us)
         elapsed, span = (t - at_us) / US_PER_MINUTE, (nxt - t) / US_PER_MINUTE
         share = math.exp2(-elapsed / h) - math.exp2(-(elapsed + span) / h)
-        if share > 1e-4 and hour in where:  # the hour a DST change repeats: one hour, one share
-            i = where[hour]
-            out[i] = (hour, out[i][1] + share)
+        if share > 1e-4 and out and out[-1][0] == hour:  # a DST fall-back repeats the hour just walked
+            out[-1] = (hour, out[-1][1] + share)
         elif share > 1e-4:
-            where[hour] = len(out)
             out.append((hour, share))
         elif out:
             break  # each later hour holds less
