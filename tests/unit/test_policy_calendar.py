@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -118,6 +119,22 @@ def test_ramadan_starts_a_daytime_audience_at_sahur_and_after_tarawih(tmp_path: 
     # the evidence still decides: two weeks of Ramadan posts that find nobody before dawn
     feed(model, datetime(2027, 2, 9, tzinfo=WITA), 14, hot=12, cold=(3, 22))
     assert share(fasting, 3) < 0.3
+
+
+def test_a_regime_model_chooses_by_its_mean_even_restored_from_an_older_state(tmp_path: Path) -> None:
+    model = ramadan_model(tmp_path)
+    feed(model, datetime(2027, 1, 4, tzinfo=WITA), 21, hot=20, cold=(10, 15))
+    feed(model, datetime(2027, 2, 9, tzinfo=WITA), 7, hot=10, cold=(3, 22))
+    state = model.to_dict()
+    regimes = state["regimes"]
+    assert isinstance(regimes, dict)
+    regimes["ramadan"]["exploration"] = 0.25  # a state saved while regimes still drew
+    restored = EngagementModel.from_dict(state, calendar=model.calendar)
+    fasting = int(datetime(2027, 2, 20, tzinfo=WITA).timestamp() * 1_000_000)
+    ordinary = int(datetime(2027, 1, 20, tzinfo=WITA).timestamp() * 1_000_000)
+    for each in (model, restored):
+        assert each.curve_at(fasting, random.Random(1)) == each.curve_at(fasting)
+        assert each.curve_at(ordinary, random.Random(1)) != each.curve_at(ordinary)  # still draws
 
 
 def test_the_regime_floor_lifts_only_hours_under_it() -> None:

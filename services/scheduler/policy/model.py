@@ -40,6 +40,7 @@ from services.scheduler.policy.priors import (
     DEFAULT_HALF_LIFE_MINUTES,
     PLATFORM_HALF_LIFE_MINUTES,
     REGIME_HOURS,
+    REGIME_THOMPSON_SHARE,
     national_prior,
     prior_shape,
     regime_prior,
@@ -415,8 +416,8 @@ class EngagementModel:
     # ------------------------------------------------------------------ calendar regimes
     def regime_model(self, regime: str) -> EngagementModel:
         """The model of a calendar regime (calendar.py): it starts from this channel's learned hours
-        as the regime reshapes them (priors.regime_prior) and at its scale, and learns from the
-        regime's posts."""
+        as the regime reshapes them (priors.regime_prior) and at its scale, learns from the
+        regime's posts, and chooses by its mean (priors.REGIME_THOMPSON_SHARE)."""
         child = self._regimes.get(regime)
         if child is None:
             child = self._regimes[regime] = EngagementModel(
@@ -424,11 +425,11 @@ class EngagementModel:
                 self.timezone,
                 prior_half_life_minutes=self.prior_half_life,
                 crowding=self.crowding,
-                exploration=self.exploration,
                 explore_days=0.0,
                 shape=self.shape,
                 exploring=self._exploring_given,
             )
+        child.exploration = REGIME_THOMPSON_SHARE  # also for a child restored from an older state
         self._ensure_fit()
         if child._fitted_from is not self.fitted.u:  # the ordinary weeks were refit: refresh the prior
             child._set_prior(regime_prior(regime, [x / self.fitted.scale for x in self.hourly()]))

@@ -40,6 +40,11 @@ REGIME_LIFT: dict[str, tuple[float, ...]] = {
     "ramadan": (0.0, 0.1, 0.4, 0.6, 0.6, 0.2, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
                 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.1, 0.4, 0.5, 0.4),
 }  # fmt: skip
+# Share of the posterior variance a regime's model draws at: none. The regime's prior already says
+# where its hours are likely to be (the channel's own day, reshaped and lifted), and where it
+# overrates an hour the mean posts there and sees; draws spend the short month on hours it rates
+# low (docs/scheduling.md, "a regime's model by its mean").
+REGIME_THOMPSON_SHARE = 0.0
 
 
 def national_prior() -> list[float]:
