@@ -70,7 +70,8 @@ _KNOBS = (
     (
         "--thompson-share",
         "thompson_share",
-        "share of the posterior variance the Thompson draws take (0 greedy; default the shape's)",
+        "share of the posterior variance the Thompson draws take (0 greedy; default the shape's;"
+        " a calendar regime's model always takes its mean)",
     ),
 )
 
