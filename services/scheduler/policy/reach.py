@@ -49,12 +49,13 @@ def exposure(at_us: int, h: float, zone: ZoneInfo) -> list[tuple[int, float]]:
         nxt = min(t + US_PER_HOUR - local_us % US_PER_HOUR, end_us)
         elapsed, span = (t - at_us) / US_PER_MINUTE, (nxt - t) / US_PER_MINUTE
         share = math.exp2(-elapsed / h) - math.exp2(-(elapsed + span) / h)
-        if share > 1e-4 and out and out[-1][0] == hour:  # a DST fall-back repeats the hour just walked
+        if share <= 1e-4:
+            if out:
+                break  # each later hour holds less
+        elif out and out[-1][0] == hour:  # a DST fall-back repeats the hour just walked
             out[-1] = (hour, out[-1][1] + share)
-        elif share > 1e-4:
+        else:
             out.append((hour, share))
-        elif out:
-            break  # each later hour holds less
         t = nxt
     return out
 
