@@ -44,6 +44,7 @@ _PEAKS: dict[str, list[tuple[int, float]]] = {
     "lunchtime": [(11, 0.6), (12, 1.0), (13, 0.8)],
     "afternoon": [(14, 0.7), (15, 1.0), (16, 0.9)],
 }
+KINDS = ("shift", "ramadan", "plain", "plain")  # by seed // 2: half the worlds plain
 AUDIENCES = ("late_night", "dawn", "lunchtime", "weekend", "one_weekday", "afternoon")
 # Ramadan as the calendar worlds' hidden truth: up for sahur 02-04 h, online after tarawih 21-23 h,
 # away at iftar (18 h) and tarawih (19-20 h).
@@ -82,8 +83,7 @@ def generate(seed: int) -> dict[str, Any]:
     weeks = rng.choice((6, 8))
     start = datetime(2027, 1, 4, tzinfo=tz) + timedelta(weeks=rng.randrange(3))
     end = start + timedelta(weeks=weeks)
-    # seeds 2k and 2k+1 share a kind, so both halves hold every kind alike
-    kind = ("shift", "ramadan", "plain", "plain")[(seed // 2) % 4]
+    kind = kind_of(seed)
     noisy = rng.random() < 0.3
     channels = []
     for n, platform in enumerate(rng.sample(sorted(PLATFORMS), rng.randint(1, 3))):
@@ -198,6 +198,11 @@ def add_hidden_ramadan(
         ch["seasons"] = [season]
 
 
+def kind_of(seed: int) -> str:
+    """The seed's kind of world; seeds 2k and 2k+1 share it, so both halves hold every kind alike."""
+    return KINDS[(seed // 2) % len(KINDS)]
+
+
 def half(seed: int) -> str:
     return "tuning" if seed % 2 else "held_out"
 
@@ -207,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, help="one world from this seed")
     parser.add_argument("--seeds", help="a range of seeds, e.g. 1-16 (odd: tuning, even: held out)")
     parser.add_argument("--half", choices=("tuning", "held_out", "both"), default="both")
+    parser.add_argument("--kind", choices=sorted(set(KINDS)), help="only --seeds of this kind")
     parser.add_argument("-o", "--output", help="file for --seed (default: stdout)")
     parser.add_argument("--evaluate", action="store_true", help="run bench.slots on --seeds")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
@@ -219,7 +225,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.seeds:
         lo, _, hi = args.seeds.partition("-")
-        seeds = [s for s in range(int(lo), int(hi or lo) + 1) if args.half in ("both", half(s))]
+        seeds = [
+            s
+            for s in range(int(lo), int(hi or lo) + 1)
+            if args.half in ("both", half(s)) and args.kind in (None, kind_of(s))
+        ]
         results = simulate_each([generate(s) for s in seeds], args)
         for seed, line in zip(seeds, results, strict=True):
             print(json.dumps({"half": half(seed), **line}), flush=True)
