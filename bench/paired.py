@@ -34,7 +34,7 @@ class PairingError(ValueError):
 
 
 def read_lines(lines: Iterable[str], source: str) -> dict[str, dict[str, Any]]:
-    """The per-world lines of one run, by world name."""
+    """The per-world lines of one run, by world name; ``source`` names the run in errors."""
     worlds: dict[str, dict[str, Any]] = {}
     for number, text in enumerate(lines, 1):
         if not text.strip():
@@ -43,12 +43,22 @@ def read_lines(lines: Iterable[str], source: str) -> dict[str, dict[str, Any]]:
             line = json.loads(text)
         except json.JSONDecodeError as exc:
             raise PairingError(f"{source}:{number}: not a JSON line ({exc.msg})") from exc
-        if isinstance(line, dict) and "world" in line and "captured_vs_oracle" in line:
-            worlds[str(line["world"])] = line
+        if not isinstance(line, dict) or "world" not in line:
+            continue  # a summary line, or another bench's
+        captured, violations = line.get("captured_vs_oracle"), line.get("violations", 0)
+        if not _is_number(captured) or not isinstance(violations, int) or isinstance(violations, bool):
+            raise PairingError(
+                f"{source}:{number}: world {line['world']!r} has no numeric capture and violations"
+            )
+        worlds[str(line["world"])] = line
     return worlds
 
 
-def kind_of(world: str) -> str:
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def world_kind(world: str) -> str:
     """The kind a world's name says: adv-05-plain → plain, eval-crisis-ramadan-03 →
     crisis-ramadan; any other name is its own kind."""
     if world.startswith("adv-"):
@@ -67,7 +77,7 @@ def compare(
         raise PairingError("the two runs share no world")
     groups: dict[str, list[str]] = {"all": common}
     for world in common:
-        groups.setdefault(kind_of(world), []).append(world)
+        groups.setdefault(world_kind(world), []).append(world)
     return [
         _line(name, [baseline[w] for w in worlds], [candidate[w] for w in worlds])
         for name, worlds in groups.items()

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench import adversarial
-from bench.paired import PairingError, compare, kind_of, main, read_lines
+from bench.paired import PairingError, compare, main, read_lines, world_kind
 
 
 def line(world: str, captured: float, violations: int = 0) -> str:
@@ -50,15 +50,24 @@ def test_summaries_and_worlds_of_one_run_only_are_left_out() -> None:
 def test_what_cannot_be_compared_says_where() -> None:
     with pytest.raises(PairingError, match=r"run\.jsonl:2: not a JSON line"):
         read_lines([line("a", 1.0), "{oops"], "run.jsonl")
+    for hostile in (
+        '{"world": "w", "captured_vs_oracle": "0.9"}',
+        '{"world": "w"}',
+        '{"world": "w", "captured_vs_oracle": NaN}',
+        '{"world": "w", "captured_vs_oracle": true}',
+        '{"world": "w", "captured_vs_oracle": 0.9, "violations": 0.5}',
+    ):
+        with pytest.raises(PairingError, match=r"x:1: world 'w' has no numeric capture"):
+            read_lines([hostile], "x")
     with pytest.raises(PairingError, match="share no world"):
         compare(read_lines([line("a", 1.0)], "x"), read_lines([line("b", 1.0)], "y"))
 
 
 def test_kinds_follow_the_generators_names() -> None:
-    assert kind_of("adv-2232-shift") == "shift"
-    assert kind_of("eval-crisis-ramadan-03") == "crisis-ramadan"
-    assert kind_of("eval-wita_unlike-12") == "wita_unlike"
-    assert kind_of("kaltim-bureau-ramadan") == "kaltim-bureau-ramadan"
+    assert world_kind("adv-2232-shift") == "shift"
+    assert world_kind("eval-crisis-ramadan-03") == "crisis-ramadan"
+    assert world_kind("eval-wita_unlike-12") == "wita_unlike"
+    assert world_kind("kaltim-bureau-ramadan") == "kaltim-bureau-ramadan"
 
 
 @given(st.lists(st.tuples(st.floats(0, 2), st.floats(0, 2)), min_size=2, max_size=40))
@@ -81,5 +90,5 @@ def test_the_command_prints_a_line_per_kind(tmp_path: Path, capsys: pytest.Captu
 
 @pytest.mark.parametrize("seed", range(1, 17))
 def test_an_adversarial_worlds_kind_is_known_from_its_seed(seed: int) -> None:
-    assert kind_of(adversarial.generate(seed)["name"]) == adversarial.kind_of(seed)
+    assert world_kind(adversarial.generate(seed)["name"]) == adversarial.kind_of(seed)
     assert adversarial.kind_of(seed) == adversarial.kind_of(seed ^ 1)  # both halves alike
