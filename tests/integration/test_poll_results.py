@@ -11,7 +11,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from services.analytics.ledger import Position, apply
-from services.analytics.weekly import weekly_report
+from services.analytics.weekly import week_of, weekly_report
 from services.publisher.adapters.bluesky import BlueskyAdapter
 from services.publisher.adapters.mastodon import MastodonAdapter
 from services.publisher.adapters.port import PollTally, Target
@@ -69,7 +69,7 @@ async def test_a_closed_polls_results_reach_the_report(kafka_bootstrap: str, top
     for offset, event in enumerate(events):
         apply(store, event, Position("engagement", 0, offset), ZONES)
     published = result.published_at
-    week = f"{published.isocalendar()[0]}-W{published.isocalendar()[1]:02d}"
+    week = week_of(published.astimezone(REPORT).date())  # the report's weeks are the report zone's
     [poll] = weekly_report(store.items(), week, REPORT)["polls"]
     assert (poll["question"], poll["votes"], poll["closed"]) == ("Jam layanan?", 60, True)
     assert [o["share"] for o in poll["options"]] == [0.5, 0.3333, 0.1667]

@@ -12,7 +12,7 @@ import pytest
 
 from sandbox.threads import ThreadsState
 from services.analytics.ledger import Position, apply
-from services.analytics.weekly import weekly_report
+from services.analytics.weekly import week_of, weekly_report
 from services.publisher.adapters.threads import ThreadsAdapter
 from services.publisher.engagement import EngagementReader
 from shared.events import Content, PollResultsObserved
@@ -58,7 +58,7 @@ async def test_a_threads_poll_is_read_running_then_final(kafka_bootstrap: str, t
     assert [(t.platform, t.closed) for t in tallies] == [("threads", False), ("threads", True)]
     assert [(o.label, o.votes) for o in tallies[1].options] == [("Pagi", 6), ("Sore", 3), ("Malam", 1)]
 
-    week = f"{now.isocalendar()[0]}-W{now.isocalendar()[1]:02d}"
+    week = week_of(now.astimezone(REPORT).date())  # the report's weeks are the report zone's
     for order in (events, list(reversed(events))):
         store: dict[str, object] = {}
         for offset, event in enumerate(order):
