@@ -30,7 +30,8 @@ _COUNTER = re.compile(r"-\d+$")  # an evaluation world's seed: eval-crisis-ramad
 
 
 class PairingError(ValueError):
-    """The two runs cannot be compared: no world in common, or a line that is not JSON."""
+    """The two runs cannot be compared: no world in common, a line that is not JSON, or a world's
+    line without a finite capture and a whole number of violations."""
 
 
 def read_lines(lines: Iterable[str], source: str) -> dict[str, dict[str, Any]]:
@@ -45,7 +46,7 @@ def read_lines(lines: Iterable[str], source: str) -> dict[str, dict[str, Any]]:
             raise PairingError(f"{source}:{number}: not a JSON line ({exc.msg})") from exc
         if not isinstance(line, dict) or "world" not in line:
             continue  # a summary line, or another bench's
-        captured, violations = line.get("captured_vs_oracle"), line.get("violations", 0)
+        captured, violations = line.get("captured_vs_oracle"), line.get("violations")
         if not _is_number(captured) or not isinstance(violations, int) or isinstance(violations, bool):
             raise PairingError(
                 f"{source}:{number}: world {line['world']!r} has no numeric capture and violations"

@@ -56,6 +56,7 @@ def test_what_cannot_be_compared_says_where() -> None:
         '{"world": "w", "captured_vs_oracle": NaN}',
         '{"world": "w", "captured_vs_oracle": true}',
         '{"world": "w", "captured_vs_oracle": 0.9, "violations": 0.5}',
+        '{"world": "w", "captured_vs_oracle": 0.9}',
     ):
         with pytest.raises(PairingError, match=r"x:1: world 'w' has no numeric capture"):
             read_lines([hostile], "x")
