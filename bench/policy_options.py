@@ -17,11 +17,13 @@ from services.scheduler.policy.model import DEFAULT_SHAPE, SHAPES
 @dataclass(frozen=True)
 class Knobs:
     """The model's own settings a bench run may change (None: the model's defaults): the days of
-    deliberate exploration and the share of the posterior variance Thompson draws at; and which
-    draw of the policy's and the observations' randomness the run takes (0: the world's own)."""
+    deliberate exploration, the share of the posterior variance Thompson draws at, the prior's
+    weight on whole audience shapes (policy/shapes.py); and which draw of the policy's and the
+    observations' randomness the run takes (0: the world's own)."""
 
     explore_days: float | None = None
     thompson_share: float | None = None
+    shapes_weight: float | None = None
     draw: int = 0
 
 
@@ -72,6 +74,11 @@ _KNOBS = (
         "thompson_share",
         "share of the posterior variance the Thompson draws take (0 greedy; default the shape's;"
         " a calendar regime's model always takes its mean)",
+    ),
+    (
+        "--shapes-weight",
+        "shapes_weight",
+        "the smooth prior's weight on whole audience shapes (policy/shapes.py; 0: its broad prior alone)",
     ),
 )
 

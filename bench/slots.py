@@ -482,6 +482,7 @@ def policy_model(
         "exploring": exploring,
         "exploration": knobs.thompson_share,
         "explore_days": knobs.explore_days,
+        "shapes_weight": knobs.shapes_weight,
     }
     if truth_from_day is None:
         return EngagementModel(ch.platform, ch.timezone, **options)

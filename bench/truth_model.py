@@ -74,6 +74,7 @@ class TruthModel(EngagementModel):
         exploring: Exploring | None = None,
         exploration: float | None = None,
         explore_days: float | None = None,
+        shapes_weight: float | None = None,
     ) -> None:
         # set before the parent's __init__, which assigns half_life and crowding (properties here)
         self.truth = truth
@@ -90,6 +91,7 @@ class TruthModel(EngagementModel):
             exploring=exploring,
             exploration=exploration,
             explore_days=explore_days,
+            shapes_weight=shapes_weight,
         )
 
     def truth_on(self) -> bool:

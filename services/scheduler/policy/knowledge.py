@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 
-from services.scheduler.policy.smooth import DAILY, SmoothFit, covariance_times
+from services.scheduler.policy.series import DAILY
+from services.scheduler.policy.smooth import SmoothFit, covariance_times
 
 # The standard normal on a grid: the expectation over one count's surprise (a 33-point rule is
 # within 0.1 % of the exact expectation of a maximum of lognormals at the widths met here).

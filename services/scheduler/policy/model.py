@@ -13,13 +13,13 @@ network's half-life, and in each hour it meets that hour's audience activity::
   half its contrast (``priors.prior_shape``) so that a channel's evidence can overturn it;
 - ``u`` 24 hour-of-day, ``d`` 7 day and ``v`` 168 hour-of-week multipliers, Gamma-distributed
   around 1 under weak prior weights (fit.py): the daily shape first, then each hour of the week
-  (§3.3's pooling); or, with ``shape="smooth"``, a 13-number series in ``v`` (smooth.py);
+  (§3.3's pooling); or, with ``shape="smooth"``, a 13-number series in ``v`` (smooth.py) whose
+  prior is a mixture of audience shapes (shapes.py; ``shapes_weight=0``: its broad prior alone);
 - ``m`` what the model knows besides the hour: the freshness the post was published with and the
   crowding by the channel's earlier posts (posts close together share the audience).
 
-The fit is a Poisson EM (reactions are counts), each post down-weighted by the dispersion its
-unknown quality adds, so a 900-reaction post is one noisy sample of its hour, not 900. The
-half-life is learned from the +60/+360/+1440 min horizons (the share in at +1 h pins it down).
+The fit is a Poisson EM, each post down-weighted by the dispersion its unknown quality adds (a
+900-reaction post is one noisy sample of its hour). The half-life is learned from the horizons.
 Exploration is Thompson sampling from the posteriors (§3.3).
 """
 
@@ -54,10 +54,10 @@ from services.scheduler.policy.reach import (
     local_step,
 )
 from services.scheduler.policy.rules import US_PER_MINUTE, InvalidRequest, offset_us, to_us, zone
+from services.scheduler.policy.shapes import SHAPES_WEIGHT
 
-# Thompson sampling draws at this share of the posterior variance. Chosen on the tuning half of
-# bench.adversarial (odd seeds, mean capture); the channel's hours start from a weak prior
-# (fit.py), so the hours it has not tried are truly uncertain and are drawn from, not assumed.
+# The hourly shape's Thompson draws take this share of the posterior variance (tuning half of
+# bench.adversarial): under a weak prior (fit.py) the hours not tried are drawn from, not assumed.
 THOMPSON_SHARE = 0.25
 EXPLORE_DAYS = 14.0  # deliberate exploration in a young channel's first days (explore.py)
 SHAPES = ("hourly", "smooth")  # 24 free hours of the day (fit.py), or a short series (smooth.py)
@@ -82,6 +82,7 @@ class EngagementModel:
         calendar: Calendar | None = None,
         shape: str = DEFAULT_SHAPE,
         exploring: explore.Exploring | None = None,
+        shapes_weight: float | None = None,
     ) -> None:
         if shape not in SHAPES:
             raise InvalidRequest(f"shape must be one of {SHAPES}")
@@ -113,12 +114,14 @@ class EngagementModel:
         # fitted state
         self.half_life = self.prior_half_life
         self.fitted = Fit(list(self.prior_activity))
-        self._smooth = smooth.SmoothFit()
+        self._shapes_given = shapes_weight  # saved so: None follows shapes.SHAPES_WEIGHT when loaded
+        self._smooth = smooth.SmoothFit(
+            shapes_weight=SHAPES_WEIGHT if shapes_weight is None else shapes_weight
+        )
         self._moved_at: int | None = None  # where the smooth fit saw the audience move
         self._dirty = False
         self._mean_curve: list[float] | None = None
 
-    # ------------------------------------------------------------------ construction and state
     @classmethod
     def prior(
         cls,
@@ -145,6 +148,7 @@ class EngagementModel:
             "explore_days": self._explore_given,
             "exploring": None if self._exploring_given is None else self.exploring.to_dict(),
             "shape": self.shape,
+            "shapes_weight": self._shapes_given,
             "moved_at": self._moved_at,
             "posts": [p.to_dict(key) for key, p in self._posts.items()],
             "regimes": {name: child.to_dict() for name, child in self._regimes.items()},
@@ -168,6 +172,7 @@ class EngagementModel:
                 calendar=calendar,
                 shape=str(d.get("shape", DEFAULT_SHAPE)),
                 exploring=explore.Exploring.from_dict(d.get("exploring")),
+                shapes_weight=optional_float(d.get("shapes_weight")),
             )
             model._moved_at = None if d.get("moved_at") is None else int(str(d["moved_at"]))
             regimes = d.get("regimes", {})
@@ -185,7 +190,6 @@ class EngagementModel:
             raise InvalidRequest(f"not an EngagementModel state: {exc}") from exc
         return model
 
-    # ------------------------------------------------------------------ learning
     def observe(
         self,
         published_at: datetime,
@@ -236,18 +240,15 @@ class EngagementModel:
         post = self._posts.get(post_id)
         if post is None:
             return
-        new = clamp_quality(quality) if quality is not None else None
-        old = post.quality
+        new, old = (clamp_quality(quality) if quality is not None else None), post.quality
         if (new is None) != (old is None) or (new and old and abs(new / old - 1) > 0.005):
             post.quality = new
             self._dirty = True
 
     def response(self, post_id: str, *, complete: bool = False) -> tuple[float, float] | None:
-        """(reactions extrapolated to the post's first 24 h, reactions the model expects of an
-        average item there), or None before any count, or with ``complete`` before the +24 h
-        count. Uses the last fit, without refitting: it is read for every observation of the
-        item's other channels, and the fit moves slowly.
-        """
+        """(reactions extrapolated to the post's first 24 h, what the last fit expects of an average
+        item there), or None before any count (with ``complete``, before the +24 h count). Not
+        refitted: it is read for every count of the item's other channels, and the fit moves slowly."""
         if post_id in self._owner:
             return self._regimes[self._owner[post_id]].response(post_id, complete=complete)
         post = self._posts.get(post_id)
@@ -317,7 +318,6 @@ class EngagementModel:
         pressure = sum(math.exp2(-(at_us - t) / US_PER_MINUTE / h) for t in self._times[j:i])
         return 1.0 / (1.0 + self.crowding * pressure)
 
-    # ------------------------------------------------------------------ prediction
     def _ensure_fit(self) -> None:
         if self._dirty:
             self._fit()
@@ -413,7 +413,6 @@ class EngagementModel:
     def observations(self) -> int:
         return len(self._posts) + sum(len(child._posts) for child in self._regimes.values())
 
-    # ------------------------------------------------------------------ calendar regimes
     def regime_model(self, regime: str) -> EngagementModel:
         """The model of a calendar regime (calendar.py): it starts from this channel's learned hours
         as the regime reshapes them (priors.regime_prior) and at its scale, learns from the
@@ -428,6 +427,7 @@ class EngagementModel:
                 explore_days=0.0,
                 shape=self.shape,
                 exploring=self._exploring_given,
+                shapes_weight=self._shapes_given,
             )
         child.exploration = REGIME_THOMPSON_SHARE  # also for a child restored from an older state
         self._ensure_fit()

@@ -13,7 +13,8 @@ prior-like audience stays where it is, and one that contradicts it overturns it 
 of posts. The fit is the model's Poisson EM (fit.py's E step attributes each post's reactions to
 the hours it reached) with a Newton M step, and its Laplace posterior (the Hessian at the mode)
 is what Thompson sampling draws from, so the posterior's width does the exploring, near the
-peaks the evidence still allows.
+peaks the evidence still allows. With a weight on whole audience shapes (shapes.py), the prior is
+a mixture of them beside this broad one, and the draws and the mean are the mixture's.
 """
 
 from __future__ import annotations
@@ -24,13 +25,12 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from services.scheduler.policy import shapes
 from services.scheduler.policy.fit import Fit, Row, attribute
+from services.scheduler.policy.linalg import backward, cholesky, forward, solve
 from services.scheduler.policy.reach import HOURS_PER_WEEK
+from services.scheduler.policy.series import DAILY, HARMONICS, PARAMS, PRECISION, eta, multipliers
 
-HARMONICS = 3  # periods 24, 12 and 8 h: a peak of about 4 h width, and two peaks a day
-HARMONIC_SD = 1.0  # a peak e^2 above the day's mean is within 2 sd of the prior
-DAY_SD = 0.7  # a weekend-only audience is ~e^2 above its weekdays
-_PARAMS = 2 * HARMONICS + 7
 # The posterior's width does most of the exploring: Thompson draws at its full variance, after
 # 7 days of deliberate exploration (explore.py's EXPLORE_OPTIMISM; the 24-hour model takes 14).
 # Trials spread around the clock (explore.py's spread) find a dawn audience within the week; a
@@ -55,33 +55,19 @@ _MAX_EM_ROUNDS = 40
 _EM_TOLERANCE = 0.002  # as fit.py: multipliers closer than 0.2 % change no slot choice
 
 
-def _daily(hour: int) -> list[float]:
-    row: list[float] = []
-    for k in range(1, HARMONICS + 1):
-        angle = 2 * math.pi * k * hour / 24
-        row += [math.cos(angle), math.sin(angle)]
-    return row
-
-
-DAILY = [_daily(hour) for hour in range(24)]
-PRECISION = [1 / HARMONIC_SD**2] * (2 * HARMONICS) + [1 / DAY_SD**2] * 7
-
-
 @dataclass
 class SmoothFit:
-    """The series' numbers at the posterior mode and the Cholesky factor of its precision."""
+    """The series' numbers at the posterior mode and the Cholesky factor of its precision; with
+    ``shapes_weight`` > 0 the prior is shapes.py's mixture, and ``components`` its posterior."""
 
-    theta: list[float] = field(default_factory=lambda: [0.0] * _PARAMS)
+    theta: list[float] = field(default_factory=lambda: [0.0] * PARAMS)
     chol: list[list[float]] = field(
         default_factory=lambda: [
-            [math.sqrt(PRECISION[i]) if i == j else 0.0 for j in range(_PARAMS)] for i in range(_PARAMS)
+            [math.sqrt(PRECISION[i]) if i == j else 0.0 for j in range(PARAMS)] for i in range(PARAMS)
         ]
     )
-
-
-def multipliers(theta: list[float]) -> list[float]:
-    """exp(series) by hour-of-week: what the series multiplies the prior's shape by."""
-    return [math.exp(eta) for eta in _series(theta)]
+    shapes_weight: float = 0.0
+    components: list[shapes.Component] = field(default_factory=list)
 
 
 def fit_smooth(rows: list[Row], fit: Fit, smooth: SmoothFit) -> list[float]:
@@ -97,22 +83,29 @@ def fit_smooth(rows: list[Row], fit: Fit, smooth: SmoothFit) -> list[float]:
     z: list[float] = [0.0] * HOURS_PER_WEEK
     e: list[float] = [0.0] * HOURS_PER_WEEK
     prior = fit.prior_eff
-    shapes = [sum(x * prior[b] * v[b] for b, x in ex) for _, _, ex, _, _, _ in rows]
-    expected = sum(r[1] * r[5] * s for r, s in zip(rows, shapes, strict=True))
+    reached = [sum(x * prior[b] * v[b] for b, x in ex) for _, _, ex, _, _, _ in rows]
+    expected = sum(r[1] * r[5] * s for r, s in zip(rows, reached, strict=True))
     fit.scale = max(sum(r[0] * r[5] for r in rows) / max(expected, 1e-12), 1e-6)
     for _ in range(_MAX_EM_ROUNDS):
-        z, e = attribute(rows, shapes, fit, ones_u, ones_d, v)
+        z, e = attribute(rows, reached, fit, ones_u, ones_d, v)
         theta = _level_to_scale(_newton(theta, z, e)[0], fit)
         new = multipliers(theta)
-        shapes = [sum(x * prior[b] * new[b] for b, x in ex) for _, _, ex, _, _, _ in rows]
+        reached = [sum(x * prior[b] * new[b] for b, x in ex) for _, _, ex, _, _, _ in rows]
         moved = max(abs(x / y - 1) for x, y in zip(new, v, strict=True))
         v = new
         if moved < _EM_TOLERANCE:
             break
-    theta, hessian = _newton(theta, z, e, steps=4)
-    theta = _level_to_scale(theta, fit)
-    smooth.theta, smooth.chol = theta, _cholesky(hessian)
-    fit.u, fit.d, fit.v, fit.z, fit.e = ones_u, ones_d, multipliers(theta), z, e
+    mode, hessian = _newton(theta, z, e, steps=4)
+    theta = _level_to_scale(mode, fit)
+    smooth.theta, smooth.chol = theta, cholesky(hessian)
+    v = multipliers(theta)
+    smooth.components = []
+    if smooth.shapes_weight > 0:
+        level = theta[2 * HARMONICS] - mode[2 * HARMONICS]  # what the scale took of the days
+        args = (mode, hessian, smooth.chol, fit.prior_eff, smooth.shapes_weight)
+        smooth.components = [c.shifted(level) for c in shapes.posterior(*args)]
+        v = shapes.mean_multipliers(smooth.components)
+    fit.u, fit.d, fit.v, fit.z, fit.e = ones_u, ones_d, v, z, e
     prior, v = fit.prior_eff, fit.v
     means = [fit.scale * r[1] * sum(x * prior[b] * v[b] for b, x in r[2]) for r in rows]
     return [r[0] / max(mu, 1e-9) for r, mu in zip(rows, means, strict=True)]
@@ -170,13 +163,6 @@ def _level_to_scale(theta: list[float], fit: Fit) -> list[float]:
     return theta[:h] + [t - level for t in theta[h:]]
 
 
-def _series(theta: list[float]) -> list[float]:
-    """η by hour-of-week: the daily series (24 values) plus each day's effect."""
-    h = 2 * HARMONICS
-    daily = [sum(t * x for t, x in zip(theta[:h], DAILY[hour], strict=True)) for hour in range(24)]
-    return [min(30.0, daily[b % 24] + theta[h + b // 24]) for b in range(HOURS_PER_WEEK)]
-
-
 def _newton(
     theta: list[float], z: list[float], e: list[float], steps: int = 1
 ) -> tuple[list[float], list[list[float]]]:
@@ -186,10 +172,10 @@ def _newton(
     h = 2 * HARMONICS
     hessian: list[list[float]] = []
     for _ in range(steps):
-        mu = [eb * math.exp(eta) for eb, eta in zip(e, _series(theta), strict=True)]
+        mu = [eb * math.exp(eta) for eb, eta in zip(e, eta(theta), strict=True)]
         resid = [zb - m for zb, m in zip(z, mu, strict=True)]
         grad = [-lam * t for lam, t in zip(PRECISION, theta, strict=True)]
-        hessian = [[PRECISION[i] if i == j else 0.0 for j in range(_PARAMS)] for i in range(_PARAMS)]
+        hessian = [[PRECISION[i] if i == j else 0.0 for j in range(PARAMS)] for i in range(PARAMS)]
         for hour in range(24):
             phi = DAILY[hour]
             r_hour = sum(resid[hour::24])
@@ -206,7 +192,7 @@ def _newton(
         for day in range(7):
             grad[h + day] += sum(resid[day * 24 : day * 24 + 24])
             hessian[h + day][h + day] += sum(mu[day * 24 : day * 24 + 24])
-        step = _solve(_cholesky(hessian), grad)
+        step = solve(cholesky(hessian), grad)
         # damped: a single post's huge count must not throw the series far in one step
         size = max(abs(s) for s in step)
         factor = 1.0 if size <= 1.0 else 1.0 / size
@@ -216,50 +202,20 @@ def _newton(
     return theta, hessian
 
 
-def _cholesky(a: list[list[float]]) -> list[list[float]]:
-    n = len(a)
-    low = [[0.0] * n for _ in range(n)]
-    for i in range(n):
-        for j in range(i + 1):
-            s = a[i][j] - sum(low[i][k] * low[j][k] for k in range(j))
-            low[i][j] = math.sqrt(max(s, 1e-12)) if i == j else s / low[j][j]
-    return low
-
-
-def _solve(low: list[list[float]], b: list[float]) -> list[float]:
-    """x with (L Lᵀ) x = b."""
-    return _backward(low, _forward(low, b))
-
-
-def _forward(low: list[list[float]], b: list[float]) -> list[float]:
-    """y with L y = b."""
-    y = [0.0] * len(b)
-    for i in range(len(b)):
-        y[i] = (b[i] - sum(low[i][k] * y[k] for k in range(i))) / low[i][i]
-    return y
-
-
-def _backward(low: list[list[float]], y: list[float]) -> list[float]:
-    """x with Lᵀ x = y."""
-    n = len(y)
-    x = [0.0] * n
-    for i in reversed(range(n)):
-        x[i] = (y[i] - sum(low[k][i] * x[k] for k in range(i + 1, n))) / low[i][i]
-    return x
-
-
 def covariance_times(smooth: SmoothFit, x: list[float]) -> list[float]:
     """H⁻¹ x: the posterior covariance of the series' numbers times ``x``."""
-    return _solve(smooth.chol, x)
+    return solve(smooth.chol, x)
 
 
 def draw_series(smooth: SmoothFit, rng: random.Random, share: float) -> list[float]:
     """Multipliers of one Thompson draw from the Laplace posterior N(θ, share · H⁻¹)."""
-    low, n = smooth.chol, len(smooth.theta)
-    xi = [rng.gauss(0.0, math.sqrt(share)) for _ in range(n)]
+    theta, low = smooth.theta, smooth.chol
+    if smooth.components:
+        theta, low = shapes.pick(smooth.components, rng.random())
+    xi = [rng.gauss(0.0, math.sqrt(share)) for _ in theta]
     # θ + L⁻ᵀ ξ has covariance (L Lᵀ)⁻¹ = H⁻¹
-    offset = _backward(low, xi)
-    return multipliers([t + o for t, o in zip(smooth.theta, offset, strict=True)])
+    offset = backward(low, xi)
+    return multipliers([t + o for t, o in zip(theta, offset, strict=True)])
 
 
 def daily_sd(smooth: SmoothFit) -> list[float]:
@@ -267,6 +223,6 @@ def daily_sd(smooth: SmoothFit) -> list[float]:
     √(xᵀ H⁻¹ x) with x the hour's harmonics and 1/7 for each day."""
     out: list[float] = []
     for hour in range(24):
-        y = _forward(smooth.chol, DAILY[hour] + [1 / 7] * 7)  # L y = x, so |y|² = xᵀ (L Lᵀ)⁻¹ x
+        y = forward(smooth.chol, DAILY[hour] + [1 / 7] * 7)  # L y = x, so |y|² = xᵀ (L Lᵀ)⁻¹ x
         out.append(math.sqrt(sum(v * v for v in y)))
     return out
