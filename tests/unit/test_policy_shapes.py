@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bench.slots import poisson
-from services.scheduler.policy import EngagementModel, shapes
+from services.scheduler.policy import EngagementModel, InvalidRequest, shapes
 from services.scheduler.policy.linalg import cholesky
 from services.scheduler.policy.priors import prior_shape
 from services.scheduler.policy.series import HARMONICS, PRECISION
@@ -113,3 +113,20 @@ def test_the_weight_is_kept_in_the_state_and_none_follows_the_default() -> None:
     old = EngagementModel("x", "Asia/Makassar").to_dict()
     del old["shapes_weight"]  # a state saved before the shapes existed
     assert EngagementModel.from_dict(old)._smooth.shapes_weight == shapes.SHAPES_WEIGHT
+
+
+@pytest.mark.parametrize("weight", [-0.1, 1.5, math.nan, math.inf])
+def test_a_weight_outside_zero_to_one_is_refused_at_construction_and_load(weight: float) -> None:
+    with pytest.raises(InvalidRequest, match="shapes_weight"):
+        EngagementModel("x", "Asia/Makassar", shapes_weight=weight)
+    state = EngagementModel("x", "Asia/Makassar").to_dict()
+    state["shapes_weight"] = weight
+    with pytest.raises(InvalidRequest):
+        EngagementModel.from_dict(state)
+
+
+def test_the_whole_weight_on_the_shapes_still_fits() -> None:
+    """At 1 the broad prior has no weight and is left out; the mixture alone fits and chooses."""
+    model = learned(1.0, 3, 8)
+    assert all(x > 0 and math.isfinite(x) for x in model.hourly())  # fits, lazily
+    assert sum(c.weight for c in model._smooth.components) == pytest.approx(1.0)

@@ -54,7 +54,7 @@ from services.scheduler.policy.reach import (
     local_step,
 )
 from services.scheduler.policy.rules import US_PER_MINUTE, InvalidRequest, offset_us, to_us, zone
-from services.scheduler.policy.shapes import SHAPES_WEIGHT
+from services.scheduler.policy.shapes import weight_of
 
 # The hourly shape's Thompson draws take this share of the posterior variance (tuning half of
 # bench.adversarial): under a weak prior (fit.py) the hours not tried are drawn from, not assumed.
@@ -115,9 +115,7 @@ class EngagementModel:
         self.half_life = self.prior_half_life
         self.fitted = Fit(list(self.prior_activity))
         self._shapes_given = shapes_weight  # saved so: None follows shapes.SHAPES_WEIGHT when loaded
-        self._smooth = smooth.SmoothFit(
-            shapes_weight=SHAPES_WEIGHT if shapes_weight is None else shapes_weight
-        )
+        self._smooth = smooth.SmoothFit(shapes_weight=weight_of(shapes_weight))
         self._moved_at: int | None = None  # where the smooth fit saw the audience move
         self._dirty = False
         self._mean_curve: list[float] | None = None

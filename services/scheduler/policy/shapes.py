@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from services.scheduler.policy.linalg import cholesky, log_det, solve
 from services.scheduler.policy.reach import HOURS_PER_WEEK
+from services.scheduler.policy.rules import InvalidRequest
 from services.scheduler.policy.series import HARMONICS, PRECISION, multipliers, project
 
 # How much of the prior the shapes hold together (the broad prior the rest); 0, the default, is
@@ -52,6 +53,16 @@ class Component:
     def shifted(self, level: float) -> Component:
         """The same with ``level`` added to every day's effect (what the fit moves into its scale)."""
         return Component(self.weight, [*self.theta[:_H], *(t + level for t in self.theta[_H:])], self.chol)
+
+
+def weight_of(given: float | None) -> float:
+    """The shapes' weight a model takes: ``given``, or SHAPES_WEIGHT for None. A weight outside
+    [0, 1] (or NaN) is refused here, at construction or when a saved state is loaded, not left
+    to fail inside a later fit."""
+    weight = SHAPES_WEIGHT if given is None else given
+    if not 0.0 <= weight <= 1.0:
+        raise InvalidRequest(f"shapes_weight must be within [0, 1], not {weight}")
+    return weight
 
 
 def _bump(peak: int) -> list[float]:

@@ -172,7 +172,7 @@ def _newton(
     h = 2 * HARMONICS
     hessian: list[list[float]] = []
     for _ in range(steps):
-        mu = [eb * math.exp(eta) for eb, eta in zip(e, eta(theta), strict=True)]
+        mu = [eb * math.exp(x) for eb, x in zip(e, eta(theta), strict=True)]
         resid = [zb - m for zb, m in zip(z, mu, strict=True)]
         grad = [-lam * t for lam, t in zip(PRECISION, theta, strict=True)]
         hessian = [[PRECISION[i] if i == j else 0.0 for j in range(PARAMS)] for i in range(PARAMS)]
