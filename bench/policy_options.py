@@ -18,13 +18,17 @@ from services.scheduler.policy.model import DEFAULT_SHAPE, SHAPES
 class Knobs:
     """The model's own settings a bench run may change (None: the model's defaults): the days of
     deliberate exploration, the share of the posterior variance Thompson draws at, the prior's
-    weight on whole audience shapes (policy/shapes.py); and which draw of the policy's and the
-    observations' randomness the run takes (0: the world's own)."""
+    weight on whole audience shapes (policy/shapes.py), the share of it the deployment's other
+    channels hold (policy/siblings.py); which draw of the policy's and the
+    observations' randomness the run takes (0: the world's own); and whether a ceiling's truth is
+    its best fit in the smooth family (``--truth-family``)."""
 
     explore_days: float | None = None
     thompson_share: float | None = None
     shapes_weight: float | None = None
+    pool_weight: float | None = None
     draw: int = 0
+    truth_family: bool = False
 
 
 DEFAULT_KNOBS = Knobs()  # every setting the model's own
@@ -80,6 +84,11 @@ _KNOBS = (
         "shapes_weight",
         "the smooth prior's weight on whole audience shapes (policy/shapes.py; 0: its broad prior alone)",
     ),
+    (
+        "--pool-weight",
+        "pool_weight",
+        "the smooth prior's share held by the world's other channels' learned hours (policy/siblings.py; 0: none)",
+    ),
 )
 
 
@@ -101,11 +110,18 @@ def policy_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="the ceiling: from this day of the world (0: all along) each model knows its channel's truth",
     )
+    parser.add_argument(
+        "--truth-family",
+        action="store_true",
+        help="with --truth-from-day: the truth known is its best fit in the smooth model's family"
+        " (bench/truth_model.py's in_family), so that the family's own cost is measured apart",
+    )
 
 
 def knobs_of(args: argparse.Namespace) -> Knobs:
     """The model's own settings ``policy_arguments`` asked for."""
-    return Knobs(**{field: getattr(args, field) for _, field, _ in _KNOBS}, draw=args.draw)
+    given = {field: getattr(args, field) for _, field, _ in _KNOBS}
+    return Knobs(**given, draw=args.draw, truth_family=args.truth_family)
 
 
 def exploring_of(args: argparse.Namespace) -> Exploring | None:

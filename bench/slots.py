@@ -40,13 +40,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bench.policy_options import DEFAULT_KNOBS, Knobs, exploring_of, knobs_of, policy_arguments
-from bench.truth_model import Truth, TruthModel, tell_now
+from bench.truth_model import Truth, TruthModel, in_family, tell_now
 from services.scheduler.policy import Blackout, ChannelRules, EngagementModel, JobRequest, choose_slot
 from services.scheduler.policy.calendar import Calendar
 from services.scheduler.policy.explore import Exploring
 from services.scheduler.policy.model import DEFAULT_SHAPE
 from services.scheduler.policy.quality import ItemQualities
 from services.scheduler.policy.room import place
+from services.scheduler.policy.siblings import Deployment
 from services.scheduler.policy.slots import Decision, replan
 
 STEP_MIN = 5  # slot-world.md sums a post's reach in 5-minute steps
@@ -486,9 +487,29 @@ def policy_model(
     }
     if truth_from_day is None:
         return EngagementModel(ch.platform, ch.timezone, **options)
-    truth = Truth(ch.activity, ch.half_life, ch.base_reach, ch.crowding, ch.seasons)
+    activity = in_family(ch.activity) if knobs.truth_family else ch.activity
+    truth = Truth(activity, ch.half_life, ch.base_reach, ch.crowding, ch.seasons)
     truth_from = world.start + timedelta(days=truth_from_day)
     return TruthModel(ch.platform, ch.timezone, truth=truth, truth_from=truth_from, **options)
+
+
+def policy_models(
+    world: World,
+    shape: str,
+    exploring: Exploring | None,
+    truth_from_day: float | None,
+    knobs: Knobs = DEFAULT_KNOBS,
+) -> dict[str, EngagementModel]:
+    """Every channel's model, pooling their learned hours as PolicyChooser does (policy/siblings.py)."""
+    models = {
+        cid: policy_model(world, ch, shape, exploring, truth_from_day, knobs)
+        for cid, ch in world.channels.items()
+    }
+    deployment = Deployment(knobs.pool_weight)
+    if deployment.weight > 0:
+        for cid, model in models.items():
+            model.pool = deployment.join(cid, model.learned_shape)
+    return models
 
 
 def randomness(world: World, draw: int) -> tuple[random.Random, random.Random]:
@@ -507,10 +528,7 @@ def run_policy(
 ) -> tuple[dict[str, Schedule], int, int, float]:
     rng_policy, rng_obs = randomness(world, knobs.draw)
     rules = {cid: rules_of(ch) for cid, ch in world.channels.items()}
-    models = {
-        cid: policy_model(world, ch, shape, exploring, truth_from_day, knobs)
-        for cid, ch in world.channels.items()
-    }
+    models = policy_models(world, shape, exploring, truth_from_day, knobs)
     scheds = {cid: Schedule() for cid in world.channels}
     qualities = ItemQualities()
     published: dict[str, list[int]] = {cid: [] for cid in world.channels}

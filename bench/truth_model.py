@@ -18,10 +18,14 @@ The model sees no clock: the bench tells it the simulated now before each decisi
 the ordinary curve is the truth at now, or, inside a calendar period (where the regime model
 answers), at the period's end, the first instant the ordinary curve is read for; a regime model
 answers with the season active at its period's start, or the base activity when none is.
+
+``--truth-family`` replaces the base activity by ``in_family``'s fit, the best the smooth model
+(policy/series.py) can express; the gap between the two ceilings is what the family costs.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -32,8 +36,10 @@ from typing import Any
 from services.scheduler.policy.calendar import Calendar, Period
 from services.scheduler.policy.explore import Exploring
 from services.scheduler.policy.model import DEFAULT_SHAPE, EngagementModel
+from services.scheduler.policy.priors import prior_shape
 from services.scheduler.policy.reach import curve_of
 from services.scheduler.policy.rules import from_us, to_us
+from services.scheduler.policy.series import DAILY, project
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,22 @@ class Truth:
     def curve(self, activity: Sequence[float]) -> list[float]:
         """Expected reactions of an average post at each 5-minute step of the local week."""
         return [x * self.base_reach for x in curve_of(list(activity), self.half_life)]
+
+
+def in_family(activity: Sequence[float], prior: Sequence[float] | None = None) -> list[float]:
+    """The smooth model's closest hours to ``activity`` (168): its log ratio to the prior's hours
+    (``prior_shape`` by default) as HARMONICS harmonics over the hour of the day plus one effect
+    per day (least squares in logs: the basis is orthogonal over the week), at ``activity``'s
+    total. Seasons are not projected: a regime's model has its own prior."""
+    base = list(prior or prior_shape())
+    ratio = [math.log(max(a, 1e-9)) - math.log(p) for a, p in zip(activity, base, strict=True)]
+    days = [sum(ratio[d * 24 : d * 24 + 24]) / 24 for d in range(7)]
+    daily = [sum(ratio[d * 24 + h] - days[d] for d in range(7)) / 7 for h in range(24)]
+    coefficients = project(daily)
+    series = [sum(c * x for c, x in zip(coefficients, DAILY[h], strict=True)) for h in range(24)]
+    fitted = [p * math.exp(series[b % 24] + days[b // 24]) for b, p in enumerate(base)]
+    level = sum(activity) / sum(fitted)
+    return [level * x for x in fitted]
 
 
 class TruthModel(EngagementModel):

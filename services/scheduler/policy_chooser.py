@@ -21,6 +21,7 @@ from services.scheduler.policy.model import EngagementModel
 from services.scheduler.policy.quality import ItemQualities
 from services.scheduler.policy.room import place
 from services.scheduler.policy.rules import Blackout, Cap, ChannelRules, PolicyError, allowed
+from services.scheduler.policy.siblings import Deployment
 from services.scheduler.policy.slots import Decision, JobRequest, choose_slot, replan
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
@@ -44,8 +45,15 @@ def rules_for(channel: Channel) -> ChannelRules:
 
 
 class PolicyChooser:
-    def __init__(self, rng: random.Random | None = None, calendar: Calendar | None = None) -> None:
+    def __init__(
+        self,
+        rng: random.Random | None = None,
+        calendar: Calendar | None = None,
+        pool_weight: float | None = None,
+    ) -> None:
         self._rng = rng or random.Random()
+        # The channels pool their learned hours as each other's priors (policy/siblings.py).
+        self._deployment = Deployment(pool_weight)
         # Ramadan, holidays, school holidays (deploy/calendar.yaml): one model per regime
         self._calendar = calendar or Calendar()
         self._models: dict[str, EngagementModel] = {}
@@ -61,7 +69,12 @@ class PolicyChooser:
             model = self._models[channel.id] = EngagementModel.prior(
                 channel.platform, channel.timezone, calendar=self._calendar
             )
+            self._join(channel.id, model)
         return model
+
+    def _join(self, channel_id: str, model: EngagementModel) -> None:
+        if self._deployment.weight > 0:
+            model.pool = self._deployment.join(channel_id, model.learned_shape)
 
     def _rules_of(self, channel: Channel) -> ChannelRules:
         rules = self._rules.get(channel.id)
@@ -152,7 +165,8 @@ class PolicyChooser:
 
     def restore_model(self, channel: Channel, state: dict[str, object]) -> None:
         try:
-            self._models[channel.id] = EngagementModel.from_dict(state, calendar=self._calendar)
+            model = self._models[channel.id] = EngagementModel.from_dict(state, calendar=self._calendar)
+            self._join(channel.id, model)
         except PolicyError:
             self._models.pop(channel.id, None)  # start again from the prior
 

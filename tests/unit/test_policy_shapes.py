@@ -47,10 +47,11 @@ def test_the_closed_form_weights_match_a_numerical_integral() -> None:
     mode = [h * t / p for h, t, p in zip(data_precision, data_mean, posterior_precision, strict=True)]
     hessian = diagonal(posterior_precision)
     prior = prior_shape()
-    found = shapes.posterior(mode, hessian, cholesky(hessian), prior, WEIGHT)
+    found = shapes.posterior(mode, hessian, cholesky(hessian), shapes.components(prior, WEIGHT))
     expected = []
-    for weight, mean, lam in shapes.components(prior, WEIGHT):
-        expected.append(math.log(weight) + log_evidence_by_quadrature(data_precision, data_mean, mean, lam))
+    for part in shapes.components(prior, WEIGHT):
+        evidence = log_evidence_by_quadrature(data_precision, data_mean, part.mean, part.lam)
+        expected.append(math.log(part.weight) + evidence)
     top = max(expected)
     norm = sum(math.exp(x - top) for x in expected)
     wanted = sorted(math.exp(x - top) / norm for x in expected)
@@ -62,8 +63,8 @@ def test_the_closed_form_weights_match_a_numerical_integral() -> None:
 
 def test_without_evidence_each_shape_keeps_its_prior_weight() -> None:
     hessian = diagonal(list(PRECISION))
-    found = shapes.posterior([0.0] * N, hessian, cholesky(hessian), prior_shape(), WEIGHT)
-    wanted = [w for w, _, _ in shapes.components(prior_shape(), WEIGHT)]
+    found = shapes.posterior([0.0] * N, hessian, cholesky(hessian), shapes.components(prior_shape(), WEIGHT))
+    wanted = [part.weight for part in shapes.components(prior_shape(), WEIGHT)]
     assert abs(sum(wanted) - 1) < 1e-9
     assert [c.weight for c in found] == pytest.approx(wanted, abs=1e-9)
 

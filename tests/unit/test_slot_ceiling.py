@@ -6,18 +6,21 @@ greedy oracle and its independent feasibility check.
 
 from __future__ import annotations
 
+import argparse
 import random
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from bench.policy_options import Knobs
+from bench.policy_options import Knobs, knobs_of, policy_arguments
 from bench.slots import World, policy_model, simulate
-from bench.truth_model import TruthModel, tell_now
+from bench.truth_model import TruthModel, in_family, tell_now
 from services.scheduler.policy import JobRequest
 from services.scheduler.policy.model import EngagementModel
+from services.scheduler.policy.priors import prior_shape
 from services.scheduler.policy.rules import to_us
+from services.scheduler.policy.series import HARMONICS, PARAMS, multipliers
 from services.scheduler.policy.slots import expected_at
 from tests.unit.test_slot_sim import START, tiny_world
 
@@ -160,3 +163,30 @@ def test_the_mean_the_policy_reads_is_the_truth_once_on() -> None:
     learned = model._learned_half_life
     assert learned < 150
     assert model._posts["p"].exposure_h == pytest.approx(learned)
+
+
+def test_the_familys_ceiling_knows_the_smooth_models_closest_hours() -> None:
+    """``--truth-family``: hours already in the family come back as they are (a fixed point), any
+    other hours keep their total, and the ceiling's model answers with the projection."""
+    rng = random.Random(5)
+    theta = [rng.uniform(-0.7, 0.7) for _ in range(PARAMS)]
+    theta[2 * HARMONICS :] = [t - sum(theta[2 * HARMONICS :]) / 7 for t in theta[2 * HARMONICS :]]
+    inside = [p * x for p, x in zip(prior_shape(), multipliers(theta), strict=True)]
+    assert in_family(inside) == pytest.approx(inside, rel=1e-9)
+    outside = late_night(rng)
+    projected = in_family(outside)
+    assert sum(projected) == pytest.approx(sum(outside))
+    assert in_family(projected) == pytest.approx(projected, rel=1e-9)
+    assert max(range(168), key=projected.__getitem__) % 24 in (22, 23, 0, 1, 2, 3)
+    world = World(tiny_world())
+    ch = next(iter(world.channels.values()))
+    model = policy_model(world, ch, "smooth", None, 0.0, Knobs(truth_family=True))
+    assert isinstance(model, TruthModel)
+    assert list(model.truth.activity) == pytest.approx(in_family(ch.activity))
+    assert knobs_of(parsed(["--truth-from-day", "0", "--truth-family"])).truth_family
+
+
+def parsed(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    policy_arguments(parser)
+    return parser.parse_args(argv)

@@ -31,10 +31,10 @@ import random
 from datetime import datetime
 from functools import partial
 
-from services.scheduler.policy import explore, smooth
+from services.scheduler.policy import explore, siblings, smooth
 from services.scheduler.policy.calendar import Calendar
-from services.scheduler.policy.fit import FORGET_DAYS, Fit, Row, draw_hours, fit_em
-from services.scheduler.policy.posts import Post, clamp_quality, optional_float
+from services.scheduler.policy.fit import Fit, Row, draw_hours, fit_em
+from services.scheduler.policy.posts import Post, clamp_quality, optional_float, rows_of
 from services.scheduler.policy.priors import (
     DEFAULT_CROWDING,
     DEFAULT_HALF_LIFE_MINUTES,
@@ -117,6 +117,7 @@ class EngagementModel:
         self._shapes_given = shapes_weight  # saved so: None follows shapes.SHAPES_WEIGHT when loaded
         self._smooth = smooth.SmoothFit(shapes_weight=weight_of(shapes_weight))
         self._moved_at: int | None = None  # where the smooth fit saw the audience move
+        self.pool: siblings.Pool | None = None  # the deployment's other channels (siblings.py)
         self._dirty = False
         self._mean_curve: list[float] | None = None
 
@@ -281,29 +282,15 @@ class EngagementModel:
         if self.shape == "smooth":
             rows, at = partial(self._rows, posts, self.half_life), [p.at_us for p in posts]
             detect = self.exploring.detector()  # which test dates a move (explore.py)
+            self._smooth.pooled = None if self.pool is None else self.pool.pooled()
             args = (rows, at, self.fitted, self._smooth, self._moved_at, detect)
             self._moved_at = smooth.fit_following_moves(*args)
         else:
             fit_em(self._rows(posts, self.half_life), self.fitted)
 
     def _rows(self, posts: list[Post], h: float, moved_at: int | None = None) -> list[Row]:
-        """The posts as the fit reads them, their exposure refreshed when the half-life moved;
-        the posts before ``moved_at``, an audience's move, count ``exploring.moved_weight`` as much."""
-        latest = max(p.at_us for p in posts)
-        rows: list[Row] = []
-        for p in posts:
-            if abs(p.exposure_h - h) > 0.02 * h:
-                p.exposure = exposure(p.at_us, h, self._zone)
-                p.exposure_h = h
-            horizon = max(p.counts)
-            captured = 1.0 - math.exp2(-horizon / h)  # share of all reactions in by the horizon
-            n = p.counts[horizon] / captured
-            m = p.value_factor * self._crowding_at(p.at_us, h) * (p.quality or 1.0)
-            # an audience that moves is followed: older posts count less (change over weeks)
-            recency = math.exp2(-(latest - p.at_us) / (FORGET_DAYS * 1440 * US_PER_MINUTE))
-            recency *= self.exploring.moved_weight if p.at_us < (moved_at or p.at_us) else 1.0
-            rows.append((n, m, p.exposure, captured, p.quality is not None, recency))
-        return rows
+        """The posts as the fit reads them (posts.rows_of); before ``moved_at`` they count less."""
+        return rows_of(posts, h, self._zone, self._crowding_at, self.exploring.moved_weight, moved_at)
 
     def _exposure_of(self, post: Post, h: float) -> list[tuple[int, float]]:
         """The post's exposure under half-life ``h``: the one it keeps when fitted with about ``h``."""
@@ -428,6 +415,7 @@ class EngagementModel:
                 shapes_weight=self._shapes_given,
             )
         child.exploration = REGIME_THOMPSON_SHARE  # also for a child restored from an older state
+        child.pool = None if self.pool is None else self.pool.within(regime)
         self._ensure_fit()
         if child._fitted_from is not self.fitted.u:  # the ordinary weeks were refit: refresh the prior
             child._set_prior(regime_prior(regime, [x / self.fitted.scale for x in self.hourly()]))
@@ -435,6 +423,14 @@ class EngagementModel:
         if not any(p.counts for p in child._posts.values()):
             child.fitted.scale, child.half_life = self.fitted.scale, self.half_life
         return child
+
+    def learned_shape(self, regime: str | None = None) -> siblings.Shape | None:
+        """Its last smooth fit's hours, the ordinary weeks' or a regime's, for the other channels'
+        priors (siblings.py); None before a post there, or with the hourly shape."""
+        model = self if regime is None else self._regimes.get(regime)
+        if model is None or model.shape != "smooth" or not model._posts:
+            return None
+        return siblings.shape_of(model.fitted.prior_eff, model._smooth.theta, model._smooth.chol)
 
     def _set_prior(self, prior: list[float]) -> None:
         self.prior_activity = [max(x, 1e-9) for x in prior]

@@ -55,13 +55,13 @@ class Component:
         return Component(self.weight, [*self.theta[:_H], *(t + level for t in self.theta[_H:])], self.chol)
 
 
-def weight_of(given: float | None) -> float:
-    """The shapes' weight a model takes: ``given``, or SHAPES_WEIGHT for None. A weight outside
-    [0, 1] (or NaN) is refused here, at construction or when a saved state is loaded, not left
-    to fail inside a later fit."""
-    weight = SHAPES_WEIGHT if given is None else given
+def weight_of(given: float | None, default: float = SHAPES_WEIGHT, name: str = "shapes_weight") -> float:
+    """The weight of a part of the prior a model takes: ``given``, or ``default`` for None. A
+    weight outside [0, 1] (or NaN) is refused here, at construction or when a saved state is
+    loaded, not left to fail inside a later fit."""
+    weight = default if given is None else given
     if not 0.0 <= weight <= 1.0:
-        raise InvalidRequest(f"shapes_weight must be within [0, 1], not {weight}")
+        raise InvalidRequest(f"{name} must be within [0, 1], not {weight}")
     return weight
 
 
@@ -73,35 +73,53 @@ def _bump(peak: int) -> list[float]:
     return out
 
 
-def components(prior: list[float], weight: float) -> list[tuple[float, list[float], list[float]]]:
-    """(prior weight, mean, precision's diagonal) of the broad prior and of each shape; a mean is
-    the series' numbers that turn ``prior``'s hours (168) into the shape."""
+_BUMPS = [project(_bump(peak)) for peak in range(0, 24, BUMP_STEP)]  # the same for every prior
+_TIGHT = [1 / SHAPE_SD**2] * _H + PRECISION[_H:]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One component of the prior: its weight, its mean in the series' numbers (relative to the
+    channel's prior hours) and its precision's diagonal; ``broad`` marks the fit's own prior,
+    whose posterior the fit has already factored."""
+
+    weight: float
+    mean: list[float]
+    lam: list[float]
+    broad: bool = False
+
+
+def components(prior: list[float], weight: float) -> list[Part]:
+    """The broad prior and each shape (none when ``weight`` is 0); a shape's mean is the series'
+    numbers that turn ``prior``'s hours (168) into it."""
+    out = [Part(1 - weight, [0.0] * (_H + 7), list(PRECISION), broad=True)]
+    if weight <= 0:
+        return out
     daily = [sum(math.log(prior[d * 24 + h]) for d in range(7)) / 7 for h in range(24)]
     base = project(daily)
-    tight = [1 / SHAPE_SD**2] * _H + PRECISION[_H:]
     days = [0.0] * 7
-    peaks = range(0, 24, BUMP_STEP)
-    each = weight * (1 - NATIONAL - FLAT) / len(peaks)
-    out = [(1 - weight, [0.0] * (_H + 7), list(PRECISION)), (weight * NATIONAL, [0.0] * (_H + 7), tight)]
-    out.append((weight * FLAT, [-c for c in base] + days, tight))
-    for peak in peaks:
-        out.append((each, [c - b for c, b in zip(project(_bump(peak)), base, strict=True)] + days, tight))
+    each = weight * (1 - NATIONAL - FLAT) / len(_BUMPS)
+    out.append(Part(weight * NATIONAL, [0.0] * (_H + 7), _TIGHT))
+    out.append(Part(weight * FLAT, [-c for c in base] + days, _TIGHT))
+    for bump in _BUMPS:
+        out.append(Part(each, [c - b for c, b in zip(bump, base, strict=True)] + days, _TIGHT))
     return out
 
 
 def posterior(
-    mode: list[float], hessian: list[list[float]], chol: list[list[float]], prior: list[float], weight: float
+    mode: list[float], hessian: list[list[float]], chol: list[list[float]], parts: list[Part]
 ) -> list[Component]:
-    """Each shape's posterior, from the broad prior's ``mode``, the ``hessian`` there (the
-    posterior precision) and its Cholesky factor ``chol``; shapes of negligible weight dropped."""
+    """Each part's posterior, from the broad prior's ``mode``, the ``hessian`` there (the
+    posterior precision) and its Cholesky factor ``chol``; parts of negligible weight dropped."""
     n = len(mode)
     b = [sum(hessian[i][j] * mode[j] for j in range(n)) for i in range(n)]
     logs: list[float] = []
-    parts: list[tuple[list[float], list[list[float]]]] = []
-    for pi, mean, lam in components(prior, weight):
-        if pi <= 0:
+    kept_parts: list[tuple[list[float], list[list[float]]]] = []
+    for part in parts:
+        if part.weight <= 0:
             continue
-        if lam == PRECISION:
+        lam, mean = part.lam, part.mean
+        if part.broad:
             low = chol
         else:
             own = [
@@ -111,14 +129,14 @@ def posterior(
             low = cholesky(own)
         c = [bi + li * mi for bi, li, mi in zip(b, lam, mean, strict=True)]
         m = solve(low, c)
-        log_z = math.log(pi) + 0.5 * sum(math.log(x) for x in lam) - 0.5 * log_det(low)
+        log_z = math.log(part.weight) + 0.5 * sum(math.log(x) for x in lam) - 0.5 * log_det(low)
         log_z += 0.5 * sum(ci * mi for ci, mi in zip(c, m, strict=True))
         log_z -= 0.5 * sum(li * mi * mi for li, mi in zip(lam, mean, strict=True))
         logs.append(log_z)
-        parts.append((m, low))
+        kept_parts.append((m, low))
     top = max(logs)
     raw = [math.exp(x - top) for x in logs]
-    kept = [(w, m, low) for w, (m, low) in zip(raw, parts, strict=True) if w >= _NEGLIGIBLE * sum(raw)]
+    kept = [(w, m, low) for w, (m, low) in zip(raw, kept_parts, strict=True) if w >= _NEGLIGIBLE * sum(raw)]
     total = sum(w for w, _, _ in kept)
     return [Component(w / total, m, low) for w, m, low in kept]
 

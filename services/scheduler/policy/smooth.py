@@ -25,7 +25,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from services.scheduler.policy import shapes
+from services.scheduler.policy import shapes, siblings
 from services.scheduler.policy.fit import Fit, Row, attribute
 from services.scheduler.policy.linalg import backward, cholesky, forward, solve
 from services.scheduler.policy.reach import HOURS_PER_WEEK
@@ -58,7 +58,8 @@ _EM_TOLERANCE = 0.002  # as fit.py: multipliers closer than 0.2 % change no slot
 @dataclass
 class SmoothFit:
     """The series' numbers at the posterior mode and the Cholesky factor of its precision; with
-    ``shapes_weight`` > 0 the prior is shapes.py's mixture, and ``components`` its posterior."""
+    ``shapes_weight`` > 0 or siblings ``pooled`` the prior is a mixture (shapes.py, siblings.py),
+    and ``components`` its posterior."""
 
     theta: list[float] = field(default_factory=lambda: [0.0] * PARAMS)
     chol: list[list[float]] = field(
@@ -68,6 +69,7 @@ class SmoothFit:
     )
     shapes_weight: float = 0.0
     components: list[shapes.Component] = field(default_factory=list)
+    pooled: siblings.Pooled | None = None  # the deployment's other channels (siblings.py)
 
 
 def fit_smooth(rows: list[Row], fit: Fit, smooth: SmoothFit) -> list[float]:
@@ -100,10 +102,13 @@ def fit_smooth(rows: list[Row], fit: Fit, smooth: SmoothFit) -> list[float]:
     smooth.theta, smooth.chol = theta, cholesky(hessian)
     v = multipliers(theta)
     smooth.components = []
-    if smooth.shapes_weight > 0:
+    parts = shapes.components(fit.prior_eff, smooth.shapes_weight)
+    if smooth.pooled is not None:
+        parts = siblings.mixed(parts, fit.prior_eff, smooth.pooled)
+    if len(parts) > 1:
         level = theta[2 * HARMONICS] - mode[2 * HARMONICS]  # what the scale took of the days
-        args = (mode, hessian, smooth.chol, fit.prior_eff, smooth.shapes_weight)
-        smooth.components = [c.shifted(level) for c in shapes.posterior(*args)]
+        mixture = shapes.posterior(mode, hessian, smooth.chol, parts)
+        smooth.components = [c.shifted(level) for c in mixture]
         v = shapes.mean_multipliers(smooth.components)
     fit.u, fit.d, fit.v, fit.z, fit.e = ones_u, ones_d, v, z, e
     prior, v = fit.prior_eff, fit.v
