@@ -14,7 +14,8 @@ network's half-life, and in each hour it meets that hour's audience activity::
 - ``u`` 24 hour-of-day, ``d`` 7 day and ``v`` 168 hour-of-week multipliers, Gamma-distributed
   around 1 under weak prior weights (fit.py): the daily shape first, then each hour of the week
   (§3.3's pooling); or, with ``shape="smooth"``, a 13-number series in ``v`` (smooth.py) whose
-  prior is a mixture of audience shapes (shapes.py; ``shapes_weight=0``: its broad prior alone);
+  prior is a mixture of audience shapes (shapes.py; ``shapes_weight=0``: its broad prior alone)
+  and of the deployment's other channels' hours (siblings.py, with a ``pool``);
 - ``m`` what the model knows besides the hour: the freshness the post was published with and the
   crowding by the channel's earlier posts (posts close together share the audience).
 
