@@ -12,9 +12,8 @@ import pytest
 
 from bench.slots import poisson
 from services.scheduler.policy import EngagementModel, InvalidRequest, shapes, siblings
-from services.scheduler.policy.linalg import cholesky
 from services.scheduler.policy.priors import prior_shape
-from services.scheduler.policy.series import HARMONICS, PARAMS, PRECISION, project
+from services.scheduler.policy.series import HARMONICS, PARAMS, PRECISION, eta
 from services.scheduler.policy_chooser import PolicyChooser
 from shared.channels import Channel
 
@@ -30,61 +29,88 @@ def lunchtime(b: int) -> float:
     return 1.0 if (b % 24) in (11, 12, 13) else 0.12
 
 
-def prior_diagonal() -> list[list[float]]:
-    return cholesky([[PRECISION[i] if i == j else 0.0 for j in range(PARAMS)] for i in range(PARAMS)])
+def diagonal(values: list[float]) -> list[list[float]]:
+    return [[values[i] if i == j else 0.0 for j in range(PARAMS)] for i in range(PARAMS)]
 
 
-def test_a_siblings_shape_over_another_prior_is_the_series_between_them() -> None:
-    """A sibling with the channel's prior gives back its own series (days centred). A sibling whose
-    prior is flat gives its series plus the series that turns the channel's prior into flat hours:
-    the projection of their log ratio, by hour of the day and by day."""
+def shape(prior: list[float], precision: list[float], mean: list[float]) -> siblings.Shape:
+    """A sibling whose posts say ``mean`` at diagonal ``precision`` (its likelihood alone)."""
+    linear = [a * t for a, t in zip(precision, mean, strict=True)]
+    return siblings.Shape([math.log(p) for p in prior], diagonal(precision), linear)
+
+
+H = 2 * HARMONICS
+
+
+def test_the_series_between_two_priors_is_their_log_ratios_projection() -> None:
+    national = [math.log(p) for p in prior_shape()]
+    assert siblings.between(national, national) == pytest.approx([0.0] * PARAMS, abs=1e-12)
     rng = random.Random(3)
     theta = [rng.uniform(-0.8, 0.8) for _ in range(PARAMS)]
-    h = 2 * HARMONICS
-    centred = theta[:h] + [t - sum(theta[h:]) / 7 for t in theta[h:]]
-    national = prior_shape()
-    same = siblings.part_of(national, siblings.shape_of(national, theta, prior_diagonal()), 0.2)
-    assert same.mean == pytest.approx(centred, abs=1e-9)
-    assert same.weight == 0.2
+    theta[H:] = [t - sum(theta[H:]) / 7 for t in theta[H:]]
+    moved = [x + y for x, y in zip(national, eta(theta), strict=True)]
+    assert siblings.between(national, moved) == pytest.approx(theta, abs=1e-9)
+
+
+def test_siblings_evidence_adds_up_under_the_broad_prior() -> None:
+    """One sibling whose posts say t at precision a gives the component mean a·t / (λ + a) on
+    each harmonic; two such siblings, 2a·t / (λ + 2a). With no evidence at all the component is
+    the broad prior widened by POOL_SD."""
+    rng = random.Random(5)
+    a = [rng.uniform(0.5, 6.0) for _ in range(H)] + [0.0] * 7
+    t = [rng.uniform(-1.0, 1.0) for _ in range(H)] + [0.0] * 7
+    one = siblings.joint_part(prior_shape(), [shape(prior_shape(), a, t)], 0.3)
+    two = siblings.joint_part(prior_shape(), [shape(prior_shape(), a, t)] * 2, 0.3)
+    for i in range(H):
+        assert one.mean[i] == pytest.approx(a[i] * t[i] / (PRECISION[i] + a[i]))
+        assert two.mean[i] == pytest.approx(2 * a[i] * t[i] / (PRECISION[i] + 2 * a[i]))
+    assert one.weight == 0.3
+    none = siblings.joint_part(prior_shape(), [shape(prior_shape(), [0.0] * PARAMS, [0.0] * PARAMS)], 0.3)
+    assert none.mean == pytest.approx([0.0] * PARAMS, abs=1e-12)
+    assert none.full is not None
+    for i in range(PARAMS):
+        assert none.full[i][i] == pytest.approx(1 / (1 / PRECISION[i] + siblings.POOL_SD**2))
+
+
+def test_a_siblings_level_is_its_own_scale_and_does_not_move_the_component() -> None:
+    """Posts that say only that every day is higher (the sibling's reach, not its hours) leave
+    the component where the broad prior is."""
+    a = [0.0] * H + [4.0] * 7
+    level = siblings.joint_part(prior_shape(), [shape(prior_shape(), a, [0.0] * H + [0.8] * 7)], 0.3)
+    assert level.mean == pytest.approx([0.0] * PARAMS, abs=1e-9)
+
+
+def test_a_sibling_over_another_prior_is_moved_into_the_channels_numbers() -> None:
+    """A sibling whose prior is flat and whose posts say its hours are the national ones (its
+    series: flat → national), read by a channel whose prior is the national hours: with much
+    evidence the component says the channel's own prior, 0."""
+    national = [math.log(p) for p in prior_shape()]
     flat = [1.0] * 168
-    other = siblings.part_of(national, siblings.shape_of(flat, theta, prior_diagonal()), 0.2)
-    logs = [-math.log(p) for p in national]  # log flat - log national
-    days = [sum(logs[d * 24 : d * 24 + 24]) / 24 for d in range(7)]
-    hours = project([sum(logs[d * 24 + hour] for d in range(7)) / 7 for hour in range(24)])
-    between = hours + [x - sum(days) / 7 for x in days]
-    assert other.mean == pytest.approx([a + b for a, b in zip(centred, between, strict=True)], abs=1e-9)
+    says = siblings.between([0.0] * 168, national)
+    part = siblings.joint_part(prior_shape(), [shape(flat, [1e4] * PARAMS, says)], 0.3)
+    assert part.mean == pytest.approx([0.0] * PARAMS, abs=1e-3)
 
 
-def test_a_sibling_that_learned_nothing_is_as_wide_as_the_broad_prior() -> None:
-    """Its variance is the prior's, so its component's precision is under the prior's: it cannot
-    pull a channel anywhere the broad prior would not."""
-    shape = siblings.shape_of(prior_shape(), [0.0] * PARAMS, prior_diagonal())
-    assert shape.variance == pytest.approx([1 / p for p in PRECISION])
-    part = siblings.part_of(prior_shape(), shape, 0.5)
-    assert part.mean == pytest.approx([0.0] * PARAMS, abs=1e-9)
-    assert all(lam < p for lam, p in zip(part.lam, PRECISION, strict=True))
-
-
-def test_the_mixture_keeps_its_parts_and_shares_the_pooled_weight() -> None:
+def test_the_mixture_keeps_its_parts_and_gives_the_siblings_the_pooled_weight() -> None:
     parts = shapes.components(prior_shape(), 0.0)
-    shape = siblings.shape_of(prior_shape(), [0.1] * PARAMS, prior_diagonal())
-    mixed = siblings.mixed(parts, prior_shape(), siblings.Pooled(WEIGHT, [shape, shape]))
-    assert [p.weight for p in mixed] == pytest.approx([1 - WEIGHT, WEIGHT / 2, WEIGHT / 2])
+    sibling = shape(prior_shape(), [1.0] * PARAMS, [0.1] * PARAMS)
+    mixed = siblings.mixed(parts, prior_shape(), siblings.Pooled(WEIGHT, [sibling, sibling]))
+    assert [p.weight for p in mixed] == pytest.approx([1 - WEIGHT, WEIGHT])
     assert mixed[0].broad
-    assert not mixed[1].broad
+    assert mixed[1].full is not None
     assert siblings.mixed(parts, prior_shape(), siblings.Pooled(WEIGHT, [])) == parts
 
 
 def test_a_deployment_gives_each_channel_the_others_it_has_learned() -> None:
     deployment = siblings.Deployment(WEIGHT)
-    shape = siblings.shape_of(prior_shape(), [0.0] * PARAMS, prior_diagonal())
-    pool_a = deployment.join("a", lambda regime: shape)
-    deployment.join("b", lambda regime: shape if regime is None else None)
+    learned = shape(prior_shape(), [1.0] * PARAMS, [0.0] * PARAMS)
+    pool_a = deployment.join("a", lambda regime: learned)
+    deployment.join("b", lambda regime: learned if regime is None else None)
     deployment.join("c", lambda regime: None)
-    assert deployment.pooled("a", None).shapes == [shape]  # b's, not its own nor c's (nothing yet)
+    assert deployment.pooled("a", None).shapes == [learned]  # b's, not its own nor c's (nothing yet)
     assert pool_a.pooled().weight == WEIGHT
     assert pool_a.within("ramadan").pooled().shapes == []  # b has no Ramadan model yet
-    assert deployment.pooled("b", None).shapes == [shape]
+    assert deployment.pooled("b", None).shapes == [learned]
 
 
 @pytest.mark.parametrize("weight", [-0.1, 1.5, math.nan])
@@ -147,6 +173,28 @@ def test_a_sibling_unlike_the_channel_loses_its_weight_to_the_channels_own_posts
     alone = sum(night_share(pair(0.0, seed, LATE, LUNCH, 20)) for seed in range(8)) / 8
     pooled = sum(night_share(pair(WEIGHT, seed, LATE, LUNCH, 20)) for seed in range(8)) / 8
     assert pooled < alone + 0.05
+
+
+def young_together(weight: float, seed: int, posts: int) -> EngagementModel:
+    """Three channels of one late-night audience, each with ``posts`` posts; the first returned."""
+    rng = random.Random(seed)
+    deployment = siblings.Deployment(weight)
+    models = [EngagementModel("instagram", "Asia/Jakarta", exploration=0.0) for _ in range(3)]
+    for n, model in enumerate(models):
+        if weight > 0:
+            model.pool = deployment.join(str(n), model.learned_shape)
+        feed(model, LATE, rng, posts, 100 * n)
+        model.hourly()
+    models[0]._dirty = True  # refit beside what the others have learned since its own fit
+    return models[0]
+
+
+def test_channels_that_start_together_learn_a_shared_audience_sooner() -> None:
+    """Three young channels of one late-night audience, four posts each: pooled, the first one's
+    day is more late-night than alone (the truth: 0.73)."""
+    alone = sum(night_share(young_together(0.0, seed, 4)) for seed in range(10)) / 10
+    pooled = sum(night_share(young_together(WEIGHT, seed, 4)) for seed in range(10)) / 10
+    assert pooled > alone + 0.05
 
 
 def test_a_chooser_pools_the_channels_it_makes_and_those_it_restores() -> None:

@@ -426,12 +426,12 @@ class EngagementModel:
         return child
 
     def learned_shape(self, regime: str | None = None) -> siblings.Shape | None:
-        """Its last smooth fit's hours, the ordinary weeks' or a regime's, for the other channels'
-        priors (siblings.py); None before a post there, or with the hourly shape."""
+        """What its last smooth fit's posts say of its hours, the ordinary weeks' or a regime's, for
+        the other channels' priors (siblings.py); None before a fit there, or with the hourly shape."""
         model = self if regime is None else self._regimes.get(regime)
-        if model is None or model.shape != "smooth" or not model._posts:
+        if model is None or model.shape != "smooth" or model._smooth.evidence is None:
             return None
-        return siblings.shape_of(model.fitted.prior_eff, model._smooth.theta, model._smooth.chol)
+        return siblings.shape_of(model.fitted.prior_eff, model._smooth.evidence)
 
     def _set_prior(self, prior: list[float]) -> None:
         self.prior_activity = [max(x, 1e-9) for x in prior]

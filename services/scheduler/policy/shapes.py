@@ -80,13 +80,14 @@ _TIGHT = [1 / SHAPE_SD**2] * _H + PRECISION[_H:]
 @dataclass(frozen=True)
 class Part:
     """One component of the prior: its weight, its mean in the series' numbers (relative to the
-    channel's prior hours) and its precision's diagonal; ``broad`` marks the fit's own prior,
-    whose posterior the fit has already factored."""
+    channel's prior hours) and its precision's diagonal (or ``full`` matrix); ``broad`` marks the
+    fit's own prior, whose posterior the fit has already factored."""
 
     weight: float
     mean: list[float]
     lam: list[float]
     broad: bool = False
+    full: list[list[float]] | None = None  # a full precision matrix, in place of ``lam``
 
 
 def components(prior: list[float], weight: float) -> list[Part]:
@@ -118,20 +119,23 @@ def posterior(
     for part in parts:
         if part.weight <= 0:
             continue
-        lam, mean = part.lam, part.mean
-        if part.broad:
-            low = chol
-        else:
-            own = [
-                [hessian[i][j] + (lam[i] - PRECISION[i] if i == j else 0.0) for j in range(n)]
-                for i in range(n)
-            ]
-            low = cholesky(own)
-        c = [bi + li * mi for bi, li, mi in zip(b, lam, mean, strict=True)]
+        mean = part.mean
+        full = part.full or [[part.lam[i] if i == j else 0.0 for j in range(n)] for i in range(n)]
+        low = (
+            chol
+            if part.broad
+            else cholesky(
+                [
+                    [hessian[i][j] - (PRECISION[i] if i == j else 0.0) + full[i][j] for j in range(n)]
+                    for i in range(n)
+                ]
+            )
+        )
+        c = [bi + sum(f * m for f, m in zip(row, mean, strict=True)) for bi, row in zip(b, full, strict=True)]
         m = solve(low, c)
-        log_z = math.log(part.weight) + 0.5 * sum(math.log(x) for x in lam) - 0.5 * log_det(low)
+        log_z = math.log(part.weight) + 0.5 * log_det(cholesky(full)) - 0.5 * log_det(low)
         log_z += 0.5 * sum(ci * mi for ci, mi in zip(c, m, strict=True))
-        log_z -= 0.5 * sum(li * mi * mi for li, mi in zip(lam, mean, strict=True))
+        log_z -= 0.5 * sum(mean[i] * full[i][j] * mean[j] for i in range(n) for j in range(n))
         logs.append(log_z)
         kept_parts.append((m, low))
     top = max(logs)
