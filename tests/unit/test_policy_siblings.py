@@ -99,6 +99,10 @@ def test_the_mixture_keeps_its_parts_and_gives_the_siblings_the_pooled_weight() 
     assert mixed[0].broad
     assert mixed[1].full is not None
     assert siblings.mixed(parts, prior_shape(), siblings.Pooled(WEIGHT, [])) == parts
+    # a part with a full precision keeps it when the siblings' weight is taken from it
+    again = siblings.mixed(mixed, prior_shape(), siblings.Pooled(WEIGHT, [sibling]))
+    assert again[1].full == mixed[1].full
+    assert [p.weight for p in again] == pytest.approx([(1 - WEIGHT) ** 2, WEIGHT * (1 - WEIGHT), WEIGHT])
 
 
 def test_a_deployment_gives_each_channel_the_others_it_has_learned() -> None:

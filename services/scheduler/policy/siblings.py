@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from services.scheduler.policy.linalg import cholesky, solve
 from services.scheduler.policy.series import HARMONICS, PARAMS, PRECISION, project
@@ -127,7 +127,7 @@ def mixed(parts: list[Part], prior: list[float], pooled: Pooled) -> list[Part]:
     if not pooled.shapes or pooled.weight <= 0:
         return parts
     rest = 1 - pooled.weight
-    out = [Part(p.weight * rest, p.mean, p.lam, p.broad) for p in parts]
+    out = [replace(p, weight=p.weight * rest) for p in parts]
     return [*out, joint_part(prior, pooled.shapes, pooled.weight)]
 
 
