@@ -39,7 +39,8 @@ from services.scheduler.policy.model import DEFAULT_SHAPE, EngagementModel
 from services.scheduler.policy.priors import prior_shape
 from services.scheduler.policy.reach import curve_of
 from services.scheduler.policy.rules import from_us, to_us
-from services.scheduler.policy.series import DAILY, project
+from services.scheduler.policy.series import eta
+from services.scheduler.policy.siblings import between
 
 
 @dataclass(frozen=True)
@@ -67,16 +68,13 @@ class Truth:
 
 def in_family(activity: Sequence[float], prior: Sequence[float] | None = None) -> list[float]:
     """The smooth model's closest hours to ``activity`` (168): its log ratio to the prior's hours
-    (``prior_shape`` by default) as HARMONICS harmonics over the hour of the day plus one effect
-    per day (least squares in logs: the basis is orthogonal over the week), at ``activity``'s
-    total. Seasons are not projected: a regime's model has its own prior."""
+    (``prior_shape`` by default) as the series (``siblings.between``: least squares in logs, the
+    basis being orthogonal over the week), at ``activity``'s total. Seasons are not projected: a
+    regime's model has its own prior."""
     base = list(prior or prior_shape())
-    ratio = [math.log(max(a, 1e-9)) - math.log(p) for a, p in zip(activity, base, strict=True)]
-    days = [sum(ratio[d * 24 : d * 24 + 24]) / 24 for d in range(7)]
-    daily = [sum(ratio[d * 24 + h] - days[d] for d in range(7)) / 7 for h in range(24)]
-    coefficients = project(daily)
-    series = [sum(c * x for c, x in zip(coefficients, DAILY[h], strict=True)) for h in range(24)]
-    fitted = [p * math.exp(series[b % 24] + days[b // 24]) for b, p in enumerate(base)]
+    logs = [math.log(max(a, 1e-9)) for a in activity]
+    series = eta(between([math.log(p) for p in base], logs))
+    fitted = [p * math.exp(x) for p, x in zip(base, series, strict=True)]
     level = sum(activity) / sum(fitted)
     return [level * x for x in fitted]
 

@@ -429,9 +429,9 @@ class EngagementModel:
         """What its last smooth fit's posts say of its hours, the ordinary weeks' or a regime's, for
         the other channels' priors (siblings.py); None before a fit there, or with the hourly shape."""
         model = self if regime is None else self._regimes.get(regime)
-        if model is None or model.shape != "smooth" or model._smooth.evidence is None:
+        if model is None or model.shape != "smooth" or model._smooth.laplace is None:
             return None
-        return siblings.shape_of(model.fitted.prior_eff, model._smooth.evidence)
+        return siblings.shape_of(model.fitted.prior_eff, siblings.likelihood(*model._smooth.laplace))
 
     def _set_prior(self, prior: list[float]) -> None:
         self.prior_activity = [max(x, 1e-9) for x in prior]

@@ -70,8 +70,9 @@ class SmoothFit:
     shapes_weight: float = 0.0
     components: list[shapes.Component] = field(default_factory=list)
     pooled: siblings.Pooled | None = None  # the deployment's other channels (siblings.py)
-    # what the posts alone say of the numbers (siblings.py reads it): precision, linear term
-    evidence: tuple[list[list[float]], list[float]] | None = None
+    # the last fit's mode and Hessian before the level moved to the scale; siblings.py derives
+    # from them what the posts alone say, only when another channel asks
+    laplace: tuple[list[float], list[list[float]]] | None = None
 
 
 def fit_smooth(rows: list[Row], fit: Fit, smooth: SmoothFit) -> list[float]:
@@ -100,7 +101,7 @@ def fit_smooth(rows: list[Row], fit: Fit, smooth: SmoothFit) -> list[float]:
         if moved < _EM_TOLERANCE:
             break
     mode, hessian = _newton(theta, z, e, steps=4)
-    smooth.evidence = siblings.likelihood(mode, hessian)
+    smooth.laplace = (mode, hessian)
     theta = _level_to_scale(mode, fit)
     smooth.theta, smooth.chol = theta, cholesky(hessian)
     v = multipliers(theta)
