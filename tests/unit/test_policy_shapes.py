@@ -38,14 +38,21 @@ def log_evidence_by_quadrature(
     return total
 
 
-def test_the_closed_form_weights_match_a_numerical_integral() -> None:
-    rng = random.Random(7)
-    data_precision = [rng.uniform(0.5, 8.0) for _ in range(N)]
-    data_mean = [rng.uniform(-1.0, 1.0) for _ in range(N)]
+def gaussian_data(
+    rng: random.Random, precision: tuple[float, float], spread: float
+) -> tuple[list[float], list[float], list[float], list[list[float]]]:
+    """A Gaussian likelihood with diagonal precision drawn from ``precision`` and mean within
+    ±``spread``, and the broad prior's posterior under it: (precision, mean, mode, Hessian)."""
+    data_precision = [rng.uniform(*precision) for _ in range(N)]
+    data_mean = [rng.uniform(-spread, spread) for _ in range(N)]
     posterior_precision = [h + lam for h, lam in zip(data_precision, PRECISION, strict=True)]
     # the broad prior's mode: the precision-weighted mean of the data's and the prior's (0)
     mode = [h * t / p for h, t, p in zip(data_precision, data_mean, posterior_precision, strict=True)]
-    hessian = diagonal(posterior_precision)
+    return data_precision, data_mean, mode, diagonal(posterior_precision)
+
+
+def test_the_closed_form_weights_match_a_numerical_integral() -> None:
+    data_precision, data_mean, mode, hessian = gaussian_data(random.Random(7), (0.5, 8.0), 1.0)
     prior = prior_shape()
     found = shapes.posterior(mode, hessian, cholesky(hessian), shapes.components(prior, WEIGHT))
     expected = []
@@ -138,11 +145,7 @@ def test_a_full_precision_parts_weight_matches_a_monte_carlo_evidence() -> None:
     prior: the closed-form weights against the evidence E_prior[L(θ)] estimated by sampling
     each component's prior (a judge that assumes nothing the closed form does)."""
     rng = random.Random(11)
-    data_precision = [rng.uniform(0.2, 0.8) for _ in range(N)]
-    data_mean = [rng.uniform(-0.8, 0.8) for _ in range(N)]
-    posterior_precision = [h + lam for h, lam in zip(data_precision, PRECISION, strict=True)]
-    mode = [h * t / p for h, t, p in zip(data_precision, data_mean, posterior_precision, strict=True)]
-    hessian = diagonal(posterior_precision)
+    data_precision, data_mean, mode, hessian = gaussian_data(rng, (0.2, 0.8), 0.8)
     root = [[rng.gauss(0, 0.4) if j <= i else 0.0 for j in range(N)] for i in range(N)]
     for i in range(N):
         root[i][i] = 1.2 + rng.random()
