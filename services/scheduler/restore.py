@@ -190,7 +190,11 @@ class Restorer:
         async with self.lock:
             tps = list(self._reflects)
             bounds = await log_bounds(self.bootstrap, tps)
-            ends = {tp: end for tp, (_, end) in bounds.items()}
+            # A read_committed end stops before a transaction whose commit markers are still on
+            # their way, this worker's last one too (the broker writes markers after the commit
+            # returns). The file already holds this worker's own committed writes: a claim never
+            # goes back behind them, or the next start replays them again.
+            ends = {tp: max(end, self._reflects[tp]) for tp, (_, end) in bounds.items()}
             # The tail is mostly this worker's own writes, already in the file; copying it again
             # is an idempotent upsert, and it takes in whatever anyone else wrote meanwhile.
             await self._replay(tps, dict(self._reflects), ends, plan=False)
