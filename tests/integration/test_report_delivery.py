@@ -199,6 +199,8 @@ async def test_the_running_worker_delivers_the_due_week_once_across_a_restart(
         if (await log_bounds(kafka_bootstrap, [deliveries]))[deliveries][1] > 0:
             break
         await asyncio.sleep(0.5)
+    else:
+        pytest.fail("the worker never recorded the delivery its receiver acknowledged")
 
     worker.kill()  # SIGKILL: no clean stop after the record
     worker.start()
