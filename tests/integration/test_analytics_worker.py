@@ -331,7 +331,7 @@ def worker(kafka_bootstrap: str, topics: TopicRegistry, run_id: str, tmp_path: P
 
 @pytest.mark.parametrize("event_loop", ["uvloop", "asyncio"])
 async def test_the_figures_survive_kill_9_and_equal_the_recomputation(
-    kafka_bootstrap: str, topics: TopicRegistry, worker: Worker, event_loop: str
+    kafka_bootstrap: str, topics: TopicRegistry, worker: Worker, event_loop: str, run_id: str
 ) -> None:
     worker.env["WARTA_EVENT_LOOP"] = event_loop
     await source_topics(kafka_bootstrap, topics)
@@ -353,9 +353,10 @@ async def test_the_figures_survive_kill_9_and_equal_the_recomputation(
     assert letter.consumer == "analytics"
     assert letter.raw == "{not json"
 
-    # Everything taken in and committed (faust commits every few seconds): a kill -9 now
-    # loses nothing, and the restarted worker's figures come from the changelog alone.
-    await asyncio.sleep(6)
+    # Everything taken in and committed (waited for, not slept on: a busy machine commits
+    # later): a kill -9 now loses nothing, and the restarted worker's figures come from the
+    # changelog alone.
+    await committed_within(kafka_bootstrap, topics, run_id, within_s=60)
     worker.kill()
     worker.start()
     ready = await worker.wait_ready()
