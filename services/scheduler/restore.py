@@ -21,7 +21,7 @@ import contextlib
 import fcntl
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -121,7 +121,7 @@ class Restorer:
             for payload in store.channel_snapshots(warm):
                 self._restore_channel(payload)
         start = {TopicPartition(t, p): at for p, point in points.items() for t, at in point.offsets.items()}
-        ends = {tp: end for tp, (_, end) in bounds.items()}
+        ends = claimable(bounds, start)
         coming = sum(ends[tp] - at for tp, at in start.items() if tp.topic == self.topics.schedule_jobs)
         into: JobStore = self.kept.store if self.kept is not None else self.plan.store
         # More rows coming than the store holds (a cold start): build its indexes once, after.
@@ -190,11 +190,7 @@ class Restorer:
         async with self.lock:
             tps = list(self._reflects)
             bounds = await log_bounds(self.bootstrap, tps)
-            # A read_committed end stops before a transaction whose commit markers are still on
-            # their way, this worker's last one too (the broker writes markers after the commit
-            # returns). The file already holds this worker's own committed writes: a claim never
-            # goes back behind them, or the next start replays them again.
-            ends = {tp: max(end, self._reflects[tp]) for tp, (_, end) in bounds.items()}
+            ends = claimable(bounds, self._reflects)
             # The tail is mostly this worker's own writes, already in the file; copying it again
             # is an idempotent upsert, and it takes in whatever anyone else wrote meanwhile.
             await self._replay(tps, dict(self._reflects), ends, plan=False)
@@ -300,3 +296,13 @@ class Restorer:
         if apply:
             self.plan.restore_channel(record)
         return record.channel
+
+
+def claimable(
+    bounds: dict[TopicPartition, tuple[int, int]], held: Mapping[TopicPartition, int]
+) -> dict[TopicPartition, int]:
+    """Where a claim may stand after reading to the logs' ends: never behind what the file
+    already ``held``. A read_committed end stops before a transaction whose commit markers are
+    still on their way, this worker's last one too (the broker writes them after the commit
+    returns); a claim that went back behind such writes would have the next start replay them."""
+    return {tp: max(end, held.get(tp, end)) for tp, (_, end) in bounds.items()}

@@ -10,11 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from aiokafka import TopicPartition
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.scheduler.checkpoint import Checkpoint, LogBounds, resume_point
-from services.scheduler.restore import KeptStore
+from services.scheduler.restore import KeptStore, claimable
 from services.scheduler.store import RestoreRow, SqliteJobStore
 from services.scheduler.store_sql import LAYOUT
 
@@ -204,3 +205,24 @@ def test_replaying_the_tail_from_an_older_checkpoint_ends_where_a_full_replay_en
     warm.put_raw(rows[checkpoint:])
     warm.put_channels_raw(snapshots[checkpoint:])
     assert state(warm) == state(full)
+
+
+@given(
+    st.dictionaries(
+        st.integers(0, 5),
+        st.tuples(st.integers(0, 10**6), st.integers(0, 10**6), st.none() | st.integers(0, 10**6)),
+        max_size=6,
+    )
+)
+def test_a_claim_after_reading_to_the_ends_never_goes_back_behind_what_the_file_held(
+    logs: dict[int, tuple[int, int, int | None]],
+) -> None:
+    bounds = {TopicPartition("schedule.jobs", p): (0, end) for p, (_, end, _) in logs.items()}
+    held = {TopicPartition("schedule.jobs", p): at for p, (_, _, at) in logs.items() if at is not None}
+    claims = claimable(bounds, held)
+    assert set(claims) == set(bounds)
+    for tp, (_, end) in bounds.items():
+        assert claims[tp] >= end  # whatever the logs' ends hold is read
+        assert claims[tp] >= held.get(tp, 0)  # and the file's own writes are not read again
+        if tp not in held:
+            assert claims[tp] == end  # nothing held there: the ends as read
