@@ -32,49 +32,12 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bench.audiences import AUDIENCES, audience_curve, ramadan_curve
 from bench.policy_options import policy_arguments
 from bench.world_output import capture_summary, simulate_each, write_world
 from bench.worldgen import PLATFORMS, ZONES
 
-# Each audience is a function of (weekday 0-6, hour) to relative activity, far from the national
-# hours (evening peak 19-21 h, morning 07-10 h) on purpose.
-_PEAKS: dict[str, list[tuple[int, float]]] = {
-    "late_night": [(23, 1.0), (0, 1.0), (1, 0.9), (2, 0.6), (22, 0.6)],
-    "dawn": [(4, 0.9), (5, 1.0), (6, 0.8), (3, 0.4)],
-    "lunchtime": [(11, 0.6), (12, 1.0), (13, 0.8)],
-    "afternoon": [(14, 0.7), (15, 1.0), (16, 0.9)],
-}
 KINDS = ("shift", "ramadan", "plain", "plain")  # by seed // 2: half the worlds plain
-AUDIENCES = ("late_night", "dawn", "lunchtime", "weekend", "one_weekday", "afternoon")
-# Ramadan as the calendar worlds' hidden truth: up for sahur 02-04 h, online after tarawih 21-23 h,
-# away at iftar (18 h) and tarawih (19-20 h).
-_RAMADAN = {2: 0.7, 3: 1.0, 4: 0.8, 21: 0.6, 22: 0.8, 23: 0.6, 18: 0.04, 19: 0.04, 20: 0.1}
-
-
-def audience_curve(rng: random.Random, audience: str) -> list[float]:
-    """One of AUDIENCES as 168 hourly activities, Monday 00:00 first, with ±10 % noise per hour."""
-    floor = rng.uniform(0.03, 0.12)
-    out: list[float] = []
-    strong_day = rng.randrange(7)
-    peaks = _PEAKS.get(audience) or _PEAKS[rng.choice(("lunchtime", "afternoon", "late_night"))]
-    for day in range(7):
-        for hour in range(24):
-            level = floor + dict(peaks).get(hour, 0.0)
-            if audience == "weekend":
-                level = floor + (0.6 + 0.4 * math.exp(-((hour - 10) ** 2) / 18) if day >= 5 else 0.0)
-            elif audience == "one_weekday":
-                level *= 4.0 if day == strong_day else 1.0
-            out.append(round(level * math.exp(rng.gauss(0, 0.1)), 4))
-    return out
-
-
-def ramadan_curve(rng: random.Random, base: list[float]) -> list[float]:
-    """``base`` as Ramadan reshapes it (_RAMADAN's hours; the others at half), the hidden truth of a
-    calendar world's Ramadan season."""
-    return [
-        round(max(0.02, _RAMADAN.get(b % 24, base[b] * 0.5)) * math.exp(rng.gauss(0, 0.1)), 4)
-        for b in range(168)
-    ]
 
 
 def generate(seed: int) -> dict[str, Any]:

@@ -33,7 +33,8 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from bench.adversarial import AUDIENCES, add_hidden_ramadan, audience_curve, ramadan_curve
+from bench.adversarial import add_hidden_ramadan
+from bench.audiences import AUDIENCES, audience_curve, ramadan_curve
 from bench.policy_options import policy_arguments
 from bench.world_output import capture_summary, simulate_each, write_world
 from bench.worldgen import content

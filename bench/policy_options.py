@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
+from bench.library_learner import LIBRARIES, MOVES
 from services.scheduler.policy.explore import Exploring
 from services.scheduler.policy.model import DEFAULT_SHAPE, SHAPES
 
@@ -20,8 +21,9 @@ class Knobs:
     deliberate exploration, the share of the posterior variance Thompson draws at, the prior's
     weight on whole audience shapes (policy/shapes.py), the share of it the deployment's other
     channels hold (policy/siblings.py); which draw of the policy's and the
-    observations' randomness the run takes (0: the world's own); and whether a ceiling's truth is
-    its best fit in the smooth family (``--truth-family``)."""
+    observations' randomness the run takes (0: the world's own); whether a ceiling's truth is
+    its best fit in the smooth family (``--truth-family``); and a reference learner over a library
+    of audiences in place of the model (``--library-learner``, bench/library_learner.py)."""
 
     explore_days: float | None = None
     thompson_share: float | None = None
@@ -29,6 +31,8 @@ class Knobs:
     pool_weight: float | None = None
     draw: int = 0
     truth_family: bool = False
+    library: str | None = None
+    library_move: str = "known"
 
 
 DEFAULT_KNOBS = Knobs()  # every setting the model's own
@@ -116,12 +120,31 @@ def policy_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --truth-from-day: the truth known is its best fit in the smooth model's family"
         " (bench/truth_model.py's in_family), so that the family's own cost is measured apart",
     )
+    parser.add_argument(
+        "--library-learner",
+        choices=LIBRARIES,
+        default=None,
+        help="not the policy's model: a Bayes learner over a library of audiences (generator: the ones"
+        " bench.adversarial draws from), to measure how far learning can go (bench/library_learner.py)",
+    )
+    parser.add_argument(
+        "--library-move",
+        choices=MOVES,
+        default="known",
+        help="with --library-learner: whether it is told the instant a shift world's audience moves",
+    )
 
 
 def knobs_of(args: argparse.Namespace) -> Knobs:
     """The model's own settings ``policy_arguments`` asked for."""
     given = {field: getattr(args, field) for _, field, _ in _KNOBS}
-    return Knobs(**given, draw=args.draw, truth_family=args.truth_family)
+    return Knobs(
+        **given,
+        draw=args.draw,
+        truth_family=args.truth_family,
+        library=args.library_learner,
+        library_move=args.library_move,
+    )
 
 
 def exploring_of(args: argparse.Namespace) -> Exploring | None:

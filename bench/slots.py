@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bench.library_learner import library_model
 from bench.policy_options import DEFAULT_KNOBS, Knobs, exploring_of, knobs_of, policy_arguments
 from bench.truth_model import Truth, TruthModel, in_family, tell_now
 from services.scheduler.policy import Blackout, ChannelRules, EngagementModel, JobRequest, choose_slot
@@ -476,7 +477,8 @@ def policy_model(
     truth_from_day: float | None,
     knobs: Knobs = DEFAULT_KNOBS,
 ) -> EngagementModel:
-    """A channel's model with no history; with ``truth_from_day``, the ceiling (bench/truth_model.py)."""
+    """A channel's model with no history; with ``truth_from_day``, the ceiling (bench/truth_model.py);
+    with ``knobs.library``, a reference learner over that library (bench/library_learner.py)."""
     options: dict[str, Any] = {
         "calendar": world.calendar,
         "shape": shape,
@@ -485,6 +487,11 @@ def policy_model(
         "explore_days": knobs.explore_days,
         "shapes_weight": knobs.shapes_weight,
     }
+    if knobs.library is not None:
+        truth = Truth(ch.activity, ch.half_life, ch.base_reach, ch.crowding, ch.seasons)
+        return library_model(
+            ch.platform, ch.timezone, truth, world.start, knobs.library, knobs.library_move, options
+        )
     if truth_from_day is None:
         return EngagementModel(ch.platform, ch.timezone, **options)
     activity = in_family(ch.activity) if knobs.truth_family else ch.activity

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench.adversarial import _content, audience_curve
+from bench.adversarial import _content
+from bench.audiences import audience_curve
 
 TZ = ZoneInfo("Asia/Jakarta")
 
