@@ -28,7 +28,6 @@ decision draws one shape from the posterior (Thompson); the mean curve mixes the
 
 from __future__ import annotations
 
-import bisect
 import math
 import random
 from collections.abc import Sequence
@@ -40,6 +39,7 @@ from bench.truth_model import Truth, TruthModel
 from services.scheduler.policy.fit import FORGET_DAYS
 from services.scheduler.policy.posts import Post
 from services.scheduler.policy.priors import prior_shape
+from services.scheduler.policy.reach import crowding_left
 from services.scheduler.policy.rules import US_PER_MINUTE, to_us
 
 LIBRARIES = ("generator", "generic")
@@ -151,21 +151,18 @@ class LibraryModel(TruthModel):
     model underneath keeps the posts, as the ceiling's does."""
 
     def __init__(
-        self, *args: Any, shapes: Library, library_name: str, move_us: int | None, **kw: Any
+        self, *args: Any, shapes: Library, library_name: str, move_us: int | None, forget_us: float, **kw: Any
     ) -> None:
         super().__init__(*args, **kw)
         self.shapes = shapes
         self.library_name = library_name
         self.move_us = move_us
         self.curves = [self.truth.curve(a) for _, a in shapes]
-        self.before = Evidence(self.curves, math.inf)  # the ordinary weeks (before a known move)
-        self.after = Evidence(self.curves, math.inf)  # ... and after it
+        self.before = Evidence(self.curves, forget_us)  # the ordinary weeks (before a known move)
+        self.after = Evidence(self.curves, forget_us)  # ... and after it
         self.regime_curves: list[list[float]] | None = None
         self.regime_evidence: dict[str, Evidence] = {}
         self._views: dict[str, RegimeView] = {}
-
-    def forget(self, forget_us: float) -> None:
-        self.before.forget_us = self.after.forget_us = forget_us
 
     def observe(self, published_at: datetime, horizon_minutes: int, reactions: int, **kw: Any) -> None:
         super().observe(published_at, horizon_minutes, reactions, **kw)
@@ -191,10 +188,7 @@ class LibraryModel(TruthModel):
         horizon = max(post.counts)
         count = post.counts[horizon]
         captured = 1.0 - math.exp2(-horizon / h)
-        i = bisect.bisect_left(times, post.at_us)
-        j = bisect.bisect_left(times, post.at_us - _DAY_US)
-        pressure = sum(math.exp2(-(post.at_us - t) / US_PER_MINUTE / h) for t in times[j:i])
-        crowd = 1.0 / (1.0 + self.truth.crowding * pressure)
+        crowd = crowding_left(times, post.at_us, h, self.truth.crowding)
         y = math.log((count + 0.5) / captured) - math.log(max(post.value_factor * crowd, 1e-12))
         return y, 1.0 / (ITEM_LOG_VAR + 1.0 / (count + 1))
 
@@ -282,7 +276,7 @@ def library_model(
     calendar = options.get("calendar")
     shifts = truth.seasons and not (calendar and calendar.periods)
     move_us = to_us(truth.seasons[0][0]) if shifts and move == "known" else None
-    model = LibraryModel(
+    return LibraryModel(
         platform,
         timezone,
         truth=truth,
@@ -290,8 +284,6 @@ def library_model(
         shapes=library(name),
         library_name=name,
         move_us=move_us,
+        forget_us=FORGET_DAYS * _DAY_US if move == "forgotten" else math.inf,
         **options,
     )
-    if move == "forgotten":
-        model.forget(FORGET_DAYS * _DAY_US)
-    return model

@@ -49,12 +49,13 @@ from services.scheduler.policy.priors import (
 from services.scheduler.policy.reach import (
     HOURS_PER_WEEK,
     LIFE_MINUTES,
+    crowding_left,
     curve_of,
     exposure,
     fit_half_life,
     local_step,
 )
-from services.scheduler.policy.rules import US_PER_MINUTE, InvalidRequest, offset_us, to_us, zone
+from services.scheduler.policy.rules import InvalidRequest, offset_us, to_us, zone
 from services.scheduler.policy.shapes import weight_of
 
 # The hourly shape's Thompson draws take this share of the posterior variance (tuning half of
@@ -298,11 +299,8 @@ class EngagementModel:
         return post.exposure if abs(post.exposure_h - h) <= 0.02 * h else exposure(post.at_us, h, self._zone)
 
     def _crowding_at(self, at_us: int, h: float) -> float:
-        """slot-world.md's crowding: 1 / (1 + κ Σ 2^(-(t - tj)/h)) over posts in the previous 24 h."""
-        i = bisect.bisect_left(self._times, at_us)
-        j = bisect.bisect_left(self._times, at_us - LIFE_MINUTES * US_PER_MINUTE)
-        pressure = sum(math.exp2(-(at_us - t) / US_PER_MINUTE / h) for t in self._times[j:i])
-        return 1.0 / (1.0 + self.crowding * pressure)
+        """What the channel's posts in the 24 h before ``at_us`` leave of its audience."""
+        return crowding_left(self._times, at_us, h, self.crowding)
 
     def _ensure_fit(self) -> None:
         if self._dirty:

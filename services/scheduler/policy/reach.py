@@ -8,8 +8,9 @@ the expected reactions of a post at each 5-minute step of the week given hourly 
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from services.scheduler.policy.rules import US_PER_HOUR, US_PER_MINUTE, offset_us
@@ -58,6 +59,15 @@ def exposure(at_us: int, h: float, zone: ZoneInfo) -> list[tuple[int, float]]:
             out.append((hour, share))
         t = nxt
     return out
+
+
+def crowding_left(times: Sequence[int], at_us: int, half_life: float, kappa: float) -> float:
+    """slot-world.md's crowding: 1 / (1 + κ Σ 2^(-(t - tj)/h)) over the posts at ``times`` (sorted,
+    integer microseconds) in the 24 h before ``at_us``."""
+    i = bisect.bisect_left(times, at_us)
+    j = bisect.bisect_left(times, at_us - LIFE_MINUTES * US_PER_MINUTE)
+    pressure = sum(math.exp2(-(at_us - t) / US_PER_MINUTE / half_life) for t in times[j:i])
+    return 1.0 / (1.0 + kappa * pressure)
 
 
 def curve_of(a: list[float], half_life: float) -> list[float]:
