@@ -20,6 +20,11 @@ After a lookup (``after_lookup``), for an attempt that may have reached the plat
                                      throttled platform has not said it cannot tell
     Unknown, NotSupported, any other failed lookup → unconfirmed, with the platform's reason
 
+Lookups that are still "ask again" after a reconciliation's last one (``lookups_unanswered``):
+the platform never said it cannot tell, it was down or slow, so the job is retried like a failed
+call, marked ``reconcile_first``: its next attempt looks the earlier one up before it sends
+anything. Only once the attempts are exhausted does it become unconfirmed.
+
 Never a blind re-send: only a proven absence sends again.
 
 Backoff is exponential with full jitter (AWS Architecture Blog, "Exponential Backoff And
@@ -41,6 +46,7 @@ from services.publisher.adapters.port import (
     NotSupported,
     Permanent,
     Published,
+    PublishRequest,
     Temporary,
     Unknown,
 )
@@ -66,6 +72,9 @@ class Decision:
     error: PlatformError | None = None
     post_id: str | None = None
     url: str | None = None
+    # A retry whose earlier attempt may have reached the platform (lookups went unanswered):
+    # the next attempt reconciles before it sends.
+    reconcile_first: bool = False
 
 
 def platform_error(exc: AdapterError) -> PlatformError:
@@ -143,6 +152,36 @@ def after_lookup(
         return Decision(OutcomeStatus.UNCONFIRMED, error=platform_error(result))
     # An answer outside the port (an adapter's bug) proves nothing: never a reason to send again.
     return unconfirmed(platform, f"the lookup answered {type(result).__name__}", "lookup_unreadable")
+
+
+def lookups_unanswered(
+    platform: str,
+    last: AskAgain,
+    request: PublishRequest,
+    now: datetime,
+    policy: RetryPolicy,
+    rng: random.Random,
+) -> Decision:
+    """A reconciliation whose every lookup went unanswered (the module docstring's last rule).
+
+    The retry comes no earlier than the platform asked, nor before the earlier attempt's lease
+    ends: the next attempt's record no longer holds that lease, and its lookup must not take an
+    absence for proof while the call may still be running.
+    """
+    if request.attempt >= policy.max_attempts:
+        return unconfirmed(
+            platform, f"it still could not tell after repeated lookups ({last.why})", "still_unknown"
+        )
+    retry_at = max(
+        last.at, now + policy.delay(request.attempt, rng, None), request.earlier_attempt_until or now
+    )
+    message = f"an attempt may have reached {platform}; looking it up again at the next attempt: {last.why}"
+    return Decision(
+        OutcomeStatus.RETRY,
+        retry_at=retry_at,
+        error=PlatformError(code="lookup_unanswered", message=message[:4000]),
+        reconcile_first=True,
+    )
 
 
 def unconfirmed(platform: str, reason: str, code: str) -> Decision:

@@ -8,8 +8,9 @@ record (``entry``, None for a job never tried) and the due job, in order:
    announced again (the scheduler re-fired an attempt it may have lost track of, and a job must
    never wait for an outcome nobody will send);
 2. an earlier try of the job may have reached the platform — recorded ``attempted`` with no
-   outcome (a crash mid-call), or ``unconfirmed`` (an operator now retries it) → ``Reconcile``:
-   look it up on the platform first; never a blind re-send;
+   outcome (a crash mid-call), ``unconfirmed`` (an operator now retries it), or a retry whose
+   lookups went unanswered (``reconcile_first``) → ``Reconcile``: look it up on the platform
+   first; never a blind re-send;
 3. otherwise → ``Send``.
 
 ``Reconcile.live_until`` is until when the earlier call may still be running, so a lookup's
@@ -91,7 +92,7 @@ def next_step(
         or entry.status is OutcomeStatus.PUBLISHED
     ):
         return Skip(entry)
-    if entry.status in _MAY_HAVE_REACHED:
+    if entry.status in _MAY_HAVE_REACHED or entry.reconcile_first:
         return Reconcile(entry, live_until(entry, me=me, lease=lease))
     return Send(entry)
 

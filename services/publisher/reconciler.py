@@ -2,8 +2,9 @@
 
 Asks the adapter's ``find_by_marker`` (``find_reply`` for a reply job) and lets
 ``decide.after_lookup`` judge each answer: found → published; proven absent → send (None); the
-platform may tell later → ask again then, a few times; it cannot tell → ``unconfirmed``, and an
-operator decides. Never a blind re-send, except of a moderation job (hide, unhide, delete):
+platform may tell later, or the lookup failed for now → ask again then, a few times, and if it
+still has not answered, retry the job later and look again first (``decide.lookups_unanswered``);
+it cannot tell → ``unconfirmed``, and an operator decides. Never a blind re-send, except of a moderation job (hide, unhide, delete):
 each is harmless to repeat, so one that may have reached the platform is sent again without a
 look-up.
 """
@@ -12,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Callable
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 
 from services.publisher.adapters.port import (
@@ -23,13 +25,21 @@ from services.publisher.adapters.port import (
     Temporary,
 )
 from services.publisher.adapters.reply_calls import lookup_calls
-from services.publisher.decide import AskAgain, Decision, SendAgain, after_lookup, unconfirmed
+from services.publisher.decide import (
+    AskAgain,
+    Decision,
+    RetryPolicy,
+    SendAgain,
+    after_lookup,
+    lookups_unanswered,
+)
 from services.publisher.platform_answer import answer_within
 
 log = logging.getLogger("warta.publisher")
 
-# Lookups in one reconciliation before giving up to ``unconfirmed``: enough to outlast a short
-# throttle or outage (each failed-for-now lookup waits its turn, ``decide.after_lookup``).
+# Lookups in one reconciliation before the job is retried later: enough to outlast a short
+# throttle (each failed-for-now lookup waits its turn, ``decide.after_lookup``) without holding
+# the channel's lane through a long outage.
 MAX_LOOKUPS = 5
 
 
@@ -46,6 +56,9 @@ class Reconciler:
     clock: Callable[[], datetime]
     # Called after each wait: the caller's chance to find it lost the job meanwhile (raise).
     after_wait: Callable[[], None] = lambda: None
+    # When lookups go unanswered the job is retried as a failed call would be.
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    rng: random.Random = field(default_factory=random.Random)
 
     async def reconcile(self, target: Target, request: PublishRequest) -> Decision | None:
         """Settle ``request``'s earlier attempt; None = proven absent, send again."""
@@ -56,7 +69,8 @@ class Reconciler:
         # Each platform call is bounded by the HTTP client; the look-up by as many calls as it
         # may make (a paged listing is many).
         calls = lookup_calls(self.platform) if request.reply_to is not None else 1
-        for _ in range(MAX_LOOKUPS):
+        lookups = 0
+        while True:
             found = await answer_within(
                 self.adapter.find_reply(target, request)
                 if request.reply_to is not None
@@ -65,6 +79,7 @@ class Reconciler:
                 # A slow platform has not said it cannot tell: ask again shortly.
                 lambda limit_s: Temporary(f"the lookup took over {limit_s} s", code="timeout"),
             )
+            lookups += 1
             now = self.clock()
             step = after_lookup(self.platform, found, now=now, live_until=request.earlier_attempt_until)
             if isinstance(step, Decision):
@@ -72,8 +87,9 @@ class Reconciler:
             if isinstance(step, SendAgain):
                 log.info("%s: proven absent (%s); sending", request.job_id, step.evidence)
                 return None
+            if lookups == MAX_LOOKUPS:
+                return lookups_unanswered(self.platform, step, request, now, self.retry, self.rng)
             await self._wait_to_ask_again(step, now)
-        return unconfirmed(self.platform, "it still could not tell after repeated lookups", "still_unknown")
 
     async def _wait_to_ask_again(self, step: AskAgain, now: datetime) -> None:
         wait = (step.at - now).total_seconds()

@@ -154,6 +154,8 @@ def platform_calling(
         longest_wait=budget.lease + timedelta(seconds=budget.publish_timeout_s + 60.0),
         clock=clock,
         after_wait=after_wait,
+        retry=retry,
+        rng=rng,
     )
     caller = PlatformCaller(
         adapter,

@@ -3,7 +3,8 @@
 The publisher's attempt ledger holds the attempt as unconfirmed; the retry arrives as the next
 attempt of the job (the scheduler re-emits it). Over the real broker, with a platform fake that
 keeps state: found → published with the platform's id and no new post; surely absent → sent
-once; still unknown → unconfirmed again, nothing sent.
+once; still unknown → unconfirmed again, nothing sent. A platform whose lookups fail for now (down,
+slow) has not said it cannot tell: the job is retried, and its next attempt looks again first.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from services.publisher.adapters.port import (
     PublishRequest,
     RateLimitInfo,
     Target,
+    Temporary,
 )
 from services.publisher.decide import Decision, RetryPolicy
 from services.publisher.ratelimit import RateLimits
+from services.publisher.reconciler import MAX_LOOKUPS
 from services.publisher.worker import PublisherWorker, marker_for
 from shared.channels import load_channels
 from shared.codec import encode
@@ -46,11 +49,13 @@ CHANNEL = "mastodon-demo"
 
 @dataclass
 class Platform(Adapter):
-    """A platform that knows what it holds: ``posts`` by marker, or cannot be asked at all."""
+    """A platform that knows what it holds: ``posts`` by marker, or cannot be asked at all, or
+    fails its next ``lookups_down`` lookups for now."""
 
     platform: str = "mastodon"
     posts: dict[str, Published] = field(default_factory=dict)
     can_look_up: bool = True
+    lookups_down: int = 0
     sent: list[PublishRequest] = field(default_factory=list)
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
@@ -62,6 +67,9 @@ class Platform(Adapter):
     async def find_by_marker(self, target: Target, request: PublishRequest) -> Lookup:
         if not self.can_look_up:
             raise NotSupported("the platform keeps no searchable record of posts", code="no_lookup")
+        if self.lookups_down > 0:
+            self.lookups_down -= 1
+            raise Temporary("503 Service Unavailable", code="http_503", http_status=503, retry_after=0.01)
         return self.posts.get(request.marker) or Absent("no post carries the marker", safe_while_live=True)
 
     async def engagement(self, target: Target, post_id: str) -> Engagement:
@@ -93,8 +101,14 @@ def record(event: JobDue, topic: str) -> ConsumerRecord[bytes, bytes]:
 
 
 async def unconfirmed_then_retried(
-    bootstrap: str, topics: TopicRegistry, producer: AIOKafkaProducer, platform: Platform
+    bootstrap: str,
+    topics: TopicRegistry,
+    producer: AIOKafkaProducer,
+    platform: Platform,
+    *,
+    attempts: int = 2,
 ) -> list[PublishOutcome]:
+    """Attempt 1 recorded unconfirmed, then attempts 2.. handled: their outcomes."""
     worker = PublisherWorker(
         bootstrap=bootstrap,
         topics=topics,
@@ -112,12 +126,13 @@ async def unconfirmed_then_retried(
     try:
         # Attempt 1 ended unconfirmed (the ledger says so), then an operator retried: attempt 2.
         await worker._record(due(1), 0, Decision(OutcomeStatus.UNCONFIRMED))
-        await worker.handle(record(due(2), topics.publish("mastodon")))
+        for attempt in range(2, attempts + 1):
+            await worker.handle(record(due(attempt), topics.publish("mastodon")))
     finally:
         await worker.ledger.stop()
         await worker._consumer.stop()  # made in the constructor; this test drives handle() alone
     events = await read_events(bootstrap, topics.publish_outcomes)
-    return [e for e in events if isinstance(e, PublishOutcome) and e.attempt == 2]
+    return [e for e in events if isinstance(e, PublishOutcome) and e.attempt >= 2]
 
 
 @pytest.fixture
@@ -160,3 +175,21 @@ async def test_still_unknown_stays_unconfirmed_and_says_why(
     assert [o.status for o in outcomes] == [OutcomeStatus.UNCONFIRMED]
     assert outcomes[0].error is not None
     assert "cannot tell" in outcomes[0].error.message
+
+
+async def test_lookups_that_fail_for_now_retry_the_job_and_the_retry_looks_again_first(
+    kafka_bootstrap: str, topics: TopicRegistry, producer: AIOKafkaProducer
+) -> None:
+    platform = Platform(lookups_down=MAX_LOOKUPS)
+    platform.posts[marker_for(f"c1:{CHANNEL}")] = Published(
+        post_id="109", url="https://mastodon.example/@warta/109"
+    )
+    outcomes = await unconfirmed_then_retried(kafka_bootstrap, topics, producer, platform, attempts=3)
+    assert platform.sent == []
+    assert [(o.attempt, o.status, o.reconcile_first) for o in outcomes] == [
+        (2, OutcomeStatus.RETRY, True),
+        (3, OutcomeStatus.PUBLISHED, False),
+    ]
+    assert outcomes[0].error is not None
+    assert outcomes[0].error.code == "lookup_unanswered"
+    assert outcomes[1].post_id == "109"

@@ -45,6 +45,7 @@ def entry(
     writer: str | None = "publisher-facebook-a",
     incarnation: str | None = "before",
     lease_until: datetime | None = T0 + LEASE,
+    reconcile_first: bool = False,
 ) -> PublishOutcome:
     attempted = status is S.ATTEMPTED
     return PublishOutcome(
@@ -59,6 +60,7 @@ def entry(
         lease_until=lease_until if attempted else None,
         writer=writer if attempted else None,
         incarnation=incarnation if attempted else None,
+        reconcile_first=reconcile_first,
     )
 
 
@@ -85,6 +87,8 @@ def entry(
         (entry(1, S.ATTEMPTED), 1, Reconcile),
         (entry(1, S.ATTEMPTED), 2, Reconcile),
         (entry(1, S.UNCONFIRMED), 2, Reconcile),  # an operator's retry after unconfirmed
+        (entry(1, S.RETRY, reconcile_first=True), 2, Reconcile),  # its lookups went unanswered
+        (entry(1, S.RETRY, reconcile_first=True), 1, Skip),
     ],
 )
 def test_next_step(ledger: PublishOutcome | None, attempt: int, step: type) -> None:

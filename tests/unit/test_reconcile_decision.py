@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.publisher.adapters.lookup import LOOKUP_SKEW, Listed, Verdict, judge_listing, verdict
 from services.publisher.adapters.port import (
@@ -16,7 +20,14 @@ from services.publisher.adapters.port import (
     Temporary,
     Unknown,
 )
-from services.publisher.decide import AskAgain, Decision, SendAgain, after_lookup
+from services.publisher.decide import (
+    AskAgain,
+    Decision,
+    RetryPolicy,
+    SendAgain,
+    after_lookup,
+    lookups_unanswered,
+)
 from shared.events import Content, OutcomeStatus
 
 T0 = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
@@ -131,3 +142,32 @@ def test_an_answer_outside_the_port_is_never_a_reason_to_send() -> None:
     assert decision.status is OutcomeStatus.UNCONFIRMED
     assert decision.error is not None
     assert decision.error.code == "lookup_unreadable"
+
+
+@given(
+    attempt=st.integers(1, 6),
+    asked=st.integers(0, 3600),
+    lease=st.none() | st.integers(-60, 3600),
+    seed=st.integers(0, 2**32),
+)
+def test_unanswered_lookups_retry_after_the_lease_and_the_platform_s_wait(
+    attempt: int, asked: int, lease: int | None, seed: int
+) -> None:
+    """Unanswered lookups never end a job the platform may still tell about, except when its
+    attempts are exhausted; the retry comes after the earlier call's lease and the platform's wait.
+    """
+    policy = RetryPolicy()
+    until = None if lease is None else LATER + timedelta(seconds=lease)
+    req = replace(request(until=until), attempt=attempt)
+    last = AskAgain(LATER + timedelta(seconds=asked), "503 Service Unavailable")
+    decided = lookups_unanswered("x", last, req, LATER, policy, random.Random(seed))
+    if attempt >= policy.max_attempts:
+        assert decided.status is OutcomeStatus.UNCONFIRMED
+        assert not decided.reconcile_first
+        assert decided.error is not None
+        assert decided.error.code == "still_unknown"
+        return
+    assert decided.status is OutcomeStatus.RETRY
+    assert decided.reconcile_first
+    assert decided.retry_at is not None
+    assert decided.retry_at >= max(last.at, until or LATER, LATER + policy.base / 2)
