@@ -232,8 +232,7 @@ class PublishOutcome(EventBase):
     url: str | None = Field(default=None, max_length=2048)
     retry_at: Instant | None = None
     error: PlatformError | None = None
-    # On a ``retry`` record: the attempt may have reached the platform, whose lookups went
-    # unanswered (down, slow); the next attempt looks it up before it sends anything.
+    # On a ``retry``: the attempt may have reached the platform, unanswered lookups; look first.
     reconcile_first: bool = False
     # When the job's first attempt was recorded, carried forward: reconciliation needs it
     # (Mastodon keeps an Idempotency-Key for 1 h).
