@@ -29,6 +29,13 @@ STRONG_DAY_FACTOR = 4.0
 RAMADAN_HOURS = {2: 0.7, 3: 1.0, 4: 0.8, 21: 0.6, 22: 0.8, 23: 0.6, 18: 0.04, 19: 0.04, 20: 0.1}
 RAMADAN_REST = 0.5
 RAMADAN_FLOOR = 0.02
+# Ramadans other than that one, to judge a policy whose Ramadan prior assumes it (its REGIME_HOURS
+# were written beside RAMADAN_HOURS): "kept", the usual week a little later in the evening and no
+# sahur peak; "late", the usual week two hours later; "sahur_late", sahur at 04-06 h and the
+# after-tarawih hours at 22-00 h.
+RAMADAN_FAMILIES = ("ours", "kept", "late", "sahur_late")
+_KEPT = {21: 1.15, 22: 1.15, 23: 1.15, 18: 0.9, 19: 0.9}
+_SAHUR_LATE = {4: 0.7, 5: 1.0, 6: 0.6, 22: 0.6, 23: 0.8, 0: 0.6, 18: 0.04, 19: 0.04, 20: 0.1}
 # the library's floors: the sampler's uniform range at three points
 _FLOOR_GRID = (0.045, 0.075, 0.105)
 
@@ -75,12 +82,24 @@ def archetypes() -> list[tuple[float, list[float]]]:
     return out
 
 
-def ramadan_shape(base: list[float]) -> list[float]:
-    """``base`` as Ramadan reshapes it, before noise: RAMADAN_HOURS, the others at RAMADAN_REST."""
-    return [max(RAMADAN_FLOOR, RAMADAN_HOURS.get(b % 24, base[b] * RAMADAN_REST)) for b in range(len(base))]
+def ramadan_shape(base: list[float], family: str = "ours") -> list[float]:
+    """``base`` as a Ramadan of ``family`` (RAMADAN_FAMILIES) reshapes it, before noise; "ours":
+    RAMADAN_HOURS, the others at RAMADAN_REST."""
+    n = len(base)
+    if family == "ours":
+        shaped = [RAMADAN_HOURS.get(b % 24, base[b] * RAMADAN_REST) for b in range(n)]
+    elif family == "kept":
+        shaped = [base[b] * _KEPT.get(b % 24, 1.0) for b in range(n)]
+    elif family == "late":
+        shaped = [base[(b - 2) % n] for b in range(n)]
+    elif family == "sahur_late":
+        shaped = [_SAHUR_LATE.get(b % 24, base[b] * RAMADAN_REST) for b in range(n)]
+    else:
+        raise ValueError(f"a Ramadan family is one of {RAMADAN_FAMILIES}, not {family!r}")
+    return [max(RAMADAN_FLOOR, x) for x in shaped]
 
 
-def ramadan_curve(rng: random.Random, base: list[float]) -> list[float]:
+def ramadan_curve(rng: random.Random, base: list[float], family: str = "ours") -> list[float]:
     """``ramadan_shape`` of ``base`` with ±10 % per hour, the hidden truth of a calendar world's
     Ramadan season."""
-    return [round(x * math.exp(rng.gauss(0, 0.1)), 4) for x in ramadan_shape(base)]
+    return [round(x * math.exp(rng.gauss(0, 0.1)), 4) for x in ramadan_shape(base, family)]

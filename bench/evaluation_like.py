@@ -12,8 +12,9 @@ and gives its audiences one of the evaluation kinds:
 - ``late_night``: a young audience online late at night, on every channel;
 - ``weekend_long``: a community audience online at weekends, items allowed to wait 3-10 days;
 
-each with a hidden Ramadan season and the public calendar when asked (``--ramadan``). Seeds are
-independent of every other generator's.
+each with a hidden Ramadan season and the public calendar when asked (``--ramadan``): the Ramadan
+bench.audiences draws, or with ``--ramadan-family`` one the policy's Ramadan prior does not assume.
+Seeds are independent of every other generator's.
 
 Usage::
 
@@ -34,7 +35,7 @@ from functools import partial
 from typing import Any
 
 from bench.adversarial import add_hidden_ramadan
-from bench.audiences import AUDIENCES, audience_curve, ramadan_curve
+from bench.audiences import AUDIENCES, RAMADAN_FAMILIES, audience_curve, ramadan_curve
 from bench.policy_options import policy_arguments
 from bench.world_output import capture_summary, simulate_each, write_world
 from bench.worldgen import content
@@ -44,7 +45,7 @@ KINDS = ("wita_unlike", "crisis", "late_night", "weekend_long")
 RAMADAN_DAYS = 30
 
 
-def generate(kind: str, seed: int, *, ramadan: bool = False) -> dict[str, Any]:
+def generate(kind: str, seed: int, *, ramadan: bool = False, family: str = "ours") -> dict[str, Any]:
     """A bureau's world (``bench.worldgen``) with ``kind``'s audiences and items."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}")
@@ -78,10 +79,11 @@ def generate(kind: str, seed: int, *, ramadan: bool = False) -> dict[str, Any]:
         for item in world["content"]:
             if item["priority"] == "normal":
                 item["freshness_half_life_hours"] = rng.choice((48, 96, 168))
-    world["name"] = f"eval-{kind}{'-ramadan' if ramadan else ''}-{seed:02d}"
+    named = "" if not ramadan else "-ramadan" if family == "ours" else f"-ramadan_{family}"
+    world["name"] = f"eval-{kind}{named}-{seed:02d}"
     world["seed"] = seed
     if ramadan:
-        _add_ramadan(rng, world)
+        _add_ramadan(rng, world, family)
     return world
 
 
@@ -114,10 +116,11 @@ def _items(rng: random.Random, kind: str) -> dict[str, float] | None:
     return None
 
 
-def _add_ramadan(rng: random.Random, world: dict[str, Any]) -> None:
+def _add_ramadan(rng: random.Random, world: dict[str, Any], family: str) -> None:
     """A public Ramadan from the second counted week on, and each channel's hidden Ramadan season."""
     lo = datetime.fromisoformat(world["start"]) + timedelta(weeks=int(world["warmup_weeks"]) + 1)
-    add_hidden_ramadan(world, lo, lo + timedelta(days=RAMADAN_DAYS), partial(ramadan_curve, rng))
+    curve = partial(ramadan_curve, rng, family=family)
+    add_hidden_ramadan(world, lo, lo + timedelta(days=RAMADAN_DAYS), curve)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,6 +131,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, help="one world from this seed")
     parser.add_argument("--seeds", help="a range of seeds, e.g. 1-4")
     parser.add_argument("--ramadan", choices=("with", "without", "both"), default="both")
+    parser.add_argument(
+        "--ramadan-family",
+        choices=RAMADAN_FAMILIES,
+        default="ours",
+        help="the hidden Ramadan's shape (bench.audiences.RAMADAN_FAMILIES)",
+    )
     parser.add_argument("-o", "--output", help="file for --seed (default: stdout)")
     parser.add_argument("--evaluate", action="store_true", help="run bench.slots on --seeds")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
@@ -138,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.seeds and args.evaluate:
         lo, _, hi = args.seeds.partition("-")
         worlds = [
-            generate(kind, seed, ramadan=ramadan)
+            generate(kind, seed, ramadan=ramadan, family=args.ramadan_family)
             for kind in kinds
             for ramadan in calendars
             for seed in range(int(lo), int(hi or lo) + 1)
@@ -153,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.seed is None or len(kinds) != 1 or len(calendars) != 1:
         parser.error("give --seeds with --evaluate, or one --kind, one --ramadan and --seed")
-    write_world(generate(kinds[0], args.seed, ramadan=calendars[0]), args.output)
+    write_world(generate(kinds[0], args.seed, ramadan=calendars[0], family=args.ramadan_family), args.output)
     return 0
 
 

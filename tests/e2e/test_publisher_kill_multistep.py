@@ -210,10 +210,6 @@ def check_uploads(platform: str, found: list[dict[str, Any]]) -> tuple[int, list
     return resumptions, problems
 
 
-@pytest.mark.xfail(
-    reason="known regression: after a kill, a YouTube upload's lease (publish timeout + margin) holds reconciliation longer than this test waits; jobs end attempted, none posted twice",
-    strict=False,
-)
 async def test_killing_multistep_publishers_loses_and_duplicates_nothing(
     kafka_bootstrap: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -4,12 +4,14 @@ simulator accepts it, and a seed gives the same file."""
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bench import evaluation_like
+from bench.audiences import RAMADAN_FAMILIES
 from bench.evaluation_like import KINDS, generate
 from bench.slots import World
 
@@ -83,3 +85,42 @@ def test_the_command_writes_one_world(capsys: pytest.CaptureFixture[str]) -> Non
         evaluation_like.main(["--seed", "2"])  # which kind and which calendar: ambiguous
     with pytest.raises(ValueError, match="kind must be one of"):
         generate("sunrise", 1)
+
+
+def busiest_hours(curve: list[float], n: int) -> set[int]:
+    means = local_hour_means({"activity": curve})
+    return set(sorted(range(24), key=means.__getitem__)[-n:])
+
+
+def best_shift(usual: list[float], season: list[float]) -> int:
+    """The hours by which ``season`` is ``usual`` moved later, judged by the log distance."""
+
+    def distance(k: int) -> float:
+        return sum(math.log(season[(b + k) % 168] / usual[b]) ** 2 for b in range(168))
+
+    return min(range(24), key=distance)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_each_ramadan_family_is_the_ramadan_it_names(seed: int) -> None:
+    """The families differ only in the hidden seasons; each season is its family's reshaping of
+    the channel's own week (read here from the hours, not from the family's table)."""
+    worlds = {f: generate("wita_unlike", seed, ramadan=True, family=f) for f in RAMADAN_FAMILIES}
+    assert len({w["name"] for w in worlds.values()}) == len(RAMADAN_FAMILIES)
+    strip = {f: {k: v for k, v in w.items() if k not in ("name", "channels")} for f, w in worlds.items()}
+    assert all(s == strip["ours"] for s in strip.values())
+    for n, channel in enumerate(worlds["ours"]["channels"]):
+        base = channel["activity"]
+        seasons = {f: w["channels"][n]["seasons"][0]["activity"] for f, w in worlds.items()}
+        assert all(w["channels"][n]["activity"] == base for w in worlds.values())
+        assert busiest_hours(seasons["ours"], 1) == {3}  # sahur
+        assert busiest_hours(seasons["sahur_late"], 1) == {5}
+        assert best_shift(base, seasons["late"]) == 2
+        usual = local_hour_means(channel)
+        kept = local_hour_means({"activity": seasons["kept"]})
+        assert all(0.6 < kept[h] / usual[h] < 1.6 for h in range(24))  # the usual day, within noise
+
+
+def test_an_unknown_ramadan_family_is_refused() -> None:
+    with pytest.raises(ValueError, match="Ramadan family"):
+        generate("late_night", 1, ramadan=True, family="backwards")
