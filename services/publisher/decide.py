@@ -59,6 +59,10 @@ class RetryPolicy:
     base: timedelta = timedelta(seconds=30)
     cap: timedelta = timedelta(hours=1)
 
+    def exhausted(self, attempt: int) -> bool:
+        """No attempt after ``attempt``: a failed one ends the job (dead, or unconfirmed)."""
+        return attempt >= self.max_attempts
+
     def delay(self, attempt: int, rng: random.Random, platform_wait: float | None) -> timedelta:
         ceiling = min(self.cap.total_seconds(), self.base.total_seconds() * 2 ** (attempt - 1))
         jittered = rng.uniform(ceiling / 2, ceiling)  # half-jitter: never retry instantly
@@ -92,7 +96,7 @@ def decide(
         return Decision(OutcomeStatus.PUBLISHED, post_id=result.post_id, url=result.url)
     err = platform_error(result)
     if isinstance(result, Temporary):
-        if attempt >= policy.max_attempts:
+        if policy.exhausted(attempt):
             return Decision(OutcomeStatus.DEAD, error=err)
         return Decision(
             OutcomeStatus.RETRY, retry_at=now + policy.delay(attempt, rng, result.retry_after), error=err
@@ -168,13 +172,12 @@ def lookups_unanswered(
     ends: the next attempt's record no longer holds that lease, and its lookup must not take an
     absence for proof while the call may still be running.
     """
-    if request.attempt >= policy.max_attempts:
+    if policy.exhausted(request.attempt):
         return unconfirmed(
             platform, f"it still could not tell after repeated lookups ({last.why})", "still_unknown"
         )
-    retry_at = max(
-        last.at, now + policy.delay(request.attempt, rng, None), request.earlier_attempt_until or now
-    )
+    asked_s = (last.at - now).total_seconds()
+    retry_at = max(now + policy.delay(request.attempt, rng, asked_s), request.earlier_attempt_until or now)
     message = f"an attempt may have reached {platform}; looking it up again at the next attempt: {last.why}"
     return Decision(
         OutcomeStatus.RETRY,

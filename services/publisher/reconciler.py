@@ -4,9 +4,9 @@ Asks the adapter's ``find_by_marker`` (``find_reply`` for a reply job) and lets
 ``decide.after_lookup`` judge each answer: found → published; proven absent → send (None); the
 platform may tell later, or the lookup failed for now → ask again then, a few times, and if it
 still has not answered, retry the job later and look again first (``decide.lookups_unanswered``);
-it cannot tell → ``unconfirmed``, and an operator decides. Never a blind re-send, except of a moderation job (hide, unhide, delete):
-each is harmless to repeat, so one that may have reached the platform is sent again without a
-look-up.
+it cannot tell → ``unconfirmed``, and an operator decides. Never a blind re-send, except of a
+moderation job (hide, unhide, delete): each is harmless to repeat, so one that may have reached
+the platform is sent again without a look-up.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import KW_ONLY, dataclass, field
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime, timedelta
 
 from services.publisher.adapters.port import (
@@ -54,11 +54,11 @@ class Reconciler:
     # Bounded by a lease (the publish timeout and a margin) plus the listing's settle time.
     longest_wait: timedelta
     clock: Callable[[], datetime]
+    # When lookups go unanswered the job is retried as a failed call would be: the caller's policy.
+    retry: RetryPolicy
+    rng: random.Random
     # Called after each wait: the caller's chance to find it lost the job meanwhile (raise).
     after_wait: Callable[[], None] = lambda: None
-    # When lookups go unanswered the job is retried as a failed call would be.
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    rng: random.Random = field(default_factory=random.Random)
 
     async def reconcile(self, target: Target, request: PublishRequest) -> Decision | None:
         """Settle ``request``'s earlier attempt; None = proven absent, send again."""

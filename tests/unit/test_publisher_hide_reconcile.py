@@ -5,6 +5,7 @@ its look-up's pages take."""
 from __future__ import annotations
 
 import asyncio
+import random
 from datetime import UTC, datetime, timedelta
 
 from services.publisher.adapters.port import (
@@ -16,6 +17,7 @@ from services.publisher.adapters.port import (
     PublishRequest,
     Target,
 )
+from services.publisher.decide import RetryPolicy
 from services.publisher.reconciler import Reconciler
 from shared.events import Content, OutcomeStatus, ReplyTarget
 
@@ -47,6 +49,8 @@ def reconciler(adapter: CountingLookups) -> Reconciler:
         call_timeout_s=1.0,
         longest_wait=timedelta(seconds=1),
         clock=lambda: NOW,
+        retry=RetryPolicy(),
+        rng=random.Random(0),
     )
 
 
@@ -92,6 +96,8 @@ async def test_a_paged_reply_lookup_has_the_time_of_its_pages_not_of_one_call() 
         call_timeout_s=0.1,
         longest_wait=timedelta(seconds=1),
         clock=lambda: NOW,
+        retry=RetryPolicy(),
+        rng=random.Random(0),
     )
     decision = await found.reconcile(TARGET, reply)
     assert decision is not None
