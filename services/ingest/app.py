@@ -13,6 +13,7 @@ from aiohttp import web
 from services.ingest.feeder import Feeder
 from services.ingest.handling import Deps
 from services.ingest.http_api import create_app
+from services.ingest.log_ends import LogEnds
 from services.ingest.metrics import IngestMetrics
 from services.ingest.readiness import Readiness
 from services.ingest.settings import IngestSettings
@@ -103,6 +104,7 @@ def _deps(
         clock=clock,
         health=lambda: {},
         read_past=decisions.read_past,
+        log_ends=LogEnds(settings.kafka, timeout_s=settings.ack_timeout_s),
         applied_here=feeder.applied_here,
     )
 
@@ -148,6 +150,7 @@ async def wired(
         tasks[-1].cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await deps.readiness.close()
+        await deps.log_ends.close()
         await writer.stop()
 
 

@@ -5,7 +5,8 @@ with an ETag, the digest of its content (``decisions.content_digest``), and an a
 it back as ``If-Match`` (RFC 9110 §13.1.1): 428 without it, 412 when it names other content.
 The approval is decided by the log (``handling.decide``), so two approvers at once, or one
 approver through two ingest instances, get one 202; the others 409 with who approved. The draft's
-audit trail (written by, approved by which digest and when, refused claims) is part of its read.
+audit trail (written by, approved by which digest and when, refused claims) is part of its read,
+and a read holds every claim written before it through any instance (``handling.read_latest``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.ingest.decisions import APPROVED, AWAITING, Draft, draft_content_id
-from services.ingest.handling import DEPS, decide, principal_of, read_body, send, settle
+from services.ingest.handling import DEPS, decide, principal_of, read_body, read_latest, send, settle
 from services.ingest.listing import decode_cursor, encode_cursor
 from services.ingest.validation import validate_submission
 from shared.events import Approval, ContentApproved, DraftApproved, DraftSubmitted
@@ -104,6 +105,8 @@ async def get_draft(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     await principal_of(request)
     await deps.caught_up.wait()
+    # Another instance may have answered an approval moments ago: its claim is in this read.
+    await read_latest(deps, deps.topics.content_drafts)
     draft = _draft(request)
     body = {**draft.summary(), "request": draft.request, "history": draft.history()}
     return json_response(body, headers={"ETag": _etag(draft)})

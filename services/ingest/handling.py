@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aiohttp import web
+from aiokafka.errors import KafkaError
 from aiokafka.structs import RecordMetadata
 
+from services.ingest.log_ends import LogEnds
 from services.ingest.metrics import IngestMetrics
 from services.ingest.readiness import Readiness
 from services.ingest.settings import IngestSettings
@@ -61,6 +63,8 @@ class Deps:
     health: Callable[[], dict[str, object]]
     # Waits until the record at (topic, partition, offset) is in the view (feeder.read_past).
     read_past: Callable[[str, int, int], Awaitable[None]]
+    # Where each partition of a topic ends now, for reads that must show every instance's answers.
+    log_ends: LogEnds
     # Tells the feeder that a record this instance wrote is already in the view (feeder.py).
     applied_here: Callable[[str, int, int], None] = lambda _topic, _partition, _offset: None
 
@@ -85,7 +89,7 @@ async def read_body(request: web.Request) -> tuple[bytes, object]:
     return raw, parse_json_body(raw, request.headers.get("Content-Type"), deps.settings.max_body_bytes)
 
 
-def unavailable(deps: Deps, exc: KafkaUnavailable | TimeoutError) -> ServiceUnavailable:
+def unavailable(deps: Deps, exc: KafkaUnavailable | KafkaError | TimeoutError) -> ServiceUnavailable:
     log.warning("broker unavailable: %r", exc)
     return ServiceUnavailable(
         [field_error(None, None, "unavailable.not_acknowledged")],
@@ -112,6 +116,18 @@ async def decide(deps: Deps, topic: str, key: str, claim: Event, hold: Hashable 
         async with asyncio.timeout(deps.settings.ack_timeout_s):
             await deps.read_past(stored.topic, stored.partition, stored.offset)
     except TimeoutError as exc:  # stored, but not read back yet: a retry finds the decision
+        raise unavailable(deps, exc) from exc
+
+
+async def read_latest(deps: Deps, topic: str) -> None:
+    """Return once this instance's view holds what any instance wrote to ``topic`` before now:
+    a read after another instance's answer shows that answer."""
+    try:
+        async with asyncio.timeout(deps.settings.ack_timeout_s):
+            for partition, end in (await deps.log_ends.of(topic)).items():
+                if end > 0:
+                    await deps.read_past(topic, partition, end - 1)
+    except (KafkaError, KafkaUnavailable, TimeoutError) as exc:  # the view may be behind
         raise unavailable(deps, exc) from exc
 
 

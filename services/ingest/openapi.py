@@ -144,7 +144,8 @@ _REFUSALS = {
     503: (
         "Broker unavailable: not known to be stored. The write may still reach the broker, so "
         "retry with the same Idempotency-Key (and body): only then is a retry sure not to store "
-        "the item twice"
+        "the item twice. A draft's read is refused too rather than answered from a view that may "
+        "miss another instance's approval"
     ),
 }
 
@@ -269,7 +270,7 @@ def _draft_paths() -> dict[str, Any]:
             "get": _op(
                 "A draft, its content digest (ETag) and its audit trail",
                 _ok(_DRAFT, headers=_ETAG),
-                (401, 404, 429),
+                (401, 404, 429, 503),
                 parameters=[draft_id],
             )
         },

@@ -1,6 +1,6 @@
 """Broker outage: stop the broker → 503 with Retry-After and nothing accepted; start it
 again → the client's retry with the same Idempotency-Key is accepted once, and the topic holds
-exactly one event.
+exactly one event. A draft's read is 503 during the outage and answered again after it.
 
 This test stops and starts a broker of its own (deploy/kafka/broker.sh on port 19192, data under
 var/test-outage), never the session's.
@@ -41,6 +41,10 @@ async def test_a_broker_outage_answers_503_and_the_retry_is_accepted_once(
             # The producer knows the topic's leaders before the outage, so the record is queued
             # and would reach the broker when it returns: the harder case.
             await app.deps.writer.producer.partitions_for(topics.content_approved)
+            draft = await app.call("POST", "/v1/drafts", content_body(approved_by=None), role="editor")
+            assert draft.status == 201, draft
+            draft_path = f"/v1/drafts/{draft.body['draft_id']}"
+            assert (await app.call("GET", draft_path)).status == 200
             broker.run("stop")
             try:
                 refused = await post(app, body, key)
@@ -55,6 +59,10 @@ async def test_a_broker_outage_answers_503_and_the_retry_is_accepted_once(
                 # Still down: the retry is refused the same way, and writes nothing new.
                 assert (await post(app, body, key)).status == 503
                 assert (await post(app, dict(body, priority="urgent"), key)).status == 409
+                # A draft's read must hold every instance's approvals: not answered from a view
+                # that cannot tell whether it is behind.
+                unsure = await asyncio.wait_for(app.call("GET", draft_path), 120)
+                assert unsure.status == 503, unsure
             finally:
                 broker.run("start")
 
@@ -63,6 +71,7 @@ async def test_a_broker_outage_answers_503_and_the_retry_is_accepted_once(
             again = await post(app, body, key)
             assert again.status == 202, again
             assert again.body == accepted.body
+            assert (await app.call("GET", draft_path)).status == 200
             # The producer recovered: a new item is accepted straight away.
             assert (await post(app, content_body(), "next-" + uuid.uuid4().hex)).status == 202
 
