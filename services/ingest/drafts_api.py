@@ -6,7 +6,8 @@ it back as ``If-Match`` (RFC 9110 §13.1.1): 428 without it, 412 when it names o
 The approval is decided by the log (``handling.decide``), so two approvers at once, or one
 approver through two ingest instances, get one 202; the others 409 with who approved. The draft's
 audit trail (written by, approved by which digest and when, refused claims) is part of its read,
-and a read holds every claim written before it through any instance (``handling.read_latest``).
+and a read or a listing holds every claim written before it through any instance
+(``handling.read_latest``).
 """
 
 from __future__ import annotations
@@ -91,6 +92,8 @@ async def list_drafts(request: web.Request) -> web.Response:
             after = decode_cursor(request.query["cursor"], 2)
         except ValueError:
             raise ValidationFailed([field_error(None, "cursor", "type.next_cursor")]) from None
+    await deps.caught_up.wait()
+    await read_latest(deps, deps.topics.content_drafts)  # a draft approved through another instance
     drafts, page = deps.view.drafts.page(state, limit=deps.settings.page_size, after=after)
     return json_response(
         {

@@ -166,10 +166,14 @@ def _op(
     return op
 
 
-def _listing(summary: str, page: dict[str, Any], query: list[dict[str, Any]]) -> dict[str, Any]:
-    """A paginated listing: a page, or a refusal of the key (401), of a filter or cursor (422), or
-    of the listings' rate (429)."""
-    return _op(summary, _ok(page), (401, 422, 429), parameters=query)
+def _listing(
+    summary: str, page: dict[str, Any], query: list[dict[str, Any]], *, whole_log: bool = False
+) -> dict[str, Any]:
+    """A paginated listing: a page, or a refusal of the key (401), of a filter or cursor (422), of
+    the listings' rate (429), or, for one that must hold every instance's answers (``whole_log``),
+    of a broker that cannot say how far the log goes (503)."""
+    errors = (401, 422, 429, 503) if whole_log else (401, 422, 429)
+    return _op(summary, _ok(page), errors, parameters=query)
 
 
 def _param(name: str, where: str, schema: Any, *, required: bool = False, about: str = "") -> dict[str, Any]:
@@ -263,7 +267,10 @@ def _draft_paths() -> dict[str, Any]:
         "/v1/drafts": {
             "post": _op("Submit a draft for approval inside Warta", created, _WRITE, "DraftRequest"),
             "get": _listing(
-                "Drafts in submission order (paginated; the listings' rate limit)", _DRAFT_LIST, _DRAFT_QUERY
+                "Drafts in submission order (paginated; the listings' rate limit)",
+                _DRAFT_LIST,
+                _DRAFT_QUERY,
+                whole_log=True,
             ),
         },
         "/v1/drafts/{draft_id}": {

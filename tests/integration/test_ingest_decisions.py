@@ -92,8 +92,11 @@ async def test_concurrent_approvals_through_two_instances_accept_one(
             [error] = refused.body["errors"]
             assert error["rule"] == "already_approved"
             assert winner in error["message"]
-        # Both instances tell the same story: one approval, the others refused, in the trail.
+        # Both instances tell the same story: one approval, the others refused, in the trail;
+        # neither lists the draft as awaiting approval any more.
         for app in (one, two):
+            awaiting = await app.call("GET", "/v1/drafts?state=awaiting_approval", role="approver0")
+            assert awaiting.body["drafts"] == [], awaiting
             read = await app.call("GET", f"/v1/drafts/{draft_id}", role="approver0")
             assert (read.body["approved_by"], read.body["content_id"]) == (
                 winner,
