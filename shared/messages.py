@@ -251,6 +251,12 @@ _REQUEST_MESSAGES: Mapping[str, tuple[str, str]] = {
         "broker tidak mengonfirmasi tepat waktu, jadi ini belum diterima; coba lagi dengan "
         "Idempotency-Key yang sama, yang tidak pernah menyimpan materi dua kali",
     ),
+    "unavailable.not_read": (
+        "the broker could not say how far the drafts' log goes, so this answer might miss an "
+        "approval given through another ingest instance; retry after Retry-After",
+        "broker tidak dapat menyebut sejauh mana log draf, jadi jawaban ini bisa melewatkan "
+        "persetujuan yang diberikan melalui instans ingest lain; coba lagi setelah Retry-After",
+    ),
     # --- API keys and roles (shared.http_auth) -------------------------------------------------
     "missing_key": (
         "missing API key: send Authorization: Bearer <key>",

@@ -89,10 +89,13 @@ async def read_body(request: web.Request) -> tuple[bytes, object]:
     return raw, parse_json_body(raw, request.headers.get("Content-Type"), deps.settings.max_body_bytes)
 
 
-def unavailable(deps: Deps, exc: KafkaUnavailable | KafkaError | TimeoutError) -> ServiceUnavailable:
+def unavailable(
+    deps: Deps, exc: KafkaUnavailable | KafkaError | TimeoutError, key: str = "unavailable.not_acknowledged"
+) -> ServiceUnavailable:
+    """503: a write not known to be stored, or (``key``) a read that could not be sure."""
     log.warning("broker unavailable: %r", exc)
     return ServiceUnavailable(
-        [field_error(None, None, "unavailable.not_acknowledged")],
+        [field_error(None, None, key)],
         retry_after=deps.settings.retry_after_s,
     )
 
@@ -128,7 +131,7 @@ async def read_latest(deps: Deps, topic: str) -> None:
                 if end > 0:
                     await deps.read_past(topic, partition, end - 1)
     except (KafkaError, KafkaUnavailable, TimeoutError) as exc:  # the view may be behind
-        raise unavailable(deps, exc) from exc
+        raise unavailable(deps, exc, "unavailable.not_read") from exc
 
 
 def accepted(content_id: str, channels: list[str]) -> web.Response:

@@ -34,7 +34,7 @@ class LogEnds:
             client = await self._started()
             tps: list[TopicPartition] = await partitions_of(client, [topic], self._timeout)
             ends = await asyncio.wait_for(client.end_offsets(tps), self._timeout)
-        except BaseException:
+        except Exception:  # not on a cancelled request: others may be asking on this client
             await self.close()
             raise
         return {tp.partition: end for tp, end in ends.items()}

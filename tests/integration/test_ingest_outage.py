@@ -63,6 +63,8 @@ async def test_a_broker_outage_answers_503_and_the_retry_is_accepted_once(
                 # that cannot tell whether it is behind.
                 unsure = await asyncio.wait_for(app.call("GET", draft_path), 120)
                 assert unsure.status == 503, unsure
+                assert unsure.body["errors"][0]["rule"] == "unavailable"
+                assert "another ingest instance" in unsure.body["errors"][0]["message"]
                 listing = await asyncio.wait_for(app.call("GET", "/v1/drafts", role="editor"), 120)
                 assert listing.status == 503, listing
             finally:
