@@ -24,7 +24,7 @@ from aiohttp import web
 from aiokafka.errors import KafkaError
 from aiokafka.structs import RecordMetadata
 
-from services.ingest.log_ends import LogEnds
+from services.ingest.log_ends import LogEnds, read_to_ends
 from services.ingest.metrics import IngestMetrics
 from services.ingest.readiness import Readiness
 from services.ingest.settings import IngestSettings
@@ -127,9 +127,7 @@ async def read_latest(deps: Deps, topic: str) -> None:
     a read after another instance's answer shows that answer."""
     try:
         async with asyncio.timeout(deps.settings.ack_timeout_s):
-            for partition, end in (await deps.log_ends.of(topic)).items():
-                if end > 0:
-                    await deps.read_past(topic, partition, end - 1)
+            await read_to_ends(deps.read_past, topic, await deps.log_ends.of(topic))
     except (KafkaError, KafkaUnavailable, TimeoutError) as exc:  # the view may be behind
         raise unavailable(deps, exc, "unavailable.not_read") from exc
 

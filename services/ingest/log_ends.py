@@ -11,11 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared.kafka import partitions_of
 from shared.kafka_connection import KafkaAddress, client_args, start_client
+
+
+async def read_to_ends(
+    read_past: Callable[[str, int, int], Awaitable[None]], topic: str, ends: Mapping[int, int]
+) -> None:
+    """Return once ``read_past`` (a feeder's) has read every record of ``topic`` below ``ends``,
+    each partition's end as ``LogEnds.of`` gave it."""
+    for partition, end in ends.items():
+        if end > 0:
+            await read_past(topic, partition, end - 1)
 
 
 class LogEnds:

@@ -15,7 +15,7 @@ import pytest
 from aiokafka.errors import KafkaError
 
 from services.ingest.feeder import Feeder
-from services.ingest.log_ends import LogEnds
+from services.ingest.log_ends import LogEnds, read_to_ends
 from services.ingest.status_view import StatusView
 from shared.kafka import KafkaUnavailable, send_event
 from shared.topics import TopicRegistry
@@ -24,12 +24,6 @@ from tests.integration.poison_kit import approved, on_broker
 pytestmark = pytest.mark.integration
 
 CH = "mastodon-demo"
-
-
-async def read_latest(ends: LogEnds, feeder: Feeder, topic: str) -> None:
-    for partition, end in (await ends.of(topic)).items():
-        if end > 0:
-            await feeder.read_past(topic, partition, end - 1)
 
 
 async def test_the_view_holds_every_record_written_before_the_ends_were_asked(
@@ -60,7 +54,7 @@ async def test_the_view_holds_every_record_written_before_the_ends_were_asked(
                     for i in ids
                 )
             )
-            await asyncio.wait_for(read_latest(ends, feeder, topic), 10)
+            await asyncio.wait_for(read_to_ends(feeder.read_past, topic, await ends.of(topic)), 10)
             assert [i for i in ids if view.find(i) is None] == []
             assert await ends.of(topic) == {0: 2, 1: 2, 2: 2}
         finally:
