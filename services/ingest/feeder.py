@@ -103,15 +103,13 @@ class Feeder:
             tps = list(ends)
             while not stop.is_set():
                 batch = await consumer.getmany(timeout_ms=200, max_records=2000)
-                for tp, records in batch.items():
+                for records in batch.values():
                     for record in records:
                         try:
                             self._apply(record.topic, record.partition, record.offset, record.value)
                         except Exception as exc:
                             await self._dead_letters.absorb(record, exc)
-                    if records:
-                        self._next[(tp.topic, tp.partition)] = records[-1].offset + 1
-                if batch:
+                if await self._advance(consumer, tps):
                     self._moved.set()
                     self._moved = asyncio.Event()
                 await self._watch.check(consumer, tps, asyncio.get_running_loop().time())
@@ -140,6 +138,19 @@ class Feeder:
             # The owning consumer dead-letters it; the view only skips it.
             self.undecodable += 1
             log.debug("skipping %s@%s: %s", topic, offset, exc)
+
+    async def _advance(self, consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> bool:
+        """Move each partition's read mark to the consumer's position; whether any moved. The
+        position, not the last record seen, since a partition's end can lie past its last record:
+        retention may have deleted all of a quiet partition's records, and transaction markers
+        take offsets no record has."""
+        moved = False
+        for tp in tps:
+            at = await consumer.position(tp)
+            if at > self._next.get((tp.topic, tp.partition), 0):
+                self._next[(tp.topic, tp.partition)] = at
+                moved = True
+        return moved
 
     @staticmethod
     async def _reached(consumer: AIOKafkaConsumer, tp: TopicPartition, end: int) -> bool:

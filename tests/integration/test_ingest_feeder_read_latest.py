@@ -12,6 +12,8 @@ import asyncio
 import socket
 
 import pytest
+from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 from aiokafka.errors import KafkaError
 
 from services.ingest.feeder import Feeder
@@ -73,3 +75,36 @@ async def test_a_broker_that_cannot_be_reached_is_an_error_not_an_answer() -> No
             await ends.of("anything")
     assert ends.asked == 2
     await ends.close()
+
+
+async def test_a_partition_whose_records_have_all_expired_is_read_to_its_end(
+    kafka_bootstrap: str, topics: TopicRegistry
+) -> None:
+    """Retention (a year for the drafts' audit trail) can delete every record of a quiet
+    partition: its log then starts at its end, and no record ever reaches the feeder. A read that
+    waited for a record at the end would wait until the next write, and every draft read would
+    be refused meanwhile. The broker's own record deletion stands in for retention here."""
+    topic = topics.content_approved
+    async with on_broker(kafka_bootstrap, topics, [topic, topics.publish_dead]) as producer:
+        for n in range(2):
+            await send_event(producer, topic, f"gone-{n}", approved(f"gone-{n}", CH), partition=0)
+        admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+        await admin.start()
+        try:
+            await admin.delete_records({TopicPartition(topic, 0): RecordsToDelete(before_offset=2)})
+        finally:
+            await admin.close()
+        view = StatusView()
+        feeder = Feeder(kafka_bootstrap, [topic], view, dead_topic=topics.publish_dead)
+        ends = LogEnds(kafka_bootstrap, timeout_s=10)
+        stop = asyncio.Event()
+        task = asyncio.create_task(feeder.run(stop))
+        try:
+            await asyncio.wait_for(feeder.caught_up.wait(), 30)
+            assert (await ends.of(topic))[0] == 2
+            await asyncio.wait_for(read_to_ends(feeder.read_past, topic, await ends.of(topic)), 10)
+            assert view.find("gone-0") is None
+        finally:
+            stop.set()
+            await task
+            await ends.close()
