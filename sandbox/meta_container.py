@@ -27,6 +27,7 @@ from sandbox.base import (
 )
 from sandbox.fake_app import new_fake_app
 from sandbox.graph import GraphState, add_graph_routes, authorise, graph_error, graph_fields, graph_list
+from shared.json_values import digits
 
 CONTAINER_TTL = timedelta(hours=24)
 
@@ -206,7 +207,7 @@ def _since(value: str | None) -> datetime | None:
     ISO date/time (the documented example is ``2023-10-15``); ValueError when it is neither."""
     if not value:
         return None
-    if value.strip().isdigit():
+    if digits(value.strip()):
         return datetime.fromtimestamp(int(value), UTC)
     parsed = datetime.fromisoformat(value.strip())
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

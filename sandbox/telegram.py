@@ -35,6 +35,7 @@ from sandbox.developer_portal import add_mint_route
 from sandbox.fake_app import new_fake_app
 from sandbox.reply_edges import telegram_reply, telegram_reply_to
 from sandbox.telegram_discussion import DISCUSSION_CHAT_ID, Discussion
+from shared.json_values import digits
 
 # The Bot API version whose types this fake answers with; a fidelity test holds it to the
 # version python-telegram-bot models.
@@ -57,7 +58,7 @@ def channel_id(chat_id: str) -> int | None:
 def bot_id(token: str) -> int:
     """A bot token is ``<bot id>:<secret>``; a token of another shape still gets a stable id."""
     head = token.split(":", 1)[0]
-    return int(head) if head.isdigit() else zlib.crc32(token.encode())
+    return int(head) if digits(head) else zlib.crc32(token.encode())
 
 
 @dataclass

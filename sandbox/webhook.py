@@ -18,6 +18,7 @@ from aiohttp import web
 from sandbox.base import FakePost, FakeState, json_reply
 from sandbox.developer_portal import add_mint_route
 from sandbox.fake_app import new_fake_app
+from shared.json_values import digits
 from shared.webhook_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 
 
@@ -49,7 +50,7 @@ class _Webhook:
         body = await request.read()
         mac = request.headers.get(SIGNATURE_HEADER, "")
         stamp = request.headers.get(TIMESTAMP_HEADER, "")
-        if not mac or not stamp.isdigit() or len(stamp) > 12:
+        if not mac or not digits(stamp) or len(stamp) > 12:
             return json_reply({"error": "missing or malformed signature"}, 401)
         timestamp = int(stamp)
         account = self._signer(request, timestamp, body)

@@ -28,6 +28,7 @@ from sandbox.base import FakePost, SlidingWindow, json_reply, read_fields
 from sandbox.developer_portal import add_mint_route
 from sandbox.fake_app import new_fake_app
 from sandbox.graph import GRAPH_VERSION, GraphState, add_graph_routes, authorise, graph_error
+from shared.json_values import digits
 
 PAIR_GAP = timedelta(seconds=6)
 
@@ -164,7 +165,7 @@ async def _phone_number(state: WhatsAppState, request: web.Request) -> web.Respo
     number answers Graph's 100/33 (does not exist or missing permissions)."""
     phone = request.match_info["phone"]
     account, headers = authorise(state, request, phone)
-    if not phone.isdigit() or state.phone_owners.get(phone, account) != account:
+    if not digits(phone) or state.phone_owners.get(phone, account) != account:
         return graph_error(
             f"Unsupported get request. Object with ID '{phone}' does not exist, cannot be loaded due"
             " to missing permissions, or does not support this operation.",

@@ -31,6 +31,8 @@ from aiokafka.errors import (
     UnsupportedSaslMechanismError,
 )
 
+from shared.json_values import digits
+
 
 class KafkaMisconfigured(ValueError):
     """Connection settings that cannot work, e.g. SASL without a user, or a CA file that is missing."""
@@ -195,7 +197,7 @@ async def _speaks_plaintext(host: str, port: int, timeout: float) -> bool:
 
 def _first_broker(bootstrap: str) -> tuple[str, int] | None:
     host, _, port = bootstrap.split(",")[0].strip().rpartition(":")
-    return (host.strip("[]"), int(port)) if host and port.isdigit() else None
+    return (host.strip("[]"), int(port)) if host and digits(port) else None
 
 
 async def _speaks_tls(host: str, port: int, timeout: float) -> bool:

@@ -358,6 +358,10 @@ SERVICE_MESSAGES: Mapping[str, tuple[str, str]] = {
         "week harus berbentuk seperti 2026-W49, bukan {week!r}",
     ),
     "bad_query.no_week": ("week {week!r} does not exist", "minggu {week!r} tidak ada"),
+    "bad_query.week_years": (
+        "week {week!r} is outside the years a report covers ({low} to {high})",
+        "minggu {week!r} di luar tahun yang dicakup laporan ({low} sampai {high})",
+    ),
     "bad_query.between": (
         "{name} must be between 1 and {high}, not {value}",
         "{name} harus di antara 1 dan {high}, bukan {value}",

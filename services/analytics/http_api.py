@@ -37,6 +37,7 @@ from services.analytics.reach_text import LANGS
 from services.analytics.report import BadQuery, item, reach_answer
 from services.analytics.weekly import DEFAULT_TOP, DEFAULT_TREND_WEEKS, parse_week, week_of, weekly_report
 from shared.http_errors import said_error
+from shared.json_values import digits
 from shared.messages import Lang, Said, negotiate, said
 from shared.metrics import render
 from shared.problems import PROBLEM_JSON, problem
@@ -59,7 +60,7 @@ def _integer(query: Mapping[str, str], name: str, default: int) -> int:
     raw = query.get(name)
     if raw is None:
         return default
-    if not raw.isdigit():
+    if not digits(raw):
         raise BadQuery(said("bad_query.whole", name=name, raw=raw))
     return int(raw)
 

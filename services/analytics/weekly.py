@@ -37,6 +37,9 @@ _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 DEFAULT_TREND_WEEKS = 8
 DEFAULT_TOP = 10
 MAX_TREND_WEEKS = 104  # two years: the longest window the platforms keep insights for
+# A report reads up to MAX_TREND_WEEKS back and links the week after: years at the calendar's
+# ends (0001, 9999) would take those past ``date``'s range. No post is older than 1970.
+FIRST_YEAR, LAST_YEAR = 1970, 9998
 MAX_TOP = 100
 
 
@@ -45,8 +48,11 @@ def parse_week(week: str) -> date:
     match = _WEEK.match(week)
     if match is None:
         raise BadQuery(said("bad_query.week_shape", week=week))
+    year = int(match[1])
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise BadQuery(said("bad_query.week_years", week=week, low=FIRST_YEAR, high=LAST_YEAR))
     try:
-        return date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        return date.fromisocalendar(year, int(match[2]), 1)
     except ValueError as exc:
         raise BadQuery(said("bad_query.no_week", week=week)) from exc
 

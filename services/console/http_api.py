@@ -45,6 +45,7 @@ from shared.http_errors import (
     ValidationFailed,
 )
 from shared.http_probes import add_probe_routes, alive, json_response, readiness
+from shared.json_values import digits
 from shared.messages import said
 from shared.metrics import metrics_response
 from shared.page_script import PAGE_SCRIPT, static_file
@@ -261,8 +262,7 @@ async def plan(request: web.Request) -> web.Response:
 
 def _limit(request: web.Request) -> int:
     raw = request.query.get("limit", str(PAGE))
-    # isdigit() alone accepts "²", which int() refuses.
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
+    if not digits(raw) or not 1 <= int(raw) <= MAX_PAGE:
         raise ValidationFailed(said("range.limit", max=MAX_PAGE), field="limit")
     return int(raw)
 

@@ -155,13 +155,17 @@ async def running_inbox(
             aiohttp.ClientSession() as session,
         ):
             await keeper.request_pending()
-            collector = _collector(settings, producer, channels, CommentReader(session, tokens), book)
+            collector = _collector(
+                settings, producer, channels, CommentReader(session, tokens, clock=clock), book
+            )
             desk = await _restored_desk(settings, producer, channels, session, dead, clock, hours)
             deps = Deps(settings, keys, channels, keeper, collector, clock, ContentTags(), hours)
             _watch(keeper, collector, deps, desk, channels, clock)
             caught_up = asyncio.Event()
             tasks = _start_loops(settings, collector, keeper, dead, stop, caught_up, clock)
-            tasks += _side_loops(settings, deps, desk, dead, stop, CommentReader(session, tokens))
+            tasks += _side_loops(
+                settings, deps, desk, dead, stop, CommentReader(session, tokens, clock=clock)
+            )
             app = inbox_app(deps, templates, desk)
             try:
                 yield Inbox(keeper, collector, collector.schedule, app, caught_up, desk, tasks)

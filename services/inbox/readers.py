@@ -2,7 +2,8 @@
 
 ``CommentReader.read(channel, post, page)`` sends the platform's documented listing request and
 returns its decoded JSON; ``services.inbox.parsing`` makes comments of it. Statuses become the
-errors of ``services.inbox.errors``: 401/403/404 ``ReadRefused``; 429, quota errors and 5xx
+errors of ``services.inbox.errors``: 401/403/404 ``ReadRefused``; 429, 5xx and what
+``shared.platform_throttles`` calls a throttle (Graph's usage codes, YouTube's quota reasons)
 ``ReadThrottled`` with the platform's ``Retry-After`` (or a minute); an answer that is not JSON
 ``Unreadable``. Every call goes through ``shared.outbound_http.exchange`` (no redirects, capped
 bodies). Bluesky sessions are kept per channel, as ``createSession`` is itself limited.
@@ -10,8 +11,9 @@ bodies). Bluesky sessions are kept per channel, as ``createSession`` is itself l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -24,6 +26,7 @@ from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.linkedin_paging import PAGE_SIZE
 from shared.outbound_http import OutboundRefused, Reply, exchange
+from shared.platform_throttles import retry_after, throttled
 
 MAX_REPLY_BYTES = 4 * 1024 * 1024  # a page of 100 comments with their authors, with a margin
 DEFAULT_RETRY_S = 60.0
@@ -41,9 +44,15 @@ class Request:
 
 class CommentReader:
     def __init__(
-        self, session: aiohttp.ClientSession, tokens: Mapping[str, str], timeout_s: float = 15.0
+        self,
+        session: aiohttp.ClientSession,
+        tokens: Mapping[str, str],
+        timeout_s: float = 15.0,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._session = session
+        self._clock = clock
         self.tokens = tokens  # secret name → token; never logged
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._bluesky_jwt: dict[str, str] = {}
@@ -110,27 +119,18 @@ class CommentReader:
             ) from exc
         if reply.status in expected:
             return reply
-        raise classify(channel, reply)
+        raise classify(channel, reply, self._clock())
 
 
-def classify(channel: Channel, reply: Reply) -> Exception:
+def classify(channel: Channel, reply: Reply, now: datetime) -> Exception:
     """The error a non-success answer means (one rule for every platform the inbox reads)."""
     where = f"{channel.id} ({channel.platform}) answered {reply.status}"
-    quota = reply.status == 403 and b"quotaExceeded" in reply.body  # YouTube's daily units
-    throttled = b'"code":32' in reply.body or b'"code":4,' in reply.body  # Graph's usage limits
-    if reply.status == 429 or reply.status >= 500 or quota or throttled:
-        return ReadThrottled(where, _retry_after(reply))
+    if throttled(reply.status, reply.json()):
+        wait = retry_after(reply.headers, now)
+        return ReadThrottled(where, DEFAULT_RETRY_S if wait is None else max(1.0, wait))
     if reply.status in (401, 403, 404, 400):
         return ReadRefused(where, reply.status)
     return Unreadable(where)
-
-
-def _retry_after(reply: Reply) -> float:
-    raw = reply.headers.get("Retry-After")
-    try:
-        return max(1.0, float(raw)) if raw else DEFAULT_RETRY_S
-    except ValueError:
-        return DEFAULT_RETRY_S
 
 
 def _decoded(channel: Channel, reply: Reply) -> Any:

@@ -48,6 +48,7 @@ from services.publisher.adapters.port import Permanent, Temporary
 from services.publisher.spool import DEFAULT_SPILL_BYTES, Spool
 from shared.capabilities import capabilities_for
 from shared.events import Media
+from shared.json_values import digits
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -339,7 +340,7 @@ class SafeMediaFetcher:
         raise Permanent(f"media {where(url)}: HTTP {status}", code="media_unavailable")
 
     def _check_length(self, raw: str | None, limit: int, url: str, declared: str) -> None:
-        if raw is not None and raw.isdigit() and int(raw) > limit:
+        if raw is not None and digits(raw) and int(raw) > limit:
             raise Permanent(
                 f"media {where(url)} is {raw} bytes; {self._caps.label} takes {declared} up to {limit} bytes",
                 code="media_too_large",

@@ -14,6 +14,7 @@ from services.inbox.readers import RESUME_OVERLAP, classify, listing_request, re
 from services.inbox.watched import WatchedPost
 from shared.channels import Channel
 from shared.outbound_http import Reply
+from shared.platform_throttles import MAX_WAIT
 
 NOW = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
 
@@ -58,6 +59,9 @@ def test_each_platform_is_read_with_its_documented_request(
     [
         (reply(429, **{"Retry-After": "120"}), ReadThrottled, 120.0),
         (reply(429, **{"Retry-After": "soon"}), ReadThrottled, 60.0),
+        (reply(429, **{"Retry-After": "Fri, 04 Dec 2026 03:02:00 GMT"}), ReadThrottled, 120.0),
+        (reply(429, **{"Retry-After": "9" * 400}), ReadThrottled, MAX_WAIT),
+        (reply(429, **{"Retry-After": "\u00b2"}), ReadThrottled, 60.0),
         (reply(503), ReadThrottled, 60.0),
         (reply(403, b'{"error":{"errors":[{"reason":"quotaExceeded"}]}}'), ReadThrottled, 60.0),
         (
@@ -65,6 +69,32 @@ def test_each_platform_is_read_with_its_documented_request(
             ReadThrottled,
             60.0,
         ),
+        # Every Graph usage code, however the JSON is spaced, and YouTube's short-term limits
+        # are waits: read as refusals they would stop the post's polling for good.
+        (
+            reply(400, b'{"error": {"message": "(#17) User request limit reached", "code": 17}}'),
+            ReadThrottled,
+            60.0,
+        ),
+        (
+            reply(400, b'{"error":{"message":"Application request limit reached","code":"4"}}'),
+            ReadThrottled,
+            60.0,
+        ),
+        (
+            reply(400, b'{"error":{"code":80002,"type":"OAuthException","is_transient":true}}'),
+            ReadThrottled,
+            60.0,
+        ),
+        (reply(400, b'{"error":{"code":613}}'), ReadThrottled, 60.0),
+        (
+            reply(403, b'{"error":{"code":403,"errors":[{"reason":"rateLimitExceeded"}]}}'),
+            ReadThrottled,
+            60.0,
+        ),
+        (reply(403, b'{"error":{"code":403,"errors":[{"reason":"forbidden"}]}}'), ReadRefused, None),
+        (reply(400, b'{"error":{"code":190,"error_subcode":463}}'), ReadRefused, None),
+        (reply(400, b'{"error":{"message":"code 32 in words only","code":100}}'), ReadRefused, None),
         (reply(401), ReadRefused, None),
         (reply(404), ReadRefused, None),
         (reply(418), Unreadable, None),
@@ -73,7 +103,7 @@ def test_each_platform_is_read_with_its_documented_request(
 def test_statuses_mean_wait_stop_or_unreadable(
     answer: Reply, error: type[Exception], retry_after: float | None
 ) -> None:
-    found = classify(channel("youtube"), answer)
+    found = classify(channel("youtube"), answer, NOW)
     assert type(found) is error
     assert getattr(found, "retry_after", None) == retry_after
 

@@ -26,8 +26,6 @@ both are ``shared.outbound_http``'s, the rule every outbound call of Warta keeps
 
 from __future__ import annotations
 
-import email.utils
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,7 +34,7 @@ import aiohttp
 from services.publisher.adapters import port
 from shared.outbound_http import RedirectRefused, Reply, ReplyTooLarge, exchange
 
-__all__ = ["MAX_REPLY_BYTES", "Reply", "parse_int", "parse_iso", "retry_after_header", "send"]
+__all__ = ["MAX_REPLY_BYTES", "Reply", "parse_int", "parse_iso", "send"]
 
 MAX_REPLY_BYTES = 4 * 1024 * 1024
 
@@ -87,23 +85,6 @@ async def send(
         if ambiguous_if_lost:
             raise port.Ambiguous(what, code="ambiguous") from exc
         raise port.Temporary(what, code="read_failed") from exc
-
-
-def retry_after_header(headers: Mapping[str, str], now: datetime) -> float | None:
-    """RFC 9110 ``Retry-After``: delay-seconds or an HTTP-date."""
-    raw = headers.get("Retry-After")
-    if not raw:
-        return None
-    raw = raw.strip()
-    if raw.isdigit():
-        return float(raw)
-    try:
-        when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 def parse_iso(value: object) -> datetime | None:

@@ -42,11 +42,13 @@ from typing import Any
 from urllib.parse import quote
 
 from services.publisher.adapters import port, reply_bluesky
-from services.publisher.adapters._http import Reply, parse_int, parse_iso, retry_after_header
+from services.publisher.adapters._http import Reply, parse_int, parse_iso
 from services.publisher.adapters.checks import check_content, check_media
-from services.publisher.adapters.common import HttpAdapter, account_key, as_int
+from services.publisher.adapters.common import HttpAdapter, account_key
 from shared.capabilities import PlatformCapabilities, post_text
 from shared.events import Content
+from shared.json_values import as_int
+from shared.platform_throttles import retry_after as retry_after_header
 
 COLLECTION = "app.bsky.feed.post"
 _URL = re.compile(r"https?://[^\s<>\"]+")

@@ -86,36 +86,6 @@ class QuotaBook:
         return self._info.get(account_key(target))
 
 
-def as_object(value: object) -> dict[str, Any]:
-    """``value`` when it is a JSON object, else an empty one: replies are read defensively."""
-    return value if isinstance(value, dict) else {}
-
-
-def as_list(value: object) -> list[Any]:
-    """``value`` when it is a JSON array, else an empty one."""
-    return value if isinstance(value, list) else []
-
-
-def as_int(value: object) -> int | None:
-    """A JSON number, or a string of digits (Graph sends some counts as strings), else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else None
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    return None
-
-
-def as_id(value: object) -> str:
-    """An id as platforms send it (a string, sometimes a number), else the empty string."""
-    if isinstance(value, bool):
-        return ""
-    return str(value) if isinstance(value, str | int) else ""
-
-
 # Methods that cannot change anything on the platform (RFC 9110 §9.2.1 "safe methods").
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -33,10 +33,10 @@ import orjson
 from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content
-from services.publisher.adapters.common import as_id, as_int, as_list, as_object
 from services.publisher.adapters.graph import GraphAdapter, graph_error, parse_graph_time
 from services.publisher.adapters.lookup import Listed, verdict
 from shared.events import Content, Media
+from shared.json_values import as_id, as_int, as_list, as_object
 
 LOOKUP_LIMIT = 100  # the feed's largest page
 PUBLIC_BASE = "https://www.facebook.com"

@@ -5,10 +5,11 @@ Error body (developers.facebook.com/docs/graph-api/guides/error-handling)::
     {"error": {"message": "...", "type": "OAuthException", "code": 190, "error_subcode": 460,
                "is_transient": false, "fbtrace_id": "..."}}
 
-Throttling arrives as an error code (4 app, 17 user, 32 Page, 613 custom, 80001 Pages BUC),
-usually with HTTP 400, not as a guaranteed 429: the code decides, not the status. Usage headers
-``X-App-Usage`` and ``X-Business-Use-Case-Usage`` give percentages of the limit and, for BUC,
-``estimated_time_to_regain_access`` in minutes (graph-api/overview/rate-limiting).
+Throttling arrives as an error code (``shared.platform_throttles``: 4 app, 17 user, 32 Page, 613
+custom, 8000x business use case), usually with HTTP 400, not as a guaranteed 429: the code
+decides, not the status. Usage headers ``X-App-Usage`` and ``X-Business-Use-Case-Usage`` give
+percentages of the limit and, for BUC, ``estimated_time_to_regain_access`` in minutes
+(graph-api/overview/rate-limiting).
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ import orjson
 
 from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply
-from services.publisher.adapters.common import HttpAdapter, as_int
+from services.publisher.adapters.common import HttpAdapter
 from shared.capabilities import capabilities_for
+from shared.json_values import as_int
+from shared.platform_throttles import GRAPH_THROTTLE_CODES
 
 AUTH_CODES = frozenset({102, 190, 10})  # session, token expired/invalid, permission (plus 200-299)
-THROTTLE_CODES = frozenset({4, 17, 32, 341, 613, 80001})
 TRANSIENT_CODES = frozenset({1, 2, -1, -2})
 IG_PUBLISH_LIMIT = (9, 2207042)  # Instagram: daily publishing limit reached
 IG_SPAM = (4, 2207051)  # Instagram: suspected spam; retrying the same media won't help
@@ -94,7 +96,7 @@ def graph_error(platform: str, reply: Reply, now: datetime) -> port.AdapterError
         return port.Permanent(message, code=name, http_status=status)
     if code in AUTH_CODES or 200 <= code <= 299:
         return port.AuthExpired(message, code=name, http_status=status)
-    if code in THROTTLE_CODES:
+    if code in GRAPH_THROTTLE_CODES:
         _, regain = usage(reply.headers)
         return port.RateLimited(
             message, code=name, http_status=status, retry_after=regain * 60.0 if regain else None

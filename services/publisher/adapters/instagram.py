@@ -31,7 +31,7 @@ from typing import Any
 from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content
-from services.publisher.adapters.common import as_int, as_list, as_object, compose_text
+from services.publisher.adapters.common import compose_text
 from services.publisher.adapters.graph import IG_PUBLISH_LIMIT, graph_error, parse_graph_time
 from services.publisher.adapters.lookup import Listed, verdict
 from services.publisher.adapters.meta_container import (
@@ -41,6 +41,7 @@ from services.publisher.adapters.meta_container import (
     PublishAmbiguous,
 )
 from shared.events import Content, Media
+from shared.json_values import as_int, as_list, as_object
 
 __all__ = ["ContainerPending", "InstagramAdapter", "PublishAmbiguous"]
 

@@ -40,13 +40,14 @@ from urllib.parse import quote
 from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content, check_media
-from services.publisher.adapters.common import HttpAdapter, as_int, as_object
+from services.publisher.adapters.common import HttpAdapter
 from services.publisher.adapters.linkedin_author import author_urn
 from services.publisher.adapters.lookup import Listed, verdict
 from services.publisher.adapters.poll_tally import linkedin_tally
 from services.publisher.adapters.resets import next_midnight
 from shared.capabilities import PlatformCapabilities, capabilities_for
 from shared.events import Content, Media, Poll
+from shared.json_values import as_int, as_object
 
 LOOKUP_LIMIT = 100  # the finder's largest page
 _RESERVED = re.compile(r"([|{}@\[\]()<>#\\*_~])")

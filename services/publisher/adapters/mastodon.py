@@ -37,13 +37,14 @@ import aiohttp
 from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply, parse_int, parse_iso
 from services.publisher.adapters.checks import check_content, check_media
-from services.publisher.adapters.common import HttpAdapter, HttpOptions, as_int, as_object, compose_text
+from services.publisher.adapters.common import HttpAdapter, HttpOptions, compose_text
 from services.publisher.adapters.key_window import KeyWindow
 from services.publisher.adapters.mastodon_instance import INSTANCE_LIMITS_TTL, InstanceLimitsCache
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.poll_tally import PollUnreadable, mastodon_tally
 from shared.capabilities import PlatformCapabilities
 from shared.events import Media
+from shared.json_values import as_int, as_object
 
 # Mastodon keeps keys "up to 1 hour"; we stop trusting a re-send 5 minutes before that.
 IDEMPOTENCY_WINDOW = timedelta(minutes=55)

@@ -32,8 +32,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.publisher.adapters import port
-from services.publisher.adapters.common import as_int, as_list, as_object
 from services.publisher.adapters.graph import parse_graph_time
+from shared.json_values import as_int, as_list, as_object
 
 
 class PollUnreadable(port.Permanent):

@@ -43,6 +43,7 @@ from services.publisher.adapters import port
 from services.publisher.adapters.linkedin_author import author_urn
 from services.publisher.adapters.lookup import words
 from shared.events import ReplyTarget
+from shared.json_values import digits
 from shared.linkedin_paging import PAGE_SIZE, next_start
 
 ABSENCE_UNPROVEN = frozenset({"x"})
@@ -270,6 +271,6 @@ def discussion_chat(target: port.Target) -> str:
 
 def message_id(to: ReplyTarget) -> int:
     """Telegram's message ids are integers; a comment id that is not one cannot be acted on."""
-    if not to.comment_id.isdigit():
+    if not digits(to.comment_id):
         raise NoReplyCall(f"telegram: {to.comment_id!r} is not a message id")
     return int(to.comment_id)

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from services.publisher.adapters import port
-from services.publisher.adapters._http import Reply, retry_after_header
+from services.publisher.adapters._http import Reply
 from services.publisher.adapters.reply_calls import (
     ABSENCE_UNPROVEN,
     MAX_LOOKUP_PAGES,
@@ -40,6 +40,7 @@ from services.publisher.adapters.reply_calls import (
     threads_container,
     threads_publish,
 )
+from shared.platform_throttles import retry_after as retry_after_header
 
 
 class CallsPlatform(Protocol):

@@ -36,11 +36,12 @@ import aiohttp
 from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content
-from services.publisher.adapters.common import HttpAdapter, as_int, as_object, compose_text
+from services.publisher.adapters.common import HttpAdapter, compose_text
 from services.publisher.adapters.poll_tally import telegram_tally
 from shared.capabilities import capabilities_for
 from shared.capability_rules import Rule
 from shared.events import Media
+from shared.json_values import as_int, as_object, digits
 
 # From the one capability table (shared/capabilities.py), so ingest and the adapter agree.
 _CAPS = capabilities_for("telegram")
@@ -148,7 +149,7 @@ class TelegramAdapter(HttpAdapter):
         chat_id = target.options.get("chat_id")
         if not chat_id:
             raise port.Permanent("telegram: the channel has no options.chat_id", code="no_chat_id")
-        if not post_id.isdigit():
+        if not digits(post_id):
             raise port.Permanent(f"telegram: {post_id!r} is no message id", code="bad_post_id")
         payload = {"chat_id": chat_id, "message_id": int(post_id)}
         # Stopping a poll posts nothing: a lost reply is retried, never reconciled.

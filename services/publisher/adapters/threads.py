@@ -41,7 +41,7 @@ import orjson
 from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content
-from services.publisher.adapters.common import as_int, as_list, as_object, compose_text
+from services.publisher.adapters.common import compose_text
 from services.publisher.adapters.graph import graph_error, parse_graph_time
 from services.publisher.adapters.lookup import Listed, not_before, verdict
 from services.publisher.adapters.meta_container import (
@@ -52,6 +52,7 @@ from services.publisher.adapters.meta_container import (
 )
 from services.publisher.adapters.poll_tally import threads_tally
 from shared.events import Content
+from shared.json_values import as_int, as_list, as_object
 
 __all__ = ["ContainerPending", "PublishAmbiguous", "ThreadsAdapter"]
 

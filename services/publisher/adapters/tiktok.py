@@ -44,18 +44,14 @@ from typing import Any, Unpack
 import aiohttp
 
 from services.publisher.adapters import port
-from services.publisher.adapters._http import Reply, retry_after_header
+from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content, check_media, is_video
-from services.publisher.adapters.common import (
-    ChunkedOptions,
-    ChunkedUploadAdapter,
-    as_int,
-    as_object,
-    until_processed,
-)
+from services.publisher.adapters.common import ChunkedOptions, ChunkedUploadAdapter, until_processed
 from services.publisher.adapters.media import MediaFetcher
 from services.publisher.adapters.upload_state import chunk_body
 from shared.capabilities import capabilities_for, post_text
+from shared.json_values import as_int, as_object
+from shared.platform_throttles import retry_after as retry_after_header
 
 MB = 1024 * 1024
 MIN_CHUNK = 5 * MB

@@ -28,9 +28,10 @@ from functools import cached_property
 import orjson
 
 from services.publisher.adapters import port
-from services.publisher.adapters._http import Reply, retry_after_header
+from services.publisher.adapters._http import Reply
 from services.publisher.adapters.common import HttpAdapter
 from services.publisher.adapters.key_window import KeyWindow
+from shared.platform_throttles import retry_after as retry_after_header
 from shared.webhook_signature import WebhookSecretError, signed_headers
 
 DEFAULT_WINDOW_S = 86400

@@ -40,9 +40,10 @@ from typing import Any
 from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content
-from services.publisher.adapters.common import StatefulHttpAdapter, as_int, as_object
+from services.publisher.adapters.common import StatefulHttpAdapter
 from services.publisher.adapters.graph import GraphAdapter, graph_error, usage_info
 from shared.capabilities import post_text
+from shared.json_values import as_int, as_object
 
 NO_CHANNELS = (
     "WhatsApp Channels have no public API: Warta can only send template messages to opted-in "

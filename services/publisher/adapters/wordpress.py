@@ -29,10 +29,12 @@ import html
 from typing import Any
 
 from services.publisher.adapters import port
-from services.publisher.adapters._http import Reply, parse_int, parse_iso, retry_after_header
+from services.publisher.adapters._http import Reply, parse_int, parse_iso
 from services.publisher.adapters.checks import check_content
-from services.publisher.adapters.common import HttpAdapter, as_id, as_list, as_object
+from services.publisher.adapters.common import HttpAdapter
 from shared.events import Content, Media
+from shared.json_values import as_id, as_list, as_object
+from shared.platform_throttles import retry_after as retry_after_header
 
 API = "/wp-json/wp/v2"
 TITLE_LENGTH = 80

@@ -35,10 +35,11 @@ import aiohttp
 from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply, parse_int, parse_iso
 from services.publisher.adapters.checks import check_content
-from services.publisher.adapters.common import HttpAdapter, as_id, as_int, as_list, as_object, compose_text
+from services.publisher.adapters.common import HttpAdapter, compose_text
 from services.publisher.adapters.lookup import Listed, verdict
 from services.publisher.adapters.poll_tally import x_tally
 from shared.events import Media
+from shared.json_values import as_id, as_int, as_list, as_object
 
 LOOKUP_LIMIT = 100  # the endpoint's largest page
 

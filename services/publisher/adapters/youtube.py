@@ -43,9 +43,9 @@ from __future__ import annotations
 import re
 
 from services.publisher.adapters import port
-from services.publisher.adapters._http import Reply, parse_iso, retry_after_header
+from services.publisher.adapters._http import Reply, parse_iso
 from services.publisher.adapters.checks import check_content, check_media, is_video
-from services.publisher.adapters.common import ChunkedUploadAdapter, as_int, as_list, as_object
+from services.publisher.adapters.common import ChunkedUploadAdapter
 from services.publisher.adapters.lookup import (
     Listed,
     Verdict,
@@ -55,14 +55,15 @@ from services.publisher.adapters.resets import PACIFIC, next_midnight
 from services.publisher.adapters.upload_state import chunk_body
 from shared.capabilities import capabilities_for, post_text
 from shared.events import Content
+from shared.json_values import as_int, as_list, as_object
+from shared.platform_throttles import YOUTUBE_QUOTA_DAY, YOUTUBE_SHORT_THROTTLE
+from shared.platform_throttles import retry_after as retry_after_header
 
 CHUNK_UNIT = 256 * 1024  # resumable chunks are multiples of 256 KiB (except the last)
 DEFAULT_CHUNK = 32 * CHUNK_UNIT  # 8 MiB
 TITLE_MAX = 100
 LOOKUP_LIMIT = 50  # playlistItems' largest page
 _RANGE = re.compile(r"bytes=0-(\d+)")
-_QUOTA_DAY = frozenset({"quotaExceeded", "dailyLimitExceeded"})
-_SHORT_THROTTLE = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 _AUTH = frozenset({"authError", "forbidden", "insufficientPermissions", "youtubeSignupRequired"})
 
 
@@ -285,7 +286,7 @@ class YouTubeAdapter(ChunkedUploadAdapter):
         now = self._clock()
         if status == 401 or reason in _AUTH:
             return port.AuthExpired(message, code=reason, http_status=status)
-        if reason in _QUOTA_DAY:
+        if reason in YOUTUBE_QUOTA_DAY:
             reset = next_midnight(now, PACIFIC)
             self._quota.record(target, port.RateLimitInfo(remaining=0, reset_at=reset))
             return port.RateLimited(
@@ -293,7 +294,7 @@ class YouTubeAdapter(ChunkedUploadAdapter):
             )
         if reason == "uploadLimitExceeded":
             return port.RateLimited(message, code=reason, http_status=status, retry_after=24 * 3600.0)
-        if reason in _SHORT_THROTTLE or status == 429:
+        if reason in YOUTUBE_SHORT_THROTTLE or status == 429:
             return port.RateLimited(
                 message, code=reason, http_status=status, retry_after=retry_after_header(reply.headers, now)
             )
