@@ -59,6 +59,24 @@ def _wp_error(code: str, message: str, status: int, **data: Any) -> web.Response
     return json_reply({"code": code, "message": message, "data": {"status": status, **data}}, status)
 
 
+# The refusals of wordpress-develop's posts and attachments controllers when the password's user
+# lacks the capability (create_item_permissions_check, handle_status_param): 403 to a logged-in user.
+_CANNOT = {
+    "edit_posts": ("rest_cannot_create", "Sorry, you are not allowed to create posts as this user."),
+    "upload_files": ("rest_cannot_create", "Sorry, you are not allowed to upload media on this site."),
+    "publish_posts": (
+        "rest_cannot_publish",
+        "Sorry, you are not allowed to publish posts in this post type.",
+    ),
+}
+# Statuses only a user who may publish can give a post; private has its own sentence.
+_PUBLISHING = {
+    "publish": None,
+    "future": None,
+    "private": "Sorry, you are not allowed to create private posts in this post type.",
+}
+
+
 class _WordPress:
     def __init__(self, state: WordPressState) -> None:
         self.s = state
@@ -78,6 +96,11 @@ class _WordPress:
             raise Reject(_wp_error("incorrect_password", message, 401))
         return account
 
+    def _require(self, account: str, capability: str, message: str | None = None) -> None:
+        if capability not in ROLE_CAPABILITIES.get(self.s.roles.get(account, "editor"), ()):
+            code, default = _CANNOT[capability]
+            raise Reject(_wp_error(code, message or default, 403))
+
     def _post_json(self, request: web.Request, post: FakePost) -> dict[str, Any]:
         data = post.data
         return {
@@ -92,7 +115,7 @@ class _WordPress:
         }
 
     async def upload(self, request: web.Request) -> web.Response:
-        self._auth(request)
+        self._require(self._auth(request), "upload_files")
         match = _FILENAME.search(request.headers.get("Content-Disposition", ""))
         if match is None:
             message = 'No Content-Disposition supplied. Content-Disposition needs to be formatted as `attachment; filename="image.png"` or similar.'
@@ -111,6 +134,7 @@ class _WordPress:
 
     async def create(self, request: web.Request) -> web.Response:
         account = self._auth(request)
+        self._require(account, "edit_posts")
         fields = await read_fields(request)
         title, content = str(fields.get("title") or ""), str(fields.get("content") or "")
         if not (title or content or fields.get("excerpt")):
@@ -120,6 +144,8 @@ class _WordPress:
             return _wp_error(
                 "rest_invalid_param", "Invalid parameter(s): status", 400, params={"status": "invalid"}
             )
+        if status in _PUBLISHING:
+            self._require(account, "publish_posts", _PUBLISHING[status])
         featured = int(fields.get("featured_media") or 0)
         if featured and featured not in self.s.media:
             return _wp_error("rest_invalid_featured_media", "Invalid featured media ID.", 400)

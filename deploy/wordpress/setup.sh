@@ -176,18 +176,28 @@ if (!is_blog_installed()) {
 }
 update_option('permalink_structure', '/%postname%/');
 update_option('rewrite_rules', '');
-\$user = get_user_by('login', 'warta');
-foreach (WP_Application_Passwords::get_user_application_passwords(\$user->ID) as \$item) {
-    if (\$item['name'] === 'warta-tests') {
-        WP_Application_Passwords::delete_application_password(\$user->ID, \$item['uuid']);
+// A contributor too (may write drafts, may neither publish nor upload): the site's own refusals
+// of a demoted account judge how the adapter and the fake read them.
+if (!get_user_by('login', 'warta-contributor')) {
+    wp_insert_user(array('user_login' => 'warta-contributor', 'user_pass' => wp_generate_password(32),
+        'user_email' => 'contributor@example.invalid', 'role' => 'contributor'));
+}
+function warta_fresh_password(\$login) {
+    \$user = get_user_by('login', \$login);
+    foreach (WP_Application_Passwords::get_user_application_passwords(\$user->ID) as \$item) {
+        if (\$item['name'] === 'warta-tests') {
+            WP_Application_Passwords::delete_application_password(\$user->ID, \$item['uuid']);
+        }
     }
+    \$created = WP_Application_Passwords::create_new_application_password(\$user->ID, array('name' => 'warta-tests'));
+    if (is_wp_error(\$created)) {
+        fwrite(STDERR, \$created->get_error_message() . "\n");
+        exit(1);
+    }
+    return \$created[0];
 }
-\$created = WP_Application_Passwords::create_new_application_password(\$user->ID, array('name' => 'warta-tests'));
-if (is_wp_error(\$created)) {
-    fwrite(STDERR, \$created->get_error_message() . "\n");
-    exit(1);
-}
-echo json_encode(array('url' => '$URL', 'username' => 'warta', 'password' => \$created[0]));
+echo json_encode(array('url' => '$URL', 'username' => 'warta', 'password' => warta_fresh_password('warta'),
+    'contributor' => array('username' => 'warta-contributor', 'password' => warta_fresh_password('warta-contributor'))));
 PHP
     local out
     out="$(cd "$WP" && php "$VAR/install.php" 2> "$VAR/install.log")" ||

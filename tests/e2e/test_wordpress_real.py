@@ -48,13 +48,18 @@ class Site:
     url: str
     username: str
     password: str
+    contributor: dict[str, str]  # a second user, in WordPress's contributor role
 
     def target(self) -> Target:
+        return self.as_user(self.username, self.password)
+
+    def as_user(self, username: str, password: str, **options: str) -> Target:
         return Target(
             channel="website",
-            account=self.username,
+            account=username,
             base_url=self.url,
-            credentials=Credentials(self.password, {"username": self.username}),
+            credentials=Credentials(password, {"username": username}),
+            options=options,
         )
 
 
@@ -92,7 +97,7 @@ def site() -> Iterator[Site]:
         raw = json.loads(creds.read_text())
         if not _answers(raw["url"]):
             pytest.skip(f"real WordPress unavailable: nothing answers on {raw['url']}/wp-json/")
-        yield Site(raw["url"], raw["username"], raw["password"])
+        yield Site(raw["url"], raw["username"], raw["password"], raw["contributor"])
     finally:
         if started:
             subprocess.run([str(SETUP), "stop"], env=env, capture_output=True)
@@ -185,3 +190,22 @@ async def test_a_wrong_application_password_parks_the_channel(
     # the request anonymous), not incorrect_password: either way the channel is parked.
     with pytest.raises(AuthExpired, match=r"rest_cannot_create|incorrect_password"):
         await WordPressAdapter(session).publish(wrong, request(Content(text="should not appear")))
+
+
+@pytest.mark.parametrize(("status", "refused"), [("publish", "rest_cannot_publish"), ("draft", None)])
+async def test_a_contributor_may_write_drafts_and_its_publishing_parks_the_channel(
+    site: Site, session: aiohttp.ClientSession, status: str, refused: str | None
+) -> None:
+    """The site's own refusal of an account demoted below publishing; the fake answers the same
+    (tests/integration/test_contract_wordpress.py)."""
+    who = site.contributor
+    target = site.as_user(who["username"], who["password"], status=status)
+    adapter = WordPressAdapter(session)
+    req = request(Content(text=f"Rapat koordinasi #{uuid.uuid4().hex[:8]}"))
+    if refused is None:
+        assert isinstance(await adapter.publish(target, req), Published)
+        return
+    with pytest.raises(AuthExpired) as info:
+        await adapter.publish(target, req)
+    assert (info.value.code, info.value.http_status) == (refused, 403)
+    assert isinstance(await adapter.find_by_marker(site.target(), req), Absent)

@@ -81,6 +81,36 @@ async def test_wrong_password_is_auth_expired(env: FakeEnv, adapter: WordPressAd
     assert info.value.code == "incorrect_password"
 
 
+@pytest.mark.parametrize(
+    ("status", "media", "code"),
+    [
+        ("publish", False, "rest_cannot_publish"),
+        ("future", False, "rest_cannot_publish"),
+        ("publish", True, "rest_cannot_create"),  # uploading the image is refused first
+    ],
+)
+async def test_an_account_demoted_to_contributor_is_auth_expired_and_nothing_is_made(
+    env: FakeEnv, state: WordPressState, adapter: WordPressAdapter, status: str, media: bool, code: str
+) -> None:
+    """A contributor may write drafts only (the real site answers the same: tests/e2e)."""
+    account = state.account_for(TOKEN)
+    assert account is not None
+    state.roles[account] = "contributor"
+    content = Content(
+        text="Rapat koordinasi",
+        media=(Media(url=env.media_url("gedung.jpg"), type="image/jpeg"),) if media else (),
+    )
+    target = env.target("wordpress", extra=EDITOR, options={"status": status})
+    with pytest.raises(AuthExpired) as info:
+        await adapter.publish(target, publish_request(content))
+    assert (info.value.code, info.value.http_status) == (code, 403)
+    assert not state.posts
+    assert not state.media
+    draft = env.target("wordpress", extra=EDITOR, options={"status": "draft"})
+    await adapter.publish(draft, publish_request(Content(text="Rapat koordinasi")))
+    assert [p.data["status"] for p in state.posts] == ["draft"]
+
+
 async def test_missing_username_is_auth_expired_before_sending(
     env: FakeEnv, state: WordPressState, adapter: WordPressAdapter
 ) -> None:

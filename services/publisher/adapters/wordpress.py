@@ -39,7 +39,14 @@ from shared.platform_throttles import retry_after as retry_after_header
 API = "/wp-json/wp/v2"
 TITLE_LENGTH = 80
 ANY_STATUS = "publish,future,draft,pending,private"
-_AUTH_CODES = ("incorrect_password", "invalid_username", "rest_cannot_create", "rest_forbidden")
+# A refusal of the account (its password, or a role demoted below publishing): a person must act.
+_AUTH_CODES = (
+    "incorrect_password",
+    "invalid_username",
+    "rest_cannot_create",
+    "rest_cannot_publish",
+    "rest_forbidden",
+)
 # 500s that are really refusals of the file: re-uploading it won't help.
 _PERMANENT_500 = ("rest_upload_sideload_error",)
 
