@@ -232,7 +232,8 @@ class StatefulHttpAdapter(HttpAdapter):
         **options: Unpack[HttpOptions],
     ) -> None:
         super().__init__(session, fetcher, **options)
-        self._log = UploadLog(state_dir or DEFAULT_STATE_DIR, self.platform)
+        self.state_dir = state_dir or DEFAULT_STATE_DIR
+        self._log = UploadLog(self.state_dir, self.platform)
 
 
 class ChunkedUploadAdapter(StatefulHttpAdapter):

@@ -20,8 +20,8 @@ template messages, support/error-codes):
   ``AuthExpired``; 131026 undeliverable and 131047 outside the window → that recipient is
   skipped; other 4xx → ``Permanent``.
 
-Exactly once, per recipient. Each job's sends are written to the upload log
-(``upload_state.UploadLog``, key = job id) — ``pending`` before a send, the ``wamid`` after — so a
+Exactly once, per recipient. Each job's sends are written to its own note
+(``upload_state.JobLog``, one file per job) — ``pending`` before a send, the ``wamid`` after — so a
 retry skips everyone already reached and a crash leaves at most the in-flight recipients in
 doubt. ``find_by_marker``: all reached → published; nobody in doubt → surely not finished
 (``publish`` carries on with the rest); someone in doubt → ``NotSupported`` (WhatsApp can't be
@@ -35,6 +35,7 @@ E.164 numbers that opted in), ``template``, ``template_language`` (default ``id`
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Any
 
 from services.publisher.adapters import port
@@ -42,6 +43,7 @@ from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import StatefulHttpAdapter
 from services.publisher.adapters.graph import GraphAdapter, graph_error, usage_info
+from services.publisher.adapters.upload_state import JobLog
 from shared.capabilities import post_text
 from shared.json_values import as_int, as_object
 
@@ -71,12 +73,20 @@ def template_parameter(text: str) -> str:
 
 class WhatsAppAdapter(GraphAdapter, StatefulHttpAdapter):
     platform = "whatsapp"
+    # One call per subscriber: a broadcast list of a few hundred outlasts ``call_timeout_s``, and
+    # a publish cut off mid-send leaves a recipient in doubt that no retry can settle.
+    long_uploads = True
+
+    @cached_property
+    def _notes(self) -> JobLog:
+        return JobLog(self.state_dir, self.platform)
 
     async def publish(self, target: port.Target, request: port.PublishRequest) -> port.Published:
+        self._notes.prune(self._clock())
         recipients = self._recipients(target)
         caps = check_content(self.platform, request.content)
         message = self._message(target, post_text(caps, request.content), request)
-        sent = dict(self._log.get(request.job_id) or {})
+        sent = dict(self._notes.get(request.job_id) or {})
         for number in recipients:
             if sent.get(number, "pending") != "pending":
                 continue  # reached (or skipped) by an earlier attempt
@@ -85,7 +95,7 @@ class WhatsAppAdapter(GraphAdapter, StatefulHttpAdapter):
                     f"whatsapp: an earlier send to {_mask(number)} may have gone out", code="ambiguous"
                 )
             sent[number] = "pending"
-            self._log.put(request.job_id, sent)
+            self._notes.put(request.job_id, sent)
             try:
                 path = f"/{target.options.get('phone_number_id') or target.account}/messages"
                 reply = await self.call(
@@ -95,19 +105,19 @@ class WhatsAppAdapter(GraphAdapter, StatefulHttpAdapter):
                 raise  # stays pending: reconciliation will say it can't tell
             except port.Temporary:
                 del sent[number]  # never left: nothing to doubt
-                self._log.put(request.job_id, sent)
+                self._notes.put(request.job_id, sent)
                 raise
             try:
                 sent[number] = self._outcome(target, reply)
             except port.AdapterError:
                 del sent[number]  # refused, so not sent
-                self._log.put(request.job_id, sent)
+                self._notes.put(request.job_id, sent)
                 raise
-            self._log.put(request.job_id, sent)
+            self._notes.put(request.job_id, sent)
         return self._result(request.job_id, sent)
 
     async def find_by_marker(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
-        sent = self._log.get(request.job_id)
+        sent = self._notes.get(request.job_id)
         if not sent:
             # Nothing was ever about to be sent for this job from a publisher sharing this state
             # dir; a worker still sending elsewhere is covered by the attempt's lease.
