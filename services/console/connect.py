@@ -34,7 +34,7 @@ from aiokafka.errors import KafkaError
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.console.access import in_scope
-from services.console.connect_pending import ConnectsTopic, SharedPendingConnects, TooManyPending
+from services.console.connect_pending import ConnectsTopic, SharedPendingConnects, TooManyPending, mint_state
 from services.console.http_deps import DEPS, Deps, json_body, operator
 from shared.channels import Channel
 from shared.credentials import CredentialError
@@ -132,8 +132,15 @@ async def connect_start(request: web.Request) -> web.Response:
     _vault(deps)  # refuse before sending anyone to a consent page whose result could not be kept
     try:
         apps = load_apps(deps.settings.oauth_apps_file)
+        state = mint_state(_vault(deps).keys, now)
         url, pending = await start(
-            deps.session, channel, apps.get(channel.platform), redirect_uri(request), now, principal.person
+            deps.session,
+            channel,
+            apps.get(channel.platform),
+            redirect_uri(request),
+            now,
+            principal.person,
+            state,
         )
     except CredentialError as exc:
         raise BadRequest(said("connect_unavailable", detail=str(exc)), channel=channel.id) from None

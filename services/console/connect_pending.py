@@ -8,6 +8,11 @@ claim: the instance writes a ``taken`` record under the same key, then reads the
 up to its own claim; the first claim after the connect's record wins, everywhere, and only the
 winner gets the connect (then a tombstone removes it). A second use, a state never issued, an
 unreadable record, or a connect older than ``PENDING_LIFE`` finds nothing.
+
+The callback is public (the platform sends the person's browser there), so a state is judged
+before the topic is touched: ``mint_state`` seals a random nonce and its time with the same keys,
+and a state they do not open, or older than ``PENDING_LIFE``, is refused at once. Forged states
+cost a decryption, never a write and a read of the partition.
 """
 
 from __future__ import annotations
@@ -63,6 +68,20 @@ def _decode(raw: dict[str, Any]) -> Pending:
     )
 
 
+def mint_state(keys: MultiFernet, now: datetime) -> str:
+    """A new connect's ``state``: a random nonce sealed with ``keys`` at ``now`` (URL-safe)."""
+    return keys.encrypt_at_time(secrets.token_bytes(16), int(now.timestamp())).decode("ascii")
+
+
+def issued_here(keys: MultiFernet, state: str, now: datetime) -> bool:
+    """Whether ``state`` was minted with ``keys`` within ``PENDING_LIFE`` of ``now``."""
+    try:
+        keys.decrypt_at_time(state.encode(), int(PENDING_LIFE.total_seconds()), int(now.timestamp()))
+    except (InvalidToken, ValueError, TypeError):
+        return False
+    return True
+
+
 class TooManyPending(Exception):
     """This instance started ``MAX_PENDING`` connects within ``PENDING_LIFE``."""
 
@@ -91,6 +110,8 @@ class SharedPendingConnects:
 
     async def take(self, where: ConnectsTopic, state: str, now: datetime) -> Pending | None:
         """The connect ``state`` belongs to, once across every instance; None otherwise."""
+        if not issued_here(where.keys, state, now):
+            return None
         key = digest(state)
         claim = secrets.token_hex(16)
         partition, offset = await _send(where, key, {"kind": "taken", "digest": key, "claim": claim})
@@ -105,7 +126,11 @@ class SharedPendingConnects:
                 started, winner = raw, None
             elif raw["kind"] == "taken" and started is not None and winner is None:
                 winner = str(raw.get("claim"))
-        if started is None or winner != claim:
+        if started is None:
+            # Used already (its record removed) or lost: the claim itself is forgotten too.
+            await where.producer.send_and_wait(where.topic, None, key=key.encode())
+            return None
+        if winner != claim:
             return None
         await where.producer.send_and_wait(where.topic, None, key=key.encode())  # used: forgotten
         try:

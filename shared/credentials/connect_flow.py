@@ -86,8 +86,10 @@ async def start(
     redirect_uri: str,
     now: datetime,
     by: str,
+    state: str | None = None,
 ) -> tuple[str, Pending]:
-    """The consent page to send the person to, and what the callback must match."""
+    """The consent page to send the person to, and what the callback must match (``state``: the
+    caller's, when it can judge a callback's by itself; else a random one)."""
     if not has_login(channel.platform):
         raise FlowUnavailable(f"{channel.platform} is connected by pasting its credential, not by a login")
     rules = capabilities_for(channel.platform).tokens
@@ -99,7 +101,7 @@ async def start(
     if channel.platform in META_PLATFORMS and not app.client_secret:
         raise FlowUnavailable(f"{channel.platform}: Meta's login needs the app's secret too")
     pending = Pending(
-        channel.id, secrets.token_urlsafe(24), secrets.token_urlsafe(64), redirect_uri, app, now, by
+        channel.id, state or secrets.token_urlsafe(24), secrets.token_urlsafe(64), redirect_uri, app, now, by
     )
     challenge = code_challenge(pending.verifier)
     if channel.platform in META_PLATFORMS:

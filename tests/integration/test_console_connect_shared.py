@@ -20,6 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import TopicPartition
 
 from sandbox.sandbox import build_sandbox
+from services.console.connect_pending import digest
 from services.console.http_api import create_app
 from services.console.settings import ConsoleSettings
 from shared.credentials.credential_topic import CredentialFollower
@@ -187,3 +188,6 @@ async def test_a_state_no_console_issued_is_refused(pair: Pair) -> None:
         "state",
         "id",
     )
+    # The callback is public: a state the consoles' keys do not open costs no write and no
+    # replay of the connects' partition.
+    assert digest("forged").encode() not in await _raw(pair.kafka, pair.topics.console_connects)
