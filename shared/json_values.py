@@ -6,6 +6,7 @@ exception, so a platform that changes a field's type costs that field and not th
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -43,3 +44,16 @@ def as_id(value: object) -> str:
     if isinstance(value, bool):
         return ""
     return str(value) if isinstance(value, str | int) else ""
+
+
+def epoch_time(value: object, *, per_second: int = 1) -> datetime | None:
+    """A Unix time as platforms send it (a number, or a string of digits; ``per_second`` units a
+    second) as a UTC instant; None when it is neither or no calendar holds it (``datetime`` itself
+    raises ``OverflowError`` or ``OSError`` there, which no reader of a platform's answer expects)."""
+    number = value if isinstance(value, float) else as_int(value)
+    if number is None or isinstance(number, bool):
+        return None
+    try:
+        return datetime.fromtimestamp(number / per_second, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None

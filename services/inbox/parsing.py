@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from html.parser import HTMLParser
 from typing import Any
@@ -33,6 +33,7 @@ from pydantic import ValidationError
 from services.inbox.errors import Unreadable
 from services.inbox.watched import WatchedPost, observed
 from shared.events import CommentAuthor, CommentObserved
+from shared.json_values import epoch_time
 from shared.linkedin_paging import next_start
 
 
@@ -41,9 +42,12 @@ def epoch_instant(raw: Any, *, per_second: int = 1) -> datetime:
     holds is a ``ValueError``, the error every reader here counts as "cannot be read": ``datetime``
     itself raises ``OverflowError`` or ``OSError`` for it, which no reader would catch."""
     try:
-        return datetime.fromtimestamp(int(raw) / per_second, UTC)
-    except (OverflowError, OSError) as exc:
-        raise ValueError(f"a time out of range: {raw!r}") from exc
+        when = epoch_time(int(raw), per_second=per_second)
+    except OverflowError:  # int() of an infinite float
+        when = None
+    if when is None:
+        raise ValueError(f"a time out of range: {raw!r}")
+    return when
 
 
 @dataclass(frozen=True)

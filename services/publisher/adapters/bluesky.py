@@ -36,7 +36,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC
 from functools import cached_property
 from typing import Any
 from urllib.parse import quote
@@ -47,7 +47,7 @@ from services.publisher.adapters.checks import check_content, check_media
 from services.publisher.adapters.common import HttpAdapter, account_key
 from shared.capabilities import PlatformCapabilities, post_text
 from shared.events import Content
-from shared.json_values import as_int
+from shared.json_values import as_int, epoch_time
 from shared.platform_throttles import retry_after as retry_after_header
 
 COLLECTION = "app.bsky.feed.post"
@@ -341,5 +341,5 @@ def _quota(headers: Mapping[str, str]) -> port.RateLimitInfo | None:
     return port.RateLimitInfo(
         limit=limit,
         remaining=parse_int(headers.get("RateLimit-Remaining")),
-        reset_at=datetime.fromtimestamp(reset, UTC) if reset is not None else None,
+        reset_at=epoch_time(reset),
     )

@@ -33,7 +33,7 @@ this request's commentary, no older than the first attempt.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -47,7 +47,7 @@ from services.publisher.adapters.poll_tally import linkedin_tally
 from services.publisher.adapters.resets import next_midnight
 from shared.capabilities import PlatformCapabilities, capabilities_for
 from shared.events import Content, Media, Poll
-from shared.json_values import as_int, as_object
+from shared.json_values import as_int, as_object, epoch_time
 
 LOOKUP_LIMIT = 100  # the finder's largest page
 _RESERVED = re.compile(r"([|{}@\[\]()<>#\\*_~])")
@@ -235,7 +235,7 @@ class LinkedInAdapter(HttpAdapter):
 
 
 def _millis(value: object) -> datetime | None:
-    return datetime.fromtimestamp(value / 1000, UTC) if isinstance(value, int) else None
+    return epoch_time(value, per_second=1000) if isinstance(value, int) else None
 
 
 def _poll(poll: Poll) -> dict[str, Any]:

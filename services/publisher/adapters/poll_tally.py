@@ -28,12 +28,12 @@ A tally that names no option is not a tally: ``PollUnreadable`` (a ``Permanent``
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.publisher.adapters import port
 from services.publisher.adapters.graph import parse_graph_time
-from shared.json_values import as_int, as_list, as_object
+from shared.json_values import as_int, as_list, as_object, epoch_time
 
 
 class PollUnreadable(port.Permanent):
@@ -125,11 +125,11 @@ def linkedin_tally(body: Any, post_id: str, now: datetime) -> port.PollTally:
             f"linkedin: the poll of post {post_id} shows no vote counts (only its author sees them)",
             code="poll_results_hidden",
         )
-    published = as_int(post.get("publishedAt")) or as_int(post.get("createdAt"))
+    published = epoch_time(as_int(post.get("publishedAt")) or post.get("createdAt"), per_second=1000)
     duration = _LINKEDIN_DURATIONS.get(str(as_object(poll.get("settings")).get("duration")))
     ends = (
-        datetime.fromtimestamp(published / 1000, UTC) + duration
-        if published is not None and duration is not None
+        published + duration
+        if published is not None and duration is not None and published.year < 9999
         else None
     )
     return port.PollTally(

@@ -28,7 +28,7 @@ tally is read once, and a reply lost on the way cannot be asked for again.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -41,7 +41,7 @@ from services.publisher.adapters.poll_tally import telegram_tally
 from shared.capabilities import capabilities_for
 from shared.capability_rules import Rule
 from shared.events import Media
-from shared.json_values import as_int, as_object, digits
+from shared.json_values import as_int, as_object, digits, epoch_time
 
 # From the one capability table (shared/capabilities.py), so ingest and the adapter agree.
 _CAPS = capabilities_for("telegram")
@@ -111,9 +111,7 @@ class TelegramAdapter(HttpAdapter):
         return port.Published(
             str(message_id),
             _post_url(target, message, message_id),
-            datetime.fromtimestamp(date, UTC)
-            if isinstance(date, int) and not isinstance(date, bool)
-            else None,
+            epoch_time(date) if isinstance(date, int) else None,
         )
 
     def _error(self, target: port.Target, status: int, body: dict[str, Any]) -> port.AdapterError:
@@ -123,11 +121,16 @@ class TelegramAdapter(HttpAdapter):
         parameters = as_object(body.get("parameters"))
         if code == 429:
             wait = parameters.get("retry_after")
-            retry_after = float(wait) if isinstance(wait, int | float) else None
-            if retry_after is not None:
-                reset = self._clock() + timedelta(seconds=retry_after)
+            limited = port.RateLimited(
+                message,
+                code="flood_wait",
+                http_status=status,
+                retry_after=float(wait) if isinstance(wait, int | float) else None,
+            )
+            if limited.retry_after is not None:  # held within a week by the error itself
+                reset = self._clock() + timedelta(seconds=limited.retry_after)
                 self._quota.record(target, port.RateLimitInfo(remaining=0, reset_at=reset))
-            return port.RateLimited(message, code="flood_wait", http_status=status, retry_after=retry_after)
+            return limited
         # 401: bad token; 404: token malformed (the bot path is unknown); 403: bot removed.
         if code in (401, 403, 404) or any(r in description.lower() for r in _RIGHTS):
             return port.AuthExpired(message, code="bot_unauthorized", http_status=status)

@@ -27,7 +27,7 @@ upload) are not handled.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -39,7 +39,7 @@ from services.publisher.adapters.common import HttpAdapter, compose_text
 from services.publisher.adapters.lookup import Listed, verdict
 from services.publisher.adapters.poll_tally import x_tally
 from shared.events import Media
-from shared.json_values import as_id, as_int, as_list, as_object
+from shared.json_values import as_id, as_int, as_list, as_object, epoch_time
 
 LOOKUP_LIMIT = 100  # the endpoint's largest page
 
@@ -189,8 +189,7 @@ def _reposts(metrics: Mapping[str, Any]) -> int:
 
 
 def _epoch(value: str | None) -> datetime | None:
-    seconds = parse_int(value)
-    return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
+    return epoch_time(parse_int(value))
 
 
 def _post_url(target: port.Target, post_id: str) -> str:

@@ -16,7 +16,6 @@ A refusal says Graph's message, never the token.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -26,6 +25,7 @@ from shared.api_base import api_base
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.credentials.record import CredentialRecord
+from shared.json_values import epoch_time
 
 CHECKED = frozenset({"facebook", "instagram"})
 
@@ -111,9 +111,8 @@ def _expiry(debug: dict[str, Any]) -> dict[str, Any]:
 
     def instant(name: str) -> str | None:
         value = debug.get(name)
-        return (
-            datetime.fromtimestamp(value, UTC).isoformat() if isinstance(value, int) and value > 0 else None
-        )
+        when = epoch_time(value) if isinstance(value, int) and value > 0 else None
+        return when.isoformat() if when is not None else None
 
     return {
         "platform_expires_at": instant("expires_at"),
