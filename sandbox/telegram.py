@@ -112,6 +112,19 @@ def _options(raw: Any) -> list[str]:
     return [str(o.get("text", "")) if isinstance(o, dict) else str(o) for o in raw]
 
 
+def _may_not_post(status: str) -> web.Response | None:
+    """Telegram's refusal of a channel post by a bot of ``status`` there (None: it may post).
+    A bot that left or was removed is no member (403); a member, or an administrator without
+    can_post_messages, lacks the right (400)."""
+    if status == "left":
+        return _fail(403, "Forbidden: bot is not a member of the channel chat")
+    if status == "kicked":
+        return _fail(403, "Forbidden: bot was kicked from the channel chat")
+    if status != "administrator":
+        return _fail(400, "Bad Request: need administrator rights in the channel chat")
+    return None
+
+
 class _Telegram:
     def __init__(self, state: TelegramState) -> None:
         self.s = state
@@ -166,6 +179,9 @@ class _Telegram:
             answer = telegram_reply(self.s, parent, account, message_id, str(fields["text"]))
             result = {"message_id": message_id, "date": int(now.timestamp()), "chat": chat, **answer}
             return json_reply({"ok": True, "result": result})
+        refused = _may_not_post(self.s.bot_status.get(chat_id, "administrator"))
+        if refused is not None:
+            return refused
         message = self._post(account, method, chat_id, numeric_id, fields)
         return json_reply({"ok": True, "result": message})
 

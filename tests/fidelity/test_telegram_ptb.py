@@ -190,6 +190,24 @@ async def test_bad_requests_and_refusals_map_to_the_clients_errors(bot: Bot, env
     await other.shutdown()
 
 
+@pytest.mark.parametrize(
+    ("status", "error", "words"),
+    [
+        ("left", Forbidden, "(?i)not a member"),
+        ("kicked", Forbidden, "(?i)was kicked"),
+        ("member", BadRequest, "(?i)need administrator rights"),
+        ("administrator-readonly", BadRequest, "(?i)need administrator rights"),
+    ],
+)
+async def test_a_bot_without_the_right_to_post_is_refused_as_the_client_expects(
+    bot: Bot, state: TelegramState, status: str, error: type[Exception], words: str
+) -> None:
+    state.bot_status[CHANNEL] = status  # the fake's own state, not an injected fault
+    with pytest.raises(error, match=words):
+        await bot.send_message(CHANNEL, "x")
+    assert not state.posts
+
+
 async def test_the_adapters_replies_and_requests_follow_the_bot_api(
     env: FakeEnv, state: TelegramState
 ) -> None:

@@ -135,6 +135,16 @@ async def test_lost_admin_rights_are_auth_expired(env: FakeEnv, adapter: Telegra
         await adapter.publish(env.target("telegram", options=CHANNEL), publish_request())
 
 
+@pytest.mark.parametrize("status", ["left", "kicked", "member", "administrator-readonly"])
+async def test_a_bot_that_may_no_longer_post_parks_the_channel(
+    env: FakeEnv, state: TelegramState, adapter: TelegramAdapter, status: str
+) -> None:
+    state.bot_status[CHANNEL["chat_id"]] = status
+    with pytest.raises(AuthExpired):
+        await adapter.publish(env.target("telegram", options=CHANNEL), publish_request())
+    assert not state.posts
+
+
 async def test_flood_limit_is_rate_limited_with_retry_after(
     env: FakeEnv, state: TelegramState, adapter: TelegramAdapter
 ) -> None:
