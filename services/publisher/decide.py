@@ -3,6 +3,8 @@
     Published                      → published
     Temporary / RateLimited        → retry at now + max(platform's wait, backoff with jitter);
                                      dead once attempts are exhausted
+    put off by the account's own   → retry once the limiter allows, spread by jitter, at the same
+    rate limit (``deferred``)        attempt: the platform never saw it, so it spends none
     Permanent (incl. Duplicate)    → failed, with the platform's message
     AuthExpired                    → needs_reauth: the channel's jobs are parked, not dropped
     Ambiguous                      → reconcile first (see ``after_reconcile``)
@@ -79,6 +81,8 @@ class Decision:
     # A retry whose earlier attempt may have reached the platform (lookups went unanswered):
     # the next attempt reconciles before it sends.
     reconcile_first: bool = False
+    # A retry of a call that was never made: the scheduler keeps the attempt's number.
+    deferred: bool = False
 
 
 def platform_error(exc: AdapterError) -> PlatformError:
@@ -110,6 +114,20 @@ def decide(
     if isinstance(result, Permanent):
         return Decision(OutcomeStatus.FAILED, error=err)
     return Decision(OutcomeStatus.FAILED, error=err)
+
+
+def deferral(wait: timedelta, now: datetime, policy: RetryPolicy, rng: random.Random) -> Decision:
+    """The account's own rate limit allows the next call only in ``wait``: retry then.
+
+    Jobs bunched on a capped account all hear the same ``wait``; each is sent back at a random
+    instant between ``wait`` and twice that (the backoff's half-jitter with the limiter's wait as
+    its floor; the spread at most ``policy.cap``), so they return spread out and take the freed
+    tokens one by one instead of meeting the limiter together again.
+    """
+    spread = rng.uniform(0.0, min(wait, policy.cap).total_seconds())
+    error = PlatformError(code="rate_limited_locally", message=f"account quota: next call in {wait}")
+    retry_at = now + wait + timedelta(seconds=spread)
+    return Decision(OutcomeStatus.RETRY, retry_at=retry_at, error=error, deferred=True)
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,11 @@ from services.publisher.adapters.port import (
     Target,
     Temporary,
 )
-from services.publisher.decide import Decision, RetryPolicy, decide
+from services.publisher.decide import Decision, RetryPolicy, decide, deferral
 from services.publisher.platform_answer import answer_within
 from services.publisher.ratelimit import RateLimits
 from services.publisher.reconciler import Reconciler
-from shared.events import OutcomeStatus, PlatformError, PublishOutcome
+from shared.events import PublishOutcome
 
 
 @dataclass(eq=False)
@@ -62,10 +62,7 @@ class PlatformCaller:
             now = self.clock()
             wait = limiter.wait(now)
             if wait > self.max_local_wait:
-                error = PlatformError(
-                    code="rate_limited_locally", message=f"account quota: next call in {wait}"
-                )
-                return Decision(OutcomeStatus.RETRY, retry_at=now + wait, error=error)
+                return deferral(wait, now, self.retry, self.rng)
             if wait > timedelta(0):
                 await asyncio.sleep(wait.total_seconds())
             recorded = await before_call()
