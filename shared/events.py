@@ -234,7 +234,7 @@ class PublishOutcome(EventBase):
     error: PlatformError | None = None
     # On a ``retry``: the attempt may have reached the platform, unanswered lookups; look first.
     reconcile_first: bool = False
-    # On a ``retry``: no call was made (our own rate limit put it off), so no attempt was spent.
+    # On a ``retry``: no attempt spent (our rate limit put the call off, or a posting quota refused it).
     deferred: bool = False
     # The job's first attempt's time, carried forward: reconciliation needs it (Mastodon's key lives 1 h).
     first_attempt_at: Instant | None = None

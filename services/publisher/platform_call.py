@@ -20,6 +20,7 @@ from services.publisher.adapters.port import (
     AdapterError,
     Ambiguous,
     Published,
+    PublishingQuota,
     PublishRequest,
     RateLimited,
     Target,
@@ -84,7 +85,10 @@ class PlatformCaller:
         if request.first_attempt_at is None:
             request = replace(request, first_attempt_at=recorded.first_attempt_at)
         decision = await self._judge(target, request, result)
-        if isinstance(result, RateLimited) and decision.retry_at is not None:
+        # A used-up publishing quota counts posts, not calls: the account's replies and hides
+        # go on meanwhile, and each post asks the quota for itself (a read, nothing made).
+        throttled = isinstance(result, RateLimited) and not isinstance(result, PublishingQuota)
+        if throttled and decision.retry_at is not None:
             limiter.block_until(decision.retry_at)
         return decision
 
@@ -102,4 +106,11 @@ class PlatformCaller:
                 return settled
             # Surely not on the platform: a normal retry is safe.
             result = Temporary(result.message, code=result.code, http_status=result.http_status)
-        return decide(result, request.attempt, self.clock(), self.retry, self.rng)
+        return decide(
+            result,
+            request.attempt,
+            self.clock(),
+            self.retry,
+            self.rng,
+            first_attempt_at=request.first_attempt_at,
+        )
