@@ -234,8 +234,9 @@ class PublishOutcome(EventBase):
     error: PlatformError | None = None
     # On a ``retry``: the attempt may have reached the platform, unanswered lookups; look first.
     reconcile_first: bool = False
-    # When the job's first attempt was recorded, carried forward: reconciliation needs it
-    # (Mastodon keeps an Idempotency-Key for 1 h).
+    # On a ``retry``: no attempt spent (our rate limit put the call off, or a posting quota refused it).
+    deferred: bool = False
+    # The job's first attempt's time, carried forward: reconciliation needs it (Mastodon's key lives 1 h).
     first_attempt_at: Instant | None = None
     # On an ``attempted`` record: until when that attempt may still be talking to the platform
     # (recorded time + the publish timeout + a margin). A new owner of the job's partition
@@ -426,7 +427,6 @@ EVENT_TYPES: frozenset[str] = frozenset(
     for member in get_args(get_args(Event)[0])
     for value in get_args(member.model_fields["event_type"].annotation)
 )
-
 
 JOB_ID_SEPARATOR = ":"
 

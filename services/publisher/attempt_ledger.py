@@ -170,6 +170,7 @@ class AttemptLedger:
             retry_at=decision.retry_at,
             error=decision.error,
             reconcile_first=decision.reconcile_first,
+            deferred=decision.deferred,
             first_attempt_at=first or (now if attempted else None),
             lease_until=now + self._lease if attempted else None,
             writer=self.me.writer if attempted else None,

@@ -3,6 +3,10 @@
     Published                      → published
     Temporary / RateLimited        → retry at now + max(platform's wait, backoff with jitter);
                                      dead once attempts are exhausted
+    PublishingQuota                → that retry at the same attempt (``deferred``): nothing was
+                                     made, the window will move; free within ``quota_patience``
+    put off by the account's own   → retry once the limiter allows, spread by jitter, at the same
+    rate limit (``deferred``)        attempt: the platform never saw it, so it spends none
     Permanent (incl. Duplicate)    → failed, with the platform's message
     AuthExpired                    → needs_reauth: the channel's jobs are parked, not dropped
     Ambiguous                      → reconcile first (see ``after_reconcile``)
@@ -46,6 +50,7 @@ from services.publisher.adapters.port import (
     NotSupported,
     Permanent,
     Published,
+    PublishingQuota,
     PublishRequest,
     Temporary,
     Unknown,
@@ -58,10 +63,21 @@ class RetryPolicy:
     max_attempts: int = 6
     base: timedelta = timedelta(seconds=30)
     cap: timedelta = timedelta(hours=1)
+    # How long after its first attempt a job may wait for a platform's publishing quota without
+    # spending attempts: two of its 24 h windows. By then every post the window held when the job
+    # first tried has left it, so a quota still used up is spent by others as fast as it frees;
+    # from then on each refusal counts, and the job ends instead of waiting for ever.
+    quota_patience: timedelta = timedelta(hours=48)
 
     def exhausted(self, attempt: int) -> bool:
         """No attempt after ``attempt``: a failed one ends the job (dead, or unconfirmed)."""
         return attempt >= self.max_attempts
+
+    def waits_free(self, result: Temporary, first_attempt_at: datetime | None, now: datetime) -> bool:
+        """Whether this refusal is a publishing quota the job may still wait for at no attempt."""
+        if not isinstance(result, PublishingQuota):
+            return False
+        return first_attempt_at is None or now - first_attempt_at < self.quota_patience
 
     def delay(self, attempt: int, rng: random.Random, platform_wait: float | None) -> timedelta:
         ceiling = min(self.cap.total_seconds(), self.base.total_seconds() * 2 ** (attempt - 1))
@@ -79,6 +95,9 @@ class Decision:
     # A retry whose earlier attempt may have reached the platform (lookups went unanswered):
     # the next attempt reconciles before it sends.
     reconcile_first: bool = False
+    # A retry that spends no attempt (the call was put off, or a publishing quota refused it with
+    # nothing made): the scheduler keeps the attempt's number.
+    deferred: bool = False
 
 
 def platform_error(exc: AdapterError) -> PlatformError:
@@ -91,16 +110,18 @@ def decide(
     now: datetime,
     policy: RetryPolicy,
     rng: random.Random,
+    *,
+    first_attempt_at: datetime | None = None,
 ) -> Decision:
     if isinstance(result, Published):
         return Decision(OutcomeStatus.PUBLISHED, post_id=result.post_id, url=result.url)
     err = platform_error(result)
     if isinstance(result, Temporary):
-        if policy.exhausted(attempt):
+        free = policy.waits_free(result, first_attempt_at, now)
+        if policy.exhausted(attempt) and not free:
             return Decision(OutcomeStatus.DEAD, error=err)
-        return Decision(
-            OutcomeStatus.RETRY, retry_at=now + policy.delay(attempt, rng, result.retry_after), error=err
-        )
+        retry_at = now + policy.delay(attempt, rng, result.retry_after)
+        return Decision(OutcomeStatus.RETRY, retry_at=retry_at, error=err, deferred=free)
     if isinstance(result, AuthExpired):
         return Decision(OutcomeStatus.NEEDS_REAUTH, error=err)
     if isinstance(result, Ambiguous):
@@ -110,6 +131,20 @@ def decide(
     if isinstance(result, Permanent):
         return Decision(OutcomeStatus.FAILED, error=err)
     return Decision(OutcomeStatus.FAILED, error=err)
+
+
+def deferral(wait: timedelta, now: datetime, policy: RetryPolicy, rng: random.Random) -> Decision:
+    """The account's own rate limit allows the next call only in ``wait``: retry then.
+
+    Jobs bunched on a capped account all hear the same ``wait``; each is sent back at a random
+    instant between ``wait`` and twice that (the backoff's half-jitter with the limiter's wait as
+    its floor; the spread at most ``policy.cap``), so they return spread out and take the freed
+    tokens one by one instead of meeting the limiter together again.
+    """
+    spread = rng.uniform(0.0, min(wait, policy.cap).total_seconds())
+    error = PlatformError(code="rate_limited_locally", message=f"account quota: next call in {wait}")
+    retry_at = now + wait + timedelta(seconds=spread)
+    return Decision(OutcomeStatus.RETRY, retry_at=retry_at, error=error, deferred=True)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@ record (``entry``, None for a job never tried) and the due job, in order:
 1. the due attempt is already settled — the entry is for a later attempt, or for this one with
    an outcome, or the job is published → ``Skip``: nothing is sent, and the settled outcome is
    announced again (the scheduler re-fired an attempt it may have lost track of, and a job must
-   never wait for an outcome nobody will send);
+   never wait for an outcome nobody will send). A ``deferred`` retry settles nothing: nothing
+   was made (the call was put off, or refused for a publishing quota), and the scheduler fires
+   the same attempt again for it;
 2. an earlier try of the job may have reached the platform — recorded ``attempted`` with no
    outcome (a crash mid-call), ``unconfirmed`` (an operator now retries it), or a retry whose
    lookups went unanswered (``reconcile_first``) → ``Reconcile``: look it up on the platform
@@ -88,7 +90,11 @@ def next_step(
         return Send(None)
     if (
         entry.attempt > due.attempt
-        or (entry.attempt == due.attempt and entry.status is not OutcomeStatus.ATTEMPTED)
+        or (
+            entry.attempt == due.attempt
+            and entry.status is not OutcomeStatus.ATTEMPTED
+            and not entry.deferred
+        )
         or entry.status is OutcomeStatus.PUBLISHED
     ):
         return Skip(entry)

@@ -20,16 +20,17 @@ from services.publisher.adapters.port import (
     AdapterError,
     Ambiguous,
     Published,
+    PublishingQuota,
     PublishRequest,
     RateLimited,
     Target,
     Temporary,
 )
-from services.publisher.decide import Decision, RetryPolicy, decide
+from services.publisher.decide import Decision, RetryPolicy, decide, deferral
 from services.publisher.platform_answer import answer_within
 from services.publisher.ratelimit import RateLimits
 from services.publisher.reconciler import Reconciler
-from shared.events import OutcomeStatus, PlatformError, PublishOutcome
+from shared.events import PublishOutcome
 
 
 @dataclass(eq=False)
@@ -62,10 +63,7 @@ class PlatformCaller:
             now = self.clock()
             wait = limiter.wait(now)
             if wait > self.max_local_wait:
-                error = PlatformError(
-                    code="rate_limited_locally", message=f"account quota: next call in {wait}"
-                )
-                return Decision(OutcomeStatus.RETRY, retry_at=now + wait, error=error)
+                return deferral(wait, now, self.retry, self.rng)
             if wait > timedelta(0):
                 await asyncio.sleep(wait.total_seconds())
             recorded = await before_call()
@@ -87,7 +85,10 @@ class PlatformCaller:
         if request.first_attempt_at is None:
             request = replace(request, first_attempt_at=recorded.first_attempt_at)
         decision = await self._judge(target, request, result)
-        if isinstance(result, RateLimited) and decision.retry_at is not None:
+        # A used-up publishing quota counts posts, not calls: the account's replies and hides
+        # go on meanwhile, and each post asks the quota for itself (a read, nothing made).
+        throttled = isinstance(result, RateLimited) and not isinstance(result, PublishingQuota)
+        if throttled and decision.retry_at is not None:
             limiter.block_until(decision.retry_at)
         return decision
 
@@ -105,4 +106,11 @@ class PlatformCaller:
                 return settled
             # Surely not on the platform: a normal retry is safe.
             result = Temporary(result.message, code=result.code, http_status=result.http_status)
-        return decide(result, request.attempt, self.clock(), self.retry, self.rng)
+        return decide(
+            result,
+            request.attempt,
+            self.clock(),
+            self.retry,
+            self.rng,
+            first_attempt_at=request.first_attempt_at,
+        )

@@ -7,11 +7,14 @@ that caused them, so a restored plan is exactly the plan that fired.
 
 The plan does not rely on that alone. Every outcome either ends its attempt (attempted,
 published, failed, unconfirmed, dead) or asks for a new one (retry and needs-reauth bump the
-attempt number), so a job held at attempt N has had no outcome for N yet. An outcome for the
-job's attempt N or later, arriving while the plan holds the job (a changelog that lost its ``due``
-record, however that came about), proves the attempt went out: it is applied as to a due job,
-never dropped, and a re-fire of an attempt the publisher already settled is answered by the
-publisher with that settled outcome again. No job waits for an outcome that was dropped.
+attempt number), so a job held at attempt N has had no outcome for N yet, save a ``deferred``
+retry: nothing was made (the account's own rate limit put the call off, or the platform's
+publishing quota refused it), so the attempt is still to be made and keeps its number, spending
+none of the retry budget. An outcome for the job's attempt N or later, arriving while the plan
+holds the job (a changelog that lost its ``due`` record, however that came about), proves the
+attempt went out: it is applied as to a due job, never dropped, and a re-fire of an attempt the
+publisher already settled is answered by the publisher with that settled outcome again. No job
+waits for an outcome that was dropped.
 
 Job records live in a ``JobStore``; in RAM the plan keeps only a timer wheel of job references
 and, per channel, the sorted instants that occupy it (gaps and caps), all kept in step by its
@@ -319,8 +322,10 @@ class Plan:
             update |= {"post_id": ev.post_id, "url": ev.url, "published_at": ev.occurred_at}
             update |= {"measure_at": horizons, "last_error": None}
         elif ev.status is OutcomeStatus.RETRY:
-            # The delay service: the publisher asked for this attempt again at retry_at.
-            update |= {"attempt": ev.attempt + 1, "slot": ev.retry_at or now}
+            # The delay service: the publisher asked for the job again at retry_at, as the next
+            # attempt, or as this one again when nothing was made (``deferred``).
+            attempt = ev.attempt if ev.deferred else ev.attempt + 1
+            update |= {"attempt": attempt, "slot": ev.retry_at or now}
         elif ev.status is OutcomeStatus.NEEDS_REAUTH:
             # The next firing after re-authorisation is a new attempt: the ledger settled this one.
             update |= {"attempt": ev.attempt + 1}

@@ -10,7 +10,15 @@ import pytest
 from sandbox.base import SlidingWindow
 from sandbox.instagram import InstagramState
 from services.publisher.adapters.instagram import ContainerPending, InstagramAdapter, PublishAmbiguous
-from services.publisher.adapters.port import Absent, AuthExpired, Permanent, Published, RateLimited, Temporary
+from services.publisher.adapters.port import (
+    Absent,
+    AuthExpired,
+    Permanent,
+    Published,
+    PublishingQuota,
+    Target,
+    Temporary,
+)
 from shared.events import Content, Media
 from tests.integration.conftest_fakes import FakeEnv, publish_request, running_sandbox
 
@@ -85,15 +93,30 @@ async def test_invalid_token_is_auth_expired(env: FakeEnv, adapter: InstagramAda
         await adapter.publish(env.target("instagram", token="nope", options=IG), publish_request(photo(env)))
 
 
-async def test_publishing_limit_is_rate_limited(
-    env: FakeEnv, state: InstagramState, adapter: InstagramAdapter
-) -> None:
-    state.publishing = SlidingWindow(1, timedelta(hours=24))
+async def posted_hours_ago(
+    env: FakeEnv, state: InstagramState, hours: int
+) -> tuple[InstagramAdapter, Target]:
+    """An adapter on the fake's clock, whose account posted one photo ``hours`` ago."""
+    adapter = InstagramAdapter(env.session, poll_interval=0.01, poll_limit=0.2, clock=state.now)
     target = env.target("instagram", options=IG)
     await adapter.publish(target, publish_request(photo(env, "satu"), marker="m1"))
-    with pytest.raises(RateLimited) as info:
+    await env.admin("instagram", "clock", {"advance_s": hours * 3600})
+    return adapter, target
+
+
+async def test_publishing_limit_is_rate_limited_until_the_oldest_post_leaves_the_window(
+    env: FakeEnv, state: InstagramState
+) -> None:
+    state.publishing = SlidingWindow(1, timedelta(hours=24))
+    adapter, target = await posted_hours_ago(env, state, 2)
+    with pytest.raises(PublishingQuota) as info:
         await adapter.publish(target, publish_request(photo(env, "dua"), marker="m2"))
-    assert info.value.code == "graph_9_2207042"
+    # Read from content_publishing_limit before anything is made: no container, no publish call.
+    assert info.value.code == "content_publishing_limit"
+    assert info.value.retry_after is not None
+    assert 22 * 3600 - 60 <= info.value.retry_after <= 22 * 3600 + 60
+    assert state.requests["POST /instagram/v26.0/1784/media_publish"] == 1
+    assert len(state.containers) == 1
     quota = adapter.rate_limit(target)
     assert quota is not None
     assert quota.remaining == 0
@@ -102,6 +125,34 @@ async def test_publishing_limit_is_rate_limited(
         headers={"Authorization": "Bearer t0ken-demo-secret"},
     ) as resp:
         assert (await resp.json())["data"][0]["quota_usage"] == 1
+
+
+async def test_the_publish_calls_own_limit_refusal_waits_for_the_window_too(
+    env: FakeEnv, state: InstagramState
+) -> None:
+    """The quota read said there was room, then media_publish answered 9/2207042 (another app
+    took the slot meanwhile): the wait is read from the account's media all the same."""
+    adapter, target = await posted_hours_ago(env, state, 5)
+    body = {"error": {"message": "limit", "type": "OAuthException", "code": 9, "error_subcode": 2207042}}
+    fault = {"path_contains": "/media_publish", "method": "POST", "status": 400, "body": body}
+    await env.admin("instagram", "faults", fault)
+    with pytest.raises(PublishingQuota) as info:
+        await adapter.publish(target, publish_request(photo(env, "dua"), marker="m2"))
+    assert info.value.code == "graph_9_2207042"
+    assert info.value.retry_after is not None
+    assert 19 * 3600 - 60 <= info.value.retry_after <= 19 * 3600 + 60
+
+
+async def test_a_used_up_quota_whose_posts_cannot_be_read_waits_an_hour(
+    env: FakeEnv, state: InstagramState, adapter: InstagramAdapter
+) -> None:
+    state.publishing = SlidingWindow(1, timedelta(hours=24))
+    target = env.target("instagram", options=IG)
+    await adapter.publish(target, publish_request(photo(env, "satu"), marker="m1"))
+    await env.admin("instagram", "faults", {"path_contains": "/1784/media", "method": "GET", "status": 500})
+    with pytest.raises(PublishingQuota) as info:
+        await adapter.publish(target, publish_request(photo(env, "dua"), marker="m2"))
+    assert info.value.retry_after == 3600
 
 
 async def test_slow_container_is_pending_and_resumes_without_a_new_container(

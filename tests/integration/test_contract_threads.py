@@ -16,6 +16,7 @@ from services.publisher.adapters.port import (
     AuthExpired,
     Permanent,
     Published,
+    PublishingQuota,
     RateLimited,
     Temporary,
 )
@@ -97,7 +98,7 @@ async def test_used_up_quota_is_rate_limited_without_publishing(env: FakeEnv, st
     await adapter.publish(target, publish_request(Content(text="satu"), marker="m1"))
     await env.admin("threads", "clock", {"advance_s": 3600})
     await adapter.publish(target, publish_request(Content(text="dua"), marker="m2"))
-    with pytest.raises(RateLimited) as info:
+    with pytest.raises(PublishingQuota) as info:
         await adapter.publish(target, publish_request(Content(text="tiga"), marker="m3"))
 
     assert info.value.code == "threads_publishing_limit"
@@ -119,8 +120,10 @@ async def test_publishing_limit_error_from_publish_is_rate_limited(
         "faults",
         {"path_contains": "/threads_publish", "method": "POST", "status": 400, "body": body},
     )
-    with pytest.raises(RateLimited):
+    with pytest.raises(PublishingQuota) as info:
         await adapter.publish(env.target("threads", options=USER), publish_request())
+    # No post of the account is in the window to tell when a slot frees: an hour, free of attempts.
+    assert info.value.retry_after == 3600
 
 
 async def test_slow_container_is_pending_and_resumes_without_a_new_container(

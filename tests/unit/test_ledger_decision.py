@@ -46,6 +46,7 @@ def entry(
     incarnation: str | None = "before",
     lease_until: datetime | None = T0 + LEASE,
     reconcile_first: bool = False,
+    deferred: bool = False,
 ) -> PublishOutcome:
     attempted = status is S.ATTEMPTED
     return PublishOutcome(
@@ -61,6 +62,7 @@ def entry(
         writer=writer if attempted else None,
         incarnation=incarnation if attempted else None,
         reconcile_first=reconcile_first,
+        deferred=deferred,
     )
 
 
@@ -73,6 +75,8 @@ def entry(
         (entry(1, S.NEEDS_REAUTH), 2, Send),
         (entry(1, S.FAILED), 2, Send),  # an operator's retry of a failed job
         (entry(1, S.DEAD), 2, Send),
+        (entry(1, S.RETRY, deferred=True), 1, Send),  # put off by our own limit: never made
+        (entry(1, S.RETRY, deferred=True), 2, Send),
         # 1. this attempt already settled, or a later one exists, or it is published: skip
         (entry(1, S.PUBLISHED), 1, Skip),
         (entry(1, S.PUBLISHED), 2, Skip),

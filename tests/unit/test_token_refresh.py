@@ -7,13 +7,16 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sandbox.oauth import TokenAuthority
 from services.publisher.adapters.port import Adapter, AuthExpired, Credentials, PublishRequest, Target
+from services.publisher.credentials import policy
 from services.publisher.credentials.auth_retry import RefreshingAdapter, refused_before_acting
 from services.publisher.credentials.policy import lead, refresh_due
 from shared.credentials import SecretsError
@@ -46,6 +49,59 @@ def test_the_lead_time_follows_the_tokens_own_life(life_s: int, lead_s: float) -
     assert lead(record).total_seconds() == pytest.approx(lead_s, abs=0.5)
     assert not refresh_due(record, START + timedelta(seconds=life_s) - lead(record) - timedelta(seconds=1))
     assert refresh_due(record, START + timedelta(seconds=life_s) - lead(record))
+
+
+def _token(issued: datetime | None, expires: datetime, *, self_refreshing: bool) -> CredentialRecord:
+    return CredentialRecord(
+        account="a",
+        access_token="THAAtoken",
+        refresh_token="THAAtoken" if self_refreshing else "refresh",
+        issued_at=issued,
+        expires_at=expires,
+    )
+
+
+JAN1 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("issued", "expires", "self_refreshing", "refresh_at"),
+    [
+        # Threads' 60-day token renews itself a week ahead: day 53, not ten minutes before the end
+        (JAN1, JAN1 + timedelta(days=60), True, datetime(2026, 2, 23, tzinfo=UTC)),
+        # ... however it was connected: a pasted one without its issue time too
+        (None, datetime(2026, 3, 2, tzinfo=UTC), True, datetime(2026, 2, 23, tzinfo=UTC)),
+        # a shorter one as soon as it is a day old, the earliest Threads takes it
+        (JAN1, datetime(2026, 1, 4, tzinfo=UTC), True, datetime(2026, 1, 2, tzinfo=UTC)),
+        # one that never reaches a day old can't be renewed early: the general lead
+        (JAN1, datetime(2026, 1, 1, 12, tzinfo=UTC), True, datetime(2026, 1, 1, 11, 50, tzinfo=UTC)),
+        # a token with its own refresh token keeps the general lead (LinkedIn 60 days, X 2 h)
+        (JAN1, JAN1 + timedelta(days=60), False, datetime(2026, 3, 1, 23, 50, tzinfo=UTC)),
+        (JAN1, datetime(2026, 1, 1, 2, tzinfo=UTC), False, datetime(2026, 1, 1, 1, 50, tzinfo=UTC)),
+    ],
+)
+def test_a_token_that_is_its_own_refresh_token_is_renewed_days_ahead(
+    issued: datetime | None, expires: datetime, self_refreshing: bool, refresh_at: datetime
+) -> None:
+    record = _token(issued, expires, self_refreshing=self_refreshing)
+    assert policy.refresh_at(record) == refresh_at
+    assert not refresh_due(record, refresh_at - timedelta(seconds=1))
+    assert refresh_due(record, refresh_at)
+
+
+@given(
+    life=st.timedeltas(min_value=timedelta(hours=25), max_value=timedelta(days=90)),
+    issued=st.datetimes(
+        min_value=datetime(2025, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
+    ),
+)
+def test_a_self_refreshing_token_is_renewed_while_valid_old_enough_and_a_week_ahead_when_it_can(
+    life: timedelta, issued: datetime
+) -> None:
+    at = policy.refresh_at(_token(issued, issued + life, self_refreshing=True))
+    assert at is not None
+    assert issued + policy.SELF_REFRESH_MIN_AGE <= at < issued + life
+    assert issued + life - at >= min(policy.SELF_REFRESH_LEAD, life - policy.SELF_REFRESH_MIN_AGE)
 
 
 async def test_a_rotated_refresh_token_is_stored_before_the_new_access_token_is_used(tmp_path: Path) -> None:

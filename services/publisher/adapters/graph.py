@@ -90,8 +90,9 @@ def graph_error(platform: str, reply: Reply, now: datetime) -> port.AdapterError
     name = f"graph_{code}" + (f"_{sub}" if sub else "")
     status = reply.status
     if (code, sub) == IG_PUBLISH_LIMIT:
-        # The quota is a rolling 24 h; Instagram doesn't say when a slot frees up.
-        return port.RateLimited(message, code=name, http_status=status)
+        # The quota is a rolling 24 h and the error doesn't say when a slot frees up: the
+        # container adapters read that from the account's posts (``meta_container``).
+        return port.PublishingQuota(message, code=name, http_status=status)
     if (code, sub) == IG_SPAM:
         return port.Permanent(message, code=name, http_status=status)
     if code in AUTH_CODES or 200 <= code <= 299:

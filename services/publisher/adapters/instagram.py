@@ -10,6 +10,10 @@ ig-container, ig-user/media_publish, ig-user/content_publishing_limit, error-cod
    EXPIRED (not published within 24 h).
 3. ``POST /{ig-user-id}/media_publish`` with ``creation_id``: answers the media id. Publishing
    is capped per rolling 24 h (50 in the reference pages); past it, error 9 / 2207042.
+   ``GET /{ig-user-id}/content_publishing_limit`` reports ``quota_usage`` and
+   ``config.quota_total``/``quota_duration``: read before publishing, and a used-up quota waits
+   for the window to free a post, as Threads' does (``meta_container``), from the account's
+   own recent media.
 
 Text-only posts and polls don't exist on Instagram: refused as ``Permanent`` before sending,
 by the capability rule (``checks``).
@@ -32,7 +36,7 @@ from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import compose_text
-from services.publisher.adapters.graph import IG_PUBLISH_LIMIT, graph_error, parse_graph_time
+from services.publisher.adapters.graph import graph_error, parse_graph_time
 from services.publisher.adapters.lookup import Listed, verdict
 from services.publisher.adapters.meta_container import (
     ContainerAdapter,
@@ -55,6 +59,7 @@ class InstagramAdapter(ContainerAdapter):
     status_field = "status_code"
     error_field = "status"
     user_option = "ig_user_id"
+    limit_edge = "content_publishing_limit"
 
     async def publish(self, target: port.Target, request: port.PublishRequest) -> port.Published:
         caption = compose_text(request.content)  # links aren't clickable in captions, but stay whole
@@ -93,17 +98,9 @@ class InstagramAdapter(ContainerAdapter):
 
     async def _find_published(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         """The account's latest media with this request's exact caption (see module doc)."""
-        reply = await self.call(
-            target,
-            "GET",
-            f"/{self._user(target)}/media",
-            params={"fields": "id,caption,permalink,timestamp", "limit": str(LOOKUP_LIMIT)},
-        )
         ours = compose_text(request.content)
         listed: list[Listed] = []
-        for media in as_list((await self._ok(target, reply)).get("data")):
-            if not isinstance(media, dict):
-                continue
+        for media in await self._recent(target, {"limit": str(LOOKUP_LIMIT)}):
             created = parse_graph_time(media.get("timestamp"))
             # An image without a caption can't be told from ours when ours has none: MAYBE.
             judged = verdict(
@@ -113,14 +110,15 @@ class InstagramAdapter(ContainerAdapter):
             listed.append(Listed(created, judged, found if found.post_id else None))
         return self.judge(listed, request, page_full=len(listed) >= LOOKUP_LIMIT)
 
+    async def _recent(self, target: port.Target, params: dict[str, str]) -> list[dict[str, Any]]:
+        params = {"fields": "id,caption,permalink,timestamp", **params}
+        reply = await self.call(target, "GET", f"/{self._user(target)}/media", params=params)
+        return [m for m in as_list((await self._ok(target, reply)).get("data")) if isinstance(m, dict)]
+
     async def _ok(self, target: port.Target, reply: Reply) -> dict[str, Any]:
         if reply.status == 200:
             return reply.json_object()
-        error = graph_error(self.platform, reply, self._clock())
-        err = as_object(reply.json_object().get("error"))  # a proxy may put a string there
-        if (err.get("code"), err.get("error_subcode")) == IG_PUBLISH_LIMIT:
-            self._quota.record(target, port.RateLimitInfo(remaining=0))
-        raise error
+        raise graph_error(self.platform, reply, self._clock())
 
 
 def _media_fields(media: Media, *, child: bool = False) -> Fields:

@@ -12,10 +12,19 @@ processing raises ``ContainerPending``, an uncertain publish ``PublishAmbiguous`
 ``container_id``; ``resume`` continues from a known container, never creates another, and reads
 the container's status first, so a container already PUBLISHED is never published again. Each
 job's container is remembered in memory, so a retry in the same process resumes too.
+
+The publishing quota, one rule for both: so many posts per rolling window (Instagram 50 or 100,
+Threads 250, a day each). Before a container is made or published, ``GET /{user}/{limit edge}``
+(``content_publishing_limit``, ``threads_publishing_limit``) reads ``quota_usage`` and
+``config.quota_total``/``quota_duration``; a used-up quota is refused at once, without
+publishing. That, or the publish call's own refusal (9/2207042), waits until the oldest post of
+the window leaves it, read from the account's own recent posts; when they can't show it, an hour
+(``QUOTA_FALLBACK``). Either way the error is a ``PublishingQuota``: the wait spends no attempt.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Unpack
 
 import aiohttp
@@ -26,8 +35,18 @@ from services.publisher.adapters.common import HttpOptions, account_key, until_p
 from services.publisher.adapters.graph import GraphAdapter, parse_graph_time
 from services.publisher.adapters.media import MediaFetcher
 from shared.events import Content
+from shared.json_values import as_int, as_object
 
 Fields = dict[str, str]
+
+QUOTA_PAGE = 100
+# The documented window (content_publishing_limit, threads_publishing_limit: quota_duration 86400).
+QUOTA_WINDOW = timedelta(hours=24)
+# How long a used-up quota waits when the window's oldest post can't be seen: long enough for
+# a rolling day to move on without asking every few seconds, short enough to take the first
+# slot it frees within the hour. The wait spends no attempt, so a guess too short costs one call.
+QUOTA_FALLBACK = timedelta(hours=1)
+_WEEK = timedelta(days=7)
 
 
 class ContainerPending(port.Temporary):
@@ -54,6 +73,7 @@ class ContainerAdapter(GraphAdapter):
     status_field: str  # where the container's state is: "status_code", "status"
     error_field: str  # where the reason of an ERROR is: "status", "error_message"
     user_option: str  # the target option naming the user: "ig_user_id", "threads_user_id"
+    limit_edge: str  # the publishing quota: "content_publishing_limit", "threads_publishing_limit"
     # How often and how long one attempt waits for a container before ``ContainerPending``.
     default_poll_interval = 2.0
     default_poll_limit = 60.0
@@ -85,8 +105,9 @@ class ContainerAdapter(GraphAdapter):
         """The published post, looked up in the account's listing."""
         raise NotImplementedError
 
-    async def _before_publish(self, target: port.Target) -> None:
-        """A check before a container is created or published (Threads reads its quota)."""
+    async def _recent(self, target: port.Target, params: dict[str, str]) -> list[dict[str, Any]]:
+        """The account's posts, newest first, each with its ``timestamp``."""
+        raise NotImplementedError
 
     # ---- the flow ------------------------------------------------------------------------------
     async def publish_container(
@@ -95,15 +116,20 @@ class ContainerAdapter(GraphAdapter):
         """Create this job's container (unless this process already has one) and publish it."""
         key = (*account_key(target), request.marker)
         container = self._containers.get(key)
-        if container is None:
-            await self._before_publish(target)
-            children, parent = self.container_fields(request.content, text)
-            if children:
-                ids = [await self._create(target, child) for child in children]
-                parent = {**parent, "children": ",".join(ids)}
-            container = await self._create(target, parent)
-            self._containers[key] = container
-        return await self.resume(target, request, container)
+        try:
+            if container is None:
+                await self._check_quota(target)
+                children, parent = self.container_fields(request.content, text)
+                if children:
+                    ids = [await self._create(target, child) for child in children]
+                    parent = {**parent, "children": ",".join(ids)}
+                container = await self._create(target, parent)
+                self._containers[key] = container
+            return await self.resume(target, request, container)
+        except port.PublishingQuota as exc:
+            if exc.retry_after is None:  # the platform's own refusal, which doesn't say when
+                exc.retry_after = await self._quota_wait(target, QUOTA_WINDOW)
+            raise
 
     async def resume(
         self, target: port.Target, request: port.PublishRequest, container_id: str
@@ -117,7 +143,7 @@ class ContainerAdapter(GraphAdapter):
                 raise PublishAmbiguous(message, container_id=container_id)
             self._containers.pop(key, None)
             return found
-        await self._before_publish(target)
+        await self._check_quota(target)
         try:
             reply = await self.call(
                 target,
@@ -195,6 +221,50 @@ class ContainerAdapter(GraphAdapter):
             return port.Published(post_id, None)
         return port.Published(post_id, body.get("permalink"), parse_graph_time(body.get("timestamp")))
 
+    # ---- the publishing quota (module docstring) ----------------------------------------------
+    async def _check_quota(self, target: port.Target) -> None:
+        """``PublishingQuota`` without publishing when the quota reads used up."""
+        params = {"fields": "quota_usage,config"}
+        reply = await self.call(target, "GET", f"/{self._user(target)}/{self.limit_edge}", params=params)
+        data = (await self._ok(target, reply)).get("data")
+        entry = as_object(data[0]) if isinstance(data, list) and data else {}
+        config = as_object(entry.get("config"))
+        total, used = config.get("quota_total"), entry.get("quota_usage")
+        if not isinstance(total, int) or not isinstance(used, int):
+            return  # no usable answer: let the publish call decide
+        if used < total:
+            self._quota.record(target, port.RateLimitInfo(limit=total, remaining=total - used))
+            return
+        period = _quota_period(config.get("quota_duration"))
+        raise port.PublishingQuota(
+            f"{self.platform}: {used} of {total} posts used in the rolling {period}",
+            code=self.limit_edge,
+            retry_after=await self._quota_wait(target, period, total),
+        )
+
+    async def _quota_wait(self, target: port.Target, period: timedelta, total: int | None = None) -> float:
+        """Seconds until the used-up window frees a post (or ``QUOTA_FALLBACK``), recorded."""
+        wait = await self._window_wait(target, period)
+        seconds = (wait if wait is not None else QUOTA_FALLBACK).total_seconds()
+        reset = self._clock() + timedelta(seconds=seconds)
+        self._quota.record(target, port.RateLimitInfo(limit=total, remaining=0, reset_at=reset))
+        return seconds
+
+    async def _window_wait(self, target: port.Target, period: timedelta) -> timedelta | None:
+        """Until the oldest post of the rolling window leaves it; None when we can't see it."""
+        now = self._clock()
+        start = now - period
+        params = {"since": str(int(start.timestamp())), "limit": str(QUOTA_PAGE)}
+        try:
+            posts = await self._recent(target, params)
+        except (port.Temporary, port.Permanent):
+            return None
+        times = [t for p in posts if (t := parse_graph_time(p.get("timestamp"))) is not None]
+        inside = [t for t in times if t > start]  # a listing that ignores ``since`` reads the same
+        if not inside or (len(posts) >= QUOTA_PAGE and len(inside) == len(times)):
+            return None  # the window holds more than one page: we can't see its oldest post
+        return max(timedelta(0), min(inside) + period - now)
+
     def _user(self, target: port.Target) -> str:
         return target.options.get(self.user_option) or target.account
 
@@ -202,3 +272,12 @@ class ContainerAdapter(GraphAdapter):
         for key, value in list(self._containers.items()):
             if value == container_id:
                 del self._containers[key]
+
+
+def _quota_period(value: object) -> timedelta:
+    """The publishing window: ``quota_duration`` seconds (documented 86400); a value that is not a
+    number of seconds up to a week is read as the documented day rather than trusted."""
+    seconds = as_int(value)
+    if seconds is None or not 0 < seconds <= _WEEK.total_seconds():
+        return QUOTA_WINDOW
+    return timedelta(seconds=seconds)

@@ -9,6 +9,7 @@ Errors::
     AdapterError                  any failure talking to a platform
     ├── Temporary                 5xx, connection refused before sending; retry later (``retry_after``)
     │   └── RateLimited           the platform throttled us (429, Telegram retry_after, Graph code 4/17/32…)
+    │       └── PublishingQuota   its posts-per-window quota is used up (Instagram 9/2207042, Threads)
     ├── Permanent                 the platform refused the content (validation); retrying can't help
     │   └── Duplicate             the platform says this exact post already exists
     ├── AuthExpired               token expired or revoked: park the channel's jobs until re-authorised
@@ -161,6 +162,12 @@ class Temporary(AdapterError):
 
 class RateLimited(Temporary):
     pass
+
+
+class PublishingQuota(RateLimited):
+    """Refused for the count of posts in the platform's rolling window (Instagram's and Threads'
+    publishing limits), not for the pace of calls. Nothing was made, and the post goes through
+    once the window moves on, so waiting for it spends no attempt (``decide``)."""
 
 
 class Permanent(AdapterError):

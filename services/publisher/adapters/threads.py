@@ -13,12 +13,11 @@ Contract (developers.facebook.com/documentation/threads/posts, create-posts/poll
 
 Errors are the Graph envelope (``graph.py``): 190 auth, 4/17/32/613 throttling with usage
 headers. The code for "publishing limit reached" is unconfirmed; the fake answers 9/2207042 as
-Instagram does, which ``graph_error`` maps to ``RateLimited``.
+Instagram does, which ``graph_error`` maps to ``PublishingQuota``.
 
-Rate limit: before publishing we read ``threads_publishing_limit``; when the quota is used up we
-don't call ``threads_publish`` at all. Either way, a used-up quota is ``RateLimited`` with
-``retry_after`` = when the oldest post of the window leaves it, read from the account's own
-recent posts (``GET /{user}/threads?since=…``).
+Rate limit: the publishing quota (``threads_publishing_limit``) is read before publishing, and a
+used-up one waits for the rolling window to free a post, as Instagram's does (``meta_container``),
+from the account's own recent posts (``GET /{user}/threads?since=…``).
 
 Exactly once: the container flow is Instagram's (``meta_container``): only ``threads_publish``
 can be ``Ambiguous``, the container is remembered per job in memory, and ``resume`` never creates
@@ -33,7 +32,6 @@ Target options: ``threads_user_id`` (defaults to the account).
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -57,7 +55,6 @@ from shared.json_values import as_int, as_list, as_object
 __all__ = ["ContainerPending", "PublishAmbiguous", "ThreadsAdapter"]
 
 LOOKUP_LIMIT = 25
-QUOTA_PAGE = 100
 _POLL_KEYS = ("option_a", "option_b", "option_c", "option_d")
 _POLL_READ = [
     *_POLL_KEYS,
@@ -66,7 +63,6 @@ _POLL_READ = [
     "expiration_timestamp",
 ]
 _POLL_FIELDS = "poll_attachment{" + ",".join(_POLL_READ) + "}"
-_WEEK_S = 7 * 24 * 3600
 
 
 class ThreadsAdapter(ContainerAdapter):
@@ -76,6 +72,7 @@ class ThreadsAdapter(ContainerAdapter):
     status_field = "status"
     error_field = "error_message"
     user_option = "threads_user_id"
+    limit_edge = "threads_publishing_limit"
     default_poll_interval = 1.0
     default_poll_limit = 30.0
 
@@ -146,49 +143,6 @@ class ThreadsAdapter(ContainerAdapter):
             fields["link_attachment"] = content.link  # text posts only (§12 (c))
         return [], fields
 
-    async def _before_publish(self, target: port.Target) -> None:
-        await self._check_quota(target)
-
-    async def _check_quota(self, target: port.Target) -> None:
-        """``RateLimited`` without publishing when ``threads_publishing_limit`` is used up."""
-        params = {"fields": "quota_usage,config"}
-        reply = await self.call(
-            target, "GET", f"/{self._user(target)}/threads_publishing_limit", params=params
-        )
-        body = await self._ok(target, reply)
-        data = body.get("data")
-        entry = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
-        config = as_object(entry.get("config"))
-        total, used = config.get("quota_total"), entry.get("quota_usage")
-        if not isinstance(total, int) or not isinstance(used, int):
-            return  # no usable answer: let threads_publish decide
-        info = port.RateLimitInfo(limit=total, remaining=max(0, total - used))
-        if used >= total:
-            period = _quota_period(config.get("quota_duration"))
-            wait = await self._window_wait(target, period)
-            reset = self._clock() + timedelta(seconds=wait) if wait is not None else None
-            self._quota.record(target, port.RateLimitInfo(limit=total, remaining=0, reset_at=reset))
-            raise port.RateLimited(
-                f"threads: {used} of {total} posts used in the rolling {period}",
-                code="threads_publishing_limit",
-                retry_after=wait,
-            )
-        self._quota.record(target, info)
-
-    async def _window_wait(self, target: port.Target, period: timedelta) -> float | None:
-        """Seconds until the oldest post of the rolling window leaves it, if we can see it."""
-        now = self._clock()
-        try:
-            posts = await self._recent(
-                target, {"since": str(int((now - period).timestamp())), "limit": str(QUOTA_PAGE)}
-            )
-        except (port.Temporary, port.Permanent):
-            return None
-        times = [t for p in posts if (t := parse_graph_time(p.get("timestamp"))) is not None]
-        if not times or len(posts) >= QUOTA_PAGE:
-            return None  # the window holds more than one page: we can't see its oldest post
-        return max(0.0, (min(times) + period - now).total_seconds())
-
     async def _recent(self, target: port.Target, params: dict[str, str]) -> list[dict[str, Any]]:
         params = {"fields": "id,text,permalink,timestamp,link_attachment_url", **params}
         body = await self._ok(
@@ -203,19 +157,4 @@ class ThreadsAdapter(ContainerAdapter):
             if not isinstance(body, dict):
                 raise port.Temporary("threads: the reply is not a JSON object", code="malformed_reply")
             return body
-        error = graph_error(self.platform, reply, self._clock())
-        if (
-            isinstance(error, port.RateLimited)
-            and error.retry_after is None
-            and error.code == "graph_9_2207042"
-        ):
-            error.retry_after = await self._window_wait(target, timedelta(hours=24))
-            self._quota.record(target, port.RateLimitInfo(remaining=0))
-        raise error
-
-
-def _quota_period(value: object) -> timedelta:
-    """The publishing window: ``quota_duration`` seconds (documented 86400); a value that is not a
-    number of seconds up to a week is read as the documented day rather than trusted."""
-    seconds = as_int(value)
-    return timedelta(seconds=seconds if seconds is not None and 0 < seconds <= _WEEK_S else 86400)
+        raise graph_error(self.platform, reply, self._clock())

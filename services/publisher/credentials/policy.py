@@ -4,6 +4,15 @@ The lead time scales with the token's own life (from ``expires_in``, never a har
 lifetime): a fifth of it, at most ten minutes, so a 2-hour token is refreshed 10 minutes ahead
 and a 20-second sandbox token 4 seconds ahead. A refresh that fails temporarily is tried again
 after ``RETRY_AFTER`` while the old token still works.
+
+A token that is its own refresh credential (Threads' long-lived token: ``th_refresh_token``
+takes the token itself) is the exception. Threads refreshes such a token only while it is still
+valid and at least 24 hours old, and an expired one only a person's new consent replaces
+(https://developers.facebook.com/docs/threads/get-started/long-lived-tokens). Minutes of lead
+would let a short outage of the publisher or of Meta's endpoint near expiry park the account,
+so it is refreshed ``SELF_REFRESH_LEAD`` (a week) before it expires, never before it is
+``SELF_REFRESH_MIN_AGE`` old: a 60-day token is renewed on day 53, which leaves a week of
+retries and costs about seven renewals a year (refreshing it daily would cost 365).
 """
 
 from __future__ import annotations
@@ -16,12 +25,23 @@ from shared.credentials.record import expires_at as expires_at  # named here for
 MAX_LEAD = timedelta(minutes=10)
 MIN_LEAD = timedelta(seconds=1)
 RETRY_AFTER = timedelta(seconds=5)
+SELF_REFRESH_LEAD = timedelta(days=7)
+SELF_REFRESH_MIN_AGE = timedelta(hours=24)
+
+
+def refreshes_itself(record: CredentialRecord) -> bool:
+    """The access token is also the credential that renews it (no separate refresh token)."""
+    return record.refresh_token is not None and record.refresh_token == record.access_token
 
 
 def lead(record: CredentialRecord) -> timedelta:
-    if record.expires_at is None or record.issued_at is None:
+    if record.expires_at is None:
         return MAX_LEAD
-    life = record.expires_at - record.issued_at
+    life = record.expires_at - record.issued_at if record.issued_at is not None else None
+    if refreshes_itself(record) and (life is None or life > SELF_REFRESH_MIN_AGE):
+        return SELF_REFRESH_LEAD if life is None else min(SELF_REFRESH_LEAD, life - SELF_REFRESH_MIN_AGE)
+    if life is None:
+        return MAX_LEAD
     return max(MIN_LEAD, min(MAX_LEAD, life / 5))
 
 
