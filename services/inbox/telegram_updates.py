@@ -29,11 +29,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from services.inbox.collector import Collector
 from services.inbox.errors import ReadFailed
-from services.inbox.parsing import Parsed, Problem, epoch_instant
+from services.inbox.parsing import SHAPE_ERRORS, Parsed, Problem, epoch_instant
 from services.inbox.readers import CommentReader, Request
 from services.inbox.watched import WatchedPost, observed
 from shared.api_base import api_base
@@ -84,8 +82,8 @@ def comments_of_updates(body: Any, feed: BotFeed, lookup: Lookup, now: datetime)
             message = update.get("message")
             if isinstance(message, dict):
                 _read_message(message, feed, lookup, now, parsed)
-        except (KeyError, TypeError, ValueError, AttributeError, ValidationError) as exc:
-            parsed.problems.append(Problem(update, f"{type(exc).__name__}: {exc}"[:500]))
+        except SHAPE_ERRORS as exc:
+            parsed.problems.append(Problem.failed(update, exc))
     return parsed, offset
 
 
