@@ -12,7 +12,9 @@ text stops replays of an old body), so a subscriber verifies with an off-the-she
 
 Each subscriber has its own consumer group (``<group prefix>-webhooks-<name>``) and commits after
 delivering, so a slow or broken subscriber delays only itself, deliveries survive a restart
-(at least once: receivers dedupe on ``webhook-id``), and its lag shows in the metrics.
+(at least once: receivers dedupe on ``webhook-id``), and its lag shows in the metrics. A delivery
+the console stops in the middle of (waiting to retry) is not settled: nothing from its record on
+is committed, so the next start delivers it again.
 
 A delivery is retried on connection errors, timeouts, 429 and 5xx with exponential backoff;
 other 4xx answers are the receiver refusing the message, so it is not resent.
@@ -46,7 +48,7 @@ from typing import Literal, get_args
 import aiohttp
 import orjson
 import yaml
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from shared.codec import DecodeError, decode
@@ -244,7 +246,7 @@ class RetryRule:
 
 
 class Dispatcher:
-    """One consumer per subscriber; delivers in order, commits after each batch is settled."""
+    """One consumer per subscriber; delivers in order, commits what is settled of each batch."""
 
     def __init__(
         self,
@@ -299,26 +301,52 @@ class Dispatcher:
                 if consumer.assignment():
                     self.joined.set()
                 records = sorted((r for rs in batch.values() for r in rs), key=lambda r: r.timestamp)
-                for record in records:
-                    try:
-                        event = decode(record.value)
-                    except DecodeError:
-                        continue  # poison: its owning consumer dead-letters it
-                    try:
-                        life = lifecycle_of(event)
-                        if life is not None and life.kind in sub.events:
-                            await self._deliver(sub, life, session, stop)
-                    except Exception as exc:
-                        await dead_letters.absorb(record, exc)
-                if batch:
-                    await consumer.commit()
+                settled = await self._settle(sub, records, session, stop, dead_letters)
+                # A partition a rebalance moved meanwhile is its new owner's to deliver and commit.
+                held = {tp: at for tp, at in settled.items() if tp in consumer.assignment()}
+                if held:
+                    await consumer.commit(held)
         finally:
             await consumer.stop()
             await dead_letters.close()
 
+    async def _settle(
+        self,
+        sub: Subscriber,
+        records: Sequence[ConsumerRecord[bytes, bytes]],
+        session: aiohttp.ClientSession,
+        stop: asyncio.Event,
+        dead_letters: DeadLetters,
+    ) -> dict[TopicPartition, int]:
+        """Delivers ``records`` in order until the console stops; the offsets to commit: past
+        each partition's last record settled (delivered, given up, dead-lettered or no lifecycle
+        event), never past one whose delivery the stop left unfinished."""
+        settled: dict[TopicPartition, int] = {}
+        for record in records:
+            if stop.is_set():
+                break  # the records left are read again after the restart
+            try:
+                event = decode(record.value)
+            except DecodeError:
+                event = None  # poison: its owning consumer dead-letters it
+            try:
+                life = None if event is None else lifecycle_of(event)
+                if (
+                    life is not None
+                    and life.kind in sub.events
+                    and not await self._deliver(sub, life, session, stop)
+                ):
+                    break  # unsettled: delivered again after the restart, and what follows it too
+            except Exception as exc:
+                await dead_letters.absorb(record, exc)
+            settled[TopicPartition(record.topic, record.partition)] = record.offset + 1
+        return settled
+
     async def _deliver(
         self, sub: Subscriber, life: Lifecycle, session: aiohttp.ClientSession, stop: asyncio.Event
-    ) -> None:
+    ) -> bool:
+        """Whether the delivery is settled: delivered, or given up (a refusal, or every attempt
+        failed); not when the console stops while it waits to try again."""
         body = orjson.dumps(life.body)
         delivery = Delivery(sub.name, life.delivery_id, life.kind, sub.url, self._clock())
         self._log.add(delivery)
@@ -327,16 +355,17 @@ class Dispatcher:
             delivery.attempts.append({"at": self._clock(), **outcome})
             if outcome.get("ok"):
                 delivery.state = "delivered"
-                return
+                return True
             if not retriable or attempt == self._rule.max_attempts:
                 break
             delivery.state = "retrying"
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), backoff(attempt, self._rule.base_s, self._rule.cap_s))
             if stop.is_set():
-                return  # not committed: delivered again after a restart
+                return False
         delivery.state = "gave_up"
         log.warning("webhook %s gave up on %s %s", sub.name, life.kind, life.delivery_id)
+        return True
 
     async def _post(
         self, sub: Subscriber, life: Lifecycle, body: bytes, session: aiohttp.ClientSession

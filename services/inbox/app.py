@@ -261,7 +261,13 @@ def _side_loops(
     Telegram channels' discussion groups (their bots' updates), if any."""
     loops = [_complaint_retry_loop(desk, settings.lapor_retry_s, stop)]
     telegram = telegram_reading(
-        deps.channels, deps.collector, reader, settings.poll_interval_s, stop, deps.clock
+        deps.channels,
+        deps.collector,
+        reader,
+        settings.poll_interval_s,
+        stop,
+        deps.clock,
+        deps.keeper.book.post_of,
     )
     if telegram is not None:
         loops.append(telegram)

@@ -88,6 +88,11 @@ class InboxBook:
     def get(self, key: str) -> InboxChanged | None:
         return self._entries.get(key)
 
+    def post_of(self, channel: str, comment_id: str) -> str | None:
+        """The post a comment the book holds was made on (None for a comment it does not hold)."""
+        entry = self._entries.get(comment_key(channel, comment_id))
+        return entry.comment.post_id if entry is not None else None
+
     def __contains__(self, key: object) -> bool:
         return key in self._entries
 

@@ -16,7 +16,9 @@ Each parser takes the decoded JSON of one documented answer and the post it was 
   and ``GET /{ig-media-id}/comments`` (Instagram, ``replies`` nested).
 
 An answer whose envelope is not the documented one raises ``Unreadable``; one item that breaks
-its shape is set aside as a ``Problem`` (the caller dead-letters it) and the others are kept.
+its shape is set aside as a ``Problem`` (the caller dead-letters it) and the others are kept. An
+item's own list that breaks its shape (a comment's ``replies``) is a problem too, and the item
+itself is still read. ``SHAPE_ERRORS`` are what reading an item of another shape raises.
 """
 
 from __future__ import annotations
@@ -50,10 +52,21 @@ def epoch_instant(raw: Any, *, per_second: int = 1) -> datetime:
     return when
 
 
+SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, ValidationError)
+"""What reading a decoded JSON item of another shape raises: a missing key, a value of another
+type (``AttributeError`` where ``.get`` meets a string or a list instead of an object), a value no
+field accepts. Every reader of platform items catches exactly these, and only these."""
+
+
 @dataclass(frozen=True)
 class Problem:
     item: Any
     reason: str
+
+    @classmethod
+    def failed(cls, item: Any, exc: Exception) -> Problem:
+        """``item``, whose reading raised ``exc`` (one of ``SHAPE_ERRORS``)."""
+        return cls(item, f"{type(exc).__name__}: {exc}"[:500])
 
 
 @dataclass
@@ -114,23 +127,40 @@ def _collect(
             if not isinstance(item, dict):
                 raise TypeError(f"expected an object, got {type(item).__name__}")
             comment = read(item)
-        except (KeyError, TypeError, ValueError, ValidationError) as exc:
-            parsed.problems.append(Problem(item, f"{type(exc).__name__}: {exc}"[:500]))
+        except SHAPE_ERRORS as exc:
+            parsed.problems.append(Problem.failed(item, exc))
             continue
         if comment is not None:
             parsed.comments.append(comment)
     return parsed
 
 
-def _list(body: Any, *path: str) -> list[Any]:
+def _list(body: Any, *path: str, optional: bool = False) -> list[Any]:
+    """The list at ``path``; ``Unreadable`` when it is missing (an ``optional`` one missing or
+    null is an empty list) or when it, or an object on the way to it, is of another type."""
+    where = ".".join(path)
     node = body
-    for name in path:
-        if not isinstance(node, dict) or name not in node:
-            raise Unreadable(f"the answer has no {'.'.join(path)}")
+    for depth, name in enumerate(path):
+        if not isinstance(node, dict):
+            raise Unreadable(f"{where}: {'.'.join(path[:depth]) or 'the answer'} is not an object")
+        if optional and node.get(name) is None:
+            return []
+        if name not in node:
+            raise Unreadable(f"no {where}")
         node = node[name]
     if not isinstance(node, list):
-        raise Unreadable(f"{'.'.join(path)} is not a list")
+        raise Unreadable(f"{where} is not a list")
     return node
+
+
+def _nested(item: dict[str, Any], path: tuple[str, ...], parsed: Parsed) -> list[Any]:
+    """An item's own list (its replies); one of another shape is set aside as a problem, and
+    the item's other parts are still read."""
+    try:
+        return _list(item, *path, optional=True)
+    except Unreadable as exc:
+        parsed.problems.append(Problem(item, str(exc)))
+        return []
 
 
 def mastodon_context(body: Any, post: WatchedPost, now: datetime) -> Parsed:
@@ -156,11 +186,11 @@ def bluesky_thread(body: Any, post: WatchedPost, now: datetime) -> Parsed:
     flat: list[dict[str, Any]] = []
     while pending:
         node = pending.pop(0)
-        if isinstance(node, dict) and node.get("$type", "").endswith("#threadViewPost"):
+        kind = node.get("$type") if isinstance(node, dict) else None
+        if isinstance(node, dict) and isinstance(kind, str) and kind.endswith("#threadViewPost"):
             flat.append(node["post"] if isinstance(node.get("post"), dict) else node)
-            replies = node.get("replies")
-            pending.extend(replies if isinstance(replies, list) else [])
-        elif isinstance(node, dict) and node.get("$type", "").endswith(("#notFoundPost", "#blockedPost")):
+            pending.extend(_nested(node, ("replies",), parsed))
+        elif isinstance(kind, str) and kind.endswith(("#notFoundPost", "#blockedPost")):
             continue  # deleted or blocked: nothing to read, nothing wrong
         else:
             parsed.problems.append(Problem(node, "not a threadViewPost"))
@@ -185,13 +215,15 @@ def bluesky_thread(body: Any, post: WatchedPost, now: datetime) -> Parsed:
 def youtube_threads(body: Any, post: WatchedPost, now: datetime) -> Parsed:
     if not isinstance(body, dict) or body.get("kind") != "youtube#commentThreadListResponse":
         raise Unreadable("not a youtube#commentThreadListResponse")
-    comments: list[Any] = []
+    parsed, comments = Parsed(), list[Any]()
     for thread in _list(body, "items"):
         if not isinstance(thread, dict):
             comments.append(thread)
             continue
-        comments.append((thread.get("snippet") or {}).get("topLevelComment", thread))
-        comments.extend(((thread.get("replies") or {}).get("comments")) or [])
+        snippet = thread.get("snippet")
+        # A thread whose snippet holds no top-level comment is read in its place: a problem naming it.
+        comments.append(snippet.get("topLevelComment", thread) if isinstance(snippet, dict) else thread)
+        comments.extend(_nested(thread, ("replies", "comments"), parsed))
 
     seen = partial(observed, post, via="poll", now=now)
 
@@ -208,7 +240,7 @@ def youtube_threads(body: Any, post: WatchedPost, now: datetime) -> Parsed:
             created_at=_when(snippet["publishedAt"]),
         )
 
-    return _collect(comments, read, next_page=_token(body.get("nextPageToken")))
+    return _collect(comments, read, parsed, next_page=_token(body.get("nextPageToken")))
 
 
 def _token(value: Any) -> str | None:
@@ -225,18 +257,24 @@ def graph_author(comment: dict[str, Any], name_field: str) -> CommentAuthor:
 
 def _graph_next(body: dict[str, Any]) -> str | None:
     """The Graph API's cursor to the next page: ``paging.cursors.after`` while ``paging.next`` is set."""
-    paging = body.get("paging") or {}
+    paging = body.get("paging")
     if not isinstance(paging, dict) or not paging.get("next"):
         return None
-    return _token((paging.get("cursors") or {}).get("after"))
+    cursors = paging.get("cursors")
+    # Garbled paging ends the paging rather than looping, as LinkedIn's does (shared.linkedin_paging).
+    return _token(cursors.get("after")) if isinstance(cursors, dict) else None
 
 
 def _graph_listing(
-    body: Any, read: Callable[[dict[str, Any]], CommentObserved | None], items: list[Any] | None = None
+    body: Any,
+    read: Callable[[dict[str, Any]], CommentObserved | None],
+    items: list[Any] | None = None,
+    parsed: Parsed | None = None,
 ) -> Parsed:
     """A Graph API listing (Facebook, Instagram, Threads): comments under ``data`` (or ``items``
     flattened from it), the next page behind the ``paging`` cursor."""
-    return _collect(_list(body, "data") if items is None else items, read, next_page=_graph_next(body))
+    listed = _list(body, "data") if items is None else items
+    return _collect(listed, read, parsed, next_page=_graph_next(body))
 
 
 def facebook_comments(body: Any, post: WatchedPost, now: datetime) -> Parsed:
@@ -256,11 +294,11 @@ def facebook_comments(body: Any, post: WatchedPost, now: datetime) -> Parsed:
 
 
 def instagram_comments(body: Any, post: WatchedPost, now: datetime) -> Parsed:
-    flat: list[Any] = []
+    parsed, flat = Parsed(), list[Any]()
     for comment in _list(body, "data"):
         flat.append(comment)
         if isinstance(comment, dict):
-            flat.extend(((comment.get("replies") or {}).get("data")) or [])
+            flat.extend(_nested(comment, ("replies", "data"), parsed))
 
     seen = partial(observed, post, via="poll", now=now)
 
@@ -277,24 +315,26 @@ def instagram_comments(body: Any, post: WatchedPost, now: datetime) -> Parsed:
             created_at=_when(comment["timestamp"]),
         )
 
-    return _graph_listing(body, read, flat)
+    return _graph_listing(body, read, flat, parsed)
 
 
 def x_search(body: Any, post: WatchedPost, now: datetime) -> Parsed:
     if not isinstance(body, dict) or not isinstance(body.get("meta"), dict):
         raise Unreadable("not a search answer (no meta)")
-    items = _list(body, "data") if "data" in body else []
-    users = {
-        str(u.get("id")): u for u in ((body.get("includes") or {}).get("users") or []) if isinstance(u, dict)
+    items = _list(body, "data", optional=True)  # an empty result has no data at all
+    # Authors' names are a side table: a user of another shape leaves their posts nameless, not unread.
+    usernames = {
+        str(u.get("id")): u["username"]
+        for u in _list(body, "includes", "users", optional=True)
+        if isinstance(u, dict) and isinstance(u.get("username"), str)
     }
 
     seen = partial(observed, post, via="poll", now=now)
 
     def read(tweet: dict[str, Any]) -> CommentObserved:
         author = str(tweet["author_id"])
-        user = users.get(author) or {}
         replied = [r.get("id") for r in tweet.get("referenced_tweets") or [] if r.get("type") == "replied_to"]
-        username = user.get("username")
+        username = usernames.get(author)
         return seen(
             comment_id=str(tweet["id"]),
             parent_id=str(replied[0]) if replied else None,

@@ -11,9 +11,14 @@ forward or to another comment. The channel's bot, a member of the group with pri
 - ``updates_request``: ``getUpdates`` from the bot's ``offset``; one reading per bot token (two
   channels sharing a bot share its updates: a second reader would take the first one's).
 - ``comments_of_updates`` (pure): the comments, each on the channel post its thread started
-  from; messages that are no post's comment (the group's own chat) are skipped; a message that
-  cannot be read is a ``Problem``. Threads are learnt from the forwards and from direct
-  comments (whose ``reply_to_message`` is the forward), and remembered.
+  from; messages in no thread (the group's own chat) are skipped; a message that cannot be read
+  is a ``Problem``. Threads are learnt from the forwards, from direct comments (whose
+  ``reply_to_message`` is the forward) and from replies to a comment the inbox already holds
+  (``BotFeed.post_of``, the book): the threads learnt are kept in memory only, so after a restart
+  a reply to an older comment names its post through the book. A message in a thread still
+  unknown (a reply to a comment the inbox does not hold, or to the group's own chat) is a
+  ``Problem`` too: its update is confirmed to Telegram, which then forgets it, so it is kept
+  as a dead letter rather than dropped.
 - ``follow_telegram``: reads, writes the comments (``Collector.emit``: acknowledged), and only
   then moves the offset on, which confirms the updates to Telegram: a crash before that reads
   them again (the inbox counts a comment once). Telegram keeps unconfirmed updates for 24 hours.
@@ -29,11 +34,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from services.inbox.collector import Collector
 from services.inbox.errors import ReadFailed
-from services.inbox.parsing import Parsed, Problem, epoch_instant
+from services.inbox.parsing import SHAPE_ERRORS, Parsed, Problem, epoch_instant
 from services.inbox.readers import CommentReader, Request
 from services.inbox.watched import WatchedPost, observed
 from shared.api_base import api_base
@@ -44,24 +47,31 @@ log = logging.getLogger("warta.inbox.telegram")
 
 Lookup = Callable[[Channel, str, datetime], WatchedPost]
 Emit = Callable[[Parsed, str, datetime], Awaitable[int]]
+PostOf = Callable[[str, str], str | None]  # (channel id, comment id) → the post it is on, if held
+
+
+def no_post(channel: str, comment_id: str) -> str | None:
+    return None
 
 
 @dataclass
 class BotFeed:
-    """One bot's reading: its channels by discussion group, its offset, the threads it learnt."""
+    """One bot's reading: its channels by discussion group, its offset, the threads it learnt,
+    and where the comments the inbox holds are (``post_of``)."""
 
     channels: dict[str, Channel]  # discussion chat id → channel
     offset: int = 0
     threads: dict[tuple[str, int], str] = field(default_factory=dict)  # (chat, thread) → post id
+    post_of: PostOf = no_post
 
 
-def bot_feeds(channels: ChannelDirectory) -> dict[str, BotFeed]:
+def bot_feeds(channels: ChannelDirectory, post_of: PostOf = no_post) -> dict[str, BotFeed]:
     """The Telegram channels with a linked discussion group, by their bot's secret name."""
     feeds: dict[str, BotFeed] = {}
     for channel in channels.for_platform("telegram"):
         group = channel.options.get("discussion_chat_id")
         if group and channel.secret:
-            feeds.setdefault(channel.secret, BotFeed({})).channels[str(group)] = channel
+            feeds.setdefault(channel.secret, BotFeed({}, post_of=post_of)).channels[str(group)] = channel
     return feeds
 
 
@@ -82,30 +92,32 @@ def comments_of_updates(body: Any, feed: BotFeed, lookup: Lookup, now: datetime)
         try:
             offset = max(offset, int(update["update_id"]) + 1)
             message = update.get("message")
-            if isinstance(message, dict):
-                _read_message(message, feed, lookup, now, parsed)
-        except (KeyError, TypeError, ValueError, AttributeError, ValidationError) as exc:
-            parsed.problems.append(Problem(update, f"{type(exc).__name__}: {exc}"[:500]))
+            if isinstance(message, dict) and (unplaced := _read_message(message, feed, lookup, now, parsed)):
+                parsed.problems.append(Problem(update, unplaced))
+        except SHAPE_ERRORS as exc:
+            parsed.problems.append(Problem.failed(update, exc))
     return parsed, offset
 
 
 def _read_message(
     message: dict[str, Any], feed: BotFeed, lookup: Lookup, now: datetime, parsed: Parsed
-) -> None:
+) -> str | None:
+    """The message's comment added to ``parsed``; why it was not, when it is in a thread whose
+    channel post is unknown."""
     chat = str(message["chat"]["id"])
     channel = feed.channels.get(chat)
     if channel is None:
-        return  # a chat that is no channel's discussion group
+        return None  # a chat that is no channel's discussion group
     if message.get("is_automatic_forward"):
         feed.threads[(chat, int(message["message_id"]))] = str(message["forward_origin"]["message_id"])
-        return
-    reply = message.get("reply_to_message") or {}
-    if reply.get("is_automatic_forward"):  # a direct comment: its thread starts at that forward
-        feed.threads[(chat, int(reply["message_id"]))] = str(reply["forward_origin"]["message_id"])
+        return None
     thread = message.get("message_thread_id")
-    post_id = feed.threads.get((chat, int(thread))) if thread is not None else None
+    if thread is None:
+        return None  # the group's own conversation, not a comment on a channel post
+    reply = message.get("reply_to_message") or {}
+    post_id = _thread_post(feed, channel, chat, int(thread), reply)
     if post_id is None:
-        return  # the group's own conversation, not a comment on a channel post
+        return f"thread {thread} of discussion group {chat}: no channel post known to start it"
     sender = message.get("from") or message.get("sender_chat") or {}
     name = " ".join(p for p in (sender.get("first_name"), sender.get("last_name")) if p) or sender.get(
         "title"
@@ -123,6 +135,22 @@ def _read_message(
             now=now,
         )
     )
+    return None
+
+
+def _thread_post(
+    feed: BotFeed, channel: Channel, chat: str, thread: int, reply: dict[str, Any]
+) -> str | None:
+    """The channel post ``thread`` started from: learnt from its forward (a direct comment
+    replies to it), or from the comment the message replies to, when the inbox holds it."""
+    if reply.get("is_automatic_forward"):
+        feed.threads[(chat, int(reply["message_id"]))] = str(reply["forward_origin"]["message_id"])
+    post_id = feed.threads.get((chat, thread))
+    if post_id is None and "message_id" in reply:
+        post_id = feed.post_of(channel.id, str(reply["message_id"]))
+        if post_id is not None:
+            feed.threads[(chat, thread)] = post_id
+    return post_id
 
 
 async def read_feed(
@@ -171,10 +199,11 @@ def telegram_reading(
     every_s: float,
     stop: asyncio.Event,
     clock: Callable[[], datetime],
+    post_of: PostOf,
 ) -> Coroutine[Any, Any, None] | None:
     """The loop reading every Telegram channel's discussion group, its outcome shown as the
-    channel's status; None when no channel has one."""
-    feeds = bot_feeds(channels)
+    channel's status; None when no channel has one. ``post_of`` finds a held comment's post."""
+    feeds = bot_feeds(channels, post_of)
     if not feeds:
         return None
 

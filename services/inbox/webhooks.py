@@ -25,10 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from services.inbox.errors import BadSignature
-from services.inbox.parsing import Parsed, Problem, epoch_instant, graph_author
+from services.inbox.parsing import SHAPE_ERRORS, Parsed, Problem, epoch_instant, graph_author
 from services.inbox.watched import WatchedPost, observed
 from shared.channels import Channel, ChannelDirectory
 from shared.events import CommentAuthor, CommentObserved
@@ -92,8 +90,8 @@ def comments_of(body: Any, channels: ChannelDirectory, lookup: Lookup, now: date
         for change in changes:
             try:
                 _read_change(kind, entry, change, channels, lookup, now, parsed)
-            except (KeyError, TypeError, ValueError, AttributeError, ValidationError) as exc:
-                parsed.problems.append(Problem(change, f"{type(exc).__name__}: {exc}"[:500]))
+            except SHAPE_ERRORS as exc:
+                parsed.problems.append(Problem.failed(change, exc))
     return parsed
 
 

@@ -33,34 +33,9 @@ from services.publisher.adapters.linkedin import LinkedInAdapter
 from services.publisher.adapters.port import AdapterError, Credentials, PublishRequest, Target
 from services.publisher.adapters.threads import ThreadsAdapter
 from shared.events import Content, Media
+from tests.json_mutations import mutated
 
-JSON_LEAF = (
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**40), 2**40)
-    | st.floats(allow_nan=False)
-    | st.text(max_size=12)
-)
-JSON_ANY = st.recursive(
-    JSON_LEAF,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-    max_leaves=6,
-)
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@st.composite
-def mutated(draw: st.DrawFn, doc: Any) -> Any:
-    """``doc`` with extra keys, dropped keys and, rarely, a value of another type, at any depth."""
-    if draw(st.integers(0, 15)) == 0:
-        return draw(JSON_ANY)
-    if isinstance(doc, dict):
-        out = {k: draw(mutated(v)) for k, v in doc.items() if draw(st.integers(0, 4)) != 0}
-        extra = draw(st.dictionaries(st.text(min_size=1, max_size=10), JSON_ANY, max_size=2))
-        return {**extra, **out}
-    if isinstance(doc, list):
-        return [draw(mutated(item)) for item in doc]
-    return doc
 
 
 def run(answers: dict[str, Any], call: Callable[[aiohttp.ClientSession, str], Awaitable[object]]) -> None:

@@ -1,9 +1,10 @@
 """Tolerant reading, continued: X, Telegram, Mastodon, Bluesky, YouTube, TikTok, WhatsApp, WordPress.
 
-The same property as ``test_tolerant_reading`` (whose mutation strategy and one-shot server this
-reuses): each reply documented for a call Warta makes is mutated by hypothesis (unknown fields,
-missing fields, values of another JSON type, at any depth), success replies and error replies
-alike, and the adapter must read it or refuse it with a classified ``AdapterError``. Documents:
+The same property as ``test_tolerant_reading`` (whose one-shot server this reuses, with the mutation
+strategy of ``tests.json_mutations``): each reply documented for a call Warta makes is mutated by
+hypothesis (unknown fields, missing fields, values of another JSON type, at any depth), success
+replies and error replies alike, and the adapter must read it or refuse it with a classified
+``AdapterError``. Documents:
 
 - X: docs.x.com/x-api/posts/creation-of-a-post (201 ``{"data":{"id","text"}}``),
   posts/post-lookup-by-post-id (``public_metrics``), users/user-lookup-me, posts/user-posts-timeline,
@@ -44,7 +45,8 @@ from services.publisher.adapters.whatsapp import WhatsAppAdapter
 from services.publisher.adapters.wordpress import WordPressAdapter
 from services.publisher.adapters.x import XAdapter
 from services.publisher.adapters.youtube import YouTubeAdapter
-from tests.fidelity.test_tolerant_reading import SETTINGS, mutated, request, run, target
+from tests.fidelity.test_tolerant_reading import SETTINGS, request, run, target
+from tests.json_mutations import mutated
 
 # Each ``@example`` pins a reply the property once found to crash an adapter, so every run tries it.
 pytestmark = pytest.mark.fidelity

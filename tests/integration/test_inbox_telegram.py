@@ -1,8 +1,8 @@
 """Telegram comments reach the inbox from the channel's linked discussion group: the bot's
-``getUpdates`` over real HTTP against the fake, each comment on the channel post its thread
-started from, replies linked, the group's own chat left out, and every update confirmed only
-after its comments were written (no broker: the written comments are kept by a stateful stand-in
-for the collector's ``emit``, whose acknowledged writing is tested elsewhere)."""
+``getUpdates`` over real HTTP against the fake, each comment on the channel post its thread started
+from, replies linked (after a restart too), the group's own chat left out, and every update
+confirmed only after its comments were written (no broker: the written comments are kept by a
+stateful stand-in for the collector's ``emit``, whose acknowledged writing is tested elsewhere)."""
 
 from __future__ import annotations
 
@@ -72,6 +72,17 @@ async def test_discussion_group_comments_are_read_once_each_on_their_post() -> N
             ("8", other, None, "Terima kasih", "c1"),
         ]
         assert {c.channel for c in written.comments} == {"telegram-demo"}
+
+        # A restart forgets the threads learnt: a reply to a comment the inbox holds (its book)
+        # still names its post.
+        answer = await comment("7", "Kapan diperbaiki?", parent=first)
+        held = {c.comment_id: c.post_id for c in written.comments}
+        restarted = bot_feeds(ChannelDirectory(channels=(channel,)), lambda _, cid: held.get(cid))["demo"]
+        restarted.offset = feed.offset  # Telegram confirmed the updates before it at the last call
+        feed = restarted
+        assert await read_feed(reader, feed, TOKEN, lookup, written.emit, now) == 1
+        assert (written.comments[-1].comment_id, written.comments[-1].post_id) == (answer, "7")
+        assert written.comments[-1].parent_id == first
 
         # Confirmed: read again, nothing repeats; a comment not written is read again.
         assert await read_feed(reader, feed, TOKEN, lookup, written.emit, now) == 0

@@ -156,9 +156,8 @@ async def until(check: object, timeout: float = 60) -> None:
     raise AssertionError("timed out")
 
 
-async def test_signed_deliveries_with_retries_and_a_log(
-    kafka_bootstrap: str, topics: TopicRegistry, run_id: str
-) -> None:
+async def sent(kafka_bootstrap: str, topics: TopicRegistry, run_id: str) -> None:
+    """``events(run_id)`` on their topics."""
     await ensure_topics(kafka_bootstrap, topics.specs())
     producer = make_producer(kafka_bootstrap, "test-webhooks")
     await producer.start()
@@ -167,6 +166,37 @@ async def test_signed_deliveries_with_retries_and_a_log(
             await send_event(producer, getattr(topics, attr), key, event)  # type: ignore[arg-type]
     finally:
         await producer.stop()
+
+
+def dispatcher(
+    kafka_bootstrap: str,
+    topics: TopicRegistry,
+    run_id: str,
+    subscribers: list[Subscriber],
+    log: DeliveryLog,
+    rule: RetryRule,
+) -> Dispatcher:
+    """The console's dispatcher over the topics ``events`` writes, from their start."""
+    return Dispatcher(
+        kafka_bootstrap,
+        [topics.schedule_jobs, topics.publish_outcomes, topics.content_control, topics.inbox_spikes],
+        f"t{run_id}",
+        subscribers,
+        log,
+        lambda: datetime.now(UTC),
+        rule,
+        offset_reset="earliest",
+        dead_topic=topics.publish_dead,
+    )
+
+
+LIFECYCLE_KINDS = ["comment_spike", "paused", "published", "scheduled"]  # of events(), sorted
+
+
+async def test_signed_deliveries_with_retries_and_a_log(
+    kafka_bootstrap: str, topics: TopicRegistry, run_id: str
+) -> None:
+    await sent(kafka_bootstrap, topics, run_id)
 
     good = Receiver(secret="s3cret-good-0123456789")
     flaky = Receiver(secret="s3cret-flaky-0123456789", fail_first=2)
@@ -179,18 +209,10 @@ async def test_signed_deliveries_with_retries_and_a_log(
             Subscriber(name="flaky", url=flaky_url, secret=flaky.secret, events=("published",)),
             Subscriber(name="refusing", url=refusing_url, secret=refusing.secret, events=("paused",)),
         ]
-        dispatcher = Dispatcher(
-            kafka_bootstrap,
-            [topics.schedule_jobs, topics.publish_outcomes, topics.content_control, topics.inbox_spikes],
-            f"t{run_id}",
-            subscribers,
-            log,
-            lambda: datetime.now(UTC),
-            RetryRule(max_attempts=4, base_s=0.05, cap_s=0.2, timeout_s=5),
-            offset_reset="earliest",
-            dead_topic=topics.publish_dead,
+        rule = RetryRule(max_attempts=4, base_s=0.05, cap_s=0.2, timeout_s=5)
+        task = asyncio.create_task(
+            dispatcher(kafka_bootstrap, topics, run_id, subscribers, log, rule).run(stop)
         )
-        task = asyncio.create_task(dispatcher.run(stop))
         try:
             await until(lambda: len(good.received) >= 4 and flaky.received and refusing.requests >= 1)
             await until(lambda: all(d.state in ("delivered", "gave_up") for d in log.entries))
@@ -199,12 +221,7 @@ async def test_signed_deliveries_with_retries_and_a_log(
             await task
 
     # Each lifecycle event once, in topic order per topic; attempts and withdrawals are not lifecycle events.
-    assert sorted(str(body["type"]) for body in good.received) == [
-        "comment_spike",
-        "paused",
-        "published",
-        "scheduled",
-    ]
+    assert sorted(str(body["type"]) for body in good.received) == LIFECYCLE_KINDS
     by_type = {body["type"]: body for body in good.received}
     # A spike of comments: the post, the count that started it and the channel's usual rate.
     assert by_type["comment_spike"]["id"] == f"sp{run_id}"
@@ -223,6 +240,41 @@ async def test_signed_deliveries_with_retries_and_a_log(
     refused = log.recent(subscriber="refusing")
     assert [d.state for d in refused] == ["gave_up"]
     assert refusing.requests == 1
+
+
+async def test_a_delivery_the_stop_cut_short_is_sent_after_the_restart(
+    kafka_bootstrap: str, topics: TopicRegistry, run_id: str
+) -> None:
+    await sent(kafka_bootstrap, topics, run_id)
+    down = Receiver(secret="s3cret-down-0123456789", fail_first=10**6)  # 503 until it recovers
+    log = DeliveryLog(100)
+    # A backoff far longer than the test: the console stops while the first delivery waits in it.
+    rule = RetryRule(max_attempts=6, base_s=600, cap_s=600, timeout_s=5)
+    async with serving(down) as url:
+        subscribers = [Subscriber(name="down", url=url, secret=down.secret)]
+        stop = asyncio.Event()
+        task = asyncio.create_task(
+            dispatcher(kafka_bootstrap, topics, run_id, subscribers, log, rule).run(stop)
+        )
+        try:
+            await until(lambda: down.requests >= 1)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 30)
+        assert (down.received, log.entries[0].state) == ([], "retrying")
+
+        down.fail_first = 0  # the subscriber is back; the console starts again, same consumer group
+        stop = asyncio.Event()
+        task = asyncio.create_task(
+            dispatcher(kafka_bootstrap, topics, run_id, subscribers, log, rule).run(stop)
+        )
+        try:
+            await until(lambda: len(down.received) >= len(LIFECYCLE_KINDS), timeout=30)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 30)
+    assert sorted(str(body["type"]) for body in down.received) == LIFECYCLE_KINDS
+    assert down.bad_signatures == 0
 
 
 def test_subscribers_file(tmp_path: Path) -> None:
