@@ -121,8 +121,15 @@ async def approve_draft(request: web.Request) -> web.Response:
     await deps.caught_up.wait()  # a draft approved before a restart must be known as such
     draft = _draft(request)
     now = deps.clock()
+    approval, won = draft.approval, False
+    # An approved draft is judged as of its approval: its approver's retry answers the item
+    # accepted then, past its deadline even, and another approver learns who approved it.
     submission = validate_submission(
-        draft.request, deps.channels, now, require_approval=False, horizon=deps.settings.schedule_horizon
+        draft.request,
+        deps.channels,
+        approval.occurred_at if approval is not None else now,
+        require_approval=False,
+        horizon=deps.settings.schedule_horizon,
     )
     authorize(
         principal,
@@ -132,7 +139,6 @@ async def approve_draft(request: web.Request) -> web.Response:
         approved_by=principal.person,
     )
     _require_read(request, draft)
-    approval, won = draft.approval, False
     if approval is None:
         claim = DraftApproved(
             event_id=new_event_id(),
