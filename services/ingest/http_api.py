@@ -34,7 +34,7 @@ from services.ingest.request_params import (
     validate_pause,
     validate_withdraw,
 )
-from services.ingest.validation import ValidSubmission, validate_submission
+from services.ingest.validation import ValidSubmission, check_event_size, validate_submission
 from shared.capabilities import capabilities_for_channel
 from shared.events import ContentApproved, ControlAction, ControlIssued, IdempotencyClaimed
 from shared.http_auth import authorize
@@ -132,8 +132,11 @@ async def post_content(request: web.Request) -> web.Response:
             traceparent=current_traceparent(),
         )
 
+    first = item(random_hex(24))
+    # Before a key is claimed: an item the broker would refuse must not hold the key.
+    check_event_size(first, deps.settings.max_event_bytes)
     if not key or digest is None:
-        return await accept(deps, item(random_hex(24)))
+        return await accept(deps, first)
     if earlier is not None:
         record, won = earlier, False
     else:
