@@ -20,10 +20,10 @@ from services.ingest.handling import (
     DEPS,
     Deps,
     accept,
+    command,
     decide,
     principal_of,
     read_body,
-    send,
     settle,
 )
 from services.ingest.listing import SortKey, decode_cursor, encode_cursor
@@ -278,8 +278,7 @@ async def withdraw(request: web.Request) -> web.Response:
         by=principal.person,
         reason=req.reason,
     )
-    await send(deps, deps.topics.content_control, content_id, event)
-    deps.view.apply(event)
+    await command(deps, deps.topics.content_control, content_id, event)
     return json_response({"content_id": content_id, "action": "withdraw", "accepted": True}, 202)
 
 
@@ -298,8 +297,7 @@ async def _pause_or_resume(request: web.Request, action: ControlAction) -> web.R
         by=principal.person,
         reason=req.reason,
     )
-    await send(deps, deps.topics.content_control, "*", event)
-    deps.view.apply(event)
+    await command(deps, deps.topics.content_control, "*", event)
     return json_response({"action": action.value, "channels": list(channels) or "all", "accepted": True}, 202)
 
 
@@ -320,7 +318,7 @@ async def list_channels(request: web.Request) -> web.Response:
     out = []
     for ch in deps.channels.channels:
         caps = capabilities_for_channel(ch)
-        paused = deps.view.paused.get(ch.id) or deps.view.paused.get("*")
+        paused = deps.view.paused.get(ch.id)
         out.append(
             {
                 "channel": ch.id,
