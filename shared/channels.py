@@ -6,6 +6,7 @@ JSON (``WARTA_CHANNELS_FILE``); secrets are never in it, only the name of the se
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time
 from functools import cached_property
 from pathlib import Path
@@ -125,6 +126,12 @@ class ChannelDirectory(BaseModel):
     @property
     def ids(self) -> tuple[str, ...]:
         return tuple(c.id for c in self.channels)
+
+    def reached_by(self, named: Sequence[str]) -> tuple[str, ...]:
+        """The channels a command naming ``named`` reaches (``ControlIssued.channels``): those it
+        names, or every channel here when it names none (a pause or a resume of all). The
+        scheduler fans a command out by this rule, and ingest's status view folds it by it."""
+        return tuple(named) or self.ids
 
     @property
     def platforms(self) -> tuple[str, ...]:

@@ -204,6 +204,12 @@ _REQUEST_MESSAGES: Mapping[str, tuple[str, str]] = {
         "the body is over the {limit} byte limit",
         "isi permintaan melebihi batas {limit} byte",
     ),
+    "payload_too_large.event": (
+        "with its content copied for each of its {channels} channels, this item would be a "
+        "{size} byte event; the limit is {limit}: send shorter content, or fewer channels per item",
+        "dengan kontennya disalin untuk tiap {channels} kanalnya, item ini menjadi event {size} "
+        "byte; batasnya {limit}: kirim konten yang lebih pendek, atau lebih sedikit kanal per item",
+    ),
     "internal": ("internal error; it has been logged", "kesalahan internal; sudah dicatat di log"),
     "idempotency_key": (
         "this Idempotency-Key was used with a different body",

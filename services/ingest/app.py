@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 from aiohttp import web
@@ -103,10 +103,20 @@ def _deps(
         ),
         clock=clock,
         health=lambda: {},
-        read_past=decisions.read_past,
+        read_past=_read_past(feeder, decisions),
         log_ends=LogEnds(settings.kafka, timeout_s=settings.ack_timeout_s),
         applied_here=feeder.applied_here,
     )
+
+
+def _read_past(feeder: Feeder, decisions: Feeder) -> Callable[[str, int, int], Awaitable[None]]:
+    """Waits until the record at (topic, partition, offset) is in the view: the ``read_past`` of
+    the feeder that follows the topic."""
+
+    async def read_past(topic: str, partition: int, offset: int) -> None:
+        await (decisions if decisions.follows(topic) else feeder).read_past(topic, partition, offset)
+
+    return read_past
 
 
 @contextlib.asynccontextmanager
@@ -116,7 +126,7 @@ async def wired(
     """Everything the HTTP app needs, started; stopped again on exit (the tests build on this too)."""
     channels = settings.load_channels()  # a bad file stops the start before anything runs
     await ensure_topics(settings.kafka, settings.topics.specs())
-    view = StatusView(timedelta(seconds=settings.idempotency_ttl_s))
+    view = StatusView(timedelta(seconds=settings.idempotency_ttl_s), channels)
     watchdog = Watchdog(settings.stall_limit_s)
     feeder, decisions = _feeders(settings, view, watchdog)
     writer = EventWriter(

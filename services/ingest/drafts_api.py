@@ -17,7 +17,7 @@ from aiohttp import web
 from services.ingest.decisions import APPROVED, AWAITING, Draft, draft_content_id
 from services.ingest.handling import DEPS, decide, principal_of, read_body, read_latest, send, settle
 from services.ingest.listing import decode_cursor, encode_cursor
-from services.ingest.validation import validate_submission
+from services.ingest.validation import check_event_size, validate_submission
 from shared.events import Approval, ContentApproved, DraftApproved, DraftSubmitted
 from shared.http_auth import authorize
 from shared.http_errors import (
@@ -121,8 +121,15 @@ async def approve_draft(request: web.Request) -> web.Response:
     await deps.caught_up.wait()  # a draft approved before a restart must be known as such
     draft = _draft(request)
     now = deps.clock()
+    approval, won = draft.approval, False
+    # An approved draft is judged as of its approval: its approver's retry answers the item
+    # accepted then, past its deadline even, and another approver learns who approved it.
     submission = validate_submission(
-        draft.request, deps.channels, now, require_approval=False, horizon=deps.settings.schedule_horizon
+        draft.request,
+        deps.channels,
+        approval.occurred_at if approval is not None else now,
+        require_approval=False,
+        horizon=deps.settings.schedule_horizon,
     )
     authorize(
         principal,
@@ -132,27 +139,8 @@ async def approve_draft(request: web.Request) -> web.Response:
         approved_by=principal.person,
     )
     _require_read(request, draft)
-    approval, won = draft.approval, False
-    if approval is None:
-        claim = DraftApproved(
-            event_id=new_event_id(),
-            occurred_at=now,
-            draft_id=draft.draft_id,
-            content_id=draft_content_id(draft.draft_id),
-            approved_by=principal.person,
-            content_sha256=draft.content_sha256,
-        )
-        await decide(deps, deps.topics.content_drafts, draft.draft_id, claim)
-        approval = draft.approval
-        assert approval is not None  # our own claim, at the latest, was read
-        won = approval.event_id == claim.event_id
-    if approval.approved_by != principal.person:
-        params: dict[str, Param] = {"draft_id": draft.draft_id, "approved_by": approval.approved_by}
-        at, content_id = approval.occurred_at.isoformat(), approval.content_id
-        raise Conflict([field_error(None, None, "already_approved", **params, at=at, content_id=content_id)])
-    decided = approval  # the same approver again (a retry) gets the same item
 
-    def item() -> ContentApproved:
+    def item(decided: DraftApproved) -> ContentApproved:
         return submission.approved_event(
             content_id=decided.content_id,
             event_id=new_event_id(),
@@ -163,7 +151,27 @@ async def approve_draft(request: web.Request) -> web.Response:
             traceparent=current_traceparent(),
         )
 
-    return await settle(deps, decided.content_id, won=won, make=item)
+    if approval is None:
+        claim = DraftApproved(
+            event_id=new_event_id(),
+            occurred_at=now,
+            draft_id=draft.draft_id,
+            content_id=draft_content_id(draft.draft_id),
+            approved_by=principal.person,
+            content_sha256=draft.content_sha256,
+        )
+        # Before the claim: a draft whose item the broker would refuse must not be approved.
+        check_event_size(item(claim), deps.settings.max_event_bytes)
+        await decide(deps, deps.topics.content_drafts, draft.draft_id, claim)
+        approval = draft.approval
+        assert approval is not None  # our own claim, at the latest, was read
+        won = approval.event_id == claim.event_id
+    if approval.approved_by != principal.person:
+        params: dict[str, Param] = {"draft_id": draft.draft_id, "approved_by": approval.approved_by}
+        at, content_id = approval.occurred_at.isoformat(), approval.content_id
+        raise Conflict([field_error(None, None, "already_approved", **params, at=at, content_id=content_id)])
+    decided = approval  # the same approver again (a retry) gets the same item
+    return await settle(deps, decided.content_id, won=won, make=lambda: item(decided))
 
 
 def _draft(request: web.Request) -> Draft:

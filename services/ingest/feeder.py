@@ -21,6 +21,10 @@ log, so they are never applied by the instance that wrote them: it waits in ``re
 the feeder has read past its claim, and then reads the decision from the view. Their topics are
 followed by a feeder of their own that fetches as soon as one record is there (long polling:
 quiet when nothing comes), so that wait is a round trip, not the 200 ms batching below.
+
+Operators' commands (withdraw, pause, resume) are not applied by their writer either: it waits
+the same way, so a pause and another instance's resume count in the order the log holds them,
+not in the order their writers heard back from the broker.
 """
 
 from __future__ import annotations
@@ -78,6 +82,9 @@ class Feeder:
         # this instance has already applied. Only offsets ahead are marked, so none is left over.
         self._next: dict[tuple[str, int], int] = {}
         self._applied_here: set[tuple[str, int, int]] = set()
+
+    def follows(self, topic: str) -> bool:
+        return topic in self._followed
 
     def applied_here(self, topic: str, partition: int, offset: int) -> None:
         """The record at ``offset`` was written and applied by this instance: don't apply it again."""

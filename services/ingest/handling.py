@@ -32,7 +32,7 @@ from services.ingest.status_view import ItemStatus, StatusView
 from services.ingest.throttle import KeyThrottle
 from services.ingest.writer import EventWriter
 from shared.channels import ChannelDirectory
-from shared.events import ContentApproved, Event
+from shared.events import ContentApproved, ControlIssued, Event
 from shared.http_auth import KeyStore, Principal, authenticate
 from shared.http_errors import ServiceUnavailable, TooManyRequests, field_error, parse_json_body
 from shared.http_probes import json_response
@@ -61,7 +61,8 @@ class Deps:
     readiness: Readiness
     clock: Callable[[], datetime]
     health: Callable[[], dict[str, object]]
-    # Waits until the record at (topic, partition, offset) is in the view (feeder.read_past).
+    # Waits until the record at (topic, partition, offset) is in the view (the read_past of the
+    # feeder that follows its topic).
     read_past: Callable[[str, int, int], Awaitable[None]]
     # Where each partition of a topic ends now, for reads that must show every instance's answers.
     log_ends: LogEnds
@@ -115,11 +116,30 @@ async def decide(deps: Deps, topic: str, key: str, claim: Event, hold: Hashable 
     Never applied here: a claim counts where the log puts it (so ``on_late_ack`` skips them too).
     """
     stored = await send(deps, topic, key, claim, hold)
+    if not await _read_back(deps, stored):  # stored, but not read back yet: a retry finds the decision
+        raise unavailable(deps, TimeoutError(f"{stored.topic}@{stored.offset} not read back in time"))
+
+
+async def command(deps: Deps, topic: str, key: str, event: ControlIssued) -> None:
+    """Write an operator's command and return once this instance's view has read it.
+
+    Never applied here: pause and resume undo each other, so the view folds them in the log's
+    order. Applied on the broker's answer instead, a pause could land after another instance's
+    resume that the feeder had already read, and show a resumed channel paused again.
+    """
+    stored = await send(deps, topic, key, event)
+    if not await _read_back(deps, stored):  # stored all the same: the view shows it once it reads it
+        log.warning("the status view has not read %s@%d yet", stored.topic, stored.offset)
+
+
+async def _read_back(deps: Deps, stored: RecordMetadata) -> bool:
+    """Whether this instance's view reads the record at ``stored`` within the broker's ack time."""
     try:
         async with asyncio.timeout(deps.settings.ack_timeout_s):
             await deps.read_past(stored.topic, stored.partition, stored.offset)
-    except TimeoutError as exc:  # stored, but not read back yet: a retry finds the decision
-        raise unavailable(deps, exc) from exc
+    except TimeoutError:
+        return False
+    return True
 
 
 async def read_latest(deps: Deps, topic: str) -> None:

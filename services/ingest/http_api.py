@@ -20,10 +20,10 @@ from services.ingest.handling import (
     DEPS,
     Deps,
     accept,
+    command,
     decide,
     principal_of,
     read_body,
-    send,
     settle,
 )
 from services.ingest.listing import SortKey, decode_cursor, encode_cursor
@@ -34,7 +34,7 @@ from services.ingest.request_params import (
     validate_pause,
     validate_withdraw,
 )
-from services.ingest.validation import validate_submission
+from services.ingest.validation import ValidSubmission, check_event_size, validate_submission
 from shared.capabilities import capabilities_for_channel
 from shared.events import ContentApproved, ControlAction, ControlIssued, IdempotencyClaimed
 from shared.http_auth import authorize
@@ -104,17 +104,13 @@ async def post_content(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     principal = await principal_of(request)
     raw, body = await read_body(request)
+    key = parse_idempotency_key(request.headers.get("Idempotency-Key"))
+    digest = hashlib.sha256(raw).hexdigest() if key else None
     now = deps.clock()
-    try:
-        submission = validate_submission(
-            body, deps.channels, now, require_approval=True, horizon=deps.settings.schedule_horizon
-        )
-    except ValidationFailed as exc:
-        # A broken four-eyes rule is a 403 (who may do what), even when the body alone shows it
-        # (author == approval.approved_by); mixed with other problems, every one is a 422.
-        if all(e.rule == "four_eyes" for e in exc.errors):
-            raise Forbidden(exc.errors) from exc
-        raise
+    earlier = await _earlier_use(deps, principal.person, key, digest) if key and digest else None
+    # A retry is judged as of its key's first use, when its item was accepted: the same bytes
+    # answer the same item later too, past their deadline even (design.md, guarantee 1).
+    submission = _validated(deps, body, earlier.at if earlier is not None else now)
     req = submission.request
     approval = getattr(req, "approval", None)
     authorize(
@@ -124,8 +120,6 @@ async def post_content(request: web.Request) -> web.Response:
         author=req.author,
         approved_by=approval.approved_by if approval else None,
     )
-    key = parse_idempotency_key(request.headers.get("Idempotency-Key"))
-    digest = hashlib.sha256(raw).hexdigest() if key else None
 
     def item(content_id: str) -> ContentApproved:
         return submission.approved_event(
@@ -138,14 +132,42 @@ async def post_content(request: web.Request) -> web.Response:
             traceparent=current_traceparent(),
         )
 
+    first = item(random_hex(24))
+    # Before a key is claimed: an item the broker would refuse must not hold the key.
+    check_event_size(first, deps.settings.max_event_bytes)
     if not key or digest is None:
-        return await accept(deps, item(random_hex(24)))
-    record, won = await _claim_key(deps, principal.person, key, digest)
+        return await accept(deps, first)
+    if earlier is not None:
+        record, won = earlier, False
+    else:
+        record, won = await _claim_key(deps, principal.person, key, digest)
     if record.request_sha256 != digest:
         raise Conflict([field_error(None, None, "idempotency_key")])
     return await settle(
         deps, record.content_id, won=won, make=lambda: item(record.content_id), hold=(principal.person, key)
     )
+
+
+def _validated(deps: Deps, body: object, now: datetime) -> ValidSubmission:
+    try:
+        return validate_submission(
+            body, deps.channels, now, require_approval=True, horizon=deps.settings.schedule_horizon
+        )
+    except ValidationFailed as exc:
+        # A broken four-eyes rule is a 403 (who may do what), even when the body alone shows it
+        # (author == approval.approved_by); mixed with other problems, every one is a 422.
+        if all(e.rule == "four_eyes" for e in exc.errors):
+            raise Forbidden(exc.errors) from exc
+        raise
+
+
+async def _earlier_use(deps: Deps, person: str, key: str, digest: str) -> IdempotencyRecord | None:
+    """What this (person, key) already stands for, if it was used; 409 for another body."""
+    await deps.caught_up.wait()
+    record = deps.view.keys.find(person, key, deps.clock())
+    if record is not None and record.request_sha256 != digest:
+        raise Conflict([field_error(None, None, "idempotency_key")])
+    return record
 
 
 async def _claim_key(deps: Deps, person: str, key: str, digest: str) -> tuple[IdempotencyRecord, bool]:
@@ -256,8 +278,7 @@ async def withdraw(request: web.Request) -> web.Response:
         by=principal.person,
         reason=req.reason,
     )
-    await send(deps, deps.topics.content_control, content_id, event)
-    deps.view.apply(event)
+    await command(deps, deps.topics.content_control, content_id, event)
     return json_response({"content_id": content_id, "action": "withdraw", "accepted": True}, 202)
 
 
@@ -276,8 +297,7 @@ async def _pause_or_resume(request: web.Request, action: ControlAction) -> web.R
         by=principal.person,
         reason=req.reason,
     )
-    await send(deps, deps.topics.content_control, "*", event)
-    deps.view.apply(event)
+    await command(deps, deps.topics.content_control, "*", event)
     return json_response({"action": action.value, "channels": list(channels) or "all", "accepted": True}, 202)
 
 
@@ -298,7 +318,7 @@ async def list_channels(request: web.Request) -> web.Response:
     out = []
     for ch in deps.channels.channels:
         caps = capabilities_for_channel(ch)
-        paused = deps.view.paused.get(ch.id) or deps.view.paused.get("*")
+        paused = deps.view.paused.get(ch.id)
         out.append(
             {
                 "channel": ch.id,

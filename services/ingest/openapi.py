@@ -136,7 +136,10 @@ _REFUSALS = {
     404: "Not found",
     409: "Idempotency-Key reused with another body, or the draft already approved (by whom)",
     412: "If-Match does not name the draft's current content: read it again",
-    413: "Body too large",
+    413: (
+        "Body too large, or the item it makes too large for the broker: its content is copied for "
+        "each channel, and the event's size and the limit are in the message"
+    ),
     415: "Not JSON",
     422: "Every validation problem at once",
     428: "If-Match missing: send the ETag of the draft you read",
@@ -286,7 +289,7 @@ def _draft_paths() -> dict[str, Any]:
                 "Approve the draft as read (If-Match: its ETag), not by its author; the first "
                 "approval wins, across every ingest instance",
                 _ok(schema_ref("Accepted"), "202", "Accepted: on the broker (acks=all)", _LOCATION),
-                (401, 403, 404, 409, 412, 422, 428, 429, 503),
+                (401, 403, 404, 409, 412, 413, 422, 428, 429, 503),
                 parameters=[draft_id, _IF_MATCH],
             )
         },

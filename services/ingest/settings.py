@@ -14,6 +14,12 @@ class IngestSettings(CommonSettings):
     ingest_port: int = 8080
     keys_file: Path = ROOT / "var" / "keys.json"
     max_body_bytes: int = 256 * 1024
+    # The largest content.approved record ingest writes. Each channel carries its own copy of the
+    # content, so a body under max_body_bytes can make a record the broker refuses on every retry
+    # (message.max.bytes: 1,048,588 per record batch by default; the producers' max_request_size:
+    # 1,048,576). Kept below both, with room for the batch's header, the key and the trace
+    # headers the scheduler adds when it forwards the record to schedule.commands.
+    max_event_bytes: int = Field(default=1_000_000, gt=0)
     # Per API key: a burst of this many requests, refilled at rate_per_minute.
     rate_burst: int = 60
     rate_per_minute: float = 600.0

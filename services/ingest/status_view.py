@@ -8,6 +8,10 @@ item's ``content.approved``: the feeder reads each partition at its own pace, mo
 restart or a broker outage) is held until the item arrives, not dropped; dropping them left
 jobs shown as ``accepted`` that were long published (found by the chaos run).
 
+A pause or a resume of every channel reaches each channel of the directory, as the scheduler
+applies it (``ChannelDirectory.reached_by``): a channel resumed after a pause of all is shown
+running, as the scheduler runs it.
+
 Jobs are kept in calendar order as they change (``services.ingest.listing``), so a page of the
 calendar costs its own size. Drafts and Idempotency-Keys are decided by the order of their
 claims in the log (``services.ingest.decisions``).
@@ -21,6 +25,7 @@ from datetime import datetime, timedelta
 
 from services.ingest.decisions import DraftBook, KeyBook
 from services.ingest.listing import FacetedIndex, Page, SortKey, instant
+from shared.channels import ChannelDirectory
 from shared.events import (
     ContentApproved,
     ControlAction,
@@ -116,13 +121,16 @@ class ItemStatus:
 
 
 class StatusView:
-    def __init__(self, idempotency_ttl: timedelta = timedelta(hours=24)) -> None:
+    def __init__(
+        self, idempotency_ttl: timedelta = timedelta(hours=24), channels: ChannelDirectory | None = None
+    ) -> None:
+        self._channels = channels if channels is not None else ChannelDirectory()
         self.items: dict[str, ItemStatus] = {}
         self.keys = KeyBook(idempotency_ttl)
         self.drafts = DraftBook()
         self._calendar = FacetedIndex()
         self.audit: list[ControlIssued] = []
-        self.paused: dict[str, ControlIssued] = {}  # channel or "*" → the pause in force
+        self.paused: dict[str, ControlIssued] = {}  # channel → the pause in force
         # content id → its events that came before the item itself, oldest item first (bounded)
         self.early: OrderedDict[str, list[Event]] = OrderedDict()
         self.early_events = 0
@@ -257,15 +265,12 @@ class StatusView:
 
     def _control(self, ev: ControlIssued) -> None:
         self.audit.append(ev)
-        targets = ev.channels or ("*",)
         if ev.action is ControlAction.PAUSE:
-            for ch in targets:
+            for ch in self._channels.reached_by(ev.channels):
                 self.paused[ch] = ev
         elif ev.action is ControlAction.RESUME:
-            for ch in targets:
+            for ch in self._channels.reached_by(ev.channels):
                 self.paused.pop(ch, None)
-            if not ev.channels:
-                self.paused.clear()
         elif ev.action is ControlAction.WITHDRAW and ev.content_id in self.items:
             self.items[ev.content_id].withdrawn = True
 

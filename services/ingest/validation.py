@@ -24,6 +24,11 @@ duplicate_channel, unknown_channel.
 (``shared.horizon``: ``schedule_horizon_days``, 400 days unless set, the scheduler's bound too):
 the plan holds jobs that long, and no one means an embargo until year 9999. Every date-time must lie in the range events keep to
 (``shared.events.EARLIEST_INSTANT`` … ``LATEST_INSTANT``, rule ``out_of_range``).
+
+The item a valid submission makes has a size of its own: each channel's variant carries a copy
+of its merged content, so a body well under the request limit can make an event larger than the
+broker takes. ``check_event_size`` refuses such an item with ``PayloadTooLarge`` (413, rule
+``payload_too_large``) before anything is written.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from services.ingest.request import (
 from shared.capabilities import PlatformCapabilities, capabilities_for_channel
 from shared.capability_rules import Rule, problems
 from shared.channels import ChannelDirectory
+from shared.codec import encode
 from shared.events import (
     Approval,
     ChannelVariant,
@@ -57,7 +63,7 @@ from shared.events import (
 )
 from shared.field_errors import not_an_object, translate
 from shared.horizon import DEFAULT_HORIZON
-from shared.http_errors import FieldError, ValidationFailed, field_error
+from shared.http_errors import FieldError, PayloadTooLarge, ValidationFailed, field_error
 from shared.messages import Param
 
 # An approval stamped a little ahead of our clock is clock skew, not a forgery.
@@ -212,6 +218,18 @@ def validate_submission(
 
 def _unique(errors: list[FieldError]) -> list[FieldError]:
     return list(dict.fromkeys(errors))
+
+
+def check_event_size(event: ContentApproved, limit: int) -> None:
+    """Refuse an item whose encoded event is over ``limit`` bytes: the broker would refuse its
+    record on every retry, and the client would hear 503 (retry later) for ever."""
+    size = len(encode(event))
+    if size > limit:
+        channels = len(event.variants)
+        refusal = field_error(
+            None, None, "payload_too_large.event", size=size, limit=limit, channels=channels
+        )
+        raise PayloadTooLarge([refusal])
 
 
 class _Errors:

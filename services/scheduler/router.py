@@ -43,7 +43,7 @@ def route(event: Event, channels: ChannelDirectory) -> list[str]:
     if isinstance(event, ControlIssued):
         # No channels named: a pause/resume of everything, or a withdraw that must reach every
         # channel that may hold a job of the item.
-        return list(event.channels or channels.ids)
+        return list(channels.reached_by(event.channels))
     if isinstance(event, PublishOutcome | OperatorDecided):
         # The channels ranked after this one in its group wait for its outcome (official first).
         source = channels.get(event.channel)

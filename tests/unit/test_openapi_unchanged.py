@@ -20,7 +20,7 @@ from services.inbox.openapi import openapi_document as inbox_document
 from services.ingest.openapi import openapi_document as ingest_document
 
 REVIEWED = {
-    "ingest": "deffcbeb05d0e5f88fc15aaa76a8989e01726af138ffb920d408477b77d723b8",
+    "ingest": "c9092da40b1aed8f570726c3e2a9885645db23e2c39f413be1accabd658e0234",
     "console": "c9d444a2fab1b24a2b7a20562cb2265e8301b65064b94a50875c14d93ad007eb",
     "analytics": "5acf22dab3ea01e28ed01b91e00cea371af19cacaa1fcc6c61ecb1e5aead0ee6",
     "inbox": "ef9563a1e34f4a58b68e7de1377c70b5667996e6ce9a72e9dbd2d614e3523582",

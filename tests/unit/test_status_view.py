@@ -8,6 +8,8 @@ import pytest
 
 from services.ingest import status_view
 from services.ingest.status_view import StatusView
+from services.scheduler.router import route
+from shared.channels import Channel, ChannelDirectory
 from shared.events import (
     Approval,
     ChannelVariant,
@@ -84,3 +86,64 @@ def test_events_of_items_that_never_come_are_bounded(monkeypatch: pytest.MonkeyP
     assert view.early_events == 3
     assert view.early_dropped == 2
     assert list(view.early) == ["c2", "c3", "c4"]  # the oldest went first
+
+
+DEMO = ChannelDirectory(
+    channels=tuple(
+        Channel(id=f"{p}-demo", platform=p, timezone="Asia/Jakarta") for p in ("mastodon", "x", "telegram")
+    )
+)
+
+
+def control(action: ControlAction, *channels: str, reason: str = "banjir") -> ControlIssued:
+    return ControlIssued(
+        event_id=f"{action.value}-{reason}", occurred_at=T0, action=action, channels=channels, by="opa",
+        reason=reason,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("commands", "paused"),
+    [
+        # A pause of all, then a resume of one: that one runs, as the scheduler runs it.
+        ([control(ControlAction.PAUSE), control(ControlAction.RESUME, CH)], {"x-demo", "telegram-demo"}),
+        ([control(ControlAction.PAUSE, CH), control(ControlAction.RESUME)], set()),
+        ([control(ControlAction.PAUSE), control(ControlAction.RESUME)], set()),
+        (
+            [control(ControlAction.PAUSE, "x-demo"), control(ControlAction.RESUME, "x-demo")],
+            set(),
+        ),
+        (
+            [
+                control(ControlAction.PAUSE),
+                control(ControlAction.RESUME, CH, "x-demo"),
+                control(ControlAction.PAUSE, CH),
+            ],
+            {CH, "telegram-demo"},
+        ),
+    ],
+)
+def test_pauses_reach_the_channels_the_scheduler_pauses(
+    commands: list[ControlIssued], paused: set[str]
+) -> None:
+    view = StatusView(channels=DEMO)
+    for command in commands:
+        view.apply(command)
+    assert set(view.paused) == paused
+    # The scheduler's router sends each command to the channels whose plans apply it.
+    fired: dict[str, ControlIssued] = {}
+    for command in commands:
+        for channel in route(command, DEMO):
+            if command.action is ControlAction.PAUSE:
+                fired[channel] = command
+            else:
+                fired.pop(channel, None)
+    assert view.paused == fired
+
+
+def test_a_pause_of_all_says_who_paused_each_channel_and_why() -> None:
+    view = StatusView(channels=DEMO)
+    view.apply(control(ControlAction.PAUSE, CH, reason="hoax"))
+    everything = control(ControlAction.PAUSE, reason="banjir")
+    view.apply(everything)
+    assert view.paused == dict.fromkeys(DEMO.ids, everything)
