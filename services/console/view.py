@@ -115,6 +115,9 @@ class ConsoleView:
         self.dead_by_source: Counter[str] = Counter()  # ever seen, for the metric
         self.channels: dict[str, ChannelHealth] = {}
         self.paused: dict[str, ControlIssued] = {}  # channel or "*" → the pause in force
+        # Channels resumed by name since the pause of all ("*"): the scheduler fans a pause of
+        # all out to every channel, so a resume naming one lifts it there.
+        self._resumed_since_all: set[str] = set()
         self.audit: deque[AuditEntry] = deque(maxlen=self.retention.audit_entries)
         self.applied = 0
         self._state_counts: Counter[tuple[str, str]] = Counter()
@@ -246,6 +249,9 @@ class ConsoleView:
         )
         targets = ev.channels or ("*",)
         if ev.action is ControlAction.PAUSE:
+            if not ev.channels:  # the latest pause is every channel's now
+                self.paused.clear()
+                self._resumed_since_all.clear()
             for ch in targets:
                 self.paused[ch] = ev
         elif ev.action is ControlAction.RECONNECTED:
@@ -255,8 +261,10 @@ class ConsoleView:
         elif ev.action is ControlAction.RESUME:
             if not ev.channels:
                 self.paused.clear()
+                self._resumed_since_all.clear()
             for ch in targets:
                 self.paused.pop(ch, None)
+            self._resumed_since_all.update(ev.channels)
             # The scheduler lifts a needs-reauth park on resume; so does the health it implies.
             for health in self.channels.values():
                 if health.health is Health.NEEDS_REAUTH and (
@@ -330,7 +338,9 @@ class ConsoleView:
         return worst
 
     def is_paused(self, channel: str) -> ControlIssued | None:
-        return self.paused.get(channel) or self.paused.get("*")
+        if channel in self.paused:
+            return self.paused[channel]
+        return None if channel in self._resumed_since_all else self.paused.get("*")
 
     def dead_letters(self, visible: Visible = everything, limit: int = 500) -> tuple[list[DeadLettered], int]:
         """The newest ``limit`` dead letters the caller may see, and how many it may see in all.
