@@ -132,8 +132,10 @@ def cmd_channels_connect(args: argparse.Namespace) -> int:
 
     try:
         return asyncio.run(run())
-    except (CommandError, CredentialError, RefreshError, TimeoutError) as exc:
-        return _fail("channels connect", exc or TimeoutError(say("no_callback")))
+    except TimeoutError as exc:  # asyncio's timeout carries no words: say what did not come
+        return _fail("channels connect", exc if str(exc) else TimeoutError(say("no_callback")))
+    except (CommandError, CredentialError, RefreshError) as exc:
+        return _fail("channels connect", exc)
 
 
 def _platform_of(settings: PublisherSettings, channel_id: str) -> str | None:

@@ -164,7 +164,7 @@ HELP: Mapping[str, str] = {
     "print the result as JSON on stdout, for scripts": "cetak hasilnya sebagai JSON ke stdout, untuk skrip",
     # the reach report
     "the ISO week, e.g. 2026-W49 (default: this week)": "minggu ISO, mis. 2026-W49 (bawaan: minggu ini)",
-    "the HTML report's language": "bahasa laporan HTML",
+    "the HTML report's language (default: the CLI's)": "bahasa laporan HTML (bawaan: bahasa CLI)",
     "the file to write, - for stdout (default: warta-reach-WEEK…)": (
         "berkas yang ditulis, - untuk stdout (bawaan: warta-reach-MINGGU…)"
     ),

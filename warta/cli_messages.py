@@ -56,6 +56,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "all_channels": ("all channels", "semua kanal"),
     "dead_total": ("{total} dead letter(s)", "{total} dead letter"),
     "not_a_job": ("(not a job)", "(bukan tugas)"),
+    "replayed_to": (
+        "replayed: the record is back on {topic} (partition {partition})",
+        "diputar ulang: rekaman kembali di {topic} (partisi {partition})",
+    ),
     "replaying": (
         "replaying {job_id}: a fresh attempt through the scheduler",
         "mengulang {job_id}: percobaan baru melalui penjadwal",
@@ -122,11 +126,19 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "{path}: kolom tidak dikenal {unknown}; yang dikenal: {known}",
     ),
     "import_summary": (
-        "imported {file}: {accepted} accepted, {rejected} rejected (of {rows} rows)",
-        "{file} diimpor: {accepted} diterima, {rejected} ditolak (dari {rows} baris)",
+        "imported {file}: {accepted} accepted, {earlier} already imported, {rejected} rejected (of {rows} rows)",
+        "{file} diimpor: {accepted} diterima, {earlier} sudah diimpor, {rejected} ditolak (dari {rows} baris)",
     ),
     "import_accepted": ("  line {line}: accepted {content_id}", "  baris {line}: diterima {content_id}"),
     "import_rejected": ("  line {line}: rejected {reason}", "  baris {line}: ditolak {reason}"),
+    "import_earlier": (
+        "  line {line}: already imported by an earlier run, not sent again",
+        "  baris {line}: sudah diimpor sebelumnya, tidak dikirim lagi",
+    ),
+    "not_utf8_csv": (
+        '{path}: not a CSV file in UTF-8 ({error}); save it as "CSV UTF-8"',
+        '{path}: bukan berkas CSV dalam UTF-8 ({error}); simpan sebagai "CSV UTF-8"',
+    ),
     "report_refused": (
         "the analytics API refused the report ({status}): {message}",
         "API analitik menolak laporan ({status}): {message}",
@@ -148,6 +160,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "laporan API analitik tidak memuat {missing}",
     ),
     "cannot_write_report": ("cannot write the report: {error}", "tidak bisa menulis laporan: {error}"),
+    "health_unreachable": (
+        "(health not shown: the console did not answer: {error})",
+        "(kesehatan tidak ditampilkan: konsol tidak menjawab: {error})",
+    ),
     "health_needs_operator": (
         "(health needs an operator's key: the console answered {status})",
         "(kesehatan kanal memerlukan kunci operator: konsol menjawab {status})",

@@ -33,6 +33,7 @@ from warta.cli_credentials import register_channels
 from warta.cli_messages import say
 from warta.ops_client import (
     EXIT_REFUSED,
+    Answer,
     Client,
     CliError,
     as_json,
@@ -191,7 +192,10 @@ def cmd_dead(args: argparse.Namespace) -> int:
     answer = expect(c.post(c.console, f"/v1/dead/{ident}/replay", {"reason": args.reason}), "dead replay")
     if as_json(args, answer):
         return 0
-    print(say("replaying", job_id=answer["job_id"]))
+    if "job_id" in answer:  # a dead job: the scheduler retries it
+        print(say("replaying", job_id=answer["job_id"]))
+    else:  # a record a consumer's handler refused: written back to its topic
+        print(say("replayed_to", topic=answer.get("replayed_to"), partition=answer.get("partition")))
     if answer.get("note"):
         print(answer["note"])  # e.g. an unconfirmed attempt is looked up on the platform first
     return 0
@@ -201,7 +205,10 @@ def cmd_channels(args: argparse.Namespace) -> int:
     c = client_of(args)
     listed = expect(c.get(c.ingest, "/v1/channels"), "channels")["channels"]
     health: dict[str, dict[str, Any]] = {}
-    console = c.get(c.console, "/v1/channels")  # operators' keys only; others see no health
+    try:
+        console = c.get(c.console, "/v1/channels")  # operators' keys only; others see no health
+    except CliError as exc:  # health is extra: ingest's listing still stands
+        console = Answer(0, {"error": str(exc)})
     if console.ok:
         health = {ch["channel"]: ch for ch in console.body["channels"]}
     if as_json(args, [{**ch, "health": health.get(ch["channel"])} for ch in listed]):
@@ -222,7 +229,9 @@ def cmd_channels(args: argparse.Namespace) -> int:
             ]
         )
     table(rows, ["CHANNEL", "PLATFORM", "TIMEZONE", "HEALTH", "PAUSE", "LAST ERROR"])
-    if not console.ok:
+    if console.status == 0:
+        print(say("health_unreachable", error=console.body["error"]), file=sys.stderr)
+    elif not console.ok:
         print(say("health_needs_operator", status=console.status), file=sys.stderr)
     return 0
 

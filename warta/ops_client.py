@@ -141,14 +141,16 @@ def client_of(args: argparse.Namespace) -> Client:
 def load_document(path: Path) -> Any:
     import yaml
 
+    kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise CliError(say("cannot_read", path=path, error=exc.strerror)) from exc
+    except UnicodeDecodeError as exc:  # saved in a legacy code page: say so, not a traceback
+        raise CliError(say("not_valid", path=path, format=f"UTF-8 {kind}", error=exc)) from exc
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
-        kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
         raise CliError(say("not_valid", path=path, format=kind, error=exc)) from exc
     return _plain(data)
 

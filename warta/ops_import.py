@@ -93,8 +93,29 @@ def submit_with_retries(
     return answer
 
 
-def cmd_import(args: argparse.Namespace) -> int:
-    path = Path(args.file)
+def row_keys(rows: list[dict[str, str]]) -> list[str]:
+    """Each row's Idempotency-Key, from what the row says and nothing else: not its line (a row
+    deleted above it would move it, and a new key would post it again) and not the file's name
+    or time. Identical rows are told apart by their turn among themselves."""
+    seen: dict[str, int] = {}
+    keys = []
+    for row in rows:
+        said = json.dumps({k: (v or "").strip() for k, v in row.items() if k}, sort_keys=True)
+        turn = seen[said] = seen.get(said, -1) + 1
+        keys.append("csv-" + hashlib.sha256(f"{said}\0{turn}".encode()).hexdigest()[:40])
+    return keys
+
+
+def already_imported(answer: Answer) -> bool:
+    """Ingest's 409 for a key used with another body: this very row was sent by an earlier run
+    (its key comes from its own words), whose sheet was saved at another time and so gave the
+    row another default ``approved_at``. Its item exists; it is not sent again."""
+    errors = answer.body.get("errors") if isinstance(answer.body, dict) else None
+    rules = [e.get("rule") for e in errors or () if isinstance(e, dict)]
+    return answer.status == 409 and rules == ["idempotency_key"]
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
@@ -102,44 +123,59 @@ def cmd_import(args: argparse.Namespace) -> int:
             rows = list(reader)
     except OSError as exc:
         raise CliError(say("cannot_read", path=path, error=exc.strerror)) from exc
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise CliError(say("not_utf8_csv", path=path, error=exc)) from exc
     if unknown:
         raise CliError(
             say("unknown_columns", path=path, unknown=", ".join(unknown), known=", ".join(CSV_COLUMNS))
         )
+    return rows
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    rows = read_rows(path)
     c = client_of(args)
     defaults = {"author": args.author or "", "approved_by": args.approved_by or ""}
     if args.key_role and not defaults["approved_by"]:
         defaults["approved_by"] = dev_key(args.key_role)[0]
-    # Rows without approved_at were approved when the sheet was saved; a stable instant also keeps
-    # each row's body, and so its Idempotency-Key, the same when the import is run again.
+    # Rows without approved_at were approved when the sheet was saved; the same file run again
+    # gives each row the same body, so ingest answers the same item.
     now = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(microsecond=0)
     progress = Progress(len(rows))
     accepted: list[tuple[int, str]] = []
+    earlier: list[int] = []
     rejected: list[tuple[int, list[str]]] = []
-    for n, row in enumerate(rows, start=2):  # line numbers as a spreadsheet shows them (1 = header)
-        item = row_to_item(row, defaults, now)
-        key = (
-            "csv-"
-            + hashlib.sha256(f"{path.name}\0{n}\0{json.dumps(row, sort_keys=True)}".encode()).hexdigest()[:40]
-        )
-        answer = submit_with_retries(c, item, key)
+    # Line numbers as a spreadsheet shows them (1 = the header).
+    for n, (row, key) in enumerate(zip(rows, row_keys(rows), strict=True), start=2):
+        answer = submit_with_retries(c, row_to_item(row, defaults, now), key)
         if answer.ok:
             accepted.append((n, answer.body["content_id"]))
+        elif already_imported(answer):
+            earlier.append(n)
         else:
             rejected.append((n, [line.strip() for line in field_errors(answer.body)]))
-        progress.show(len(accepted) + len(rejected), len(accepted), len(rejected))
+        progress.show(len(accepted) + len(earlier) + len(rejected), len(accepted), len(rejected))
     summary = {
         "file": path.name,
         "rows": len(rows),
         "accepted": [{"line": n, "content_id": cid} for n, cid in accepted],
+        "already_imported": [{"line": n} for n in earlier],
         "rejected": [{"line": n, "errors": reasons} for n, reasons in rejected],
     }
     if as_json(args, summary):
         return EXIT_REFUSED if rejected else 0
-    counts = {"accepted": len(accepted), "rejected": len(rejected), "rows": len(rows)}
+    counts = {
+        "accepted": len(accepted),
+        "earlier": len(earlier),
+        "rejected": len(rejected),
+        "rows": len(rows),
+    }
     print(say("import_summary", file=path.name, **counts))
     for n, content_id in accepted:
         print(say("import_accepted", line=n, content_id=content_id))
+    for n in earlier:
+        print(say("import_earlier", line=n))
     for n, reasons in rejected:
         for reason in reasons:
             print(say("import_rejected", line=n, reason=reason))

@@ -98,13 +98,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     query = {"weeks": str(args.weeks), "top": str(args.top)}
     if args.week:
         query["week"] = args.week
+    lang = getattr(args, "lang", None) or current()
     try:
         doc = fetch_report(args.analytics_url, query)
-        text = render(doc, args.format, args.lang)
+        text = render(doc, args.format, lang)
         if args.output == "-":
             sys.stdout.write(text)
             return 0
-        output = Path(args.output) if args.output else default_output(doc, args.format, args.lang)
+        output = Path(args.output) if args.output else default_output(doc, args.format, lang)
         write(text, output)
     except CliError as exc:
         print(f"warta report: {exc}", file=sys.stderr)
@@ -120,7 +121,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("report", help="write the week's reach report (HTML, CSV or JSON)")
     parser.add_argument("--week", help="the ISO week, e.g. 2026-W49 (default: this week)")
     parser.add_argument("--format", choices=FORMATS, default="html")
-    parser.add_argument("--lang", choices=LANGS, default="en", help="the HTML report's language")
+    # No default of its own: argparse would put it over the CLI's --lang; unset, the CLI's language.
+    parser.add_argument(
+        "--lang",
+        choices=LANGS,
+        default=argparse.SUPPRESS,
+        help="the HTML report's language (default: the CLI's)",
+    )
     parser.add_argument("-o", "--output", help="the file to write, - for stdout (default: warta-reach-WEEK…)")
     parser.add_argument("--weeks", type=int, default=8, help="weeks in the trend, ending with --week")
     parser.add_argument("--top", type=int, default=10, help="how many top items")

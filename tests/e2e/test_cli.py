@@ -184,7 +184,7 @@ def test_bulk_import_reports_accepted_and_rejected(system: LocalSystem, tmp_path
     )
     result = warta(system, "import", str(csv_file))
     assert result.returncode == 1, result.stderr  # some rows were rejected
-    assert "2 accepted, 1 rejected (of 3 rows)" in result.stdout
+    assert "2 accepted, 0 already imported, 1 rejected (of 3 rows)" in result.stdout
     assert "line 4: rejected" in result.stdout
     assert "nowhere" in result.stdout
     assert "3/3" in result.stderr  # the progress bar
