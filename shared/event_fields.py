@@ -46,6 +46,12 @@ Instant = Annotated[datetime, AfterValidator(_utc)]
 
 Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@\-]+$")]
 
+# The largest count of reactions, comments, shares, reach or votes an event may carry: a hundred
+# times the world's online population. A platform's answer beyond it is garbled, and sums of
+# such counts would leave the 64-bit integers every JSON codec here writes.
+MAX_COUNT = 10**12
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+
 MAX_TAGS = 10
 TAG_MAX_LENGTH = 40
 Tag = Annotated[str, Field(min_length=1, max_length=TAG_MAX_LENGTH, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]

@@ -27,6 +27,7 @@ from shared.event_fields import (
     Approval,
     ChannelVariant,
     Content,
+    Count,
     EventBase,
     Frozen,
     Identifier,
@@ -238,9 +239,8 @@ class PublishOutcome(EventBase):
     deferred: bool = False
     # The job's first attempt's time, carried forward: reconciliation needs it (Mastodon's key lives 1 h).
     first_attempt_at: Instant | None = None
-    # On an ``attempted`` record: until when that attempt may still be talking to the platform
-    # (recorded time + the publish timeout + a margin). A new owner of the job's partition
-    # (after a crash or a rebalance) does not take a lookup's "absent" for proof before then.
+    # On an ``attempted`` record: until when that attempt may still reach the platform (its time +
+    # the publish timeout + a margin); a new owner (crash, rebalance) takes no "absent" as proof before.
     lease_until: Instant | None = None
     # On an ``attempted`` record: who wrote it — the replica's transactional id and the process
     # (a new id per start). A restarted replica knows its own dead predecessor's attempts by them
@@ -291,10 +291,10 @@ class EngagementObserved(EventBase):
     platform: Identifier
     published_at: Instant
     horizon_minutes: int = Field(ge=1)
-    reactions: int = Field(ge=0)
-    comments: int = Field(ge=0)
-    shares: int = Field(ge=0)
-    reach: int | None = Field(default=None, ge=0)
+    reactions: Count
+    comments: Count
+    shares: Count
+    reach: Count | None = None
 
 
 class JobState(StrEnum):

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.event_fields import EventBase, Frozen, Identifier, Instant, Poll
+from shared.event_fields import Count, EventBase, Frozen, Identifier, Instant, Poll
 
 # Platforms close a poll at its end instant; a minute later the tally read is the final one.
 POLL_CLOSE_GRACE = timedelta(minutes=1)
@@ -26,7 +26,7 @@ def poll_read_after(poll: Poll) -> timedelta:
 
 class PollOptionResult(Frozen):
     label: str = Field(min_length=1, max_length=300)
-    votes: int = Field(ge=0)
+    votes: Count
 
 
 class PollResultsObserved(EventBase):
@@ -44,4 +44,4 @@ class PollResultsObserved(EventBase):
     closed: bool
     # People who voted, where the platform counts them apart from votes (Mastodon's
     # voters_count, for multiple-choice polls); None where it does not say.
-    voters: int | None = Field(default=None, ge=0)
+    voters: Count | None = None

@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaProducer
 
 from services.publisher.adapters.port import Adapter, AdapterError, NotSupported, Target
 from shared.credentials import SecretsError
+from shared.event_fields import MAX_COUNT
 from shared.events import EngagementObserved, JobDue, PollOptionResult, PollResultsObserved
 from shared.ids import new_event_id
 from shared.kafka import send_event
@@ -96,6 +97,13 @@ class EngagementReader:
     async def _counts(self, due: JobDue, post_id: str, target: Callable[[], Target]) -> None:
         counts = await self._ask("engagement", due, lambda: self.adapter.engagement(target(), post_id))
         if counts is None:
+            return
+        figures = (counts.reactions, counts.comments, counts.shares, counts.reach or 0)
+        if not all(0 <= n <= MAX_COUNT for n in figures):
+            # A garbled answer: the model would weigh it as a post seen by the whole world.
+            log.warning(
+                "engagement of %s at +%s min out of range: %r", due.job_id, due.horizon_minutes, counts
+            )
             return
         event = EngagementObserved(
             **self._reading(due),

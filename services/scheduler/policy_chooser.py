@@ -27,6 +27,9 @@ from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.events import EngagementObserved, JobPlanned, JobState, Priority, SlotExplanation
 
+# How far a reading's published_at may lie after its own time: two clocks' disagreement.
+PUBLISHED_SKEW = timedelta(hours=1)
+
 
 def rules_for(channel: Channel) -> ChannelRules:
     caps = {(c.limit, c.window_minutes) for c in channel.caps}
@@ -106,6 +109,10 @@ class PolicyChooser:
         return _explained(decision)
 
     def observe(self, channel: Channel, event: EngagementObserved, job: JobPlanned | None) -> None:
+        if event.published_at > event.occurred_at + PUBLISHED_SKEW:
+            # No reading is of a post published after it: a clock far off would make every real
+            # post look years old to the model (their weights fade with distance from its latest).
+            return
         total = event.reactions + event.comments + event.shares
         value = 1.0
         if job is not None:

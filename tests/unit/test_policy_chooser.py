@@ -53,3 +53,16 @@ def test_an_items_reactions_elsewhere_set_its_quality_on_each_channel() -> None:
     assert quality > 2.0  # FB's post of it is not taken for a great hour on FB
     # while the other channel's model was young, its counts judged no item
     assert quality_of(chooser, FB, "i3:fb-pemprov") is None
+
+
+def test_a_reading_of_a_post_published_after_it_teaches_nothing() -> None:
+    """A clock years ahead would make every real post look old to the model, for good."""
+    chooser = PolicyChooser()
+    chooser.observe(IG, seen(IG, "real", MONDAY, 300), None)
+    future = seen(IG, "skewed", MONDAY, 5).model_copy(
+        update={"published_at": datetime(2199, 12, 31, tzinfo=UTC)}
+    )
+    chooser.observe(IG, future, None)
+    posts = chooser.model_state(IG.id)["posts"]
+    assert isinstance(posts, list)
+    assert [p["key"] for p in posts] == ["real:ig-pemprov"]

@@ -66,10 +66,15 @@ SHAPES = ("hourly", "smooth")  # 24 free hours of the day (fit.py), or a short s
 SHAPE_EXPLORE_DAYS = {"hourly": EXPLORE_DAYS, "smooth": smooth.EXPLORE_DAYS}  # explore_days=None
 DEFAULT_SHAPE = "smooth"  # also of a saved state from before the choice existed
 _MAX_POSTS = 1500  # ~1 year of a busy channel; older posts are forgotten (audiences change)
+# A calendar regime keeps fewer (a month or two a year), so a channel's whole state, its regimes'
+# included, stays well inside one Kafka record (schedule.channels, 1 MB).
+_REGIME_MAX_POSTS = 500
 
 
 class EngagementModel:
     """Audience response of one channel; ``expected`` is in reactions once observations exist."""
+
+    max_posts = _MAX_POSTS
 
     def __init__(
         self,
@@ -269,7 +274,7 @@ class EngagementModel:
         self._posts[key] = post
         bisect.insort(self._times, post.at_us)
         self._dirty = True
-        if len(self._posts) > _MAX_POSTS:
+        while len(self._posts) > self.max_posts:
             oldest = min(self._posts, key=lambda k: self._posts[k].at_us)
             gone = self._posts.pop(oldest)
             del self._times[bisect.bisect_left(self._times, gone.at_us)]
@@ -414,6 +419,7 @@ class EngagementModel:
                 shapes_weight=self._shapes_given,
             )
         child.exploration = REGIME_THOMPSON_SHARE  # also for a child restored from an older state
+        child.max_posts = _REGIME_MAX_POSTS
         child.pool = None if self.pool is None else self.pool.within(regime)
         self._ensure_fit()
         if child._fitted_from is not self.fitted.u:  # the ordinary weeks were refit: refresh the prior
