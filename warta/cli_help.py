@@ -88,8 +88,8 @@ HELP: Mapping[str, str] = {
         f"kolom: {', '.join(CSV_COLUMNS)} (approved_at bawaannya waktu ubah berkas)"
     ),
     "author of rows without an author column": "penulis untuk baris tanpa kolom author",
-    "approver of rows without approved_by (default: the key's person)": (
-        "penyetuju untuk baris tanpa approved_by (bawaan: pemilik kunci)"
+    "approver of rows without approved_by (default with --key-role: that dev key's person)": (
+        "penyetuju untuk baris tanpa approved_by (bawaan dengan --key-role: pemilik kunci dev itu)"
     ),
     # the inbox
     f"the inbox's URL (WARTA_INBOX_URL; default {DEFAULT_INBOX_URL})": (

@@ -309,4 +309,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "file", help=f"columns: {', '.join(CSV_COLUMNS)} (approved_at defaults to the file's mtime)"
     )
     imp.add_argument("--author", help="author of rows without an author column")
-    imp.add_argument("--approved-by", help="approver of rows without approved_by (default: the key's person)")
+    imp.add_argument(
+        "--approved-by",
+        help="approver of rows without approved_by (default with --key-role: that dev key's person)",
+    )
