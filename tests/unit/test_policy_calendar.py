@@ -9,6 +9,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
+from dateutil.easter import easter
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -40,6 +42,24 @@ def test_the_deployment_calendar_covers_2026_to_2028_with_sources() -> None:
     assert calendar.regime_at(us(2026, 4, 10, 9)) is None
     assert calendar.regime_at(us(2026, 3, 25, 0)) is None  # the end date is the period's last day
     assert SchedulerSettings().load_calendar().regime_at(us(2027, 2, 20, 3)) == RAMADAN
+
+
+NATIONAL_HOLIDAYS = (
+    "tahun_baru", "isra_miraj", "imlek", "nyepi", "idul_fitri", "wafat_isa_almasih", "hari_buruh",
+    "kenaikan_isa_almasih", "idul_adha", "waisak", "pancasila", "tahun_baru_islam", "kemerdekaan",
+    "maulid_nabi", "natal",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("year", [2026, 2027, 2028])
+def test_every_year_holds_every_national_holiday_as_a_day_off(year: int) -> None:
+    """A holiday left out is a working day for the inbox's deadlines (complaints due a day early)."""
+    periods = yaml.safe_load(DEPLOY.read_text(encoding="utf-8"))["periods"]
+    days_off = {p["name"]: p["start"] for p in periods if p.get("day_off") and p["start"].year == year}
+    assert set(NATIONAL_HOLIDAYS) <= set(days_off), sorted(set(NATIONAL_HOLIDAYS) - set(days_off))
+    # Judged by dateutil's computus, not ours: Good Friday and Ascension Day.
+    assert days_off["wafat_isa_almasih"] == easter(year) - timedelta(days=2)
+    assert days_off["kenaikan_isa_almasih"] == easter(year) + timedelta(days=39)
 
 
 @pytest.mark.parametrize(
