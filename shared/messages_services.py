@@ -275,6 +275,10 @@ SERVICE_MESSAGES: Mapping[str, tuple[str, str]] = {
         "there is no draft reply waiting for approval",
         "tidak ada draf balasan yang menunggu persetujuan",
     ),
+    "illegal_transition.draft_changed": (
+        "{by} replaced the draft since it was read: read it again before approving",
+        "{by} mengganti draf sejak dibaca: baca lagi sebelum menyetujui",
+    ),
     "illegal_transition.deleted": (
         "this comment is deleted on the platform (or being deleted); it cannot be {action}ed",
         "komentar ini sudah dihapus di platform (atau sedang dihapus); tidak bisa di-{action}",

@@ -195,7 +195,13 @@ def cmd_reply(args: argparse.Namespace) -> int:
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
-    return _act(args, "approve", {"override": args.override, "reason": args.reason})
+    # The approval names the draft shown here: one replaced meanwhile is refused, not sent unread.
+    entry = _inbox(args).get(f"/v1/inbox/{_key(args.comment)}", "inbox show")
+    draft = entry.get("reply") or {}
+    if draft.get("text"):
+        print(say("inbox_approving", by=draft.get("drafted_by"), text=draft["text"]))
+    body = {"override": args.override, "reason": args.reason, "drafted_at": draft.get("drafted_at")}
+    return _act(args, "approve", body)
 
 
 def cmd_assign(args: argparse.Namespace) -> int:

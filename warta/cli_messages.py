@@ -56,6 +56,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "all_channels": ("all channels", "semua kanal"),
     "dead_total": ("{total} dead letter(s)", "{total} dead letter"),
     "not_a_job": ("(not a job)", "(bukan tugas)"),
+    "inbox_approving": ("approving the draft by {by}:\n  {text}", "menyetujui draf oleh {by}:\n  {text}"),
     "replayed_to": (
         "replayed: the record is back on {topic} (partition {partition})",
         "diputar ulang: rekaman kembali di {topic} (partisi {partition})",

@@ -37,6 +37,7 @@ from services.inbox.errors import LaporFailed
 from services.inbox.lapor_port import LaporComplaint, LaporPort
 from services.inbox.working_time import WorkingHours
 from shared.codec import encode
+from shared.dead_letters import is_infrastructure
 from shared.events import ComplaintAction, ComplaintChanged, ComplaintState, Event, InboxChanged
 from shared.kafka import ACK_DEADLINE_S, KafkaUnavailable, acknowledged
 from shared.messages import said
@@ -182,6 +183,11 @@ class ComplaintDesk:
                 log.warning("complaint %s: LAPOR! failed again: %s", complaint_id, exc)
             except ComplaintRefused:
                 pass  # an operator forwarded or closed it meanwhile
+            except Exception as exc:
+                # One complaint's fault must not stop the retries of the others, nor the inbox.
+                if is_infrastructure(exc):
+                    raise
+                log.exception("complaint %s: the retried forward failed", complaint_id)
         return taken
 
     def _next(

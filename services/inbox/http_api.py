@@ -349,6 +349,7 @@ def _action(
             text=getattr(body, "text", None),
             override=getattr(body, "override", False),
             by_approver=principal.role in APPROVER_ROLES,
+            read_draft_at=_instant(getattr(body, "drafted_at", None), "drafted_at"),
         )
         if command.text:  # a new answer: not over a colleague who is writing one (answering)
             deps.claims.check(key_of(entry), principal.person, deps.clock(), override=command.override)
@@ -359,6 +360,14 @@ def _action(
         return web.json_response(entry_json(changed), status=status, dumps=json_text)
 
     return handler
+
+
+def _instant(raw: str | None, field: str) -> datetime | None:
+    """A body's RFC 3339 instant (its shape checked by the model); 422 for a day no calendar has."""
+    try:
+        return datetime.fromisoformat(raw) if raw is not None else None
+    except ValueError:
+        raise ValidationFailed(said("type.instant", field=field), field=field) from None
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -13,6 +13,9 @@ from shared.template_events import TemplateText
 
 # Every body: no field the document lacks, no value of another JSON type than it says.
 _BODY = ConfigDict(extra="forbid", strict=True)
+# An instant as the API writes them (RFC 3339 with its offset); a pattern, so that the document
+# and the model take the same strings.
+RFC3339 = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$"
 
 
 class Reason(BaseModel):
@@ -35,6 +38,9 @@ class Reply(Reason):
 
 class Approve(Reason):
     override: bool = False
+    # The ``drafted_at`` of the draft the approver read: refused (409) when the draft was replaced
+    # since, so what is sent is the text that was approved. Unset: the draft there now.
+    drafted_at: str | None = Field(default=None, pattern=RFC3339, max_length=40)
 
 
 class Answering(BaseModel):

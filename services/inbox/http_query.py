@@ -22,6 +22,7 @@ LIST_LIMIT = (1, 500)
 TERMS_LIMIT = (1, 100)
 TERMS_HOURS = (0.25, MAX_TERMS_HOURS)
 # int() and float() also take "٣", "+5", " 5" and "5_0", which are no number of the document's.
+MAX_DIGITS = 40
 _WHOLE = re.compile(r"-?(0|[1-9][0-9]*)")
 _NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")  # RFC 8259 §6
 
@@ -52,6 +53,8 @@ def bounded(
     if not (_WHOLE if whole else _NUMBER).fullmatch(raw):
         kind = said("type.whole" if whole else "type.number", field=name)
         raise ValidationFailed(kind, field=name)
+    if len(raw) > MAX_DIGITS:  # far out of any bound; int() refuses 4,300 digits and more anyway
+        raise ValidationFailed(said("range.bounds", field=name, low=low, high=high), field=name)
     value = int(raw) if whole else float(raw)
     if not low <= value <= high:  # NaN compares false, so it is refused here too
         raise ValidationFailed(said("range.bounds", field=name, low=low, high=high), field=name)

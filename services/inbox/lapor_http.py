@@ -21,6 +21,8 @@ import orjson
 from services.inbox.errors import LaporRefused, LaporUnavailable
 from services.inbox.lapor_port import LaporComplaint, LaporReceipt
 
+MAX_TRACKING_ID = 200  # complaint_events.ComplaintChanged.tracking_id
+
 TIMEOUT_S = 10.0
 
 
@@ -65,9 +67,14 @@ class HttpLapor:
             raise LaporUnavailable(f"LAPOR! failed ({status})")
         try:
             data = orjson.loads(raw)
-            return LaporReceipt(tracking_id=str(data["tracking_id"]), status=str(data["status"]))
-        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        except orjson.JSONDecodeError as exc:
             raise LaporUnavailable("LAPOR! answered without a tracking id") from exc
+        tracking = data.get("tracking_id") if isinstance(data, dict) else None
+        # Only a tracking id LAPOR! really gave marks a complaint forwarded: null, "", a number's
+        # text or an object's repr would be kept as one and shown to the citizen.
+        if not isinstance(tracking, str) or not 0 < len(tracking.strip()) <= MAX_TRACKING_ID:
+            raise LaporUnavailable(f"LAPOR! answered without a usable tracking id: {str(tracking)[:80]!r}")
+        return LaporReceipt(tracking_id=tracking.strip(), status=str(data.get("status") or ""))
 
 
 def _message(raw: bytes) -> str:

@@ -118,6 +118,7 @@ class Command:
     text: str | None = None  # a reply's text
     override: bool = False  # a second answer to an answered comment, on purpose
     by_approver: bool = False  # the caller holds the approver role
+    read_draft_at: datetime | None = None  # on an approval: the draft the approver read
 
 
 def target(state: InboxState | None, action: InboxAction) -> InboxState:
@@ -337,12 +338,12 @@ def _reply(current: InboxChanged, command: Command, *, four_eyes: bool, now: dat
                 approved_by=command.by,
                 approved_at=now,
             )
-        draft = _pending(current)
+        draft = _pending(current, command.read_draft_at)
         return draft.model_copy(update={"approved_by": command.by, "approved_at": now})
     # Four eyes: the reply sent is the draft someone else wrote, approved by an approver.
     if command.text:
         raise ApprovalRequired(said("four_eyes.reply_needs_approver", channel=current.channel))
-    draft = _pending(current)
+    draft = _pending(current, command.read_draft_at)
     if not command.by_approver:
         raise ApprovalRequired(said("four_eyes.not_approver", person=command.by))
     if command.by == draft.drafted_by:
@@ -350,7 +351,9 @@ def _reply(current: InboxChanged, command: Command, *, four_eyes: bool, now: dat
     return draft.model_copy(update={"approved_by": command.by, "approved_at": now})
 
 
-def _pending(current: InboxChanged) -> ReplyDraft:
+def _pending(current: InboxChanged, read_at: datetime | None = None) -> ReplyDraft:
     if current.reply is None or current.reply.approved_by is not None:
         raise IllegalTransition(said("illegal_transition.no_draft"))
+    if read_at is not None and current.reply.drafted_at != read_at:
+        raise IllegalTransition(said("illegal_transition.draft_changed", by=current.reply.drafted_by))
     return current.reply

@@ -194,7 +194,11 @@ def _action_paths() -> dict[str, Any]:
             "Reply",
             {**changed, **drafted},
         ),
-        "approve": ("An approver (not the draft's author) sends the draft", "Approve", changed),
+        "approve": (
+            "An approver (not the draft's author) sends the draft; given its drafted_at, only that draft (409 once replaced)",
+            "Approve",
+            changed,
+        ),
     }
     for action, summary in (
         (InboxAction.HIDE, "Hide it (on the platform too where it can)"),

@@ -34,6 +34,7 @@ from shared.events import InboxAction, InboxChanged, InboxState
 UNANSWERED = frozenset({InboxState.NEW, InboxState.ASSIGNED, InboxState.REPLYING})
 
 TARGET_OPTION = "answer_target_minutes"
+MAX_TARGET_MINUTES = 30 * 24 * 60
 WORKING_HOURS_OPTION = "answer_target_working_hours"
 
 
@@ -78,7 +79,8 @@ def answer_target(channel: Channel | None, default: timedelta) -> timedelta:
         minutes = float(raw) if raw is not None else 0.0
     except ValueError:
         minutes = 0.0
-    return timedelta(minutes=minutes) if minutes > 0 else default
+    # "inf" and "nan" are floats too; past a month no target means anything.
+    return timedelta(minutes=minutes) if 0 < minutes <= MAX_TARGET_MINUTES else default
 
 
 def waiting_over_target(

@@ -15,6 +15,7 @@ its faults written out as typed.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -28,6 +29,7 @@ PLACEHOLDERS: Mapping[str, str] = {"name": "the commenter's name"}
 
 # When the platform gives no name, the polite address of each language.
 NO_NAME: Mapping[Lang, str] = {"en": "Sir/Madam", "id": "Bapak/Ibu"}
+MAX_NAME = 64  # a citizen's display name as a reply greets them
 
 _WORD = re.compile(r"[a-z_][a-z0-9_]*")
 
@@ -109,8 +111,16 @@ def problems(text: str) -> list[TemplateProblem]:
 
 
 def values_for(author_name: str | None, lang: Lang) -> dict[str, str]:
-    """The placeholders' values for a comment whose author is ``author_name``."""
-    name = (author_name or "").strip()
+    """The placeholders' values for a comment whose author is ``author_name``.
+
+    The name is the citizen's own text, put into the office's reply: control and format
+    characters (newlines, bidi overrides that reverse what follows, zero-width marks) are dropped
+    and runs of spaces folded, so a name cannot add lines or hide text in the official answer, and
+    it is cut at ``MAX_NAME``.
+    """
+    chars = (" " if c.isspace() else c for c in author_name or "")
+    kept = "".join(c for c in chars if unicodedata.category(c)[0] != "C")
+    name = " ".join(kept.split())[:MAX_NAME].strip()
     return {"name": name or NO_NAME[lang]}
 
 

@@ -256,6 +256,23 @@ def test_four_eyes_a_draft_then_another_approver() -> None:
         )
 
 
+def test_an_approval_sends_only_the_draft_its_approver_read() -> None:
+    """Rina replaces her draft after Yuyun has read it: Yuyun's approval of what she read is
+    refused, not turned into an approval of text she never saw."""
+    read = decide(
+        entry(), Command(A.DRAFT_REPLY, by="rina", text="Terima kasih, Budi."), four_eyes=True, now=NOW
+    )
+    assert read.reply is not None
+    later = NOW.replace(minute=5)
+    replaced = decide(read, Command(A.DRAFT_REPLY, by="rina", text="Teks lain."), four_eyes=True, now=later)
+    approve = Command(A.REPLY, by="yuyun", by_approver=True, read_draft_at=read.reply.drafted_at)
+    with pytest.raises(IllegalTransition, match="replaced the draft"):
+        decide(replaced, approve, four_eyes=True, now=later)
+    sent = decide(read, approve, four_eyes=True, now=later)
+    assert sent.reply is not None
+    assert sent.reply.text == "Terima kasih, Budi."
+
+
 def test_a_second_answer_needs_an_override() -> None:
     answered = posted(decide(entry(), Command(A.REPLY, by="rina", text="Besok."), four_eyes=False, now=NOW))
     with pytest.raises(IllegalTransition, match="override"):

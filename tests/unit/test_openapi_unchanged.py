@@ -23,7 +23,7 @@ REVIEWED = {
     "ingest": "c9092da40b1aed8f570726c3e2a9885645db23e2c39f413be1accabd658e0234",
     "console": "c9d444a2fab1b24a2b7a20562cb2265e8301b65064b94a50875c14d93ad007eb",
     "analytics": "5acf22dab3ea01e28ed01b91e00cea371af19cacaa1fcc6c61ecb1e5aead0ee6",
-    "inbox": "ef9563a1e34f4a58b68e7de1377c70b5667996e6ce9a72e9dbd2d614e3523582",
+    "inbox": "cc44b3a3fd8962b76a893f80d83ab13d2d45f0484498003a09627b9de6f85099",
 }
 
 

@@ -216,7 +216,7 @@ function entryNode(entry) {
   };
   if (open) button("reply", () => replyWith(""));
   if (open && state.templates.length) actions.append(savedAnswers(entry, replyWith));
-  if (open && entry.reply && !entry.reply.approved_by) button("approve", () => act("approve", { override: entry.state === "answered" }));
+  if (open && entry.reply && !entry.reply.approved_by) button("approve", () => act("approve", { override: entry.state === "answered", drafted_at: entry.reply.drafted_at }));
   // Delete only where the channel's platform deletes a citizen's comment (the limits say where not);
   // a deleted comment is final unless the platform refused the delete.
   const canDelete = Boolean((state.abilities[c.channel] || {}).delete?.can);
