@@ -142,7 +142,9 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
     await probe.start()
     prober = Prober(probe, history, settings.probe_interval_s)
     registry = service_registry("console")
-    registry.register(TopicCollector(view, lambda: prober.latest, channels, utcnow))
+    registry.register(
+        TopicCollector(view, lambda: prober.latest, channels, utcnow, replayed=feeder.caught_up.is_set)
+    )
     subscribers = load_subscribers(settings.webhooks_file) if settings.webhooks_file else []
     deliveries = DeliveryLog(settings.webhook_log_size)
     dispatcher = _dispatcher(settings, subscribers, deliveries)

@@ -2,7 +2,8 @@
 
 A custom collector: every scrape renders the current view and the latest offset snapshot, so
 figures are exactly what the topics say (counters derived from replayed topics are monotonic
-within a process and re-derived, not reset to zero, after a restart).
+within a process and re-derived, not reset to zero, after a restart: the view's families are
+left out of a scrape until the view has replayed the topics, never shown part-way).
 
     warta_topic_messages_total{topic}                    end offsets summed over partitions
     warta_consumer_committed_offset{group,topic,partition}
@@ -40,16 +41,23 @@ class TopicCollector(Collector):
         snapshot: Callable[[], OffsetSnapshot | None],
         channels: ChannelDirectory,
         clock: Callable[[], datetime],
+        *,
+        replayed: Callable[[], bool] = lambda: True,
     ) -> None:
         self._view = view
         self._snapshot = snapshot
         self._channels = channels
         self._clock = clock
+        self._replayed = replayed
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         yield from self._offsets()
-        yield from self._outcomes()
-        yield from self._health()
+        # The view's figures only once it has read the topics to their ends: a counter scraped
+        # half-way through the replay would fall below its last value, which Prometheus takes for
+        # a reset (and increase() for every dead letter and failure of the topics' retention).
+        if self._replayed():
+            yield from self._outcomes()
+            yield from self._health()
 
     def _offsets(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         snap = self._snapshot()

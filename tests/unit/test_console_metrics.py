@@ -90,3 +90,20 @@ def test_each_label_carries_its_own_value() -> None:
         (("group", "g"), ("partition", "0"), ("topic", "publish.outcomes")): 2.0,
         (("group", "g"), ("partition", "1"), ("topic", "publish.outcomes")): 7.0,
     }
+
+
+def test_the_views_figures_wait_for_the_replay_the_brokers_do_not() -> None:
+    """Half-way through a restart's replay, a counter would read less than before the restart,
+    and Prometheus would take the drop for a reset."""
+    view = ConsoleView()
+    view.apply(outcome(OutcomeStatus.PUBLISHED, AT))
+    replayed = [False]
+    registry = CollectorRegistry()
+    channels = ChannelDirectory(channels=(Channel(id="telegram-demo", platform="telegram"),))
+    registry.register(TopicCollector(view, lambda: None, channels, lambda: AT, replayed=lambda: replayed[0]))
+    during = {f.name for f in text_string_to_metric_families(generate_latest(registry).decode())}
+    assert "warta_publish_outcomes" not in during
+    assert "warta_offsets_probe_age_seconds" in during
+    replayed[0] = True
+    after = {f.name for f in text_string_to_metric_families(generate_latest(registry).decode())}
+    assert "warta_publish_outcomes" in after
