@@ -17,6 +17,7 @@ from services.publisher.adapters.port import (
     RateLimited,
     Temporary,
 )
+from services.publisher.adapters.upload_state import UploadLog
 from services.publisher.adapters.whatsapp import WhatsAppAdapter
 from shared.events import Content
 from tests.integration.conftest_fakes import FakeEnv, publish_request, running_sandbox
@@ -167,3 +168,12 @@ async def test_missing_subscribers_or_template_is_permanent(env: FakeEnv, tmp_pa
 async def test_engagement_is_not_supported(env: FakeEnv, tmp_path: Path) -> None:
     with pytest.raises(NotSupported):
         await make(env, tmp_path).engagement(env.target("whatsapp", options=OPTIONS), "wamid.x")
+
+
+async def test_a_job_begun_before_the_per_job_notes_is_not_sent_again_to_whom_it_reached(
+    env: FakeEnv, state: WhatsAppState, tmp_path: Path
+) -> None:
+    """An upgrade mid-broadcast: the old shared file says who was reached; the retry sends the rest."""
+    UploadLog(tmp_path, "whatsapp").put(JOB, {"+628110000001": "wamid.earlier"})
+    await make(env, tmp_path).publish(env.target("whatsapp", options=OPTIONS), publish_request(job_id=JOB))
+    assert [p.data["to"] for p in state.posts] == ["628110000002", "628110000003"]

@@ -81,12 +81,17 @@ class WhatsAppAdapter(GraphAdapter, StatefulHttpAdapter):
     def _notes(self) -> JobLog:
         return JobLog(self.state_dir, self.platform)
 
+    def _sent(self, job_id: str) -> dict[str, Any] | None:
+        # A job begun before the notes were kept per job is in the old shared file: without it, a
+        # retry would message again everyone that job had reached.
+        return self._notes.get(job_id) or self._log.get(job_id)
+
     async def publish(self, target: port.Target, request: port.PublishRequest) -> port.Published:
         self._notes.prune(self._clock())
         recipients = self._recipients(target)
         caps = check_content(self.platform, request.content)
         message = self._message(target, post_text(caps, request.content), request)
-        sent = dict(self._notes.get(request.job_id) or {})
+        sent = dict(self._sent(request.job_id) or {})
         for number in recipients:
             if sent.get(number, "pending") != "pending":
                 continue  # reached (or skipped) by an earlier attempt
@@ -117,7 +122,7 @@ class WhatsAppAdapter(GraphAdapter, StatefulHttpAdapter):
         return self._result(request.job_id, sent)
 
     async def find_by_marker(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
-        sent = self._notes.get(request.job_id)
+        sent = self._sent(request.job_id)
         if not sent:
             # Nothing was ever about to be sent for this job from a publisher sharing this state
             # dir; a worker still sending elsewhere is covered by the attempt's lease.
