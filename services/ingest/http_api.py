@@ -139,9 +139,9 @@ async def post_content(request: web.Request) -> web.Response:
         return await accept(deps, first)
     if earlier is not None:
         record, won = earlier, False
-    else:
+    else:  # no await since the lookup: the view still holds no record of this key
         record, won = await _claim_key(deps, principal.person, key, digest)
-    if record.request_sha256 != digest:
+    if record.request_sha256 != digest:  # another instance's claim came first, for other bytes
         raise Conflict([field_error(None, None, "idempotency_key")])
     return await settle(
         deps, record.content_id, won=won, make=lambda: item(record.content_id), hold=(principal.person, key)
@@ -171,15 +171,12 @@ async def _earlier_use(deps: Deps, person: str, key: str, digest: str) -> Idempo
 
 
 async def _claim_key(deps: Deps, person: str, key: str, digest: str) -> tuple[IdempotencyRecord, bool]:
-    """What this (person, key) stands for, claimed now if nobody has; and whether we claimed it.
+    """Claims (person, key), which ``_earlier_use`` found unused: what it stands for once the log
+    has settled it (ours, or another instance's claim that came first), and whether we won.
 
     Concurrent requests with one key, on any ingest instance, all read the same first claim.
     """
-    await deps.caught_up.wait()
     now = deps.clock()
-    record = deps.view.keys.find(person, key, now)
-    if record is not None:
-        return record, False
     # A claim of ours that answered 503 may still be stored: while the broker has not settled
     # it, it is this key's first use as far as we know (a different body is refused).
     hold = ("claim", person, key)
