@@ -26,6 +26,12 @@ def digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+def whole(text: str, max_digits: int = 18) -> int | None:
+    """A query's whole number of at most ``max_digits`` ASCII digits, else None: ``int()`` itself
+    refuses over 4,300 digits with a ValueError, which a handler would answer with a 500."""
+    return int(text) if digits(text) and len(text) <= max_digits else None
+
+
 def as_int(value: object) -> int | None:
     """A JSON number, or a string of digits (Graph sends some counts as strings), else None."""
     if isinstance(value, bool):
@@ -51,7 +57,7 @@ def epoch_time(value: object, *, per_second: int = 1) -> datetime | None:
     second) as a UTC instant; None when it is neither or no calendar holds it (``datetime`` itself
     raises ``OverflowError`` or ``OSError`` there, which no reader of a platform's answer expects)."""
     number = value if isinstance(value, float) else as_int(value)
-    if number is None or isinstance(number, bool):
+    if number is None:
         return None
     try:
         return datetime.fromtimestamp(number / per_second, UTC)

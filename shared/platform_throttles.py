@@ -62,6 +62,14 @@ def throttled(status: int, body: Any) -> bool:
     return graph_code(body) in GRAPH_THROTTLE_CODES
 
 
+def held(seconds: float | None) -> float | None:
+    """A wait a platform gave, within [0, ``MAX_WAIT``] (infinity: the longest); None for none or
+    NaN. One bound for every wait, so that ``now + wait`` is always a datetime."""
+    if seconds is None or math.isnan(seconds):
+        return None
+    return min(max(0.0, seconds), MAX_WAIT)
+
+
 def retry_after(headers: Mapping[str, str], now: datetime) -> float | None:
     """RFC 9110 ``Retry-After`` in seconds from ``now`` (delay-seconds or an HTTP-date), within
     [0, ``MAX_WAIT``]; None when absent or not either form."""
@@ -69,12 +77,11 @@ def retry_after(headers: Mapping[str, str], now: datetime) -> float | None:
     if not raw:
         return None
     if digits(raw):
-        return min(float(raw), MAX_WAIT)
+        return held(float(raw))
     try:
         when = email.utils.parsedate_to_datetime(raw)
     except (TypeError, ValueError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    wait = (when - now).total_seconds()
-    return min(max(0.0, wait), MAX_WAIT) if math.isfinite(wait) else None
+    return held((when - now).total_seconds())

@@ -154,27 +154,8 @@ class AttemptLedger:
         now = self._clock()
         earlier = self._entries.get(due.job_id)
         first = earlier.first_attempt_at if earlier is not None else None
-        attempted = decision.status is OutcomeStatus.ATTEMPTED
-        outcome = PublishOutcome(
-            event_id=new_event_id(),
-            occurred_at=now,
-            purpose="publish" if due.purpose == "measure" else due.purpose,
-            job_id=due.job_id,
-            content_id=due.content_id,
-            channel=due.channel,
-            platform=self._platform,
-            attempt=due.attempt,
-            status=decision.status,
-            post_id=decision.post_id,
-            url=decision.url,
-            retry_at=decision.retry_at,
-            error=decision.error,
-            reconcile_first=decision.reconcile_first,
-            deferred=decision.deferred,
-            first_attempt_at=first or (now if attempted else None),
-            lease_until=now + self._lease if attempted else None,
-            writer=self.me.writer if attempted else None,
-            incarnation=self.me.incarnation if attempted else None,
+        outcome = outcome_of(
+            due, decision, self._platform, now, first_attempt_at=first, lease=self._lease, me=self.me
         )
         records = [
             Outgoing(
@@ -182,7 +163,7 @@ class AttemptLedger:
             ),
             self._audit(outcome),
         ]
-        if attempted:
+        if decision.status is OutcomeStatus.ATTEMPTED:
             sent = [
                 await self._producer.send(r.topic, r.value, key=r.key, partition=r.partition) for r in records
             ]
@@ -223,3 +204,39 @@ class AttemptLedger:
             channel=due.channel,
             raw=encode(due).decode(),
         )
+
+
+def outcome_of(
+    due: JobDue,
+    decision: Decision,
+    platform: str,
+    now: datetime,
+    *,
+    first_attempt_at: datetime | None,
+    lease: timedelta,
+    me: Incarnation,
+) -> PublishOutcome:
+    """The outcome the ledger writes for ``decision`` on ``due`` at ``now``: an ``attempted`` one
+    carries its lease and writer; every one carries the job's first attempt's time forward."""
+    attempted = decision.status is OutcomeStatus.ATTEMPTED
+    return PublishOutcome(
+        event_id=new_event_id(),
+        occurred_at=now,
+        purpose="publish" if due.purpose == "measure" else due.purpose,
+        job_id=due.job_id,
+        content_id=due.content_id,
+        channel=due.channel,
+        platform=platform,
+        attempt=due.attempt,
+        status=decision.status,
+        post_id=decision.post_id,
+        url=decision.url,
+        retry_at=decision.retry_at,
+        error=decision.error,
+        reconcile_first=decision.reconcile_first,
+        deferred=decision.deferred,
+        first_attempt_at=first_attempt_at or (now if attempted else None),
+        lease_until=now + lease if attempted else None,
+        writer=me.writer if attempted else None,
+        incarnation=me.incarnation if attempted else None,
+    )

@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 from typing import TypedDict, TypeVar
 
 from aiokafka import AIOKafkaProducer
+from pydantic import ValidationError
 
 from services.publisher.adapters.port import Adapter, AdapterError, NotSupported, Target
 from shared.credentials import SecretsError
-from shared.event_fields import MAX_COUNT
 from shared.events import EngagementObserved, JobDue, PollOptionResult, PollResultsObserved
 from shared.ids import new_event_id
 from shared.kafka import send_event
@@ -98,21 +98,22 @@ class EngagementReader:
         counts = await self._ask("engagement", due, lambda: self.adapter.engagement(target(), post_id))
         if counts is None:
             return
-        figures = (counts.reactions, counts.comments, counts.shares, counts.reach or 0)
-        if not all(0 <= n <= MAX_COUNT for n in figures):
-            # A garbled answer: the model would weigh it as a post seen by the whole world.
+        try:
+            event = EngagementObserved(
+                **self._reading(due),
+                horizon_minutes=max(1, due.horizon_minutes or 1),
+                reactions=counts.reactions,
+                comments=counts.comments,
+                shares=counts.shares,
+                reach=counts.reach,
+            )
+        except ValidationError:
+            # A garbled answer (a count past event_fields.MAX_COUNT): the model would weigh it as
+            # a post seen by the whole world.
             log.warning(
                 "engagement of %s at +%s min out of range: %r", due.job_id, due.horizon_minutes, counts
             )
             return
-        event = EngagementObserved(
-            **self._reading(due),
-            horizon_minutes=max(1, due.horizon_minutes or 1),
-            reactions=counts.reactions,
-            comments=counts.comments,
-            shares=counts.shares,
-            reach=counts.reach,
-        )
         await send_event(self.producer, self.topic, due.content_id, event)
 
     async def _poll(self, due: JobDue, post_id: str, target: Callable[[], Target]) -> None:

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.publisher.adapters.port import Adapter, Credentials, PublishRequest, Target, Temporary
+from services.publisher.attempt_ledger import outcome_of
 from services.publisher.decide import Decision, RetryPolicy, decide, deferral
 from services.publisher.ledger_decision import Incarnation, Send, next_step
 from services.publisher.platform_call import PlatformCaller
@@ -25,7 +26,7 @@ from services.scheduler.chooser import NaiveChooser
 from services.scheduler.plan import Plan, PlanSettings
 from services.scheduler.store_memory import MemoryJobStore
 from shared.events import Content, JobDue, OutcomeStatus, PublishOutcome
-from tests.unit.test_plan import CH, DIRECTORY, T0, approved, outcome
+from tests.unit.test_plan import CH, DIRECTORY, T0, approved
 
 POLICY = RetryPolicy()
 ME = Incarnation("publisher-mastodon-a", "now", started_at=T0, stable=True)
@@ -89,15 +90,9 @@ def test_a_deferral_comes_back_after_the_limiters_wait_spread_by_at_most_the_cap
 
 
 def _outcome(due: JobDue, decision: Decision, at: datetime) -> PublishOutcome:
-    """The outcome the publisher's ledger writes for ``decision`` (attempt_ledger.record)."""
-    return outcome(
-        due.content_id,
-        decision.status,
-        due.attempt,
-        at=at,
-        retry_at=decision.retry_at,
-        error=decision.error,
-        deferred=decision.deferred,
+    """The outcome the publisher's ledger writes for ``decision``: its own function, not a copy."""
+    return outcome_of(
+        due, decision, "mastodon", at, first_attempt_at=None, lease=timedelta(seconds=40), me=ME
     )
 
 

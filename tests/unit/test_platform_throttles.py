@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from services.publisher.adapters.graph import graph_error
 from services.publisher.adapters.port import RateLimited, Temporary
-from shared.json_values import as_int, digits
+from shared.json_values import as_int, digits, whole
 from shared.outbound_http import Reply
 from shared.platform_throttles import MAX_WAIT, graph_code, retry_after, throttled, youtube_reason
 
@@ -96,3 +96,9 @@ def test_whole_numbers_are_ascii_digits_only(text: str) -> None:
         assert int(text) >= 0
     value = as_int(text)
     assert value is None or value == int(text.strip())
+
+
+@given(st.text(alphabet="0123456789²٣ -", max_size=30) | st.just("9" * 4400))
+def test_a_query_s_whole_number_never_raises(text: str) -> None:
+    value = whole(text)
+    assert value is None or (str(value) == text.lstrip("0") or value == 0)

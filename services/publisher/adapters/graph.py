@@ -25,7 +25,7 @@ from services.publisher.adapters._http import Reply
 from services.publisher.adapters.common import HttpAdapter
 from shared.capabilities import capabilities_for
 from shared.json_values import as_int
-from shared.platform_throttles import GRAPH_THROTTLE_CODES, MAX_WAIT
+from shared.platform_throttles import GRAPH_THROTTLE_CODES, held
 
 AUTH_CODES = frozenset({102, 190, 10})  # session, token expired/invalid, permission (plus 200-299)
 TRANSIENT_CODES = frozenset({1, 2, -1, -2})
@@ -69,7 +69,8 @@ def usage_info(headers: Mapping[str, str], now: datetime) -> port.RateLimitInfo 
     used, regain = usage(headers)
     if used is None:
         return None
-    reset = now + timedelta(seconds=min(max(0.0, regain * 60.0), MAX_WAIT)) if regain else None
+    wait = held(regain * 60.0) if regain else None
+    reset = now + timedelta(seconds=wait) if wait is not None else None
     return port.RateLimitInfo(limit=100, remaining=max(0, 100 - used), reset_at=reset)
 
 

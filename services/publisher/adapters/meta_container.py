@@ -143,7 +143,8 @@ class ContainerAdapter(GraphAdapter):
                 raise PublishAmbiguous(message, container_id=container_id)
             self._containers.pop(key, None)
             return found
-        await self._check_quota(target)
+        # No second quota read here: publish_container read it before making the container, and a
+        # quota filled since is refused by the publish call itself (PublishingQuota).
         try:
             reply = await self.call(
                 target,

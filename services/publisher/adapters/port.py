@@ -25,14 +25,13 @@ reason, or is asked again later when the platform may tell by then).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from shared.credentials.secret_store import Credentials as Credentials  # what a Target carries
 from shared.events import Content, Moderation, ReplyTarget
-from shared.platform_throttles import MAX_WAIT
+from shared.platform_throttles import held
 
 
 @dataclass(frozen=True)
@@ -152,12 +151,8 @@ class Temporary(AdapterError):
     ) -> None:
         super().__init__(message, code=code, http_status=http_status)
         # Seconds the platform asked us to wait, if it said; a hostile or garbled figure ("inf",
-        # 1e12) is held to MAX_WAIT so that ``now + wait`` stays a datetime.
-        self.retry_after = (
-            min(max(0.0, retry_after), MAX_WAIT)
-            if retry_after is not None and not math.isnan(retry_after)
-            else None
-        )
+        # 1e12) is held within a week so that ``now + wait`` stays a datetime.
+        self.retry_after = held(retry_after)
 
 
 class RateLimited(Temporary):

@@ -42,6 +42,7 @@ from shared.capabilities import capabilities_for
 from shared.capability_rules import Rule
 from shared.events import Media
 from shared.json_values import as_int, as_object, digits, epoch_time
+from shared.platform_throttles import held
 
 # From the one capability table (shared/capabilities.py), so ingest and the adapter agree.
 _CAPS = capabilities_for("telegram")
@@ -120,17 +121,12 @@ class TelegramAdapter(HttpAdapter):
         message = f"telegram: {description}"
         parameters = as_object(body.get("parameters"))
         if code == 429:
-            wait = parameters.get("retry_after")
-            limited = port.RateLimited(
-                message,
-                code="flood_wait",
-                http_status=status,
-                retry_after=float(wait) if isinstance(wait, int | float) else None,
-            )
-            if limited.retry_after is not None:  # held within a week by the error itself
-                reset = self._clock() + timedelta(seconds=limited.retry_after)
+            given = parameters.get("retry_after")
+            wait = held(float(given)) if isinstance(given, int | float) else None
+            if wait is not None:
+                reset = self._clock() + timedelta(seconds=wait)
                 self._quota.record(target, port.RateLimitInfo(remaining=0, reset_at=reset))
-            return limited
+            return port.RateLimited(message, code="flood_wait", http_status=status, retry_after=wait)
         # 401: bad token; 404: token malformed (the bot path is unknown); 403: bot removed.
         if code in (401, 403, 404) or any(r in description.lower() for r in _RIGHTS):
             return port.AuthExpired(message, code="bot_unauthorized", http_status=status)

@@ -27,7 +27,6 @@ upload) are not handled.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -141,7 +140,7 @@ class XAdapter(HttpAdapter):
                 port.RateLimitInfo(
                     limit=limit,
                     remaining=parse_int(reply.headers.get("x-rate-limit-remaining")),
-                    reset_at=_epoch(reply.headers.get("x-rate-limit-reset")),
+                    reset_at=epoch_time(reply.headers.get("x-rate-limit-reset")),
                 ),
             )
 
@@ -169,12 +168,12 @@ class XAdapter(HttpAdapter):
     def _wait(self, headers: Mapping[str, str]) -> float | None:
         """Seconds until the latest exhausted window (15-min, user 24 h, app 24 h) resets."""
         exhausted = [
-            _epoch(headers.get(f"{prefix}-reset"))
+            epoch_time(headers.get(f"{prefix}-reset"))
             for prefix in ("x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour")
             if headers.get(f"{prefix}-remaining") == "0"
         ]
         resets = [r for r in exhausted if r is not None]
-        fallback = _epoch(headers.get("x-rate-limit-reset"))
+        fallback = epoch_time(headers.get("x-rate-limit-reset"))
         latest = max(resets) if resets else fallback
         return max(0.0, (latest - self._clock()).total_seconds()) if latest else None
 
@@ -186,10 +185,6 @@ def _reposts(metrics: Mapping[str, Any]) -> int:
     if value is None:
         value = as_int(metrics.get("retweet_count"))
     return value or 0
-
-
-def _epoch(value: str | None) -> datetime | None:
-    return epoch_time(parse_int(value))
 
 
 def _post_url(target: port.Target, post_id: str) -> str:

@@ -56,7 +56,7 @@ from services.publisher.adapters.upload_state import chunk_body
 from shared.capabilities import capabilities_for, post_text
 from shared.events import Content
 from shared.json_values import as_int, as_list, as_object
-from shared.platform_throttles import YOUTUBE_QUOTA_DAY, YOUTUBE_SHORT_THROTTLE
+from shared.platform_throttles import YOUTUBE_QUOTA_DAY, YOUTUBE_SHORT_THROTTLE, youtube_reason
 from shared.platform_throttles import retry_after as retry_after_header
 
 CHUNK_UNIT = 256 * 1024  # resumable chunks are multiples of 256 KiB (except the last)
@@ -278,7 +278,7 @@ class YouTubeAdapter(ChunkedUploadAdapter):
         err = as_object(reply.json_object().get("error"))
         errors = err.get("errors")
         first = as_object(errors[0]) if isinstance(errors, list) and errors else {}
-        reason = str(first.get("reason") or f"http_{reply.status}")
+        reason = youtube_reason(reply.json_object()) or f"http_{reply.status}"
         status = reply.status
         message = (
             f"youtube: {reason}: {str(err.get('message') or first.get('message') or f'HTTP {status}')[:1000]}"
