@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import unicodedata
 import urllib.parse
 from collections.abc import Callable
@@ -198,8 +199,8 @@ def cmd_approve(args: argparse.Namespace) -> int:
     # The approval names the draft shown here: one replaced meanwhile is refused, not sent unread.
     entry = _inbox(args).get(f"/v1/inbox/{_key(args.comment)}", "inbox show")
     draft = entry.get("reply") or {}
-    if draft.get("text"):
-        print(say("inbox_approving", by=draft.get("drafted_by"), text=draft["text"]))
+    if draft.get("text"):  # on stderr: stdout is the answer (JSON with --json)
+        print(say("inbox_approving", by=draft.get("drafted_by"), text=shown(draft["text"])), file=sys.stderr)
     body = {"override": args.override, "reason": args.reason, "drafted_at": draft.get("drafted_at")}
     return _act(args, "approve", body)
 

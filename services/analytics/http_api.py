@@ -37,7 +37,7 @@ from services.analytics.reach_text import LANGS
 from services.analytics.report import BadQuery, item, reach_answer
 from services.analytics.weekly import DEFAULT_TOP, DEFAULT_TREND_WEEKS, parse_week, week_of, weekly_report
 from shared.http_errors import said_error
-from shared.json_values import digits
+from shared.json_values import whole
 from shared.messages import Lang, Said, negotiate, said
 from shared.metrics import render
 from shared.problems import PROBLEM_JSON, problem
@@ -60,9 +60,10 @@ def _integer(query: Mapping[str, str], name: str, default: int) -> int:
     raw = query.get(name)
     if raw is None:
         return default
-    if not digits(raw):
-        raise BadQuery(said("bad_query.whole", name=name, raw=raw))
-    return int(raw)
+    value = whole(raw)
+    if value is None:
+        raise BadQuery(said("bad_query.whole", name=name, raw=raw[:40]))
+    return value
 
 
 def refusal(view: View, request: Request, status: int, message: Said, instance: str) -> Response:

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from services.analytics.figures import ZERO, Figures, add, figures_json
 from services.analytics.poll_report import POLL_SCHEMA, week_polls
 from services.analytics.report import BadQuery, reach
+from shared.event_fields import EARLIEST_INSTANT, LATEST_INSTANT
 from shared.messages import said
 
 SCHEMA_VERSION = 1
@@ -38,8 +39,8 @@ DEFAULT_TREND_WEEKS = 8
 DEFAULT_TOP = 10
 MAX_TREND_WEEKS = 104  # two years: the longest window the platforms keep insights for
 # A report reads up to MAX_TREND_WEEKS back and links the week after: years at the calendar's
-# ends (0001, 9999) would take those past ``date``'s range. No post is older than 1970.
-FIRST_YEAR, LAST_YEAR = 1970, 9998
+# ends (0001, 9999) would take those past ``date``'s range: the years every stored instant keeps to.
+FIRST_YEAR, LAST_YEAR = EARLIEST_INSTANT.year, LATEST_INSTANT.year - 1
 MAX_TOP = 100
 
 

@@ -129,10 +129,11 @@ async def connect_start(request: web.Request) -> web.Response:
     if not has_login(channel.platform):
         pasting = said("paste_credential", platform=channel.platform, channel=channel.id)
         raise BadRequest(pasting, channel=channel.id)
-    _vault(deps)  # refuse before sending anyone to a consent page whose result could not be kept
+    # Refuse before sending anyone to a consent page whose result could not be kept.
+    keys = _vault(deps).keys
     try:
         apps = load_apps(deps.settings.oauth_apps_file)
-        state = mint_state(_vault(deps).keys, now)
+        state = mint_state(keys, now)
         url, pending = await start(
             deps.session,
             channel,

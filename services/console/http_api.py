@@ -45,7 +45,7 @@ from shared.http_errors import (
     ValidationFailed,
 )
 from shared.http_probes import add_probe_routes, alive, json_response, readiness
-from shared.json_values import digits
+from shared.json_values import whole
 from shared.messages import said
 from shared.metrics import metrics_response
 from shared.page_script import PAGE_SCRIPT, static_file
@@ -261,10 +261,10 @@ async def plan(request: web.Request) -> web.Response:
 
 
 def _limit(request: web.Request) -> int:
-    raw = request.query.get("limit", str(PAGE))
-    if not digits(raw) or not 1 <= int(raw) <= MAX_PAGE:
+    limit = whole(request.query.get("limit", str(PAGE)))
+    if limit is None or not 1 <= limit <= MAX_PAGE:
         raise ValidationFailed(said("range.limit", max=MAX_PAGE), field="limit")
-    return int(raw)
+    return limit
 
 
 def _problems_cursor(request: web.Request) -> tuple[datetime, str] | None:

@@ -43,10 +43,7 @@ def epoch_instant(raw: Any, *, per_second: int = 1) -> datetime:
     """A platform's Unix time (``per_second`` units a second) as a UTC instant. A time no calendar
     holds is a ``ValueError``, the error every reader here counts as "cannot be read": ``datetime``
     itself raises ``OverflowError`` or ``OSError`` for it, which no reader would catch."""
-    try:
-        when = epoch_time(int(raw), per_second=per_second)
-    except OverflowError:  # int() of an infinite float
-        when = None
+    when = epoch_time(raw, per_second=per_second)
     if when is None:
         raise ValueError(f"a time out of range: {raw!r}")
     return when

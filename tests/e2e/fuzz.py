@@ -181,6 +181,7 @@ EDGE_NUMBERS = (
     "\U0001d7d9\U0001d7da",
     "-1",
     "99999999999999999999999999",
+    "9" * 4400,  # past the 4,300 digits Python's int() takes
     "1e309",
     "NaN",
     "0x10",

@@ -303,6 +303,8 @@ def test_the_default_week_is_this_week_in_the_report_zone_and_weeks_cross_years(
         report_for([], {"top": "ten"}, REPORT, sunday_night_utc)
     with pytest.raises(BadQuery, match="whole number"):
         report_for([], {"weeks": "\u00b2"}, REPORT, sunday_night_utc)  # isdigit() says yes
+    with pytest.raises(BadQuery, match="whole number"):
+        report_for([], {"top": "9" * 4400}, REPORT, sunday_night_utc)  # int() refuses these
     assert weeks_up_to("2027-W01", 3) == ["2026-W52", "2026-W53", "2027-W01"]
 
 
