@@ -28,6 +28,17 @@ STATUS_OF_ACTION = {
     OperatorAction.MARK_PUBLISHED: OutcomeStatus.PUBLISHED,
     OperatorAction.DISCARD: OutcomeStatus.FAILED,
 }
+# The status a decision is counted under beside the platforms' own outcomes (the console's
+# ``warta_publish_outcomes_total`` and status page). A discard is a person clearing a job, not the
+# platform failing it: counted as failed, clearing a backlog of dead jobs on a quiet platform would
+# read as an outage and trip the failure-ratio alert. A hand-marked post is out, as published.
+DISCARDED = "discarded"
+
+
+def counted_status(action: OperatorAction) -> str:
+    return DISCARDED if action is OperatorAction.DISCARD else STATUS_OF_ACTION[action].value
+
+
 _LEGACY_PREFIX = "operator."
 # What a decision and an outcome say alike: which record, when, and which attempt of which job.
 _JOB_FIELDS: set[str] = {"event_id", "occurred_at", "job_id", "content_id", "channel", "platform", "attempt"}

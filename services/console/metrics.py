@@ -9,7 +9,8 @@ left out of a scrape until the view has replayed the topics, never shown part-wa
     warta_consumer_committed_offset{group,topic,partition}
     warta_consumer_lag{group,topic,partition}            end offset - committed offset
     warta_consumer_group_lag{group}                      summed over partitions
-    warta_publish_outcomes_total{platform,status}        from publish.outcomes
+    warta_publish_outcomes_total{platform,status}        from publish.outcomes (an operator's discard
+                                                         is status="discarded", not failed)
     warta_dead_letters_total{source_topic}               from publish.dead
     warta_jobs{channel,state}                            from schedule.jobs (latest state per job;
                                                          finished ones within the view's retention)

@@ -44,7 +44,7 @@ from shared.events import (
     OperatorDecided,
     PublishOutcome,
 )
-from shared.operator_decisions import STATUS_OF_ACTION, legacy_decision
+from shared.operator_decisions import counted_status, legacy_decision
 
 # States that wait for a person (shown as "needs attention").
 PROBLEM_STATES = frozenset({JobState.FAILED, JobState.UNCONFIRMED, JobState.DEAD, JobState.NEEDS_REAUTH})
@@ -217,7 +217,7 @@ class ConsoleView:
                 del self._dead_of_job[oldest.job_id]
 
     def _decided(self, ev: OperatorDecided) -> None:
-        status = STATUS_OF_ACTION[ev.action].value
+        status = counted_status(ev.action)
         self.outcomes[(ev.platform, status)] += 1
         self.outcomes_by_channel[(ev.channel, status)] += 1
         target = ev.job_id + (f" → {ev.url}" if ev.action is OperatorAction.MARK_PUBLISHED and ev.url else "")

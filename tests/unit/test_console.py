@@ -227,7 +227,7 @@ def test_view_health_audit_and_dead_letters() -> None:
         "target": "c1:telegram-demo",
         "reason": "duplicate",
     }
-    assert view.outcomes[("telegram", "failed")] == 1
+    assert view.outcomes[("telegram", "discarded")] == 1  # a person clearing it, not the platform failing it
     view.apply(job(JobState.FAILED, at=T0 + timedelta(seconds=1)))
     assert view.jobs_by_state() == {("telegram-demo", "failed"): 1}
 
