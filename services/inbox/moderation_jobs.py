@@ -36,7 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.inbox.reply_jobs import RetryAt, comment_job
+from services.inbox.reply_jobs import RetryAt, comment_job, retry_step
 from shared.capabilities import CAPABILITIES
 from shared.comment_rules import platform_hides
 from shared.events import (
@@ -168,7 +168,7 @@ class HideSettled:
 
 def hide_settlement(outcome: PublishOutcome) -> HideSettled | RetryAt | None:
     if outcome.status is OutcomeStatus.RETRY:
-        return RetryAt(outcome.attempt + 1, outcome.retry_at or outcome.occurred_at)
+        return retry_step(outcome)
     words = _BY_PURPOSE[outcome.purpose].done_words if outcome.purpose in _BY_PURPOSE else "done"
     if outcome.status is OutcomeStatus.PUBLISHED:
         return HideSettled(outcome.content_id, True, f"{words} on {outcome.platform}")

@@ -12,7 +12,8 @@ The publisher's outcomes of reply jobs come back on ``inbox.replies`` (key: the 
     published                          → posted, with the reply's id on the platform
     failed, dead, needs_reauth         → failed: the draft returns for a new approval, with why
     unconfirmed                        → unconfirmed: a person checks the platform, never re-sent
-    retry (at ``retry_at``)            → the inbox asks again then, as the next attempt
+    retry (at ``retry_at``)            → the inbox asks again then, as the next attempt (the same
+                                         one when ``deferred``: nothing was sent)
     attempted, unschedulable           → nothing yet
 """
 
@@ -104,10 +105,19 @@ class RetryAt:
     at: datetime
 
 
+def retry_step(outcome: PublishOutcome) -> RetryAt:
+    """The attempt a ``retry`` outcome asks for, and when. A deferred one (the account's own rate
+    limit put the call off, or a publishing quota refused it with nothing made) spends no
+    attempt: the same one is asked again, as the scheduler does for posts, so replies bunched on
+    a capped account wait their turn instead of running out of attempts."""
+    attempt = outcome.attempt if outcome.deferred else outcome.attempt + 1
+    return RetryAt(attempt, outcome.retry_at or outcome.occurred_at)
+
+
 def settlement(outcome: PublishOutcome, key: str) -> ReplySettled | RetryAt | None:
     """What ``outcome`` says of the reply to the entry ``key``; None while it says nothing yet."""
     if outcome.status is OutcomeStatus.RETRY:
-        return RetryAt(outcome.attempt + 1, outcome.retry_at or outcome.occurred_at)
+        return retry_step(outcome)
     if outcome.status is OutcomeStatus.PUBLISHED:
         status, error = ReplyStatus.POSTED, None
     elif outcome.status is OutcomeStatus.UNCONFIRMED:

@@ -95,6 +95,7 @@ def test_the_publishers_word_read_back() -> None:
         assert not settled.done
     at = NOW + timedelta(seconds=30)
     assert hide_settlement(outcome(OutcomeStatus.RETRY, retry_at=at)) == RetryAt(2, at)
+    assert hide_settlement(outcome(OutcomeStatus.RETRY, retry_at=at, deferred=True)) == RetryAt(1, at)
     assert hide_settlement(outcome(OutcomeStatus.ATTEMPTED)) is None
 
 

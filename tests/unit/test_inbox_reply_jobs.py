@@ -81,3 +81,11 @@ def test_a_retry_is_asked_again_as_the_next_attempt_and_an_attempt_says_nothing_
     later = NOW + timedelta(seconds=40)
     assert settlement(outcome(OutcomeStatus.RETRY, retry_at=later), "k") == RetryAt(2, later)
     assert settlement(outcome(OutcomeStatus.ATTEMPTED), "k") is None
+
+
+def test_a_deferred_retry_asks_again_as_the_same_attempt() -> None:
+    # The account's own rate limit put the call off: nothing reached the platform, so replies
+    # bunched on a capped account must not use up their attempts waiting for their turn.
+    later = NOW + timedelta(minutes=15)
+    deferred = outcome(OutcomeStatus.RETRY, retry_at=later, deferred=True)
+    assert settlement(deferred, "k") == RetryAt(1, later)

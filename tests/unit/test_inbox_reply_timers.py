@@ -40,3 +40,37 @@ async def test_a_failing_retry_is_logged_not_raised() -> None:
     timers.later("ib1.3", RetryAt(2, NOW), broken)
     await asyncio.sleep(0.05)
     await timers.cancel()
+
+
+async def test_a_deferral_answered_while_asking_waits_anew() -> None:
+    # A deferred retry keeps its attempt: the publisher's answer to this very ask (put off again)
+    # names the same (reply, attempt) and arrives while the ask is still awaiting the broker.
+    asked: list[datetime] = []
+    timers = Timers(lambda: NOW)
+    answered = asyncio.Event()
+
+    async def ask_and_be_put_off_again() -> None:
+        asked.append(NOW)
+        if len(asked) == 1:
+            timers.later("ib1.3", RetryAt(1, NOW), ask_and_be_put_off_again)
+            answered.set()
+            await asyncio.sleep(0.01)  # the broker's acknowledgement comes after the answer
+
+    timers.later("ib1.3", RetryAt(1, NOW), ask_and_be_put_off_again)
+    await asyncio.wait_for(answered.wait(), 1)
+    await asyncio.sleep(0.05)
+    assert len(asked) == 2
+    await timers.cancel()
+
+
+async def test_cancel_stops_an_ask_under_way() -> None:
+    timers = Timers(lambda: NOW)
+    started = asyncio.Event()
+
+    async def slow() -> None:
+        started.set()
+        await asyncio.sleep(60)
+
+    timers.later("ib1.3", RetryAt(2, NOW), slow)
+    await asyncio.wait_for(started.wait(), 1)
+    await asyncio.wait_for(timers.cancel(), 1)
