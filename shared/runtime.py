@@ -6,13 +6,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import resource
 import signal
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Literal
 
 from shared.logs import setup_logging
 
-__all__ = ["collector_paused", "run_until_signalled", "setup_logging", "sweep", "tune_gc", "use_event_loop"]
+__all__ = [
+    "collector_paused",
+    "open_files_up_to_hard_limit",
+    "run_until_signalled",
+    "setup_logging",
+    "sweep",
+    "tune_gc",
+    "use_event_loop",
+]
 
 EventLoop = Literal["asyncio", "uvloop"]
 
@@ -94,8 +103,27 @@ def unfreeze_survivors() -> None:
     gc.unfreeze()
 
 
+def open_files_up_to_hard_limit() -> int:
+    """Raise this process's soft limit on open files to its hard limit; the new soft limit.
+
+    The soft limit is often 1,024 (systemd's and most shells' default) while the hard one is far
+    higher. Each HTTP connection, Kafka connection and open segment file takes one descriptor;
+    at the soft limit the listening socket can accept nothing and asyncio logs every refused
+    accept. Raising the soft limit up to the hard one needs no privilege.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft == resource.RLIM_INFINITY or soft >= hard:
+        return soft
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ValueError, OSError):  # a sandbox that refuses it: run with what there is
+        return soft
+    return hard
+
+
 def run_until_signalled(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
     """Run ``main(stop)``; SIGINT/SIGTERM set ``stop`` so it can shut down cleanly."""
+    open_files_up_to_hard_limit()
 
     async def runner() -> None:
         stop = asyncio.Event()
