@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from faust.serializers import codecs
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from services.analytics.app import zones_for
 from services.analytics.ledger import Position, Zones, apply
 from services.analytics.report import reach
+from services.analytics.weekly import weekly_report
 from shared import events
 from shared.channels import Channel, ChannelDirectory
 from shared.events import ContentApproved, EngagementObserved, OutcomeStatus, PublishOutcome
@@ -121,6 +123,11 @@ def test_topics_and_tags_stay_in_the_week_of_the_report_zone_they_were_first_cou
     assert rows(store, "topic", "all") == [("jembatan", None, 2, 507)]
     assert rows(store, "topic", "week") == [("jembatan", "2026-W48", 2, 507)]
     assert rows(store, "tag", "day") == [("banjir", "2026-11-29", 2, 507)]
+    # The weekly report's top items, read in today's zone, take each post in that same week.
+    for week, items in (("2026-W48", [("c1", 500), ("c2", 7)]), ("2026-W49", [])):
+        doc = weekly_report(store.items(), week, ZoneInfo("Asia/Jayapura"))
+        assert [(r["content_id"], r["reactions"]) for r in doc["top_items"]] == items, week
+        assert [(r["key"], r["reactions"]) for r in doc["topics"]] == [("jembatan", 507)] * bool(items)
 
 
 def test_a_post_stored_without_its_zones_keeps_the_ones_it_was_counted_in_until_then() -> None:
