@@ -73,7 +73,8 @@ class AnalyticsMetrics:
 def zones_for(channels: ChannelDirectory, report_timezone: str) -> Zones:
     report = ZoneInfo(report_timezone)
     by_channel = {c.id: c.zone for c in channels.channels}
-    # A channel no longer configured still has history: its figures use the report's zone.
+    # A channel no longer configured still has history: its posts already counted keep the zone
+    # kept on them (``figures.pinned``); one first met after its removal counts in the report's.
     return Zones(zone_of=lambda channel: by_channel.get(channel, report), report=report)
 
 

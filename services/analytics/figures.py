@@ -9,7 +9,10 @@ A post adds its figures to buckets: a dimension (channel, hour-of-week of a chan
 tag), a value of it, and a tumbling window (the local day, the ISO week, or all time) that
 holds the post's publishing instant (all time is the sum of the weeks, taken when read). Days and weeks are the channel's local ones for the
 channel and hour dimensions (people online at 20:00 WITA are online at 20:00 WITA), and the
-report's zone for topics and tags, which span channels.
+report's zone for topics and tags, which span channels. Both zones are the ones in force when the
+post is first counted, kept on the post (``pinned``): a channel whose zone is corrected later, or
+that is removed or renamed, or a new report zone, leaves a post's figures in the buckets they
+are in, so its later readings move those and the days and weeks still add up to all time.
 
 Aggregates are kept as running sums, so when a post's reading or its item's tags change, the
 figures move by the difference of what the post added before and after (``contribution_delta``).
@@ -61,6 +64,10 @@ class Post:
     published_at: str | None = None  # ISO 8601 UTC
     url: str | None = None
     reading: Reading | None = None
+    # The IANA zones of the channel and of the report when the post was first counted; None on a
+    # post stored by a version that did not keep them (``contributions`` then uses today's).
+    zone: str | None = None
+    report_zone: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -69,6 +76,8 @@ class Post:
             "channel": self.channel,
             "published_at": self.published_at,
             "url": self.url,
+            "zone": self.zone,
+            "report_zone": self.report_zone,
         }
         if self.reading is not None:
             data["reading"] = self.reading.__dict__.copy()
@@ -84,6 +93,8 @@ class Post:
             published_at=data.get("published_at"),
             url=data.get("url"),
             reading=Reading(**reading) if reading else None,
+            zone=data.get("zone"),
+            report_zone=data.get("report_zone"),
         )
 
 
@@ -119,6 +130,15 @@ def with_published(post: Post, occurred_at: str, url: str | None) -> Post:
     return _replace(post, published_at=published_at, url=url or post.url)
 
 
+def pinned(post: Post, zone: ZoneInfo, report_zone: ZoneInfo) -> Post:
+    """``post`` with the zones it is counted in kept on it: those it already holds, else
+    ``zone`` (its channel's) and ``report_zone`` as configured now. A post stored without them
+    was counted in today's zones until now (``contributions``), so it keeps those."""
+    if post.zone is not None and post.report_zone is not None:
+        return post
+    return _replace(post, zone=post.zone or zone.key, report_zone=post.report_zone or report_zone.key)
+
+
 def _replace(post: Post, **changes: Any) -> Post:
     return Post(**{**post.__dict__, **changes})
 
@@ -138,10 +158,10 @@ def hour_of_week(instant: datetime, zone: ZoneInfo) -> int:
 
 
 @lru_cache(maxsize=65_536)
-def _local_windows(published_at: str, zone: ZoneInfo) -> tuple[str, str, int]:
-    """The day, the week and the hour-of-week of an instant in ``zone``, computed once: a
-    post's contributions are taken before and after each of its events."""
-    at = datetime.fromisoformat(published_at)
+def _local_windows(published_at: str, zone_key: str) -> tuple[str, str, int]:
+    """The day, the week and the hour-of-week of an instant in the zone ``zone_key``, computed
+    once: a post's contributions are taken before and after each of its events."""
+    at, zone = datetime.fromisoformat(published_at), ZoneInfo(zone_key)
     return (*window_keys(at, zone), hour_of_week(at, zone))
 
 
@@ -153,7 +173,8 @@ def bucket(dimension: str, value: str, window: str) -> str:
 def contributions(
     post: Post | None, item: ItemInfo | None, zone_of: Callable[[str], ZoneInfo], report_zone: ZoneInfo
 ) -> dict[str, Figures]:
-    """The figures ``post`` adds to each bucket (nothing until it is published)."""
+    """The figures ``post`` adds to each bucket (nothing until it is published), in the zones
+    kept on it; ``zone_of`` and ``report_zone`` only for a post stored before it kept them."""
     if post is None or post.published_at is None:
         return {}
     r = post.reading
@@ -162,7 +183,7 @@ def contributions(
         if r is not None
         else (1, 0, 0, 0, 0, 0)
     )
-    zone = zone_of(post.channel)
+    zone = post.zone or zone_of(post.channel).key
     out: dict[str, Figures] = {}
     day, week, hour = _local_windows(post.published_at, zone)
     for window in (day, week):
@@ -172,7 +193,7 @@ def contributions(
         groups = [("tag", tag) for tag in item.tags]
         if item.topic is not None:
             groups.append(("topic", item.topic))
-        report_windows = _local_windows(post.published_at, report_zone)[:2]
+        report_windows = _local_windows(post.published_at, post.report_zone or report_zone.key)[:2]
         for dimension, value in groups:
             for window in report_windows:
                 out[bucket(dimension, value, window)] = figures

@@ -2,7 +2,8 @@
 
 The state is one key-value table (faust's, changelog-backed, in the worker; a dict in tests):
 
-    post|<job id>              the post, its previous value, and the last event that wrote it
+    post|<job id>              the post (with the zones it is counted in), and the last event
+                               that wrote it
     exp|<channel>              the slot model's latest expectation snapshot of the channel
     poll|<job id>              the latest tally of the post's poll (a closed one beats an open one)
     item|<content id>          the item's topic and tags, and the jobs seen for it
@@ -44,6 +45,7 @@ from services.analytics.figures import (
     add,
     contribution_delta,
     contributions,
+    pinned,
     with_published,
     with_reading,
 )
@@ -201,9 +203,11 @@ def _update_post(
     if not new:
         return False
     before = Post.from_json(entry["s"]) if entry is not None else None
-    after = change(before or Post(job_id=event.job_id, content_id=event.content_id, channel=event.channel))
-    if after == before:
+    changed = change(before or Post(job_id=event.job_id, content_id=event.content_id, channel=event.channel))
+    if changed == before:
         return False
+    # Counted in the zones of its first count for good, whatever the channels file says now.
+    after = pinned(changed, zones.zone_of(changed.channel), zones.report)
     item = _register_job(store, event.content_id, event.job_id)
     moved = contribution_delta(
         contributions(before, item, zones.zone_of, zones.report),

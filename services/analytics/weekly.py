@@ -132,13 +132,16 @@ def top_items(
     entries: Iterable[tuple[str, Any]], week: str, zone: ZoneInfo, limit: int
 ) -> list[dict[str, Any]]:
     """The ``limit`` items with the most engagement over the posts they published in ``week``
-    (``zone``'s week, as for topics and tags, which span channels too)."""
+    (the report zone's week each post is counted in, as for topics and tags, which span channels
+    too: ``zone``, or the one kept on the post if that zone has changed since)."""
     start, end = week_bounds(week, zone)
-    # Stored instants are ISO 8601 with an offset of at most 14 h: one whose date is more than a
-    # day outside the week cannot be in it, and is skipped before it is parsed (most of a year).
+    bounds: dict[str | None, tuple[datetime, datetime]] = {None: (start, end), zone.key: (start, end)}
+    # Stored instants are ISO 8601 with an offset of at most 14 h, and a post's week may be
+    # another zone's (up to 26 h apart): one whose date is more than two days outside the week
+    # cannot be in it, and is skipped before it is parsed (most of a year).
     first_day, last_day = (
-        (start - timedelta(days=1)).date().isoformat(),
-        (end + timedelta(days=1)).date().isoformat(),
+        (start - timedelta(days=2)).date().isoformat(),
+        (end + timedelta(days=2)).date().isoformat(),
     )
     infos: dict[str, Mapping[str, Any]] = {}
     totals: dict[str, Figures] = {}
@@ -149,11 +152,13 @@ def top_items(
         elif key.startswith("post|"):
             post = entry["s"]
             at = post["published_at"]
-            if (
-                at is None
-                or not first_day <= at[:10] <= last_day
-                or not start <= datetime.fromisoformat(at) < end
-            ):
+            if at is None or not first_day <= at[:10] <= last_day:
+                continue
+            kept = post.get("report_zone")
+            if kept not in bounds:
+                bounds[kept] = week_bounds(week, ZoneInfo(kept))
+            post_start, post_end = bounds[kept]
+            if not post_start <= datetime.fromisoformat(at) < post_end:
                 continue
             r = post.get("reading")
             figures: Figures = (
