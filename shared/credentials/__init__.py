@@ -21,7 +21,11 @@ Errors::
     ├── SecretsError              a channel's secret is missing, unreadable, or its account needs
     │                             re-connecting (what ``SecretStore.get`` raises; also a ValueError)
     ├── RefreshError              a token endpoint gave no token (a refresh or a code exchange)
-    │   ├── RefreshTemporary      5xx, 429, a dropped connection: try again soon (``retriable``)
+    │   ├── RefreshTemporary      5xx, 429, a dropped connection: try again soon (``retriable``;
+    │   │   │                     ``retry_after``: the wait the endpoint asked for, if any)
+    │   │   └── GrantUnreadable   a 200 whose grant cannot be read (no access token, an expiry
+    │   │                         that is no number of seconds): try again; ``refresh_token``
+    │   │                         keeps a rotated refresh token it did name, never in the message
     │   └── RefreshRejected       invalid_grant, revoked, expired: for good (``reason`` says why)
     ├── PasteRefused              a pasted credential the platform refused or that lacks what
     │                             publishing needs (``pasted``)
@@ -54,9 +58,24 @@ class RefreshError(CredentialError):
 
 
 class RefreshTemporary(RefreshError):
-    """The token endpoint failed in a way that may pass: 5xx, 429, no answer."""
+    """The token endpoint failed in a way that may pass: 5xx, 429, no answer. ``retry_after``:
+    the seconds its ``Retry-After`` asked to wait (already held to a bound), None when it gave none."""
 
     retriable = True
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class GrantUnreadable(RefreshTemporary):
+    """The token endpoint answered success with a grant that cannot be read. Rotating platforms
+    (X, TikTok) have already spent the old refresh token by then, so the new one, when the answer
+    names it, is kept here for the caller to store; it is never part of the message."""
+
+    def __init__(self, message: str, refresh_token: str | None = None) -> None:
+        super().__init__(message)
+        self.refresh_token = refresh_token
 
 
 class RefreshRejected(RefreshError):

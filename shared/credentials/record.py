@@ -51,6 +51,17 @@ class CredentialRecord:
     def refreshable(self) -> bool:
         return self.refresh_token is not None and self.status == "connected"
 
+    def same_credential(self, other: CredentialRecord | None) -> bool:
+        """Whether ``other`` is still this credential, not one written since: every write moves
+        the version, and a connect made on a host whose vault was behind, which may not, brings
+        new tokens."""
+        return other is not None and (
+            other.version,
+            other.access_token,
+            other.refresh_token,
+            other.status,
+        ) == (self.version, self.access_token, self.refresh_token, self.status)
+
     def parked(self, reason: str) -> CredentialRecord:
         return replace(self, status="needs_reauth", reason=reason[:500], version=self.version + 1)
 

@@ -16,18 +16,33 @@
 
 A 4xx other than 429 is final (``invalid_grant``: expired, revoked or rotated away; X says
 ``invalid_request``): ``RefreshRejected``. 5xx, 429 and a failed connection are
-``RefreshTemporary``. Messages carry the platform's ``error`` code and description, never a token.
+``RefreshTemporary``, with the wait the endpoint's ``Retry-After`` asked for (RFC 9110 §10.2.3,
+read by ``platform_throttles.retry_after``). Messages carry the platform's ``error`` code and
+description, never a token.
+
+A success is read as someone else's JSON (``json_values``): a lifetime must be a number of
+seconds within ``MAX_LIFETIME_S``, or the grant cannot be scheduled and is ``GrantUnreadable``
+(temporary, carrying the rotated refresh token it named, which is by then the only live one);
+a ``scope`` that is neither a string nor a list of strings, or an odd refresh lifetime, costs
+only that field.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 import orjson
 
-from shared.credentials import RefreshRejected, RefreshTemporary
+from shared import platform_throttles
+from shared.credentials import GrantUnreadable, RefreshRejected, RefreshTemporary
+from shared.json_values import as_int
+
+# No platform grants a token or a refresh token for more than a year (LinkedIn's refresh token);
+# ten leave room and keep ``now + life`` a datetime, which an answer of 1e300 seconds is not.
+MAX_LIFETIME_S = 10 * 366 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -62,36 +77,52 @@ def _client_fields(platform: str, app: AppCredentials) -> tuple[dict[str, str], 
     return fields, {}
 
 
+def _seconds(value: object) -> float | None:
+    """A lifetime in seconds: a JSON number or a string of digits within [0, MAX_LIFETIME_S]."""
+    seconds = value if isinstance(value, float) else as_int(value)
+    return float(seconds) if seconds is not None and 0 <= seconds <= MAX_LIFETIME_S else None
+
+
+def _scope(value: object) -> str:
+    """RFC 6749 §3.3 says a space-delimited string; some endpoints answer a list of strings."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return " ".join(value)
+    return ""
+
+
 def _grant(body: dict[str, Any]) -> Grant:
     token = body.get("access_token")
-    if not isinstance(token, str) or not token:
-        raise RefreshTemporary("the token endpoint answered without an access_token")
-
-    def number(name: str) -> float | None:
-        value = body.get(name)
-        return float(value) if isinstance(value, int | float) else None
-
     refresh = body.get("refresh_token")
-    scope = body.get("scope", "")
+    refresh_token = refresh if isinstance(refresh, str) and refresh else None
+    if not isinstance(token, str) or not token:
+        raise GrantUnreadable("the token endpoint answered without an access_token", refresh_token)
+    raw_expiry = body.get("expires_in")
+    expires_in = _seconds(raw_expiry)
+    if raw_expiry is not None and expires_in is None:
+        raise GrantUnreadable("the token endpoint answered an expires_in that is no lifetime", refresh_token)
     open_id = body.get("open_id")
     return Grant(
         access_token=token,
-        expires_in=number("expires_in"),
-        refresh_token=refresh if isinstance(refresh, str) and refresh else None,
+        expires_in=expires_in,
+        refresh_token=refresh_token,
         # TikTok says refresh_expires_in, LinkedIn refresh_token_expires_in.
-        refresh_expires_in=number("refresh_expires_in") or number("refresh_token_expires_in"),
-        scope=scope if isinstance(scope, str) else " ".join(map(str, scope)),
+        refresh_expires_in=_seconds(body.get("refresh_expires_in"))
+        or _seconds(body.get("refresh_token_expires_in")),
+        scope=_scope(body.get("scope", "")),
         account_id=open_id if isinstance(open_id, str) else None,
     )
 
 
-def answer(status: int, body: Any) -> Grant:
-    """What a token endpoint's answer means: a grant, or the error it is (module docstring)."""
+def answer(status: int, body: Any, retry_after: float | None = None) -> Grant:
+    """What a token endpoint's answer means: a grant, or the error it is (module docstring).
+    ``retry_after``: the seconds its ``Retry-After`` header asked for, carried by a temporary error."""
     if not isinstance(body, dict):
         body = {}
     error = body.get("error")
     if status == 429 or status >= 500:
-        raise RefreshTemporary(f"token endpoint answered {status} {error or ''}".strip())
+        raise RefreshTemporary(f"token endpoint answered {status} {error or ''}".strip(), retry_after)
     if status >= 400 or error:
         code = error if isinstance(error, str) else f"http_{status}"
         description = str(body.get("error_description", ""))[:300]
@@ -118,13 +149,15 @@ async def _post(
         async with session.request(method, url, headers=headers, params=query, data=body) as response:
             raw = await response.read()
             status = response.status
+            # An HTTP-date is the server's wall clock, so it is read against ours, here.
+            wait = platform_throttles.retry_after(response.headers, datetime.now(UTC))
     except (TimeoutError, aiohttp.ClientError) as exc:
         raise RefreshTemporary(f"token endpoint unreachable: {type(exc).__name__}") from None
     try:
         body = orjson.loads(raw) if raw else {}
     except orjson.JSONDecodeError:
         body = {}
-    return answer(status, body)
+    return answer(status, body, wait)
 
 
 async def refresh(

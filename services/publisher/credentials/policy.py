@@ -3,7 +3,10 @@
 The lead time scales with the token's own life (from ``expires_in``, never a hard-coded
 lifetime): a fifth of it, at most ten minutes, so a 2-hour token is refreshed 10 minutes ahead
 and a 20-second sandbox token 4 seconds ahead. A refresh that fails temporarily is tried again
-after ``RETRY_AFTER`` while the old token still works.
+while the old token still works (``retry_at``): after the wait the token endpoint asked for
+(``Retry-After``), else after ``RETRY_AFTER``, doubled with each failure in a row up to
+``MAX_RETRY_WAIT``, a fifth of ``MAX_LEAD``, so a token refreshed ten minutes ahead still gets
+several tries before it expires.
 
 A token that is its own refresh credential (Threads' long-lived token: ``th_refresh_token``
 takes the token itself) is the exception. Threads refreshes such a token only while it is still
@@ -25,6 +28,7 @@ from shared.credentials.record import expires_at as expires_at  # named here for
 MAX_LEAD = timedelta(minutes=10)
 MIN_LEAD = timedelta(seconds=1)
 RETRY_AFTER = timedelta(seconds=5)
+MAX_RETRY_WAIT = MAX_LEAD / 5
 SELF_REFRESH_LEAD = timedelta(days=7)
 SELF_REFRESH_MIN_AGE = timedelta(hours=24)
 
@@ -59,3 +63,13 @@ def refresh_due(record: CredentialRecord, now: datetime) -> bool:
 
 def expired(record: CredentialRecord, now: datetime) -> bool:
     return record.expires_at is not None and now >= record.expires_at
+
+
+def retry_at(now: datetime, failures: int, asked_s: float | None) -> datetime:
+    """When to try again a refresh that failed for now at ``now``, its ``failures``-th in a row;
+    ``asked_s``: the seconds the token endpoint's ``Retry-After`` asked for (held to a bound by
+    its parser), which is honoured as given."""
+    if asked_s is not None:
+        return now + timedelta(seconds=asked_s)
+    doublings = min(max(failures - 1, 0), 16)  # past the cap long before 2**16: no overflow
+    return now + min(MAX_RETRY_WAIT, RETRY_AFTER * (1 << doublings))

@@ -9,11 +9,22 @@ The order of one refresh, which a rotating refresh token (X, TikTok) makes stric
 2. re-read the record under the lock, once the vault has caught up with the topic: another
    worker may have refreshed a moment ago, and its refresh token is the only one that works;
 3. call the token endpoint;
-4. store the new record durably (on the topic, acknowledged by every in-sync replica, then in
+4. only if the vault still holds the record read in step 2 (``same_credential``, checked once
+   the vault has caught up with the topic again): a reconnect stored while the endpoint was
+   being asked is newer than anything made from the old record, so the refresh's result is
+   dropped rather than written over it;
+5. store the new record durably (on the topic, acknowledged by every in-sync replica, then in
    the vault) *before* the new access token is handed to any caller: if the worker dies after
    this, the next refresher, on any host, finds the rotated refresh token;
-5. a final refusal (``RefreshRejected``) parks the account as ``needs_reauth`` with the reason;
+6. a final refusal (``RefreshRejected``) parks the account as ``needs_reauth`` with the reason;
    the publisher then records ``needs_reauth`` for its jobs instead of calling the platform.
+   A temporary failure (``RefreshTemporary``) keeps the record, and the scheduled pass leaves
+   the account alone until ``policy.retry_at`` (the endpoint's ``Retry-After``, else a growing
+   wait); a grant that could not be read (``GrantUnreadable``) still stores the rotated refresh
+   token it named, the only live one by then.
+
+A scheduled pass (``tick``) refreshes each account on its own: one whose refresh raises is
+logged, counted as failed and waits like a temporary failure; the accounts after it go on.
 
 Counts (per platform) feed the metrics and the week-long simulation: refreshes, parks, failures.
 """
@@ -32,7 +43,8 @@ from typing import Protocol
 import aiohttp
 
 from services.publisher.credentials import RefreshRejected, RefreshTemporary
-from services.publisher.credentials.policy import expires_at, refresh_due
+from services.publisher.credentials.policy import expires_at, refresh_due, retry_at
+from shared.credentials import CredentialError, GrantUnreadable
 from shared.credentials import token_client as tokens
 from shared.credentials.record import CredentialRecord
 from shared.credentials.token_client import AppCredentials, Grant
@@ -97,6 +109,8 @@ class Refresher:
         self.refreshes: Counter[str] = Counter()
         self.parked: Counter[str] = Counter()
         self.failures: Counter[str] = Counter()
+        # account → (failures in a row, when the scheduled pass may try it again)
+        self._retries: dict[str, tuple[int, datetime]] = {}
         # (platform, "refreshed" | "parked" | "failed"): the metrics hook; never given a token.
         self._on_result = on_result or (lambda platform, result: None)
 
@@ -126,7 +140,9 @@ class Refresher:
     def _wanted(self, record: CredentialRecord, stale_version: int | None) -> bool:
         if stale_version is not None:
             return record.version <= stale_version
-        return refresh_due(record, self._clock())
+        now = self._clock()
+        waiting = self._retries.get(record.account)
+        return refresh_due(record, now) and (waiting is None or now >= waiting[1])
 
     async def _refresh_locked(self, account: str, stale_version: int | None) -> CredentialRecord | None:
         if not await self._sharing.caught_up():
@@ -147,10 +163,7 @@ class Refresher:
         except RefreshRejected as exc:
             return await self._park(record, platform, f"refresh refused: {exc.reason}")
         except RefreshTemporary as exc:
-            self.failures[platform] += 1
-            self._on_result(platform, "failed")
-            log.warning("refresh of %s failed for now: %s", account, exc)
-            return record
+            return await self._failed_for_now(record, platform, exc)
         fresh = replace(
             record,
             access_token=grant.access_token,
@@ -161,29 +174,76 @@ class Refresher:
             scope=grant.scope or record.scope,
             version=record.version + 1,
         )
-        await self._sharing.write(fresh)  # durable before the new access token is used anywhere
+        if not await self._store(record, fresh):
+            return self._vault.get(account)
+        self._retries.pop(account, None)
         self.refreshes[platform] += 1
         self._on_result(platform, "refreshed")
         log.info("refreshed %s (%s); next expiry %s", account, platform, fresh.expires_at)
         return fresh
 
-    async def _park(self, record: CredentialRecord, platform: str, reason: str) -> CredentialRecord:
+    async def _store(self, read: CredentialRecord, new: CredentialRecord) -> bool:
+        """Writes ``new``, made from ``read``, only while the vault still holds ``read``; False,
+        writing nothing, when another write (a reconnect) replaced it meanwhile."""
+        await self._sharing.caught_up()  # a reconnect written on another host is here by now
+        if not read.same_credential(self._vault.fresh(read.account)):
+            self._retries.pop(read.account, None)
+            log.info("credential of %s was replaced while it was refreshed: kept as it is", read.account)
+            return False
+        # Nothing is awaited between the check and a local write; through the topic, the send is.
+        await self._sharing.write(new)  # durable before the new access token is used anywhere
+        return True
+
+    async def _failed_for_now(
+        self, record: CredentialRecord, platform: str, exc: RefreshTemporary
+    ) -> CredentialRecord | None:
+        self._failed(record.account, platform, exc.retry_after)
+        log.warning("refresh of %s failed for now: %s", record.account, exc)
+        rotated = exc.refresh_token if isinstance(exc, GrantUnreadable) else None
+        if rotated is None or rotated == record.refresh_token:
+            return record
+        # The endpoint spent the old refresh token before its odd answer: keep the new one.
+        kept = replace(record, refresh_token=rotated, version=record.version + 1)
+        return kept if await self._store(record, kept) else self._vault.get(record.account)
+
+    def _failed(self, account: str, platform: str, asked_s: float | None) -> None:
+        now = self._clock()
+        failures = self._retries.get(account, (0, now))[0] + 1
+        self._retries[account] = (failures, retry_at(now, failures, asked_s))
+        self.failures[platform] += 1
+        self._on_result(platform, "failed")
+
+    async def _park(self, record: CredentialRecord, platform: str, reason: str) -> CredentialRecord | None:
         parked = record.parked(reason)
-        await self._sharing.write(parked)
+        if not await self._store(record, parked):
+            return self._vault.get(record.account)
+        self._retries.pop(record.account, None)
         self.parked[platform] += 1
         self._on_result(platform, "parked")
         log.error("credential of %s needs re-connecting: %s", record.account, reason)
         return parked
 
     async def tick(self, accounts: Iterable[str]) -> None:
+        """One scheduled pass over ``accounts``, each on its own (the module's docstring)."""
         for account in accounts:
-            await self.ensure_fresh(account)
+            try:
+                await self.ensure_fresh(account)
+            except Exception:
+                self._failed(account, self._platform_named(account), None)
+                log.exception("refresh of %s failed; the other accounts go on", account)
+
+    def _platform_named(self, account: str) -> str:
+        """The account's platform for the counts, also when its record cannot be read."""
+        record = None
+        with contextlib.suppress(CredentialError):
+            record = self._vault.get(account)
+        return (record.platform if record else "") or self._platform_of.get(account, "")
 
     async def run(self, accounts: list[str], stop: asyncio.Event, interval_s: float = 1.0) -> None:
         while not stop.is_set():
             try:
                 await self.tick(accounts)
-            except Exception:  # one unreadable record never stops the others' refreshes
+            except Exception:  # accounts fail one by one in tick; this keeps the loop alive
                 log.exception("credential refresh pass failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval_s)
