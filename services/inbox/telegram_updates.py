@@ -15,7 +15,11 @@ forward or to another comment. The channel's bot, a member of the group with pri
   is a ``Problem``. Threads are learnt from the forwards, from direct comments (whose
   ``reply_to_message`` is the forward) and from replies to a comment the inbox already holds
   (``BotFeed.post_of``, the book): the threads learnt are kept in memory only, so after a restart
-  a reply to an older comment names its post through the book. A message in a thread still
+  a reply to an older comment names its post through the book. A comment's author is the chat
+  it was sent on behalf of (``sender_chat``: another channel, an anonymous admin) when there is
+  one, not the placeholder user Telegram puts in ``from`` for those; the channel itself (its
+  admins answering as the channel) is named by the channel's account, so the inbox takes it for
+  the bureau's own reply, not a citizen's comment. A message in a thread still
   unknown (a reply to a comment the inbox does not hold, or to the group's own chat) is a
   ``Problem`` too: its update is confirmed to Telegram, which then forgets it, so it is kept
   as a dead letter rather than dropped.
@@ -118,17 +122,13 @@ def _read_message(
     post_id = _thread_post(feed, channel, chat, int(thread), reply)
     if post_id is None:
         return f"thread {thread} of discussion group {chat}: no channel post known to start it"
-    sender = message.get("from") or message.get("sender_chat") or {}
-    name = " ".join(p for p in (sender.get("first_name"), sender.get("last_name")) if p) or sender.get(
-        "title"
-    )
     text = message.get("text") or message.get("caption")
     parsed.comments.append(
         observed(
             lookup(channel, post_id, now),
             comment_id=str(message["message_id"]),
             parent_id=None if reply.get("is_automatic_forward") or not reply else str(reply["message_id"]),
-            author=CommentAuthor(id=str(sender.get("id") or "unknown"), name=name or sender.get("username")),
+            author=_author(message, channel),
             text=str(text) if text is not None else "[a message without text]",
             created_at=epoch_instant(message["date"]),
             via="poll",
@@ -136,6 +136,31 @@ def _read_message(
         )
     )
     return None
+
+
+def _author(message: dict[str, Any], channel: Channel) -> CommentAuthor:
+    """Who wrote ``message``: the chat in ``sender_chat`` when it was sent on behalf of one (a
+    channel, an anonymous admin of the group), whose ``from`` is then only Telegram's placeholder
+    user, the same for every such message (Bot API, Message.sender_chat); else the user in
+    ``from``. The channel itself is named by its account, the name the inbox knows as its own
+    (``lifecycle.own_names``): its admins answering as the channel are the bureau."""
+    chat = message.get("sender_chat")
+    if isinstance(chat, dict):
+        handle = f"@{chat['username']}" if chat.get("username") else None
+        name = channel.account if _is_the_channel(chat, channel) else chat.get("title") or handle
+        return CommentAuthor(id=str(chat["id"]), name=name)
+    sender = message.get("from") or {}
+    name = " ".join(p for p in (sender.get("first_name"), sender.get("last_name")) if p)
+    return CommentAuthor(id=str(sender.get("id") or "unknown"), name=name or sender.get("username"))
+
+
+def _is_the_channel(chat: dict[str, Any], channel: Channel) -> bool:
+    """Whether ``chat`` is the channel: its ``chat_id`` (``-100…`` or ``@name``) or ``username``
+    option names it; usernames are case-insensitive on Telegram."""
+    names = {channel.options.get("chat_id", ""), channel.options.get("username", "")}
+    handles = {n.removeprefix("@").casefold() for n in names if n and not n.startswith("-")}
+    username = str(chat.get("username") or "").casefold()
+    return str(chat["id"]) in names or bool(username and username in handles)
 
 
 def _thread_post(

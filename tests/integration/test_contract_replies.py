@@ -108,19 +108,24 @@ async def test_linkedin_finds_its_reply_on_a_later_page_of_a_busy_share() -> Non
         assert found.post_id == sent.post_id
 
 
+def whatsapp_conversation(env: FakeEnv) -> Target:
+    """The business number's target, with one citizen (+62 812-3456-7890) who wrote within 24 h."""
+    whatsapp = env.states["whatsapp"]
+    assert isinstance(whatsapp, WhatsAppState)
+    whatsapp.open_windows.add("6281234567890")
+    return Target(
+        "whatsapp-demo",
+        "demo",
+        env.url("/whatsapp"),
+        Credentials(TOKEN),
+        {"phone_number_id": "106540352242922"},
+    )
+
+
 async def test_whatsapp_answers_the_message_in_its_conversation() -> None:
     async with running_sandbox({"demo": TOKEN}) as env:
-        whatsapp = env.states["whatsapp"]
-        assert isinstance(whatsapp, WhatsAppState)
-        whatsapp.open_windows.add("6281234567890")  # the citizen wrote within 24 h
+        target = whatsapp_conversation(env)
         adapter = build_adapter("whatsapp", env.session)
-        target = Target(
-            "whatsapp-demo",
-            "demo",
-            env.url("/whatsapp"),
-            Credentials(TOKEN),
-            {"phone_number_id": "106540352242922"},
-        )
         to = ReplyTarget(key="ib1", comment_id="wamid.HBgM1", post_id="6281234567890", approved_by="rina")
         sent = await adapter.reply(target, request(to))
         assert sent.post_id.startswith("wamid.")

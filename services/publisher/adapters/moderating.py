@@ -10,8 +10,10 @@ moderation job again for the same reason).
 - 2xx that says it is done → ``Published`` (the comment's own id as ``post_id``);
 - 2xx that does not say so → ``Permanent`` (the platform kept the comment as it was);
 - a delete's "not found" → ``Published``: already gone;
-- 429 → ``RateLimited``; 401 → ``AuthExpired``; any other 4xx (an unknown comment, a comment
-  not under the account's posts) → ``Permanent`` with the platform's words.
+- any other refusal is read by the platform's own rules, as a refused post is
+  (``refusals.refusal``): a throttle or a spent quota (Graph's codes under HTTP 400, YouTube's
+  ``quotaExceeded``) → ``RateLimited``, a dead token → ``AuthExpired``; an unknown comment, a
+  comment not under the account's posts → ``Permanent`` with the platform's words.
 """
 
 from __future__ import annotations
@@ -48,4 +50,4 @@ async def moderate_comment(
         return port.Published(to.comment_id, None)
     if answer.status >= 500:
         raise port.Temporary(f"{platform}: answered {answer.status} to the {action}", code="server_error")
-    raise refused(adapter, answer, f"to {verb} the comment")
+    raise refused(adapter, target, answer, f"to {verb} the comment")

@@ -6,16 +6,19 @@ What an answer proves, for the posting call:
 - 2xx with the reply's id → ``Published`` (the id is the reply's ``post_id``);
 - 2xx without an id, a 5xx, a lost connection → ``Ambiguous``: the platform may hold the reply,
   so the publisher looks it up before anything is sent again;
-- 429 → ``RateLimited`` (its ``Retry-After``); 401 → ``AuthExpired``; any other 4xx → ``Permanent``.
+- any other answer is read by the platform's own rules, as a refused post is
+  (``refusals.refusal``): a throttle or a spent quota → ``RateLimited`` with the platform's
+  wait, a dead token → ``AuthExpired``, a refusal of this comment → ``Permanent``.
 
 A call made before the posting one (Threads' container) posted nothing: a failure there is
-``Temporary`` or ``Permanent``, never ambiguous.
+never ``Ambiguous`` (a 5xx is ``Temporary``).
 
 The look-up reads the listing of ``reply_calls.lookup_call``, page after page where the listing
 pages (``reply_calls.next_lookup``): found → ``Published``; absent → ``Absent``,
 once the platform has had its listing delay since the earlier attempt ended (before that,
 ``Unknown`` with a time to ask again); on X, whose search indexes late, "not found" is
-``Unknown``; a throttled or failing listing is ``Temporary`` (ask again later).
+``Unknown``; a throttled or failing listing is ``Temporary`` (ask again later), any other
+refusal of it ``Unknown``.
 """
 
 from __future__ import annotations
@@ -40,7 +43,6 @@ from services.publisher.adapters.reply_calls import (
     threads_container,
     threads_publish,
 )
-from shared.platform_throttles import retry_after as retry_after_header
 
 
 class CallsPlatform(Protocol):
@@ -74,7 +76,7 @@ async def post_reply(
         return port.Published(found, None)
     if answer.status >= 500:
         raise port.Ambiguous(f"{platform}: answered {answer.status} to the reply", code="server_error")
-    raise refused(adapter, answer)
+    raise refused(adapter, target, answer)
 
 
 async def _threads_container(
@@ -87,7 +89,7 @@ async def _threads_container(
         return creation
     if answer.status >= 500:
         raise port.Temporary(f"threads: answered {answer.status} to the reply container", code="server_error")
-    raise refused(adapter, answer)
+    raise refused(adapter, target, answer)
 
 
 async def find_reply(
@@ -122,13 +124,14 @@ async def _search(
     platform = adapter.platform
     for _ in range(MAX_LOOKUP_PAGES):
         answer = await _send(adapter, target, call, creates_post=False)
-        if answer.status == 429:
-            raise refused(adapter, answer)
         if answer.status >= 500:
             raise port.Temporary(
                 f"{platform}: the reply look-up answered {answer.status}", code="server_error"
             )
         if answer.status != 200:
+            why = refused(adapter, target, answer, "the reply look-up")
+            if isinstance(why, port.Temporary):
+                raise why  # a throttle or a spent quota: ask again once it lifts
             return port.Unknown(
                 f"{platform}: the reply look-up answered {answer.status}", code="lookup_refused"
             )
@@ -150,19 +153,12 @@ async def _send(adapter: CallsPlatform, target: port.Target, call: ReplyCall, *,
     return await adapter.call(target, call.method, call.path, creates_post=creates_post, **call.kw)
 
 
-def refused(adapter: CallsPlatform, answer: Reply, what: str = "the reply") -> port.AdapterError:
-    platform, status = adapter.platform, answer.status
-    message = f"{platform}: refused {what}: {status} {_detail(answer)}".rstrip()
-    if status == 429:
-        wait = retry_after_header(answer.headers, adapter._clock())
-        return port.RateLimited(message, code="rate_limited", http_status=status, retry_after=wait)
-    if status == 401:
-        return port.AuthExpired(message, code="unauthorized", http_status=status)
-    return port.Permanent(message, code=f"http_{status}", http_status=status)
+def refused(
+    adapter: CallsPlatform, target: port.Target, answer: Reply, what: str = "the reply"
+) -> port.AdapterError:
+    """A refusal read by the platform's own rules (``refusals.refusal``)."""
+    # Imported here, not at the top: ``refusals`` reads with the platform adapters, which build
+    # on ``common``, and ``common`` imports this module.
+    from services.publisher.adapters.refusals import refusal
 
-
-def _detail(answer: Reply) -> str:
-    body = answer.json_object()
-    error = body.get("error") or body.get("description") or body.get("detail") or body.get("message")
-    text = error.get("message") if isinstance(error, dict) else error
-    return str(text or "")[:300]
+    return refusal(adapter, target, answer, what)
