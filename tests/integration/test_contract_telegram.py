@@ -163,7 +163,7 @@ async def test_flood_limit_is_rate_limited_with_retry_after(
     assert len(state.posts) == 2
 
 
-async def test_server_error_is_temporary(env: FakeEnv, adapter: TelegramAdapter) -> None:
+async def test_server_error_to_the_send_is_ambiguous(env: FakeEnv, adapter: TelegramAdapter) -> None:
     await env.admin(
         "telegram",
         "faults",
@@ -173,7 +173,7 @@ async def test_server_error_is_temporary(env: FakeEnv, adapter: TelegramAdapter)
             "body": {"ok": False, "error_code": 502, "description": "Bad Gateway"},
         },
     )
-    with pytest.raises(Temporary):
+    with pytest.raises(Ambiguous):
         await adapter.publish(env.target("telegram", options=CHANNEL), publish_request())
 
 

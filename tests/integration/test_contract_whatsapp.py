@@ -126,7 +126,7 @@ async def test_lost_reply_is_ambiguous_and_reconciliation_cannot_tell(
 
 async def test_refused_send_leaves_nothing_in_doubt(env: FakeEnv, tmp_path: Path) -> None:
     body = {"error": {"message": "Service unavailable", "code": 2, "is_transient": True}}
-    await env.admin("whatsapp", "faults", {"path_contains": "/messages", "status": 503, "body": body})
+    await env.admin("whatsapp", "faults", {"path_contains": "/messages", "status": 400, "body": body})
     target = env.target("whatsapp", options=OPTIONS)
     with pytest.raises(Temporary):
         await make(env, tmp_path).publish(target, publish_request(job_id=JOB))

@@ -18,6 +18,8 @@ a channel addressed by numeric id).
 
 Reconciliation: the Bot API cannot list a channel's posts, so ``find_by_marker`` raises
 ``NotSupported``; it exposes no view or reaction counts either, so neither does ``engagement``.
+A send whose answer says nothing (a 5xx, a lost connection) is ``Ambiguous`` and so ends
+``unconfirmed``: never sent again blindly.
 
 Poll results: the Bot API has no method that reads a channel poll, but ``stopPoll`` closes it and
 answers the final Poll. Polls are sent open-ended (above), so the engagement reader's first
