@@ -133,6 +133,25 @@ async def test_refused_send_leaves_nothing_in_doubt(env: FakeEnv, tmp_path: Path
     assert isinstance(await make(env, tmp_path).find_by_marker(target, publish_request(job_id=JOB)), Absent)
 
 
+async def test_a_5xx_after_the_send_keeps_the_subscriber_in_doubt_never_messaged_twice(
+    env: FakeEnv, state: WhatsAppState, tmp_path: Path
+) -> None:
+    # The message went out and the answer was a 500: only a refusal the platform words says
+    # it did not, so the number stays pending and no attempt messages it again.
+    body = {"error": {"message": "An unknown error occurred", "code": 1, "is_transient": True}}
+    fault = {"path_contains": "/messages", "mode": "answer_after_processing", "status": 500, "body": body}
+    await env.admin("whatsapp", "faults", fault)
+    target = env.target("whatsapp", options={**OPTIONS, "subscribers": "+628110000001"})
+    request = publish_request(job_id=JOB)
+    with pytest.raises(Ambiguous):
+        await make(env, tmp_path).publish(target, request)
+    with pytest.raises(NotSupported):
+        await make(env, tmp_path).find_by_marker(target, request)
+    with pytest.raises(Ambiguous):
+        await make(env, tmp_path).publish(target, publish_request(job_id=JOB, attempt=2))
+    assert len(state.posts) == 1
+
+
 async def test_expired_token_is_auth_expired(env: FakeEnv, tmp_path: Path) -> None:
     with pytest.raises(AuthExpired):
         await make(env, tmp_path).publish(

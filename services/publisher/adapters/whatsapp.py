@@ -23,7 +23,9 @@ template messages, support/error-codes):
 Exactly once, per recipient. Each job's sends are written to its own note
 (``upload_state.JobLog``, one file per job) — ``pending`` before a send, the ``wamid`` after — so a
 retry skips everyone already reached and a crash leaves at most the in-flight recipients in
-doubt. ``find_by_marker``: all reached → published; nobody in doubt → surely not finished
+doubt. Only a refusal the platform words (a 4xx, a Graph error envelope) or a connection that
+never opened takes a recipient off the note; a 5xx or a lost answer leaves it pending
+(``Ambiguous``), since the message may have gone. ``find_by_marker``: all reached → published; nobody in doubt → surely not finished
 (``publish`` carries on with the rest); someone in doubt → ``NotSupported`` (WhatsApp can't be
 asked whether a message was sent; an operator decides), never a blind re-send.
 
@@ -107,7 +109,7 @@ class WhatsAppAdapter(GraphAdapter, StatefulHttpAdapter):
                     target, "POST", path, creates_post=True, json={**message, "to": number}
                 )
             except port.Ambiguous:
-                raise  # stays pending: reconciliation will say it can't tell
+                raise  # a lost answer or a 5xx: stays pending, reconciliation can't tell
             except port.Temporary:
                 del sent[number]  # never left: nothing to doubt
                 self._notes.put(request.job_id, sent)
@@ -115,7 +117,9 @@ class WhatsAppAdapter(GraphAdapter, StatefulHttpAdapter):
             try:
                 sent[number] = self._outcome(target, reply)
             except port.AdapterError:
-                del sent[number]  # refused, so not sent
+                # Only a refusal the platform worded (a 4xx, or a Graph error envelope) proves
+                # the message did not go; ``call`` raised every 5xx above, still pending.
+                del sent[number]
                 self._notes.put(request.job_id, sent)
                 raise
             self._notes.put(request.job_id, sent)
