@@ -152,6 +152,19 @@ async def test_a_5xx_after_the_send_keeps_the_subscriber_in_doubt_never_messaged
     assert len(state.posts) == 1
 
 
+async def test_a_200_carrying_a_graph_error_is_that_error_not_a_message_sent(
+    env: FakeEnv, state: WhatsAppState, tmp_path: Path
+) -> None:
+    body = {"error": {"message": "(#131000) Something went wrong", "type": "OAuthException", "code": 131000}}
+    await env.admin("whatsapp", "faults", {"path_contains": "/messages", "status": 200, "body": body})
+    target = env.target("whatsapp", options={**OPTIONS, "subscribers": "+628110000001"})
+    with pytest.raises(Permanent, match="131000"):
+        await make(env, tmp_path).publish(target, publish_request(job_id=JOB))
+    assert not state.posts
+    # Refused in words: nobody is in doubt, and a later attempt may send.
+    assert isinstance(await make(env, tmp_path).find_by_marker(target, publish_request(job_id=JOB)), Absent)
+
+
 async def test_expired_token_is_auth_expired(env: FakeEnv, tmp_path: Path) -> None:
     with pytest.raises(AuthExpired):
         await make(env, tmp_path).publish(

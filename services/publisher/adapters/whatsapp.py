@@ -18,7 +18,8 @@ template messages, support/error-codes):
 - Errors: Graph envelope (``graph.py``). **130429** throughput and **131056** pair rate (about 1
   message per 6 s to one number) and **80007** WABA rate limit → ``RateLimited``; 190 →
   ``AuthExpired``; 131026 undeliverable and 131047 outside the window → that recipient is
-  skipped; other 4xx → ``Permanent``.
+  skipped; other 4xx → ``Permanent``. A 200 whose body is a Graph error envelope (no
+  ``messages``) is that error, not a message sent.
 
 Exactly once, per recipient. Each job's sends are written to its own note
 (``upload_state.JobLog``, one file per job) — ``pending`` before a send, the ``wamid`` after — so a
@@ -193,11 +194,15 @@ class WhatsAppAdapter(GraphAdapter, StatefulHttpAdapter):
         return {**base, "type": "template", "template": template}
 
     def _outcome(self, target: port.Target, reply: Reply) -> str:
-        if reply.status == 200:
-            messages = reply.json_object().get("messages")
+        """What one send did: the message's ``wamid`` ("sent" when a 200 names none), a skipped
+        recipient, or the platform's refusal raised. A 200 carrying a Graph error envelope and
+        no ``messages`` is that error: the message was not sent."""
+        body = reply.json_object()
+        messages = body.get("messages")
+        if reply.status == 200 and (messages is not None or not isinstance(body.get("error"), dict)):
             wamid = as_object(messages[0]).get("id") if isinstance(messages, list) and messages else None
             return str(wamid) if wamid else "sent"
-        err = as_object(reply.json_object().get("error"))
+        err = as_object(body.get("error"))
         code = as_int(err.get("code")) or 0
         if code in _SKIP:
             return f"skipped:{_SKIP[code]}"
