@@ -14,6 +14,9 @@ whose method is ``method``, if given):
 - ``drop_after_processing``: process the request (the post IS created), wait ``delay_s``, then
   close the connection without answering. With a ``delay_s`` beyond the client's timeout the
   client times out instead. Either way the client cannot know the outcome: exactly-once tests.
+- ``answer_after_processing``: process the request (the post IS created), wait ``delay_s``,
+  then answer ``status``/``body``/``headers`` instead of the real answer: a gateway's 5xx, a
+  proxy's HTML page, an answer that hides the post that was made.
 - ``drop``: wait ``delay_s`` and close the connection without processing.
 - ``endless``: process the request, then answer ``status`` (default 200) with a body that never
   ends (a hostile or broken platform): clients must stop reading at their cap.
@@ -59,7 +62,9 @@ class Fault(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
     delay_s: float = Field(default=0.0, ge=0, le=600)
     count: int = Field(default=1, ge=1)
-    mode: Literal["respond", "drop_after_processing", "drop", "endless"] = "respond"
+    mode: Literal["respond", "answer_after_processing", "drop_after_processing", "drop", "endless"] = (
+        "respond"
+    )
 
     def matches(self, method: str, path: str) -> bool:
         return self.path_contains in path and (self.method is None or self.method.upper() == method)
@@ -313,6 +318,13 @@ async def _endless(request: web.Request, fault: Fault) -> web.StreamResponse:
     return response
 
 
+def _answer(fault: Fault, status: int) -> web.Response:
+    """The answer a ``respond`` or ``answer_after_processing`` fault gives instead of the fake's."""
+    if isinstance(fault.body, str):
+        return web.Response(text=fault.body, status=status, headers=fault.headers)
+    return json_reply(fault.body, status, fault.headers)
+
+
 def fault_middleware(state: FakeState) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -329,13 +341,15 @@ def fault_middleware(state: FakeState) -> Middleware:
         if fault.mode == "endless":
             await _call(handler, request)
             return await _endless(request, fault)
+        if fault.mode == "answer_after_processing":
+            real = await _call(handler, request)
+            await asyncio.sleep(fault.delay_s)
+            return real if fault.status is None else _answer(fault, fault.status)
         await asyncio.sleep(fault.delay_s)
         if fault.mode == "drop":
             raise _drop(request)
         if fault.status is None:
             return await _call(handler, request)
-        if isinstance(fault.body, str):
-            return web.Response(text=fault.body, status=fault.status, headers=fault.headers)
-        return json_reply(fault.body, fault.status, fault.headers)
+        return _answer(fault, fault.status)
 
     return middleware

@@ -3,8 +3,10 @@
 Calls to one account are serialised by a lock around its rate limiter, so two lanes can never
 both spend its last token. ``before_call`` runs under that lock right before the call: the
 worker records ``attempted`` there (and hands back the record), so it is on the broker before
-anything can reach the platform. An ambiguous answer (a timeout, a 5xx after the request went out) is reconciled with
-the platform before it is judged; only a proven absence is retried as a plain failure.
+anything can reach the platform. An ambiguous answer (a timeout, a lost connection, a 5xx or an
+unreadable answer to the call that creates the post: ``Ambiguous``, raised by ``_http.send`` and
+the adapters) is reconciled with the platform before it is judged; only a proven absence is
+retried as a plain failure.
 """
 
 from __future__ import annotations

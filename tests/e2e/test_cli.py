@@ -222,12 +222,12 @@ def test_dead_letters_list_show_and_replay(system: LocalSystem, tmp_path: Path) 
     assert refused.returncode == 1
     assert "nothing to replay" in refused.stderr
 
-    # A job whose attempts are exhausted (six 503s in a row) is dead-lettered with its last error.
+    # A job whose attempts are exhausted (six refusals in a row) is dead-lettered with its last error.
     sandbox = f"{system.sandbox_url}/mastodon/_fake/faults"
     fault = {
         "path_contains": "/api/v1/statuses",
         "method": "POST",
-        "status": 503,
+        "status": 429,
         "body": {"error": "down"},
         "count": 6,
     }

@@ -17,7 +17,6 @@ from services.publisher.adapters.port import (
     Permanent,
     Published,
     RateLimited,
-    Temporary,
 )
 from shared.events import Content, Media, Poll
 from tests.integration.conftest_fakes import ACCOUNT, FakeEnv, publish_request, running_sandbox
@@ -195,14 +194,17 @@ async def test_what_bluesky_cannot_take_is_refused_before_sending(
     assert not state.requests
 
 
-async def test_server_error_is_temporary_after_checking_our_key(
+async def test_server_error_is_ambiguous_and_our_key_settles_it(
     env: FakeEnv, state: BlueskyState, adapter: BlueskyAdapter
 ) -> None:
     body = {"error": "InternalServerError", "message": "Internal Server Error"}
     await env.admin("bluesky", "faults", {"path_contains": "createRecord", "status": 500, "body": body})
-    with pytest.raises(Temporary):
+    with pytest.raises(Ambiguous):
         await adapter.publish(env.target("bluesky"), publish_request())
-    assert state.requests["GET /bluesky/xrpc/com.atproto.repo.getRecord"] == 1
+    # The record key is the job's: nothing under it, and a later create can't make a second post.
+    found = await adapter.find_by_marker(env.target("bluesky"), publish_request())
+    assert isinstance(found, Absent)
+    assert found.safe_while_live
 
 
 async def test_engagement_reads_get_posts(env: FakeEnv, adapter: BlueskyAdapter) -> None:

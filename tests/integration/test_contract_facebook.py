@@ -143,11 +143,12 @@ async def test_spam_block_is_permanent(env: FakeEnv, adapter: FacebookAdapter) -
     assert info.value.code == "graph_368"
 
 
-async def test_transient_error_is_temporary(env: FakeEnv, adapter: FacebookAdapter) -> None:
+async def test_transient_error_to_the_post_is_ambiguous(env: FakeEnv, adapter: FacebookAdapter) -> None:
+    # "is_transient" invites a retry, but a 5xx to the feed post does not say it was not made.
     await env.admin(
         "facebook", "faults", graph_fault(2, "Service temporarily unavailable", 503, is_transient=True)
     )
-    with pytest.raises(Temporary):
+    with pytest.raises(Ambiguous):
         await adapter.publish(env.target("facebook", options=PAGE), publish_request())
 
 

@@ -17,7 +17,6 @@ from services.publisher.adapters.port import (
     Published,
     PublishingQuota,
     Target,
-    Temporary,
 )
 from shared.events import Content, Media
 from tests.integration.conftest_fakes import FakeEnv, publish_request, running_sandbox
@@ -203,10 +202,12 @@ async def test_publish_that_never_landed_is_surely_absent(env: FakeEnv, adapter:
     )
 
 
-async def test_transient_graph_error_is_temporary(env: FakeEnv, adapter: InstagramAdapter) -> None:
+async def test_transient_graph_error_to_the_publish_is_ambiguous(
+    env: FakeEnv, adapter: InstagramAdapter
+) -> None:
     body = {"error": {"message": "Server error", "code": -1, "error_subcode": 2207001, "is_transient": True}}
     await env.admin("instagram", "faults", {"path_contains": "/media_publish", "status": 500, "body": body})
-    with pytest.raises(Temporary):
+    with pytest.raises(PublishAmbiguous):
         await adapter.publish(env.target("instagram", options=IG), publish_request(photo(env)))
 
 

@@ -17,7 +17,6 @@ from services.publisher.adapters.port import (
     Permanent,
     Published,
     RateLimited,
-    Temporary,
 )
 from shared.events import Content, Media, Poll
 from tests.integration.conftest_fakes import FakeEnv, publish_request, running_sandbox
@@ -150,7 +149,7 @@ async def test_access_denied_is_auth_expired(env: FakeEnv, adapter: LinkedInAdap
         await adapter.publish(env.target("linkedin", options=ORG), publish_request())
 
 
-async def test_server_error_is_temporary(env: FakeEnv, adapter: LinkedInAdapter) -> None:
+async def test_server_error_to_the_post_is_ambiguous(env: FakeEnv, adapter: LinkedInAdapter) -> None:
     await env.admin(
         "linkedin",
         "faults",
@@ -160,7 +159,7 @@ async def test_server_error_is_temporary(env: FakeEnv, adapter: LinkedInAdapter)
             "body": {"message": "Gateway timeout", "status": 504},
         },
     )
-    with pytest.raises(Temporary):
+    with pytest.raises(Ambiguous):
         await adapter.publish(env.target("linkedin", options=ORG), publish_request())
 
 

@@ -163,19 +163,22 @@ async def test_exhausted_status_bucket_is_rate_limited_until_reset(
     assert len(state.posts) == 2
 
 
-async def test_server_error_is_temporary(
+async def test_server_error_is_ambiguous_and_the_lookup_resends_under_the_key(
     env: FakeEnv, state: MastodonState, adapter: MastodonAdapter
 ) -> None:
-    await env.admin(
-        "mastodon",
-        "faults",
-        {"path_contains": "/api/v1/statuses", "method": "POST", "status": 503, "body": {"error": "down"}},
-    )
-    with pytest.raises(Temporary) as info:
+    fault = {"path_contains": "/api/v1/statuses", "method": "POST", "status": 503, "body": {"error": "down"}}
+    await env.admin("mastodon", "faults", [fault, fault])
+    with pytest.raises(Ambiguous) as info:
         await adapter.publish(env.target("mastodon"), publish_request())
-    assert not isinstance(info.value, RateLimited)
     assert info.value.http_status == 503
     assert not state.posts
+    # The re-send under the key is the lookup: a 5xx to it is a lookup to ask again, not "can't tell".
+    with pytest.raises(Temporary) as again:
+        await adapter.find_by_marker(env.target("mastodon"), publish_request())
+    assert not isinstance(again.value, RateLimited)
+    found = await adapter.find_by_marker(env.target("mastodon"), publish_request())
+    assert isinstance(found, Published)
+    assert len(state.posts) == 1
 
 
 async def test_connection_refused_is_temporary_not_ambiguous(adapter: MastodonAdapter, env: FakeEnv) -> None:

@@ -1,7 +1,8 @@
 """The behaviour every adapter shares, run against every adapter in the registry and its fake.
 
-Auth failure → ``AuthExpired``; throttling → ``RateLimited``; 5xx → ``Temporary``; a timeout →
-``Temporary`` before the post-creating call and ``Ambiguous`` on it; a malformed body (an HTML
+Auth failure → ``AuthExpired``; throttling → ``RateLimited``; a 5xx and a timeout →
+``Temporary`` before the post-creating call and ``Ambiguous`` on it (a 5xx after the post was
+made, call by call and through the reconciliation: ``test_contract_lost_reply``); a malformed body (an HTML
 page from a proxy, with 200 or 5xx) → a typed ``AdapterError``; only where the status alone
 proves the post (the webhook, WhatsApp) ``Published``: never an unhandled exception.
 
@@ -206,14 +207,23 @@ async def test_throttling_is_rate_limited(env: FakeEnv, tmp_path: Path, platform
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
-async def test_server_error_is_temporary(env: FakeEnv, tmp_path: Path, platform: str) -> None:
+async def test_server_error_is_temporary_unless_the_call_creates_the_post(
+    env: FakeEnv, tmp_path: Path, platform: str
+) -> None:
+    """A 5xx to the first call: ``Temporary`` where that call makes no post (a read, a login, an
+    upload session); ``Ambiguous`` where it is the post itself, which a 5xx does not prove absent."""
     await env.admin(
         platform,
         "faults",
         {"path_contains": f"/{platform}/", "status": 503, "body": {"error": "unavailable"}},
     )
-    with pytest.raises(Temporary):
+    with pytest.raises((Temporary, Ambiguous)) as info:
         await _publish(platform, env, tmp_path)
+    [first] = await env.admin(platform, "requests")
+    method, path = first.split(" ", 1)
+    row = ROWS[platform]
+    creating = row.create in path and method == (row.create_method or "POST")
+    assert isinstance(info.value, Ambiguous if creating else Temporary), (first, info.value)
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)

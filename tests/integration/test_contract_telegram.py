@@ -163,7 +163,7 @@ async def test_flood_limit_is_rate_limited_with_retry_after(
     assert len(state.posts) == 2
 
 
-async def test_server_error_is_temporary(env: FakeEnv, adapter: TelegramAdapter) -> None:
+async def test_server_error_to_the_send_is_ambiguous(env: FakeEnv, adapter: TelegramAdapter) -> None:
     await env.admin(
         "telegram",
         "faults",
@@ -173,8 +173,24 @@ async def test_server_error_is_temporary(env: FakeEnv, adapter: TelegramAdapter)
             "body": {"ok": False, "error_code": 502, "description": "Bad Gateway"},
         },
     )
-    with pytest.raises(Temporary):
+    with pytest.raises(Ambiguous):
         await adapter.publish(env.target("telegram", options=CHANNEL), publish_request())
+
+
+async def test_an_unreadable_200_after_the_send_is_ambiguous_not_failed(
+    env: FakeEnv, state: TelegramState, adapter: TelegramAdapter
+) -> None:
+    # A proxy's page in place of the Bot API's answer: the message is in the channel.
+    fault = {
+        "path_contains": "sendMessage",
+        "mode": "answer_after_processing",
+        "status": 200,
+        "body": "<html><body>upstream reset</body></html>",
+    }
+    await env.admin("telegram", "faults", fault)
+    with pytest.raises(Ambiguous):
+        await adapter.publish(env.target("telegram", options=CHANNEL), publish_request())
+    assert len(state.posts) == 1
 
 
 async def test_connection_refused_is_temporary(env: FakeEnv, adapter: TelegramAdapter) -> None:

@@ -18,7 +18,6 @@ from services.publisher.adapters.port import (
     Published,
     PublishingQuota,
     RateLimited,
-    Temporary,
 )
 from services.publisher.adapters.threads import ContainerPending, ThreadsAdapter
 from shared.events import Content, Media, Poll
@@ -190,14 +189,14 @@ async def test_throttling_code_is_rate_limited(env: FakeEnv, adapter: ThreadsAda
         await adapter.publish(env.target("threads", options=USER), publish_request())
 
 
-async def test_transient_error_is_temporary(env: FakeEnv, adapter: ThreadsAdapter) -> None:
+async def test_transient_error_to_the_publish_is_ambiguous(env: FakeEnv, adapter: ThreadsAdapter) -> None:
     body = {"error": {"message": "Service temporarily unavailable", "code": 2, "is_transient": True}}
     await env.admin(
         "threads",
         "faults",
         {"path_contains": "/threads_publish", "method": "POST", "status": 503, "body": body},
     )
-    with pytest.raises(Temporary):
+    with pytest.raises(Ambiguous):
         await adapter.publish(env.target("threads", options=USER), publish_request())
 
 

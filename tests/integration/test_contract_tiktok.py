@@ -22,6 +22,7 @@ from services.publisher.adapters.port import (
     Published,
     RateLimited,
     Temporary,
+    Unknown,
 )
 from services.publisher.adapters.tiktok import StatusPending, TikTokAdapter, chunk_plan
 from services.publisher.adapters.upload_state import UploadLog
@@ -129,8 +130,11 @@ async def test_lost_reply_to_the_last_chunk_is_settled_by_status(
     request = publish_request(video(env), job_id=JOB)
     with pytest.raises(Ambiguous):
         await make(env, tmp_path).publish(target, request)
-    # Still processing: not posted yet, so a retry may go ahead; it only polls.
-    assert isinstance(await make(env, tmp_path).find_by_marker(target, request), Absent)
+    # Every byte arrived and it is processing: the post is coming, so the lookup asks again
+    # (a retry without this state dir would make a second one); a publish here only polls.
+    found = await make(env, tmp_path).find_by_marker(target, request)
+    assert isinstance(found, Unknown)
+    assert found.ask_again_at is not None
     published = await make(env, tmp_path).publish(target, request)
     assert published.post_id == state.posts[0].id
     assert len(state.posts) == 1

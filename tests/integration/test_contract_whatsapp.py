@@ -126,10 +126,42 @@ async def test_lost_reply_is_ambiguous_and_reconciliation_cannot_tell(
 
 async def test_refused_send_leaves_nothing_in_doubt(env: FakeEnv, tmp_path: Path) -> None:
     body = {"error": {"message": "Service unavailable", "code": 2, "is_transient": True}}
-    await env.admin("whatsapp", "faults", {"path_contains": "/messages", "status": 503, "body": body})
+    await env.admin("whatsapp", "faults", {"path_contains": "/messages", "status": 400, "body": body})
     target = env.target("whatsapp", options=OPTIONS)
     with pytest.raises(Temporary):
         await make(env, tmp_path).publish(target, publish_request(job_id=JOB))
+    assert isinstance(await make(env, tmp_path).find_by_marker(target, publish_request(job_id=JOB)), Absent)
+
+
+async def test_a_5xx_after_the_send_keeps_the_subscriber_in_doubt_never_messaged_twice(
+    env: FakeEnv, state: WhatsAppState, tmp_path: Path
+) -> None:
+    # The message went out and the answer was a 500: only a refusal the platform words says
+    # it did not, so the number stays pending and no attempt messages it again.
+    body = {"error": {"message": "An unknown error occurred", "code": 1, "is_transient": True}}
+    fault = {"path_contains": "/messages", "mode": "answer_after_processing", "status": 500, "body": body}
+    await env.admin("whatsapp", "faults", fault)
+    target = env.target("whatsapp", options={**OPTIONS, "subscribers": "+628110000001"})
+    request = publish_request(job_id=JOB)
+    with pytest.raises(Ambiguous):
+        await make(env, tmp_path).publish(target, request)
+    with pytest.raises(NotSupported):
+        await make(env, tmp_path).find_by_marker(target, request)
+    with pytest.raises(Ambiguous):
+        await make(env, tmp_path).publish(target, publish_request(job_id=JOB, attempt=2))
+    assert len(state.posts) == 1
+
+
+async def test_a_200_carrying_a_graph_error_is_that_error_not_a_message_sent(
+    env: FakeEnv, state: WhatsAppState, tmp_path: Path
+) -> None:
+    body = {"error": {"message": "(#131000) Something went wrong", "type": "OAuthException", "code": 131000}}
+    await env.admin("whatsapp", "faults", {"path_contains": "/messages", "status": 200, "body": body})
+    target = env.target("whatsapp", options={**OPTIONS, "subscribers": "+628110000001"})
+    with pytest.raises(Permanent, match="131000"):
+        await make(env, tmp_path).publish(target, publish_request(job_id=JOB))
+    assert not state.posts
+    # Refused in words: nobody is in doubt, and a later attempt may send.
     assert isinstance(await make(env, tmp_path).find_by_marker(target, publish_request(job_id=JOB)), Absent)
 
 

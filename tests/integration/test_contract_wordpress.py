@@ -14,7 +14,6 @@ from services.publisher.adapters.port import (
     Permanent,
     Published,
     RateLimited,
-    Temporary,
 )
 from services.publisher.adapters.wordpress import WordPressAdapter
 from shared.events import Content, Media, Poll
@@ -177,13 +176,13 @@ async def test_host_throttling_is_rate_limited_with_retry_after(
     assert info.value.retry_after == 120
 
 
-async def test_server_error_is_temporary(env: FakeEnv, adapter: WordPressAdapter) -> None:
+async def test_server_error_to_the_post_is_ambiguous(env: FakeEnv, adapter: WordPressAdapter) -> None:
     await env.admin(
         "wordpress",
         "faults",
         {"path_contains": "/wp/v2/posts", "status": 502, "body": "<html>Bad Gateway</html>"},
     )
-    with pytest.raises(Temporary):
+    with pytest.raises(Ambiguous):
         await adapter.publish(env.target("wordpress", extra=EDITOR), publish_request())
 
 

@@ -17,7 +17,6 @@ from services.publisher.adapters.port import (
     Permanent,
     Published,
     RateLimited,
-    Temporary,
 )
 from services.publisher.adapters.x import XAdapter
 from shared.events import Content, Media, Poll
@@ -126,11 +125,11 @@ async def test_429_uses_the_epoch_reset_header(env: FakeEnv, adapter: XAdapter) 
     assert 6 * 60 < info.value.retry_after <= 7 * 60
 
 
-async def test_server_error_is_temporary(env: FakeEnv, adapter: XAdapter) -> None:
+async def test_server_error_to_the_post_is_ambiguous(env: FakeEnv, adapter: XAdapter) -> None:
     await env.admin(
         "x", "faults", {"path_contains": "/2/tweets", "status": 503, "body": {"title": "Service Unavailable"}}
     )
-    with pytest.raises(Temporary):
+    with pytest.raises(Ambiguous):
         await adapter.publish(env.target("x"), publish_request())
 
 

@@ -4,9 +4,13 @@ The line that matters for exactly-once publishing is *whether the request may ha
 
 - the connection could not be opened (refused, DNS, TLS, connect timeout): nothing was sent,
   so the call is ``Temporary`` and a retry is safe;
-- the connection broke or timed out after the request was written: the platform may have acted
-  on it. For a call that creates a post that is ``Ambiguous`` (reconcile, never re-send
-  blindly); for a read or a harmless upload it is merely ``Temporary``.
+- the connection broke or timed out after the request was written, or the platform (or a proxy
+  before it) answered 5xx: it may have acted on the request, and the answer does not say. For a
+  call that creates a post that is ``Ambiguous`` (reconcile, never re-send blindly), decided
+  here for every adapter; for a read, a token call or a harmless upload a lost reply is merely
+  ``Temporary``, and a 5xx reaches the adapter, whose own error table makes it ``Temporary``.
+  A 5xx is no proof that nothing happened: a gateway or proxy answers one when the platform
+  behind it is slow, and the platform may still carry the request out.
 
 Error messages name the platform and the failure, never the URL: Telegram puts the bot token
 in the URL path.
@@ -54,11 +58,33 @@ async def send(
     """Send one request, never following a redirect, and read its body up to ``max_body``.
 
     ``ambiguous_if_lost`` marks calls whose lost reply may hide a success that a re-send would
-    duplicate (creating a post); uploads of unattached media and reads are not such calls.
+    duplicate (creating a post); uploads of unattached media and reads are not such calls. To
+    such a call a 5xx says no more than silence: ``Ambiguous``, raised here, not returned.
     ``expect`` lists 3xx statuses that are answers in the platform's protocol, not redirects.
     """
     if timeout is not None:
         kwargs["timeout"] = timeout
+    reply = await _exchange(session, platform, method, url, ambiguous_if_lost, max_body, expect, kwargs)
+    if ambiguous_if_lost and reply.status >= 500:
+        raise port.Ambiguous(
+            f"{platform}: answered {reply.status} after the request went out; it may have acted on it",
+            code="server_error",
+            http_status=reply.status,
+        )
+    return reply
+
+
+async def _exchange(
+    session: aiohttp.ClientSession,
+    platform: str,
+    method: str,
+    url: str,
+    ambiguous_if_lost: bool,
+    max_body: int,
+    expect: frozenset[int],
+    kwargs: dict[str, Any],
+) -> Reply:
+    """``exchange`` with its failures translated into port errors (the module docstring)."""
     try:
         return await exchange(session, method, url, max_body=max_body, expect=expect, **kwargs)
     except RedirectRefused as exc:

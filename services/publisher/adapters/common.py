@@ -94,8 +94,9 @@ def may_create_post(method: str, creates_post: bool) -> bool:
     """Whether a request whose reply was lost may have made a post: the rule exactly-once rests on.
 
     True unless the method is safe or the caller has said the request creates no post (an upload
-    of unattached media, a container nobody can see until it is published). A lost reply of such
-    a request is ``Ambiguous`` (reconcile, never re-send blindly); of any other, ``Temporary``.
+    of unattached media, a container nobody can see until it is published). A lost reply or a
+    5xx answer of such a request is ``Ambiguous`` (``_http.send``: reconcile, never re-send
+    blindly); of any other, a lost reply is ``Temporary`` and a 5xx is the adapter's to judge.
     """
     return creates_post and method.upper() not in SAFE_METHODS
 

@@ -141,7 +141,7 @@ class FacebookAdapter(GraphAdapter):
         )
 
     def _ok(self, target: port.Target, reply: Reply) -> dict[str, Any]:
-        if reply.status != 200:
+        if not 200 <= reply.status < 300:  # a 2xx to a post without its id is Ambiguous (_published)
             raise graph_error(self.platform, reply, self._clock())
         return reply.json_object()
 

@@ -6,6 +6,11 @@ asking "was it posted?" *is* sending again. Past it, or when we can't tell when 
 first sent, a re-send could make a second post, so the answer is ``NotSupported`` and the job
 becomes unconfirmed.
 
+An answer to that re-send which says nothing (a 5xx, a lost connection: ``Ambiguous`` for a
+post-creating call) is a lookup that failed for now, ``Temporary``: the reconciler asks again,
+re-sending under the same key while the window holds, instead of giving up on a platform that
+would have told.
+
 When the job was first sent is the earlier of what this process noted (``sent``) and the
 publisher's ``first_attempt_at``; the window is the platform's memory less a margin, measured
 with the adapter's clock.
@@ -13,6 +18,7 @@ with the adapter's clock.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from services.publisher.adapters import port
@@ -50,3 +56,22 @@ class KeyWindow:
                 "a re-send could duplicate",
                 code="idempotency_window_passed",
             )
+
+    async def resend(
+        self,
+        target: port.Target,
+        request: port.PublishRequest,
+        now: datetime,
+        window: timedelta,
+        publish: Callable[[port.Target, port.PublishRequest], Awaitable[port.Published]],
+    ) -> port.Published:
+        """The lookup by re-sending (the module docstring): ``publish`` again within ``window``."""
+        self.check_resend(target, request, now, window)
+        try:
+            return await publish(target, request)
+        except port.Ambiguous as exc:
+            raise port.Temporary(
+                f"{exc.message} (the re-send under the job's key is asked again)",
+                code=exc.code,
+                http_status=exc.http_status,
+            ) from exc

@@ -98,7 +98,7 @@ class LinkedInAdapter(HttpAdapter):
         elif content.link:
             body["content"] = {"article": {"source": content.link, "title": _title(content)}}
         reply = await self.call(target, "POST", "/rest/posts", creates_post=True, json=body)
-        if reply.status != 201:
+        if not 200 <= reply.status < 300:  # any 2xx took the post: without its URN, Ambiguous
             raise self._error(target, reply)
         urn = reply.headers.get("x-restli-id", "")
         if not urn:

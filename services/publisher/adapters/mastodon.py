@@ -106,8 +106,7 @@ class MastodonAdapter(HttpAdapter):
 
     async def find_by_marker(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         """Re-send under the same Idempotency-Key while Mastodon still keeps it (see module doc)."""
-        self._keys.check_resend(target, request, self._clock(), self._window)
-        return await self.publish(target, request)
+        return await self._keys.resend(target, request, self._clock(), self._window, self.publish)
 
     async def engagement(self, target: port.Target, post_id: str) -> port.Engagement:
         reply = await self._get(target, f"/api/v1/statuses/{post_id}")

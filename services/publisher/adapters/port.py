@@ -7,14 +7,16 @@ publisher's pure ``decide`` turns that into retry / fail / park / unconfirmed.
 Errors::
 
     AdapterError                  any failure talking to a platform
-    ├── Temporary                 5xx, connection refused before sending; retry later (``retry_after``)
+    ├── Temporary                 connection refused before sending, a 5xx to a call that makes no
+    │                             post (a read, an upload, a token call); retry later (``retry_after``)
     │   └── RateLimited           the platform throttled us (429, Telegram retry_after, Graph code 4/17/32…)
     │       └── PublishingQuota   its posts-per-window quota is used up (Instagram 9/2207042, Threads)
     ├── Permanent                 the platform refused the content (validation); retrying can't help
     │   └── Duplicate             the platform says this exact post already exists
     ├── AuthExpired               token expired or revoked: park the channel's jobs until re-authorised
     ├── Ambiguous                 the request may have reached the platform (timeout after sending,
-    │                             connection reset mid-response): never blindly re-send; reconcile
+    │                             connection reset mid-response, a 5xx or an unreadable 2xx to the
+    │                             call that creates the post): never blindly re-send; reconcile
     └── NotSupported              the platform has no way to do this (e.g. look up posts by marker)
 
 Reconciliation answers in three values (``Lookup``), never in two: ``Published`` (found, with the

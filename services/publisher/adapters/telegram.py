@@ -18,6 +18,8 @@ a channel addressed by numeric id).
 
 Reconciliation: the Bot API cannot list a channel's posts, so ``find_by_marker`` raises
 ``NotSupported``; it exposes no view or reaction counts either, so neither does ``engagement``.
+A send whose answer says nothing (a 5xx, a 200 that can't be read, a lost connection) is
+``Ambiguous`` and so ends ``unconfirmed``: never sent again blindly.
 
 Poll results: the Bot API has no method that reads a channel poll, but ``stopPoll`` closes it and
 answers the final Poll. Polls are sent open-ended (above), so the engagement reader's first
@@ -102,6 +104,10 @@ class TelegramAdapter(HttpAdapter):
 
     def _published(self, target: port.Target, reply: Reply) -> port.Published:
         body = reply.json_object()
+        if reply.status == 200 and "ok" not in body:
+            # A 200 we cannot read (a proxy's HTML page, a cut body) came after the Bot API took
+            # the message: it may be in the channel, and only a refusal the API words is one.
+            raise port.Ambiguous("telegram: sent, but the reply can't be read", code="unreadable_reply")
         if reply.status != 200 or not body.get("ok"):
             raise self._error(target, reply.status, body)
         message = as_object(body.get("result"))

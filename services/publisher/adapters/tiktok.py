@@ -22,16 +22,19 @@ Every reply has ``"error":{"code","message","log_id"}``, ``"ok"`` on success. Co
 (the app's daily cap of publishing creators) → ``RateLimited`` for an hour;
 ``spam_risk_user_banned_from_posting`` → ``AuthExpired`` (a person must act); other 4xx codes
 (``invalid_params``, ``*_check_failed``, ``privacy_level_option_mismatch``…) → ``Permanent``;
-``internal_error``/5xx → ``Temporary``.
+``internal_error``/5xx → ``Temporary``, except a 5xx to the last chunk, which may have made
+the post: ``Ambiguous`` (``_http.send``), settled by the recorded ``publish_id``'s status.
 
 Publishing and polling are separate steps. The job's ``publish_id``, ``upload_url``, chunk size
 and total are written to the upload log (``upload_state.UploadLog``) right after init. A retry
 with a log entry never calls init again: it asks ``status/fetch`` and, if the upload stopped,
 sends only the chunks after ``uploaded_bytes``; if it is processing, it only polls. Polling
 that outlasts ``poll_limit`` raises ``StatusPending`` (``Temporary``); the next attempt polls
-again. ``find_by_marker`` is the same status read; without a log entry TikTok gives us no way to
-search (the Display API needs another scope), so it is ``NotSupported`` and the job becomes
-unconfirmed rather than risking a second post.
+again. ``find_by_marker`` is the same status read: complete → published; an upload still
+missing bytes → absent (``publish`` resumes it); every byte sent but still processing →
+unknown, asked again (the post is coming, and a retry without this log would make another).
+Without a log entry TikTok gives us no way to search (the Display API needs another scope), so
+it is ``NotSupported`` and the job becomes unconfirmed rather than risking a second post.
 
 Target options: ``privacy_level`` (default ``SELF_ONLY``: unaudited clients may post only
 privately), ``username`` (for the post URL).
@@ -39,6 +42,7 @@ privately), ``username`` (for the post URL).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Unpack
 
 import aiohttp
@@ -149,10 +153,18 @@ class TikTokAdapter(ChunkedUploadAdapter):
         if state == "FAILED":
             self._log.drop(request.job_id)
             return port.Absent("tiktok: the recorded upload failed; nothing was posted")
-        # Uploading or processing: not posted yet, and ``publish`` continues the same publish_id.
-        # One publish_id is one post at most, so even beside a worker still uploading into it no
-        # second post can come of it (a clash of chunks fails an attempt, it never duplicates).
-        return port.Absent(f"tiktok: the recorded upload is {state}", safe_while_live=True)
+        if state == "PROCESSING_UPLOAD" and (as_int(status.get("uploaded_bytes")) or 0) < entry["total"]:
+            # Bytes missing: no post can come of it until ``publish`` sends them into the same
+            # publish_id. One publish_id is one post at most, so even beside a worker still
+            # uploading into it no second post can come of it (a clash of chunks fails an
+            # attempt, it never duplicates).
+            return port.Absent(f"tiktok: the recorded upload is {state}", safe_while_live=True)
+        # Every byte is there: the post is on its way. Only this state dir can follow it, so it
+        # is no absence a retry elsewhere may act on; asked again, it becomes the post.
+        return port.Unknown(
+            f"tiktok: the upload is complete and {state or 'processing'}; the post is on its way",
+            ask_again_at=self._clock() + timedelta(seconds=self._poll_interval),
+        )
 
     async def engagement(self, target: port.Target, post_id: str) -> port.Engagement:
         reply = await self.call(

@@ -11,7 +11,8 @@ Warta's own contract (receivers implement it):
 - ``Idempotency-Key: <marker>``: a receiver keeps keys at least 24 h and answers a repeat with
   the original result, so a retry of one job is delivered once.
 - 2xx means accepted; the body may carry ``{"id": ..., "url": ...}``. 401/403 refuse the
-  signature, 429 asks to wait (``Retry-After``), 5xx is the receiver's trouble.
+  signature, 429 asks to wait (``Retry-After``), 5xx is the receiver's trouble: it may have
+  taken the delivery all the same, so it is ``Ambiguous`` and settled by the re-send below.
 
 Target options: ``idempotency_window_s`` (how long the receiver keeps keys; default 86400).
 
@@ -85,8 +86,7 @@ class WebhookAdapter(HttpAdapter):
     async def find_by_marker(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         """Re-send under the same Idempotency-Key while the receiver keeps it (see module doc)."""
         window = timedelta(seconds=float(target.options.get("idempotency_window_s", DEFAULT_WINDOW_S)))
-        self._keys.check_resend(target, request, self._clock(), window - WINDOW_MARGIN)
-        return await self.publish(target, request)
+        return await self._keys.resend(target, request, self._clock(), window - WINDOW_MARGIN, self.publish)
 
     async def engagement(self, target: port.Target, post_id: str) -> port.Engagement:
         raise port.NotSupported("webhook: receivers report no engagement", code="no_metrics")

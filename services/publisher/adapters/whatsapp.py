@@ -18,12 +18,15 @@ template messages, support/error-codes):
 - Errors: Graph envelope (``graph.py``). **130429** throughput and **131056** pair rate (about 1
   message per 6 s to one number) and **80007** WABA rate limit → ``RateLimited``; 190 →
   ``AuthExpired``; 131026 undeliverable and 131047 outside the window → that recipient is
-  skipped; other 4xx → ``Permanent``.
+  skipped; other 4xx → ``Permanent``. A 200 whose body is a Graph error envelope (no
+  ``messages``) is that error, not a message sent.
 
 Exactly once, per recipient. Each job's sends are written to its own note
 (``upload_state.JobLog``, one file per job) — ``pending`` before a send, the ``wamid`` after — so a
 retry skips everyone already reached and a crash leaves at most the in-flight recipients in
-doubt. ``find_by_marker``: all reached → published; nobody in doubt → surely not finished
+doubt. Only a refusal the platform words (a 4xx, a Graph error envelope) or a connection that
+never opened takes a recipient off the note; a 5xx or a lost answer leaves it pending
+(``Ambiguous``), since the message may have gone. ``find_by_marker``: all reached → published; nobody in doubt → surely not finished
 (``publish`` carries on with the rest); someone in doubt → ``NotSupported`` (WhatsApp can't be
 asked whether a message was sent; an operator decides), never a blind re-send.
 
@@ -107,7 +110,7 @@ class WhatsAppAdapter(GraphAdapter, StatefulHttpAdapter):
                     target, "POST", path, creates_post=True, json={**message, "to": number}
                 )
             except port.Ambiguous:
-                raise  # stays pending: reconciliation will say it can't tell
+                raise  # a lost answer or a 5xx: stays pending, reconciliation can't tell
             except port.Temporary:
                 del sent[number]  # never left: nothing to doubt
                 self._notes.put(request.job_id, sent)
@@ -115,7 +118,9 @@ class WhatsAppAdapter(GraphAdapter, StatefulHttpAdapter):
             try:
                 sent[number] = self._outcome(target, reply)
             except port.AdapterError:
-                del sent[number]  # refused, so not sent
+                # Only a refusal the platform worded (a 4xx, or a Graph error envelope) proves
+                # the message did not go; ``call`` raised every 5xx above, still pending.
+                del sent[number]
                 self._notes.put(request.job_id, sent)
                 raise
             self._notes.put(request.job_id, sent)
@@ -189,11 +194,15 @@ class WhatsAppAdapter(GraphAdapter, StatefulHttpAdapter):
         return {**base, "type": "template", "template": template}
 
     def _outcome(self, target: port.Target, reply: Reply) -> str:
-        if reply.status == 200:
-            messages = reply.json_object().get("messages")
+        """What one send did: the message's ``wamid`` ("sent" when a 200 names none), a skipped
+        recipient, or the platform's refusal raised. A 200 carrying a Graph error envelope and
+        no ``messages`` is that error: the message was not sent."""
+        body = reply.json_object()
+        messages = body.get("messages")
+        if reply.status == 200 and (messages is not None or not isinstance(body.get("error"), dict)):
             wamid = as_object(messages[0]).get("id") if isinstance(messages, list) and messages else None
             return str(wamid) if wamid else "sent"
-        err = as_object(reply.json_object().get("error"))
+        err = as_object(body.get("error"))
         code = as_int(err.get("code")) or 0
         if code in _SKIP:
             return f"skipped:{_SKIP[code]}"

@@ -59,7 +59,7 @@ class XAdapter(HttpAdapter):
                 "duration_minutes": content.poll.duration_minutes,
             }
         reply = await self.call(target, "POST", "/2/tweets", creates_post=True, json=body)
-        if reply.status != 201:
+        if not 200 <= reply.status < 300:  # any 2xx took the post: without its id, Ambiguous
             raise self._error(reply)
         post_id = as_id(as_object(reply.json_object().get("data")).get("id"))
         if not post_id:

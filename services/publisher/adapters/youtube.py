@@ -32,7 +32,9 @@ Errors ``{"error":{"code","message","errors":[{"reason","domain"}]}}``:
   → ``RateLimited`` (short: honours ``Retry-After``);
 - 400 ``uploadLimitExceeded`` (the channel's own daily upload cap) → ``RateLimited`` for 24 h,
   as platforms.md says ("retry after 24 h");
-- other 4xx (``invalidTitle``, ``invalidDescription``…) → ``Permanent``; 5xx → ``Temporary``.
+- other 4xx (``invalidTitle``, ``invalidDescription``…) → ``Permanent``; 5xx → ``Temporary``,
+  except to the completing chunk, whose 5xx may hide a video made: ``Ambiguous``
+  (``_http.send``), settled by asking the session.
 
 Target options: ``privacy`` (public | unlisted | private, default public), ``category_id``
 (default 25, News & Politics), ``made_for_kids`` ("true"/"false", default false).
