@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -264,7 +265,8 @@ class _X:
 
 def _tweet(post_id: str, text: str) -> dict[str, Any]:
     """A post's default fields: an unedited post's history is itself."""
-    return {"id": post_id, "text": text, "edit_history_tweet_ids": [post_id]}
+    # X sends a post's text HTML-escaped ("&", "<", ">"), on every answer that carries it.
+    return {"id": post_id, "text": html.escape(text, quote=False), "edit_history_tweet_ids": [post_id]}
 
 
 def _rate_headers(per_user: Window, user_day: Window, app_day: Window) -> dict[str, str]:

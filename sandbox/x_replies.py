@@ -17,6 +17,7 @@ post id in the conversation.
 from __future__ import annotations
 
 import hashlib
+import html
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -68,7 +69,7 @@ def _tweet(state: XState, comment: FakeComment) -> dict[str, Any]:
     )
     return {
         "id": comment.id,
-        "text": comment.text,
+        "text": html.escape(comment.text, quote=False),  # as X sends text: "&", "<", ">" escaped
         "edit_history_tweet_ids": [comment.id],
         "author_id": author_id(state, comment.author),
         "conversation_id": comment.post_id,

@@ -37,6 +37,7 @@ from services.inbox.watched import WatchedPost, observed
 from shared.events import CommentAuthor, CommentObserved
 from shared.json_values import epoch_time
 from shared.linkedin_paging import next_start
+from shared.x_text import x_text
 
 
 def epoch_instant(raw: Any, *, per_second: int = 1) -> datetime:
@@ -336,7 +337,7 @@ def x_search(body: Any, post: WatchedPost, now: datetime) -> Parsed:
             comment_id=str(tweet["id"]),
             parent_id=str(replied[0]) if replied else None,
             author=CommentAuthor(id=author, name=username),
-            text=str(tweet["text"]),
+            text=x_text(str(tweet["text"])),
             created_at=_when(tweet["created_at"]),
             url=f"https://x.com/{username}/status/{tweet['id']}" if username else None,
         )

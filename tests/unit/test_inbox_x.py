@@ -49,6 +49,13 @@ def test_a_search_answer_becomes_comments_with_their_authors_and_parents() -> No
     assert parsed.next_page == "b26v89c19zqg8o3fpzbkk"
 
 
+def test_a_comment_reads_as_the_citizen_wrote_it_not_as_x_escapes_it() -> None:
+    # X sends "&", "<" and ">" escaped; an escaped "&lt;" ("&amp;lt;") was typed as "&lt;".
+    body = {"data": [tweet("2", POST, text="Jalan &lt;rusak&gt; &amp; banjir &amp;lt;3")], "meta": {}}
+    (comment,) = x_search(body, WATCHED, NOW).comments
+    assert comment.text == "Jalan <rusak> & banjir &lt;3"
+
+
 def test_an_empty_search_is_no_comments_and_a_foreign_answer_is_unreadable() -> None:
     assert x_search({"meta": {"result_count": 0}}, WATCHED, NOW).comments == []
     foreign: list[Any] = [{"data": []}, [], {"meta": {}, "data": "x"}]

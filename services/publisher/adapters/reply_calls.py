@@ -45,6 +45,7 @@ from services.publisher.adapters.lookup import words
 from shared.events import ReplyTarget
 from shared.json_values import digits
 from shared.linkedin_paging import PAGE_SIZE, next_start
+from shared.x_text import x_text
 
 ABSENCE_UNPROVEN = frozenset({"x"})
 """Platforms whose look-up can find a reply but cannot prove it absent (see the module doc)."""
@@ -222,7 +223,7 @@ def found_reply(platform: str, target: port.Target, request: port.PublishRequest
             return None  # X's answer for "nothing found"
         for item in _items(body, "data"):
             replied = {r.get("id") for r in item.get("referenced_tweets") or [] if isinstance(r, dict)}
-            if words(str(item.get("text") or "")) == text and to.comment_id in replied:
+            if words(x_text(str(item.get("text") or ""))) == text and to.comment_id in replied:
                 return str(item["id"])
         return None
     if platform == "linkedin":

@@ -39,6 +39,7 @@ from services.publisher.adapters.lookup import Listed, verdict
 from services.publisher.adapters.poll_tally import x_tally
 from shared.events import Media
 from shared.json_values import as_id, as_int, as_list, as_object, epoch_time
+from shared.x_text import x_text
 
 LOOKUP_LIMIT = 100  # the endpoint's largest page
 
@@ -102,7 +103,7 @@ class XAdapter(HttpAdapter):
                 if isinstance(u, dict)
             ]
             judged = verdict(
-                ours, str(tweet.get("text") or ""), our_link=request.content.link, their_links=links
+                ours, x_text(str(tweet.get("text") or "")), our_link=request.content.link, their_links=links
             )
             post_id = as_id(tweet.get("id"))
             found = port.Published(post_id, _post_url(target, post_id), created) if post_id else None
