@@ -36,13 +36,17 @@ pytestmark = pytest.mark.integration
 
 
 class SwitchedProducer:
-    """The real producer, whose sends fail while ``down`` is set."""
+    """The real producer, whose sends fail while ``down`` is set, and wait without an answer
+    while ``silent`` is."""
 
     def __init__(self, inner: AIOKafkaProducer) -> None:
         self.inner = inner
         self.down = False
+        self.silent = False
 
     async def send_and_wait(self, *args: Any, **kwargs: Any) -> Any:
+        if self.silent:
+            await asyncio.Event().wait()
         if self.down:
             raise KafkaConnectionError("the broker does not answer")
         return await self.inner.send_and_wait(*args, **kwargs)
@@ -162,3 +166,24 @@ async def test_a_start_leaves_alone_a_vault_entry_the_topic_holds(rig: Rig) -> N
     async with rig.sharing("A"):
         pass
     assert rig.vault("A").offset(ACCOUNT) == before
+
+
+async def test_a_refresh_cancelled_while_its_write_waits_keeps_its_record_and_shares_it(rig: Rig) -> None:
+    async with rig.sharing("A") as sharing:
+        await until(lambda: bool(sharing.ownership.owned), 30)
+        switch = SwitchedProducer(rig.producer)
+        sharing.producer = switch
+        switch.silent = True  # the broker takes the record and never answers
+        refresh = asyncio.create_task(rig.refresher("A", sharing).ensure_fresh(ACCOUNT))
+        await until(lambda: rig.platform.refresh_requests() == 1, 30)
+        await asyncio.sleep(0.2)  # the platform answered; the write waits for the broker
+        refresh.cancel()  # the caller's own time limit (a publish's) ends it
+        with pytest.raises(asyncio.CancelledError):
+            await refresh
+        kept = rig.vault("A").fresh(ACCOUNT)
+        assert kept is not None
+        assert kept.version == 1  # the rotated token is kept, not lost with the cancelled call
+        switch.silent = False
+        local = rig.vault("A").offset(ACCOUNT)
+        await until(lambda: rig.vault("A").offset(ACCOUNT) != local, 30)
+    await rig.assert_shared(kept)

@@ -8,6 +8,7 @@ authorization servers of ``token_world`` behind a token endpoint that can be dow
 
 from __future__ import annotations
 
+import asyncio
 import random
 from pathlib import Path
 
@@ -27,15 +28,21 @@ ACCOUNT = "x-demo"
 
 
 class TokenEndpoint:
-    """The authorization servers' token endpoint, answering 503 while ``down``."""
+    """The authorization servers' token endpoint, answering 503 while ``down``, and answering
+    after ``delay_s`` (having rotated the token at once, as a platform does)."""
 
     def __init__(self, world: World) -> None:
         self._inner = in_process(world.authorities)
         self.down = False
+        self.delay_s = 0.0
         self.calls = 0
 
     async def __call__(self, platform: str, url: str, app: AppCredentials, refresh_token: str) -> Grant:
         self.calls += 1
+        if self.delay_s:
+            grant = await self._inner(platform, url, app, refresh_token)
+            await asyncio.sleep(self.delay_s)
+            return grant
         if self.down:
             raise RefreshTemporary("the token endpoint answered 503 temporarily_unavailable")
         return await self._inner(platform, url, app, refresh_token)
@@ -115,3 +122,21 @@ async def test_a_record_already_parked_parks_the_channel_without_asking_the_endp
     with pytest.raises(AuthExpired):
         await rig.adapter.publish(stale, request)
     assert rig.endpoint.calls == 0
+
+
+async def test_a_publish_cut_off_by_its_time_limit_lets_its_refresh_finish(tmp_path: Path) -> None:
+    # The worker bounds each publish (call_timeout_s); the refresh a 401 started must outlive it,
+    # or the token the platform has just rotated would be lost with the cancelled call.
+    rig = Rig(tmp_path)
+    rig.endpoint.delay_s = 0.2
+    request = PublishRequest(job_id="j1", attempt=1, content=Content(text="Kabar"), marker="m")
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(rig.adapter.publish(rig.target(), request), 0.05)
+    for _ in range(100):
+        record = rig.world.vault.fresh(ACCOUNT)
+        if record is not None and record.version == 1:
+            break
+        await asyncio.sleep(0.01)
+    assert record is not None
+    assert rig.world.authorities["x"].account_for(record.access_token) == ACCOUNT
+    assert await rig.publish("j1") == OutcomeStatus.PUBLISHED

@@ -75,28 +75,34 @@ class TopicSharing:
         """On the topic, then in the vault. A refreshed token exists nowhere else, so the send is
         tried again for up to ``WRITE_PATIENCE_S``; if the broker stays away, this host's vault
         keeps the record, ``reshare`` puts it on the topic once the broker answers, and the error
-        rises (the refresher logs it and the next pass finds the record already refreshed)."""
+        rises (the refresher logs it and the next pass finds the record already refreshed). A
+        write cancelled midway (its caller's time limit) keeps the record the same way."""
+        try:
+            offsets = await self._send_patiently(record)
+        except BaseException:  # the broker away, or the refresh cancelled: the token exists only here
+            self.vault.put(record)
+            self.unshared.add(record.account)
+            raise
+        self.vault.put(record, offsets=offsets)
+        self.unshared.discard(record.account)  # an earlier write it replaces is moot
+
+    async def _send_patiently(self, record: CredentialRecord) -> dict[str, int]:
+        """``send_records`` of ``record``, tried again until ``WRITE_PATIENCE_S`` has passed."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + WRITE_PATIENCE_S
         pause = 0.5
         while True:
             try:
-                offsets = await asyncio.wait_for(
+                return await asyncio.wait_for(
                     send_records(self.producer, self.topic, self.vault, [record]), deadline - loop.time()
                 )
-                break
             except (KafkaError, TimeoutError) as exc:
-                if loop.time() + pause < deadline:
-                    await asyncio.sleep(pause)
-                    pause *= 2
-                    continue
-                self.vault.put(record)
-                self.unshared.add(record.account)
-                if isinstance(exc, KafkaError):
-                    raise
-                raise KafkaTimeoutError(f"no acknowledgement within {WRITE_PATIENCE_S:.0f} s") from exc
-        self.vault.put(record, offsets=offsets)
-        self.unshared.discard(record.account)  # an earlier write it replaces is moot
+                if loop.time() + pause >= deadline:
+                    if isinstance(exc, KafkaError):
+                        raise
+                    raise KafkaTimeoutError(f"no acknowledgement within {WRITE_PATIENCE_S:.0f} s") from exc
+            await asyncio.sleep(pause)
+            pause *= 2
 
     async def share_unshared(self) -> list[str]:
         """Sends the records of ``unshared`` the topic still does not hold; returns their accounts.
