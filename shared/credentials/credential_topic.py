@@ -89,7 +89,8 @@ class CredentialFollower:
         self._vault = vault
         self._consumer: AIOKafkaConsumer | None = None
         self._tps: list[TopicPartition] = []
-        self.on_topic: set[str] = set()  # accounts the topic holds a record of
+        # The topic's last record of each account, with its offset: what a local write is told apart by.
+        self.on_topic: dict[str, tuple[int, CredentialRecord]] = {}
         self.applied = 0
         self.unreadable = 0
 
@@ -171,7 +172,7 @@ class CredentialFollower:
             self.unreadable += 1
             log.error("credential of %r on the topic cannot be opened: %s", account, type(exc).__name__)
             return None
-        self.on_topic.add(account)
+        self.on_topic[account] = (message.offset, record)
         return record
 
 

@@ -7,6 +7,13 @@ exist. Anything that may have reached the platform (a timeout, a dropped answer)
 have run; repeating them leaves no post, and the resumable uploads (YouTube, TikTok) resume.
 Only once: a second 401 with a brand-new token means the grant itself is gone.
 
+A 401 parks the channel (``AuthExpired``, needs_reauth) only when no new token can come: the
+account has no refreshable record, or its refresh was refused for good (the refresher parked the
+record). A refresh that failed for now (the token endpoint down or slow), or one still running
+(here, past the 5 s this waits for it, or on the account's refresher on another host), leaves the
+refused token in place while the grant may well be fine: the call then fails as ``Temporary``
+(``token_refresh_pending``) and the job is retried with backoff.
+
 Every call of ``Adapter`` goes through here, replies and hides included: the protocol's defaults
 answer "not supported", so a call this wrapper did not pass on would quietly turn every reply of
 a vault-backed publisher into a failure (``tests/unit/test_token_refresh.py`` checks each one).
@@ -14,6 +21,7 @@ a vault-backed publisher into a failure (``tests/unit/test_token_refresh.py`` ch
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TypeVar
@@ -29,6 +37,7 @@ from services.publisher.adapters.port import (
     PublishRequest,
     RateLimitInfo,
     Target,
+    Temporary,
 )
 from services.publisher.credentials.refresher import Refresher
 from shared.credentials.record import CredentialRecord
@@ -42,15 +51,21 @@ def refused_before_acting(exc: AdapterError) -> bool:
 
 
 class RefreshingAdapter(Adapter):
-    def __init__(self, inner: Adapter, refresher: Refresher, secret_of: dict[str, str]) -> None:
+    def __init__(
+        self, inner: Adapter, refresher: Refresher, secret_of: dict[str, str], *, refresh_wait_s: float = 5.0
+    ) -> None:
         self._inner = inner
         self._refresher = refresher
         self._secret_of = secret_of  # channel id → its account in the vault
+        self._refresh_wait_s = refresh_wait_s  # for a refresh another worker is running
         self.platform = inner.platform
         self.long_uploads = inner.long_uploads
         self.repeated_with_fresh_token = 0
 
-    async def _fresh_target(self, target: Target) -> Target | None:
+    async def _fresh_target(self, target: Target, refused: AuthExpired) -> Target | None:
+        """``target`` with the account's new token, refreshed first if the refused one is still
+        the account's; None when no new token can come (see the module's docstring), and
+        ``Temporary`` when its refresh failed for now or is still running."""
         account = self._secret_of.get(target.channel)
         if account is None:
             return None
@@ -60,9 +75,20 @@ class RefreshingAdapter(Adapter):
         # Another worker may have refreshed since this target was built: then just use its token.
         record: CredentialRecord | None = seen
         if seen.access_token == target.credentials.token:
-            record = await self._refresher.ensure_fresh(account, stale_version=seen.version, wait_s=5.0)
-        if record is None or record.status != "connected" or record.access_token == target.credentials.token:
+            # Shielded: the publish's own time limit may end this call, but a refresh cut off
+            # after the platform rotated the token would lose the only working refresh token.
+            record = await asyncio.shield(
+                self._refresher.ensure_fresh(account, stale_version=seen.version, wait_s=self._refresh_wait_s)
+            )
+        if record is None or record.status != "connected":
             return None
+        if record.access_token == target.credentials.token:
+            raise Temporary(
+                f"{self.platform}: the access token was refused (HTTP {refused.http_status}, "
+                f"{refused.code}) and its refresh has not given a new one yet: it failed for now or is "
+                "still running; retrying later",
+                code="token_refresh_pending",
+            ) from refused
         return replace(target, credentials=credentials_of(record))
 
     async def publish(self, target: Target, request: PublishRequest) -> Published:
@@ -104,13 +130,14 @@ class RefreshingAdapter(Adapter):
         repeat_if: Callable[[AuthExpired], bool] = lambda _: True,
     ) -> T:
         """``call(target)``; after an ``AuthExpired`` that ``repeat_if`` accepts, once more with a
-        refreshed token, when the account has one that differs from the refused one."""
+        refreshed token, when the account has one that differs from the refused one (``Temporary``
+        while its refresh is pending)."""
         try:
             return await call(target)
         except AuthExpired as exc:
             if not repeat_if(exc):
                 raise
-            retry = await self._fresh_target(target)
+            retry = await self._fresh_target(target, exc)
             if retry is None:
                 raise
         self.repeated_with_fresh_token += 1

@@ -4,10 +4,13 @@ every host, so one account has one refresher, however many workers and machines 
 
 The group consumer reads nothing (its partitions stay paused); it only keeps the membership.
 A refresh in flight finishes, and is on the topic, before its partition is given up
-(``on_partitions_revoked`` waits for it), so the next owner starts from the rotated token. A
-killed owner's partitions move on when its session times out (``session_timeout_ms``); the
-platform never saw an unfinished refresh token spent, or the refresh is lost either way (the
-account is then parked with the platform's reason, as on one host).
+(``on_partitions_revoked`` waits for it, up to ``REVOKE_WAIT_S``), so the next owner starts from
+the rotated token. The revoke runs before this member rejoins, and Kafka evicts a member that has
+not rejoined within the group's rebalance timeout: that timeout (``REBALANCE_TIMEOUT_MS``) is set
+above the wait, and the wait above the longest a refresh can stay in flight. A killed owner's
+partitions move on when its session times out (``session_timeout_ms``); the platform never saw
+an unfinished refresh token spent, or the refresh is lost either way (the account is then parked
+with the platform's reason, as on one host).
 """
 
 from __future__ import annotations
@@ -26,7 +29,16 @@ from shared.kafka_connection import KafkaAddress, client_args
 from shared.partitioning import partition_for
 
 log = logging.getLogger("warta.publisher.credentials")
-REVOKE_WAIT_S = 20.0  # below the group's rebalance timeout: a refresh answers within call_timeout_s
+# The longest a refresh stays in flight: the catch-up check (``CredentialFollower.caught_up``,
+# 5 s), the token call (the session's call_timeout_s, 30 s by default) and the topic write
+# (``sharing.WRITE_PATIENCE_S``, 20 s), with room to spare.
+REVOKE_WAIT_S = 75.0
+# aiokafka's default rebalance timeout is the session timeout (10 s): a revoke waiting longer got
+# its member evicted mid-refresh, and the next owner spent the same rotating refresh token.
+REBALANCE_TIMEOUT_MS = int((REVOKE_WAIT_S + 15.0) * 1000)
+# A JoinGroup is answered only when the rebalance ends: a joining member waits that long for it,
+# as the Java client allows (rebalance timeout + 5 s).
+JOIN_REQUEST_TIMEOUT_MS = REBALANCE_TIMEOUT_MS + 5_000
 
 
 class PartitionOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -69,9 +81,15 @@ class PartitionOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
         gone = {tp.partition for tp in revoked}
         self.owned -= gone  # no new refresh starts on them
         async with self._settled:
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(
                     self._settled.wait_for(lambda: not any(self._in_flight[p] for p in gone)), REVOKE_WAIT_S
+                )
+            except TimeoutError:
+                log.warning(
+                    "a refresh on credentials partitions %s outlasted %.0f s: giving them up with it in flight",
+                    sorted(gone),
+                    REVOKE_WAIT_S,
                 )
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
@@ -87,6 +105,8 @@ class PartitionOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
             enable_auto_commit=False,
             session_timeout_ms=self._session_timeout_ms,
             heartbeat_interval_ms=max(1000, self._session_timeout_ms // 3),
+            rebalance_timeout_ms=REBALANCE_TIMEOUT_MS,
+            request_timeout_ms=JOIN_REQUEST_TIMEOUT_MS,
         )
         self._consumer = consumer
         await consumer.start()
