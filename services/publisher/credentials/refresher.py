@@ -184,7 +184,14 @@ class Refresher:
 
     async def _store(self, read: CredentialRecord, new: CredentialRecord) -> bool:
         """Writes ``new``, made from ``read``, only while the vault still holds ``read``; False,
-        writing nothing, when another write (a reconnect) replaced it meanwhile."""
+        writing nothing, when another write (a reconnect) replaced it meanwhile.
+
+        Shielded: once the endpoint has answered, the old refresh token may be spent, so a
+        caller's time limit (a publish's) that ends the refresh must not end the check and the
+        write that keep the new one; they finish on their own."""
+        return await asyncio.shield(self._checked_write(read, new))
+
+    async def _checked_write(self, read: CredentialRecord, new: CredentialRecord) -> bool:
         await self._sharing.caught_up()  # a reconnect written on another host is here by now
         if not read.same_credential(self._vault.fresh(read.account)):
             self._retries.pop(read.account, None)
