@@ -18,7 +18,8 @@ max_length, min_value, max_value, offset_required, https_required, url, the capa
 media_required, video_required, max_length, poll_unsupported, poll_options, poll_duration,
 poll_with_media), text_or_media_required, deadline_before_not_before,
 deadline_past, out_of_range, beyond_horizon, approved_in_future, four_eyes, empty_targets,
-duplicate_channel, unknown_channel.
+duplicate_channel, unknown_channel. Four eyes compares person ids case-folded, as every rule
+about who did what does (``shared.event_fields.same_person``).
 
 ``not_before`` and ``deadline`` must lie within the scheduling horizon of ``now``
 (``shared.horizon``: ``schedule_horizon_days``, 400 days unless set, the scheduler's bound too):
@@ -53,6 +54,7 @@ from shared.capabilities import PlatformCapabilities, capabilities_for_channel
 from shared.capability_rules import Rule, problems
 from shared.channels import ChannelDirectory
 from shared.codec import encode
+from shared.event_fields import same_person
 from shared.events import (
     Approval,
     ChannelVariant,
@@ -263,7 +265,7 @@ def _check_times(parts: _Parts, now: datetime, horizon: timedelta) -> list[Field
 
 def _check_four_eyes(parts: _Parts) -> list[FieldError]:
     add = _Errors()
-    if parts.author is not None and parts.author == parts.approved_by:
+    if same_person(parts.author, parts.approved_by):
         add("approval.approved_by", "four_eyes", author=parts.author)
     return add.items
 

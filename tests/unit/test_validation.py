@@ -238,6 +238,12 @@ RULE_ROWS: list[Any] = [
     pytest.param(
         _set("approval.approved_by", "rina"), {(None, "approval.approved_by", "four_eyes")}, id="four-eyes"
     ),
+    pytest.param(
+        # Person ids may be written in either case; RINA is the author rina all the same.
+        _set("approval.approved_by", "RINA"),
+        {(None, "approval.approved_by", "four_eyes")},
+        id="four-eyes-in-another-case",
+    ),
     # --- targets ---
     pytest.param(_set("targets", []), {(None, "targets", "empty_targets")}, id="empty-targets"),
     pytest.param(
