@@ -156,6 +156,15 @@ RULE_ROWS: list[Any] = [
     ),
     pytest.param(_set("deadline", 1_796_000_000), {(None, "deadline", "type")}, id="type-deadline-number"),
     pytest.param(_set("deadline", "besok"), {(None, "deadline", "type")}, id="type-deadline-garbage"),
+    # A string of digits is no ISO 8601 date-time; pydantic alone would read it as Unix time.
+    *(
+        pytest.param(_set(at, digits), {(None, at, "type")}, id=f"type-{at}-digits")
+        for at, digits in (
+            ("deadline", "1800000000"),
+            ("not_before", "1796000000.5"),
+            ("approval.approved_at", "1796000000"),
+        )
+    ),
     pytest.param(
         _set("content.poll", {**POLL, "options": ["Ya"]}),
         {(None, "content.poll.options", "min_length")},
