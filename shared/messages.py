@@ -141,11 +141,18 @@ _REQUEST_MESSAGES: Mapping[str, tuple[str, str]] = {
         "empat mata: {author} menulis materi ini dan tidak boleh juga menyetujuinya; "
         "approval.approved_by harus orang lain",
     ),
-    "url": ("{field} must be an http(s) URL", "{field} harus berupa URL http(s)"),
+    "url": (
+        "{field} must be an http(s) URL with a host and no spaces",
+        "{field} harus berupa URL http(s) dengan nama host dan tanpa spasi",
+    ),
     "https_required": ("{field} must use https://", "{field} harus memakai https://"),
     "text_or_media_required": (
         "content needs text or at least one media item",
         "content memerlukan teks atau minimal satu media",
+    ),
+    "text_or_media_required.blank": (
+        "{field} holds only spaces or invisible characters and there is no media: nothing to post",
+        "{field} hanya berisi spasi atau karakter tak terlihat dan tidak ada media: tidak ada yang diunggah",
     ),
     "text_or_media_required.target": (
         "{field} leaves {channel} with neither text nor media",

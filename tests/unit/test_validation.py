@@ -208,6 +208,21 @@ RULE_ROWS: list[Any] = [
         id="https-required",
     ),
     pytest.param(_set("content.link", "ftp://example.go.id/1"), {(None, "content.link", "url")}, id="url"),
+    # RFC 9110 §4.2.1: an http(s) URI has a host; a URI has no spaces (RFC 3986).
+    *(
+        pytest.param(_set("content.link", link), {(None, "content.link", "url")}, id=f"url-{link}")
+        for link in ("https://", "https:// bukan url", "http://?x", "https://a.id:99999/", "http://[")
+    ),
+    pytest.param(
+        _targets({"channel": "x-demo", "content": {"link": "https:///berita"}}),
+        {("x-demo", "targets[0].content.link", "url")},
+        id="url-in-target-variant",
+    ),
+    pytest.param(
+        _set("content.media[0].url", "https:// example.go.id/1.jpg"),
+        {(None, "content.media[0].url", "url")},
+        id="url-media",
+    ),
     pytest.param(
         _set("content.media[0].type", "application/pdf"),
         {(None, "content.media[0].type", "media_type")},
@@ -222,6 +237,28 @@ RULE_ROWS: list[Any] = [
         _targets({"channel": "x-demo", "content": {"text": None, "media": []}}),
         {("x-demo", "targets[0].content", "text_or_media_required")},
         id="text-or-media-removed-by-target",
+    ),
+    # Blank: whitespace, Unicode spaces and zero-width characters only. Mastodon strips a status
+    # and finds it blank, Telegram finds the message text empty.
+    *(
+        pytest.param(
+            _all(_set("content", {"text": blank}), _targets("mastodon-demo", "telegram-demo")),
+            {(None, "content.text", "text_or_media_required")},
+            id=f"text-blank-{blank!a}",
+        )
+        for blank in (" \n\t ", "\u3000\u00a0\u2003", "\u200b\u200d\u2060\ufeff", " \u180e\u3164 ")
+    ),
+    pytest.param(
+        _all(
+            _set("content.media", []), _targets({"channel": "mastodon-demo", "content": {"text": "\u200b "}})
+        ),
+        {("mastodon-demo", "targets[0].content.text", "text_or_media_required")},
+        id="text-blank-in-target-variant",
+    ),
+    pytest.param(
+        _all(_set("content.text", " "), _targets({"channel": "x-demo", "content": {"media": []}})),
+        {("x-demo", "targets[0].content", "text_or_media_required")},
+        id="text-blank-media-removed-by-target",
     ),
     pytest.param(
         _all(_set("content.poll", {**POLL, "options": ["Ya", "Ya"]}), _targets("webhook-demo")),
