@@ -89,6 +89,14 @@ _REQUEST_MESSAGES: Mapping[str, tuple[str, str]] = {
         "Idempotency-Key memuat {count} karakter; batasnya {limit}",
     ),
     "max_length.schema": ("{field}: {detail}", "{field}: terlalu panjang ({detail})"),
+    "hashtag_count": (
+        "{platform} takes at most {limit} hashtags in a post's text; this one has {count}",
+        "{platform} menerima paling banyak {limit} tagar dalam teks unggahan; yang ini memuat {count}",
+    ),
+    "mention_count": (
+        "{platform} takes at most {limit} @mentions in a post's text; this one has {count}",
+        "{platform} menerima paling banyak {limit} @sebutan dalam teks unggahan; yang ini memuat {count}",
+    ),
     "poll_unsupported": (
         '{platform} has no polls; remove the poll for this target ("poll": null)',
         'polling tidak ada di {platform}; hapus polling untuk tujuan ini ("poll": null)',

@@ -16,8 +16,8 @@ Rules (``FieldError.rule``): required, type, unknown_field, enum, pattern, min_l
 max_length, min_value, max_value, offset_required, https_required, url (a link or media URL
 that is no http(s) URL with a host: ``content_checks.is_web_url``), the capability rules
 (``shared.capability_rules.Rule``: media_type, media_count, media_size, media_duration,
-media_required, video_required, max_length, poll_unsupported, poll_options, poll_duration,
-poll_with_media), text_or_media_required (no media, and no text or a blank one: whitespace and
+media_required, video_required, max_length, hashtag_count, mention_count, poll_unsupported,
+poll_options, poll_duration, poll_with_media), text_or_media_required (no media, and no text or a blank one: whitespace and
 invisible characters only, ``content_checks.is_blank``), deadline_before_not_before,
 deadline_past, out_of_range, beyond_horizon, approved_in_future, four_eyes, empty_targets,
 duplicate_channel, unknown_channel. Four eyes compares person ids case-folded, as every rule

@@ -342,6 +342,16 @@ RULE_ROWS: list[Any] = [
         id="max-length-bluesky-graphemes",
     ),
     pytest.param(
+        _targets(
+            {"channel": "instagram-demo", "content": {"text": " ".join(f"#t{i} @a{i}" for i in range(31))}}
+        ),
+        {
+            ("instagram-demo", "targets[0].content.text", "hashtag_count"),
+            ("instagram-demo", "targets[0].content.text", "mention_count"),
+        },
+        id="hashtag-and-mention-count-instagram",
+    ),
+    pytest.param(
         _targets("x-demo", {"channel": "mastodon-demo", "content": {"text": "b" * 600}}),
         {("mastodon-demo", "targets[1].content.text", "max_length")},
         id="max-length-in-target-variant",
