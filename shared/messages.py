@@ -149,10 +149,7 @@ _REQUEST_MESSAGES: Mapping[str, tuple[str, str]] = {
         "empat mata: {author} menulis materi ini dan tidak boleh juga menyetujuinya; "
         "approval.approved_by harus orang lain",
     ),
-    "url": (
-        "{field} must be an http(s) URL with a host and no spaces",
-        "{field} harus berupa URL http(s) dengan nama host dan tanpa spasi",
-    ),
+    "url": ("{field} must be an http(s) URL with a host", "{field} harus URL http(s) dengan host"),
     "https_required": ("{field} must use https://", "{field} harus memakai https://"),
     "text_or_media_required": (
         "content needs text or at least one media item",
