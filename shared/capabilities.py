@@ -91,6 +91,11 @@ _TABLE: tuple[PlatformCapabilities, ...] = (
         label="Instagram",
         counting=LengthCounting.CHARS,
         text_max=2_200,  # §2 "Caption 2,200 characters (unconfirmed here)"
+        # §2 "at most 20 @mentions, 30 hashtags" (unconfirmed there; Meta's IG User Media
+        # reference: "2200 characters, 30 hashtags, and 20 @ tags"). §2 adds that recent
+        # third-party docs say 5 hashtags: if Meta lowers it, this is the one number to change.
+        max_hashtags=30,
+        max_mentions=20,
         media_required=True,  # §2 (a) "Text-only post: not supported (a media item is required)"
         link=LinkMode.PLAIN_TEXT,  # §2 (c) "URLs in captions are not clickable"
         # §2 "Image JPEG only, ≤ 8 MiB" (error 2207004); Reels take video_url (format and size not

@@ -16,6 +16,8 @@ the first one into ``Permanent`` before any call. Both read the same codes, writ
 ``media_duration``      a video lasts longer than its type allows
 ``max_length``          the text (as sent, link appended where it is not a field of its own), or
                         the poll's question, is longer than the platform counts as allowed
+``hashtag_count``       the text as sent holds more #hashtags than the platform takes (Instagram)
+``mention_count``       the text as sent holds more @mentions than the platform takes (Instagram)
 ``poll_unsupported``    the platform has no polls
 ``poll_options``        too few or too many options, or an option longer than allowed
 ``poll_duration``       a duration the platform does not offer
@@ -31,6 +33,7 @@ states (the platform, the numbers); ``message`` is its English rendering.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -50,6 +53,8 @@ class Rule(StrEnum):
     MEDIA_SIZE = "media_size"
     MEDIA_DURATION = "media_duration"
     MAX_LENGTH = "max_length"
+    HASHTAG_COUNT = "hashtag_count"
+    MENTION_COUNT = "mention_count"
     POLL_UNSUPPORTED = "poll_unsupported"
     POLL_OPTIONS = "poll_options"
     POLL_DURATION = "poll_duration"
@@ -160,7 +165,23 @@ def _text_problems(caps: PlatformCapabilities, content: Content, sent: str) -> l
     if caps.text_max_bytes is not None and (size := len(sent.encode("utf-8"))) > caps.text_max_bytes:
         params = {"platform": caps.label, "count": size, "unit": "bytes", "limit": caps.text_max_bytes}
         out.append(_problem(Rule.MAX_LENGTH, at, **params, in_caption=False, link_appended=appended))
+    for rule, limit, tokens in (
+        (Rule.HASHTAG_COUNT, caps.max_hashtags, _HASHTAG),
+        (Rule.MENTION_COUNT, caps.max_mentions, _MENTION),
+    ):
+        if limit is not None and (count := len(tokens.findall(sent))) > limit:
+            out.append(_problem(rule, at, platform=caps.label, limit=limit, count=count))
     return out
+
+
+# The tokens Instagram counts in a caption, as its app links them. A hashtag is "#" and one or
+# more letters (any script), digits or underscores; a mention is "@" and a username (letters,
+# digits, "_", and "." inside). Neither starts right after a letter, digit or underscore (nor a
+# mention after "."), so "humas@kaltim.go.id" and "berita#foto" hold none. Every occurrence
+# counts, a repeated tag again: Meta does not say whether repeats count, and an item refused
+# here can be fixed, while one Instagram refuses after approval is lost.
+_HASHTAG = re.compile(r"(?<!\w)#\w+")
+_MENTION = re.compile(r"(?<![\w.])@[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?")
 
 
 def _poll_problems(caps: PlatformCapabilities, poll: Poll, *, has_media: bool) -> list[Problem]:

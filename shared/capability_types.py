@@ -135,6 +135,8 @@ class PlatformCapabilities:
     text_max: int | None  # None: no practical limit (WordPress, generic webhook)
     text_max_with_media: int | None = None  # a caption limit when it differs (Telegram 1024)
     text_max_bytes: int | None = None  # a second, byte limit (Bluesky 3,000)
+    max_hashtags: int | None = None  # #tags one text may hold (Instagram 30); None: no limit
+    max_mentions: int | None = None  # @mentions one text may hold (Instagram 20); None: no limit
     media_required: bool = False  # no text-only posts (Instagram): a post carries media
     video_required: bool = False
     link: LinkMode = LinkMode.IN_TEXT

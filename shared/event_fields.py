@@ -46,6 +46,15 @@ Instant = Annotated[datetime, AfterValidator(_utc)]
 
 Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@\-]+$")]
 
+
+def same_person(a: str | None, b: str | None) -> bool:
+    """Whether two person ids name one person. An ``Identifier`` may be written in either case,
+    and ``YUYUN`` is no other person than ``yuyun``: a rule about who did what (four eyes, "the
+    key's person is the approver") compares them case-folded, here and nowhere else. The ids
+    themselves are kept as written."""
+    return a is not None and b is not None and a.casefold() == b.casefold()
+
+
 # The largest count of reactions, comments, shares, reach or votes an event may carry: a hundred
 # times the world's online population. A platform's answer beyond it is garbled, and sums of
 # such counts would leave the 64-bit integers every JSON codec here writes.

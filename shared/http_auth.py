@@ -20,7 +20,8 @@ The rules (design.md, "four eyes")::
     pause / resume    operator, admin
     read              every role
 
-and every channel acted on must be among the key's channels (``"*"`` = all).
+and every channel acted on must be among the key's channels (``"*"`` = all). Person ids are
+compared case-folded (``shared.event_fields.same_person``): ``YUYUN`` is ``yuyun``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 
+from shared.event_fields import same_person
 from shared.http_errors import FieldError, Forbidden, Unauthenticated, field_error
 from shared.private_file import write_private
 
@@ -222,7 +224,7 @@ def authorize(
         errors.append(field_error(None, None, "role", person=person, role=role, allowed=roles, action=words))
     if action is Action.SUBMIT_APPROVED:
         errors += _pre_approved(principal, author, approved_by)
-    if action is Action.APPROVE_DRAFT and author is not None and principal.person == author:
+    if action is Action.APPROVE_DRAFT and same_person(principal.person, author):
         errors.append(field_error(None, None, "four_eyes.draft", person=principal.person))
     for channel in dict.fromkeys(channels):
         if not principal.may_target(channel):
@@ -235,10 +237,10 @@ def authorize(
 
 def _pre_approved(principal: Principal, author: str | None, approved_by: str | None) -> list[FieldError]:
     errors = []
-    if approved_by is not None and principal.person != approved_by:
+    if approved_by is not None and not same_person(principal.person, approved_by):
         at, person = "approval.approved_by", principal.person
         errors.append(field_error(None, at, "approver_mismatch", person=person, approved_by=approved_by))
-    if author is not None and principal.person == author:
+    if same_person(principal.person, author):
         errors.append(field_error(None, "author", "four_eyes.author", person=principal.person))
     return errors
 

@@ -89,6 +89,14 @@ _REQUEST_MESSAGES: Mapping[str, tuple[str, str]] = {
         "Idempotency-Key memuat {count} karakter; batasnya {limit}",
     ),
     "max_length.schema": ("{field}: {detail}", "{field}: terlalu panjang ({detail})"),
+    "hashtag_count": (
+        "{platform} takes at most {limit} hashtags in a post's text; this one has {count}",
+        "{platform} menerima paling banyak {limit} tagar dalam teks unggahan; yang ini memuat {count}",
+    ),
+    "mention_count": (
+        "{platform} takes at most {limit} @mentions in a post's text; this one has {count}",
+        "{platform} menerima paling banyak {limit} @sebutan dalam teks unggahan; yang ini memuat {count}",
+    ),
     "poll_unsupported": (
         '{platform} has no polls; remove the poll for this target ("poll": null)',
         'polling tidak ada di {platform}; hapus polling untuk tujuan ini ("poll": null)',
@@ -141,11 +149,15 @@ _REQUEST_MESSAGES: Mapping[str, tuple[str, str]] = {
         "empat mata: {author} menulis materi ini dan tidak boleh juga menyetujuinya; "
         "approval.approved_by harus orang lain",
     ),
-    "url": ("{field} must be an http(s) URL", "{field} harus berupa URL http(s)"),
+    "url": ("{field} must be an http(s) URL with a host", "{field} harus URL http(s) dengan host"),
     "https_required": ("{field} must use https://", "{field} harus memakai https://"),
     "text_or_media_required": (
         "content needs text or at least one media item",
         "content memerlukan teks atau minimal satu media",
+    ),
+    "text_or_media_required.blank": (
+        "{field} holds only spaces or invisible characters and there is no media: nothing to post",
+        "{field} hanya berisi spasi atau karakter tak terlihat dan tidak ada media: tidak ada yang diunggah",
     ),
     "text_or_media_required.target": (
         "{field} leaves {channel} with neither text nor media",

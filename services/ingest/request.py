@@ -11,6 +11,7 @@ offsets on times). What depends on a target channel, and what depends on ``now``
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -20,11 +21,16 @@ from pydantic_core import PydanticCustomError
 from shared.control_request import Reason
 from shared.events import MAX_TAGS, Identifier, Priority, Tags, instant_range_problem
 
+# An ISO 8601 date-time starts with its calendar date; what it holds after that (time, offset)
+# pydantic reads, and ``AwareDatetime`` requires the offset.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
 
 def _iso_string(value: Any) -> Any:
-    # A number would be read as a Unix timestamp and a datetime object can't arrive from JSON:
-    # the API promises ISO 8601 with an offset and nothing else.
-    if not isinstance(value, str):
+    # The API promises ISO 8601 with an offset and nothing else. A number, or a string of digits
+    # ("1800000000"), pydantic would read as a Unix timestamp, and a datetime object can't
+    # arrive from JSON: only a string that starts with a date goes on to be parsed.
+    if not (isinstance(value, str) and _ISO_DATE.match(value)):
         raise PydanticCustomError(
             "type", "must be an ISO 8601 date-time string with an offset, e.g. 2026-11-27T08:00:00+08:00"
         )

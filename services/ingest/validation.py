@@ -13,12 +13,15 @@ the field where the offending value was written (``content.text`` when it came
 from the base, ``targets[1].content.text`` when the target set it).
 
 Rules (``FieldError.rule``): required, type, unknown_field, enum, pattern, min_length,
-max_length, min_value, max_value, offset_required, https_required, url, the capability rules
+max_length, min_value, max_value, offset_required, https_required, url (a link or media URL
+that is no http(s) URL with a host: ``content_checks.is_web_url``), the capability rules
 (``shared.capability_rules.Rule``: media_type, media_count, media_size, media_duration,
-media_required, video_required, max_length, poll_unsupported, poll_options, poll_duration,
-poll_with_media), text_or_media_required, deadline_before_not_before,
+media_required, video_required, max_length, hashtag_count, mention_count, poll_unsupported,
+poll_options, poll_duration, poll_with_media), text_or_media_required (no media, and no text or a blank one: whitespace and
+invisible characters only, ``content_checks.is_blank``), deadline_before_not_before,
 deadline_past, out_of_range, beyond_horizon, approved_in_future, four_eyes, empty_targets,
-duplicate_channel, unknown_channel.
+duplicate_channel, unknown_channel. Four eyes compares person ids case-folded, as every rule
+about who did what does (``shared.event_fields.same_person``).
 
 ``not_before`` and ``deadline`` must lie within the scheduling horizon of ``now``
 (``shared.horizon``: ``schedule_horizon_days``, 400 days unless set, the scheduler's bound too):
@@ -40,6 +43,7 @@ from typing import Any, NotRequired, TypedDict, Unpack
 
 from pydantic import TypeAdapter, ValidationError
 
+from services.ingest.content_checks import is_blank, is_web_url
 from services.ingest.request import (
     ContentBody,
     ContentRequest,
@@ -53,6 +57,7 @@ from shared.capabilities import PlatformCapabilities, capabilities_for_channel
 from shared.capability_rules import Rule, problems
 from shared.channels import ChannelDirectory
 from shared.codec import encode
+from shared.event_fields import same_person
 from shared.events import (
     Approval,
     ChannelVariant,
@@ -263,7 +268,7 @@ def _check_times(parts: _Parts, now: datetime, horizon: timedelta) -> list[Field
 
 def _check_four_eyes(parts: _Parts) -> list[FieldError]:
     add = _Errors()
-    if parts.author is not None and parts.author == parts.approved_by:
+    if same_person(parts.author, parts.approved_by):
         add("approval.approved_by", "four_eyes", author=parts.author)
     return add.items
 
@@ -271,7 +276,7 @@ def _check_four_eyes(parts: _Parts) -> list[FieldError]:
 def _check_urls(content: ContentBody, where: str, channel: str | None = None) -> list[FieldError]:
     """Checks that hold on every platform, for the fields written at ``where``."""
     add = _Errors(channel)
-    if content.link is not None and not content.link.lower().startswith(("https://", "http://")):
+    if content.link is not None and not is_web_url(content.link):
         add(f"{where}.link", "url", field=f"{where}.link")
     for i, media in enumerate(content.media):
         at = f"{where}.media[{i}]"
@@ -279,6 +284,8 @@ def _check_urls(content: ContentBody, where: str, channel: str | None = None) ->
         # cURL", §8 "verified domain"); we only hand them https.
         if not media.url.lower().startswith("https://"):
             add(f"{at}.url", "https_required", field=f"{at}.url")
+        elif not is_web_url(media.url):
+            add(f"{at}.url", "url", field=f"{at}.url")
         if not media.type.lower().startswith(_MEDIA_TYPE_PREFIXES):
             add(f"{at}.type", "media_type.not_mime", field=f"{at}.type", type=media.type)
     if content.poll is not None and len(set(content.poll.options)) != len(content.poll.options):
@@ -288,9 +295,20 @@ def _check_urls(content: ContentBody, where: str, channel: str | None = None) ->
 
 def _check_base_content(content: ContentBody) -> list[FieldError]:
     out = _check_urls(content, "content")
-    if content.text is None and not content.media:
-        out.append(field_error(None, "content", "text_or_media_required"))
+    if is_blank(content.text) and not content.media:
+        out.append(_nothing_to_post(None, "content", content.text, text_here=True))
     return out
+
+
+def _nothing_to_post(channel: str | None, where: str, text: str | None, *, text_here: bool) -> FieldError:
+    """text_or_media_required for the content written at ``where``: at its text when the text
+    written there is blank (platforms strip it and then find nothing to post), else at the
+    content itself."""
+    if text is not None and text_here:
+        return field_error(channel, f"{where}.text", "text_or_media_required.blank", field=f"{where}.text")
+    if channel is None:
+        return field_error(None, where, "text_or_media_required")
+    return field_error(channel, where, "text_or_media_required.target", field=where, channel=channel)
 
 
 def _check_targets(
@@ -317,13 +335,9 @@ def _check_targets(
         if add.items or channel is None or parts.content is None:
             continue  # a broken base content is already reported
         merged, overridden = merge_content(parts.content, target.content)
-        if merged.text is None and not merged.media and overridden & {"text", "media"}:
-            at = f"{where}.content"
-            out.append(
-                field_error(
-                    target.channel, at, "text_or_media_required.target", field=at, channel=target.channel
-                )
-            )
+        if is_blank(merged.text) and not merged.media and overridden & {"text", "media"}:
+            here = "text" in overridden
+            out.append(_nothing_to_post(target.channel, f"{where}.content", merged.text, text_here=here))
             continue
 
         def path(name: str, _i: int = i, _over: frozenset[str] = overridden) -> str:

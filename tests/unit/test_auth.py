@@ -189,6 +189,20 @@ def test_draft_author_cannot_approve_their_own_draft() -> None:
     assert error.message.startswith("four eyes: yuyun wrote this draft")
 
 
+@pytest.mark.parametrize("author", ["YUYUN", "Yuyun", "yuYun"])
+def test_the_author_written_in_another_case_is_the_same_person(author: str) -> None:
+    # Person ids may be written in either case (Identifier); the person is the same.
+    with pytest.raises(Forbidden) as info:
+        authorize(principal(Role.APPROVER), Action.SUBMIT_APPROVED, author=author, approved_by="yuyun")
+    assert [(e.field, e.rule) for e in info.value.errors] == [("author", "four_eyes")]
+    with pytest.raises(Forbidden, match="four eyes: yuyun wrote this draft"):
+        authorize(principal(Role.APPROVER), Action.APPROVE_DRAFT, author=author)
+
+
+def test_the_approver_written_in_another_case_is_the_key_s_person() -> None:
+    authorize(principal(Role.APPROVER), Action.SUBMIT_APPROVED, author="rina", approved_by="YUYUN")
+
+
 def test_every_reason_is_reported_at_once() -> None:
     with pytest.raises(Forbidden) as info:
         authorize(principal(Role.EDITOR), Action.SUBMIT_APPROVED, author="rina", approved_by="yuyun")

@@ -9,7 +9,7 @@ both answer with the rule's code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -91,6 +91,8 @@ ROWS = [
     _row(Rule.MEDIA_DURATION, Content(text="Halo", media=(LONG_MP4,)), "tiktok"),
     # 501 characters: over X's 280 weighted, Bluesky's 300 graphemes, Mastodon's and Threads' 500.
     _row(Rule.MAX_LENGTH, Content(text="a" * 501), "x", "bluesky", "mastodon", "threads"),
+    _row(Rule.HASHTAG_COUNT, Content(text=" ".join(f"#t{i}" for i in range(31)), media=(JPEG,)), "instagram"),
+    _row(Rule.MENTION_COUNT, Content(text=" ".join(f"@a{i}" for i in range(21)), media=(JPEG,)), "instagram"),
     _row(
         Rule.POLL_UNSUPPORTED,
         Content(text="Setuju?", poll=_poll()),
@@ -202,3 +204,51 @@ def test_adapters_refuse_with_the_rules_code(row: Row) -> None:
         check_content(platform, row.content)
     assert info.value.code == expected.rule.value
     assert info.value.message == expected.message
+
+
+def _instagram(text: str, link: str | None = None) -> list[Problem]:
+    return problems(capabilities_for("instagram"), Content(text=text, link=link, media=(JPEG,)))
+
+
+def test_instagram_takes_30_hashtags_and_20_mentions() -> None:
+    # platforms.md §2: "at most 20 @mentions, 30 hashtags".
+    tags = " ".join(f"#tag{i}" for i in range(30))
+    mentions = " ".join(f"@akun.{i}" for i in range(20))
+    assert _instagram(f"{tags} {mentions}") == []
+    found = _instagram(f"{tags} #lagi {mentions} @satu_lagi")
+    assert [(p.rule, p.field, p.params["count"]) for p in found] == [
+        (Rule.HASHTAG_COUNT, "text", 31),
+        (Rule.MENTION_COUNT, "text", 21),
+    ]
+    assert found[0].message == "Instagram takes at most 30 hashtags in a post's text; this one has 31"
+
+
+@pytest.mark.parametrize(
+    ("text", "hashtags", "mentions"),
+    [
+        ("#banjir #Samarinda #banjir", 3, 0),  # a repeat counts again
+        ("#banjir#Samarinda", 1, 0),  # a tag starts after no letter or digit
+        ("#2026 #ibu_kota #جاكرتا #日本", 4, 0),  # any script, digits, underscore
+        ("# kosong #", 0, 0),
+        ("humas@kaltim.go.id berita#foto", 0, 0),  # an address, a word: no tags
+        ("@humas.kaltim, @pemprov_kaltim. (@diskominfo)", 0, 3),
+        ("@ .@akun @@akun", 0, 1),
+    ],
+)
+def test_tags_are_counted_as_instagram_links_them(text: str, hashtags: int, mentions: int) -> None:
+    caps = replace(capabilities_for("instagram"), max_hashtags=0, max_mentions=0)
+    found = {p.rule: p.params["count"] for p in problems(caps, Content(text=text, media=(JPEG,)))}
+    assert found.get(Rule.HASHTAG_COUNT, 0) == hashtags
+    assert found.get(Rule.MENTION_COUNT, 0) == mentions
+
+
+def test_tags_in_the_appended_link_count_too() -> None:
+    # Instagram has no link field: the link is sent in the caption (LinkMode.PLAIN_TEXT).
+    tags = " ".join(f"#tag{i}" for i in range(30))
+    [problem] = _instagram(tags, link="https://example.go.id/berita/#foto")
+    assert (problem.rule, problem.params["count"]) == (Rule.HASHTAG_COUNT, 31)
+
+
+def test_other_platforms_count_no_tags() -> None:
+    text = " ".join(f"#t{i} @a{i}" for i in range(40))
+    assert problems(capabilities_for("facebook"), Content(text=text)) == []

@@ -20,10 +20,10 @@ from services.inbox.openapi import openapi_document as inbox_document
 from services.ingest.openapi import openapi_document as ingest_document
 
 REVIEWED = {
-    "ingest": "c9092da40b1aed8f570726c3e2a9885645db23e2c39f413be1accabd658e0234",
-    "console": "c9d444a2fab1b24a2b7a20562cb2265e8301b65064b94a50875c14d93ad007eb",
-    "analytics": "5acf22dab3ea01e28ed01b91e00cea371af19cacaa1fcc6c61ecb1e5aead0ee6",
-    "inbox": "cc44b3a3fd8962b76a893f80d83ab13d2d45f0484498003a09627b9de6f85099",
+    "ingest": "5c5b4ba62638009a9e1908079ae3329e2ccaeb7118e2668486a508937597405e",
+    "console": "e87d064459ca337be1a893f8451d58e868c91dad2d82d1890a15266726bfa4bb",
+    "analytics": "4bd7ca24a874ee24096df35f94110731bb54424aa4d13a2994ebeb6e5a6ceb4e",
+    "inbox": "1d5260539a8e7ae22dac2c6ea5170bceb36ed6d64335dcfa2585156ad5204462",
 }
 
 

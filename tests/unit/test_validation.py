@@ -156,6 +156,15 @@ RULE_ROWS: list[Any] = [
     ),
     pytest.param(_set("deadline", 1_796_000_000), {(None, "deadline", "type")}, id="type-deadline-number"),
     pytest.param(_set("deadline", "besok"), {(None, "deadline", "type")}, id="type-deadline-garbage"),
+    # A string of digits is no ISO 8601 date-time; pydantic alone would read it as Unix time.
+    *(
+        pytest.param(_set(at, digits), {(None, at, "type")}, id=f"type-{at}-digits")
+        for at, digits in (
+            ("deadline", "1800000000"),
+            ("not_before", "1796000000.5"),
+            ("approval.approved_at", "1796000000"),
+        )
+    ),
     pytest.param(
         _set("content.poll", {**POLL, "options": ["Ya"]}),
         {(None, "content.poll.options", "min_length")},
@@ -199,6 +208,21 @@ RULE_ROWS: list[Any] = [
         id="https-required",
     ),
     pytest.param(_set("content.link", "ftp://example.go.id/1"), {(None, "content.link", "url")}, id="url"),
+    # RFC 9110 §4.2.1: an http(s) URI has a host; a URI has no spaces (RFC 3986).
+    *(
+        pytest.param(_set("content.link", link), {(None, "content.link", "url")}, id=f"url-{link}")
+        for link in ("https://", "https:// bukan url", "http://?x", "https://a.id:99999/", "http://[")
+    ),
+    pytest.param(
+        _targets({"channel": "x-demo", "content": {"link": "https:///berita"}}),
+        {("x-demo", "targets[0].content.link", "url")},
+        id="url-in-target-variant",
+    ),
+    pytest.param(
+        _set("content.media[0].url", "https:// example.go.id/1.jpg"),
+        {(None, "content.media[0].url", "url")},
+        id="url-media",
+    ),
     pytest.param(
         _set("content.media[0].type", "application/pdf"),
         {(None, "content.media[0].type", "media_type")},
@@ -213,6 +237,28 @@ RULE_ROWS: list[Any] = [
         _targets({"channel": "x-demo", "content": {"text": None, "media": []}}),
         {("x-demo", "targets[0].content", "text_or_media_required")},
         id="text-or-media-removed-by-target",
+    ),
+    # Blank: whitespace, Unicode spaces and zero-width characters only. Mastodon strips a status
+    # and finds it blank, Telegram finds the message text empty.
+    *(
+        pytest.param(
+            _all(_set("content", {"text": blank}), _targets("mastodon-demo", "telegram-demo")),
+            {(None, "content.text", "text_or_media_required")},
+            id=f"text-blank-{blank!a}",
+        )
+        for blank in (" \n\t ", "\u3000\u00a0\u2003", "\u200b\u200d\u2060\ufeff", " \u180e\u3164 ")
+    ),
+    pytest.param(
+        _all(
+            _set("content.media", []), _targets({"channel": "mastodon-demo", "content": {"text": "\u200b "}})
+        ),
+        {("mastodon-demo", "targets[0].content.text", "text_or_media_required")},
+        id="text-blank-in-target-variant",
+    ),
+    pytest.param(
+        _all(_set("content.text", " "), _targets({"channel": "x-demo", "content": {"media": []}})),
+        {("x-demo", "targets[0].content", "text_or_media_required")},
+        id="text-blank-media-removed-by-target",
     ),
     pytest.param(
         _all(_set("content.poll", {**POLL, "options": ["Ya", "Ya"]}), _targets("webhook-demo")),
@@ -237,6 +283,12 @@ RULE_ROWS: list[Any] = [
     ),
     pytest.param(
         _set("approval.approved_by", "rina"), {(None, "approval.approved_by", "four_eyes")}, id="four-eyes"
+    ),
+    pytest.param(
+        # Person ids may be written in either case; RINA is the author rina all the same.
+        _set("approval.approved_by", "RINA"),
+        {(None, "approval.approved_by", "four_eyes")},
+        id="four-eyes-in-another-case",
     ),
     # --- targets ---
     pytest.param(_set("targets", []), {(None, "targets", "empty_targets")}, id="empty-targets"),
@@ -288,6 +340,16 @@ RULE_ROWS: list[Any] = [
         _all(_set("content.text", "a" * 301), _delete("content.link"), _targets("bluesky-demo")),
         {("bluesky-demo", "content.text", "max_length")},
         id="max-length-bluesky-graphemes",
+    ),
+    pytest.param(
+        _targets(
+            {"channel": "instagram-demo", "content": {"text": " ".join(f"#t{i} @a{i}" for i in range(31))}}
+        ),
+        {
+            ("instagram-demo", "targets[0].content.text", "hashtag_count"),
+            ("instagram-demo", "targets[0].content.text", "mention_count"),
+        },
+        id="hashtag-and-mention-count-instagram",
     ),
     pytest.param(
         _targets("x-demo", {"channel": "mastodon-demo", "content": {"text": "b" * 600}}),
