@@ -123,7 +123,7 @@ async def env() -> AsyncIterator[FakeEnv]:
 # 503 (a Graph envelope where Meta's front end words it so, a bare one elsewhere).
 LOST = {"mode": "drop_after_processing"}
 GATEWAY_5XX = {"mode": "answer_after_processing", "status": 503, "body": {"error": "Service Unavailable"}}
-HIDDEN = {"lost": LOST, "5xx": GATEWAY_5XX}
+HIDDEN: dict[str, dict[str, Any]] = {"lost": LOST, "5xx": GATEWAY_5XX}
 _GRAPH_5XX = {"error": {"message": "An unexpected error has occurred.", "code": 2, "is_transient": True}}
 GRAPH = {"facebook", "instagram", "threads", "whatsapp"}
 
