@@ -1,7 +1,8 @@
-"""Where X sees links in a text, found in time linear in the text's length.
+"""Where Mastodon's count sees links in a text, found in time linear in the text's length.
 
-X weighs a link 23 whatever its length (``shared.text_length``), so a counter must find the same
-links X does. The rule is one regular expression, kept below as ``LINK_RULE`` because it is the
+Mastodon weighs a link written with a scheme 23 whatever its length (``shared.text_length``
+keeps the matches that start with one). X's rule is twitter-text's, in ``shared.x_links``.
+The rule here is one regular expression, kept below as ``LINK_RULE`` because it is the
 clearest statement of what counts as a link::
 
     (?<![\\w@/.])                                     not inside a word, an e-mail or a path
@@ -64,6 +65,20 @@ _BARE_PATH = re.compile(r'(?i)/[^\s<>"]*')
 _NO_MATCH = -1
 
 
+def split_at_dots(text: str, start: int, end: int) -> tuple[list[int], list[int]]:
+    """Where each dot-separated segment of ``text[start:end]`` starts and stops."""
+    starts: list[int] = []
+    stops: list[int] = []
+    i = start
+    while (dot := text.find(".", i, end)) >= 0:
+        starts.append(i)
+        stops.append(dot)
+        i = dot + 1
+    starts.append(i)
+    stops.append(end)
+    return starts, stops
+
+
 def _run_end(pattern: re.Pattern[str], text: str, pos: int) -> int:
     """Where a run of ``pattern`` (which may match empty) starting at ``pos`` ends."""
     run = pattern.match(text, pos)
@@ -88,15 +103,7 @@ class _Chain:
         end_at: Callable[[int, int, bool], int],
     ) -> None:
         self.end = end
-        self.starts: list[int] = []
-        self.stops: list[int] = []
-        i = start
-        while (dot := text.find(".", i, end)) >= 0:
-            self.starts.append(i)
-            self.stops.append(dot)
-            i = dot + 1
-        self.starts.append(i)
-        self.stops.append(end)
+        self.starts, self.stops = split_at_dots(text, start, end)
         last = len(self.starts) - 1
         self.outcome = [_NO_MATCH] * (last + 2)
         for k in range(last, 0, -1):

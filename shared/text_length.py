@@ -5,8 +5,10 @@ Platforms disagree on what a "character" is (platforms.md):
 - X counts *weighted* characters (§3 "280 weighted characters"; a link "counts as 23 chars").
   The weights are twitter-text's configuration v3: text is NFC-normalised; code points in
   U+0000-U+10FF, U+2000-U+200D, U+2010-U+201F and U+2032-U+2037 weigh 1, every other code point
-  (CJK, Hangul, most symbols) weighs 2; a URL weighs 23 whatever its length; an emoji sequence
-  (ZWJ family, flag, skin tone, keycap) weighs 2 as a whole.
+  (CJK, Hangul, most symbols) weighs 2; a link weighs 23 whatever its length, found as
+  twitter-text's ``extractUrlsWithIndices`` finds it (``shared.x_links``: a host on any of X's
+  TLDs, with or without a scheme); an emoji sequence (ZWJ family, flag, skin tone, keycap)
+  weighs 2 as a whole.
 - Bluesky counts graphemes (§11 "300 graphemes and 3,000 bytes").
 - Threads counts characters but "emoji counted as UTF-8 bytes" (§12).
 - TikTok counts "UTF-16 runes" (§8), YouTube's description is "≤ 5,000 bytes" (§7).
@@ -15,10 +17,10 @@ Platforms disagree on what a "character" is (platforms.md):
   x's, then ``each_grapheme_cluster.size``).
 - Everyone else counts Unicode code points.
 
-Everything here is pure and dependency-free. Grapheme segmentation follows the parts of Unicode
-UAX #29 that matter for social text (combining marks, ZWJ emoji, modifiers, flags, CR LF); it is
-not a full implementation (Hangul jamo and Indic conjuncts written as separate code points count
-as more than one grapheme, which errs on the strict side).
+Everything here is pure. Graphemes are Unicode UAX #29 extended grapheme clusters, as the
+``regex`` package's ``\\X`` finds them: what Bluesky's clients (``Intl.Segmenter``) and Ruby's
+``each_grapheme_cluster`` count. A zero width joiner joins only emoji (GB11), so "a\\u200d" * 700
+is 700 graphemes, not one.
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator
 
+import regex
+
 from shared.link_spans import link_matches
+from shared.x_links import x_link_spans
 
 # twitter-text config v3: weight 100 (= 1 char at scale 100) in these ranges, 200 elsewhere.
 _X_LIGHT_RANGES: tuple[tuple[int, int], ...] = (
@@ -44,10 +49,9 @@ _VS16 = 0xFE0F
 _VS15 = 0xFE0E
 _KEYCAP = 0x20E3
 
-# What counts as a link (an explicit URL with a scheme or www., or a bare host on a TLD people
-# actually type in Indonesian press releases) is ``shared.link_spans``. X also links other bare
-# domains; an uncounted one can only make us undercount by the difference between its length and
-# 23, and a scheme avoids the question.
+# X's links are found as twitter-text finds them (``shared.x_links``: every TLD, hosts without a
+# scheme included). Mastodon's count finds links written with a scheme by ``shared.link_spans``
+# and ends them before sentence punctuation.
 _TRAILING_PUNCTUATION = ".,;:!?'\"*"
 
 
@@ -116,12 +120,12 @@ def _x_weight(cp: int) -> int:
 
 
 # Any code point outside the light ranges. Every emoji sequence holds one (bases, regional
-# indicators, VS16 and the keycap all lie outside them), so a span without one weighs its length:
-# the fast path for Latin press text, exactly equal to the per-code-point walk (``_walk_weights``).
+# indicators, VS16 and the keycap all lie outside them), so a text without one has no emoji:
+# the fast path for Latin press text.
 _X_HEAVY = re.compile("[^" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in _X_LIGHT_RANGES) + "]")
 
 
-def _url_spans(text: str) -> Iterator[tuple[int, int]]:
+def _mastodon_link_spans(text: str) -> Iterator[tuple[int, int]]:
     for start, end in link_matches(text):
         # Sentence punctuation after a link is not part of it ("see https://a.id/x.").
         while end > start and text[end - 1] in _TRAILING_PUNCTUATION:
@@ -136,78 +140,105 @@ def _url_spans(text: str) -> Iterator[tuple[int, int]]:
 
 
 def x_weighted_length(text: str) -> int:
-    """The length X counts against its 280 limit (twitter-text v3 rules, see module docstring)."""
+    """The length X counts against its 280 limit (twitter-text v3 rules, see module docstring).
+
+    Like twitter-text's ``parseTweet``: links (``shared.x_links``) and emoji sequences are found
+    in the whole text, each on its own; walking the text, a link starting at a position counts
+    23 and is skipped, else an emoji sequence starting there counts 2 and is skipped, else the
+    code point counts its weight. A sequence overlapping a skipped stretch is not counted whole.
+    """
     if not text.isascii():  # ASCII is already NFC
         text = unicodedata.normalize("NFC", text)
-    total = 0
-    pos = 0
-    for start, end in _url_spans(text):
-        total += _weigh_plain(text[pos:start])
-        total += X_URL_WEIGHT
-        pos = end
-    return total + _weigh_plain(text[pos:])
-
-
-def _weigh_plain(text: str) -> int:
+    links = x_link_spans(text)
     if _X_HEAVY.search(text) is None:
-        return len(text)
-    return _walk_weights(text)
+        return _weigh_stretches(text, [(start, end, X_URL_WEIGHT) for start, end in links])
+    emoji = _emoji_spans(text)
+    stretches = sorted(
+        [(start, end, X_URL_WEIGHT) for start, end in links]
+        + [(start, end, X_EMOJI_WEIGHT) for start, end in emoji],
+        key=lambda stretch: (stretch[0], -stretch[2]),  # a link before an emoji at the same place
+    )
+    return _weigh_stretches(text, stretches)
 
 
-def _walk_weights(text: str) -> int:
-    """X's weights code point by code point, emoji sequences as one: the reference for any text."""
-    return _walk(text, lambda _sequence: X_EMOJI_WEIGHT, _x_weight)
+def _weigh_stretches(text: str, stretches: list[tuple[int, int, int]]) -> int:
+    """Each stretch (start, end, weight) counts its weight, unless an earlier one covered its
+    start; every other code point counts its own weight."""
+    total = pos = 0
+    for start, end, weight in stretches:
+        if start < pos:
+            continue
+        total += _code_point_weights(text, pos, start) + weight
+        pos = end
+    return total + _code_point_weights(text, pos, len(text))
 
 
-def _walk(text: str, emoji: Callable[[str], int], other: Callable[[int], int]) -> int:
-    """The sum over ``text`` of ``emoji`` of each emoji sequence and ``other`` of every other
-    code point: the one walk both X's and Threads' counts take."""
+def _code_point_weights(text: str, start: int, end: int) -> int:
+    return end - start + sum(1 for _ in _X_HEAVY.finditer(text, start, end))
+
+
+def _emoji_spans(text: str) -> list[tuple[int, int]]:
+    """The emoji sequences of ``text``, left to right, each as long as it goes."""
     cps = [ord(c) for c in text]
-    total = 0
+    spans = []
     i = 0
     while i < len(cps):
         end = _emoji_end(cps, i)
         if end > i:
-            total += emoji(text[i:end])
+            spans.append((i, end))
             i = end
         else:
-            total += other(cps[i])
             i += 1
-    return total
+    return spans
 
 
-def _is_extender(ch: str) -> bool:
-    cp = ord(ch)
-    return (
-        unicodedata.category(ch) in ("Mn", "Me", "Mc")
-        or cp in (_VS16, _VS15)
-        or 0xFE00 <= cp <= 0xFE0F
-        or _is_skin_tone(cp)
-        or _is_tag(cp)
-    )
+def _walk(text: str, emoji: Callable[[str], int], other: Callable[[int], int]) -> int:
+    """The sum over ``text`` of ``emoji`` of each emoji sequence and ``other`` of every other
+    code point (Threads' count)."""
+    total = pos = 0
+    for start, end in _emoji_spans(text):
+        total += sum(other(ord(c)) for c in text[pos:start]) + emoji(text[start:end])
+        pos = end
+    return total + sum(other(ord(c)) for c in text[pos:])
+
+
+_GRAPHEME = regex.compile(r"\X")
+# GB9c joins an Indic consonant to the one before across a virama ("क्ष"), but only when a
+# consonant starts that chain; ``regex`` joins after any virama ("a्ष"), so those are split again.
+_INCB_CONSONANT = regex.compile(r"\p{InCB=Consonant}")
+_INCB_LINKER = regex.compile(r"\p{InCB=Linker}")
+_INCB_EXTEND_OR_LINKER = regex.compile(r"[\p{InCB=Extend}\p{InCB=Linker}]")
+_PREPEND = regex.compile(r"\p{Grapheme_Cluster_Break=Prepend}")
 
 
 def graphemes(text: str) -> Iterator[str]:
-    """Split text into user-perceived characters (see the module docstring for the limits)."""
-    i = 0
-    n = len(text)
-    while i < n:
-        j = i + 1
-        if text[i] == "\r" and j < n and text[j] == "\n":
-            yield text[i : j + 1]
-            i = j + 1
-            continue
-        if _is_regional_indicator(ord(text[i])) and j < n and _is_regional_indicator(ord(text[j])):
-            j += 1
-        while j < n:
-            if _is_extender(text[j]):
-                j += 1
-            elif ord(text[j]) == _ZWJ:
-                j += 2 if j + 1 < n else 1
-            else:
-                break
-        yield text[i:j]
-        i = j
+    """Split text into user-perceived characters: UAX #29 extended grapheme clusters."""
+    for found in _GRAPHEME.finditer(text):
+        cluster = found.group()
+        if len(cluster) > 1 and _INCB_CONSONANT.search(cluster, 1):
+            yield from _split_unled_conjuncts(cluster)
+        else:
+            yield cluster
+
+
+def _split_unled_conjuncts(cluster: str) -> Iterator[str]:
+    start = 0
+    for i in range(1, len(cluster)):
+        if _INCB_CONSONANT.match(cluster[i]) and not _conjunct_joins(cluster, start, i):
+            yield cluster[start:i]
+            start = i
+    yield cluster[start:]
+
+
+def _conjunct_joins(cluster: str, start: int, i: int) -> bool:
+    """Whether UAX #29 joins the consonant at ``i`` to what is before it (GB9b or GB9c)."""
+    if _PREPEND.match(cluster[i - 1]):
+        return True
+    j, linked = i - 1, False
+    while j >= start and _INCB_EXTEND_OR_LINKER.match(cluster[j]):
+        linked = linked or _INCB_LINKER.match(cluster[j]) is not None
+        j -= 1
+    return linked and j >= start and _INCB_CONSONANT.match(cluster[j]) is not None
 
 
 def grapheme_length(text: str) -> int:
@@ -229,7 +260,7 @@ def mastodon_length(text: str, url_weight: int = MASTODON_URL_WEIGHT) -> int:
     """
     total = 0
     pos = 0
-    for start, end in _url_spans(text):
+    for start, end in _mastodon_link_spans(text):
         if not text.startswith(("http://", "https://"), start):
             continue
         total += grapheme_length(text[pos:start]) + url_weight
