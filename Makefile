@@ -48,8 +48,9 @@ test: venv lint browser
 test-long: venv
 	$(BIN)/pytest -q -m long
 
-# Debian's Chromium for the dashboard's browser test, and promtool (package prometheus, ~16 s)
-# for the alert rules; tests skip with the reason when they can't be installed here.
+# Debian's Chromium for the dashboard's browser test, promtool (package prometheus, ~16 s) for
+# the alert rules, and X's own counter, twitter-text (npm, under var/node), for our X lengths;
+# tests skip with the reason when they can't be installed here.
 browser:
 	@if [ ! -x /usr/bin/chromium ]; then \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) \
@@ -57,6 +58,9 @@ browser:
 	@if ! command -v promtool >/dev/null; then \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus) \
 			|| echo "make browser: promtool not installed; the deploy tests check structure only"; fi
+	@if command -v npm >/dev/null && [ ! -d var/node/node_modules/twitter-text ]; then \
+		npm install --silent --no-audit --no-fund --prefix var/node twitter-text@3.1.0 \
+			|| echo "make browser: twitter-text not installed; tests/fidelity/test_x_length_twitter_text.py will be skipped"; fi
 
 # A real WordPress (Debian's package, PHP's server, a private MariaDB) on 127.0.0.1:8881 for
 # tests/e2e/test_wordpress_real.py, left running (`make stop` stops it); that test skips with

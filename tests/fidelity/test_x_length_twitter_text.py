@@ -7,13 +7,14 @@ and made-up TLDs, with ports, paths, queries and parentheses; the characters bef
 link; emoji sequences; CJK and other heavy characters. The key cases are also kept as fixed
 expectations in tests/unit/test_x_weighted_length.py, for machines without node.
 
-Needs ``node`` and ``twitter-text@3.1.0`` where node finds it (``npm install twitter-text@3.1.0``
-in this directory or a parent, or ``NODE_PATH`` naming its node_modules); skipped otherwise.
+Needs ``node`` and ``twitter-text@3.1.0`` where node finds it (``make browser`` installs it under
+var/node; or ``NODE_PATH`` naming its node_modules); skipped otherwise.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -29,6 +30,13 @@ const texts = JSON.parse(require('fs').readFileSync(0, 'utf8'));
 process.stdout.write(JSON.stringify(texts.map((t) => tt.parseTweet(t).weightedLength)));
 """
 _ROOT = Path(__file__).resolve().parents[2]
+# `make browser` installs it under var/node; a NODE_PATH of the caller's is kept after it.
+_ENV = {
+    **os.environ,
+    "NODE_PATH": os.pathsep.join(
+        p for p in (str(_ROOT / "var" / "node" / "node_modules"), os.environ.get("NODE_PATH", "")) if p
+    ),
+}
 
 
 def _twitter_text_lengths(texts: list[str]) -> list[float]:
@@ -36,12 +44,23 @@ def _twitter_text_lengths(texts: list[str]) -> list[float]:
     if node is None:
         pytest.skip("node is not installed: twitter-text, X's own counter, runs on node")
     probe = subprocess.run(
-        [node, "-e", "require('twitter-text')"], cwd=_ROOT, capture_output=True, text=True, check=False
+        [node, "-e", "require('twitter-text')"],
+        cwd=_ROOT,
+        env=_ENV,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if probe.returncode != 0:
         pytest.skip("twitter-text is not installed for node (npm install twitter-text@3.1.0, or NODE_PATH)")
     done = subprocess.run(
-        [node, "-e", _SCRIPT], cwd=_ROOT, input=json.dumps(texts), capture_output=True, text=True, check=True
+        [node, "-e", _SCRIPT],
+        cwd=_ROOT,
+        env=_ENV,
+        input=json.dumps(texts),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     lengths: list[float] = json.loads(done.stdout)
     return lengths
