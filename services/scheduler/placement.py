@@ -4,22 +4,52 @@ Pure: no Kafka, no clock. A job is placed when it is approved, released, resumed
 while the scheduler was down; planned jobs move when a new job earns more in their slot
 (``place_new``) or when the channel has learned (``replan``). Every answer is stored through the
 plan's ``JobBook``, so a step that raises is undone with the rest of it.
+
+The chooser is handed the channel's posts from ``reach`` before a job's window to ``reach``
+after it: every post that can bear on an instant of the window under the channel's rules (a
+rolling cap counts posts either side of an instant within its window, a month for X's free
+tier), so the read grows with the channel's longest cap.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from services.scheduler.chooser import SlotAsk, SlotChooser
 from services.scheduler.job_book import JobBook
 from services.scheduler.plan_records import beyond_horizon
 from services.scheduler.plan_state import ChannelPlan, PlanSettings, S
+from shared.capabilities import UnknownPlatform, capabilities_for
+from shared.channels import Channel
 from shared.events import JobPlanned, Priority, SlotExplanation
 
 # The span the plan reads a deadline-less job's channel over (the policy's own window is 7 days
-# from when the job is allowed, slot-world.md), a day of the channel's posts either side of it.
+# from when the job is allowed, slot-world.md), with ``reach`` of the channel's posts either side.
 _OPEN_WINDOW = timedelta(days=8)
+# A local calendar day lasts at most 25 h (a daylight-saving fall-back): posts sharing a day with
+# an instant (max_posts_per_day) lie within that of it.
+_LOCAL_DAY = timedelta(hours=25)
+
+
+def reach(channel: Channel) -> timedelta:
+    """How far from an instant another post of ``channel`` can still forbid it: the longest
+    rolling cap, the minimum gap, a local day. The caps are the channel's own and its platform's
+    defaults, all of which the policy applies (``policy_chooser.rules_for``); a cap the policy
+    left out would only make the read longer than needed, never short."""
+    caps = list(channel.caps)
+    with contextlib.suppress(UnknownPlatform):  # no platform row: the channel's own caps alone
+        caps += capabilities_for(channel.platform).default_caps
+    longest = max((timedelta(minutes=c.window_minutes) for c in caps), default=timedelta(0))
+    return max(longest, timedelta(minutes=channel.min_gap_minutes), _LOCAL_DAY)
+
+
+def _around(start: datetime, end: datetime, far: timedelta) -> tuple[datetime, datetime]:
+    """[start - far, end + far], inside datetime's range: a cap's window has no upper bound, and
+    one configured longer than the calendar counts every post there is."""
+    first, last = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+    return start - min(far, start - first), end + min(far, last - end)
 
 
 class Placer:
@@ -51,9 +81,8 @@ class Placer:
             return self.store_choice(plan, job, now, refused, fresh=fresh, note=note)
         start = max(now, not_before) if not_before else now
         end = job.deadline or start + _OPEN_WINDOW
-        taken: Sequence[datetime] = plan.taken_between(
-            start - timedelta(days=1), end + timedelta(days=1), exclude=None if fresh else job
-        )
+        lo, hi = _around(start, end, reach(plan.channel))
+        taken: Sequence[datetime] = plan.taken_between(lo, hi, exclude=None if fresh else job)
         explanation = self._chooser.choose(SlotAsk(job, plan.channel, taken, now, not_before))
         return self.store_choice(plan, job, now, explanation, fresh=fresh, note=note)
 
@@ -139,7 +168,7 @@ class Placer:
         self, plan: ChannelPlan, now: datetime, horizon: Callable[[list[JobPlanned]], datetime]
     ) -> tuple[list[JobPlanned], list[datetime]]:
         """The channel's planned jobs that may still move (scheduled, not about to fire), and the
-        instants that stay where they are, from a day before ``now`` to a day past
+        instants that stay where they are, from ``reach`` before ``now`` to ``reach`` past
         ``horizon(movable)``: everything occupying the channel but the movable jobs' own slots."""
         soon = now + self._settings.late_grace
         movable = [
@@ -149,7 +178,7 @@ class Placer:
         ]
         if not movable:
             return [], []
-        fixed = plan.taken_between(now - timedelta(days=1), horizon(movable) + timedelta(days=1))
+        fixed = plan.taken_between(*_around(now, horizon(movable), reach(plan.channel)))
         for job in movable:
             if job.slot in fixed:
                 fixed.remove(job.slot)
