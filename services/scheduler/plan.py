@@ -44,7 +44,7 @@ from typing import Any
 
 from services.scheduler.chooser import SlotChooser
 from services.scheduler.job_book import JobBook
-from services.scheduler.placement import Placer
+from services.scheduler.placement import Placer, reach
 from services.scheduler.plan_records import (
     measure_due,
     measure_instants,
@@ -60,7 +60,7 @@ from services.scheduler.plan_state import (
     PlanSettings,
     S,
 )
-from services.scheduler.retention import check_approval
+from services.scheduler.retention import check_approval, kept_for
 from services.scheduler.store import JobStore
 from services.scheduler.store_memory import MemoryJobStore
 from shared.channels import Channel, ChannelDirectory
@@ -105,6 +105,7 @@ class Plan:
             settings.timer_page,
         )
         self._placer = Placer(self._book, chooser, settings)
+        self._kept = kept_for(settings.retention, (reach(c) for c in channels.channels))
 
     # ---- ownership and restore (the book keeps the records) -----------------------------------
     def channel_plan(self, channel_id: str) -> ChannelPlan | None:
@@ -337,8 +338,8 @@ class Plan:
 
     # ---- time --------------------------------------------------------------------------------
     def forget_finished(self, now: datetime, limit: int = 2000) -> Effects:
-        """Forget up to ``limit`` jobs finished longer than the retention ago (retention.py)."""
-        return Effects(forgotten=self._book.forget_finished_before(now - self._settings.retention, limit))
+        """Forget up to ``limit`` jobs finished longer ago than they are kept (retention.py)."""
+        return Effects(forgotten=self._book.forget_finished_before(now - self._kept, limit))
 
     def next_instant(self) -> float | None:
         return self._book.next_instant()

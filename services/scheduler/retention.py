@@ -5,7 +5,9 @@ person, and no timer of its own is pending: published with every engagement meas
 failed, dead, withdrawn or superseded (``FINISHED``). It is finished from its last record's
 instant (``finished_at``). Once ``retention`` has passed since then, the plan forgets it and the
 planner writes a tombstone for its key on ``schedule.jobs``, so the compacted topic holds live
-jobs and the recently finished ones, not every job ever planned.
+jobs and the recently finished ones, not every job ever planned. A post a channel's rolling cap
+or minimum gap still counts is kept as long as they reach (``kept_for``): forgotten, it would no
+longer count, and a monthly cap would see only the last week of posts.
 
 An unconfirmed job is not finished: it waits for an operator, however long that takes, and the
 publisher's ledger keeps its attempt for as long (a retry then reconciles before sending).
@@ -26,6 +28,7 @@ Errors::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from shared.events import ContentApproved, JobPlanned, JobState
@@ -61,3 +64,16 @@ def check_approval(ev: ContentApproved, now: datetime, retention: timedelta) -> 
             "job may have been forgotten, and planning it again could post it twice. Submit the "
             "item again as a new request if it must still go out"
         )
+
+
+# The longest a cap or gap keeps a finished job for (a year): no platform's limit is longer, and
+# a window configured longer must not keep every finished job for good.
+LONGEST_RULE_REACH = timedelta(days=366)
+
+
+def kept_for(retention: timedelta, rule_reaches: Iterable[timedelta]) -> timedelta:
+    """How long after it finished a job stays in the plan: ``retention``, or longer while a
+    channel's rules (``placement.reach`` of each channel) can still count its post, up to
+    ``LONGEST_RULE_REACH``. A published job finishes after its post, so its post counts as long
+    as the rules reach from it."""
+    return max(retention, min(max(rule_reaches, default=timedelta(0)), LONGEST_RULE_REACH))

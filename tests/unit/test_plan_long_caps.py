@@ -13,6 +13,7 @@ import pytest
 from services.scheduler.placement import reach
 from services.scheduler.plan import Plan, PlanSettings
 from services.scheduler.policy_chooser import PolicyChooser
+from services.scheduler.retention import LONGEST_RULE_REACH, kept_for
 from services.scheduler.store import JobStore
 from shared.channels import Channel, ChannelDirectory, RollingCap
 from shared.events import ContentApproved, JobPlanned, JobState, OutcomeStatus, Priority
@@ -126,3 +127,30 @@ def _channel(**kw: object) -> Channel:
 )
 def test_the_read_reaches_as_far_as_the_channels_longest_rule(channel: Channel, expected: timedelta) -> None:
     assert reach(channel) == expected
+
+
+def test_a_post_a_monthly_cap_counts_is_not_forgotten_after_the_week_of_retention(store: JobStore) -> None:
+    # A finished job is forgotten after the retention (7 days by default); a post forgotten no
+    # longer counts, and a monthly cap would then see only the last week.
+    plan = _plan(store, RollingCap(limit=1, window_minutes=30 * DAY))
+    ta = _published(plan, "a", T0)
+    t = ta
+    while t < ta + timedelta(days=9):  # its engagement measurements fire; it finishes at +24 h
+        plan.fire(t)
+        t += timedelta(hours=1)
+    plan.forget_finished(t)
+    now = ta + timedelta(days=9)
+    b = _placed(plan, _approved("b", now, now + timedelta(days=5)), now)
+    assert b.state is JobState.UNSCHEDULABLE, f"b at {b.slot}, {b.slot and b.slot - ta} after a"
+    plan.forget_finished(ta + timedelta(days=32))  # past the cap's reach: forgotten now
+    later = ta + timedelta(days=32)
+    c = _placed(plan, _approved("c", later, later + timedelta(days=1)), later)
+    assert c.state is JobState.SCHEDULED
+
+
+def test_a_finished_job_is_kept_as_long_as_the_longest_rule_reaches_up_to_a_year() -> None:
+    week, month = timedelta(days=7), timedelta(days=30)
+    assert kept_for(week, []) == week
+    assert kept_for(week, [timedelta(days=2)]) == week
+    assert kept_for(week, [timedelta(days=2), month]) == month
+    assert kept_for(week, [timedelta(days=10**6)]) == LONGEST_RULE_REACH
