@@ -408,10 +408,16 @@ async def _complaint_retry_loop(desk: ComplaintDesk, every_s: float, stop: async
 async def _poll_loop(
     collector: Collector, tick_s: float, stop: asyncio.Event, clock: Callable[[], datetime]
 ) -> None:
-    while not stop.is_set():
-        await collector.poll_due(clock())
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), tick_s)
+    """Each tick starts a pass for every channel with posts due and none running; the loop never
+    waits for a pass, so a slow platform holds up its own channel only."""
+    try:
+        while not stop.is_set():
+            collector.start_due(clock)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), tick_s)
+            collector.raise_failure()
+    finally:
+        await collector.stop_polling()
 
 
 async def run(settings: InboxSettings, stop: asyncio.Event) -> None:

@@ -4,22 +4,30 @@ and writes each comment not seen before to ``comments.observed`` (key: post id).
 - ``watch``: a ``published`` outcome with a post id starts the watch of that post (every
   outcome is read from the start of ``publish.outcomes`` at each start, no consumer group: the
   watch list is rebuilt, not stored).
-- ``poll_due``: the posts ``PollSchedule`` says are due, read with ``CommentReader`` and parsed;
-  a throttled platform waits its ``retry_after``; a refused read stops that post's watch; each
-  outcome is the channel's ``status``.
+- ``start_due`` / ``poll_due``: the posts ``PollSchedule`` says are due, read with
+  ``CommentReader`` and parsed, each channel's in a pass of its own (its posts in order, at most
+  ``CHANNELS_AT_ONCE`` channels reading at once): a platform that is slow or does not answer holds
+  up only its own channel. A channel still in a pass gets no new one; ``start_due`` leaves the
+  passes running (the polling loop's way), ``poll_due`` waits for them. A throttled platform (a
+  host that does not answer is one) waits its ``retry_after`` from when it said so, and its
+  channel's pass stops there, the posts left put back; a refused read stops that post's watch;
+  each outcome is the channel's ``status``.
 - ``emit``: comments whose key the inbox already holds (``known``) or this process already
   wrote are skipped; the rest are written and acknowledged (acks=all) before the call returns.
   A comment item or a delivery change that cannot be read becomes a dead letter
   (``publish.dead``, ``source_topic`` ``poll:<platform>`` or ``webhook:meta``) and the rest go on.
 
 Errors: ``KafkaUnavailable`` when the broker does not acknowledge: it stops the polling service
-(its supervisor restarts it), and a webhook delivery is answered 503 (Meta delivers it again);
+(its supervisor restarts it; ``poll_due`` raises it, and ``raise_failure`` for a pass
+``start_due`` left running), and a webhook delivery is answered 503 (Meta delivers it again);
 the comments not acknowledged are forgotten, so the repeat writes them. Platform failures never
-leave ``poll_due``.
+leave a pass.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import logging
 from collections import OrderedDict
@@ -53,6 +61,10 @@ _WRITTEN_MEMORY = 200_000  # keys written by this process and perhaps not yet in
 # year of a bureau's posts (tens of thousands per channel) would otherwise stay in memory.
 REMEMBER_POSTS_FOR = timedelta(days=30)
 _TIDY_EVERY = timedelta(minutes=10)
+# Channels reading at once. The passes share the service's HTTP session (its pool of 100
+# connections) with replies, hides and deletions, and a call waiting for a connection spends its
+# own timeout waiting: polls never take more than a third of the pool.
+CHANNELS_AT_ONCE = 32
 
 
 @dataclass
@@ -96,6 +108,11 @@ class Collector:
     # (channel, post) → the first page to read at the next poll
     _resume: dict[tuple[str, str], str] = field(default_factory=dict, init=False, repr=False)
     _tidied_at: datetime | None = field(default=None, init=False, repr=False)
+    _passes: dict[str, asyncio.Task[int]] = field(default_factory=dict, init=False, repr=False)
+    _failures: list[BaseException] = field(default_factory=list, init=False, repr=False)
+    _slots: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(CHANNELS_AT_ONCE), init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         self.status = {c.id: ChannelStatus(c.id, c.platform, readability(c)) for c in self.channels.channels}
@@ -140,13 +157,63 @@ class Collector:
 
     # -- polling -------------------------------------------------------------------------------
 
-    async def poll_due(self, now: datetime) -> int:
-        """Poll every post due now; the number of new comments written."""
-        written = 0
-        for post in self.schedule.due(now):
-            written += await self._poll(post, now)
+    async def poll_due(self, clock: Callable[[], datetime]) -> int:
+        """Poll every post due now and wait for the passes; the number of new comments written."""
+        passes = self.start_due(clock)
+        try:
+            return sum(await asyncio.gather(*passes))
+        except BaseException:
+            await self._cancel(passes)
+            raise
+
+    def start_due(self, clock: Callable[[], datetime]) -> list[asyncio.Task[int]]:
+        """Start a pass for each channel with posts due and no pass running; the passes started."""
+        now = clock()
+        posts: dict[str, list[WatchedPost]] = {}
+        for post in self.schedule.due(now, busy=self._passes.keys()):
+            posts.setdefault(post.channel, []).append(post)
+        started = []
+        for channel, due in posts.items():
+            task = asyncio.create_task(self._pass(due, now, clock), name=f"inbox-poll:{channel}")
+            self._passes[channel] = task
+            task.add_done_callback(functools.partial(self._ended, channel))
+            started.append(task)
         self.tidy(now)
+        return started
+
+    def raise_failure(self) -> None:
+        """Raise what stopped a pass (only the broker failing does), if one did."""
+        if self._failures:
+            raise self._failures[0]
+
+    async def stop_polling(self) -> None:
+        """Cancel the passes still running (the service stops)."""
+        await self._cancel(list(self._passes.values()))
+
+    async def _pass(self, posts: list[WatchedPost], taken_at: datetime, clock: Callable[[], datetime]) -> int:
+        """One channel's posts in order, until the channel is told to rest: a throttle, or a host
+        that does not answer, would make each post left wait a timeout of its own."""
+        written = 0
+        async with self._slots:
+            for n, post in enumerate(posts):
+                if self.schedule.resting(post.channel, clock()):
+                    for left in posts[n:]:
+                        self.schedule.put_back(left, taken_at)
+                    break
+                written += await self._poll(post, clock)
         return written
+
+    def _ended(self, channel: str, task: asyncio.Task[int]) -> None:
+        if self._passes.get(channel) is task:
+            del self._passes[channel]
+        if not task.cancelled() and (failure := task.exception()) is not None:
+            self._failures.append(failure)
+
+    @staticmethod
+    async def _cancel(tasks: list[asyncio.Task[int]]) -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def tidy(self, now: datetime) -> None:
         """Forget what the watch no longer needs: posts past ``remember_for``, the resume
@@ -163,18 +230,21 @@ class Collector:
         for channel, status in self.status.items():
             status.watched = counts[channel]
 
-    async def _poll(self, post: WatchedPost, now: datetime) -> int:
+    async def _poll(self, post: WatchedPost, clock: Callable[[], datetime]) -> int:
+        """One post's pages; each step timed by ``clock`` when it happens (a read may take the
+        reader's whole timeout, and a rest counted from before it would already be over)."""
         channel = self.channels.get(post.channel)
         status = self.status.get(post.channel)
         if channel is None or status is None:
             self.schedule.refused(post)
             return 0
-        status.last_poll_at = now
+        status.last_poll_at = clock()
         where = (post.channel, post.post_id)
         written, page = 0, self._resume.get(where)
         try:
             for _ in range(MAX_PAGES):
                 body = await self.reader.read(channel, post, page)
+                now = clock()
                 parsed = PARSERS[channel.platform](body, post, now)
                 written += await self.emit(parsed, f"poll:{channel.platform}", now)
                 resume = resume_page(channel.platform, page)
@@ -183,11 +253,11 @@ class Collector:
                 else:
                     self._resume[where] = resume
                 page = parsed.next_page
-                if page is None or not self.schedule.take_call(channel.id, channel.platform, now):
+                if page is None or not self.schedule.take_call(channel.id, channel.platform, clock()):
                     break
         except ReadThrottled as exc:
             status.last_error = str(exc)
-            self.schedule.throttled(post, now, exc.retry_after or 60.0)
+            self.schedule.throttled(post, clock(), exc.retry_after or 60.0)
             return written
         except ReadRefused as exc:
             status.last_error = f"{exc}; post {post.post_id} is no longer polled"
@@ -197,7 +267,7 @@ class Collector:
             return written
         except ReadFailed as exc:
             status.last_error = str(exc)
-            await self._dead_letter(f"poll:{channel.platform}", {"post_id": post.post_id}, str(exc), now)
+            await self._dead_letter(f"poll:{channel.platform}", {"post_id": post.post_id}, str(exc), clock())
         except Exception as exc:
             # A bug met on one post's answer must not stop the polling of every other post;
             # only the broker failing stops the service.
@@ -207,7 +277,7 @@ class Collector:
             status.last_error = f"{type(exc).__name__}: {exc}"[:500]
         else:
             status.last_error = None
-        self.schedule.done(post, now)
+        self.schedule.done(post, clock())
         return written
 
     # -- writing -------------------------------------------------------------------------------

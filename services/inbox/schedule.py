@@ -8,12 +8,16 @@ webhook, are polled 10 times less often (the poll only catches lost deliveries).
 Budgets: each platform's read allowance is shared with the publisher's own calls (engagement,
 reconciliation), so the inbox takes only a share of it, per channel (one token each), in
 ``READ_BUDGETS``. A poll that would pass the budget waits; a platform that throttles us
-(``ReadThrottled``) is left alone until its ``retry_after``.
+(``ReadThrottled``) is left alone until its ``retry_after``. A call is checked against the budget
+and counted in one step (``take_call`` never awaits), so channels polled at once never overspend
+a budget; a post picked but not read (its channel began resting first) is ``put_back`` with its
+call given back.
 """
 
 from __future__ import annotations
 
 from collections import Counter, deque
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -83,11 +87,15 @@ class PollSchedule:
     def watched_per_channel(self) -> Counter[str]:
         return Counter(channel for channel, _ in self._entries)
 
-    def due(self, now: datetime, limit: int = 100) -> list[WatchedPost]:
-        """Posts to poll now, oldest due first, each one's budget call taken."""
+    def due(self, now: datetime, limit: int = 100, busy: Collection[str] = ()) -> list[WatchedPost]:
+        """Posts to poll now, oldest due first, each one's budget call taken; none of a channel
+        in ``busy`` (still polling: its due posts wait for its next pass)."""
         for key in [k for k, e in self._entries.items() if now - e.post.published_at >= self.watch_for]:
             del self._entries[key]
-        ready = sorted((e for e in self._entries.values() if e.due <= now), key=lambda e: e.due)
+        ready = sorted(
+            (e for e in self._entries.values() if e.due <= now and e.post.channel not in busy),
+            key=lambda e: e.due,
+        )
         chosen: list[WatchedPost] = []
         for entry in ready:
             if len(chosen) >= limit:
@@ -100,7 +108,7 @@ class PollSchedule:
 
     def take_call(self, channel: str, platform: str, now: datetime) -> bool:
         """Count one read call on ``channel`` if its budget and any throttle allow it now."""
-        if self._resting.get(channel, now) > now:
+        if self.resting(channel, now):
             return False
         budget = self.budgets.get(platform)
         if budget is None:
@@ -112,6 +120,20 @@ class PollSchedule:
             return False
         calls.append(now)
         return True
+
+    def resting(self, channel: str, now: datetime) -> bool:
+        """Whether the platform told ``channel`` to wait and the wait has not ended."""
+        return self._resting.get(channel, now) > now
+
+    def put_back(self, post: WatchedPost, taken_at: datetime) -> None:
+        """``post``, picked by ``due(taken_at)``, was not read: due again (once its channel's rest
+        ends), and the budget call taken for it given back, as no call was made."""
+        entry = self._entries.get((post.channel, post.post_id))
+        if entry is not None:
+            entry.due = taken_at
+        calls = self._calls.get(post.channel)
+        if calls and taken_at in calls:
+            calls.remove(taken_at)
 
     def done(self, post: WatchedPost, now: datetime) -> None:
         entry = self._entries.get((post.channel, post.post_id))

@@ -53,28 +53,28 @@ async def test_a_busy_post_resumes_where_it_stopped_until_its_watch_ends_then_is
     reader = PagedListing(pages=8)
     inbox = collector(reader)
     inbox.watch(outcome("urn:li:share:1", NOW), NOW)
-    await inbox.poll_due(NOW)
+    await inbox.poll_due(lambda: NOW)
     assert reader.asked == [None, "100", "200", "300", "400"]  # five pages a poll
     reader.asked.clear()
-    await inbox.poll_due(NOW + timedelta(minutes=1))
+    await inbox.poll_due(lambda: NOW + timedelta(minutes=1))
     first = reader.asked[0]
     assert first is not None
     assert 300 <= int(first) < 400  # a little before the last page read
     assert inbox.status["li"].watched == 1
     # After its week the schedule stops polling it: its resume page and its count go with it.
     later = NOW + timedelta(days=8)
-    await inbox.poll_due(later)
+    await inbox.poll_due(lambda: later)
     assert inbox.status["li"].watched == 0
     assert not inbox._resume
     assert inbox.knows("li", "urn:li:share:1")  # a webhook comment still names the item
-    await inbox.poll_due(NOW + REMEMBER_POSTS_FOR + timedelta(hours=1))
+    await inbox.poll_due(lambda: NOW + REMEMBER_POSTS_FOR + timedelta(hours=1))
     assert not inbox.knows("li", "urn:li:share:1")
 
 
 async def test_a_post_whose_comments_fit_one_page_keeps_no_resume_page() -> None:
     inbox = collector(PagedListing(pages=1))
     inbox.watch(outcome("urn:li:share:2", NOW), NOW)
-    await inbox.poll_due(NOW)
+    await inbox.poll_due(lambda: NOW)
     assert not inbox._resume
 
 
