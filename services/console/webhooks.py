@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -93,7 +94,9 @@ class WebhookConfigError(ValueError):
 
 
 class Subscriber(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Errors show no input: a subscriber's input holds its signing secret, and a start-up error
+    # ends up in the journal.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
     name: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,100}$")
     url: str = Field(pattern=r"^https?://")
     secret: str = Field(min_length=16, repr=False)
@@ -107,24 +110,51 @@ class Subscriber(BaseModel):
 
 
 class _File(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
     subscribers: list[Subscriber] = []
 
 
 def load_subscribers(path: Path) -> list[Subscriber]:
-    """``{"subscribers": [{"name", "url", "secret", "events"?}]}`` in YAML."""
+    """``{"subscribers": [{"name", "url", "secret", "events"?}]}`` in YAML.
+
+    A refusal names the field (or the line and column) and the kind of problem, never a value:
+    the file holds the subscribers' signing secrets, and the error is printed where the console
+    starts. It is raised ``from None``, as the parser's and pydantic's own errors quote the input.
+    """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        subs = _File.model_validate(data).subscribers
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, ValueError) as exc:  # no secret is read yet: the cause may be shown
         raise WebhookConfigError(f"cannot read {path}: {exc}") from exc
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise WebhookConfigError(f"cannot read {path}: {_yaml_problem(exc)}") from None
+    try:
+        subs = _File.model_validate(data).subscribers
     except ValidationError as exc:
         where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise WebhookConfigError(f"{path}: {where}") from exc
+        raise WebhookConfigError(f"{path}: {where}") from None
     names = [s.name for s in subs]
     if len(set(names)) != len(names):
         raise WebhookConfigError(f"{path}: subscriber names must be unique")
     return subs
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """What the parser found and where, without its copy of the offending line: of what it
+    quotes, a token's name (``'<scalar>'``) and a single character stay, anything longer taken
+    from the file (a tag, a word) is ``…``."""
+    problem = getattr(exc, "problem", None) or "not valid YAML"
+    problem = _QUOTED.sub(lambda m: m[0] if _HARMLESS.fullmatch(m[0][1:-1]) else "…", str(problem))
+    mark = getattr(exc, "problem_mark", None)
+    if mark is None:
+        return problem
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
+
+
+# What PyYAML's messages quote with %r: repr's single or double quotes.
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_HARMLESS = re.compile(r"<[a-z ]+>|\\?.")
 
 
 # ---- which events are lifecycle events (pure) -------------------------------------------------------

@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import orjson
 
-from services.ingest.listing import FacetedIndex, Page, SortKey, instant
+from services.ingest.listing import Facet, FacetedIndex, Page, SortKey, instant
 from shared.events import ContentApproved, DraftApproved, DraftSubmitted, IdempotencyClaimed
 
 AWAITING, APPROVED = "awaiting_approval", "approved"
+_TARGETS = "targets"  # the first part of a draft's facet of its state and channels
 
 
 def content_digest(request: dict[str, object]) -> str:
@@ -56,6 +58,16 @@ class Draft:
     @property
     def state(self) -> str:
         return APPROVED if self.approval is not None else AWAITING
+
+    @property
+    def targets(self) -> list[dict[str, object]]:
+        """The request's targets (validated when the draft was submitted)."""
+        targets = self.request.get("targets")
+        return [t for t in targets if isinstance(t, dict)] if isinstance(targets, list) else []
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return tuple(c for t in self.targets if isinstance(c := t.get("channel"), str))
 
     def summary(self) -> dict[str, object]:
         approval = self.approval
@@ -97,7 +109,8 @@ class Draft:
 
 
 class DraftBook:
-    """Every draft, its approval and its refused claims, listable in submission order."""
+    """Every draft, its approval and its refused claims, listable in submission order (all of
+    them, or those on some channels)."""
 
     def __init__(self) -> None:
         self._drafts: dict[str, Draft] = {}
@@ -126,13 +139,32 @@ class DraftBook:
         elif ev.event_id != draft.approval.event_id and all(r.event_id != ev.event_id for r in draft.refused):
             draft.refused.append(ev)
 
-    def page(self, state: str | None, *, limit: int, after: SortKey | None) -> tuple[list[Draft], Page]:
-        page = self._order.page([(state,)], limit=limit, after=after)
+    def page(
+        self,
+        state: str | None,
+        *,
+        limit: int,
+        after: SortKey | None,
+        visible: Callable[[str], bool] | None = None,
+    ) -> tuple[list[Draft], Page]:
+        """A page of the drafts in ``state`` (None: any); with ``visible``, of those that target
+        at least one channel it accepts."""
+        facets: list[Facet] = [(state,)]
+        if visible is not None:
+            facets = [
+                f
+                for f in self._order.facets()
+                if f[0] == _TARGETS and state in (None, f[1]) and any(visible(str(c)) for c in f[2:])
+            ]
+        page = self._order.page(facets, limit=limit, after=after)
         return [self._drafts[key[1]] for key in page.keys], page
 
     def _place(self, draft: Draft) -> None:
+        # A draft is also under one facet of its state and its set of channels: disjoint facets,
+        # so a listing of the drafts a key may see merges them in order without duplicates.
+        targeted = (_TARGETS, draft.state, *sorted(set(draft.channels)))
         self._order.put(
-            draft.draft_id, (instant(draft.submitted_at), draft.draft_id), [(None,), (draft.state,)]
+            draft.draft_id, (instant(draft.submitted_at), draft.draft_id), [(None,), (draft.state,), targeted]
         )
 
 

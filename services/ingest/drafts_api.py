@@ -17,12 +17,12 @@ from aiohttp import web
 from services.ingest.decisions import APPROVED, AWAITING, Draft, draft_content_id
 from services.ingest.handling import DEPS, decide, principal_of, read_body, read_latest, send, settle
 from services.ingest.listing import decode_cursor, encode_cursor
+from services.ingest.scope import draft_request, draft_seen
 from services.ingest.validation import check_event_size, validate_submission
 from shared.events import Approval, ContentApproved, DraftApproved, DraftSubmitted
-from shared.http_auth import authorize
+from shared.http_auth import Principal, authorize
 from shared.http_errors import (
     Conflict,
-    NotFound,
     PreconditionFailed,
     PreconditionRequired,
     ValidationFailed,
@@ -74,7 +74,7 @@ _LIST_QUERY = frozenset({"state", "cursor"})
 
 async def list_drafts(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
-    await principal_of(request, deps.list_throttle)
+    principal = await principal_of(request, deps.list_throttle)
     problems = [
         field_error(None, name, "unknown_field.query", field=name)
         for name in request.query
@@ -94,7 +94,9 @@ async def list_drafts(request: web.Request) -> web.Response:
             raise ValidationFailed([field_error(None, "cursor", "type.next_cursor")]) from None
     await deps.caught_up.wait()
     await read_latest(deps, deps.topics.content_drafts)  # a draft approved through another instance
-    drafts, page = deps.view.drafts.page(state, limit=deps.settings.page_size, after=after)
+    drafts, page = deps.view.drafts.page(
+        state, limit=deps.settings.page_size, after=after, visible=principal.may_target
+    )
     return json_response(
         {
             "drafts": [d.summary() for d in drafts],
@@ -106,12 +108,12 @@ async def list_drafts(request: web.Request) -> web.Response:
 
 async def get_draft(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
-    await principal_of(request)
+    principal = await principal_of(request)
     await deps.caught_up.wait()
     # Another instance may have answered an approval moments ago: its claim is in this read.
     await read_latest(deps, deps.topics.content_drafts)
-    draft = _draft(request)
-    body = {**draft.summary(), "request": draft.request, "history": draft.history()}
+    draft = _draft(request, principal)
+    body = {**draft.summary(), "request": draft_request(principal, draft), "history": draft.history()}
     return json_response(body, headers={"ETag": _etag(draft)})
 
 
@@ -119,7 +121,7 @@ async def approve_draft(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     principal = await principal_of(request)
     await deps.caught_up.wait()  # a draft approved before a restart must be known as such
-    draft = _draft(request)
+    draft = _draft(request, principal)
     now = deps.clock()
     approval, won = draft.approval, False
     # An approved draft is judged as of its approval: its approver's retry answers the item
@@ -174,12 +176,9 @@ async def approve_draft(request: web.Request) -> web.Response:
     return await settle(deps, decided.content_id, won=won, make=lambda: item(decided))
 
 
-def _draft(request: web.Request) -> Draft:
+def _draft(request: web.Request, principal: Principal) -> Draft:
     draft_id = request.match_info["draft_id"]
-    draft = request.app[DEPS].view.drafts.get(draft_id)
-    if draft is None:
-        raise NotFound([field_error(None, None, "not_found.draft", id=draft_id)])
-    return draft
+    return draft_seen(principal, request.app[DEPS].view.drafts.get(draft_id), draft_id)
 
 
 def _etag(draft: Draft) -> str:

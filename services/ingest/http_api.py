@@ -34,6 +34,7 @@ from services.ingest.request_params import (
     validate_pause,
     validate_withdraw,
 )
+from services.ingest.scope import channel_asked, item_json, item_seen
 from services.ingest.validation import ValidSubmission, check_event_size, validate_submission
 from shared.capabilities import capabilities_for_channel
 from shared.events import ContentApproved, ControlAction, ControlIssued, IdempotencyClaimed
@@ -42,7 +43,6 @@ from shared.http_errors import (
     Conflict,
     Forbidden,
     HttpRefusal,
-    NotFound,
     PayloadTooLarge,
     ValidationFailed,
     field_error,
@@ -202,11 +202,10 @@ async def _claim_key(deps: Deps, person: str, key: str, digest: str) -> tuple[Id
 
 async def get_content(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
-    await principal_of(request)
-    item = deps.view.find(request.match_info["content_id"])
-    if item is None:
-        raise NotFound([field_error(None, None, "not_found.content", id=request.match_info["content_id"])])
-    return json_response(item.to_json())
+    principal = await principal_of(request)
+    content_id = request.match_info["content_id"]
+    item = item_seen(principal, deps.view.find(content_id), content_id)
+    return json_response(item_json(principal, item))
 
 
 def _query_time(request: web.Request, name: str) -> datetime | None:
@@ -229,20 +228,23 @@ def _cursor(request: web.Request) -> SortKey | None:
 
 async def list_content(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
-    await principal_of(request, deps.list_throttle)
+    principal = await principal_of(request, deps.list_throttle)
     unknown = [name for name in request.query if name not in _LIST_QUERY]
     if unknown:
         # Like an unknown body field: a typo (?chanel=) must not silently widen the answer.
         raise ValidationFailed(
             [field_error(None, name, "unknown_field.query", field=name) for name in unknown]
         )
+    channel = request.query.get("channel")
+    channel_asked(principal, channel)
     rows, page = deps.view.jobs(
         limit=deps.settings.page_size,
         state=request.query.get("state"),
-        channel=request.query.get("channel"),
+        channel=channel,
         start=_query_time(request, "from"),
         end=_query_time(request, "to"),
         after=_cursor(request),
+        visible=principal.may_target,
     )
     return json_response(
         {
@@ -262,9 +264,7 @@ async def withdraw(request: web.Request) -> web.Response:
     _, body = await read_body(request)
     req = validate_withdraw(body)
     content_id = request.match_info["content_id"]
-    item = deps.view.find(content_id)
-    if item is None:
-        raise NotFound([field_error(None, None, "not_found.content", id=content_id)])
+    item = item_seen(principal, deps.view.find(content_id), content_id)
     authorize(principal, "withdraw", channels=list(item.channels))
     event = ControlIssued(
         event_id=new_event_id(),
@@ -309,11 +309,13 @@ async def resume(request: web.Request) -> web.Response:
 # ---- channels, health, docs --------------------------------------------------------------------
 async def list_channels(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
-    await principal_of(request)
+    principal = await principal_of(request)
 
     health = deps.health()
     out = []
     for ch in deps.channels.channels:
+        if not principal.may_target(ch.id):
+            continue  # another channel's pause reason and health are its own (services.ingest.scope)
         caps = capabilities_for_channel(ch)
         paused = deps.view.paused.get(ch.id)
         out.append(

@@ -170,12 +170,18 @@ def _op(
 
 
 def _listing(
-    summary: str, page: dict[str, Any], query: list[dict[str, Any]], *, whole_log: bool = False
+    summary: str,
+    page: dict[str, Any],
+    query: list[dict[str, Any]],
+    *,
+    whole_log: bool = False,
+    by_channel: bool = False,
 ) -> dict[str, Any]:
-    """A paginated listing: a page, or a refusal of the key (401), of a filter or cursor (422), of
-    the listings' rate (429), or, for one that must hold every instance's answers (``whole_log``),
-    of a broker that cannot say how far the log goes (503)."""
-    errors = (401, 422, 429, 503) if whole_log else (401, 422, 429)
+    """A paginated listing: a page, or a refusal of the key (401), of a channel filter the key may
+    not read (``by_channel``: 403), of a filter or cursor (422), of the listings' rate (429), or,
+    for one that must hold every instance's answers (``whole_log``), of a broker that cannot say
+    how far the log goes (503)."""
+    errors = (401, *((403,) if by_channel else ()), 422, 429, *((503,) if whole_log else ()))
     return _op(summary, _ok(page), errors, parameters=query)
 
 
@@ -246,6 +252,7 @@ def _content_paths() -> dict[str, Any]:
                 "The plan as a calendar (paginated by an opaque cursor; its own, stricter rate limit)",
                 _CALENDAR,
                 _CALENDAR_QUERY,
+                by_channel=True,
             ),
         },
         "/v1/content/{content_id}": {

@@ -20,6 +20,7 @@ claims in the log (``services.ingest.decisions``).
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -297,10 +298,16 @@ class StatusView:
         start: datetime | None = None,
         end: datetime | None = None,
         after: SortKey | None = None,
+        visible: Callable[[str], bool] | None = None,
     ) -> tuple[list[tuple[ItemStatus, ChannelStatus]], Page]:
-        """A page of the jobs matching the filters, ordered as a calendar: by slot (or, before
-        one is chosen, acceptance), then content id and channel; after the key ``after``."""
-        wanted = [f for f in self._calendar.facets() if channel in (None, f[0]) and state in (None, f[1])]
+        """A page of the jobs matching the filters (``visible``: on a channel it accepts), ordered
+        as a calendar: by slot (or, before one is chosen, acceptance), then content id and
+        channel; after the key ``after``."""
+        wanted = [
+            f
+            for f in self._calendar.facets()
+            if channel in (None, f[0]) and state in (None, f[1]) and (visible is None or visible(str(f[0])))
+        ]
         page = self._calendar.page(
             wanted,
             limit=limit,

@@ -20,7 +20,7 @@ from services.inbox.openapi import openapi_document as inbox_document
 from services.ingest.openapi import openapi_document as ingest_document
 
 REVIEWED = {
-    "ingest": "5c5b4ba62638009a9e1908079ae3329e2ccaeb7118e2668486a508937597405e",
+    "ingest": "8cfba582128667c9e7f39adabc0407fbec303261f3a6568d815d9c623efaecc5",
     "console": "e87d064459ca337be1a893f8451d58e868c91dad2d82d1890a15266726bfa4bb",
     "analytics": "4bd7ca24a874ee24096df35f94110731bb54424aa4d13a2994ebeb6e5a6ceb4e",
     "inbox": "1d5260539a8e7ae22dac2c6ea5170bceb36ed6d64335dcfa2585156ad5204462",
