@@ -6,7 +6,7 @@ JSON (``WARTA_CHANNELS_FILE``); secrets are never in it, only the name of the se
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, time
 from functools import cached_property
 from pathlib import Path
@@ -36,6 +36,12 @@ class Blackout(BaseModel):
         if self.end <= self.start:
             raise ValueError("blackout end must be after its start")
         return self
+
+
+def blackout_at(blackouts: Iterable[Blackout], instant: datetime) -> Blackout | None:
+    """The blackout ``instant`` lies in (each is [start, end)), if any: the publisher's last
+    check before a post leaves, since a job handed over before a silence may be taken late."""
+    return next((b for b in blackouts if b.start <= instant < b.end), None)
 
 
 class RollingCap(BaseModel):

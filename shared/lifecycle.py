@@ -2,7 +2,7 @@
 
     waiting (for the group's official account) ──► scheduled
     scheduled ──fire──► due ──► attempted ──► published
-        │  ▲              │          ├──► retrying ──fire──► due …
+        │  ▲              │          ├──► retrying ──fire──► due …  (or unschedulable)
         │  └─re-plan──────┤          ├──► failed | dead
         ├──► paused ──resume──► scheduled
         ├──► withdrawn | superseded  (only before the job fired)
@@ -47,8 +47,20 @@ _ALLOWED: dict[S, frozenset[S]] = {
     S.ATTEMPTED: frozenset(
         {S.ATTEMPTED, S.PUBLISHED, S.RETRYING, S.FAILED, S.UNCONFIRMED, S.NEEDS_REAUTH, S.DEAD}
     ),
+    # A retry is placed by the channel's rules from its retry_at: with no allowed instant before
+    # the deadline, it is unschedulable like any job.
     S.RETRYING: frozenset(
-        {S.RETRYING, S.DUE, S.PAUSED, S.WITHDRAWN, S.SUPERSEDED, S.NEEDS_REAUTH, S.SCHEDULED, S.DEAD}
+        {
+            S.RETRYING,
+            S.DUE,
+            S.PAUSED,
+            S.WITHDRAWN,
+            S.SUPERSEDED,
+            S.NEEDS_REAUTH,
+            S.SCHEDULED,
+            S.DEAD,
+            S.UNSCHEDULABLE,
+        }
     ),
     S.NEEDS_REAUTH: frozenset({S.NEEDS_REAUTH, S.SCHEDULED, S.WITHDRAWN, S.SUPERSEDED}),
     S.UNCONFIRMED: frozenset({S.UNCONFIRMED, S.PUBLISHED, S.FAILED, S.RETRYING}),

@@ -7,6 +7,10 @@ An ``OperatorDecided`` stands for the outcome it asks the scheduler to apply::
     mark_published   published + URL         published
     discard          failed                  failed
 
+retry_at is the earliest instant, as a platform's is: the scheduler places the retry at the first
+instant from then that the channel's rules allow (an election silence, the daily budget, caps,
+the gap, the deadline), or reports it unschedulable, naming the rule.
+
 Earlier versions wrote a decision as that ``PublishOutcome`` itself, with who and why packed
 into its error (``code = "operator.<action>"``, ``message = "by <person>: <reason>"``). Those
 records stay on the topic for the audit's retention, so ``legacy_decision`` still reads them.

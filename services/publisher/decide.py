@@ -147,6 +147,16 @@ def deferral(wait: timedelta, now: datetime, policy: RetryPolicy, rng: random.Ra
     return Decision(OutcomeStatus.RETRY, retry_at=retry_at, error=error, deferred=True)
 
 
+def silenced(until: datetime, reason: str) -> Decision:
+    """The channel is in a blackout (an election silence) as the call would leave: a job handed
+    over before it began but taken late. Nothing is sent and no attempt is spent; the scheduler
+    places the job again from the blackout's end, by the channel's rules and inside its deadline."""
+    error = PlatformError(
+        code="blackout", message=f"{reason}: the channel is silent until {until.isoformat()}"
+    )
+    return Decision(OutcomeStatus.RETRY, retry_at=until, error=error, deferred=True)
+
+
 @dataclass(frozen=True)
 class SendAgain:
     """The platform showed that the earlier attempt left no post: publishing is safe."""

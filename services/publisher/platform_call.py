@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -28,10 +28,11 @@ from services.publisher.adapters.port import (
     Target,
     Temporary,
 )
-from services.publisher.decide import Decision, RetryPolicy, decide, deferral
+from services.publisher.decide import Decision, RetryPolicy, decide, deferral, silenced
 from services.publisher.platform_answer import answer_within
 from services.publisher.ratelimit import RateLimits
 from services.publisher.reconciler import Reconciler
+from shared.channels import Blackout, blackout_at
 from shared.events import PublishOutcome
 
 
@@ -57,8 +58,11 @@ class PlatformCaller:
         request: PublishRequest,
         *,
         before_call: Callable[[], Awaitable[PublishOutcome]],
+        blackouts: Sequence[Blackout] = (),
     ) -> Decision:
-        """Call the platform for ``request`` (unless the account's quota is spent: retry then)."""
+        """Call the platform for ``request`` (unless the account's quota is spent: retry then;
+        or a post would leave inside one of the channel's ``blackouts``: it goes back to the
+        scheduler, which fired it before the blackout)."""
         lock = self._account_locks.setdefault(channel, asyncio.Lock())
         async with lock:
             limiter = self.limits.for_channel(channel)
@@ -68,6 +72,9 @@ class PlatformCaller:
                 return deferral(wait, now, self.retry, self.rng)
             if wait > timedelta(0):
                 await asyncio.sleep(wait.total_seconds())
+            silence = blackout_at(blackouts, self.clock()) if _is_post(request) else None
+            if silence is not None:
+                return silenced(silence.end, silence.reason)
             recorded = await before_call()
             took_at = self.clock()
             limiter.take(took_at)
@@ -116,3 +123,8 @@ class PlatformCaller:
             self.rng,
             first_attempt_at=request.first_attempt_at,
         )
+
+
+def _is_post(request: PublishRequest) -> bool:
+    """A post of the bureau's, which a blackout silences; a reply or a hide is the inbox's."""
+    return request.reply_to is None and request.moderate is None

@@ -381,6 +381,7 @@ class PublisherWorker:
             target,
             request,
             before_call=lambda: self._record(due, partition, Decision(OutcomeStatus.ATTEMPTED)),
+            blackouts=channel.blackouts,
         )
         await self._record(due, partition, decision)
 

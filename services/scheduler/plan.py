@@ -19,7 +19,9 @@ waits for an outcome that was dropped.
 Job records live in a ``JobStore``; in RAM the plan keeps only a timer wheel of job references
 and, per channel, the sorted instants that occupy it (gaps and caps), all kept in step by its
 ``JobBook`` (job_book.py). Slots are chosen and planned jobs moved by its ``Placer``
-(placement.py); the records it writes are built in plan_records.py.
+(placement.py), a retry's too: its retry_at is the earliest instant it may take, and the
+channel's rules (silences, caps, the gap, the deadline) place it from there like any job; the
+records it writes are built in plan_records.py.
 
 A command that raises changes nothing. ``handle`` runs it as an undoable step of the book, which
 journals the job records it replaces (and so the instants they occupied) and copies the
@@ -323,8 +325,10 @@ class Plan:
             update |= {"post_id": ev.post_id, "url": ev.url, "published_at": ev.occurred_at}
             update |= {"measure_at": horizons, "last_error": None}
         elif ev.status is OutcomeStatus.RETRY:
-            # The delay service: the publisher asked for the job again at retry_at, as the next
-            # attempt, or as this one again when nothing was made (``deferred``).
+            # The delay service: the publisher (or an operator) asked for the job again from
+            # retry_at, as the next attempt, or as this one again when nothing was made
+            # (``deferred``). retry_at is the earliest instant, not the slot: the retry is
+            # placed below, by the channel's rules.
             attempt = ev.attempt if ev.deferred else ev.attempt + 1
             update |= {"attempt": attempt, "slot": ev.retry_at or now}
         elif ev.status is OutcomeStatus.NEEDS_REAUTH:
@@ -333,6 +337,11 @@ class Plan:
             plan.needs_reauth = True
             fx.channels.append(self._snapshot(plan, now))
         job = self._book.set(plan, job, now, **update)
+        if job.state is S.RETRYING and plan.holding() is None:
+            # The retry obeys every rule a fresh job does (blackouts, caps, the gap, the deadline):
+            # the first instant they allow from retry_at, or unschedulable with the rule named.
+            # A held channel keeps retry_at; firing holds the job until the channel is released.
+            job = self._placer.place(plan, job, now)
         fx.jobs.append(job)
         return fx
 

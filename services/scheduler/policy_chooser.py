@@ -3,8 +3,10 @@
 Per channel it holds one ``EngagementModel`` (prior: platform, then national; learned from
 ``engagement.observed``) and turns the channel's configuration plus the platform's default caps
 (``shared.capabilities``) into the policy's ``ChannelRules``. Retries are not re-optimised: the
-platform failed a slot the policy already chose, so the retry goes at ``retry_at`` (the delay the
-publisher asked for), still inside the deadline.
+platform failed a slot the policy already chose, so the retry goes at the first instant at or
+after ``retry_at`` (the delay the publisher asked for, or now for an operator's retry) that every
+hard rule allows (``policy.first_allowed``: blackouts, the daily budget, caps, the minimum gap),
+inside the deadline; with none, it gets no slot and the rule that forbids it is named.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from datetime import datetime, timedelta
 
 from services.scheduler.chooser import ChannelExpectation, Moves, SlotAsk, with_pending
 from services.scheduler.policy.calendar import Calendar
+from services.scheduler.policy.first_allowed import first_allowed
 from services.scheduler.policy.freshness import freshness, half_life_hours
 from services.scheduler.policy.model import EngagementModel
 from services.scheduler.policy.quality import ItemQualities
 from services.scheduler.policy.room import place
-from services.scheduler.policy.rules import Blackout, Cap, ChannelRules, PolicyError, allowed
+from services.scheduler.policy.rules import Blackout, Cap, ChannelRules, PolicyError, allowed, from_us, to_us
 from services.scheduler.policy.siblings import Deployment
-from services.scheduler.policy.slots import Decision, JobRequest, choose_slot, replan
+from services.scheduler.policy.slots import Decision, JobRequest, choose_slot, job_window, replan
 from shared.capabilities import capabilities_for
 from shared.channels import Channel
 from shared.events import EngagementObserved, JobPlanned, JobState, Priority, SlotExplanation
@@ -88,16 +91,16 @@ class PolicyChooser:
     def choose(self, ask: SlotAsk) -> SlotExplanation:
         job, channel, taken, now, not_before = ask.job, ask.channel, ask.taken, ask.now, ask.not_before
         rules = self._rules_of(channel)
-        retrying = job.state is JobState.RETRYING and not_before is not None
-        if retrying or job.priority is Priority.URGENT:
-            # Urgent means now, not the next grid point; a retry goes when the platform allows.
-            # Both still obey blackouts, caps and the deadline (``allowed`` checks the instant).
+        if job.state is JobState.RETRYING and not_before is not None:
+            return self._retry(ask, max(now, not_before))
+        if job.priority is Priority.URGENT:
+            # Urgent means now, not the next grid point, when that instant is allowed (``allowed``
+            # checks blackouts and caps); otherwise the policy's first allowed grid instant.
             instant = max(now, not_before) if not_before else now
-            broken = allowed(rules, taken, instant, urgent=job.priority is Priority.URGENT)
+            broken = allowed(rules, taken, instant, urgent=True)
             if broken is None and (job.deadline is None or instant <= job.deadline):
-                why = "retry when the platform allows" if retrying else "urgent: as soon as allowed"
                 return SlotExplanation(
-                    chosen=instant, binding_constraint="retry_at" if retrying else "urgent", reason=why
+                    chosen=instant, binding_constraint="urgent", reason="urgent: as soon as allowed"
                 )
         request = _request(job, not_before)
         try:
@@ -107,6 +110,40 @@ class PolicyChooser:
         except PolicyError as exc:
             return _invalid(exc)
         return _explained(decision)
+
+    def _retry(self, ask: SlotAsk, earliest: datetime) -> SlotExplanation:
+        """A retry's slot: the first allowed instant at or after ``earliest`` (retry_at, or now)
+        in the job's window, moving no other job (docs/scheduling.md: retries keep this path);
+        else no slot, and the rule that forbids the window is named as for a fresh job."""
+        job, rules = ask.job, self._rules_of(ask.channel)
+        if job.deadline is not None and earliest > job.deadline:
+            return SlotExplanation(
+                chosen=None,
+                binding_constraint="deadline",
+                reason=f"The retry may go no earlier than {earliest.isoformat()}, after the "
+                f"deadline {job.deadline.isoformat()}.",
+            )
+        request = _request(job, earliest)
+        try:
+            _, end = job_window(request, to_us(ask.now, "now"), 1)
+            urgent = job.priority is Priority.URGENT
+            found = first_allowed(rules, ask.taken, earliest, from_us(end), urgent=urgent)
+            if found is None:
+                # Every instant of the window is forbidden: the policy names the rule, in the
+                # words it uses for a fresh job.
+                model = self._model(ask.channel)
+                return _explained(choose_slot(request, rules, ask.taken, model, ask.now, self._rng))
+        except PolicyError as exc:
+            return _invalid(exc)
+        if found.held_by is None:
+            return SlotExplanation(
+                chosen=found.instant, binding_constraint="retry_at", reason="retry when the platform allows"
+            )
+        return SlotExplanation(
+            chosen=found.instant,
+            binding_constraint=found.held_by,
+            reason=f"retry at the first instant {found.held_by} allows after {earliest.isoformat()}",
+        )
 
     def observe(self, channel: Channel, event: EngagementObserved, job: JobPlanned | None) -> None:
         if event.published_at > event.occurred_at + PUBLISHED_SKEW:

@@ -32,10 +32,10 @@ POLICY = RetryPolicy()
 ME = Incarnation("publisher-mastodon-a", "now", started_at=T0, stable=True)
 
 
-def _caller(clock: list[datetime], limit: Limit) -> PlatformCaller:
+def _caller(clock: list[datetime], limit: Limit, adapter: object = None) -> PlatformCaller:
     limits = RateLimits({CH: (limit,)})
     return PlatformCaller(
-        cast(Adapter, None),  # never reached: the limiter puts every call off
+        cast(Adapter, adapter),  # None: never reached, the limiter puts every call off
         limits,
         cast(Reconciler, None),
         POLICY,
