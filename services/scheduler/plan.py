@@ -19,7 +19,10 @@ waits for an outcome that was dropped.
 Job records live in a ``JobStore``; in RAM the plan keeps only a timer wheel of job references
 and, per channel, the sorted instants that occupy it (gaps and caps), all kept in step by its
 ``JobBook`` (job_book.py). Slots are chosen and planned jobs moved by its ``Placer``
-(placement.py); the records it writes are built in plan_records.py.
+(placement.py); the records it writes are built in plan_records.py. The clash rule (a newer
+approved version of a topic supersedes the older one's jobs) is ``Supersession``'s
+(supersession.py), applied when a version arrives, when an outcome hands a job back, and as a
+job fires.
 
 A command that raises changes nothing. ``handle`` runs it as an undoable step of the book, which
 journals the job records it replaces (and so the instants they occupied) and copies the
@@ -63,6 +66,7 @@ from services.scheduler.plan_state import (
 from services.scheduler.retention import check_approval
 from services.scheduler.store import JobStore
 from services.scheduler.store_memory import MemoryJobStore
+from services.scheduler.supersession import Supersession, version_of
 from shared.channels import Channel, ChannelDirectory
 from shared.events import (
     ChannelStateRecorded,
@@ -105,6 +109,7 @@ class Plan:
             settings.timer_page,
         )
         self._placer = Placer(self._book, chooser, settings)
+        self._topics = Supersession(self._book)
 
     # ---- ownership and restore (the book keeps the records) -----------------------------------
     def channel_plan(self, channel_id: str) -> ChannelPlan | None:
@@ -186,7 +191,8 @@ class Plan:
             job = job.model_copy(update={"state": S.WAITING, "waits_for": waits_for})
         fx = Effects()
         if ev.topic_key:
-            newer = self._supersede_older(plan, job, now, fx)
+            fx.jobs += self._topics.older_held(plan, ev.topic_key, version_of(job), now)
+            newer = self._topics.newer_than(plan, ev.topic_key, version_of(job))
             if newer is not None:
                 job = job.model_copy(update={"state": S.SUPERSEDED, "superseded_by": newer})
                 self._book.put(plan, job, old=None)
@@ -227,29 +233,6 @@ class Plan:
         return Effects(
             jobs=[self._placer.place(plan, released, now, note=f"after {ev.channel} ({ev.status.value})")]
         )
-
-    def _supersede_older(self, plan: ChannelPlan, job: JobPlanned, now: datetime, fx: Effects) -> str | None:
-        """Supersede held jobs of the same topic approved earlier; returns a newer one, if any."""
-        newer: str | None = None
-        assert job.topic_key is not None
-        for other in self._book.store.same_topic(plan.channel.id, job.topic_key):
-            if other.job_id == job.job_id:
-                continue
-            if (other.approved_at, other.content_id) > (job.approved_at, job.content_id):
-                if other.state not in (S.WITHDRAWN, S.SUPERSEDED):
-                    newer = other.content_id
-                continue
-            if other.state in HELD:
-                replaced = self._book.set(
-                    plan,
-                    other,
-                    now,
-                    state=S.SUPERSEDED,
-                    superseded_by=job.content_id,
-                    note=f"replaced by {job.content_id}, a newer approved version of topic {job.topic_key}",
-                )
-                fx.jobs.append(replaced)
-        return newer
 
     def _control(self, plan: ChannelPlan, ev: ControlIssued, now: datetime) -> Effects:
         fx = Effects()
@@ -333,6 +316,9 @@ class Plan:
             fx.channels.append(self._snapshot(plan, now))
         job = self._book.set(plan, job, now, **update)
         fx.jobs.append(job)
+        # Handed back to the scheduler: a newer version approved meanwhile replaces it now.
+        if (stale := self._topics.stale(plan, job, now)) is not None:
+            fx.jobs.append(stale)
         return fx
 
     # ---- time --------------------------------------------------------------------------------
@@ -375,6 +361,9 @@ class Plan:
 
     def _fire_publish(self, plan: ChannelPlan, job: JobPlanned, now: datetime, fx: Effects) -> None:
         assert job.slot is not None
+        if (stale := self._topics.stale(plan, job, now)) is not None:
+            fx.jobs.append(stale)
+            return
         holding = plan.holding()
         if holding is not None:
             state, why = holding
