@@ -109,7 +109,7 @@ class Plan:
             settings.timer_page,
         )
         self._placer = Placer(self._book, chooser, settings)
-        self._topics = Supersession(self._book)
+        self._topics = Supersession(self._book, settings.retention)
 
     # ---- ownership and restore (the book keeps the records) -----------------------------------
     def channel_plan(self, channel_id: str) -> ChannelPlan | None:
@@ -134,7 +134,7 @@ class Plan:
         if plan is None:
             return
         plan.paused, plan.pause_reason, plan.paused_by = record.paused, record.pause_reason, record.paused_by
-        plan.needs_reauth = record.needs_reauth
+        plan.needs_reauth, plan.topics = record.needs_reauth, dict(record.topics)
         if record.model:
             self._chooser.restore_model(plan.channel, record.model)
 
@@ -179,8 +179,9 @@ class Plan:
 
     def _approved(self, plan: ChannelPlan, ev: ContentApproved, now: datetime) -> Effects:
         variant = next((v for v in ev.variants if v.channel == plan.channel.id), None)
-        if variant is None:
-            return Effects()
+        if variant is None:  # a version of a topic, routed to every channel (supersession.py)
+            jobs, heard = self._topics.heard_elsewhere(plan, ev, now)
+            return Effects(jobs=jobs, channels=[self._snapshot(plan, now)] if heard else [])
         job_id = job_id_for(ev.content_id, plan.channel.id)
         if self._book.store.ref_of(job_id) is not None:
             return Effects(notes=[f"{job_id} already planned (redelivery)"])
@@ -396,4 +397,5 @@ class Plan:
             paused_by=plan.paused_by,
             needs_reauth=plan.needs_reauth,
             model=self._chooser.model_state(plan.channel.id),
+            topics=plan.topics,
         )

@@ -8,15 +8,18 @@ from datetime import datetime, timedelta
 import pytest
 
 from services.scheduler.chooser import NaiveChooser
-from services.scheduler.plan import Plan, PlanSettings
+from services.scheduler.plan import Effects, Plan, PlanSettings
 from services.scheduler.planner import restore_row
+from services.scheduler.router import route
 from services.scheduler.store import JobStore
+from services.scheduler.store_memory import MemoryJobStore
 from shared.codec import encode
-from shared.events import JobState, OperatorAction, OutcomeStatus, PlatformError
+from shared.events import ContentApproved, JobState, OperatorAction, OutcomeStatus, PlatformError
 from tests.unit.test_plan import CH, DIRECTORY, T0, _decided, approved, outcome
 
 BUSY = PlatformError(code="503", message="busy")
 TOPIC = "jembatan"
+X = "x-demo"
 
 
 @pytest.fixture
@@ -107,3 +110,63 @@ def test_a_stale_job_is_superseded_as_it_fires(plan: Plan) -> None:
     assert [(j.job_id, j.state, j.superseded_by) for j in fx.jobs] == [
         ("v1:mastodon-demo", JobState.SUPERSEDED, "v2")
     ]
+
+
+# ---- every channel: a version supersedes older ones also where it names no job ---------------
+
+
+def routed(plan: Plan, event: ContentApproved, now: datetime) -> Effects:
+    """``event`` as the router hands it on: to each channel it concerns, in order."""
+    fx = Effects()
+    for channel in route(event, DIRECTORY):
+        fx.extend(plan.handle(channel, event, now))
+    return fx
+
+
+def test_an_approval_with_a_topic_reaches_every_channel() -> None:
+    assert route(approved("c1", channels=(X,)), DIRECTORY) == [X]
+    assert route(approved("c1", channels=(X,), topic_key=TOPIC), DIRECTORY) == [X, CH]
+
+
+def test_a_newer_version_naming_fewer_channels_supersedes_the_older_on_all(plan: Plan) -> None:
+    later = T0 + timedelta(hours=6)
+    routed(plan, approved("v1", not_before=later, topic_key=TOPIC, channels=(CH, X)), T0)
+    t2 = T0 + timedelta(minutes=10)
+    fx = routed(plan, approved("v2", at=t2, not_before=later, topic_key=TOPIC, channels=(CH,)), t2)
+    assert sorted((j.job_id, j.state.value, j.superseded_by) for j in fx.jobs) == [
+        ("v1:mastodon-demo", "superseded", "v2"),
+        ("v1:x-demo", "superseded", "v2"),
+        ("v2:mastodon-demo", "scheduled", None),
+    ]
+    assert [d.job_id for d in plan.fire(later + timedelta(minutes=1)).due] == ["v2:mastodon-demo"]
+
+
+def test_an_older_version_arriving_after_the_newer_is_superseded_on_every_channel(store: JobStore) -> None:
+    """v2 (naming one channel) reaches the scheduler first; v1 (naming both) after it, and after
+    a restart of the plan from its changelogs: v1 goes out nowhere."""
+    first = Plan(DIRECTORY, NaiveChooser(), PlanSettings(), store=MemoryJobStore())
+    t2 = T0 + timedelta(minutes=10)
+    heard = routed(first, approved("v2", at=t2, topic_key=TOPIC, channels=(CH,)), t2)
+    assert [(c.channel, list(c.topics)) for c in heard.channels] == [(X, [TOPIC])]
+    plan = Plan(DIRECTORY, NaiveChooser(), PlanSettings(), store=store)
+    store.put_raw([row for j in heard.jobs if (row := restore_row(encode(j), 0)) is not None])
+    for snapshot in heard.channels:
+        plan.restore_channel(snapshot)
+    plan.index_restored([0])
+    fx = routed(plan, approved("v1", at=T0, topic_key=TOPIC, channels=(CH, X)), t2)
+    assert sorted((j.job_id, j.state.value, j.superseded_by) for j in fx.jobs) == [
+        ("v1:mastodon-demo", "superseded", "v2"),
+        ("v1:x-demo", "superseded", "v2"),
+    ]
+    assert fx.channels == []  # nothing new heard: v1 is older than what x-demo knows
+
+
+def test_a_channel_hears_each_version_once_and_forgets_after_the_retention(plan: Plan) -> None:
+    t2 = T0 + timedelta(minutes=10)
+    v2 = approved("v2", at=t2, topic_key=TOPIC, channels=(CH,))
+    assert len(routed(plan, v2, t2).channels) == 1
+    assert routed(plan, v2, t2).channels == []  # redelivered: nothing new
+    week = t2 + PlanSettings().retention
+    other = approved("w1", at=week, topic_key="banjir", channels=(CH,))
+    [snapshot] = routed(plan, other, week).channels
+    assert list(snapshot.topics) == ["banjir"]  # jembatan's v2 was accepted a retention ago
