@@ -18,6 +18,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field
 
+from shared.channel_events import ChannelStateRecorded, TopicVersion
 from shared.complaint_events import ComplaintAction, ComplaintChanged, ComplaintState
 from shared.event_fields import (
     EARLIEST_INSTANT,
@@ -73,6 +74,7 @@ __all__ = [
     "MODERATIONS",
     "TAG_MAX_LENGTH",
     "Approval",
+    "ChannelStateRecorded",
     "ChannelVariant",
     "CommentAuthor",
     "CommentObserved",
@@ -112,6 +114,7 @@ __all__ = [
     "ReportDelivered",
     "Tag",
     "Tags",
+    "TopicVersion",
     "instant_range_problem",
 ]
 
@@ -360,18 +363,6 @@ class JobPlanned(EventBase):
     # The W3C traceparent of the item's trace (shared/tracing.py): it waits with the job, as a
     # record header would not. None while tracing is off.
     traceparent: str | None = Field(default=None, max_length=128)
-
-
-class ChannelStateRecorded(EventBase):
-    """A channel's scheduler state (compacted topic ``schedule.channels``, key = channel)."""
-
-    event_type: Literal["channel.state"] = "channel.state"
-    channel: Identifier
-    paused: bool = False
-    pause_reason: str | None = Field(default=None, max_length=1000)
-    paused_by: Identifier | None = None
-    needs_reauth: bool = False
-    model: dict[str, object] = Field(default_factory=dict)
 
 
 class DeadLettered(EventBase):

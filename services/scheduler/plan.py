@@ -21,7 +21,9 @@ and, per channel, the sorted instants that occupy it (gaps and caps), all kept i
 ``JobBook`` (job_book.py). Slots are chosen and planned jobs moved by its ``Placer``
 (placement.py), a retry's too: its retry_at is the earliest instant it may take, and the
 channel's rules (silences, caps, the gap, the deadline) place it from there like any job; the
-records it writes are built in plan_records.py.
+records it writes are built in plan_records.py. The clash rule (a newer approved version of a
+topic supersedes the older one's jobs) is ``Supersession``'s (supersession.py), applied when a
+version arrives, when an outcome hands a job back, and as a job fires.
 
 A command that raises changes nothing. ``handle`` runs it as an undoable step of the book, which
 journals the job records it replaces (and so the instants they occupied) and copies the
@@ -65,6 +67,7 @@ from services.scheduler.plan_state import (
 from services.scheduler.retention import check_approval, kept_for
 from services.scheduler.store import JobStore
 from services.scheduler.store_memory import MemoryJobStore
+from services.scheduler.supersession import Supersession, version_of
 from shared.channels import Channel, ChannelDirectory
 from shared.events import (
     ChannelStateRecorded,
@@ -108,6 +111,7 @@ class Plan:
         )
         self._placer = Placer(self._book, chooser, settings)
         self._kept = kept_for(settings.retention, (reach(c) for c in channels.channels))
+        self._topics = Supersession(self._book, settings.retention)
 
     # ---- ownership and restore (the book keeps the records) -----------------------------------
     def channel_plan(self, channel_id: str) -> ChannelPlan | None:
@@ -132,7 +136,7 @@ class Plan:
         if plan is None:
             return
         plan.paused, plan.pause_reason, plan.paused_by = record.paused, record.pause_reason, record.paused_by
-        plan.needs_reauth = record.needs_reauth
+        plan.needs_reauth, plan.topics = record.needs_reauth, dict(record.topics)
         if record.model:
             self._chooser.restore_model(plan.channel, record.model)
 
@@ -177,8 +181,9 @@ class Plan:
 
     def _approved(self, plan: ChannelPlan, ev: ContentApproved, now: datetime) -> Effects:
         variant = next((v for v in ev.variants if v.channel == plan.channel.id), None)
-        if variant is None:
-            return Effects()
+        if variant is None:  # a version of a topic, routed to every channel (supersession.py)
+            jobs, heard = self._topics.heard_elsewhere(plan, ev, now)
+            return Effects(jobs=jobs, channels=[self._snapshot(plan, now)] if heard else [])
         job_id = job_id_for(ev.content_id, plan.channel.id)
         if self._book.store.ref_of(job_id) is not None:
             return Effects(notes=[f"{job_id} already planned (redelivery)"])
@@ -189,7 +194,8 @@ class Plan:
             job = job.model_copy(update={"state": S.WAITING, "waits_for": waits_for})
         fx = Effects()
         if ev.topic_key:
-            newer = self._supersede_older(plan, job, now, fx)
+            fx.jobs += self._topics.older_held(plan, ev.topic_key, version_of(job), now)
+            newer = self._topics.newer_than(plan, ev.topic_key, version_of(job))
             if newer is not None:
                 job = job.model_copy(update={"state": S.SUPERSEDED, "superseded_by": newer})
                 self._book.put(plan, job, old=None)
@@ -230,29 +236,6 @@ class Plan:
         return Effects(
             jobs=[self._placer.place(plan, released, now, note=f"after {ev.channel} ({ev.status.value})")]
         )
-
-    def _supersede_older(self, plan: ChannelPlan, job: JobPlanned, now: datetime, fx: Effects) -> str | None:
-        """Supersede held jobs of the same topic approved earlier; returns a newer one, if any."""
-        newer: str | None = None
-        assert job.topic_key is not None
-        for other in self._book.store.same_topic(plan.channel.id, job.topic_key):
-            if other.job_id == job.job_id:
-                continue
-            if (other.approved_at, other.content_id) > (job.approved_at, job.content_id):
-                if other.state not in (S.WITHDRAWN, S.SUPERSEDED):
-                    newer = other.content_id
-                continue
-            if other.state in HELD:
-                replaced = self._book.set(
-                    plan,
-                    other,
-                    now,
-                    state=S.SUPERSEDED,
-                    superseded_by=job.content_id,
-                    note=f"replaced by {job.content_id}, a newer approved version of topic {job.topic_key}",
-                )
-                fx.jobs.append(replaced)
-        return newer
 
     def _control(self, plan: ChannelPlan, ev: ControlIssued, now: datetime) -> Effects:
         fx = Effects()
@@ -343,6 +326,9 @@ class Plan:
             # A held channel keeps retry_at; firing holds the job until the channel is released.
             job = self._placer.place(plan, job, now)
         fx.jobs.append(job)
+        # Handed back to the scheduler: a newer version approved meanwhile replaces it now.
+        if (stale := self._topics.stale(plan, job, now)) is not None:
+            fx.jobs.append(stale)
         return fx
 
     # ---- time --------------------------------------------------------------------------------
@@ -385,6 +371,9 @@ class Plan:
 
     def _fire_publish(self, plan: ChannelPlan, job: JobPlanned, now: datetime, fx: Effects) -> None:
         assert job.slot is not None
+        if (stale := self._topics.stale(plan, job, now)) is not None:
+            fx.jobs.append(stale)
+            return
         holding = plan.holding()
         if holding is not None:
             state, why = holding
@@ -417,4 +406,5 @@ class Plan:
             paused_by=plan.paused_by,
             needs_reauth=plan.needs_reauth,
             model=self._chooser.model_state(plan.channel.id),
+            topics=plan.topics,
         )

@@ -21,6 +21,7 @@ from shared.events import (
     JobState,
     OutcomeStatus,
     PublishOutcome,
+    TopicVersion,
 )
 from shared.horizon import DEFAULT_HORIZON
 
@@ -88,6 +89,9 @@ class ChannelPlan:
     paused_by: str | None = None
     needs_reauth: bool = False
     replanned_at: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=UTC))
+    # Per topic_key, the newest version heard of from an approval naming other channels
+    # (supersession.py). Replaced, never changed in place, so a step's undo keeps the old dict.
+    topics: dict[str, TopicVersion] = field(default_factory=dict)
     # Sorted instants (epoch seconds) occupying the channel: 8 bytes each. Read from
     # ``_source`` (the job store) when first needed, so that a restart reads no channel's
     # instants before a step needs them.
@@ -154,14 +158,17 @@ class ChannelFlags:
     paused_by: str | None
     needs_reauth: bool
     replanned_at: datetime
+    topics: dict[str, TopicVersion]
 
     @classmethod
     def of(cls, plan: ChannelPlan) -> ChannelFlags:
-        return cls(plan.paused, plan.pause_reason, plan.paused_by, plan.needs_reauth, plan.replanned_at)
+        return cls(
+            plan.paused, plan.pause_reason, plan.paused_by, plan.needs_reauth, plan.replanned_at, plan.topics
+        )
 
     def put_back(self, plan: ChannelPlan) -> None:
         plan.paused, plan.pause_reason, plan.paused_by = self.paused, self.pause_reason, self.paused_by
-        plan.needs_reauth, plan.replanned_at = self.needs_reauth, self.replanned_at
+        plan.needs_reauth, plan.replanned_at, plan.topics = self.needs_reauth, self.replanned_at, self.topics
 
 
 def occupied_instant(job: JobPlanned | None) -> float | None:

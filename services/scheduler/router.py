@@ -1,5 +1,9 @@
 """Routes every input of the scheduler onto ``schedule.commands``, keyed by channel.
 
+An approval goes to the channels it names, and one with a ``topic_key`` to every other channel
+too, each of which supersedes its older versions' jobs of the topic; a channel's commands share
+one partition, so each channel meets the versions in the order they were routed.
+
 Stateless and at-least-once: a redelivered event becomes a repeated command, which the plan
 recognises (job already planned, outcome already applied). A record that raises while it is
 routed goes to the dead-letter topic with its error, and the stream moves on
@@ -39,7 +43,12 @@ log = logging.getLogger("warta.scheduler.router")
 def route(event: Event, channels: ChannelDirectory) -> list[str]:
     """The channels an event concerns (pure)."""
     if isinstance(event, ContentApproved):
-        return [v.channel for v in event.variants]
+        named = [v.channel for v in event.variants]
+        if event.topic_key is None:
+            return named
+        # A version of a topic supersedes the older versions' jobs on every channel, also those
+        # it does not name (design.md, guarantee 3; services/scheduler/supersession.py).
+        return [*named, *(c for c in channels.ids if c not in named)]
     if isinstance(event, ControlIssued):
         # No channels named: a pause/resume of everything, or a withdraw that must reach every
         # channel that may hold a job of the item.

@@ -1,0 +1,38 @@
+"""A channel's scheduler state as the plan snapshots it (compacted topic ``schedule.channels``,
+key = channel; the discriminated union is ``shared.events.Event``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from shared.event_fields import EventBase, Frozen, Identifier, Instant
+
+# How many topics a channel remembers a newer version of (``ChannelStateRecorded.topics``): about
+# 130 bytes each, so a busy channel's snapshot, its model included, stays inside one 1 MB record.
+MAX_TOPICS_REMEMBERED = 1000
+
+
+class TopicVersion(Frozen):
+    """A version of a topic: its item, when it was approved, and when ingest accepted it."""
+
+    content_id: Identifier
+    approved_at: Instant
+    accepted_at: Instant
+
+
+class ChannelStateRecorded(EventBase):
+    """A channel's scheduler state (compacted topic ``schedule.channels``, key = channel)."""
+
+    event_type: Literal["channel.state"] = "channel.state"
+    channel: Identifier
+    paused: bool = False
+    pause_reason: str | None = Field(default=None, max_length=1000)
+    paused_by: Identifier | None = None
+    needs_reauth: bool = False
+    model: dict[str, object] = Field(default_factory=dict)
+    # Per topic_key, the newest version this channel heard of from an approval that did not name
+    # it, so that an older version reaching the channel later is superseded here too (design.md,
+    # guarantee 3; services/scheduler/supersession.py). Records written before it read as {}.
+    topics: dict[Identifier, TopicVersion] = Field(default_factory=dict, max_length=MAX_TOPICS_REMEMBERED)
