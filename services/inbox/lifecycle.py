@@ -273,16 +273,37 @@ def _next(
     )
 
 
+# The channel options that name the channel's own account on the platform, as its comment
+# listings name authors: Meta's Page, Instagram and Threads user ids, Bluesky's DID, LinkedIn's
+# person or organization URN (a reply's ``actor``), X's, Telegram's and TikTok's username, and
+# the ids a listing gives instead of a name (Mastodon's account id, X's user id, YouTube's channel).
+_OWN_OPTIONS = (
+    "page_id",
+    "ig_user_id",
+    "threads_user_id",
+    "did",
+    "author",
+    "username",
+    "account_id",
+    "user_id",
+    "channel_id",
+)
+
+
 def own_names(channel: Channel) -> frozenset[str]:
-    """What the channel's own account is called in the platform's listings: its account name;
-    on Meta its Page or Instagram user id (a Page's replies come "from" the Page); on Bluesky its
-    DID when configured (``options.did``) and its handle (a bare name is ``<name>.bsky.social``,
-    the handle every account on the bsky.social PDS has)."""
+    """What the channel's own account is called in the platform's listings: its account name and
+    each option in ``_OWN_OPTIONS`` it sets (a Page's replies come "from" the Page, a LinkedIn
+    organization's from its URN); on Mastodon the bare username an ``@name@instance`` account has
+    as its ``acct`` there; on Bluesky its handle (a bare name is ``<name>.bsky.social``, the
+    handle every account on the bsky.social PDS has)."""
     names = {channel.account}
-    names |= {v for k in ("page_id", "ig_user_id", "did") if (v := channel.options.get(k))}
+    names |= {v.removeprefix("@") for k in _OWN_OPTIONS if (v := channel.options.get(k))}
+    if channel.platform == "mastodon":
+        names.add(channel.account.removeprefix("@").split("@", 1)[0])
     if channel.platform == "bluesky" and "." not in channel.account:
         names.add(f"{channel.account}.bsky.social")
-    return frozenset(names)
+    # A nameless author (LinkedIn names none) is read as "": it must never be the channel's own.
+    return frozenset(names - {""})
 
 
 def requested(entry: InboxChanged, key: str) -> ReplyRequested | None:

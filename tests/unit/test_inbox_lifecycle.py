@@ -332,3 +332,45 @@ def test_any_sequence_of_commands_stays_inside_the_table(
             if four_eyes:
                 assert after.reply.approved_by != after.reply.drafted_by
         current = after
+
+
+@pytest.mark.parametrize(
+    ("platform", "account", "options", "author"),
+    [
+        # Each as the platform's listing names the account's own reply (services/inbox/parsing.py).
+        ("mastodon", "humas", {}, CommentAuthor(id="109", name="humas")),
+        ("mastodon", "@humas@kota.social", {}, CommentAuthor(id="109", name="humas")),
+        ("mastodon", "humas", {"account_id": "109"}, CommentAuthor(id="109")),
+        ("linkedin", "humas", {"author": "urn:li:organization:5"}, CommentAuthor(id="urn:li:organization:5")),
+        ("linkedin", "urn:li:person:abc", {}, CommentAuthor(id="urn:li:person:abc")),
+        ("x", "humas", {"username": "@humas_kota"}, CommentAuthor(id="1001", name="humas_kota")),
+        ("x", "humas", {"user_id": "1001"}, CommentAuthor(id="1001", name="other_name")),
+        ("youtube", "Humas Kota", {}, CommentAuthor(id="UCx", name="Humas Kota")),
+        ("youtube", "humas", {"channel_id": "UCx"}, CommentAuthor(id="UCx", name="Humas Kota")),
+        ("facebook", "humas", {"page_id": "1010"}, CommentAuthor(id="1010", name="Biro Humas")),
+        ("instagram", "humas", {"ig_user_id": "1784"}, CommentAuthor(id="1784", name="humas.kota")),
+        ("instagram", "humas.kota", {"ig_user_id": "1784"}, CommentAuthor(id="99", name="humas.kota")),
+        (
+            "threads",
+            "humas.kota",
+            {"threads_user_id": "27"},
+            CommentAuthor(id="humas.kota", name="humas.kota"),
+        ),
+        ("bluesky", "humas", {}, CommentAuthor(id="did:plc:z", name="humas.bsky.social")),
+        (
+            "bluesky",
+            "humas.kota.id",
+            {"did": "did:plc:z"},
+            CommentAuthor(id="did:plc:z", name="x.bsky.social"),
+        ),
+        ("telegram", "humas", {"chat_id": "@humas"}, CommentAuthor(id="-100123", name="humas")),
+    ],
+)
+def test_each_platforms_own_reply_is_the_channels_own(
+    platform: str, account: str, options: dict[str, str], author: CommentAuthor
+) -> None:
+    channel = Channel(id="c", platform=platform, account=account, options=options)
+    mine = COMMENT.model_copy(update={"author": author})
+    assert received(mine, None, NOW, own_names=own_names(channel)) is None
+    citizen = COMMENT.model_copy(update={"author": CommentAuthor(id="urn:li:person:warga1")})
+    assert received(citizen, None, NOW, own_names=own_names(channel)) is not None  # LinkedIn names none
