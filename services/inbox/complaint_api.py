@@ -27,7 +27,7 @@ from services.inbox.complaint_desk import ComplaintDesk, ForwardFailed, NoSuchCo
 from services.inbox.complaints import DUE_FIELD, is_overdue
 from services.inbox.http_api import DEPS, caller, json_text, read_model
 from services.inbox.http_bodies import Reason
-from services.inbox.http_query import channels_asked, state_asked
+from services.inbox.http_query import channels_asked, given, state_asked
 from shared.events import ComplaintAction, ComplaintChanged, ComplaintState
 from shared.http_auth import Principal
 from shared.http_errors import (
@@ -73,7 +73,7 @@ async def create_from_comment(request: web.Request) -> web.Response:
 
 async def list_complaints(request: web.Request) -> web.Response:
     deps, principal = request.app[DEPS], caller(request)
-    query = request.query
+    query = given(request.query)
     channels = channels_asked(query, principal, deps.channels)
     state = state_asked(query, ComplaintState)
     if query.get("overdue", "false") not in ("true", "false"):

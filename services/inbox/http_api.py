@@ -70,6 +70,7 @@ from services.inbox.http_query import (
     TERMS_LIMIT,
     bounded,
     channels_asked,
+    given,
     state_asked,
     visible_channels,
 )
@@ -243,17 +244,17 @@ def entry_for(request: web.Request, principal: Principal) -> InboxChanged:
 
 
 def _channels_asked(request: web.Request, principal: Principal) -> list[str]:
-    return channels_asked(request.query, principal, request.app[DEPS].channels)
+    return channels_asked(given(request.query), principal, request.app[DEPS].channels)
 
 
 async def inbox_terms(request: web.Request) -> web.Response:
     deps, principal = request.app[DEPS], caller(request)
-    channels = _channels_asked(request, principal)
-    hours = bounded(request.query, "hours", "6", *TERMS_HOURS, whole=False)
-    limit = int(bounded(request.query, "limit", "20", *TERMS_LIMIT, whole=True))
+    channels, query = _channels_asked(request, principal), given(request.query)
+    hours = bounded(query, "hours", "6", *TERMS_HOURS, whole=False)
+    limit = int(bounded(query, "limit", "20", *TERMS_LIMIT, whole=True))
     entries = deps.keeper.book.select(channels=channels)
     body = terms_body(entries, deps.clock(), hours, limit, lexicon())
-    body["channel"] = request.query.get("channel")
+    body["channel"] = query.get("channel")
     return web.json_response(body, dumps=json_text)
 
 
@@ -269,7 +270,7 @@ async def inbox_volume(request: web.Request) -> web.Response:
 
 async def list_entries(request: web.Request) -> web.Response:
     deps, principal = request.app[DEPS], caller(request)
-    query = request.query
+    query = given(request.query)
     channels = _channels_asked(request, principal)
     state = state_asked(query, InboxState)
     limit = int(bounded(query, "limit", "50", *LIST_LIMIT, whole=True))

@@ -1,6 +1,9 @@
 """What the inbox's listings read from a query string, and how they refuse it: the channels a
 caller asks for (403 for one it may not read), a number within bounds and a state by name (422,
 naming the field). One place, so that the inbox's and the complaints' listings refuse alike.
+
+A parameter sent empty (``?channel=&state=``, as a browser's form sends every field it has) is
+not given: handlers read ``given(request.query)``, never the raw query.
 """
 
 from __future__ import annotations
@@ -25,6 +28,15 @@ TERMS_HOURS = (0.25, MAX_TERMS_HOURS)
 MAX_DIGITS = 40
 _WHOLE = re.compile(r"-?(0|[1-9][0-9]*)")
 _NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")  # RFC 8259 §6
+
+
+def given(query: Mapping[str, str]) -> dict[str, str]:
+    """The query's parameters that carry a value, each its first: an empty one means "any"."""
+    found: dict[str, str] = {}
+    for name, value in query.items():
+        if value:
+            found.setdefault(name, value)
+    return found
 
 
 def visible_channels(principal: Principal, channels: ChannelDirectory) -> list[str]:
