@@ -39,7 +39,7 @@ from aiohttp import web
 
 from sandbox import comment_hiding, comment_replies
 from sandbox.base import FakeComment, FakePost, FakeState, Handler, json_reply
-from sandbox.graph import GraphState, authorise, graph_error, graph_list, graph_time
+from sandbox.graph import GraphState, authorise, graph_error, graph_fields, graph_time
 
 Kind = Literal["facebook", "instagram", "whatsapp"]
 
@@ -180,7 +180,7 @@ class MetaComments:
             start = int(request.query.get("after") or "0")
         except ValueError:
             return graph_error("(#100) limit and after must be integers", 100)
-        fields = set(graph_list(request.query.get("fields"))) or {"id", "message", "created_time"}
+        fields = graph_fields(request.query.get("fields")) or dict.fromkeys({"id", "message", "created_time"})
         every = self.state.comments_on(node)
         stream = self.kind == "facebook" and request.query.get("filter") == "stream"
         chosen = every if stream else [c for c in every if c.parent_id is None]
@@ -208,14 +208,20 @@ class MetaComments:
             return graph_error(
                 f"Unsupported get request. Object with ID '{node}' does not exist", 100, subcode=33
             )
-        fields = set(graph_list(request.query.get("fields"))) or {"id", "text", "timestamp"}
+        fields = graph_fields(request.query.get("fields")) or dict.fromkeys({"id", "text", "timestamp"})
         every = self.state.comments_on(post.id)
         data = [self._comment_json(c, post, fields, every) for c in every if c.parent_id == node]
         return json_reply({"data": data}, 200, headers)
 
     def _comment_json(
-        self, comment: FakeComment, post: FakePost, fields: set[str], every: list[FakeComment]
+        self,
+        comment: FakeComment,
+        post: FakePost,
+        fields: dict[str, set[str] | None],
+        every: list[FakeComment],
     ) -> dict[str, Any]:
+        """``comment`` with the ``fields`` asked for, as ``graph_fields`` read them: a nested
+        ``replies{id,text,…}`` gives the replies those subfields."""
         author = {"id": _user_id(comment.author)}
         if self.kind == "facebook":
             full: dict[str, Any] = {
@@ -241,13 +247,8 @@ class MetaComments:
         if comment.parent_id is not None:
             full["parent_id"] = comment.parent_id
         shown = {k: v for k, v in full.items() if k in fields or k == "id"}
-        wanted_replies = next((f for f in fields if f.startswith("replies")), None)
-        if wanted_replies is not None:
-            inner = set(graph_list(wanted_replies.partition("{")[2].rstrip("}"))) or {
-                "id",
-                "text",
-                "timestamp",
-            }
+        if "replies" in fields:
+            inner = dict.fromkeys(fields["replies"] or {"id", "text", "timestamp"})
             replies = [self._comment_json(c, post, inner, every) for c in every if c.parent_id == comment.id]
             shown["replies"] = {"data": replies}
         return shown

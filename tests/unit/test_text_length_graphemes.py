@@ -50,9 +50,12 @@ def test_at_most_one_grapheme_per_code_point(text: str) -> None:
 
 @given(st.one_of(st.text(max_size=40), _JOINERS), st.one_of(st.text(max_size=40), _JOINERS))
 def test_joining_two_texts_merges_at_most_the_clusters_at_the_seam(left: str, right: str) -> None:
+    # At most two of right's clusters join left's last: a right text starting with a zero width
+    # joiner and a pictograph ("\u200d🈯") is two clusters alone, and after a pictograph both
+    # join it (UAX #29 GB9 then GB11), as Intl.Segmenter counts "🈯\u200d🈯" as one.
     joined = grapheme_length(left + right)
     assert (
-        grapheme_length(left) + grapheme_length(right) - 1
+        grapheme_length(left) + grapheme_length(right) - 2
         <= joined
         <= grapheme_length(left) + grapheme_length(right)
     )
