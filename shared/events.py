@@ -358,6 +358,9 @@ class JobPlanned(EventBase):
     measure_at: tuple[Instant, ...] = ()
     last_error: PlatformError | None = None
     note: str | None = Field(default=None, max_length=2000)
+    # The operator's decision that settled the job as it stands (a discard leaves it failed, as
+    # the platform may have): None while the platform's own outcome stands. A retry clears it.
+    decided: OperatorAction | None = None
     # Channels of the same group that must post this item before this job may be planned.
     waits_for: tuple[Identifier, ...] = ()
     # The W3C traceparent of the item's trace (shared/tracing.py): it waits with the job, as a

@@ -7,13 +7,18 @@
         ├──► paused ──resume──► scheduled
         ├──► withdrawn | superseded  (only before the job fired)
         └──► unschedulable (no feasible instant) ──re-plan──► scheduled
-    unconfirmed: an operator settles it (published, failed or retrying)
+    unconfirmed, failed, dead: wait for a person (below)
     needs_reauth: parked until the channel is re-authorised (then scheduled)
 
-Rules: a job never leaves published, withdrawn or superseded; failed and dead leave only by an
-operator's retry; withdraw and supersede can't reach a job that has
-fired (the platform may already have it); every other change is listed below or raises
-``IllegalTransition``.
+A person settles a job that waits for one — unconfirmed, failed or dead, where no publisher
+holds it and no timer will move it — by retrying it (retrying), marking it published by hand
+(published: a post made outside Warta, or one the platform took after all) or discarding it
+(failed, the decision recorded on the job: ``JobPlanned.decided``). ``OPERATOR`` lists these;
+the scheduler applies a person's decision by it and the console offers what it allows.
+
+Rules: a job never leaves published, withdrawn or superseded; failed and dead leave only by a
+person's decision; withdraw and supersede can't reach a job that has fired (the platform may
+already have it); every other change is listed below or raises ``IllegalTransition``.
 """
 
 from __future__ import annotations
@@ -65,7 +70,7 @@ _ALLOWED: dict[S, frozenset[S]] = {
     S.NEEDS_REAUTH: frozenset({S.NEEDS_REAUTH, S.SCHEDULED, S.WITHDRAWN, S.SUPERSEDED}),
     S.UNCONFIRMED: frozenset({S.UNCONFIRMED, S.PUBLISHED, S.FAILED, S.RETRYING}),
     S.PUBLISHED: frozenset({S.PUBLISHED}),
-    # An operator may retry a failed or dead job (after fixing the content or the platform).
+    # Left only by a person's decision (``OPERATOR``; a retry as the table has always allowed).
     S.FAILED: frozenset({S.FAILED, S.RETRYING}),
     S.DEAD: frozenset({S.DEAD, S.RETRYING}),
     S.WITHDRAWN: frozenset({S.WITHDRAWN}),
@@ -73,10 +78,18 @@ _ALLOWED: dict[S, frozenset[S]] = {
 }
 
 
-def can(old: S, new: S) -> bool:
-    return new in _ALLOWED[old]
+_SETTLE = frozenset({S.RETRYING, S.PUBLISHED, S.FAILED})
+# What a person's decision may do to a job that waits for one: retry it (after fixing the content
+# or the platform), mark it published with the post's URL, or discard it (failed).
+OPERATOR: dict[S, frozenset[S]] = {S.UNCONFIRMED: _SETTLE, S.FAILED: _SETTLE, S.DEAD: _SETTLE}
+AWAITS_OPERATOR = frozenset(OPERATOR)
 
 
-def check(job_id: str, old: S, new: S) -> None:
-    if not can(old, new):
+def can(old: S, new: S, *, by_operator: bool = False) -> bool:
+    """Whether a job may go from ``old`` to ``new``; ``by_operator``: as a person's decision."""
+    return new in _ALLOWED[old] or (by_operator and new in OPERATOR.get(old, ()))
+
+
+def check(job_id: str, old: S, new: S, *, by_operator: bool = False) -> None:
+    if not can(old, new, by_operator=by_operator):
         raise IllegalTransition(job_id, old, new)

@@ -5,7 +5,9 @@ An ``OperatorDecided`` stands for the outcome it asks the scheduler to apply::
     action           outcome                 job state it asks for
     retry            retry, retry_at = then  retrying (the scheduler re-emits it, attempt + 1)
     mark_published   published + URL         published
-    discard          failed                  failed
+    discard          failed                  failed, marked discarded (``JobPlanned.decided``)
+
+Which actions a job's state allows is the lifecycle's ``OPERATOR`` table (``shared.lifecycle``).
 
 retry_at is the earliest instant, as a platform's is: the scheduler places the retry at the first
 instant from then that the channel's rules allow (an election silence, the daily budget, caps,
@@ -50,11 +52,13 @@ _JOB_FIELDS: set[str] = {"event_id", "occurred_at", "job_id", "content_id", "cha
 
 def judged_basis(job: JobPlanned) -> str:
     """What a person judged when deciding on ``job`` (``OperatorDecided.judged``): its state and
-    attempt. Every action moves a job off that pair for good (retry raises the attempt; discard
-    and mark-published end it), and so does every outcome that settles it, so the pair names
-    one settled moment of the job; a record written again with the same pair (a redelivered
+    attempt, and the decision that settled it if one did. Every action moves a job off that for
+    good (retry raises the attempt; mark-published ends it; discard ends it or, on a job already
+    failed, records itself on it), and so does every outcome that settles it, so the basis names
+    one settled moment of the job; a record written again with the same basis (a redelivered
     outcome) does not change it."""
-    return f"{job.state.value}@{job.attempt}"
+    basis = f"{job.state.value}@{job.attempt}"
+    return f"{basis}/{job.decided.value}" if job.decided is not None else basis
 
 
 def still_applies(decision: OperatorDecided, job: JobPlanned) -> bool:

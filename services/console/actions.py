@@ -1,7 +1,8 @@
 """Operator actions on a job that needs a human: retry, mark as published, discard.
 
 Pure. Actions belong to settled jobs only — failed, unconfirmed, dead — the states in which
-nothing else will move the job. A job that is due or attempted is in a publisher's hands: an
+nothing else will move the job; a failed or dead job may be retried, marked published (a post
+made by hand) or discarded as an unconfirmed one may. A job that is due or attempted is in a publisher's hands: an
 outcome written over it would race the platform call and could post it twice or hide a post, so
 it is refused until its own outcome arrives. An action becomes an ``OperatorDecided`` on
 ``publish.outcomes``, in order with the job's outcomes; the scheduler applies it as the outcome
@@ -13,7 +14,7 @@ console never offers what the scheduler would ignore::
     action           outcome written         job state it asks for
     retry            retry, retry_at = now   retrying (the scheduler re-emits it, attempt + 1)
     mark_published   published + URL         published
-    discard          failed                  failed
+    discard          failed                  failed, marked discarded: off "needs attention"
 
 A retry of an unconfirmed job is never a blind re-send: the publisher's attempt ledger still
 holds that attempt as unconfirmed, and the publisher looks the post up on the platform before it
@@ -38,12 +39,12 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from shared.events import JobPlanned, JobState, OperatorAction, OperatorDecided
-from shared.lifecycle import can
+from shared.lifecycle import AWAITS_OPERATOR, can
 from shared.messages import Said, said
 from shared.operator_decisions import judged_basis
 
 # The states in which a job waits for a person: no publisher holds it, no timer will move it.
-SETTLED = frozenset({JobState.FAILED, JobState.UNCONFIRMED, JobState.DEAD})
+SETTLED = AWAITS_OPERATOR
 # Fired to a publisher and not settled yet: an outcome written now would race the platform call.
 IN_FLIGHT = frozenset({JobState.DUE, JobState.ATTEMPTED})
 
@@ -65,13 +66,13 @@ class ActionRefused(ValueError):
         self.rule = message.rule
 
 
-def allowed_actions(state: JobState) -> list[OperatorAction]:
-    """What an operator may do to a job in ``state``: nothing unless it is settled, and then what
-    the scheduler's lifecycle table allows."""
+def allowed_actions(state: JobState, decided: OperatorAction | None = None) -> list[OperatorAction]:
+    """What an operator may do to a job in ``state`` (settled by ``decided``, if a person settled
+    it): nothing unless it is settled, and then what the scheduler's lifecycle table allows a
+    person, less what was decided already (a discarded job is not discarded again)."""
     if state not in SETTLED:
         return []
-    # A self-transition (failed → failed) is the table's idempotence, not something to offer.
-    return [a for a in OperatorAction if _STATE[a] is not state and can(state, _STATE[a])]
+    return [a for a in OperatorAction if a is not decided and can(state, _STATE[a], by_operator=True)]
 
 
 def reconciles_first(job: JobPlanned, action: OperatorAction) -> bool:
@@ -91,8 +92,8 @@ def operator_decision(job: JobPlanned, req: ActionRequest, now: datetime, event_
     if job.state not in SETTLED:
         key = "not_settled.in_flight" if job.state in IN_FLIGHT else "not_settled"
         raise ActionRefused(said(key, job_id=job.job_id, state=job.state.value))
-    if req.action not in allowed_actions(job.state):
-        allowed = ", ".join(a.value for a in allowed_actions(job.state)) or "none"
+    if req.action not in allowed_actions(job.state, job.decided):
+        allowed = ", ".join(a.value for a in allowed_actions(job.state, job.decided)) or "none"
         raise ActionRefused(
             said(
                 "illegal_action",

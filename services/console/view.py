@@ -93,6 +93,12 @@ ATTENTION_STATES = frozenset({JobState.FAILED, JobState.DEAD})
 Visible = Callable[[str], bool]  # may the caller see this channel?
 
 
+def needs_attention(job: JobPlanned) -> bool:
+    """Whether ``job`` waits for a person. A discarded job is failed yet settled: a person has
+    seen to it, so it leaves the list (it stays in the audit and among the failed jobs)."""
+    return job.state in PROBLEM_STATES and job.decided is not OperatorAction.DISCARD
+
+
 def everything(channel: str) -> bool:
     return True
 
@@ -154,7 +160,7 @@ class ConsoleView:
         if new.slot is not None:
             slot = new.slot.timestamp()
             insort(self._slots.setdefault((new.channel, _day(slot)), []), (slot, new.job_id))
-        if new.state in PROBLEM_STATES:
+        if needs_attention(new):
             insort(self._attention, (new.occurred_at.timestamp(), new.job_id))
         self._by_content.setdefault(new.content_id, set()).add(new.job_id)
         keep = self._kept_for(new.state)
@@ -175,7 +181,7 @@ class ConsoleView:
                 _remove(rows, (slot, job.job_id))
                 if not rows:
                     del self._slots[bucket]
-        if job.state in PROBLEM_STATES:
+        if needs_attention(job):
             _remove(self._attention, (job.occurred_at.timestamp(), job.job_id))
 
     def _kept_for(self, state: JobState) -> timedelta | None:
@@ -387,7 +393,7 @@ def job_json(job: JobPlanned) -> dict[str, object]:
         "last_error": job.last_error.model_dump(mode="json") if job.last_error else None,
         "note": job.note,
         "updated_at": job.occurred_at,
-        "actions": [a.value for a in allowed_actions(job.state)],
+        "actions": [a.value for a in allowed_actions(job.state, job.decided)],
     }
 
 

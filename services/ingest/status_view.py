@@ -6,7 +6,9 @@ arrive in any order: a channel's state follows the newest event, while a post's 
 known, stay. An event about an item the view has not met yet (a job's outcome read before the
 item's ``content.approved``: the feeder reads each partition at its own pace, more so after a
 restart or a broker outage) is held until the item arrives, not dropped; dropping them left
-jobs shown as ``accepted`` that were long published (found by the chaos run).
+jobs shown as ``accepted`` that were long published (found by the chaos run). A job's note is
+the newest plan record's, which carries the job's whole note: a note that no longer applies (a
+pause lifted) is gone, even when the job's state has settled (published) meanwhile.
 
 A pause or a resume of every channel reaches each channel of the directory, as the scheduler
 applies it (``ChannelDirectory.reached_by``): a channel resumed after a pause of all is shown
@@ -74,6 +76,8 @@ class ChannelStatus:
     superseded_by: str | None = None
     note: str | None = None
     engagement: dict[str, int | None] | None = None
+    # When the plan record the note came from was written: only a plan record carries one.
+    note_at: datetime | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -223,8 +227,11 @@ class StatusView:
         status.superseded_by = ev.superseded_by or status.superseded_by
         status.post_id = status.post_id or ev.post_id
         status.url = status.url or ev.url
-        if ev.note:
-            status.note = ev.note
+        # Each plan record carries the job's whole current note (None once nothing applies: a
+        # resumed job drops its pause note), so the newest plan record's note is the job's. An
+        # older record read late must not bring its note back; outcomes carry no note and leave it.
+        if status.note_at is None or ev.occurred_at >= status.note_at:
+            status.note, status.note_at = ev.note, ev.occurred_at
         if self._newer(status, ev.occurred_at) and status.state != "published":
             status.state = ev.state.value
             status.attempt = max(status.attempt, ev.attempt)

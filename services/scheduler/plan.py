@@ -77,6 +77,7 @@ from shared.events import (
     EngagementObserved,
     Event,
     JobPlanned,
+    OperatorAction,
     OperatorDecided,
     OutcomeStatus,
     Priority,
@@ -171,7 +172,7 @@ class Plan:
                         f"{event.job_id}: {event.actor}'s {event.action.value} was judged on an earlier state"
                     ]
                 )
-            return self._outcome(plan, decided_outcome(event, job.last_error if job else None), now)
+            return self._outcome(plan, decided_outcome(event, job.last_error if job else None), now, event)
         if isinstance(event, EngagementObserved):
             self._chooser.observe(plan.channel, event, self._book.store.get(event.job_id))
             fx = Effects(channels=[self._snapshot(plan, now)])
@@ -288,7 +289,11 @@ class Plan:
             fx.jobs.append(self._placer.place(plan, job, now))
         return fx
 
-    def _outcome(self, plan: ChannelPlan, ev: PublishOutcome, now: datetime) -> Effects:
+    def _outcome(
+        self, plan: ChannelPlan, ev: PublishOutcome, now: datetime, decision: OperatorDecided | None = None
+    ) -> Effects:
+        """Apply an outcome; ``decision``: the person's decision it stands for, which may settle a
+        job the platform's outcomes no longer move (the lifecycle's ``OPERATOR``)."""
         if ev.channel != plan.channel.id:
             return self._group_signal(plan, ev, now)
         job = self._book.store.get(ev.job_id)
@@ -299,10 +304,16 @@ class Plan:
         new_state = STATE_OF_OUTCOME[ev.status]
         # Held at this attempt yet answered: the attempt went out (see the module docstring).
         current = S.DUE if job.state in HELD else job.state
-        if job.state is S.PUBLISHED or not can(current, new_state):
+        if job.state is S.PUBLISHED or not can(current, new_state, by_operator=decision is not None):
             return Effects(notes=[f"{ev.job_id}: ignoring {ev.status.value} in state {job.state.value}"])
         fx = Effects()
         update: dict[str, Any] = {"state": new_state, "last_error": ev.error, "attempt": ev.attempt}
+        # Who settled the job stays on it: a discarded job is failed, and seen to.
+        update["decided"] = (
+            None if decision is None or decision.action is OperatorAction.RETRY else decision.action
+        )
+        if decision is not None:
+            update["note"] = f"{decision.action.value} by {decision.actor}: {decision.reason}"[:2000]
         if ev.status is OutcomeStatus.PUBLISHED:
             horizons = measure_instants(ev.occurred_at, self._settings.horizons, job.content.poll)
             update |= {"post_id": ev.post_id, "url": ev.url, "published_at": ev.occurred_at}

@@ -74,8 +74,9 @@ def outcome(
     [
         (JobState.UNCONFIRMED, {"retry", "mark_published", "discard"}),
         (JobState.PUBLISHED, set()),
-        (JobState.FAILED, {"retry"}),  # an operator may retry a failed or dead job
-        (JobState.DEAD, {"retry"}),
+        # A failed or dead job waits for a person as an unconfirmed one does.
+        (JobState.FAILED, {"retry", "mark_published", "discard"}),
+        (JobState.DEAD, {"retry", "mark_published", "discard"}),
         (JobState.SCHEDULED, set()),
         # In a publisher's hands: the lifecycle table would take an outcome, a person may not.
         (JobState.DUE, set()),
@@ -148,7 +149,6 @@ def test_an_older_operator_outcome_is_still_read_as_a_decision() -> None:
     ("state", "req", "says"),
     [
         (JobState.PUBLISHED, ActionRequest(OperatorAction.RETRY, "opa", "again"), "only to failed"),
-        (JobState.FAILED, ActionRequest(OperatorAction.DISCARD, "opa", "again"), "not allowed"),
         (JobState.UNCONFIRMED, ActionRequest(OperatorAction.DISCARD, "opa", "  "), "reason is required"),
         (JobState.UNCONFIRMED, ActionRequest(OperatorAction.MARK_PUBLISHED, "opa", "ok", "ftp://x"), "URL"),
     ],
