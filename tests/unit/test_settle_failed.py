@@ -13,7 +13,7 @@ from services.ingest.status_view import StatusView
 from services.scheduler.chooser import NaiveChooser
 from services.scheduler.plan import Plan, PlanSettings
 from services.scheduler.store import JobStore
-from shared.events import JobPlanned, JobState, OperatorAction, OperatorDecided, OutcomeStatus
+from shared.events import Event, JobPlanned, JobState, OperatorAction, OperatorDecided, OutcomeStatus
 from shared.lifecycle import can
 from tests.unit.test_plan import CH, DIRECTORY, T0, approved, outcome
 
@@ -82,7 +82,8 @@ def test_a_discarded_dead_job_is_failed_seen_to_and_not_retried_by_a_rival_decis
 
     console, status = ConsoleView(), StatusView()
     status.apply(approved("c1"))
-    for event in (dead, discard, *fx.jobs):
+    events: list[Event] = [dead, discard, *fx.jobs]
+    for event in events:
         console.apply(event)
         status.apply(event)
     assert console.problems() == []  # seen to: off "needs attention" ...
