@@ -184,6 +184,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "{waiting} not ready within {timeout} s; see {logs}",
         "{waiting} belum siap dalam {timeout} detik; lihat {logs}",
     ),
+    "dev_sandbox_port_taken": (
+        "warta dev: port {port} (the sandbox) is taken; set WARTA_SANDBOX_PORT to a free port",
+        "warta dev: porta {port} (sandbox) sudah dipakai; atur WARTA_SANDBOX_PORT ke porta yang bebas",
+    ),
     "dev_welcome": (
         """
 Warta is running (logs in {logs}).
@@ -199,6 +203,8 @@ Warta is running (logs in {logs}).
 Post a first item ({approver} approves what rina wrote):
 {curl}
 Or with the CLI:  WARTA_KEY={approver_key} warta submit item.json   (see warta --help)
+In another shell, first (warta is in .venv/bin; the commands' defaults are a plain make run's):
+  {cli_env}
 
 Ctrl-C stops everything.""",
         """
@@ -215,6 +221,8 @@ Warta berjalan (log di {logs}).
 Kirim materi pertama ({approver} menyetujui tulisan rina):
 {curl}
 Atau dengan CLI:  WARTA_KEY={approver_key} warta submit item.json   (lihat warta --help)
+Di shell lain, lebih dulu (warta ada di .venv/bin; bawaan perintahnya milik make run biasa):
+  {cli_env}
 
 Ctrl-C menghentikan semuanya.""",
     ),

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-import random
-import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,67 +18,17 @@ from pathlib import Path
 
 from services.publisher.credentials import local_setup
 from shared.channels import load_channels
-from shared.private_file import write_private
 from shared.settings import ROOT
 from warta.cli_messages import say
-from warta.dev_welcome import welcome
+
+# free_port, sandbox_token: re-exported for the tests and benchmarks that import them from here
+from warta.dev_ports import free_listen_port, port_is_free
+from warta.dev_ports import free_port as free_port
+from warta.dev_secrets import ensure_secrets
+from warta.dev_secrets import sandbox_token as sandbox_token
+from warta.dev_welcome import cli_env, welcome
 from warta.log_tail import log_since
 from warta.service_table import Layout, Service, common_env, system_services
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def free_listen_port(span: int = 1, low: int = 20000, high: int = 32000) -> int:
-    """A port P with P .. P+span-1 free, below the kernel's ephemeral range (a broker: span 2,
-    its KRaft controller listens on P+1).
-
-    A server that is killed or stopped and started again must get its port back. An ephemeral
-    port (what ``free_port`` returns) can meanwhile be taken by an outgoing connection: clients
-    reconnecting to a stopped server on 127.0.0.1 even connect to themselves on it (TCP
-    simultaneous open). The chaos run lost its broker that way: bind failed on every restart.
-    """
-    candidates = range(low, high - span + 1, span)
-    for port in random.Random().sample(candidates, min(200, len(candidates))):
-        sockets = [socket.socket() for _ in range(span)]
-        try:
-            for k, sock in enumerate(sockets):
-                sock.bind(("127.0.0.1", port + k))
-            return port
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise OSError(f"no {span} free ports in a row between {low} and {high}")
-
-
-def sandbox_token(platform: str) -> str:
-    """A random token in the platform's own shape, so clients that parse it accept it: a Telegram
-    bot token is ``<bot id>:<secret>`` (core.telegram.org/bots/api, "Authorizing your bot")."""
-    if platform == "telegram":
-        bot_id = 1_000_000_000 + secrets.randbelow(9_000_000_000)
-        secret = ("AA" + secrets.token_urlsafe(33))[:35]
-        return f"{bot_id}:{secret}"
-    return secrets.token_urlsafe(24)
-
-
-def ensure_secrets(path: Path, channel_secrets: list[tuple[str, str]]) -> None:
-    """Random sandbox tokens for the local channels (secret name, platform); the sandbox accepts
-    exactly these. WordPress application passwords go with a user name, as WordPress wants."""
-    data: dict[str, dict[str, str]] = json.loads(path.read_text()) if path.exists() else {}
-    changed = False
-    for name, platform in channel_secrets:
-        if name not in data:
-            data[name] = {"token": sandbox_token(platform)}
-            if platform == "wordpress":
-                data[name]["username"] = "warta"
-            changed = True
-    if changed or not path.exists():
-        write_private(path, json.dumps(data, indent=2))
 
 
 @dataclass
@@ -113,6 +60,8 @@ class LocalSystem:
     # where each process's output begins in its log (logs are appended to across runs)
     log_starts: dict[str, int] = field(default_factory=dict)
     _port_moves: int = 0
+    # What moved off a taken port: (the port asked for, the port used), for the banner.
+    moves: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.console_port == 0:
@@ -262,6 +211,7 @@ class LocalSystem:
         (self.pids / f"{name}.pid").write_text(f"{self.procs[name].pid}\n")
 
     def start(self, timeout: float = 60.0) -> None:
+        self._move_taken_ports()
         self.prepare()
         table = self.services()
         for n in range(1, self.workers + 1):
@@ -272,7 +222,10 @@ class LocalSystem:
                     continue
                 name = service.name if n == 1 else f"{service.name}-{n}"
                 serve = self.metrics and n == 1 and scales
-                self._spawn(name, *service.args, metrics_port=service.metrics_port if serve else 0)
+                metrics_port = service.metrics_port if serve else 0
+                if metrics_port and not port_is_free(metrics_port):
+                    metrics_port = self._moved(f"{name} metrics", metrics_port)
+                self._spawn(name, *service.args, metrics_port=metrics_port)
                 if name == "sandbox":
                     # Before any publisher reads the vault: every demo account connects through
                     # its platform's flow, against this sandbox (its grants live in memory).
@@ -283,15 +236,7 @@ class LocalSystem:
         deadline = time.monotonic() + timeout
         waiting = {"ingest", "console", "inbox"}
         while time.monotonic() < deadline:
-            for name, proc in list(self.procs.items()):
-                if proc.poll() is not None:
-                    log = log_since(self.logs / f"{name}.log", self.log_starts.get(name, 0), 100_000)
-                    tail = log[-3000:]
-                    movable = name in waiting or name == "analytics"
-                    # Past the tail shown: a faust worker logs its whole shutdown after the bind error.
-                    if movable and "address already in use" in log and self._moved_port(name):
-                        continue
-                    raise RuntimeError(say("dev_exited", name=name, code=proc.returncode, tail=tail))
+            self._check_exits()
             for name in sorted(waiting):
                 if name not in self.procs:
                     waiting.discard(name)  # a partial system (e.g. restarted pieces) waits for what it runs
@@ -309,31 +254,69 @@ class LocalSystem:
             time.sleep(0.3)
         raise TimeoutError(say("dev_not_ready", waiting=", ".join(waiting), timeout=timeout, logs=self.logs))
 
+    def _check_exits(self) -> None:
+        """Raise for a process that died, unless it lost its port and was moved to a new one.
+
+        Moving one port restarts other processes too (the console, with ingest), so the processes
+        are looked up again after each move: the console killed by the move is not a crash.
+        """
+        moved = True
+        while moved:
+            moved = False
+            for name, proc in list(self.procs.items()):
+                if self.procs.get(name) is not proc or proc.poll() is None:
+                    continue
+                log = log_since(self.logs / f"{name}.log", self.log_starts.get(name, 0), 100_000)
+                # Past the tail shown: a faust worker logs its whole shutdown after the bind error.
+                if "address already in use" in log and self._moved_port(name):
+                    moved = True
+                    break
+                raise RuntimeError(say("dev_exited", name=name, code=proc.returncode, tail=log[-3000:]))
+
     def _moved_port(self, name: str) -> bool:
         """Start ``name`` (ingest, console, inbox or analytics) again on a new port after its port was
         taken between choosing it and binding it (another program on the machine got there first);
         the console, which calls ingest and links to analytics, starts again with either. At most a
         few times per system."""
-        if self._port_moves >= 3:
+        if self._port_moves >= 3 or name == "sandbox":  # the demo channels point at its port
             return False
         self._port_moves += 1
         if name in ("ingest", "analytics"):
             if name == "ingest":
-                self.ingest_port = free_listen_port()
+                self.ingest_port = self._moved("ingest", self.ingest_port)
             else:
-                self.analytics_port = free_listen_port()
+                self.analytics_port = self._moved("analytics", self.analytics_port)
             if "console" in self.procs and self.procs["console"].poll() is None:
                 self.kill("console", signal.SIGTERM)
             self.restart(name)
             if "console" in self.procs:
                 self.restart("console")
         elif name == "inbox":
-            self.inbox_port = free_listen_port()
+            self.inbox_port = self._moved("inbox", self.inbox_port)
             self.restart("inbox")
-        else:
-            self.console_port = free_listen_port()
+        elif name == "console":
+            self.console_port = self._moved("console", self.console_port)
             self.restart("console")
+        elif self.metric_ports.get(name):  # the scheduler's or a publisher's /metrics
+            self.metric_ports[name] = self._moved(f"{name} metrics", self.metric_ports[name])
+            self.restart(name)
+        else:
+            return False
         return True
+
+    def _moved(self, what: str, port: int) -> int:
+        """A free port for ``what`` instead of ``port``, noted for the banner."""
+        new = free_listen_port()
+        self.moves[what] = (port, new)
+        return new
+
+    def _move_taken_ports(self) -> None:
+        """Before starting: a fixed port another program holds is moved, instead of letting the
+        service die on its bind error; the console and the CLI learn ingest's new URL from us."""
+        for what in ("ingest", "console", "inbox", "analytics"):
+            port = getattr(self, f"{what}_port")
+            if not port_is_free(port):
+                setattr(self, f"{what}_port", self._moved(what, port))
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         proc = self.procs[name]
@@ -402,13 +385,26 @@ def _welcome(system: LocalSystem) -> str:
         "sandbox": system.sandbox_url,
     }
     keys = json.loads(system.dev_keys_file.read_text())
-    return welcome(urls, keys, str(system.logs), str(system.dev_keys_file))
+    return welcome(
+        urls,
+        keys,
+        str(system.logs),
+        str(system.dev_keys_file),
+        cli_env(urls, system.var, system.channels_file, system.moves),
+    )
 
 
 def main() -> int:
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    sandbox_port = int(os.environ.get("WARTA_SANDBOX_PORT", "8090"))
+    if not port_is_free(sandbox_port):
+        # Not moved for the user: a sandbox elsewhere runs on a copy of the channels file, which
+        # the CLI then needs named (WARTA_CHANNELS_FILE); choosing the port makes that explicit.
+        print(say("dev_sandbox_port_taken", port=sandbox_port), file=sys.stderr)
+        return 1
     system = LocalSystem(
         bootstrap=bootstrap,
+        sandbox_port=sandbox_port,
         ingest_port=int(os.environ.get("WARTA_INGEST_PORT", "8080")),
         console_port=int(os.environ.get("WARTA_CONSOLE_PORT", "8070")),
         analytics_port=int(os.environ.get("WARTA_ANALYTICS_PORT", "8075")),
