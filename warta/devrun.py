@@ -21,10 +21,11 @@ from shared.channels import load_channels
 from shared.settings import ROOT
 from warta.cli_messages import say
 
-# free_port, sandbox_token: re-exported for the tests and benchmarks that import them from here
-from warta.dev_ports import free_listen_port, port_is_free
+# Re-exported: the tests, the benchmarks and the broker helper import these from here.
+from warta.dev_ports import free_listen_port as free_listen_port
 from warta.dev_ports import free_port as free_port
-from warta.dev_secrets import ensure_secrets
+from warta.dev_ports import port_is_free as port_is_free
+from warta.dev_secrets import ensure_secrets as ensure_secrets
 from warta.dev_secrets import sandbox_token as sandbox_token
 from warta.dev_welcome import cli_env, welcome
 from warta.log_tail import log_since
