@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import signal
 import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -25,6 +27,11 @@ class FakeProc:
 
     def poll(self) -> int | None:
         return self.returncode
+
+
+def _procs(**procs: FakeProc) -> dict[str, subprocess.Popen[bytes]]:
+    """``LocalSystem.procs`` of fakes (they answer what the system asks of a process)."""
+    return cast(dict[str, subprocess.Popen[bytes]], procs)
 
 
 @pytest.fixture
@@ -50,7 +57,7 @@ def _system(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bind_error_in: str)
         system.procs[name].returncode = -sig if sig != signal.SIGTERM else 0  # the console exits 0
 
     def restart(name: str) -> None:
-        system.procs[name] = FakeProc(None)
+        system.procs.update(_procs(**{name: FakeProc(None)}))
 
     monkeypatch.setattr(system, "kill", kill)
     monkeypatch.setattr(system, "restart", restart)
@@ -61,7 +68,7 @@ def test_ingest_moved_off_a_taken_port_does_not_abort_on_the_console_it_restarte
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     system = _system(tmp_path, monkeypatch, "ingest")
-    system.procs = {"ingest": FakeProc(1), "console": FakeProc(None), "scheduler": FakeProc(None)}
+    system.procs = _procs(ingest=FakeProc(1), console=FakeProc(None), scheduler=FakeProc(None))
     old_console = system.procs["console"]
     system._check_exits()
     assert system.ingest_port != 8080
@@ -75,7 +82,7 @@ def test_a_taken_metrics_port_moves_instead_of_ending_the_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     system = _system(tmp_path, monkeypatch, "publisher-mastodon")
-    system.procs = {"publisher-mastodon": FakeProc(1)}
+    system.procs = _procs(**{"publisher-mastodon": FakeProc(1)})
     system.metric_ports = {"publisher-mastodon": 9110}
     system._check_exits()
     assert system.metric_ports["publisher-mastodon"] != 9110
@@ -88,7 +95,7 @@ def test_a_crash_that_is_no_bind_error_still_ends_the_run(
 ) -> None:
     system = _system(tmp_path, monkeypatch, "other")
     (tmp_path / "logs" / "scheduler.log").write_text("ImportError: no module named nope\n")
-    system.procs = {"scheduler": FakeProc(1)}
+    system.procs = _procs(scheduler=FakeProc(1))
     system.metric_ports = {"scheduler": 9101}
     with pytest.raises(RuntimeError, match="ImportError"):
         system._check_exits()
