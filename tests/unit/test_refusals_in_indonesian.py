@@ -20,7 +20,7 @@ from services.console.http_api import create_app as console_app
 from services.console.settings import ConsoleSettings
 from services.console.view import ConsoleView
 from shared.channels import load_channels
-from shared.events import JobState
+from shared.events import JobState, OperatorAction
 from shared.http_auth import KeyRecord, KeyStore, Role, digest_key
 from shared.messages import said
 from shared.problems import PROBLEM_JSON
@@ -83,6 +83,9 @@ def _console() -> web.Application:
         view.jobs[f"{state.value}:telegram-demo"] = job(state).model_copy(
             update={"job_id": f"{state.value}:telegram-demo"}
         )
+    view.jobs["discarded:telegram-demo"] = job(JobState.FAILED).model_copy(
+        update={"job_id": "discarded:telegram-demo", "decided": OperatorAction.DISCARD}
+    )
     none: Any = None  # never used: every request here is refused before a write or a call out
     deps = console_deps(
         settings=ConsoleSettings(_env_file=None),
@@ -112,7 +115,7 @@ CONSOLE: list[Case] = [
     ("POST", "/v1/jobs/nope/actions", OPERATOR, {"action": "retry", "reason": "x"}, 404, "not_found"),
     ("POST", f"/v1/jobs/{JOB}/actions", OPERATOR, {"action": "retry", "reason": "x"}, 409, "not_settled"),
     ("POST", "/v1/jobs/unconfirmed:telegram-demo/actions", OPERATOR, {"action": "mark_published", "reason": "x"}, 422, "bad_request"),
-    ("POST", "/v1/jobs/failed:telegram-demo/actions", OPERATOR, {"action": "mark_published", "reason": "x"}, 409, "illegal_action"),
+    ("POST", "/v1/jobs/discarded:telegram-demo/actions", OPERATOR, {"action": "discard", "reason": "x"}, 409, "illegal_action"),
     ("POST", f"/v1/jobs/{JOB}/actions", OPERATOR, {"action": "retry"}, 422, "required"),
     ("GET", "/v1/dead/nope", OPERATOR, None, 404, "not_found"),
     ("GET", "/static/nope.js", {}, None, 404, "not_found"),
