@@ -21,7 +21,6 @@ a vault-backed publisher into a failure (``tests/unit/test_token_refresh.py`` ch
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TypeVar
@@ -75,10 +74,10 @@ class RefreshingAdapter(Adapter):
         # Another worker may have refreshed since this target was built: then just use its token.
         record: CredentialRecord | None = seen
         if seen.access_token == target.credentials.token:
-            # Shielded: the publish's own time limit may end this call, but a refresh cut off
-            # after the platform rotated the token would lose the only working refresh token.
-            record = await asyncio.shield(
-                self._refresher.ensure_fresh(account, stale_version=seen.version, wait_s=self._refresh_wait_s)
+            # The publish's own time limit may end this call; the refresh itself goes on to its
+            # write (``Refresher.ensure_fresh`` shields it), so a rotated token is never lost.
+            record = await self._refresher.ensure_fresh(
+                account, stale_version=seen.version, wait_s=self._refresh_wait_s
             )
         if record is None or record.status != "connected":
             return None

@@ -15,7 +15,9 @@ The order of one refresh, which a rotating refresh token (X, TikTok) makes stric
    dropped rather than written over it;
 5. store the new record durably (on the topic, acknowledged by every in-sync replica, then in
    the vault) *before* the new access token is handed to any caller: if the worker dies after
-   this, the next refresher, on any host, finds the rotated refresh token;
+   this, the next refresher, on any host, finds the rotated refresh token. A caller cancelled
+   meanwhile (a publish's time limit) leaves steps 2-5 to finish alone, and the locks of step 1
+   are released only after them;
 6. a final refusal (``RefreshRejected``) parks the account as ``needs_reauth`` with the reason;
    the publisher then records ``needs_reauth`` for its jobs instead of calling the platform.
    A temporary failure (``RefreshTemporary``) keeps the record, and the scheduled pass leaves
@@ -111,6 +113,7 @@ class Refresher:
         self.failures: Counter[str] = Counter()
         # account → (failures in a row, when the scheduled pass may try it again)
         self._retries: dict[str, tuple[int, datetime]] = {}
+        self._left: set[asyncio.Future[tuple[bool, CredentialRecord | None]]] = set()
         # (platform, "refreshed" | "parked" | "failed"): the metrics hook; never given a token.
         self._on_result = on_result or (lambda platform, result: None)
 
@@ -128,14 +131,42 @@ class Refresher:
             return record
         deadline = asyncio.get_running_loop().time() + wait_s
         while True:
-            async with self._sharing.refreshing(account) as mine:
-                if mine:
-                    with self._vault.refresh_lock(account) as held:
-                        if held:
-                            return await self._refresh_locked(account, stale_version)
+            # Shielded whole, locks included: once the endpoint has answered, the old refresh
+            # token may be spent, so a caller's time limit (a publish's) must end neither the
+            # write that keeps the new one nor the locks, which are released only after it. A
+            # lock released before the write lands would let another worker refresh again with
+            # the spent token, and a rotating platform would refuse it and park the account.
+            attempt = asyncio.ensure_future(self._refresh_if_mine(account, stale_version))
+            try:
+                done, record = await asyncio.shield(attempt)
+            except asyncio.CancelledError:
+                self._left.add(attempt)  # held until it ends: the loop keeps only weak references
+                attempt.add_done_callback(self._finish_left)
+                raise
+            if done:
+                return record
             if asyncio.get_running_loop().time() >= deadline:
                 return self._vault.get(account)  # the holder's result, once it has written it
             await asyncio.sleep(0.05)
+
+    def _finish_left(self, attempt: asyncio.Future[tuple[bool, CredentialRecord | None]]) -> None:
+        """A refresh whose caller was cancelled ends alone: its failure is logged here, where
+        nobody else would read it."""
+        self._left.discard(attempt)
+        if not attempt.cancelled() and (error := attempt.exception()) is not None:
+            log.error("a refresh its caller left failed", exc_info=error)
+
+    async def _refresh_if_mine(
+        self, account: str, stale_version: int | None
+    ) -> tuple[bool, CredentialRecord | None]:
+        """(True, the record) when this worker held the account's locks and refreshed (or found
+        it refreshed); (False, None) when another worker holds them."""
+        async with self._sharing.refreshing(account) as mine:
+            if mine:
+                with self._vault.refresh_lock(account) as held:
+                    if held:
+                        return True, await self._refresh_locked(account, stale_version)
+        return False, None
 
     def _wanted(self, record: CredentialRecord, stale_version: int | None) -> bool:
         if stale_version is not None:
@@ -184,14 +215,8 @@ class Refresher:
 
     async def _store(self, read: CredentialRecord, new: CredentialRecord) -> bool:
         """Writes ``new``, made from ``read``, only while the vault still holds ``read``; False,
-        writing nothing, when another write (a reconnect) replaced it meanwhile.
-
-        Shielded: once the endpoint has answered, the old refresh token may be spent, so a
-        caller's time limit (a publish's) that ends the refresh must not end the check and the
-        write that keep the new one; they finish on their own."""
-        return await asyncio.shield(self._checked_write(read, new))
-
-    async def _checked_write(self, read: CredentialRecord, new: CredentialRecord) -> bool:
+        writing nothing, when another write (a reconnect) replaced it meanwhile. Runs under the
+        account's locks, which ``ensure_fresh`` shields from its caller's cancellation."""
         await self._sharing.caught_up()  # a reconnect written on another host is here by now
         if not read.same_credential(self._vault.fresh(read.account)):
             self._retries.pop(read.account, None)
