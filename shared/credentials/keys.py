@@ -14,6 +14,9 @@ from cryptography.fernet import Fernet, MultiFernet
 
 from shared.credentials import KeyringError
 
+# The key file beside a local run's vault (``warta dev`` makes it under var/).
+LOCAL_KEY_FILE = "credentials.key"
+
 
 def generate_key() -> str:
     return Fernet.generate_key().decode("ascii")

@@ -31,13 +31,18 @@ class VaultSettings(Protocol):
     def credentials_key_file(self) -> Path | None: ...
 
 
-def open_vault(settings: VaultSettings, imported: list[str] | None = None) -> CredentialVault | None:
+def open_vault(
+    settings: VaultSettings, imported: list[str] | None = None, *, clear_fallback: bool = True
+) -> CredentialVault | None:
     """The vault, with any old clear secrets file moved into it; None when no key is set.
     ``imported`` receives the accounts moved in now: the caller announces them ``reconnected``
-    (a channel parked for want of a credential goes out again)."""
+    (a channel parked for want of a credential goes out again). A caller that refuses to go on
+    without a key (``clear_fallback=False``) says so itself; no clear file is read then."""
     env_key = settings.credentials_key.get_secret_value() if settings.credentials_key else None
     keys = load_keys(env_key, settings.credentials_key_file)
     if not keys:
+        if not clear_fallback:
+            return None
         log.warning(
             "no credentials key configured: reading %s in clear (set WARTA_CREDENTIALS_KEY_FILE)",
             settings.secrets_file,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.publisher.settings import PublisherSettings
+from shared.credentials.keys import LOCAL_KEY_FILE
 from shared.credentials.opening import open_vault
 from shared.credentials.vault import CredentialVault
 
@@ -13,10 +14,13 @@ NO_KEY = "no credentials key configured: set WARTA_CREDENTIALS_KEY_FILE (or WART
 
 
 def keyed_vault(settings: PublisherSettings, refusal: type[Exception]) -> CredentialVault:
-    """The host's vault, or ``refusal`` (the caller's own error type) when no key is configured."""
-    vault = open_vault(settings)
+    """The host's vault, or ``refusal`` (the caller's own error type) when no key is configured;
+    where a local run's key file lies beside the vault, the refusal names it."""
+    vault = open_vault(settings, clear_fallback=False)
     if vault is None:
-        raise refusal(NO_KEY)
+        local_key = settings.credentials_file.with_name(LOCAL_KEY_FILE)
+        hint = f"; the local run's key: export WARTA_CREDENTIALS_KEY_FILE={local_key}"
+        raise refusal(NO_KEY + (hint if local_key.is_file() else ""))
     return vault
 
 

@@ -32,12 +32,12 @@ from services.publisher.settings import PublisherSettings
 from shared.channels import Channel
 from shared.credentials.clear_import import add_missing
 from shared.credentials.credential_topic import share_accounts
-from shared.credentials.keys import generate_key, keyring, load_keys
+from shared.credentials.keys import LOCAL_KEY_FILE, generate_key, keyring, load_keys
 from shared.credentials.reconnect import announce_reconnected
 from shared.credentials.vault import CredentialVault
 from shared.private_file import write_private
 
-KEY_FILE = "credentials.key"
+KEY_FILE = LOCAL_KEY_FILE
 VAULT_FILE = "credentials.vault"
 SANDBOX_ACCOUNTS_FILE = "sandbox-accounts.json"
 LEGACY_SECRETS_FILE = "secrets.json"
