@@ -186,6 +186,7 @@ class JobDue(EventBase):
     slot: Instant
     content: Content
     topic_key: Identifier | None = None
+    deadline: Instant | None = None  # a post's: the publisher sends none after it (None: no limit)
     # publish: a post; measure: read a post's engagement; reply: the content's text as a reply
     # to ``reply_to`` (from the inbox, due now, with a post's exactly-once rules); hide: hide the
     # comment ``reply_to`` names on the platform (from the inbox, due now); unhide: show it

@@ -31,6 +31,11 @@ anything. Only once the attempts are exhausted does it become unconfirmed.
 
 Never a blind re-send: only a proven absence sends again.
 
+Before a post's call, right as it would leave: inside one of the channel's blackouts
+(``silenced``) or past the item's deadline (``past_deadline``), nothing is sent and no attempt
+is spent; a deferred retry hands the job back to the scheduler, which places it by the channel's
+rules or reports it unschedulable.
+
 Backoff is exponential with full jitter (AWS Architecture Blog, "Exponential Backoff And
 Jitter"): a herd of jobs retrying after one platform outage spreads out instead of stampeding.
 """
@@ -155,6 +160,19 @@ def silenced(until: datetime, reason: str) -> Decision:
         code="blackout", message=f"{reason}: the channel is silent until {until.isoformat()}"
     )
     return Decision(OutcomeStatus.RETRY, retry_at=until, error=error, deferred=True)
+
+
+def past_deadline(deadline: datetime, now: datetime) -> Decision | None:
+    """A post taken after its item's deadline (the publisher was down, lagging, or the account's
+    rate limit held the call) is not sent, and spends no attempt: it goes back to the scheduler
+    as a deferred retry from ``now``, which lies past the deadline, so the scheduler reports the
+    job unschedulable with the deadline named instead of firing it again. None: still in time
+    (the deadline instant itself is, as for the scheduler)."""
+    if now <= deadline:
+        return None
+    message = f"the deadline {deadline.isoformat()} passed before it could be sent (at {now.isoformat()})"
+    error = PlatformError(code="deadline_passed", message=message)
+    return Decision(OutcomeStatus.RETRY, retry_at=now, error=error, deferred=True)
 
 
 @dataclass(frozen=True)

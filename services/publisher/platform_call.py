@@ -3,10 +3,11 @@
 Calls to one account are serialised by a lock around its rate limiter, so two lanes can never
 both spend its last token. ``before_call`` runs under that lock right before the call: the
 worker records ``attempted`` there (and hands back the record), so it is on the broker before
-anything can reach the platform. An ambiguous answer (a timeout, a lost connection, a 5xx or an
-unreadable answer to the call that creates the post: ``Ambiguous``, raised by ``_http.send`` and
-the adapters) is reconciled with the platform before it is judged; only a proven absence is
-retried as a plain failure.
+anything can reach the platform; a post that may not leave by then (a blackout, or its item's
+deadline passed while it waited) is handed back unsent instead. An ambiguous answer (a timeout,
+a lost connection, a 5xx or an unreadable answer to the call that creates the post:
+``Ambiguous``, raised by ``_http.send`` and the adapters) is reconciled with the platform before
+it is judged; only a proven absence is retried as a plain failure.
 """
 
 from __future__ import annotations
@@ -28,7 +29,14 @@ from services.publisher.adapters.port import (
     Target,
     Temporary,
 )
-from services.publisher.decide import Decision, RetryPolicy, decide, deferral, silenced
+from services.publisher.decide import (
+    Decision,
+    RetryPolicy,
+    decide,
+    deferral,
+    past_deadline,
+    silenced,
+)
 from services.publisher.platform_answer import answer_within
 from services.publisher.ratelimit import RateLimits
 from services.publisher.reconciler import Reconciler
@@ -59,10 +67,11 @@ class PlatformCaller:
         *,
         before_call: Callable[[], Awaitable[PublishOutcome]],
         blackouts: Sequence[Blackout] = (),
+        deadline: datetime | None = None,
     ) -> Decision:
         """Call the platform for ``request`` (unless the account's quota is spent: retry then;
-        or a post would leave inside one of the channel's ``blackouts``: it goes back to the
-        scheduler, which fired it before the blackout)."""
+        or a post would leave inside one of the channel's ``blackouts``, or after its item's
+        ``deadline``: it goes back to the scheduler, which fired it before either)."""
         lock = self._account_locks.setdefault(channel, asyncio.Lock())
         async with lock:
             limiter = self.limits.for_channel(channel)
@@ -72,9 +81,9 @@ class PlatformCaller:
                 return deferral(wait, now, self.retry, self.rng)
             if wait > timedelta(0):
                 await asyncio.sleep(wait.total_seconds())
-            silence = blackout_at(blackouts, self.clock()) if _is_post(request) else None
-            if silence is not None:
-                return silenced(silence.end, silence.reason)
+            held = self._held(request, blackouts, deadline)
+            if held is not None:
+                return held
             recorded = await before_call()
             took_at = self.clock()
             limiter.take(took_at)
@@ -100,6 +109,21 @@ class PlatformCaller:
         if throttled and decision.retry_at is not None:
             limiter.block_until(decision.retry_at)
         return decision
+
+    def _held(
+        self, request: PublishRequest, blackouts: Sequence[Blackout], deadline: datetime | None
+    ) -> Decision | None:
+        """Why a post may not leave now, checked as it would leave (after any local wait): its
+        deadline passed (first: then no later instant will do), or a blackout. Replies and hides
+        are not held."""
+        if not _is_post(request):
+            return None
+        now = self.clock()
+        late = None if deadline is None else past_deadline(deadline, now)
+        if late is not None:
+            return late
+        silence = blackout_at(blackouts, now)
+        return None if silence is None else silenced(silence.end, silence.reason)
 
     async def _judge(
         self, target: Target, request: PublishRequest, result: Published | AdapterError

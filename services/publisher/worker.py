@@ -382,6 +382,7 @@ class PublisherWorker:
             request,
             before_call=lambda: self._record(due, partition, Decision(OutcomeStatus.ATTEMPTED)),
             blackouts=channel.blackouts,
+            deadline=due.deadline,
         )
         await self._record(due, partition, decision)
 

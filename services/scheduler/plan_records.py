@@ -56,13 +56,15 @@ def new_job(
 
 
 def publish_due(job: JobPlanned, event_id: str, now: datetime) -> JobDue:
-    """``job`` due now on its platform, to be published."""
+    """``job`` due now on its platform, to be published; its deadline goes with it, so a
+    publisher that takes it late sends nothing past it."""
     assert job.slot is not None
     return JobDue(
         **_about(job, event_id, now),
         slot=job.slot,
         content=job.content,
         topic_key=job.topic_key,
+        deadline=job.deadline,
         traceparent=job.traceparent,
     )
 

@@ -56,7 +56,7 @@ def due(content_id: str, channel: str = CH, attempt: int = 1) -> JobDue:
 
 @contextlib.asynccontextmanager
 async def running_publisher(
-    kafka_bootstrap: str, platform: FlakyPlatform, limits: RateLimits, **options: float
+    kafka_bootstrap: str, platform: FlakyPlatform, limits: RateLimits, **options: object
 ) -> AsyncIterator[tuple[TopicRegistry, AIOKafkaProducer]]:
     """A publisher of ``platform`` on fresh topics, with a producer to hand it due jobs."""
     topics = TopicRegistry(prefix=f"answers{uuid.uuid4().hex[:8]}.", partitions=1)
