@@ -4,13 +4,15 @@ and writes each comment not seen before to ``comments.observed`` (key: post id).
 - ``watch``: a ``published`` outcome with a post id starts the watch of that post (every
   outcome is read from the start of ``publish.outcomes`` at each start, no consumer group: the
   watch list is rebuilt, not stored).
-- ``start_due`` / ``poll_due``: the posts ``PollSchedule`` says are due, read with
+- ``start_due`` / ``poll_due``: the posts ``PollSchedule`` says are due (within the read
+  allowance each channel shares with the others on its token, ``schedule.allowance_of``), read with
   ``CommentReader`` and parsed, each channel's in a pass of its own (its posts in order, at most
   ``CHANNELS_AT_ONCE`` channels reading at once): a platform that is slow or does not answer holds
   up only its own channel. A channel still in a pass gets no new one; ``start_due`` leaves the
   passes running (the polling loop's way), ``poll_due`` waits for them. A throttled platform (a
   host that does not answer is one) waits its ``retry_after`` from when it said so, and its
-  channel's pass stops there, the posts left put back; a refused read stops that post's watch;
+  channel's pass stops there (those of channels on its allowance at their next post), the posts
+  left put back; a refused read stops that post's watch;
   each outcome is the channel's ``status``.
 - ``emit``: comments whose key the inbox already holds (``known``) or this process already
   wrote are skipped; the rest are written and acknowledged (acks=all) before the call returns.
@@ -116,6 +118,8 @@ class Collector:
 
     def __post_init__(self) -> None:
         self.status = {c.id: ChannelStatus(c.id, c.platform, readability(c)) for c in self.channels.channels}
+        # Channels on one token (or one project, one Page) draw on one read allowance.
+        self.schedule.know(self.channels.channels)
 
     @property
     def remember_for(self) -> timedelta:

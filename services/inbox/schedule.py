@@ -6,22 +6,31 @@ ages: every ``interval`` for its first 2 hours, every 5 intervals up to a day, e
 webhook, are polled 10 times less often (the poll only catches lost deliveries).
 
 Budgets: each platform's read allowance is shared with the publisher's own calls (engagement,
-reconciliation), so the inbox takes only a share of it, per channel (one token each), in
-``READ_BUDGETS``. A poll that would pass the budget waits; a platform that throttles us
-(``ReadThrottled``) is left alone until its ``retry_after``. A call is checked against the budget
-and counted in one step (``take_call`` never awaits), so channels polled at once never overspend
-a budget; a post picked but not read (its channel began resting first) is ``put_back`` with its
-call given back.
+reconciliation), so the inbox takes only a share of it, in ``READ_BUDGETS``. The allowance is
+counted per what the platform limits, ``allowance_of`` (its one rule): the token (Mastodon, X,
+LinkedIn's member, Telegram's bot), the Page or account a Meta quota is kept for, the Google Cloud
+project for YouTube, the host for Bluesky's per-IP limit. Channels on one key share one
+allowance, as they share the platform's limit (two channels on one token each given the whole
+share would together overrun it, and the platform then throttles all of them); channels on other
+keys never touch it. Within an allowance posts take turns oldest due first, so no channel starves
+another. A poll that would pass the budget waits; a platform that throttles us
+(``ReadThrottled``) is left alone until its ``retry_after``, every channel of that key with it.
+A call is checked against the budget and counted in one step (``take_call`` never awaits), so
+channels polled at once never overspend a budget; a post picked but not read (its channel began
+resting first) is ``put_back`` with its call given back. The schedule learns each channel's key
+from ``know`` (the collector tells it the channels it reads).
 """
 
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from services.inbox.watched import WatchedPost
+from shared.channels import Channel
+from shared.credentials.accounts import account_of
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,28 @@ READ_BUDGETS: dict[str, Budget] = {
 
 WEBHOOK_PLATFORMS = frozenset({"facebook", "instagram"})
 
+# Meta's Business Use Case quotas are kept per Page, Instagram account or Threads user, whichever
+# token reads it (platforms.md §1, §2, §12): the option naming that owner, as the publisher reads it.
+_QUOTA_OWNER = {"facebook": "page_id", "instagram": "ig_user_id", "threads": "threads_user_id"}
+
+
+def allowance_of(channel: Channel) -> str:
+    """The key of the read allowance ``channel`` draws on: what its platform limits calls by."""
+    if channel.platform == "youtube":
+        # 10,000 units a day per Google Cloud project, whichever channel spends them. A deployment
+        # registers one OAuth client per platform (its apps file), so its YouTube channels are one
+        # project's and share one allowance; the channels file names no project to tell apart.
+        return "youtube"
+    if channel.platform == "bluesky":
+        # AppView's 3,000 requests / 5 min are per IP: every channel this host reads there.
+        return f"bluesky@{(channel.base_url or '').rstrip('/')}"
+    owner = _QUOTA_OWNER.get(channel.platform)
+    if owner is not None:
+        return f"{channel.platform}:{channel.options.get(owner) or channel.account}"
+    # Everywhere else the token is limited (Mastodon's rack_attack, X per user token, LinkedIn per
+    # member, Telegram per bot): the vault account the channel's token is stored under.
+    return f"{channel.platform}/{account_of(channel)}"
+
 
 def poll_gap(age: timedelta, interval: timedelta, platform: str) -> timedelta:
     factor = 1 if age < timedelta(hours=2) else 5 if age < timedelta(days=1) else 30
@@ -68,8 +99,16 @@ class PollSchedule:
     watch_for: timedelta = timedelta(days=7)
     budgets: dict[str, Budget] = field(default_factory=lambda: dict(READ_BUDGETS))
     _entries: dict[tuple[str, str], _Entry] = field(default_factory=dict)
-    _calls: dict[str, deque[datetime]] = field(default_factory=dict)
-    _resting: dict[str, datetime] = field(default_factory=dict)  # channel → throttled until
+    _allowances: dict[str, str] = field(default_factory=dict)  # channel → ``allowance_of`` it
+    _calls: dict[str, deque[datetime]] = field(default_factory=dict)  # allowance → calls taken
+    _resting: dict[str, datetime] = field(default_factory=dict)  # allowance → throttled until
+
+    def know(self, channels: Iterable[Channel]) -> None:
+        """Which allowance each of ``channels`` draws on. A channel not known counts alone."""
+        self._allowances.update((c.id, allowance_of(c)) for c in channels)
+
+    def _allowance(self, channel: str) -> str:
+        return self._allowances.get(channel) or f"channel {channel}"  # no platform is named "channel"
 
     def watch(self, post: WatchedPost, now: datetime) -> None:
         """Start watching ``post`` (idempotent); the first poll is due now."""
@@ -107,13 +146,13 @@ class PollSchedule:
         return chosen
 
     def take_call(self, channel: str, platform: str, now: datetime) -> bool:
-        """Count one read call on ``channel`` if its budget and any throttle allow it now."""
+        """Count one read call on ``channel``'s allowance if its budget and any throttle allow it now."""
         if self.resting(channel, now):
             return False
         budget = self.budgets.get(platform)
         if budget is None:
             return True
-        calls = self._calls.setdefault(channel, deque())
+        calls = self._calls.setdefault(self._allowance(channel), deque())
         while calls and calls[0] <= now - budget.period:
             calls.popleft()
         if len(calls) >= budget.limit:
@@ -122,8 +161,9 @@ class PollSchedule:
         return True
 
     def resting(self, channel: str, now: datetime) -> bool:
-        """Whether the platform told ``channel`` to wait and the wait has not ended."""
-        return self._resting.get(channel, now) > now
+        """Whether the platform told ``channel``, or another channel of its allowance, to wait and
+        the wait has not ended."""
+        return self._resting.get(self._allowance(channel), now) > now
 
     def put_back(self, post: WatchedPost, taken_at: datetime) -> None:
         """``post``, picked by ``due(taken_at)``, was not read: due again (once its channel's rest
@@ -131,7 +171,7 @@ class PollSchedule:
         entry = self._entries.get((post.channel, post.post_id))
         if entry is not None:
             entry.due = taken_at
-        calls = self._calls.get(post.channel)
+        calls = self._calls.get(self._allowance(post.channel))
         if calls and taken_at in calls:
             calls.remove(taken_at)
 
@@ -141,9 +181,11 @@ class PollSchedule:
             entry.due = now + poll_gap(now - post.published_at, self.interval, post.platform)
 
     def throttled(self, post: WatchedPost, now: datetime, retry_after: float) -> None:
-        """The platform said to wait: every post of the channel waits, this one retries then."""
+        """The platform said to wait: every post of the channel's allowance waits (the platform
+        limits them together), this one retries then."""
         until = now + timedelta(seconds=retry_after)
-        self._resting[post.channel] = max(until, self._resting.get(post.channel, until))
+        key = self._allowance(post.channel)
+        self._resting[key] = max(until, self._resting.get(key, until))
         entry = self._entries.get((post.channel, post.post_id))
         if entry is not None:
             entry.due = until

@@ -8,7 +8,6 @@ hung read is still waiting, on what was read and written, never on how long it t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -22,20 +21,13 @@ from services.inbox.readers import CommentReader
 from services.inbox.schedule import PollSchedule
 from services.inbox.watched import comment_key
 from shared.channels import Channel, ChannelDirectory
-from shared.events import CommentObserved, OutcomeStatus, PublishOutcome
-from shared.kafka import delete_topics, ensure_topics, make_producer
+from shared.events import CommentObserved
+from shared.kafka import make_producer
 from shared.topics import TopicRegistry
+from tests.integration.inbox_poll_kit import outcome, poll_topics  # noqa: F401 (a fixture)
 from tests.integration.poison_kit import eventually, read_all
 
 pytestmark = pytest.mark.integration
-
-
-def outcome(channel: str, post_id: str) -> PublishOutcome:
-    return PublishOutcome(
-        event_id=f"o-{channel}-{post_id}", occurred_at=datetime.now(UTC) - timedelta(minutes=5),
-        job_id=f"c{post_id}:{channel}", content_id=f"c{post_id}", channel=channel, platform="mastodon",
-        attempt=1, status=OutcomeStatus.PUBLISHED, post_id=post_id,
-    )  # fmt: skip
 
 
 def comment(n: int) -> dict[str, object]:
@@ -63,15 +55,6 @@ class Hosts:
         return web.json_response({"ancestors": [], "descendants": [comment(1), comment(2)]})
 
 
-@pytest.fixture
-async def topics(kafka_bootstrap: str, run_id: str) -> AsyncIterator[TopicRegistry]:
-    made = TopicRegistry(prefix=f"t{run_id}.", partitions=1)
-    wanted = {made.comments_observed, made.publish_dead}
-    await ensure_topics(kafka_bootstrap, [s for s in made.specs() if s.name in wanted])
-    yield made
-    await delete_topics(kafka_bootstrap, made.prefix)
-
-
 def served(handler: object) -> web.Application:
     app = web.Application()
     app.router.add_get("/api/v1/statuses/{id}/context", handler)  # type: ignore[arg-type]
@@ -79,7 +62,8 @@ def served(handler: object) -> web.Application:
 
 
 async def test_comments_of_a_healthy_channel_arrive_while_another_channel_s_host_hangs(
-    kafka_bootstrap: str, topics: TopicRegistry
+    kafka_bootstrap: str,
+    poll_topics: TopicRegistry,  # noqa: F811 (the fixture imported above)
 ) -> None:
     hosts = Hosts()
     producer = make_producer(kafka_bootstrap, "test-inbox-hung-host")
@@ -99,7 +83,7 @@ async def test_comments_of_a_healthy_channel_arrive_while_another_channel_s_host
                 )
             )
             inbox = Collector(
-                producer=producer, topics=topics, channels=channels,
+                producer=producer, topics=poll_topics, channels=channels,
                 reader=CommentReader(session, {"a": "t", "b": "t"}, timeout_s=600.0),
                 schedule=PollSchedule(interval=timedelta(seconds=0.2)), known=lambda _: False,
             )  # fmt: skip
@@ -123,6 +107,6 @@ async def test_comments_of_a_healthy_channel_arrive_while_another_channel_s_host
                 await loop
     finally:
         await producer.stop()
-    events = await read_all(kafka_bootstrap, topics.comments_observed, lambda evs: len(evs) >= 2)
+    events = await read_all(kafka_bootstrap, poll_topics.comments_observed, lambda evs: len(evs) >= 2)
     keys = sorted(e.event_id for e in events if isinstance(e, CommentObserved))
     assert keys == sorted(comment_key("healthy", f"9{n}") for n in (1, 2))
