@@ -250,6 +250,10 @@ SERVICE_MESSAGES: Mapping[str, tuple[str, str]] = {
         "{action} bukan tindakan operator",
     ),
     "illegal_transition.needs_reason": ("{action} needs a reason", "{action} memerlukan alasan"),
+    "illegal_transition.blank_text": (
+        "the reply's text holds only spaces or invisible characters: it says nothing",
+        "teks balasan hanya berisi spasi atau karakter tak terlihat: tidak mengatakan apa pun",
+    ),
     "illegal_transition.needs_assignee": (
         "assign needs an assignee",
         "assign memerlukan penanggung jawab",

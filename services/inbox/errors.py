@@ -16,6 +16,7 @@ Errors::
     ├── IllegalTransition        an inbox action its entry's state does not allow: 409
     │   ├── ApprovalRequired     a rule of the four eyes (or the role) refuses it: 403
     │   ├── ReasonRequired       a hide, close or delete without a reason: 422
+    │   ├── TextRequired         a reply whose text is blank (invisible characters only): 422
     │   ├── SomeoneAnswering     another person is answering the comment (a mark or a pending
     │   │                        draft of theirs) and the action did not say ``override``: 409
     │   └── NotOnPlatform        the channel's platform cannot do it (a delete where its API
@@ -104,6 +105,13 @@ class ApprovalRequired(IllegalTransition):
 class ReasonRequired(IllegalTransition):
     """Hiding, closing or deleting a citizen's comment is recorded with why: an empty reason is
     a request to correct (422), not a clash with the entry's state."""
+
+    status = 422
+
+
+class TextRequired(IllegalTransition):
+    """A reply of spaces and invisible characters only (``shared.blank_text``) says nothing to the
+    citizen, and the platforms refuse it: a request to correct (422), as a blank reason is."""
 
     status = 422
 

@@ -34,7 +34,9 @@ state, and returns the ``InboxChanged`` event (who, why, the entry after the cha
 ``IllegalTransition`` (409) when the state forbids the action; ``ApprovalRequired`` (403) when
 the four-eyes rule does, or a delete comes from someone without the approver role;
 ``NotOnPlatform`` (422) when the platform cannot; ``ReasonRequired`` (422) when a hide, close or
-delete says no reason.
+delete says no reason, ``TextRequired`` (422) when a reply's text says nothing: either is blank
+when it holds only spaces and invisible characters (``shared.blank_text``, the rule ingest reads
+a post's text by).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from services.inbox.errors import (
     NotOnPlatform,
     ReasonRequired,
     SomeoneAnswering,
+    TextRequired,
 )
 from services.inbox.moderation_jobs import (
     WANTS,
@@ -58,6 +61,7 @@ from services.inbox.moderation_jobs import (
     on_reopen,
     waiting_hide,
 )
+from shared.blank_text import is_blank
 from shared.capabilities import CAPABILITIES
 from shared.channels import Channel
 from shared.comment_rules import platform_deletes
@@ -80,11 +84,6 @@ _SETTLED = tuple(a for ask in WANTS.values() for a in (ask.done, ask.failed))
 # Taking a citizen's comment out of view, or out of the work, is recorded with why (the API's
 # document says so of these routes too: ``services.inbox.openapi``).
 NEEDS_REASON = frozenset({A.HIDE, A.CLOSE, A.DELETE})
-# A reason of these characters only says nothing: Python's whitespace and JavaScript's (which adds
-# U+FEFF), so the document's pattern (``openapi_schemas``) refuses exactly what is refused here,
-# whichever regex engine a client validates with.
-BLANK = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
-BLANK += "\u2028\u2029\u202f\u205f\u3000\ufeff"
 _NOT_OPERATORS = (A.RECEIVE, A.REPLY_POSTED, A.REPLY_FAILED, A.REPLY_UNCONFIRMED, *_SETTLED)
 
 TRANSITIONS: dict[tuple[InboxState | None, InboxAction], InboxState] = {
@@ -169,7 +168,7 @@ def decide(current: InboxChanged, command: Command, *, four_eyes: bool, now: dat
     after = target(current.state, action)
     _deleted_for_good(current, action)
     assignee, reply = current.assignee, current.reply
-    if action in NEEDS_REASON and not command.reason.strip(BLANK):
+    if action in NEEDS_REASON and is_blank(command.reason):
         raise ReasonRequired(said("illegal_transition.needs_reason", action=action.value))
     if action == A.DELETE and not command.by_approver:
         # A hide can be undone; a citizen's comment deleted from the leader's account cannot.
@@ -346,6 +345,8 @@ def _no_second_answer(current: InboxChanged, command: Command) -> None:
 
 
 def _reply(current: InboxChanged, command: Command, *, four_eyes: bool, now: datetime) -> ReplyDraft:
+    if command.text and is_blank(command.text):
+        raise TextRequired(said("illegal_transition.blank_text"))
     if command.action == A.DRAFT_REPLY:
         if not command.text:
             raise IllegalTransition(said("illegal_transition.draft_text"))

@@ -191,7 +191,7 @@ def _action_paths() -> dict[str, Any]:
         "assign": ("Give the comment to a person", "Assign", changed),
         "reply": (
             "Answer it, or draft the answer where four eyes are needed",
-            "Reply",
+            "ReplyWithText",
             {**changed, **drafted},
         ),
         "approve": (

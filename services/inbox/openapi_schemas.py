@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode
 
 from services.inbox.http_bodies import Answering, Approve, Assign, Reason, Reply, Texts
-from services.inbox.lifecycle import BLANK
+from shared.blank_text import SAYS_SOMETHING
 from shared.events import ComplaintChanged, InboxChanged
 from shared.http_openapi import closed_object, schema_ref
 
@@ -146,13 +146,25 @@ _TEMPLATES: dict[str, Any] = {
 }
 
 
-def _needing_reason(reason: dict[str, Any]) -> dict[str, Any]:
-    """``Reason`` where the lifecycle refuses an empty or blank one (``NEEDS_REASON``): at least one
-    character that is not ``BLANK``, each written as an escape every regex dialect reads alike."""
-    says_something = "[^" + "".join(f"\\u{ord(c):04x}" for c in BLANK) + "]"
-    required = {**reason["properties"]["reason"], "minLength": 1, "pattern": says_something}
-    required.pop("default", None)
-    return {**reason, "required": ["reason"], "properties": {"reason": required}}
+# What the pattern cannot say in every regex dialect, said in words (``shared.blank_text``).
+_SAYS_SOMETHING = (
+    "At least one visible character: a text of spaces, controls and Unicode's default-ignorable "
+    "characters (zero-width space and joiners, bidi marks, BOM, variation selectors, Hangul "
+    "fillers) alone is refused (422). The pattern names those of the Basic Multilingual Plane; a "
+    "text of the few past it alone (U+1BCA0-1BCA3, U+1D173-1D17A, U+E0000-E0FFF) is refused by "
+    "the server all the same."
+)
+
+
+def _saying_something(body: dict[str, Any], field: str) -> dict[str, Any]:
+    """``body`` where the lifecycle refuses an empty or blank ``field`` (a reason where
+    ``NEEDS_REASON``, a reply's text): at least one character that is not invisible
+    (``shared.blank_text.SAYS_SOMETHING``, escapes every regex dialect reads alike)."""
+    said = {**body["properties"][field], "minLength": 1, "pattern": SAYS_SOMETHING}
+    said["description"] = _SAYS_SOMETHING
+    said.pop("default", None)
+    required = sorted({*body.get("required", ()), field})
+    return {**body, "required": required, "properties": {**body["properties"], field: said}}
 
 
 def schemas() -> dict[str, Any]:
@@ -172,7 +184,8 @@ def schemas() -> dict[str, Any]:
         ),
         "Complaint": _with(complaint, next_due=_MAYBE_TIME, overdue=_BOOL),
         **bodies,
-        "ReasonRequired": _needing_reason(bodies["Reason"]),
+        "ReasonRequired": _saying_something(bodies["Reason"], "reason"),
+        "ReplyWithText": _saying_something(bodies["Reply"], "text"),
         **_ANSWERS,
         **_TEMPLATES,
     }

@@ -1,4 +1,6 @@
-"""Two checks on a content's fields that hold on every platform: is a text blank, is a link a URL.
+"""Two checks on a content's fields that hold on every platform: is a text blank (whitespace and
+invisible characters only: ``shared.blank_text``, which the inbox reads replies and reasons by
+too), is a link a URL.
 
 Pure and small; ``validation`` turns a failed check into a field error where the value was
 written. Both refuse what a platform would refuse after ingest had accepted the item, when the
@@ -7,27 +9,11 @@ approved item could only be lost.
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 from yarl import URL
 
-# What a reader cannot see: White_Space (``\s``), the C0 and C1 controls, and every
-# Default_Ignorable_Code_Point of Unicode's DerivedCoreProperties.txt (zero-width space and
-# joiners, word joiner, BOM, bidi marks, variation selectors, Hangul fillers, tags). Mastodon
-# strips a status and then requires it present ("Text can't be blank", app/models/status.rb);
-# Telegram answers "message text is empty"; a post of these alone says nothing anywhere.
-_INVISIBLE = re.compile(
-    r"[\s\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
-    r"\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
-    r"\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]*"
-)
-
-
-def is_blank(text: str | None) -> bool:
-    """No text, or a text of whitespace and invisible characters only."""
-    return text is None or _INVISIBLE.fullmatch(text) is not None
-
+from shared.blank_text import is_blank as is_blank  # re-exported: validation reads both checks here
 
 _SCHEMES = ("http", "https")
 

@@ -23,7 +23,7 @@ REVIEWED = {
     "ingest": "8cfba582128667c9e7f39adabc0407fbec303261f3a6568d815d9c623efaecc5",
     "console": "e87d064459ca337be1a893f8451d58e868c91dad2d82d1890a15266726bfa4bb",
     "analytics": "4bd7ca24a874ee24096df35f94110731bb54424aa4d13a2994ebeb6e5a6ceb4e",
-    "inbox": "1d5260539a8e7ae22dac2c6ea5170bceb36ed6d64335dcfa2585156ad5204462",
+    "inbox": "00d358ef2c889c51c0ab465652beb82cd8ee7c7b56d611bb1afeb3cef3bf9095",
 }
 
 

@@ -43,6 +43,9 @@ class EndlessListing:
         }
         return Reply(200, CIMultiDictProxy(CIMultiDict()), orjson.dumps(body))
 
+    def classify_error(self, target: port.Target, reply: Reply) -> port.AdapterError:
+        return port.Permanent(f"linkedin: HTTP {reply.status}")  # never asked: every page is a 200
+
 
 async def test_an_endless_listing_is_read_to_the_bound_and_proves_nothing() -> None:
     listing = EndlessListing()

@@ -133,7 +133,7 @@ class BlueskyAdapter(HttpAdapter):
         if reply.status == 200:
             data = reply.json_object()
             return port.Published(str(data.get("uri") or self._uri(auth, rkey)), self._web_url(auth, rkey))
-        error = self._error(reply)
+        error = self.classify_error(target, reply)
         if isinstance(error, port.AuthExpired | port.RateLimited):
             raise error
         # Our key may already hold our post (an earlier attempt landed): that is success.
@@ -157,7 +157,7 @@ class BlueskyAdapter(HttpAdapter):
         if reply.status == 400 and reply.json_object().get("error") == "RecordNotFound":
             # Our record key is fixed per job: a later create can't make a second post.
             return port.Absent("bluesky: no record under the job's key", safe_while_live=True)
-        raise self._error(reply)
+        raise self.classify_error(target, reply)
 
     async def reply(self, target: port.Target, request: port.PublishRequest) -> port.Published:
         """The post's own record, with reply refs read from the thread (``reply_bluesky``)."""
@@ -169,7 +169,7 @@ class BlueskyAdapter(HttpAdapter):
             target, "GET", "app.bsky.feed.getPostThread", creates_post=False, params=params
         )
         if thread.status != 200:
-            raise self._error(thread)
+            raise self.classify_error(target, thread)
         try:
             root, parent = reply_bluesky.refs(thread.json(), to.comment_id)
         except reply_bluesky.NoRefs as exc:
@@ -184,7 +184,7 @@ class BlueskyAdapter(HttpAdapter):
     async def engagement(self, target: port.Target, post_id: str) -> port.Engagement:
         reply = await self._xrpc(target, "GET", "app.bsky.feed.getPosts", params={"uris": post_id})
         if reply.status != 200:
-            raise self._error(reply)
+            raise self.classify_error(target, reply)
         posts = reply.json_object().get("posts")
         if not isinstance(posts, list) or not posts or not isinstance(posts[0], dict):
             raise port.Permanent(f"bluesky: post {post_id} not found", code="not_found")
@@ -212,7 +212,7 @@ class BlueskyAdapter(HttpAdapter):
                 content_type=fetched.content_type,
             )
             if reply.status != 200:
-                raise self._error(reply)
+                raise self.classify_error(target, reply)
             blob = reply.json_object().get("blob")
             if not isinstance(blob, dict):
                 raise port.Temporary("bluesky: uploadBlob answered without a blob", code="no_blob")
@@ -244,7 +244,7 @@ class BlueskyAdapter(HttpAdapter):
     def _keep(self, target: port.Target, reply: Reply) -> _Session:
         if reply.status != 200:
             self._sessions.pop(account_key(target), None)
-            error = self._error(reply)
+            error = self.classify_error(target, reply)
             if reply.status == 401:
                 raise port.AuthExpired(error.message, code=error.code, http_status=401)
             raise error
@@ -301,7 +301,7 @@ class BlueskyAdapter(HttpAdapter):
     def _observe(self, target: port.Target, reply: Reply) -> None:
         self._quota.record(target, _quota(reply.headers))
 
-    def _error(self, reply: Reply) -> port.AdapterError:
+    def classify_error(self, target: port.Target, reply: Reply) -> port.AdapterError:
         body = reply.json_object()
         name = str(body.get("error") or f"http_{reply.status}")
         message = f"bluesky: {name}: {str(body.get('message') or '')[:1000]}".rstrip(": ")

@@ -7,6 +7,7 @@ Matching a listed post against ours, for reconciliation, is ``lookup.py``.
 from __future__ import annotations
 
 import asyncio
+from abc import abstractmethod
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -127,8 +128,8 @@ class HttpAdapter(port.Adapter):
     may take to list a new post (``lookup.LISTING_SETTLE``; tests shorten it).
 
     ``call`` is the one way an adapter reaches its platform. A subclass says where a path goes
-    (``_url``), how a request is authorised (``_headers``) and what a reply teaches about the
-    account's quota (``_observe``).
+    (``_url``), how a request is authorised (``_headers``), what a reply teaches about the
+    account's quota (``_observe``) and what a refused answer means (``classify_error``).
     """
 
     platform: str
@@ -218,6 +219,14 @@ class HttpAdapter(port.Adapter):
 
     def _observe(self, target: port.Target, reply: Reply) -> None:
         """What the reply's headers say of the account's quota; most platforms say nothing."""
+
+    @abstractmethod
+    def classify_error(self, target: port.Target, reply: Reply) -> port.AdapterError:
+        """The error a refused answer (``reply``, not a success) stands for, by the platform's own
+        rules: the one reading of a refusal, for a post, a reply or a moderation call alike
+        (``refusals.refusal``). A spent quota it reads is noted against ``target``'s account.
+        Each platform words its refusals its own way, mostly not by the HTTP status, so each
+        adapter writes its own."""
 
 
 class StatefulHttpAdapter(HttpAdapter):

@@ -33,7 +33,7 @@ import orjson
 from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content
-from services.publisher.adapters.graph import GraphAdapter, graph_error, parse_graph_time
+from services.publisher.adapters.graph import GraphAdapter, parse_graph_time
 from services.publisher.adapters.lookup import Listed, verdict
 from shared.events import Content, Media
 from shared.json_values import as_id, as_int, as_list, as_object
@@ -142,7 +142,7 @@ class FacebookAdapter(GraphAdapter):
 
     def _ok(self, target: port.Target, reply: Reply) -> dict[str, Any]:
         if not 200 <= reply.status < 300:  # a 2xx to a post without its id is Ambiguous (_published)
-            raise graph_error(self.platform, reply, self._clock())
+            raise self.classify_error(target, reply)
         return reply.json_object()
 
 

@@ -142,3 +142,7 @@ class GraphAdapter(HttpAdapter):
 
     def _observe(self, target: port.Target, reply: Reply) -> None:
         self._quota.record(target, usage_info(reply.headers, self._clock()))
+
+    def classify_error(self, target: port.Target, reply: Reply) -> port.AdapterError:
+        """``graph_error`` at this adapter's clock."""
+        return graph_error(self.platform, reply, self._clock())

@@ -36,7 +36,7 @@ from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import compose_text
-from services.publisher.adapters.graph import graph_error, parse_graph_time
+from services.publisher.adapters.graph import parse_graph_time
 from services.publisher.adapters.lookup import Listed, verdict
 from services.publisher.adapters.meta_container import (
     ContainerAdapter,
@@ -118,7 +118,7 @@ class InstagramAdapter(ContainerAdapter):
     async def _ok(self, target: port.Target, reply: Reply) -> dict[str, Any]:
         if reply.status == 200:
             return reply.json_object()
-        raise graph_error(self.platform, reply, self._clock())
+        raise self.classify_error(target, reply)
 
 
 def _media_fields(media: Media, *, child: bool = False) -> Fields:

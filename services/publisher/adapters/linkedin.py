@@ -99,7 +99,7 @@ class LinkedInAdapter(HttpAdapter):
             body["content"] = {"article": {"source": content.link, "title": _title(content)}}
         reply = await self.call(target, "POST", "/rest/posts", creates_post=True, json=body)
         if not 200 <= reply.status < 300:  # any 2xx took the post: without its URN, Ambiguous
-            raise self._error(target, reply)
+            raise self.classify_error(target, reply)
         urn = reply.headers.get("x-restli-id", "")
         if not urn:
             raise port.Ambiguous("linkedin: created, but the reply has no x-restli-id", code="no_id")
@@ -114,7 +114,7 @@ class LinkedInAdapter(HttpAdapter):
         }
         reply = await self.call(target, "GET", "/rest/posts", params=params)
         if reply.status != 200:
-            raise self._error(target, reply)
+            raise self.classify_error(target, reply)
         elements = reply.json_object().get("elements")
         ours = request.content.text or ""
         listed: list[Listed] = []
@@ -136,7 +136,7 @@ class LinkedInAdapter(HttpAdapter):
     async def engagement(self, target: port.Target, post_id: str) -> port.Engagement:
         reply = await self.call(target, "GET", f"/rest/socialActions/{quote(post_id, safe='')}")
         if reply.status != 200:
-            raise self._error(target, reply)
+            raise self.classify_error(target, reply)
         body = reply.json_object()
         likes, comments = as_object(body.get("likesSummary")), as_object(body.get("commentsSummary"))
         return port.Engagement(
@@ -148,7 +148,7 @@ class LinkedInAdapter(HttpAdapter):
     async def poll_results(self, target: port.Target, post_id: str) -> port.PollTally:
         reply = await self.call(target, "GET", f"/rest/posts/{quote(post_id, safe='')}")
         if reply.status != 200:
-            raise self._error(target, reply)
+            raise self.classify_error(target, reply)
         return linkedin_tally(reply.json_object(), post_id, self._clock())
 
     async def _upload(
@@ -167,7 +167,7 @@ class LinkedInAdapter(HttpAdapter):
             json=init,
         )
         if reply.status != 200:
-            raise self._error(target, reply)
+            raise self.classify_error(target, reply)
         value = reply.json_object().get("value")
         upload_url = value.get("uploadUrl") if isinstance(value, dict) else None
         image = value.get("image") if isinstance(value, dict) else None
@@ -189,7 +189,7 @@ class LinkedInAdapter(HttpAdapter):
             data=fetched.data,
         )
         if put.status not in (200, 201):
-            raise self._error(target, put)
+            raise self.classify_error(target, put)
         item = {"id": image}
         if media.alt:
             item["altText"] = media.alt
@@ -202,7 +202,7 @@ class LinkedInAdapter(HttpAdapter):
             "X-Restli-Protocol-Version": "2.0.0",
         }
 
-    def _error(self, target: port.Target, reply: Reply) -> port.AdapterError:
+    def classify_error(self, target: port.Target, reply: Reply) -> port.AdapterError:
         body = reply.json_object()
         status = reply.status
         inputs = (

@@ -66,7 +66,7 @@ class MastodonAdapter(HttpAdapter):
     ) -> None:
         super().__init__(session, fetcher, **options)
         self._instances = InstanceLimitsCache(
-            session, self._clock, self._error, timeout=self._timeout, ttl=instance_limits_ttl
+            session, self._clock, self.classify_error, timeout=self._timeout, ttl=instance_limits_ttl
         )
         self._poll_interval = media_poll_interval
         self._poll_limit = media_poll_limit
@@ -102,7 +102,7 @@ class MastodonAdapter(HttpAdapter):
         )
         if reply.status == 200:
             return _published(reply.json_object())
-        raise self._error(reply)
+        raise self.classify_error(target, reply)
 
     async def find_by_marker(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         """Re-send under the same Idempotency-Key while Mastodon still keeps it (see module doc)."""
@@ -135,7 +135,7 @@ class MastodonAdapter(HttpAdapter):
         # Not ambiguous: an upload nobody attaches is invisible and Mastodon removes it.
         reply = await self.call(target, "POST", "/api/v2/media", creates_post=False, data=form)
         if reply.status not in (200, 202):
-            raise self._error(reply)
+            raise self.classify_error(target, reply)
         attachment = reply.json_object()
         media_id = str(attachment.get("id", ""))
         if not media_id:
@@ -162,7 +162,7 @@ class MastodonAdapter(HttpAdapter):
     async def _get(self, target: port.Target, path: str, *, expect: tuple[int, ...] = (200,)) -> Reply:
         reply = await self.call(target, "GET", path)
         if reply.status not in expect:
-            raise self._error(reply)
+            raise self.classify_error(target, reply)
         return reply
 
     def _observe(self, target: port.Target, reply: Reply) -> None:
@@ -175,7 +175,7 @@ class MastodonAdapter(HttpAdapter):
             ),
         )
 
-    def _error(self, reply: Reply) -> port.AdapterError:
+    def classify_error(self, target: port.Target, reply: Reply) -> port.AdapterError:
         status = reply.status
         detail = str(reply.json_object().get("error") or f"HTTP {status}")[:1000]
         message = f"mastodon: {detail}"

@@ -39,7 +39,7 @@ class InstanceLimitsCache:
 
     session: aiohttp.ClientSession
     clock: Callable[[], datetime]
-    classify: Callable[[Reply], port.AdapterError]
+    classify: Callable[[port.Target, Reply], port.AdapterError]
     _: KW_ONLY
     timeout: aiohttp.ClientTimeout | None = None
     ttl: timedelta = INSTANCE_LIMITS_TTL
@@ -72,7 +72,7 @@ class InstanceLimitsCache:
             if known is not None:
                 return known.limits
             if reply.status == 429 or reply.status >= 500:
-                raise self.classify(reply)
+                raise self.classify(target, reply)
             return None
         limits = InstanceLimits.from_instance(reply.json_object())
         self._known[base] = _Known(limits, now)

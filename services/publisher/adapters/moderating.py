@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from services.publisher.adapters import port
 from services.publisher.adapters.moderation_calls import done, gone, moderation_call
+from services.publisher.adapters.refusals import refusal
 from services.publisher.adapters.reply_calls import NoReplyCall
-from services.publisher.adapters.replying import CallsPlatform, refused
+from services.publisher.adapters.replying import CallsPlatform
 
 _DONE = {"hide": "hide", "unhide": "show again", "delete": "delete"}
 
@@ -50,4 +51,4 @@ async def moderate_comment(
         return port.Published(to.comment_id, None)
     if answer.status >= 500:
         raise port.Temporary(f"{platform}: answered {answer.status} to the {action}", code="server_error")
-    raise refused(adapter, target, answer, f"to {verb} the comment")
+    raise refusal(adapter, target, answer)

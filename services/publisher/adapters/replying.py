@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply
+from services.publisher.adapters.refusals import refusal
 from services.publisher.adapters.reply_calls import (
     ABSENCE_UNPROVEN,
     MAX_LOOKUP_PAGES,
@@ -54,6 +55,8 @@ class CallsPlatform(Protocol):
         self, target: port.Target, method: str, path: str = "", *, creates_post: bool = True, **kw: Any
     ) -> Reply: ...
 
+    def classify_error(self, target: port.Target, reply: Reply) -> port.AdapterError: ...
+
 
 async def post_reply(
     adapter: CallsPlatform, target: port.Target, request: port.PublishRequest
@@ -76,7 +79,7 @@ async def post_reply(
         return port.Published(found, None)
     if answer.status >= 500:
         raise port.Ambiguous(f"{platform}: answered {answer.status} to the reply", code="server_error")
-    raise refused(adapter, target, answer)
+    raise refusal(adapter, target, answer)
 
 
 async def _threads_container(
@@ -89,7 +92,7 @@ async def _threads_container(
         return creation
     if answer.status >= 500:
         raise port.Temporary(f"threads: answered {answer.status} to the reply container", code="server_error")
-    raise refused(adapter, target, answer)
+    raise refusal(adapter, target, answer)
 
 
 async def find_reply(
@@ -129,7 +132,7 @@ async def _search(
                 f"{platform}: the reply look-up answered {answer.status}", code="server_error"
             )
         if answer.status != 200:
-            why = refused(adapter, target, answer, "the reply look-up")
+            why = refusal(adapter, target, answer)
             if isinstance(why, port.Temporary):
                 raise why  # a throttle or a spent quota: ask again once it lifts
             return port.Unknown(
@@ -151,14 +154,3 @@ async def _search(
 
 async def _send(adapter: CallsPlatform, target: port.Target, call: ReplyCall, *, creates_post: bool) -> Reply:
     return await adapter.call(target, call.method, call.path, creates_post=creates_post, **call.kw)
-
-
-def refused(
-    adapter: CallsPlatform, target: port.Target, answer: Reply, what: str = "the reply"
-) -> port.AdapterError:
-    """A refusal read by the platform's own rules (``refusals.refusal``)."""
-    # Imported here, not at the top: ``refusals`` reads with the platform adapters, which build
-    # on ``common``, and ``common`` imports this module.
-    from services.publisher.adapters.refusals import refusal
-
-    return refusal(adapter, target, answer, what)

@@ -109,7 +109,7 @@ class TelegramAdapter(HttpAdapter):
             # the message: it may be in the channel, and only a refusal the API words is one.
             raise port.Ambiguous("telegram: sent, but the reply can't be read", code="unreadable_reply")
         if reply.status != 200 or not body.get("ok"):
-            raise self._error(target, reply.status, body)
+            raise self.classify_error(target, reply)
         message = as_object(body.get("result"))
         message_id = as_int(message.get("message_id"))
         if message_id is None:
@@ -121,7 +121,8 @@ class TelegramAdapter(HttpAdapter):
             epoch_time(date) if isinstance(date, int) else None,
         )
 
-    def _error(self, target: port.Target, status: int, body: dict[str, Any]) -> port.AdapterError:
+    def classify_error(self, target: port.Target, reply: Reply) -> port.AdapterError:
+        status, body = reply.status, reply.json_object()
         code = as_int(body.get("error_code")) or status
         description = str(body.get("description") or f"HTTP {status}")[:1000]
         message = f"telegram: {description}"
@@ -161,7 +162,7 @@ class TelegramAdapter(HttpAdapter):
         reply = await self.call(target, "POST", "stopPoll", creates_post=False, json=payload)
         body = reply.json_object()
         if reply.status != 200 or not body.get("ok"):
-            raise self._error(target, reply.status, body)
+            raise self.classify_error(target, reply)
         return telegram_tally(body.get("result"), post_id)
 
 

@@ -40,7 +40,7 @@ from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import compose_text
-from services.publisher.adapters.graph import graph_error, parse_graph_time
+from services.publisher.adapters.graph import parse_graph_time
 from services.publisher.adapters.lookup import Listed, not_before, verdict
 from services.publisher.adapters.meta_container import (
     ContainerAdapter,
@@ -157,4 +157,4 @@ class ThreadsAdapter(ContainerAdapter):
             if not isinstance(body, dict):
                 raise port.Temporary("threads: the reply is not a JSON object", code="malformed_reply")
             return body
-        raise graph_error(self.platform, reply, self._clock())
+        raise self.classify_error(target, reply)

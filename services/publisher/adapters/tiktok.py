@@ -257,7 +257,7 @@ class TikTokAdapter(ChunkedUploadAdapter):
                 data=stream,
             )
             if reply.status not in (200, 201, 206):
-                raise self._error(target, reply)
+                raise self.classify_error(target, reply)
             index += 1
             self._log.update(job_id, uploaded=end)
 
@@ -315,9 +315,9 @@ class TikTokAdapter(ChunkedUploadAdapter):
         body = reply.json_object()
         if reply.status == 200 and as_object(body.get("error")).get("code") == "ok":
             return as_object(body.get("data"))
-        raise self._error(target, reply)
+        raise self.classify_error(target, reply)
 
-    def _error(self, target: port.Target, reply: Reply) -> port.AdapterError:
+    def classify_error(self, target: port.Target, reply: Reply) -> port.AdapterError:
         error = as_object(reply.json_object().get("error"))
         code = str(error.get("code") or f"http_{reply.status}")
         status = reply.status

@@ -81,7 +81,7 @@ class WebhookAdapter(HttpAdapter):
             answer = reply.json_object()
             url = answer.get("url")
             return port.Published(str(answer.get("id") or request.marker), str(url) if url else None, now)
-        raise self._error(reply)
+        raise self.classify_error(target, reply)
 
     async def find_by_marker(self, target: port.Target, request: port.PublishRequest) -> port.Lookup:
         """Re-send under the same Idempotency-Key while the receiver keeps it (see module doc)."""
@@ -91,7 +91,7 @@ class WebhookAdapter(HttpAdapter):
     async def engagement(self, target: port.Target, post_id: str) -> port.Engagement:
         raise port.NotSupported("webhook: receivers report no engagement", code="no_metrics")
 
-    def _error(self, reply: Reply) -> port.AdapterError:
+    def classify_error(self, target: port.Target, reply: Reply) -> port.AdapterError:
         body = reply.json_object()
         detail = str(body.get("error") or body.get("message") or f"HTTP {reply.status}")[:1000]
         message = f"webhook: {detail}"

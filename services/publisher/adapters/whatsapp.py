@@ -45,7 +45,7 @@ from services.publisher.adapters import port
 from services.publisher.adapters._http import Reply
 from services.publisher.adapters.checks import check_content
 from services.publisher.adapters.common import StatefulHttpAdapter
-from services.publisher.adapters.graph import GraphAdapter, graph_error, usage_info
+from services.publisher.adapters.graph import GraphAdapter, usage_info
 from services.publisher.adapters.upload_state import JobLog
 from shared.capabilities import post_text
 from shared.json_values import as_int, as_object
@@ -195,25 +195,41 @@ class WhatsAppAdapter(GraphAdapter, StatefulHttpAdapter):
 
     def _outcome(self, target: port.Target, reply: Reply) -> str:
         """What one send did: the message's ``wamid`` ("sent" when a 200 names none), a skipped
-        recipient, or the platform's refusal raised. A 200 carrying a Graph error envelope and
-        no ``messages`` is that error: the message was not sent."""
+        recipient, or the platform's refusal raised (``classify_error``). A 200 carrying a Graph
+        error envelope and no ``messages`` is that error: the message was not sent."""
         body = reply.json_object()
         messages = body.get("messages")
         if reply.status == 200 and (messages is not None or not isinstance(body.get("error"), dict)):
             wamid = as_object(messages[0]).get("id") if isinstance(messages, list) and messages else None
             return str(wamid) if wamid else "sent"
-        err = as_object(body.get("error"))
+        skipped = _skipped(reply)
+        if skipped is not None:
+            return f"skipped:{skipped}"
+        raise self.classify_error(target, reply)
+
+    def classify_error(self, target: port.Target, reply: Reply) -> port.AdapterError:
+        """A refused send read by WhatsApp's rules: its throttles (130429, 131056, 80007) →
+        ``RateLimited``; a recipient it cannot reach (outside the 24-hour window, undeliverable)
+        → ``Permanent`` ``recipient_skipped`` (a broadcast skips that recipient instead, in
+        ``_outcome``); anything else as Graph reads it (``graph.graph_error``)."""
+        skipped = _skipped(reply)
+        if skipped is not None:
+            return port.Permanent(
+                f"whatsapp: refused the message: {skipped}",
+                code="recipient_skipped",
+                http_status=reply.status,
+            )
+        err = as_object(reply.json_object().get("error"))
         code = as_int(err.get("code")) or 0
-        if code in _SKIP:
-            return f"skipped:{_SKIP[code]}"
         if code in _THROTTLE:
             wait = _THROTTLE[code]
             message = f"whatsapp: (#{code}) {str(err.get('message') or '')[:500]}"
             if wait is None:
-                info = usage_info(reply.headers, self._clock())
-                wait = (info.reset_at - self._clock()).total_seconds() if info and info.reset_at else None
-            raise port.RateLimited(message, code=f"graph_{code}", http_status=reply.status, retry_after=wait)
-        raise graph_error(self.platform, reply, self._clock())
+                now = self._clock()
+                info = usage_info(reply.headers, now)
+                wait = (info.reset_at - now).total_seconds() if info and info.reset_at else None
+            return port.RateLimited(message, code=f"graph_{code}", http_status=reply.status, retry_after=wait)
+        return super().classify_error(target, reply)
 
     def _result(self, job_id: str, sent: dict[str, str]) -> port.Published:
         reached = [v for v in sent.values() if not v.startswith(("skipped", "pending"))]
@@ -224,6 +240,12 @@ class WhatsAppAdapter(GraphAdapter, StatefulHttpAdapter):
             )
         # The first message id stands for the post; delivery to each number is the webhook's story.
         return port.Published(reached[0], None)
+
+
+def _skipped(reply: Reply) -> str | None:
+    """Why the answer's recipient is skipped, if its Graph error code says so (``_SKIP``)."""
+    code = as_int(as_object(reply.json_object().get("error")).get("code")) or 0
+    return _SKIP.get(code)
 
 
 def _mask(number: str) -> str:

@@ -69,7 +69,7 @@ class WordPressAdapter(HttpAdapter):
             body["featured_media"] = uploaded[0][0]
         reply = await self.call(target, "POST", "/posts", creates_post=True, json=body)
         if not 200 <= reply.status < 300:  # any 2xx took the post: without its id, Ambiguous
-            raise self._error(reply)
+            raise self.classify_error(target, reply)
         return _published(reply.json_object(), reply.headers.get("Location"))
 
     async def _upload(self, target: port.Target, media: Media) -> tuple[int, str, str | None]:
@@ -83,7 +83,7 @@ class WordPressAdapter(HttpAdapter):
             target, "POST", "/media", creates_post=False, data=fetched.data, headers=headers
         )
         if reply.status != 201:
-            raise self._error(reply)
+            raise self.classify_error(target, reply)
         body = reply.json_object()
         media_id = parse_int(str(body.get("id"))) if body.get("id") is not None else None
         if media_id is None:
@@ -94,7 +94,7 @@ class WordPressAdapter(HttpAdapter):
         params = {"search": request.marker, "status": ANY_STATUS, "context": "edit", "per_page": "10"}
         reply = await self.call(target, "GET", "/posts", params=params)
         if reply.status != 200:
-            raise self._error(reply)
+            raise self.classify_error(target, reply)
         posts = reply.json()
         for post in as_list(posts):
             raw = as_object(as_object(post).get("content")).get("raw")
@@ -106,7 +106,7 @@ class WordPressAdapter(HttpAdapter):
     async def engagement(self, target: port.Target, post_id: str) -> port.Engagement:
         reply = await self.call(target, "GET", "/comments", params={"post": post_id, "per_page": "1"})
         if reply.status != 200:
-            raise self._error(reply)
+            raise self.classify_error(target, reply)
         # Core has no views or likes; comments are counted in X-WP-Total.
         return port.Engagement(
             reactions=0, comments=parse_int(reply.headers.get("X-WP-Total")) or 0, shares=0
@@ -118,7 +118,7 @@ class WordPressAdapter(HttpAdapter):
     def _headers(self, target: port.Target) -> dict[str, str]:
         return {"Authorization": _basic(target)}  # WordPress core reports no quota: no _observe
 
-    def _error(self, reply: Reply) -> port.AdapterError:
+    def classify_error(self, target: port.Target, reply: Reply) -> port.AdapterError:
         body = reply.json_object()
         code = str(body.get("code") or f"http_{reply.status}")
         message = f"wordpress: {str(body.get('message') or f'HTTP {reply.status}')[:1000]} ({code})"

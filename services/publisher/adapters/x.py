@@ -61,7 +61,7 @@ class XAdapter(HttpAdapter):
             }
         reply = await self.call(target, "POST", "/2/tweets", creates_post=True, json=body)
         if not 200 <= reply.status < 300:  # any 2xx took the post: without its id, Ambiguous
-            raise self._error(reply)
+            raise self.classify_error(target, reply)
         post_id = as_id(as_object(reply.json_object().get("data")).get("id"))
         if not post_id:
             raise port.Ambiguous("x: created, but the reply has no id", code="no_id")
@@ -75,7 +75,7 @@ class XAdapter(HttpAdapter):
         # Uploaded media nobody posts expires on its own (expires_after_secs): never ambiguous.
         reply = await self.call(target, "POST", "/2/media/upload", creates_post=False, data=form)
         if reply.status not in (200, 201):
-            raise self._error(reply)
+            raise self.classify_error(target, reply)
         media_id = as_id(as_object(reply.json_object().get("data")).get("id"))
         if not media_id:
             raise port.Temporary("x: media upload answered without an id", code="no_id")
@@ -130,7 +130,7 @@ class XAdapter(HttpAdapter):
     async def _read(self, target: port.Target, path: str, **kw: Any) -> dict[str, Any]:
         reply = await self.call(target, "GET", path, **kw)
         if reply.status != 200:
-            raise self._error(reply)
+            raise self.classify_error(target, reply)
         return reply.json_object()
 
     def _observe(self, target: port.Target, reply: Reply) -> None:
@@ -145,7 +145,7 @@ class XAdapter(HttpAdapter):
                 ),
             )
 
-    def _error(self, reply: Reply) -> port.AdapterError:
+    def classify_error(self, target: port.Target, reply: Reply) -> port.AdapterError:
         body = reply.json_object()
         first = as_object((as_list(body.get("errors")) or [None])[0])
         detail = str(body.get("detail") or first.get("message") or f"HTTP {reply.status}")

@@ -136,7 +136,7 @@ class YouTubeAdapter(ChunkedUploadAdapter):
             target, "GET", "/youtube/v3/videos", params={"part": "statistics", "id": post_id}
         )
         if reply.status != 200:
-            raise self._error(target, reply)
+            raise self.classify_error(target, reply)
         items = reply.json_object().get("items")
         if not isinstance(items, list) or not items:
             raise port.Permanent(f"youtube: video {post_id} not found", code="not_found")
@@ -175,7 +175,7 @@ class YouTubeAdapter(ChunkedUploadAdapter):
         if reply.status != 200 or not location:
             if reply.status == 200:
                 raise port.Temporary("youtube: the upload session has no Location", code="malformed_reply")
-            raise self._error(target, reply)
+            raise self.classify_error(target, reply)
         return location
 
     async def _query(self, target: port.Target, session_uri: str, total: int) -> port.Published | int | None:
@@ -187,7 +187,7 @@ class YouTubeAdapter(ChunkedUploadAdapter):
             return _next_offset(reply)
         if reply.status in (404, 410):
             return None  # the session expired (about a week): its bytes are gone, start afresh
-        raise self._error(target, reply)
+        raise self.classify_error(target, reply)
 
     async def _upload(
         self, target: port.Target, job_id: str, session_uri: str, data: memoryview, offset: int
@@ -207,7 +207,7 @@ class YouTubeAdapter(ChunkedUploadAdapter):
                 self._log.drop(job_id)
                 return self._video(reply)
             if reply.status != 308:
-                raise self._error(target, reply)
+                raise self.classify_error(target, reply)
             offset = _next_offset(reply)
             self._log.update(job_id, offset=offset)
             if offset >= total:  # the server holds everything yet says incomplete: ask again later
@@ -242,7 +242,7 @@ class YouTubeAdapter(ChunkedUploadAdapter):
             target, "GET", "/youtube/v3/channels", params={"part": "contentDetails", "mine": "true"}
         )
         if reply.status != 200:
-            raise self._error(target, reply)
+            raise self.classify_error(target, reply)
         items = reply.json_object().get("items")
         details = (
             as_object(as_object(items[0]).get("contentDetails")) if isinstance(items, list) and items else {}
@@ -255,7 +255,7 @@ class YouTubeAdapter(ChunkedUploadAdapter):
         params = {"part": "snippet", "playlistId": uploads, "maxResults": str(LOOKUP_LIMIT)}
         reply = await self.call(target, "GET", "/youtube/v3/playlistItems", params=params)
         if reply.status != 200:
-            raise self._error(target, reply)
+            raise self.classify_error(target, reply)
         title, description = title_and_description(request.content)
         listed: list[Listed] = []
         for item in as_list(reply.json_object().get("items")):
@@ -276,7 +276,7 @@ class YouTubeAdapter(ChunkedUploadAdapter):
             listed.append(Listed(created, judged, found if video_id else None))
         return self.judge(listed, request, page_full=len(listed) >= LOOKUP_LIMIT)
 
-    def _error(self, target: port.Target, reply: Reply) -> port.AdapterError:
+    def classify_error(self, target: port.Target, reply: Reply) -> port.AdapterError:
         err = as_object(reply.json_object().get("error"))
         errors = err.get("errors")
         first = as_object(errors[0]) if isinstance(errors, list) and errors else {}
