@@ -9,6 +9,9 @@
 - CIDs (atproto.com/specs/data-model "Link and CID Formats"): CIDv1, sha-256 multihash, codec
   ``raw`` (0x55) for blobs and ``dag-cbor`` (0x71) for records, written base32 lower-case with
   the ``b`` multibase prefix.
+- TIDs (atproto.com/specs/tid): 13 characters of base32-sortable, the record keys of posts and
+  the revisions of a repository. The fake encodes its id counter (sandbox/ids.py) where a PDS
+  encodes a microsecond clock, so its TIDs sort in the order they were made, across restarts too.
 """
 
 from __future__ import annotations
@@ -45,6 +48,21 @@ def session_jwt(
     signing_input = f"{_b64url(orjson.dumps(header))}.{_b64url(orjson.dumps(claims))}"
     signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{_b64url(signature)}"
+
+
+_BASE32_SORTABLE = "234567abcdefghijklmnopqrstuvwxyz"
+TID_LENGTH = 13
+
+
+def tid(n: int) -> str:
+    """``n`` (0 <= n < 2**63, the TID's top bit is 0) as a TID."""
+    if not 0 <= n < 2**63:
+        raise ValueError(f"a TID holds 0 <= n < 2**63, not {n}")
+    chars = []
+    for _ in range(TID_LENGTH):
+        n, digit = divmod(n, 32)
+        chars.append(_BASE32_SORTABLE[digit])
+    return "".join(reversed(chars))
 
 
 def cid_for(data: bytes, codec: int = RAW_CODEC) -> str:

@@ -27,7 +27,6 @@ A redirect is an ordinary ``respond`` fault: ``{"status": 307, "headers": {"Loca
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -153,13 +152,17 @@ class FakeState:
     offset: timedelta = timedelta(0)
     # How long a new post stays out of the account's listings: real platforms list late.
     listing_lag: timedelta = timedelta(0)
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # Where the id counter starts (sandbox/ids.py): 0 numbers ids from 1, as tests expect.
+    id_base: int = 0
+    _issued: int = 0
 
     def now(self) -> datetime:
         return self.clock() + self.offset
 
     def next_id(self) -> int:
-        return next(self._ids)
+        """The next number of this platform's one counter, past any an earlier sandbox made."""
+        self._issued += 1
+        return self.id_base + self._issued
 
     def listed(self, post: FakePost) -> bool:
         """Whether listings show ``post`` yet (``listing_lag``)."""

@@ -12,8 +12,9 @@ Routes (relative to the mount)::
                                                   replies (``/_fake/comments``) nested under ``replies``
     GET  /xrpc/app.bsky.actor.getProfile          actor → profileViewDetailed (clients read it after login)
 
-Tokens are HS256 JWTs and ids are real CIDs (``atproto_shapes``); responses follow the lexicons'
-output schemas, which tests/fidelity checks with the atproto SDK's models.
+Tokens are HS256 JWTs, ids are real CIDs, and revisions and replies' record keys real TIDs
+(``atproto_shapes``); responses follow the lexicons' output schemas, which tests/fidelity checks
+with the atproto SDK's models.
 
 Access tokens live ``access_ttl`` (move the clock with ``/_fake/clock`` to expire them): an
 expired one answers **400** ``ExpiredToken`` as the PDS does. A ``createRecord`` at a key that
@@ -36,7 +37,7 @@ from typing import Any
 from aiohttp import web
 
 from sandbox import comment_replies
-from sandbox.atproto_shapes import DAG_CBOR_CODEC, cid_for, session_jwt
+from sandbox.atproto_shapes import DAG_CBOR_CODEC, cid_for, session_jwt, tid
 from sandbox.base import (
     FakePost,
     FakeState,
@@ -73,7 +74,7 @@ class BlueskyState(FakeState):
 
     def new_comment_id(self, post_id: str) -> str:
         # A reply is a record in its author's repository: at://<did>/app.bsky.feed.post/<rkey>.
-        return f"at://{self.did('warga')}/{COLLECTION}/3lreply{self.next_id():06d}"
+        return f"at://{self.did('warga')}/{COLLECTION}/{tid(self.next_id())}"
 
     def reset(self) -> None:
         super().reset()
@@ -211,7 +212,7 @@ class _Bluesky:
             )
         )
         comment_replies.bluesky_reply(self.s, uri, account, record)
-        commit = {"cid": _cid(uri.encode()), "rev": f"3l{self.s.next_id():011d}"}
+        commit = {"cid": _cid(uri.encode()), "rev": tid(self.s.next_id())}
         return json_reply(
             {"uri": uri, "cid": cid, "commit": commit, "validationStatus": "valid"}, 200, headers
         )

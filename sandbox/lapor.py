@@ -30,6 +30,7 @@ class LaporState:
     complaints: dict[str, dict[str, Any]] = field(default_factory=dict)  # tracking id → complaint
     by_reference: dict[str, str] = field(default_factory=dict)  # client reference → tracking id
     failures: list[int] = field(default_factory=list)  # statuses the next submissions answer
+    id_base: int = 0  # tracking numbers start past it, as the platforms' ids do (sandbox/ids.py)
 
     def reset(self) -> None:
         """Forget every complaint and queued failure (the sandbox's ``/_fake/reset``); the tokens
@@ -43,7 +44,7 @@ class LaporState:
         ref = body["client_reference"]
         if ref in self.by_reference:
             return self.complaints[self.by_reference[ref]], False
-        tracking_id = f"LAPOR-{len(self.complaints) + 1:06d}"
+        tracking_id = f"LAPOR-{self.id_base + len(self.complaints) + 1:06d}"
         complaint = {**{k: body.get(k) for k in (*REQUIRED, "source_url")}, "tracking_id": tracking_id}
         complaint["status"] = "verifikasi"
         self.complaints[tracking_id] = complaint

@@ -37,7 +37,7 @@ def linkedin_new_comment(state: FakeState, share: str, body: dict[str, Any]) -> 
         str(parent) != comment_urn(share, parent_id) or find_comment(state, parent_id) is None
     ):
         return json_reply({"message": "parentComment not found", "status": 404}, 404)
-    comment_id = str(7_000_000 + len(state.comments))
+    comment_id = str(7_000_000 + state.id_base + len(state.comments))  # past an earlier sandbox's
     reply = add_reply(state, reply_id=comment_id, account=actor, post_id=share, parent=parent_id, text=text)
     urn = comment_urn(share, comment_id)
     return json_reply(comment_json(reply), 201, headers={"x-restli-id": urn})

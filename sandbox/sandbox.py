@@ -33,6 +33,10 @@ authorize, token and revoke endpoints with the platforms' lifetimes, which
 ``WARTA_SANDBOX_TOKEN_TTL_S`` shortens. Every fake mints a working credential of an account on
 ``POST /<platform>/_fake/mint`` {"account"}, as its developer portal would
 (``warta sandbox token``; sandbox/developer_portal.py).
+
+Ids (posts, comments, media, messages) start past ``WARTA_SANDBOX_ID_BASE``, which ``warta dev``
+sets from the time it starts the sandbox, so a restarted sandbox never reuses an id; unset, they
+start at 1 on every run (sandbox/ids.py).
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ from sandbox import (
     youtube,
 )
 from sandbox.base import MAX_BODY_BYTES, FakeState, json_reply
+from sandbox.ids import id_base_from_env
 
 # A valid 1x1 PNG; the fakes don't decode images, but a real viewer can open it.
 PNG = base64.b64decode(
@@ -134,22 +139,31 @@ async def _reset_all(request: web.Request) -> web.Response:
 
 
 def build_sandbox(
-    tokens: dict[str, str], *, public_base: str | None = None, token_ttl_s: float | None = None
+    tokens: dict[str, str],
+    *,
+    public_base: str | None = None,
+    token_ttl_s: float | None = None,
+    id_base: int = 0,
 ) -> web.Application:
     """The sandbox app. ``tokens`` maps each secret's name (the account) to its token;
-    ``token_ttl_s`` shortens every access token the sandbox's authorization servers issue."""
+    ``token_ttl_s`` shortens every access token the sandbox's authorization servers issue;
+    every fake's ids start past ``id_base`` (sandbox/ids.py; 0: from 1)."""
     by_token = {token: name for name, token in tokens.items()}
     root = web.Application(client_max_size=MAX_BODY_BYTES)  # the root's limit applies to sub-apps
     states: dict[str, FakeState] = {}
     for platform, (make_state, create_app) in FAKES.items():
         state = make_state(
-            tokens=dict(by_token), prefix=f"/{platform}", public_base=public_base, token_ttl_s=token_ttl_s
+            tokens=dict(by_token),
+            prefix=f"/{platform}",
+            public_base=public_base,
+            token_ttl_s=token_ttl_s,
+            id_base=id_base,
         )
         states[platform] = state
         root.add_subapp(state.prefix, create_app(state))
     root[STATES] = states
     # SP4N-LAPOR!'s integration API (not a social platform: no posts, no comments).
-    root[LAPOR] = lapor.LaporState(tokens=set(by_token))
+    root[LAPOR] = lapor.LaporState(tokens=set(by_token), id_base=id_base)
     root.add_subapp("/lapor", lapor.create_app(root[LAPOR]))
     root.router.add_get("/healthz", _healthz)
     root.router.add_post("/_fake/reset", _reset_all)
@@ -176,11 +190,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     tokens = load_tokens(args.secrets)
     ttl = os.environ.get("WARTA_SANDBOX_TOKEN_TTL_S")
+    id_base = id_base_from_env()
     # Names only: the tokens themselves are never printed.
     print(f"sandbox: {len(tokens)} accounts ({', '.join(sorted(tokens)) or 'none'})", flush=True)
-    web.run_app(
-        build_sandbox(tokens, token_ttl_s=float(ttl) if ttl else None), host=args.host, port=args.port
-    )
+    print(f"sandbox: ids start after {id_base}", flush=True)
+    app = build_sandbox(tokens, token_ttl_s=float(ttl) if ttl else None, id_base=id_base)
+    web.run_app(app, host=args.host, port=args.port)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ POST, method names case-insensitive, parameters as query, form, multipart or JSO
 
 Ids are Telegram's: a bot's id is the number before the colon of its token, and a chat's id is
 an integer (a channel's is ``-100`` followed by ten digits) even when the request named the chat
-as ``@username``; clients parse ``chat.id`` as an integer.
+as ``@username``; clients parse ``chat.id`` as an integer. Message and update ids are 32-bit
+integers (the Bot API notes only user and chat ids may need more bits): each chat numbers its
+messages, and the bot its updates, from a share of the sandbox's id base (sandbox/ids.py).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from sandbox.base import (
 )
 from sandbox.developer_portal import add_mint_route
 from sandbox.fake_app import new_fake_app
+from sandbox.ids import scaled_base
 from sandbox.reply_edges import telegram_reply, telegram_reply_to
 from sandbox.telegram_discussion import DISCUSSION_CHAT_ID, Discussion
 from shared.json_values import digits
@@ -42,6 +45,10 @@ from shared.json_values import digits
 BOT_API_VERSION = "10.0"
 _SEND_METHODS = ("sendmessage", "sendphoto", "sendpoll")
 _METHODS = ("getme", "getchatmember", "getupdates", "stoppoll", "deletemessage", *_SEND_METHODS)
+# Message and update ids advance this many per second since sandbox/ids.py's epoch, not ID_STEP,
+# to stay below 2**31 until 2060: a restarted sandbox numbers past an earlier one's messages if
+# that one sent fewer than two a second to a chat (and received fewer than two updates a second).
+MESSAGE_IDS_PER_SECOND = 2
 
 
 def channel_id(chat_id: str) -> int | None:
@@ -76,6 +83,12 @@ class TelegramState(FakeState):
     bot_status: dict[str, str] = field(default_factory=dict)
     # The channels' linked discussion group, where comments are (sandbox.telegram_discussion).
     discussion: Discussion = field(default_factory=Discussion)
+    message_base: int = field(init=False, default=0)  # each chat's message ids start past it
+
+    def __post_init__(self) -> None:
+        self.message_base = scaled_base(self.id_base, MESSAGE_IDS_PER_SECOND)
+        self.discussion.last_message_id += self.message_base
+        self.discussion.last_update_id += self.message_base  # a bot's getUpdates offset only grows
 
     def reset(self) -> None:
         super().reset()
@@ -258,7 +271,7 @@ class _Telegram:
     def _post(
         self, account: str, method: str, chat_id: str, numeric_id: int, fields: dict[str, Any]
     ) -> dict[str, Any]:
-        message_id = self.s.message_ids.get(chat_id, 0) + 1
+        message_id = self.s.message_ids.get(chat_id, self.s.message_base) + 1
         self.s.message_ids[chat_id] = message_id
         username = self.s.chats.get(chat_id) if self.s.chats else None
         username = username or (chat_id[1:] if chat_id.startswith("@") else None)

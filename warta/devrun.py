@@ -16,8 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sandbox.ids import ID_BASE_ENV, id_base_at
 from services.publisher.credentials import local_setup
 from shared.channels import load_channels
+from shared.clock import Clock, utcnow
 from shared.settings import ROOT
 from warta.cli_messages import say
 
@@ -55,6 +57,8 @@ class LocalSystem:
     metrics: bool = False
     # A test or benchmark system: its topics are deleted when it stops.
     ephemeral: bool = False
+    # When each sandbox start happens: its ids start past the last one's (sandbox/ids.py).
+    clock: Clock = utcnow
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     commands: dict[str, tuple[str, ...]] = field(default_factory=dict)
     metric_ports: dict[str, int] = field(default_factory=dict)
@@ -190,6 +194,14 @@ class LocalSystem:
             pepper = self.env().get("WARTA_KEY_PEPPER", "").encode("utf-8")
             generate_dev_keys(self.var / "keys.json", self.dev_keys_file, pepper)
 
+    def process_env(self, name: str, *args: str) -> dict[str, str]:
+        """The environment ``_spawn`` starts ``name`` with, made again at each (re)start."""
+        env = {**self.env(), "WARTA_METRICS_PORT": str(self.metric_ports.get(name, 0))}
+        env["WARTA_INSTANCE_ID"] = name  # stable across restarts: it fences its killed predecessor
+        if args[:1] == ("sandbox",):  # a restarted sandbox must not hand out an id the broker holds
+            env[ID_BASE_ENV] = str(id_base_at(self.clock()))
+        return env
+
     def _spawn(self, name: str, *args: str, metrics_port: int = 0) -> None:
         self.commands[name] = args
         self.metric_ports[name] = metrics_port
@@ -198,12 +210,7 @@ class LocalSystem:
             self.procs[name] = subprocess.Popen(
                 [sys.executable, "-m", "warta.cli", *args],
                 cwd=ROOT,
-                env={
-                    **self.env(),
-                    "WARTA_METRICS_PORT": str(self.metric_ports.get(name, 0)),
-                    # stable across restarts: the restarted process fences its killed predecessor
-                    "WARTA_INSTANCE_ID": name,
-                },
+                env=self.process_env(name, *args),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

@@ -28,9 +28,9 @@ class ThreadedSandbox:
 
 
 @contextmanager
-def threaded_sandbox(tokens: dict[str, str]) -> Iterator[ThreadedSandbox]:
+def threaded_sandbox(tokens: dict[str, str], id_base: int = 0) -> Iterator[ThreadedSandbox]:
     loop = asyncio.new_event_loop()
-    app = build_sandbox(tokens)
+    app = build_sandbox(tokens, id_base=id_base)
     runner = web.AppRunner(app)
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()

@@ -65,8 +65,8 @@ class FakeEnv:
 
 
 @asynccontextmanager
-async def running_sandbox(tokens: dict[str, str] | None = None) -> AsyncIterator[FakeEnv]:
-    app = build_sandbox(tokens or {ACCOUNT: TOKEN, OTHER_ACCOUNT: OTHER_TOKEN})
+async def running_sandbox(tokens: dict[str, str] | None = None, id_base: int = 0) -> AsyncIterator[FakeEnv]:
+    app = build_sandbox(tokens or {ACCOUNT: TOKEN, OTHER_ACCOUNT: OTHER_TOKEN}, id_base=id_base)
     async with TestServer(app) as server, aiohttp.ClientSession() as session:
         yield FakeEnv(server, session, app[STATES])
 
