@@ -10,7 +10,8 @@ numbers its posts, comments, replies, media and messages from one counter per pl
 later therefore starts past every id an earlier one made, as long as that one made fewer than
 ``ID_STEP`` ids per second it ran (a demo or a manual test makes a handful). Without a base (tests,
 the benches, ``warta sandbox`` run by hand) the counters start at 1, and ids are the same on
-every run.
+every run. Docker compose and the systemd unit set ``auto``: the sandbox takes the base of its
+own start.
 
 The range: bases stay below ``MAX_ID_BASE`` (10**12) until September 2057, which keeps each fake's
 ids in its platform's shape: X's and TikTok's 19-digit int64 snowflakes, Instagram's and Threads'
@@ -45,11 +46,15 @@ def scaled_base(id_base: int, per_second: int) -> int:
     return id_base // ID_STEP * per_second
 
 
-def id_base_from_env() -> int:
-    """The base ``warta dev`` passed in ``WARTA_SANDBOX_ID_BASE``; 0 when none was."""
+def id_base_from_env(now: datetime) -> int:
+    """The base ``warta dev`` passed in ``WARTA_SANDBOX_ID_BASE``; 0 when none was; ``auto``: the
+    base of a sandbox started at ``now``, for a supervisor that cannot compute one (docker
+    compose, systemd) and restarts the sandbox over the same broker data."""
     raw = os.environ.get(ID_BASE_ENV, "").strip()
     if not raw:
         return 0
+    if raw == "auto":
+        return id_base_at(now)
     if not digits(raw) or int(raw) >= MAX_ID_BASE:
         raise SystemExit(f"{ID_BASE_ENV} must be a whole number from 0 below {MAX_ID_BASE}, not {raw!r}")
     return int(raw)

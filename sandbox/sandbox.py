@@ -45,6 +45,7 @@ import argparse
 import base64
 import os
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -190,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     tokens = load_tokens(args.secrets)
     ttl = os.environ.get("WARTA_SANDBOX_TOKEN_TTL_S")
-    id_base = id_base_from_env()
+    id_base = id_base_from_env(datetime.now(UTC))
     # Names only: the tokens themselves are never printed.
     print(f"sandbox: {len(tokens)} accounts ({', '.join(sorted(tokens)) or 'none'})", flush=True)
     print(f"sandbox: ids start after {id_base}", flush=True)

@@ -90,6 +90,8 @@ def system_services(layout: Layout, platforms: tuple[str, ...] | list[str]) -> l
             ),
             metrics_port=0,
             needs_secrets=True,
+            # Its own start's id base (sandbox/ids.py); ``warta dev`` passes the number itself.
+            env={"WARTA_SANDBOX_ID_BASE": "auto"},
         ),
         Service("ingest", ("ingest",), metrics_port=layout.ingest_port, needs_secrets=True),
         Service(

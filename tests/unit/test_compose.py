@@ -111,6 +111,8 @@ def test_compose_and_warta_dev_agree() -> None:
         for key, value in compose.items():
             if key == "WARTA_METRICS_PORT":
                 assert value == str(service.metrics_port), service.name
+            elif key in service.env:
+                assert value == service.env[key], (service.name, key)
             else:
                 assert in_image(env[key], local) == value, (service.name, key)
         assert set(common_env(local.layout())) <= set(compose), service.name

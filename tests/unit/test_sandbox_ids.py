@@ -60,14 +60,22 @@ def test_a_sandbox_started_later_starts_past_all_a_slower_than_the_step_one_made
 def test_a_base_that_would_break_the_ids_shapes_is_refused(raw: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ID_BASE_ENV, raw)
     with pytest.raises(SystemExit, match=ID_BASE_ENV):
-        id_base_from_env()
+        id_base_from_env(ID_EPOCH)
 
 
 def test_without_a_base_ids_start_at_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(ID_BASE_ENV, raising=False)
-    assert id_base_from_env() == 0
+    assert id_base_from_env(ID_EPOCH) == 0
     monkeypatch.setenv(ID_BASE_ENV, "29000000000")
-    assert id_base_from_env() == 29_000_000_000
+    assert id_base_from_env(ID_EPOCH) == 29_000_000_000
+
+
+def test_auto_takes_the_base_of_the_sandboxs_own_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Docker compose and systemd cannot compute a base; they restart the sandbox over old data.
+    monkeypatch.setenv(ID_BASE_ENV, "auto")
+    started = ID_EPOCH + timedelta(days=300)
+    assert id_base_from_env(started) == id_base_at(started)
+    assert id_base_from_env(started + timedelta(seconds=5)) > id_base_from_env(started)
 
 
 @dataclass
