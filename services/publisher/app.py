@@ -1,16 +1,21 @@
-"""Wires one platform's publisher: adapter, secrets, rate limits, worker; runs until stopped."""
+"""Wires one platform's publisher: adapter, secrets, rate limits, the operators' commands it
+checks posts against (a follower of ``content.control``), worker; runs until stopped."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
+from aiokafka import AIOKafkaProducer
 
 from services.publisher.adapters.port import Adapter
 from services.publisher.adapters.registry import build_adapter
+from services.publisher.control_follower import ControlFollower, following
+from services.publisher.control_state import ControlState
 from services.publisher.credentials.auth_retry import RefreshingAdapter
 from services.publisher.credentials.refresher import CredentialSharing, Refresher, http_refresh
 from services.publisher.credentials.wiring import account_of, build_refresher, sharing_for
@@ -24,6 +29,7 @@ from shared.clock import utcnow
 from shared.credentials.opening import open_vault, secret_store
 from shared.credentials.reconnect import send_reconnected
 from shared.credentials.vault import CredentialVault
+from shared.dead_letters import DeadLetters
 from shared.kafka import ensure_topics, make_producer
 from shared.metrics import PublisherMetrics, serve_metrics
 from shared.watchdog import Watchdog
@@ -57,6 +63,7 @@ async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
         async with (
             sharing_for(settings, platform, vault, producer, imported) as sharing,
             aiohttp.ClientSession(timeout=timeout) as session,
+            commands_followed(settings, channels, producer) as control,
         ):
             watchdog = Watchdog(settings.stall_limit_s)
             metrics = PublisherMetrics(platform)
@@ -85,11 +92,29 @@ async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
                 instance_id=settings.instance_id,
                 ledger_retention=ledger_retention(settings.finished_retention),
                 retention_sweep_s=settings.retention_sweep_s,
+                control=control,
             )
             log.info("publisher for %s: %d channels", platform, len(own))
             await _serve(settings, worker, watchdog, metrics, refresher, own, stop)
     finally:
         await producer.stop()
+
+
+def commands_followed(
+    settings: PublisherSettings, channels: ChannelDirectory, producer: AIOKafkaProducer
+) -> contextlib.AbstractAsyncContextManager[ControlFollower]:
+    """The operators' pauses, withdrawals and supersessions, followed from ``content.control``;
+    a record there that is no command is dead-lettered under this publisher's name."""
+    name = f"publisher-{settings.platform}-control"
+    follower = ControlFollower(
+        settings.kafka,
+        settings.topics.content_control,
+        ControlState(channels),
+        DeadLetters(settings.topics.publish_dead, name, producer=producer),
+        clock=utcnow,
+        wait_s=settings.control_wait_s,
+    )
+    return following(follower)
 
 
 def media_fetcher(settings: PublisherSettings) -> SafeMediaFetcher:

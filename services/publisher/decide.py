@@ -32,9 +32,10 @@ anything. Only once the attempts are exhausted does it become unconfirmed.
 Never a blind re-send: only a proven absence sends again.
 
 Before a post's call, right as it would leave: inside one of the channel's blackouts
-(``silenced``) or past the item's deadline (``past_deadline``), nothing is sent and no attempt
-is spent; a deferred retry hands the job back to the scheduler, which places it by the channel's
-rules or reports it unschedulable.
+(``silenced``), past the item's deadline (``past_deadline``), or stopped by an operator's command
+(its channel paused, its item withdrawn or superseded: ``control_state``), nothing is sent and no
+attempt is spent; a deferred retry (``held_back``) hands the job back to the scheduler, which
+places it by the channel's rules, holds it, or ends it.
 
 Backoff is exponential with full jitter (AWS Architecture Blog, "Exponential Backoff And
 Jitter"): a herd of jobs retrying after one platform outage spreads out instead of stampeding.
@@ -152,14 +153,18 @@ def deferral(wait: timedelta, now: datetime, policy: RetryPolicy, rng: random.Ra
     return Decision(OutcomeStatus.RETRY, retry_at=retry_at, error=error, deferred=True)
 
 
+def held_back(code: str, message: str, retry_at: datetime) -> Decision:
+    """A post stopped as it would leave: nothing is sent and no attempt is spent; the job goes
+    back to the scheduler, which may fire it again from ``retry_at`` by the channel's rules."""
+    error = PlatformError(code=code, message=message[:4000])
+    return Decision(OutcomeStatus.RETRY, retry_at=retry_at, error=error, deferred=True)
+
+
 def silenced(until: datetime, reason: str) -> Decision:
     """The channel is in a blackout (an election silence) as the call would leave: a job handed
     over before it began but taken late. Nothing is sent and no attempt is spent; the scheduler
     places the job again from the blackout's end, by the channel's rules and inside its deadline."""
-    error = PlatformError(
-        code="blackout", message=f"{reason}: the channel is silent until {until.isoformat()}"
-    )
-    return Decision(OutcomeStatus.RETRY, retry_at=until, error=error, deferred=True)
+    return held_back("blackout", f"{reason}: the channel is silent until {until.isoformat()}", until)
 
 
 def past_deadline(deadline: datetime, now: datetime) -> Decision | None:
@@ -171,8 +176,7 @@ def past_deadline(deadline: datetime, now: datetime) -> Decision | None:
     if now <= deadline:
         return None
     message = f"the deadline {deadline.isoformat()} passed before it could be sent (at {now.isoformat()})"
-    error = PlatformError(code="deadline_passed", message=message)
-    return Decision(OutcomeStatus.RETRY, retry_at=now, error=error, deferred=True)
+    return held_back("deadline_passed", message, now)
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,14 @@
 Calls to one account are serialised by a lock around its rate limiter, so two lanes can never
 both spend its last token. ``before_call`` runs under that lock right before the call: the
 worker records ``attempted`` there (and hands back the record), so it is on the broker before
-anything can reach the platform; a post that may not leave by then (a blackout, or its item's
-deadline passed while it waited) is handed back unsent instead. An ambiguous answer (a timeout,
-a lost connection, a 5xx or an unreadable answer to the call that creates the post:
-``Ambiguous``, raised by ``_http.send`` and the adapters) is reconciled with the platform before
-it is judged; only a proven absence is retried as a plain failure.
+anything can reach the platform; a post that may not leave by then (its item withdrawn or
+superseded, its deadline passed while it waited, its channel paused, or a blackout) is handed
+back unsent instead. The operators' commands are read up to the topic's end first
+(``ControlGate``: a pause acknowledged before the check is never missed; the wait is bounded,
+and past it the post is handed back as well). An ambiguous answer (a timeout, a lost
+connection, a 5xx or an unreadable answer to the call that creates the post: ``Ambiguous``,
+raised by ``_http.send`` and the adapters) is reconciled with the platform before it is judged;
+only a proven absence is retried as a plain failure.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from services.publisher.adapters.port import (
     Adapter,
@@ -29,6 +33,7 @@ from services.publisher.adapters.port import (
     Target,
     Temporary,
 )
+from services.publisher.control_state import Hold
 from services.publisher.decide import (
     Decision,
     RetryPolicy,
@@ -44,6 +49,17 @@ from shared.channels import Blackout, blackout_at
 from shared.events import PublishOutcome
 
 
+class ControlGate(Protocol):
+    """The operators' commands as the publisher follows them (``control_follower``)."""
+
+    async def read_up(self) -> Hold | None:
+        """Wait (bounded) until every command on the topic now has been read; a hold when that
+        could not be done in time."""
+
+    def hold(self, channel: str, content_id: str, now: datetime) -> Hold | None:
+        """Why a post of ``content_id`` on ``channel`` may not leave at ``now`` (control_state)."""
+
+
 @dataclass(eq=False)
 class PlatformCaller:
     """Publishes one platform's jobs within its rate limits, reconciling an unknown outcome."""
@@ -57,6 +73,7 @@ class PlatformCaller:
     max_local_wait: timedelta
     clock: Callable[[], datetime]
     rng: random.Random
+    control: ControlGate | None = None  # None: no command stops a post (tests of other rules)
     _account_locks: dict[str, asyncio.Lock] = field(default_factory=dict, init=False, repr=False)
 
     async def publish(
@@ -68,10 +85,12 @@ class PlatformCaller:
         before_call: Callable[[], Awaitable[PublishOutcome]],
         blackouts: Sequence[Blackout] = (),
         deadline: datetime | None = None,
+        content_id: str | None = None,
     ) -> Decision:
         """Call the platform for ``request`` (unless the account's quota is spent: retry then;
-        or a post would leave inside one of the channel's ``blackouts``, or after its item's
-        ``deadline``: it goes back to the scheduler, which fired it before either)."""
+        or a post of ``content_id`` is stopped by an operator's command, or would leave inside
+        one of the channel's ``blackouts`` or after its item's ``deadline``: it goes back to the
+        scheduler, which fired it before any of these)."""
         lock = self._account_locks.setdefault(channel, asyncio.Lock())
         async with lock:
             limiter = self.limits.for_channel(channel)
@@ -81,7 +100,8 @@ class PlatformCaller:
                 return deferral(wait, now, self.retry, self.rng)
             if wait > timedelta(0):
                 await asyncio.sleep(wait.total_seconds())
-            held = self._held(request, blackouts, deadline)
+            stop = await self._commanded(channel, request, content_id)
+            held = self._held(request, blackouts, deadline, stop)
             if held is not None:
                 return held
             recorded = await before_call()
@@ -110,18 +130,36 @@ class PlatformCaller:
             limiter.block_until(decision.retry_at)
         return decision
 
+    async def _commanded(self, channel: str, request: PublishRequest, content_id: str | None) -> Hold | None:
+        """What the operators' commands, read up to now, say about this post."""
+        if self.control is None or not _is_post(request):
+            return None
+        unread = await self.control.read_up()
+        if unread is not None:
+            return unread
+        return self.control.hold(channel, content_id or "", self.clock())
+
     def _held(
-        self, request: PublishRequest, blackouts: Sequence[Blackout], deadline: datetime | None
+        self,
+        request: PublishRequest,
+        blackouts: Sequence[Blackout],
+        deadline: datetime | None,
+        stop: Hold | None = None,
     ) -> Decision | None:
         """Why a post may not leave now, checked as it would leave (after any local wait): its
-        deadline passed (first: then no later instant will do), or a blackout. Replies and hides
-        are not held."""
+        item withdrawn or superseded (the item's end), its deadline passed (then no later instant
+        will do), an operator's pause (or commands that could not be read), or a blackout.
+        Replies and hides are the inbox's, not the bureau's posts: none of these holds them."""
         if not _is_post(request):
             return None
         now = self.clock()
+        if stop is not None and stop.final:
+            return stop.decision(now)
         late = None if deadline is None else past_deadline(deadline, now)
         if late is not None:
             return late
+        if stop is not None:
+            return stop.decision(now)
         silence = blackout_at(blackouts, now)
         return None if silence is None else silenced(silence.end, silence.reason)
 

@@ -32,6 +32,10 @@ class PublisherSettings(CommonSettings):
     call_timeout_s: float = 30.0
     # Wait in-process for a rate-limit token up to this long; longer waits go back to the scheduler.
     max_local_wait_s: float = 2.0
+    # How long a post waits for the operators' commands (content.control) to be read up to the
+    # topic's end before its call; past it the post goes back to the scheduler unsent
+    # (services/publisher/control_follower.py).
+    control_wait_s: float = 30.0
     # How often the attempt ledger forgets final entries past their retention
     # (services/publisher/ledger_retention.py; derived from finished_retention_s).
     retention_sweep_s: float = 60.0

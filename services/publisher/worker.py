@@ -12,7 +12,8 @@ run concurrently, so a slow account never holds another account's due jobs back,
 deliveries never overtake each other (a job is one channel). A partition's offset is committed
 only past records that are all settled (``lanes.OffsetTracker``); when partitions are revoked,
 their running records finish before the partitions are let go, and their queued ones are left
-to the next owner. Calls themselves, within each account's rate limit: ``platform_call``. A record that raises in a lane goes to the dead-letter
+to the next owner. Calls themselves, within each account's rate limit and unless an operator's
+command stops the post (``control``, a ``control_follower``): ``platform_call``. A record that raises in a lane goes to the dead-letter
 topic with its error and counts as settled (``shared.dead_letters``); only a broker failure stops
 the worker, and then its record is never committed, so it is redelivered. What the ledger holds
 for a dead-lettered job stays true (it is written only once the broker acknowledged), so a replay
@@ -55,6 +56,7 @@ from services.publisher.adapters.port import Adapter, PublishRequest, Target
 from services.publisher.decide import Decision, RetryPolicy
 from services.publisher.lanes import Entry, OffsetTracker, lane_key
 from services.publisher.ledger_decision import Reconcile, Skip, next_step
+from services.publisher.platform_call import ControlGate
 from services.publisher.ratelimit import RateLimits
 from services.publisher.worker_wiring import LEASE_MARGIN, Budget, due_jobs_consumer, wire
 from shared.channels import Channel, ChannelDirectory
@@ -129,6 +131,7 @@ class PublisherWorker:
         transactions: AIOKafkaProducer | None = None,
         ledger_retention: timedelta | None = None,
         retention_sweep_s: float = 60.0,
+        control: ControlGate | None = None,
     ) -> None:
         self._topics, self._platform, self._channels = topics, platform, channels
         self._secrets, self._limits = secrets, limits
@@ -156,6 +159,7 @@ class PublisherWorker:
             settled=self._offsets.committable,
             after_wait=self._check_generation,
             ledger_retention=ledger_retention,
+            control=control,
         )
         self.ledger = self._parts.ledger
         self.outcomes: dict[str, int] = {}  # by status, for metrics
@@ -383,6 +387,7 @@ class PublisherWorker:
             before_call=lambda: self._record(due, partition, Decision(OutcomeStatus.ATTEMPTED)),
             blackouts=channel.blackouts,
             deadline=due.deadline,
+            content_id=due.content_id,
         )
         await self._record(due, partition, decision)
 

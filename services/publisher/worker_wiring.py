@@ -1,8 +1,9 @@
 """What a publisher worker drives, built in one place: its time budget and its collaborators.
 
 The worker (``worker``) owns the loop, the lanes and the fencing; everything it hands a record
-to is built here from its arguments: the attempt ledger, the reconciler, the platform caller,
-the engagement reader and the dead-letter writer.
+to is built here from its arguments: the attempt ledger, the reconciler, the platform caller
+(with the operators' commands it checks posts against, ``control``), the engagement reader and
+the dead-letter writer.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from services.publisher.adapters.port import Adapter
 from services.publisher.attempt_ledger import AttemptLedger
 from services.publisher.decide import RetryPolicy
 from services.publisher.engagement import EngagementReader
-from services.publisher.platform_call import PlatformCaller
+from services.publisher.platform_call import ControlGate, PlatformCaller
 from services.publisher.ratelimit import RateLimits
 from services.publisher.reconciler import Reconciler
 from shared.dead_letters import DeadLetters
@@ -93,6 +94,7 @@ def wire(
     settled: Callable[[], Offsets],
     after_wait: Callable[[], None],
     ledger_retention: timedelta | None = None,
+    control: ControlGate | None = None,
 ) -> Collaborators:
     """The worker's collaborators; ``settled`` is what its lanes have finished, ``after_wait``
     its fencing check (it raises when the record's partition went to another worker)."""
@@ -106,6 +108,7 @@ def wire(
         retry=retry,
         max_local_wait_s=max_local_wait_s,
         rng=rng,
+        control=control,
     )
     engagement = EngagementReader(
         adapter,
@@ -143,10 +146,11 @@ def platform_calling(
     retry: RetryPolicy,
     max_local_wait_s: float,
     rng: random.Random,
+    control: ControlGate | None = None,
 ) -> tuple[Reconciler, PlatformCaller]:
     """How a job reaches the platform: the caller, and the reconciler it asks after a call whose
     outcome is unknown. First what the reconciler needs, then what the caller adds: its rate
-    limits, retry policy, local wait and jitter."""
+    limits, retry policy, local wait and jitter, and the commands that stop a post."""
     reconciler = Reconciler(
         adapter,
         platform,
@@ -166,6 +170,7 @@ def platform_calling(
         max_local_wait=timedelta(seconds=max_local_wait_s),
         clock=clock,
         rng=rng,
+        control=control,
     )
     return reconciler, caller
 
