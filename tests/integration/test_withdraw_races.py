@@ -19,11 +19,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
-import yaml
 from aiohttp.test_utils import TestServer
 from aiokafka import AIOKafkaProducer
 
@@ -31,11 +29,8 @@ from sandbox.base import FakeState, Fault
 from sandbox.sandbox import STATES, build_sandbox
 from services.publisher import app as publisher_app
 from services.publisher.credentials.commands import ConnectRequest, _channel, connect
-from services.publisher.settings import PublisherSettings
 from services.scheduler import app as scheduler_app
-from services.scheduler.settings import SchedulerSettings
 from shared.codec import encode
-from shared.credentials.keys import generate_key
 from shared.events import (
     Approval,
     ChannelVariant,
@@ -50,6 +45,7 @@ from shared.events import (
 from shared.kafka import delete_topics, ensure_topics, make_producer
 from shared.topics import TopicRegistry
 from tests.integration.ingest_app import read_events
+from tests.integration.service_rig import service_settings
 
 pytestmark = pytest.mark.integration
 CH = "mastodon-demo"
@@ -125,25 +121,7 @@ async def running(bootstrap: str, topics: TopicRegistry, tmp_path: Path) -> Asyn
                 "min_gap_minutes": 0,
                 "options": {},
             }
-            (tmp_path / "channels.yaml").write_text(yaml.safe_dump({"channels": [channel]}))
-            common: dict[str, Any] = {
-                "kafka_bootstrap": bootstrap,
-                "topic_prefix": topics.prefix,
-                "partitions": topics.partitions,
-                "group_prefix": topics.prefix.rstrip("."),
-                "channels_file": tmp_path / "channels.yaml",
-                "state_dir": tmp_path / "state",
-            }
-            publisher = PublisherSettings(
-                **common,
-                platform="mastodon",
-                credentials_file=tmp_path / "credentials.vault",
-                credentials_key=generate_key(),
-                secrets_file=tmp_path / "secrets.json",
-                retry_base_s=0.3,
-                retry_cap_s=2.0,
-            )
-            scheduler = SchedulerSettings(**common, policy="naive", keep_store=False)
+            publisher, scheduler = service_settings(bootstrap, topics, tmp_path, channel)
 
             async def consent(url: str) -> None:
                 async with browser.get(url) as resp:
