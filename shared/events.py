@@ -18,7 +18,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field
 
-from shared.channel_events import ChannelStateRecorded, TopicVersion
+from shared.channel_events import ChannelStateRecorded, TopicVersion, Withdrawal
 from shared.complaint_events import ComplaintAction, ComplaintChanged, ComplaintState
 from shared.event_fields import (
     EARLIEST_INSTANT,
@@ -364,6 +364,8 @@ class JobPlanned(EventBase):
     decided: OperatorAction | None = None
     # Channels of the same group that must post this item before this job may be planned.
     waits_for: tuple[Identifier, ...] = ()
+    # A withdrawal that met the job in a publisher's or a person's hands: ends it as it comes back.
+    withdrawal: Withdrawal | None = None
     # The W3C traceparent of the item's trace (shared/tracing.py): it waits with the job, as a
     # record header would not. None while tracing is off.
     traceparent: str | None = Field(default=None, max_length=128)

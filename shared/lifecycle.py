@@ -5,7 +5,7 @@
         │  ▲              │          ├──► retrying ──fire──► due …  (or unschedulable)
         │  └─re-plan──────┤          ├──► failed | dead
         ├──► paused ──resume──► scheduled
-        ├──► withdrawn | superseded  (only before the job fired)
+        ├──► withdrawn | superseded  (from a held job: one that fired is ended as it comes back)
         └──► unschedulable (no feasible instant) ──re-plan──► scheduled
     unconfirmed, failed, dead: wait for a person (below)
     needs_reauth: parked until the channel is re-authorised (then scheduled)
@@ -18,7 +18,8 @@ the scheduler applies a person's decision by it and the console offers what it a
 
 Rules: a job never leaves published, withdrawn or superseded; failed and dead leave only by a
 person's decision; withdraw and supersede can't reach a job that has fired (the platform may
-already have it); every other change is listed below or raises ``IllegalTransition``.
+already have it): they wait on it until it is held again (services/scheduler/withdrawals.py);
+every other change is listed below or raises ``IllegalTransition``.
 """
 
 from __future__ import annotations

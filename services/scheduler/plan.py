@@ -23,7 +23,11 @@ and, per channel, the sorted instants that occupy it (gaps and caps), all kept i
 channel's rules (silences, caps, the gap, the deadline) place it from there like any job; the
 records it writes are built in plan_records.py. The clash rule (a newer approved version of a
 topic supersedes the older one's jobs) is ``Supersession``'s (supersession.py), applied when a
-version arrives, when an outcome hands a job back, and as a job fires.
+version arrives, when an outcome hands a job back, and as a job fires. Withdrawals are
+``Withdrawals``' (withdrawals.py): one that meets a job a publisher or a person holds stays on the
+job and ends it as it comes back, one that overtakes its approval waits for it in the channel's
+record, and a job withdrawn or replaced whose attempt may be on the platform is looked up before
+it ends.
 
 A command that raises changes nothing. ``handle`` runs it as an undoable step of the book, which
 journals the job records it replaces (and so the instants they occupied) and copies the
@@ -68,6 +72,7 @@ from services.scheduler.retention import check_approval, kept_for
 from services.scheduler.store import JobStore
 from services.scheduler.store_memory import MemoryJobStore
 from services.scheduler.supersession import Supersession, version_of
+from services.scheduler.withdrawals import Withdrawals, published_note
 from shared.channels import Channel, ChannelDirectory
 from shared.events import (
     ChannelStateRecorded,
@@ -113,6 +118,7 @@ class Plan:
         self._placer = Placer(self._book, chooser, settings)
         self._kept = kept_for(settings.retention, (reach(c) for c in channels.channels))
         self._topics = Supersession(self._book, settings.retention)
+        self._withdrawals = Withdrawals(self._book, settings.retention, self._snapshot, self._topics)
 
     # ---- ownership and restore (the book keeps the records) -----------------------------------
     def channel_plan(self, channel_id: str) -> ChannelPlan | None:
@@ -138,6 +144,7 @@ class Plan:
             return
         plan.paused, plan.pause_reason, plan.paused_by = record.paused, record.pause_reason, record.paused_by
         plan.needs_reauth, plan.topics = record.needs_reauth, dict(record.topics)
+        plan.withdrawals = dict(record.withdrawals)
         if record.model:
             self._chooser.restore_model(plan.channel, record.model)
 
@@ -202,6 +209,9 @@ class Plan:
                 self._book.put(plan, job, old=None)
                 fx.jobs.append(job)
                 return fx
+        if (withdrawn := self._withdrawals.arrived(plan, job, now)) is not None:
+            fx.extend(withdrawn)
+            return fx
         if waits_for:
             note = f"waits for {', '.join(waits_for)} to post it first"
             job = job.model_copy(update={"note": note})
@@ -241,26 +251,7 @@ class Plan:
     def _control(self, plan: ChannelPlan, ev: ControlIssued, now: datetime) -> Effects:
         fx = Effects()
         if ev.action in (ControlAction.WITHDRAW, ControlAction.SUPERSEDE):
-            if ev.content_id is None:
-                return fx
-            job = self._book.store.get(job_id_for(ev.content_id, plan.channel.id))
-            if job is None:
-                return fx
-            new_state = S.WITHDRAWN if ev.action is ControlAction.WITHDRAW else S.SUPERSEDED
-            if job.state not in HELD:
-                fx.notes.append(f"{job.job_id} is {job.state.value}; too late to {ev.action.value}")
-                return fx
-            fx.jobs.append(
-                self._book.set(
-                    plan,
-                    job,
-                    now,
-                    state=new_state,
-                    superseded_by=ev.superseded_by,
-                    note=f"{ev.action.value} by {ev.by}: {ev.reason}",
-                )
-            )
-            return fx
+            return fx if ev.content_id is None else self._withdrawals.command(plan, ev, now)
         if ev.action is ControlAction.PAUSE:
             plan.paused, plan.pause_reason, plan.paused_by = True, ev.reason, ev.by
             fx.channels.append(self._snapshot(plan, now))
@@ -301,13 +292,18 @@ class Plan:
             return Effects(notes=[f"stale or unknown outcome for {ev.job_id} attempt {ev.attempt}"])
         if ev.status not in STATE_OF_OUTCOME:
             return Effects()  # the scheduler's own report (unschedulable), seen again
-        new_state = STATE_OF_OUTCOME[ev.status]
+        # Withdrawn or replaced while its attempt may be on the platform: only a proven absence may
+        # end it, so a person's retry looks it up and unanswered look-ups leave it to a person.
+        if (looked_up := self._withdrawals.looked_up(plan, job, ev, decision, now)) is not None:
+            return looked_up
+        status, recall = self._withdrawals.unanswered(plan, job, ev, decision)
+        new_state = STATE_OF_OUTCOME[status]
         # Held at this attempt yet answered: the attempt went out (see the module docstring).
         current = S.DUE if job.state in HELD else job.state
         if job.state is S.PUBLISHED or not can(current, new_state, by_operator=decision is not None):
             return Effects(notes=[f"{ev.job_id}: ignoring {ev.status.value} in state {job.state.value}"])
         fx = Effects()
-        update: dict[str, Any] = {"state": new_state, "last_error": ev.error, "attempt": ev.attempt}
+        update: dict[str, Any] = {"state": new_state, "last_error": ev.error, "attempt": ev.attempt, **recall}
         # Who settled the job stays on it: a discarded job is failed, and seen to.
         update["decided"] = (
             None if decision is None or decision.action is OperatorAction.RETRY else decision.action
@@ -318,14 +314,16 @@ class Plan:
             horizons = measure_instants(ev.occurred_at, self._settings.horizons, job.content.poll)
             update |= {"post_id": ev.post_id, "url": ev.url, "published_at": ev.occurred_at}
             update |= {"measure_at": horizons, "last_error": None}
-        elif ev.status is OutcomeStatus.RETRY:
+            if job.withdrawal is not None:
+                update["note"] = published_note(job.withdrawal)
+        elif status is OutcomeStatus.RETRY:
             # The delay service: the publisher (or an operator) asked for the job again from
             # retry_at, as the next attempt, or as this one again when nothing was made
             # (``deferred``). retry_at is the earliest instant, not the slot: the retry is
             # placed below, by the channel's rules.
             attempt = ev.attempt if ev.deferred else ev.attempt + 1
             update |= {"attempt": attempt, "slot": ev.retry_at or now}
-        elif ev.status is OutcomeStatus.NEEDS_REAUTH:
+        elif status is OutcomeStatus.NEEDS_REAUTH:
             # The next firing after re-authorisation is a new attempt: the ledger settled this one.
             update |= {"attempt": ev.attempt + 1}
             plan.needs_reauth = True
@@ -337,9 +335,10 @@ class Plan:
             # A held channel keeps retry_at; firing holds the job until the channel is released.
             job = self._placer.place(plan, job, now)
         fx.jobs.append(job)
-        # Handed back to the scheduler: a newer version approved meanwhile replaces it now.
-        if (stale := self._topics.stale(plan, job, now)) is not None:
-            fx.jobs.append(stale)
+        # Handed back to the scheduler: withdrawn while it was out, or a newer version approved
+        # meanwhile, it ends now.
+        if (ended := self._withdrawals.ended(plan, job, now)) is not None:
+            fx.jobs.append(ended)
         return fx
 
     # ---- time --------------------------------------------------------------------------------
@@ -382,8 +381,8 @@ class Plan:
 
     def _fire_publish(self, plan: ChannelPlan, job: JobPlanned, now: datetime, fx: Effects) -> None:
         assert job.slot is not None
-        if (stale := self._topics.stale(plan, job, now)) is not None:
-            fx.jobs.append(stale)
+        if (ended := self._withdrawals.ended(plan, job, now)) is not None:
+            fx.jobs.append(ended)
             return
         holding = plan.holding()
         if holding is not None:
@@ -418,4 +417,5 @@ class Plan:
             needs_reauth=plan.needs_reauth,
             model=self._chooser.model_state(plan.channel.id),
             topics=plan.topics,
+            withdrawals=plan.withdrawals,
         )

@@ -125,3 +125,12 @@ def beyond_horizon(
                 ),
             )
     return None
+
+
+def lookup_due(job: JobPlanned, event_id: str, now: datetime) -> JobDue:
+    """``job`` due now only to be looked up: it may no longer go out (withdrawn, or replaced by a
+    newer version) while an earlier attempt may be on the platform. Its deadline is the moment
+    ingest accepted the item, long past: the publisher reconciles the earlier attempt first
+    (found: published; cannot tell: unconfirmed) and then sends nothing, answering a deferred
+    retry (``deadline_passed``) that ends the job as it comes back."""
+    return publish_due(job, event_id, now).model_copy(update={"deadline": job.arrived_at})

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from services.scheduler.retention import DEFAULT_RETENTION
+from shared.channel_events import Withdrawal
 from shared.channels import Channel
 from shared.events import (
     ChannelStateRecorded,
@@ -92,6 +93,8 @@ class ChannelPlan:
     # Per topic_key, the newest version heard of from an approval naming other channels
     # (supersession.py). Replaced, never changed in place, so a step's undo keeps the old dict.
     topics: dict[str, TopicVersion] = field(default_factory=dict)
+    # Per content id, withdrawals of items not met yet (withdrawals.py); replaced like ``topics``.
+    withdrawals: dict[str, Withdrawal] = field(default_factory=dict)
     # Sorted instants (epoch seconds) occupying the channel: 8 bytes each. Read from
     # ``_source`` (the job store) when first needed, so that a restart reads no channel's
     # instants before a step needs them.
@@ -159,16 +162,24 @@ class ChannelFlags:
     needs_reauth: bool
     replanned_at: datetime
     topics: dict[str, TopicVersion]
+    withdrawals: dict[str, Withdrawal]
 
     @classmethod
     def of(cls, plan: ChannelPlan) -> ChannelFlags:
         return cls(
-            plan.paused, plan.pause_reason, plan.paused_by, plan.needs_reauth, plan.replanned_at, plan.topics
+            plan.paused,
+            plan.pause_reason,
+            plan.paused_by,
+            plan.needs_reauth,
+            plan.replanned_at,
+            plan.topics,
+            plan.withdrawals,
         )
 
     def put_back(self, plan: ChannelPlan) -> None:
         plan.paused, plan.pause_reason, plan.paused_by = self.paused, self.pause_reason, self.paused_by
         plan.needs_reauth, plan.replanned_at, plan.topics = self.needs_reauth, self.replanned_at, self.topics
+        plan.withdrawals = self.withdrawals
 
 
 def occupied_instant(job: JobPlanned | None) -> float | None:

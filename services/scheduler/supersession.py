@@ -17,8 +17,10 @@ reach a channel the version never named.
 
 A job is superseded whenever the scheduler holds it (``shared.lifecycle.HELD``) while a newer
 version is known: when the newer version arrives, when the job itself arrives after it, when an
-outcome hands it back (a publisher's retry, an operator's retry of a failed or dead job, an
-unconfirmed one settled as a retry, a needs-reauth park), and once more as it fires. A job
+outcome hands it back (a publisher's retry, an operator's retry of a failed or dead job, a
+needs-reauth park), and once more as it fires. An unconfirmed job an operator retries is looked
+up first, and one whose look-ups went unanswered is left unconfirmed (withdrawals.py): only a
+proven absence lets the rule end a job whose attempt may be on the platform. A job
 handed to a publisher (due, attempted, unconfirmed, failed, dead) cannot be recalled, since the
 platform may have it; a published one stays published.
 

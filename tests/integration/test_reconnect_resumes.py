@@ -20,11 +20,9 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
-import yaml
 from aiohttp.test_utils import TestServer
 from aiokafka import AIOKafkaProducer
 
@@ -32,11 +30,8 @@ from sandbox.base import FakeState
 from sandbox.sandbox import STATES, build_sandbox
 from services.publisher import app as publisher_app
 from services.publisher.credentials.commands import ConnectRequest, _channel, connect
-from services.publisher.settings import PublisherSettings
 from services.scheduler import app as scheduler_app
-from services.scheduler.settings import SchedulerSettings
 from shared.codec import encode
-from shared.credentials.keys import generate_key
 from shared.credentials.reconnect import announce_reconnected
 from shared.events import (
     Approval,
@@ -53,6 +48,7 @@ from shared.events import (
 from shared.kafka import delete_topics, ensure_topics, make_producer
 from shared.topics import TopicRegistry
 from tests.integration.ingest_app import read_events
+from tests.integration.service_rig import service_settings
 
 pytestmark = pytest.mark.integration
 ITEMS = 4
@@ -144,26 +140,9 @@ async def test_a_reconnect_publishes_each_parked_job_exactly_once(
             "min_gap_minutes": 0,
             "options": OPTIONS[platform],
         }
-        (tmp_path / "channels.yaml").write_text(yaml.safe_dump({"channels": [channel]}))
-        common: dict[str, Any] = {
-            "kafka_bootstrap": kafka_bootstrap,
-            "topic_prefix": topics.prefix,
-            "partitions": topics.partitions,
-            "group_prefix": topics.prefix.rstrip("."),
-            "channels_file": tmp_path / "channels.yaml",
-            "state_dir": tmp_path / "state",
-        }
-        publisher = PublisherSettings(
-            **common,
-            platform=platform,
-            credentials_file=tmp_path / "credentials.vault",
-            credentials_key=generate_key(),
-            secrets_file=tmp_path / "secrets.json",
-            retry_base_s=0.3,
-            retry_cap_s=2.0,
-            media_allow_hosts=(f"{server.host}:{server.port}",),
+        publisher, scheduler = service_settings(
+            kafka_bootstrap, topics, tmp_path, channel, media_allow_hosts=(f"{server.host}:{server.port}",)
         )
-        scheduler = SchedulerSettings(**common, policy="naive", keep_store=False)
 
         async def consent(url: str) -> None:
             async with browser.get(url) as resp:

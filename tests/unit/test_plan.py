@@ -145,12 +145,16 @@ def test_an_older_version_arriving_late_is_superseded_at_once(plan: Plan) -> Non
     assert states(fx) == [("old:mastodon-demo", "superseded")]
 
 
-def test_too_late_to_withdraw_a_job_that_fired(plan: Plan) -> None:
+def test_a_withdrawal_of_a_job_that_fired_stays_on_it(plan: Plan) -> None:
+    # The attempt under way cannot be recalled; the job keeps its state and the withdrawal
+    # (tests/unit/test_withdraw_races.py: it ends the job as it comes back).
     plan.handle(CH, approved("c1"), T0)
     plan.fire(T0 + timedelta(seconds=1))
     fx = plan.handle(CH, control(ControlAction.WITHDRAW, "c1"), T0)
-    assert fx.jobs == []
-    assert "too late" in fx.notes[0]
+    assert states(fx) == [("c1:mastodon-demo", "due")]
+    assert fx.jobs[0].withdrawal is not None
+    assert fx.due == []
+    assert "may still post it" in (fx.jobs[0].note or "")
 
 
 def test_pause_holds_and_resume_replans_without_a_burst(plan: Plan) -> None:

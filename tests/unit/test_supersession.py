@@ -64,7 +64,8 @@ def test_an_older_version_handed_back_for_a_retry_is_superseded(plan: Plan, retr
     assert fired_until(plan, t2, t2 + timedelta(days=2)) == ["v2"]
 
 
-@pytest.mark.parametrize("settled", [OutcomeStatus.FAILED, OutcomeStatus.DEAD, OutcomeStatus.UNCONFIRMED])
+# An unconfirmed one is looked up first: tests/unit/test_withdraw_races.py.
+@pytest.mark.parametrize("settled", [OutcomeStatus.FAILED, OutcomeStatus.DEAD])
 def test_an_operators_retry_of_an_older_version_supersedes_it(plan: Plan, settled: OutcomeStatus) -> None:
     t2 = v1_in_flight_then_v2(plan)
     at = T0 + timedelta(seconds=10)
