@@ -18,13 +18,19 @@ offset and key. Its id is derived from (consumer, topic, partition, offset), so 
 again — after a crash before the commit, or by a view that replays its topics at every start —
 gives the same letter, and the console counts it once. ``raw_complete`` says the letter holds
 the record's exact bytes, so the console can write them back to their topic after a fix.
+
+A record that no reader can decode is lettered by the consumer that owns its topic: the group's
+consumer, or the topic's sole reader (``shared.topics``; ``owns`` here, its letters written once
+by ``shared.replay_letters``). Every other reader skips it. ``poison`` and ``skipped`` count
+both, by topic, for ``shared.metrics.LetterCounts``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, datetime
 from typing import TypeAlias, TypeVar
 
@@ -115,7 +121,8 @@ class DeadLetters:
     """Sends the records one consumer could not handle to the dead-letter topic.
 
     ``producer`` may be None for a consumer that writes nothing else (the views' feeders): one
-    is started on the first letter and stopped by ``close``.
+    is started on the first letter and stopped by ``close``. ``owns``: the topics whose sole
+    reader this consumer is (``TopicRegistry.owned_by``).
     """
 
     def __init__(
@@ -127,6 +134,7 @@ class DeadLetters:
         bootstrap: KafkaAddress | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_letter: Callable[[Record], None] | None = None,
+        owns: Collection[str] = (),
     ) -> None:
         if producer is None and bootstrap is None:
             raise ValueError("DeadLetters needs a producer or a bootstrap address to start one")
@@ -137,7 +145,14 @@ class DeadLetters:
         self._own_producer = LazyProducer(self._make_producer, "dead-letter")
         self._clock = clock
         self._on_letter = on_letter
+        self.owns = frozenset(owns)
         self.sent = 0
+        self.poison: Counter[str] = Counter()  # undecodable records lettered, by topic
+        self.skipped: Counter[str] = Counter()  # undecodable records left to their letter
+
+    @property
+    def consumer(self) -> str:
+        return self._consumer
 
     async def handled(
         self,
@@ -188,6 +203,8 @@ class DeadLetters:
         letter = letter_for(record, exc, self._consumer, self._clock())
         await send_event(await self._writer(), self._topic, letter.content_id or "poison", letter)
         self.sent += 1
+        if isinstance(exc, DecodeError):
+            self.poison[record.topic] += 1
         if self._on_letter is not None:
             self._on_letter(record)
 

@@ -7,12 +7,18 @@ Topic-level figures (messages per topic, consumer lag, outcomes, dead letters, j
 the console's: they are read from the broker once, not by every process.
 
 Names and labels match deploy/prometheus/alerts.yml and deploy/grafana/dashboards/warta.json.
+
+``warta_poison_messages`` (by topic) counts the undecodable records a process dead-lettered,
+``warta_poison_skipped`` those it skipped because their letter is another consumer's, or was
+written at an earlier start (``shared.replay_letters``); the scheduler counts the first itself,
+every other process reads both from its ``DeadLetters`` at each scrape (``LetterCounts``).
 """
 
 from __future__ import annotations
 
 import platform
-from collections.abc import AsyncIterator
+from collections import Counter as Counts
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 
 from aiohttp import web
@@ -24,11 +30,14 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
 
 from shared.build import version
+from shared.dead_letters import DeadLetters
 from shared.topics import PLATFORMS
 
 SCHEDULER_METRICS_PORT = 9101
@@ -74,18 +83,42 @@ class ConsumerMetrics:
             ["topic"],
             registry=registry,
         )
-        self.poison = Counter(
-            "warta_poison_messages",
-            "Undecodable messages sent to the dead-letter topic",
-            ["topic"],
-            registry=registry,
+
+
+_POISON_HELP = "Undecodable messages sent to the dead-letter topic"
+
+
+class LetterCounts(Collector):
+    """``warta_poison_messages`` and ``warta_poison_skipped`` by topic, read at each scrape from
+    the process's dead letters (``DeadLetters.poison`` and ``.skipped``)."""
+
+    def __init__(self, letters: Callable[[], Iterable[DeadLetters]]) -> None:
+        self._letters = letters
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        poison = CounterMetricFamily("warta_poison_messages", _POISON_HELP, labels=["topic"])
+        skipped = CounterMetricFamily(
+            "warta_poison_skipped",
+            "Undecodable messages skipped: lettered by their topic's owning consumer, or at an earlier start",
+            labels=["topic"],
         )
+        lettered: Counts[str] = Counts()
+        left: Counts[str] = Counts()
+        for dead in self._letters():
+            lettered.update(dead.poison)
+            left.update(dead.skipped)
+        for family, counts in ((poison, lettered), (skipped, left)):
+            for topic in sorted(counts):
+                family.add_metric([topic], counts[topic])
+        yield poison
+        yield skipped
 
 
 class SchedulerMetrics(ConsumerMetrics):
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or service_registry("scheduler")
         super().__init__(self.registry)
+        self.poison = Counter("warta_poison_messages", _POISON_HELP, ["topic"], registry=self.registry)
         # Jobs by channel and state are the console's ``warta_jobs``, read from schedule.jobs.
         # Slot to emission on publish.<platform>; the alert fires on the p95 over 60 s.
         self.lateness = Histogram(
@@ -114,6 +147,8 @@ class PublisherMetrics(ConsumerMetrics):
         self.platform = platform
         self.registry = registry or service_registry(f"publisher-{platform}")
         super().__init__(self.registry)
+        self.letters: list[DeadLetters] = []  # the worker's, once it is wired
+        self.registry.register(LetterCounts(lambda: self.letters))
         # Outcomes (retries and dead jobs among them) are the console's
         # ``warta_publish_outcomes_total``, read from publish.outcomes: one name for one quantity.
         # Counts only: no token, account secret or endpoint answer is ever a label.

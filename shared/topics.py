@@ -3,6 +3,11 @@
 ``TopicRegistry`` applies a prefix (tests give each run fresh names) and lists the publish topic
 of every platform. ``shared.kafka.ensure_topics`` creates them idempotently.
 
+Who dead-letters a record nobody can decode is the registry's too: a topic that a consumer group
+reads has that group's consumer dead-letter it (every other reader skips it); a topic whose only
+reader is the service that writes it, reading it whole to rebuild its state (``sole_reader``),
+has that reader dead-letter it (``owned_by``, ``shared.replay_letters``).
+
 Durability is the registry's too: every topic gets the deployment's replication factor and
 ``min.insync.replicas``. With acks=all a write is acknowledged once ``min.insync.replicas``
 copies have it, so 3/2 on a cluster survives one broker lost without losing an acknowledged
@@ -43,6 +48,9 @@ class TopicSpec:
     configs: dict[str, str] = field(default_factory=dict)
     purpose: str = ""
     replication: int = 1
+    # The service that alone reads this topic (no consumer group does): it dead-letters the
+    # records it cannot decode, since no one else ever will. Empty: a group's consumer does.
+    sole_reader: str = ""
 
 
 def _audit() -> dict[str, str]:
@@ -126,6 +134,10 @@ class TopicRegistry:
     def specs(self) -> list[TopicSpec]:
         return [self._durable(spec) for spec in self._declared()]
 
+    def owned_by(self, service: str) -> frozenset[str]:
+        """The topics ``service`` alone reads: it dead-letters their undecodable records."""
+        return frozenset(spec.name for spec in self._declared() if spec.sole_reader == service)
+
     def _durable(self, spec: TopicSpec) -> TopicSpec:
         configs = {**spec.configs, "min.insync.replicas": str(self.min_insync_replicas)}
         return replace(spec, configs=configs, replication=self.replication_factor)
@@ -136,7 +148,14 @@ class TopicRegistry:
             TopicSpec(
                 self.comments_observed, n, "post id", _audit(), "citizens' comments on published posts"
             ),
-            TopicSpec(self.inbox_items, n, "comment key", _compacted(), "each comment's inbox entry"),
+            TopicSpec(
+                self.inbox_items,
+                n,
+                "comment key",
+                _compacted(),
+                "each comment's inbox entry",
+                sole_reader="inbox",
+            ),
             TopicSpec(self.inbox_changes, n, "comment key", _audit(), "inbox changes: who and why"),
             TopicSpec(
                 self.inbox_replies,
@@ -145,10 +164,22 @@ class TopicRegistry:
                 _audit(),
                 "the publishers' outcomes of reply and hide jobs (posted, retry, failed, unconfirmed)",
             ),
-            TopicSpec(self.inbox_templates, 1, "template name", _compacted(), "saved answers in en and id"),
+            TopicSpec(
+                self.inbox_templates,
+                1,
+                "template name",
+                _compacted(),
+                "saved answers in en and id",
+                sole_reader="inbox",
+            ),
             TopicSpec(self.inbox_spikes, n, "channel and post", _audit(), "posts whose comments spike"),
             TopicSpec(
-                self.complaints_items, n, "complaint id", _compacted(), "each LAPOR! complaint's record"
+                self.complaints_items,
+                n,
+                "complaint id",
+                _compacted(),
+                "each LAPOR! complaint's record",
+                sole_reader="inbox",
             ),
             TopicSpec(self.complaints_changes, n, "complaint id", _audit(), "complaint changes: who and why"),
         ]
@@ -181,7 +212,14 @@ class TopicRegistry:
             TopicSpec(
                 self.content_control, n, "content id or *", _audit(), "withdraw/supersede/pause/resume"
             ),
-            TopicSpec(self.content_drafts, n, "draft id", _audit(), "drafts and their approvals"),
+            TopicSpec(
+                self.content_drafts,
+                n,
+                "draft id",
+                _audit(),
+                "drafts and their approvals",
+                sole_reader="ingest",
+            ),
             TopicSpec(
                 self.ingest_idempotency,
                 n,
@@ -189,6 +227,7 @@ class TopicRegistry:
                 # Ingest forgets a key after idempotency_ttl_s (24 h); a week keeps a margin.
                 _working(),
                 "ingest-internal: the first claim of each Idempotency-Key",
+                sole_reader="ingest",
             ),
             TopicSpec(self.schedule_jobs, n, "job id", _compacted(), "the plan: slot, state, explanation"),
             TopicSpec(self.schedule_channels, n, "channel", _compacted(), "per-channel pause and model"),
@@ -216,6 +255,7 @@ class TopicRegistry:
                 "delivery method",
                 _compacted(),
                 "the last weekly report delivered by each method (webhook, email)",
+                sole_reader="analytics",
             ),
             *self._inbox_declared(n),
             *self._credentials_declared(n),
@@ -235,6 +275,13 @@ class TopicRegistry:
             for p in PLATFORMS
         ]
         return due + [
-            TopicSpec(self.publish_attempts(p), n, "job id", _compacted(), f"{p} publisher's attempt ledger")
+            TopicSpec(
+                self.publish_attempts(p),
+                n,
+                "job id",
+                _compacted(),
+                f"{p} publisher's attempt ledger",
+                sole_reader="publisher",
+            )
             for p in PLATFORMS
         ]

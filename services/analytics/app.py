@@ -44,7 +44,7 @@ from shared.channels import ChannelDirectory
 from shared.codec import decode
 from shared.dead_letters import DeadLetters
 from shared.kafka import KafkaUnavailable, LazyProducer, ensure_topics, make_producer, missing_topics
-from shared.metrics import service_registry
+from shared.metrics import LetterCounts, service_registry
 from shared.topics import TopicRegistry
 from shared.watchdog import exit_for_restart
 
@@ -68,6 +68,8 @@ class AnalyticsMetrics:
             ["source", "result"],
             registry=self.registry,
         )
+        self.letters: list[DeadLetters] = []  # the fold's and the delivery's
+        self.registry.register(LetterCounts(lambda: self.letters))
 
 
 def zones_for(channels: ChannelDirectory, report_timezone: str) -> Zones:
@@ -87,14 +89,19 @@ def create_app(
     app = _faust_app(settings)
     table, metrics = _add_fold(app, settings, channels, clock)
     http_api.register(app, table, metrics.registry, ZoneInfo(settings.report_timezone), clock)
-    _add_delivery(app, settings, table, clock)
+    _add_delivery(app, settings, table, clock, metrics.letters)
     return app
 
 
 def _add_delivery(
-    app: faust.App, settings: AnalyticsSettings, table: Any, clock: Callable[[], datetime]
+    app: faust.App,
+    settings: AnalyticsSettings,
+    table: Any,
+    clock: Callable[[], datetime],
+    letters: list[DeadLetters],
 ) -> None:
-    """The Monday delivery of last week's report, when a method is configured (``delivery``)."""
+    """The Monday delivery of last week's report, when a method is configured (``delivery``); its
+    dead letters join ``letters`` (the metrics')."""
     plan = delivery_plan(settings)
     if plan.webhook is None and plan.mail is None:
         return
@@ -107,7 +114,16 @@ def _add_delivery(
             await producer.start()
             held["session"] = session = aiohttp.ClientSession()
             topic = settings.topics.analytics_deliveries
-            held["delivery"] = WeeklyDelivery(plan, settings.kafka, topic, producer, session, table.items)
+            dead = DeadLetters(
+                settings.topics.publish_dead,
+                "analytics",
+                producer=producer,
+                owns=settings.topics.owned_by("analytics"),
+            )
+            letters.append(dead)
+            held["delivery"] = WeeklyDelivery(
+                plan, settings.kafka, topic, producer, session, table.items, dead_letters=dead
+            )
 
         async def on_stop(self) -> None:
             if "session" in held:
@@ -188,6 +204,7 @@ def _add_fold(
     zones = zones_for(channels, settings.report_timezone)
     metrics = AnalyticsMetrics()
     dead_letters = DeadLetters(topics.publish_dead, "analytics", bootstrap=settings.kafka, clock=clock)
+    metrics.letters.append(dead_letters)
 
     changelog = changelog_producer(settings.kafka)
     caught_up = CaughtUpCommit(app, quiet_s=settings.analytics_caught_up_quiet_s)

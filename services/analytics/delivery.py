@@ -9,7 +9,9 @@ crash between the acknowledgement and the record sends it again (at least once),
 webhook's ``webhook-id`` (``report-<week>``) and the mail's Message-ID are the week's, so a
 receiver recognises the repeat.
 
-A failed delivery is logged and tried again at the next check; it never stops the worker.
+A failed delivery is logged and tried again at the next check; it never stops the worker. A
+record of the topic that ``load`` cannot decode is dead-lettered (analytics is the topic's sole
+reader: ``shared.replay_letters``, once across restarts) and the others are read on.
 """
 
 from __future__ import annotations
@@ -34,11 +36,13 @@ from services.analytics.reach_render import render_csv, render_html
 from services.analytics.reach_text import TEXT
 from services.analytics.weekly import weekly_report
 from shared.codec import DecodeError, decode, is_tombstone
+from shared.dead_letters import DeadLetters
 from shared.events import ReportDelivered
 from shared.ids import new_event_id
 from shared.kafka import send_event
 from shared.kafka_connection import KafkaAddress, client_args
 from shared.outbound_http import OutboundRefused, exchange
+from shared.replay_letters import ReplayLetters
 from shared.webhook_signature import signed_headers
 
 log = logging.getLogger("warta.analytics.delivery")
@@ -80,8 +84,11 @@ class WeeklyDelivery:
         producer: AIOKafkaProducer,
         session: aiohttp.ClientSession,
         entries: Callable[[], Iterable[tuple[str, Any]]],
+        *,
+        dead_letters: DeadLetters,
     ) -> None:
         self._plan, self._kafka, self._topic = plan, kafka, topic
+        self._letters = dead_letters
         self._producer, self._session, self._entries = producer, session, entries
         self.delivered: dict[str, str] | None = None  # method -> last week delivered, once read
 
@@ -91,6 +98,7 @@ class WeeklyDelivery:
             **client_args(self._kafka), enable_auto_commit=False, isolation_level="read_committed"
         )
         await consumer.start()
+        letters = ReplayLetters(self._kafka, self._letters)
         try:
             tp = TopicPartition(self._topic, 0)
             consumer.assign([tp])
@@ -103,13 +111,14 @@ class WeeklyDelivery:
                         continue
                     try:
                         event = decode(record.value)
-                    except DecodeError:
-                        log.warning("unreadable delivery record at offset %d skipped", record.offset)
+                    except DecodeError as exc:
+                        await letters.undecodable(record, exc)
                         continue
                     if isinstance(event, ReportDelivered) and event.week > delivered.get(event.method, ""):
                         delivered[event.method] = event.week
         finally:
             await consumer.stop()
+            await letters.close()
         self.delivered = delivered
         return delivered
 

@@ -142,7 +142,9 @@ async def running_inbox(
     producer = make_producer(settings.kafka, "warta-inbox", request_timeout_s=settings.ack_deadline_s)
     await producer.start()
     await send_reconnected(producer, topics, imported, channels.channels, clock())
-    dead = DeadLetters(topics.publish_dead, "inbox", producer=producer, clock=clock)
+    dead = DeadLetters(
+        topics.publish_dead, "inbox", producer=producer, clock=clock, owns=topics.owned_by("inbox")
+    )
     try:
         book = await _rebuilt_book(settings, dead)
         templates = await _restored_templates(settings, producer, dead, clock)
@@ -218,7 +220,8 @@ def _keeper(
     hours: WorkingHours,
 ) -> InboxKeeper:
     metrics = InboxMetrics(
-        in_working_hours=lambda e: written_in_working_hours(channels.get(e.channel), hours, e)
+        in_working_hours=lambda e: written_in_working_hours(channels.get(e.channel), hours, e),
+        letters=[dead],
     )
     return InboxKeeper(
         producer=producer,

@@ -4,8 +4,11 @@ or as a member of a group, committing what was handled (``consume``).
 ``read_to_end`` replays every partition from its start to the end offsets seen when it began
 (the inbox rebuilds its book from the compacted ``inbox.items``); ``follow`` does the same and
 then keeps reading (the collector learns every published post from ``publish.outcomes``).
-Records that are not Warta events are skipped: their owning consumer dead-letters them; one
-that ``apply`` raises on is dead-lettered here and the reading goes on.
+A record that is not a Warta event is dead-lettered here when the inbox is its topic's sole
+reader (``inbox.items``, ``complaints.items``, ``inbox.templates``: ``DeadLetters.owns``), and
+skipped and counted on a topic a consumer group's consumer letters; one that ``apply`` raises
+on is dead-lettered here. Either way the reading goes on, and a replay at the next start does
+not letter the same record again (``shared.replay_letters``).
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from shared.codec import DecodeError, decode
+from shared.codec import DecodeError, decode, is_tombstone
 from shared.dead_letters import DeadLetters
 from shared.events import Event
 from shared.kafka import KafkaUnavailable
 from shared.kafka_connection import KafkaAddress, client_args
 from shared.kafka_metadata import refresh_metadata
+from shared.replay_letters import ReplayLetters
 
 
 async def _partitions(
@@ -64,6 +68,7 @@ async def follow(
         **client_args(kafka), enable_auto_commit=False, isolation_level="read_committed"
     )
     await consumer.start()
+    letters = ReplayLetters(kafka, dead_letters)
     applied = 0
     try:
         tps = await _partitions(consumer, topic)
@@ -84,18 +89,22 @@ async def follow(
             batch = await consumer.getmany(timeout_ms=200, max_records=2000)
             for records in batch.values():
                 for record in records:
+                    if is_tombstone(record.value):
+                        continue  # a compacted topic's "gone", not a bad record
                     try:
                         event = decode(record.value)
-                    except DecodeError:
+                    except DecodeError as exc:
+                        await letters.undecodable(record, exc)
                         continue
                     try:
                         apply(event)
                     except Exception as exc:  # one record never stops the reader (guarantee 6)
-                        await dead_letters.absorb(record, exc)
+                        await letters.failed(record, exc)
                         continue
                     applied += 1
     finally:
         await consumer.stop()
+        await letters.close()
 
 
 async def consume(

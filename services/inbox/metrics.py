@@ -13,11 +13,13 @@ on the API port's ``/metrics`` (deploy/prometheus/prometheus.yml scrapes 8060).
   ``warta_inbox_comment_spikes_started_total`` (by channel): spikes announced on ``inbox.spikes``.
 - ``warta_inbox_entries`` (by channel and state), ``warta_inbox_collected_total`` (by channel) and
   ``warta_inbox_dead_letters_total``: read at each scrape from the book and the collector.
+- ``warta_poison_messages_total`` and ``warta_poison_skipped_total`` (by topic): undecodable
+  records the inbox dead-lettered, and those it skipped (``shared.metrics.LetterCounts``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,8 +31,9 @@ from services.inbox.book import InboxBook
 from services.inbox.collector import Collector
 from services.inbox.responsiveness import waited, waiting_over_target
 from services.inbox.spikes import SpikeWatch
+from shared.dead_letters import DeadLetters
 from shared.events import InboxChanged
-from shared.metrics import service_registry
+from shared.metrics import LetterCounts, service_registry
 
 FIRST_ANSWER_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200)
 
@@ -42,8 +45,11 @@ class InboxMetrics:
         self,
         registry: CollectorRegistry | None = None,
         in_working_hours: Callable[[InboxChanged], bool] = lambda entry: False,
+        letters: Iterable[DeadLetters] = (),
     ) -> None:
         self.registry = registry or service_registry("inbox")
+        held = list(letters)
+        self.registry.register(LetterCounts(lambda: held))
         self._in_working_hours = in_working_hours
         self.first_answer = Histogram(
             "warta_inbox_first_answer_seconds",

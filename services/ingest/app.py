@@ -59,6 +59,7 @@ def _feeders(settings: IngestSettings, view: StatusView, watchdog: Watchdog) -> 
         view,
         dead_topic=topics.publish_dead,
         watchdog=watchdog,
+        owns=topics.owned_by("ingest"),
     )
     # The topics whose order decides (services.ingest.decisions): a request waits for its own
     # claim to be read back, so this feeder answers each fetch as soon as a record is there.
@@ -71,6 +72,7 @@ def _feeders(settings: IngestSettings, view: StatusView, watchdog: Watchdog) -> 
         fetch_min_bytes=1,
         fetch_max_wait_ms=500,
         watchdog=watchdog,
+        owns=topics.owned_by("ingest"),
     )
     return feeder, decisions
 
@@ -95,7 +97,7 @@ def _deps(
         view=view,
         writer=writer,
         caught_up=asyncio.Event(),
-        metrics=IngestMetrics(view),
+        metrics=IngestMetrics(view, [f.dead_letters for f in feeders]),
         throttle=KeyThrottle(settings.rate_burst, settings.rate_per_minute),
         list_throttle=KeyThrottle(settings.list_rate_burst, settings.list_rate_per_minute),
         readiness=Readiness(

@@ -10,10 +10,12 @@ copy on the topic instead of decoding it a second time. Only for records whose s
 changes nothing (a ``content.approved``: the view keeps an item's first), so skipping it never
 changes the view's order-dependent state (pause and resume, say).
 
-A record the view cannot decode is skipped (its owning consumer dead-letters it). One that the
-view raises on is the view's own failure: it goes to the dead-letter topic with its error and
-the feeder reads on (``shared.dead_letters``); the same letter id comes back at every replay, so
-the console counts it once. A record that raised half-way changed at most the entries of the
+A record the view cannot decode is dead-lettered when ingest is its topic's sole reader
+(``content.drafts``, ``ingest.idempotency``: ``owns``, from ``TopicRegistry.owned_by``), and
+skipped and counted on the topics that a consumer group's consumer letters. One that the view
+raises on is the view's own failure: it goes to the dead-letter topic with its error. Either
+way the feeder reads on, and a replay at the next start does not letter the record again
+(``shared.replay_letters``). A record that raised half-way changed at most the entries of the
 item it names; nothing else in the view depends on it.
 
 Claims (a draft's approval, an Idempotency-Key's first use) are decided by their order in the
@@ -31,8 +33,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from services.ingest.status_view import StatusView
 from shared.codec import DecodeError, decode, is_tombstone
@@ -40,6 +43,7 @@ from shared.dead_letters import DeadLetters
 from shared.feed_progress import ProgressWatch
 from shared.kafka import read_from_start
 from shared.kafka_connection import KafkaAddress, client_args
+from shared.replay_letters import ReplayLetters
 from shared.watchdog import Watchdog
 
 log = logging.getLogger("warta.ingest.feeder")
@@ -65,18 +69,18 @@ class Feeder:
         fetch_min_bytes: int = _FETCH_MIN_BYTES,
         fetch_max_wait_ms: int = _FETCH_MAX_WAIT_MS,
         watchdog: Watchdog | None = None,
+        owns: Collection[str] = (),
     ) -> None:
         self._bootstrap = bootstrap
         self._fetch = (fetch_min_bytes, fetch_max_wait_ms)
         self._moved = asyncio.Event()  # set, and replaced, whenever a partition's position moves
-        self._dead_letters = DeadLetters(dead_topic, "ingest-feeder", bootstrap=bootstrap)
+        self.dead_letters = DeadLetters(dead_topic, "ingest-feeder", bootstrap=bootstrap, owns=owns)
         self._topics = topics
         self._followed = frozenset(topics)
         self._view = view
         self.caught_up = asyncio.Event()
         self._watch = ProgressWatch(name, watchdog)  # beats while the view keeps up
         self.applied = 0
-        self.undecodable = 0
         self.skipped_own = 0
         # Per partition: the next offset the feeder will read, and the offsets ahead of it that
         # this instance has already applied. Only offsets ahead are marked, so none is left over.
@@ -105,6 +109,7 @@ class Feeder:
             fetch_min_bytes=self._fetch[0],
             fetch_max_wait_ms=self._fetch[1],
         )
+        letters = ReplayLetters(self._bootstrap, self.dead_letters)
         try:  # stopping a consumer that never started is harmless
             ends = await read_from_start(consumer, self._topics)
             tps = list(ends)
@@ -112,10 +117,7 @@ class Feeder:
                 batch = await consumer.getmany(timeout_ms=200, max_records=2000)
                 for records in batch.values():
                     for record in records:
-                        try:
-                            self._apply(record.topic, record.partition, record.offset, record.value)
-                        except Exception as exc:
-                            await self._dead_letters.absorb(record, exc)
+                        await self._fold(record, letters)
                 if await self._advance(consumer, tps):
                     self._moved.set()
                     self._moved = asyncio.Event()
@@ -127,9 +129,19 @@ class Feeder:
                     log.info("status view caught up: %d events", self.applied)
         finally:
             await consumer.stop()
-            await self._dead_letters.close()
+            await letters.close()
+            await self.dead_letters.close()
+
+    async def _fold(self, record: ConsumerRecord[bytes, bytes], letters: ReplayLetters) -> None:
+        try:
+            self._apply(record.topic, record.partition, record.offset, record.value)
+        except DecodeError as exc:
+            await letters.undecodable(record, exc)
+        except Exception as exc:
+            await letters.failed(record, exc)
 
     def _apply(self, topic: str, partition: int, offset: int, value: bytes | None) -> None:
+        """Fold the record into the view; ``DecodeError`` when it is no Warta event."""
         if self._applied_here:
             mark = (topic, partition, offset)
             if mark in self._applied_here:
@@ -138,13 +150,8 @@ class Feeder:
                 return
         if is_tombstone(value):
             return  # the plan forgot a finished job; the view keeps its own retention
-        try:
-            self._view.apply(decode(value))
-            self.applied += 1
-        except DecodeError as exc:
-            # The owning consumer dead-letters it; the view only skips it.
-            self.undecodable += 1
-            log.debug("skipping %s@%s: %s", topic, offset, exc)
+        self._view.apply(decode(value))
+        self.applied += 1
 
     async def _advance(self, consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> bool:
         """Move each partition's read mark to the consumer's position; whether any moved. The

@@ -1,8 +1,9 @@
-"""Ingest's Prometheus metrics, on a registry of its own (one per app, so tests don't collide)."""
+"""Ingest's Prometheus metrics, on a registry of its own (one per app, so tests don't collide);
+the feeders' undecodable records among them (``shared.metrics.LetterCounts``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from prometheus_client import (
     Counter,
@@ -12,7 +13,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from services.ingest.status_view import StatusView
-from shared.metrics import service_registry
+from shared.dead_letters import DeadLetters
+from shared.metrics import LetterCounts, service_registry
 
 
 class ViewMetrics(Collector):
@@ -44,9 +46,11 @@ class ViewMetrics(Collector):
 
 
 class IngestMetrics:
-    def __init__(self, view: StatusView) -> None:
+    def __init__(self, view: StatusView, letters: Iterable[DeadLetters] = ()) -> None:
         self.registry = service_registry("ingest")
         self.registry.register(ViewMetrics(view))
+        held = list(letters)  # the feeders' dead letters: undecodable records by topic
+        self.registry.register(LetterCounts(lambda: held))
         self.requests = Counter(
             "warta_ingest_requests",
             "HTTP requests answered by ingest, by route and status",

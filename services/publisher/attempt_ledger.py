@@ -16,6 +16,10 @@ The ledger is the compacted topic ``publish.<platform>.attempts`` (partitioned l
   its job can arrive any more (``ledger_retention`` says when and why); a tombstone read at
   restore removes the entry.
 
+The publisher is the ledger's sole reader (``shared.topics``): a record its restore cannot
+decode is dead-lettered there, once however often the partition is restored
+(``shared.replay_letters``), and the restore goes on.
+
 Errors::
 
     KafkaUnavailable   (shared.kafka) a write was not acknowledged or its transaction failed;
@@ -24,7 +28,6 @@ Errors::
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -37,14 +40,14 @@ from services.publisher.lanes import Entry
 from services.publisher.ledger_decision import Incarnation
 from services.publisher.ledger_retention import expired
 from shared.codec import DecodeError, decode_as, encode, is_tombstone
+from shared.dead_letters import DeadLetters
 from shared.events import DeadLettered, JobDue, OutcomeStatus, PublishOutcome
 from shared.ids import new_event_id
 from shared.kafka import KafkaUnavailable, acknowledged, replay
 from shared.kafka_connection import KafkaAddress
 from shared.kafka_txn import Offsets, Outgoing, TransactionalWriter
+from shared.replay_letters import ReplayLetters
 from shared.topics import TopicRegistry
-
-log = logging.getLogger("warta.publisher")
 
 
 class AttemptLedger:
@@ -62,9 +65,11 @@ class AttemptLedger:
         settled: Callable[[], Offsets],
         lease: timedelta,
         clock: Callable[[], datetime],
+        dead_letters: DeadLetters,
         retention: timedelta | None = None,
     ) -> None:
         self._bootstrap = bootstrap
+        self._dead_letters = dead_letters
         self._topics = topics
         self._platform = platform
         self._producer = producer
@@ -94,16 +99,20 @@ class AttemptLedger:
 
     async def restore(self, partitions: set[int]) -> None:
         tps = [TopicPartition(self._topics.publish_attempts(self._platform), p) for p in partitions]
-        async for record in replay(self._bootstrap, tps):
-            if is_tombstone(record.value) and record.key is not None:
-                self._drop(record.key.decode("utf-8", "replace"))
-                continue
-            try:
-                entry = decode_as(record.value, PublishOutcome)
-            except DecodeError as exc:
-                log.warning("skipping undecodable ledger record at %s: %s", record.offset, exc)
-                continue
-            self._keep(entry, record.partition)
+        letters = ReplayLetters(self._bootstrap, self._dead_letters)
+        try:
+            async for record in replay(self._bootstrap, tps):
+                if is_tombstone(record.value) and record.key is not None:
+                    self._drop(record.key.decode("utf-8", "replace"))
+                    continue
+                try:
+                    entry = decode_as(record.value, PublishOutcome)
+                except DecodeError as exc:
+                    await letters.undecodable(record, exc)
+                    continue
+                self._keep(entry, record.partition)
+        finally:
+            await letters.close()
 
     # An entry and the partition its tombstone must go to are kept and dropped together.
     def _keep(self, entry: PublishOutcome, partition: int) -> None:

@@ -162,6 +162,8 @@ class PublisherWorker:
             control=control,
         )
         self.ledger = self._parts.ledger
+        if metrics is not None:
+            metrics.letters.append(self._parts.dead_letters)
         self.outcomes: dict[str, int] = {}  # by status, for metrics
         self.last_error: PlatformError | None = None
 

@@ -118,6 +118,9 @@ def wire(
         call_timeout_s=budget.call_timeout_s,
         clock=clock,
     )
+    dead_letters = DeadLetters(
+        topics.publish_dead, f"publisher-{platform}", producer=producer, owns=topics.owned_by("publisher")
+    )
     ledger = attempt_ledger(
         bootstrap,
         topics,
@@ -129,9 +132,9 @@ def wire(
         instance_id,
         transactions,
         settled,
+        dead_letters,
         ledger_retention,
     )
-    dead_letters = DeadLetters(topics.publish_dead, f"publisher-{platform}", producer=producer)
     return Collaborators(ledger, reconciler, caller, engagement, dead_letters)
 
 
@@ -186,6 +189,7 @@ def attempt_ledger(
     instance_id: str,
     transactions: AIOKafkaProducer | None,
     settled: Callable[[], Offsets],
+    dead_letters: DeadLetters,
     retention: timedelta | None = None,
 ) -> AttemptLedger:
     # Settling outcomes go through their own, transactional producer, named after this
@@ -205,5 +209,6 @@ def attempt_ledger(
         settled=settled,
         lease=lease,
         clock=clock,
+        dead_letters=dead_letters,
         retention=retention,
     )

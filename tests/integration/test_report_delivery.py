@@ -32,6 +32,7 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 from services.analytics.delivery import DeliveryPlan, Mail, Webhook, WeeklyDelivery
 from services.analytics.delivery_mail import SmtpServer
 from services.analytics.delivery_schedule import due_week
+from shared.dead_letters import DeadLetters
 from shared.kafka import ensure_topics, log_bounds, make_producer
 from shared.topics import TopicRegistry
 from tests.integration.test_analytics_worker import Worker, worker  # noqa: F401 (the fixture)
@@ -122,7 +123,13 @@ async def test_last_weeks_report_goes_out_once_by_webhook_and_mail(
 
             def delivery(p: AIOKafkaProducer = producer) -> WeeklyDelivery:
                 return WeeklyDelivery(
-                    plan, kafka_bootstrap, topics.analytics_deliveries, p, session, store.items
+                    plan,
+                    kafka_bootstrap,
+                    topics.analytics_deliveries,
+                    p,
+                    session,
+                    store.items,
+                    dead_letters=DeadLetters(topics.publish_dead, "analytics", producer=p),
                 )
 
             first = delivery()
