@@ -67,6 +67,7 @@ async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
         ):
             watchdog = Watchdog(settings.stall_limit_s)
             metrics = PublisherMetrics(platform)
+            metrics.letters.append(control.dead_letters)
             adapter: Adapter = build_adapter(
                 platform, session, media_fetcher(settings), state_dir=settings.state_dir
             )
@@ -104,7 +105,7 @@ def commands_followed(
     settings: PublisherSettings, channels: ChannelDirectory, producer: AIOKafkaProducer
 ) -> contextlib.AbstractAsyncContextManager[ControlFollower]:
     """The operators' pauses, withdrawals and supersessions, followed from ``content.control``;
-    a record there that is no command is dead-lettered under this publisher's name."""
+    a command it cannot take is dead-lettered under this publisher's name."""
     name = f"publisher-{settings.platform}-control"
     follower = ControlFollower(
         settings.kafka,

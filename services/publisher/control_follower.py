@@ -10,9 +10,10 @@ the check reads it, and a restarted publisher never posts before it has read the
 That wait is bounded (``WARTA_CONTROL_WAIT_S``, 30 s): past it the post is handed back unsent
 (``control_state.unread``), since the publisher cannot tell whether it may leave.
 
-A record that is not a command (undecodable, or another event) goes to the dead-letter topic
-(``shared.dead_letters``) and the follower reads on; as for a view that replays its topics, the
-same letter id comes back at each start. The broker away only pauses the follower: it reads on
+A record that is not a command (undecodable, or another event) is the scheduler's router's to
+dead-letter, the topic's consumer group: it is skipped here and counted
+(``warta_poison_skipped_total``). A command the state cannot take is dead-lettered here, once
+and not at each start (``shared.replay_letters``). Either way the follower reads on. The broker away only pauses the follower: it reads on
 when the broker is back, and meanwhile ``read_up`` times out and posts are handed back.
 """
 
@@ -28,11 +29,12 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
 from services.publisher.control_state import ControlState, Hold, unread
-from shared.codec import decode_as, is_tombstone
+from shared.codec import DecodeError, decode_as, is_tombstone
 from shared.dead_letters import DeadLetters
 from shared.events import ControlIssued
 from shared.kafka import KafkaUnavailable, read_from_start
 from shared.kafka_connection import KafkaAddress, client_args
+from shared.replay_letters import ReplayLetters
 
 log = logging.getLogger("warta.publisher.control")
 
@@ -53,7 +55,8 @@ class ControlFollower:
         self._kafka = kafka
         self._topic = topic
         self.state = state
-        self._dead_letters = dead_letters
+        self.dead_letters = dead_letters
+        self._letters = ReplayLetters(kafka, dead_letters)
         self._clock = clock
         self._wait_s = wait_s
         self._consumer: AIOKafkaConsumer | None = None
@@ -82,6 +85,7 @@ class ControlFollower:
                     await _pause(stop, 1.0)
         finally:
             await consumer.stop()
+            await self._letters.close()
 
     async def _start(self, stop: asyncio.Event) -> AIOKafkaConsumer | None:
         """A consumer at the start of every partition, once the broker lets one be had."""
@@ -126,9 +130,14 @@ class ControlFollower:
         if is_tombstone(record.value):
             return  # never written on this topic; nothing to fold
         try:
-            self.state.apply(decode_as(record.value, ControlIssued), self._clock())
+            command = decode_as(record.value, ControlIssued)
+        except DecodeError as exc:
+            await self._letters.undecodable(record, exc)  # the router's to letter: counted here
+            return
+        try:
+            self.state.apply(command, self._clock())
         except Exception as exc:
-            await self._dead_letters.absorb(record, exc)  # re-raises a broker failure
+            await self._letters.failed(record, exc)  # re-raises a broker failure
 
     async def read_up(self) -> Hold | None:
         """Wait until every command on the topic now is in the state (``ControlGate``)."""

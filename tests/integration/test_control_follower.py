@@ -52,7 +52,7 @@ async def test_a_follower_started_after_a_pause_knows_it_before_the_first_post(
         assert follower.hold("mastodon-demo", "c1", now) is None
 
 
-async def test_a_command_written_meanwhile_is_read_and_a_record_that_is_none_is_dead_lettered(
+async def test_a_command_written_meanwhile_is_read_and_a_record_that_is_none_is_left_to_the_router(
     kafka_bootstrap: str,
     topics: TopicRegistry,
     producer: AIOKafkaProducer,  # noqa: F811 (the fixture imported above)
@@ -61,7 +61,7 @@ async def test_a_command_written_meanwhile_is_read_and_a_record_that_is_none_is_
         assert await follower.read_up() is None
         now = datetime.now(UTC)
         assert follower.hold("x-demo", "c7", now) is None
-        poison = await producer.send_and_wait(topics.content_control, b"{not json", key=b"*")
+        await producer.send_and_wait(topics.content_control, b"{not json", key=b"*")
         withdraw = command(ControlAction.WITHDRAW, content_id="c7", at=now)
         await producer.send_and_wait(topics.content_control, encode(withdraw), key=b"c7")
         await producer.send_and_wait(
@@ -74,9 +74,9 @@ async def test_a_command_written_meanwhile_is_read_and_a_record_that_is_none_is_
         paused = follower.hold("fb-demo", "c1", now)
         assert paused is not None
         assert paused.code == "paused"  # read on past the poison, in the same partition
+    # content.control's consumer group (the scheduler's router) letters it; here it is counted.
+    assert follower.dead_letters.skipped[topics.content_control] == 1
     letters = [
         e for e in await read_events(kafka_bootstrap, topics.publish_dead) if isinstance(e, DeadLettered)
     ]
-    assert [(d.consumer, d.source_topic, d.source_offset) for d in letters] == [
-        ("publisher-test-control", topics.content_control, poison.offset)
-    ]
+    assert [(d.consumer, d.source_offset) for d in letters if d.source_topic == topics.content_control] == []
