@@ -111,7 +111,13 @@ def _add_delivery(
             await producer.start()
             held["session"] = session = aiohttp.ClientSession()
             topic = settings.topics.analytics_deliveries
-            held["delivery"] = WeeklyDelivery(plan, settings.kafka, topic, producer, session, table.items)
+            # Its own consumer name: a letter says which reader refused the record.
+            dead_letters = DeadLetters(
+                settings.topics.publish_dead, "analytics-delivery", producer=producer, clock=clock
+            )
+            held["delivery"] = WeeklyDelivery(
+                plan, settings.kafka, topic, producer, session, table.items, dead_letters=dead_letters
+            )
 
         async def on_stop(self) -> None:
             if "session" in held:

@@ -9,7 +9,10 @@ crash between the acknowledgement and the record sends it again (at least once),
 webhook's ``webhook-id`` (``report-<week>``) and the mail's Message-ID are the week's, so a
 receiver recognises the repeat.
 
-A failed delivery is logged and tried again at the next check; it never stops the worker.
+A failed delivery is logged and tried again at the next check; it never stops the worker. A
+delivery record that cannot be believed (unreadable, or naming a week that had not ended when it
+is read or when it says it was written: ``delivery_schedule.delivered_week``) is dead-lettered and ignored, so the week really
+due still goes out.
 """
 
 from __future__ import annotations
@@ -29,11 +32,12 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from services.analytics.delivery_mail import MailFailed, SmtpServer, build_message, send
-from services.analytics.delivery_schedule import due_week
+from services.analytics.delivery_schedule import ImplausibleDelivery, delivered_week, due_week, week_number
 from services.analytics.reach_render import render_csv, render_html
 from services.analytics.reach_text import TEXT
 from services.analytics.weekly import weekly_report
 from shared.codec import DecodeError, decode, is_tombstone
+from shared.dead_letters import DeadLetters
 from shared.events import ReportDelivered
 from shared.ids import new_event_id
 from shared.kafka import send_event
@@ -80,13 +84,17 @@ class WeeklyDelivery:
         producer: AIOKafkaProducer,
         session: aiohttp.ClientSession,
         entries: Callable[[], Iterable[tuple[str, Any]]],
+        *,
+        dead_letters: DeadLetters,
     ) -> None:
         self._plan, self._kafka, self._topic = plan, kafka, topic
         self._producer, self._session, self._entries = producer, session, entries
+        self._dead_letters = dead_letters
         self.delivered: dict[str, str] | None = None  # method -> last week delivered, once read
 
-    async def load(self) -> dict[str, str]:
-        """The last week each method delivered, read from the whole compacted topic."""
+    async def load(self, now: datetime) -> dict[str, str]:
+        """The last week each method delivered, read from the whole compacted topic at ``now``;
+        a record that cannot be believed is dead-lettered (``DeadLetters`` logs it) and ignored."""
         consumer = AIOKafkaConsumer(
             **client_args(self._kafka), enable_auto_commit=False, isolation_level="read_committed"
         )
@@ -103,10 +111,14 @@ class WeeklyDelivery:
                         continue
                     try:
                         event = decode(record.value)
-                    except DecodeError:
-                        log.warning("unreadable delivery record at offset %d skipped", record.offset)
+                        if not isinstance(event, ReportDelivered):
+                            continue
+                        week = delivered_week(event.week, event.occurred_at, now, self._plan.zone)
+                    except (DecodeError, ImplausibleDelivery) as exc:
+                        await self._dead_letters.absorb(record, exc)
                         continue
-                    if isinstance(event, ReportDelivered) and event.week > delivered.get(event.method, ""):
+                    kept = delivered.get(event.method)
+                    if kept is None or week > week_number(kept):
                         delivered[event.method] = event.week
         finally:
             await consumer.stop()
@@ -116,7 +128,7 @@ class WeeklyDelivery:
     async def run_once(self, now: datetime) -> list[str]:
         """Deliver what is due at ``now``; the methods that delivered."""
         if self.delivered is None:
-            await self.load()
+            await self.load(now)
         assert self.delivered is not None
         done = []
         methods: dict[str, Callable[[str, dict[str, Any]], Any]] = {}
