@@ -13,7 +13,11 @@ are acknowledged) say where reading resumes. Analytics is derived data: deleting
 the group's offsets rebuilds it all from the topics.
 
 A record that cannot be decoded or handled is dead-lettered (``shared.dead_letters``) and the
-rest of its batch is folded; an unreachable broker stops the worker, for its supervisor to restart.
+rest of its batch is folded; so is one that would make a table entry too large for a changelog
+record (``batch.ENTRY_LIMIT_BYTES``; an item takes in ``ledger.MAX_JOBS_PER_ITEM`` jobs), for a
+write that can never land would stop the fold at every restart. Only an unreachable broker (or a
+changelog topic set to refuse records within that bound) stops the worker, for its supervisor to
+restart.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, MutableMapping
 from datetime import UTC, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -32,7 +36,7 @@ from aiokafka import ConsumerRecord
 from prometheus_client import Counter
 
 from services.analytics import http_api
-from services.analytics.batch import Overlay, flush, redo
+from services.analytics.batch import Outcome, fold, redo
 from services.analytics.changelog import ChangelogWrites, changelog_producer, send_all
 from services.analytics.delivery import WeeklyDelivery
 from services.analytics.delivery_wiring import caught_up_credentials, delivery_plan
@@ -114,10 +118,12 @@ def _add_delivery(
             await producer.start()
             held["session"] = session = aiohttp.ClientSession()
             topic = settings.topics.analytics_deliveries
+            # Its own consumer name: a letter says which reader refused the record.
             dead = DeadLetters(
                 settings.topics.publish_dead,
-                "analytics",
+                "analytics-delivery",
                 producer=producer,
+                clock=clock,
                 owns=settings.topics.owned_by("analytics"),
             )
             letters.append(dead)
@@ -209,7 +215,7 @@ def _add_fold(
     changelog = changelog_producer(settings.kafka)
     caught_up = CaughtUpCommit(app, quiet_s=settings.analytics_caught_up_quiet_s)
 
-    async def fold(batch: FoldBatch) -> None:
+    async def fold_whole(batch: FoldBatch) -> None:
         await _whole(fold_batch(batch))
         caught_up.batch_folded(full=sum(map(len, batch.values())) >= settings.analytics_batch_max)
 
@@ -220,32 +226,27 @@ def _add_fold(
             writes = ChangelogWrites(table, partition)
             # Read from the table's store: faust's Table would call its sensors on every read.
             redo(table.data, partition, writes.write)
-            overlay = Overlay(table.data)
-            for record in records:
-                result = await fold_one(overlay, record)
-                results[result] = results.get(result, 0) + 1
-            flush(overlay, partition, uuid.uuid4().hex, writes.write)
+            outcomes = fold(table.data, records, take_in, partition, uuid.uuid4().hex, writes.write)
+            for record, outcome in zip(records, outcomes, strict=True):
+                source = sources[record.topic]
+                if isinstance(outcome, Exception):
+                    await dead_letters.absorb(record, outcome)
+                result = _result(outcome)
+                results[source, result] = results.get((source, result), 0) + 1
             sends.append(writes)
         # Before the consumer acks (and faust may commit) these records: see ``changelog``.
         await send_all(changelog, table.changelog_topic.get_topic_name(), sends)
         # Counted once taken in for good (the bench waits for this count).
-        for (source, outcome), count in results.items():
-            metrics.events.labels(source, outcome).inc(count)
+        for (source, result), count in results.items():
+            metrics.events.labels(source, result).inc(count)
 
-    async def fold_one(overlay: Overlay, record: ConsumerRecord[bytes, bytes]) -> tuple[str, str]:
-        """The record taken into the batch, or dead-lettered; its source and what it did."""
-        source = sources[record.topic]
-        at = Position(source, record.partition, record.offset)
-        try:
-            event = decode(record.value)
-            changed = overlay.attempt(lambda store: apply(store, event, at, zones))
-        except Exception as exc:
-            await dead_letters.absorb(record, exc)
-            return source, "dead_lettered"
-        return source, "changed" if changed else "unchanged"
+    def take_in(record: ConsumerRecord[bytes, bytes], store: MutableMapping[str, Any]) -> bool:
+        """The record decoded and applied to ``store``; raises what makes it a dead letter."""
+        at = Position(sources[record.topic], record.partition, record.offset)
+        return apply(store, decode(record.value), at, zones)
 
-    app.topics.add(source_topic)  # subscribed, assigned and acked by faust; read by ``fold``
-    route_records(app, FoldRoute(frozenset(sources), fold, settings.analytics_batch_max))
+    app.topics.add(source_topic)  # subscribed, assigned and acked by faust; read by ``fold_whole``
+    route_records(app, FoldRoute(frozenset(sources), fold_whole, settings.analytics_batch_max))
     _close_on_stop(app, dead_letters, changelog)
     return table, metrics
 
@@ -299,6 +300,13 @@ def _sources(topics: TopicRegistry) -> dict[str, str]:
     }
 
 
+def _result(outcome: Outcome) -> str:
+    """What taking a record in did, as ``warta_analytics_events_total`` counts it."""
+    if isinstance(outcome, Exception):
+        return "dead_lettered"
+    return "changed" if outcome else "unchanged"
+
+
 def _by_partition(batch: FoldBatch) -> dict[int, list[ConsumerRecord[bytes, bytes]]]:
     """A batch's records by source partition number, whichever source topic they came from,
     each topic's in the order read: one changelog partition per number, written once per key
@@ -319,11 +327,12 @@ def _close_on_stop(app: faust.App, dead_letters: DeadLetters, changelog: LazyPro
 
 async def _whole(batch: Coroutine[Any, Any, None]) -> None:
     """Fold a batch to its end, its changelog writes landed. A batch that cannot land (the
-    changelog or the dead letters refuse a write, a stored entry the fold cannot read) ends the
-    process at once, as kill -9 would: the consumer acks nothing of a batch whose fold raised,
+    changelog or the dead letters refuse a write, a stored entry the fold cannot read) ends the process at once, as kill -9 would: the consumer acks nothing of a batch whose fold raised,
     but a worker going on would fold the next batches over a table whose changelog lacks this
     one's writes, and commit past it. The restart reads the batch again (``batch``, ``ledger``).
-    The consumer shields the batch from a stop (``fold_consumer``)."""
+    No record of the batch can cause this: what a record makes ``ledger.apply`` raise is
+    dead-lettered, and no write is larger than ``batch.ENTRY_LIMIT_BYTES`` (``changelog.ChangelogTooSmall`` if the topic
+    refuses one anyway). The consumer shields the batch from a stop (``fold_consumer``)."""
     try:
         await batch
     except Exception as exc:

@@ -13,6 +13,10 @@ bookkeeping, and faust may then commit their offsets, as soon as the fold return
 (``fold_consumer``). Waiting first means a committed
 offset never passes an event whose changelog writes every in-sync replica does not hold.
 faust's own ``commit`` flushes only faust's producer, so it would not wait for these.
+
+Errors: ``KafkaUnavailable`` when the broker took no write; ``ChangelogTooSmall`` when it
+refused one for its size. Both stop the worker (``app._whole``): no record is at fault, for the
+fold keeps every entry within ``batch.ENTRY_LIMIT_BYTES`` and dead-letters what would not be.
 """
 
 from __future__ import annotations
@@ -22,15 +26,23 @@ from collections.abc import Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaProducer, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordTooLargeError
 from faust.serializers import codecs
 
+from services.analytics.batch import ENTRY_LIMIT_BYTES
 from shared.kafka import KafkaUnavailable, LazyProducer, make_producer
 from shared.kafka_connection import KafkaAddress
 
 # One changelog record batch may hold a whole fold batch of a partition (its journal parts,
 # ``batch.PART_BYTES`` each, and its keys) and stays under Kafka's 1 MB default limits.
 MAX_BATCH_BYTES = 900 * 1024
+
+
+class ChangelogTooSmall(Exception):
+    """The changelog topic (or the broker) refused a write for its size. Every write is within
+    ``batch.ENTRY_LIMIT_BYTES`` and a journal part's framing, under Kafka's default limits: the
+    topic's ``max.message.bytes`` (or the broker's ``message.max.bytes``) was set lower than the
+    worker needs. Dead-lettering would bury every batch until it is raised, so the worker stops."""
 
 
 def changelog_producer(kafka: KafkaAddress) -> LazyProducer:
@@ -69,7 +81,8 @@ class ChangelogWrites:
 
 async def send_all(changelog: LazyProducer, topic: str, batches: Iterable[ChangelogWrites]) -> int:
     """Send every partition's records, in order, and wait until the broker acknowledged them
-    all; the number of records. Raises ``KafkaUnavailable`` if any could not be written."""
+    all; the number of records. Raises ``KafkaUnavailable`` if any could not be written,
+    ``ChangelogTooSmall`` if the broker refused one for its size."""
     producer = await changelog.started()
     sent: list[tuple[ChangelogWrites, int, asyncio.Future[Any]]] = []
     try:
@@ -83,6 +96,12 @@ async def send_all(changelog: LazyProducer, topic: str, batches: Iterable[Change
             if builder.record_count():
                 sent.append(await _send(producer, topic, writes, builder))
         landed = await asyncio.gather(*(future for _, _, future in sent))
+    except (MessageSizeTooLargeError, RecordTooLargeError) as exc:
+        raise ChangelogTooSmall(
+            f"the analytics changelog {topic} took no write: it refuses records of the size the worker"
+            f" writes (up to {ENTRY_LIMIT_BYTES:,} bytes an entry); its max.message.bytes is set too low:"
+            f" {exc!r}"
+        ) from exc
     except KafkaError as exc:
         raise KafkaUnavailable(f"the analytics changelog {topic} took no write: {exc!r}") from exc
     for (writes, count, _), first in zip(sent, landed, strict=True):

@@ -10,8 +10,11 @@ webhook's ``webhook-id`` (``report-<week>``) and the mail's Message-ID are the w
 receiver recognises the repeat.
 
 A failed delivery is logged and tried again at the next check; it never stops the worker. A
-record of the topic that ``load`` cannot decode is dead-lettered (analytics is the topic's sole
-reader: ``shared.replay_letters``, once across restarts) and the others are read on.
+record of the topic that ``load`` cannot decode, or that cannot be believed (naming a week that
+had not ended when it is read or when it says it was written:
+``delivery_schedule.delivered_week``), is dead-lettered (analytics is the topic's sole reader:
+``shared.replay_letters``, once across restarts) and ignored, so the week really due still goes
+out.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from services.analytics.delivery_mail import MailFailed, SmtpServer, build_message, send
-from services.analytics.delivery_schedule import due_week
+from services.analytics.delivery_schedule import ImplausibleDelivery, delivered_week, due_week, week_number
 from services.analytics.reach_render import render_csv, render_html
 from services.analytics.reach_text import TEXT
 from services.analytics.weekly import weekly_report
@@ -92,8 +95,9 @@ class WeeklyDelivery:
         self._producer, self._session, self._entries = producer, session, entries
         self.delivered: dict[str, str] | None = None  # method -> last week delivered, once read
 
-    async def load(self) -> dict[str, str]:
-        """The last week each method delivered, read from the whole compacted topic."""
+    async def load(self, now: datetime) -> dict[str, str]:
+        """The last week each method delivered, read from the whole compacted topic at ``now``;
+        a record that cannot be believed is dead-lettered (``DeadLetters`` logs it) and ignored."""
         consumer = AIOKafkaConsumer(
             **client_args(self._kafka), enable_auto_commit=False, isolation_level="read_committed"
         )
@@ -114,7 +118,15 @@ class WeeklyDelivery:
                     except DecodeError as exc:
                         await letters.undecodable(record, exc)
                         continue
-                    if isinstance(event, ReportDelivered) and event.week > delivered.get(event.method, ""):
+                    if not isinstance(event, ReportDelivered):
+                        continue
+                    try:
+                        week = delivered_week(event.week, event.occurred_at, now, self._plan.zone)
+                    except ImplausibleDelivery as exc:
+                        await letters.failed(record, exc)  # lettered once, not at each start
+                        continue
+                    kept = delivered.get(event.method)
+                    if kept is None or week > week_number(kept):
                         delivered[event.method] = event.week
         finally:
             await consumer.stop()
@@ -125,7 +137,7 @@ class WeeklyDelivery:
     async def run_once(self, now: datetime) -> list[str]:
         """Deliver what is due at ``now``; the methods that delivered."""
         if self.delivered is None:
-            await self.load()
+            await self.load(now)
         assert self.delivered is not None
         done = []
         methods: dict[str, Callable[[str, dict[str, Any]], Any]] = {}

@@ -25,8 +25,15 @@ Aggregates are keyed by source partition: all three source topics are keyed by c
 with the same partition count, so a job's events and its item's approval share a partition,
 and each ``agg`` key has one writer, whatever order the changelog partitions are restored in.
 
-Errors: none of its own; a malformed stored entry raises ``KeyError``/``TypeError``, which the
-fold dead-letters like any record it cannot handle.
+Why a bound on an item's jobs. An item's entry lists every job met for it, so that a change of
+its topic or tags moves each of its posts' figures; every reading or outcome of a job not seen
+before adds one. A job is an item on a channel, so a real item has as many as it has channels,
+but records naming ever new jobs of one item would grow its entry past what one changelog record
+may hold (``batch.ENTRY_LIMIT_BYTES``). An item takes in ``MAX_JOBS_PER_ITEM`` jobs; a record of
+a job beyond that raises ``TooManyJobs`` and changes nothing.
+
+Errors: ``TooManyJobs`` (above); a malformed stored entry raises ``KeyError``/``TypeError``. The
+fold dead-letters each like any record it cannot handle.
 """
 
 from __future__ import annotations
@@ -59,6 +66,20 @@ from shared.events import (
 )
 
 Store = MutableMapping[str, Any]
+
+# Far above any item's channels (one job per channel), and small enough that an item's entry
+# stays far under ``batch.ENTRY_LIMIT_BYTES``: 1,000 job ids of 200 characters are about 200 kB.
+MAX_JOBS_PER_ITEM = 1_000
+
+
+class TooManyJobs(ValueError):
+    """A record names a job of an item that already has ``MAX_JOBS_PER_ITEM`` other jobs."""
+
+    def __init__(self, content_id: str, job_id: str) -> None:
+        super().__init__(
+            f"item {content_id[:200]!r} already has {MAX_JOBS_PER_ITEM:,} jobs, the most the analytics"
+            f" take in for one item; job {job_id[:200]!r} is not counted"
+        )
 
 
 @dataclass(frozen=True)
@@ -221,13 +242,16 @@ def _update_post(
 
 
 def _register_job(store: Store, content_id: str, job_id: str) -> ItemInfo | None:
-    """The item's info, after noting that ``job_id`` is one of its posts (idempotent)."""
+    """The item's info, after noting that ``job_id`` is one of its posts (idempotent);
+    ``TooManyJobs`` if it is new and the item has ``MAX_JOBS_PER_ITEM`` already."""
     key = f"item|{content_id}"
     entry = store.get(key)
     if entry is None:
         store[key] = {"s": None, "last": None, "moved": {}, "seen": {}, "jobs": [job_id]}
         return None
     if job_id not in entry["jobs"]:
+        if len(entry["jobs"]) >= MAX_JOBS_PER_ITEM:
+            raise TooManyJobs(content_id, job_id)
         store[key] = {**entry, "jobs": [*entry["jobs"], job_id]}
     return ItemInfo.from_json(entry["s"])
 

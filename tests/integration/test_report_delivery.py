@@ -4,7 +4,8 @@ record of what went out, and time passed in.
 
 Exactly once per week across restarts: a second check the same Monday, and a new delivery
 object (a restarted worker) reading the record topic, send nothing; a receiver that failed is
-tried again at the next check without mailing the week twice.
+tried again at the next check without mailing the week twice. A record of a delivery that cannot
+have happened (no ISO week, a week not yet over) is dead-lettered and silences nothing.
 """
 
 from __future__ import annotations
@@ -32,9 +33,12 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 from services.analytics.delivery import DeliveryPlan, Mail, Webhook, WeeklyDelivery
 from services.analytics.delivery_mail import SmtpServer
 from services.analytics.delivery_schedule import due_week
+from shared.codec import encode
 from shared.dead_letters import DeadLetters
+from shared.events import ReportDelivered
 from shared.kafka import ensure_topics, log_bounds, make_producer
 from shared.topics import TopicRegistry
+from tests.integration.poison_kit import letters
 from tests.integration.test_analytics_worker import Worker, worker  # noqa: F401 (the fixture)
 from tests.unit.test_reach_report import folded, sample_events
 from warta.devrun import free_listen_port
@@ -129,7 +133,7 @@ async def test_last_weeks_report_goes_out_once_by_webhook_and_mail(
                     p,
                     session,
                     store.items,
-                    dead_letters=DeadLetters(topics.publish_dead, "analytics", producer=p),
+                    dead_letters=DeadLetters(topics.publish_dead, "analytics-delivery", producer=p),
                 )
 
             first = delivery()
@@ -140,7 +144,7 @@ async def test_last_weeks_report_goes_out_once_by_webhook_and_mail(
             assert await first.run_once(MONDAY_W50) == []  # the same Monday, checked again
 
             restarted = delivery()
-            assert await restarted.load() == {"webhook": "2026-W49", "email": "2026-W49"}
+            assert await restarted.load(MONDAY_W50) == {"webhook": "2026-W49", "email": "2026-W49"}
             assert await restarted.run_once(MONDAY_W50) == []
             assert await restarted.run_once(MONDAY_W51) == ["webhook", "email"]
     finally:
@@ -174,6 +178,46 @@ async def test_last_weeks_report_goes_out_once_by_webhook_and_mail(
     assert [r["key"] for r in rows if r["section"] == "channels"] == [
         c["key"] for c in w49["data"]["channels"]
     ]
+
+
+async def test_a_record_of_a_week_not_yet_over_silences_no_report(
+    kafka_bootstrap: str, topics: TopicRegistry, receiver: tuple[Receiver, str]
+) -> None:
+    hook, url = receiver
+    names = {topics.analytics_deliveries, topics.publish_dead}
+    await ensure_topics(kafka_bootstrap, [s for s in topics.specs() if s.name in names])
+    plan = DeliveryPlan(zone=JAKARTA, send_hour=7, lang="en", webhook=Webhook(url, SECRET), mail=None)
+    producer = make_producer(kafka_bootstrap, "delivery-test")
+    await producer.start()
+    try:
+        # Valid for the schema, impossible as deliveries: no such ISO week, the week under way.
+        for n, week in enumerate(["9999-W99", "2026-W50"]):
+            bad = ReportDelivered(event_id=f"x{n}", occurred_at=MONDAY_W50, method="webhook", week=week)
+            await producer.send_and_wait(
+                topics.analytics_deliveries, encode(bad), key=b"webhook", partition=0
+            )
+        async with aiohttp.ClientSession() as session:
+            for monday, due in ((MONDAY_W50, "2026-W49"), (MONDAY_W51, "2026-W50")):
+                restarted = WeeklyDelivery(
+                    plan,
+                    kafka_bootstrap,
+                    topics.analytics_deliveries,
+                    producer,
+                    session,
+                    list,
+                    dead_letters=DeadLetters(topics.publish_dead, "analytics-delivery", producer=producer),
+                )
+                assert await restarted.run_once(monday) == ["webhook"]
+                assert restarted.delivered == {"webhook": due}
+    finally:
+        await producer.stop()
+    assert hook.ids == ["report-2026-W49", "report-2026-W50"]
+    # Both refused at each reading, 2026-W50 also once over: it was written before its end.
+    found = await letters(kafka_bootstrap, topics, count=4)
+    refused = sorted((d.source_offset, d.error_type) for d in found if d.consumer == "analytics-delivery")
+    assert refused == [(0, "ImplausibleDelivery")] * 2 + [(1, "ImplausibleDelivery")] * 2
+    assert "names no ISO week" in next(d.reason for d in found if d.source_offset == 0)
+    assert "2026-W50, which had not ended" in next(d.reason for d in found if d.source_offset == 1)
 
 
 async def test_the_running_worker_delivers_the_due_week_once_across_a_restart(
