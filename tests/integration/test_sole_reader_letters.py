@@ -235,7 +235,7 @@ async def test_analytics_letters_an_unreadable_delivery_record_once(
 ) -> None:
     topic = topics.analytics_deliveries
     assert topics.owned_by("analytics") == {topic}
-    now = datetime.now(UTC)
+    now = datetime(2026, 12, 8, 1, tzinfo=UTC)  # week 2026-W49 is over
     delivered = ReportDelivered(event_id="r-49", occurred_at=now, method="webhook", week="2026-W49")
     plan = DeliveryPlan(ZoneInfo("Asia/Jakarta"), 7, "id", Webhook("http://127.0.0.1:9/", "s"), None)
     async with (
@@ -251,7 +251,7 @@ async def test_analytics_letters_an_unreadable_delivery_record_once(
             delivery = WeeklyDelivery(
                 plan, kafka_bootstrap, topic, producer, session, list, dead_letters=dead
             )
-            return await delivery.load(), dead
+            return await delivery.load(now), dead
 
         weeks, dead = await load()
         assert weeks == {"webhook": "2026-W49"}
