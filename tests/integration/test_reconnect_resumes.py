@@ -25,7 +25,7 @@ from typing import Any
 import aiohttp
 import pytest
 import yaml
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import BaseTestServer, TestServer
 from aiokafka import AIOKafkaProducer
 
 from sandbox.base import FakeState
@@ -106,6 +106,51 @@ def revoke(state: FakeState, account: str) -> None:
             del state.tokens[token]
 
 
+def services_of(
+    kafka_bootstrap: str, topics: TopicRegistry, tmp_path: Path, server: BaseTestServer, platform: str
+) -> tuple[PublisherSettings, SchedulerSettings]:
+    """The settings of ``platform``'s publisher and of the scheduler for one channel,
+    ``<platform>-demo``, on the sandbox ``server`` (its credential connected through the flow)."""
+    channel = {
+        "id": f"{platform}-demo",
+        "platform": platform,
+        "base_url": str(server.make_url(f"/{platform}")),
+        "secret": f"{platform}-demo",
+        "min_gap_minutes": 0,
+        "options": OPTIONS[platform],
+    }
+    (tmp_path / "channels.yaml").write_text(yaml.safe_dump({"channels": [channel]}))
+    common: dict[str, Any] = {
+        "kafka_bootstrap": kafka_bootstrap,
+        "topic_prefix": topics.prefix,
+        "partitions": topics.partitions,
+        "group_prefix": topics.prefix.rstrip("."),
+        "channels_file": tmp_path / "channels.yaml",
+        "state_dir": tmp_path / "state",
+    }
+    publisher = PublisherSettings(
+        **common,
+        platform=platform,
+        credentials_file=tmp_path / "credentials.vault",
+        credentials_key=generate_key(),
+        secrets_file=tmp_path / "secrets.json",
+        retry_base_s=0.3,
+        retry_cap_s=2.0,
+        media_allow_hosts=(f"{server.host}:{server.port}",),
+    )
+    return publisher, SchedulerSettings(**common, keep_store=False)
+
+
+def connect_request(publisher: PublisherSettings, platform: str) -> ConnectRequest:
+    return ConnectRequest(
+        channel=_channel(publisher, f"{platform}-demo"),
+        # Mastodon's app registers on the instance during the flow; Meta's needs its secret.
+        client_id="" if platform == "mastodon" else "warta-app",
+        client_secret="warta-app-secret" if platform in META else None,
+        redirect_uri=None,
+    )
+
+
 async def outcomes(bootstrap: str, topics: TopicRegistry) -> list[PublishOutcome]:
     events = await read_events(bootstrap, topics.publish_outcomes)
     return [e for e in events if isinstance(e, PublishOutcome) and e.status is not OutcomeStatus.ATTEMPTED]
@@ -136,46 +181,14 @@ async def test_a_reconnect_publishes_each_parked_job_exactly_once(
     app = build_sandbox({channel_id: "static-token-not-used-0123"})
     async with TestServer(app) as server, aiohttp.ClientSession() as browser:
         state = app[STATES][platform]
-        channel = {
-            "id": channel_id,
-            "platform": platform,
-            "base_url": str(server.make_url(f"/{platform}")),
-            "secret": channel_id,
-            "min_gap_minutes": 0,
-            "options": OPTIONS[platform],
-        }
-        (tmp_path / "channels.yaml").write_text(yaml.safe_dump({"channels": [channel]}))
-        common: dict[str, Any] = {
-            "kafka_bootstrap": kafka_bootstrap,
-            "topic_prefix": topics.prefix,
-            "partitions": topics.partitions,
-            "group_prefix": topics.prefix.rstrip("."),
-            "channels_file": tmp_path / "channels.yaml",
-            "state_dir": tmp_path / "state",
-        }
-        publisher = PublisherSettings(
-            **common,
-            platform=platform,
-            credentials_file=tmp_path / "credentials.vault",
-            credentials_key=generate_key(),
-            secrets_file=tmp_path / "secrets.json",
-            retry_base_s=0.3,
-            retry_cap_s=2.0,
-            media_allow_hosts=(f"{server.host}:{server.port}",),
-        )
-        scheduler = SchedulerSettings(**common, policy="naive", keep_store=False)
+        publisher, scheduler = services_of(kafka_bootstrap, topics, tmp_path, server, platform)
+        scheduler = scheduler.model_copy(update={"policy": "naive"})
 
         async def consent(url: str) -> None:
             async with browser.get(url) as resp:
                 assert resp.status == 200, await resp.text()
 
-        request = ConnectRequest(
-            channel=_channel(publisher, channel_id),
-            # Mastodon's app registers on the instance during the flow; Meta's needs its secret.
-            client_id="" if platform == "mastodon" else "warta-app",
-            client_secret="warta-app-secret" if platform in META else None,
-            redirect_uri=None,
-        )
+        request = connect_request(publisher, platform)
         await connect(publisher, request, consent)
 
         def published(count: int) -> Callable[[], Awaitable[bool]]:
