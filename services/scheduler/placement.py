@@ -1,7 +1,8 @@
 """Placing a channel's jobs on its timeline through the slot chooser (the ``SlotChooser`` port).
 
 Pure: no Kafka, no clock. A job is placed when it is approved, released, resumed or fell due
-while the scheduler was down; planned jobs move when a new job earns more in their slot
+while the scheduler was down, and a retry when its outcome arrives, or, when its channel was held
+then, once the channel is released; planned jobs move when a new job earns more in their slot
 (``place_new``) or when the channel has learned (``replan``). Every answer is stored through the
 plan's ``JobBook``, so a step that raises is undone with the rest of it.
 
@@ -68,23 +69,49 @@ class Placer:
         fresh: bool = False,
     ) -> JobPlanned:
         """Choose the job's slot (or hold it) and store the result. ``job`` is the stored record,
-        or a new one (``fresh``)."""
+        or a new one (``fresh``). On a held channel a retry stays retrying, not placed
+        (``placed``), its retry_at kept as the earliest instant it may take: the channel's
+        release places it (``place_again``), or the firing path, should the channel still be
+        held when retry_at comes."""
         holding = plan.holding()
         if holding is not None:
             state, why = holding
+            if job.state is S.RETRYING:
+                return self._book.set(plan, job, now, fresh=fresh, explanation=None, note=why)
             return self._book.set(plan, job, now, fresh=fresh, state=state, note=why)
+        return self.store_choice(
+            plan, job, now, self.choose(plan, job, now, fresh=fresh), fresh=fresh, note=note
+        )
+
+    def place_again(
+        self, plan: ChannelPlan, job: JobPlanned, now: datetime, note: str | None = None
+    ) -> JobPlanned | None:
+        """Place a job the channel held once it is released; None when the job is unschedulable
+        and the same rule still refuses it: nothing changed, so nothing is stored and people,
+        told once, are not told again (a repeated or unrelated resume)."""
+        if job.state is S.UNSCHEDULABLE and job.explanation is not None and plan.holding() is None:
+            why = self.choose(plan, job, now)
+            if why.chosen is None and why.binding_constraint == job.explanation.binding_constraint:
+                return None
+            return self.store_choice(plan, job, now, why, fresh=False, note=note)
+        return self.place(plan, job, now, note=note)
+
+    def choose(
+        self, plan: ChannelPlan, job: JobPlanned, now: datetime, *, fresh: bool = False
+    ) -> SlotExplanation:
+        """The chooser's answer for ``job`` on its channel as it stands, stored by nobody: a slot,
+        or why there is none. A retry's slot is its retry_at, the earliest instant it may take."""
         not_before = job.not_before
         if job.state is S.RETRYING and job.slot is not None:
             not_before = max(not_before, job.slot) if not_before else job.slot
         refused = beyond_horizon(job, not_before, now, self._settings.horizon)
         if refused is not None:
-            return self.store_choice(plan, job, now, refused, fresh=fresh, note=note)
+            return refused
         start = max(now, not_before) if not_before else now
         end = job.deadline or start + _OPEN_WINDOW
         lo, hi = _around(start, end, reach(plan.channel))
         taken: Sequence[datetime] = plan.taken_between(lo, hi, exclude=None if fresh else job)
-        explanation = self._chooser.choose(SlotAsk(job, plan.channel, taken, now, not_before))
-        return self.store_choice(plan, job, now, explanation, fresh=fresh, note=note)
+        return self._chooser.choose(SlotAsk(job, plan.channel, taken, now, not_before))
 
     def place_new(self, plan: ChannelPlan, job: JobPlanned, now: datetime) -> list[JobPlanned]:
         """Place a newly approved job; planned jobs may move to make room for it when the two

@@ -20,8 +20,10 @@ Job records live in a ``JobStore``; in RAM the plan keeps only a timer wheel of 
 and, per channel, the sorted instants that occupy it (gaps and caps), all kept in step by its
 ``JobBook`` (job_book.py). Slots are chosen and planned jobs moved by its ``Placer``
 (placement.py), a retry's too: its retry_at is the earliest instant it may take, and the
-channel's rules (silences, caps, the gap, the deadline) place it from there like any job; the
-records it writes are built in plan_records.py. The clash rule (a newer approved version of a
+channel's rules (silences, caps, the gap, the deadline) place it from there like any job, when
+its outcome arrives or, on a channel paused or waiting for re-authorisation then, when a resume
+or a reconnect releases it. No job fires from a slot no rule checked (``placed``): the firing
+path places such a job instead. The records it writes are built in plan_records.py. The clash rule (a newer approved version of a
 topic supersedes the older one's jobs) is ``Supersession``'s (supersession.py), applied when a
 version arrives, when an outcome hands a job back, and as a job fires. Withdrawals are
 ``Withdrawals``' (withdrawals.py): one that meets a job a publisher or a person holds stays on the
@@ -67,6 +69,7 @@ from services.scheduler.plan_state import (
     Effects,
     PlanSettings,
     S,
+    placed,
 )
 from services.scheduler.retention import check_approval, kept_for
 from services.scheduler.store import JobStore
@@ -264,21 +267,30 @@ class Plan:
                 return fx  # a reconnect names its channels; "all" would be a mistake, not a wish
             plan.needs_reauth = False
             fx.channels.append(self._snapshot(plan, now))
-            parked = self._book.store.in_states(plan.channel.id, (S.NEEDS_REAUTH,))
-            for job in sorted(parked, key=lambda j: (j.slot or now, j.job_id)):
-                fx.jobs.append(
-                    self._placer.place(plan, job, now, note="re-planned: the account was re-connected")
-                )
+            fx.jobs += self._place_held(
+                plan, (S.NEEDS_REAUTH,), now, "re-planned: the account was re-connected"
+            )
             return fx
-        # Resume: lift the pause (and a needs-reauth park) and re-plan what was held, so jobs that
-        # came due meanwhile are spread by the policy instead of released in a burst.
+        # Resume: lift the pause (and a needs-reauth park: the runbook's "connect, then resume")
+        # and re-plan what was held, so jobs that came due meanwhile are spread by the policy
+        # instead of released in a burst.
         plan.paused, plan.pause_reason, plan.paused_by = False, None, None
         plan.needs_reauth = False
         fx.channels.append(self._snapshot(plan, now))
-        held = self._book.store.in_states(plan.channel.id, (S.PAUSED, S.NEEDS_REAUTH, S.UNSCHEDULABLE))
-        for job in sorted(held, key=lambda j: (j.slot or now, j.job_id)):
-            fx.jobs.append(self._placer.place(plan, job, now))
+        fx.jobs += self._place_held(plan, (S.PAUSED, S.NEEDS_REAUTH, S.UNSCHEDULABLE), now)
         return fx
+
+    def _place_held(
+        self, plan: ChannelPlan, states: tuple[S, ...], now: datetime, note: str | None = None
+    ) -> list[JobPlanned]:
+        """Place the channel's jobs in ``states`` again, and the retries its hold left unplaced
+        (a retry that came back meanwhile), earliest first; what stays as it was is not stored."""
+        store = self._book.store
+        retries = (j for j in store.in_states(plan.channel.id, (S.RETRYING,)) if not placed(j))
+        held = sorted(
+            [*store.in_states(plan.channel.id, states), *retries], key=lambda j: (j.slot or now, j.job_id)
+        )
+        return [job for j in held if (job := self._placer.place_again(plan, j, now, note)) is not None]
 
     def _outcome(
         self, plan: ChannelPlan, ev: PublishOutcome, now: datetime, decision: OperatorDecided | None = None
@@ -322,17 +334,17 @@ class Plan:
             # (``deferred``). retry_at is the earliest instant, not the slot: the retry is
             # placed below, by the channel's rules.
             attempt = ev.attempt if ev.deferred else ev.attempt + 1
-            update |= {"attempt": attempt, "slot": ev.retry_at or now}
+            update |= {"attempt": attempt, "slot": ev.retry_at or now, "explanation": None}
         elif status is OutcomeStatus.NEEDS_REAUTH:
             # The next firing after re-authorisation is a new attempt: the ledger settled this one.
             update |= {"attempt": ev.attempt + 1}
             plan.needs_reauth = True
             fx.channels.append(self._snapshot(plan, now))
         job = self._book.set(plan, job, now, **update)
-        if job.state is S.RETRYING and plan.holding() is None:
+        if job.state is S.RETRYING:
             # The retry obeys every rule a fresh job does (blackouts, caps, the gap, the deadline):
             # the first instant they allow from retry_at, or unschedulable with the rule named.
-            # A held channel keeps retry_at; firing holds the job until the channel is released.
+            # A held channel keeps it unplaced until its release places it (``_place_held``).
             job = self._placer.place(plan, job, now)
         fx.jobs.append(job)
         # Handed back to the scheduler: withdrawn while it was out, or a newer version approved
@@ -388,6 +400,11 @@ class Plan:
         if holding is not None:
             state, why = holding
             fx.jobs.append(self._book.set(plan, job, now, state=state, note=why))
+            return
+        if not placed(job):
+            # A slot no rule checked is never fired, whichever path left it so: placed now, the
+            # job takes the first instant the rules allow, or is unschedulable with the rule named.
+            fx.jobs.append(self._placer.place(plan, job, now, note="placed as it came due"))
             return
         late = now - job.slot
         urgent = job.priority is Priority.URGENT

@@ -1,7 +1,8 @@
 """What the plan holds in memory per channel, and what one step of it returns.
 
 Pure data, no I/O: ``ChannelPlan`` keeps a channel's flags and the sorted instants that occupy it
-(gaps and caps are checked against them); ``Effects`` is what the planner writes for a step.
+(gaps and caps are checked against them); ``Effects`` is what the planner writes for a step;
+``placed`` tells a slot the channel's rules chose from one they have not checked yet.
 """
 
 from __future__ import annotations
@@ -180,6 +181,14 @@ class ChannelFlags:
         plan.paused, plan.pause_reason, plan.paused_by = self.paused, self.pause_reason, self.paused_by
         plan.needs_reauth, plan.replanned_at, plan.topics = self.needs_reauth, self.replanned_at, self.topics
         plan.withdrawals = self.withdrawals
+
+
+def placed(job: JobPlanned) -> bool:
+    """Whether ``job``'s slot is one the channel's rules chose: the placer stores every choice
+    with its explanation, whose ``chosen`` is the slot. A retry's ``retry_at`` is not (it is only
+    the earliest instant the retry may take), so a retry not placed yet fails this; the plan
+    fires no job that does (``Plan._fire_publish``)."""
+    return job.slot is not None and job.explanation is not None and job.explanation.chosen == job.slot
 
 
 def occupied_instant(job: JobPlanned | None) -> float | None:

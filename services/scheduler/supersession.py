@@ -1,8 +1,15 @@
 """The clash rule: a newer approved version of a topic supersedes every unpublished job of an older
 one (design guarantee 3, "No clashes").
 
-Pure: no Kafka, no clock. Versions of a ``topic_key`` are ordered by ``(approved_at,
-content_id)``. A version concerns every channel, not only those it names: the router hands every
+Pure: no Kafka, no clock. Versions of a ``topic_key`` are ordered by ``(approved_at, accepted_at,
+content_id)``: the later approval is the newer version, and of two approved at the same instant
+(a correction submitted from the same item.yaml, whose ``approved_at`` the client writes), the
+one ingest accepted later, ``accepted_at`` being the ``occurred_at`` ingest stamps on the
+``ContentApproved`` record. Both are in every record that carries a version (a job's
+``approved_at`` and ``arrived_at``, a ``TopicVersion``'s ``approved_at`` and ``accepted_at``), so
+every channel and every replica, and a plan restored from its changelog, order two versions
+alike, in whatever order they are read; the content id, random, only splits versions ingest
+stamped with the same instant. A version concerns every channel, not only those it names: the router hands every
 approval with a topic_key to every channel of the deployment (router.py), each channel's commands
 in one partition, in the order routed. The newest version a channel knows of is the newest of
 its jobs of the topic that is neither withdrawn nor superseded, and of the versions it heard of
@@ -37,14 +44,23 @@ from shared.channel_events import MAX_TOPICS_REMEMBERED
 from shared.events import ContentApproved, JobPlanned, TopicVersion
 from shared.lifecycle import HELD
 
-Version = tuple[datetime, str]
-"""(approved_at, content_id): the later approval is the newer version; the content id breaks ties."""
+Version = tuple[datetime, datetime, str]
+"""(approved_at, accepted_at, content_id): the later approval is the newer version; of two
+approved at the same instant, the one ingest accepted later."""
 
 _GONE = frozenset({S.WITHDRAWN, S.SUPERSEDED})  # versions that no longer stand for their topic
 
 
 def version_of(job: JobPlanned) -> Version:
-    return job.approved_at, job.content_id
+    return job.approved_at, job.arrived_at, job.content_id
+
+
+def version_heard(heard: TopicVersion) -> Version:
+    return heard.approved_at, heard.accepted_at, heard.content_id
+
+
+def version_approved(ev: ContentApproved) -> Version:
+    return ev.approval.approved_at, ev.occurred_at, ev.content_id
 
 
 class Supersession:
@@ -59,13 +75,11 @@ class Supersession:
         the topic it holds, superseded, and whether the channel remembers something new."""
         if ev.topic_key is None:
             return [], False
-        version = (ev.approval.approved_at, ev.content_id)
+        version = version_approved(ev)
         jobs = self.older_held(plan, ev.topic_key, version, now)
         kept = {key: v for key, v in plan.topics.items() if now - v.accepted_at < self._retention}
         known = kept.get(ev.topic_key)
-        if now - ev.occurred_at < self._retention and (
-            known is None or (known.approved_at, known.content_id) < version
-        ):
+        if now - ev.occurred_at < self._retention and (known is None or version_heard(known) < version):
             kept.pop(ev.topic_key, None)  # re-inserted last: the most recently heard
             kept[ev.topic_key] = TopicVersion(
                 content_id=ev.content_id, approved_at=ev.approval.approved_at, accepted_at=ev.occurred_at
@@ -81,11 +95,11 @@ class Supersession:
         """The content id of the newest live version of ``topic_key`` known on ``plan``'s
         channel, when it is newer than ``version``; else None."""
         heard = plan.topics.get(topic_key)
-        newest: Version | None = (heard.approved_at, heard.content_id) if heard is not None else None
+        newest = version_heard(heard) if heard is not None else None
         for other in self._book.store.same_topic(plan.channel.id, topic_key):
             if other.state not in _GONE and (newest is None or version_of(other) > newest):
                 newest = version_of(other)
-        return newest[1] if newest is not None and newest > version else None
+        return newest[2] if newest is not None and newest > version else None
 
     def stale(self, plan: ChannelPlan, job: JobPlanned, now: datetime) -> JobPlanned | None:
         """``job`` superseded, when it is held and a newer version of its topic is known; else None."""
@@ -103,7 +117,7 @@ class Supersession:
         out = []
         for other in self._book.store.same_topic(plan.channel.id, topic_key):
             if other.state in HELD and version_of(other) < version:
-                out.append(self._supersede(plan, other, version[1], now))
+                out.append(self._supersede(plan, other, version[2], now))
         return out
 
     def _supersede(self, plan: ChannelPlan, job: JobPlanned, newer: str, now: datetime) -> JobPlanned:

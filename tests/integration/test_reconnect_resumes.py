@@ -23,14 +23,16 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import BaseTestServer, TestServer
 from aiokafka import AIOKafkaProducer
 
 from sandbox.base import FakeState
 from sandbox.sandbox import STATES, build_sandbox
 from services.publisher import app as publisher_app
 from services.publisher.credentials.commands import ConnectRequest, _channel, connect
+from services.publisher.settings import PublisherSettings
 from services.scheduler import app as scheduler_app
+from services.scheduler.settings import SchedulerSettings
 from shared.codec import encode
 from shared.credentials.reconnect import announce_reconnected
 from shared.events import (
@@ -102,6 +104,34 @@ def revoke(state: FakeState, account: str) -> None:
             del state.tokens[token]
 
 
+def services_of(
+    kafka_bootstrap: str, topics: TopicRegistry, tmp_path: Path, server: BaseTestServer, platform: str
+) -> tuple[PublisherSettings, SchedulerSettings]:
+    """The settings of ``platform``'s publisher and of the naive scheduler for one channel,
+    ``<platform>-demo``, on the sandbox ``server`` (its credential connected through the flow)."""
+    channel = {
+        "id": f"{platform}-demo",
+        "platform": platform,
+        "base_url": str(server.make_url(f"/{platform}")),
+        "secret": f"{platform}-demo",
+        "min_gap_minutes": 0,
+        "options": OPTIONS[platform],
+    }
+    return service_settings(
+        kafka_bootstrap, topics, tmp_path, channel, media_allow_hosts=(f"{server.host}:{server.port}",)
+    )
+
+
+def connect_request(publisher: PublisherSettings, platform: str) -> ConnectRequest:
+    return ConnectRequest(
+        channel=_channel(publisher, f"{platform}-demo"),
+        # Mastodon's app registers on the instance during the flow; Meta's needs its secret.
+        client_id="" if platform == "mastodon" else "warta-app",
+        client_secret="warta-app-secret" if platform in META else None,
+        redirect_uri=None,
+    )
+
+
 async def outcomes(bootstrap: str, topics: TopicRegistry) -> list[PublishOutcome]:
     events = await read_events(bootstrap, topics.publish_outcomes)
     return [e for e in events if isinstance(e, PublishOutcome) and e.status is not OutcomeStatus.ATTEMPTED]
@@ -132,29 +162,13 @@ async def test_a_reconnect_publishes_each_parked_job_exactly_once(
     app = build_sandbox({channel_id: "static-token-not-used-0123"})
     async with TestServer(app) as server, aiohttp.ClientSession() as browser:
         state = app[STATES][platform]
-        channel = {
-            "id": channel_id,
-            "platform": platform,
-            "base_url": str(server.make_url(f"/{platform}")),
-            "secret": channel_id,
-            "min_gap_minutes": 0,
-            "options": OPTIONS[platform],
-        }
-        publisher, scheduler = service_settings(
-            kafka_bootstrap, topics, tmp_path, channel, media_allow_hosts=(f"{server.host}:{server.port}",)
-        )
+        publisher, scheduler = services_of(kafka_bootstrap, topics, tmp_path, server, platform)
 
         async def consent(url: str) -> None:
             async with browser.get(url) as resp:
                 assert resp.status == 200, await resp.text()
 
-        request = ConnectRequest(
-            channel=_channel(publisher, channel_id),
-            # Mastodon's app registers on the instance during the flow; Meta's needs its secret.
-            client_id="" if platform == "mastodon" else "warta-app",
-            client_secret="warta-app-secret" if platform in META else None,
-            redirect_uri=None,
-        )
+        request = connect_request(publisher, platform)
         await connect(publisher, request, consent)
 
         def published(count: int) -> Callable[[], Awaitable[bool]]:
