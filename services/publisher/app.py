@@ -95,6 +95,7 @@ async def run(settings: PublisherSettings, stop: asyncio.Event) -> None:
                 retention_sweep_s=settings.retention_sweep_s,
                 control=control,
             )
+            metrics.letters.append(worker.dead_letters)
             log.info("publisher for %s: %d channels", platform, len(own))
             await _serve(settings, worker, watchdog, metrics, refresher, own, stop)
     finally:

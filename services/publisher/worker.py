@@ -161,9 +161,7 @@ class PublisherWorker:
             ledger_retention=ledger_retention,
             control=control,
         )
-        self.ledger = self._parts.ledger
-        if metrics is not None:
-            metrics.letters.append(self._parts.dead_letters)
+        self.ledger, self.dead_letters = self._parts.ledger, self._parts.dead_letters
         self.outcomes: dict[str, int] = {}  # by status, for metrics
         self.last_error: PlatformError | None = None
 

@@ -96,8 +96,7 @@ def wire(
     ledger_retention: timedelta | None = None,
     control: ControlGate | None = None,
 ) -> Collaborators:
-    """The worker's collaborators; ``settled`` is what its lanes have finished, ``after_wait``
-    its fencing check (it raises when the record's partition went to another worker)."""
+    """The worker's collaborators (``settled``: what its lanes finished; ``after_wait``: fencing)."""
     reconciler, caller = platform_calling(
         adapter,
         platform,

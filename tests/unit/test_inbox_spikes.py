@@ -83,8 +83,10 @@ def test_a_burst_on_a_new_channel_needs_the_minimum_count() -> None:
     assert found[-1].count == RULE.min_count
 
 
-# derandomize: a statistical property checked on a fixed sample, so a run never fails by luck.
-@settings(max_examples=25, deadline=None, derandomize=True)
+# derandomize: a statistical property checked on a fixed sample, so a run never fails by luck;
+# no example database either: a counterexample saved by another run (a steady stream does, rarely,
+# cross the threshold: alpha is per look) would be replayed here first.
+@settings(max_examples=25, deadline=None, derandomize=True, database=None)
 @given(
     seed=st.integers(0, 2**32 - 1),
     rate=st.floats(0.2, 6.0),
@@ -98,7 +100,7 @@ def test_a_steady_stream_at_the_usual_rate_raises_no_spike(seed: int, rate: floa
     assert stream(watch, rng, rates, T0 + timedelta(hours=4), 6 * 60) == []
 
 
-@settings(max_examples=25, deadline=None, derandomize=True)
+@settings(max_examples=25, deadline=None, derandomize=True, database=None)
 @given(seed=st.integers(0, 2**32 - 1), rate=st.floats(3.0, 6.0), posts=st.integers(1, 3))
 def test_a_tenfold_burst_is_caught_within_one_window_and_announced_once(
     seed: int, rate: float, posts: int

@@ -61,7 +61,13 @@ def log_shape_error(learned: list[float], truth: list[float]) -> float:
 
 
 # derandomized: the same twelve audiences every run, so a bound near the fit's error cannot flake
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
+    database=None,
+)
 @given(
     st.lists(st.floats(-0.8, 0.8), min_size=6, max_size=6),
     st.lists(st.floats(-0.3, 0.3), min_size=7, max_size=7),
