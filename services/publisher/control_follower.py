@@ -60,6 +60,10 @@ class ControlFollower:
         self._clock = clock
         self._wait_s = wait_s
         self._consumer: AIOKafkaConsumer | None = None
+        # Asks for the topic's end offsets on a connection of its own: on the follower's, the
+        # request would queue behind a fetch the broker holds open until data or its max wait
+        # (500 ms), and every post would wait that long for its check.
+        self._ends: AIOKafkaConsumer | None = None
         self._started = asyncio.Event()
         # Per partition, the offset up to which every record is in the state (applied or
         # dead-lettered): what ``read_up`` compares with the topic's end.
@@ -85,6 +89,8 @@ class ControlFollower:
                     await _pause(stop, 1.0)
         finally:
             await consumer.stop()
+            if self._ends is not None:
+                await self._ends.stop()
             await self._letters.close()
 
     async def _start(self, stop: asyncio.Event) -> AIOKafkaConsumer | None:
@@ -93,15 +99,20 @@ class ControlFollower:
             consumer = AIOKafkaConsumer(
                 **client_args(self._kafka), enable_auto_commit=False, isolation_level="read_committed"
             )
+            asker = AIOKafkaConsumer(
+                **client_args(self._kafka), enable_auto_commit=False, isolation_level="read_committed"
+            )  # its ends are the last stable offsets, as far as the follower can read
             try:
                 ends = await read_from_start(consumer, [self._topic])
+                await asker.start()
             except (KafkaError, KafkaUnavailable) as exc:
                 await consumer.stop()
+                await asker.stop()
                 log.warning("content.control cannot be read yet: %r", exc)
                 await _pause(stop, 1.0)
                 continue
             self._read = dict.fromkeys(ends, 0)
-            self._consumer = consumer
+            self._consumer, self._ends = consumer, asker
             self._started.set()
             return consumer
         return None
@@ -144,8 +155,8 @@ class ControlFollower:
         try:
             async with asyncio.timeout(self._wait_s):
                 await self._started.wait()
-                assert self._consumer is not None
-                ends = await self._consumer.end_offsets(list(self._read))
+                assert self._ends is not None
+                ends = await self._ends.end_offsets(list(self._read))
                 while True:
                     moved = self._moved
                     if all(self._read.get(tp, 0) >= end for tp, end in ends.items()):
