@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shared.events import Identifier, Instant
+from shared.events import ControlAction, ControlIssued, Identifier, Instant
 from shared.instance_limits import InstanceLimits
 from shared.topics import PLATFORMS
 
@@ -138,6 +138,16 @@ class ChannelDirectory(BaseModel):
         names, or every channel here when it names none (a pause or a resume of all). The
         scheduler fans a command out by this rule, and ingest's status view folds it by it."""
         return tuple(named) or self.ids
+
+    def fold_pause(self, paused: dict[str, ControlIssued], command: ControlIssued) -> None:
+        """A pause or a resume folded into ``paused`` (channel → the pause in force) on the
+        channels it reaches; any other command leaves it as it is. Ingest's status view and the
+        publishers' control state both keep the pauses by this rule."""
+        if command.action is ControlAction.PAUSE:
+            paused.update(dict.fromkeys(self.reached_by(command.channels), command))
+        elif command.action is ControlAction.RESUME:
+            for channel in self.reached_by(command.channels):
+                paused.pop(channel, None)
 
     @property
     def platforms(self) -> tuple[str, ...]:

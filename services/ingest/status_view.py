@@ -273,13 +273,8 @@ class StatusView:
 
     def _control(self, ev: ControlIssued) -> None:
         self.audit.append(ev)
-        if ev.action is ControlAction.PAUSE:
-            for ch in self._channels.reached_by(ev.channels):
-                self.paused[ch] = ev
-        elif ev.action is ControlAction.RESUME:
-            for ch in self._channels.reached_by(ev.channels):
-                self.paused.pop(ch, None)
-        elif ev.action is ControlAction.WITHDRAW and ev.content_id in self.items:
+        self._channels.fold_pause(self.paused, ev)
+        if ev.action is ControlAction.WITHDRAW and ev.content_id in self.items:
             self.items[ev.content_id].withdrawn = True
 
     def find(self, content_id: str) -> ItemStatus | None:

@@ -73,13 +73,8 @@ class ControlState:
 
     def apply(self, event: ControlIssued, now: datetime) -> None:
         self.applied += 1
-        if event.action is ControlAction.PAUSE:
-            for channel in self._channels.reached_by(event.channels):
-                self.paused[channel] = event
-        elif event.action is ControlAction.RESUME:
-            for channel in self._channels.reached_by(event.channels):
-                self.paused.pop(channel, None)
-        elif event.action in _ENDING and event.content_id and now - event.occurred_at < self._kept:
+        self._channels.fold_pause(self.paused, event)
+        if event.action in _ENDING and event.content_id and now - event.occurred_at < self._kept:
             self.stopped.pop(event.content_id, None)  # re-inserted last: the order is by age
             self.stopped[event.content_id] = event
         self._forget(now)
