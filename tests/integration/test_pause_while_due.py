@@ -14,23 +14,18 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
-import yaml
 from aiohttp.test_utils import TestServer
 from aiokafka import AIOKafkaProducer
 
 from sandbox.base import Fault
 from sandbox.sandbox import STATES, build_sandbox
 from services.publisher import app as publisher_app
-from services.publisher.credentials.commands import ConnectRequest, _channel, connect
-from services.publisher.settings import PublisherSettings
+from services.publisher.credentials.commands import connect
 from services.scheduler import app as scheduler_app
-from services.scheduler.settings import SchedulerSettings
 from shared.codec import encode
-from shared.credentials.keys import generate_key
 from shared.events import (
     ControlAction,
     ControlIssued,
@@ -41,36 +36,17 @@ from shared.events import (
 )
 from shared.topics import TopicRegistry
 from tests.integration.ingest_app import read_events
-from tests.integration.test_reconnect_resumes import approved, producer, wait_for  # noqa: F401 (the fixture)
+from tests.integration.service_rig import service_settings
+from tests.integration.test_reconnect_resumes import (  # noqa: F401 (the fixture)
+    approved,
+    connect_request,
+    producer,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 CH = "mastodon-demo"
 TEXTS = {f"c{n}": str(approved(n, CH).variants[0].content.text) for n in (1, 2)}
-
-
-def settings(
-    bootstrap: str, topics: TopicRegistry, base_url: str, tmp: Path
-) -> tuple[PublisherSettings, SchedulerSettings]:
-    channel = {"id": CH, "platform": "mastodon", "base_url": base_url, "secret": CH, "min_gap_minutes": 0}
-    (tmp / "channels.yaml").write_text(yaml.safe_dump({"channels": [channel]}))
-    common: dict[str, Any] = {
-        "kafka_bootstrap": bootstrap,
-        "topic_prefix": topics.prefix,
-        "partitions": topics.partitions,
-        "group_prefix": topics.prefix.rstrip("."),
-        "channels_file": tmp / "channels.yaml",
-        "state_dir": tmp / "state",
-    }
-    publisher = PublisherSettings(
-        **common,
-        platform="mastodon",
-        credentials_file=tmp / "credentials.vault",
-        credentials_key=generate_key(),
-        secrets_file=tmp / "secrets.json",
-        retry_base_s=0.3,
-        retry_cap_s=2.0,
-    )
-    return publisher, SchedulerSettings(**common, policy="naive", keep_store=False)
 
 
 def control(action: ControlAction, n: int) -> ControlIssued:
@@ -102,16 +78,21 @@ async def test_a_pause_stops_a_due_post_waiting_behind_a_slow_call_and_resume_se
     app = build_sandbox({CH: "static-token-not-used-0123"})
     async with TestServer(app) as server, aiohttp.ClientSession() as browser:
         state = app[STATES]["mastodon"]
-        publisher, scheduler = settings(kafka_bootstrap, topics, str(server.make_url("/mastodon")), tmp_path)
+        channel = {
+            "id": CH,
+            "platform": "mastodon",
+            "base_url": str(server.make_url("/mastodon")),
+            "secret": CH,
+        }
+        publisher, scheduler = service_settings(
+            kafka_bootstrap, topics, tmp_path, channel | {"min_gap_minutes": 0}
+        )
 
         async def consent(url: str) -> None:
             async with browser.get(url) as resp:
                 assert resp.status == 200, await resp.text()
 
-        request = ConnectRequest(
-            channel=_channel(publisher, CH), client_id="", client_secret=None, redirect_uri=None
-        )
-        await connect(publisher, request, consent)
+        await connect(publisher, connect_request(publisher, "mastodon"), consent)
         # The platform is slow to answer the next post (it makes it, after 10 s).
         state.faults.append(Fault(path_contains="/api/v1/statuses", method="POST", delay_s=10.0))
         stop = asyncio.Event()

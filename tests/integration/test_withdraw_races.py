@@ -28,7 +28,7 @@ from aiokafka import AIOKafkaProducer
 from sandbox.base import FakeState, Fault
 from sandbox.sandbox import STATES, build_sandbox
 from services.publisher import app as publisher_app
-from services.publisher.credentials.commands import ConnectRequest, _channel, connect
+from services.publisher.credentials.commands import connect
 from services.scheduler import app as scheduler_app
 from shared.codec import encode
 from shared.events import (
@@ -46,6 +46,7 @@ from shared.kafka import delete_topics, ensure_topics, make_producer
 from shared.topics import TopicRegistry
 from tests.integration.ingest_app import read_events
 from tests.integration.service_rig import service_settings
+from tests.integration.test_reconnect_resumes import connect_request
 
 pytestmark = pytest.mark.integration
 CH = "mastodon-demo"
@@ -127,10 +128,7 @@ async def running(bootstrap: str, topics: TopicRegistry, tmp_path: Path) -> Asyn
                 async with browser.get(url) as resp:
                     assert resp.status == 200, await resp.text()
 
-            request = ConnectRequest(
-                channel=_channel(publisher, CH), client_id="", client_secret=None, redirect_uri=None
-            )
-            await connect(publisher, request, consent)
+            await connect(publisher, connect_request(publisher, "mastodon"), consent)
             services = [
                 asyncio.create_task(scheduler_app.run(scheduler, stop)),
                 asyncio.create_task(publisher_app.run(publisher, stop)),
